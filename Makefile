@@ -1,0 +1,136 @@
+# dispose - build, check, demo, install, fuzz, bench
+# Sources are found by wildcard: a module adds files under src/<module>/,
+# a test adds tests/unit/test_<module>.c, tests/integration/t_*.sh or
+# tests/fuzz/fuzz_<parser>.c, and nothing here changes.
+
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+B        := build
+PKGS     := libcrypto libarchive json-c blkid libcryptsetup
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lacl -lpthread
+GITREV   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+# Debian's hardening flags (dpkg-buildflags, hardening=+all)
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fstack-clash-protection \
+            -fcf-protection -Wformat -Werror=format-security -fPIE
+HARDEN_LD := -Wl,-z,relro -Wl,-z,now -pie
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+BASE     := -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(PKG_CFLAGS) \
+            -DDSP_VERSION='"$(VERSION)"' -DDSP_GITREV='"$(GITREV)"' \
+            -DDSP_DATADIR='"$(PREFIX)/share/dispose"'
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := $(BASE) $(WARN) $(HARDEN) $(CFLAGS)
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_CFLAGS := $(BASE) $(WARN) -O1 -g $(SAN)
+
+CORE_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+HDRS     := $(wildcard include/dispose/*.h src/*/*.h tests/unit/*.h)
+
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/rel/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(B)/rel/%.o)
+SCORE_OBJ := $(CORE_SRC:%.c=$(B)/san/%.o)
+SCLI_OBJ := $(CLI_SRC:%.c=$(B)/san/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/san/%)
+FCORE_OBJ := $(CORE_SRC:%.c=$(B)/fuzz/%.o)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+
+.PHONY: all deps check check-run unit integration fuzz fuzz-build fuzz-run bench \
+        demo demo-run install clean lint-man
+all: $(B)/dispose
+
+$(B)/rel/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(B)/libdispose.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/dispose: $(CLI_OBJ) $(B)/libdispose.a
+	$(CC) $(ALL_CFLAGS) $(HARDEN_LD) -o $@ $(CLI_OBJ) $(B)/libdispose.a $(PKG_LIBS)
+
+# sanitizer build: what the tests run
+$(B)/san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
+$(B)/san/libdispose.a: $(SCORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/san/dispose: $(SCLI_OBJ) $(B)/san/libdispose.a
+	$(CC) $(SAN_CFLAGS) -o $@ $(SCLI_OBJ) $(B)/san/libdispose.a $(PKG_LIBS)
+$(B)/san/test_%: tests/unit/test_%.c $(B)/san/libdispose.a $(HDRS)
+	$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(B)/san/libdispose.a $(PKG_LIBS) -lcmocka
+
+# libFuzzer build (clang)
+FCC := clang
+FUZZ_CFLAGS := $(BASE) $(WARN) -O1 -g -fsanitize=address,undefined,fuzzer-no-link
+$(B)/fuzz/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FCC) $(FUZZ_CFLAGS) -c $< -o $@
+$(B)/fuzz/libdispose.a: $(FCORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/fuzz/libdispose.a
+	$(FCC) $(BASE) $(WARN) -O1 -g -fsanitize=address,undefined,fuzzer -o $@ $< $(B)/fuzz/libdispose.a $(PKG_LIBS)
+
+deps:
+	@scripts/deps.sh check
+
+# make check: install what is missing, then unit tests (cmocka, ASan+UBSan),
+# fuzz regression over the seed corpora, man page lint, integration tests.
+# The last line is the integration runner's "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory check-run
+check-run: $(B)/dispose $(B)/san/dispose $(UNIT_BIN) fuzz-build
+	@$(MAKE) --no-print-directory unit lint-man
+	@scripts/fuzz-regress.sh $(FUZZ_BIN)
+	@DISPOSE=$(CURDIR)/$(B)/san/dispose DISPOSE_REL=$(CURDIR)/$(B)/dispose \
+	  tests/integration/run.sh
+
+unit: $(UNIT_BIN)
+	@fail=0; for t in $(UNIT_BIN); do \
+	  echo "== $$t"; \
+	  DISPOSE_SRCDIR=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; \
+	done; exit $$fail
+
+integration: $(B)/dispose $(B)/san/dispose
+	@DISPOSE=$(CURDIR)/$(B)/san/dispose DISPOSE_REL=$(CURDIR)/$(B)/dispose \
+	  tests/integration/run.sh $(T)
+
+fuzz-build: $(FUZZ_BIN)
+FUZZ_TIME ?= 60
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	  mkdir -p $(B)/fuzz/corpus/$$n; \
+	  echo "== $$n ($(FUZZ_TIME) s)"; \
+	  $$f -max_total_time=$(FUZZ_TIME) $(B)/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+lint-man:
+	@for m in man/*.[0-9]; do [ -e "$$m" ] || continue; \
+	  mandoc -Tlint -Wwarning "$$m" || exit 1; done; echo "man pages: lint clean"
+
+bench:
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory $(B)/dispose
+	@tests/bench/run.sh $(CURDIR)/$(B)/dispose
+
+demo:
+	@scripts/deps.sh demo
+	@$(MAKE) --no-print-directory $(B)/dispose
+	@scripts/demo.sh $(CURDIR)/$(B)/dispose
+
+install: $(B)/dispose
+	install -D -m 0755 $(B)/dispose $(DESTDIR)$(PREFIX)/sbin/dispose
+	install -d $(DESTDIR)$(PREFIX)/share/dispose/methods $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0644 profiles/methods/*.json $(DESTDIR)$(PREFIX)/share/dispose/methods/
+	for m in man/*.8; do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
+	for m in man/*.5; do [ -e $$m ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,28 @@
+#!/bin/sh
+# deps.sh - install the Debian packages dispose needs to build, test and demo.
+# Usage: scripts/deps.sh [build|check|demo|bench]
+set -e
+what=${1:-build}
+pkgs="make gcc pkg-config libblkid-dev libssl-dev libarchive-dev libjson-c-dev \
+libcryptsetup-dev libacl1-dev zstd libarchive-tools util-linux e2fsprogs"
+case $what in
+check) pkgs="$pkgs libcmocka-dev clang libclang-rt-dev mandoc cryptsetup-bin \
+openssl openssh-client gnupg acl attr putty-tools default-jdk-headless \
+python3 dosfstools" ;;
+demo) pkgs="$pkgs" ;;
+bench) pkgs="$pkgs hyperfine nwipe coreutils" ;;
+esac
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "dispose: missing packages:$missing (run as root to install)" >&2
+	exit 1
+fi
+echo "dispose: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null || true
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* main.c - the command table and dispatch (git style) */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct cli_cmd commands[] = {
+	{ "erase", cmd_erase,
+	  "erase [--method NAME|FILE] [--verify MODE] [--yes] [--dry-run] TARGET...",
+	  "overwrite block devices, files or trees and verify by reading back" },
+	{ "methods", cmd_methods, "methods [--json] [NAME]",
+	  "list the overwrite methods and their passes" },
+	{ "inventory", cmd_inventory,
+	  "inventory [--root DIR]... [--software] [--data] [--keys] [--devices] [--json] [-o FILE]",
+	  "list software, data, key material and block devices" },
+	{ "archive", cmd_archive, "archive create|verify|extract|status ...",
+	  "archive retained records as a verified, encrypted BagIt bag" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage:\n dispose <command> [options]\n\nCommands:\n");
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(commands); i++)
+		fprintf(out, " %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nOptions:\n -h, --help     display this help\n"
+		     " -V, --version  display version\n\n"
+		     "Run 'dispose <command> --help' for a command's options.\n"
+		     "For more details see dispose(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return DSP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return DSP_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("dispose %s (%s)\n", DSP_VERSION, DSP_GITREV);
+		return DSP_EXIT_OK;
+	}
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(commands); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		rc = commands[i].fn(argc - 1, argv + 1);
+		/* stdout may be a pipe that was cut: a lost report is an error */
+		if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
+			if (errno != EPIPE)
+				cli_err("standard output: write error: %s",
+					strerror(errno));
+			if (rc == DSP_EXIT_OK)
+				rc = DSP_EXIT_FAILED;
+		}
+		return rc;
+	}
+	cli_err("%s: unknown command", argv[1]);
+	usage(stderr);
+	return DSP_EXIT_USAGE;
+}

@@ -1,0 +1,53 @@
+# lib.sh - shared helpers for integration tests (sourced).
+# Every resource a test makes is registered and removed by the EXIT trap,
+# even when the test fails: loop devices, mounts, image files, temp dirs.
+set -u
+T=$(mktemp -d /tmp/dispose-it.XXXXXX)
+_loops=() _mounts=()
+cleanup() {
+	local m l
+	for m in "${_mounts[@]}"; do umount -l "$m" 2>/dev/null; done
+	for l in "${_loops[@]}"; do losetup -d "$l" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "skip: $*"; exit 77; }
+ok() { echo "ok: $*"; }
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+
+# mkloop SIZE_MIB [FILE] -> prints the loop device; image at $T/img.N or FILE
+mkloop() {
+	local size=$1 img=${2:-$T/img.$RANDOM} dev
+	truncate -s "${size}M" "$img" || return 1
+	dev=$(losetup -f --show "$img") || skip "losetup unavailable"
+	_loops+=("$dev")
+	echo "$dev"
+}
+# register an already attached loop device / mountpoint for cleanup
+track_loop() { _loops+=("$1"); }
+track_mount() { _mounts+=("$1"); }
+
+# fill_marker DEV|FILE SIZE_MIB: write a recognisable marker everywhere
+MARKER=DISPOSE-MARKER-7f3a9c
+fill_marker() {
+	python3 - "$1" "$2" "$MARKER" <<'PY'
+import os, sys
+path, mib, marker = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+block = (marker * (1 + (1 << 20) // len(marker)))[:1 << 20]
+with open(path, "r+b" if os.path.exists(path) else "wb") as f:
+    for _ in range(mib):
+        f.write(block)
+PY
+}
+# count_marker FILE: how many times the marker appears (reads raw bytes)
+count_marker() { grep -c -a -o "$MARKER" "$1" 2>/dev/null || true; }
+
+# expect_exit CODE CMD...: run and check the exit code
+expect_exit() {
+	local want=$1; shift
+	"$@"; local rc=$?
+	[ "$rc" -eq "$want" ] || die "expected exit $want, got $rc: $*"
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/* inventory.h - what is on the machine: host, software, data, keys, devices */
+#ifndef DISPOSE_INVENTORY_H
+#define DISPOSE_INVENTORY_H
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <json-c/json.h>
+
+#define DSP_INV_SCHEMA "dispose-inventory/1"
+
+/*
+ * Scanners never build the whole document: they hand each item to an emit
+ * callback, which streams it out (a million files need not be in memory).
+ * section is "software", "files", "keys", "devices" or "errors". The
+ * callback does not take ownership of item. A non-zero return stops the scan
+ * and is passed back up.
+ */
+typedef int (*dsp_inv_emit_fn)(void *arg, const char *section,
+			       struct json_object *item);
+
+/* Record an unreadable source: {"path":path,"source":source,"reason":reason}. */
+int dsp_inv_error(dsp_inv_emit_fn emit, void *arg, const char *source,
+		  const char *path, const char *reason);
+
+#define DSP_INV_SOFTWARE	0x01
+#define DSP_INV_DATA		0x02
+#define DSP_INV_KEYS		0x04
+#define DSP_INV_DEVICES		0x08
+#define DSP_INV_HASH		0x10	/* sha256 of every regular file */
+
+struct dsp_inv_opts {
+	unsigned what;			/* DSP_INV_* */
+	const char *const *roots;	/* NULL-terminated; NULL = { "/" } */
+	const char *sysroot;		/* prefix for /var/lib/dpkg etc. (tests); NULL = "" */
+};
+
+/* Host identity object (hostname, machine-id, os-release, kernel, DMI). */
+struct json_object *dsp_inv_host(void);
+
+/*
+ * Write the whole dispose-inventory/1 document to out, streaming.
+ * Returns 0 when complete except for listed errors[], 1 (DSP_MISMATCH is
+ * not used here) when a whole requested category failed, -errno on an
+ * output error.
+ */
+int dsp_inv_write(FILE *out, const struct dsp_inv_opts *opts);
+
+/* Scanners (each streams through emit; 0, or -errno when the whole category failed). */
+int dsp_inv_software(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *arg);
+int dsp_inv_walk(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *arg);
+int dsp_inv_devices(dsp_inv_emit_fn emit, void *arg);
+
+/*
+ * dpkg status parsing, exposed for tests and the fuzzer: parse one status
+ * file's text and call fn for each *installed* package stanza.
+ */
+struct dsp_dpkg_pkg {
+	const char *name, *version, *arch, *status;
+	uint64_t installed_size;	/* bytes (the field is in KiB) */
+};
+typedef int (*dsp_dpkg_fn)(const struct dsp_dpkg_pkg *pkg, void *arg);
+int dsp_dpkg_parse_status(const char *text, size_t len, dsp_dpkg_fn fn, void *arg);
+
+#endif

@@ -520,7 +520,8 @@ int dsp_blkdev_info(const char *path, struct dsp_blkdev_info *info)
 /* ---- in use ---- */
 
 struct mnt {
-	dev_t dev;
+	dev_t dev;		/* the block device */
+	dev_t raw;		/* as mountinfo says (0:N for btrfs) */
 	char *mountpoint;
 };
 
@@ -534,7 +535,7 @@ struct dsp_blkdev_snap {
 	size_t nmounts;
 	dev_t *swaps;
 	size_t nswaps;
-	dev_t root;
+	dev_t root_raw;		/* raw device of the top "/" mount */
 	bool have_root;
 	struct loopback *loops;
 	size_t nloops;
@@ -558,22 +559,37 @@ static int grow(void **arr, size_t n, size_t size)
 {
 	void *p;
 
-	/* grow in powers of two: n is the count before adding one */
-	if (n & (n - 1) && n)
+	/* capacity doubles at every power of two: n is the count so far */
+	if (n && (n & (n - 1)))
 		return 0;
-	p = realloc(*arr, (n ? n * 2 : 4) * size);
+	p = realloc(*arr, (n ? n * 2 : 1) * size);
 	if (!p)
 		return -ENOMEM;
 	*arr = p;
 	return 0;
 }
 
+static int add_mount(struct dsp_blkdev_snap *s, dev_t d, dev_t raw, const char *mountpoint)
+{
+	char *mp;
+
+	if (grow((void **)&s->mounts, s->nmounts, sizeof(*s->mounts)))
+		return -ENOMEM;
+	mp = strdup(mountpoint);
+	if (!mp)
+		return -ENOMEM;
+	s->mounts[s->nmounts].dev = d;
+	s->mounts[s->nmounts].raw = raw;
+	s->mounts[s->nmounts].mountpoint = mp;
+	s->nmounts++;
+	return 0;
+}
+
 static int snap_mount(const struct dsp_mountinfo_entry *e, void *arg)
 {
 	struct dsp_blkdev_snap *s = arg;
-	dev_t d = makedev(e->major, e->minor);
+	dev_t raw = makedev(e->major, e->minor), d = raw;
 	struct stat st;
-	char *mp;
 
 	/*
 	 * btrfs and some others report an anonymous 0:N device; the source
@@ -586,17 +602,63 @@ static int snap_mount(const struct dsp_mountinfo_entry *e, void *arg)
 		d = st.st_rdev;
 	}
 	if (!strcmp(e->mountpoint, "/")) {
-		s->root = d;	/* the last "/" is the one on top */
+		s->root_raw = raw;	/* the last "/" is the one on top */
 		s->have_root = true;
 	}
-	if (grow((void **)&s->mounts, s->nmounts, sizeof(*s->mounts)))
+	return add_mount(s, d, raw, e->mountpoint);
+}
+
+/*
+ * A multi-device btrfs names one member in mountinfo; the others are only
+ * listed in /sys/fs/btrfs/FSID/devices/. Every member carries the mounts.
+ */
+static int snap_btrfs(struct dsp_blkdev_snap *s)
+{
+	char path[PATH_MAX];
+	struct dirent *fe, *de;
+	dev_t members[64];
+	size_t n, i, j, k, nm;
+	DIR *fs, *dir;
+	int r = 0;
+
+	fs = opendir("/sys/fs/btrfs");
+	if (!fs)
+		return 0;	/* no btrfs in this kernel */
+	while (!r && (fe = readdir(fs))) {
+		if (!valid_name(fe->d_name) ||
+		    fmt(path, sizeof(path), "/sys/fs/btrfs/%s/devices", fe->d_name))
+			continue;
+		dir = opendir(path);
+		if (!dir)
+			continue;
+		n = 0;
+		while ((de = readdir(dir)) && n < DSP_ARRAY_SIZE(members))
+			if (valid_name(de->d_name) && !name_devno(de->d_name, &members[n]))
+				n++;
+		closedir(dir);
+		if (n < 2)
+			continue;
+		nm = s->nmounts;	/* only the mounts from mountinfo */
+		for (i = 0; i < nm && !r; i++) {
+			for (j = 0; j < n && s->mounts[i].dev != members[j]; j++)
+				;
+			if (j == n)
+				continue;
+			for (k = 0; k < n && !r; k++)
+				if (k != j)
+					r = add_mount(s, members[k], s->mounts[i].raw,
+						      s->mounts[i].mountpoint);
+		}
+	}
+	closedir(fs);
+	return r;
+}
+
+static int add_swap(struct dsp_blkdev_snap *s, dev_t d)
+{
+	if (grow((void **)&s->swaps, s->nswaps, sizeof(*s->swaps)))
 		return -ENOMEM;
-	mp = strdup(e->mountpoint);
-	if (!mp)
-		return -ENOMEM;
-	s->mounts[s->nmounts].dev = d;
-	s->mounts[s->nmounts].mountpoint = mp;
-	s->nmounts++;
+	s->swaps[s->nswaps++] = d;
 	return 0;
 }
 
@@ -606,15 +668,22 @@ static int snap_swap(const char *path, const char *type, void *arg)
 	struct stat st;
 	dev_t d;
 
+	size_t i;
+
 	(void)type;
 	if (stat(path, &st) < 0)
 		return 0;	/* a deleted swap file: its fs is still mounted */
-	/* a swap file pins the filesystem it lives on */
-	d = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
-	if (grow((void **)&s->swaps, s->nswaps, sizeof(*s->swaps)))
-		return -ENOMEM;
-	s->swaps[s->nswaps++] = d;
-	return 0;
+	if (S_ISBLK(st.st_mode))
+		return add_swap(s, st.st_rdev);
+	/*
+	 * A swap file pins the filesystem it lives on: every device of the
+	 * mount whose raw device the file reports (0:N on btrfs).
+	 */
+	d = st.st_dev;
+	for (i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].raw == d && s->mounts[i].dev != d && add_swap(s, s->mounts[i].dev))
+			return -ENOMEM;
+	return add_swap(s, d);
 }
 
 /* Loop devices do not appear in holders/ of what backs them. */
@@ -662,6 +731,8 @@ int dsp_blkdev_snap_new(struct dsp_blkdev_snap **out)
 		r = dsp_blkdev_parse_mountinfo(text, len, snap_mount, s);
 	free(text);
 	text = NULL;
+	if (!r)
+		r = snap_btrfs(s);
 	if (!r) {
 		r = read_all("/proc/swaps", &text, &len);
 		/* no /proc/swaps: a kernel without swap support */
@@ -708,7 +779,15 @@ bool dsp_blkdev_snap_swap(const struct dsp_blkdev_snap *s, dev_t devno)
 
 bool dsp_blkdev_snap_is_root(const struct dsp_blkdev_snap *s, dev_t devno)
 {
-	return s->have_root && s->root == devno;
+	size_t i;
+
+	if (!s->have_root)
+		return false;
+	for (i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].raw == s->root_raw && !strcmp(s->mounts[i].mountpoint, "/") &&
+		    s->mounts[i].dev == devno)
+			return true;
+	return false;
 }
 
 static int check_node(const struct dsp_blkdev_snap *s, const char *name, int depth,

@@ -20,6 +20,10 @@ struct dsp_blkdev_info {
 	int removable;
 	char model[128], serial[128], wwn[128], vendor[64], transport[32];
 	char backing_file[512];	/* loop devices */
+	bool read_only;		/* ro: write-protected or read-only mapping */
+	uint32_t partno;	/* partition number, 0 for a disk */
+	uint64_t start;		/* partition start in bytes, 0 for a disk */
+	char dm_name[128];	/* device-mapper name (dm/name), e.g. vg-lv */
 };
 
 /* Identity of the block device at path (a /dev node). 0 or -errno. */

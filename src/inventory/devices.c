@@ -121,9 +121,10 @@ static int is_partition_dir(const char *dir, const char *name)
  * Filesystem / container signature with libblkid's low-level probe, which
  * opens the device read-only. Adds type, uuid, label (and version).
  */
-static int probe(struct scan *sc, const char *path, struct json_object *o)
+static int probe(struct scan *sc, const char *path, bool disk, struct json_object *o)
 {
 	const char *type = NULL, *uuid = NULL, *label = NULL, *version = NULL;
+	const char *usage = NULL, *pttype = NULL, *ptuuid = NULL;
 	blkid_probe pr;
 	char why[160];
 	int r;
@@ -136,30 +137,52 @@ static int probe(struct scan *sc, const char *path, struct json_object *o)
 		json_object_object_add(o, "type", NULL);
 		json_object_object_add(o, "uuid", NULL);
 		json_object_object_add(o, "label", NULL);
+		if (disk)
+			json_object_object_add(o, "pttype", NULL);
 		inv_err(sc, path, why);
 		return r;
 	}
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUID |
-					  BLKID_SUBLKS_LABEL | BLKID_SUBLKS_VERSION);
+					  BLKID_SUBLKS_LABEL | BLKID_SUBLKS_VERSION |
+					  BLKID_SUBLKS_USAGE);
 	r = blkid_do_safeprobe(pr);
 	if (r == 0) {
 		blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
 		blkid_probe_lookup_value(pr, "UUID", &uuid, NULL);
 		blkid_probe_lookup_value(pr, "LABEL", &label, NULL);
 		blkid_probe_lookup_value(pr, "VERSION", &version, NULL);
+		blkid_probe_lookup_value(pr, "USAGE", &usage, NULL);
 	}
 	json_object_object_add(o, "type", str_or_null(type));
 	json_object_object_add(o, "uuid", str_or_null(uuid));
 	json_object_object_add(o, "label", str_or_null(label));
 	if (version && version[0])
 		json_object_object_add(o, "version", json_object_new_string(version));
+	if (usage && usage[0])
+		json_object_object_add(o, "usage", json_object_new_string(usage));
 	/* two signatures that contradict each other: name it, do not guess */
 	if (r == -2)
 		json_object_object_add(o, "ambiguous", json_object_new_boolean(1));
-	blkid_free_probe(pr);
 	if (r == -1)
 		inv_err(sc, path, "cannot probe signatures");
+
+	/* A disk's partition table, as a second pass over the same reader. */
+	if (disk) {
+		int pr_r;
+
+		blkid_probe_enable_superblocks(pr, 0);
+		blkid_probe_enable_partitions(pr, 1);
+		pr_r = blkid_do_safeprobe(pr);
+		if (pr_r == 0) {
+			blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
+			blkid_probe_lookup_value(pr, "PTUUID", &ptuuid, NULL);
+		}
+		json_object_object_add(o, "pttype", str_or_null(pttype));
+		if (ptuuid && ptuuid[0])
+			json_object_object_add(o, "ptuuid", json_object_new_string(ptuuid));
+	}
+	blkid_free_probe(pr);
 	return r == -1 ? -EIO : 0;
 }
 
@@ -208,10 +231,17 @@ static struct json_object *device_obj(struct scan *sc, const struct dsp_blkdev_i
 	json_object_object_add(o, "model", str_or_null(in->model));
 	json_object_object_add(o, "serial", str_or_null(in->serial));
 	json_object_object_add(o, "wwn", str_or_null(in->wwn));
-	if (in->backing_file[0])
+	json_object_object_add(o, "read_only", json_object_new_boolean(in->read_only));
+	if (in->is_partition) {
+		json_object_object_add(o, "partition_number", json_object_new_int64(in->partno));
+		json_object_object_add(o, "start", json_object_new_uint64(in->start));
+	}
+	if (!in->is_partition && in->backing_file[0])
 		json_object_object_add(o, "backing_file",
 				       json_object_new_string(in->backing_file));
-	probe(sc, in->path, o);
+	if (in->dm_name[0])
+		json_object_object_add(o, "dm_name", json_object_new_string(in->dm_name));
+	probe(sc, in->path, !in->is_partition, o);
 
 	mps = json_object_new_array();
 	dsp_blkdev_snap_mounts(sc->snap, in->devno, add_mount, mps);

@@ -493,6 +493,15 @@ int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info)
 	guess_transport(info->disk, info->transport, sizeof(info->transport));
 	read_attr(info->disk, "loop/backing_file", info->backing_file,
 		  sizeof(info->backing_file));
+	read_attr(info->name, "dm/name", info->dm_name, sizeof(info->dm_name));
+	if (!read_u64(info->name, "ro", &v))
+		info->read_only = v != 0;
+	if (part) {
+		if (!read_u64(info->name, "partition", &v))
+			info->partno = (uint32_t)v;
+		if (!read_u64(info->name, "start", &v))
+			info->start = v * 512;
+	}
 	return 0;
 }
 

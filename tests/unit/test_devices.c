@@ -286,7 +286,7 @@ static void test_dsp_inv_devices_signatures(void **state)
 /* Partitions are nested under their disk and not listed on their own. */
 static void test_dsp_inv_devices_partitions(void **state)
 {
-	char img[256], dev[64], p1[80], p2[80];
+	char img[256], dev[64], p1[80], p2[80], want[128];
 	struct json_object *o, *parts;
 	struct collect c;
 	struct stat st;
@@ -317,6 +317,12 @@ static void test_dsp_inv_devices_partitions(void **state)
 	}
 	o = find_dev(c.devices, dev);
 	assert_non_null(o);
+	sh_out(want, sizeof(want), "blkid -p -o value -s PTTYPE '%s'", dev);
+	assert_string_equal(want, "gpt");
+	assert_string_equal(get_str(o, "pttype"), want);
+	sh_out(want, sizeof(want), "blkid -p -o value -s PTUUID '%s'", dev);
+	assert_string_equal(get_str(o, "ptuuid"), want);
+	assert_null(get_str(o, "type"));
 	parts = json_object_object_get(o, "partitions");
 	assert_int_equal(json_object_array_length(parts), 2);
 	o = json_object_array_get_idx(parts, 0);
@@ -324,6 +330,9 @@ static void test_dsp_inv_devices_partitions(void **state)
 	assert_int_equal(json_object_get_int64(json_object_object_get(o, "size")), 16 << 20);
 	check_blkid(o, p1);
 	assert_string_equal(get_str(o, "label"), "part-one");
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "partition_number")), 1);
+	assert_int_equal(json_object_get_int64(json_object_object_get(o, "start")), 1 << 20);
+	assert_false(json_object_object_get_ex(o, "backing_file", NULL));
 	o = json_object_array_get_idx(parts, 1);
 	assert_string_equal(get_str(o, "path"), p2);
 	check_blkid(o, p2);

@@ -38,11 +38,13 @@ struct dsp_blkdev_use {
 	char mountpoint[512];	/* the first mountpoint found */
 	char mounted_dev[64];	/* which kernel name is mounted */
 	bool holds_root;	/* / lives on it */
+	char root_dev[64];	/* which kernel name (of it, its disk or partitions) */
 	bool swap_active;
 	char swap_dev[64];
 	bool has_holders;	/* holders/ not empty (LVM, MD, dm-crypt), or a loop
 				 * device is backed by it */
-	char holder[64];
+	char holder[64];	/* the first holder, e.g. dm-0 */
+	char held_dev[64];	/* which kernel name it holds */
 	char name[64];		/* kernel name of the device checked */
 };
 
@@ -113,6 +115,9 @@ int dsp_blkdev_parse_swaps(const char *text, size_t len, dsp_swaps_fn fn, void *
 /* Kernel name of devno and of its whole disk, from /sys/dev/block. 0 or -errno. */
 int dsp_blkdev_name(dev_t devno, char *name, size_t nlen, char *disk, size_t dlen,
 		    bool *is_partition);
+
+/* The /dev path of a kernel name ("cciss!c0d0" -> "/dev/cciss/c0d0"). Returns buf. */
+const char *dsp_blkdev_devpath(const char *name, char *buf, size_t len);
 
 /* Identity from a kernel name (no /dev node needed). 0 or -errno. */
 int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info);

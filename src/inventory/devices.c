@@ -199,7 +199,7 @@ static struct json_object *holders_of(const char *name)
 	snprintf(path, sizeof(path), SYS_BLOCK "/%s/holders", name);
 	v = list_dir(path, NULL, &err);
 	for (i = 0; v && v[i]; i++) {
-		snprintf(dev, sizeof(dev), "/dev/%s", v[i]);
+		dsp_blkdev_devpath(v[i], dev, sizeof(dev));
 		json_object_array_add(a, json_object_new_string(dev));
 	}
 	free_list(v);
@@ -295,7 +295,7 @@ static int scan_disk(struct scan *sc, const char *name)
 	if (r < 0) {
 		char path[PATH_MAX];
 
-		snprintf(path, sizeof(path), "/dev/%s", name);
+		dsp_blkdev_devpath(name, path, sizeof(path));
 		snprintf(why, sizeof(why), "cannot read sysfs: %s", strerror(-r));
 		inv_err(sc, path, why);
 		return sc->stop;
@@ -319,7 +319,7 @@ static int scan_disk(struct scan *sc, const char *name)
 			char path[PATH_MAX];
 
 			/* a partition removed while we looked */
-			snprintf(path, sizeof(path), "/dev/%s", v[i]);
+			dsp_blkdev_devpath(v[i], path, sizeof(path));
 			snprintf(why, sizeof(why), "cannot read sysfs: %s", strerror(-r));
 			inv_err(sc, path, why);
 			continue;

@@ -346,6 +346,18 @@ int dsp_blkdev_parse_swaps(const char *text, size_t len, dsp_swaps_fn fn, void *
 
 /* ---- identity ---- */
 
+const char *dsp_blkdev_devpath(const char *name, char *buf, size_t len)
+{
+	char *p;
+
+	fmt(buf, len, "/dev/%s", name);
+	/* sysfs spells a '/' in a device name as '!' (cciss!c0d0) */
+	for (p = buf + 5; *p; p++)
+		if (*p == '!')
+			*p = '/';
+	return buf;
+}
+
 int dsp_blkdev_name(dev_t devno, char *name, size_t nlen, char *disk, size_t dlen,
 		    bool *is_partition)
 {
@@ -462,7 +474,7 @@ int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info)
 		return r;
 	info->devno = d;
 	info->is_partition = part;
-	fmt(info->path, sizeof(info->path), "/dev/%s", info->name);
+	dsp_blkdev_devpath(info->name, info->path, sizeof(info->path));
 	r = read_u64(info->name, "size", &v);
 	if (r < 0)
 		return r;
@@ -799,8 +811,12 @@ bool dsp_blkdev_snap_is_root(const struct dsp_blkdev_snap *s, dev_t devno)
 	return false;
 }
 
-static int check_node(const struct dsp_blkdev_snap *s, const char *name, int depth,
-		      struct dsp_blkdev_use *u)
+/*
+ * Check name and, recursively, what holds it. top is the device of the tree
+ * (the target, its disk or a partition) the walk started from.
+ */
+static int check_node(const struct dsp_blkdev_snap *s, const char *top, const char *name,
+		      int depth, struct dsp_blkdev_use *u)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -820,8 +836,10 @@ static int check_node(const struct dsp_blkdev_snap *s, const char *name, int dep
 			copy(u->mountpoint, sizeof(u->mountpoint), s->mounts[i].mountpoint);
 			copy(u->mounted_dev, sizeof(u->mounted_dev), name);
 		}
-	if (dsp_blkdev_snap_is_root(s, d))
+	if (dsp_blkdev_snap_is_root(s, d) && !u->holds_root) {
 		u->holds_root = true;
+		copy(u->root_dev, sizeof(u->root_dev), top);
+	}
 	if (dsp_blkdev_snap_swap(s, d) && !u->swap_active) {
 		u->swap_active = true;
 		copy(u->swap_dev, sizeof(u->swap_dev), name);
@@ -833,8 +851,9 @@ static int check_node(const struct dsp_blkdev_snap *s, const char *name, int dep
 		if (!u->has_holders) {
 			u->has_holders = true;
 			copy(u->holder, sizeof(u->holder), s->loops[i].name);
+			copy(u->held_dev, sizeof(u->held_dev), name);
 		}
-		r = check_node(s, s->loops[i].name, depth + 1, u);
+		r = check_node(s, top, s->loops[i].name, depth + 1, u);
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
@@ -849,8 +868,9 @@ static int check_node(const struct dsp_blkdev_snap *s, const char *name, int dep
 		if (!u->has_holders) {
 			u->has_holders = true;
 			copy(u->holder, sizeof(u->holder), de->d_name);
+			copy(u->held_dev, sizeof(u->held_dev), name);
 		}
-		r = check_node(s, de->d_name, depth + 1, u);
+		r = check_node(s, top, de->d_name, depth + 1, u);
 		/* a holder that vanished while we looked is gone */
 		if (r < 0 && r != -ENOENT) {
 			closedir(dir);
@@ -876,7 +896,7 @@ int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
 		return -EINVAL;
 	copy(u->name, sizeof(u->name), name);
 	/* self first, so the reason names the device itself when it can */
-	r = check_node(s, name, 0, u);
+	r = check_node(s, name, name, 0, u);
 	if (r < 0 || !(flags & DSP_BLKDEV_TREE))
 		return r;
 
@@ -887,7 +907,7 @@ int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
 	if (r < 0)
 		return r;
 	if (part) {
-		r = check_node(s, disk, 0, u);
+		r = check_node(s, disk, disk, 0, u);
 		if (r < 0)
 			return r;
 	}
@@ -904,7 +924,7 @@ int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
 		fmt(attr, sizeof(attr), SYS_BLOCK "/%s/%s/partition", disk, de->d_name);
 		if (access(attr, F_OK))
 			continue;
-		r = check_node(s, de->d_name, 0, u);
+		r = check_node(s, de->d_name, de->d_name, 0, u);
 		if (r < 0 && r != -ENOENT)
 			break;
 		r = 0;
@@ -936,23 +956,43 @@ int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
 	return r;
 }
 
+/* Is other (a kernel name in use) the checked device itself? */
+static bool is_self(const struct dsp_blkdev_use *u, const char *other)
+{
+	return !u->name[0] || !other[0] || !strcmp(u->name, other);
+}
+
 const char *dsp_blkdev_use_reason(const struct dsp_blkdev_use *u, char *buf, size_t len)
 {
+	char dev[80];
+
 	if (!len)
 		return buf;
 	buf[0] = '\0';
-	if (u->holds_root)
+	if (u->holds_root && is_self(u, u->root_dev)) {
 		fmt(buf, len, "device holds the root filesystem");
-	else if (u->mounted && (!u->name[0] || !strcmp(u->mounted_dev, u->name)))
+	} else if (u->holds_root) {
+		dsp_blkdev_devpath(u->root_dev, dev, sizeof(dev));
+		fmt(buf, len, "device is in use: %s holds the root filesystem", dev);
+	} else if (u->mounted && is_self(u, u->mounted_dev)) {
 		fmt(buf, len, "device is mounted on %s", u->mountpoint);
-	else if (u->mounted)
-		fmt(buf, len, "device is in use: /dev/%s is mounted on %s",
-			 u->mounted_dev, u->mountpoint);
-	else if (u->swap_active && (!u->name[0] || !strcmp(u->swap_dev, u->name)))
+	} else if (u->mounted) {
+		dsp_blkdev_devpath(u->mounted_dev, dev, sizeof(dev));
+		fmt(buf, len, "device is in use: %s is mounted on %s", dev, u->mountpoint);
+	} else if (u->swap_active && is_self(u, u->swap_dev)) {
 		fmt(buf, len, "device is active swap");
-	else if (u->swap_active)
-		fmt(buf, len, "device is in use: /dev/%s is active swap", u->swap_dev);
-	else if (u->has_holders)
-		fmt(buf, len, "device is held by /dev/%s", u->holder);
+	} else if (u->swap_active) {
+		dsp_blkdev_devpath(u->swap_dev, dev, sizeof(dev));
+		fmt(buf, len, "device is in use: %s is active swap", dev);
+	} else if (u->has_holders && is_self(u, u->held_dev)) {
+		dsp_blkdev_devpath(u->holder, dev, sizeof(dev));
+		fmt(buf, len, "device is held by %s", dev);
+	} else if (u->has_holders) {
+		char held[80];
+
+		dsp_blkdev_devpath(u->held_dev, held, sizeof(held));
+		dsp_blkdev_devpath(u->holder, dev, sizeof(dev));
+		fmt(buf, len, "device is in use: %s is held by %s", held, dev);
+	}
 	return buf;
 }

@@ -192,6 +192,35 @@ static void test_dsp_blkdev_use_reason_texts(void **state)
 	strcpy(u.holder, "dm-0");
 	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
 			    "device is held by /dev/dm-0");
+	strcpy(u.held_dev, "loop3");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is held by /dev/dm-0");
+	strcpy(u.held_dev, "loop3p2");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is in use: /dev/loop3p2 is held by /dev/dm-0");
+	u.swap_active = true;
+	strcpy(u.swap_dev, "loop3p1");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is in use: /dev/loop3p1 is active swap");
+	u.holds_root = true;
+	strcpy(u.root_dev, "vda1");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is in use: /dev/vda1 holds the root filesystem");
+	strcpy(u.root_dev, "loop3");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device holds the root filesystem");
+	/* a short buffer truncates, never overflows */
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, 7), "device");
+}
+
+static void test_dsp_blkdev_devpath_bang(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(dsp_blkdev_devpath("sda1", buf, sizeof(buf)), "/dev/sda1");
+	assert_string_equal(dsp_blkdev_devpath("cciss!c0d0p1", buf, sizeof(buf)),
+			    "/dev/cciss/c0d0p1");
 }
 
 /* ---- real devices (root only; skipped otherwise) ---- */
@@ -460,6 +489,19 @@ static void test_dsp_blkdev_in_use_partition_mounted(void **state)
 	assert_false(u.mounted);
 	assert_int_equal(dsp_blkdev_in_use(p2, &u), 0);
 	assert_false(u.mounted);
+	assert_false(u.has_holders);
+
+	/* a loop device on p1 holds p1, and through it the disk and p2 */
+	{
+		char upper[64];
+
+		assert_int_equal(attach(p1, upper, sizeof(upper)), 0);
+		assert_int_equal(dsp_blkdev_in_use(p2, &u), 0);
+		assert_true(u.has_holders);
+		assert_string_equal(u.held_dev, base(p1));
+		snprintf(want, sizeof(want), "device is in use: %s is held by %s", p1, upper);
+		assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+	}
 }
 
 /* A loop device backed by another loop device is its holder. */
@@ -570,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_parse_swaps_fields),
 		cmocka_unit_test(test_parse_swaps_malformed),
 		cmocka_unit_test(test_dsp_blkdev_use_reason_texts),
+		cmocka_unit_test(test_dsp_blkdev_devpath_bang),
 		cmocka_unit_test_teardown(test_dsp_blkdev_info_loop, cleanup),
 		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_idle, cleanup),
 		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_mounted, cleanup),

@@ -14,6 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * One "devices" item per whole disk (ram, zram and detached loops skipped):
+ *   path name size logical_sector physical_sector rotational removable
+ *   read_only transport vendor model serial wwn [backing_file] [dm_name]
+ *   type uuid label [version] [usage] [ambiguous] pttype [ptuuid]
+ *   mountpoints[] holders[] swap_active holds_root in_use partitions[]
+ * Partitions have the same shape plus partition_number and start (bytes),
+ * without pttype and partitions[]. Unknown strings are null. in_use is the
+ * reason `erase` would refuse the device (null when free); for a partition it
+ * covers its whole disk and sibling partitions too.
+ */
 #define SYS_BLOCK "/sys/class/block"
 #define SRC "devices"
 

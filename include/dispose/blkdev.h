@@ -88,6 +88,14 @@ typedef int (*dsp_blkdev_mnt_fn)(const char *mountpoint, void *arg);
 int dsp_blkdev_snap_mounts(const struct dsp_blkdev_snap *snap, dev_t devno,
 			   dsp_blkdev_mnt_fn fn, void *arg);
 
+/*
+ * Call fn with the kernel name of each device directly stacked on name:
+ * holders/ (dm, md, bcache) and loop devices backed by it. Non-zero stops.
+ */
+typedef int (*dsp_blkdev_name_fn)(const char *name, void *arg);
+int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *snap, const char *name,
+			    dsp_blkdev_name_fn fn, void *arg);
+
 /* Whether devno is active swap (a swap partition, or holds a swap file). */
 bool dsp_blkdev_snap_swap(const struct dsp_blkdev_snap *snap, dev_t devno);
 

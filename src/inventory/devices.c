@@ -19,7 +19,7 @@
  *   path name size logical_sector physical_sector rotational removable
  *   read_only transport vendor model serial wwn [backing_file] [dm_name]
  *   type uuid label [version] [usage] [ambiguous] pttype [ptuuid]
- *   mountpoints[] holders[] swap_active holds_root in_use partitions[]
+ *   mountpoints[] holders[] slaves[] swap_active holds_root in_use partitions[]
  * Partitions have the same shape plus partition_number and start (bytes),
  * without pttype and partitions[]. Unknown strings are null. in_use is the
  * reason `erase` would refuse the device (null when free); for a partition it
@@ -55,6 +55,12 @@ static struct json_object *str_or_null(const char *s)
 static int add_mount(const char *mountpoint, void *arg)
 {
 	return json_object_array_add(arg, json_object_new_string(mountpoint)) ? -ENOMEM : 0;
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strverscmp(json_object_get_string(*(struct json_object *const *)a),
+			  json_object_get_string(*(struct json_object *const *)b));
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -197,7 +203,28 @@ static int probe(struct scan *sc, const char *path, bool disk, struct json_objec
 	return r == -1 ? -EIO : 0;
 }
 
-static struct json_object *holders_of(const char *name)
+static int add_holder(const char *name, void *arg)
+{
+	char dev[PATH_MAX];
+
+	dsp_blkdev_devpath(name, dev, sizeof(dev));
+	return json_object_array_add(arg, json_object_new_string(dev)) ? -ENOMEM : 0;
+}
+
+/* What is stacked on it: holders/ and loop devices backed by it, sorted. */
+static struct json_object *holders_of(struct scan *sc, const char *name)
+{
+	struct json_object *a = json_object_new_array();
+
+	if (!a)
+		return NULL;
+	if (dsp_blkdev_snap_holders(sc->snap, name, add_holder, a) == 0)
+		json_object_array_sort(a, cmp_json_str);
+	return a;
+}
+
+/* /dev paths of the entries of a sysfs link directory (slaves/: below it). */
+static struct json_object *links_of(const char *name, const char *which)
 {
 	struct json_object *a = json_object_new_array();
 	char path[PATH_MAX], dev[PATH_MAX];
@@ -207,7 +234,7 @@ static struct json_object *holders_of(const char *name)
 
 	if (!a)
 		return NULL;
-	snprintf(path, sizeof(path), SYS_BLOCK "/%s/holders", name);
+	snprintf(path, sizeof(path), SYS_BLOCK "/%s/%s", name, which);
 	v = list_dir(path, NULL, &err);
 	for (i = 0; v && v[i]; i++) {
 		dsp_blkdev_devpath(v[i], dev, sizeof(dev));
@@ -257,7 +284,8 @@ static struct json_object *device_obj(struct scan *sc, const struct dsp_blkdev_i
 	mps = json_object_new_array();
 	dsp_blkdev_snap_mounts(sc->snap, in->devno, add_mount, mps);
 	json_object_object_add(o, "mountpoints", mps);
-	json_object_object_add(o, "holders", holders_of(in->name));
+	json_object_object_add(o, "holders", holders_of(sc, in->name));
+	json_object_object_add(o, "slaves", links_of(in->name, "slaves"));
 	json_object_object_add(o, "swap_active",
 			       json_object_new_boolean(dsp_blkdev_snap_swap(sc->snap, in->devno)));
 

@@ -811,6 +811,42 @@ bool dsp_blkdev_snap_is_root(const struct dsp_blkdev_snap *s, dev_t devno)
 	return false;
 }
 
+int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *s, const char *name,
+			    dsp_blkdev_name_fn fn, void *arg)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	size_t i;
+	dev_t d;
+	int r;
+
+	if (!valid_name(name))
+		return -EINVAL;
+	r = name_devno(name, &d);
+	if (r < 0)
+		return r;
+	for (i = 0; i < s->nloops; i++)
+		if (s->loops[i].backing == d) {
+			r = fn(s->loops[i].name, arg);
+			if (r)
+				return r;
+		}
+	fmt(path, sizeof(path), SYS_BLOCK "/%s/holders", name);
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		if (!valid_name(de->d_name))
+			continue;
+		r = fn(de->d_name, arg);
+		if (r)
+			break;
+	}
+	closedir(dir);
+	return r;
+}
+
 /*
  * Check name and, recursively, what holds it. top is the device of the tree
  * (the target, its disk or a partition) the walk started from.

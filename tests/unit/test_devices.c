@@ -340,6 +340,34 @@ static void test_dsp_inv_devices_partitions(void **state)
 	collect_free(&c);
 }
 
+/* A loop device stacked on another is listed as its holder. */
+static void test_dsp_inv_devices_loop_holder(void **state)
+{
+	char img[256], lower[64], upper[64], want[300];
+	struct json_object *o, *a;
+	struct collect c;
+
+	(void)state;
+	need_root();
+	make_image("lower", 8, img, sizeof(img));
+	assert_int_equal(attach(img, lower, sizeof(lower)), 0);
+	assert_int_equal(attach(lower, upper, sizeof(upper)), 0);
+	collect_init(&c);
+	assert_int_equal(dsp_inv_devices(collect_emit, &c), 0);
+	o = find_dev(c.devices, lower);
+	assert_non_null(o);
+	a = json_object_object_get(o, "holders");
+	assert_int_equal(json_object_array_length(a), 1);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 0)), upper);
+	snprintf(want, sizeof(want), "device is held by %s", upper);
+	assert_string_equal(get_str(o, "in_use"), want);
+	o = find_dev(c.devices, upper);
+	assert_non_null(o);
+	assert_string_equal(get_str(o, "backing_file"), lower);
+	assert_null(get_str(o, "in_use"));
+	collect_free(&c);
+}
+
 /* A non-zero return from emit stops the scan and comes back. */
 static void test_dsp_inv_devices_emit_stops(void **state)
 {
@@ -363,7 +391,8 @@ static void test_dsp_inv_devices_shape(void **state)
 	static const char *const keys[] = {
 		"path", "size", "logical_sector", "physical_sector", "rotational",
 		"removable", "transport", "model", "serial", "wwn", "type", "uuid",
-		"label", "mountpoints", "holders", "swap_active", "holds_root",
+		"label", "mountpoints", "holders", "slaves", "swap_active", "holds_root",
+		"in_use", "read_only", "pttype",
 	};
 	struct collect c;
 	size_t i, k, n;
@@ -393,6 +422,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_dsp_inv_devices_signatures, cleanup),
 		cmocka_unit_test_teardown(test_dsp_inv_devices_partitions, cleanup),
+		cmocka_unit_test_teardown(test_dsp_inv_devices_loop_holder, cleanup),
 		cmocka_unit_test_teardown(test_dsp_inv_devices_emit_stops, cleanup),
 		cmocka_unit_test(test_dsp_inv_devices_shape),
 	};

@@ -87,6 +87,8 @@ void dsp_method_free(struct dsp_method *m);
 struct json_object *dsp_method_to_json(const struct dsp_method *m);
 
 const char *dsp_verify_mode_name(enum dsp_verify_mode v);
+/* The file-format name of a pass type: "pattern", "random", "random-byte", "complement". */
+const char *dsp_pass_kind_name(enum dsp_pass_kind k);
 /* "none", "last", "all", "sample", "sample:P": 0 or DSP_INVALID. */
 int dsp_verify_mode_parse(const char *s, enum dsp_verify_mode *v, double *percent);
 

@@ -1,0 +1,968 @@
+/* SPDX-License-Identifier: MIT */
+/* envelope.c - detached CMS AuthEnvelopedData (AES-256-GCM): stream writer, volumes, decrypter */
+#include "dispose/envelope.h"
+#include "dispose/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <openssl/cms.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+/*
+ * Plaintext is encrypted in 1 MiB steps. The cipher context is the one
+ * CMS_dataInit() set up (key, IV, recipients), but we drive EVP directly
+ * instead of writing through BIO_f_cipher, which works in 4 KiB pieces and
+ * costs a syscall per piece; the bytes and the tag are identical.
+ */
+#define CHUNK		(1u << 20)
+#define MAX_CERT	(1u << 20)
+
+static uint64_t volume_max = DSP_ENV_VOLUME_MAX;
+
+void dsp_env_set_volume_max(uint64_t bytes)
+{
+	if (bytes == 0 || bytes > DSP_ENV_VOLUME_MAX)
+		bytes = DSP_ENV_VOLUME_MAX;
+	volume_max = bytes;
+}
+
+/* Log the newest OpenSSL error after "<thing>: <what>" and clear the queue. */
+static void log_ossl(const char *thing, const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	char reason[256] = "";
+
+	if (e)
+		ERR_error_string_n(e, reason, sizeof(reason));
+	if (reason[0])
+		dsp_log(DSP_LOG_ERROR, "%s: %s (%s)", thing, what, reason);
+	else
+		dsp_log(DSP_LOG_ERROR, "%s: %s", thing, what);
+	ERR_clear_error();
+}
+
+static void hex(const unsigned char *d, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read until len bytes or EOF; returns bytes read or -errno. */
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, p + got, len - got);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Slurp a small file (certificate, key, envelope); refuses more than max. */
+static int read_small(const char *path, size_t max, unsigned char **out,
+		      size_t *outlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	unsigned char *buf;
+	size_t size;
+	ssize_t n;
+	int rc;
+
+	if (fd < 0) {
+		rc = -errno;
+		dsp_log(DSP_LOG_ERROR, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		close(fd);
+		dsp_log(DSP_LOG_ERROR, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		close(fd);
+		dsp_log(DSP_LOG_ERROR, "%s: not a regular file of at most %zu bytes",
+			path, max);
+		return DSP_INVALID;
+	}
+	size = (size_t)st.st_size;
+	buf = malloc(size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = read_full(fd, buf, size + 1);
+	close(fd);
+	if (n < 0 || (size_t)n != size) {
+		OPENSSL_clear_free(buf, size + 1);
+		rc = n < 0 ? (int)n : -EAGAIN;
+		dsp_log(DSP_LOG_ERROR, "%s: %s", path, n < 0 ?
+			strerror(-rc) : "file changed while being read");
+		return rc;
+	}
+	buf[size] = 0;
+	*out = buf;
+	*outlen = size;
+	return 0;
+}
+
+static int load_cert(const char *path, X509 **out)
+{
+	unsigned char *buf;
+	size_t len;
+	const unsigned char *p;
+	X509 *x = NULL;
+	BIO *b;
+	int rc = read_small(path, MAX_CERT, &buf, &len);
+
+	if (rc)
+		return rc;
+	b = BIO_new_mem_buf(buf, (int)len);
+	if (b) {
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		BIO_free(b);
+	}
+	if (!x) {
+		ERR_clear_error();
+		p = buf;
+		x = d2i_X509(NULL, &p, (long)len);
+	}
+	free(buf);
+	if (!x) {
+		log_ossl(path, "not an X.509 certificate (PEM or DER)");
+		return DSP_INVALID;
+	}
+	*out = x;
+	return 0;
+}
+
+/* Never NULL as callback: OpenSSL would prompt on the terminal. */
+static int refuse_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+static int load_key(const char *path, EVP_PKEY **out)
+{
+	unsigned char *buf;
+	size_t len;
+	const unsigned char *p;
+	EVP_PKEY *pk = NULL;
+	BIO *b;
+	int rc = read_small(path, MAX_CERT, &buf, &len);
+
+	if (rc)
+		return rc;
+	b = BIO_new_mem_buf(buf, (int)len);
+	if (b) {
+		pk = PEM_read_bio_PrivateKey(b, NULL, refuse_passphrase, NULL);
+		BIO_free(b);
+	}
+	if (!pk) {
+		ERR_clear_error();
+		p = buf;
+		pk = d2i_AutoPrivateKey(NULL, &p, (long)len);
+	}
+	if (!pk) {
+		if (memmem(buf, len, "ENCRYPTED", 9)) {
+			ERR_clear_error();
+			dsp_log(DSP_LOG_ERROR, "%s: private key is passphrase-protected; "
+				"decrypt it first (openssl pkey -in KEY -out PLAIN)", path);
+		} else {
+			log_ossl(path, "not a private key (PEM or DER)");
+		}
+		rc = DSP_INVALID;
+	}
+	OPENSSL_clear_free(buf, len + 1);
+	*out = pk;
+	return rc;
+}
+
+/* RSA >= 2048 bit or EC on a NIST prime curve: what CMS 3.0 can wrap to. */
+static int check_recipient_key(const char *path, X509 *x)
+{
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	char group[64] = "";
+
+	if (!pk) {
+		log_ossl(path, "certificate has no usable public key");
+		return DSP_INVALID;
+	}
+	if (EVP_PKEY_is_a(pk, "RSA")) {
+		if (EVP_PKEY_get_bits(pk) < 2048) {
+			dsp_log(DSP_LOG_ERROR, "%s: RSA key of %d bits is too small "
+				"(2048 at least)", path, EVP_PKEY_get_bits(pk));
+			return DSP_UNSUPPORTED;
+		}
+		return 0;
+	}
+	if (EVP_PKEY_is_a(pk, "EC")) {
+		if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME,
+						    group, sizeof(group), NULL))
+			group[0] = '\0';
+		if (!strcmp(group, "prime256v1") || !strcmp(group, "secp384r1") ||
+		    !strcmp(group, "secp521r1"))
+			return 0;
+		ERR_clear_error();
+		dsp_log(DSP_LOG_ERROR, "%s: EC curve %s not supported "
+			"(P-256, P-384 or P-521)", path, group[0] ? group : "(explicit)");
+		return DSP_UNSUPPORTED;
+	}
+	dsp_log(DSP_LOG_ERROR, "%s: %s keys cannot receive CMS envelopes "
+		"(RSA or EC P-256)", path, EVP_PKEY_get0_type_name(pk) ?
+		EVP_PKEY_get0_type_name(pk) : "this type of");
+	return DSP_UNSUPPORTED;
+}
+
+char *dsp_env_volume_ct_path(const char *ct_path, unsigned k)
+{
+	char *s;
+
+	if (k <= 1)
+		return strdup(ct_path);
+	if (asprintf(&s, "%s.%03u", ct_path, k) < 0)
+		return NULL;
+	return s;
+}
+
+char *dsp_env_volume_env_path(const char *env_path, unsigned k)
+{
+	size_t n = strlen(env_path);
+	char *s;
+	int r;
+
+	if (k <= 1)
+		return strdup(env_path);
+	if (n > 4 && !strcmp(env_path + n - 4, ".cms"))
+		r = asprintf(&s, "%.*s.%03u.cms", (int)(n - 4), env_path, k);
+	else
+		r = asprintf(&s, "%s.%03u", env_path, k);
+	return r < 0 ? NULL : s;
+}
+
+static void fsync_parent(const char *path)
+{
+	char *d = strdup(path);
+	char *slash;
+	int fd;
+
+	if (!d)
+		return;
+	slash = strrchr(d, '/');
+	if (!slash)
+		strcpy(d, ".");
+	else if (slash == d)
+		d[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(d);
+}
+
+/* ---------------------------------------------------------------- writer */
+
+struct vol {
+	char *ct_path, *env_path;
+	int ct_fd, env_fd;
+	int ct_made, env_made;
+	CMS_ContentInfo *cms;
+	BIO *sink;		/* BIO_s_null under the cipher BIO */
+	BIO *chain;		/* what CMS_dataInit returned */
+	EVP_CIPHER_CTX *ctx;	/* owned by the cipher BIO in chain */
+	EVP_MD_CTX *md;		/* SHA-256 of the ciphertext */
+	uint64_t bytes;
+};
+
+struct dsp_env_writer {
+	STACK_OF(X509) *certs;
+	EVP_CIPHER *cipher;
+	char *ct_path, *env_path;
+	struct vol v;
+	unsigned nvol;		/* volumes started */
+	uint64_t vmax;
+	unsigned char *buf;
+	int failed;
+	char ct1[65], env1[65];
+	dsp_env_volume_fn fn;
+	void *fn_arg;
+};
+
+/* Free the CMS chain without touching the files. */
+static void vol_free(struct vol *v)
+{
+	BIO *b = v->chain;
+
+	while (b && b != v->sink) {
+		BIO *next = BIO_pop(b);
+
+		BIO_free(b);
+		b = next;
+	}
+	BIO_free(v->sink);
+	CMS_ContentInfo_free(v->cms);
+	EVP_MD_CTX_free(v->md);
+	if (v->ct_fd >= 0)
+		close(v->ct_fd);
+	if (v->env_fd >= 0)
+		close(v->env_fd);
+	v->chain = v->sink = NULL;
+	v->cms = NULL;
+	v->md = NULL;
+	v->ctx = NULL;
+	v->ct_fd = v->env_fd = -1;
+}
+
+static void vol_remove(struct vol *v)
+{
+	if (v->ct_made && v->ct_path)
+		unlink(v->ct_path);
+	if (v->env_made && v->env_path)
+		unlink(v->env_path);
+	v->ct_made = v->env_made = 0;
+	free(v->ct_path);
+	free(v->env_path);
+	v->ct_path = v->env_path = NULL;
+}
+
+static int set_key_params(CMS_RecipientInfo *ri, X509 *x)
+{
+	EVP_PKEY_CTX *pctx = CMS_RecipientInfo_get0_pkey_ctx(ri);
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+
+	if (!pctx)
+		return 0;
+	if (EVP_PKEY_is_a(pk, "RSA"))
+		return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_OAEP_PADDING) > 0 &&
+		       EVP_PKEY_CTX_set_rsa_oaep_md(pctx, EVP_sha256()) > 0 &&
+		       EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) > 0;
+	return EVP_PKEY_CTX_set_ecdh_kdf_md(pctx, EVP_sha256()) > 0;
+}
+
+static int vol_open(struct dsp_env_writer *w, unsigned k)
+{
+	struct vol *v = &w->v;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	v->ct_fd = v->env_fd = -1;
+	v->ct_path = dsp_env_volume_ct_path(w->ct_path, k);
+	v->env_path = dsp_env_volume_env_path(w->env_path, k);
+	if (!v->ct_path || !v->env_path)
+		return -ENOMEM;
+	v->ct_fd = open(v->ct_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			O_CLOEXEC, 0600);
+	if (v->ct_fd < 0) {
+		rc = -errno;
+		dsp_log(DSP_LOG_ERROR, "%s: %s", v->ct_path, strerror(-rc));
+		return rc;
+	}
+	v->ct_made = 1;
+	v->env_fd = open(v->env_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+			 O_CLOEXEC, 0600);
+	if (v->env_fd < 0) {
+		rc = -errno;
+		dsp_log(DSP_LOG_ERROR, "%s: %s", v->env_path, strerror(-rc));
+		return rc;
+	}
+	v->env_made = 1;
+
+	/* AEAD cipher => AuthEnvelopedData; recipients added with key params */
+	v->cms = CMS_encrypt(NULL, NULL, w->cipher,
+			     CMS_BINARY | CMS_DETACHED | CMS_PARTIAL);
+	if (!v->cms)
+		goto ossl;
+	for (int i = 0; i < sk_X509_num(w->certs); i++) {
+		X509 *x = sk_X509_value(w->certs, i);
+		CMS_RecipientInfo *ri = CMS_add1_recipient_cert(v->cms, x,
+								CMS_KEY_PARAM);
+
+		if (!ri || !set_key_params(ri, x))
+			goto ossl;
+	}
+	v->sink = BIO_new(BIO_s_null());
+	if (!v->sink)
+		goto ossl;
+	v->chain = CMS_dataInit(v->cms, v->sink);
+	if (!v->chain)
+		goto ossl;
+	{
+		BIO *cb = BIO_find_type(v->chain, BIO_TYPE_CIPHER);
+
+		if (!cb || !BIO_get_cipher_ctx(cb, &v->ctx) || !v->ctx)
+			goto ossl;
+	}
+	v->md = EVP_MD_CTX_new();
+	if (!v->md || !EVP_DigestInit_ex(v->md, EVP_sha256(), NULL))
+		goto ossl;
+	w->nvol = k;
+	return 0;
+ossl:
+	log_ossl(v->env_path, "cannot set up CMS envelope");
+	return -EIO;
+}
+
+/* Finish the current volume: tag, envelope, fsync, callback. */
+static int vol_finish(struct dsp_env_writer *w)
+{
+	struct vol *v = &w->v;
+	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL, *p;
+	unsigned int mdlen;
+	char ct_hex[65], env_hex[65];
+	int outl = 0, len, rc;
+
+	if (!EVP_EncryptFinal_ex(v->ctx, w->buf, &outl))
+		goto ossl;
+	if (outl > 0) {	/* nothing for GCM; kept for safety */
+		if (!EVP_DigestUpdate(v->md, w->buf, (size_t)outl))
+			goto ossl;
+		rc = write_full(v->ct_fd, w->buf, (size_t)outl);
+		if (rc)
+			goto io;
+	}
+	if (!CMS_dataFinal(v->cms, v->chain))
+		goto ossl;
+	if (!EVP_DigestFinal_ex(v->md, md, &mdlen))
+		goto ossl;
+	hex(md, mdlen, ct_hex);
+
+	len = i2d_CMS_ContentInfo(v->cms, NULL);
+	if (len <= 0 || !(der = OPENSSL_malloc((size_t)len)))
+		goto ossl;
+	p = der;
+	if (i2d_CMS_ContentInfo(v->cms, &p) != len)
+		goto ossl;
+	if (!EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL))
+		goto ossl;
+	hex(md, mdlen, env_hex);
+	rc = write_full(v->env_fd, der, (size_t)len);
+	OPENSSL_free(der);
+	der = NULL;
+	if (rc)
+		goto io;
+	if (fsync(v->ct_fd) < 0) {
+		rc = -errno;
+		goto io;
+	}
+	if (fsync(v->env_fd) < 0) {
+		rc = -errno;
+		goto io;
+	}
+	if (close(v->ct_fd) < 0) {
+		v->ct_fd = -1;
+		rc = -errno;
+		goto io;
+	}
+	v->ct_fd = -1;
+	if (close(v->env_fd) < 0) {
+		v->env_fd = -1;
+		rc = -errno;
+		goto io;
+	}
+	v->env_fd = -1;
+	fsync_parent(v->ct_path);
+	if (strcmp(w->ct_path, w->env_path))
+		fsync_parent(v->env_path);
+	if (w->nvol == 1) {
+		memcpy(w->ct1, ct_hex, sizeof(ct_hex));
+		memcpy(w->env1, env_hex, sizeof(env_hex));
+	}
+	if (w->fn) {
+		rc = w->fn(w->fn_arg, w->nvol, v->ct_path, v->env_path, v->bytes,
+			   ct_hex, env_hex);
+		if (rc)
+			return rc < 0 ? rc : -ECANCELED;
+	}
+	return 0;
+ossl:
+	OPENSSL_free(der);
+	log_ossl(v->env_path, "cannot finish CMS envelope");
+	return -EIO;
+io:
+	dsp_log(DSP_LOG_ERROR, "%s: %s", v->ct_path, strerror(-rc));
+	return rc;
+}
+
+/* Volumes already finished stay on disk until close/abort; remember them. */
+static void remove_finished(struct dsp_env_writer *w, unsigned upto)
+{
+	for (unsigned k = 1; k <= upto; k++) {
+		char *c = dsp_env_volume_ct_path(w->ct_path, k);
+		char *e = dsp_env_volume_env_path(w->env_path, k);
+
+		if (c)
+			unlink(c);
+		if (e)
+			unlink(e);
+		free(c);
+		free(e);
+	}
+}
+
+static void writer_free(struct dsp_env_writer *w)
+{
+	vol_free(&w->v);
+	free(w->v.ct_path);
+	free(w->v.env_path);
+	sk_X509_pop_free(w->certs, X509_free);
+	EVP_CIPHER_free(w->cipher);
+	if (w->buf)
+		OPENSSL_clear_free(w->buf, CHUNK + EVP_MAX_BLOCK_LENGTH);
+	free(w->ct_path);
+	free(w->env_path);
+	free(w);
+}
+
+void dsp_env_writer_abort(struct dsp_env_writer *w)
+{
+	if (!w)
+		return;
+	vol_free(&w->v);
+	vol_remove(&w->v);
+	if (w->nvol > 1)
+		remove_finished(w, w->nvol - 1);
+	writer_free(w);
+}
+
+int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
+			const char *env_path, struct dsp_env_writer **out)
+{
+	struct dsp_env_writer *w;
+	int rc;
+
+	*out = NULL;
+	if (!recipients || !recipients[0] || !ct_path || !env_path ||
+	    !strcmp(ct_path, env_path)) {
+		dsp_log(DSP_LOG_ERROR, "envelope: need recipients and two "
+			"distinct output paths");
+		return -EINVAL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->v.ct_fd = w->v.env_fd = -1;
+	w->vmax = volume_max;
+	w->ct_path = strdup(ct_path);
+	w->env_path = strdup(env_path);
+	w->certs = sk_X509_new_null();
+	w->buf = OPENSSL_malloc(CHUNK + EVP_MAX_BLOCK_LENGTH);
+	if (!w->ct_path || !w->env_path || !w->certs || !w->buf) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	w->cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	if (!w->cipher) {
+		log_ossl("AES-256-GCM", "cipher not available");
+		rc = DSP_UNSUPPORTED;
+		goto fail;
+	}
+	for (size_t i = 0; recipients[i]; i++) {
+		X509 *x;
+
+		rc = load_cert(recipients[i], &x);
+		if (rc)
+			goto fail;
+		rc = check_recipient_key(recipients[i], x);
+		if (rc || !sk_X509_push(w->certs, x)) {
+			X509_free(x);
+			if (!rc)
+				rc = -ENOMEM;
+			goto fail;
+		}
+	}
+	rc = vol_open(w, 1);
+	if (rc) {
+		dsp_env_writer_abort(w);
+		return rc;
+	}
+	*out = w;
+	return 0;
+fail:
+	writer_free(w);
+	return rc;
+}
+
+void dsp_env_writer_set_volume_cb(struct dsp_env_writer *w,
+				  dsp_env_volume_fn fn, void *arg)
+{
+	w->fn = fn;
+	w->fn_arg = arg;
+}
+
+unsigned dsp_env_writer_volumes(const struct dsp_env_writer *w)
+{
+	return w->nvol;
+}
+
+static int rotate(struct dsp_env_writer *w)
+{
+	unsigned next = w->nvol + 1;
+	int rc = vol_finish(w);
+
+	vol_free(&w->v);
+	if (rc)
+		return rc;
+	/* the finished volume is complete on disk; forget its names */
+	free(w->v.ct_path);
+	free(w->v.env_path);
+	w->v.ct_path = w->v.env_path = NULL;
+	w->v.ct_made = w->v.env_made = 0;
+	w->nvol = next;	/* abort must also remove the half-made next one */
+	return vol_open(w, next);
+}
+
+int dsp_env_write(struct dsp_env_writer *w, const void *buf, size_t len)
+{
+	const unsigned char *in = buf;
+	int rc;
+
+	if (w->failed)
+		return -EIO;
+	while (len) {
+		struct vol *v = &w->v;
+		size_t n = len;
+		int outl;
+
+		if (v->bytes == w->vmax) {
+			rc = rotate(w);
+			if (rc)
+				goto fail;
+			continue;
+		}
+		if (n > CHUNK)
+			n = CHUNK;
+		if (n > w->vmax - v->bytes)
+			n = (size_t)(w->vmax - v->bytes);
+		if (!EVP_EncryptUpdate(v->ctx, w->buf, &outl, in, (int)n)) {
+			log_ossl(v->ct_path, "encryption failed");
+			rc = -EIO;
+			goto fail;
+		}
+		if (!EVP_DigestUpdate(v->md, w->buf, (size_t)outl)) {
+			rc = -EIO;
+			goto fail;
+		}
+		rc = write_full(v->ct_fd, w->buf, (size_t)outl);
+		if (rc) {
+			dsp_log(DSP_LOG_ERROR, "%s: %s", v->ct_path, strerror(-rc));
+			goto fail;
+		}
+		v->bytes += n;
+		in += n;
+		len -= n;
+	}
+	return 0;
+fail:
+	w->failed = 1;
+	return rc;
+}
+
+int dsp_env_writer_close(struct dsp_env_writer *w, char ct_sha256[65],
+			 char env_sha256[65])
+{
+	int rc;
+
+	if (w->failed) {
+		dsp_env_writer_abort(w);
+		return -EIO;
+	}
+	rc = vol_finish(w);
+	if (rc) {
+		dsp_env_writer_abort(w);
+		return rc;
+	}
+	if (ct_sha256)
+		memcpy(ct_sha256, w->ct1, 65);
+	if (env_sha256)
+		memcpy(env_sha256, w->env1, 65);
+	writer_free(w);
+	return 0;
+}
+
+/* ------------------------------------------------------------- decrypter */
+
+static int parse_env(const unsigned char *buf, size_t len, CMS_ContentInfo **out)
+{
+	const unsigned char *p = buf;
+	CMS_ContentInfo *cms;
+	ASN1_OCTET_STRING **pos;
+	STACK_OF(CMS_RecipientInfo) *ris;
+
+	*out = NULL;
+	if (len == 0 || len > LONG_MAX)
+		return DSP_INVALID;
+	cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	if (!cms)
+		return DSP_INVALID;
+	if (p != buf + len ||
+	    OBJ_obj2nid(CMS_get0_type(cms)) != NID_id_smime_ct_authEnvelopedData)
+		goto bad;
+	pos = CMS_get0_content(cms);
+	if (!pos || *pos)	/* content must be detached */
+		goto bad;
+	ris = CMS_get0_RecipientInfos(cms);
+	if (!ris || sk_CMS_RecipientInfo_num(ris) < 1)
+		goto bad;
+	*out = cms;
+	return 0;
+bad:
+	CMS_ContentInfo_free(cms);
+	return DSP_INVALID;
+}
+
+int dsp_env_check(const void *buf, size_t len)
+{
+	CMS_ContentInfo *cms;
+	int rc = parse_env(buf, len, &cms);
+
+	CMS_ContentInfo_free(cms);
+	ERR_clear_error();
+	return rc;
+}
+
+struct dec {
+	EVP_PKEY *pkey;
+	X509 *cert;
+	unsigned char *in, *out;
+	int (*sink)(void *arg, const void *buf, size_t len);
+	void *arg;
+};
+
+static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
+{
+	unsigned char *buf = NULL;
+	size_t len;
+	CMS_ContentInfo *cms = NULL;
+	BIO *null = NULL, *chain = NULL, *cb;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int fd = -1, rc, outl;
+
+	rc = read_small(env_path, DSP_ENV_MAX_ENVELOPE, &buf, &len);
+	if (rc)
+		return rc;
+	rc = parse_env(buf, len, &cms);
+	free(buf);
+	if (rc) {
+		ERR_clear_error();
+		dsp_log(DSP_LOG_ERROR, "%s: not a detached CMS AuthEnvelopedData",
+			env_path);
+		return rc;
+	}
+	fd = open(ct_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		dsp_log(DSP_LOG_ERROR, "%s: %s", ct_path, strerror(-rc));
+		goto out;
+	}
+	if (!CMS_decrypt_set1_pkey_and_peer(cms, d->pkey, d->cert, NULL)) {
+		log_ossl(env_path, d->cert ? "cannot unwrap the content key: "
+			 "not a recipient, or envelope damaged" :
+			 "cannot unwrap the content key");
+		rc = DSP_MISMATCH;
+		goto out;
+	}
+	null = BIO_new(BIO_s_null());
+	if (!null) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* sets key, IV and the expected GCM tag on the cipher context */
+	chain = CMS_dataInit(cms, null);
+	cb = chain ? BIO_find_type(chain, BIO_TYPE_CIPHER) : NULL;
+	if (!cb || !BIO_get_cipher_ctx(cb, &ctx) || !ctx) {
+		log_ossl(env_path, "cannot set up decryption (envelope damaged)");
+		rc = DSP_MISMATCH;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read_full(fd, d->in, CHUNK);
+
+		if (n < 0) {
+			rc = (int)n;
+			dsp_log(DSP_LOG_ERROR, "%s: %s", ct_path, strerror(-rc));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (!EVP_DecryptUpdate(ctx, d->out, &outl, d->in, (int)n)) {
+			log_ossl(ct_path, "decryption failed");
+			rc = DSP_MISMATCH;
+			goto out;
+		}
+		if (outl > 0) {
+			rc = d->sink(d->arg, d->out, (size_t)outl);
+			if (rc)
+				goto out;
+		}
+	}
+	if (EVP_DecryptFinal_ex(ctx, d->out, &outl) <= 0) {
+		ERR_clear_error();
+		dsp_log(DSP_LOG_ERROR, "%s: authentication failed: ciphertext "
+			"or envelope altered, truncated, or wrong key", ct_path);
+		rc = DSP_MISMATCH;
+		goto out;
+	}
+	rc = outl > 0 ? d->sink(d->arg, d->out, (size_t)outl) : 0;
+out:
+	while (chain && chain != null) {
+		BIO *next = BIO_pop(chain);
+
+		BIO_free(chain);
+		chain = next;
+	}
+	BIO_free(null);
+	CMS_ContentInfo_free(cms);
+	if (fd >= 0)
+		close(fd);
+	ERR_clear_error();
+	return rc;
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 ? 1 : (errno == ENOENT ? 0 : -errno);
+}
+
+int dsp_env_decrypt_volumes(const char *env_path, const char *ct_path,
+			    const char *key_path, const char *cert_path,
+			    int (*sink)(void *arg, const void *buf, size_t len),
+			    void *arg, unsigned *nvolumes)
+{
+	struct dec d = { .sink = sink, .arg = arg };
+	unsigned k;
+	int rc;
+
+	if (nvolumes)
+		*nvolumes = 0;
+	rc = load_key(key_path, &d.pkey);
+	if (rc)
+		goto out;
+	if (cert_path) {
+		rc = load_cert(cert_path, &d.cert);
+		if (rc)
+			goto out;
+		if (X509_check_private_key(d.cert, d.pkey) != 1) {
+			ERR_clear_error();
+			dsp_log(DSP_LOG_ERROR, "%s: private key does not match "
+				"certificate %s", key_path, cert_path);
+			rc = DSP_INVALID;
+			goto out;
+		}
+	}
+	d.in = malloc(CHUNK);
+	d.out = OPENSSL_malloc(CHUNK + EVP_MAX_BLOCK_LENGTH);
+	if (!d.in || !d.out) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (k = 1;; k++) {
+		char *c = dsp_env_volume_ct_path(ct_path, k);
+		char *e = dsp_env_volume_env_path(env_path, k);
+		int ce = 1, ee = 1;
+
+		if (!c || !e) {
+			free(c);
+			free(e);
+			rc = -ENOMEM;
+			break;
+		}
+		if (k > 1) {
+			ce = exists(c);
+			ee = exists(e);
+		}
+		if (ce < 0 || ee < 0) {
+			rc = ce < 0 ? ce : ee;
+		} else if (!ce && !ee) {
+			free(c);
+			free(e);
+			break;		/* no more volumes */
+		} else if (!ce || !ee) {
+			dsp_log(DSP_LOG_ERROR, "%s: volume %u incomplete",
+				ce ? e : c, k);
+			rc = -ENOENT;
+		} else {
+			rc = decrypt_one(&d, e, c);
+		}
+		free(c);
+		free(e);
+		if (rc)
+			break;
+		if (nvolumes)
+			*nvolumes = k;
+	}
+out:
+	free(d.in);
+	if (d.out)
+		OPENSSL_clear_free(d.out, CHUNK + EVP_MAX_BLOCK_LENGTH);
+	EVP_PKEY_free(d.pkey);
+	X509_free(d.cert);
+	ERR_clear_error();
+	return rc;
+}
+
+int dsp_env_decrypt(const char *env_path, const char *ct_path,
+		    const char *key_path, const char *cert_path,
+		    int (*sink)(void *arg, const void *buf, size_t len),
+		    void *arg)
+{
+	return dsp_env_decrypt_volumes(env_path, ct_path, key_path, cert_path,
+				       sink, arg, NULL);
+}

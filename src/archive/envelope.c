@@ -737,6 +737,48 @@ int dsp_env_writer_close(struct dsp_env_writer *w, char ct_sha256[65],
 
 /* ------------------------------------------------------------- decrypter */
 
+/*
+ * OpenSSL takes the GCM tag length from the envelope and accepts 1..16
+ * bytes, so an altered envelope with a 1-byte mac would make forging
+ * ciphertext a 1-in-256 guess. Walk the DER and demand the full 16 bytes:
+ * ContentInfo { OID, [0] AuthEnvelopedData { ..., mac OCTET STRING, ... } }
+ * where the mac is the only universal OCTET STRING directly inside.
+ */
+static int mac_is_full(const unsigned char *buf, size_t len)
+{
+	const unsigned char *p = buf, *end = buf + len, *inner_end;
+	long l;
+	int tag, cls, r, count = 0;
+	long maclen = 0;
+
+	/* ContentInfo SEQUENCE, contentType, [0] EXPLICIT, AuthEnvelopedData */
+	r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
+	if (r != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE)
+		return 0;
+	r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
+	if (r != 0 || tag != V_ASN1_OBJECT)
+		return 0;
+	p += l;
+	r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
+	if (r != V_ASN1_CONSTRUCTED || cls != V_ASN1_CONTEXT_SPECIFIC || tag != 0)
+		return 0;
+	r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
+	if (r != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE)
+		return 0;
+	inner_end = p + l;
+	while (p < inner_end) {
+		r = ASN1_get_object(&p, &l, &tag, &cls, inner_end - p);
+		if (r & 0x81)	/* error or indefinite length */
+			return 0;
+		if (r == 0 && cls == V_ASN1_UNIVERSAL && tag == V_ASN1_OCTET_STRING) {
+			count++;
+			maclen = l;
+		}
+		p += l;
+	}
+	return count == 1 && maclen == 16;
+}
+
 static int parse_env(const unsigned char *buf, size_t len, CMS_ContentInfo **out)
 {
 	const unsigned char *p = buf;
@@ -750,7 +792,7 @@ static int parse_env(const unsigned char *buf, size_t len, CMS_ContentInfo **out
 	cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
 	if (!cms)
 		return DSP_INVALID;
-	if (p != buf + len ||
+	if (p != buf + len || !mac_is_full(buf, len) ||
 	    OBJ_obj2nid(CMS_get0_type(cms)) != NID_id_smime_ct_authEnvelopedData)
 		goto bad;
 	pos = CMS_get0_content(cms);

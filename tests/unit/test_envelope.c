@@ -512,6 +512,64 @@ static void test_dsp_env_decrypt_flipped_envelope(void **state)
 	free(d);
 }
 
+/* Rewrite a definite DER length in place by delta (same length-of-length). */
+static size_t adjust_len(unsigned char *b, size_t off, int delta)
+{
+	unsigned char l = b[off + 1];
+	size_t n, v = 0;
+
+	if (!(l & 0x80)) {
+		b[off + 1] = (unsigned char)(l + delta);
+		return 2;
+	}
+	n = l & 0x7f;
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | b[off + 2 + i];
+	v = (size_t)((long)v + delta);
+	for (size_t i = n; i > 0; i--) {
+		b[off + 1 + i] = (unsigned char)v;
+		v >>= 8;
+	}
+	return 2 + n;
+}
+
+static void test_dsp_env_decrypt_short_tag(void **state)
+{
+	size_t len = 4000;
+	unsigned char *d = mkdata(len, 11);
+	unsigned char env[4096];
+	char cs[65], es[65];
+	struct buf out = { 0 };
+	size_t n, off;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(encrypt_to(ec_only, "tag", d, len, cs, es, NULL), 0);
+	f = fopen(P("tag.cms"), "rb");
+	assert_non_null(f);
+	n = fread(env, 1, sizeof(env), f);
+	fclose(f);
+	/* the mac is the last TLV: 04 10 <16 bytes>; keep only 4 bytes of it */
+	assert_int_equal(env[n - 18], 0x04);
+	assert_int_equal(env[n - 17], 0x10);
+	env[n - 17] = 0x04;
+	n -= 12;
+	off = adjust_len(env, 0, -12);			/* ContentInfo */
+	off += 2 + env[off + 1];			/* contentType OID */
+	off += adjust_len(env, off, -12);		/* [0] */
+	adjust_len(env, off, -12);			/* AuthEnvelopedData */
+	f = fopen(P("tag.cms"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(env, 1, n, f), n);
+	fclose(f);
+	/* a 4-byte tag would make forgeries cheap: refused, not checked */
+	assert_int_equal(dsp_env_check(env, n), DSP_INVALID);
+	assert_int_equal(decrypt_from("tag", "ec.key", "ec.crt", &out),
+			 DSP_INVALID);
+	free(out.p);
+	free(d);
+}
+
 static void test_dsp_env_decrypt_not_an_envelope(void **state)
 {
 	char cs[65], es[65];
@@ -790,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_env_decrypt_flipped_ciphertext),
 		cmocka_unit_test(test_dsp_env_decrypt_truncated_ciphertext),
 		cmocka_unit_test(test_dsp_env_decrypt_flipped_envelope),
+		cmocka_unit_test(test_dsp_env_decrypt_short_tag),
 		cmocka_unit_test(test_dsp_env_decrypt_not_an_envelope),
 		cmocka_unit_test(test_dsp_env_check_valid),
 		cmocka_unit_test(test_dsp_env_decrypt_stock_recipe),

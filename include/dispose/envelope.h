@@ -38,9 +38,12 @@
 struct dsp_env_writer;
 
 /*
- * Called once per finished volume (index from 1), with the paths written
- * and the lowercase hex SHA-256 of both files, so the caller can record
- * every volume in its signed manifest. Returning nonzero fails the write.
+ * Called once per finished volume (index from 1), on the caller's thread
+ * from within dsp_env_write() or dsp_env_writer_close(), with the paths
+ * written and the lowercase hex SHA-256 of both files, so the caller can
+ * record every volume in its signed manifest. Returning nonzero fails the
+ * write. Volumes are authenticated one by one: their order and number are
+ * only protected by such a signed list.
  */
 typedef int (*dsp_env_volume_fn)(void *arg, unsigned index,
 				 const char *ct_path, const char *env_path,
@@ -64,8 +67,10 @@ void dsp_env_writer_set_volume_cb(struct dsp_env_writer *w,
 				  dsp_env_volume_fn fn, void *arg);
 
 /*
- * Encrypt and write len bytes. 0 or -errno. After a failure the writer is
- * unusable: call dsp_env_writer_abort().
+ * Encrypt and write len bytes. 0 or -errno. Data is buffered (8 MiB) and
+ * encrypted, hashed and written by a worker thread, so an I/O error may be
+ * reported by a later call or by close. After a failure the writer is
+ * unusable: call dsp_env_writer_abort(). Not thread-safe: one caller.
  */
 int dsp_env_write(struct dsp_env_writer *w, const void *buf, size_t len);
 
@@ -82,8 +87,11 @@ int dsp_env_writer_close(struct dsp_env_writer *w, char ct_sha256[65],
 /* Give up: remove every file this writer created (all volumes), free w. */
 void dsp_env_writer_abort(struct dsp_env_writer *w);
 
-/* Number of volumes started so far (1 after open). */
-unsigned dsp_env_writer_volumes(const struct dsp_env_writer *w);
+/*
+ * Number of volumes started so far (1 after open). Waits until everything
+ * written so far is encrypted (the writer works in a background thread).
+ */
+unsigned dsp_env_writer_volumes(struct dsp_env_writer *w);
 
 /*
  * Tests only: change the volume limit for writers opened afterwards

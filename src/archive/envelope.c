@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,10 +24,10 @@
 #include <openssl/x509.h>
 
 /*
- * Plaintext is encrypted in 1 MiB steps. The cipher context is the one
- * CMS_dataInit() set up (key, IV, recipients), but we drive EVP directly
- * instead of writing through BIO_f_cipher, which works in 4 KiB pieces and
- * costs a syscall per piece; the bytes and the tag are identical.
+ * Data is encrypted in 1 MiB steps. The cipher context is the one
+ * CMS_dataInit() set up (key, IV, recipients, expected tag), but we drive
+ * EVP directly instead of going through BIO_f_cipher, which works in 4 KiB
+ * pieces with a syscall each; the bytes and the tag are identical.
  */
 #define CHUNK		(1u << 20)
 #define MAX_CERT	(1u << 20)
@@ -318,6 +320,15 @@ static void fsync_parent(const char *path)
 
 /* ---------------------------------------------------------------- writer */
 
+/*
+ * The writer is a two-stage pipeline: the caller's thread copies plaintext
+ * into one of two QBUF buffers while a worker thread encrypts the other in
+ * place, hashes the ciphertext and writes it. On two cores that hides the
+ * AES-GCM + SHA-256 cost behind compression. Volume callbacks are queued
+ * by the worker and run on the caller's thread.
+ */
+#define QBUF		(4u << 20)
+
 struct vol {
 	char *ct_path, *env_path;
 	int ct_fd, env_fd;
@@ -330,18 +341,37 @@ struct vol {
 	uint64_t bytes;
 };
 
+struct done_vol {
+	unsigned index;
+	char *ct_path, *env_path;
+	uint64_t bytes;
+	char ct_hex[65], env_hex[65];
+};
+
 struct dsp_env_writer {
 	STACK_OF(X509) *certs;
 	EVP_CIPHER *cipher;
 	char *ct_path, *env_path;
-	struct vol v;
-	unsigned nvol;		/* volumes started */
+	struct vol v;		/* worker-owned while the worker runs */
+	unsigned nvol;		/* volumes started; under mu */
 	uint64_t vmax;
-	unsigned char *buf;
-	int failed;
+	int failed;		/* caller side: sticky */
 	char ct1[65], env1[65];
 	dsp_env_volume_fn fn;
 	void *fn_arg;
+
+	pthread_t thr;
+	int thr_up;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned char *qbuf[2];
+	unsigned fill_i;	/* buffer the caller fills */
+	size_t fill_len;
+	unsigned job_i;		/* buffer handed to the worker */
+	size_t job_len;
+	int has_job, stop, err;	/* under mu */
+	struct done_vol *done;	/* finished volumes, callbacks pending; mu */
+	size_t ndone;
 };
 
 /* Free the CMS chain without touching the files. */
@@ -395,9 +425,17 @@ static int set_key_params(CMS_RecipientInfo *ri, X509 *x)
 	return EVP_PKEY_CTX_set_ecdh_kdf_md(pctx, EVP_sha256()) > 0;
 }
 
+static void set_nvol(struct dsp_env_writer *w, unsigned k)
+{
+	pthread_mutex_lock(&w->mu);
+	w->nvol = k;
+	pthread_mutex_unlock(&w->mu);
+}
+
 static int vol_open(struct dsp_env_writer *w, unsigned k)
 {
 	struct vol *v = &w->v;
+	BIO *cb;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
@@ -439,48 +477,47 @@ static int vol_open(struct dsp_env_writer *w, unsigned k)
 	v->sink = BIO_new(BIO_s_null());
 	if (!v->sink)
 		goto ossl;
+	/* wraps the content key for every recipient, sets key and IV */
 	v->chain = CMS_dataInit(v->cms, v->sink);
 	if (!v->chain)
 		goto ossl;
-	{
-		BIO *cb = BIO_find_type(v->chain, BIO_TYPE_CIPHER);
-
-		if (!cb || !BIO_get_cipher_ctx(cb, &v->ctx) || !v->ctx)
-			goto ossl;
-	}
+	cb = BIO_find_type(v->chain, BIO_TYPE_CIPHER);
+	if (!cb || !BIO_get_cipher_ctx(cb, &v->ctx) || !v->ctx)
+		goto ossl;
 	v->md = EVP_MD_CTX_new();
 	if (!v->md || !EVP_DigestInit_ex(v->md, EVP_sha256(), NULL))
 		goto ossl;
-	w->nvol = k;
+	set_nvol(w, k);
 	return 0;
 ossl:
 	log_ossl(v->env_path, "cannot set up CMS envelope");
 	return -EIO;
 }
 
-/* Finish the current volume: tag, envelope, fsync, callback. */
-static int vol_finish(struct dsp_env_writer *w)
+/* Finish the current volume: tag, envelope, fsync; queue its callback. */
+static int vol_finish(struct dsp_env_writer *w, unsigned index)
 {
 	struct vol *v = &w->v;
-	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL, *p;
+	unsigned char md[EVP_MAX_MD_SIZE], fin[EVP_MAX_BLOCK_LENGTH];
+	unsigned char *der = NULL, *p;
 	unsigned int mdlen;
-	char ct_hex[65], env_hex[65];
+	struct done_vol d = { .index = index, .bytes = v->bytes };
 	int outl = 0, len, rc;
 
-	if (!EVP_EncryptFinal_ex(v->ctx, w->buf, &outl))
+	if (!EVP_EncryptFinal_ex(v->ctx, fin, &outl))
 		goto ossl;
 	if (outl > 0) {	/* nothing for GCM; kept for safety */
-		if (!EVP_DigestUpdate(v->md, w->buf, (size_t)outl))
+		if (!EVP_DigestUpdate(v->md, fin, (size_t)outl))
 			goto ossl;
-		rc = write_full(v->ct_fd, w->buf, (size_t)outl);
+		rc = write_full(v->ct_fd, fin, (size_t)outl);
 		if (rc)
 			goto io;
 	}
-	if (!CMS_dataFinal(v->cms, v->chain))
+	if (!CMS_dataFinal(v->cms, v->chain))	/* stores the GCM tag */
 		goto ossl;
 	if (!EVP_DigestFinal_ex(v->md, md, &mdlen))
 		goto ossl;
-	hex(md, mdlen, ct_hex);
+	hex(md, mdlen, d.ct_hex);
 
 	len = i2d_CMS_ContentInfo(v->cms, NULL);
 	if (len <= 0 || !(der = OPENSSL_malloc((size_t)len)))
@@ -490,46 +527,46 @@ static int vol_finish(struct dsp_env_writer *w)
 		goto ossl;
 	if (!EVP_Digest(der, (size_t)len, md, &mdlen, EVP_sha256(), NULL))
 		goto ossl;
-	hex(md, mdlen, env_hex);
+	hex(md, mdlen, d.env_hex);
 	rc = write_full(v->env_fd, der, (size_t)len);
 	OPENSSL_free(der);
 	der = NULL;
 	if (rc)
 		goto io;
-	if (fsync(v->ct_fd) < 0) {
+	if (fsync(v->ct_fd) < 0 || fsync(v->env_fd) < 0) {
 		rc = -errno;
 		goto io;
 	}
-	if (fsync(v->env_fd) < 0) {
-		rc = -errno;
-		goto io;
-	}
-	if (close(v->ct_fd) < 0) {
-		v->ct_fd = -1;
-		rc = -errno;
-		goto io;
-	}
+	rc = close(v->ct_fd) < 0 ? -errno : 0;
 	v->ct_fd = -1;
-	if (close(v->env_fd) < 0) {
-		v->env_fd = -1;
-		rc = -errno;
-		goto io;
-	}
+	if (!rc)
+		rc = close(v->env_fd) < 0 ? -errno : 0;
 	v->env_fd = -1;
+	if (rc)
+		goto io;
 	fsync_parent(v->ct_path);
-	if (strcmp(w->ct_path, w->env_path))
-		fsync_parent(v->env_path);
-	if (w->nvol == 1) {
-		memcpy(w->ct1, ct_hex, sizeof(ct_hex));
-		memcpy(w->env1, env_hex, sizeof(env_hex));
+	fsync_parent(v->env_path);
+
+	d.ct_path = strdup(v->ct_path);
+	d.env_path = strdup(v->env_path);
+	pthread_mutex_lock(&w->mu);
+	{
+		struct done_vol *n = realloc(w->done, (w->ndone + 1) * sizeof(*n));
+
+		if (n && d.ct_path && d.env_path) {
+			w->done = n;
+			w->done[w->ndone++] = d;
+			rc = 0;
+		} else {
+			if (n)
+				w->done = n;
+			free(d.ct_path);
+			free(d.env_path);
+			rc = -ENOMEM;
+		}
 	}
-	if (w->fn) {
-		rc = w->fn(w->fn_arg, w->nvol, v->ct_path, v->env_path, v->bytes,
-			   ct_hex, env_hex);
-		if (rc)
-			return rc < 0 ? rc : -ECANCELED;
-	}
-	return 0;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
 ossl:
 	OPENSSL_free(der);
 	log_ossl(v->env_path, "cannot finish CMS envelope");
@@ -539,7 +576,166 @@ io:
 	return rc;
 }
 
-/* Volumes already finished stay on disk until close/abort; remember them. */
+/* Close the current volume and open the next (worker thread). */
+static int rotate(struct dsp_env_writer *w)
+{
+	unsigned next = w->nvol + 1;
+	int rc = vol_finish(w, w->nvol);
+
+	vol_free(&w->v);
+	if (rc)
+		return rc;
+	/* the finished volume is complete on disk; forget its names */
+	free(w->v.ct_path);
+	free(w->v.env_path);
+	w->v.ct_path = w->v.env_path = NULL;
+	w->v.ct_made = w->v.env_made = 0;
+	set_nvol(w, next);	/* abort must also remove a half-made next one */
+	return vol_open(w, next);
+}
+
+/* Encrypt buf in place, hash, write; start new volumes at the limit. */
+static int encrypt_buf(struct dsp_env_writer *w, unsigned char *buf, size_t len)
+{
+	int rc;
+
+	while (len) {
+		struct vol *v = &w->v;
+		size_t n = len;
+		int outl;
+
+		if (v->bytes == w->vmax) {
+			rc = rotate(w);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (n > CHUNK)
+			n = CHUNK;
+		if (n > w->vmax - v->bytes)
+			n = (size_t)(w->vmax - v->bytes);
+		if (!EVP_EncryptUpdate(v->ctx, buf, &outl, buf, (int)n) ||
+		    (size_t)outl != n) {
+			log_ossl(v->ct_path, "encryption failed");
+			return -EIO;
+		}
+		if (!EVP_DigestUpdate(v->md, buf, n))
+			return -EIO;
+		rc = write_full(v->ct_fd, buf, n);
+		if (rc) {
+			dsp_log(DSP_LOG_ERROR, "%s: %s", v->ct_path, strerror(-rc));
+			return rc;
+		}
+		v->bytes += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct dsp_env_writer *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		unsigned char *buf;
+		size_t len;
+		int rc;
+
+		while (!w->has_job && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->has_job)
+			break;
+		buf = w->qbuf[w->job_i];
+		len = w->job_len;
+		rc = w->err;
+		pthread_mutex_unlock(&w->mu);
+		if (!rc)
+			rc = encrypt_buf(w, buf, len);
+		pthread_mutex_lock(&w->mu);
+		if (rc && !w->err)
+			w->err = rc;
+		w->has_job = 0;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Run queued volume callbacks on the caller's thread. */
+static int run_callbacks(struct dsp_env_writer *w)
+{
+	struct done_vol *d;
+	size_t n;
+	int rc = 0;
+
+	pthread_mutex_lock(&w->mu);
+	d = w->done;
+	n = w->ndone;
+	w->done = NULL;
+	w->ndone = 0;
+	pthread_mutex_unlock(&w->mu);
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].index == 1) {
+			memcpy(w->ct1, d[i].ct_hex, 65);
+			memcpy(w->env1, d[i].env_hex, 65);
+		}
+		if (!rc && w->fn) {
+			rc = w->fn(w->fn_arg, d[i].index, d[i].ct_path,
+				   d[i].env_path, d[i].bytes, d[i].ct_hex,
+				   d[i].env_hex);
+			if (rc > 0)
+				rc = -ECANCELED;
+		}
+		free(d[i].ct_path);
+		free(d[i].env_path);
+	}
+	free(d);
+	return rc;
+}
+
+/* Hand the filled buffer to the worker (waiting for the previous one). */
+static int handoff(struct dsp_env_writer *w)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->has_job && !w->err)
+		pthread_cond_wait(&w->cv, &w->mu);
+	rc = w->err;
+	if (!rc && w->fill_len) {
+		w->job_i = w->fill_i;
+		w->job_len = w->fill_len;
+		w->has_job = 1;
+		w->fill_i ^= 1;
+		w->fill_len = 0;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (!rc)
+		rc = run_callbacks(w);
+	return rc;
+}
+
+/* Stop the worker after the queued job; returns its sticky error. */
+static int stop_worker(struct dsp_env_writer *w)
+{
+	int rc;
+
+	if (!w->thr_up)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thr, NULL);
+	w->thr_up = 0;
+	rc = w->err;
+	return rc;
+}
+
+/* Volumes already finished stay on disk until close/abort; remove them. */
 static void remove_finished(struct dsp_env_writer *w, unsigned upto)
 {
 	for (unsigned k = 1; k <= upto; k++) {
@@ -560,10 +756,18 @@ static void writer_free(struct dsp_env_writer *w)
 	vol_free(&w->v);
 	free(w->v.ct_path);
 	free(w->v.env_path);
+	for (size_t i = 0; i < w->ndone; i++) {
+		free(w->done[i].ct_path);
+		free(w->done[i].env_path);
+	}
+	free(w->done);
 	sk_X509_pop_free(w->certs, X509_free);
 	EVP_CIPHER_free(w->cipher);
-	if (w->buf)
-		OPENSSL_clear_free(w->buf, CHUNK + EVP_MAX_BLOCK_LENGTH);
+	for (int i = 0; i < 2; i++)
+		if (w->qbuf[i])
+			OPENSSL_clear_free(w->qbuf[i], QBUF);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
 	free(w->ct_path);
 	free(w->env_path);
 	free(w);
@@ -573,6 +777,10 @@ void dsp_env_writer_abort(struct dsp_env_writer *w)
 {
 	if (!w)
 		return;
+	pthread_mutex_lock(&w->mu);
+	w->err = w->err ? w->err : -ECANCELED;	/* skip a queued job */
+	pthread_mutex_unlock(&w->mu);
+	stop_worker(w);
 	vol_free(&w->v);
 	vol_remove(&w->v);
 	if (w->nvol > 1)
@@ -584,6 +792,7 @@ int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
 			const char *env_path, struct dsp_env_writer **out)
 {
 	struct dsp_env_writer *w;
+	sigset_t all, old;
 	int rc;
 
 	*out = NULL;
@@ -596,13 +805,17 @@ int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
 	w->v.ct_fd = w->v.env_fd = -1;
 	w->vmax = volume_max;
 	w->ct_path = strdup(ct_path);
 	w->env_path = strdup(env_path);
 	w->certs = sk_X509_new_null();
-	w->buf = OPENSSL_malloc(CHUNK + EVP_MAX_BLOCK_LENGTH);
-	if (!w->ct_path || !w->env_path || !w->certs || !w->buf) {
+	w->qbuf[0] = OPENSSL_malloc(QBUF);
+	w->qbuf[1] = OPENSSL_malloc(QBUF);
+	if (!w->ct_path || !w->env_path || !w->certs || !w->qbuf[0] ||
+	    !w->qbuf[1]) {
 		rc = -ENOMEM;
 		goto fail;
 	}
@@ -631,6 +844,18 @@ int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
 		dsp_env_writer_abort(w);
 		return rc;
 	}
+	/* the worker takes no signals: they stay with the caller's threads */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = -pthread_create(&w->thr, NULL, worker, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		dsp_log(DSP_LOG_ERROR, "envelope: cannot start thread: %s",
+			strerror(-rc));
+		dsp_env_writer_abort(w);
+		return rc;
+	}
+	w->thr_up = 1;
 	*out = w;
 	return 0;
 fail:
@@ -645,26 +870,18 @@ void dsp_env_writer_set_volume_cb(struct dsp_env_writer *w,
 	w->fn_arg = arg;
 }
 
-unsigned dsp_env_writer_volumes(const struct dsp_env_writer *w)
+unsigned dsp_env_writer_volumes(struct dsp_env_writer *w)
 {
-	return w->nvol;
-}
+	unsigned n;
 
-static int rotate(struct dsp_env_writer *w)
-{
-	unsigned next = w->nvol + 1;
-	int rc = vol_finish(w);
-
-	vol_free(&w->v);
-	if (rc)
-		return rc;
-	/* the finished volume is complete on disk; forget its names */
-	free(w->v.ct_path);
-	free(w->v.env_path);
-	w->v.ct_path = w->v.env_path = NULL;
-	w->v.ct_made = w->v.env_made = 0;
-	w->nvol = next;	/* abort must also remove the half-made next one */
-	return vol_open(w, next);
+	if (!w->failed && handoff(w))
+		w->failed = 1;
+	pthread_mutex_lock(&w->mu);
+	while (w->has_job)
+		pthread_cond_wait(&w->cv, &w->mu);
+	n = w->nvol;
+	pthread_mutex_unlock(&w->mu);
+	return n;
 }
 
 int dsp_env_write(struct dsp_env_writer *w, const void *buf, size_t len)
@@ -675,54 +892,40 @@ int dsp_env_write(struct dsp_env_writer *w, const void *buf, size_t len)
 	if (w->failed)
 		return -EIO;
 	while (len) {
-		struct vol *v = &w->v;
-		size_t n = len;
-		int outl;
+		size_t n = QBUF - w->fill_len;
 
-		if (v->bytes == w->vmax) {
-			rc = rotate(w);
-			if (rc)
-				goto fail;
-			continue;
-		}
-		if (n > CHUNK)
-			n = CHUNK;
-		if (n > w->vmax - v->bytes)
-			n = (size_t)(w->vmax - v->bytes);
-		if (!EVP_EncryptUpdate(v->ctx, w->buf, &outl, in, (int)n)) {
-			log_ossl(v->ct_path, "encryption failed");
-			rc = -EIO;
-			goto fail;
-		}
-		if (!EVP_DigestUpdate(v->md, w->buf, (size_t)outl)) {
-			rc = -EIO;
-			goto fail;
-		}
-		rc = write_full(v->ct_fd, w->buf, (size_t)outl);
-		if (rc) {
-			dsp_log(DSP_LOG_ERROR, "%s: %s", v->ct_path, strerror(-rc));
-			goto fail;
-		}
-		v->bytes += n;
+		if (n > len)
+			n = len;
+		memcpy(w->qbuf[w->fill_i] + w->fill_len, in, n);
+		w->fill_len += n;
 		in += n;
 		len -= n;
+		if (w->fill_len == QBUF) {
+			rc = handoff(w);
+			if (rc) {
+				w->failed = 1;
+				return rc;
+			}
+		}
 	}
 	return 0;
-fail:
-	w->failed = 1;
-	return rc;
 }
 
 int dsp_env_writer_close(struct dsp_env_writer *w, char ct_sha256[65],
 			 char env_sha256[65])
 {
-	int rc;
+	int rc = w->failed ? -EIO : 0;
 
-	if (w->failed) {
-		dsp_env_writer_abort(w);
-		return -EIO;
-	}
-	rc = vol_finish(w);
+	if (!rc)
+		rc = handoff(w);
+	if (!rc)
+		rc = stop_worker(w);
+	if (!rc)
+		rc = run_callbacks(w);
+	if (!rc)
+		rc = vol_finish(w, w->nvol);	/* the worker is gone */
+	if (!rc)
+		rc = run_callbacks(w);
 	if (rc) {
 		dsp_env_writer_abort(w);
 		return rc;

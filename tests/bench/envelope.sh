@@ -28,7 +28,7 @@ openssl enc -aes-128-ctr -pass pass:bench -pbkdf2 -nosalt -in /dev/zero 2>/dev/n
 # run NAME CMD...: prints elapsed seconds and max RSS (KiB) into $NAME.t
 run() {
 	local n=$1; shift
-	/usr/bin/time -f '%e %M' -o "$n.t" "$@"
+	/usr/bin/time -f '%e %M %U %S' -o "$n.t" "$@"
 }
 rate() { awk -v mb="$MB" -v s="$1" 'BEGIN{ if (s < 0.01) s = 0.01; printf "%.0f", mb / s }'; }
 
@@ -36,19 +36,22 @@ sync
 run ours_enc ./env_bench enc r.crt in.bin ct ct.cms > ct.sha
 run ossl_enc openssl cms -encrypt -binary -aes-256-gcm -stream -outform DER \
 	-in in.bin -out attached.der -recip r.crt -keyopt ecdh_kdf_md:sha256
-run ours_dec sh -c './env_bench dec r.key r.crt ct ct.cms > /dev/null'
+run ours_dec sh -c './env_bench dec r.key r.crt ct ct.cms > ours.bin'
+cmp -s in.bin ours.bin || { echo "envelope bench: our decrypt differs" >&2; exit 1; }
+rm -f ours.bin
 run ossl_dec openssl cms -decrypt -binary -inform DER -in ct.cms -content ct \
 	-recip r.crt -inkey r.key -out out.bin
 cmp -s in.bin out.bin || { echo "envelope bench: stock decrypt differs" >&2; exit 1; }
 rm -f out.bin attached.der
 
-read -r oe om < ours_enc.t; read -r se sm < ossl_enc.t
-read -r od odm < ours_dec.t; read -r sd sdm < ossl_dec.t
-echo "envelope bench: ${MB} MiB on $base"
-printf '  encrypt  ours %5s MB/s (maxRSS %s KiB, incl. SHA-256 of ciphertext + fsync)\n' "$(rate "$oe")" "$om"
-printf '  encrypt  openssl cms -encrypt -stream %5s MB/s (maxRSS %s KiB)\n' "$(rate "$se")" "$sm"
-printf '  decrypt  ours %5s MB/s (maxRSS %s KiB)\n' "$(rate "$od")" "$odm"
-printf '  decrypt  openssl cms -decrypt -content %5s MB/s (maxRSS %s KiB)\n' "$(rate "$sd")" "$sdm"
+cpu() { awk -v u="$1" -v s="$2" 'BEGIN{ printf "%.2f", u + s }'; }
+read -r oe om ou os < ours_enc.t; read -r se sm su ss < ossl_enc.t
+read -r od odm odu ods < ours_dec.t; read -r sd sdm sdu sds < ossl_dec.t
+echo "envelope bench: ${MB} MiB on $base (wall MB/s; CPU s = user+sys)"
+printf '  encrypt ours (+SHA-256 of ct, fsync)   %5s MB/s  cpu %ss  maxRSS %s KiB\n' "$(rate "$oe")" "$(cpu "$ou" "$os")" "$om"
+printf '  encrypt openssl cms -encrypt -stream   %5s MB/s  cpu %ss  maxRSS %s KiB\n' "$(rate "$se")" "$(cpu "$su" "$ss")" "$sm"
+printf '  decrypt ours                           %5s MB/s  cpu %ss  maxRSS %s KiB\n' "$(rate "$od")" "$(cpu "$odu" "$ods")" "$odm"
+printf '  decrypt openssl cms -decrypt -content  %5s MB/s  cpu %ss  maxRSS %s KiB\n' "$(rate "$sd")" "$(cpu "$sdu" "$sds")" "$sdm"
 awk -v a="$oe" -v b="$se" -v c="$od" -v d="$sd" 'BEGIN{
 	if (a < 0.01) a = 0.01; if (c < 0.01) c = 0.01;
 	printf "  ratio encrypt ours/openssl %.2f\n  ratio decrypt ours/openssl %.2f\n", b / a, d / c }'

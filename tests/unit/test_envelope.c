@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <openssl/evp.h>
@@ -835,6 +837,37 @@ static void test_dsp_env_decrypt_sink_error(void **state)
 	free(d);
 }
 
+static void test_dsp_env_write_io_error(void **state)
+{
+	struct dsp_env_writer *w;
+	unsigned char *d = mkdata(16u << 20, 12);
+	struct rlimit old, lim;
+	int rc = 0;
+
+	(void)state;
+	/* EFBIG from the worker thread surfaces in write or close */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim.rlim_cur = 1u << 20;	/* soft limit only: it can be raised back */
+	lim.rlim_max = old.rlim_max;
+	assert_int_equal(dsp_env_writer_open(ec_only, P("efbig"), P("efbig.cms"),
+					     &w), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	for (int i = 0; i < 16 && !rc; i++)
+		rc = dsp_env_write(w, d + ((size_t)i << 20), 1u << 20);
+	if (rc) {
+		assert_int_equal(rc, -EFBIG);
+		dsp_env_writer_abort(w);
+	} else {
+		assert_int_equal(dsp_env_writer_close(w, NULL, NULL), -EFBIG);
+	}
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(fsize(P("efbig")), -1);
+	assert_int_equal(fsize(P("efbig.cms")), -1);
+	free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -859,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_env_writer_abort_removes_outputs),
 		cmocka_unit_test(test_dsp_env_writer_open_refuses),
 		cmocka_unit_test(test_dsp_env_decrypt_sink_error),
+		cmocka_unit_test(test_dsp_env_write_io_error),
 	};
 
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);

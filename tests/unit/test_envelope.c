@@ -77,6 +77,8 @@ static int setup_all(void **state)
 	       "-keyout rsa.key -out rsa.crt -subj /CN=rsa -days 2 2>/dev/null && "
 	       "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc "
 	       "-keyout other.key -out other.crt -subj /CN=other -days 2 2>/dev/null && "
+	       "openssl req -x509 -newkey rsa:2048 -noenc "
+	       "-keyout orsa.key -out orsa.crt -subj /CN=orsa -days 2 2>/dev/null && "
 	       "openssl req -x509 -newkey ed25519 -noenc "
 	       "-keyout ed.key -out ed.crt -subj /CN=ed -days 2 2>/dev/null && "
 	       "openssl pkey -in ec.key -aes256 -passout pass:secret -out enc.key",
@@ -342,8 +344,14 @@ static void test_dsp_env_decrypt_multiple_recipients(void **state)
 	assert_int_equal(decrypt_from("two", "rsa.key", "rsa.crt", &out), 0);
 	assert_int_equal(out.len, len);
 	assert_memory_equal(out.p, d, len);
+	assert_int_equal(decrypt_from("two", "rsa.key", NULL, &out), 0);
+	assert_int_equal(out.len, len);
+	assert_memory_equal(out.p, d, len);
 	assert_int_equal(decrypt_from("two", "other.key", "other.crt", &out),
 			 DSP_MISMATCH);
+	/* missing files are I/O errors, not mismatches */
+	assert_int_equal(decrypt_from("nonexistent", "rsa.key", NULL, &out),
+			 -ENOENT);
 	/* stock openssl, each recipient */
 	assert_int_equal(sh("cd %s && openssl cms -decrypt -binary -inform DER "
 			    "-in two.cms -content two -recip rsa.crt -inkey rsa.key "
@@ -389,6 +397,17 @@ static void test_dsp_env_decrypt_wrong_key(void **state)
 	assert_int_equal(decrypt_from("wk", "other.key", "other.crt", &out),
 			 DSP_MISMATCH);
 	assert_int_equal(decrypt_from("wk", "other.key", NULL, &out),
+			 DSP_MISMATCH);
+	/* RSA stranger, with and without certificate (random-key defence) */
+	assert_int_equal(encrypt_to(rsa_only, "wkr", (const unsigned char *)"data",
+				    4, cs, es, NULL), 0);
+	assert_int_equal(decrypt_from("wkr", "orsa.key", "orsa.crt", &out),
+			 DSP_MISMATCH);
+	assert_int_equal(decrypt_from("wkr", "orsa.key", NULL, &out),
+			 DSP_MISMATCH);
+	assert_int_equal(decrypt_from("wkr", "rsa.key", NULL, &out), 0);
+	/* an RSA key when only EC recipients exist */
+	assert_int_equal(decrypt_from("wk", "rsa.key", NULL, &out),
 			 DSP_MISMATCH);
 	assert_int_equal(out.len, 0);
 	/* key of one recipient with the certificate of another: bad input */

@@ -104,8 +104,9 @@ void dsp_env_set_volume_max(uint64_t bytes);
  * unencrypted: a passphrase-protected key is refused with DSP_INVALID and
  * a message, never prompted for) and certificate (PEM; selects the
  * recipient info; NULL tries every recipient). Follows volumes 2, 3, ...
- * while NAME.k exists. Plaintext goes to sink in chunks of up to 1 MiB;
- * memory use does not depend on the archive size. A sink returning
+ * while NAME.k exists. Plaintext goes to sink in chunks of up to 4 MiB,
+ * always from the caller's thread (a worker thread reads and decrypts
+ * ahead); memory use (about 10 MiB) does not depend on the archive size. A sink returning
  * nonzero stops decryption and that value is returned.
  *
  * WARNING: plaintext handed to sink is UNAUTHENTICATED until this function

@@ -1024,10 +1024,133 @@ int dsp_env_check(const void *buf, size_t len)
 struct dec {
 	EVP_PKEY *pkey;
 	X509 *cert;
-	unsigned char *in, *out;
+	unsigned char *buf[2];
 	int (*sink)(void *arg, const void *buf, size_t len);
 	void *arg;
 };
+
+/*
+ * Decryption mirrors the writer: a worker thread reads and decrypts into
+ * one QBUF buffer (in place) while the caller's thread hands the other to
+ * the sink (decompression, hashing), so read-back uses both cores.
+ */
+struct dpipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned char **buf;
+	size_t len[2];
+	int full[2];
+	int done, stop, rc;	/* rc: worker's result once done */
+	int fd;
+	EVP_CIPHER_CTX *ctx;
+	const char *ct_path;
+};
+
+static void *dworker(void *arg)
+{
+	struct dpipe *p = arg;
+	unsigned i = 0;
+	int rc = 0;
+
+	for (;;) {
+		ssize_t n;
+		int outl, stop;
+
+		pthread_mutex_lock(&p->mu);
+		while (p->full[i] && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		stop = p->stop;
+		pthread_mutex_unlock(&p->mu);
+		if (stop)
+			break;
+		n = read_full(p->fd, p->buf[i], QBUF);
+		if (n < 0) {
+			rc = (int)n;
+			dsp_log(DSP_LOG_ERROR, "%s: %s", p->ct_path, strerror(-rc));
+			break;
+		}
+		if (n == 0) {
+			unsigned char fin[EVP_MAX_BLOCK_LENGTH];
+
+			/* the GCM tag is checked here, after all the data */
+			if (EVP_DecryptFinal_ex(p->ctx, fin, &outl) <= 0 || outl) {
+				ERR_clear_error();
+				dsp_log(DSP_LOG_ERROR, "%s: authentication failed: "
+					"ciphertext or envelope altered, truncated, "
+					"or wrong key", p->ct_path);
+				rc = DSP_MISMATCH;
+			}
+			break;
+		}
+		if (!EVP_DecryptUpdate(p->ctx, p->buf[i], &outl, p->buf[i], (int)n) ||
+		    outl != (int)n) {
+			log_ossl(p->ct_path, "decryption failed");
+			rc = DSP_MISMATCH;
+			break;
+		}
+		pthread_mutex_lock(&p->mu);
+		p->len[i] = (size_t)n;
+		p->full[i] = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		i ^= 1;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->rc = rc;
+	p->done = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static int stream_decrypt(struct dec *d, int fd, EVP_CIPHER_CTX *ctx,
+			  const char *ct_path)
+{
+	struct dpipe p = { .buf = d->buf, .fd = fd, .ctx = ctx,
+			   .ct_path = ct_path };
+	sigset_t all, old;
+	pthread_t thr;
+	unsigned i = 0;
+	int rc;
+
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = -pthread_create(&thr, NULL, dworker, &p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		dsp_log(DSP_LOG_ERROR, "envelope: cannot start thread: %s",
+			strerror(-rc));
+		goto out;
+	}
+	for (;;) {
+		pthread_mutex_lock(&p.mu);
+		while (!p.full[i] && !p.done)
+			pthread_cond_wait(&p.cv, &p.mu);
+		if (p.done && (p.rc || !p.full[i])) {
+			rc = p.rc;	/* failed, or every byte passed on */
+			pthread_mutex_unlock(&p.mu);
+			break;
+		}
+		pthread_mutex_unlock(&p.mu);
+		rc = d->sink(d->arg, p.buf[i], p.len[i]);
+		pthread_mutex_lock(&p.mu);
+		p.full[i] = 0;
+		if (rc)
+			p.stop = 1;
+		pthread_cond_broadcast(&p.cv);
+		pthread_mutex_unlock(&p.mu);
+		if (rc)
+			break;
+		i ^= 1;
+	}
+	pthread_join(thr, NULL);
+out:
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+	return rc;
+}
 
 static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
 {
@@ -1036,7 +1159,7 @@ static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
 	CMS_ContentInfo *cms = NULL;
 	BIO *null = NULL, *chain = NULL, *cb;
 	EVP_CIPHER_CTX *ctx = NULL;
-	int fd = -1, rc, outl;
+	int fd = -1, rc;
 
 	rc = read_small(env_path, DSP_ENV_MAX_ENVELOPE, &buf, &len);
 	if (rc)
@@ -1075,35 +1198,7 @@ static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
 		rc = DSP_MISMATCH;
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = read_full(fd, d->in, CHUNK);
-
-		if (n < 0) {
-			rc = (int)n;
-			dsp_log(DSP_LOG_ERROR, "%s: %s", ct_path, strerror(-rc));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (!EVP_DecryptUpdate(ctx, d->out, &outl, d->in, (int)n)) {
-			log_ossl(ct_path, "decryption failed");
-			rc = DSP_MISMATCH;
-			goto out;
-		}
-		if (outl > 0) {
-			rc = d->sink(d->arg, d->out, (size_t)outl);
-			if (rc)
-				goto out;
-		}
-	}
-	if (EVP_DecryptFinal_ex(ctx, d->out, &outl) <= 0) {
-		ERR_clear_error();
-		dsp_log(DSP_LOG_ERROR, "%s: authentication failed: ciphertext "
-			"or envelope altered, truncated, or wrong key", ct_path);
-		rc = DSP_MISMATCH;
-		goto out;
-	}
-	rc = outl > 0 ? d->sink(d->arg, d->out, (size_t)outl) : 0;
+	rc = stream_decrypt(d, fd, ctx, ct_path);
 out:
 	while (chain && chain != null) {
 		BIO *next = BIO_pop(chain);
@@ -1152,9 +1247,9 @@ int dsp_env_decrypt_volumes(const char *env_path, const char *ct_path,
 			goto out;
 		}
 	}
-	d.in = malloc(CHUNK);
-	d.out = OPENSSL_malloc(CHUNK + EVP_MAX_BLOCK_LENGTH);
-	if (!d.in || !d.out) {
+	d.buf[0] = OPENSSL_malloc(QBUF);
+	d.buf[1] = OPENSSL_malloc(QBUF);
+	if (!d.buf[0] || !d.buf[1]) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -1194,9 +1289,9 @@ int dsp_env_decrypt_volumes(const char *env_path, const char *ct_path,
 			*nvolumes = k;
 	}
 out:
-	free(d.in);
-	if (d.out)
-		OPENSSL_clear_free(d.out, CHUNK + EVP_MAX_BLOCK_LENGTH);
+	for (int i = 0; i < 2; i++)
+		if (d.buf[i])
+			OPENSSL_clear_free(d.buf[i], QBUF);
 	EVP_PKEY_free(d.pkey);
 	X509_free(d.cert);
 	ERR_clear_error();

@@ -438,7 +438,7 @@ static void test_dsp_env_decrypt_encrypted_key(void **state)
 
 static void test_dsp_env_decrypt_flipped_ciphertext(void **state)
 {
-	size_t len = 3u << 20;
+	size_t len = 9u << 20;	/* three read-ahead buffers */
 	unsigned char *d = mkdata(len, 3);
 	char cs[65], es[65];
 	struct buf out = { 0 };
@@ -844,7 +844,7 @@ static void test_dsp_env_writer_open_refuses(void **state)
 
 static void test_dsp_env_decrypt_sink_error(void **state)
 {
-	size_t len = 3u << 20;
+	size_t len = 10u << 20;	/* several sink calls */
 	unsigned char *d = mkdata(len, 10);
 	char cs[65], es[65];
 	struct buf out = { .fail_after = 2 };

@@ -26,7 +26,12 @@
  * ct_path + ".%03u" (NAME.002, NAME.003, ... NAME.1000) and env_path with
  * ".%03u" inserted before a trailing ".cms" (NAME.002.cms), or appended when
  * env_path does not end in ".cms". Every volume is a complete, independent
- * envelope; concatenating the decrypted volumes in order gives the stream.
+ * envelope; concatenating the decrypted volumes in order gives the stream:
+ *
+ *   for v in NAME NAME.[0-9][0-9][0-9]; do openssl cms -decrypt -binary \
+ *       -inform DER -in $v.cms -content $v -recip CERT -inkey KEY || exit 1
+ *   done | zstd -dc | bsdtar -xf -
+ *
  * A volume is only started when data beyond the limit arrives, so a stream
  * of exactly the limit is one volume.
  */

@@ -688,6 +688,23 @@ static void test_dsp_env_decrypt_stock_pipeline(void **state)
 			    "-inkey rsa.key | zstd -dc | (cd out && bsdtar -xf -) "
 			    "&& cmp tree/b.bin out/tree/b.bin && cmp "
 			    "tree/sub/a.txt out/tree/sub/a.txt", dir), 0);
+
+	/* split into 32 KiB volumes: the loop over volumes is the recipe */
+	dsp_env_set_volume_max(32u << 10);
+	assert_int_equal(dsp_env_writer_open(ec_only, P("pv"), P("pv.cms"), &w), 0);
+	f = fopen(P("tree.tar.zst"), "rb");
+	assert_non_null(f);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		assert_int_equal(dsp_env_write(w, buf, n), 0);
+	fclose(f);
+	assert_true(dsp_env_writer_volumes(w) >= 3);
+	assert_int_equal(dsp_env_writer_close(w, cs, es), 0);
+	dsp_env_set_volume_max(0);
+	assert_int_equal(sh("cd %s && mkdir out2 && for v in pv pv.[0-9][0-9][0-9]; do "
+			    "openssl cms -decrypt -binary -inform DER -in $v.cms "
+			    "-content $v -recip ec.crt -inkey ec.key || exit 1; done "
+			    "| zstd -dc | (cd out2 && bsdtar -xf -) && cmp tree/b.bin "
+			    "out2/tree/b.bin", dir), 0);
 }
 
 static void test_dsp_env_writer_volume_split(void **state)

@@ -386,7 +386,8 @@ static int apply_journal(const char *admindir, struct dpkg_db *db,
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), numcmp);
+	if (n)
+		qsort(names, n, sizeof(*names), numcmp);
 	for (size_t i = 0; i < n && !rc; i++) {
 		char *text;
 		size_t len;

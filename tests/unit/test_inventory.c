@@ -311,6 +311,68 @@ static void test_dsp_rpm_parse_header_fields(void **state)
 	assert_int_equal(dsp_rpm_parse_header(blob, 4, &p), -EBADMSG);
 }
 
+static void test_dsp_inv_software_rpm_sqlite(void **state)
+{
+	char dir[] = "/tmp/dsp-rpm-XXXXXX", cmd[2048];
+	struct dsp_inv_opts o = { .what = DSP_INV_SOFTWARE };
+	struct sink s = { 0 };
+
+	(void)state;
+	if (system("python3 -c 'import sqlite3' 2>/dev/null") != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/var/lib/rpm && python3 - %s/var/lib/rpm/rpmdb.sqlite <<'PY'\n"
+		 "import sqlite3, struct, sys\n"
+		 "def hdr(e, data):\n"
+		 "    b = struct.pack('>II', len(e), len(data))\n"
+		 "    for x in e: b += struct.pack('>IIII', *x)\n"
+		 "    return b + data\n"
+		 "s = b'openssl\\0' b'3.0.7\\0' b'27.el9\\0' b'x86_64\\0' b'a\\0b\\0'\n"
+		 "d = s + bytes(4 - len(s) %% 4) + struct.pack('>I', 1) + struct.pack('>II', 1, 5)\n"
+		 "o = len(s) + 4 - len(s) %% 4\n"
+		 "e = [(1000,6,0,1),(1001,6,8,1),(1002,6,14,1),(1022,6,21,1),(1003,4,o,1),(5009,5,o+4,1),(1117,8,28,2)]\n"
+		 "db = sqlite3.connect(sys.argv[1])\n"
+		 "db.execute('CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)')\n"
+		 "db.execute('INSERT INTO Packages (blob) VALUES (?)', (hdr(e, d),))\n"
+		 "db.execute('INSERT INTO Packages (blob) VALUES (?)', (b'garbage',))\n"
+		 "db.commit()\n"
+		 "PY", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	o.sysroot = dir;
+	assert_int_equal(dsp_inv_software(&o, sink_emit, &s), 0);
+	assert_int_equal(s.count[0], 1);
+	assert_int_equal(s.count[4], 1);
+	assert_non_null(strstr(s.text,
+		"software {\"manager\":\"rpm\",\"name\":\"openssl\",\"version\":\"1:3.0.7-27.el9\","
+		"\"arch\":\"x86_64\",\"installed_size\":4294967301,\"files\":2}\n"));
+	assert_non_null(strstr(s.text, "1 corrupt package header(s) skipped"));
+	free(s.text);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_dsp_inv_software_rpm_bdb_not_read(void **state)
+{
+	char dir[] = "/tmp/dsp-rpm-XXXXXX", cmd[512];
+	struct dsp_inv_opts o = { .what = DSP_INV_SOFTWARE };
+	struct sink s = { 0 };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/var/lib/rpm && head -c 4096 /dev/zero > %s/var/lib/rpm/Packages",
+		 dir, dir);
+	assert_int_equal(system(cmd), 0);
+	o.sysroot = dir;
+	/* the only package database could not be read: the category failed */
+	assert_true(dsp_inv_software(&o, sink_emit, &s) < 0);
+	assert_int_equal(s.count[0], 0);
+	assert_non_null(strstr(s.text, "rpm database not read"));
+	free(s.text);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- strings and time ---- */
 
 static void test_dsp_inv_string_invalid_utf8(void **state)
@@ -541,6 +603,8 @@ int main(void)
 		cmocka_unit_test(test_dsp_inv_software_no_database_is_an_error_entry),
 		cmocka_unit_test(test_dsp_inv_software_unreadable_status_fails_category),
 		cmocka_unit_test(test_dsp_rpm_parse_header_fields),
+		cmocka_unit_test(test_dsp_inv_software_rpm_sqlite),
+		cmocka_unit_test(test_dsp_inv_software_rpm_bdb_not_read),
 		cmocka_unit_test(test_dsp_inv_string_invalid_utf8),
 		cmocka_unit_test(test_dsp_inv_time_rfc3339),
 		cmocka_unit_test(test_dsp_inv_error_fields),

@@ -202,8 +202,13 @@ static void print_summary(struct summary *s, unsigned what, int rc)
 		printf("keys:      %zu found\n", n);
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *k = json_object_array_get_idx(s->keys, i);
-			const char *fp = jstr(k, "spki_sha256");
+			const char *fmt = jstr(k, "format");
+			/* ssh users know keys by the ssh-keygen -l fingerprint */
+			const char *fp = fmt && (strstr(fmt, "ssh") || strstr(fmt, "putty")) ?
+					 jstr(k, "ssh_fingerprint") : NULL;
 
+			if (!fp)
+				fp = jstr(k, "spki_sha256");
 			if (!fp)
 				fp = jstr(k, "ssh_fingerprint");
 			if (!fp)

@@ -439,7 +439,10 @@ int dsp_inv_write(FILE *out, const struct dsp_inv_opts *opts)
 	}
 	for (size_t i = 0; i < NSECT; i++)
 		free(w.held[i].p);
-	if (fflush(out) != 0 || ferror(out))
+	errno = 0;
+	if (fflush(out) != 0)
 		return errno ? -errno : -EIO;
+	if (ferror(out))
+		return -EIO;
 	return rc;
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* stubs_weak.c - weak stand-ins for keys.c and devices.c until those land (delete then) */
+/* stubs_weak.c - stand-ins for keys.c and devices.c while those are not merged */
 #include "dispose/inventory.h"
 #include "dispose/keys.h"
 
 /*
- * Not key material, no devices. Caution: in a static library a weak
- * definition that the linker has already pulled in is not replaced by a
- * strong one from a later archive member, so remove this file once
- * src/inventory/keys.c and src/inventory/devices.c are merged.
+ * Each stub exists only while its real file is absent. Weak alone is not
+ * enough: in a static library the linker may pull this object in (for one
+ * symbol) before it reaches the real member, and a weak definition already
+ * linked is never replaced by a later archive member. Delete this file once
+ * src/inventory/keys.c and src/inventory/devices.c are both merged.
  */
+#if !__has_include("keys.c")
 __attribute__((weak)) int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 					   struct json_object **out)
 {
@@ -18,10 +20,13 @@ __attribute__((weak)) int dsp_keys_examine(int fd, const char *path, const struc
 	*out = NULL;
 	return 0;
 }
+#endif
 
+#if !__has_include("devices.c")
 __attribute__((weak)) int dsp_inv_devices(dsp_inv_emit_fn emit, void *arg)
 {
 	(void)emit;
 	(void)arg;
 	return 0;
 }
+#endif

@@ -168,6 +168,30 @@ static int summary_emit(void *arg, const char *section, struct json_object *item
 	return 0;
 }
 
+/* "/dev/sda  Samsung SSD  1.8 TiB  gpt  on /, /boot  (in use: ...)" */
+static void print_device(struct json_object *d, const char *indent)
+{
+	const char *name = jstr(d, "path") ? jstr(d, "path") : jstr(d, "name");
+	const char *type = jstr(d, "type") ? jstr(d, "type") : jstr(d, "pttype");
+	const char *model = jstr(d, "model");
+	struct json_object *m;
+	char b[32];
+
+	printf("%s%s", indent, name ? name : "?");
+	if (model)
+		printf("  %s", model);
+	printf("  %s  %s", cli_human_size((uint64_t)jint(d, "size"), b, sizeof(b)),
+	       type ? type : "-");
+	if (json_object_object_get_ex(d, "mountpoints", &m) && m &&
+	    json_object_is_type(m, json_type_array))
+		for (size_t k = 0; k < json_object_array_length(m); k++)
+			printf("%s%s", k ? ", " : "  on ",
+			       json_object_get_string(json_object_array_get_idx(m, k)));
+	if (jstr(d, "in_use"))
+		printf("  (in use: %s)", jstr(d, "in_use"));
+	printf("\n");
+}
+
 static void print_summary(struct summary *s, unsigned what, int rc)
 {
 	struct json_object *host = dsp_inv_host();
@@ -223,24 +247,13 @@ static void print_summary(struct summary *s, unsigned what, int rc)
 
 		printf("devices:   %zu\n", n);
 		for (size_t i = 0; i < n; i++) {
-			struct json_object *d = json_object_array_get_idx(s->devices, i), *m;
-			const char *name = jstr(d, "path") ? jstr(d, "path") : jstr(d, "name");
-			const char *type = jstr(d, "type");
-			const char *fs = jstr(d, "fstype");
+			struct json_object *d = json_object_array_get_idx(s->devices, i), *parts;
 
-			printf("  %s  %s  %s", name ? name : "?", type ? type : "?",
-			       cli_human_size((uint64_t)jint(d, "size"), b1, sizeof(b1)));
-			if (fs)
-				printf("  %s", fs);
-			if (json_object_object_get_ex(d, "mountpoints", &m) && m &&
-			    json_object_is_type(m, json_type_array)) {
-				for (size_t k = 0; k < json_object_array_length(m); k++)
-					printf("%s%s", k ? "," : "  on ",
-					       json_object_get_string(json_object_array_get_idx(m, k)));
-			} else if (jstr(d, "mountpoint")) {
-				printf("  on %s", jstr(d, "mountpoint"));
-			}
-			printf("\n");
+			print_device(d, "  ");
+			if (json_object_object_get_ex(d, "partitions", &parts) && parts &&
+			    json_object_is_type(parts, json_type_array))
+				for (size_t k = 0; k < json_object_array_length(parts); k++)
+					print_device(json_object_array_get_idx(parts, k), "    ");
 		}
 	}
 	printf("errors:    %llu\n", (unsigned long long)s->n[4]);

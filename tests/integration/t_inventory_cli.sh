@@ -28,6 +28,16 @@ ok "-o FILE"
 # an unwritable output is an error
 expect_exit 1 "$DISPOSE" inventory --data --root "$T/r" -o "$T/no/such/dir/x.json"
 
+# a full disk is a write error, not a silent short document
+if [ -w /dev/full ]; then
+	"$DISPOSE" inventory --data --root "$T/r" -o /dev/full 2>"$T/full.err"
+	rc=$?
+	[ $rc -eq 1 ] || die "-o /dev/full: exit $rc"
+	grep -q '^dispose: /dev/full: write error: No space left on device$' "$T/full.err" ||
+		die "-o /dev/full message: $(cat "$T/full.err")"
+	ok "write error reported"
+fi
+
 # not a terminal, no --json: still the document
 "$DISPOSE" inventory --data --root "$T/r" | python3 -m json.tool >/dev/null ||
 	die "pipe without --json is not JSON"

@@ -552,6 +552,28 @@ static void test_dsp_inv_scan_section_markers(void **state)
 	free(s.text);
 }
 
+static int stop_on_files(void *arg, const char *section, struct json_object *item)
+{
+	int *seen = arg;
+
+	if (item && !strcmp(section, "files")) {
+		(*seen)++;
+		return -EPIPE;
+	}
+	return 0;
+}
+
+static void test_dsp_inv_scan_stops_when_emit_fails(void **state)
+{
+	const char *roots[] = { tree, NULL };
+	struct dsp_inv_opts o = { .what = DSP_INV_DATA | DSP_INV_DEVICES, .roots = roots };
+	int seen = 0;
+
+	(void)state;
+	assert_int_equal(dsp_inv_scan(&o, stop_on_files, &seen), -EPIPE);
+	assert_int_equal(seen, 1);
+}
+
 static void test_dsp_inv_write_valid_json(void **state)
 {
 	const char *roots[] = { "/nonexistent/dispose-test-root", tree, NULL };
@@ -616,6 +638,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsp_inv_walk_nested_root_walked_once,
 						tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_dsp_inv_scan_section_markers,
+						tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_dsp_inv_scan_stops_when_emit_fails,
 						tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_dsp_inv_write_valid_json,
 						tree_setup, tree_teardown),

@@ -281,16 +281,37 @@ static void raise_nofile(void)
 	}
 }
 
+/* Absolute, without empty or "." components (".." is kept: links make it ambiguous). */
 static char *absolute(const char *p)
 {
-	char cwd[4096], *out;
+	char cwd[4096], *in, *out, *o, *tok, *save = NULL;
 
-	if (p[0] == '/')
-		return strdup(p);
-	if (!getcwd(cwd, sizeof(cwd)))
+	if (p[0] == '/') {
+		in = strdup(p);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return NULL;
+		if (asprintf(&in, "%s/%s", cwd, p) < 0)
+			in = NULL;
+	}
+	if (!in)
 		return NULL;
-	if (asprintf(&out, "%s/%s", cwd, p) < 0)
+	out = malloc(strlen(in) + 2);
+	if (!out) {
+		free(in);
 		return NULL;
+	}
+	o = out;
+	for (tok = strtok_r(in, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		*o++ = '/';
+		o = stpcpy(o, tok);
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = '\0';
+	free(in);
 	return out;
 }
 

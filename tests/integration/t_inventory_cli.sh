@@ -25,6 +25,12 @@ python3 -m json.tool "$T/o.json" >/dev/null || die "-o document is not JSON"
 [ "$(stat -c %a "$T/o.json")" = 600 ] || die "output mode $(stat -c %a "$T/o.json")"
 ok "-o FILE"
 
+# roots are made absolute and tidy
+(cd "$T" && "$DISPOSE" inventory --data --root ./r/./small/ --json) >"$T/rel.json" || die "relative root"
+grep -q '"roots":\["'"$T"'/r/small"\]' "$T/rel.json" || die "root not normalised: $(head -c 300 "$T/rel.json")"
+grep -q '"path":"'"$T"'/r/small/f"' "$T/rel.json" || die "relative root paths"
+ok "relative root"
+
 # an unwritable output is an error
 expect_exit 1 "$DISPOSE" inventory --data --root "$T/r" -o "$T/no/such/dir/x.json"
 

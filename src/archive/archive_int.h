@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* archive_int.h - shared between the archive module's own files only */
+#ifndef DISPOSE_ARCHIVE_INT_H
+#define DISPOSE_ARCHIVE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dispose/archive.h"
+
+/*
+ * The envelope module (src/archive/envelope.c) may not be on this branch
+ * yet: declare its agreed interface here until its header lands, and
+ * env_stub.c supplies -ENOSYS stubs in the meantime.
+ */
+#if __has_include("dispose/envelope.h")
+#include "dispose/envelope.h"
+#else
+struct dsp_env_writer;
+int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
+			const char *env_path, struct dsp_env_writer **out);
+int dsp_env_write(struct dsp_env_writer *w, const void *buf, size_t len);
+int dsp_env_writer_close(struct dsp_env_writer *w, char ct_sha256[65],
+			 char env_sha256[65]);
+void dsp_env_writer_abort(struct dsp_env_writer *w);
+int dsp_env_decrypt(const char *env_path, const char *ct_path,
+		    const char *key_path, const char *cert_path,
+		    int (*sink)(void *arg, const void *buf, size_t len),
+		    void *arg);
+#define DSP_ARC_ENV_STUB 1
+#endif
+
+#define ARC_BLOCK (1u << 20)
+
+/* Called by the verifier for each payload file it hashed (bag-relative path). */
+typedef int (*arc_payload_fn)(void *arg, const char *bagpath,
+			      const uint8_t sha512[64], uint64_t size);
+
+struct arc_verify {
+	const char *key, *cert;	/* for encrypted archives */
+	arc_payload_fn fn;	/* optional */
+	void *arg;
+	char sha256[65];	/* out: SHA-256 of NAME as read (plain only) */
+	char bag_info[8192];	/* out: bag-info.txt text (truncated) */
+	struct dsp_bag_meta meta;	/* out */
+};
+
+/* Full verification of NAME; see dsp_archive_verify for the returns. */
+int arc_verify(const char *name, struct arc_verify *v,
+	       struct dsp_archive_result *res);
+
+/* Bag name for archive NAME: basename without .tar.zst/.tzst/.zst/.tar. */
+void arc_bag_name(const char *name, char *out, size_t len);
+
+/* Hex helpers */
+void arc_hex(const uint8_t *d, size_t n, char *out);
+
+/* SHA-256 of a whole file into hex; 0 or -errno. */
+int arc_file_sha256(const char *path, char hex[65]);
+
+int arc_write_full(int fd, const void *buf, size_t len);
+
+/*
+ * Names are stored as UTF-8 in pax headers whatever the caller's locale:
+ * run libarchive under C.UTF-8 for this thread. Returns the previous
+ * locale for arc_locale_leave (0 when C.UTF-8 is missing).
+ */
+#include <locale.h>
+struct arc_locale {
+	locale_t loc, old;
+};
+void arc_locale_enter(struct arc_locale *l);
+void arc_locale_leave(struct arc_locale *l);
+
+#endif

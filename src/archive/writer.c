@@ -1,0 +1,1089 @@
+/* SPDX-License-Identifier: MIT */
+/* writer.c - dispose archive create: one pass over the roots into a BagIt bag in pax+zstd */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "dispose/common.h"
+#include "dispose/ledger.h"
+#include "dispose/log.h"
+#include "archive_int.h"
+
+struct item {
+	char *bagpath;		/* "data/<absolute path>" */
+	uint64_t size;
+	uint8_t sha512[64];
+	uint8_t sha256[32];
+	int checked;		/* seen again on read-back */
+};
+
+struct link_key {
+	dev_t dev;
+	ino_t ino;
+	size_t idx;
+};
+
+struct wctx {
+	const struct dsp_archive_opts *o;
+	struct dsp_archive_result *res;
+	char bag[256];
+	struct archive *a;
+	struct archive_entry_linkresolver *lr;
+	struct item *items;
+	size_t n, cap;
+	void *links;		/* tsearch tree of struct link_key */
+	/* output */
+	int fd;
+	struct dsp_env_writer *env;
+	EVP_MD_CTX *out_sha;
+	uint64_t out_bytes;
+	int out_err;
+	/* hashing of the current file */
+	EVP_MD_CTX *h512, *h256;
+	time_t now;
+	char bag_info[8192];
+	size_t bag_info_len;
+};
+
+void arc_hex(const uint8_t *d, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[d[i] >> 4];
+		out[2 * i + 1] = hx[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int arc_write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int arc_file_sha256(const char *path, char hex[65])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t md[32];
+	char *buf = malloc(ARC_BLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = 0;
+
+	if (!c || !buf || fd < 0 || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+		rc = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf, ARC_BLOCK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		EVP_DigestUpdate(c, buf, (size_t)r);
+	}
+	EVP_DigestFinal_ex(c, md, NULL);
+	arc_hex(md, 32, hex);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	EVP_MD_CTX_free(c);
+	return rc;
+}
+
+void arc_bag_name(const char *name, char *out, size_t len)
+{
+	static const char *const sfx[] = { ".tar.zst", ".tzst", ".zst", ".tar" };
+	const char *b = strrchr(name, '/');
+	size_t l;
+
+	b = b ? b + 1 : name;
+	l = strlen(b);
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(sfx); i++) {
+		size_t s = strlen(sfx[i]);
+
+		if (l > s && !strcmp(b + l - s, sfx[i])) {
+			l -= s;
+			break;
+		}
+	}
+	if (l == 0 || (l == 1 && b[0] == '.') || (l == 2 && !strncmp(b, "..", 2))) {
+		b = "bag";
+		l = 3;
+	}
+	if (l >= len)
+		l = len - 1;
+	memcpy(out, b, l);
+	out[l] = '\0';
+}
+
+/* --- output: plain file or envelope, counted and hashed ------------------ */
+
+static la_ssize_t out_write(struct archive *a, void *arg, const void *buf,
+			    size_t len)
+{
+	struct wctx *w = arg;
+	int rc;
+
+	if (w->env)
+		rc = dsp_env_write(w->env, buf, len);
+	else
+		rc = arc_write_full(w->fd, buf, len);
+	if (rc) {
+		w->out_err = rc;
+		archive_set_error(a, -rc, "write: %s", strerror(-rc));
+		return -1;
+	}
+	if (w->out_sha)
+		EVP_DigestUpdate(w->out_sha, buf, len);
+	w->out_bytes += len;
+	return (la_ssize_t)len;
+}
+
+/* --- items ---------------------------------------------------------------- */
+
+static struct item *item_add(struct wctx *w, const char *bagpath)
+{
+	struct item *it;
+
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 256;
+		struct item *nv = realloc(w->items, nc * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		w->items = nv;
+		w->cap = nc;
+	}
+	it = &w->items[w->n];
+	memset(it, 0, sizeof(*it));
+	it->bagpath = strdup(bagpath);
+	if (!it->bagpath)
+		return NULL;
+	w->n++;
+	return it;
+}
+
+static int link_cmp(const void *a, const void *b)
+{
+	const struct link_key *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
+}
+
+static int excluded(const struct dsp_archive_opts *o, const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (const char *const *g = o->excludes; g && *g; g++)
+		if (!fnmatch(*g, path, 0) || !fnmatch(*g, base, 0))
+			return 1;
+	return 0;
+}
+
+/* --- copying one file ----------------------------------------------------- */
+
+static int feed(struct wctx *w, const void *buf, size_t len)
+{
+	la_ssize_t r;
+
+	EVP_DigestUpdate(w->h512, buf, len);
+	EVP_DigestUpdate(w->h256, buf, len);
+	r = archive_write_data(w->a, buf, len);
+	if (r < 0 || (size_t)r != len)
+		return -EIO;
+	return 0;
+}
+
+/*
+ * Copy the current disk entry's data, writing zeros for holes: the pax
+ * writer drops them again through the entry's sparse map, and the hashes
+ * cover the file as a reader sees it.
+ */
+static int copy_data(struct wctx *w, struct archive *disk, const char *src,
+		     uint64_t size, struct item *it)
+{
+	static const char zeros[65536];
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	uint64_t pos = 0;
+	int r, rc;
+
+	EVP_DigestInit_ex(w->h512, EVP_sha512(), NULL);
+	EVP_DigestInit_ex(w->h256, EVP_sha256(), NULL);
+	for (;;) {
+		r = archive_read_data_block(disk, &buf, &len, &off);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			dsp_log(DSP_LOG_ERROR, "%s: %s", src,
+				archive_error_string(disk));
+			return -EIO;
+		}
+		if ((uint64_t)off < pos || (uint64_t)off + len > size) {
+			dsp_log(DSP_LOG_ERROR, "%s: file changed while archiving", src);
+			return -ESTALE;
+		}
+		while (pos < (uint64_t)off) {
+			size_t z = (uint64_t)off - pos > sizeof(zeros) ?
+				sizeof(zeros) : (size_t)((uint64_t)off - pos);
+
+			if ((rc = feed(w, zeros, z)) != 0)
+				goto werr;
+			pos += z;
+		}
+		if (len && (rc = feed(w, buf, len)) != 0)
+			goto werr;
+		pos += len;
+	}
+	while (pos < size) {	/* trailing hole */
+		size_t z = size - pos > sizeof(zeros) ? sizeof(zeros) :
+			(size_t)(size - pos);
+
+		if ((rc = feed(w, zeros, z)) != 0)
+			goto werr;
+		pos += z;
+	}
+	EVP_DigestFinal_ex(w->h512, it->sha512, NULL);
+	EVP_DigestFinal_ex(w->h256, it->sha256, NULL);
+	it->size = size;
+	return 0;
+werr:
+	dsp_log(DSP_LOG_ERROR, "%s: %s", src, archive_error_string(w->a));
+	return w->out_err ? w->out_err : rc;
+}
+
+/* --- the walk --------------------------------------------------------------- */
+
+static int add_entry(struct wctx *w, struct archive *disk,
+		     struct archive_entry *e, const char *src)
+{
+	char name[PATH_MAX + 512];
+	struct archive_entry *spare = NULL;
+	mode_t type = archive_entry_filetype(e);
+	struct item *it = NULL;
+	const char *hl;
+	int r, rc = 0;
+
+	if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK &&
+	    type != AE_IFIFO) {
+		dsp_log(DSP_LOG_WARN, "%s: special file not archived", src);
+		return 0;
+	}
+	if (snprintf(name, sizeof(name), "%s/data%s", w->bag, src) >= (int)sizeof(name))
+		return -ENAMETOOLONG;
+	if (type == AE_IFDIR && strcmp(src, "/"))
+		strcat(name, "/");
+	archive_entry_set_pathname(e, name);
+	archive_entry_linkify(w->lr, &e, &spare);
+	/* the tar strategy never defers, so spare stays NULL */
+	hl = archive_entry_hardlink(e);
+	if (type == AE_IFREG) {
+		it = item_add(w, name + strlen(w->bag) + 1);
+		if (!it)
+			return -ENOMEM;
+	}
+	r = archive_write_header(w->a, e);
+	if (r == ARCHIVE_WARN) {
+		dsp_log(DSP_LOG_WARN, "%s: %s", src, archive_error_string(w->a));
+	} else if (r != ARCHIVE_OK) {
+		dsp_log(DSP_LOG_ERROR, "%s: %s", src, archive_error_string(w->a));
+		return w->out_err ? w->out_err : -EIO;
+	}
+	if (type != AE_IFREG)
+		return 0;
+	if (hl) {
+		/* same content as the first link: look it up by dev/ino */
+		struct link_key k = { archive_entry_dev(e), archive_entry_ino64(e), 0 };
+		struct link_key **f = tfind(&k, &w->links, link_cmp);
+
+		if (!f)
+			return -EIO;
+		struct item *first = &w->items[(*f)->idx];
+
+		memcpy(it->sha512, first->sha512, 64);
+		memcpy(it->sha256, first->sha256, 32);
+		it->size = first->size;
+		return 0;
+	}
+	rc = copy_data(w, disk, src, (uint64_t)archive_entry_size(e), it);
+	if (rc)
+		return rc;
+	if (archive_entry_nlink(e) > 1) {
+		struct link_key *k = malloc(sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		k->dev = archive_entry_dev(e);
+		k->ino = archive_entry_ino64(e);
+		k->idx = (size_t)(it - w->items);
+		if (!tsearch(k, &w->links, link_cmp)) {
+			free(k);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int walk_root(struct wctx *w, const char *root)
+{
+	struct archive *disk = archive_read_disk_new();
+	struct archive_entry *e = archive_entry_new();
+	int r, rc = 0;
+
+	if (!disk || !e) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	archive_read_disk_set_symlink_physical(disk);
+	archive_read_disk_set_standard_lookup(disk);
+	archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+	if (archive_read_disk_open(disk, root) != ARCHIVE_OK) {
+		dsp_log(DSP_LOG_ERROR, "%s: %s", root, archive_error_string(disk));
+		rc = -ENOENT;
+		goto out;
+	}
+	for (;;) {
+		char src[PATH_MAX];
+
+		archive_entry_clear(e);
+		r = archive_read_next_header2(disk, e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r == ARCHIVE_WARN) {
+			dsp_log(DSP_LOG_WARN, "%s: %s", archive_entry_pathname(e),
+				archive_error_string(disk));
+		} else if (r != ARCHIVE_OK) {
+			/* a record that must be kept and cannot be read: fail */
+			dsp_log(DSP_LOG_ERROR, "%s: %s", root,
+				archive_error_string(disk));
+			rc = -EIO;
+			goto out;
+		}
+		snprintf(src, sizeof(src), "%s", archive_entry_pathname(e));
+		if (excluded(w->o, src))
+			continue;
+		if (archive_entry_filetype(e) == AE_IFDIR)
+			archive_read_disk_descend(disk);
+		if ((rc = add_entry(w, disk, e, src)) != 0)
+			goto out;
+	}
+out:
+	if (disk) {
+		archive_read_close(disk);
+		archive_read_free(disk);
+	}
+	archive_entry_free(e);
+	return rc;
+}
+
+/* --- tag files -------------------------------------------------------------- */
+
+static int write_mem_entry(struct wctx *w, const char *rel, const void *buf,
+			   size_t len, uint8_t sha512[64])
+{
+	struct archive_entry *e = archive_entry_new();
+	char name[512];
+	int rc = 0;
+
+	if (!e)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "%s/%s", w->bag, rel);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)len);
+	archive_entry_set_mtime(e, w->now, 0);
+	archive_entry_set_uid(e, getuid());
+	archive_entry_set_gid(e, getgid());
+	if (archive_write_header(w->a, e) != ARCHIVE_OK ||
+	    (len && archive_write_data(w->a, buf, len) != (la_ssize_t)len))
+		rc = w->out_err ? w->out_err : -EIO;
+	archive_entry_free(e);
+	if (sha512)
+		EVP_Digest(buf, len, sha512, NULL, EVP_sha512(), NULL);
+	return rc;
+}
+
+static int write_dir_entry(struct wctx *w, const char *rel)
+{
+	struct archive_entry *e = archive_entry_new();
+	char name[512];
+	int rc = 0;
+
+	if (!e)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "%s/%s", w->bag, rel);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFDIR);
+	archive_entry_set_perm(e, 0755);
+	archive_entry_set_mtime(e, w->now, 0);
+	archive_entry_set_uid(e, getuid());
+	archive_entry_set_gid(e, getgid());
+	if (archive_write_header(w->a, e) != ARCHIVE_OK)
+		rc = w->out_err ? w->out_err : -EIO;
+	archive_entry_free(e);
+	return rc;
+}
+
+/* The manifest can be large: write it line by line, its size computed first. */
+static int write_manifest(struct wctx *w, uint8_t sha512[64])
+{
+	struct archive_entry *e = archive_entry_new();
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	char name[512], hex[129], enc[PATH_MAX * 3 + 64], line[sizeof(enc) + 160];
+	uint64_t total = 0;
+	int rc = 0;
+
+	if (!e || !c) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		if ((rc = dsp_bag_path_encode(w->items[i].bagpath, enc, sizeof(enc))))
+			goto out;
+		total += 128 + 2 + strlen(enc) + 1;
+	}
+	snprintf(name, sizeof(name), "%s/manifest-sha512.txt", w->bag);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)total);
+	archive_entry_set_mtime(e, w->now, 0);
+	archive_entry_set_uid(e, getuid());
+	archive_entry_set_gid(e, getgid());
+	if (archive_write_header(w->a, e) != ARCHIVE_OK) {
+		rc = w->out_err ? w->out_err : -EIO;
+		goto out;
+	}
+	EVP_DigestInit_ex(c, EVP_sha512(), NULL);
+	for (size_t i = 0; i < w->n; i++) {
+		int l;
+
+		dsp_bag_path_encode(w->items[i].bagpath, enc, sizeof(enc));
+		arc_hex(w->items[i].sha512, 64, hex);
+		l = snprintf(line, sizeof(line), "%s  %s\n", hex, enc);
+		EVP_DigestUpdate(c, line, (size_t)l);
+		if (archive_write_data(w->a, line, (size_t)l) != l) {
+			rc = w->out_err ? w->out_err : -EIO;
+			goto out;
+		}
+	}
+	EVP_DigestFinal_ex(c, sha512, NULL);
+out:
+	archive_entry_free(e);
+	EVP_MD_CTX_free(c);
+	return rc;
+}
+
+static void today(time_t t, char buf[16])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 16, "%Y-%m-%d", &tm);
+}
+
+static void new_uuid(char out[64])
+{
+	uint8_t u[16];
+	char h[33];
+
+	if (RAND_bytes(u, sizeof(u)) != 1)
+		memset(u, 0, sizeof(u));
+	u[6] = (u[6] & 0x0f) | 0x40;
+	u[8] = (u[8] & 0x3f) | 0x80;
+	arc_hex(u, 16, h);
+	snprintf(out, 64, "urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8,
+		 h + 12, h + 16, h + 20);
+}
+
+static int build_bag_info(struct wctx *w, uint64_t bytes)
+{
+	char date[16], host[256] = "";
+	const struct dsp_archive_opts *o = w->o;
+	FILE *f = fmemopen(w->bag_info, sizeof(w->bag_info), "w");
+
+	if (!f)
+		return -errno;
+	today(w->now, date);
+	gethostname(host, sizeof(host) - 1);
+	if (o->organization)
+		fprintf(f, "Source-Organization: %s\n", o->organization);
+	fprintf(f, "Bagging-Date: %s\n", date);
+	fprintf(f, "Payload-Oxum: %llu.%zu\n", (unsigned long long)bytes, w->n);
+	fprintf(f, "External-Identifier: %s\n", w->res->external_id);
+	if (o->retain_until)
+		fprintf(f, "Retain-Until: %s\n", o->retain_until);
+	if (o->series)
+		fprintf(f, "Records-Series: %s\n", o->series);
+	if (o->authority)
+		fprintf(f, "Disposal-Authority: %s\n", o->authority);
+	fprintf(f, "Legal-Hold: %s\n", o->legal_hold ? "true" : "false");
+	fprintf(f, "Source-Host: %s\n", host);
+	fprintf(f, "Bag-Software-Agent: %s %s\n", DSP_TOOL_NAME, DSP_VERSION);
+	fflush(f);
+	if (ferror(f) || ftell(f) >= (long)sizeof(w->bag_info) - 1) {
+		fclose(f);
+		return -E2BIG;
+	}
+	w->bag_info_len = (size_t)ftell(f);
+	fclose(f);
+	return 0;
+}
+
+static int write_tags(struct wctx *w)
+{
+	static const char bagit[] =
+		"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+	uint8_t hb[64], hi[64], hm[64];
+	char tm[1024], x1[129], x2[129], x3[129];
+	uint64_t bytes = 0;
+	int rc;
+
+	for (size_t i = 0; i < w->n; i++)
+		bytes += w->items[i].size;
+	w->res->files = w->n;
+	w->res->payload_bytes = bytes;
+	if ((rc = build_bag_info(w, bytes)))
+		return rc;
+	if ((rc = write_mem_entry(w, "bagit.txt", bagit, sizeof(bagit) - 1, hb)) ||
+	    (rc = write_mem_entry(w, "bag-info.txt", w->bag_info, w->bag_info_len, hi)) ||
+	    (rc = write_manifest(w, hm)))
+		return rc;
+	arc_hex(hb, 64, x1);
+	arc_hex(hi, 64, x2);
+	arc_hex(hm, 64, x3);
+	snprintf(tm, sizeof(tm), "%s  bagit.txt\n%s  bag-info.txt\n%s  manifest-sha512.txt\n",
+		 x1, x2, x3);
+	return write_mem_entry(w, "tagmanifest-sha512.txt", tm, strlen(tm), NULL);
+}
+
+/* --- readback-only recipient ------------------------------------------------- */
+
+/*
+ * The creator normally holds no recipient key, but the archive must be read
+ * back decrypted: add a recipient whose P-256 key and self-signed
+ * certificate exist only in memory files (memfd) and are gone when create
+ * returns, so that recipient can never be used again.
+ */
+struct rb_key {
+	int key_fd, cert_fd;
+	char key_path[64], cert_path[64];
+};
+
+static int memfd_pem(const char *nm, int *fd, char *path, size_t plen)
+{
+	*fd = memfd_create(nm, MFD_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	snprintf(path, plen, "/proc/self/fd/%d", *fd);
+	return 0;
+}
+
+static int rb_key_make(struct rb_key *k)
+{
+	EVP_PKEY *pk = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	BIO *b = NULL;
+	int rc = -EIO;
+	long n;
+	char *p;
+
+	k->key_fd = k->cert_fd = -1;
+	if (!pk || !x)
+		goto out;
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, pk);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+				   (const unsigned char *)"dispose readback (key destroyed)",
+				   -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(x));
+	if (!X509_sign(x, pk, EVP_sha256()))
+		goto out;
+	if (memfd_pem("dispose-rb-key", &k->key_fd, k->key_path, sizeof(k->key_path)) ||
+	    memfd_pem("dispose-rb-cert", &k->cert_fd, k->cert_path, sizeof(k->cert_path)))
+		goto out;
+	b = BIO_new(BIO_s_mem());
+	if (!b || !PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL))
+		goto out;
+	n = BIO_get_mem_data(b, &p);
+	if (arc_write_full(k->key_fd, p, (size_t)n))
+		goto out;
+	OPENSSL_cleanse(p, (size_t)n);
+	BIO_free(b);
+	b = BIO_new(BIO_s_mem());
+	if (!b || !PEM_write_bio_X509(b, x))
+		goto out;
+	n = BIO_get_mem_data(b, &p);
+	if (arc_write_full(k->cert_fd, p, (size_t)n))
+		goto out;
+	rc = 0;
+out:
+	BIO_free(b);
+	EVP_PKEY_free(pk);
+	X509_free(x);
+	return rc;
+}
+
+static void rb_key_destroy(struct rb_key *k)
+{
+	/* overwrite the key's pages before the memfd is released */
+	if (k->key_fd >= 0) {
+		struct stat st;
+
+		if (!fstat(k->key_fd, &st) && st.st_size > 0) {
+			char z[4096] = { 0 };
+
+			for (off_t o = 0; o < st.st_size; o += (off_t)sizeof(z))
+				if (pwrite(k->key_fd, z, sizeof(z), o) < 0)
+					break;
+		}
+		close(k->key_fd);
+	}
+	if (k->cert_fd >= 0)
+		close(k->cert_fd);
+	k->key_fd = k->cert_fd = -1;
+}
+
+/* --- read-back comparison ------------------------------------------------------ */
+
+static int item_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct item *)a)->bagpath,
+		      ((const struct item *)b)->bagpath);
+}
+
+static int rb_payload(void *arg, const char *bagpath, const uint8_t sha512[64],
+		      uint64_t size)
+{
+	struct wctx *w = arg;
+	struct item k = { .bagpath = (char *)bagpath }, *it;
+
+	it = bsearch(&k, w->items, w->n, sizeof(*it), item_cmp);
+	if (!it || it->checked || it->size != size || memcmp(it->sha512, sha512, 64)) {
+		snprintf(w->res->bad_path, sizeof(w->res->bad_path), "%s", bagpath);
+		return DSP_MISMATCH;
+	}
+	it->checked = 1;
+	return 0;
+}
+
+/* --- ledger ------------------------------------------------------------------- */
+
+static int json_add_str(struct json_object *o, const char *k, const char *v)
+{
+	return json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+static int bag_info_to_json(void *arg, const char *label, const char *value)
+{
+	json_add_str(arg, label, value);
+	return 0;
+}
+
+static int ledger_created(struct wctx *w, const char *name, const char *env_path,
+			  int readback_key)
+{
+	struct json_object *f = json_object_new_object(), *items, *bi, *rc_arr;
+	char abs[PATH_MAX], hex[65];
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	if (!realpath(name, abs))
+		snprintf(abs, sizeof(abs), "%s", name);
+	json_add_str(f, "archive", abs);
+	json_add_str(f, "sha256", w->res->sha256);
+	json_object_object_add(f, "bytes", json_object_new_int64((int64_t)w->res->archive_bytes));
+	json_object_object_add(f, "encrypted", json_object_new_boolean(w->res->encrypted));
+	if (w->res->encrypted) {
+		if (!realpath(env_path, abs))
+			snprintf(abs, sizeof(abs), "%s", env_path);
+		json_add_str(f, "envelope", abs);
+		json_add_str(f, "envelope_sha256", w->res->env_sha256);
+		rc_arr = json_object_new_array();
+		for (const char *const *r = w->o->recipients; r && *r; r++)
+			json_object_array_add(rc_arr, json_object_new_string(*r));
+		json_object_object_add(f, "recipients", rc_arr);
+		json_object_object_add(f, "readback_recipient",
+				       json_object_new_boolean(readback_key));
+	}
+	json_add_str(f, "bag", w->bag);
+	json_add_str(f, "format", "bagit-1.0/pax/zstd");
+	bi = json_object_new_object();
+	dsp_bag_info_parse(w->bag_info, w->bag_info_len, NULL, bag_info_to_json, bi);
+	json_object_object_add(f, "bag_info", bi);
+	json_object_object_add(f, "files", json_object_new_int64((int64_t)w->n));
+	json_object_object_add(f, "payload_bytes",
+			       json_object_new_int64((int64_t)w->res->payload_bytes));
+	json_object_object_add(f, "verified", json_object_new_boolean(1));
+	items = json_object_new_array_ext((int)w->n);
+	for (size_t i = 0; i < w->n; i++) {
+		struct json_object *it = json_object_new_object();
+
+		/* "data/srv/x" -> "/srv/x": the inventory's path */
+		json_add_str(it, "path", w->items[i].bagpath + 4);
+		json_object_object_add(it, "size", json_object_new_int64((int64_t)w->items[i].size));
+		arc_hex(w->items[i].sha256, 32, hex);
+		json_add_str(it, "sha256", hex);
+		json_object_array_add(items, it);
+	}
+	json_object_object_add(f, "items", items);
+	rc = dsp_ledger_append(w->o->ledger, "archive_created", f, 1);
+	json_object_put(f);
+	return rc;
+}
+
+/* --- create ------------------------------------------------------------------ */
+
+static int check_text(const char *what, const char *v, struct dsp_archive_result *res)
+{
+	if (v && (strpbrk(v, "\r\n") || strlen(v) > 200)) {
+		snprintf(res->bad_path, sizeof(res->bad_path),
+			 "%s: must be one line of at most 200 bytes", what);
+		return DSP_INVALID;
+	}
+	return 0;
+}
+
+static int check_opts(const struct dsp_archive_opts *o, struct dsp_archive_result *res)
+{
+	int rc;
+
+	if (!o->roots || !o->roots[0]) {
+		snprintf(res->bad_path, sizeof(res->bad_path), "no --root given");
+		return DSP_INVALID;
+	}
+	if (o->retain_until && !dsp_bag_date_valid(o->retain_until)) {
+		snprintf(res->bad_path, sizeof(res->bad_path),
+			 "%s: not a date (YYYY-MM-DD)", o->retain_until);
+		return DSP_INVALID;
+	}
+	if ((rc = check_text("--series", o->series, res)) ||
+	    (rc = check_text("--authority", o->authority, res)) ||
+	    (rc = check_text("--organization", o->organization, res)))
+		return rc;
+	if ((o->key == NULL) != (o->cert == NULL)) {
+		snprintf(res->bad_path, sizeof(res->bad_path),
+			 "--key and --cert go together");
+		return DSP_INVALID;
+	}
+	return 0;
+}
+
+static void wctx_free(struct wctx *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->items[i].bagpath);
+	free(w->items);
+	tdestroy(w->links, free);
+	EVP_MD_CTX_free(w->h512);
+	EVP_MD_CTX_free(w->h256);
+	EVP_MD_CTX_free(w->out_sha);
+}
+
+static void rename_failed(const char *path)
+{
+	char f[PATH_MAX + 16];
+
+	snprintf(f, sizeof(f), "%s%s", path, DSP_FAILED_SUFFIX);
+	if (rename(path, f))
+		dsp_log(DSP_LOG_WARN, "%s: cannot rename to %s: %s", path, f,
+			strerror(errno));
+}
+
+void arc_locale_enter(struct arc_locale *l)
+{
+	l->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	l->old = l->loc ? uselocale(l->loc) : (locale_t)0;
+}
+
+void arc_locale_leave(struct arc_locale *l)
+{
+	if (l->loc) {
+		uselocale(l->old);
+		freelocale(l->loc);
+	}
+}
+
+static int create(const char *name, const struct dsp_archive_opts *o,
+		  struct dsp_archive_result *res)
+{
+	struct wctx w = { .o = o, .res = res, .fd = -1 };
+	char env_path[PATH_MAX], info_path[PATH_MAX], roots[64][PATH_MAX];
+	const char **recips = NULL;
+	struct rb_key rb = { -1, -1, "", "" };
+	struct arc_verify v = { 0 };
+	int encrypted = o->recipients && o->recipients[0], rc, use_rb = 0;
+	size_t nroots = 0, nrec = 0;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = check_opts(o, res)))
+		return rc;
+	for (const char *const *r = o->roots; *r; r++) {
+		if (nroots == DSP_ARRAY_SIZE(roots)) {
+			snprintf(res->bad_path, sizeof(res->bad_path), "too many roots");
+			return DSP_INVALID;
+		}
+		if (!realpath(*r, roots[nroots])) {
+			rc = -errno;
+			snprintf(res->bad_path, sizeof(res->bad_path), "%s: %s",
+				 *r, strerror(errno));
+			return rc;
+		}
+		nroots++;
+	}
+	if (snprintf(env_path, sizeof(env_path), "%s%s", name, DSP_ENV_SUFFIX) >= (int)sizeof(env_path) ||
+	    snprintf(info_path, sizeof(info_path), "%s%s", name, DSP_BAG_INFO_SUFFIX) >= (int)sizeof(info_path))
+		return -ENAMETOOLONG;
+	if (!access(name, F_OK) || !access(env_path, F_OK) || !access(info_path, F_OK))
+		return -EEXIST;
+	arc_bag_name(name, w.bag, sizeof(w.bag));
+	snprintf(res->bag, sizeof(res->bag), "%s", w.bag);
+	new_uuid(res->external_id);
+	res->encrypted = encrypted;
+	w.now = time(NULL);
+	w.h512 = EVP_MD_CTX_new();
+	w.h256 = EVP_MD_CTX_new();
+	w.lr = archive_entry_linkresolver_new();
+	w.a = archive_write_new();
+	if (!w.h512 || !w.h256 || !w.lr || !w.a) {
+		rc = -ENOMEM;
+		goto out;
+	}
+
+	if (encrypted) {
+		for (const char *const *r = o->recipients; *r; r++)
+			nrec++;
+		recips = calloc(nrec + 2, sizeof(*recips));
+		if (!recips) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		memcpy(recips, o->recipients, nrec * sizeof(*recips));
+		if (!o->key) {
+			if ((rc = rb_key_make(&rb))) {
+				snprintf(res->bad_path, sizeof(res->bad_path),
+					 "cannot make the readback key");
+				goto out;
+			}
+			recips[nrec] = rb.cert_path;
+			use_rb = 1;
+		}
+		rc = dsp_env_writer_open(recips, name, env_path, &w.env);
+		if (rc) {
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "%s: cannot start encryption: %s", name,
+				 rc < 0 ? strerror(-rc) : "invalid recipient");
+			if (rc > 0)
+				rc = DSP_INVALID;
+			w.env = NULL;
+			goto out;
+		}
+	} else {
+		w.fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (w.fd < 0) {
+			rc = -errno;
+			goto out;
+		}
+		w.out_sha = EVP_MD_CTX_new();
+		if (!w.out_sha || !EVP_DigestInit_ex(w.out_sha, EVP_sha256(), NULL)) {
+			rc = -ENOMEM;
+			goto fail_out;
+		}
+	}
+
+	if (archive_write_set_format_pax(w.a) != ARCHIVE_OK ||
+	    archive_write_add_filter_zstd(w.a) != ARCHIVE_OK ||
+	    archive_write_set_options(w.a, "pax:xattrheader=SCHILY") != ARCHIVE_OK ||
+	    archive_write_set_filter_option(w.a, "zstd", "compression-level", "3") != ARCHIVE_OK) {
+		dsp_log(DSP_LOG_ERROR, "libarchive: %s", archive_error_string(w.a));
+		rc = -ENOTSUP;
+		goto fail_out;
+	}
+	/* compression on a second core; not fatal where unsupported */
+	archive_write_set_filter_option(w.a, "zstd", "threads", "2");
+	archive_write_set_bytes_per_block(w.a, ARC_BLOCK);
+	archive_write_set_bytes_in_last_block(w.a, 1);
+	archive_entry_linkresolver_set_strategy(w.lr, archive_format(w.a));
+	if (archive_write_open2(w.a, &w, NULL, out_write, NULL, NULL) != ARCHIVE_OK) {
+		rc = w.out_err ? w.out_err : -EIO;
+		goto fail_out;
+	}
+	if ((rc = write_dir_entry(&w, "")) || (rc = write_dir_entry(&w, "data/")))
+		goto fail_out;
+	for (size_t i = 0; i < nroots; i++) {
+		rc = walk_root(&w, roots[i]);
+		if (rc) {
+			snprintf(res->bad_path, sizeof(res->bad_path), "%.4000s", roots[i]);
+			goto fail_out;
+		}
+	}
+	if ((rc = write_tags(&w)))
+		goto fail_out;
+	if (archive_write_close(w.a) != ARCHIVE_OK) {
+		rc = w.out_err ? w.out_err : -EIO;
+		goto fail_out;
+	}
+	res->archive_bytes = w.out_bytes;
+	if (encrypted) {
+		rc = dsp_env_writer_close(w.env, res->sha256, res->env_sha256);
+		w.env = NULL;
+		if (rc) {
+			rc = rc < 0 ? rc : -EIO;
+			goto fail_out;
+		}
+	} else {
+		uint8_t md[32];
+
+		EVP_DigestFinal_ex(w.out_sha, md, NULL);
+		arc_hex(md, 32, res->sha256);
+		if (fsync(w.fd) || close(w.fd)) {
+			w.fd = -1;
+			rc = -errno;
+			goto fail_out;
+		}
+		w.fd = -1;
+	}
+
+	/* read back: every entry re-hashed, compared with what was written */
+	qsort(w.items, w.n, sizeof(*w.items), item_cmp);
+	v.fn = rb_payload;
+	v.arg = &w;
+	v.key = use_rb ? rb.key_path : o->key;
+	v.cert = use_rb ? rb.cert_path : o->cert;
+	rc = arc_verify(name, &v, res);
+	rb_key_destroy(&rb);
+	if (rc == 0) {
+		char h[65];
+
+		if (encrypted) {
+			if ((rc = arc_file_sha256(name, h)) == 0 && strcmp(h, res->sha256))
+				rc = DSP_MISMATCH;
+			if (rc == 0 && (rc = arc_file_sha256(env_path, h)) == 0 &&
+			    strcmp(h, res->env_sha256))
+				rc = DSP_MISMATCH;
+			if (rc == DSP_MISMATCH)
+				snprintf(res->bad_path, sizeof(res->bad_path),
+					 "%s: changed on disk after writing", name);
+		} else if (strcmp(v.sha256, res->sha256)) {
+			rc = DSP_MISMATCH;
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "%s: changed on disk after writing", name);
+		}
+		for (size_t i = 0; rc == 0 && i < w.n; i++)
+			if (!w.items[i].checked) {
+				rc = DSP_MISMATCH;
+				snprintf(res->bad_path, sizeof(res->bad_path),
+					 "%s: missing on read-back", w.items[i].bagpath);
+			}
+	}
+	if (rc != 0) {
+		if (rc != DSP_MISMATCH && rc > 0)
+			rc = DSP_MISMATCH;	/* what we just wrote must be ours */
+		if (rc < 0)
+			dsp_log(DSP_LOG_ERROR, "%s: read-back failed: %s", name,
+				strerror(-rc));
+		rename_failed(name);
+		if (encrypted)
+			rename_failed(env_path);
+		rc = DSP_MISMATCH;
+		goto out;
+	}
+	/* plain copy of bag-info.txt for `status` (retention labels need no key) */
+	{
+		int fd = open(info_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+		if (fd < 0 || arc_write_full(fd, w.bag_info, w.bag_info_len) || fsync(fd)) {
+			rc = -errno;
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		close(fd);
+	}
+	if (o->ledger && (rc = ledger_created(&w, name, env_path, use_rb)) != 0)
+		dsp_log(DSP_LOG_ERROR, "%s: cannot record in the run ledger: %s",
+			name, strerror(-rc));
+	goto out;
+
+fail_out:
+	if (w.env)
+		dsp_env_writer_abort(w.env);
+	w.env = NULL;
+	if (w.fd >= 0)
+		close(w.fd);
+	w.fd = -1;
+	unlink(name);
+	if (encrypted)
+		unlink(env_path);
+out:
+	rb_key_destroy(&rb);
+	if (w.env)
+		dsp_env_writer_abort(w.env);
+	if (w.fd >= 0)
+		close(w.fd);
+	if (w.a)
+		archive_write_free(w.a);
+	if (w.lr)
+		archive_entry_linkresolver_free(w.lr);
+	free(recips);
+	wctx_free(&w);
+	return rc;
+}
+
+int dsp_archive_create(const char *name, const struct dsp_archive_opts *o,
+		       struct dsp_archive_result *res)
+{
+	struct arc_locale l;
+	int rc;
+
+	arc_locale_enter(&l);
+	rc = create(name, o, res);
+	arc_locale_leave(&l);
+	return rc;
+}

@@ -203,7 +203,16 @@ struct src {
 	EVP_MD_CTX *sha;	/* SHA-256 of the raw bytes read, or NULL */
 	char *buf;
 	int err;
+	uint8_t head[4];	/* the first bytes: zstd magic or not */
+	size_t nhead;
 };
+
+static int src_zstd(const struct src *s)
+{
+	static const uint8_t magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+	return s->nhead == 4 && !memcmp(s->head, magic, 4);
+}
 
 static la_ssize_t src_read(struct archive *a, void *arg, const void **out)
 {
@@ -220,6 +229,8 @@ static la_ssize_t src_read(struct archive *a, void *arg, const void **out)
 	}
 	if (s->sha && r > 0)
 		EVP_DigestUpdate(s->sha, s->buf, (size_t)r);
+	for (ssize_t i = 0; i < r && s->nhead < sizeof(s->head); i++)
+		s->head[s->nhead++] = (uint8_t)s->buf[i];
 	*out = s->buf;
 	return r;
 }
@@ -343,9 +354,12 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 			return rc;
 		f = tfind(&k, &vs->regs, name_cmp);
 		if (!f)
-			return bad(vs->res, DSP_REFUSED,
+			return bad(vs->res, DSP_INVALID,
 				   "%s: hard link to %s, not a file stored before", name, hl);
 		if (!strncmp(rel, "data/", 5)) {
+			if ((*f)->idx == SIZE_MAX)
+				return bad(vs->res, DSP_INVALID,
+					   "%s: hard link to %s outside data/", name, hl);
 			uint8_t md[64];
 			uint64_t sz;
 
@@ -378,20 +392,28 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 	}
 	if (archive_entry_size(e) < 0)
 		return bad(vs->res, DSP_INVALID, "%s: no size", name);
+	struct regnode *rn = malloc(sizeof(*rn)), **old;
+
+	if (!rn || !(rn->name = strdup(name))) {
+		free(rn);
+		return -ENOMEM;
+	}
+	rn->idx = SIZE_MAX;
+	old = tsearch(rn, &vs->regs, name_cmp);
+	if (!old) {
+		free_regnode(rn);
+		return -ENOMEM;
+	}
+	if (*old != rn) {
+		free_regnode(rn);
+		return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
+	}
 	if (!strncmp(rel, "data/", 5)) {
 		struct pentry *pe;
-		struct regnode *rn = malloc(sizeof(*rn));
 
-		if (!rn || (rc = pentry_add(vs, rel, &pe))) {
-			free(rn);
-			return -ENOMEM;
-		}
-		rn->name = strdup(name);
+		if ((rc = pentry_add(vs, rel, &pe)))
+			return rc;
 		rn->idx = vs->n - 1;
-		if (!rn->name || !tsearch(rn, &vs->regs, name_cmp)) {
-			free_regnode(rn);
-			return -ENOMEM;
-		}
 		pe->size = (uint64_t)archive_entry_size(e);
 		return hash_entry(ra, vs, name, pe->size, pe->sha512, NULL);
 	}
@@ -409,7 +431,7 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 }
 
 /* Read every entry; positive DSP_* or -errno on the first problem. */
-static int scan(struct archive *ra, struct vstate *vs)
+static int scan(struct archive *ra, struct vstate *vs, struct src *s)
 {
 	struct archive_entry *e;
 	int r, rc, first = 1;
@@ -419,12 +441,15 @@ static int scan(struct archive *ra, struct vstate *vs)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			if (first)
+			/* zstd that does not decode is damaged; anything else is not ours */
+			if (first && !src_zstd(s))
 				return bad(vs->res, DSP_INVALID, "not a pax/zstd archive: %s",
 					   archive_error_string(ra));
 			return bad(vs->res, DSP_MISMATCH, "archive damaged: %s",
 				   archive_error_string(ra));
 		}
+		if (first && archive_filter_code(ra, 0) != ARCHIVE_FILTER_ZSTD)
+			return bad(vs->res, DSP_INVALID, "not zstd-compressed");
 		first = 0;
 		if ((rc = scan_entry(ra, vs, e)))
 			return rc;
@@ -550,10 +575,15 @@ static int verify_fd(int fd, struct arc_verify *v, struct dsp_archive_result *re
 	}
 	ra = open_reader(&s);
 	if (!ra) {
-		rc = s.err ? s.err : bad(res, DSP_INVALID, "not a pax/zstd archive");
+		if (s.err)
+			rc = s.err;
+		else if (src_zstd(&s))
+			rc = bad(res, DSP_MISMATCH, "archive damaged: cannot be decompressed");
+		else
+			rc = bad(res, DSP_INVALID, "not a pax/zstd archive");
 		goto out;
 	}
-	rc = scan(ra, &vs);
+	rc = scan(ra, &vs, &s);
 	if (rc == 0 && s.err)
 		rc = s.err;
 	if (rc == 0)

@@ -46,7 +46,8 @@ all: $(B)/dispose
 
 $(B)/rel/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 $(B)/libdispose.a: $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -56,7 +57,8 @@ $(B)/dispose: $(CLI_OBJ) $(B)/libdispose.a
 # sanitizer build: what the tests run
 $(B)/san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -c $< -o $@
+	@echo "  CC san  $<"
+	@$(CC) $(SAN_CFLAGS) -c $< -o $@
 $(B)/san/libdispose.a: $(SCORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -70,7 +72,8 @@ FCC := clang
 FUZZ_CFLAGS := $(BASE) $(WARN) -O1 -g -fsanitize=address,undefined,fuzzer-no-link
 $(B)/fuzz/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(FCC) $(FUZZ_CFLAGS) -c $< -o $@
+	@echo "  CC fuzz $<"
+	@$(FCC) $(FUZZ_CFLAGS) -c $< -o $@
 $(B)/fuzz/libdispose.a: $(FCORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* erase.h - overwrite block devices, files and trees; verify by reading back */
+#ifndef DISPOSE_ERASE_H
+#define DISPOSE_ERASE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "dispose/io.h"
+#include "dispose/ledger.h"
+#include "dispose/method.h"
+
+/*
+ * Events written to the run record (events.jsonl) for each target; every
+ * event carries "target" (the target id). A certificate is built from
+ * these alone, so they are complete and never claim more than was done:
+ *   target       path, kind (block|file|tree), size, identity (model, serial,
+ *                wwn, rotational, logical/physical sector | fs dev, ino, fstype,
+ *                nlink), method (dsp_method_to_json), verify mode, readmode
+ *   pass_start   pass (1-based), npasses, pattern (dsp_pattern_to_json: key/iv
+ *                for random passes), offset (non-zero when resumed)
+ *   checkpoint   pass, offset (bytes durable below it, after fdatasync)
+ *   io_error     pass, phase (write|verify|flush), offset, length, errno, error
+ *   pass_end     pass, bytes_written, bad_bytes
+ *   verify_start pass, mode, sample seed/percent/strata when sampling
+ *   verify_end   pass, mode, bytes_read, mismatches, mismatch_offsets (first
+ *                64), unreadable_bytes
+ *   file_removed path, renames, (tree erase: one per file, plus dir_removed)
+ *   target_end   status ("success"|"completed-with-errors"|"failed"|
+ *                "interrupted"), bytes_written, bytes_verified, bad_ranges
+ *                [{offset,length}], mismatches, nist_category ("clear"|"none"),
+ *                caveats [strings]
+ */
+
+struct dsp_erase_progress {
+	const char *target;	/* display path */
+	const char *phase;	/* "write" or "verify" */
+	unsigned pass, npasses;	/* 1-based */
+	uint64_t done, total;	/* bytes of this phase */
+	uint64_t all_done, all_total;	/* bytes of every phase, for ETA */
+};
+/* Return non-zero to cancel: the engine checkpoints and returns DSP_INTERRUPTED. */
+typedef int (*dsp_erase_progress_fn)(const struct dsp_erase_progress *p, void *arg);
+
+struct dsp_erase_opts {
+	const struct dsp_method *method;
+	enum dsp_verify_mode verify;	/* from --verify or the method */
+	double sample_percent;		/* DSP_VERIFY_SAMPLE */
+	struct dsp_ledger *ledger;	/* required */
+	const char *target_id;		/* stable id in the record, e.g. "t1" */
+	dsp_erase_progress_fn progress;	/* may be NULL */
+	void *progress_arg;
+	volatile sig_atomic_t *stop;	/* set by a signal handler; may be NULL */
+	uint64_t checkpoint_bytes;	/* 0 = 256 MiB */
+	unsigned checkpoint_secs;	/* 0 = 10 s */
+	size_t bufsize;			/* 0 = 4 MiB */
+	bool resume;			/* continue from the record's last checkpoint */
+};
+
+struct dsp_erase_result {
+	uint64_t bytes_written;
+	uint64_t bytes_verified;
+	uint64_t mismatches;
+	uint64_t first_mismatch;	/* offset, valid when mismatches > 0 */
+	uint64_t bad_bytes;		/* isolated unwritable/unreadable bytes */
+	unsigned bad_ranges;
+	unsigned files, dirs;		/* tree erase */
+};
+
+/*
+ * Overwrite every byte of an open target with the method's passes, then
+ * verify as asked. Returns
+ *   0                 every pass written and flushed, verification clean;
+ *   DSP_PARTIAL       done, but bad ranges were isolated (recorded);
+ *   DSP_MISMATCH      verification read back other bytes (offsets recorded);
+ *   DSP_INTERRUPTED   stopped (signal or progress cancel) after a checkpoint:
+ *                     the record allows --resume;
+ *   -errno            failed (e.g. -EIO on flush): the target may be partly
+ *                     overwritten; the record says how far it got.
+ * With opts->resume, passes and offsets already checkpointed in the record
+ * for target_id are skipped and their patterns reused.
+ */
+int dsp_erase_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
+		 struct dsp_erase_result *res);
+
+/*
+ * Erase a regular file at path: refuses symlinks (O_NOFOLLOW); overwrite as
+ * above, truncate, rename several times to random names in the same
+ * directory, fsync the directory, unlink. Hard links (st_nlink > 1) are
+ * reported. Same returns; on error the file is left in place (renamed
+ * files are named in the record).
+ */
+int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,
+		   struct dsp_erase_result *res);
+
+/*
+ * Erase a directory tree: each regular file as dsp_erase_file, symlinks
+ * removed (never followed), never crossing a mount point, directories
+ * removed bottom-up, the root last. Errors on one file are recorded and the
+ * walk goes on; the worst result is returned.
+ */
+int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
+		   struct dsp_erase_result *res);
+
+/*
+ * Resume support: does the record in opts->ledger's directory hold an
+ * unfinished target with this id? Fills path and method name (for the CLI
+ * to reopen it). 1 yes, 0 no (finished or never started), -errno.
+ */
+int dsp_erase_pending(const char *run_dir, const char *target_id,
+		      char *path, size_t pathlen, char *method, size_t methodlen);
+
+/* The NIST SP 800-88 category the result may claim, given medium facts. */
+const char *dsp_erase_category(const struct dsp_io *io, int status, bool rotational_known_flash);
+
+#endif

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* io.h - the one I/O layer every target-touching read and write goes through */
+#ifndef DISPOSE_IO_H
+#define DISPOSE_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * A target is an ops table plus facts. The real backend (io.c) makes the
+ * syscalls; the memory backend (io_mem.c) lets tests inject faults at any
+ * offset. Erase and verify use only dsp_io_* calls, never the fd.
+ */
+struct dsp_io_ops {
+	ssize_t (*pread)(void *ctx, void *buf, size_t len, uint64_t off);
+	ssize_t (*pwrite)(void *ctx, const void *buf, size_t len, uint64_t off);
+	int (*flush)(void *ctx);				/* fdatasync */
+	int (*drop_cache)(void *ctx, uint64_t off, uint64_t len); /* may be NULL */
+	void (*close)(void *ctx);
+};
+
+enum dsp_io_kind { DSP_IO_BLOCK, DSP_IO_FILE, DSP_IO_MEM };
+
+/* How reads bypass the page cache, recorded in the run record. */
+enum dsp_io_readmode {
+	DSP_IO_READ_DIRECT,	/* O_DIRECT */
+	DSP_IO_READ_FADVISE,	/* fdatasync + posix_fadvise(DONTNEED) first */
+	DSP_IO_READ_MEMORY,	/* test backend */
+};
+
+struct dsp_io {
+	const struct dsp_io_ops *ops;
+	void *ctx;
+	char *path;
+	enum dsp_io_kind kind;
+	enum dsp_io_readmode readmode;
+	uint64_t size;			/* bytes */
+	uint32_t logical_sector;	/* bad-range isolation granularity */
+	uint32_t physical_sector;
+	uint32_t align;			/* buffer/offset/length alignment for direct I/O */
+	bool direct;			/* writes use O_DIRECT */
+	int fd;				/* -1 for the memory backend */
+	dev_t st_dev;			/* file: device and inode, for identity checks */
+	ino_t st_ino;
+	dev_t rdev;			/* block device number */
+};
+
+#define DSP_IO_WRITE	0x1	/* open for writing (erase) */
+#define DSP_IO_EXCL	0x2	/* block devices: O_EXCL (refuses if mounted/held) */
+#define DSP_IO_DIRECT	0x4	/* try O_DIRECT; fall back to fadvise and record it */
+
+/*
+ * Open a block device or regular file. Always O_NOFOLLOW|O_CLOEXEC.
+ * Returns 0, or -errno (-EBUSY: O_EXCL refused; -ELOOP: a symlink;
+ * -EINVAL: neither block device nor regular file).
+ */
+int dsp_io_open(const char *path, unsigned flags, struct dsp_io **out);
+/* Same for an already open fd (ownership passes to io; closed on error too). */
+int dsp_io_open_fd(int fd, const char *path, unsigned flags, struct dsp_io **out);
+void dsp_io_close(struct dsp_io *io);
+
+/*
+ * Write/read exactly len bytes at off: retries EINTR, continues after short
+ * transfers. Unaligned pieces on a direct fd are done through the cache
+ * and then flushed. Returns 0 or -errno; *done (may be NULL) says how many
+ * bytes were transferred before the error. On error the range may be
+ * partly written.
+ */
+int dsp_io_write(struct dsp_io *io, const void *buf, size_t len, uint64_t off, size_t *done);
+int dsp_io_read(struct dsp_io *io, void *buf, size_t len, uint64_t off, size_t *done);
+/* fdatasync. 0 or -errno (-EIO: earlier writes may not be on the medium). */
+int dsp_io_flush(struct dsp_io *io);
+/* Make the next reads of the range come from the medium (no-op for direct). */
+int dsp_io_drop_cache(struct dsp_io *io, uint64_t off, uint64_t len);
+
+/* Buffers aligned for direct I/O (4096). Freed buffers are not cleansed. */
+void *dsp_io_buf_alloc(size_t len);
+void dsp_io_buf_free(void *buf);
+
+const char *dsp_io_readmode_name(enum dsp_io_readmode m);
+
+/* ---- memory backend with a fault schedule (tests) ---- */
+enum dsp_io_fault_kind {
+	DSP_FAULT_EIO_WRITE,	/* pwrite touching [off, off+len) fails EIO */
+	DSP_FAULT_EIO_READ,	/* pread touching the range fails EIO */
+	DSP_FAULT_SHORT_WRITE,	/* pwrite covering off transfers only up to off */
+	DSP_FAULT_EINTR_WRITE,	/* pwrite covering off fails EINTR */
+	DSP_FAULT_EINTR_READ,
+	DSP_FAULT_FLUSH,	/* flush fails EIO */
+	DSP_FAULT_FLIP_READ,	/* the byte at off reads back inverted */
+	DSP_FAULT_DROP_WRITE,	/* pwrite of the range "succeeds" but is lost */
+};
+
+struct dsp_io_fault {
+	enum dsp_io_fault_kind kind;
+	uint64_t off, len;	/* len 0 = 1 byte */
+	int count;		/* times it fires; 0 = every time */
+};
+
+/* A zero-filled memory target of size bytes with the given sector size. */
+int dsp_io_mem_new(uint64_t size, uint32_t sector, struct dsp_io **out);
+int dsp_io_mem_add_fault(struct dsp_io *io, const struct dsp_io_fault *f);
+/* The backing bytes (for assertions). */
+uint8_t *dsp_io_mem_data(struct dsp_io *io);
+/* How many times pwrite/pread/flush were called. */
+void dsp_io_mem_counts(struct dsp_io *io, uint64_t *writes, uint64_t *reads, uint64_t *flushes);
+
+#endif

@@ -52,6 +52,17 @@ int arc_verify(const char *name, struct arc_verify *v,
 /* Bag name for archive NAME: basename without .tar.zst/.tzst/.zst/.tar. */
 void arc_bag_name(const char *name, char *out, size_t len);
 
+/* The readback-only recipient (rbkey.c): key and certificate in memfds. */
+struct arc_rb_key {
+	int key_fd, cert_fd;
+	char key_path[64], cert_path[64];
+};
+int arc_rb_key_make(struct arc_rb_key *k);
+void arc_rb_key_destroy(struct arc_rb_key *k);
+/* Remove that recipient from env_path once the read-back passed. */
+int arc_rb_env_drop(const struct arc_rb_key *k, const char *env_path,
+		    size_t expect_left);
+
 /* Hex helpers */
 void arc_hex(const uint8_t *d, size_t n, char *out);
 

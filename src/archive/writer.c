@@ -599,96 +599,6 @@ static int write_tags(struct wctx *w)
 	return write_mem_entry(w, "tagmanifest-sha512.txt", tm, strlen(tm), NULL);
 }
 
-/* --- readback-only recipient ------------------------------------------------- */
-
-/*
- * The creator normally holds no recipient key, but the archive must be read
- * back decrypted: add a recipient whose P-256 key and self-signed
- * certificate exist only in memory files (memfd) and are gone when create
- * returns, so that recipient can never be used again.
- */
-struct rb_key {
-	int key_fd, cert_fd;
-	char key_path[64], cert_path[64];
-};
-
-static int memfd_pem(const char *nm, int *fd, char *path, size_t plen)
-{
-	*fd = memfd_create(nm, MFD_CLOEXEC);
-	if (*fd < 0)
-		return -errno;
-	snprintf(path, plen, "/proc/self/fd/%d", *fd);
-	return 0;
-}
-
-static int rb_key_make(struct rb_key *k)
-{
-	EVP_PKEY *pk = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	BIO *b = NULL;
-	int rc = -EIO;
-	long n;
-	char *p;
-
-	k->key_fd = k->cert_fd = -1;
-	if (!pk || !x)
-		goto out;
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_set_pubkey(x, pk);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-				   (const unsigned char *)"dispose readback (key destroyed)",
-				   -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	if (!X509_sign(x, pk, EVP_sha256()))
-		goto out;
-	if (memfd_pem("dispose-rb-key", &k->key_fd, k->key_path, sizeof(k->key_path)) ||
-	    memfd_pem("dispose-rb-cert", &k->cert_fd, k->cert_path, sizeof(k->cert_path)))
-		goto out;
-	b = BIO_new(BIO_s_mem());
-	if (!b || !PEM_write_bio_PrivateKey(b, pk, NULL, NULL, 0, NULL, NULL))
-		goto out;
-	n = BIO_get_mem_data(b, &p);
-	if (arc_write_full(k->key_fd, p, (size_t)n))
-		goto out;
-	OPENSSL_cleanse(p, (size_t)n);
-	BIO_free(b);
-	b = BIO_new(BIO_s_mem());
-	if (!b || !PEM_write_bio_X509(b, x))
-		goto out;
-	n = BIO_get_mem_data(b, &p);
-	if (arc_write_full(k->cert_fd, p, (size_t)n))
-		goto out;
-	rc = 0;
-out:
-	BIO_free(b);
-	EVP_PKEY_free(pk);
-	X509_free(x);
-	return rc;
-}
-
-static void rb_key_destroy(struct rb_key *k)
-{
-	/* overwrite the key's pages before the memfd is released */
-	if (k->key_fd >= 0) {
-		struct stat st;
-
-		if (!fstat(k->key_fd, &st) && st.st_size > 0) {
-			char z[4096] = { 0 };
-
-			for (off_t o = 0; o < st.st_size; o += (off_t)sizeof(z))
-				if (pwrite(k->key_fd, z, sizeof(z), o) < 0)
-					break;
-		}
-		close(k->key_fd);
-	}
-	if (k->cert_fd >= 0)
-		close(k->cert_fd);
-	k->key_fd = k->cert_fd = -1;
-}
-
 /* --- read-back comparison ------------------------------------------------------ */
 
 static int item_cmp(const void *a, const void *b)
@@ -856,7 +766,7 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	struct wctx w = { .o = o, .res = res, .fd = -1 };
 	char env_path[PATH_MAX], info_path[PATH_MAX], roots[64][PATH_MAX];
 	const char **recips = NULL;
-	struct rb_key rb = { -1, -1, "", "" };
+	struct arc_rb_key rb = { -1, -1, "", "" };
 	struct arc_verify v = { 0 };
 	int encrypted = o->recipients && o->recipients[0], rc, use_rb = 0;
 	size_t nroots = 0, nrec = 0;
@@ -906,7 +816,7 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		}
 		memcpy(recips, o->recipients, nrec * sizeof(*recips));
 		if (!o->key) {
-			if ((rc = rb_key_make(&rb))) {
+			if ((rc = arc_rb_key_make(&rb))) {
 				snprintf(res->bad_path, sizeof(res->bad_path),
 					 "cannot make the readback key");
 				goto out;
@@ -997,7 +907,6 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	v.key = use_rb ? rb.key_path : o->key;
 	v.cert = use_rb ? rb.cert_path : o->cert;
 	rc = arc_verify(name, &v, res);
-	rb_key_destroy(&rb);
 	if (rc == 0) {
 		char h[65];
 
@@ -1022,6 +931,15 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 					 "%s: missing on read-back", w.items[i].bagpath);
 			}
 	}
+	if (rc == 0 && use_rb) {
+		rc = arc_rb_env_drop(&rb, env_path, nrec);
+		if (rc == 0)
+			rc = arc_file_sha256(env_path, res->env_sha256);
+		if (rc)
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "%.3000s: cannot remove the readback recipient", env_path);
+	}
+	arc_rb_key_destroy(&rb);
 	if (rc != 0) {
 		if (rc != DSP_MISMATCH && rc > 0)
 			rc = DSP_MISMATCH;	/* what we just wrote must be ours */
@@ -1062,7 +980,7 @@ fail_out:
 	if (encrypted)
 		unlink(env_path);
 out:
-	rb_key_destroy(&rb);
+	arc_rb_key_destroy(&rb);
 	if (w.env)
 		dsp_env_writer_abort(w.env);
 	if (w.fd >= 0)

@@ -58,6 +58,7 @@ struct wctx {
 	/* hashing of the current file */
 	EVP_MD_CTX *h512, *h256;
 	time_t now;
+	uint64_t fault_at;	/* 1 + offset of a byte to flip (tests), or 0 */
 	char bag_info[8192];
 	size_t bag_info_len;
 };
@@ -158,6 +159,21 @@ static la_ssize_t out_write(struct archive *a, void *arg, const void *buf,
 {
 	struct wctx *w = arg;
 	int rc;
+
+	/* test hook: corrupt one output byte so the read-back must catch it */
+	if (w->fault_at && w->fault_at - 1 >= w->out_bytes &&
+	    w->fault_at - 1 < w->out_bytes + len) {
+		char *copy = malloc(len);
+
+		if (!copy)
+			return -1;
+		memcpy(copy, buf, len);
+		copy[w->fault_at - 1 - w->out_bytes] ^= 0x01;
+		w->fault_at = 0;
+		rc = (int)out_write(a, arg, copy, len);
+		free(copy);
+		return rc;
+	}
 
 	if (w->env)
 		rc = dsp_env_write(w->env, buf, len);
@@ -797,6 +813,8 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	new_uuid(res->external_id);
 	res->encrypted = encrypted;
 	w.now = time(NULL);
+	if (getenv("DISPOSE_TEST_ARCHIVE_FLIP"))
+		w.fault_at = strtoull(getenv("DISPOSE_TEST_ARCHIVE_FLIP"), NULL, 0) + 1;
 	w.h512 = EVP_MD_CTX_new();
 	w.h256 = EVP_MD_CTX_new();
 	w.lr = archive_entry_linkresolver_new();

@@ -32,12 +32,22 @@ int dsp_env_decrypt(const char *env_path, const char *ct_path,
 
 #define ARC_BLOCK (1u << 20)
 
-/* Called by the verifier for each payload file it hashed (bag-relative path). */
+/*
+ * Called by the verifier for each payload file it hashed (bag-relative
+ * path): SHA-512, or SHA-256 in the first 32 bytes with payload_sha256.
+ */
 typedef int (*arc_payload_fn)(void *arg, const char *bagpath,
-			      const uint8_t sha512[64], uint64_t size);
+			      const uint8_t digest[64], uint64_t size);
 
 struct arc_verify {
 	const char *key, *cert;	/* for encrypted archives */
+	/*
+	 * Hash payload with SHA-256 and leave its comparison to fn (create's
+	 * read-back against the digests taken while writing; the manifest's
+	 * own bytes are compared through manifest_sha512).
+	 */
+	int payload_sha256;
+	uint8_t manifest_sha512[64];	/* out */
 	arc_payload_fn fn;	/* optional */
 	void *arg;
 	char sha256[65];	/* out: SHA-256 of NAME as read (plain only) */
@@ -62,6 +72,15 @@ void arc_rb_key_destroy(struct arc_rb_key *k);
 /* Remove that recipient from env_path once the read-back passed. */
 int arc_rb_env_drop(const struct arc_rb_key *k, const char *env_path,
 		    size_t expect_left);
+
+/* Payload hashing on two threads (hasher.c). buf NULL = len zero bytes. */
+struct arc_hasher;
+int arc_hasher_start(struct arc_hasher **out);
+void arc_hasher_feed(struct arc_hasher *h, const void *buf, size_t len);
+/* Digests are written to these when the threads get there: drain first. */
+void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t sha256[32]);
+void arc_hasher_drain(struct arc_hasher *h);
+void arc_hasher_stop(struct arc_hasher *h);
 
 /* Hex helpers */
 void arc_hex(const uint8_t *d, size_t n, char *out);

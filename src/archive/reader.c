@@ -54,6 +54,7 @@ struct vstate {
 	struct dsp_archive_result *res;
 	EVP_MD_CTX *h;
 	char *buf;
+	int payload_sha256;
 };
 
 struct regnode {
@@ -289,7 +290,9 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 		if (!tag->buf)
 			return -ENOMEM;
 	}
-	EVP_DigestInit_ex(vs->h, EVP_sha512(), NULL);
+	/* create's read-back compares payload with the SHA-256 taken while writing */
+	EVP_DigestInit_ex(vs->h, !tag && vs->payload_sha256 ? EVP_sha256() : EVP_sha512(),
+			  NULL);
 	for (;;) {
 		r = archive_read_data_block(ra, &buf, &len, &off);
 		if (r == ARCHIVE_EOF)
@@ -489,7 +492,8 @@ static int manifest_cb(void *arg, const char *path, const uint8_t *digest)
 	if (pe->listed)
 		return bad(vs->res, DSP_INVALID, "%s: listed twice in the manifest", path);
 	pe->listed = 1;
-	if (memcmp(pe->sha512, digest, 64))
+	/* payload digests are SHA-256 here: the caller compares them itself */
+	if (!vs->payload_sha256 && memcmp(pe->sha512, digest, 64))
 		return bad(vs->res, DSP_MISMATCH, "%s: checksum mismatch", path);
 	return 0;
 }
@@ -548,6 +552,7 @@ static int check_bag(struct vstate *vs, struct arc_verify *v)
 	snprintf(vs->res->bag, sizeof(vs->res->bag), "%s", vs->top);
 	snprintf(vs->res->external_id, sizeof(vs->res->external_id), "%s",
 		 m->external_id);
+	memcpy(v->manifest_sha512, vs->tag[TAG_MANIFEST].sha512, 64);
 	for (size_t i = 0; v->fn && i < vs->n; i++)
 		if ((rc = v->fn(v->arg, vs->p[i].path, vs->p[i].sha512, vs->p[i].size)))
 			return rc;
@@ -564,6 +569,7 @@ static int verify_fd(int fd, struct arc_verify *v, struct dsp_archive_result *re
 	int rc;
 
 	vstate_init(&vs, res);
+	vs.payload_sha256 = v->payload_sha256;
 	vs.h = EVP_MD_CTX_new();
 	s.buf = malloc(ARC_BLOCK);
 	if (hash_raw)

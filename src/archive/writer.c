@@ -55,12 +55,12 @@ struct wctx {
 	EVP_MD_CTX *out_sha;
 	uint64_t out_bytes;
 	int out_err;
-	/* hashing of the current file */
-	EVP_MD_CTX *h512, *h256;
+	struct arc_hasher *hs;	/* SHA-512 + SHA-256 of the payload */
 	time_t now;
 	uint64_t fault_at;	/* 1 + offset of a byte to flip (tests), or 0 */
 	char bag_info[8192];
 	size_t bag_info_len;
+	uint8_t manifest_sha512[64];
 };
 
 void arc_hex(const uint8_t *d, size_t n, char *out)
@@ -198,6 +198,9 @@ static struct item *item_add(struct wctx *w, const char *bagpath)
 
 	if (w->n == w->cap) {
 		size_t nc = w->cap ? w->cap * 2 : 256;
+
+		/* the hash threads write into items: no move under them */
+		arc_hasher_drain(w->hs);
 		struct item *nv = realloc(w->items, nc * sizeof(*nv));
 
 		if (!nv)
@@ -238,12 +241,11 @@ static int excluded(const struct dsp_archive_opts *o, const char *path)
 
 /* --- copying one file ----------------------------------------------------- */
 
-static int feed(struct wctx *w, const void *buf, size_t len)
+static int feed(struct wctx *w, const void *buf, size_t len, int zero)
 {
 	la_ssize_t r;
 
-	EVP_DigestUpdate(w->h512, buf, len);
-	EVP_DigestUpdate(w->h256, buf, len);
+	arc_hasher_feed(w->hs, zero ? NULL : buf, len);
 	r = archive_write_data(w->a, buf, len);
 	if (r < 0 || (size_t)r != len)
 		return -EIO;
@@ -265,8 +267,6 @@ static int copy_data(struct wctx *w, struct archive *disk, const char *src,
 	uint64_t pos = 0;
 	int r, rc;
 
-	EVP_DigestInit_ex(w->h512, EVP_sha512(), NULL);
-	EVP_DigestInit_ex(w->h256, EVP_sha256(), NULL);
 	for (;;) {
 		r = archive_read_data_block(disk, &buf, &len, &off);
 		if (r == ARCHIVE_EOF)
@@ -284,11 +284,11 @@ static int copy_data(struct wctx *w, struct archive *disk, const char *src,
 			size_t z = (uint64_t)off - pos > sizeof(zeros) ?
 				sizeof(zeros) : (size_t)((uint64_t)off - pos);
 
-			if ((rc = feed(w, zeros, z)) != 0)
+			if ((rc = feed(w, zeros, z, 1)) != 0)
 				goto werr;
 			pos += z;
 		}
-		if (len && (rc = feed(w, buf, len)) != 0)
+		if (len && (rc = feed(w, buf, len, 0)) != 0)
 			goto werr;
 		pos += len;
 	}
@@ -296,12 +296,11 @@ static int copy_data(struct wctx *w, struct archive *disk, const char *src,
 		size_t z = size - pos > sizeof(zeros) ? sizeof(zeros) :
 			(size_t)(size - pos);
 
-		if ((rc = feed(w, zeros, z)) != 0)
+		if ((rc = feed(w, zeros, z, 1)) != 0)
 			goto werr;
 		pos += z;
 	}
-	EVP_DigestFinal_ex(w->h512, it->sha512, NULL);
-	EVP_DigestFinal_ex(w->h256, it->sha256, NULL);
+	arc_hasher_end_item(w->hs, it->sha512, it->sha256);
 	it->size = size;
 	return 0;
 werr:
@@ -355,6 +354,7 @@ static int add_entry(struct wctx *w, struct archive *disk,
 
 		if (!f)
 			return -EIO;
+		arc_hasher_drain(w->hs);
 		struct item *first = &w->items[(*f)->idx];
 
 		memcpy(it->sha512, first->sha512, 64);
@@ -597,6 +597,7 @@ static int write_tags(struct wctx *w)
 	uint64_t bytes = 0;
 	int rc;
 
+	arc_hasher_drain(w->hs);
 	for (size_t i = 0; i < w->n; i++)
 		bytes += w->items[i].size;
 	w->res->files = w->n;
@@ -609,6 +610,7 @@ static int write_tags(struct wctx *w)
 		return rc;
 	arc_hex(hb, 64, x1);
 	arc_hex(hi, 64, x2);
+	memcpy(w->manifest_sha512, hm, 64);
 	arc_hex(hm, 64, x3);
 	snprintf(tm, sizeof(tm), "%s  bagit.txt\n%s  bag-info.txt\n%s  manifest-sha512.txt\n",
 		 x1, x2, x3);
@@ -623,14 +625,14 @@ static int item_cmp(const void *a, const void *b)
 		      ((const struct item *)b)->bagpath);
 }
 
-static int rb_payload(void *arg, const char *bagpath, const uint8_t sha512[64],
+static int rb_payload(void *arg, const char *bagpath, const uint8_t digest[64],
 		      uint64_t size)
 {
 	struct wctx *w = arg;
 	struct item k = { .bagpath = (char *)bagpath }, *it;
 
 	it = bsearch(&k, w->items, w->n, sizeof(*it), item_cmp);
-	if (!it || it->checked || it->size != size || memcmp(it->sha512, sha512, 64)) {
+	if (!it || it->checked || it->size != size || memcmp(it->sha256, digest, 32)) {
 		snprintf(w->res->bad_path, sizeof(w->res->bad_path), "%s", bagpath);
 		return DSP_MISMATCH;
 	}
@@ -747,8 +749,7 @@ static void wctx_free(struct wctx *w)
 		free(w->items[i].bagpath);
 	free(w->items);
 	tdestroy(w->links, free);
-	EVP_MD_CTX_free(w->h512);
-	EVP_MD_CTX_free(w->h256);
+	arc_hasher_stop(w->hs);
 	EVP_MD_CTX_free(w->out_sha);
 }
 
@@ -815,14 +816,14 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	w.now = time(NULL);
 	if (getenv("DISPOSE_TEST_ARCHIVE_FLIP"))
 		w.fault_at = strtoull(getenv("DISPOSE_TEST_ARCHIVE_FLIP"), NULL, 0) + 1;
-	w.h512 = EVP_MD_CTX_new();
-	w.h256 = EVP_MD_CTX_new();
 	w.lr = archive_entry_linkresolver_new();
 	w.a = archive_write_new();
-	if (!w.h512 || !w.h256 || !w.lr || !w.a) {
+	if (!w.lr || !w.a) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	if ((rc = arc_hasher_start(&w.hs)))
+		goto out;
 
 	if (encrypted) {
 		for (const char *const *r = o->recipients; *r; r++)
@@ -922,6 +923,7 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	qsort(w.items, w.n, sizeof(*w.items), item_cmp);
 	v.fn = rb_payload;
 	v.arg = &w;
+	v.payload_sha256 = 1;
 	v.key = use_rb ? rb.key_path : o->key;
 	v.cert = use_rb ? rb.cert_path : o->cert;
 	rc = arc_verify(name, &v, res);
@@ -941,6 +943,11 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 			rc = DSP_MISMATCH;
 			snprintf(res->bad_path, sizeof(res->bad_path),
 				 "%s: changed on disk after writing", name);
+		}
+		if (rc == 0 && memcmp(v.manifest_sha512, w.manifest_sha512, 64)) {
+			rc = DSP_MISMATCH;
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "manifest-sha512.txt: differs on read-back");
 		}
 		for (size_t i = 0; rc == 0 && i < w.n; i++)
 			if (!w.items[i].checked) {

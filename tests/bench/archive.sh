@@ -65,22 +65,23 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc \
 sync
 run() {	# NAME CMD...: elapsed seconds and max RSS (KiB) into NAME.t
 	local n=$1; shift
-	/usr/bin/time -f '%e %M' -o "$n.t" "$@"
+	/usr/bin/time -f '%e %M %U %S' -o "$n.t" "$@"
 }
 run stock bash -o pipefail -c "tar --sparse --xattrs --acls -cf - -C / '${S#/}' | zstd -3 -q -c |
 	openssl cms -encrypt -binary -aes-256-gcm -stream -outform DER -recip r.crt \
 	-keyopt ecdh_kdf_md:sha256 -out stock.der"
-run ours "$DISPOSE" archive create --root "$S" --recipient r.crt --run-dir "$T/run" \
+run ours "$DISPOSE" archive create -v -v --root "$S" --recipient r.crt --run-dir "$T/run" \
 	-o "$T/ours.tar.zst" > ours.out 2> ours.err ||
 	{ cat ours.err >&2; grep -q 'not available' ours.err && exit 77; exit 1; }
 # the memory of the pipeline is the sum of its processes; report the largest
-read -r st sm < stock.t
-read -r ot om < ours.t
+read -r st sm su ss < stock.t
+read -r ot om ou os < ours.t
 du -sm --apparent-size "$S" | awk '{printf "archive bench: tree %s MiB apparent", $1}'
 du -sm "$S" | awk '{printf " (%s MiB on disk) on '"$base"'\n", $1}'
-printf '  stock tar|zstd -3|openssl cms -stream   %7.2f s  maxRSS %6d KiB (largest process)  %s bytes\n' \
-	"$st" "$sm" "$(stat -c %s stock.der)"
-printf '  dispose archive create (+read-back)      %7.2f s  maxRSS %6d KiB  %s bytes\n' \
-	"$ot" "$om" "$(stat -c %s ours.tar.zst)"
+printf '  stock tar|zstd -3|openssl cms -stream   %7.2f s  cpu %6.2f s  maxRSS %6d KiB (largest process)  %s bytes\n' \
+	"$st" "$(awk -v a="$su" -v b="$ss" 'BEGIN{print a+b}')" "$sm" "$(stat -c %s stock.der)"
+printf '  dispose archive create (+read-back)      %7.2f s  cpu %6.2f s  maxRSS %6d KiB  %s bytes\n' \
+	"$ot" "$(awk -v a="$ou" -v b="$os" 'BEGIN{print a+b}')" "$om" "$(stat -c %s ours.tar.zst)"
+grep -h 'written in' ours.err | sed 's/^dispose: /  /'
 awk -v a="$st" -v b="$ot" -v m="$om" 'BEGIN{ if (b < 0.01) b = 0.01;
 	printf "  ratio stock/ours %.2f (want >= 1.0); peak memory %.1f MiB (want < 128)\n", a / b, m / 1024 }'

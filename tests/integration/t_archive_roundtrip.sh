@@ -89,7 +89,7 @@ D=$DISPOSE
 A=$T/out/records.tar.zst
 mkdir -p "$T/out" "$T/x" "$T/stock"
 
-$D archive create --root "$S" --exclude '*.skip' --retain-until 2031-12-31 --series HR-01 \
+$D archive create --run-dir "$T/run" --root "$S" --exclude '*.skip' --retain-until 2031-12-31 --series HR-01 \
 	--authority 'GRS 2.1 item 010' --organization 'Example Records Office' \
 	--run-dir "$T/run" -o "$A" > "$T/create.out" || die "create failed"
 cat "$T/create.out"
@@ -156,23 +156,23 @@ expect_exit 2 $D archive verify "$T/src/regular.txt"
 ok "truncated / not ours"
 
 # read-back failure: a byte corrupted on the way out -> exit 3, left as .failed
-DISPOSE_TEST_ARCHIVE_FLIP=200000 $D archive create --root "$S" -o "$T/out/bad.tar.zst" 2>"$T/err"; rc=$?
+DISPOSE_TEST_ARCHIVE_FLIP=200000 $D archive create --run-dir "$T/run" --root "$S" -o "$T/out/bad.tar.zst" 2>"$T/err"; rc=$?
 [ $rc -eq 3 ] || die "corrupted create: exit $rc, want 3"
 [ -f "$T/out/bad.tar.zst.failed" ] && [ ! -e "$T/out/bad.tar.zst" ] || die "no .failed archive"
 ok "read-back failure"
 
 # refusals: existing output, bad date, existing extract target
-expect_exit 1 $D archive create --root "$S" -o "$A"
-expect_exit 2 $D archive create --root "$S" --retain-until 2026-02-30 -o "$T/out/x.tar.zst"
+expect_exit 1 $D archive create --run-dir "$T/run" --root "$S" -o "$A"
+expect_exit 2 $D archive create --run-dir "$T/run" --root "$S" --retain-until 2026-02-30 -o "$T/out/x.tar.zst"
 expect_exit 4 $D archive extract "$A" -C "$T/x"
 ok "refusals"
 
 # status: past / future / legal hold
 mkdir "$T/st"
 printf 'x\n' > "$T/one"
-$D archive create --root "$T/one" --retain-until 2001-01-01 --series OLD -o "$T/st/a.tar.zst" >/dev/null || die "st a"
-$D archive create --root "$T/one" --retain-until 2999-01-01 --series NEW -o "$T/st/b.tar.zst" >/dev/null || die "st b"
-$D archive create --root "$T/one" --retain-until 2001-01-01 --legal-hold -o "$T/st/c.tar.zst" >/dev/null || die "st c"
+$D archive create --run-dir "$T/run" --root "$T/one" --retain-until 2001-01-01 --series OLD -o "$T/st/a.tar.zst" >/dev/null || die "st a"
+$D archive create --run-dir "$T/run" --root "$T/one" --retain-until 2999-01-01 --series NEW -o "$T/st/b.tar.zst" >/dev/null || die "st b"
+$D archive create --run-dir "$T/run" --root "$T/one" --retain-until 2001-01-01 --legal-hold -o "$T/st/c.tar.zst" >/dev/null || die "st c"
 $D archive status "$T/st" > "$T/status.out" || die "status"
 cat "$T/status.out"
 grep -q "a.tar.zst .*OLD .*2001-01-01 .*no .*eligible$" "$T/status.out" || die "past not eligible"

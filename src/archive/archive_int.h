@@ -75,7 +75,9 @@ int arc_rb_env_drop(const struct arc_rb_key *k, const char *env_path,
 
 /* Payload hashing on two threads (hasher.c). buf NULL = len zero bytes. */
 struct arc_hasher;
-int arc_hasher_start(struct arc_hasher **out);
+#define ARC_HASH_SHA512 1u
+#define ARC_HASH_SHA256 2u
+int arc_hasher_start(struct arc_hasher **out, unsigned mask);
 void arc_hasher_feed(struct arc_hasher *h, const void *buf, size_t len);
 /* Digests are written to these when the threads get there: drain first. */
 void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t sha256[32]);

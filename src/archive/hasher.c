@@ -41,8 +41,20 @@ struct arc_hasher {
 	pthread_cond_t cv;
 	struct slot slots[NSLOT];
 	uint64_t produced, consumed[2];
+	unsigned mask;		/* bit 0: SHA-512 thread, bit 1: SHA-256 thread */
 	int quit;
 };
+
+/* The slowest active thread's position. */
+static uint64_t behind(const struct arc_hasher *h)
+{
+	uint64_t m = h->produced;
+
+	for (int i = 0; i < 2; i++)
+		if ((h->mask & (1u << i)) && h->consumed[i] < m)
+			m = h->consumed[i];
+	return m;
+}
 
 static const char zeros[SLOT_SIZE];
 
@@ -79,7 +91,7 @@ static void *work(void *arg)
 	return NULL;
 }
 
-int arc_hasher_start(struct arc_hasher **out)
+int arc_hasher_start(struct arc_hasher **out, unsigned mask)
 {
 	struct arc_hasher *h = calloc(1, sizeof(*h));
 	int rc;
@@ -87,6 +99,7 @@ int arc_hasher_start(struct arc_hasher **out)
 	*out = NULL;
 	if (!h)
 		return -ENOMEM;
+	h->mask = mask;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
 	for (int i = 0; i < NSLOT; i++)
@@ -95,6 +108,8 @@ int arc_hasher_start(struct arc_hasher **out)
 			return -ENOMEM;
 		}
 	for (int i = 0; i < 2; i++) {
+		if (!(mask & (1u << i)))
+			continue;
 		h->w[i].h = h;
 		h->w[i].i = i;
 		if ((rc = pthread_create(&h->th[i], NULL, work, &h->w[i]))) {
@@ -113,8 +128,7 @@ static struct slot *next_slot(struct arc_hasher *h)
 	struct slot *s;
 
 	pthread_mutex_lock(&h->mu);
-	while (h->produced - (h->consumed[0] < h->consumed[1] ? h->consumed[0] :
-			      h->consumed[1]) >= NSLOT)
+	while (h->produced - behind(h) >= NSLOT)
 		pthread_cond_wait(&h->cv, &h->mu);
 	s = &h->slots[h->produced % NSLOT];
 	pthread_mutex_unlock(&h->mu);
@@ -164,7 +178,7 @@ void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t sha25
 void arc_hasher_drain(struct arc_hasher *h)
 {
 	pthread_mutex_lock(&h->mu);
-	while (h->consumed[0] != h->produced || h->consumed[1] != h->produced)
+	while (behind(h) != h->produced)
 		pthread_cond_wait(&h->cv, &h->mu);
 	pthread_mutex_unlock(&h->mu);
 }

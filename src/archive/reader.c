@@ -55,6 +55,7 @@ struct vstate {
 	EVP_MD_CTX *h;
 	char *buf;
 	int payload_sha256;
+	struct arc_hasher *hs;	/* payload SHA-256 on a thread (read-back) */
 };
 
 struct regnode {
@@ -118,6 +119,8 @@ static void free_regnode(void *p)
 
 static void vstate_free(struct vstate *vs)
 {
+	/* first: pending digests are still written into p[] */
+	arc_hasher_stop(vs->hs);
 	for (size_t i = 0; i < vs->n; i++)
 		free(vs->p[i].path);
 	free(vs->p);
@@ -255,6 +258,8 @@ static struct archive *open_reader(struct src *s)
 static int pentry_add(struct vstate *vs, const char *bagpath, struct pentry **out)
 {
 	if (vs->n == vs->cap) {
+		if (vs->hs)	/* digests are written into p[] */
+			arc_hasher_drain(vs->hs);
 		size_t nc = vs->cap ? vs->cap * 2 : 256;
 		struct pentry *nv = realloc(vs->p, nc * sizeof(*nv));
 
@@ -291,8 +296,10 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 			return -ENOMEM;
 	}
 	/* create's read-back compares payload with the SHA-256 taken while writing */
-	EVP_DigestInit_ex(vs->h, !tag && vs->payload_sha256 ? EVP_sha256() : EVP_sha512(),
-			  NULL);
+	struct arc_hasher *hs = !tag ? vs->hs : NULL;
+
+	if (!hs)
+		EVP_DigestInit_ex(vs->h, EVP_sha512(), NULL);
 	for (;;) {
 		r = archive_read_data_block(ra, &buf, &len, &off);
 		if (r == ARCHIVE_EOF)
@@ -307,12 +314,18 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 			size_t z = (uint64_t)off - pos > sizeof(zeros) ? sizeof(zeros) :
 				(size_t)((uint64_t)off - pos);
 
-			EVP_DigestUpdate(vs->h, zeros, z);
+			if (hs)
+				arc_hasher_feed(hs, NULL, z);
+			else
+				EVP_DigestUpdate(vs->h, zeros, z);
 			if (tag)
 				memset(tag->buf + pos, 0, z);
 			pos += z;
 		}
-		EVP_DigestUpdate(vs->h, buf, len);
+		if (hs)
+			arc_hasher_feed(hs, buf, len);
+		else
+			EVP_DigestUpdate(vs->h, buf, len);
 		if (tag && len)
 			memcpy(tag->buf + pos, buf, len);
 		pos += len;
@@ -320,10 +333,17 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 	while (pos < size) {
 		size_t z = size - pos > sizeof(zeros) ? sizeof(zeros) : (size_t)(size - pos);
 
-		EVP_DigestUpdate(vs->h, zeros, z);
+		if (hs)
+			arc_hasher_feed(hs, NULL, z);
+		else
+			EVP_DigestUpdate(vs->h, zeros, z);
 		if (tag)
 			memset(tag->buf + pos, 0, z);
 		pos += z;
+	}
+	if (hs) {
+		arc_hasher_end_item(hs, NULL, sha512);
+		return 0;
 	}
 	EVP_DigestFinal_ex(vs->h, sha512, NULL);
 	if (tag) {
@@ -366,6 +386,8 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 			uint8_t md[64];
 			uint64_t sz;
 
+			if (vs->hs)
+				arc_hasher_drain(vs->hs);
 			memcpy(md, vs->p[(*f)->idx].sha512, 64);
 			sz = vs->p[(*f)->idx].size;
 			if ((rc = pentry_add(vs, rel, &pe)))
@@ -570,6 +592,8 @@ static int verify_fd(int fd, struct arc_verify *v, struct dsp_archive_result *re
 
 	vstate_init(&vs, res);
 	vs.payload_sha256 = v->payload_sha256;
+	if (vs.payload_sha256 && (rc = arc_hasher_start(&vs.hs, ARC_HASH_SHA256)))
+		goto out;
 	vs.h = EVP_MD_CTX_new();
 	s.buf = malloc(ARC_BLOCK);
 	if (hash_raw)
@@ -590,6 +614,8 @@ static int verify_fd(int fd, struct arc_verify *v, struct dsp_archive_result *re
 		goto out;
 	}
 	rc = scan(ra, &vs, &s);
+	if (vs.hs)
+		arc_hasher_drain(vs.hs);
 	if (rc == 0 && s.err)
 		rc = s.err;
 	if (rc == 0)

@@ -775,11 +775,11 @@ static int check_opts(const struct dsp_archive_opts *o, struct dsp_archive_resul
 
 static void wctx_free(struct wctx *w)
 {
+	arc_hasher_stop(w->hs);	/* first: it may still write into items */
 	for (size_t i = 0; i < w->n; i++)
 		free(w->items[i].bagpath);
 	free(w->items);
 	tdestroy(w->links, free);
-	arc_hasher_stop(w->hs);
 	json_object_put(w->volumes);
 	EVP_MD_CTX_free(w->out_sha);
 }
@@ -855,7 +855,7 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		rc = -ENOMEM;
 		goto out;
 	}
-	if ((rc = arc_hasher_start(&w.hs)))
+	if ((rc = arc_hasher_start(&w.hs, ARC_HASH_SHA512 | ARC_HASH_SHA256)))
 		goto out;
 
 	if (encrypted) {

@@ -38,7 +38,8 @@ struct arc_hasher {
 	pthread_t th[2];
 	int started[2];
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv_w, cv_p;	/* workers wait for data, producer for room */
+	int wsleep, psleep;		/* wake only who sleeps: no futex per slot */
 	struct slot slots[NSLOT];
 	uint64_t produced, consumed[2];
 	unsigned mask;		/* bit 0: SHA-512 thread, bit 1: SHA-256 thread */
@@ -69,8 +70,11 @@ static void *work(void *arg)
 		EVP_DigestInit_ex(c, md, NULL);
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
-		while (h->consumed[i] == h->produced && !h->quit)
-			pthread_cond_wait(&h->cv, &h->mu);
+		while (h->consumed[i] == h->produced && !h->quit) {
+			h->wsleep++;
+			pthread_cond_wait(&h->cv_w, &h->mu);
+			h->wsleep--;
+		}
 		if (h->consumed[i] == h->produced && h->quit)
 			break;
 		struct slot *s = &h->slots[h->consumed[i] % NSLOT];
@@ -84,7 +88,8 @@ static void *work(void *arg)
 		}
 		pthread_mutex_lock(&h->mu);
 		h->consumed[i]++;
-		pthread_cond_broadcast(&h->cv);
+		if (h->psleep)
+			pthread_cond_signal(&h->cv_p);
 	}
 	pthread_mutex_unlock(&h->mu);
 	EVP_MD_CTX_free(c);
@@ -101,7 +106,8 @@ int arc_hasher_start(struct arc_hasher **out, unsigned mask)
 		return -ENOMEM;
 	h->mask = mask;
 	pthread_mutex_init(&h->mu, NULL);
-	pthread_cond_init(&h->cv, NULL);
+	pthread_cond_init(&h->cv_w, NULL);
+	pthread_cond_init(&h->cv_p, NULL);
 	for (int i = 0; i < NSLOT; i++)
 		if (!(h->slots[i].buf = malloc(SLOT_SIZE))) {
 			arc_hasher_stop(h);
@@ -128,8 +134,11 @@ static struct slot *next_slot(struct arc_hasher *h)
 	struct slot *s;
 
 	pthread_mutex_lock(&h->mu);
-	while (h->produced - behind(h) >= NSLOT)
-		pthread_cond_wait(&h->cv, &h->mu);
+	while (h->produced - behind(h) >= NSLOT) {
+		h->psleep++;
+		pthread_cond_wait(&h->cv_p, &h->mu);
+		h->psleep--;
+	}
 	s = &h->slots[h->produced % NSLOT];
 	pthread_mutex_unlock(&h->mu);
 	s->out[0] = s->out[1] = NULL;
@@ -142,7 +151,8 @@ static void publish(struct arc_hasher *h)
 {
 	pthread_mutex_lock(&h->mu);
 	h->produced++;
-	pthread_cond_broadcast(&h->cv);
+	if (h->wsleep)
+		pthread_cond_broadcast(&h->cv_w);
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -178,8 +188,11 @@ void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t sha25
 void arc_hasher_drain(struct arc_hasher *h)
 {
 	pthread_mutex_lock(&h->mu);
-	while (behind(h) != h->produced)
-		pthread_cond_wait(&h->cv, &h->mu);
+	while (behind(h) != h->produced) {
+		h->psleep++;
+		pthread_cond_wait(&h->cv_p, &h->mu);
+		h->psleep--;
+	}
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -189,7 +202,7 @@ void arc_hasher_stop(struct arc_hasher *h)
 		return;
 	pthread_mutex_lock(&h->mu);
 	h->quit = 1;
-	pthread_cond_broadcast(&h->cv);
+	pthread_cond_broadcast(&h->cv_w);
 	pthread_mutex_unlock(&h->mu);
 	for (int i = 0; i < 2; i++)
 		if (h->started[i])
@@ -197,6 +210,7 @@ void arc_hasher_stop(struct arc_hasher *h)
 	for (int i = 0; i < NSLOT; i++)
 		free(h->slots[i].buf);
 	pthread_mutex_destroy(&h->mu);
-	pthread_cond_destroy(&h->cv);
+	pthread_cond_destroy(&h->cv_w);
+	pthread_cond_destroy(&h->cv_p);
 	free(h);
 }

@@ -7,28 +7,7 @@
 #include <stdint.h>
 
 #include "dispose/archive.h"
-
-/*
- * The envelope module (src/archive/envelope.c) may not be on this branch
- * yet: declare its agreed interface here until its header lands, and
- * env_stub.c supplies -ENOSYS stubs in the meantime.
- */
-#if __has_include("dispose/envelope.h")
 #include "dispose/envelope.h"
-#else
-struct dsp_env_writer;
-int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
-			const char *env_path, struct dsp_env_writer **out);
-int dsp_env_write(struct dsp_env_writer *w, const void *buf, size_t len);
-int dsp_env_writer_close(struct dsp_env_writer *w, char ct_sha256[65],
-			 char env_sha256[65]);
-void dsp_env_writer_abort(struct dsp_env_writer *w);
-int dsp_env_decrypt(const char *env_path, const char *ct_path,
-		    const char *key_path, const char *cert_path,
-		    int (*sink)(void *arg, const void *buf, size_t len),
-		    void *arg);
-#define DSP_ARC_ENV_STUB 1
-#endif
 
 #define ARC_BLOCK (1u << 20)
 

@@ -618,7 +618,6 @@ static int write_tags(struct wctx *w)
 	return write_mem_entry(w, "tagmanifest-sha512.txt", tm, strlen(tm), NULL);
 }
 
-#ifdef DSP_ENV_VOLUME_MAX
 /* Streams beyond the volume limit continue in NAME.002 + NAME.002.cms ... */
 static int on_volume(void *arg, unsigned index, const char *ct_path,
 		     const char *env_path, uint64_t bytes, const char *ct_sha256,
@@ -638,7 +637,6 @@ static int on_volume(void *arg, unsigned index, const char *ct_path,
 	json_object_array_add(w->volumes, v);
 	return 0;
 }
-#endif
 
 /* --- read-back comparison ------------------------------------------------------ */
 
@@ -877,12 +875,10 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 			use_rb = 1;
 		}
 		rc = dsp_env_writer_open(recips, name, env_path, &w.env);
-#ifdef DSP_ENV_VOLUME_MAX
 		if (rc == 0) {
 			w.volumes = json_object_new_array();
 			dsp_env_writer_set_volume_cb(w.env, on_volume, &w);
 		}
-#endif
 		if (rc) {
 			snprintf(res->bad_path, sizeof(res->bad_path),
 				 "%s: cannot start encryption: %s", name,

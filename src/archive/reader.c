@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "dispose/common.h"
+#include "dispose/inventory.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "archive_int.h"
@@ -761,7 +762,7 @@ static int ledger_verified(struct dsp_ledger *l, const char *name,
 		return -ENOMEM;
 	if (!realpath(name, abs))
 		snprintf(abs, sizeof(abs), "%s", name);
-	json_object_object_add(f, "archive", json_object_new_string(abs));
+	json_object_object_add(f, "archive", dsp_inv_string(abs, NULL));
 	if (arc_file_sha256(name, res->sha256) == 0)
 		json_object_object_add(f, "sha256", json_object_new_string(res->sha256));
 	if (res->encrypted) {
@@ -772,7 +773,7 @@ static int ledger_verified(struct dsp_ledger *l, const char *name,
 	}
 	json_object_object_add(f, "encrypted", json_object_new_boolean(res->encrypted));
 	json_object_object_add(f, "external_identifier",
-			       json_object_new_string(v->meta.external_id));
+			       dsp_inv_string(v->meta.external_id, NULL));
 	json_object_object_add(f, "files", json_object_new_int64((int64_t)res->files));
 	json_object_object_add(f, "payload_bytes",
 			       json_object_new_int64((int64_t)res->payload_bytes));
@@ -820,9 +821,17 @@ static int check_run_record(struct dsp_ledger *l, const char *name,
 	struct rec_find f = { .archive = abs };
 	int rc;
 
+	struct json_object *spelled;
+
 	if (!realpath(name, abs))
 		return -errno;
+	/* recorded as the ledger spells it (non-UTF-8 bytes replaced) */
+	spelled = dsp_inv_string(abs, NULL);
+	if (!spelled)
+		return -ENOMEM;
+	f.archive = json_object_get_string(spelled);
 	rc = dsp_ledger_walk(dsp_ledger_dir(l), rec_visit, &f, NULL);
+	json_object_put(spelled);
 	if (rc)
 		return rc < 0 ? rc : bad(res, DSP_MISMATCH, "run record: chain broken");
 	if (!f.found)
@@ -1057,9 +1066,26 @@ static int extract(const char *name, const char *dir, const char *key,
 			goto out;
 		}
 	}
+	struct stat before, after;
+
+	if (fstat(fd, &before)) {
+		rc = -errno;
+		goto out;
+	}
 	rc = verify_fd(fd, &v, res, 0, top, sizeof(top));
 	if (rc)
 		goto out;
+	/* the second pass must read what the first one verified */
+	if (fstat(fd, &after)) {
+		rc = -errno;
+		goto out;
+	}
+	if (before.st_size != after.st_size ||
+	    before.st_ctim.tv_sec != after.st_ctim.tv_sec ||
+	    before.st_ctim.tv_nsec != after.st_ctim.tv_nsec) {
+		rc = bad(res, DSP_MISMATCH, "%s: changed while being verified", name);
+		goto out;
+	}
 	if (!fstatat(dirfd, top, &st, AT_SYMLINK_NOFOLLOW)) {
 		rc = bad(res, -EEXIST, "%s/%s: exists", dir, top);
 		goto out;

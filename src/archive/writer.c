@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "dispose/common.h"
+#include "dispose/inventory.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "archive_int.h"
@@ -670,7 +671,7 @@ static int json_add_str(struct json_object *o, const char *k, const char *v)
 
 static int bag_info_to_json(void *arg, const char *label, const char *value)
 {
-	json_add_str(arg, label, value);
+	json_object_object_add(arg, label, dsp_inv_string(value, NULL));
 	return 0;
 }
 
@@ -685,18 +686,18 @@ static int ledger_created(struct wctx *w, const char *name, const char *env_path
 		return -ENOMEM;
 	if (!realpath(name, abs))
 		snprintf(abs, sizeof(abs), "%s", name);
-	json_add_str(f, "archive", abs);
+	json_object_object_add(f, "archive", dsp_inv_string(abs, NULL));
 	json_add_str(f, "sha256", w->res->sha256);
 	json_object_object_add(f, "bytes", json_object_new_int64((int64_t)w->res->archive_bytes));
 	json_object_object_add(f, "encrypted", json_object_new_boolean(w->res->encrypted));
 	if (w->res->encrypted) {
 		if (!realpath(env_path, abs))
 			snprintf(abs, sizeof(abs), "%s", env_path);
-		json_add_str(f, "envelope", abs);
+		json_object_object_add(f, "envelope", dsp_inv_string(abs, NULL));
 		json_add_str(f, "envelope_sha256", w->res->env_sha256);
 		rc_arr = json_object_new_array();
 		for (const char *const *r = w->o->recipients; r && *r; r++)
-			json_object_array_add(rc_arr, json_object_new_string(*r));
+			json_object_array_add(rc_arr, dsp_inv_string(*r, NULL));
 		json_object_object_add(f, "recipients", rc_arr);
 		json_object_object_add(f, "readback_recipient",
 				       json_object_new_boolean(readback_key));
@@ -721,8 +722,12 @@ static int ledger_created(struct wctx *w, const char *name, const char *env_path
 	for (size_t i = 0; i < w->n; i++) {
 		struct json_object *it = json_object_new_object();
 
-		/* "data/srv/x" -> "/srv/x": the inventory's path */
-		json_add_str(it, "path", w->items[i].bagpath + 4);
+		/* "data/srv/x" -> "/srv/x", spelled as the inventory spells it */
+		int lossy = 0;
+
+		json_object_object_add(it, "path", dsp_inv_string(w->items[i].bagpath + 4, &lossy));
+		if (lossy)
+			json_object_object_add(it, "path_lossy", json_object_new_boolean(1));
 		json_object_object_add(it, "size", json_object_new_int64((int64_t)w->items[i].size));
 		arc_hex(w->items[i].sha256, 32, hex);
 		json_add_str(it, "sha256", hex);

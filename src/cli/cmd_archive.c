@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dispose/archive.h"
 #include "dispose/ledger.h"
@@ -174,6 +175,11 @@ static int do_create(int argc, char **argv)
 		cli_err("archive create: needs --root DIR and -o NAME");
 		usage(stderr);
 		return DSP_EXIT_USAGE;
+	}
+	/* before a run record is opened for nothing */
+	if (!access(a.out, F_OK)) {
+		cli_err("%s: exists", a.out);
+		return DSP_EXIT_FAILED;
 	}
 	a.o.roots = a.roots;
 	a.o.excludes = a.excludes;

@@ -985,9 +985,12 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		char h[65];
 
 		if (encrypted) {
-			if ((rc = arc_file_sha256(name, h)) == 0 && strcmp(h, res->sha256))
-				rc = DSP_MISMATCH;
-			if (rc == 0 && (rc = arc_file_sha256(env_path, h)) == 0 &&
+			/*
+			 * The ciphertext on disk just authenticated (GCM) to the
+			 * plaintext that was verified, so it is the one whose
+			 * SHA-256 the writer computed; the envelope is re-hashed.
+			 */
+			if ((rc = arc_file_sha256(env_path, h)) == 0 &&
 			    strcmp(h, res->env_sha256))
 				rc = DSP_MISMATCH;
 			if (rc == DSP_MISMATCH)

@@ -59,6 +59,8 @@ struct wctx {
 	struct arc_hasher *hs;	/* SHA-512 + SHA-256 of the payload */
 	time_t now;
 	uint64_t fault_at;	/* 1 + offset of a byte to flip (tests), or 0 */
+	dev_t out_dev;		/* the outputs, kept out of the walk */
+	ino_t out_ino, env_ino;
 	char bag_info[8192];
 	size_t bag_info_len;
 	uint8_t manifest_sha512[64];
@@ -421,6 +423,14 @@ static int walk_root(struct wctx *w, const char *root)
 		snprintf(src, sizeof(src), "%s", archive_entry_pathname(e));
 		if (excluded(w->o, src))
 			continue;
+		/* never the archive being written (an output inside a root) */
+		if (archive_entry_filetype(e) == AE_IFREG && w->out_ino &&
+		    archive_entry_dev(e) == w->out_dev &&
+		    (archive_entry_ino64(e) == (la_int64_t)w->out_ino ||
+		     archive_entry_ino64(e) == (la_int64_t)w->env_ino)) {
+			dsp_log(DSP_LOG_INFO, "%s: the archive itself, skipped", src);
+			continue;
+		}
 		if (archive_entry_filetype(e) == AE_IFDIR)
 			archive_read_disk_descend(disk);
 		if ((rc = add_entry(w, disk, e, src)) != 0)
@@ -839,6 +849,25 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		}
 		nroots++;
 	}
+	/* a root inside another (or given twice) would store entries twice */
+	for (size_t i = 0; i < nroots; i++) {
+		int inside = 0;
+
+		for (size_t j = 0; j < nroots && !inside; j++) {
+			size_t l = strlen(roots[j]);
+
+			if (i == j || (!strcmp(roots[i], roots[j]) && j > i))
+				continue;
+			inside = !strcmp(roots[j], "/") ||
+				 (!strncmp(roots[i], roots[j], l) &&
+				  (roots[i][l] == '/' || roots[i][l] == '\0'));
+		}
+		if (inside) {
+			memmove(roots[i], roots[nroots - 1], sizeof(roots[i]));
+			nroots--;
+			i--;
+		}
+	}
 	if (snprintf(env_path, sizeof(env_path), "%s%s", name, DSP_ENV_SUFFIX) >= (int)sizeof(env_path) ||
 	    snprintf(info_path, sizeof(info_path), "%s%s", name, DSP_BAG_INFO_SUFFIX) >= (int)sizeof(info_path))
 		return -ENAMETOOLONG;
@@ -906,6 +935,16 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		}
 	}
 
+	{
+		struct stat st;
+
+		if (!stat(name, &st)) {
+			w.out_dev = st.st_dev;
+			w.out_ino = st.st_ino;
+		}
+		if (encrypted && !stat(env_path, &st))
+			w.env_ino = st.st_ino;
+	}
 	if (archive_write_set_format_pax(w.a) != ARCHIVE_OK ||
 	    archive_write_add_filter_zstd(w.a) != ARCHIVE_OK ||
 	    archive_write_set_options(w.a, "pax:xattrheader=SCHILY") != ARCHIVE_OK ||

@@ -247,6 +247,23 @@ static void test_dsp_archive_create_roundtrip(void **state)
 	assert_int_equal(dsp_archive_extract(name, dir, NULL, NULL, &r), -EEXIST);
 }
 
+static void test_dsp_archive_create_overlapping_roots(void **state)
+{
+	struct dsp_archive_result r;
+	char a[300], b[300], name[400];
+	const char *roots[] = { a, b, a, NULL };
+	struct dsp_archive_opts o = { .roots = roots };
+
+	/* the output lies inside a root: it must not archive itself */
+	sh("cp -a %s/src %s/src2", tmpdir, tmpdir);
+	snprintf(a, sizeof(a), "%s/src2", tmpdir);
+	snprintf(b, sizeof(b), "%s/src2/sub", tmpdir);
+	snprintf(name, sizeof(name), "%s/src2/self.tar.zst", tmpdir);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	assert_int_equal(r.files, 5);
+	assert_int_equal(dsp_archive_verify(name, NULL, NULL, NULL, &r), 0);
+}
+
 static void test_dsp_archive_create_exists(void **state)
 {
 	struct dsp_archive_result r;
@@ -373,6 +390,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_bag_date_valid_calendar),
 		cmocka_unit_test(test_dsp_archive_retention_states),
 		cmocka_unit_test(test_dsp_archive_create_roundtrip),
+		cmocka_unit_test(test_dsp_archive_create_overlapping_roots),
 		cmocka_unit_test(test_dsp_archive_create_exists),
 		cmocka_unit_test(test_dsp_archive_create_bad_date),
 		cmocka_unit_test(test_dsp_archive_verify_not_ours),

@@ -168,6 +168,16 @@ expect_exit 2 $D archive create --run-dir "$T/run" --root "$S" --retain-until 20
 expect_exit 4 $D archive extract "$A" -C "$T/x"
 ok "refusals"
 
+# --exclude: by base name and by absolute path; excluded directories are not entered
+mkdir -p "$T/ex/keep" "$T/ex/cache/deep"
+printf k > "$T/ex/keep/a.txt"; printf t > "$T/ex/keep/b.tmp"; printf c > "$T/ex/cache/deep/c.txt"
+$D archive create --run-dir "$T/run" --root "$T/ex" --exclude '*.tmp' --exclude "$T/ex/cache" \
+	-o "$T/out/ex.tar.zst" >/dev/null || die "create with --exclude"
+bsdtar -tf "$T/out/ex.tar.zst" > "$T/ex.list"
+grep -q 'keep/a.txt$' "$T/ex.list" || die "kept file missing"
+grep -q 'b.tmp\|cache' "$T/ex.list" && die "excluded entries archived"
+ok "exclude"
+
 # status: past / future / legal hold
 mkdir "$T/st"
 printf 'x\n' > "$T/one"

@@ -149,4 +149,15 @@ int dsp_archive_status(const char *dir, dsp_archive_status_fn fn, void *arg);
 int dsp_archive_covers(const char *run_dir, const char *path,
 		       const char *sha256_hex);
 
+/*
+ * The same for many items: load the run's covered (path, SHA-256) pairs
+ * once (0, -errno, DSP_MISMATCH for a broken chain), then ask per item
+ * (1 covered, 0 not, -EINVAL). The set does not follow later appends.
+ */
+struct dsp_archive_cover;
+int dsp_archive_cover_load(const char *run_dir, struct dsp_archive_cover **out);
+int dsp_archive_cover_has(const struct dsp_archive_cover *c, const char *path,
+			  const char *sha256_hex);
+void dsp_archive_cover_free(struct dsp_archive_cover *c);
+
 #endif

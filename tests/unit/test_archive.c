@@ -371,12 +371,28 @@ static void test_dsp_archive_covers_ledger(void **state)
 	assert_int_equal(fscanf(p, "%64s", hex), 1);
 	pclose(p);
 	assert_int_equal(dsp_archive_covers(run, path, hex), 1);
-	hex[0] = hex[0] == '0' ? '1' : '0';
+	char c0 = hex[0];
+
+	hex[0] = c0 == '0' ? '1' : '0';
 	assert_int_equal(dsp_archive_covers(run, path, hex), 0);
-	hex[0] = hex[0] == '0' ? '1' : '0';
+	hex[0] = c0;
 	snprintf(path, sizeof(path), "%s/src/not-there", tmpdir);
 	assert_int_equal(dsp_archive_covers(run, path, hex), 0);
 	assert_int_equal(dsp_archive_covers(run, path, "abc"), -EINVAL);
+
+	/* batch form; upper-case hex is the same digest */
+	struct dsp_archive_cover *c;
+
+	snprintf(path, sizeof(path), "%s/src/sub/big", tmpdir);
+	assert_int_equal(dsp_archive_cover_load(run, &c), 0);
+	for (char *x = hex; *x; x++)
+		if (*x >= 'a' && *x <= 'f')
+			*x -= 32;
+	assert_int_equal(dsp_archive_cover_has(c, path, hex), 1);
+	assert_int_equal(dsp_archive_cover_has(c, "/elsewhere", hex), 0);
+	dsp_archive_cover_free(c);
+	snprintf(path, sizeof(path), "%s/no-run", tmpdir);
+	assert_int_not_equal(dsp_archive_covers(path, path, hex), 1);
 }
 
 int main(void)

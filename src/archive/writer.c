@@ -1091,6 +1091,8 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	goto out;
 
 fail_out:
+	if (w.a)
+		archive_write_fail(w.a);	/* no flush into a removed output */
 	if (w.env)
 		dsp_env_writer_abort(w.env);
 	w.env = NULL;

@@ -1117,6 +1117,28 @@ out:
 	return rc;
 }
 
+/* What went wrong goes into the run record too (the certificate reads it). */
+static void ledger_failed(const struct dsp_archive_opts *o, const char *name, int rc,
+			  const struct dsp_archive_result *res)
+{
+	struct json_object *f = json_object_new_object();
+
+	if (!f)
+		return;
+	json_object_object_add(f, "archive", dsp_inv_string(name, NULL));
+	json_object_object_add(f, "result", json_object_new_string(
+		rc == DSP_MISMATCH ? "read-back mismatch" :
+		rc == DSP_INVALID ? "invalid options" : "failed"));
+	if (rc < 0)
+		json_object_object_add(f, "error", json_object_new_string(strerror(-rc)));
+	if (res->bad_path[0])
+		json_object_object_add(f, "reason", dsp_inv_string(res->bad_path, NULL));
+	if (rc == DSP_MISMATCH)
+		json_object_object_add(f, "left_as", json_object_new_string(DSP_FAILED_SUFFIX));
+	dsp_ledger_append(o->ledger, "archive_failed", f, 1);
+	json_object_put(f);
+}
+
 int dsp_archive_create(const char *name, const struct dsp_archive_opts *o,
 		       struct dsp_archive_result *res)
 {
@@ -1125,6 +1147,8 @@ int dsp_archive_create(const char *name, const struct dsp_archive_opts *o,
 
 	arc_locale_enter(&l);
 	rc = create(name, o, res);
+	if (rc && o->ledger)
+		ledger_failed(o, name, rc, res);
 	arc_locale_leave(&l);
 	return rc;
 }

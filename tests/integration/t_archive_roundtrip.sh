@@ -160,6 +160,7 @@ ok "truncated / not ours"
 DISPOSE_TEST_ARCHIVE_FLIP=200000 $D archive create --run-dir "$T/run" --root "$S" -o "$T/out/bad.tar.zst" 2>"$T/err"; rc=$?
 [ $rc -eq 3 ] || die "corrupted create: exit $rc, want 3"
 [ -f "$T/out/bad.tar.zst.failed" ] && [ ! -e "$T/out/bad.tar.zst" ] || die "no .failed archive"
+grep -q '"event":"archive_failed".*read-back mismatch' "$T/run/events.jsonl" || die "failure not in the run record"
 ok "read-back failure"
 
 # refusals: existing output, bad date, existing extract target

@@ -82,6 +82,12 @@ struct eng {
 	uint64_t first_mismatch;
 };
 
+/*
+ * Durability of the record: checkpoints, io_errors and target_end are
+ * synced; the other events ride on the next sync (the file is append-only,
+ * so an fdatasync covers every earlier line). Losing an unsynced
+ * pass_start or pass_end to a power cut only makes a resume redo work.
+ */
 /* overwrite.c */
 int erase_run(struct dsp_io *io, const struct dsp_erase_opts *opts,
 	      struct dsp_erase_result *res, const struct erase_file_info *fi);

@@ -482,7 +482,8 @@ static int pass_start(struct eng *e, unsigned i, uint64_t off, bool resumed)
 	json_object_object_add(f, "offset", json_object_new_int64((int64_t)off));
 	if (resumed)
 		json_object_object_add(f, "resumed", json_object_new_boolean(1));
-	return eng_event(e, "pass_start", f, 1);
+	/* durable with the next checkpoint: a pass with no record is simply redone */
+	return eng_event(e, "pass_start", f, 0);
 }
 
 static int pass_end(struct eng *e, unsigned i)
@@ -505,7 +506,7 @@ static int pass_end(struct eng *e, unsigned i)
 	if (bad)
 		json_object_object_add(f, "bad_ranges", ranges_json(&ps->bad, false));
 	ps->ended = true;
-	return eng_event(e, "pass_end", f, 1);
+	return eng_event(e, "pass_end", f, 0);
 }
 
 static const char *status_name(int st)
@@ -652,7 +653,7 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 
 		if (e.seen_before)
 			json_object_object_add(f, "resumed", json_object_new_boolean(1));
-		r = eng_event(&e, e.seen_before ? "target_resumed" : "target", f, 1);
+		r = eng_event(&e, e.seen_before ? "target_resumed" : "target", f, 0);
 		if (r < 0) {
 			st = r;
 			goto out;

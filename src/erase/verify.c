@@ -247,7 +247,7 @@ int eng_verify_pass(struct eng *e, unsigned i)
 		json_object_object_add(f, "ends_bytes", json_object_new_int64((int64_t)ends));
 		json_object_object_add(f, "extents", json_object_new_int64((int64_t)ext.n));
 	}
-	r = eng_event(e, "verify_start", f, 1);
+	r = eng_event(e, "verify_start", f, 0);
 	if (r < 0)
 		goto out_free;
 
@@ -342,7 +342,7 @@ int eng_verify_pass(struct eng *e, unsigned i)
 	json_object_object_add(f, "unreadable", ranges_json(&unread, false));
 	if (ret < 0)
 		json_object_object_add(f, "error", json_object_new_string(strerror(-ret)));
-	r = eng_event(e, "verify_end", f, 1);
+	r = eng_event(e, "verify_end", f, 0);
 	if (r < 0 && !ret)
 		ret = r;
 	if (v->mismatches)

@@ -245,6 +245,85 @@ static void test_erase_io_kill9_then_resume_complete(void **state)
 	fx_close(&fx);
 }
 
+static void kill_on_success(enum dsp_log_level lvl, const char *msg, void *arg)
+{
+	(void)lvl;
+	(void)arg;
+	if (strstr(msg, "overwrite success"))
+		raise(SIGKILL);	/* overwritten, not yet renamed or unlinked */
+}
+
+static void test_erase_file_killed_before_unlink_resumes(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char dir[64], path[128];
+	struct json_object *a;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(dir, sizeof(dir), "/tmp/dsp-ef-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/victim", dir);
+	write_file(path, 100000, 'V');
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dsp_log_set_handler(kill_on_success, NULL);
+		dsp_erase_file(path, &fx.o, NULL);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_true(exists(path));
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 1);
+	fx_reopen(&fx);
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_file(path, &fx.o, &res), 0);
+	assert_false(exists(path));
+	assert_int_equal(count_entries(dir), 0);
+	a = events(&fx, "pass_start", "t1");
+	assert_int_equal(json_object_array_length(a), 1);	/* not overwritten twice */
+	json_object_put(a);
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 0);
+	assert_int_equal(dsp_erase_file(path, &fx.o, &res), -EALREADY);
+	rmdir(dir);
+	fx_close(&fx);
+}
+
+static int cancel_half(const struct dsp_erase_progress *p, void *arg)
+{
+	(void)arg;
+	return p->done >= p->total / 2;
+}
+
+static void test_erase_file_cancel_then_resume(void **state)
+{
+	struct fixture fx;
+	char dir[64], path[128];
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	snprintf(dir, sizeof(dir), "/tmp/dsp-ef-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/big", dir);
+	write_file(path, 1 << 20, 'B');
+	fx.o.progress = cancel_half;
+	fx.o.progress_ms = -1;
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), DSP_INTERRUPTED);
+	assert_true(exists(path));
+	fx.o.progress = NULL;
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), 0);
+	assert_false(exists(path));
+	rmdir(dir);
+	fx_close(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -252,6 +331,8 @@ int main(void)
 		cmocka_unit_test(test_erase_file_symlink_refused),
 		cmocka_unit_test(test_erase_tree_nested_symlink_outside_untouched),
 		cmocka_unit_test(test_erase_io_kill9_then_resume_complete),
+		cmocka_unit_test(test_erase_file_killed_before_unlink_resumes),
+		cmocka_unit_test(test_erase_file_cancel_then_resume),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

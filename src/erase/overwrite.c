@@ -39,6 +39,14 @@ int eng_event(struct eng *e, const char *name, struct json_object *f, int sync)
 	return r;
 }
 
+int eng_pool(struct eng *e)
+{
+	for (int i = 0; i < ERASE_RING; i++)
+		if (!e->pool[i] && !(e->pool[i] = dsp_io_buf_alloc(e->bufsize)))
+			return -ENOMEM;
+	return 0;
+}
+
 bool eng_stopped(struct eng *e)
 {
 	return e->o->stop && *e->o->stop;
@@ -287,7 +295,7 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 	double ckpt_secs = o->checkpoint_secs ? o->checkpoint_secs : ERASE_DEFAULT_CKPT_S;
 	double last_ckpt = eng_now();
 	struct dsp_pattern_gen *g = NULL;
-	struct ring ring;
+	struct ring ring = { 0 };
 	struct ckpt_worker ck;
 	struct range job = { start, size - start };
 	bool random = ps->pat.kind == DSP_PASS_RANDOM;
@@ -301,7 +309,9 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 		return r;
 	if (random) {
 		chunk = e->bufsize;
-		r = ring_start(&ring, &job, 1, chunk, fill_random, g);
+		r = eng_pool(e);
+		if (!r)
+			r = ring_start(&ring, &job, 1, chunk, fill_random, g, e->pool);
 	} else {
 		chunk = pattern_chunk(e, &ps->pat);
 		sbuf = dsp_io_buf_alloc(chunk);
@@ -736,6 +746,9 @@ out:
 		OPENSSL_cleanse(&e.ps[i].pat, sizeof(e.ps[i].pat));
 	}
 	ranges_free(&e.unreadable);
+	/* keystream and read-back bytes are on the target anyway: not secret */
+	for (i = 0; i < ERASE_RING; i++)
+		dsp_io_buf_free(e.pool[i]);
 	free(e.ps);
 	return st;
 }

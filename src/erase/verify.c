@@ -208,7 +208,7 @@ int eng_verify_pass(struct eng *e, unsigned i)
 	struct vstate *v = calloc(1, sizeof(*v));
 	struct ranges ext = { 0 }, unread = { 0 };
 	struct json_object *f;
-	struct ring ring;
+	struct ring ring = { 0 };
 	uint64_t seed = 0, strata = 0, ends = 0, planned, bytes_read = 0, compared = 0;
 	const char *mode = erase_verify_name(e->vmode);
 	int r, ret = 0;
@@ -261,7 +261,9 @@ int eng_verify_pass(struct eng *e, unsigned i)
 	r = dsp_pattern_gen_new(&v->ps->pat, &v->g);
 	if (r < 0)
 		goto out_free;
-	r = ring_start(&ring, ext.v, ext.n, e->bufsize, fill_read, e);
+	r = eng_pool(e);
+	if (!r)
+		r = ring_start(&ring, ext.v, ext.n, e->bufsize, fill_read, e, e->pool);
 	if (r < 0)
 		goto out_gen;
 	eng_progress(e, "verify", i + 1, 0, planned, true);

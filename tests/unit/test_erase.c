@@ -2,6 +2,8 @@
 /* test_erase.c - the overwrite engine on the fault-injecting memory backend */
 #include "erase_helpers.h"
 
+#include <time.h>
+
 #define SZ (3u << 20)
 
 static const uint8_t zero = 0x00, ff = 0xff;
@@ -457,6 +459,47 @@ static void test_erase_io_tiny_device_sample_strata(void **state)
 	fx_close(&fx);
 }
 
+static int count_cb(const struct dsp_erase_progress *p, void *arg)
+{
+	int *n = arg;
+
+	(void)p;
+	(*n)++;
+	return 0;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Time-gated: a phase start and end, plus at most ~10 a second. */
+static void test_erase_io_progress_rate_limited(void **state)
+{
+	struct fixture fx;
+	struct dsp_io *io = mem(8u << 20, 0);
+	int calls = 0;
+	double t;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx.o.bufsize = 4096;	/* 2048 chunks a pass */
+	fx.o.progress = count_cb;
+	fx.o.progress_arg = &calls;
+	t = mono();
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), 0);
+	t = mono() - t;
+	assert_true(calls >= 2);
+	assert_true(calls <= 6 + (int)(t * 10) + 1);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_erase_io_stop_during_verify_resumes_verify),
 		cmocka_unit_test(test_erase_io_sample_covers_ends_and_percent),
 		cmocka_unit_test(test_erase_io_tiny_device_sample_strata),
+		cmocka_unit_test(test_erase_io_progress_rate_limited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -397,8 +397,12 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 		r = checkpoint(e, i, off);
 		return r < 0 ? r : DSP_INTERRUPTED;
 	}
-	if (ret)
+	if (ret) {
+		/* best effort, so a resume after the cause is fixed starts here */
+		if (off > start)
+			checkpoint(e, i, off);
 		return ret;
+	}
 	/* durability of the whole pass before it is called done */
 	r = dsp_io_flush(e->io);
 	if (r < 0) {

@@ -130,8 +130,21 @@ int eng_load_record(struct eng *e)
 		struct pass_state *ps = &e->ps[i];
 
 		if (ps->started && !ps->ended) {
+			size_t k = 0;
+
 			/* what a killed session wrote past its last checkpoint is redone */
 			close_session(ps);
+			/* and errors there are tried again */
+			for (size_t j = 0; j < ps->bad.n; j++) {
+				struct range x = ps->bad.v[j];
+
+				if (x.off >= ps->resume_off)
+					continue;
+				if (x.off + x.len > ps->resume_off)
+					x.len = ps->resume_off - x.off;
+				ps->bad.v[k++] = x;
+			}
+			ps->bad.n = k;
 		}
 	}
 	return 0;

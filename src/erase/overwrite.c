@@ -414,30 +414,7 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 
 const char *erase_verify_name(enum dsp_verify_mode v)
 {
-	switch (v) {
-	case DSP_VERIFY_NONE: return "none";
-	case DSP_VERIFY_LAST: return "last";
-	case DSP_VERIFY_ALL: return "all";
-	case DSP_VERIFY_SAMPLE: return "sample";
-	}
-	return "unknown";
-}
-
-/* The method as run (same shape as dsp_method_to_json; kept here so the
- * engine does not depend on the profile loader). */
-static struct json_object *method_json(const struct dsp_method *m)
-{
-	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-
-	json_object_object_add(o, "name", json_object_new_string(m->name));
-	json_object_object_add(o, "variant", json_object_new_string(m->variant));
-	json_object_object_add(o, "source", json_object_new_string(m->source));
-	json_object_object_add(o, "sha256", json_object_new_string(m->sha256));
-	json_object_object_add(o, "verify", json_object_new_string(erase_verify_name(m->verify)));
-	for (unsigned i = 0; i < m->npasses; i++)
-		json_object_array_add(a, json_object_new_string(m->passes[i].label));
-	json_object_object_add(o, "passes", a);
-	return o;
+	return dsp_verify_mode_name(v);
 }
 
 static struct json_object *target_fields(struct eng *e)
@@ -475,7 +452,7 @@ static struct json_object *target_fields(struct eng *e)
 			json_object_object_add(id, k, json_object_get(v));
 	}
 	json_object_object_add(f, "identity", id);
-	json_object_object_add(f, "method", method_json(e->o->method));
+	json_object_object_add(f, "method", dsp_method_to_json(e->o->method));
 	json_object_object_add(f, "verify", json_object_new_string(erase_verify_name(e->vmode)));
 	if (e->vmode == DSP_VERIFY_SAMPLE)
 		json_object_object_add(f, "sample_percent", json_object_new_double(e->pct));

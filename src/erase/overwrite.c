@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "dispose/blkdev.h"
 #include "dispose/log.h"
 
 double eng_now(void)
@@ -446,6 +447,24 @@ static struct json_object *target_fields(struct eng *e)
 		json_object_object_add(id, "physical_sector", json_object_new_int((int)io->physical_sector));
 		json_object_object_add(id, "rotational",
 				       e->rotational < 0 ? NULL : json_object_new_boolean(e->rotational));
+		if (io->kind == DSP_IO_BLOCK) {
+			struct dsp_blkdev_info bi;
+
+			/* the device's identity for the certificate, from sysfs */
+			if (dsp_blkdev_info(io->path, &bi) == 0) {
+				json_object_object_add(id, "name", json_object_new_string(bi.name));
+				json_object_object_add(id, "model", json_object_new_string(bi.model));
+				json_object_object_add(id, "serial", json_object_new_string(bi.serial));
+				json_object_object_add(id, "wwn", json_object_new_string(bi.wwn));
+				json_object_object_add(id, "vendor", json_object_new_string(bi.vendor));
+				json_object_object_add(id, "transport", json_object_new_string(bi.transport));
+				json_object_object_add(id, "removable", json_object_new_boolean(bi.removable > 0));
+				json_object_object_add(id, "is_partition", json_object_new_boolean(bi.is_partition));
+				if (bi.backing_file[0])
+					json_object_object_add(id, "backing_file",
+							       json_object_new_string(bi.backing_file));
+			}
+		}
 	}
 	if (e->o->identity) {
 		json_object_object_foreach(e->o->identity, k, v)
@@ -616,6 +635,12 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 		e.bufsize = (e.bufsize + a - 1) / a * a;
 	}
 	e.rotational = read_rotational(io);
+	if (io->kind == DSP_IO_BLOCK && e.rotational < 0) {
+		struct dsp_blkdev_info bi;
+
+		if (dsp_blkdev_info(io->path, &bi) == 0)
+			e.rotational = bi.rotational;
+	}
 	e.ps = calloc(e.np, sizeof(*e.ps));
 	if (!e.ps)
 		return -ENOMEM;

@@ -675,9 +675,11 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 			goto out;
 		}
 	}
-	dsp_audit("%s: %s overwrite with method %s (%u passes, verify %s), target %s",
-		  io->path, e.seen_before ? "resuming" : "starting", o->method->name,
-		  e.np, erase_verify_name(e.vmode), e.id);
+	/* files of a tree: the tree's own audit line speaks for them */
+	if (!fi || !fi->parent)
+		dsp_audit("%s: %s overwrite with method %s (%u passes, verify %s), target %s",
+			  io->path, e.seen_before ? "resuming" : "starting", o->method->name,
+			  e.np, erase_verify_name(e.vmode), e.id);
 
 	for (i = 0; i < e.np; i++) {
 		struct pass_state *ps = &e.ps[i];
@@ -743,8 +745,10 @@ end:
 		st = r;
 	if (st == DSP_INTERRUPTED)
 		dsp_log(DSP_LOG_WARN, "%s: interrupted; resumable from the run record", io->path);
-	else
+	else if (!fi || !fi->parent)
 		dsp_audit("%s: overwrite %s (target %s)", io->path, status_name(st), e.id);
+	else
+		dsp_log(DSP_LOG_INFO, "%s: overwrite %s (target %s)", io->path, status_name(st), e.id);
 out:
 	for (i = 0; i < e.np; i++) {
 		ranges_free(&e.ps[i].covered);

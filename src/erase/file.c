@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <unistd.h>
 #include <openssl/rand.h>
 
@@ -76,6 +79,97 @@ static const char *fs_name(int fd)
 	return erase_fstype_name((long)sf.f_type);
 }
 
+#define EXTMAP_MAX 512
+
+struct extmap {
+	struct fiemap fm;
+	struct fiemap_extent ext[EXTMAP_MAX];
+};
+
+/* The file's extents (synced first), or NULL when the filesystem won't say. */
+struct extmap *erase_extmap_get(int fd)
+{
+	struct extmap *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->fm.fm_start = 0;
+	m->fm.fm_length = FIEMAP_MAX_OFFSET;
+	m->fm.fm_flags = FIEMAP_FLAG_SYNC;
+	m->fm.fm_extent_count = EXTMAP_MAX;
+	if (ioctl(fd, FS_IOC_FIEMAP, &m->fm) < 0) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void erase_extmap_free(struct extmap *m)
+{
+	free(m);
+}
+
+static bool extmap_same(const struct extmap *a, const struct extmap *b)
+{
+	if (a->fm.fm_mapped_extents != b->fm.fm_mapped_extents)
+		return false;
+	for (uint32_t i = 0; i < a->fm.fm_mapped_extents; i++)
+		if (a->ext[i].fe_logical != b->ext[i].fe_logical ||
+		    a->ext[i].fe_physical != b->ext[i].fe_physical ||
+		    a->ext[i].fe_length != b->ext[i].fe_length)
+			return false;
+	return true;
+}
+
+static uint32_t extmap_flags(const struct extmap *m)
+{
+	uint32_t f = 0;
+
+	for (uint32_t i = 0; i < m->fm.fm_mapped_extents; i++)
+		f |= m->ext[i].fe_flags;
+	return f;
+}
+
+/*
+ * Standards 5: say whether the filesystem wrote the overwrite in place.
+ * Compared before truncation, after the passes were flushed.
+ */
+void erase_extmap_check(const struct erase_file_info *fi, struct json_object *f,
+			struct json_object *cav)
+{
+	struct json_object *x = json_object_new_object();
+	struct extmap *after = fi->before ? erase_extmap_get(fi->fd) : NULL;
+	const char *res;
+	uint32_t fl = 0;
+
+	if (!fi->before || !after) {
+		res = "unknown";
+		json_object_array_add(cav, json_object_new_string(
+			"the filesystem does not report extents (FIEMAP): in-place overwrite not confirmed"));
+	} else {
+		fl = extmap_flags(fi->before) | extmap_flags(after);
+		res = extmap_same(fi->before, after) ? "in-place" : "relocated";
+		json_object_object_add(x, "count", json_object_new_int((int)after->fm.fm_mapped_extents));
+		if (!strcmp(res, "relocated"))
+			json_object_array_add(cav, json_object_new_string(
+				"the filesystem wrote the overwrite to other blocks (FIEMAP before and "
+				"after differ): the old data may remain on the medium"));
+	}
+	json_object_object_add(x, "result", json_object_new_string(res));
+	json_object_object_add(x, "shared", json_object_new_boolean(!!(fl & FIEMAP_EXTENT_SHARED)));
+	if (fl & FIEMAP_EXTENT_SHARED)
+		json_object_array_add(cav, json_object_new_string(
+			"extents shared with another file or snapshot (reflink): that copy keeps the old data"));
+	if (fl & (FIEMAP_EXTENT_DATA_INLINE | FIEMAP_EXTENT_DATA_TAIL))
+		json_object_array_add(cav, json_object_new_string(
+			"data stored inline with metadata: copies in metadata blocks not addressed"));
+	if (fl & FIEMAP_EXTENT_ENCODED)
+		json_object_array_add(cav, json_object_new_string(
+			"extents are compressed or encoded: the overwrite may not replace the stored bytes"));
+	json_object_object_add(f, "extents", x);
+	erase_extmap_free(after);
+}
+
 /*
  * Erase the regular file name in dirfd. display is its full path for the
  * record. The file opened must be the file lstat'ed (device and inode).
@@ -119,17 +213,21 @@ static int erase_file_at(int dirfd, const char *name, const char *display,
 	}
 	fi.caveats = cav;
 	fi.parent = parent;
+	fi.fd = fd;
+	fi.before = done_status >= 0 ? NULL : erase_extmap_get(fd);
 	if (st.st_nlink > 1)
 		dsp_log(DSP_LOG_WARN, "%s: has %ju hard links: other names keep the inode until removed",
 			display, (uintmax_t)st.st_nlink);
 	r = dsp_io_open_fd(fd, display, DSP_IO_WRITE | DSP_IO_DIRECT, &io);
 	if (r < 0) {
 		json_object_put(cav);
+		erase_extmap_free(fi.before);
 		return r;
 	}
 	/* done_status >= 0: a killed session finished the overwrite already */
 	status = done_status >= 0 ? done_status : erase_run(io, o, res, &fi);
 	json_object_put(cav);
+	erase_extmap_free(fi.before);
 	if (status < 0 || status == DSP_INTERRUPTED) {
 		dsp_io_close(io);
 		return status;

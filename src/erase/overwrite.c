@@ -556,7 +556,13 @@ static int target_end(struct eng *e, int st)
 		json_object_object_add(f, "first_mismatch",
 				       json_object_new_int64((int64_t)e->res->first_mismatch));
 	json_object_object_add(f, "nist_category", json_object_new_string(cat));
-	json_object_object_add(f, "caveats", erase_caveats(e, cat));
+	{
+		struct json_object *cav = erase_caveats(e, cat);
+
+		if (e->fi && st != DSP_INTERRUPTED && st >= 0)
+			erase_extmap_check(e->fi, f, cav);
+		json_object_object_add(f, "caveats", cav);
+	}
 	ranges_free(&all);
 	return eng_event(e, "target_end", f, 1);
 }

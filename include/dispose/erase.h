@@ -134,6 +134,18 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 int dsp_erase_pending(const char *run_dir, const char *target_id,
 		      char *path, size_t pathlen, char *method, size_t methodlen);
 
+/*
+ * The auditor's re-check (dispose verify): read a sample of percent (>= 100:
+ * every byte) of a still attached target back and compare it with the last
+ * pass the record in run_dir holds for target_id. Read-only: nothing is
+ * written to the target or the record. Returns 0 (matches), DSP_MISMATCH,
+ * DSP_PARTIAL (unreadable sectors), -ENOENT (no finished last pass in the
+ * record), -ESTALE (size differs), or -errno. res: bytes_verified,
+ * mismatches, first_mismatch, bad_bytes.
+ */
+int dsp_erase_check(struct dsp_io *io, const char *run_dir, const char *target_id,
+		    double percent, struct dsp_erase_result *res);
+
 /* The NIST SP 800-88 category the result may claim, given medium facts. */
 const char *dsp_erase_category(const struct dsp_io *io, int status, bool rotational_known_flash);
 

@@ -27,6 +27,10 @@ int eng_event(struct eng *e, const char *name, struct json_object *f, int sync)
 {
 	int r;
 
+	if (!e->o->ledger) {	/* read-only check: nothing is recorded */
+		json_object_put(f);
+		return 0;
+	}
 	if (!f)
 		f = json_object_new_object();
 	if (!f)

@@ -537,6 +537,37 @@ static void test_erase_io_progress_rate_limited(void **state)
 	fx_close(&fx);
 }
 
+static void test_erase_check_rereads_last_pass(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ, 0xab);
+	uint64_t r0, r1;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	fx.o.verify = DSP_VERIFY_NONE;
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), 0);
+	dsp_io_mem_counts(io, NULL, &r0, NULL);
+	assert_int_equal(r0, 0);
+	assert_int_equal(dsp_erase_check(io, fx.dir, "t1", 10, &res), 0);
+	assert_true(res.bytes_verified >= SZ / 10);
+	assert_true(res.bytes_verified < SZ);
+	/* a byte changed after the erase: a full check finds it */
+	dsp_io_mem_data(io)[SZ - 7] ^= 1;
+	assert_int_equal(dsp_erase_check(io, fx.dir, "t1", 100, &res), DSP_MISMATCH);
+	assert_int_equal(res.first_mismatch, SZ - 7);
+	assert_int_equal(res.bytes_verified, SZ);
+	dsp_io_mem_counts(io, &r1, NULL, NULL);
+	assert_int_equal(dsp_erase_check(io, fx.dir, "nope", 100, &res), -ENOENT);
+	dsp_io_mem_counts(io, &r0, NULL, NULL);
+	assert_int_equal(r0, r1);	/* read-only */
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -558,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_erase_io_sample_covers_ends_and_percent),
 		cmocka_unit_test(test_erase_io_tiny_device_sample_strata),
 		cmocka_unit_test(test_erase_io_progress_rate_limited),
+		cmocka_unit_test(test_erase_check_rereads_last_pass),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

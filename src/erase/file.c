@@ -265,7 +265,8 @@ static int erase_file_at(int dirfd, const char *name, const char *display,
 		json_object_object_add(f, "path", json_object_new_string(display));
 		json_object_object_add(f, "from", json_object_new_string(cur));
 		json_object_object_add(f, "to", json_object_new_string(nn));
-		event(o, o->target_id, "file_renamed", f, 1);
+		/* a lone file's resume looks for it by these names; a tree re-walks */
+		event(o, o->target_id, "file_renamed", f, !parent);
 		json_object_array_add(renames, json_object_new_string(nn));
 		snprintf(cur, sizeof(cur), "%s", nn);
 	}

@@ -30,9 +30,13 @@
  *   pass_end     pass, bytes_written, bad_bytes, covered [[start,end),...]
  *                (union over every session of the pass), complete (covered
  *                == [[0,size]]), bad_ranges
- *   verify_start pass, mode, readmode, bytes (planned); sampling adds method
+ *   verify_start pass, mode, readmode, bytes (planned), offset and resumed
+ *                (a verification continued from its checkpoint); sampling adds method
  *                "sampled-800-88r1", prng "splitmix64", seed (hex), percent,
  *                strata, extents_per_stratum, ends_bytes, extents
+ *   verify_checkpoint  pass, offset (every planned byte below it compared),
+ *                bytes_read, bytes_compared, mismatches, mismatch_offsets,
+ *                unreadable: a resume continues the verification from here
  *   verify_end   pass, mode, readmode, bytes_read, bytes_compared, complete,
  *                mismatches (bytes), mismatch_offsets (first 64 runs),
  *                mismatch_ranges, unreadable_bytes, unreadable [ranges]
@@ -49,7 +53,7 @@
  *                target "<tree id>.<seq>" with "parent"; the tree's
  *                target_end has files, dirs, bytes_written, bytes_verified,
  *                mismatches, bad_bytes.
- * Checkpoints, io_error and target_end are synced; the other events become
+ * Write checkpoints, io_error and target_end are synced; the other events become
  * durable with the next sync (losing one to a power cut only redoes work).
  */
 

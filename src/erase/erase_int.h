@@ -45,6 +45,10 @@ struct pass_state {
 	uint64_t sess_start;		/* record walk: start of the open session */
 	struct ranges covered;		/* written ranges, all sessions */
 	struct ranges bad;		/* unwritable ranges, all sessions */
+	/* verification of this pass, from the record (resume mid-verify) */
+	bool vstarted;
+	uint64_t vseed, voff, vread, vcompared, vmism;
+	struct ranges vruns, vunread;
 };
 
 struct erase_file_info {

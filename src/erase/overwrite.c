@@ -763,6 +763,8 @@ out:
 	for (i = 0; i < e.np; i++) {
 		ranges_free(&e.ps[i].covered);
 		ranges_free(&e.ps[i].bad);
+		ranges_free(&e.ps[i].vruns);
+		ranges_free(&e.ps[i].vunread);
 		OPENSSL_cleanse(&e.ps[i].pat, sizeof(e.ps[i].pat));
 	}
 	ranges_free(&e.unreadable);

@@ -95,10 +95,46 @@ static int visit(struct json_object *ev, void *arg)
 		ps->resume_off = e->io->size;
 		close_session(ps);
 		ps->ended = true;
+	} else if (!strcmp(name, "verify_start") && ps) {
+		const char *seed = str(ev, "seed");
+
+		ps->vstarted = true;
+		if (seed)
+			ps->vseed = strtoull(seed, NULL, 16);
+		if (!num(ev, "offset", &off) || off == 0) {
+			ps->voff = ps->vread = ps->vcompared = ps->vmism = 0;
+			ps->vruns.n = ps->vunread.n = 0;
+		}
+	} else if (!strcmp(name, "verify_checkpoint") && ps && ps->vstarted) {
+		struct json_object *a, *x;
+		int64_t v;
+
+		if (!num(ev, "offset", &off) || !num(ev, "bytes_read", &v)) {
+			w->err = DSP_INVALID;
+			return 1;
+		}
+		ps->voff = (uint64_t)off;
+		ps->vread = (uint64_t)v;
+		ps->vcompared = num(ev, "bytes_compared", &v) ? (uint64_t)v : 0;
+		ps->vmism = num(ev, "mismatches", &v) ? (uint64_t)v : 0;
+		ps->vruns.n = ps->vunread.n = 0;
+		if (json_object_object_get_ex(ev, "mismatch_offsets", &a) &&
+		    json_object_is_type(a, json_type_array))
+			for (size_t k = 0; k < json_object_array_length(a); k++)
+				ranges_add(&ps->vruns, (uint64_t)json_object_get_int64(
+					json_object_array_get_idx(a, k)), 1);
+		if (json_object_object_get_ex(ev, "unreadable", &a) &&
+		    json_object_is_type(a, json_type_array))
+			for (size_t k = 0; k < json_object_array_length(a); k++) {
+				x = json_object_array_get_idx(a, k);
+				if (num(x, "offset", &off) && num(x, "length", &len))
+					ranges_add(&ps->vunread, (uint64_t)off, (uint64_t)len);
+			}
 	} else if (!strcmp(name, "verify_end") && ps) {
 		int64_t mm = 0;
 		struct json_object *c;
 
+		ps->vstarted = false;
 		if (json_object_object_get_ex(ev, "complete", &c) && json_object_get_boolean(c)) {
 			ps->verified = true;
 			num(ev, "mismatches", &mm);

@@ -82,8 +82,7 @@ static const char *fs_name(int fd)
 #define EXTMAP_MAX 512
 
 struct extmap {
-	struct fiemap fm;
-	struct fiemap_extent ext[EXTMAP_MAX];
+	struct fiemap *fm;	/* with EXTMAP_MAX extents after it */
 };
 
 /* The file's extents (synced first), or NULL when the filesystem won't say. */
@@ -91,14 +90,17 @@ struct extmap *erase_extmap_get(int fd)
 {
 	struct extmap *m = calloc(1, sizeof(*m));
 
-	if (!m)
-		return NULL;
-	m->fm.fm_start = 0;
-	m->fm.fm_length = FIEMAP_MAX_OFFSET;
-	m->fm.fm_flags = FIEMAP_FLAG_SYNC;
-	m->fm.fm_extent_count = EXTMAP_MAX;
-	if (ioctl(fd, FS_IOC_FIEMAP, &m->fm) < 0) {
+	if (!m || !(m->fm = calloc(1, sizeof(struct fiemap) +
+				      EXTMAP_MAX * sizeof(struct fiemap_extent)))) {
 		free(m);
+		return NULL;
+	}
+	m->fm->fm_start = 0;
+	m->fm->fm_length = FIEMAP_MAX_OFFSET;
+	m->fm->fm_flags = FIEMAP_FLAG_SYNC;
+	m->fm->fm_extent_count = EXTMAP_MAX;
+	if (ioctl(fd, FS_IOC_FIEMAP, m->fm) < 0) {
+		erase_extmap_free(m);
 		return NULL;
 	}
 	return m;
@@ -106,17 +108,20 @@ struct extmap *erase_extmap_get(int fd)
 
 void erase_extmap_free(struct extmap *m)
 {
+	if (m)
+		free(m->fm);
 	free(m);
 }
 
 static bool extmap_same(const struct extmap *a, const struct extmap *b)
 {
-	if (a->fm.fm_mapped_extents != b->fm.fm_mapped_extents)
+	const struct fiemap_extent *x = a->fm->fm_extents, *y = b->fm->fm_extents;
+
+	if (a->fm->fm_mapped_extents != b->fm->fm_mapped_extents)
 		return false;
-	for (uint32_t i = 0; i < a->fm.fm_mapped_extents; i++)
-		if (a->ext[i].fe_logical != b->ext[i].fe_logical ||
-		    a->ext[i].fe_physical != b->ext[i].fe_physical ||
-		    a->ext[i].fe_length != b->ext[i].fe_length)
+	for (uint32_t i = 0; i < a->fm->fm_mapped_extents; i++)
+		if (x[i].fe_logical != y[i].fe_logical || x[i].fe_physical != y[i].fe_physical ||
+		    x[i].fe_length != y[i].fe_length)
 			return false;
 	return true;
 }
@@ -125,8 +130,8 @@ static uint32_t extmap_flags(const struct extmap *m)
 {
 	uint32_t f = 0;
 
-	for (uint32_t i = 0; i < m->fm.fm_mapped_extents; i++)
-		f |= m->ext[i].fe_flags;
+	for (uint32_t i = 0; i < m->fm->fm_mapped_extents; i++)
+		f |= m->fm->fm_extents[i].fe_flags;
 	return f;
 }
 
@@ -149,7 +154,7 @@ void erase_extmap_check(const struct erase_file_info *fi, struct json_object *f,
 	} else {
 		fl = extmap_flags(fi->before) | extmap_flags(after);
 		res = extmap_same(fi->before, after) ? "in-place" : "relocated";
-		json_object_object_add(x, "count", json_object_new_int((int)after->fm.fm_mapped_extents));
+		json_object_object_add(x, "count", json_object_new_int((int)after->fm->fm_mapped_extents));
 		if (!strcmp(res, "relocated"))
 			json_object_array_add(cav, json_object_new_string(
 				"the filesystem wrote the overwrite to other blocks (FIEMAP before and "

@@ -4,6 +4,7 @@
 #define DISPOSE_BLKDEV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -35,8 +36,10 @@ struct dsp_blkdev_use {
 	bool holds_root;	/* / lives on it */
 	bool swap_active;
 	char swap_dev[64];
-	bool has_holders;	/* holders/ not empty (LVM, MD, dm-crypt) */
+	bool has_holders;	/* holders/ not empty (LVM, MD, dm-crypt), or a loop
+				 * device is backed by it */
 	char holder[64];
+	char name[64];		/* kernel name of the device checked */
 };
 
 /*
@@ -45,7 +48,69 @@ struct dsp_blkdev_use {
  */
 int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use);
 
-/* One line naming the first reason in use, e.g. "device is mounted on /srv". */
+/*
+ * One line naming the first reason in use, e.g. "device is mounted on /srv"
+ * (order: holds root, mounted, swap, holders); "" when nothing is set.
+ * Returns buf.
+ */
 const char *dsp_blkdev_use_reason(const struct dsp_blkdev_use *use, char *buf, size_t len);
+
+/*
+ * A snapshot of what uses block devices at one moment (mount table, active
+ * swap, the root device, loop devices backed by block devices), so that a
+ * scan of many devices reads /proc once. Not updated after creation.
+ */
+struct dsp_blkdev_snap;
+
+/* 0 and *out, or -errno (an unreadable or malformed /proc file is an error). */
+int dsp_blkdev_snap_new(struct dsp_blkdev_snap **out);
+void dsp_blkdev_snap_free(struct dsp_blkdev_snap *snap);
+
+#define DSP_BLKDEV_TREE	0x01	/* also the whole disk and all its partitions */
+
+/*
+ * Check the device with kernel name (e.g. "sda1") and, recursively, every
+ * device holding it (holders/, loop devices backed by it). With
+ * DSP_BLKDEV_TREE, also its whole disk and every partition of that disk:
+ * this is what dsp_blkdev_in_use does. 0 or -errno.
+ */
+int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *snap, const char *name,
+			  unsigned flags, struct dsp_blkdev_use *use);
+
+/* Call fn for each mountpoint of devno in the snapshot; a non-zero return stops. */
+typedef int (*dsp_blkdev_mnt_fn)(const char *mountpoint, void *arg);
+int dsp_blkdev_snap_mounts(const struct dsp_blkdev_snap *snap, dev_t devno,
+			   dsp_blkdev_mnt_fn fn, void *arg);
+
+/* Whether devno is active swap (a swap partition, or holds a swap file). */
+bool dsp_blkdev_snap_swap(const struct dsp_blkdev_snap *snap, dev_t devno);
+
+/* Whether / lives directly on devno (holders are not followed). */
+bool dsp_blkdev_snap_is_root(const struct dsp_blkdev_snap *snap, dev_t devno);
+
+/*
+ * Parsers of /proc/self/mountinfo and /proc/swaps text, exposed for tests
+ * and the fuzzer. Octal escapes (\040) are decoded. fn is called per entry;
+ * a non-zero return stops and is returned. A malformed line gives -EINVAL
+ * (a mount we cannot read must not be ignored by a safety check).
+ */
+struct dsp_mountinfo_entry {
+	unsigned major, minor;
+	const char *root, *mountpoint, *fstype, *source;
+};
+typedef int (*dsp_mountinfo_fn)(const struct dsp_mountinfo_entry *e, void *arg);
+int dsp_blkdev_parse_mountinfo(const char *text, size_t len,
+			       dsp_mountinfo_fn fn, void *arg);
+
+/* fn gets the swap file or device path and its type ("partition", "file"). */
+typedef int (*dsp_swaps_fn)(const char *path, const char *type, void *arg);
+int dsp_blkdev_parse_swaps(const char *text, size_t len, dsp_swaps_fn fn, void *arg);
+
+/* Kernel name of devno and of its whole disk, from /sys/dev/block. 0 or -errno. */
+int dsp_blkdev_name(dev_t devno, char *name, size_t nlen, char *disk, size_t dlen,
+		    bool *is_partition);
+
+/* Identity from a kernel name (no /dev node needed). 0 or -errno. */
+int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info);
 
 #endif

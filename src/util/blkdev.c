@@ -1,0 +1,870 @@
+/* SPDX-License-Identifier: MIT */
+/* blkdev.c - block device identity from sysfs, and whether it is in use */
+#include "dispose/blkdev.h"
+#include "dispose/common.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define SYS_BLOCK "/sys/class/block"
+#define MAX_HOLDER_DEPTH 8
+
+/* ---- small helpers ---- */
+
+/* snprintf that reports truncation (and that gcc does not second-guess) */
+static int fmt(char *buf, size_t len, const char *f, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, f);
+	n = vsnprintf(buf, len, f, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static void copy(char *dst, size_t n, const char *src)
+{
+	size_t l;
+
+	if (!n)
+		return;
+	l = strnlen(src, n - 1);
+	memcpy(dst, src, l);
+	dst[l] = '\0';
+}
+
+static char *trim(char *s)
+{
+	size_t l;
+
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	l = strlen(s);
+	while (l && isspace((unsigned char)s[l - 1]))
+		s[--l] = '\0';
+	return s;
+}
+
+/* Kernel names come from sysfs directory entries; refuse path tricks. */
+static bool valid_name(const char *name)
+{
+	return name[0] && name[0] != '.' && !strchr(name, '/') && strlen(name) < 64;
+}
+
+/* Read a small sysfs attribute, trimmed. 0 or -errno. */
+static int read_file(const char *path, char *buf, size_t len)
+{
+	char tmp[1024];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, tmp, sizeof(tmp) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	tmp[n] = '\0';
+	copy(buf, len, trim(tmp));
+	return 0;
+}
+
+static int read_attr(const char *name, const char *attr, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	fmt(path, sizeof(path), SYS_BLOCK "/%s/%s", name, attr);
+	return read_file(path, buf, len);
+}
+
+static int read_u64(const char *name, const char *attr, uint64_t *v)
+{
+	char buf[64], *end;
+	int r;
+
+	r = read_attr(name, attr, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	errno = 0;
+	*v = strtoull(buf, &end, 10);
+	if (errno || end == buf)
+		return -EINVAL;
+	return 0;
+}
+
+static bool attr_exists(const char *name, const char *attr)
+{
+	char path[PATH_MAX];
+
+	fmt(path, sizeof(path), SYS_BLOCK "/%s/%s", name, attr);
+	return access(path, F_OK) == 0;
+}
+
+static int parse_devno(const char *s, dev_t *d)
+{
+	unsigned maj, min;
+
+	if (sscanf(s, "%u:%u", &maj, &min) != 2)
+		return -EINVAL;
+	*d = makedev(maj, min);
+	return 0;
+}
+
+static int name_devno(const char *name, dev_t *d)
+{
+	char buf[32];
+	int r;
+
+	r = read_attr(name, "dev", buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	return parse_devno(buf, d);
+}
+
+/* Slurp a /proc file (their stat size is 0, so read to EOF). */
+static int read_all(const char *path, char **out, size_t *outlen)
+{
+	size_t cap = 8192, len = 0;
+	char *buf, *nb;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		if (len + 1 >= cap) {
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			n = -errno;
+			free(buf);
+			close(fd);
+			return (int)n;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+/* ---- parsers ---- */
+
+/* Decode \ooo escapes in place (the kernel's mangle() of space, tab, nl, \). */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			char c = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) |
+					(s[3] - '0'));
+			/* a NUL would silently shorten the path: keep it escaped */
+			if (c) {
+				*w++ = c;
+				s += 4;
+				continue;
+			}
+		}
+		*w++ = *s++;
+	}
+	*w = '\0';
+}
+
+/* Split a line on blanks (paths have theirs escaped) into at most max fields; returns the count. */
+static int split(char *line, char **f, int max)
+{
+	int n = 0;
+
+	while (*line) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (!*line)
+			break;
+		if (n == max)
+			return max + 1;
+		f[n++] = line;
+		while (*line && *line != ' ' && *line != '\t')
+			line++;
+		if (*line)
+			*line++ = '\0';
+	}
+	return n;
+}
+
+typedef int (*line_fn)(char *line, size_t lineno, void *arg);
+
+/* Call fn on each non-empty line, as a NUL-terminated copy. */
+static int for_lines(const char *text, size_t len, line_fn fn, void *arg)
+{
+	size_t pos = 0, lineno = 0;
+	char *line = NULL;
+	int r = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t l = nl ? (size_t)(nl - (text + pos)) : len - pos;
+
+		lineno++;
+		if (l) {
+			if (memchr(text + pos, '\0', l)) {
+				r = -EINVAL;
+				break;
+			}
+			line = malloc(l + 1);
+			if (!line) {
+				r = -ENOMEM;
+				break;
+			}
+			memcpy(line, text + pos, l);
+			line[l] = '\0';
+			r = fn(line, lineno, arg);
+			free(line);
+			if (r)
+				break;
+		}
+		pos += l + 1;
+	}
+	return r;
+}
+
+struct parse_ctx {
+	void *fn;
+	void *arg;
+};
+
+static int mountinfo_line(char *line, size_t lineno, void *arg)
+{
+	struct parse_ctx *ctx = arg;
+	struct dsp_mountinfo_entry e;
+	char *f[64], *end;
+	int n, sep;
+	unsigned long maj, min;
+
+	(void)lineno;
+	n = split(line, f, 64);
+	/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+	if (n < 9 || n > 64)
+		return -EINVAL;
+	for (sep = 6; sep < n && strcmp(f[sep], "-"); sep++)
+		;
+	if (sep + 2 >= n)
+		return -EINVAL;
+	if (!isdigit((unsigned char)f[2][0]))
+		return -EINVAL;
+	errno = 0;
+	maj = strtoul(f[2], &end, 10);
+	if (errno || *end != ':' || !isdigit((unsigned char)end[1]))
+		return -EINVAL;
+	min = strtoul(end + 1, &end, 10);
+	if (errno || *end || maj > 0xfff || min > 0xfffff)
+		return -EINVAL;
+	e.major = (unsigned)maj;
+	e.minor = (unsigned)min;
+	unescape(f[3]);
+	unescape(f[4]);
+	unescape(f[sep + 1]);
+	unescape(f[sep + 2]);
+	e.root = f[3];
+	e.mountpoint = f[4];
+	e.fstype = f[sep + 1];
+	e.source = f[sep + 2];
+	return ((dsp_mountinfo_fn)ctx->fn)(&e, ctx->arg);
+}
+
+int dsp_blkdev_parse_mountinfo(const char *text, size_t len,
+			       dsp_mountinfo_fn fn, void *arg)
+{
+	struct parse_ctx ctx = { (void *)fn, arg };
+
+	return for_lines(text, len, mountinfo_line, &ctx);
+}
+
+static int swaps_line(char *line, size_t lineno, void *arg)
+{
+	struct parse_ctx *ctx = arg;
+	char *f[8], *path;
+	size_t l;
+	int n;
+
+	/* "Filename  Type  Size  Used  Priority" header */
+	if (lineno == 1 && !strncmp(line, "Filename", 8))
+		return 0;
+	/* a deleted swap file reads "/path\040(deleted)": stat() fails on it */
+	n = split(line, f, 8);
+	if (n < 2 || n > 8)
+		return -EINVAL;
+	path = f[0];
+	unescape(path);
+	l = strlen(path);
+	if (!l || path[0] != '/')
+		return -EINVAL;
+	return ((dsp_swaps_fn)ctx->fn)(path, f[1], ctx->arg);
+}
+
+int dsp_blkdev_parse_swaps(const char *text, size_t len, dsp_swaps_fn fn, void *arg)
+{
+	struct parse_ctx ctx = { (void *)fn, arg };
+
+	return for_lines(text, len, swaps_line, &ctx);
+}
+
+/* ---- identity ---- */
+
+int dsp_blkdev_name(dev_t devno, char *name, size_t nlen, char *disk, size_t dlen,
+		    bool *is_partition)
+{
+	char link[PATH_MAX], target[PATH_MAX], *base, *slash;
+	bool part;
+	ssize_t n;
+
+	fmt(link, sizeof(link), "/sys/dev/block/%u:%u", major(devno), minor(devno));
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	slash = strrchr(target, '/');
+	base = slash ? slash + 1 : target;
+	if (!valid_name(base))
+		return -EINVAL;
+	copy(name, nlen, base);
+	part = attr_exists(base, "partition");
+	if (is_partition)
+		*is_partition = part;
+	if (disk && dlen) {
+		if (part && slash) {
+			char *p;
+
+			*slash = '\0';
+			p = strrchr(target, '/');
+			p = p ? p + 1 : target;
+			if (!valid_name(p))
+				return -EINVAL;
+			copy(disk, dlen, p);
+		} else {
+			copy(disk, dlen, base);
+		}
+	}
+	return 0;
+}
+
+/* Transport from the device's place in the sysfs tree, as lsblk names it. */
+static void guess_transport(const char *disk, char *out, size_t len)
+{
+	static const struct { const char *prefix, *tran; } by_name[] = {
+		{ "loop", "loop" }, { "dm-", "dm" }, { "md", "md" },
+		{ "zram", "zram" }, { "nbd", "nbd" }, { "ram", "ram" },
+	};
+	static const struct { const char *needle, *tran; } by_path[] = {
+		{ "/usb", "usb" }, { "/nvme", "nvme" }, { "/virtio", "virtio" },
+		{ "/ata", "sata" }, { "/mmc", "mmc" }, { "/rport-", "fc" },
+		{ "/session", "iscsi" }, { "/end_device-", "sas" },
+		{ "/ieee1394", "firewire" }, { "/host", "scsi" },
+	};
+	char link[PATH_MAX], real[PATH_MAX];
+	size_t i;
+
+	out[0] = '\0';
+	for (i = 0; i < DSP_ARRAY_SIZE(by_name); i++)
+		if (!strncmp(disk, by_name[i].prefix, strlen(by_name[i].prefix))) {
+			copy(out, len, by_name[i].tran);
+			return;
+		}
+	fmt(link, sizeof(link), SYS_BLOCK "/%s", disk);
+	if (!realpath(link, real))
+		return;
+	for (i = 0; i < DSP_ARRAY_SIZE(by_path); i++)
+		if (strstr(real, by_path[i].needle)) {
+			copy(out, len, by_path[i].tran);
+			return;
+		}
+}
+
+/* SCSI unit serial number VPD page 0x80: 4-byte header, then ASCII. */
+static void vpd80_serial(const char *disk, char *out, size_t len)
+{
+	char path[PATH_MAX];
+	unsigned char buf[260];
+	char s[256];
+	ssize_t n;
+	size_t l, i, j = 0;
+	int fd;
+
+	fmt(path, sizeof(path), SYS_BLOCK "/%s/device/vpd_pg80", disk);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 4 || buf[1] != 0x80)
+		return;
+	l = buf[3];
+	if (l > (size_t)n - 4)
+		l = (size_t)n - 4;
+	for (i = 0; i < l && j < sizeof(s) - 1; i++)
+		if (isprint(buf[4 + i]))
+			s[j++] = (char)buf[4 + i];
+	s[j] = '\0';
+	copy(out, len, trim(s));
+}
+
+int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info)
+{
+	uint64_t v;
+	bool part;
+	dev_t d;
+	int r;
+
+	if (!valid_name(name))
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	r = name_devno(name, &d);
+	if (r < 0)
+		return r;
+	r = dsp_blkdev_name(d, info->name, sizeof(info->name), info->disk,
+			    sizeof(info->disk), &part);
+	if (r < 0)
+		return r;
+	info->devno = d;
+	info->is_partition = part;
+	fmt(info->path, sizeof(info->path), "/dev/%s", info->name);
+	r = read_u64(info->name, "size", &v);
+	if (r < 0)
+		return r;
+	info->size = v * 512;	/* sysfs size is always in 512-byte units */
+
+	/* Queue limits and device facts live on the whole disk. */
+	info->logical_sector = 512;
+	info->physical_sector = 512;
+	if (!read_u64(info->disk, "queue/logical_block_size", &v) && v)
+		info->logical_sector = (uint32_t)v;
+	if (!read_u64(info->disk, "queue/physical_block_size", &v) && v)
+		info->physical_sector = (uint32_t)v;
+	info->rotational = -1;
+	if (!read_u64(info->disk, "queue/rotational", &v))
+		info->rotational = v ? 1 : 0;
+	info->removable = 0;
+	if (!read_u64(info->disk, "removable", &v))
+		info->removable = v ? 1 : 0;
+	read_attr(info->disk, "device/model", info->model, sizeof(info->model));
+	read_attr(info->disk, "device/vendor", info->vendor, sizeof(info->vendor));
+	if (read_attr(info->disk, "device/serial", info->serial, sizeof(info->serial)) ||
+	    !info->serial[0])
+		if (read_attr(info->disk, "serial", info->serial, sizeof(info->serial)) ||
+		    !info->serial[0])
+			vpd80_serial(info->disk, info->serial, sizeof(info->serial));
+	if (read_attr(info->disk, "wwid", info->wwn, sizeof(info->wwn)) || !info->wwn[0])
+		read_attr(info->disk, "device/wwid", info->wwn, sizeof(info->wwn));
+	guess_transport(info->disk, info->transport, sizeof(info->transport));
+	read_attr(info->disk, "loop/backing_file", info->backing_file,
+		  sizeof(info->backing_file));
+	return 0;
+}
+
+int dsp_blkdev_info(const char *path, struct dsp_blkdev_info *info)
+{
+	char name[64];
+	struct stat st;
+	int r;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	r = dsp_blkdev_name(st.st_rdev, name, sizeof(name), NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	r = dsp_blkdev_info_name(name, info);
+	if (r < 0)
+		return r;
+	/* keep the name the caller used (e.g. /dev/disk/by-id/...) */
+	copy(info->path, sizeof(info->path), path);
+	return 0;
+}
+
+/* ---- in use ---- */
+
+struct mnt {
+	dev_t dev;
+	char *mountpoint;
+};
+
+struct loopback {
+	char name[64];
+	dev_t backing;
+};
+
+struct dsp_blkdev_snap {
+	struct mnt *mounts;
+	size_t nmounts;
+	dev_t *swaps;
+	size_t nswaps;
+	dev_t root;
+	bool have_root;
+	struct loopback *loops;
+	size_t nloops;
+};
+
+void dsp_blkdev_snap_free(struct dsp_blkdev_snap *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nmounts; i++)
+		free(s->mounts[i].mountpoint);
+	free(s->mounts);
+	free(s->swaps);
+	free(s->loops);
+	free(s);
+}
+
+static int grow(void **arr, size_t n, size_t size)
+{
+	void *p;
+
+	/* grow in powers of two: n is the count before adding one */
+	if (n & (n - 1) && n)
+		return 0;
+	p = realloc(*arr, (n ? n * 2 : 4) * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+static int snap_mount(const struct dsp_mountinfo_entry *e, void *arg)
+{
+	struct dsp_blkdev_snap *s = arg;
+	dev_t d = makedev(e->major, e->minor);
+	struct stat st;
+	char *mp;
+
+	/*
+	 * btrfs and some others report an anonymous 0:N device; the source
+	 * names the real block device then.
+	 */
+	if (e->major == 0) {
+		if (e->source[0] != '/' || stat(e->source, &st) < 0 ||
+		    !S_ISBLK(st.st_mode))
+			return 0;
+		d = st.st_rdev;
+	}
+	if (!strcmp(e->mountpoint, "/")) {
+		s->root = d;	/* the last "/" is the one on top */
+		s->have_root = true;
+	}
+	if (grow((void **)&s->mounts, s->nmounts, sizeof(*s->mounts)))
+		return -ENOMEM;
+	mp = strdup(e->mountpoint);
+	if (!mp)
+		return -ENOMEM;
+	s->mounts[s->nmounts].dev = d;
+	s->mounts[s->nmounts].mountpoint = mp;
+	s->nmounts++;
+	return 0;
+}
+
+static int snap_swap(const char *path, const char *type, void *arg)
+{
+	struct dsp_blkdev_snap *s = arg;
+	struct stat st;
+	dev_t d;
+
+	(void)type;
+	if (stat(path, &st) < 0)
+		return 0;	/* a deleted swap file: its fs is still mounted */
+	/* a swap file pins the filesystem it lives on */
+	d = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+	if (grow((void **)&s->swaps, s->nswaps, sizeof(*s->swaps)))
+		return -ENOMEM;
+	s->swaps[s->nswaps++] = d;
+	return 0;
+}
+
+/* Loop devices do not appear in holders/ of what backs them. */
+static int snap_loops(struct dsp_blkdev_snap *s)
+{
+	struct dirent *de;
+	char bf[PATH_MAX];
+	struct stat st;
+	DIR *dir;
+	int r = 0;
+
+	dir = opendir(SYS_BLOCK);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, "loop", 4) || !valid_name(de->d_name))
+			continue;
+		if (read_attr(de->d_name, "loop/backing_file", bf, sizeof(bf)))
+			continue;
+		if (stat(bf, &st) < 0 || !S_ISBLK(st.st_mode))
+			continue;
+		if (grow((void **)&s->loops, s->nloops, sizeof(*s->loops))) {
+			r = -ENOMEM;
+			break;
+		}
+		copy(s->loops[s->nloops].name, sizeof(s->loops[0].name), de->d_name);
+		s->loops[s->nloops++].backing = st.st_rdev;
+	}
+	closedir(dir);
+	return r;
+}
+
+int dsp_blkdev_snap_new(struct dsp_blkdev_snap **out)
+{
+	struct dsp_blkdev_snap *s;
+	char *text = NULL;
+	size_t len;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	r = read_all("/proc/self/mountinfo", &text, &len);
+	if (!r)
+		r = dsp_blkdev_parse_mountinfo(text, len, snap_mount, s);
+	free(text);
+	text = NULL;
+	if (!r) {
+		r = read_all("/proc/swaps", &text, &len);
+		/* no /proc/swaps: a kernel without swap support */
+		if (r == -ENOENT)
+			r = 0;
+		else if (!r)
+			r = dsp_blkdev_parse_swaps(text, len, snap_swap, s);
+		free(text);
+	}
+	if (!r)
+		r = snap_loops(s);
+	if (r) {
+		dsp_blkdev_snap_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+int dsp_blkdev_snap_mounts(const struct dsp_blkdev_snap *s, dev_t devno,
+			   dsp_blkdev_mnt_fn fn, void *arg)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].dev == devno) {
+			r = fn(s->mounts[i].mountpoint, arg);
+			if (r)
+				return r;
+		}
+	return 0;
+}
+
+bool dsp_blkdev_snap_swap(const struct dsp_blkdev_snap *s, dev_t devno)
+{
+	size_t i;
+
+	for (i = 0; i < s->nswaps; i++)
+		if (s->swaps[i] == devno)
+			return true;
+	return false;
+}
+
+bool dsp_blkdev_snap_is_root(const struct dsp_blkdev_snap *s, dev_t devno)
+{
+	return s->have_root && s->root == devno;
+}
+
+static int check_node(const struct dsp_blkdev_snap *s, const char *name, int depth,
+		      struct dsp_blkdev_use *u)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	size_t i;
+	dev_t d;
+	int r;
+
+	if (depth > MAX_HOLDER_DEPTH)
+		return -ELOOP;
+	r = name_devno(name, &d);
+	if (r < 0)
+		return r;
+	for (i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].dev == d && !u->mounted) {
+			u->mounted = true;
+			copy(u->mountpoint, sizeof(u->mountpoint), s->mounts[i].mountpoint);
+			copy(u->mounted_dev, sizeof(u->mounted_dev), name);
+		}
+	if (dsp_blkdev_snap_is_root(s, d))
+		u->holds_root = true;
+	if (dsp_blkdev_snap_swap(s, d) && !u->swap_active) {
+		u->swap_active = true;
+		copy(u->swap_dev, sizeof(u->swap_dev), name);
+	}
+
+	for (i = 0; i < s->nloops; i++) {
+		if (s->loops[i].backing != d)
+			continue;
+		if (!u->has_holders) {
+			u->has_holders = true;
+			copy(u->holder, sizeof(u->holder), s->loops[i].name);
+		}
+		r = check_node(s, s->loops[i].name, depth + 1, u);
+		if (r < 0 && r != -ENOENT)
+			return r;
+	}
+
+	fmt(path, sizeof(path), SYS_BLOCK "/%s/holders", name);
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		if (!valid_name(de->d_name))
+			continue;
+		if (!u->has_holders) {
+			u->has_holders = true;
+			copy(u->holder, sizeof(u->holder), de->d_name);
+		}
+		r = check_node(s, de->d_name, depth + 1, u);
+		/* a holder that vanished while we looked is gone */
+		if (r < 0 && r != -ENOENT) {
+			closedir(dir);
+			return r;
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
+			  unsigned flags, struct dsp_blkdev_use *u)
+{
+	char disk[64], self[64], path[PATH_MAX];
+	struct dirent *de;
+	bool part;
+	DIR *dir;
+	dev_t d;
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	if (!valid_name(name))
+		return -EINVAL;
+	copy(u->name, sizeof(u->name), name);
+	/* self first, so the reason names the device itself when it can */
+	r = check_node(s, name, 0, u);
+	if (r < 0 || !(flags & DSP_BLKDEV_TREE))
+		return r;
+
+	r = name_devno(name, &d);
+	if (r < 0)
+		return r;
+	r = dsp_blkdev_name(d, self, sizeof(self), disk, sizeof(disk), &part);
+	if (r < 0)
+		return r;
+	if (part) {
+		r = check_node(s, disk, 0, u);
+		if (r < 0)
+			return r;
+	}
+	fmt(path, sizeof(path), SYS_BLOCK "/%s", disk);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		char attr[PATH_MAX];
+
+		if (!valid_name(de->d_name) || !strcmp(de->d_name, self))
+			continue;
+		/* partitions are subdirectories of the disk with a partition file */
+		fmt(attr, sizeof(attr), SYS_BLOCK "/%s/%s/partition", disk, de->d_name);
+		if (access(attr, F_OK))
+			continue;
+		r = check_node(s, de->d_name, 0, u);
+		if (r < 0 && r != -ENOENT)
+			break;
+		r = 0;
+	}
+	closedir(dir);
+	return r;
+}
+
+int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
+{
+	struct dsp_blkdev_snap *s;
+	struct stat st;
+	char name[64];
+	int r;
+
+	memset(use, 0, sizeof(*use));
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	r = dsp_blkdev_name(st.st_rdev, name, sizeof(name), NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	r = dsp_blkdev_snap_new(&s);
+	if (r < 0)
+		return r;
+	r = dsp_blkdev_snap_check(s, name, DSP_BLKDEV_TREE, use);
+	dsp_blkdev_snap_free(s);
+	return r;
+}
+
+const char *dsp_blkdev_use_reason(const struct dsp_blkdev_use *u, char *buf, size_t len)
+{
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	if (u->holds_root)
+		fmt(buf, len, "device holds the root filesystem");
+	else if (u->mounted && (!u->name[0] || !strcmp(u->mounted_dev, u->name)))
+		fmt(buf, len, "device is mounted on %s", u->mountpoint);
+	else if (u->mounted)
+		fmt(buf, len, "device is in use: /dev/%s is mounted on %s",
+			 u->mounted_dev, u->mountpoint);
+	else if (u->swap_active && (!u->name[0] || !strcmp(u->swap_dev, u->name)))
+		fmt(buf, len, "device is active swap");
+	else if (u->swap_active)
+		fmt(buf, len, "device is in use: /dev/%s is active swap", u->swap_dev);
+	else if (u->has_holders)
+		fmt(buf, len, "device is held by /dev/%s", u->holder);
+	return buf;
+}

@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: MIT */
+/* test_blkdev.c - sysfs identity and in-use checks, on real loop devices */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dispose/blkdev.h"
+
+/* ---- parsers, from fixture text ---- */
+
+struct mi_rec {
+	int n;
+	unsigned major[8], minor[8];
+	char mp[8][128], src[8][64], fstype[8][16];
+};
+
+static int mi_collect(const struct dsp_mountinfo_entry *e, void *arg)
+{
+	struct mi_rec *r = arg;
+
+	if (r->n >= 8)
+		return -1;
+	r->major[r->n] = e->major;
+	r->minor[r->n] = e->minor;
+	snprintf(r->mp[r->n], sizeof(r->mp[0]), "%s", e->mountpoint);
+	snprintf(r->src[r->n], sizeof(r->src[0]), "%s", e->source);
+	snprintf(r->fstype[r->n], sizeof(r->fstype[0]), "%s", e->fstype);
+	r->n++;
+	return 0;
+}
+
+static void test_parse_mountinfo_fields(void **state)
+{
+	static const char text[] =
+		"27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard\n"
+		"40 27 7:3 / /mnt/with\\040space rw shared:5 master:2 - ext4 /dev/loop3 rw\n"
+		"41 27 7:3 /sub /srv/bind rw - ext4 /dev/loop3 rw\n"
+		"42 27 0:45 / /data rw - btrfs /dev/sdb2 rw\n";
+	struct mi_rec r = { 0 };
+
+	(void)state;
+	assert_int_equal(dsp_blkdev_parse_mountinfo(text, strlen(text), mi_collect, &r), 0);
+	assert_int_equal(r.n, 4);
+	assert_int_equal(r.major[0], 254);
+	assert_int_equal(r.minor[0], 0);
+	assert_string_equal(r.mp[0], "/");
+	assert_string_equal(r.src[0], "/dev/vda");
+	assert_int_equal(r.major[1], 7);
+	assert_int_equal(r.minor[1], 3);
+	assert_string_equal(r.mp[1], "/mnt/with space");
+	assert_string_equal(r.fstype[1], "ext4");
+	assert_string_equal(r.mp[2], "/srv/bind");
+	assert_int_equal(r.major[3], 0);
+	assert_string_equal(r.src[3], "/dev/sdb2");
+}
+
+static void test_parse_mountinfo_malformed(void **state)
+{
+	static const char *bad[] = {
+		"27 1 254:0 / / rw,relatime ext4 /dev/vda rw\n",	/* no separator */
+		"27 1 254x0 / / rw - ext4 /dev/vda rw\n",
+		"27 1 :0 / / rw - ext4 /dev/vda rw\n",
+		"27 1 254:0 / / rw -\n",
+		"27 1 254:0\n",
+	};
+	struct mi_rec r = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(dsp_blkdev_parse_mountinfo(bad[i], strlen(bad[i]),
+							    mi_collect, &r), -EINVAL);
+	/* an embedded NUL must not hide the rest of the line */
+	assert_int_equal(dsp_blkdev_parse_mountinfo("27 1 7:0 / /a\0b rw - x y z\n", 28,
+						    mi_collect, &r), -EINVAL);
+	/* empty text: no entries, no error */
+	r.n = 0;
+	assert_int_equal(dsp_blkdev_parse_mountinfo("", 0, mi_collect, &r), 0);
+	assert_int_equal(r.n, 0);
+}
+
+static int stop_at_second(const struct dsp_mountinfo_entry *e, void *arg)
+{
+	int *n = arg;
+
+	(void)e;
+	return ++*n == 2 ? 42 : 0;
+}
+
+static void test_parse_mountinfo_callback_stops(void **state)
+{
+	static const char text[] =
+		"1 0 7:0 / /a rw - ext4 /dev/loop0 rw\n"
+		"2 0 7:1 / /b rw - ext4 /dev/loop1 rw\n"
+		"3 0 7:2 / /c rw - ext4 /dev/loop2 rw\n";
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(dsp_blkdev_parse_mountinfo(text, strlen(text), stop_at_second, &n), 42);
+	assert_int_equal(n, 2);
+}
+
+struct sw_rec {
+	int n;
+	char path[4][128], type[4][16];
+};
+
+static int sw_collect(const char *path, const char *type, void *arg)
+{
+	struct sw_rec *r = arg;
+
+	if (r->n >= 4)
+		return -1;
+	snprintf(r->path[r->n], sizeof(r->path[0]), "%s", path);
+	snprintf(r->type[r->n], sizeof(r->type[0]), "%s", type);
+	r->n++;
+	return 0;
+}
+
+static void test_parse_swaps_fields(void **state)
+{
+	static const char text[] =
+		"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+		"/dev/loop5                              partition\t65532\t\t0\t\t-2\n"
+		"/swap\\040file                           file\t\t1024\t\t0\t\t-3\n"
+		"/old\\040(deleted)                       file\t\t1024\t\t0\t\t-4\n";
+	struct sw_rec r = { 0 };
+
+	(void)state;
+	assert_int_equal(dsp_blkdev_parse_swaps(text, strlen(text), sw_collect, &r), 0);
+	assert_int_equal(r.n, 3);
+	assert_string_equal(r.path[0], "/dev/loop5");
+	assert_string_equal(r.type[0], "partition");
+	assert_string_equal(r.type[1], "file");
+	assert_string_equal(r.path[1], "/swap file");
+	assert_string_equal(r.path[2], "/old (deleted)");
+}
+
+static void test_parse_swaps_malformed(void **state)
+{
+	struct sw_rec r = { 0 };
+
+	(void)state;
+	assert_int_equal(dsp_blkdev_parse_swaps("Filename Type\nrelative partition 1 0 -2\n",
+						42, sw_collect, &r), -EINVAL);
+	assert_int_equal(dsp_blkdev_parse_swaps("Filename Type\n/dev/x\n", 21,
+						sw_collect, &r), -EINVAL);
+	/* only the header: no swap */
+	r.n = 0;
+	assert_int_equal(dsp_blkdev_parse_swaps("Filename Type\n", 14, sw_collect, &r), 0);
+	assert_int_equal(r.n, 0);
+}
+
+static void test_dsp_blkdev_use_reason_texts(void **state)
+{
+	struct dsp_blkdev_use u;
+	char buf[256];
+
+	(void)state;
+	memset(&u, 0, sizeof(u));
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), "");
+	strcpy(u.name, "loop3");
+	u.mounted = true;
+	strcpy(u.mounted_dev, "loop3");
+	strcpy(u.mountpoint, "/mnt/x");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is mounted on /mnt/x");
+	strcpy(u.mounted_dev, "loop3p1");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is in use: /dev/loop3p1 is mounted on /mnt/x");
+	u.holds_root = true;
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device holds the root filesystem");
+	memset(&u, 0, sizeof(u));
+	strcpy(u.name, "loop3");
+	u.swap_active = true;
+	strcpy(u.swap_dev, "loop3");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is active swap");
+	u.swap_active = false;
+	u.has_holders = true;
+	strcpy(u.holder, "dm-0");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is held by /dev/dm-0");
+}
+
+/* ---- real devices (root only; skipped otherwise) ---- */
+
+static char tmpdir[64];
+static char loops[8][64];
+static int nloops;
+static char mounts[4][256];
+static int nmounts;
+static char swaps[2][64];
+static int nswaps;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	r = system(cmd);
+	return r == -1 ? -1 : WEXITSTATUS(r);
+}
+
+/* Attach IMG, register the loop device for cleanup. 0 or -1. */
+static int attach(const char *img, char *dev, size_t len)
+{
+	char cmd[512];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "losetup -f --show '%s' 2>/dev/null", img);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (!fgets(dev, (int)len, p)) {
+		pclose(p);
+		return -1;
+	}
+	pclose(p);
+	dev[strcspn(dev, "\n")] = '\0';
+	if (strncmp(dev, "/dev/loop", 9))
+		return -1;
+	snprintf(loops[nloops++], sizeof(loops[0]), "%s", dev);
+	return 0;
+}
+
+/* Make an image of mib MiB in tmpdir and attach it. */
+static int mkloop(const char *tag, int mib, char *dev, size_t len)
+{
+	char img[256];
+
+	snprintf(img, sizeof(img), "%s/%s.img", tmpdir, tag);
+	if (sh("truncate -s %dM '%s'", mib, img))
+		return -1;
+	return attach(img, dev, len);
+}
+
+static int do_mount(const char *dev, const char *tag, char *mp, size_t len)
+{
+	snprintf(mp, len, "%s/mnt-%s", tmpdir, tag);
+	if (sh("mkdir -p '%s' && mount '%s' '%s'", mp, dev, mp))
+		return -1;
+	snprintf(mounts[nmounts++], sizeof(mounts[0]), "%s", mp);
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/dispose-blkdev.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	return 0;
+}
+
+/* Undo everything this test made, in reverse order, even after a failure. */
+static int cleanup(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = nswaps - 1; i >= 0; i--)
+		sh("swapoff '%s' 2>/dev/null", swaps[i]);
+	for (i = nmounts - 1; i >= 0; i--)
+		sh("umount '%s' 2>/dev/null || umount -l '%s' 2>/dev/null", mounts[i], mounts[i]);
+	for (i = nloops - 1; i >= 0; i--)
+		sh("losetup -d '%s' 2>/dev/null", loops[i]);
+	nswaps = nmounts = nloops = 0;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	cleanup(state);
+	if (tmpdir[0])
+		sh("rm -rf '%s'", tmpdir);
+	return 0;
+}
+
+static void need_root(void)
+{
+	if (geteuid() != 0 || sh("command -v losetup >/dev/null"))
+		skip();
+}
+
+static const char *base(const char *dev)
+{
+	return strrchr(dev, '/') + 1;
+}
+
+static void test_dsp_blkdev_info_loop(void **state)
+{
+	struct dsp_blkdev_info info;
+	char dev[64];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("info", 8, dev, sizeof(dev)), 0);
+	assert_int_equal(dsp_blkdev_info(dev, &info), 0);
+	assert_string_equal(info.path, dev);
+	assert_string_equal(info.name, base(dev));
+	assert_string_equal(info.disk, base(dev));
+	assert_false(info.is_partition);
+	assert_int_equal(info.size, 8u << 20);
+	assert_int_equal(info.logical_sector, 512);
+	assert_true(info.physical_sector >= 512);
+	assert_string_equal(info.transport, "loop");
+	assert_non_null(strstr(info.backing_file, "/info.img"));
+	assert_int_equal(dsp_blkdev_info("/dev/null", &info), -ENOTBLK);
+	assert_int_equal(dsp_blkdev_info("/nonexistent/dev", &info), -ENOENT);
+}
+
+static void test_dsp_blkdev_in_use_idle(void **state)
+{
+	struct dsp_blkdev_use u;
+	char dev[64], buf[256];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("idle", 8, dev, sizeof(dev)), 0);
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_false(u.mounted);
+	assert_false(u.holds_root);
+	assert_false(u.swap_active);
+	assert_false(u.has_holders);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), "");
+}
+
+static void test_dsp_blkdev_in_use_mounted(void **state)
+{
+	struct dsp_blkdev_use u;
+	char dev[64], mp[256], buf[512], want[512];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("mnt", 16, dev, sizeof(dev)), 0);
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", dev), 0);
+	assert_int_equal(do_mount(dev, "ext4", mp, sizeof(mp)), 0);
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mountpoint, mp);
+	assert_string_equal(u.mounted_dev, base(dev));
+	assert_false(u.holds_root);
+	assert_false(u.swap_active);
+	snprintf(want, sizeof(want), "device is mounted on %s", mp);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+
+	/* a bind mount elsewhere keeps it mounted after the first umount */
+	assert_int_equal(sh("mkdir -p '%s/bind' && mount --bind '%s' '%s/bind'",
+			    tmpdir, mp, tmpdir), 0);
+	snprintf(mounts[nmounts++], sizeof(mounts[0]), "%s/bind", tmpdir);
+	assert_int_equal(sh("umount '%s'", mp), 0);
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_true(u.mounted);
+	snprintf(want, sizeof(want), "%s/bind", tmpdir);
+	assert_string_equal(u.mountpoint, want);
+}
+
+static void test_dsp_blkdev_in_use_swap(void **state)
+{
+	struct dsp_blkdev_use u;
+	char dev[64], buf[256];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("swap", 16, dev, sizeof(dev)), 0);
+	assert_int_equal(sh("mkswap -q '%s' >/dev/null", dev), 0);
+	if (sh("swapon '%s' 2>/dev/null", dev))
+		skip();		/* swap not supported by this kernel */
+	snprintf(swaps[nswaps++], sizeof(swaps[0]), "%s", dev);
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_true(u.swap_active);
+	assert_string_equal(u.swap_dev, base(dev));
+	assert_false(u.mounted);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is active swap");
+	assert_int_equal(sh("swapoff '%s'", dev), 0);
+	nswaps--;
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_false(u.swap_active);
+}
+
+/*
+ * This kernel does not scan partition tables on loop devices (losetup -P
+ * finds nothing), so partitions are added with partx (BLKPG).
+ */
+static void test_dsp_blkdev_in_use_partition_mounted(void **state)
+{
+	struct dsp_blkdev_use u;
+	struct dsp_blkdev_info info;
+	char dev[64], p1[80], p2[80], mp[256], img[256], buf[512], want[512];
+	struct stat st;
+
+	(void)state;
+	need_root();
+	if (sh("command -v sfdisk >/dev/null && command -v partx >/dev/null"))
+		skip();
+	snprintf(img, sizeof(img), "%s/part.img", tmpdir);
+	assert_int_equal(sh("truncate -s 64M '%s' && printf 'label: dos\\n,16M,L\\n,,L\\n' |"
+			    " sfdisk -q '%s'", img, img), 0);
+	assert_int_equal(attach(img, dev, sizeof(dev)), 0);
+	snprintf(p1, sizeof(p1), "%sp1", dev);
+	snprintf(p2, sizeof(p2), "%sp2", dev);
+	if (stat(p1, &st) || !S_ISBLK(st.st_mode))
+		assert_int_equal(sh("partx -a '%s'", dev), 0);
+	assert_int_equal(stat(p1, &st), 0);
+
+	assert_int_equal(dsp_blkdev_info(p1, &info), 0);
+	assert_true(info.is_partition);
+	assert_string_equal(info.disk, base(dev));
+	assert_int_equal(info.size, 16u << 20);
+	assert_string_equal(info.transport, "loop");
+
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", p1), 0);
+	assert_int_equal(do_mount(p1, "p1", mp, sizeof(mp)), 0);
+
+	/* the whole disk is in use through its partition */
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mounted_dev, base(p1));
+	assert_string_equal(u.mountpoint, mp);
+	snprintf(want, sizeof(want), "device is in use: %s is mounted on %s", p1, mp);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+
+	/* the partition itself */
+	assert_int_equal(dsp_blkdev_in_use(p1, &u), 0);
+	assert_true(u.mounted);
+	snprintf(want, sizeof(want), "device is mounted on %s", mp);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+
+	/* a sibling partition of a disk in use is refused too */
+	assert_int_equal(dsp_blkdev_in_use(p2, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mounted_dev, base(p1));
+
+	assert_int_equal(sh("umount '%s'", mp), 0);
+	nmounts--;
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_false(u.mounted);
+	assert_int_equal(dsp_blkdev_in_use(p2, &u), 0);
+	assert_false(u.mounted);
+}
+
+/* A loop device backed by another loop device is its holder. */
+static void test_dsp_blkdev_in_use_loop_holder(void **state)
+{
+	struct dsp_blkdev_use u;
+	char lower[64], upper[64], mp[256], buf[512], want[512];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("lower", 16, lower, sizeof(lower)), 0);
+	assert_int_equal(attach(lower, upper, sizeof(upper)), 0);
+	assert_int_equal(dsp_blkdev_in_use(lower, &u), 0);
+	assert_true(u.has_holders);
+	assert_string_equal(u.holder, base(upper));
+	assert_false(u.mounted);
+	snprintf(want, sizeof(want), "device is held by %s", upper);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+
+	/* the holder's mount counts for the lower device */
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", upper), 0);
+	assert_int_equal(do_mount(upper, "upper", mp, sizeof(mp)), 0);
+	assert_int_equal(dsp_blkdev_in_use(lower, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mounted_dev, base(upper));
+}
+
+/* The root filesystem's device: checked through sysfs only, never opened. */
+static void test_dsp_blkdev_snap_check_root(void **state)
+{
+	struct dsp_blkdev_snap *s;
+	struct dsp_blkdev_use u;
+	char name[64], disk[64], buf[256];
+	struct stat st;
+	bool part;
+
+	(void)state;
+	assert_int_equal(stat("/", &st), 0);
+	if (dsp_blkdev_name(st.st_dev, name, sizeof(name), disk, sizeof(disk), &part))
+		skip();		/* / is not on a block device (overlay, tmpfs) */
+	assert_int_equal(dsp_blkdev_snap_new(&s), 0);
+	assert_true(dsp_blkdev_snap_is_root(s, st.st_dev));
+	assert_int_equal(dsp_blkdev_snap_check(s, name, 0, &u), 0);
+	assert_true(u.holds_root);
+	assert_true(u.mounted);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device holds the root filesystem");
+	assert_int_equal(dsp_blkdev_snap_check(s, disk, DSP_BLKDEV_TREE, &u), 0);
+	assert_true(u.holds_root);
+	assert_int_equal(dsp_blkdev_snap_check(s, "../vda", 0, &u), -EINVAL);
+	dsp_blkdev_snap_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_mountinfo_fields),
+		cmocka_unit_test(test_parse_mountinfo_malformed),
+		cmocka_unit_test(test_parse_mountinfo_callback_stops),
+		cmocka_unit_test(test_parse_swaps_fields),
+		cmocka_unit_test(test_parse_swaps_malformed),
+		cmocka_unit_test(test_dsp_blkdev_use_reason_texts),
+		cmocka_unit_test_teardown(test_dsp_blkdev_info_loop, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_idle, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_mounted, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_swap, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_partition_mounted, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_loop_holder, cleanup),
+		cmocka_unit_test(test_dsp_blkdev_snap_check_root),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -10,6 +10,8 @@
 
 #define DSP_METHOD_SCHEMA "dispose-method/1"
 #define DSP_PATTERN_MAX 64
+#define DSP_METHOD_MAX_PASSES 100
+#define DSP_METHOD_FILE_MAX 65536	/* a method file larger than this is invalid */
 
 enum dsp_pass_kind {
 	DSP_PASS_PATTERN,	/* bytes repeated, device-continuous: b[o] = P[o mod len] */
@@ -63,6 +65,12 @@ int dsp_method_load_file(const char *path, struct dsp_method **out,
 int dsp_method_find(const char *name_or_path, struct dsp_method **out,
 		    char *err, size_t errlen);
 
+/*
+ * Name rules: 1-63 characters of [a-z0-9._-], starting with a letter or
+ * digit. 1 when s is a valid method name, else 0.
+ */
+int dsp_method_name_valid(const char *s);
+
 /* The directory names are searched in; first existing one, or NULL. */
 const char *dsp_method_dir(void);
 
@@ -72,7 +80,10 @@ void dsp_method_names_free(char **names, size_t n);
 
 void dsp_method_free(struct dsp_method *m);
 
-/* {"name","variant","source","sha256","verify","passes":[labels]} for records. */
+/*
+ * {"name","variant","source","sha256","verify","passes":[labels]} for records;
+ * "sample_percent" is added when verify is "sample".
+ */
 struct json_object *dsp_method_to_json(const struct dsp_method *m);
 
 const char *dsp_verify_mode_name(enum dsp_verify_mode v);

@@ -1,0 +1,1065 @@
+/* SPDX-License-Identifier: MIT */
+/* method.c - load and strictly validate overwrite-method profiles (json-c) */
+#include "dispose/method.h"
+#include "dispose/common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#define DEFAULT_SAMPLE_PERCENT 10.0
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* Write "<origin>: <field>: <what>" to err; always returns DSP_INVALID. */
+static int invalid(char *err, size_t errlen, const char *origin,
+		   const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int invalid(char *err, size_t errlen, const char *origin,
+		   const char *field, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s: %s", origin, field, what);
+	return DSP_INVALID;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Copy outside text into a message: control bytes become '?', and long
+ * text is cut with "..." so a hostile file cannot flood the terminal.
+ */
+static void clean(char *dst, size_t n, const char *src, size_t srclen)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < srclen && o + 1 < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		if (o + 4 >= n && i + 1 < srclen) {
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		dst[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	dst[o] = '\0';
+}
+
+/* Offset of the first byte that breaks UTF-8 (RFC 3629), or -1. */
+static long utf8_bad_offset(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i], need, min, cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xc2 && c <= 0xdf) {
+			need = 1, min = 0x80, cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2, min = 0x800, cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3, min = 0x10000, cp = c & 0x07;
+		} else {
+			return (long)i;
+		}
+		if (len - i <= need)
+			return (long)i;
+		for (unsigned k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return (long)i;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return (long)i;
+		i += need + 1;
+	}
+	return -1;
+}
+
+static void line_col(const char *text, size_t off, unsigned *line, unsigned *col)
+{
+	*line = 1;
+	*col = 1;
+	for (size_t i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+static int is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * Duplicate keys: json-c keeps only the last value, so a second "pattern"
+ * would silently win. A small scan of the (already valid) text collects
+ * each object's raw keys and compares them when the object closes. Keys
+ * are compared as written: "a" and "\u0061" are not caught (best effort).
+ */
+struct span {
+	const char *p;
+	size_t len;
+};
+
+struct level {
+	int is_obj;
+	size_t idx;		/* array element number */
+	struct span cur;	/* object: key of the current member */
+	struct span *keys;
+	size_t nkeys, cap;
+};
+
+#define SCAN_DEPTH 64
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->p, y->p, x->len);
+}
+
+/* The JSON path of the value held at stack depth d, e.g. "passes[2]". */
+static void scan_path(const struct level *st, size_t d, char *out, size_t n)
+{
+	size_t o = 0;
+	char piece[80];
+
+	out[0] = '\0';
+	for (size_t i = 0; i < d && o + 1 < n; i++) {
+		if (st[i].is_obj) {
+			clean(piece, sizeof(piece), st[i].cur.p, st[i].cur.len);
+			o += (size_t)snprintf(out + o, n - o, "%s%s",
+					      o ? "." : "", piece);
+		} else {
+			o += (size_t)snprintf(out + o, n - o, "[%zu]", st[i].idx);
+		}
+		if (o >= n)
+			break;
+	}
+}
+
+static int scan_duplicates(const char *text, size_t len, char *field, size_t fieldlen)
+{
+	struct level st[SCAN_DEPTH];
+	size_t d = 0, i = 0;
+	int expect_key = 0, found = 0;
+
+	memset(st, 0, sizeof(st));
+	while (i < len && !found) {
+		char c = text[i];
+
+		if (c == '{' || c == '[') {
+			if (d == SCAN_DEPTH)
+				break;	/* deeper than json-c allows anyway */
+			st[d].is_obj = c == '{';
+			st[d].idx = 0;
+			st[d].nkeys = 0;
+			st[d].cur.p = NULL;
+			st[d].cur.len = 0;
+			d++;
+			expect_key = c == '{';
+			i++;
+		} else if (c == '}' || c == ']') {
+			if (d == 0)
+				break;
+			d--;
+			if (st[d].is_obj && st[d].nkeys > 1) {
+				qsort(st[d].keys, st[d].nkeys, sizeof(struct span), span_cmp);
+				for (size_t k = 1; k < st[d].nkeys; k++) {
+					if (span_cmp(&st[d].keys[k - 1], &st[d].keys[k]))
+						continue;
+					char path[160], key[80];
+
+					scan_path(st, d, path, sizeof(path));
+					clean(key, sizeof(key), st[d].keys[k].p,
+					      st[d].keys[k].len);
+					snprintf(field, fieldlen, "%s%s%s", path,
+						 path[0] ? "." : "", key);
+					found = 1;
+					break;
+				}
+			}
+			expect_key = 0;
+			i++;
+		} else if (c == '"') {
+			size_t start = ++i;
+
+			while (i < len && text[i] != '"')
+				i += text[i] == '\\' ? 2 : 1;
+			if (i > len)
+				i = len;
+			if (d && st[d - 1].is_obj && expect_key) {
+				struct level *l = &st[d - 1];
+
+				if (l->nkeys == l->cap) {
+					size_t nc = l->cap ? l->cap * 2 : 8;
+					struct span *nk = realloc(l->keys, nc * sizeof(*nk));
+
+					if (!nk)
+						break;
+					l->keys = nk;
+					l->cap = nc;
+				}
+				l->keys[l->nkeys].p = text + start;
+				l->keys[l->nkeys].len = i - start;
+				l->cur = l->keys[l->nkeys];
+				l->nkeys++;
+				expect_key = 0;
+			}
+			i++;
+		} else if (c == ',') {
+			if (d && st[d - 1].is_obj)
+				expect_key = 1;
+			else if (d)
+				st[d - 1].idx++;
+			i++;
+		} else {
+			i++;
+		}
+	}
+	for (size_t k = 0; k < SCAN_DEPTH; k++)
+		free(st[k].keys);
+	return found;
+}
+
+/* Hex pattern: groups of hex digit pairs separated by spaces, optional 0x per group. */
+static int parse_hex(const char *s, uint8_t *out, size_t *outlen, const char **why)
+{
+	size_t n = 0;
+	int any = 0;
+
+	while (*s) {
+		if (*s == ' ' || *s == '\t') {
+			s++;
+			continue;
+		}
+		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+			s += 2;
+		size_t digits = 0;
+
+		while (*s && *s != ' ' && *s != '\t') {
+			int v;
+			char c = *s;
+
+			if (c >= '0' && c <= '9')
+				v = c - '0';
+			else if (c >= 'a' && c <= 'f')
+				v = c - 'a' + 10;
+			else if (c >= 'A' && c <= 'F')
+				v = c - 'A' + 10;
+			else {
+				*why = "not a hex string";
+				return -1;
+			}
+			if (digits % 2 == 0) {
+				if (n == DSP_PATTERN_MAX) {
+					*why = "longer than " STR(DSP_PATTERN_MAX) " bytes";
+					return -1;
+				}
+				out[n] = (uint8_t)(v << 4);
+			} else {
+				out[n++] |= (uint8_t)v;
+			}
+			digits++;
+			s++;
+		}
+		if (digits == 0 || digits % 2) {
+			*why = "not a hex string (each byte needs two hex digits)";
+			return -1;
+		}
+		any = 1;
+	}
+	if (!any) {
+		*why = "empty";
+		return -1;
+	}
+	*outlen = n;
+	return 0;
+}
+
+static void hex_label(const uint8_t *b, size_t len, char *out, size_t n)
+{
+	size_t o = 0, show = len;
+
+	if (len == 1) {
+		snprintf(out, n, "0x%02X", b[0]);
+		return;
+	}
+	if (len * 3 > n - 1)
+		show = 8;
+	for (size_t i = 0; i < show && o + 3 < n; i++)
+		o += (size_t)snprintf(out + o, n - o, "%s%02X", i ? " " : "", b[i]);
+	if (show < len)
+		snprintf(out + o, n - o, "... (%zu bytes)", len);
+}
+
+int dsp_method_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 63)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || (c != '-' && c != '_' && c != '.')))
+			return 0;
+	}
+	return 1;
+}
+
+const char *dsp_verify_mode_name(enum dsp_verify_mode v)
+{
+	switch (v) {
+	case DSP_VERIFY_NONE:
+		return "none";
+	case DSP_VERIFY_LAST:
+		return "last";
+	case DSP_VERIFY_ALL:
+		return "all";
+	case DSP_VERIFY_SAMPLE:
+		return "sample";
+	}
+	return "unknown";
+}
+
+int dsp_verify_mode_parse(const char *s, enum dsp_verify_mode *v, double *percent)
+{
+	double p = DEFAULT_SAMPLE_PERCENT;
+	enum dsp_verify_mode m;
+
+	if (!s)
+		return DSP_INVALID;
+	if (!strcmp(s, "none")) {
+		m = DSP_VERIFY_NONE;
+	} else if (!strcmp(s, "last")) {
+		m = DSP_VERIFY_LAST;
+	} else if (!strcmp(s, "all")) {
+		m = DSP_VERIFY_ALL;
+	} else if (!strcmp(s, "sample")) {
+		m = DSP_VERIFY_SAMPLE;
+	} else if (!strncmp(s, "sample:", 7)) {
+		const char *q = s + 7;
+		char *end;
+		int dots = 0;
+
+		/* plain decimal only: strtod would also take "inf", "0x1p3", " 5" */
+		if (!*q)
+			return DSP_INVALID;
+		for (const char *c = q; *c; c++) {
+			if (*c == '.')
+				dots++;
+			else if (*c < '0' || *c > '9')
+				return DSP_INVALID;
+		}
+		if (dots > 1 || *q == '.')
+			return DSP_INVALID;
+		errno = 0;
+		p = strtod(q, &end);
+		if (errno || *end || !isfinite(p) || p <= 0.0 || p > 100.0)
+			return DSP_INVALID;
+		m = DSP_VERIFY_SAMPLE;
+	} else {
+		return DSP_INVALID;
+	}
+	if (v)
+		*v = m;
+	if (percent)
+		*percent = p;
+	return 0;
+}
+
+static const char *pass_kind_name(enum dsp_pass_kind k)
+{
+	switch (k) {
+	case DSP_PASS_PATTERN:
+		return "pattern";
+	case DSP_PASS_RANDOM:
+		return "random";
+	case DSP_PASS_RANDOM_BYTE:
+		return "random-byte";
+	case DSP_PASS_COMPLEMENT:
+		return "complement";
+	}
+	return "unknown";
+}
+
+/* A string member: present -> *out (NUL-free, checked earlier), else NULL. */
+static int get_string(struct json_object *o, const char *key, const char **out,
+		      size_t *outlen, const char *origin, const char *field,
+		      char *err, size_t errlen)
+{
+	struct json_object *v;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(o, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return invalid(err, errlen, origin, field, "not a string");
+	*out = json_object_get_string(v);
+	*outlen = (size_t)json_object_get_string_len(v);
+	if (strlen(*out) != *outlen)	/* "\u0000" inside a string */
+		return invalid(err, errlen, origin, field, "contains a NUL character");
+	return 0;
+}
+
+/* Required (or optional) text field copied into dst[dstsize]. */
+static int text_field(struct json_object *o, const char *key, int required,
+		      char *dst, size_t dstsize, const char *origin,
+		      char *err, size_t errlen)
+{
+	const char *s;
+	size_t n, i;
+	int rc, blank = 1;
+
+	rc = get_string(o, key, &s, &n, origin, key, err, errlen);
+	if (rc)
+		return rc;
+	if (!s) {
+		if (required)
+			return invalid(err, errlen, origin, key, "missing");
+		dst[0] = '\0';
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return invalid(err, errlen, origin, key,
+				       "contains a control character");
+		if (c != ' ')
+			blank = 0;
+	}
+	if (blank && required)
+		return invalid(err, errlen, origin, key, "empty");
+	if (n >= dstsize)
+		return invalid(err, errlen, origin, key,
+			       "longer than %zu bytes", dstsize - 1);
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+static const char *const top_fields[] = {
+	"schema", "name", "variant", "description", "source", "verify", "passes",
+};
+static const char *const pass_fields[] = { "type", "pattern", "note" };
+
+static int known(const char *const *set, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(set[i], key))
+			return 1;
+	return 0;
+}
+
+static int parse_pass(struct json_object *po, unsigned i, struct dsp_method *m,
+		      const char *origin, char *err, size_t errlen)
+{
+	struct dsp_pass *p = &m->passes[i];
+	char field[96], key[64];
+	const char *type, *pat, *note, *why = NULL;
+	size_t tlen, plen, nlen;
+	int rc;
+
+	snprintf(field, sizeof(field), "passes[%u]", i);
+	if (!json_object_is_type(po, json_type_object))
+		return invalid(err, errlen, origin, field, "not an object");
+	json_object_object_foreach(po, k, v) {
+		(void)v;
+		if (!known(pass_fields, DSP_ARRAY_SIZE(pass_fields), k)) {
+			clean(key, sizeof(key), k, strlen(k));
+			snprintf(field, sizeof(field), "passes[%u].%s", i, key);
+			return invalid(err, errlen, origin, field, "unknown field");
+		}
+	}
+
+	snprintf(field, sizeof(field), "passes[%u].note", i);
+	rc = get_string(po, "note", &note, &nlen, origin, field, err, errlen);
+	if (rc)
+		return rc;
+
+	snprintf(field, sizeof(field), "passes[%u].type", i);
+	rc = get_string(po, "type", &type, &tlen, origin, field, err, errlen);
+	if (rc)
+		return rc;
+	if (!type)
+		return invalid(err, errlen, origin, field, "missing");
+	if (!strcmp(type, "pattern")) {
+		p->kind = DSP_PASS_PATTERN;
+	} else if (!strcmp(type, "random")) {
+		p->kind = DSP_PASS_RANDOM;
+	} else if (!strcmp(type, "random-byte")) {
+		p->kind = DSP_PASS_RANDOM_BYTE;
+	} else if (!strcmp(type, "complement")) {
+		p->kind = DSP_PASS_COMPLEMENT;
+	} else {
+		clean(key, sizeof(key), type, tlen);
+		return invalid(err, errlen, origin, field,
+			       "unknown pass type \"%s\" (pattern, random, random-byte, complement)",
+			       key);
+	}
+	if (p->kind == DSP_PASS_COMPLEMENT) {
+		if (i == 0)
+			return invalid(err, errlen, origin, field,
+				       "complement cannot be the first pass");
+		if (m->passes[i - 1].kind == DSP_PASS_RANDOM)
+			return invalid(err, errlen, origin, field,
+				       "complement cannot follow a random pass");
+	}
+
+	snprintf(field, sizeof(field), "passes[%u].pattern", i);
+	rc = get_string(po, "pattern", &pat, &plen, origin, field, err, errlen);
+	if (rc)
+		return rc;
+	if (p->kind != DSP_PASS_PATTERN) {
+		if (pat)
+			return invalid(err, errlen, origin, field,
+				       "not allowed for a %s pass", type);
+		return 0;
+	}
+	if (!pat)
+		return invalid(err, errlen, origin, field, "missing");
+	if (parse_hex(pat, p->pattern, &p->pattern_len, &why))
+		return invalid(err, errlen, origin, field, "%s", why);
+	return 0;
+}
+
+/* Labels say what each pass writes; complements of known bytes are resolved. */
+static void make_labels(struct dsp_method *m)
+{
+	uint8_t prev[DSP_PATTERN_MAX];
+	size_t prevlen = 0;	/* 0: previous bytes not known before the run */
+
+	for (unsigned i = 0; i < m->npasses; i++) {
+		struct dsp_pass *p = &m->passes[i];
+		char hex[34];	/* fits "complement (...)" in the label */
+
+		switch (p->kind) {
+		case DSP_PASS_PATTERN:
+			hex_label(p->pattern, p->pattern_len, p->label, sizeof(p->label));
+			memcpy(prev, p->pattern, p->pattern_len);
+			prevlen = p->pattern_len;
+			break;
+		case DSP_PASS_RANDOM:
+		case DSP_PASS_RANDOM_BYTE:
+			snprintf(p->label, sizeof(p->label), "%s", pass_kind_name(p->kind));
+			prevlen = 0;
+			break;
+		case DSP_PASS_COMPLEMENT:
+			if (!prevlen) {
+				snprintf(p->label, sizeof(p->label), "complement");
+				break;
+			}
+			for (size_t k = 0; k < prevlen; k++)
+				prev[k] = (uint8_t)~prev[k];
+			hex_label(prev, prevlen, hex, sizeof(hex));
+			snprintf(p->label, sizeof(p->label), "complement (%s)", hex);
+			break;
+		}
+	}
+}
+
+static int sha256_hex(const char *text, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+		return -EIO;
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static int parse_tree(struct json_object *root, const char *origin,
+		      struct dsp_method *m, char *err, size_t errlen)
+{
+	struct json_object *passes;
+	const char *schema, *verify;
+	size_t slen, vlen, n;
+	char key[64];
+	int rc;
+
+	if (!json_object_is_type(root, json_type_object))
+		return invalid(err, errlen, origin, "document", "not a JSON object");
+	json_object_object_foreach(root, k, v) {
+		(void)v;
+		if (!known(top_fields, DSP_ARRAY_SIZE(top_fields), k)) {
+			clean(key, sizeof(key), k, strlen(k));
+			return invalid(err, errlen, origin, key[0] ? key : "\"\"",
+				       "unknown field");
+		}
+	}
+
+	rc = get_string(root, "schema", &schema, &slen, origin, "schema", err, errlen);
+	if (rc)
+		return rc;
+	if (!schema)
+		return invalid(err, errlen, origin, "schema", "missing");
+	if (strcmp(schema, DSP_METHOD_SCHEMA)) {
+		clean(key, sizeof(key), schema, slen);
+		return invalid(err, errlen, origin, "schema",
+			       "\"%s\" is not \"" DSP_METHOD_SCHEMA "\"", key);
+	}
+
+	rc = text_field(root, "name", 1, m->name, sizeof(m->name), origin, err, errlen);
+	if (rc)
+		return rc;
+	if (!dsp_method_name_valid(m->name))
+		return invalid(err, errlen, origin, "name",
+			       "not a valid name (lower-case letters, digits, '-', '_', '.'; starts with a letter or digit)");
+	rc = text_field(root, "variant", 1, m->variant, sizeof(m->variant),
+			origin, err, errlen);
+	if (rc)
+		return rc;
+	rc = text_field(root, "description", 0, m->description,
+			sizeof(m->description), origin, err, errlen);
+	if (rc)
+		return rc;
+	rc = text_field(root, "source", 1, m->source, sizeof(m->source),
+			origin, err, errlen);
+	if (rc)
+		return rc;
+
+	rc = get_string(root, "verify", &verify, &vlen, origin, "verify", err, errlen);
+	if (rc)
+		return rc;
+	m->verify = DSP_VERIFY_LAST;	/* not stated: read back the final state */
+	m->sample_percent = DEFAULT_SAMPLE_PERCENT;
+	if (verify && dsp_verify_mode_parse(verify, &m->verify, &m->sample_percent)) {
+		clean(key, sizeof(key), verify, vlen);
+		if (!strncmp(verify, "sample:", 7))
+			return invalid(err, errlen, origin, "verify",
+				       "\"%s\": sample percent must be a number in (0,100]",
+				       key);
+		return invalid(err, errlen, origin, "verify",
+			       "unknown mode \"%s\" (none, last, all, sample, sample:P)", key);
+	}
+
+	if (!json_object_object_get_ex(root, "passes", &passes))
+		return invalid(err, errlen, origin, "passes", "missing");
+	if (!json_object_is_type(passes, json_type_array))
+		return invalid(err, errlen, origin, "passes", "not an array");
+	n = json_object_array_length(passes);
+	if (n == 0)
+		return invalid(err, errlen, origin, "passes", "empty");
+	if (n > DSP_METHOD_MAX_PASSES)
+		return invalid(err, errlen, origin, "passes",
+			       "%zu passes, more than %d", n, DSP_METHOD_MAX_PASSES);
+	m->passes = calloc(n, sizeof(*m->passes));
+	if (!m->passes)
+		return -ENOMEM;
+	m->npasses = (unsigned)n;
+	for (unsigned i = 0; i < n; i++) {
+		rc = parse_pass(json_object_array_get_idx(passes, i), i, m, origin,
+				err, errlen);
+		if (rc)
+			return rc;
+	}
+	make_labels(m);
+	return 0;
+}
+
+int dsp_method_parse(const char *text, size_t len, const char *origin,
+		     struct dsp_method **out, char *err, size_t errlen)
+{
+	struct json_tokener *tok;
+	struct json_object *root;
+	struct dsp_method *m;
+	char field[256];
+	unsigned line, col;
+	size_t end;
+	long bad;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!origin)
+		origin = "(method)";
+	if (!text || !out)
+		return -EINVAL;
+	if (len > DSP_METHOD_FILE_MAX)
+		return invalid(err, errlen, origin, "file",
+			       "larger than %d bytes", DSP_METHOD_FILE_MAX);
+	const char *nul = memchr(text, '\0', len);
+
+	if (nul)
+		return invalid(err, errlen, origin, "file",
+			       "contains a NUL byte at offset %zu", (size_t)(nul - text));
+	bad = utf8_bad_offset((const unsigned char *)text, len);
+	if (bad >= 0)
+		return invalid(err, errlen, origin, "file",
+			       "not valid UTF-8 at offset %ld", bad);
+
+	end = 0;
+	while (end < len && is_ws(text[end]))
+		end++;
+	if (end == len)
+		return invalid(err, errlen, origin, "json", "empty document");
+
+	tok = json_tokener_new();
+	if (!tok)
+		return -ENOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (!root) {
+		enum json_tokener_error je = json_tokener_get_error(tok);
+
+		end = json_tokener_get_parse_end(tok);
+		json_tokener_free(tok);
+		if (je == json_tokener_continue || je == json_tokener_success)
+			return invalid(err, errlen, origin, "json",
+				       "unexpected end of document");
+		line_col(text, end < len ? end : len, &line, &col);
+		return invalid(err, errlen, origin, "json", "%s at line %u, column %u",
+			       json_tokener_error_desc(je), line, col);
+	}
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	for (size_t i = end; i < len; i++) {
+		if (!is_ws(text[i])) {
+			json_object_put(root);
+			line_col(text, i, &line, &col);
+			return invalid(err, errlen, origin, "json",
+				       "trailing garbage at line %u, column %u", line, col);
+		}
+	}
+	if (scan_duplicates(text, len, field, sizeof(field))) {
+		json_object_put(root);
+		return invalid(err, errlen, origin, field[0] ? field : "\"\"",
+			       "duplicate key");
+	}
+
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		json_object_put(root);
+		return -ENOMEM;
+	}
+	rc = parse_tree(root, origin, m, err, errlen);
+	json_object_put(root);
+	if (!rc)
+		rc = sha256_hex(text, len, m->sha256);
+	if (rc) {
+		if (rc < 0 && rc != DSP_INVALID)
+			set_err(err, errlen, "%s: %s", origin, strerror(-rc));
+		dsp_method_free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+int dsp_method_load_file(const char *path, struct dsp_method **out,
+			 char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL, *abs;
+	size_t len = 0;
+	ssize_t r;
+	int fd, rc;
+
+	if (out)
+		*out = NULL;
+	if (!path || !out)
+		return -EINVAL;
+	/* O_NONBLOCK: a FIFO planted as a method file must not hang us */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		rc = -errno;
+		set_err(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		set_err(err, errlen, "%s: %s", path, strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return invalid(err, errlen, path, "file", "not a regular file");
+	}
+	if (st.st_size > DSP_METHOD_FILE_MAX) {
+		close(fd);
+		return invalid(err, errlen, path, "file", "larger than %d bytes",
+			       DSP_METHOD_FILE_MAX);
+	}
+	buf = malloc(DSP_METHOD_FILE_MAX + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	/* read one byte more than allowed: the file may have grown since fstat */
+	while (len <= DSP_METHOD_FILE_MAX) {
+		r = read(fd, buf + len, DSP_METHOD_FILE_MAX + 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			set_err(err, errlen, "%s: %s", path, strerror(-rc));
+			close(fd);
+			free(buf);
+			return rc;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	rc = dsp_method_parse(buf, len, path, out, err, errlen);
+	free(buf);
+	if (rc)
+		return rc;
+	abs = realpath(path, NULL);
+	snprintf((*out)->path, sizeof((*out)->path), "%s", abs ? abs : path);
+	free(abs);
+	return 0;
+}
+
+/*
+ * Search directories, in order: $DISPOSE_METHODS_DIR; profiles/methods
+ * beside the binary's tree (build/dispose and build/san/dispose both find
+ * the repository's profiles); the installed DSP_DATADIR/methods.
+ */
+#define NDIRS 4
+static char dirbuf[2][PATH_MAX + 32];
+
+static size_t search_dirs(const char **dirs)
+{
+	char exe[PATH_MAX];
+	const char *env = getenv("DISPOSE_METHODS_DIR");
+	size_t n = 0;
+	ssize_t r;
+
+	if (env && *env)
+		dirs[n++] = env;
+	r = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (r > 0) {
+		exe[r] = '\0';
+		char *slash = strrchr(exe, '/');
+
+		if (slash) {
+			*slash = '\0';
+			snprintf(dirbuf[0], sizeof(dirbuf[0]), "%s/../profiles/methods", exe);
+			dirs[n++] = dirbuf[0];
+			snprintf(dirbuf[1], sizeof(dirbuf[1]), "%s/../../profiles/methods", exe);
+			dirs[n++] = dirbuf[1];
+		}
+	}
+	dirs[n++] = DSP_DATADIR "/methods";
+	return n;
+}
+
+static int is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *dsp_method_dir(void)
+{
+	static char found[PATH_MAX];
+	const char *dirs[NDIRS];
+	size_t n = search_dirs(dirs);
+
+	for (size_t i = 0; i < n; i++) {
+		if (!is_dir(dirs[i]))
+			continue;
+		char *abs = realpath(dirs[i], NULL);
+
+		snprintf(found, sizeof(found), "%s", abs ? abs : dirs[i]);
+		free(abs);
+		return found;
+	}
+	return NULL;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && !strcmp(s + a - b, suffix);
+}
+
+int dsp_method_find(const char *name_or_path, struct dsp_method **out,
+		    char *err, size_t errlen)
+{
+	const char *dirs[NDIRS];
+	char path[PATH_MAX + 80];
+	size_t n;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!name_or_path || !out)
+		return -EINVAL;
+	if (strchr(name_or_path, '/') || ends_with(name_or_path, ".json"))
+		return dsp_method_load_file(name_or_path, out, err, errlen);
+	if (!dsp_method_name_valid(name_or_path)) {
+		char shown[80];
+
+		clean(shown, sizeof(shown), name_or_path, strlen(name_or_path));
+		return invalid(err, errlen, shown[0] ? shown : "\"\"", "method",
+			       "not a valid method name");
+	}
+	n = search_dirs(dirs);
+	for (size_t i = 0; i < n; i++) {
+		if (!is_dir(dirs[i]))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s.json", dirs[i], name_or_path);
+		if (access(path, F_OK) != 0)
+			continue;
+		rc = dsp_method_load_file(path, out, err, errlen);
+		if (rc)
+			return rc;
+		if (strcmp((*out)->name, name_or_path)) {
+			rc = invalid(err, errlen, path, "name",
+				     "\"%s\" does not match the file name", (*out)->name);
+			dsp_method_free(*out);
+			*out = NULL;
+			return rc;
+		}
+		return 0;
+	}
+	set_err(err, errlen, "%s: unknown method", name_or_path);
+	return -ENOENT;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int dsp_method_names(char ***names, size_t *n)
+{
+	const char *dir = dsp_method_dir();
+	struct dirent *de;
+	char **v = NULL;
+	size_t cnt = 0, cap = 0;
+	DIR *d;
+
+	*names = NULL;
+	*n = 0;
+	if (!dir)
+		return -ENOENT;
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		char base[NAME_MAX + 1];
+
+		if (l <= 5 || !ends_with(de->d_name, ".json"))
+			continue;
+		memcpy(base, de->d_name, l - 5);
+		base[l - 5] = '\0';
+		if (!dsp_method_name_valid(base))
+			continue;
+		if (cnt == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			char **nv = realloc(v, nc * sizeof(*nv));
+
+			if (!nv)
+				goto nomem;
+			v = nv;
+			cap = nc;
+		}
+		v[cnt] = strdup(base);
+		if (!v[cnt])
+			goto nomem;
+		cnt++;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_names);
+	*names = v;
+	*n = cnt;
+	return 0;
+nomem:
+	closedir(d);
+	dsp_method_names_free(v, cnt);
+	return -ENOMEM;
+}
+
+void dsp_method_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+void dsp_method_free(struct dsp_method *m)
+{
+	if (!m)
+		return;
+	free(m->passes);
+	free(m);
+}
+
+struct json_object *dsp_method_to_json(const struct dsp_method *m)
+{
+	struct json_object *o, *a;
+
+	if (!m)
+		return NULL;
+	o = json_object_new_object();
+	a = json_object_new_array();
+	if (!o || !a) {
+		json_object_put(o);
+		json_object_put(a);
+		return NULL;
+	}
+	json_object_object_add(o, "name", json_object_new_string(m->name));
+	json_object_object_add(o, "variant", json_object_new_string(m->variant));
+	json_object_object_add(o, "source", json_object_new_string(m->source));
+	json_object_object_add(o, "sha256", json_object_new_string(m->sha256));
+	json_object_object_add(o, "verify",
+			       json_object_new_string(dsp_verify_mode_name(m->verify)));
+	if (m->verify == DSP_VERIFY_SAMPLE)
+		json_object_object_add(o, "sample_percent",
+				       json_object_new_double(m->sample_percent));
+	for (unsigned i = 0; i < m->npasses; i++)
+		json_object_array_add(a, json_object_new_string(m->passes[i].label));
+	json_object_object_add(o, "passes", a);
+	return o;
+}

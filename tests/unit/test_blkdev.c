@@ -224,7 +224,7 @@ static int attach(const char *img, char *dev, size_t len)
 	char cmd[512];
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "losetup -f --show '%s' 2>/dev/null", img);
+	snprintf(cmd, sizeof(cmd), "losetup -P -f --show '%s' 2>/dev/null", img);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -280,7 +280,12 @@ static int cleanup(void **state)
 	for (i = nmounts - 1; i >= 0; i--)
 		sh("umount '%s' 2>/dev/null || umount -l '%s' 2>/dev/null", mounts[i], mounts[i]);
 	for (i = nloops - 1; i >= 0; i--)
-		sh("losetup -d '%s' 2>/dev/null", loops[i]);
+		/*
+		 * Partitions added with partx outlive a plain detach and would
+		 * show up on whoever attaches this loop device next.
+		 */
+		sh("partx -d '%s' >/dev/null 2>&1; losetup -d '%s' 2>/dev/null",
+		   loops[i], loops[i]);
 	nswaps = nmounts = nloops = 0;
 	return 0;
 }

@@ -25,7 +25,12 @@
  *   verify_start pass, mode, sample seed/percent/strata when sampling
  *   verify_end   pass, mode, bytes_read, mismatches, mismatch_offsets (first
  *                64), unreadable_bytes
- *   file_removed path, renames, (tree erase: one per file, plus dir_removed)
+ *   target_resumed  as target, when --resume continues a recorded target
+ *   io_retry     pass, phase, offset, length: an EIO that a sector-wise retry
+ *                fully recovered (no bad range)
+ *   file_renamed path, from, to (synced: a resume can find the file)
+ *   file_removed path, renames [names], nlink (tree erase: one per file, plus
+ *                dir_removed, symlink_removed, special_removed, skipped)
  *   target_end   status ("success"|"completed-with-errors"|"failed"|
  *                "interrupted"), bytes_written, bytes_verified, bad_ranges
  *                [{offset,length}], mismatches, nist_category ("clear"|"none"),
@@ -55,6 +60,9 @@ struct dsp_erase_opts {
 	unsigned checkpoint_secs;	/* 0 = 10 s */
 	size_t bufsize;			/* 0 = 4 MiB */
 	bool resume;			/* continue from the record's last checkpoint */
+	int progress_ms;		/* min ms between progress calls: 0 = 100, <0 = every chunk */
+	struct json_object *identity;	/* may be NULL: extra identity fields for the
+					   target event (model, serial, wwn, ...); borrowed */
 };
 
 struct dsp_erase_result {

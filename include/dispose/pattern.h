@@ -44,6 +44,8 @@ struct json_object *dsp_pattern_to_json(const struct dsp_pattern *p);
 struct dsp_pattern_gen;
 int dsp_pattern_gen_new(const struct dsp_pattern *p, struct dsp_pattern_gen **out);
 int dsp_pattern_fill(struct dsp_pattern_gen *g, uint64_t off, uint8_t *buf, size_t len);
+/* buf ^= the pass's bytes at [off, off+len): all zero when buf matches. */
+int dsp_pattern_xor(struct dsp_pattern_gen *g, uint64_t off, uint8_t *buf, size_t len);
 void dsp_pattern_gen_free(struct dsp_pattern_gen *g);
 
 #endif

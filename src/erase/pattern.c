@@ -243,6 +243,47 @@ int dsp_pattern_fill(struct dsp_pattern_gen *g, uint64_t off, uint8_t *buf, size
 	return 0;
 }
 
+int dsp_pattern_xor(struct dsp_pattern_gen *g, uint64_t off, uint8_t *buf, size_t len)
+{
+	if (!len)
+		return 0;
+	if (g->p.kind == DSP_PASS_RANDOM) {
+		uint8_t ctr[16], blk[16] = { 0 };
+		size_t skip = (size_t)(off % 16);
+		int outl;
+
+		ctr_at(g->p.iv, off / 16, ctr);
+		if (EVP_EncryptInit_ex(g->ctx, NULL, NULL, NULL, ctr) != 1)
+			return -EIO;
+		if (skip) {
+			size_t n = 16 - skip < len ? 16 - skip : len;
+
+			if (crypt_zeros(g->ctx, blk, 16))
+				return -EIO;
+			for (size_t k = 0; k < n; k++)
+				buf[k] ^= blk[skip + k];
+			buf += n;
+			len -= n;
+		}
+		/* CTR in place: buf ^ keystream */
+		while (len) {
+			int n = len < (1u << 30) ? (int)len : 1 << 30;
+
+			if (EVP_EncryptUpdate(g->ctx, buf, &outl, buf, n) != 1 || outl != n)
+				return -EIO;
+			buf += n;
+			len -= (size_t)n;
+		}
+		return 0;
+	}
+	for (size_t k = 0, ph = (size_t)(off % g->p.len); k < len; k++) {
+		buf[k] ^= g->p.bytes[ph];
+		if (++ph == g->p.len)
+			ph = 0;
+	}
+	return 0;
+}
+
 void dsp_pattern_gen_free(struct dsp_pattern_gen *g)
 {
 	if (!g)

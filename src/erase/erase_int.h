@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* erase_int.h - shared state of the overwrite engine (not a public header) */
+#ifndef DISPOSE_ERASE_INT_H
+#define DISPOSE_ERASE_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "dispose/common.h"
+#include "dispose/erase.h"
+#include "dispose/io.h"
+#include "dispose/pattern.h"
+
+#define ERASE_DEFAULT_BUF	(4u << 20)
+#define ERASE_DEFAULT_CKPT	(256ull << 20)
+#define ERASE_DEFAULT_CKPT_S	10
+#define ERASE_RING		4
+#define ERASE_MAX_MISMATCH_LOG	64
+
+struct range {
+	uint64_t off, len;
+};
+
+struct ranges {
+	struct range *v;
+	size_t n, cap;
+};
+
+int ranges_add(struct ranges *r, uint64_t off, uint64_t len);
+void ranges_free(struct ranges *r);
+uint64_t ranges_bytes(const struct ranges *r);
+/* Sort and merge overlapping/adjacent ranges. */
+void ranges_normalize(struct ranges *r);
+/* Does [off, off+len) intersect r? (r normalized or not) */
+bool ranges_hit(const struct ranges *r, uint64_t off);
+struct json_object *ranges_json(const struct ranges *r, bool pairs);
+
+struct pass_state {
+	bool started, ended, verified;
+	struct dsp_pattern pat;
+	uint64_t resume_off;		/* where this session starts writing */
+	uint64_t sess_start;		/* record walk: start of the open session */
+	struct ranges covered;		/* written ranges, all sessions */
+	struct ranges bad;		/* unwritable ranges, all sessions */
+};
+
+struct erase_file_info {
+	const char *kind;		/* "file" */
+	uint64_t dev, ino, nlink;
+	const char *fstype;
+	const char *parent;		/* tree target id, or NULL */
+	struct json_object *caveats;	/* borrowed; strings added to target_end */
+};
+
+struct eng {
+	struct dsp_io *io;
+	const struct dsp_erase_opts *o;
+	const char *id;
+	const struct erase_file_info *fi;
+	unsigned np;
+	struct pass_state *ps;
+	size_t bufsize;
+	enum dsp_verify_mode vmode;
+	double pct;
+	int rotational;			/* 1, 0 (flash), -1 unknown */
+	bool finished_before;		/* record already has a final target_end */
+	bool seen_before;		/* record has this target */
+
+	/* progress */
+	struct timespec last_prog;
+	uint64_t all_done, all_total;
+
+	/* results */
+	struct dsp_erase_result *res;
+	struct ranges unreadable;	/* verify phase, all passes */
+	bool verify_failed_io;
+	uint64_t verified_bytes;
+	uint64_t mismatches;
+	uint64_t first_mismatch;
+};
+
+/* overwrite.c */
+int erase_run(struct dsp_io *io, const struct dsp_erase_opts *opts,
+	      struct dsp_erase_result *res, const struct erase_file_info *fi);
+int eng_event(struct eng *e, const char *name, struct json_object *f, int sync);
+int eng_progress(struct eng *e, const char *phase, unsigned pass, uint64_t done,
+		 uint64_t total, bool force);
+bool eng_stopped(struct eng *e);
+double eng_now(void);
+const char *erase_verify_name(enum dsp_verify_mode v);
+
+/* verify.c */
+int eng_verify_pass(struct eng *e, unsigned i);
+uint64_t eng_verify_estimate(const struct eng *e);
+int erase_sample_extents(uint64_t size, uint32_t sector, double pct, uint64_t seed,
+			 struct ranges *out, uint64_t *strata, uint64_t *ends);
+
+/* resume.c */
+int eng_load_record(struct eng *e);
+
+/* category.c */
+const char *erase_fstype_name(long f_type);
+bool erase_fstype_cow(const char *name);
+struct json_object *erase_caveats(const struct eng *e, const char *category);
+const char *erase_category(const struct eng *e, int status);
+
+/* ring of aligned buffers between a producer thread and the caller */
+struct ring;
+typedef int (*ring_fill_fn)(struct ring *r, unsigned slot, uint64_t off, size_t len);
+struct ring_slot {
+	uint8_t *buf;
+	uint64_t off;
+	size_t len;
+	int err;
+	struct ranges bad;	/* reader: unreadable pieces (zero-filled) */
+};
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+	bool running, quit, done;
+	struct ring_slot slot[ERASE_RING];
+	uint64_t head, tail;
+	const struct range *ext;	/* jobs: extents cut into chunk-sized pieces */
+	size_t n_ext;
+	size_t next_ext;
+	uint64_t next_off;
+	size_t chunk;
+	ring_fill_fn fill;
+	void *arg;
+};
+int ring_start(struct ring *r, const struct range *ext, size_t n_ext, size_t chunk,
+	       ring_fill_fn fill, void *arg);
+/* Next filled slot in job order, or NULL at the end. */
+struct ring_slot *ring_take(struct ring *r);
+void ring_release(struct ring *r);
+void ring_stop(struct ring *r);
+
+#endif

@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: MIT */
+/* overwrite.c - the overwrite engine: passes, bad-sector isolation, checkpoints */
+#include "erase_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include <openssl/crypto.h>
+
+#include "dispose/log.h"
+
+double eng_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Every event carries the target id; f is consumed. */
+int eng_event(struct eng *e, const char *name, struct json_object *f, int sync)
+{
+	int r;
+
+	if (!f)
+		f = json_object_new_object();
+	if (!f)
+		return -ENOMEM;
+	json_object_object_add(f, "target", json_object_new_string(e->id));
+	r = dsp_ledger_append(e->o->ledger, name, f, sync);
+	json_object_put(f);
+	if (r < 0)
+		dsp_log(DSP_LOG_ERROR, "%s: run record: cannot append %s: %s",
+			e->io->path, name, strerror(-r));
+	return r;
+}
+
+bool eng_stopped(struct eng *e)
+{
+	return e->o->stop && *e->o->stop;
+}
+
+/* Time-gated progress; non-zero when the caller asked to cancel. */
+int eng_progress(struct eng *e, const char *phase, unsigned pass, uint64_t done,
+		 uint64_t total, bool force)
+{
+	struct dsp_erase_progress p;
+	struct timespec now;
+	long ms = e->o->progress_ms == 0 ? 100 : e->o->progress_ms;
+
+	if (!e->o->progress)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!force && ms > 0 && (now.tv_sec - e->last_prog.tv_sec) * 1000 +
+	    (now.tv_nsec - e->last_prog.tv_nsec) / 1000000 < ms)
+		return 0;
+	e->last_prog = now;
+	p.target = e->io->path;
+	p.phase = phase;
+	p.pass = pass;
+	p.npasses = e->np;
+	p.done = done;
+	p.total = total;
+	p.all_done = e->all_done;
+	p.all_total = e->all_total;
+	return e->o->progress(&p, e->o->progress_arg);
+}
+
+static int record_io_error(struct eng *e, unsigned pass, const char *phase,
+			   uint64_t off, uint64_t len, int err)
+{
+	struct json_object *f = json_object_new_object();
+
+	dsp_log(DSP_LOG_ERROR, "%s: %s error at offset %" PRIu64 " length %" PRIu64 ": %s",
+		e->io->path, phase, off, len, strerror(-err));
+	json_object_object_add(f, "pass", json_object_new_int((int)pass));
+	json_object_object_add(f, "phase", json_object_new_string(phase));
+	json_object_object_add(f, "offset", json_object_new_int64((int64_t)off));
+	json_object_object_add(f, "length", json_object_new_int64((int64_t)len));
+	json_object_object_add(f, "errno", json_object_new_int(-err));
+	json_object_object_add(f, "error", json_object_new_string(strerror(-err)));
+	return eng_event(e, "io_error", f, 1);
+}
+
+static int checkpoint(struct eng *e, unsigned i, uint64_t off)
+{
+	struct json_object *f;
+	int r = dsp_io_flush(e->io);
+
+	if (r < 0) {
+		record_io_error(e, i + 1, "flush", 0, off, r);
+		return r;
+	}
+	f = json_object_new_object();
+	json_object_object_add(f, "pass", json_object_new_int((int)i + 1));
+	json_object_object_add(f, "offset", json_object_new_int64((int64_t)off));
+	return eng_event(e, "checkpoint", f, 1);
+}
+
+/*
+ * A chunk failed with EIO after done bytes: write the rest one logical
+ * sector at a time, so only the sectors that really fail are lost.
+ * Returns 0 (bad ranges recorded) or -errno for anything but EIO.
+ */
+static int isolate_write(struct eng *e, unsigned i, const uint8_t *buf, size_t n,
+			 uint64_t off, size_t done, uint64_t *bad)
+{
+	uint32_t sec = e->io->logical_sector ? e->io->logical_sector : 512;
+	size_t pos = done - done % sec;
+	uint64_t bad_off = 0, bad_len = 0;
+	int r;
+
+	*bad = 0;
+	while (pos < n) {
+		size_t len = n - pos < sec ? n - pos : sec;
+
+		r = dsp_io_write(e->io, buf + pos, len, off + pos, NULL);
+		if (r == -EIO) {
+			if (bad_len && bad_off + bad_len == off + pos) {
+				bad_len += len;
+			} else {
+				if (bad_len) {
+					ranges_add(&e->ps[i].bad, bad_off, bad_len);
+					record_io_error(e, i + 1, "write", bad_off, bad_len, -EIO);
+				}
+				bad_off = off + pos;
+				bad_len = len;
+			}
+			*bad += len;
+		} else if (r < 0) {
+			return r;
+		}
+		pos += len;
+	}
+	if (bad_len) {
+		ranges_add(&e->ps[i].bad, bad_off, bad_len);
+		record_io_error(e, i + 1, "write", bad_off, bad_len, -EIO);
+	}
+	if (!*bad) {
+		/* the retry went through: say so, it is not a bad range */
+		struct json_object *f = json_object_new_object();
+
+		json_object_object_add(f, "pass", json_object_new_int((int)i + 1));
+		json_object_object_add(f, "phase", json_object_new_string("write"));
+		json_object_object_add(f, "offset", json_object_new_int64((int64_t)off));
+		json_object_object_add(f, "length", json_object_new_int64((int64_t)n));
+		json_object_object_add(f, "errno", json_object_new_int(EIO));
+		json_object_object_add(f, "recovered", json_object_new_boolean(1));
+		eng_event(e, "io_retry", f, 0);
+	}
+	return 0;
+}
+
+static int fill_random(struct ring *r, unsigned slot, uint64_t off, size_t len)
+{
+	return dsp_pattern_fill(r->arg, off, r->slot[slot].buf, len);
+}
+
+/* Chunk size for a pattern pass: a whole number of periods and sectors. */
+static size_t pattern_chunk(const struct eng *e, const struct dsp_pattern *p)
+{
+	size_t unit = (size_t)(e->io->align ? e->io->align : 512) * p->len;
+	size_t c = e->bufsize - e->bufsize % unit;
+
+	return c ? c : unit;
+}
+
+/*
+ * Write pass i from start to the end. 0 done, DSP_INTERRUPTED (flushed
+ * and checkpointed), or -errno (recorded).
+ */
+static int write_pass(struct eng *e, unsigned i, uint64_t start)
+{
+	struct pass_state *ps = &e->ps[i];
+	const struct dsp_erase_opts *o = e->o;
+	uint64_t size = e->io->size, off = start, since = 0;
+	uint64_t ckpt_bytes = o->checkpoint_bytes ? o->checkpoint_bytes : ERASE_DEFAULT_CKPT;
+	double ckpt_secs = o->checkpoint_secs ? o->checkpoint_secs : ERASE_DEFAULT_CKPT_S;
+	double last_ckpt = eng_now();
+	struct dsp_pattern_gen *g = NULL;
+	struct ring ring;
+	struct range job = { start, size - start };
+	bool random = ps->pat.kind == DSP_PASS_RANDOM;
+	uint8_t *sbuf = NULL;
+	uint64_t sphase = UINT64_MAX;
+	size_t chunk;
+	int r, ret = 0;
+
+	r = dsp_pattern_gen_new(&ps->pat, &g);
+	if (r < 0)
+		return r;
+	if (random) {
+		chunk = e->bufsize;
+		r = ring_start(&ring, &job, 1, chunk, fill_random, g);
+	} else {
+		chunk = pattern_chunk(e, &ps->pat);
+		sbuf = dsp_io_buf_alloc(chunk);
+		r = sbuf ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		dsp_pattern_gen_free(g);
+		return r;
+	}
+	eng_progress(e, "write", i + 1, 0, size - start, true);
+	while (off < size) {
+		const uint8_t *buf;
+		struct ring_slot *s = NULL;
+		size_t n, done = 0;
+		uint64_t bad = 0;
+
+		if (random) {
+			s = ring_take(&ring);
+			if (!s) {
+				ret = -EIO;
+				break;
+			}
+			if (s->err) {
+				ret = s->err;
+				dsp_log(DSP_LOG_ERROR, "%s: keystream generation failed", e->io->path);
+				break;
+			}
+			buf = s->buf;
+			n = s->len;
+		} else {
+			uint64_t ph = off % ps->pat.len;
+
+			n = size - off < chunk ? (size_t)(size - off) : chunk;
+			/* chunk is a multiple of the period: one fill serves the pass */
+			if (ph != sphase) {
+				dsp_pattern_fill(g, off, sbuf, chunk);
+				sphase = ph;
+			}
+			buf = sbuf;
+		}
+		r = dsp_io_write(e->io, buf, n, off, &done);
+		if (r == -EIO)
+			r = isolate_write(e, i, buf, n, off, done, &bad);
+		if (s)
+			ring_release(&ring);
+		if (r < 0) {
+			record_io_error(e, i + 1, "write", off + done, n - done, r);
+			ret = r;
+			break;
+		}
+		ranges_add(&ps->covered, off, n);
+		off += n;
+		since += n;
+		e->all_done += n;
+		(void)bad;
+		if (eng_progress(e, "write", i + 1, off - start, size - start, off == size) ||
+		    eng_stopped(e)) {
+			ret = DSP_INTERRUPTED;
+			break;
+		}
+		if (off < size && (since >= ckpt_bytes || eng_now() - last_ckpt >= ckpt_secs)) {
+			r = checkpoint(e, i, off);
+			if (r < 0) {
+				ret = r;
+				break;
+			}
+			since = 0;
+			last_ckpt = eng_now();
+		}
+	}
+	if (random)
+		ring_stop(&ring);
+	dsp_io_buf_free(sbuf);
+	dsp_pattern_gen_free(g);
+	if (ret == DSP_INTERRUPTED) {
+		r = checkpoint(e, i, off);
+		return r < 0 ? r : DSP_INTERRUPTED;
+	}
+	if (ret)
+		return ret;
+	/* durability of the whole pass before it is called done */
+	r = dsp_io_flush(e->io);
+	if (r < 0) {
+		record_io_error(e, i + 1, "flush", 0, size, r);
+		return r;
+	}
+	return 0;
+}
+
+const char *erase_verify_name(enum dsp_verify_mode v)
+{
+	switch (v) {
+	case DSP_VERIFY_NONE: return "none";
+	case DSP_VERIFY_LAST: return "last";
+	case DSP_VERIFY_ALL: return "all";
+	case DSP_VERIFY_SAMPLE: return "sample";
+	}
+	return "unknown";
+}
+
+/* The method as run (same shape as dsp_method_to_json; kept here so the
+ * engine does not depend on the profile loader). */
+static struct json_object *method_json(const struct dsp_method *m)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	json_object_object_add(o, "name", json_object_new_string(m->name));
+	json_object_object_add(o, "variant", json_object_new_string(m->variant));
+	json_object_object_add(o, "source", json_object_new_string(m->source));
+	json_object_object_add(o, "sha256", json_object_new_string(m->sha256));
+	json_object_object_add(o, "verify", json_object_new_string(erase_verify_name(m->verify)));
+	for (unsigned i = 0; i < m->npasses; i++)
+		json_object_array_add(a, json_object_new_string(m->passes[i].label));
+	json_object_object_add(o, "passes", a);
+	return o;
+}
+
+static struct json_object *target_fields(struct eng *e)
+{
+	struct json_object *f = json_object_new_object();
+	struct json_object *id = json_object_new_object();
+	struct dsp_io *io = e->io;
+	const char *kind = e->fi ? e->fi->kind :
+		io->kind == DSP_IO_BLOCK ? "block" : io->kind == DSP_IO_MEM ? "memory" : "file";
+
+	json_object_object_add(f, "path", json_object_new_string(io->path));
+	json_object_object_add(f, "kind", json_object_new_string(kind));
+	json_object_object_add(f, "size", json_object_new_int64((int64_t)io->size));
+	if (e->fi) {
+		json_object_object_add(id, "dev", json_object_new_int64((int64_t)e->fi->dev));
+		json_object_object_add(id, "ino", json_object_new_int64((int64_t)e->fi->ino));
+		json_object_object_add(id, "nlink", json_object_new_int64((int64_t)e->fi->nlink));
+		json_object_object_add(id, "fstype", json_object_new_string(e->fi->fstype));
+		if (e->fi->parent)
+			json_object_object_add(f, "parent", json_object_new_string(e->fi->parent));
+	} else {
+		char devno[32];
+
+		if (io->kind == DSP_IO_BLOCK) {
+			snprintf(devno, sizeof(devno), "%u:%u", major(io->rdev), minor(io->rdev));
+			json_object_object_add(id, "devno", json_object_new_string(devno));
+		}
+		json_object_object_add(id, "logical_sector", json_object_new_int((int)io->logical_sector));
+		json_object_object_add(id, "physical_sector", json_object_new_int((int)io->physical_sector));
+		json_object_object_add(id, "rotational",
+				       e->rotational < 0 ? NULL : json_object_new_boolean(e->rotational));
+	}
+	if (e->o->identity) {
+		json_object_object_foreach(e->o->identity, k, v)
+			json_object_object_add(id, k, json_object_get(v));
+	}
+	json_object_object_add(f, "identity", id);
+	json_object_object_add(f, "method", method_json(e->o->method));
+	json_object_object_add(f, "verify", json_object_new_string(erase_verify_name(e->vmode)));
+	if (e->vmode == DSP_VERIFY_SAMPLE)
+		json_object_object_add(f, "sample_percent", json_object_new_double(e->pct));
+	json_object_object_add(f, "readmode", json_object_new_string(dsp_io_readmode_name(io->readmode)));
+	json_object_object_add(f, "direct_writes", json_object_new_boolean(io->direct));
+	json_object_object_add(f, "bufsize", json_object_new_int64((int64_t)e->bufsize));
+	return f;
+}
+
+static int pass_start(struct eng *e, unsigned i, uint64_t off, bool resumed)
+{
+	struct json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "pass", json_object_new_int((int)i + 1));
+	json_object_object_add(f, "npasses", json_object_new_int((int)e->np));
+	json_object_object_add(f, "label", json_object_new_string(e->o->method->passes[i].label));
+	json_object_object_add(f, "pattern", dsp_pattern_to_json(&e->ps[i].pat));
+	json_object_object_add(f, "offset", json_object_new_int64((int64_t)off));
+	if (resumed)
+		json_object_object_add(f, "resumed", json_object_new_boolean(1));
+	return eng_event(e, "pass_start", f, 1);
+}
+
+static int pass_end(struct eng *e, unsigned i)
+{
+	struct pass_state *ps = &e->ps[i];
+	struct json_object *f = json_object_new_object();
+	uint64_t bad, cov;
+
+	ranges_normalize(&ps->covered);
+	ranges_normalize(&ps->bad);
+	bad = ranges_bytes(&ps->bad);
+	cov = ranges_bytes(&ps->covered);
+	json_object_object_add(f, "pass", json_object_new_int((int)i + 1));
+	json_object_object_add(f, "bytes_written", json_object_new_int64((int64_t)(cov - bad)));
+	json_object_object_add(f, "bad_bytes", json_object_new_int64((int64_t)bad));
+	json_object_object_add(f, "covered", ranges_json(&ps->covered, true));
+	json_object_object_add(f, "complete", json_object_new_boolean(
+		ps->covered.n == 1 && ps->covered.v[0].off == 0 &&
+		ps->covered.v[0].len == e->io->size));
+	if (bad)
+		json_object_object_add(f, "bad_ranges", ranges_json(&ps->bad, false));
+	ps->ended = true;
+	return eng_event(e, "pass_end", f, 1);
+}
+
+static const char *status_name(int st)
+{
+	switch (st) {
+	case 0: return "success";
+	case DSP_PARTIAL: return "completed-with-errors";
+	case DSP_MISMATCH: return "completed-with-errors";
+	case DSP_INTERRUPTED: return "interrupted";
+	default: return "failed";
+	}
+}
+
+static int target_end(struct eng *e, int st)
+{
+	struct json_object *f = json_object_new_object();
+	struct ranges all = { 0 };
+	const char *cat;
+
+	for (unsigned i = 0; i < e->np; i++)
+		for (size_t k = 0; k < e->ps[i].bad.n; k++)
+			ranges_add(&all, e->ps[i].bad.v[k].off, e->ps[i].bad.v[k].len);
+	for (size_t k = 0; k < e->unreadable.n; k++)
+		ranges_add(&all, e->unreadable.v[k].off, e->unreadable.v[k].len);
+	ranges_normalize(&all);
+	e->res->bad_ranges = (unsigned)all.n;
+	e->res->bad_bytes = ranges_bytes(&all);
+	cat = erase_category(e, st);
+	json_object_object_add(f, "status", json_object_new_string(status_name(st)));
+	if (st < 0)
+		json_object_object_add(f, "error", json_object_new_string(strerror(-st)));
+	json_object_object_add(f, "bytes_written", json_object_new_int64((int64_t)e->res->bytes_written));
+	json_object_object_add(f, "bytes_verified", json_object_new_int64((int64_t)e->res->bytes_verified));
+	json_object_object_add(f, "bad_ranges", ranges_json(&all, false));
+	json_object_object_add(f, "mismatches", json_object_new_int64((int64_t)e->res->mismatches));
+	if (e->res->mismatches)
+		json_object_object_add(f, "first_mismatch",
+				       json_object_new_int64((int64_t)e->res->first_mismatch));
+	json_object_object_add(f, "nist_category", json_object_new_string(cat));
+	json_object_object_add(f, "caveats", erase_caveats(e, cat));
+	ranges_free(&all);
+	return eng_event(e, "target_end", f, 1);
+}
+
+/* sysfs: queue/rotational of the disk (or of the partition's disk). */
+static int read_rotational(const struct dsp_io *io)
+{
+	const char *rel[] = { "queue/rotational", "../queue/rotational" };
+	char p[128], v[8];
+
+	if (io->kind != DSP_IO_BLOCK)
+		return -1;
+	for (size_t k = 0; k < DSP_ARRAY_SIZE(rel); k++) {
+		FILE *f;
+
+		snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/%s", major(io->rdev),
+			 minor(io->rdev), rel[k]);
+		f = fopen(p, "re");
+		if (!f)
+			continue;
+		if (fgets(v, sizeof(v), f)) {
+			fclose(f);
+			return v[0] == '1' ? 1 : 0;
+		}
+		fclose(f);
+	}
+	return -1;
+}
+
+/* Resolve (or take from the record) every pattern up to pass i. */
+static int resolve_pass(struct eng *e, unsigned i)
+{
+	if (e->ps[i].started)
+		return 0;
+	return dsp_pattern_resolve(e->o->method, i, i ? &e->ps[i - 1].pat : NULL,
+				   &e->ps[i].pat);
+}
+
+static int verify_needed(const struct eng *e, unsigned i)
+{
+	if (e->ps[i].verified || e->vmode == DSP_VERIFY_NONE)
+		return 0;
+	if (e->vmode == DSP_VERIFY_ALL)
+		return 1;
+	return i == e->np - 1;
+}
+
+int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
+	      struct dsp_erase_result *res, const struct erase_file_info *fi)
+{
+	struct dsp_erase_result dummy;
+	struct eng e = { 0 };
+	unsigned i;
+	int r, st = 0;
+
+	if (!res)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	if (!io || !o || !o->method || !o->ledger || !o->target_id || !o->method->npasses)
+		return -EINVAL;
+	e.io = io;
+	e.o = o;
+	e.id = o->target_id;
+	e.fi = fi;
+	e.res = res;
+	e.np = o->method->npasses;
+	e.vmode = o->verify;
+	e.pct = o->sample_percent > 0 ? o->sample_percent :
+		o->method->sample_percent > 0 ? o->method->sample_percent : 10.0;
+	if (e.pct > 100)
+		e.pct = 100;
+	e.bufsize = o->bufsize ? o->bufsize : ERASE_DEFAULT_BUF;
+	{
+		size_t a = io->align > 4096 ? io->align : 4096;
+
+		e.bufsize = (e.bufsize + a - 1) / a * a;
+	}
+	e.rotational = read_rotational(io);
+	e.ps = calloc(e.np, sizeof(*e.ps));
+	if (!e.ps)
+		return -ENOMEM;
+	if (o->resume) {
+		r = eng_load_record(&e);
+		if (r < 0) {
+			st = r;
+			goto out;
+		}
+		if (e.finished_before) {
+			dsp_log(DSP_LOG_ERROR, "%s: run record: target %s already finished",
+				io->path, e.id);
+			st = -EALREADY;
+			goto out;
+		}
+	}
+
+	/* progress totals */
+	for (i = 0; i < e.np; i++)
+		if (!e.ps[i].ended)
+			e.all_total += io->size - e.ps[i].resume_off;
+	e.all_total += eng_verify_estimate(&e);
+
+	{
+		struct json_object *f = target_fields(&e);
+
+		if (e.seen_before)
+			json_object_object_add(f, "resumed", json_object_new_boolean(1));
+		r = eng_event(&e, e.seen_before ? "target_resumed" : "target", f, 1);
+		if (r < 0) {
+			st = r;
+			goto out;
+		}
+	}
+	dsp_audit("%s: %s overwrite with method %s (%u passes, verify %s), target %s",
+		  io->path, e.seen_before ? "resuming" : "starting", o->method->name,
+		  e.np, erase_verify_name(e.vmode), e.id);
+
+	for (i = 0; i < e.np; i++) {
+		struct pass_state *ps = &e.ps[i];
+
+		if (!ps->ended) {
+			bool resumed = ps->started;
+
+			r = resolve_pass(&e, i);
+			if (r < 0) {
+				dsp_log(DSP_LOG_ERROR, "%s: pass %u: cannot resolve pattern: %s",
+					io->path, i + 1, strerror(-r));
+				st = r;
+				goto end;
+			}
+			ps->started = true;
+			r = pass_start(&e, i, ps->resume_off, resumed);
+			if (r < 0) {
+				st = r;
+				goto end;
+			}
+			r = write_pass(&e, i, ps->resume_off);
+			if (r) {
+				st = r;
+				goto end;
+			}
+			r = pass_end(&e, i);
+			if (r < 0) {
+				st = r;
+				goto end;
+			}
+		}
+		if (verify_needed(&e, i)) {
+			/* ALL: only the pass just written can still be read back */
+			if (e.vmode == DSP_VERIFY_ALL && i + 1 < e.np && e.ps[i + 1].started)
+				continue;
+			r = eng_verify_pass(&e, i);
+			if (r < 0 || r == DSP_INTERRUPTED) {
+				st = r;
+				goto end;
+			}
+		}
+	}
+	if (e.mismatches)
+		st = DSP_MISMATCH;
+	else if (e.unreadable.n)
+		st = DSP_PARTIAL;
+	for (i = 0; i < e.np; i++)
+		if (e.ps[i].bad.n)
+			st = st ? st : DSP_PARTIAL;
+end:
+	/* every session's ranges, from the record and from this run */
+	res->bytes_written = 0;
+	for (i = 0; i < e.np; i++) {
+		ranges_normalize(&e.ps[i].covered);
+		ranges_normalize(&e.ps[i].bad);
+		res->bytes_written += ranges_bytes(&e.ps[i].covered) - ranges_bytes(&e.ps[i].bad);
+	}
+	res->mismatches = e.mismatches;
+	res->first_mismatch = e.first_mismatch;
+	res->bytes_verified = e.verified_bytes;
+	r = target_end(&e, st);
+	if (r < 0 && st >= 0 && st != DSP_INTERRUPTED)
+		st = r;
+	if (st == DSP_INTERRUPTED)
+		dsp_log(DSP_LOG_WARN, "%s: interrupted; resumable from the run record", io->path);
+	else
+		dsp_audit("%s: overwrite %s (target %s)", io->path, status_name(st), e.id);
+out:
+	for (i = 0; i < e.np; i++) {
+		ranges_free(&e.ps[i].covered);
+		ranges_free(&e.ps[i].bad);
+		OPENSSL_cleanse(&e.ps[i].pat, sizeof(e.ps[i].pat));
+	}
+	ranges_free(&e.unreadable);
+	free(e.ps);
+	return st;
+}
+
+int dsp_erase_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
+		 struct dsp_erase_result *res)
+{
+	return erase_run(io, opts, res, NULL);
+}

@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: MIT */
+/* test_erase.c - the overwrite engine on the fault-injecting memory backend */
+#include "erase_helpers.h"
+
+#define SZ (3u << 20)
+
+static const uint8_t zero = 0x00, ff = 0xff;
+static const uint8_t gut[3] = { 0x92, 0x49, 0x24 };
+
+static struct dsp_io *mem(uint64_t size, uint8_t fill)
+{
+	struct dsp_io *io;
+
+	assert_int_equal(dsp_io_mem_new(size, 512, &io), 0);
+	memset(dsp_io_mem_data(io), fill, size);
+	return io;
+}
+
+static void assert_all(const uint8_t *d, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (d[i] != v)
+			fail_msg("byte %zu is %02x, want %02x", i, d[i], v);
+}
+
+static void test_erase_io_zero_pass_writes_every_byte(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ + 512, 0xab);	/* not a multiple of the buffer */
+	struct json_object *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), 0);
+	assert_all(dsp_io_mem_data(io), SZ + 512, 0);
+	assert_int_equal(res.bytes_written, SZ + 512);
+	assert_int_equal(res.bytes_verified, SZ + 512);
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_equal(jstr(e, "status"), "success");
+	assert_string_equal(jstr(e, "nist_category"), "none");	/* memory, not a device */
+	json_object_put(e);
+	e = last_event(&fx, "pass_end", "t1");
+	assert_string_equal(json_object_to_json_string_ext(
+		json_object_object_get(e, "covered"), JSON_C_TO_STRING_PLAIN), "[[0,3146240]]");
+	json_object_put(e);
+	e = last_event(&fx, "verify_start", "t1");
+	assert_string_equal(jstr(e, "readmode"), "memory");
+	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+static void test_erase_io_gutmann_pattern_device_continuous(void **state)
+{
+	struct fixture fx;
+	struct dsp_io *io = mem(SZ + 1024, 0);
+	const uint8_t *d;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, gut, 3);
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), 0);
+	d = dsp_io_mem_data(io);
+	assert_memory_equal(d + 512, ((uint8_t[]){ 0x24, 0x92, 0x49 }), 3);
+	for (size_t i = 0; i < SZ + 1024; i++)
+		if (d[i] != gut[i % 3])
+			fail_msg("byte %zu", i);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+static void test_erase_io_random_pass_matches_recorded_key(void **state)
+{
+	struct fixture fx;
+	struct dsp_io *io = mem(SZ, 0);
+	uint8_t *want = malloc(SZ);
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), 0);
+	expected_bytes(&fx, "t1", 1, want, SZ);
+	assert_memory_equal(dsp_io_mem_data(io), want, SZ);
+	free(want);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+static void test_erase_io_multipass_verify_all(void **state)
+{
+	struct fixture fx;
+	struct dsp_io *io = mem(SZ, 0x11);
+	struct json_object *a, *p1, *p2;
+	struct dsp_pattern a1, a2;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM_BYTE, NULL, 0);
+	fx_pass(&fx, DSP_PASS_COMPLEMENT, NULL, 0);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	fx_pass(&fx, DSP_PASS_PATTERN, &ff, 1);
+	fx.o.verify = DSP_VERIFY_ALL;
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), 0);
+	assert_all(dsp_io_mem_data(io), SZ, 0xff);
+	a = events(&fx, "verify_end", "t1");
+	assert_int_equal(json_object_array_length(a), 4);
+	json_object_put(a);
+	a = events(&fx, "pass_start", "t1");
+	p1 = json_object_object_get(json_object_array_get_idx(a, 0), "pattern");
+	p2 = json_object_object_get(json_object_array_get_idx(a, 1), "pattern");
+	assert_int_equal(dsp_pattern_from_json(p1, &a1), 0);
+	assert_int_equal(dsp_pattern_from_json(p2, &a2), 0);
+	assert_int_equal(a2.bytes[0], (uint8_t)~a1.bytes[0]);
+	json_object_put(a);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+/* A persistent EIO on one 4 KiB block: isolated to exactly that block. */
+static void eio_at(uint64_t off)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ, 0xab);
+	struct dsp_io_fault f = { DSP_FAULT_EIO_WRITE, off, 4096, 0 };
+	struct json_object *a, *e;
+	const uint8_t *d;
+
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_PARTIAL);
+	assert_int_equal(res.bad_ranges, 1);
+	assert_int_equal(res.bad_bytes, 4096);
+	assert_int_equal(res.bytes_written, SZ - 4096);
+	assert_int_equal(res.mismatches, 0);
+	d = dsp_io_mem_data(io);
+	for (size_t i = 0; i < SZ; i++)
+		if (d[i] != (i >= off && i < off + 4096 ? 0xab : 0))
+			fail_msg("byte %zu is %02x", i, d[i]);
+	a = events(&fx, "io_error", "t1");
+	assert_int_equal(json_object_array_length(a), 1);
+	e = json_object_array_get_idx(a, 0);
+	assert_int_equal(jint(e, "offset"), off);
+	assert_int_equal(jint(e, "length"), 4096);
+	assert_string_equal(jstr(e, "phase"), "write");
+	json_object_put(a);
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_equal(jstr(e, "status"), "completed-with-errors");
+	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+static void test_erase_io_eio_first_block(void **state)
+{
+	(void)state;
+	eio_at(0);
+}
+
+static void test_erase_io_eio_middle_block(void **state)
+{
+	(void)state;
+	eio_at(SZ / 2 + 4096 * 3);
+}
+
+static void test_erase_io_eio_last_block(void **state)
+{
+	(void)state;
+	eio_at(SZ - 4096);
+}
+
+static void test_erase_io_short_write_and_eintr(void **state)
+{
+	struct fixture fx;
+	struct dsp_io *io = mem(SZ, 0xab);
+	struct dsp_io_fault s = { DSP_FAULT_SHORT_WRITE, 100000, 1, 1 };
+	struct dsp_io_fault i = { DSP_FAULT_EINTR_WRITE, 200000, 1, 1 };
+	uint64_t w;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, gut, 3);
+	assert_int_equal(dsp_io_mem_add_fault(io, &s), 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &i), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), 0);
+	for (size_t k = 0; k < SZ; k++)
+		if (dsp_io_mem_data(io)[k] != gut[k % 3])
+			fail_msg("byte %zu", k);
+	dsp_io_mem_counts(io, &w, NULL, NULL);
+	assert_true(w >= SZ / (64 << 10) + 2);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+static void test_erase_io_flush_failure_is_error(void **state)
+{
+	struct fixture fx;
+	struct dsp_io *io = mem(SZ, 0xab);
+	struct dsp_io_fault f = { DSP_FAULT_FLUSH, 0, 0, 0 };
+	struct json_object *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), -EIO);
+	e = last_event(&fx, "io_error", "t1");
+	assert_string_equal(jstr(e, "phase"), "flush");
+	json_object_put(e);
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_equal(jstr(e, "status"), "failed");
+	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+static void test_erase_io_flipped_byte_mismatch(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ, 0);
+	struct dsp_io_fault f = { DSP_FAULT_FLIP_READ, 1234567, 1, 0 };
+	struct json_object *e, *a;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_MISMATCH);
+	assert_int_equal(res.mismatches, 1);
+	assert_int_equal(res.first_mismatch, 1234567);
+	e = last_event(&fx, "verify_end", "t1");
+	a = json_object_object_get(e, "mismatch_offsets");
+	assert_int_equal(json_object_array_length(a), 1);
+	assert_int_equal(json_object_get_int64(json_object_array_get_idx(a, 0)), 1234567);
+	json_object_put(e);
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_equal(jstr(e, "status"), "completed-with-errors");
+	assert_string_equal(jstr(e, "nist_category"), "none");
+	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+static void test_erase_io_dropped_write_caught(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ, 0);
+	struct dsp_io_fault f = { DSP_FAULT_DROP_WRITE, 2 << 20, 1, 1 };
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &ff, 1);
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_MISMATCH);
+	/* the whole lost 64 KiB write */
+	assert_int_equal(res.mismatches, 64 << 10);
+	assert_int_equal(res.first_mismatch, 2 << 20);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+static void test_erase_io_verify_unreadable_partial(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ, 0);
+	struct dsp_io_fault f = { DSP_FAULT_EIO_READ, 70000, 1, 0 };
+	struct json_object *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &ff, 1);
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_PARTIAL);
+	assert_int_equal(res.bad_bytes, 512);
+	e = last_event(&fx, "io_error", "t1");
+	assert_string_equal(jstr(e, "phase"), "verify");
+	assert_int_equal(jint(e, "offset"), 70000 - 70000 % 512);
+	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+struct cancel {
+	uint64_t at;
+	int calls;
+};
+
+static int cancel_cb(const struct dsp_erase_progress *p, void *arg)
+{
+	struct cancel *c = arg;
+
+	c->calls++;
+	assert_true(p->done <= p->total);
+	return !strcmp(p->phase, "write") && p->pass == 2 && p->done >= c->at;
+}
+
+static void test_erase_io_cancel_then_resume(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ, 0xab);
+	struct cancel c = { 1 << 20, 0 };
+	struct json_object *a, *e;
+	uint8_t *want = malloc(SZ);
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	fx.o.progress = cancel_cb;
+	fx.o.progress_arg = &c;
+	fx.o.progress_ms = -1;
+	fx.o.checkpoint_bytes = 256 << 10;
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_INTERRUPTED);
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_equal(jstr(e, "status"), "interrupted");
+	json_object_put(e);
+	e = last_event(&fx, "checkpoint", "t1");
+	assert_int_equal(jint(e, "pass"), 2);
+	assert_int_equal(jint(e, "offset"), 1 << 20);
+	json_object_put(e);
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 1);
+
+	/* resume in a new session: the pass-2 key is reused, pass 1 skipped */
+	fx_reopen(&fx);
+	fx.o.progress = NULL;
+	fx.o.resume = true;
+	memset(dsp_io_mem_data(io) + (2 << 20), 0xcd, 4096); /* after the checkpoint */
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), 0);
+	assert_int_equal(res.bytes_written, 3ull * SZ);
+	expected_bytes(&fx, "t1", 3, want, SZ);
+	assert_memory_equal(dsp_io_mem_data(io), want, SZ);
+	a = events(&fx, "pass_start", "t1");
+	assert_int_equal(json_object_array_length(a), 4);	/* 1, 2, 2 again, 3 */
+	{
+		struct json_object *s1 = json_object_array_get_idx(a, 1);
+		struct json_object *s2 = json_object_array_get_idx(a, 2);
+
+		assert_int_equal(jint(s2, "pass"), 2);
+		assert_int_equal(jint(s2, "offset"), 1 << 20);
+		assert_string_equal(jstr(json_object_object_get(s1, "pattern"), "key"),
+				    jstr(json_object_object_get(s2, "pattern"), "key"));
+	}
+	json_object_put(a);
+	a = events(&fx, "pass_end", "t1");
+	assert_int_equal(json_object_array_length(a), 3);
+	for (size_t k = 0; k < 3; k++)
+		assert_string_equal(json_object_to_json_string_ext(json_object_object_get(
+			json_object_array_get_idx(a, k), "covered"), JSON_C_TO_STRING_PLAIN),
+			"[[0,3145728]]");
+	json_object_put(a);
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_equal(jstr(e, "status"), "success");
+	json_object_put(e);
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 0);
+	/* a finished target is not run again */
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), -EALREADY);
+	free(want);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+static int stop_cb(const struct dsp_erase_progress *p, void *arg)
+{
+	volatile sig_atomic_t *stop = arg;
+
+	if (!strcmp(p->phase, "verify") && p->done > 0)
+		*stop = 1;
+	return 0;
+}
+
+static void test_erase_io_stop_during_verify_resumes_verify(void **state)
+{
+	struct fixture fx;
+	struct dsp_io *io = mem(SZ, 0xab);
+	volatile sig_atomic_t stop = 0;
+	struct json_object *a;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	fx.o.stop = &stop;
+	fx.o.progress = stop_cb;
+	fx.o.progress_arg = (void *)&stop;
+	fx.o.progress_ms = -1;
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), DSP_INTERRUPTED);
+	stop = 0;
+	fx.o.progress = NULL;
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), 0);
+	a = events(&fx, "pass_start", "t1");
+	assert_int_equal(json_object_array_length(a), 1);	/* not rewritten */
+	json_object_put(a);
+	a = events(&fx, "verify_end", "t1");
+	assert_int_equal(json_object_array_length(a), 1);
+	assert_int_equal(jint(json_object_array_get_idx(a, 0), "bytes_read"), SZ);
+	json_object_put(a);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+static void test_erase_io_sample_covers_ends_and_percent(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(8u << 20, 0);
+	struct dsp_io_fault f0 = { DSP_FAULT_FLIP_READ, 0, 1, 0 };
+	struct dsp_io_fault f1 = { DSP_FAULT_FLIP_READ, (8u << 20) - 1, 1, 0 };
+	struct json_object *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	fx.o.verify = DSP_VERIFY_SAMPLE;
+	fx.o.sample_percent = 10;
+	assert_int_equal(dsp_io_mem_add_fault(io, &f0), 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &f1), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_MISMATCH);
+	assert_int_equal(res.mismatches, 2);
+	assert_int_equal(res.first_mismatch, 0);
+	assert_true(res.bytes_verified >= (8u << 20) / 10);
+	assert_true(res.bytes_verified < (8u << 20) / 2);
+	e = last_event(&fx, "verify_start", "t1");
+	assert_int_equal(jint(e, "strata"), 1000);
+	assert_string_equal(jstr(e, "prng"), "splitmix64");
+	assert_int_equal(strlen(jstr(e, "seed")), 16);
+	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+static void test_erase_io_tiny_device_sample_strata(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(64 * 512, 0);
+	struct json_object *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &ff, 1);
+	fx.o.verify = DSP_VERIFY_SAMPLE;
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), 0);
+	e = last_event(&fx, "verify_start", "t1");
+	assert_int_equal(jint(e, "strata"), 64);
+	json_object_put(e);
+	assert_int_equal(res.bytes_verified, 64 * 512);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_erase_io_zero_pass_writes_every_byte),
+		cmocka_unit_test(test_erase_io_gutmann_pattern_device_continuous),
+		cmocka_unit_test(test_erase_io_random_pass_matches_recorded_key),
+		cmocka_unit_test(test_erase_io_multipass_verify_all),
+		cmocka_unit_test(test_erase_io_eio_first_block),
+		cmocka_unit_test(test_erase_io_eio_middle_block),
+		cmocka_unit_test(test_erase_io_eio_last_block),
+		cmocka_unit_test(test_erase_io_short_write_and_eintr),
+		cmocka_unit_test(test_erase_io_flush_failure_is_error),
+		cmocka_unit_test(test_erase_io_flipped_byte_mismatch),
+		cmocka_unit_test(test_erase_io_dropped_write_caught),
+		cmocka_unit_test(test_erase_io_verify_unreadable_partial),
+		cmocka_unit_test(test_erase_io_cancel_then_resume),
+		cmocka_unit_test(test_erase_io_stop_during_verify_resumes_verify),
+		cmocka_unit_test(test_erase_io_sample_covers_ends_and_percent),
+		cmocka_unit_test(test_erase_io_tiny_device_sample_strata),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

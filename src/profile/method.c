@@ -739,7 +739,8 @@ int dsp_method_parse(const char *text, size_t len, const char *origin,
 	tok = json_tokener_new();
 	if (!tok)
 		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	/* trailing bytes are checked below, for a clearer message */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	if (!root) {
 		enum json_tokener_error je = json_tokener_get_error(tok);

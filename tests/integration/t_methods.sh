@@ -1,0 +1,104 @@
+#!/bin/bash
+# t_methods.sh - dispose methods: every shipped method loads, the listing
+# shows all 13, and every malformed file exits 2 naming the file.
+. "$SRCDIR/tests/integration/lib.sh"
+
+shipped="afssi-5020 bsi-vsitr dod-5220-22m dod-5220-22m-ece gutmann
+hmg-is5-baseline hmg-is5-enhanced nist-clear one random rcmp-tssit-ops-ii
+schneier zero"
+
+# the binary finds the repository's profiles by itself (no env var)
+unset DISPOSE_METHODS_DIR
+out=$("$DISPOSE" methods) || die "dispose methods failed"
+n=$(printf '%s\n' "$out" | tail -n +2 | wc -l)
+[ "$n" -eq 13 ] || die "listing has $n methods, want 13"
+for m in $shipped; do
+	printf '%s\n' "$out" | grep -q "^$m " || die "listing lacks $m"
+	expect_exit 0 "$DISPOSE" methods "$m" >"$T/show" 2>"$T/err"
+	grep -q "^variant: " "$T/show" || die "$m: no variant shown"
+	grep -q "^source: " "$T/show" || die "$m: no source shown"
+	expect_exit 0 "$DISPOSE" methods --check "$SRCDIR/profiles/methods/$m.json" >/dev/null
+done
+ok "13 shipped methods list, show and check"
+
+# byte-exact pass lists in the listing (from reference/standards.md section 4)
+row() { printf '%s\n' "$out" | awk -v m="$1" '$1 == m { $1 = $2 = $3 = ""; sub(/^ +/, ""); print }'; }
+[ "$(row dod-5220-22m)" = "0x00, 0xFF, random" ] || die "dod row: $(row dod-5220-22m)"
+[ "$(row bsi-vsitr)" = "0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0xAA" ] || die "vsitr row"
+[ "$(row schneier)" = "0xFF, 0x00, random x5" ] || die "schneier row"
+[ "$(row rcmp-tssit-ops-ii)" = "0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, random" ] || die "ops-ii row"
+printf '%s\n' "$out" | awk '$1 == "gutmann" && $2 == 35' | grep -q "random x4, 0x55, 0xAA, 92 49 24, 49 24 92, 24 92 49, 0x00, 0x11" ||
+	die "gutmann row"
+printf '%s\n' "$out" | awk '$1 == "nist-clear" && $3 == "all"' | grep -q . || die "nist-clear verify"
+ok "pass lists and default verification"
+
+# JSON listing: 13 objects whose pass counts add up
+"$DISPOSE" methods --json >"$T/list.json" || die "methods --json failed"
+python3 - "$T/list.json" <<'PY' || die "JSON listing wrong"
+import json, sys
+l = json.load(open(sys.argv[1]))
+want = {"zero": 1, "one": 1, "random": 1, "nist-clear": 1, "dod-5220-22m": 3,
+        "dod-5220-22m-ece": 7, "gutmann": 35, "bsi-vsitr": 7, "hmg-is5-baseline": 1,
+        "hmg-is5-enhanced": 3, "rcmp-tssit-ops-ii": 7, "afssi-5020": 3, "schneier": 7}
+got = {m["name"]: len(m["passes"]) for m in l}
+assert got == want, got
+g = [m for m in l if m["name"] == "gutmann"][0]
+assert [p.get("pattern") for p in g["pass_list"]][4:9] == ["55", "aa", "924924", "492492", "249249"]
+assert all(len(m["sha256"]) == 64 and m["variant"] and m["source"] for m in l)
+PY
+ok "JSON listing"
+
+# every malformed file: exit 2, one line naming the file, both modes
+nbad=0
+for f in "$SRCDIR"/tests/data/methods-bad/*.json; do
+	for mode in --check ""; do
+		"$DISPOSE" methods $mode "$f" >"$T/out" 2>"$T/err"
+		rc=$?
+		[ "$rc" -eq 2 ] || die "$f ($mode): exit $rc, want 2"
+		grep -qF "dispose: $f: " "$T/err" || die "$f: message does not name the file: $(cat "$T/err")"
+		[ "$(wc -l <"$T/err")" -eq 1 ] || die "$f: more than one line: $(cat "$T/err")"
+		[ -s "$T/out" ] && die "$f: wrote to stdout"
+	done
+	nbad=$((nbad + 1))
+done
+[ "$nbad" -ge 40 ] || die "only $nbad bad files"
+ok "$nbad malformed method files rejected with exit 2"
+
+# generated at test time: too large, and a FIFO (must not hang)
+python3 -c 'import sys; sys.stdout.write("{" + " " * 70000 + "}")' >"$T/big.json"
+expect_exit 2 "$DISPOSE" methods --check "$T/big.json" 2>"$T/err"
+grep -qF "$T/big.json: file: larger than 65536 bytes" "$T/err" || die "big: $(cat "$T/err")"
+mkfifo "$T/fifo.json"
+timeout 10 "$DISPOSE" methods --check "$T/fifo.json" 2>"$T/err"
+[ $? -eq 2 ] || die "fifo: not rejected with exit 2"
+grep -qF "$T/fifo.json: file: not a regular file" "$T/err" || die "fifo: $(cat "$T/err")"
+ok "oversized file and FIFO rejected"
+
+# unknown name, bad usage
+expect_exit 2 "$DISPOSE" methods no-such-method 2>"$T/err"
+grep -qx "dispose: no-such-method: unknown method" "$T/err" || die "unknown: $(cat "$T/err")"
+expect_exit 2 "$DISPOSE" methods --check 2>/dev/null
+expect_exit 2 "$DISPOSE" methods --bogus 2>/dev/null
+expect_exit 2 "$DISPOSE" methods zero one 2>/dev/null
+expect_exit 2 "$DISPOSE" methods --check zero "$SRCDIR/tests/data/methods-bad/bad-hex.json" >/dev/null 2>&1
+ok "usage errors exit 2"
+
+# a custom method directory comes first and shadows a shipped name
+mkdir "$T/m"
+cat >"$T/m/zero.json" <<'J'
+{"schema": "dispose-method/1", "name": "zero", "variant": "custom 92 49 24",
+ "source": "test", "verify": "sample:5",
+ "passes": [{"type": "pattern", "pattern": "92 49 24"}, {"type": "complement"}]}
+J
+DISPOSE_METHODS_DIR=$T/m "$DISPOSE" methods zero >"$T/show" || die "custom zero"
+grep -q "^variant: *custom 92 49 24" "$T/show" || die "custom zero not first"
+grep -q "^verify: *sample:5 " "$T/show" || die "sample:5 not shown"
+grep -q "complement (6D B6 DB)" "$T/show" || die "complement label: $(cat "$T/show")"
+DISPOSE_METHODS_DIR=$T/m "$DISPOSE" methods gutmann >/dev/null || die "fallback to shipped"
+ok "DISPOSE_METHODS_DIR searched first"
+
+# the optimized binary agrees
+if [ -n "${DISPOSE_REL:-}" ]; then
+	cmp <("$DISPOSE_REL" methods) <(printf '%s\n' "$out") || die "release listing differs"
+	ok "release binary lists the same"
+fi

@@ -127,19 +127,23 @@ static unsigned term_width(void)
 /* one bar line, at most width - 1 columns */
 static void bar_line(const struct prog_target *t, double now, unsigned width)
 {
-	char eta[32], head[96], tail[64], bar[128];
+	char eta[32], head[96], tail[96], bar[128];
 	int pct = percent(t);
 	unsigned barw, fill, i;
 
 	snprintf(head, sizeof(head), "%-18.18s %-6.6s %2u/%-2u ", t->label,
 		 t->phase, t->pass, t->npasses);
+	char info[64];
+
 	if (t->status[0]) {
-		snprintf(tail, sizeof(tail), " %3d%%  %s", pct, t->status);
+		snprintf(info, sizeof(info), "%s", t->status);
 	} else {
 		fmt_eta(eta_secs(t, now), eta, sizeof(eta));
-		snprintf(tail, sizeof(tail), " %3d%% %7.1f MB/s ETA %s", pct,
+		snprintf(info, sizeof(info), "%7.1f MB/s ETA %s",
 			 phase_rate(t, now) / 1e6, eta);
 	}
+	/* fixed width, so the bars of all targets line up */
+	snprintf(tail, sizeof(tail), " %3d%% %-24.24s", pct, info);
 	barw = width - 1 > strlen(head) + strlen(tail) + 2 ?
 	       (unsigned)(width - 1 - strlen(head) - strlen(tail) - 2) : 0;
 	if (barw > sizeof(bar) - 1)
@@ -231,6 +235,7 @@ void progress_update(struct progress *p, unsigned i, const struct dsp_erase_prog
 	if (!t->seen) {
 		t->first_t = now;
 		t->first_all = ev->all_done;
+		t->last_out = now;	/* first plain line after LINE_SECS, with a rate */
 		t->seen = true;
 	}
 	if (changed) {
@@ -256,7 +261,7 @@ void progress_update(struct progress *p, unsigned i, const struct dsp_erase_prog
 		}
 		break;
 	case PROGRESS_JSON:
-		if (changed || now - t->last_out >= JSON_SECS) {
+		if (changed || now - t->last_out >= JSON_SECS || ev->done == ev->total) {
 			json_line(t, now);
 			t->last_out = now;
 		}

@@ -990,7 +990,8 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 			continue;
 		}
 		snprintf(ctl->t[ctl->nt].id, sizeof(ctl->t[0].id), "%s", id);
-		ctl->t[ctl->nt].path = strdup(p);
+		/* the engine knows where a file target is now (it may be renamed) */
+		ctl->t[ctl->nt].path = strdup(r == 1 && path[0] ? path : p);
 		ctl->nt++;
 	}
 	for (unsigned k = 0; k < nnames; k++) {
@@ -1034,6 +1035,26 @@ static int method_unchanged(struct erase_ctl *ctl)
 	json_object_put(s.run_start);
 	json_object_put(s.ends);
 	return rc;
+}
+
+static int open_ledger(struct erase_ctl *ctl)
+{
+	int r = dsp_ledger_open(ctl->run_dir, ctl->resume ? DSP_LEDGER_RESUME :
+				DSP_LEDGER_CREATE, &ctl->ledger);
+
+	if (r == 0)
+		return 0;
+	ctl->ledger = NULL;
+	if (r == -EEXIST)
+		cli_err("%s: already holds a run record; use --resume or "
+			"another --run-dir", ctl->run_dir);
+	else if (r == DSP_MISMATCH)
+		cli_err("%s: run record is damaged (hash chain broken)", ctl->run_dir);
+	else
+		cli_err("%s: cannot open the run record: %s", ctl->run_dir,
+			strerror(r < 0 ? -r : EINVAL));
+	return r == -EEXIST || r == DSP_MISMATCH || r == -ENOENT ?
+	       DSP_EXIT_USAGE : DSP_EXIT_FAILED;
 }
 
 /* ---- the command ---- */
@@ -1160,6 +1181,10 @@ int cmd_erase(int argc, char **argv)
 	host_name(host, sizeof(host));
 
 	if (ctl.resume) {
+		/* opening first repairs a line torn by a crash, so the walk can read it */
+		rc = open_ledger(&ctl);
+		if (rc)
+			goto out;
 		rc = resume_targets(&ctl, argv + optind, (unsigned)(argc - optind));
 		if (rc)
 			goto out;
@@ -1234,20 +1259,8 @@ int cmd_erase(int argc, char **argv)
 		rc = DSP_EXIT_FAILED;
 		goto out;
 	}
-	r = dsp_ledger_open(ctl.run_dir, ctl.resume ? DSP_LEDGER_RESUME : DSP_LEDGER_CREATE,
-			    &ctl.ledger);
-	if (r != 0) {
-		if (r == -EEXIST)
-			cli_err("%s: already holds a run record; use --resume or "
-				"another --run-dir", ctl.run_dir);
-		else if (r == DSP_MISMATCH)
-			cli_err("%s: run record is damaged (hash chain broken)", ctl.run_dir);
-		else
-			cli_err("%s: cannot open the run record: %s", ctl.run_dir,
-				strerror(r < 0 ? -r : EINVAL));
-		rc = r == -EEXIST || r == DSP_MISMATCH ? DSP_EXIT_USAGE : DSP_EXIT_FAILED;
+	if (!ctl.resume && (rc = open_ledger(&ctl)) != 0)
 		goto out;
-	}
 	r = ctl.resume ? write_run_resumed(&ctl, host) : write_run_start(&ctl, host);
 	if (r < 0) {
 		rc = DSP_EXIT_FAILED;

@@ -36,6 +36,8 @@ sleep 0.3
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 grep -q '"event":"run_end"' "$T/r1/events.jsonl" && die "run ended before the kill; slow it down"
+# a crash can tear the last line: resume must repair it, not give up
+printf '{"seq":999,"time":"2026-' >>"$T/r1/events.jsonl"
 "$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r1" >"$T/out" 2>&1 ||
 	{ cat "$T/out"; die "resume after kill -9 failed"; }
 [ "$(count_marker "$dev")" = 0 ] || die "marker left after resume"
@@ -43,6 +45,7 @@ check_last_pass "$dev" "$T/r1" t1
 check_chain "$T/r1"
 check_coverage "$T/r1" t1 "$npasses"
 events "$T/r1" run_resumed >/dev/null || die "no run_resumed event"
+events "$T/r1" ledger_repaired >/dev/null || die "torn line not recorded as repaired"
 # the resume really continued mid-pass from a checkpoint
 python3 - "$T/r1/events.jsonl" <<'PY' || die "resume did not continue from a checkpoint"
 import json, sys

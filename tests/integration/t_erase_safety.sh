@@ -71,6 +71,21 @@ grep -q -- "--yes" "$T/err" || die "no tty: message does not mention --yes: $(ca
 [ ! -e "$T/r4" ] || die "run dir made"
 ok "no terminal, no --yes: refused"
 
+# on a terminal: the operator must type the target's name
+if command -v script >/dev/null; then
+	printf 'wrong\n' | script -qec "$DISPOSE erase --progress none --run-dir $T/r6 $dev3" /dev/null >"$T/out" 2>&1
+	[ $? = 4 ] || die "wrong name typed: expected exit 4 ($(cat "$T/out"))"
+	[ "$(sum "$dev3")" = "$before" ] || die "written although the wrong name was typed"
+	[ ! -e "$T/r6" ] || die "run dir made"
+	printf '%s\n' "$dev3" | script -qec "$DISPOSE erase --progress none --method zero --run-dir $T/r6 $dev3" /dev/null >"$T/out" 2>&1 ||
+		die "typed name: erase failed ($(cat "$T/out"))"
+	grep -q "Type '$dev3'" "$T/out" || die "no prompt: $(cat "$T/out")"
+	[ "$(count_marker "$dev3")" = 0 ] || die "typed name: not erased"
+	fill_marker "$dev3" 16
+	before=$(sum "$dev3")
+	ok "typed confirmation on a terminal"
+fi
+
 # --dry-run: describes, writes nothing, makes no run directory
 "$DISPOSE" erase --dry-run --progress none --method zero --run-dir "$T/r5" "$dev3" >"$T/out" 2>&1 ||
 	die "dry run failed: $(cat "$T/out")"

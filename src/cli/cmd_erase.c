@@ -433,6 +433,22 @@ static int check_all(struct erase_ctl *ctl)
 			}
 		}
 	}
+	/* a partition and its disk at once would be overwritten twice, concurrently */
+	for (unsigned i = 0; i < ctl->nt && rc == 0; i++) {
+		const struct target *p = &ctl->t[i];
+
+		if (p->kind != T_BLOCK || !p->have_info || !p->info.is_partition)
+			continue;
+		for (unsigned j = 0; j < ctl->nt; j++) {
+			const struct target *d = &ctl->t[j];
+
+			if (d->kind == T_BLOCK && d->have_info && !d->info.is_partition &&
+			    !strcmp(d->info.name, p->info.disk)) {
+				cli_err("%s: is a partition of %s, also named", p->path, d->path);
+				rc = DSP_EXIT_USAGE;
+			}
+		}
+	}
 	return rc;
 }
 

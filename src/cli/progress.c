@@ -289,8 +289,7 @@ void progress_finish(struct progress *p, unsigned i, const char *status)
 		bar_redraw(p, now);
 		break;
 	case PROGRESS_LINES:
-		text_line(t, now);
-		break;
+		break;	/* the summary at the end says it */
 	case PROGRESS_JSON:
 		json_line(t, now);
 		break;

@@ -46,6 +46,10 @@ before=$(sum "$pdev")
 [ ! -e "$T/r2" ] || die "run dir made"
 umount "$T/m2"
 ok "disk with a mounted partition refused"
+"$DISPOSE" erase --yes --dry-run --progress none "$pdev" "${pdev}p1" >/dev/null 2>"$T/err"
+[ $? = 2 ] || die "disk and its partition: expected exit 2"
+grep -q "partition of" "$T/err" || die "disk and partition: message: $(cat "$T/err")"
+ok "a disk and its own partition named together: exit 2"
 
 # held open with O_EXCL by another process: dispose's own O_EXCL open fails
 dev3=$(mkloop 16) || die "mkloop"

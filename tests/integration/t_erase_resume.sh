@@ -83,6 +83,32 @@ for sig in INT TERM; do
 	ok "SIG$sig: exit $want, resumed to completion"
 done
 
+# --jobs 1 interrupted in the first target: the second never started, and
+# resume without targets finishes both
+dev2=$(mkloop 16) || die "mkloop"
+fill_marker "$dev" 64
+fill_marker "$dev2" 16
+"$DISPOSE" erase --yes --progress none --method "$method" --jobs 1 \
+	--checkpoint-interval 4M --test-delay-ms 40 --run-dir "$T/r3" "$dev" "$dev2" \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+wait_checkpoint "$T/r3"
+kill -s INT "$pid"
+wait "$pid"
+rc=$?
+[ $rc = 130 ] || die "jobs 1: expected 130, got $rc"
+[ "$(count_marker "$dev2")" -gt 0 ] || die "second target written although never started"
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r3" >"$T/out" 2>&1 ||
+	{ cat "$T/out"; die "jobs 1: resume failed"; }
+grep -q "t1 $dev: success" "$T/out" && grep -q "t2 $dev2: success" "$T/out" ||
+	die "jobs 1: resume did not finish both: $(cat "$T/out")"
+[ "$(count_marker "$dev")" = 0 ] && [ "$(count_marker "$dev2")" = 0 ] || die "jobs 1: marker left"
+check_last_pass "$dev2" "$T/r3" t2
+check_coverage "$T/r3" t1 "$npasses"
+check_coverage "$T/r3" t2 "$npasses"
+check_chain "$T/r3"
+ok "never-started target resumed with the interrupted one"
+
 # the method cannot change on resume
 "$DISPOSE" erase --yes --resume --method zero --run-dir "$T/r1" 2>/dev/null
 [ $? = 2 ] || die "--method with --resume: expected 2"

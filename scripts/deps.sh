@@ -8,7 +8,7 @@ libcryptsetup-dev libacl1-dev zstd libarchive-tools util-linux e2fsprogs"
 case $what in
 check) pkgs="$pkgs libcmocka-dev clang libclang-rt-dev mandoc cryptsetup-bin \
 openssl openssh-client gnupg acl attr putty-tools default-jdk-headless \
-python3 dosfstools fdisk" ;;
+python3 dosfstools fdisk btrfs-progs" ;;
 demo) pkgs="$pkgs" ;;
 bench) pkgs="$pkgs hyperfine nwipe coreutils" ;;
 esac

@@ -20,6 +20,10 @@ struct dsp_blkdev_info {
 	int removable;
 	char model[128], serial[128], wwn[128], vendor[64], transport[32];
 	char backing_file[512];	/* loop devices */
+	bool read_only;		/* ro: write-protected or read-only mapping */
+	uint32_t partno;	/* partition number, 0 for a disk */
+	uint64_t start;		/* partition start in bytes, 0 for a disk */
+	char dm_name[128];	/* device-mapper name (dm/name), e.g. vg-lv */
 };
 
 /* Identity of the block device at path (a /dev node). 0 or -errno. */
@@ -34,11 +38,13 @@ struct dsp_blkdev_use {
 	char mountpoint[512];	/* the first mountpoint found */
 	char mounted_dev[64];	/* which kernel name is mounted */
 	bool holds_root;	/* / lives on it */
+	char root_dev[64];	/* which kernel name (of it, its disk or partitions) */
 	bool swap_active;
 	char swap_dev[64];
 	bool has_holders;	/* holders/ not empty (LVM, MD, dm-crypt), or a loop
 				 * device is backed by it */
-	char holder[64];
+	char holder[64];	/* the first holder, e.g. dm-0 */
+	char held_dev[64];	/* which kernel name it holds */
 	char name[64];		/* kernel name of the device checked */
 };
 
@@ -82,6 +88,14 @@ typedef int (*dsp_blkdev_mnt_fn)(const char *mountpoint, void *arg);
 int dsp_blkdev_snap_mounts(const struct dsp_blkdev_snap *snap, dev_t devno,
 			   dsp_blkdev_mnt_fn fn, void *arg);
 
+/*
+ * Call fn with the kernel name of each device directly stacked on name:
+ * holders/ (dm, md, bcache) and loop devices backed by it. Non-zero stops.
+ */
+typedef int (*dsp_blkdev_name_fn)(const char *name, void *arg);
+int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *snap, const char *name,
+			    dsp_blkdev_name_fn fn, void *arg);
+
 /* Whether devno is active swap (a swap partition, or holds a swap file). */
 bool dsp_blkdev_snap_swap(const struct dsp_blkdev_snap *snap, dev_t devno);
 
@@ -109,6 +123,9 @@ int dsp_blkdev_parse_swaps(const char *text, size_t len, dsp_swaps_fn fn, void *
 /* Kernel name of devno and of its whole disk, from /sys/dev/block. 0 or -errno. */
 int dsp_blkdev_name(dev_t devno, char *name, size_t nlen, char *disk, size_t dlen,
 		    bool *is_partition);
+
+/* The /dev path of a kernel name ("cciss!c0d0" -> "/dev/cciss/c0d0"). Returns buf. */
+const char *dsp_blkdev_devpath(const char *name, char *buf, size_t len);
 
 /* Identity from a kernel name (no /dev node needed). 0 or -errno. */
 int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info);

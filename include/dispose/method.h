@@ -24,7 +24,8 @@ struct dsp_pass {
 	enum dsp_pass_kind kind;
 	uint8_t pattern[DSP_PATTERN_MAX];	/* DSP_PASS_PATTERN */
 	size_t pattern_len;
-	char label[48];		/* e.g. "0x00", "92 49 24", "random" */
+	char label[48];		/* e.g. "0x00", "92 49 24", "random", "complement (0xFF)";
+				 * patterns over 16 bytes: first 8 + "... (N bytes)" */
 };
 
 enum dsp_verify_mode {
@@ -54,13 +55,20 @@ struct dsp_method {
  */
 int dsp_method_parse(const char *text, size_t len, const char *origin,
 		     struct dsp_method **out, char *err, size_t errlen);
+/*
+ * Read and parse a file (at most DSP_METHOD_FILE_MAX bytes, regular file);
+ * messages name path as given, m->path is its realpath. -errno when it
+ * cannot be read ("<path>: <strerror>" in err).
+ */
 int dsp_method_load_file(const char *path, struct dsp_method **out,
 			 char *err, size_t errlen);
 
 /*
  * Find a method by name (searched in $DISPOSE_METHODS_DIR, the profiles/
  * directory next to the binary's source tree, then DSP_DATADIR/methods) or
- * by path (anything with a '/' or ending in .json). -ENOENT: unknown name.
+ * by path (anything with a '/' or ending in .json). -ENOENT: unknown name
+ * ("<name>: unknown method"); DSP_INVALID: invalid file, invalid name, or
+ * the "name" inside <name>.json differs from <name>.
  */
 int dsp_method_find(const char *name_or_path, struct dsp_method **out,
 		    char *err, size_t errlen);
@@ -87,6 +95,8 @@ void dsp_method_free(struct dsp_method *m);
 struct json_object *dsp_method_to_json(const struct dsp_method *m);
 
 const char *dsp_verify_mode_name(enum dsp_verify_mode v);
+/* The file-format name of a pass type: "pattern", "random", "random-byte", "complement". */
+const char *dsp_pass_kind_name(enum dsp_pass_kind k);
 /* "none", "last", "all", "sample", "sample:P": 0 or DSP_INVALID. */
 int dsp_verify_mode_parse(const char *s, enum dsp_verify_mode *v, double *percent);
 

@@ -88,21 +88,6 @@ static const char *verify_meaning(enum dsp_verify_mode v)
 	return "";
 }
 
-static const char *kind_text(enum dsp_pass_kind k)
-{
-	switch (k) {
-	case DSP_PASS_PATTERN:
-		return "pattern";
-	case DSP_PASS_RANDOM:
-		return "random";
-	case DSP_PASS_RANDOM_BYTE:
-		return "random-byte";
-	case DSP_PASS_COMPLEMENT:
-		return "complement";
-	}
-	return "?";
-}
-
 static struct json_object *full_json(const struct dsp_method *m)
 {
 	struct json_object *o = dsp_method_to_json(m), *a;
@@ -117,7 +102,8 @@ static struct json_object *full_json(const struct dsp_method *m)
 		const struct dsp_pass *p = &m->passes[i];
 		struct json_object *po = json_object_new_object();
 
-		json_object_object_add(po, "type", json_object_new_string(kind_text(p->kind)));
+		json_object_object_add(po, "type",
+				       json_object_new_string(dsp_pass_kind_name(p->kind)));
 		if (p->kind == DSP_PASS_PATTERN) {
 			char hex[2 * DSP_PATTERN_MAX + 1];
 
@@ -150,7 +136,7 @@ static void show(const struct dsp_method *m)
 	for (unsigned i = 0; i < m->npasses; i++) {
 		const struct dsp_pass *p = &m->passes[i];
 
-		printf("  %3u  %-11s  %s\n", i + 1, kind_text(p->kind), p->label);
+		printf("  %3u  %-11s  %s\n", i + 1, dsp_pass_kind_name(p->kind), p->label);
 	}
 }
 

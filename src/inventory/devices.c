@@ -14,6 +14,17 @@
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * One "devices" item per whole disk (ram, zram and detached loops skipped):
+ *   path name size logical_sector physical_sector rotational removable
+ *   read_only transport vendor model serial wwn [backing_file] [dm_name]
+ *   type uuid label [version] [usage] [ambiguous] pttype [ptuuid]
+ *   mountpoints[] holders[] slaves[] swap_active holds_root in_use partitions[]
+ * Partitions have the same shape plus partition_number and start (bytes),
+ * without pttype and partitions[]. Unknown strings are null. in_use is the
+ * reason `erase` would refuse the device (null when free); for a partition it
+ * covers its whole disk and sibling partitions too.
+ */
 #define SYS_BLOCK "/sys/class/block"
 #define SRC "devices"
 
@@ -44,6 +55,12 @@ static struct json_object *str_or_null(const char *s)
 static int add_mount(const char *mountpoint, void *arg)
 {
 	return json_object_array_add(arg, json_object_new_string(mountpoint)) ? -ENOMEM : 0;
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strverscmp(json_object_get_string(*(struct json_object *const *)a),
+			  json_object_get_string(*(struct json_object *const *)b));
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -121,9 +138,10 @@ static int is_partition_dir(const char *dir, const char *name)
  * Filesystem / container signature with libblkid's low-level probe, which
  * opens the device read-only. Adds type, uuid, label (and version).
  */
-static int probe(struct scan *sc, const char *path, struct json_object *o)
+static int probe(struct scan *sc, const char *path, bool disk, struct json_object *o)
 {
 	const char *type = NULL, *uuid = NULL, *label = NULL, *version = NULL;
+	const char *usage = NULL, *pttype = NULL, *ptuuid = NULL;
 	blkid_probe pr;
 	char why[160];
 	int r;
@@ -136,34 +154,77 @@ static int probe(struct scan *sc, const char *path, struct json_object *o)
 		json_object_object_add(o, "type", NULL);
 		json_object_object_add(o, "uuid", NULL);
 		json_object_object_add(o, "label", NULL);
+		if (disk)
+			json_object_object_add(o, "pttype", NULL);
 		inv_err(sc, path, why);
 		return r;
 	}
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUID |
-					  BLKID_SUBLKS_LABEL | BLKID_SUBLKS_VERSION);
+					  BLKID_SUBLKS_LABEL | BLKID_SUBLKS_VERSION |
+					  BLKID_SUBLKS_USAGE);
 	r = blkid_do_safeprobe(pr);
 	if (r == 0) {
 		blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
 		blkid_probe_lookup_value(pr, "UUID", &uuid, NULL);
 		blkid_probe_lookup_value(pr, "LABEL", &label, NULL);
 		blkid_probe_lookup_value(pr, "VERSION", &version, NULL);
+		blkid_probe_lookup_value(pr, "USAGE", &usage, NULL);
 	}
 	json_object_object_add(o, "type", str_or_null(type));
 	json_object_object_add(o, "uuid", str_or_null(uuid));
 	json_object_object_add(o, "label", str_or_null(label));
 	if (version && version[0])
 		json_object_object_add(o, "version", json_object_new_string(version));
+	if (usage && usage[0])
+		json_object_object_add(o, "usage", json_object_new_string(usage));
 	/* two signatures that contradict each other: name it, do not guess */
 	if (r == -2)
 		json_object_object_add(o, "ambiguous", json_object_new_boolean(1));
-	blkid_free_probe(pr);
 	if (r == -1)
 		inv_err(sc, path, "cannot probe signatures");
+
+	/* A disk's partition table, as a second pass over the same reader. */
+	if (disk) {
+		int pr_r;
+
+		blkid_probe_enable_superblocks(pr, 0);
+		blkid_probe_enable_partitions(pr, 1);
+		pr_r = blkid_do_safeprobe(pr);
+		if (pr_r == 0) {
+			blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
+			blkid_probe_lookup_value(pr, "PTUUID", &ptuuid, NULL);
+		}
+		json_object_object_add(o, "pttype", str_or_null(pttype));
+		if (ptuuid && ptuuid[0])
+			json_object_object_add(o, "ptuuid", json_object_new_string(ptuuid));
+	}
+	blkid_free_probe(pr);
 	return r == -1 ? -EIO : 0;
 }
 
-static struct json_object *holders_of(const char *name)
+static int add_holder(const char *name, void *arg)
+{
+	char dev[PATH_MAX];
+
+	dsp_blkdev_devpath(name, dev, sizeof(dev));
+	return json_object_array_add(arg, json_object_new_string(dev)) ? -ENOMEM : 0;
+}
+
+/* What is stacked on it: holders/ and loop devices backed by it, sorted. */
+static struct json_object *holders_of(struct scan *sc, const char *name)
+{
+	struct json_object *a = json_object_new_array();
+
+	if (!a)
+		return NULL;
+	if (dsp_blkdev_snap_holders(sc->snap, name, add_holder, a) == 0)
+		json_object_array_sort(a, cmp_json_str);
+	return a;
+}
+
+/* /dev paths of the entries of a sysfs link directory (slaves/: below it). */
+static struct json_object *links_of(const char *name, const char *which)
 {
 	struct json_object *a = json_object_new_array();
 	char path[PATH_MAX], dev[PATH_MAX];
@@ -173,10 +234,10 @@ static struct json_object *holders_of(const char *name)
 
 	if (!a)
 		return NULL;
-	snprintf(path, sizeof(path), SYS_BLOCK "/%s/holders", name);
+	snprintf(path, sizeof(path), SYS_BLOCK "/%s/%s", name, which);
 	v = list_dir(path, NULL, &err);
 	for (i = 0; v && v[i]; i++) {
-		snprintf(dev, sizeof(dev), "/dev/%s", v[i]);
+		dsp_blkdev_devpath(v[i], dev, sizeof(dev));
 		json_object_array_add(a, json_object_new_string(dev));
 	}
 	free_list(v);
@@ -208,15 +269,23 @@ static struct json_object *device_obj(struct scan *sc, const struct dsp_blkdev_i
 	json_object_object_add(o, "model", str_or_null(in->model));
 	json_object_object_add(o, "serial", str_or_null(in->serial));
 	json_object_object_add(o, "wwn", str_or_null(in->wwn));
-	if (in->backing_file[0])
+	json_object_object_add(o, "read_only", json_object_new_boolean(in->read_only));
+	if (in->is_partition) {
+		json_object_object_add(o, "partition_number", json_object_new_int64(in->partno));
+		json_object_object_add(o, "start", json_object_new_uint64(in->start));
+	}
+	if (!in->is_partition && in->backing_file[0])
 		json_object_object_add(o, "backing_file",
 				       json_object_new_string(in->backing_file));
-	probe(sc, in->path, o);
+	if (in->dm_name[0])
+		json_object_object_add(o, "dm_name", json_object_new_string(in->dm_name));
+	probe(sc, in->path, !in->is_partition, o);
 
 	mps = json_object_new_array();
 	dsp_blkdev_snap_mounts(sc->snap, in->devno, add_mount, mps);
 	json_object_object_add(o, "mountpoints", mps);
-	json_object_object_add(o, "holders", holders_of(in->name));
+	json_object_object_add(o, "holders", holders_of(sc, in->name));
+	json_object_object_add(o, "slaves", links_of(in->name, "slaves"));
 	json_object_object_add(o, "swap_active",
 			       json_object_new_boolean(dsp_blkdev_snap_swap(sc->snap, in->devno)));
 
@@ -265,7 +334,7 @@ static int scan_disk(struct scan *sc, const char *name)
 	if (r < 0) {
 		char path[PATH_MAX];
 
-		snprintf(path, sizeof(path), "/dev/%s", name);
+		dsp_blkdev_devpath(name, path, sizeof(path));
 		snprintf(why, sizeof(why), "cannot read sysfs: %s", strerror(-r));
 		inv_err(sc, path, why);
 		return sc->stop;
@@ -289,7 +358,7 @@ static int scan_disk(struct scan *sc, const char *name)
 			char path[PATH_MAX];
 
 			/* a partition removed while we looked */
-			snprintf(path, sizeof(path), "/dev/%s", v[i]);
+			dsp_blkdev_devpath(v[i], path, sizeof(path));
 			snprintf(why, sizeof(why), "cannot read sysfs: %s", strerror(-r));
 			inv_err(sc, path, why);
 			continue;

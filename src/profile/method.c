@@ -408,7 +408,7 @@ int dsp_verify_mode_parse(const char *s, enum dsp_verify_mode *v, double *percen
 	return 0;
 }
 
-static const char *pass_kind_name(enum dsp_pass_kind k)
+const char *dsp_pass_kind_name(enum dsp_pass_kind k)
 {
 	switch (k) {
 	case DSP_PASS_PATTERN:
@@ -581,7 +581,7 @@ static void make_labels(struct dsp_method *m)
 			break;
 		case DSP_PASS_RANDOM:
 		case DSP_PASS_RANDOM_BYTE:
-			snprintf(p->label, sizeof(p->label), "%s", pass_kind_name(p->kind));
+			snprintf(p->label, sizeof(p->label), "%s", dsp_pass_kind_name(p->kind));
 			prevlen = 0;
 			break;
 		case DSP_PASS_COMPLEMENT:

@@ -346,6 +346,18 @@ int dsp_blkdev_parse_swaps(const char *text, size_t len, dsp_swaps_fn fn, void *
 
 /* ---- identity ---- */
 
+const char *dsp_blkdev_devpath(const char *name, char *buf, size_t len)
+{
+	char *p;
+
+	fmt(buf, len, "/dev/%s", name);
+	/* sysfs spells a '/' in a device name as '!' (cciss!c0d0) */
+	for (p = buf + 5; *p; p++)
+		if (*p == '!')
+			*p = '/';
+	return buf;
+}
+
 int dsp_blkdev_name(dev_t devno, char *name, size_t nlen, char *disk, size_t dlen,
 		    bool *is_partition)
 {
@@ -462,7 +474,7 @@ int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info)
 		return r;
 	info->devno = d;
 	info->is_partition = part;
-	fmt(info->path, sizeof(info->path), "/dev/%s", info->name);
+	dsp_blkdev_devpath(info->name, info->path, sizeof(info->path));
 	r = read_u64(info->name, "size", &v);
 	if (r < 0)
 		return r;
@@ -493,6 +505,15 @@ int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info)
 	guess_transport(info->disk, info->transport, sizeof(info->transport));
 	read_attr(info->disk, "loop/backing_file", info->backing_file,
 		  sizeof(info->backing_file));
+	read_attr(info->name, "dm/name", info->dm_name, sizeof(info->dm_name));
+	if (!read_u64(info->name, "ro", &v))
+		info->read_only = v != 0;
+	if (part) {
+		if (!read_u64(info->name, "partition", &v))
+			info->partno = (uint32_t)v;
+		if (!read_u64(info->name, "start", &v))
+			info->start = v * 512;
+	}
 	return 0;
 }
 
@@ -520,7 +541,8 @@ int dsp_blkdev_info(const char *path, struct dsp_blkdev_info *info)
 /* ---- in use ---- */
 
 struct mnt {
-	dev_t dev;
+	dev_t dev;		/* the block device */
+	dev_t raw;		/* as mountinfo says (0:N for btrfs) */
 	char *mountpoint;
 };
 
@@ -534,7 +556,7 @@ struct dsp_blkdev_snap {
 	size_t nmounts;
 	dev_t *swaps;
 	size_t nswaps;
-	dev_t root;
+	dev_t root_raw;		/* raw device of the top "/" mount */
 	bool have_root;
 	struct loopback *loops;
 	size_t nloops;
@@ -558,22 +580,37 @@ static int grow(void **arr, size_t n, size_t size)
 {
 	void *p;
 
-	/* grow in powers of two: n is the count before adding one */
-	if (n & (n - 1) && n)
+	/* capacity doubles at every power of two: n is the count so far */
+	if (n && (n & (n - 1)))
 		return 0;
-	p = realloc(*arr, (n ? n * 2 : 4) * size);
+	p = realloc(*arr, (n ? n * 2 : 1) * size);
 	if (!p)
 		return -ENOMEM;
 	*arr = p;
 	return 0;
 }
 
+static int add_mount(struct dsp_blkdev_snap *s, dev_t d, dev_t raw, const char *mountpoint)
+{
+	char *mp;
+
+	if (grow((void **)&s->mounts, s->nmounts, sizeof(*s->mounts)))
+		return -ENOMEM;
+	mp = strdup(mountpoint);
+	if (!mp)
+		return -ENOMEM;
+	s->mounts[s->nmounts].dev = d;
+	s->mounts[s->nmounts].raw = raw;
+	s->mounts[s->nmounts].mountpoint = mp;
+	s->nmounts++;
+	return 0;
+}
+
 static int snap_mount(const struct dsp_mountinfo_entry *e, void *arg)
 {
 	struct dsp_blkdev_snap *s = arg;
-	dev_t d = makedev(e->major, e->minor);
+	dev_t raw = makedev(e->major, e->minor), d = raw;
 	struct stat st;
-	char *mp;
 
 	/*
 	 * btrfs and some others report an anonymous 0:N device; the source
@@ -586,17 +623,63 @@ static int snap_mount(const struct dsp_mountinfo_entry *e, void *arg)
 		d = st.st_rdev;
 	}
 	if (!strcmp(e->mountpoint, "/")) {
-		s->root = d;	/* the last "/" is the one on top */
+		s->root_raw = raw;	/* the last "/" is the one on top */
 		s->have_root = true;
 	}
-	if (grow((void **)&s->mounts, s->nmounts, sizeof(*s->mounts)))
+	return add_mount(s, d, raw, e->mountpoint);
+}
+
+/*
+ * A multi-device btrfs names one member in mountinfo; the others are only
+ * listed in /sys/fs/btrfs/FSID/devices/. Every member carries the mounts.
+ */
+static int snap_btrfs(struct dsp_blkdev_snap *s)
+{
+	char path[PATH_MAX];
+	struct dirent *fe, *de;
+	dev_t members[64];
+	size_t n, i, j, k, nm;
+	DIR *fs, *dir;
+	int r = 0;
+
+	fs = opendir("/sys/fs/btrfs");
+	if (!fs)
+		return 0;	/* no btrfs in this kernel */
+	while (!r && (fe = readdir(fs))) {
+		if (!valid_name(fe->d_name) ||
+		    fmt(path, sizeof(path), "/sys/fs/btrfs/%s/devices", fe->d_name))
+			continue;
+		dir = opendir(path);
+		if (!dir)
+			continue;
+		n = 0;
+		while ((de = readdir(dir)) && n < DSP_ARRAY_SIZE(members))
+			if (valid_name(de->d_name) && !name_devno(de->d_name, &members[n]))
+				n++;
+		closedir(dir);
+		if (n < 2)
+			continue;
+		nm = s->nmounts;	/* only the mounts from mountinfo */
+		for (i = 0; i < nm && !r; i++) {
+			for (j = 0; j < n && s->mounts[i].dev != members[j]; j++)
+				;
+			if (j == n)
+				continue;
+			for (k = 0; k < n && !r; k++)
+				if (k != j)
+					r = add_mount(s, members[k], s->mounts[i].raw,
+						      s->mounts[i].mountpoint);
+		}
+	}
+	closedir(fs);
+	return r;
+}
+
+static int add_swap(struct dsp_blkdev_snap *s, dev_t d)
+{
+	if (grow((void **)&s->swaps, s->nswaps, sizeof(*s->swaps)))
 		return -ENOMEM;
-	mp = strdup(e->mountpoint);
-	if (!mp)
-		return -ENOMEM;
-	s->mounts[s->nmounts].dev = d;
-	s->mounts[s->nmounts].mountpoint = mp;
-	s->nmounts++;
+	s->swaps[s->nswaps++] = d;
 	return 0;
 }
 
@@ -606,15 +689,22 @@ static int snap_swap(const char *path, const char *type, void *arg)
 	struct stat st;
 	dev_t d;
 
+	size_t i;
+
 	(void)type;
 	if (stat(path, &st) < 0)
 		return 0;	/* a deleted swap file: its fs is still mounted */
-	/* a swap file pins the filesystem it lives on */
-	d = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
-	if (grow((void **)&s->swaps, s->nswaps, sizeof(*s->swaps)))
-		return -ENOMEM;
-	s->swaps[s->nswaps++] = d;
-	return 0;
+	if (S_ISBLK(st.st_mode))
+		return add_swap(s, st.st_rdev);
+	/*
+	 * A swap file pins the filesystem it lives on: every device of the
+	 * mount whose raw device the file reports (0:N on btrfs).
+	 */
+	d = st.st_dev;
+	for (i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].raw == d && s->mounts[i].dev != d && add_swap(s, s->mounts[i].dev))
+			return -ENOMEM;
+	return add_swap(s, d);
 }
 
 /* Loop devices do not appear in holders/ of what backs them. */
@@ -662,6 +752,8 @@ int dsp_blkdev_snap_new(struct dsp_blkdev_snap **out)
 		r = dsp_blkdev_parse_mountinfo(text, len, snap_mount, s);
 	free(text);
 	text = NULL;
+	if (!r)
+		r = snap_btrfs(s);
 	if (!r) {
 		r = read_all("/proc/swaps", &text, &len);
 		/* no /proc/swaps: a kernel without swap support */
@@ -708,11 +800,59 @@ bool dsp_blkdev_snap_swap(const struct dsp_blkdev_snap *s, dev_t devno)
 
 bool dsp_blkdev_snap_is_root(const struct dsp_blkdev_snap *s, dev_t devno)
 {
-	return s->have_root && s->root == devno;
+	size_t i;
+
+	if (!s->have_root)
+		return false;
+	for (i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].raw == s->root_raw && !strcmp(s->mounts[i].mountpoint, "/") &&
+		    s->mounts[i].dev == devno)
+			return true;
+	return false;
 }
 
-static int check_node(const struct dsp_blkdev_snap *s, const char *name, int depth,
-		      struct dsp_blkdev_use *u)
+int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *s, const char *name,
+			    dsp_blkdev_name_fn fn, void *arg)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	size_t i;
+	dev_t d;
+	int r;
+
+	if (!valid_name(name))
+		return -EINVAL;
+	r = name_devno(name, &d);
+	if (r < 0)
+		return r;
+	for (i = 0; i < s->nloops; i++)
+		if (s->loops[i].backing == d) {
+			r = fn(s->loops[i].name, arg);
+			if (r)
+				return r;
+		}
+	fmt(path, sizeof(path), SYS_BLOCK "/%s/holders", name);
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		if (!valid_name(de->d_name))
+			continue;
+		r = fn(de->d_name, arg);
+		if (r)
+			break;
+	}
+	closedir(dir);
+	return r;
+}
+
+/*
+ * Check name and, recursively, what holds it. top is the device of the tree
+ * (the target, its disk or a partition) the walk started from.
+ */
+static int check_node(const struct dsp_blkdev_snap *s, const char *top, const char *name,
+		      int depth, struct dsp_blkdev_use *u)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -732,8 +872,10 @@ static int check_node(const struct dsp_blkdev_snap *s, const char *name, int dep
 			copy(u->mountpoint, sizeof(u->mountpoint), s->mounts[i].mountpoint);
 			copy(u->mounted_dev, sizeof(u->mounted_dev), name);
 		}
-	if (dsp_blkdev_snap_is_root(s, d))
+	if (dsp_blkdev_snap_is_root(s, d) && !u->holds_root) {
 		u->holds_root = true;
+		copy(u->root_dev, sizeof(u->root_dev), top);
+	}
 	if (dsp_blkdev_snap_swap(s, d) && !u->swap_active) {
 		u->swap_active = true;
 		copy(u->swap_dev, sizeof(u->swap_dev), name);
@@ -745,8 +887,9 @@ static int check_node(const struct dsp_blkdev_snap *s, const char *name, int dep
 		if (!u->has_holders) {
 			u->has_holders = true;
 			copy(u->holder, sizeof(u->holder), s->loops[i].name);
+			copy(u->held_dev, sizeof(u->held_dev), name);
 		}
-		r = check_node(s, s->loops[i].name, depth + 1, u);
+		r = check_node(s, top, s->loops[i].name, depth + 1, u);
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
@@ -761,8 +904,9 @@ static int check_node(const struct dsp_blkdev_snap *s, const char *name, int dep
 		if (!u->has_holders) {
 			u->has_holders = true;
 			copy(u->holder, sizeof(u->holder), de->d_name);
+			copy(u->held_dev, sizeof(u->held_dev), name);
 		}
-		r = check_node(s, de->d_name, depth + 1, u);
+		r = check_node(s, top, de->d_name, depth + 1, u);
 		/* a holder that vanished while we looked is gone */
 		if (r < 0 && r != -ENOENT) {
 			closedir(dir);
@@ -788,7 +932,7 @@ int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
 		return -EINVAL;
 	copy(u->name, sizeof(u->name), name);
 	/* self first, so the reason names the device itself when it can */
-	r = check_node(s, name, 0, u);
+	r = check_node(s, name, name, 0, u);
 	if (r < 0 || !(flags & DSP_BLKDEV_TREE))
 		return r;
 
@@ -799,7 +943,7 @@ int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
 	if (r < 0)
 		return r;
 	if (part) {
-		r = check_node(s, disk, 0, u);
+		r = check_node(s, disk, disk, 0, u);
 		if (r < 0)
 			return r;
 	}
@@ -816,7 +960,7 @@ int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
 		fmt(attr, sizeof(attr), SYS_BLOCK "/%s/%s/partition", disk, de->d_name);
 		if (access(attr, F_OK))
 			continue;
-		r = check_node(s, de->d_name, 0, u);
+		r = check_node(s, de->d_name, de->d_name, 0, u);
 		if (r < 0 && r != -ENOENT)
 			break;
 		r = 0;
@@ -848,23 +992,43 @@ int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
 	return r;
 }
 
+/* Is other (a kernel name in use) the checked device itself? */
+static bool is_self(const struct dsp_blkdev_use *u, const char *other)
+{
+	return !u->name[0] || !other[0] || !strcmp(u->name, other);
+}
+
 const char *dsp_blkdev_use_reason(const struct dsp_blkdev_use *u, char *buf, size_t len)
 {
+	char dev[80];
+
 	if (!len)
 		return buf;
 	buf[0] = '\0';
-	if (u->holds_root)
+	if (u->holds_root && is_self(u, u->root_dev)) {
 		fmt(buf, len, "device holds the root filesystem");
-	else if (u->mounted && (!u->name[0] || !strcmp(u->mounted_dev, u->name)))
+	} else if (u->holds_root) {
+		dsp_blkdev_devpath(u->root_dev, dev, sizeof(dev));
+		fmt(buf, len, "device is in use: %s holds the root filesystem", dev);
+	} else if (u->mounted && is_self(u, u->mounted_dev)) {
 		fmt(buf, len, "device is mounted on %s", u->mountpoint);
-	else if (u->mounted)
-		fmt(buf, len, "device is in use: /dev/%s is mounted on %s",
-			 u->mounted_dev, u->mountpoint);
-	else if (u->swap_active && (!u->name[0] || !strcmp(u->swap_dev, u->name)))
+	} else if (u->mounted) {
+		dsp_blkdev_devpath(u->mounted_dev, dev, sizeof(dev));
+		fmt(buf, len, "device is in use: %s is mounted on %s", dev, u->mountpoint);
+	} else if (u->swap_active && is_self(u, u->swap_dev)) {
 		fmt(buf, len, "device is active swap");
-	else if (u->swap_active)
-		fmt(buf, len, "device is in use: /dev/%s is active swap", u->swap_dev);
-	else if (u->has_holders)
-		fmt(buf, len, "device is held by /dev/%s", u->holder);
+	} else if (u->swap_active) {
+		dsp_blkdev_devpath(u->swap_dev, dev, sizeof(dev));
+		fmt(buf, len, "device is in use: %s is active swap", dev);
+	} else if (u->has_holders && is_self(u, u->held_dev)) {
+		dsp_blkdev_devpath(u->holder, dev, sizeof(dev));
+		fmt(buf, len, "device is held by %s", dev);
+	} else if (u->has_holders) {
+		char held[80];
+
+		dsp_blkdev_devpath(u->held_dev, held, sizeof(held));
+		dsp_blkdev_devpath(u->holder, dev, sizeof(dev));
+		fmt(buf, len, "device is in use: %s is held by %s", held, dev);
+	}
 	return buf;
 }

@@ -3,11 +3,17 @@
 # even when the test fails: loop devices, mounts, image files, temp dirs.
 set -u
 T=$(mktemp -d /tmp/dispose-it.XXXXXX)
-_loops=() _mounts=()
+# Registrations go to files, not arrays: mkloop is called as $(mkloop ...),
+# a subshell whose array changes would be lost (and the loop leaked).
+: >"$T/.loops"; : >"$T/.mounts"
 cleanup() {
 	local m l
-	for m in "${_mounts[@]}"; do umount -l "$m" 2>/dev/null; done
-	for l in "${_loops[@]}"; do losetup -d "$l" 2>/dev/null; done
+	while read -r m; do umount -l "$m" 2>/dev/null; done < <(tac "$T/.mounts" 2>/dev/null)
+	# each once: a second detach could hit someone else's new device
+	while read -r l; do
+		partx -d "$l" >/dev/null 2>&1
+		losetup -d "$l" 2>/dev/null
+	done < <(tac "$T/.loops" 2>/dev/null | awk '!seen[$0]++')
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -23,12 +29,12 @@ mkloop() {
 	local size=$1 img=${2:-$T/img.$RANDOM} dev
 	truncate -s "${size}M" "$img" || return 1
 	dev=$(losetup -f --show "$img") || skip "losetup unavailable"
-	_loops+=("$dev")
+	echo "$dev" >>"$T/.loops"
 	echo "$dev"
 }
 # register an already attached loop device / mountpoint for cleanup
-track_loop() { _loops+=("$1"); }
-track_mount() { _mounts+=("$1"); }
+track_loop() { echo "$1" >>"$T/.loops"; }
+track_mount() { echo "$1" >>"$T/.mounts"; }
 
 # fill_marker DEV|FILE SIZE_MIB: write a recognisable marker everywhere
 MARKER=DISPOSE-MARKER-7f3a9c

@@ -192,6 +192,35 @@ static void test_dsp_blkdev_use_reason_texts(void **state)
 	strcpy(u.holder, "dm-0");
 	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
 			    "device is held by /dev/dm-0");
+	strcpy(u.held_dev, "loop3");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is held by /dev/dm-0");
+	strcpy(u.held_dev, "loop3p2");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is in use: /dev/loop3p2 is held by /dev/dm-0");
+	u.swap_active = true;
+	strcpy(u.swap_dev, "loop3p1");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is in use: /dev/loop3p1 is active swap");
+	u.holds_root = true;
+	strcpy(u.root_dev, "vda1");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is in use: /dev/vda1 holds the root filesystem");
+	strcpy(u.root_dev, "loop3");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device holds the root filesystem");
+	/* a short buffer truncates, never overflows */
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, 7), "device");
+}
+
+static void test_dsp_blkdev_devpath_bang(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(dsp_blkdev_devpath("sda1", buf, sizeof(buf)), "/dev/sda1");
+	assert_string_equal(dsp_blkdev_devpath("cciss!c0d0p1", buf, sizeof(buf)),
+			    "/dev/cciss/c0d0p1");
 }
 
 /* ---- real devices (root only; skipped otherwise) ---- */
@@ -201,7 +230,7 @@ static char loops[8][64];
 static int nloops;
 static char mounts[4][256];
 static int nmounts;
-static char swaps[2][64];
+static char swaps[2][300];
 static int nswaps;
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -460,6 +489,19 @@ static void test_dsp_blkdev_in_use_partition_mounted(void **state)
 	assert_false(u.mounted);
 	assert_int_equal(dsp_blkdev_in_use(p2, &u), 0);
 	assert_false(u.mounted);
+	assert_false(u.has_holders);
+
+	/* a loop device on p1 holds p1, and through it the disk and p2 */
+	{
+		char upper[64];
+
+		assert_int_equal(attach(p1, upper, sizeof(upper)), 0);
+		assert_int_equal(dsp_blkdev_in_use(p2, &u), 0);
+		assert_true(u.has_holders);
+		assert_string_equal(u.held_dev, base(p1));
+		snprintf(want, sizeof(want), "device is in use: %s is held by %s", p1, upper);
+		assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+	}
 }
 
 /* A loop device backed by another loop device is its holder. */
@@ -485,6 +527,54 @@ static void test_dsp_blkdev_in_use_loop_holder(void **state)
 	assert_int_equal(dsp_blkdev_in_use(lower, &u), 0);
 	assert_true(u.mounted);
 	assert_string_equal(u.mounted_dev, base(upper));
+}
+
+/* Both members of a two-device btrfs are in use, though mountinfo names one. */
+static void test_dsp_blkdev_in_use_btrfs_members(void **state)
+{
+	struct dsp_blkdev_use u;
+	char a[64], b[64], mp[256];
+
+	(void)state;
+	need_root();
+	if (sh("command -v mkfs.btrfs >/dev/null && grep -qw btrfs /proc/filesystems"))
+		skip();
+	assert_int_equal(mkloop("btrfs-a", 128, a, sizeof(a)), 0);
+	assert_int_equal(mkloop("btrfs-b", 128, b, sizeof(b)), 0);
+	assert_int_equal(sh("mkfs.btrfs -q -d raid1 -m raid1 '%s' '%s' >/dev/null 2>&1", a, b), 0);
+	assert_int_equal(do_mount(a, "btrfs", mp, sizeof(mp)), 0);
+	assert_int_equal(dsp_blkdev_in_use(a, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mountpoint, mp);
+	assert_int_equal(dsp_blkdev_in_use(b, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mountpoint, mp);
+	assert_string_equal(u.mounted_dev, base(b));
+}
+
+/* A swap file in use pins the device of the filesystem holding it. */
+static void test_dsp_blkdev_in_use_swapfile(void **state)
+{
+	struct dsp_blkdev_use u;
+	char dev[64], mp[256];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("swapfile", 32, dev, sizeof(dev)), 0);
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", dev), 0);
+	assert_int_equal(do_mount(dev, "swapfile", mp, sizeof(mp)), 0);
+	assert_int_equal(sh("dd if=/dev/zero of='%s/swap' bs=1M count=8 status=none &&"
+			    " chmod 600 '%s/swap' && mkswap -q '%s/swap' >/dev/null", mp, mp, mp), 0);
+	if (sh("swapon '%s/swap' 2>/dev/null", mp))
+		skip();
+	snprintf(swaps[nswaps++], sizeof(swaps[0]), "%s/swap", mp);
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_true(u.swap_active);
+	assert_true(u.mounted);
+	assert_int_equal(sh("swapoff '%s/swap'", mp), 0);
+	nswaps--;
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_false(u.swap_active);
 }
 
 /* The root filesystem's device: checked through sysfs only, never opened. */
@@ -522,12 +612,15 @@ int main(void)
 		cmocka_unit_test(test_parse_swaps_fields),
 		cmocka_unit_test(test_parse_swaps_malformed),
 		cmocka_unit_test(test_dsp_blkdev_use_reason_texts),
+		cmocka_unit_test(test_dsp_blkdev_devpath_bang),
 		cmocka_unit_test_teardown(test_dsp_blkdev_info_loop, cleanup),
 		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_idle, cleanup),
 		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_mounted, cleanup),
 		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_swap, cleanup),
 		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_partition_mounted, cleanup),
 		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_loop_holder, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_btrfs_members, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_swapfile, cleanup),
 		cmocka_unit_test(test_dsp_blkdev_snap_check_root),
 	};
 

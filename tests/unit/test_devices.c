@@ -286,7 +286,7 @@ static void test_dsp_inv_devices_signatures(void **state)
 /* Partitions are nested under their disk and not listed on their own. */
 static void test_dsp_inv_devices_partitions(void **state)
 {
-	char img[256], dev[64], p1[80], p2[80];
+	char img[256], dev[64], p1[80], p2[80], want[128];
 	struct json_object *o, *parts;
 	struct collect c;
 	struct stat st;
@@ -317,6 +317,12 @@ static void test_dsp_inv_devices_partitions(void **state)
 	}
 	o = find_dev(c.devices, dev);
 	assert_non_null(o);
+	sh_out(want, sizeof(want), "blkid -p -o value -s PTTYPE '%s'", dev);
+	assert_string_equal(want, "gpt");
+	assert_string_equal(get_str(o, "pttype"), want);
+	sh_out(want, sizeof(want), "blkid -p -o value -s PTUUID '%s'", dev);
+	assert_string_equal(get_str(o, "ptuuid"), want);
+	assert_null(get_str(o, "type"));
 	parts = json_object_object_get(o, "partitions");
 	assert_int_equal(json_object_array_length(parts), 2);
 	o = json_object_array_get_idx(parts, 0);
@@ -324,10 +330,41 @@ static void test_dsp_inv_devices_partitions(void **state)
 	assert_int_equal(json_object_get_int64(json_object_object_get(o, "size")), 16 << 20);
 	check_blkid(o, p1);
 	assert_string_equal(get_str(o, "label"), "part-one");
+	assert_int_equal(json_object_get_int(json_object_object_get(o, "partition_number")), 1);
+	assert_int_equal(json_object_get_int64(json_object_object_get(o, "start")), 1 << 20);
+	assert_false(json_object_object_get_ex(o, "backing_file", NULL));
 	o = json_object_array_get_idx(parts, 1);
 	assert_string_equal(get_str(o, "path"), p2);
 	check_blkid(o, p2);
 	assert_string_equal(get_str(o, "type"), "swap");
+	collect_free(&c);
+}
+
+/* A loop device stacked on another is listed as its holder. */
+static void test_dsp_inv_devices_loop_holder(void **state)
+{
+	char img[256], lower[64], upper[64], want[300];
+	struct json_object *o, *a;
+	struct collect c;
+
+	(void)state;
+	need_root();
+	make_image("lower", 8, img, sizeof(img));
+	assert_int_equal(attach(img, lower, sizeof(lower)), 0);
+	assert_int_equal(attach(lower, upper, sizeof(upper)), 0);
+	collect_init(&c);
+	assert_int_equal(dsp_inv_devices(collect_emit, &c), 0);
+	o = find_dev(c.devices, lower);
+	assert_non_null(o);
+	a = json_object_object_get(o, "holders");
+	assert_int_equal(json_object_array_length(a), 1);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 0)), upper);
+	snprintf(want, sizeof(want), "device is held by %s", upper);
+	assert_string_equal(get_str(o, "in_use"), want);
+	o = find_dev(c.devices, upper);
+	assert_non_null(o);
+	assert_string_equal(get_str(o, "backing_file"), lower);
+	assert_null(get_str(o, "in_use"));
 	collect_free(&c);
 }
 
@@ -354,7 +391,8 @@ static void test_dsp_inv_devices_shape(void **state)
 	static const char *const keys[] = {
 		"path", "size", "logical_sector", "physical_sector", "rotational",
 		"removable", "transport", "model", "serial", "wwn", "type", "uuid",
-		"label", "mountpoints", "holders", "swap_active", "holds_root",
+		"label", "mountpoints", "holders", "slaves", "swap_active", "holds_root",
+		"in_use", "read_only", "pttype",
 	};
 	struct collect c;
 	size_t i, k, n;
@@ -384,6 +422,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_dsp_inv_devices_signatures, cleanup),
 		cmocka_unit_test_teardown(test_dsp_inv_devices_partitions, cleanup),
+		cmocka_unit_test_teardown(test_dsp_inv_devices_loop_holder, cleanup),
 		cmocka_unit_test_teardown(test_dsp_inv_devices_emit_stops, cleanup),
 		cmocka_unit_test(test_dsp_inv_devices_shape),
 	};

@@ -497,6 +497,8 @@ static void test_dsp_verify_mode_parse_valid(void **state)
 	assert_int_equal(dsp_verify_mode_parse("sample:0.001", &v, NULL), 0);
 	assert_string_equal(dsp_verify_mode_name(DSP_VERIFY_SAMPLE), "sample");
 	assert_string_equal(dsp_verify_mode_name(DSP_VERIFY_ALL), "all");
+	assert_string_equal(dsp_pass_kind_name(DSP_PASS_RANDOM_BYTE), "random-byte");
+	assert_string_equal(dsp_pass_kind_name(DSP_PASS_COMPLEMENT), "complement");
 }
 
 static void test_dsp_verify_mode_parse_invalid(void **state)

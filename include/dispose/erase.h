@@ -14,27 +14,43 @@
  * Events written to the run record (events.jsonl) for each target; every
  * event carries "target" (the target id). A certificate is built from
  * these alone, so they are complete and never claim more than was done:
- *   target       path, kind (block|file|tree), size, identity (model, serial,
- *                wwn, rotational, logical/physical sector | fs dev, ino, fstype,
- *                nlink), method (dsp_method_to_json), verify mode, readmode
- *   pass_start   pass (1-based), npasses, pattern (dsp_pattern_to_json: key/iv
- *                for random passes), offset (non-zero when resumed)
+ *   target       path, kind (block|file|tree|memory), size, identity (devno,
+ *                rotational, logical/physical sector, plus opts->identity |
+ *                dev, ino, fstype, nlink), parent (tree id, for files of a
+ *                tree), method {name,variant,source,sha256,verify,passes},
+ *                verify mode, sample_percent, readmode, direct_writes, bufsize
+ *   target_resumed  the same, when opts->resume continues a recorded target
+ *   pass_start   pass (1-based), npasses, label, pattern (dsp_pattern_to_json:
+ *                key/iv for random passes), offset (non-zero when resumed),
+ *                resumed
  *   checkpoint   pass, offset (bytes durable below it, after fdatasync)
  *   io_error     pass, phase (write|verify|flush), offset, length, errno, error
- *   pass_end     pass, bytes_written, bad_bytes
- *   verify_start pass, mode, sample seed/percent/strata when sampling
- *   verify_end   pass, mode, bytes_read, mismatches, mismatch_offsets (first
- *                64), unreadable_bytes
- *   target_resumed  as target, when --resume continues a recorded target
  *   io_retry     pass, phase, offset, length: an EIO that a sector-wise retry
  *                fully recovered (no bad range)
- *   file_renamed path, from, to (synced: a resume can find the file)
- *   file_removed path, renames [names], nlink (tree erase: one per file, plus
- *                dir_removed, symlink_removed, special_removed, skipped)
+ *   pass_end     pass, bytes_written, bad_bytes, covered [[start,end),...]
+ *                (union over every session of the pass), complete (covered
+ *                == [[0,size]]), bad_ranges
+ *   verify_start pass, mode, readmode, bytes (planned); sampling adds method
+ *                "sampled-800-88r1", prng "splitmix64", seed (hex), percent,
+ *                strata, extents_per_stratum, ends_bytes, extents
+ *   verify_end   pass, mode, readmode, bytes_read, bytes_compared, complete,
+ *                mismatches (bytes), mismatch_offsets (first 64 runs),
+ *                mismatch_ranges, unreadable_bytes, unreadable [ranges]
  *   target_end   status ("success"|"completed-with-errors"|"failed"|
- *                "interrupted"), bytes_written, bytes_verified, bad_ranges
- *                [{offset,length}], mismatches, nist_category ("clear"|"none"),
- *                caveats [strings]
+ *                "interrupted"), error, bytes_written, bytes_verified,
+ *                bad_ranges [{offset,length}], mismatches, first_mismatch,
+ *                nist_category ("clear"|"none"), caveats [strings]
+ *   file_renamed path, from, to (synced: a resume can find the file)
+ *   file_removed path, renames [names], final_name, nlink, hard_links_remain,
+ *                parent
+ *   tree erase (target = the tree id): dir_removed, dir_kept, symlink_removed,
+ *                special_removed, skipped {path, reason} (other filesystem,
+ *                too deep, unreadable), file_failed; each file is its own
+ *                target "<tree id>.<seq>" with "parent"; the tree's
+ *                target_end has files, dirs, bytes_written, bytes_verified,
+ *                mismatches, bad_bytes.
+ * Checkpoints, io_error and target_end are synced; the other events become
+ * durable with the next sync (losing one to a power cut only redoes work).
  */
 
 struct dsp_erase_progress {

@@ -69,6 +69,9 @@ struct eng {
 	bool finished_before;		/* record already has a final target_end */
 	bool seen_before;		/* record has this target */
 
+	/* ring buffers, kept across passes (no page faults per pass) */
+	uint8_t *pool[ERASE_RING];
+
 	/* progress */
 	struct timespec last_prog;
 	uint64_t all_done, all_total;
@@ -82,9 +85,16 @@ struct eng {
 	uint64_t first_mismatch;
 };
 
+/*
+ * Durability of the record: checkpoints, io_errors and target_end are
+ * synced; the other events ride on the next sync (the file is append-only,
+ * so an fdatasync covers every earlier line). Losing an unsynced
+ * pass_start or pass_end to a power cut only makes a resume redo work.
+ */
 /* overwrite.c */
 int erase_run(struct dsp_io *io, const struct dsp_erase_opts *opts,
 	      struct dsp_erase_result *res, const struct erase_file_info *fi);
+int eng_pool(struct eng *e);
 int eng_event(struct eng *e, const char *name, struct json_object *f, int sync);
 int eng_progress(struct eng *e, const char *phase, unsigned pass, uint64_t done,
 		 uint64_t total, bool force);
@@ -132,8 +142,9 @@ struct ring {
 	ring_fill_fn fill;
 	void *arg;
 };
+/* bufs: ERASE_RING aligned buffers of chunk bytes, owned by the caller */
 int ring_start(struct ring *r, const struct range *ext, size_t n_ext, size_t chunk,
-	       ring_fill_fn fill, void *arg);
+	       ring_fill_fn fill, void *arg, uint8_t *const *bufs);
 /* Next filled slot in job order, or NULL at the end. */
 struct ring_slot *ring_take(struct ring *r);
 void ring_release(struct ring *r);

@@ -82,7 +82,7 @@ static const char *fs_name(int fd)
  */
 static int erase_file_at(int dirfd, const char *name, const char *display,
 			 const struct dsp_erase_opts *o, const char *parent,
-			 struct dsp_erase_result *res)
+			 struct dsp_erase_result *res, int done_status)
 {
 	struct erase_file_info fi = { .kind = "file" };
 	struct json_object *renames, *f, *cav = NULL;
@@ -127,7 +127,8 @@ static int erase_file_at(int dirfd, const char *name, const char *display,
 		json_object_put(cav);
 		return r;
 	}
-	status = erase_run(io, o, res, &fi);
+	/* done_status >= 0: a killed session finished the overwrite already */
+	status = done_status >= 0 ? done_status : erase_run(io, o, res, &fi);
 	json_object_put(cav);
 	if (status < 0 || status == DSP_INTERRUPTED) {
 		dsp_io_close(io);
@@ -225,6 +226,7 @@ struct rename_walk {
 	const char *id;
 	char last[NAME_MAX + 1];
 	bool removed;
+	int done_status;	/* -1: overwrite not finished */
 };
 
 static int visit_renames(struct json_object *ev, void *arg)
@@ -242,6 +244,14 @@ static int visit_renames(struct json_object *ev, void *arg)
 		snprintf(w->last, sizeof(w->last), "%s", json_object_get_string(v));
 	else if (!strcmp(ev_name, "file_removed"))
 		w->removed = true;
+	else if (!strcmp(ev_name, "target") || !strcmp(ev_name, "target_resumed"))
+		w->done_status = -1;
+	else if (!strcmp(ev_name, "target_end") && json_object_object_get_ex(ev, "status", &v)) {
+		const char *st = json_object_get_string(v);
+
+		w->done_status = !strcmp(st, "success") ? 0 :
+				 !strcmp(st, "completed-with-errors") ? DSP_PARTIAL : -1;
+	}
 	return 0;
 }
 
@@ -261,22 +271,30 @@ int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,
 	r = open_parent(path, &dfd, base, sizeof(base));
 	if (r < 0)
 		return r;
-	if (opts->resume && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT) {
-		/* killed while renaming: the record names where the file went */
-		struct rename_walk w = { .id = opts->target_id };
+	if (opts->resume) {
+		/* killed after the overwrite or while renaming: the record says
+		 * what is done and where the file went */
+		struct rename_walk w = { .id = opts->target_id, .done_status = -1 };
+		const char *name = base;
 
-		dsp_ledger_walk(dsp_ledger_dir(opts->ledger), visit_renames, &w, NULL);
+		r = dsp_ledger_walk(dsp_ledger_dir(opts->ledger), visit_renames, &w, NULL);
+		if (r) {
+			close(dfd);
+			return r > 0 ? -EINVAL : r;
+		}
 		if (w.removed) {
 			close(dfd);
 			return -EALREADY;
 		}
-		if (w.last[0]) {
-			r = erase_file_at(dfd, w.last, path, opts, NULL, res);
-			close(dfd);
-			return r;
-		}
+		if (w.last[0] && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			name = w.last;
+		r = erase_file_at(dfd, name, path, opts, NULL, res, w.done_status);
+		if (r >= 0)
+			res->files = 1;
+		close(dfd);
+		return r;
 	}
-	r = erase_file_at(dfd, base, path, opts, NULL, res);
+	r = erase_file_at(dfd, base, path, opts, NULL, res, -1);
 	if (r == -ELOOP)
 		dsp_log(DSP_LOG_ERROR, "%s: is a symbolic link: refused", path);
 	if (r >= 0)
@@ -500,7 +518,7 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 				 dsp_ledger_seq(opts->ledger) + 1);
 			fo.target_id = id;
 			fo.resume = false;	/* a resumed tree re-walks what is left */
-			r = erase_file_at(top->fd, de->d_name, child, &fo, opts->target_id, &fr);
+			r = erase_file_at(top->fd, de->d_name, child, &fo, opts->target_id, &fr, -1);
 			res->bytes_written += fr.bytes_written;
 			res->bytes_verified += fr.bytes_verified;
 			res->mismatches += fr.mismatches;

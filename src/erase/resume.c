@@ -130,8 +130,21 @@ int eng_load_record(struct eng *e)
 		struct pass_state *ps = &e->ps[i];
 
 		if (ps->started && !ps->ended) {
+			size_t k = 0;
+
 			/* what a killed session wrote past its last checkpoint is redone */
 			close_session(ps);
+			/* and errors there are tried again */
+			for (size_t j = 0; j < ps->bad.n; j++) {
+				struct range x = ps->bad.v[j];
+
+				if (x.off >= ps->resume_off)
+					continue;
+				if (x.off + x.len > ps->resume_off)
+					x.len = ps->resume_off - x.off;
+				ps->bad.v[k++] = x;
+			}
+			ps->bad.n = k;
 		}
 	}
 	return 0;
@@ -139,7 +152,8 @@ int eng_load_record(struct eng *e)
 
 struct pending {
 	const char *id;
-	int state;	/* 0 none, 1 open, 2 finished */
+	int state;	/* 0 none, 1 open, 2 finished, 3 file overwritten, not removed */
+	bool file;
 	char *path, *method;
 	size_t pathlen, methodlen;
 };
@@ -156,6 +170,8 @@ static int visit_pending(struct json_object *ev, void *arg)
 		const char *path = str(ev, "path");
 
 		p->state = 1;
+		p->file = (n = json_object_object_get(ev, "kind")) &&
+			  !strcmp(json_object_get_string(n), "file");
 		if (path && p->path)
 			snprintf(p->path, p->pathlen, "%s", path);
 		if (p->method && json_object_object_get_ex(ev, "method", &m) &&
@@ -166,7 +182,9 @@ static int visit_pending(struct json_object *ev, void *arg)
 	} else if (!strcmp(name, "target_end")) {
 		const char *st = str(ev, "status");
 
-		p->state = st && !strcmp(st, "interrupted") ? 1 : 2;
+		p->state = st && !strcmp(st, "interrupted") ? 1 : p->file ? 3 : 2;
+	} else if (!strcmp(name, "file_removed")) {
+		p->state = 2;
 	}
 	return 0;
 }
@@ -174,10 +192,11 @@ static int visit_pending(struct json_object *ev, void *arg)
 int dsp_erase_pending(const char *run_dir, const char *target_id,
 		      char *path, size_t pathlen, char *method, size_t methodlen)
 {
-	struct pending p = { target_id, 0, path, method, pathlen, methodlen };
+	struct pending p = { .id = target_id, .path = path, .method = method,
+			     .pathlen = pathlen, .methodlen = methodlen };
 	int r = dsp_ledger_walk(run_dir, visit_pending, &p, NULL);
 
 	if (r)
 		return r > 0 ? -EINVAL : r;
-	return p.state == 1;
+	return p.state == 1 || p.state == 3;
 }

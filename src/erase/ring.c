@@ -66,7 +66,7 @@ static void *producer(void *arg)
 }
 
 int ring_start(struct ring *r, const struct range *ext, size_t n_ext, size_t chunk,
-	       ring_fill_fn fill, void *arg)
+	       ring_fill_fn fill, void *arg, uint8_t *const *bufs)
 {
 	int e;
 
@@ -76,20 +76,12 @@ int ring_start(struct ring *r, const struct range *ext, size_t n_ext, size_t chu
 	r->chunk = chunk;
 	r->fill = fill;
 	r->arg = arg;
-	for (int i = 0; i < ERASE_RING; i++) {
-		r->slot[i].buf = dsp_io_buf_alloc(chunk);
-		if (!r->slot[i].buf) {
-			for (int j = 0; j < i; j++)
-				dsp_io_buf_free(r->slot[j].buf);
-			return -ENOMEM;
-		}
-	}
+	for (int i = 0; i < ERASE_RING; i++)
+		r->slot[i].buf = bufs[i];
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 	e = pthread_create(&r->th, NULL, producer, r);
 	if (e) {
-		for (int i = 0; i < ERASE_RING; i++)
-			dsp_io_buf_free(r->slot[i].buf);
 		pthread_mutex_destroy(&r->mu);
 		pthread_cond_destroy(&r->cv);
 		return -e;
@@ -128,11 +120,8 @@ void ring_stop(struct ring *r)
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(r->th, NULL);
-	for (int i = 0; i < ERASE_RING; i++) {
-		/* keystream bytes were written to the target: nothing secret */
-		dsp_io_buf_free(r->slot[i].buf);
+	for (int i = 0; i < ERASE_RING; i++)
 		ranges_free(&r->slot[i].bad);
-	}
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->cv);
 	r->running = false;

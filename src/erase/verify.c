@@ -12,6 +12,7 @@
 #include "dispose/log.h"
 
 #define SAMPLE_STRATA	1000
+#define VERIFY_PIECE	(64u << 10)	/* expected bytes, generated to stay in cache */
 #define SAMPLE_ENDS	(1u << 20)	/* first and last MiB are always read */
 
 /* splitmix64: tiny, public, replayable by an auditor from the recorded seed */
@@ -128,6 +129,7 @@ struct vstate {
 	struct dsp_pattern_gen *g;
 	uint64_t mismatches, skipped;
 	struct ranges runs;	/* first mismatching runs, for the record */
+	uint8_t tmp[VERIFY_PIECE];
 };
 
 static bool skip_byte(const struct vstate *v, const struct ring_slot *s, uint64_t o)
@@ -135,11 +137,34 @@ static bool skip_byte(const struct vstate *v, const struct ring_slot *s, uint64_
 	return ranges_hit(&v->ps->bad, o) || ranges_hit(&s->bad, o);
 }
 
-/* Compare one chunk; fast paths when it matches, byte scan when not. */
+static void mismatch_at(struct vstate *v, uint64_t o)
+{
+	if (!v->mismatches && !v->e->mismatches)
+		v->e->first_mismatch = o;
+	v->mismatches++;
+	if (v->runs.n < ERASE_MAX_MISMATCH_LOG ||
+	    (v->runs.n && v->runs.v[v->runs.n - 1].off + v->runs.v[v->runs.n - 1].len == o))
+		ranges_add(&v->runs, o, 1);
+}
+
+/* Byte scan of a piece that differs: expected bytes in exp. */
+static void scan(struct vstate *v, const struct ring_slot *s, const uint8_t *buf,
+		 const uint8_t *exp, uint64_t off, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (buf[k] != exp[k] && !skip_byte(v, s, off + k))
+			mismatch_at(v, off + k);
+}
+
+/*
+ * Compare one chunk. Patterns: the chunk is periodic and its first period
+ * is right. Keystream: generated in cache-sized pieces and compared, so
+ * memory is read once. Byte scans only where something differs.
+ */
 static int compare(struct vstate *v, struct ring_slot *s)
 {
 	const struct dsp_pattern *p = &v->ps->pat;
-	uint8_t *buf = s->buf;
+	const uint8_t *buf = s->buf;
 	size_t n = s->len;
 	int r;
 
@@ -148,32 +173,17 @@ static int compare(struct vstate *v, struct ring_slot *s)
 		size_t l = n < p->len ? n : p->len;
 
 		dsp_pattern_fill(v->g, s->off, first, l);
-		/* periodic with the right first period = the pattern */
 		if (!memcmp(buf, first, l) && (n <= p->len || !memcmp(buf, buf + p->len, n - p->len)))
 			return 0;
-		r = dsp_pattern_xor(v->g, s->off, buf, n);
-		if (r < 0)
-			return r;
-	} else {
-		r = dsp_pattern_xor(v->g, s->off, buf, n);
-		if (r < 0)
-			return r;
-		if (!buf[0] && (n == 1 || !memcmp(buf, buf + 1, n - 1)))
-			return 0;
 	}
-	for (size_t k = 0; k < n; k++) {
-		uint64_t o = s->off + k;
+	for (size_t k = 0; k < n; k += VERIFY_PIECE) {
+		size_t m = n - k < VERIFY_PIECE ? n - k : VERIFY_PIECE;
 
-		if (!buf[k])
-			continue;
-		if (skip_byte(v, s, o))
-			continue;
-		if (!v->mismatches && !v->e->mismatches)
-			v->e->first_mismatch = o;
-		v->mismatches++;
-		if (v->runs.n < ERASE_MAX_MISMATCH_LOG ||
-		    (v->runs.n && v->runs.v[v->runs.n - 1].off + v->runs.v[v->runs.n - 1].len == o))
-			ranges_add(&v->runs, o, 1);
+		r = dsp_pattern_fill(v->g, s->off + k, v->tmp, m);
+		if (r < 0)
+			return r;
+		if (memcmp(buf + k, v->tmp, m))
+			scan(v, s, buf + k, v->tmp, s->off + k, m);
 	}
 	return 0;
 }
@@ -195,14 +205,18 @@ static uint64_t overlap(const struct ranges *r, uint64_t off, uint64_t len)
 
 int eng_verify_pass(struct eng *e, unsigned i)
 {
-	struct vstate v = { .e = e, .ps = &e->ps[i] };
+	struct vstate *v = calloc(1, sizeof(*v));
 	struct ranges ext = { 0 }, unread = { 0 };
 	struct json_object *f;
-	struct ring ring;
+	struct ring ring = { 0 };
 	uint64_t seed = 0, strata = 0, ends = 0, planned, bytes_read = 0, compared = 0;
 	const char *mode = erase_verify_name(e->vmode);
 	int r, ret = 0;
 
+	if (!v)
+		return -ENOMEM;
+	v->e = e;
+	v->ps = &e->ps[i];
 	if (e->vmode == DSP_VERIFY_SAMPLE) {
 		if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
 			return -EIO;
@@ -233,7 +247,7 @@ int eng_verify_pass(struct eng *e, unsigned i)
 		json_object_object_add(f, "ends_bytes", json_object_new_int64((int64_t)ends));
 		json_object_object_add(f, "extents", json_object_new_int64((int64_t)ext.n));
 	}
-	r = eng_event(e, "verify_start", f, 1);
+	r = eng_event(e, "verify_start", f, 0);
 	if (r < 0)
 		goto out_free;
 
@@ -244,10 +258,12 @@ int eng_verify_pass(struct eng *e, unsigned i)
 			e->io->path, strerror(-r));
 		goto out_free;
 	}
-	r = dsp_pattern_gen_new(&v.ps->pat, &v.g);
+	r = dsp_pattern_gen_new(&v->ps->pat, &v->g);
 	if (r < 0)
 		goto out_free;
-	r = ring_start(&ring, ext.v, ext.n, e->bufsize, fill_read, e);
+	r = eng_pool(e);
+	if (!r)
+		r = ring_start(&ring, ext.v, ext.n, e->bufsize, fill_read, e, e->pool);
 	if (r < 0)
 		goto out_gen;
 	eng_progress(e, "verify", i + 1, 0, planned, true);
@@ -287,9 +303,9 @@ int eng_verify_pass(struct eng *e, unsigned i)
 			eng_event(e, "io_error", x, 1);
 			ranges_add(&unread, s->bad.v[k].off, s->bad.v[k].len);
 		}
-		cr = compare(&v, s);
+		cr = compare(v, s);
 		bytes_read += s->len;
-		compared += s->len - ranges_bytes(&s->bad) - overlap(&v.ps->bad, s->off, s->len);
+		compared += s->len - ranges_bytes(&s->bad) - overlap(&v->ps->bad, s->off, s->len);
 		e->all_done += s->len;
 		ring_release(&ring);
 		if (cr < 0) {
@@ -315,36 +331,37 @@ int eng_verify_pass(struct eng *e, unsigned i)
 	json_object_object_add(f, "bytes_read", json_object_new_int64((int64_t)bytes_read));
 	json_object_object_add(f, "bytes_compared", json_object_new_int64((int64_t)compared));
 	json_object_object_add(f, "complete", json_object_new_boolean(ret == 0 && bytes_read == planned));
-	json_object_object_add(f, "mismatches", json_object_new_int64((int64_t)v.mismatches));
+	json_object_object_add(f, "mismatches", json_object_new_int64((int64_t)v->mismatches));
 	{
 		struct json_object *a = json_object_new_array();
 
-		for (size_t k = 0; k < v.runs.n && k < ERASE_MAX_MISMATCH_LOG; k++)
-			json_object_array_add(a, json_object_new_int64((int64_t)v.runs.v[k].off));
+		for (size_t k = 0; k < v->runs.n && k < ERASE_MAX_MISMATCH_LOG; k++)
+			json_object_array_add(a, json_object_new_int64((int64_t)v->runs.v[k].off));
 		json_object_object_add(f, "mismatch_offsets", a);
-		json_object_object_add(f, "mismatch_ranges", ranges_json(&v.runs, false));
+		json_object_object_add(f, "mismatch_ranges", ranges_json(&v->runs, false));
 	}
 	json_object_object_add(f, "unreadable_bytes", json_object_new_int64((int64_t)ranges_bytes(&unread)));
 	json_object_object_add(f, "unreadable", ranges_json(&unread, false));
 	if (ret < 0)
 		json_object_object_add(f, "error", json_object_new_string(strerror(-ret)));
-	r = eng_event(e, "verify_end", f, 1);
+	r = eng_event(e, "verify_end", f, 0);
 	if (r < 0 && !ret)
 		ret = r;
-	if (v.mismatches)
+	if (v->mismatches)
 		dsp_log(DSP_LOG_ERROR, "%s: pass %u: %" PRIu64 " bytes differ, first at offset %" PRIu64,
-			e->io->path, i + 1, v.mismatches, v.runs.n ? v.runs.v[0].off : 0);
-	e->mismatches += v.mismatches;
+			e->io->path, i + 1, v->mismatches, v->runs.n ? v->runs.v[0].off : 0);
+	e->mismatches += v->mismatches;
 	e->verified_bytes += compared;
 	for (size_t k = 0; k < unread.n; k++)
 		ranges_add(&e->unreadable, unread.v[k].off, unread.v[k].len);
-	v.ps->verified = ret == 0;
+	v->ps->verified = ret == 0;
 	r = ret;
 out_gen:
-	dsp_pattern_gen_free(v.g);
+	dsp_pattern_gen_free(v->g);
 out_free:
 	ranges_free(&ext);
 	ranges_free(&unread);
-	ranges_free(&v.runs);
+	ranges_free(&v->runs);
+	free(v);
 	return r;
 }

@@ -2,6 +2,8 @@
 /* test_erase.c - the overwrite engine on the fault-injecting memory backend */
 #include "erase_helpers.h"
 
+#include <time.h>
+
 #define SZ (3u << 20)
 
 static const uint8_t zero = 0x00, ff = 0xff;
@@ -368,6 +370,43 @@ static void test_erase_io_cancel_then_resume(void **state)
 	fx_close(&fx);
 }
 
+static int cancel_pass1(const struct dsp_erase_progress *p, void *arg)
+{
+	(void)arg;
+	return !strcmp(p->phase, "write") && p->done >= (1u << 20);
+}
+
+/* A bad range found before the interruption is still reported at the end. */
+static void test_erase_io_bad_range_survives_resume(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ, 0xab);
+	struct dsp_io_fault f = { DSP_FAULT_EIO_WRITE, 512 << 10, 1024, 0 };
+	struct json_object *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &ff, 1);
+	fx.o.progress = cancel_pass1;
+	fx.o.progress_ms = -1;
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_INTERRUPTED);
+	fx.o.progress = NULL;
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_PARTIAL);
+	assert_int_equal(res.bad_ranges, 1);
+	assert_int_equal(res.bad_bytes, 1024);
+	assert_int_equal(res.bytes_written, SZ - 1024);
+	assert_int_equal(res.mismatches, 0);	/* the bad range is not compared */
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_equal(json_object_to_json_string_ext(json_object_object_get(e, "bad_ranges"),
+		JSON_C_TO_STRING_PLAIN), "[{\"offset\":524288,\"length\":1024}]");
+	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
 static int stop_cb(const struct dsp_erase_progress *p, void *arg)
 {
 	volatile sig_atomic_t *stop = arg;
@@ -457,6 +496,47 @@ static void test_erase_io_tiny_device_sample_strata(void **state)
 	fx_close(&fx);
 }
 
+static int count_cb(const struct dsp_erase_progress *p, void *arg)
+{
+	int *n = arg;
+
+	(void)p;
+	(*n)++;
+	return 0;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Time-gated: a phase start and end, plus at most ~10 a second. */
+static void test_erase_io_progress_rate_limited(void **state)
+{
+	struct fixture fx;
+	struct dsp_io *io = mem(8u << 20, 0);
+	int calls = 0;
+	double t;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx.o.bufsize = 4096;	/* 2048 chunks a pass */
+	fx.o.progress = count_cb;
+	fx.o.progress_arg = &calls;
+	t = mono();
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), 0);
+	t = mono() - t;
+	assert_true(calls >= 2);
+	assert_true(calls <= 6 + (int)(t * 10) + 1);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,8 +554,10 @@ int main(void)
 		cmocka_unit_test(test_erase_io_verify_unreadable_partial),
 		cmocka_unit_test(test_erase_io_cancel_then_resume),
 		cmocka_unit_test(test_erase_io_stop_during_verify_resumes_verify),
+		cmocka_unit_test(test_erase_io_bad_range_survives_resume),
 		cmocka_unit_test(test_erase_io_sample_covers_ends_and_percent),
 		cmocka_unit_test(test_erase_io_tiny_device_sample_strata),
+		cmocka_unit_test(test_erase_io_progress_rate_limited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -749,6 +749,32 @@ static int on_progress(const struct dsp_erase_progress *p, void *arg)
 	return 0;
 }
 
+/* Device identity from sysfs for the record; the engine adds geometry. */
+static struct json_object *identity_json(const struct target *t)
+{
+	struct json_object *o;
+	const struct {
+		const char *key, *val;
+	} f[] = {
+		{ "name", t->info.name }, { "model", t->info.model },
+		{ "serial", t->info.serial }, { "wwn", t->info.wwn },
+		{ "vendor", t->info.vendor }, { "transport", t->info.transport },
+		{ "backing_file", t->info.backing_file },
+	};
+
+	if (!t->have_info)
+		return NULL;
+	o = json_object_new_object();
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(f); i++)
+		if (f[i].val[0])
+			json_object_object_add(o, f[i].key, json_object_new_string(f[i].val));
+	json_object_object_add(o, "partition", json_object_new_boolean(t->info.is_partition));
+	if (t->info.removable >= 0)
+		json_object_object_add(o, "removable",
+				       json_object_new_boolean(t->info.removable > 0));
+	return o;
+}
+
 static void run_target(struct erase_ctl *ctl, struct target *t)
 {
 	struct dsp_erase_opts opts = {
@@ -762,6 +788,8 @@ static void run_target(struct erase_ctl *ctl, struct target *t)
 		.stop = &stop_flag,
 		.checkpoint_bytes = ctl->checkpoint_bytes,
 		.resume = ctl->resume,
+		/* the test delay only slows anything when every chunk reports */
+		.progress_ms = ctl->delay_ms ? -1 : 0,
 	};
 	int r;
 
@@ -774,7 +802,9 @@ static void run_target(struct erase_ctl *ctl, struct target *t)
 	}
 	switch (t->kind) {
 	case T_BLOCK:
+		opts.identity = identity_json(t);
 		r = dsp_erase_io(t->io, &opts, &t->res);
+		json_object_put(opts.identity);
 		dsp_io_close(t->io);
 		t->io = NULL;
 		break;

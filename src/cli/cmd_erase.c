@@ -1279,6 +1279,17 @@ int cmd_erase(int argc, char **argv)
 			rc = DSP_EXIT_FAILED;
 			goto out;
 		}
+		/* two runs started in the same second get their own directories */
+		size_t base = strlen(dirbuf);
+
+		for (unsigned k = 2; k < 100 && base + 4 < sizeof(dirbuf); k++) {
+			char probe[PATH_MAX + 32];
+
+			snprintf(probe, sizeof(probe), "%s/%s", dirbuf, DSP_LEDGER_FILE);
+			if (access(probe, F_OK) != 0)
+				break;
+			snprintf(dirbuf + base, sizeof(dirbuf) - base, "-%u", k);
+		}
 		ctl.run_dir = dirbuf;
 	}
 

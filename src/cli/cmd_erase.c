@@ -633,9 +633,22 @@ static int append(struct erase_ctl *ctl, const char *event, struct json_object *
 	return r;
 }
 
+/* What --resume reloads: the name, or a method file's absolute path. */
+static const char *method_ref(const struct erase_ctl *ctl, char *buf)
+{
+	const char *a = ctl->method_arg;
+	size_t n = strlen(a);
+
+	if ((strchr(a, '/') || (n > 5 && !strcmp(a + n - 5, ".json"))) &&
+	    realpath(a, buf))
+		return buf;
+	return a;
+}
+
 static int write_run_start(struct erase_ctl *ctl, const char *host)
 {
 	struct json_object *o = json_object_new_object();
+	char abspath[PATH_MAX];
 
 	json_object_object_add(o, "command", json_object_new_string("erase"));
 	json_object_object_add(o, "tool", json_object_new_string(DSP_TOOL_NAME));
@@ -647,7 +660,7 @@ static int write_run_start(struct erase_ctl *ctl, const char *host)
 	json_object_object_add(o, "argv", argv_json(ctl->argc, ctl->argv));
 	json_object_object_add(o, "targets", targets_json(ctl));
 	json_object_object_add(o, "method_name", json_object_new_string(ctl->method->name));
-	json_object_object_add(o, "method_arg", json_object_new_string(ctl->method_arg));
+	json_object_object_add(o, "method_arg", json_object_new_string(method_ref(ctl, abspath)));
 	json_object_object_add(o, "method", dsp_method_to_json(ctl->method));
 	json_object_object_add(o, "verify",
 			       json_object_new_string(dsp_verify_mode_name(ctl->verify)));

@@ -12,6 +12,10 @@ set -u
 bin=$(readlink -f "${1:-build/dispose}")
 [ -x "$bin" ] || { echo "bench: $bin: not executable" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "bench: erase: needs root (loop devices); skipped"; exit 0; }
+# methods come from this tree unless told otherwise (the binary may be a copy)
+export DISPOSE_METHODS_DIR=${DISPOSE_METHODS_DIR:-$(cd "$(dirname "$0")/../.." && pwd)/profiles/methods}
+"$bin" methods zero >/dev/null 2>&1 && "$bin" methods random >/dev/null 2>&1 ||
+	{ echo "bench: $bin: methods zero/random not found" >&2; exit 1; }
 size=${BENCH_SIZE_MIB:-2048}
 runs=${BENCH_RUNS:-5}
 slow=${BENCH_SLOW_RUNS:-1}
@@ -57,6 +61,7 @@ for backing in ${BENCH_BACKINGS:-shm disk}; do
 	truncate -s "${size}M" "$img" || exit 1
 	dev=$(losetup -f --show "$img") || { echo "bench: losetup failed" >&2; exit 1; }
 	W	# warm: the first write to a fresh file allocates its pages
+	D zero none >/dev/null || { echo "bench: dispose erase fails on $dev" >&2; exit 1; }
 	w=() r=() z=() x=() zv=() xv=() sh=() nw=()
 	for i in $(seq "$runs"); do
 		w+=("$(t W)")

@@ -109,6 +109,31 @@ check_coverage "$T/r3" t2 "$npasses"
 check_chain "$T/r3"
 ok "never-started target resumed with the interrupted one"
 
+# a method file named by a relative path is found again from another cwd,
+# and a changed method file is refused
+mkdir "$T/m"
+cp "$SRCDIR/profiles/methods/$method.json" "$T/m/mine.json"
+fill_marker "$dev" 64
+(cd "$T" && exec "$DISPOSE" erase --yes --progress none --method m/mine.json \
+	--checkpoint-interval 4M --test-delay-ms 40 --run-dir "$T/r4" "$dev" >"$T/out" 2>"$T/err") &
+pid=$!
+wait_checkpoint "$T/r4"
+kill -s INT "$pid"
+wait "$pid"
+[ $? = 130 ] || die "method file: expected 130"
+events "$T/r4" run_start | grep -q "\"method_arg\":\"$T/m/mine.json\"" || die "method file path not absolute in run_start"
+cp "$T/m/mine.json" "$T/m/orig.json"
+sed -i 's/"description": "/"description": "changed /' "$T/m/mine.json"
+(cd / && "$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r4" 2>"$T/err")
+[ $? = 2 ] || die "changed method file: expected exit 2"
+grep -q "changed" "$T/err" || die "changed method file: message: $(cat "$T/err")"
+cp "$T/m/orig.json" "$T/m/mine.json"
+(cd / && "$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r4" >"$T/out" 2>&1) ||
+	{ cat "$T/out"; die "method file: resume failed"; }
+check_last_pass "$dev" "$T/r4" t1
+check_coverage "$T/r4" t1 "$npasses"
+ok "method file by relative path: resumed from another directory; a changed file refused"
+
 # the method cannot change on resume
 "$DISPOSE" erase --yes --resume --method zero --run-dir "$T/r1" 2>/dev/null
 [ $? = 2 ] || die "--method with --resume: expected 2"

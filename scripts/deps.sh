@@ -10,7 +10,7 @@ check) pkgs="$pkgs libcmocka-dev clang libclang-rt-dev mandoc cryptsetup-bin \
 openssl openssh-client gnupg acl attr putty-tools default-jdk-headless \
 python3 dosfstools fdisk btrfs-progs" ;;
 demo) pkgs="$pkgs" ;;
-bench) pkgs="$pkgs hyperfine nwipe coreutils" ;;
+bench) pkgs="$pkgs hyperfine nwipe coreutils time" ;;
 esac
 missing=""
 for p in $pkgs; do

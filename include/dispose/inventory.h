@@ -3,7 +3,9 @@
 #ifndef DISPOSE_INVENTORY_H
 #define DISPOSE_INVENTORY_H
 
+#include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <json-c/json.h>
 
@@ -61,5 +63,43 @@ struct dsp_dpkg_pkg {
 };
 typedef int (*dsp_dpkg_fn)(const struct dsp_dpkg_pkg *pkg, void *arg);
 int dsp_dpkg_parse_status(const char *text, size_t len, dsp_dpkg_fn fn, void *arg);
+/*
+ * (dsp_dpkg_parse_status returns 0, -EBADMSG when malformed stanzas were
+ * skipped after parsing the rest, -ENOMEM, or fn's non-zero return.)
+ */
+
+/* Merged-/usr alias of a dpkg .list path: "/bin/sh" -> "/usr/bin/sh" (buf), else path. */
+const char *dsp_dpkg_canon_path(const char *path, char *buf, size_t len);
+
+/* One rpm package header (the Packages.blob of an sqlite rpmdb). */
+struct dsp_rpm_pkg {
+	const char *name, *version, *release, *arch;	/* point into the blob */
+	int64_t epoch;			/* -1 when absent */
+	uint64_t size;			/* bytes (SIZE or LONGSIZE) */
+	int64_t files;			/* entries in BASENAMES */
+};
+/* Decode a header blob; 0, or -EBADMSG when it is not a usable header. */
+int dsp_rpm_parse_header(const uint8_t *blob, size_t len, struct dsp_rpm_pkg *pkg);
+
+/*
+ * Run every requested scanner in document order (software, then one walk
+ * for files and keys, then devices) and hand each item to emit. Before a
+ * requested section starts, emit is called once with item == NULL, so a
+ * consumer can open that section (keys and errors may arrive before their
+ * own marker: the walk finds keys while files stream; errors come from any
+ * scanner). The errors marker comes last. Returns 0 when complete except for
+ * listed errors, 1 when a whole requested category failed, or emit's
+ * non-zero / -errno when the scan was stopped.
+ */
+int dsp_inv_scan(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *arg);
+
+/*
+ * A JSON string for bytes that may not be UTF-8 (paths, package fields):
+ * invalid sequences become U+FFFD. Sets *lossy when something was replaced.
+ */
+struct json_object *dsp_inv_string(const char *s, int *lossy);
+
+/* RFC 3339 UTC ("2026-01-31T12:00:00Z") into buf (at least 21 bytes). */
+char *dsp_inv_time(time_t t, char *buf, size_t len);
 
 #endif

@@ -13,7 +13,7 @@ static const struct cli_cmd commands[] = {
 	{ "methods", cmd_methods, "methods [--json] [NAME]",
 	  "list the overwrite methods and their passes" },
 	{ "inventory", cmd_inventory,
-	  "inventory [--root DIR]... [--software] [--data] [--keys] [--devices] [--json] [-o FILE]",
+	  "inventory [--root DIR]... [--software] [--data] [--keys] [--devices] [--hash] [--json] [-o FILE]",
 	  "list software, data, key material and block devices" },
 	{ "archive", cmd_archive, "archive create|verify|extract|status ...",
 	  "archive retained records as a verified, encrypted BagIt bag" },

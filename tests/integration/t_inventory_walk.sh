@@ -1,0 +1,110 @@
+#!/bin/bash
+# t_inventory_walk.sh - the data walk: symlinks not followed, sha256, mounts, errors[]
+. "$SRCDIR/tests/integration/lib.sh"
+
+D=$T/tree
+mkdir -p "$D/a/b" "$D/outside" "$D/mnt"
+printf 'hello\n' >"$D/a/one.txt"
+head -c 100000 /dev/urandom >"$D/a/b/random.bin"
+: >"$D/a/empty"
+mkdir -p "$T/elsewhere"
+echo secret-outside >"$T/elsewhere/should-not-appear"
+ln -s "$T/elsewhere" "$D/a/link-out"
+ln -s loop1 "$D/loop2"
+ln -s loop2 "$D/loop1"
+mkfifo "$D/a/fifo"
+printf 'caf\xe9\n' >"$D/latin1-"$'\xe9'
+
+"$DISPOSE" inventory --data --hash --root "$D" --json >"$T/doc.json"
+rc=$?
+[ $rc -eq 0 ] || die "exit $rc"
+python3 -m json.tool "$T/doc.json" >/dev/null || die "not valid JSON"
+
+python3 - "$T/doc.json" "$D" <<'PY' || die "walk checks"
+import json, sys, hashlib, os
+d = json.load(open(sys.argv[1])); root = sys.argv[2]
+files = {f["path"]: f for f in d["files"]}
+assert d["errors"] == [], d["errors"]
+assert "software" not in d and "keys" not in d
+assert not any("should-not-appear" in p for p in files), "followed a symlink"
+assert files[root + "/a/link-out"]["type"] == "symlink"
+assert files[root + "/a/link-out"]["target"].endswith("/elsewhere")
+assert files[root + "/loop1"]["type"] == "symlink"
+assert files[root + "/a/fifo"]["type"] == "fifo" and "sha256" not in files[root + "/a/fifo"]
+for p, f in files.items():
+    if f["type"] != "file":
+        continue
+    if "path_hex" in f:
+        p = bytes.fromhex(f["path_hex"]).decode("latin-1").encode("latin-1")
+    st = os.lstat(p)
+    assert f["size"] == st.st_size and f["ino"] == st.st_ino and f["dev"] == st.st_dev, p
+    assert f["nlink"] == st.st_nlink and f["uid"] == st.st_uid and f["gid"] == st.st_gid
+    assert int(f["mode"], 8) == st.st_mode & 0o7777
+    assert f["sha256"] == hashlib.sha256(open(p, "rb").read()).hexdigest(), p
+lossy = [f for f in d["files"] if "path_hex" in f]
+assert len(lossy) == 1 and lossy[0]["path"].endswith("latin1-\ufffd"), lossy
+assert d["counts"]["files"] == len(d["files"]) and d["complete"] is True
+PY
+ok "symlinks and loops listed, not followed; stat fields match"
+
+# sha256 against sha256sum, byte for byte
+for f in a/one.txt a/b/random.bin a/empty; do
+	want=$(sha256sum "$D/$f" | cut -d' ' -f1)
+	grep -q "\"path\":\"$D/$f\",[^}]*\"sha256\":\"$want\"" "$T/doc.json" ||
+		die "$f: sha256 differs from sha256sum ($want)"
+done
+ok "sha256 equals sha256sum"
+
+# a mount inside the tree is not crossed, unless it is a root itself
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m none "$D/mnt" 2>/dev/null; then
+	track_mount "$D/mnt"
+	echo inside >"$D/mnt/on-tmpfs"
+	"$DISPOSE" inventory --data --root "$D" -o "$T/m.json" || die "mount walk failed"
+	grep -q '"path":"'"$D"'/mnt"' "$T/m.json" || die "mount point itself not listed"
+	grep -q on-tmpfs "$T/m.json" && die "walk crossed into the tmpfs mount"
+	"$DISPOSE" inventory --data --root "$D" --root "$D/mnt" -o "$T/m2.json" ||
+		die "two-root walk failed"
+	[ "$(grep -o '"path":"'"$D"'/mnt/on-tmpfs"' "$T/m2.json" | wc -l)" -eq 1 ] ||
+		die "a mount given as a root was not walked exactly once"
+	[ "$(grep -o '"path":"'"$D"'/mnt"' "$T/m2.json" | wc -l)" -eq 1 ] ||
+		die "the mount root was listed twice"
+	ok "mount point not crossed; walked once when it is a root"
+else
+	echo "note: tmpfs mount not possible here, mount check skipped"
+fi
+
+# a root that does not exist: listed in errors[], exit 1, still a document
+"$DISPOSE" inventory --data --root "$T/no-such-dir" -o "$T/e.json" 2>"$T/e.err"
+rc=$?
+[ $rc -eq 1 ] || die "missing root: exit $rc, want 1"
+python3 - "$T/e.json" "$T/no-such-dir" <<'PY' || die "errors[] for a missing root"
+import json, sys
+d = json.load(open(sys.argv[1]))
+e = d["errors"]
+assert len(e) == 1 and e[0]["path"] == sys.argv[2] and e[0]["source"] == "walk", e
+assert "no such file" in e[0]["reason"], e
+assert d["files"] == [] and d["complete"] is False
+PY
+grep -q "^dispose: " "$T/e.err" || die "no message on stderr"
+ok "missing root: errors[] and exit 1"
+
+# one good root and one missing: complete except for the listed error, exit 0
+expect_exit 0 "$DISPOSE" inventory --data --root "$D" --root "$T/no-such-dir" -o "$T/p.json"
+grep -q '"errors":\[{' "$T/p.json" || die "error not listed"
+ok "partial: exit 0 with errors[]"
+
+# --keys walks regular files only and runs in one walk with --data
+"$DISPOSE" inventory --data --keys --root "$D" -o "$T/k.json" || die "--data --keys failed"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert isinstance(d["keys"], list) and len(d["files"]) > 5 and d["counts"]["keys"] == len(d["keys"])
+' "$T/k.json" || die "--data --keys document"
+ok "--data --keys"
+
+# read-only: nothing in the tree changed (mtimes, contents)
+before=$(cd "$D" && find . -printf '%p %T@ %s\n' 2>/dev/null | sort | md5sum)
+"$DISPOSE" inventory --data --keys --hash --root "$D" -o /dev/null || die "run to /dev/null"
+after=$(cd "$D" && find . -printf '%p %T@ %s\n' 2>/dev/null | sort | md5sum)
+[ "$before" = "$after" ] || die "the walk changed the tree"
+ok "read-only"

@@ -303,6 +303,17 @@ int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,
 	return r;
 }
 
+/* Mount id of name in dirfd (statx), or 0 when the kernel cannot say. */
+static uint64_t mnt_id(int dirfd, const char *name)
+{
+	struct statx sx;
+
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+		  STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return sx.stx_mnt_id;
+}
+
 struct frame {
 	DIR *d;
 	int fd;
@@ -340,6 +351,7 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 	char base[NAME_MAX + 1];
 	struct stat st;
 	dev_t root_dev;
+	uint64_t root_mnt, mid;
 	size_t n = 0;
 	int pfd, rfd, r, status = 0;
 	const char *fstype;
@@ -359,9 +371,10 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 		if (rfd >= 0)
 			close(rfd);
 		close(pfd);
-		return r == -ELOOP || r == -ENOTDIR ? -ENOTDIR : r;
+		return r;
 	}
 	root_dev = st.st_dev;
+	root_mnt = mnt_id(rfd, "");
 	fstype = fs_name(rfd);
 	stack = calloc(TREE_MAX_DEPTH, sizeof(*stack));
 	if (!stack) {
@@ -449,7 +462,9 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 			free(child);
 			continue;
 		}
-		if (st.st_dev != root_dev) {
+		/* st_dev catches other filesystems, the mount id bind mounts too */
+		mid = root_mnt ? mnt_id(top->fd, de->d_name) : 0;
+		if (st.st_dev != root_dev || (mid && mid != root_mnt)) {
 			dsp_log(DSP_LOG_WARN, "%s: on another filesystem: not crossed", child);
 			tree_event(opts, "skipped", child, "mount point: other filesystem");
 			top->kept = true;

@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "dispose/blkdev.h"
 #include "dispose/log.h"
 
 double eng_now(void)
@@ -414,30 +415,7 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 
 const char *erase_verify_name(enum dsp_verify_mode v)
 {
-	switch (v) {
-	case DSP_VERIFY_NONE: return "none";
-	case DSP_VERIFY_LAST: return "last";
-	case DSP_VERIFY_ALL: return "all";
-	case DSP_VERIFY_SAMPLE: return "sample";
-	}
-	return "unknown";
-}
-
-/* The method as run (same shape as dsp_method_to_json; kept here so the
- * engine does not depend on the profile loader). */
-static struct json_object *method_json(const struct dsp_method *m)
-{
-	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-
-	json_object_object_add(o, "name", json_object_new_string(m->name));
-	json_object_object_add(o, "variant", json_object_new_string(m->variant));
-	json_object_object_add(o, "source", json_object_new_string(m->source));
-	json_object_object_add(o, "sha256", json_object_new_string(m->sha256));
-	json_object_object_add(o, "verify", json_object_new_string(erase_verify_name(m->verify)));
-	for (unsigned i = 0; i < m->npasses; i++)
-		json_object_array_add(a, json_object_new_string(m->passes[i].label));
-	json_object_object_add(o, "passes", a);
-	return o;
+	return dsp_verify_mode_name(v);
 }
 
 static struct json_object *target_fields(struct eng *e)
@@ -469,13 +447,31 @@ static struct json_object *target_fields(struct eng *e)
 		json_object_object_add(id, "physical_sector", json_object_new_int((int)io->physical_sector));
 		json_object_object_add(id, "rotational",
 				       e->rotational < 0 ? NULL : json_object_new_boolean(e->rotational));
+		if (io->kind == DSP_IO_BLOCK) {
+			struct dsp_blkdev_info bi;
+
+			/* the device's identity for the certificate, from sysfs */
+			if (dsp_blkdev_info(io->path, &bi) == 0) {
+				json_object_object_add(id, "name", json_object_new_string(bi.name));
+				json_object_object_add(id, "model", json_object_new_string(bi.model));
+				json_object_object_add(id, "serial", json_object_new_string(bi.serial));
+				json_object_object_add(id, "wwn", json_object_new_string(bi.wwn));
+				json_object_object_add(id, "vendor", json_object_new_string(bi.vendor));
+				json_object_object_add(id, "transport", json_object_new_string(bi.transport));
+				json_object_object_add(id, "removable", json_object_new_boolean(bi.removable > 0));
+				json_object_object_add(id, "is_partition", json_object_new_boolean(bi.is_partition));
+				if (bi.backing_file[0])
+					json_object_object_add(id, "backing_file",
+							       json_object_new_string(bi.backing_file));
+			}
+		}
 	}
 	if (e->o->identity) {
 		json_object_object_foreach(e->o->identity, k, v)
 			json_object_object_add(id, k, json_object_get(v));
 	}
 	json_object_object_add(f, "identity", id);
-	json_object_object_add(f, "method", method_json(e->o->method));
+	json_object_object_add(f, "method", dsp_method_to_json(e->o->method));
 	json_object_object_add(f, "verify", json_object_new_string(erase_verify_name(e->vmode)));
 	if (e->vmode == DSP_VERIFY_SAMPLE)
 		json_object_object_add(f, "sample_percent", json_object_new_double(e->pct));
@@ -639,6 +635,12 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 		e.bufsize = (e.bufsize + a - 1) / a * a;
 	}
 	e.rotational = read_rotational(io);
+	if (io->kind == DSP_IO_BLOCK && e.rotational < 0) {
+		struct dsp_blkdev_info bi;
+
+		if (dsp_blkdev_info(io->path, &bi) == 0)
+			e.rotational = bi.rotational;
+	}
 	e.ps = calloc(e.np, sizeof(*e.ps));
 	if (!e.ps)
 		return -ENOMEM;
@@ -673,9 +675,11 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 			goto out;
 		}
 	}
-	dsp_audit("%s: %s overwrite with method %s (%u passes, verify %s), target %s",
-		  io->path, e.seen_before ? "resuming" : "starting", o->method->name,
-		  e.np, erase_verify_name(e.vmode), e.id);
+	/* files of a tree: the tree's own audit line speaks for them */
+	if (!fi || !fi->parent)
+		dsp_audit("%s: %s overwrite with method %s (%u passes, verify %s), target %s",
+			  io->path, e.seen_before ? "resuming" : "starting", o->method->name,
+			  e.np, erase_verify_name(e.vmode), e.id);
 
 	for (i = 0; i < e.np; i++) {
 		struct pass_state *ps = &e.ps[i];
@@ -741,8 +745,10 @@ end:
 		st = r;
 	if (st == DSP_INTERRUPTED)
 		dsp_log(DSP_LOG_WARN, "%s: interrupted; resumable from the run record", io->path);
-	else
+	else if (!fi || !fi->parent)
 		dsp_audit("%s: overwrite %s (target %s)", io->path, status_name(st), e.id);
+	else
+		dsp_log(DSP_LOG_INFO, "%s: overwrite %s (target %s)", io->path, status_name(st), e.id);
 out:
 	for (i = 0; i < e.np; i++) {
 		ranges_free(&e.ps[i].covered);

@@ -324,6 +324,81 @@ static void test_erase_file_cancel_then_resume(void **state)
 	fx_close(&fx);
 }
 
+static int cancel_second_file(const struct dsp_erase_progress *p, void *arg)
+{
+	int *files = arg;
+
+	if (!strcmp(p->phase, "write") && p->done == 0)
+		(*files)++;
+	return *files == 2;
+}
+
+static void test_erase_tree_cancel_then_resume(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char root[64], p[256];
+	int files = 0;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(root, sizeof(root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	for (int k = 0; k < 3; k++) {
+		snprintf(p, sizeof(p), "%s/f%d", root, k);
+		write_file(p, 8192, 'F');
+	}
+	fx.o.progress = cancel_second_file;
+	fx.o.progress_arg = &files;
+	fx.o.progress_ms = -1;
+	assert_int_equal(dsp_erase_tree(root, &fx.o, &res), DSP_INTERRUPTED);
+	assert_true(exists(root));
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 1);
+	fx.o.progress = NULL;
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_tree(root, &fx.o, &res), 0);
+	assert_false(exists(root));
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 0);
+	fx_close(&fx);
+}
+
+static void test_erase_tree_too_deep_is_partial(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char root[64], *p = malloc(4096);
+	struct json_object *a;
+	int fd;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(root, sizeof(root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	/* 300 levels, built with *at() so no path gets long */
+	fd = open(root, O_RDONLY | O_DIRECTORY);
+	for (int k = 0; k < 300; k++) {
+		int nfd;
+
+		assert_int_equal(mkdirat(fd, "d", 0700), 0);
+		nfd = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = nfd;
+	}
+	close(fd);
+	assert_int_equal(dsp_erase_tree(root, &fx.o, &res), DSP_PARTIAL);
+	assert_true(exists(root));
+	a = events(&fx, "skipped", "t1");
+	assert_int_equal(json_object_array_length(a), 1);
+	assert_string_equal(jstr(json_object_array_get_idx(a, 0), "reason"), "too deep");
+	json_object_put(a);
+	snprintf(p, 4096, "rm -rf '%s'", root);
+	assert_int_equal(system(p), 0);
+	free(p);
+	fx_close(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +408,8 @@ int main(void)
 		cmocka_unit_test(test_erase_io_kill9_then_resume_complete),
 		cmocka_unit_test(test_erase_file_killed_before_unlink_resumes),
 		cmocka_unit_test(test_erase_file_cancel_then_resume),
+		cmocka_unit_test(test_erase_tree_cancel_then_resume),
+		cmocka_unit_test(test_erase_tree_too_deep_is_partial),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

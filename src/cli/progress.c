@@ -85,11 +85,11 @@ static double eta_secs(const struct prog_target *t, double now)
 {
 	double dt = now - t->first_t, rate;
 
+	if (t->all_total && t->all_total <= t->all_done)
+		return 0;
 	if (dt < 0.2 || t->all_done <= t->first_all)
 		return -1;
 	rate = (double)(t->all_done - t->first_all) / dt;
-	if (t->all_total <= t->all_done)
-		return 0;
 	return (double)(t->all_total - t->all_done) / rate;
 }
 

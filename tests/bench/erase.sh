@@ -36,10 +36,10 @@ t() {
 	s=$(date +%s.%N)
 	"$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; echo NaN; return; }
 	e=$(date +%s.%N)
-	echo "$e - $s" | bc -l
+	awk -v s="$s" -v e="$e" 'BEGIN { printf "%.4f\n", e - s }'
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 W() { dd if=/dev/zero of="$dev" bs=4M count="$count" oflag=direct conv=fsync status=none; }
 R() { dd if="$dev" of=/dev/null bs=4M count="$count" iflag=direct status=none; }
@@ -78,12 +78,12 @@ for backing in ${BENCH_BACKINGS:-shm disk}; do
 	mw=$(median "${w[@]}") mr=$(median "${r[@]}")
 	mz=$(median "${z[@]}") mx=$(median "${x[@]}")
 	mzv=$(median "${zv[@]}") mxv=$(median "${xv[@]}")
-	msh=$(median "${sh[@]}")
+	msh=$( [ ${#sh[@]} -gt 0 ] && median "${sh[@]}")
 	rss=$( { /usr/bin/time -v "$bin" erase --yes --progress none --method random \
 		--verify last --run-dir "$work/rss" "$dev" >/dev/null; } 2>&1 |
 		awk -F: '/Maximum resident/ {gsub(/ /, "", $2); print $2}')
 	rm -rf "$work/rss"
-	wr=$(echo "$mw + $mr" | bc -l)
+	wr=$(awk -v a="$mw" -v b="$mr" 'BEGIN { print a + b }')
 	echo "backing=$backing size=${size}MiB runs=$runs (slow tools: $slow)"
 	printf '  W %.3fs  R %.3fs\n' "$mw" "$mr"
 	printf '  zero pass          %.3fs  ratio %s (goal >= 0.95)\n' "$mz" "$(ratio "$mw" "$mz")"
@@ -91,7 +91,8 @@ for backing in ${BENCH_BACKINGS:-shm disk}; do
 	printf '  random pass        %.3fs  ratio %s (goal >= %s)\n' "$mx" "$(ratio "$mw" "$mx")" "$g"
 	printf '  zero + verify last %.3fs  ratio %s vs W+R (goal >= 0.95)\n' "$mzv" "$(ratio "$wr" "$mzv")"
 	printf '  random + verify    %.3fs  ratio %s vs W+R (goal >= 0.85)\n' "$mxv" "$(ratio "$wr" "$mxv")"
-	printf '  shred -n 1         %.3fs  ratio %s\n' "$msh" "$(ratio "$mw" "$msh")"
+	[ ${#sh[@]} -gt 0 ] &&
+		printf '  shred -n 1         %.3fs  ratio %s\n' "$msh" "$(ratio "$mw" "$msh")"
 	if [ ${#nw[@]} -gt 0 ]; then
 		mnw=$(median "${nw[@]}")
 		printf '  nwipe zero         %.3fs  ratio %s\n' "$mnw" "$(ratio "$mw" "$mnw")"

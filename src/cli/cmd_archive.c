@@ -1,11 +1,371 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_archive.c - dispose archive (placeholder until its module lands) */
+/* cmd_archive.c - dispose archive create|verify|extract|status */
 #include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dispose/archive.h"
+#include "dispose/ledger.h"
+#include "dispose/log.h"
+
+#define MAXLIST 64
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage:\n"
+		" dispose archive create --root DIR... [--exclude GLOB]... [--retain-until YYYY-MM-DD]\n"
+		"        [--series NAME] [--authority TEXT] [--organization TEXT] [--legal-hold]\n"
+		"        [--recipient CERT.pem]... [--key KEY.pem --cert CERT.pem] [--run-dir DIR] -o NAME\n"
+		" dispose archive verify NAME [--key KEY.pem --cert CERT.pem] [--run-dir DIR]\n"
+		" dispose archive extract NAME -C DIR [--key KEY.pem --cert CERT.pem]\n"
+		" dispose archive status DIR\n"
+		"\nExit status: 0 ok, 1 failed, 2 usage or not an archive of ours,\n"
+		"3 verification mismatch, 4 refused (unsafe entry, target exists).\n"
+		"See dispose-archive(5).\n");
+}
+
+enum { O_ROOT = 256, O_EXCLUDE, O_RETAIN, O_SERIES, O_AUTH, O_ORG, O_HOLD,
+       O_RECIP, O_KEY, O_CERT, O_RUNDIR };
+
+static const struct option longopts[] = {
+	{ "root", required_argument, NULL, O_ROOT },
+	{ "exclude", required_argument, NULL, O_EXCLUDE },
+	{ "retain-until", required_argument, NULL, O_RETAIN },
+	{ "series", required_argument, NULL, O_SERIES },
+	{ "authority", required_argument, NULL, O_AUTH },
+	{ "organization", required_argument, NULL, O_ORG },
+	{ "legal-hold", no_argument, NULL, O_HOLD },
+	{ "recipient", required_argument, NULL, O_RECIP },
+	{ "key", required_argument, NULL, O_KEY },
+	{ "cert", required_argument, NULL, O_CERT },
+	{ "run-dir", required_argument, NULL, O_RUNDIR },
+	{ "output", required_argument, NULL, 'o' },
+	{ "directory", required_argument, NULL, 'C' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct args {
+	const char *roots[MAXLIST + 1], *excludes[MAXLIST + 1], *recips[MAXLIST + 1];
+	int nroots, nexcl, nrecip;
+	struct dsp_archive_opts o;
+	const char *run_dir, *out, *dir, *key, *cert;
+	int verbose;
+};
+
+static int push(const char **list, int *n, const char *v, const char *what)
+{
+	if (*n == MAXLIST) {
+		cli_err("%s: at most %d may be given", what, MAXLIST);
+		return -1;
+	}
+	list[(*n)++] = v;
+	list[*n] = NULL;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct args *a)
+{
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:C:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_ROOT:
+			if (push(a->roots, &a->nroots, optarg, "--root"))
+				return DSP_EXIT_USAGE;
+			break;
+		case O_EXCLUDE:
+			if (push(a->excludes, &a->nexcl, optarg, "--exclude"))
+				return DSP_EXIT_USAGE;
+			break;
+		case O_RECIP:
+			if (push(a->recips, &a->nrecip, optarg, "--recipient"))
+				return DSP_EXIT_USAGE;
+			break;
+		case O_RETAIN: a->o.retain_until = optarg; break;
+		case O_SERIES: a->o.series = optarg; break;
+		case O_AUTH: a->o.authority = optarg; break;
+		case O_ORG: a->o.organization = optarg; break;
+		case O_HOLD: a->o.legal_hold = 1; break;
+		case O_KEY: a->key = optarg; break;
+		case O_CERT: a->cert = optarg; break;
+		case O_RUNDIR: a->run_dir = optarg; break;
+		case 'o': a->out = optarg; break;
+		case 'C': a->dir = optarg; break;
+		case 'v': a->verbose++; break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			usage(stderr);
+			return DSP_EXIT_USAGE;
+		}
+	}
+	if ((a->key == NULL) != (a->cert == NULL)) {
+		cli_err("--key and --cert go together");
+		return DSP_EXIT_USAGE;
+	}
+	cli_log_init(a->verbose);
+	return 0;
+}
+
+/* -ENOSYS: the ledger module is not in this build yet */
+static int open_ledger(const char *run_dir, struct dsp_ledger **l, int create)
+{
+	char def[4096];
+	int rc;
+
+	*l = NULL;
+	if (!run_dir) {
+		if (!create)
+			return 0;
+		if ((rc = dsp_ledger_default_dir(def, sizeof(def)))) {
+			cli_err("run directory: %s", strerror(-rc));
+			return -1;
+		}
+		run_dir = def;
+	}
+	rc = dsp_ledger_open(run_dir, DSP_LEDGER_RESUME, l);
+	if (rc == -ENOENT)
+		rc = dsp_ledger_open(run_dir, DSP_LEDGER_CREATE, l);
+	if (rc == -ENOSYS) {
+		cli_warn("%s: run record not available in this build", run_dir);
+		*l = NULL;
+		return 0;
+	}
+	if (rc) {
+		cli_err("%s: cannot open the run record: %s", run_dir,
+			rc < 0 ? strerror(-rc) : "hash chain broken");
+		return -1;
+	}
+	return 0;
+}
+
+static void print_recipe(const char *name, const struct dsp_archive_result *r)
+{
+	printf("Recovery with stock tools:\n");
+	if (r->encrypted)
+		printf("  openssl cms -decrypt -binary -inform DER -in %s%s -content %s "
+		       "-recip CERT.pem -inkey KEY.pem | zstd -dc | bsdtar -xpf -\n",
+		       name, DSP_ENV_SUFFIX, name);
+	else
+		printf("  zstd -dc %s | bsdtar -xpf -\n", name);
+	printf("  cd %s && sha512sum -c tagmanifest-sha512.txt && sha512sum -c manifest-sha512.txt\n",
+	       r->bag);
+}
+
+static int do_create(int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct dsp_archive_result r;
+	struct dsp_ledger *l = NULL;
+	char buf[32], run[4096] = "";
+	int rc;
+
+	if ((rc = parse(argc, argv, &a)))
+		return rc < 0 ? DSP_EXIT_OK : rc;
+	if (optind != argc || !a.out || !a.nroots) {
+		cli_err("archive create: needs --root DIR and -o NAME");
+		usage(stderr);
+		return DSP_EXIT_USAGE;
+	}
+	/* before a run record is opened for nothing */
+	if (!access(a.out, F_OK)) {
+		cli_err("%s: exists", a.out);
+		return DSP_EXIT_FAILED;
+	}
+	a.o.roots = a.roots;
+	a.o.excludes = a.excludes;
+	a.o.recipients = a.nrecip ? a.recips : NULL;
+	a.o.key = a.key;
+	a.o.cert = a.cert;
+	if (open_ledger(a.run_dir, &l, 1))
+		return DSP_EXIT_FAILED;
+	if (l)
+		snprintf(run, sizeof(run), "%s", dsp_ledger_dir(l));
+	a.o.ledger = l;
+	rc = dsp_archive_create(a.out, &a.o, &r);
+	dsp_ledger_close(l);
+	switch (rc) {
+	case 0:
+		break;
+	case DSP_INVALID:
+		cli_err("archive create: %s", r.bad_path);
+		return DSP_EXIT_USAGE;
+	case DSP_MISMATCH:
+		cli_err("%s: read-back verification failed: %s", a.out, r.bad_path);
+		cli_err("%s: left as %s%s", a.out, a.out, DSP_FAILED_SUFFIX);
+		return DSP_EXIT_MISMATCH;
+	default:
+		if (rc == -EEXIST)
+			cli_err("%s: exists (or its %s / %s does)", a.out, DSP_ENV_SUFFIX,
+				DSP_BAG_INFO_SUFFIX);
+		else if (rc == -ENOSYS)
+			cli_err("%s: encryption is not available in this build", a.out);
+		else if (r.bad_path[0])
+			cli_err("%s: %s: %s", a.out, r.bad_path,
+				rc < 0 ? strerror(-rc) : "failed");
+		else
+			cli_err("%s: %s", a.out, rc < 0 ? strerror(-rc) : "failed");
+		return DSP_EXIT_FAILED;
+	}
+	printf("archive: %s (%llu files, %s payload", a.out,
+	       (unsigned long long)r.files, cli_human_size(r.payload_bytes, buf, sizeof(buf)));
+	printf(", %s written)\n", cli_human_size(r.archive_bytes, buf, sizeof(buf)));
+	printf("sha256: %s\n", r.sha256);
+	if (r.encrypted)
+		printf("envelope: %s%s sha256: %s\n", a.out, DSP_ENV_SUFFIX, r.env_sha256);
+	printf("bag: %s, External-Identifier: %s\n", r.bag, r.external_id);
+	printf("read back: every entry matches the manifest\n");
+	if (run[0])
+		printf("run record: %s\n", run);
+	print_recipe(a.out, &r);
+	return DSP_EXIT_OK;
+}
+
+static int verdict(const char *name, int rc, const struct dsp_archive_result *r,
+		   int refused_exit)
+{
+	switch (rc) {
+	case 0:
+		return DSP_EXIT_OK;
+	case DSP_MISMATCH:
+		cli_err("%s: %s", name, r->bad_path[0] ? r->bad_path : "mismatch");
+		return DSP_EXIT_MISMATCH;
+	case DSP_INVALID:
+		cli_err("%s: not an archive of ours: %s", name, r->bad_path);
+		return DSP_EXIT_USAGE;
+	case DSP_REFUSED:
+		cli_err("%s: refused: %s", name, r->bad_path);
+		return refused_exit;
+	case DSP_PARTIAL:
+		cli_err("%s: extracted with warnings (see above)", name);
+		return DSP_EXIT_FAILED;
+	case -ENOSYS:
+		cli_err("%s: decryption is not available in this build", name);
+		return DSP_EXIT_FAILED;
+	case -EEXIST:
+		cli_err("%s: %s", name, r->bad_path[0] ? r->bad_path : "target exists");
+		return DSP_EXIT_REFUSED;
+	default:
+		if (r->bad_path[0])
+			cli_err("%s: %s", name, r->bad_path);
+		else
+			cli_err("%s: %s", name, rc < 0 ? strerror(-rc) : "failed");
+		return DSP_EXIT_FAILED;
+	}
+}
+
+static int do_verify(int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct dsp_archive_result r;
+	struct dsp_ledger *l = NULL;
+	char buf[32];
+	int rc;
+
+	if ((rc = parse(argc, argv, &a)))
+		return rc < 0 ? DSP_EXIT_OK : rc;
+	if (optind != argc - 1) {
+		cli_err("archive verify: needs one NAME");
+		return DSP_EXIT_USAGE;
+	}
+	if (a.run_dir && open_ledger(a.run_dir, &l, 0))
+		return DSP_EXIT_FAILED;
+	rc = dsp_archive_verify(argv[optind], a.key, a.cert, l, &r);
+	dsp_ledger_close(l);
+	/* an archive with unsafe paths is not one of ours */
+	rc = verdict(argv[optind], rc, &r, DSP_EXIT_USAGE);
+	if (rc == DSP_EXIT_OK)
+		printf("%s: ok (%llu files, %s payload, bag %s)\n", argv[optind],
+		       (unsigned long long)r.files,
+		       cli_human_size(r.payload_bytes, buf, sizeof(buf)), r.bag);
+	return rc;
+}
+
+static int do_extract(int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct dsp_archive_result r;
+	int rc;
+
+	if ((rc = parse(argc, argv, &a)))
+		return rc < 0 ? DSP_EXIT_OK : rc;
+	if (optind != argc - 1 || !a.dir) {
+		cli_err("archive extract: needs NAME and -C DIR");
+		return DSP_EXIT_USAGE;
+	}
+	rc = dsp_archive_extract(argv[optind], a.dir, a.key, a.cert, &r);
+	rc = verdict(argv[optind], rc, &r, DSP_EXIT_REFUSED);
+	if (rc == DSP_EXIT_OK)
+		printf("%s: verified and extracted to %s/%s (%llu files)\n",
+		       argv[optind], a.dir, r.bag, (unsigned long long)r.files);
+	return rc;
+}
+
+static int status_row(void *arg, const char *name, const struct dsp_bag_meta *m,
+		      int encrypted)
+{
+	int *bad = arg;
+
+	if (!m) {
+		cli_err("%s%s: unreadable or malformed", name, DSP_BAG_INFO_SUFFIX);
+		*bad = 1;
+		return 0;
+	}
+	printf("%-32s %-20s %-12s %-5s %s\n", name, m->series[0] ? m->series : "-",
+	       m->retain_until[0] ? m->retain_until : "-", m->legal_hold ? "yes" : "no",
+	       dsp_archive_retention_name(dsp_archive_retention(m, NULL)));
+	return 0;
+}
+
+static int do_status(int argc, char **argv)
+{
+	struct args a = { 0 };
+	int rc, bad = 0;
+
+	if ((rc = parse(argc, argv, &a)))
+		return rc < 0 ? DSP_EXIT_OK : rc;
+	if (optind != argc - 1) {
+		cli_err("archive status: needs one DIR");
+		return DSP_EXIT_USAGE;
+	}
+	printf("%-32s %-20s %-12s %-5s %s\n", "ARCHIVE", "SERIES", "RETAIN-UNTIL",
+	       "HOLD", "STATUS");
+	rc = dsp_archive_status(argv[optind], status_row, &bad);
+	if (rc) {
+		cli_err("%s: %s", argv[optind], strerror(-rc));
+		return DSP_EXIT_FAILED;
+	}
+	return bad ? DSP_EXIT_FAILED : DSP_EXIT_OK;
+}
 
 int cmd_archive(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	cli_err("archive: not implemented yet");
-	return DSP_EXIT_FAILED;
+	if (argc < 2) {
+		usage(stderr);
+		return DSP_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return DSP_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "create"))
+		return do_create(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verify"))
+		return do_verify(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "extract"))
+		return do_extract(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "status"))
+		return do_status(argc - 1, argv + 1);
+	cli_err("archive %s: unknown subcommand", argv[1]);
+	usage(stderr);
+	return DSP_EXIT_USAGE;
 }

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/* archive.h - retention archives: BagIt bags in pax+zstd, optionally CMS-encrypted */
+#ifndef DISPOSE_ARCHIVE_H
+#define DISPOSE_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dsp_ledger;
+
+/*
+ * An archive NAME is a pax tar, zstd-compressed, holding one BagIt 1.0 bag
+ * (top directory BAG = basename of NAME without .tar.zst/.tzst/.zst/.tar).
+ * Encrypted archives are NAME (ciphertext) + NAME.cms (detached
+ * AuthEnvelopedData). NAME.bag-info.txt is a plain copy of the bag's
+ * bag-info.txt so `status` can read retention labels without a key.
+ * See dispose-archive(5).
+ */
+#define DSP_BAG_INFO_SUFFIX ".bag-info.txt"
+#define DSP_ENV_SUFFIX ".cms"
+#define DSP_FAILED_SUFFIX ".failed"
+
+struct dsp_archive_opts {
+	const char *const *roots;	/* NULL-terminated; absolute after realpath */
+	const char *const *excludes;	/* fnmatch(3) globs on absolute paths */
+	const char *const *recipients;	/* PEM certificate paths; NULL/empty = plain */
+	const char *retain_until;	/* YYYY-MM-DD or NULL */
+	const char *series;		/* Records-Series */
+	const char *authority;		/* Disposal-Authority */
+	const char *organization;	/* Source-Organization */
+	int legal_hold;
+	/* read back with this key (when encrypted); NULL = a readback-only
+	 * recipient whose key lives in memory and is destroyed afterwards */
+	const char *key, *cert;
+	struct dsp_ledger *ledger;	/* archive_created goes here; may be NULL */
+};
+
+struct dsp_archive_result {
+	char sha256[65];		/* of NAME (ciphertext when encrypted) */
+	char env_sha256[65];		/* of NAME.cms; "" when plain */
+	char bag[256];			/* bag directory name */
+	char external_id[64];
+	uint64_t files;			/* payload files in the manifest */
+	uint64_t payload_bytes;
+	uint64_t archive_bytes;
+	int encrypted;
+	char bad_path[4096];		/* first failing payload path, or the reason */
+};
+
+/*
+ * Write archive NAME from opts->roots, read it back and compare every entry
+ * with the manifest. Returns 0; DSP_MISMATCH when the read-back differs
+ * (NAME, NAME.cms are renamed with a .failed suffix, res->bad_path says
+ * what); DSP_INVALID for bad options (res->bad_path says which); -EEXIST
+ * when NAME exists; -errno otherwise (partial outputs are removed).
+ */
+int dsp_archive_create(const char *name, const struct dsp_archive_opts *opts,
+		       struct dsp_archive_result *res);
+
+/*
+ * Check every payload file against manifest-sha512.txt, the tag files
+ * against tagmanifest-sha512.txt and the Payload-Oxum. key/cert are needed
+ * when NAME.cms exists. Returns 0; DSP_MISMATCH (res->bad_path names the
+ * first bad file, or what failed: decryption, truncation); DSP_INVALID
+ * when NAME is not an archive of ours; DSP_REFUSED when an entry has an
+ * unsafe path (absolute, .., outside the bag, through a symlink); -errno.
+ * With ledger != NULL, an archive_verified event is appended on success.
+ */
+int dsp_archive_verify(const char *name, const char *key, const char *cert,
+		       struct dsp_ledger *ledger, struct dsp_archive_result *res);
+
+/*
+ * Verify fully (decrypting into an unlinked temporary file under dir when
+ * encrypted), then restore the bag into dir/BAG with modes, owners, times,
+ * xattrs, ACLs, symlinks, hard links and holes. Nothing is written to dir
+ * unless verification passed. Same returns as dsp_archive_verify; -EEXIST
+ * when dir/BAG exists. Changes the working directory while extracting (not
+ * thread safe).
+ */
+int dsp_archive_extract(const char *name, const char *dir, const char *key,
+			const char *cert, struct dsp_archive_result *res);
+
+/* Metadata from bag-info.txt that dispose uses. */
+struct dsp_bag_meta {
+	char retain_until[16];		/* YYYY-MM-DD or "" */
+	char bagging_date[16];
+	char series[256];
+	char authority[512];
+	char organization[256];
+	char external_id[64];
+	char source_host[256];
+	int legal_hold;			/* 1 when Legal-Hold: true */
+	int has_oxum;
+	uint64_t oxum_bytes, oxum_files;
+};
+
+/*
+ * Parse bag-info.txt text (labels, "Label: value", continuation lines
+ * starting with blanks). fn (may be NULL) gets every label/value (value
+ * unfolded); meta (may be NULL) is filled with the known labels.
+ * Returns 0, DSP_INVALID on a malformed file, or fn's non-zero return.
+ */
+typedef int (*dsp_bag_tag_fn)(void *arg, const char *label, const char *value);
+int dsp_bag_info_parse(const char *text, size_t len, struct dsp_bag_meta *meta,
+		       dsp_bag_tag_fn fn, void *arg);
+
+/*
+ * Parse a manifest ("<hex>  <path>" lines, path percent-decoded for %0D
+ * %0A %25). digest_len is the digest size in bytes (64 for sha512).
+ * Returns 0, DSP_INVALID on a malformed line, or fn's non-zero return.
+ */
+typedef int (*dsp_manifest_fn)(void *arg, const char *path,
+			       const uint8_t *digest);
+int dsp_bag_manifest_parse(const char *text, size_t len, size_t digest_len,
+			   dsp_manifest_fn fn, void *arg);
+
+/* Encode a path for a manifest line (% CR LF); 0 or -ENAMETOOLONG. */
+int dsp_bag_path_encode(const char *path, char *out, size_t outlen);
+
+/* 1 when s is a valid YYYY-MM-DD calendar date, else 0. */
+int dsp_bag_date_valid(const char *s);
+
+enum dsp_retention {
+	DSP_RET_ELIGIBLE,	/* retain-until passed, no hold */
+	DSP_RET_RETAINED,	/* retain-until not passed (or none given) */
+	DSP_RET_HELD,		/* legal hold */
+};
+/* Decide for today (YYYY-MM-DD; NULL = the current UTC date). */
+enum dsp_retention dsp_archive_retention(const struct dsp_bag_meta *m,
+					 const char *today);
+const char *dsp_archive_retention_name(enum dsp_retention r);
+
+/*
+ * For every archive in dir (each NAME with a NAME.bag-info.txt), call fn
+ * with its path and metadata, in name order. Returns 0, -errno, or fn's
+ * non-zero return; an unreadable bag-info is passed as meta == NULL.
+ */
+typedef int (*dsp_archive_status_fn)(void *arg, const char *name,
+				     const struct dsp_bag_meta *meta,
+				     int encrypted);
+int dsp_archive_status(const char *dir, dsp_archive_status_fn fn, void *arg);
+
+/*
+ * Interlock: 1 when the ledger of run_dir records a verified archive
+ * (archive_created or archive_verified) whose item list holds path with
+ * this SHA-256 (lowercase hex), 0 when none does, -errno (DSP_MISMATCH
+ * when the ledger chain is broken).
+ */
+int dsp_archive_covers(const char *run_dir, const char *path,
+		       const char *sha256_hex);
+
+/*
+ * The same for many items: load the run's covered (path, SHA-256) pairs
+ * once (0, -errno, DSP_MISMATCH for a broken chain), then ask per item
+ * (1 covered, 0 not, -EINVAL). The set does not follow later appends.
+ */
+struct dsp_archive_cover;
+int dsp_archive_cover_load(const char *run_dir, struct dsp_archive_cover **out);
+int dsp_archive_cover_has(const struct dsp_archive_cover *c, const char *path,
+			  const char *sha256_hex);
+void dsp_archive_cover_free(struct dsp_archive_cover *c);
+
+#endif

@@ -1,0 +1,1111 @@
+/* SPDX-License-Identifier: MIT */
+/* reader.c - verify an archive against its bag manifests, and extract it once verified */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <search.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include "dispose/common.h"
+#include "dispose/inventory.h"
+#include "dispose/ledger.h"
+#include "dispose/log.h"
+#include "archive_int.h"
+
+#define TAG_MAX (64u << 10)
+#define MANIFEST_MAX (512u << 20)
+
+struct pentry {
+	char *path;		/* bag-relative, "data/..." */
+	uint64_t size;
+	uint8_t sha512[64];
+	int listed;
+};
+
+struct tagfile {
+	const char *name;
+	size_t max;
+	char *buf;
+	size_t len;
+	int seen;
+	uint8_t sha512[64];
+};
+
+enum { TAG_BAGIT, TAG_INFO, TAG_MANIFEST, TAG_TAGMANIFEST, TAG_N };
+
+struct vstate {
+	char top[256];
+	struct pentry *p;
+	size_t n, cap;
+	void *syms;		/* tsearch: symlink entry names */
+	void *regs;		/* tsearch: struct regnode by entry name */
+	struct tagfile tag[TAG_N];
+	struct dsp_archive_result *res;
+	EVP_MD_CTX *h;
+	char *buf;
+	int payload_sha256;
+	struct arc_hasher *hs;	/* payload SHA-256 on a thread (read-back) */
+};
+
+struct regnode {
+	char *name;
+	size_t idx;
+};
+
+static int bad(struct dsp_archive_result *res, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int bad(struct dsp_archive_result *res, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!res->bad_path[0]) {
+		va_start(ap, fmt);
+		vsnprintf(res->bad_path, sizeof(res->bad_path), fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int pentry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pentry *)a)->path,
+		      ((const struct pentry *)b)->path);
+}
+
+static void vstate_init(struct vstate *vs, struct dsp_archive_result *res)
+{
+	static const char *const names[TAG_N] = {
+		"bagit.txt", "bag-info.txt", "manifest-sha512.txt",
+		"tagmanifest-sha512.txt"
+	};
+	static const size_t max[TAG_N] = { 4096, TAG_MAX, MANIFEST_MAX, TAG_MAX };
+
+	memset(vs, 0, sizeof(*vs));
+	for (int i = 0; i < TAG_N; i++) {
+		vs->tag[i].name = names[i];
+		vs->tag[i].max = max[i];
+	}
+	vs->res = res;
+}
+
+static void free_regnode(void *p)
+{
+	struct regnode *r = p;
+
+	free(r->name);
+	free(r);
+}
+
+static void vstate_free(struct vstate *vs)
+{
+	/* first: pending digests are still written into p[] */
+	arc_hasher_stop(vs->hs);
+	for (size_t i = 0; i < vs->n; i++)
+		free(vs->p[i].path);
+	free(vs->p);
+	tdestroy(vs->syms, free);
+	tdestroy(vs->regs, free_regnode);
+	for (int i = 0; i < TAG_N; i++)
+		free(vs->tag[i].buf);
+	EVP_MD_CTX_free(vs->h);
+	free(vs->buf);
+}
+
+/* --- path safety -------------------------------------------------------------- */
+
+/*
+ * An entry of ours lies below the bag's one top directory, has no absolute
+ * path, no "." or ".." component, and does not pass through a symlink
+ * stored earlier in the archive.
+ */
+static int check_path(struct vstate *vs, const char *p, const char *what)
+{
+	char buf[PATH_MAX + 1];
+	size_t l = strlen(p), tl;
+
+	if (l == 0 || l >= sizeof(buf))
+		return bad(vs->res, DSP_REFUSED, "%s: unsafe %s (empty or too long)", p, what);
+	if (p[0] == '/')
+		return bad(vs->res, DSP_REFUSED, "%s: unsafe %s (absolute)", p, what);
+	memcpy(buf, p, l + 1);
+	while (l > 1 && buf[l - 1] == '/')
+		buf[--l] = '\0';
+	for (char *c = buf, *e; c && *c; c = e ? e + 1 : NULL) {
+		e = strchr(c, '/');
+		size_t cl = e ? (size_t)(e - c) : strlen(c);
+
+		if ((cl == 2 && !strncmp(c, "..", 2)) || (cl == 1 && c[0] == '.') ||
+		    cl == 0)
+			return bad(vs->res, DSP_REFUSED, "%s: unsafe %s (. or .. or //)",
+				   p, what);
+	}
+	tl = strcspn(buf, "/");
+	if (!vs->top[0]) {
+		if (tl >= sizeof(vs->top))
+			return bad(vs->res, DSP_REFUSED, "%s: unsafe %s", p, what);
+		memcpy(vs->top, buf, tl);
+		vs->top[tl] = '\0';
+	} else if (tl != strlen(vs->top) || strncmp(buf, vs->top, tl)) {
+		return bad(vs->res, DSP_REFUSED, "%s: %s outside the bag directory %s",
+			   p, what, vs->top);
+	}
+	/* through (or onto) a symlink stored earlier? */
+	for (size_t i = 0; i <= l; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		char save = buf[i];
+
+		buf[i] = '\0';
+		if (tfind(buf, &vs->syms, sym_cmp)) {
+			buf[i] = save;
+			return bad(vs->res, DSP_REFUSED, "%s: unsafe %s (through a symlink)",
+				   p, what);
+		}
+		buf[i] = save;
+	}
+	return 0;
+}
+
+static char *norm_dup(const char *p)
+{
+	char *s = strdup(p);
+	size_t l;
+
+	if (!s)
+		return NULL;
+	l = strlen(s);
+	while (l > 1 && s[l - 1] == '/')
+		s[--l] = '\0';
+	return s;
+}
+
+/* --- one pass over the tar ------------------------------------------------------ */
+
+struct src {
+	int fd;
+	EVP_MD_CTX *sha;	/* SHA-256 of the raw bytes read, or NULL */
+	char *buf;
+	int err;
+	uint8_t head[4];	/* the first bytes: zstd magic or not */
+	size_t nhead;
+};
+
+static int src_zstd(const struct src *s)
+{
+	static const uint8_t magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+
+	return s->nhead == 4 && !memcmp(s->head, magic, 4);
+}
+
+static la_ssize_t src_read(struct archive *a, void *arg, const void **out)
+{
+	struct src *s = arg;
+	ssize_t r;
+
+	do
+		r = read(s->fd, s->buf, ARC_BLOCK);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		s->err = -errno;
+		archive_set_error(a, errno, "read: %s", strerror(errno));
+		return -1;
+	}
+	if (s->sha && r > 0)
+		EVP_DigestUpdate(s->sha, s->buf, (size_t)r);
+	for (ssize_t i = 0; i < r && s->nhead < sizeof(s->head); i++)
+		s->head[s->nhead++] = (uint8_t)s->buf[i];
+	*out = s->buf;
+	return r;
+}
+
+static struct archive *open_reader(struct src *s)
+{
+	struct archive *ra = archive_read_new();
+
+	if (!ra)
+		return NULL;
+	/* only what we write: pax (tar) in zstd */
+	archive_read_support_filter_zstd(ra);
+	archive_read_support_format_tar(ra);
+	if (archive_read_open2(ra, s, NULL, src_read, NULL, NULL) != ARCHIVE_OK) {
+		archive_read_free(ra);
+		return NULL;
+	}
+	return ra;
+}
+
+static int pentry_add(struct vstate *vs, const char *bagpath, struct pentry **out)
+{
+	if (vs->n == vs->cap) {
+		if (vs->hs)	/* digests are written into p[] */
+			arc_hasher_drain(vs->hs);
+		size_t nc = vs->cap ? vs->cap * 2 : 256;
+		struct pentry *nv = realloc(vs->p, nc * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		vs->p = nv;
+		vs->cap = nc;
+	}
+	*out = &vs->p[vs->n];
+	memset(*out, 0, sizeof(**out));
+	(*out)->path = strdup(bagpath);
+	if (!(*out)->path)
+		return -ENOMEM;
+	vs->n++;
+	return 0;
+}
+
+/* Hash the current entry's data (holes as zeros); keep it when it is a tag file. */
+static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
+		      uint64_t size, uint8_t sha512[64], struct tagfile *tag)
+{
+	static const char zeros[65536];
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	uint64_t pos = 0;
+	int r;
+
+	if (tag) {
+		if (size > tag->max)
+			return bad(vs->res, DSP_INVALID, "%s: too large", name);
+		tag->buf = malloc(size + 1);
+		if (!tag->buf)
+			return -ENOMEM;
+	}
+	/* create's read-back compares payload with the SHA-256 taken while writing */
+	struct arc_hasher *hs = !tag ? vs->hs : NULL;
+
+	if (!hs)
+		EVP_DigestInit_ex(vs->h, EVP_sha512(), NULL);
+	for (;;) {
+		r = archive_read_data_block(ra, &buf, &len, &off);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			return bad(vs->res, DSP_MISMATCH, "%s: archive damaged: %s", name,
+				   archive_error_string(ra));
+		if (off < 0 || (uint64_t)off < pos || (uint64_t)off + len > size)
+			return bad(vs->res, DSP_MISMATCH, "%s: archive damaged (bad offsets)",
+				   name);
+		while (pos < (uint64_t)off) {
+			size_t z = (uint64_t)off - pos > sizeof(zeros) ? sizeof(zeros) :
+				(size_t)((uint64_t)off - pos);
+
+			if (hs)
+				arc_hasher_feed(hs, NULL, z);
+			else
+				EVP_DigestUpdate(vs->h, zeros, z);
+			if (tag)
+				memset(tag->buf + pos, 0, z);
+			pos += z;
+		}
+		if (hs)
+			arc_hasher_feed(hs, buf, len);
+		else
+			EVP_DigestUpdate(vs->h, buf, len);
+		if (tag && len)
+			memcpy(tag->buf + pos, buf, len);
+		pos += len;
+	}
+	while (pos < size) {
+		size_t z = size - pos > sizeof(zeros) ? sizeof(zeros) : (size_t)(size - pos);
+
+		if (hs)
+			arc_hasher_feed(hs, NULL, z);
+		else
+			EVP_DigestUpdate(vs->h, zeros, z);
+		if (tag)
+			memset(tag->buf + pos, 0, z);
+		pos += z;
+	}
+	if (hs) {
+		arc_hasher_end_item(hs, NULL, sha512);
+		return 0;
+	}
+	EVP_DigestFinal_ex(vs->h, sha512, NULL);
+	if (tag) {
+		tag->buf[size] = '\0';
+		tag->len = size;
+		tag->seen = 1;
+		memcpy(tag->sha512, sha512, 64);
+	}
+	return 0;
+}
+
+static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entry *e)
+{
+	const char *name = archive_entry_pathname(e), *hl = archive_entry_hardlink(e);
+	mode_t type = archive_entry_filetype(e);
+	size_t tl;
+	const char *rel;
+	int rc;
+
+	if (!name)
+		return bad(vs->res, DSP_INVALID, "entry without a name");
+	if ((rc = check_path(vs, name, "path")))
+		return rc;
+	tl = strlen(vs->top);
+	rel = name[tl] ? name + tl + 1 : "";
+	if (hl) {
+		struct regnode k = { .name = (char *)hl }, **f;
+		struct pentry *pe;
+
+		if ((rc = check_path(vs, hl, "hard link target")))
+			return rc;
+		f = tfind(&k, &vs->regs, name_cmp);
+		if (!f)
+			return bad(vs->res, DSP_INVALID,
+				   "%s: hard link to %s, not a file stored before", name, hl);
+		if (!strncmp(rel, "data/", 5)) {
+			if ((*f)->idx == SIZE_MAX)
+				return bad(vs->res, DSP_INVALID,
+					   "%s: hard link to %s outside data/", name, hl);
+			uint8_t md[64];
+			uint64_t sz;
+
+			if (vs->hs)
+				arc_hasher_drain(vs->hs);
+			memcpy(md, vs->p[(*f)->idx].sha512, 64);
+			sz = vs->p[(*f)->idx].size;
+			if ((rc = pentry_add(vs, rel, &pe)))
+				return rc;
+			memcpy(pe->sha512, md, 64);
+			pe->size = sz;
+		}
+		return 0;
+	}
+	switch (type) {
+	case AE_IFDIR:
+	case AE_IFIFO:
+		return 0;
+	case AE_IFLNK: {
+		char *s = norm_dup(name);
+
+		if (!s || !tsearch(s, &vs->syms, sym_cmp)) {
+			free(s);
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	case AE_IFREG:
+		break;
+	default:
+		return bad(vs->res, DSP_REFUSED, "%s: device or socket entry refused", name);
+	}
+	if (archive_entry_size(e) < 0)
+		return bad(vs->res, DSP_INVALID, "%s: no size", name);
+	struct regnode *rn = malloc(sizeof(*rn)), **old;
+
+	if (!rn || !(rn->name = strdup(name))) {
+		free(rn);
+		return -ENOMEM;
+	}
+	rn->idx = SIZE_MAX;
+	old = tsearch(rn, &vs->regs, name_cmp);
+	if (!old) {
+		free_regnode(rn);
+		return -ENOMEM;
+	}
+	if (*old != rn) {
+		free_regnode(rn);
+		return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
+	}
+	if (!strncmp(rel, "data/", 5)) {
+		struct pentry *pe;
+
+		if ((rc = pentry_add(vs, rel, &pe)))
+			return rc;
+		rn->idx = vs->n - 1;
+		pe->size = (uint64_t)archive_entry_size(e);
+		return hash_entry(ra, vs, name, pe->size, pe->sha512, NULL);
+	}
+	for (int i = 0; i < TAG_N; i++) {
+		if (strcmp(rel, vs->tag[i].name))
+			continue;
+		if (vs->tag[i].seen)
+			return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
+		uint8_t md[64];
+
+		return hash_entry(ra, vs, name, (uint64_t)archive_entry_size(e), md,
+				  &vs->tag[i]);
+	}
+	return 0;	/* other tag files: allowed by BagIt, not ours to check */
+}
+
+/* Read every entry; positive DSP_* or -errno on the first problem. */
+static int scan(struct archive *ra, struct vstate *vs, struct src *s)
+{
+	struct archive_entry *e;
+	int r, rc, first = 1;
+
+	for (;;) {
+		r = archive_read_next_header(ra, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			/* zstd that does not decode is damaged; anything else is not ours */
+			if (first && !src_zstd(s))
+				return bad(vs->res, DSP_INVALID, "not a pax/zstd archive: %s",
+					   archive_error_string(ra));
+			return bad(vs->res, DSP_MISMATCH, "archive damaged: %s",
+				   archive_error_string(ra));
+		}
+		if (first && archive_filter_code(ra, 0) != ARCHIVE_FILTER_ZSTD)
+			return bad(vs->res, DSP_INVALID, "not zstd-compressed");
+		first = 0;
+		if ((rc = scan_entry(ra, vs, e)))
+			return rc;
+	}
+	if (first)
+		return bad(vs->res, DSP_INVALID, "empty archive");
+	return 0;
+}
+
+/* --- after the pass: the bag's own checks ------------------------------------------ */
+
+static int tagm_cb(void *arg, const char *path, const uint8_t *digest)
+{
+	struct vstate *vs = arg;
+
+	for (int i = 0; i < TAG_N; i++) {
+		if (strcmp(path, vs->tag[i].name))
+			continue;
+		if (!vs->tag[i].seen)
+			return bad(vs->res, DSP_MISMATCH, "%s: listed in the tag manifest but missing",
+				   path);
+		if (memcmp(vs->tag[i].sha512, digest, 64))
+			return bad(vs->res, DSP_MISMATCH, "%s: checksum mismatch", path);
+		return 0;
+	}
+	return 0;	/* tag files we do not keep are not checked */
+}
+
+static int manifest_cb(void *arg, const char *path, const uint8_t *digest)
+{
+	struct vstate *vs = arg;
+	struct pentry k = { .path = (char *)path }, *pe;
+
+	pe = bsearch(&k, vs->p, vs->n, sizeof(*pe), pentry_cmp);
+	if (!pe)
+		return bad(vs->res, DSP_MISMATCH, "%s: in the manifest but missing", path);
+	if (pe->listed)
+		return bad(vs->res, DSP_INVALID, "%s: listed twice in the manifest", path);
+	pe->listed = 1;
+	/* payload digests are SHA-256 here: the caller compares them itself */
+	if (!vs->payload_sha256 && memcmp(pe->sha512, digest, 64))
+		return bad(vs->res, DSP_MISMATCH, "%s: checksum mismatch", path);
+	return 0;
+}
+
+static int check_bag(struct vstate *vs, struct arc_verify *v)
+{
+	struct dsp_bag_meta *m = &v->meta;
+	uint64_t bytes = 0;
+	int rc;
+
+	if (!vs->tag[TAG_BAGIT].seen ||
+	    strncmp(vs->tag[TAG_BAGIT].buf, "BagIt-Version: ", 15))
+		return bad(vs->res, DSP_INVALID, "no bagit.txt: not a bag");
+	if (!vs->tag[TAG_MANIFEST].seen)
+		return bad(vs->res, DSP_INVALID, "no manifest-sha512.txt: not a bag of ours");
+	if (vs->tag[TAG_TAGMANIFEST].seen) {
+		rc = dsp_bag_manifest_parse(vs->tag[TAG_TAGMANIFEST].buf,
+					    vs->tag[TAG_TAGMANIFEST].len, 64, tagm_cb, vs);
+		if (rc == DSP_INVALID)
+			return bad(vs->res, DSP_MISMATCH, "tagmanifest-sha512.txt: malformed");
+		if (rc)
+			return rc;
+	}
+	if (vs->tag[TAG_INFO].seen) {
+		rc = dsp_bag_info_parse(vs->tag[TAG_INFO].buf, vs->tag[TAG_INFO].len,
+					m, NULL, NULL);
+		if (rc)
+			return bad(vs->res, rc < 0 ? rc : DSP_MISMATCH,
+				   "bag-info.txt: malformed");
+		snprintf(v->bag_info, sizeof(v->bag_info), "%s", vs->tag[TAG_INFO].buf);
+	}
+	qsort(vs->p, vs->n, sizeof(*vs->p), pentry_cmp);
+	for (size_t i = 1; i < vs->n; i++)
+		if (!strcmp(vs->p[i - 1].path, vs->p[i].path))
+			return bad(vs->res, DSP_INVALID, "%s: stored twice", vs->p[i].path);
+	rc = dsp_bag_manifest_parse(vs->tag[TAG_MANIFEST].buf, vs->tag[TAG_MANIFEST].len,
+				    64, manifest_cb, vs);
+	if (rc == DSP_INVALID && !vs->res->bad_path[0])
+		return bad(vs->res, DSP_MISMATCH, "manifest-sha512.txt: malformed");
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < vs->n; i++) {
+		if (!vs->p[i].listed)
+			return bad(vs->res, DSP_MISMATCH, "%s: not in the manifest",
+				   vs->p[i].path);
+		bytes += vs->p[i].size;
+	}
+	if (m->has_oxum && (m->oxum_bytes != bytes || m->oxum_files != vs->n))
+		return bad(vs->res, DSP_MISMATCH,
+			   "Payload-Oxum %llu.%llu does not match %llu.%zu",
+			   (unsigned long long)m->oxum_bytes,
+			   (unsigned long long)m->oxum_files,
+			   (unsigned long long)bytes, vs->n);
+	vs->res->files = vs->n;
+	vs->res->payload_bytes = bytes;
+	snprintf(vs->res->bag, sizeof(vs->res->bag), "%s", vs->top);
+	snprintf(vs->res->external_id, sizeof(vs->res->external_id), "%s",
+		 m->external_id);
+	memcpy(v->manifest_sha512, vs->tag[TAG_MANIFEST].sha512, 64);
+	for (size_t i = 0; v->fn && i < vs->n; i++)
+		if ((rc = v->fn(v->arg, vs->p[i].path, vs->p[i].sha512, vs->p[i].size)))
+			return rc;
+	return 0;
+}
+
+/* Verify the plain pax+zstd stream readable from fd. */
+static int verify_fd(int fd, struct arc_verify *v, struct dsp_archive_result *res,
+		     int hash_raw, char *top, size_t toplen)
+{
+	struct vstate vs;
+	struct src s = { .fd = fd };
+	struct archive *ra = NULL;
+	int rc;
+
+	vstate_init(&vs, res);
+	vs.payload_sha256 = v->payload_sha256;
+	if (vs.payload_sha256 && (rc = arc_hasher_start(&vs.hs, ARC_HASH_SHA256)))
+		goto out;
+	vs.h = EVP_MD_CTX_new();
+	s.buf = malloc(ARC_BLOCK);
+	if (hash_raw)
+		s.sha = EVP_MD_CTX_new();
+	if (!vs.h || !s.buf || (hash_raw && (!s.sha ||
+	    !EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	ra = open_reader(&s);
+	if (!ra) {
+		if (s.err)
+			rc = s.err;
+		else if (src_zstd(&s))
+			rc = bad(res, DSP_MISMATCH, "archive damaged: cannot be decompressed");
+		else
+			rc = bad(res, DSP_INVALID, "not a pax/zstd archive");
+		goto out;
+	}
+	rc = scan(ra, &vs, &s);
+	if (vs.hs)
+		arc_hasher_drain(vs.hs);
+	if (rc == 0 && s.err)
+		rc = s.err;
+	if (rc == 0)
+		rc = check_bag(&vs, v);
+	if (rc == 0 && hash_raw) {
+		uint8_t md[32];
+
+		/* the rest (end-of-archive padding) counts for the file hash */
+		for (;;) {
+			ssize_t r = read(fd, s.buf, ARC_BLOCK);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			EVP_DigestUpdate(s.sha, s.buf, (size_t)r);
+		}
+		EVP_DigestFinal_ex(s.sha, md, NULL);
+		arc_hex(md, 32, v->sha256);
+	}
+	if (top)
+		snprintf(top, toplen, "%s", vs.top);
+out:
+	if (ra)
+		archive_read_free(ra);
+	free(s.buf);
+	EVP_MD_CTX_free(s.sha);
+	vstate_free(&vs);
+	return rc;
+}
+
+/* --- decryption ------------------------------------------------------------------- */
+
+struct dec {
+	const char *env, *ct, *key, *cert;
+	int fd;
+	int rc;
+};
+
+static int fd_sink(void *arg, const void *buf, size_t len)
+{
+	return arc_write_full(((struct dec *)arg)->fd, buf, len);
+}
+
+static void *dec_main(void *arg)
+{
+	struct dec *d = arg;
+	sigset_t set;
+
+	/* a reader that stops early must give EPIPE here, not kill the process */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	d->rc = dsp_env_decrypt(d->env, d->ct, d->key, d->cert, fd_sink, d);
+	close(d->fd);
+	return NULL;
+}
+
+static int dec_verdict(int rc, struct dsp_archive_result *res)
+{
+	if (rc == 0)
+		return 0;
+	if (rc == -ENOSYS)
+		return rc;
+	if (rc == -ENOENT || rc == -EACCES || rc == -ENOMEM || rc == -EIO)
+		return rc;
+	if (rc == DSP_INVALID)
+		return bad(res, DSP_INVALID, "envelope: not a CMS envelope of ours");
+	res->bad_path[0] = '\0';	/* the reader's view of garbage does not matter */
+	return bad(res, DSP_MISMATCH,
+		   "decryption failed: wrong key, or ciphertext or envelope damaged");
+}
+
+static int is_encrypted(const char *name, char *env_path, size_t len)
+{
+	snprintf(env_path, len, "%s%s", name, DSP_ENV_SUFFIX);
+	return access(env_path, F_OK) == 0;
+}
+
+int arc_verify(const char *name, struct arc_verify *v, struct dsp_archive_result *res)
+{
+	char env_path[PATH_MAX + 8];
+	int rc, fds[2];
+
+	if (!is_encrypted(name, env_path, sizeof(env_path))) {
+		int fd = open(name, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return -errno;
+		rc = verify_fd(fd, v, res, 1, NULL, 0);
+		close(fd);
+		return rc;
+	}
+	res->encrypted = 1;
+	if (!v->key || !v->cert)
+		return bad(res, DSP_INVALID, "%s: encrypted: --key and --cert are needed",
+			   name);
+	if (access(name, R_OK))
+		return -errno;
+	if (pipe2(fds, O_CLOEXEC))
+		return -errno;
+	struct dec d = { env_path, name, v->key, v->cert, fds[1], 0 };
+	pthread_t th;
+
+	if ((rc = pthread_create(&th, NULL, dec_main, &d))) {
+		close(fds[0]);
+		close(fds[1]);
+		return -rc;
+	}
+	rc = verify_fd(fds[0], v, res, 1, NULL, 0);
+	/* drain, so the decryption reaches the tag and gives its verdict */
+	{
+		char *b = malloc(ARC_BLOCK);
+
+		while (b) {
+			ssize_t r = read(fds[0], b, ARC_BLOCK);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+		}
+		free(b);
+	}
+	close(fds[0]);
+	pthread_join(th, NULL);
+	/* authentication (the GCM tag at the end) decides first */
+	if (d.rc)
+		return dec_verdict(d.rc, res);
+	return rc;
+}
+
+/* --- public entry points ---------------------------------------------------------- */
+
+static int ledger_verified(struct dsp_ledger *l, const char *name,
+			   struct arc_verify *v, struct dsp_archive_result *res)
+{
+	struct json_object *f = json_object_new_object();
+	char abs[PATH_MAX], env[PATH_MAX + 8];
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	if (!realpath(name, abs))
+		snprintf(abs, sizeof(abs), "%s", name);
+	json_object_object_add(f, "archive", dsp_inv_string(abs, NULL));
+	if (arc_file_sha256(name, res->sha256) == 0)
+		json_object_object_add(f, "sha256", json_object_new_string(res->sha256));
+	if (res->encrypted) {
+		snprintf(env, sizeof(env), "%s%s", name, DSP_ENV_SUFFIX);
+		if (arc_file_sha256(env, res->env_sha256) == 0)
+			json_object_object_add(f, "envelope_sha256",
+					       json_object_new_string(res->env_sha256));
+	}
+	json_object_object_add(f, "encrypted", json_object_new_boolean(res->encrypted));
+	json_object_object_add(f, "external_identifier",
+			       dsp_inv_string(v->meta.external_id, NULL));
+	json_object_object_add(f, "files", json_object_new_int64((int64_t)res->files));
+	json_object_object_add(f, "payload_bytes",
+			       json_object_new_int64((int64_t)res->payload_bytes));
+	json_object_object_add(f, "result", json_object_new_string("ok"));
+	rc = dsp_ledger_append(l, "archive_verified", f, 1);
+	json_object_put(f);
+	return rc;
+}
+
+struct rec_find {
+	const char *archive;
+	char sha256[65], env_sha256[65];
+	int found;
+};
+
+static int rec_visit(struct json_object *ev, void *arg)
+{
+	struct rec_find *f = arg;
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(ev, "event", &v) ||
+	    strcmp(json_object_get_string(v), "archive_created") ||
+	    !json_object_object_get_ex(ev, "archive", &v) ||
+	    strcmp(json_object_get_string(v), f->archive))
+		return 0;
+	f->found = 1;	/* the last one recorded for this path wins */
+	f->sha256[0] = f->env_sha256[0] = '\0';
+	if (json_object_object_get_ex(ev, "sha256", &v))
+		snprintf(f->sha256, sizeof(f->sha256), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(ev, "envelope_sha256", &v))
+		snprintf(f->env_sha256, sizeof(f->env_sha256), "%s",
+			 json_object_get_string(v));
+	return 0;
+}
+
+/*
+ * CMS leaves parts of an envelope unauthenticated (other recipients'
+ * entries, some version fields): where the run record holds the digests
+ * written at create time, the files must still match them byte for byte.
+ */
+static int check_run_record(struct dsp_ledger *l, const char *name,
+			    struct dsp_archive_result *res)
+{
+	char abs[PATH_MAX], env[PATH_MAX + 8], h[65];
+	struct rec_find f = { .archive = abs };
+	int rc;
+
+	struct json_object *spelled;
+
+	if (!realpath(name, abs))
+		return -errno;
+	/* recorded as the ledger spells it (non-UTF-8 bytes replaced) */
+	spelled = dsp_inv_string(abs, NULL);
+	if (!spelled)
+		return -ENOMEM;
+	f.archive = json_object_get_string(spelled);
+	rc = dsp_ledger_walk(dsp_ledger_dir(l), rec_visit, &f, NULL);
+	json_object_put(spelled);
+	if (rc)
+		return rc < 0 ? rc : bad(res, DSP_MISMATCH, "run record: chain broken");
+	if (!f.found)
+		return 0;
+	if ((rc = arc_file_sha256(name, h)))
+		return rc;
+	if (strcmp(h, f.sha256))
+		return bad(res, DSP_MISMATCH, "%s: differs from the run record", name);
+	if (res->encrypted) {
+		snprintf(env, sizeof(env), "%s%s", name, DSP_ENV_SUFFIX);
+		if ((rc = arc_file_sha256(env, h)))
+			return rc;
+		if (strcmp(h, f.env_sha256))
+			return bad(res, DSP_MISMATCH, "%s: differs from the run record", env);
+	}
+	return 0;
+}
+
+int dsp_archive_verify(const char *name, const char *key, const char *cert,
+		       struct dsp_ledger *ledger, struct dsp_archive_result *res)
+{
+	struct arc_verify v = { .key = key, .cert = cert };
+	struct arc_locale loc;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	arc_locale_enter(&loc);
+	rc = arc_verify(name, &v, res);
+	arc_locale_leave(&loc);
+	if (rc == 0 && !res->encrypted)
+		snprintf(res->sha256, sizeof(res->sha256), "%s", v.sha256);
+	if (rc == 0 && ledger)
+		rc = check_run_record(ledger, name, res);
+	if (rc == 0 && ledger)
+		rc = ledger_verified(ledger, name, &v, res);
+	return rc;
+}
+
+static int copy_to_disk(struct archive *ra, struct archive *ext, const char *name)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int r;
+
+	for (;;) {
+		r = archive_read_data_block(ra, &buf, &len, &off);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			dsp_log(DSP_LOG_ERROR, "%s: %s", name, archive_error_string(ra));
+			return -EIO;
+		}
+		/* with offsets, so holes stay holes */
+		if (archive_write_data_block(ext, buf, len, off) != ARCHIVE_OK) {
+			dsp_log(DSP_LOG_ERROR, "%s: %s", name, archive_error_string(ext));
+			return -EIO;
+		}
+	}
+}
+
+static int extract_fd(int fd, int dirfd, struct dsp_archive_result *res)
+{
+	struct vstate vs;
+	struct src s = { .fd = fd };
+	struct archive *ra = NULL, *ext = NULL;
+	struct archive_entry *e;
+	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_ACL |
+		    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_FFLAGS |
+		    ARCHIVE_EXTRACT_SPARSE | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+		    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+		    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
+		    ARCHIVE_EXTRACT_NO_OVERWRITE;
+	int cwd = -1, rc = 0, warned = 0, r;
+
+	vstate_init(&vs, res);
+	if (geteuid() == 0)
+		flags |= ARCHIVE_EXTRACT_OWNER;
+	s.buf = malloc(ARC_BLOCK);
+	ext = archive_write_disk_new();
+	if (!s.buf || !ext) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	archive_write_disk_set_options(ext, flags);
+	archive_write_disk_set_standard_lookup(ext);
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	ra = open_reader(&s);
+	if (!ra) {
+		rc = -EIO;
+		goto out;
+	}
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || fchdir(dirfd)) {
+		rc = -errno;
+		goto out;
+	}
+	for (;;) {
+		r = archive_read_next_header(ra, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			rc = bad(res, DSP_MISMATCH, "archive changed since it was verified");
+			goto out;
+		}
+		/* checked again: the verify pass saw the same bytes, but be sure */
+		if ((rc = check_path(&vs, archive_entry_pathname(e), "path")) ||
+		    (archive_entry_hardlink(e) &&
+		     (rc = check_path(&vs, archive_entry_hardlink(e), "hard link target"))))
+			goto out;
+		if (archive_entry_filetype(e) == AE_IFLNK) {
+			char *sn = norm_dup(archive_entry_pathname(e));
+
+			if (!sn || !tsearch(sn, &vs.syms, sym_cmp)) {
+				free(sn);
+				rc = -ENOMEM;
+				goto out;
+			}
+		}
+		r = archive_write_header(ext, e);
+		if (r == ARCHIVE_WARN) {
+			dsp_log(DSP_LOG_WARN, "%s: %s", archive_entry_pathname(e),
+				archive_error_string(ext));
+			warned = 1;
+		} else if (r != ARCHIVE_OK) {
+			rc = bad(res, -EIO, "%s: %s", archive_entry_pathname(e),
+				 archive_error_string(ext));
+			goto out;
+		}
+		if (archive_entry_size(e) > 0 &&
+		    (rc = copy_to_disk(ra, ext, archive_entry_pathname(e))))
+			goto out;
+		r = archive_write_finish_entry(ext);
+		if (r == ARCHIVE_WARN) {
+			dsp_log(DSP_LOG_WARN, "%s: %s", archive_entry_pathname(e),
+				archive_error_string(ext));
+			warned = 1;
+		} else if (r != ARCHIVE_OK) {
+			rc = bad(res, -EIO, "%s: %s", archive_entry_pathname(e),
+				 archive_error_string(ext));
+			goto out;
+		}
+	}
+	/* directory times and modes are set here */
+	if (archive_write_close(ext) != ARCHIVE_OK) {
+		dsp_log(DSP_LOG_WARN, "%s", archive_error_string(ext));
+		warned = 1;
+	}
+out:
+	if (cwd >= 0) {
+		if (fchdir(cwd))
+			rc = rc ? rc : -errno;
+		close(cwd);
+	}
+	if (ra)
+		archive_read_free(ra);
+	if (ext)
+		archive_write_free(ext);
+	free(s.buf);
+	vstate_free(&vs);
+	return rc ? rc : (warned ? DSP_PARTIAL : 0);
+}
+
+static int tmpfile_in(int dirfd)
+{
+	char tmpl[] = ".dispose-extract-XXXXXX";
+	int fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd < 0 ? -errno : fd;
+	/* filesystems without O_TMPFILE: create and unlink at once */
+	for (int i = 0; i < 100; i++) {
+		char n[sizeof(tmpl)];
+
+		memcpy(n, tmpl, sizeof(tmpl));
+		for (int j = 17; j < 23; j++)
+			n[j] = "abcdefghijklmnopqrstuvwxyz0123456789"[random() % 36];
+		fd = openat(dirfd, n, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			unlinkat(dirfd, n, 0);
+			return fd;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+static int extract(const char *name, const char *dir, const char *key,
+		   const char *cert, struct dsp_archive_result *res)
+{
+	struct arc_verify v = { .key = key, .cert = cert };
+	char env_path[PATH_MAX + 8], top[256] = "";
+	int dirfd, fd = -1, rc;
+	struct stat st;
+
+	memset(res, 0, sizeof(*res));
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	if (is_encrypted(name, env_path, sizeof(env_path))) {
+		res->encrypted = 1;
+		if (!key || !cert) {
+			rc = bad(res, DSP_INVALID, "%s: encrypted: --key and --cert are needed",
+				 name);
+			goto out;
+		}
+		/* plaintext goes to an unlinked file: nothing visible before it is authenticated */
+		fd = tmpfile_in(dirfd);
+		if (fd < 0) {
+			rc = fd;
+			goto out;
+		}
+		struct dec d = { env_path, name, key, cert, fd, 0 };
+
+		rc = dsp_env_decrypt(env_path, name, key, cert, fd_sink, &d);
+		if (rc) {
+			rc = dec_verdict(rc, res);
+			goto out;
+		}
+		if (lseek(fd, 0, SEEK_SET) < 0) {
+			rc = -errno;
+			goto out;
+		}
+	} else {
+		fd = open(name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			rc = -errno;
+			goto out;
+		}
+	}
+	struct stat before, after;
+
+	if (fstat(fd, &before)) {
+		rc = -errno;
+		goto out;
+	}
+	rc = verify_fd(fd, &v, res, 0, top, sizeof(top));
+	if (rc)
+		goto out;
+	/* the second pass must read what the first one verified */
+	if (fstat(fd, &after)) {
+		rc = -errno;
+		goto out;
+	}
+	if (before.st_size != after.st_size ||
+	    before.st_ctim.tv_sec != after.st_ctim.tv_sec ||
+	    before.st_ctim.tv_nsec != after.st_ctim.tv_nsec) {
+		rc = bad(res, DSP_MISMATCH, "%s: changed while being verified", name);
+		goto out;
+	}
+	if (!fstatat(dirfd, top, &st, AT_SYMLINK_NOFOLLOW)) {
+		rc = bad(res, -EEXIST, "%s/%s: exists", dir, top);
+		goto out;
+	}
+	rc = extract_fd(fd, dirfd, res);
+out:
+	if (fd >= 0)
+		close(fd);
+	close(dirfd);
+	return rc;
+}
+
+int dsp_archive_extract(const char *name, const char *dir, const char *key,
+			const char *cert, struct dsp_archive_result *res)
+{
+	struct arc_locale l;
+	int rc;
+
+	arc_locale_enter(&l);
+	rc = extract(name, dir, key, cert, res);
+	arc_locale_leave(&l);
+	return rc;
+}

@@ -1,0 +1,1154 @@
+/* SPDX-License-Identifier: MIT */
+/* writer.c - dispose archive create: one pass over the roots into a BagIt bag in pax+zstd */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <search.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "dispose/common.h"
+#include "dispose/inventory.h"
+#include "dispose/ledger.h"
+#include "dispose/log.h"
+#include "archive_int.h"
+
+struct item {
+	char *bagpath;		/* "data/<absolute path>" */
+	uint64_t size;
+	uint8_t sha512[64];
+	uint8_t sha256[32];
+	int checked;		/* seen again on read-back */
+};
+
+struct link_key {
+	dev_t dev;
+	ino_t ino;
+	size_t idx;
+};
+
+struct wctx {
+	const struct dsp_archive_opts *o;
+	struct dsp_archive_result *res;
+	char bag[256];
+	struct archive *a;
+	struct archive_entry_linkresolver *lr;
+	struct item *items;
+	size_t n, cap;
+	void *links;		/* tsearch tree of struct link_key */
+	/* output */
+	int fd;
+	struct dsp_env_writer *env;
+	EVP_MD_CTX *out_sha;
+	uint64_t out_bytes;
+	int out_err;
+	struct arc_hasher *hs;	/* SHA-512 + SHA-256 of the payload */
+	time_t now;
+	uint64_t fault_at;	/* 1 + offset of a byte to flip (tests), or 0 */
+	dev_t out_dev;		/* the outputs, kept out of the walk */
+	ino_t out_ino, env_ino;
+	char bag_info[8192];
+	size_t bag_info_len;
+	uint8_t manifest_sha512[64];
+	struct json_object *volumes;	/* every envelope volume written */
+};
+
+void arc_hex(const uint8_t *d, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[d[i] >> 4];
+		out[2 * i + 1] = hx[d[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int arc_write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int arc_file_sha256(const char *path, char hex[65])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	uint8_t md[32];
+	char *buf = malloc(ARC_BLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = 0;
+
+	if (!c || !buf || fd < 0 || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+		rc = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = read(fd, buf, ARC_BLOCK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			goto out;
+		}
+		if (r == 0)
+			break;
+		EVP_DigestUpdate(c, buf, (size_t)r);
+	}
+	EVP_DigestFinal_ex(c, md, NULL);
+	arc_hex(md, 32, hex);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	EVP_MD_CTX_free(c);
+	return rc;
+}
+
+void arc_bag_name(const char *name, char *out, size_t len)
+{
+	static const char *const sfx[] = { ".tar.zst", ".tzst", ".zst", ".tar" };
+	const char *b = strrchr(name, '/');
+	size_t l;
+
+	b = b ? b + 1 : name;
+	l = strlen(b);
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(sfx); i++) {
+		size_t s = strlen(sfx[i]);
+
+		if (l > s && !strcmp(b + l - s, sfx[i])) {
+			l -= s;
+			break;
+		}
+	}
+	if (l == 0 || (l == 1 && b[0] == '.') || (l == 2 && !strncmp(b, "..", 2))) {
+		b = "bag";
+		l = 3;
+	}
+	if (l >= len)
+		l = len - 1;
+	memcpy(out, b, l);
+	out[l] = '\0';
+}
+
+/* --- output: plain file or envelope, counted and hashed ------------------ */
+
+static la_ssize_t out_write(struct archive *a, void *arg, const void *buf,
+			    size_t len)
+{
+	struct wctx *w = arg;
+	int rc;
+
+	/* test hook: corrupt one output byte so the read-back must catch it */
+	if (w->fault_at && w->fault_at - 1 >= w->out_bytes &&
+	    w->fault_at - 1 < w->out_bytes + len) {
+		char *copy = malloc(len);
+
+		if (!copy)
+			return -1;
+		memcpy(copy, buf, len);
+		copy[w->fault_at - 1 - w->out_bytes] ^= 0x01;
+		w->fault_at = 0;
+		rc = (int)out_write(a, arg, copy, len);
+		free(copy);
+		return rc;
+	}
+
+	if (w->env)
+		rc = dsp_env_write(w->env, buf, len);
+	else
+		rc = arc_write_full(w->fd, buf, len);
+	if (rc) {
+		w->out_err = rc;
+		archive_set_error(a, -rc, "write: %s", strerror(-rc));
+		return -1;
+	}
+	if (w->out_sha)
+		EVP_DigestUpdate(w->out_sha, buf, len);
+	w->out_bytes += len;
+	return (la_ssize_t)len;
+}
+
+/* --- items ---------------------------------------------------------------- */
+
+static struct item *item_add(struct wctx *w, const char *bagpath)
+{
+	struct item *it;
+
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 256;
+
+		/* the hash threads write into items: no move under them */
+		arc_hasher_drain(w->hs);
+		struct item *nv = realloc(w->items, nc * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		w->items = nv;
+		w->cap = nc;
+	}
+	it = &w->items[w->n];
+	memset(it, 0, sizeof(*it));
+	it->bagpath = strdup(bagpath);
+	if (!it->bagpath)
+		return NULL;
+	w->n++;
+	return it;
+}
+
+static int link_cmp(const void *a, const void *b)
+{
+	const struct link_key *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return 0;
+}
+
+static int excluded(const struct dsp_archive_opts *o, const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (const char *const *g = o->excludes; g && *g; g++)
+		if (!fnmatch(*g, path, 0) || !fnmatch(*g, base, 0))
+			return 1;
+	return 0;
+}
+
+/* --- copying one file ----------------------------------------------------- */
+
+static int feed(struct wctx *w, const void *buf, size_t len, int zero)
+{
+	la_ssize_t r;
+
+	arc_hasher_feed(w->hs, zero ? NULL : buf, len);
+	r = archive_write_data(w->a, buf, len);
+	if (r < 0 || (size_t)r != len)
+		return -EIO;
+	return 0;
+}
+
+/*
+ * Copy the current disk entry's data, writing zeros for holes: the pax
+ * writer drops them again through the entry's sparse map, and the hashes
+ * cover the file as a reader sees it.
+ */
+static int copy_data(struct wctx *w, struct archive *disk, const char *src,
+		     uint64_t size, struct item *it)
+{
+	static const char zeros[65536];
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	uint64_t pos = 0;
+	int r, rc;
+
+	for (;;) {
+		r = archive_read_data_block(disk, &buf, &len, &off);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			dsp_log(DSP_LOG_ERROR, "%s: %s", src,
+				archive_error_string(disk));
+			return -EIO;
+		}
+		if ((uint64_t)off < pos || (uint64_t)off + len > size) {
+			dsp_log(DSP_LOG_ERROR, "%s: file changed while archiving", src);
+			return -ESTALE;
+		}
+		while (pos < (uint64_t)off) {
+			size_t z = (uint64_t)off - pos > sizeof(zeros) ?
+				sizeof(zeros) : (size_t)((uint64_t)off - pos);
+
+			if ((rc = feed(w, zeros, z, 1)) != 0)
+				goto werr;
+			pos += z;
+		}
+		if (len && (rc = feed(w, buf, len, 0)) != 0)
+			goto werr;
+		pos += len;
+	}
+	while (pos < size) {	/* trailing hole */
+		size_t z = size - pos > sizeof(zeros) ? sizeof(zeros) :
+			(size_t)(size - pos);
+
+		if ((rc = feed(w, zeros, z, 1)) != 0)
+			goto werr;
+		pos += z;
+	}
+	arc_hasher_end_item(w->hs, it->sha512, it->sha256);
+	it->size = size;
+	return 0;
+werr:
+	dsp_log(DSP_LOG_ERROR, "%s: %s", src, archive_error_string(w->a));
+	return w->out_err ? w->out_err : rc;
+}
+
+/* --- the walk --------------------------------------------------------------- */
+
+static int add_entry(struct wctx *w, struct archive *disk,
+		     struct archive_entry *e, const char *src)
+{
+	char name[PATH_MAX + 512];
+	struct archive_entry *spare = NULL;
+	mode_t type = archive_entry_filetype(e);
+	struct item *it = NULL;
+	const char *hl;
+	int r, rc = 0;
+
+	if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK &&
+	    type != AE_IFIFO) {
+		dsp_log(DSP_LOG_WARN, "%s: special file not archived", src);
+		return 0;
+	}
+	if (snprintf(name, sizeof(name), "%s/data%s", w->bag, src) >= (int)sizeof(name))
+		return -ENAMETOOLONG;
+	if (type == AE_IFDIR && strcmp(src, "/"))
+		strcat(name, "/");
+	archive_entry_set_pathname(e, name);
+	archive_entry_linkify(w->lr, &e, &spare);
+	/* the tar strategy never defers, so spare stays NULL */
+	hl = archive_entry_hardlink(e);
+	if (type == AE_IFREG) {
+		it = item_add(w, name + strlen(w->bag) + 1);
+		if (!it)
+			return -ENOMEM;
+	}
+	r = archive_write_header(w->a, e);
+	if (r == ARCHIVE_WARN) {
+		dsp_log(DSP_LOG_WARN, "%s: %s", src, archive_error_string(w->a));
+	} else if (r != ARCHIVE_OK) {
+		dsp_log(DSP_LOG_ERROR, "%s: %s", src, archive_error_string(w->a));
+		return w->out_err ? w->out_err : -EIO;
+	}
+	if (type != AE_IFREG)
+		return 0;
+	if (hl) {
+		/* same content as the first link: look it up by dev/ino */
+		struct link_key k = { archive_entry_dev(e), archive_entry_ino64(e), 0 };
+		struct link_key **f = tfind(&k, &w->links, link_cmp);
+
+		if (!f)
+			return -EIO;
+		arc_hasher_drain(w->hs);
+		struct item *first = &w->items[(*f)->idx];
+
+		memcpy(it->sha512, first->sha512, 64);
+		memcpy(it->sha256, first->sha256, 32);
+		it->size = first->size;
+		return 0;
+	}
+	rc = copy_data(w, disk, src, (uint64_t)archive_entry_size(e), it);
+	if (rc)
+		return rc;
+	if (archive_entry_nlink(e) > 1) {
+		struct link_key *k = malloc(sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		k->dev = archive_entry_dev(e);
+		k->ino = archive_entry_ino64(e);
+		k->idx = (size_t)(it - w->items);
+		if (!tsearch(k, &w->links, link_cmp)) {
+			free(k);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int walk_root(struct wctx *w, const char *root)
+{
+	struct archive *disk = archive_read_disk_new();
+	struct archive_entry *e = archive_entry_new();
+	int r, rc = 0;
+
+	if (!disk || !e) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	archive_read_disk_set_symlink_physical(disk);
+	archive_read_disk_set_standard_lookup(disk);
+	archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+	if (archive_read_disk_open(disk, root) != ARCHIVE_OK) {
+		dsp_log(DSP_LOG_ERROR, "%s: %s", root, archive_error_string(disk));
+		rc = -ENOENT;
+		goto out;
+	}
+	for (;;) {
+		char src[PATH_MAX];
+
+		archive_entry_clear(e);
+		r = archive_read_next_header2(disk, e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r == ARCHIVE_WARN) {
+			dsp_log(DSP_LOG_WARN, "%s: %s", archive_entry_pathname(e),
+				archive_error_string(disk));
+		} else if (r != ARCHIVE_OK) {
+			/* a record that must be kept and cannot be read: fail */
+			dsp_log(DSP_LOG_ERROR, "%s: %s", root,
+				archive_error_string(disk));
+			rc = -EIO;
+			goto out;
+		}
+		snprintf(src, sizeof(src), "%s", archive_entry_pathname(e));
+		if (excluded(w->o, src))
+			continue;
+		/* never the archive being written (an output inside a root) */
+		if (archive_entry_filetype(e) == AE_IFREG && w->out_ino &&
+		    archive_entry_dev(e) == w->out_dev &&
+		    (archive_entry_ino64(e) == (la_int64_t)w->out_ino ||
+		     archive_entry_ino64(e) == (la_int64_t)w->env_ino)) {
+			dsp_log(DSP_LOG_INFO, "%s: the archive itself, skipped", src);
+			continue;
+		}
+		if (archive_entry_filetype(e) == AE_IFDIR)
+			archive_read_disk_descend(disk);
+		if ((rc = add_entry(w, disk, e, src)) != 0)
+			goto out;
+	}
+out:
+	if (disk) {
+		archive_read_close(disk);
+		archive_read_free(disk);
+	}
+	archive_entry_free(e);
+	return rc;
+}
+
+/* --- tag files -------------------------------------------------------------- */
+
+static int write_mem_entry(struct wctx *w, const char *rel, const void *buf,
+			   size_t len, uint8_t sha512[64])
+{
+	struct archive_entry *e = archive_entry_new();
+	char name[512];
+	int rc = 0;
+
+	if (!e)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "%s/%s", w->bag, rel);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)len);
+	archive_entry_set_mtime(e, w->now, 0);
+	archive_entry_set_uid(e, getuid());
+	archive_entry_set_gid(e, getgid());
+	if (archive_write_header(w->a, e) != ARCHIVE_OK ||
+	    (len && archive_write_data(w->a, buf, len) != (la_ssize_t)len))
+		rc = w->out_err ? w->out_err : -EIO;
+	archive_entry_free(e);
+	if (sha512)
+		EVP_Digest(buf, len, sha512, NULL, EVP_sha512(), NULL);
+	return rc;
+}
+
+static int write_dir_entry(struct wctx *w, const char *rel)
+{
+	struct archive_entry *e = archive_entry_new();
+	char name[512];
+	int rc = 0;
+
+	if (!e)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "%s/%s", w->bag, rel);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFDIR);
+	archive_entry_set_perm(e, 0755);
+	archive_entry_set_mtime(e, w->now, 0);
+	archive_entry_set_uid(e, getuid());
+	archive_entry_set_gid(e, getgid());
+	if (archive_write_header(w->a, e) != ARCHIVE_OK)
+		rc = w->out_err ? w->out_err : -EIO;
+	archive_entry_free(e);
+	return rc;
+}
+
+/* The manifest can be large: write it line by line, its size computed first. */
+static int write_manifest(struct wctx *w, uint8_t sha512[64])
+{
+	struct archive_entry *e = archive_entry_new();
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	char name[512], hex[129], enc[PATH_MAX * 3 + 64], line[sizeof(enc) + 160];
+	uint64_t total = 0;
+	int rc = 0;
+
+	if (!e || !c) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		if ((rc = dsp_bag_path_encode(w->items[i].bagpath, enc, sizeof(enc))))
+			goto out;
+		total += 128 + 2 + strlen(enc) + 1;
+	}
+	snprintf(name, sizeof(name), "%s/manifest-sha512.txt", w->bag);
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)total);
+	archive_entry_set_mtime(e, w->now, 0);
+	archive_entry_set_uid(e, getuid());
+	archive_entry_set_gid(e, getgid());
+	if (archive_write_header(w->a, e) != ARCHIVE_OK) {
+		rc = w->out_err ? w->out_err : -EIO;
+		goto out;
+	}
+	EVP_DigestInit_ex(c, EVP_sha512(), NULL);
+	for (size_t i = 0; i < w->n; i++) {
+		int l;
+
+		dsp_bag_path_encode(w->items[i].bagpath, enc, sizeof(enc));
+		arc_hex(w->items[i].sha512, 64, hex);
+		l = snprintf(line, sizeof(line), "%s  %s\n", hex, enc);
+		EVP_DigestUpdate(c, line, (size_t)l);
+		if (archive_write_data(w->a, line, (size_t)l) != l) {
+			rc = w->out_err ? w->out_err : -EIO;
+			goto out;
+		}
+	}
+	EVP_DigestFinal_ex(c, sha512, NULL);
+out:
+	archive_entry_free(e);
+	EVP_MD_CTX_free(c);
+	return rc;
+}
+
+static void today(time_t t, char buf[16])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 16, "%Y-%m-%d", &tm);
+}
+
+static void new_uuid(char out[64])
+{
+	uint8_t u[16];
+	char h[33];
+
+	if (RAND_bytes(u, sizeof(u)) != 1)
+		memset(u, 0, sizeof(u));
+	u[6] = (u[6] & 0x0f) | 0x40;
+	u[8] = (u[8] & 0x3f) | 0x80;
+	arc_hex(u, 16, h);
+	snprintf(out, 64, "urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8,
+		 h + 12, h + 16, h + 20);
+}
+
+static int build_bag_info(struct wctx *w, uint64_t bytes)
+{
+	char date[16], host[256] = "";
+	const struct dsp_archive_opts *o = w->o;
+	FILE *f = fmemopen(w->bag_info, sizeof(w->bag_info), "w");
+
+	if (!f)
+		return -errno;
+	today(w->now, date);
+	gethostname(host, sizeof(host) - 1);
+	if (o->organization)
+		fprintf(f, "Source-Organization: %s\n", o->organization);
+	fprintf(f, "Bagging-Date: %s\n", date);
+	fprintf(f, "Payload-Oxum: %llu.%zu\n", (unsigned long long)bytes, w->n);
+	fprintf(f, "External-Identifier: %s\n", w->res->external_id);
+	if (o->retain_until)
+		fprintf(f, "Retain-Until: %s\n", o->retain_until);
+	if (o->series)
+		fprintf(f, "Records-Series: %s\n", o->series);
+	if (o->authority)
+		fprintf(f, "Disposal-Authority: %s\n", o->authority);
+	fprintf(f, "Legal-Hold: %s\n", o->legal_hold ? "true" : "false");
+	fprintf(f, "Source-Host: %s\n", host);
+	fprintf(f, "Bag-Software-Agent: %s %s\n", DSP_TOOL_NAME, DSP_VERSION);
+	fflush(f);
+	if (ferror(f) || ftell(f) >= (long)sizeof(w->bag_info) - 1) {
+		fclose(f);
+		return -E2BIG;
+	}
+	w->bag_info_len = (size_t)ftell(f);
+	fclose(f);
+	return 0;
+}
+
+static int write_tags(struct wctx *w)
+{
+	static const char bagit[] =
+		"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+	uint8_t hb[64], hi[64], hm[64];
+	char tm[1024], x1[129], x2[129], x3[129];
+	uint64_t bytes = 0;
+	int rc;
+
+	arc_hasher_drain(w->hs);
+	for (size_t i = 0; i < w->n; i++)
+		bytes += w->items[i].size;
+	w->res->files = w->n;
+	w->res->payload_bytes = bytes;
+	if ((rc = build_bag_info(w, bytes)))
+		return rc;
+	if ((rc = write_mem_entry(w, "bagit.txt", bagit, sizeof(bagit) - 1, hb)) ||
+	    (rc = write_mem_entry(w, "bag-info.txt", w->bag_info, w->bag_info_len, hi)) ||
+	    (rc = write_manifest(w, hm)))
+		return rc;
+	arc_hex(hb, 64, x1);
+	arc_hex(hi, 64, x2);
+	memcpy(w->manifest_sha512, hm, 64);
+	arc_hex(hm, 64, x3);
+	snprintf(tm, sizeof(tm), "%s  bagit.txt\n%s  bag-info.txt\n%s  manifest-sha512.txt\n",
+		 x1, x2, x3);
+	return write_mem_entry(w, "tagmanifest-sha512.txt", tm, strlen(tm), NULL);
+}
+
+/* Streams beyond the volume limit continue in NAME.002 + NAME.002.cms ... */
+static int on_volume(void *arg, unsigned index, const char *ct_path,
+		     const char *env_path, uint64_t bytes, const char *ct_sha256,
+		     const char *env_sha256)
+{
+	struct wctx *w = arg;
+	struct json_object *v = json_object_new_object();
+
+	if (!v)
+		return -ENOMEM;
+	json_object_object_add(v, "index", json_object_new_int((int)index));
+	json_object_object_add(v, "ciphertext", json_object_new_string(ct_path));
+	json_object_object_add(v, "sha256", json_object_new_string(ct_sha256));
+	json_object_object_add(v, "envelope", json_object_new_string(env_path));
+	json_object_object_add(v, "envelope_sha256", json_object_new_string(env_sha256));
+	json_object_object_add(v, "bytes", json_object_new_int64((int64_t)bytes));
+	json_object_array_add(w->volumes, v);
+	return 0;
+}
+
+/* --- read-back comparison ------------------------------------------------------ */
+
+static int item_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct item *)a)->bagpath,
+		      ((const struct item *)b)->bagpath);
+}
+
+static int rb_payload(void *arg, const char *bagpath, const uint8_t digest[64],
+		      uint64_t size)
+{
+	struct wctx *w = arg;
+	struct item k = { .bagpath = (char *)bagpath }, *it;
+
+	it = bsearch(&k, w->items, w->n, sizeof(*it), item_cmp);
+	if (!it || it->checked || it->size != size || memcmp(it->sha256, digest, 32)) {
+		snprintf(w->res->bad_path, sizeof(w->res->bad_path), "%s", bagpath);
+		return DSP_MISMATCH;
+	}
+	it->checked = 1;
+	return 0;
+}
+
+/* --- ledger ------------------------------------------------------------------- */
+
+static int json_add_str(struct json_object *o, const char *k, const char *v)
+{
+	return json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+}
+
+static int bag_info_to_json(void *arg, const char *label, const char *value)
+{
+	json_object_object_add(arg, label, dsp_inv_string(value, NULL));
+	return 0;
+}
+
+static int ledger_created(struct wctx *w, const char *name, const char *env_path,
+			  int readback_key)
+{
+	struct json_object *f = json_object_new_object(), *items, *bi, *rc_arr;
+	char abs[PATH_MAX], hex[65];
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	if (!realpath(name, abs))
+		snprintf(abs, sizeof(abs), "%s", name);
+	json_object_object_add(f, "archive", dsp_inv_string(abs, NULL));
+	json_add_str(f, "sha256", w->res->sha256);
+	json_object_object_add(f, "bytes", json_object_new_int64((int64_t)w->res->archive_bytes));
+	json_object_object_add(f, "encrypted", json_object_new_boolean(w->res->encrypted));
+	if (w->res->encrypted) {
+		if (!realpath(env_path, abs))
+			snprintf(abs, sizeof(abs), "%s", env_path);
+		json_object_object_add(f, "envelope", dsp_inv_string(abs, NULL));
+		json_add_str(f, "envelope_sha256", w->res->env_sha256);
+		rc_arr = json_object_new_array();
+		for (const char *const *r = w->o->recipients; r && *r; r++)
+			json_object_array_add(rc_arr, dsp_inv_string(*r, NULL));
+		json_object_object_add(f, "recipients", rc_arr);
+		json_object_object_add(f, "readback_recipient",
+				       json_object_new_boolean(readback_key));
+		/* volume 1's envelope was rewritten without the readback recipient */
+		if (w->volumes && json_object_array_length(w->volumes) > 1) {
+			json_object_object_add(json_object_array_get_idx(w->volumes, 0),
+					       "envelope_sha256",
+					       json_object_new_string(w->res->env_sha256));
+			json_object_object_add(f, "volumes", json_object_get(w->volumes));
+		}
+	}
+	json_add_str(f, "bag", w->bag);
+	json_add_str(f, "format", "bagit-1.0/pax/zstd");
+	bi = json_object_new_object();
+	dsp_bag_info_parse(w->bag_info, w->bag_info_len, NULL, bag_info_to_json, bi);
+	json_object_object_add(f, "bag_info", bi);
+	json_object_object_add(f, "files", json_object_new_int64((int64_t)w->n));
+	json_object_object_add(f, "payload_bytes",
+			       json_object_new_int64((int64_t)w->res->payload_bytes));
+	json_object_object_add(f, "verified", json_object_new_boolean(1));
+	items = json_object_new_array_ext((int)w->n);
+	for (size_t i = 0; i < w->n; i++) {
+		struct json_object *it = json_object_new_object();
+
+		/* "data/srv/x" -> "/srv/x", spelled as the inventory spells it */
+		int lossy = 0;
+
+		json_object_object_add(it, "path", dsp_inv_string(w->items[i].bagpath + 4, &lossy));
+		if (lossy)
+			json_object_object_add(it, "path_lossy", json_object_new_boolean(1));
+		json_object_object_add(it, "size", json_object_new_int64((int64_t)w->items[i].size));
+		arc_hex(w->items[i].sha256, 32, hex);
+		json_add_str(it, "sha256", hex);
+		json_object_array_add(items, it);
+	}
+	json_object_object_add(f, "items", items);
+	rc = dsp_ledger_append(w->o->ledger, "archive_created", f, 1);
+	json_object_put(f);
+	return rc;
+}
+
+/* --- create ------------------------------------------------------------------ */
+
+static int check_text(const char *what, const char *v, struct dsp_archive_result *res)
+{
+	if (v && (strpbrk(v, "\r\n") || strlen(v) > 200)) {
+		snprintf(res->bad_path, sizeof(res->bad_path),
+			 "%s: must be one line of at most 200 bytes", what);
+		return DSP_INVALID;
+	}
+	return 0;
+}
+
+static int check_opts(const struct dsp_archive_opts *o, struct dsp_archive_result *res)
+{
+	int rc;
+
+	if (!o->roots || !o->roots[0]) {
+		snprintf(res->bad_path, sizeof(res->bad_path), "no --root given");
+		return DSP_INVALID;
+	}
+	if (o->retain_until && !dsp_bag_date_valid(o->retain_until)) {
+		snprintf(res->bad_path, sizeof(res->bad_path),
+			 "%s: not a date (YYYY-MM-DD)", o->retain_until);
+		return DSP_INVALID;
+	}
+	if ((rc = check_text("--series", o->series, res)) ||
+	    (rc = check_text("--authority", o->authority, res)) ||
+	    (rc = check_text("--organization", o->organization, res)))
+		return rc;
+	if ((o->key == NULL) != (o->cert == NULL)) {
+		snprintf(res->bad_path, sizeof(res->bad_path),
+			 "--key and --cert go together");
+		return DSP_INVALID;
+	}
+	return 0;
+}
+
+static void wctx_free(struct wctx *w)
+{
+	arc_hasher_stop(w->hs);	/* first: it may still write into items */
+	for (size_t i = 0; i < w->n; i++)
+		free(w->items[i].bagpath);
+	free(w->items);
+	tdestroy(w->links, free);
+	json_object_put(w->volumes);
+	EVP_MD_CTX_free(w->out_sha);
+}
+
+static void rename_failed(const char *path)
+{
+	char f[PATH_MAX + 16];
+
+	snprintf(f, sizeof(f), "%s%s", path, DSP_FAILED_SUFFIX);
+	if (rename(path, f))
+		dsp_log(DSP_LOG_WARN, "%s: cannot rename to %s: %s", path, f,
+			strerror(errno));
+}
+
+void arc_locale_enter(struct arc_locale *l)
+{
+	l->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	l->old = l->loc ? uselocale(l->loc) : (locale_t)0;
+}
+
+void arc_locale_leave(struct arc_locale *l)
+{
+	if (l->loc) {
+		uselocale(l->old);
+		freelocale(l->loc);
+	}
+}
+
+static int create(const char *name, const struct dsp_archive_opts *o,
+		  struct dsp_archive_result *res)
+{
+	struct wctx w = { .o = o, .res = res, .fd = -1 };
+	char env_path[PATH_MAX], info_path[PATH_MAX], roots[64][PATH_MAX];
+	const char **recips = NULL;
+	struct arc_rb_key rb = { -1, -1, "", "" };
+	struct arc_verify v = { 0 };
+	struct timespec t0, t1, t2;
+	int encrypted = o->recipients && o->recipients[0], rc, use_rb = 0;
+	size_t nroots = 0, nrec = 0;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = check_opts(o, res)))
+		return rc;
+	for (const char *const *r = o->roots; *r; r++) {
+		if (nroots == DSP_ARRAY_SIZE(roots)) {
+			snprintf(res->bad_path, sizeof(res->bad_path), "too many roots");
+			return DSP_INVALID;
+		}
+		if (!realpath(*r, roots[nroots])) {
+			rc = -errno;
+			snprintf(res->bad_path, sizeof(res->bad_path), "%s: %s",
+				 *r, strerror(errno));
+			return rc;
+		}
+		nroots++;
+	}
+	/* a root inside another (or given twice) would store entries twice */
+	for (size_t i = 0; i < nroots; i++) {
+		int inside = 0;
+
+		for (size_t j = 0; j < nroots && !inside; j++) {
+			size_t l = strlen(roots[j]);
+
+			if (i == j || (!strcmp(roots[i], roots[j]) && j > i))
+				continue;
+			inside = !strcmp(roots[j], "/") ||
+				 (!strncmp(roots[i], roots[j], l) &&
+				  (roots[i][l] == '/' || roots[i][l] == '\0'));
+		}
+		if (inside) {
+			memmove(roots[i], roots[nroots - 1], sizeof(roots[i]));
+			nroots--;
+			i--;
+		}
+	}
+	if (snprintf(env_path, sizeof(env_path), "%s%s", name, DSP_ENV_SUFFIX) >= (int)sizeof(env_path) ||
+	    snprintf(info_path, sizeof(info_path), "%s%s", name, DSP_BAG_INFO_SUFFIX) >= (int)sizeof(info_path))
+		return -ENAMETOOLONG;
+	if (!access(name, F_OK) || !access(env_path, F_OK) || !access(info_path, F_OK))
+		return -EEXIST;
+	arc_bag_name(name, w.bag, sizeof(w.bag));
+	snprintf(res->bag, sizeof(res->bag), "%s", w.bag);
+	new_uuid(res->external_id);
+	res->encrypted = encrypted;
+	w.now = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (getenv("DISPOSE_TEST_ARCHIVE_FLIP"))
+		w.fault_at = strtoull(getenv("DISPOSE_TEST_ARCHIVE_FLIP"), NULL, 0) + 1;
+	w.lr = archive_entry_linkresolver_new();
+	w.a = archive_write_new();
+	if (!w.lr || !w.a) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = arc_hasher_start(&w.hs, ARC_HASH_SHA512 | ARC_HASH_SHA256)))
+		goto out;
+
+	if (encrypted) {
+		for (const char *const *r = o->recipients; *r; r++)
+			nrec++;
+		recips = calloc(nrec + 2, sizeof(*recips));
+		if (!recips) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		memcpy(recips, o->recipients, nrec * sizeof(*recips));
+		if (!o->key) {
+			if ((rc = arc_rb_key_make(&rb))) {
+				snprintf(res->bad_path, sizeof(res->bad_path),
+					 "cannot make the readback key");
+				goto out;
+			}
+			recips[nrec] = rb.cert_path;
+			use_rb = 1;
+		}
+		rc = dsp_env_writer_open(recips, name, env_path, &w.env);
+		if (rc == 0) {
+			w.volumes = json_object_new_array();
+			dsp_env_writer_set_volume_cb(w.env, on_volume, &w);
+		}
+		if (rc) {
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "%s: cannot start encryption: %s", name,
+				 rc < 0 ? strerror(-rc) : "invalid recipient");
+			if (rc > 0)
+				rc = DSP_INVALID;
+			w.env = NULL;
+			goto out;
+		}
+	} else {
+		w.fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (w.fd < 0) {
+			rc = -errno;
+			goto out;
+		}
+		w.out_sha = EVP_MD_CTX_new();
+		if (!w.out_sha || !EVP_DigestInit_ex(w.out_sha, EVP_sha256(), NULL)) {
+			rc = -ENOMEM;
+			goto fail_out;
+		}
+	}
+
+	{
+		struct stat st;
+
+		if (!stat(name, &st)) {
+			w.out_dev = st.st_dev;
+			w.out_ino = st.st_ino;
+		}
+		if (encrypted && !stat(env_path, &st))
+			w.env_ino = st.st_ino;
+	}
+	if (archive_write_set_format_pax(w.a) != ARCHIVE_OK ||
+	    archive_write_add_filter_zstd(w.a) != ARCHIVE_OK ||
+	    archive_write_set_options(w.a, "pax:xattrheader=SCHILY") != ARCHIVE_OK ||
+	    archive_write_set_filter_option(w.a, "zstd", "compression-level", "3") != ARCHIVE_OK) {
+		dsp_log(DSP_LOG_ERROR, "libarchive: %s", archive_error_string(w.a));
+		rc = -ENOTSUP;
+		goto fail_out;
+	}
+	/* compression on a second core; not fatal where unsupported */
+	if (getenv("DISPOSE_ZSTD_THREADS"))	/* benchmarks */
+		archive_write_set_filter_option(w.a, "zstd", "threads",
+						getenv("DISPOSE_ZSTD_THREADS"));
+	else
+		archive_write_set_filter_option(w.a, "zstd", "threads", "2");
+	archive_write_set_bytes_per_block(w.a, ARC_BLOCK);
+	archive_write_set_bytes_in_last_block(w.a, 1);
+	archive_entry_linkresolver_set_strategy(w.lr, archive_format(w.a));
+	if (archive_write_open2(w.a, &w, NULL, out_write, NULL, NULL) != ARCHIVE_OK) {
+		rc = w.out_err ? w.out_err : -EIO;
+		goto fail_out;
+	}
+	if ((rc = write_dir_entry(&w, "")) || (rc = write_dir_entry(&w, "data/")))
+		goto fail_out;
+	for (size_t i = 0; i < nroots; i++) {
+		rc = walk_root(&w, roots[i]);
+		if (rc) {
+			snprintf(res->bad_path, sizeof(res->bad_path), "%.4000s", roots[i]);
+			goto fail_out;
+		}
+	}
+	if ((rc = write_tags(&w)))
+		goto fail_out;
+	if (archive_write_close(w.a) != ARCHIVE_OK) {
+		rc = w.out_err ? w.out_err : -EIO;
+		goto fail_out;
+	}
+	/* compression contexts are large: gone before the read-back starts */
+	archive_write_free(w.a);
+	w.a = NULL;
+	archive_entry_linkresolver_free(w.lr);
+	w.lr = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	res->archive_bytes = w.out_bytes;
+	if (encrypted) {
+		rc = dsp_env_writer_close(w.env, res->sha256, res->env_sha256);
+		w.env = NULL;
+		if (rc) {
+			rc = rc < 0 ? rc : -EIO;
+			goto fail_out;
+		}
+	} else {
+		uint8_t md[32];
+
+		EVP_DigestFinal_ex(w.out_sha, md, NULL);
+		arc_hex(md, 32, res->sha256);
+		if (fsync(w.fd) || close(w.fd)) {
+			w.fd = -1;
+			rc = -errno;
+			goto fail_out;
+		}
+		w.fd = -1;
+	}
+
+	/* read back: every entry re-hashed, compared with what was written */
+	qsort(w.items, w.n, sizeof(*w.items), item_cmp);
+	v.fn = rb_payload;
+	v.arg = &w;
+	v.payload_sha256 = 1;
+	v.key = use_rb ? rb.key_path : o->key;
+	v.cert = use_rb ? rb.cert_path : o->cert;
+	rc = arc_verify(name, &v, res);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	dsp_log(DSP_LOG_DEBUG, "%s: written in %.2f s, read back in %.2f s", name,
+		(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
+		(double)(t2.tv_sec - t1.tv_sec) + (t2.tv_nsec - t1.tv_nsec) / 1e9);
+	if (rc == 0) {
+		char h[65];
+
+		if (encrypted) {
+			/*
+			 * The ciphertext on disk just authenticated (GCM) to the
+			 * plaintext that was verified, so it is the one whose
+			 * SHA-256 the writer computed; the envelope is re-hashed.
+			 */
+			if ((rc = arc_file_sha256(env_path, h)) == 0 &&
+			    strcmp(h, res->env_sha256))
+				rc = DSP_MISMATCH;
+			if (rc == DSP_MISMATCH)
+				snprintf(res->bad_path, sizeof(res->bad_path),
+					 "%s: changed on disk after writing", name);
+		} else if (strcmp(v.sha256, res->sha256)) {
+			rc = DSP_MISMATCH;
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "%s: changed on disk after writing", name);
+		}
+		if (rc == 0 && memcmp(v.manifest_sha512, w.manifest_sha512, 64)) {
+			rc = DSP_MISMATCH;
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "manifest-sha512.txt: differs on read-back");
+		}
+		for (size_t i = 0; rc == 0 && i < w.n; i++)
+			if (!w.items[i].checked) {
+				rc = DSP_MISMATCH;
+				snprintf(res->bad_path, sizeof(res->bad_path),
+					 "%s: missing on read-back", w.items[i].bagpath);
+			}
+	}
+	if (rc == 0 && use_rb) {
+		rc = arc_rb_env_drop(&rb, env_path, nrec);
+		if (rc == 0)
+			rc = arc_file_sha256(env_path, res->env_sha256);
+		if (rc)
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "%.3000s: cannot remove the readback recipient", env_path);
+	}
+	arc_rb_key_destroy(&rb);
+	if (rc != 0) {
+		if (rc != DSP_MISMATCH && rc > 0)
+			rc = DSP_MISMATCH;	/* what we just wrote must be ours */
+		if (rc < 0)
+			dsp_log(DSP_LOG_ERROR, "%s: read-back failed: %s", name,
+				strerror(-rc));
+		rename_failed(name);
+		if (encrypted)
+			rename_failed(env_path);
+		rc = DSP_MISMATCH;
+		goto out;
+	}
+	/* plain copy of bag-info.txt for `status` (retention labels need no key) */
+	{
+		int fd = open(info_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+		if (fd < 0 || arc_write_full(fd, w.bag_info, w.bag_info_len) || fsync(fd)) {
+			rc = -errno;
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		close(fd);
+	}
+	if (o->ledger && (rc = ledger_created(&w, name, env_path, use_rb)) != 0)
+		dsp_log(DSP_LOG_ERROR, "%s: cannot record in the run ledger: %s",
+			name, strerror(-rc));
+	goto out;
+
+fail_out:
+	if (w.a)
+		archive_write_fail(w.a);	/* no flush into a removed output */
+	if (w.env)
+		dsp_env_writer_abort(w.env);
+	w.env = NULL;
+	if (w.fd >= 0)
+		close(w.fd);
+	w.fd = -1;
+	unlink(name);
+	if (encrypted)
+		unlink(env_path);
+out:
+	arc_rb_key_destroy(&rb);
+	if (w.env)
+		dsp_env_writer_abort(w.env);
+	if (w.fd >= 0)
+		close(w.fd);
+	if (w.a)
+		archive_write_free(w.a);
+	if (w.lr)
+		archive_entry_linkresolver_free(w.lr);
+	free(recips);
+	wctx_free(&w);
+	return rc;
+}
+
+/* What went wrong goes into the run record too (the certificate reads it). */
+static void ledger_failed(const struct dsp_archive_opts *o, const char *name, int rc,
+			  const struct dsp_archive_result *res)
+{
+	struct json_object *f = json_object_new_object();
+
+	if (!f)
+		return;
+	json_object_object_add(f, "archive", dsp_inv_string(name, NULL));
+	json_object_object_add(f, "result", json_object_new_string(
+		rc == DSP_MISMATCH ? "read-back mismatch" :
+		rc == DSP_INVALID ? "invalid options" : "failed"));
+	if (rc < 0)
+		json_object_object_add(f, "error", json_object_new_string(strerror(-rc)));
+	if (res->bad_path[0])
+		json_object_object_add(f, "reason", dsp_inv_string(res->bad_path, NULL));
+	if (rc == DSP_MISMATCH)
+		json_object_object_add(f, "left_as", json_object_new_string(DSP_FAILED_SUFFIX));
+	dsp_ledger_append(o->ledger, "archive_failed", f, 1);
+	json_object_put(f);
+}
+
+int dsp_archive_create(const char *name, const struct dsp_archive_opts *o,
+		       struct dsp_archive_result *res)
+{
+	struct arc_locale l;
+	int rc;
+
+	arc_locale_enter(&l);
+	rc = create(name, o, res);
+	if (rc && o->ledger)
+		ledger_failed(o, name, rc, res);
+	arc_locale_leave(&l);
+	return rc;
+}

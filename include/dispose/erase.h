@@ -30,9 +30,13 @@
  *   pass_end     pass, bytes_written, bad_bytes, covered [[start,end),...]
  *                (union over every session of the pass), complete (covered
  *                == [[0,size]]), bad_ranges
- *   verify_start pass, mode, readmode, bytes (planned); sampling adds method
+ *   verify_start pass, mode, readmode, bytes (planned), offset and resumed
+ *                (a verification continued from its checkpoint); sampling adds method
  *                "sampled-800-88r1", prng "splitmix64", seed (hex), percent,
  *                strata, extents_per_stratum, ends_bytes, extents
+ *   verify_checkpoint  pass, offset (every planned byte below it compared),
+ *                bytes_read, bytes_compared, mismatches, mismatch_offsets,
+ *                unreadable: a resume continues the verification from here
  *   verify_end   pass, mode, readmode, bytes_read, bytes_compared, complete,
  *                mismatches (bytes), mismatch_offsets (first 64 runs),
  *                mismatch_ranges, unreadable_bytes, unreadable [ranges]
@@ -49,7 +53,7 @@
  *                target "<tree id>.<seq>" with "parent"; the tree's
  *                target_end has files, dirs, bytes_written, bytes_verified,
  *                mismatches, bad_bytes.
- * Checkpoints, io_error and target_end are synced; the other events become
+ * Write checkpoints, io_error and target_end are synced; the other events become
  * durable with the next sync (losing one to a power cut only redoes work).
  */
 
@@ -133,6 +137,18 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
  */
 int dsp_erase_pending(const char *run_dir, const char *target_id,
 		      char *path, size_t pathlen, char *method, size_t methodlen);
+
+/*
+ * The auditor's re-check (dispose verify): read a sample of percent (>= 100:
+ * every byte) of a still attached target back and compare it with the last
+ * pass the record in run_dir holds for target_id. Read-only: nothing is
+ * written to the target or the record. Returns 0 (matches), DSP_MISMATCH,
+ * DSP_PARTIAL (unreadable sectors), -ENOENT (no finished last pass in the
+ * record), -ESTALE (size differs), or -errno. res: bytes_verified,
+ * mismatches, first_mismatch, bad_bytes.
+ */
+int dsp_erase_check(struct dsp_io *io, const char *run_dir, const char *target_id,
+		    double percent, struct dsp_erase_result *res);
 
 /* The NIST SP 800-88 category the result may claim, given medium facts. */
 const char *dsp_erase_category(const struct dsp_io *io, int status, bool rotational_known_flash);

@@ -45,6 +45,10 @@ struct pass_state {
 	uint64_t sess_start;		/* record walk: start of the open session */
 	struct ranges covered;		/* written ranges, all sessions */
 	struct ranges bad;		/* unwritable ranges, all sessions */
+	/* verification of this pass, from the record (resume mid-verify) */
+	bool vstarted;
+	uint64_t vseed, voff, vread, vcompared, vmism;
+	struct ranges vruns, vunread;
 };
 
 struct erase_file_info {
@@ -53,7 +57,17 @@ struct erase_file_info {
 	const char *fstype;
 	const char *parent;		/* tree target id, or NULL */
 	struct json_object *caveats;	/* borrowed; strings added to target_end */
+	int fd;				/* for the FIEMAP check after the overwrite */
+	struct extmap *before;		/* extents before the overwrite, or NULL */
 };
+
+/* file.c: did the overwrite land where the data was? (FIEMAP before/after) */
+struct extmap;
+struct extmap *erase_extmap_get(int fd);
+void erase_extmap_free(struct extmap *m);
+/* Adds "extents" to target_end fields f and caveats to cav. */
+void erase_extmap_check(const struct erase_file_info *fi, struct json_object *f,
+			struct json_object *cav);
 
 struct eng {
 	struct dsp_io *io;

@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <unistd.h>
 #include <openssl/rand.h>
 
@@ -76,6 +79,102 @@ static const char *fs_name(int fd)
 	return erase_fstype_name((long)sf.f_type);
 }
 
+#define EXTMAP_MAX 512
+
+struct extmap {
+	struct fiemap *fm;	/* with EXTMAP_MAX extents after it */
+};
+
+/* The file's extents (synced first), or NULL when the filesystem won't say. */
+struct extmap *erase_extmap_get(int fd)
+{
+	struct extmap *m = calloc(1, sizeof(*m));
+
+	if (!m || !(m->fm = calloc(1, sizeof(struct fiemap) +
+				      EXTMAP_MAX * sizeof(struct fiemap_extent)))) {
+		free(m);
+		return NULL;
+	}
+	m->fm->fm_start = 0;
+	m->fm->fm_length = FIEMAP_MAX_OFFSET;
+	m->fm->fm_flags = FIEMAP_FLAG_SYNC;
+	m->fm->fm_extent_count = EXTMAP_MAX;
+	if (ioctl(fd, FS_IOC_FIEMAP, m->fm) < 0) {
+		erase_extmap_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void erase_extmap_free(struct extmap *m)
+{
+	if (m)
+		free(m->fm);
+	free(m);
+}
+
+static bool extmap_same(const struct extmap *a, const struct extmap *b)
+{
+	const struct fiemap_extent *x = a->fm->fm_extents, *y = b->fm->fm_extents;
+
+	if (a->fm->fm_mapped_extents != b->fm->fm_mapped_extents)
+		return false;
+	for (uint32_t i = 0; i < a->fm->fm_mapped_extents; i++)
+		if (x[i].fe_logical != y[i].fe_logical || x[i].fe_physical != y[i].fe_physical ||
+		    x[i].fe_length != y[i].fe_length)
+			return false;
+	return true;
+}
+
+static uint32_t extmap_flags(const struct extmap *m)
+{
+	uint32_t f = 0;
+
+	for (uint32_t i = 0; i < m->fm->fm_mapped_extents; i++)
+		f |= m->fm->fm_extents[i].fe_flags;
+	return f;
+}
+
+/*
+ * Standards 5: say whether the filesystem wrote the overwrite in place.
+ * Compared before truncation, after the passes were flushed.
+ */
+void erase_extmap_check(const struct erase_file_info *fi, struct json_object *f,
+			struct json_object *cav)
+{
+	struct json_object *x = json_object_new_object();
+	struct extmap *after = fi->before ? erase_extmap_get(fi->fd) : NULL;
+	const char *res;
+	uint32_t fl = 0;
+
+	if (!fi->before || !after) {
+		res = "unknown";
+		json_object_array_add(cav, json_object_new_string(
+			"the filesystem does not report extents (FIEMAP): in-place overwrite not confirmed"));
+	} else {
+		fl = extmap_flags(fi->before) | extmap_flags(after);
+		res = extmap_same(fi->before, after) ? "in-place" : "relocated";
+		json_object_object_add(x, "count", json_object_new_int((int)after->fm->fm_mapped_extents));
+		if (!strcmp(res, "relocated"))
+			json_object_array_add(cav, json_object_new_string(
+				"the filesystem wrote the overwrite to other blocks (FIEMAP before and "
+				"after differ): the old data may remain on the medium"));
+	}
+	json_object_object_add(x, "result", json_object_new_string(res));
+	json_object_object_add(x, "shared", json_object_new_boolean(!!(fl & FIEMAP_EXTENT_SHARED)));
+	if (fl & FIEMAP_EXTENT_SHARED)
+		json_object_array_add(cav, json_object_new_string(
+			"extents shared with another file or snapshot (reflink): that copy keeps the old data"));
+	if (fl & (FIEMAP_EXTENT_DATA_INLINE | FIEMAP_EXTENT_DATA_TAIL))
+		json_object_array_add(cav, json_object_new_string(
+			"data stored inline with metadata: copies in metadata blocks not addressed"));
+	if (fl & FIEMAP_EXTENT_ENCODED)
+		json_object_array_add(cav, json_object_new_string(
+			"extents are compressed or encoded: the overwrite may not replace the stored bytes"));
+	json_object_object_add(f, "extents", x);
+	erase_extmap_free(after);
+}
+
 /*
  * Erase the regular file name in dirfd. display is its full path for the
  * record. The file opened must be the file lstat'ed (device and inode).
@@ -119,17 +218,21 @@ static int erase_file_at(int dirfd, const char *name, const char *display,
 	}
 	fi.caveats = cav;
 	fi.parent = parent;
+	fi.fd = fd;
+	fi.before = done_status >= 0 ? NULL : erase_extmap_get(fd);
 	if (st.st_nlink > 1)
 		dsp_log(DSP_LOG_WARN, "%s: has %ju hard links: other names keep the inode until removed",
 			display, (uintmax_t)st.st_nlink);
 	r = dsp_io_open_fd(fd, display, DSP_IO_WRITE | DSP_IO_DIRECT, &io);
 	if (r < 0) {
 		json_object_put(cav);
+		erase_extmap_free(fi.before);
 		return r;
 	}
 	/* done_status >= 0: a killed session finished the overwrite already */
 	status = done_status >= 0 ? done_status : erase_run(io, o, res, &fi);
 	json_object_put(cav);
+	erase_extmap_free(fi.before);
 	if (status < 0 || status == DSP_INTERRUPTED) {
 		dsp_io_close(io);
 		return status;
@@ -167,7 +270,8 @@ static int erase_file_at(int dirfd, const char *name, const char *display,
 		json_object_object_add(f, "path", json_object_new_string(display));
 		json_object_object_add(f, "from", json_object_new_string(cur));
 		json_object_object_add(f, "to", json_object_new_string(nn));
-		event(o, o->target_id, "file_renamed", f, 1);
+		/* a lone file's resume looks for it by these names; a tree re-walks */
+		event(o, o->target_id, "file_renamed", f, !parent);
 		json_object_array_add(renames, json_object_new_string(nn));
 		snprintf(cur, sizeof(cur), "%s", nn);
 	}

@@ -27,6 +27,10 @@ int eng_event(struct eng *e, const char *name, struct json_object *f, int sync)
 {
 	int r;
 
+	if (!e->o->ledger) {	/* read-only check: nothing is recorded */
+		json_object_put(f);
+		return 0;
+	}
 	if (!f)
 		f = json_object_new_object();
 	if (!f)
@@ -556,7 +560,13 @@ static int target_end(struct eng *e, int st)
 		json_object_object_add(f, "first_mismatch",
 				       json_object_new_int64((int64_t)e->res->first_mismatch));
 	json_object_object_add(f, "nist_category", json_object_new_string(cat));
-	json_object_object_add(f, "caveats", erase_caveats(e, cat));
+	{
+		struct json_object *cav = erase_caveats(e, cat);
+
+		if (e->fi && st != DSP_INTERRUPTED && st >= 0)
+			erase_extmap_check(e->fi, f, cav);
+		json_object_object_add(f, "caveats", cav);
+	}
 	ranges_free(&all);
 	return eng_event(e, "target_end", f, 1);
 }
@@ -753,6 +763,8 @@ out:
 	for (i = 0; i < e.np; i++) {
 		ranges_free(&e.ps[i].covered);
 		ranges_free(&e.ps[i].bad);
+		ranges_free(&e.ps[i].vruns);
+		ranges_free(&e.ps[i].vunread);
 		OPENSSL_cleanse(&e.ps[i].pat, sizeof(e.ps[i].pat));
 	}
 	ranges_free(&e.unreadable);

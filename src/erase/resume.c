@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dispose/log.h"
@@ -94,10 +95,46 @@ static int visit(struct json_object *ev, void *arg)
 		ps->resume_off = e->io->size;
 		close_session(ps);
 		ps->ended = true;
+	} else if (!strcmp(name, "verify_start") && ps) {
+		const char *seed = str(ev, "seed");
+
+		ps->vstarted = true;
+		if (seed)
+			ps->vseed = strtoull(seed, NULL, 16);
+		if (!num(ev, "offset", &off) || off == 0) {
+			ps->voff = ps->vread = ps->vcompared = ps->vmism = 0;
+			ps->vruns.n = ps->vunread.n = 0;
+		}
+	} else if (!strcmp(name, "verify_checkpoint") && ps && ps->vstarted) {
+		struct json_object *a, *x;
+		int64_t v;
+
+		if (!num(ev, "offset", &off) || !num(ev, "bytes_read", &v)) {
+			w->err = DSP_INVALID;
+			return 1;
+		}
+		ps->voff = (uint64_t)off;
+		ps->vread = (uint64_t)v;
+		ps->vcompared = num(ev, "bytes_compared", &v) ? (uint64_t)v : 0;
+		ps->vmism = num(ev, "mismatches", &v) ? (uint64_t)v : 0;
+		ps->vruns.n = ps->vunread.n = 0;
+		if (json_object_object_get_ex(ev, "mismatch_offsets", &a) &&
+		    json_object_is_type(a, json_type_array))
+			for (size_t k = 0; k < json_object_array_length(a); k++)
+				ranges_add(&ps->vruns, (uint64_t)json_object_get_int64(
+					json_object_array_get_idx(a, k)), 1);
+		if (json_object_object_get_ex(ev, "unreadable", &a) &&
+		    json_object_is_type(a, json_type_array))
+			for (size_t k = 0; k < json_object_array_length(a); k++) {
+				x = json_object_array_get_idx(a, k);
+				if (num(x, "offset", &off) && num(x, "length", &len))
+					ranges_add(&ps->vunread, (uint64_t)off, (uint64_t)len);
+			}
 	} else if (!strcmp(name, "verify_end") && ps) {
 		int64_t mm = 0;
 		struct json_object *c;
 
+		ps->vstarted = false;
 		if (json_object_object_get_ex(ev, "complete", &c) && json_object_get_boolean(c)) {
 			ps->verified = true;
 			num(ev, "mismatches", &mm);
@@ -199,4 +236,111 @@ int dsp_erase_pending(const char *run_dir, const char *target_id,
 	if (r)
 		return r > 0 ? -EINVAL : r;
 	return p.state == 1 || p.state == 3;
+}
+
+struct check_walk {
+	const char *id;
+	int64_t npasses, last_ended;
+	struct dsp_pattern pat;		/* of the last pass started */
+	int64_t pat_pass;
+	struct ranges bad;		/* write errors of that pass */
+	uint64_t size;
+	int err;
+};
+
+static int visit_check(struct json_object *ev, void *arg)
+{
+	struct check_walk *w = arg;
+	const char *name = str(ev, "event"), *t = str(ev, "target");
+	int64_t pass = 0, v, len;
+
+	if (!name || !t || strcmp(t, w->id))
+		return 0;
+	num(ev, "pass", &pass);
+	if ((!strcmp(name, "target") || !strcmp(name, "target_resumed")) && num(ev, "size", &v)) {
+		w->size = (uint64_t)v;
+	} else if (!strcmp(name, "pass_start")) {
+		struct json_object *p;
+
+		if (!num(ev, "npasses", &w->npasses) || !json_object_object_get_ex(ev, "pattern", &p) ||
+		    dsp_pattern_from_json(p, &w->pat)) {
+			w->err = DSP_INVALID;
+			return 1;
+		}
+		if (pass != w->pat_pass)
+			w->bad.n = 0;
+		w->pat_pass = pass;
+	} else if (!strcmp(name, "io_error") && pass == w->pat_pass) {
+		const char *ph = str(ev, "phase");
+
+		if (ph && !strcmp(ph, "write") && num(ev, "offset", &v) && num(ev, "length", &len))
+			ranges_add(&w->bad, (uint64_t)v, (uint64_t)len);
+	} else if (!strcmp(name, "pass_end")) {
+		w->last_ended = pass;
+	}
+	return 0;
+}
+
+int dsp_erase_check(struct dsp_io *io, const char *run_dir, const char *target_id,
+		    double percent, struct dsp_erase_result *res)
+{
+	struct check_walk w = { .id = target_id };
+	struct dsp_erase_opts o = { 0 };
+	struct dsp_erase_result dummy;
+	struct eng e = { 0 };
+	int r;
+
+	if (!res)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	if (!io || !run_dir || !target_id)
+		return -EINVAL;
+	r = dsp_ledger_walk(run_dir, visit_check, &w, NULL);
+	if (r == 1)
+		r = w.err;
+	if (r) {
+		ranges_free(&w.bad);
+		return r > 0 ? -EINVAL : r;
+	}
+	/* only a finished last pass says what the medium should hold */
+	if (!w.npasses || w.last_ended != w.npasses || w.pat_pass != w.npasses) {
+		ranges_free(&w.bad);
+		return -ENOENT;
+	}
+	if (w.size != io->size) {
+		dsp_log(DSP_LOG_ERROR, "%s: size %llu differs from the recorded %llu",
+			io->path, (unsigned long long)io->size, (unsigned long long)w.size);
+		ranges_free(&w.bad);
+		return -ESTALE;
+	}
+	e.io = io;
+	e.o = &o;
+	e.id = target_id;
+	e.res = res;
+	e.np = 1;
+	e.vmode = percent >= 100 ? DSP_VERIFY_LAST : DSP_VERIFY_SAMPLE;
+	e.pct = percent > 0 ? percent : 10.0;
+	e.bufsize = ERASE_DEFAULT_BUF;
+	e.ps = calloc(1, sizeof(*e.ps));
+	if (!e.ps) {
+		ranges_free(&w.bad);
+		return -ENOMEM;
+	}
+	e.ps[0].pat = w.pat;
+	e.ps[0].bad = w.bad;
+	r = eng_verify_pass(&e, 0);
+	res->bytes_verified = e.verified_bytes;
+	res->mismatches = e.mismatches;
+	res->first_mismatch = e.first_mismatch;
+	res->bad_bytes = ranges_bytes(&e.unreadable);
+	res->bad_ranges = (unsigned)e.unreadable.n;
+	if (r == 0)
+		r = e.mismatches ? DSP_MISMATCH : e.unreadable.n ? DSP_PARTIAL : 0;
+	ranges_free(&e.ps[0].bad);
+	ranges_free(&e.ps[0].covered);
+	ranges_free(&e.unreadable);
+	for (int i = 0; i < ERASE_RING; i++)
+		dsp_io_buf_free(e.pool[i]);
+	free(e.ps);
+	return r;
 }

@@ -203,37 +203,95 @@ static uint64_t overlap(const struct ranges *r, uint64_t off, uint64_t len)
 	return t;
 }
 
+/* Not synced: verifying writes nothing, so a lost checkpoint only redoes reads. */
+static void verify_checkpoint(struct eng *e, const struct vstate *v, unsigned i, uint64_t off,
+			      uint64_t bytes_read, uint64_t compared, const struct ranges *unread)
+{
+	struct json_object *f = json_object_new_object(), *a = json_object_new_array();
+
+	json_object_object_add(f, "pass", json_object_new_int((int)i + 1));
+	json_object_object_add(f, "offset", json_object_new_int64((int64_t)off));
+	json_object_object_add(f, "bytes_read", json_object_new_int64((int64_t)bytes_read));
+	json_object_object_add(f, "bytes_compared", json_object_new_int64((int64_t)compared));
+	json_object_object_add(f, "mismatches", json_object_new_int64((int64_t)v->mismatches));
+	for (size_t k = 0; k < v->runs.n && k < ERASE_MAX_MISMATCH_LOG; k++)
+		json_object_array_add(a, json_object_new_int64((int64_t)v->runs.v[k].off));
+	json_object_object_add(f, "mismatch_offsets", a);
+	json_object_object_add(f, "unreadable", ranges_json(unread, false));
+	eng_event(e, "verify_checkpoint", f, 0);
+}
+
 int eng_verify_pass(struct eng *e, unsigned i)
 {
 	struct vstate *v = calloc(1, sizeof(*v));
 	struct ranges ext = { 0 }, unread = { 0 };
 	struct json_object *f;
 	struct ring ring = { 0 };
+	struct pass_state *ps = &e->ps[i];
 	uint64_t seed = 0, strata = 0, ends = 0, planned, bytes_read = 0, compared = 0;
+	uint64_t start = 0, since = 0;
+	uint64_t ckpt_bytes = e->o->checkpoint_bytes ? e->o->checkpoint_bytes : ERASE_DEFAULT_CKPT;
+	double ckpt_secs = e->o->checkpoint_secs ? e->o->checkpoint_secs : ERASE_DEFAULT_CKPT_S;
+	double last_ckpt = eng_now();
+	bool resumed = ps->vstarted && ps->voff > 0;
 	const char *mode = erase_verify_name(e->vmode);
 	int r, ret = 0;
 
 	if (!v)
 		return -ENOMEM;
 	v->e = e;
-	v->ps = &e->ps[i];
-	if (e->vmode == DSP_VERIFY_SAMPLE) {
-		if (RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1)
-			return -EIO;
+	v->ps = ps;
+	if (resumed) {
+		/* a killed or stopped verification goes on from its checkpoint */
+		start = ps->voff;
+		seed = ps->vseed;
+		bytes_read = ps->vread;
+		compared = ps->vcompared;
+		v->mismatches = ps->vmism;
+		for (size_t k = 0; k < ps->vruns.n; k++)
+			ranges_add(&v->runs, ps->vruns.v[k].off, ps->vruns.v[k].len);
+		for (size_t k = 0; k < ps->vunread.n; k++)
+			ranges_add(&unread, ps->vunread.v[k].off, ps->vunread.v[k].len);
+		if (v->mismatches && !e->mismatches && v->runs.n)
+			e->first_mismatch = v->runs.v[0].off;
+	} else if (e->vmode == DSP_VERIFY_SAMPLE &&
+		   RAND_bytes((unsigned char *)&seed, sizeof(seed)) != 1) {
+		free(v);
+		return -EIO;
+	}
+	if (e->vmode == DSP_VERIFY_SAMPLE)
 		r = erase_sample_extents(e->io->size, e->io->logical_sector ? e->io->logical_sector : 512,
 					 e->pct, seed, &ext, &strata, &ends);
-	} else {
+	else
 		r = ranges_add(&ext, 0, e->io->size);
-	}
 	if (r < 0)
 		goto out_free;
 	planned = ranges_bytes(&ext);
+	if (start) {
+		size_t k = 0;
+
+		for (size_t j = 0; j < ext.n; j++) {
+			struct range x = ext.v[j];
+
+			if (x.off + x.len <= start)
+				continue;
+			if (x.off < start) {
+				x.len -= start - x.off;
+				x.off = start;
+			}
+			ext.v[k++] = x;
+		}
+		ext.n = k;
+	}
 
 	f = json_object_new_object();
 	json_object_object_add(f, "pass", json_object_new_int((int)i + 1));
 	json_object_object_add(f, "mode", json_object_new_string(mode));
 	json_object_object_add(f, "readmode", json_object_new_string(dsp_io_readmode_name(e->io->readmode)));
 	json_object_object_add(f, "bytes", json_object_new_int64((int64_t)planned));
+	json_object_object_add(f, "offset", json_object_new_int64((int64_t)start));
+	if (resumed)
+		json_object_object_add(f, "resumed", json_object_new_boolean(1));
 	if (e->vmode == DSP_VERIFY_SAMPLE) {
 		char hex[17];
 
@@ -266,9 +324,11 @@ int eng_verify_pass(struct eng *e, unsigned i)
 		r = ring_start(&ring, ext.v, ext.n, e->bufsize, fill_read, e, e->pool);
 	if (r < 0)
 		goto out_gen;
-	eng_progress(e, "verify", i + 1, 0, planned, true);
+	eng_progress(e, "verify", i + 1, bytes_read, planned, true);
 	for (;;) {
 		struct ring_slot *s = ring_take(&ring);
+		uint64_t s_end;
+		bool stop;
 		int cr;
 
 		if (!s)
@@ -304,16 +364,26 @@ int eng_verify_pass(struct eng *e, unsigned i)
 			ranges_add(&unread, s->bad.v[k].off, s->bad.v[k].len);
 		}
 		cr = compare(v, s);
+		s_end = s->off + s->len;
 		bytes_read += s->len;
 		compared += s->len - ranges_bytes(&s->bad) - overlap(&v->ps->bad, s->off, s->len);
 		e->all_done += s->len;
+		since += s->len;
 		ring_release(&ring);
 		if (cr < 0) {
 			ret = cr;
 			break;
 		}
-		if (eng_progress(e, "verify", i + 1, bytes_read, planned, bytes_read == planned) ||
-		    eng_stopped(e)) {
+		stop = eng_progress(e, "verify", i + 1, bytes_read, planned, bytes_read == planned) ||
+		       eng_stopped(e);
+		if (bytes_read < planned &&
+		    (stop || since >= ckpt_bytes || eng_now() - last_ckpt >= ckpt_secs)) {
+			/* every planned byte below s_end has been compared */
+			verify_checkpoint(e, v, i, s_end, bytes_read, compared, &unread);
+			since = 0;
+			last_ckpt = eng_now();
+		}
+		if (stop) {
 			ret = DSP_INTERRUPTED;
 			break;
 		}

@@ -416,34 +416,72 @@ static int stop_cb(const struct dsp_erase_progress *p, void *arg)
 	return 0;
 }
 
-static void test_erase_io_stop_during_verify_resumes_verify(void **state)
+static void stop_verify_resume(enum dsp_verify_mode mode)
 {
 	struct fixture fx;
+	struct dsp_erase_result res;
 	struct dsp_io *io = mem(SZ, 0xab);
 	volatile sig_atomic_t stop = 0;
-	struct json_object *a;
+	struct json_object *a, *v1, *v2;
+	struct dsp_io_fault f = { DSP_FAULT_FLIP_READ, 100, 1, 1 };
+	uint64_t r0, r1;
 
-	(void)state;
 	fx_open(&fx);
 	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	fx.o.verify = mode;
 	fx.o.stop = &stop;
 	fx.o.progress = stop_cb;
 	fx.o.progress_arg = (void *)&stop;
 	fx.o.progress_ms = -1;
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);	/* seen before the stop */
 	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), DSP_INTERRUPTED);
 	stop = 0;
 	fx.o.progress = NULL;
 	fx.o.resume = true;
-	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), 0);
+	fx_reopen(&fx);
+	dsp_io_mem_counts(io, NULL, &r0, NULL);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_MISMATCH);
+	dsp_io_mem_counts(io, NULL, &r1, NULL);
+	assert_int_equal(res.mismatches, 1);
+	assert_int_equal(res.first_mismatch, 100);
 	a = events(&fx, "pass_start", "t1");
 	assert_int_equal(json_object_array_length(a), 1);	/* not rewritten */
 	json_object_put(a);
+	a = events(&fx, "verify_start", "t1");
+	assert_int_equal(json_object_array_length(a), 2);
+	v1 = json_object_array_get_idx(a, 0);
+	v2 = json_object_array_get_idx(a, 1);
+	assert_int_equal(jint(v1, "offset"), 0);
+	assert_true(jint(v2, "offset") > 0);
+	if (mode == DSP_VERIFY_SAMPLE)
+		assert_string_equal(jstr(v1, "seed"), jstr(v2, "seed"));
+	else	/* the second session read only what was left */
+		assert_int_equal(r1 - r0, (SZ - (uint64_t)jint(v2, "offset")) / (64 << 10));
+	json_object_put(a);
 	a = events(&fx, "verify_end", "t1");
 	assert_int_equal(json_object_array_length(a), 1);
-	assert_int_equal(jint(json_object_array_get_idx(a, 0), "bytes_read"), SZ);
+	v1 = json_object_array_get_idx(a, 0);
+	assert_true(json_object_get_boolean(json_object_object_get(v1, "complete")));
+	assert_int_equal(jint(v1, "bytes_read"), jint(v1, "bytes_compared"));
+	if (mode == DSP_VERIFY_LAST)
+		assert_int_equal(jint(v1, "bytes_read"), SZ);
+	assert_int_equal(json_object_get_int64(json_object_array_get_idx(
+		json_object_object_get(v1, "mismatch_offsets"), 0)), 100);
 	json_object_put(a);
 	dsp_io_close(io);
 	fx_close(&fx);
+}
+
+static void test_erase_io_stop_during_verify_resumes_verify(void **state)
+{
+	(void)state;
+	stop_verify_resume(DSP_VERIFY_LAST);
+}
+
+static void test_erase_io_stop_during_sample_resumes_same_seed(void **state)
+{
+	(void)state;
+	stop_verify_resume(DSP_VERIFY_SAMPLE);
 }
 
 static void test_erase_io_sample_covers_ends_and_percent(void **state)
@@ -537,6 +575,37 @@ static void test_erase_io_progress_rate_limited(void **state)
 	fx_close(&fx);
 }
 
+static void test_erase_check_rereads_last_pass(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ, 0xab);
+	uint64_t r0, r1;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	fx.o.verify = DSP_VERIFY_NONE;
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), 0);
+	dsp_io_mem_counts(io, NULL, &r0, NULL);
+	assert_int_equal(r0, 0);
+	assert_int_equal(dsp_erase_check(io, fx.dir, "t1", 10, &res), 0);
+	assert_true(res.bytes_verified >= SZ / 10);
+	assert_true(res.bytes_verified < SZ);
+	/* a byte changed after the erase: a full check finds it */
+	dsp_io_mem_data(io)[SZ - 7] ^= 1;
+	assert_int_equal(dsp_erase_check(io, fx.dir, "t1", 100, &res), DSP_MISMATCH);
+	assert_int_equal(res.first_mismatch, SZ - 7);
+	assert_int_equal(res.bytes_verified, SZ);
+	dsp_io_mem_counts(io, &r1, NULL, NULL);
+	assert_int_equal(dsp_erase_check(io, fx.dir, "nope", 100, &res), -ENOENT);
+	dsp_io_mem_counts(io, &r0, NULL, NULL);
+	assert_int_equal(r0, r1);	/* read-only */
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,10 +623,12 @@ int main(void)
 		cmocka_unit_test(test_erase_io_verify_unreadable_partial),
 		cmocka_unit_test(test_erase_io_cancel_then_resume),
 		cmocka_unit_test(test_erase_io_stop_during_verify_resumes_verify),
+		cmocka_unit_test(test_erase_io_stop_during_sample_resumes_same_seed),
 		cmocka_unit_test(test_erase_io_bad_range_survives_resume),
 		cmocka_unit_test(test_erase_io_sample_covers_ends_and_percent),
 		cmocka_unit_test(test_erase_io_tiny_device_sample_strata),
 		cmocka_unit_test(test_erase_io_progress_rate_limited),
+		cmocka_unit_test(test_erase_check_rereads_last_pass),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

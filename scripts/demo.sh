@@ -35,7 +35,7 @@ else
 	loop=""
 	echo "not root: erasing the image file itself"
 fi
-run grep -c -a -o "$marker" "$target"
+echo "marker occurrences: $(grep -a -o "$marker" "$target" | wc -l)"
 
 say "the overwrite methods"
 run "$bin" methods
@@ -53,10 +53,10 @@ grep '"event":"target_end"' "$work/run/events.jsonl"
 
 say "the marker is gone"
 if [ -n "$loop" ]; then
-	count=$(dd if="$loop" bs=1M iflag=direct status=none | grep -c -a -o "$marker")
+	count=$(dd if="$loop" bs=1M iflag=direct status=none | grep -a -o "$marker" | wc -l)
 else
 	# a file target is overwritten and removed: nothing left to read
-	[ -e "$target" ] && count=$(grep -c -a -o "$marker" "$target") || count=0
+	[ -e "$target" ] && count=$(grep -a -o "$marker" "$target" | wc -l) || count=0
 	echo "$target removed: $([ -e "$target" ] && echo no || echo yes)"
 fi
 echo "marker occurrences: $count"

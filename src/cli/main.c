@@ -8,7 +8,7 @@
 
 static const struct cli_cmd commands[] = {
 	{ "erase", cmd_erase,
-	  "erase [--method NAME|FILE] [--verify MODE] [--yes] [--dry-run] TARGET...",
+	  "erase [--method NAME|FILE] [--verify MODE] [--yes] [--dry-run] [--run-dir DIR] [--resume] [--jobs N] TARGET...",
 	  "overwrite block devices, files or trees and verify by reading back" },
 	{ "methods", cmd_methods, "methods [--json] [NAME]",
 	  "list the overwrite methods and their passes" },

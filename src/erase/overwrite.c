@@ -514,9 +514,11 @@ static int pass_end(struct eng *e, unsigned i)
 	json_object_object_add(f, "bytes_written", json_object_new_int64((int64_t)(cov - bad)));
 	json_object_object_add(f, "bad_bytes", json_object_new_int64((int64_t)bad));
 	json_object_object_add(f, "covered", ranges_json(&ps->covered, true));
+	/* an empty file is trivially covered */
 	json_object_object_add(f, "complete", json_object_new_boolean(
-		ps->covered.n == 1 && ps->covered.v[0].off == 0 &&
-		ps->covered.v[0].len == e->io->size));
+		e->io->size == 0 ||
+		(ps->covered.n == 1 && ps->covered.v[0].off == 0 &&
+		 ps->covered.v[0].len == e->io->size)));
 	if (bad)
 		json_object_object_add(f, "bad_ranges", ranges_json(&ps->bad, false));
 	ps->ended = true;

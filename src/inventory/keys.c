@@ -84,6 +84,20 @@ static int body_plausible(const uint8_t *p, size_t n)
 	return run >= 16 || i == n;
 }
 
+/* Same for a block inside a quoted string: base64 or a header up to the next \n. */
+static int esc_plausible(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && i < 64; i++) {
+		if (p[i] == '\\' || (p[i] == ':' && i > 0))
+			return p[i] == ':' || i >= 16;
+		if (!is_b64(p[i]) && p[i] != '-')
+			return 0;
+	}
+	return i == n || i >= 16;
+}
+
 /* The format of the first private PEM block at a line start, or NULL. */
 static const char *pem_scan(const uint8_t *buf, size_t len)
 {
@@ -91,16 +105,27 @@ static const char *pem_scan(const uint8_t *buf, size_t len)
 
 	while ((p = memmem(p, (size_t)(end - p), "-----BEGIN ", 11))) {
 		const uint8_t *q = p, *lab = p + 11, *le;
+		int esc;
 
 		p += 11;
-		/* at a line start, allowing indentation (YAML) */
+		/* at a line start, allowing indentation (YAML) ... */
 		while (q > buf && is_ws(q[-1]))
 			q--;
-		if (q > buf && q[-1] != '\n')
+		/* ... or opening a quoted string with \n escapes (JSON, source code) */
+		esc = q > buf && (q[-1] == '"' || q[-1] == '\'');
+		if (q > buf && q[-1] != '\n' && !esc)
 			continue;
 		le = memmem(lab, (size_t)(end - lab), "-----", 5);
 		if (!le || le - lab > 40)
 			continue;
+		if (esc && end - le >= 7 && !memcmp(le + 5, "\\n", 2)) {
+			for (size_t i = 0; i < DSP_ARRAY_SIZE(pem_labels); i++)
+				if (strlen(pem_labels[i].label) == (size_t)(le - lab) &&
+				    !memcmp(lab, pem_labels[i].label, (size_t)(le - lab)) &&
+				    esc_plausible(le + 7, (size_t)(end - le - 7)))
+					return pem_labels[i].format;
+			continue;
+		}
 		for (size_t i = 0; i < DSP_ARRAY_SIZE(pem_labels); i++) {
 			const uint8_t *nl;
 
@@ -360,7 +385,7 @@ static char *pem_block(const char *t, size_t n, const char *label, size_t *outle
 
 		while (q > t && (q[-1] == ' ' || q[-1] == '\t'))
 			q--;
-		if (q == t || q[-1] == '\n')
+		if (q == t || q[-1] == '\n' || q[-1] == '"' || q[-1] == '\'')
 			break;
 	}
 	if (!b)
@@ -385,6 +410,49 @@ static char *pem_block(const char *t, size_t n, const char *label, size_t *outle
 		out[o++] = '\n';
 		s = nl ? nl + 1 : e;
 	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+/* A PEM block inside a quoted string with \n escapes, unescaped. */
+static char *pem_block_escaped(const char *t, size_t n, const char *label, size_t *outlen)
+{
+	char begin[80], endl[80], *out, *e;
+	const char *b;
+	size_t o = 0, i;
+
+	snprintf(begin, sizeof(begin), "-----BEGIN %s-----\\n", label);
+	snprintf(endl, sizeof(endl), "-----END %s-----", label);
+	for (b = t; (b = memmem(b, n - (size_t)(b - t), begin, strlen(begin))); b++)
+		if (b > t && (b[-1] == '"' || b[-1] == '\''))
+			break;
+	if (!b)
+		return NULL;
+	out = malloc(n - (size_t)(b - t) + 2);
+	if (!out)
+		return NULL;
+	for (i = (size_t)(b - t); i < n && t[i] != '"' && t[i] != '\''; i++) {
+		if (t[i] == '\\' && i + 1 < n) {
+			i++;
+			if (t[i] == 'n')
+				out[o++] = '\n';
+			else if (t[i] == '/')
+				out[o++] = '/';
+			/* \r and others: dropped */
+			continue;
+		}
+		out[o++] = t[i];
+	}
+	out[o] = '\0';
+	e = memmem(out, o, endl, strlen(endl));
+	if (!e) {
+		OPENSSL_cleanse(out, o);
+		free(out);
+		return NULL;
+	}
+	o = (size_t)(e - out) + strlen(endl);
+	out[o++] = '\n';
 	out[o] = '\0';
 	*outlen = o;
 	return out;
@@ -437,6 +505,14 @@ static int pem_examine(const char *t, size_t n, const char *format, struct dsp_k
 	} else {
 		blk = pem_block(t, n, label, &bl);
 	}
+	if (blk && memmem(blk, bl, "\\n", 2)) {
+		/* a quoted string with \n escapes, not lines */
+		OPENSSL_cleanse(blk, bl);
+		free(blk);
+		blk = NULL;
+	}
+	if (!blk)
+		blk = pem_block_escaped(t, n, label, &bl);
 	if (!blk)
 		return 0;
 	if (!strcmp(format, "openssh")) {

@@ -179,11 +179,11 @@ int dsp_keys_pgp_packets(const uint8_t *p, size_t n, struct dsp_key_info *ki)
 	default:
 		return 0;
 	}
-	if (c.bad)
-		return 0;
 	pubend = c.off;
-	if (kcur_u8(&c, &usage))
+	if (c.bad || kcur_u8(&c, &usage)) {
+		EVP_PKEY_free(pk);
 		return 0;
+	}
 	ki->encrypted = usage != 0;
 	if (pk) {
 		dsp_keys_from_pkey(pk, ki);

@@ -81,6 +81,16 @@ exp bundle.pem pem-pkcs1 false "$RSA" "$RSASSH"
 # indented in YAML (a Kubernetes-style manifest)
 { echo "tls:"; echo "  key: |"; sed 's/^/    /' "$K/ec.sec1.pem"; } >"$K/manifest.yaml"
 exp manifest.yaml pem-sec1 false "$EC" "$ECSSH"
+# JSON-escaped in a cloud service-account file, and in a source-code string
+python3 - "$K/rsa.p8.pem" "$K/service-account.json" <<'PY'
+import json, sys
+key = open(sys.argv[1]).read()
+json.dump({"type": "service_account", "project_id": "corpus", "private_key_id": "0",
+           "private_key": key, "client_email": "sa@corpus.example"}, open(sys.argv[2], "w"), indent=2)
+PY
+exp service-account.json pem-pkcs8 false "$RSA" "$RSASSH"
+{ echo 'import ssl'; printf 'KEY = b"""'; cat "$K/ec.sec1.pem"; echo '"""'; } >"$K/fixture.py"
+exp fixture.py pem-sec1 false "$EC" "$ECSSH"
 
 # ---- OpenSSH keys, plain and passphrase-protected ----
 ssh-keygen -q -t ed25519 -N '' -C t -f "$K/id_ed25519"
@@ -201,6 +211,12 @@ or, for PKCS#8, "-----BEGIN PRIVATE KEY-----". An OpenSSH key begins with
 -----BEGIN OPENSSH PRIVATE KEY-----
 (this is documentation; no key here)
 -----END OPENSSH PRIVATE KEY-----
+TXT
+cat >"$X/serialise.py" <<'TXT'
+def to_pem(der):
+    s = '-----BEGIN RSA PRIVATE KEY-----\n'
+    s += b64encode(der)
+    return s + '-----END RSA PRIVATE KEY-----\n'
 TXT
 printf -- '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n' >"$X/truncated.pem"
 head -c 65536 /dev/urandom >"$X/random.bin"

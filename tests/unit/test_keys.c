@@ -328,6 +328,9 @@ static void test_dsp_keys_detect_synthetic(void **state)
 		{ "gnupg shadowed text", S("Created: 20260101T000000\nKey: (shadowed-private-key (rsa"), NULL },
 		{ "ssh2", S("---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----\nComment: x\n"), "ssh2-private" },
 		{ "age", S("# created: 2026\n# public key: age1xyz\nAGE-SECRET-KEY-1QQQQ\n"), "age" },
+		{ "json escaped", S("{\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n\"}"), "pem-pkcs8" },
+		{ "python string", S("KEY = b\"\"\"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIDxxxxxxxxxxxxxxxx\n"), "pem-sec1" },
+		{ "code building pem", S("s = '-----BEGIN RSA PRIVATE KEY-----\\n'\ns += b64encode(der)\n"), NULL },
 		{ "tiny", S("-----"), NULL },
 	};
 

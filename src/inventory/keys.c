@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* keys.c - find private/secret key material by content: detector, PEM/DER/PKCS#12 decoding, keys[] items */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 #include "dispose/log.h"
 #include "keys_int.h"
 
-#define FIRST_CHUNK	8192		/* what every file costs */
+#define FIRST_CHUNK	4096		/* what every file costs: one page */
 #define TEXT_MAX	(1u << 20)	/* PEM bundles are scanned this far */
 #define STORE_MAX	(16u << 20)	/* PKCS#12, JKS, keytabs */
 #define LUKS_HDR_MAX	(4u << 20)	/* LUKS2 metadata area upper bound */
@@ -98,12 +99,16 @@ static int esc_plausible(const uint8_t *p, size_t n)
 	return i == n || i >= 16;
 }
 
-/* The format of the first private PEM block at a line start, or NULL. */
-static const char *pem_scan(const uint8_t *buf, size_t len)
+/*
+ * The format of the first private PEM block at a line start, or NULL.
+ * *seen tells whether any PEM block (a certificate, say) was there at all.
+ */
+static const char *pem_scan(const uint8_t *buf, size_t len, int *seen)
 {
 	const uint8_t *p = buf, *end = buf + len;
 
 	while ((p = memmem(p, (size_t)(end - p), "-----BEGIN ", 11))) {
+		*seen = 1;
 		const uint8_t *q = p, *lab = p + 11, *le;
 		int esc;
 
@@ -253,8 +258,14 @@ static int starts(const uint8_t *b, size_t n, const char *s)
 static int gnupg_ext(const uint8_t *b, size_t n)
 {
 	const uint8_t *p = b;
+	size_t i;
 
-	if (!((b[0] >= 'A' && b[0] <= 'Z') || (b[0] >= 'a' && b[0] <= 'z')))
+	/* the first line must be "Name:" too: prose is rejected without a scan */
+	for (i = 0; i < n && i < 64; i++)
+		if (!((b[i] >= 'A' && b[i] <= 'Z') || (b[i] >= 'a' && b[i] <= 'z') ||
+		      (i > 0 && ((b[i] >= '0' && b[i] <= '9') || b[i] == '-'))))
+			break;
+	if (i == 0 || i >= n || b[i] != ':')
 		return 0;
 	while ((p = memmem(p, n - (size_t)(p - b), "Key:", 4))) {
 		const uint8_t *q = p + 4;
@@ -273,10 +284,11 @@ static int gnupg_ext(const uint8_t *b, size_t n)
 	return 0;
 }
 
-const char *dsp_keys_detect(const uint8_t *buf, size_t len, uint64_t file_size)
+static const char *detect(const uint8_t *buf, size_t len, uint64_t file_size, int *pem_seen)
 {
 	struct dsp_key_info scratch;
 	const uint8_t *p;
+	size_t head;
 
 	if (!buf || len < 4 || file_size < len)
 		return NULL;
@@ -317,15 +329,24 @@ const char *dsp_keys_detect(const uint8_t *buf, size_t len, uint64_t file_size)
 		if (nl && nl - buf >= 29 && !memcmp(nl - 10, "secret key", 10))
 			return "signify";
 	}
+	if (memchr(buf, 0, len))
+		return NULL;	/* binary: no text formats to look for */
+	/* age identities: two comment lines, then the key */
+	head = len < 1024 ? len : 1024;
 	p = buf;
-	while ((p = memmem(p, len - (size_t)(p - buf), "AGE-SECRET-KEY-1", 16))) {
+	while ((p = memmem(p, head - (size_t)(p - buf), "AGE-SECRET-KEY-1", 16))) {
 		if (p == buf || p[-1] == '\n')
 			return "age";
 		p += 16;
 	}
-	if (memchr(buf, 0, len))
-		return NULL;	/* binary: no PEM to look for */
-	return pem_scan(buf, len);
+	return pem_scan(buf, len, pem_seen);
+}
+
+const char *dsp_keys_detect(const uint8_t *buf, size_t len, uint64_t file_size)
+{
+	int seen = 0;
+
+	return detect(buf, len, file_size, &seen);
 }
 
 /* ---------- decoding the whole file ---------- */
@@ -816,30 +837,27 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 {
 	struct dsp_key_info ki;
 	uint64_t size, want;
-	uint8_t *buf = NULL, *all = NULL;
+	uint8_t buf[FIRST_CHUNK], *all = NULL;
 	size_t bl, al = 0;
 	ssize_t n;
-	int r = 0;
+	int r = 0, pem_seen = 0;
 
 	*out = NULL;
 	if (!S_ISREG(st->st_mode) || st->st_size < MIN_SIZE)
 		return 0;
 	size = (uint64_t)st->st_size;
 	bl = size < FIRST_CHUNK ? (size_t)size : FIRST_CHUNK;
-	buf = malloc(bl + 1);
-	if (!buf)
-		return -ENOMEM;
 	n = pread_full(fd, buf, bl, 0);
-	if (n < 0) {
-		free(buf);
+	if (n < 0)
 		return (int)n;
-	}
 	bl = (size_t)n;
-	memset(&ki, 0, sizeof(ki));
+	ki.format = detect(buf, bl, size, &pem_seen);
+	/* the common case: not key material, nothing secret was read */
+	if (!ki.format && !pem_seen)
+		return 0;
+	memset(&ki.algorithm, 0, sizeof(ki) - offsetof(struct dsp_key_info, algorithm));
 	ki.encrypted = -1;
-	ki.format = dsp_keys_detect(buf, bl, size);
-	if (!ki.format && size > bl && bl == FIRST_CHUNK && !memchr(buf, 0, bl) &&
-	    memmem(buf, bl, "-----BEGIN ", 11)) {
+	if (!ki.format && pem_seen && size > bl) {
 		/* a PEM bundle: the key may follow certificates */
 		want = size < TEXT_MAX ? size : TEXT_MAX;
 		all = malloc((size_t)want + 1);
@@ -853,8 +871,7 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 			goto out;
 		}
 		al = (size_t)n;
-		if (!memchr(all, 0, al))
-			ki.format = dsp_keys_detect(all, al, size);
+		ki.format = detect(all, al, size, &pem_seen);
 	}
 	if (!ki.format)
 		goto out;
@@ -889,7 +906,7 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 	}
 out:
 	sfree(all, al ? al + 1 : 0);
-	sfree(buf, bl);
+	OPENSSL_cleanse(buf, bl);
 	OPENSSL_cleanse(&ki, sizeof(ki));
 	return r;
 }

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (!out || !json_object_object_get_ex(out, "format", &v))
 			__builtin_trap();
-		if (size <= 8192 && (!f || strcmp(f, json_object_get_string(v))))
+		if (size <= 4096 && (!f || strcmp(f, json_object_get_string(v))))
 			__builtin_trap();
 	} else if (out) {
 		__builtin_trap();

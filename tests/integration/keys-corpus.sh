@@ -68,6 +68,14 @@ exp ec.enc.pem pem-pkcs8-encrypted true - -
 exp ec.enc.der der-pkcs8-encrypted true - -
 exp ec384.params-first.pem pem-sec1 false "$(spki "$K/ec384.params-first.pem")" '*' \
 	algorithm=ec-P-384 bits=384
+# DSA: parameters block first, then the key; and the traditional forms
+openssl dsaparam -genkey -out "$K/dsa.params-first.pem" 1024 2>/dev/null
+q openssl pkey -in "$K/dsa.params-first.pem" -traditional -out "$K/dsa.pem"
+q openssl dsa -in "$K/dsa.params-first.pem" -outform DER -out "$K/dsa.der"
+DSA=$(spki "$K/dsa.pem")
+exp dsa.params-first.pem pem-pkcs8 false "$DSA" '*' algorithm=dsa bits=1024
+exp dsa.pem pem-dsa false "$DSA" '*' algorithm=dsa bits=1024
+exp dsa.der der-dsa false "$DSA" '*' algorithm=dsa
 exp ed.p8.pem pem-pkcs8 false "$ED" '*' algorithm=ed25519 bits=256
 exp ed.p8.der der-pkcs8 false "$ED" '*' algorithm=ed25519
 exp ed.enc.pem pem-pkcs8-encrypted true - -

@@ -288,6 +288,7 @@ static const char *detect(const uint8_t *buf, size_t len, uint64_t file_size, in
 {
 	struct dsp_key_info scratch;
 	const uint8_t *p;
+	const char *f;
 	size_t head;
 
 	if (!buf || len < 4 || file_size < len)
@@ -303,8 +304,9 @@ static const char *detect(const uint8_t *buf, size_t len, uint64_t file_size, in
 	if (len >= 8 && !memcmp(buf, "\x03\xd9\xa2\x9a", 4) &&
 	    (!memcmp(buf + 4, "\x67\xfb\x4b\xb5", 4) || !memcmp(buf + 4, "\x65\xfb\x4b\xb5", 4)))
 		return "keepass";
-	if (buf[0] == 0x30)
-		return der_detect(buf, len, file_size);
+	/* 0x30 is also ASCII '0': a text file may go on to the text checks */
+	if (buf[0] == 0x30 && (f = der_detect(buf, len, file_size)))
+		return f;
 	memset(&scratch, 0, sizeof(scratch));
 	if (buf[0] == 5 && (buf[1] == 1 || buf[1] == 2))
 		return dsp_keys_keytab(buf, len, len < file_size, &scratch) ? "krb5-keytab" : NULL;

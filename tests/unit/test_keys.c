@@ -331,6 +331,7 @@ static void test_dsp_keys_detect_synthetic(void **state)
 		{ "json escaped", S("{\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n\"}"), "pem-pkcs8" },
 		{ "python string", S("KEY = b\"\"\"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIDxxxxxxxxxxxxxxxx\n"), "pem-sec1" },
 		{ "code building pem", S("s = '-----BEGIN RSA PRIVATE KEY-----\\n'\ns += b64encode(der)\n"), NULL },
+		{ "text starting with 0", S("0 4 * * * root backup\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"), "pem-pkcs8" },
 		{ "tiny", S("-----"), NULL },
 	};
 

@@ -341,6 +341,10 @@ static const char *detect(const uint8_t *buf, size_t len, uint64_t file_size, in
 			return "age";
 		p += 16;
 	}
+	/* WireGuard: INI-style files (wg-quick, networkd .netdev, NetworkManager) */
+	if ((buf[0] == '[' || buf[0] == '#' || buf[0] == ';') &&
+	    dsp_keys_wg_find((const char *)buf, len))
+		return "wireguard";
 	return pem_scan(buf, len, pem_seen);
 }
 
@@ -759,7 +763,8 @@ static int is_text_format(const char *f)
 	return !strncmp(f, "pem-", 4) || !strcmp(f, "openssh") || !strcmp(f, "pgp-armored") ||
 	       !strncmp(f, "tpm2", 4) || !strncmp(f, "openvpn", 7) || !strcmp(f, "ssh2-private") ||
 	       !strcmp(f, "putty") || !strcmp(f, "gnupg-private-key") || !strcmp(f, "age") ||
-	       !strcmp(f, "signify") || !strcmp(f, "tor") || !strcmp(f, "dnssec-private");
+	       !strcmp(f, "signify") || !strcmp(f, "tor") || !strcmp(f, "dnssec-private") ||
+	       !strcmp(f, "wireguard");
 }
 
 static int examine_whole(const uint8_t *d, size_t n, struct dsp_key_info *ki)
@@ -773,6 +778,8 @@ static int examine_whole(const uint8_t *d, size_t n, struct dsp_key_info *ki)
 		return ssh2_examine(t, n, ki);
 	if (!strcmp(f, "putty"))
 		return dsp_keys_putty(t, n, ki);
+	if (!strcmp(f, "wireguard"))
+		return dsp_keys_wireguard(t, n, ki);
 	if (!strcmp(f, "gnupg-private-key"))
 		return dsp_keys_gnupg(t, n, ki);
 	if (!strcmp(f, "pgp-binary"))

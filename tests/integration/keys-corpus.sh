@@ -197,6 +197,20 @@ with open(sys.argv[1], "wb") as f:
 PY
 exp krb5.keytab krb5-keytab false - - principal=alice@EXAMPLE.ORG algorithm=aes256-cts-hmac-sha1-96 bits=256
 
+# ---- WireGuard (wg-quick and systemd-networkd), key made by openssl ----
+openssl genpkey -algorithm X25519 -out "$W/wg.pem"
+WGPRIV=$(openssl pkey -in "$W/wg.pem" -outform DER | tail -c 32 | base64)
+printf '[Interface]\nAddress = 10.9.0.1/24\nListenPort = 51820\nPrivateKey = %s\n\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.9.0.2/32\n' \
+	"$WGPRIV" "$(head -c 32 /dev/urandom | base64)" >"$K/wg0.conf"
+printf '[NetDev]\nName=wg1\nKind=wireguard\n\n[WireGuard]\nPrivateKey=%s\nListenPort=51821\n' \
+	"$WGPRIV" >"$K/wg1.netdev"
+WG=$(spki "$W/wg.pem")
+exp wg0.conf wireguard false "$WG" - algorithm=x25519 bits=256
+exp wg1.netdev wireguard false "$WG" - algorithm=x25519
+# a peer's config that names its key file: a reference, not a key
+printf '[NetDev]\nName=wg2\nKind=wireguard\n\n[WireGuard]\nPrivateKeyFile=/etc/wg.key\n\n[WireGuardPeer]\nPublicKey=%s\n' \
+	"$(head -c 32 /dev/urandom | base64)" >"$X/wg2.netdev"
+
 # ---- decoys: public keys, certificates, CSRs, prose, binaries, truststores ----
 openssl pkey -in "$K/rsa.p8.pem" -pubout -out "$X/rsa.pub.pem"
 openssl pkey -in "$K/ec.p8.pem" -pubout -outform DER -out "$X/ec.pub.der"

@@ -841,6 +841,28 @@ static uint64_t need_bytes(const char *f, const uint8_t *first, size_t n, uint64
 	return size;
 }
 
+/*
+ * LUKS2 keeps a second header copy at hdr_size (16 KiB .. 4 MiB): a backup
+ * or an image whose first copy was wiped still holds the keyslots. Returns
+ * the offset, 0 when there is none, -errno.
+ */
+static off_t luks2_secondary(int fd, uint64_t size)
+{
+	for (off_t off = 0x4000; off <= (off_t)LUKS_HDR_MAX; off *= 2) {
+		uint8_t m[8];
+		ssize_t n;
+
+		if ((uint64_t)off + 4096 > size)
+			return 0;
+		n = pread_full(fd, m, sizeof(m), off);
+		if (n < 0)
+			return n;
+		if (n == 8 && !memcmp(m, "SKUL\xba\xbe\x00\x02", 8))
+			return off;
+	}
+	return 0;
+}
+
 int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 		     struct json_object **out)
 {
@@ -849,6 +871,7 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 	uint8_t buf[FIRST_CHUNK], *all = NULL;
 	size_t bl, al = 0;
 	ssize_t n;
+	off_t base = 0;
 	int r = 0, pem_seen = 0;
 
 	*out = NULL;
@@ -861,9 +884,20 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 		return (int)n;
 	bl = (size_t)n;
 	ki.format = detect(buf, bl, size, &pem_seen);
-	/* the common case: not key material, nothing secret was read */
-	if (!ki.format && !pem_seen)
-		return 0;
+	if (!ki.format && !pem_seen) {
+		/* the common case: not key material, nothing secret was read */
+		if (bl < FIRST_CHUNK || buf[0] || memcmp(buf, buf + 1, bl - 1))
+			return 0;
+		/* zeroed start: a LUKS2 header whose primary copy was wiped? */
+		base = luks2_secondary(fd, size);
+		if (base <= 0)
+			return (int)base;
+		ki.format = "luks";
+		n = pread_full(fd, buf, bl, base);
+		if (n < 0)
+			return (int)n;
+		bl = (size_t)n;
+	}
 	memset(&ki.algorithm, 0, sizeof(ki) - offsetof(struct dsp_key_info, algorithm));
 	ki.encrypted = -1;
 	if (!ki.format && pem_seen && size > bl) {
@@ -884,7 +918,7 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 	}
 	if (!ki.format)
 		goto out;
-	want = need_bytes(ki.format, buf, bl, size);
+	want = need_bytes(ki.format, buf, bl, size - (uint64_t)base);
 	if (want > STORE_MAX) {
 		dsp_log(DSP_LOG_DEBUG, "%s: %s too large to examine", path, ki.format);
 		goto out;
@@ -897,7 +931,7 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 			r = -ENOMEM;
 			goto out;
 		}
-		n = pread_full(fd, all, (size_t)want, 0);
+		n = pread_full(fd, all, (size_t)want, base);
 		if (n < 0) {
 			r = (int)n;
 			goto out;

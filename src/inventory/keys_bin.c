@@ -200,11 +200,11 @@ int dsp_keys_luks(const uint8_t *p, size_t n, struct dsp_key_info *ki)
 {
 	uint16_t ver;
 
-	if (n < 512 || memcmp(p, "LUKS\xba\xbe", 6))
+	if (n < 512 || (memcmp(p, "LUKS\xba\xbe", 6) && memcmp(p, "SKUL\xba\xbe", 6)))
 		return 0;
 	ver = (uint16_t)(p[6] << 8 | p[7]);
-	if (ver != 1 && ver != 2)
-		return 0;
+	if ((ver != 1 && ver != 2) || (p[0] == 'S' && ver != 2))
+		return 0;	/* only LUKS2 has a secondary header (SKUL) */
 	/* the UUID sits at byte 168 in both versions */
 	if (!printable(p + 168, strnlen((const char *)p + 168, 40)))
 		return 0;

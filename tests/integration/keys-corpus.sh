@@ -181,6 +181,11 @@ for v in luks2 luks1; do
 		algorithm=aes-xts-plain64 bits=512
 	rm -f "$W/$v.img"
 done
+# the same LUKS2 header with its primary copy wiped: the secondary still holds the keyslots
+cp "$K/luks2-header.img" "$K/luks2-primary-wiped.img"
+dd if=/dev/zero of="$K/luks2-primary-wiped.img" bs=4096 count=1 conv=notrunc status=none
+exp luks2-primary-wiped.img luks true - - luks_uuid="$(cryptsetup luksUUID "$K/luks2-header.img")" \
+	algorithm=aes-xts-plain64 bits=512
 
 # ---- Kerberos keytab (v2), written by hand: two entries, random keys ----
 python3 - "$K/krb5.keytab" <<'PY'

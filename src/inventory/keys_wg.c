@@ -22,10 +22,18 @@ static int b64c(int c)
 const char *dsp_keys_wg_find(const char *t, size_t n)
 {
 	static const char *const names[] = { "PrivateKey", "private-key" };
+	const char *p = t;
 
-	for (size_t i = 0; i < n; i++) {
-		size_t j, k, nl;
+	/* memmem for the rare "rivate" keeps ordinary text cheap */
+	while ((p = memmem(p, n - (size_t)(p - t), "rivate", 6))) {
+		size_t i, j, k, nl = 0;
 
+		if (p == t) {
+			p += 6;
+			continue;
+		}
+		i = (size_t)(p - 1 - t);	/* where "Private" starts */
+		p += 6;
 		if (i && t[i - 1] != '\n')
 			continue;
 		for (k = 0; k < 2; k++) {

@@ -333,6 +333,7 @@ static void test_dsp_keys_detect_synthetic(void **state)
 		{ "code building pem", S("s = '-----BEGIN RSA PRIVATE KEY-----\\n'\ns += b64encode(der)\n"), NULL },
 		{ "text starting with 0", S("0 4 * * * root backup\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n"), "pem-pkcs8" },
 		{ "wireguard", S("[Interface]\nPrivateKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), "wireguard" },
+		{ "networkmanager wireguard", S("[connection]\nid=wg0\ntype=wireguard\n\n[wireguard]\nprivate-key=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), "wireguard" },
 		{ "wireguard key file", S("[WireGuard]\nPrivateKeyFile=/etc/wireguard/wg0.key\n"), NULL },
 		{ "tiny", S("-----"), NULL },
 	};

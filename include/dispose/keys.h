@@ -27,8 +27,8 @@ const char *dsp_keys_detect(const uint8_t *buf, size_t len, uint64_t file_size);
 
 /*
  * Examine an open regular file. Reads one page first and more only for a
- * detected format (PEM text up to 1 MiB, stores up to 16 MiB, the LUKS
- * header area). On key material sets *out to the keys[] item and returns
+ * detected format (PEM text up to 1 MiB, stores up to 64 MiB - a bigger
+ * one is listed with null fields, unverified -, the LUKS header area). On key material sets *out to the keys[] item and returns
  * 1; returns 0 when the file is not key material (public keys,
  * certificates, CSRs, truststores, prose quoting a PEM header, anything
  * that does not decode), -errno when it could not be read.

@@ -19,7 +19,7 @@
 
 #define FIRST_CHUNK	4096		/* what every file costs: one page */
 #define TEXT_MAX	(1u << 20)	/* PEM bundles are scanned this far */
-#define STORE_MAX	(16u << 20)	/* PKCS#12, JKS, keytabs */
+#define STORE_MAX	(64u << 20)	/* PKCS#12, JKS, keytabs */
 #define LUKS_HDR_MAX	(4u << 20)	/* LUKS2 metadata area upper bound */
 #define MIN_SIZE	24		/* an Ed25519 PKCS#8 DER is 48 bytes */
 
@@ -920,7 +920,11 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 		goto out;
 	want = need_bytes(ki.format, buf, bl, size - (uint64_t)base);
 	if (want > STORE_MAX) {
-		dsp_log(DSP_LOG_DEBUG, "%s: %s too large to examine", path, ki.format);
+		/* the structure matched: list it unexamined rather than drop it */
+		dsp_log(DSP_LOG_WARN, "%s: %s too large to examine, listed unverified",
+			path, ki.format);
+		*out = to_json(path, st, &ki);
+		r = *out ? 1 : -ENOMEM;
 		goto out;
 	}
 	if (al < want) {

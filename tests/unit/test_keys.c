@@ -245,6 +245,29 @@ static void test_dsp_keys_examine_mode_and_uid(void **state)
 	json_object_put(o);
 }
 
+/* A store too big to read is listed with its format, never silently dropped. */
+static void test_dsp_keys_examine_huge_store_listed_unverified(void **state)
+{
+	static const uint8_t jks[12] = { 0xfe, 0xed, 0xfe, 0xed, 0, 0, 0, 2, 0, 0, 0, 1 };
+	struct json_object *o = NULL;
+	char path[512];
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/huge.jks", corpus);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, jks, sizeof(jks)), (int)sizeof(jks));
+	assert_int_equal(ftruncate(fd, 70 << 20), 0);	/* sparse */
+	close(fd);
+	assert_int_equal(examine(path, &o), 1);
+	assert_string_equal(jget(o, "format"), "jks");
+	assert_null(jget(o, "encrypted"));
+	assert_null(jget(o, "spki_sha256"));
+	json_object_put(o);
+	unlink(path);
+}
+
 static void test_dsp_keys_examine_not_regular(void **state)
 {
 	struct json_object *o = NULL;
@@ -364,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_keys_examine_corpus_complete),
 		cmocka_unit_test(test_dsp_keys_examine_no_secret_in_output),
 		cmocka_unit_test(test_dsp_keys_examine_mode_and_uid),
+		cmocka_unit_test(test_dsp_keys_examine_huge_store_listed_unverified),
 		cmocka_unit_test(test_dsp_keys_examine_not_regular),
 		cmocka_unit_test(test_dsp_keys_examine_read_error),
 	};

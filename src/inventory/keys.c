@@ -508,38 +508,37 @@ static uint8_t *pem_body(const char *blk, size_t n, size_t *dl)
 	return dsp_keys_b64dec(s, (size_t)(e - s), dl);
 }
 
-static const char *format_label(const char *format)
+/* The first block of any label that maps to format: a normalised copy. */
+static char *format_block(const char *t, size_t n, const char *format, size_t *bl)
 {
-	for (size_t i = 0; i < DSP_ARRAY_SIZE(pem_labels); i++)
-		if (!strcmp(pem_labels[i].format, format))
-			return pem_labels[i].label;
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(pem_labels); i++) {
+		const char *label = pem_labels[i].label;
+		char *blk;
+
+		if (strcmp(pem_labels[i].format, format))
+			continue;
+		blk = pem_block(t, n, label, bl);
+		if (blk && memmem(blk, *bl, "\\n", 2)) {
+			/* a quoted string with \n escapes, not lines */
+			OPENSSL_cleanse(blk, *bl);
+			free(blk);
+			blk = NULL;
+		}
+		if (!blk)
+			blk = pem_block_escaped(t, n, label, bl);
+		if (blk)
+			return blk;
+	}
 	return NULL;
 }
 
 static int pem_examine(const char *t, size_t n, const char *format, struct dsp_key_info *ki)
 {
-	const char *label = format_label(format);
 	uint8_t *der = NULL;
 	size_t bl = 0, dl = 0;
-	char *blk;
+	char *blk = format_block(t, n, format, &bl);
 	int r = 0, asked = 0;
 
-	if (!label)
-		return 0;
-	if (!strcmp(format, "tpm2-tss") && strcmp(label, "TSS2 PRIVATE KEY")) {
-		if (!(blk = pem_block(t, n, label, &bl)))
-			blk = pem_block(t, n, "TSS2 PRIVATE KEY", &bl);
-	} else {
-		blk = pem_block(t, n, label, &bl);
-	}
-	if (blk && memmem(blk, bl, "\\n", 2)) {
-		/* a quoted string with \n escapes, not lines */
-		OPENSSL_cleanse(blk, bl);
-		free(blk);
-		blk = NULL;
-	}
-	if (!blk)
-		blk = pem_block_escaped(t, n, label, &bl);
 	if (!blk)
 		return 0;
 	if (!strcmp(format, "openssh")) {

@@ -216,6 +216,38 @@ exp wg1.netdev wireguard false "$WG" - algorithm=x25519
 printf '[NetDev]\nName=wg2\nKind=wireguard\n\n[WireGuard]\nPrivateKeyFile=/etc/wg.key\n\n[WireGuardPeer]\nPublicKey=%s\n' \
 	"$(head -c 32 /dev/urandom | base64)" >"$X/wg2.netdev"
 
+# ---- formats recognised by their structure only (random secrets made here) ----
+python3 - "$K" <<'PY'
+import base64, os, sys
+k = sys.argv[1]
+def w(name, data, mode="w"):
+    with open(os.path.join(k, name), mode) as f:
+        f.write(data)
+hexkey = "\n".join(os.urandom(16).hex() for _ in range(16))
+w("ta.key", "#\n# 2048 bit OpenVPN static key\n#\n-----BEGIN OpenVPN Static key V1-----\n"
+  + hexkey + "\n-----END OpenVPN Static key V1-----\n")
+b64 = lambda n: "\n".join(base64.b64encode(os.urandom(n)).decode()[i:i + 64] for i in range(0, 4 * ((n + 2) // 3), 64))
+w("client.tls-crypt-v2", "-----BEGIN OpenVPN tls-crypt-v2 client key-----\n" + b64(300)
+  + "\n-----END OpenVPN tls-crypt-v2 client key-----\n")
+w("tpm.key", "-----BEGIN TSS2 PRIVATE KEY-----\n" + b64(200) + "\n-----END TSS2 PRIVATE KEY-----\n")
+bech = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+w("age.key", "# created: 2026-11-28T00:00:00Z\n# public key: age1" + "".join(bech[b % 32] for b in os.urandom(58))
+  + "\nAGE-SECRET-KEY-1" + "".join(bech[b % 32] for b in os.urandom(58)).upper() + "\n")
+w("db.kdbx", bytes.fromhex("03d9a29a67fb4bb5") + b"\x01\x00\x04\x00" + os.urandom(200), "wb")
+w("hs_ed25519_secret_key", b"== ed25519v1-secret: type0 ==\x00\x00\x00" + os.urandom(64), "wb")
+w("Kexample.org.+013+12345.private", "Private-key-format: v1.3\nAlgorithm: 13 (ECDSAP256SHA256)\nPrivateKey: "
+  + base64.b64encode(os.urandom(32)).decode() + "\n")
+w("signify.sec", "untrusted comment: signify secret key\n" + base64.b64encode(b"EdBK" + os.urandom(100)).decode() + "\n")
+PY
+exp ta.key openvpn-static false - - algorithm=openvpn-static bits=2048
+exp client.tls-crypt-v2 openvpn-tls-crypt-v2 false - -
+exp tpm.key tpm2-tss true - -
+exp age.key age false - -
+exp db.kdbx keepass true - -
+exp hs_ed25519_secret_key tor false - -
+exp Kexample.org.+013+12345.private dnssec-private false - -
+exp signify.sec signify '*' - -
+
 # ---- decoys: public keys, certificates, CSRs, prose, binaries, truststores ----
 openssl pkey -in "$K/rsa.p8.pem" -pubout -out "$X/rsa.pub.pem"
 openssl pkey -in "$K/ec.p8.pem" -pubout -outform DER -out "$X/ec.pub.der"

@@ -729,6 +729,61 @@ static struct json_object *jstr(const char *s)
 	return s && *s ? json_object_new_string(s) : NULL;
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t l = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 :
+		   (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+
+	if (!l || l > n || (l == 2 && s[0] < 0xc2))
+		return 0;
+	for (size_t i = 1; i < l; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return l;
+}
+
+/*
+ * JSON strings must be UTF-8: a path that is not gets U+FFFD for each bad
+ * byte in "path" and its exact bytes in "path_hex".
+ */
+static void add_path(struct json_object *o, const char *path)
+{
+	const unsigned char *p = (const unsigned char *)path;
+	size_t n = strlen(path), o_len = 0, l;
+	char *fixed, *hex;
+	int lossy = 0;
+
+	for (size_t i = 0; i < n; i += l ? l : 1)
+		if (!(l = utf8_len(p + i, n - i)))
+			lossy = 1;
+	if (!lossy) {
+		json_object_object_add(o, "path", json_object_new_string(path));
+		return;
+	}
+	fixed = malloc(n * 3 + 1);
+	hex = malloc(n * 2 + 1);
+	if (fixed && hex) {
+		for (size_t i = 0; i < n; i += l ? l : 1) {
+			l = utf8_len(p + i, n - i);
+			if (l) {
+				memcpy(fixed + o_len, p + i, l);
+				o_len += l;
+			} else {
+				memcpy(fixed + o_len, "\xef\xbf\xbd", 3);
+				o_len += 3;
+			}
+		}
+		fixed[o_len] = '\0';
+		for (size_t i = 0; i < n; i++)
+			snprintf(hex + 2 * i, 3, "%02x", p[i]);
+		json_object_object_add(o, "path", json_object_new_string(fixed));
+		json_object_object_add(o, "path_hex", json_object_new_string(hex));
+	}
+	free(fixed);
+	free(hex);
+}
+
 static struct json_object *to_json(const char *path, const struct stat *st,
 				   const struct dsp_key_info *ki)
 {
@@ -738,7 +793,7 @@ static struct json_object *to_json(const char *path, const struct stat *st,
 	if (!o)
 		return NULL;
 	snprintf(mode, sizeof(mode), "%04o", (unsigned)(st->st_mode & 07777));
-	json_object_object_add(o, "path", json_object_new_string(path));
+	add_path(o, path);
 	json_object_object_add(o, "format", json_object_new_string(ki->format));
 	json_object_object_add(o, "algorithm", jstr(ki->algorithm));
 	json_object_object_add(o, "bits", ki->bits > 0 ? json_object_new_int(ki->bits) : NULL);

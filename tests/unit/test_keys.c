@@ -268,6 +268,31 @@ static void test_dsp_keys_examine_huge_store_listed_unverified(void **state)
 	unlink(path);
 }
 
+/* A file name that is not UTF-8 still gives valid JSON, with the exact bytes in path_hex. */
+static void test_dsp_keys_examine_non_utf8_path(void **state)
+{
+	char src[512], dst[512], cmd[1200];
+	struct json_object *o = NULL, *parsed;
+	const char *hex;
+
+	(void)state;
+	snprintf(src, sizeof(src), "%s/k/id_ed25519", corpus);
+	snprintf(dst, sizeof(dst), "%s/key\xff\xfe", corpus);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", src, dst);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(examine(dst, &o), 1);
+	assert_non_null(strstr(jget(o, "path"), "key\xef\xbf\xbd\xef\xbf\xbd"));
+	hex = jget(o, "path_hex");
+	assert_non_null(hex);
+	assert_int_equal(strlen(hex), 2 * strlen(dst));
+	assert_string_equal(hex + strlen(hex) - 10, "6b6579fffe");
+	parsed = json_tokener_parse(json_object_to_json_string(o));
+	assert_non_null(parsed);
+	json_object_put(parsed);
+	json_object_put(o);
+	unlink(dst);
+}
+
 static void test_dsp_keys_examine_not_regular(void **state)
 {
 	struct json_object *o = NULL;
@@ -388,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_keys_examine_no_secret_in_output),
 		cmocka_unit_test(test_dsp_keys_examine_mode_and_uid),
 		cmocka_unit_test(test_dsp_keys_examine_huge_store_listed_unverified),
+		cmocka_unit_test(test_dsp_keys_examine_non_utf8_path),
 		cmocka_unit_test(test_dsp_keys_examine_not_regular),
 		cmocka_unit_test(test_dsp_keys_examine_read_error),
 	};

@@ -81,6 +81,14 @@ exp ed.p8.der der-pkcs8 false "$ED" '*' algorithm=ed25519
 exp ed.enc.pem pem-pkcs8-encrypted true - -
 exp ed.enc.der der-pkcs8-encrypted true - -
 
+# other PKCS#8 key types: no OpenSSH form, so no ssh_fingerprint
+openssl genpkey -algorithm ED448 -out "$K/ed448.p8.pem"
+openssl genpkey -algorithm X25519 -out "$K/x25519.p8.pem"
+openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out "$K/rsapss.p8.pem" 2>/dev/null
+exp ed448.p8.pem pem-pkcs8 false "$(spki "$K/ed448.p8.pem")" - algorithm=ed448 bits=448
+exp x25519.p8.pem pem-pkcs8 false "$(spki "$K/x25519.p8.pem")" - algorithm=x25519 bits=256
+exp rsapss.p8.pem pem-pkcs8 false "$(spki "$K/rsapss.p8.pem")" - algorithm=rsa-pss bits=2048
+
 # a server bundle: certificates first (past the first 8 KiB), the key last
 openssl req -x509 -key "$K/rsa.p8.pem" -subj /CN=corpus.example -days 2 -out "$W/cert.pem" 2>/dev/null
 for i in 1 2 3 4 5 6 7 8; do cat "$W/cert.pem"; done >"$K/bundle.pem"

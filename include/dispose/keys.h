@@ -19,7 +19,9 @@
  * der-pkcs8-encrypted, der-pkcs1, der-sec1, der-dsa, pkcs12, jks, jceks,
  * putty, gnupg-private-key (private-keys-v1.d), krb5-keytab, luks (header
  * backup or image), keepass, age, signify (also minisign), tor,
- * dnssec-private, wireguard (spki_sha256 of the derived X25519 public key). PEM blocks count at a line start (indentation allowed)
+ * dnssec-private, wireguard (spki_sha256 of the derived X25519 public key),
+ * base64-pem (a whole PEM file in base64: kubeconfig client-key-data,
+ * Kubernetes Secrets; the fields are those of the key inside). PEM blocks count at a line start (indentation allowed)
  * or opening a quoted string, with "\n" escapes (JSON service accounts).
  * A match is a candidate: dsp_keys_examine() decodes before it reports.
  */

@@ -149,6 +149,41 @@ static const char *pem_scan(const uint8_t *buf, size_t len, int *seen)
 	return NULL;
 }
 
+/*
+ * Base64 of a whole PEM file, as kubeconfig client-key-data and Kubernetes
+ * Secrets hold it: "LS0tLS1CRUdJTi" is "-----BEGIN". Returns the inner
+ * format of the first private block, and where its base64 run starts.
+ */
+static const char *b64pem_scan(const uint8_t *buf, size_t len, int *seen, const uint8_t **at)
+{
+	const uint8_t *p = buf, *end = buf + len;
+
+	while ((p = memmem(p, (size_t)(end - p), "LS0tLS1CRUdJTi", 14))) {
+		uint8_t *d;
+		size_t dl = 0, run = 0;
+		const char *f = NULL;
+		int inner = 0;
+
+		*seen = 1;
+		/* the label and the first body line fit in 96 base64 characters */
+		while (run < 96 && p + run < end && is_b64(p[run]) && p[run] != '=')
+			run++;
+		d = dsp_keys_b64dec((const char *)p, run - run % 4, &dl);
+		if (d) {
+			f = pem_scan(d, dl, &inner);
+			OPENSSL_cleanse(d, dl);
+			free(d);
+		}
+		if (f) {
+			if (at)
+				*at = p;
+			return f;
+		}
+		p += 14;
+	}
+	return NULL;
+}
+
 /* DER TLV header; returns header length or 0. */
 static size_t der_hdr(const uint8_t *p, size_t n, uint8_t *tag, uint64_t *len)
 {
@@ -345,7 +380,9 @@ static const char *detect(const uint8_t *buf, size_t len, uint64_t file_size, in
 	if ((buf[0] == '[' || buf[0] == '#' || buf[0] == ';') &&
 	    dsp_keys_wg_find((const char *)buf, len))
 		return "wireguard";
-	return pem_scan(buf, len, pem_seen);
+	if ((f = pem_scan(buf, len, pem_seen)))
+		return f;
+	return b64pem_scan(buf, len, pem_seen, NULL) ? "base64-pem" : NULL;
 }
 
 const char *dsp_keys_detect(const uint8_t *buf, size_t len, uint64_t file_size)
@@ -818,13 +855,40 @@ static int is_text_format(const char *f)
 	       !strncmp(f, "tpm2", 4) || !strncmp(f, "openvpn", 7) || !strcmp(f, "ssh2-private") ||
 	       !strcmp(f, "putty") || !strcmp(f, "gnupg-private-key") || !strcmp(f, "age") ||
 	       !strcmp(f, "signify") || !strcmp(f, "tor") || !strcmp(f, "dnssec-private") ||
-	       !strcmp(f, "wireguard");
+	       !strcmp(f, "wireguard") || !strcmp(f, "base64-pem");
+}
+
+/* Decode the base64 run that wraps a PEM file and examine the PEM inside. */
+static int b64pem_examine(const uint8_t *d, size_t n, struct dsp_key_info *ki)
+{
+	const uint8_t *at = NULL;
+	const char *inner;
+	uint8_t *pem;
+	size_t pl = 0;
+	int seen = 0, r = 0;
+
+	inner = b64pem_scan(d, n, &seen, &at);
+	if (!inner)
+		return 0;
+	/*
+	 * The decoder skips line breaks (wrapped base64) and stops at '=' or
+	 * the first other character; whatever follows END is ignored.
+	 */
+	pem = dsp_keys_b64dec((const char *)at, n - (size_t)(at - d), &pl);
+	if (!pem)
+		return 0;
+	r = pem_examine((const char *)pem, pl, inner, ki);
+	OPENSSL_cleanse(pem, pl);
+	free(pem);
+	return r;
 }
 
 static int examine_whole(const uint8_t *d, size_t n, struct dsp_key_info *ki)
 {
 	const char *f = ki->format, *t = (const char *)d;
 
+	if (!strcmp(f, "base64-pem"))
+		return b64pem_examine(d, n, ki);
 	if (!strncmp(f, "pem-", 4) || !strcmp(f, "openssh") || !strcmp(f, "pgp-armored") ||
 	    !strncmp(f, "tpm2", 4) || !strncmp(f, "openvpn", 7))
 		return pem_examine(t, n, f, ki);

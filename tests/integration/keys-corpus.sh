@@ -108,6 +108,26 @@ exp service-account.json pem-pkcs8 false "$RSA" "$RSASSH"
 { echo 'import ssl'; printf 'KEY = b"""'; cat "$K/ec.sec1.pem"; echo '"""'; } >"$K/fixture.py"
 exp fixture.py pem-sec1 false "$EC" "$ECSSH"
 
+# base64 of whole PEM files: a kubeconfig (key after two certificates) and a wrapped Secret
+b64() { base64 -w0 "$1"; }
+cat >"$K/kubeconfig" <<EOF
+apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: $(b64 "$W/cert.pem")
+    server: https://10.0.0.1:6443
+  name: corpus
+users:
+- name: admin
+  user:
+    client-certificate-data: $(b64 "$W/cert.pem")
+    client-key-data: $(b64 "$K/rsa.p1.pem")
+EOF
+exp kubeconfig base64-pem false "$RSA" "$RSASSH" algorithm=rsa
+{ echo "apiVersion: v1"; echo "kind: Secret"; echo "data:"; echo "  tls.key: |"
+  base64 "$K/ec.sec1.pem" | sed 's/^/    /'; echo "type: kubernetes.io/tls"; } >"$K/secret.yaml"
+exp secret.yaml base64-pem false "$EC" "$ECSSH" algorithm=ec-P-256
+
 # ---- OpenSSH keys, plain and passphrase-protected ----
 ssh-keygen -q -t ed25519 -N '' -C t -f "$K/id_ed25519"
 ssh-keygen -q -t rsa -b 2048 -N '' -C t -f "$K/id_rsa"
@@ -261,6 +281,7 @@ openssl pkey -in "$K/rsa.p8.pem" -pubout -out "$X/rsa.pub.pem"
 openssl pkey -in "$K/ec.p8.pem" -pubout -outform DER -out "$X/ec.pub.der"
 openssl rsa -in "$K/rsa.p8.pem" -RSAPublicKey_out -out "$X/rsa.pkcs1pub.pem" 2>/dev/null
 cp "$W/cert.pem" "$X/cert.pem"
+printf 'clusters:\n- cluster:\n    certificate-authority-data: %s\n' "$(base64 -w0 "$W/cert.pem")" >"$X/kubeconfig-ca-only"
 openssl x509 -in "$W/cert.pem" -outform DER -out "$X/cert.der"
 openssl req -new -key "$K/rsa.p8.pem" -subj /CN=csr.example -out "$X/req.csr"
 openssl req -new -key "$K/ec.p8.pem" -subj /CN=csr.example -outform DER -out "$X/req.der"

@@ -383,6 +383,8 @@ static void test_dsp_keys_detect_synthetic(void **state)
 		{ "wireguard", S("[Interface]\nPrivateKey = AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), "wireguard" },
 		{ "networkmanager wireguard", S("[connection]\nid=wg0\ntype=wireguard\n\n[wireguard]\nprivate-key=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"), "wireguard" },
 		{ "wireguard key file", S("[WireGuard]\nPrivateKeyFile=/etc/wireguard/wg0.key\n"), NULL },
+		{ "base64 pem", S("    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVBdmZUZHYrM2ZndlZUS1JuUC9IVk5HODFjcjhUclVQCg==\n"), "base64-pem" },
+		{ "base64 certificate", S("    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUVvd0lCQUFLQ0FRRUF2ZlRkdiszZmd2VlRLUm5QL0hWTkc4MWNyOFRyVVAK\n"), NULL },
 		{ "tiny", S("-----"), NULL },
 	};
 

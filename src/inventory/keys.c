@@ -108,10 +108,10 @@ static const char *pem_scan(const uint8_t *buf, size_t len, int *seen)
 	const uint8_t *p = buf, *end = buf + len;
 
 	while ((p = memmem(p, (size_t)(end - p), "-----BEGIN ", 11))) {
-		*seen = 1;
 		const uint8_t *q = p, *lab = p + 11, *le;
 		int esc;
 
+		*seen = 1;
 		p += 11;
 		/* at a line start, allowing indentation (YAML) ... */
 		while (q > buf && is_ws(q[-1]))

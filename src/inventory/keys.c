@@ -569,6 +569,39 @@ static char *format_block(const char *t, size_t n, const char *format, size_t *b
 	return NULL;
 }
 
+/* An EncryptedPrivateKeyInfo, exactly: the body of an encrypted PKCS#8 key. */
+static int encrypted_p8_ok(const uint8_t *d, size_t n)
+{
+	const unsigned char *q = d;
+	X509_SIG *sig = d2i_X509_SIG(NULL, &q, (long)n);
+	int ok = sig && q == d + n;
+
+	X509_SIG_free(sig);
+	ERR_clear_error();
+	return ok;
+}
+
+/*
+ * A PrivateKeyInfo OpenSSL cannot load (an algorithm it does not know):
+ * still key material; the algorithm is named by its OID.
+ */
+static int unknown_p8(const uint8_t *d, size_t n, struct dsp_key_info *ki)
+{
+	const unsigned char *q = d;
+	PKCS8_PRIV_KEY_INFO *p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &q, (long)n);
+	const ASN1_OBJECT *obj = NULL;
+	int ok = p8 && q == d + n && PKCS8_pkey_get0(&obj, NULL, NULL, NULL, p8) && obj;
+
+	if (ok) {
+		OBJ_obj2txt(ki->algorithm, sizeof(ki->algorithm), obj, 1);
+		ki->encrypted = 0;
+	}
+	/* the private key octets are cleared when the structure is freed */
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	ERR_clear_error();
+	return ok;
+}
+
 static int pem_examine(const char *t, size_t n, const char *format, struct dsp_key_info *ki)
 {
 	uint8_t *der = NULL;
@@ -595,23 +628,22 @@ static int pem_examine(const char *t, size_t n, const char *format, struct dsp_k
 		}
 	} else if (!strncmp(format, "pem-", 4) && decode_pkey((const uint8_t *)blk, bl, "PEM", ki, &asked)) {
 		r = 1;
-	} else if (!strncmp(format, "pem-", 4) && asked) {
-		/* encrypted: keep only what is visible, after checking the body is real */
-		der = pem_body(blk, bl, &dl);
-		if (der && !strcmp(format, "pem-pkcs8-encrypted")) {
-			const unsigned char *q = der;
-			X509_SIG *sig = d2i_X509_SIG(NULL, &q, (long)dl);
-
-			r = sig != NULL;
-			X509_SIG_free(sig);
-		} else if (der) {
+	} else if (!strncmp(format, "pem-", 4) && (der = pem_body(blk, bl, &dl))) {
+		/* not decodable: keep only what is visible, after checking the body is real */
+		if (!strcmp(format, "pem-pkcs8-encrypted")) {
+			r = encrypted_p8_ok(der, dl);
+			ki->encrypted = 1;
+		} else if (asked) {
+			/* legacy Proc-Type/DEK-Info encryption: whole cipher blocks */
 			r = dl >= 64 && dl % 8 == 0;
 			snprintf(ki->algorithm, sizeof(ki->algorithm), "%s",
 				 !strcmp(format, "pem-pkcs1") ? "rsa" :
 				 !strcmp(format, "pem-sec1") ? "ec" :
 				 !strcmp(format, "pem-dsa") ? "dsa" : "");
+			ki->encrypted = 1;
+		} else if (!strcmp(format, "pem-pkcs8")) {
+			r = unknown_p8(der, dl, ki);
 		}
-		ki->encrypted = 1;
 	} else if (!strcmp(format, "tpm2-tss") || !strcmp(format, "openvpn-tls-crypt-v2")) {
 		der = pem_body(blk, bl, &dl);
 		r = der && dl >= 32;
@@ -907,16 +939,12 @@ static int examine_whole(const uint8_t *d, size_t n, struct dsp_key_info *ki)
 
 		if (decode_pkey(d, n, "DER", ki, &asked))
 			return 1;
-		if (asked && !strcmp(f, "der-pkcs8-encrypted")) {
-			const unsigned char *q = d;
-			X509_SIG *sig = d2i_X509_SIG(NULL, &q, (long)n);
-			int r = sig != NULL;
-
-			X509_SIG_free(sig);
-			ERR_clear_error();
+		if (!strcmp(f, "der-pkcs8-encrypted")) {
 			ki->encrypted = 1;
-			return r;
+			return encrypted_p8_ok(d, n);
 		}
+		if (!strcmp(f, "der-pkcs8"))
+			return unknown_p8(d, n, ki);
 		return 0;
 	}
 	if (!strcmp(f, "pkcs12"))

@@ -89,6 +89,22 @@ exp ed448.p8.pem pem-pkcs8 false "$(spki "$K/ed448.p8.pem")" - algorithm=ed448 b
 exp x25519.p8.pem pem-pkcs8 false "$(spki "$K/x25519.p8.pem")" - algorithm=x25519 bits=256
 exp rsapss.p8.pem pem-pkcs8 false "$(spki "$K/rsapss.p8.pem")" - algorithm=rsa-pss bits=2048
 
+# a PKCS#8 key of an algorithm OpenSSL 3.0 cannot load (private OID, random key bytes)
+python3 - "$K/unknown-alg.p8.der" <<'PY'
+import os, sys
+def tlv(t, b):
+    n = len(b)
+    return bytes([t]) + (bytes([n]) if n < 128 else bytes([0x81, n])) + b
+oid = tlv(0x06, bytes.fromhex("2b0601040182b25f0101"))   # 1.3.6.1.4.1.39263.1.1
+der = tlv(0x30, tlv(0x02, b"\x00") + tlv(0x30, oid) + tlv(0x04, os.urandom(64)))
+open(sys.argv[1], "wb").write(der)
+PY
+openssl pkcs8 -in "$K/unknown-alg.p8.der" -inform DER -nocrypt -out /dev/null 2>/dev/null &&
+	{ echo "keys-corpus: OpenSSL now loads the private OID" >&2; exit 1; }
+{ echo "-----BEGIN PRIVATE KEY-----"; base64 -w64 "$K/unknown-alg.p8.der"; echo "-----END PRIVATE KEY-----"; } >"$K/unknown-alg.p8.pem"
+exp unknown-alg.p8.der der-pkcs8 false - - algorithm=1.3.6.1.4.1.39263.1.1
+exp unknown-alg.p8.pem pem-pkcs8 false - - algorithm=1.3.6.1.4.1.39263.1.1
+
 # a server bundle: certificates first (past the first 8 KiB), the key last
 openssl req -x509 -key "$K/rsa.p8.pem" -subj /CN=corpus.example -days 2 -out "$W/cert.pem" 2>/dev/null
 for i in 1 2 3 4 5 6 7 8; do cat "$W/cert.pem"; done >"$K/bundle.pem"

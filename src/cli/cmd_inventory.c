@@ -421,9 +421,21 @@ int cmd_inventory(int argc, char **argv)
 	static char obuf[1 << 20];
 
 	if (output && strcmp(output, "-")) {
-		/* the only file this command opens for writing */
-		int fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+		/*
+		 * The only file this command opens for writing. O_NOFOLLOW: a
+		 * symlink planted at FILE must not redirect the write elsewhere;
+		 * O_NONBLOCK: a FIFO there without a reader must not hang us.
+		 */
+		int fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY |
+			      O_NOFOLLOW | O_NONBLOCK, 0600);
 
+		if (fd < 0 && errno == ELOOP) {
+			cli_err("%s: is a symbolic link; not written through", output);
+			ret = DSP_EXIT_FAILED;
+			goto out;
+		}
+		if (fd >= 0)
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 		if (fd < 0 || !(out = fdopen(fd, "w"))) {
 			cli_err("%s: %s", output, strerror(errno));
 			if (fd >= 0)

@@ -25,6 +25,23 @@ python3 -m json.tool "$T/o.json" >/dev/null || die "-o document is not JSON"
 [ "$(stat -c %a "$T/o.json")" = 600 ] || die "output mode $(stat -c %a "$T/o.json")"
 ok "-o FILE"
 
+# a symlink planted at FILE is not followed: the target stays untouched
+echo precious >"$T/victim"
+ln -s "$T/victim" "$T/planted.json"
+"$DISPOSE" inventory --data --root "$T/r" -o "$T/planted.json" 2>"$T/planted.err"
+rc=$?
+[ $rc -eq 1 ] || die "-o symlink: exit $rc"
+[ "$(cat "$T/victim")" = precious ] || die "-o wrote through a symlink"
+grep -q "^dispose: $T/planted.json: is a symbolic link; not written through\$" "$T/planted.err" ||
+	die "-o symlink message: $(cat "$T/planted.err")"
+# a FIFO at FILE with no reader: an error, not a hang
+mkfifo "$T/fifo.json"
+timeout 20 "$DISPOSE" inventory --data --root "$T/r" -o "$T/fifo.json" 2>"$T/fifo.err"
+rc=$?
+[ $rc -eq 1 ] || die "-o fifo: exit $rc"
+grep -q "^dispose: $T/fifo.json: " "$T/fifo.err" || die "-o fifo message: $(cat "$T/fifo.err")"
+ok "-o does not follow a symlink or block on a FIFO"
+
 # roots are made absolute and tidy
 (cd "$T" && "$DISPOSE" inventory --data --root ./r/./small/ --json) >"$T/rel.json" || die "relative root"
 grep -q '"roots":\["'"$T"'/r/small"\]' "$T/rel.json" || die "root not normalised: $(head -c 300 "$T/rel.json")"

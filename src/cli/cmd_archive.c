@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "dispose/archive.h"
 #include "dispose/ledger.h"
@@ -75,7 +76,8 @@ static int parse(int argc, char **argv, struct args *a)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:C:vh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:C:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case O_ROOT:
 			if (push(a->roots, &a->nroots, optarg, "--root"))
@@ -103,8 +105,13 @@ static int parse(int argc, char **argv, struct args *a)
 		case 'h':
 			usage(stdout);
 			return -1;
+		case ':':
+			cli_err("archive %s: %s: option needs an argument", argv[0],
+				argv[optind - 1]);
+			return DSP_EXIT_USAGE;
 		default:
-			usage(stderr);
+			cli_err("archive %s: %s: unknown option", argv[0], argv[optind - 1]);
+			fprintf(stderr, "Try 'dispose archive --help'.\n");
 			return DSP_EXIT_USAGE;
 		}
 	}
@@ -161,6 +168,21 @@ static void print_recipe(const char *name, const struct dsp_archive_result *r)
 	       r->bag);
 }
 
+/* One line naming NAME once and the reason once, whatever bad_path already says. */
+static void create_err(const char *name, const char *bad, int rc)
+{
+	const char *why = rc < 0 ? strerror(-rc) : "failed";
+	size_t nl = strlen(name), bl = strlen(bad), wl = strlen(why);
+
+	if (!strncmp(bad, name, nl) && !strncmp(bad + nl, ": ", 2))
+		bad += nl + 2;
+	bl = strlen(bad);
+	if (bl > wl + 2 && !strcmp(bad + bl - wl, why) && !strncmp(bad + bl - wl - 2, ": ", 2))
+		cli_err("%s: %s", name, bad);
+	else
+		cli_err("%s: %s: %s", name, bad, why);
+}
+
 static int do_create(int argc, char **argv)
 {
 	struct args a = { 0 };
@@ -210,8 +232,7 @@ static int do_create(int argc, char **argv)
 		else if (rc == -ENOSYS)
 			cli_err("%s: encryption is not available in this build", a.out);
 		else if (r.bad_path[0])
-			cli_err("%s: %s: %s", a.out, r.bad_path,
-				rc < 0 ? strerror(-rc) : "failed");
+			create_err(a.out, r.bad_path, rc);
 		else
 			cli_err("%s: %s", a.out, rc < 0 ? strerror(-rc) : "failed");
 		return DSP_EXIT_FAILED;
@@ -294,6 +315,7 @@ static int do_extract(int argc, char **argv)
 {
 	struct args a = { 0 };
 	struct dsp_archive_result r;
+	struct stat st;
 	int rc;
 
 	if ((rc = parse(argc, argv, &a)))
@@ -301,6 +323,15 @@ static int do_extract(int argc, char **argv)
 	if (optind != argc - 1 || !a.dir) {
 		cli_err("archive extract: needs NAME and -C DIR");
 		return DSP_EXIT_USAGE;
+	}
+	/* otherwise a missing DIR would be reported against NAME */
+	if (stat(a.dir, &st) < 0) {
+		cli_err("%s: %s", a.dir, strerror(errno));
+		return DSP_EXIT_FAILED;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cli_err("%s: not a directory", a.dir);
+		return DSP_EXIT_FAILED;
 	}
 	rc = dsp_archive_extract(argv[optind], a.dir, a.key, a.cert, &r);
 	rc = verdict(argv[optind], rc, &r, DSP_EXIT_REFUSED);

@@ -23,3 +23,38 @@ for j in fifo junk dir; do
 		die "status: $j not reported: $(cat "$T/st.err")"
 done
 ok "status with junk files"
+
+# extract: a -C DIR that is missing or not a directory is named, not the archive
+$D archive extract "$T/out/a.tar.zst" -C "$T/nodir" 2>"$T/x.err"
+rc=$?
+[ $rc -eq 1 ] || die "extract -C missing: exit $rc"
+grep -qx "dispose: $T/nodir: No such file or directory" "$T/x.err" ||
+	die "extract -C missing message: $(cat "$T/x.err")"
+$D archive extract "$T/out/a.tar.zst" -C "$T/out/other" 2>"$T/x.err"
+rc=$?
+[ $rc -eq 1 ] || die "extract -C file: exit $rc"
+grep -qx "dispose: $T/out/other: not a directory" "$T/x.err" ||
+	die "extract -C file message: $(cat "$T/x.err")"
+ok "extract -C DIR errors name DIR"
+
+# bad options: one dispose: line, exit 2
+$D archive verify "$T/out/a.tar.zst" --bogus 2>"$T/o.err"
+rc=$?
+[ $rc -eq 2 ] || die "--bogus: exit $rc"
+grep -qx "dispose: archive verify: --bogus: unknown option" "$T/o.err" ||
+	die "--bogus message: $(cat "$T/o.err")"
+$D archive create --root 2>"$T/o.err"
+rc=$?
+[ $rc -eq 2 ] || die "--root without argument: exit $rc"
+grep -qx "dispose: archive create: --root: option needs an argument" "$T/o.err" ||
+	die "--root message: $(cat "$T/o.err")"
+ok "bad options"
+
+# create: the reason is given once
+$D archive create --run-dir "$T/run" --root "$T/nosuch" -o "$T/out/b.tar.zst" 2>"$T/c.err" >/dev/null
+rc=$?
+[ $rc -eq 1 ] || die "create missing root: exit $rc"
+grep -qx "dispose: $T/out/b.tar.zst: $T/nosuch: No such file or directory" "$T/c.err" ||
+	die "create missing root message: $(cat "$T/c.err")"
+[ ! -e "$T/out/b.tar.zst" ] || die "create left an output behind"
+ok "create errors"

@@ -168,6 +168,36 @@ static int summary_emit(void *arg, const char *section, struct json_object *item
 	return 0;
 }
 
+/*
+ * Names come from the disk: show control characters (C0, DEL, C1) as '?'
+ * so a crafted file name cannot drive the terminal or fake summary lines.
+ * The result lives until the 8th call after this one.
+ */
+static const char *vis(const char *str)
+{
+	static char *ring[8];
+	static size_t slot;
+	const unsigned char *p = (const unsigned char *)str;
+	char **b = &ring[slot++ % 8];
+	size_t o = 0;
+
+	if (!str)
+		return "?";
+	free(*b);
+	if (!(*b = malloc(strlen(str) + 1)))
+		return "?";
+	for (; *p; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			(*b)[o++] = '?';
+			p++;
+		} else {
+			(*b)[o++] = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
+		}
+	}
+	(*b)[o] = '\0';
+	return *b;
+}
+
 /* "/dev/sda  Samsung SSD  1.8 TiB  gpt  on /, /boot  (in use: ...)" */
 static void print_device(struct json_object *d, const char *indent)
 {
@@ -177,18 +207,18 @@ static void print_device(struct json_object *d, const char *indent)
 	struct json_object *m;
 	char b[32];
 
-	printf("%s%s", indent, name ? name : "?");
+	printf("%s%s", indent, vis(name));
 	if (model)
-		printf("  %s", model);
+		printf("  %s", vis(model));
 	printf("  %s  %s", cli_human_size((uint64_t)jint(d, "size"), b, sizeof(b)),
-	       type ? type : "-");
+	       type ? vis(type) : "-");
 	if (json_object_object_get_ex(d, "mountpoints", &m) && m &&
 	    json_object_is_type(m, json_type_array))
 		for (size_t k = 0; k < json_object_array_length(m); k++)
 			printf("%s%s", k ? ", " : "  on ",
-			       json_object_get_string(json_object_array_get_idx(m, k)));
+			       vis(json_object_get_string(json_object_array_get_idx(m, k))));
 	if (jstr(d, "in_use"))
-		printf("  (in use: %s)", jstr(d, "in_use"));
+		printf("  (in use: %s)", vis(jstr(d, "in_use")));
 	printf("\n");
 }
 
@@ -197,11 +227,11 @@ static void print_summary(struct summary *s, unsigned what, int rc)
 	struct json_object *host = dsp_inv_host();
 	char b1[32];
 
-	printf("host:      %s", host ? jstr(host, "hostname") ? jstr(host, "hostname") : "?" : "?");
+	printf("host:      %s", host ? vis(jstr(host, "hostname")) : "?");
 	if (host && jstr(host, "os_name"))
-		printf(" (%s %s, kernel %s)", jstr(host, "os_name"),
-		       jstr(host, "os_version_id") ? jstr(host, "os_version_id") : "",
-		       jstr(host, "kernel") ? jstr(host, "kernel") : "?");
+		printf(" (%s %s, kernel %s)", vis(jstr(host, "os_name")),
+		       jstr(host, "os_version_id") ? vis(jstr(host, "os_version_id")) : "",
+		       vis(jstr(host, "kernel")));
 	printf("\n");
 	json_object_put(host);
 	if (what & DSP_INV_SOFTWARE)
@@ -218,7 +248,7 @@ static void print_summary(struct summary *s, unsigned what, int rc)
 			printf("largest trees:\n");
 		for (int i = 0; i < TOP_TREES && s->top[i].name[0]; i++)
 			printf("  %10s  %s\n", cli_human_size(s->top[i].size, b1, sizeof(b1)),
-			       s->top[i].name);
+			       vis(s->top[i].name));
 	}
 	if (what & DSP_INV_KEYS) {
 		size_t n = json_object_array_length(s->keys);
@@ -237,9 +267,8 @@ static void print_summary(struct summary *s, unsigned what, int rc)
 				fp = jstr(k, "ssh_fingerprint");
 			if (!fp)
 				fp = jstr(k, "luks_uuid");
-			printf("  %s  %s%s%s\n", jstr(k, "path") ? jstr(k, "path") : "?",
-			       jstr(k, "format") ? jstr(k, "format") : "?",
-			       fp ? "  " : "", fp ? fp : "");
+			printf("  %s  %s%s%s\n", vis(jstr(k, "path")), vis(jstr(k, "format")),
+			       fp ? "  " : "", fp ? vis(fp) : "");
 		}
 	}
 	if (what & DSP_INV_DEVICES) {
@@ -260,8 +289,8 @@ static void print_summary(struct summary *s, unsigned what, int rc)
 	for (size_t i = 0; i < json_object_array_length(s->errors); i++) {
 		struct json_object *e = json_object_array_get_idx(s->errors, i);
 
-		printf("  %s: %s\n", jstr(e, "path") ? jstr(e, "path") : jstr(e, "source"),
-		       jstr(e, "reason") ? jstr(e, "reason") : "?");
+		printf("  %s: %s\n", vis(jstr(e, "path") ? jstr(e, "path") : jstr(e, "source")),
+		       vis(jstr(e, "reason")));
 	}
 	if (s->n[4] > MAX_LISTED)
 		printf("  ... and %llu more (use --json for all)\n",

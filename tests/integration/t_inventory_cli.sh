@@ -88,3 +88,14 @@ sed -n '/largest trees:/{n;p}' "$T/tty2.txt" | grep -q "$T/r/big\$" || die "bigg
 grep -q '^keys: *0 found' "$T/tty2.txt" || die "no keys line"
 grep -q '{' "$T/tty2.txt" && die "summary printed JSON"
 ok "terminal summary"
+
+# names from the disk cannot drive the terminal or fake summary lines
+mkdir -p "$T/esc/"$'\e[31mRED\nerrors:    0'
+echo x >"$T/esc/"$'\e[31mRED\nerrors:    0'/f
+script -qec "$DISPOSE inventory --data --root $T/esc" /dev/null >"$T/esc.txt" </dev/null ||
+	die "summary run failed: $(cat "$T/esc.txt")"
+tr -d '\r' <"$T/esc.txt" >"$T/esc2.txt"
+grep -q $'\e' "$T/esc2.txt" && die "summary printed an escape: $(cat -v "$T/esc2.txt")"
+[ "$(grep -c '^errors:' "$T/esc2.txt")" -eq 1 ] || die "a file name faked a line: $(cat -v "$T/esc2.txt")"
+grep -q "^ .*  $T/esc/?\[31mRED?errors:    0\$" "$T/esc2.txt" || die "sanitized name: $(cat -v "$T/esc2.txt")"
+ok "control characters in names are shown as ?"

@@ -36,7 +36,8 @@ static int emit_err(dsp_inv_emit_fn emit, void *arg, const char *source,
 /* Whole file into a NUL-terminated buffer. 0 or -errno. */
 static int slurp(const char *path, char **out, size_t *outlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in the package database must not hang the scan */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	size_t len = 0, cap;
 	char *buf;
@@ -44,11 +45,15 @@ static int slurp(const char *path, char **out, size_t *outlen)
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int e = S_ISREG(st.st_mode) ? errno : EINVAL;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
 
 		close(fd);
 		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
 	}
 	if ((uint64_t)st.st_size > MAX_DB_SIZE) {
 		close(fd);
@@ -501,6 +506,36 @@ static int under_unpackaged_roots(const char *p)
 	       !strncmp(p, "/usr/local", 10) ? (p[10] == '/' || !p[10]) : 0;
 }
 
+/* A regular file for reading, never blocking on a FIFO; NULL with errno. */
+static FILE *open_list(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(f = fdopen(fd, "r"))) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
 /*
  * Count the paths in info/<pkg>[:arch].list ("/." is not a path) and note
  * the ones under /opt and /usr/local. Returns the count or -errno.
@@ -516,10 +551,10 @@ static int64_t read_list(const char *admindir, const struct dpkg_rec *r, int mer
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/info/%s:%s.list", admindir, r->name, r->arch);
-	f = fopen(path, "re");
+	f = open_list(path);
 	if (!f && errno == ENOENT) {
 		snprintf(path, sizeof(path), "%s/info/%s.list", admindir, r->name);
-		f = fopen(path, "re");
+		f = open_list(path);
 	}
 	if (!f)
 		return -errno;

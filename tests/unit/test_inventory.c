@@ -264,6 +264,45 @@ static void test_dsp_inv_software_unreadable_status_fails_category(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* A FIFO in the package database is an error entry, never a blocking open. */
+static void test_dsp_inv_software_fifo_does_not_hang(void **state)
+{
+	char dir[] = "/tmp/dsp-inv-XXXXXX", p[256];
+	struct dsp_inv_opts o = { .what = DSP_INV_SOFTWARE };
+	struct sink s = { 0 };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "mkdir -p '%s/var/lib/dpkg/info'", dir);
+	assert_int_equal(system(p), 0);
+	snprintf(p, sizeof(p), "%s/var/lib/dpkg/status", dir);
+	assert_non_null(f = fopen(p, "w"));
+	fputs("Package: foo\nStatus: install ok installed\nVersion: 1\nArchitecture: all\n", f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/var/lib/dpkg/info/foo.list", dir);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	o.sysroot = dir;
+	alarm(20);	/* a blocking open fails the test instead of hanging it */
+	assert_int_equal(dsp_inv_software(&o, sink_emit, &s), 0);
+	assert_int_equal(s.count[0], 1);
+	assert_int_equal(s.count[4], 1);
+	assert_non_null(strstr(s.text, "foo.list"));
+	free(s.text);
+	memset(&s, 0, sizeof(s));
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/var/lib/dpkg/status", dir);
+	unlink(p);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	assert_true(dsp_inv_software(&o, sink_emit, &s) < 0);
+	assert_int_equal(s.count[4], 1);
+	assert_non_null(strstr(s.text, "/var/lib/dpkg/status"));
+	alarm(0);
+	free(s.text);
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
 /* ---- rpm headers ---- */
 
 static size_t put32(uint8_t *p, uint32_t v)
@@ -624,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_inv_software_journal_overrides),
 		cmocka_unit_test(test_dsp_inv_software_no_database_is_an_error_entry),
 		cmocka_unit_test(test_dsp_inv_software_unreadable_status_fails_category),
+		cmocka_unit_test(test_dsp_inv_software_fifo_does_not_hang),
 		cmocka_unit_test(test_dsp_rpm_parse_header_fields),
 		cmocka_unit_test(test_dsp_inv_software_rpm_sqlite),
 		cmocka_unit_test(test_dsp_inv_software_rpm_bdb_not_read),

@@ -341,17 +341,37 @@ static int do_extract(int argc, char **argv)
 	return rc;
 }
 
+/* Control characters (C0, DEL, C1) of str as '?' into buf: names come from the disk. */
+static const char *vis(const char *str, char *buf, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)str;
+	size_t o = 0;
+
+	for (; *p && o + 1 < len; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			buf[o++] = '?';
+			p++;
+		} else {
+			buf[o++] = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static int status_row(void *arg, const char *name, const struct dsp_bag_meta *m,
 		      int encrypted)
 {
+	char vn[4200], vs[sizeof(m->series)];
 	int *bad = arg;
 
+	vis(name, vn, sizeof(vn));
 	if (!m) {
-		cli_err("%s%s: unreadable or malformed", name, DSP_BAG_INFO_SUFFIX);
+		cli_err("%s%s: unreadable or malformed", vn, DSP_BAG_INFO_SUFFIX);
 		*bad = 1;
 		return 0;
 	}
-	printf("%-32s %-20s %-12s %-5s %s\n", name, m->series[0] ? m->series : "-",
+	printf("%-32s %-20s %-12s %-5s %s\n", vn, m->series[0] ? vis(m->series, vs, sizeof(vs)) : "-",
 	       m->retain_until[0] ? m->retain_until : "-", m->legal_hold ? "yes" : "no",
 	       dsp_archive_retention_name(dsp_archive_retention(m, NULL)));
 	return 0;

@@ -58,3 +58,13 @@ grep -qx "dispose: $T/out/b.tar.zst: $T/nosuch: No such file or directory" "$T/c
 	die "create missing root message: $(cat "$T/c.err")"
 [ ! -e "$T/out/b.tar.zst" ] || die "create left an output behind"
 ok "create errors"
+
+# status: control characters in names and labels are not sent to the terminal
+mkdir "$T/esc"
+printf 'Retain-Until: 2999-01-01\nRecords-Series: S\033[31mRED\nLegal-Hold: false\n' \
+	>"$T/esc/e"$'\e[2J'".tar.zst.bag-info.txt"
+$D archive status "$T/esc" >"$T/esc.out" 2>&1 || die "status of a crafted bag-info: $(cat -v "$T/esc.out")"
+grep -q $'\e' "$T/esc.out" && die "status printed an escape: $(cat -v "$T/esc.out")"
+grep -q "e?\[2J.tar.zst .*S?\[31mRED .*2999-01-01 .*retained$" "$T/esc.out" ||
+	die "status row: $(cat -v "$T/esc.out")"
+ok "status shows control characters as ?"

@@ -140,7 +140,8 @@ static int open_ledger(const char *run_dir, struct dsp_ledger **l, int create)
 		run_dir = def;
 	}
 	rc = dsp_ledger_open(run_dir, DSP_LEDGER_RESUME, l);
-	if (rc == -ENOENT)
+	/* verify checks against an existing record: a mistyped DIR is an error */
+	if (rc == -ENOENT && create)
 		rc = dsp_ledger_open(run_dir, DSP_LEDGER_CREATE, l);
 	if (rc == -ENOSYS) {
 		cli_warn("%s: run record not available in this build", run_dir);

@@ -68,3 +68,13 @@ grep -q $'\e' "$T/esc.out" && die "status printed an escape: $(cat -v "$T/esc.ou
 grep -q "e?\[2J.tar.zst .*S?\[31mRED .*2999-01-01 .*retained$" "$T/esc.out" ||
 	die "status row: $(cat -v "$T/esc.out")"
 ok "status shows control characters as ?"
+
+# verify --run-dir checks against an existing record: a mistyped DIR is an error, not a new run
+$D archive verify "$T/out/a.tar.zst" --run-dir "$T/typo" 2>"$T/v.err"
+rc=$?
+[ $rc -eq 1 ] || die "verify --run-dir missing: exit $rc"
+[ ! -e "$T/typo" ] || die "verify created a run record"
+grep -qx "dispose: $T/typo: cannot open the run record: No such file or directory" "$T/v.err" ||
+	die "verify --run-dir message: $(cat "$T/v.err")"
+expect_exit 0 $D archive verify "$T/out/a.tar.zst" --run-dir "$T/run" >/dev/null
+ok "verify --run-dir must exist"

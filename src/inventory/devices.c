@@ -47,14 +47,15 @@ static void inv_err(struct scan *sc, const char *path, const char *why)
 		sc->stop = r;
 }
 
+/* Labels, models and paths are outside bytes: keep the document valid UTF-8. */
 static struct json_object *str_or_null(const char *s)
 {
-	return s && s[0] ? json_object_new_string(s) : NULL;
+	return s && s[0] ? dsp_inv_string(s, NULL) : NULL;
 }
 
 static int add_mount(const char *mountpoint, void *arg)
 {
-	return json_object_array_add(arg, json_object_new_string(mountpoint)) ? -ENOMEM : 0;
+	return json_object_array_add(arg, dsp_inv_string(mountpoint, NULL)) ? -ENOMEM : 0;
 }
 
 static int cmp_json_str(const void *a, const void *b)
@@ -276,9 +277,9 @@ static struct json_object *device_obj(struct scan *sc, const struct dsp_blkdev_i
 	}
 	if (!in->is_partition && in->backing_file[0])
 		json_object_object_add(o, "backing_file",
-				       json_object_new_string(in->backing_file));
+				       dsp_inv_string(in->backing_file, NULL));
 	if (in->dm_name[0])
-		json_object_object_add(o, "dm_name", json_object_new_string(in->dm_name));
+		json_object_object_add(o, "dm_name", dsp_inv_string(in->dm_name, NULL));
 	probe(sc, in->path, !in->is_partition, o);
 
 	mps = json_object_new_array();

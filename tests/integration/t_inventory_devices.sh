@@ -78,3 +78,17 @@ assert devs[luks]["type"] == "crypto_LUKS", devs[luks]
 assert devs[swap]["type"] == "swap" and devs[swap]["swap_active"] is False
 PY
 ok "mountpoints, sizes and flags"
+
+# a label and a backing file name that are not UTF-8 keep the document valid UTF-8
+i="$T/lat"$'\xe9'".img"
+truncate -s 8M "$i" && mkfs.ext4 -q "$i" && tune2fs -L $'bad\xff\xfelbl' "$i" >/dev/null || die "mkfs bad label"
+bad=$(attach "$i")
+"$DISPOSE" inventory --devices --json >"$T/inv2.json" || die "inventory with a bad label"
+python3 - "$T/inv2.json" "$bad" <<'PY' || die "not valid UTF-8 JSON, or label/backing file lost"
+import json, sys
+doc = json.loads(open(sys.argv[1], "rb").read().decode("utf-8", "strict"))
+d = [x for x in doc["devices"] if x["path"] == sys.argv[2]][0]
+assert d["label"] == "bad\ufffd\ufffdlbl", d["label"]
+assert d["backing_file"].endswith("/lat\ufffd.img"), d["backing_file"]
+PY
+ok "non-UTF-8 label and backing file"

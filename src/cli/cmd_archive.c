@@ -364,9 +364,16 @@ static int status_row(void *arg, const char *name, const struct dsp_bag_meta *m,
 		      int encrypted)
 {
 	char vn[4200], vs[sizeof(m->series)];
+	struct stat st;
 	int *bad = arg;
 
 	vis(name, vn, sizeof(vn));
+	/* a tag copy left behind must not pass for an archive */
+	if (lstat(name, &st) < 0 && errno == ENOENT) {
+		cli_err("%s: missing (only its %s is left)", vn, DSP_BAG_INFO_SUFFIX);
+		*bad = 1;
+		return 0;
+	}
 	if (!m) {
 		cli_err("%s%s: unreadable or malformed", vn, DSP_BAG_INFO_SUFFIX);
 		*bad = 1;

@@ -12,7 +12,9 @@ $D archive create --run-dir "$T/run" --root "$T/src" --retain-until 2001-01-01 \
 mkfifo "$T/out/fifo.bag-info.txt"
 echo garbage >"$T/out/junk.bag-info.txt"
 mkdir "$T/out/dir.bag-info.txt"
-touch "$T/out/other"
+touch "$T/out/other" "$T/out/fifo" "$T/out/junk" "$T/out/dir"
+# a tag copy whose archive is gone is not listed as an archive
+cp "$T/out/a.tar.zst.bag-info.txt" "$T/out/gone.tar.zst.bag-info.txt"
 timeout 20 $D archive status "$T/out" >"$T/st.out" 2>"$T/st.err"
 rc=$?
 [ $rc -ne 124 ] || die "status hangs on a FIFO"
@@ -22,6 +24,9 @@ for j in fifo junk dir; do
 	grep -q "^dispose: $T/out/$j.bag-info.txt: unreadable or malformed$" "$T/st.err" ||
 		die "status: $j not reported: $(cat "$T/st.err")"
 done
+grep -qx "dispose: $T/out/gone.tar.zst: missing (only its .bag-info.txt is left)" "$T/st.err" ||
+	die "status: missing archive not reported: $(cat "$T/st.err")"
+grep -q "gone.tar.zst" "$T/st.out" && die "status listed a missing archive: $(cat "$T/st.out")"
 ok "status with junk files"
 
 # extract: a -C DIR that is missing or not a directory is named, not the archive
@@ -63,6 +68,7 @@ ok "create errors"
 mkdir "$T/esc"
 printf 'Retain-Until: 2999-01-01\nRecords-Series: S\033[31mRED\nLegal-Hold: false\n' \
 	>"$T/esc/e"$'\e[2J'".tar.zst.bag-info.txt"
+touch "$T/esc/e"$'\e[2J'".tar.zst"
 $D archive status "$T/esc" >"$T/esc.out" 2>&1 || die "status of a crafted bag-info: $(cat -v "$T/esc.out")"
 grep -q $'\e' "$T/esc.out" && die "status printed an escape: $(cat -v "$T/esc.out")"
 grep -q "e?\[2J.tar.zst .*S?\[31mRED .*2999-01-01 .*retained$" "$T/esc.out" ||

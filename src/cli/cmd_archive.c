@@ -156,17 +156,40 @@ static int open_ledger(const char *run_dir, struct dsp_ledger **l, int create)
 	return 0;
 }
 
+/* s as one shell word, so the recipe can be pasted whatever the name holds */
+static void put_word(const char *s, const char *suffix)
+{
+	if (!s[strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			 "@%+=:,./_-")]) {
+		printf("%s%s", s, suffix);
+		return;
+	}
+	putchar('\'');
+	for (; *s; s++)
+		if (*s == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(*s);
+	printf("%s'", suffix);
+}
+
 static void print_recipe(const char *name, const struct dsp_archive_result *r)
 {
 	printf("Recovery with stock tools:\n");
-	if (r->encrypted)
-		printf("  openssl cms -decrypt -binary -inform DER -in %s%s -content %s "
-		       "-recip CERT.pem -inkey KEY.pem | zstd -dc | bsdtar -xpf -\n",
-		       name, DSP_ENV_SUFFIX, name);
-	else
-		printf("  zstd -dc %s | bsdtar -xpf -\n", name);
-	printf("  cd %s && sha512sum -c tagmanifest-sha512.txt && sha512sum -c manifest-sha512.txt\n",
-	       r->bag);
+	if (r->encrypted) {
+		printf("  openssl cms -decrypt -binary -inform DER -in ");
+		put_word(name, DSP_ENV_SUFFIX);
+		printf(" -content ");
+		put_word(name, "");
+		printf(" -recip CERT.pem -inkey KEY.pem | zstd -dc | bsdtar -xpf -\n");
+	} else {
+		printf("  zstd -dc ");
+		put_word(name, "");
+		printf(" | bsdtar -xpf -\n");
+	}
+	printf("  cd ");
+	put_word(r->bag, "");
+	printf(" && sha512sum -c tagmanifest-sha512.txt && sha512sum -c manifest-sha512.txt\n");
 }
 
 /* One line naming NAME once and the reason once, whatever bad_path already says. */

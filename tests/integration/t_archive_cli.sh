@@ -84,3 +84,15 @@ grep -qx "dispose: $T/typo: cannot open the run record: No such file or director
 	die "verify --run-dir message: $(cat "$T/v.err")"
 expect_exit 0 $D archive verify "$T/out/a.tar.zst" --run-dir "$T/run" >/dev/null
 ok "verify --run-dir must exist"
+
+# the printed recovery recipe works as pasted, whatever the name holds
+if command -v bsdtar >/dev/null; then
+	mkdir -p "$T/q"
+	(cd "$T/q" && $D archive create --run-dir "$T/run" --root "$T/src" -o "it's a b.tar.zst") \
+		>"$T/recipe.out" || die "create with a quote in the name"
+	sed -n '/^Recovery with stock tools:/,$p' "$T/recipe.out" | tail -n +2 >"$T/recipe.sh"
+	(cd "$T/q" && bash -e "$T/recipe.sh") >"$T/recipe.log" 2>&1 ||
+		die "recipe failed: $(cat "$T/recipe.sh" "$T/recipe.log")"
+	[ "$(cat "$T/q/it's a b/data$T/src/d/f")" = hello ] || die "recipe did not restore the payload"
+	ok "recovery recipe is shell-safe"
+fi

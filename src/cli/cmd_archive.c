@@ -71,13 +71,46 @@ static int push(const char **list, int *n, const char *v, const char *what)
 	return 0;
 }
 
-static int parse(int argc, char **argv, struct args *a)
+/* One bit per option that only some subcommands take (-v and -h go everywhere). */
+static unsigned opt_bit(int c)
+{
+	return c >= O_ROOT && c <= O_RUNDIR ? 1u << (c - O_ROOT) :
+	       c == 'o' ? 1u << 16 : c == 'C' ? 1u << 17 : 0;
+}
+
+#define B(c) (1u << ((c) - O_ROOT))
+#define ALLOW_CREATE (B(O_ROOT) | B(O_EXCLUDE) | B(O_RETAIN) | B(O_SERIES) | B(O_AUTH) | \
+		      B(O_ORG) | B(O_HOLD) | B(O_RECIP) | B(O_KEY) | B(O_CERT) | \
+		      B(O_RUNDIR) | opt_bit('o'))
+#define ALLOW_VERIFY (B(O_KEY) | B(O_CERT) | B(O_RUNDIR))
+#define ALLOW_EXTRACT (B(O_KEY) | B(O_CERT) | opt_bit('C'))
+#define ALLOW_STATUS 0u
+
+static const char *opt_name(int c)
+{
+	if (c == 'o')
+		return "-o";
+	if (c == 'C')
+		return "-C";
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
+static int parse(int argc, char **argv, struct args *a, unsigned allowed)
 {
 	int c;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:C:vh", longopts, NULL)) != -1) {
+		if (opt_bit(c) & ~allowed) {
+			/* silently ignoring it would let a mistake pass for a success */
+			cli_err("archive %s: %s%s: not an option of archive %s", argv[0],
+				c == 'o' || c == 'C' ? "" : "--", opt_name(c), argv[0]);
+			return DSP_EXIT_USAGE;
+		}
 		switch (c) {
 		case O_ROOT:
 			if (push(a->roots, &a->nroots, optarg, "--root"))
@@ -215,7 +248,7 @@ static int do_create(int argc, char **argv)
 	char buf[32], run[4096] = "";
 	int rc;
 
-	if ((rc = parse(argc, argv, &a)))
+	if ((rc = parse(argc, argv, &a, ALLOW_CREATE)))
 		return rc < 0 ? DSP_EXIT_OK : rc;
 	if (optind != argc || !a.out || !a.nroots) {
 		cli_err("archive create: needs --root DIR and -o NAME");
@@ -316,7 +349,7 @@ static int do_verify(int argc, char **argv)
 	char buf[32];
 	int rc;
 
-	if ((rc = parse(argc, argv, &a)))
+	if ((rc = parse(argc, argv, &a, ALLOW_VERIFY)))
 		return rc < 0 ? DSP_EXIT_OK : rc;
 	if (optind != argc - 1) {
 		cli_err("archive verify: needs one NAME");
@@ -342,7 +375,7 @@ static int do_extract(int argc, char **argv)
 	struct stat st;
 	int rc;
 
-	if ((rc = parse(argc, argv, &a)))
+	if ((rc = parse(argc, argv, &a, ALLOW_EXTRACT)))
 		return rc < 0 ? DSP_EXIT_OK : rc;
 	if (optind != argc - 1 || !a.dir) {
 		cli_err("archive extract: needs NAME and -C DIR");
@@ -413,7 +446,7 @@ static int do_status(int argc, char **argv)
 	struct args a = { 0 };
 	int rc, bad = 0;
 
-	if ((rc = parse(argc, argv, &a)))
+	if ((rc = parse(argc, argv, &a, ALLOW_STATUS)))
 		return rc < 0 ? DSP_EXIT_OK : rc;
 	if (optind != argc - 1) {
 		cli_err("archive status: needs one DIR");

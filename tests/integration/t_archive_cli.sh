@@ -96,3 +96,14 @@ if command -v bsdtar >/dev/null; then
 	[ "$(cat "$T/q/it's a b/data$T/src/d/f")" = hello ] || die "recipe did not restore the payload"
 	ok "recovery recipe is shell-safe"
 fi
+
+# an option the subcommand does not take is an error, not silently ignored
+$D archive verify "$T/out/a.tar.zst" -C "$T" 2>"$T/o.err"
+rc=$?
+[ $rc -eq 2 ] || die "verify -C: exit $rc"
+grep -qx "dispose: archive verify: -C: not an option of archive verify" "$T/o.err" ||
+	die "verify -C message: $(cat "$T/o.err")"
+expect_exit 2 $D archive status "$T/out" --legal-hold
+expect_exit 2 $D archive extract "$T/out/a.tar.zst" -C "$T/x9" --run-dir "$T/run"
+[ ! -e "$T/x9" ] || die "extract ran despite a bad option"
+ok "options of other subcommands refused"

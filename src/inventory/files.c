@@ -34,6 +34,7 @@ struct walker {
 	EVP_MD *sha256;
 	struct root_id *roots;
 	size_t nroots, cur;
+	dev_t dev;		/* of the root being walked */
 };
 
 static int werr(struct walker *w, const char *path, int e, const char *what)
@@ -213,6 +214,11 @@ static int do_file(struct walker *w, int dfd, const char *name, const struct sta
 		close(fd);
 		return 0;
 	}
+	if (fst.st_dev != w->dev) {
+		/* a file mounted over this one (a bind mount): not ours to read */
+		close(fd);
+		return w->data ? emit_put(w, "files", file_item(w, dfd, name, &fst, NULL)) : 0;
+	}
 	if (w->keys) {
 		struct json_object *k = NULL;
 		int r = dsp_keys_examine(fd, w->path, &fst, &k);
@@ -350,7 +356,11 @@ static int walk_dir(struct walker *w, int dfd, size_t plen, dev_t dev, uint64_t 
 			w->path[plen] = '\0';
 			continue;
 		}
-		if (stp ? S_ISREG(st.st_mode) : (dt == DT_REG))
+		if (stp && S_ISREG(st.st_mode) && st.st_dev != dev)
+			/* a file mount point: listed, never opened */
+			rc = w->data ? emit_put(w, "files",
+						file_item(w, dirfd(d), de->d_name, &st, NULL)) : 0;
+		else if (stp ? S_ISREG(st.st_mode) : (dt == DT_REG))
 			rc = do_file(w, dirfd(d), de->d_name, stp);
 		else if (w->data)
 			rc = emit_put(w, "files", file_item(w, dirfd(d), de->d_name, &st, NULL));
@@ -435,6 +445,7 @@ int dsp_inv_walk(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *ar
 			}
 		}
 		opened++;
+		w.dev = st.st_dev;
 		mount_id(fd, &mnt);
 		if (w.data && (rc = emit_put(&w, "files", file_item(&w, fd, NULL, &st, NULL)))) {
 			close(fd);

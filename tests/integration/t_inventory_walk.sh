@@ -69,6 +69,24 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m none "$D/mnt" 2>/dev/null; th
 	[ "$(grep -o '"path":"'"$D"'/mnt"' "$T/m2.json" | wc -l)" -eq 1 ] ||
 		die "the mount root was listed twice"
 	ok "mount point not crossed; walked once when it is a root"
+
+	# a file bind-mounted over one in the tree is a mount point too: listed, never read
+	ssh-keygen -q -t ed25519 -N '' -f "$D/mnt/secret" >/dev/null 2>&1 ||
+		printf -- '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHx1Hc6q3Vg1m3J1nqI1yD0+0v1h2HfWJz5b3o2o0o0o\n-----END PRIVATE KEY-----\n' >"$D/mnt/secret"
+	: >"$D/over"
+	mount --bind "$D/mnt/secret" "$D/over" || die "bind mount a file"
+	track_mount "$D/over"
+	"$DISPOSE" inventory --data --keys --hash --root "$D" -o "$T/fb.json" || die "file mount walk failed"
+	"$DISPOSE" inventory --keys --root "$D" -o "$T/fb2.json" || die "file mount keys walk failed"
+	umount "$D/over"
+	python3 - "$T/fb.json" "$T/fb2.json" "$D/over" <<'PY' || die "a file mount point was read"
+import json, sys
+d, k, over = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+f = [x for x in d["files"] if x["path"] == over]
+assert len(f) == 1 and "sha256" not in f[0], f
+assert not [x for x in d["keys"] + k["keys"] if x["path"] == over], "key read through the mount"
+PY
+	ok "a file mount point is listed, not read"
 else
 	echo "note: tmpfs mount not possible here, mount check skipped"
 fi

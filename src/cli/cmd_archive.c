@@ -341,6 +341,18 @@ static int verdict(const char *name, int rc, const struct dsp_archive_result *r,
 	}
 }
 
+/* An encrypted archive without --key: say so plainly rather than "not ours". */
+static int need_key(const char *name, const struct args *a)
+{
+	char env[4200];
+
+	if (a->key || (size_t)snprintf(env, sizeof(env), "%s%s", name, DSP_ENV_SUFFIX) >=
+		      sizeof(env) || access(env, F_OK))
+		return 0;
+	cli_err("%s: encrypted (%s exists): --key and --cert are needed", name, env);
+	return DSP_EXIT_USAGE;
+}
+
 static int do_verify(int argc, char **argv)
 {
 	struct args a = { 0 };
@@ -355,6 +367,8 @@ static int do_verify(int argc, char **argv)
 		cli_err("archive verify: needs one NAME");
 		return DSP_EXIT_USAGE;
 	}
+	if ((rc = need_key(argv[optind], &a)))
+		return rc;
 	if (a.run_dir && open_ledger(a.run_dir, &l, 0))
 		return DSP_EXIT_FAILED;
 	rc = dsp_archive_verify(argv[optind], a.key, a.cert, l, &r);
@@ -381,6 +395,8 @@ static int do_extract(int argc, char **argv)
 		cli_err("archive extract: needs NAME and -C DIR");
 		return DSP_EXIT_USAGE;
 	}
+	if ((rc = need_key(argv[optind], &a)))
+		return rc;
 	/* otherwise a missing DIR would be reported against NAME */
 	if (stat(a.dir, &st) < 0) {
 		cli_err("%s: %s", a.dir, strerror(errno));

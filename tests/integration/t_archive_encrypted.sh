@@ -53,6 +53,16 @@ expect_exit 0 $D archive verify "$A" --key "$K/rec.key" --cert "$K/rec.crt"
 expect_exit 0 $D archive verify "$A" --key "$K/esc.key" --cert "$K/esc.crt" --run-dir "$T/run"
 expect_exit 2 $D archive verify "$A"
 ok "verify with each recipient key"
+# without a key: one plain line saying what is needed, not "not an archive of ours"
+for sub in verify extract; do
+	if [ $sub = verify ]; then $D archive verify "$A" 2>"$T/nk.err"; else
+		$D archive extract "$A" -C "$T" 2>"$T/nk.err"; fi
+	rc=$?
+	[ $rc -eq 2 ] || die "$sub without a key: exit $rc"
+	grep -qx "dispose: $A: encrypted ($A.cms exists): --key and --cert are needed" "$T/nk.err" ||
+		die "$sub without a key: $(cat "$T/nk.err")"
+done
+ok "no key: a clear message"
 
 mkdir "$T/x"
 expect_exit 0 $D archive extract "$A" -C "$T/x" --key "$K/rec.key" --cert "$K/rec.crt"

@@ -126,3 +126,25 @@ before=$(cd "$D" && find . -printf '%p %T@ %s\n' 2>/dev/null | sort | md5sum)
 after=$(cd "$D" && find . -printf '%p %T@ %s\n' 2>/dev/null | sort | md5sum)
 [ "$before" = "$after" ] || die "the walk changed the tree"
 ok "read-only"
+
+# as an ordinary user: permission errors are listed, the rest is scanned, exit 0
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	P=$T/np
+	mkdir -p "$P/closed" && echo s >"$P/closed/x" && echo secret >"$P/private" && echo pub >"$P/public"
+	chmod 700 "$P/closed"; chmod 600 "$P/private"; chmod 755 "$T" "$P"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$DISPOSE" inventory --data --keys --hash --root "$P" --json >"$T/np.json" 2>"$T/np.err"
+	rc=$?
+	[ $rc -eq 0 ] || die "non-root walk: exit $rc ($(cat "$T/np.err"))"
+	python3 - "$T/np.json" "$P" <<'PY' || die "non-root walk document"
+import json, sys
+d, P = json.load(open(sys.argv[1])), sys.argv[2]
+errs = {e["path"]: e["reason"] for e in d["errors"]}
+assert "permission denied" in errs.get(P + "/closed", ""), errs
+assert "permission denied" in errs.get(P + "/private", ""), errs
+files = {f["path"]: f for f in d["files"]}
+assert "sha256" not in files[P + "/private"] and "sha256" in files[P + "/public"], files
+assert d["complete"] is False
+PY
+	ok "non-root: permission errors listed, exit 0"
+fi

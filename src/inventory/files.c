@@ -421,7 +421,10 @@ int dsp_inv_walk(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *ar
 		memcpy(w.path, r, len);
 		w.path[len] = '\0';
 		w.cur = i;
-		fd = open(w.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* O_NOATIME here too: reading the root must not touch its atime */
+		fd = open(w.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOATIME);
+		if (fd < 0 && errno == EPERM)
+			fd = open(w.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			last_err = errno;
 			failed++;

@@ -125,6 +125,21 @@ before=$(cd "$D" && find . -printf '%p %T@ %s\n' 2>/dev/null | sort | md5sum)
 "$DISPOSE" inventory --data --keys --hash --root "$D" -o /dev/null || die "run to /dev/null"
 after=$(cd "$D" && find . -printf '%p %T@ %s\n' 2>/dev/null | sort | md5sum)
 [ "$before" = "$after" ] || die "the walk changed the tree"
+# access times are evidence too: none changes, the root's included
+find "$D" -xdev -print0 >"$T/all.lst"
+python3 - "$T/all.lst" set <<'PY' || die "setting atimes"
+import os, sys
+for p in open(sys.argv[1], "rb").read().split(b"\0")[:-1]:
+    st = os.lstat(p)
+    os.utime(p, ns=(1577836800 * 10**9, st.st_mtime_ns), follow_symlinks=False)
+PY
+"$DISPOSE" inventory --data --keys --hash --root "$D" -o /dev/null || die "atime run"
+python3 - "$T/all.lst" <<'PY' || die "the walk changed access times"
+import os, sys
+bad = [p for p in open(sys.argv[1], "rb").read().split(b"\0")[:-1]
+       if not os.path.islink(p) and os.lstat(p).st_atime != 1577836800]
+assert not bad, bad
+PY
 ok "read-only"
 
 # as an ordinary user: permission errors are listed, the rest is scanned, exit 0

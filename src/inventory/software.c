@@ -867,6 +867,17 @@ struct tree_sum {
 	dev_t dev;
 };
 
+/* A directory of the tree, without touching its access time (evidence) where permitted. */
+static int open_dir_at(int dfd, const char *name)
+{
+	int fl = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int fd = openat(dfd, name, fl | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dfd, name, fl);
+	return fd;
+}
+
 /* Sum a tree through directory descriptors; never follows links or leaves the filesystem. */
 static int tree_measure(struct sw *s, int dfd, char *path, size_t plen, size_t cap,
 			struct tree_sum *t, int depth)
@@ -897,8 +908,7 @@ static int tree_measure(struct sw *s, int dfd, char *path, size_t plen, size_t c
 			if (S_ISREG(st.st_mode))
 				t->size += (uint64_t)st.st_size;
 		} else if (st.st_dev == t->dev && depth < 256) {
-			cfd = openat(dirfd(d), de->d_name,
-				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			cfd = open_dir_at(dirfd(d), de->d_name);
 			if (cfd < 0)
 				rc = emit_err(s->emit, s->arg, "unpackaged", path, errno);
 			else
@@ -937,7 +947,7 @@ static int scan_container(struct sw *s, const char *rel, int depth)
 	int fd, rc = 0;
 
 	snprintf(full, sizeof(full), "%s%s", s->sysroot, rel);
-	fd = open(full, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_dir_at(AT_FDCWD, full);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : emit_err(s->emit, s->arg, "unpackaged", rel, errno);
 	if (fstat(fd, &dst) < 0 || !(d = fdopendir(fd))) {
@@ -970,8 +980,7 @@ static int scan_container(struct sw *s, const char *rel, int depth)
 
 			if (st.st_dev != dst.st_dev)
 				continue;	/* a mount of its own, not software */
-			cfd = openat(dirfd(d), de->d_name,
-				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			cfd = open_dir_at(dirfd(d), de->d_name);
 			if (cfd < 0) {
 				rc = emit_err(s->emit, s->arg, "unpackaged", child, errno);
 				continue;

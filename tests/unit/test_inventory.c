@@ -303,6 +303,34 @@ static void test_dsp_inv_software_fifo_does_not_hang(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* Measuring unpackaged trees reads their directories without touching atimes. */
+static void test_dsp_inv_software_keeps_atimes(void **state)
+{
+	char dir[] = "/tmp/dsp-inv-XXXXXX", cmd[512], p[256];
+	static const char *const sub[] = { "/opt", "/opt/app", "/opt/app/sub" };
+	struct dsp_inv_opts o = { .what = DSP_INV_SOFTWARE };
+	struct sink s = { 0 };
+	struct stat st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/opt/app/sub' && echo x >'%s/opt/app/sub/f' && "
+		 "touch -a -d @1577836800 '%s/opt' '%s/opt/app' '%s/opt/app/sub'",
+		 dir, dir, dir, dir, dir);
+	assert_int_equal(system(cmd), 0);
+	o.sysroot = dir;
+	assert_int_equal(dsp_inv_software(&o, sink_emit, &s), 0);
+	assert_non_null(strstr(s.text, "\"name\":\"/opt/app\""));
+	for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", dir, sub[i]);
+		assert_int_equal(lstat(p, &st), 0);
+		assert_int_equal(st.st_atime, 1577836800);
+	}
+	free(s.text);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- rpm headers ---- */
 
 static size_t put32(uint8_t *p, uint32_t v)
@@ -664,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_inv_software_no_database_is_an_error_entry),
 		cmocka_unit_test(test_dsp_inv_software_unreadable_status_fails_category),
 		cmocka_unit_test(test_dsp_inv_software_fifo_does_not_hang),
+		cmocka_unit_test(test_dsp_inv_software_keeps_atimes),
 		cmocka_unit_test(test_dsp_rpm_parse_header_fields),
 		cmocka_unit_test(test_dsp_inv_software_rpm_sqlite),
 		cmocka_unit_test(test_dsp_inv_software_rpm_bdb_not_read),

@@ -892,27 +892,34 @@ static int tree_measure(struct sw *s, int dfd, char *path, size_t plen, size_t c
 	}
 	while (!rc && (errno = 0, de = readdir(d))) {
 		struct stat st;
-		size_t nl = strlen(de->d_name);
+		size_t nl = strlen(de->d_name), clen;
 		int cfd;
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (plen + nl + 2 > cap)
-			continue;
-		path[plen] = '/';
-		memcpy(path + plen + 1, de->d_name, nl + 1);
+		/* the walk is by descriptor: a path too long to show is still counted */
+		if (plen + nl + 2 <= cap) {
+			path[plen] = '/';
+			memcpy(path + plen + 1, de->d_name, nl + 1);
+			clen = plen + 1 + nl;
+		} else {
+			clen = plen;
+		}
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			rc = emit_err(s->emit, s->arg, "unpackaged", path, errno);
 		} else if (!S_ISDIR(st.st_mode)) {
 			t->files++;
 			if (S_ISREG(st.st_mode))
 				t->size += (uint64_t)st.st_size;
-		} else if (st.st_dev == t->dev && depth < 256) {
+		} else if (st.st_dev == t->dev && depth >= 256) {
+			rc = dsp_inv_error(s->emit, s->arg, "unpackaged", path,
+					   "too deep: not measured below");
+		} else if (st.st_dev == t->dev) {
 			cfd = open_dir_at(dirfd(d), de->d_name);
 			if (cfd < 0)
 				rc = emit_err(s->emit, s->arg, "unpackaged", path, errno);
 			else
-				rc = tree_measure(s, cfd, path, plen + 1 + nl, cap, t, depth + 1);
+				rc = tree_measure(s, cfd, path, clen, cap, t, depth + 1);
 		}
 		path[plen] = '\0';
 	}

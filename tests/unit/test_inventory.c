@@ -331,6 +331,43 @@ static void test_dsp_inv_software_keeps_atimes(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A file deeper than the displayable path is still counted in its tree. */
+static void test_dsp_inv_software_long_paths_counted(void **state)
+{
+	char dir[] = "/tmp/dsp-inv-XXXXXX", cmd[1024], name[251];
+	struct dsp_inv_opts o = { .what = DSP_INV_SOFTWARE };
+	struct sink s = { 0 };
+	int fd, nfd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/opt/app' && printf abc >'%s/opt/app/a'", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	/* 20 levels of 250-byte names: past the 4200-byte path buffer */
+	memset(name, 'x', 250);
+	name[250] = '\0';
+	snprintf(cmd, sizeof(cmd), "%s/opt/app", dir);
+	assert_true((fd = open(cmd, O_RDONLY | O_DIRECTORY)) >= 0);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(mkdirat(fd, name, 0755), 0);
+		assert_true((nfd = openat(fd, name, O_RDONLY | O_DIRECTORY)) >= 0);
+		close(fd);
+		fd = nfd;
+	}
+	assert_true((nfd = openat(fd, "f", O_WRONLY | O_CREAT, 0644)) >= 0);
+	assert_int_equal(write(nfd, "12345", 5), 5);
+	close(nfd);
+	close(fd);
+	o.sysroot = dir;
+	assert_int_equal(dsp_inv_software(&o, sink_emit, &s), 0);
+	assert_non_null(strstr(s.text, "\"name\":\"/opt/app\",\"version\":null,\"arch\":null,"
+			       "\"installed_size\":8,\"files\":2}"));
+	free(s.text);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- rpm headers ---- */
 
 static size_t put32(uint8_t *p, uint32_t v)
@@ -693,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_inv_software_unreadable_status_fails_category),
 		cmocka_unit_test(test_dsp_inv_software_fifo_does_not_hang),
 		cmocka_unit_test(test_dsp_inv_software_keeps_atimes),
+		cmocka_unit_test(test_dsp_inv_software_long_paths_counted),
 		cmocka_unit_test(test_dsp_rpm_parse_header_fields),
 		cmocka_unit_test(test_dsp_inv_software_rpm_sqlite),
 		cmocka_unit_test(test_dsp_inv_software_rpm_bdb_not_read),

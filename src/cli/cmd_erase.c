@@ -332,18 +332,62 @@ static int dir_refusal(const char *path, const struct stat *st, char *why, size_
 	return 0;
 }
 
-/* Does path (a tree or a file target) contain or equal the run directory? */
+/*
+ * Canonical form of a path that may not exist yet (a new run directory):
+ * the deepest existing ancestor resolved, the missing rest appended.
+ */
+static bool resolve_loose(const char *path, char *out)
+{
+	char buf[PATH_MAX], head[PATH_MAX];
+	const char *rest = "";
+	char *s;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return false;
+	for (;;) {
+		if (realpath(buf[0] ? buf : ".", head))
+			break;
+		if (errno != ENOENT || !buf[0])
+			return false;
+		s = strrchr(buf, '/');
+		if (!s) {
+			rest = path;
+			buf[0] = '\0';
+		} else {
+			rest = path + (s - buf) + 1;
+			/* "/x" -> "/", "a/b" -> "a" */
+			s[s == buf ? 1 : 0] = '\0';
+		}
+	}
+	while (*rest == '/')
+		rest++;
+	return snprintf(out, PATH_MAX, "%s%s%s", head, *rest && strcmp(head, "/") ? "/" : "",
+			rest) < PATH_MAX;
+}
+
+/* Is inner (canonical) outer (canonical) or below it? */
+static bool path_within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+
+	if (!strcmp(outer, "/"))
+		return true;
+	return !strncmp(inner, outer, n) && (inner[n] == '/' || inner[n] == '\0');
+}
+
+/*
+ * Does path (a tree or a file target) contain or equal the run directory?
+ * The run directory need not exist yet: it is made inside the tree later.
+ */
 static bool holds_run_dir(const char *path, const char *run_dir)
 {
 	char a[PATH_MAX], b[PATH_MAX];
-	size_t n;
 
 	if (!run_dir || !realpath(path, a))
 		return false;
-	if (!realpath(run_dir, b))
+	if (!resolve_loose(run_dir, b))
 		return false;
-	n = strlen(a);
-	return !strncmp(a, b, n) && (b[n] == '/' || b[n] == '\0');
+	return path_within(b, a);
 }
 
 static int check_target(struct erase_ctl *ctl, struct target *t)
@@ -428,6 +472,22 @@ static int check_all(struct erase_ctl *ctl)
 			if (ctl->t[j].kind == t->kind && ctl->t[j].dev == t->dev &&
 			    ctl->t[j].ino == t->ino) {
 				cli_err("%s: named twice (also as %s)", t->path,
+					ctl->t[j].path);
+				rc = DSP_EXIT_USAGE;
+			}
+		}
+	}
+	/* a file or tree inside a tree also named would be erased twice, concurrently */
+	for (unsigned i = 0; i < ctl->nt && rc == 0; i++) {
+		char a[PATH_MAX], b[PATH_MAX];
+
+		if (ctl->t[i].kind == T_BLOCK || !realpath(ctl->t[i].path, a))
+			continue;
+		for (unsigned j = 0; j < ctl->nt && rc == 0; j++) {
+			if (j == i || ctl->t[j].kind != T_TREE || !realpath(ctl->t[j].path, b))
+				continue;
+			if (path_within(a, b)) {
+				cli_err("%s: is inside %s, also named", ctl->t[i].path,
 					ctl->t[j].path);
 				rc = DSP_EXIT_USAGE;
 			}

@@ -83,6 +83,7 @@ struct erase_ctl {
 	int argc;
 	char **argv;
 	char *owned[2];			/* resume: method and verify from the record */
+	struct json_object *idents;	/* resume: target id -> recorded identity */
 };
 
 static volatile sig_atomic_t stop_flag;	/* the signal number that stopped us */
@@ -992,6 +993,7 @@ static int set_verify(struct erase_ctl *ctl, const char *arg)
 struct resume_scan {
 	struct json_object *run_start;	/* owned copy */
 	struct json_object *ends;	/* id -> last target_end status */
+	struct json_object *idents;	/* id -> identity of its first target event */
 };
 
 static int scan_event(struct json_object *ev, void *arg)
@@ -1008,6 +1010,12 @@ static int scan_event(struct json_object *ev, void *arg)
 		   json_object_object_get_ex(ev, "status", &st)) {
 		json_object_object_add(s->ends, json_object_get_string(id),
 				       json_object_new_string(json_object_get_string(st)));
+	} else if (s->idents && !strcmp(json_object_get_string(e), "target") &&
+		   json_object_object_get_ex(ev, "target", &id) &&
+		   !json_object_object_get_ex(s->idents, json_object_get_string(id), NULL) &&
+		   json_object_object_get_ex(ev, "identity", &st)) {
+		json_object_object_add(s->idents, json_object_get_string(id),
+				       json_object_get(st));
 	}
 	return 0;
 }
@@ -1024,7 +1032,7 @@ static const char *jstr(struct json_object *o, const char *key)
 /* Fill ctl->t with the run's unfinished targets (or the named ones). */
 static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 {
-	struct resume_scan s = { NULL, json_object_new_object() };
+	struct resume_scan s = { NULL, json_object_new_object(), json_object_new_object() };
 	struct json_object *targets, *ends;
 	char path[PATH_MAX], mname[128];
 	uint64_t bad = 0;
@@ -1131,12 +1139,63 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 out:
 	json_object_put(s.run_start);
 	json_object_put(s.ends);
+	ctl->idents = s.idents;
 	return rc;
+}
+
+/*
+ * On resume the path must still name what the run started on: a loop
+ * device reattached to another image, or a disk renamed after a reboot,
+ * would otherwise be overwritten in its place. Checked before any write.
+ */
+static int resume_identity(const struct erase_ctl *ctl)
+{
+	for (unsigned i = 0; i < ctl->nt; i++) {
+		const struct target *t = &ctl->t[i];
+		struct json_object *id, *v;
+
+		if (!ctl->idents || !json_object_object_get_ex(ctl->idents, t->id, &id))
+			continue;	/* never started: nothing to compare */
+		if (t->kind == T_BLOCK) {
+			const struct {
+				const char *key, *now;
+			} f[] = {
+				{ "model", t->have_info ? t->info.model : "" },
+				{ "serial", t->have_info ? t->info.serial : "" },
+				{ "wwn", t->have_info ? t->info.wwn : "" },
+				{ "backing_file", t->have_info ? t->info.backing_file : "" },
+			};
+
+			for (size_t k = 0; k < DSP_ARRAY_SIZE(f); k++) {
+				const char *was = json_object_object_get_ex(id, f[k].key, &v) ?
+						  json_object_get_string(v) : "";
+
+				if (strcmp(was ? was : "", f[k].now)) {
+					cli_err("%s: not the device this run started on (%s was "
+						"\"%s\", is \"%s\"); nothing written", t->path,
+						f[k].key, was ? was : "", f[k].now);
+					return DSP_EXIT_REFUSED;
+				}
+			}
+		} else {
+			int64_t dev = json_object_object_get_ex(id, "dev", &v) ?
+				      json_object_get_int64(v) : -1;
+			int64_t ino = json_object_object_get_ex(id, "ino", &v) ?
+				      json_object_get_int64(v) : -1;
+
+			if (dev != (int64_t)t->dev || ino != (int64_t)t->ino) {
+				cli_err("%s: not the %s this run started on (device and inode "
+					"differ); nothing written", t->path, kind_name[t->kind]);
+				return DSP_EXIT_REFUSED;
+			}
+		}
+	}
+	return 0;
 }
 
 static int method_unchanged(struct erase_ctl *ctl)
 {
-	struct resume_scan s = { NULL, json_object_new_object() };
+	struct resume_scan s = { NULL, json_object_new_object(), NULL };
 	struct json_object *m = NULL;
 	const char *sha;
 	int rc = 0;
@@ -1368,6 +1427,8 @@ int cmd_erase(int argc, char **argv)
 
 	/* every target is checked before anything is written */
 	rc = check_all(&ctl);
+	if (!rc && ctl.resume)
+		rc = resume_identity(&ctl);
 	if (rc) {
 		if (rc == DSP_EXIT_REFUSED)
 			cli_err("refused; nothing written");
@@ -1443,6 +1504,7 @@ out:
 		dsp_method_free(ctl.method);
 	free(ctl.owned[0]);
 	free(ctl.owned[1]);
+	json_object_put(ctl.idents);
 	dsp_log_set_handler(NULL, NULL);
 	cli_log_init(0);
 	return rc;

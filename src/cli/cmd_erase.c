@@ -631,6 +631,12 @@ static int open_devices(struct erase_ctl *ctl)
 		if (t->kind != T_BLOCK)
 			continue;
 		r = dsp_io_open(t->path, DSP_IO_WRITE | DSP_IO_EXCL | DSP_IO_DIRECT, &t->io);
+		if (r == 0 && t->io->rdev != t->dev) {
+			/* the node was replaced while the operator confirmed */
+			cli_err("%s: is no longer the device that was checked; nothing written",
+				t->path);
+			return DSP_EXIT_REFUSED;
+		}
 		if (r == -EBUSY) {
 			cli_err("%s: device is busy (in use or open exclusively "
 				"elsewhere); nothing written", t->path);
@@ -641,6 +647,24 @@ static int open_devices(struct erase_ctl *ctl)
 			cli_err("%s: cannot open for writing: %s", t->path, strerror(-r));
 			t->open_err = r;
 			t->io = NULL;
+		}
+	}
+	return 0;
+}
+
+/* Files and trees: still what was checked and confirmed (dev+ino)? */
+static int recheck_paths(const struct erase_ctl *ctl)
+{
+	for (unsigned i = 0; i < ctl->nt; i++) {
+		const struct target *t = &ctl->t[i];
+		struct stat st;
+
+		if (t->kind == T_BLOCK)
+			continue;
+		if (lstat(t->path, &st) < 0 || st.st_dev != t->dev || st.st_ino != t->ino) {
+			cli_err("%s: is no longer the %s that was checked; nothing written",
+				t->path, t->kind == T_FILE ? "file" : "directory");
+			return DSP_EXIT_REFUSED;
 		}
 	}
 	return 0;
@@ -1439,6 +1463,9 @@ int cmd_erase(int argc, char **argv)
 		goto out;
 	}
 	rc = confirm(&ctl);
+	if (rc)
+		goto out;
+	rc = recheck_paths(&ctl);
 	if (rc)
 		goto out;
 	rc = open_devices(&ctl);

@@ -743,6 +743,9 @@ static int write_run_start(struct erase_ctl *ctl, const char *host)
 	json_object_object_add(o, "operator", json_object_new_string(operator_name()));
 	json_object_object_add(o, "uid", json_object_new_int64((int64_t)getuid()));
 	json_object_object_add(o, "argv", argv_json(ctl->argc, ctl->argv));
+	/* relative target paths mean this directory, also on --resume */
+	if (getcwd(abspath, sizeof(abspath)))
+		json_object_object_add(o, "cwd", json_object_new_string(abspath));
 	json_object_object_add(o, "targets", targets_json(ctl));
 	json_object_object_add(o, "method_name", json_object_new_string(ctl->method->name));
 	json_object_object_add(o, "method_arg", json_object_new_string(method_ref(ctl, abspath)));
@@ -1060,7 +1063,7 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 	struct json_object *targets, *ends;
 	char path[PATH_MAX], mname[128];
 	uint64_t bad = 0;
-	const char *v;
+	const char *v, *cwd, *src;
 	int r, rc = 0;
 	size_t n;
 
@@ -1106,6 +1109,7 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 		goto out;
 	}
 	ends = s.ends;
+	cwd = jstr(s.run_start, "cwd");
 	n = json_object_array_length(targets);
 	ctl->t = calloc(n ? n : 1, sizeof(*ctl->t));
 	if (!ctl->t) {
@@ -1142,7 +1146,14 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 		}
 		snprintf(ctl->t[ctl->nt].id, sizeof(ctl->t[0].id), "%s", id);
 		/* the engine knows where a file target is now (it may be renamed) */
-		ctl->t[ctl->nt].path = strdup(r == 1 && path[0] ? path : p);
+		src = r == 1 && path[0] ? path : p;
+		/* relative to where the run started, not to where it is resumed */
+		if (src[0] != '/' && cwd && cwd[0] == '/') {
+			if (asprintf(&ctl->t[ctl->nt].path, "%s/%s", cwd, src) < 0)
+				ctl->t[ctl->nt].path = NULL;
+		} else {
+			ctl->t[ctl->nt].path = strdup(src);
+		}
 		ctl->nt++;
 	}
 	for (unsigned k = 0; k < nnames; k++) {

@@ -43,3 +43,27 @@ fill_marker "$T/tree2/c.bin" 1
 	"$T/tree" "$T/tree2" >/dev/null 2>"$T/err" || die "siblings: $(cat "$T/err")"
 [ ! -e "$T/tree" ] && [ ! -e "$T/tree2" ] || die "siblings not erased"
 ok "nested targets: exit 2; siblings erased"
+
+# relative targets resumed from another directory: the run's directory counts
+mkdir -p "$T/A" "$T/B"
+fill_marker "$T/A/one" 32; fill_marker "$T/A/two" 32
+fill_marker "$T/B/one" 32; fill_marker "$T/B/two" 32
+(cd "$T/A" && exec "$DISPOSE" erase --yes --progress none --method zero --verify none \
+	--jobs 1 --checkpoint-interval 1M --test-delay-ms 100 --run-dir "$T/r3" one two \
+	>"$T/out" 2>"$T/err") &
+pid=$!
+for _ in $(seq 300); do
+	grep -q '"event":"checkpoint"' "$T/r3/events.jsonl" 2>/dev/null && break
+	sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+[ $? = 130 ] || die "SIGINT: expected exit 130 ($(cat "$T/err"))"
+(cd "$T/B" && "$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r3" \
+	>"$T/out" 2>"$T/err")
+rc=$?
+[ "$(count_marker "$T/B/one")" -gt 0 ] && [ "$(count_marker "$T/B/two")" -gt 0 ] ||
+	die "resume from another directory erased files there"
+[ $rc = 0 ] || die "resume from another directory: exit $rc ($(cat "$T/err"))"
+[ ! -e "$T/A/one" ] && [ ! -e "$T/A/two" ] || die "the run's own files were not erased"
+ok "relative targets resume where the run started"

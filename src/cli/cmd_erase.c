@@ -39,6 +39,7 @@ struct erase_ctl;
 struct target {
 	char id[16];
 	char *path;
+	char *cur;			/* resume: a file's last recorded name, if renamed */
 	enum target_kind kind;
 	uint64_t size;
 	unsigned long nfiles;		/* trees */
@@ -84,6 +85,7 @@ struct erase_ctl {
 	char **argv;
 	char *owned[2];			/* resume: method and verify from the record */
 	struct json_object *idents;	/* resume: target id -> recorded identity */
+	struct json_object *renamed;	/* resume: target id -> last file_renamed "to" */
 };
 
 static volatile sig_atomic_t stop_flag;	/* the signal number that stopped us */
@@ -394,13 +396,27 @@ static bool holds_run_dir(const char *path, const char *run_dir)
 static int check_target(struct erase_ctl *ctl, struct target *t)
 {
 	struct dsp_blkdev_use use;
+	struct json_object *to;
 	struct stat st;
 	char why[512];
 	int r;
 
-	if (lstat(t->path, &st) < 0) {
+	/* killed between rename and unlink: the file is under its last name */
+	if (ctl->resume && lstat(t->path, &st) < 0 && errno == ENOENT && ctl->renamed &&
+	    json_object_object_get_ex(ctl->renamed, t->id, &to)) {
+		const char *slash = strrchr(t->path, '/');
+		int dl = slash ? (int)(slash - t->path) + 1 : 0;
+
+		if (asprintf(&t->cur, "%.*s%s", dl, t->path, json_object_get_string(to)) < 0)
+			t->cur = NULL;
+	}
+	if (lstat(t->cur ? t->cur : t->path, &st) < 0) {
 		cli_err("%s: %s", t->path, strerror(errno));
 		return DSP_EXIT_USAGE;
+	}
+	if (t->cur && !S_ISREG(st.st_mode)) {
+		cli_err("%s: %s is not the renamed file", t->path, t->cur);
+		return DSP_EXIT_REFUSED;
 	}
 	if (S_ISLNK(st.st_mode)) {
 		cli_err("%s: is a symbolic link; name its target instead", t->path);
@@ -661,7 +677,8 @@ static int recheck_paths(const struct erase_ctl *ctl)
 
 		if (t->kind == T_BLOCK)
 			continue;
-		if (lstat(t->path, &st) < 0 || st.st_dev != t->dev || st.st_ino != t->ino) {
+		if (lstat(t->cur ? t->cur : t->path, &st) < 0 || st.st_dev != t->dev ||
+		    st.st_ino != t->ino) {
 			cli_err("%s: is no longer the %s that was checked; nothing written",
 				t->path, t->kind == T_FILE ? "file" : "directory");
 			return DSP_EXIT_REFUSED;
@@ -1021,6 +1038,7 @@ struct resume_scan {
 	struct json_object *run_start;	/* owned copy */
 	struct json_object *ends;	/* id -> last target_end status */
 	struct json_object *idents;	/* id -> identity of its first target event */
+	struct json_object *renamed;	/* id -> the last name a file was renamed to */
 };
 
 static int scan_event(struct json_object *ev, void *arg)
@@ -1043,6 +1061,11 @@ static int scan_event(struct json_object *ev, void *arg)
 		   json_object_object_get_ex(ev, "identity", &st)) {
 		json_object_object_add(s->idents, json_object_get_string(id),
 				       json_object_get(st));
+	} else if (s->renamed && !strcmp(json_object_get_string(e), "file_renamed") &&
+		   json_object_object_get_ex(ev, "target", &id) &&
+		   json_object_object_get_ex(ev, "to", &st)) {
+		json_object_object_add(s->renamed, json_object_get_string(id),
+				       json_object_new_string(json_object_get_string(st)));
 	}
 	return 0;
 }
@@ -1059,7 +1082,8 @@ static const char *jstr(struct json_object *o, const char *key)
 /* Fill ctl->t with the run's unfinished targets (or the named ones). */
 static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 {
-	struct resume_scan s = { NULL, json_object_new_object(), json_object_new_object() };
+	struct resume_scan s = { NULL, json_object_new_object(), json_object_new_object(),
+				 json_object_new_object() };
 	struct json_object *targets, *ends;
 	char path[PATH_MAX], mname[128];
 	uint64_t bad = 0;
@@ -1175,6 +1199,7 @@ out:
 	json_object_put(s.run_start);
 	json_object_put(s.ends);
 	ctl->idents = s.idents;
+	ctl->renamed = s.renamed;
 	return rc;
 }
 
@@ -1230,7 +1255,7 @@ static int resume_identity(const struct erase_ctl *ctl)
 
 static int method_unchanged(struct erase_ctl *ctl)
 {
-	struct resume_scan s = { NULL, json_object_new_object(), NULL };
+	struct resume_scan s = { NULL, json_object_new_object(), NULL, NULL };
 	struct json_object *m = NULL;
 	const char *sha;
 	int rc = 0;
@@ -1534,8 +1559,10 @@ out:
 	if (ctl.ledger)
 		dsp_ledger_close(ctl.ledger);
 	close_devices(&ctl);
-	for (unsigned i = 0; i < ctl.nt && ctl.t; i++)
+	for (unsigned i = 0; i < ctl.nt && ctl.t; i++) {
 		free(ctl.t[i].path);
+		free(ctl.t[i].cur);
+	}
 	free(ctl.t);
 	free(tlist);
 	if (ctl.method)
@@ -1543,6 +1570,7 @@ out:
 	free(ctl.owned[0]);
 	free(ctl.owned[1]);
 	json_object_put(ctl.idents);
+	json_object_put(ctl.renamed);
 	dsp_log_set_handler(NULL, NULL);
 	cli_log_init(0);
 	return rc;

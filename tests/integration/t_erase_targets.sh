@@ -67,3 +67,24 @@ rc=$?
 [ $rc = 0 ] || die "resume from another directory: exit $rc ($(cat "$T/err"))"
 [ ! -e "$T/A/one" ] && [ ! -e "$T/A/two" ] || die "the run's own files were not erased"
 ok "relative targets resume where the run started"
+
+# killed after the overwrite, between the renames and the unlink: the file
+# is only under its random name now, and --resume must still finish it.
+# Simulated with the record cut after the first rename (a valid chain) and
+# a hard link keeping the very inode under that name.
+mkdir -p "$T/C"
+fill_marker "$T/C/doc" 1
+ln "$T/C/doc" "$T/keep"
+"$DISPOSE" erase --yes --progress none --method zero --run-dir "$T/r4" "$T/C/doc" \
+	>/dev/null 2>"$T/err" || die "file erase: $(cat "$T/err")"
+n=$(grep -n '"event":"file_renamed"' "$T/r4/events.jsonl" | head -1 | cut -d: -f1)
+[ -n "$n" ] || die "no file_renamed event"
+to=$(sed -n "${n}p" "$T/r4/events.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["to"])')
+head -n "$n" "$T/r4/events.jsonl" >"$T/cut" && mv "$T/cut" "$T/r4/events.jsonl"
+ln "$T/keep" "$T/C/$to"
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r4" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 0 ] || die "resume of a renamed file: exit $rc ($(cat "$T/err"))"
+[ -z "$(ls -A "$T/C")" ] || die "renamed file left behind: $(ls "$T/C")"
+grep -q '"event":"file_removed"' "$T/r4/events.jsonl" || die "no file_removed on resume"
+ok "resume finds a file under its last recorded name"

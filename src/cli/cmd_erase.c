@@ -1302,7 +1302,8 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hj:m:nvy", longopts, NULL)) != -1) {
+	/* ':' first: our own one-line messages, not getopt's "erase: ..." */
+	while ((c = getopt_long(argc, argv, ":hj:m:nvy", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage();
@@ -1357,9 +1358,12 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 				return usage_error("--test-delay-ms: %s: not a number", optarg);
 			ctl->delay_ms = (unsigned)v;
 			break;
+		case ':':
+			return usage_error("%s: option needs an argument", argv[optind - 1]);
 		default:
-			fputs("Try 'dispose erase --help' for more information.\n", stderr);
-			return DSP_EXIT_USAGE;
+			if (optopt && optopt < CHAR_MAX)
+				return usage_error("-%c: unknown option", optopt);
+			return usage_error("%s: unknown option", argv[optind - 1]);
 		}
 	}
 	if (ctl->resume && !ctl->run_dir)

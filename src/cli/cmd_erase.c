@@ -297,14 +297,28 @@ static int make_parents(const char *dir)
 
 static uint64_t tree_bytes;
 static unsigned long tree_files;
+/* files that back attached loop devices: in use, never erased */
+static struct dsp_blkdev_loopfile *loopfiles;
+static size_t nloopfiles;
+static const struct dsp_blkdev_loopfile *tree_loop;
+static char tree_loop_path[PATH_MAX];
+
+static const struct dsp_blkdev_loopfile *backs_loop(const struct stat *sb)
+{
+	for (size_t i = 0; i < nloopfiles; i++)
+		if (loopfiles[i].dev == sb->st_dev && loopfiles[i].ino == sb->st_ino)
+			return &loopfiles[i];
+	return NULL;
+}
 
 static int tree_count(const char *fpath, const struct stat *sb, int flag, struct FTW *ftw)
 {
-	(void)fpath;
 	(void)ftw;
 	if (flag == FTW_F && S_ISREG(sb->st_mode)) {
 		tree_bytes += (uint64_t)sb->st_size;
 		tree_files++;
+		if (!tree_loop && (tree_loop = backs_loop(sb)))
+			snprintf(tree_loop_path, sizeof(tree_loop_path), "%s", fpath);
 	}
 	return 0;
 }
@@ -445,8 +459,15 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 			t->size = t->info.size;
 		}
 	} else if (S_ISREG(st.st_mode)) {
+		const struct dsp_blkdev_loopfile *lf = backs_loop(&st);
+
 		t->kind = T_FILE;
 		t->size = (uint64_t)st.st_size;
+		if (lf) {
+			cli_err("%s: is the backing file of /dev/%s; detach it first",
+				t->path, lf->name);
+			return DSP_EXIT_REFUSED;
+		}
 		if (holds_run_dir(t->path, ctl->run_dir)) {
 			cli_err("%s: is the run record", t->path);
 			return DSP_EXIT_REFUSED;
@@ -464,9 +485,15 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 		}
 		tree_bytes = 0;
 		tree_files = 0;
+		tree_loop = NULL;
 		if (nftw(t->path, tree_count, 32, FTW_PHYS | FTW_MOUNT) != 0) {
 			cli_err("%s: cannot walk the tree: %s", t->path, strerror(errno));
 			return DSP_EXIT_USAGE;
+		}
+		if (tree_loop) {
+			cli_err("%s: holds %s, the backing file of /dev/%s; detach it first",
+				t->path, tree_loop_path, tree_loop->name);
+			return DSP_EXIT_REFUSED;
 		}
 		t->size = tree_bytes;
 		t->nfiles = tree_files;
@@ -480,6 +507,12 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 static int check_all(struct erase_ctl *ctl)
 {
 	int rc = 0;
+
+	free(loopfiles);
+	if (dsp_blkdev_loop_files(&loopfiles, &nloopfiles) < 0) {
+		loopfiles = NULL;	/* no sysfs: no loop devices to protect */
+		nloopfiles = 0;
+	}
 
 	for (unsigned i = 0; i < ctl->nt; i++) {
 		struct target *t = &ctl->t[i];
@@ -1575,6 +1608,9 @@ out:
 	free(ctl.owned[1]);
 	json_object_put(ctl.idents);
 	json_object_put(ctl.renamed);
+	free(loopfiles);
+	loopfiles = NULL;
+	nloopfiles = 0;
 	dsp_log_set_handler(NULL, NULL);
 	cli_log_init(0);
 	return rc;

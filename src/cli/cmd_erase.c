@@ -1422,13 +1422,9 @@ static void print_summary(const struct erase_ctl *ctl, const char *dir)
 		       cli_human_size(t->res.bytes_verified, v, sizeof(v)));
 	}
 	if (ctl->progress_mode == PROGRESS_JSON) {
-		printf("{\"run_dir\":\"");
-		for (const char *s = dir; *s; s++) {
-			if (*s == '"' || *s == '\\')
-				putchar('\\');
-			putchar(*s);
-		}
-		printf("\"}\n");
+		printf("{\"run_dir\":");
+		progress_json_str(stdout, dir);
+		printf("}\n");
 	} else {
 		printf("run record: %s\n", dir);
 	}

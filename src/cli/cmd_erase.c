@@ -457,6 +457,12 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 		if (r == 0) {
 			t->have_info = true;
 			t->size = t->info.size;
+			/* a card reader without a card: "erased" would be a lie */
+			if (!t->size) {
+				cli_err("%s: device has size 0 (no medium?); nothing to erase",
+					t->path);
+				return DSP_EXIT_USAGE;
+			}
 		}
 	} else if (S_ISREG(st.st_mode)) {
 		const struct dsp_blkdev_loopfile *lf = backs_loop(&st);

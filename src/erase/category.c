@@ -56,7 +56,7 @@ bool erase_fstype_cow(const char *name)
  */
 const char *erase_category(const struct eng *e, int status)
 {
-	if (e->fi || e->io->kind != DSP_IO_BLOCK || e->partition)
+	if (e->fi || e->io->kind != DSP_IO_BLOCK || e->partition || !e->io->size)
 		return "none";
 	if (status != 0 || e->vmode == DSP_VERIFY_NONE)
 		return "none";

@@ -2,7 +2,7 @@
 # t_erase_partition.sh - overwriting one partition is never NIST "clear"
 # (standards 8 rule 3: every LBA of the whole device): nist_category
 # "none" with a caveat naming the partition; the whole disk, verified, is
-# "clear"; with --verify none it is not.
+# "clear"; with --verify none it is not; a device of size 0 is exit 2.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -40,3 +40,15 @@ read -r st cat rest < <(cat_of "$T/r2")
 read -r st cat rest < <(cat_of "$T/r3")
 [ "$cat" = clear ] || die "whole verified disk labelled '$cat'"
 ok "whole disk: clear only when verified"
+
+# a device of size 0 (a card reader without a card): nothing to erase,
+# never a "success" or "clear" for no bytes
+: >"$T/empty.img"
+e=$(losetup -f --show "$T/empty.img" 2>/dev/null) || skip "losetup of an empty file"
+track_loop "$e"
+"$DISPOSE" erase --yes --progress none --method zero --run-dir "$T/r4" "$e" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc = 2 ] || die "size 0 device: expected exit 2, got $rc"
+grep -q "size 0" "$T/err" || die "message: $(cat "$T/err")"
+[ ! -e "$T/r4" ] || die "run dir made"
+ok "a device of size 0 is not erased"

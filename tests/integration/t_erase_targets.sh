@@ -88,3 +88,38 @@ rc=$?
 [ -z "$(ls -A "$T/C")" ] || die "renamed file left behind: $(ls "$T/C")"
 grep -q '"event":"file_removed"' "$T/r4/events.jsonl" || die "no file_removed on resume"
 ok "resume finds a file under its last recorded name"
+
+# --resume: a run dir that does not exist, and a record edited after the fact
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/none" 2>"$T/err"
+[ $? = 2 ] || die "resume of a missing run dir: expected exit 2"
+grep -q "^dispose: $T/none: " "$T/err" || die "message: $(cat "$T/err")"
+fill_marker "$T/big" 32
+"$DISPOSE" erase --yes --progress none --method zero --verify none \
+	--checkpoint-interval 1M --test-delay-ms 100 --run-dir "$T/r5" "$T/big" \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 300); do
+	grep -q '"event":"checkpoint"' "$T/r5/events.jsonl" 2>/dev/null && break
+	sleep 0.05
+done
+kill -TERM "$pid"
+wait "$pid"
+[ $? = 143 ] || die "SIGTERM: expected exit 143 ($(cat "$T/err"))"
+grep -q "resume with: dispose erase --resume --run-dir $T/r5" "$T/err" || die "no resume hint"
+# move the checkpoint forward, as if more had been written
+python3 - "$T/r5/events.jsonl" <<'PY' || die "cannot tamper"
+import re, sys
+p = sys.argv[1]
+lines = open(p).read().splitlines(True)
+i = next(k for k, l in enumerate(lines) if '"event":"checkpoint"' in l)
+lines[i] = re.sub(r'"offset":(\d+)', r'"offset":9\1', lines[i], count=1)
+open(p, "w").write("".join(lines))
+PY
+sum=$(sha256sum <"$T/big")
+lines=$(wc -l <"$T/r5/events.jsonl")
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r5" 2>"$T/err"
+[ $? = 2 ] || die "tampered record: expected exit 2 ($(cat "$T/err"))"
+grep -q "hash chain" "$T/err" || die "message: $(cat "$T/err")"
+[ "$(sha256sum <"$T/big")" = "$sum" ] || die "written on a tampered record"
+[ "$(wc -l <"$T/r5/events.jsonl")" = "$lines" ] || die "tampered record appended to"
+ok "resume: missing run dir and tampered record refused (exit 2)"

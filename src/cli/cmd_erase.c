@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
@@ -323,6 +324,25 @@ static int tree_count(const char *fpath, const struct stat *sb, int flag, struct
 	return 0;
 }
 
+/*
+ * A bind mount keeps its filesystem's st_dev: only the mount id (or the
+ * mount-root attribute) tells that path is the root of another mount.
+ */
+static bool is_mount_root(const char *path, const char *parent)
+{
+	struct statx a, b;
+
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) < 0)
+		return false;
+	if ((a.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	    (a.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return true;
+	if (statx(AT_FDCWD, parent, 0, STATX_MNT_ID, &b) < 0)
+		return false;
+	return (a.stx_mask & STATX_MNT_ID) && (b.stx_mask & STATX_MNT_ID) &&
+	       a.stx_mnt_id != b.stx_mnt_id;
+}
+
 /* Is dir the root, or a mount point (its device differs from its parent's)? */
 static int dir_refusal(const char *path, const struct stat *st, char *why, size_t len)
 {
@@ -342,7 +362,7 @@ static int dir_refusal(const char *path, const struct stat *st, char *why, size_
 		snprintf(why, len, "cannot stat parent: %s", strerror(errno));
 		return DSP_EXIT_REFUSED;
 	}
-	if (pst.st_dev != st->st_dev || pst.st_ino == st->st_ino) {
+	if (pst.st_dev != st->st_dev || pst.st_ino == st->st_ino || is_mount_root(real, parent)) {
 		snprintf(why, len, "is a mount point; refusing to erase it");
 		return DSP_EXIT_REFUSED;
 	}

@@ -337,7 +337,7 @@ static bool is_mount_root(const char *path, const char *parent)
 	if ((a.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
 	    (a.stx_attributes & STATX_ATTR_MOUNT_ROOT))
 		return true;
-	if (statx(AT_FDCWD, parent, 0, STATX_MNT_ID, &b) < 0)
+	if (!parent || statx(AT_FDCWD, parent, 0, STATX_MNT_ID, &b) < 0)
 		return false;
 	return (a.stx_mask & STATX_MNT_ID) && (b.stx_mask & STATX_MNT_ID) &&
 	       a.stx_mnt_id != b.stx_mnt_id;
@@ -492,6 +492,11 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 		if (lf) {
 			cli_err("%s: is the backing file of /dev/%s; detach it first",
 				t->path, lf->name);
+			return DSP_EXIT_REFUSED;
+		}
+		/* a file bind-mounted over this name belongs to another tree */
+		if (is_mount_root(t->path, NULL)) {
+			cli_err("%s: is a mount point; refusing to erase it", t->path);
 			return DSP_EXIT_REFUSED;
 		}
 		if (holds_run_dir(t->path, ctl->run_dir)) {

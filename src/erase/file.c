@@ -520,6 +520,11 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 		struct dirent *de;
 		char *child;
 
+		/* between files too: a tree of empty files never reaches a write loop */
+		if (!cancelled && opts->stop && *opts->stop) {
+			cancelled = true;
+			status = worst(status, DSP_INTERRUPTED);
+		}
 		errno = 0;
 		de = cancelled ? NULL : readdir(top->d);
 		if (!de) {

@@ -123,3 +123,21 @@ grep -q "hash chain" "$T/err" || die "message: $(cat "$T/err")"
 [ "$(sha256sum <"$T/big")" = "$sum" ] || die "written on a tampered record"
 [ "$(wc -l <"$T/r5/events.jsonl")" = "$lines" ] || die "tampered record appended to"
 ok "resume: missing run dir and tampered record refused (exit 2)"
+
+# SIGINT in a tree of empty files (no write loop to notice it): stops
+# between files with exit 130, and --resume finishes the tree
+mkdir -p "$T/empties"
+for i in $(seq 200); do : >"$T/empties/f$i"; done
+"$DISPOSE" erase --yes --progress none --method zero --verify none --test-delay-ms 20 \
+	--run-dir "$T/r6" "$T/empties" >/dev/null 2>"$T/err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ $rc = 130 ] || die "SIGINT in a tree of empty files: expected exit 130, got $rc"
+[ -d "$T/empties" ] || die "tree finished although interrupted"
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r6" >/dev/null 2>"$T/err" ||
+	die "resume of the tree: $(cat "$T/err")"
+[ ! -e "$T/empties" ] || die "tree left after resume"
+ok "SIGINT between files of a tree: exit 130, resumable"

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -87,6 +88,7 @@ struct erase_ctl {
 	char *owned[2];			/* resume: method and verify from the record */
 	struct json_object *idents;	/* resume: target id -> recorded identity */
 	struct json_object *renamed;	/* resume: target id -> last file_renamed "to" */
+	int lock_fd;			/* flock on the run directory, or -1 */
 };
 
 static volatile sig_atomic_t stop_flag;	/* the signal number that stopped us */
@@ -1339,6 +1341,28 @@ static int method_unchanged(struct erase_ctl *ctl)
 	return rc;
 }
 
+/*
+ * One process per run directory: a --resume started while the run still
+ * goes on (in tmux after the ssh session dropped) would erase the same
+ * files twice at once and interleave the record's lines, breaking its
+ * chain. The lock lives as long as the process (fd kept open, CLOEXEC).
+ */
+static int lock_run_dir(struct erase_ctl *ctl)
+{
+	int fd = open(ctl->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;	/* no directory yet: opening the record says why */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		cli_err("%s: another dispose is using this run directory; "
+			"nothing written", ctl->run_dir);
+		close(fd);
+		return DSP_EXIT_REFUSED;
+	}
+	ctl->lock_fd = fd;	/* held until the command returns */
+	return 0;
+}
+
 static int open_ledger(struct erase_ctl *ctl)
 {
 	int r = dsp_ledger_open(ctl->run_dir, ctl->resume ? DSP_LEDGER_RESUME :
@@ -1468,6 +1492,7 @@ int cmd_erase(int argc, char **argv)
 		.argc = argc,
 		.argv = argv,
 		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.lock_fd = -1,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	char dirbuf[PATH_MAX], host[256], *tlist = NULL;
@@ -1484,6 +1509,9 @@ int cmd_erase(int argc, char **argv)
 
 	if (ctl.resume) {
 		/* opening first repairs a line torn by a crash, so the walk can read it */
+		rc = lock_run_dir(&ctl);
+		if (rc)
+			goto out;
 		rc = open_ledger(&ctl);
 		if (rc)
 			goto out;
@@ -1579,6 +1607,8 @@ int cmd_erase(int argc, char **argv)
 	}
 	if (!ctl.resume && (rc = open_ledger(&ctl)) != 0)
 		goto out;
+	if (!ctl.resume && (rc = lock_run_dir(&ctl)) != 0)
+		goto out;
 	r = ctl.resume ? write_run_resumed(&ctl, host) : write_run_start(&ctl, host);
 	if (r < 0) {
 		rc = DSP_EXIT_FAILED;
@@ -1622,6 +1652,8 @@ int cmd_erase(int argc, char **argv)
 out:
 	if (ctl.ledger)
 		dsp_ledger_close(ctl.ledger);
+	if (ctl.lock_fd >= 0)
+		close(ctl.lock_fd);
 	close_devices(&ctl);
 	for (unsigned i = 0; i < ctl.nt && ctl.t; i++) {
 		free(ctl.t[i].path);

@@ -141,3 +141,30 @@ rc=$?
 	die "resume of the tree: $(cat "$T/err")"
 [ ! -e "$T/empties" ] || die "tree left after resume"
 ok "SIGINT between files of a tree: exit 130, resumable"
+
+# --resume while the run still goes on (another terminal, tmux): refused,
+# the running erase finishes and its record's chain still verifies
+fill_marker "$T/busy" 32
+"$DISPOSE" erase --yes --progress none --method zero --verify none \
+	--checkpoint-interval 1M --test-delay-ms 100 --run-dir "$T/r7" "$T/busy" \
+	>/dev/null 2>"$T/err1" &
+pid=$!
+for _ in $(seq 300); do
+	grep -q '"event":"checkpoint"' "$T/r7/events.jsonl" 2>/dev/null && break
+	sleep 0.05
+done
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r7" >/dev/null 2>"$T/err"
+rc=$?
+wait "$pid" || die "the running erase failed: $(cat "$T/err1")"
+[ $rc = 4 ] || die "resume of a running run: expected exit 4, got $rc ($(cat "$T/err"))"
+grep -q "another dispose is using" "$T/err" || die "message: $(cat "$T/err")"
+python3 - "$T/r7/events.jsonl" <<'PY' || die "record of the running erase damaged"
+import hashlib, json, sys
+prev = "0" * 64
+for n, raw in enumerate(open(sys.argv[1], "rb"), 1):
+    ev = json.loads(raw)
+    assert ev["seq"] == n and ev["prev"] == prev, n
+    prev = hashlib.sha256(raw.rstrip(b"\n")).hexdigest()
+assert ev["event"] == "run_end", ev["event"]
+PY
+ok "resume of a run still in progress is refused"

@@ -774,17 +774,29 @@ static struct json_object *argv_json(int argc, char **argv)
 	return a;
 }
 
+static struct json_object *identity_json(const struct target *t);
+
 static struct json_object *targets_json(const struct erase_ctl *ctl)
 {
 	struct json_object *a = json_object_new_array();
 
 	for (unsigned i = 0; i < ctl->nt; i++) {
-		struct json_object *o = json_object_new_object();
+		const struct target *t = &ctl->t[i];
+		struct json_object *o = json_object_new_object(), *id;
 
-		json_object_object_add(o, "id", json_object_new_string(ctl->t[i].id));
-		json_object_object_add(o, "path", json_object_new_string(ctl->t[i].path));
-		json_object_object_add(o, "kind",
-				       json_object_new_string(kind_name[ctl->t[i].kind]));
+		json_object_object_add(o, "id", json_object_new_string(t->id));
+		json_object_object_add(o, "path", json_object_new_string(t->path));
+		json_object_object_add(o, "kind", json_object_new_string(kind_name[t->kind]));
+		/* what --resume compares, also for a target never started */
+		if (t->kind == T_BLOCK) {
+			id = identity_json(t);
+		} else {
+			id = json_object_new_object();
+			json_object_object_add(id, "dev", json_object_new_int64((int64_t)t->dev));
+			json_object_object_add(id, "ino", json_object_new_int64((int64_t)t->ino));
+		}
+		if (id)
+			json_object_object_add(o, "identity", id);
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -1214,6 +1226,10 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 
 		if (!id || !p)
 			continue;
+		/* a target never started: its identity as checked at run_start */
+		if (json_object_object_get_ex(o, "identity", &end) &&
+		    !json_object_object_get_ex(s.idents, id, NULL))
+			json_object_object_add(s.idents, id, json_object_get(end));
 		for (unsigned k = 0; k < nnames; k++)
 			if (!strcmp(names[k], p))
 				wanted = true;

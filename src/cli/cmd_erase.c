@@ -1661,10 +1661,16 @@ int cmd_erase(int argc, char **argv)
 	ctl.prog = NULL;
 	dsp_audit("erase %s: %s, run %s", overall_status(&ctl),
 		  rc == DSP_EXIT_OK ? "ok" : "see the run record", ctl.run_dir);
-	print_summary(&ctl, ctl.run_dir);
-	if (rc == DSP_EXIT_SIGINT || rc == DSP_EXIT_SIGTERM)
-		fprintf(stderr, "dispose: interrupted; resume with: dispose erase "
-			"--resume --run-dir %s\n", ctl.run_dir);
+	{
+		/* absolute: the hint must work from any directory */
+		char abs[PATH_MAX];
+		const char *d = realpath(ctl.run_dir, abs) ? abs : ctl.run_dir;
+
+		print_summary(&ctl, d);
+		if (rc == DSP_EXIT_SIGINT || rc == DSP_EXIT_SIGTERM)
+			fprintf(stderr, "dispose: interrupted; resume with: dispose erase "
+				"--resume --run-dir %s\n", d);
+	}
 out:
 	if (ctl.ledger)
 		dsp_ledger_close(ctl.ledger);

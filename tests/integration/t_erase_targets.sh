@@ -168,3 +168,10 @@ for n, raw in enumerate(open(sys.argv[1], "rb"), 1):
 assert ev["event"] == "run_end", ev["event"]
 PY
 ok "resume of a run still in progress is refused"
+
+# a relative --run-dir is printed absolute (the resume hint must work anywhere)
+fill_marker "$T/A/three" 1
+(cd "$T/A" && "$DISPOSE" erase --yes --progress none --method zero --run-dir relrun three \
+	>"$T/out" 2>"$T/err") || die "relative run dir: $(cat "$T/err")"
+grep -qx "run record: $(realpath "$T/A/relrun")" "$T/out" || die "run dir not absolute: $(cat "$T/out")"
+ok "relative --run-dir printed absolute"

@@ -1101,9 +1101,13 @@ static int set_verify(struct erase_ctl *ctl, const char *arg)
 			      ctl->method->sample_percent : 10;
 	if (!arg)
 		return 0;
-	if (dsp_verify_mode_parse(arg, &ctl->verify, &ctl->sample_percent) != 0)
+	if (dsp_verify_mode_parse(arg, &ctl->verify, &ctl->sample_percent) != 0) {
+		if (!strncmp(arg, "sample:", 7))
+			return usage_error("--verify: %s: PERCENT must be a number in (0, 100]",
+					   arg);
 		return usage_error("--verify: %s: expected none, last, all or "
 				   "sample[:PERCENT]", arg);
+	}
 	if (ctl->verify == DSP_VERIFY_SAMPLE &&
 	    (ctl->sample_percent <= 0 || ctl->sample_percent > 100))
 		return usage_error("--verify: %s: percent must be in (0, 100]", arg);

@@ -21,6 +21,8 @@ check --jobs --yes "$T/f" --jobs
 check --jobs --yes --jobs 0 "$T/f"
 check --verify --yes --verify sample:0 "$T/f"
 check --verify --yes --verify sample:101 "$T/f"
+"$DISPOSE" erase --yes --verify sample:0 "$T/f" 2>&1 | head -n 1 | grep -q "(0, 100\]" ||
+	die "sample:0: message does not give the range"
 check --verify --yes --verify bogus "$T/f"
 check nope --yes --method nope "$T/f"
 check --progress --yes --progress loud "$T/f"

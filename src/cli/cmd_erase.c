@@ -1123,42 +1123,39 @@ struct resume_scan {
 	struct json_object *renamed;	/* id -> the last name a file was renamed to */
 };
 
-static int scan_event(struct json_object *ev, void *arg)
-{
-	struct resume_scan *s = arg;
-	struct json_object *e, *id, *st;
-
-	if (!json_object_object_get_ex(ev, "event", &e))
-		return 0;
-	if (!strcmp(json_object_get_string(e), "run_start") && !s->run_start) {
-		json_object_deep_copy(ev, &s->run_start, NULL);
-	} else if (!strcmp(json_object_get_string(e), "target_end") &&
-		   json_object_object_get_ex(ev, "target", &id) &&
-		   json_object_object_get_ex(ev, "status", &st)) {
-		json_object_object_add(s->ends, json_object_get_string(id),
-				       json_object_new_string(json_object_get_string(st)));
-	} else if (s->idents && !strcmp(json_object_get_string(e), "target") &&
-		   json_object_object_get_ex(ev, "target", &id) &&
-		   !json_object_object_get_ex(s->idents, json_object_get_string(id), NULL) &&
-		   json_object_object_get_ex(ev, "identity", &st)) {
-		json_object_object_add(s->idents, json_object_get_string(id),
-				       json_object_get(st));
-	} else if (s->renamed && !strcmp(json_object_get_string(e), "file_renamed") &&
-		   json_object_object_get_ex(ev, "target", &id) &&
-		   json_object_object_get_ex(ev, "to", &st)) {
-		json_object_object_add(s->renamed, json_object_get_string(id),
-				       json_object_new_string(json_object_get_string(st)));
-	}
-	return 0;
-}
-
+/* A string member of o, else NULL: the record is outside input on resume. */
 static const char *jstr(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
-	if (!o || !json_object_object_get_ex(o, key, &v))
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
+}
+
+static int scan_event(struct json_object *ev, void *arg)
+{
+	struct resume_scan *s = arg;
+	const char *e = jstr(ev, "event"), *id = jstr(ev, "target"), *st;
+	struct json_object *x;
+
+	if (!e)
+		return 0;
+	if (!strcmp(e, "run_start") && !s->run_start) {
+		json_object_deep_copy(ev, &s->run_start, NULL);
+	} else if (!id) {
+		return 0;
+	} else if (!strcmp(e, "target_end") && (st = jstr(ev, "status"))) {
+		json_object_object_add(s->ends, id, json_object_new_string(st));
+	} else if (s->idents && !strcmp(e, "target") &&
+		   !json_object_object_get_ex(s->idents, id, NULL) &&
+		   json_object_object_get_ex(ev, "identity", &x)) {
+		json_object_object_add(s->idents, id, json_object_get(x));
+	} else if (s->renamed && !strcmp(e, "file_renamed") && (st = jstr(ev, "to"))) {
+		json_object_object_add(s->renamed, id, json_object_new_string(st));
+	}
+	return 0;
 }
 
 /* Fill ctl->t with the run's unfinished targets (or the named ones). */
@@ -1185,6 +1182,7 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 		goto out;
 	}
 	if (!s.run_start || !json_object_object_get_ex(s.run_start, "targets", &targets) ||
+	    !json_object_is_type(targets, json_type_array) ||
 	    !jstr(s.run_start, "command") || strcmp(jstr(s.run_start, "command"), "erase")) {
 		cli_err("%s: not the record of an erase run", ctl->run_dir);
 		rc = DSP_EXIT_USAGE;

@@ -175,3 +175,33 @@ fill_marker "$T/A/three" 1
 	>"$T/out" 2>"$T/err") || die "relative run dir: $(cat "$T/err")"
 grep -qx "run record: $(realpath "$T/A/relrun")" "$T/out" || die "run dir not absolute: $(cat "$T/out")"
 ok "relative --run-dir printed absolute"
+
+# a record with a valid chain but odd contents (the chain is no MAC: anyone
+# can write one): --resume must reject it cleanly, never crash
+craft() {	# craft DIR JSON-EVENT...: a chain-valid events.jsonl
+	python3 - "$@" <<'PY'
+import hashlib, json, os, sys
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+prev = "0" * 64
+with open(os.path.join(d, "events.jsonl"), "w") as f:
+    for n, ev in enumerate(sys.argv[2:], 1):
+        o = {"seq": n, "time": "2026-11-28T00:00:00.000Z"}
+        o.update(json.loads(ev))
+        o["prev"] = prev
+        line = json.dumps(o, separators=(",", ":"))
+        f.write(line + "\n")
+        prev = hashlib.sha256(line.encode()).hexdigest()
+PY
+}
+craft "$T/c1" '{"event":"run_start","command":"erase","targets":{"x":1},"method_arg":"zero","verify":"none"}'
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/c1" >/dev/null 2>"$T/err"
+[ $? = 2 ] || die "targets not an array: expected exit 2 ($(cat "$T/err"))"
+fill_marker "$T/c2f" 1
+craft "$T/c2" '{"event":"run_start","command":"erase","targets":[{"id":"t1","path":"'"$T/c2f"'","kind":"file"}],"method_arg":"zero","verify":"none"}' \
+	'{"event":null,"target":"t1"}' '{"event":"target_end","target":null,"status":null}' \
+	'{"event":"file_renamed","target":"t1","to":null}' '{"event":"target","target":7}'
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/c2" >/dev/null 2>"$T/err"
+rc=$?
+[ $rc -le 4 ] || die "null members in the record: exit $rc ($(cat "$T/err"))"
+ok "crafted records: clean errors, no crash"

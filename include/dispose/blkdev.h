@@ -54,6 +54,20 @@ struct dsp_blkdev_use {
  */
 int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use);
 
+/* A regular file an attached loop device reads and writes. */
+struct dsp_blkdev_loopfile {
+	char name[64];		/* kernel name, e.g. "loop3" */
+	dev_t dev;		/* the backing file's st_dev and st_ino */
+	ino_t ino;
+};
+
+/*
+ * Every attached loop device backed by a regular file that still exists:
+ * erasing such a file writes under a device someone may use (or mount).
+ * *out is malloc'ed (free it), *n its length. 0 or -errno.
+ */
+int dsp_blkdev_loop_files(struct dsp_blkdev_loopfile **out, size_t *n);
+
 /*
  * One line naming the first reason in use, e.g. "device is mounted on /srv"
  * (order: holds root, mounted, swap, holders); "" when nothing is set.

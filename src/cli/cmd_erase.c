@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -39,6 +41,7 @@ struct erase_ctl;
 struct target {
 	char id[16];
 	char *path;
+	char *cur;			/* resume: a file's last recorded name, if renamed */
 	enum target_kind kind;
 	uint64_t size;
 	unsigned long nfiles;		/* trees */
@@ -83,6 +86,9 @@ struct erase_ctl {
 	int argc;
 	char **argv;
 	char *owned[2];			/* resume: method and verify from the record */
+	struct json_object *idents;	/* resume: target id -> recorded identity */
+	struct json_object *renamed;	/* resume: target id -> last file_renamed "to" */
+	int lock_fd;			/* flock on the run directory, or -1 */
 };
 
 static volatile sig_atomic_t stop_flag;	/* the signal number that stopped us */
@@ -294,16 +300,49 @@ static int make_parents(const char *dir)
 
 static uint64_t tree_bytes;
 static unsigned long tree_files;
+/* files that back attached loop devices: in use, never erased */
+static struct dsp_blkdev_loopfile *loopfiles;
+static size_t nloopfiles;
+static const struct dsp_blkdev_loopfile *tree_loop;
+static char tree_loop_path[PATH_MAX];
+
+static const struct dsp_blkdev_loopfile *backs_loop(const struct stat *sb)
+{
+	for (size_t i = 0; i < nloopfiles; i++)
+		if (loopfiles[i].dev == sb->st_dev && loopfiles[i].ino == sb->st_ino)
+			return &loopfiles[i];
+	return NULL;
+}
 
 static int tree_count(const char *fpath, const struct stat *sb, int flag, struct FTW *ftw)
 {
-	(void)fpath;
 	(void)ftw;
 	if (flag == FTW_F && S_ISREG(sb->st_mode)) {
 		tree_bytes += (uint64_t)sb->st_size;
 		tree_files++;
+		if (!tree_loop && (tree_loop = backs_loop(sb)))
+			snprintf(tree_loop_path, sizeof(tree_loop_path), "%s", fpath);
 	}
 	return 0;
+}
+
+/*
+ * A bind mount keeps its filesystem's st_dev: only the mount id (or the
+ * mount-root attribute) tells that path is the root of another mount.
+ */
+static bool is_mount_root(const char *path, const char *parent)
+{
+	struct statx a, b;
+
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) < 0)
+		return false;
+	if ((a.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	    (a.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+		return true;
+	if (!parent || statx(AT_FDCWD, parent, 0, STATX_MNT_ID, &b) < 0)
+		return false;
+	return (a.stx_mask & STATX_MNT_ID) && (b.stx_mask & STATX_MNT_ID) &&
+	       a.stx_mnt_id != b.stx_mnt_id;
 }
 
 /* Is dir the root, or a mount point (its device differs from its parent's)? */
@@ -325,37 +364,95 @@ static int dir_refusal(const char *path, const struct stat *st, char *why, size_
 		snprintf(why, len, "cannot stat parent: %s", strerror(errno));
 		return DSP_EXIT_REFUSED;
 	}
-	if (pst.st_dev != st->st_dev || pst.st_ino == st->st_ino) {
+	if (pst.st_dev != st->st_dev || pst.st_ino == st->st_ino || is_mount_root(real, parent)) {
 		snprintf(why, len, "is a mount point; refusing to erase it");
 		return DSP_EXIT_REFUSED;
 	}
 	return 0;
 }
 
-/* Does path (a tree or a file target) contain or equal the run directory? */
+/*
+ * Canonical form of a path that may not exist yet (a new run directory):
+ * the deepest existing ancestor resolved, the missing rest appended.
+ */
+static bool resolve_loose(const char *path, char *out)
+{
+	char buf[PATH_MAX], head[PATH_MAX];
+	const char *rest = "";
+	char *s;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return false;
+	for (;;) {
+		if (realpath(buf[0] ? buf : ".", head))
+			break;
+		if (errno != ENOENT || !buf[0])
+			return false;
+		s = strrchr(buf, '/');
+		if (!s) {
+			rest = path;
+			buf[0] = '\0';
+		} else {
+			rest = path + (s - buf) + 1;
+			/* "/x" -> "/", "a/b" -> "a" */
+			s[s == buf ? 1 : 0] = '\0';
+		}
+	}
+	while (*rest == '/')
+		rest++;
+	return snprintf(out, PATH_MAX, "%s%s%s", head, *rest && strcmp(head, "/") ? "/" : "",
+			rest) < PATH_MAX;
+}
+
+/* Is inner (canonical) outer (canonical) or below it? */
+static bool path_within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+
+	if (!strcmp(outer, "/"))
+		return true;
+	return !strncmp(inner, outer, n) && (inner[n] == '/' || inner[n] == '\0');
+}
+
+/*
+ * Does path (a tree or a file target) contain or equal the run directory?
+ * The run directory need not exist yet: it is made inside the tree later.
+ */
 static bool holds_run_dir(const char *path, const char *run_dir)
 {
 	char a[PATH_MAX], b[PATH_MAX];
-	size_t n;
 
 	if (!run_dir || !realpath(path, a))
 		return false;
-	if (!realpath(run_dir, b))
+	if (!resolve_loose(run_dir, b))
 		return false;
-	n = strlen(a);
-	return !strncmp(a, b, n) && (b[n] == '/' || b[n] == '\0');
+	return path_within(b, a);
 }
 
 static int check_target(struct erase_ctl *ctl, struct target *t)
 {
 	struct dsp_blkdev_use use;
+	struct json_object *to;
 	struct stat st;
 	char why[512];
 	int r;
 
-	if (lstat(t->path, &st) < 0) {
+	/* killed between rename and unlink: the file is under its last name */
+	if (ctl->resume && lstat(t->path, &st) < 0 && errno == ENOENT && ctl->renamed &&
+	    json_object_object_get_ex(ctl->renamed, t->id, &to)) {
+		const char *slash = strrchr(t->path, '/');
+		int dl = slash ? (int)(slash - t->path) + 1 : 0;
+
+		if (asprintf(&t->cur, "%.*s%s", dl, t->path, json_object_get_string(to)) < 0)
+			t->cur = NULL;
+	}
+	if (lstat(t->cur ? t->cur : t->path, &st) < 0) {
 		cli_err("%s: %s", t->path, strerror(errno));
 		return DSP_EXIT_USAGE;
+	}
+	if (t->cur && !S_ISREG(st.st_mode)) {
+		cli_err("%s: %s is not the renamed file", t->path, t->cur);
+		return DSP_EXIT_REFUSED;
 	}
 	if (S_ISLNK(st.st_mode)) {
 		cli_err("%s: is a symbolic link; name its target instead", t->path);
@@ -382,10 +479,28 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 		if (r == 0) {
 			t->have_info = true;
 			t->size = t->info.size;
+			/* a card reader without a card: "erased" would be a lie */
+			if (!t->size) {
+				cli_err("%s: device has size 0 (no medium?); nothing to erase",
+					t->path);
+				return DSP_EXIT_USAGE;
+			}
 		}
 	} else if (S_ISREG(st.st_mode)) {
+		const struct dsp_blkdev_loopfile *lf = backs_loop(&st);
+
 		t->kind = T_FILE;
 		t->size = (uint64_t)st.st_size;
+		if (lf) {
+			cli_err("%s: is the backing file of /dev/%s; detach it first",
+				t->path, lf->name);
+			return DSP_EXIT_REFUSED;
+		}
+		/* a file bind-mounted over this name belongs to another tree */
+		if (is_mount_root(t->path, NULL)) {
+			cli_err("%s: is a mount point; refusing to erase it", t->path);
+			return DSP_EXIT_REFUSED;
+		}
 		if (holds_run_dir(t->path, ctl->run_dir)) {
 			cli_err("%s: is the run record", t->path);
 			return DSP_EXIT_REFUSED;
@@ -403,9 +518,15 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 		}
 		tree_bytes = 0;
 		tree_files = 0;
+		tree_loop = NULL;
 		if (nftw(t->path, tree_count, 32, FTW_PHYS | FTW_MOUNT) != 0) {
 			cli_err("%s: cannot walk the tree: %s", t->path, strerror(errno));
 			return DSP_EXIT_USAGE;
+		}
+		if (tree_loop) {
+			cli_err("%s: holds %s, the backing file of /dev/%s; detach it first",
+				t->path, tree_loop_path, tree_loop->name);
+			return DSP_EXIT_REFUSED;
 		}
 		t->size = tree_bytes;
 		t->nfiles = tree_files;
@@ -420,6 +541,12 @@ static int check_all(struct erase_ctl *ctl)
 {
 	int rc = 0;
 
+	free(loopfiles);
+	if (dsp_blkdev_loop_files(&loopfiles, &nloopfiles) < 0) {
+		loopfiles = NULL;	/* no sysfs: no loop devices to protect */
+		nloopfiles = 0;
+	}
+
 	for (unsigned i = 0; i < ctl->nt; i++) {
 		struct target *t = &ctl->t[i];
 
@@ -428,6 +555,22 @@ static int check_all(struct erase_ctl *ctl)
 			if (ctl->t[j].kind == t->kind && ctl->t[j].dev == t->dev &&
 			    ctl->t[j].ino == t->ino) {
 				cli_err("%s: named twice (also as %s)", t->path,
+					ctl->t[j].path);
+				rc = DSP_EXIT_USAGE;
+			}
+		}
+	}
+	/* a file or tree inside a tree also named would be erased twice, concurrently */
+	for (unsigned i = 0; i < ctl->nt && rc == 0; i++) {
+		char a[PATH_MAX], b[PATH_MAX];
+
+		if (ctl->t[i].kind == T_BLOCK || !realpath(ctl->t[i].path, a))
+			continue;
+		for (unsigned j = 0; j < ctl->nt && rc == 0; j++) {
+			if (j == i || ctl->t[j].kind != T_TREE || !realpath(ctl->t[j].path, b))
+				continue;
+			if (path_within(a, b)) {
+				cli_err("%s: is inside %s, also named", ctl->t[i].path,
 					ctl->t[j].path);
 				rc = DSP_EXIT_USAGE;
 			}
@@ -570,6 +713,12 @@ static int open_devices(struct erase_ctl *ctl)
 		if (t->kind != T_BLOCK)
 			continue;
 		r = dsp_io_open(t->path, DSP_IO_WRITE | DSP_IO_EXCL | DSP_IO_DIRECT, &t->io);
+		if (r == 0 && t->io->rdev != t->dev) {
+			/* the node was replaced while the operator confirmed */
+			cli_err("%s: is no longer the device that was checked; nothing written",
+				t->path);
+			return DSP_EXIT_REFUSED;
+		}
 		if (r == -EBUSY) {
 			cli_err("%s: device is busy (in use or open exclusively "
 				"elsewhere); nothing written", t->path);
@@ -580,6 +729,25 @@ static int open_devices(struct erase_ctl *ctl)
 			cli_err("%s: cannot open for writing: %s", t->path, strerror(-r));
 			t->open_err = r;
 			t->io = NULL;
+		}
+	}
+	return 0;
+}
+
+/* Files and trees: still what was checked and confirmed (dev+ino)? */
+static int recheck_paths(const struct erase_ctl *ctl)
+{
+	for (unsigned i = 0; i < ctl->nt; i++) {
+		const struct target *t = &ctl->t[i];
+		struct stat st;
+
+		if (t->kind == T_BLOCK)
+			continue;
+		if (lstat(t->cur ? t->cur : t->path, &st) < 0 || st.st_dev != t->dev ||
+		    st.st_ino != t->ino) {
+			cli_err("%s: is no longer the %s that was checked; nothing written",
+				t->path, t->kind == T_FILE ? "file" : "directory");
+			return DSP_EXIT_REFUSED;
 		}
 	}
 	return 0;
@@ -606,17 +774,29 @@ static struct json_object *argv_json(int argc, char **argv)
 	return a;
 }
 
+static struct json_object *identity_json(const struct target *t);
+
 static struct json_object *targets_json(const struct erase_ctl *ctl)
 {
 	struct json_object *a = json_object_new_array();
 
 	for (unsigned i = 0; i < ctl->nt; i++) {
-		struct json_object *o = json_object_new_object();
+		const struct target *t = &ctl->t[i];
+		struct json_object *o = json_object_new_object(), *id;
 
-		json_object_object_add(o, "id", json_object_new_string(ctl->t[i].id));
-		json_object_object_add(o, "path", json_object_new_string(ctl->t[i].path));
-		json_object_object_add(o, "kind",
-				       json_object_new_string(kind_name[ctl->t[i].kind]));
+		json_object_object_add(o, "id", json_object_new_string(t->id));
+		json_object_object_add(o, "path", json_object_new_string(t->path));
+		json_object_object_add(o, "kind", json_object_new_string(kind_name[t->kind]));
+		/* what --resume compares, also for a target never started */
+		if (t->kind == T_BLOCK) {
+			id = identity_json(t);
+		} else {
+			id = json_object_new_object();
+			json_object_object_add(id, "dev", json_object_new_int64((int64_t)t->dev));
+			json_object_object_add(id, "ino", json_object_new_int64((int64_t)t->ino));
+		}
+		if (id)
+			json_object_object_add(o, "identity", id);
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -658,6 +838,9 @@ static int write_run_start(struct erase_ctl *ctl, const char *host)
 	json_object_object_add(o, "operator", json_object_new_string(operator_name()));
 	json_object_object_add(o, "uid", json_object_new_int64((int64_t)getuid()));
 	json_object_object_add(o, "argv", argv_json(ctl->argc, ctl->argv));
+	/* relative target paths mean this directory, also on --resume */
+	if (getcwd(abspath, sizeof(abspath)))
+		json_object_object_add(o, "cwd", json_object_new_string(abspath));
 	json_object_object_add(o, "targets", targets_json(ctl));
 	json_object_object_add(o, "method_name", json_object_new_string(ctl->method->name));
 	json_object_object_add(o, "method_arg", json_object_new_string(method_ref(ctl, abspath)));
@@ -918,9 +1101,13 @@ static int set_verify(struct erase_ctl *ctl, const char *arg)
 			      ctl->method->sample_percent : 10;
 	if (!arg)
 		return 0;
-	if (dsp_verify_mode_parse(arg, &ctl->verify, &ctl->sample_percent) != 0)
+	if (dsp_verify_mode_parse(arg, &ctl->verify, &ctl->sample_percent) != 0) {
+		if (!strncmp(arg, "sample:", 7))
+			return usage_error("--verify: %s: PERCENT must be a number in (0, 100]",
+					   arg);
 		return usage_error("--verify: %s: expected none, last, all or "
 				   "sample[:PERCENT]", arg);
+	}
 	if (ctl->verify == DSP_VERIFY_SAMPLE &&
 	    (ctl->sample_percent <= 0 || ctl->sample_percent > 100))
 		return usage_error("--verify: %s: percent must be in (0, 100]", arg);
@@ -932,43 +1119,54 @@ static int set_verify(struct erase_ctl *ctl, const char *arg)
 struct resume_scan {
 	struct json_object *run_start;	/* owned copy */
 	struct json_object *ends;	/* id -> last target_end status */
+	struct json_object *idents;	/* id -> identity of its first target event */
+	struct json_object *renamed;	/* id -> the last name a file was renamed to */
 };
 
-static int scan_event(struct json_object *ev, void *arg)
-{
-	struct resume_scan *s = arg;
-	struct json_object *e, *id, *st;
-
-	if (!json_object_object_get_ex(ev, "event", &e))
-		return 0;
-	if (!strcmp(json_object_get_string(e), "run_start") && !s->run_start) {
-		json_object_deep_copy(ev, &s->run_start, NULL);
-	} else if (!strcmp(json_object_get_string(e), "target_end") &&
-		   json_object_object_get_ex(ev, "target", &id) &&
-		   json_object_object_get_ex(ev, "status", &st)) {
-		json_object_object_add(s->ends, json_object_get_string(id),
-				       json_object_new_string(json_object_get_string(st)));
-	}
-	return 0;
-}
-
+/* A string member of o, else NULL: the record is outside input on resume. */
 static const char *jstr(struct json_object *o, const char *key)
 {
 	struct json_object *v;
 
-	if (!o || !json_object_object_get_ex(o, key, &v))
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
+}
+
+static int scan_event(struct json_object *ev, void *arg)
+{
+	struct resume_scan *s = arg;
+	const char *e = jstr(ev, "event"), *id = jstr(ev, "target"), *st;
+	struct json_object *x;
+
+	if (!e)
+		return 0;
+	if (!strcmp(e, "run_start") && !s->run_start) {
+		json_object_deep_copy(ev, &s->run_start, NULL);
+	} else if (!id) {
+		return 0;
+	} else if (!strcmp(e, "target_end") && (st = jstr(ev, "status"))) {
+		json_object_object_add(s->ends, id, json_object_new_string(st));
+	} else if (s->idents && !strcmp(e, "target") &&
+		   !json_object_object_get_ex(s->idents, id, NULL) &&
+		   json_object_object_get_ex(ev, "identity", &x)) {
+		json_object_object_add(s->idents, id, json_object_get(x));
+	} else if (s->renamed && !strcmp(e, "file_renamed") && (st = jstr(ev, "to"))) {
+		json_object_object_add(s->renamed, id, json_object_new_string(st));
+	}
+	return 0;
 }
 
 /* Fill ctl->t with the run's unfinished targets (or the named ones). */
 static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 {
-	struct resume_scan s = { NULL, json_object_new_object() };
+	struct resume_scan s = { NULL, json_object_new_object(), json_object_new_object(),
+				 json_object_new_object() };
 	struct json_object *targets, *ends;
 	char path[PATH_MAX], mname[128];
 	uint64_t bad = 0;
-	const char *v;
+	const char *v, *cwd, *src;
 	int r, rc = 0;
 	size_t n;
 
@@ -984,6 +1182,7 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 		goto out;
 	}
 	if (!s.run_start || !json_object_object_get_ex(s.run_start, "targets", &targets) ||
+	    !json_object_is_type(targets, json_type_array) ||
 	    !jstr(s.run_start, "command") || strcmp(jstr(s.run_start, "command"), "erase")) {
 		cli_err("%s: not the record of an erase run", ctl->run_dir);
 		rc = DSP_EXIT_USAGE;
@@ -1014,6 +1213,7 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 		goto out;
 	}
 	ends = s.ends;
+	cwd = jstr(s.run_start, "cwd");
 	n = json_object_array_length(targets);
 	ctl->t = calloc(n ? n : 1, sizeof(*ctl->t));
 	if (!ctl->t) {
@@ -1028,6 +1228,10 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 
 		if (!id || !p)
 			continue;
+		/* a target never started: its identity as checked at run_start */
+		if (json_object_object_get_ex(o, "identity", &end) &&
+		    !json_object_object_get_ex(s.idents, id, NULL))
+			json_object_object_add(s.idents, id, json_object_get(end));
 		for (unsigned k = 0; k < nnames; k++)
 			if (!strcmp(names[k], p))
 				wanted = true;
@@ -1050,7 +1254,14 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 		}
 		snprintf(ctl->t[ctl->nt].id, sizeof(ctl->t[0].id), "%s", id);
 		/* the engine knows where a file target is now (it may be renamed) */
-		ctl->t[ctl->nt].path = strdup(r == 1 && path[0] ? path : p);
+		src = r == 1 && path[0] ? path : p;
+		/* relative to where the run started, not to where it is resumed */
+		if (src[0] != '/' && cwd && cwd[0] == '/') {
+			if (asprintf(&ctl->t[ctl->nt].path, "%s/%s", cwd, src) < 0)
+				ctl->t[ctl->nt].path = NULL;
+		} else {
+			ctl->t[ctl->nt].path = strdup(src);
+		}
 		ctl->nt++;
 	}
 	for (unsigned k = 0; k < nnames; k++) {
@@ -1071,12 +1282,64 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 out:
 	json_object_put(s.run_start);
 	json_object_put(s.ends);
+	ctl->idents = s.idents;
+	ctl->renamed = s.renamed;
 	return rc;
+}
+
+/*
+ * On resume the path must still name what the run started on: a loop
+ * device reattached to another image, or a disk renamed after a reboot,
+ * would otherwise be overwritten in its place. Checked before any write.
+ */
+static int resume_identity(const struct erase_ctl *ctl)
+{
+	for (unsigned i = 0; i < ctl->nt; i++) {
+		const struct target *t = &ctl->t[i];
+		struct json_object *id, *v;
+
+		if (!ctl->idents || !json_object_object_get_ex(ctl->idents, t->id, &id))
+			continue;	/* never started: nothing to compare */
+		if (t->kind == T_BLOCK) {
+			const struct {
+				const char *key, *now;
+			} f[] = {
+				{ "model", t->have_info ? t->info.model : "" },
+				{ "serial", t->have_info ? t->info.serial : "" },
+				{ "wwn", t->have_info ? t->info.wwn : "" },
+				{ "backing_file", t->have_info ? t->info.backing_file : "" },
+			};
+
+			for (size_t k = 0; k < DSP_ARRAY_SIZE(f); k++) {
+				const char *was = json_object_object_get_ex(id, f[k].key, &v) ?
+						  json_object_get_string(v) : "";
+
+				if (strcmp(was ? was : "", f[k].now)) {
+					cli_err("%s: not the device this run started on (%s was "
+						"\"%s\", is \"%s\"); nothing written", t->path,
+						f[k].key, was ? was : "", f[k].now);
+					return DSP_EXIT_REFUSED;
+				}
+			}
+		} else {
+			int64_t dev = json_object_object_get_ex(id, "dev", &v) ?
+				      json_object_get_int64(v) : -1;
+			int64_t ino = json_object_object_get_ex(id, "ino", &v) ?
+				      json_object_get_int64(v) : -1;
+
+			if (dev != (int64_t)t->dev || ino != (int64_t)t->ino) {
+				cli_err("%s: not the %s this run started on (device and inode "
+					"differ); nothing written", t->path, kind_name[t->kind]);
+				return DSP_EXIT_REFUSED;
+			}
+		}
+	}
+	return 0;
 }
 
 static int method_unchanged(struct erase_ctl *ctl)
 {
-	struct resume_scan s = { NULL, json_object_new_object() };
+	struct resume_scan s = { NULL, json_object_new_object(), NULL, NULL };
 	struct json_object *m = NULL;
 	const char *sha;
 	int rc = 0;
@@ -1094,6 +1357,28 @@ static int method_unchanged(struct erase_ctl *ctl)
 	json_object_put(s.run_start);
 	json_object_put(s.ends);
 	return rc;
+}
+
+/*
+ * One process per run directory: a --resume started while the run still
+ * goes on (in tmux after the ssh session dropped) would erase the same
+ * files twice at once and interleave the record's lines, breaking its
+ * chain. The lock lives as long as the process (fd kept open, CLOEXEC).
+ */
+static int lock_run_dir(struct erase_ctl *ctl)
+{
+	int fd = open(ctl->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;	/* no directory yet: opening the record says why */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		cli_err("%s: another dispose is using this run directory; "
+			"nothing written", ctl->run_dir);
+		close(fd);
+		return DSP_EXIT_REFUSED;
+	}
+	ctl->lock_fd = fd;	/* held until the command returns */
+	return 0;
 }
 
 static int open_ledger(struct erase_ctl *ctl)
@@ -1123,7 +1408,8 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hj:m:nvy", longopts, NULL)) != -1) {
+	/* ':' first: our own one-line messages, not getopt's "erase: ..." */
+	while ((c = getopt_long(argc, argv, ":hj:m:nvy", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage();
@@ -1178,9 +1464,12 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 				return usage_error("--test-delay-ms: %s: not a number", optarg);
 			ctl->delay_ms = (unsigned)v;
 			break;
+		case ':':
+			return usage_error("%s: option needs an argument", argv[optind - 1]);
 		default:
-			fputs("Try 'dispose erase --help' for more information.\n", stderr);
-			return DSP_EXIT_USAGE;
+			if (optopt && optopt < CHAR_MAX)
+				return usage_error("-%c: unknown option", optopt);
+			return usage_error("%s: unknown option", argv[optind - 1]);
 		}
 	}
 	if (ctl->resume && !ctl->run_dir)
@@ -1206,13 +1495,9 @@ static void print_summary(const struct erase_ctl *ctl, const char *dir)
 		       cli_human_size(t->res.bytes_verified, v, sizeof(v)));
 	}
 	if (ctl->progress_mode == PROGRESS_JSON) {
-		printf("{\"run_dir\":\"");
-		for (const char *s = dir; *s; s++) {
-			if (*s == '"' || *s == '\\')
-				putchar('\\');
-			putchar(*s);
-		}
-		printf("\"}\n");
+		printf("{\"run_dir\":");
+		progress_json_str(stdout, dir);
+		printf("}\n");
 	} else {
 		printf("run record: %s\n", dir);
 	}
@@ -1225,6 +1510,7 @@ int cmd_erase(int argc, char **argv)
 		.argc = argc,
 		.argv = argv,
 		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.lock_fd = -1,
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
 	char dirbuf[PATH_MAX], host[256], *tlist = NULL;
@@ -1241,6 +1527,9 @@ int cmd_erase(int argc, char **argv)
 
 	if (ctl.resume) {
 		/* opening first repairs a line torn by a crash, so the walk can read it */
+		rc = lock_run_dir(&ctl);
+		if (rc)
+			goto out;
 		rc = open_ledger(&ctl);
 		if (rc)
 			goto out;
@@ -1308,6 +1597,8 @@ int cmd_erase(int argc, char **argv)
 
 	/* every target is checked before anything is written */
 	rc = check_all(&ctl);
+	if (!rc && ctl.resume)
+		rc = resume_identity(&ctl);
 	if (rc) {
 		if (rc == DSP_EXIT_REFUSED)
 			cli_err("refused; nothing written");
@@ -1320,6 +1611,9 @@ int cmd_erase(int argc, char **argv)
 	rc = confirm(&ctl);
 	if (rc)
 		goto out;
+	rc = recheck_paths(&ctl);
+	if (rc)
+		goto out;
 	rc = open_devices(&ctl);
 	if (rc)
 		goto out;
@@ -1330,6 +1624,8 @@ int cmd_erase(int argc, char **argv)
 		goto out;
 	}
 	if (!ctl.resume && (rc = open_ledger(&ctl)) != 0)
+		goto out;
+	if (!ctl.resume && (rc = lock_run_dir(&ctl)) != 0)
 		goto out;
 	r = ctl.resume ? write_run_resumed(&ctl, host) : write_run_start(&ctl, host);
 	if (r < 0) {
@@ -1367,22 +1663,37 @@ int cmd_erase(int argc, char **argv)
 	ctl.prog = NULL;
 	dsp_audit("erase %s: %s, run %s", overall_status(&ctl),
 		  rc == DSP_EXIT_OK ? "ok" : "see the run record", ctl.run_dir);
-	print_summary(&ctl, ctl.run_dir);
-	if (rc == DSP_EXIT_SIGINT || rc == DSP_EXIT_SIGTERM)
-		fprintf(stderr, "dispose: interrupted; resume with: dispose erase "
-			"--resume --run-dir %s\n", ctl.run_dir);
+	{
+		/* absolute: the hint must work from any directory */
+		char abs[PATH_MAX];
+		const char *d = realpath(ctl.run_dir, abs) ? abs : ctl.run_dir;
+
+		print_summary(&ctl, d);
+		if (rc == DSP_EXIT_SIGINT || rc == DSP_EXIT_SIGTERM)
+			fprintf(stderr, "dispose: interrupted; resume with: dispose erase "
+				"--resume --run-dir %s\n", d);
+	}
 out:
 	if (ctl.ledger)
 		dsp_ledger_close(ctl.ledger);
+	if (ctl.lock_fd >= 0)
+		close(ctl.lock_fd);
 	close_devices(&ctl);
-	for (unsigned i = 0; i < ctl.nt && ctl.t; i++)
+	for (unsigned i = 0; i < ctl.nt && ctl.t; i++) {
 		free(ctl.t[i].path);
+		free(ctl.t[i].cur);
+	}
 	free(ctl.t);
 	free(tlist);
 	if (ctl.method)
 		dsp_method_free(ctl.method);
 	free(ctl.owned[0]);
 	free(ctl.owned[1]);
+	json_object_put(ctl.idents);
+	json_object_put(ctl.renamed);
+	free(loopfiles);
+	loopfiles = NULL;
+	nloopfiles = 0;
 	dsp_log_set_handler(NULL, NULL);
 	cli_log_init(0);
 	return rc;

@@ -182,18 +182,61 @@ static void text_line(const struct prog_target *t, double now)
 		phase_rate(t, now) / 1e6, eta);
 }
 
-static void json_str(FILE *f, const char *s)
+/* Length of the valid UTF-8 sequence at s, 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	unsigned char c = s[0];
+	uint32_t cp;
+	size_t n;
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (size_t k = 1; k < n; k++)
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3) {	/* overlong or a surrogate */
+		cp = (uint32_t)(c & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6;
+		if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+	} else if (n == 4) {	/* overlong or past U+10FFFF */
+		cp = (uint32_t)(c & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12;
+		if (cp < 0x10000 || cp > 0x10ffff)
+			return 0;
+	}
+	return n;
+}
+
+/*
+ * A JSON string. Paths are bytes, JSON is UTF-8: a byte that is not part
+ * of valid UTF-8 (a Latin-1 file name, a label cut mid-character) is
+ * written as \u00XX so every line still parses.
+ */
+void progress_json_str(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	fputc('"', f);
+	while (*s) {
+		size_t n = utf8_len(s);
+
+		if (*s == '"' || *s == '\\') {
+			fprintf(f, "\\%c", *s);
+		} else if (*s < 0x20 || *s == 0x7f || !n) {
+			fprintf(f, "\\u%04x", *s);
+		} else {
+			fwrite(s, 1, n, f);
+			s += n;
+			continue;
+		}
+		s++;
 	}
 	fputc('"', f);
 }
@@ -203,18 +246,18 @@ static void json_line(const struct prog_target *t, double now)
 	double eta = t->status[0] ? 0 : eta_secs(t, now);
 
 	fputs("{\"id\":", stdout);
-	json_str(stdout, t->id);
+	progress_json_str(stdout, t->id);
 	fputs(",\"target\":", stdout);
-	json_str(stdout, t->label);
+	progress_json_str(stdout, t->label);
 	fputs(",\"phase\":", stdout);
-	json_str(stdout, t->status[0] ? "end" : t->phase);
+	progress_json_str(stdout, t->status[0] ? "end" : t->phase);
 	printf(",\"pass\":%u,\"npasses\":%u,\"done\":%llu,\"total\":%llu,"
 	       "\"rate\":%.0f,\"eta\":%.0f", t->pass, t->npasses,
 	       (unsigned long long)t->done, (unsigned long long)t->total,
 	       t->status[0] ? 0.0 : phase_rate(t, now), eta);
 	if (t->status[0]) {
 		fputs(",\"status\":", stdout);
-		json_str(stdout, t->status);
+		progress_json_str(stdout, t->status);
 	}
 	fputs("}\n", stdout);
 	fflush(stdout);

@@ -4,6 +4,7 @@
 #define DISPOSE_CLI_PROGRESS_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include "dispose/erase.h"
 
 enum progress_mode {
@@ -26,6 +27,9 @@ void progress_finish(struct progress *p, unsigned i, const char *status);
 /* Print a message without tearing the bars (stderr). */
 void progress_message(struct progress *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* s as a JSON string literal (escaped; bytes that are not UTF-8 as \u00XX). */
+void progress_json_str(FILE *f, const char *s);
+
 /* Leave the terminal below the bars; frees p. */
 void progress_free(struct progress *p);
 

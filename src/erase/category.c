@@ -50,10 +50,13 @@ bool erase_fstype_cow(const char *name)
 	return false;
 }
 
-/* Block device, everything written, verified, nothing bad: Clear; else none. */
+/*
+ * Whole block device, everything written, verified, nothing bad: Clear;
+ * else none. A partition is not the medium (standards 8 rule 3).
+ */
 const char *erase_category(const struct eng *e, int status)
 {
-	if (e->fi || e->io->kind != DSP_IO_BLOCK)
+	if (e->fi || e->io->kind != DSP_IO_BLOCK || e->partition || !e->io->size)
 		return "none";
 	if (status != 0 || e->vmode == DSP_VERIFY_NONE)
 		return "none";
@@ -110,7 +113,10 @@ struct json_object *erase_caveats(const struct eng *e, const char *category)
 			add(a, "flash: over-provisioned/spare areas not addressed");
 		else if (e->rotational < 0 && e->io->kind == DSP_IO_BLOCK)
 			add(a, "medium type unknown: if flash, over-provisioned/spare areas not addressed");
-		if (e->io->kind == DSP_IO_BLOCK)
+		if (e->partition)
+			add(a, "a partition, not the whole device: the rest of the medium (other "
+			       "partitions, partition table, unpartitioned space) was not addressed");
+		else if (e->io->kind == DSP_IO_BLOCK)
 			add(a, "host protected area / device configuration overlay not examined: the "
 			       "overwrite covers the size the kernel reports");
 		add(a, "host overwrite is never Purge (NIST SP 800-88)");
@@ -119,7 +125,7 @@ struct json_object *erase_caveats(const struct eng *e, const char *category)
 		add(a, "not verified: no read-back");
 	else if (e->vmode == DSP_VERIFY_SAMPLE)
 		add(a, "sampled verification detects systematic failure, not isolated unwritten blocks");
-	if (strcmp(category, "clear") && !e->fi && e->io->kind == DSP_IO_BLOCK)
+	if (strcmp(category, "clear") && !e->fi && e->io->kind == DSP_IO_BLOCK && !e->partition)
 		add(a, "no NIST category: not every byte was written and verified clean");
 	return a;
 }

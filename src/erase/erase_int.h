@@ -80,6 +80,7 @@ struct eng {
 	enum dsp_verify_mode vmode;
 	double pct;
 	int rotational;			/* 1, 0 (flash), -1 unknown */
+	bool partition;			/* a partition: not the whole medium */
 	bool finished_before;		/* record already has a final target_end */
 	bool seen_before;		/* record has this target */
 

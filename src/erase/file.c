@@ -339,18 +339,21 @@ static int visit_renames(struct json_object *ev, void *arg)
 	struct json_object *v;
 	const char *ev_name;
 
-	if (!json_object_object_get_ex(ev, "target", &v) ||
+	/* typed: the record is outside input on resume */
+	if (!json_object_object_get_ex(ev, "target", &v) || !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), w->id) ||
-	    !json_object_object_get_ex(ev, "event", &v))
+	    !json_object_object_get_ex(ev, "event", &v) || !json_object_is_type(v, json_type_string))
 		return 0;
 	ev_name = json_object_get_string(v);
-	if (!strcmp(ev_name, "file_renamed") && json_object_object_get_ex(ev, "to", &v))
+	if (!strcmp(ev_name, "file_renamed") && json_object_object_get_ex(ev, "to", &v) &&
+	    json_object_is_type(v, json_type_string))
 		snprintf(w->last, sizeof(w->last), "%s", json_object_get_string(v));
 	else if (!strcmp(ev_name, "file_removed"))
 		w->removed = true;
 	else if (!strcmp(ev_name, "target") || !strcmp(ev_name, "target_resumed"))
 		w->done_status = -1;
-	else if (!strcmp(ev_name, "target_end") && json_object_object_get_ex(ev, "status", &v)) {
+	else if (!strcmp(ev_name, "target_end") && json_object_object_get_ex(ev, "status", &v) &&
+		 json_object_is_type(v, json_type_string)) {
 		const char *st = json_object_get_string(v);
 
 		w->done_status = !strcmp(st, "success") ? 0 :
@@ -520,6 +523,11 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 		struct dirent *de;
 		char *child;
 
+		/* between files too: a tree of empty files never reaches a write loop */
+		if (!cancelled && opts->stop && *opts->stop) {
+			cancelled = true;
+			status = worst(status, DSP_INTERRUPTED);
+		}
 		errno = 0;
 		de = cancelled ? NULL : readdir(top->d);
 		if (!de) {

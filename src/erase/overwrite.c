@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -598,6 +599,18 @@ static int read_rotational(const struct dsp_io *io)
 	return -1;
 }
 
+/* sysfs: is the block device a partition (of a disk we do not cover)? */
+static bool is_partition(const struct dsp_io *io)
+{
+	char p[128];
+
+	if (io->kind != DSP_IO_BLOCK)
+		return false;
+	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/partition", major(io->rdev),
+		 minor(io->rdev));
+	return access(p, F_OK) == 0;
+}
+
 /* Resolve (or take from the record) every pattern up to pass i. */
 static int resolve_pass(struct eng *e, unsigned i)
 {
@@ -647,6 +660,7 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 		e.bufsize = (e.bufsize + a - 1) / a * a;
 	}
 	e.rotational = read_rotational(io);
+	e.partition = is_partition(io);
 	if (io->kind == DSP_IO_BLOCK && e.rotational < 0) {
 		struct dsp_blkdev_info bi;
 

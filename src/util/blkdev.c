@@ -992,6 +992,44 @@ int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
 	return r;
 }
 
+int dsp_blkdev_loop_files(struct dsp_blkdev_loopfile **out, size_t *n)
+{
+	struct dsp_blkdev_loopfile *v = NULL;
+	struct dirent *de;
+	char bf[PATH_MAX];
+	struct stat st;
+	size_t k = 0;
+	DIR *dir;
+
+	*out = NULL;
+	*n = 0;
+	dir = opendir(SYS_BLOCK);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (strncmp(de->d_name, "loop", 4) || !valid_name(de->d_name))
+			continue;
+		if (read_attr(de->d_name, "loop/backing_file", bf, sizeof(bf)))
+			continue;
+		/* "(deleted)" or another namespace's path: nothing to match */
+		if (stat(bf, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (grow((void **)&v, k, sizeof(*v))) {
+			free(v);
+			closedir(dir);
+			return -ENOMEM;
+		}
+		copy(v[k].name, sizeof(v[k].name), de->d_name);
+		v[k].dev = st.st_dev;
+		v[k].ino = st.st_ino;
+		k++;
+	}
+	closedir(dir);
+	*out = v;
+	*n = k;
+	return 0;
+}
+
 /* Is other (a kernel name in use) the checked device itself? */
 static bool is_self(const struct dsp_blkdev_use *u, const char *other)
 {

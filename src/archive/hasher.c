@@ -194,8 +194,11 @@ static void publish(struct arc_hasher *h)
 	pthread_mutex_unlock(&h->mu);
 }
 
-/* A segment for len bytes (zeros when buf is NULL); returns how many fit. */
-static size_t add_seg(struct arc_hasher *h, const char *buf, size_t len)
+/*
+ * A segment for len bytes (zeros when buf is NULL); returns how many fit.
+ * copy 0: the bytes are already in place (arc_hasher_space).
+ */
+static size_t add_seg(struct arc_hasher *h, const char *buf, size_t len, int copy)
 {
 	struct slot *s = cur_slot(h);
 	struct seg *last = s->nseg ? &s->seg[s->nseg - 1] : NULL;
@@ -211,7 +214,8 @@ static size_t add_seg(struct arc_hasher *h, const char *buf, size_t len)
 			last = &s->seg[s->nseg++];
 			*last = (struct seg){ .data = s->buf + s->used, .len = n };
 		}
-		memcpy(s->buf + s->used, buf, n);
+		if (copy)
+			memcpy(s->buf + s->used, buf, n);
 		s->used += n;
 	} else {
 		if (last && !last->out[0] && !last->out[1] && last->zero &&
@@ -237,12 +241,30 @@ void arc_hasher_feed(struct arc_hasher *h, const void *buf, size_t len)
 	const char *p = buf;
 
 	while (len) {
-		size_t n = add_seg(h, p, len);
+		size_t n = add_seg(h, p, len, 1);
 
 		if (p)
 			p += n;
 		len -= n;
 	}
+}
+
+char *arc_hasher_space(struct arc_hasher *h, size_t *room)
+{
+	struct slot *s = cur_slot(h);
+
+	*room = SLOT_SIZE - s->used;
+	return s->buf + s->used;
+}
+
+void arc_hasher_commit(struct arc_hasher *h, size_t len)
+{
+	struct slot *s;
+
+	if (!len)
+		return;
+	s = cur_slot(h);
+	add_seg(h, s->buf + s->used, len, 0);
 }
 
 void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t sha256[32])

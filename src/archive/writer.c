@@ -1033,6 +1033,8 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	/* compression contexts are large: gone before the read-back starts */
 	archive_write_free(w.a);
 	w.a = NULL;
+	arc_hasher_stop(w.hs);	/* drained by write_tags: digests are in */
+	w.hs = NULL;
 	archive_entry_linkresolver_free(w.lr);
 	w.lr = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -58,6 +58,13 @@ struct arc_hasher;
 #define ARC_HASH_SHA256 2u
 int arc_hasher_start(struct arc_hasher **out, unsigned mask);
 void arc_hasher_feed(struct arc_hasher *h, const void *buf, size_t len);
+/*
+ * Zero-copy feeding: up to *room bytes may be written at the returned
+ * space, then arc_hasher_commit(h, n <= room) hashes them. They stay valid
+ * for the caller until it next asks for space or feeds.
+ */
+char *arc_hasher_space(struct arc_hasher *h, size_t *room);
+void arc_hasher_commit(struct arc_hasher *h, size_t len);
 /* Digests are written to these when the threads get there: drain first. */
 void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t sha256[32]);
 void arc_hasher_drain(struct arc_hasher *h);

@@ -12,18 +12,34 @@
 /*
  * The writer's thread reads files and feeds libarchive; hashing every byte
  * twice on that thread would make it the bottleneck. Data is copied into a
- * ring of slots that a SHA-512 thread and a SHA-256 thread both consume in
- * order; a slot is reused once both have passed it. An end-of-item marker
- * carries where the two digests go.
+ * ring of 1 MiB slots that a SHA-512 thread and a SHA-256 thread both
+ * consume in order; a slot is reused once both have passed it.
+ *
+ * A slot holds a list of segments: bytes in the slot's buffer, or a run of
+ * zeros (holes, read from a static buffer, never copied), each possibly
+ * ending an item (where its digests go). Many small files share one slot,
+ * and a thread is woken only when it sleeps, the producer only once half
+ * the ring is free: a few thousand wake-ups per GiB instead of one or two
+ * per file or 256 KiB.
  */
-#define NSLOT 16
-#define SLOT_SIZE (256u << 10)
+#define NSLOT 8
+#define SLOT_SIZE (1u << 20)
+#define NSEG 128
+#define SLOT_WORK (8u << 20)	/* bytes hashed per slot, zeros included */
+
+struct seg {
+	const char *data;
+	size_t len;
+	int zero;		/* data is the static zeros */
+	uint8_t *out[2];	/* non-NULL: end of item, digests go here */
+};
 
 struct slot {
 	char *buf;
-	const char *data;	/* buf, or a shared zero buffer */
-	size_t len;
-	uint8_t *out[2];	/* non-NULL: end of item, digests go here */
+	size_t used;		/* of buf */
+	size_t work;		/* bytes in all segments */
+	unsigned nseg;
+	struct seg seg[NSEG];
 };
 
 struct arc_hasher;
@@ -39,12 +55,15 @@ struct arc_hasher {
 	int started[2];
 	pthread_mutex_t mu;
 	pthread_cond_t cv_w, cv_p;	/* workers wait for data, producer for room */
-	int wsleep, psleep;		/* wake only who sleeps: no futex per slot */
+	int wsleep, psleep;		/* wake only who sleeps */
 	struct slot slots[NSLOT];
+	struct slot *cur;	/* being filled by the producer, or NULL */
 	uint64_t produced, consumed[2];
 	unsigned mask;		/* bit 0: SHA-512 thread, bit 1: SHA-256 thread */
 	int quit;
 };
+
+static const char zeros[SLOT_SIZE];
 
 /* The slowest active thread's position. */
 static uint64_t behind(const struct arc_hasher *h)
@@ -57,7 +76,19 @@ static uint64_t behind(const struct arc_hasher *h)
 	return m;
 }
 
-static const char zeros[SLOT_SIZE];
+static void hash_slot(EVP_MD_CTX *c, const EVP_MD *md, const struct slot *s, int i)
+{
+	for (unsigned k = 0; k < s->nseg; k++) {
+		const struct seg *g = &s->seg[k];
+
+		if (g->len)
+			EVP_DigestUpdate(c, g->data, g->len);
+		if (g->out[i]) {
+			EVP_DigestFinal_ex(c, g->out[i], NULL);
+			EVP_DigestInit_ex(c, md, NULL);
+		}
+	}
+}
 
 static void *work(void *arg)
 {
@@ -77,19 +108,20 @@ static void *work(void *arg)
 		}
 		if (h->consumed[i] == h->produced && h->quit)
 			break;
-		struct slot *s = &h->slots[h->consumed[i] % NSLOT];
+		uint64_t upto = h->produced;
 
-		pthread_mutex_unlock(&h->mu);
-		if (c && s->len)
-			EVP_DigestUpdate(c, s->data, s->len);
-		if (c && s->out[i]) {
-			EVP_DigestFinal_ex(c, s->out[i], NULL);
-			EVP_DigestInit_ex(c, md, NULL);
+		/* everything published so far, without the lock */
+		while (h->consumed[i] < upto) {
+			const struct slot *s = &h->slots[h->consumed[i] % NSLOT];
+
+			pthread_mutex_unlock(&h->mu);
+			if (c)
+				hash_slot(c, md, s, i);
+			pthread_mutex_lock(&h->mu);
+			h->consumed[i]++;
+			if (h->psleep && h->produced - behind(h) <= NSLOT / 2)
+				pthread_cond_signal(&h->cv_p);
 		}
-		pthread_mutex_lock(&h->mu);
-		h->consumed[i]++;
-		if (h->psleep)
-			pthread_cond_signal(&h->cv_p);
 	}
 	pthread_mutex_unlock(&h->mu);
 	EVP_MD_CTX_free(c);
@@ -128,11 +160,13 @@ int arc_hasher_start(struct arc_hasher **out, unsigned mask)
 	return 0;
 }
 
-/* Wait for a free slot; returns it with the lock released. */
-static struct slot *next_slot(struct arc_hasher *h)
+/* The slot being filled, waiting for a free one if needed. */
+static struct slot *cur_slot(struct arc_hasher *h)
 {
 	struct slot *s;
 
+	if (h->cur)
+		return h->cur;
 	pthread_mutex_lock(&h->mu);
 	while (h->produced - behind(h) >= NSLOT) {
 		h->psleep++;
@@ -141,14 +175,18 @@ static struct slot *next_slot(struct arc_hasher *h)
 	}
 	s = &h->slots[h->produced % NSLOT];
 	pthread_mutex_unlock(&h->mu);
-	s->out[0] = s->out[1] = NULL;
-	s->len = 0;
-	s->data = s->buf;
+	s->used = s->work = 0;
+	s->nseg = 0;
+	h->cur = s;
 	return s;
 }
 
+/* Hand the slot being filled to the threads. */
 static void publish(struct arc_hasher *h)
 {
+	if (!h->cur)
+		return;
+	h->cur = NULL;
 	pthread_mutex_lock(&h->mu);
 	h->produced++;
 	if (h->wsleep)
@@ -156,37 +194,97 @@ static void publish(struct arc_hasher *h)
 	pthread_mutex_unlock(&h->mu);
 }
 
+/*
+ * A segment for len bytes (zeros when buf is NULL); returns how many fit.
+ * copy 0: the bytes are already in place (arc_hasher_space).
+ */
+static size_t add_seg(struct arc_hasher *h, const char *buf, size_t len, int copy)
+{
+	struct slot *s = cur_slot(h);
+	struct seg *last = s->nseg ? &s->seg[s->nseg - 1] : NULL;
+	size_t n = len;
+
+	if (buf) {
+		if (n > SLOT_SIZE - s->used)
+			n = SLOT_SIZE - s->used;
+		if (last && !last->out[0] && !last->out[1] && !last->zero &&
+		    last->data + last->len == s->buf + s->used) {
+			last->len += n;	/* continues the last copy */
+		} else {
+			last = &s->seg[s->nseg++];
+			*last = (struct seg){ .data = s->buf + s->used, .len = n };
+		}
+		if (copy)
+			memcpy(s->buf + s->used, buf, n);
+		s->used += n;
+	} else {
+		if (last && !last->out[0] && !last->out[1] && last->zero &&
+		    last->len < sizeof(zeros)) {
+			if (n > sizeof(zeros) - last->len)
+				n = sizeof(zeros) - last->len;
+			last->len += n;
+		} else {
+			if (n > sizeof(zeros))
+				n = sizeof(zeros);
+			last = &s->seg[s->nseg++];
+			*last = (struct seg){ .data = zeros, .len = n, .zero = 1 };
+		}
+	}
+	s->work += n;
+	if (s->used == SLOT_SIZE || s->nseg == NSEG || s->work >= SLOT_WORK)
+		publish(h);
+	return n;
+}
+
 void arc_hasher_feed(struct arc_hasher *h, const void *buf, size_t len)
 {
 	const char *p = buf;
 
 	while (len) {
-		struct slot *s = next_slot(h);
-		size_t n = len > SLOT_SIZE ? SLOT_SIZE : len;
+		size_t n = add_seg(h, p, len, 1);
 
-		if (buf) {
-			memcpy(s->buf, p, n);
+		if (p)
 			p += n;
-		} else {
-			s->data = zeros;	/* holes: nothing to copy */
-		}
-		s->len = n;
 		len -= n;
-		publish(h);
 	}
+}
+
+char *arc_hasher_space(struct arc_hasher *h, size_t *room)
+{
+	struct slot *s = cur_slot(h);
+
+	*room = SLOT_SIZE - s->used;
+	return s->buf + s->used;
+}
+
+void arc_hasher_commit(struct arc_hasher *h, size_t len)
+{
+	struct slot *s;
+
+	if (!len)
+		return;
+	s = cur_slot(h);
+	add_seg(h, s->buf + s->used, len, 0);
 }
 
 void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t sha256[32])
 {
-	struct slot *s = next_slot(h);
+	struct slot *s = cur_slot(h);
+	struct seg *g = s->nseg ? &s->seg[s->nseg - 1] : NULL;
 
-	s->out[0] = sha512;
-	s->out[1] = sha256;
-	publish(h);
+	if (!g || g->out[0] || g->out[1]) {	/* an empty item, or one after another */
+		g = &s->seg[s->nseg++];
+		*g = (struct seg){ .data = NULL, .len = 0 };
+	}
+	g->out[0] = sha512;
+	g->out[1] = sha256;
+	if (s->nseg == NSEG)
+		publish(h);
 }
 
 void arc_hasher_drain(struct arc_hasher *h)
 {
+	publish(h);
 	pthread_mutex_lock(&h->mu);
 	while (behind(h) != h->produced) {
 		h->psleep++;

@@ -256,60 +256,109 @@ static int feed(struct wctx *w, const void *buf, size_t len, int zero)
 	return 0;
 }
 
-/*
- * Copy the current disk entry's data, writing zeros for holes: the pax
- * writer drops them again through the entry's sparse map, and the hashes
- * cover the file as a reader sees it.
- */
-static int copy_data(struct wctx *w, struct archive *disk, const char *src,
-		     uint64_t size, struct item *it)
+/* Hole: zeros for the hashes (never copied) and for libarchive. */
+static int feed_zeros(struct wctx *w, uint64_t n)
 {
 	static const char zeros[65536];
-	const void *buf;
-	size_t len;
-	la_int64_t off;
+
+	while (n) {
+		size_t z = n > sizeof(zeros) ? sizeof(zeros) : (size_t)n;
+		int rc = feed(w, zeros, z, 1);
+
+		if (rc)
+			return rc;
+		n -= z;
+	}
+	return 0;
+}
+
+/*
+ * Copy a regular file's data region by region (the sparse map libarchive
+ * found, or the whole file), writing zeros for holes: the pax writer drops
+ * them again through the entry's sparse map, and the hashes cover the file
+ * as a reader sees it. The file is read straight into the hash threads'
+ * buffers and handed to libarchive from there: one copy less than reading
+ * through libarchive and copying to the hashers.
+ */
+static int copy_data(struct wctx *w, struct archive_entry *e, const char *src,
+		     uint64_t size, struct item *it)
+{
+	struct stat st;
 	uint64_t pos = 0;
-	int r, rc;
+	int nreg, fd, rc = 0;
 
-	for (;;) {
-		r = archive_read_data_block(disk, &buf, &len, &off);
-		if (r == ARCHIVE_EOF)
+	fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		rc = -errno;
+		dsp_log(DSP_LOG_ERROR, "%s: %s", src, strerror(errno));
+		return rc;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_dev != archive_entry_dev(e) ||
+	    (la_int64_t)st.st_ino != archive_entry_ino64(e)) {
+		dsp_log(DSP_LOG_ERROR, "%s: file changed while archiving", src);
+		close(fd);
+		return -ESTALE;
+	}
+	nreg = archive_entry_sparse_reset(e);
+	for (int k = 0; rc == 0; k++) {
+		la_int64_t off = 0, len = (la_int64_t)size;
+
+		if (nreg == 0 ? k > 0 : k >= nreg)
 			break;
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			dsp_log(DSP_LOG_ERROR, "%s: %s", src,
-				archive_error_string(disk));
-			return -EIO;
+		if (nreg > 0 && archive_entry_sparse_next(e, &off, &len) != ARCHIVE_OK) {
+			rc = -EIO;
+			break;
 		}
-		if ((uint64_t)off < pos || (uint64_t)off + len > size) {
+		if (off < 0 || len < 0 || (uint64_t)off < pos ||
+		    (uint64_t)off + (uint64_t)len > size) {
 			dsp_log(DSP_LOG_ERROR, "%s: file changed while archiving", src);
-			return -ESTALE;
+			rc = -ESTALE;
+			break;
 		}
-		while (pos < (uint64_t)off) {
-			size_t z = (uint64_t)off - pos > sizeof(zeros) ?
-				sizeof(zeros) : (size_t)((uint64_t)off - pos);
+		if ((rc = feed_zeros(w, (uint64_t)off - pos)))
+			goto werr;
+		pos = (uint64_t)off;
+		while (len > 0) {
+			size_t room;
+			char *p = arc_hasher_space(w->hs, &room);
+			ssize_t r;
 
-			if ((rc = feed(w, zeros, z, 1)) != 0)
+			if ((uint64_t)room > (uint64_t)len)
+				room = (size_t)len;
+			r = pread(fd, p, room, (off_t)pos);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				rc = r < 0 ? -errno : -ESTALE;
+				dsp_log(DSP_LOG_ERROR, "%s: %s", src, r < 0 ?
+					strerror(errno) : "file changed while archiving");
+				goto out;
+			}
+			arc_hasher_commit(w->hs, (size_t)r);
+			la_ssize_t wr = archive_write_data(w->a, p, (size_t)r);
+
+			if (wr < 0 || (size_t)wr != (size_t)r) {
+				rc = -EIO;
 				goto werr;
-			pos += z;
+			}
+			pos += (uint64_t)r;
+			len -= r;
 		}
-		if (len && (rc = feed(w, buf, len, 0)) != 0)
-			goto werr;
-		pos += len;
 	}
-	while (pos < size) {	/* trailing hole */
-		size_t z = size - pos > sizeof(zeros) ? sizeof(zeros) :
-			(size_t)(size - pos);
-
-		if ((rc = feed(w, zeros, z, 1)) != 0)
-			goto werr;
-		pos += z;
-	}
+	if (rc == 0 && (rc = feed_zeros(w, size - pos)))	/* trailing hole */
+		goto werr;
+	if (rc)
+		goto out;
 	arc_hasher_end_item(w->hs, it->sha512, it->sha256);
 	it->size = size;
-	return 0;
+	goto out;
 werr:
 	dsp_log(DSP_LOG_ERROR, "%s: %s", src, archive_error_string(w->a));
-	return w->out_err ? w->out_err : rc;
+	rc = w->out_err ? w->out_err : rc;
+out:
+	close(fd);
+	return rc;
 }
 
 /* --- the walk --------------------------------------------------------------- */
@@ -366,7 +415,7 @@ static int add_entry(struct wctx *w, struct archive *disk,
 		it->size = first->size;
 		return 0;
 	}
-	rc = copy_data(w, disk, src, (uint64_t)archive_entry_size(e), it);
+	rc = copy_data(w, e, src, (uint64_t)archive_entry_size(e), it);
 	if (rc)
 		return rc;
 	if (archive_entry_nlink(e) > 1) {
@@ -984,6 +1033,8 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	/* compression contexts are large: gone before the read-back starts */
 	archive_write_free(w.a);
 	w.a = NULL;
+	arc_hasher_stop(w.hs);	/* drained by write_tags: digests are in */
+	w.hs = NULL;
 	archive_entry_linkresolver_free(w.lr);
 	w.lr = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t1);

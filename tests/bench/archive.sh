@@ -3,6 +3,8 @@
 # decrypting read-back) against `tar | zstd | openssl cms -encrypt -stream`
 # (write only) on the same mixed tree. Prints times, peak memory and the ratio
 # stock/ours (>= 1.0 means we are as fast or faster).
+# Both run ARCHIVE_BENCH_RUNS times (default 3), alternating, whole processes
+# timed; medians are compared. The machine's load is printed with each run.
 # Usage: tests/bench/archive.sh [build/dispose]   ARCHIVE_BENCH_MIB=2048 default
 set -e
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -63,25 +65,40 @@ cd "$T"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc \
 	-keyout r.key -out r.crt -subj /CN=bench -days 2 2>/dev/null
 sync
-run() {	# NAME CMD...: elapsed seconds and max RSS (KiB) into NAME.t
+run() {	# NAME CMD...: elapsed s, max RSS KiB, user s, sys s appended to NAME.t
 	local n=$1; shift
-	/usr/bin/time -f '%e %M %U %S' -o "$n.t" "$@"
+	/usr/bin/time -f '%e %M %U %S' -a -o "$n.t" "$@"
 }
-run stock bash -o pipefail -c "tar --sparse --xattrs --acls -cf - -C / '${S#/}' | zstd -3 -q -c |
-	openssl cms -encrypt -binary -aes-256-gcm -stream -outform DER -recip r.crt \
-	-keyopt ecdh_kdf_md:sha256 -out stock.der"
-run ours "$DISPOSE" archive create -v -v --root "$S" --recipient r.crt --run-dir "$T/run" \
-	-o "$T/ours.tar.zst" > ours.out 2> ours.err ||
-	{ cat ours.err >&2; grep -q 'not available' ours.err && exit 77; exit 1; }
+median() {	# FILE COLUMN
+	awk -v c="$2" '{print $c}' "$1" | sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'
+}
+cpu() {	# FILE: user+sys per run
+	awk '{print $3 + $4}' "$1" | sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'
+}
+RUNS=${ARCHIVE_BENCH_RUNS:-3}
+: > stock.t
+: > ours.t
+for i in $(seq "$RUNS"); do
+	rm -rf stock.der "$T/run" "$T"/ours.tar.zst*
+	echo "  run $i: load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+	run stock bash -o pipefail -c "tar --sparse --xattrs --acls -cf - -C / '${S#/}' | zstd -3 -q -c |
+		openssl cms -encrypt -binary -aes-256-gcm -stream -outform DER -recip r.crt \
+		-keyopt ecdh_kdf_md:sha256 -out stock.der"
+	run ours "$DISPOSE" archive create -v -v --root "$S" --recipient r.crt --run-dir "$T/run" \
+		-o "$T/ours.tar.zst" > ours.out 2> ours.err ||
+		{ cat ours.err >&2; grep -q 'not available' ours.err && exit 77; exit 1; }
+	printf '    stock %6.2f s  ours %6.2f s  (%s)\n' "$(tail -1 stock.t | cut -d' ' -f1)" \
+		"$(tail -1 ours.t | cut -d' ' -f1)" \
+		"$(grep -h 'written in' ours.err | sed 's/^dispose: [^:]*: //')" >&2
+done
 # the memory of the pipeline is the sum of its processes; report the largest
-read -r st sm su ss < stock.t
-read -r ot om ou os < ours.t
+st=$(median stock.t 1); sm=$(median stock.t 2); sc=$(cpu stock.t)
+ot=$(median ours.t 1); om=$(median ours.t 2); oc=$(cpu ours.t)
 du -sm --apparent-size "$S" | awk '{printf "archive bench: tree %s MiB apparent", $1}'
-du -sm "$S" | awk '{printf " (%s MiB on disk) on '"$base"'\n", $1}'
+du -sm "$S" | awk '{printf " (%s MiB on disk) on '"$base"', median of '"$RUNS"' runs\n", $1}'
 printf '  stock tar|zstd -3|openssl cms -stream   %7.2f s  cpu %6.2f s  maxRSS %6d KiB (largest process)  %s bytes\n' \
-	"$st" "$(awk -v a="$su" -v b="$ss" 'BEGIN{print a+b}')" "$sm" "$(stat -c %s stock.der)"
+	"$st" "$sc" "$sm" "$(stat -c %s stock.der)"
 printf '  dispose archive create (+read-back)      %7.2f s  cpu %6.2f s  maxRSS %6d KiB  %s bytes\n' \
-	"$ot" "$(awk -v a="$ou" -v b="$os" 'BEGIN{print a+b}')" "$om" "$(stat -c %s ours.tar.zst)"
-grep -h 'written in' ours.err | sed 's/^dispose: /  /'
+	"$ot" "$oc" "$om" "$(stat -c %s ours.tar.zst)"
 awk -v a="$st" -v b="$ot" -v m="$om" 'BEGIN{ if (b < 0.01) b = 0.01;
 	printf "  ratio stock/ours %.2f (want >= 1.0); peak memory %.1f MiB (want < 128)\n", a / b, m / 1024 }'

@@ -19,6 +19,9 @@
 #include "dispose/common.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "../../src/archive/archive_int.h"
+
+#include <openssl/evp.h>
 
 static char tmpdir[256];
 
@@ -395,6 +398,46 @@ static void test_dsp_archive_covers_ledger(void **state)
 	assert_int_not_equal(dsp_archive_covers(path, path, hex), 1);
 }
 
+/* The hash threads: items packed into slots, holes as zeros, odd sizes. */
+static void test_arc_hasher_mixed_items_match_one_shot(void **state)
+{
+	enum { N = 300 };
+	static uint8_t got512[N][64], got256[N][32];
+	static char data[3 << 20], zero[64 << 10];
+	struct arc_hasher *h;
+	size_t len[N];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 2654435761u >> 13);
+	assert_int_equal(arc_hasher_start(&h, ARC_HASH_SHA512 | ARC_HASH_SHA256), 0);
+	for (int i = 0; i < N; i++) {
+		/* empty, tiny, > a slot, and long zero runs fed in 64 KiB pieces */
+		len[i] = i == 0 ? 0 : i % 50 == 7 ? sizeof(data) : (size_t)(i * 37);
+		if (i % 100 == 3) {
+			for (int k = 0; k < 40; k++)
+				arc_hasher_feed(h, NULL, sizeof(zero));
+			len[i] = 40 * sizeof(zero);
+		} else {
+			arc_hasher_feed(h, data, len[i]);
+		}
+		arc_hasher_end_item(h, got512[i], got256[i]);
+	}
+	arc_hasher_drain(h);
+	for (int i = 0; i < N; i++) {
+		uint8_t want[64];
+		const void *src = i % 100 == 3 ? NULL : data;
+		char *z = src ? NULL : calloc(1, len[i]);
+
+		assert_true(EVP_Digest(src ? src : z, len[i], want, NULL, EVP_sha512(), NULL));
+		assert_memory_equal(got512[i], want, 64);
+		assert_true(EVP_Digest(src ? src : z, len[i], want, NULL, EVP_sha256(), NULL));
+		assert_memory_equal(got256[i], want, 32);
+		free(z);
+	}
+	arc_hasher_stop(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_archive_verify_truncated),
 		cmocka_unit_test(test_dsp_archive_status_states),
 		cmocka_unit_test(test_dsp_archive_covers_ledger),
+		cmocka_unit_test(test_arc_hasher_mixed_items_match_one_shot),
 	};
 
 	dsp_log_set_syslog(0);

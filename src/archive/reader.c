@@ -779,16 +779,34 @@ static int is_encrypted(const char *name, char *env_path, size_t len)
 	return access(env_path, F_OK) == 0;
 }
 
+/* A FIFO or device given as NAME must not block or be read: regular files only. */
+static int open_regular(const char *name)
+{
+	struct stat st;
+	int fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
 int arc_verify(const char *name, struct arc_verify *v, struct dsp_archive_result *res)
 {
 	char env_path[PATH_MAX + 8];
 	int rc;
 
 	if (!is_encrypted(name, env_path, sizeof(env_path))) {
-		int fd = open(name, O_RDONLY | O_CLOEXEC);
+		int fd = open_regular(name);
 
+		if (fd == -EINVAL)
+			return bad(res, DSP_INVALID, "not a regular file");
 		if (fd < 0)
-			return -errno;
+			return fd;
 		rc = verify_fd(fd, NULL, v, res, 1, NULL, 0);
 		close(fd);
 		return rc;
@@ -1132,9 +1150,9 @@ static int extract(const char *name, const char *dir, const char *key,
 			goto out;
 		}
 	} else {
-		fd = open(name, O_RDONLY | O_CLOEXEC);
+		fd = open_regular(name);
 		if (fd < 0) {
-			rc = -errno;
+			rc = fd == -EINVAL ? bad(res, DSP_INVALID, "not a regular file") : fd;
 			goto out;
 		}
 	}

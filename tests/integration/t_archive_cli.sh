@@ -107,3 +107,17 @@ expect_exit 2 $D archive status "$T/out" --legal-hold
 expect_exit 2 $D archive extract "$T/out/a.tar.zst" -C "$T/x9" --run-dir "$T/run"
 [ ! -e "$T/x9" ] || die "extract ran despite a bad option"
 ok "options of other subcommands refused"
+
+# a FIFO given as the archive is refused at once, never read (it would block)
+mkfifo "$T/fifo.tar.zst"
+timeout 10 $D archive verify "$T/fifo.tar.zst" 2>"$T/f.err"
+rc=$?
+[ $rc -eq 2 ] || die "verify FIFO: exit $rc (124 = it blocked)"
+grep -q "fifo.tar.zst: not an archive of ours: not a regular file" "$T/f.err" ||
+	die "verify FIFO message: $(cat "$T/f.err")"
+mkdir -p "$T/xf"
+timeout 10 $D archive extract "$T/fifo.tar.zst" -C "$T/xf" 2>/dev/null
+rc=$?
+[ $rc -eq 2 ] || die "extract FIFO: exit $rc (124 = it blocked)"
+[ -z "$(ls -A "$T/xf")" ] || die "extract of a FIFO wrote something"
+ok "a FIFO as archive is refused without blocking"

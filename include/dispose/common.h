@@ -26,6 +26,7 @@ enum dsp_exit {
 	DSP_EXIT_MISMATCH = 3,		/* verification mismatch */
 	DSP_EXIT_REFUSED = 4,		/* refused by a safety rule */
 	DSP_EXIT_UNSUPPORTED = 5,	/* device does not support the method */
+	DSP_EXIT_SIGHUP = 129,		/* interrupted by SIGHUP (lost terminal), resumable */
 	DSP_EXIT_SIGINT = 130,		/* interrupted by SIGINT, resumable */
 	DSP_EXIT_SIGTERM = 143,		/* interrupted by SIGTERM, resumable */
 };

@@ -193,8 +193,9 @@ static int exit_rank(int code)
 	case DSP_EXIT_UNSUPPORTED: return 3;
 	case DSP_EXIT_MISMATCH: return 4;
 	case DSP_EXIT_REFUSED: return 5;
-	case DSP_EXIT_SIGTERM: return 6;
-	case DSP_EXIT_SIGINT: return 7;
+	case DSP_EXIT_SIGHUP: return 6;
+	case DSP_EXIT_SIGTERM: return 7;
+	case DSP_EXIT_SIGINT: return 8;
 	default: return 1;
 	}
 }
@@ -206,6 +207,8 @@ static int worse(int a, int b)
 
 static int interrupted_exit(void)
 {
+	if (stop_flag == SIGHUP)
+		return DSP_EXIT_SIGHUP;
 	return stop_flag == SIGTERM ? DSP_EXIT_SIGTERM : DSP_EXIT_SIGINT;
 }
 
@@ -1651,6 +1654,8 @@ int cmd_erase(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a dropped ssh session: checkpoint and stop rather than die mid-pass */
+	sigaction(SIGHUP, &sa, NULL);
 
 	run_all(&ctl);
 
@@ -1669,7 +1674,8 @@ int cmd_erase(int argc, char **argv)
 		const char *d = realpath(ctl.run_dir, abs) ? abs : ctl.run_dir;
 
 		print_summary(&ctl, d);
-		if (rc == DSP_EXIT_SIGINT || rc == DSP_EXIT_SIGTERM)
+		if (rc == DSP_EXIT_SIGINT || rc == DSP_EXIT_SIGTERM ||
+		    rc == DSP_EXIT_SIGHUP)
 			fprintf(stderr, "dispose: interrupted; resume with: dispose erase "
 				"--resume --run-dir %s\n", d);
 	}

@@ -2,7 +2,8 @@
 # t_erase_resume.sh - kill -9 in the middle of a pass, then --resume: the
 # device holds the last pass, the record shows every pass covering every
 # byte, and the hash chain verifies (python3 hashlib). SIGINT and SIGTERM
-# stop at a checkpoint with exit 130 / 143 and a resume hint.
+# (and SIGHUP, a dropped ssh session) stop at a checkpoint with exit
+# 130 / 143 / 129 and a resume hint.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -61,8 +62,8 @@ ok "kill -9 then --resume: device and record complete"
 	die "second resume: expected exit 0"
 grep -q "nothing to resume" "$T/out" || die "second resume: $(cat "$T/out")"
 
-for sig in INT TERM; do
-	want=130; [ $sig = TERM ] && want=143
+for sig in INT TERM HUP; do
+	case $sig in INT) want=130 ;; TERM) want=143 ;; HUP) want=129 ;; esac
 	fill_marker "$dev" 64
 	start_slow "$T/r-$sig"
 	wait_checkpoint "$T/r-$sig"

@@ -707,8 +707,12 @@ static int snap_swap(const char *path, const char *type, void *arg)
 	return add_swap(s, d);
 }
 
-/* Loop devices do not appear in holders/ of what backs them. */
-static int snap_loops(struct dsp_blkdev_snap *s)
+/*
+ * Call fn for each attached loop device whose backing file can be stat'ed
+ * ("(deleted)" or another namespace's path cannot: nothing to match).
+ */
+static int for_each_loop(int (*fn)(const char *name, const struct stat *st, void *arg),
+			 void *arg)
 {
 	struct dirent *de;
 	char bf[PATH_MAX];
@@ -719,22 +723,36 @@ static int snap_loops(struct dsp_blkdev_snap *s)
 	dir = opendir(SYS_BLOCK);
 	if (!dir)
 		return -errno;
-	while ((de = readdir(dir))) {
+	while (!r && (de = readdir(dir))) {
 		if (strncmp(de->d_name, "loop", 4) || !valid_name(de->d_name))
 			continue;
 		if (read_attr(de->d_name, "loop/backing_file", bf, sizeof(bf)))
 			continue;
-		if (stat(bf, &st) < 0 || !S_ISBLK(st.st_mode))
+		if (stat(bf, &st) < 0)
 			continue;
-		if (grow((void **)&s->loops, s->nloops, sizeof(*s->loops))) {
-			r = -ENOMEM;
-			break;
-		}
-		copy(s->loops[s->nloops].name, sizeof(s->loops[0].name), de->d_name);
-		s->loops[s->nloops++].backing = st.st_rdev;
+		r = fn(de->d_name, &st, arg);
 	}
 	closedir(dir);
 	return r;
+}
+
+static int snap_loop(const char *name, const struct stat *st, void *arg)
+{
+	struct dsp_blkdev_snap *s = arg;
+
+	if (!S_ISBLK(st->st_mode))
+		return 0;
+	if (grow((void **)&s->loops, s->nloops, sizeof(*s->loops)))
+		return -ENOMEM;
+	copy(s->loops[s->nloops].name, sizeof(s->loops[0].name), name);
+	s->loops[s->nloops++].backing = st->st_rdev;
+	return 0;
+}
+
+/* Loop devices do not appear in holders/ of what backs them. */
+static int snap_loops(struct dsp_blkdev_snap *s)
+{
+	return for_each_loop(snap_loop, s);
 }
 
 int dsp_blkdev_snap_new(struct dsp_blkdev_snap **out)
@@ -992,42 +1010,39 @@ int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
 	return r;
 }
 
+struct loopfiles {
+	struct dsp_blkdev_loopfile *v;
+	size_t k;
+};
+
+static int add_loop_file(const char *name, const struct stat *st, void *arg)
+{
+	struct loopfiles *lf = arg;
+
+	if (!S_ISREG(st->st_mode))
+		return 0;
+	if (grow((void **)&lf->v, lf->k, sizeof(*lf->v)))
+		return -ENOMEM;
+	copy(lf->v[lf->k].name, sizeof(lf->v[0].name), name);
+	lf->v[lf->k].dev = st->st_dev;
+	lf->v[lf->k].ino = st->st_ino;
+	lf->k++;
+	return 0;
+}
+
 int dsp_blkdev_loop_files(struct dsp_blkdev_loopfile **out, size_t *n)
 {
-	struct dsp_blkdev_loopfile *v = NULL;
-	struct dirent *de;
-	char bf[PATH_MAX];
-	struct stat st;
-	size_t k = 0;
-	DIR *dir;
+	struct loopfiles lf = { NULL, 0 };
+	int r = for_each_loop(add_loop_file, &lf);
 
-	*out = NULL;
-	*n = 0;
-	dir = opendir(SYS_BLOCK);
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, "loop", 4) || !valid_name(de->d_name))
-			continue;
-		if (read_attr(de->d_name, "loop/backing_file", bf, sizeof(bf)))
-			continue;
-		/* "(deleted)" or another namespace's path: nothing to match */
-		if (stat(bf, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (grow((void **)&v, k, sizeof(*v))) {
-			free(v);
-			closedir(dir);
-			return -ENOMEM;
-		}
-		copy(v[k].name, sizeof(v[k].name), de->d_name);
-		v[k].dev = st.st_dev;
-		v[k].ino = st.st_ino;
-		k++;
+	if (r) {
+		free(lf.v);
+		lf.v = NULL;
+		lf.k = 0;
 	}
-	closedir(dir);
-	*out = v;
-	*n = k;
-	return 0;
+	*out = lf.v;
+	*n = lf.k;
+	return r;
 }
 
 /* Is other (a kernel name in use) the checked device itself? */

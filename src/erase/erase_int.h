@@ -69,6 +69,28 @@ void erase_extmap_free(struct extmap *m);
 void erase_extmap_check(const struct erase_file_info *fi, struct json_object *f,
 			struct json_object *cav);
 
+/* digest.c: digests of a random pass's chunks, checked on its read-back */
+struct chunk_digest;
+struct chunk_digests {
+	struct chunk_digest *d;
+	uint8_t *ok;		/* chunk i was generated whole in this session */
+	uint64_t n, size, seed;
+	size_t chunk;
+	unsigned pass;
+};
+int cdig_begin(struct chunk_digests *c, unsigned pass, uint64_t size, size_t chunk);
+void cdig_put(struct chunk_digests *c, uint64_t off, const void *buf, size_t len);
+/* 1 same, 0 differs, -1 no digest for this chunk of this pass */
+int cdig_check(const struct chunk_digests *c, unsigned pass, uint64_t off, const void *buf,
+	       size_t len);
+bool cdig_has(const struct chunk_digests *c, unsigned pass);
+void cdig_free(struct chunk_digests *c);
+struct cdig_worker;
+struct cdig_worker *cdig_worker_start(struct chunk_digests *c);	/* NULL: none */
+void cdig_worker_post(struct cdig_worker *w, uint64_t off, const void *buf, size_t len);
+void cdig_worker_wait(struct cdig_worker *w);
+void cdig_worker_stop(struct cdig_worker *w);
+
 struct eng {
 	struct dsp_io *io;
 	const struct dsp_erase_opts *o;
@@ -86,6 +108,7 @@ struct eng {
 
 	/* ring buffers, kept across passes (no page faults per pass) */
 	uint8_t *pool[ERASE_RING];
+	struct chunk_digests dig;	/* the random pass written last */
 
 	/* progress */
 	struct timespec last_prog;

@@ -274,6 +274,8 @@ static int isolate_write(struct eng *e, unsigned i, const uint8_t *buf, size_t n
 	return 0;
 }
 
+static int verify_needed(const struct eng *e, unsigned i);
+
 static int fill_random(struct ring *r, unsigned slot, uint64_t off, size_t len)
 {
 	return dsp_pattern_fill(r->arg, off, r->slot[slot].buf, len);
@@ -304,6 +306,7 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 	struct ring ring = { 0 };
 	struct ckpt_worker ck;
 	struct range job = { start, size - start };
+	struct cdig_worker *dw = NULL;
 	bool random = ps->pat.kind == DSP_PASS_RANDOM;
 	uint8_t *sbuf = NULL;
 	uint64_t sphase = UINT64_MAX;
@@ -315,6 +318,12 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 		return r;
 	if (random) {
 		chunk = e->bufsize;
+		/* digests only help a verification of this pass */
+		cdig_free(&e->dig);
+		if (verify_needed(e, i) && e->vmode != DSP_VERIFY_SAMPLE &&
+		    cdig_begin(&e->dig, i, size, chunk) == 0 &&
+		    !(dw = cdig_worker_start(&e->dig)))
+			cdig_free(&e->dig);
 		r = eng_pool(e);
 		if (!r)
 			r = ring_start(&ring, &job, 1, chunk, fill_random, g, e->pool);
@@ -326,6 +335,7 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 	if (r < 0 || (r = ckpt_start(&ck, e)) < 0) {
 		if (random)
 			ring_stop(&ring);
+		cdig_worker_stop(dw);
 		dsp_io_buf_free(sbuf);
 		dsp_pattern_gen_free(g);
 		return r;
@@ -361,9 +371,13 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 			}
 			buf = sbuf;
 		}
+		if (dw)
+			cdig_worker_post(dw, off, buf, n);
 		r = dsp_io_write(e->io, buf, n, off, &done);
 		if (r == -EIO)
 			r = isolate_write(e, i, buf, n, off, done, &bad);
+		if (dw)
+			cdig_worker_wait(dw);
 		if (s)
 			ring_release(&ring);
 		if (r < 0) {
@@ -397,6 +411,7 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 		ret = r;
 	if (random)
 		ring_stop(&ring);
+	cdig_worker_stop(dw);
 	dsp_io_buf_free(sbuf);
 	dsp_pattern_gen_free(g);
 	if (ret == DSP_INTERRUPTED) {
@@ -787,6 +802,7 @@ out:
 	/* keystream and read-back bytes are on the target anyway: not secret */
 	for (i = 0; i < ERASE_RING; i++)
 		dsp_io_buf_free(e.pool[i]);
+	cdig_free(&e.dig);
 	free(e.ps);
 	return st;
 }

@@ -341,6 +341,7 @@ int dsp_erase_check(struct dsp_io *io, const char *run_dir, const char *target_i
 	ranges_free(&e.unreadable);
 	for (int i = 0; i < ERASE_RING; i++)
 		dsp_io_buf_free(e.pool[i]);
+	cdig_free(&e.dig);
 	free(e.ps);
 	return r;
 }

@@ -247,6 +247,84 @@ static void test_erase_io_flipped_byte_mismatch(void **state)
 	fx_close(&fx);
 }
 
+/*
+ * A random pass is checked chunk by chunk against digests of what was
+ * generated: a chunk that reads back differently is byte-compared, so the
+ * offset is exact, and the other chunks are not regenerated.
+ */
+static void test_erase_io_random_digest_locates_flip(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	uint64_t size = (9u << 20) + 512;	/* the last chunk is short */
+	struct dsp_io *io = mem(size, 0);
+	struct dsp_io_fault f = { DSP_FAULT_FLIP_READ, (6u << 20) + 77, 1, 0 };
+	struct json_object *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_MISMATCH);
+	assert_int_equal(res.mismatches, 1);
+	assert_int_equal(res.first_mismatch, (6u << 20) + 77);
+	assert_int_equal(res.bytes_verified, size);
+	e = last_event(&fx, "verify_start", "t1");
+	assert_string_equal(jstr(e, "compare"), "chunk-digest+stream");
+	json_object_put(e);
+	e = last_event(&fx, "verify_end", "t1");
+	assert_int_equal(jint(e, "bytes_by_digest"), size - fx.o.bufsize);
+	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+/* The digest is of what was generated, not of what the device kept. */
+static void test_erase_io_random_digest_catches_lost_write(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(8u << 20, 0);
+	struct dsp_io_fault f = { DSP_FAULT_DROP_WRITE, 5u << 20, 4096, 1 };
+	struct json_object *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_MISMATCH);
+	/* the whole lost write still holds zeros: (almost) every byte differs */
+	assert_true(res.mismatches > fx.o.bufsize - 1024 && res.mismatches <= fx.o.bufsize);
+	assert_true(res.first_mismatch >= 5u << 20 && res.first_mismatch < (5u << 20) + 64);
+	e = last_event(&fx, "verify_end", "t1");
+	assert_int_equal(jint(e, "bytes_by_digest"), (8u << 20) - fx.o.bufsize);
+	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+/* Sampled verification reads extents, not chunks: no digests claimed. */
+static void test_erase_io_random_sample_compares_stream(void **state)
+{
+	struct fixture fx;
+	struct json_object *e;
+	struct dsp_io *io = mem(8u << 20, 0);
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	fx.o.verify = DSP_VERIFY_SAMPLE;
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), 0);
+	e = last_event(&fx, "verify_start", "t1");
+	assert_string_equal(jstr(e, "compare"), "stream");
+	json_object_put(e);
+	e = last_event(&fx, "verify_end", "t1");
+	assert_int_equal(jint(e, "bytes_by_digest"), 0);
+	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
 static void test_erase_io_dropped_write_caught(void **state)
 {
 	struct fixture fx;
@@ -619,6 +697,9 @@ int main(void)
 		cmocka_unit_test(test_erase_io_short_write_and_eintr),
 		cmocka_unit_test(test_erase_io_flush_failure_is_error),
 		cmocka_unit_test(test_erase_io_flipped_byte_mismatch),
+		cmocka_unit_test(test_erase_io_random_digest_locates_flip),
+		cmocka_unit_test(test_erase_io_random_digest_catches_lost_write),
+		cmocka_unit_test(test_erase_io_random_sample_compares_stream),
 		cmocka_unit_test(test_erase_io_dropped_write_caught),
 		cmocka_unit_test(test_erase_io_verify_unreadable_partial),
 		cmocka_unit_test(test_erase_io_cancel_then_resume),

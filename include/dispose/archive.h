@@ -143,21 +143,21 @@ int dsp_archive_status(const char *dir, dsp_archive_status_fn fn, void *arg);
 /*
  * Interlock: 1 when the ledger of run_dir records a verified archive
  * (archive_created or archive_verified) whose item list holds path with
- * this SHA-256 (lowercase hex), 0 when none does, -errno (DSP_MISMATCH
- * when the ledger chain is broken).
+ * this SHA-512 (hex, as in the bag's manifest), 0 when none does, -errno
+ * (DSP_MISMATCH when the ledger chain is broken).
  */
 int dsp_archive_covers(const char *run_dir, const char *path,
-		       const char *sha256_hex);
+		       const char *sha512_hex);
 
 /*
- * The same for many items: load the run's covered (path, SHA-256) pairs
+ * The same for many items: load the run's covered (path, SHA-512) pairs
  * once (0, -errno, DSP_MISMATCH for a broken chain), then ask per item
  * (1 covered, 0 not, -EINVAL). The set does not follow later appends.
  */
 struct dsp_archive_cover;
 int dsp_archive_cover_load(const char *run_dir, struct dsp_archive_cover **out);
 int dsp_archive_cover_has(const struct dsp_archive_cover *c, const char *path,
-			  const char *sha256_hex);
+			  const char *sha512_hex);
 void dsp_archive_cover_free(struct dsp_archive_cover *c);
 
 #endif

@@ -13,7 +13,7 @@
 
 /*
  * Called by the verifier for each payload file it hashed (bag-relative
- * path): SHA-512, or SHA-256 in the first 32 bytes with payload_sha256.
+ * path): SHA-512, or XXH3-128 in the first 16 bytes with payload_xxh.
  */
 typedef int (*arc_payload_fn)(void *arg, const char *bagpath,
 			      const uint8_t digest[64], uint64_t size);
@@ -21,11 +21,14 @@ typedef int (*arc_payload_fn)(void *arg, const char *bagpath,
 struct arc_verify {
 	const char *key, *cert;	/* for encrypted archives */
 	/*
-	 * Hash payload with SHA-256 and leave its comparison to fn (create's
-	 * read-back against the digests taken while writing; the manifest's
-	 * own bytes are compared through manifest_sha512).
+	 * Hash payload with XXH3-128 and leave its comparison to fn (create's
+	 * read-back against the digests taken from the same bytes as the
+	 * manifest's SHA-512 while writing: the archive file itself is pinned
+	 * by SHA-256, so the comparison only has to catch a decoding that
+	 * differs, not an attacker; the manifest's own bytes are compared
+	 * through manifest_sha512).
 	 */
-	int payload_sha256;
+	int payload_xxh;
 	uint8_t manifest_sha512[64];	/* out */
 	arc_payload_fn fn;	/* optional */
 	void *arg;
@@ -55,7 +58,7 @@ int arc_rb_env_drop(const struct arc_rb_key *k, const char *env_path,
 /* Payload hashing on two threads (hasher.c). buf NULL = len zero bytes. */
 struct arc_hasher;
 #define ARC_HASH_SHA512 1u
-#define ARC_HASH_SHA256 2u
+#define ARC_HASH_XXH3 2u
 int arc_hasher_start(struct arc_hasher **out, unsigned mask);
 void arc_hasher_feed(struct arc_hasher *h, const void *buf, size_t len);
 /*
@@ -66,7 +69,7 @@ void arc_hasher_feed(struct arc_hasher *h, const void *buf, size_t len);
 char *arc_hasher_space(struct arc_hasher *h, size_t *room);
 void arc_hasher_commit(struct arc_hasher *h, size_t len);
 /* Digests are written to these when the threads get there: drain first. */
-void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t sha256[32]);
+void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t xxh[16]);
 void arc_hasher_drain(struct arc_hasher *h);
 void arc_hasher_stop(struct arc_hasher *h);
 

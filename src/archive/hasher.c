@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: MIT */
-/* hasher.c - SHA-512 and SHA-256 of the payload on two threads, beside compression */
+/* hasher.c - SHA-512 and XXH3-128 of the payload on two threads, beside compression */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <xxhash.h>
 
 #include "archive_int.h"
 
 /*
  * The writer's thread reads files and feeds libarchive; hashing every byte
  * twice on that thread would make it the bottleneck. Data is copied into a
- * ring of 1 MiB slots that a SHA-512 thread and a SHA-256 thread both
- * consume in order; a slot is reused once both have passed it.
+ * ring of 1 MiB slots that a SHA-512 thread (the manifest) and an XXH3-128
+ * thread (the read-back's comparison) both consume in order; a slot is
+ * reused once both have passed it.
  *
  * A slot holds a list of segments: bytes in the slot's buffer, or a run of
  * zeros (holes, read from a static buffer, never copied), each possibly
@@ -59,7 +62,7 @@ struct arc_hasher {
 	struct slot slots[NSLOT];
 	struct slot *cur;	/* being filled by the producer, or NULL */
 	uint64_t produced, consumed[2];
-	unsigned mask;		/* bit 0: SHA-512 thread, bit 1: SHA-256 thread */
+	unsigned mask;		/* bit 0: SHA-512 thread, bit 1: XXH3 thread */
 	int quit;
 };
 
@@ -76,16 +79,28 @@ static uint64_t behind(const struct arc_hasher *h)
 	return m;
 }
 
-static void hash_slot(EVP_MD_CTX *c, const EVP_MD *md, const struct slot *s, int i)
+static void hash_slot(EVP_MD_CTX *c, XXH3_state_t *x, const struct slot *s, int i)
 {
 	for (unsigned k = 0; k < s->nseg; k++) {
 		const struct seg *g = &s->seg[k];
 
-		if (g->len)
-			EVP_DigestUpdate(c, g->data, g->len);
+		if (g->len) {
+			if (c)
+				EVP_DigestUpdate(c, g->data, g->len);
+			else
+				XXH3_128bits_update(x, g->data, g->len);
+		}
 		if (g->out[i]) {
-			EVP_DigestFinal_ex(c, g->out[i], NULL);
-			EVP_DigestInit_ex(c, md, NULL);
+			if (c) {
+				EVP_DigestFinal_ex(c, g->out[i], NULL);
+				EVP_DigestInit_ex(c, EVP_sha512(), NULL);
+			} else {
+				XXH128_canonical_t cn;
+
+				XXH128_canonicalFromHash(&cn, XXH3_128bits_digest(x));
+				memcpy(g->out[i], cn.digest, sizeof(cn.digest));
+				XXH3_128bits_reset(x);
+			}
 		}
 	}
 }
@@ -94,11 +109,11 @@ static void *work(void *arg)
 {
 	struct arc_hasher *h = ((struct worker *)arg)->h;
 	int i = ((struct worker *)arg)->i;
-	const EVP_MD *md = i == 0 ? EVP_sha512() : EVP_sha256();
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_MD_CTX *c = i == 0 ? EVP_MD_CTX_new() : NULL;
+	XXH3_state_t *x = i == 1 ? XXH3_createState() : NULL;
+	bool ok = c ? EVP_DigestInit_ex(c, EVP_sha512(), NULL) == 1 :
+		  x && XXH3_128bits_reset(x) == XXH_OK;
 
-	if (c)
-		EVP_DigestInit_ex(c, md, NULL);
 	pthread_mutex_lock(&h->mu);
 	for (;;) {
 		while (h->consumed[i] == h->produced && !h->quit) {
@@ -115,8 +130,8 @@ static void *work(void *arg)
 			const struct slot *s = &h->slots[h->consumed[i] % NSLOT];
 
 			pthread_mutex_unlock(&h->mu);
-			if (c)
-				hash_slot(c, md, s, i);
+			if (ok)
+				hash_slot(c, x, s, i);
 			pthread_mutex_lock(&h->mu);
 			h->consumed[i]++;
 			if (h->psleep && h->produced - behind(h) <= NSLOT / 2)
@@ -125,6 +140,7 @@ static void *work(void *arg)
 	}
 	pthread_mutex_unlock(&h->mu);
 	EVP_MD_CTX_free(c);
+	XXH3_freeState(x);
 	return NULL;
 }
 
@@ -267,7 +283,7 @@ void arc_hasher_commit(struct arc_hasher *h, size_t len)
 	add_seg(h, s->buf + s->used, len, 0);
 }
 
-void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t sha256[32])
+void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t xxh[16])
 {
 	struct slot *s = cur_slot(h);
 	struct seg *g = s->nseg ? &s->seg[s->nseg - 1] : NULL;
@@ -277,7 +293,7 @@ void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t sha25
 		*g = (struct seg){ .data = NULL, .len = 0 };
 	}
 	g->out[0] = sha512;
-	g->out[1] = sha256;
+	g->out[1] = xxh;
 	if (s->nseg == NSEG)
 		publish(h);
 }

@@ -11,7 +11,7 @@
 #include "archive_int.h"
 
 struct dsp_archive_cover {
-	char **keys;		/* "sha256 path", sorted */
+	char **keys;		/* "sha512 path", sorted */
 	size_t n, cap;
 };
 
@@ -24,15 +24,15 @@ static const char *str_field(struct json_object *o, const char *k)
 	return json_object_get_string(v);
 }
 
-static char *make_key(const char *sha256, const char *path)
+static char *make_key(const char *sha512, const char *path)
 {
-	size_t ls = strlen(sha256), lp = strlen(path);
+	size_t ls = strlen(sha512), lp = strlen(path);
 	char *k = malloc(ls + 1 + lp + 1);
 
 	if (!k)
 		return NULL;
 	for (size_t i = 0; i < ls; i++)	/* hex compares case-insensitively */
-		k[i] = (sha256[i] >= 'A' && sha256[i] <= 'F') ? sha256[i] + 32 : sha256[i];
+		k[i] = (sha512[i] >= 'A' && sha512[i] <= 'F') ? sha512[i] + 32 : sha512[i];
 	k[ls] = ' ';
 	memcpy(k + ls + 1, path, lp + 1);
 	return k;
@@ -56,9 +56,9 @@ static int visit(struct json_object *ev, void *arg)
 	n = json_object_array_length(items);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *it = json_object_array_get_idx(items, i);
-		const char *p = str_field(it, "path"), *h = str_field(it, "sha256");
+		const char *p = str_field(it, "path"), *h = str_field(it, "sha512");
 
-		if (!p || !h || strlen(h) != 64)
+		if (!p || !h || strlen(h) != 128)
 			continue;
 		if (c->n == c->cap) {
 			size_t nc = c->cap ? c->cap * 2 : 256;
@@ -103,14 +103,14 @@ int dsp_archive_cover_load(const char *run_dir, struct dsp_archive_cover **out)
 }
 
 int dsp_archive_cover_has(const struct dsp_archive_cover *c, const char *path,
-			  const char *sha256_hex)
+			  const char *sha512_hex)
 {
 	char *k;
 	int found;
 
-	if (!c || !path || !sha256_hex || strlen(sha256_hex) != 64)
+	if (!c || !path || !sha512_hex || strlen(sha512_hex) != 128)
 		return -EINVAL;
-	if (!(k = make_key(sha256_hex, path)))
+	if (!(k = make_key(sha512_hex, path)))
 		return -ENOMEM;
 	found = c->n && bsearch(&k, c->keys, c->n, sizeof(*c->keys), key_cmp) != NULL;
 	free(k);
@@ -127,16 +127,16 @@ void dsp_archive_cover_free(struct dsp_archive_cover *c)
 	free(c);
 }
 
-int dsp_archive_covers(const char *run_dir, const char *path, const char *sha256_hex)
+int dsp_archive_covers(const char *run_dir, const char *path, const char *sha512_hex)
 {
 	struct dsp_archive_cover *c;
 	int rc;
 
-	if (!run_dir || !path || !sha256_hex || strlen(sha256_hex) != 64)
+	if (!run_dir || !path || !sha512_hex || strlen(sha512_hex) != 128)
 		return -EINVAL;
 	if ((rc = dsp_archive_cover_load(run_dir, &c)))
 		return rc;
-	rc = dsp_archive_cover_has(c, path, sha256_hex);
+	rc = dsp_archive_cover_has(c, path, sha512_hex);
 	dsp_archive_cover_free(c);
 	return rc;
 }

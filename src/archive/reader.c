@@ -54,7 +54,7 @@ struct vstate {
 	struct dsp_archive_result *res;
 	EVP_MD_CTX *h;
 	char *buf;
-	int payload_sha256;
+	int payload_xxh;
 	struct arc_hasher *hs;	/* payload SHA-256 on a thread (read-back) */
 };
 
@@ -378,7 +378,7 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 		if (!tag->buf)
 			return -ENOMEM;
 	}
-	/* create's read-back compares payload with the SHA-256 taken while writing */
+	/* create's read-back compares payload with the XXH3-128 taken while writing */
 	struct arc_hasher *hs = !tag ? vs->hs : NULL;
 
 	if (!hs)
@@ -597,8 +597,8 @@ static int manifest_cb(void *arg, const char *path, const uint8_t *digest)
 	if (pe->listed)
 		return bad(vs->res, DSP_INVALID, "%s: listed twice in the manifest", path);
 	pe->listed = 1;
-	/* payload digests are SHA-256 here: the caller compares them itself */
-	if (!vs->payload_sha256 && memcmp(pe->sha512, digest, 64))
+	/* payload digests are XXH3-128 here: the caller compares them itself */
+	if (!vs->payload_xxh && memcmp(pe->sha512, digest, 64))
 		return bad(vs->res, DSP_MISMATCH, "%s: checksum mismatch", path);
 	return 0;
 }
@@ -675,8 +675,8 @@ static int verify_fd(int fd, struct chan *ch, struct arc_verify *v,
 	int rc;
 
 	vstate_init(&vs, res);
-	vs.payload_sha256 = v->payload_sha256;
-	if (vs.payload_sha256 && (rc = arc_hasher_start(&vs.hs, ARC_HASH_SHA256)))
+	vs.payload_xxh = v->payload_xxh;
+	if (vs.payload_xxh && (rc = arc_hasher_start(&vs.hs, ARC_HASH_XXH3)))
 		goto out;
 	vs.h = EVP_MD_CTX_new();
 	s.buf = malloc(ARC_BLOCK);

@@ -31,7 +31,7 @@ struct item {
 	char *bagpath;		/* "data/<absolute path>" */
 	uint64_t size;
 	uint8_t sha512[64];
-	uint8_t sha256[32];
+	uint8_t xxh[16];		/* XXH3-128: the read-back's comparison */
 	int checked;		/* seen again on read-back */
 };
 
@@ -350,7 +350,7 @@ static int copy_data(struct wctx *w, struct archive_entry *e, const char *src,
 		goto werr;
 	if (rc)
 		goto out;
-	arc_hasher_end_item(w->hs, it->sha512, it->sha256);
+	arc_hasher_end_item(w->hs, it->sha512, it->xxh);
 	it->size = size;
 	goto out;
 werr:
@@ -411,7 +411,7 @@ static int add_entry(struct wctx *w, struct archive *disk,
 		struct item *first = &w->items[(*f)->idx];
 
 		memcpy(it->sha512, first->sha512, 64);
-		memcpy(it->sha256, first->sha256, 32);
+		memcpy(it->xxh, first->xxh, 16);
 		it->size = first->size;
 		return 0;
 	}
@@ -713,7 +713,7 @@ static int rb_payload(void *arg, const char *bagpath, const uint8_t digest[64],
 	struct item k = { .bagpath = (char *)bagpath }, *it;
 
 	it = bsearch(&k, w->items, w->n, sizeof(*it), item_cmp);
-	if (!it || it->checked || it->size != size || memcmp(it->sha256, digest, 32)) {
+	if (!it || it->checked || it->size != size || memcmp(it->xxh, digest, 16)) {
 		snprintf(w->res->bad_path, sizeof(w->res->bad_path), "%s", bagpath);
 		return DSP_MISMATCH;
 	}
@@ -738,7 +738,7 @@ static int ledger_created(struct wctx *w, const char *name, const char *env_path
 			  int readback_key)
 {
 	struct json_object *f = json_object_new_object(), *items, *bi, *rc_arr;
-	char abs[PATH_MAX], hex[65];
+	char abs[PATH_MAX], hex[129];
 	int rc;
 
 	if (!f)
@@ -788,8 +788,8 @@ static int ledger_created(struct wctx *w, const char *name, const char *env_path
 		if (lossy)
 			json_object_object_add(it, "path_lossy", json_object_new_boolean(1));
 		json_object_object_add(it, "size", json_object_new_int64((int64_t)w->items[i].size));
-		arc_hex(w->items[i].sha256, 32, hex);
-		json_add_str(it, "sha256", hex);
+		arc_hex(w->items[i].sha512, 64, hex);
+		json_add_str(it, "sha512", hex);
 		json_object_array_add(items, it);
 	}
 	json_object_object_add(f, "items", items);
@@ -936,7 +936,7 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		rc = -ENOMEM;
 		goto out;
 	}
-	if ((rc = arc_hasher_start(&w.hs, ARC_HASH_SHA512 | ARC_HASH_SHA256)))
+	if ((rc = arc_hasher_start(&w.hs, ARC_HASH_SHA512 | ARC_HASH_XXH3)))
 		goto out;
 
 	if (encrypted) {
@@ -1063,7 +1063,7 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	qsort(w.items, w.n, sizeof(*w.items), item_cmp);
 	v.fn = rb_payload;
 	v.arg = &w;
-	v.payload_sha256 = 1;
+	v.payload_xxh = 1;
 	v.key = use_rb ? rb.key_path : o->key;
 	v.cert = use_rb ? rb.cert_path : o->cert;
 	rc = arc_verify(name, &v, res);

@@ -2,12 +2,12 @@
 # erase.sh - dispose erase throughput against dd, shred and nwipe on the same
 # loop device, once backed by a file in /dev/shm and once by a file on disk
 # (/var/tmp). Whole-process wall times, tools alternated in each round,
-# median of BENCH_RUNS (5) after one warm-up write. Prints ratios against
+# median of BENCH_RUNS (7) after one warm-up write. Prints ratios against
 #   W: dd if=/dev/zero of=DEV bs=4M count=N oflag=direct conv=fsync
 #   R: dd if=DEV of=/dev/null bs=4M count=N iflag=direct
 # (1.00 = as fast as dd). nwipe takes ~40 s per 2 GiB, so it runs
 # BENCH_SLOW_RUNS (1) times. Usage: tests/bench/erase.sh path/to/dispose
-# Env: BENCH_SIZE_MIB (2048), BENCH_RUNS (5), BENCH_SLOW_RUNS (1), BENCH_BACKINGS.
+# Env: BENCH_SIZE_MIB (2048), BENCH_RUNS (7), BENCH_SLOW_RUNS (1), BENCH_BACKINGS.
 set -u
 bin=$(readlink -f "${1:-build/dispose}")
 [ -x "$bin" ] || { echo "bench: $bin: not executable" >&2; exit 2; }
@@ -17,7 +17,7 @@ export DISPOSE_METHODS_DIR=${DISPOSE_METHODS_DIR:-$(cd "$(dirname "$0")/../.." &
 "$bin" methods zero >/dev/null 2>&1 && "$bin" methods random >/dev/null 2>&1 ||
 	{ echo "bench: $bin: methods zero/random not found" >&2; exit 1; }
 size=${BENCH_SIZE_MIB:-2048}
-runs=${BENCH_RUNS:-5}
+runs=${BENCH_RUNS:-7}
 slow=${BENCH_SLOW_RUNS:-1}
 count=$((size / 4))
 work=$(mktemp -d /tmp/dispose-bench.XXXXXX)

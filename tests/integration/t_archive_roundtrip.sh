@@ -108,7 +108,7 @@ ev = [json.loads(l) for l in open(sys.argv[1])]
 c = [e for e in ev if e['event'] == 'archive_created'][0]
 assert c['sha256'] == hashlib.sha256(open(sys.argv[2], 'rb').read()).hexdigest()
 items = {i['path']: i for i in c['items']}
-assert items[sys.argv[3]]['sha256'] == hashlib.sha256(open(sys.argv[3], 'rb').read()).hexdigest()
+assert items[sys.argv[3]]['sha512'] == hashlib.sha512(open(sys.argv[3], 'rb').read()).hexdigest()
 assert c['bag_info']['Records-Series'] == 'HR-01' and c['verified'] is True
 PY
 ok "run record"

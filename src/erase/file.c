@@ -355,9 +355,14 @@ static int visit_renames(struct json_object *ev, void *arg)
 	else if (!strcmp(ev_name, "target_end") && json_object_object_get_ex(ev, "status", &v) &&
 		 json_object_is_type(v, json_type_string)) {
 		const char *st = json_object_get_string(v);
+		struct json_object *m;
+		bool mism = json_object_object_get_ex(ev, "mismatches", &m) &&
+			    json_object_is_type(m, json_type_int) && json_object_get_int64(m) > 0;
 
+		/* as the finished session would have exited: 3 for a mismatch */
 		w->done_status = !strcmp(st, "success") ? 0 :
-				 !strcmp(st, "completed-with-errors") ? DSP_PARTIAL : -1;
+				 !strcmp(st, "completed-with-errors") ?
+				 (mism ? DSP_MISMATCH : DSP_PARTIAL) : -1;
 	}
 	return 0;
 }

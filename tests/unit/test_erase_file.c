@@ -300,6 +300,50 @@ static void test_erase_file_killed_before_unlink_resumes(void **state)
 	fx_close(&fx);
 }
 
+/*
+ * The overwrite of a file ended with a verification mismatch, then the
+ * process died while renaming: the resumed run finishes the removal and
+ * exits as the first would have, with a mismatch (3), not 1.
+ */
+static void test_erase_file_resumed_after_mismatch_keeps_status(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct json_object *f;
+	char dir[64], path[128], moved[128];
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(dir, sizeof(dir), "/tmp/dsp-ef-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/victim", dir);
+	snprintf(moved, sizeof(moved), "%s/zq81x", dir);
+	write_file(moved, 4096, 0);
+	f = json_object_new_object();
+	json_object_object_add(f, "target", json_object_new_string("t1"));
+	json_object_object_add(f, "path", json_object_new_string(path));
+	assert_int_equal(dsp_ledger_append(fx.l, "target", f, 0), 0);
+	json_object_put(f);
+	f = json_object_new_object();
+	json_object_object_add(f, "target", json_object_new_string("t1"));
+	json_object_object_add(f, "status", json_object_new_string("completed-with-errors"));
+	json_object_object_add(f, "mismatches", json_object_new_int64(7));
+	assert_int_equal(dsp_ledger_append(fx.l, "target_end", f, 0), 0);
+	json_object_put(f);
+	f = json_object_new_object();
+	json_object_object_add(f, "target", json_object_new_string("t1"));
+	json_object_object_add(f, "to", json_object_new_string("zq81x"));
+	assert_int_equal(dsp_ledger_append(fx.l, "file_renamed", f, 1), 0);
+	json_object_put(f);
+	fx_reopen(&fx);
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_file(path, &fx.o, &res), DSP_MISMATCH);
+	assert_int_equal(count_entries(dir), 0);
+	rmdir(dir);
+	fx_close(&fx);
+}
+
 static int cancel_half(const struct dsp_erase_progress *p, void *arg)
 {
 	(void)arg;
@@ -412,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_erase_file_symlink_refused),
 		cmocka_unit_test(test_erase_tree_nested_symlink_outside_untouched),
 		cmocka_unit_test(test_erase_io_kill9_then_resume_complete),
+		cmocka_unit_test(test_erase_file_resumed_after_mismatch_keeps_status),
 		cmocka_unit_test(test_erase_file_killed_before_unlink_resumes),
 		cmocka_unit_test(test_erase_file_cancel_then_resume),
 		cmocka_unit_test(test_erase_tree_cancel_then_resume),

@@ -1247,7 +1247,8 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 		}
 		/* 0 means finished or never started: the record tells which */
 		pending = r == 1 || !json_object_object_get_ex(ends, id, &end) ||
-			  !strcmp(json_object_get_string(end), "interrupted");
+			  !strcmp(json_object_get_string(end), "interrupted") ||
+			  !strcmp(json_object_get_string(end), "failed");
 		if (!wanted)
 			continue;
 		if (!pending) {

@@ -145,7 +145,8 @@ static int visit(struct json_object *ev, void *arg)
 	} else if (!strcmp(name, "target_end")) {
 		const char *st = str(ev, "status");
 
-		e->finished_before = !st || strcmp(st, "interrupted");
+		/* a failed target (I/O error, device gone) is retried from its checkpoint */
+		e->finished_before = !st || (strcmp(st, "interrupted") && strcmp(st, "failed"));
 	}
 	return 0;
 }
@@ -219,7 +220,8 @@ static int visit_pending(struct json_object *ev, void *arg)
 	} else if (!strcmp(name, "target_end")) {
 		const char *st = str(ev, "status");
 
-		p->state = st && !strcmp(st, "interrupted") ? 1 : p->file ? 3 : 2;
+		p->state = st && (!strcmp(st, "interrupted") || !strcmp(st, "failed")) ? 1 :
+			   p->file ? 3 : 2;
 	} else if (!strcmp(name, "file_removed")) {
 		p->state = 2;
 	}

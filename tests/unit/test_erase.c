@@ -219,6 +219,36 @@ static void test_erase_io_flush_failure_is_error(void **state)
 	fx_close(&fx);
 }
 
+/* A target that failed (the flush) is taken up again by --resume. */
+static void test_erase_io_failed_target_resumes(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ, 0xab);
+	struct dsp_io_fault f = { DSP_FAULT_FLUSH, 0, 0, 1 };
+	struct json_object *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, NULL), -EIO);
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 1);
+	fx_reopen(&fx);
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), 0);
+	assert_all(dsp_io_mem_data(io), SZ, 0);
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_equal(jstr(e, "status"), "success");
+	json_object_put(e);
+	e = last_event(&fx, "target_resumed", "t1");
+	assert_non_null(e);
+	json_object_put(e);
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 0);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
 static void test_erase_io_flipped_byte_mismatch(void **state)
 {
 	struct fixture fx;
@@ -696,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_erase_io_eio_last_block),
 		cmocka_unit_test(test_erase_io_short_write_and_eintr),
 		cmocka_unit_test(test_erase_io_flush_failure_is_error),
+		cmocka_unit_test(test_erase_io_failed_target_resumes),
 		cmocka_unit_test(test_erase_io_flipped_byte_mismatch),
 		cmocka_unit_test(test_erase_io_random_digest_locates_flip),
 		cmocka_unit_test(test_erase_io_random_digest_catches_lost_write),

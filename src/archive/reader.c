@@ -16,6 +16,7 @@
 #include <archive_entry.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
+#include <xxhash.h>
 
 #include "dispose/common.h"
 #include "dispose/inventory.h"
@@ -55,7 +56,8 @@ struct vstate {
 	EVP_MD_CTX *h;
 	char *buf;
 	int payload_xxh;
-	struct arc_hasher *hs;	/* payload SHA-256 on a thread (read-back) */
+	struct arc_hasher *hs;	/* payload SHA-512 on a thread, or NULL */
+	XXH3_state_t *xx;	/* read-back: payload XXH3-128, inline (cheaper than a copy) */
 };
 
 struct regnode {
@@ -121,6 +123,7 @@ static void vstate_free(struct vstate *vs)
 {
 	/* first: pending digests are still written into p[] */
 	arc_hasher_stop(vs->hs);
+	XXH3_freeState(vs->xx);
 	for (size_t i = 0; i < vs->n; i++)
 		free(vs->p[i].path);
 	free(vs->p);
@@ -380,8 +383,11 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 	}
 	/* create's read-back compares payload with the XXH3-128 taken while writing */
 	struct arc_hasher *hs = !tag ? vs->hs : NULL;
+	XXH3_state_t *xx = !tag ? vs->xx : NULL;
 
-	if (!hs)
+	if (xx)
+		XXH3_128bits_reset(xx);
+	else if (!hs)
 		EVP_DigestInit_ex(vs->h, EVP_sha512(), NULL);
 	for (;;) {
 		r = archive_read_data_block(ra, &buf, &len, &off);
@@ -397,7 +403,9 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 			size_t z = (uint64_t)off - pos > sizeof(zeros) ? sizeof(zeros) :
 				(size_t)((uint64_t)off - pos);
 
-			if (hs)
+			if (xx)
+				XXH3_128bits_update(xx, zeros, z);
+			else if (hs)
 				arc_hasher_feed(hs, NULL, z);
 			else
 				EVP_DigestUpdate(vs->h, zeros, z);
@@ -405,7 +413,9 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 				memset(tag->buf + pos, 0, z);
 			pos += z;
 		}
-		if (hs)
+		if (xx)
+			XXH3_128bits_update(xx, buf, len);
+		else if (hs)
 			arc_hasher_feed(hs, buf, len);
 		else
 			EVP_DigestUpdate(vs->h, buf, len);
@@ -416,13 +426,23 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 	while (pos < size) {
 		size_t z = size - pos > sizeof(zeros) ? sizeof(zeros) : (size_t)(size - pos);
 
-		if (hs)
+		if (xx)
+			XXH3_128bits_update(xx, zeros, z);
+		else if (hs)
 			arc_hasher_feed(hs, NULL, z);
 		else
 			EVP_DigestUpdate(vs->h, zeros, z);
 		if (tag)
 			memset(tag->buf + pos, 0, z);
 		pos += z;
+	}
+	if (xx) {
+		XXH128_canonical_t cn;
+
+		XXH128_canonicalFromHash(&cn, XXH3_128bits_digest(xx));
+		memset(sha512, 0, 64);
+		memcpy(sha512, cn.digest, sizeof(cn.digest));
+		return 0;
 	}
 	if (hs) {
 		arc_hasher_end_item(hs, NULL, sha512);
@@ -676,8 +696,10 @@ static int verify_fd(int fd, struct chan *ch, struct arc_verify *v,
 
 	vstate_init(&vs, res);
 	vs.payload_xxh = v->payload_xxh;
-	if (vs.payload_xxh && (rc = arc_hasher_start(&vs.hs, ARC_HASH_XXH3)))
+	if (vs.payload_xxh && !(vs.xx = XXH3_createState())) {
+		rc = -ENOMEM;
 		goto out;
+	}
 	vs.h = EVP_MD_CTX_new();
 	s.buf = malloc(ARC_BLOCK);
 	if (hash_raw)

@@ -17,7 +17,13 @@
 #define ERASE_DEFAULT_BUF	(4u << 20)
 #define ERASE_DEFAULT_CKPT	(256ull << 20)
 #define ERASE_DEFAULT_CKPT_S	10
-#define ERASE_RING		4
+/*
+ * Double buffering: one buffer is filled while the other is written. More
+ * buffers only push freshly generated data out of cache before the kernel
+ * copies it (a random pass on a disk-backed loop: 0.80 s with 4, 0.77 s
+ * with 2, a zero pass 0.73 s).
+ */
+#define ERASE_RING		2
 #define ERASE_MAX_MISMATCH_LOG	64
 
 struct range {

@@ -1110,6 +1110,26 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		if (rc)
 			snprintf(res->bad_path, sizeof(res->bad_path),
 				 "%.3000s: cannot remove the readback recipient", env_path);
+		/* and from every further volume, whose recorded digest follows */
+		for (size_t k = 1; rc == 0 && w.volumes &&
+		     k < json_object_array_length(w.volumes); k++) {
+			struct json_object *vo = json_object_array_get_idx(w.volumes, k), *ep;
+			const char *p;
+			char h[65];
+
+			if (!json_object_object_get_ex(vo, "envelope", &ep) ||
+			    !(p = json_object_get_string(ep)))
+				continue;
+			rc = arc_rb_env_drop(&rb, p, nrec);
+			if (rc == 0)
+				rc = arc_file_sha256(p, h);
+			if (rc == 0)
+				json_object_object_add(vo, "envelope_sha256",
+						       json_object_new_string(h));
+			else
+				snprintf(res->bad_path, sizeof(res->bad_path),
+					 "%.3000s: cannot remove the readback recipient", p);
+		}
 	}
 	arc_rb_key_destroy(&rb);
 	if (rc != 0) {

@@ -17,6 +17,7 @@
 
 #include "dispose/archive.h"
 #include "dispose/common.h"
+#include "dispose/envelope.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "../../src/archive/archive_int.h"
@@ -399,6 +400,67 @@ static void test_dsp_archive_covers_ledger(void **state)
 	assert_int_not_equal(dsp_archive_covers(path, path, hex), 1);
 }
 
+/*
+ * An archive cut into several volumes: the readback-only recipient is
+ * removed from every volume's envelope, not only the first, and the record
+ * holds the digests of the envelopes as they are left on disk.
+ */
+static void test_dsp_archive_volumes_lose_readback_recipient(void **state)
+{
+	struct dsp_archive_result r;
+	struct dsp_ledger *l;
+	char name[400], run[300], cmd[2000];
+	const char *certs[2] = { NULL, NULL };
+	char cert[300], key[300];
+	char root[300];
+	const char *roots[] = { root, NULL };
+	struct dsp_archive_opts o = { .roots = roots, .series = "Test", .recipients = certs };
+	int nvol = 0;
+
+	(void)state;
+	snprintf(cert, sizeof(cert), "%s/r.crt", tmpdir);
+	snprintf(key, sizeof(key), "%s/r.key", tmpdir);
+	sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout %s"
+	   " -out %s -subj /CN=vol -days 2 2>/dev/null", key, cert);
+	certs[0] = cert;
+	snprintf(root, sizeof(root), "%s/src", tmpdir);
+	snprintf(run, sizeof(run), "%s/volrun", tmpdir);
+	assert_int_equal(dsp_ledger_open(run, DSP_LEDGER_CREATE, &l), 0);
+	o.ledger = l;
+	snprintf(name, sizeof(name), "%s/vol.tar.zst", tmpdir);
+	dsp_env_set_volume_max(64u << 10);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	dsp_env_set_volume_max(0);
+	dsp_ledger_close(l);
+	for (unsigned k = 1;; k++) {
+		char env[450];
+		FILE *p;
+		int n = -1;
+
+		if (k == 1)
+			snprintf(env, sizeof(env), "%s.cms", name);
+		else
+			snprintf(env, sizeof(env), "%s.%03u.cms", name, k);
+		if (access(env, F_OK))
+			break;
+		nvol++;
+		snprintf(cmd, sizeof(cmd), "openssl cms -cmsout -print -inform DER -in %s"
+			 " | grep -c 'd.kari:'", env);
+		p = popen(cmd, "r");
+		assert_non_null(p);
+		assert_int_equal(fscanf(p, "%d", &n), 1);
+		pclose(p);
+		if (n != 1)
+			fail_msg("%s: %d recipients, want 1", env, n);
+		/* the record's digest is that of the envelope left on disk */
+		snprintf(cmd, sizeof(cmd), "sha256sum %s | cut -c1-64 > %s/h && grep -q \"$(cat %s/h)\" %s/events.jsonl",
+			 env, tmpdir, tmpdir, run);
+		sh("%s", cmd);
+	}
+	assert_true(nvol > 1);
+	assert_int_equal(dsp_archive_verify(name, key, cert, NULL, &r), 0);
+}
+
 /* The hash threads: items packed into slots, holes as zeros, odd sizes. */
 static void test_arc_hasher_mixed_items_match_one_shot(void **state)
 {
@@ -461,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_archive_verify_truncated),
 		cmocka_unit_test(test_dsp_archive_status_states),
 		cmocka_unit_test(test_dsp_archive_covers_ledger),
+		cmocka_unit_test(test_dsp_archive_volumes_lose_readback_recipient),
 		cmocka_unit_test(test_arc_hasher_mixed_items_match_one_shot),
 	};
 

@@ -142,16 +142,17 @@ int dsp_archive_status(const char *dir, dsp_archive_status_fn fn, void *arg);
 
 /*
  * Interlock: 1 when the ledger of run_dir records a verified archive
- * (archive_created or archive_verified) whose item list holds path with
- * this SHA-512 (hex, as in the bag's manifest), 0 when none does, -errno
- * (DSP_MISMATCH when the ledger chain is broken).
+ * (archive_created, read back) whose item list holds path with this
+ * SHA-512 (hex, as in the bag's manifest), 0 when none does, -errno:
+ * -EBADMSG when the record is broken (the chain, or an item list file that
+ * differs from the digest the record holds for it).
  */
 int dsp_archive_covers(const char *run_dir, const char *path,
 		       const char *sha512_hex);
 
 /*
  * The same for many items: load the run's covered (path, SHA-512) pairs
- * once (0, -errno, DSP_MISMATCH for a broken chain), then ask per item
+ * once (0, or -errno with -EBADMSG for a broken record), then ask per item
  * (1 covered, 0 not, -EINVAL). The set does not follow later appends.
  */
 struct dsp_archive_cover;

@@ -734,15 +734,91 @@ static int bag_info_to_json(void *arg, const char *label, const char *value)
 	return 0;
 }
 
+/*
+ * The item list goes to its own file in the run directory, one JSON object
+ * a line, and archive_created binds it by name and SHA-256: a list of a
+ * million files is neither one enormous record line nor a json-c tree of
+ * a kilobyte per file in memory.
+ */
+static int write_items(struct wctx *w, char name[96], char sha_hex[65])
+{
+	const char *dir = dsp_ledger_dir(w->o->ledger);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t d[32];
+	char hex[129];
+	FILE *fp = NULL;
+	int dfd = -1, fd = -1, rc = 0;
+	const char *id = strrchr(w->res->external_id, ':');
+
+	/* "urn:uuid:<uuid>" -> the uuid */
+	snprintf(name, 96, "archive-items-%s.jsonl", id ? id + 1 : w->res->external_id);
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 ||
+	    (fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
+	    !(fp = fdopen(fd, "w"))) {
+		rc = -errno;
+		goto out;
+	}
+	fd = -1;	/* fp owns it */
+	for (size_t i = 0; i < w->n; i++) {
+		struct json_object *it = json_object_new_object();
+		const char *line;
+		size_t len;
+		/* "data/srv/x" -> "/srv/x", spelled as the inventory spells it */
+		int lossy = 0;
+
+		if (!it) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		json_object_object_add(it, "path", dsp_inv_string(w->items[i].bagpath + 4, &lossy));
+		if (lossy)
+			json_object_object_add(it, "path_lossy", json_object_new_boolean(1));
+		json_object_object_add(it, "size", json_object_new_int64((int64_t)w->items[i].size));
+		arc_hex(w->items[i].sha512, 64, hex);
+		json_add_str(it, "sha512", hex);
+		line = json_object_to_json_string_ext(it, JSON_C_TO_STRING_PLAIN);
+		len = strlen(line);
+		EVP_DigestUpdate(md, line, len);
+		EVP_DigestUpdate(md, "\n", 1);
+		if (fwrite(line, 1, len, fp) != len || fputc('\n', fp) == EOF)
+			rc = -EIO;
+		json_object_put(it);
+		if (rc)
+			goto out;
+	}
+	if (fflush(fp) || fsync(fileno(fp)) || fsync(dfd))
+		rc = -errno;
+	EVP_DigestFinal_ex(md, d, NULL);
+	arc_hex(d, 32, sha_hex);
+out:
+	if (fp && fclose(fp) && !rc)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
 static int ledger_created(struct wctx *w, const char *name, const char *env_path,
 			  int readback_key)
 {
-	struct json_object *f = json_object_new_object(), *items, *bi, *rc_arr;
-	char abs[PATH_MAX], hex[129];
+	struct json_object *f = json_object_new_object(), *bi, *rc_arr;
+	char abs[PATH_MAX], items_name[96], items_sha[65];
 	int rc;
 
 	if (!f)
 		return -ENOMEM;
+	if ((rc = write_items(w, items_name, items_sha))) {
+		json_object_put(f);
+		return rc;
+	}
 	if (!realpath(name, abs))
 		snprintf(abs, sizeof(abs), "%s", name);
 	json_object_object_add(f, "archive", dsp_inv_string(abs, NULL));
@@ -777,22 +853,8 @@ static int ledger_created(struct wctx *w, const char *name, const char *env_path
 	json_object_object_add(f, "payload_bytes",
 			       json_object_new_int64((int64_t)w->res->payload_bytes));
 	json_object_object_add(f, "verified", json_object_new_boolean(1));
-	items = json_object_new_array_ext((int)w->n);
-	for (size_t i = 0; i < w->n; i++) {
-		struct json_object *it = json_object_new_object();
-
-		/* "data/srv/x" -> "/srv/x", spelled as the inventory spells it */
-		int lossy = 0;
-
-		json_object_object_add(it, "path", dsp_inv_string(w->items[i].bagpath + 4, &lossy));
-		if (lossy)
-			json_object_object_add(it, "path_lossy", json_object_new_boolean(1));
-		json_object_object_add(it, "size", json_object_new_int64((int64_t)w->items[i].size));
-		arc_hex(w->items[i].sha512, 64, hex);
-		json_add_str(it, "sha512", hex);
-		json_object_array_add(items, it);
-	}
-	json_object_object_add(f, "items", items);
+	json_add_str(f, "items_file", items_name);
+	json_add_str(f, "items_sha256", items_sha);
 	rc = dsp_ledger_append(w->o->ledger, "archive_created", f, 1);
 	json_object_put(f);
 	return rc;

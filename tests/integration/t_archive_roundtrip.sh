@@ -101,13 +101,17 @@ grep -q '^Source-Organization: Example Records Office$' "$A.bag-info.txt" || die
 grep -q '^Payload-Oxum: [0-9]*\.9$' "$A.bag-info.txt" || die "Payload-Oxum: $(cat "$A.bag-info.txt")"
 ok "create"
 
-# run record: archive_created with the archive's SHA-256 and per-item SHA-256
+# run record: archive_created with the archive's SHA-256, and the item list
+# (per-item SHA-512) in a file of the run dir bound by its SHA-256
 python3 - "$T/run/events.jsonl" "$A" "$S/large.bin" <<'PY' || die "run record"
-import hashlib, json, sys
+import hashlib, json, os, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 c = [e for e in ev if e['event'] == 'archive_created'][0]
 assert c['sha256'] == hashlib.sha256(open(sys.argv[2], 'rb').read()).hexdigest()
-items = {i['path']: i for i in c['items']}
+raw = open(os.path.join(os.path.dirname(sys.argv[1]), c['items_file']), 'rb').read()
+assert c['items_sha256'] == hashlib.sha256(raw).hexdigest()
+items = {i['path']: i for i in map(json.loads, raw.splitlines())}
+assert len(items) == c['files'], (len(items), c['files'])
 assert items[sys.argv[3]]['sha512'] == hashlib.sha512(open(sys.argv[3], 'rb').read()).hexdigest()
 assert c['bag_info']['Records-Series'] == 'HR-01' and c['verified'] is True
 PY

@@ -398,6 +398,18 @@ static void test_dsp_archive_covers_ledger(void **state)
 	dsp_archive_cover_free(c);
 	snprintf(path, sizeof(path), "%s/no-run", tmpdir);
 	assert_int_not_equal(dsp_archive_covers(path, path, hex), 1);
+
+	/* the item list is bound to the record: an edited list breaks it */
+	snprintf(path, sizeof(path), "%s/src/sub/big", tmpdir);
+	sh("cd %s && f=$(ls archive-items-*.jsonl) && sed -i 's/\\/a.txt\"/\\/b.txt\"/' $f"
+	   " && grep -q /b.txt $f", run);
+	assert_int_equal(dsp_archive_covers(run, path, hex), -EBADMSG);
+	sh("cd %s && rm archive-items-*.jsonl", run);
+	assert_int_equal(dsp_archive_covers(run, path, hex), -EBADMSG);
+	/* an edited record line: broken, never "covered" */
+	sh("sed -i 's/\"Test\"/\"Tesx\"/' %s/events.jsonl && grep -q Tesx %s/events.jsonl",
+	   run, run);
+	assert_int_equal(dsp_archive_covers(run, path, hex), -EBADMSG);
 }
 
 /*

@@ -110,8 +110,7 @@ static int load_items_file(struct dsp_archive_cover *c, const char *name, const 
 		goto out;
 	}
 	EVP_DigestFinal_ex(md, d, NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	arc_hex(d, 32, hex);
 	if (strcmp(hex, want))
 		rc = DSP_MISMATCH;
 out:

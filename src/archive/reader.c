@@ -56,7 +56,6 @@ struct vstate {
 	EVP_MD_CTX *h;
 	char *buf;
 	int payload_xxh;
-	struct arc_hasher *hs;	/* payload SHA-512 on a thread, or NULL */
 	XXH3_state_t *xx;	/* read-back: payload XXH3-128, inline (cheaper than a copy) */
 };
 
@@ -121,8 +120,6 @@ static void free_regnode(void *p)
 
 static void vstate_free(struct vstate *vs)
 {
-	/* first: pending digests are still written into p[] */
-	arc_hasher_stop(vs->hs);
 	XXH3_freeState(vs->xx);
 	for (size_t i = 0; i < vs->n; i++)
 		free(vs->p[i].path);
@@ -344,8 +341,6 @@ static struct archive *open_reader(struct src *s)
 static int pentry_add(struct vstate *vs, const char *bagpath, struct pentry **out)
 {
 	if (vs->n == vs->cap) {
-		if (vs->hs)	/* digests are written into p[] */
-			arc_hasher_drain(vs->hs);
 		size_t nc = vs->cap ? vs->cap * 2 : 256;
 		struct pentry *nv = realloc(vs->p, nc * sizeof(*nv));
 
@@ -361,6 +356,15 @@ static int pentry_add(struct vstate *vs, const char *bagpath, struct pentry **ou
 		return -ENOMEM;
 	vs->n++;
 	return 0;
+}
+
+/* One hash for an entry: XXH3-128 for create's read-back, else SHA-512. */
+static void entry_update(struct vstate *vs, XXH3_state_t *xx, const void *buf, size_t len)
+{
+	if (xx)
+		XXH3_128bits_update(xx, buf, len);
+	else
+		EVP_DigestUpdate(vs->h, buf, len);
 }
 
 /* Hash the current entry's data (holes as zeros); keep it when it is a tag file. */
@@ -382,12 +386,11 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 			return -ENOMEM;
 	}
 	/* create's read-back compares payload with the XXH3-128 taken while writing */
-	struct arc_hasher *hs = !tag ? vs->hs : NULL;
 	XXH3_state_t *xx = !tag ? vs->xx : NULL;
 
 	if (xx)
 		XXH3_128bits_reset(xx);
-	else if (!hs)
+	else
 		EVP_DigestInit_ex(vs->h, EVP_sha512(), NULL);
 	for (;;) {
 		r = archive_read_data_block(ra, &buf, &len, &off);
@@ -403,22 +406,12 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 			size_t z = (uint64_t)off - pos > sizeof(zeros) ? sizeof(zeros) :
 				(size_t)((uint64_t)off - pos);
 
-			if (xx)
-				XXH3_128bits_update(xx, zeros, z);
-			else if (hs)
-				arc_hasher_feed(hs, NULL, z);
-			else
-				EVP_DigestUpdate(vs->h, zeros, z);
+			entry_update(vs, xx, zeros, z);
 			if (tag)
 				memset(tag->buf + pos, 0, z);
 			pos += z;
 		}
-		if (xx)
-			XXH3_128bits_update(xx, buf, len);
-		else if (hs)
-			arc_hasher_feed(hs, buf, len);
-		else
-			EVP_DigestUpdate(vs->h, buf, len);
+		entry_update(vs, xx, buf, len);
 		if (tag && len)
 			memcpy(tag->buf + pos, buf, len);
 		pos += len;
@@ -426,12 +419,7 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 	while (pos < size) {
 		size_t z = size - pos > sizeof(zeros) ? sizeof(zeros) : (size_t)(size - pos);
 
-		if (xx)
-			XXH3_128bits_update(xx, zeros, z);
-		else if (hs)
-			arc_hasher_feed(hs, NULL, z);
-		else
-			EVP_DigestUpdate(vs->h, zeros, z);
+		entry_update(vs, xx, zeros, z);
 		if (tag)
 			memset(tag->buf + pos, 0, z);
 		pos += z;
@@ -442,10 +430,6 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 		XXH128_canonicalFromHash(&cn, XXH3_128bits_digest(xx));
 		memset(sha512, 0, 64);
 		memcpy(sha512, cn.digest, sizeof(cn.digest));
-		return 0;
-	}
-	if (hs) {
-		arc_hasher_end_item(hs, NULL, sha512);
 		return 0;
 	}
 	EVP_DigestFinal_ex(vs->h, sha512, NULL);
@@ -489,8 +473,6 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 			uint8_t md[64];
 			uint64_t sz;
 
-			if (vs->hs)
-				arc_hasher_drain(vs->hs);
 			memcpy(md, vs->p[(*f)->idx].sha512, 64);
 			sz = vs->p[(*f)->idx].size;
 			if ((rc = pentry_add(vs, rel, &pe)))
@@ -720,8 +702,6 @@ static int verify_fd(int fd, struct chan *ch, struct arc_verify *v,
 		goto out;
 	}
 	rc = scan(ra, &vs, &s);
-	if (vs.hs)
-		arc_hasher_drain(vs.hs);
 	if (rc == 0 && s.err)
 		rc = s.err;
 	if (rc == 0)

@@ -99,6 +99,27 @@ void dsp_env_writer_abort(struct dsp_env_writer *w);
 unsigned dsp_env_writer_volumes(struct dsp_env_writer *w);
 
 /*
+ * Read-back beside the writing. Another thread calls dsp_env_writer_tail:
+ * it reads every volume's ciphertext from disk as the writer's worker
+ * writes it, decrypts it with a copy of the writer's own GCM context and
+ * hands the plaintext to sink; at the end of each volume it checks the
+ * GCM tag against the bytes read, the file's size, and that the envelope
+ * on disk opens for key_path/cert_path (a recipient) to the same key and
+ * IV and carries the same tag. It returns once the writer is closed and
+ * everything was read back (0), on the first difference (DSP_MISMATCH),
+ * when sink returns nonzero (that value), or -ECANCELED when the writer
+ * failed or was aborted. Call dsp_env_writer_tail_expect(w, 1) before
+ * starting that thread (0 if it could not start): close and abort then
+ * wait for the read-back to return before freeing the writer.
+ * As with dsp_env_decrypt, plaintext is unauthenticated until 0.
+ */
+void dsp_env_writer_tail_expect(struct dsp_env_writer *w, int on);
+int dsp_env_writer_tail(struct dsp_env_writer *w, const char *key_path,
+			const char *cert_path,
+			int (*sink)(void *arg, const void *buf, size_t len),
+			void *arg);
+
+/*
  * Tests only: change the volume limit for writers opened afterwards
  * (0 restores DSP_ENV_VOLUME_MAX). Values above the default are clamped.
  */

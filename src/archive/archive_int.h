@@ -41,6 +41,19 @@ struct arc_verify {
 int arc_verify(const char *name, struct arc_verify *v,
 	       struct dsp_archive_result *res);
 
+/*
+ * The same verification of a plain stream that a producer hands over in
+ * pieces (create's read-back beside the writing): a thread runs it while
+ * arc_feed_sink() calls (producer side, one thread) deliver the bytes.
+ * arc_feed_end() ends the stream, waits and returns the verdict; a
+ * producer_rc other than 0 wins over what the reader found.
+ */
+struct arc_feed;
+int arc_feed_start(struct arc_verify *v, struct dsp_archive_result *res,
+		   struct arc_feed **out);
+int arc_feed_sink(void *feed, const void *buf, size_t len);
+int arc_feed_end(struct arc_feed *f, int producer_rc);
+
 /* Bag name for archive NAME: basename without .tar.zst/.tzst/.zst/.tar. */
 void arc_bag_name(const char *name, char *out, size_t len);
 

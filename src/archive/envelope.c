@@ -339,6 +339,19 @@ struct vol {
 	EVP_CIPHER_CTX *ctx;	/* owned by the cipher BIO in chain */
 	EVP_MD_CTX *md;		/* SHA-256 of the ciphertext */
 	uint64_t bytes;
+	unsigned index;
+};
+
+/*
+ * What a read-back beside the writing (dsp_env_writer_tail) needs of each
+ * volume: a decrypting copy of its fresh GCM context, how far the file is
+ * written, and the tag once the volume is finished.
+ */
+struct tailvol {
+	EVP_CIPHER_CTX *dctx;
+	uint64_t written;
+	int final;
+	unsigned char tag[16];
 };
 
 struct done_vol {
@@ -372,6 +385,12 @@ struct dsp_env_writer {
 	int has_job, stop, err;	/* under mu */
 	struct done_vol *done;	/* finished volumes, callbacks pending; mu */
 	size_t ndone;
+
+	struct tailvol *tv;	/* volume k at k - 1; under mu */
+	unsigned ntv;
+	int closed;		/* the last volume is finished; under mu */
+	int tail_expect, tail_done;	/* under mu */
+	pthread_cond_t tcv;	/* tail: more written, finished, closed, err */
 };
 
 /* Free the CMS chain without touching the files. */
@@ -432,6 +451,52 @@ static void set_nvol(struct dsp_env_writer *w, unsigned k)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/*
+ * Keep a decrypting copy of volume v's context before any data went
+ * through it: same key, same IV. The GCM provider switches direction on
+ * a re-init without key or IV.
+ */
+static int tail_add(struct dsp_env_writer *w, struct vol *v)
+{
+	EVP_CIPHER_CTX *d = EVP_CIPHER_CTX_new();
+	struct tailvol *n;
+
+	if (!d || !EVP_CIPHER_CTX_copy(d, v->ctx) ||
+	    !EVP_DecryptInit_ex2(d, NULL, NULL, NULL, NULL)) {
+		EVP_CIPHER_CTX_free(d);
+		log_ossl(v->ct_path, "cannot copy the cipher context");
+		return -EIO;
+	}
+	pthread_mutex_lock(&w->mu);
+	n = realloc(w->tv, v->index * sizeof(*n));
+	if (n) {
+		w->tv = n;
+		memset(&n[v->index - 1], 0, sizeof(*n));
+		n[v->index - 1].dctx = d;
+		w->ntv = v->index;
+		pthread_cond_broadcast(&w->tcv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (!n) {
+		EVP_CIPHER_CTX_free(d);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void tail_written(struct dsp_env_writer *w, const struct vol *v,
+			 const unsigned char *tag)
+{
+	pthread_mutex_lock(&w->mu);
+	w->tv[v->index - 1].written = v->bytes;
+	if (tag) {
+		memcpy(w->tv[v->index - 1].tag, tag, 16);
+		w->tv[v->index - 1].final = 1;
+	}
+	pthread_cond_broadcast(&w->tcv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 static int vol_open(struct dsp_env_writer *w, unsigned k)
 {
 	struct vol *v = &w->v;
@@ -487,6 +552,9 @@ static int vol_open(struct dsp_env_writer *w, unsigned k)
 	v->md = EVP_MD_CTX_new();
 	if (!v->md || !EVP_DigestInit_ex(v->md, EVP_sha256(), NULL))
 		goto ossl;
+	v->index = k;
+	if ((rc = tail_add(w, v)))
+		return rc;
 	set_nvol(w, k);
 	return 0;
 ossl:
@@ -502,6 +570,7 @@ static int vol_finish(struct dsp_env_writer *w, unsigned index)
 	unsigned char *der = NULL, *p;
 	unsigned int mdlen;
 	struct done_vol d = { .index = index, .bytes = v->bytes };
+	unsigned char tag[16];
 	int outl = 0, len, rc;
 
 	if (!EVP_EncryptFinal_ex(v->ctx, fin, &outl))
@@ -513,7 +582,8 @@ static int vol_finish(struct dsp_env_writer *w, unsigned index)
 		if (rc)
 			goto io;
 	}
-	if (!CMS_dataFinal(v->cms, v->chain))	/* stores the GCM tag */
+	if (!CMS_dataFinal(v->cms, v->chain) ||	/* stores the GCM tag */
+	    EVP_CIPHER_CTX_ctrl(v->ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag) <= 0)
 		goto ossl;
 	if (!EVP_DigestFinal_ex(v->md, md, &mdlen))
 		goto ossl;
@@ -546,6 +616,7 @@ static int vol_finish(struct dsp_env_writer *w, unsigned index)
 		goto io;
 	fsync_parent(v->ct_path);
 	fsync_parent(v->env_path);
+	tail_written(w, v, tag);
 
 	d.ct_path = strdup(v->ct_path);
 	d.env_path = strdup(v->env_path);
@@ -627,6 +698,7 @@ static int encrypt_buf(struct dsp_env_writer *w, unsigned char *buf, size_t len)
 			return rc;
 		}
 		v->bytes += n;
+		tail_written(w, v, NULL);
 		buf += n;
 		len -= n;
 	}
@@ -658,6 +730,8 @@ static void *worker(void *arg)
 			w->err = rc;
 		w->has_job = 0;
 		pthread_cond_broadcast(&w->cv);
+		if (rc)
+			pthread_cond_broadcast(&w->tcv);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
@@ -761,16 +835,29 @@ static void writer_free(struct dsp_env_writer *w)
 		free(w->done[i].env_path);
 	}
 	free(w->done);
+	for (unsigned k = 0; k < w->ntv; k++)
+		EVP_CIPHER_CTX_free(w->tv[k].dctx);
+	free(w->tv);
 	sk_X509_pop_free(w->certs, X509_free);
 	EVP_CIPHER_free(w->cipher);
 	for (int i = 0; i < 2; i++)
 		if (w->qbuf[i])
 			OPENSSL_clear_free(w->qbuf[i], QBUF);
 	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->tcv);
 	pthread_mutex_destroy(&w->mu);
 	free(w->ct_path);
 	free(w->env_path);
 	free(w);
+}
+
+/* A read-back beside the writing uses w until it returns. */
+static void wait_tail(struct dsp_env_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->tail_expect && !w->tail_done)
+		pthread_cond_wait(&w->tcv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
 }
 
 void dsp_env_writer_abort(struct dsp_env_writer *w)
@@ -779,8 +866,10 @@ void dsp_env_writer_abort(struct dsp_env_writer *w)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->err = w->err ? w->err : -ECANCELED;	/* skip a queued job */
+	pthread_cond_broadcast(&w->tcv);
 	pthread_mutex_unlock(&w->mu);
 	stop_worker(w);
+	wait_tail(w);
 	vol_free(&w->v);
 	vol_remove(&w->v);
 	if (w->nvol > 1)
@@ -807,6 +896,7 @@ int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
 		return -ENOMEM;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
+	pthread_cond_init(&w->tcv, NULL);
 	w->v.ct_fd = w->v.env_fd = -1;
 	w->vmax = volume_max;
 	w->ct_path = strdup(ct_path);
@@ -930,6 +1020,11 @@ int dsp_env_writer_close(struct dsp_env_writer *w, char ct_sha256[65],
 		dsp_env_writer_abort(w);
 		return rc;
 	}
+	pthread_mutex_lock(&w->mu);
+	w->closed = 1;
+	pthread_cond_broadcast(&w->tcv);
+	pthread_mutex_unlock(&w->mu);
+	wait_tail(w);
 	if (ct_sha256)
 		memcpy(ct_sha256, w->ct1, 65);
 	if (env_sha256)
@@ -947,9 +1042,9 @@ int dsp_env_writer_close(struct dsp_env_writer *w, char ct_sha256[65],
  * ContentInfo { OID, [0] AuthEnvelopedData { ..., mac OCTET STRING, ... } }
  * where the mac is the only universal OCTET STRING directly inside.
  */
-static int mac_is_full(const unsigned char *buf, size_t len)
+static const unsigned char *env_mac(const unsigned char *buf, size_t len)
 {
-	const unsigned char *p = buf, *end = buf + len, *inner_end;
+	const unsigned char *p = buf, *end = buf + len, *inner_end, *mac = NULL;
 	long l;
 	int tag, cls, r, count = 0;
 	long maclen = 0;
@@ -957,29 +1052,30 @@ static int mac_is_full(const unsigned char *buf, size_t len)
 	/* ContentInfo SEQUENCE, contentType, [0] EXPLICIT, AuthEnvelopedData */
 	r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
 	if (r != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE)
-		return 0;
+		return NULL;
 	r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
 	if (r != 0 || tag != V_ASN1_OBJECT)
-		return 0;
+		return NULL;
 	p += l;
 	r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
 	if (r != V_ASN1_CONSTRUCTED || cls != V_ASN1_CONTEXT_SPECIFIC || tag != 0)
-		return 0;
+		return NULL;
 	r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
 	if (r != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE)
-		return 0;
+		return NULL;
 	inner_end = p + l;
 	while (p < inner_end) {
 		r = ASN1_get_object(&p, &l, &tag, &cls, inner_end - p);
 		if (r & 0x81)	/* error or indefinite length */
-			return 0;
+			return NULL;
 		if (r == 0 && cls == V_ASN1_UNIVERSAL && tag == V_ASN1_OCTET_STRING) {
 			count++;
 			maclen = l;
+			mac = p;
 		}
 		p += l;
 	}
-	return count == 1 && maclen == 16;
+	return count == 1 && maclen == 16 ? mac : NULL;
 }
 
 static int parse_env(const unsigned char *buf, size_t len, CMS_ContentInfo **out)
@@ -995,7 +1091,7 @@ static int parse_env(const unsigned char *buf, size_t len, CMS_ContentInfo **out
 	cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
 	if (!cms)
 		return DSP_INVALID;
-	if (p != buf + len || !mac_is_full(buf, len) ||
+	if (p != buf + len || !env_mac(buf, len) ||
 	    OBJ_obj2nid(CMS_get0_type(cms)) != NID_id_smime_ct_authEnvelopedData)
 		goto bad;
 	pos = CMS_get0_content(cms);
@@ -1305,4 +1401,223 @@ int dsp_env_decrypt(const char *env_path, const char *ct_path,
 {
 	return dsp_env_decrypt_volumes(env_path, ct_path, key_path, cert_path,
 				       sink, arg, NULL);
+}
+
+/* ------------------------------------------------------- read-back beside */
+
+static ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t r = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * The envelope on disk must open, for the read-back recipient, to the key
+ * and IV the data was encrypted with, and carry the tag the data was just
+ * authenticated with: decrypt the volume's first bytes through it and
+ * compare with what the read-back decrypted, and compare the macs.
+ */
+static int probe_envelope(struct dec *d, const char *env_path, int ct_fd,
+			  const unsigned char *pt, size_t n,
+			  const unsigned char tag[16])
+{
+	unsigned char *buf = NULL, probe[4096];
+	const unsigned char *mac;
+	size_t len;
+	CMS_ContentInfo *cms = NULL;
+	BIO *null = NULL, *chain = NULL, *cb;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int rc, outl;
+
+	rc = read_small(env_path, DSP_ENV_MAX_ENVELOPE, &buf, &len);
+	if (rc)
+		return rc;
+	rc = DSP_MISMATCH;
+	if (parse_env(buf, len, &cms) || !(mac = env_mac(buf, len)) ||
+	    CRYPTO_memcmp(mac, tag, 16)) {
+		dsp_log(DSP_LOG_ERROR, "%s: envelope differs from what was written",
+			env_path);
+		goto out;
+	}
+	if (!CMS_decrypt_set1_pkey_and_peer(cms, d->pkey, d->cert, NULL) ||
+	    !(null = BIO_new(BIO_s_null())) ||
+	    !(chain = CMS_dataInit(cms, null)) ||
+	    !(cb = BIO_find_type(chain, BIO_TYPE_CIPHER)) ||
+	    !BIO_get_cipher_ctx(cb, &ctx) || !ctx) {
+		log_ossl(env_path, "envelope does not open for the read-back key");
+		goto out;
+	}
+	if (pread_full(ct_fd, probe, n, 0) != (ssize_t)n ||
+	    !EVP_DecryptUpdate(ctx, probe, &outl, probe, (int)n) ||
+	    outl != (int)n || CRYPTO_memcmp(probe, pt, n)) {
+		dsp_log(DSP_LOG_ERROR, "%s: envelope opens to another key or IV",
+			env_path);
+		goto out;
+	}
+	rc = 0;
+out:
+	while (chain && chain != null) {
+		BIO *next = BIO_pop(chain);
+
+		BIO_free(chain);
+		chain = next;
+	}
+	BIO_free(null);
+	CMS_ContentInfo_free(cms);
+	free(buf);
+	ERR_clear_error();
+	return rc;
+}
+
+/* Wait for volume k to start; 1 when it did, 0 when there is none, -err. */
+static int tail_wait_volume(struct dsp_env_writer *w, unsigned k,
+			    EVP_CIPHER_CTX **dctx)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->ntv < k && !w->closed && !w->err)
+		pthread_cond_wait(&w->tcv, &w->mu);
+	rc = w->err ? -ECANCELED : w->ntv >= k;
+	if (rc == 1)
+		*dctx = w->tv[k - 1].dctx;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+/* Read back one volume as it is written: decrypt, pass on, check the tag. */
+static int tail_volume(struct dsp_env_writer *w, struct dec *d, unsigned k,
+		       EVP_CIPHER_CTX *dctx)
+{
+	char *ct = dsp_env_volume_ct_path(w->ct_path, k);
+	char *env = dsp_env_volume_env_path(w->env_path, k);
+	unsigned char first[4096], tag[16], fin[EVP_MAX_BLOCK_LENGTH];
+	size_t nfirst = 0;
+	uint64_t pos = 0;
+	struct stat st;
+	int fd = -1, rc = 0, outl;
+
+	if (!ct || !env) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	fd = open(ct, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		dsp_log(DSP_LOG_ERROR, "%s: %s", ct, strerror(-rc));
+		goto out;
+	}
+	for (;;) {
+		uint64_t avail;
+		int final;
+		ssize_t n;
+
+		pthread_mutex_lock(&w->mu);
+		while (!w->err && w->tv[k - 1].written == pos && !w->tv[k - 1].final)
+			pthread_cond_wait(&w->tcv, &w->mu);
+		avail = w->tv[k - 1].written;
+		final = w->tv[k - 1].final;
+		memcpy(tag, w->tv[k - 1].tag, 16);
+		rc = w->err ? -ECANCELED : 0;
+		pthread_mutex_unlock(&w->mu);
+		if (rc)
+			goto out;
+		if (pos == avail && final)
+			break;
+		n = (ssize_t)(avail - pos > QBUF ? QBUF : avail - pos);
+		if (pread_full(fd, d->buf[0], (size_t)n, (off_t)pos) != n) {
+			dsp_log(DSP_LOG_ERROR, "%s: shorter on read-back than written", ct);
+			rc = DSP_MISMATCH;
+			goto out;
+		}
+		if (!EVP_DecryptUpdate(dctx, d->buf[0], &outl, d->buf[0], (int)n) ||
+		    outl != (int)n) {
+			log_ossl(ct, "decryption failed");
+			rc = DSP_MISMATCH;
+			goto out;
+		}
+		if (nfirst < sizeof(first)) {
+			size_t c = sizeof(first) - nfirst < (size_t)n ?
+				sizeof(first) - nfirst : (size_t)n;
+
+			memcpy(first + nfirst, d->buf[0], c);
+			nfirst += c;
+		}
+		if ((rc = d->sink(d->arg, d->buf[0], (size_t)n)))
+			goto out;
+		pos += (uint64_t)n;
+	}
+	if (EVP_CIPHER_CTX_ctrl(dctx, EVP_CTRL_AEAD_SET_TAG, 16, tag) <= 0 ||
+	    EVP_DecryptFinal_ex(dctx, fin, &outl) <= 0 || outl) {
+		ERR_clear_error();
+		dsp_log(DSP_LOG_ERROR, "%s: authentication failed on read-back: "
+			"ciphertext changed on disk", ct);
+		rc = DSP_MISMATCH;
+		goto out;
+	}
+	if (fstat(fd, &st) || (uint64_t)st.st_size != pos) {
+		dsp_log(DSP_LOG_ERROR, "%s: not the size that was written", ct);
+		rc = DSP_MISMATCH;
+		goto out;
+	}
+	rc = probe_envelope(d, env, fd, first, nfirst, tag);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(ct);
+	free(env);
+	return rc;
+}
+
+void dsp_env_writer_tail_expect(struct dsp_env_writer *w, int on)
+{
+	pthread_mutex_lock(&w->mu);
+	w->tail_expect = on;
+	pthread_cond_broadcast(&w->tcv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int dsp_env_writer_tail(struct dsp_env_writer *w, const char *key_path,
+			const char *cert_path,
+			int (*sink)(void *arg, const void *buf, size_t len),
+			void *arg)
+{
+	struct dec d = { .sink = sink, .arg = arg };
+	int rc;
+
+	rc = load_key(key_path, &d.pkey);
+	if (rc == 0 && cert_path)
+		rc = load_cert(cert_path, &d.cert);
+	if (rc == 0 && !(d.buf[0] = OPENSSL_malloc(QBUF)))
+		rc = -ENOMEM;
+	for (unsigned k = 1; rc == 0; k++) {
+		EVP_CIPHER_CTX *dctx = NULL;
+
+		rc = tail_wait_volume(w, k, &dctx);
+		if (rc <= 0)
+			break;
+		rc = tail_volume(w, &d, k, dctx);
+	}
+	if (d.buf[0])
+		OPENSSL_clear_free(d.buf[0], QBUF);
+	EVP_PKEY_free(d.pkey);
+	X509_free(d.cert);
+	ERR_clear_error();
+	pthread_mutex_lock(&w->mu);
+	w->tail_done = 1;
+	pthread_cond_broadcast(&w->tcv);
+	pthread_mutex_unlock(&w->mu);
+	return rc;
 }

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <search.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -841,6 +842,75 @@ int arc_verify(const char *name, struct arc_verify *v, struct dsp_archive_result
 	if (d.rc)
 		return dec_verdict(d.rc, res);
 	return rc;
+}
+
+/* --- read-back fed while writing ------------------------------------------------------ */
+
+struct arc_feed {
+	struct chan ch;
+	struct arc_verify *v;
+	struct dsp_archive_result *res;
+	pthread_t th;
+	int rc;
+};
+
+static void *feed_main(void *arg)
+{
+	struct arc_feed *f = arg;
+
+	f->rc = verify_fd(-1, &f->ch, f->v, f->res, 0, NULL, 0);
+	chan_drain(&f->ch);	/* a producer still sending returns at once */
+	return NULL;
+}
+
+int arc_feed_start(struct arc_verify *v, struct dsp_archive_result *res,
+		   struct arc_feed **out)
+{
+	struct arc_feed *f = calloc(1, sizeof(*f));
+	sigset_t all, old;
+	int rc;
+
+	*out = NULL;
+	if (!f)
+		return -ENOMEM;
+	chan_init(&f->ch);
+	f->v = v;
+	f->res = res;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&f->th, NULL, feed_main, f);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		chan_destroy(&f->ch);
+		free(f);
+		return -rc;
+	}
+	*out = f;
+	return 0;
+}
+
+int arc_feed_sink(void *arg, const void *buf, size_t len)
+{
+	return chan_put(&((struct arc_feed *)arg)->ch, buf, len);
+}
+
+int arc_feed_end(struct arc_feed *f, int producer_rc)
+{
+	struct dsp_archive_result *res = f->res;
+	int rc;
+
+	chan_end(&f->ch);
+	pthread_join(f->th, NULL);
+	chan_destroy(&f->ch);
+	rc = f->rc;
+	free(f);
+	/* the bytes on disk decide first: the reader may only have seen them cut short */
+	if (producer_rc == DSP_MISMATCH) {
+		res->bad_path[0] = '\0';
+		return bad(res, DSP_MISMATCH,
+			   "read-back: ciphertext or envelope differs from what was written");
+	}
+	return producer_rc ? producer_rc : rc;
 }
 
 /* --- public entry points ---------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <signal.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -822,6 +823,186 @@ static void test_dsp_env_writer_abort_removes_outputs(void **state)
 	free(d);
 }
 
+/* --- read-back beside the writer (dsp_env_writer_tail) --- */
+
+struct tail_run {
+	struct dsp_env_writer *w;
+	const char *key, *cert;
+	struct buf out;
+	int rc;
+	int hold, held, release;	/* hold the sink's first call */
+	size_t first_len;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t th;
+};
+
+static int tail_sink(void *arg, const void *b, size_t len)
+{
+	struct tail_run *t = arg;
+
+	pthread_mutex_lock(&t->mu);
+	if (t->hold && !t->held) {
+		t->held = 1;
+		t->first_len = len;
+		pthread_cond_broadcast(&t->cv);
+		while (!t->release)
+			pthread_cond_wait(&t->cv, &t->mu);
+	}
+	pthread_mutex_unlock(&t->mu);
+	return sink(&t->out, b, len);
+}
+
+static void *tail_thr(void *arg)
+{
+	struct tail_run *t = arg;
+
+	t->rc = dsp_env_writer_tail(t->w, P(t->key), P(t->cert), tail_sink, t);
+	return NULL;
+}
+
+static void tail_begin(struct tail_run *t, const char *name, const char *key,
+		       const char *cert, int hold)
+{
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	t->key = key;
+	t->cert = cert;
+	t->hold = hold;
+	t->rc = 12345;
+	assert_int_equal(dsp_env_writer_open(ec_only, P("%s", name),
+					     P("%s.cms", name), &t->w), 0);
+	dsp_env_writer_tail_expect(t->w, 1);
+	assert_int_equal(pthread_create(&t->th, NULL, tail_thr, t), 0);
+}
+
+static void tail_wait_held(struct tail_run *t)
+{
+	pthread_mutex_lock(&t->mu);
+	while (!t->held)
+		pthread_cond_wait(&t->cv, &t->mu);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static void tail_release(struct tail_run *t)
+{
+	pthread_mutex_lock(&t->mu);
+	t->release = 1;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static int tail_end(struct tail_run *t)
+{
+	pthread_join(t->th, NULL);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t->out.p);
+	return t->rc;
+}
+
+static void test_dsp_env_writer_tail_reads_every_volume(void **state)
+{
+	size_t len = (3u << 20) + (1u << 19) + 5;
+	unsigned char *d = mkdata(len, 21);
+	struct tail_run t;
+	char cs[65], es[65];
+
+	(void)state;
+	dsp_env_set_volume_max(1u << 20);
+	tail_begin(&t, "tl", "ec.key", "ec.crt", 0);
+	for (size_t off = 0; off < len; off += 300000)
+		assert_int_equal(dsp_env_write(t.w, d + off, len - off < 300000 ?
+					       len - off : 300000), 0);
+	assert_int_equal(dsp_env_writer_close(t.w, cs, es), 0);
+	dsp_env_set_volume_max(0);
+	pthread_join(t.th, NULL);
+	t.th = pthread_self();
+	assert_int_equal(t.rc, 0);
+	assert_int_equal(t.out.len, len);
+	assert_memory_equal(t.out.p, d, len);
+	assert_int_equal(fsize(P("tl.004")), (1 << 19) + 5);
+	free(t.out.p);
+	pthread_mutex_destroy(&t.mu);
+	pthread_cond_destroy(&t.cv);
+	free(d);
+}
+
+/* A ciphertext byte changed on disk after writing, before it is read back. */
+static void test_dsp_env_writer_tail_catches_changed_ciphertext(void **state)
+{
+	size_t len = 12u << 20;
+	unsigned char *d = mkdata(len, 22);
+	struct tail_run t;
+
+	(void)state;
+	tail_begin(&t, "tc", "ec.key", "ec.crt", 1);
+	assert_int_equal(dsp_env_write(t.w, d, len), 0);
+	dsp_env_writer_volumes(t.w);	/* all of it encrypted and written */
+	tail_wait_held(&t);
+	assert_true(t.first_len <= (4u << 20));
+	flip(P("tc"), (10 << 20) + 3, 0x20);
+	tail_release(&t);
+	assert_int_equal(dsp_env_writer_close(t.w, NULL, NULL), 0);
+	assert_int_equal(tail_end(&t), DSP_MISMATCH);
+	assert_non_null(strstr(last_log, "authentication failed on read-back"));
+	free(d);
+}
+
+/* Volume 1's envelope altered on disk (its mac): caught though the data is fine. */
+static void test_dsp_env_writer_tail_catches_changed_envelope(void **state)
+{
+	size_t len = 3u << 20;
+	unsigned char *d = mkdata(len, 23);
+	struct tail_run t;
+
+	(void)state;
+	dsp_env_set_volume_max(1u << 20);
+	tail_begin(&t, "te", "ec.key", "ec.crt", 1);
+	assert_int_equal(dsp_env_write(t.w, d, len), 0);
+	assert_true(dsp_env_writer_volumes(t.w) >= 2);	/* volume 1 finished */
+	tail_wait_held(&t);
+	flip(P("te.cms"), fsize(P("te.cms")) - 1, 0x01);	/* the mac ends it */
+	tail_release(&t);
+	assert_int_equal(dsp_env_writer_close(t.w, NULL, NULL), 0);
+	dsp_env_set_volume_max(0);
+	assert_int_equal(tail_end(&t), DSP_MISMATCH);
+	assert_non_null(strstr(last_log, "envelope differs"));
+	free(d);
+}
+
+/* The read-back key must open the envelope. */
+static void test_dsp_env_writer_tail_needs_a_recipient_key(void **state)
+{
+	unsigned char *d = mkdata(1000, 24);
+	struct tail_run t;
+
+	(void)state;
+	tail_begin(&t, "tk", "rsa.key", "rsa.crt", 0);
+	assert_int_equal(dsp_env_write(t.w, d, 1000), 0);
+	assert_int_equal(dsp_env_writer_close(t.w, NULL, NULL), 0);
+	assert_int_equal(tail_end(&t), DSP_MISMATCH);
+	free(d);
+}
+
+/* abort wakes a waiting read-back and waits for it before freeing */
+static void test_dsp_env_writer_tail_abort(void **state)
+{
+	unsigned char *d = mkdata(5u << 20, 25);
+	struct tail_run t;
+
+	(void)state;
+	tail_begin(&t, "abt", "ec.key", "ec.crt", 1);
+	assert_int_equal(dsp_env_write(t.w, d, 5u << 20), 0);
+	tail_wait_held(&t);
+	tail_release(&t);
+	dsp_env_writer_abort(t.w);
+	assert_int_equal(tail_end(&t), -ECANCELED);
+	assert_int_equal(sh("ls %s | grep -q '^abt'", dir), 1);
+	free(d);
+}
+
 static void test_dsp_env_writer_open_refuses(void **state)
 {
 	struct dsp_env_writer *w = (void *)1;
@@ -926,6 +1107,11 @@ int main(void)
 		cmocka_unit_test(test_dsp_env_writer_volume_exact_limit),
 		cmocka_unit_test(test_dsp_env_volume_path_names),
 		cmocka_unit_test(test_dsp_env_writer_abort_removes_outputs),
+		cmocka_unit_test(test_dsp_env_writer_tail_reads_every_volume),
+		cmocka_unit_test(test_dsp_env_writer_tail_catches_changed_ciphertext),
+		cmocka_unit_test(test_dsp_env_writer_tail_catches_changed_envelope),
+		cmocka_unit_test(test_dsp_env_writer_tail_needs_a_recipient_key),
+		cmocka_unit_test(test_dsp_env_writer_tail_abort),
 		cmocka_unit_test(test_dsp_env_writer_open_refuses),
 		cmocka_unit_test(test_dsp_env_decrypt_sink_error),
 		cmocka_unit_test(test_dsp_env_write_io_error),

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <openssl/cms.h>
@@ -877,6 +878,19 @@ void dsp_env_writer_abort(struct dsp_env_writer *w)
 	writer_free(w);
 }
 
+/* path made absolute against the current directory; malloc'd */
+static char *abs_path(const char *path)
+{
+	char cwd[PATH_MAX], *r;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)) ||
+	    asprintf(&r, "%s/%s", strcmp(cwd, "/") ? cwd : "", path) < 0)
+		return NULL;
+	return r;
+}
+
 int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
 			const char *env_path, struct dsp_env_writer **out)
 {
@@ -899,8 +913,13 @@ int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
 	pthread_cond_init(&w->tcv, NULL);
 	w->v.ct_fd = w->v.env_fd = -1;
 	w->vmax = volume_max;
-	w->ct_path = strdup(ct_path);
-	w->env_path = strdup(env_path);
+	/*
+	 * Absolute from here on: the worker opens later volumes, and a read-back
+	 * thread opens them too, while the caller may be inside a directory walk
+	 * (libarchive's disk reader fchdir()s through the tree).
+	 */
+	w->ct_path = abs_path(ct_path);
+	w->env_path = abs_path(env_path);
 	w->certs = sk_X509_new_null();
 	w->qbuf[0] = OPENSSL_malloc(QBUF);
 	w->qbuf[1] = OPENSSL_malloc(QBUF);
@@ -1497,6 +1516,48 @@ static int tail_wait_volume(struct dsp_env_writer *w, unsigned k,
 	return rc;
 }
 
+/*
+ * Decrypt n bytes at pos of the file into out. Mapped rather than read:
+ * the cipher reads the page cache directly, one copy less.
+ */
+static int tail_decrypt(int fd, const char *ct, uint64_t pos, size_t n,
+			EVP_CIPHER_CTX *dctx, unsigned char *out)
+{
+	static long page;
+	struct stat st;
+	size_t delta;
+	void *m;
+	int outl, ok;
+
+	if (!page)
+		page = sysconf(_SC_PAGESIZE);
+	delta = (size_t)(pos % (uint64_t)page);
+	/* a file cut shorter than written would fault under the mapping */
+	if (fstat(fd, &st) || (uint64_t)st.st_size < pos + n) {
+		dsp_log(DSP_LOG_ERROR, "%s: shorter on read-back than written", ct);
+		return DSP_MISMATCH;
+	}
+	m = mmap(NULL, n + delta, PROT_READ, MAP_SHARED | MAP_POPULATE, fd,
+		 (off_t)(pos - delta));
+	if (m == MAP_FAILED) {
+		/* filesystems without mmap: read it */
+		if (pread_full(fd, out, n, (off_t)pos) != (ssize_t)n) {
+			dsp_log(DSP_LOG_ERROR, "%s: shorter on read-back than written", ct);
+			return DSP_MISMATCH;
+		}
+		ok = EVP_DecryptUpdate(dctx, out, &outl, out, (int)n);
+	} else {
+		ok = EVP_DecryptUpdate(dctx, out, &outl, (unsigned char *)m + delta,
+				       (int)n);
+		munmap(m, n + delta);
+	}
+	if (!ok || outl != (int)n) {
+		log_ossl(ct, "decryption failed");
+		return DSP_MISMATCH;
+	}
+	return 0;
+}
+
 /* Read back one volume as it is written: decrypt, pass on, check the tag. */
 static int tail_volume(struct dsp_env_writer *w, struct dec *d, unsigned k,
 		       EVP_CIPHER_CTX *dctx)
@@ -1537,17 +1598,8 @@ static int tail_volume(struct dsp_env_writer *w, struct dec *d, unsigned k,
 		if (pos == avail && final)
 			break;
 		n = (ssize_t)(avail - pos > QBUF ? QBUF : avail - pos);
-		if (pread_full(fd, d->buf[0], (size_t)n, (off_t)pos) != n) {
-			dsp_log(DSP_LOG_ERROR, "%s: shorter on read-back than written", ct);
-			rc = DSP_MISMATCH;
+		if ((rc = tail_decrypt(fd, ct, pos, (size_t)n, dctx, d->buf[0])))
 			goto out;
-		}
-		if (!EVP_DecryptUpdate(dctx, d->buf[0], &outl, d->buf[0], (int)n) ||
-		    outl != (int)n) {
-			log_ossl(ct, "decryption failed");
-			rc = DSP_MISMATCH;
-			goto out;
-		}
 		if (nfirst < sizeof(first)) {
 			size_t c = sizeof(first) - nfirst < (size_t)n ?
 				sizeof(first) - nfirst : (size_t)n;
@@ -1572,6 +1624,7 @@ static int tail_volume(struct dsp_env_writer *w, struct dec *d, unsigned k,
 		rc = DSP_MISMATCH;
 		goto out;
 	}
+	dsp_log(DSP_LOG_DEBUG, "%s: read back %llu bytes", ct, (unsigned long long)pos);
 	rc = probe_envelope(d, env, fd, first, nfirst, tag);
 out:
 	if (fd >= 0)

@@ -996,6 +996,7 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 {
 	struct wctx w = { .o = o, .res = res, .fd = -1 };
 	char env_path[PATH_MAX], info_path[PATH_MAX], roots[64][PATH_MAX];
+	char rb_key_abs[PATH_MAX], rb_cert_abs[PATH_MAX];
 	const char **recips = NULL;
 	struct arc_rb_key rb = { -1, -1, "", "" };
 	struct arc_verify v = { 0 };
@@ -1085,8 +1086,18 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 			v.fn = rb_payload;
 			v.arg = &w;
 			v.payload_xxh = 1;
-			w.rb_key = use_rb ? rb.key_path : o->key;
-			w.rb_cert = use_rb ? rb.cert_path : o->cert;
+			/* absolute: the walk below changes directories */
+			if (!use_rb && (!realpath(o->key, rb_key_abs) ||
+					!realpath(o->cert, rb_cert_abs))) {
+				rc = -errno;
+				snprintf(res->bad_path, sizeof(res->bad_path),
+					 "%s: %s", o->key, strerror(errno));
+				dsp_env_writer_abort(w.env);
+				w.env = NULL;
+				goto out;
+			}
+			w.rb_key = use_rb ? rb.key_path : rb_key_abs;
+			w.rb_cert = use_rb ? rb.cert_path : rb_cert_abs;
 			if ((rc = tail_start(&w, &v))) {
 				dsp_env_writer_abort(w.env);
 				w.env = NULL;

@@ -1003,6 +1003,43 @@ static void test_dsp_env_writer_tail_abort(void **state)
 	free(d);
 }
 
+/*
+ * Relative names, and the caller's directory changes while writing (as
+ * libarchive's disk walk does): later volumes and the read-back still go
+ * to the files the names meant at open.
+ */
+static void test_dsp_env_writer_relative_names_survive_chdir(void **state)
+{
+	size_t len = (2u << 20) + 7;
+	unsigned char *d = mkdata(len, 26);
+	struct tail_run t;
+	char cwd[512];
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	dsp_env_set_volume_max(1u << 20);
+	memset(&t, 0, sizeof(t));
+	pthread_mutex_init(&t.mu, NULL);
+	pthread_cond_init(&t.cv, NULL);
+	t.key = "ec.key";
+	t.cert = "ec.crt";
+	assert_int_equal(dsp_env_writer_open(ec_only, "rel", "rel.cms", &t.w), 0);
+	dsp_env_writer_tail_expect(t.w, 1);
+	assert_int_equal(pthread_create(&t.th, NULL, tail_thr, &t), 0);
+	assert_int_equal(mkdir("elsewhere", 0700), 0);
+	assert_int_equal(chdir("elsewhere"), 0);
+	assert_int_equal(dsp_env_write(t.w, d, len), 0);
+	assert_int_equal(dsp_env_writer_close(t.w, NULL, NULL), 0);
+	dsp_env_set_volume_max(0);
+	assert_int_equal(chdir(cwd), 0);
+	assert_int_equal(tail_end(&t), 0);
+	assert_int_equal(fsize(P("rel.003")), 7);
+	assert_true(fsize(P("rel.002.cms")) > 0);
+	assert_int_equal(fsize(P("elsewhere/rel.002")), -1);
+	free(d);
+}
+
 static void test_dsp_env_writer_open_refuses(void **state)
 {
 	struct dsp_env_writer *w = (void *)1;
@@ -1112,6 +1149,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_env_writer_tail_catches_changed_envelope),
 		cmocka_unit_test(test_dsp_env_writer_tail_needs_a_recipient_key),
 		cmocka_unit_test(test_dsp_env_writer_tail_abort),
+		cmocka_unit_test(test_dsp_env_writer_relative_names_survive_chdir),
 		cmocka_unit_test(test_dsp_env_writer_open_refuses),
 		cmocka_unit_test(test_dsp_env_decrypt_sink_error),
 		cmocka_unit_test(test_dsp_env_write_io_error),

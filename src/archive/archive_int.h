@@ -29,6 +29,16 @@ struct arc_verify {
 	 * through manifest_sha512).
 	 */
 	int payload_xxh;
+	/*
+	 * Streaming (create's read-back): every payload entry goes to entry_fn
+	 * in archive order as it is read, with its XXH3-128 (regular file) or
+	 * the bag path of its hard link target (hard link, digest NULL; the
+	 * callback sets *size to the linked file's size, for Payload-Oxum).
+	 * Nothing is kept per entry and the manifest is only hashed: memory
+	 * does not grow with the number of files. Implies payload_xxh.
+	 */
+	int (*entry_fn)(void *arg, const char *bagpath, const uint8_t xxh[16],
+			uint64_t *size, const char *link);
 	uint8_t manifest_sha512[64];	/* out */
 	arc_payload_fn fn;	/* optional */
 	void *arg;
@@ -53,6 +63,51 @@ int arc_feed_start(struct arc_verify *v, struct dsp_archive_result *res,
 		   struct arc_feed **out);
 int arc_feed_sink(void *feed, const void *buf, size_t len);
 int arc_feed_end(struct arc_feed *f, int producer_rc);
+
+/*
+ * Create's payload items (items.c), streamed in archive order: each goes,
+ * once its digests are in, to the manifest (a temporary file beside the
+ * archive), the run's item list and a queue that the read-back compares
+ * entry by entry.
+ */
+struct arc_link {	/* digests shared by the links of one inode */
+	uint8_t sha512[64], xxh[16];
+	uint64_t size;
+};
+struct arc_item {
+	struct arc_item *next;
+	char *bagpath;		/* "data/<absolute path>" */
+	char *link;		/* hard link: bag path of the first link */
+	struct arc_link *lk;	/* nlink > 1 */
+	uint64_t size, hseq;
+	int hashed;		/* went through the hasher as its item hseq */
+	uint8_t sha512[64], xxh[16];	/* written by the hash threads */
+};
+struct arc_items;
+int arc_items_open(struct arc_items **out, const char *archive,
+		   const char *run_dir, const char *uuid,
+		   struct dsp_archive_result *res);
+struct arc_item *arc_items_add(struct arc_items *s, const char *bagpath,
+			       const char *link, struct arc_link *lk);
+/* it's data is being hashed: call right before arc_hasher_end_item */
+void arc_items_hashed(struct arc_items *s, struct arc_item *it);
+/* Pass on the items done (done = arc_hasher_items_done()); 0 or -errno. */
+int arc_items_flush(struct arc_items *s, uint64_t done);
+uint64_t arc_items_files(const struct arc_items *s);
+uint64_t arc_items_bytes(const struct arc_items *s);
+/* After the last flush: the manifest's length and SHA-512, its bytes to put. */
+int arc_items_manifest(struct arc_items *s, uint64_t *len, uint8_t sha512[64],
+		       int (*put)(void *arg, const void *buf, size_t n), void *arg);
+/* No more items: a read-back waiting for one gets a difference. */
+void arc_items_close_queue(struct arc_items *s);
+/* The read-back's entry_fn (arg: the arc_items). */
+int arc_items_entry(void *arg, const char *bagpath, const uint8_t xxh[16],
+		    uint64_t *size, const char *link);
+/* DSP_MISMATCH when items written were never read back. */
+int arc_items_all_read(struct arc_items *s);
+/* Keep the run's item list under its name; its SHA-256. */
+int arc_items_keep_list(struct arc_items *s, char name[96], char sha_hex[65]);
+void arc_items_free(struct arc_items *s);
 
 /* Bag name for archive NAME: basename without .tar.zst/.tzst/.zst/.tar. */
 void arc_bag_name(const char *name, char *out, size_t len);
@@ -84,6 +139,8 @@ void arc_hasher_commit(struct arc_hasher *h, size_t len);
 /* Digests are written to these when the threads get there: drain first. */
 void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t xxh[16]);
 void arc_hasher_drain(struct arc_hasher *h);
+/* How many items (end_item calls) have all their digests written, in order. */
+uint64_t arc_hasher_items_done(struct arc_hasher *h);
 void arc_hasher_stop(struct arc_hasher *h);
 
 /* Hex helpers */

@@ -62,6 +62,7 @@ struct arc_hasher {
 	struct slot slots[NSLOT];
 	struct slot *cur;	/* being filled by the producer, or NULL */
 	uint64_t produced, consumed[2];
+	uint64_t items[2];	/* items whose digest each thread wrote */
 	unsigned mask;		/* bit 0: SHA-512 thread, bit 1: XXH3 thread */
 	int quit;
 };
@@ -79,8 +80,11 @@ static uint64_t behind(const struct arc_hasher *h)
 	return m;
 }
 
-static void hash_slot(EVP_MD_CTX *c, XXH3_state_t *x, const struct slot *s, int i)
+/* Returns the number of items finished in the slot. */
+static unsigned hash_slot(EVP_MD_CTX *c, XXH3_state_t *x, const struct slot *s, int i)
 {
+	unsigned ends = 0;
+
 	for (unsigned k = 0; k < s->nseg; k++) {
 		const struct seg *g = &s->seg[k];
 
@@ -91,6 +95,7 @@ static void hash_slot(EVP_MD_CTX *c, XXH3_state_t *x, const struct slot *s, int 
 				XXH3_128bits_update(x, g->data, g->len);
 		}
 		if (g->out[i]) {
+			ends++;
 			if (c) {
 				EVP_DigestFinal_ex(c, g->out[i], NULL);
 				EVP_DigestInit_ex(c, EVP_sha512(), NULL);
@@ -103,6 +108,7 @@ static void hash_slot(EVP_MD_CTX *c, XXH3_state_t *x, const struct slot *s, int 
 			}
 		}
 	}
+	return ends;
 }
 
 static void *work(void *arg)
@@ -128,12 +134,14 @@ static void *work(void *arg)
 		/* everything published so far, without the lock */
 		while (h->consumed[i] < upto) {
 			const struct slot *s = &h->slots[h->consumed[i] % NSLOT];
+			unsigned ends = 0;
 
 			pthread_mutex_unlock(&h->mu);
 			if (ok)
-				hash_slot(c, x, s, i);
+				ends = hash_slot(c, x, s, i);
 			pthread_mutex_lock(&h->mu);
 			h->consumed[i]++;
+			h->items[i] += ends;
 			if (h->psleep && h->produced - behind(h) <= NSLOT / 2)
 				pthread_cond_signal(&h->cv_p);
 		}
@@ -296,6 +304,18 @@ void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t xxh[1
 	g->out[1] = xxh;
 	if (s->nseg == NSEG)
 		publish(h);
+}
+
+uint64_t arc_hasher_items_done(struct arc_hasher *h)
+{
+	uint64_t n = UINT64_MAX;
+
+	pthread_mutex_lock(&h->mu);
+	for (int i = 0; i < 2; i++)
+		if ((h->mask & (1u << i)) && h->items[i] < n)
+			n = h->items[i];
+	pthread_mutex_unlock(&h->mu);
+	return n;
 }
 
 void arc_hasher_drain(struct arc_hasher *h)

@@ -58,6 +58,8 @@ struct vstate {
 	char *buf;
 	int payload_xxh;
 	XXH3_state_t *xx;	/* read-back: payload XXH3-128, inline (cheaper than a copy) */
+	struct arc_verify *stream;	/* streaming read-back (entry_fn), else NULL */
+	uint64_t files, bytes;	/* payload counted while streaming */
 };
 
 struct regnode {
@@ -379,7 +381,10 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 	uint64_t pos = 0;
 	int r;
 
-	if (tag) {
+	/* streaming keeps no manifest: it is only hashed */
+	int keep = tag && !(vs->stream && tag == &vs->tag[TAG_MANIFEST]);
+
+	if (keep) {
 		if (size > tag->max)
 			return bad(vs->res, DSP_INVALID, "%s: too large", name);
 		tag->buf = malloc(size + 1);
@@ -408,12 +413,12 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 				(size_t)((uint64_t)off - pos);
 
 			entry_update(vs, xx, zeros, z);
-			if (tag)
+			if (keep)
 				memset(tag->buf + pos, 0, z);
 			pos += z;
 		}
 		entry_update(vs, xx, buf, len);
-		if (tag && len)
+		if (keep && len)
 			memcpy(tag->buf + pos, buf, len);
 		pos += len;
 	}
@@ -421,7 +426,7 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 		size_t z = size - pos > sizeof(zeros) ? sizeof(zeros) : (size_t)(size - pos);
 
 		entry_update(vs, xx, zeros, z);
-		if (tag)
+		if (keep)
 			memset(tag->buf + pos, 0, z);
 		pos += z;
 	}
@@ -435,7 +440,8 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 	}
 	EVP_DigestFinal_ex(vs->h, sha512, NULL);
 	if (tag) {
-		tag->buf[size] = '\0';
+		if (keep)
+			tag->buf[size] = '\0';
 		tag->len = size;
 		tag->seen = 1;
 		memcpy(tag->sha512, sha512, 64);
@@ -463,6 +469,21 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 
 		if ((rc = check_path(vs, hl, "hard link target")))
 			return rc;
+		if (vs->stream) {
+			/* the caller knows what each link points to */
+			if (strncmp(rel, "data/", 5))
+				return 0;
+			if (strncmp(hl, vs->top, tl) || hl[tl] != '/')
+				return bad(vs->res, DSP_INVALID, "%s: hard link out of the bag",
+					   name);
+			uint64_t lsize = 0;
+
+			vs->files++;
+			rc = vs->stream->entry_fn(vs->stream->arg, rel, NULL, &lsize,
+						  hl + tl + 1);
+			vs->bytes += lsize;
+			return rc;
+		}
 		f = tfind(&k, &vs->regs, name_cmp);
 		if (!f)
 			return bad(vs->res, DSP_INVALID,
@@ -488,6 +509,8 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 	case AE_IFIFO:
 		return 0;
 	case AE_IFLNK: {
+		if (vs->stream)
+			return 0;	/* nothing is extracted: no escapes to track */
 		char *s = norm_dup(name);
 
 		if (!s || !tsearch(s, &vs->syms, sym_cmp)) {
@@ -503,6 +526,18 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 	}
 	if (archive_entry_size(e) < 0)
 		return bad(vs->res, DSP_INVALID, "%s: no size", name);
+	if (vs->stream && !strncmp(rel, "data/", 5)) {
+		uint8_t md[64];
+		uint64_t size = (uint64_t)archive_entry_size(e);
+
+		if ((rc = hash_entry(ra, vs, name, size, md, NULL)))
+			return rc;
+		vs->files++;
+		vs->bytes += size;
+		return vs->stream->entry_fn(vs->stream->arg, rel, md, &size, NULL);
+	}
+	if (vs->stream)
+		goto tags;	/* stored twice shows as a difference in order */
 	struct regnode *rn = malloc(sizeof(*rn)), **old;
 
 	if (!rn || !(rn->name = strdup(name))) {
@@ -528,6 +563,7 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 		pe->size = (uint64_t)archive_entry_size(e);
 		return hash_entry(ra, vs, name, pe->size, pe->sha512, NULL);
 	}
+tags:
 	for (int i = 0; i < TAG_N; i++) {
 		if (strcmp(rel, vs->tag[i].name))
 			continue;
@@ -609,7 +645,7 @@ static int manifest_cb(void *arg, const char *path, const uint8_t *digest)
 static int check_bag(struct vstate *vs, struct arc_verify *v)
 {
 	struct dsp_bag_meta *m = &v->meta;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, nfiles;
 	int rc;
 
 	if (!vs->tag[TAG_BAGIT].seen ||
@@ -633,6 +669,11 @@ static int check_bag(struct vstate *vs, struct arc_verify *v)
 				   "bag-info.txt: malformed");
 		snprintf(v->bag_info, sizeof(v->bag_info), "%s", vs->tag[TAG_INFO].buf);
 	}
+	if (vs->stream) {
+		nfiles = vs->files;
+		bytes = vs->bytes;
+		goto counted;
+	}
 	qsort(vs->p, vs->n, sizeof(*vs->p), pentry_cmp);
 	for (size_t i = 1; i < vs->n; i++)
 		if (!strcmp(vs->p[i - 1].path, vs->p[i].path))
@@ -649,19 +690,21 @@ static int check_bag(struct vstate *vs, struct arc_verify *v)
 				   vs->p[i].path);
 		bytes += vs->p[i].size;
 	}
-	if (m->has_oxum && (m->oxum_bytes != bytes || m->oxum_files != vs->n))
+	nfiles = vs->n;
+counted:
+	if (m->has_oxum && (m->oxum_bytes != bytes || m->oxum_files != nfiles))
 		return bad(vs->res, DSP_MISMATCH,
-			   "Payload-Oxum %llu.%llu does not match %llu.%zu",
+			   "Payload-Oxum %llu.%llu does not match %llu.%llu",
 			   (unsigned long long)m->oxum_bytes,
 			   (unsigned long long)m->oxum_files,
-			   (unsigned long long)bytes, vs->n);
-	vs->res->files = vs->n;
+			   (unsigned long long)bytes, (unsigned long long)nfiles);
+	vs->res->files = (size_t)nfiles;
 	vs->res->payload_bytes = bytes;
 	snprintf(vs->res->bag, sizeof(vs->res->bag), "%s", vs->top);
 	snprintf(vs->res->external_id, sizeof(vs->res->external_id), "%s",
 		 m->external_id);
 	memcpy(v->manifest_sha512, vs->tag[TAG_MANIFEST].sha512, 64);
-	for (size_t i = 0; v->fn && i < vs->n; i++)
+	for (size_t i = 0; v->fn && !vs->stream && i < vs->n; i++)
 		if ((rc = v->fn(v->arg, vs->p[i].path, vs->p[i].sha512, vs->p[i].size)))
 			return rc;
 	return 0;
@@ -678,7 +721,8 @@ static int verify_fd(int fd, struct chan *ch, struct arc_verify *v,
 	int rc;
 
 	vstate_init(&vs, res);
-	vs.payload_xxh = v->payload_xxh;
+	vs.stream = v->entry_fn ? v : NULL;
+	vs.payload_xxh = v->payload_xxh || v->entry_fn;
 	if (vs.payload_xxh && !(vs.xx = XXH3_createState())) {
 		rc = -ENOMEM;
 		goto out;

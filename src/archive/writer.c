@@ -29,18 +29,10 @@
 #include "dispose/log.h"
 #include "archive_int.h"
 
-struct item {
-	char *bagpath;		/* "data/<absolute path>" */
-	uint64_t size;
-	uint8_t sha512[64];
-	uint8_t xxh[16];		/* XXH3-128: the read-back's comparison */
-	int checked;		/* seen again on read-back */
-};
-
 struct link_key {
 	dev_t dev;
 	ino_t ino;
-	size_t idx;
+	struct arc_link dig;
 };
 
 struct wctx {
@@ -49,9 +41,8 @@ struct wctx {
 	char bag[256];
 	struct archive *a;
 	struct archive_entry_linkresolver *lr;
-	struct item *items;
-	size_t n, cap;
-	void *links;		/* tsearch tree of struct link_key */
+	struct arc_items *its;
+	void *links;		/* tsearch tree of struct link_key (nlink > 1) */
 	/* output */
 	int fd;
 	struct dsp_env_writer *env;
@@ -72,6 +63,13 @@ struct wctx {
 	pthread_t tail_th;
 	int tail_up, tail_rc;
 	const char *rb_key, *rb_cert;
+	/* plain: the read-back follows the file through rd_fd */
+	int rd_fd;
+	pthread_mutex_t pmu;
+	pthread_cond_t pcv;
+	uint64_t pub;		/* bytes written so far; under pmu */
+	int pend;		/* 1 closed, -1 failed; under pmu */
+	char tail_sha[65];	/* SHA-256 of the file as read back */
 };
 
 void arc_hex(const uint8_t *d, size_t n, char *out)
@@ -198,34 +196,21 @@ static la_ssize_t out_write(struct archive *a, void *arg, const void *buf,
 	if (w->out_sha)
 		EVP_DigestUpdate(w->out_sha, buf, len);
 	w->out_bytes += len;
+	if (!w->env) {
+		pthread_mutex_lock(&w->pmu);
+		w->pub = w->out_bytes;
+		pthread_cond_broadcast(&w->pcv);
+		pthread_mutex_unlock(&w->pmu);
+	}
 	return (la_ssize_t)len;
 }
 
 /* --- items ---------------------------------------------------------------- */
 
-static struct item *item_add(struct wctx *w, const char *bagpath)
+/* Items whose digests are in go on to the manifest and the read-back. */
+static int flush(struct wctx *w)
 {
-	struct item *it;
-
-	if (w->n == w->cap) {
-		size_t nc = w->cap ? w->cap * 2 : 256;
-
-		/* the hash threads write into items: no move under them */
-		arc_hasher_drain(w->hs);
-		struct item *nv = realloc(w->items, nc * sizeof(*nv));
-
-		if (!nv)
-			return NULL;
-		w->items = nv;
-		w->cap = nc;
-	}
-	it = &w->items[w->n];
-	memset(it, 0, sizeof(*it));
-	it->bagpath = strdup(bagpath);
-	if (!it->bagpath)
-		return NULL;
-	w->n++;
-	return it;
+	return arc_items_flush(w->its, arc_hasher_items_done(w->hs));
 }
 
 static int link_cmp(const void *a, const void *b)
@@ -288,7 +273,7 @@ static int feed_zeros(struct wctx *w, uint64_t n)
  * through libarchive and copying to the hashers.
  */
 static int copy_data(struct wctx *w, struct archive_entry *e, const char *src,
-		     uint64_t size, struct item *it)
+		     uint64_t size, struct arc_item *it)
 {
 	struct stat st;
 	uint64_t pos = 0;
@@ -351,14 +336,18 @@ static int copy_data(struct wctx *w, struct archive_entry *e, const char *src,
 			}
 			pos += (uint64_t)r;
 			len -= r;
+			if ((rc = flush(w)))
+				goto out;
 		}
 	}
 	if (rc == 0 && (rc = feed_zeros(w, size - pos)))	/* trailing hole */
 		goto werr;
 	if (rc)
 		goto out;
-	arc_hasher_end_item(w->hs, it->sha512, it->xxh);
 	it->size = size;
+	arc_items_hashed(w->its, it);
+	arc_hasher_end_item(w->hs, it->sha512, it->xxh);
+	rc = flush(w);
 	goto out;
 werr:
 	dsp_log(DSP_LOG_ERROR, "%s: %s", src, archive_error_string(w->a));
@@ -376,9 +365,9 @@ static int add_entry(struct wctx *w, struct archive *disk,
 	char name[PATH_MAX + 512];
 	struct archive_entry *spare = NULL;
 	mode_t type = archive_entry_filetype(e);
-	struct item *it = NULL;
+	struct arc_item *it = NULL;
 	const char *hl;
-	int r, rc = 0;
+	int r;
 
 	if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK &&
 	    type != AE_IFIFO) {
@@ -394,7 +383,28 @@ static int add_entry(struct wctx *w, struct archive *disk,
 	/* the tar strategy never defers, so spare stays NULL */
 	hl = archive_entry_hardlink(e);
 	if (type == AE_IFREG) {
-		it = item_add(w, name + strlen(w->bag) + 1);
+		struct link_key k = { .dev = archive_entry_dev(e), .ino = archive_entry_ino64(e) };
+		struct link_key **f = NULL, *nk;
+		size_t bl = strlen(w->bag) + 1;
+
+		if (hl) {
+			/* same content as the first link: its digests, by dev/ino */
+			f = tfind(&k, &w->links, link_cmp);
+			if (!f || strncmp(hl, w->bag, bl - 1) || hl[bl - 1] != '/')
+				return -EIO;
+		} else if (archive_entry_nlink(e) > 1) {
+			if (!(nk = malloc(sizeof(*nk))))
+				return -ENOMEM;
+			*nk = k;
+			f = tsearch(nk, &w->links, link_cmp);
+			if (!f || *f != nk) {
+				free(nk);
+				if (!f)
+					return -ENOMEM;
+			}
+		}
+		it = arc_items_add(w->its, name + bl, hl ? hl + bl : NULL,
+				   f ? &(*f)->dig : NULL);
 		if (!it)
 			return -ENOMEM;
 	}
@@ -407,38 +417,9 @@ static int add_entry(struct wctx *w, struct archive *disk,
 	}
 	if (type != AE_IFREG)
 		return 0;
-	if (hl) {
-		/* same content as the first link: look it up by dev/ino */
-		struct link_key k = { archive_entry_dev(e), archive_entry_ino64(e), 0 };
-		struct link_key **f = tfind(&k, &w->links, link_cmp);
-
-		if (!f)
-			return -EIO;
-		arc_hasher_drain(w->hs);
-		struct item *first = &w->items[(*f)->idx];
-
-		memcpy(it->sha512, first->sha512, 64);
-		memcpy(it->xxh, first->xxh, 16);
-		it->size = first->size;
-		return 0;
-	}
-	rc = copy_data(w, e, src, (uint64_t)archive_entry_size(e), it);
-	if (rc)
-		return rc;
-	if (archive_entry_nlink(e) > 1) {
-		struct link_key *k = malloc(sizeof(*k));
-
-		if (!k)
-			return -ENOMEM;
-		k->dev = archive_entry_dev(e);
-		k->ino = archive_entry_ino64(e);
-		k->idx = (size_t)(it - w->items);
-		if (!tsearch(k, &w->links, link_cmp)) {
-			free(k);
-			return -ENOMEM;
-		}
-	}
-	return 0;
+	if (hl)
+		return flush(w);
+	return copy_data(w, e, src, (uint64_t)archive_entry_size(e), it);
 }
 
 static int walk_root(struct wctx *w, const char *root)
@@ -550,29 +531,31 @@ static int write_dir_entry(struct wctx *w, const char *rel)
 	return rc;
 }
 
-/* The manifest can be large: write it line by line, its size computed first. */
+static int put_data(void *arg, const void *buf, size_t n)
+{
+	struct wctx *w = arg;
+
+	return archive_write_data(w->a, buf, n) == (la_ssize_t)n ? 0 :
+		(w->out_err ? w->out_err : -EIO);
+}
+
+/* The manifest was built line by line in a temporary file: copy it in. */
 static int write_manifest(struct wctx *w, uint8_t sha512[64])
 {
 	struct archive_entry *e = archive_entry_new();
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	char name[512], hex[129], enc[PATH_MAX * 3 + 64], line[sizeof(enc) + 160];
-	uint64_t total = 0;
-	int rc = 0;
+	char name[512];
+	uint64_t len;
+	int rc;
 
-	if (!e || !c) {
-		rc = -ENOMEM;
+	if (!e)
+		return -ENOMEM;
+	if ((rc = arc_items_manifest(w->its, &len, sha512, NULL, NULL)))
 		goto out;
-	}
-	for (size_t i = 0; i < w->n; i++) {
-		if ((rc = dsp_bag_path_encode(w->items[i].bagpath, enc, sizeof(enc))))
-			goto out;
-		total += 128 + 2 + strlen(enc) + 1;
-	}
 	snprintf(name, sizeof(name), "%s/manifest-sha512.txt", w->bag);
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_perm(e, 0644);
-	archive_entry_set_size(e, (la_int64_t)total);
+	archive_entry_set_size(e, (la_int64_t)len);
 	archive_entry_set_mtime(e, w->now, 0);
 	archive_entry_set_uid(e, getuid());
 	archive_entry_set_gid(e, getgid());
@@ -580,23 +563,9 @@ static int write_manifest(struct wctx *w, uint8_t sha512[64])
 		rc = w->out_err ? w->out_err : -EIO;
 		goto out;
 	}
-	EVP_DigestInit_ex(c, EVP_sha512(), NULL);
-	for (size_t i = 0; i < w->n; i++) {
-		int l;
-
-		dsp_bag_path_encode(w->items[i].bagpath, enc, sizeof(enc));
-		arc_hex(w->items[i].sha512, 64, hex);
-		l = snprintf(line, sizeof(line), "%s  %s\n", hex, enc);
-		EVP_DigestUpdate(c, line, (size_t)l);
-		if (archive_write_data(w->a, line, (size_t)l) != l) {
-			rc = w->out_err ? w->out_err : -EIO;
-			goto out;
-		}
-	}
-	EVP_DigestFinal_ex(c, sha512, NULL);
+	rc = arc_items_manifest(w->its, &len, NULL, put_data, w);
 out:
 	archive_entry_free(e);
-	EVP_MD_CTX_free(c);
 	return rc;
 }
 
@@ -635,7 +604,8 @@ static int build_bag_info(struct wctx *w, uint64_t bytes)
 	if (o->organization)
 		fprintf(f, "Source-Organization: %s\n", o->organization);
 	fprintf(f, "Bagging-Date: %s\n", date);
-	fprintf(f, "Payload-Oxum: %llu.%zu\n", (unsigned long long)bytes, w->n);
+	fprintf(f, "Payload-Oxum: %llu.%llu\n", (unsigned long long)bytes,
+		(unsigned long long)arc_items_files(w->its));
 	fprintf(f, "External-Identifier: %s\n", w->res->external_id);
 	if (o->retain_until)
 		fprintf(f, "Retain-Until: %s\n", o->retain_until);
@@ -666,9 +636,12 @@ static int write_tags(struct wctx *w)
 	int rc;
 
 	arc_hasher_drain(w->hs);
-	for (size_t i = 0; i < w->n; i++)
-		bytes += w->items[i].size;
-	w->res->files = w->n;
+	if ((rc = flush(w)))
+		return rc;
+	/* every item is out: a read-back waiting for more has found a difference */
+	arc_items_close_queue(w->its);
+	bytes = arc_items_bytes(w->its);
+	w->res->files = arc_items_files(w->its);
 	w->res->payload_bytes = bytes;
 	if ((rc = build_bag_info(w, bytes)))
 		return rc;
@@ -705,29 +678,6 @@ static int on_volume(void *arg, unsigned index, const char *ct_path,
 	return 0;
 }
 
-/* --- read-back comparison ------------------------------------------------------ */
-
-static int item_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct item *)a)->bagpath,
-		      ((const struct item *)b)->bagpath);
-}
-
-static int rb_payload(void *arg, const char *bagpath, const uint8_t digest[64],
-		      uint64_t size)
-{
-	struct wctx *w = arg;
-	struct item k = { .bagpath = (char *)bagpath }, *it;
-
-	it = bsearch(&k, w->items, w->n, sizeof(*it), item_cmp);
-	if (!it || it->checked || it->size != size || memcmp(it->xxh, digest, 16)) {
-		snprintf(w->res->bad_path, sizeof(w->res->bad_path), "%s", bagpath);
-		return DSP_MISMATCH;
-	}
-	it->checked = 1;
-	return 0;
-}
-
 /* --- ledger ------------------------------------------------------------------- */
 
 static int json_add_str(struct json_object *o, const char *k, const char *v)
@@ -742,77 +692,10 @@ static int bag_info_to_json(void *arg, const char *label, const char *value)
 }
 
 /*
- * The item list goes to its own file in the run directory, one JSON object
- * a line, and archive_created binds it by name and SHA-256: a list of a
- * million files is neither one enormous record line nor a json-c tree of
- * a kilobyte per file in memory.
+ * The item list went to its own file in the run directory, one JSON object
+ * a line (items.c); archive_created binds it by name and SHA-256: a list of
+ * a million files is neither one enormous record line nor in memory.
  */
-static int write_items(struct wctx *w, char name[96], char sha_hex[65])
-{
-	const char *dir = dsp_ledger_dir(w->o->ledger);
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	uint8_t d[32];
-	char hex[129];
-	FILE *fp = NULL;
-	int dfd = -1, fd = -1, rc = 0;
-	const char *id = strrchr(w->res->external_id, ':');
-
-	/* "urn:uuid:<uuid>" -> the uuid */
-	snprintf(name, 96, "archive-items-%s.jsonl", id ? id + 1 : w->res->external_id);
-	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 ||
-	    (fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 ||
-	    !(fp = fdopen(fd, "w"))) {
-		rc = -errno;
-		goto out;
-	}
-	fd = -1;	/* fp owns it */
-	for (size_t i = 0; i < w->n; i++) {
-		struct json_object *it = json_object_new_object();
-		const char *line;
-		size_t len;
-		/* "data/srv/x" -> "/srv/x", spelled as the inventory spells it */
-		int lossy = 0;
-
-		if (!it) {
-			rc = -ENOMEM;
-			goto out;
-		}
-		json_object_object_add(it, "path", dsp_inv_string(w->items[i].bagpath + 4, &lossy));
-		if (lossy)
-			json_object_object_add(it, "path_lossy", json_object_new_boolean(1));
-		json_object_object_add(it, "size", json_object_new_int64((int64_t)w->items[i].size));
-		arc_hex(w->items[i].sha512, 64, hex);
-		json_add_str(it, "sha512", hex);
-		line = json_object_to_json_string_ext(it, JSON_C_TO_STRING_PLAIN);
-		len = strlen(line);
-		EVP_DigestUpdate(md, line, len);
-		EVP_DigestUpdate(md, "\n", 1);
-		if (fwrite(line, 1, len, fp) != len || fputc('\n', fp) == EOF)
-			rc = -EIO;
-		json_object_put(it);
-		if (rc)
-			goto out;
-	}
-	if (fflush(fp) || fsync(fileno(fp)) || fsync(dfd))
-		rc = -errno;
-	EVP_DigestFinal_ex(md, d, NULL);
-	arc_hex(d, 32, sha_hex);
-out:
-	if (fp && fclose(fp) && !rc)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	EVP_MD_CTX_free(md);
-	return rc;
-}
-
 static int ledger_created(struct wctx *w, const char *name, const char *env_path,
 			  int readback_key)
 {
@@ -822,7 +705,7 @@ static int ledger_created(struct wctx *w, const char *name, const char *env_path
 
 	if (!f)
 		return -ENOMEM;
-	if ((rc = write_items(w, items_name, items_sha))) {
+	if ((rc = arc_items_keep_list(w->its, items_name, items_sha))) {
 		json_object_put(f);
 		return rc;
 	}
@@ -856,7 +739,7 @@ static int ledger_created(struct wctx *w, const char *name, const char *env_path
 	bi = json_object_new_object();
 	dsp_bag_info_parse(w->bag_info, w->bag_info_len, NULL, bag_info_to_json, bi);
 	json_object_object_add(f, "bag_info", bi);
-	json_object_object_add(f, "files", json_object_new_int64((int64_t)w->n));
+	json_object_object_add(f, "files", json_object_new_int64((int64_t)w->res->files));
 	json_object_object_add(f, "payload_bytes",
 			       json_object_new_int64((int64_t)w->res->payload_bytes));
 	json_object_object_add(f, "verified", json_object_new_boolean(1));
@@ -907,9 +790,7 @@ static int check_opts(const struct dsp_archive_opts *o, struct dsp_archive_resul
 static void wctx_free(struct wctx *w)
 {
 	arc_hasher_stop(w->hs);	/* first: it may still write into items */
-	for (size_t i = 0; i < w->n; i++)
-		free(w->items[i].bagpath);
-	free(w->items);
+	arc_items_free(w->its);
 	tdestroy(w->links, free);
 	json_object_put(w->volumes);
 	EVP_MD_CTX_free(w->out_sha);
@@ -939,13 +820,85 @@ void arc_locale_leave(struct arc_locale *l)
 	}
 }
 
+/*
+ * Plain archives: follow the file through a descriptor opened before the
+ * walk, as the writer publishes how far it wrote; hash what was read.
+ */
+static int plain_tail(struct wctx *w)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	char *buf = malloc(ARC_BLOCK * 4);
+	uint64_t pos = 0;
+	uint8_t d[32];
+	struct stat st;
+	int rc = 0;
+
+	if (!md || !buf || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		uint64_t avail;
+		int end;
+		ssize_t r;
+
+		pthread_mutex_lock(&w->pmu);
+		while (w->pub == pos && !w->pend)
+			pthread_cond_wait(&w->pcv, &w->pmu);
+		avail = w->pub;
+		end = w->pend;
+		pthread_mutex_unlock(&w->pmu);
+		if (end < 0) {
+			rc = -ECANCELED;
+			goto out;
+		}
+		if (pos == avail && end)
+			break;
+		r = pread(w->rd_fd, buf, avail - pos > ARC_BLOCK * 4 ? ARC_BLOCK * 4 :
+			  (size_t)(avail - pos), (off_t)pos);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			rc = r < 0 ? -errno : DSP_MISMATCH;
+			goto out;
+		}
+		EVP_DigestUpdate(md, buf, (size_t)r);
+		if ((rc = arc_feed_sink(w->feed, buf, (size_t)r)))
+			goto out;
+		pos += (uint64_t)r;
+	}
+	if (fstat(w->rd_fd, &st) || (uint64_t)st.st_size != pos) {
+		rc = DSP_MISMATCH;
+		goto out;
+	}
+	EVP_DigestFinal_ex(md, d, NULL);
+	arc_hex(d, 32, w->tail_sha);
+out:
+	EVP_MD_CTX_free(md);
+	free(buf);
+	return rc;
+}
+
 static void *tail_main(void *arg)
 {
 	struct wctx *w = arg;
 
-	w->tail_rc = dsp_env_writer_tail(w->env, w->rb_key, w->rb_cert,
-					 arc_feed_sink, w->feed);
+	if (w->env)
+		w->tail_rc = dsp_env_writer_tail(w->env, w->rb_key, w->rb_cert,
+						 arc_feed_sink, w->feed);
+	else
+		w->tail_rc = plain_tail(w);
 	return NULL;
+}
+
+/* The plain file is complete (end 1) or will not be (end -1). */
+static void plain_end(struct wctx *w, int end)
+{
+	pthread_mutex_lock(&w->pmu);
+	if (!w->pend)
+		w->pend = end;
+	pthread_cond_broadcast(&w->pcv);
+	pthread_mutex_unlock(&w->pmu);
 }
 
 /*
@@ -961,13 +914,15 @@ static int tail_start(struct wctx *w, struct arc_verify *v)
 
 	if ((rc = arc_feed_start(v, w->res, &w->feed)))
 		return rc;
-	dsp_env_writer_tail_expect(w->env, 1);
+	if (w->env)
+		dsp_env_writer_tail_expect(w->env, 1);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = -pthread_create(&w->tail_th, NULL, tail_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
-		dsp_env_writer_tail_expect(w->env, 0);
+		if (w->env)
+			dsp_env_writer_tail_expect(w->env, 0);
 		arc_feed_end(w->feed, rc);
 		w->feed = NULL;
 		return rc;
@@ -976,11 +931,17 @@ static int tail_start(struct wctx *w, struct arc_verify *v)
 	return 0;
 }
 
-/* After the envelope writer was closed or aborted: the read-back's verdict. */
+/*
+ * After the output was closed or abandoned (envelope writer closed or
+ * aborted, plain file ended): the read-back's verdict.
+ */
 static int tail_finish(struct wctx *w)
 {
 	int rc;
 
+	if (w->its)
+		arc_items_close_queue(w->its);	/* a failed writer sends no more */
+	plain_end(w, -1);	/* no-op once the file was complete */
 	if (w->tail_up)
 		pthread_join(w->tail_th, NULL);
 	w->tail_up = 0;
@@ -994,7 +955,8 @@ static int tail_finish(struct wctx *w)
 static int create(const char *name, const struct dsp_archive_opts *o,
 		  struct dsp_archive_result *res)
 {
-	struct wctx w = { .o = o, .res = res, .fd = -1 };
+	struct wctx w = { .o = o, .res = res, .fd = -1, .rd_fd = -1,
+			  .pmu = PTHREAD_MUTEX_INITIALIZER, .pcv = PTHREAD_COND_INITIALIZER };
 	char env_path[PATH_MAX], info_path[PATH_MAX], roots[64][PATH_MAX];
 	char rb_key_abs[PATH_MAX], rb_cert_abs[PATH_MAX];
 	const char **recips = NULL;
@@ -1060,6 +1022,20 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	}
 	if ((rc = arc_hasher_start(&w.hs, ARC_HASH_SHA512 | ARC_HASH_XXH3)))
 		goto out;
+	{
+		const char *id = strrchr(res->external_id, ':');
+
+		rc = arc_items_open(&w.its, name, o->ledger ? dsp_ledger_dir(o->ledger) : NULL,
+				    id ? id + 1 : res->external_id, res);
+		if (rc) {
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "%s: cannot make temporary files beside it", name);
+			goto out;
+		}
+	}
+	/* the read-back compares entry by entry, in the order written */
+	v.entry_fn = arc_items_entry;
+	v.arg = w.its;
 
 	if (encrypted) {
 		for (const char *const *r = o->recipients; *r; r++)
@@ -1083,9 +1059,6 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		if (rc == 0) {
 			w.volumes = json_object_new_array();
 			dsp_env_writer_set_volume_cb(w.env, on_volume, &w);
-			v.fn = rb_payload;
-			v.arg = &w;
-			v.payload_xxh = 1;
 			/* absolute: the walk below changes directories */
 			if (!use_rb && (!realpath(o->key, rb_key_abs) ||
 					!realpath(o->cert, rb_cert_abs))) {
@@ -1124,6 +1097,14 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 			rc = -ENOMEM;
 			goto fail_out;
 		}
+		/* read back beside the writing, through a descriptor of its own */
+		w.rd_fd = open(name, O_RDONLY | O_CLOEXEC);
+		if (w.rd_fd < 0) {
+			rc = -errno;
+			goto fail_out;
+		}
+		if ((rc = tail_start(&w, &v)))
+			goto fail_out;
 	}
 
 	{
@@ -1168,11 +1149,6 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	}
 	if ((rc = write_tags(&w)))
 		goto fail_out;
-	/*
-	 * Sorted for the read-back's lookups before the end of the archive is
-	 * written: a reader beside us may reach it as soon as it is on disk.
-	 */
-	qsort(w.items, w.n, sizeof(*w.items), item_cmp);
 	if (archive_write_close(w.a) != ARCHIVE_OK) {
 		rc = w.out_err ? w.out_err : -EIO;
 		goto fail_out;
@@ -1205,19 +1181,12 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 			goto fail_out;
 		}
 		w.fd = -1;
-	}
-
-	/* plain: read back now, every entry re-hashed and compared */
-	if (!encrypted) {
-		v.fn = rb_payload;
-		v.arg = &w;
-		v.payload_xxh = 1;
-		rc = arc_verify(name, &v, res);
+		plain_end(&w, 1);
+		rc = tail_finish(&w);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t2);
-	dsp_log(DSP_LOG_DEBUG, encrypted ? "%s: written and read back in %.2f s, "
-		"the rest of the read-back took %.2f s" :
-		"%s: written in %.2f s, read back in %.2f s", name,
+	dsp_log(DSP_LOG_DEBUG, "%s: written and read back in %.2f s, "
+		"the rest of the read-back took %.2f s", name,
 		(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
 		(double)(t2.tv_sec - t1.tv_sec) + (t2.tv_nsec - t1.tv_nsec) / 1e9);
 	if (rc == 0) {
@@ -1235,7 +1204,7 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 			if (rc == DSP_MISMATCH)
 				snprintf(res->bad_path, sizeof(res->bad_path),
 					 "%s: changed on disk after writing", name);
-		} else if (strcmp(v.sha256, res->sha256)) {
+		} else if (strcmp(w.tail_sha, res->sha256)) {
 			rc = DSP_MISMATCH;
 			snprintf(res->bad_path, sizeof(res->bad_path),
 				 "%s: changed on disk after writing", name);
@@ -1245,12 +1214,8 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 			snprintf(res->bad_path, sizeof(res->bad_path),
 				 "manifest-sha512.txt: differs on read-back");
 		}
-		for (size_t i = 0; rc == 0 && i < w.n; i++)
-			if (!w.items[i].checked) {
-				rc = DSP_MISMATCH;
-				snprintf(res->bad_path, sizeof(res->bad_path),
-					 "%s: missing on read-back", w.items[i].bagpath);
-			}
+		if (rc == 0)
+			rc = arc_items_all_read(w.its);
 	}
 	if (rc == 0 && use_rb) {
 		rc = arc_rb_env_drop(&rb, env_path, nrec);
@@ -1329,6 +1294,8 @@ out:
 		dsp_env_writer_abort(w.env);
 	w.env = NULL;
 	tail_finish(&w);
+	if (w.rd_fd >= 0)
+		close(w.rd_fd);
 	if (w.fd >= 0)
 		close(w.fd);
 	if (w.a)

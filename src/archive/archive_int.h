@@ -91,8 +91,14 @@ struct arc_item *arc_items_add(struct arc_items *s, const char *bagpath,
 			       const char *link, struct arc_link *lk);
 /* it's data is being hashed: call right before arc_hasher_end_item */
 void arc_items_hashed(struct arc_items *s, struct arc_item *it);
-/* Pass on the items done (done = arc_hasher_items_done()); 0 or -errno. */
-int arc_items_flush(struct arc_items *s, uint64_t done);
+/*
+ * Pass on the items done (done = arc_hasher_items_done()); 0 or -errno.
+ * Waits while the read-back is far behind: produced is how many archive
+ * bytes the writer has handed on, arc_items_consumed() what the read-back
+ * took (gone: it stopped taking).
+ */
+int arc_items_flush(struct arc_items *s, uint64_t done, uint64_t produced);
+void arc_items_consumed(struct arc_items *s, size_t n, int gone);
 uint64_t arc_items_files(const struct arc_items *s);
 uint64_t arc_items_bytes(const struct arc_items *s);
 /* After the last flush: the manifest's length and SHA-512, its bytes to put. */

@@ -52,7 +52,20 @@ struct arc_items {
 	struct rec *q;
 	size_t qcap, qhead, qn;
 	int closed;
+	uint64_t consumed;	/* archive bytes the read-back took */
+	int gone;		/* the read-back ended */
+	int waiting;		/* the writer waits for room */
 };
+
+/*
+ * The read-back can fall behind (many tiny files cost it more than the
+ * writer): past QMAX records the writer waits, but only while at least
+ * SLACK bytes it wrote are still unread, so that the read-back is never
+ * left waiting for bytes that sit in a buffer (the envelope writer holds
+ * up to 4 MiB until full).
+ */
+#define QMAX 65536
+#define SLACK ((uint64_t)8 << 20)
 
 static FILE *tmp_beside(const char *path)
 {
@@ -238,7 +251,28 @@ static int put_lines(struct arc_items *s, const struct arc_item *it)
 	return 0;
 }
 
-int arc_items_flush(struct arc_items *s, uint64_t done)
+void arc_items_consumed(struct arc_items *s, size_t n, int gone)
+{
+	pthread_mutex_lock(&s->mu);
+	s->consumed += n;
+	s->gone |= gone;
+	if (s->waiting)
+		pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void wait_room(struct arc_items *s, uint64_t produced)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->qn > QMAX && !s->gone && s->consumed + SLACK < produced) {
+		s->waiting++;
+		pthread_cond_wait(&s->cv, &s->mu);
+		s->waiting--;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+int arc_items_flush(struct arc_items *s, uint64_t done, uint64_t produced)
 {
 	struct arc_item *it;
 	int rc;
@@ -266,6 +300,8 @@ int arc_items_flush(struct arc_items *s, uint64_t done)
 		free(it->link);
 		free(it);
 	}
+	if (s->qn > QMAX)	/* unlocked peek: the wait checks again */
+		wait_room(s, produced);
 	return 0;
 }
 
@@ -326,6 +362,8 @@ int arc_items_entry(void *arg, const char *bagpath, const uint8_t xxh[16],
 		r = s->q[s->qhead];
 		s->qhead = (s->qhead + 1) % s->qcap;
 		s->qn--;
+		if (s->waiting)
+			pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
 	if (!have || r.path_h != XXH3_64bits(bagpath, strlen(bagpath)) ||

@@ -210,7 +210,7 @@ static la_ssize_t out_write(struct archive *a, void *arg, const void *buf,
 /* Items whose digests are in go on to the manifest and the read-back. */
 static int flush(struct wctx *w)
 {
-	return arc_items_flush(w->its, arc_hasher_items_done(w->hs));
+	return arc_items_flush(w->its, arc_hasher_items_done(w->hs), w->out_bytes);
 }
 
 static int link_cmp(const void *a, const void *b)
@@ -820,6 +820,16 @@ void arc_locale_leave(struct arc_locale *l)
 	}
 }
 
+/* Bytes to the read-back, counted for the writer's pacing (items.c). */
+static int rb_sink(void *arg, const void *buf, size_t len)
+{
+	struct wctx *w = arg;
+	int rc = arc_feed_sink(w->feed, buf, len);
+
+	arc_items_consumed(w->its, len, rc != 0);
+	return rc;
+}
+
 /*
  * Plain archives: follow the file through a descriptor opened before the
  * walk, as the writer publishes how far it wrote; hash what was read.
@@ -863,7 +873,7 @@ static int plain_tail(struct wctx *w)
 			goto out;
 		}
 		EVP_DigestUpdate(md, buf, (size_t)r);
-		if ((rc = arc_feed_sink(w->feed, buf, (size_t)r)))
+		if ((rc = rb_sink(w, buf, (size_t)r)))
 			goto out;
 		pos += (uint64_t)r;
 	}
@@ -885,9 +895,10 @@ static void *tail_main(void *arg)
 
 	if (w->env)
 		w->tail_rc = dsp_env_writer_tail(w->env, w->rb_key, w->rb_cert,
-						 arc_feed_sink, w->feed);
+						 rb_sink, w);
 	else
 		w->tail_rc = plain_tail(w);
+	arc_items_consumed(w->its, 0, 1);
 	return NULL;
 }
 

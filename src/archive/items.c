@@ -59,13 +59,20 @@ struct arc_items {
 
 /*
  * The read-back can fall behind (many tiny files cost it more than the
- * writer): past QMAX records the writer waits, but only while at least
+ * writer): past qmax records the writer waits, but only while at least
  * SLACK bytes it wrote are still unread, so that the read-back is never
  * left waiting for bytes that sit in a buffer (the envelope writer holds
  * up to 4 MiB until full).
  */
 #define QMAX 65536
 #define SLACK ((uint64_t)8 << 20)
+
+static size_t qmax = QMAX;
+
+void arc_items_set_qmax(size_t n)
+{
+	qmax = n ? n : QMAX;
+}
 
 static FILE *tmp_beside(const char *path)
 {
@@ -264,7 +271,7 @@ void arc_items_consumed(struct arc_items *s, size_t n, int gone)
 static void wait_room(struct arc_items *s, uint64_t produced)
 {
 	pthread_mutex_lock(&s->mu);
-	while (s->qn > QMAX && !s->gone && s->consumed + SLACK < produced) {
+	while (s->qn > qmax && !s->gone && s->consumed + SLACK < produced) {
 		s->waiting++;
 		pthread_cond_wait(&s->cv, &s->mu);
 		s->waiting--;
@@ -300,7 +307,7 @@ int arc_items_flush(struct arc_items *s, uint64_t done, uint64_t produced)
 		free(it->link);
 		free(it);
 	}
-	if (s->qn > QMAX)	/* unlocked peek: the wait checks again */
+	if (s->qn > qmax)	/* unlocked peek: the wait checks again */
 		wait_room(s, produced);
 	return 0;
 }

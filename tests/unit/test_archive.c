@@ -473,6 +473,50 @@ static void test_dsp_archive_volumes_lose_readback_recipient(void **state)
 	assert_int_equal(dsp_archive_verify(name, key, cert, NULL, &r), 0);
 }
 
+/*
+ * A read-back kept short of room (8 queued records): the writer waits for
+ * it and neither side stalls, plain and encrypted over several volumes,
+ * and the run's item list still names every file in archive order.
+ */
+static void test_dsp_archive_create_paced_readback(void **state)
+{
+	struct dsp_archive_result r;
+	struct dsp_ledger *l;
+	char name[400], run[300], root[300], cert[300], key[300];
+	const char *roots[] = { root, NULL };
+	const char *certs[2] = { cert, NULL };
+	struct dsp_archive_opts o = { .roots = roots };
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/tiny", tmpdir);
+	snprintf(cert, sizeof(cert), "%s/p.crt", tmpdir);
+	snprintf(key, sizeof(key), "%s/p.key", tmpdir);
+	sh("mkdir %s && cd %s && for d in 0 1 2 3 4 5 6 7 8 9; do mkdir d$d; "
+	   "for f in $(seq 300); do echo $d$f > d$d/f$f; done; done", root, root);
+	sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout %s"
+	   " -out %s -subj /CN=pace -days 2 2>/dev/null", key, cert);
+	arc_items_set_qmax(8);
+	snprintf(run, sizeof(run), "%s/pacerun", tmpdir);
+	assert_int_equal(dsp_ledger_open(run, DSP_LEDGER_CREATE, &l), 0);
+	o.ledger = l;
+	snprintf(name, sizeof(name), "%s/pace.tar.zst", tmpdir);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	assert_int_equal(r.files, 3000);
+	o.recipients = certs;
+	dsp_env_set_volume_max(16u << 10);
+	snprintf(name, sizeof(name), "%s/pace-enc.tar.zst", tmpdir);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	dsp_env_set_volume_max(0);
+	arc_items_set_qmax(0);
+	dsp_ledger_close(l);
+	assert_int_equal(r.files, 3000);
+	assert_int_equal(dsp_archive_verify(name, key, cert, NULL, &r), 0);
+	assert_int_equal(r.files, 3000);
+	/* two item lists, 3000 lines each, same order as the manifests */
+	sh("test $(cat %s/archive-items-*.jsonl | wc -l) = 6000", run);
+	sh("test -z \"$(ls -a %s | grep '^\\.archive-items')\"", run);
+}
+
 /* The hash threads: items packed into slots, holes as zeros, odd sizes. */
 static void test_arc_hasher_mixed_items_match_one_shot(void **state)
 {
@@ -536,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_archive_status_states),
 		cmocka_unit_test(test_dsp_archive_covers_ledger),
 		cmocka_unit_test(test_dsp_archive_volumes_lose_readback_recipient),
+		cmocka_unit_test(test_dsp_archive_create_paced_readback),
 		cmocka_unit_test(test_arc_hasher_mixed_items_match_one_shot),
 	};
 

@@ -99,8 +99,8 @@ void arc_items_hashed(struct arc_items *s, struct arc_item *it);
  */
 int arc_items_flush(struct arc_items *s, uint64_t done, uint64_t produced);
 void arc_items_consumed(struct arc_items *s, size_t n, int gone);
-/* Tests only: records queued before the writer waits (0: the default). */
-void arc_items_set_qmax(size_t n);
+/* Tests only: records queued before the writer waits, and the slack (0: defaults). */
+void arc_items_set_qmax(size_t n, uint64_t slack);
 uint64_t arc_items_files(const struct arc_items *s);
 uint64_t arc_items_bytes(const struct arc_items *s);
 /* After the last flush: the manifest's length and SHA-512, its bytes to put. */

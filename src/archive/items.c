@@ -68,10 +68,12 @@ struct arc_items {
 #define SLACK ((uint64_t)8 << 20)
 
 static size_t qmax = QMAX;
+static uint64_t slack = SLACK;
 
-void arc_items_set_qmax(size_t n)
+void arc_items_set_qmax(size_t n, uint64_t bytes)
 {
 	qmax = n ? n : QMAX;
+	slack = n ? bytes : SLACK;
 }
 
 static FILE *tmp_beside(const char *path)
@@ -271,7 +273,7 @@ void arc_items_consumed(struct arc_items *s, size_t n, int gone)
 static void wait_room(struct arc_items *s, uint64_t produced)
 {
 	pthread_mutex_lock(&s->mu);
-	while (s->qn > qmax && !s->gone && s->consumed + SLACK < produced) {
+	while (s->qn > qmax && !s->gone && s->consumed + slack < produced) {
 		s->waiting++;
 		pthread_cond_wait(&s->cv, &s->mu);
 		s->waiting--;

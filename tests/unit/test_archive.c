@@ -491,11 +491,13 @@ static void test_dsp_archive_create_paced_readback(void **state)
 	snprintf(root, sizeof(root), "%s/tiny", tmpdir);
 	snprintf(cert, sizeof(cert), "%s/p.crt", tmpdir);
 	snprintf(key, sizeof(key), "%s/p.key", tmpdir);
+	/* 4 KiB each, incompressible: 12 MiB, past the 8 MiB of slack */
 	sh("mkdir %s && cd %s && for d in 0 1 2 3 4 5 6 7 8 9; do mkdir d$d; "
-	   "for f in $(seq 300); do echo $d$f > d$d/f$f; done; done", root, root);
+	   "for f in $(seq 300); do head -c 4096 /dev/urandom > d$d/f$f; done; done",
+	   root, root);
 	sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout %s"
 	   " -out %s -subj /CN=pace -days 2 2>/dev/null", key, cert);
-	arc_items_set_qmax(8);
+	arc_items_set_qmax(8, 0);	/* plain: nothing sits unwritten */
 	snprintf(run, sizeof(run), "%s/pacerun", tmpdir);
 	assert_int_equal(dsp_ledger_open(run, DSP_LEDGER_CREATE, &l), 0);
 	o.ledger = l;
@@ -503,11 +505,12 @@ static void test_dsp_archive_create_paced_readback(void **state)
 	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
 	assert_int_equal(r.files, 3000);
 	o.recipients = certs;
-	dsp_env_set_volume_max(16u << 10);
+	arc_items_set_qmax(8, 8u << 20);	/* the envelope holds up to 4 MiB */
+	dsp_env_set_volume_max(1u << 20);
 	snprintf(name, sizeof(name), "%s/pace-enc.tar.zst", tmpdir);
 	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
 	dsp_env_set_volume_max(0);
-	arc_items_set_qmax(0);
+	arc_items_set_qmax(0, 0);
 	dsp_ledger_close(l);
 	assert_int_equal(r.files, 3000);
 	assert_int_equal(dsp_archive_verify(name, key, cert, NULL, &r), 0);

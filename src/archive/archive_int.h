@@ -3,6 +3,7 @@
 #ifndef DISPOSE_ARCHIVE_INT_H
 #define DISPOSE_ARCHIVE_INT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,6 +83,10 @@ struct arc_item {
 	uint64_t size, hseq;
 	int hashed;		/* went through the hasher as its item hseq */
 	uint8_t sha512[64], xxh[16];	/* written by the hash threads */
+	/* sparse file: SHA-512 from side.c, its XXH3 must equal xxh */
+	int side;
+	_Atomic int side_state;	/* 0 running, 1 done, -errno */
+	uint8_t side_xxh[16];
 };
 struct arc_items;
 int arc_items_open(struct arc_items **out, const char *archive,
@@ -117,6 +122,22 @@ int arc_items_all_read(struct arc_items *s);
 int arc_items_keep_list(struct arc_items *s, char name[96], char sha_hex[65]);
 void arc_items_free(struct arc_items *s);
 
+/* SHA-512 of sparse files on threads of their own (side.c). */
+struct arc_region {
+	uint64_t off, len;
+};
+struct arc_side;
+int arc_side_start(struct arc_side **out);
+/*
+ * Hash size bytes of fd (taken over), regions reg[nreg] (taken over) and
+ * zeros between them, into it->sha512 and it->side_xxh; it->side_state
+ * says when. Waits while four jobs are queued.
+ */
+int arc_side_submit(struct arc_side *s, int fd, struct arc_region *reg,
+		    unsigned nreg, uint64_t size, struct arc_item *it);
+void arc_side_drain(struct arc_side *s);
+void arc_side_stop(struct arc_side *s);	/* finishes queued jobs first */
+
 /* Bag name for archive NAME: basename without .tar.zst/.tzst/.zst/.tar. */
 void arc_bag_name(const char *name, char *out, size_t len);
 
@@ -147,6 +168,8 @@ void arc_hasher_commit(struct arc_hasher *h, size_t len);
 /* Digests are written to these when the threads get there: drain first. */
 void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t xxh[16]);
 void arc_hasher_drain(struct arc_hasher *h);
+/* The threads in mask pass over the next item (its end_item resets this). */
+void arc_hasher_item_skip(struct arc_hasher *h, unsigned mask);
 /* How many items (end_item calls) have all their digests written, in order. */
 uint64_t arc_hasher_items_done(struct arc_hasher *h);
 void arc_hasher_stop(struct arc_hasher *h);

@@ -34,7 +34,9 @@ struct seg {
 	const char *data;
 	size_t len;
 	int zero;		/* data is the static zeros */
-	uint8_t *out[2];	/* non-NULL: end of item, digests go here */
+	unsigned skip;		/* threads (ARC_HASH_* bits) that pass over it */
+	int end;		/* end of item: digests go to out[] (NULL: skipped) */
+	uint8_t *out[2];
 };
 
 struct slot {
@@ -64,6 +66,7 @@ struct arc_hasher {
 	uint64_t produced, consumed[2];
 	uint64_t items[2];	/* items whose digest each thread wrote */
 	unsigned mask;		/* bit 0: SHA-512 thread, bit 1: XXH3 thread */
+	unsigned skip;		/* for the item being fed */
 	int quit;
 };
 
@@ -88,14 +91,15 @@ static unsigned hash_slot(EVP_MD_CTX *c, XXH3_state_t *x, const struct slot *s, 
 	for (unsigned k = 0; k < s->nseg; k++) {
 		const struct seg *g = &s->seg[k];
 
-		if (g->len) {
+		if (g->len && !(g->skip & (1u << i))) {
 			if (c)
 				EVP_DigestUpdate(c, g->data, g->len);
 			else
 				XXH3_128bits_update(x, g->data, g->len);
 		}
-		if (g->out[i]) {
+		if (g->end)
 			ends++;
+		if (g->end && g->out[i]) {
 			if (c) {
 				EVP_DigestFinal_ex(c, g->out[i], NULL);
 				EVP_DigestInit_ex(c, EVP_sha512(), NULL);
@@ -231,18 +235,19 @@ static size_t add_seg(struct arc_hasher *h, const char *buf, size_t len, int cop
 	if (buf) {
 		if (n > SLOT_SIZE - s->used)
 			n = SLOT_SIZE - s->used;
-		if (last && !last->out[0] && !last->out[1] && !last->zero &&
+		if (last && !last->end && !last->zero && last->skip == h->skip &&
 		    last->data + last->len == s->buf + s->used) {
 			last->len += n;	/* continues the last copy */
 		} else {
 			last = &s->seg[s->nseg++];
-			*last = (struct seg){ .data = s->buf + s->used, .len = n };
+			*last = (struct seg){ .data = s->buf + s->used, .len = n,
+					      .skip = h->skip };
 		}
 		if (copy)
 			memcpy(s->buf + s->used, buf, n);
 		s->used += n;
 	} else {
-		if (last && !last->out[0] && !last->out[1] && last->zero &&
+		if (last && !last->end && last->zero && last->skip == h->skip &&
 		    last->len < sizeof(zeros)) {
 			if (n > sizeof(zeros) - last->len)
 				n = sizeof(zeros) - last->len;
@@ -251,7 +256,8 @@ static size_t add_seg(struct arc_hasher *h, const char *buf, size_t len, int cop
 			if (n > sizeof(zeros))
 				n = sizeof(zeros);
 			last = &s->seg[s->nseg++];
-			*last = (struct seg){ .data = zeros, .len = n, .zero = 1 };
+			*last = (struct seg){ .data = zeros, .len = n, .zero = 1,
+					      .skip = h->skip };
 		}
 	}
 	s->work += n;
@@ -296,14 +302,21 @@ void arc_hasher_end_item(struct arc_hasher *h, uint8_t sha512[64], uint8_t xxh[1
 	struct slot *s = cur_slot(h);
 	struct seg *g = s->nseg ? &s->seg[s->nseg - 1] : NULL;
 
-	if (!g || g->out[0] || g->out[1]) {	/* an empty item, or one after another */
+	if (!g || g->end) {	/* an empty item, or one after another */
 		g = &s->seg[s->nseg++];
-		*g = (struct seg){ .data = NULL, .len = 0 };
+		*g = (struct seg){ .data = NULL, .len = 0, .skip = h->skip };
 	}
-	g->out[0] = sha512;
-	g->out[1] = xxh;
+	g->end = 1;
+	g->out[0] = (h->skip & ARC_HASH_SHA512) ? NULL : sha512;
+	g->out[1] = (h->skip & ARC_HASH_XXH3) ? NULL : xxh;
+	h->skip = 0;	/* for the next item */
 	if (s->nseg == NSEG)
 		publish(h);
+}
+
+void arc_hasher_item_skip(struct arc_hasher *h, unsigned mask)
+{
+	h->skip = mask;
 }
 
 uint64_t arc_hasher_items_done(struct arc_hasher *h)

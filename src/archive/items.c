@@ -289,6 +289,19 @@ int arc_items_flush(struct arc_items *s, uint64_t done, uint64_t produced)
 	/* a file is done when its digests are; a link when the items before it are */
 	while ((it = s->head) && (it->link ? it->hseq <= done :
 				  it->hashed && it->hseq < done)) {
+		if (it->side) {
+			int st = atomic_load_explicit(&it->side_state, memory_order_acquire);
+
+			if (st == 0)
+				break;	/* still hashing: later */
+			if (st < 0)
+				return st;
+			if (memcmp(it->xxh, it->side_xxh, 16)) {
+				snprintf(s->res->bad_path, sizeof(s->res->bad_path),
+					 "%s: file changed while archiving", it->bagpath + 4);
+				return -ESTALE;
+			}
+		}
 		if (it->link) {	/* the first link went before: its digests are in */
 			memcpy(it->sha512, it->lk->sha512, 64);
 			memcpy(it->xxh, it->lk->xxh, 16);

@@ -42,6 +42,8 @@ struct wctx {
 	struct archive *a;
 	struct archive_entry_linkresolver *lr;
 	struct arc_items *its;
+	struct arc_side *side;	/* started with the first sparse file */
+	uint64_t nitems;
 	void *links;		/* tsearch tree of struct link_key (nlink > 1) */
 	/* output */
 	int fd;
@@ -264,6 +266,48 @@ static int feed_zeros(struct wctx *w, uint64_t n)
 	return 0;
 }
 
+/* Files with holes from this size on get their SHA-512 from side.c. */
+#define SIDE_MIN ((uint64_t)16 << 20)
+
+/* Hand a sparse file's SHA-512 to a side thread; the hash thread passes over it. */
+static int side_hash(struct wctx *w, struct archive_entry *e, int fd, int nreg,
+		     uint64_t size, struct arc_item *it)
+{
+	struct arc_region *reg = calloc((size_t)nreg, sizeof(*reg));
+	int dfd, rc;
+
+	if (!reg)
+		return -ENOMEM;
+	for (int k = 0; k < nreg; k++) {
+		la_int64_t off, len;
+
+		if (archive_entry_sparse_next(e, &off, &len) != ARCHIVE_OK ||
+		    off < 0 || len < 0 || (uint64_t)off + (uint64_t)len > size ||
+		    (k && (uint64_t)off < reg[k - 1].off + reg[k - 1].len)) {
+			free(reg);
+			return 0;	/* the copy below reports what is wrong */
+		}
+		reg[k] = (struct arc_region){ (uint64_t)off, (uint64_t)len };
+	}
+	if (!w->side && (rc = arc_side_start(&w->side))) {
+		free(reg);
+		return rc;
+	}
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dfd < 0) {
+		free(reg);
+		return -errno;
+	}
+	if ((rc = arc_side_submit(w->side, dfd, reg, (unsigned)nreg, size, it))) {
+		close(dfd);
+		free(reg);
+		it->side = 0;
+		return 0;	/* no thread: the hash thread does it */
+	}
+	arc_hasher_item_skip(w->hs, ARC_HASH_SHA512);
+	return 0;
+}
+
 /*
  * Copy a regular file's data region by region (the sparse map libarchive
  * found, or the whole file), writing zeros for holes: the pax writer drops
@@ -292,6 +336,9 @@ static int copy_data(struct wctx *w, struct archive_entry *e, const char *src,
 		close(fd);
 		return -ESTALE;
 	}
+	nreg = archive_entry_sparse_reset(e);
+	if (nreg > 0 && size >= SIDE_MIN && (rc = side_hash(w, e, fd, nreg, size, it)))
+		goto out;
 	nreg = archive_entry_sparse_reset(e);
 	for (int k = 0; rc == 0; k++) {
 		la_int64_t off = 0, len = (la_int64_t)size;
@@ -407,6 +454,7 @@ static int add_entry(struct wctx *w, struct archive *disk,
 				   f ? &(*f)->dig : NULL);
 		if (!it)
 			return -ENOMEM;
+		w->nitems++;
 	}
 	r = archive_write_header(w->a, e);
 	if (r == ARCHIVE_WARN) {
@@ -636,8 +684,11 @@ static int write_tags(struct wctx *w)
 	int rc;
 
 	arc_hasher_drain(w->hs);
+	arc_side_drain(w->side);
 	if ((rc = flush(w)))
 		return rc;
+	if (arc_items_files(w->its) != w->nitems)
+		return -EIO;	/* an item held back: cannot happen after the drains */
 	/* every item is out: a read-back waiting for more has found a difference */
 	arc_items_close_queue(w->its);
 	bytes = arc_items_bytes(w->its);
@@ -789,7 +840,8 @@ static int check_opts(const struct dsp_archive_opts *o, struct dsp_archive_resul
 
 static void wctx_free(struct wctx *w)
 {
-	arc_hasher_stop(w->hs);	/* first: it may still write into items */
+	arc_hasher_stop(w->hs);	/* first: they may still write into items */
+	arc_side_stop(w->side);
 	arc_items_free(w->its);
 	tdestroy(w->links, free);
 	json_object_put(w->volumes);

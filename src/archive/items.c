@@ -12,6 +12,9 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 #include <xxhash.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xxh_x86dispatch.h>	/* the AVX2/AVX-512 code paths, picked at run time */
+#endif
 
 #include "dispose/common.h"
 #include "dispose/inventory.h"

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <openssl/rand.h>
 #include <xxhash.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xxh_x86dispatch.h>	/* the AVX2/AVX-512 code paths, picked at run time */
+#endif
 
 /*
  * Regenerating the keystream to compare a random pass costs more CPU than

@@ -322,11 +322,12 @@ static void fsync_parent(const char *path)
 /* ---------------------------------------------------------------- writer */
 
 /*
- * The writer is a two-stage pipeline: the caller's thread copies plaintext
- * into one of two QBUF buffers while a worker thread encrypts the other in
- * place, hashes the ciphertext and writes it. On two cores that hides the
- * AES-GCM + SHA-256 cost behind compression. Volume callbacks are queued
- * by the worker and run on the caller's thread.
+ * The writer is a two-stage pipeline: the caller's thread encrypts
+ * plaintext into one of two QBUF buffers (the encryption is the copy the
+ * hand-over needs anyway) while a worker thread hashes the ciphertext of
+ * the other and writes it. A job never spans volumes: the caller hands over
+ * at a volume's end and starts the next volume itself once the worker is
+ * idle. Volume callbacks run on the caller's thread.
  */
 #define QBUF		(4u << 20)
 
@@ -381,6 +382,7 @@ struct dsp_env_writer {
 	unsigned char *qbuf[2];
 	unsigned fill_i;	/* buffer the caller fills */
 	size_t fill_len;
+	uint64_t cbytes;	/* encrypted into the current volume */
 	unsigned job_i;		/* buffer handed to the worker */
 	size_t job_len;
 	int has_job, stop, err;	/* under mu */
@@ -648,7 +650,7 @@ io:
 	return rc;
 }
 
-/* Close the current volume and open the next (worker thread). */
+/* Close the current volume and open the next (caller, worker idle). */
 static int rotate(struct dsp_env_writer *w)
 {
 	unsigned next = w->nvol + 1;
@@ -666,31 +668,15 @@ static int rotate(struct dsp_env_writer *w)
 	return vol_open(w, next);
 }
 
-/* Encrypt buf in place, hash, write; start new volumes at the limit. */
-static int encrypt_buf(struct dsp_env_writer *w, unsigned char *buf, size_t len)
+/* Hash and write a job's ciphertext, publishing progress to a read-back. */
+static int write_buf(struct dsp_env_writer *w, unsigned char *buf, size_t len)
 {
+	struct vol *v = &w->v;
 	int rc;
 
 	while (len) {
-		struct vol *v = &w->v;
-		size_t n = len;
-		int outl;
+		size_t n = len > CHUNK ? CHUNK : len;
 
-		if (v->bytes == w->vmax) {
-			rc = rotate(w);
-			if (rc)
-				return rc;
-			continue;
-		}
-		if (n > CHUNK)
-			n = CHUNK;
-		if (n > w->vmax - v->bytes)
-			n = (size_t)(w->vmax - v->bytes);
-		if (!EVP_EncryptUpdate(v->ctx, buf, &outl, buf, (int)n) ||
-		    (size_t)outl != n) {
-			log_ossl(v->ct_path, "encryption failed");
-			return -EIO;
-		}
 		if (!EVP_DigestUpdate(v->md, buf, n))
 			return -EIO;
 		rc = write_full(v->ct_fd, buf, n);
@@ -725,7 +711,7 @@ static void *worker(void *arg)
 		rc = w->err;
 		pthread_mutex_unlock(&w->mu);
 		if (!rc)
-			rc = encrypt_buf(w, buf, len);
+			rc = write_buf(w, buf, len);
 		pthread_mutex_lock(&w->mu);
 		if (rc && !w->err)
 			w->err = rc;
@@ -993,31 +979,59 @@ unsigned dsp_env_writer_volumes(struct dsp_env_writer *w)
 	return n;
 }
 
+/* Wait until the worker has written every job handed over. */
+static int wait_idle(struct dsp_env_writer *w)
+{
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->has_job && !w->err)
+		pthread_cond_wait(&w->cv, &w->mu);
+	rc = w->err;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
 int dsp_env_write(struct dsp_env_writer *w, const void *buf, size_t len)
 {
 	const unsigned char *in = buf;
-	int rc;
+	int rc = 0;
 
 	if (w->failed)
 		return -EIO;
 	while (len) {
 		size_t n = QBUF - w->fill_len;
+		int outl;
 
+		if (w->cbytes == w->vmax) {
+			/* full: its last bytes out, then the next volume */
+			if ((rc = handoff(w)) || (rc = wait_idle(w)) || (rc = rotate(w)))
+				break;
+			w->cbytes = 0;
+			continue;
+		}
 		if (n > len)
 			n = len;
-		memcpy(w->qbuf[w->fill_i] + w->fill_len, in, n);
+		if (n > w->vmax - w->cbytes)
+			n = (size_t)(w->vmax - w->cbytes);
+		if (n > INT_MAX)
+			n = INT_MAX;
+		if (!EVP_EncryptUpdate(w->v.ctx, w->qbuf[w->fill_i] + w->fill_len, &outl,
+				       in, (int)n) || (size_t)outl != n) {
+			log_ossl(w->v.ct_path, "encryption failed");
+			rc = -EIO;
+			break;
+		}
 		w->fill_len += n;
+		w->cbytes += n;
 		in += n;
 		len -= n;
-		if (w->fill_len == QBUF) {
-			rc = handoff(w);
-			if (rc) {
-				w->failed = 1;
-				return rc;
-			}
-		}
+		if ((w->fill_len == QBUF || w->cbytes == w->vmax) && (rc = handoff(w)))
+			break;
 	}
-	return 0;
+	if (rc)
+		w->failed = 1;
+	return rc;
 }
 
 int dsp_env_writer_close(struct dsp_env_writer *w, char ct_sha256[65],

@@ -18,6 +18,7 @@
 
 #include "dispose/common.h"
 #include "dispose/inventory.h"
+#include "dispose/log.h"
 #include "archive_int.h"
 
 /*
@@ -300,6 +301,8 @@ int arc_items_flush(struct arc_items *s, uint64_t done, uint64_t produced)
 			if (st < 0)
 				return st;
 			if (memcmp(it->xxh, it->side_xxh, 16)) {
+				dsp_log(DSP_LOG_ERROR, "%s: file changed while archiving",
+					it->bagpath + 4);
 				snprintf(s->res->bad_path, sizeof(s->res->bad_path),
 					 "%s: file changed while archiving", it->bagpath + 4);
 				return -ESTALE;

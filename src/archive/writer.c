@@ -54,6 +54,7 @@ struct wctx {
 	struct arc_hasher *hs;	/* SHA-512 + SHA-256 of the payload */
 	time_t now;
 	uint64_t fault_at;	/* 1 + offset of a byte to flip (tests), or 0 */
+	int discard;		/* failed: output goes nowhere */
 	dev_t out_dev;		/* the outputs, kept out of the walk */
 	ino_t out_ino, env_ino;
 	char bag_info[8192];
@@ -171,6 +172,8 @@ static la_ssize_t out_write(struct archive *a, void *arg, const void *buf,
 	struct wctx *w = arg;
 	int rc;
 
+	if (w->discard)
+		return (la_ssize_t)len;
 	/* test hook: corrupt one output byte so the read-back must catch it */
 	if (w->fault_at && w->fault_at - 1 >= w->out_bytes &&
 	    w->fault_at - 1 < w->out_bytes + len) {
@@ -1206,7 +1209,8 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	for (size_t i = 0; i < nroots; i++) {
 		rc = walk_root(&w, roots[i]);
 		if (rc) {
-			snprintf(res->bad_path, sizeof(res->bad_path), "%.4000s", roots[i]);
+			if (!res->bad_path[0])	/* else it names the file at fault */
+				snprintf(res->bad_path, sizeof(res->bad_path), "%.4000s", roots[i]);
 			goto fail_out;
 		}
 	}
@@ -1339,8 +1343,15 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	goto out;
 
 fail_out:
-	if (w.a)
-		archive_write_fail(w.a);	/* no flush into a removed output */
+	if (w.a) {
+		/*
+		 * No flush into a removed output, but a close all the same:
+		 * libarchive frees its block buffer only there, not on
+		 * archive_write_fail().
+		 */
+		w.discard = 1;
+		archive_write_close(w.a);
+	}
 	if (w.env)
 		dsp_env_writer_abort(w.env);
 	w.env = NULL;

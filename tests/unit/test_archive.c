@@ -520,6 +520,37 @@ static void test_dsp_archive_create_paced_readback(void **state)
 	sh("test -z \"$(ls -a %s | grep '^\\.archive-items')\"", run);
 }
 
+/*
+ * A sparse file's SHA-512 comes from a second read (side.c): the manifest
+ * digest is the file's, and a second read that differs from the bytes
+ * archived (the file changed between the reads) fails the create.
+ */
+static void test_dsp_archive_create_sparse_side_hash(void **state)
+{
+	struct dsp_archive_result r;
+	char name[400], root[300], out[300];
+	const char *roots[] = { root, NULL };
+	struct dsp_archive_opts o = { .roots = roots };
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/sp", tmpdir);
+	sh("mkdir %s && truncate -s 40M %s/img && printf head | dd of=%s/img conv=notrunc 2>/dev/null"
+	   " && head -c 3000000 /dev/urandom | dd of=%s/img bs=1M seek=17 conv=notrunc 2>/dev/null",
+	   root, root, root, root);
+	snprintf(name, sizeof(name), "%s/sp.tar.zst", tmpdir);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	snprintf(out, sizeof(out), "%s/spout", tmpdir);
+	sh("mkdir %s && cd %s && zstd -dcq %s | bsdtar -xf - && cd sp && "
+	   "test \"$(grep img manifest-sha512.txt | cut -c1-128)\" = "
+	   "\"$(sha512sum < %s/img | cut -c1-128)\"", out, out, name, root);
+	setenv("DISPOSE_TEST_ARCHIVE_SIDE_CHANGE", "1", 1);
+	snprintf(name, sizeof(name), "%s/sp2.tar.zst", tmpdir);
+	assert_int_equal(dsp_archive_create(name, &o, &r), -ESTALE);
+	unsetenv("DISPOSE_TEST_ARCHIVE_SIDE_CHANGE");
+	assert_non_null(strstr(r.bad_path, "img: file changed while archiving"));
+	assert_int_equal(access(name, F_OK), -1);
+}
+
 /* The hash threads: items packed into slots, holes as zeros, odd sizes. */
 static void test_arc_hasher_mixed_items_match_one_shot(void **state)
 {
@@ -584,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_archive_covers_ledger),
 		cmocka_unit_test(test_dsp_archive_volumes_lose_readback_recipient),
 		cmocka_unit_test(test_dsp_archive_create_paced_readback),
+		cmocka_unit_test(test_dsp_archive_create_sparse_side_hash),
 		cmocka_unit_test(test_arc_hasher_mixed_items_match_one_shot),
 	};
 

@@ -4,6 +4,7 @@
 #define DISPOSE_ARCHIVE_INT_H
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,13 +12,6 @@
 #include "dispose/envelope.h"
 
 #define ARC_BLOCK (1u << 20)
-
-/*
- * Called by the verifier for each payload file it hashed (bag-relative
- * path): SHA-512, or XXH3-128 in the first 16 bytes with payload_xxh.
- */
-typedef int (*arc_payload_fn)(void *arg, const char *bagpath,
-			      const uint8_t digest[64], uint64_t size);
 
 struct arc_verify {
 	const char *key, *cert;	/* for encrypted archives */
@@ -41,8 +35,7 @@ struct arc_verify {
 	int (*entry_fn)(void *arg, const char *bagpath, const uint8_t xxh[16],
 			uint64_t *size, const char *link);
 	uint8_t manifest_sha512[64];	/* out */
-	arc_payload_fn fn;	/* optional */
-	void *arg;
+	void *arg;		/* for entry_fn */
 	char sha256[65];	/* out: SHA-256 of NAME as read (plain only) */
 	char bag_info[8192];	/* out: bag-info.txt text (truncated) */
 	struct dsp_bag_meta meta;	/* out */
@@ -137,6 +130,25 @@ int arc_side_submit(struct arc_side *s, int fd, struct arc_region *reg,
 		    unsigned nreg, uint64_t size, struct arc_item *it);
 void arc_side_drain(struct arc_side *s);
 void arc_side_stop(struct arc_side *s);	/* finishes queued jobs first */
+
+/*
+ * Verify's payload entries (pstore.c): records in a temporary file, an
+ * index in memory (about 40 bytes a file).
+ */
+struct arc_pstore;
+FILE *arc_tmpfile(void);	/* unlinked, in $TMPDIR, /var/tmp or /tmp */
+int arc_pstore_open(struct arc_pstore **out);
+/* DSP_INVALID when path was added before; -errno */
+int arc_pstore_add(struct arc_pstore *p, const char *path, uint64_t size,
+		   const uint8_t sha512[64]);
+/* -ENOENT when absent; tries the record read ahead first */
+int arc_pstore_find(struct arc_pstore *p, const char *path, uint64_t *size,
+		    uint8_t sha512[64], uint64_t *id);
+int arc_pstore_read_ahead(struct arc_pstore *p);
+int arc_pstore_list(struct arc_pstore *p, uint64_t id);	/* 1: listed before */
+int arc_pstore_unlisted(struct arc_pstore *p, char *path, size_t len);
+uint64_t arc_pstore_count(const struct arc_pstore *p);
+void arc_pstore_free(struct arc_pstore *p);
 
 /* Bag name for archive NAME: basename without .tar.zst/.tzst/.zst/.tar. */
 void arc_bag_name(const char *name, char *out, size_t len);

@@ -29,14 +29,6 @@
 #include "archive_int.h"
 
 #define TAG_MAX (64u << 10)
-#define MANIFEST_MAX (512u << 20)
-
-struct pentry {
-	char *path;		/* bag-relative, "data/..." */
-	uint64_t size;
-	uint8_t sha512[64];
-	int listed;
-};
 
 struct tagfile {
 	const char *name;
@@ -51,10 +43,10 @@ enum { TAG_BAGIT, TAG_INFO, TAG_MANIFEST, TAG_TAGMANIFEST, TAG_N };
 
 struct vstate {
 	char top[256];
-	struct pentry *p;
-	size_t n, cap;
+	struct arc_pstore *ps;	/* payload entries (verify) */
+	FILE *man;		/* the manifest's bytes (verify) */
 	void *syms;		/* tsearch: symlink entry names */
-	void *regs;		/* tsearch: struct regnode by entry name */
+	void *regs;		/* tsearch: regular files outside data/ */
 	struct tagfile tag[TAG_N];
 	struct dsp_archive_result *res;
 	EVP_MD_CTX *h;
@@ -94,19 +86,13 @@ static int sym_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-static int pentry_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct pentry *)a)->path,
-		      ((const struct pentry *)b)->path);
-}
-
 static void vstate_init(struct vstate *vs, struct dsp_archive_result *res)
 {
 	static const char *const names[TAG_N] = {
 		"bagit.txt", "bag-info.txt", "manifest-sha512.txt",
 		"tagmanifest-sha512.txt"
 	};
-	static const size_t max[TAG_N] = { 4096, TAG_MAX, MANIFEST_MAX, TAG_MAX };
+	static const size_t max[TAG_N] = { 4096, TAG_MAX, 0, TAG_MAX };
 
 	memset(vs, 0, sizeof(*vs));
 	for (int i = 0; i < TAG_N; i++) {
@@ -127,9 +113,9 @@ static void free_regnode(void *p)
 static void vstate_free(struct vstate *vs)
 {
 	XXH3_freeState(vs->xx);
-	for (size_t i = 0; i < vs->n; i++)
-		free(vs->p[i].path);
-	free(vs->p);
+	arc_pstore_free(vs->ps);
+	if (vs->man)
+		fclose(vs->man);
 	tdestroy(vs->syms, free);
 	tdestroy(vs->regs, free_regnode);
 	for (int i = 0; i < TAG_N; i++)
@@ -344,26 +330,6 @@ static struct archive *open_reader(struct src *s)
 	return ra;
 }
 
-static int pentry_add(struct vstate *vs, const char *bagpath, struct pentry **out)
-{
-	if (vs->n == vs->cap) {
-		size_t nc = vs->cap ? vs->cap * 2 : 256;
-		struct pentry *nv = realloc(vs->p, nc * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		vs->p = nv;
-		vs->cap = nc;
-	}
-	*out = &vs->p[vs->n];
-	memset(*out, 0, sizeof(**out));
-	(*out)->path = strdup(bagpath);
-	if (!(*out)->path)
-		return -ENOMEM;
-	vs->n++;
-	return 0;
-}
-
 /* One hash for an entry: XXH3-128 for create's read-back, else SHA-512. */
 static void entry_update(struct vstate *vs, XXH3_state_t *xx, const void *buf, size_t len)
 {
@@ -384,8 +350,9 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 	uint64_t pos = 0;
 	int r;
 
-	/* streaming keeps no manifest: it is only hashed */
-	int keep = tag && !(vs->stream && tag == &vs->tag[TAG_MANIFEST]);
+	/* the manifest is never held: hashed, and written to vs->man by verify */
+	int keep = tag && tag != &vs->tag[TAG_MANIFEST];
+	FILE *spill = tag && !keep ? vs->man : NULL;
 
 	if (keep) {
 		if (size > tag->max)
@@ -418,11 +385,15 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 			entry_update(vs, xx, zeros, z);
 			if (keep)
 				memset(tag->buf + pos, 0, z);
+			if (spill && fwrite(zeros, 1, z, spill) != z)
+				return -EIO;
 			pos += z;
 		}
 		entry_update(vs, xx, buf, len);
 		if (keep && len)
 			memcpy(tag->buf + pos, buf, len);
+		if (spill && len && fwrite(buf, 1, len, spill) != len)
+			return -EIO;
 		pos += len;
 	}
 	while (pos < size) {
@@ -431,6 +402,8 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 		entry_update(vs, xx, zeros, z);
 		if (keep)
 			memset(tag->buf + pos, 0, z);
+		if (spill && fwrite(zeros, 1, z, spill) != z)
+			return -EIO;
 		pos += z;
 	}
 	if (xx) {
@@ -468,7 +441,6 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 	rel = name[tl] ? name + tl + 1 : "";
 	if (hl) {
 		struct regnode k = { .name = (char *)hl }, **f;
-		struct pentry *pe;
 
 		if ((rc = check_path(vs, hl, "hard link target")))
 			return rc;
@@ -487,24 +459,34 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 			vs->bytes += lsize;
 			return rc;
 		}
-		f = tfind(&k, &vs->regs, name_cmp);
-		if (!f)
-			return bad(vs->res, DSP_INVALID,
-				   "%s: hard link to %s, not a file stored before", name, hl);
-		if (!strncmp(rel, "data/", 5)) {
-			if ((*f)->idx == SIZE_MAX)
+		/* the target: a payload file (by bag path) or another regular file */
+		const char *hrel = hl[tl] == '/' ? hl + tl + 1 : "";
+		uint8_t md[64];
+		uint64_t sz, id;
+
+		rc = strncmp(hrel, "data/", 5) ? -ENOENT :
+			arc_pstore_find(vs->ps, hrel, &sz, md, &id);
+		if (rc && rc != -ENOENT)
+			return rc;
+		if (rc) {
+			f = tfind(&k, &vs->regs, name_cmp);
+			if (!f)
+				return bad(vs->res, DSP_INVALID,
+					   "%s: hard link to %s, not a file stored before", name, hl);
+			if (!strncmp(rel, "data/", 5))
 				return bad(vs->res, DSP_INVALID,
 					   "%s: hard link to %s outside data/", name, hl);
-			uint8_t md[64];
-			uint64_t sz;
-
-			memcpy(md, vs->p[(*f)->idx].sha512, 64);
-			sz = vs->p[(*f)->idx].size;
-			if ((rc = pentry_add(vs, rel, &pe)))
-				return rc;
-			memcpy(pe->sha512, md, 64);
-			pe->size = sz;
+			return 0;
 		}
+		if (strncmp(rel, "data/", 5))
+			return 0;
+		rc = arc_pstore_add(vs->ps, rel, sz, md);
+		if (rc == DSP_INVALID)
+			return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
+		if (rc)
+			return rc;
+		vs->files++;
+		vs->bytes += sz;
 		return 0;
 	}
 	switch (type) {
@@ -541,6 +523,21 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 	}
 	if (vs->stream)
 		goto tags;	/* stored twice shows as a difference in order */
+	if (!strncmp(rel, "data/", 5)) {
+		uint8_t md[64];
+		uint64_t size = (uint64_t)archive_entry_size(e);
+
+		if ((rc = hash_entry(ra, vs, name, size, md, NULL)))
+			return rc;
+		rc = arc_pstore_add(vs->ps, rel, size, md);
+		if (rc == DSP_INVALID)
+			return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
+		if (rc)
+			return rc;
+		vs->files++;
+		vs->bytes += size;
+		return 0;
+	}
 	struct regnode *rn = malloc(sizeof(*rn)), **old;
 
 	if (!rn || !(rn->name = strdup(name))) {
@@ -556,15 +553,6 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 	if (*old != rn) {
 		free_regnode(rn);
 		return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
-	}
-	if (!strncmp(rel, "data/", 5)) {
-		struct pentry *pe;
-
-		if ((rc = pentry_add(vs, rel, &pe)))
-			return rc;
-		rn->idx = vs->n - 1;
-		pe->size = (uint64_t)archive_entry_size(e);
-		return hash_entry(ra, vs, name, pe->size, pe->sha512, NULL);
 	}
 tags:
 	for (int i = 0; i < TAG_N; i++) {
@@ -631,18 +619,64 @@ static int tagm_cb(void *arg, const char *path, const uint8_t *digest)
 static int manifest_cb(void *arg, const char *path, const uint8_t *digest)
 {
 	struct vstate *vs = arg;
-	struct pentry k = { .path = (char *)path }, *pe;
+	uint8_t md[64];
+	uint64_t size, id;
+	int rc;
 
-	pe = bsearch(&k, vs->p, vs->n, sizeof(*pe), pentry_cmp);
-	if (!pe)
+	if ((rc = arc_pstore_read_ahead(vs->ps)))
+		return rc;
+	rc = arc_pstore_find(vs->ps, path, &size, md, &id);
+	if (rc == -ENOENT)
 		return bad(vs->res, DSP_MISMATCH, "%s: in the manifest but missing", path);
-	if (pe->listed)
+	if (rc)
+		return rc;
+	if (arc_pstore_list(vs->ps, id))
 		return bad(vs->res, DSP_INVALID, "%s: listed twice in the manifest", path);
-	pe->listed = 1;
-	/* payload digests are XXH3-128 here: the caller compares them itself */
-	if (!vs->payload_xxh && memcmp(pe->sha512, digest, 64))
+	if (memcmp(md, digest, 64))
 		return bad(vs->res, DSP_MISMATCH, "%s: checksum mismatch", path);
 	return 0;
+}
+
+/* Parse the spilled manifest in pieces that end at a line's end. */
+static int parse_manifest(struct vstate *vs)
+{
+	size_t cap = 1u << 20, have = 0;
+	char *buf = malloc(cap);
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	if (fflush(vs->man) || fseeko(vs->man, 0, SEEK_SET)) {
+		free(buf);
+		return -errno;
+	}
+	for (;;) {
+		size_t r = fread(buf + have, 1, cap - have, vs->man), use;
+		char *nl;
+
+		have += r;
+		if (have == 0)
+			break;
+		if (r == 0) {	/* the end: the last line may lack its newline */
+			use = have;
+		} else {
+			nl = memrchr(buf, '\n', have);
+			if (!nl) {
+				if (have < cap)
+					continue;
+				rc = DSP_INVALID;	/* a line longer than any path */
+				break;
+			}
+			use = (size_t)(nl - buf) + 1;
+		}
+		rc = dsp_bag_manifest_parse(buf, use, 64, manifest_cb, vs);
+		if (rc)
+			break;
+		memmove(buf, buf + use, have - use);
+		have -= use;
+	}
+	free(buf);
+	return rc;
 }
 
 static int check_bag(struct vstate *vs, struct arc_verify *v)
@@ -672,28 +706,21 @@ static int check_bag(struct vstate *vs, struct arc_verify *v)
 				   "bag-info.txt: malformed");
 		snprintf(v->bag_info, sizeof(v->bag_info), "%s", vs->tag[TAG_INFO].buf);
 	}
-	if (vs->stream) {
-		nfiles = vs->files;
-		bytes = vs->bytes;
+	nfiles = vs->files;
+	bytes = vs->bytes;
+	if (vs->stream)
 		goto counted;
-	}
-	qsort(vs->p, vs->n, sizeof(*vs->p), pentry_cmp);
-	for (size_t i = 1; i < vs->n; i++)
-		if (!strcmp(vs->p[i - 1].path, vs->p[i].path))
-			return bad(vs->res, DSP_INVALID, "%s: stored twice", vs->p[i].path);
-	rc = dsp_bag_manifest_parse(vs->tag[TAG_MANIFEST].buf, vs->tag[TAG_MANIFEST].len,
-				    64, manifest_cb, vs);
+	rc = parse_manifest(vs);
 	if (rc == DSP_INVALID && !vs->res->bad_path[0])
 		return bad(vs->res, DSP_MISMATCH, "manifest-sha512.txt: malformed");
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < vs->n; i++) {
-		if (!vs->p[i].listed)
-			return bad(vs->res, DSP_MISMATCH, "%s: not in the manifest",
-				   vs->p[i].path);
-		bytes += vs->p[i].size;
+	{
+		char path[PATH_MAX];
+
+		if (arc_pstore_unlisted(vs->ps, path, sizeof(path)))
+			return bad(vs->res, DSP_MISMATCH, "%s: not in the manifest", path);
 	}
-	nfiles = vs->n;
 counted:
 	if (m->has_oxum && (m->oxum_bytes != bytes || m->oxum_files != nfiles))
 		return bad(vs->res, DSP_MISMATCH,
@@ -707,9 +734,6 @@ counted:
 	snprintf(vs->res->external_id, sizeof(vs->res->external_id), "%s",
 		 m->external_id);
 	memcpy(v->manifest_sha512, vs->tag[TAG_MANIFEST].sha512, 64);
-	for (size_t i = 0; v->fn && !vs->stream && i < vs->n; i++)
-		if ((rc = v->fn(v->arg, vs->p[i].path, vs->p[i].sha512, vs->p[i].size)))
-			return rc;
 	return 0;
 }
 
@@ -725,6 +749,14 @@ static int verify_fd(int fd, struct chan *ch, struct arc_verify *v,
 
 	vstate_init(&vs, res);
 	vs.stream = v->entry_fn ? v : NULL;
+	if (!vs.stream) {
+		if ((rc = arc_pstore_open(&vs.ps)))
+			goto out;
+		if (!(vs.man = arc_tmpfile())) {
+			rc = -errno;
+			goto out;
+		}
+	}
 	vs.payload_xxh = v->payload_xxh || v->entry_fn;
 	if (vs.payload_xxh && !(vs.xx = XXH3_createState())) {
 		rc = -ENOMEM;

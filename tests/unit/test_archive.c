@@ -551,6 +551,45 @@ static void test_dsp_archive_create_sparse_side_hash(void **state)
 	assert_int_equal(access(name, F_OK), -1);
 }
 
+/*
+ * Verify keeps payload entries in a file with an index (pstore.c) and
+ * reads them back in order for manifests in archive order: a manifest in
+ * any other order must verify the same, and what is wrong with it still
+ * be found (a file listed twice, a file missing, a wrong digest).
+ */
+static void test_dsp_archive_verify_manifest_any_order(void **state)
+{
+	struct dsp_archive_result r;
+	char name[400];
+	const char *mk =
+		"cd %s && rm -rf hb && mkdir -p hb/data/d && "
+		"printf 'BagIt-Version: 1.0\\nTag-File-Character-Encoding: UTF-8\\n' > hb/bagit.txt && "
+		"printf 'Bagging-Date: 2026-01-01\\n' > hb/bag-info.txt && "
+		"for i in 1 2 3 4 5 6 7 8 9; do echo $i > hb/data/d/f$i; done && "
+		"ln hb/data/d/f1 hb/data/d/link && "
+		"(cd hb && sha512sum data/d/* | %s > manifest-sha512.txt) && "
+		"bsdtar --format pax -cf - hb | zstd -q > %s";
+
+	(void)state;
+	snprintf(name, sizeof(name), "%s/hb.tar.zst", tmpdir);
+	sh(mk, tmpdir, "sort -r -k2", name);
+	assert_int_equal(dsp_archive_verify(name, NULL, NULL, NULL, &r), 0);
+	assert_int_equal(r.files, 10);
+	unlink(name);
+	sh(mk, tmpdir, "awk '{print} NR==4{print}'", name);	/* a line twice */
+	assert_int_equal(dsp_archive_verify(name, NULL, NULL, NULL, &r), DSP_INVALID);
+	assert_non_null(strstr(r.bad_path, "listed twice"));
+	unlink(name);
+	sh(mk, tmpdir, "grep -v f7", name);
+	assert_int_equal(dsp_archive_verify(name, NULL, NULL, NULL, &r), DSP_MISMATCH);
+	assert_non_null(strstr(r.bad_path, "data/d/f7: not in the manifest"));
+	unlink(name);
+	sh(mk, tmpdir, "sort -r -k2 | awk 'NR==3{$0=(substr($0,1,1)==\"0\"?\"1\":\"0\") "
+	   "substr($0,2)} {print}'", name);
+	assert_int_equal(dsp_archive_verify(name, NULL, NULL, NULL, &r), DSP_MISMATCH);
+	assert_non_null(strstr(r.bad_path, "checksum mismatch"));
+}
+
 /* The hash threads: items packed into slots, holes as zeros, odd sizes. */
 static void test_arc_hasher_mixed_items_match_one_shot(void **state)
 {
@@ -616,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_archive_volumes_lose_readback_recipient),
 		cmocka_unit_test(test_dsp_archive_create_paced_readback),
 		cmocka_unit_test(test_dsp_archive_create_sparse_side_hash),
+		cmocka_unit_test(test_dsp_archive_verify_manifest_any_order),
 		cmocka_unit_test(test_arc_hasher_mixed_items_match_one_shot),
 	};
 

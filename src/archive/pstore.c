@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/* pstore.c - verify's payload entries on disk, an index of them in memory */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xxh_x86dispatch.h>
+#endif
+
+#include "dispose/common.h"
+#include "archive_int.h"
+
+/*
+ * The manifest comes last in the tar, so verify must keep every payload
+ * entry's path, size and SHA-512 until it arrives. They go to a temporary
+ * file; memory holds an open-addressing index by a 64-bit hash of the path
+ * (names compared exactly on a hit), the records' offsets and a bit per
+ * entry for "listed": about 40 bytes a file instead of half a kilobyte.
+ * Our manifests list files in archive order, so the manifest is checked
+ * against a sequential read of the file, with the index for any other order.
+ */
+struct rec_head {
+	uint64_t size;
+	uint8_t sha512[64];
+	uint32_t pathlen;
+};
+
+struct arc_pstore {
+	FILE *f;		/* records, appended */
+	int dirty;		/* written since the last flush */
+	uint64_t end;		/* file length */
+	uint64_t *off;		/* record id -> offset */
+	uint8_t *listed;	/* bit per id */
+	uint64_t n, cap;
+	uint64_t *key, *val;	/* index: hash -> id + 1 (0: empty) */
+	uint64_t slots;
+	/* sequential reader for in-order manifests */
+	FILE *r;
+	uint64_t rpos;		/* r's position */
+	uint64_t next;		/* id of the record read ahead, if have */
+	int have;
+	struct rec_head rh;
+	char rpath[PATH_MAX + 1];
+};
+
+FILE *arc_tmpfile(void)
+{
+	const char *dirs[] = { getenv("TMPDIR"), "/var/tmp", "/tmp" };
+
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(dirs); i++) {
+		int fd;
+
+		if (!dirs[i] || !dirs[i][0])
+			continue;
+		fd = open(dirs[i], O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			FILE *f = fdopen(fd, "w+");
+
+			if (f)
+				return f;
+			close(fd);
+		}
+	}
+	return tmpfile();
+}
+
+int arc_pstore_open(struct arc_pstore **out)
+{
+	struct arc_pstore *p = calloc(1, sizeof(*p));
+
+	*out = NULL;
+	if (!p)
+		return -ENOMEM;
+	p->f = arc_tmpfile();
+	if (!p->f) {
+		free(p);
+		return -errno ? -errno : -EIO;
+	}
+	*out = p;
+	return 0;
+}
+
+static int read_rec(struct arc_pstore *p, uint64_t id, struct rec_head *h,
+		    char path[PATH_MAX + 1])
+{
+	int fd = fileno(p->f);
+
+	if (p->dirty) {
+		if (fflush(p->f))
+			return -errno;
+		p->dirty = 0;
+	}
+	if (pread(fd, h, sizeof(*h), (off_t)p->off[id]) != (ssize_t)sizeof(*h) ||
+	    h->pathlen > PATH_MAX ||
+	    pread(fd, path, h->pathlen, (off_t)(p->off[id] + sizeof(*h))) != (ssize_t)h->pathlen)
+		return -EIO;
+	path[h->pathlen] = '\0';
+	return 0;
+}
+
+static uint64_t hash_of(const char *path)
+{
+	return XXH3_64bits(path, strlen(path));
+}
+
+/* Slot of path's id, or of the empty slot where it would go; id + 1 or 0 in *found. */
+static int probe(struct arc_pstore *p, const char *path, uint64_t k, uint64_t *slot,
+		 uint64_t *found)
+{
+	struct rec_head h;
+	char buf[PATH_MAX + 1];
+	int rc;
+
+	*found = 0;
+	for (uint64_t i = k & (p->slots - 1);; i = (i + 1) & (p->slots - 1)) {
+		if (!p->val[i]) {
+			*slot = i;
+			return 0;
+		}
+		if (p->key[i] != k)
+			continue;
+		if ((rc = read_rec(p, p->val[i] - 1, &h, buf)))
+			return rc;
+		if (!strcmp(buf, path)) {
+			*slot = i;
+			*found = p->val[i];
+			return 0;
+		}
+	}
+}
+
+static int grow(struct arc_pstore *p)
+{
+	uint64_t ns = p->slots ? p->slots * 2 : 1024;
+	uint64_t *nk = calloc(ns, sizeof(*nk)), *nv = calloc(ns, sizeof(*nv));
+
+	if (!nk || !nv) {
+		free(nk);
+		free(nv);
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < p->slots; i++) {
+		uint64_t j;
+
+		if (!p->val[i])
+			continue;
+		for (j = p->key[i] & (ns - 1); nv[j]; j = (j + 1) & (ns - 1))
+			;
+		nk[j] = p->key[i];
+		nv[j] = p->val[i];
+	}
+	free(p->key);
+	free(p->val);
+	p->key = nk;
+	p->val = nv;
+	p->slots = ns;
+	return 0;
+}
+
+int arc_pstore_add(struct arc_pstore *p, const char *path, uint64_t size,
+		   const uint8_t sha512[64])
+{
+	struct rec_head h = { .size = size };
+	size_t l = strlen(path);
+	uint64_t k = hash_of(path), slot, found;
+	int rc;
+
+	if (l > PATH_MAX)
+		return -ENAMETOOLONG;
+	if ((p->n + 1) * 2 > p->slots && (rc = grow(p)))
+		return rc;
+	if ((rc = probe(p, path, k, &slot, &found)))
+		return rc;
+	if (found)
+		return DSP_INVALID;	/* stored twice */
+	if (p->n == p->cap) {
+		uint64_t nc = p->cap ? p->cap * 2 : 1024;
+		uint64_t *no = realloc(p->off, nc * sizeof(*no));
+		uint8_t *nl;
+
+		if (!no)
+			return -ENOMEM;
+		p->off = no;
+		nl = realloc(p->listed, nc / 8);
+		if (!nl)
+			return -ENOMEM;
+		memset(nl + p->cap / 8, 0, (nc - p->cap) / 8);
+		p->listed = nl;
+		p->cap = nc;
+	}
+	memcpy(h.sha512, sha512, 64);
+	h.pathlen = (uint32_t)l;
+	if (fwrite(&h, sizeof(h), 1, p->f) != 1 || fwrite(path, 1, l, p->f) != l)
+		return -EIO;
+	p->dirty = 1;
+	p->off[p->n] = p->end;
+	p->end += sizeof(h) + l;
+	p->key[slot] = k;
+	p->val[slot] = ++p->n;
+	return 0;
+}
+
+int arc_pstore_find(struct arc_pstore *p, const char *path, uint64_t *size,
+		    uint8_t sha512[64], uint64_t *id)
+{
+	struct rec_head h;
+	char buf[PATH_MAX + 1];
+	uint64_t slot, found;
+	int rc;
+
+	if (!p->n)
+		return -ENOENT;
+	/* the manifest in archive order: the next record read ahead */
+	if (p->have && !strcmp(p->rpath, path)) {
+		*size = p->rh.size;
+		memcpy(sha512, p->rh.sha512, 64);
+		*id = p->next;
+		p->have = 0;
+		p->next++;
+		return 0;
+	}
+	if ((rc = probe(p, path, hash_of(path), &slot, &found)))
+		return rc;
+	if (!found)
+		return -ENOENT;
+	if ((rc = read_rec(p, found - 1, &h, buf)))
+		return rc;
+	*size = h.size;
+	memcpy(sha512, h.sha512, 64);
+	*id = found - 1;
+	return 0;
+}
+
+/* Read the next record ahead (sequentially) for arc_pstore_find. */
+int arc_pstore_read_ahead(struct arc_pstore *p)
+{
+	if (p->have || p->next >= p->n)
+		return 0;
+	if (!p->r) {
+		char fdp[64];
+
+		if (p->dirty && fflush(p->f))
+			return -errno;
+		p->dirty = 0;
+		/* a file description of its own: buffered reads, offset apart */
+		snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", fileno(p->f));
+		p->r = fopen(fdp, "re");
+		if (!p->r)
+			return -errno;
+		p->rpos = 0;
+	}
+	if (p->rpos != p->off[p->next] &&
+	    fseeko(p->r, (off_t)p->off[p->next], SEEK_SET))
+		return -EIO;
+	if (fread(&p->rh, sizeof(p->rh), 1, p->r) != 1 || p->rh.pathlen > PATH_MAX ||
+	    fread(p->rpath, 1, p->rh.pathlen, p->r) != p->rh.pathlen)
+		return -EIO;
+	p->rpath[p->rh.pathlen] = '\0';
+	p->rpos = p->off[p->next] + sizeof(p->rh) + p->rh.pathlen;
+	p->have = 1;
+	return 0;
+}
+
+/* 1 when id was listed already (now it is). */
+int arc_pstore_list(struct arc_pstore *p, uint64_t id)
+{
+	uint8_t m = (uint8_t)(1u << (id & 7));
+	int was = (p->listed[id >> 3] & m) != 0;
+
+	p->listed[id >> 3] |= m;
+	return was;
+}
+
+/* The first entry not listed: 1 and its path, or 0. */
+int arc_pstore_unlisted(struct arc_pstore *p, char *path, size_t len)
+{
+	struct rec_head h;
+	char buf[PATH_MAX + 1];
+
+	for (uint64_t id = 0; id < p->n; id++) {
+		if (p->listed[id >> 3] & (1u << (id & 7)))
+			continue;
+		if (read_rec(p, id, &h, buf))
+			snprintf(path, len, "entry %llu", (unsigned long long)id);
+		else
+			snprintf(path, len, "%s", buf);
+		return 1;
+	}
+	return 0;
+}
+
+uint64_t arc_pstore_count(const struct arc_pstore *p)
+{
+	return p->n;
+}
+
+void arc_pstore_free(struct arc_pstore *p)
+{
+	if (!p)
+		return;
+	if (p->f)
+		fclose(p->f);
+	if (p->r)
+		fclose(p->r);
+	free(p->off);
+	free(p->listed);
+	free(p->key);
+	free(p->val);
+	free(p);
+}

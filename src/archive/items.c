@@ -328,8 +328,7 @@ int arc_items_flush(struct arc_items *s, uint64_t done, uint64_t produced)
 		free(it->link);
 		free(it);
 	}
-	if (s->qn > qmax)	/* unlocked peek: the wait checks again */
-		wait_room(s, produced);
+	wait_room(s, produced);
 	return 0;
 }
 

@@ -65,6 +65,7 @@ struct wctx {
 	struct arc_feed *feed;
 	pthread_t tail_th;
 	int tail_up, tail_rc;
+	struct dsp_env_writer *tail_env;	/* what the tail reads; set before it starts */
 	const char *rb_key, *rb_cert;
 	/* plain: the read-back follows the file through rd_fd */
 	int rd_fd;
@@ -948,8 +949,9 @@ static void *tail_main(void *arg)
 {
 	struct wctx *w = arg;
 
-	if (w->env)
-		w->tail_rc = dsp_env_writer_tail(w->env, w->rb_key, w->rb_cert,
+	/* tail_env, not env: the main thread clears env while this runs */
+	if (w->tail_env)
+		w->tail_rc = dsp_env_writer_tail(w->tail_env, w->rb_key, w->rb_cert,
 						 rb_sink, w);
 	else
 		w->tail_rc = plain_tail(w);
@@ -980,6 +982,7 @@ static int tail_start(struct wctx *w, struct arc_verify *v)
 
 	if ((rc = arc_feed_start(v, w->res, &w->feed)))
 		return rc;
+	w->tail_env = w->env;
 	if (w->env)
 		dsp_env_writer_tail_expect(w->env, 1);
 	sigfillset(&all);

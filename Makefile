@@ -40,7 +40,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/san/%)
 FCORE_OBJ := $(CORE_SRC:%.c=$(B)/fuzz/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
-.PHONY: all deps check check-run unit integration fuzz fuzz-build fuzz-run bench \
+.PHONY: all deps check check-run unit integration fuzz fuzz-build fuzz-run bench tsan \
         demo demo-run install clean lint-man
 all: $(B)/dispose
 
@@ -66,6 +66,27 @@ $(B)/san/dispose: $(SCLI_OBJ) $(B)/san/libdispose.a
 	$(CC) $(SAN_CFLAGS) -o $@ $(SCLI_OBJ) $(B)/san/libdispose.a $(PKG_LIBS)
 $(B)/san/test_%: tests/unit/test_%.c $(B)/san/libdispose.a $(HDRS)
 	$(CC) $(SAN_CFLAGS) -Itests/unit -o $@ $< $(B)/san/libdispose.a $(PKG_LIBS) -lcmocka
+
+# ThreadSanitizer build of the unit tests of the threaded modules (archive:
+# writer, read-back, hash and side threads; envelope; erase workers). Not
+# part of check: `make tsan` after touching thread code.
+TSAN_CFLAGS := $(BASE) $(WARN) -O1 -g -fsanitize=thread
+TCORE_OBJ := $(CORE_SRC:%.c=$(B)/tsan/%.o)
+TSAN_BIN := $(B)/tsan/test_archive $(B)/tsan/test_envelope $(B)/tsan/test_erase \
+            $(B)/tsan/test_erase_file
+$(B)/tsan/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC tsan $<"
+	@$(CC) $(TSAN_CFLAGS) -c $< -o $@
+$(B)/tsan/libdispose.a: $(TCORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(B)/tsan/test_%: tests/unit/test_%.c $(B)/tsan/libdispose.a $(HDRS)
+	$(CC) $(TSAN_CFLAGS) -Itests/unit -o $@ $< $(B)/tsan/libdispose.a $(PKG_LIBS) -lcmocka
+tsan: $(TSAN_BIN)
+	@fail=0; for t in $(TSAN_BIN); do echo "== $$t"; \
+	  DISPOSE_SRCDIR=$(CURDIR) TSAN_OPTIONS=halt_on_error=1 $$t || fail=1; \
+	done; exit $$fail
 
 # libFuzzer build (clang)
 FCC := clang

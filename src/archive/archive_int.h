@@ -57,6 +57,8 @@ int arc_feed_start(struct arc_verify *v, struct dsp_archive_result *res,
 		   struct arc_feed **out);
 int arc_feed_sink(void *feed, const void *buf, size_t len);
 int arc_feed_end(struct arc_feed *f, int producer_rc);
+/* The reader already stopped on a difference (or error): 1. */
+int arc_feed_failed(struct arc_feed *f);
 
 /*
  * Create's payload items (items.c), streamed in archive order: each goes,

@@ -7,6 +7,7 @@
 #include <search.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -931,6 +932,7 @@ struct arc_feed {
 	struct dsp_archive_result *res;
 	pthread_t th;
 	int rc;
+	atomic_int failed;	/* the reader stopped on a difference or error */
 };
 
 static void *feed_main(void *arg)
@@ -938,8 +940,15 @@ static void *feed_main(void *arg)
 	struct arc_feed *f = arg;
 
 	f->rc = verify_fd(-1, &f->ch, f->v, f->res, 0, NULL, 0);
+	if (f->rc)
+		atomic_store(&f->failed, 1);
 	chan_drain(&f->ch);	/* a producer still sending returns at once */
 	return NULL;
+}
+
+int arc_feed_failed(struct arc_feed *f)
+{
+	return f && atomic_load(&f->failed);
 }
 
 int arc_feed_start(struct arc_verify *v, struct dsp_archive_result *res,

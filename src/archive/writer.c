@@ -213,9 +213,14 @@ static la_ssize_t out_write(struct archive *a, void *arg, const void *buf,
 
 /* --- items ---------------------------------------------------------------- */
 
-/* Items whose digests are in go on to the manifest and the read-back. */
+/*
+ * Items whose digests are in go on to the manifest and the read-back.
+ * DSP_MISMATCH once the read-back found a difference: no use writing on.
+ */
 static int flush(struct wctx *w)
 {
+	if (arc_feed_failed(w->feed))
+		return DSP_MISMATCH;
 	return arc_items_flush(w->its, arc_hasher_items_done(w->hs), w->out_bytes);
 }
 
@@ -882,7 +887,7 @@ static int rb_sink(void *arg, const void *buf, size_t len)
 	struct wctx *w = arg;
 	int rc = arc_feed_sink(w->feed, buf, len);
 
-	arc_items_consumed(w->its, len, rc != 0);
+	arc_items_consumed(w->its, len, rc != 0 || arc_feed_failed(w->feed));
 	return rc;
 }
 
@@ -1211,13 +1216,17 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		goto fail_out;
 	for (size_t i = 0; i < nroots; i++) {
 		rc = walk_root(&w, roots[i]);
+		if (rc == DSP_MISMATCH)
+			goto rb_failed;
 		if (rc) {
 			if (!res->bad_path[0])	/* else it names the file at fault */
 				snprintf(res->bad_path, sizeof(res->bad_path), "%.4000s", roots[i]);
 			goto fail_out;
 		}
 	}
-	if ((rc = write_tags(&w)))
+	if ((rc = write_tags(&w)) == DSP_MISMATCH)
+		goto rb_failed;
+	if (rc)
 		goto fail_out;
 	if (archive_write_close(w.a) != ARCHIVE_OK) {
 		rc = w.out_err ? w.out_err : -EIO;
@@ -1343,6 +1352,34 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	if (o->ledger && (rc = ledger_created(&w, name, env_path, use_rb)) != 0)
 		dsp_log(DSP_LOG_ERROR, "%s: cannot record in the run ledger: %s",
 			name, strerror(-rc));
+	goto out;
+
+rb_failed:
+	/*
+	 * The read-back already found a difference: stop writing, end what is
+	 * on disk cleanly and keep it with the .failed suffix, as after a
+	 * difference found at the end.
+	 */
+	w.discard = 1;
+	archive_write_close(w.a);
+	archive_write_free(w.a);
+	w.a = NULL;
+	if (encrypted) {
+		dsp_env_writer_close(w.env, res->sha256, res->env_sha256);
+		w.env = NULL;
+	} else {
+		if (fsync(w.fd))
+			dsp_log(DSP_LOG_WARN, "%s: %s", name, strerror(errno));
+		close(w.fd);
+		w.fd = -1;
+		plain_end(&w, 1);
+	}
+	tail_finish(&w);	/* its report names the difference */
+	dsp_log(DSP_LOG_ERROR, "%s: read-back found a difference; writing stopped", name);
+	rename_failed(name);
+	if (encrypted)
+		rename_failed(env_path);
+	rc = DSP_MISMATCH;
 	goto out;
 
 fail_out:

@@ -590,6 +590,40 @@ static void test_dsp_archive_verify_manifest_any_order(void **state)
 	assert_non_null(strstr(r.bad_path, "checksum mismatch"));
 }
 
+/*
+ * A difference the read-back finds early stops the writing: the output is
+ * kept (.failed) but far shorter than the whole archive, and the report
+ * names a file. The writer is kept close to the read-back (8 records).
+ */
+static void test_dsp_archive_create_stops_on_early_difference(void **state)
+{
+	struct dsp_archive_result r;
+	char name[400], failed[420], root[300];
+	const char *roots[] = { root, NULL };
+	struct dsp_archive_opts o = { .roots = roots };
+	struct stat full, part;
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/early", tmpdir);
+	sh("mkdir %s && cd %s && for f in $(seq 2000); do head -c 4096 /dev/urandom > f$f; done",
+	   root, root);
+	snprintf(name, sizeof(name), "%s/early-full.tar.zst", tmpdir);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	assert_int_equal(stat(name, &full), 0);
+	arc_items_set_qmax(8, 0);
+	setenv("DISPOSE_TEST_ARCHIVE_FLIP", "60000", 1);
+	snprintf(name, sizeof(name), "%s/early.tar.zst", tmpdir);
+	assert_int_equal(dsp_archive_create(name, &o, &r), DSP_MISMATCH);
+	unsetenv("DISPOSE_TEST_ARCHIVE_FLIP");
+	arc_items_set_qmax(0, 0);
+	assert_non_null(strstr(r.bad_path, "data/"));
+	snprintf(failed, sizeof(failed), "%s%s", name, DSP_FAILED_SUFFIX);
+	assert_int_equal(stat(failed, &part), 0);
+	if (part.st_size * 2 > full.st_size)
+		fail_msg("wrote %lld of %lld bytes after the difference", (long long)part.st_size,
+			 (long long)full.st_size);
+}
+
 /* The hash threads: items packed into slots, holes as zeros, odd sizes. */
 static void test_arc_hasher_mixed_items_match_one_shot(void **state)
 {
@@ -656,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_archive_create_paced_readback),
 		cmocka_unit_test(test_dsp_archive_create_sparse_side_hash),
 		cmocka_unit_test(test_dsp_archive_verify_manifest_any_order),
+		cmocka_unit_test(test_dsp_archive_create_stops_on_early_difference),
 		cmocka_unit_test(test_arc_hasher_mixed_items_match_one_shot),
 	};
 

@@ -16,21 +16,16 @@
 struct arc_verify {
 	const char *key, *cert;	/* for encrypted archives */
 	/*
-	 * Hash payload with XXH3-128 and leave its comparison to fn (create's
-	 * read-back against the digests taken from the same bytes as the
-	 * manifest's SHA-512 while writing: the archive file itself is pinned
-	 * by SHA-256, so the comparison only has to catch a decoding that
-	 * differs, not an attacker; the manifest's own bytes are compared
-	 * through manifest_sha512).
-	 */
-	int payload_xxh;
-	/*
 	 * Streaming (create's read-back): every payload entry goes to entry_fn
 	 * in archive order as it is read, with its XXH3-128 (regular file) or
 	 * the bag path of its hard link target (hard link, digest NULL; the
 	 * callback sets *size to the linked file's size, for Payload-Oxum).
 	 * Nothing is kept per entry and the manifest is only hashed: memory
-	 * does not grow with the number of files. Implies payload_xxh.
+	 * does not grow with the number of files. XXH3-128, not SHA-512: the
+	 * archive file itself is pinned by SHA-256 (and the GCM tag), so the
+	 * comparison only has to catch a decoding that differs, not an
+	 * attacker; the manifest's own bytes are compared through
+	 * manifest_sha512.
 	 */
 	int (*entry_fn)(void *arg, const char *bagpath, const uint8_t xxh[16],
 			uint64_t *size, const char *link);

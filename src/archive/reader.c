@@ -758,7 +758,7 @@ static int verify_fd(int fd, struct chan *ch, struct arc_verify *v,
 			goto out;
 		}
 	}
-	vs.payload_xxh = v->payload_xxh || v->entry_fn;
+	vs.payload_xxh = v->entry_fn != NULL;
 	if (vs.payload_xxh && !(vs.xx = XXH3_createState())) {
 		rc = -ENOMEM;
 		goto out;

@@ -33,6 +33,12 @@ struct dsp_archive_opts {
 	 * recipient whose key lives in memory and is destroyed afterwards */
 	const char *key, *cert;
 	struct dsp_ledger *ledger;	/* archive_created goes here; may be NULL */
+	/*
+	 * Set nonzero (from a signal handler) to stop: create then removes
+	 * what it wrote, records archive_failed "interrupted" and returns
+	 * -EINTR. May be NULL.
+	 */
+	const volatile int *stop;
 };
 
 struct dsp_archive_result {

@@ -117,7 +117,8 @@ struct arc_region {
 	uint64_t off, len;
 };
 struct arc_side;
-int arc_side_start(struct arc_side **out);
+/* stop: a flag that, once nonzero, ends the jobs with -EINTR (or NULL) */
+int arc_side_start(struct arc_side **out, const volatile int *stop);
 /*
  * Hash size bytes of fd (taken over), regions reg[nreg] (taken over) and
  * zeros between them, into it->sha512 and it->side_xxh; it->side_state

@@ -39,6 +39,7 @@ struct job {
 };
 
 struct arc_side {
+	const volatile int *stop;	/* the caller's interruption flag, or NULL */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t th[NTHREAD];
@@ -48,7 +49,7 @@ struct arc_side {
 	int quit;
 };
 
-static int run_job(const struct job *j, char *buf)
+static int run_job(const struct arc_side *s, const struct job *j, char *buf)
 {
 	static const char zeros[65536];
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
@@ -69,12 +70,22 @@ static int run_job(const struct job *j, char *buf)
 		while (pos < off) {
 			size_t z = off - pos > sizeof(zeros) ? sizeof(zeros) : (size_t)(off - pos);
 
+			if (s->stop && *s->stop) {
+				rc = -EINTR;
+				break;
+			}
 			EVP_DigestUpdate(c, zeros, z);
 			XXH3_128bits_update(x, zeros, z);
 			pos += z;
 		}
-		while (len) {
-			ssize_t r = pread(j->fd, buf, len > BUF ? BUF : (size_t)len, (off_t)pos);
+		while (len && rc == 0) {
+			ssize_t r;
+
+			if (s->stop && *s->stop) {
+				rc = -EINTR;
+				break;
+			}
+			r = pread(j->fd, buf, len > BUF ? BUF : (size_t)len, (off_t)pos);
 
 			if (r < 0 && errno == EINTR)
 				continue;
@@ -123,7 +134,7 @@ static void *work(void *arg)
 		s->running++;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
-		rc = buf ? run_job(&j, buf) : -ENOMEM;
+		rc = buf ? run_job(s, &j, buf) : -ENOMEM;
 		close(j.fd);
 		free(j.reg);
 		/* digests first, then the state that says they are there */
@@ -137,13 +148,14 @@ static void *work(void *arg)
 	return NULL;
 }
 
-int arc_side_start(struct arc_side **out)
+int arc_side_start(struct arc_side **out, const volatile int *stop)
 {
 	struct arc_side *s = calloc(1, sizeof(*s));
 
 	*out = s;
 	if (!s)
 		return -ENOMEM;
+	s->stop = stop;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	return 0;

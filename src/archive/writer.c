@@ -219,6 +219,8 @@ static la_ssize_t out_write(struct archive *a, void *arg, const void *buf,
  */
 static int flush(struct wctx *w)
 {
+	if (w->o->stop && *w->o->stop)
+		return -EINTR;
 	if (arc_feed_failed(w->feed))
 		return DSP_MISMATCH;
 	return arc_items_flush(w->its, arc_hasher_items_done(w->hs), w->out_bytes);
@@ -266,7 +268,11 @@ static int feed_zeros(struct wctx *w, uint64_t n)
 
 	while (n) {
 		size_t z = n > sizeof(zeros) ? sizeof(zeros) : (size_t)n;
-		int rc = feed(w, zeros, z, 1);
+		int rc;
+
+		if (w->o->stop && *w->o->stop)	/* a large hole takes a while */
+			return -EINTR;
+		rc = feed(w, zeros, z, 1);
 
 		if (rc)
 			return rc;
@@ -298,7 +304,7 @@ static int side_hash(struct wctx *w, struct archive_entry *e, int fd, int nreg,
 		}
 		reg[k] = (struct arc_region){ (uint64_t)off, (uint64_t)len };
 	}
-	if (!w->side && (rc = arc_side_start(&w->side))) {
+	if (!w->side && (rc = arc_side_start(&w->side, w->o->stop))) {
 		free(reg);
 		return rc;
 	}
@@ -406,7 +412,8 @@ static int copy_data(struct wctx *w, struct archive_entry *e, const char *src,
 	rc = flush(w);
 	goto out;
 werr:
-	dsp_log(DSP_LOG_ERROR, "%s: %s", src, archive_error_string(w->a));
+	if (rc != -EINTR)
+		dsp_log(DSP_LOG_ERROR, "%s: %s", src, archive_error_string(w->a));
 	rc = w->out_err ? w->out_err : rc;
 out:
 	close(fd);
@@ -1432,7 +1439,8 @@ static void ledger_failed(const struct dsp_archive_opts *o, const char *name, in
 	json_object_object_add(f, "archive", dsp_inv_string(name, NULL));
 	json_object_object_add(f, "result", json_object_new_string(
 		rc == DSP_MISMATCH ? "read-back mismatch" :
-		rc == DSP_INVALID ? "invalid options" : "failed"));
+		rc == DSP_INVALID ? "invalid options" :
+		rc == -EINTR ? "interrupted" : "failed"));
 	if (rc < 0)
 		json_object_object_add(f, "error", json_object_new_string(strerror(-rc)));
 	if (res->bad_path[0])

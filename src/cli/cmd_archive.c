@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -240,8 +241,17 @@ static void create_err(const char *name, const char *bad, int rc)
 		cli_err("%s: %s: %s", name, bad, why);
 }
 
+static volatile sig_atomic_t stop_sig;	/* the signal that stopped create */
+
+static void on_signal(int sig)
+{
+	stop_sig = sig;
+}
+
 static int do_create(int argc, char **argv)
 {
+	/* restarted system calls: the core polls stop_sig between files */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	struct args a = { 0 };
 	struct dsp_archive_result r;
 	struct dsp_ledger *l = NULL;
@@ -270,11 +280,20 @@ static int do_create(int argc, char **argv)
 	if (l)
 		snprintf(run, sizeof(run), "%s", dsp_ledger_dir(l));
 	a.o.ledger = l;
+	a.o.stop = &stop_sig;
+	/* stop cleanly: nothing half-written is left to pass for an archive */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	rc = dsp_archive_create(a.out, &a.o, &r);
 	dsp_ledger_close(l);
 	switch (rc) {
 	case 0:
 		break;
+	case -EINTR:
+		cli_err("%s: interrupted; nothing of it was kept", a.out);
+		return stop_sig == SIGHUP ? DSP_EXIT_SIGHUP :
+		       stop_sig == SIGTERM ? DSP_EXIT_SIGTERM : DSP_EXIT_SIGINT;
 	case DSP_INVALID:
 		cli_err("archive create: %s", r.bad_path);
 		return DSP_EXIT_USAGE;

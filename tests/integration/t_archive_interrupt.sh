@@ -1,0 +1,39 @@
+#!/bin/bash
+# t_archive_interrupt.sh - SIGINT / SIGTERM stop archive create within a second:
+# exit 130 / 143, nothing half-written left to pass for an archive, and the
+# run record says "interrupted".
+. "$SRCDIR/tests/integration/lib.sh"
+D=$DISPOSE
+mkdir -p "$T/src"
+# a 40 GiB sparse image: hashing its holes alone takes far longer than the test
+truncate -s 40G "$T/src/huge.img"
+printf data | dd of="$T/src/huge.img" bs=1 seek=1000000 conv=notrunc 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc \
+	-keyout "$T/r.key" -out "$T/r.crt" -subj /CN=interrupt -days 2 2>/dev/null ||
+	die "openssl req"
+
+run() {	# SIGNAL WANT_EXIT NAME [create options]
+	local sig=$1 want=$2 name=$3 pid rc start end
+	shift 3
+	start=$(date +%s)
+	$D archive create --run-dir "$T/run-$name" --root "$T/src" "$@" \
+		-o "$T/$name.tar.zst" >"$T/$name.out" 2>"$T/$name.err" &
+	pid=$!
+	sleep 1
+	kill -"$sig" $pid
+	timeout 30 tail --pid=$pid -f /dev/null || { kill -9 $pid; die "$name: still running 30 s after SIG$sig"; }
+	wait $pid
+	rc=$?
+	end=$(date +%s)
+	[ $rc -eq "$want" ] || die "$name: exit $rc after SIG$sig, want $want: $(cat "$T/$name.err")"
+	[ $((end - start)) -le 10 ] || die "$name: took $((end - start)) s to stop"
+	grep -q "interrupted; nothing of it was kept" "$T/$name.err" || die "$name: message: $(cat "$T/$name.err")"
+	ls -a "$T" | grep -q "^$name\.tar\.zst" && die "$name: left $(ls "$T" | grep "^$name")"
+	ls -a "$T/run-$name" | grep -q "archive-items" && die "$name: left its item list"
+	tail -1 "$T/run-$name/events.jsonl" | grep -q '"event":"archive_failed".*"result":"interrupted"' ||
+		die "$name: run record: $(tail -1 "$T/run-$name/events.jsonl")"
+	ok "SIG$sig stops create ($name): exit $rc, nothing left, recorded"
+}
+
+run INT 130 plain
+run TERM 143 enc --recipient "$T/r.crt"

@@ -507,6 +507,10 @@ static int walk_root(struct wctx *w, const char *root)
 	for (;;) {
 		char src[PATH_MAX];
 
+		if (w->o->stop && *w->o->stop) {
+			rc = -EINTR;
+			goto out;
+		}
 		archive_entry_clear(e);
 		r = archive_read_next_header2(disk, e);
 		if (r == ARCHIVE_EOF)

@@ -3,7 +3,7 @@
 # decrypting read-back) against `tar | zstd | openssl cms -encrypt -stream`
 # (write only) on the same mixed tree. Prints times, peak memory and the ratio
 # stock/ours (>= 1.0 means we are as fast or faster).
-# Both run ARCHIVE_BENCH_RUNS times (default 3), alternating, whole processes
+# Both run ARCHIVE_BENCH_RUNS times (default 5), alternating, whole processes
 # timed; medians are compared. The machine's load is printed with each run.
 # Usage: tests/bench/archive.sh [build/dispose]   ARCHIVE_BENCH_MIB=2048 default
 set -e
@@ -75,7 +75,7 @@ median() {	# FILE COLUMN
 cpu() {	# FILE: user+sys per run
 	awk '{print $3 + $4}' "$1" | sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'
 }
-RUNS=${ARCHIVE_BENCH_RUNS:-3}
+RUNS=${ARCHIVE_BENCH_RUNS:-5}
 : > stock.t
 : > ours.t
 for i in $(seq "$RUNS"); do

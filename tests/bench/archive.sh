@@ -5,7 +5,8 @@
 # stock/ours (>= 1.0 means we are as fast or faster).
 # Both run ARCHIVE_BENCH_RUNS times (default 5), alternating, whole processes
 # timed; medians are compared. The machine's load is printed with each run.
-# Usage: tests/bench/archive.sh [build/dispose]   ARCHIVE_BENCH_MIB=2048 default
+# Usage: tests/bench/archive.sh [build/dispose]   ARCHIVE_BENCH_MIB=2048 default,
+# ARCHIVE_BENCH_FILES=200000 (files for the memory part; 0 skips it)
 set -e
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 DISPOSE=$(realpath "${1:-$SRC/build/dispose}")
@@ -89,7 +90,7 @@ for i in $(seq "$RUNS"); do
 		{ cat ours.err >&2; grep -q 'not available' ours.err && exit 77; exit 1; }
 	printf '    stock %6.2f s  ours %6.2f s  (%s)\n' "$(tail -1 stock.t | cut -d' ' -f1)" \
 		"$(tail -1 ours.t | cut -d' ' -f1)" \
-		"$(grep -h 'written in' ours.err | sed 's/^dispose: [^:]*: //')" >&2
+		"$(grep -h 'read back in' ours.err | sed 's/^dispose: [^:]*: //')" >&2
 done
 # the memory of the pipeline is the sum of its processes; report the largest
 st=$(median stock.t 1); sm=$(median stock.t 2); sc=$(cpu stock.t)
@@ -102,3 +103,32 @@ printf '  dispose archive create (+read-back)      %7.2f s  cpu %6.2f s  maxRSS 
 	"$ot" "$oc" "$om" "$(stat -c %s ours.tar.zst)"
 awk -v a="$st" -v b="$ot" -v m="$om" 'BEGIN{ if (b < 0.01) b = 0.01;
 	printf "  ratio stock/ours %.2f (want >= 1.0); peak memory %.1f MiB (want < 128)\n", a / b, m / 1024 }'
+
+# memory against the number of files: many tiny files, create (plain and
+# encrypted) and verify; ARCHIVE_BENCH_FILES=0 skips this part
+NF=${ARCHIVE_BENCH_FILES:-200000}
+[ "$NF" -gt 0 ] || exit 0
+rm -rf "$S" stock.der "$T"/ours.tar.zst* "$T/run"	# room on tmpfs
+python3 - "$T/many" "$NF" <<'PY'
+import os, sys
+root, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    d = '%s/d%04d' % (root, i // 1000)
+    if i % 1000 == 0:
+        os.makedirs(d)
+    with open('%s/file-with-a-longish-name-%07d.txt' % (d, i), 'w') as f:
+        f.write('x' * (i % 300))
+PY
+mem() {	# OUT CMD...: peak RSS in KiB, or exit on failure
+	local o=$1; shift
+	/usr/bin/time -f '%M' -o "$o" "$@" >/dev/null 2>"$o.err" ||
+		{ cat "$o.err" >&2; exit 1; }
+	cat "$o"
+}
+mp=$(mem m1 "$DISPOSE" archive create --root "$T/many" --run-dir "$T/run" -o "$T/many.tar.zst")
+me=$(mem m2 "$DISPOSE" archive create --root "$T/many" --recipient r.crt --run-dir "$T/run" \
+	-o "$T/many-enc.tar.zst")
+mv=$(mem m3 "$DISPOSE" archive verify "$T/many.tar.zst")
+awk -v n="$NF" -v a="$mp" -v b="$me" -v c="$mv" 'BEGIN{
+	printf "archive memory: %d files: create %.1f MiB plain, %.1f MiB encrypted; verify %.1f MiB (want < 128)\n",
+		n, a / 1024, b / 1024, c / 1024 }'

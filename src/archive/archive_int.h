@@ -134,7 +134,8 @@ void arc_side_stop(struct arc_side *s);	/* finishes queued jobs first */
  * index in memory (about 40 bytes a file).
  */
 struct arc_pstore;
-FILE *arc_tmpfile(void);	/* unlinked, in $TMPDIR, /var/tmp or /tmp */
+FILE *arc_tmpfile_in(const char *dir);	/* unlinked, read-write */
+FILE *arc_tmpfile(void);	/* the same in $TMPDIR, /var/tmp or /tmp */
 int arc_pstore_open(struct arc_pstore **out);
 /* DSP_INVALID when path was added before; -errno */
 int arc_pstore_add(struct arc_pstore *p, const char *path, uint64_t size,

@@ -1281,6 +1281,18 @@ out:
 	return rc;
 }
 
+/* Free what CMS_dataInit() stacked on sink, then sink. */
+static void free_chain(BIO *chain, BIO *sink)
+{
+	while (chain && chain != sink) {
+		BIO *next = BIO_pop(chain);
+
+		BIO_free(chain);
+		chain = next;
+	}
+	BIO_free(sink);
+}
+
 static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
 {
 	unsigned char *buf = NULL;
@@ -1329,13 +1341,7 @@ static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
 	}
 	rc = stream_decrypt(d, fd, ctx, ct_path);
 out:
-	while (chain && chain != null) {
-		BIO *next = BIO_pop(chain);
-
-		BIO_free(chain);
-		chain = next;
-	}
-	BIO_free(null);
+	free_chain(chain, null);
 	CMS_ContentInfo_free(cms);
 	if (fd >= 0)
 		close(fd);
@@ -1501,13 +1507,7 @@ static int probe_envelope(struct dec *d, const char *env_path, int ct_fd,
 	}
 	rc = 0;
 out:
-	while (chain && chain != null) {
-		BIO *next = BIO_pop(chain);
-
-		BIO_free(chain);
-		chain = next;
-	}
-	BIO_free(null);
+	free_chain(chain, null);
 	CMS_ContentInfo_free(cms);
 	free(buf);
 	ERR_clear_error();

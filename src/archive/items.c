@@ -84,7 +84,6 @@ static FILE *tmp_beside(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	int fd;
 
 	if (!slash)
 		snprintf(dir, sizeof(dir), ".");
@@ -92,22 +91,7 @@ static FILE *tmp_beside(const char *path)
 		snprintf(dir, sizeof(dir), "/");
 	else
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {	/* filesystems without O_TMPFILE */
-		char t[PATH_MAX + 32];
-
-		snprintf(t, sizeof(t), "%s/.dispose-manifest.XXXXXX", dir);
-		fd = mkostemp(t, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(t);
-	}
-	if (fd < 0)
-		return NULL;
-	FILE *f = fdopen(fd, "w+");
-
-	if (!f)
-		close(fd);
-	return f;
+	return arc_tmpfile_in(dir);
 }
 
 int arc_items_open(struct arc_items **out, const char *archive,

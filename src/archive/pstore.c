@@ -49,25 +49,37 @@ struct arc_pstore {
 	char rpath[PATH_MAX + 1];
 };
 
+FILE *arc_tmpfile_in(const char *dir)
+{
+	FILE *f;
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0) {	/* filesystems without O_TMPFILE */
+		char t[PATH_MAX + 32];
+
+		snprintf(t, sizeof(t), "%s/.dispose-tmp.XXXXXX", dir);
+		fd = mkostemp(t, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(t);
+	}
+	if (fd < 0)
+		return NULL;
+	if (!(f = fdopen(fd, "w+")))
+		close(fd);
+	return f;
+}
+
 FILE *arc_tmpfile(void)
 {
 	const char *dirs[] = { getenv("TMPDIR"), "/var/tmp", "/tmp" };
 
 	for (size_t i = 0; i < DSP_ARRAY_SIZE(dirs); i++) {
-		int fd;
+		FILE *f;
 
-		if (!dirs[i] || !dirs[i][0])
-			continue;
-		fd = open(dirs[i], O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			FILE *f = fdopen(fd, "w+");
-
-			if (f)
-				return f;
-			close(fd);
-		}
+		if (dirs[i] && dirs[i][0] && (f = arc_tmpfile_in(dirs[i])))
+			return f;
 	}
-	return tmpfile();
+	return NULL;
 }
 
 int arc_pstore_open(struct arc_pstore **out)

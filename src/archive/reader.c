@@ -60,7 +60,6 @@ struct vstate {
 
 struct regnode {
 	char *name;
-	size_t idx;
 };
 
 static int bad(struct dsp_archive_result *res, int rc, const char *fmt, ...)
@@ -426,6 +425,21 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 	return 0;
 }
 
+/* A payload entry (verify): kept on disk, counted for Payload-Oxum. */
+static int add_payload(struct vstate *vs, const char *name, const char *rel,
+		       uint64_t size, const uint8_t md[64])
+{
+	int rc = arc_pstore_add(vs->ps, rel, size, md);
+
+	if (rc == DSP_INVALID)
+		return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
+	if (rc)
+		return rc;
+	vs->files++;
+	vs->bytes += size;
+	return 0;
+}
+
 static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entry *e)
 {
 	const char *name = archive_entry_pathname(e), *hl = archive_entry_hardlink(e);
@@ -481,14 +495,7 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 		}
 		if (strncmp(rel, "data/", 5))
 			return 0;
-		rc = arc_pstore_add(vs->ps, rel, sz, md);
-		if (rc == DSP_INVALID)
-			return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
-		if (rc)
-			return rc;
-		vs->files++;
-		vs->bytes += sz;
-		return 0;
+		return add_payload(vs, name, rel, sz, md);
 	}
 	switch (type) {
 	case AE_IFDIR:
@@ -530,14 +537,7 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 
 		if ((rc = hash_entry(ra, vs, name, size, md, NULL)))
 			return rc;
-		rc = arc_pstore_add(vs->ps, rel, size, md);
-		if (rc == DSP_INVALID)
-			return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
-		if (rc)
-			return rc;
-		vs->files++;
-		vs->bytes += size;
-		return 0;
+		return add_payload(vs, name, rel, size, md);
 	}
 	struct regnode *rn = malloc(sizeof(*rn)), **old;
 
@@ -545,7 +545,6 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 		free(rn);
 		return -ENOMEM;
 	}
-	rn->idx = SIZE_MAX;
 	old = tsearch(rn, &vs->regs, name_cmp);
 	if (!old) {
 		free_regnode(rn);

@@ -24,7 +24,10 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := $(BASE) $(WARN) $(HARDEN) $(CFLAGS)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-SAN_CFLAGS := $(BASE) $(WARN) -O1 -g $(SAN)
+# Test-only fault hooks (DISPOSE_TEST_FAULT, the ledger's fault schedule):
+# in the sanitizer, fuzz and tsan builds, never in the release build.
+TEST_HOOKS := -DDSP_TEST_HOOKS
+SAN_CFLAGS := $(BASE) $(WARN) -O1 -g $(SAN) $(TEST_HOOKS)
 
 CORE_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
@@ -70,7 +73,7 @@ $(B)/san/test_%: tests/unit/test_%.c $(B)/san/libdispose.a $(HDRS)
 # ThreadSanitizer build of the unit tests of the threaded modules (archive:
 # writer, read-back, hash and side threads; envelope; erase workers). Not
 # part of check: `make tsan` after touching thread code.
-TSAN_CFLAGS := $(BASE) $(WARN) -O1 -g -fsanitize=thread
+TSAN_CFLAGS := $(BASE) $(WARN) -O1 -g -fsanitize=thread $(TEST_HOOKS)
 TCORE_OBJ := $(CORE_SRC:%.c=$(B)/tsan/%.o)
 TSAN_BIN := $(B)/tsan/test_archive $(B)/tsan/test_envelope $(B)/tsan/test_erase \
             $(B)/tsan/test_erase_file
@@ -90,7 +93,7 @@ tsan: $(TSAN_BIN)
 
 # libFuzzer build (clang)
 FCC := clang
-FUZZ_CFLAGS := $(BASE) $(WARN) -O1 -g -fsanitize=address,undefined,fuzzer-no-link
+FUZZ_CFLAGS := $(BASE) $(WARN) -O1 -g -fsanitize=address,undefined,fuzzer-no-link $(TEST_HOOKS)
 $(B)/fuzz/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	@echo "  CC fuzz $<"
@@ -99,7 +102,7 @@ $(B)/fuzz/libdispose.a: $(FCORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/fuzz/libdispose.a
-	$(FCC) $(BASE) $(WARN) -O1 -g -fsanitize=address,undefined,fuzzer -o $@ $< $(B)/fuzz/libdispose.a $(PKG_LIBS)
+	$(FCC) $(BASE) $(WARN) $(TEST_HOOKS) -O1 -g -fsanitize=address,undefined,fuzzer -o $@ $< $(B)/fuzz/libdispose.a $(PKG_LIBS)
 
 deps:
 	@scripts/deps.sh check

@@ -81,14 +81,20 @@ void dsp_io_buf_free(void *buf);
 
 const char *dsp_io_readmode_name(enum dsp_io_readmode m);
 
-/* ---- memory backend with a fault schedule (tests) ---- */
+/*
+ * ---- fault schedules (tests) ----
+ * The memory backend always takes one. The real backend takes one only in
+ * test builds (-DDSP_TEST_HOOKS: the sanitizer, fuzz and tsan builds): it is
+ * read from $DISPOSE_TEST_FAULT whenever a target is opened, and applies to
+ * every target the process opens. The release build never reads that variable.
+ */
 enum dsp_io_fault_kind {
 	DSP_FAULT_EIO_WRITE,	/* pwrite touching [off, off+len) fails EIO */
 	DSP_FAULT_EIO_READ,	/* pread touching the range fails EIO */
 	DSP_FAULT_SHORT_WRITE,	/* pwrite covering off transfers only up to off */
 	DSP_FAULT_EINTR_WRITE,	/* pwrite covering off fails EINTR */
 	DSP_FAULT_EINTR_READ,
-	DSP_FAULT_FLUSH,	/* flush fails EIO */
+	DSP_FAULT_FLUSH,	/* flush fails EIO (off and len ignored) */
 	DSP_FAULT_FLIP_READ,	/* the byte at off reads back inverted */
 	DSP_FAULT_DROP_WRITE,	/* pwrite of the range "succeeds" but is lost */
 };
@@ -99,6 +105,23 @@ struct dsp_io_fault {
 	int count;		/* times it fires; 0 = every time */
 };
 
+#define DSP_IO_MAX_FAULTS 32
+#define DSP_IO_FAULT_ENV "DISPOSE_TEST_FAULT"
+
+/*
+ * Parse a fault list: items "KIND@OFFSET[+LENGTH][*COUNT]" separated by
+ * ','. KIND is eio-write, eio-read, short-write, eintr-write, eintr-read,
+ * eio-flush (its "@OFFSET" may be left out), flip-read or drop-write;
+ * OFFSET and LENGTH are decimal or 0x hex with an optional K, M or G
+ * (1024-based) suffix; LENGTH defaults to 1 byte, COUNT to 0 (every time).
+ * Example: "flip-read@1M+3,eio-write@0x200000*1". Fills out[0..max).
+ * Returns the number of faults, or -EINVAL (bad syntax, or more than max).
+ */
+int dsp_io_fault_parse(const char *spec, struct dsp_io_fault *out, int max);
+/* The fault's kind as spelled in a fault list ("flip-read"), or NULL. */
+const char *dsp_io_fault_name(enum dsp_io_fault_kind kind);
+
+/* ---- memory backend (tests) ---- */
 /* A zero-filled memory target of size bytes with the given sector size. */
 int dsp_io_mem_new(uint64_t size, uint32_t sector, struct dsp_io **out);
 int dsp_io_mem_add_fault(struct dsp_io *io, const struct dsp_io_fault *f);

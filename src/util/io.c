@@ -12,12 +12,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dispose/log.h"
+#include "io_int.h"
+
 #define DSP_IO_BUF_ALIGN 4096
 
 struct fd_ctx {
 	int fd;
 	uint32_t align;
 	bool direct;
+	struct io_faults *faults;	/* test builds: from $DISPOSE_TEST_FAULT */
 };
 
 static bool aligned(const struct fd_ctx *c, const void *buf, size_t len, uint64_t off)
@@ -39,7 +43,7 @@ static int set_direct(struct fd_ctx *c, bool on)
 	return 0;
 }
 
-static ssize_t fd_pwrite(void *ctx, const void *buf, size_t len, uint64_t off)
+static ssize_t sys_pwrite(void *ctx, const void *buf, size_t len, uint64_t off)
 {
 	struct fd_ctx *c = ctx;
 	ssize_t n;
@@ -60,7 +64,7 @@ static ssize_t fd_pwrite(void *ctx, const void *buf, size_t len, uint64_t off)
 	return n;
 }
 
-static ssize_t fd_pread(void *ctx, void *buf, size_t len, uint64_t off)
+static ssize_t sys_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	struct fd_ctx *c = ctx;
 	ssize_t n;
@@ -79,10 +83,59 @@ static ssize_t fd_pread(void *ctx, void *buf, size_t len, uint64_t off)
 	return n;
 }
 
+/*
+ * Test builds put a fault schedule in front of the syscalls, so a real
+ * device can be made to fail or read back wrong bytes at a chosen offset.
+ */
+static ssize_t fd_pwrite(void *ctx, const void *buf, size_t len, uint64_t off)
+{
+	struct fd_ctx *c = ctx;
+	struct dsp_io_fault f;
+
+	if (c->faults) {
+		if (io_faults_take(c->faults, DSP_FAULT_EINTR_WRITE, off, len, NULL)) {
+			errno = EINTR;
+			return -1;
+		}
+		if (io_faults_take(c->faults, DSP_FAULT_EIO_WRITE, off, len, NULL)) {
+			errno = EIO;
+			return -1;
+		}
+		if (io_faults_take(c->faults, DSP_FAULT_SHORT_WRITE, off, len, &f) && f.off > off)
+			len = (size_t)(f.off - off);
+		if (io_faults_take(c->faults, DSP_FAULT_DROP_WRITE, off, len, NULL))
+			return (ssize_t)len;
+	}
+	return sys_pwrite(ctx, buf, len, off);
+}
+
+static ssize_t fd_pread(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct fd_ctx *c = ctx;
+	ssize_t n;
+
+	if (c->faults) {
+		if (io_faults_take(c->faults, DSP_FAULT_EINTR_READ, off, len, NULL)) {
+			errno = EINTR;
+			return -1;
+		}
+		if (io_faults_take(c->faults, DSP_FAULT_EIO_READ, off, len, NULL)) {
+			errno = EIO;
+			return -1;
+		}
+	}
+	n = sys_pread(ctx, buf, len, off);
+	if (c->faults && n > 0)
+		io_faults_flip(c->faults, buf, off, (size_t)n);
+	return n;
+}
+
 static int fd_flush(void *ctx)
 {
 	struct fd_ctx *c = ctx;
 
+	if (c->faults && io_faults_take(c->faults, DSP_FAULT_FLUSH, 0, 0, NULL))
+		return -EIO;
 	return fdatasync(c->fd) < 0 ? -errno : 0;
 }
 
@@ -101,9 +154,37 @@ static void fd_close(void *ctx)
 {
 	struct fd_ctx *c = ctx;
 
+	if (c->faults) {
+		io_faults_destroy(c->faults);
+		free(c->faults);
+	}
 	close(c->fd);
 	free(c);
 }
+
+#ifdef DSP_TEST_HOOKS
+/* $DISPOSE_TEST_FAULT: 0 (unset or empty), or -EINVAL/-ENOMEM. */
+static int env_faults(struct fd_ctx *c)
+{
+	struct dsp_io_fault f[DSP_IO_MAX_FAULTS];
+	const char *spec = getenv(DSP_IO_FAULT_ENV);
+	int n;
+
+	if (!spec || !*spec)
+		return 0;
+	n = dsp_io_fault_parse(spec, f, DSP_IO_MAX_FAULTS);
+	if (n < 0) {
+		dsp_log(DSP_LOG_ERROR, "%s: %s: invalid fault list", DSP_IO_FAULT_ENV, spec);
+		return n;
+	}
+	if (!(c->faults = malloc(sizeof(*c->faults))))
+		return -ENOMEM;
+	io_faults_init(c->faults);
+	for (int i = 0; i < n; i++)
+		io_faults_add(c->faults, &f[i]);
+	return 0;
+}
+#endif
 
 static const struct dsp_io_ops fd_ops = {
 	.pread = fd_pread,
@@ -134,6 +215,11 @@ int dsp_io_open_fd(int fd, const char *path, unsigned flags, struct dsp_io **out
 		r = -ENOMEM;
 		goto fail;
 	}
+#ifdef DSP_TEST_HOOKS
+	r = env_faults(c);
+	if (r < 0)
+		goto fail;
+#endif
 	c->fd = fd;
 	io->fd = fd;
 	io->ops = &fd_ops;
@@ -186,6 +272,10 @@ fail:
 	if (io)
 		free(io->path);
 	free(io);
+	if (c && c->faults) {
+		io_faults_destroy(c->faults);
+		free(c->faults);
+	}
 	free(c);
 	return r;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_io.c - the I/O layer: retries, short transfers, faults, real files */
+/* test_io.c - the I/O layer: retries, short transfers, faults, real files, fault lists */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -144,6 +144,173 @@ static void test_io_open_refuses_symlink_and_fifo(void **state)
 	rmdir(d);
 }
 
+static void test_io_mem_flip_range_across_reads(void **state)
+{
+	struct dsp_io *io;
+	struct dsp_io_fault flip = { DSP_FAULT_FLIP_READ, 1022, 4, 0 };
+	uint8_t buf[2048];
+
+	(void)state;
+	assert_int_equal(dsp_io_mem_new(4096, 512, &io), 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &flip), 0);
+	/* a read ending inside the range flips only its own bytes */
+	assert_int_equal(dsp_io_read(io, buf, 1024, 0, NULL), 0);
+	assert_int_equal(buf[1021], 0);
+	assert_int_equal(buf[1022], 0xff);
+	assert_int_equal(buf[1023], 0xff);
+	assert_int_equal(dsp_io_read(io, buf, 1024, 1024, NULL), 0);
+	assert_int_equal(buf[0], 0xff);
+	assert_int_equal(buf[1], 0xff);
+	assert_int_equal(buf[2], 0);
+	/* count 0: every read */
+	assert_int_equal(dsp_io_read(io, buf, sizeof(buf), 0, NULL), 0);
+	assert_int_equal(buf[1022] & buf[1023] & buf[1024] & buf[1025], 0xff);
+	assert_int_equal(buf[1026] | buf[1021], 0);
+	dsp_io_close(io);
+}
+
+static void test_io_fault_parse_list(void **state)
+{
+	struct dsp_io_fault f[4];
+
+	(void)state;
+	assert_int_equal(dsp_io_fault_parse("flip-read@1M+3,eio-write@0x200000*1,eio-flush", f, 4), 3);
+	assert_int_equal(f[0].kind, DSP_FAULT_FLIP_READ);
+	assert_int_equal(f[0].off, 1 << 20);
+	assert_int_equal(f[0].len, 3);
+	assert_int_equal(f[0].count, 0);
+	assert_int_equal(f[1].kind, DSP_FAULT_EIO_WRITE);
+	assert_int_equal(f[1].off, 0x200000);
+	assert_int_equal(f[1].len, 0);
+	assert_int_equal(f[1].count, 1);
+	assert_int_equal(f[2].kind, DSP_FAULT_FLUSH);
+	assert_int_equal(dsp_io_fault_parse("short-write@4k*2,drop-write@1G+512,eintr-read@7,"
+					    "eio-read@512+512", f, 4), 4);
+	assert_int_equal(f[0].kind, DSP_FAULT_SHORT_WRITE);
+	assert_int_equal(f[0].off, 4096);
+	assert_int_equal(f[0].count, 2);
+	assert_int_equal(f[1].kind, DSP_FAULT_DROP_WRITE);
+	assert_int_equal(f[1].off, 1ull << 30);
+	assert_int_equal(f[2].kind, DSP_FAULT_EINTR_READ);
+	assert_int_equal(f[3].kind, DSP_FAULT_EIO_READ);
+	assert_int_equal(dsp_io_fault_parse("", f, 4), 0);
+	for (int k = DSP_FAULT_EIO_WRITE; k <= DSP_FAULT_DROP_WRITE; k++) {
+		char spec[64];
+
+		snprintf(spec, sizeof(spec), "%s@9", dsp_io_fault_name((enum dsp_io_fault_kind)k));
+		assert_int_equal(dsp_io_fault_parse(spec, f, 4), 1);
+		assert_int_equal(f[0].kind, k);
+	}
+	assert_null(dsp_io_fault_name((enum dsp_io_fault_kind)99));
+}
+
+static void test_io_fault_parse_rejects_junk(void **state)
+{
+	static const char *const bad[] = {
+		"bogus@1", "flip-read", "flip-read@", "flip-read@x", "flip-read@1x",
+		"flip-read@1,", ",flip-read@1", "flip-read@1,,eio-read@2", "flip-read@1+0",
+		"flip-read@1*0", "flip-read@-1", "flip-read@ 1", "flip-read@1+",
+		"flip-read@99999999999999999999", "flip-read@17179869184G",
+		"flip-read@18446744073709551615+2", "eio-flush@", "eio-flush*", "FLIP-READ@1",
+		"flip-read@1*2*3", "eio-write@1*1000001",
+		"flip-read@1,flip-read@2,flip-read@3,flip-read@4,flip-read@5",	/* > max */
+	};
+	struct dsp_io_fault f[4];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (dsp_io_fault_parse(bad[i], f, 4) != -EINVAL)
+			fail_msg("accepted: \"%s\"", bad[i]);
+	}
+	assert_int_equal(dsp_io_fault_parse(NULL, f, 4), -EINVAL);
+}
+
+#ifdef DSP_TEST_HOOKS
+/* The real backend of a test build takes faults from $DISPOSE_TEST_FAULT. */
+static void test_io_real_backend_env_faults(void **state)
+{
+	char path[] = "/tmp/dsp-io-f-XXXXXX";
+	int fd = mkstemp(path);
+	struct dsp_io *io;
+	uint8_t *buf, back[16384];
+	size_t done = 0;
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 16384), 0);
+	close(fd);
+	buf = dsp_io_buf_alloc(16384);
+	memset(buf, 0x3c, 16384);
+	setenv(DSP_IO_FAULT_ENV, "eio-write@8200*1,flip-read@5000+2,eio-flush*1,eio-read@12288", 1);
+	assert_int_equal(dsp_io_open(path, DSP_IO_WRITE, &io), 0);
+	unsetenv(DSP_IO_FAULT_ENV);
+	/* the first write touching 8200 fails; nothing of it reaches the file */
+	assert_int_equal(dsp_io_write(io, buf, 8192, 8192, &done), -EIO);
+	assert_int_equal(done, 0);
+	assert_int_equal(dsp_io_write(io, buf, 16384, 0, NULL), 0);
+	assert_int_equal(dsp_io_flush(io), -EIO);
+	assert_int_equal(dsp_io_flush(io), 0);
+	memset(back, 0, sizeof(back));
+	assert_int_equal(dsp_io_read(io, back, 8192, 0, NULL), 0);
+	assert_int_equal(back[4999], 0x3c);
+	assert_int_equal(back[5000], 0xc3);
+	assert_int_equal(back[5001], 0xc3);
+	assert_int_equal(back[5002], 0x3c);
+	assert_int_equal(dsp_io_read(io, back, 4096, 12288, &done), -EIO);
+	assert_int_equal(done, 0);
+	dsp_io_close(io);
+	/* on the medium, every byte is what was written */
+	f = fopen(path, "rb");
+	assert_int_equal(fread(back, 1, sizeof(back), f), sizeof(back));
+	fclose(f);
+	assert_memory_equal(back, buf, sizeof(back));
+
+	/* unset: no faults */
+	assert_int_equal(dsp_io_open(path, DSP_IO_WRITE, &io), 0);
+	assert_int_equal(dsp_io_read(io, back, 8192, 0, NULL), 0);
+	assert_int_equal(back[5000], 0x3c);
+	dsp_io_close(io);
+
+	/* a typo fails the open instead of running without faults */
+	setenv(DSP_IO_FAULT_ENV, "flip-raed@5000", 1);
+	assert_int_equal(dsp_io_open(path, DSP_IO_WRITE, &io), -EINVAL);
+	unsetenv(DSP_IO_FAULT_ENV);
+	dsp_io_buf_free(buf);
+	unlink(path);
+}
+
+/* Short and lost writes on a real file: the loop goes on, the lost one is lost. */
+static void test_io_real_backend_short_and_dropped(void **state)
+{
+	char path[] = "/tmp/dsp-io-s-XXXXXX";
+	int fd = mkstemp(path);
+	struct dsp_io *io;
+	uint8_t buf[8192], back[8192];
+	FILE *f;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 8192), 0);
+	close(fd);
+	memset(buf, 0x11, sizeof(buf));
+	setenv(DSP_IO_FAULT_ENV, "short-write@3000*1,drop-write@6000+10*1,eintr-write@100*1", 1);
+	assert_int_equal(dsp_io_open(path, DSP_IO_WRITE, &io), 0);
+	unsetenv(DSP_IO_FAULT_ENV);
+	assert_int_equal(dsp_io_write(io, buf, 4096, 0, NULL), 0);
+	assert_int_equal(dsp_io_write(io, buf, 4096, 4096, NULL), 0);
+	dsp_io_close(io);
+	f = fopen(path, "rb");
+	assert_int_equal(fread(back, 1, sizeof(back), f), sizeof(back));
+	fclose(f);
+	assert_memory_equal(back, buf, 4096);
+	/* the dropped write was the whole second call */
+	for (size_t i = 4096; i < sizeof(back); i++)
+		assert_int_equal(back[i], 0);
+	unlink(path);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +320,13 @@ int main(void)
 		cmocka_unit_test(test_io_read_flip_and_flush_fault),
 		cmocka_unit_test(test_io_open_file_unaligned_tail),
 		cmocka_unit_test(test_io_open_refuses_symlink_and_fifo),
+		cmocka_unit_test(test_io_mem_flip_range_across_reads),
+		cmocka_unit_test(test_io_fault_parse_list),
+		cmocka_unit_test(test_io_fault_parse_rejects_junk),
+#ifdef DSP_TEST_HOOKS
+		cmocka_unit_test(test_io_real_backend_env_faults),
+		cmocka_unit_test(test_io_real_backend_short_and_dropped),
+#endif
 	};
 	return cmocka_run_group_tests_name("io", tests, NULL, NULL);
 }

@@ -36,9 +36,23 @@ int dsp_ledger_open(const char *dir, unsigned flags, struct dsp_ledger **out);
  * sync != 0 makes the line durable (fdatasync) before returning: use it for
  * checkpoints and for every event a resume or certificate depends on.
  * Returns 0 or -errno.
+ *
+ * A failed append makes the ledger refuse every later append with the same
+ * -errno (dsp_ledger_error says which): once an event is missing, nothing
+ * may be recorded after it as if the record were complete. What the failure
+ * leaves in events.jsonl:
+ *   write(2) failed (ENOSPC, EFBIG, EIO, short write): the bytes of the line
+ *     that went through are cut off again, so the file ends with the last
+ *     complete line; if even that cut fails, the torn piece stays and the
+ *     next RESUME open cuts it (a "ledger_repaired" event);
+ *   fdatasync failed: the whole line is in the file and in the chain, but
+ *     it and earlier lines may not be on the medium.
+ * Either way the chain stays valid, and a RESUME open continues it.
  */
 int dsp_ledger_append(struct dsp_ledger *l, const char *event,
 		      struct json_object *fields, int sync);
+/* 0 while appends work, else the -errno of the append that failed. */
+int dsp_ledger_error(struct dsp_ledger *l);
 
 const char *dsp_ledger_dir(const struct dsp_ledger *l);
 /* Hex SHA-256 of the last line written (the chain head). */
@@ -55,6 +69,24 @@ void dsp_ledger_close(struct dsp_ledger *l);
 typedef int (*dsp_ledger_visit_fn)(struct json_object *ev, void *arg);
 int dsp_ledger_walk(const char *dir, dsp_ledger_visit_fn fn, void *arg,
 		    uint64_t *bad_line);
+
+#ifdef DSP_TEST_HOOKS
+/*
+ * Test builds: make the append of line seq (0: the next one) fail. The
+ * line's write(2) stops after write_after bytes and fails with write_err;
+ * or, with write_err 0, the line is written and fdatasync fails with
+ * sync_err (on that append even when it did not ask for sync). truncate_err
+ * makes the cut of a partial line fail too. One-shot.
+ */
+struct dsp_ledger_fault {
+	uint64_t seq;
+	int write_err;
+	size_t write_after;
+	int sync_err;
+	int truncate_err;
+};
+void dsp_ledger_test_fault(struct dsp_ledger *l, const struct dsp_ledger_fault *f);
+#endif
 
 /* Default run directory: /var/lib/dispose/runs/<UTC time>-<hostname>. */
 int dsp_ledger_default_dir(char *buf, size_t len);

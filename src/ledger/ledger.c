@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,14 @@ struct dsp_ledger {
 	char *dir;
 	int fd;
 	uint64_t seq;
+	off_t end;		/* length of the complete lines */
+	int err;		/* the first failed append's -errno: no more appends */
 	char head[65];
 	pthread_mutex_t lock;
+#ifdef DSP_TEST_HOOKS
+	struct dsp_ledger_fault fault;
+	bool fault_armed;
+#endif
 };
 
 static const char zero_hash[65] =
@@ -248,6 +255,7 @@ int dsp_ledger_open(const char *dir, unsigned flags, struct dsp_ledger **out)
 		close(l->fd);
 		goto fail;
 	}
+	l->end = valid;
 	if (fstat(l->fd, &st) == 0 && st.st_size > valid) {
 		/* a crash cut the last line short: drop it, and say so */
 		uint64_t dropped = (uint64_t)(st.st_size - valid);
@@ -279,20 +287,66 @@ fail:
 	return r;
 }
 
+/* The fault for this append (test builds), disarmed; NULL when none. */
+static const struct dsp_ledger_fault *take_fault(struct dsp_ledger *l)
+{
+#ifdef DSP_TEST_HOOKS
+	if (l->fault_armed && (!l->fault.seq || l->fault.seq == l->seq + 1)) {
+		l->fault_armed = false;
+		return &l->fault;
+	}
+#endif
+	(void)l;
+	return NULL;
+}
+
+static int line_write(struct dsp_ledger *l, const struct dsp_ledger_fault *fx,
+		      const char *buf, size_t len)
+{
+	if (fx && fx->write_err) {
+		int r = write_all(l->fd, buf, fx->write_after < len ? fx->write_after : len);
+
+		return r ? r : -fx->write_err;
+	}
+	return write_all(l->fd, buf, len);
+}
+
+/* Cut what a failed write left of a line, so the file ends with a whole one. */
+static void cut_partial(struct dsp_ledger *l, const struct dsp_ledger_fault *fx)
+{
+	int r = 0;
+
+	if (fx && fx->truncate_err)
+		r = -fx->truncate_err;
+	else if (ftruncate(l->fd, l->end) < 0)
+		r = -errno;
+	if (r)
+		dsp_log(DSP_LOG_WARN, "%s/%s: cannot cut a partly written line: %s "
+			"(a resume cuts it)", l->dir, DSP_LEDGER_FILE, strerror(-r));
+}
+
 int dsp_ledger_append(struct dsp_ledger *l, const char *event,
 		      struct json_object *fields, int sync)
 {
+	const struct dsp_ledger_fault *fx;
 	struct json_object *o = json_object_new_object();
 	char now[32];
 	const char *s;
-	char *buf;
+	char *buf = NULL;
 	size_t len;
 	int r;
 
-	if (!o)
-		return -ENOMEM;
 	dsp_time_rfc3339(now);
 	pthread_mutex_lock(&l->lock);
+	if (l->err) {
+		r = l->err;
+		goto out;
+	}
+	fx = take_fault(l);
+	if (!o) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	json_object_object_add(o, "seq", json_object_new_int64((int64_t)(l->seq + 1)));
 	json_object_object_add(o, "time", json_object_new_string(now));
 	json_object_object_add(o, "event", json_object_new_string(event));
@@ -307,28 +361,59 @@ int dsp_ledger_append(struct dsp_ledger *l, const char *event,
 	}
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = strlen(s);
-	buf = malloc(len + 1);
-	if (!buf) {
+	len = s ? strlen(s) : 0;
+	if (!s || !(buf = malloc(len + 1))) {
 		r = -ENOMEM;
-		goto out;
+		goto fail;
 	}
 	memcpy(buf, s, len);
 	buf[len] = '\n';
 	/* one write(2) per line: a crash leaves at most one torn line */
-	r = write_all(l->fd, buf, len + 1);
-	if (!r && sync && fdatasync(l->fd) < 0)
-		r = -errno;
-	if (!r) {
-		l->seq++;
-		sha256_hex(buf, len, l->head);
+	r = line_write(l, fx, buf, len + 1);
+	if (r) {
+		cut_partial(l, fx);
+		goto fail;
 	}
-	free(buf);
+	l->seq++;
+	l->end += (off_t)len + 1;
+	sha256_hex(buf, len, l->head);
+	if (fx && fx->sync_err) {
+		r = -fx->sync_err;
+		goto fail;
+	}
+	if (sync && fdatasync(l->fd) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	goto out;
+fail:
+	l->err = r;
 out:
 	pthread_mutex_unlock(&l->lock);
+	free(buf);
 	json_object_put(o);
 	return r;
 }
+
+int dsp_ledger_error(struct dsp_ledger *l)
+{
+	int r;
+
+	pthread_mutex_lock(&l->lock);
+	r = l->err;
+	pthread_mutex_unlock(&l->lock);
+	return r;
+}
+
+#ifdef DSP_TEST_HOOKS
+void dsp_ledger_test_fault(struct dsp_ledger *l, const struct dsp_ledger_fault *f)
+{
+	pthread_mutex_lock(&l->lock);
+	l->fault = *f;
+	l->fault_armed = true;
+	pthread_mutex_unlock(&l->lock);
+}
+#endif
 
 const char *dsp_ledger_dir(const struct dsp_ledger *l)
 {

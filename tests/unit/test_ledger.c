@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_ledger.c - hash chain, resume after a torn line, tamper detection */
+/* test_ledger.c - hash chain, resume after a torn line, tamper detection, failed appends */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,9 +8,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <openssl/evp.h>
 
@@ -206,6 +210,230 @@ static void test_ledger_append_reserved_fields_not_overridden(void **state)
 	free(buf);
 }
 
+static off_t file_size(void)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, DSP_LEDGER_FILE);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+static int append_one(struct dsp_ledger *l, int i, int sync)
+{
+	struct json_object *f = json_object_new_object();
+	int r;
+
+	json_object_object_add(f, "i", json_object_new_int(i));
+	r = dsp_ledger_append(l, "test", f, sync);
+	json_object_put(f);
+	return r;
+}
+
+/*
+ * After a failed append: the file ends with a whole line, the chain walks,
+ * a RESUME open continues it (repair iff torn) and appends work again.
+ */
+static void check_resumes(int want_lines, int want_repair)
+{
+	struct dsp_ledger *l;
+	struct count c = { 0, -1 };
+	size_t len;
+	char *buf;
+
+	assert_int_equal(dsp_ledger_walk(dir, visit, &c, NULL), want_repair ? DSP_MISMATCH : 0);
+	if (!want_repair)
+		assert_int_equal(c.n, want_lines);
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_RESUME, &l), 0);
+	assert_int_equal(dsp_ledger_error(l), 0);
+	assert_int_equal(dsp_ledger_seq(l), (uint64_t)(want_lines + want_repair));
+	assert_int_equal(append_one(l, 100, 1), 0);
+	dsp_ledger_close(l);
+	c.n = 0;
+	assert_int_equal(dsp_ledger_walk(dir, visit, &c, NULL), 0);
+	assert_int_equal(c.n, want_lines + want_repair + 1);
+	assert_int_equal(c.last_i, 100);
+	buf = read_file(DSP_LEDGER_FILE, &len);
+	assert_int_equal(strstr(buf, "\"event\":\"ledger_repaired\"") != NULL, want_repair);
+	free(buf);
+}
+
+/* A real short write: the file size limit lets part of the line through, then EFBIG. */
+static void test_ledger_append_short_write_cut_and_refused(void **state)
+{
+	struct dsp_ledger *l;
+	struct rlimit old, lim;
+	void (*oldsig)(int);
+	off_t before;
+	char head[65], head2[65];
+	int r;
+
+	(void)state;
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
+	append_n(l, 3);
+	before = file_size();
+	dsp_ledger_head(l, head);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)before + 20;
+	oldsig = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	r = append_one(l, 3, 1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, oldsig);
+	assert_int_equal(r, -EFBIG);
+	/* the 20 bytes that went through are gone again */
+	assert_int_equal(file_size(), before);
+	assert_int_equal(dsp_ledger_seq(l), 3);
+	dsp_ledger_head(l, head2);
+	assert_string_equal(head, head2);
+	/* the limit is gone, but the record has a gap now: refused */
+	assert_int_equal(dsp_ledger_error(l), -EFBIG);
+	assert_int_equal(append_one(l, 4, 0), -EFBIG);
+	assert_int_equal(file_size(), before);
+	dsp_ledger_close(l);
+	check_resumes(3, 0);
+}
+
+#ifdef DSP_TEST_HOOKS
+static void test_ledger_append_enospc_cut_and_refused(void **state)
+{
+	struct dsp_ledger *l;
+	struct dsp_ledger_fault f = { .seq = 3, .write_err = ENOSPC, .write_after = 37 };
+	off_t before;
+
+	(void)state;
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
+	dsp_ledger_test_fault(l, &f);
+	append_n(l, 2);		/* seq 1 and 2 are not hit */
+	before = file_size();
+	assert_int_equal(append_one(l, 2, 0), -ENOSPC);
+	assert_int_equal(file_size(), before);
+	assert_int_equal(dsp_ledger_error(l), -ENOSPC);
+	/* every later append, synced or not, fails the same way and writes nothing */
+	assert_int_equal(append_one(l, 3, 0), -ENOSPC);
+	assert_int_equal(append_one(l, 4, 1), -ENOSPC);
+	assert_int_equal(file_size(), before);
+	assert_int_equal(dsp_ledger_seq(l), 2);
+	dsp_ledger_close(l);
+	check_resumes(2, 0);
+}
+
+/* The first line itself fails: the file is empty again, and resumable. */
+static void test_ledger_append_first_line_fails(void **state)
+{
+	struct dsp_ledger *l;
+	struct dsp_ledger_fault f = { .write_err = EIO, .write_after = 5 };
+
+	(void)state;
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
+	dsp_ledger_test_fault(l, &f);
+	assert_int_equal(append_one(l, 0, 1), -EIO);
+	assert_int_equal(file_size(), 0);
+	dsp_ledger_close(l);
+	check_resumes(0, 0);
+}
+
+/* The cut fails too: the torn piece stays, and a resume cuts it and says so. */
+static void test_ledger_append_cut_fails_resume_repairs(void **state)
+{
+	struct dsp_ledger *l;
+	struct dsp_ledger_fault f = { .seq = 4, .write_err = ENOSPC, .write_after = 11,
+				      .truncate_err = EIO };
+	off_t before;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
+	append_n(l, 3);
+	before = file_size();
+	dsp_ledger_test_fault(l, &f);
+	assert_int_equal(append_one(l, 3, 1), -ENOSPC);
+	assert_int_equal(file_size(), before + 11);
+	/* nothing lands after the torn piece, so it stays the last line */
+	assert_int_equal(append_one(l, 4, 1), -ENOSPC);
+	assert_int_equal(file_size(), before + 11);
+	dsp_ledger_close(l);
+	check_resumes(3, 1);
+	buf = read_file(DSP_LEDGER_FILE, &len);
+	assert_non_null(strstr(buf, "\"dropped_bytes\":11"));
+	free(buf);
+}
+
+/* fdatasync fails: the line stays (whole, chained); nothing more is appended. */
+static void test_ledger_append_fsync_eio_refused(void **state)
+{
+	struct dsp_ledger *l;
+	struct dsp_ledger_fault f = { .seq = 2, .sync_err = EIO };
+	off_t after;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
+	dsp_ledger_test_fault(l, &f);
+	assert_int_equal(append_one(l, 0, 1), 0);
+	assert_int_equal(append_one(l, 1, 1), -EIO);
+	assert_int_equal(dsp_ledger_seq(l), 2);
+	after = file_size();
+	assert_int_equal(append_one(l, 2, 1), -EIO);
+	assert_int_equal(append_one(l, 3, 0), -EIO);
+	assert_int_equal(file_size(), after);
+	assert_int_equal(dsp_ledger_error(l), -EIO);
+	dsp_ledger_close(l);
+	buf = read_file(DSP_LEDGER_FILE, &len);
+	assert_int_equal((off_t)len, after);
+	assert_non_null(strstr(buf, "\"i\":1}\n"));
+	assert_null(strstr(buf, "\"i\":2"));
+	free(buf);
+	check_resumes(2, 0);
+}
+
+/* Concurrent appenders while one append fails: no line after the failure. */
+struct thr { struct dsp_ledger *l; int base, ok, refused; };
+
+static void *appender(void *arg)
+{
+	struct thr *t = arg;
+
+	for (int i = 0; i < 200; i++) {
+		int r = append_one(t->l, t->base + i, 0);
+
+		if (r == 0)
+			t->ok++;
+		else if (r == -ENOSPC)
+			t->refused++;
+	}
+	return NULL;
+}
+
+static void test_ledger_append_fail_concurrent(void **state)
+{
+	struct dsp_ledger *l;
+	struct dsp_ledger_fault f = { .seq = 150, .write_err = ENOSPC, .write_after = 40 };
+	struct thr t[4];
+	pthread_t th[4];
+	struct count c = { 0, -1 };
+
+	(void)state;
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
+	dsp_ledger_test_fault(l, &f);
+	for (int i = 0; i < 4; i++) {
+		t[i] = (struct thr){ l, 1000 * i, 0, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, appender, &t[i]), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(t[0].ok + t[1].ok + t[2].ok + t[3].ok, 149);
+	assert_int_equal(t[0].refused + t[1].refused + t[2].refused + t[3].refused, 800 - 149);
+	dsp_ledger_close(l);
+	assert_int_equal(dsp_ledger_walk(dir, visit, &c, NULL), 0);
+	assert_int_equal(c.n, 149);
+}
+#endif
+
 static void test_time_rfc3339_format(void **state)
 {
 	char t[32];
@@ -226,6 +454,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ledger_walk_detects_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_resume_cuts_torn_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_append_reserved_fields_not_overridden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_append_short_write_cut_and_refused, setup, teardown),
+#ifdef DSP_TEST_HOOKS
+		cmocka_unit_test_setup_teardown(test_ledger_append_enospc_cut_and_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_append_first_line_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_append_cut_fails_resume_repairs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_append_fsync_eio_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_append_fail_concurrent, setup, teardown),
+#endif
 		cmocka_unit_test(test_time_rfc3339_format),
 	};
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);

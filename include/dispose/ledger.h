@@ -3,6 +3,7 @@
 #ifndef DISPOSE_LEDGER_H
 #define DISPOSE_LEDGER_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
 
@@ -70,13 +71,12 @@ typedef int (*dsp_ledger_visit_fn)(struct json_object *ev, void *arg);
 int dsp_ledger_walk(const char *dir, dsp_ledger_visit_fn fn, void *arg,
 		    uint64_t *bad_line);
 
-#ifdef DSP_TEST_HOOKS
 /*
- * Test builds: make the append of line seq (0: the next one) fail. The
- * line's write(2) stops after write_after bytes and fails with write_err;
- * or, with write_err 0, the line is written and fdatasync fails with
- * sync_err (on that append even when it did not ask for sync). truncate_err
- * makes the cut of a partial line fail too. One-shot.
+ * Test builds (-DDSP_TEST_HOOKS) only: make the append of line seq (0: the
+ * next one) fail. The line's write(2) stops after write_after bytes and
+ * fails with write_err; or, with write_err 0, the line is written and
+ * fdatasync fails with sync_err (on that append even when it did not ask
+ * for sync). truncate_err makes the cut of a partial line fail too. One-shot.
  */
 struct dsp_ledger_fault {
 	uint64_t seq;
@@ -85,6 +85,7 @@ struct dsp_ledger_fault {
 	int sync_err;
 	int truncate_err;
 };
+#ifdef DSP_TEST_HOOKS
 void dsp_ledger_test_fault(struct dsp_ledger *l, const struct dsp_ledger_fault *f);
 #endif
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include "dispose/io.h"
 #include "dispose/ledger.h"
 #include "dispose/method.h"
@@ -83,6 +84,13 @@ struct dsp_erase_opts {
 	int progress_ms;		/* min ms between progress calls: 0 = 100, <0 = every chunk */
 	struct json_object *identity;	/* may be NULL: extra identity fields for the
 					   target event (model, serial, wwn, ...); borrowed */
+	bool erase_shared_inodes;	/* files and trees: also overwrite a file that has
+					   names outside the target (hard links) */
+	int *record_err;		/* may be NULL; shared by every target of a run: the
+					   first failed append to the record stores its -errno
+					   here and is logged once (naming the run directory);
+					   from then on no file or tree erase starts another
+					   file, since what it destroyed could not be recorded */
 };
 
 struct dsp_erase_result {
@@ -93,6 +101,8 @@ struct dsp_erase_result {
 	uint64_t bad_bytes;		/* isolated unwritable/unreadable bytes */
 	unsigned bad_ranges;
 	unsigned files, dirs;		/* tree erase */
+	unsigned shared_kept;		/* files and trees: files whose data stays because
+					   they have names outside the target */
 };
 
 /*
@@ -111,24 +121,106 @@ struct dsp_erase_result {
 int dsp_erase_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
 		 struct dsp_erase_result *res);
 
-/*
- * Erase a regular file at path: refuses symlinks (O_NOFOLLOW); overwrite as
- * above, truncate, rename several times to random names in the same
- * directory, fsync the directory, unlink. Hard links (st_nlink > 1) are
- * reported. Same returns; on error the file is left in place (renamed
- * files are named in the record).
- */
-int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,
-		   struct dsp_erase_result *res);
+/* ---- files and trees: opened once, checked, and held until erased ---- */
+
+struct dsp_erase_target;
+
+struct dsp_erase_target_info {
+	bool dir;		/* a directory (tree), else a regular file */
+	dev_t dev;
+	ino_t ino;
+	uint64_t nlink;
+	uint64_t size;		/* a file's size */
+	bool fs_root;		/* the root directory */
+	bool mount_root;	/* the root of a mount (bind mounts too), also a file
+				   bind-mounted over the name */
+};
 
 /*
- * Erase a directory tree: each regular file as dsp_erase_file, symlinks
- * removed (never followed), never crossing a mount point, directories
- * removed bottom-up, the root last. Errors on one file are recorded and the
- * walk goes on; the worst result is returned.
+ * Open a file or directory target once, for its checks and its erase. No
+ * symbolic link is followed in any component of path (openat2 with
+ * RESOLVE_NO_SYMLINKS, else an O_NOFOLLOW walk component by component): the
+ * object checked is the object erased, whatever happens to the path later.
+ * display (NULL: path) names it in the record and in messages; a resumed
+ * file renamed by the run opens its recorded name and displays the original.
+ * Returns 0, -ELOOP (a symbolic link: link, when not NULL, receives the
+ * component that is one, path itself when it is the last), -EINVAL (neither
+ * a regular file nor a directory), -ENOTDIR, or -errno. Writes nothing.
  */
+int dsp_erase_target_open(const char *path, const char *display,
+			  struct dsp_erase_target **out, char *link, size_t linklen);
+void dsp_erase_target_close(struct dsp_erase_target *t);
+const struct dsp_erase_target_info *dsp_erase_target_info(const struct dsp_erase_target *t);
+/* The canonical path of the object held (for overlap checks). 0 or -errno. */
+int dsp_erase_target_realpath(const struct dsp_erase_target *t, char *buf, size_t len);
+/*
+ * Does the path still lead, without a symbolic link, to the object held,
+ * and does its parent still hold it under its name? 0, -ESTALE (something
+ * else is there now, or nothing), -ELOOP (a component is a symlink now), or
+ * -errno. The erase functions below call it first and refuse on failure.
+ */
+int dsp_erase_target_recheck(const struct dsp_erase_target *t);
+
+/* What a tree erase would meet (read-only walk from the held directory). */
+struct dsp_erase_scan {
+	uint64_t files, bytes, dirs;
+	uint64_t shared, shared_bytes;	/* files with names outside the tree */
+	uint64_t skipped;		/* mount points, too deep, unreadable */
+};
+/*
+ * file_fn is called for every regular file, shared_fn (once the walk is
+ * done) for every file with more names than the tree holds: names is how
+ * many are inside, st->st_nlink how many there are. Either may be NULL; a
+ * non-zero return stops the scan and is returned. The walk never follows a
+ * symbolic link nor crosses a mount point. Returns 0, that value, or -errno.
+ */
+typedef int (*dsp_erase_scan_fn)(const char *path, const struct stat *st, unsigned names,
+				 void *arg);
+int dsp_erase_tree_scan(const struct dsp_erase_target *t, dsp_erase_scan_fn file_fn,
+			dsp_erase_scan_fn shared_fn, void *arg, struct dsp_erase_scan *out);
+
+/*
+ * Erase the held regular file: overwrite as above, truncate, rename several
+ * times to random names in the same directory, fsync the directory, unlink.
+ * DSP_REFUSED (nothing written, recorded as failed) when the path no longer
+ * leads to the file checked, when on resume it is not the file the record
+ * names (device and inode), or when it has other names (st_nlink > 1) and
+ * opts->erase_shared_inodes is off: overwriting would destroy the data of
+ * those names too. Other returns as dsp_erase_io; on error the file is left
+ * in place (renamed files are named in the record).
+ */
+int dsp_erase_file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts,
+		      struct dsp_erase_result *res);
+
+/*
+ * Erase the held directory tree: each regular file as above, symlinks
+ * removed (never followed), never crossing a mount point, every directory
+ * opened from its checked parent's descriptor, directories removed
+ * bottom-up, the root last (only if its name still holds it). A file with
+ * names outside the tree is, unless opts->erase_shared_inodes, not
+ * overwritten: its names in the tree are removed (link_removed), the data
+ * is overwritten with its last name inside the tree, and a file whose other
+ * names lie outside is recorded as hard_links_remain (result at best
+ * DSP_PARTIAL). An entry swapped after it was checked is skipped and
+ * recorded as an error. Errors on one file are recorded and the walk goes
+ * on, except a failed append to the record, which stops it. DSP_REFUSED as
+ * for files. The worst result is returned.
+ */
+int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts,
+		      struct dsp_erase_result *res);
+
+/* The same by path: open, erase, close (the record's last name on resume). */
+int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,
+		   struct dsp_erase_result *res);
 int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 		   struct dsp_erase_result *res);
+
+#ifdef DSP_TEST_HOOKS
+/* Test builds only: called in a tree walk between an entry's lstat and its open. */
+extern void (*dsp_erase_test_before_open)(int dirfd, const char *name);
+/* Test builds only: resolve paths component by component, as without openat2. */
+extern int dsp_erase_test_no_openat2;
+#endif
 
 /*
  * Resume support: does the record in opts->ledger's directory hold an

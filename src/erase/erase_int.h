@@ -67,6 +67,13 @@ struct erase_file_info {
 	struct extmap *before;		/* extents before the overwrite, or NULL */
 };
 
+/*
+ * file.c: a failed append to the record: logged once for the run (naming
+ * the run directory) and kept in opts->record_err; no file is erased after.
+ */
+void erase_record_failed(const struct dsp_erase_opts *o, int r);
+bool erase_record_broken(const struct dsp_erase_opts *o);
+
 /* file.c: did the overwrite land where the data was? (FIEMAP before/after) */
 struct extmap;
 struct extmap *erase_extmap_get(int fd);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,18 +19,49 @@
 #include <openssl/rand.h>
 
 #include "dispose/log.h"
+#include "target_int.h"
 
 #define ERASE_RENAMES	3
 #define TREE_MAX_DEPTH	256	/* each level holds a directory fd */
+
+#ifdef DSP_TEST_HOOKS
+void (*dsp_erase_test_before_open)(int dirfd, const char *name);
+#define BEFORE_OPEN(d, n) do { if (dsp_erase_test_before_open) dsp_erase_test_before_open(d, n); } while (0)
+#else
+#define BEFORE_OPEN(d, n) do { } while (0)
+#endif
+
+void erase_record_failed(const struct dsp_erase_opts *o, int r)
+{
+	int none = 0;
+
+	/* one line for the whole run, however many targets hit it */
+	if (o->record_err && !__atomic_compare_exchange_n(o->record_err, &none, r, false,
+							  __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return;
+	dsp_log(DSP_LOG_ERROR, "%s: cannot write the run record: %s",
+		dsp_ledger_dir(o->ledger), strerror(-r));
+}
+
+bool erase_record_broken(const struct dsp_erase_opts *o)
+{
+	return o->record_err && __atomic_load_n(o->record_err, __ATOMIC_SEQ_CST) != 0;
+}
 
 static int event(const struct dsp_erase_opts *o, const char *id, const char *name,
 		 struct json_object *f, int sync)
 {
 	int r;
 
+	if (erase_record_broken(o)) {
+		json_object_put(f);
+		return *o->record_err;
+	}
 	json_object_object_add(f, "target", json_object_new_string(id));
 	r = dsp_ledger_append(o->ledger, name, f, sync);
 	json_object_put(f);
+	if (r < 0)
+		erase_record_failed(o, r);
 	return r;
 }
 
@@ -175,23 +205,27 @@ void erase_extmap_check(const struct erase_file_info *fi, struct json_object *f,
 	erase_extmap_free(after);
 }
 
-/*
- * Erase the regular file name in dirfd. display is its full path for the
- * record. The file opened must be the file lstat'ed (device and inode).
- */
-static int erase_file_at(int dirfd, const char *name, const char *display,
-			 const struct dsp_erase_opts *o, const char *parent,
-			 struct dsp_erase_result *res, int done_status)
+/* Does dirfd still hold st under name? (checked before renaming or removing it) */
+static bool same_entry(int dirfd, const char *name, const struct stat *st)
 {
-	struct erase_file_info fi = { .kind = "file" };
-	struct json_object *renames, *f, *cav = NULL;
-	struct dsp_io *io = NULL;
-	struct stat lst, st;
-	char cur[NAME_MAX + 1], nn[NAME_MAX + 1];
-	size_t len = strlen(name);
-	int fd, r, status;
+	struct stat x;
 
-	if (len > NAME_MAX)
+	return fstatat(dirfd, name, &x, AT_SYMLINK_NOFOLLOW) == 0 && x.st_dev == st->st_dev &&
+	       x.st_ino == st->st_ino;
+}
+
+/*
+ * Open the regular file name in dirfd for writing, never through a symlink:
+ * the file opened must be the file lstat'ed (device and inode). Returns
+ * the fd, -ELOOP (a symlink now), -ESTALE (replaced), -EINVAL (not a
+ * regular file) or -errno.
+ */
+static int open_entry(int dirfd, const char *name, struct stat *st)
+{
+	struct stat lst;
+	int fd;
+
+	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
 	if (fstatat(dirfd, name, &lst, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
@@ -199,18 +233,119 @@ static int erase_file_at(int dirfd, const char *name, const char *display,
 		return -ELOOP;
 	if (!S_ISREG(lst.st_mode))
 		return -EINVAL;
+	BEFORE_OPEN(dirfd, name);
 	fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_dev != lst.st_dev || st.st_ino != lst.st_ino ||
-	    !S_ISREG(st.st_mode)) {
-		dsp_log(DSP_LOG_ERROR, "%s: file changed between check and open", display);
+	if (fstat(fd, st) < 0 || st->st_dev != lst.st_dev || st->st_ino != lst.st_ino ||
+	    !S_ISREG(st->st_mode)) {
 		close(fd);
 		return -ESTALE;
 	}
-	fi.dev = (uint64_t)st.st_dev;
-	fi.ino = (uint64_t)st.st_ino;
-	fi.nlink = (uint64_t)st.st_nlink;
+	return fd;
+}
+
+/*
+ * Rename name in dirfd several times, then unlink it, each step only while
+ * the name still holds st. Every step is recorded; a failed append stops.
+ */
+static int remove_names(int dirfd, const char *name, const struct stat *st, const char *display,
+			const struct dsp_erase_opts *o, const char *parent)
+{
+	struct json_object *renames, *f;
+	char cur[NAME_MAX + 1], nn[NAME_MAX + 1];
+	size_t len = strlen(name);
+	int r;
+
+	renames = json_object_new_array();
+	snprintf(cur, sizeof(cur), "%s", name);
+	for (int k = 0; k < ERASE_RENAMES; k++) {
+		int tries = 0;
+
+		if (!same_entry(dirfd, cur, st)) {
+			dsp_log(DSP_LOG_ERROR, "%s: replaced during the erase; name %s left alone",
+				display, cur);
+			json_object_put(renames);
+			return -ESTALE;
+		}
+		do {
+			r = random_name(nn, len);
+			if (!r && renameat2(dirfd, cur, dirfd, nn, RENAME_NOREPLACE) < 0)
+				r = -errno;
+		} while (r == -EEXIST && ++tries < 16);
+		if (r == -EINVAL || r == -ENOSYS) {
+			/* filesystem without renameat2 flags: check, then rename */
+			struct stat x;
+
+			r = fstatat(dirfd, nn, &x, AT_SYMLINK_NOFOLLOW) == 0 ? -EEXIST :
+			    renameat(dirfd, cur, dirfd, nn) < 0 ? -errno : 0;
+		}
+		if (r < 0) {
+			dsp_log(DSP_LOG_WARN, "%s: rename: %s", display, strerror(-r));
+			break;
+		}
+		f = json_object_new_object();
+		json_object_object_add(f, "path", json_object_new_string(display));
+		json_object_object_add(f, "from", json_object_new_string(cur));
+		json_object_object_add(f, "to", json_object_new_string(nn));
+		/* a lone file's resume looks for it by these names; a tree re-walks */
+		r = event(o, o->target_id, "file_renamed", f, !parent);
+		if (r < 0) {
+			json_object_put(renames);
+			return r;
+		}
+		json_object_array_add(renames, json_object_new_string(nn));
+		snprintf(cur, sizeof(cur), "%s", nn);
+	}
+	if (fsync(dirfd) < 0)
+		dsp_log(DSP_LOG_WARN, "%s: fsync of directory: %s", display, strerror(errno));
+	if (!same_entry(dirfd, cur, st)) {
+		dsp_log(DSP_LOG_ERROR, "%s: replaced during the erase; name %s left alone",
+			display, cur);
+		json_object_put(renames);
+		return -ESTALE;
+	}
+	if (unlinkat(dirfd, cur, 0) < 0) {
+		r = -errno;
+		dsp_log(DSP_LOG_ERROR, "%s: unlink %s: %s", display, cur, strerror(-r));
+		json_object_put(renames);
+		return r;
+	}
+	if (fsync(dirfd) < 0)
+		dsp_log(DSP_LOG_WARN, "%s: fsync of directory: %s", display, strerror(errno));
+	f = json_object_new_object();
+	json_object_object_add(f, "path", json_object_new_string(display));
+	json_object_object_add(f, "renames", renames);
+	json_object_object_add(f, "final_name", json_object_new_string(cur));
+	json_object_object_add(f, "nlink", json_object_new_int64((int64_t)st->st_nlink));
+	if (st->st_nlink > 1)
+		json_object_object_add(f, "hard_links_remain", json_object_new_int64((int64_t)st->st_nlink - 1));
+	if (parent)
+		json_object_object_add(f, "parent", json_object_new_string(parent));
+	return event(o, o->target_id, "file_removed", f, 1);
+}
+
+/*
+ * Erase the open regular file fd (st), named name in dirfd: overwrite
+ * (unless done_status >= 0: a killed session finished it), truncate, then
+ * rename and unlink. fd is consumed.
+ */
+static int erase_fd(int fd, const struct stat *st, int dirfd, const char *name,
+		    const char *display, const struct dsp_erase_opts *o, const char *parent,
+		    struct dsp_erase_result *res, int done_status)
+{
+	struct erase_file_info fi = { .kind = "file" };
+	struct json_object *cav = NULL;
+	struct dsp_io *io = NULL;
+	int r, status;
+
+	if (strlen(name) > NAME_MAX) {
+		close(fd);
+		return -ENAMETOOLONG;
+	}
+	fi.dev = (uint64_t)st->st_dev;
+	fi.ino = (uint64_t)st->st_ino;
+	fi.nlink = (uint64_t)st->st_nlink;
 	fi.fstype = fs_name(fd);
 	if (parent) {
 		cav = json_object_new_array();
@@ -220,9 +355,9 @@ static int erase_file_at(int dirfd, const char *name, const char *display,
 	fi.parent = parent;
 	fi.fd = fd;
 	fi.before = done_status >= 0 ? NULL : erase_extmap_get(fd);
-	if (st.st_nlink > 1)
-		dsp_log(DSP_LOG_WARN, "%s: has %ju hard links: other names keep the inode until removed",
-			display, (uintmax_t)st.st_nlink);
+	if (st->st_nlink > 1)
+		dsp_log(DSP_LOG_WARN, "%s: has %ju hard links: their data is overwritten too",
+			display, (uintmax_t)st->st_nlink);
 	r = dsp_io_open_fd(fd, display, DSP_IO_WRITE | DSP_IO_DIRECT, &io);
 	if (r < 0) {
 		json_object_put(cav);
@@ -245,173 +380,242 @@ static int erase_file_at(int dirfd, const char *name, const char *display,
 		return r;
 	}
 	dsp_io_close(io);
-	renames = json_object_new_array();
-	snprintf(cur, sizeof(cur), "%s", name);
-	for (int k = 0; k < ERASE_RENAMES; k++) {
-		int tries = 0;
-
-		do {
-			r = random_name(nn, len);
-			if (!r && renameat2(dirfd, cur, dirfd, nn, RENAME_NOREPLACE) < 0)
-				r = -errno;
-		} while (r == -EEXIST && ++tries < 16);
-		if (r == -EINVAL || r == -ENOSYS) {
-			/* filesystem without renameat2 flags: check, then rename */
-			struct stat x;
-
-			r = fstatat(dirfd, nn, &x, AT_SYMLINK_NOFOLLOW) == 0 ? -EEXIST :
-			    renameat(dirfd, cur, dirfd, nn) < 0 ? -errno : 0;
-		}
-		if (r < 0) {
-			dsp_log(DSP_LOG_WARN, "%s: rename: %s", display, strerror(-r));
-			break;
-		}
-		f = json_object_new_object();
-		json_object_object_add(f, "path", json_object_new_string(display));
-		json_object_object_add(f, "from", json_object_new_string(cur));
-		json_object_object_add(f, "to", json_object_new_string(nn));
-		/* a lone file's resume looks for it by these names; a tree re-walks */
-		event(o, o->target_id, "file_renamed", f, !parent);
-		json_object_array_add(renames, json_object_new_string(nn));
-		snprintf(cur, sizeof(cur), "%s", nn);
-	}
-	if (fsync(dirfd) < 0)
-		dsp_log(DSP_LOG_WARN, "%s: fsync of directory: %s", display, strerror(errno));
-	if (unlinkat(dirfd, cur, 0) < 0) {
-		r = -errno;
-		dsp_log(DSP_LOG_ERROR, "%s: unlink %s: %s", display, cur, strerror(-r));
-		json_object_put(renames);
-		return r;
-	}
-	if (fsync(dirfd) < 0)
-		dsp_log(DSP_LOG_WARN, "%s: fsync of directory: %s", display, strerror(errno));
-	f = json_object_new_object();
-	json_object_object_add(f, "path", json_object_new_string(display));
-	json_object_object_add(f, "renames", renames);
-	json_object_object_add(f, "final_name", json_object_new_string(cur));
-	json_object_object_add(f, "nlink", json_object_new_int64((int64_t)st.st_nlink));
-	if (st.st_nlink > 1)
-		json_object_object_add(f, "hard_links_remain", json_object_new_int64((int64_t)st.st_nlink - 1));
-	if (parent)
-		json_object_object_add(f, "parent", json_object_new_string(parent));
-	event(o, o->target_id, "file_removed", f, 1);
-	return status;
+	r = remove_names(dirfd, name, st, display, o, parent);
+	return r < 0 ? r : status;
 }
 
-/* Split path into an open parent directory and the last component. */
-static int open_parent(const char *path, int *dirfd, char *base, size_t baselen)
-{
-	char *a = strdup(path), *b = strdup(path);
-	const char *d, *n;
-	int r = 0;
-
-	if (!a || !b) {
-		free(a);
-		free(b);
-		return -ENOMEM;
-	}
-	/* trailing slashes make basename() return the right component */
-	d = dirname(a);
-	n = basename(b);
-	if (!strcmp(n, "/") || !strcmp(n, ".") || !strcmp(n, "..")) {
-		r = -EINVAL;
-	} else {
-		snprintf(base, baselen, "%s", n);
-		*dirfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (*dirfd < 0)
-			r = -errno;
-	}
-	free(a);
-	free(b);
-	return r;
-}
-
-struct rename_walk {
+struct rec_walk {
 	const char *id;
 	char last[NAME_MAX + 1];
 	bool removed;
 	int done_status;	/* -1: overwrite not finished */
+	bool have_id;		/* identity of the first target event */
+	int64_t dev, ino;
+	struct ino_tab *tab;	/* trees: shared files met by earlier sessions */
 };
 
-static int visit_renames(struct json_object *ev, void *arg)
+static bool jint64(struct json_object *o, const char *k, int64_t *v)
 {
-	struct rename_walk *w = arg;
+	struct json_object *x;
+
+	if (!o || !json_object_object_get_ex(o, k, &x) || !json_object_is_type(x, json_type_int))
+		return false;
+	*v = json_object_get_int64(x);
+	return true;
+}
+
+static const char *jstr_of(struct json_object *o, const char *k)
+{
+	struct json_object *x;
+
+	if (!o || !json_object_object_get_ex(o, k, &x) || !json_object_is_type(x, json_type_string))
+		return NULL;
+	return json_object_get_string(x);
+}
+
+/* A tree's earlier sessions: names removed from shared files, files erased. */
+static void visit_tree_files(struct rec_walk *w, struct json_object *ev, const char *ev_name,
+			     const char *target)
+{
+	struct json_object *id;
+	struct ino_ent *e;
+	const char *parent, *path;
+	int64_t dev, ino, links;
+
+	if (!strcmp(target, w->id) && (!strcmp(ev_name, "link_removed") ||
+				       !strcmp(ev_name, "hard_links_remain"))) {
+		if (!jint64(ev, "dev", &dev) || !jint64(ev, "ino", &ino) || ino <= 0 ||
+		    !(e = ino_get(w->tab, (uint64_t)dev, (uint64_t)ino, true)))
+			return;
+		if (!strcmp(ev_name, "hard_links_remain")) {
+			e->state |= INO_REPORTED;
+			return;
+		}
+		e->state |= INO_PENDING;
+		if (jint64(ev, "links_left", &links))
+			e->links = (uint64_t)links;
+		path = jstr_of(ev, "path");
+		if (!e->path && path)
+			e->path = strdup(path);
+	} else if (!strcmp(ev_name, "target") && (parent = jstr_of(ev, "parent")) &&
+		   !strcmp(parent, w->id) && json_object_object_get_ex(ev, "identity", &id) &&
+		   jint64(id, "dev", &dev) && jint64(id, "ino", &ino) &&
+		   (e = ino_get(w->tab, (uint64_t)dev, (uint64_t)ino, false))) {
+		e->state |= INO_ERASED;
+	}
+}
+
+static int visit_record(struct json_object *ev, void *arg)
+{
+	struct rec_walk *w = arg;
 	struct json_object *v;
-	const char *ev_name;
+	const char *ev_name = jstr_of(ev, "event"), *target = jstr_of(ev, "target");
 
 	/* typed: the record is outside input on resume */
-	if (!json_object_object_get_ex(ev, "target", &v) || !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), w->id) ||
-	    !json_object_object_get_ex(ev, "event", &v) || !json_object_is_type(v, json_type_string))
+	if (!ev_name || !target)
 		return 0;
-	ev_name = json_object_get_string(v);
-	if (!strcmp(ev_name, "file_renamed") && json_object_object_get_ex(ev, "to", &v) &&
-	    json_object_is_type(v, json_type_string))
-		snprintf(w->last, sizeof(w->last), "%s", json_object_get_string(v));
+	if (w->tab)
+		visit_tree_files(w, ev, ev_name, target);
+	if (strcmp(target, w->id))
+		return 0;
+	if (!strcmp(ev_name, "file_renamed") && jstr_of(ev, "to"))
+		snprintf(w->last, sizeof(w->last), "%s", jstr_of(ev, "to"));
 	else if (!strcmp(ev_name, "file_removed"))
 		w->removed = true;
 	else if (!strcmp(ev_name, "target") || !strcmp(ev_name, "target_resumed"))
 		w->done_status = -1;
-	else if (!strcmp(ev_name, "target_end") && json_object_object_get_ex(ev, "status", &v) &&
-		 json_object_is_type(v, json_type_string)) {
-		const char *st = json_object_get_string(v);
-		struct json_object *m;
-		bool mism = json_object_object_get_ex(ev, "mismatches", &m) &&
-			    json_object_is_type(m, json_type_int) && json_object_get_int64(m) > 0;
+	else if (!strcmp(ev_name, "target_end") && jstr_of(ev, "status")) {
+		const char *st = jstr_of(ev, "status");
+		int64_t m = 0;
+		bool mism = jint64(ev, "mismatches", &m) && m > 0;
 
 		/* as the finished session would have exited: 3 for a mismatch */
 		w->done_status = !strcmp(st, "success") ? 0 :
 				 !strcmp(st, "completed-with-errors") ?
 				 (mism ? DSP_MISMATCH : DSP_PARTIAL) : -1;
 	}
+	if (!strcmp(ev_name, "target") && !w->have_id && json_object_object_get_ex(ev, "identity", &v) &&
+	    jint64(v, "dev", &w->dev) && jint64(v, "ino", &w->ino))
+		w->have_id = true;
 	return 0;
+}
+
+/*
+ * A safety rule stops this target before anything is written: say why,
+ * and record it as failed (a resume checks it again).
+ */
+static int refuse(const struct dsp_erase_opts *o, const struct dsp_erase_target *t,
+		  const char *why)
+{
+	struct json_object *f = json_object_new_object();
+
+	dsp_log(DSP_LOG_ERROR, "%s: %s; not erased", t->display, why);
+	json_object_object_add(f, "path", json_object_new_string(t->display));
+	json_object_object_add(f, "kind", json_object_new_string(t->info.dir ? "tree" : "file"));
+	json_object_object_add(f, "status", json_object_new_string("failed"));
+	json_object_object_add(f, "refused", json_object_new_boolean(1));
+	json_object_object_add(f, "error", json_object_new_string(why));
+	json_object_object_add(f, "bytes_written", json_object_new_int64(0));
+	json_object_object_add(f, "bytes_verified", json_object_new_int64(0));
+	event(o, o->target_id, "target_end", f, 1);
+	return DSP_REFUSED;
+}
+
+/* Is the held target still what path leads to? Else refuse it. */
+static int still_there(const struct dsp_erase_opts *o, const struct dsp_erase_target *t)
+{
+	int r = dsp_erase_target_recheck(t);
+
+	if (r == -ESTALE || r == -ELOOP)
+		return refuse(o, t, t->info.dir ? "is no longer the directory that was checked" :
+				    "is no longer the file that was checked");
+	if (r < 0)
+		dsp_log(DSP_LOG_ERROR, "%s: %s", t->display, strerror(-r));
+	return r;
+}
+
+/* The held file, opened for writing: the very inode held (device and inode checked). */
+static int reopen_rw(const struct dsp_erase_target *t, struct stat *st)
+{
+	char proc[64];
+	int fd;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->fd);
+	fd = open(proc, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)	/* no /proc: by name in the held directory */
+		fd = openat(t->dirfd, t->name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0 || st->st_dev != t->st.st_dev || st->st_ino != t->st.st_ino ||
+	    !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+int dsp_erase_file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts,
+		      struct dsp_erase_result *res)
+{
+	struct dsp_erase_result dummy;
+	struct rec_walk w = { .done_status = -1 };
+	struct stat st;
+	char why[160];
+	int fd, r;
+
+	if (!res)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	if (!t || !opts || !opts->ledger || !opts->target_id)
+		return -EINVAL;
+	if (t->info.dir || t->dirfd < 0)
+		return -EISDIR;
+	w.id = opts->target_id;
+	if (opts->resume) {
+		/* killed after the overwrite or while renaming: the record says
+		 * what is done; and it must be the file the run started on */
+		r = dsp_ledger_walk(dsp_ledger_dir(opts->ledger), visit_record, &w, NULL);
+		if (r)
+			return r > 0 ? -EINVAL : r;
+		if (w.removed)
+			return -EALREADY;
+		if (w.have_id && (w.dev != (int64_t)t->st.st_dev || w.ino != (int64_t)t->st.st_ino))
+			return refuse(opts, t, "not the file this run started on (device and inode differ)");
+	}
+	r = still_there(opts, t);
+	if (r)
+		return r;
+	fd = reopen_rw(t, &st);
+	if (fd == -ESTALE)
+		return refuse(opts, t, "is no longer the file that was checked");
+	if (fd < 0)
+		return fd;
+	if (st.st_nlink > 1 && !opts->erase_shared_inodes && w.done_status < 0) {
+		close(fd);
+		snprintf(why, sizeof(why), "has %ju other names (hard links) whose data would be "
+			 "destroyed too", (uintmax_t)st.st_nlink - 1);
+		return refuse(opts, t, why);
+	}
+	r = erase_fd(fd, &st, t->dirfd, t->name, t->display, opts, NULL, res, w.done_status);
+	if (r >= 0)
+		res->files = 1;
+	return r;
 }
 
 int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,
 		   struct dsp_erase_result *res)
 {
-	struct dsp_erase_result dummy;
-	char base[NAME_MAX + 1];
+	struct dsp_erase_target *t = NULL;
+	char *alt = NULL;
 	struct stat st;
-	int dfd, r;
+	int r;
 
-	if (!res)
-		res = &dummy;
-	memset(res, 0, sizeof(*res));
+	if (res)
+		memset(res, 0, sizeof(*res));
 	if (!path || !opts || !opts->ledger || !opts->target_id)
 		return -EINVAL;
-	r = open_parent(path, &dfd, base, sizeof(base));
-	if (r < 0)
-		return r;
 	if (opts->resume) {
-		/* killed after the overwrite or while renaming: the record says
-		 * what is done and where the file went */
-		struct rename_walk w = { .id = opts->target_id, .done_status = -1 };
-		const char *name = base;
+		/* killed while renaming: the file is under its last recorded name */
+		struct rec_walk w = { .id = opts->target_id, .done_status = -1 };
+		const char *slash = strrchr(path, '/');
 
-		r = dsp_ledger_walk(dsp_ledger_dir(opts->ledger), visit_renames, &w, NULL);
-		if (r) {
-			close(dfd);
+		r = dsp_ledger_walk(dsp_ledger_dir(opts->ledger), visit_record, &w, NULL);
+		if (r)
 			return r > 0 ? -EINVAL : r;
-		}
-		if (w.removed) {
-			close(dfd);
+		if (w.removed)
 			return -EALREADY;
-		}
-		if (w.last[0] && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-			name = w.last;
-		r = erase_file_at(dfd, name, path, opts, NULL, res, w.done_status);
-		if (r >= 0)
-			res->files = 1;
-		close(dfd);
-		return r;
+		if (w.last[0] && lstat(path, &st) < 0 && errno == ENOENT &&
+		    asprintf(&alt, "%.*s%s", slash ? (int)(slash - path) + 1 : 0, path, w.last) < 0)
+			return -ENOMEM;
 	}
-	r = erase_file_at(dfd, base, path, opts, NULL, res, -1);
+	r = dsp_erase_target_open(alt ? alt : path, path, &t, NULL, 0);
+	free(alt);
 	if (r == -ELOOP)
 		dsp_log(DSP_LOG_ERROR, "%s: is a symbolic link: refused", path);
-	if (r >= 0)
-		res->files = 1;
-	close(dfd);
+	if (r < 0)
+		return r;
+	r = dsp_erase_file_at(t, opts, res);
+	dsp_erase_target_close(t);
 	return r;
 }
 
@@ -431,18 +635,19 @@ struct frame {
 	int fd;
 	char *path;	/* display path */
 	char *name;	/* entry name in the parent */
+	struct stat st;
 	bool kept;	/* something inside was left (skipped or failed) */
 };
 
-static void tree_event(const struct dsp_erase_opts *o, const char *name,
-		       const char *path, const char *why)
+static int tree_event(const struct dsp_erase_opts *o, const char *name,
+		      const char *path, const char *why)
 {
 	struct json_object *f = json_object_new_object();
 
 	json_object_object_add(f, "path", json_object_new_string(path));
 	if (why)
 		json_object_object_add(f, "reason", json_object_new_string(why));
-	event(o, o->target_id, name, f, 0);
+	return event(o, o->target_id, name, f, 0);
 }
 
 static char *join(const char *a, const char *b)
@@ -454,49 +659,161 @@ static char *join(const char *a, const char *b)
 	return s;
 }
 
-int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
-		   struct dsp_erase_result *res)
+/*
+ * A file of the tree with other names: remove this name only. Its data is
+ * overwritten when the walk meets its last name (st_nlink 1 then), or
+ * stays, reported, because the other names are outside the tree.
+ */
+static int shared_name(struct ino_tab *tab, int fd, const struct stat *st, int dirfd,
+		       const char *name, const char *display, const struct dsp_erase_opts *o)
+{
+	struct ino_ent *e = ino_get(tab, st->st_dev, st->st_ino, true);
+	struct json_object *f;
+	struct stat now;
+	int r;
+
+	if (!e) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (!same_entry(dirfd, name, st)) {
+		close(fd);
+		return -ESTALE;
+	}
+	if (unlinkat(dirfd, name, 0) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (fstat(fd, &now) < 0)
+		now.st_nlink = st->st_nlink - 1;
+	close(fd);
+	if (!e->names++) {
+		e->path = strdup(display);
+		e->size = (uint64_t)st->st_size;
+		e->nlink = (uint64_t)st->st_nlink;
+	}
+	e->links = (uint64_t)now.st_nlink;
+	e->state |= INO_PENDING;
+	f = json_object_new_object();
+	json_object_object_add(f, "path", json_object_new_string(display));
+	json_object_object_add(f, "dev", json_object_new_int64((int64_t)st->st_dev));
+	json_object_object_add(f, "ino", json_object_new_int64((int64_t)st->st_ino));
+	json_object_object_add(f, "nlink", json_object_new_int64((int64_t)st->st_nlink));
+	json_object_object_add(f, "links_left", json_object_new_int64((int64_t)now.st_nlink));
+	r = event(o, o->target_id, "link_removed", f, 0);
+	if (r < 0)
+		return r;
+	if (!now.st_nlink) {
+		/* its other names went away meanwhile: the data is unnamed, not overwritten */
+		dsp_log(DSP_LOG_ERROR, "%s: its other names were removed meanwhile; data not "
+			"overwritten", display);
+		return DSP_PARTIAL;
+	}
+	return 0;
+}
+
+/* Shared files whose other names lie outside the tree: recorded once each. */
+static int report_shared(struct ino_tab *tab, const struct dsp_erase_opts *o,
+			 struct dsp_erase_result *res, int *status)
+{
+	for (size_t k = 0; k < tab->cap; k++) {
+		struct ino_ent *e = &tab->v[k];
+		struct json_object *f;
+		int r;
+
+		if (!e->ino || !(e->state & INO_PENDING) || (e->state & INO_ERASED))
+			continue;
+		res->shared_kept++;
+		*status = worst(*status, DSP_PARTIAL);
+		if (e->state & INO_REPORTED)
+			continue;
+		dsp_log(DSP_LOG_ERROR, "%s: has %ju hard link%s outside the tree: name removed, data "
+			"not overwritten", e->path ? e->path : "?", (uintmax_t)e->links,
+			e->links == 1 ? "" : "s");
+		f = json_object_new_object();
+		json_object_object_add(f, "path", json_object_new_string(e->path ? e->path : ""));
+		json_object_object_add(f, "dev", json_object_new_int64((int64_t)e->dev));
+		json_object_object_add(f, "ino", json_object_new_int64((int64_t)e->ino));
+		json_object_object_add(f, "size", json_object_new_int64((int64_t)e->size));
+		json_object_object_add(f, "links", json_object_new_int64((int64_t)e->links));
+		r = event(o, o->target_id, "hard_links_remain", f, 0);
+		if (r < 0)
+			return r;
+		e->state |= INO_REPORTED;
+	}
+	return 0;
+}
+
+static const char *skip_reason(int r)
+{
+	return r == -ELOOP ? "replaced by a symbolic link after it was checked: not followed" :
+	       r == -ESTALE || r == -EINVAL ? "replaced after it was checked" : NULL;
+}
+
+int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts,
+		      struct dsp_erase_result *res)
 {
 	struct dsp_erase_result dummy;
-	struct frame *stack;
+	struct dsp_erase_opts o;
+	struct ino_tab tab = { 0 };
+	struct rec_walk w = { .done_status = -1, .tab = &tab };
+	struct frame *stack = NULL;
 	struct json_object *f, *cav;
-	char base[NAME_MAX + 1];
 	struct stat st;
 	dev_t root_dev;
 	uint64_t root_mnt, mid;
 	size_t n = 0;
-	int pfd, rfd, r, status = 0;
+	int pfd, rfd, r, status = 0, rec_local = 0;
 	const char *fstype;
 	bool cancelled = false;
 
 	if (!res)
 		res = &dummy;
 	memset(res, 0, sizeof(*res));
-	if (!path || !opts || !opts->ledger || !opts->target_id || !opts->method)
+	if (!t || !opts || !opts->ledger || !opts->target_id || !opts->method)
 		return -EINVAL;
-	r = open_parent(path, &pfd, base, sizeof(base));
-	if (r < 0)
+	if (!t->info.dir)
+		return -ENOTDIR;
+	o = *opts;
+	/* a failed append stops this walk even when the caller does not share one */
+	if (!o.record_err)
+		o.record_err = &rec_local;
+	w.id = o.target_id;
+	if (t->info.fs_root || t->dirfd < 0)
+		return refuse(&o, t, "is the root directory");
+	if (o.resume) {
+		r = dsp_ledger_walk(dsp_ledger_dir(o.ledger), visit_record, &w, NULL);
+		if (r) {
+			ino_free(&tab);
+			return r > 0 ? -EINVAL : r;
+		}
+		if (w.have_id && (w.dev != (int64_t)t->st.st_dev || w.ino != (int64_t)t->st.st_ino)) {
+			ino_free(&tab);
+			return refuse(&o, t, "not the directory this run started on (device and inode "
+				      "differ)");
+		}
+	}
+	r = still_there(&o, t);
+	if (r) {
+		ino_free(&tab);
 		return r;
-	rfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	pfd = t->dirfd;
+	rfd = openat(t->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rfd < 0 || fstat(rfd, &st) < 0) {
 		r = -errno;
 		if (rfd >= 0)
 			close(rfd);
-		close(pfd);
+		ino_free(&tab);
 		return r;
 	}
 	root_dev = st.st_dev;
 	root_mnt = mnt_id(rfd, "");
 	fstype = fs_name(rfd);
-	stack = calloc(TREE_MAX_DEPTH, sizeof(*stack));
-	if (!stack) {
-		close(rfd);
-		close(pfd);
-		return -ENOMEM;
-	}
 
 	f = json_object_new_object();
-	json_object_object_add(f, "path", json_object_new_string(path));
+	json_object_object_add(f, "path", json_object_new_string(t->display));
 	json_object_object_add(f, "kind", json_object_new_string("tree"));
 	{
 		struct json_object *id = json_object_new_object();
@@ -506,20 +823,37 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 		json_object_object_add(id, "fstype", json_object_new_string(fstype));
 		json_object_object_add(f, "identity", id);
 	}
-	json_object_object_add(f, "method", json_object_new_string(opts->method->name));
-	json_object_object_add(f, "verify", json_object_new_string(erase_verify_name(opts->verify)));
-	event(opts, opts->target_id, "target", f, 1);
-	dsp_audit("%s: starting tree erase with method %s, target %s", path,
-		  opts->method->name, opts->target_id);
+	json_object_object_add(f, "method", json_object_new_string(o.method->name));
+	json_object_object_add(f, "verify", json_object_new_string(erase_verify_name(o.verify)));
+	json_object_object_add(f, "erase_shared_inodes", json_object_new_boolean(o.erase_shared_inodes));
+	r = event(&o, o.target_id, "target", f, 1);
+	if (r < 0) {
+		close(rfd);
+		ino_free(&tab);
+		return r;
+	}
+	dsp_audit("%s: starting tree erase with method %s, target %s", t->display,
+		  o.method->name, o.target_id);
 
+	stack = calloc(TREE_MAX_DEPTH, sizeof(*stack));
+	if (!stack) {
+		close(rfd);
+		status = -ENOMEM;
+		goto done;
+	}
 	stack[0].fd = rfd;
 	stack[0].d = fdopendir(rfd);
-	stack[0].path = strdup(path);
-	stack[0].name = strdup(base);
+	stack[0].path = strdup(t->display);
+	stack[0].name = strdup(t->name);
+	stack[0].st = st;
 	if (!stack[0].d || !stack[0].path || !stack[0].name) {
 		status = -ENOMEM;
 		if (!stack[0].d)
 			close(rfd);
+		else
+			closedir(stack[0].d);
+		free(stack[0].path);
+		free(stack[0].name);
 		goto done;
 	}
 	n = 1;
@@ -529,10 +863,13 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 		char *child;
 
 		/* between files too: a tree of empty files never reaches a write loop */
-		if (!cancelled && opts->stop && *opts->stop) {
+		if (!cancelled && o.stop && *o.stop) {
 			cancelled = true;
 			status = worst(status, DSP_INTERRUPTED);
 		}
+		/* what is destroyed from now on could not be recorded: stop */
+		if (!cancelled && erase_record_broken(&o))
+			cancelled = true;
 		errno = 0;
 		de = cancelled ? NULL : readdir(top->d);
 		if (!de) {
@@ -542,19 +879,24 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 
 			if (errno)
 				kept = true;
-			closedir(top->d);
 			if (!kept && !cancelled) {
-				if (unlinkat(parent, top->name, AT_REMOVEDIR) < 0) {
-					dsp_log(DSP_LOG_ERROR, "%s: rmdir: %s", top->path, strerror(errno));
-					tree_event(opts, "dir_kept", top->path, strerror(errno));
+				if (!same_entry(parent, top->name, &top->st)) {
+					dsp_log(DSP_LOG_ERROR, "%s: replaced during the erase; left alone",
+						top->path);
+					tree_event(&o, "dir_kept", top->path, "replaced during the erase");
 					kept = true;
 					status = worst(status, DSP_PARTIAL);
-				} else {
-					tree_event(opts, "dir_removed", top->path, NULL);
+				} else if (unlinkat(parent, top->name, AT_REMOVEDIR) < 0) {
+					dsp_log(DSP_LOG_ERROR, "%s: rmdir: %s", top->path, strerror(errno));
+					tree_event(&o, "dir_kept", top->path, strerror(errno));
+					kept = true;
+					status = worst(status, DSP_PARTIAL);
+				} else if (tree_event(&o, "dir_removed", top->path, NULL) == 0) {
 					res->dirs++;
 					fsync(parent);
 				}
 			}
+			closedir(top->d);
 			free(top->path);
 			free(top->name);
 			n--;
@@ -572,7 +914,7 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 		}
 		if (fstatat(top->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT) {	/* ENOENT: one of our renamed files */
-				tree_event(opts, "skipped", child, strerror(errno));
+				tree_event(&o, "skipped", child, strerror(errno));
 				top->kept = true;
 				status = worst(status, DSP_PARTIAL);
 			}
@@ -583,34 +925,40 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 		mid = root_mnt ? mnt_id(top->fd, de->d_name) : 0;
 		if (st.st_dev != root_dev || (mid && mid != root_mnt)) {
 			dsp_log(DSP_LOG_WARN, "%s: on another filesystem: not crossed", child);
-			tree_event(opts, "skipped", child, "mount point: other filesystem");
+			tree_event(&o, "skipped", child, "mount point: other filesystem");
 			top->kept = true;
 			status = worst(status, DSP_PARTIAL);
 		} else if (S_ISLNK(st.st_mode) || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
 			/* never followed: the link (or node) itself goes */
 			if (unlinkat(top->fd, de->d_name, 0) < 0) {
-				tree_event(opts, "skipped", child, strerror(errno));
+				tree_event(&o, "skipped", child, strerror(errno));
 				top->kept = true;
 				status = worst(status, DSP_PARTIAL);
 			} else {
-				tree_event(opts, S_ISLNK(st.st_mode) ? "symlink_removed" :
+				tree_event(&o, S_ISLNK(st.st_mode) ? "symlink_removed" :
 					   "special_removed", child, NULL);
 			}
 		} else if (S_ISDIR(st.st_mode)) {
 			int cfd = -1;
 			struct stat cst;
 			DIR *d = NULL;
+			const char *why;
 
 			if (n >= TREE_MAX_DEPTH) {
-				tree_event(opts, "skipped", child, "too deep");
+				tree_event(&o, "skipped", child, "too deep");
 				top->kept = true;
 				status = worst(status, DSP_PARTIAL);
 				free(child);
 				continue;
 			}
+			BEFORE_OPEN(top->fd, de->d_name);
 			cfd = openat(top->fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (cfd >= 0 && (fstat(cfd, &cst) < 0 || cst.st_ino != st.st_ino ||
-					 cst.st_dev != st.st_dev)) {
+			if (cfd < 0 && errno == ENOTDIR) {
+				/* no longer a directory; O_NOFOLLOW on a symlink says so too */
+				errno = fstatat(top->fd, de->d_name, &cst, AT_SYMLINK_NOFOLLOW) == 0 &&
+					S_ISLNK(cst.st_mode) ? ELOOP : ESTALE;
+			} else if (cfd >= 0 && (fstat(cfd, &cst) < 0 || cst.st_ino != st.st_ino ||
+						cst.st_dev != st.st_dev)) {
 				close(cfd);
 				cfd = -1;
 				errno = ESTALE;
@@ -618,7 +966,10 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 			if (cfd >= 0)
 				d = fdopendir(cfd);
 			if (!d) {
-				tree_event(opts, "skipped", child, strerror(errno));
+				why = skip_reason(-errno);
+				if (why)
+					dsp_log(DSP_LOG_ERROR, "%s: %s", child, why);
+				tree_event(&o, "skipped", child, why ? why : strerror(errno));
 				if (cfd >= 0)
 					close(cfd);
 				top->kept = true;
@@ -630,6 +981,7 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 			stack[n].fd = cfd;
 			stack[n].path = child;
 			stack[n].name = strdup(de->d_name);
+			stack[n].st = cst;
 			stack[n].kept = false;
 			if (!stack[n].name) {
 				closedir(d);
@@ -641,16 +993,53 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 			n++;
 			continue;	/* child owned by the frame */
 		} else {
-			struct dsp_erase_opts fo = *opts;
-			struct dsp_erase_result fr;
+			struct dsp_erase_opts fo = o;
+			struct dsp_erase_result fr = { 0 };
+			struct stat fst;
+			const char *why;
 			char id[96];
+			int fd = open_entry(top->fd, de->d_name, &fst);
 
+			if (fd < 0) {
+				r = fd;
+				why = skip_reason(r);
+				if (r != -ENOENT) {	/* ENOENT: gone meanwhile */
+					dsp_log(DSP_LOG_ERROR, "%s: %s", child, why ? why : strerror(-r));
+					tree_event(&o, why ? "skipped" : "file_failed", child,
+						   why ? why : strerror(-r));
+					top->kept = true;
+					status = worst(status, why ? DSP_PARTIAL : r);
+				}
+				free(child);
+				continue;
+			}
+			if (fst.st_nlink > 1 && !o.erase_shared_inodes) {
+				r = shared_name(&tab, fd, &fst, top->fd, de->d_name, child, &o);
+				if (r < 0 && !erase_record_broken(&o)) {
+					why = skip_reason(r);
+					dsp_log(DSP_LOG_ERROR, "%s: %s", child, why ? why : strerror(-r));
+					tree_event(&o, why ? "skipped" : "file_failed", child,
+						   why ? why : strerror(-r));
+					top->kept = true;
+					r = why ? DSP_PARTIAL : r;
+				}
+				status = worst(status, r);
+				free(child);
+				continue;
+			}
+			if (tab.n) {
+				struct ino_ent *e = ino_get(&tab, fst.st_dev, fst.st_ino, false);
+
+				/* the last name of a shared file: all others were in the tree */
+				if (e)
+					e->state |= INO_ERASED;
+			}
 			/* unique across sessions: the record's sequence number */
-			snprintf(id, sizeof(id), "%s.%" PRIu64, opts->target_id,
-				 dsp_ledger_seq(opts->ledger) + 1);
+			snprintf(id, sizeof(id), "%s.%" PRIu64, o.target_id,
+				 dsp_ledger_seq(o.ledger) + 1);
 			fo.target_id = id;
 			fo.resume = false;	/* a resumed tree re-walks what is left */
-			r = erase_file_at(top->fd, de->d_name, child, &fo, opts->target_id, &fr, -1);
+			r = erase_fd(fd, &fst, top->fd, de->d_name, child, &fo, o.target_id, &fr, -1);
 			res->bytes_written += fr.bytes_written;
 			res->bytes_verified += fr.bytes_verified;
 			res->mismatches += fr.mismatches;
@@ -659,9 +1048,12 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 			if (r == DSP_INTERRUPTED) {
 				cancelled = true;
 				top->kept = true;
+			} else if (r < 0 && erase_record_broken(&o)) {
+				top->kept = true;	/* said once, by the append that failed */
 			} else if (r < 0) {
-				dsp_log(DSP_LOG_ERROR, "%s: %s", child, strerror(-r));
-				tree_event(opts, "file_failed", child, strerror(-r));
+				why = skip_reason(r);
+				dsp_log(DSP_LOG_ERROR, "%s: %s", child, why ? why : strerror(-r));
+				tree_event(&o, "file_failed", child, why ? why : strerror(-r));
 				top->kept = true;
 			} else {
 				res->files++;
@@ -671,8 +1063,19 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 		free(child);
 	}
 done:
-	close(pfd);
 	free(stack);
+	if (!cancelled)
+		report_shared(&tab, &o, res, &status);
+	else if (!erase_record_broken(&o))
+		for (size_t k = 0; k < tab.cap; k++)	/* counted, reported when finished */
+			if (tab.v[k].ino && (tab.v[k].state & INO_PENDING) &&
+			    !(tab.v[k].state & INO_ERASED))
+				res->shared_kept++;
+	ino_free(&tab);
+	if (erase_record_broken(&o)) {
+		/* nothing more can be recorded: the run stops here, said once */
+		return *o.record_err;
+	}
 	f = json_object_new_object();
 	json_object_object_add(f, "status", json_object_new_string(
 		status == 0 ? "success" : status == DSP_INTERRUPTED ? "interrupted" :
@@ -685,6 +1088,7 @@ done:
 	json_object_object_add(f, "bytes_verified", json_object_new_int64((int64_t)res->bytes_verified));
 	json_object_object_add(f, "mismatches", json_object_new_int64((int64_t)res->mismatches));
 	json_object_object_add(f, "bad_bytes", json_object_new_int64((int64_t)res->bad_bytes));
+	json_object_object_add(f, "hard_links_remain", json_object_new_int((int)res->shared_kept));
 	json_object_object_add(f, "nist_category", json_object_new_string("none"));
 	cav = json_object_new_array();
 	json_object_array_add(cav, json_object_new_string(
@@ -695,10 +1099,35 @@ done:
 		json_object_array_add(cav, json_object_new_string(
 			"copy-on-write/log-structured filesystem (btrfs, zfs, f2fs, nilfs): the "
 			"overwrite is written to new blocks and the old data may remain"));
+	if (res->shared_kept)
+		json_object_array_add(cav, json_object_new_string(
+			"files with hard links outside the tree were unlinked from it but not "
+			"overwritten: their data remains under the other names (hard_links_remain "
+			"events; --erase-shared-inodes overwrites them)"));
 	json_object_object_add(f, "caveats", cav);
-	event(opts, opts->target_id, "target_end", f, 1);
-	dsp_audit("%s: tree erase %s (%u files, %u dirs), target %s", path,
+	r = event(&o, o.target_id, "target_end", f, 1);
+	if (r < 0)
+		return r;
+	dsp_audit("%s: tree erase %s (%u files, %u dirs), target %s", t->display,
 		  status == 0 ? "success" : "finished with errors", res->files, res->dirs,
-		  opts->target_id);
+		  o.target_id);
 	return status;
+}
+
+int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
+		   struct dsp_erase_result *res)
+{
+	struct dsp_erase_target *t;
+	int r;
+
+	if (res)
+		memset(res, 0, sizeof(*res));
+	if (!path || !opts || !opts->ledger || !opts->target_id || !opts->method)
+		return -EINVAL;
+	r = dsp_erase_target_open(path, NULL, &t, NULL, 0);
+	if (r < 0)
+		return r;
+	r = dsp_erase_tree_at(t, opts, res);
+	dsp_erase_target_close(t);
+	return r;
 }

@@ -40,8 +40,7 @@ int eng_event(struct eng *e, const char *name, struct json_object *f, int sync)
 	r = dsp_ledger_append(e->o->ledger, name, f, sync);
 	json_object_put(f);
 	if (r < 0)
-		dsp_log(DSP_LOG_ERROR, "%s: run record: cannot append %s: %s",
-			e->io->path, name, strerror(-r));
+		erase_record_failed(e->o, r);	/* said once per run */
 	return r;
 }
 

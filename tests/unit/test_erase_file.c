@@ -149,28 +149,38 @@ static void test_erase_tree_nested_symlink_outside_untouched(void **state)
 	snprintf(p, sizeof(p), "%s/a/hard", root);
 	assert_int_equal(link(outside, p), 0);
 
-	assert_int_equal(dsp_erase_tree(root, &fx.o, &res), 0);
+	/* the hard link to outside keeps its data: completed with errors */
+	assert_int_equal(dsp_erase_tree(root, &fx.o, &res), DSP_PARTIAL);
 	assert_false(exists(root));
-	assert_int_equal(res.files, 4);
+	assert_int_equal(res.files, 3);
 	assert_int_equal(res.dirs, 4);
-	/* the symlinks' targets are intact; the hard link shares the inode, so
-	 * its content is gone (reported), but the other name stays */
+	assert_int_equal(res.shared_kept, 1);
+	/* the symlinks' targets are intact, and so is the file behind the
+	 * hard link: only its name in the tree went */
 	assert_true(exists(outside));
 	assert_true(exists("/etc/passwd"));
 	fd = open(outside, O_RDONLY);
 	assert_true(fd >= 0);
-	assert_int_equal(read(fd, buf, 8), 0);
+	assert_int_equal(read(fd, buf, 8), 8);
+	assert_memory_equal(buf, "OOOOOOOO", 8);
 	close(fd);
-	a = events(&fx, "file_removed", NULL);
-	{
-		size_t hl = 0;
-
-		for (size_t k = 0; k < json_object_array_length(a); k++)
-			hl += json_object_object_get(json_object_array_get_idx(a, k),
-						     "hard_links_remain") != NULL;
-		assert_int_equal(hl, 1);
-	}
+	a = events(&fx, "link_removed", "t1");
+	assert_int_equal(json_object_array_length(a), 1);
+	assert_non_null(strstr(jstr(json_object_array_get_idx(a, 0), "path"), "/a/hard"));
 	json_object_put(a);
+	a = events(&fx, "hard_links_remain", "t1");
+	assert_int_equal(json_object_array_length(a), 1);
+	assert_int_equal(jint(json_object_array_get_idx(a, 0), "links"), 1);
+	json_object_put(a);
+	{
+		struct json_object *e = last_event(&fx, "target_end", "t1");
+
+		assert_string_equal(jstr(e, "status"), "completed-with-errors");
+		assert_int_equal(jint(e, "hard_links_remain"), 1);
+		assert_non_null(strstr(json_object_to_json_string(json_object_object_get(e, "caveats")),
+				       "hard links outside the tree"));
+		json_object_put(e);
+	}
 	a = events(&fx, "symlink_removed", "t1");
 	assert_int_equal(json_object_array_length(a), 2);
 	json_object_put(a);
@@ -178,7 +188,7 @@ static void test_erase_tree_nested_symlink_outside_untouched(void **state)
 	assert_int_equal(json_object_array_length(a), 4);
 	json_object_put(a);
 	a = events(&fx, "file_removed", NULL);
-	assert_int_equal(json_object_array_length(a), 4);
+	assert_int_equal(json_object_array_length(a), 3);
 	json_object_put(a);
 	unlink(outside);
 	fx_close(&fx);
@@ -449,6 +459,454 @@ static void test_erase_tree_too_deep_is_partial(void **state)
 	fx_close(&fx);
 }
 
+/* ---- held targets, hard links, swaps (issue 9: 3, 4, 15) ---- */
+
+/* Does path hold len bytes of v? */
+static bool holds(const char *path, size_t len, uint8_t v)
+{
+	uint8_t *b = malloc(len + 1);
+	int fd = open(path, O_RDONLY);
+	bool ok = false;
+
+	if (fd >= 0 && b) {
+		ssize_t n = read(fd, b, len + 1);
+
+		ok = n == (ssize_t)len;
+		for (size_t i = 0; ok && i < len; i++)
+			ok = b[i] == v;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(b);
+	return ok;
+}
+
+static void rm_rf(const char *p)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_erase_tree_two_names_inside_erased(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char root[64], a[128], b[128];
+	struct json_object *ev;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(root, sizeof(root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(a, sizeof(a), "%s/one", root);
+	snprintf(b, sizeof(b), "%s/sub", root);
+	assert_int_equal(mkdir(b, 0700), 0);
+	snprintf(b, sizeof(b), "%s/sub/two", root);
+	write_file(a, 9000, 'L');
+	assert_int_equal(link(a, b), 0);
+	fd = open(a, O_RDONLY);	/* to look at the inode afterwards */
+	assert_true(fd >= 0);
+	assert_int_equal(dsp_erase_tree(root, &fx.o, &res), 0);
+	assert_false(exists(root));
+	assert_int_equal(res.shared_kept, 0);
+	assert_int_equal(res.bytes_written, 9000);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_nlink, 0);
+	assert_int_equal(st.st_size, 0);	/* overwritten, then truncated */
+	close(fd);
+	ev = events(&fx, "link_removed", "t1");
+	assert_int_equal(json_object_array_length(ev), 1);
+	json_object_put(ev);
+	ev = events(&fx, "hard_links_remain", NULL);
+	assert_int_equal(json_object_array_length(ev), 0);
+	json_object_put(ev);
+	fx_close(&fx);
+}
+
+static void test_erase_tree_shared_inodes_flag_overwrites(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char root[64], p[128], outside[128];
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx.o.erase_shared_inodes = true;
+	snprintf(root, sizeof(root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(outside, sizeof(outside), "%s.keep", root);
+	snprintf(p, sizeof(p), "%s/link", root);
+	write_file(outside, 5000, 'K');
+	assert_int_equal(link(outside, p), 0);
+	assert_int_equal(dsp_erase_tree(root, &fx.o, &res), 0);
+	assert_false(exists(root));
+	assert_true(holds(outside, 0, 0));	/* on purpose: overwritten, truncated */
+	assert_int_equal(res.shared_kept, 0);
+	unlink(outside);
+	fx_close(&fx);
+}
+
+static void test_erase_file_hard_linked_refused(void **state)
+{
+	struct fixture fx;
+	char dir[64], path[128], other[128];
+	struct json_object *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(dir, sizeof(dir), "/tmp/dsp-ef-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	snprintf(other, sizeof(other), "%s/g", dir);
+	write_file(path, 4096, 'H');
+	assert_int_equal(link(path, other), 0);
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), DSP_REFUSED);
+	assert_true(holds(path, 4096, 'H'));
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_equal(jstr(e, "status"), "failed");
+	assert_true(json_object_get_boolean(json_object_object_get(e, "refused")));
+	json_object_put(e);
+	fx.o.erase_shared_inodes = true;
+	fx.o.target_id = "t2";
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), 0);
+	assert_false(exists(path));
+	assert_true(holds(other, 0, 0));
+	rm_rf(dir);
+	fx_close(&fx);
+}
+
+static void test_erase_target_open_refuses_symlink_components(void **state)
+{
+	char root[64], p[256], link[256];
+	struct dsp_erase_target *t = (struct dsp_erase_target *)1;
+
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/dsp-eo-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof(p), "%s/real", root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/real/tree", root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/ln", root);
+	assert_int_equal(symlink("real", p), 0);
+	for (int walk = 0; walk < 2; walk++) {
+		char want[256];
+
+		dsp_erase_test_no_openat2 = walk;
+		snprintf(p, sizeof(p), "%s/ln/tree", root);
+		assert_int_equal(dsp_erase_target_open(p, NULL, &t, link, sizeof(link)), -ELOOP);
+		assert_null(t);
+		snprintf(want, sizeof(want), "%s/ln", root);
+		assert_string_equal(link, want);
+		/* the last component itself */
+		snprintf(p, sizeof(p), "%s/ln", root);
+		assert_int_equal(dsp_erase_target_open(p, NULL, &t, link, sizeof(link)), -ELOOP);
+		assert_string_equal(link, p);
+		/* "..": the directory it names, with its parent and name */
+		snprintf(p, sizeof(p), "%s/real/tree/..", root);
+		assert_int_equal(dsp_erase_target_open(p, NULL, &t, link, sizeof(link)), 0);
+		assert_true(dsp_erase_target_info(t)->dir);
+		assert_false(dsp_erase_target_info(t)->mount_root);
+		assert_int_equal(dsp_erase_target_realpath(t, link, sizeof(link)), 0);
+		snprintf(want, sizeof(want), "%s/real", root);
+		assert_string_equal(link, want);
+		assert_int_equal(dsp_erase_target_recheck(t), 0);
+		dsp_erase_target_close(t);
+		assert_int_equal(dsp_erase_target_open("/", NULL, &t, NULL, 0), 0);
+		assert_true(dsp_erase_target_info(t)->fs_root);
+		dsp_erase_target_close(t);
+	}
+	dsp_erase_test_no_openat2 = 0;
+	rm_rf(root);
+}
+
+/* tree: root/p/tree/{f1,f2}; victim: root/v/tree/{f1,f2} */
+static void swap_setup(char *root, size_t len)
+{
+	static const char *const dirs[] = { "p", "p/tree", "v", "v/tree" };
+	char p[256];
+
+	snprintf(root, len, "/tmp/dsp-es-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
+		assert_int_equal(mkdir(p, 0700), 0);
+	}
+	snprintf(p, sizeof(p), "%s/p/tree/f1", root);
+	write_file(p, 3000, 'T');
+	snprintf(p, sizeof(p), "%s/v/tree/f1", root);
+	write_file(p, 3000, 'V');
+	snprintf(p, sizeof(p), "%s/v/tree/f2", root);
+	write_file(p, 3000, 'V');
+}
+
+static void test_erase_tree_swapped_after_check_refused(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_erase_target *t;
+	char root[64], p[256], q[256];
+
+	(void)state;
+	for (int parent = 0; parent < 2; parent++) {
+		fx_open(&fx);
+		fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+		swap_setup(root, sizeof(root));
+		snprintf(p, sizeof(p), "%s/p/tree", root);
+		assert_int_equal(dsp_erase_target_open(p, NULL, &t, NULL, 0), 0);
+		/* checked; now the tree (or its parent) becomes a symlink to the victim */
+		if (parent) {
+			snprintf(p, sizeof(p), "%s/p", root);
+			snprintf(q, sizeof(q), "%s/p.moved", root);
+			assert_int_equal(rename(p, q), 0);
+			assert_int_equal(symlink("v", p), 0);
+		} else {
+			snprintf(p, sizeof(p), "%s/p/tree", root);
+			snprintf(q, sizeof(q), "%s/p/tree.moved", root);
+			assert_int_equal(rename(p, q), 0);
+			snprintf(q, sizeof(q), "%s/v/tree", root);
+			assert_int_equal(symlink(q, p), 0);
+		}
+		assert_int_equal(dsp_erase_tree_at(t, &fx.o, &res), DSP_REFUSED);
+		assert_int_equal(res.bytes_written, 0);
+		dsp_erase_target_close(t);
+		snprintf(p, sizeof(p), "%s/v/tree/f1", root);
+		assert_true(holds(p, 3000, 'V'));
+		snprintf(p, sizeof(p), "%s/v/tree/f2", root);
+		assert_true(holds(p, 3000, 'V'));
+		/* refused: the tree checked is untouched too */
+		snprintf(p, sizeof(p), parent ? "%s/p.moved/tree/f1" : "%s/p/tree.moved/f1", root);
+		assert_true(holds(p, 3000, 'T'));
+		{
+			struct json_object *e = last_event(&fx, "target_end", "t1");
+
+			assert_true(json_object_get_boolean(json_object_object_get(e, "refused")));
+			json_object_put(e);
+		}
+		rm_rf(root);
+		fx_close(&fx);
+	}
+}
+
+static void test_erase_file_swapped_after_check_refused(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_target *t;
+	char root[64], p[256], q[256];
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	swap_setup(root, sizeof(root));
+	snprintf(p, sizeof(p), "%s/p/tree/f1", root);
+	assert_int_equal(dsp_erase_target_open(p, NULL, &t, NULL, 0), 0);
+	snprintf(p, sizeof(p), "%s/p", root);
+	snprintf(q, sizeof(q), "%s/p.moved", root);
+	assert_int_equal(rename(p, q), 0);
+	assert_int_equal(symlink("v", p), 0);
+	assert_int_equal(dsp_erase_file_at(t, &fx.o, NULL), DSP_REFUSED);
+	dsp_erase_target_close(t);
+	snprintf(p, sizeof(p), "%s/v/tree/f1", root);
+	assert_true(holds(p, 3000, 'V'));
+	snprintf(p, sizeof(p), "%s/p.moved/tree/f1", root);
+	assert_true(holds(p, 3000, 'T'));
+	rm_rf(root);
+	fx_close(&fx);
+}
+
+/*
+ * Between the walk's lstat of an entry and its open, the entry is moved out
+ * of the tree and a symlink to it put in its place: the walk must not
+ * follow it (O_NOFOLLOW). Device and inode would match: only O_NOFOLLOW
+ * tells.
+ */
+static char hook_out[128];
+
+static void swap_for_symlink(int dirfd, const char *name)
+{
+	char to[256];
+
+	if (strcmp(name, "f") && strcmp(name, "d"))
+		return;
+	snprintf(to, sizeof(to), "%s/%s", hook_out, name);
+	assert_int_equal(renameat(dirfd, name, AT_FDCWD, to), 0);
+	assert_int_equal(symlinkat(to, dirfd, name), 0);
+}
+
+static void test_erase_tree_entry_swapped_for_symlink_not_followed(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char root[64], p[256];
+	struct json_object *a;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(root, sizeof(root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(hook_out, sizeof(hook_out), "%s.out", root);
+	assert_int_equal(mkdir(hook_out, 0700), 0);
+	snprintf(p, sizeof(p), "%s/f", root);
+	write_file(p, 4000, 'F');
+	snprintf(p, sizeof(p), "%s/d", root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/d/g", root);
+	write_file(p, 4000, 'G');
+	snprintf(p, sizeof(p), "%s/plain", root);
+	write_file(p, 4000, 'P');
+	dsp_erase_test_before_open = swap_for_symlink;
+	assert_int_equal(dsp_erase_tree(root, &fx.o, &res), DSP_PARTIAL);
+	dsp_erase_test_before_open = NULL;
+	snprintf(p, sizeof(p), "%s/f", hook_out);
+	assert_true(holds(p, 4000, 'F'));
+	snprintf(p, sizeof(p), "%s/d/g", hook_out);
+	assert_true(holds(p, 4000, 'G'));
+	snprintf(p, sizeof(p), "%s/plain", root);
+	assert_false(exists(p));	/* the rest of the tree is erased */
+	assert_int_equal(res.files, 1);
+	a = events(&fx, "skipped", "t1");
+	assert_int_equal(json_object_array_length(a), 2);
+	for (size_t k = 0; k < 2; k++)
+		assert_non_null(strstr(jstr(json_object_array_get_idx(a, k), "reason"),
+				       "symbolic link"));
+	json_object_put(a);
+	rm_rf(root);
+	rm_rf(hook_out);
+	fx_close(&fx);
+}
+
+static void test_erase_file_resume_other_inode_refused(void **state)
+{
+	struct fixture fx;
+	char dir[64], path[128], old[128];
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	snprintf(dir, sizeof(dir), "/tmp/dsp-ef-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/big", dir);
+	write_file(path, 1 << 20, 'B');
+	fx.o.progress = cancel_half;
+	fx.o.progress_ms = -1;
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), DSP_INTERRUPTED);
+	/* another file at the same path: the run must not continue on it (the
+	 * old one kept aside, or its inode number could come back) */
+	snprintf(old, sizeof(old), "%s/old", dir);
+	assert_int_equal(rename(path, old), 0);
+	write_file(path, 1 << 20, 'N');
+	fx.o.progress = NULL;
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), DSP_REFUSED);
+	assert_true(holds(path, 1 << 20, 'N'));
+	rm_rf(dir);
+	fx_close(&fx);
+}
+
+static int cancel_first_write(const struct dsp_erase_progress *p, void *arg)
+{
+	(void)arg;
+	return !strcmp(p->phase, "write") && p->done > 0;
+}
+
+/* Interrupted anywhere: the shared file is reported once, when the tree is done. */
+static void test_erase_tree_shared_reported_across_resume(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char root[64], p[256], outside[128];
+	struct json_object *a;
+	int r;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(root, sizeof(root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(outside, sizeof(outside), "%s.keep", root);
+	write_file(outside, 3000, 'K');
+	for (int k = 0; k < 4; k++) {
+		snprintf(p, sizeof(p), "%s/f%d", root, k);
+		write_file(p, 256 << 10, 'F');
+	}
+	snprintf(p, sizeof(p), "%s/link", root);
+	assert_int_equal(link(outside, p), 0);
+	fx.o.progress = cancel_first_write;
+	fx.o.progress_ms = -1;
+	fx.o.bufsize = 64 << 10;
+	r = dsp_erase_tree(root, &fx.o, &res);
+	assert_int_equal(r, DSP_INTERRUPTED);
+	fx.o.progress = NULL;
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_tree(root, &fx.o, &res), DSP_PARTIAL);
+	assert_int_equal(res.shared_kept, 1);
+	assert_false(exists(root));
+	assert_true(holds(outside, 3000, 'K'));
+	a = events(&fx, "hard_links_remain", "t1");
+	assert_int_equal(json_object_array_length(a), 1);
+	json_object_put(a);
+	unlink(outside);
+	fx_close(&fx);
+}
+
+static int count_file(const char *path, const struct stat *st, unsigned names, void *arg)
+{
+	(void)path;
+	(void)st;
+	(void)names;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int note_shared(const char *path, const struct stat *st, unsigned names, void *arg)
+{
+	(void)arg;
+	assert_non_null(strstr(path, "/out-link"));
+	assert_int_equal(names, 1);
+	assert_int_equal(st->st_nlink, 2);
+	return 0;
+}
+
+static void test_erase_tree_scan_counts_shared(void **state)
+{
+	struct dsp_erase_target *t;
+	struct dsp_erase_scan sc;
+	char root[64], p[256], q[256], outside[128];
+	int nfiles = 0;
+
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(outside, sizeof(outside), "%s.keep", root);
+	write_file(outside, 100, 'K');
+	snprintf(p, sizeof(p), "%s/out-link", root);
+	assert_int_equal(link(outside, p), 0);
+	snprintf(p, sizeof(p), "%s/a", root);
+	write_file(p, 10, 'A');
+	snprintf(q, sizeof(q), "%s/b", root);
+	assert_int_equal(link(p, q), 0);	/* two names inside: not shared */
+	snprintf(p, sizeof(p), "%s/s", root);
+	assert_int_equal(symlink(outside, p), 0);
+	assert_int_equal(dsp_erase_target_open(root, NULL, &t, NULL, 0), 0);
+	assert_int_equal(dsp_erase_tree_scan(t, count_file, note_shared, &nfiles, &sc), 0);
+	dsp_erase_target_close(t);
+	assert_int_equal(nfiles, 3);
+	assert_int_equal(sc.files, 3);
+	assert_int_equal(sc.bytes, 120);
+	assert_int_equal(sc.shared, 1);
+	assert_int_equal(sc.shared_bytes, 100);
+	rm_rf(root);
+	unlink(outside);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +919,16 @@ int main(void)
 		cmocka_unit_test(test_erase_file_cancel_then_resume),
 		cmocka_unit_test(test_erase_tree_cancel_then_resume),
 		cmocka_unit_test(test_erase_tree_too_deep_is_partial),
+		cmocka_unit_test(test_erase_tree_two_names_inside_erased),
+		cmocka_unit_test(test_erase_tree_shared_inodes_flag_overwrites),
+		cmocka_unit_test(test_erase_file_hard_linked_refused),
+		cmocka_unit_test(test_erase_target_open_refuses_symlink_components),
+		cmocka_unit_test(test_erase_tree_swapped_after_check_refused),
+		cmocka_unit_test(test_erase_file_swapped_after_check_refused),
+		cmocka_unit_test(test_erase_tree_entry_swapped_for_symlink_not_followed),
+		cmocka_unit_test(test_erase_file_resume_other_inode_refused),
+		cmocka_unit_test(test_erase_tree_shared_reported_across_resume),
+		cmocka_unit_test(test_erase_tree_scan_counts_shared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
@@ -45,6 +44,8 @@ struct target {
 	enum target_kind kind;
 	uint64_t size;
 	unsigned long nfiles;		/* trees */
+	unsigned long nshared;		/* trees: files with hard links outside */
+	struct dsp_erase_target *ft;	/* files and trees: held from the check to the erase */
 	dev_t dev;			/* identity, to catch a target named twice */
 	ino_t ino;
 	struct dsp_blkdev_info info;	/* block devices */
@@ -72,7 +73,8 @@ struct erase_ctl {
 	unsigned int yes : 1,
 		     dry_run : 1,
 		     resume : 1,
-		     verbose : 1;
+		     verbose : 1,
+		     erase_shared : 1;
 
 	struct dsp_method *method;
 	enum dsp_verify_mode verify;
@@ -89,6 +91,7 @@ struct erase_ctl {
 	struct json_object *idents;	/* resume: target id -> recorded identity */
 	struct json_object *renamed;	/* resume: target id -> last file_renamed "to" */
 	int lock_fd;			/* flock on the run directory, or -1 */
+	int record_err;			/* the first failed append to the record: said once */
 };
 
 static volatile sig_atomic_t stop_flag;	/* the signal number that stopped us */
@@ -118,11 +121,13 @@ enum {
 	OPT_PROGRESS,
 	OPT_CHECKPOINT,
 	OPT_DELAY,
+	OPT_SHARED,
 };
 
 static const struct option longopts[] = {
 	{ "checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT },
 	{ "dry-run", no_argument, NULL, 'n' },
+	{ "erase-shared-inodes", no_argument, NULL, OPT_SHARED },
 	{ "help", no_argument, NULL, 'h' },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "method", required_argument, NULL, 'm' },
@@ -141,6 +146,7 @@ static void usage(void)
 	fputs("Usage:\n"
 	      " dispose erase [--method NAME|FILE] [--verify none|last|all|sample[:PERCENT]]\n"
 	      "               [--yes] [--dry-run] [--run-dir DIR] [--resume]\n"
+	      "               [--erase-shared-inodes]\n"
 	      "               [--progress auto|bar|json|none] [--jobs N] TARGET...\n"
 	      "\n"
 	      "Overwrite block devices, regular files or directory trees (files are\n"
@@ -151,6 +157,10 @@ static void usage(void)
 	      "                         installed, else zero); see 'dispose methods'\n"
 	      "     --verify MODE       none, last, all or sample[:PERCENT]\n"
 	      "                         (default: the method's)\n"
+	      "     --erase-shared-inodes\n"
+	      "                         also overwrite files with hard links outside\n"
+	      "                         the target (default: refuse such a file; in a\n"
+	      "                         tree, remove only its name)\n"
 	      " -y, --yes               do not ask for confirmation\n"
 	      " -n, --dry-run           show what would be done; write nothing\n"
 	      "     --run-dir DIR       run record directory (default:\n"
@@ -301,13 +311,9 @@ static int make_parents(const char *dir)
 
 /* ---- target checks: everything is checked before anything is written ---- */
 
-static uint64_t tree_bytes;
-static unsigned long tree_files;
 /* files that back attached loop devices: in use, never erased */
 static struct dsp_blkdev_loopfile *loopfiles;
 static size_t nloopfiles;
-static const struct dsp_blkdev_loopfile *tree_loop;
-static char tree_loop_path[PATH_MAX];
 
 static const struct dsp_blkdev_loopfile *backs_loop(const struct stat *sb)
 {
@@ -317,57 +323,60 @@ static const struct dsp_blkdev_loopfile *backs_loop(const struct stat *sb)
 	return NULL;
 }
 
-static int tree_count(const char *fpath, const struct stat *sb, int flag, struct FTW *ftw)
+/* A tree's file that backs an attached loop device stops the check. */
+static int scan_file(const char *path, const struct stat *st, unsigned names, void *arg)
 {
-	(void)ftw;
-	if (flag == FTW_F && S_ISREG(sb->st_mode)) {
-		tree_bytes += (uint64_t)sb->st_size;
-		tree_files++;
-		if (!tree_loop && (tree_loop = backs_loop(sb)))
-			snprintf(tree_loop_path, sizeof(tree_loop_path), "%s", fpath);
+	const struct target *t = arg;
+	const struct dsp_blkdev_loopfile *lf = backs_loop(st);
+
+	if (!lf)
+		return 0;
+	cli_err("%s: holds %s, the backing file of /dev/%s; detach it first", t->path, path,
+		lf->name);
+	return 1;
+}
+
+/*
+ * Files and trees: open the target once. Everything checked from here on,
+ * and the erase, use this handle, never the path again.
+ */
+static int hold_target(struct target *t, const struct stat *st)
+{
+	const char *open_path = t->cur ? t->cur : t->path;
+	const struct dsp_erase_target_info *in;
+	char link[PATH_MAX];
+	int r = dsp_erase_target_open(open_path, t->path, &t->ft, link, sizeof(link));
+
+	if (r == -ELOOP && link[0] && strcmp(link, open_path)) {
+		cli_err("%s: %s is a symbolic link; name the path without it", t->path, link);
+		return DSP_EXIT_REFUSED;
+	}
+	if (r == -ELOOP) {
+		cli_err("%s: is a symbolic link; name its target instead", t->path);
+		return DSP_EXIT_REFUSED;
+	}
+	if (r < 0) {
+		cli_err("%s: %s", t->path, strerror(-r));
+		return DSP_EXIT_USAGE;
+	}
+	in = dsp_erase_target_info(t->ft);
+	if (in->dev != st->st_dev || in->ino != st->st_ino) {
+		cli_err("%s: changed while it was being checked; nothing written", t->path);
+		return DSP_EXIT_REFUSED;
 	}
 	return 0;
 }
 
-/*
- * A bind mount keeps its filesystem's st_dev: only the mount id (or the
- * mount-root attribute) tells that path is the root of another mount.
- */
-static bool is_mount_root(const char *path, const char *parent)
+/* Is the held directory the root, or a mount point (bind mounts too)? */
+static int dir_refusal(const struct target *t, char *why, size_t len)
 {
-	struct statx a, b;
+	const struct dsp_erase_target_info *in = dsp_erase_target_info(t->ft);
 
-	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &a) < 0)
-		return false;
-	if ((a.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-	    (a.stx_attributes & STATX_ATTR_MOUNT_ROOT))
-		return true;
-	if (!parent || statx(AT_FDCWD, parent, 0, STATX_MNT_ID, &b) < 0)
-		return false;
-	return (a.stx_mask & STATX_MNT_ID) && (b.stx_mask & STATX_MNT_ID) &&
-	       a.stx_mnt_id != b.stx_mnt_id;
-}
-
-/* Is dir the root, or a mount point (its device differs from its parent's)? */
-static int dir_refusal(const char *path, const struct stat *st, char *why, size_t len)
-{
-	char real[PATH_MAX], parent[PATH_MAX + 4];
-	struct stat pst;
-
-	if (!realpath(path, real)) {
-		snprintf(why, len, "cannot resolve: %s", strerror(errno));
-		return DSP_EXIT_USAGE;
-	}
-	if (!strcmp(real, "/")) {
+	if (in->fs_root) {
 		snprintf(why, len, "refusing to erase the root directory");
 		return DSP_EXIT_REFUSED;
 	}
-	snprintf(parent, sizeof(parent), "%s/..", real);
-	if (stat(parent, &pst) < 0) {
-		snprintf(why, len, "cannot stat parent: %s", strerror(errno));
-		return DSP_EXIT_REFUSED;
-	}
-	if (pst.st_dev != st->st_dev || pst.st_ino == st->st_ino || is_mount_root(real, parent)) {
+	if (in->mount_root) {
 		snprintf(why, len, "is a mount point; refusing to erase it");
 		return DSP_EXIT_REFUSED;
 	}
@@ -418,14 +427,14 @@ static bool path_within(const char *inner, const char *outer)
 }
 
 /*
- * Does path (a tree or a file target) contain or equal the run directory?
+ * Does the held tree or file contain or equal the run directory?
  * The run directory need not exist yet: it is made inside the tree later.
  */
-static bool holds_run_dir(const char *path, const char *run_dir)
+static bool holds_run_dir(const struct target *t, const char *run_dir)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 
-	if (!run_dir || !realpath(path, a))
+	if (!run_dir || dsp_erase_target_realpath(t->ft, a, sizeof(a)) < 0)
 		return false;
 	if (!resolve_loose(run_dir, b))
 		return false;
@@ -493,46 +502,60 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 		const struct dsp_blkdev_loopfile *lf = backs_loop(&st);
 
 		t->kind = T_FILE;
-		t->size = (uint64_t)st.st_size;
+		r = hold_target(t, &st);
+		if (r)
+			return r;
+		t->size = dsp_erase_target_info(t->ft)->size;
 		if (lf) {
 			cli_err("%s: is the backing file of /dev/%s; detach it first",
 				t->path, lf->name);
 			return DSP_EXIT_REFUSED;
 		}
 		/* a file bind-mounted over this name belongs to another tree */
-		if (is_mount_root(t->path, NULL)) {
+		if (dsp_erase_target_info(t->ft)->mount_root) {
 			cli_err("%s: is a mount point; refusing to erase it", t->path);
 			return DSP_EXIT_REFUSED;
 		}
-		if (holds_run_dir(t->path, ctl->run_dir)) {
+		if (holds_run_dir(t, ctl->run_dir)) {
 			cli_err("%s: is the run record", t->path);
 			return DSP_EXIT_REFUSED;
 		}
+		/* its other names may be anywhere: their data would go too */
+		if (dsp_erase_target_info(t->ft)->nlink > 1 && !ctl->erase_shared) {
+			uint64_t other = dsp_erase_target_info(t->ft)->nlink - 1;
+
+			cli_err("%s: has %llu other hard link%s whose data would be overwritten too",
+				t->path, (unsigned long long)other, other == 1 ? "" : "s");
+			fprintf(stderr, "Use --erase-shared-inodes to overwrite it anyway.\n");
+			return DSP_EXIT_REFUSED;
+		}
 	} else if (S_ISDIR(st.st_mode)) {
+		struct dsp_erase_scan sc;
+
 		t->kind = T_TREE;
-		r = dir_refusal(t->path, &st, why, sizeof(why));
+		r = hold_target(t, &st);
+		if (r)
+			return r;
+		r = dir_refusal(t, why, sizeof(why));
 		if (r) {
 			cli_err("%s: %s", t->path, why);
 			return r;
 		}
-		if (holds_run_dir(t->path, ctl->run_dir)) {
+		if (holds_run_dir(t, ctl->run_dir)) {
 			cli_err("%s: holds the run directory %s", t->path, ctl->run_dir);
 			return DSP_EXIT_REFUSED;
 		}
-		tree_bytes = 0;
-		tree_files = 0;
-		tree_loop = NULL;
-		if (nftw(t->path, tree_count, 32, FTW_PHYS | FTW_MOUNT) != 0) {
-			cli_err("%s: cannot walk the tree: %s", t->path, strerror(errno));
+		/* from the held directory, as the erase will walk it */
+		r = dsp_erase_tree_scan(t->ft, scan_file, NULL, t, &sc);
+		if (r == 1)
+			return DSP_EXIT_REFUSED;
+		if (r < 0) {
+			cli_err("%s: cannot walk the tree: %s", t->path, strerror(-r));
 			return DSP_EXIT_USAGE;
 		}
-		if (tree_loop) {
-			cli_err("%s: holds %s, the backing file of /dev/%s; detach it first",
-				t->path, tree_loop_path, tree_loop->name);
-			return DSP_EXIT_REFUSED;
-		}
-		t->size = tree_bytes;
-		t->nfiles = tree_files;
+		t->size = sc.bytes;
+		t->nfiles = (unsigned long)sc.files;
+		t->nshared = (unsigned long)sc.shared;
 	} else {
 		cli_err("%s: not a block device, regular file or directory", t->path);
 		return DSP_EXIT_USAGE;
@@ -625,6 +648,8 @@ static void describe(FILE *f, const struct target *t)
 	case T_TREE:
 		fprintf(f, "%s %s: directory tree, %lu files, %s", t->id, t->path,
 			t->nfiles, sz);
+		if (t->nshared)
+			fprintf(f, ", %lu with hard links outside the tree", t->nshared);
 		break;
 	}
 	fputc('\n', f);
@@ -642,6 +667,21 @@ static void method_line(FILE *f, const struct erase_ctl *ctl)
 	if (ctl->verify == DSP_VERIFY_SAMPLE)
 		fprintf(f, " %g%%", ctl->sample_percent);
 	fputc('\n', f);
+}
+
+/* Dry run: a file of a tree with names outside it, and what will happen to it. */
+static int dry_shared(const char *path, const struct stat *st, unsigned names, void *arg)
+{
+	const struct erase_ctl *ctl = arg;
+	unsigned long long out = (unsigned long long)st->st_nlink - names;
+
+	if (ctl->erase_shared)
+		printf("   %s: has %llu hard link%s outside the tree: overwritten anyway "
+		       "(--erase-shared-inodes)\n", path, out, out == 1 ? "" : "s");
+	else
+		printf("   %s: has %llu hard link%s outside the tree: would be unlinked, "
+		       "not overwritten (hard_links_remain)\n", path, out, out == 1 ? "" : "s");
+	return 0;
 }
 
 static void dry_run(const struct erase_ctl *ctl)
@@ -672,6 +712,12 @@ static void dry_run(const struct erase_ctl *ctl)
 		if (t->kind != T_BLOCK)
 			printf("   then remove the %s\n",
 			       t->kind == T_FILE ? "file" : "files and directories");
+		if (t->kind == T_TREE && t->nshared)
+			dsp_erase_tree_scan(t->ft, NULL, dry_shared, (void *)ctl, NULL);
+		if (t->kind == T_FILE && dsp_erase_target_info(t->ft)->nlink > 1)
+			printf("   its other %llu hard link(s) lose their data too "
+			       "(--erase-shared-inodes)\n",
+			       (unsigned long long)dsp_erase_target_info(t->ft)->nlink - 1);
 		secs = (double)(wr + rd) / NOMINAL_BPS;
 		s = (unsigned long)(secs + 0.5);
 		printf("   estimated time: %lu:%02lu:%02lu (an estimate at a nominal 200 MB/s)\n",
@@ -742,12 +788,11 @@ static int recheck_paths(const struct erase_ctl *ctl)
 {
 	for (unsigned i = 0; i < ctl->nt; i++) {
 		const struct target *t = &ctl->t[i];
-		struct stat st;
 
 		if (t->kind == T_BLOCK)
 			continue;
-		if (lstat(t->cur ? t->cur : t->path, &st) < 0 || st.st_dev != t->dev ||
-		    st.st_ino != t->ino) {
+		/* the path must still lead, without a symlink, to the object held */
+		if (dsp_erase_target_recheck(t->ft) != 0) {
 			cli_err("%s: is no longer the %s that was checked; nothing written",
 				t->path, t->kind == T_FILE ? "file" : "directory");
 			return DSP_EXIT_REFUSED;
@@ -807,10 +852,17 @@ static struct json_object *targets_json(const struct erase_ctl *ctl)
 
 static int append(struct erase_ctl *ctl, const char *event, struct json_object *o)
 {
-	int r = dsp_ledger_append(ctl->ledger, event, o, 1);
+	int none = 0, r = __atomic_load_n(&ctl->record_err, __ATOMIC_SEQ_CST);
 
+	/* once an append failed the record takes nothing more: said once */
+	if (r) {
+		json_object_put(o);
+		return r;
+	}
+	r = dsp_ledger_append(ctl->ledger, event, o, 1);
 	json_object_put(o);
-	if (r < 0)
+	if (r < 0 && __atomic_compare_exchange_n(&ctl->record_err, &none, r, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		cli_err("%s: cannot write the run record: %s",
 			dsp_ledger_dir(ctl->ledger), strerror(-r));
 	return r;
@@ -853,6 +905,7 @@ static int write_run_start(struct erase_ctl *ctl, const char *host)
 	json_object_object_add(o, "sample_percent",
 			       json_object_new_double(ctl->sample_percent));
 	json_object_object_add(o, "jobs", json_object_new_int64(ctl->jobs));
+	json_object_object_add(o, "erase_shared_inodes", json_object_new_boolean(ctl->erase_shared));
 	return append(ctl, "run_start", o);
 }
 
@@ -987,6 +1040,8 @@ static void run_target(struct erase_ctl *ctl, struct target *t)
 		.stop = &stop_flag,
 		.checkpoint_bytes = ctl->checkpoint_bytes,
 		.resume = ctl->resume,
+		.erase_shared_inodes = ctl->erase_shared,
+		.record_err = &ctl->record_err,
 		/* the test delay only slows anything when every chunk reports */
 		.progress_ms = ctl->delay_ms ? -1 : 0,
 	};
@@ -1008,15 +1063,19 @@ static void run_target(struct erase_ctl *ctl, struct target *t)
 		t->io = NULL;
 		break;
 	case T_FILE:
-		r = dsp_erase_file(t->path, &opts, &t->res);
+		/* the handle checked before the confirmation, not the path again */
+		r = dsp_erase_file_at(t->ft, &opts, &t->res);
 		break;
 	case T_TREE:
 	default:
-		r = dsp_erase_tree(t->path, &opts, &t->res);
+		r = dsp_erase_tree_at(t->ft, &opts, &t->res);
 		break;
 	}
 	set_outcome(t, r);
-	if (r < 0)
+	/* a record that stopped taking lines was said once, by the core */
+	if (r < 0 && r == __atomic_load_n(&ctl->record_err, __ATOMIC_SEQ_CST))
+		;
+	else if (r < 0)
 		progress_message(ctl->prog, "%s: erase failed: %s", t->path, strerror(-r));
 	else if (r == DSP_MISMATCH)
 		progress_message(ctl->prog, "%s: verification found %llu mismatching bytes",
@@ -1039,6 +1098,12 @@ static void *worker(void *arg)
 		if (stop_flag) {
 			/* never started: resumable like the others */
 			set_outcome(t, DSP_INTERRUPTED);
+			progress_finish(ctl->prog, t->idx, t->status);
+			continue;
+		}
+		if (__atomic_load_n(&ctl->record_err, __ATOMIC_SEQ_CST)) {
+			/* nothing more can be recorded: not started */
+			set_outcome(t, ctl->record_err);
 			progress_finish(ctl->prog, t->idx, t->status);
 			continue;
 		}
@@ -1211,6 +1276,17 @@ static int resume_targets(struct erase_ctl *ctl, char **names, unsigned nnames)
 		ctl->owned[1] = strdup(v);
 	}
 	ctl->verify_arg = ctl->owned[1];
+	{
+		struct json_object *x;
+		bool was = json_object_object_get_ex(s.run_start, "erase_shared_inodes", &x) &&
+			   json_object_get_boolean(x);
+
+		if (ctl->erase_shared && !was) {
+			rc = usage_error("--erase-shared-inodes cannot change on --resume");
+			goto out;
+		}
+		ctl->erase_shared = was;
+	}
 	if (!ctl->method_arg) {
 		rc = DSP_EXIT_FAILED;
 		goto out;
@@ -1444,6 +1520,9 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 			break;
 		case OPT_RESUME:
 			ctl->resume = 1;
+			break;
+		case OPT_SHARED:
+			ctl->erase_shared = 1;
 			break;
 		case OPT_PROGRESS:
 			if (!strcmp(optarg, "auto"))
@@ -1689,6 +1768,7 @@ out:
 	for (unsigned i = 0; i < ctl.nt && ctl.t; i++) {
 		free(ctl.t[i].path);
 		free(ctl.t[i].cur);
+		dsp_erase_target_close(ctl.t[i].ft);
 	}
 	free(ctl.t);
 	free(tlist);

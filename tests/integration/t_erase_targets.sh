@@ -75,8 +75,8 @@ ok "relative targets resume where the run started"
 mkdir -p "$T/C"
 fill_marker "$T/C/doc" 1
 ln "$T/C/doc" "$T/keep"
-"$DISPOSE" erase --yes --progress none --method zero --run-dir "$T/r4" "$T/C/doc" \
-	>/dev/null 2>"$T/err" || die "file erase: $(cat "$T/err")"
+"$DISPOSE" erase --yes --progress none --method zero --run-dir "$T/r4" --erase-shared-inodes \
+	"$T/C/doc" >/dev/null 2>"$T/err" || die "file erase: $(cat "$T/err")"
 n=$(grep -n '"event":"file_renamed"' "$T/r4/events.jsonl" | head -1 | cut -d: -f1)
 [ -n "$n" ] || die "no file_renamed event"
 to=$(sed -n "${n}p" "$T/r4/events.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["to"])')

@@ -16,6 +16,13 @@
 
 #define HASH_BUF	(256u << 10)
 #define MAX_DEPTH	4096
+/*
+ * A file with this many bytes of holes gets sha256_sparse instead of sha256:
+ * SHA-256 cannot skip a run of zeros, so a 1 TiB sparse file would cost 1 TiB
+ * of hashing. Below it, hashing the zeros is cheap and sha256 stays.
+ */
+#define SPARSE_MIN	(64ull << 20)
+#define SPARSE_BLOCK	4096u
 
 struct root_id {
 	dev_t dev;
@@ -30,7 +37,7 @@ struct walker {
 	char *path;
 	size_t cap;
 	unsigned char *buf;
-	EVP_MD_CTX *md;
+	EVP_MD_CTX *md, *ext;	/* ext: one data extent of sha256_sparse */
 	EVP_MD *sha256;
 	struct root_id *roots;
 	size_t nroots, cur;
@@ -82,7 +89,7 @@ static const char *type_name(mode_t m)
 }
 
 static struct json_object *file_item(struct walker *w, int dfd, const char *name,
-				     const struct stat *st, const char *sha)
+				     const struct stat *st, const char *sha_key, const char *sha)
 {
 	struct json_object *o = json_object_new_object();
 	char mode[8], t[32];
@@ -125,7 +132,7 @@ static struct json_object *file_item(struct walker *w, int dfd, const char *name
 		}
 	}
 	if (sha)
-		json_object_object_add(o, "sha256", json_object_new_string(sha));
+		json_object_object_add(o, sha_key, json_object_new_string(sha));
 	return o;
 }
 
@@ -138,6 +145,12 @@ static int emit_put(struct walker *w, const char *section, struct json_object *o
 	rc = w->emit(w->arg, section, o);
 	json_object_put(o);
 	return rc;
+}
+
+static void to_hex(const unsigned char *md, unsigned n, char *hex)
+{
+	for (unsigned i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
 /* sha256 of the open file from offset 0 into hex (65 bytes). 0 or -errno. */
@@ -164,8 +177,162 @@ static int hash_fd(struct walker *w, int fd, char *hex)
 	}
 	if (!EVP_DigestFinal_ex(w->md, md, &mdlen) || mdlen != 32)
 		return -EIO;
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	to_hex(md, 32, hex);
+	return 0;
+}
+
+/* Bytes in holes as SEEK_HOLE/SEEK_DATA report them, counted up to limit. */
+static uint64_t hole_bytes(int fd, uint64_t size, uint64_t limit)
+{
+	uint64_t holes = 0;
+	off_t pos = 0, h, d;
+
+	while ((uint64_t)pos < size && holes < limit) {
+		h = lseek(fd, pos, SEEK_HOLE);
+		if (h < 0 || (uint64_t)h >= size)
+			break;
+		d = lseek(fd, h, SEEK_DATA);
+		if (d < 0 && errno != ENXIO)
+			break;
+		if (d < 0 || (uint64_t)d > size) {
+			holes += size - (uint64_t)h;	/* ENXIO: a hole up to the end */
+			break;
+		}
+		holes += (uint64_t)(d - h);
+		pos = d;
+	}
+	return holes;
+}
+
+struct sparse {
+	EVP_MD_CTX *top, *ext;
+	uint64_t start;		/* of the open extent */
+	int open;
+};
+
+/* The open extent ends at end: its line "OFFSET LENGTH SHA256\n" goes into top. */
+static int sparse_close(struct sparse *sp, uint64_t end)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char line[112], hex[65];
+	int n;
+
+	if (!sp->open)
+		return 0;
+	sp->open = 0;
+	if (!EVP_DigestFinal_ex(sp->ext, md, &mdlen) || mdlen != 32)
+		return -EIO;
+	to_hex(md, 32, hex);
+	n = snprintf(line, sizeof(line), "%llu %llu %s\n", (unsigned long long)sp->start,
+		     (unsigned long long)(end - sp->start), hex);
+	return EVP_DigestUpdate(sp->top, line, (size_t)n) ? 0 : -EIO;
+}
+
+/* Feed n bytes read at off (off a multiple of SPARSE_BLOCK) block by block. */
+static int sparse_feed(struct sparse *sp, const EVP_MD *sha, const unsigned char *p,
+		       size_t n, uint64_t off)
+{
+	int rc;
+
+	for (size_t i = 0; i < n;) {
+		size_t b = n - i < SPARSE_BLOCK ? n - i : SPARSE_BLOCK, run = 0;
+
+		if (!p[i] && !memcmp(p + i, p + i + 1, b - 1)) {
+			if ((rc = sparse_close(sp, off + i)))
+				return rc;
+			i += b;
+			continue;
+		}
+		/* a run of non-zero blocks goes to the extent's hash in one call */
+		while (i + run < n) {
+			size_t bb = n - i - run < SPARSE_BLOCK ? n - i - run : SPARSE_BLOCK;
+			const unsigned char *q = p + i + run;
+
+			if (run && !q[0] && !memcmp(q, q + 1, bb - 1))
+				break;
+			run += bb;
+		}
+		if (!sp->open) {
+			if (!EVP_DigestInit_ex2(sp->ext, sha, NULL))
+				return -EIO;
+			sp->open = 1;
+			sp->start = off + i;
+		}
+		if (!EVP_DigestUpdate(sp->ext, p + i, run))
+			return -EIO;
+		i += run;
+	}
+	return 0;
+}
+
+/*
+ * sha256_sparse (dispose-inventory(5)): SHA-256 over "dispose-sparse-v1
+ * SIZE\n" and one line "OFFSET LENGTH SHA256\n" per maximal run of 4096-byte
+ * blocks (from offset 0) that are not all zero. It depends on the contents
+ * only; holes are skipped with SEEK_DATA/SEEK_HOLE instead of read.
+ * 0, -EAGAIN when the file shrank while it was read, or -errno.
+ */
+static int hash_sparse(struct walker *w, int fd, uint64_t size, char *hex)
+{
+	struct sparse sp = { .top = w->md, .ext = w->ext };
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char head[48];
+	uint64_t pos = 0;
+	int rc, n;
+
+	n = snprintf(head, sizeof(head), "dispose-sparse-v1 %llu\n", (unsigned long long)size);
+	if (!EVP_DigestInit_ex2(sp.top, w->sha256, NULL) ||
+	    !EVP_DigestUpdate(sp.top, head, (size_t)n))
+		return -EIO;
+	while (pos < size) {
+		off_t d = lseek(fd, (off_t)pos, SEEK_DATA), e;
+		uint64_t start, end;
+
+		if (d < 0 && errno != ENXIO)
+			return -errno;
+		if (d < 0 || (uint64_t)d >= size)
+			break;			/* a hole up to the end */
+		start = (uint64_t)d - (uint64_t)d % SPARSE_BLOCK;
+		if (start > pos) {
+			/* whole blocks of hole: zero, so the open extent ends */
+			if ((rc = sparse_close(&sp, pos)))
+				return rc;
+			pos = start;
+		}
+		/* from d, not start: start may lie in the hole before d */
+		e = lseek(fd, d, SEEK_HOLE);
+		if (e < 0)
+			return -errno;
+		end = ((uint64_t)e + SPARSE_BLOCK - 1) / SPARSE_BLOCK * SPARSE_BLOCK;
+		if (end > size)
+			end = size;
+		while (pos < end) {
+			size_t want = end - pos < HASH_BUF ? (size_t)(end - pos) : HASH_BUF;
+			ssize_t got = pread(fd, w->buf, want, (off_t)pos);
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				return -errno;
+			if (got == 0)
+				return -EAGAIN;
+			/* a short read mid-block would shift the blocks: read on first */
+			if ((size_t)got < want && got % SPARSE_BLOCK)
+				got -= got % SPARSE_BLOCK;
+			if (got == 0)
+				return -EAGAIN;	/* less than a block left: it shrank */
+			if ((rc = sparse_feed(&sp, w->sha256, w->buf, (size_t)got, pos)))
+				return rc;
+			pos += (uint64_t)got;
+		}
+	}
+	if ((rc = sparse_close(&sp, pos)))
+		return rc;
+	if (!EVP_DigestFinal_ex(sp.top, md, &mdlen) || mdlen != 32)
+		return -EIO;
+	to_hex(md, 32, hex);
 	return 0;
 }
 
@@ -185,10 +352,10 @@ static int do_file(struct walker *w, int dfd, const char *name, const struct sta
 {
 	struct stat fst;
 	char hex[65];
-	int fd, rc = 0, hashed = 0;
+	int fd, rc = 0, hashed = 0, sparse = 0;
 
 	if (!w->keys && !w->hash)
-		return emit_put(w, "files", file_item(w, dfd, name, st, NULL));
+		return emit_put(w, "files", file_item(w, dfd, name, st, NULL, NULL));
 	fd = open_file(dfd, name);
 	if (fd < 0) {
 		int e = errno;
@@ -199,7 +366,7 @@ static int do_file(struct walker *w, int dfd, const char *name, const struct sta
 			return 0;	/* a symlink: keys only look at regular files */
 		if ((rc = werr(w, w->path, e, NULL)))
 			return rc;
-		return w->data ? emit_put(w, "files", file_item(w, dfd, name, st, NULL)) : 0;
+		return w->data ? emit_put(w, "files", file_item(w, dfd, name, st, NULL, NULL)) : 0;
 	}
 	if (fstat(fd, &fst) < 0) {
 		rc = werr(w, w->path, errno, NULL);
@@ -217,7 +384,7 @@ static int do_file(struct walker *w, int dfd, const char *name, const struct sta
 	if (fst.st_dev != w->dev) {
 		/* a file mounted over this one (a bind mount): not ours to read */
 		close(fd);
-		return w->data ? emit_put(w, "files", file_item(w, dfd, name, &fst, NULL)) : 0;
+		return w->data ? emit_put(w, "files", file_item(w, dfd, name, &fst, NULL, NULL)) : 0;
 	}
 	if (w->keys) {
 		struct json_object *k = NULL;
@@ -231,16 +398,24 @@ static int do_file(struct walker *w, int dfd, const char *name, const struct sta
 			json_object_put(k);
 	}
 	if (!rc && w->hash) {
-		int r = hash_fd(w, fd, hex);
+		uint64_t size = (uint64_t)fst.st_size;
+		int r;
 
-		if (r < 0)
-			rc = werr(w, w->path, -r, "sha256");
+		sparse = hole_bytes(fd, size, SPARSE_MIN) >= SPARSE_MIN;
+		r = sparse ? hash_sparse(w, fd, size, hex) : hash_fd(w, fd, hex);
+		if (r == -EAGAIN)
+			rc = dsp_inv_error(w->emit, w->arg, "walk", w->path,
+					   "sha256_sparse: the file shrank while it was read");
+		else if (r < 0)
+			rc = werr(w, w->path, -r, sparse ? "sha256_sparse" : "sha256");
 		else
 			hashed = 1;
 	}
 	close(fd);
 	if (!rc && w->data)
-		rc = emit_put(w, "files", file_item(w, dfd, name, &fst, hashed ? hex : NULL));
+		rc = emit_put(w, "files", file_item(w, dfd, name, &fst,
+						    sparse ? "sha256_sparse" : "sha256",
+						    hashed ? hex : NULL));
 	return rc;
 }
 
@@ -323,7 +498,7 @@ static int walk_dir(struct walker *w, int dfd, size_t plen, dev_t dev, uint64_t 
 			if (other_root(w, &st))
 				continue;	/* walked as a root of its own */
 			if (w->data && (rc = emit_put(w, "files",
-						      file_item(w, dirfd(d), de->d_name, &st, NULL))))
+						      file_item(w, dirfd(d), de->d_name, &st, NULL, NULL))))
 				break;
 			if (st.st_dev != dev)
 				continue;	/* a mount point: do not cross */
@@ -359,11 +534,11 @@ static int walk_dir(struct walker *w, int dfd, size_t plen, dev_t dev, uint64_t 
 		if (stp && S_ISREG(st.st_mode) && st.st_dev != dev)
 			/* a file mount point: listed, never opened */
 			rc = w->data ? emit_put(w, "files",
-						file_item(w, dirfd(d), de->d_name, &st, NULL)) : 0;
+						file_item(w, dirfd(d), de->d_name, &st, NULL, NULL)) : 0;
 		else if (stp ? S_ISREG(st.st_mode) : (dt == DT_REG))
 			rc = do_file(w, dirfd(d), de->d_name, stp);
 		else if (w->data)
-			rc = emit_put(w, "files", file_item(w, dirfd(d), de->d_name, &st, NULL));
+			rc = emit_put(w, "files", file_item(w, dirfd(d), de->d_name, &st, NULL, NULL));
 	}
 	w->path[plen] = '\0';
 	closedir(d);
@@ -390,8 +565,9 @@ int dsp_inv_walk(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *ar
 	if (w.hash) {
 		w.buf = malloc(HASH_BUF);
 		w.md = EVP_MD_CTX_new();
+		w.ext = EVP_MD_CTX_new();
 		w.sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-		if (!w.buf || !w.md || !w.sha256) {
+		if (!w.buf || !w.md || !w.ext || !w.sha256) {
 			rc = -ENOMEM;
 			goto out;
 		}
@@ -450,7 +626,7 @@ int dsp_inv_walk(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *ar
 		opened++;
 		w.dev = st.st_dev;
 		mount_id(fd, &mnt);
-		if (w.data && (rc = emit_put(&w, "files", file_item(&w, fd, NULL, &st, NULL)))) {
+		if (w.data && (rc = emit_put(&w, "files", file_item(&w, fd, NULL, &st, NULL, NULL)))) {
 			close(fd);
 			break;
 		}
@@ -461,6 +637,7 @@ int dsp_inv_walk(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *ar
 out:
 	EVP_MD_free(w.sha256);
 	EVP_MD_CTX_free(w.md);
+	EVP_MD_CTX_free(w.ext);
 	free(w.buf);
 	free(w.path);
 	free(w.roots);

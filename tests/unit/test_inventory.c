@@ -638,6 +638,87 @@ static void test_dsp_inv_walk_nested_root_walked_once(void **state)
 	free(s.text);
 }
 
+/*
+ * The sparse digest, computed independently by python3 reading every byte
+ * (no SEEK_DATA): 4096-byte blocks from 0, runs of non-zero blocks.
+ */
+static const char sparse_py[] =
+	"import hashlib, sys\n"
+	"for p in sys.argv[1:]:\n"
+	"    d = open(p, 'rb').read()\n"
+	"    top = hashlib.sha256(b'dispose-sparse-v1 %d\\n' % len(d))\n"
+	"    runs, start = [], None\n"
+	"    for o in range(0, len(d), 4096):\n"
+	"        z = d[o:o + 4096].count(0) == len(d[o:o + 4096])\n"
+	"        if z and start is not None: runs.append((start, o)); start = None\n"
+	"        if not z and start is None: start = o\n"
+	"    if start is not None: runs.append((start, len(d)))\n"
+	"    for a, b in runs:\n"
+	"        top.update(b'%d %d %s\\n' % (a, b - a, hashlib.sha256(d[a:b]).hexdigest().encode()))\n"
+	"    print(top.hexdigest(), hashlib.sha256(d).hexdigest(), len(runs))\n";
+
+static void put_at(int fd, off_t off, int byte, size_t n)
+{
+	char b[8192];
+
+	assert_true(n <= sizeof(b));
+	memset(b, byte, n);
+	assert_int_equal(pwrite(fd, b, n, off), (ssize_t)n);
+}
+
+/* Files with 64 MiB of holes or more get sha256_sparse; others keep sha256. */
+static void test_dsp_inv_walk_sparse_file_digest(void **state)
+{
+	const char *roots[] = { tree, NULL };
+	struct dsp_inv_opts o = { .what = DSP_INV_DATA | DSP_INV_HASH, .roots = roots };
+	struct sink s = { 0 };
+	char big[128], small[128], cmd[4096], want[256], sparse_hex[65], plain_hex[65];
+	char small_plain[65], dummy[65];
+	int fd, runs = 0, small_runs = 0;
+	FILE *p;
+
+	(void)state;
+	snprintf(big, sizeof(big), "%s/sparse.img", tree);
+	snprintf(small, sizeof(small), "%s/small-holes.img", tree);
+	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	put_at(fd, 0, 'x', 4096);		/* block 0 */
+	put_at(fd, 4096, 0, 4096);		/* block 1: written zeros end the run */
+	put_at(fd, 9000, 'y', 100);		/* block 2, not at its start */
+	put_at(fd, (100 << 20) + 100, 'z', 5000);	/* after a 100 MiB hole, two blocks */
+	put_at(fd, (200 << 20) + 120, 'e', 3);	/* the last block is short */
+	close(fd);
+	fd = open(small, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	put_at(fd, 0, 'a', 10);
+	put_at(fd, 1 << 20, 'b', 10);		/* a 1 MiB hole: too small to matter */
+	close(fd);
+
+	snprintf(cmd, sizeof(cmd), "python3 - %s %s <<'PY'\n%sPY", big, small, sparse_py);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%64s %64s %d %64s %64s %d", sparse_hex, plain_hex, &runs,
+				dummy, small_plain, &small_runs), 6);
+	assert_int_equal(pclose(p), 0);
+	/* x | written zeros | y | 100 MiB hole | z | hole | e: four runs */
+	assert_int_equal(runs, 4);
+
+	assert_int_equal(dsp_inv_walk(&o, sink_emit, &s), 0);
+	assert_int_equal(s.count[4], 0);
+	snprintf(want, sizeof(want), "\"path\":\"%s\",", big);
+	assert_non_null(strstr(s.text, want));
+	snprintf(want, sizeof(want), "\"sha256_sparse\":\"%s\"", sparse_hex);
+	assert_non_null(strstr(s.text, want));
+	/* the plain digest of the 200 MiB file is not computed (it is not given) */
+	snprintf(want, sizeof(want), "\"sha256\":\"%s\"", plain_hex);
+	assert_null(strstr(s.text, want));
+	snprintf(want, sizeof(want), "\"sha256\":\"%s\"", small_plain);
+	assert_non_null(strstr(s.text, want));
+	free(s.text);
+	unlink(big);
+	unlink(small);
+}
+
 /* ---- the scan driver and the writer ---- */
 
 static void test_dsp_inv_scan_section_markers(void **state)
@@ -743,6 +824,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsp_inv_walk_one_bad_root_of_two_is_not_fatal,
 						tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_dsp_inv_walk_nested_root_walked_once,
+						tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_dsp_inv_walk_sparse_file_digest,
 						tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_dsp_inv_scan_section_markers,
 						tree_setup, tree_teardown),

@@ -46,15 +46,32 @@ struct dsp_blkdev_use {
 	char holder[64];	/* the first holder, e.g. dm-0 */
 	char held_dev[64];	/* which kernel name it holds */
 	char name[64];		/* kernel name of the device checked */
+	char via[64];		/* "": the use is on the device's own tree; else the
+				 * kernel name of another device on the same medium
+				 * whose tree holds it (a loop's backing device, or
+				 * another loop device over the same file) */
 };
 
 /*
- * Check the device at path against the safety rules. Returns 0 and fills
+ * Check the device at path against the safety rules, as an erase target:
+ * dsp_blkdev_snap_check_medium on a fresh snapshot. Returns 0 and fills
  * use (the caller refuses if any flag is set), or -errno.
  */
 int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use);
 
-/* A regular file an attached loop device reads and writes. */
+/*
+ * Hold the rest of the medium of the block device at path open with O_EXCL
+ * (read-only, no I/O) while it is erased: the devices it writes through to
+ * and the other loop devices over the same file. Nothing can then mount
+ * them or make them swap (the kernel claims devices exclusively for that);
+ * the device itself is the caller's to open. 0 with *fds (malloc'ed, give
+ * to dsp_blkdev_release) and *n; -EBUSY (in use since checked, or held
+ * exclusively) or -errno, with busy naming the /dev node at fault.
+ */
+int dsp_blkdev_claim_medium(const char *path, int **fds, size_t *n, char *busy, size_t blen);
+void dsp_blkdev_release(int *fds, size_t n);
+
+/* A regular file an attached loop device reads and writes. *//* A regular file an attached loop device reads and writes. */
 struct dsp_blkdev_loopfile {
 	char name[64];		/* kernel name, e.g. "loop3" */
 	dev_t dev;		/* the backing file's st_dev and st_ino */
@@ -62,16 +79,19 @@ struct dsp_blkdev_loopfile {
 };
 
 /*
- * Every attached loop device backed by a regular file that still exists:
- * erasing such a file writes under a device someone may use (or mount).
- * *out is malloc'ed (free it), *n its length. 0 or -errno.
+ * Every attached loop device backed by a regular file, identified as the
+ * kernel sees it (LOOP_GET_STATUS64: the file it holds open, even when its
+ * path was renamed, replaced or unlinked; sysfs and stat() when the ioctl
+ * cannot be used): erasing such a file writes under a device someone may
+ * use (or mount). *out is malloc'ed (free it), *n its length. 0 or -errno.
  */
 int dsp_blkdev_loop_files(struct dsp_blkdev_loopfile **out, size_t *n);
 
 /*
  * One line naming the first reason in use, e.g. "device is mounted on /srv"
- * (order: holds root, mounted, swap, holders); "" when nothing is set.
- * Returns buf.
+ * (order: holds root, mounted, swap, holders), or with via set "device
+ * shares its medium with /dev/loop5: /dev/loop5 is mounted on /srv"; ""
+ * when nothing is set. Returns buf.
  */
 const char *dsp_blkdev_use_reason(const struct dsp_blkdev_use *use, char *buf, size_t len);
 
@@ -90,12 +110,66 @@ void dsp_blkdev_snap_free(struct dsp_blkdev_snap *snap);
 
 /*
  * Check the device with kernel name (e.g. "sda1") and, recursively, every
- * device holding it (holders/, loop devices backed by it). With
- * DSP_BLKDEV_TREE, also its whole disk and every partition of that disk:
- * this is what dsp_blkdev_in_use does. 0 or -errno.
+ * device holding it (holders/, loop devices backed by it or by a file on
+ * its filesystem). With DSP_BLKDEV_TREE, also its whole disk and every
+ * partition of that disk. 0 or -errno.
  */
 int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *snap, const char *name,
 			  unsigned flags, struct dsp_blkdev_use *use);
+
+#define DSP_BLKDEV_MAX_LEVELS 9	/* loop devices stacked on each other, at most */
+
+/*
+ * The medium a block device writes to, found by device number at each
+ * level: a partition is part of its disk; a loop device writes to what
+ * backs it (a block device, recursively, or a regular file) at its offset.
+ */
+struct dsp_blkdev_medium {
+	dev_t chain[2 * DSP_BLKDEV_MAX_LEVELS];	/* every device on the way down:
+						 * the device, its disk, each
+						 * backing device and its disk */
+	unsigned nchain;
+	char lower[DSP_BLKDEV_MAX_LEVELS][64];	/* kernel names of the backing
+						 * devices below it, in order */
+	unsigned nlower;
+	bool file;			/* the bottom is a regular file ... */
+	dev_t file_dev;			/* ... with this st_dev and st_ino */
+	ino_t file_ino;
+	dev_t bottom;			/* else this whole block device */
+	char bottom_name[64];		/* its kernel name */
+	uint64_t offset, size;		/* the device's bytes on the bottom */
+};
+
+/* The medium of kernel name. 0, -ELOOP (stacked too deep) or -errno. */
+int dsp_blkdev_snap_medium(const struct dsp_blkdev_snap *snap, const char *name,
+			   struct dsp_blkdev_medium *m);
+/* The same for the block device at path, from a fresh snapshot. */
+int dsp_blkdev_medium(const char *path, struct dsp_blkdev_medium *m);
+
+/* Do a and b reach overlapping bytes of one file or block device? */
+bool dsp_blkdev_medium_overlap(const struct dsp_blkdev_medium *a,
+			       const struct dsp_blkdev_medium *b);
+
+/*
+ * Among n block devices (device numbers), the first pair reaching
+ * overlapping bytes of one medium (two loop devices over one file, a loop
+ * device and what backs it, a partition and its disk): 1 with *a < *b,
+ * 0 when there is none, or -errno with *a the device whose medium could
+ * not be found.
+ */
+int dsp_blkdev_shared_medium(const dev_t *devs, size_t n, size_t *a, size_t *b);
+
+/*
+ * Check name as an erase target: its tree (DSP_BLKDEV_TREE); then the tree
+ * of every device it writes through to (a loop device's backing device,
+ * recursively: a loop over a mounted device, or over a partition of a disk
+ * with a mounted partition, is in use); then, when a regular file is at the
+ * bottom, the tree of every other loop device over that file. Loop devices
+ * on its own way down are not holders. use->via names the device whose
+ * tree the use was found on, when not its own. 0 or -errno.
+ */
+int dsp_blkdev_snap_check_medium(const struct dsp_blkdev_snap *snap, const char *name,
+				 struct dsp_blkdev_use *use);
 
 /* Call fn for each mountpoint of devno in the snapshot; a non-zero return stops. */
 typedef int (*dsp_blkdev_mnt_fn)(const char *mountpoint, void *arg);

@@ -22,6 +22,7 @@
 
 #include "dispose/blkdev.h"
 #include "dispose/erase.h"
+#include "dispose/identity.h"
 #include "dispose/io.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
@@ -51,6 +52,8 @@ struct target {
 	struct dsp_blkdev_info info;	/* block devices */
 	bool have_info;
 	struct dsp_io *io;		/* block devices, opened O_EXCL before the run */
+	int *claims;			/* block devices: the rest of its medium, held O_EXCL */
+	size_t nclaims;
 	int open_err;			/* -errno when opening failed after the checks */
 	unsigned idx;
 	struct erase_ctl *ctl;
@@ -563,6 +566,42 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 	return 0;
 }
 
+/*
+ * Two names of one medium (loop devices over one file, a loop device and
+ * the device it is backed by) are one target named twice.
+ */
+static int check_shared_medium(const struct erase_ctl *ctl)
+{
+	unsigned *idx = calloc(ctl->nt, sizeof(*idx));
+	dev_t *devs = calloc(ctl->nt, sizeof(*devs));
+	size_t n = 0, a = 0, b = 0;
+	int r, rc = 0;
+
+	if (!idx || !devs) {
+		free(idx);
+		free(devs);
+		return DSP_EXIT_FAILED;
+	}
+	for (unsigned i = 0; i < ctl->nt; i++)
+		if (ctl->t[i].kind == T_BLOCK) {
+			idx[n] = i;
+			devs[n++] = ctl->t[i].dev;
+		}
+	r = dsp_blkdev_shared_medium(devs, n, &a, &b);
+	if (r == 1) {
+		cli_err("%s: reaches the same medium as %s, also named",
+			ctl->t[idx[b]].path, ctl->t[idx[a]].path);
+		rc = DSP_EXIT_USAGE;
+	} else if (r < 0) {
+		cli_err("%s: cannot tell which medium the device reaches: %s",
+			ctl->t[idx[a]].path, strerror(-r));
+		rc = DSP_EXIT_REFUSED;
+	}
+	free(idx);
+	free(devs);
+	return rc;
+}
+
 static int check_all(struct erase_ctl *ctl)
 {
 	int rc = 0;
@@ -618,6 +657,8 @@ static int check_all(struct erase_ctl *ctl)
 			}
 		}
 	}
+	if (rc == 0)
+		rc = check_shared_medium(ctl);
 	return rc;
 }
 
@@ -778,6 +819,26 @@ static int open_devices(struct erase_ctl *ctl)
 			cli_err("%s: cannot open for writing: %s", t->path, strerror(-r));
 			t->open_err = r;
 			t->io = NULL;
+			continue;
+		}
+		/* its aliases, too: none may be mounted while it is overwritten */
+		{
+			char busy[PATH_MAX];
+
+			r = dsp_blkdev_claim_medium(t->path, &t->claims, &t->nclaims, busy,
+						    sizeof(busy));
+			if (r == -EBUSY) {
+				cli_err("%s: %s reaches the same medium and is busy (in use "
+					"or open exclusively elsewhere); nothing written",
+					t->path, busy);
+				return DSP_EXIT_REFUSED;
+			}
+			if (r < 0) {
+				cli_err("%s: cannot hold %s, which reaches the same medium: %s; "
+					"nothing written", t->path,
+					busy[0] ? busy : "the rest of its medium", strerror(-r));
+				return DSP_EXIT_REFUSED;
+			}
 		}
 	}
 	return 0;
@@ -807,6 +868,9 @@ static void close_devices(struct erase_ctl *ctl)
 		if (ctl->t[i].io)
 			dsp_io_close(ctl->t[i].io);
 		ctl->t[i].io = NULL;
+		dsp_blkdev_release(ctl->t[i].claims, ctl->t[i].nclaims);
+		ctl->t[i].claims = NULL;
+		ctl->t[i].nclaims = 0;
 	}
 }
 
@@ -1001,30 +1065,10 @@ static int on_progress(const struct dsp_erase_progress *p, void *arg)
 	return 0;
 }
 
-/* Device identity from sysfs for the record; the engine adds geometry. */
+/* Device identity for the record (what --resume compares); the engine adds geometry. */
 static struct json_object *identity_json(const struct target *t)
 {
-	struct json_object *o;
-	const struct {
-		const char *key, *val;
-	} f[] = {
-		{ "name", t->info.name }, { "model", t->info.model },
-		{ "serial", t->info.serial }, { "wwn", t->info.wwn },
-		{ "vendor", t->info.vendor }, { "transport", t->info.transport },
-		{ "backing_file", t->info.backing_file },
-	};
-
-	if (!t->have_info)
-		return NULL;
-	o = json_object_new_object();
-	for (size_t i = 0; i < DSP_ARRAY_SIZE(f); i++)
-		if (f[i].val[0])
-			json_object_object_add(o, f[i].key, json_object_new_string(f[i].val));
-	json_object_object_add(o, "partition", json_object_new_boolean(t->info.is_partition));
-	if (t->info.removable >= 0)
-		json_object_object_add(o, "removable",
-				       json_object_new_boolean(t->info.removable > 0));
-	return o;
+	return t->have_info ? dsp_identity_block(&t->info) : NULL;
 }
 
 static void run_target(struct erase_ctl *ctl, struct target *t)
@@ -1219,6 +1263,12 @@ static int scan_event(struct json_object *ev, void *arg)
 	} else if (s->idents && !strcmp(e, "target") &&
 		   !json_object_object_get_ex(s->idents, id, NULL) &&
 		   json_object_object_get_ex(ev, "identity", &x)) {
+		struct json_object *sz;
+
+		/* older records keep the size beside the identity only */
+		if (!json_object_object_get_ex(x, "size", NULL) &&
+		    json_object_object_get_ex(ev, "size", &sz))
+			json_object_object_add(x, "size", json_object_get(sz));
 		json_object_object_add(s->idents, id, json_object_get(x));
 	} else if (s->renamed && !strcmp(e, "file_renamed") && (st = jstr(ev, "to"))) {
 		json_object_object_add(s->renamed, id, json_object_new_string(st));
@@ -1376,32 +1426,34 @@ static int resume_identity(const struct erase_ctl *ctl)
 {
 	for (unsigned i = 0; i < ctl->nt; i++) {
 		const struct target *t = &ctl->t[i];
-		struct json_object *id, *v;
+		struct json_object *id = NULL, *v;
 
+		if (t->kind == T_BLOCK) {
+			/* no identity recorded identifies nothing: refused below */
+			struct json_object *now = identity_json(t);
+			char why[1024];
+			int r;
+
+			if (ctl->idents)
+				json_object_object_get_ex(ctl->idents, t->id, &id);
+			r = dsp_identity_compare(id, now, why, sizeof(why));
+			json_object_put(now);
+			if (r == DSP_IDENTITY_NONE) {
+				cli_err("%s: the run record holds nothing that identifies the "
+					"medium (no serial, WWN or backing file); cannot resume "
+					"on it; nothing written", t->path);
+				return DSP_EXIT_REFUSED;
+			}
+			if (r) {
+				cli_err("%s: not the device this run started on (%s); "
+					"nothing written", t->path, why);
+				return DSP_EXIT_REFUSED;
+			}
+			continue;
+		}
 		if (!ctl->idents || !json_object_object_get_ex(ctl->idents, t->id, &id))
 			continue;	/* never started: nothing to compare */
-		if (t->kind == T_BLOCK) {
-			const struct {
-				const char *key, *now;
-			} f[] = {
-				{ "model", t->have_info ? t->info.model : "" },
-				{ "serial", t->have_info ? t->info.serial : "" },
-				{ "wwn", t->have_info ? t->info.wwn : "" },
-				{ "backing_file", t->have_info ? t->info.backing_file : "" },
-			};
-
-			for (size_t k = 0; k < DSP_ARRAY_SIZE(f); k++) {
-				const char *was = json_object_object_get_ex(id, f[k].key, &v) ?
-						  json_object_get_string(v) : "";
-
-				if (strcmp(was ? was : "", f[k].now)) {
-					cli_err("%s: not the device this run started on (%s was "
-						"\"%s\", is \"%s\"); nothing written", t->path,
-						f[k].key, was ? was : "", f[k].now);
-					return DSP_EXIT_REFUSED;
-				}
-			}
-		} else {
+		{
 			int64_t dev = json_object_object_get_ex(id, "dev", &v) ?
 				      json_object_get_int64(v) : -1;
 			int64_t ino = json_object_object_get_ex(id, "ino", &v) ?

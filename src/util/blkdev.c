@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -546,9 +548,15 @@ struct mnt {
 	char *mountpoint;
 };
 
+/* An attached loop device and what it reads and writes. */
 struct loopback {
 	char name[64];
-	dev_t backing;
+	dev_t devno;		/* the loop device itself */
+	bool blk;		/* backed by a block device ... */
+	dev_t backing;		/* ... with this number */
+	dev_t fdev;		/* else a regular file: its st_dev and st_ino */
+	ino_t fino;
+	uint64_t offset;	/* where its first byte lies in what backs it */
 };
 
 struct dsp_blkdev_snap {
@@ -708,15 +716,58 @@ static int snap_swap(const char *path, const char *type, void *arg)
 }
 
 /*
- * Call fn for each attached loop device whose backing file can be stat'ed
- * ("(deleted)" or another namespace's path cannot: nothing to match).
+ * What the attached loop device name reads and writes. The kernel's view
+ * (LOOP_GET_STATUS64) first: the path in sysfs may name another file by
+ * now, or none (deleted, unmounted lazily, another namespace). -ENOENT when
+ * not attached or nothing is known.
  */
-static int for_each_loop(int (*fn)(const char *name, const struct stat *st, void *arg),
-			 void *arg)
+static int loop_backing(const char *name, struct loopback *lb)
 {
-	struct dirent *de;
-	char bf[PATH_MAX];
+	char bf[PATH_MAX], node[PATH_MAX];
+	struct loop_info64 li;
 	struct stat st;
+	uint64_t v;
+	int fd;
+
+	memset(lb, 0, sizeof(*lb));
+	copy(lb->name, sizeof(lb->name), name);
+	if (name_devno(name, &lb->devno) < 0 ||
+	    read_attr(name, "loop/backing_file", bf, sizeof(bf)))
+		return -ENOENT;
+	dsp_blkdev_devpath(name, node, sizeof(node));
+	/* read-only, no I/O: only the status ioctl, as losetup does */
+	fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+	if (fd >= 0) {
+		bool got = fstat(fd, &st) == 0 && S_ISBLK(st.st_mode) &&
+			   st.st_rdev == lb->devno && ioctl(fd, LOOP_GET_STATUS64, &li) == 0;
+
+		close(fd);
+		if (got) {
+			/* the kernel encodes both like a user-space dev_t */
+			lb->blk = li.lo_rdevice != 0;
+			lb->backing = (dev_t)li.lo_rdevice;
+			lb->fdev = (dev_t)li.lo_device;
+			lb->fino = (ino_t)li.lo_inode;
+			lb->offset = li.lo_offset;
+			return 0;
+		}
+	}
+	if (stat(bf, &st) < 0 || !(S_ISBLK(st.st_mode) || S_ISREG(st.st_mode)))
+		return -ENOENT;
+	lb->blk = S_ISBLK(st.st_mode);
+	lb->backing = lb->blk ? st.st_rdev : 0;
+	lb->fdev = st.st_dev;
+	lb->fino = st.st_ino;
+	if (!read_u64(name, "loop/offset", &v))
+		lb->offset = v;
+	return 0;
+}
+
+/* Call fn for each attached loop device whose backing is known. */
+static int for_each_loop(int (*fn)(const struct loopback *lb, void *arg), void *arg)
+{
+	struct loopback lb;
+	struct dirent *de;
 	DIR *dir;
 	int r = 0;
 
@@ -724,28 +775,24 @@ static int for_each_loop(int (*fn)(const char *name, const struct stat *st, void
 	if (!dir)
 		return -errno;
 	while (!r && (de = readdir(dir))) {
-		if (strncmp(de->d_name, "loop", 4) || !valid_name(de->d_name))
+		if (strncmp(de->d_name, "loop", 4) || !valid_name(de->d_name) ||
+		    !attr_exists(de->d_name, "loop"))
 			continue;
-		if (read_attr(de->d_name, "loop/backing_file", bf, sizeof(bf)))
+		if (loop_backing(de->d_name, &lb) < 0)
 			continue;
-		if (stat(bf, &st) < 0)
-			continue;
-		r = fn(de->d_name, &st, arg);
+		r = fn(&lb, arg);
 	}
 	closedir(dir);
 	return r;
 }
 
-static int snap_loop(const char *name, const struct stat *st, void *arg)
+static int snap_loop(const struct loopback *lb, void *arg)
 {
 	struct dsp_blkdev_snap *s = arg;
 
-	if (!S_ISBLK(st->st_mode))
-		return 0;
 	if (grow((void **)&s->loops, s->nloops, sizeof(*s->loops)))
 		return -ENOMEM;
-	copy(s->loops[s->nloops].name, sizeof(s->loops[0].name), name);
-	s->loops[s->nloops++].backing = st->st_rdev;
+	s->loops[s->nloops++] = *lb;
 	return 0;
 }
 
@@ -845,7 +892,7 @@ int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *s, const char *name,
 	if (r < 0)
 		return r;
 	for (i = 0; i < s->nloops; i++)
-		if (s->loops[i].backing == d) {
+		if (s->loops[i].blk && s->loops[i].backing == d) {
 			r = fn(s->loops[i].name, arg);
 			if (r)
 				return r;
@@ -865,12 +912,35 @@ int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *s, const char *name,
 	return r;
 }
 
+static bool in_chain(const struct dsp_blkdev_medium *m, dev_t d)
+{
+	for (unsigned i = 0; m && i < m->nchain; i++)
+		if (m->chain[i] == d)
+			return true;
+	return false;
+}
+
+/* Does the regular file behind lb live on the filesystem of device d? */
+static bool file_on(const struct dsp_blkdev_snap *s, const struct loopback *lb, dev_t d)
+{
+	if (lb->blk)
+		return false;
+	if (lb->fdev == d)
+		return true;
+	/* btrfs and others report an anonymous 0:N st_dev: the mounts map it */
+	for (size_t i = 0; i < s->nmounts; i++)
+		if (s->mounts[i].raw == lb->fdev && s->mounts[i].dev == d)
+			return true;
+	return false;
+}
+
 /*
  * Check name and, recursively, what holds it. top is the device of the tree
- * (the target, its disk or a partition) the walk started from.
+ * (the target, its disk or a partition) the walk started from. Loop devices
+ * on the target's own way down (m, may be NULL) are not its holders.
  */
-static int check_node(const struct dsp_blkdev_snap *s, const char *top, const char *name,
-		      int depth, struct dsp_blkdev_use *u)
+static int check_node(const struct dsp_blkdev_snap *s, const struct dsp_blkdev_medium *m,
+		      const char *top, const char *name, int depth, struct dsp_blkdev_use *u)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -899,15 +969,21 @@ static int check_node(const struct dsp_blkdev_snap *s, const char *top, const ch
 		copy(u->swap_dev, sizeof(u->swap_dev), name);
 	}
 
+	/*
+	 * A loop device over it, or over a file on its filesystem (which may
+	 * be unmounted lazily and so be in no mount table), holds it.
+	 */
 	for (i = 0; i < s->nloops; i++) {
-		if (s->loops[i].backing != d)
+		const struct loopback *lb = &s->loops[i];
+
+		if (!(lb->blk ? lb->backing == d : file_on(s, lb, d)) || in_chain(m, lb->devno))
 			continue;
 		if (!u->has_holders) {
 			u->has_holders = true;
-			copy(u->holder, sizeof(u->holder), s->loops[i].name);
+			copy(u->holder, sizeof(u->holder), lb->name);
 			copy(u->held_dev, sizeof(u->held_dev), name);
 		}
-		r = check_node(s, top, s->loops[i].name, depth + 1, u);
+		r = check_node(s, m, top, lb->name, depth + 1, u);
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
@@ -924,7 +1000,7 @@ static int check_node(const struct dsp_blkdev_snap *s, const char *top, const ch
 			copy(u->holder, sizeof(u->holder), de->d_name);
 			copy(u->held_dev, sizeof(u->held_dev), name);
 		}
-		r = check_node(s, top, de->d_name, depth + 1, u);
+		r = check_node(s, m, top, de->d_name, depth + 1, u);
 		/* a holder that vanished while we looked is gone */
 		if (r < 0 && r != -ENOENT) {
 			closedir(dir);
@@ -935,8 +1011,8 @@ static int check_node(const struct dsp_blkdev_snap *s, const char *top, const ch
 	return 0;
 }
 
-int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
-			  unsigned flags, struct dsp_blkdev_use *u)
+static int check_tree(const struct dsp_blkdev_snap *s, const char *name, unsigned flags,
+		      const struct dsp_blkdev_medium *m, struct dsp_blkdev_use *u)
 {
 	char disk[64], self[64], path[PATH_MAX];
 	struct dirent *de;
@@ -950,7 +1026,7 @@ int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
 		return -EINVAL;
 	copy(u->name, sizeof(u->name), name);
 	/* self first, so the reason names the device itself when it can */
-	r = check_node(s, name, name, 0, u);
+	r = check_node(s, m, name, name, 0, u);
 	if (r < 0 || !(flags & DSP_BLKDEV_TREE))
 		return r;
 
@@ -961,7 +1037,7 @@ int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
 	if (r < 0)
 		return r;
 	if (part) {
-		r = check_node(s, disk, disk, 0, u);
+		r = check_node(s, m, disk, disk, 0, u);
 		if (r < 0)
 			return r;
 	}
@@ -978,13 +1054,297 @@ int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
 		fmt(attr, sizeof(attr), SYS_BLOCK "/%s/%s/partition", disk, de->d_name);
 		if (access(attr, F_OK))
 			continue;
-		r = check_node(s, de->d_name, de->d_name, 0, u);
+		r = check_node(s, m, de->d_name, de->d_name, 0, u);
 		if (r < 0 && r != -ENOENT)
 			break;
 		r = 0;
 	}
 	closedir(dir);
 	return r;
+}
+
+int dsp_blkdev_snap_check(const struct dsp_blkdev_snap *s, const char *name,
+			  unsigned flags, struct dsp_blkdev_use *u)
+{
+	return check_tree(s, name, flags, NULL, u);
+}
+
+static const struct loopback *find_loop(const struct dsp_blkdev_snap *s, dev_t d)
+{
+	for (size_t i = 0; i < s->nloops; i++)
+		if (s->loops[i].devno == d)
+			return &s->loops[i];
+	return NULL;
+}
+
+_Static_assert(DSP_BLKDEV_MAX_LEVELS == MAX_HOLDER_DEPTH + 1, "medium levels");
+
+int dsp_blkdev_snap_medium(const struct dsp_blkdev_snap *s, const char *name,
+			   struct dsp_blkdev_medium *m)
+{
+	char cur[64], self[64], disk[64];
+	const struct loopback *lb;
+	uint64_t v;
+	dev_t d, wd;
+	bool part;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if (!valid_name(name))
+		return -EINVAL;
+	r = read_u64(name, "size", &v);
+	if (r < 0)
+		return r;
+	m->size = v * 512;
+	copy(cur, sizeof(cur), name);
+	for (int depth = 0;; depth++) {
+		if (depth > MAX_HOLDER_DEPTH)
+			return -ELOOP;
+		r = name_devno(cur, &d);
+		if (r < 0)
+			return r;
+		r = dsp_blkdev_name(d, self, sizeof(self), disk, sizeof(disk), &part);
+		if (r < 0)
+			return r;
+		m->chain[m->nchain++] = wd = d;
+		if (part) {
+			r = read_u64(self, "start", &v);
+			if (r == 0)
+				r = name_devno(disk, &wd);
+			if (r < 0)
+				return r;
+			m->offset += v * 512;
+			m->chain[m->nchain++] = wd;
+		}
+		lb = find_loop(s, wd);
+		if (!lb) {
+			m->bottom = wd;
+			copy(m->bottom_name, sizeof(m->bottom_name), part ? disk : self);
+			return 0;
+		}
+		m->offset += lb->offset;
+		if (!lb->blk) {
+			m->file = true;
+			m->file_dev = lb->fdev;
+			m->file_ino = lb->fino;
+			return 0;
+		}
+		r = dsp_blkdev_name(lb->backing, cur, sizeof(cur), NULL, 0, NULL);
+		if (r < 0)
+			return r;
+		copy(m->lower[m->nlower++], sizeof(m->lower[0]), cur);
+	}
+}
+
+bool dsp_blkdev_medium_overlap(const struct dsp_blkdev_medium *a,
+			       const struct dsp_blkdev_medium *b)
+{
+	if (a->file != b->file)
+		return false;
+	if (a->file ? a->file_dev != b->file_dev || a->file_ino != b->file_ino :
+	    a->bottom != b->bottom)
+		return false;
+	return a->offset < b->offset + b->size && b->offset < a->offset + a->size;
+}
+
+static bool any_use(const struct dsp_blkdev_use *u)
+{
+	return u->mounted || u->holds_root || u->swap_active || u->has_holders;
+}
+
+/* The use found on alias via counts for the target. */
+static void adopt(struct dsp_blkdev_use *u, const struct dsp_blkdev_use *v, const char *via)
+{
+	char name[64];
+
+	copy(name, sizeof(name), u->name);
+	*u = *v;
+	copy(u->name, sizeof(u->name), name);
+	copy(u->via, sizeof(u->via), via);
+}
+
+int dsp_blkdev_snap_check_medium(const struct dsp_blkdev_snap *s, const char *name,
+				 struct dsp_blkdev_use *u)
+{
+	struct dsp_blkdev_medium m;
+	struct dsp_blkdev_use v;
+	unsigned i;
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	r = dsp_blkdev_snap_medium(s, name, &m);
+	if (r < 0)
+		return r;
+	r = check_tree(s, name, DSP_BLKDEV_TREE, &m, u);
+	if (r < 0 || any_use(u))
+		return r;
+	/* what it writes through to: a loop's backing device, all the way down */
+	for (i = 0; i < m.nlower; i++) {
+		r = check_tree(s, m.lower[i], DSP_BLKDEV_TREE, &m, &v);
+		if (r < 0)
+			return r;
+		if (any_use(&v)) {
+			adopt(u, &v, m.lower[i]);
+			return 0;
+		}
+	}
+	/* other loop devices over the same file at the bottom */
+	for (size_t k = 0; m.file && k < s->nloops; k++) {
+		const struct loopback *lb = &s->loops[k];
+
+		if (lb->blk || lb->fdev != m.file_dev || lb->fino != m.file_ino ||
+		    in_chain(&m, lb->devno))
+			continue;
+		r = check_tree(s, lb->name, DSP_BLKDEV_TREE, &m, &v);
+		if (r == -ENOENT)
+			continue;	/* detached while we looked */
+		if (r < 0)
+			return r;
+		if (any_use(&v)) {
+			adopt(u, &v, lb->name);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+int dsp_blkdev_medium(const char *path, struct dsp_blkdev_medium *m)
+{
+	struct dsp_blkdev_snap *s;
+	struct stat st;
+	char name[64];
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	r = dsp_blkdev_name(st.st_rdev, name, sizeof(name), NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	r = dsp_blkdev_snap_new(&s);
+	if (r < 0)
+		return r;
+	r = dsp_blkdev_snap_medium(s, name, m);
+	dsp_blkdev_snap_free(s);
+	return r;
+}
+
+int dsp_blkdev_shared_medium(const dev_t *devs, size_t n, size_t *a, size_t *b)
+{
+	struct dsp_blkdev_medium *m;
+	struct dsp_blkdev_snap *s = NULL;
+	char name[64];
+	size_t i, j;
+	int r;
+
+	if (n < 2)
+		return 0;
+	m = calloc(n, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	*a = 0;
+	r = dsp_blkdev_snap_new(&s);
+	for (i = 0; i < n && r == 0; i++) {
+		*a = i;
+		r = dsp_blkdev_name(devs[i], name, sizeof(name), NULL, 0, NULL);
+		if (r == 0)
+			r = dsp_blkdev_snap_medium(s, name, &m[i]);
+	}
+	dsp_blkdev_snap_free(s);
+	for (i = 0; i < n && r == 0; i++)
+		for (j = i + 1; j < n && r == 0; j++)
+			if (dsp_blkdev_medium_overlap(&m[i], &m[j])) {
+				*a = i;
+				*b = j;
+				r = 1;
+			}
+	free(m);
+	return r;
+}
+
+/* Open name O_EXCL (no I/O) into fds[*n]; a node gone or not there is skipped. */
+static int claim(const char *name, dev_t want, int *fds, size_t *n, char *busy, size_t blen)
+{
+	char node[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	dsp_blkdev_devpath(name, node, sizeof(node));
+	fd = open(node, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
+			return 0;
+		copy(busy, blen, node);
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != want) {
+		close(fd);
+		copy(busy, blen, node);
+		return -ENOTBLK;	/* /dev does not match sysfs */
+	}
+	fds[(*n)++] = fd;
+	return 0;
+}
+
+int dsp_blkdev_claim_medium(const char *path, int **out, size_t *nout, char *busy, size_t blen)
+{
+	struct dsp_blkdev_medium m;
+	struct dsp_blkdev_snap *s;
+	size_t n = 0, k;
+	struct stat st;
+	char name[64];
+	int *fds = NULL, r;
+	dev_t d;
+
+	*out = NULL;
+	*nout = 0;
+	if (blen)
+		busy[0] = '\0';
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	r = dsp_blkdev_name(st.st_rdev, name, sizeof(name), NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	r = dsp_blkdev_snap_new(&s);
+	if (r < 0)
+		return r;
+	r = dsp_blkdev_snap_medium(s, name, &m);
+	if (r == 0) {
+		fds = calloc(m.nlower + s->nloops + 1, sizeof(*fds));
+		if (!fds)
+			r = -ENOMEM;
+	}
+	for (unsigned i = 0; r == 0 && i < m.nlower; i++) {
+		r = name_devno(m.lower[i], &d);
+		if (r == 0)
+			r = claim(m.lower[i], d, fds, &n, busy, blen);
+	}
+	for (k = 0; r == 0 && m.file && k < s->nloops; k++) {
+		const struct loopback *lb = &s->loops[k];
+
+		if (!lb->blk && lb->fdev == m.file_dev && lb->fino == m.file_ino &&
+		    !in_chain(&m, lb->devno))
+			r = claim(lb->name, lb->devno, fds, &n, busy, blen);
+	}
+	dsp_blkdev_snap_free(s);
+	if (r < 0) {
+		dsp_blkdev_release(fds, n);
+		return r;
+	}
+	*out = fds;
+	*nout = n;
+	return 0;
+}
+
+void dsp_blkdev_release(int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		close(fds[i]);
+	free(fds);
 }
 
 int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
@@ -1005,7 +1365,7 @@ int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
 	r = dsp_blkdev_snap_new(&s);
 	if (r < 0)
 		return r;
-	r = dsp_blkdev_snap_check(s, name, DSP_BLKDEV_TREE, use);
+	r = dsp_blkdev_snap_check_medium(s, name, use);
 	dsp_blkdev_snap_free(s);
 	return r;
 }
@@ -1015,17 +1375,17 @@ struct loopfiles {
 	size_t k;
 };
 
-static int add_loop_file(const char *name, const struct stat *st, void *arg)
+static int add_loop_file(const struct loopback *lb, void *arg)
 {
 	struct loopfiles *lf = arg;
 
-	if (!S_ISREG(st->st_mode))
+	if (lb->blk)
 		return 0;
 	if (grow((void **)&lf->v, lf->k, sizeof(*lf->v)))
 		return -ENOMEM;
-	copy(lf->v[lf->k].name, sizeof(lf->v[0].name), name);
-	lf->v[lf->k].dev = st->st_dev;
-	lf->v[lf->k].ino = st->st_ino;
+	copy(lf->v[lf->k].name, sizeof(lf->v[0].name), lb->name);
+	lf->v[lf->k].dev = lb->fdev;
+	lf->v[lf->k].ino = lb->fino;
 	lf->k++;
 	return 0;
 }
@@ -1051,37 +1411,55 @@ static bool is_self(const struct dsp_blkdev_use *u, const char *other)
 	return !u->name[0] || !other[0] || !strcmp(u->name, other);
 }
 
+/* "X is mounted on Y": the first use found, on a device other than the target. */
+static void use_phrase(const struct dsp_blkdev_use *u, char *buf, size_t len)
+{
+	char dev[80], held[80];
+
+	if (u->holds_root) {
+		dsp_blkdev_devpath(u->root_dev, dev, sizeof(dev));
+		fmt(buf, len, "%s holds the root filesystem", dev);
+	} else if (u->mounted) {
+		dsp_blkdev_devpath(u->mounted_dev, dev, sizeof(dev));
+		fmt(buf, len, "%s is mounted on %s", dev, u->mountpoint);
+	} else if (u->swap_active) {
+		dsp_blkdev_devpath(u->swap_dev, dev, sizeof(dev));
+		fmt(buf, len, "%s is active swap", dev);
+	} else if (u->has_holders) {
+		dsp_blkdev_devpath(u->held_dev, held, sizeof(held));
+		dsp_blkdev_devpath(u->holder, dev, sizeof(dev));
+		fmt(buf, len, "%s is held by %s", held, dev);
+	}
+}
+
 const char *dsp_blkdev_use_reason(const struct dsp_blkdev_use *u, char *buf, size_t len)
 {
-	char dev[80];
+	char dev[80], what[800];
 
 	if (!len)
 		return buf;
 	buf[0] = '\0';
-	if (u->holds_root && is_self(u, u->root_dev)) {
+	what[0] = '\0';
+	if (u->via[0]) {
+		dsp_blkdev_devpath(u->via, dev, sizeof(dev));
+		use_phrase(u, what, sizeof(what));
+		if (what[0])
+			fmt(buf, len, "device shares its medium with %s: %s", dev, what);
+	} else if (u->holds_root && is_self(u, u->root_dev)) {
 		fmt(buf, len, "device holds the root filesystem");
-	} else if (u->holds_root) {
-		dsp_blkdev_devpath(u->root_dev, dev, sizeof(dev));
-		fmt(buf, len, "device is in use: %s holds the root filesystem", dev);
-	} else if (u->mounted && is_self(u, u->mounted_dev)) {
+	} else if (u->mounted && !u->holds_root && is_self(u, u->mounted_dev)) {
 		fmt(buf, len, "device is mounted on %s", u->mountpoint);
-	} else if (u->mounted) {
-		dsp_blkdev_devpath(u->mounted_dev, dev, sizeof(dev));
-		fmt(buf, len, "device is in use: %s is mounted on %s", dev, u->mountpoint);
-	} else if (u->swap_active && is_self(u, u->swap_dev)) {
+	} else if (u->swap_active && !u->holds_root && !u->mounted &&
+		   is_self(u, u->swap_dev)) {
 		fmt(buf, len, "device is active swap");
-	} else if (u->swap_active) {
-		dsp_blkdev_devpath(u->swap_dev, dev, sizeof(dev));
-		fmt(buf, len, "device is in use: %s is active swap", dev);
-	} else if (u->has_holders && is_self(u, u->held_dev)) {
+	} else if (u->has_holders && !u->holds_root && !u->mounted && !u->swap_active &&
+		   is_self(u, u->held_dev)) {
 		dsp_blkdev_devpath(u->holder, dev, sizeof(dev));
 		fmt(buf, len, "device is held by %s", dev);
-	} else if (u->has_holders) {
-		char held[80];
-
-		dsp_blkdev_devpath(u->held_dev, held, sizeof(held));
-		dsp_blkdev_devpath(u->holder, dev, sizeof(dev));
-		fmt(buf, len, "device is in use: %s is held by %s", held, dev);
+	} else {
+		use_phrase(u, what, sizeof(what));
+		if (what[0])
+			fmt(buf, len, "device is in use: %s", what);
 	}
 	return buf;
 }

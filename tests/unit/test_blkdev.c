@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,72 @@ static void test_dsp_blkdev_devpath_bang(void **state)
 			    "/dev/cciss/c0d0p1");
 }
 
+/* Ranges on one bottom medium overlap; other files, disks or kinds do not. */
+static void test_dsp_blkdev_medium_overlap_ranges(void **state)
+{
+	struct dsp_blkdev_medium a = { .file = true, .file_dev = 10, .file_ino = 7,
+				       .offset = 0, .size = 1 << 20 };
+	struct dsp_blkdev_medium b = a;
+
+	(void)state;
+	assert_true(dsp_blkdev_medium_overlap(&a, &b));
+	b.offset = 1 << 20;		/* right after a */
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+	assert_false(dsp_blkdev_medium_overlap(&b, &a));
+	b.offset = (1 << 20) - 512;	/* one sector shared */
+	assert_true(dsp_blkdev_medium_overlap(&a, &b));
+	assert_true(dsp_blkdev_medium_overlap(&b, &a));
+	b.file_ino = 8;			/* another file */
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+	b.file_ino = 7;
+	b.file_dev = 11;		/* same inode number, another filesystem */
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+
+	/* disks: a partition inside its disk, two partitions side by side */
+	memset(&a, 0, sizeof(a));
+	a.bottom = 0x800;
+	a.size = 64u << 20;
+	b = a;
+	b.offset = 1 << 20;
+	b.size = 8 << 20;
+	assert_true(dsp_blkdev_medium_overlap(&a, &b));
+	a.offset = 9 << 20;
+	a.size = 8 << 20;
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+	b.bottom = 0x810;
+	b.offset = 9 << 20;
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+	/* a file and a disk never compare equal */
+	b = a;
+	b.file = true;
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+}
+
+/* The "shares its medium" texts name the alias and what uses it. */
+static void test_dsp_blkdev_use_reason_via(void **state)
+{
+	struct dsp_blkdev_use u = { .mounted = true };
+	char buf[512];
+
+	(void)state;
+	snprintf(u.name, sizeof(u.name), "loop4");
+	snprintf(u.via, sizeof(u.via), "loop5");
+	snprintf(u.mounted_dev, sizeof(u.mounted_dev), "loop5p1");
+	snprintf(u.mountpoint, sizeof(u.mountpoint), "/srv");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device shares its medium with /dev/loop5: /dev/loop5p1 is "
+			    "mounted on /srv");
+	memset(&u, 0, sizeof(u));
+	u.has_holders = true;
+	snprintf(u.name, sizeof(u.name), "loop4");
+	snprintf(u.via, sizeof(u.via), "loop1");
+	snprintf(u.held_dev, sizeof(u.held_dev), "loop1");
+	snprintf(u.holder, sizeof(u.holder), "dm-0");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device shares its medium with /dev/loop1: /dev/loop1 is held "
+			    "by /dev/dm-0");
+}
+
 /* ---- real devices (root only; skipped otherwise) ---- */
 
 static char tmpdir[64];
@@ -247,13 +314,13 @@ static int sh(const char *fmt, ...)
 	return r == -1 ? -1 : WEXITSTATUS(r);
 }
 
-/* Attach IMG, register the loop device for cleanup. 0 or -1. */
-static int attach(const char *img, char *dev, size_t len)
+/* Attach IMG at a byte offset, register the loop device for cleanup. 0 or -1. */
+static int attach_at(const char *img, unsigned long off, char *dev, size_t len)
 {
 	char cmd[512];
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "losetup -P -f --show '%s' 2>/dev/null", img);
+	snprintf(cmd, sizeof(cmd), "losetup -P -o %lu -f --show '%s' 2>/dev/null", off, img);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -267,6 +334,11 @@ static int attach(const char *img, char *dev, size_t len)
 		return -1;
 	snprintf(loops[nloops++], sizeof(loops[0]), "%s", dev);
 	return 0;
+}
+
+static int attach(const char *img, char *dev, size_t len)
+{
+	return attach_at(img, 0, dev, len);
 }
 
 /* Make an image of mib MiB in tmpdir and attach it. */
@@ -603,6 +675,224 @@ static void test_dsp_blkdev_snap_check_root(void **state)
 	dsp_blkdev_snap_free(s);
 }
 
+/* A loop over a loop at an offset: its medium is the image file, further in. */
+static void test_dsp_blkdev_medium_loop_chain(void **state)
+{
+	struct dsp_blkdev_medium m;
+	char a[64], c[64], img[256];
+	struct stat st, sa, sc;
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("chain", 16, a, sizeof(a)), 0);
+	assert_int_equal(attach_at(a, 1 << 20, c, sizeof(c)), 0);
+	snprintf(img, sizeof(img), "%s/chain.img", tmpdir);
+	assert_int_equal(stat(img, &st), 0);
+	assert_int_equal(stat(a, &sa), 0);
+	assert_int_equal(stat(c, &sc), 0);
+
+	assert_int_equal(dsp_blkdev_medium(c, &m), 0);
+	assert_true(m.file);
+	assert_true(m.file_dev == st.st_dev);
+	assert_true(m.file_ino == st.st_ino);
+	assert_int_equal(m.offset, 1 << 20);
+	assert_int_equal(m.size, 15u << 20);
+	assert_int_equal(m.nlower, 1);
+	assert_string_equal(m.lower[0], base(a));
+	assert_int_equal(m.nchain, 2);
+	assert_true(m.chain[0] == sc.st_rdev);
+	assert_true(m.chain[1] == sa.st_rdev);
+
+	assert_int_equal(dsp_blkdev_medium(a, &m), 0);
+	assert_true(m.file && m.file_ino == st.st_ino);
+	assert_int_equal(m.offset, 0);
+	assert_int_equal(m.nlower, 0);
+	assert_int_equal(dsp_blkdev_medium("/dev/null", &m), -ENOTBLK);
+}
+
+/* Two loop devices over one file: one mounted makes the other in use. */
+static void test_dsp_blkdev_in_use_alias_mounted(void **state)
+{
+	struct dsp_blkdev_use u;
+	char a[64], b[64], img[256], mp[256], buf[600], want[600];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("alias", 16, a, sizeof(a)), 0);
+	snprintf(img, sizeof(img), "%s/alias.img", tmpdir);
+	assert_int_equal(attach(img, b, sizeof(b)), 0);
+	assert_int_equal(dsp_blkdev_in_use(a, &u), 0);
+	assert_false(u.mounted || u.has_holders);	/* an idle alias is no use */
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", b), 0);
+	assert_int_equal(do_mount(b, "alias", mp, sizeof(mp)), 0);
+	assert_int_equal(dsp_blkdev_in_use(a, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.via, base(b));
+	assert_string_equal(u.mounted_dev, base(b));
+	assert_string_equal(u.name, base(a));
+	snprintf(want, sizeof(want), "device shares its medium with %s: %s is mounted on %s",
+		 b, b, mp);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+	/* the mounted one itself: its own reason */
+	assert_int_equal(dsp_blkdev_in_use(b, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.via, "");
+}
+
+/* A loop over a mounted device writes to that device: in use. */
+static void test_dsp_blkdev_in_use_lower_mounted(void **state)
+{
+	struct dsp_blkdev_use u;
+	char x[64], c[64], mp[256], buf[600], want[600];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("lowerm", 16, x, sizeof(x)), 0);
+	assert_int_equal(attach(x, c, sizeof(c)), 0);
+	assert_int_equal(dsp_blkdev_in_use(c, &u), 0);
+	assert_false(u.mounted || u.has_holders);	/* its own chain holds nothing */
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", x), 0);
+	assert_int_equal(do_mount(x, "lowerm", mp, sizeof(mp)), 0);
+	assert_int_equal(dsp_blkdev_in_use(c, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.via, base(x));
+	snprintf(want, sizeof(want), "device shares its medium with %s: %s is mounted on %s",
+		 x, x, mp);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+}
+
+/*
+ * A loop over a file on a filesystem unmounted lazily keeps that
+ * filesystem (and the device under it) alive, though no mount shows it.
+ */
+static void test_dsp_blkdev_in_use_file_on_lazy_fs(void **state)
+{
+	struct dsp_blkdev_use u;
+	char x[64], l[64], mp[256], file[300], buf[600], want[600];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("lazy", 32, x, sizeof(x)), 0);
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", x), 0);
+	assert_int_equal(do_mount(x, "lazy", mp, sizeof(mp)), 0);
+	snprintf(file, sizeof(file), "%s/inner.img", mp);
+	assert_int_equal(sh("truncate -s 4M '%s'", file), 0);
+	assert_int_equal(attach(file, l, sizeof(l)), 0);
+	assert_int_equal(sh("umount -l '%s'", mp), 0);
+	nmounts--;
+	assert_int_equal(dsp_blkdev_in_use(x, &u), 0);
+	assert_false(u.mounted);
+	assert_true(u.has_holders);
+	assert_string_equal(u.holder, base(l));
+	snprintf(want, sizeof(want), "device is held by %s", l);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+}
+
+/* Loop files are what the kernel has open, not what the path names now. */
+static void test_dsp_blkdev_loop_files_replaced(void **state)
+{
+	struct dsp_blkdev_loopfile *v;
+	char a[64], img[256];
+	struct stat old, cur;
+	size_t n, i;
+	bool found = false;
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("repl", 8, a, sizeof(a)), 0);
+	snprintf(img, sizeof(img), "%s/repl.img", tmpdir);
+	assert_int_equal(stat(img, &old), 0);
+	assert_int_equal(sh("mv '%s' '%s.old' && truncate -s 8M '%s'", img, img, img), 0);
+	assert_int_equal(stat(img, &cur), 0);
+	assert_true(cur.st_ino != old.st_ino);
+	assert_int_equal(dsp_blkdev_loop_files(&v, &n), 0);
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].name, base(a))) {
+			found = true;
+			assert_true(v[i].ino == old.st_ino);
+			assert_true(v[i].dev == old.st_dev);
+		}
+	free(v);
+	assert_true(found);
+}
+
+/* Aliases and a loop with its backing device are one medium; others are not. */
+static void test_dsp_blkdev_shared_medium_pairs(void **state)
+{
+	char a[64], b[64], c[64], o[64], img[256];
+	struct stat sa, sb, sc, so;
+	dev_t d[3];
+	size_t i = 9, j = 9;
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("sh1", 8, a, sizeof(a)), 0);
+	assert_int_equal(mkloop("sh2", 8, o, sizeof(o)), 0);
+	snprintf(img, sizeof(img), "%s/sh1.img", tmpdir);
+	assert_int_equal(attach(img, b, sizeof(b)), 0);
+	assert_int_equal(attach(o, c, sizeof(c)), 0);
+	assert_int_equal(stat(a, &sa), 0);
+	assert_int_equal(stat(b, &sb), 0);
+	assert_int_equal(stat(c, &sc), 0);
+	assert_int_equal(stat(o, &so), 0);
+
+	d[0] = so.st_rdev;
+	d[1] = sa.st_rdev;
+	d[2] = sb.st_rdev;
+	assert_int_equal(dsp_blkdev_shared_medium(d, 3, &i, &j), 1);
+	assert_int_equal(i, 1);
+	assert_int_equal(j, 2);
+	d[2] = sc.st_rdev;		/* c is backed by o */
+	assert_int_equal(dsp_blkdev_shared_medium(d, 3, &i, &j), 1);
+	assert_int_equal(i, 0);
+	assert_int_equal(j, 2);
+	d[0] = sb.st_rdev;
+	d[1] = sc.st_rdev;
+	assert_int_equal(dsp_blkdev_shared_medium(d, 2, &i, &j), 0);
+	assert_int_equal(dsp_blkdev_shared_medium(d, 1, &i, &j), 0);
+}
+
+/* Claimed: the other loop over the file and the backing device cannot be opened O_EXCL. */
+static void test_dsp_blkdev_claim_medium_aliases(void **state)
+{
+	char a[64], b[64], c[64], img[256], busy[256];
+	int *fds = NULL, fd;
+	size_t n = 9;
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("claim", 8, a, sizeof(a)), 0);
+	snprintf(img, sizeof(img), "%s/claim.img", tmpdir);
+	assert_int_equal(attach(img, b, sizeof(b)), 0);
+	assert_int_equal(attach(a, c, sizeof(c)), 0);
+
+	/* erasing c: a is below it, b another loop over the same file */
+	assert_int_equal(dsp_blkdev_claim_medium(c, &fds, &n, busy, sizeof(busy)), 0);
+	assert_int_equal(n, 2);
+	fd = open(a, O_RDONLY | O_EXCL);
+	assert_int_equal(fd, -1);
+	assert_int_equal(errno, EBUSY);
+	fd = open(b, O_RDONLY | O_EXCL);
+	assert_int_equal(fd, -1);
+	assert_int_equal(errno, EBUSY);
+	fd = open(c, O_RDONLY | O_EXCL);	/* the target itself is the caller's */
+	assert_true(fd >= 0);
+	close(fd);
+	dsp_blkdev_release(fds, n);
+	fd = open(b, O_RDONLY | O_EXCL);
+	assert_true(fd >= 0);
+
+	/* held elsewhere: the claim fails and names it, holding nothing */
+	assert_int_equal(dsp_blkdev_claim_medium(c, &fds, &n, busy, sizeof(busy)), -EBUSY);
+	assert_string_equal(busy, b);
+	assert_null(fds);
+	assert_int_equal(n, 0);
+	close(fd);
+	fd = open(a, O_RDONLY | O_EXCL);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -622,6 +912,15 @@ int main(void)
 		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_btrfs_members, cleanup),
 		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_swapfile, cleanup),
 		cmocka_unit_test(test_dsp_blkdev_snap_check_root),
+		cmocka_unit_test(test_dsp_blkdev_medium_overlap_ranges),
+		cmocka_unit_test(test_dsp_blkdev_use_reason_via),
+		cmocka_unit_test_teardown(test_dsp_blkdev_medium_loop_chain, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_alias_mounted, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_lower_mounted, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_file_on_lazy_fs, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_loop_files_replaced, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_shared_medium_pairs, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_claim_medium_aliases, cleanup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -29,11 +29,13 @@ const char *dsp_keys_detect(const uint8_t *buf, size_t len, uint64_t file_size);
 
 /*
  * Examine an open regular file. Reads one page first and more only for a
- * detected format (PEM text up to 1 MiB, stores up to 64 MiB - a bigger
- * one is listed with null fields, unverified -, the LUKS header area). On key material sets *out to the keys[] item and returns
+ * detected format (PEM text up to 1 MiB, stores up to 64 MiB, the LUKS
+ * header area). On key material sets *out to the keys[] item and returns
  * 1; returns 0 when the file is not key material (public keys,
- * certificates, CSRs, truststores, prose quoting a PEM header, anything
- * that does not decode), -errno when it could not be read.
+ * certificates, CSRs, truststores, prose quoting a PEM header), -errno when
+ * it could not be read. Key material that cannot be decoded (a store over
+ * 64 MiB, a damaged or truncated key, an OpenPGP v5/v6 key) is never
+ * dropped: its item has "decoded": false, a "reason", and null fields.
  *
  * Item: path, format, algorithm ("rsa", "ec-P-256", "ed25519", "dsa",
  * LUKS cipher, keytab enctype; null if unknown), bits, encrypted (null if
@@ -42,7 +44,8 @@ const char *dsp_keys_detect(const uint8_t *buf, size_t len, uint64_t file_size);
  * null when the public key cannot be derived without a passphrase),
  * ssh_fingerprint ("SHA256:..." as ssh-keygen -l prints, for every key of
  * a type OpenSSH can use), luks_uuid, mode ("0600"), uid; and when known
- * pgp_fingerprint (OpenPGP v4, as gpg prints) and principal (keytab).
+ * pgp_fingerprint (OpenPGP v4, as gpg prints) and principal (keytab);
+ * decoded (boolean) and, when false, reason.
  * Keys are decoded through OpenSSL with a passphrase callback that refuses;
  * secret bytes never leave this function; buffers that held them are
  * cleansed (OPENSSL_cleanse).

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* keys.c - find private/secret key material by content: detector, PEM/DER/PKCS#12 decoding, keys[] items */
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -741,8 +742,10 @@ static int p12_examine(const uint8_t *d, size_t n, struct dsp_key_info *ki)
 	STACK_OF(X509) *ca = NULL;
 	int r = 0;
 
-	if (!p12)
+	if (!p12) {
+		r = DSP_KEY_UNDECODED;	/* the structure matched, the DER does not parse */
 		goto out;
+	}
 	/* an empty password is not a protection; try it both ways */
 	if (PKCS12_parse(p12, "", &pk, &cert, &ca) || PKCS12_parse(p12, NULL, &pk, &cert, &ca)) {
 		if (pk) {
@@ -854,7 +857,7 @@ static void add_path(struct json_object *o, const char *path)
 }
 
 static struct json_object *to_json(const char *path, const struct stat *st,
-				   const struct dsp_key_info *ki)
+				   const struct dsp_key_info *ki, int undecoded)
 {
 	struct json_object *o = json_object_new_object();
 	char mode[8];
@@ -875,6 +878,11 @@ static struct json_object *to_json(const char *path, const struct stat *st,
 		json_object_object_add(o, "pgp_fingerprint", jstr(ki->pgp_fingerprint));
 	if (ki->principal[0])
 		json_object_object_add(o, "principal", jstr(ki->principal));
+	json_object_object_add(o, "decoded", json_object_new_boolean(!undecoded));
+	if (undecoded)
+		json_object_object_add(o, "reason",
+				       json_object_new_string(ki->reason[0] ? ki->reason :
+							      "does not decode"));
 	json_object_object_add(o, "mode", json_object_new_string(mode));
 	json_object_object_add(o, "uid", json_object_new_int64((int64_t)st->st_uid));
 	return o;
@@ -964,6 +972,153 @@ static int examine_whole(const uint8_t *d, size_t n, struct dsp_key_info *ki)
 			ki->encrypted = 0;
 		return 1;
 	}
+	return 0;
+}
+
+/* ---------- key material that does not decode ---------- */
+
+/*
+ * Bytes of base64 (hex: hex digits) body in the lines after a BEGIN line,
+ * p just past it: armor headers and '#' comments first, then lines of body
+ * only, up to END, EOF (a truncated file), a blank line or anything else.
+ * esc: the lines end in the two characters "\n" (a JSON string).
+ */
+static size_t body_bytes(const char *p, const char *end, int esc, int hex)
+{
+	size_t chars = 0;
+	int in_body = 0;
+
+	while (p < end) {
+		const char *le = esc ? memmem(p, (size_t)(end - p), "\\n", 2) :
+				       memchr(p, '\n', (size_t)(end - p));
+		const char *s = p, *e = le ? le : end;
+
+		while (s < e && is_ws(*s))
+			s++;
+		while (e > s && is_ws(e[-1]))
+			e--;
+		if (s == e) {
+			if (in_body)
+				break;
+		} else if (!in_body && (*s == '#' || memchr(s, ':', (size_t)(e - s)))) {
+			/* Proc-Type:, Version:, Comment: ... */
+		} else {
+			for (const char *q = s; q < e; q++)
+				if (hex ? !isxdigit((unsigned char)*q) : !is_b64((unsigned char)*q))
+					return hex ? chars / 2 : chars / 4 * 3;
+			chars += (size_t)(e - s);
+			in_body = 1;
+		}
+		if (!le)
+			break;
+		p = le + (esc ? 2 : 1);
+	}
+	return hex ? chars / 2 : chars / 4 * 3;
+}
+
+/*
+ * A block of format's labels with a real body: a BEGIN line where pem_scan
+ * looks for one (line start, or opening a quoted string) and at least 32
+ * bytes of body after it. END is not needed: a truncated key still counts.
+ */
+static int pem_evidence(const char *t, size_t n, const char *format)
+{
+	const char *end = t + n;
+	int hex = !strcmp(format, "openvpn-static");
+
+	if (!strcmp(format, "ssh2-private")) {
+		const char *b = memmem(t, n, "---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----", 42);
+		const char *s = b ? memchr(b, '\n', (size_t)(end - b)) : NULL, *le;
+		int cont = 0;
+
+		if (!s)
+			return 0;
+		/* headers: "Name: value" lines and their '\' continuations */
+		for (s++; s < end && (le = memchr(s, '\n', (size_t)(end - s))); s = le + 1) {
+			int bs = le > s && (le[-1] == '\\' || (le - s > 1 && le[-1] == '\r' && le[-2] == '\\'));
+
+			if (!cont && !bs && !memchr(s, ':', (size_t)(le - s)))
+				break;
+			cont = bs;
+		}
+		return s < end && body_bytes(s, end, 0, 0) >= 32;
+	}
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(pem_labels); i++) {
+		char begin[80];
+		size_t bl;
+		const char *b = t;
+
+		if (strcmp(pem_labels[i].format, format))
+			continue;
+		bl = (size_t)snprintf(begin, sizeof(begin), "-----BEGIN %s-----", pem_labels[i].label);
+		while ((b = memmem(b, (size_t)(end - b), begin, bl))) {
+			const char *q = b, *after = b + bl;
+			int esc;
+
+			b = after;
+			while (q > t && is_ws(q[-1]))
+				q--;
+			esc = q > t && (q[-1] == '"' || q[-1] == '\'');
+			if (q > t && q[-1] != '\n' && !esc)
+				continue;
+			if (esc && !(end - after >= 2 && !memcmp(after, "\\n", 2)))
+				esc = 0;
+			if (body_bytes(after, end, esc, hex) >= 32)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* One DER object filling n exactly, whose elements all parse: not random bytes. */
+static int der_wellformed(const uint8_t *d, size_t n)
+{
+	uint8_t t;
+	uint64_t l;
+	size_t h = der_hdr(d, n, &t, &l), i, kids = 0;
+
+	if (!h || t != 0x30 || h + l != n)
+		return 0;
+	for (i = h; i < n; kids++) {
+		size_t h2 = der_hdr(d + i, n - i, &t, &l);
+
+		if (!h2 || l > n - i - h2)
+			return 0;
+		i += h2 + (size_t)l;
+	}
+	return kids >= 2;
+}
+
+/*
+ * A candidate the handler could not decode: DSP_KEY_UNDECODED when it still
+ * is key material by its structure, 0 when it is not (prose quoting a PEM
+ * header, a placeholder, a smartcard stub).
+ */
+static int undecodable(const uint8_t *d, size_t n, const char *f)
+{
+	if (!strcmp(f, "base64-pem")) {
+		const uint8_t *at = NULL;
+		const char *inner;
+		uint8_t *pem;
+		size_t pl = 0;
+		int seen = 0, r = 0;
+
+		inner = b64pem_scan(d, n, &seen, &at);
+		if (!inner || !(pem = dsp_keys_b64dec((const char *)at, n - (size_t)(at - d), &pl)))
+			return 0;
+		r = pem_evidence((const char *)pem, pl, inner);
+		OPENSSL_cleanse(pem, pl);
+		free(pem);
+		return r ? DSP_KEY_UNDECODED : 0;
+	}
+	if (!strncmp(f, "pem-", 4) || !strcmp(f, "openssh") || !strcmp(f, "pgp-armored") ||
+	    !strncmp(f, "tpm2", 4) || !strncmp(f, "openvpn", 7) || !strcmp(f, "ssh2-private"))
+		return pem_evidence((const char *)d, n, f) ? DSP_KEY_UNDECODED : 0;
+	if (!strncmp(f, "der-", 4))
+		return der_wellformed(d, n) ? DSP_KEY_UNDECODED : 0;
+	/* the header was their magic: a damaged one is still one */
+	if (!strcmp(f, "putty") || !strcmp(f, "krb5-keytab") || !strcmp(f, "luks"))
+		return DSP_KEY_UNDECODED;
 	return 0;
 }
 
@@ -1069,7 +1224,8 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 		/* the structure matched: list it unexamined rather than drop it */
 		dsp_log(DSP_LOG_WARN, "%s: %s too large to examine, listed unverified",
 			path, ki.format);
-		*out = to_json(path, st, &ki);
+		snprintf(ki.reason, sizeof(ki.reason), "too large to examine");
+		*out = to_json(path, st, &ki, 1);
 		r = *out ? 1 : -ENOMEM;
 		goto out;
 	}
@@ -1090,12 +1246,25 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 	}
 	all[al] = '\0';
 	r = examine_whole(all, al, &ki);
-	if (r == 1) {
-		*out = to_json(path, st, &ki);
+	if (r == 0)
+		r = undecodable(all, al, ki.format);
+	if (r == DSP_KEY_UNDECODED) {
+		/* listed with its format only: nothing a handler half-read is claimed */
+		char why[sizeof(ki.reason)];
+
+		memcpy(why, ki.reason, sizeof(why));
+		memset(&ki.algorithm, 0, sizeof(ki) - offsetof(struct dsp_key_info, algorithm));
+		memcpy(ki.reason, why, sizeof(why));
+		ki.encrypted = -1;
+		dsp_log(DSP_LOG_WARN, "%s: %s does not decode, listed unverified", path, ki.format);
+		*out = to_json(path, st, &ki, 1);
+		r = *out ? 1 : -ENOMEM;
+	} else if (r == 1) {
+		*out = to_json(path, st, &ki, 0);
 		if (!*out)
 			r = -ENOMEM;
 	} else {
-		dsp_log(DSP_LOG_DEBUG, "%s: looks like %s but does not decode", path, ki.format);
+		dsp_log(DSP_LOG_DEBUG, "%s: looks like %s but is not key material", path, ki.format);
 	}
 out:
 	sfree(all, al ? al + 1 : 0);

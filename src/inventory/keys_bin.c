@@ -32,7 +32,7 @@ int dsp_keys_jks(const uint8_t *p, size_t n, struct dsp_key_info *ki)
 	uint32_t magic, ver, count, tag, l, chain;
 	const uint8_t *cert = NULL;
 	uint32_t certlen = 0;
-	int found = 0;
+	int found = 0, whole = 0;
 
 	if (kcur_be32(&c, &magic) || kcur_be32(&c, &ver) || kcur_be32(&c, &count) ||
 	    (magic != 0xfeedfeed && magic != 0xcececece) || (ver != 1 && ver != 2))
@@ -64,9 +64,14 @@ int dsp_keys_jks(const uint8_t *p, size_t n, struct dsp_key_info *ki)
 		} else {
 			break;
 		}
+		whole = i + 1 == count && !c.bad;
 	}
-	if (!found)
+	if (count == 0)
+		whole = 1;
+	if (!found && whole && !c.bad)
 		return 0;	/* trusted certificates only: a truststore */
+	if (!found)
+		return DSP_KEY_UNDECODED;	/* cut short or corrupt: it may hold keys */
 	ki->encrypted = 1;
 	if (cert) {
 		const unsigned char *q = cert;

@@ -18,7 +18,16 @@ struct dsp_key_info {
 	char luks_uuid[41];
 	char pgp_fingerprint[41];
 	char principal[256];		/* keytab: first principal (not secret) */
+	char reason[96];		/* why a key was listed without being decoded */
 };
+
+/*
+ * Handlers return 1 for a decoded key, 0 for "not key material" (a
+ * truststore, a smartcard stub, a placeholder), or DSP_KEY_UNDECODED for
+ * key material they recognise but cannot decode (reason may say why): it is
+ * listed with null fields, never dropped.
+ */
+#define DSP_KEY_UNDECODED	2
 
 /* Bounded reader over bytes that may be hostile. */
 struct kcur {

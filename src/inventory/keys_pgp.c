@@ -86,7 +86,50 @@ static EVP_PKEY *ecc_pub(const uint8_t *oid, size_t ol, const uint8_t *q, size_t
 	return NULL;
 }
 
-/* Parse the first packet: it must be a v4 secret key (tag 5) or subkey (7). */
+/* Public-key algorithms of RFC 9580 (and 2, 3: RSA encrypt/sign only). */
+static int pgp_algo_known(uint8_t a)
+{
+	return (a >= 1 && a <= 3) || (a >= 16 && a <= 19) || a == 22 || (a >= 25 && a <= 28);
+}
+
+/*
+ * A v3, v5 or v6 secret key packet (c after the version octet), or a v4 one
+ * of an algorithm the v4 parser does not know: not decoded, but checked to be
+ * one before it is listed, so random bytes are not.
+ */
+static int pgp_undecoded(struct kcur *c, uint8_t ver, struct dsp_key_info *ki)
+{
+	uint32_t ctime, ml;
+	uint16_t valid;
+	uint8_t algo, usage;
+	size_t l;
+
+	if (kcur_be32(c, &ctime) || (ver == 3 && kcur_be16(c, &valid)) || kcur_u8(c, &algo) ||
+	    !pgp_algo_known(algo))
+		return 0;
+	if (ver == 3) {
+		/* RSA only: n and e */
+		if (algo > 3 || !mpi(c, &l) || !mpi(c, &l))
+			return 0;
+	} else if (ver == 5 || ver == 6) {
+		/* the public key material carries its own length */
+		if (kcur_be32(c, &ml) || ml < 32 || !kcur_take(c, ml))
+			return 0;
+	} else {
+		return 0;
+	}
+	/* S2K usage, then at least a 32-byte secret */
+	if (kcur_u8(c, &usage) || (ver != 3 && usage != 0 && usage < 253) ||
+	    c->len - c->off < 32)
+		return 0;
+	snprintf(ki->reason, sizeof(ki->reason), "OpenPGP v%u key packet: not supported", ver);
+	return DSP_KEY_UNDECODED;
+}
+
+/*
+ * Parse the first packet: a v4 secret key (tag 5) or subkey (7) is decoded
+ * (1); a secret key packet of another version is DSP_KEY_UNDECODED.
+ */
 int dsp_keys_pgp_packets(const uint8_t *p, size_t n, struct dsp_key_info *ki)
 {
 	struct kcur c = { p, n, 0, 0 };
@@ -133,7 +176,11 @@ int dsp_keys_pgp_packets(const uint8_t *p, size_t n, struct dsp_key_info *ki)
 		return 0;
 	c.len = c.off + blen;
 	pubstart = c.off;
-	if (kcur_u8(&c, &ver) || ver != 4 || kcur_be32(&c, &ctime) || kcur_u8(&c, &algo))
+	if (kcur_u8(&c, &ver))
+		return 0;
+	if (ver != 4)
+		return pgp_undecoded(&c, ver, ki);
+	if (kcur_be32(&c, &ctime) || kcur_u8(&c, &algo))
 		return 0;
 	switch (algo) {
 	case 1: case 2: case 3:
@@ -175,6 +222,18 @@ int dsp_keys_pgp_packets(const uint8_t *p, size_t n, struct dsp_key_info *ki)
 			pk = ecc_pub(a, ol, b, l2);
 		}
 		break;
+	}
+	case 25: case 26: case 27: case 28: {
+		/* RFC 9580 native X25519, X448, Ed25519, Ed448 in a v4 key */
+		static const uint8_t klen[4] = { 32, 56, 32, 57 };
+		uint8_t usage2;
+
+		if (!kcur_take(&c, klen[algo - 25]) || kcur_u8(&c, &usage2) ||
+		    c.len - c.off < klen[algo - 25])
+			return 0;
+		snprintf(ki->reason, sizeof(ki->reason),
+			 "OpenPGP v4 key of algorithm %u: not supported", algo);
+		return DSP_KEY_UNDECODED;
 	}
 	default:
 		return 0;

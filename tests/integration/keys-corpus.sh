@@ -4,7 +4,7 @@
 # DIR/expected.tsv one line per key file:
 #   path<TAB>format<TAB>encrypted<TAB>spki_sha256<TAB>ssh_fingerprint<TAB>k=v ...
 # where '-' means "must be null" and '*' "not checked"; extras are algorithm,
-# bits, luks_uuid, pgp_fingerprint, principal. Expected fingerprints come from
+# bits, luks_uuid, pgp_fingerprint, principal, decoded (true unless given), reason. Expected fingerprints come from
 # openssl, ssh-keygen, puttygen, gpg, keytool and cryptsetup, never from dispose.
 # Used by tests/unit/test_keys.c and tests/integration/t_keys_corpus.sh.
 set -euo pipefail
@@ -292,6 +292,63 @@ exp hs_ed25519_secret_key tor false - -
 exp Kexample.org.+013+12345.private dnssec-private false - -
 exp signify.sec signify '*' - -
 
+# ---- key material that does not decode: listed with decoded=false, never dropped ----
+U='decoded=false algorithm=- bits=-'
+# the start of a PKCS#8 RSA key, cut short
+printf -- '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n' >"$K/truncated.pem"
+exp truncated.pem pem-pkcs8 - - - $U "reason=does not decode"
+# a whole key with its first body line damaged (the DER header no longer parses)
+awk 'NR == 2 { $0 = "AAAA" substr($0, 5) } { print }' "$K/ec.sec1.pem" >"$K/corrupt.pem"
+exp corrupt.pem pem-sec1 - - - $U
+# OpenSSH keys cut short: without END, and with END after the public part
+head -c 300 "$K/id_ed25519" >"$K/id_ed25519.truncated"
+{ head -n 3 "$K/id_rsa"; tail -n 1 "$K/id_rsa"; } >"$K/id_rsa.cut"
+exp id_ed25519.truncated openssh - - - $U
+exp id_rsa.cut openssh - - - $U
+# a Java keystore cut inside its key entry; a LUKS2 header with a garbled UUID
+head -c 100 "$K/store.jks" >"$K/store.jks.truncated"
+exp store.jks.truncated jks - - - $U
+python3 -c 'import sys; sys.stdout.buffer.write(b"LUKS\xba\xbe\x00\x02" + bytes([1]) * 4088)' >"$K/luks-garbled.img"
+exp luks-garbled.img luks - - - $U luks_uuid=-
+# OpenPGP secret keys GnuPG 2.2 cannot write: v6 (RFC 9580), v5 (LibrePGP), and a v4
+# key of the RFC 9580 Ed25519 algorithm; binary and armored, crafted byte by byte
+python3 - "$K" <<'PY'
+import base64, os, struct, sys
+k = sys.argv[1]
+def pkt(tag, body):
+    return bytes([0xc0 | tag, 255]) + struct.pack(">I", len(body)) + body
+def crc24(d):
+    c = 0xb704ce
+    for b in d:
+        c ^= b << 16
+        for _ in range(8):
+            c <<= 1
+            if c & 0x1000000: c ^= 0x1864cfb
+    return c & 0xffffff
+def armor(d):
+    b = base64.b64encode(d).decode()
+    return ("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n" + "\n".join(b[i:i + 64] for i in range(0, len(b), 64))
+            + "\n=" + base64.b64encode(crc24(d).to_bytes(3, "big")).decode() + "\n-----END PGP PRIVATE KEY BLOCK-----\n")
+uid = pkt(13, b"Corpus <corpus@example.org>")
+t = struct.pack(">I", 1700000000)
+# v6: version, time, algorithm 27 (Ed25519), 4-octet material length, material; S2K usage 0, secret
+v6 = pkt(5, b"\x06" + t + b"\x1b" + struct.pack(">I", 32) + os.urandom(32) + b"\x00" + os.urandom(32)) + uid
+# v5: legacy EdDSA (22): OID, MPI; S2K usage 0, 4-octet secret length, secret MPI
+mat = b"\x09" + bytes.fromhex("2b06010401da470f01") + b"\x01\x07\x40" + os.urandom(32)
+v5 = pkt(5, b"\x05" + t + b"\x16" + struct.pack(">I", len(mat)) + mat + b"\x00" + struct.pack(">I", 34)
+         + b"\x00\xff" + os.urandom(32)) + uid
+v4 = pkt(5, b"\x04" + t + b"\x1b" + os.urandom(32) + b"\x00" + os.urandom(32)) + uid
+for name, d in (("v6", v6), ("v5", v5), ("v4-ed25519", v4)):
+    open(os.path.join(k, name + "-secret.gpg"), "wb").write(d)
+    open(os.path.join(k, name + "-secret.asc"), "w").write(armor(d))
+PY
+for v in v6 v5; do
+	exp $v-secret.gpg pgp-binary - - - $U pgp_fingerprint=- "reason=OpenPGP $v key packet: not supported"
+	exp $v-secret.asc pgp-armored - - - $U pgp_fingerprint=- "reason=OpenPGP $v key packet: not supported"
+done
+exp v4-ed25519-secret.gpg pgp-binary - - - $U "reason=OpenPGP v4 key of algorithm 27: not supported"
+exp v4-ed25519-secret.asc pgp-armored - - - $U "reason=OpenPGP v4 key of algorithm 27: not supported"
+
 # ---- decoys: public keys, certificates, CSRs, prose, binaries, truststores ----
 openssl pkey -in "$K/rsa.p8.pem" -pubout -out "$X/rsa.pub.pem"
 openssl pkey -in "$K/ec.p8.pem" -pubout -outform DER -out "$X/ec.pub.der"
@@ -322,7 +379,6 @@ def to_pem(der):
     s += b64encode(der)
     return s + '-----END RSA PRIVATE KEY-----\n'
 TXT
-printf -- '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n' >"$X/truncated.pem"
 head -c 65536 /dev/urandom >"$X/random.bin"
 { printf '\x30\x82\x01\x00\x02\x01\x00'; head -c 253 /dev/urandom; } >"$X/random-der.bin"
 { printf '\x05\x02'; head -c 300 /dev/urandom; } >"$X/random-keytab.bin"

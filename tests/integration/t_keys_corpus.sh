@@ -42,6 +42,8 @@ for line in open(os.path.join(root, "expected.tsv")):
         print(f"{path}: not found"); bad += 1; continue
     checks = [("format", f[1]), ("encrypted", f[2]), ("spki_sha256", f[3]), ("ssh_fingerprint", f[4])]
     checks += [tuple(x.split("=", 1)) for x in f[5:]]
+    if not any(c[0] == "decoded" for c in checks):
+        checks += [("decoded", "true"), ("reason", "-")]
     for field, want in checks:
         got = k.get(field)
         if isinstance(got, bool):

@@ -116,18 +116,24 @@ static void test_dsp_keys_examine_corpus_matches_tools(void **state)
 		bad += !field_ok(o, "encrypted", tok[2], tok[0]);
 		bad += !field_ok(o, "spki_sha256", tok[3], tok[0]);
 		bad += !field_ok(o, "ssh_fingerprint", tok[4], tok[0]);
+		int dec = 0;
+
 		for (int i = 5; i < nt; i++) {
 			char *eq = strchr(tok[i], '=');
 
 			assert_non_null(eq);
 			*eq = '\0';
 			bad += !field_ok(o, tok[i], eq + 1, tok[0]);
+			dec |= !strcmp(tok[i], "decoded");
 		}
+		/* every other key decoded: listed without a reason */
+		if (!dec)
+			bad += !field_ok(o, "decoded", "true", tok[0]) + !field_ok(o, "reason", "-", tok[0]);
 		bad += !field_ok(o, "uid", "0", tok[0]) && getuid() == 0;
 		json_object_put(o);
 	}
 	fclose(f);
-	assert_true(n >= 38);
+	assert_true(n >= 54);
 	assert_int_equal(bad, 0);
 }
 
@@ -264,6 +270,8 @@ static void test_dsp_keys_examine_huge_store_listed_unverified(void **state)
 	assert_string_equal(jget(o, "format"), "jks");
 	assert_null(jget(o, "encrypted"));
 	assert_null(jget(o, "spki_sha256"));
+	assert_string_equal(jget(o, "decoded"), "false");
+	assert_string_equal(jget(o, "reason"), "too large to examine");
 	json_object_put(o);
 	unlink(path);
 }
@@ -397,6 +405,26 @@ static void test_dsp_keys_detect_synthetic(void **state)
 				c[i].want ? c[i].want : "NULL");
 			fail();
 		}
+	}
+	/* OpenPGP v6 secret key packets: listed only when the packet is one */
+	{
+		uint8_t v6[81] = { 0xc5, 0xff, 0, 0, 0, 75, 6, 0x65, 0x5c, 0, 0, 27, 0, 0, 0, 32 };
+
+		memset(v6 + 16, 0xaa, 32);	/* public key */
+		v6[48] = 0;			/* S2K usage: none */
+		memset(v6 + 49, 0x55, 32);	/* secret */
+		assert_string_equal(dsp_keys_detect(v6, sizeof(v6), sizeof(v6)), "pgp-binary");
+		v6[11] = 99;			/* no such algorithm */
+		assert_null(dsp_keys_detect(v6, sizeof(v6), sizeof(v6)));
+		v6[11] = 27;
+		v6[14] = 1;			/* key material longer than the packet */
+		assert_null(dsp_keys_detect(v6, sizeof(v6), sizeof(v6)));
+		v6[14] = 0;
+		v6[48] = 7;			/* an S2K usage v6 does not have */
+		assert_null(dsp_keys_detect(v6, sizeof(v6), sizeof(v6)));
+		v6[48] = 0;
+		v6[6] = 9;			/* no such version */
+		assert_null(dsp_keys_detect(v6, sizeof(v6), sizeof(v6)));
 	}
 	/* DER must be exactly the file: the same bytes inside a larger file are not a key */
 	assert_null(dsp_keys_detect(ed_der, sizeof(ed_der), 4096));

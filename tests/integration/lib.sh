@@ -5,10 +5,12 @@ set -u
 T=$(mktemp -d /tmp/dispose-it.XXXXXX)
 # Registrations go to files, not arrays: mkloop is called as $(mkloop ...),
 # a subshell whose array changes would be lost (and the loop leaked).
-: >"$T/.loops"; : >"$T/.mounts"
+: >"$T/.loops"; : >"$T/.mounts"; : >"$T/.nodes"
 cleanup() {
 	local m l
 	while read -r m; do umount -l "$m" 2>/dev/null; done < <(tac "$T/.mounts" 2>/dev/null)
+	# partition nodes part_nodes made: a stale one could name another device later
+	while read -r m; do [ -b "$m" ] && rm -f "$m"; done <"$T/.nodes" 2>/dev/null
 	# each once: a second detach could hit someone else's new device
 	while read -r l; do
 		partx -d "$l" >/dev/null 2>&1
@@ -32,6 +34,30 @@ mkloop() {
 	echo "$dev" >>"$T/.loops"
 	echo "$dev"
 }
+# part_nodes DEV N...: make sure the partition nodes DEVpN exist (after
+# sfdisk on a loop device attached with -P): ask the kernel and udev, wait
+# for devtmpfs, then make a missing node from sysfs (a /dev without udev);
+# nodes made here are removed by cleanup. Fails only if the kernel has no
+# such partition.
+part_nodes() {
+	local dev=$1 name p sys n _
+	name=$(basename "$dev")
+	shift
+	partx -u "$dev" 2>/dev/null || partx -a "$dev" 2>/dev/null
+	udevadm settle 2>/dev/null
+	for n in "$@"; do
+		p=${dev}p$n
+		sys=/sys/block/$name/${name}p$n/dev
+		for _ in $(seq 20); do [ -b "$p" ] && break; sleep 0.1; done
+		[ -b "$p" ] && continue
+		[ -r "$sys" ] || return 1
+		if mknod "$p" b "$(cut -d: -f1 "$sys")" "$(cut -d: -f2 "$sys")" 2>/dev/null; then
+			echo "$p" >>"$T/.nodes"
+		fi
+		[ -b "$p" ] || return 1
+	done
+}
+
 # register an already attached loop device / mountpoint for cleanup
 track_loop() { echo "$1" >>"$T/.loops"; }
 track_mount() { echo "$1" >>"$T/.mounts"; }

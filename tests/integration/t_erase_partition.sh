@@ -9,12 +9,10 @@ need_root
 command -v sfdisk >/dev/null || skip "sfdisk missing"
 img=$T/part.img
 truncate -s 16M "$img"
-dev=$(losetup -f --show -P "$img") || skip "losetup -P"
+dev=$(losetup -f --show -P "$img") || die "losetup -P"
 track_loop "$dev"
-printf 'label: dos\n,4M\n,\n' | sfdisk -q "$dev" >/dev/null 2>&1 || skip "sfdisk"
-partx -u "$dev" 2>/dev/null
-udevadm settle 2>/dev/null
-[ -b "${dev}p2" ] || skip "no partition nodes"
+printf 'label: dos\n,4M\n,\n' | sfdisk -q "$dev" >/dev/null 2>&1 || die "sfdisk"
+part_nodes "$dev" 2 || die "no partition ${dev}p2 after sfdisk"
 cat_of() {
 	python3 - "$1/events.jsonl" <<'PY'
 import json, sys
@@ -44,11 +42,14 @@ ok "whole disk: clear only when verified"
 # a device of size 0 (a card reader without a card): nothing to erase,
 # never a "success" or "clear" for no bytes
 : >"$T/empty.img"
-e=$(losetup -f --show "$T/empty.img" 2>/dev/null) || skip "losetup of an empty file"
-track_loop "$e"
-"$DISPOSE" erase --yes --progress none --method zero --run-dir "$T/r4" "$e" >/dev/null 2>"$T/err"
-rc=$?
-[ $rc = 2 ] || die "size 0 device: expected exit 2, got $rc"
-grep -q "size 0" "$T/err" || die "message: $(cat "$T/err")"
-[ ! -e "$T/r4" ] || die "run dir made"
-ok "a device of size 0 is not erased"
+if e=$(losetup -f --show "$T/empty.img" 2>/dev/null); then
+	track_loop "$e"
+	"$DISPOSE" erase --yes --progress none --method zero --run-dir "$T/r4" "$e" >/dev/null 2>"$T/err"
+	rc=$?
+	[ $rc = 2 ] || die "size 0 device: expected exit 2, got $rc"
+	grep -q "size 0" "$T/err" || die "message: $(cat "$T/err")"
+	[ ! -e "$T/r4" ] || die "run dir made"
+	ok "a device of size 0 is not erased"
+else
+	echo "skip: size 0 device: this losetup cannot attach an empty file"
+fi

@@ -10,7 +10,7 @@ sum() { dd if="$1" bs=1M iflag=direct status=none | sha256sum; }
 dev=$(mkloop 16) || die "mkloop"
 mkfs.ext4 -q -F "$dev" || die "mkfs"
 mkdir "$T/m1"
-mount "$dev" "$T/m1" || skip "cannot mount"
+mount "$dev" "$T/m1" || die "cannot mount ext4 on $dev"
 track_mount "$T/m1"
 fill_marker "$T/m1/data" 2
 sync
@@ -26,12 +26,10 @@ ok "mounted device refused, data intact"
 # a mounted partition of the named disk
 img=$T/part.img
 truncate -s 32M "$img"
-pdev=$(losetup -f --show -P "$img") || skip "losetup -P"
+pdev=$(losetup -f --show -P "$img") || die "losetup -P"
 track_loop "$pdev"
-printf 'label: dos\n,8M\n,\n' | sfdisk -q "$pdev" >/dev/null 2>&1 || skip "sfdisk"
-partx -u "$pdev" 2>/dev/null
-udevadm settle 2>/dev/null
-[ -b "${pdev}p1" ] || skip "no partition nodes"
+printf 'label: dos\n,8M\n,\n' | sfdisk -q "$pdev" >/dev/null 2>&1 || die "sfdisk (scripts/deps.sh check)"
+part_nodes "$pdev" 1 || die "no partition ${pdev}p1 after sfdisk"
 mkfs.ext4 -q -F "${pdev}p1" || die "mkfs p1"
 mkdir "$T/m2"
 mount "${pdev}p1" "$T/m2" || die "mount p1"
@@ -88,6 +86,8 @@ if command -v script >/dev/null; then
 	fill_marker "$dev3" 16
 	before=$(sum "$dev3")
 	ok "typed confirmation on a terminal"
+else
+	echo "skip: typed confirmation: no script(1) for a terminal"
 fi
 
 # --dry-run: describes, writes nothing, makes no run directory

@@ -19,7 +19,7 @@ sa=$(sum "$a"); sb=$(sum "$b")
 	script -qec "$DISPOSE erase --progress none --method zero --run-dir $T/r1 $T/disk" \
 	/dev/null >"$T/out" 2>&1
 rc=$?
-grep -q "Type '$T/disk'" "$T/out" || skip "no prompt seen: $(cat "$T/out")"
+grep -q "Type '$T/disk'" "$T/out" || die "no prompt seen: $(cat "$T/out")"
 [ $rc = 4 ] || die "device swapped during confirmation: expected exit 4, got $rc ($(cat "$T/out"))"
 grep -q "no longer the device" "$T/out" || die "message: $(cat "$T/out")"
 [ "$(sum "$a")" = "$sa" ] && [ "$(sum "$b")" = "$sb" ] || die "a device was written"

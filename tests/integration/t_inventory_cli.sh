@@ -77,7 +77,8 @@ assert all("sha256" not in f for f in d["files"])
 ok "default: all four categories"
 
 # a terminal gets the summary
-command -v script >/dev/null || skip "no script(1) for a pseudo-terminal"
+# the rest needs a terminal: without script(1) only the rest is skipped
+command -v script >/dev/null || { echo "skip: terminal summary and names: no script(1)"; exit 0; }
 script -qec "$DISPOSE inventory --data --keys --root $T/r" /dev/null >"$T/tty.txt" </dev/null ||
 	die "summary run failed: $(cat "$T/tty.txt")"
 tr -d '\r' <"$T/tty.txt" >"$T/tty2.txt"

@@ -31,7 +31,7 @@ b=$(losetup -f --show "$img") || die "losetup"
 track_loop "$b"
 mkfs.ext4 -q -F "$b" || die "mkfs"
 mkdir "$T/m1"
-mount "$b" "$T/m1" || skip "cannot mount"
+mount "$b" "$T/m1" || die "cannot mount ext4 on $b"
 track_mount "$T/m1"
 fill_marker "$T/m1/data" 4
 sync

@@ -748,6 +748,7 @@ struct sqlite_api {
 	const char *(*errmsg)(sqlite3 *);
 };
 #define SQLITE_OPEN_READONLY	0x01
+#define SQLITE_OPEN_READWRITE	0x02
 #define SQLITE_OPEN_URI		0x40
 #define SQLITE_ROW		100
 #define SQLITE_DONE		101
@@ -787,17 +788,135 @@ static int rpm_item(struct sw *s, const struct dsp_rpm_pkg *p)
 			 pkg_item("rpm", p->name, ver, p->arch, p->size, p->files));
 }
 
+/* Copy the regular file src (not through a symlink) to the new file dst. 0 or -errno. */
+static int copy_file(const char *src, const char *dst)
+{
+	int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), out = -1;
+	char buf[65536];
+	struct stat st;
+	ssize_t n;
+	int rc = 0;
+
+	if (in < 0)
+		return -errno;
+	if (fstat(in, &st) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
+		rc = -errno;
+		goto out;
+	}
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		for (ssize_t o = 0; o < n;) {
+			ssize_t w = write(out, buf + o, (size_t)(n - o));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				rc = -errno;
+				goto out;
+			}
+			o += w;
+		}
+	}
+out:
+	if (out >= 0 && close(out) < 0 && !rc)
+		rc = -errno;
+	close(in);
+	return rc;
+}
+
+static const char *const rpm_copy_names[] = {
+	"rpmdb.sqlite", "rpmdb.sqlite-wal", "rpmdb.sqlite-shm", "rpmdb.sqlite-journal",
+};
+
+static void rpm_copy_remove(const char *dir)
+{
+	char p[4200];
+
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(rpm_copy_names); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, rpm_copy_names[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
+/*
+ * rpm keeps its sqlite database in WAL mode: the last transactions may be
+ * only in rpmdb.sqlite-wal. An immutable open does not read the log, and a
+ * plain open would create -shm beside the target's database. So the database
+ * and its log are copied into a private directory (dir, made here) and the
+ * copy is opened: sqlite applies the log there. 0, or -errno (dir removed).
+ */
+static int rpm_copy(const char *path, char *dir, size_t dirlen, char *copy, size_t copylen)
+{
+	const char *tmp = getenv("TMPDIR");
+	char wal[4210], dst[4310];
+	int rc;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	if ((size_t)snprintf(dir, dirlen, "%s/dispose-rpmdb.XXXXXX", tmp) >= dirlen)
+		return -ENAMETOOLONG;
+	if (!mkdtemp(dir))
+		return -errno;
+	snprintf(copy, copylen, "%s/rpmdb.sqlite", dir);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	snprintf(dst, sizeof(dst), "%s-wal", copy);
+	/* the log first: one checkpoint in between then loses nothing */
+	if ((rc = copy_file(wal, dst)) || (rc = copy_file(path, copy)))
+		rpm_copy_remove(dir);
+	return rc;
+}
+
+/* "file:" URI of path, reserved characters percent-encoded. */
+static int rpm_uri(const char *path, char *uri, size_t len)
+{
+	static const char hx[] = "0123456789ABCDEF";
+	size_t o = (size_t)snprintf(uri, len, "file:");
+
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (o + 4 >= len)
+			return -ENAMETOOLONG;
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/._-~", *p)) {
+			uri[o++] = (char)*p;
+		} else {
+			uri[o++] = '%';
+			uri[o++] = hx[*p >> 4];
+			uri[o++] = hx[*p & 15];
+		}
+	}
+	if (o + sizeof("?immutable=1") > len)
+		return -ENAMETOOLONG;
+	memcpy(uri + o, "?immutable=1", sizeof("?immutable=1"));
+	return 0;
+}
+
 /* 1 when read, 0 when absent, -errno when present but not read, or emit's rc via *stop. */
 static int scan_rpm(struct sw *s, int *stop)
 {
 	static const char *const dirs[] = { "/var/lib/rpm", "/usr/lib/sysimage/rpm" };
 	static const char *const other[] = { "Packages", "Packages.db" };
-	char path[4200], uri[4300], msg[512];
+	char path[4200], uri[12700], msg[512], wal[4210], dir[4200] = "", copy[4300];
 	struct sqlite_api a;
+	struct stat wst;
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
 	const char *found = NULL;
-	int r, bad = 0;
+	int r, bad = 0, ok;
 
 	for (size_t i = 0; i < DSP_ARRAY_SIZE(dirs) && !found; i++) {
 		snprintf(path, sizeof(path), "%s%s/rpmdb.sqlite", s->sysroot, dirs[i]);
@@ -822,14 +941,36 @@ static int scan_rpm(struct sw *s, int *stop)
 				      "rpm database not read: libsqlite3.so.0 is not available");
 		return *stop ? *stop : -ENOSYS;
 	}
-	/* immutable: no locks, no -shm/-wal files created; we only read */
-	snprintf(uri, sizeof(uri), "file:%s?immutable=1", path);
-	if (a.open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) != 0 ||
-	    a.prepare_v2(db, "SELECT blob FROM Packages", -1, &q, NULL) != 0) {
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (lstat(wal, &wst) == 0 && S_ISREG(wst.st_mode) && wst.st_size > 0) {
+		r = rpm_copy(path, dir, sizeof(dir), copy, sizeof(copy));
+		if (r < 0) {
+			char b[128];
+
+			dir[0] = '\0';
+			snprintf(msg, sizeof(msg), "write-ahead log not applied (copying the database: %s): "
+				 "the last transactions may be missing", why(-r, b, sizeof(b)));
+			if ((*stop = dsp_inv_error(s->emit, s->arg, "rpm", wal, msg))) {
+				dlclose(a.dl);
+				return *stop;
+			}
+		}
+	}
+	if (dir[0]) {
+		/* the private copy: sqlite may write there (-shm, the checkpoint) */
+		ok = a.open_v2(copy, &db, SQLITE_OPEN_READWRITE, NULL) == 0;
+	} else {
+		/* immutable: no locks, no -shm/-wal files created; we only read */
+		ok = rpm_uri(path, uri, sizeof(uri)) == 0 &&
+		     a.open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) == 0;
+	}
+	if (!ok || a.prepare_v2(db, "SELECT blob FROM Packages", -1, &q, NULL) != 0) {
 		snprintf(msg, sizeof(msg), "rpm database not read: %s",
 			 db ? a.errmsg(db) : "cannot open");
 		*stop = dsp_inv_error(s->emit, s->arg, "rpm", path, msg);
 		a.close(db);
+		if (dir[0])
+			rpm_copy_remove(dir);
 		dlclose(a.dl);
 		return *stop ? *stop : -EBADMSG;
 	}
@@ -855,6 +996,8 @@ static int scan_rpm(struct sw *s, int *stop)
 	}
 	a.finalize(q);
 	a.close(db);
+	if (dir[0])
+		rpm_copy_remove(dir);
 	dlclose(a.dl);
 	return *stop ? *stop : 1;
 }

@@ -456,6 +456,123 @@ static void test_dsp_inv_software_rpm_sqlite(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/*
+ * An rpmdb.sqlite in WAL mode whose last transaction is only in -wal: the
+ * writer is killed before any checkpoint, and -shm is removed.
+ */
+static void make_wal_rpmdb(const char *dir)
+{
+	char cmd[4096];
+
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p %s/var/lib/rpm && python3 - %s/var/lib/rpm/rpmdb.sqlite <<'PY'\n"
+		 "import os, sqlite3, struct, sys\n"
+		 "def hdr(name):\n"
+		 "    s = name + b'\\0' b'1.0\\0' b'1.el9\\0' b'noarch\\0'\n"
+		 "    e = [(1000,6,0,1),(1001,6,len(name)+1,1),(1002,6,len(name)+5,1),(1022,6,len(name)+11,1)]\n"
+		 "    b = struct.pack('>II', len(e), len(s))\n"
+		 "    for x in e: b += struct.pack('>IIII', *x)\n"
+		 "    return b + s\n"
+		 "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+		 "assert db.execute('PRAGMA journal_mode=WAL').fetchone()[0] == 'wal'\n"
+		 "db.execute('PRAGMA wal_autocheckpoint=0')\n"
+		 "db.execute('CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL)')\n"
+		 "db.execute('INSERT INTO Packages (blob) VALUES (?)', (hdr(b'in-main-db'),))\n"
+		 "db.execute('PRAGMA wal_checkpoint(TRUNCATE)')\n"
+		 "db.execute('INSERT INTO Packages (blob) VALUES (?)', (hdr(b'only-in-wal'),))\n"
+		 "assert os.path.getsize(sys.argv[1] + '-wal') > 0\n"
+		 "os.unlink(sys.argv[1] + '-shm')\n"
+		 "os._exit(0)  # no close: no checkpoint\n"
+		 "PY", dir, dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* What the target's rpm directory holds: names, sizes, mtimes. */
+static void rpm_dir_state(const char *dir, char *out, size_t len)
+{
+	char cmd[512];
+	FILE *p;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "cd %s/var/lib/rpm && stat -c '%%n %%s %%Y' * | sort", dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, len - 1, p);
+	out[n] = '\0';
+	pclose(p);
+}
+
+static void test_dsp_inv_software_rpm_wal_applied(void **state)
+{
+	char dir[] = "/tmp/dsp-rpm-XXXXXX", cmd[512], before[1024], after[1024], tmp[64];
+	struct dsp_inv_opts o = { .what = DSP_INV_SOFTWARE };
+	struct sink s = { 0 };
+	char *old;
+
+	(void)state;
+	if (system("python3 -c 'import sqlite3' 2>/dev/null") != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	make_wal_rpmdb(dir);
+	rpm_dir_state(dir, before, sizeof(before));
+	assert_non_null(strstr(before, "rpmdb.sqlite-wal "));
+	o.sysroot = dir;
+	/* the private copy goes under TMPDIR, and is gone afterwards */
+	snprintf(tmp, sizeof(tmp), "%s/tmp", dir);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+	setenv("TMPDIR", tmp, 1);
+	assert_int_equal(dsp_inv_software(&o, sink_emit, &s), 0);
+	if (old)
+		setenv("TMPDIR", old, 1);
+	else
+		unsetenv("TMPDIR");
+	free(old);
+	assert_int_equal(rmdir(tmp), 0);	/* empty */
+	assert_int_equal(s.count[4], 0);
+	assert_int_equal(s.count[0], 2);
+	assert_non_null(strstr(s.text, "\"name\":\"in-main-db\""));
+	assert_non_null(strstr(s.text, "\"name\":\"only-in-wal\""));
+	/* nothing written beside the target's database: no -shm, same sizes and times */
+	rpm_dir_state(dir, after, sizeof(after));
+	assert_string_equal(before, after);
+	free(s.text);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* No room for the private copy: the database is still read, the gap is an error. */
+static void test_dsp_inv_software_rpm_wal_copy_fails_is_reported(void **state)
+{
+	char dir[] = "/tmp/dsp-rpm-XXXXXX", cmd[512];
+	struct dsp_inv_opts o = { .what = DSP_INV_SOFTWARE };
+	struct sink s = { 0 };
+	char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+
+	(void)state;
+	if (system("python3 -c 'import sqlite3' 2>/dev/null") != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	make_wal_rpmdb(dir);
+	o.sysroot = dir;
+	setenv("TMPDIR", "/nonexistent/dispose-tmp", 1);
+	assert_int_equal(dsp_inv_software(&o, sink_emit, &s), 0);
+	if (old)
+		setenv("TMPDIR", old, 1);
+	else
+		unsetenv("TMPDIR");
+	free(old);
+	assert_int_equal(s.count[0], 1);
+	assert_non_null(strstr(s.text, "\"name\":\"in-main-db\""));
+	assert_int_equal(s.count[4], 1);
+	assert_non_null(strstr(s.text, "rpmdb.sqlite-wal\",\"source\":\"rpm\",\"reason\":"
+			       "\"write-ahead log not applied (copying the database: "
+			       "no such file or directory): the last transactions may be missing\""));
+	free(s.text);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_dsp_inv_software_rpm_bdb_not_read(void **state)
 {
 	char dir[] = "/tmp/dsp-rpm-XXXXXX", cmd[512];
@@ -814,6 +931,8 @@ int main(void)
 		cmocka_unit_test(test_dsp_inv_software_long_paths_counted),
 		cmocka_unit_test(test_dsp_rpm_parse_header_fields),
 		cmocka_unit_test(test_dsp_inv_software_rpm_sqlite),
+		cmocka_unit_test(test_dsp_inv_software_rpm_wal_applied),
+		cmocka_unit_test(test_dsp_inv_software_rpm_wal_copy_fails_is_reported),
 		cmocka_unit_test(test_dsp_inv_software_rpm_bdb_not_read),
 		cmocka_unit_test(test_dsp_inv_string_invalid_utf8),
 		cmocka_unit_test(test_dsp_inv_time_rfc3339),

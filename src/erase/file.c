@@ -291,6 +291,10 @@ static int remove_names(int dirfd, const char *name, const struct stat *st, cons
 		/* a lone file's resume looks for it by these names; a tree re-walks */
 		r = event(o, o->target_id, "file_renamed", f, !parent);
 		if (r < 0) {
+			/* the record cannot say where it went: back under a name it knows */
+			if (renameat2(dirfd, nn, dirfd, cur, RENAME_NOREPLACE) < 0 &&
+			    (errno != EINVAL || renameat(dirfd, nn, dirfd, cur) < 0))
+				dsp_log(DSP_LOG_ERROR, "%s: left under the unrecorded name %s", display, nn);
 			json_object_put(renames);
 			return r;
 		}

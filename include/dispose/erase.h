@@ -50,10 +50,18 @@
  *                parent
  *   tree erase (target = the tree id): dir_removed, dir_kept, symlink_removed,
  *                special_removed, skipped {path, reason} (other filesystem,
- *                too deep, unreadable), file_failed; each file is its own
- *                target "<tree id>.<seq>" with "parent"; the tree's
- *                target_end has files, dirs, bytes_written, bytes_verified,
- *                mismatches, bad_bytes.
+ *                too deep, unreadable, replaced after it was checked),
+ *                file_failed; link_removed {path, dev, ino, nlink,
+ *                links_left}: a name of a file with other names, removed
+ *                without overwriting (its data goes with its last name in
+ *                the tree); hard_links_remain {path, dev, ino, size, links}:
+ *                such a file whose other names lie outside the tree, data
+ *                kept; each file is its own target "<tree id>.<seq>" with
+ *                "parent"; the tree's target_end has files, dirs,
+ *                bytes_written, bytes_verified, mismatches, bad_bytes,
+ *                hard_links_remain (count).
+ *   a file or tree refused when its turn comes: target_end with status
+ *                "failed", refused true, error.
  * Write checkpoints, io_error and target_end are synced; the other events become
  * durable with the next sync (losing one to a power cut only redoes work).
  */

@@ -1,7 +1,7 @@
 #!/bin/bash
 # t_erase_alias.sh - devices that reach one medium count as one: two loop
-# devices over one file, a loop device over another's block node, a loop
-# device over a file on a lazily unmounted filesystem. A use of any of them
+# devices over one file, a loop device over another's block node or over a
+# partition, a loop device over a file on a lazily unmounted filesystem. A use of any of them
 # refuses the erase (exit 4); two of them named together are one target
 # named twice (exit 2); nothing is written and no run record made either
 # way. While an erase runs, the rest of its medium is held exclusively.
@@ -101,6 +101,35 @@ grep -qx "dispose: $c: device shares its medium with $x: $x is mounted on $T/m3"
 [ ! -e "$T/r3" ] || die "run dir made"
 umount "$T/m3" || die "umount"
 ok "a loop device over a mounted device's node is refused; the device is unchanged"
+
+# a loop device over a partition whose sibling partition is mounted
+img5=$T/part.img
+truncate -s 32M "$img5"
+pdev=$(losetup -f --show -P "$img5") || die "losetup -P"
+track_loop "$pdev"
+printf 'label: dos\n,8M\n,\n' | sfdisk -q "$pdev" >/dev/null 2>&1 || skip "sfdisk"
+partx -u "$pdev" 2>/dev/null
+udevadm settle 2>/dev/null
+[ -b "${pdev}p2" ] || skip "no partition nodes"
+mkfs.ext4 -q -F "${pdev}p2" || die "mkfs p2"
+mkdir "$T/m5"
+mount "${pdev}p2" "$T/m5" || die "mount p2"
+track_mount "$T/m5"
+q=$(losetup -f --show "${pdev}p1") || die "losetup over ${pdev}p1"
+track_loop "$q"
+fill_marker "$q" 4
+sync	# through q into p1's cache, then to the disk
+before=$(dsum "$pdev")
+"$DISPOSE" erase --yes --progress none --method zero --run-dir "$T/r6" "$q" 2>"$T/err"
+rc=$?
+[ $rc = 4 ] || die "loop over a partition of a disk in use: expected exit 4, got $rc ($(cat "$T/err"))"
+grep -qx "dispose: $q: device shares its medium with ${pdev}p1: ${pdev}p2 is mounted on $T/m5" "$T/err" ||
+	die "loop over a partition: message: $(cat "$T/err")"
+sync
+[ "$(dsum "$pdev")" = "$before" ] || die "the disk was written through the loop"
+[ ! -e "$T/r6" ] || die "run dir made"
+umount "$T/m5" || die "umount"
+ok "a loop device over a partition of a disk with a mounted partition is refused"
 
 # a filesystem unmounted lazily stays alive under a loop device over a file on it
 y=$(mkloop 32) || die "mkloop"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # t_erase_loopfile.sh - a file that backs an attached loop device (maybe
 # mounted) is in use: as a file target or inside a tree target it is
-# refused (exit 4), nothing written, no run record.
+# refused (exit 4), nothing written, no run record; also under another name
+# (a hard link whose first name was removed: the loop's path is "(deleted)").
 . "$(dirname "$0")/lib.sh"
 need_root
 mkdir -p "$T/tree/sub"
@@ -20,3 +21,17 @@ grep -q "backing file of $dev" "$T/err" || die "message: $(cat "$T/err")"
 [ "$(count_marker "$T/tree/other")" -gt 0 ] || die "tree written after a refusal"
 [ ! -e "$T/r1" ] || die "run dir made"
 ok "a loop device's backing file is refused, alone or in a tree"
+
+# the loop device's file under another name, its first name removed
+dev2=$(mkloop 8 "$T/first.img") || die "mkloop"
+fill_marker "$dev2" 8
+ln "$T/first.img" "$T/second.img" || die "ln"
+rm "$T/first.img"
+grep -q "(deleted)" "/sys/block/${dev2#/dev/}/loop/backing_file" || skip "backing path not marked deleted"
+before=$(sha256sum <"$T/second.img")
+"$DISPOSE" erase --yes --progress none --method zero --run-dir "$T/r2" "$T/second.img" 2>"$T/err"
+[ $? = 4 ] || die "backing file under another name: expected exit 4 ($(cat "$T/err"))"
+grep -q "backing file of $dev2" "$T/err" || die "message: $(cat "$T/err")"
+[ "$(sha256sum <"$T/second.img")" = "$before" ] || die "backing file written"
+[ ! -e "$T/r2" ] || die "run dir made"
+ok "a loop device's backing file under another name is refused"

@@ -811,6 +811,40 @@ static void test_erase_file_resume_other_inode_refused(void **state)
 	fx_close(&fx);
 }
 
+static void test_erase_tree_resume_other_inode_refused(void **state)
+{
+	struct fixture fx;
+	char root[64], p[256], old[128];
+	int files = 0;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(root, sizeof(root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	for (int k = 0; k < 3; k++) {
+		snprintf(p, sizeof(p), "%s/f%d", root, k);
+		write_file(p, 8192, 'F');
+	}
+	fx.o.progress = cancel_second_file;
+	fx.o.progress_arg = &files;
+	fx.o.progress_ms = -1;
+	assert_int_equal(dsp_erase_tree(root, &fx.o, NULL), DSP_INTERRUPTED);
+	/* another directory at the path (the old one kept: its inode stays taken) */
+	snprintf(old, sizeof(old), "%s.old", root);
+	assert_int_equal(rename(root, old), 0);
+	assert_int_equal(mkdir(root, 0700), 0);
+	snprintf(p, sizeof(p), "%s/new", root);
+	write_file(p, 8192, 'N');
+	fx.o.progress = NULL;
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_tree(root, &fx.o, NULL), DSP_REFUSED);
+	assert_true(holds(p, 8192, 'N'));
+	rm_rf(root);
+	rm_rf(old);
+	fx_close(&fx);
+}
+
 static int cancel_first_write(const struct dsp_erase_progress *p, void *arg)
 {
 	(void)arg;
@@ -927,6 +961,7 @@ int main(void)
 		cmocka_unit_test(test_erase_file_swapped_after_check_refused),
 		cmocka_unit_test(test_erase_tree_entry_swapped_for_symlink_not_followed),
 		cmocka_unit_test(test_erase_file_resume_other_inode_refused),
+		cmocka_unit_test(test_erase_tree_resume_other_inode_refused),
 		cmocka_unit_test(test_erase_tree_shared_reported_across_resume),
 		cmocka_unit_test(test_erase_tree_scan_counts_shared),
 	};

@@ -171,7 +171,7 @@ int dsp_erase_target_recheck(const struct dsp_erase_target *t);
 
 /* What a tree erase would meet (read-only walk from the held directory). */
 struct dsp_erase_scan {
-	uint64_t files, bytes, dirs;
+	uint64_t files, bytes, dirs;	/* files: names; bytes: each file once */
 	uint64_t shared, shared_bytes;	/* files with names outside the tree */
 	uint64_t skipped;		/* mount points, too deep, unreadable */
 };

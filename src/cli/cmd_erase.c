@@ -556,7 +556,8 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 			cli_err("%s: cannot walk the tree: %s", t->path, strerror(-r));
 			return DSP_EXIT_USAGE;
 		}
-		t->size = sc.bytes;
+		/* files kept for their outside names are not written */
+		t->size = sc.bytes - (ctl->erase_shared ? 0 : sc.shared_bytes);
 		t->nfiles = (unsigned long)sc.files;
 		t->nshared = (unsigned long)sc.shared;
 	} else {

@@ -520,15 +520,18 @@ int dsp_erase_tree_scan(const struct dsp_erase_target *t, dsp_erase_scan_fn file
 			continue;
 		}
 		out->files++;
-		out->bytes += (uint64_t)st.st_size;
 		if (file_fn)
 			r = file_fn(child, &st, 0, arg);
-		if (!r && st.st_nlink > 1) {
+		if (st.st_nlink <= 1) {
+			out->bytes += (uint64_t)st.st_size;
+		} else if (!r) {
 			struct ino_ent *e = ino_get(&tab, st.st_dev, st.st_ino, true);
 
 			if (!e) {
 				r = -ENOMEM;
 			} else if (!e->names++) {
+				/* its bytes once, however many names it has here */
+				out->bytes += (uint64_t)st.st_size;
 				e->size = (uint64_t)st.st_size;
 				e->nlink = (uint64_t)st.st_nlink;
 				e->path = child;

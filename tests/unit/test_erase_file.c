@@ -934,7 +934,7 @@ static void test_erase_tree_scan_counts_shared(void **state)
 	dsp_erase_target_close(t);
 	assert_int_equal(nfiles, 3);
 	assert_int_equal(sc.files, 3);
-	assert_int_equal(sc.bytes, 120);
+	assert_int_equal(sc.bytes, 110);
 	assert_int_equal(sc.shared, 1);
 	assert_int_equal(sc.shared_bytes, 100);
 	rm_rf(root);

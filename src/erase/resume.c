@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispose/blkdev.h"
+#include "dispose/identity.h"
 #include "dispose/log.h"
 
 static const char *str(struct json_object *ev, const char *k)
@@ -31,6 +33,7 @@ static bool num(struct json_object *ev, const char *k, int64_t *out)
 struct walk {
 	struct eng *e;
 	int err;
+	struct json_object *ident;	/* of the target's first "target" event */
 };
 
 static void close_session(struct pass_state *ps)
@@ -66,6 +69,9 @@ static int visit(struct json_object *ev, void *arg)
 			w->err = -ESTALE;
 			return 1;
 		}
+		if (!w->ident && !strcmp(name, "target") &&
+		    json_object_object_get_ex(ev, "identity", &w->ident))
+			json_object_get(w->ident);
 		e->seen_before = true;
 		e->finished_before = false;
 	} else if (!strcmp(name, "pass_start") && ps) {
@@ -151,6 +157,32 @@ static int visit(struct json_object *ev, void *arg)
 	return 0;
 }
 
+/*
+ * A block device resumed must be the medium the record describes (the CLI
+ * checks this before anything is written; this is the core's own guard).
+ */
+static int same_medium(struct eng *e, struct json_object *rec)
+{
+	struct dsp_blkdev_info info;
+	struct json_object *now = NULL;
+	char why[512];
+	int r;
+
+	if (e->io->kind != DSP_IO_BLOCK || !e->seen_before)
+		return 0;
+	if (dsp_blkdev_info(e->io->path, &info) == 0)
+		now = dsp_identity_block(&info);
+	r = dsp_identity_compare(rec, now, why, sizeof(why));
+	json_object_put(now);
+	if (r == DSP_IDENTITY_NONE)
+		dsp_log(DSP_LOG_ERROR, "%s: run record: nothing identifies the medium of "
+			"target %s", e->io->path, e->id);
+	else if (r)
+		dsp_log(DSP_LOG_ERROR, "%s: run record: not the medium target %s started on "
+			"(%s)", e->io->path, e->id, why);
+	return r ? -ESTALE : 0;
+}
+
 int eng_load_record(struct eng *e)
 {
 	struct walk w = { .e = e };
@@ -160,10 +192,15 @@ int eng_load_record(struct eng *e)
 	if (r == 1)
 		r = w.err;
 	if (r) {
+		json_object_put(w.ident);
 		dsp_log(DSP_LOG_ERROR, "%s: run record: cannot resume target %s (line %llu)",
 			e->io->path, e->id, (unsigned long long)bad);
 		return r > 0 ? -EINVAL : r;
 	}
+	r = same_medium(e, w.ident);
+	json_object_put(w.ident);
+	if (r)
+		return r;
 	for (unsigned i = 0; i < e->np; i++) {
 		struct pass_state *ps = &e->ps[i];
 

@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_identity.c - a block device's recorded identity and --resume's comparison */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "erase_helpers.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +175,129 @@ static void test_dsp_identity_block_loop(void **state)
 	json_object_put(o);
 }
 
+/* Attach an 8 MiB image of 0xab bytes; dev and img filled. 0 or -1. */
+static int ab_loop(char *dir, char *img, size_t ilen, char *dev, size_t dlen)
+{
+	char cmd[512];
+	FILE *p;
+
+	snprintf(img, ilen, "%s/a.img", dir);
+	snprintf(cmd, sizeof(cmd), "head -c 8388608 /dev/zero | tr '\\0' '\\253' >%s &&"
+		 " losetup -f --show %s", img, img);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (!fgets(dev, (int)dlen, p))
+		dev[0] = '\0';
+	pclose(p);
+	dev[strcspn(dev, "\n")] = '\0';
+	return strncmp(dev, "/dev/loop", 9) ? -1 : 0;
+}
+
+static bool all_ab(const char *img)
+{
+	static uint8_t buf[1 << 16];
+	FILE *f = fopen(img, "rb");
+	size_t n, total = 0;
+	bool ok = f != NULL;
+
+	while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		for (size_t i = 0; i < n; i++)
+			ok = ok && buf[i] == 0xab;
+		total += n;
+	}
+	if (f)
+		fclose(f);
+	return ok && total == 8 << 20;
+}
+
+/*
+ * The engine's own guard: a block target resumed on another medium than
+ * its "target" event recorded is not written (-ESTALE), whatever the caller
+ * checked; on the recorded medium the resume goes on.
+ */
+static char g_dir[64], g_dev[64];
+
+/* Detach and remove what the test made, also after a failed assertion. */
+static int loop_teardown(void **state)
+{
+	char cmd[256];
+
+	(void)state;
+	if (g_dev[0]) {
+		snprintf(cmd, sizeof(cmd), "losetup -d %s", g_dev);
+		sh(cmd);
+	}
+	if (g_dir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", g_dir);
+		sh(cmd);
+	}
+	g_dev[0] = g_dir[0] = '\0';
+	return 0;
+}
+
+static void test_eng_resume_other_medium(void **state)
+{
+	char *dir = g_dir, *dev = g_dev, img[128];
+	struct dsp_blkdev_info info;
+	struct dsp_erase_result res;
+	struct json_object *f, *id, *m;
+	struct fixture fx;
+	struct dsp_io *io;
+	const uint8_t zero = 0;
+
+	(void)state;
+	if (geteuid() != 0 || sh("command -v losetup >/dev/null"))
+		skip();
+	snprintf(g_dir, sizeof(g_dir), "/tmp/dispose-ident.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(ab_loop(dir, img, sizeof(img), dev, sizeof(g_dev)), 0);
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx.o.verify = DSP_VERIFY_NONE;
+	fx.o.resume = true;
+	assert_int_equal(dsp_blkdev_info(dev, &info), 0);
+
+	/* recorded: the same device, but another inode under it */
+	id = dsp_identity_block(&info);
+	assert_true(json_object_object_get_ex(id, "medium", &m));
+	json_object_object_add(m, "ino", json_object_new_int64(1));
+	f = json_object_new_object();
+	json_object_object_add(f, "target", json_object_new_string("t1"));
+	json_object_object_add(f, "path", json_object_new_string(dev));
+	json_object_object_add(f, "kind", json_object_new_string("block"));
+	json_object_object_add(f, "size", json_object_new_int64(8 << 20));
+	json_object_object_add(f, "identity", id);
+	assert_int_equal(dsp_ledger_append(fx.l, "target", f, 1), 0);
+	json_object_put(f);
+	fx_reopen(&fx);
+	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), -ESTALE);
+	dsp_io_close(io);
+	assert_int_equal(res.bytes_written, 0);
+	assert_true(all_ab(img));
+	fx_close(&fx);
+
+	/* recorded as it is: resumed and written */
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx.o.verify = DSP_VERIFY_NONE;
+	fx.o.resume = true;
+	f = json_object_new_object();
+	json_object_object_add(f, "target", json_object_new_string("t1"));
+	json_object_object_add(f, "size", json_object_new_int64(8 << 20));
+	json_object_object_add(f, "identity", dsp_identity_block(&info));
+	assert_int_equal(dsp_ledger_append(fx.l, "target", f, 1), 0);
+	json_object_put(f);
+	fx_reopen(&fx);
+	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), 0);
+	dsp_io_close(io);
+	assert_int_equal(res.bytes_written, 8 << 20);
+	assert_false(all_ab(img));
+	fx_close(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_identity_compare_fields_differ),
 		cmocka_unit_test(test_dsp_identity_compare_nothing_recorded),
 		cmocka_unit_test(test_dsp_identity_block_loop),
+		cmocka_unit_test_teardown(test_eng_resume_other_medium, loop_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -50,15 +50,22 @@ struct dsp_archive_result {
 	uint64_t payload_bytes;
 	uint64_t archive_bytes;
 	int encrypted;
+	uint64_t changed;		/* create: files that changed while read */
 	char bad_path[4096];		/* first failing payload path, or the reason */
 };
 
 /*
  * Write archive NAME from opts->roots, read it back and compare every entry
- * with the manifest. Returns 0; DSP_MISMATCH when the read-back differs
+ * with the manifest. The run directory (opts->ledger) and every file of the
+ * archive itself are left out of the walk. Returns 0; DSP_PARTIAL when the
+ * archive is complete and read back but res->changed files changed while
+ * they were read (each logged as "PATH: file changed as we read it",
+ * recorded as archive_file_changed and marked "changed" in the item list,
+ * so they cover nothing); DSP_MISMATCH when the read-back differs
  * (NAME, NAME.cms are renamed with a .failed suffix, res->bad_path says
- * what); DSP_INVALID for bad options (res->bad_path says which); -EEXIST
- * when NAME exists; -errno otherwise (partial outputs are removed).
+ * what); DSP_INVALID for bad options (res->bad_path says which, e.g. a root
+ * inside the run directory); -EEXIST when NAME exists; -errno otherwise
+ * (partial outputs are removed).
  */
 int dsp_archive_create(const char *name, const struct dsp_archive_opts *opts,
 		       struct dsp_archive_result *res);
@@ -70,7 +77,11 @@ int dsp_archive_create(const char *name, const struct dsp_archive_opts *opts,
  * first bad file, or what failed: decryption, truncation); DSP_INVALID
  * when NAME is not an archive of ours; DSP_REFUSED when an entry has an
  * unsafe path (absolute, .., outside the bag, through a symlink); -errno.
- * With ledger != NULL, an archive_verified event is appended on success.
+ * With ledger != NULL, the ledger must hold this archive (its last
+ * archive_created with the same External-Identifier, every recorded digest
+ * of every volume and envelope matching and no volume more), or the result
+ * is DSP_MISMATCH and nothing is appended; an archive_verified event is
+ * appended on success.
  */
 int dsp_archive_verify(const char *name, const char *key, const char *cert,
 		       struct dsp_ledger *ledger, struct dsp_archive_result *res);
@@ -148,10 +159,14 @@ int dsp_archive_status(const char *dir, dsp_archive_status_fn fn, void *arg);
 
 /*
  * Interlock: 1 when the ledger of run_dir records a verified archive
- * (archive_created, read back) whose item list holds path with this
- * SHA-512 (hex, as in the bag's manifest), 0 when none does, -errno:
- * -EBADMSG when the record is broken (the chain, or an item list file that
- * differs from the digest the record holds for it).
+ * (archive_created, read back, with every digest) whose item list holds
+ * path with this SHA-512 (hex, as in the bag's manifest), not marked as
+ * changed while read, and that archive is still there: where it was last
+ * verified (archive_verified of its External-Identifier) or created, every
+ * volume's ciphertext and envelope with the SHA-256 recorded and no volume
+ * more. 0 when none does, -errno: -EBADMSG when the record is broken (the
+ * chain, or an item list file that differs from the digest or the counts
+ * the record holds for it).
  */
 int dsp_archive_covers(const char *run_dir, const char *path,
 		       const char *sha512_hex);

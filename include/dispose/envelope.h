@@ -99,6 +99,12 @@ void dsp_env_writer_abort(struct dsp_env_writer *w);
 unsigned dsp_env_writer_volumes(struct dsp_env_writer *w);
 
 /*
+ * 1 when dev/ino is a file this writer created (any volume's ciphertext or
+ * envelope), else 0: a walk that writes into its own tree leaves them out.
+ */
+int dsp_env_writer_owns(struct dsp_env_writer *w, uint64_t dev, uint64_t ino);
+
+/*
  * Read-back beside the writing. Another thread calls dsp_env_writer_tail:
  * it reads every volume's ciphertext from disk as the writer's worker
  * writes it, decrypts it with a copy of the writer's own GCM context and
@@ -142,8 +148,9 @@ void dsp_env_set_volume_max(uint64_t bytes);
  *
  * Returns 0 when every volume authenticated; DSP_MISMATCH when
  * authentication failed (tampered or truncated ciphertext or envelope,
- * or this key/certificate is not a recipient); DSP_INVALID when env_path
- * is not a detached CMS AuthEnvelopedData, or the key is unreadable,
+ * an empty envelope file, or this key/certificate is not a recipient);
+ * DSP_INVALID when env_path is whole but not a detached CMS
+ * AuthEnvelopedData, or the key is unreadable,
  * encrypted, or does not match the certificate; -errno for I/O errors
  * (-ENOENT when volume k's ciphertext exists but its envelope does not).
  */

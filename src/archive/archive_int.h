@@ -72,6 +72,7 @@ struct arc_item {
 	struct arc_link *lk;	/* nlink > 1 */
 	uint64_t size, hseq;
 	int hashed;		/* went through the hasher as its item hseq */
+	int changed;		/* changed while it was read: listed as such */
 	uint8_t sha512[64], xxh[16];	/* written by the hash threads */
 	/* sparse file: SHA-512 from side.c, its XXH3 must equal xxh */
 	int side;
@@ -148,6 +149,16 @@ int arc_pstore_list(struct arc_pstore *p, uint64_t id);	/* 1: listed before */
 int arc_pstore_unlisted(struct arc_pstore *p, char *path, size_t len);
 uint64_t arc_pstore_count(const struct arc_pstore *p);
 void arc_pstore_free(struct arc_pstore *p);
+
+/*
+ * interlock.c: the run record of run_dir must hold archive NAME as res
+ * (filled by its verification) describes it: the last archive_created with
+ * its External-Identifier, complete, with the same encryption, counts, and
+ * the SHA-256 of every volume's ciphertext and envelope, and no volume
+ * more. res->sha256 of a plain archive is taken as its digest. 0;
+ * DSP_MISMATCH (res->bad_path names the run directory and why); -errno.
+ */
+int arc_record_match(const char *run_dir, const char *name, struct dsp_archive_result *res);
 
 /* Bag name for archive NAME: basename without .tar.zst/.tzst/.zst/.tar. */
 void arc_bag_name(const char *name, char *out, size_t len);

@@ -389,6 +389,9 @@ struct dsp_env_writer {
 	struct done_vol *done;	/* finished volumes, callbacks pending; mu */
 	size_t ndone;
 
+	struct { dev_t dev; ino_t ino; } *own;	/* every file made; under mu */
+	size_t nown, owncap;
+
 	struct tailvol *tv;	/* volume k at k - 1; under mu */
 	unsigned ntv;
 	int closed;		/* the last volume is finished; under mu */
@@ -500,6 +503,48 @@ static void tail_written(struct dsp_env_writer *w, const struct vol *v,
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Remember a file this writer made, so that a walk can leave it out. */
+static int note_own(struct dsp_env_writer *w, int fd)
+{
+	struct stat st;
+	int rc = 0;
+
+	if (fstat(fd, &st))
+		return -errno;
+	pthread_mutex_lock(&w->mu);
+	if (w->nown == w->owncap) {
+		size_t nc = w->owncap ? w->owncap * 2 : 8;
+		void *n = realloc(w->own, nc * sizeof(*w->own));
+
+		if (n) {
+			w->own = n;
+			w->owncap = nc;
+		} else {
+			rc = -ENOMEM;
+		}
+	}
+	if (!rc) {
+		w->own[w->nown].dev = st.st_dev;
+		w->own[w->nown].ino = st.st_ino;
+		w->nown++;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+int dsp_env_writer_owns(struct dsp_env_writer *w, uint64_t dev, uint64_t ino)
+{
+	int found = 0;
+
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = 0; i < w->nown && !found; i++)
+		found = (uint64_t)w->own[i].dev == dev && (uint64_t)w->own[i].ino == ino;
+	pthread_mutex_unlock(&w->mu);
+	return found;
+}
+
 static int vol_open(struct dsp_env_writer *w, unsigned k)
 {
 	struct vol *v = &w->v;
@@ -528,6 +573,8 @@ static int vol_open(struct dsp_env_writer *w, unsigned k)
 		return rc;
 	}
 	v->env_made = 1;
+	if ((rc = note_own(w, v->ct_fd)) || (rc = note_own(w, v->env_fd)))
+		return rc;
 
 	/* AEAD cipher => AuthEnvelopedData; recipients added with key params */
 	v->cms = CMS_encrypt(NULL, NULL, w->cipher,
@@ -825,6 +872,7 @@ static void writer_free(struct dsp_env_writer *w)
 	for (unsigned k = 0; k < w->ntv; k++)
 		EVP_CIPHER_CTX_free(w->tv[k].dctx);
 	free(w->tv);
+	free(w->own);
 	sk_X509_pop_free(w->certs, X509_free);
 	EVP_CIPHER_free(w->cipher);
 	for (int i = 0; i < 2; i++)
@@ -899,6 +947,13 @@ int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
 	pthread_cond_init(&w->tcv, NULL);
 	w->v.ct_fd = w->v.env_fd = -1;
 	w->vmax = volume_max;
+#ifdef DSP_TEST_HOOKS
+	/* tests only: volumes of a few KiB from the command line */
+	if (getenv("DISPOSE_TEST_ENV_VOLUME_MAX"))
+		w->vmax = strtoull(getenv("DISPOSE_TEST_ENV_VOLUME_MAX"), NULL, 0);
+	if (!w->vmax || w->vmax > DSP_ENV_VOLUME_MAX)
+		w->vmax = volume_max;
+#endif
 	/*
 	 * Absolute from here on: the worker opens later volumes, and a read-back
 	 * thread opens them too, while the caller may be inside a directory walk
@@ -1293,10 +1348,44 @@ static void free_chain(BIO *chain, BIO *sink)
 	BIO_free(sink);
 }
 
+/*
+ * An envelope file cut short: empty, or ending before the length its outer
+ * DER SEQUENCE (ContentInfo) announces. Beside a ciphertext that is a
+ * damaged envelope of an encrypted archive, not something else: 1, with
+ * *want the length announced (0 when not even that is there).
+ */
+static int env_truncated(const unsigned char *buf, size_t len, size_t *want)
+{
+	size_t hdr = 2, n;
+
+	*want = 0;
+	if (len == 0)
+		return 1;
+	if (buf[0] != 0x30)	/* not a SEQUENCE: no envelope at all */
+		return 0;
+	if (len < 2)
+		return 1;
+	if (buf[1] == 0x80 || buf[1] > 0x84)	/* indefinite (BER) or absurd */
+		return 0;
+	n = buf[1];
+	if (buf[1] & 0x80) {
+		unsigned k = buf[1] & 0x7f;
+
+		if (len < 2 + k)
+			return 1;
+		n = 0;
+		for (unsigned i = 0; i < k; i++)
+			n = n << 8 | buf[2 + i];
+		hdr += k;
+	}
+	*want = hdr + n;
+	return n > len - hdr;
+}
+
 static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
 {
 	unsigned char *buf = NULL;
-	size_t len;
+	size_t len, want;
 	CMS_ContentInfo *cms = NULL;
 	BIO *null = NULL, *chain = NULL, *cb;
 	EVP_CIPHER_CTX *ctx = NULL;
@@ -1305,6 +1394,18 @@ static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
 	rc = read_small(env_path, DSP_ENV_MAX_ENVELOPE, &buf, &len);
 	if (rc)
 		return rc;
+	if (env_truncated(buf, len, &want)) {
+		free(buf);
+		if (!len)
+			dsp_log(DSP_LOG_ERROR, "%s: envelope is empty", env_path);
+		else if (want)
+			dsp_log(DSP_LOG_ERROR, "%s: envelope truncated (%zu of %zu bytes)",
+				env_path, len, want);
+		else
+			dsp_log(DSP_LOG_ERROR, "%s: envelope truncated (%zu byte%s, inside "
+				"its first header)", env_path, len, len == 1 ? "" : "s");
+		return DSP_MISMATCH;
+	}
 	rc = parse_env(buf, len, &cms);
 	free(buf);
 	if (rc) {

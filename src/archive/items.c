@@ -236,6 +236,9 @@ static int put_lines(struct arc_items *s, const struct arc_item *it)
 			json_object_object_add(o, "path_lossy", json_object_new_boolean(1));
 		json_object_object_add(o, "size", json_object_new_int64((int64_t)it->size));
 		json_object_object_add(o, "sha512", json_object_new_string(hex));
+		/* archived as read, which is no snapshot of it: covers nothing */
+		if (it->changed)
+			json_object_object_add(o, "changed", json_object_new_boolean(1));
 		line = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 		len = strlen(line);
 		EVP_DigestUpdate(s->lst_sha, line, len);
@@ -285,10 +288,11 @@ int arc_items_flush(struct arc_items *s, uint64_t done, uint64_t produced)
 			if (st < 0)
 				return st;
 			if (memcmp(it->xxh, it->side_xxh, 16)) {
-				dsp_log(DSP_LOG_ERROR, "%s: file changed while archiving",
+				/* the SHA-512 is of other bytes than those archived */
+				dsp_log(DSP_LOG_ERROR, "%s: file changed as we read it",
 					it->bagpath + 4);
 				snprintf(s->res->bad_path, sizeof(s->res->bad_path),
-					 "%s: file changed while archiving", it->bagpath + 4);
+					 "%s: file changed as we read it", it->bagpath + 4);
 				return -ESTALE;
 			}
 		}

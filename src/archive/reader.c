@@ -1034,71 +1034,16 @@ static int ledger_verified(struct dsp_ledger *l, const char *name,
 	return rc;
 }
 
-struct rec_find {
-	const char *archive;
-	char sha256[65], env_sha256[65];
-	int found;
-};
-
-static int rec_visit(struct json_object *ev, void *arg)
-{
-	struct rec_find *f = arg;
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(ev, "event", &v) ||
-	    strcmp(json_object_get_string(v), "archive_created") ||
-	    !json_object_object_get_ex(ev, "archive", &v) ||
-	    strcmp(json_object_get_string(v), f->archive))
-		return 0;
-	f->found = 1;	/* the last one recorded for this path wins */
-	f->sha256[0] = f->env_sha256[0] = '\0';
-	if (json_object_object_get_ex(ev, "sha256", &v))
-		snprintf(f->sha256, sizeof(f->sha256), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(ev, "envelope_sha256", &v))
-		snprintf(f->env_sha256, sizeof(f->env_sha256), "%s",
-			 json_object_get_string(v));
-	return 0;
-}
-
 /*
  * CMS leaves parts of an envelope unauthenticated (other recipients'
- * entries, some version fields): where the run record holds the digests
- * written at create time, the files must still match them byte for byte.
+ * entries, some version fields), and volumes are authenticated one by one:
+ * the run record must hold this very archive, every file byte for byte
+ * (interlock.c).
  */
 static int check_run_record(struct dsp_ledger *l, const char *name,
 			    struct dsp_archive_result *res)
 {
-	char abs[PATH_MAX], env[PATH_MAX + 8], h[65];
-	struct rec_find f = { .archive = abs };
-	int rc;
-
-	struct json_object *spelled;
-
-	if (!realpath(name, abs))
-		return -errno;
-	/* recorded as the ledger spells it (non-UTF-8 bytes replaced) */
-	spelled = dsp_inv_string(abs, NULL);
-	if (!spelled)
-		return -ENOMEM;
-	f.archive = json_object_get_string(spelled);
-	rc = dsp_ledger_walk(dsp_ledger_dir(l), rec_visit, &f, NULL);
-	json_object_put(spelled);
-	if (rc)
-		return rc < 0 ? rc : bad(res, DSP_MISMATCH, "run record: chain broken");
-	if (!f.found)
-		return 0;
-	if ((rc = arc_file_sha256(name, h)))
-		return rc;
-	if (strcmp(h, f.sha256))
-		return bad(res, DSP_MISMATCH, "%s: differs from the run record", name);
-	if (res->encrypted) {
-		snprintf(env, sizeof(env), "%s%s", name, DSP_ENV_SUFFIX);
-		if ((rc = arc_file_sha256(env, h)))
-			return rc;
-		if (strcmp(h, f.env_sha256))
-			return bad(res, DSP_MISMATCH, "%s: differs from the run record", env);
-	}
-	return 0;
+	return arc_record_match(dsp_ledger_dir(l), name, res);
 }
 
 int dsp_archive_verify(const char *name, const char *key, const char *cert,

@@ -57,6 +57,10 @@ struct wctx {
 	int discard;		/* failed: output goes nowhere */
 	dev_t out_dev;		/* the outputs, kept out of the walk */
 	ino_t out_ino, env_ino;
+	dev_t run_dev;		/* the run directory, kept out too */
+	ino_t run_ino;
+	char name_abs[PATH_MAX];	/* the archive, as the record names it */
+	uint64_t nchanged;	/* files that changed while they were read */
 	char bag_info[8192];
 	size_t bag_info_len;
 	uint8_t manifest_sha512[64];
@@ -323,6 +327,110 @@ static int side_hash(struct wctx *w, struct archive_entry *e, int fd, int nreg,
 	return 0;
 }
 
+#ifdef DSP_TEST_HOOKS
+/*
+ * Tests only: $DISPOSE_TEST_ARCHIVE_CHANGE = "MODE:NAME" changes the file
+ * whose base name is NAME at one point of its copy (phase 0 before it is
+ * opened: remove, replace; 1 once it is open: shrink; 2 after it was read,
+ * before the last fstat: grow, rewrite), so the detection is tested without
+ * racing a writer.
+ */
+static void test_change(const char *src, int phase)
+{
+	const char *v = getenv("DISPOSE_TEST_ARCHIVE_CHANGE"), *colon, *base = strrchr(src, '/');
+	static const char *const modes[] = { "remove", "replace", "shrink", "grow", "rewrite" };
+	static const int phases[] = { 0, 0, 1, 2, 2 };
+	char tmp[PATH_MAX + 8];
+	struct stat st;
+	size_t ml;
+	int fd;
+
+	base = base ? base + 1 : src;
+	if (!v || !(colon = strchr(v, ':')) || strcmp(colon + 1, base))
+		return;
+	ml = (size_t)(colon - v);
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(modes); i++) {
+		if (strlen(modes[i]) != ml || strncmp(v, modes[i], ml) || phases[i] != phase)
+			continue;
+		if (i == 0) {
+			unlink(src);
+		} else if (i == 1) {
+			snprintf(tmp, sizeof(tmp), "%s.new", src);
+			fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (fd < 0 || write(fd, "replaced\n", 9) != 9 || close(fd) ||
+			    rename(tmp, src))
+				dsp_log(DSP_LOG_WARN, "%s: test change failed", src);
+		} else if (i == 2) {
+			if (stat(src, &st) || truncate(src, st.st_size / 2))
+				dsp_log(DSP_LOG_WARN, "%s: test change failed", src);
+		} else if ((fd = open(src, O_WRONLY | O_CLOEXEC | (i == 3 ? O_APPEND : 0))) >= 0) {
+			struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
+
+			if (i == 3) {
+				if (write(fd, "+", 1) != 1)
+					dsp_log(DSP_LOG_WARN, "%s: test change failed", src);
+			} else if (!fstat(fd, &st) && pwrite(fd, "~", 1, 0) == 1) {
+				/* same size; a later mtime whatever the clock's grain */
+				ts[1].tv_sec = st.st_mtim.tv_sec + 1;
+				ts[1].tv_nsec = st.st_mtim.tv_nsec;
+				futimens(fd, ts);
+			}
+			close(fd);
+		}
+	}
+}
+#else
+#define test_change(src, phase) ((void)0)
+#endif
+
+/*
+ * A file that changed while it was read (GNU tar's "file changed as we
+ * read it"): it stays in the archive as read, so the archive is whole, but
+ * it is named in the log and the run record and marked in the item list,
+ * so the interlock never counts it as retained; create then returns
+ * DSP_PARTIAL.
+ */
+static int note_changed(struct wctx *w, struct arc_item *it, const char *src,
+			const char *how, uint64_t size, int64_t now)
+{
+	struct json_object *f;
+	int rc = 0;
+
+	dsp_log(DSP_LOG_ERROR, "%s: file changed as we read it", src);
+	it->changed = 1;
+	w->nchanged++;
+	w->res->changed++;
+	if (!w->o->ledger)
+		return 0;
+	if (!(f = json_object_new_object()))
+		return -ENOMEM;
+	json_object_object_add(f, "archive", dsp_inv_string(w->name_abs, NULL));
+	json_object_object_add(f, "path", dsp_inv_string(src, NULL));
+	json_object_object_add(f, "change", json_object_new_string(how));
+	json_object_object_add(f, "size_archived", json_object_new_int64((int64_t)size));
+	if (now >= 0)
+		json_object_object_add(f, "size_now", json_object_new_int64(now));
+	rc = dsp_ledger_append(w->o->ledger, "archive_file_changed", f, 1);
+	json_object_put(f);
+	return rc;
+}
+
+/* How the file behind fd differs from the stat the walk archived it by, or NULL. */
+static const char *how_changed(struct archive_entry *e, const struct stat *now, uint64_t size)
+{
+	if ((uint64_t)now->st_size > size)
+		return "grew";
+	if ((uint64_t)now->st_size < size)
+		return "shrank";
+	if (now->st_mtim.tv_sec != archive_entry_mtime(e) ||
+	    now->st_mtim.tv_nsec != archive_entry_mtime_nsec(e) ||
+	    (archive_entry_ctime_is_set(e) &&
+	     (now->st_ctim.tv_sec != archive_entry_ctime(e) ||
+	      now->st_ctim.tv_nsec != archive_entry_ctime_nsec(e))))
+		return "modified";
+	return NULL;
+}
+
 /*
  * Copy a regular file's data region by region (the sparse map libarchive
  * found, or the whole file), writing zeros for holes: the pax writer drops
@@ -330,32 +438,48 @@ static int side_hash(struct wctx *w, struct archive_entry *e, int fd, int nreg,
  * as a reader sees it. The file is read straight into the hash threads'
  * buffers and handed to libarchive from there: one copy less than reading
  * through libarchive and copying to the hashers.
+ *
+ * The header already promised size bytes: a file that is gone, replaced or
+ * shorter by now gets zeros for what is missing (as GNU tar pads), and any
+ * change between the walk's stat and a last fstat after reading is noted.
  */
 static int copy_data(struct wctx *w, struct archive_entry *e, const char *src,
 		     uint64_t size, struct arc_item *it)
 {
 	struct stat st;
 	uint64_t pos = 0;
+	const char *how = NULL;
+	int64_t now = -1;
 	int nreg, fd, rc = 0;
 
+	test_change(src, 0);
 	fd = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
+	if (fd < 0 && errno == ENOENT) {
+		how = "removed";
+	} else if (fd < 0) {
 		rc = -errno;
 		dsp_log(DSP_LOG_ERROR, "%s: %s", src, strerror(errno));
 		return rc;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-	    st.st_dev != archive_entry_dev(e) ||
-	    (la_int64_t)st.st_ino != archive_entry_ino64(e)) {
-		dsp_log(DSP_LOG_ERROR, "%s: file changed while archiving", src);
+	} else if (fstat(fd, &st)) {
+		rc = -errno;
+		dsp_log(DSP_LOG_ERROR, "%s: %s", src, strerror(errno));
 		close(fd);
-		return -ESTALE;
+		return rc;
+	} else if (!S_ISREG(st.st_mode) || st.st_dev != archive_entry_dev(e) ||
+		   (la_int64_t)st.st_ino != archive_entry_ino64(e)) {
+		how = "replaced";
+		now = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+		close(fd);
+		fd = -1;
 	}
+	if (fd < 0)
+		goto tail;
+	test_change(src, 1);
 	nreg = archive_entry_sparse_reset(e);
 	if (nreg > 0 && size >= SIDE_MIN && (rc = side_hash(w, e, fd, nreg, size, it)))
 		goto out;
 	nreg = archive_entry_sparse_reset(e);
-	for (int k = 0; rc == 0; k++) {
+	for (int k = 0; rc == 0 && !how; k++) {
 		la_int64_t off = 0, len = (la_int64_t)size;
 
 		if (nreg == 0 ? k > 0 : k >= nreg)
@@ -383,11 +507,14 @@ static int copy_data(struct wctx *w, struct archive_entry *e, const char *src,
 			r = pread(fd, p, room, (off_t)pos);
 			if (r < 0 && errno == EINTR)
 				continue;
-			if (r <= 0) {
-				rc = r < 0 ? -errno : -ESTALE;
-				dsp_log(DSP_LOG_ERROR, "%s: %s", src, r < 0 ?
-					strerror(errno) : "file changed while archiving");
+			if (r < 0) {
+				rc = -errno;
+				dsp_log(DSP_LOG_ERROR, "%s: %s", src, strerror(errno));
 				goto out;
+			}
+			if (r == 0) {	/* shorter than the header says: zeros below */
+				how = "shrank";
+				break;
 			}
 			arc_hasher_commit(w->hs, (size_t)r);
 			la_ssize_t wr = archive_write_data(w->a, p, (size_t)r);
@@ -402,9 +529,24 @@ static int copy_data(struct wctx *w, struct archive_entry *e, const char *src,
 				goto out;
 		}
 	}
-	if (rc == 0 && (rc = feed_zeros(w, size - pos)))	/* trailing hole */
-		goto werr;
 	if (rc)
+		goto out;
+tail:
+	if ((rc = feed_zeros(w, size - pos)))	/* trailing hole, or what is missing */
+		goto werr;
+	if (fd >= 0) {
+		test_change(src, 2);
+		/* the last look: anything since the walk's stat is a change */
+		if (fstat(fd, &st)) {
+			rc = -errno;
+			dsp_log(DSP_LOG_ERROR, "%s: %s", src, strerror(errno));
+			goto out;
+		}
+		now = (int64_t)st.st_size;
+		if (!how)
+			how = how_changed(e, &st, size);
+	}
+	if (how && (rc = note_changed(w, it, src, how, size, now)))
 		goto out;
 	it->size = size;
 	arc_items_hashed(w->its, it);
@@ -416,7 +558,8 @@ werr:
 		dsp_log(DSP_LOG_ERROR, "%s: %s", src, archive_error_string(w->a));
 	rc = w->out_err ? w->out_err : rc;
 out:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -529,11 +672,20 @@ static int walk_root(struct wctx *w, const char *root)
 		if (excluded(w->o, src))
 			continue;
 		/* never the archive being written (an output inside a root) */
-		if (archive_entry_filetype(e) == AE_IFREG && w->out_ino &&
-		    archive_entry_dev(e) == w->out_dev &&
-		    (archive_entry_ino64(e) == (la_int64_t)w->out_ino ||
-		     archive_entry_ino64(e) == (la_int64_t)w->env_ino)) {
+		if (archive_entry_filetype(e) == AE_IFREG &&
+		    ((w->out_ino && archive_entry_dev(e) == w->out_dev &&
+		      (archive_entry_ino64(e) == (la_int64_t)w->out_ino ||
+		       archive_entry_ino64(e) == (la_int64_t)w->env_ino)) ||
+		     dsp_env_writer_owns(w->env, (uint64_t)archive_entry_dev(e),
+					 (uint64_t)archive_entry_ino64(e)))) {
 			dsp_log(DSP_LOG_INFO, "%s: the archive itself, skipped", src);
+			continue;
+		}
+		/* nor the run directory: its record and item list are being written */
+		if (archive_entry_filetype(e) == AE_IFDIR && w->run_ino &&
+		    archive_entry_dev(e) == w->run_dev &&
+		    archive_entry_ino64(e) == (la_int64_t)w->run_ino) {
+			dsp_log(DSP_LOG_INFO, "%s: the run directory, skipped", src);
 			continue;
 		}
 		if (archive_entry_filetype(e) == AE_IFDIR)
@@ -814,6 +966,8 @@ static int ledger_created(struct wctx *w, const char *name, const char *env_path
 	json_object_object_add(f, "payload_bytes",
 			       json_object_new_int64((int64_t)w->res->payload_bytes));
 	json_object_object_add(f, "verified", json_object_new_boolean(1));
+	/* read back whole; these files are marked "changed" in the list and cover nothing */
+	json_object_object_add(f, "changed_files", json_object_new_int64((int64_t)w->nchanged));
 	json_add_str(f, "items_file", items_name);
 	json_add_str(f, "items_sha256", items_sha);
 	rc = dsp_ledger_append(w->o->ledger, "archive_created", f, 1);
@@ -1086,6 +1240,34 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 			i--;
 		}
 	}
+	/*
+	 * The run directory is never archived (its record and item list are
+	 * written meanwhile): left out of the walk, and no root may lie in it.
+	 */
+	if (o->ledger) {
+		char run[PATH_MAX];
+		struct stat st;
+		size_t l;
+
+		if (!realpath(dsp_ledger_dir(o->ledger), run) || stat(run, &st)) {
+			rc = -errno;
+			snprintf(res->bad_path, sizeof(res->bad_path), "%.2000s: %s",
+				 dsp_ledger_dir(o->ledger), strerror(errno));
+			return rc;
+		}
+		w.run_dev = st.st_dev;
+		w.run_ino = st.st_ino;
+		l = strlen(run);
+		for (size_t i = 0; i < nroots; i++) {
+			if (!strncmp(roots[i], run, l) && (roots[i][l] == '/' || !roots[i][l] ||
+							   !strcmp(run, "/"))) {
+				snprintf(res->bad_path, sizeof(res->bad_path),
+					 "--root %.2000s: inside the run directory %.2000s",
+					 roots[i], run);
+				return DSP_INVALID;
+			}
+		}
+	}
 	if (snprintf(env_path, sizeof(env_path), "%s%s", name, DSP_ENV_SUFFIX) >= (int)sizeof(env_path) ||
 	    snprintf(info_path, sizeof(info_path), "%s%s", name, DSP_BAG_INFO_SUFFIX) >= (int)sizeof(info_path))
 		return -ENAMETOOLONG;
@@ -1097,8 +1279,10 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	res->encrypted = encrypted;
 	w.now = time(NULL);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+#ifdef DSP_TEST_HOOKS
 	if (getenv("DISPOSE_TEST_ARCHIVE_FLIP"))
 		w.fault_at = strtoull(getenv("DISPOSE_TEST_ARCHIVE_FLIP"), NULL, 0) + 1;
+#endif
 	w.lr = archive_entry_linkresolver_new();
 	w.a = archive_write_new();
 	if (!w.lr || !w.a) {
@@ -1199,6 +1383,8 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 			w.out_dev = st.st_dev;
 			w.out_ino = st.st_ino;
 		}
+		if (!realpath(name, w.name_abs))
+			snprintf(w.name_abs, sizeof(w.name_abs), "%s", name);
 		if (encrypted && !stat(env_path, &st))
 			w.env_ino = st.st_ino;
 	}
@@ -1363,6 +1549,8 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	if (o->ledger && (rc = ledger_created(&w, name, env_path, use_rb)) != 0)
 		dsp_log(DSP_LOG_ERROR, "%s: cannot record in the run ledger: %s",
 			name, strerror(-rc));
+	if (rc == 0 && w.nchanged)
+		rc = DSP_PARTIAL;	/* kept, but not every file is a snapshot */
 	goto out;
 
 rb_failed:
@@ -1463,7 +1651,7 @@ int dsp_archive_create(const char *name, const struct dsp_archive_opts *o,
 
 	arc_locale_enter(&l);
 	rc = create(name, o, res);
-	if (rc && o->ledger)
+	if (rc && rc != DSP_PARTIAL && o->ledger)
 		ledger_failed(o, name, rc, res);
 	arc_locale_leave(&l);
 	return rc;

@@ -289,6 +289,7 @@ static int do_create(int argc, char **argv)
 	dsp_ledger_close(l);
 	switch (rc) {
 	case 0:
+	case DSP_PARTIAL:	/* kept: the files that changed are named above */
 		break;
 	case -EINTR:
 		cli_err("%s: interrupted; nothing of it was kept", a.out);
@@ -324,6 +325,13 @@ static int do_create(int argc, char **argv)
 	if (run[0])
 		printf("run record: %s\n", run);
 	print_recipe(a.out, &r);
+	if (rc == DSP_PARTIAL) {
+		/* as GNU tar: the archive is kept, the run is not clean */
+		cli_err("%s: %llu file%s changed as %s read: archived as read, but not "
+			"counted as retained", a.out, (unsigned long long)r.changed,
+			r.changed == 1 ? "" : "s", r.changed == 1 ? "it was" : "they were");
+		return DSP_EXIT_FAILED;
+	}
 	return DSP_EXIT_OK;
 }
 

@@ -547,7 +547,7 @@ static void test_dsp_archive_create_sparse_side_hash(void **state)
 	snprintf(name, sizeof(name), "%s/sp2.tar.zst", tmpdir);
 	assert_int_equal(dsp_archive_create(name, &o, &r), -ESTALE);
 	unsetenv("DISPOSE_TEST_ARCHIVE_SIDE_CHANGE");
-	assert_non_null(strstr(r.bad_path, "img: file changed while archiving"));
+	assert_non_null(strstr(r.bad_path, "img: file changed as we read it"));
 	assert_int_equal(access(name, F_OK), -1);
 }
 
@@ -669,6 +669,454 @@ static void test_arc_hasher_mixed_items_match_one_shot(void **state)
 	arc_hasher_stop(h);
 }
 
+/* --- h2: the run record, files changed while read, the run directory (issue #9) --- */
+
+/* The whole file, NUL-terminated (tests only). */
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = NULL;
+	size_t n = 0, cap = 0, r;
+
+	assert_non_null(f);
+	do {
+		if (n + 65536 + 1 > cap) {
+			cap = (n + 65536 + 1) * 2;
+			b = realloc(b, cap);
+			assert_non_null(b);
+		}
+		r = fread(b + n, 1, 65536, f);
+		n += r;
+	} while (r);
+	fclose(f);
+	b[n] = '\0';
+	if (len)
+		*len = n;
+	return b;
+}
+
+/* The record of run, byte for byte, must equal before. */
+static void assert_record_unchanged(const char *run, const char *before)
+{
+	char p[400], *now;
+
+	snprintf(p, sizeof(p), "%s/events.jsonl", run);
+	now = slurp(p, NULL);
+	assert_string_equal(now, before);
+	free(now);
+}
+
+static char *record_of(const char *run)
+{
+	char p[400];
+
+	snprintf(p, sizeof(p), "%s/events.jsonl", run);
+	return slurp(p, NULL);
+}
+
+static void sha512_of(const char *path, char hex[129])
+{
+	char cmd[600];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "sha512sum %s", path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%128s", hex), 1);
+	pclose(p);
+}
+
+/*
+ * Verify against a run record that never saw the archive (another run's,
+ * e.g. an erase run's) is refused and appends nothing; against its own
+ * record it passes, wherever the archive was moved to (matched by its
+ * External-Identifier), and a byte added to it is caught.
+ */
+static void test_dsp_archive_verify_record_must_hold_the_archive(void **state)
+{
+	struct dsp_archive_result r;
+	struct dsp_ledger *l, *other;
+	char name[400], forged[400], moved[400], run[300], orun[300], *before, *obefore;
+
+	(void)state;
+	snprintf(run, sizeof(run), "%s/mrun", tmpdir);
+	snprintf(orun, sizeof(orun), "%s/morun", tmpdir);
+	assert_int_equal(dsp_ledger_open(run, DSP_LEDGER_CREATE, &l), 0);
+	assert_int_equal(dsp_ledger_open(orun, DSP_LEDGER_CREATE, &other), 0);
+	assert_int_equal(dsp_ledger_append(other, "erase_started", NULL, 1), 0);
+	snprintf(name, sizeof(name), "%s/m.tar.zst", tmpdir);
+	assert_int_equal(make_archive(name, NULL, 0, l, &r), 0);
+	snprintf(forged, sizeof(forged), "%s/mforged.tar.zst", tmpdir);
+	assert_int_equal(make_archive(forged, NULL, 0, NULL, &r), 0);
+
+	obefore = record_of(orun);
+	assert_int_equal(dsp_archive_verify(forged, NULL, NULL, other, &r), DSP_MISMATCH);
+	assert_non_null(strstr(r.bad_path, orun));
+	assert_non_null(strstr(r.bad_path, "holds no archive_created for this archive"));
+	/* a real archive, but another run's */
+	assert_int_equal(dsp_archive_verify(name, NULL, NULL, other, &r), DSP_MISMATCH);
+	assert_record_unchanged(orun, obefore);
+
+	before = record_of(run);
+	assert_int_equal(dsp_archive_verify(forged, NULL, NULL, l, &r), DSP_MISMATCH);
+	assert_record_unchanged(run, before);
+	assert_int_equal(dsp_archive_verify(name, NULL, NULL, l, &r), 0);
+	free(before);
+	before = record_of(run);
+	assert_non_null(strstr(before, "\"archive_verified\""));
+	snprintf(moved, sizeof(moved), "%s/m-moved.tar.zst", tmpdir);
+	sh("cp %s %s", name, moved);
+	assert_int_equal(dsp_archive_verify(moved, NULL, NULL, l, &r), 0);
+	/* recompressed: the same tar, entries and identifier, other bytes */
+	sh("zstd -dcq %s | zstd -q -19 -c > %s", name, moved);
+	free(before);
+	before = record_of(run);
+	assert_int_equal(dsp_archive_verify(moved, NULL, NULL, NULL, &r), 0);
+	assert_int_equal(dsp_archive_verify(moved, NULL, NULL, l, &r), DSP_MISMATCH);
+	assert_non_null(strstr(r.bad_path, "SHA-256 differs from the one recorded"));
+	assert_record_unchanged(run, before);
+	/* an envelope beside an archive recorded as plain */
+	sh("cp %s %s && : > %s.cms", name, moved, moved);
+	assert_int_not_equal(dsp_archive_verify(moved, NULL, NULL, l, &r), 0);
+	assert_record_unchanged(run, before);
+	free(before);
+	free(obefore);
+	dsp_ledger_close(l);
+	dsp_ledger_close(other);
+}
+
+struct membuf {
+	unsigned char *p;
+	size_t len;
+};
+
+static int mem_sink(void *arg, const void *buf, size_t len)
+{
+	struct membuf *m = arg;
+
+	m->p = realloc(m->p, m->len + len);
+	assert_non_null(m->p);
+	memcpy(m->p + m->len, buf, len);
+	m->len += len;
+	return 0;
+}
+
+/* Encrypt data to cert as one detached volume ct + env (a stranger's re-encryption). */
+static void encrypt_volume(const char *cert, const unsigned char *data, size_t len,
+			   const char *ct, const char *env)
+{
+	const char *recips[] = { cert, NULL };
+	struct dsp_env_writer *w;
+
+	unlink(ct);
+	unlink(env);
+	assert_int_equal(dsp_env_writer_open(recips, ct, env, &w), 0);
+	assert_int_equal(dsp_env_write(w, data, len), 0);
+	assert_int_equal(dsp_env_writer_close(w, NULL, NULL), 0);
+}
+
+static unsigned count_volumes(const char *name)
+{
+	unsigned n = 1;
+	char p[450];
+
+	for (;; n++) {
+		snprintf(p, sizeof(p), "%s.%03u", name, n + 1);
+		if (access(p, F_OK))
+			return n;
+	}
+}
+
+/*
+ * A multi-volume encrypted archive: a volume replaced by a re-encryption
+ * (the same plaintext, so decryption alone cannot tell, or another one) and
+ * an extra stray volume are caught against the record, which stays as it
+ * was; the interlock counts the archive only while every volume is the one
+ * recorded, and finds it again where it was last verified.
+ */
+static void test_dsp_archive_verify_record_every_volume(void **state)
+{
+	struct dsp_archive_result r;
+	struct dsp_ledger *l;
+	char name[400], run[300], root[300], key[300], cert[300], ct3[450], env3[450];
+	char stray[450], strayenv[460], moved[400], big[300], hex[129], *before;
+	const char *roots[] = { root, NULL };
+	const char *certs[] = { cert, NULL };
+	struct dsp_archive_opts o = { .roots = roots, .recipients = certs, .key = key,
+				      .cert = cert };
+	struct membuf pt = { 0 };
+	unsigned n;
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/src", tmpdir);
+	snprintf(key, sizeof(key), "%s/mv.key", tmpdir);
+	snprintf(cert, sizeof(cert), "%s/mv.crt", tmpdir);
+	sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout %s"
+	   " -out %s -subj /CN=mvol -days 2 2>/dev/null", key, cert);
+	snprintf(run, sizeof(run), "%s/mvrun", tmpdir);
+	assert_int_equal(dsp_ledger_open(run, DSP_LEDGER_CREATE, &l), 0);
+	o.ledger = l;
+	snprintf(name, sizeof(name), "%s/mv.tar.zst", tmpdir);
+	dsp_env_set_volume_max(48u << 10);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	dsp_env_set_volume_max(0);
+	n = count_volumes(name);
+	assert_true(n >= 4);
+	assert_int_equal(dsp_archive_verify(name, key, cert, l, &r), 0);
+	snprintf(big, sizeof(big), "%s/src/sub/big", tmpdir);
+	sha512_of(big, hex);
+	assert_int_equal(dsp_archive_covers(run, big, hex), 1);
+
+	/* volume 3 re-encrypted, same plaintext */
+	snprintf(ct3, sizeof(ct3), "%s.003", name);
+	snprintf(env3, sizeof(env3), "%s.003.cms", name);
+	assert_int_equal(dsp_env_decrypt(env3, ct3, key, cert, mem_sink, &pt), 0);
+	assert_true(pt.len > 0);
+	sh("cp %s %s.keep && cp %s %s.keep", ct3, ct3, env3, env3);
+	encrypt_volume(cert, pt.p, pt.len, ct3, env3);
+	sh("! cmp -s %s %s.keep", ct3, ct3);
+	assert_int_equal(dsp_archive_verify(name, key, cert, NULL, &r), 0);	/* alone: fine */
+	before = record_of(run);
+	assert_int_equal(dsp_archive_verify(name, key, cert, l, &r), DSP_MISMATCH);
+	assert_non_null(strstr(r.bad_path, "SHA-256 of volume 3 differs"));
+	assert_non_null(strstr(r.bad_path, run));
+	assert_record_unchanged(run, before);
+	assert_int_equal(dsp_archive_covers(run, big, hex), 0);
+	/* another plaintext */
+	pt.p[pt.len / 2] ^= 0x55;
+	encrypt_volume(cert, pt.p, pt.len, ct3, env3);
+	assert_int_equal(dsp_archive_verify(name, key, cert, l, &r), DSP_MISMATCH);
+	assert_record_unchanged(run, before);
+	sh("mv %s.keep %s && mv %s.keep %s", ct3, ct3, env3, env3);
+	assert_int_equal(dsp_archive_covers(run, big, hex), 1);
+
+	/* a stray volume after the last: a zstd frame of zeros reads as nothing */
+	snprintf(stray, sizeof(stray), "%s.%03u", name, n + 1);
+	snprintf(strayenv, sizeof(strayenv), "%s.cms", stray);
+	sh("head -c 4096 /dev/zero | zstd -qc > %s/zeros.zst", tmpdir);
+	{
+		char zp[320];
+		size_t zl;
+		char *z;
+
+		snprintf(zp, sizeof(zp), "%s/zeros.zst", tmpdir);
+		z = slurp(zp, &zl);
+		encrypt_volume(cert, (unsigned char *)z, zl, stray, strayenv);
+		free(z);
+	}
+	assert_int_equal(dsp_archive_verify(name, key, cert, NULL, &r), 0);	/* alone: fine */
+	free(before);
+	before = record_of(run);
+	assert_int_equal(dsp_archive_verify(name, key, cert, l, &r), DSP_MISMATCH);
+	assert_non_null(strstr(r.bad_path, "is not in the record"));
+	assert_record_unchanged(run, before);
+	assert_int_equal(dsp_archive_covers(run, big, hex), 0);
+	unlink(stray);
+	unlink(strayenv);
+	assert_int_equal(dsp_archive_covers(run, big, hex), 1);
+
+	/* moved: not where it was created; found again once verified there */
+	snprintf(moved, sizeof(moved), "%s/mv-moved.tar.zst", tmpdir);
+	sh("cd %s && for f in mv.tar.zst*; do mv \"$f\" \"mv-moved.tar.zst${f#mv.tar.zst}\"; done",
+	   tmpdir);
+	assert_int_equal(dsp_archive_covers(run, big, hex), 0);
+	assert_int_equal(dsp_archive_verify(moved, key, cert, l, &r), 0);
+	assert_int_equal(dsp_archive_covers(run, big, hex), 1);
+	free(before);
+	free(pt.p);
+	dsp_ledger_close(l);
+}
+
+/* An archive_created without the digests that pin its files covers nothing. */
+static void test_dsp_archive_covers_needs_a_complete_record(void **state)
+{
+	struct dsp_ledger *l;
+	struct json_object *f, *bi;
+	char run[300], list[400], line[1024], hex[129], lsha[65], p[300], ash[65];
+	uint8_t d[32];
+
+	(void)state;
+	snprintf(run, sizeof(run), "%s/incrun", tmpdir);
+	assert_int_equal(dsp_ledger_open(run, DSP_LEDGER_CREATE, &l), 0);
+	snprintf(p, sizeof(p), "%s/src/sub/big", tmpdir);
+	sha512_of(p, hex);
+	snprintf(line, sizeof(line), "{\"path\":\"%s\",\"size\":300000,\"sha512\":\"%s\"}\n", p, hex);
+	snprintf(list, sizeof(list), "%s/archive-items-x.jsonl", run);
+	{
+		FILE *lf = fopen(list, "w");
+
+		assert_non_null(lf);
+		fputs(line, lf);
+		fclose(lf);
+	}
+	EVP_Digest(line, strlen(line), d, NULL, EVP_sha256(), NULL);
+	arc_hex(d, 32, lsha);
+	/* the "archive" it names: any plain file, pinned by its SHA-256 */
+	snprintf(list, sizeof(list), "%s/src/a.txt", tmpdir);
+	assert_int_equal(arc_file_sha256(list, ash), 0);
+	f = json_object_new_object();
+	bi = json_object_new_object();
+	json_object_object_add(bi, "External-Identifier", json_object_new_string("urn:uuid:x"));
+	json_object_object_add(f, "archive", json_object_new_string(list));
+	json_object_object_add(f, "encrypted", json_object_new_boolean(0));
+	json_object_object_add(f, "bag_info", bi);
+	json_object_object_add(f, "files", json_object_new_int64(1));
+	json_object_object_add(f, "payload_bytes", json_object_new_int64(300000));
+	json_object_object_add(f, "verified", json_object_new_boolean(1));
+	json_object_object_add(f, "items_file", json_object_new_string("archive-items-x.jsonl"));
+	json_object_object_add(f, "items_sha256", json_object_new_string(lsha));
+	assert_int_equal(dsp_ledger_append(l, "archive_created", f, 1), 0);
+	assert_int_equal(dsp_archive_covers(run, p, hex), 0);	/* no sha256 */
+	json_object_object_add(f, "sha256", json_object_new_string(ash));
+	json_object_object_add(f, "files", json_object_new_int64(2));
+	assert_int_equal(dsp_ledger_append(l, "archive_created", f, 1), 0);
+	/* a list that does not hold the files the event counts: a broken record */
+	assert_int_equal(dsp_archive_covers(run, p, hex), -EBADMSG);
+	json_object_put(f);
+	dsp_ledger_close(l);
+}
+
+/* The archive's payload entry for path (tests: plain archives only). */
+static void manifest_digest(const char *archive, const char *path, char hex[129])
+{
+	char cmd[1200];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "zstd -dcq %s | bsdtar -xOf - '*/manifest-sha512.txt' | "
+		 "grep '  data%s$' | cut -c1-128", archive, path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_int_equal(fscanf(p, "%128s", hex), 1);
+	pclose(p);
+}
+
+/*
+ * A file that changes while it is read (test hook between the reads and
+ * the last fstat, or before them): create keeps a whole archive that
+ * verifies, returns DSP_PARTIAL, records archive_file_changed, and that
+ * file covers nothing while its neighbour does.
+ */
+static void test_dsp_archive_create_file_changed_as_read(void **state)
+{
+	static const char *const modes[][2] = {
+		{ "grow", "grew" }, { "rewrite", "modified" }, { "shrink", "shrank" },
+		{ "remove", "removed" }, { "replace", "replaced" },
+	};
+	struct dsp_archive_result r;
+	struct dsp_ledger *l;
+	char root[300], run[300], name[400], tgt[400], keep[400], hex[129], khex[129], want[200];
+	const char *roots[] = { root, NULL };
+	struct dsp_archive_opts o = { .roots = roots };
+	char *rec;
+
+	(void)state;
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(modes); i++) {
+		snprintf(root, sizeof(root), "%s/chg-%s", tmpdir, modes[i][0]);
+		snprintf(run, sizeof(run), "%s/chgrun-%s", tmpdir, modes[i][0]);
+		snprintf(name, sizeof(name), "%s/chg-%s.tar.zst", tmpdir, modes[i][0]);
+		snprintf(tgt, sizeof(tgt), "%s/target", root);
+		snprintf(keep, sizeof(keep), "%s/keep", root);
+		sh("mkdir %s && head -c 102400 /dev/urandom > %s && cp %s %s.orig && echo kept > %s",
+		   root, tgt, tgt, tgt, keep);
+		assert_int_equal(dsp_ledger_open(run, DSP_LEDGER_CREATE, &l), 0);
+		o.ledger = l;
+		snprintf(want, sizeof(want), "%s:target", modes[i][0]);
+		setenv("DISPOSE_TEST_ARCHIVE_CHANGE", want, 1);
+		assert_int_equal(dsp_archive_create(name, &o, &r), DSP_PARTIAL);
+		unsetenv("DISPOSE_TEST_ARCHIVE_CHANGE");
+		dsp_ledger_close(l);
+		assert_int_equal(r.changed, 1);
+		assert_int_equal(r.files, 3);	/* target, target.orig, keep */
+		/* a whole archive all the same */
+		assert_int_equal(dsp_archive_verify(name, NULL, NULL, NULL, &r), 0);
+		rec = record_of(run);
+		snprintf(want, sizeof(want), "\"event\":\"archive_file_changed\"");
+		assert_non_null(strstr(rec, want));
+		snprintf(want, sizeof(want), "\"change\":\"%s\"", modes[i][1]);
+		assert_non_null(strstr(rec, want));
+		assert_non_null(strstr(rec, "\"changed_files\":1"));
+		assert_null(strstr(rec, "archive_failed"));
+		free(rec);
+		sh("grep -q '/target\",.*\"changed\":true' %s/archive-items-*.jsonl", run);
+		manifest_digest(name, tgt, hex);
+		sha512_of(keep, khex);
+		assert_int_equal(dsp_archive_covers(run, tgt, hex), 0);
+		assert_int_equal(dsp_archive_covers(run, keep, khex), 1);
+		if (!strcmp(modes[i][0], "shrink")) {
+			char exp[400], ehex[129];
+
+			/* what was there, then zeros: the size the header promised */
+			snprintf(exp, sizeof(exp), "%s/expect", tmpdir);
+			sh("head -c 51200 %s/target.orig > %s && head -c 51200 /dev/zero >> %s",
+			   root, exp, exp);
+			sha512_of(exp, ehex);
+			assert_string_equal(hex, ehex);
+		}
+	}
+	/* control: nothing changes, nothing is reported */
+	snprintf(name, sizeof(name), "%s/chg-none.tar.zst", tmpdir);
+	o.ledger = NULL;
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	assert_int_equal(r.changed, 0);
+}
+
+/*
+ * A run directory and an output inside the root: neither the record, the
+ * item list being written, nor any volume of the archive is archived; a
+ * root that is (or lies in) the run directory is refused.
+ */
+static void test_dsp_archive_create_leaves_out_its_own_files(void **state)
+{
+	struct dsp_archive_result r;
+	struct dsp_ledger *l;
+	char root[300], run[300], name[400], key[300], cert[300], sub[320];
+	const char *roots[] = { root, NULL };
+	const char *certs[] = { cert, NULL };
+	struct dsp_archive_opts o = { .roots = roots };
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/own", tmpdir);
+	snprintf(run, sizeof(run), "%s/own/run", tmpdir);
+	snprintf(key, sizeof(key), "%s/own.key", tmpdir);
+	snprintf(cert, sizeof(cert), "%s/own.crt", tmpdir);
+	sh("mkdir %s && head -c 65536 /dev/urandom > %s/data.bin", root, root);
+	sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout %s"
+	   " -out %s -subj /CN=own -days 2 2>/dev/null", key, cert);
+	assert_int_equal(dsp_ledger_open(run, DSP_LEDGER_CREATE, &l), 0);
+	assert_int_equal(dsp_ledger_append(l, "erase_started", NULL, 1), 0);
+	o.ledger = l;
+	snprintf(name, sizeof(name), "%s/plain.tar.zst", root);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	assert_int_equal(r.files, 1);
+	assert_int_equal(r.payload_bytes, 65536);
+	sh("test -z \"$(zstd -dcq %s | bsdtar -tf - | grep -e /run -e plain.tar)\"", name);
+	/* encrypted, in volumes written while the walk runs */
+	o.recipients = certs;
+	o.key = key;
+	o.cert = cert;
+	dsp_env_set_volume_max(8192);
+	snprintf(name, sizeof(name), "%s/enc.tar.zst", root);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	dsp_env_set_volume_max(0);
+	assert_true(count_volumes(name) > 3);
+	/* plain.tar.zst, its bag-info copy and data.bin: nothing of the run, no volume */
+	assert_int_equal(r.files, 3);
+	assert_int_equal(dsp_archive_verify(name, key, cert, l, &r), 0);
+	o.recipients = NULL;
+	o.key = o.cert = NULL;
+	/* a root that is the run directory, or inside it */
+	snprintf(name, sizeof(name), "%s/in-run.tar.zst", tmpdir);
+	roots[0] = run;
+	assert_int_equal(dsp_archive_create(name, &o, &r), DSP_INVALID);
+	assert_non_null(strstr(r.bad_path, "inside the run directory"));
+	snprintf(sub, sizeof(sub), "%s/sub", run);
+	sh("mkdir %s", sub);
+	roots[0] = sub;
+	assert_int_equal(dsp_archive_create(name, &o, &r), DSP_INVALID);
+	assert_int_equal(access(name, F_OK), -1);
+	dsp_ledger_close(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -693,6 +1141,12 @@ int main(void)
 		cmocka_unit_test(test_dsp_archive_verify_manifest_any_order),
 		cmocka_unit_test(test_dsp_archive_create_stops_on_early_difference),
 		cmocka_unit_test(test_arc_hasher_mixed_items_match_one_shot),
+		/* h2 */
+		cmocka_unit_test(test_dsp_archive_verify_record_must_hold_the_archive),
+		cmocka_unit_test(test_dsp_archive_verify_record_every_volume),
+		cmocka_unit_test(test_dsp_archive_covers_needs_a_complete_record),
+		cmocka_unit_test(test_dsp_archive_create_file_changed_as_read),
+		cmocka_unit_test(test_dsp_archive_create_leaves_out_its_own_files),
 	};
 
 	dsp_log_set_syslog(0);

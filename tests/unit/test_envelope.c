@@ -613,12 +613,63 @@ static void test_dsp_env_decrypt_not_an_envelope(void **state)
 			    "-outform DER -in plain -out nae.cms ec.crt", dir), 0);
 	assert_int_equal(decrypt_from("nae", "ec.key", "ec.crt", &out),
 			 DSP_INVALID);
-	assert_int_equal(sh("cd %s && : > nae.cms", dir), 0);
-	assert_int_equal(decrypt_from("nae", "ec.key", "ec.crt", &out),
-			 DSP_INVALID);
 	assert_int_equal(dsp_env_check("\x30\x03\x02\x01\x00", 5), DSP_INVALID);
 	assert_int_equal(dsp_env_check(NULL, 0), DSP_INVALID);
 	free(out.p);
+}
+
+/*
+ * An envelope file cut short (empty, inside its header, inside the
+ * recipient infos, without the tag, short of the tag's last byte) is a
+ * damaged envelope: DSP_MISMATCH and a message about the envelope, never
+ * "not an envelope" (DSP_INVALID); the same for a later volume's.
+ */
+static void test_dsp_env_decrypt_truncated_envelope(void **state)
+{
+	size_t len = 6000;
+	unsigned char *d = mkdata(len, 12);
+	char cs[65], es[65];
+	struct buf out = { 0 };
+	struct vols vols = { 0 };
+	off_t elen, cuts[8];
+	int rc;
+
+	(void)state;
+	assert_int_equal(encrypt_to(ec_only, "tenv", d, len, cs, es, NULL), 0);
+	assert_int_equal(sh("cp %s/tenv.cms %s/tenv.good", dir, dir), 0);
+	elen = fsize(P("tenv.cms"));
+	assert_true(elen > 100);
+	/* 0: empty; 1, 3: in the ContentInfo header; then recipient infos, no tag, tag short */
+	cuts[0] = 0, cuts[1] = 1, cuts[2] = 3, cuts[3] = 12, cuts[4] = elen / 2;
+	cuts[5] = elen - 18, cuts[6] = elen - 1, cuts[7] = -1;
+	for (int i = 0; cuts[i] >= 0; i++) {
+		assert_int_equal(sh("head -c %lld %s/tenv.good > %s/tenv.cms", (long long)cuts[i],
+				    dir, dir), 0);
+		last_log[0] = '\0';
+		rc = decrypt_from("tenv", "ec.key", "ec.crt", &out);
+		if (rc != DSP_MISMATCH)
+			fail_msg("envelope cut at %lld: %d, want DSP_MISMATCH", (long long)cuts[i], rc);
+		assert_int_equal(out.len, 0);
+		if (!strstr(last_log, "tenv.cms: envelope"))
+			fail_msg("envelope cut at %lld: log \"%s\"", (long long)cuts[i], last_log);
+		assert_non_null(strstr(last_log, cuts[i] ? "truncated" : "empty"));
+	}
+	/* volume 2 of 3 */
+	dsp_env_set_volume_max(2000);
+	assert_int_equal(encrypt_to(ec_only, "tvol", d, len, cs, es, &vols), 0);
+	dsp_env_set_volume_max(0);
+	assert_int_equal(vols.n, 3);
+	assert_int_equal(truncate(P("tvol.002.cms"), fsize(P("tvol.002.cms")) - 5), 0);
+	assert_int_equal(decrypt_from("tvol", "ec.key", "ec.crt", &out), DSP_MISMATCH);
+	assert_non_null(strstr(last_log, "tvol.002.cms: envelope truncated"));
+	/* whole but not ours is still DSP_INVALID */
+	assert_int_equal(sh("printf '\\060\\003\\002\\001\\000' > %s/tenv.cms", dir), 0);
+	assert_int_equal(decrypt_from("tenv", "ec.key", "ec.crt", &out), DSP_INVALID);
+	assert_int_equal(sh("cp %s/tenv.good %s/tenv.cms", dir, dir), 0);
+	assert_int_equal(decrypt_from("tenv", "ec.key", "ec.crt", &out), 0);
+	assert_int_equal(out.len, len);
+	free(out.p);
+	free(d);
 }
 
 static void test_dsp_env_check_valid(void **state)
@@ -1137,6 +1188,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_env_decrypt_flipped_envelope),
 		cmocka_unit_test(test_dsp_env_decrypt_short_tag),
 		cmocka_unit_test(test_dsp_env_decrypt_not_an_envelope),
+		cmocka_unit_test(test_dsp_env_decrypt_truncated_envelope),
 		cmocka_unit_test(test_dsp_env_check_valid),
 		cmocka_unit_test(test_dsp_env_decrypt_stock_recipe),
 		cmocka_unit_test(test_dsp_env_decrypt_stock_pipeline),

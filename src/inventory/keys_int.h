@@ -68,6 +68,8 @@ EVP_PKEY *dsp_keys_dsa_pub(const uint8_t *p, size_t pl, const uint8_t *q, size_t
 
 /* Format handlers over the whole (bounded) file; 1 key, 0 not a key. */
 int dsp_keys_openssh(const char *text, size_t n, struct dsp_key_info *ki);
+/* The decoded openssh-key-v1 container (what the PEM body holds); fuzzed directly. */
+int dsp_keys_openssh_bin(const uint8_t *d, size_t n, struct dsp_key_info *ki);
 int dsp_keys_putty(const char *text, size_t n, struct dsp_key_info *ki);
 int dsp_keys_pgp_armor(const char *text, size_t n, struct dsp_key_info *ki);
 int dsp_keys_pgp_packets(const uint8_t *p, size_t n, struct dsp_key_info *ki);

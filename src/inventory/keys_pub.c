@@ -320,10 +320,11 @@ static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *b)
 	return pk;
 }
 
+/* A zero (or empty) parameter is no key: OpenSSL would still build one. */
 static int bld_bn(OSSL_PARAM_BLD *b, const char *k, const uint8_t *d, size_t n, BIGNUM **keep)
 {
 	*keep = BN_bin2bn(d, (int)n, NULL);
-	return *keep && OSSL_PARAM_BLD_push_BN(b, k, *keep);
+	return *keep && !BN_is_zero(*keep) && OSSL_PARAM_BLD_push_BN(b, k, *keep);
 }
 
 EVP_PKEY *dsp_keys_rsa_pub(const uint8_t *n, size_t nl, const uint8_t *e, size_t el)

@@ -10,15 +10,41 @@
 static const char oss_begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
 static const char oss_end[] = "-----END OPENSSH PRIVATE KEY-----";
 
+int dsp_keys_openssh_bin(const uint8_t *d, size_t dl, struct dsp_key_info *ki)
+{
+	const uint8_t *cipher, *kdf, *pub;
+	size_t cl, kl, ol, pl;
+	struct kcur c = { d, dl, 0, 0 };
+	uint32_t nkeys;
+
+	if (!kcur_take(&c, 15) || memcmp(d, "openssh-key-v1", 15))
+		return 0;
+	cipher = kcur_sshstr(&c, &cl);
+	kdf = kcur_sshstr(&c, &kl);
+	if (!kcur_sshstr(&c, &ol) || kcur_be32(&c, &nkeys) || !cipher || !kdf ||
+	    nkeys < 1 || nkeys > 64)
+		return 0;
+	pub = kcur_sshstr(&c, &pl);
+	if (!pub || pl < 8)
+		return 0;
+	/* a private section must follow: otherwise it is not a private key */
+	if (!kcur_sshstr(&c, &ol) || ol == 0)
+		return 0;
+	ki->encrypted = !(cl == 4 && !memcmp(cipher, "none", 4));
+	dsp_keys_from_ssh_blob(pub, pl, ki);
+	if (!ki->ssh_fingerprint[0]) {
+		snprintf(ki->reason, sizeof(ki->reason), "public key blob does not parse");
+		return DSP_KEY_UNDECODED;
+	}
+	return 1;
+}
+
 int dsp_keys_openssh(const char *text, size_t n, struct dsp_key_info *ki)
 {
 	const char *b = memmem(text, n, oss_begin, sizeof(oss_begin) - 1), *e;
-	const uint8_t *cipher, *kdf, *pub;
-	size_t cl, kl, ol, pl, dl = 0;
-	struct kcur c;
-	uint32_t nkeys;
+	size_t dl = 0;
 	uint8_t *d;
-	int r = 0;
+	int r;
 
 	if (!b)
 		return 0;
@@ -29,24 +55,7 @@ int dsp_keys_openssh(const char *text, size_t n, struct dsp_key_info *ki)
 	d = dsp_keys_b64dec(b, (size_t)(e - b), &dl);
 	if (!d)
 		return 0;
-	c = (struct kcur){ d, dl, 0, 0 };
-	if (!kcur_take(&c, 15) || memcmp(d, "openssh-key-v1", 15))
-		goto out;
-	cipher = kcur_sshstr(&c, &cl);
-	kdf = kcur_sshstr(&c, &kl);
-	if (!kcur_sshstr(&c, &ol) || kcur_be32(&c, &nkeys) || !cipher || !kdf ||
-	    nkeys < 1 || nkeys > 64)
-		goto out;
-	pub = kcur_sshstr(&c, &pl);
-	if (!pub || pl < 8)
-		goto out;
-	/* a private section must follow: otherwise it is not a private key */
-	if (!kcur_sshstr(&c, &ol) || ol == 0)
-		goto out;
-	ki->encrypted = !(cl == 4 && !memcmp(cipher, "none", 4));
-	dsp_keys_from_ssh_blob(pub, pl, ki);
-	r = 1;
-out:
+	r = dsp_keys_openssh_bin(d, dl, ki);
 	OPENSSL_cleanse(d, dl);
 	free(d);
 	return r;
@@ -113,5 +122,9 @@ int dsp_keys_putty(const char *t, size_t n, struct dsp_key_info *ki)
 	ki->encrypted = strcmp(enc, "none") != 0;
 	dsp_keys_from_ssh_blob(blob, bl, ki);
 	free(blob);
+	if (!ki->ssh_fingerprint[0]) {
+		snprintf(ki->reason, sizeof(ki->reason), "public key blob does not parse");
+		return DSP_KEY_UNDECODED;
+	}
 	return 1;
 }

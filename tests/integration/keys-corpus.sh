@@ -305,6 +305,21 @@ head -c 300 "$K/id_ed25519" >"$K/id_ed25519.truncated"
 { head -n 3 "$K/id_rsa"; tail -n 1 "$K/id_rsa"; } >"$K/id_rsa.cut"
 exp id_ed25519.truncated openssh - - - $U
 exp id_rsa.cut openssh - - - $U
+# a whole OpenSSH key whose public key blob is damaged (its type length is huge)
+python3 - "$K/id_ed25519" "$K/id_ed25519.badblob" <<'PY'
+import base64, struct, sys
+lines = open(sys.argv[1]).read().splitlines()
+b = bytearray(base64.b64decode("".join(lines[1:-1])))
+o = 15
+for _ in range(3):
+    o += 4 + struct.unpack(">I", b[o:o + 4])[0]   # cipher, kdf, kdf options
+o += 4 + 4                                         # nkeys, length of the public blob
+b[o:o + 4] = struct.pack(">I", 0x2007)              # the blob's key type length
+t = base64.b64encode(bytes(b)).decode()
+open(sys.argv[2], "w").write(lines[0] + "\n" + "\n".join(t[i:i + 70] for i in range(0, len(t), 70))
+                             + "\n" + lines[-1] + "\n")
+PY
+exp id_ed25519.badblob openssh - - - $U "reason=public key blob does not parse"
 # a Java keystore cut inside its key entry; a LUKS2 header with a garbled UUID
 head -c 100 "$K/store.jks" >"$K/store.jks.truncated"
 exp store.jks.truncated jks - - - $U

@@ -87,15 +87,26 @@ int dsp_archive_verify(const char *name, const char *key, const char *cert,
 		       struct dsp_ledger *ledger, struct dsp_archive_result *res);
 
 /*
+ * What extract restores only when asked: anyone holding the recipient's
+ * certificate can make an archive, so by default files belong to the
+ * extracting user and lose setuid/setgid bits and file capabilities.
+ */
+#define DSP_EXTRACT_SAME_OWNER	1u	/* owners and groups as stored */
+#define DSP_EXTRACT_PERMS	2u	/* setuid/setgid bits, security.capability */
+
+/*
  * Verify fully (decrypting into an unlinked temporary file under dir when
- * encrypted), then restore the bag into dir/BAG with modes, owners, times,
- * xattrs, ACLs, symlinks, hard links and holes. Nothing is written to dir
- * unless verification passed. Same returns as dsp_archive_verify; -EEXIST
- * when dir/BAG exists. Changes the working directory while extracting (not
- * thread safe).
+ * encrypted), then restore the bag into dir/BAG with modes, times, xattrs,
+ * ACLs, symlinks, hard links and holes (owners and privileged bits as
+ * flags say). Nothing is written to dir unless verification passed, and
+ * every byte written is a byte verified: each entry is checked again
+ * against what verify kept (a file that differs is removed, DSP_MISMATCH).
+ * Same returns as dsp_archive_verify; -EEXIST when dir/BAG exists. Changes
+ * the working directory while extracting (not thread safe).
  */
 int dsp_archive_extract(const char *name, const char *dir, const char *key,
-			const char *cert, struct dsp_archive_result *res);
+			const char *cert, unsigned flags,
+			struct dsp_archive_result *res);
 
 /* Metadata from bag-info.txt that dispose uses. */
 struct dsp_bag_meta {
@@ -115,7 +126,9 @@ struct dsp_bag_meta {
  * Parse bag-info.txt text (labels, "Label: value", continuation lines
  * starting with blanks). fn (may be NULL) gets every label/value (value
  * unfolded); meta (may be NULL) is filled with the known labels.
- * Returns 0, DSP_INVALID on a malformed file, or fn's non-zero return.
+ * Returns 0, DSP_INVALID on a malformed file (also when a label of
+ * struct dsp_bag_meta is given twice: never the last one wins), or fn's
+ * non-zero return.
  */
 typedef int (*dsp_bag_tag_fn)(void *arg, const char *label, const char *value);
 int dsp_bag_info_parse(const char *text, size_t len, struct dsp_bag_meta *meta,

@@ -39,6 +39,8 @@ struct arc_verify {
 /* Full verification of NAME; see dsp_archive_verify for the returns. */
 int arc_verify(const char *name, struct arc_verify *v,
 	       struct dsp_archive_result *res);
+/* The same of a plain archive open at fd (read from where it stands; the fuzz target's way in). */
+int arc_verify_plain_fd(int fd, struct arc_verify *v, struct dsp_archive_result *res);
 
 /*
  * The same verification of a plain stream that a producer hands over in
@@ -131,23 +133,38 @@ void arc_side_drain(struct arc_side *s);
 void arc_side_stop(struct arc_side *s);	/* finishes queued jobs first */
 
 /*
- * Verify's payload entries (pstore.c): records in a temporary file, an
- * index in memory (about 40 bytes a file).
+ * Verify's entries (pstore.c): records in a temporary file, an index in
+ * memory (about 40 bytes an entry), keyed by a per-store random SipHash key.
  */
+enum {
+	ARC_PS_PAYLOAD,		/* regular file in data/ */
+	ARC_PS_LINK,		/* hard link in data/ (size, digest of its target) */
+	ARC_PS_TAG,		/* regular file outside data/ */
+	ARC_PS_DIR,		/* directory, stored or implied by an entry below it */
+	ARC_PS_SYMLINK,
+	ARC_PS_FIFO,
+};
+struct arc_prec {
+	uint64_t id, size;
+	uint8_t sha512[64];
+	unsigned kind;
+};
 struct arc_pstore;
 FILE *arc_tmpfile_in(const char *dir);	/* unlinked, read-write */
 FILE *arc_tmpfile(void);	/* the same in $TMPDIR, /var/tmp or /tmp */
 int arc_pstore_open(struct arc_pstore **out);
-/* DSP_INVALID when path was added before; -errno */
-int arc_pstore_add(struct arc_pstore *p, const char *path, uint64_t size,
-		   const uint8_t sha512[64]);
-/* -ENOENT when absent; tries the record read ahead first */
-int arc_pstore_find(struct arc_pstore *p, const char *path, uint64_t *size,
-		    uint8_t sha512[64], uint64_t *id);
+/* DSP_INVALID when path was added before (any kind); sha512 may be NULL; -errno */
+int arc_pstore_add(struct arc_pstore *p, const char *path, unsigned kind,
+		   uint64_t size, const uint8_t sha512[64]);
+/* -ENOENT when absent; tries the manifest record read ahead first */
+int arc_pstore_find(struct arc_pstore *p, const char *path, struct arc_prec *r);
 int arc_pstore_read_ahead(struct arc_pstore *p);
 int arc_pstore_list(struct arc_pstore *p, uint64_t id);	/* 1: listed before */
-int arc_pstore_unlisted(struct arc_pstore *p, char *path, size_t len);
+/* 1 and the path of the first record of a kind in kinds (1u << kind) not listed */
+int arc_pstore_unlisted(struct arc_pstore *p, unsigned kinds, char *path, size_t len);
 uint64_t arc_pstore_count(const struct arc_pstore *p);
+uint64_t arc_pstore_probes(const struct arc_pstore *p);	/* index slots visited (tests) */
+uint64_t arc_siphash24(const uint8_t key[16], const void *in, size_t len);
 void arc_pstore_free(struct arc_pstore *p);
 
 /*

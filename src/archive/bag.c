@@ -100,11 +100,28 @@ static int meta_set(struct dsp_bag_meta *m, const char *label, const char *v)
 	return 0;
 }
 
+/*
+ * The labels dispose reads hold one value each: a second one (Legal-Hold:
+ * true, then false) is not resolved by order but makes the file invalid.
+ */
+static const char *const single[] = {
+	"Retain-Until", "Legal-Hold", "Records-Series", "Disposal-Authority",
+	"Payload-Oxum", "Bagging-Date", "External-Identifier", "Source-Host",
+	"Source-Organization",
+};
+
 static int emit_tag(char *label, char *value, struct dsp_bag_meta *meta,
-		    dsp_bag_tag_fn fn, void *arg)
+		    dsp_bag_tag_fn fn, void *arg, unsigned *seen)
 {
 	int rc;
 
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(single); i++) {
+		if (strcasecmp(label, single[i]))
+			continue;
+		if (*seen & (1u << i))
+			return DSP_INVALID;
+		*seen |= 1u << i;
+	}
 	if (meta && (rc = meta_set(meta, label, value)) != 0)
 		return rc;
 	return fn ? fn(arg, label, value) : 0;
@@ -115,6 +132,7 @@ int dsp_bag_info_parse(const char *text, size_t len, struct dsp_bag_meta *meta,
 {
 	char *label = NULL, *value = NULL;
 	size_t vlen = 0, pos = 0;
+	unsigned seen = 0;
 	int rc = 0;
 
 	if (meta)
@@ -162,7 +180,7 @@ int dsp_bag_info_parse(const char *text, size_t len, struct dsp_bag_meta *meta,
 			continue;
 		}
 		if (label) {
-			rc = emit_tag(label, value, meta, fn, arg);
+			rc = emit_tag(label, value, meta, fn, arg, &seen);
 			free(label);
 			free(value);
 			label = value = NULL;
@@ -190,7 +208,7 @@ int dsp_bag_info_parse(const char *text, size_t len, struct dsp_bag_meta *meta,
 		vlen = ll - s;
 	}
 	if (rc == 0 && label)
-		rc = emit_tag(label, value, meta, fn, arg);
+		rc = emit_tag(label, value, meta, fn, arg, &seen);
 	free(label);
 	free(value);
 	return rc;

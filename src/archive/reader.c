@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <search.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -36,7 +35,7 @@ struct tagfile {
 	size_t max;
 	char *buf;
 	size_t len;
-	int seen;
+	int seen, listed;
 	uint8_t sha512[64];
 };
 
@@ -44,10 +43,8 @@ enum { TAG_BAGIT, TAG_INFO, TAG_MANIFEST, TAG_TAGMANIFEST, TAG_N };
 
 struct vstate {
 	char top[256];
-	struct arc_pstore *ps;	/* payload entries (verify) */
+	struct arc_pstore *ps;	/* every entry (verify) */
 	FILE *man;		/* the manifest's bytes (verify) */
-	void *syms;		/* tsearch: symlink entry names */
-	void *regs;		/* tsearch: regular files outside data/ */
 	struct tagfile tag[TAG_N];
 	struct dsp_archive_result *res;
 	EVP_MD_CTX *h;
@@ -56,10 +53,12 @@ struct vstate {
 	XXH3_state_t *xx;	/* read-back: payload XXH3-128, inline (cheaper than a copy) */
 	struct arc_verify *stream;	/* streaming read-back (entry_fn), else NULL */
 	uint64_t files, bytes;	/* payload counted while streaming */
-};
-
-struct regnode {
-	char *name;
+	uint64_t entries;	/* every entry seen */
+	struct archive *ext;	/* extract: hashed data is written here too */
+	/* the parent directory of the last entry, known to be one */
+	char par[PATH_MAX + 1];
+	size_t par_len;
+	int par_ok;
 };
 
 static int bad(struct dsp_archive_result *res, int rc, const char *fmt, ...)
@@ -74,16 +73,6 @@ static int bad(struct dsp_archive_result *res, int rc, const char *fmt, ...)
 		va_end(ap);
 	}
 	return rc;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int sym_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
 }
 
 static void vstate_init(struct vstate *vs, struct dsp_archive_result *res)
@@ -102,34 +91,26 @@ static void vstate_init(struct vstate *vs, struct dsp_archive_result *res)
 	vs->res = res;
 }
 
-static void free_regnode(void *p)
-{
-	struct regnode *r = p;
-
-	free(r->name);
-	free(r);
-}
-
 static void vstate_free(struct vstate *vs)
 {
 	XXH3_freeState(vs->xx);
 	arc_pstore_free(vs->ps);
 	if (vs->man)
 		fclose(vs->man);
-	tdestroy(vs->syms, free);
-	tdestroy(vs->regs, free_regnode);
 	for (int i = 0; i < TAG_N; i++)
 		free(vs->tag[i].buf);
 	EVP_MD_CTX_free(vs->h);
 	free(vs->buf);
+	memset(vs, 0, sizeof(*vs));
 }
 
 /* --- path safety -------------------------------------------------------------- */
 
 /*
  * An entry of ours lies below the bag's one top directory, has no absolute
- * path, no "." or ".." component, and does not pass through a symlink
- * stored earlier in the archive.
+ * path and no "." or ".." component. (That it does not pass through a
+ * symlink or a file stored earlier is checked against the entries kept,
+ * see parents_ok.)
  */
 static int check_path(struct vstate *vs, const char *p, const char *what)
 {
@@ -162,34 +143,78 @@ static int check_path(struct vstate *vs, const char *p, const char *what)
 		return bad(vs->res, DSP_REFUSED, "%s: %s outside the bag directory %s",
 			   p, what, vs->top);
 	}
-	/* through (or onto) a symlink stored earlier? */
-	for (size_t i = 0; i <= l; i++) {
-		if (buf[i] != '/' && buf[i] != '\0')
-			continue;
-		char save = buf[i];
-
-		buf[i] = '\0';
-		if (tfind(buf, &vs->syms, sym_cmp)) {
-			buf[i] = save;
-			return bad(vs->res, DSP_REFUSED, "%s: unsafe %s (through a symlink)",
-				   p, what);
-		}
-		buf[i] = save;
-	}
 	return 0;
 }
 
-static char *norm_dup(const char *p)
+/* name's path below the top directory, without trailing slashes, into out */
+static void bag_rel(const struct vstate *vs, const char *name, char out[PATH_MAX + 1])
 {
-	char *s = strdup(p);
-	size_t l;
+	size_t tl = strlen(vs->top), l;
 
-	if (!s)
-		return NULL;
-	l = strlen(s);
-	while (l > 1 && s[l - 1] == '/')
-		s[--l] = '\0';
-	return s;
+	snprintf(out, PATH_MAX + 1, "%s", name[tl] ? name + tl + 1 : "");
+	l = strlen(out);
+	while (l && out[l - 1] == '/')
+		out[--l] = '\0';
+}
+
+/*
+ * Every directory above rel is one: stored as a directory, or implied by an
+ * entry below it (and then never stored as anything else). A symlink or a
+ * file above an entry would let extract write somewhere else than verify
+ * looked, or fail half way.
+ */
+static int parents_ok(struct vstate *vs, const char *name, const char *rel)
+{
+	const char *last = strrchr(rel, '/');
+	size_t pl = last ? (size_t)(last - rel) : 0, i = 0;
+	char buf[PATH_MAX + 1];
+	struct arc_prec r;
+	int rc;
+
+	if (!rel[0])
+		return 0;	/* the top directory itself */
+	if (vs->par_ok && vs->par_len == pl && !memcmp(vs->par, rel, pl))
+		return 0;	/* the same directory as the entry before */
+	vs->par_ok = 0;
+	for (;;) {
+		memcpy(buf, rel, i);
+		buf[i] = '\0';
+		rc = arc_pstore_find(vs->ps, buf, &r);
+		if (rc == -ENOENT)
+			rc = arc_pstore_add(vs->ps, buf, ARC_PS_DIR, 0, NULL);
+		else if (rc == 0 && r.kind != ARC_PS_DIR)
+			return bad(vs->res, DSP_REFUSED, "%s: unsafe path (through a %s)", name,
+				   r.kind == ARC_PS_SYMLINK ? "symlink" : "file");
+		if (rc)
+			return rc;
+		if (i == pl)
+			break;
+		const char *s = i ? memchr(rel + i + 1, '/', pl - i - 1) : memchr(rel, '/', pl);
+
+		i = s ? (size_t)(s - rel) : pl;
+	}
+	memcpy(vs->par, rel, pl);
+	vs->par_len = pl;
+	vs->par_ok = 1;
+	return 0;
+}
+
+/* Keep an entry (verify): each path once, directories excepted, below directories only. */
+static int note_entry(struct vstate *vs, const char *name, const char *rel, unsigned kind,
+		      uint64_t size, const uint8_t *md)
+{
+	struct arc_prec r;
+	int rc;
+
+	if ((rc = parents_ok(vs, name, rel)))
+		return rc;
+	rc = arc_pstore_add(vs->ps, rel, kind, size, md);
+	if (rc != DSP_INVALID)
+		return rc;
+	if (kind == ARC_PS_DIR && arc_pstore_find(vs->ps, rel, &r) == 0 &&
+	    r.kind == ARC_PS_DIR)
+		return 0;
+	return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
 }
 
 /* --- one pass over the tar ------------------------------------------------------ */
@@ -390,6 +415,10 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 			pos += z;
 		}
 		entry_update(vs, xx, buf, len);
+		/* extract: exactly the bytes hashed go to disk */
+		if (vs->ext && len &&
+		    archive_write_data_block(vs->ext, buf, len, off) != ARCHIVE_OK)
+			return bad(vs->res, -EIO, "%s: %s", name, archive_error_string(vs->ext));
 		if (keep && len)
 			memcpy(tag->buf + pos, buf, len);
 		if (spill && len && fwrite(buf, 1, len, spill) != len)
@@ -427,12 +456,10 @@ static int hash_entry(struct archive *ra, struct vstate *vs, const char *name,
 
 /* A payload entry (verify): kept on disk, counted for Payload-Oxum. */
 static int add_payload(struct vstate *vs, const char *name, const char *rel,
-		       uint64_t size, const uint8_t md[64])
+		       unsigned kind, uint64_t size, const uint8_t md[64])
 {
-	int rc = arc_pstore_add(vs->ps, rel, size, md);
+	int rc = note_entry(vs, name, rel, kind, size, md);
 
-	if (rc == DSP_INVALID)
-		return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
 	if (rc)
 		return rc;
 	vs->files++;
@@ -440,23 +467,62 @@ static int add_payload(struct vstate *vs, const char *name, const char *rel,
 	return 0;
 }
 
+static const char *kind_name(mode_t type, const char *hl)
+{
+	return hl ? "hard link" : type == AE_IFDIR ? "directory" :
+	       type == AE_IFLNK ? "symlink" : type == AE_IFIFO ? "FIFO" : "entry";
+}
+
+/*
+ * Only regular files have data, and it is all hashed. Anything else that
+ * libarchive hands back with a size or bytes (a pax hard link with a body,
+ * which extract would write through the link over a file verified before;
+ * a directory with a GNU dumpdir body; a type taken from the mode field)
+ * carries bytes no manifest covers.
+ */
+static int no_data(struct archive *ra, struct vstate *vs, struct archive_entry *e,
+		   const char *name, const char *hl)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t off;
+	int r;
+
+	if (archive_entry_size_is_set(e) && archive_entry_size(e) != 0)
+		goto carries;
+	for (;;) {
+		r = archive_read_data_block(ra, &buf, &len, &off);
+		if (r == ARCHIVE_EOF)
+			return 0;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+			return bad(vs->res, DSP_MISMATCH, "%s: archive damaged: %s", name,
+				   archive_error_string(ra));
+		if (len)
+			goto carries;
+	}
+carries:
+	return bad(vs->res, DSP_MISMATCH, "%s: %s carries data that no manifest covers",
+		   name, kind_name(archive_entry_filetype(e), hl));
+}
+
 static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entry *e)
 {
 	const char *name = archive_entry_pathname(e), *hl = archive_entry_hardlink(e);
 	mode_t type = archive_entry_filetype(e);
+	char rel[PATH_MAX + 1];
 	size_t tl;
-	const char *rel;
 	int rc;
 
 	if (!name)
 		return bad(vs->res, DSP_INVALID, "entry without a name");
 	if ((rc = check_path(vs, name, "path")))
 		return rc;
+	vs->entries++;
 	tl = strlen(vs->top);
-	rel = name[tl] ? name + tl + 1 : "";
+	bag_rel(vs, name, rel);
+	if ((hl || type != AE_IFREG) && (rc = no_data(ra, vs, e, name, hl)))
+		return rc;
 	if (hl) {
-		struct regnode k = { .name = (char *)hl }, **f;
-
 		if ((rc = check_path(vs, hl, "hard link target")))
 			return rc;
 		if (vs->stream) {
@@ -474,44 +540,29 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 			vs->bytes += lsize;
 			return rc;
 		}
-		/* the target: a payload file (by bag path) or another regular file */
-		const char *hrel = hl[tl] == '/' ? hl + tl + 1 : "";
-		uint8_t md[64];
-		uint64_t sz, id;
+		/* links join payload files only: the target is one stored before */
+		char hrel[PATH_MAX + 1];
+		struct arc_prec r;
 
-		rc = strncmp(hrel, "data/", 5) ? -ENOENT :
-			arc_pstore_find(vs->ps, hrel, &sz, md, &id);
+		bag_rel(vs, hl, hrel);
+		rc = strncmp(hrel, "data/", 5) || strncmp(rel, "data/", 5) ? -ENOENT :
+			arc_pstore_find(vs->ps, hrel, &r);
 		if (rc && rc != -ENOENT)
 			return rc;
-		if (rc) {
-			f = tfind(&k, &vs->regs, name_cmp);
-			if (!f)
-				return bad(vs->res, DSP_INVALID,
-					   "%s: hard link to %s, not a file stored before", name, hl);
-			if (!strncmp(rel, "data/", 5))
-				return bad(vs->res, DSP_INVALID,
-					   "%s: hard link to %s outside data/", name, hl);
-			return 0;
-		}
-		if (strncmp(rel, "data/", 5))
-			return 0;
-		return add_payload(vs, name, rel, sz, md);
+		if (rc || (r.kind != ARC_PS_PAYLOAD && r.kind != ARC_PS_LINK))
+			return bad(vs->res, DSP_INVALID,
+				   "%s: hard link to %s, not a payload file stored before",
+				   name, hl);
+		return add_payload(vs, name, rel, ARC_PS_LINK, r.size, r.sha512);
 	}
 	switch (type) {
 	case AE_IFDIR:
+		return vs->stream ? 0 : note_entry(vs, name, rel, ARC_PS_DIR, 0, NULL);
 	case AE_IFIFO:
-		return 0;
-	case AE_IFLNK: {
-		if (vs->stream)
-			return 0;	/* nothing is extracted: no escapes to track */
-		char *s = norm_dup(name);
-
-		if (!s || !tsearch(s, &vs->syms, sym_cmp)) {
-			free(s);
-			return -ENOMEM;
-		}
-		return 0;
-	}
+		return vs->stream ? 0 : note_entry(vs, name, rel, ARC_PS_FIFO, 0, NULL);
+	case AE_IFLNK:
+		/* streaming: nothing is extracted, no escapes to track */
+		return vs->stream ? 0 : note_entry(vs, name, rel, ARC_PS_SYMLINK, 0, NULL);
 	case AE_IFREG:
 		break;
 	default:
@@ -519,53 +570,34 @@ static int scan_entry(struct archive *ra, struct vstate *vs, struct archive_entr
 	}
 	if (archive_entry_size(e) < 0)
 		return bad(vs->res, DSP_INVALID, "%s: no size", name);
-	if (vs->stream && !strncmp(rel, "data/", 5)) {
-		uint8_t md[64];
-		uint64_t size = (uint64_t)archive_entry_size(e);
+	uint64_t size = (uint64_t)archive_entry_size(e);
+	uint8_t md[64];
 
+	if (vs->stream && !strncmp(rel, "data/", 5)) {
 		if ((rc = hash_entry(ra, vs, name, size, md, NULL)))
 			return rc;
 		vs->files++;
 		vs->bytes += size;
 		return vs->stream->entry_fn(vs->stream->arg, rel, md, &size, NULL);
 	}
-	if (vs->stream)
-		goto tags;	/* stored twice shows as a difference in order */
 	if (!strncmp(rel, "data/", 5)) {
-		uint8_t md[64];
-		uint64_t size = (uint64_t)archive_entry_size(e);
-
 		if ((rc = hash_entry(ra, vs, name, size, md, NULL)))
 			return rc;
-		return add_payload(vs, name, rel, size, md);
+		return add_payload(vs, name, rel, ARC_PS_PAYLOAD, size, md);
 	}
-	struct regnode *rn = malloc(sizeof(*rn)), **old;
+	/* a tag file: ours are kept, all must be in the tag manifest */
+	struct tagfile *tag = NULL;
 
-	if (!rn || !(rn->name = strdup(name))) {
-		free(rn);
-		return -ENOMEM;
-	}
-	old = tsearch(rn, &vs->regs, name_cmp);
-	if (!old) {
-		free_regnode(rn);
-		return -ENOMEM;
-	}
-	if (*old != rn) {
-		free_regnode(rn);
+	for (int i = 0; i < TAG_N; i++)
+		if (!strcmp(rel, vs->tag[i].name))
+			tag = &vs->tag[i];
+	if (tag && tag->seen)
 		return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
-	}
-tags:
-	for (int i = 0; i < TAG_N; i++) {
-		if (strcmp(rel, vs->tag[i].name))
-			continue;
-		if (vs->tag[i].seen)
-			return bad(vs->res, DSP_INVALID, "%s: stored twice", name);
-		uint8_t md[64];
-
-		return hash_entry(ra, vs, name, (uint64_t)archive_entry_size(e), md,
-				  &vs->tag[i]);
-	}
-	return 0;	/* other tag files: allowed by BagIt, not ours to check */
+	if (vs->stream && !tag)
+		return 0;
+	if ((rc = hash_entry(ra, vs, name, size, md, tag)))
+		return rc;
+	return vs->stream ? 0 : note_entry(vs, name, rel, ARC_PS_TAG, size, md);
 }
 
 /* Read every entry; positive DSP_* or -errno on the first problem. */
@@ -602,7 +634,26 @@ static int scan(struct archive *ra, struct vstate *vs, struct src *s)
 static int tagm_cb(void *arg, const char *path, const uint8_t *digest)
 {
 	struct vstate *vs = arg;
+	struct arc_prec r;
+	int rc;
 
+	for (int i = 0; i < TAG_N; i++)
+		if (!strcmp(path, vs->tag[i].name))
+			vs->tag[i].listed = 1;
+	if (vs->ps) {	/* verify: every tag file kept */
+		rc = arc_pstore_find(vs->ps, path, &r);
+		if (rc && rc != -ENOENT)
+			return rc;
+		if (rc || r.kind != ARC_PS_TAG)
+			return bad(vs->res, DSP_MISMATCH,
+				   "%s: listed in the tag manifest but missing", path);
+		if (arc_pstore_list(vs->ps, r.id))
+			return bad(vs->res, DSP_INVALID, "%s: listed twice in the tag manifest",
+				   path);
+		if (memcmp(r.sha512, digest, 64))
+			return bad(vs->res, DSP_MISMATCH, "%s: checksum mismatch", path);
+		return 0;
+	}
 	for (int i = 0; i < TAG_N; i++) {
 		if (strcmp(path, vs->tag[i].name))
 			continue;
@@ -613,26 +664,25 @@ static int tagm_cb(void *arg, const char *path, const uint8_t *digest)
 			return bad(vs->res, DSP_MISMATCH, "%s: checksum mismatch", path);
 		return 0;
 	}
-	return 0;	/* tag files we do not keep are not checked */
+	return 0;	/* read-back: other tag files are not ours */
 }
 
 static int manifest_cb(void *arg, const char *path, const uint8_t *digest)
 {
 	struct vstate *vs = arg;
-	uint8_t md[64];
-	uint64_t size, id;
+	struct arc_prec r;
 	int rc;
 
 	if ((rc = arc_pstore_read_ahead(vs->ps)))
 		return rc;
-	rc = arc_pstore_find(vs->ps, path, &size, md, &id);
-	if (rc == -ENOENT)
+	rc = arc_pstore_find(vs->ps, path, &r);
+	if (rc == -ENOENT || (!rc && r.kind != ARC_PS_PAYLOAD && r.kind != ARC_PS_LINK))
 		return bad(vs->res, DSP_MISMATCH, "%s: in the manifest but missing", path);
 	if (rc)
 		return rc;
-	if (arc_pstore_list(vs->ps, id))
+	if (arc_pstore_list(vs->ps, r.id))
 		return bad(vs->res, DSP_INVALID, "%s: listed twice in the manifest", path);
-	if (memcmp(md, digest, 64))
+	if (memcmp(r.sha512, digest, 64))
 		return bad(vs->res, DSP_MISMATCH, "%s: checksum mismatch", path);
 	return 0;
 }
@@ -690,13 +740,28 @@ static int check_bag(struct vstate *vs, struct arc_verify *v)
 		return bad(vs->res, DSP_INVALID, "no bagit.txt: not a bag");
 	if (!vs->tag[TAG_MANIFEST].seen)
 		return bad(vs->res, DSP_INVALID, "no manifest-sha512.txt: not a bag of ours");
-	if (vs->tag[TAG_TAGMANIFEST].seen) {
-		rc = dsp_bag_manifest_parse(vs->tag[TAG_TAGMANIFEST].buf,
-					    vs->tag[TAG_TAGMANIFEST].len, 64, tagm_cb, vs);
-		if (rc == DSP_INVALID)
-			return bad(vs->res, DSP_MISMATCH, "tagmanifest-sha512.txt: malformed");
-		if (rc)
+	/* it pins bag-info.txt (retention, legal hold): never optional */
+	if (!vs->tag[TAG_TAGMANIFEST].seen)
+		return bad(vs->res, DSP_INVALID, "no tagmanifest-sha512.txt: not a bag of ours");
+	rc = dsp_bag_manifest_parse(vs->tag[TAG_TAGMANIFEST].buf,
+				    vs->tag[TAG_TAGMANIFEST].len, 64, tagm_cb, vs);
+	if (rc == DSP_INVALID && !vs->res->bad_path[0])
+		return bad(vs->res, DSP_MISMATCH, "tagmanifest-sha512.txt: malformed");
+	if (rc)
+		return rc;
+	for (int i = 0; i < TAG_N; i++)
+		if (i != TAG_TAGMANIFEST && vs->tag[i].seen && !vs->tag[i].listed)
+			return bad(vs->res, DSP_MISMATCH, "%s: not in the tag manifest",
+				   vs->tag[i].name);
+	if (vs->ps) {
+		char path[PATH_MAX];
+		struct arc_prec r;
+
+		if ((rc = arc_pstore_find(vs->ps, vs->tag[TAG_TAGMANIFEST].name, &r)))
 			return rc;
+		arc_pstore_list(vs->ps, r.id);
+		if (arc_pstore_unlisted(vs->ps, 1u << ARC_PS_TAG, path, sizeof(path)))
+			return bad(vs->res, DSP_MISMATCH, "%s: not in the tag manifest", path);
 	}
 	if (vs->tag[TAG_INFO].seen) {
 		rc = dsp_bag_info_parse(vs->tag[TAG_INFO].buf, vs->tag[TAG_INFO].len,
@@ -718,7 +783,8 @@ static int check_bag(struct vstate *vs, struct arc_verify *v)
 	{
 		char path[PATH_MAX];
 
-		if (arc_pstore_unlisted(vs->ps, path, sizeof(path)))
+		if (arc_pstore_unlisted(vs->ps, 1u << ARC_PS_PAYLOAD | 1u << ARC_PS_LINK, path,
+					sizeof(path)))
 			return bad(vs->res, DSP_MISMATCH, "%s: not in the manifest", path);
 	}
 counted:
@@ -737,36 +803,38 @@ counted:
 	return 0;
 }
 
-/* Verify the plain pax+zstd stream readable from fd. */
+/*
+ * Verify the plain pax+zstd stream readable from fd. With keep, the state
+ * (every entry verify saw) is left there for extract; the caller frees it.
+ */
 static int verify_fd(int fd, struct chan *ch, struct arc_verify *v,
-		     struct dsp_archive_result *res, int hash_raw, char *top,
-		     size_t toplen)
+		     struct dsp_archive_result *res, int hash_raw, struct vstate *keep)
 {
-	struct vstate vs;
+	struct vstate local, *vs = keep ? keep : &local;
 	struct src s = { .fd = fd, .ch = ch };
 	struct archive *ra = NULL;
 	int rc;
 
-	vstate_init(&vs, res);
-	vs.stream = v->entry_fn ? v : NULL;
-	if (!vs.stream) {
-		if ((rc = arc_pstore_open(&vs.ps)))
+	vstate_init(vs, res);
+	vs->stream = v->entry_fn ? v : NULL;
+	if (!vs->stream) {
+		if ((rc = arc_pstore_open(&vs->ps)))
 			goto out;
-		if (!(vs.man = arc_tmpfile())) {
+		if (!(vs->man = arc_tmpfile())) {
 			rc = -errno;
 			goto out;
 		}
 	}
-	vs.payload_xxh = v->entry_fn != NULL;
-	if (vs.payload_xxh && !(vs.xx = XXH3_createState())) {
+	vs->payload_xxh = v->entry_fn != NULL;
+	if (vs->payload_xxh && !(vs->xx = XXH3_createState())) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	vs.h = EVP_MD_CTX_new();
+	vs->h = EVP_MD_CTX_new();
 	s.buf = malloc(ARC_BLOCK);
 	if (hash_raw)
 		s.sha = EVP_MD_CTX_new();
-	if (!vs.h || !s.buf || (hash_raw && (!s.sha ||
+	if (!vs->h || !s.buf || (hash_raw && (!s.sha ||
 	    !EVP_DigestInit_ex(s.sha, EVP_sha256(), NULL)))) {
 		rc = -ENOMEM;
 		goto out;
@@ -781,11 +849,11 @@ static int verify_fd(int fd, struct chan *ch, struct arc_verify *v,
 			rc = bad(res, DSP_INVALID, "not a pax/zstd archive");
 		goto out;
 	}
-	rc = scan(ra, &vs, &s);
+	rc = scan(ra, vs, &s);
 	if (rc == 0 && s.err)
 		rc = s.err;
 	if (rc == 0)
-		rc = check_bag(&vs, v);
+		rc = check_bag(vs, v);
 	if (rc == 0 && hash_raw) {
 		uint8_t md[32];
 
@@ -802,15 +870,20 @@ static int verify_fd(int fd, struct chan *ch, struct arc_verify *v,
 		EVP_DigestFinal_ex(s.sha, md, NULL);
 		arc_hex(md, 32, v->sha256);
 	}
-	if (top)
-		snprintf(top, toplen, "%s", vs.top);
 out:
 	if (ra)
 		archive_read_free(ra);
 	free(s.buf);
 	EVP_MD_CTX_free(s.sha);
-	vstate_free(&vs);
+	if (!keep)
+		vstate_free(vs);
 	return rc;
+}
+
+int arc_verify_plain_fd(int fd, struct arc_verify *v, struct dsp_archive_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	return verify_fd(fd, NULL, v, res, 0, NULL);
 }
 
 /* --- decryption ------------------------------------------------------------------- */
@@ -889,7 +962,7 @@ int arc_verify(const char *name, struct arc_verify *v, struct dsp_archive_result
 			return bad(res, DSP_INVALID, "not a regular file");
 		if (fd < 0)
 			return fd;
-		rc = verify_fd(fd, NULL, v, res, 1, NULL, 0);
+		rc = verify_fd(fd, NULL, v, res, 1, NULL);
 		close(fd);
 		return rc;
 	}
@@ -912,7 +985,7 @@ int arc_verify(const char *name, struct arc_verify *v, struct dsp_archive_result
 	 * No SHA-256 of the decrypted stream: v->sha256 is for plain archives
 	 * only (GCM authenticates the ciphertext, whose hash the writer took).
 	 */
-	rc = verify_fd(-1, &ch, v, res, 0, NULL, 0);
+	rc = verify_fd(-1, &ch, v, res, 0, NULL);
 	/* let the decryption run to the tag and give its verdict */
 	chan_drain(&ch);
 	pthread_join(th, NULL);
@@ -938,7 +1011,7 @@ static void *feed_main(void *arg)
 {
 	struct arc_feed *f = arg;
 
-	f->rc = verify_fd(-1, &f->ch, f->v, f->res, 0, NULL, 0);
+	f->rc = verify_fd(-1, &f->ch, f->v, f->res, 0, NULL);
 	if (f->rc)
 		atomic_store(&f->failed, 1);
 	chan_drain(&f->ch);	/* a producer still sending returns at once */
@@ -1066,32 +1139,120 @@ int dsp_archive_verify(const char *name, const char *key, const char *cert,
 	return rc;
 }
 
-static int copy_to_disk(struct archive *ra, struct archive *ext, const char *name)
+static int changed(struct vstate *vs, const char *name)
 {
-	const void *buf;
-	size_t len;
-	la_int64_t off;
-	int r;
-
-	for (;;) {
-		r = archive_read_data_block(ra, &buf, &len, &off);
-		if (r == ARCHIVE_EOF)
-			return 0;
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			dsp_log(DSP_LOG_ERROR, "%s: %s", name, archive_error_string(ra));
-			return -EIO;
-		}
-		/* with offsets, so holes stay holes */
-		if (archive_write_data_block(ext, buf, len, off) != ARCHIVE_OK) {
-			dsp_log(DSP_LOG_ERROR, "%s: %s", name, archive_error_string(ext));
-			return -EIO;
-		}
-	}
+	return bad(vs->res, DSP_MISMATCH, "%s: archive changed since it was verified",
+		   name ? name : "entry without a name");
 }
 
-static int extract_fd(int fd, int dirfd, struct dsp_archive_result *res)
+/* Without DSP_EXTRACT_PERMS: no setuid or setgid bit, no file capability. */
+static int tame_entry(struct archive_entry *e, unsigned flags)
 {
-	struct vstate vs;
+	static const char cap[] = "security.capability";
+	struct archive_entry *c;
+	const char *xn;
+	const void *xv;
+	size_t xl;
+	int caps = 0;
+
+	if (flags & DSP_EXTRACT_PERMS)
+		return 0;
+	archive_entry_set_perm(e, archive_entry_perm(e) & ~(mode_t)(S_ISUID | S_ISGID));
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &xn, &xv, &xl) == ARCHIVE_OK)
+		caps |= !strcmp(xn, cap);
+	if (!caps)
+		return 0;
+	if (!(c = archive_entry_clone(e)))
+		return -ENOMEM;
+	archive_entry_xattr_clear(e);
+	archive_entry_xattr_reset(c);
+	while (archive_entry_xattr_next(c, &xn, &xv, &xl) == ARCHIVE_OK)
+		if (strcmp(xn, cap))
+			archive_entry_xattr_add_entry(e, xn, xv, xl);
+	archive_entry_free(c);
+	return 0;
+}
+
+static int finish(struct archive *ext, struct vstate *vs, const char *name, int r,
+		  int *warned)
+{
+	if (r == ARCHIVE_WARN) {
+		dsp_log(DSP_LOG_WARN, "%s: %s", name, archive_error_string(ext));
+		*warned = 1;
+	} else if (r != ARCHIVE_OK) {
+		return bad(vs->res, -EIO, "%s: %s", name, archive_error_string(ext));
+	}
+	return 0;
+}
+
+/*
+ * One entry of the second pass: it must be the entry verify kept under
+ * that path (kind, size, link target's digest); only a regular file's
+ * data is written, hashed on the way, and a file whose bytes are not the
+ * ones verified is removed again.
+ */
+static int extract_entry(struct archive *ra, struct archive *ext, struct vstate *vs,
+			 struct archive_entry *e, unsigned flags, int *warned)
+{
+	const char *name = archive_entry_pathname(e), *hl = archive_entry_hardlink(e);
+	mode_t type = archive_entry_filetype(e);
+	int plain = !hl && type == AE_IFREG, rc;
+	char rel[PATH_MAX + 1];
+	struct arc_prec r, t;
+	uint8_t md[64];
+	unsigned want;
+
+	if (!name)
+		return changed(vs, NULL);
+	if ((rc = check_path(vs, name, "path")) ||
+	    (hl && (rc = check_path(vs, hl, "hard link target"))))
+		return rc;
+	bag_rel(vs, name, rel);
+	want = hl ? ARC_PS_LINK : type == AE_IFDIR ? ARC_PS_DIR :
+	       type == AE_IFLNK ? ARC_PS_SYMLINK : type == AE_IFIFO ? ARC_PS_FIFO :
+	       !plain ? ~0u : !strncmp(rel, "data/", 5) ? ARC_PS_PAYLOAD : ARC_PS_TAG;
+	rc = arc_pstore_find(vs->ps, rel, &r);
+	if (rc && rc != -ENOENT)
+		return rc;
+	if (rc || r.kind != want ||
+	    (uint64_t)archive_entry_size(e) != (plain ? r.size : 0))
+		return changed(vs, name);
+	if (hl) {
+		char hrel[PATH_MAX + 1];
+
+		bag_rel(vs, hl, hrel);
+		rc = arc_pstore_find(vs->ps, hrel, &t);
+		if (rc && rc != -ENOENT)
+			return rc;
+		if (rc || (t.kind != ARC_PS_PAYLOAD && t.kind != ARC_PS_LINK) ||
+		    memcmp(t.sha512, r.sha512, 64))
+			return changed(vs, name);
+	}
+	if ((rc = tame_entry(e, flags)))
+		return rc;
+	if ((rc = finish(ext, vs, name, archive_write_header(ext, e), warned)))
+		return rc;
+	if (plain) {
+		vs->ext = ext;
+		rc = hash_entry(ra, vs, name, r.size, md, NULL);
+		vs->ext = NULL;
+		if (!rc && memcmp(md, r.sha512, 64))
+			rc = bad(vs->res, DSP_MISMATCH, "%s: differs from what was verified", name);
+		if (rc) {
+			archive_write_finish_entry(ext);
+			if (unlink(name) && errno != ENOENT)
+				dsp_log(DSP_LOG_ERROR, "%s: cannot remove: %s", name,
+					strerror(errno));
+			return rc;
+		}
+	}
+	return finish(ext, vs, name, archive_write_finish_entry(ext), warned);
+}
+
+static int extract_fd(int fd, int dirfd, struct vstate *vs, unsigned xflags,
+		      struct dsp_archive_result *res)
+{
 	struct src s = { .fd = fd };
 	struct archive *ra = NULL, *ext = NULL;
 	struct archive_entry *e;
@@ -1102,9 +1263,10 @@ static int extract_fd(int fd, int dirfd, struct dsp_archive_result *res)
 		    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
 		    ARCHIVE_EXTRACT_NO_OVERWRITE;
 	int cwd = -1, rc = 0, warned = 0, r;
+	uint64_t entries = 0;
 
-	vstate_init(&vs, res);
-	if (geteuid() == 0)
+	/* anyone can encrypt an archive to you: owners only when asked for */
+	if (xflags & DSP_EXTRACT_SAME_OWNER)
 		flags |= ARCHIVE_EXTRACT_OWNER;
 	s.buf = malloc(ARC_BLOCK);
 	ext = archive_write_disk_new();
@@ -1136,43 +1298,13 @@ static int extract_fd(int fd, int dirfd, struct dsp_archive_result *res)
 			rc = bad(res, DSP_MISMATCH, "archive changed since it was verified");
 			goto out;
 		}
-		/* checked again: the verify pass saw the same bytes, but be sure */
-		if ((rc = check_path(&vs, archive_entry_pathname(e), "path")) ||
-		    (archive_entry_hardlink(e) &&
-		     (rc = check_path(&vs, archive_entry_hardlink(e), "hard link target"))))
+		entries++;
+		if ((rc = extract_entry(ra, ext, vs, e, xflags, &warned)))
 			goto out;
-		if (archive_entry_filetype(e) == AE_IFLNK) {
-			char *sn = norm_dup(archive_entry_pathname(e));
-
-			if (!sn || !tsearch(sn, &vs.syms, sym_cmp)) {
-				free(sn);
-				rc = -ENOMEM;
-				goto out;
-			}
-		}
-		r = archive_write_header(ext, e);
-		if (r == ARCHIVE_WARN) {
-			dsp_log(DSP_LOG_WARN, "%s: %s", archive_entry_pathname(e),
-				archive_error_string(ext));
-			warned = 1;
-		} else if (r != ARCHIVE_OK) {
-			rc = bad(res, -EIO, "%s: %s", archive_entry_pathname(e),
-				 archive_error_string(ext));
-			goto out;
-		}
-		if (archive_entry_size(e) > 0 &&
-		    (rc = copy_to_disk(ra, ext, archive_entry_pathname(e))))
-			goto out;
-		r = archive_write_finish_entry(ext);
-		if (r == ARCHIVE_WARN) {
-			dsp_log(DSP_LOG_WARN, "%s: %s", archive_entry_pathname(e),
-				archive_error_string(ext));
-			warned = 1;
-		} else if (r != ARCHIVE_OK) {
-			rc = bad(res, -EIO, "%s: %s", archive_entry_pathname(e),
-				 archive_error_string(ext));
-			goto out;
-		}
+	}
+	if (entries != vs->entries) {
+		rc = bad(res, DSP_MISMATCH, "archive changed since it was verified");
+		goto out;
 	}
 	/* directory times and modes are set here */
 	if (archive_write_close(ext) != ARCHIVE_OK) {
@@ -1190,7 +1322,6 @@ out:
 	if (ext)
 		archive_write_free(ext);
 	free(s.buf);
-	vstate_free(&vs);
 	return rc ? rc : (warned ? DSP_PARTIAL : 0);
 }
 
@@ -1220,14 +1351,16 @@ static int tmpfile_in(int dirfd)
 }
 
 static int extract(const char *name, const char *dir, const char *key,
-		   const char *cert, struct dsp_archive_result *res)
+		   const char *cert, unsigned flags, struct dsp_archive_result *res)
 {
 	struct arc_verify v = { .key = key, .cert = cert };
-	char env_path[PATH_MAX + 8], top[256] = "";
+	char env_path[PATH_MAX + 8];
 	int dirfd, fd = -1, rc;
+	struct vstate vs;
 	struct stat st;
 
 	memset(res, 0, sizeof(*res));
+	vstate_init(&vs, res);
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -errno;
@@ -1266,7 +1399,7 @@ static int extract(const char *name, const char *dir, const char *key,
 		rc = -errno;
 		goto out;
 	}
-	rc = verify_fd(fd, NULL, &v, res, 0, top, sizeof(top));
+	rc = verify_fd(fd, NULL, &v, res, 0, &vs);
 	if (rc)
 		goto out;
 	/* the second pass must read what the first one verified */
@@ -1280,12 +1413,23 @@ static int extract(const char *name, const char *dir, const char *key,
 		rc = bad(res, DSP_MISMATCH, "%s: changed while being verified", name);
 		goto out;
 	}
-	if (!fstatat(dirfd, top, &st, AT_SYMLINK_NOFOLLOW)) {
-		rc = bad(res, -EEXIST, "%s/%s: exists", dir, top);
+	if (!fstatat(dirfd, vs.top, &st, AT_SYMLINK_NOFOLLOW)) {
+		rc = bad(res, -EEXIST, "%s/%s: exists", dir, vs.top);
 		goto out;
 	}
-	rc = extract_fd(fd, dirfd, res);
+#ifdef DSP_TEST_HOOKS
+	/* tests: the second pass reads another file, as if NAME were rewritten in between */
+	const char *swap = getenv("DISPOSE_TEST_EXTRACT_SWAP");
+	int sfd = swap ? open(swap, O_RDONLY | O_CLOEXEC) : -1;
+
+	if (sfd >= 0) {
+		dup2(sfd, fd);
+		close(sfd);
+	}
+#endif
+	rc = extract_fd(fd, dirfd, &vs, flags, res);
 out:
+	vstate_free(&vs);
 	if (fd >= 0)
 		close(fd);
 	close(dirfd);
@@ -1293,13 +1437,13 @@ out:
 }
 
 int dsp_archive_extract(const char *name, const char *dir, const char *key,
-			const char *cert, struct dsp_archive_result *res)
+			const char *cert, unsigned flags, struct dsp_archive_result *res)
 {
 	struct arc_locale l;
 	int rc;
 
 	arc_locale_enter(&l);
-	rc = extract(name, dir, key, cert, res);
+	rc = extract(name, dir, key, cert, flags, res);
 	arc_locale_leave(&l);
 	return rc;
 }

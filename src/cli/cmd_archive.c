@@ -25,14 +25,18 @@ static void usage(FILE *out)
 		"        [--recipient CERT.pem]... [--key KEY.pem --cert CERT.pem] [--run-dir DIR] -o NAME\n"
 		" dispose archive verify NAME [--key KEY.pem --cert CERT.pem] [--run-dir DIR]\n"
 		" dispose archive extract NAME -C DIR [--key KEY.pem --cert CERT.pem]\n"
+		"        [--same-owner] [--preserve-permissions]\n"
 		" dispose archive status DIR\n"
 		"\nExit status: 0 ok, 1 failed, 2 usage or not an archive of ours,\n"
 		"3 verification mismatch, 4 refused (unsafe entry, target exists).\n"
+		"Extract gives files to the user running it and drops setuid/setgid bits\n"
+		"and file capabilities: --same-owner restores owners and groups,\n"
+		"--preserve-permissions those bits and capabilities.\n"
 		"See dispose-archive(5).\n");
 }
 
 enum { O_ROOT = 256, O_EXCLUDE, O_RETAIN, O_SERIES, O_AUTH, O_ORG, O_HOLD,
-       O_RECIP, O_KEY, O_CERT, O_RUNDIR };
+       O_RECIP, O_KEY, O_CERT, O_RUNDIR, O_SAME_OWNER, O_PERMS };
 
 static const struct option longopts[] = {
 	{ "root", required_argument, NULL, O_ROOT },
@@ -46,6 +50,8 @@ static const struct option longopts[] = {
 	{ "key", required_argument, NULL, O_KEY },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "run-dir", required_argument, NULL, O_RUNDIR },
+	{ "same-owner", no_argument, NULL, O_SAME_OWNER },
+	{ "preserve-permissions", no_argument, NULL, O_PERMS },
 	{ "output", required_argument, NULL, 'o' },
 	{ "directory", required_argument, NULL, 'C' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -59,6 +65,7 @@ struct args {
 	struct dsp_archive_opts o;
 	const char *run_dir, *out, *dir, *key, *cert;
 	int verbose;
+	unsigned xflags;	/* DSP_EXTRACT_* */
 };
 
 static int push(const char **list, int *n, const char *v, const char *what)
@@ -75,7 +82,7 @@ static int push(const char **list, int *n, const char *v, const char *what)
 /* One bit per option that only some subcommands take (-v and -h go everywhere). */
 static unsigned opt_bit(int c)
 {
-	return c >= O_ROOT && c <= O_RUNDIR ? 1u << (c - O_ROOT) :
+	return c >= O_ROOT && c <= O_PERMS ? 1u << (c - O_ROOT) :
 	       c == 'o' ? 1u << 16 : c == 'C' ? 1u << 17 : 0;
 }
 
@@ -84,7 +91,7 @@ static unsigned opt_bit(int c)
 		      B(O_ORG) | B(O_HOLD) | B(O_RECIP) | B(O_KEY) | B(O_CERT) | \
 		      B(O_RUNDIR) | opt_bit('o'))
 #define ALLOW_VERIFY (B(O_KEY) | B(O_CERT) | B(O_RUNDIR))
-#define ALLOW_EXTRACT (B(O_KEY) | B(O_CERT) | opt_bit('C'))
+#define ALLOW_EXTRACT (B(O_KEY) | B(O_CERT) | B(O_SAME_OWNER) | B(O_PERMS) | opt_bit('C'))
 #define ALLOW_STATUS 0u
 
 static const char *opt_name(int c)
@@ -133,6 +140,8 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed)
 		case O_KEY: a->key = optarg; break;
 		case O_CERT: a->cert = optarg; break;
 		case O_RUNDIR: a->run_dir = optarg; break;
+		case O_SAME_OWNER: a->xflags |= DSP_EXTRACT_SAME_OWNER; break;
+		case O_PERMS: a->xflags |= DSP_EXTRACT_PERMS; break;
 		case 'o': a->out = optarg; break;
 		case 'C': a->dir = optarg; break;
 		case 'v': a->verbose++; break;
@@ -433,7 +442,7 @@ static int do_extract(int argc, char **argv)
 		cli_err("%s: not a directory", a.dir);
 		return DSP_EXIT_FAILED;
 	}
-	rc = dsp_archive_extract(argv[optind], a.dir, a.key, a.cert, &r);
+	rc = dsp_archive_extract(argv[optind], a.dir, a.key, a.cert, a.xflags, &r);
 	rc = verdict(argv[optind], rc, &r, DSP_EXIT_REFUSED);
 	if (rc == DSP_EXIT_OK)
 		printf("%s: verified and extracted to %s/%s (%llu files)\n",

@@ -121,7 +121,8 @@ expect_exit 0 $D archive verify "$A" --run-dir "$T/run"
 grep -q '"archive_verified"' "$T/run/events.jsonl" || die "no archive_verified event"
 ok "verify"
 
-expect_exit 0 $D archive extract "$A" -C "$T/x"
+# owners and privileged bits only when asked for (dispose-archive(5))
+expect_exit 0 $D archive extract "$A" -C "$T/x" --same-owner --preserve-permissions
 compare "$S" "$T/x/records/data$S" || die "extracted tree differs"
 ok "extract restores bytes and metadata"
 

@@ -23,6 +23,7 @@
 #include "../../src/archive/archive_int.h"
 
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <xxhash.h>
 
 static char tmpdir[256];
@@ -243,13 +244,13 @@ static void test_dsp_archive_create_roundtrip(void **state)
 
 	snprintf(dir, sizeof(dir), "%s/out", tmpdir);
 	sh("mkdir %s", dir);
-	assert_int_equal(dsp_archive_extract(name, dir, NULL, NULL, &r), 0);
+	assert_int_equal(dsp_archive_extract(name, dir, NULL, NULL, 0, &r), 0);
 	sh("cmp %s/src/sub/big %s/rt/data%s/src/sub/big", tmpdir, dir, tmpdir);
 	sh("test \"$(stat -c %%i %s/rt/data%s/src/a.txt)\" = \"$(stat -c %%i %s/rt/data%s/src/sub/hard)\"",
 	   dir, tmpdir, dir, tmpdir);
 	sh("test \"$(readlink %s/rt/data%s/src/sub/link)\" = ../a.txt", dir, tmpdir);
 	/* a second extract into the same place is refused */
-	assert_int_equal(dsp_archive_extract(name, dir, NULL, NULL, &r), -EEXIST);
+	assert_int_equal(dsp_archive_extract(name, dir, NULL, NULL, 0, &r), -EEXIST);
 }
 
 static void test_dsp_archive_create_overlapping_roots(void **state)
@@ -567,7 +568,8 @@ static void test_dsp_archive_verify_manifest_any_order(void **state)
 		"printf 'Bagging-Date: 2026-01-01\\n' > hb/bag-info.txt && "
 		"for i in 1 2 3 4 5 6 7 8 9; do echo $i > hb/data/d/f$i; done && "
 		"ln hb/data/d/f1 hb/data/d/link && "
-		"(cd hb && sha512sum data/d/* | %s > manifest-sha512.txt) && "
+		"(cd hb && sha512sum data/d/* | %s > manifest-sha512.txt && "
+		"sha512sum bagit.txt bag-info.txt manifest-sha512.txt > tagmanifest-sha512.txt) && "
 		"bsdtar --format pax -cf - hb | zstd -q > %s";
 
 	(void)state;
@@ -1117,6 +1119,350 @@ static void test_dsp_archive_create_leaves_out_its_own_files(void **state)
 	dsp_ledger_close(l);
 }
 
+/* --- h1: what verify reads is what extract writes (issue #9) ------------------- */
+
+static const char *srcdir(void)
+{
+	const char *d = getenv("DISPOSE_SRCDIR");
+
+	return d && d[0] ? d : ".";
+}
+
+/* A hostile bag from tests/data/craft_bag.py (a plain .tar.zst). */
+static void craft(const char *out, const char *kind)
+{
+	sh("python3 %s/tests/data/craft_bag.py %s %s", srcdir(), out, kind);
+}
+
+/* Encrypt the file plain to cert as archive name (+ name.cms), as create would. */
+static void encrypt_to(const char *plain, const char *name, const char *cert)
+{
+	const char *recips[] = { cert, NULL };
+	struct dsp_env_writer *w;
+	char env[600], buf[65536];
+	FILE *f = fopen(plain, "rb");
+	size_t n;
+
+	assert_non_null(f);
+	snprintf(env, sizeof(env), "%s%s", name, DSP_ENV_SUFFIX);
+	assert_int_equal(dsp_env_writer_open(recips, name, env, &w), 0);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		assert_int_equal(dsp_env_write(w, buf, n), 0);
+	fclose(f);
+	assert_int_equal(dsp_env_writer_close(w, NULL, NULL), 0);
+}
+
+/* Replace the one occurrence of from by to (same length) in the tar inside src. */
+static void patch_archive(const char *src, const char *dst, const char *from, const char *to)
+{
+	assert_int_equal(strlen(from), strlen(to));
+	sh("zstd -dcq %s | python3 -c 'import sys; d = sys.stdin.buffer.read(); "
+	   "a, b = sys.argv[1].encode(), sys.argv[2].encode(); assert d.count(a) == 1, d.count(a); "
+	   "sys.stdout.buffer.write(d.replace(a, b))' '%s' '%s' | zstd -q -o %s",
+	   src, from, to, dst);
+}
+
+static void test_dsp_bag_info_parse_repeated_label(void **state)
+{
+	static const char *const twice[] = {
+		"Legal-Hold: true\nLegal-Hold: false\n",
+		"Legal-Hold: false\nlegal-hold: true\n",
+		"Retain-Until: 2031-12-31\nRetain-Until: 2001-01-01\n",
+		"Records-Series: HR\nSource-Host: h\nRecords-Series: FIN\n",
+		"Disposal-Authority: A\nDisposal-Authority: A\n",
+		"Payload-Oxum: 1.1\nPayload-Oxum: 1.1\n",
+		"External-Identifier: urn:uuid:1\nExternal-Identifier: urn:uuid:2\n",
+	};
+	const char ok[] = "Contact-Name: a\nContact-Name: b\nLegal-Hold: true\n";
+	struct dsp_bag_meta m;
+	struct tags t = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(twice); i++) {
+		assert_int_equal(dsp_bag_info_parse(twice[i], strlen(twice[i]), &m, NULL, NULL),
+				 DSP_INVALID);
+		assert_int_equal(dsp_bag_info_parse(twice[i], strlen(twice[i]), NULL, NULL, NULL),
+				 DSP_INVALID);
+	}
+	/* labels dispose does not read may repeat, as BagIt allows */
+	assert_int_equal(dsp_bag_info_parse(ok, sizeof(ok) - 1, &m, tag_cb, &t), 0);
+	assert_int_equal(t.n, 3);
+	assert_int_equal(m.legal_hold, 1);
+}
+
+static void test_arc_siphash24_matches_openssl(void **state)
+{
+	uint8_t key[16], in[64], out[8];
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL);
+	size_t sz = 8, ol;
+
+	(void)state;
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (int i = 0; i < 64; i++)
+		in[i] = (uint8_t)i;
+	/* the first vector of the SipHash paper's reference list */
+	assert_true(arc_siphash24(key, in, 0) == 0x726fdb47dd0e0e31ULL);
+	assert_non_null(mac);
+	for (size_t len = 0; len <= sizeof(in); len++) {
+		EVP_MAC_CTX *c = EVP_MAC_CTX_new(mac);
+		OSSL_PARAM par[] = { OSSL_PARAM_construct_size_t("size", &sz),
+				     OSSL_PARAM_construct_end() };
+		uint64_t v = arc_siphash24(key, in, len);
+
+		assert_non_null(c);
+		assert_true(EVP_MAC_init(c, key, sizeof(key), par));
+		assert_true(EVP_MAC_update(c, in, len));
+		assert_true(EVP_MAC_final(c, out, &ol, sizeof(out)));
+		assert_int_equal(ol, 8);
+		for (int i = 0; i < 8; i++)
+			assert_int_equal(out[i], (uint8_t)(v >> (8 * i)));
+		EVP_MAC_CTX_free(c);
+	}
+	EVP_MAC_free(mac);
+}
+
+/*
+ * Names anyone can pick so that the old fixed hash (XXH3-64 of the path)
+ * put them all at one slot of the index: with linear probing each one
+ * walked past all the others, N^2/2 probes. Keyed per store, they spread.
+ */
+static void test_arc_pstore_colliding_names_stay_linear(void **state)
+{
+	enum { N = 2000 };
+	static char names[N][24];
+	struct arc_pstore *p;
+	struct arc_prec r;
+	uint8_t md[64] = { 1 };
+	uint64_t i = 0, probes;
+	int n = 0;
+
+	(void)state;
+	while (n < N) {	/* 2000 entries end in 4096 slots: collide in 12 bits */
+		snprintf(names[n], sizeof(names[n]), "data/%016llx", (unsigned long long)i++);
+		if ((XXH3_64bits(names[n], strlen(names[n])) & 4095) == 0)
+			n++;
+	}
+	assert_int_equal(arc_pstore_open(&p), 0);
+	for (n = 0; n < N; n++)
+		assert_int_equal(arc_pstore_add(p, names[n], ARC_PS_PAYLOAD, (uint64_t)n, md), 0);
+	probes = arc_pstore_probes(p);
+	if (probes > 20 * N)
+		fail_msg("%llu probes for %d names", (unsigned long long)probes, N);
+	for (n = 0; n < N; n++) {
+		assert_int_equal(arc_pstore_find(p, names[n], &r), 0);
+		assert_int_equal(r.size, (uint64_t)n);
+		assert_int_equal(r.kind, ARC_PS_PAYLOAD);
+	}
+	assert_int_equal(arc_pstore_add(p, names[7], ARC_PS_DIR, 0, NULL), DSP_INVALID);
+	assert_int_equal(arc_pstore_find(p, "data/none", &r), -ENOENT);
+	probes = arc_pstore_probes(p) - probes;
+	if (probes > 20 * N)
+		fail_msg("%llu probes to find %d names", (unsigned long long)probes, N);
+	arc_pstore_free(p);
+}
+
+/*
+ * A plain archive whose bag-info.txt was edited (the retention date) with
+ * the tag manifest left as it was: verify and extract must fail.
+ */
+static void test_dsp_archive_verify_tag_manifest_compared(void **state)
+{
+	struct dsp_archive_result r;
+	char name[400], bad[400], dir[300];
+
+	(void)state;
+	snprintf(name, sizeof(name), "%s/tm.tar.zst", tmpdir);
+	snprintf(bad, sizeof(bad), "%s/tm-bad.tar.zst", tmpdir);
+	assert_int_equal(make_archive(name, "2030-01-01", 0, NULL, &r), 0);
+	patch_archive(name, bad, "Retain-Until: 2030-01-01", "Retain-Until: 2001-01-01");
+	assert_int_equal(dsp_archive_verify(bad, NULL, NULL, NULL, &r), DSP_MISMATCH);
+	assert_string_equal(r.bad_path, "bag-info.txt: checksum mismatch");
+	snprintf(dir, sizeof(dir), "%s/tm-out", tmpdir);
+	sh("mkdir %s", dir);
+	assert_int_equal(dsp_archive_extract(bad, dir, NULL, NULL, 0, &r), DSP_MISMATCH);
+	sh("test -z \"$(ls -A %s)\"", dir);
+}
+
+/* The first payload file with other bytes of the same size: named, never passed. */
+static void test_dsp_archive_verify_first_payload_compared(void **state)
+{
+	struct dsp_archive_result r;
+	char root[300], name[400], bad[400], cmd[1024], first[64], from[128], to[128], *b;
+	const char *roots[] = { root, NULL };
+	struct dsp_archive_opts o = { .roots = roots };
+	FILE *p;
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/mut", tmpdir);
+	sh("mkdir %s && for f in m1 m2 m3; do echo MUTANT-$f-AAAA > %s/$f; done", root, root);
+	snprintf(name, sizeof(name), "%s/mut.tar.zst", tmpdir);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	/* the file the manifest lists first (the archive's first payload entry too) */
+	snprintf(cmd, sizeof(cmd), "zstd -dcq %s | bsdtar -xOf - mut/manifest-sha512.txt | "
+		 "head -1 | sed 's/.*\\///'", name);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(first, sizeof(first), p));
+	pclose(p);
+	first[strcspn(first, "\n")] = '\0';
+	assert_int_equal(strlen(first), 2);
+	snprintf(from, sizeof(from), "MUTANT-%s-AAAA", first);
+	snprintf(to, sizeof(to), "MUTANT-%s-BBBB", first);
+	snprintf(bad, sizeof(bad), "%s/mut-bad.tar.zst", tmpdir);
+	patch_archive(name, bad, from, to);
+	assert_int_equal(dsp_archive_verify(bad, NULL, NULL, NULL, &r), DSP_MISMATCH);
+	b = strstr(r.bad_path, "/mut/");
+	assert_non_null(b);
+	snprintf(to, sizeof(to), "/mut/%s: checksum mismatch", first);
+	assert_string_equal(b, to);
+}
+
+/*
+ * A pax hard link with a body: verify used to record the target's digest
+ * and never read the body, extract wrote it through the link over the file
+ * just verified. Plain and encrypted alike: refused, nothing written.
+ */
+static void hardlink_with_data(const char *kind, const char *what)
+{
+	struct dsp_archive_result r;
+	char plain[400], enc[400], dir[400], cert[300], key[300];
+
+	snprintf(plain, sizeof(plain), "%s/%s.tar.zst", tmpdir, kind);
+	craft(plain, kind);
+	assert_int_equal(dsp_archive_verify(plain, NULL, NULL, NULL, &r), DSP_MISMATCH);
+	assert_string_equal(r.bad_path, what);
+	snprintf(dir, sizeof(dir), "%s/x-%s", tmpdir, kind);
+	sh("mkdir %s", dir);
+	assert_int_equal(dsp_archive_extract(plain, dir, NULL, NULL, 0, &r), DSP_MISMATCH);
+	sh("test -z \"$(ls -A %s)\"", dir);
+
+	snprintf(cert, sizeof(cert), "%s/h1.crt", tmpdir);
+	snprintf(key, sizeof(key), "%s/h1.key", tmpdir);
+	if (access(cert, F_OK))
+		sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout %s"
+		   " -out %s -subj /CN=h1 -days 2 2>/dev/null", key, cert);
+	snprintf(enc, sizeof(enc), "%s/%s-enc.tar.zst", tmpdir, kind);
+	encrypt_to(plain, enc, cert);
+	assert_int_equal(dsp_archive_verify(enc, key, cert, NULL, &r), DSP_MISMATCH);
+	assert_string_equal(r.bad_path, what);
+	assert_int_equal(dsp_archive_extract(enc, dir, key, cert, 0, &r), DSP_MISMATCH);
+	sh("test -z \"$(ls -A %s)\"", dir);	/* no temporary left either */
+}
+
+static void test_dsp_archive_hardlink_with_data_refused(void **state)
+{
+	(void)state;
+	hardlink_with_data("hardlink-data",
+			   "bag/data/link.txt: hard link carries data that no manifest covers");
+	hardlink_with_data("hardlink-data-tag",
+			   "bag/zz: hard link carries data that no manifest covers");
+}
+
+/*
+ * Extract's second pass checks every entry against what verify kept: an
+ * archive rewritten after it was verified (test hook) gets no byte on disk
+ * that verify did not hash; the file that differs is removed again.
+ */
+static void test_dsp_archive_extract_second_pass_checked(void **state)
+{
+	struct dsp_archive_result r;
+	char root[300], name[400], other[400], dir[300];
+	const char *roots[] = { root, NULL };
+	struct dsp_archive_opts o = { .roots = roots };
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/sw", tmpdir);
+	sh("mkdir %s && echo SWAP-ONE > %s/one && echo SWAP-TWO > %s/two", root, root, root);
+	snprintf(name, sizeof(name), "%s/sw.tar.zst", tmpdir);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	snprintf(other, sizeof(other), "%s/sw-other.tar.zst", tmpdir);
+	patch_archive(name, other, "SWAP-TWO", "EVIL-TWO");
+	snprintf(dir, sizeof(dir), "%s/sw-out", tmpdir);
+	sh("mkdir %s", dir);
+	setenv("DISPOSE_TEST_EXTRACT_SWAP", other, 1);
+	assert_int_equal(dsp_archive_extract(name, dir, NULL, NULL, 0, &r), DSP_MISMATCH);
+	unsetenv("DISPOSE_TEST_EXTRACT_SWAP");
+	assert_non_null(strstr(r.bad_path, "/sw/two: differs from what was verified"));
+	sh("! grep -r EVIL %s", dir);
+	sh("test ! -e %s/sw/data%s/two", dir, root);
+	/* an entry verify never saw: nothing of it is written */
+	sh("rm -rf %s/sw", dir);
+	snprintf(other, sizeof(other), "%s/sw-extra.tar.zst", tmpdir);
+	sh("cd %s && mkdir -p sw2/sw/data && echo EVIL > sw2/sw/data/extra && "
+	   "zstd -dcq %s > sw2/t.tar && cd sw2 && python3 -c 'import sys; d = open(\"t.tar\", \"rb\").read();"
+	   " sys.stdout.buffer.write(d.rstrip(b\"\\0\"))' > t2.tar; truncate -s %%512 t2.tar 2>/dev/null;"
+	   " true", tmpdir, name);
+	sh("cd %s/sw2 && bsdtar --format pax -cf extra.tar sw/data/extra && "
+	   "python3 -c 'import sys; a = open(\"t.tar\", \"rb\").read(); b = open(\"extra.tar\", \"rb\").read();"
+	   " i = len(a.rstrip(b\"\\0\")); i += -i %% 512; sys.stdout.buffer.write(a[:i] + b)' | zstd -q -o %s",
+	   tmpdir, other);
+	setenv("DISPOSE_TEST_EXTRACT_SWAP", other, 1);
+	assert_int_equal(dsp_archive_extract(name, dir, NULL, NULL, 0, &r), DSP_MISMATCH);
+	unsetenv("DISPOSE_TEST_EXTRACT_SWAP");
+	assert_non_null(strstr(r.bad_path, "sw/data/extra: archive changed since it was verified"));
+	sh("! grep -r EVIL %s", dir);
+}
+
+/*
+ * As root, extract gives files to the extracting user and drops setuid,
+ * setgid and file capabilities unless asked: an archive needs no
+ * signature to be encrypted to you.
+ */
+static void test_dsp_archive_extract_privileges_only_when_asked(void **state)
+{
+	struct dsp_archive_result r;
+	char root[300], name[400], d0[300], d1[300], p[1024];
+	const char *roots[] = { root, NULL };
+	struct dsp_archive_opts o = { .roots = roots };
+	struct stat st;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(root, sizeof(root), "%s/priv", tmpdir);
+	sh("mkdir -m 2775 %s && cd %s && echo s > suid && chmod 4755 suid && "
+	   "echo f > foreign && chown 12345:12345 foreign && chmod 2750 foreign && "
+	   "cp suid cap && chmod 0755 cap && setcap cap_net_raw+ep cap", root, root);
+	snprintf(name, sizeof(name), "%s/priv.tar.zst", tmpdir);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+
+	snprintf(d0, sizeof(d0), "%s/priv-default", tmpdir);
+	sh("mkdir %s", d0);
+	assert_int_equal(dsp_archive_extract(name, d0, NULL, NULL, 0, &r), 0);
+	snprintf(p, sizeof(p), "%s/priv/data%s/suid", d0, root);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_int_equal(st.st_uid, 0);
+	snprintf(p, sizeof(p), "%s/priv/data%s/foreign", d0, root);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_gid, 0);
+	snprintf(p, sizeof(p), "%s/priv/data%s", d0, root);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0775);
+	sh("! getfattr -n security.capability %s/priv/data%s/cap 2>/dev/null", d0, root);
+
+	snprintf(d1, sizeof(d1), "%s/priv-asked", tmpdir);
+	sh("mkdir %s", d1);
+	assert_int_equal(dsp_archive_extract(name, d1, NULL, NULL,
+					     DSP_EXTRACT_SAME_OWNER | DSP_EXTRACT_PERMS, &r), 0);
+	snprintf(p, sizeof(p), "%s/priv/data%s/suid", d1, root);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 04755);
+	assert_int_equal(st.st_uid, 0);
+	snprintf(p, sizeof(p), "%s/priv/data%s/foreign", d1, root);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 02750);
+	assert_int_equal(st.st_uid, 12345);
+	assert_int_equal(st.st_gid, 12345);
+	snprintf(p, sizeof(p), "%s/priv/data%s", d1, root);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 02775);
+	sh("getcap %s/priv/data%s/cap | grep -q cap_net_raw", d1, root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1147,6 +1493,15 @@ int main(void)
 		cmocka_unit_test(test_dsp_archive_covers_needs_a_complete_record),
 		cmocka_unit_test(test_dsp_archive_create_file_changed_as_read),
 		cmocka_unit_test(test_dsp_archive_create_leaves_out_its_own_files),
+		/* h1 */
+		cmocka_unit_test(test_dsp_bag_info_parse_repeated_label),
+		cmocka_unit_test(test_arc_siphash24_matches_openssl),
+		cmocka_unit_test(test_arc_pstore_colliding_names_stay_linear),
+		cmocka_unit_test(test_dsp_archive_verify_tag_manifest_compared),
+		cmocka_unit_test(test_dsp_archive_verify_first_payload_compared),
+		cmocka_unit_test(test_dsp_archive_hardlink_with_data_refused),
+		cmocka_unit_test(test_dsp_archive_extract_second_pass_checked),
+		cmocka_unit_test(test_dsp_archive_extract_privileges_only_when_asked),
 	};
 
 	dsp_log_set_syslog(0);

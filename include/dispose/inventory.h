@@ -29,7 +29,8 @@ int dsp_inv_error(dsp_inv_emit_fn emit, void *arg, const char *source,
 #define DSP_INV_DATA		0x02
 #define DSP_INV_KEYS		0x04
 #define DSP_INV_DEVICES		0x08
-#define DSP_INV_HASH		0x10	/* sha256 of every regular file */
+#define DSP_INV_HASH		0x10	/* sha256 of every regular file; sha256_sparse
+					   for 64 MiB of holes or more (dispose-inventory(5)) */
 
 struct dsp_inv_opts {
 	unsigned what;			/* DSP_INV_* */

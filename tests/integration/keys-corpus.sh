@@ -320,6 +320,15 @@ open(sys.argv[2], "w").write(lines[0] + "\n" + "\n".join(t[i:i + 70] for i in ra
                              + "\n" + lines[-1] + "\n")
 PY
 exp id_ed25519.badblob openssh - - - $U "reason=public key blob does not parse"
+# an SEC1 EC key (DER) on a curve no one knows: every element parses, the key does not
+python3 - "$K/ec-unknown-curve.der" <<'PY'
+import os, sys
+def tlv(t, b):
+    return bytes([t, len(b)]) + b
+oid = tlv(0x06, bytes.fromhex("2b0601040182b25f0102"))   # 1.3.6.1.4.1.39263.1.2
+open(sys.argv[1], "wb").write(tlv(0x30, tlv(0x02, b"\x01") + tlv(0x04, os.urandom(32)) + tlv(0xa0, oid)))
+PY
+exp ec-unknown-curve.der der-sec1 - - - $U
 # a Java keystore cut inside its key entry; a LUKS2 header with a garbled UUID
 head -c 100 "$K/store.jks" >"$K/store.jks.truncated"
 exp store.jks.truncated jks - - - $U

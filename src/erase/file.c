@@ -574,7 +574,8 @@ int dsp_erase_file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		return refuse(opts, t, "is no longer the file that was checked");
 	if (fd < 0)
 		return fd;
-	if (st.st_nlink > 1 && !opts->erase_shared_inodes && w.done_status < 0) {
+	/* also when the record says the overwrite is done: truncating would hurt them */
+	if (st.st_nlink > 1 && !opts->erase_shared_inodes) {
 		close(fd);
 		snprintf(why, sizeof(why), "has %ju other names (hard links) whose data would be "
 			 "destroyed too", (uintmax_t)st.st_nlink - 1);

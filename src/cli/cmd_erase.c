@@ -1118,9 +1118,7 @@ static void run_target(struct erase_ctl *ctl, struct target *t)
 	}
 	set_outcome(t, r);
 	/* a record that stopped taking lines was said once, by the core */
-	if (r < 0 && r == __atomic_load_n(&ctl->record_err, __ATOMIC_SEQ_CST))
-		;
-	else if (r < 0)
+	if (r < 0 && r != __atomic_load_n(&ctl->record_err, __ATOMIC_SEQ_CST))
 		progress_message(ctl->prog, "%s: erase failed: %s", t->path, strerror(-r));
 	else if (r == DSP_MISMATCH)
 		progress_message(ctl->prog, "%s: verification found %llu mismatching bytes",

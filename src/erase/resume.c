@@ -59,6 +59,11 @@ static int visit(struct json_object *ev, void *arg)
 			return 1;
 		}
 		ps = &e->ps[pass - 1];
+		/* a pass's events follow its pass_start: else not a record we wrote */
+		if (!ps->started && strcmp(name, "pass_start")) {
+			w->err = DSP_INVALID;
+			return 1;
+		}
 	}
 	if (!strcmp(name, "target") || !strcmp(name, "target_resumed")) {
 		int64_t size;
@@ -82,14 +87,27 @@ static int visit(struct json_object *ev, void *arg)
 			w->err = DSP_INVALID;
 			return 1;
 		}
+		num(ev, "offset", &off);
+		/* a pass starts at 0 and goes on from a durable checkpoint of its own */
+		if (off < 0 || (uint64_t)off > (ps->started ? ps->resume_off : 0)) {
+			w->err = DSP_INVALID;
+			return 1;
+		}
 		if (ps->started)
 			close_session(ps);
-		num(ev, "offset", &off);
 		ps->started = true;
 		ps->ended = false;
 		ps->resume_off = ps->sess_start = (uint64_t)off;
+		/* what was verified of an earlier write of the pass no longer counts */
+		ps->verified = ps->vstarted = false;
+		ps->voff = ps->vread = ps->vcompared = ps->vmism = 0;
+		ps->vruns.n = ps->vunread.n = 0;
 	} else if (!strcmp(name, "checkpoint") && ps) {
-		if (num(ev, "offset", &off) && (uint64_t)off > ps->resume_off)
+		if (num(ev, "offset", &off) && (off < 0 || (uint64_t)off > e->io->size)) {
+			w->err = DSP_INVALID;
+			return 1;
+		}
+		if ((uint64_t)off > ps->resume_off)
 			ps->resume_off = (uint64_t)off;
 	} else if (!strcmp(name, "io_error") && ps) {
 		const char *phase = str(ev, "phase");
@@ -104,6 +122,11 @@ static int visit(struct json_object *ev, void *arg)
 	} else if (!strcmp(name, "verify_start") && ps) {
 		const char *seed = str(ev, "seed");
 
+		/* only a written pass is read back */
+		if (!ps->ended) {
+			w->err = DSP_INVALID;
+			return 1;
+		}
 		ps->vstarted = true;
 		if (seed)
 			ps->vseed = strtoull(seed, NULL, 16);

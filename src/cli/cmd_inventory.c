@@ -267,8 +267,17 @@ static void print_summary(struct summary *s, unsigned what, int rc)
 				fp = jstr(k, "ssh_fingerprint");
 			if (!fp)
 				fp = jstr(k, "luks_uuid");
-			printf("  %s  %s%s%s\n", vis(jstr(k, "path")), vis(jstr(k, "format")),
-			       fp ? "  " : "", fp ? vis(fp) : "");
+			struct json_object *dec;
+			bool undecoded = json_object_object_get_ex(k, "decoded", &dec) &&
+					 !json_object_get_boolean(dec);
+
+			if (undecoded)
+				printf("  %s  %s  not decoded: %s\n", vis(jstr(k, "path")),
+				       vis(jstr(k, "format")),
+				       jstr(k, "reason") ? vis(jstr(k, "reason")) : "unknown");
+			else
+				printf("  %s  %s%s%s\n", vis(jstr(k, "path")), vis(jstr(k, "format")),
+				       fp ? "  " : "", fp ? vis(fp) : "");
 		}
 	}
 	if (what & DSP_INV_DEVICES) {

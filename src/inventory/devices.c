@@ -293,14 +293,15 @@ static struct json_object *device_obj(struct scan *sc, const struct dsp_blkdev_i
 	/*
 	 * holds_root: / is on this device or on something stacked on it (for a
 	 * disk, on any of its partitions). in_use: why erase would refuse it,
-	 * which for a partition includes the rest of its disk.
+	 * which for a partition includes the rest of its disk, and every alias
+	 * of its medium (the same check erase makes).
 	 */
 	r = dsp_blkdev_snap_check(sc->snap, in->name,
 				  in->is_partition ? 0 : DSP_BLKDEV_TREE, &use);
 	json_object_object_add(o, "holds_root",
 			       json_object_new_boolean(!r && use.holds_root));
-	if (in->is_partition && !r)
-		r = dsp_blkdev_snap_check(sc->snap, in->name, DSP_BLKDEV_TREE, &use);
+	if (!r)
+		r = dsp_blkdev_snap_check_medium(sc->snap, in->name, &use);
 	if (r) {
 		/* unknown use counts as in use: never let a planner think it is free */
 		snprintf(reason, sizeof(reason), "cannot check use: %s", strerror(-r));

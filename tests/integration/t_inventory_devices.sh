@@ -92,3 +92,16 @@ assert d["label"] == "bad\ufffd\ufffdlbl", d["label"]
 assert d["backing_file"].endswith("/lat\ufffd.img"), d["backing_file"]
 PY
 ok "non-UTF-8 label and backing file"
+
+# a second loop device over the mounted ext4 image is the same medium: in_use
+# says so, as erase refuses it
+alias=$(losetup -f --show "$(losetup -nO BACK-FILE "$ext4")") || die "alias loop"
+track_loop "$alias"
+"$DISPOSE" inventory --devices --json >"$T/inv3.json" || die "inventory with an alias"
+python3 - "$T/inv3.json" "$alias" "$ext4" <<'PY' || die "alias of a mounted device not in use"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+d = [x for x in doc["devices"] if x["path"] == sys.argv[2]][0]
+assert d["in_use"] and "mounted" in d["in_use"], d["in_use"]
+PY
+ok "an alias of a mounted device is in use"

@@ -76,7 +76,8 @@ int dsp_archive_create(const char *name, const struct dsp_archive_opts *opts,
  * when NAME.cms exists. Returns 0; DSP_MISMATCH (res->bad_path names the
  * first bad file, or what failed: decryption, truncation); DSP_INVALID
  * when NAME is not an archive of ours; DSP_REFUSED when an entry has an
- * unsafe path (absolute, .., outside the bag, through a symlink); -errno.
+ * unsafe path (absolute, .., outside the bag, through a symlink or file);
+ * DSP_MISMATCH also for an entry carrying data no manifest covers; -errno.
  * With ledger != NULL, the ledger must hold this archive (its last
  * archive_created with the same External-Identifier, every recorded digest
  * of every volume and envelope matching and no volume more), or the result

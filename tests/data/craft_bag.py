@@ -111,6 +111,8 @@ def build(kind):
                                   'GNU.sparse.name': 'bag/data/sp', 'GNU.sparse.size': '8',
                                   'GNU.sparse.map': '0,4,2,4'}))
         payload.append(('data/sp', b'AABBBB\0\0'))
+    elif kind == 'dir-after':	# fine: a directory named after what lies in it, and twice
+        body.append(entry('bag/data/sub/', '5', mode=0o700))
     elif kind != 'clean':
         sys.exit('craft_bag.py: %s: unknown kind' % kind)
     oxum = '%d.%d' % (sum(len(v) for _, v in payload), len(payload))

@@ -41,6 +41,8 @@ check() {
 check clean 0 0
 check clean 0 0 enc
 [ "$(cat "$T/x-clean-enc/bag/data/ok.txt")" = fine ] || die "clean encrypted bag not extracted"
+check dir-after 0 0
+[ "$(cat "$T/x-dir-after/bag/data/sub/two.txt")" = second ] || die "dir-after: not extracted"
 
 # bytes that no manifest covers
 check hardlink-data 3 3 "" "bag/data/link.txt: hard link carries data that no manifest covers"

@@ -107,10 +107,8 @@ img5=$T/part.img
 truncate -s 32M "$img5"
 pdev=$(losetup -f --show -P "$img5") || die "losetup -P"
 track_loop "$pdev"
-printf 'label: dos\n,8M\n,\n' | sfdisk -q "$pdev" >/dev/null 2>&1 || skip "sfdisk"
-partx -u "$pdev" 2>/dev/null
-udevadm settle 2>/dev/null
-[ -b "${pdev}p2" ] || skip "no partition nodes"
+printf 'label: dos\n,8M\n,\n' | sfdisk -q "$pdev" >/dev/null 2>&1 || die "sfdisk (scripts/deps.sh check)"
+part_nodes "$pdev" 1 2 || die "no partitions ${pdev}p1, ${pdev}p2 after sfdisk"
 mkfs.ext4 -q -F "${pdev}p2" || die "mkfs p2"
 mkdir "$T/m5"
 mount "${pdev}p2" "$T/m5" || die "mount p2"

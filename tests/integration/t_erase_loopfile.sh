@@ -27,11 +27,14 @@ dev2=$(mkloop 8 "$T/first.img") || die "mkloop"
 fill_marker "$dev2" 8
 ln "$T/first.img" "$T/second.img" || die "ln"
 rm "$T/first.img"
-grep -q "(deleted)" "/sys/block/${dev2#/dev/}/loop/backing_file" || skip "backing path not marked deleted"
-before=$(sha256sum <"$T/second.img")
-"$DISPOSE" erase --yes --progress none --method zero --run-dir "$T/r2" "$T/second.img" 2>"$T/err"
-[ $? = 4 ] || die "backing file under another name: expected exit 4 ($(cat "$T/err"))"
-grep -q "backing file of $dev2" "$T/err" || die "message: $(cat "$T/err")"
-[ "$(sha256sum <"$T/second.img")" = "$before" ] || die "backing file written"
-[ ! -e "$T/r2" ] || die "run dir made"
-ok "a loop device's backing file under another name is refused"
+if grep -q "(deleted)" "/sys/block/${dev2#/dev/}/loop/backing_file"; then
+	before=$(sha256sum <"$T/second.img")
+	"$DISPOSE" erase --yes --progress none --method zero --run-dir "$T/r2" "$T/second.img" 2>"$T/err"
+	[ $? = 4 ] || die "backing file under another name: expected exit 4 ($(cat "$T/err"))"
+	grep -q "backing file of $dev2" "$T/err" || die "message: $(cat "$T/err")"
+	[ "$(sha256sum <"$T/second.img")" = "$before" ] || die "backing file written"
+	[ ! -e "$T/r2" ] || die "run dir made"
+	ok "a loop device's backing file under another name is refused"
+else
+	echo "skip: backing file under another name: this kernel does not mark the path deleted"
+fi

@@ -515,6 +515,17 @@ static int pass_start(struct eng *e, unsigned i, uint64_t off, bool resumed)
 	return eng_event(e, "pass_start", f, 0);
 }
 
+/* Did pass i cover every byte (bad ranges included)? An empty file trivially. */
+static bool pass_covers_all(struct eng *e, unsigned i)
+{
+	struct pass_state *ps = &e->ps[i];
+
+	ranges_normalize(&ps->covered);
+	return e->io->size == 0 ||
+	       (ps->covered.n == 1 && ps->covered.v[0].off == 0 &&
+		ps->covered.v[0].len == e->io->size);
+}
+
 static int pass_end(struct eng *e, unsigned i)
 {
 	struct pass_state *ps = &e->ps[i];
@@ -529,11 +540,7 @@ static int pass_end(struct eng *e, unsigned i)
 	json_object_object_add(f, "bytes_written", json_object_new_int64((int64_t)(cov - bad)));
 	json_object_object_add(f, "bad_bytes", json_object_new_int64((int64_t)bad));
 	json_object_object_add(f, "covered", ranges_json(&ps->covered, true));
-	/* an empty file is trivially covered */
-	json_object_object_add(f, "complete", json_object_new_boolean(
-		e->io->size == 0 ||
-		(ps->covered.n == 1 && ps->covered.v[0].off == 0 &&
-		 ps->covered.v[0].len == e->io->size)));
+	json_object_object_add(f, "complete", json_object_new_boolean(pass_covers_all(e, i)));
 	if (bad)
 		json_object_object_add(f, "bad_ranges", ranges_json(&ps->bad, false));
 	ps->ended = true;
@@ -769,6 +776,13 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 	for (i = 0; i < e.np; i++)
 		if (e.ps[i].bad.n)
 			st = st ? st : DSP_PARTIAL;
+	/* whatever a resumed record claimed: success only if every pass covered every byte */
+	for (i = 0; i < e.np; i++)
+		if (!pass_covers_all(&e, i)) {
+			dsp_log(DSP_LOG_ERROR, "%s: pass %u did not cover the whole target",
+				io->path, i + 1);
+			st = st ? st : DSP_PARTIAL;
+		}
 end:
 	/* every session's ranges, from the record and from this run */
 	res->bytes_written = 0;

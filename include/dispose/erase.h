@@ -169,6 +169,29 @@ int dsp_erase_target_realpath(const struct dsp_erase_target *t, char *buf, size_
  */
 int dsp_erase_target_recheck(const struct dsp_erase_target *t);
 
+/*
+ * The run record's own objects: the run directory and the regular files in
+ * it (events.jsonl first), by device and inode, so that no other name of
+ * them (a hard link, a bind mount, a symlinked parent) lets a file or tree
+ * erase destroy the evidence of the run. A run directory not made yet
+ * guards nothing. 0 or -errno.
+ */
+#define DSP_ERASE_GUARD_MAX 64
+struct dsp_erase_guard {
+	size_t n;
+	struct { dev_t dev; ino_t ino; bool dir; } obj[DSP_ERASE_GUARD_MAX];
+};
+int dsp_erase_guard_load(const char *run_dir, struct dsp_erase_guard *g);
+/* Is st one of the guarded objects? */
+bool dsp_erase_guard_has(const struct dsp_erase_guard *g, const struct stat *st);
+/*
+ * Does the held target reach the run record: a directory that is run_dir or
+ * holds it (compared by device and inode up the ".." chain from run_dir, or
+ * from its deepest existing ancestor when it is not made yet), or a file
+ * that is one of the run directory's files? 1 yes, 0 no, or -errno.
+ */
+int dsp_erase_target_holds_run(const struct dsp_erase_target *t, const char *run_dir);
+
 /* What a tree erase would meet (read-only walk from the held directory). */
 struct dsp_erase_scan {
 	uint64_t files, bytes, dirs;	/* files: names; bytes: each file once */

@@ -36,4 +36,14 @@ struct json_object *dsp_identity_block(const struct dsp_blkdev_info *info);
 int dsp_identity_compare(struct json_object *recorded, struct json_object *now,
 			 char *why, size_t len);
 
+/*
+ * Is the device at path still the medium checked (checked: its identity
+ * then)? A loop device keeps its device number when it is detached and
+ * attached to another image, so the number alone does not tell. Compared
+ * as dsp_identity_compare does; an identity that identifies nothing (a disk
+ * without serial or WWN) must be equal member for member. 0, or
+ * DSP_IDENTITY_DIFFERS with why set.
+ */
+int dsp_identity_recheck(struct json_object *checked, const char *path, char *why, size_t len);
+
 #endif

@@ -51,6 +51,7 @@ struct target {
 	ino_t ino;
 	struct dsp_blkdev_info info;	/* block devices */
 	bool have_info;
+	struct json_object *checked_id;	/* block devices: identity when checked */
 	struct dsp_io *io;		/* block devices, opened O_EXCL before the run */
 	int *claims;			/* block devices: the rest of its medium, held O_EXCL */
 	size_t nclaims;
@@ -326,12 +327,20 @@ static const struct dsp_blkdev_loopfile *backs_loop(const struct stat *sb)
 	return NULL;
 }
 
-/* A tree's file that backs an attached loop device stops the check. */
+/* the run directory and its files (a resumed run's record): never erased */
+static struct dsp_erase_guard run_guard;
+
+/* A tree's file that backs an attached loop device or is the run record stops the check. */
 static int scan_file(const char *path, const struct stat *st, unsigned names, void *arg)
 {
 	const struct target *t = arg;
 	const struct dsp_blkdev_loopfile *lf = backs_loop(st);
 
+	if (dsp_erase_guard_has(&run_guard, st)) {
+		cli_err("%s: holds %s, another name of a file of the run directory %s",
+			t->path, path, t->ctl->run_dir);
+		return 1;
+	}
 	if (!lf)
 		return 0;
 	cli_err("%s: holds %s, the backing file of /dev/%s; detach it first", t->path, path,
@@ -437,7 +446,12 @@ static bool holds_run_dir(const struct target *t, const char *run_dir)
 {
 	char a[PATH_MAX], b[PATH_MAX];
 
-	if (!run_dir || dsp_erase_target_realpath(t->ft, a, sizeof(a)) < 0)
+	if (!run_dir)
+		return false;
+	/* by device and inode too: a bind mount or a hard link is no other place */
+	if (dsp_erase_target_holds_run(t->ft, run_dir) != 0)
+		return true;
+	if (dsp_erase_target_realpath(t->ft, a, sizeof(a)) < 0)
 		return false;
 	if (!resolve_loose(run_dir, b))
 		return false;
@@ -493,6 +507,7 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 		r = dsp_blkdev_info(t->path, &t->info);
 		if (r == 0) {
 			t->have_info = true;
+			t->checked_id = dsp_identity_block(&t->info);
 			t->size = t->info.size;
 			/* a card reader without a card: "erased" would be a lie */
 			if (!t->size) {
@@ -520,7 +535,7 @@ static int check_target(struct erase_ctl *ctl, struct target *t)
 			return DSP_EXIT_REFUSED;
 		}
 		if (holds_run_dir(t, ctl->run_dir)) {
-			cli_err("%s: is the run record", t->path);
+			cli_err("%s: is a file of the run directory %s", t->path, ctl->run_dir);
 			return DSP_EXIT_REFUSED;
 		}
 		/* its other names may be anywhere: their data would go too */
@@ -607,6 +622,8 @@ static int check_all(struct erase_ctl *ctl)
 {
 	int rc = 0;
 
+	if (dsp_erase_guard_load(ctl->run_dir, &run_guard) < 0)
+		memset(&run_guard, 0, sizeof(run_guard));
 	free(loopfiles);
 	if (dsp_blkdev_loop_files(&loopfiles, &nloopfiles) < 0) {
 		loopfiles = NULL;	/* no sysfs: no loop devices to protect */
@@ -809,6 +826,16 @@ static int open_devices(struct erase_ctl *ctl)
 			cli_err("%s: is no longer the device that was checked; nothing written",
 				t->path);
 			return DSP_EXIT_REFUSED;
+		}
+		/* same number, other medium: a loop device reattached meanwhile (held now) */
+		if (r == 0 && t->checked_id) {
+			char why[1024];
+
+			if (dsp_identity_recheck(t->checked_id, t->path, why, sizeof(why))) {
+				cli_err("%s: is no longer the medium that was checked (%s); "
+					"nothing written", t->path, why);
+				return DSP_EXIT_REFUSED;
+			}
 		}
 		if (r == -EBUSY) {
 			cli_err("%s: device is busy (in use or open exclusively "
@@ -1819,6 +1846,7 @@ out:
 	for (unsigned i = 0; i < ctl.nt && ctl.t; i++) {
 		free(ctl.t[i].path);
 		free(ctl.t[i].cur);
+		json_object_put(ctl.t[i].checked_id);
 		dsp_erase_target_close(ctl.t[i].ft);
 	}
 	free(ctl.t);

@@ -569,6 +569,14 @@ int dsp_erase_file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	r = still_there(opts, t);
 	if (r)
 		return r;
+	{
+		struct dsp_erase_guard g;
+
+		/* another name of the run's own record (a hard link, a bind mount) */
+		if (dsp_erase_guard_load(dsp_ledger_dir(opts->ledger), &g) == 0 &&
+		    dsp_erase_guard_has(&g, &t->st))
+			return refuse(opts, t, "is a file of the run directory");
+	}
 	fd = reopen_rw(t, &st);
 	if (fd == -ESTALE)
 		return refuse(opts, t, "is no longer the file that was checked");
@@ -763,6 +771,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	struct dsp_erase_opts o;
 	struct ino_tab tab = { 0 };
 	struct rec_walk w = { .done_status = -1, .tab = &tab };
+	struct dsp_erase_guard guard;
 	struct frame *stack = NULL;
 	struct json_object *f, *cav;
 	struct stat st;
@@ -803,6 +812,13 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	if (r) {
 		ino_free(&tab);
 		return r;
+	}
+	/* the run's own record is never part of a tree, whatever name reaches it */
+	if (dsp_erase_guard_load(dsp_ledger_dir(o.ledger), &guard) < 0)
+		guard.n = 0;
+	if (dsp_erase_guard_has(&guard, &t->st)) {
+		ino_free(&tab);
+		return refuse(&o, t, "holds the run directory");
 	}
 	pfd = t->dirfd;
 	rfd = openat(t->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -931,6 +947,12 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		if (st.st_dev != root_dev || (mid && mid != root_mnt)) {
 			dsp_log(DSP_LOG_WARN, "%s: on another filesystem: not crossed", child);
 			tree_event(&o, "skipped", child, "mount point: other filesystem");
+			top->kept = true;
+			status = worst(status, DSP_PARTIAL);
+		} else if (dsp_erase_guard_has(&guard, &st)) {
+			dsp_log(DSP_LOG_ERROR, "%s: is the run directory or a file of it: left alone",
+				child);
+			tree_event(&o, "skipped", child, "the run record");
 			top->kept = true;
 			status = worst(status, DSP_PARTIAL);
 		} else if (S_ISLNK(st.st_mode) || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {

@@ -148,3 +148,28 @@ int dsp_identity_compare(struct json_object *rec, struct json_object *now,
 	}
 	return 0;
 }
+
+int dsp_identity_recheck(struct json_object *checked, const char *path, char *why, size_t len)
+{
+	struct dsp_blkdev_info info;
+	struct json_object *now;
+	int r;
+
+	if (len)
+		why[0] = '\0';
+	r = dsp_blkdev_info(path, &info);
+	if (r < 0) {
+		snprintf(why, len, "its identity cannot be read now: %s", strerror(-r));
+		return DSP_IDENTITY_DIFFERS;
+	}
+	now = dsp_identity_block(&info);
+	r = dsp_identity_compare(checked, now, why, len);
+	if (r == DSP_IDENTITY_NONE) {
+		/* nothing identifying: at least nothing may have changed */
+		r = checked && now && json_object_equal(checked, now) ? 0 : DSP_IDENTITY_DIFFERS;
+		if (r)
+			snprintf(why, len, "was %s, is %s", text(checked), text(now));
+	}
+	json_object_put(now);
+	return r;
+}

@@ -2,6 +2,7 @@
 /* target.c - file and tree targets: opened once without following a symlink, held to the erase */
 #include "erase_int.h"
 #include "target_int.h"
+#include "dispose/ledger.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -362,6 +363,129 @@ int dsp_erase_target_recheck(const struct dsp_erase_target *t)
 			      st.st_dev != t->st.st_dev || st.st_ino != t->st.st_ino))
 		return -ESTALE;
 	return 0;
+}
+
+/* ---- the run record's own objects ---- */
+
+static void guard_add(struct dsp_erase_guard *g, const struct stat *st)
+{
+	if (g->n < DSP_ERASE_GUARD_MAX && !dsp_erase_guard_has(g, st)) {
+		g->obj[g->n].dev = st->st_dev;
+		g->obj[g->n].ino = st->st_ino;
+		g->obj[g->n].dir = S_ISDIR(st->st_mode);
+		g->n++;
+	}
+}
+
+int dsp_erase_guard_load(const char *run_dir, struct dsp_erase_guard *g)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	memset(g, 0, sizeof(*g));
+	if (!run_dir)
+		return 0;
+	fd = open(run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) < 0 || !(d = fdopendir(fd))) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	guard_add(g, &st);
+	/* the record first: it must be guarded whatever else the directory holds */
+	if (fstatat(fd, DSP_LEDGER_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+		guard_add(g, &st);
+	while ((de = readdir(d)))
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+			guard_add(g, &st);
+	closedir(d);
+	return 0;
+}
+
+bool dsp_erase_guard_has(const struct dsp_erase_guard *g, const struct stat *st)
+{
+	for (size_t i = 0; g && i < g->n; i++)
+		if (g->obj[i].dev == st->st_dev && g->obj[i].ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* The deepest existing directory on the way to path (a run directory not made yet). */
+static int open_existing(const char *path)
+{
+	char *p = strdup(path), *s;
+	int fd;
+
+	if (!p)
+		return -ENOMEM;
+	for (;;) {
+		fd = open(p[0] ? p : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0 || (errno != ENOENT && errno != ENOTDIR) || !p[0])
+			break;
+		s = strrchr(p, '/');
+		if (!s)
+			p[0] = '\0';
+		else if (s == p)
+			p[1] = '\0';
+		else
+			*s = '\0';
+	}
+	if (fd < 0)
+		fd = -errno;
+	free(p);
+	return fd;
+}
+
+int dsp_erase_target_holds_run(const struct dsp_erase_target *t, const char *run_dir)
+{
+	struct dsp_erase_guard g;
+	struct stat st, up;
+	int fd, r;
+
+	if (!t || !run_dir)
+		return 0;
+	if (!t->info.dir) {
+		r = dsp_erase_guard_load(run_dir, &g);
+		return r < 0 ? r : dsp_erase_guard_has(&g, &t->st);
+	}
+	/* up the physical ".." chain: symlinks and bind mounts lead no elsewhere */
+	fd = open_existing(run_dir);
+	if (fd < 0)
+		return fd;
+	r = 0;
+	for (int depth = 0; depth < 4096 && r == 0; depth++) {
+		int pfd;
+
+		if (fstat(fd, &st) < 0) {
+			r = -errno;
+			break;
+		}
+		if (st.st_dev == t->st.st_dev && st.st_ino == t->st.st_ino) {
+			r = 1;
+			break;
+		}
+		pfd = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0) {
+			r = -errno;
+			break;
+		}
+		if (fstat(pfd, &up) < 0) {
+			r = -errno;
+			close(pfd);
+			break;
+		}
+		close(fd);
+		fd = pfd;
+		if (up.st_dev == st.st_dev && up.st_ino == st.st_ino)
+			break;	/* "/" */
+	}
+	close(fd);
+	return r;
 }
 
 /* ---- the inode table ---- */

@@ -94,12 +94,16 @@ int dsp_archive_verify(const char *name, const char *key, const char *cert,
  */
 #define DSP_EXTRACT_SAME_OWNER	1u	/* owners and groups as stored */
 #define DSP_EXTRACT_PERMS	2u	/* setuid/setgid bits, security.capability */
+/* no manifest covers these: an archive could make files immutable or readable by others */
+#define DSP_EXTRACT_XATTRS	4u	/* extended attributes but capabilities and ACLs */
+#define DSP_EXTRACT_ACLS	8u	/* POSIX ACLs (also as system.posix_acl_* xattrs) */
+#define DSP_EXTRACT_FFLAGS	16u	/* file flags: immutable, append-only, nodump ... */
 
 /*
  * Verify fully (decrypting into an unlinked temporary file under dir when
- * encrypted), then restore the bag into dir/BAG with modes, times, xattrs,
- * ACLs, symlinks, hard links and holes (owners and privileged bits as
- * flags say). Nothing is written to dir unless verification passed, and
+ * encrypted), then restore the bag into dir/BAG with modes, times,
+ * symlinks, hard links and holes (owners, privileged bits, xattrs, ACLs
+ * and file flags as flags say). Nothing is written to dir unless verification passed, and
  * every byte written is a byte verified: each entry is checked again
  * against what verify kept (a file that differs is removed, DSP_MISMATCH).
  * Same returns as dsp_archive_verify; -EEXIST when dir/BAG exists. Changes

@@ -1145,30 +1145,47 @@ static int changed(struct vstate *vs, const char *name)
 		   name ? name : "entry without a name");
 }
 
-/* Without DSP_EXTRACT_PERMS: no setuid or setgid bit, no file capability. */
+/* Which of an entry's xattrs flags let through: capabilities and ACLs have options of their own. */
+static int xattr_wanted(const char *n, unsigned flags)
+{
+	if (!strcmp(n, "security.capability"))
+		return !!(flags & DSP_EXTRACT_PERMS);
+	if (!strncmp(n, "system.posix_acl_", 17))
+		return !!(flags & DSP_EXTRACT_ACLS);
+	return !!(flags & DSP_EXTRACT_XATTRS);
+}
+
+/*
+ * No manifest covers extended attributes, ACLs or file flags (immutable,
+ * append-only): each reaches the disk only when flags ask for it, and
+ * extract_fd does not ask libarchive for it otherwise. Without
+ * DSP_EXTRACT_PERMS: no setuid or setgid bit, no file capability.
+ */
 static int tame_entry(struct archive_entry *e, unsigned flags)
 {
-	static const char cap[] = "security.capability";
 	struct archive_entry *c;
 	const char *xn;
 	const void *xv;
 	size_t xl;
-	int caps = 0;
+	int drop = 0;
 
-	if (flags & DSP_EXTRACT_PERMS)
-		return 0;
-	archive_entry_set_perm(e, archive_entry_perm(e) & ~(mode_t)(S_ISUID | S_ISGID));
+	if (!(flags & DSP_EXTRACT_ACLS))
+		archive_entry_acl_clear(e);
+	if (!(flags & DSP_EXTRACT_FFLAGS))
+		archive_entry_set_fflags(e, 0, 0);
+	if (!(flags & DSP_EXTRACT_PERMS))
+		archive_entry_set_perm(e, archive_entry_perm(e) & ~(mode_t)(S_ISUID | S_ISGID));
 	archive_entry_xattr_reset(e);
 	while (archive_entry_xattr_next(e, &xn, &xv, &xl) == ARCHIVE_OK)
-		caps |= !strcmp(xn, cap);
-	if (!caps)
+		drop |= !xattr_wanted(xn, flags);
+	if (!drop)
 		return 0;
 	if (!(c = archive_entry_clone(e)))
 		return -ENOMEM;
 	archive_entry_xattr_clear(e);
 	archive_entry_xattr_reset(c);
 	while (archive_entry_xattr_next(c, &xn, &xv, &xl) == ARCHIVE_OK)
-		if (strcmp(xn, cap))
+		if (xattr_wanted(xn, flags))
 			archive_entry_xattr_add_entry(e, xn, xv, xl);
 	archive_entry_free(c);
 	return 0;
@@ -1256,8 +1273,7 @@ static int extract_fd(int fd, int dirfd, struct vstate *vs, unsigned xflags,
 	struct src s = { .fd = fd };
 	struct archive *ra = NULL, *ext = NULL;
 	struct archive_entry *e;
-	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_ACL |
-		    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_FFLAGS |
+	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 		    ARCHIVE_EXTRACT_SPARSE | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 		    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 		    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
@@ -1268,6 +1284,13 @@ static int extract_fd(int fd, int dirfd, struct vstate *vs, unsigned xflags,
 	/* anyone can encrypt an archive to you: owners only when asked for */
 	if (xflags & DSP_EXTRACT_SAME_OWNER)
 		flags |= ARCHIVE_EXTRACT_OWNER;
+	/* and what no manifest covers (tame_entry drops it from each entry too) */
+	if (xflags & (DSP_EXTRACT_XATTRS | DSP_EXTRACT_ACLS | DSP_EXTRACT_PERMS))
+		flags |= ARCHIVE_EXTRACT_XATTR;
+	if (xflags & DSP_EXTRACT_ACLS)
+		flags |= ARCHIVE_EXTRACT_ACL;
+	if (xflags & DSP_EXTRACT_FFLAGS)
+		flags |= ARCHIVE_EXTRACT_FFLAGS;
 	s.buf = malloc(ARC_BLOCK);
 	ext = archive_write_disk_new();
 	if (!s.buf || !ext) {

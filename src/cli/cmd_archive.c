@@ -25,18 +25,21 @@ static void usage(FILE *out)
 		"        [--recipient CERT.pem]... [--key KEY.pem --cert CERT.pem] [--run-dir DIR] -o NAME\n"
 		" dispose archive verify NAME [--key KEY.pem --cert CERT.pem] [--run-dir DIR]\n"
 		" dispose archive extract NAME -C DIR [--key KEY.pem --cert CERT.pem]\n"
-		"        [--same-owner] [--preserve-permissions]\n"
+		"        [--same-owner] [--preserve-permissions] [--xattrs] [--acls] [--fflags]\n"
 		" dispose archive status DIR\n"
 		"\nExit status: 0 ok, 1 failed, 2 usage or not an archive of ours,\n"
 		"3 verification mismatch, 4 refused (unsafe entry, target exists).\n"
 		"Extract gives files to the user running it and drops setuid/setgid bits\n"
 		"and file capabilities: --same-owner restores owners and groups,\n"
-		"--preserve-permissions those bits and capabilities.\n"
+		"--preserve-permissions those bits and capabilities. Extended attributes,\n"
+		"ACLs and file flags (immutable, append-only), which no manifest covers,\n"
+		"are restored only with --xattrs, --acls and --fflags.\n"
 		"See dispose-archive(5).\n");
 }
 
 enum { O_ROOT = 256, O_EXCLUDE, O_RETAIN, O_SERIES, O_AUTH, O_ORG, O_HOLD,
-       O_RECIP, O_KEY, O_CERT, O_RUNDIR, O_SAME_OWNER, O_PERMS };
+       O_RECIP, O_KEY, O_CERT, O_RUNDIR, O_SAME_OWNER, O_PERMS, O_XATTRS, O_ACLS,
+       O_FFLAGS };
 
 static const struct option longopts[] = {
 	{ "root", required_argument, NULL, O_ROOT },
@@ -52,6 +55,9 @@ static const struct option longopts[] = {
 	{ "run-dir", required_argument, NULL, O_RUNDIR },
 	{ "same-owner", no_argument, NULL, O_SAME_OWNER },
 	{ "preserve-permissions", no_argument, NULL, O_PERMS },
+	{ "xattrs", no_argument, NULL, O_XATTRS },
+	{ "acls", no_argument, NULL, O_ACLS },
+	{ "fflags", no_argument, NULL, O_FFLAGS },
 	{ "output", required_argument, NULL, 'o' },
 	{ "directory", required_argument, NULL, 'C' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -82,7 +88,7 @@ static int push(const char **list, int *n, const char *v, const char *what)
 /* One bit per option that only some subcommands take (-v and -h go everywhere). */
 static unsigned opt_bit(int c)
 {
-	return c >= O_ROOT && c <= O_PERMS ? 1u << (c - O_ROOT) :
+	return c >= O_ROOT && c <= O_FFLAGS ? 1u << (c - O_ROOT) :
 	       c == 'o' ? 1u << 16 : c == 'C' ? 1u << 17 : 0;
 }
 
@@ -91,7 +97,8 @@ static unsigned opt_bit(int c)
 		      B(O_ORG) | B(O_HOLD) | B(O_RECIP) | B(O_KEY) | B(O_CERT) | \
 		      B(O_RUNDIR) | opt_bit('o'))
 #define ALLOW_VERIFY (B(O_KEY) | B(O_CERT) | B(O_RUNDIR))
-#define ALLOW_EXTRACT (B(O_KEY) | B(O_CERT) | B(O_SAME_OWNER) | B(O_PERMS) | opt_bit('C'))
+#define ALLOW_EXTRACT (B(O_KEY) | B(O_CERT) | B(O_SAME_OWNER) | B(O_PERMS) | B(O_XATTRS) | \
+		       B(O_ACLS) | B(O_FFLAGS) | opt_bit('C'))
 #define ALLOW_STATUS 0u
 
 static const char *opt_name(int c)
@@ -142,6 +149,9 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed)
 		case O_RUNDIR: a->run_dir = optarg; break;
 		case O_SAME_OWNER: a->xflags |= DSP_EXTRACT_SAME_OWNER; break;
 		case O_PERMS: a->xflags |= DSP_EXTRACT_PERMS; break;
+		case O_XATTRS: a->xflags |= DSP_EXTRACT_XATTRS; break;
+		case O_ACLS: a->xflags |= DSP_EXTRACT_ACLS; break;
+		case O_FFLAGS: a->xflags |= DSP_EXTRACT_FFLAGS; break;
 		case 'o': a->out = optarg; break;
 		case 'C': a->dir = optarg; break;
 		case 'v': a->verbose++; break;

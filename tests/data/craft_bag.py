@@ -113,6 +113,16 @@ def build(kind):
         payload.append(('data/sp', b'AABBBB\0\0'))
     elif kind == 'dir-after':	# fine: a directory named after what lies in it, and twice
         body.append(entry('bag/data/sub/', '5', mode=0o700))
+    elif kind == 'metadata':	# xattrs, ACLs and file flags: in no manifest
+        acl = 'user::rw-,user:nobody:rwx,group::r--,mask::rwx,other::r--'
+        body.append(entry('bag/data/x.txt', data=b'x\n', paxrec={
+            'SCHILY.xattr.user.evil': 'payload', 'SCHILY.xattr.trusted.evil': 'payload',
+            'LIBARCHIVE.xattr.user.b64': 'cGF5bG9hZA', 'SCHILY.acl.access': acl}))
+        body.append(entry('bag/data/imm.txt', data=b'i\n', paxrec={'SCHILY.fflags': 'schg'}))
+        body.append(entry('bag/data/app.txt', data=b'a\n', paxrec={'SCHILY.fflags': 'sappnd'}))
+        body.append(entry('bag/data/d/', '5', mode=0o755, paxrec={
+            'SCHILY.fflags': 'schg', 'SCHILY.acl.default': acl.replace('rw-', 'rwx', 1)}))
+        payload += [('data/x.txt', b'x\n'), ('data/imm.txt', b'i\n'), ('data/app.txt', b'a\n')]
     elif kind != 'clean':
         sys.exit('craft_bag.py: %s: unknown kind' % kind)
     oxum = '%d.%d' % (sum(len(v) for _, v in payload), len(payload))

@@ -64,7 +64,8 @@ done
 ok "no key: a clear message"
 
 mkdir "$T/x"
-expect_exit 0 $D archive extract "$A" -C "$T/x" --key "$K/rec.key" --cert "$K/rec.crt"
+expect_exit 0 $D archive extract "$A" -C "$T/x" --key "$K/rec.key" --cert "$K/rec.crt" \
+	--xattrs --acls
 X=$T/x/hr/data$S
 cmp "$S/sub/large.bin" "$X/sub/large.bin" || die "content"
 [ "$(getfattr --only-values -n user.class "$X/record.txt")" = secret ] || die "xattr"

@@ -122,7 +122,7 @@ grep -q '"archive_verified"' "$T/run/events.jsonl" || die "no archive_verified e
 ok "verify"
 
 # owners and privileged bits only when asked for (dispose-archive(5))
-expect_exit 0 $D archive extract "$A" -C "$T/x" --same-owner --preserve-permissions
+expect_exit 0 $D archive extract "$A" -C "$T/x" --same-owner --preserve-permissions --xattrs --acls
 compare "$S" "$T/x/records/data$S" || die "extracted tree differs"
 ok "extract restores bytes and metadata"
 

@@ -223,7 +223,8 @@ static bool same_entry(int dirfd, const char *name, const struct stat *st)
 static int open_entry(int dirfd, const char *name, struct stat *st)
 {
 	struct stat lst;
-	int fd;
+	char proc[64];
+	int fd, pfd, r;
 
 	if (strlen(name) > NAME_MAX)
 		return -ENAMETOOLONG;
@@ -234,9 +235,28 @@ static int open_entry(int dirfd, const char *name, struct stat *st)
 	if (!S_ISREG(lst.st_mode))
 		return -EINVAL;
 	BEFORE_OPEN(dirfd, name);
-	fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
+	/*
+	 * O_PATH first: opening a FIFO or a device node swapped in meanwhile
+	 * can act (a watchdog arms, a tape rewinds); only the regular file
+	 * checked is then opened for writing, through its handle.
+	 */
+	pfd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0)
 		return -errno;
+	if (fstat(pfd, st) < 0 || st->st_dev != lst.st_dev || st->st_ino != lst.st_ino ||
+	    !S_ISREG(st->st_mode)) {
+		r = fstat(pfd, st) == 0 && S_ISLNK(st->st_mode) ? -ELOOP : -ESTALE;
+		close(pfd);
+		return r;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT)	/* no /proc: by name, checked again below */
+		fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	r = fd < 0 ? -errno : 0;
+	close(pfd);
+	if (r)
+		return r;
 	if (fstat(fd, st) < 0 || st->st_dev != lst.st_dev || st->st_ino != lst.st_ino ||
 	    !S_ISREG(st->st_mode)) {
 		close(fd);

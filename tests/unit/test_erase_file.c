@@ -783,6 +783,66 @@ static void test_erase_tree_entry_swapped_for_symlink_not_followed(void **state)
 	fx_close(&fx);
 }
 
+/*
+ * Between the walk's lstat of a file and its open, the file is replaced by
+ * a FIFO with a reader waiting in open(): opening it for writing (as a
+ * device node would be opened) wakes the reader. The walk must open only
+ * the regular file it checked, so the reader keeps waiting.
+ */
+static pid_t fifo_reader;
+
+static void swap_for_fifo(int dirfd, const char *name)
+{
+	char to[256], fifo[256];
+
+	if (strcmp(name, "f"))
+		return;
+	snprintf(to, sizeof(to), "%s/%s", hook_out, name);
+	assert_int_equal(renameat(dirfd, name, AT_FDCWD, to), 0);
+	assert_int_equal(mkfifoat(dirfd, name, 0600), 0);
+	snprintf(fifo, sizeof(fifo), "/proc/self/fd/%d/%s", dirfd, name);
+	fifo_reader = fork();
+	assert_true(fifo_reader >= 0);
+	if (fifo_reader == 0)
+		_exit(open(fifo, O_RDONLY) >= 0 ? 0 : 1);
+	usleep(200000);	/* the reader is in open() */
+}
+
+static void test_erase_tree_entry_swapped_for_fifo_not_opened(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char root[64], p[256];
+	int wst;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(root, sizeof(root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(hook_out, sizeof(hook_out), "%s.out", root);
+	assert_int_equal(mkdir(hook_out, 0700), 0);
+	snprintf(p, sizeof(p), "%s/f", root);
+	write_file(p, 4000, 'F');
+	fifo_reader = 0;
+	dsp_erase_test_before_open = swap_for_fifo;
+	assert_int_equal(dsp_erase_tree(root, &fx.o, &res), DSP_PARTIAL);
+	dsp_erase_test_before_open = NULL;
+	assert_true(fifo_reader > 0);
+	usleep(200000);
+	/* still waiting: nobody opened the FIFO */
+	assert_int_equal(waitpid(fifo_reader, &wst, WNOHANG), 0);
+	kill(fifo_reader, SIGKILL);
+	waitpid(fifo_reader, &wst, 0);
+	snprintf(p, sizeof(p), "%s/f", hook_out);
+	assert_true(holds(p, 4000, 'F'));
+	snprintf(p, sizeof(p), "%s/f", root);
+	unlink(p);
+	rm_rf(root);
+	rm_rf(hook_out);
+	fx_close(&fx);
+}
+
 static void test_erase_file_resume_other_inode_refused(void **state)
 {
 	struct fixture fx;
@@ -960,6 +1020,7 @@ int main(void)
 		cmocka_unit_test(test_erase_tree_swapped_after_check_refused),
 		cmocka_unit_test(test_erase_file_swapped_after_check_refused),
 		cmocka_unit_test(test_erase_tree_entry_swapped_for_symlink_not_followed),
+		cmocka_unit_test(test_erase_tree_entry_swapped_for_fifo_not_opened),
 		cmocka_unit_test(test_erase_file_resume_other_inode_refused),
 		cmocka_unit_test(test_erase_tree_resume_other_inode_refused),
 		cmocka_unit_test(test_erase_tree_shared_reported_across_resume),

@@ -1166,6 +1166,58 @@ static const unsigned char *env_mac(const unsigned char *buf, size_t len)
 	return count == 1 && maclen == 16 ? mac : NULL;
 }
 
+/*
+ * Only the recipient infos dispose writes: RSA key transport (OAEP, or
+ * PKCS#1 v1.5), and ECDH (stdDH with an X9.63 KDF) with plain AES key wrap.
+ * Anything else is never handed to OpenSSL's unwrapping: OpenSSL 3.0.19
+ * writes 8 bytes past a heap buffer when an AES key wrap with padding
+ * (RFC 5649) fails in CRYPTO_128_unwrap_pad (found by fuzz_envelope),
+ * and password and KEK recipients have had their own bugs.
+ */
+static int ri_ours(CMS_RecipientInfo *ri)
+{
+	X509_ALGOR *alg = NULL, *wrap;
+	ASN1_OCTET_STRING *ukm;
+	const ASN1_OBJECT *oid;
+	const ASN1_STRING *seq;
+	const unsigned char *p;
+	const void *pval;
+	int nid, ptype, ok;
+
+	switch (CMS_RecipientInfo_type(ri)) {
+	case CMS_RECIPINFO_TRANS:
+		if (!CMS_RecipientInfo_ktri_get0_algs(ri, NULL, NULL, &alg) || !alg)
+			return 0;
+		nid = OBJ_obj2nid(alg->algorithm);
+		return nid == NID_rsaesOaep || nid == NID_rsaEncryption;
+	case CMS_RECIPINFO_AGREE:
+		if (!CMS_RecipientInfo_kari_get0_alg(ri, &alg, &ukm) || !alg)
+			return 0;
+		nid = OBJ_obj2nid(alg->algorithm);
+		if (nid != NID_dhSinglePass_stdDH_sha1kdf_scheme &&
+		    nid != NID_dhSinglePass_stdDH_sha224kdf_scheme &&
+		    nid != NID_dhSinglePass_stdDH_sha256kdf_scheme &&
+		    nid != NID_dhSinglePass_stdDH_sha384kdf_scheme &&
+		    nid != NID_dhSinglePass_stdDH_sha512kdf_scheme)
+			return 0;
+		/* its parameter: the key wrap AlgorithmIdentifier */
+		X509_ALGOR_get0(&oid, &ptype, &pval, alg);
+		if (ptype != V_ASN1_SEQUENCE || !(seq = pval))
+			return 0;
+		p = ASN1_STRING_get0_data(seq);
+		wrap = d2i_X509_ALGOR(NULL, &p, ASN1_STRING_length(seq));
+		if (!wrap)
+			return 0;
+		nid = OBJ_obj2nid(wrap->algorithm);
+		ok = nid == NID_id_aes128_wrap || nid == NID_id_aes192_wrap ||
+		     nid == NID_id_aes256_wrap;
+		X509_ALGOR_free(wrap);
+		return ok;
+	default:
+		return 0;
+	}
+}
+
 static int parse_env(const unsigned char *buf, size_t len, CMS_ContentInfo **out)
 {
 	const unsigned char *p = buf;
@@ -1188,6 +1240,9 @@ static int parse_env(const unsigned char *buf, size_t len, CMS_ContentInfo **out
 	ris = CMS_get0_RecipientInfos(cms);
 	if (!ris || sk_CMS_RecipientInfo_num(ris) < 1)
 		goto bad;
+	for (int i = 0; i < sk_CMS_RecipientInfo_num(ris); i++)
+		if (!ri_ours(sk_CMS_RecipientInfo_value(ris, i)))
+			goto bad;
 	*out = cms;
 	return 0;
 bad:
@@ -1209,6 +1264,8 @@ struct dec {
 	EVP_PKEY *pkey;
 	X509 *cert;
 	unsigned char *buf[2];
+	size_t cap;		/* of each buf; decrypt: per volume, at most QBUF */
+	int whole;		/* decrypt: the volume fits in one buf */
 	int (*sink)(void *arg, const void *buf, size_t len);
 	void *arg;
 };
@@ -1226,9 +1283,47 @@ struct dpipe {
 	int full[2];
 	int done, stop, rc;	/* rc: worker's result once done */
 	int fd;
+	size_t cap;
 	EVP_CIPHER_CTX *ctx;
 	const char *ct_path;
 };
+
+/*
+ * Read the next piece of ciphertext into buf and decrypt it in place: 0
+ * with *len its length, or *len 0 at the end once the GCM tag checked out;
+ * DSP_MISMATCH or -errno.
+ */
+static int dec_step(int fd, EVP_CIPHER_CTX *ctx, const char *ct_path,
+		    unsigned char *buf, size_t cap, size_t *len)
+{
+	ssize_t n = read_full(fd, buf, cap);
+	int outl;
+
+	*len = 0;
+	if (n < 0) {
+		dsp_log(DSP_LOG_ERROR, "%s: %s", ct_path, strerror((int)-n));
+		return (int)n;
+	}
+	if (n == 0) {
+		unsigned char fin[EVP_MAX_BLOCK_LENGTH];
+
+		/* the GCM tag is checked here, after all the data */
+		if (EVP_DecryptFinal_ex(ctx, fin, &outl) <= 0 || outl) {
+			ERR_clear_error();
+			dsp_log(DSP_LOG_ERROR, "%s: authentication failed: "
+				"ciphertext or envelope altered, truncated, "
+				"or wrong key", ct_path);
+			return DSP_MISMATCH;
+		}
+		return 0;
+	}
+	if (!EVP_DecryptUpdate(ctx, buf, &outl, buf, (int)n) || outl != (int)n) {
+		log_ossl(ct_path, "decryption failed");
+		return DSP_MISMATCH;
+	}
+	*len = (size_t)n;
+	return 0;
+}
 
 static void *dworker(void *arg)
 {
@@ -1237,8 +1332,8 @@ static void *dworker(void *arg)
 	int rc = 0;
 
 	for (;;) {
-		ssize_t n;
-		int outl, stop;
+		size_t n;
+		int stop;
 
 		pthread_mutex_lock(&p->mu);
 		while (p->full[i] && !p->stop)
@@ -1247,31 +1342,9 @@ static void *dworker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (stop)
 			break;
-		n = read_full(p->fd, p->buf[i], QBUF);
-		if (n < 0) {
-			rc = (int)n;
-			dsp_log(DSP_LOG_ERROR, "%s: %s", p->ct_path, strerror(-rc));
+		rc = dec_step(p->fd, p->ctx, p->ct_path, p->buf[i], p->cap, &n);
+		if (rc || n == 0)
 			break;
-		}
-		if (n == 0) {
-			unsigned char fin[EVP_MAX_BLOCK_LENGTH];
-
-			/* the GCM tag is checked here, after all the data */
-			if (EVP_DecryptFinal_ex(p->ctx, fin, &outl) <= 0 || outl) {
-				ERR_clear_error();
-				dsp_log(DSP_LOG_ERROR, "%s: authentication failed: "
-					"ciphertext or envelope altered, truncated, "
-					"or wrong key", p->ct_path);
-				rc = DSP_MISMATCH;
-			}
-			break;
-		}
-		if (!EVP_DecryptUpdate(p->ctx, p->buf[i], &outl, p->buf[i], (int)n) ||
-		    outl != (int)n) {
-			log_ossl(p->ct_path, "decryption failed");
-			rc = DSP_MISMATCH;
-			break;
-		}
 		pthread_mutex_lock(&p->mu);
 		p->len[i] = (size_t)n;
 		p->full[i] = 1;
@@ -1290,13 +1363,22 @@ static void *dworker(void *arg)
 static int stream_decrypt(struct dec *d, int fd, EVP_CIPHER_CTX *ctx,
 			  const char *ct_path)
 {
-	struct dpipe p = { .buf = d->buf, .fd = fd, .ctx = ctx,
+	struct dpipe p = { .buf = d->buf, .fd = fd, .cap = d->cap, .ctx = ctx,
 			   .ct_path = ct_path };
 	sigset_t all, old;
 	pthread_t thr;
 	unsigned i = 0;
 	int rc;
 
+	/* one buffer holds the whole volume: no use for a second thread */
+	if (d->whole) {
+		size_t n;
+
+		while (!(rc = dec_step(fd, ctx, ct_path, d->buf[0], d->cap, &n)) && n)
+			if ((rc = d->sink(d->arg, d->buf[0], n)))
+				break;
+		return rc;
+	}
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
 	sigfillset(&all);
@@ -1440,7 +1522,25 @@ static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
 		rc = DSP_MISMATCH;
 		goto out;
 	}
-	rc = stream_decrypt(d, fd, ctx, ct_path);
+	/*
+	 * Buffers only once there is something to decrypt, no larger than the
+	 * volume: small archives (and garbage that never gets this far) do not
+	 * pay for two 4 MiB buffers.
+	 */
+	{
+		struct stat st;
+
+		d->cap = fstat(fd, &st) || (uint64_t)st.st_size >= QBUF ? QBUF :
+			 st.st_size < 4096 ? 4096 : (size_t)st.st_size;
+		d->whole = d->cap < QBUF;
+	}
+	d->buf[0] = OPENSSL_malloc(d->cap);
+	d->buf[1] = OPENSSL_malloc(d->cap);
+	rc = d->buf[0] && d->buf[1] ? stream_decrypt(d, fd, ctx, ct_path) : -ENOMEM;
+	for (int i = 0; i < 2; i++) {
+		OPENSSL_clear_free(d->buf[i], d->cap);
+		d->buf[i] = NULL;
+	}
 out:
 	free_chain(chain, null);
 	CMS_ContentInfo_free(cms);
@@ -1483,12 +1583,6 @@ int dsp_env_decrypt_volumes(const char *env_path, const char *ct_path,
 			goto out;
 		}
 	}
-	d.buf[0] = OPENSSL_malloc(QBUF);
-	d.buf[1] = OPENSSL_malloc(QBUF);
-	if (!d.buf[0] || !d.buf[1]) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	for (k = 1;; k++) {
 		char *c = dsp_env_volume_ct_path(ct_path, k);
 		char *e = dsp_env_volume_env_path(env_path, k);
@@ -1525,9 +1619,6 @@ int dsp_env_decrypt_volumes(const char *env_path, const char *ct_path,
 			*nvolumes = k;
 	}
 out:
-	for (int i = 0; i < 2; i++)
-		if (d.buf[i])
-			OPENSSL_clear_free(d.buf[i], QBUF);
 	EVP_PKEY_free(d.pkey);
 	X509_free(d.cert);
 	ERR_clear_error();

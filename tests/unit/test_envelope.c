@@ -672,6 +672,44 @@ static void test_dsp_env_decrypt_truncated_envelope(void **state)
 	free(d);
 }
 
+/*
+ * Key wraps dispose never writes are refused before OpenSSL unwraps
+ * anything: AES key wrap with padding (OpenSSL 3.0.19 writes 8 bytes past a
+ * heap buffer when such an unwrap fails; fuzz_envelope found it).
+ */
+static void test_dsp_env_decrypt_foreign_key_wrap_refused(void **state)
+{
+	static const unsigned char wrap256[] = { 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
+						 0x03, 0x04, 0x01, 0x2d };
+	unsigned char env[4096], *at;
+	char cs[65], es[65];
+	struct buf out = { 0 };
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(encrypt_to(ec_only, "wrap", (const unsigned char *)"abc", 3, cs, es,
+				    NULL), 0);
+	f = fopen(P("wrap.cms"), "rb");
+	assert_non_null(f);
+	n = fread(env, 1, sizeof(env), f);
+	fclose(f);
+	assert_int_equal(dsp_env_check(env, n), 0);
+	at = memmem(env, n, wrap256, sizeof(wrap256));
+	assert_non_null(at);
+	at[sizeof(wrap256) - 1] = 0x30;	/* id-aes256-wrap-pad */
+	assert_int_equal(dsp_env_check(env, n), DSP_INVALID);
+	f = fopen(P("wrap.cms"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(env, 1, n, f), n);
+	fclose(f);
+	assert_int_equal(decrypt_from("wrap", "ec.key", "ec.crt", &out), DSP_INVALID);
+	assert_int_equal(out.len, 0);
+	at[sizeof(wrap256) - 1] = 0x2d;
+	assert_int_equal(dsp_env_check(env, n), 0);
+	free(out.p);
+}
+
 static void test_dsp_env_check_valid(void **state)
 {
 	char cs[65], es[65];
@@ -1189,6 +1227,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_env_decrypt_short_tag),
 		cmocka_unit_test(test_dsp_env_decrypt_not_an_envelope),
 		cmocka_unit_test(test_dsp_env_decrypt_truncated_envelope),
+		cmocka_unit_test(test_dsp_env_decrypt_foreign_key_wrap_refused),
 		cmocka_unit_test(test_dsp_env_check_valid),
 		cmocka_unit_test(test_dsp_env_decrypt_stock_recipe),
 		cmocka_unit_test(test_dsp_env_decrypt_stock_pipeline),

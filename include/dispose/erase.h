@@ -211,6 +211,19 @@ int dsp_erase_tree_scan(const struct dsp_erase_target *t, dsp_erase_scan_fn file
 			dsp_erase_scan_fn shared_fn, void *arg, struct dsp_erase_scan *out);
 
 /*
+ * Do two of the held targets t[0..n) (files and trees; NULL entries are
+ * skipped) reach one file by hard links? Without --erase-shared-inodes the
+ * run refuses them: each walk would decide alone, so one could record the
+ * data kept while another overwrites it, or two concurrent walks could both
+ * only unlink it and leave it unnamed and never overwritten. Returns 1 with
+ * *ia < *ib the two targets and *a, *b (malloc'd, the caller frees) a name
+ * of the file in each, 0 when none is shared, or -errno (*ib: the target
+ * whose walk failed). Read-only.
+ */
+int dsp_erase_targets_share(struct dsp_erase_target *const *t, size_t n, size_t *ia,
+			    char **a, size_t *ib, char **b);
+
+/*
  * Erase the held regular file: overwrite as above, truncate, rename several
  * times to random names in the same directory, fsync the directory, unlink.
  * DSP_REFUSED (nothing written, recorded as failed) when the path no longer

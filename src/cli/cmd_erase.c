@@ -618,6 +618,35 @@ static int check_shared_medium(const struct erase_ctl *ctl)
 	return rc;
 }
 
+/* One file with names in two targets: the walks' order would decide its fate. */
+static int check_shared_inodes(const struct erase_ctl *ctl)
+{
+	struct dsp_erase_target **ft = calloc(ctl->nt, sizeof(*ft));
+	size_t ia = 0, ib = 0;
+	char *a, *b;
+	int r;
+
+	if (!ft)
+		return DSP_EXIT_FAILED;
+	for (unsigned i = 0; i < ctl->nt; i++)
+		ft[i] = ctl->t[i].kind == T_BLOCK ? NULL : ctl->t[i].ft;
+	r = dsp_erase_targets_share(ft, ctl->nt, &ia, &a, &ib, &b);
+	free(ft);
+	if (r == 1) {
+		cli_err("%s: is a hard link of %s, in %s, also named", b, a, ctl->t[ia].path);
+		fprintf(stderr, "Use --erase-shared-inodes to overwrite it anyway.\n");
+		free(a);
+		free(b);
+		return DSP_EXIT_REFUSED;
+	}
+	if (r < 0) {
+		cli_err("%s: cannot walk the targets for shared files: %s", ctl->t[ib].path,
+			strerror(-r));
+		return DSP_EXIT_REFUSED;
+	}
+	return 0;
+}
+
 static int check_all(struct erase_ctl *ctl)
 {
 	int rc = 0;
@@ -677,6 +706,8 @@ static int check_all(struct erase_ctl *ctl)
 	}
 	if (rc == 0)
 		rc = check_shared_medium(ctl);
+	if (rc == 0 && !ctl->erase_shared)
+		rc = check_shared_inodes(ctl);
 	return rc;
 }
 

@@ -688,3 +688,69 @@ int dsp_erase_tree_scan(const struct dsp_erase_target *t, dsp_erase_scan_fn file
 	ino_free(&tab);
 	return r;
 }
+
+/* ---- one file reached from two targets of a run ---- */
+
+struct share_ctx {
+	struct ino_tab *tab;
+	unsigned idx;		/* this target's index + 1 */
+	size_t first;		/* on a hit: the earlier target */
+	char *a, *b;		/* on a hit: its name there, the name here */
+};
+
+static int share_note(const char *path, const struct stat *st, unsigned names, void *arg)
+{
+	struct share_ctx *c = arg;
+	struct ino_ent *e;
+
+	(void)names;
+	if (st->st_nlink <= 1)
+		return 0;
+	e = ino_get(c->tab, st->st_dev, st->st_ino, true);
+	if (!e)
+		return -ENOMEM;
+	if (!e->names) {
+		e->names = c->idx;
+		if (!(e->path = strdup(path)))
+			return -ENOMEM;
+		return 0;
+	}
+	if (e->names == c->idx)
+		return 0;
+	c->first = e->names - 1;
+	c->a = strdup(e->path);
+	c->b = strdup(path);
+	return c->a && c->b ? 1 : -ENOMEM;
+}
+
+int dsp_erase_targets_share(struct dsp_erase_target *const *t, size_t n, size_t *ia,
+			    char **a, size_t *ib, char **b)
+{
+	struct ino_tab tab = { 0 };
+	struct share_ctx c = { .tab = &tab };
+	int r = 0;
+
+	*a = *b = NULL;
+	for (size_t i = 0; i < n && !r; i++) {
+		if (!t[i])
+			continue;
+		c.idx = (unsigned)i + 1;
+		if (t[i]->info.dir)
+			r = dsp_erase_tree_scan(t[i], share_note, NULL, &c, NULL);
+		else
+			r = share_note(t[i]->display, &t[i]->st, 0, &c);
+		if (r) {	/* the one that failed, or the second of a pair */
+			*ia = r == 1 ? c.first : i;
+			*ib = i;
+		}
+	}
+	ino_free(&tab);
+	if (r != 1) {
+		free(c.a);
+		free(c.b);
+		return r;
+	}
+	*a = c.a;
+	*b = c.b;
+	return 1;
+}

@@ -285,6 +285,12 @@ int arc_items_flush(struct arc_items *s, uint64_t done, uint64_t produced)
 
 			if (st == 0)
 				break;	/* still hashing: later */
+			if (st == -ESTALE) {	/* shorter on the second read */
+				dsp_log(DSP_LOG_ERROR, "%s: file changed as we read it",
+					it->bagpath + 4);
+				snprintf(s->res->bad_path, sizeof(s->res->bad_path),
+					 "%s: file changed as we read it", it->bagpath + 4);
+			}
 			if (st < 0)
 				return st;
 			if (memcmp(it->xxh, it->side_xxh, 16)) {

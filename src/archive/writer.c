@@ -490,7 +490,7 @@ static int copy_data(struct wctx *w, struct archive_entry *e, const char *src,
 		}
 		if (off < 0 || len < 0 || (uint64_t)off < pos ||
 		    (uint64_t)off + (uint64_t)len > size) {
-			dsp_log(DSP_LOG_ERROR, "%s: file changed while archiving", src);
+			dsp_log(DSP_LOG_ERROR, "%s: file changed as we read it", src);
 			rc = -ESTALE;
 			break;
 		}

@@ -1060,6 +1060,20 @@ static void test_dsp_archive_create_file_changed_as_read(void **state)
 	o.ledger = NULL;
 	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
 	assert_int_equal(r.changed, 0);
+	/*
+	 * A sparse file hashed by a second read (side.c), cut inside its data
+	 * (at 20 MiB): its SHA-512 cannot be that of the bytes archived, so
+	 * create fails.
+	 */
+	snprintf(root, sizeof(root), "%s/chg-sparse", tmpdir);
+	sh("mkdir %s && truncate -s 40M %s/img && head -c 3000000 /dev/urandom | "
+	   "dd of=%s/img bs=1M seek=18 conv=notrunc 2>/dev/null", root, root, root);
+	snprintf(name, sizeof(name), "%s/chg-sparse.tar.zst", tmpdir);
+	setenv("DISPOSE_TEST_ARCHIVE_CHANGE", "shrink:img", 1);
+	assert_int_equal(dsp_archive_create(name, &o, &r), -ESTALE);
+	unsetenv("DISPOSE_TEST_ARCHIVE_CHANGE");
+	assert_non_null(strstr(r.bad_path, "img: file changed as we read it"));
+	assert_int_equal(access(name, F_OK), -1);
 }
 
 /*

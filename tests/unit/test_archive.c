@@ -1074,6 +1074,15 @@ static void test_dsp_archive_create_file_changed_as_read(void **state)
 	unsetenv("DISPOSE_TEST_ARCHIVE_CHANGE");
 	assert_non_null(strstr(r.bad_path, "img: file changed as we read it"));
 	assert_int_equal(access(name, F_OK), -1);
+	/* cut in a hole only: both reads agree, the file is kept and reported */
+	sh("truncate -s 17M %s/img && truncate -s 40M %s/img && "
+	   "head -c 1000000 /dev/urandom | dd of=%s/img bs=1M seek=1 conv=notrunc 2>/dev/null",
+	   root, root, root);
+	setenv("DISPOSE_TEST_ARCHIVE_CHANGE", "shrink:img", 1);
+	assert_int_equal(dsp_archive_create(name, &o, &r), DSP_PARTIAL);
+	unsetenv("DISPOSE_TEST_ARCHIVE_CHANGE");
+	assert_int_equal(r.changed, 1);
+	assert_int_equal(dsp_archive_verify(name, NULL, NULL, NULL, &r), 0);
 }
 
 /*

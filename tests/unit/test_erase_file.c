@@ -1001,6 +1001,78 @@ static void test_erase_tree_scan_counts_shared(void **state)
 	unlink(outside);
 }
 
+/* One file with names in two targets of a run is found, in either order; names in one are not. */
+static void test_erase_targets_share_hard_link_across_targets(void **state)
+{
+	struct dsp_erase_target *t[3], *f, *pair[2];
+	char r1[64], r2[64], r3[64], p[256], q[256];
+	size_t ia = 9, ib = 9;
+	char *a, *b;
+
+	(void)state;
+	snprintf(r1, sizeof(r1), "/tmp/dsp-et-XXXXXX");
+	snprintf(r2, sizeof(r2), "/tmp/dsp-et-XXXXXX");
+	snprintf(r3, sizeof(r3), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(r1));
+	assert_non_null(mkdtemp(r2));
+	assert_non_null(mkdtemp(r3));
+	snprintf(p, sizeof(p), "%s/a", r1);
+	write_file(p, 10, 'A');
+	snprintf(q, sizeof(q), "%s/b", r1);
+	assert_int_equal(link(p, q), 0);	/* two names in one target: not shared */
+	snprintf(p, sizeof(p), "%s/x", r1);
+	write_file(p, 10, 'X');
+	snprintf(q, sizeof(q), "%s/d", r2);
+	assert_int_equal(mkdir(q, 0700), 0);
+	snprintf(q, sizeof(q), "%s/d/y", r2);
+	assert_int_equal(link(p, q), 0);
+	snprintf(q, sizeof(q), "%s/z", r3);
+	write_file(q, 10, 'Z');
+	assert_int_equal(dsp_erase_target_open(r1, NULL, &t[0], NULL, 0), 0);
+	assert_int_equal(dsp_erase_target_open(r2, NULL, &t[1], NULL, 0), 0);
+	assert_int_equal(dsp_erase_target_open(r3, NULL, &t[2], NULL, 0), 0);
+
+	assert_int_equal(dsp_erase_targets_share(t, 3, &ia, &a, &ib, &b), 1);
+	assert_int_equal(ia, 0);
+	assert_int_equal(ib, 1);
+	snprintf(q, sizeof(q), "%s/d/y", r2);
+	assert_string_equal(a, p);
+	assert_string_equal(b, q);
+	free(a);
+	free(b);
+	pair[0] = t[1];
+	pair[1] = t[0];
+	assert_int_equal(dsp_erase_targets_share(pair, 2, &ia, &a, &ib, &b), 1);
+	assert_int_equal(ia, 0);
+	assert_int_equal(ib, 1);
+	assert_string_equal(a, q);
+	assert_string_equal(b, p);
+	free(a);
+	free(b);
+	/* a file target and a tree holding its other name */
+	assert_int_equal(dsp_erase_target_open(p, NULL, &f, NULL, 0), 0);
+	pair[0] = f;
+	pair[1] = t[1];
+	assert_int_equal(dsp_erase_targets_share(pair, 2, &ia, &a, &ib, &b), 1);
+	assert_string_equal(a, p);
+	assert_string_equal(b, q);
+	free(a);
+	free(b);
+	dsp_erase_target_close(f);
+	/* nothing shared: the tree with two names of one file, an unrelated tree, a hole */
+	pair[1] = t[1];
+	t[1] = NULL;
+	assert_int_equal(dsp_erase_targets_share(t, 3, &ia, &a, &ib, &b), 0);
+	assert_null(a);
+	assert_null(b);
+	dsp_erase_target_close(t[0]);
+	dsp_erase_target_close(pair[1]);
+	dsp_erase_target_close(t[2]);
+	rm_rf(r1);
+	rm_rf(r2);
+	rm_rf(r3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1025,6 +1097,7 @@ int main(void)
 		cmocka_unit_test(test_erase_tree_resume_other_inode_refused),
 		cmocka_unit_test(test_erase_tree_shared_reported_across_resume),
 		cmocka_unit_test(test_erase_tree_scan_counts_shared),
+		cmocka_unit_test(test_erase_targets_share_hard_link_across_targets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

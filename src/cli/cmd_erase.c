@@ -623,14 +623,18 @@ static int check_shared_inodes(const struct erase_ctl *ctl)
 {
 	struct dsp_erase_target **ft = calloc(ctl->nt, sizeof(*ft));
 	size_t ia = 0, ib = 0;
+	unsigned held = 0;
 	char *a, *b;
 	int r;
 
 	if (!ft)
 		return DSP_EXIT_FAILED;
-	for (unsigned i = 0; i < ctl->nt; i++)
+	for (unsigned i = 0; i < ctl->nt; i++) {
 		ft[i] = ctl->t[i].kind == T_BLOCK ? NULL : ctl->t[i].ft;
-	r = dsp_erase_targets_share(ft, ctl->nt, &ia, &a, &ib, &b);
+		held += !!ft[i];
+	}
+	/* one file or tree shares with nothing: no second walk */
+	r = held < 2 ? 0 : dsp_erase_targets_share(ft, ctl->nt, &ia, &a, &ib, &b);
 	free(ft);
 	if (r == 1) {
 		cli_err("%s: is a hard link of %s, in %s, also named", b, a, ctl->t[ia].path);

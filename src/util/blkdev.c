@@ -1208,22 +1208,31 @@ int dsp_blkdev_snap_check_medium(const struct dsp_blkdev_snap *s, const char *na
 	return 0;
 }
 
-int dsp_blkdev_medium(const char *path, struct dsp_blkdev_medium *m)
+/* The kernel name of the block device at path and a fresh snapshot. */
+static int snap_for_path(const char *path, char *name, size_t len,
+			 struct dsp_blkdev_snap **s)
 {
-	struct dsp_blkdev_snap *s;
 	struct stat st;
-	char name[64];
 	int r;
 
-	memset(m, 0, sizeof(*m));
 	if (stat(path, &st) < 0)
 		return -errno;
 	if (!S_ISBLK(st.st_mode))
 		return -ENOTBLK;
-	r = dsp_blkdev_name(st.st_rdev, name, sizeof(name), NULL, 0, NULL);
+	r = dsp_blkdev_name(st.st_rdev, name, len, NULL, 0, NULL);
 	if (r < 0)
 		return r;
-	r = dsp_blkdev_snap_new(&s);
+	return dsp_blkdev_snap_new(s);
+}
+
+int dsp_blkdev_medium(const char *path, struct dsp_blkdev_medium *m)
+{
+	struct dsp_blkdev_snap *s;
+	char name[64];
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	r = snap_for_path(path, name, sizeof(name), &s);
 	if (r < 0)
 		return r;
 	r = dsp_blkdev_snap_medium(s, name, m);
@@ -1350,19 +1359,11 @@ void dsp_blkdev_release(int *fds, size_t n)
 int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
 {
 	struct dsp_blkdev_snap *s;
-	struct stat st;
 	char name[64];
 	int r;
 
 	memset(use, 0, sizeof(*use));
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISBLK(st.st_mode))
-		return -ENOTBLK;
-	r = dsp_blkdev_name(st.st_rdev, name, sizeof(name), NULL, 0, NULL);
-	if (r < 0)
-		return r;
-	r = dsp_blkdev_snap_new(&s);
+	r = snap_for_path(path, name, sizeof(name), &s);
 	if (r < 0)
 		return r;
 	r = dsp_blkdev_snap_check_medium(s, name, use);

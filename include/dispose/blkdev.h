@@ -218,4 +218,7 @@ const char *dsp_blkdev_devpath(const char *name, char *buf, size_t len);
 /* Identity from a kernel name (no /dev node needed). 0 or -errno. */
 int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info);
 
+/* The size in bytes the kernel reports now for devno (sysfs). 0 or -errno. */
+int dsp_blkdev_size_now(dev_t devno, uint64_t *bytes);
+
 #endif

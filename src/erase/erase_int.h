@@ -134,6 +134,7 @@ struct eng {
 	uint64_t verified_bytes;
 	uint64_t mismatches;
 	uint64_t first_mismatch;
+	uint64_t size_now;		/* block device: size at the end, when it changed */
 };
 
 /*

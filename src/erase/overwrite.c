@@ -547,6 +547,22 @@ static int pass_end(struct eng *e, unsigned i)
 	return eng_event(e, "pass_end", f, 0);
 }
 
+/*
+ * Has the block device changed size since it was opened (losetup -c after
+ * the image grew, a resized LUN)? Grown, bytes past the size written never
+ * were; shrunk, the passes wrote a medium that is not the one now there.
+ */
+static bool size_changed(struct eng *e)
+{
+	uint64_t now;
+
+	if (e->io->kind != DSP_IO_BLOCK || dsp_blkdev_size_now(e->io->rdev, &now) < 0 ||
+	    now == e->io->size)
+		return false;
+	e->size_now = now;
+	return true;
+}
+
 static const char *status_name(int st)
 {
 	switch (st) {
@@ -584,6 +600,8 @@ static int target_end(struct eng *e, int st)
 		json_object_object_add(f, "first_mismatch",
 				       json_object_new_int64((int64_t)e->res->first_mismatch));
 	json_object_object_add(f, "nist_category", json_object_new_string(cat));
+	if (e->size_now)
+		json_object_object_add(f, "size_now", json_object_new_int64((int64_t)e->size_now));
 	{
 		struct json_object *cav = erase_caveats(e, cat);
 
@@ -783,6 +801,12 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 				io->path, i + 1);
 			st = st ? st : DSP_PARTIAL;
 		}
+	if (size_changed(&e)) {
+		dsp_log(DSP_LOG_ERROR, "%s: size changed during the erase (%" PRIu64 " bytes when "
+			"opened, %" PRIu64 " now): only the size when opened was erased", io->path,
+			io->size, e.size_now);
+		st = st ? st : DSP_PARTIAL;
+	}
 end:
 	/* every session's ranges, from the record and from this run */
 	res->bytes_written = 0;

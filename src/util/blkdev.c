@@ -137,6 +137,24 @@ static int name_devno(const char *name, dev_t *d)
 	return parse_devno(buf, d);
 }
 
+int dsp_blkdev_size_now(dev_t devno, uint64_t *bytes)
+{
+	char path[PATH_MAX], buf[64], *end;
+	uint64_t sectors;
+	int r;
+
+	fmt(path, sizeof(path), "/sys/dev/block/%u:%u/size", major(devno), minor(devno));
+	r = read_file(path, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	errno = 0;
+	sectors = strtoull(buf, &end, 10);
+	if (errno || end == buf || *end || sectors > UINT64_MAX / 512)
+		return -EINVAL;
+	*bytes = sectors * 512;	/* sysfs counts 512-byte sectors whatever the device's */
+	return 0;
+}
+
 /* Slurp a /proc file (their stat size is 0, so read to EOF). */
 static int read_all(const char *path, char **out, size_t *outlen)
 {

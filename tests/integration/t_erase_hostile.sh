@@ -147,3 +147,35 @@ for how in other-path same-path; do
 	[ ! -e "$T/r4$how" ] || die "reattach ($how): a record was made"
 done
 ok "a loop device reattached to another image during the confirmation is refused"
+
+# 5. a loop device grown (losetup -c after the image grew) while its erase
+#    runs: the bytes past the size at the open were never written, so the
+#    result is not success and the record says the size now
+img5=$T/grow.img
+fill_marker "$img5" 32
+dev=$(mkloop 32 "$img5")
+"$DISPOSE" erase --yes --progress none --method zero --verify none \
+	--checkpoint-interval 1M --test-delay-ms 500 --run-dir "$T/r5" "$dev" \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 100); do
+	grep -q '"checkpoint"' "$T/r5/events.jsonl" 2>/dev/null && break
+	sleep 0.1
+done
+grep -q '"checkpoint"' "$T/r5/events.jsonl" || die "grown device: no checkpoint"
+fill_marker "$T/tail5" 4
+cat "$T/tail5" >>"$img5"
+losetup -c "$dev" || die "losetup -c"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" = 1 ] || die "grown device: exit $rc, wanted 1: $(cat "$T/err")"
+grep -q "$dev: size changed during the erase (33554432 bytes when opened, 37748736 now)" "$T/err" ||
+	die "grown device: $(cat "$T/err")"
+events "$T/r5" target_end | grep -q '"status": *"completed-with-errors"' ||
+	die "grown device: $(events "$T/r5" target_end)"
+events "$T/r5" target_end | grep -q '"size_now": *37748736' || die "grown device: no size_now"
+check_chain "$T/r5"
+# the erase stopped at the old end: the first 32 MiB hold no marker
+head -c $((32 << 20)) "$img5" >"$T/head5"
+[ "$(count_marker "$T/head5")" = 0 ] || die "grown device: first 32 MiB not erased"
+ok "a device grown during its erase is not reported erased"

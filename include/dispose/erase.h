@@ -262,6 +262,8 @@ int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 #ifdef DSP_TEST_HOOKS
 /* Test builds only: called in a tree walk between an entry's lstat and its open. */
 extern void (*dsp_erase_test_before_open)(int dirfd, const char *name);
+/* Test builds only: called in a tree walk after an entry's checks (mount, record). */
+extern void (*dsp_erase_test_after_check)(int dirfd, const char *name);
 /* Test builds only: resolve paths component by component, as without openat2. */
 extern int dsp_erase_test_no_openat2;
 #endif

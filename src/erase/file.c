@@ -27,8 +27,11 @@
 #ifdef DSP_TEST_HOOKS
 void (*dsp_erase_test_before_open)(int dirfd, const char *name);
 #define BEFORE_OPEN(d, n) do { if (dsp_erase_test_before_open) dsp_erase_test_before_open(d, n); } while (0)
+void (*dsp_erase_test_after_check)(int dirfd, const char *name);
+#define AFTER_CHECK(d, n) do { if (dsp_erase_test_after_check) dsp_erase_test_after_check(d, n); } while (0)
 #else
 #define BEFORE_OPEN(d, n) do { } while (0)
+#define AFTER_CHECK(d, n) do { } while (0)
 #endif
 
 void erase_record_failed(const struct dsp_erase_opts *o, int r)
@@ -1005,7 +1008,8 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 				errno = fstatat(top->fd, de->d_name, &cst, AT_SYMLINK_NOFOLLOW) == 0 &&
 					S_ISLNK(cst.st_mode) ? ELOOP : ESTALE;
 			} else if (cfd >= 0 && (fstat(cfd, &cst) < 0 || cst.st_ino != st.st_ino ||
-						cst.st_dev != st.st_dev)) {
+						cst.st_dev != st.st_dev ||
+						(root_mnt && mnt_id(cfd, "") != root_mnt))) {
 				close(cfd);
 				cfd = -1;
 				errno = ESTALE;
@@ -1045,8 +1049,19 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 			struct stat fst;
 			const char *why;
 			char id[96];
-			int fd = open_entry(top->fd, de->d_name, &fst);
+			int fd;
 
+			AFTER_CHECK(top->fd, de->d_name);
+			fd = open_entry(top->fd, de->d_name, &fst);
+			/*
+			 * The file opened must be the one whose mount was checked:
+			 * a file bind-mounted over the name since then is another's
+			 */
+			if (fd >= 0 && (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
+					(root_mnt && mnt_id(fd, "") != root_mnt))) {
+				close(fd);
+				fd = -ESTALE;
+			}
 			if (fd < 0) {
 				r = fd;
 				why = skip_reason(r);

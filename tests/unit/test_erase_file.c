@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -843,6 +844,70 @@ static void test_erase_tree_entry_swapped_for_fifo_not_opened(void **state)
 	fx_close(&fx);
 }
 
+/*
+ * After the walk checked an entry's mount (same filesystem, same mount) and
+ * before it opens it, a file from outside the tree is bind-mounted over the
+ * name: the file opened is not the one checked, and the outside file must
+ * keep its bytes.
+ */
+static char hook_root[64];
+
+static void bind_over(int dirfd, const char *name)
+{
+	char from[256], to[256];
+
+	(void)dirfd;
+	if (strcmp(name, "f"))
+		return;
+	snprintf(from, sizeof(from), "%s/victim", hook_out);
+	snprintf(to, sizeof(to), "%s/f", hook_root);
+	assert_int_equal(mount(from, to, NULL, MS_BIND, NULL), 0);
+}
+
+static void test_erase_tree_file_bind_mounted_after_check_left_alone(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char p[256];
+	struct json_object *a;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(hook_root, sizeof(hook_root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(hook_root));
+	snprintf(hook_out, sizeof(hook_out), "%s.out", hook_root);
+	assert_int_equal(mkdir(hook_out, 0700), 0);
+	snprintf(p, sizeof(p), "%s/victim", hook_out);
+	write_file(p, 4000, 'V');
+	snprintf(p, sizeof(p), "%s/f", hook_root);
+	write_file(p, 4000, 'F');
+	snprintf(p, sizeof(p), "%s/plain", hook_root);
+	write_file(p, 4000, 'P');
+	dsp_erase_test_after_check = bind_over;
+	assert_int_equal(dsp_erase_tree(hook_root, &fx.o, &res), DSP_PARTIAL);
+	dsp_erase_test_after_check = NULL;
+	snprintf(p, sizeof(p), "%s/f", hook_root);
+	assert_int_equal(umount2(p, MNT_DETACH), 0);
+	snprintf(p, sizeof(p), "%s/victim", hook_out);
+	assert_true(holds(p, 4000, 'V'));
+	snprintf(p, sizeof(p), "%s/f", hook_root);
+	assert_true(holds(p, 4000, 'F'));	/* kept: never reached */
+	snprintf(p, sizeof(p), "%s/plain", hook_root);
+	assert_false(exists(p));
+	assert_int_equal(res.files, 1);
+	a = events(&fx, "skipped", "t1");
+	assert_int_equal(json_object_array_length(a), 1);
+	assert_non_null(strstr(jstr(json_object_array_get_idx(a, 0), "reason"),
+			       "replaced after it was checked"));
+	json_object_put(a);
+	rm_rf(hook_root);
+	rm_rf(hook_out);
+	fx_close(&fx);
+}
+
 static void test_erase_file_resume_other_inode_refused(void **state)
 {
 	struct fixture fx;
@@ -1093,6 +1158,7 @@ int main(void)
 		cmocka_unit_test(test_erase_file_swapped_after_check_refused),
 		cmocka_unit_test(test_erase_tree_entry_swapped_for_symlink_not_followed),
 		cmocka_unit_test(test_erase_tree_entry_swapped_for_fifo_not_opened),
+		cmocka_unit_test(test_erase_tree_file_bind_mounted_after_check_left_alone),
 		cmocka_unit_test(test_erase_file_resume_other_inode_refused),
 		cmocka_unit_test(test_erase_tree_resume_other_inode_refused),
 		cmocka_unit_test(test_erase_tree_shared_reported_across_resume),

@@ -1210,18 +1210,22 @@ static int finish(struct archive *ext, struct vstate *vs, const char *name, int 
  * ones verified is removed again.
  */
 static int extract_entry(struct archive *ra, struct archive *ext, struct vstate *vs,
-			 struct archive_entry *e, unsigned flags, int *warned)
+			 struct archive_entry *e, unsigned flags, struct archive_entry **top,
+			 int *warned)
 {
 	const char *name = archive_entry_pathname(e), *hl = archive_entry_hardlink(e);
 	mode_t type = archive_entry_filetype(e);
 	int plain = !hl && type == AE_IFREG, rc;
-	char rel[PATH_MAX + 1];
+	char rel[PATH_MAX + 1], full[PATH_MAX + 1];
 	struct arc_prec r, t;
 	uint8_t md[64];
 	unsigned want;
 
 	if (!name)
 		return changed(vs, NULL);
+	/* name is about to be rewritten: keep it for messages */
+	snprintf(full, sizeof(full), "%s", name);
+	name = full;
 	if ((rc = check_path(vs, name, "path")) ||
 	    (hl && (rc = check_path(vs, hl, "hard link target"))))
 		return rc;
@@ -1245,9 +1249,16 @@ static int extract_entry(struct archive *ra, struct archive *ext, struct vstate 
 		if (rc || (t.kind != ARC_PS_PAYLOAD && t.kind != ARC_PS_LINK) ||
 		    memcmp(t.sha512, r.sha512, 64))
 			return changed(vs, name);
+		archive_entry_set_hardlink(e, hrel);
 	}
 	if ((rc = tame_entry(e, flags)))
 		return rc;
+	/* the bag directory is ours already (extract made it): its metadata at the end */
+	if (!rel[0]) {
+		archive_entry_free(*top);
+		return (*top = archive_entry_clone(e)) ? 0 : -ENOMEM;
+	}
+	archive_entry_set_pathname(e, rel);
 	if ((rc = finish(ext, vs, name, archive_write_header(ext, e), warned)))
 		return rc;
 	if (plain) {
@@ -1258,7 +1269,7 @@ static int extract_entry(struct archive *ra, struct archive *ext, struct vstate 
 			rc = bad(vs->res, DSP_MISMATCH, "%s: differs from what was verified", name);
 		if (rc) {
 			archive_write_finish_entry(ext);
-			if (unlink(name) && errno != ENOENT)
+			if (unlink(rel) && errno != ENOENT)
 				dsp_log(DSP_LOG_ERROR, "%s: cannot remove: %s", name,
 					strerror(errno));
 			return rc;
@@ -1267,12 +1278,52 @@ static int extract_entry(struct archive *ra, struct archive *ext, struct vstate 
 	return finish(ext, vs, name, archive_write_finish_entry(ext), warned);
 }
 
-static int extract_fd(int fd, int dirfd, struct vstate *vs, unsigned xflags,
+/*
+ * The bag directory's own entry, applied through its descriptor: mode
+ * (setuid/setgid only with DSP_EXTRACT_PERMS), times, and with
+ * DSP_EXTRACT_SAME_OWNER its owner.
+ */
+static int restore_top(struct archive *ext, int bagfd, struct archive_entry *top,
+		       unsigned xflags)
+{
+	mode_t keep = xflags & DSP_EXTRACT_PERMS ? 07777 : 01777;
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+
+	if (!top)
+		return 0;
+	if (xflags & DSP_EXTRACT_SAME_OWNER) {
+		la_int64_t u = archive_write_disk_uid(ext, archive_entry_uname(top),
+						      archive_entry_uid(top));
+		la_int64_t g = archive_write_disk_gid(ext, archive_entry_gname(top),
+						      archive_entry_gid(top));
+
+		if (fchown(bagfd, (uid_t)u, (gid_t)g))
+			return -errno;
+	}
+	if (fchmod(bagfd, archive_entry_perm(top) & keep))
+		return -errno;
+	if (archive_entry_atime_is_set(top)) {
+		ts[0].tv_sec = archive_entry_atime(top);
+		ts[0].tv_nsec = archive_entry_atime_nsec(top);
+	}
+	if (archive_entry_mtime_is_set(top)) {
+		ts[1].tv_sec = archive_entry_mtime(top);
+		ts[1].tv_nsec = archive_entry_mtime_nsec(top);
+	}
+	return futimens(bagfd, ts) ? -errno : 0;
+}
+
+/*
+ * Restore every entry below bagfd, the bag directory extract made: paths
+ * are taken relative to it, so whoever else can write to the extract
+ * directory cannot move or replace it under a running extract.
+ */
+static int extract_fd(int fd, int bagfd, struct vstate *vs, unsigned xflags,
 		      struct dsp_archive_result *res)
 {
 	struct src s = { .fd = fd };
 	struct archive *ra = NULL, *ext = NULL;
-	struct archive_entry *e;
+	struct archive_entry *e, *top = NULL;
 	int flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
 		    ARCHIVE_EXTRACT_SPARSE | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 		    ARCHIVE_EXTRACT_SECURE_NODOTDOT |
@@ -1309,7 +1360,7 @@ static int extract_fd(int fd, int dirfd, struct vstate *vs, unsigned xflags,
 		goto out;
 	}
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cwd < 0 || fchdir(dirfd)) {
+	if (cwd < 0 || fchdir(bagfd)) {
 		rc = -errno;
 		goto out;
 	}
@@ -1322,7 +1373,7 @@ static int extract_fd(int fd, int dirfd, struct vstate *vs, unsigned xflags,
 			goto out;
 		}
 		entries++;
-		if ((rc = extract_entry(ra, ext, vs, e, xflags, &warned)))
+		if ((rc = extract_entry(ra, ext, vs, e, xflags, &top, &warned)))
 			goto out;
 	}
 	if (entries != vs->entries) {
@@ -1334,7 +1385,12 @@ static int extract_fd(int fd, int dirfd, struct vstate *vs, unsigned xflags,
 		dsp_log(DSP_LOG_WARN, "%s", archive_error_string(ext));
 		warned = 1;
 	}
+	if ((r = restore_top(ext, bagfd, top, xflags))) {
+		dsp_log(DSP_LOG_WARN, "%s: %s", vs->top, strerror(-r));
+		warned = 1;
+	}
 out:
+	archive_entry_free(top);
 	if (cwd >= 0) {
 		if (fchdir(cwd))
 			rc = rc ? rc : -errno;
@@ -1378,7 +1434,7 @@ static int extract(const char *name, const char *dir, const char *key,
 {
 	struct arc_verify v = { .key = key, .cert = cert };
 	char env_path[PATH_MAX + 8];
-	int dirfd, fd = -1, rc;
+	int dirfd, fd = -1, bagfd = -1, rc;
 	struct vstate vs;
 	struct stat st;
 
@@ -1436,8 +1492,24 @@ static int extract(const char *name, const char *dir, const char *key,
 		rc = bad(res, DSP_MISMATCH, "%s: changed while being verified", name);
 		goto out;
 	}
-	if (!fstatat(dirfd, vs.top, &st, AT_SYMLINK_NOFOLLOW)) {
-		rc = bad(res, -EEXIST, "%s/%s: exists", dir, vs.top);
+	/*
+	 * DIR/BAG is made here, empty and ours alone (0700 until the end), and
+	 * used by its descriptor: one made by someone else in between, or a
+	 * rename of ours, cannot take the records elsewhere.
+	 */
+	if (mkdirat(dirfd, vs.top, 0700)) {
+		rc = errno == EEXIST ? bad(res, -EEXIST, "%s/%s: exists", dir, vs.top) : -errno;
+		goto out;
+	}
+	bagfd = openat(dirfd, vs.top, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (bagfd < 0 || fstat(bagfd, &st) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077)) {
+		rc = bagfd < 0 ? -errno : bad(res, -EEXIST, "%s/%s: replaced as it was made",
+					      dir, vs.top);
+		goto out;
+	}
+	if (fchmod(bagfd, 0700)) {	/* whatever the umask */
+		rc = -errno;
 		goto out;
 	}
 #ifdef DSP_TEST_HOOKS
@@ -1450,9 +1522,11 @@ static int extract(const char *name, const char *dir, const char *key,
 		close(sfd);
 	}
 #endif
-	rc = extract_fd(fd, dirfd, &vs, flags, res);
+	rc = extract_fd(fd, bagfd, &vs, flags, res);
 out:
 	vstate_free(&vs);
+	if (bagfd >= 0)
+		close(bagfd);
 	if (fd >= 0)
 		close(fd);
 	close(dirfd);

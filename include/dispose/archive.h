@@ -104,8 +104,9 @@ int dsp_archive_verify(const char *name, const char *key, const char *cert,
  * encrypted), then make dir/BAG and restore the bag into it with modes,
  * times, symlinks, hard links and holes (owners, privileged bits, xattrs,
  * ACLs and file flags as flags say). Nothing is written to dir unless
- * verification passed, and every byte written is a byte verified: each entry is checked again
- * against what verify kept (a file that differs is removed, DSP_MISMATCH).
+ * verification passed, and every byte written is a byte verified: each
+ * entry is checked again against what verify kept (a file that differs is
+ * removed, DSP_MISMATCH).
  * Same returns as dsp_archive_verify; -EEXIST when dir/BAG exists. Changes
  * the working directory while extracting (not thread safe).
  */

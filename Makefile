@@ -114,7 +114,7 @@ check: deps
 	@$(MAKE) --no-print-directory check-run
 check-run: $(B)/dispose $(B)/san/dispose $(UNIT_BIN) fuzz-build
 	@$(MAKE) --no-print-directory unit lint-man
-	@scripts/fuzz-regress.sh $(FUZZ_BIN)
+	@B=$(B) scripts/fuzz-regress.sh $(FUZZ_BIN)
 	@DISPOSE=$(CURDIR)/$(B)/san/dispose DISPOSE_REL=$(CURDIR)/$(B)/dispose \
 	  tests/integration/run.sh
 

@@ -116,7 +116,7 @@ struct eng {
 	double pct;
 	int rotational;			/* 1, 0 (flash), -1 unknown */
 	bool partition;			/* a partition: not the whole medium */
-	bool finished_before;		/* record already has a final target_end */
+	bool finished_before;		/* record has a final target_end or file_removed */
 	bool seen_before;		/* record has this target */
 
 	/* ring buffers, kept across passes (no page faults per pass) */

@@ -176,6 +176,9 @@ static int visit(struct json_object *ev, void *arg)
 
 		/* a failed target (I/O error, device gone) is retried from its checkpoint */
 		e->finished_before = !st || (strcmp(st, "interrupted") && strcmp(st, "failed"));
+	} else if (!strcmp(name, "file_removed")) {
+		/* as dsp_erase_pending and the file layer see it: a removed file is done */
+		e->finished_before = true;
 	}
 	return 0;
 }

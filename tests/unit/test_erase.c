@@ -484,6 +484,45 @@ static int cancel_pass1(const struct dsp_erase_progress *p, void *arg)
 	return !strcmp(p->phase, "write") && p->done >= (1u << 20);
 }
 
+/*
+ * A record whose target was removed after its last session (file_removed, no
+ * final target_end after it) is finished, as dsp_erase_pending says: resume
+ * writes nothing (found by fuzz_record: success with no byte written).
+ */
+static void test_erase_io_removed_target_not_resumed(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ, 0xab);
+	struct json_object *f, *a;
+	uint64_t w0, w1;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &ff, 1);
+	fx.o.progress = cancel_pass1;
+	fx.o.progress_ms = -1;
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_INTERRUPTED);
+	f = json_object_new_object();
+	json_object_object_add(f, "path", json_object_new_string("/x"));
+	json_object_object_add(f, "target", json_object_new_string("t1"));
+	assert_int_equal(dsp_ledger_append(fx.l, "file_removed", f, 1), 0);
+	json_object_put(f);
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 0);
+	fx_reopen(&fx);
+	fx.o.progress = NULL;
+	fx.o.resume = true;
+	dsp_io_mem_counts(io, &w0, NULL, NULL);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), -EALREADY);
+	dsp_io_mem_counts(io, &w1, NULL, NULL);
+	assert_int_equal(w1, w0);
+	a = events(&fx, "target_resumed", "t1");
+	assert_int_equal(json_object_array_length(a), 0);
+	json_object_put(a);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
 /* A bad range found before the interruption is still reported at the end. */
 static void test_erase_io_bad_range_survives_resume(void **state)
 {
@@ -734,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_erase_io_dropped_write_caught),
 		cmocka_unit_test(test_erase_io_verify_unreadable_partial),
 		cmocka_unit_test(test_erase_io_cancel_then_resume),
+		cmocka_unit_test(test_erase_io_removed_target_not_resumed),
 		cmocka_unit_test(test_erase_io_stop_during_verify_resumes_verify),
 		cmocka_unit_test(test_erase_io_stop_during_sample_resumes_same_seed),
 		cmocka_unit_test(test_erase_io_bad_range_survives_resume),

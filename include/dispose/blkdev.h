@@ -71,7 +71,7 @@ int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use);
 int dsp_blkdev_claim_medium(const char *path, int **fds, size_t *n, char *busy, size_t blen);
 void dsp_blkdev_release(int *fds, size_t n);
 
-/* A regular file an attached loop device reads and writes. *//* A regular file an attached loop device reads and writes. */
+/* A regular file an attached loop device reads and writes. */
 struct dsp_blkdev_loopfile {
 	char name[64];		/* kernel name, e.g. "loop3" */
 	dev_t dev;		/* the backing file's st_dev and st_ino */

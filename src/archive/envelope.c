@@ -1535,8 +1535,8 @@ static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
 		d->whole = d->cap < QBUF;
 	}
 	d->buf[0] = OPENSSL_malloc(d->cap);
-	d->buf[1] = OPENSSL_malloc(d->cap);
-	rc = d->buf[0] && d->buf[1] ? stream_decrypt(d, fd, ctx, ct_path) : -ENOMEM;
+	d->buf[1] = d->whole ? NULL : OPENSSL_malloc(d->cap);	/* whole: one buffer, no thread */
+	rc = d->buf[0] && (d->whole || d->buf[1]) ? stream_decrypt(d, fd, ctx, ct_path) : -ENOMEM;
 	for (int i = 0; i < 2; i++) {
 		OPENSSL_clear_free(d->buf[i], d->cap);
 		d->buf[i] = NULL;

@@ -330,6 +330,12 @@ int arc_record_match(const char *run_dir, const char *name, struct dsp_archive_r
 		rc = rec_check_files(&m.rec, name, res->encrypted ? NULL : res->sha256,
 				     why, sizeof(why));
 	}
+	if (rc == 0) {
+		/* just read and found equal: archive_verified need not hash them again */
+		snprintf(res->sha256, sizeof(res->sha256), "%s", m.rec.ct[0]);
+		if (res->encrypted)
+			snprintf(res->env_sha256, sizeof(res->env_sha256), "%s", m.rec.env[0]);
+	}
 	rec_free(&m.rec);
 	if (rc)
 		snprintf(res->bad_path, sizeof(res->bad_path), "run record %.1000s: %s",

@@ -1087,11 +1087,12 @@ static int ledger_verified(struct dsp_ledger *l, const char *name,
 	if (!realpath(name, abs))
 		snprintf(abs, sizeof(abs), "%s", name);
 	json_object_object_add(f, "archive", dsp_inv_string(abs, NULL));
-	if (arc_file_sha256(name, res->sha256) == 0)
+	/* the record check has just read them and set both digests */
+	if (res->sha256[0] || arc_file_sha256(name, res->sha256) == 0)
 		json_object_object_add(f, "sha256", json_object_new_string(res->sha256));
 	if (res->encrypted) {
 		snprintf(env, sizeof(env), "%s%s", name, DSP_ENV_SUFFIX);
-		if (arc_file_sha256(env, res->env_sha256) == 0)
+		if (res->env_sha256[0] || arc_file_sha256(env, res->env_sha256) == 0)
 			json_object_object_add(f, "envelope_sha256",
 					       json_object_new_string(res->env_sha256));
 	}

@@ -1128,9 +1128,16 @@ static int on_progress(const struct dsp_erase_progress *p, void *arg)
 	return 0;
 }
 
-/* Device identity for the record (what --resume compares); the engine adds geometry. */
+/*
+ * Device identity for the record (what --resume compares); the engine adds
+ * geometry. The one taken at the check is reused (a new reference): the
+ * held device was compared equal to it after the open, and each build
+ * takes a fresh snapshot of every loop device.
+ */
 static struct json_object *identity_json(const struct target *t)
 {
+	if (t->checked_id)
+		return json_object_get(t->checked_id);
 	return t->have_info ? dsp_identity_block(&t->info) : NULL;
 }
 

@@ -655,17 +655,6 @@ int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,
 	return r;
 }
 
-/* Mount id of name in dirfd (statx), or 0 when the kernel cannot say. */
-static uint64_t mnt_id(int dirfd, const char *name)
-{
-	struct statx sx;
-
-	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
-		  STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
-		return 0;
-	return sx.stx_mnt_id;
-}
-
 struct frame {
 	DIR *d;
 	int fd;
@@ -853,7 +842,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		return r;
 	}
 	root_dev = st.st_dev;
-	root_mnt = mnt_id(rfd, "");
+	root_mnt = mnt_id_at(rfd, "");
 	fstype = fs_name(rfd);
 
 	f = json_object_new_object();
@@ -966,7 +955,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 			continue;
 		}
 		/* st_dev catches other filesystems, the mount id bind mounts too */
-		mid = root_mnt ? mnt_id(top->fd, de->d_name) : 0;
+		mid = root_mnt ? mnt_id_at(top->fd, de->d_name) : 0;
 		if (st.st_dev != root_dev || (mid && mid != root_mnt)) {
 			dsp_log(DSP_LOG_WARN, "%s: on another filesystem: not crossed", child);
 			tree_event(&o, "skipped", child, "mount point: other filesystem");
@@ -1009,7 +998,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 					S_ISLNK(cst.st_mode) ? ELOOP : ESTALE;
 			} else if (cfd >= 0 && (fstat(cfd, &cst) < 0 || cst.st_ino != st.st_ino ||
 						cst.st_dev != st.st_dev ||
-						(root_mnt && mnt_id(cfd, "") != root_mnt))) {
+						(root_mnt && mnt_id_at(cfd, "") != root_mnt))) {
 				close(cfd);
 				cfd = -1;
 				errno = ESTALE;
@@ -1058,7 +1047,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 			 * a file bind-mounted over the name since then is another's
 			 */
 			if (fd >= 0 && (fst.st_dev != st.st_dev || fst.st_ino != st.st_ino ||
-					(root_mnt && mnt_id(fd, "") != root_mnt))) {
+					(root_mnt && mnt_id_at(fd, "") != root_mnt))) {
 				close(fd);
 				fd = -ESTALE;
 			}

@@ -548,7 +548,7 @@ struct scan_frame {
 	char *path;
 };
 
-static uint64_t mnt_id_at(int dirfd, const char *name)
+uint64_t mnt_id_at(int dirfd, const char *name)
 {
 	struct statx sx;
 

@@ -26,6 +26,9 @@ struct dsp_erase_target {
  */
 int target_resolve(const char *path, int oflags);
 
+/* Mount id of name in dirfd (statx), or 0 when the kernel cannot say. */
+uint64_t mnt_id_at(int dirfd, const char *name);
+
 /* Regular files with several names met in a walk, by device and inode. */
 enum { INO_PENDING = 1, INO_ERASED = 2, INO_REPORTED = 4 };
 struct ino_ent {

@@ -401,7 +401,8 @@ static int do_file(struct walker *w, int dfd, const char *name, const struct sta
 		uint64_t size = (uint64_t)fst.st_size;
 		int r;
 
-		sparse = hole_bytes(fd, size, SPARSE_MIN) >= SPARSE_MIN;
+		/* a file smaller than SPARSE_MIN cannot hold that much hole */
+		sparse = size >= SPARSE_MIN && hole_bytes(fd, size, SPARSE_MIN) >= SPARSE_MIN;
 		r = sparse ? hash_sparse(w, fd, size, hex) : hash_fd(w, fd, hex);
 		if (r == -EAGAIN)
 			rc = dsp_inv_error(w->emit, w->arg, "walk", w->path,

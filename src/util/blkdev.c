@@ -1181,6 +1181,30 @@ static void adopt(struct dsp_blkdev_use *u, const struct dsp_blkdev_use *v, cons
 	copy(u->via, sizeof(u->via), via);
 }
 
+/* Another loop device over the regular file at the bottom of m, not on m's own way down. */
+static bool file_alias(const struct dsp_blkdev_medium *m, const struct loopback *lb)
+{
+	return m->file && !lb->blk && lb->fdev == m->file_dev && lb->fino == m->file_ino &&
+	       !in_chain(m, lb->devno);
+}
+
+/* The kernel name of the block device at path and a fresh snapshot. */
+static int snap_for_path(const char *path, char *name, size_t len,
+			 struct dsp_blkdev_snap **s)
+{
+	struct stat st;
+	int r;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	r = dsp_blkdev_name(st.st_rdev, name, len, NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	return dsp_blkdev_snap_new(s);
+}
+
 int dsp_blkdev_snap_check_medium(const struct dsp_blkdev_snap *s, const char *name,
 				 struct dsp_blkdev_use *u)
 {
@@ -1210,8 +1234,7 @@ int dsp_blkdev_snap_check_medium(const struct dsp_blkdev_snap *s, const char *na
 	for (size_t k = 0; m.file && k < s->nloops; k++) {
 		const struct loopback *lb = &s->loops[k];
 
-		if (lb->blk || lb->fdev != m.file_dev || lb->fino != m.file_ino ||
-		    in_chain(&m, lb->devno))
+		if (!file_alias(&m, lb))
 			continue;
 		r = check_tree(s, lb->name, DSP_BLKDEV_TREE, &m, &v);
 		if (r == -ENOENT)
@@ -1224,23 +1247,6 @@ int dsp_blkdev_snap_check_medium(const struct dsp_blkdev_snap *s, const char *na
 		}
 	}
 	return 0;
-}
-
-/* The kernel name of the block device at path and a fresh snapshot. */
-static int snap_for_path(const char *path, char *name, size_t len,
-			 struct dsp_blkdev_snap **s)
-{
-	struct stat st;
-	int r;
-
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISBLK(st.st_mode))
-		return -ENOTBLK;
-	r = dsp_blkdev_name(st.st_rdev, name, len, NULL, 0, NULL);
-	if (r < 0)
-		return r;
-	return dsp_blkdev_snap_new(s);
 }
 
 int dsp_blkdev_medium(const char *path, struct dsp_blkdev_medium *m)
@@ -1320,7 +1326,6 @@ int dsp_blkdev_claim_medium(const char *path, int **out, size_t *nout, char *bus
 	struct dsp_blkdev_medium m;
 	struct dsp_blkdev_snap *s;
 	size_t n = 0, k;
-	struct stat st;
 	char name[64];
 	int *fds = NULL, r;
 	dev_t d;
@@ -1329,14 +1334,7 @@ int dsp_blkdev_claim_medium(const char *path, int **out, size_t *nout, char *bus
 	*nout = 0;
 	if (blen)
 		busy[0] = '\0';
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISBLK(st.st_mode))
-		return -ENOTBLK;
-	r = dsp_blkdev_name(st.st_rdev, name, sizeof(name), NULL, 0, NULL);
-	if (r < 0)
-		return r;
-	r = dsp_blkdev_snap_new(&s);
+	r = snap_for_path(path, name, sizeof(name), &s);
 	if (r < 0)
 		return r;
 	r = dsp_blkdev_snap_medium(s, name, &m);
@@ -1353,8 +1351,7 @@ int dsp_blkdev_claim_medium(const char *path, int **out, size_t *nout, char *bus
 	for (k = 0; r == 0 && m.file && k < s->nloops; k++) {
 		const struct loopback *lb = &s->loops[k];
 
-		if (!lb->blk && lb->fdev == m.file_dev && lb->fino == m.file_ino &&
-		    !in_chain(&m, lb->devno))
+		if (file_alias(&m, lb))
 			r = claim(lb->name, lb->devno, fds, &n, busy, blen);
 	}
 	dsp_blkdev_snap_free(s);

@@ -20,9 +20,8 @@
 
 #include <json-c/json.h>
 
-#include "dispose/blkdev.h"
+#include "dispose/device.h"
 #include "dispose/erase.h"
-#include "dispose/identity.h"
 #include "dispose/io.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"

@@ -12,7 +12,7 @@
 
 #include <openssl/crypto.h>
 
-#include "dispose/blkdev.h"
+#include "dispose/device.h"
 #include "dispose/log.h"
 
 double eng_now(void)

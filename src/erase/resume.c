@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dispose/blkdev.h"
-#include "dispose/identity.h"
+#include "dispose/device.h"
 #include "dispose/log.h"
 
 static const char *str(struct json_object *ev, const char *k)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* devices.c - inventory of block devices: sysfs identity, libblkid signatures, use */
 #include "dispose/inventory.h"
-#include "dispose/blkdev.h"
+#include "dispose/device.h"
 #include "dispose/common.h"
 
 #include <blkid.h>

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
-#include "dispose/identity.h"
+#include "dispose/device.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dispose/blkdev.h"
+#include "dispose/device.h"
 
 static int on_mount(const struct dsp_mountinfo_entry *e, void *arg)
 {

@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dispose/blkdev.h"
+#include "dispose/device.h"
 
 /* ---- parsers, from fixture text ---- */
 

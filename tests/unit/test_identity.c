@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dispose/identity.h"
+#include "dispose/device.h"
 
 static struct json_object *parse(const char *s)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* blkdev.c - block device identity from sysfs, and whether it is in use */
-#include "dispose/blkdev.h"
+#include "dispose/device.h"
 #include "dispose/common.h"
 
 #include <ctype.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* identity.c - a block device's identity for the run record, and whether --resume has the same medium */
-#include "dispose/identity.h"
+#include "dispose/device.h"
 #include "dispose/common.h"
 
 #include <inttypes.h>

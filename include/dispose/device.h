@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* blkdev.h - facts about a block device from sysfs and /proc: identity and use */
-#ifndef DISPOSE_BLKDEV_H
-#define DISPOSE_BLKDEV_H
+/*
+ * device.h - the device module: a block device's identity (sysfs, VPD),
+ * what uses it (mounts, swap, holders, loop backing files) and its record
+ * identity (dsp_identity_*), looked up by device number.
+ */
+#ifndef DISPOSE_DEVICE_H
+#define DISPOSE_DEVICE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include <json-c/json.h>
 
 struct dsp_blkdev_info {
 	char path[256];		/* /dev/NAME */
@@ -220,5 +226,44 @@ int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info);
 
 /* The size in bytes the kernel reports now for devno (sysfs). 0 or -errno. */
 int dsp_blkdev_size_now(dev_t devno, uint64_t *bytes);
+
+/* ---- record identity (what identifies the medium in the run record) ---- */
+/*
+ * The identity of the block device info describes, for the run record:
+ * name, model, serial, wwn, vendor, transport, backing_file (non-empty
+ * strings only), partition, removable, size (bytes), and "medium", what it
+ * writes to at the bottom of any loop devices (dsp_blkdev_medium), with
+ * the device's first byte on it:
+ *   {"kind":"file","dev":"MAJ:MIN","ino":N,"offset":N} a loop's backing file
+ *   {"kind":"disk","serial":S,"wwn":W,"model":M,"offset":N} a block device
+ * "medium" is left out when it cannot be found. NULL only without memory.
+ */
+struct json_object *dsp_identity_block(const struct dsp_blkdev_info *info);
+
+#define DSP_IDENTITY_NONE	1	/* the record identifies nothing */
+#define DSP_IDENTITY_DIFFERS	2	/* something recorded differs now */
+
+/*
+ * Is now (dsp_identity_block of the device at hand, NULL if unknown) the
+ * medium recorded (an identity from the record, NULL if none)? The record
+ * must identify it: a backing file's device and inode, or a serial or WWN;
+ * a device path, model or size alone do not. Then size, model, serial,
+ * wwn, backing_file and medium must be equal (fields the record lacks are
+ * not compared, except that a missing string means ""). Returns 0,
+ * DSP_IDENTITY_NONE, or DSP_IDENTITY_DIFFERS with why set to e.g.
+ * "size was 16777216, is 33554432".
+ */
+int dsp_identity_compare(struct json_object *recorded, struct json_object *now,
+			 char *why, size_t len);
+
+/*
+ * Is the device at path still the medium checked (checked: its identity
+ * then)? A loop device keeps its device number when it is detached and
+ * attached to another image, so the number alone does not tell. Compared
+ * as dsp_identity_compare does; an identity that identifies nothing (a disk
+ * without serial or WWN) must be equal member for member. 0, or
+ * DSP_IDENTITY_DIFFERS with why set.
+ */
+int dsp_identity_recheck(struct json_object *checked, const char *path, char *why, size_t len);
 
 #endif

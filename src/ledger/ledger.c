@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 
 #include "dispose/common.h"
+#include "dispose/json.h"
 #include "dispose/log.h"
 
 struct dsp_ledger {
@@ -358,6 +359,18 @@ int dsp_ledger_append(struct dsp_ledger *l, const char *event,
 				continue;
 			json_object_object_add(o, k, json_object_get(v));
 		}
+	}
+	/* the one choke point: no line that is not UTF-8, whoever built it */
+	if (!dsp_json_is_utf8(o)) {
+		struct json_object *c = NULL;
+
+		if (json_object_deep_copy(o, &c, NULL) || dsp_json_make_utf8(c) < 0) {
+			json_object_put(c);
+			r = -ENOMEM;
+			goto fail;
+		}
+		json_object_put(o);
+		o = c;
 	}
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "dispose/common.h"
+#include "dispose/json.h"
 #include "dispose/ledger.h"
 
 static char dir[64];
@@ -434,6 +435,50 @@ static void test_ledger_append_fail_concurrent(void **state)
 }
 #endif
 
+/* The choke point: a caller that forgot the helper still gets a UTF-8 line, bytes kept. */
+static void test_ledger_append_escapes_non_utf8(void **state)
+{
+	struct dsp_ledger *l;
+	struct json_object *f = json_object_new_object(), *in = json_object_new_object();
+	struct json_object *a = json_object_new_array(), *ev;
+	size_t len;
+	char *buf, *b;
+
+	(void)state;
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
+	json_object_object_add(f, "path", json_object_new_string("latin1-\xe9-\xff\n.bin"));
+	json_object_object_add(in, "name", json_object_new_string("q\"\\\xfe"));
+	json_object_object_add(f, "identity", in);
+	json_object_array_add(a, json_object_new_string("-x\xe9"));
+	json_object_object_add(f, "argv", a);
+	assert_int_equal(dsp_ledger_append(l, "test", f, 1), 0);
+	/* the caller's object is left as it was */
+	assert_string_equal(json_object_get_string(json_object_object_get(f, "path")),
+			    "latin1-\xe9-\xff\n.bin");
+	json_object_put(f);
+	dsp_ledger_close(l);
+	buf = read_file(DSP_LEDGER_FILE, &len);
+	assert_true(dsp_utf8_valid(buf, len));
+	assert_int_equal(buf[len - 1], '\n');
+	assert_null(memchr(buf, '\n', len - 1));
+	buf[len - 1] = '\0';
+	ev = json_tokener_parse(buf);
+	assert_non_null(ev);
+	assert_int_equal(dsp_json_bytes(ev, "path", &b, NULL), 0);
+	assert_string_equal(b, "latin1-\xe9-\xff\n.bin");
+	free(b);
+	assert_int_equal(dsp_json_bytes(json_object_object_get(ev, "identity"), "name", &b, NULL), 0);
+	assert_string_equal(b, "q\"\\\xfe");
+	free(b);
+	assert_int_equal(dsp_json_value_bytes(json_object_array_get_idx(
+		json_object_object_get(ev, "argv"), 0), &b, NULL), 0);
+	assert_string_equal(b, "-x\xe9");
+	free(b);
+	json_object_put(ev);
+	free(buf);
+	assert_int_equal(dsp_ledger_walk(dir, NULL, NULL, NULL), 0);
+}
+
 static void test_time_rfc3339_format(void **state)
 {
 	char t[32];
@@ -462,6 +507,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ledger_append_fsync_eio_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_append_fail_concurrent, setup, teardown),
 #endif
+		cmocka_unit_test_setup_teardown(test_ledger_append_escapes_non_utf8, setup, teardown),
 		cmocka_unit_test(test_time_rfc3339_format),
 	};
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: MIT */
+/* json.c - reversible UTF-8-safe JSON strings for byte names, strict member getters */
+#include "dispose/json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629), 0 when there is none. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned char c = p[0];
+	size_t k;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		k = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		k = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		k = 4;
+	else
+		return 0;
+	if (n < k)
+		return 0;
+	/* the second byte's range rules out overlongs, surrogates and > U+10FFFF */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < k; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return k;
+}
+
+bool dsp_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (size_t i = 0, k; i < len; i += k)
+		if (!(k = utf8_seq(p + i, len - i)))
+			return false;
+	return true;
+}
+
+char *dsp_json_escape_text(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	bool valid = dsp_utf8_valid(s, len);
+	char *t = malloc(len * 4 + 1), *o = t;
+
+	if (!t)
+		return NULL;
+	if (valid) {
+		memcpy(t, s, len);
+		t[len] = '\0';
+		return t;
+	}
+	for (size_t i = 0, k; i < len; i += k) {
+		k = utf8_seq(p + i, len - i);
+		if (!k) {
+			o += sprintf(o, "\\x%02x", p[i]);
+			k = 1;
+		} else if (p[i] == '\\') {
+			*o++ = '\\';
+			*o++ = '\\';
+		} else {
+			memcpy(o, p + i, k);
+			o += k;
+		}
+	}
+	*o = '\0';
+	return t;
+}
+
+static char *hex_of(const char *s, size_t len)
+{
+	static const char dig[] = "0123456789abcdef";
+	char *h = malloc(len * 2 + 1);
+
+	if (!h)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		h[2 * i] = dig[(unsigned char)s[i] >> 4];
+		h[2 * i + 1] = dig[(unsigned char)s[i] & 15];
+	}
+	h[len * 2] = '\0';
+	return h;
+}
+
+struct json_object *dsp_json_string(const char *s, int *escaped)
+{
+	struct json_object *j;
+	size_t n;
+	char *t;
+
+	if (escaped)
+		*escaped = 0;
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	if (dsp_utf8_valid(s, n))
+		return json_object_new_string_len(s, (int)n);
+	if (!(t = dsp_json_escape_text(s, n)))
+		return NULL;
+	if (escaped)
+		*escaped = 1;
+	j = json_object_new_string(t);
+	free(t);
+	return j;
+}
+
+/* {"text","hex"} for bytes that are not UTF-8. */
+static struct json_object *text_hex(const char *s, size_t n)
+{
+	struct json_object *o = json_object_new_object();
+	char *t = dsp_json_escape_text(s, n), *h = hex_of(s, n);
+
+	if (!o || !t || !h) {
+		json_object_put(o);
+		o = NULL;
+	} else {
+		json_object_object_add(o, "text", json_object_new_string(t));
+		json_object_object_add(o, "hex", json_object_new_string(h));
+	}
+	free(t);
+	free(h);
+	return o;
+}
+
+struct json_object *dsp_json_bytes_value(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	if (dsp_utf8_valid(s, n))
+		return json_object_new_string_len(s, (int)n);
+	return text_hex(s, n);
+}
+
+/* obj[key] = text of s[0..n) and obj[key_hex] = its hex (s not UTF-8). */
+static int add_escaped(struct json_object *obj, const char *key, const char *s, size_t n)
+{
+	size_t kl = strlen(key);
+	char *t = dsp_json_escape_text(s, n), *h = hex_of(s, n), *hk = malloc(kl + 5);
+	int r = -ENOMEM;
+
+	if (t && h && hk) {
+		memcpy(hk, key, kl);
+		memcpy(hk + kl, "_hex", 5);
+		json_object_object_add(obj, key, json_object_new_string(t));
+		json_object_object_add(obj, hk, json_object_new_string(h));
+		r = 0;
+	}
+	free(t);
+	free(h);
+	free(hk);
+	return r;
+}
+
+int dsp_json_add_bytes(struct json_object *obj, const char *key, const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return json_object_object_add(obj, key, NULL) ? -ENOMEM : 0;
+	n = strlen(s);
+	if (dsp_utf8_valid(s, n))
+		return json_object_object_add(obj, key, json_object_new_string_len(s, (int)n)) ?
+		       -ENOMEM : 0;
+	return add_escaped(obj, key, s, n);
+}
+
+static int unhex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int from_hex(struct json_object *h, char **out, size_t *len)
+{
+	const char *s;
+	size_t n;
+	char *b;
+
+	if (!json_object_is_type(h, json_type_string))
+		return -EINVAL;
+	s = json_object_get_string(h);
+	n = (size_t)json_object_get_string_len(h);
+	if (n % 2)
+		return -EINVAL;
+	if (!(b = malloc(n / 2 + 1)))
+		return -ENOMEM;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (hi | lo) == 0) {
+			free(b);
+			return -EINVAL;
+		}
+		b[i] = (char)(hi << 4 | lo);
+	}
+	b[n / 2] = '\0';
+	*out = b;
+	if (len)
+		*len = n / 2;
+	return 0;
+}
+
+static int from_string(struct json_object *v, char **out, size_t *len)
+{
+	size_t n;
+
+	if (!json_object_is_type(v, json_type_string))
+		return -EINVAL;
+	n = (size_t)json_object_get_string_len(v);
+	if (memchr(json_object_get_string(v), '\0', n))
+		return -EINVAL;
+	if (!(*out = strndup(json_object_get_string(v), n)))
+		return -ENOMEM;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+int dsp_json_bytes(struct json_object *obj, const char *key, char **out, size_t *len)
+{
+	struct json_object *v, *h;
+	char hk[256];
+
+	*out = NULL;
+	if (!obj || !json_object_is_type(obj, json_type_object) ||
+	    !json_object_object_get_ex(obj, key, &v) || !v)
+		return -ENOENT;
+	if ((size_t)snprintf(hk, sizeof(hk), "%s_hex", key) < sizeof(hk) &&
+	    json_object_object_get_ex(obj, hk, &h) && h) {
+		if (!json_object_is_type(v, json_type_string))
+			return -EINVAL;
+		return from_hex(h, out, len);
+	}
+	return from_string(v, out, len);
+}
+
+int dsp_json_value_bytes(struct json_object *v, char **out, size_t *len)
+{
+	struct json_object *h;
+
+	*out = NULL;
+	if (!v)
+		return -ENOENT;
+	if (json_object_is_type(v, json_type_object)) {
+		if (!json_object_object_get_ex(v, "hex", &h) || !h)
+			return -EINVAL;
+		return from_hex(h, out, len);
+	}
+	return from_string(v, out, len);
+}
+
+static bool str_ok(struct json_object *v)
+{
+	return dsp_utf8_valid(json_object_get_string(v), (size_t)json_object_get_string_len(v));
+}
+
+bool dsp_json_is_utf8(struct json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		return str_ok(o);
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			if (!dsp_json_is_utf8(json_object_array_get_idx(o, i)))
+				return false;
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			if (!dsp_utf8_valid(k, strlen(k)) || !dsp_json_is_utf8(v))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
+static int fix_object(struct json_object *o)
+{
+	size_t n = 0, i = 0;
+	int changed = 0, r;
+	char **keys;
+
+	json_object_object_foreach(o, k0, v0) {
+		(void)k0;
+		(void)v0;
+		n++;
+	}
+	if (!n)
+		return 0;
+	/* members are added below: take the keys first */
+	if (!(keys = calloc(n, sizeof(*keys))))
+		return -ENOMEM;
+	json_object_object_foreach(o, k1, v1) {
+		(void)v1;
+		if (!(keys[i++] = strdup(k1))) {
+			changed = -ENOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_object_get(o, keys[i]);
+		size_t kl = strlen(keys[i]);
+
+		if (!dsp_utf8_valid(keys[i], kl)) {
+			/* a key from outside input: keep it readable, value unchanged */
+			char *t = dsp_json_escape_text(keys[i], kl);
+
+			if (!t) {
+				changed = -ENOMEM;
+				goto out;
+			}
+			json_object_object_add(o, t, json_object_get(v));
+			json_object_object_del(o, keys[i]);
+			free(keys[i]);
+			keys[i] = t;
+			changed++;
+		}
+		if (json_object_is_type(v, json_type_string) && !str_ok(v)) {
+			char *s = strndup(json_object_get_string(v),
+					  (size_t)json_object_get_string_len(v));
+
+			r = s ? add_escaped(o, keys[i], s, strlen(s)) : -ENOMEM;
+			free(s);
+			if (r) {
+				changed = r;
+				goto out;
+			}
+			changed++;
+		} else if ((r = dsp_json_make_utf8(v)) != 0) {
+			if (r < 0) {
+				changed = r;
+				goto out;
+			}
+			changed += r;
+		}
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	return changed;
+}
+
+int dsp_json_make_utf8(struct json_object *o)
+{
+	int changed = 0, r;
+
+	switch (json_object_get_type(o)) {
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			struct json_object *v = json_object_array_get_idx(o, i);
+
+			if (json_object_is_type(v, json_type_string) && !str_ok(v)) {
+				struct json_object *th = text_hex(json_object_get_string(v),
+					(size_t)json_object_get_string_len(v));
+
+				if (!th)
+					return -ENOMEM;
+				json_object_array_put_idx(o, i, th);
+				changed++;
+			} else if ((r = dsp_json_make_utf8(v)) != 0) {
+				if (r < 0)
+					return r;
+				changed += r;
+			}
+		}
+		return changed;
+	case json_type_object:
+		return fix_object(o);
+	default:
+		/* a bare string has nowhere to put its bytes: the container does it */
+		return 0;
+	}
+}
+
+const char *dsp_json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int dsp_json_i64(struct json_object *o, const char *key, int64_t *out)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return -ENOENT;
+	if (!json_object_is_type(v, json_type_int))
+		return -EINVAL;
+	*out = json_object_get_int64(v);
+	return 0;
+}
+
+int dsp_json_u64(struct json_object *o, const char *key, uint64_t *out)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return -ENOENT;
+	if (!json_object_is_type(v, json_type_int))
+		return -EINVAL;
+	/* json-c keeps integers above INT64_MAX as uint64 */
+	if (json_object_get_int64(v) < 0)
+		return -EINVAL;
+	*out = json_object_get_uint64(v);
+	return 0;
+}
+
+int dsp_json_bool(struct json_object *o, const char *key, bool *out)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return -ENOENT;
+	if (!json_object_is_type(v, json_type_boolean))
+		return -EINVAL;
+	*out = json_object_get_boolean(v);
+	return 0;
+}

@@ -68,13 +68,13 @@ struct erase_file_info {
 };
 
 /*
- * file.c: a failed append to the record: logged once for the run (naming
+ * engine.c: a failed append to the record: logged once for the run (naming
  * the run directory) and kept in opts->record_err; no file is erased after.
  */
 void erase_record_failed(const struct dsp_erase_opts *o, int r);
 bool erase_record_broken(const struct dsp_erase_opts *o);
 
-/* file.c: did the overwrite land where the data was? (FIEMAP before/after) */
+/* extmap.c: did the overwrite land where the data was? (FIEMAP before/after) */
 struct extmap;
 struct extmap *erase_extmap_get(int fd);
 void erase_extmap_free(struct extmap *m);
@@ -146,6 +146,8 @@ struct eng {
 /* overwrite.c */
 int erase_run(struct dsp_io *io, const struct dsp_erase_opts *opts,
 	      struct dsp_erase_result *res, const struct erase_file_info *fi);
+
+/* engine.c: shared by overwrite, verify and resume (no technique calls another's helpers) */
 int eng_pool(struct eng *e);
 int eng_event(struct eng *e, const char *name, struct json_object *f, int sync);
 int eng_progress(struct eng *e, const char *phase, unsigned pass, uint64_t done,

@@ -15,74 +15,6 @@
 #include "dispose/device.h"
 #include "dispose/log.h"
 
-double eng_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Every event carries the target id; f is consumed. */
-int eng_event(struct eng *e, const char *name, struct json_object *f, int sync)
-{
-	int r;
-
-	if (!e->o->ledger) {	/* read-only check: nothing is recorded */
-		json_object_put(f);
-		return 0;
-	}
-	if (!f)
-		f = json_object_new_object();
-	if (!f)
-		return -ENOMEM;
-	json_object_object_add(f, "target", json_object_new_string(e->id));
-	r = dsp_ledger_append(e->o->ledger, name, f, sync);
-	json_object_put(f);
-	if (r < 0)
-		erase_record_failed(e->o, r);	/* said once per run */
-	return r;
-}
-
-int eng_pool(struct eng *e)
-{
-	for (int i = 0; i < ERASE_RING; i++)
-		if (!e->pool[i] && !(e->pool[i] = dsp_io_buf_alloc(e->bufsize)))
-			return -ENOMEM;
-	return 0;
-}
-
-bool eng_stopped(struct eng *e)
-{
-	return e->o->stop && *e->o->stop;
-}
-
-/* Time-gated progress; non-zero when the caller asked to cancel. */
-int eng_progress(struct eng *e, const char *phase, unsigned pass, uint64_t done,
-		 uint64_t total, bool force)
-{
-	struct dsp_erase_progress p;
-	struct timespec now;
-	long ms = e->o->progress_ms == 0 ? 100 : e->o->progress_ms;
-
-	if (!e->o->progress)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!force && ms > 0 && (now.tv_sec - e->last_prog.tv_sec) * 1000 +
-	    (now.tv_nsec - e->last_prog.tv_nsec) / 1000000 < ms)
-		return 0;
-	e->last_prog = now;
-	p.target = e->io->path;
-	p.phase = phase;
-	p.pass = pass;
-	p.npasses = e->np;
-	p.done = done;
-	p.total = total;
-	p.all_done = e->all_done;
-	p.all_total = e->all_total;
-	return e->o->progress(&p, e->o->progress_arg);
-}
-
 static int record_io_error(struct eng *e, unsigned pass, const char *phase,
 			   uint64_t off, uint64_t len, int err)
 {
@@ -430,11 +362,6 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 		return r;
 	}
 	return 0;
-}
-
-const char *erase_verify_name(enum dsp_verify_mode v)
-{
-	return dsp_verify_mode_name(v);
 }
 
 static struct json_object *target_fields(struct eng *e)

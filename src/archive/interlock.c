@@ -18,6 +18,7 @@
 
 #include "dispose/common.h"
 #include "dispose/ledger.h"
+#include "dispose/json.h"
 #include "dispose/log.h"
 #include "archive_int.h"
 
@@ -368,30 +369,39 @@ static char *make_key(const char *sha512, const char *path)
 static int add_item(struct dsp_archive_cover *c, struct json_object *it,
 		    int64_t *files, int64_t *bytes)
 {
-	const char *p = str_field(it, "path"), *h = str_field(it, "sha512");
+	const char *h = str_field(it, "sha512");
 	struct json_object *v;
 	int64_t size = 0;
 
+	char *p = NULL;
+	int rc = 0;
 	(*files)++;
 	if (!int_field(it, "size", &size))
 		*bytes += size;
-	if (!c || !p || !h || strlen(h) != 128)
+	if (!c || !h || strlen(h) != 128)
 		return 0;
 	if (json_object_object_get_ex(it, "changed", &v) && json_object_get_boolean(v))
 		return 0;
 	if (c->n == c->cap) {
+	/* the exact bytes of the name (path_hex when it is not UTF-8), as the erase walk has it */
+	if (dsp_json_bytes(it, "path", &p, NULL))
+		return 0;
 		size_t nc = c->cap ? c->cap * 2 : 256;
 		char **nk = realloc(c->keys, nc * sizeof(*nk));
 
-		if (!nk)
+		if (!nk) {
+			free(p);
 			return -ENOMEM;
 		c->keys = nk;
+		}
 		c->cap = nc;
 	}
 	if (!(c->keys[c->n] = make_key(h, p)))
-		return -ENOMEM;
-	c->n++;
-	return 0;
+		rc = -ENOMEM;
+	else
+		c->n++;
+	free(p);
+	return rc;
 }
 
 /*

@@ -17,7 +17,7 @@
 #endif
 
 #include "dispose/common.h"
-#include "dispose/inventory.h"
+#include "dispose/json.h"
 #include "dispose/log.h"
 #include "archive_int.h"
 
@@ -225,15 +225,15 @@ static int put_lines(struct arc_items *s, const struct arc_item *it)
 	if (s->lst) {
 		struct json_object *o = json_object_new_object();
 		const char *line;
-		int lossy = 0;
 		size_t len;
 
 		if (!o)
 			return -ENOMEM;
-		/* "data/srv/x" -> "/srv/x", spelled as the inventory spells it */
-		json_object_object_add(o, "path", dsp_inv_string(it->bagpath + 4, &lossy));
-		if (lossy)
-			json_object_object_add(o, "path_lossy", json_object_new_boolean(1));
+		/* "data/srv/x" -> "/srv/x"; a name not UTF-8 gets path_hex, its exact bytes */
+		if (dsp_json_add_bytes(o, "path", it->bagpath + 4)) {
+			json_object_put(o);
+			return -ENOMEM;
+		}
 		json_object_object_add(o, "size", json_object_new_int64((int64_t)it->size));
 		json_object_object_add(o, "sha512", json_object_new_string(hex));
 		/* archived as read, which is no snapshot of it: covers nothing */

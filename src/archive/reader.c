@@ -23,7 +23,7 @@
 #endif
 
 #include "dispose/common.h"
-#include "dispose/inventory.h"
+#include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "archive_int.h"
@@ -1086,7 +1086,7 @@ static int ledger_verified(struct dsp_ledger *l, const char *name,
 		return -ENOMEM;
 	if (!realpath(name, abs))
 		snprintf(abs, sizeof(abs), "%s", name);
-	json_object_object_add(f, "archive", dsp_inv_string(abs, NULL));
+	dsp_json_add_bytes(f, "archive", abs);
 	/* the record check has just read them and set both digests */
 	if (res->sha256[0] || arc_file_sha256(name, res->sha256) == 0)
 		json_object_object_add(f, "sha256", json_object_new_string(res->sha256));
@@ -1097,8 +1097,7 @@ static int ledger_verified(struct dsp_ledger *l, const char *name,
 					       json_object_new_string(res->env_sha256));
 	}
 	json_object_object_add(f, "encrypted", json_object_new_boolean(res->encrypted));
-	json_object_object_add(f, "external_identifier",
-			       dsp_inv_string(v->meta.external_id, NULL));
+	dsp_json_add_bytes(f, "external_identifier", v->meta.external_id);
 	json_object_object_add(f, "files", json_object_new_int64((int64_t)res->files));
 	json_object_object_add(f, "payload_bytes",
 			       json_object_new_int64((int64_t)res->payload_bytes));

@@ -24,7 +24,7 @@
 #include <openssl/x509.h>
 
 #include "dispose/common.h"
-#include "dispose/inventory.h"
+#include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "archive_int.h"
@@ -404,8 +404,8 @@ static int note_changed(struct wctx *w, struct arc_item *it, const char *src,
 		return 0;
 	if (!(f = json_object_new_object()))
 		return -ENOMEM;
-	json_object_object_add(f, "archive", dsp_inv_string(w->name_abs, NULL));
-	json_object_object_add(f, "path", dsp_inv_string(src, NULL));
+	dsp_json_add_bytes(f, "archive", w->name_abs);
+	dsp_json_add_bytes(f, "path", src);
 	json_object_object_add(f, "change", json_object_new_string(how));
 	json_object_object_add(f, "size_archived", json_object_new_int64((int64_t)size));
 	if (now >= 0)
@@ -910,8 +910,7 @@ static int json_add_str(struct json_object *o, const char *k, const char *v)
 
 static int bag_info_to_json(void *arg, const char *label, const char *value)
 {
-	json_object_object_add(arg, label, dsp_inv_string(value, NULL));
-	return 0;
+	return dsp_json_add_bytes(arg, label, value);
 }
 
 /*
@@ -934,18 +933,18 @@ static int ledger_created(struct wctx *w, const char *name, const char *env_path
 	}
 	if (!realpath(name, abs))
 		snprintf(abs, sizeof(abs), "%s", name);
-	json_object_object_add(f, "archive", dsp_inv_string(abs, NULL));
+	dsp_json_add_bytes(f, "archive", abs);
 	json_add_str(f, "sha256", w->res->sha256);
 	json_object_object_add(f, "bytes", json_object_new_int64((int64_t)w->res->archive_bytes));
 	json_object_object_add(f, "encrypted", json_object_new_boolean(w->res->encrypted));
 	if (w->res->encrypted) {
 		if (!realpath(env_path, abs))
 			snprintf(abs, sizeof(abs), "%s", env_path);
-		json_object_object_add(f, "envelope", dsp_inv_string(abs, NULL));
+		dsp_json_add_bytes(f, "envelope", abs);
 		json_add_str(f, "envelope_sha256", w->res->env_sha256);
 		rc_arr = json_object_new_array();
 		for (const char *const *r = w->o->recipients; r && *r; r++)
-			json_object_array_add(rc_arr, dsp_inv_string(*r, NULL));
+			json_object_array_add(rc_arr, dsp_json_bytes_value(*r));
 		json_object_object_add(f, "recipients", rc_arr);
 		json_object_object_add(f, "readback_recipient",
 				       json_object_new_boolean(readback_key));
@@ -1628,7 +1627,7 @@ static void ledger_failed(const struct dsp_archive_opts *o, const char *name, in
 
 	if (!f)
 		return;
-	json_object_object_add(f, "archive", dsp_inv_string(name, NULL));
+	dsp_json_add_bytes(f, "archive", name);
 	json_object_object_add(f, "result", json_object_new_string(
 		rc == DSP_MISMATCH ? "read-back mismatch" :
 		rc == DSP_INVALID ? "invalid options" :
@@ -1636,7 +1635,7 @@ static void ledger_failed(const struct dsp_archive_opts *o, const char *name, in
 	if (rc < 0)
 		json_object_object_add(f, "error", json_object_new_string(strerror(-rc)));
 	if (res->bad_path[0])
-		json_object_object_add(f, "reason", dsp_inv_string(res->bad_path, NULL));
+		dsp_json_add_bytes(f, "reason", res->bad_path);
 	if (rc == DSP_MISMATCH)
 		json_object_object_add(f, "left_as", json_object_new_string(DSP_FAILED_SUFFIX));
 	dsp_ledger_append(o->ledger, "archive_failed", f, 1);

@@ -372,9 +372,9 @@ static int add_item(struct dsp_archive_cover *c, struct json_object *it,
 	const char *h = str_field(it, "sha512");
 	struct json_object *v;
 	int64_t size = 0;
-
 	char *p = NULL;
 	int rc = 0;
+
 	(*files)++;
 	if (!int_field(it, "size", &size))
 		*bytes += size;
@@ -382,18 +382,18 @@ static int add_item(struct dsp_archive_cover *c, struct json_object *it,
 		return 0;
 	if (json_object_object_get_ex(it, "changed", &v) && json_object_get_boolean(v))
 		return 0;
-	if (c->n == c->cap) {
 	/* the exact bytes of the name (path_hex when it is not UTF-8), as the erase walk has it */
 	if (dsp_json_bytes(it, "path", &p, NULL))
 		return 0;
+	if (c->n == c->cap) {
 		size_t nc = c->cap ? c->cap * 2 : 256;
 		char **nk = realloc(c->keys, nc * sizeof(*nk));
 
 		if (!nk) {
 			free(p);
 			return -ENOMEM;
-		c->keys = nk;
 		}
+		c->keys = nk;
 		c->cap = nc;
 	}
 	if (!(c->keys[c->n] = make_key(h, p)))

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* log.h - the core's only way to say something: a callback the CLI sets */
+/* log.h - the core's only way to say something: a sink the caller passes */
 #ifndef DISPOSE_LOG_H
 #define DISPOSE_LOG_H
 
+#include <pthread.h>
 #include <stdarg.h>
 
 enum dsp_log_level {
@@ -14,8 +15,31 @@ enum dsp_log_level {
 
 typedef void (*dsp_log_fn)(enum dsp_log_level level, const char *msg, void *arg);
 
-/* Install the handler (NULL restores the default: drop everything). */
+/* Where messages go: a callback and its argument (fn NULL: no sink). */
+struct dsp_log_sink {
+	dsp_log_fn fn;
+	void *arg;
+};
+
+/*
+ * The process default, for threads that have no sink of their own: the CLI
+ * sets it once at start (NULL: drop everything). Commands do not swap it;
+ * they pass a sink to the core entry point instead.
+ */
 void dsp_log_set_handler(dsp_log_fn fn, void *arg);
+
+/*
+ * Make sink (copied; NULL: none) current for the calling thread and return
+ * the one it replaces, to be put back with dsp_log_use(&prev) on return.
+ * A core entry point that takes a sink in its options does this on entry;
+ * the threads it starts through dsp_thread_create inherit it. dsp_log()
+ * goes to the thread's sink, else to the process default.
+ */
+struct dsp_log_sink dsp_log_use(const struct dsp_log_sink *sink);
+/* The calling thread's sink (fn NULL: none). */
+struct dsp_log_sink dsp_log_current(void);
+/* pthread_create (default attributes) whose thread starts with the caller's sink. */
+int dsp_thread_create(pthread_t *th, void *(*fn)(void *), void *arg);
 
 /* Messages follow "<thing>: <what is wrong>"; the CLI adds "dispose: ". */
 void dsp_log(enum dsp_log_level level, const char *fmt, ...)

@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: MIT */
-/* log.c - log callback and syslog audit trail */
+/* log.c - log sinks (per thread, inherited by the threads it starts) and the syslog audit trail */
 #include "dispose/log.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <syslog.h>
-#include <pthread.h>
 
-static dsp_log_fn log_fn;
-static void *log_arg;
+/* the process default: the CLI sets it once; a thread's own sink comes first */
+static struct dsp_log_sink def_sink;
 static int use_syslog = 1;
+/* one message at a time: handlers draw around progress bars */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local struct dsp_log_sink cur_sink;
 
 void dsp_log_set_handler(dsp_log_fn fn, void *arg)
 {
 	pthread_mutex_lock(&log_lock);
-	log_fn = fn;
-	log_arg = arg;
+	def_sink.fn = fn;
+	def_sink.arg = arg;
 	pthread_mutex_unlock(&log_lock);
 }
 
@@ -24,14 +28,63 @@ void dsp_log_set_syslog(int on)
 	use_syslog = on;
 }
 
+struct dsp_log_sink dsp_log_use(const struct dsp_log_sink *sink)
+{
+	struct dsp_log_sink prev = cur_sink;
+
+	if (sink)
+		cur_sink = *sink;
+	else
+		cur_sink = (struct dsp_log_sink){ 0 };
+	return prev;
+}
+
+struct dsp_log_sink dsp_log_current(void)
+{
+	return cur_sink;
+}
+
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+	struct dsp_log_sink sink;
+};
+
+static void *thread_main(void *p)
+{
+	struct thread_start s = *(struct thread_start *)p;
+
+	free(p);
+	cur_sink = s.sink;
+	return s.fn(s.arg);
+}
+
+int dsp_thread_create(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+	struct thread_start *s = malloc(sizeof(*s));
+	int r;
+
+	if (!s)
+		return ENOMEM;
+	s->fn = fn;
+	s->arg = arg;
+	s->sink = cur_sink;
+	r = pthread_create(th, NULL, thread_main, s);
+	if (r)
+		free(s);
+	return r;
+}
+
 static void vlog(enum dsp_log_level level, const char *fmt, va_list ap)
 {
 	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	pthread_mutex_lock(&log_lock);
-	if (log_fn)
-		log_fn(level, msg, log_arg);
+	if (cur_sink.fn)
+		cur_sink.fn(level, msg, cur_sink.arg);
+	else if (def_sink.fn)
+		def_sink.fn(level, msg, def_sink.arg);
 	pthread_mutex_unlock(&log_lock);
 }
 

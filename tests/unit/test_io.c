@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "dispose/io.h"
+#include "dispose/log.h"
 
 static void test_io_write_eintr_retried(void **state)
 {
@@ -311,6 +313,61 @@ static void test_io_real_backend_short_and_dropped(void **state)
 }
 #endif
 
+/* ---- log sinks: per thread, inherited by dsp_thread_create, never a swapped global ---- */
+
+struct logbuf {
+	char text[512];
+};
+
+static void log_into(enum dsp_log_level level, const char *msg, void *arg)
+{
+	struct logbuf *b = arg;
+	size_t n = strlen(b->text);
+
+	(void)level;
+	snprintf(b->text + n, sizeof(b->text) - n, "%s;", msg);
+}
+
+static void *log_thread(void *arg)
+{
+	dsp_log(DSP_LOG_ERROR, "%s", (const char *)arg);
+	return NULL;
+}
+
+static void test_log_sink_per_thread_and_inherited(void **state)
+{
+	struct logbuf def = { "" }, mine = { "" }, other = { "" };
+	struct dsp_log_sink s = { log_into, &mine }, o = { log_into, &other }, prev, back;
+	pthread_t th;
+
+	(void)state;
+	dsp_log_set_handler(log_into, &def);
+	dsp_log(DSP_LOG_ERROR, "a");
+	prev = dsp_log_use(&s);
+	assert_null(prev.fn);
+	dsp_log(DSP_LOG_ERROR, "b");
+	/* started through the core's helper: the caller's sink */
+	assert_int_equal(dsp_thread_create(&th, log_thread, "c"), 0);
+	pthread_join(th, NULL);
+	/* a bare thread has none of its own: the process default */
+	assert_int_equal(pthread_create(&th, NULL, log_thread, "d"), 0);
+	pthread_join(th, NULL);
+	/* nested: an inner entry point with its own sink, then restored */
+	back = dsp_log_use(&o);
+	assert_ptr_equal(back.arg, &mine);
+	dsp_log(DSP_LOG_ERROR, "e");
+	dsp_log_use(&back);
+	dsp_log(DSP_LOG_ERROR, "f");
+	assert_ptr_equal(dsp_log_current().arg, &mine);
+	dsp_log_use(&prev);
+	dsp_log(DSP_LOG_ERROR, "g");
+	dsp_log_set_handler(NULL, NULL);
+	dsp_log(DSP_LOG_ERROR, "dropped");
+	assert_string_equal(def.text, "a;d;g;");
+	assert_string_equal(mine.text, "b;c;f;");
+	assert_string_equal(other.text, "e;");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_io_mem_flip_range_across_reads),
 		cmocka_unit_test(test_io_fault_parse_list),
 		cmocka_unit_test(test_io_fault_parse_rejects_junk),
+		cmocka_unit_test(test_log_sink_per_thread_and_inherited),
 #ifdef DSP_TEST_HOOKS
 		cmocka_unit_test(test_io_real_backend_env_faults),
 		cmocka_unit_test(test_io_real_backend_short_and_dropped),

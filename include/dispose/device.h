@@ -14,6 +14,25 @@
 
 #include <json-c/json.h>
 
+/*
+ * Where the system is read from. Every function below that reads /sys,
+ * /proc/self/mountinfo or /proc/swaps has a dsp_device_* form taking root:
+ * NULL or "" reads the running system; a directory reads a fake tree under
+ * it, so that tests need no root and no devices. A fake root holds:
+ *   ROOT/proc/self/mountinfo, ROOT/proc/swaps      (text as the kernel writes it)
+ *   ROOT/sys/dev/block/M:m -> symlink whose last component is the kernel
+ *                             name, its parent the disk's for a partition
+ *                             (e.g. ../../class/block/sda/sda1)
+ *   ROOT/sys/class/block/NAME/{dev,size,ro,removable,partition,start,
+ *        queue/rotational,holders/,slaves/,loop/backing_file,loop/offset,
+ *        device/{model,vendor,serial,wwid}}
+ *                            (a partition NAME as ROOT/sys/class/block/DISK/NAME
+ *                             with ROOT/sys/class/block/NAME linking to it)
+ * /dev paths named in the fake files (swaps, mount sources, loop backing
+ * files) are looked up by name in ROOT/sys/class/block; other paths are
+ * stat()ed under ROOT. tests/unit/device_fake.h builds such trees.
+ */
+
 struct dsp_blkdev_info {
 	char path[256];		/* /dev/NAME */
 	char name[64];		/* kernel name, e.g. loop3, sda1 */
@@ -34,6 +53,39 @@ struct dsp_blkdev_info {
 
 /* Identity of the block device at path (a /dev node). 0 or -errno. */
 int dsp_blkdev_info(const char *path, struct dsp_blkdev_info *info);
+
+/* Identity of the block device numbered devno, read under root. 0 or -errno. */
+int dsp_device_info(const char *root, dev_t devno, struct dsp_blkdev_info *info);
+
+/*
+ * A device name as the user gave it, resolved once: a /dev node or any
+ * symlink to one (/dev/disk/by-id/..., /dev/disk/by-path/..., an admin's
+ * link). Open node (never given again), then dsp_device_recheck_fd.
+ */
+struct dsp_device_ref {
+	char given[4096];	/* as given */
+	char node[4096];	/* the device node it resolves to, e.g. /dev/sdb */
+	dev_t devno;
+	bool symlink;		/* given is or passes through a symlink */
+};
+
+/* 0; -ENOTBLK when given does not name a block device; -ENAMETOOLONG; -errno. */
+int dsp_device_resolve(const char *given, struct dsp_device_ref *ref);
+
+/*
+ * Is fd (opened from ref->node, O_EXCL) the device resolved? 0, -ESTALE
+ * when it is another device (a link or node swapped after the check), or
+ * -errno from fstat.
+ */
+int dsp_device_recheck_fd(int fd, const struct dsp_device_ref *ref);
+
+/*
+ * Hold an exclusive BSD lock on an open whole disk while it is written, as
+ * wipefs does: udev takes LOCK_SH|LOCK_NB before it probes and skips a
+ * locked disk, so no probe or partition rescan runs mid-overwrite. Released
+ * by close(). 0, -EBUSY (someone else holds it), or -errno.
+ */
+int dsp_device_lock(int fd);
 
 /*
  * Why a device (or any of its partitions, or the disk it is part of, when
@@ -92,6 +144,7 @@ struct dsp_blkdev_loopfile {
  * use (or mount). *out is malloc'ed (free it), *n its length. 0 or -errno.
  */
 int dsp_blkdev_loop_files(struct dsp_blkdev_loopfile **out, size_t *n);
+int dsp_device_loop_files(const char *root, struct dsp_blkdev_loopfile **out, size_t *n);
 
 /*
  * One line naming the first reason in use, e.g. "device is mounted on /srv"
@@ -110,6 +163,15 @@ struct dsp_blkdev_snap;
 
 /* 0 and *out, or -errno (an unreadable or malformed /proc file is an error). */
 int dsp_blkdev_snap_new(struct dsp_blkdev_snap **out);
+/* The same, under root (see the top of this file). */
+int dsp_device_snap_new(const char *root, struct dsp_blkdev_snap **out);
+
+/*
+ * The erase target check of the device numbered devno under root:
+ * dsp_blkdev_snap_check_medium on a fresh snapshot. 0 with use filled
+ * (refuse if any flag is set), or -errno (-ENOENT: no such device).
+ */
+int dsp_device_check(const char *root, dev_t devno, struct dsp_blkdev_use *use);
 void dsp_blkdev_snap_free(struct dsp_blkdev_snap *snap);
 
 #define DSP_BLKDEV_TREE	0x01	/* also the whole disk and all its partitions */
@@ -217,6 +279,8 @@ int dsp_blkdev_parse_swaps(const char *text, size_t len, dsp_swaps_fn fn, void *
 /* Kernel name of devno and of its whole disk, from /sys/dev/block. 0 or -errno. */
 int dsp_blkdev_name(dev_t devno, char *name, size_t nlen, char *disk, size_t dlen,
 		    bool *is_partition);
+int dsp_device_name(const char *root, dev_t devno, char *name, size_t nlen, char *disk,
+		    size_t dlen, bool *is_partition);
 
 /* The /dev path of a kernel name ("cciss!c0d0" -> "/dev/cciss/c0d0"). Returns buf. */
 const char *dsp_blkdev_devpath(const char *name, char *buf, size_t len);
@@ -226,6 +290,7 @@ int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info);
 
 /* The size in bytes the kernel reports now for devno (sysfs). 0 or -errno. */
 int dsp_blkdev_size_now(dev_t devno, uint64_t *bytes);
+int dsp_device_size_now(const char *root, dev_t devno, uint64_t *bytes);
 
 /* ---- record identity (what identifies the medium in the run record) ---- */
 /*

@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #define SYS_BLOCK "/sys/class/block"
+/* the root the system is read under: "" is the running system */
+#define R(root) ((root) ? (root) : "")
 #define MAX_HOLDER_DEPTH 8
 
 /* ---- small helpers ---- */
@@ -85,20 +87,22 @@ static int read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static int read_attr(const char *name, const char *attr, char *buf, size_t len)
+static int read_attr(const char *root, const char *name, const char *attr, char *buf,
+		     size_t len)
 {
 	char path[PATH_MAX];
 
-	fmt(path, sizeof(path), SYS_BLOCK "/%s/%s", name, attr);
+	if (fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/%s", R(root), name, attr))
+		return -ENAMETOOLONG;
 	return read_file(path, buf, len);
 }
 
-static int read_u64(const char *name, const char *attr, uint64_t *v)
+static int read_u64(const char *root, const char *name, const char *attr, uint64_t *v)
 {
 	char buf[64], *end;
 	int r;
 
-	r = read_attr(name, attr, buf, sizeof(buf));
+	r = read_attr(root, name, attr, buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	errno = 0;
@@ -108,11 +112,12 @@ static int read_u64(const char *name, const char *attr, uint64_t *v)
 	return 0;
 }
 
-static bool attr_exists(const char *name, const char *attr)
+static bool attr_exists(const char *root, const char *name, const char *attr)
 {
 	char path[PATH_MAX];
 
-	fmt(path, sizeof(path), SYS_BLOCK "/%s/%s", name, attr);
+	if (fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/%s", R(root), name, attr))
+		return false;
 	return access(path, F_OK) == 0;
 }
 
@@ -126,12 +131,12 @@ static int parse_devno(const char *s, dev_t *d)
 	return 0;
 }
 
-static int name_devno(const char *name, dev_t *d)
+static int name_devno(const char *root, const char *name, dev_t *d)
 {
 	char buf[32];
 	int r;
 
-	r = read_attr(name, "dev", buf, sizeof(buf));
+	r = read_attr(root, name, "dev", buf, sizeof(buf));
 	if (r < 0)
 		return r;
 	return parse_devno(buf, d);
@@ -139,11 +144,17 @@ static int name_devno(const char *name, dev_t *d)
 
 int dsp_blkdev_size_now(dev_t devno, uint64_t *bytes)
 {
+	return dsp_device_size_now(NULL, devno, bytes);
+}
+
+int dsp_device_size_now(const char *root, dev_t devno, uint64_t *bytes)
+{
 	char path[PATH_MAX], buf[64], *end;
 	uint64_t sectors;
 	int r;
 
-	fmt(path, sizeof(path), "/sys/dev/block/%u:%u/size", major(devno), minor(devno));
+	fmt(path, sizeof(path), "%s/sys/dev/block/%u:%u/size", R(root), major(devno),
+	    minor(devno));
 	r = read_file(path, buf, sizeof(buf));
 	if (r < 0)
 		return r;
@@ -381,11 +392,17 @@ const char *dsp_blkdev_devpath(const char *name, char *buf, size_t len)
 int dsp_blkdev_name(dev_t devno, char *name, size_t nlen, char *disk, size_t dlen,
 		    bool *is_partition)
 {
+	return dsp_device_name(NULL, devno, name, nlen, disk, dlen, is_partition);
+}
+
+int dsp_device_name(const char *root, dev_t devno, char *name, size_t nlen, char *disk,
+		    size_t dlen, bool *is_partition)
+{
 	char link[PATH_MAX], target[PATH_MAX], *base, *slash;
 	bool part;
 	ssize_t n;
 
-	fmt(link, sizeof(link), "/sys/dev/block/%u:%u", major(devno), minor(devno));
+	fmt(link, sizeof(link), "%s/sys/dev/block/%u:%u", R(root), major(devno), minor(devno));
 	n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
 		return -errno;
@@ -395,7 +412,7 @@ int dsp_blkdev_name(dev_t devno, char *name, size_t nlen, char *disk, size_t dle
 	if (!valid_name(base))
 		return -EINVAL;
 	copy(name, nlen, base);
-	part = attr_exists(base, "partition");
+	part = attr_exists(root, base, "partition");
 	if (is_partition)
 		*is_partition = part;
 	if (disk && dlen) {
@@ -416,7 +433,7 @@ int dsp_blkdev_name(dev_t devno, char *name, size_t nlen, char *disk, size_t dle
 }
 
 /* Transport from the device's place in the sysfs tree, as lsblk names it. */
-static void guess_transport(const char *disk, char *out, size_t len)
+static void guess_transport(const char *root, const char *disk, char *out, size_t len)
 {
 	static const struct { const char *prefix, *tran; } by_name[] = {
 		{ "loop", "loop" }, { "dm-", "dm" }, { "md", "md" },
@@ -437,7 +454,7 @@ static void guess_transport(const char *disk, char *out, size_t len)
 			copy(out, len, by_name[i].tran);
 			return;
 		}
-	fmt(link, sizeof(link), SYS_BLOCK "/%s", disk);
+	fmt(link, sizeof(link), "%s" SYS_BLOCK "/%s", R(root), disk);
 	if (!realpath(link, real))
 		return;
 	for (i = 0; i < DSP_ARRAY_SIZE(by_path); i++)
@@ -448,7 +465,7 @@ static void guess_transport(const char *disk, char *out, size_t len)
 }
 
 /* SCSI unit serial number VPD page 0x80: 4-byte header, then ASCII. */
-static void vpd80_serial(const char *disk, char *out, size_t len)
+static void vpd80_serial(const char *root, const char *disk, char *out, size_t len)
 {
 	char path[PATH_MAX];
 	unsigned char buf[260];
@@ -457,7 +474,7 @@ static void vpd80_serial(const char *disk, char *out, size_t len)
 	size_t l, i, j = 0;
 	int fd;
 
-	fmt(path, sizeof(path), SYS_BLOCK "/%s/device/vpd_pg80", disk);
+	fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/device/vpd_pg80", R(root), disk);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -475,7 +492,7 @@ static void vpd80_serial(const char *disk, char *out, size_t len)
 	copy(out, len, trim(s));
 }
 
-int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info)
+static int info_name(const char *root, const char *name, struct dsp_blkdev_info *info)
 {
 	uint64_t v;
 	bool part;
@@ -485,17 +502,17 @@ int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info)
 	if (!valid_name(name))
 		return -EINVAL;
 	memset(info, 0, sizeof(*info));
-	r = name_devno(name, &d);
+	r = name_devno(root, name, &d);
 	if (r < 0)
 		return r;
-	r = dsp_blkdev_name(d, info->name, sizeof(info->name), info->disk,
+	r = dsp_device_name(root, d, info->name, sizeof(info->name), info->disk,
 			    sizeof(info->disk), &part);
 	if (r < 0)
 		return r;
 	info->devno = d;
 	info->is_partition = part;
 	dsp_blkdev_devpath(info->name, info->path, sizeof(info->path));
-	r = read_u64(info->name, "size", &v);
+	r = read_u64(root, info->name, "size", &v);
 	if (r < 0)
 		return r;
 	info->size = v * 512;	/* sysfs size is always in 512-byte units */
@@ -503,38 +520,55 @@ int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info)
 	/* Queue limits and device facts live on the whole disk. */
 	info->logical_sector = 512;
 	info->physical_sector = 512;
-	if (!read_u64(info->disk, "queue/logical_block_size", &v) && v)
+	if (!read_u64(root, info->disk, "queue/logical_block_size", &v) && v)
 		info->logical_sector = (uint32_t)v;
-	if (!read_u64(info->disk, "queue/physical_block_size", &v) && v)
+	if (!read_u64(root, info->disk, "queue/physical_block_size", &v) && v)
 		info->physical_sector = (uint32_t)v;
 	info->rotational = -1;
-	if (!read_u64(info->disk, "queue/rotational", &v))
+	if (!read_u64(root, info->disk, "queue/rotational", &v))
 		info->rotational = v ? 1 : 0;
 	info->removable = 0;
-	if (!read_u64(info->disk, "removable", &v))
+	if (!read_u64(root, info->disk, "removable", &v))
 		info->removable = v ? 1 : 0;
-	read_attr(info->disk, "device/model", info->model, sizeof(info->model));
-	read_attr(info->disk, "device/vendor", info->vendor, sizeof(info->vendor));
-	if (read_attr(info->disk, "device/serial", info->serial, sizeof(info->serial)) ||
+	read_attr(root, info->disk, "device/model", info->model, sizeof(info->model));
+	read_attr(root, info->disk, "device/vendor", info->vendor, sizeof(info->vendor));
+	if (read_attr(root, info->disk, "device/serial", info->serial, sizeof(info->serial)) ||
 	    !info->serial[0])
-		if (read_attr(info->disk, "serial", info->serial, sizeof(info->serial)) ||
+		if (read_attr(root, info->disk, "serial", info->serial, sizeof(info->serial)) ||
 		    !info->serial[0])
-			vpd80_serial(info->disk, info->serial, sizeof(info->serial));
-	if (read_attr(info->disk, "wwid", info->wwn, sizeof(info->wwn)) || !info->wwn[0])
-		read_attr(info->disk, "device/wwid", info->wwn, sizeof(info->wwn));
-	guess_transport(info->disk, info->transport, sizeof(info->transport));
-	read_attr(info->disk, "loop/backing_file", info->backing_file,
+			vpd80_serial(root, info->disk, info->serial, sizeof(info->serial));
+	if (read_attr(root, info->disk, "wwid", info->wwn, sizeof(info->wwn)) || !info->wwn[0])
+		read_attr(root, info->disk, "device/wwid", info->wwn, sizeof(info->wwn));
+	guess_transport(root, info->disk, info->transport, sizeof(info->transport));
+	read_attr(root, info->disk, "loop/backing_file", info->backing_file,
 		  sizeof(info->backing_file));
-	read_attr(info->name, "dm/name", info->dm_name, sizeof(info->dm_name));
-	if (!read_u64(info->name, "ro", &v))
+	read_attr(root, info->name, "dm/name", info->dm_name, sizeof(info->dm_name));
+	if (!read_u64(root, info->name, "ro", &v))
 		info->read_only = v != 0;
 	if (part) {
-		if (!read_u64(info->name, "partition", &v))
+		if (!read_u64(root, info->name, "partition", &v))
 			info->partno = (uint32_t)v;
-		if (!read_u64(info->name, "start", &v))
+		if (!read_u64(root, info->name, "start", &v))
 			info->start = v * 512;
 	}
 	return 0;
+}
+
+int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info)
+{
+	return info_name(NULL, name, info);
+}
+
+int dsp_device_info(const char *root, dev_t devno, struct dsp_blkdev_info *info)
+{
+	char name[64];
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	r = dsp_device_name(root, devno, name, sizeof(name), NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	return info_name(root, name, info);
 }
 
 int dsp_blkdev_info(const char *path, struct dsp_blkdev_info *info)
@@ -578,6 +612,7 @@ struct loopback {
 };
 
 struct dsp_blkdev_snap {
+	char *root;		/* NULL: the running system */
 	struct mnt *mounts;
 	size_t nmounts;
 	dev_t *swaps;
@@ -599,6 +634,7 @@ void dsp_blkdev_snap_free(struct dsp_blkdev_snap *s)
 	free(s->mounts);
 	free(s->swaps);
 	free(s->loops);
+	free(s->root);
 	free(s);
 }
 
@@ -614,6 +650,30 @@ static int grow(void **arr, size_t n, size_t size)
 		return -ENOMEM;
 	*arr = p;
 	return 0;
+}
+
+/*
+ * The block device a /dev path names under root: the node's number; in a
+ * fake root (no device nodes there) the sysfs entry of its name.
+ */
+static int node_devno(const char *root, const char *path, dev_t *d)
+{
+	char full[PATH_MAX];
+	const char *base;
+	struct stat st;
+
+	if (fmt(full, sizeof(full), "%s%s", R(root), path))
+		return -ENAMETOOLONG;
+	if (stat(full, &st) == 0 && S_ISBLK(st.st_mode)) {
+		*d = st.st_rdev;
+		return 0;
+	}
+	if (!root || !root[0] || strncmp(path, "/dev/", 5))
+		return -ENOTBLK;
+	base = strrchr(path, '/') + 1;
+	if (!valid_name(base))
+		return -ENOTBLK;
+	return name_devno(root, base, d);
 }
 
 static int add_mount(struct dsp_blkdev_snap *s, dev_t d, dev_t raw, const char *mountpoint)
@@ -636,17 +696,14 @@ static int snap_mount(const struct dsp_mountinfo_entry *e, void *arg)
 {
 	struct dsp_blkdev_snap *s = arg;
 	dev_t raw = makedev(e->major, e->minor), d = raw;
-	struct stat st;
 
 	/*
 	 * btrfs and some others report an anonymous 0:N device; the source
 	 * names the real block device then.
 	 */
 	if (e->major == 0) {
-		if (e->source[0] != '/' || stat(e->source, &st) < 0 ||
-		    !S_ISBLK(st.st_mode))
+		if (e->source[0] != '/' || node_devno(s->root, e->source, &d) < 0)
 			return 0;
-		d = st.st_rdev;
 	}
 	if (!strcmp(e->mountpoint, "/")) {
 		s->root_raw = raw;	/* the last "/" is the one on top */
@@ -668,19 +725,21 @@ static int snap_btrfs(struct dsp_blkdev_snap *s)
 	DIR *fs, *dir;
 	int r = 0;
 
-	fs = opendir("/sys/fs/btrfs");
+	if (fmt(path, sizeof(path), "%s/sys/fs/btrfs", R(s->root)))
+		return -ENAMETOOLONG;
+	fs = opendir(path);
 	if (!fs)
 		return 0;	/* no btrfs in this kernel */
 	while (!r && (fe = readdir(fs))) {
 		if (!valid_name(fe->d_name) ||
-		    fmt(path, sizeof(path), "/sys/fs/btrfs/%s/devices", fe->d_name))
+		    fmt(path, sizeof(path), "%s/sys/fs/btrfs/%s/devices", R(s->root), fe->d_name))
 			continue;
 		dir = opendir(path);
 		if (!dir)
 			continue;
 		n = 0;
 		while ((de = readdir(dir)) && n < DSP_ARRAY_SIZE(members))
-			if (valid_name(de->d_name) && !name_devno(de->d_name, &members[n]))
+			if (valid_name(de->d_name) && !name_devno(s->root, de->d_name, &members[n]))
 				n++;
 		closedir(dir);
 		if (n < 2)
@@ -712,16 +771,16 @@ static int add_swap(struct dsp_blkdev_snap *s, dev_t d)
 static int snap_swap(const char *path, const char *type, void *arg)
 {
 	struct dsp_blkdev_snap *s = arg;
+	char full[PATH_MAX];
 	struct stat st;
+	size_t i;
 	dev_t d;
 
-	size_t i;
-
 	(void)type;
-	if (stat(path, &st) < 0)
+	if (node_devno(s->root, path, &d) == 0)
+		return add_swap(s, d);
+	if (fmt(full, sizeof(full), "%s%s", R(s->root), path) || stat(full, &st) < 0)
 		return 0;	/* a deleted swap file: its fs is still mounted */
-	if (S_ISBLK(st.st_mode))
-		return add_swap(s, st.st_rdev);
 	/*
 	 * A swap file pins the filesystem it lives on: every device of the
 	 * mount whose raw device the file reports (0:N on btrfs).
@@ -739,9 +798,9 @@ static int snap_swap(const char *path, const char *type, void *arg)
  * now, or none (deleted, unmounted lazily, another namespace). -ENOENT when
  * not attached or nothing is known.
  */
-static int loop_backing(const char *name, struct loopback *lb)
+static int loop_backing(const char *root, const char *name, struct loopback *lb)
 {
-	char bf[PATH_MAX], node[PATH_MAX];
+	char bf[PATH_MAX], node[PATH_MAX], dev[PATH_MAX], full[PATH_MAX];
 	struct loop_info64 li;
 	struct stat st;
 	uint64_t v;
@@ -749,10 +808,12 @@ static int loop_backing(const char *name, struct loopback *lb)
 
 	memset(lb, 0, sizeof(*lb));
 	copy(lb->name, sizeof(lb->name), name);
-	if (name_devno(name, &lb->devno) < 0 ||
-	    read_attr(name, "loop/backing_file", bf, sizeof(bf)))
+	if (name_devno(root, name, &lb->devno) < 0 ||
+	    read_attr(root, name, "loop/backing_file", bf, sizeof(bf)))
 		return -ENOENT;
-	dsp_blkdev_devpath(name, node, sizeof(node));
+	dsp_blkdev_devpath(name, dev, sizeof(dev));
+	if (fmt(node, sizeof(node), "%s%s", R(root), dev))
+		return -ENOENT;
 	/* read-only, no I/O: only the status ioctl, as losetup does */
 	fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	if (fd >= 0) {
@@ -770,33 +831,40 @@ static int loop_backing(const char *name, struct loopback *lb)
 			return 0;
 		}
 	}
-	if (stat(bf, &st) < 0 || !(S_ISBLK(st.st_mode) || S_ISREG(st.st_mode)))
+	if (read_u64(root, name, "loop/offset", &v) == 0)
+		lb->offset = v;
+	if (node_devno(root, bf, &lb->backing) == 0) {
+		lb->blk = true;
+		return 0;
+	}
+	if (fmt(full, sizeof(full), "%s%s", R(root), bf) || stat(full, &st) < 0 ||
+	    !S_ISREG(st.st_mode))
 		return -ENOENT;
-	lb->blk = S_ISBLK(st.st_mode);
-	lb->backing = lb->blk ? st.st_rdev : 0;
 	lb->fdev = st.st_dev;
 	lb->fino = st.st_ino;
-	if (!read_u64(name, "loop/offset", &v))
-		lb->offset = v;
 	return 0;
 }
 
 /* Call fn for each attached loop device whose backing is known. */
-static int for_each_loop(int (*fn)(const struct loopback *lb, void *arg), void *arg)
+static int for_each_loop(const char *root, int (*fn)(const struct loopback *lb, void *arg),
+			 void *arg)
 {
+	char path[PATH_MAX];
 	struct loopback lb;
 	struct dirent *de;
 	DIR *dir;
 	int r = 0;
 
-	dir = opendir(SYS_BLOCK);
+	if (fmt(path, sizeof(path), "%s" SYS_BLOCK, R(root)))
+		return -ENAMETOOLONG;
+	dir = opendir(path);
 	if (!dir)
 		return -errno;
 	while (!r && (de = readdir(dir))) {
 		if (strncmp(de->d_name, "loop", 4) || !valid_name(de->d_name) ||
-		    !attr_exists(de->d_name, "loop"))
+		    !attr_exists(root, de->d_name, "loop"))
 			continue;
-		if (loop_backing(de->d_name, &lb) < 0)
+		if (loop_backing(root, de->d_name, &lb) < 0)
 			continue;
 		r = fn(&lb, arg);
 	}
@@ -817,20 +885,31 @@ static int snap_loop(const struct loopback *lb, void *arg)
 /* Loop devices do not appear in holders/ of what backs them. */
 static int snap_loops(struct dsp_blkdev_snap *s)
 {
-	return for_each_loop(snap_loop, s);
+	return for_each_loop(s->root, snap_loop, s);
 }
 
 int dsp_blkdev_snap_new(struct dsp_blkdev_snap **out)
 {
+	return dsp_device_snap_new(NULL, out);
+}
+
+int dsp_device_snap_new(const char *root, struct dsp_blkdev_snap **out)
+{
 	struct dsp_blkdev_snap *s;
-	char *text = NULL;
+	char *text = NULL, path[PATH_MAX];
 	size_t len;
 	int r;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	r = read_all("/proc/self/mountinfo", &text, &len);
+	if (root && root[0] && !(s->root = strdup(root))) {
+		free(s);
+		return -ENOMEM;
+	}
+	r = fmt(path, sizeof(path), "%s/proc/self/mountinfo", R(root));
+	if (!r)
+		r = read_all(path, &text, &len);
 	if (!r)
 		r = dsp_blkdev_parse_mountinfo(text, len, snap_mount, s);
 	free(text);
@@ -838,7 +917,9 @@ int dsp_blkdev_snap_new(struct dsp_blkdev_snap **out)
 	if (!r)
 		r = snap_btrfs(s);
 	if (!r) {
-		r = read_all("/proc/swaps", &text, &len);
+		r = fmt(path, sizeof(path), "%s/proc/swaps", R(root));
+		if (!r)
+			r = read_all(path, &text, &len);
 		/* no /proc/swaps: a kernel without swap support */
 		if (r == -ENOENT)
 			r = 0;
@@ -906,7 +987,7 @@ int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *s, const char *name,
 
 	if (!valid_name(name))
 		return -EINVAL;
-	r = name_devno(name, &d);
+	r = name_devno(s->root, name, &d);
 	if (r < 0)
 		return r;
 	for (i = 0; i < s->nloops; i++)
@@ -915,7 +996,7 @@ int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *s, const char *name,
 			if (r)
 				return r;
 		}
-	fmt(path, sizeof(path), SYS_BLOCK "/%s/holders", name);
+	fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/holders", R(s->root), name);
 	dir = opendir(path);
 	if (!dir)
 		return errno == ENOENT ? 0 : -errno;
@@ -969,7 +1050,7 @@ static int check_node(const struct dsp_blkdev_snap *s, const struct dsp_blkdev_m
 
 	if (depth > MAX_HOLDER_DEPTH)
 		return -ELOOP;
-	r = name_devno(name, &d);
+	r = name_devno(s->root, name, &d);
 	if (r < 0)
 		return r;
 	for (i = 0; i < s->nmounts; i++)
@@ -1006,7 +1087,7 @@ static int check_node(const struct dsp_blkdev_snap *s, const struct dsp_blkdev_m
 			return r;
 	}
 
-	fmt(path, sizeof(path), SYS_BLOCK "/%s/holders", name);
+	fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/holders", R(s->root), name);
 	dir = opendir(path);
 	if (!dir)
 		return errno == ENOENT ? 0 : -errno;
@@ -1048,10 +1129,10 @@ static int check_tree(const struct dsp_blkdev_snap *s, const char *name, unsigne
 	if (r < 0 || !(flags & DSP_BLKDEV_TREE))
 		return r;
 
-	r = name_devno(name, &d);
+	r = name_devno(s->root, name, &d);
 	if (r < 0)
 		return r;
-	r = dsp_blkdev_name(d, self, sizeof(self), disk, sizeof(disk), &part);
+	r = dsp_device_name(s->root, d, self, sizeof(self), disk, sizeof(disk), &part);
 	if (r < 0)
 		return r;
 	if (part) {
@@ -1059,7 +1140,7 @@ static int check_tree(const struct dsp_blkdev_snap *s, const char *name, unsigne
 		if (r < 0)
 			return r;
 	}
-	fmt(path, sizeof(path), SYS_BLOCK "/%s", disk);
+	fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s", R(s->root), disk);
 	dir = opendir(path);
 	if (!dir)
 		return -errno;
@@ -1069,7 +1150,8 @@ static int check_tree(const struct dsp_blkdev_snap *s, const char *name, unsigne
 		if (!valid_name(de->d_name) || !strcmp(de->d_name, self))
 			continue;
 		/* partitions are subdirectories of the disk with a partition file */
-		fmt(attr, sizeof(attr), SYS_BLOCK "/%s/%s/partition", disk, de->d_name);
+		fmt(attr, sizeof(attr), "%s" SYS_BLOCK "/%s/%s/partition", R(s->root), disk,
+		    de->d_name);
 		if (access(attr, F_OK))
 			continue;
 		r = check_node(s, m, de->d_name, de->d_name, 0, u);
@@ -1110,7 +1192,7 @@ int dsp_blkdev_snap_medium(const struct dsp_blkdev_snap *s, const char *name,
 	memset(m, 0, sizeof(*m));
 	if (!valid_name(name))
 		return -EINVAL;
-	r = read_u64(name, "size", &v);
+	r = read_u64(s->root, name, "size", &v);
 	if (r < 0)
 		return r;
 	m->size = v * 512;
@@ -1118,17 +1200,17 @@ int dsp_blkdev_snap_medium(const struct dsp_blkdev_snap *s, const char *name,
 	for (int depth = 0;; depth++) {
 		if (depth > MAX_HOLDER_DEPTH)
 			return -ELOOP;
-		r = name_devno(cur, &d);
+		r = name_devno(s->root, cur, &d);
 		if (r < 0)
 			return r;
-		r = dsp_blkdev_name(d, self, sizeof(self), disk, sizeof(disk), &part);
+		r = dsp_device_name(s->root, d, self, sizeof(self), disk, sizeof(disk), &part);
 		if (r < 0)
 			return r;
 		m->chain[m->nchain++] = wd = d;
 		if (part) {
-			r = read_u64(self, "start", &v);
+			r = read_u64(s->root, self, "start", &v);
 			if (r == 0)
-				r = name_devno(disk, &wd);
+				r = name_devno(s->root, disk, &wd);
 			if (r < 0)
 				return r;
 			m->offset += v * 512;
@@ -1147,7 +1229,7 @@ int dsp_blkdev_snap_medium(const struct dsp_blkdev_snap *s, const char *name,
 			m->file_ino = lb->fino;
 			return 0;
 		}
-		r = dsp_blkdev_name(lb->backing, cur, sizeof(cur), NULL, 0, NULL);
+		r = dsp_device_name(s->root, lb->backing, cur, sizeof(cur), NULL, 0, NULL);
 		if (r < 0)
 			return r;
 		copy(m->lower[m->nlower++], sizeof(m->lower[0]), cur);
@@ -1344,7 +1426,7 @@ int dsp_blkdev_claim_medium(const char *path, int **out, size_t *nout, char *bus
 			r = -ENOMEM;
 	}
 	for (unsigned i = 0; r == 0 && i < m.nlower; i++) {
-		r = name_devno(m.lower[i], &d);
+		r = name_devno(s->root, m.lower[i], &d);
 		if (r == 0)
 			r = claim(m.lower[i], d, fds, &n, busy, blen);
 	}
@@ -1386,6 +1468,24 @@ int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
 	return r;
 }
 
+int dsp_device_check(const char *root, dev_t devno, struct dsp_blkdev_use *use)
+{
+	struct dsp_blkdev_snap *s;
+	char name[64];
+	int r;
+
+	memset(use, 0, sizeof(*use));
+	r = dsp_device_name(root, devno, name, sizeof(name), NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	r = dsp_device_snap_new(root, &s);
+	if (r < 0)
+		return r;
+	r = dsp_blkdev_snap_check_medium(s, name, use);
+	dsp_blkdev_snap_free(s);
+	return r;
+}
+
 struct loopfiles {
 	struct dsp_blkdev_loopfile *v;
 	size_t k;
@@ -1408,8 +1508,13 @@ static int add_loop_file(const struct loopback *lb, void *arg)
 
 int dsp_blkdev_loop_files(struct dsp_blkdev_loopfile **out, size_t *n)
 {
+	return dsp_device_loop_files(NULL, out, n);
+}
+
+int dsp_device_loop_files(const char *root, struct dsp_blkdev_loopfile **out, size_t *n)
+{
 	struct loopfiles lf = { NULL, 0 };
-	int r = for_each_loop(add_loop_file, &lf);
+	int r = for_each_loop(root, add_loop_file, &lf);
 
 	if (r) {
 		free(lf.v);

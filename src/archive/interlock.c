@@ -4,6 +4,7 @@
  * archive against its archive_created, and the erase interlock (is a
  * retained item covered by a verified archive that is still there?)
  */
+/* Archive files used (no cycles, see common.c): common, envelope */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,8 +18,8 @@
 #include <openssl/evp.h>
 
 #include "dispose/common.h"
-#include "dispose/ledger.h"
 #include "dispose/json.h"
+#include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "archive_int.h"
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* items.c - create's payload items, streamed: memory does not grow with the file count */
+/* Archive files used (no cycles, see common.c): common, pstore, bag */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

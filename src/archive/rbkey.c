@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* rbkey.c - the readback-only recipient: an in-memory key that lets create decrypt its own output */
+/* Archive files used (no cycles, see common.c): common */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

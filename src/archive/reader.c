@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* reader.c - verify an archive against its bag manifests, and extract it once verified */
+/* Archive files used (no cycles, see common.c): common, pstore, bag, envelope, interlock */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -3,6 +3,7 @@
 #ifndef DISPOSE_PATTERN_H
 #define DISPOSE_PATTERN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "dispose/method.h"
@@ -46,6 +47,13 @@ int dsp_pattern_gen_new(const struct dsp_pattern *p, struct dsp_pattern_gen **ou
 int dsp_pattern_fill(struct dsp_pattern_gen *g, uint64_t off, uint8_t *buf, size_t len);
 /* buf ^= the pass's bytes at [off, off+len): all zero when buf matches. */
 int dsp_pattern_xor(struct dsp_pattern_gen *g, uint64_t off, uint8_t *buf, size_t len);
+/* Are buf's bytes exactly the pass's at [off, off+len)? 1 yes, 0 no, -EIO. */
+int dsp_pattern_equal(struct dsp_pattern_gen *g, uint64_t off, const uint8_t *buf, size_t len);
+/*
+ * Is the keystream generated on VAES (faster than reading the medium back,
+ * so a verification regenerates it instead of keeping chunk digests)?
+ */
+bool dsp_pattern_fast(const struct dsp_pattern_gen *g);
 void dsp_pattern_gen_free(struct dsp_pattern_gen *g);
 
 #endif

@@ -249,9 +249,12 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 		return r;
 	if (random) {
 		chunk = e->bufsize;
-		/* digests only help a verification of this pass */
+		/*
+		 * digests only help a verification of this pass, and only when
+		 * regenerating the keystream is slower than hashing the chunk
+		 */
 		cdig_free(&e->dig);
-		if (verify_needed(e, i) && e->vmode != DSP_VERIFY_SAMPLE &&
+		if (verify_needed(e, i) && e->vmode != DSP_VERIFY_SAMPLE && !dsp_pattern_fast(g) &&
 		    cdig_begin(&e->dig, i, size, chunk) == 0 &&
 		    !(dw = cdig_worker_start(&e->dig)))
 			cdig_free(&e->dig);

@@ -12,13 +12,24 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "aesctr.h"
+
 /* Input for the keystream: small enough to stay in cache while encrypting. */
 #define ZCHUNK 65536
 static const uint8_t zeros[ZCHUNK];
 
+#ifdef DSP_TEST_HOOKS
+/* tests run the EVP path (what a CPU without VAES runs) by setting this */
+bool dsp_pattern_test_no_vaes;
+#define VAES_OK() (!dsp_pattern_test_no_vaes && dsp_aesctr_available())
+#else
+#define VAES_OK() dsp_aesctr_available()
+#endif
+
 struct dsp_pattern_gen {
 	struct dsp_pattern p;
 	EVP_CIPHER_CTX *ctx;
+	struct dsp_aesctr *fast;	/* VAES keystream, or NULL: EVP */
 };
 
 int dsp_pattern_resolve(const struct dsp_method *m, unsigned i,
@@ -157,7 +168,10 @@ int dsp_pattern_gen_new(const struct dsp_pattern *p, struct dsp_pattern_gen **ou
 	if (!g)
 		return -ENOMEM;
 	g->p = *p;
-	if (p->kind == DSP_PASS_RANDOM) {
+	if (p->kind == DSP_PASS_RANDOM && VAES_OK() &&
+	    (g->fast = malloc(sizeof(*g->fast)))) {
+		dsp_aesctr_init(g->fast, p->key);
+	} else if (p->kind == DSP_PASS_RANDOM) {
 		g->ctx = EVP_CIPHER_CTX_new();
 		if (!g->ctx || EVP_EncryptInit_ex(g->ctx, EVP_aes_128_ctr(), NULL,
 						  p->key, p->iv) != 1) {
@@ -199,10 +213,70 @@ static int crypt_zeros(EVP_CIPHER_CTX *ctx, uint8_t *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The VAES keystream at any offset: whole blocks straight into buf, a
+ * partial first or last block through blk. in NULL: the keystream itself;
+ * else buf = in ^ keystream. With eq, nothing is written: *eq says whether
+ * in is exactly the keystream.
+ */
+static void fast_run(struct dsp_pattern_gen *g, uint64_t off, const uint8_t *in, uint8_t *buf,
+		     size_t len, bool *eq)
+{
+	uint8_t ctr[16], blk[16];
+	size_t skip = (size_t)(off % 16), n;
+
+	ctr_at(g->p.iv, off / 16, ctr);
+	if (eq)
+		*eq = true;
+	if (skip || len < 16) {
+		n = 16 - skip < len ? 16 - skip : len;
+		dsp_aesctr_xor(g->fast, ctr, NULL, blk, 1);
+		for (size_t k = 0; k < n; k++) {
+			uint8_t v = blk[skip + k] ^ (in ? in[k] : 0);
+
+			if (eq)
+				*eq = *eq && !v;
+			else
+				buf[k] = v;
+		}
+		if (in)
+			in += n;
+		if (buf)
+			buf += n;
+		len -= n;
+		off += n;
+		ctr_at(g->p.iv, off / 16, ctr);
+	}
+	n = len / 16;
+	if (n && eq)
+		*eq = *eq && dsp_aesctr_equal(g->fast, ctr, in, n);
+	else if (n)
+		dsp_aesctr_xor(g->fast, ctr, in, buf, n);
+	if (len % 16) {
+		size_t w = n * 16;
+
+		ctr_at(g->p.iv, (off + w) / 16, ctr);
+		dsp_aesctr_xor(g->fast, ctr, NULL, blk, 1);
+		for (size_t k = 0; k < len % 16; k++) {
+			uint8_t v = blk[k] ^ (in ? in[w + k] : 0);
+
+			if (eq)
+				*eq = *eq && !v;
+			else
+				buf[w + k] = v;
+		}
+	}
+	OPENSSL_cleanse(blk, sizeof(blk));
+}
+
 int dsp_pattern_fill(struct dsp_pattern_gen *g, uint64_t off, uint8_t *buf, size_t len)
 {
 	if (!len)
 		return 0;
+	if (g->fast) {
+		fast_run(g, off, NULL, buf, len, NULL);
+		return 0;
+	}
 	if (g->p.kind == DSP_PASS_RANDOM) {
 		uint8_t ctr[16], blk[16];
 		size_t skip = (size_t)(off % 16);
@@ -247,6 +321,10 @@ int dsp_pattern_xor(struct dsp_pattern_gen *g, uint64_t off, uint8_t *buf, size_
 {
 	if (!len)
 		return 0;
+	if (g->fast) {
+		fast_run(g, off, buf, buf, len, NULL);
+		return 0;
+	}
 	if (g->p.kind == DSP_PASS_RANDOM) {
 		uint8_t ctr[16], blk[16] = { 0 };
 		size_t skip = (size_t)(off % 16);
@@ -284,10 +362,40 @@ int dsp_pattern_xor(struct dsp_pattern_gen *g, uint64_t off, uint8_t *buf, size_
 	return 0;
 }
 
+int dsp_pattern_equal(struct dsp_pattern_gen *g, uint64_t off, const uint8_t *buf, size_t len)
+{
+	uint8_t tmp[4096];
+	bool eq;
+	int r;
+
+	if (g->fast) {
+		fast_run(g, off, buf, NULL, len, &eq);
+		return eq;
+	}
+	for (size_t k = 0; k < len; k += sizeof(tmp)) {
+		size_t n = len - k < sizeof(tmp) ? len - k : sizeof(tmp);
+
+		r = dsp_pattern_fill(g, off + k, tmp, n);
+		if (r < 0)
+			return r;
+		if (memcmp(tmp, buf + k, n))
+			return 0;
+	}
+	return 1;
+}
+
+bool dsp_pattern_fast(const struct dsp_pattern_gen *g)
+{
+	return g->fast != NULL;
+}
+
 void dsp_pattern_gen_free(struct dsp_pattern_gen *g)
 {
 	if (!g)
 		return;
+	if (g->fast)
+		OPENSSL_cleanse(g->fast, sizeof(*g->fast));
+	free(g->fast);
 	EVP_CIPHER_CTX_free(g->ctx);
 	OPENSSL_cleanse(&g->p, sizeof(g->p));
 	free(g);

@@ -199,6 +199,11 @@ static int compare(struct vstate *v, struct ring_slot *s)
 		dsp_pattern_fill(v->g, s->off, first, l);
 		if (!memcmp(buf, first, l) && (n <= p->len || !memcmp(buf, buf + p->len, n - p->len)))
 			return 0;
+	} else if (dsp_pattern_fast(v->g)) {
+		/* the keystream regenerated in registers against the chunk: memory read once */
+		r = dsp_pattern_equal(v->g, s->off, buf, n);
+		if (r != 0)
+			return r < 0 ? r : 0;
 	}
 	for (size_t k = 0; k < n; k += VERIFY_PIECE) {
 		size_t m = n - k < VERIFY_PIECE ? n - k : VERIFY_PIECE;

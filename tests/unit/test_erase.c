@@ -6,6 +6,9 @@
 
 #define SZ (3u << 20)
 
+/* pattern.c test hook: the EVP keystream, as on a CPU without VAES */
+extern bool dsp_pattern_test_no_vaes;
+
 static const uint8_t zero = 0x00, ff = 0xff;
 static const uint8_t gut[3] = { 0x92, 0x49, 0x24 };
 
@@ -278,9 +281,10 @@ static void test_erase_io_flipped_byte_mismatch(void **state)
 }
 
 /*
- * A random pass is checked chunk by chunk against digests of what was
- * generated: a chunk that reads back differently is byte-compared, so the
- * offset is exact, and the other chunks are not regenerated.
+ * Without VAES, a random pass is checked chunk by chunk against digests of
+ * what was generated: a chunk that reads back differently is
+ * byte-compared, so the offset is exact, and the other chunks are not
+ * regenerated.
  */
 static void test_erase_io_random_digest_locates_flip(void **state)
 {
@@ -292,6 +296,7 @@ static void test_erase_io_random_digest_locates_flip(void **state)
 	struct json_object *e;
 
 	(void)state;
+	dsp_pattern_test_no_vaes = true;
 	fx_open(&fx);
 	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
 	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
@@ -307,6 +312,7 @@ static void test_erase_io_random_digest_locates_flip(void **state)
 	json_object_put(e);
 	dsp_io_close(io);
 	fx_close(&fx);
+	dsp_pattern_test_no_vaes = false;
 }
 
 /* The digest is of what was generated, not of what the device kept. */
@@ -319,6 +325,7 @@ static void test_erase_io_random_digest_catches_lost_write(void **state)
 	struct json_object *e;
 
 	(void)state;
+	dsp_pattern_test_no_vaes = true;
 	fx_open(&fx);
 	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
 	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
@@ -329,6 +336,88 @@ static void test_erase_io_random_digest_catches_lost_write(void **state)
 	e = last_event(&fx, "verify_end", "t1");
 	assert_int_equal(jint(e, "bytes_by_digest"), (8u << 20) - fx.o.bufsize);
 	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+	dsp_pattern_test_no_vaes = false;
+}
+
+/*
+ * With VAES the keystream is regenerated faster than it is read back, so
+ * no digests are kept: every chunk is compared byte-exact against the
+ * stream (what the record then says), and a flipped bit is located.
+ */
+static void test_erase_io_random_stream_locates_flip(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	uint64_t size = (9u << 20) + 512;	/* the last chunk is short */
+	struct dsp_io *io = mem(size, 0);
+	struct dsp_io_fault f = { DSP_FAULT_FLIP_READ, (6u << 20) + 77, 1, 0 };
+	struct json_object *e;
+	struct dsp_pattern p = { .kind = DSP_PASS_RANDOM };
+	struct dsp_pattern_gen *g;
+	bool vaes;
+
+	(void)state;
+	assert_int_equal(dsp_pattern_gen_new(&p, &g), 0);
+	vaes = dsp_pattern_fast(g);
+	dsp_pattern_gen_free(g);
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_MISMATCH);
+	assert_int_equal(res.mismatches, 1);
+	assert_int_equal(res.first_mismatch, (6u << 20) + 77);
+	assert_int_equal(res.bytes_verified, size);
+	e = last_event(&fx, "verify_start", "t1");
+	assert_string_equal(jstr(e, "compare"), vaes ? "stream" : "chunk-digest+stream");
+	json_object_put(e);
+	e = last_event(&fx, "verify_end", "t1");
+	assert_int_equal(jint(e, "bytes_by_digest"), vaes ? 0 : size - fx.o.bufsize);
+	json_object_put(e);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
+/* A lost write under the stream compare: every byte that differs is counted. */
+static void test_erase_io_random_stream_catches_lost_write(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(8u << 20, 0);
+	struct dsp_io_fault f = { DSP_FAULT_DROP_WRITE, 5u << 20, 4096, 1 };
+	uint8_t *d;
+	uint64_t diff = 0, first = UINT64_MAX;
+	struct dsp_pattern_gen *g;
+	struct json_object *e, *pat;
+	struct dsp_pattern p;
+	uint8_t *want = malloc(8u << 20);
+
+	(void)state;
+	assert_non_null(want);
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_RANDOM, NULL, 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &f), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), DSP_MISMATCH);
+	/* the count is the exact number of bytes the medium got wrong */
+	e = last_event(&fx, "pass_start", "t1");
+	pat = json_object_object_get(e, "pattern");
+	assert_int_equal(dsp_pattern_from_json(pat, &p), 0);
+	json_object_put(e);
+	assert_int_equal(dsp_pattern_gen_new(&p, &g), 0);
+	assert_int_equal(dsp_pattern_fill(g, 0, want, 8u << 20), 0);
+	dsp_pattern_gen_free(g);
+	d = dsp_io_mem_data(io);
+	for (uint64_t k = 0; k < 8u << 20; k++)
+		if (d[k] != want[k]) {
+			diff++;
+			if (first == UINT64_MAX)
+				first = k;
+		}
+	assert_true(diff > 0);
+	assert_int_equal(res.mismatches, diff);
+	assert_int_equal(res.first_mismatch, first);
+	free(want);
 	dsp_io_close(io);
 	fx_close(&fx);
 }
@@ -769,6 +858,8 @@ int main(void)
 		cmocka_unit_test(test_erase_io_flipped_byte_mismatch),
 		cmocka_unit_test(test_erase_io_random_digest_locates_flip),
 		cmocka_unit_test(test_erase_io_random_digest_catches_lost_write),
+		cmocka_unit_test(test_erase_io_random_stream_locates_flip),
+		cmocka_unit_test(test_erase_io_random_stream_catches_lost_write),
 		cmocka_unit_test(test_erase_io_random_sample_compares_stream),
 		cmocka_unit_test(test_erase_io_dropped_write_caught),
 		cmocka_unit_test(test_erase_io_verify_unreadable_partial),

@@ -4,7 +4,8 @@
 set -e
 what=${1:-build}
 pkgs="make gcc pkg-config libblkid-dev libssl-dev libarchive-dev libjson-c-dev \
-libcryptsetup-dev libxxhash-dev libacl1-dev zstd libarchive-tools util-linux e2fsprogs"
+libcryptsetup-dev libxxhash-dev libacl1-dev libudev-dev libudev1 zstd libarchive-tools util-linux \
+e2fsprogs"
 case $what in
 check) pkgs="$pkgs libcmocka-dev clang libclang-rt-dev mandoc cryptsetup-bin \
 openssl openssh-client gnupg acl attr putty-tools default-jdk-headless \

@@ -49,7 +49,50 @@ struct dsp_blkdev_info {
 	uint32_t partno;	/* partition number, 0 for a disk */
 	uint64_t start;		/* partition start in bytes, 0 for a disk */
 	char dm_name[128];	/* device-mapper name (dm/name), e.g. vg-lv */
+	/*
+	 * udev's view, merged in by dsp_device_udev_merge: serial and wwn are
+	 * then udev's (ID_SERIAL_SHORT, ID_WWN_WITH_EXTENSION: what lsblk and
+	 * asset records show), and sysfs's own values are kept here when they
+	 * differ ("" when equal or unknown).
+	 */
+	bool udev;		/* udev's database knew the device */
+	char sysfs_serial[128], sysfs_wwn[128];
+	char id_path[256];	/* ID_PATH, e.g. pci-0000:00:1f.2-ata-1 */
+	char by_id[8][256];	/* DEVLINKS under /dev/disk/by-id/, sorted */
+	unsigned nby_id;
 };
+
+/*
+ * udev's properties of a device. Only the running system's udev is asked
+ * (libudev); in a chroot or rescue system without a udev database, or
+ * under a fake root, sysfs stays the only source.
+ */
+struct dsp_device_udev {
+	bool present;		/* the database holds the device */
+	char serial[128];	/* ID_SERIAL_SHORT */
+	char wwn[128];		/* ID_WWN_WITH_EXTENSION, else ID_WWN */
+	char model[128];	/* ID_MODEL_ENC decoded, else ID_MODEL */
+	char id_path[256];	/* ID_PATH */
+	char by_id[8][256];	/* DEVLINKS entries under /dev/disk/by-id/, sorted */
+	unsigned nby_id;
+};
+
+/*
+ * Parse udev properties given as "KEY=VALUE" strings (as libudev lists
+ * them, or a test's fake list) into u; present is set by the caller.
+ * Unknown keys are ignored, values too long are cut. Never fails.
+ */
+void dsp_device_udev_parse(const char *const *props, size_t n, struct dsp_device_udev *u);
+
+/* udev's view of devno from libudev. 0, -ENOENT (no database or no entry), -errno. */
+int dsp_device_udev_read(dev_t devno, struct dsp_device_udev *u);
+
+/*
+ * Merge udev's view into sysfs facts: udev's serial and wwn win when it has
+ * them (sysfs's kept in sysfs_serial/sysfs_wwn when different), sysfs's
+ * model stays unless empty; id_path and by_id copied. No-op unless present.
+ */
+void dsp_device_udev_merge(struct dsp_blkdev_info *info, const struct dsp_device_udev *u);
 
 /* Identity of the block device at path (a /dev node). 0 or -errno. */
 int dsp_blkdev_info(const char *path, struct dsp_blkdev_info *info);
@@ -213,6 +256,8 @@ int dsp_blkdev_snap_medium(const struct dsp_blkdev_snap *snap, const char *name,
 			   struct dsp_blkdev_medium *m);
 /* The same for the block device at path, from a fresh snapshot. */
 int dsp_blkdev_medium(const char *path, struct dsp_blkdev_medium *m);
+/* The same for devno under root, from a fresh snapshot. */
+int dsp_device_medium(const char *root, dev_t devno, struct dsp_blkdev_medium *m);
 
 /* Do a and b reach overlapping bytes of one file or block device? */
 bool dsp_blkdev_medium_overlap(const struct dsp_blkdev_medium *a,
@@ -294,14 +339,20 @@ int dsp_device_size_now(const char *root, dev_t devno, uint64_t *bytes);
 
 /* ---- record identity (what identifies the medium in the run record) ---- */
 /*
- * The identity of the block device info describes, for the run record:
- * name, model, serial, wwn, vendor, transport, backing_file (non-empty
- * strings only), partition, removable, size (bytes), and "medium", what it
- * writes to at the bottom of any loop devices (dsp_blkdev_medium), with
- * the device's first byte on it:
+ * The identity of the block device info describes, for the run record
+ * (man/dispose-record.5, "Device identity"): name, model, serial, wwn,
+ * sysfs_serial, sysfs_wwid, vendor, transport, id_path, backing_file
+ * (strings, null when unknown; serial and wwn are udev's when its database
+ * has them, sysfs_serial/sysfs_wwid are sysfs's own values when they differ
+ * from those, else null), udev (whether udev's database was read), by_id
+ * (array of /dev/disk/by-id links, null without udev), partition,
+ * removable (null when unknown), size (bytes), and "medium", what it
+ * writes to at the bottom of any loop devices (dsp_blkdev_medium), with the
+ * device's first byte on it:
  *   {"kind":"file","dev":"MAJ:MIN","ino":N,"offset":N} a loop's backing file
- *   {"kind":"disk","serial":S,"wwn":W,"model":M,"offset":N} a block device
- * "medium" is left out when it cannot be found. NULL only without memory.
+ *   {"kind":"disk","serial":S,"wwn":W,"sysfs_serial":S2,"sysfs_wwid":W2,
+ *    "model":M,"offset":N} a block device
+ * "medium" is null when it cannot be found. NULL only without memory.
  */
 struct json_object *dsp_identity_block(const struct dsp_blkdev_info *info);
 
@@ -312,23 +363,27 @@ struct json_object *dsp_identity_block(const struct dsp_blkdev_info *info);
  * Is now (dsp_identity_block of the device at hand, NULL if unknown) the
  * medium recorded (an identity from the record, NULL if none)? The record
  * must identify it: a backing file's device and inode, or a serial or WWN;
- * a device path, model or size alone do not. Then size, model, serial,
- * wwn, backing_file and medium must be equal (fields the record lacks are
- * not compared, except that a missing string means ""). Returns 0,
- * DSP_IDENTITY_NONE, or DSP_IDENTITY_DIFFERS with why set to e.g.
- * "size was 16777216, is 33554432".
+ * a device path, model or size alone do not. Then size, serial, wwn,
+ * backing_file and medium must be equal, and model where both know it. A
+ * missing member, null and "" are alike (records of older versions wrote
+ * "" for unknown strings). Serial and WWN match when a recorded value
+ * (udev's or sysfs's) equals either value now, so a record written with
+ * or without udev's database is recognised by a run with or without it.
+ * Returns 0, DSP_IDENTITY_NONE, or DSP_IDENTITY_DIFFERS with why set to
+ * e.g. "size was 16777216, is 33554432".
  */
 int dsp_identity_compare(struct json_object *recorded, struct json_object *now,
 			 char *why, size_t len);
 
 /*
- * Is the device at path still the medium checked (checked: its identity
- * then)? A loop device keeps its device number when it is detached and
- * attached to another image, so the number alone does not tell. Compared
- * as dsp_identity_compare does; an identity that identifies nothing (a disk
- * without serial or WWN) must be equal member for member. 0, or
- * DSP_IDENTITY_DIFFERS with why set.
+ * Is the device at path (or numbered devno) still the medium checked
+ * (checked: its identity then)? A loop device keeps its device number when
+ * it is detached and attached to another image, so the number alone does
+ * not tell. Compared as dsp_identity_compare does; an identity that
+ * identifies nothing (a disk without serial or WWN) must be equal member
+ * for member. 0, or DSP_IDENTITY_DIFFERS with why set.
  */
 int dsp_identity_recheck(struct json_object *checked, const char *path, char *why, size_t len);
+int dsp_identity_recheck_devno(struct json_object *checked, dev_t devno, char *why, size_t len);
 
 #endif

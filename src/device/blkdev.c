@@ -551,6 +551,13 @@ static int info_name(const char *root, const char *name, struct dsp_blkdev_info 
 		if (!read_u64(root, info->name, "start", &v))
 			info->start = v * 512;
 	}
+	/* udev's database describes the running system only */
+	if (!root || !root[0]) {
+		struct dsp_device_udev u;
+
+		if (dsp_device_udev_read(d, &u) == 0)
+			dsp_device_udev_merge(info, &u);
+	}
 	return 0;
 }
 
@@ -1339,6 +1346,24 @@ int dsp_blkdev_medium(const char *path, struct dsp_blkdev_medium *m)
 
 	memset(m, 0, sizeof(*m));
 	r = snap_for_path(path, name, sizeof(name), &s);
+	if (r < 0)
+		return r;
+	r = dsp_blkdev_snap_medium(s, name, m);
+	dsp_blkdev_snap_free(s);
+	return r;
+}
+
+int dsp_device_medium(const char *root, dev_t devno, struct dsp_blkdev_medium *m)
+{
+	struct dsp_blkdev_snap *s;
+	char name[64];
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	r = dsp_device_name(root, devno, name, sizeof(name), NULL, 0, NULL);
+	if (r < 0)
+		return r;
+	r = dsp_device_snap_new(root, &s);
 	if (r < 0)
 		return r;
 	r = dsp_blkdev_snap_medium(s, name, m);

@@ -3,10 +3,27 @@
 #include "dispose/device.h"
 #include "dispose/common.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
+
+/* A string, or null when unknown (never ""). */
+static struct json_object *str_or_null(const char *s)
+{
+	return s && s[0] ? json_object_new_string(s) : NULL;
+}
+
+static void add_ids(struct json_object *o, const struct dsp_blkdev_info *in)
+{
+	json_object_object_add(o, "serial", str_or_null(in->serial));
+	json_object_object_add(o, "wwn", str_or_null(in->wwn));
+	json_object_object_add(o, "sysfs_serial", str_or_null(in->sysfs_serial));
+	json_object_object_add(o, "sysfs_wwid", str_or_null(in->sysfs_wwn));
+	json_object_object_add(o, "model", str_or_null(in->model));
+}
 
 static struct json_object *medium_json(const struct dsp_blkdev_info *info)
 {
@@ -15,7 +32,7 @@ static struct json_object *medium_json(const struct dsp_blkdev_info *info)
 	struct json_object *o;
 	char dev[32];
 
-	if (dsp_blkdev_medium(info->path, &m) < 0)
+	if (dsp_device_medium(NULL, info->devno, &m) < 0)
 		return NULL;
 	o = json_object_new_object();
 	if (m.file) {
@@ -25,14 +42,12 @@ static struct json_object *medium_json(const struct dsp_blkdev_info *info)
 		json_object_object_add(o, "ino", json_object_new_int64((int64_t)m.file_ino));
 	} else {
 		/* the disk at the bottom names it; its kernel name may change */
-		if (dsp_blkdev_info_name(m.bottom_name, &bi) < 0) {
+		if (dsp_device_info(NULL, m.bottom, &bi) < 0) {
 			json_object_put(o);
 			return NULL;
 		}
 		json_object_object_add(o, "kind", json_object_new_string("disk"));
-		json_object_object_add(o, "serial", json_object_new_string(bi.serial));
-		json_object_object_add(o, "wwn", json_object_new_string(bi.wwn));
-		json_object_object_add(o, "model", json_object_new_string(bi.model));
+		add_ids(o, &bi);
 	}
 	json_object_object_add(o, "offset", json_object_new_int64((int64_t)m.offset));
 	return o;
@@ -40,32 +55,32 @@ static struct json_object *medium_json(const struct dsp_blkdev_info *info)
 
 struct json_object *dsp_identity_block(const struct dsp_blkdev_info *info)
 {
-	struct json_object *o = json_object_new_object(), *m;
-	const struct {
-		const char *key, *val;
-	} f[] = {
-		{ "name", info->name }, { "model", info->model },
-		{ "serial", info->serial }, { "wwn", info->wwn },
-		{ "vendor", info->vendor }, { "transport", info->transport },
-		{ "backing_file", info->backing_file },
-	};
+	struct json_object *o = json_object_new_object(), *a = NULL;
 
 	if (!o)
 		return NULL;
-	for (size_t i = 0; i < DSP_ARRAY_SIZE(f); i++)
-		if (f[i].val[0])
-			json_object_object_add(o, f[i].key, json_object_new_string(f[i].val));
+	json_object_object_add(o, "name", str_or_null(info->name));
+	add_ids(o, info);
+	json_object_object_add(o, "vendor", str_or_null(info->vendor));
+	json_object_object_add(o, "transport", str_or_null(info->transport));
+	json_object_object_add(o, "udev", json_object_new_boolean(info->udev));
+	json_object_object_add(o, "id_path", str_or_null(info->id_path));
+	if (info->udev) {
+		a = json_object_new_array();
+		for (unsigned i = 0; a && i < info->nby_id; i++)
+			json_object_array_add(a, json_object_new_string(info->by_id[i]));
+	}
+	json_object_object_add(o, "by_id", a);
+	json_object_object_add(o, "backing_file", str_or_null(info->backing_file));
 	json_object_object_add(o, "partition", json_object_new_boolean(info->is_partition));
-	if (info->removable >= 0)
-		json_object_object_add(o, "removable", json_object_new_boolean(info->removable > 0));
+	json_object_object_add(o, "removable", info->removable < 0 ? NULL :
+			       json_object_new_boolean(info->removable > 0));
 	json_object_object_add(o, "size", json_object_new_int64((int64_t)info->size));
-	m = medium_json(info);
-	if (m)
-		json_object_object_add(o, "medium", m);
+	json_object_object_add(o, "medium", medium_json(info));
 	return o;
 }
 
-/* A string member, "" when absent or not a string. */
+/* A string member, "" when absent, null or not a string. */
 static const char *sval(struct json_object *o, const char *key)
 {
 	struct json_object *v;
@@ -74,6 +89,18 @@ static const char *sval(struct json_object *o, const char *key)
 	    !json_object_is_type(v, json_type_string))
 		return "";
 	return json_object_get_string(v);
+}
+
+/* A member, NULL when absent, null or "" (the unknown value of older records). */
+static struct json_object *member(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return NULL;
+	if (json_object_is_type(v, json_type_string) && !json_object_get_string_len(v))
+		return NULL;
+	return v;
 }
 
 static const char *text(struct json_object *v)
@@ -86,21 +113,106 @@ static bool identifies(struct json_object *rec)
 {
 	struct json_object *m, *v;
 
-	if (sval(rec, "serial")[0] || sval(rec, "wwn")[0])
+	if (sval(rec, "serial")[0] || sval(rec, "wwn")[0] || sval(rec, "sysfs_serial")[0] ||
+	    sval(rec, "sysfs_wwid")[0])
 		return true;
-	if (!json_object_object_get_ex(rec, "medium", &m))
+	m = member(rec, "medium");
+	if (!m)
 		return false;
 	if (!strcmp(sval(m, "kind"), "file"))
 		return sval(m, "dev")[0] && json_object_object_get_ex(m, "ino", &v) &&
 		       json_object_is_type(v, json_type_int);
-	return sval(m, "serial")[0] || sval(m, "wwn")[0];
+	return sval(m, "serial")[0] || sval(m, "wwn")[0] || sval(m, "sysfs_serial")[0] ||
+	       sval(m, "sysfs_wwid")[0];
+}
+
+static bool in(const char *v, const char *a, const char *b)
+{
+	return v[0] && (!strcmp(v, a) || !strcmp(v, b));
+}
+
+/*
+ * serial (or wwn) with its sysfs form alt: known on neither side, or a
+ * recorded value equal to one now. 0, or DSP_IDENTITY_DIFFERS with why.
+ */
+static int ids_match(struct json_object *rec, struct json_object *now, const char *prefix,
+		     const char *key, const char *alt, char *why, size_t len)
+{
+	const char *r1 = sval(rec, key), *r2 = sval(rec, alt);
+	const char *n1 = sval(now, key), *n2 = sval(now, alt);
+
+	if (!r1[0] && !r2[0] ? !n1[0] && !n2[0] : in(r1, n1, n2) || in(r2, n1, n2))
+		return 0;
+	snprintf(why, len, "%s%s was \"%s\", is \"%s\"", prefix, key, r1[0] ? r1 : r2,
+		 n1[0] ? n1 : n2);
+	return DSP_IDENTITY_DIFFERS;
+}
+
+/* model: compared only where both sides know it (it identifies nothing alone). */
+static int model_match(struct json_object *rec, struct json_object *now, const char *prefix,
+		       char *why, size_t len)
+{
+	const char *a = sval(rec, "model"), *b = sval(now, "model");
+
+	if (!a[0] || !b[0] || !strcmp(a, b))
+		return 0;
+	snprintf(why, len, "%smodel was \"%s\", is \"%s\"", prefix, a, b);
+	return DSP_IDENTITY_DIFFERS;
+}
+
+static bool special(const char *k)
+{
+	static const char *const keys[] = { "serial", "wwn", "sysfs_serial", "sysfs_wwid", "model" };
+
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(keys); i++)
+		if (!strcmp(k, keys[i]))
+			return true;
+	return false;
+}
+
+static int medium_match(struct json_object *a, struct json_object *b, char *why, size_t len)
+{
+	int r;
+
+	if (!b || !json_object_is_type(a, json_type_object) ||
+	    !json_object_is_type(b, json_type_object)) {
+		snprintf(why, len, "medium was %s, is %s", text(a), text(b));
+		return DSP_IDENTITY_DIFFERS;
+	}
+	r = ids_match(a, b, "medium ", "serial", "sysfs_serial", why, len);
+	if (!r)
+		r = ids_match(a, b, "medium ", "wwn", "sysfs_wwid", why, len);
+	if (!r)
+		r = model_match(a, b, "medium ", why, len);
+	if (r)
+		return r;
+	/* name the first other member that differs, both ways */
+	json_object_object_foreach(a, k, v) {
+		struct json_object *w = member(b, k);
+
+		v = member(a, k);
+		if (special(k) || (!v && !w))
+			continue;
+		if (!v || !w || !json_object_equal(v, w)) {
+			snprintf(why, len, "medium %s was %s, is %s", k, text(v), text(w));
+			return DSP_IDENTITY_DIFFERS;
+		}
+	}
+	json_object_object_foreach(b, k2, v2) {
+		v2 = member(b, k2);
+		if (!special(k2) && v2 && !member(a, k2)) {
+			snprintf(why, len, "medium %s was none, is %s", k2, text(v2));
+			return DSP_IDENTITY_DIFFERS;
+		}
+	}
+	return 0;
 }
 
 int dsp_identity_compare(struct json_object *rec, struct json_object *now,
 			 char *why, size_t len)
 {
-	static const char *const strs[] = { "model", "serial", "wwn", "backing_file" };
 	struct json_object *a, *b;
+	int r;
 
 	if (len)
 		why[0] = '\0';
@@ -118,38 +230,25 @@ int dsp_identity_compare(struct json_object *rec, struct json_object *now,
 			return DSP_IDENTITY_DIFFERS;
 		}
 	}
-	for (size_t i = 0; i < DSP_ARRAY_SIZE(strs); i++)
-		if (strcmp(sval(rec, strs[i]), sval(now, strs[i]))) {
-			snprintf(why, len, "%s was \"%s\", is \"%s\"", strs[i],
-				 sval(rec, strs[i]), sval(now, strs[i]));
-			return DSP_IDENTITY_DIFFERS;
-		}
-	if (json_object_object_get_ex(rec, "medium", &a)) {
-		b = json_object_object_get(now, "medium");
-		if (!b || !json_object_is_type(a, json_type_object)) {
-			snprintf(why, len, "medium was %s, is %s", text(a), text(b));
-			return DSP_IDENTITY_DIFFERS;
-		}
-		/* name the first member that differs, both ways */
-		json_object_object_foreach(a, k, v) {
-			struct json_object *w = json_object_object_get(b, k);
-
-			if (!w || !json_object_equal(v, w)) {
-				snprintf(why, len, "medium %s was %s, is %s", k, text(v), text(w));
-				return DSP_IDENTITY_DIFFERS;
-			}
-		}
-		json_object_object_foreach(b, k2, v2) {
-			if (!json_object_object_get_ex(a, k2, NULL)) {
-				snprintf(why, len, "medium %s was none, is %s", k2, text(v2));
-				return DSP_IDENTITY_DIFFERS;
-			}
-		}
+	r = model_match(rec, now, "", why, len);
+	if (!r)
+		r = ids_match(rec, now, "", "serial", "sysfs_serial", why, len);
+	if (!r)
+		r = ids_match(rec, now, "", "wwn", "sysfs_wwid", why, len);
+	if (!r && strcmp(sval(rec, "backing_file"), sval(now, "backing_file"))) {
+		snprintf(why, len, "backing_file was \"%s\", is \"%s\"", sval(rec, "backing_file"),
+			 sval(now, "backing_file"));
+		r = DSP_IDENTITY_DIFFERS;
 	}
+	if (r)
+		return r;
+	a = member(rec, "medium");
+	if (a)
+		return medium_match(a, member(now, "medium"), why, len);
 	return 0;
 }
 
-int dsp_identity_recheck(struct json_object *checked, const char *path, char *why, size_t len)
+int dsp_identity_recheck_devno(struct json_object *checked, dev_t devno, char *why, size_t len)
 {
 	struct dsp_blkdev_info info;
 	struct json_object *now;
@@ -157,7 +256,7 @@ int dsp_identity_recheck(struct json_object *checked, const char *path, char *wh
 
 	if (len)
 		why[0] = '\0';
-	r = dsp_blkdev_info(path, &info);
+	r = dsp_device_info(NULL, devno, &info);
 	if (r < 0) {
 		snprintf(why, len, "its identity cannot be read now: %s", strerror(-r));
 		return DSP_IDENTITY_DIFFERS;
@@ -172,4 +271,21 @@ int dsp_identity_recheck(struct json_object *checked, const char *path, char *wh
 	}
 	json_object_put(now);
 	return r;
+}
+
+int dsp_identity_recheck(struct json_object *checked, const char *path, char *why, size_t len)
+{
+	struct stat st;
+
+	if (len)
+		why[0] = '\0';
+	if (stat(path, &st) < 0) {
+		snprintf(why, len, "its identity cannot be read now: %s", strerror(errno));
+		return DSP_IDENTITY_DIFFERS;
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		snprintf(why, len, "its identity cannot be read now: %s", strerror(ENOTBLK));
+		return DSP_IDENTITY_DIFFERS;
+	}
+	return dsp_identity_recheck_devno(checked, st.st_rdev, why, len);
 }

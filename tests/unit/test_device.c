@@ -202,6 +202,112 @@ static void test_dsp_device_info_fake(void **state)
 	assert_int_equal(dsp_device_info(*state, makedev(9, 9), &in), -ENOENT);
 }
 
+/* ---- udev's view, from a fake property list ---- */
+
+static const char *const sata_props[] = {
+	"DEVNAME=/dev/sda", "DEVTYPE=disk", "ID_BUS=ata",
+	"ID_MODEL=Samsung_SSD_860_EVO_500GB",
+	"ID_MODEL_ENC=Samsung\\x20SSD\\x20860\\x20EVO\\x20500GB\\x20\\x20",
+	"ID_SERIAL=Samsung_SSD_860_EVO_500GB_S3Z1NB0K123456A",
+	"ID_SERIAL_SHORT=S3Z1NB0K123456A",
+	"ID_WWN=0x5002538e40a1b2c3",
+	"ID_WWN_WITH_EXTENSION=0x5002538e40a1b2c3",
+	"ID_PATH=pci-0000:00:1f.2-ata-1",
+	"DEVLINKS=/dev/disk/by-path/pci-0000:00:1f.2-ata-1 "
+	"/dev/disk/by-id/wwn-0x5002538e40a1b2c3 "
+	"/dev/disk/by-id/ata-Samsung_SSD_860_EVO_500GB_S3Z1NB0K123456A",
+};
+
+static void test_dsp_device_udev_parse_props(void **state)
+{
+	struct dsp_device_udev u = { .present = true };
+
+	(void)state;
+	dsp_device_udev_parse(sata_props, sizeof(sata_props) / sizeof(sata_props[0]), &u);
+	assert_true(u.present);
+	assert_string_equal(u.serial, "S3Z1NB0K123456A");
+	assert_string_equal(u.wwn, "0x5002538e40a1b2c3");
+	assert_string_equal(u.model, "Samsung SSD 860 EVO 500GB");
+	assert_string_equal(u.id_path, "pci-0000:00:1f.2-ata-1");
+	assert_int_equal(u.nby_id, 2);
+	assert_string_equal(u.by_id[0], "/dev/disk/by-id/ata-Samsung_SSD_860_EVO_500GB_S3Z1NB0K123456A");
+	assert_string_equal(u.by_id[1], "/dev/disk/by-id/wwn-0x5002538e40a1b2c3");
+}
+
+/* udev's serial and WWN win; sysfs's are kept where they differ. */
+static void test_dsp_device_udev_merge_sysfs(void **state)
+{
+	struct dsp_device_udev u = { .present = true };
+	struct dsp_blkdev_info in;
+	struct json_object *o, *v;
+
+	fake_attr(*state, "sda", "device/model", "Samsung SSD 860");
+	fake_attr(*state, "sda", "wwid", "naa.5002538e40a1b2c3");
+	assert_int_equal(dsp_device_info(*state, makedev(8, 0), &in), 0);
+	assert_false(in.udev);
+	assert_string_equal(in.serial, "");
+	dsp_device_udev_parse(sata_props, sizeof(sata_props) / sizeof(sata_props[0]), &u);
+	dsp_device_udev_merge(&in, &u);
+	assert_true(in.udev);
+	assert_string_equal(in.serial, "S3Z1NB0K123456A");
+	assert_string_equal(in.sysfs_serial, "");	/* sysfs had none */
+	assert_string_equal(in.wwn, "0x5002538e40a1b2c3");
+	assert_string_equal(in.sysfs_wwn, "naa.5002538e40a1b2c3");
+	assert_string_equal(in.model, "Samsung SSD 860");	/* sysfs's stays */
+	assert_string_equal(in.id_path, "pci-0000:00:1f.2-ata-1");
+	assert_int_equal(in.nby_id, 2);
+
+	o = dsp_identity_block(&in);
+	assert_true(json_object_object_get_ex(o, "serial", &v));
+	assert_string_equal(json_object_get_string(v), "S3Z1NB0K123456A");
+	assert_true(json_object_object_get_ex(o, "sysfs_wwid", &v));
+	assert_string_equal(json_object_get_string(v), "naa.5002538e40a1b2c3");
+	assert_true(json_object_object_get_ex(o, "sysfs_serial", &v));
+	assert_null(v);
+	assert_true(json_object_object_get_ex(o, "by_id", &v));
+	assert_int_equal(json_object_array_length(v), 2);
+	assert_true(json_object_object_get_ex(o, "udev", &v));
+	assert_true(json_object_get_boolean(v));
+	json_object_put(o);
+
+	/* equal values: nothing kept twice */
+	fake_attr(*state, "sdb", "device/serial", "S3Z1NB0K123456A");
+	assert_int_equal(dsp_device_info(*state, makedev(8, 16), &in), 0);
+	dsp_device_udev_merge(&in, &u);
+	assert_string_equal(in.serial, "S3Z1NB0K123456A");
+	assert_string_equal(in.sysfs_serial, "");
+}
+
+/* No udev database (chroot, rescue system): sysfs alone, by_id null. */
+static void test_dsp_device_udev_absent_sysfs_fallback(void **state)
+{
+	struct dsp_device_udev u = { .present = false };
+	struct dsp_blkdev_info in;
+	struct json_object *o, *v;
+
+	fake_attr(*state, "sda", "device/serial", "SYSFS-SER");
+	fake_attr(*state, "sda", "wwid", "t10.ATA     QEMU HARDDISK   QM00001");
+	assert_int_equal(dsp_device_info(*state, makedev(8, 0), &in), 0);
+	dsp_device_udev_parse(sata_props, sizeof(sata_props) / sizeof(sata_props[0]), &u);
+	dsp_device_udev_merge(&in, &u);
+	assert_false(in.udev);
+	assert_string_equal(in.serial, "SYSFS-SER");
+	assert_string_equal(in.wwn, "t10.ATA     QEMU HARDDISK   QM00001");
+	o = dsp_identity_block(&in);
+	assert_true(json_object_object_get_ex(o, "by_id", &v));
+	assert_null(v);
+	assert_true(json_object_object_get_ex(o, "serial", &v));
+	assert_string_equal(json_object_get_string(v), "SYSFS-SER");
+	json_object_put(o);
+	/* an empty list from udev changes nothing either */
+	u.present = true;
+	dsp_device_udev_parse(NULL, 0, &u);
+	dsp_device_udev_merge(&in, &u);
+	assert_string_equal(in.serial, "SYSFS-SER");
+	assert_string_equal(in.wwn, "t10.ATA     QEMU HARDDISK   QM00001");
+	assert_int_equal(in.nby_id, 0);
+}
+
 /* ---- resolver and lock (no device is written) ---- */
 
 static void test_dsp_device_resolve_symlink(void **state)
@@ -266,6 +372,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsp_device_check_loop_over_disk, setup_disks, teardown_root),
 		cmocka_unit_test_setup_teardown(test_dsp_device_check_loop_file_alias, setup_disks, teardown_root),
 		cmocka_unit_test_setup_teardown(test_dsp_device_info_fake, setup_disks, teardown_root),
+		cmocka_unit_test(test_dsp_device_udev_parse_props),
+		cmocka_unit_test_setup_teardown(test_dsp_device_udev_merge_sysfs, setup_disks, teardown_root),
+		cmocka_unit_test_setup_teardown(test_dsp_device_udev_absent_sysfs_fallback, setup_disks, teardown_root),
 		cmocka_unit_test(test_dsp_device_resolve_symlink),
 		cmocka_unit_test(test_dsp_device_lock_exclusive),
 	};

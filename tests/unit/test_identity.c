@@ -125,6 +125,96 @@ static void test_dsp_identity_compare_nothing_recorded(void **state)
 			     why, sizeof(why)), DSP_IDENTITY_NONE);
 }
 
+/* Records of older versions wrote "" for unknown strings; now they are null. */
+static void test_dsp_identity_compare_null_like_empty(void **state)
+{
+	char why[256];
+
+	(void)state;
+	assert_int_equal(cmp("{\"serial\":\"S1\",\"wwn\":\"\",\"model\":\"M\",\"vendor\":\"\","
+			     "\"size\":100,\"medium\":{\"kind\":\"disk\",\"serial\":\"S1\","
+			     "\"wwn\":\"\",\"model\":\"M\",\"offset\":0}}",
+			     "{\"serial\":\"S1\",\"wwn\":null,\"sysfs_serial\":null,"
+			     "\"sysfs_wwid\":null,\"model\":\"M\",\"vendor\":null,\"size\":100,"
+			     "\"medium\":{\"kind\":\"disk\",\"serial\":\"S1\",\"wwn\":null,"
+			     "\"sysfs_serial\":null,\"sysfs_wwid\":null,\"model\":\"M\","
+			     "\"offset\":0}}", why, sizeof(why)), 0);
+	assert_string_equal(why, "");
+	/* and the other way round, a null medium is no medium */
+	assert_int_equal(cmp("{\"serial\":\"S1\",\"wwn\":null,\"size\":1,\"medium\":null}",
+			     "{\"serial\":\"S1\",\"wwn\":\"\",\"size\":1}", why, sizeof(why)), 0);
+	/* an empty disk identity with nulls identifies nothing, as with "" */
+	assert_int_equal(cmp("{\"size\":1,\"serial\":null,\"medium\":{\"kind\":\"disk\","
+			     "\"serial\":null,\"wwn\":null,\"offset\":0}}",
+			     "{\"size\":1}", why, sizeof(why)), DSP_IDENTITY_NONE);
+}
+
+/*
+ * A record written with sysfs's WWN form (naa.) is recognised by a run that
+ * reads udev's (0x...) and keeps sysfs's beside it, and the other way round
+ * (a rescue system without udev resuming a record written with it).
+ */
+static void test_dsp_identity_compare_udev_and_sysfs(void **state)
+{
+	static const char sysfs[] = "{\"serial\":\"\",\"wwn\":\"naa.5000c500a1b2c3d4\","
+				    "\"model\":\"ST4000\",\"size\":4096}";
+	static const char udev[] = "{\"serial\":\"ZC1A2B3C\",\"wwn\":\"0x5000c500a1b2c3d4\","
+				   "\"sysfs_serial\":null,\"sysfs_wwid\":\"naa.5000c500a1b2c3d4\","
+				   "\"model\":\"ST4000\",\"size\":4096}";
+	char why[256];
+
+	(void)state;
+	assert_int_equal(cmp(sysfs, udev, why, sizeof(why)), DSP_IDENTITY_DIFFERS);
+	/* sysfs had no serial, udev has one: the serial itself does not match ... */
+	assert_string_equal(why, "serial was \"\", is \"ZC1A2B3C\"");
+	/* ... but where sysfs knew the serial too, both forms are recognised */
+	assert_int_equal(cmp("{\"serial\":\"ZC1A2B3C\",\"wwn\":\"naa.5000c500a1b2c3d4\",\"size\":4096}",
+			     udev, why, sizeof(why)), 0);
+	assert_int_equal(cmp(udev, "{\"serial\":\"ZC1A2B3C\",\"wwn\":\"naa.5000c500a1b2c3d4\","
+			     "\"model\":\"ST4000\",\"size\":4096}", why, sizeof(why)), 0);
+	/* another disk */
+	assert_int_equal(cmp(udev, "{\"serial\":\"ZC1A2B3C\",\"wwn\":\"0x5000c500ffffffff\","
+			     "\"sysfs_wwid\":\"naa.5000c500ffffffff\",\"size\":4096}",
+			     why, sizeof(why)), DSP_IDENTITY_DIFFERS);
+	assert_string_equal(why, "wwn was \"0x5000c500a1b2c3d4\", is \"0x5000c500ffffffff\"");
+	/* the same in the medium of a loop device over the disk */
+	assert_int_equal(cmp("{\"size\":1,\"medium\":{\"kind\":\"disk\",\"serial\":\"\","
+			     "\"wwn\":\"naa.5000c500a1b2c3d4\",\"model\":\"ST4000\",\"offset\":0}}",
+			     "{\"size\":1,\"medium\":{\"kind\":\"disk\",\"serial\":null,"
+			     "\"wwn\":\"0x5000c500a1b2c3d4\",\"sysfs_serial\":null,"
+			     "\"sysfs_wwid\":\"naa.5000c500a1b2c3d4\",\"model\":\"ST4000\","
+			     "\"offset\":0}}", why, sizeof(why)), 0);
+}
+
+/* Unknown fields are null, never "". */
+static void test_dsp_identity_block_nulls(void **state)
+{
+	struct dsp_blkdev_info info;
+	struct json_object *o, *v;
+	static const char *const keys[] = { "model", "serial", "wwn", "sysfs_serial", "sysfs_wwid",
+					    "vendor", "transport", "id_path", "by_id",
+					    "backing_file", "removable", "medium" };
+
+	(void)state;
+	memset(&info, 0, sizeof(info));
+	snprintf(info.name, sizeof(info.name), "sdz");
+	info.size = 512;
+	info.removable = -1;
+	o = dsp_identity_block(&info);
+	assert_non_null(o);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		assert_true(json_object_object_get_ex(o, keys[i], &v));
+		assert_null(v);
+	}
+	assert_true(json_object_object_get_ex(o, "udev", &v));
+	assert_false(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(o, "partition", &v));
+	assert_false(json_object_get_boolean(v));
+	assert_false(json_object_object_get_ex(o, "is_partition", NULL));
+	assert_null(strstr(json_object_to_json_string(o), "\"\""));
+	json_object_put(o);
+}
+
 static int sh(const char *cmd)
 {
 	int r = system(cmd);
@@ -306,6 +396,9 @@ int main(void)
 		cmocka_unit_test(test_dsp_identity_compare_resized),
 		cmocka_unit_test(test_dsp_identity_compare_fields_differ),
 		cmocka_unit_test(test_dsp_identity_compare_nothing_recorded),
+		cmocka_unit_test(test_dsp_identity_compare_null_like_empty),
+		cmocka_unit_test(test_dsp_identity_compare_udev_and_sysfs),
+		cmocka_unit_test(test_dsp_identity_block_nulls),
 		cmocka_unit_test(test_dsp_identity_block_loop),
 		cmocka_unit_test_teardown(test_eng_resume_other_medium, loop_teardown),
 	};

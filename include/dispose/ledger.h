@@ -3,6 +3,7 @@
 #ifndef DISPOSE_LEDGER_H
 #define DISPOSE_LEDGER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <json-c/json.h>
@@ -89,8 +90,103 @@ struct dsp_ledger_fault {
 void dsp_ledger_test_fault(struct dsp_ledger *l, const struct dsp_ledger_fault *f);
 #endif
 
-/* Default run directory: /var/lib/dispose/runs/<UTC time>-<hostname>. */
+/*
+ * A new default run directory, /var/lib/dispose/runs/<UTC time>-<hostname>
+ * (then -2, -3 ... when taken): it is created here (0700, mkdir never
+ * reuses one), so two commands started in one second never share a record.
+ * The caller removes it (rmdir) when it then writes no record after all.
+ */
 int dsp_ledger_default_dir(char *buf, size_t len);
+
+/*
+ * dsp_ledger_open for one command ("erase", "archive create" ...), which
+ * RESUME checks against the record: a record whose run_start names another
+ * command, or one that has a run_end but no run_start, is refused
+ * (DSP_REFUSED, the reason logged): one run directory holds one command's
+ * record, and after its run_end only a --resume of that command appends.
+ * command NULL is dsp_ledger_open (no check).
+ */
+int dsp_ledger_open_cmd(const char *dir, unsigned flags, const char *command,
+			struct dsp_ledger **out);
+
+/* ---- the record: its schema, event builders and the one read-only reader ---- */
+
+#define DSP_RECORD_SCHEMA "dispose-record/1"
+
+/*
+ * Builders return a new object (NULL on ENOMEM) holding the fields every
+ * writer of that event must give; the caller adds its own and appends it.
+ * Strings that are not UTF-8 are escaped reversibly (dispose/json.h).
+ *
+ * run_start: schema, command, tool, version, gitrev, host, operator, uid,
+ * argv (each element exactly as given).
+ */
+struct json_object *dsp_record_run_start(const char *command, int argc, char *const argv[]);
+/* run_resumed: host, operator, uid, argv. */
+struct json_object *dsp_record_run_resumed(int argc, char *const argv[]);
+/* run_end: status, exit. */
+struct json_object *dsp_record_run_end(const char *status, int exit_code);
+/* target (a target's start): path (exact bytes), kind, identity (null when unknown). */
+struct json_object *dsp_record_target_start(const char *path, const char *kind,
+					    struct json_object *identity);
+/*
+ * target_end: status; error when err < 0 (strerror) or why is given;
+ * bytes_written, bytes_verified. status is one of dsp_record_status's words.
+ */
+struct json_object *dsp_record_target_end(const char *status, int err, const char *why,
+					  uint64_t written, uint64_t verified);
+/* 0 success, DSP_PARTIAL/DSP_MISMATCH completed-with-errors, DSP_INTERRUPTED interrupted, else failed. */
+const char *dsp_record_status(int st);
+
+/* What the record says of one target, as the last of its events left it. */
+struct dsp_record_target {
+	char *id;
+	char *kind;			/* "block", "file", "tree"; NULL when not said */
+	char *path;			/* exact bytes (path_hex honoured); NULL when not said */
+	size_t path_len;
+	struct json_object *identity;	/* of its first target event; NULL when none or null */
+	char *method;			/* method name */
+	char *verify;			/* verification mode */
+	int64_t npasses;		/* from pass_start; 0 when none started */
+	int64_t passes_ended;		/* pass_end events (over all sessions) */
+	struct json_object *patterns;	/* array, index pass-1: each pass's last pattern (keys) */
+	bool verified;			/* a complete verify_end */
+	uint64_t bytes_written, bytes_verified, mismatches;	/* from target_end */
+	struct json_object *bad_ranges;	/* from target_end; NULL when none said */
+	char *status;			/* last target_end's status; NULL: none (unfinished) */
+	char *category;			/* nist_category of the last target_end */
+	struct json_object *caveats;	/* of the last target_end */
+	bool removed;			/* file_removed */
+	bool resumed;			/* target_resumed seen */
+	struct json_object *end;	/* the last target_end event itself */
+};
+
+struct dsp_record {
+	char head[65];			/* chain head: hash of the last good line */
+	uint64_t events;		/* good lines */
+	int chain;			/* 0, or DSP_MISMATCH: line bad_line breaks the chain */
+	uint64_t bad_line;
+	bool torn;			/* a last line without newline (not counted) */
+	char *schema;			/* run_start's; NULL before dispose-record/1 */
+	char *command;			/* run_start's; NULL when none */
+	struct json_object *run_start;	/* the first run_start event; NULL when none */
+	bool run_end;			/* the last run event is a run_end */
+	char *run_end_status;		/* its status */
+	int64_t run_end_exit;
+	struct dsp_record_target *targets;	/* in order of first appearance */
+	size_t ntargets;
+};
+
+/*
+ * Read the record of run directory dir without changing anything (the file
+ * is opened read-only; a torn line is reported, not cut). A broken chain is
+ * not an error: rec->chain says so, and what came before it is read.
+ * Returns 0 (*out set, free with dsp_record_free), -errno (-ENOENT: no
+ * record) or -ENOMEM.
+ */
+int dsp_record_read(const char *dir, struct dsp_record **out);
+void dsp_record_free(struct dsp_record *rec);
+const struct dsp_record_target *dsp_record_find(const struct dsp_record *rec, const char *id);
 
 /* RFC 3339 UTC timestamp of now, e.g. 2026-11-28T12:00:00.123Z */
 void dsp_time_rfc3339(char buf[32]);

@@ -18,6 +18,7 @@
 #include "dispose/common.h"
 #include "dispose/json.h"
 #include "dispose/log.h"
+#include "ledger_int.h"
 
 struct dsp_ledger {
 	char *dir;
@@ -59,20 +60,40 @@ void dsp_time_rfc3339(char buf[32])
 	snprintf(buf, 32, "%.19s.%03dZ", tmp, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
+static int mkdir_p(const char *path, mode_t mode);
+
 int dsp_ledger_default_dir(char *buf, size_t len)
 {
 	char host[256] = "localhost";
 	time_t now = time(NULL);
 	struct tm tm;
-	char stamp[32];
+	char stamp[32], parent[] = "/var/lib/dispose/runs";
+	int r;
 
 	gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
+	/* a host name with a slash would make another path */
+	for (char *p = host; *p; p++)
+		if (*p == '/')
+			*p = '_';
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if ((size_t)snprintf(buf, len, "/var/lib/dispose/runs/%s-%s", stamp, host) >= len)
-		return -ENAMETOOLONG;
-	return 0;
+	r = mkdir_p(parent, 0755);
+	if (r)
+		return r;
+	/* mkdir is the lock: a name another command took is never reused */
+	for (unsigned k = 1; k < 10000; k++) {
+		int n = k == 1 ? snprintf(buf, len, "%s/%s-%s", parent, stamp, host) :
+			snprintf(buf, len, "%s/%s-%s-%u", parent, stamp, host, k);
+
+		if (n < 0 || (size_t)n >= len)
+			return -ENAMETOOLONG;
+		if (mkdir(buf, 0700) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -154,7 +175,7 @@ out:
  * prefix made of complete, chained lines; a trailing line without newline
  * is reported through *torn rather than as a break in the chain.
  */
-static int walk_fd(int fd, dsp_ledger_visit_fn fn, void *arg, uint64_t *bad_line,
+int ledger_walk_fd(int fd, dsp_ledger_visit_fn fn, void *arg, uint64_t *bad_line,
 		   uint64_t *nlines, char head[65], off_t *valid_len, int *torn)
 {
 	FILE *f;
@@ -217,9 +238,60 @@ static int walk_fd(int fd, dsp_ledger_visit_fn fn, void *arg, uint64_t *bad_line
 	return r;
 }
 
+/* What a RESUME open checks: whose record it is, and whether its run ended. */
+struct run_state {
+	char *command;		/* of the first run_start */
+	bool started, ended;
+};
+
+static int run_visit(struct json_object *ev, void *arg)
+{
+	struct run_state *rs = arg;
+	const char *name = dsp_json_str(ev, "event");
+
+	if (!strcmp(name, "run_start")) {
+		const char *c = dsp_json_str(ev, "command");
+
+		if (!rs->started && c && !(rs->command = strdup(c)))
+			return -ENOMEM;
+		rs->started = true;
+		rs->ended = false;
+	} else if (!strcmp(name, "run_resumed")) {
+		rs->ended = false;
+	} else if (!strcmp(name, "run_end")) {
+		rs->ended = true;
+	}
+	return 0;
+}
+
+/* One run directory holds one command's record. */
+static int run_check(const char *path, const struct run_state *rs, const char *command)
+{
+	if (!command)
+		return 0;
+	if (rs->started && (!rs->command || strcmp(rs->command, command))) {
+		dsp_log(DSP_LOG_ERROR, "%s: the record of another command (%s), not of %s",
+			path, rs->command ? rs->command : "unnamed", command);
+		return DSP_REFUSED;
+	}
+	if (!rs->started && rs->ended) {
+		dsp_log(DSP_LOG_ERROR, "%s: a finished record without run_start: no %s appends to it",
+			path, command);
+		return DSP_REFUSED;
+	}
+	return 0;
+}
+
 int dsp_ledger_open(const char *dir, unsigned flags, struct dsp_ledger **out)
 {
+	return dsp_ledger_open_cmd(dir, flags, NULL, out);
+}
+
+int dsp_ledger_open_cmd(const char *dir, unsigned flags, const char *command,
+			struct dsp_ledger **out)
+{
 	struct dsp_ledger *l;
+	struct run_state rs = { 0 };
 	char path[PATH_MAX];
 	int r, torn = 0;
 	off_t valid = 0;
@@ -251,7 +323,10 @@ int dsp_ledger_open(const char *dir, unsigned flags, struct dsp_ledger **out)
 		r = -errno;
 		goto fail;
 	}
-	r = walk_fd(l->fd, NULL, NULL, NULL, &l->seq, l->head, &valid, &torn);
+	r = ledger_walk_fd(l->fd, run_visit, &rs, NULL, &l->seq, l->head, &valid, &torn);
+	if (!r)
+		r = run_check(path, &rs, command);
+	free(rs.command);
 	if (r) {
 		close(l->fd);
 		goto fail;
@@ -473,7 +548,7 @@ int dsp_ledger_walk(const char *dir, dsp_ledger_visit_fn fn, void *arg,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	r = walk_fd(fd, fn, arg, bad_line, NULL, head, NULL, NULL);
+	r = ledger_walk_fd(fd, fn, arg, bad_line, NULL, head, NULL, NULL);
 	close(fd);
 	return r;
 }

@@ -479,6 +479,279 @@ static void test_ledger_append_escapes_non_utf8(void **state)
 	assert_int_equal(dsp_ledger_walk(dir, NULL, NULL, NULL), 0);
 }
 
+/* A record as the writers build it, through the builders. */
+static void write_record(const char *path_bytes, int end)
+{
+	struct dsp_ledger *l;
+	struct json_object *f, *p;
+	char *argv[] = { "dispose", "erase", "--yes", (char *)path_bytes, NULL };
+
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
+	f = dsp_record_run_start("erase", 4, argv);
+	assert_int_equal(dsp_ledger_append(l, "run_start", f, 1), 0);
+	json_object_put(f);
+	f = dsp_record_target_start(path_bytes, "file", NULL);
+	json_object_object_add(f, "target", json_object_new_string("t1"));
+	json_object_object_add(f, "method", json_object_new_string("zero"));
+	json_object_object_add(f, "verify", json_object_new_string("last"));
+	assert_int_equal(dsp_ledger_append(l, "target", f, 1), 0);
+	json_object_put(f);
+	f = json_object_new_object();
+	json_object_object_add(f, "target", json_object_new_string("t1"));
+	json_object_object_add(f, "pass", json_object_new_int(1));
+	json_object_object_add(f, "npasses", json_object_new_int(1));
+	p = json_object_new_object();
+	json_object_object_add(p, "kind", json_object_new_string("pattern"));
+	json_object_object_add(p, "bytes", json_object_new_string("00"));
+	json_object_object_add(f, "pattern", p);
+	assert_int_equal(dsp_ledger_append(l, "pass_start", f, 0), 0);
+	json_object_put(f);
+	f = json_object_new_object();
+	json_object_object_add(f, "target", json_object_new_string("t1"));
+	json_object_object_add(f, "pass", json_object_new_int(1));
+	assert_int_equal(dsp_ledger_append(l, "pass_end", f, 0), 0);
+	json_object_put(f);
+	f = json_object_new_object();
+	json_object_object_add(f, "target", json_object_new_string("t1"));
+	json_object_object_add(f, "complete", json_object_new_boolean(1));
+	assert_int_equal(dsp_ledger_append(l, "verify_end", f, 0), 0);
+	json_object_put(f);
+	if (end) {
+		f = dsp_record_target_end(dsp_record_status(DSP_PARTIAL), 0, NULL, 4096, 4096);
+		json_object_object_add(f, "target", json_object_new_string("t1"));
+		json_object_object_add(f, "nist_category", json_object_new_string("none"));
+		json_object_object_add(f, "caveats", json_object_new_array());
+		json_object_object_add(f, "bad_ranges", json_object_new_array());
+		json_object_object_add(f, "mismatches", json_object_new_int64(0));
+		assert_int_equal(dsp_ledger_append(l, "target_end", f, 1), 0);
+		json_object_put(f);
+		f = dsp_record_run_end("completed-with-errors", 1);
+		assert_int_equal(dsp_ledger_append(l, "run_end", f, 1), 0);
+		json_object_put(f);
+	}
+	dsp_ledger_close(l);
+}
+
+static void test_record_read_targets_and_run(void **state)
+{
+	static const char name[] = "/srv/latin1-\xe9-\xff\n\"q\\.bin";
+	struct dsp_record *r;
+	const struct dsp_record_target *t;
+	struct dsp_ledger *l;
+	char head[65];
+
+	(void)state;
+	write_record(name, 1);
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_RESUME, &l), 0);
+	dsp_ledger_head(l, head);
+	dsp_ledger_close(l);
+	assert_int_equal(dsp_record_read(dir, &r), 0);
+	assert_int_equal(r->chain, 0);
+	assert_int_equal(r->bad_line, 0);
+	assert_false(r->torn);
+	assert_int_equal(r->events, 7);
+	assert_string_equal(r->head, head);
+	assert_string_equal(r->schema, "dispose-record/1");
+	assert_string_equal(r->command, "erase");
+	assert_non_null(r->run_start);
+	assert_true(r->run_end);
+	assert_string_equal(r->run_end_status, "completed-with-errors");
+	assert_int_equal(r->run_end_exit, 1);
+	assert_int_equal(r->ntargets, 1);
+	t = dsp_record_find(r, "t1");
+	assert_non_null(t);
+	assert_null(dsp_record_find(r, "t2"));
+	assert_int_equal(t->path_len, strlen(name));
+	assert_memory_equal(t->path, name, t->path_len);
+	assert_string_equal(t->kind, "file");
+	assert_null(t->identity);		/* written as null: unknown */
+	assert_string_equal(t->method, "zero");
+	assert_string_equal(t->verify, "last");
+	assert_int_equal(t->npasses, 1);
+	assert_int_equal(t->passes_ended, 1);
+	assert_int_equal(json_object_array_length(t->patterns), 1);
+	assert_string_equal(dsp_json_str(json_object_array_get_idx(t->patterns, 0), "bytes"), "00");
+	assert_true(t->verified);
+	assert_string_equal(t->status, "completed-with-errors");
+	assert_string_equal(t->category, "none");
+	assert_int_equal(t->bytes_written, 4096);
+	assert_int_equal(t->bytes_verified, 4096);
+	assert_non_null(t->caveats);
+	assert_non_null(t->end);
+	/* argv keeps the exact bytes of the name */
+	{
+		struct json_object *a = json_object_object_get(r->run_start, "argv");
+		char *b;
+
+		assert_int_equal(dsp_json_value_bytes(json_object_array_get_idx(a, 3), &b, NULL), 0);
+		assert_string_equal(b, name);
+		free(b);
+	}
+	dsp_record_free(r);
+}
+
+static char *slurp(size_t *len)
+{
+	return read_file(DSP_LEDGER_FILE, len);
+}
+
+static void put(const char *buf, size_t len)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, DSP_LEDGER_FILE);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	fclose(f);
+}
+
+static void test_record_read_broken_chain_read_only(void **state)
+{
+	struct dsp_record *r;
+	char path[256], *buf, *after, *p;
+	size_t len, len2;
+
+	(void)state;
+	write_record("/srv/x", 1);
+	buf = slurp(&len);
+	p = strstr(buf, "\"npasses\":1");
+	assert_non_null(p);
+	p[10] = '2';		/* line 3 edited: line 4's prev no longer matches */
+	put(buf, len);
+	snprintf(path, sizeof(path), "%s/%s", dir, DSP_LEDGER_FILE);
+	assert_int_equal(chmod(path, 0400), 0);
+	assert_int_equal(dsp_record_read(dir, &r), 0);
+	assert_int_equal(r->chain, DSP_MISMATCH);
+	assert_int_equal(r->bad_line, 4);
+	assert_int_equal(r->events, 3);
+	assert_false(r->run_end);
+	assert_int_equal(r->ntargets, 1);
+	assert_null(r->targets[0].status);	/* its target_end is past the break */
+	assert_int_equal(r->targets[0].npasses, 2);
+	dsp_record_free(r);
+	after = slurp(&len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(buf, after, len);
+	free(after);
+	free(buf);
+}
+
+static void test_record_read_torn_and_malformed(void **state)
+{
+	struct dsp_record *r;
+	char *buf, *after;
+	size_t len, len2;
+
+	(void)state;
+	write_record("/srv/x", 0);
+	buf = slurp(&len);
+	buf = realloc(buf, len + 32);
+	memcpy(buf + len, "{\"seq\":6,\"ti", 12);
+	put(buf, len + 12);
+	assert_int_equal(dsp_record_read(dir, &r), 0);
+	assert_int_equal(r->chain, 0);
+	assert_true(r->torn);
+	assert_int_equal(r->events, 5);
+	assert_false(r->run_end);
+	assert_null(r->targets[0].status);
+	dsp_record_free(r);
+	/* the torn line is reported, never cut: that is a RESUME open's job */
+	after = slurp(&len2);
+	assert_int_equal(len2, len + 12);
+	free(after);
+	/* a line that is not JSON breaks the chain where it is */
+	memcpy(buf + len, "not json\n", 9);
+	put(buf, len + 9);
+	assert_int_equal(dsp_record_read(dir, &r), 0);
+	assert_int_equal(r->chain, DSP_MISMATCH);
+	assert_int_equal(r->bad_line, 6);
+	assert_int_equal(r->events, 5);
+	dsp_record_free(r);
+	free(buf);
+	/* null and wrongly typed fields are "not said", never a crash */
+	put("", 0);
+	{
+		struct dsp_ledger *l;
+		struct json_object *f = json_tokener_parse(
+			"{\"target\":\"t9\",\"path\":null,\"kind\":7,\"identity\":null,\"method\":{\"name\":null},"
+			"\"status\":null,\"bytes_written\":-1,\"caveats\":null,\"nist_category\":null}");
+
+		assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_RESUME, &l), 0);
+		assert_int_equal(dsp_ledger_append(l, "target", f, 0), 0);
+		assert_int_equal(dsp_ledger_append(l, "target_end", f, 0), 0);
+		dsp_ledger_close(l);
+		json_object_put(f);
+	}
+	assert_int_equal(dsp_record_read(dir, &r), 0);
+	assert_int_equal(r->ntargets, 1);
+	assert_null(r->targets[0].path);
+	assert_null(r->targets[0].kind);
+	assert_null(r->targets[0].method);
+	assert_null(r->targets[0].status);
+	assert_int_equal(r->targets[0].bytes_written, 0);
+	assert_null(r->schema);
+	assert_null(r->command);
+	dsp_record_free(r);
+	assert_int_equal(dsp_record_read("/nonexistent-dispose-dir", &r), -ENOENT);
+	assert_null(r);
+}
+
+/* One run directory holds one command's record. */
+static void test_ledger_open_cmd_refuses_other_command(void **state)
+{
+	struct dsp_ledger *l;
+	char *buf, *after;
+	size_t len, len2;
+
+	(void)state;
+	write_record("/srv/x", 1);
+	buf = slurp(&len);
+	assert_int_equal(dsp_ledger_open_cmd(dir, DSP_LEDGER_RESUME, "archive create", &l),
+			 DSP_REFUSED);
+	after = slurp(&len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(buf, after, len);
+	free(after);
+	free(buf);
+	/* the same command resumes it, after its run_end too */
+	assert_int_equal(dsp_ledger_open_cmd(dir, DSP_LEDGER_RESUME, "erase", &l), 0);
+	dsp_ledger_close(l);
+	/* a finished record that names no command takes no command's events */
+	put("", 0);
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_RESUME, &l), 0);
+	assert_int_equal(dsp_ledger_append(l, "run_end", NULL, 1), 0);
+	dsp_ledger_close(l);
+	assert_int_equal(dsp_ledger_open_cmd(dir, DSP_LEDGER_RESUME, "erase", &l), DSP_REFUSED);
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_RESUME, &l), 0);
+	dsp_ledger_close(l);
+}
+
+/* Three commands in one second: three directories. */
+static void test_ledger_default_dir_unique(void **state)
+{
+	char a[4096], b[4096], c[4096];
+	struct stat st;
+
+	(void)state;
+	if (access("/var/lib", W_OK) != 0)
+		skip();
+	assert_int_equal(dsp_ledger_default_dir(a, sizeof(a)), 0);
+	assert_int_equal(dsp_ledger_default_dir(b, sizeof(b)), 0);
+	assert_int_equal(dsp_ledger_default_dir(c, sizeof(c)), 0);
+	assert_string_not_equal(a, b);
+	assert_string_not_equal(b, c);
+	assert_string_not_equal(a, c);
+	assert_int_equal(stat(a, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(strncmp(a, "/var/lib/dispose/runs/", 22), 0);
+	rmdir(a);
+	rmdir(b);
+	rmdir(c);
+}
+
 static void test_time_rfc3339_format(void **state)
 {
 	char t[32];
@@ -508,6 +781,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ledger_append_fail_concurrent, setup, teardown),
 #endif
 		cmocka_unit_test_setup_teardown(test_ledger_append_escapes_non_utf8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_read_targets_and_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_read_broken_chain_read_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_read_torn_and_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_open_cmd_refuses_other_command, setup, teardown),
+		cmocka_unit_test(test_ledger_default_dir_unique),
 		cmocka_unit_test(test_time_rfc3339_format),
 	};
 	return cmocka_run_group_tests_name("ledger", tests, NULL, NULL);

@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/* record.c - the run record's event builders and its one read-only reader */
+#include "dispose/ledger.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dispose/common.h"
+#include "dispose/json.h"
+#include "ledger_int.h"
+
+/* ---- builders ---- */
+
+static const char *operator_name(void)
+{
+	const char *s = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (s && *s)
+		return s;
+	s = getenv("LOGNAME");
+	if (s && *s)
+		return s;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_name : NULL;
+}
+
+static struct json_object *argv_json(int argc, char *const argv[])
+{
+	struct json_object *a = json_object_new_array();
+
+	for (int i = 0; a && i < argc && argv && argv[i]; i++)
+		json_object_array_add(a, dsp_json_bytes_value(argv[i]));
+	return a;
+}
+
+/* host, operator, uid, argv: who ran what, where */
+static struct json_object *who(int argc, char *const argv[])
+{
+	struct json_object *o = json_object_new_object();
+	char host[256] = "";
+
+	if (!o)
+		return NULL;
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	dsp_json_add_bytes(o, "host", host[0] ? host : NULL);
+	dsp_json_add_bytes(o, "operator", operator_name());
+	json_object_object_add(o, "uid", json_object_new_int64((int64_t)getuid()));
+	json_object_object_add(o, "argv", argv_json(argc, argv));
+	return o;
+}
+
+struct json_object *dsp_record_run_start(const char *command, int argc, char *const argv[])
+{
+	struct json_object *o = json_object_new_object(), *w;
+
+	if (!o || !(w = who(argc, argv))) {
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_add(o, "schema", json_object_new_string(DSP_RECORD_SCHEMA));
+	dsp_json_add_bytes(o, "command", command);
+	json_object_object_add(o, "tool", json_object_new_string(DSP_TOOL_NAME));
+	json_object_object_add(o, "version", json_object_new_string(DSP_VERSION));
+	json_object_object_add(o, "gitrev", json_object_new_string(DSP_GITREV));
+	json_object_object_foreach(w, k, v)
+		json_object_object_add(o, k, json_object_get(v));
+	json_object_put(w);
+	return o;
+}
+
+struct json_object *dsp_record_run_resumed(int argc, char *const argv[])
+{
+	return who(argc, argv);
+}
+
+struct json_object *dsp_record_run_end(const char *status, int exit_code)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "status", json_object_new_string(status));
+	json_object_object_add(o, "exit", json_object_new_int(exit_code));
+	return o;
+}
+
+struct json_object *dsp_record_target_start(const char *path, const char *kind,
+					    struct json_object *identity)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	dsp_json_add_bytes(o, "path", path);
+	json_object_object_add(o, "kind", kind ? json_object_new_string(kind) : NULL);
+	json_object_object_add(o, "identity", identity);
+	return o;
+}
+
+const char *dsp_record_status(int st)
+{
+	switch (st) {
+	case 0: return "success";
+	case DSP_PARTIAL: return "completed-with-errors";
+	case DSP_MISMATCH: return "completed-with-errors";
+	case DSP_INTERRUPTED: return "interrupted";
+	default: return "failed";
+	}
+}
+
+struct json_object *dsp_record_target_end(const char *status, int err, const char *why,
+					  uint64_t written, uint64_t verified)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "status", json_object_new_string(status));
+	if (why)
+		dsp_json_add_bytes(o, "error", why);
+	else if (err < 0)
+		json_object_object_add(o, "error", json_object_new_string(strerror(-err)));
+	json_object_object_add(o, "bytes_written", json_object_new_int64((int64_t)written));
+	json_object_object_add(o, "bytes_verified", json_object_new_int64((int64_t)verified));
+	return o;
+}
+
+/* ---- the reader ---- */
+
+struct reader {
+	struct dsp_record *rec;
+	size_t cap;
+};
+
+static int set_str(char **dst, const char *s)
+{
+	char *d = NULL;
+
+	if (s && !(d = strdup(s)))
+		return -ENOMEM;
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
+/* The owned, deep copy of o's member key (NULL when absent or null). */
+static int keep(struct json_object **dst, struct json_object *o, const char *key)
+{
+	struct json_object *v, *c = NULL;
+
+	if (json_object_object_get_ex(o, key, &v) && v &&
+	    json_object_deep_copy(v, &c, NULL))
+		return -ENOMEM;
+	json_object_put(*dst);
+	*dst = c;
+	return 0;
+}
+
+static struct dsp_record_target *target_of(struct reader *rd, const char *id)
+{
+	struct dsp_record *rec = rd->rec;
+	struct dsp_record_target *t;
+
+	for (size_t i = rec->ntargets; i-- > 0;)
+		if (!strcmp(rec->targets[i].id, id))
+			return &rec->targets[i];
+	if (rec->ntargets == rd->cap) {
+		size_t nc = rd->cap ? rd->cap * 2 : 8;
+
+		t = realloc(rec->targets, nc * sizeof(*t));
+		if (!t)
+			return NULL;
+		rec->targets = t;
+		rd->cap = nc;
+	}
+	t = &rec->targets[rec->ntargets];
+	memset(t, 0, sizeof(*t));
+	if (!(t->id = strdup(id)))
+		return NULL;
+	rec->ntargets++;
+	return t;
+}
+
+static int on_target(struct dsp_record_target *t, struct json_object *ev, bool first)
+{
+	struct json_object *m;
+	const char *s;
+	char *p = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((s = dsp_json_str(ev, "kind")) && (r = set_str(&t->kind, s)))
+		return r;
+	r = dsp_json_bytes(ev, "path", &p, &n);
+	if (r == -ENOMEM)
+		return r;
+	if (!r) {
+		free(t->path);
+		t->path = p;
+		t->path_len = n;
+	}
+	if (first && !t->identity && (r = keep(&t->identity, ev, "identity")))
+		return r;
+	/* the engine writes the method as an object, the tree walk by name */
+	if ((s = dsp_json_str(ev, "method")) ||
+	    (json_object_object_get_ex(ev, "method", &m) && (s = dsp_json_str(m, "name"))))
+		if ((r = set_str(&t->method, s)))
+			return r;
+	if ((s = dsp_json_str(ev, "verify")) && (r = set_str(&t->verify, s)))
+		return r;
+	return 0;
+}
+
+static int on_pass_start(struct dsp_record_target *t, struct json_object *ev)
+{
+	struct json_object *p, *c = NULL;
+	int64_t pass, np;
+
+	if (!dsp_json_i64(ev, "npasses", &np) && np > 0 && np <= 4096)
+		t->npasses = np;
+	if (dsp_json_i64(ev, "pass", &pass) || pass < 1 || pass > 4096 ||
+	    !json_object_object_get_ex(ev, "pattern", &p) || !p)
+		return 0;
+	if (!t->patterns && !(t->patterns = json_object_new_array()))
+		return -ENOMEM;
+	if (json_object_deep_copy(p, &c, NULL))
+		return -ENOMEM;
+	/* a resumed pass starts again with the same keys: the last one counts */
+	if (json_object_array_put_idx(t->patterns, (size_t)pass - 1, c)) {
+		json_object_put(c);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int on_target_end(struct dsp_record_target *t, struct json_object *ev)
+{
+	struct json_object *c = NULL;
+	int r;
+
+	if ((r = set_str(&t->status, dsp_json_str(ev, "status"))) ||
+	    (r = set_str(&t->category, dsp_json_str(ev, "nist_category"))) ||
+	    (r = keep(&t->caveats, ev, "caveats")) ||
+	    (r = keep(&t->bad_ranges, ev, "bad_ranges")))
+		return r;
+	t->bytes_written = t->bytes_verified = t->mismatches = 0;
+	dsp_json_u64(ev, "bytes_written", &t->bytes_written);
+	dsp_json_u64(ev, "bytes_verified", &t->bytes_verified);
+	dsp_json_u64(ev, "mismatches", &t->mismatches);
+	if (json_object_deep_copy(ev, &c, NULL))
+		return -ENOMEM;
+	json_object_put(t->end);
+	t->end = c;
+	return 0;
+}
+
+static int visit(struct json_object *ev, void *arg)
+{
+	struct reader *rd = arg;
+	struct dsp_record *rec = rd->rec;
+	const char *name = dsp_json_str(ev, "event"), *id = dsp_json_str(ev, "target");
+	struct dsp_record_target *t;
+	bool b;
+	int r = 0;
+
+	if (!strcmp(name, "run_start")) {
+		if (!rec->run_start) {
+			if (json_object_deep_copy(ev, &rec->run_start, NULL) ||
+			    set_str(&rec->schema, dsp_json_str(ev, "schema")) ||
+			    set_str(&rec->command, dsp_json_str(ev, "command")))
+				r = -ENOMEM;
+		}
+		rec->run_end = false;
+	} else if (!strcmp(name, "run_resumed")) {
+		rec->run_end = false;
+	} else if (!strcmp(name, "run_end")) {
+		rec->run_end = true;
+		r = set_str(&rec->run_end_status, dsp_json_str(ev, "status"));
+		rec->run_end_exit = 0;
+		dsp_json_i64(ev, "exit", &rec->run_end_exit);
+	}
+	if (r || !id)
+		goto out;
+	/* target_end of a target that could not be opened is its only event */
+	if (!(t = target_of(rd, id))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!strcmp(name, "target") || !strcmp(name, "target_resumed")) {
+		t->resumed |= !strcmp(name, "target_resumed");
+		r = on_target(t, ev, !strcmp(name, "target"));
+	} else if (!strcmp(name, "pass_start")) {
+		r = on_pass_start(t, ev);
+	} else if (!strcmp(name, "pass_end")) {
+		t->passes_ended++;
+	} else if (!strcmp(name, "verify_end")) {
+		if (!dsp_json_bool(ev, "complete", &b) && b)
+			t->verified = true;
+	} else if (!strcmp(name, "target_end")) {
+		if (!t->path) {
+			char *p = NULL;
+			size_t n = 0;
+
+			if (!dsp_json_bytes(ev, "path", &p, &n)) {
+				t->path = p;
+				t->path_len = n;
+			}
+		}
+		if (!t->kind && (r = set_str(&t->kind, dsp_json_str(ev, "kind"))))
+			goto out;
+		r = on_target_end(t, ev);
+	} else if (!strcmp(name, "file_removed")) {
+		t->removed = true;
+	}
+out:
+	/* -errno stops the walk (a positive code would read as DSP_MISMATCH) */
+	return r;
+}
+
+void dsp_record_free(struct dsp_record *rec)
+{
+	if (!rec)
+		return;
+	for (size_t i = 0; i < rec->ntargets; i++) {
+		struct dsp_record_target *t = &rec->targets[i];
+
+		free(t->id);
+		free(t->kind);
+		free(t->path);
+		free(t->method);
+		free(t->verify);
+		free(t->status);
+		free(t->category);
+		json_object_put(t->identity);
+		json_object_put(t->patterns);
+		json_object_put(t->bad_ranges);
+		json_object_put(t->caveats);
+		json_object_put(t->end);
+	}
+	free(rec->targets);
+	free(rec->schema);
+	free(rec->command);
+	free(rec->run_end_status);
+	json_object_put(rec->run_start);
+	free(rec);
+}
+
+int dsp_record_read(const char *dir, struct dsp_record **out)
+{
+	struct reader rd = { 0 };
+	char path[PATH_MAX];
+	int fd, r, torn = 0;
+
+	*out = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DSP_LEDGER_FILE) >= sizeof(path))
+		return -ENAMETOOLONG;
+	/* read-only: a reader never repairs, cuts or appends */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	if (!(rd.rec = calloc(1, sizeof(*rd.rec)))) {
+		close(fd);
+		return -ENOMEM;
+	}
+	r = ledger_walk_fd(fd, visit, &rd, &rd.rec->bad_line, &rd.rec->events, rd.rec->head,
+			   NULL, &torn);
+	close(fd);
+	if (r == DSP_MISMATCH) {
+		rd.rec->chain = DSP_MISMATCH;
+		r = 0;
+	}
+	if (r) {
+		dsp_record_free(rd.rec);
+		return r;
+	}
+	rd.rec->torn = torn;
+	if (!rd.rec->chain)
+		rd.rec->bad_line = 0;
+	*out = rd.rec;
+	return 0;
+}
+
+const struct dsp_record_target *dsp_record_find(const struct dsp_record *rec, const char *id)
+{
+	for (size_t i = 0; rec && id && i < rec->ntargets; i++)
+		if (!strcmp(rec->targets[i].id, id))
+			return &rec->targets[i];
+	return NULL;
+}

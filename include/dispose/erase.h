@@ -92,6 +92,9 @@ struct dsp_erase_opts {
 	int progress_ms;		/* min ms between progress calls: 0 = 100, <0 = every chunk */
 	struct json_object *identity;	/* may be NULL: extra identity fields for the
 					   target event (model, serial, wwn, ...); borrowed */
+	const struct dsp_blkdev_info *device;	/* block devices, may be NULL: the facts
+					   the device module read at the check (rotational,
+					   partition, identity), so the engine reads none itself */
 	bool erase_shared_inodes;	/* files and trees: also overwrite a file that has
 					   names outside the target (hard links) */
 	int *record_err;		/* may be NULL; shared by every target of a run: the

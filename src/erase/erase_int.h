@@ -114,6 +114,7 @@ struct eng {
 	size_t bufsize;
 	enum dsp_verify_mode vmode;
 	double pct;
+	const struct dsp_blkdev_info *dev;	/* block devices: the device module's facts */
 	int rotational;			/* 1, 0 (flash), -1 unknown */
 	bool partition;			/* a partition: not the whole medium */
 	bool finished_before;		/* record has a final target_end or file_removed */

@@ -396,22 +396,14 @@ static struct json_object *target_fields(struct eng *e)
 		json_object_object_add(id, "physical_sector", json_object_new_int((int)io->physical_sector));
 		json_object_object_add(id, "rotational",
 				       e->rotational < 0 ? NULL : json_object_new_boolean(e->rotational));
-		if (io->kind == DSP_IO_BLOCK) {
-			struct dsp_blkdev_info bi;
+		/* the device's identity for the certificate: the caller's, else the device module's */
+		if (io->kind == DSP_IO_BLOCK && !e->o->identity && e->dev) {
+			struct json_object *di = dsp_identity_block(e->dev);
 
-			/* the device's identity for the certificate, from sysfs */
-			if (dsp_blkdev_info(io->path, &bi) == 0) {
-				json_object_object_add(id, "name", json_object_new_string(bi.name));
-				json_object_object_add(id, "model", json_object_new_string(bi.model));
-				json_object_object_add(id, "serial", json_object_new_string(bi.serial));
-				json_object_object_add(id, "wwn", json_object_new_string(bi.wwn));
-				json_object_object_add(id, "vendor", json_object_new_string(bi.vendor));
-				json_object_object_add(id, "transport", json_object_new_string(bi.transport));
-				json_object_object_add(id, "removable", json_object_new_boolean(bi.removable > 0));
-				json_object_object_add(id, "is_partition", json_object_new_boolean(bi.is_partition));
-				if (bi.backing_file[0])
-					json_object_object_add(id, "backing_file",
-							       json_object_new_string(bi.backing_file));
+			if (di) {
+				json_object_object_foreach(di, k, v)
+					json_object_object_add(id, k, json_object_get(v));
+				json_object_put(di);
 			}
 		}
 	}
@@ -543,41 +535,19 @@ static int target_end(struct eng *e, int st)
 	return eng_event(e, "target_end", f, 1);
 }
 
-/* sysfs: queue/rotational of the disk (or of the partition's disk). */
-static int read_rotational(const struct dsp_io *io)
+/*
+ * A block device's facts: the caller's (read at the check), else the device
+ * module's, by device number, once. NULL for other targets or when unknown.
+ */
+static const struct dsp_blkdev_info *device_facts(const struct dsp_io *io,
+						  const struct dsp_erase_opts *o,
+						  struct dsp_blkdev_info *buf)
 {
-	const char *rel[] = { "queue/rotational", "../queue/rotational" };
-	char p[128], v[8];
-
 	if (io->kind != DSP_IO_BLOCK)
-		return -1;
-	for (size_t k = 0; k < DSP_ARRAY_SIZE(rel); k++) {
-		FILE *f;
-
-		snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/%s", major(io->rdev),
-			 minor(io->rdev), rel[k]);
-		f = fopen(p, "re");
-		if (!f)
-			continue;
-		if (fgets(v, sizeof(v), f)) {
-			fclose(f);
-			return v[0] == '1' ? 1 : 0;
-		}
-		fclose(f);
-	}
-	return -1;
-}
-
-/* sysfs: is the block device a partition (of a disk we do not cover)? */
-static bool is_partition(const struct dsp_io *io)
-{
-	char p[128];
-
-	if (io->kind != DSP_IO_BLOCK)
-		return false;
-	snprintf(p, sizeof(p), "/sys/dev/block/%u:%u/partition", major(io->rdev),
-		 minor(io->rdev));
-	return access(p, F_OK) == 0;
+		return NULL;
+	if (o->device)
+		return o->device;
+	return dsp_device_info(NULL, io->rdev, buf) == 0 ? buf : NULL;
 }
 
 /* Resolve (or take from the record) every pattern up to pass i. */
@@ -603,6 +573,7 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 {
 	struct dsp_erase_result dummy;
 	struct eng e = { 0 };
+	struct dsp_blkdev_info devbuf;
 	unsigned i;
 	int r, st = 0;
 
@@ -628,14 +599,9 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 
 		e.bufsize = (e.bufsize + a - 1) / a * a;
 	}
-	e.rotational = read_rotational(io);
-	e.partition = is_partition(io);
-	if (io->kind == DSP_IO_BLOCK && e.rotational < 0) {
-		struct dsp_blkdev_info bi;
-
-		if (dsp_blkdev_info(io->path, &bi) == 0)
-			e.rotational = bi.rotational;
-	}
+	e.dev = device_facts(io, o, &devbuf);
+	e.rotational = e.dev ? e.dev->rotational : -1;
+	e.partition = e.dev && e.dev->is_partition;
 	e.ps = calloc(e.np, sizeof(*e.ps));
 	if (!e.ps)
 		return -ENOMEM;

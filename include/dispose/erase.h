@@ -3,12 +3,15 @@
 #ifndef DISPOSE_ERASE_H
 #define DISPOSE_ERASE_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include "dispose/device.h"
 #include "dispose/io.h"
 #include "dispose/ledger.h"
+#include "dispose/log.h"
 #include "dispose/method.h"
 
 /*
@@ -212,6 +215,14 @@ typedef int (*dsp_erase_scan_fn)(const char *path, const struct stat *st, unsign
 				 void *arg);
 int dsp_erase_tree_scan(const struct dsp_erase_target *t, dsp_erase_scan_fn file_fn,
 			dsp_erase_scan_fn shared_fn, void *arg, struct dsp_erase_scan *out);
+/*
+ * The entries of the held tree the erase walk will not cross or cannot
+ * open (other filesystems and bind mounts, too deep, unreadable), each
+ * with the reason its "skipped" event will give: what --dry-run shows.
+ * A non-zero return of fn stops and is returned. 0 or -errno.
+ */
+typedef int (*dsp_erase_skip_fn)(const char *path, const char *reason, void *arg);
+int dsp_erase_tree_skips(const struct dsp_erase_target *t, dsp_erase_skip_fn fn, void *arg);
 
 /*
  * Do two of the held targets t[0..n) (files and trees; NULL entries are
@@ -261,6 +272,128 @@ int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,
 		   struct dsp_erase_result *res);
 int dsp_erase_tree(const char *path, const struct dsp_erase_opts *opts,
 		   struct dsp_erase_result *res);
+
+/* ---- target checks and the erase session (what erase, crypto-erase and run share) ---- */
+
+/*
+ * A refusal or error of the checks or the session, said by the CLI as
+ * "dispose: <thing>: <reason>" (just the reason when thing is empty).
+ */
+struct dsp_erase_why {
+	int code;		/* DSP_REFUSED, DSP_INVALID, -errno; 0: a notice */
+	bool usage;		/* a usage error: the CLI adds its --help hint */
+	const char *hint;	/* a line naming the flag that changes it, or NULL */
+	char thing[PATH_MAX];
+	char reason[1024];
+};
+/* Each refusal, error or notice as it happens (checks go on after one). */
+typedef void (*dsp_erase_report_fn)(const struct dsp_erase_why *why, void *arg);
+
+enum dsp_erase_kind { DSP_ERASE_BLOCK, DSP_ERASE_FILE, DSP_ERASE_TREE };
+/* "block", "file" or "tree": the record's kind. */
+const char *dsp_erase_kind_name(enum dsp_erase_kind k);
+
+/* One named target, as the checks found it; held open until freed. */
+struct dsp_erase_checked {
+	char *path;		/* in: the name given (a block device: its /dev node once
+				   checked, when the name was a symlink to it) */
+	char *given;		/* a symlink named as a block device target, else NULL */
+	char *cur;		/* in (resume): a file's last recorded name, or NULL */
+	enum dsp_erase_kind kind;
+	uint64_t size;		/* bytes the erase writes per pass */
+	struct dsp_erase_scan scan;	/* trees: what the walk will meet */
+	struct dsp_erase_target *ft;	/* files and trees: the object held */
+	dev_t dev;		/* block devices: st_rdev; else st_dev ... */
+	ino_t ino;		/* ... and st_ino */
+	struct dsp_blkdev_info info;	/* block devices */
+	bool have_info;
+	struct json_object *identity;	/* block devices: identity when checked */
+};
+
+struct dsp_erase_check_opts {
+	const char *root;	/* NULL: the running system; tests: a fake root holding
+				   sys/ and proc/ (see device.h) */
+	const char *run_dir;	/* never erased, nor anything holding it; may be NULL */
+	bool erase_shared_inodes;
+};
+
+/*
+ * Every safety rule, on every target, before anything is written: block
+ * devices mounted, holding root, active swap, held (LVM, MD, dm-crypt),
+ * partitions of such a disk, two names of one medium; files backing a loop
+ * device or bind-mounted over the name, with hard links; the root
+ * directory, mount points, trees holding such files; the run directory
+ * inside a target; one target named twice or inside another; two targets
+ * sharing a file (without erase_shared_inodes). Symbolic links are refused
+ * except one naming a block device, which is resolved once (t->given
+ * keeps the name). Files and trees are opened and held (t->ft). Each
+ * refusal goes to report; the worst is returned: 0, DSP_REFUSED,
+ * DSP_INVALID (no such target, not a device, file or directory; named
+ * twice), or -errno. Writes nothing.
+ */
+int dsp_erase_check_targets(const struct dsp_erase_check_opts *o, struct dsp_erase_checked *t,
+			    size_t n, dsp_erase_report_fn report, void *arg);
+/* Release what the check holds (t->ft, t->identity); keeps the names. */
+void dsp_erase_checked_release(struct dsp_erase_checked *t);
+
+struct dsp_erase_session;
+
+struct dsp_erase_session_opts {
+	const char *run_dir;	/* NULL: a new default directory (not in a dry run) */
+	const char *root;	/* as dsp_erase_check_opts.root */
+	const char *method;	/* name or file; NULL: nist-clear if installed, else zero */
+	const char *verify;	/* none|last|all|sample[:PERCENT]; NULL: the method's */
+	unsigned jobs;		/* targets erased at once; 0: all */
+	uint64_t checkpoint_bytes;	/* 0: the engine's default */
+	int progress_ms;	/* as dsp_erase_opts */
+	bool dry_run, resume, erase_shared_inodes;
+	int argc;		/* the command line, for the record */
+	char **argv;
+	volatile sig_atomic_t *stop;	/* set by a signal handler; may be NULL */
+	const struct dsp_log_sink *log;	/* the core's messages (and its threads'); may be NULL */
+	dsp_erase_report_fn report;	/* required */
+	/* target idx's progress; target idx finished with status; may be NULL */
+	int (*progress)(unsigned idx, const struct dsp_erase_progress *p, void *arg);
+	void (*finished)(unsigned idx, const char *status, void *arg);
+	/* the exit code a result stands for (it is recorded); required */
+	int (*exit_code)(int result, void *arg);
+	/* of two exit codes, the one to report; required */
+	int (*exit_worse)(int a, int b);
+	void *arg;		/* for the callbacks */
+};
+
+/*
+ * A session over names (or, with opts->resume, the unfinished targets of
+ * the run in opts->run_dir, the names choosing among them): loads the
+ * method, locks and reads the run record when resuming. No directory is
+ * made. 0, or DSP_INVALID / DSP_REFUSED / -errno, said through report;
+ * *out is set either way (free it).
+ */
+int dsp_erase_session_new(const struct dsp_erase_session_opts *opts, char *const *names,
+			  unsigned n, struct dsp_erase_session **out);
+/* Check every target (dsp_erase_check_targets; on resume: still the same medium). */
+int dsp_erase_session_check(struct dsp_erase_session *s);
+/*
+ * After the confirmation: recheck files and trees, open block devices
+ * (O_EXCL, their medium claimed, a whole disk flock'ed), make the run
+ * directory, lock it, write run_start (or run_resumed). Returns as above.
+ * On failure nothing has been written to a target.
+ */
+int dsp_erase_session_start(struct dsp_erase_session *s);
+/* Erase every target (opts->jobs at once), then write run_end. The worst exit code. */
+int dsp_erase_session_run(struct dsp_erase_session *s);
+void dsp_erase_session_free(struct dsp_erase_session *s);
+
+/* What the CLI shows (dry run, confirmation, summary). */
+unsigned dsp_erase_session_count(const struct dsp_erase_session *s);
+const struct dsp_erase_checked *dsp_erase_session_target(const struct dsp_erase_session *s,
+							 unsigned i, const char **id);
+/* After run: status ("success", ...), exit code and result of target i. */
+const char *dsp_erase_session_status(const struct dsp_erase_session *s, unsigned i,
+				     const struct dsp_erase_result **res);
+const struct dsp_method *dsp_erase_session_method(const struct dsp_erase_session *s,
+						  enum dsp_verify_mode *verify, double *percent);
+const char *dsp_erase_session_run_dir(const struct dsp_erase_session *s);
 
 #ifdef DSP_TEST_HOOKS
 /* Test builds only: called in a tree walk between an entry's lstat and its open. */

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <signal.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -36,6 +37,17 @@ void cli_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try 'dispose %s --help' for more information.\n", cmd);
+	return DSP_EXIT_USAGE;
 }
 
 static void log_handler(enum dsp_log_level level, const char *msg, void *arg)
@@ -120,4 +132,42 @@ const char *cli_human_size(uint64_t bytes, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.1f %s", v, unit[i]);
 	return buf;
+}
+
+int cli_exit_code(int result, int sig)
+{
+	switch (result) {
+	case 0: return DSP_EXIT_OK;
+	case DSP_PARTIAL: return DSP_EXIT_FAILED;
+	case DSP_MISMATCH: return DSP_EXIT_MISMATCH;
+	case DSP_UNSUPPORTED: return DSP_EXIT_UNSUPPORTED;
+	case DSP_REFUSED: return DSP_EXIT_REFUSED;
+	case DSP_INVALID: return DSP_EXIT_USAGE;
+	case DSP_INTERRUPTED:
+		if (sig == SIGHUP)
+			return DSP_EXIT_SIGHUP;
+		return sig == SIGTERM ? DSP_EXIT_SIGTERM : DSP_EXIT_SIGINT;
+	default: return DSP_EXIT_FAILED;
+	}
+}
+
+static int exit_rank(int code)
+{
+	switch (code) {
+	case DSP_EXIT_OK: return 0;
+	case DSP_EXIT_FAILED: return 1;
+	case DSP_EXIT_USAGE: return 2;
+	case DSP_EXIT_UNSUPPORTED: return 3;
+	case DSP_EXIT_MISMATCH: return 4;
+	case DSP_EXIT_REFUSED: return 5;
+	case DSP_EXIT_SIGHUP: return 6;
+	case DSP_EXIT_SIGTERM: return 7;
+	case DSP_EXIT_SIGINT: return 8;
+	default: return 1;
+	}
+}
+
+int cli_exit_worse(int a, int b)
+{
+	return exit_rank(b) > exit_rank(a) ? b : a;
 }

@@ -558,8 +558,26 @@ uint64_t mnt_id_at(int dirfd, const char *name)
 	return sx.stx_mnt_id;
 }
 
-int dsp_erase_tree_scan(const struct dsp_erase_target *t, dsp_erase_scan_fn file_fn,
-			dsp_erase_scan_fn shared_fn, void *arg, struct dsp_erase_scan *out)
+static int scan_skip(dsp_erase_skip_fn fn, void *arg, struct dsp_erase_scan *out,
+		     const char *dir, const char *name, const char *reason)
+{
+	char *path;
+	int r;
+
+	out->skipped++;
+	if (!fn)
+		return 0;
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		return -ENOMEM;
+	r = fn(path, reason, arg);
+	free(path);
+	return r;
+}
+
+/* The scan, and what the erase walk will skip, with the reason its record will give. */
+static int scan_tree(const struct dsp_erase_target *t, dsp_erase_scan_fn file_fn,
+		     dsp_erase_scan_fn shared_fn, dsp_erase_skip_fn skip_fn, void *arg,
+		     struct dsp_erase_scan *out)
 {
 	struct dsp_erase_scan dummy;
 	struct scan_frame *stack;
@@ -608,12 +626,13 @@ int dsp_erase_tree_scan(const struct dsp_erase_target *t, dsp_erase_scan_fn file
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (fstatat(dirfd(top->d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			out->skipped++;
+			r = scan_skip(skip_fn, arg, out, top->path, de->d_name, strerror(errno));
 			continue;
 		}
 		mid = root_mnt ? mnt_id_at(dirfd(top->d), de->d_name) : 0;
 		if (st.st_dev != t->st.st_dev || (mid && mid != root_mnt)) {
-			out->skipped++;
+			r = scan_skip(skip_fn, arg, out, top->path, de->d_name,
+				      "mount point: other filesystem");
 			continue;
 		}
 		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
@@ -623,19 +642,24 @@ int dsp_erase_tree_scan(const struct dsp_erase_target *t, dsp_erase_scan_fn file
 			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			int cfd = -1;
+			int cfd = -1, err = 0;
 			struct stat cst;
 
 			if (n < SCAN_MAX_DEPTH)
 				cfd = openat(dirfd(top->d), de->d_name,
 					     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			err = cfd < 0 ? errno : 0;
 			if (cfd >= 0 && (fstat(cfd, &cst) < 0 || cst.st_ino != st.st_ino ||
 					 cst.st_dev != st.st_dev || !(stack[n].d = fdopendir(cfd)))) {
 				close(cfd);
 				cfd = -1;
+				err = ESTALE;
 			}
 			if (cfd < 0) {
-				out->skipped++;
+				/* the reasons the walk's "skipped" events give */
+				r = scan_skip(skip_fn, arg, out, top->path, de->d_name,
+					      n >= SCAN_MAX_DEPTH ? "too deep" : err == ESTALE ?
+					      "replaced after it was checked" : strerror(err));
 				free(child);
 				continue;
 			}
@@ -687,6 +711,19 @@ int dsp_erase_tree_scan(const struct dsp_erase_target *t, dsp_erase_scan_fn file
 	}
 	ino_free(&tab);
 	return r;
+}
+
+int dsp_erase_tree_scan(const struct dsp_erase_target *t, dsp_erase_scan_fn file_fn,
+			dsp_erase_scan_fn shared_fn, void *arg, struct dsp_erase_scan *out)
+{
+	return scan_tree(t, file_fn, shared_fn, NULL, arg, out);
+}
+
+int dsp_erase_tree_skips(const struct dsp_erase_target *t, dsp_erase_skip_fn skip_fn, void *arg)
+{
+	struct dsp_erase_scan sc;
+
+	return scan_tree(t, NULL, NULL, skip_fn, arg, &sc);
 }
 
 /* ---- one file reached from two targets of a run ---- */

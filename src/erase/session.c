@@ -1,0 +1,1186 @@
+/* SPDX-License-Identifier: MIT */
+/* session.c - one erase run: resume, checks, opening devices, the record, the workers */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "dispose/common.h"
+#include "dispose/device.h"
+#include "dispose/erase.h"
+#include "dispose/io.h"
+#include "dispose/ledger.h"
+#include "dispose/log.h"
+#include "dispose/method.h"
+
+struct item {
+	struct dsp_erase_checked c;
+	char id[16];
+	struct dsp_io *io;		/* block devices, opened O_EXCL before the run */
+	int *claims;			/* block devices: the rest of its medium, held O_EXCL */
+	size_t nclaims;
+	int open_err;			/* -errno when opening failed after the checks */
+	unsigned idx;
+	struct dsp_erase_session *s;
+	/* outcome */
+	int rc;
+	int exit_code;
+	const char *status;
+	struct dsp_erase_result res;
+};
+
+struct dsp_erase_session {
+	struct dsp_erase_session_opts o;
+	char dirbuf[PATH_MAX];
+	const char *run_dir;
+	const char *method_arg;
+	const char *verify_arg;
+	struct dsp_method *method;
+	enum dsp_verify_mode verify;
+	double sample_percent;
+	struct dsp_ledger *ledger;
+	struct item *t;
+	unsigned nt;
+	pthread_mutex_t lock;		/* next */
+	unsigned next;
+	char *owned[2];			/* resume: method and verify from the record */
+	struct json_object *idents;	/* resume: target id -> recorded identity */
+	struct json_object *renamed;	/* resume: target id -> last file_renamed "to" */
+	int lock_fd;			/* flock on the run directory, or -1 */
+	int record_err;			/* the first failed append to the record: said once */
+};
+
+static int say(const struct dsp_erase_session *s, int code, const char *thing,
+	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int say(const struct dsp_erase_session *s, int code, const char *thing,
+	       const char *fmt, ...)
+{
+	struct dsp_erase_why w = { .code = code };
+	va_list ap;
+
+	snprintf(w.thing, sizeof(w.thing), "%s", thing ? thing : "");
+	va_start(ap, fmt);
+	vsnprintf(w.reason, sizeof(w.reason), fmt, ap);
+	va_end(ap);
+	s->o.report(&w, s->o.arg);
+	return code;
+}
+
+static int usage(const struct dsp_erase_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int usage(const struct dsp_erase_session *s, const char *fmt, ...)
+{
+	struct dsp_erase_why w = { .code = DSP_INVALID, .usage = true };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w.reason, sizeof(w.reason), fmt, ap);
+	va_end(ap);
+	s->o.report(&w, s->o.arg);
+	return DSP_INVALID;
+}
+
+static const char *shown(const struct item *t)
+{
+	return t->c.given ? t->c.given : t->c.path;
+}
+
+/* The status the record gives a result. */
+static const char *status_of(int rc)
+{
+	switch (rc) {
+	case 0: return "success";
+	case DSP_PARTIAL: return "completed-with-errors";
+	case DSP_MISMATCH: return "verification-mismatch";
+	case DSP_INTERRUPTED: return "interrupted";
+	case DSP_UNSUPPORTED: return "unsupported";
+	case DSP_REFUSED: return "refused";
+	case DSP_INVALID: return "invalid";
+	default: return "failed";
+	}
+}
+
+static void set_outcome(struct item *t, int rc)
+{
+	t->rc = rc;
+	t->status = status_of(rc);
+	t->exit_code = t->s->o.exit_code(rc, t->s->o.arg);
+}
+
+/* ---- who and where ---- */
+
+static const char *operator_name(void)
+{
+	const char *s = getenv("SUDO_USER");
+	struct passwd *pw;
+
+	if (s && *s)
+		return s;
+	s = getenv("LOGNAME");
+	if (s && *s)
+		return s;
+	pw = getpwuid(getuid());
+	return pw ? pw->pw_name : "unknown";
+}
+
+static void host_name(char *buf, size_t len)
+{
+	if (gethostname(buf, len) != 0)
+		snprintf(buf, len, "unknown");
+	buf[len - 1] = '\0';
+}
+
+/* mkdir -p of the parent of dir, mode 0700 (the ledger makes dir itself) */
+static int make_parents(const char *dir)
+{
+	char buf[PATH_MAX];
+	char *s;
+
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	s = strrchr(buf, '/');
+	if (!s || s == buf)
+		return 0;
+	*s = '\0';
+	for (s = buf + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* ---- method and verify mode ---- */
+
+static int load_method(struct dsp_erase_session *s)
+{
+	char err[1024] = "";
+	const char *name = s->method_arg;
+	int r;
+
+	if (!name) {
+		r = dsp_method_find("nist-clear", &s->method, err, sizeof(err));
+		name = r == 0 ? "nist-clear" : "zero";
+		if (r != 0) {
+			err[0] = '\0';
+			r = dsp_method_find("zero", &s->method, err, sizeof(err));
+		}
+		s->method_arg = name;
+	} else {
+		r = dsp_method_find(name, &s->method, err, sizeof(err));
+	}
+	if (r == 0)
+		return 0;
+	s->method = NULL;
+	if (r == DSP_INVALID)
+		return say(s, DSP_INVALID, NULL, "%s", err[0] ? err : name);
+	if (r == -ENOENT && !strchr(name, '/'))
+		return say(s, DSP_INVALID, name, "unknown method (see 'dispose methods')");
+	if (err[0])
+		return say(s, DSP_INVALID, NULL, "%s", err);
+	return say(s, DSP_INVALID, name, "cannot load method: %s", strerror(r < 0 ? -r : EINVAL));
+}
+
+static int set_verify(struct dsp_erase_session *s, const char *arg)
+{
+	s->verify = s->method->verify;
+	s->sample_percent = s->method->sample_percent > 0 ? s->method->sample_percent : 10;
+	if (!arg)
+		return 0;
+	if (dsp_verify_mode_parse(arg, &s->verify, &s->sample_percent) != 0) {
+		if (!strncmp(arg, "sample:", 7))
+			return usage(s, "--verify: %s: PERCENT must be a number in (0, 100]", arg);
+		return usage(s, "--verify: %s: expected none, last, all or sample[:PERCENT]", arg);
+	}
+	if (s->verify == DSP_VERIFY_SAMPLE && (s->sample_percent <= 0 || s->sample_percent > 100))
+		return usage(s, "--verify: %s: percent must be in (0, 100]", arg);
+	return 0;
+}
+
+/* ---- the run record ---- */
+
+static struct json_object *argv_json(int argc, char **argv)
+{
+	struct json_object *a = json_object_new_array();
+
+	json_object_array_add(a, json_object_new_string(DSP_TOOL_NAME));
+	for (int i = 0; i < argc; i++)
+		json_object_array_add(a, json_object_new_string(argv[i]));
+	return a;
+}
+
+/*
+ * Device identity for the record (what --resume compares); the engine adds
+ * geometry. The one taken at the check is reused (a new reference): the
+ * held device was compared equal to it after the open, and each build
+ * takes a fresh snapshot of every loop device.
+ */
+static struct json_object *identity_json(const struct item *t)
+{
+	struct json_object *id = NULL;
+
+	if (t->c.identity)
+		id = json_object_get(t->c.identity);
+	else if (t->c.have_info)
+		id = dsp_identity_block(&t->c.info);
+	/* named through a symlink (/dev/disk/by-id/...): that name too */
+	if (id && t->c.given && !json_object_object_get_ex(id, "given", NULL)) {
+		struct json_object *copy = NULL;
+
+		if (json_object_deep_copy(id, &copy, NULL) == 0) {
+			json_object_put(id);
+			id = copy;
+			json_object_object_add(id, "given", json_object_new_string(t->c.given));
+		}
+	}
+	return id;
+}
+
+static struct json_object *targets_json(const struct dsp_erase_session *s)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; i < s->nt; i++) {
+		const struct item *t = &s->t[i];
+		struct json_object *o = json_object_new_object(), *id;
+
+		json_object_object_add(o, "id", json_object_new_string(t->id));
+		json_object_object_add(o, "path", json_object_new_string(t->c.path));
+		if (t->c.given)
+			json_object_object_add(o, "given", json_object_new_string(t->c.given));
+		json_object_object_add(o, "kind",
+				       json_object_new_string(dsp_erase_kind_name(t->c.kind)));
+		/* what --resume compares, also for a target never started */
+		if (t->c.kind == DSP_ERASE_BLOCK) {
+			id = identity_json(t);
+		} else {
+			id = json_object_new_object();
+			json_object_object_add(id, "dev", json_object_new_int64((int64_t)t->c.dev));
+			json_object_object_add(id, "ino", json_object_new_int64((int64_t)t->c.ino));
+		}
+		if (id)
+			json_object_object_add(o, "identity", id);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static int append(struct dsp_erase_session *s, const char *event, struct json_object *o)
+{
+	int none = 0, r = __atomic_load_n(&s->record_err, __ATOMIC_SEQ_CST);
+
+	/* once an append failed the record takes nothing more: said once */
+	if (r) {
+		json_object_put(o);
+		return r;
+	}
+	r = dsp_ledger_append(s->ledger, event, o, 1);
+	json_object_put(o);
+	if (r < 0 && __atomic_compare_exchange_n(&s->record_err, &none, r, false,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		say(s, r, dsp_ledger_dir(s->ledger), "cannot write the run record: %s",
+		    strerror(-r));
+	return r;
+}
+
+/* What --resume reloads: the name, or a method file's absolute path. */
+static const char *method_ref(const struct dsp_erase_session *s, char *buf)
+{
+	const char *a = s->method_arg;
+	size_t n = strlen(a);
+
+	if ((strchr(a, '/') || (n > 5 && !strcmp(a + n - 5, ".json"))) && realpath(a, buf))
+		return buf;
+	return a;
+}
+
+static int write_run_start(struct dsp_erase_session *s, const char *host)
+{
+	struct json_object *o = json_object_new_object();
+	char abspath[PATH_MAX];
+
+	json_object_object_add(o, "command", json_object_new_string("erase"));
+	json_object_object_add(o, "tool", json_object_new_string(DSP_TOOL_NAME));
+	json_object_object_add(o, "version", json_object_new_string(DSP_VERSION));
+	json_object_object_add(o, "gitrev", json_object_new_string(DSP_GITREV));
+	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_object_add(o, "operator", json_object_new_string(operator_name()));
+	json_object_object_add(o, "uid", json_object_new_int64((int64_t)getuid()));
+	json_object_object_add(o, "argv", argv_json(s->o.argc, s->o.argv));
+	/* relative target paths mean this directory, also on --resume */
+	if (getcwd(abspath, sizeof(abspath)))
+		json_object_object_add(o, "cwd", json_object_new_string(abspath));
+	json_object_object_add(o, "targets", targets_json(s));
+	json_object_object_add(o, "method_name", json_object_new_string(s->method->name));
+	json_object_object_add(o, "method_arg", json_object_new_string(method_ref(s, abspath)));
+	json_object_object_add(o, "method", dsp_method_to_json(s->method));
+	json_object_object_add(o, "verify", json_object_new_string(dsp_verify_mode_name(s->verify)));
+	json_object_object_add(o, "sample_percent", json_object_new_double(s->sample_percent));
+	json_object_object_add(o, "jobs", json_object_new_int64(s->o.jobs));
+	json_object_object_add(o, "erase_shared_inodes",
+			       json_object_new_boolean(s->o.erase_shared_inodes));
+	return append(s, "run_start", o);
+}
+
+static int write_run_resumed(struct dsp_erase_session *s, const char *host)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *ids = json_object_new_array();
+
+	for (unsigned i = 0; i < s->nt; i++)
+		json_object_array_add(ids, json_object_new_string(s->t[i].id));
+	json_object_object_add(o, "host", json_object_new_string(host));
+	json_object_object_add(o, "operator", json_object_new_string(operator_name()));
+	json_object_object_add(o, "uid", json_object_new_int64((int64_t)getuid()));
+	json_object_object_add(o, "argv", argv_json(s->o.argc, s->o.argv));
+	json_object_object_add(o, "targets", ids);
+	json_object_object_add(o, "jobs", json_object_new_int64(s->o.jobs));
+	return append(s, "run_resumed", o);
+}
+
+static const char *overall_status(const struct dsp_erase_session *s)
+{
+	unsigned ok = 0, failed = 0;
+
+	for (unsigned i = 0; i < s->nt; i++) {
+		if (!strcmp(s->t[i].status, "interrupted"))
+			return "interrupted";
+		if (!strcmp(s->t[i].status, "success"))
+			ok++;
+		else if (!strcmp(s->t[i].status, "failed"))
+			failed++;
+	}
+	if (ok == s->nt)
+		return "success";
+	if (failed == s->nt)
+		return "failed";
+	return "completed-with-errors";
+}
+
+static void write_run_end(struct dsp_erase_session *s, int code)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; i < s->nt; i++) {
+		struct json_object *e = json_object_new_object();
+		const struct item *t = &s->t[i];
+
+		json_object_object_add(e, "id", json_object_new_string(t->id));
+		json_object_object_add(e, "path", json_object_new_string(t->c.path));
+		json_object_object_add(e, "status", json_object_new_string(t->status));
+		json_object_object_add(e, "exit", json_object_new_int(t->exit_code));
+		json_object_object_add(e, "bytes_written",
+				       json_object_new_int64((int64_t)t->res.bytes_written));
+		json_object_object_add(e, "bytes_verified",
+				       json_object_new_int64((int64_t)t->res.bytes_verified));
+		json_object_array_add(a, e);
+	}
+	json_object_object_add(o, "targets", a);
+	json_object_object_add(o, "status", json_object_new_string(overall_status(s)));
+	json_object_object_add(o, "exit", json_object_new_int(code));
+	append(s, "run_end", o);
+}
+
+/* A target that could not be opened still gets a target_end in the record. */
+static void record_open_failure(struct dsp_erase_session *s, struct item *t)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "target", json_object_new_string(t->id));
+	json_object_object_add(o, "path", json_object_new_string(t->c.path));
+	json_object_object_add(o, "kind", json_object_new_string(dsp_erase_kind_name(t->c.kind)));
+	json_object_object_add(o, "status", json_object_new_string("failed"));
+	json_object_object_add(o, "error", json_object_new_string(strerror(-t->open_err)));
+	json_object_object_add(o, "errno", json_object_new_int(-t->open_err));
+	json_object_object_add(o, "bytes_written", json_object_new_int64(0));
+	json_object_object_add(o, "bytes_verified", json_object_new_int64(0));
+	append(s, "target_end", o);
+}
+
+/* ---- resume: what the interrupted run was doing ---- */
+
+struct resume_scan {
+	struct json_object *run_start;	/* owned copy */
+	struct json_object *ends;	/* id -> last target_end status */
+	struct json_object *idents;	/* id -> identity of its first target event */
+	struct json_object *renamed;	/* id -> the last name a file was renamed to */
+};
+
+/* A string member of o, else NULL: the record is outside input on resume. */
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int scan_event(struct json_object *ev, void *arg)
+{
+	struct resume_scan *s = arg;
+	const char *e = jstr(ev, "event"), *id = jstr(ev, "target"), *st;
+	struct json_object *x;
+
+	if (!e)
+		return 0;
+	if (!strcmp(e, "run_start") && !s->run_start) {
+		json_object_deep_copy(ev, &s->run_start, NULL);
+	} else if (!id) {
+		return 0;
+	} else if (!strcmp(e, "target_end") && (st = jstr(ev, "status"))) {
+		json_object_object_add(s->ends, id, json_object_new_string(st));
+	} else if (s->idents && !strcmp(e, "target") &&
+		   !json_object_object_get_ex(s->idents, id, NULL) &&
+		   json_object_object_get_ex(ev, "identity", &x)) {
+		struct json_object *sz;
+
+		/* older records keep the size beside the identity only */
+		if (!json_object_object_get_ex(x, "size", NULL) &&
+		    json_object_object_get_ex(ev, "size", &sz))
+			json_object_object_add(x, "size", json_object_get(sz));
+		json_object_object_add(s->idents, id, json_object_get(x));
+	} else if (s->renamed && !strcmp(e, "file_renamed") && (st = jstr(ev, "to"))) {
+		json_object_object_add(s->renamed, id, json_object_new_string(st));
+	}
+	return 0;
+}
+
+/* The method, verification and shared-inode choice are the run's; they cannot change midway. */
+static int resume_settings(struct dsp_erase_session *s, struct json_object *run_start)
+{
+	struct json_object *x;
+	const char *v;
+	bool was;
+
+	if (s->method_arg || s->verify_arg)
+		return usage(s, "%s", "--method and --verify cannot change on --resume");
+	v = jstr(run_start, "method_arg");
+	s->method_arg = s->owned[0] = strdup(v ? v : "");
+	v = jstr(run_start, "verify");
+	if (v && !strcmp(v, "sample")) {
+		char buf[64];
+
+		if (json_object_object_get_ex(run_start, "sample_percent", &x)) {
+			snprintf(buf, sizeof(buf), "sample:%g", json_object_get_double(x));
+			s->owned[1] = strdup(buf);
+		}
+	} else if (v) {
+		s->owned[1] = strdup(v);
+	}
+	s->verify_arg = s->owned[1];
+	was = json_object_object_get_ex(run_start, "erase_shared_inodes", &x) &&
+	      json_object_get_boolean(x);
+	if (s->o.erase_shared_inodes && !was)
+		return usage(s, "%s", "--erase-shared-inodes cannot change on --resume");
+	s->o.erase_shared_inodes = was;
+	return s->method_arg ? 0 : -ENOMEM;
+}
+
+/* Add target id (at path p of the record) to the session, as the engine knows it now. */
+static int resume_add(struct dsp_erase_session *s, const char *id, const char *src,
+		      const char *cwd)
+{
+	struct item *t = &s->t[s->nt];
+
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	/* relative to where the run started, not to where it is resumed */
+	if (src[0] != '/' && cwd && cwd[0] == '/') {
+		if (asprintf(&t->c.path, "%s/%s", cwd, src) < 0)
+			t->c.path = NULL;
+	} else {
+		t->c.path = strdup(src);
+	}
+	s->nt++;
+	return t->c.path ? 0 : -ENOMEM;
+}
+
+/* Fill s->t with the run's unfinished targets (or the named ones). */
+static int resume_targets(struct dsp_erase_session *s, char *const *names, unsigned nnames)
+{
+	struct resume_scan sc = { NULL, json_object_new_object(), json_object_new_object(),
+				  json_object_new_object() };
+	struct json_object *targets;
+	char path[PATH_MAX], mname[128];
+	uint64_t bad = 0;
+	const char *cwd;
+	int r, rc = 0;
+	size_t n;
+
+	r = dsp_ledger_walk(s->run_dir, scan_event, &sc, &bad);
+	if (r != 0) {
+		if (r == DSP_MISMATCH)
+			rc = say(s, DSP_INVALID, s->run_dir, "run record is damaged at line %llu",
+				 (unsigned long long)bad);
+		else
+			rc = say(s, DSP_INVALID, s->run_dir, "cannot read the run record: %s",
+				 strerror(r < 0 ? -r : EINVAL));
+		goto out;
+	}
+	if (!sc.run_start || !json_object_object_get_ex(sc.run_start, "targets", &targets) ||
+	    !json_object_is_type(targets, json_type_array) ||
+	    !jstr(sc.run_start, "command") || strcmp(jstr(sc.run_start, "command"), "erase")) {
+		rc = say(s, DSP_INVALID, s->run_dir, "not the record of an erase run");
+		goto out;
+	}
+	rc = resume_settings(s, sc.run_start);
+	if (rc)
+		goto out;
+	cwd = jstr(sc.run_start, "cwd");
+	n = json_object_array_length(targets);
+	s->t = calloc(n ? n : 1, sizeof(*s->t));
+	if (!s->t) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct json_object *o = json_object_array_get_idx(targets, i), *end;
+		const char *id = jstr(o, "id"), *p = jstr(o, "path");
+		bool pending, wanted = nnames == 0;
+
+		if (!id || !p)
+			continue;
+		/* a target never started: its identity as checked at run_start */
+		if (json_object_object_get_ex(o, "identity", &end) &&
+		    !json_object_object_get_ex(sc.idents, id, NULL))
+			json_object_object_add(sc.idents, id, json_object_get(end));
+		for (unsigned k = 0; k < nnames; k++)
+			if (!strcmp(names[k], p))
+				wanted = true;
+		r = dsp_erase_pending(s->run_dir, id, path, sizeof(path), mname, sizeof(mname));
+		if (r < 0) {
+			rc = say(s, DSP_INVALID, s->run_dir, "%s: cannot read its state: %s", p,
+				 strerror(-r));
+			goto out;
+		}
+		/* 0 means finished or never started: the record tells which */
+		pending = r == 1 || !json_object_object_get_ex(sc.ends, id, &end) ||
+			  !strcmp(json_object_get_string(end), "interrupted") ||
+			  !strcmp(json_object_get_string(end), "failed");
+		if (!wanted)
+			continue;
+		if (!pending) {
+			if (nnames)
+				say(s, 0, p, "already finished in this run; skipped");
+			continue;
+		}
+		/* the engine knows where a file target is now (it may be renamed) */
+		rc = resume_add(s, id, r == 1 && path[0] ? path : p, cwd);
+	}
+	for (unsigned k = 0; k < nnames && !rc; k++) {
+		bool found = false;
+
+		for (size_t i = 0; i < n; i++) {
+			const char *p = jstr(json_object_array_get_idx(targets, i), "path");
+
+			if (p && !strcmp(p, names[k]))
+				found = true;
+		}
+		if (!found)
+			rc = say(s, DSP_INVALID, names[k], "not a target of the run in %s",
+				 s->run_dir);
+	}
+out:
+	json_object_put(sc.run_start);
+	json_object_put(sc.ends);
+	s->idents = sc.idents;
+	s->renamed = sc.renamed;
+	return rc;
+}
+
+/* Killed between rename and unlink: the file is under its last recorded name. */
+static void resume_renamed(struct dsp_erase_session *s, struct item *t)
+{
+	struct json_object *to;
+	struct stat st;
+	const char *slash;
+	int dl;
+
+	if (!s->renamed || lstat(t->c.path, &st) == 0 || errno != ENOENT ||
+	    !json_object_object_get_ex(s->renamed, t->id, &to))
+		return;
+	slash = strrchr(t->c.path, '/');
+	dl = slash ? (int)(slash - t->c.path) + 1 : 0;
+	if (asprintf(&t->c.cur, "%.*s%s", dl, t->c.path, json_object_get_string(to)) < 0)
+		t->c.cur = NULL;
+}
+
+/*
+ * On resume the path must still name what the run started on: a loop
+ * device reattached to another image, or a disk renamed after a reboot,
+ * would otherwise be overwritten in its place. Checked before any write.
+ */
+static int resume_identity(const struct dsp_erase_session *s)
+{
+	for (unsigned i = 0; i < s->nt; i++) {
+		const struct item *t = &s->t[i];
+		struct json_object *id = NULL, *v;
+		int64_t dev, ino;
+
+		if (t->c.kind == DSP_ERASE_BLOCK) {
+			/* no identity recorded identifies nothing: refused below */
+			struct json_object *now = identity_json(t);
+			char why[1024];
+			int r;
+
+			if (s->idents)
+				json_object_object_get_ex(s->idents, t->id, &id);
+			r = dsp_identity_compare(id, now, why, sizeof(why));
+			json_object_put(now);
+			if (r == DSP_IDENTITY_NONE)
+				return say(s, DSP_REFUSED, shown(t), "the run record holds nothing "
+					   "that identifies the medium (no serial, WWN or backing "
+					   "file); cannot resume on it; nothing written");
+			if (r)
+				return say(s, DSP_REFUSED, shown(t), "not the device this run started "
+					   "on (%s); nothing written", why);
+			continue;
+		}
+		if (!s->idents || !json_object_object_get_ex(s->idents, t->id, &id))
+			continue;	/* never started: nothing to compare */
+		dev = json_object_object_get_ex(id, "dev", &v) ? json_object_get_int64(v) : -1;
+		ino = json_object_object_get_ex(id, "ino", &v) ? json_object_get_int64(v) : -1;
+		if (dev != (int64_t)t->c.dev || ino != (int64_t)t->c.ino)
+			return say(s, DSP_REFUSED, t->c.path, "not the %s this run started on "
+				   "(device and inode differ); nothing written",
+				   dsp_erase_kind_name(t->c.kind));
+	}
+	return 0;
+}
+
+static int method_unchanged(struct dsp_erase_session *s)
+{
+	struct resume_scan sc = { NULL, json_object_new_object(), NULL, NULL };
+	struct json_object *m = NULL;
+	const char *sha;
+	int rc = 0;
+
+	dsp_ledger_walk(s->run_dir, scan_event, &sc, NULL);
+	if (sc.run_start && json_object_object_get_ex(sc.run_start, "method", &m)) {
+		sha = jstr(m, "sha256");
+		if (sha && *sha && s->method->sha256[0] && strcmp(sha, s->method->sha256))
+			rc = say(s, DSP_INVALID, s->method_arg,
+				 "method file changed since the run started");
+	}
+	json_object_put(sc.run_start);
+	json_object_put(sc.ends);
+	return rc;
+}
+
+/*
+ * One process per run directory: a --resume started while the run still
+ * goes on (in tmux after the ssh session dropped) would erase the same
+ * files twice at once and interleave the record's lines, breaking its
+ * chain. The lock lives as long as the session (fd kept open, CLOEXEC).
+ */
+static int lock_run_dir(struct dsp_erase_session *s)
+{
+	int fd = open(s->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;	/* no directory yet: opening the record says why */
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+		close(fd);
+		return say(s, DSP_REFUSED, s->run_dir, "another dispose is using this run "
+			   "directory; nothing written");
+	}
+	s->lock_fd = fd;
+	return 0;
+}
+
+static int open_ledger(struct dsp_erase_session *s)
+{
+	int r = dsp_ledger_open(s->run_dir, s->o.resume ? DSP_LEDGER_RESUME : DSP_LEDGER_CREATE,
+				&s->ledger);
+
+	if (r == 0)
+		return 0;
+	s->ledger = NULL;
+	if (r == -EEXIST)
+		return say(s, DSP_INVALID, s->run_dir, "already holds a run record; use --resume "
+			   "or another --run-dir");
+	if (r == DSP_MISMATCH)
+		return say(s, DSP_INVALID, s->run_dir, "run record is damaged (hash chain broken)");
+	say(s, r == -ENOENT ? DSP_INVALID : r < 0 ? r : -EINVAL, s->run_dir,
+	    "cannot open the run record: %s", strerror(r < 0 ? -r : EINVAL));
+	return r == -ENOENT ? DSP_INVALID : r < 0 ? r : -EINVAL;
+}
+
+/* A default run directory: two runs started in the same second get their own. */
+static int default_dir(struct dsp_erase_session *s)
+{
+	size_t base;
+	int r = dsp_ledger_default_dir(s->dirbuf, sizeof(s->dirbuf));
+
+	if (r < 0)
+		return say(s, r, NULL, "cannot name a run directory: %s", strerror(-r));
+	base = strlen(s->dirbuf);
+	for (unsigned k = 2; k < 100 && base + 4 < sizeof(s->dirbuf); k++) {
+		char probe[PATH_MAX + 32];
+
+		snprintf(probe, sizeof(probe), "%s/%s", s->dirbuf, DSP_LEDGER_FILE);
+		if (access(probe, F_OK) != 0)
+			break;
+		snprintf(s->dirbuf + base, sizeof(s->dirbuf) - base, "-%u", k);
+	}
+	s->run_dir = s->dirbuf;
+	return 0;
+}
+
+/* ---- the session ---- */
+
+static int session_init(struct dsp_erase_session *s, char *const *names, unsigned n);
+
+int dsp_erase_session_new(const struct dsp_erase_session_opts *opts, char *const *names,
+			  unsigned n, struct dsp_erase_session **out)
+{
+	struct dsp_erase_session *s = calloc(1, sizeof(*s));
+	struct dsp_log_sink prev;
+	int rc;
+
+	*out = s;
+	if (!s)
+		return -ENOMEM;
+	s->o = *opts;
+	prev = dsp_log_use(opts->log);
+	rc = session_init(s, names, n);
+	dsp_log_use(&prev);
+	return rc;
+}
+
+static int session_init(struct dsp_erase_session *s, char *const *names, unsigned n)
+{
+	int rc = 0;
+
+	s->lock_fd = -1;
+	pthread_mutex_init(&s->lock, NULL);
+	s->run_dir = s->o.run_dir;
+	s->method_arg = s->o.method;
+	s->verify_arg = s->o.verify;
+	if (s->o.resume) {
+		/* opening first repairs a line torn by a crash, so the walk can read it */
+		rc = lock_run_dir(s);
+		if (!rc)
+			rc = open_ledger(s);
+		if (!rc)
+			rc = resume_targets(s, names, n);
+		if (rc || s->nt == 0)
+			return rc;
+	} else {
+		s->t = calloc(n ? n : 1, sizeof(*s->t));
+		if (!s->t)
+			return -ENOMEM;
+		for (unsigned i = 0; i < n; i++) {
+			snprintf(s->t[i].id, sizeof(s->t[i].id), "t%u", i + 1);
+			s->t[i].c.path = strdup(names[i]);
+			s->nt++;
+			if (!s->t[i].c.path)
+				return -ENOMEM;
+		}
+	}
+	for (unsigned i = 0; i < s->nt; i++) {
+		s->t[i].idx = i;
+		s->t[i].s = s;
+		s->t[i].status = "not-started";
+	}
+	if (!s->o.jobs)
+		s->o.jobs = s->nt;
+	rc = load_method(s);
+	if (!rc && s->o.resume)
+		rc = method_unchanged(s);
+	if (!rc)
+		rc = set_verify(s, s->verify_arg);
+	if (!rc && !s->run_dir && !s->o.dry_run)
+		rc = default_dir(s);
+	return rc;
+}
+
+static void report_checks(const struct dsp_erase_why *w, void *arg)
+{
+	const struct dsp_erase_session *s = arg;
+
+	s->o.report(w, s->o.arg);
+}
+
+static int session_check(struct dsp_erase_session *s)
+{
+	struct dsp_erase_check_opts co = {
+		.root = s->o.root,
+		.run_dir = s->run_dir,
+		.erase_shared_inodes = s->o.erase_shared_inodes,
+	};
+	struct dsp_erase_checked *c = calloc(s->nt ? s->nt : 1, sizeof(*c));
+	int rc;
+
+	if (!c)
+		return -ENOMEM;
+	for (unsigned i = 0; i < s->nt; i++) {
+		if (s->o.resume)
+			resume_renamed(s, &s->t[i]);
+		c[i] = s->t[i].c;
+	}
+	rc = dsp_erase_check_targets(&co, c, s->nt, report_checks, s);
+	for (unsigned i = 0; i < s->nt; i++)
+		s->t[i].c = c[i];
+	free(c);
+	if (!rc && s->o.resume)
+		rc = resume_identity(s);
+	return rc;
+}
+
+/* Files and trees: still what was checked and confirmed (dev+ino)? */
+static int recheck_paths(const struct dsp_erase_session *s)
+{
+	for (unsigned i = 0; i < s->nt; i++) {
+		const struct item *t = &s->t[i];
+
+		if (t->c.kind == DSP_ERASE_BLOCK)
+			continue;
+		/* the path must still lead, without a symlink, to the object held */
+		if (dsp_erase_target_recheck(t->c.ft) != 0)
+			return say(s, DSP_REFUSED, t->c.path, "is no longer the %s that was checked; "
+				   "nothing written", t->c.kind == DSP_ERASE_FILE ? "file" : "directory");
+	}
+	return 0;
+}
+
+/* A block device named through a symlink: does the name still lead to the node checked? */
+static bool link_moved(const struct item *t)
+{
+	char node[PATH_MAX];
+	struct stat st;
+
+	if (!t->c.given)
+		return false;
+	return !realpath(t->c.given, node) || strcmp(node, t->c.path) ||
+	       stat(t->c.given, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != t->c.dev;
+}
+
+/*
+ * flock(LOCK_EX) on a whole disk, as wipefs --lock does. udev holds a
+ * shared lock for a moment while it probes (just after losetup, say):
+ * wait for that, not for a lock someone keeps. 0 or -EWOULDBLOCK.
+ */
+static int lock_disk(int fd)
+{
+	for (int i = 0; i < 100; i++) {
+		struct timespec ts = { 0, 50 * 1000000L };
+
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -EWOULDBLOCK;
+}
+
+/* Open one block device exclusively; 0, DSP_REFUSED, or 0 with t->open_err set. */
+static int open_device(struct dsp_erase_session *s, struct item *t)
+{
+	char busy[PATH_MAX], why[1024];
+	int r = dsp_io_open(t->c.path, DSP_IO_WRITE | DSP_IO_EXCL | DSP_IO_DIRECT, &t->io);
+
+	/* the node, or the symlink naming it, was replaced while the operator confirmed */
+	if (r == 0 && (t->io->rdev != t->c.dev || link_moved(t)))
+		return say(s, DSP_REFUSED, shown(t), "is no longer the device that was checked; "
+			   "nothing written");
+	/* same number, other medium: a loop device reattached meanwhile (held now) */
+	if (r == 0 && t->c.identity &&
+	    dsp_identity_recheck(t->c.identity, t->c.path, why, sizeof(why)))
+		return say(s, DSP_REFUSED, shown(t), "is no longer the medium that was checked "
+			   "(%s); nothing written", why);
+	if (r == -EBUSY)
+		return say(s, DSP_REFUSED, shown(t), "device is busy (in use or open exclusively "
+			   "elsewhere); nothing written");
+	if (r < 0) {
+		/* not a safety rule: this target fails, the others go on */
+		say(s, 0, shown(t), "cannot open for writing: %s", strerror(-r));
+		t->open_err = r;
+		t->io = NULL;
+		return 0;
+	}
+	/* a whole disk: udev and others probing it wait until it is erased (as wipefs) */
+	if (!(t->c.have_info && t->c.info.is_partition) && lock_disk(t->io->fd) < 0)
+		return say(s, DSP_REFUSED, shown(t), "device is locked by another program "
+			   "(flock); nothing written");
+	/* its aliases, too: none may be mounted while it is overwritten */
+	r = dsp_blkdev_claim_medium(t->c.path, &t->claims, &t->nclaims, busy, sizeof(busy));
+	if (r == -EBUSY)
+		return say(s, DSP_REFUSED, shown(t), "%s reaches the same medium and is busy (in "
+			   "use or open exclusively elsewhere); nothing written", busy);
+	if (r < 0)
+		return say(s, DSP_REFUSED, shown(t), "cannot hold %s, which reaches the same "
+			   "medium: %s; nothing written",
+			   busy[0] ? busy : "the rest of its medium", strerror(-r));
+	return 0;
+}
+
+static void close_devices(struct dsp_erase_session *s)
+{
+	for (unsigned i = 0; i < s->nt; i++) {
+		if (s->t[i].io)
+			dsp_io_close(s->t[i].io);
+		s->t[i].io = NULL;
+		dsp_blkdev_release(s->t[i].claims, s->t[i].nclaims);
+		s->t[i].claims = NULL;
+		s->t[i].nclaims = 0;
+	}
+}
+
+static void audit_start(const struct dsp_erase_session *s)
+{
+	char *tlist = NULL;
+	size_t tlen = 0;
+	FILE *tf = open_memstream(&tlist, &tlen);
+
+	if (tf) {
+		for (unsigned i = 0; i < s->nt; i++)
+			fprintf(tf, "%s%s", i ? " " : "", s->t[i].c.path);
+		fclose(tf);
+	}
+	dsp_audit("erase %s by %s: targets %s, method %s, verify %s, run %s",
+		  s->o.resume ? "resumed" : "started", operator_name(), tlist ? tlist : "?",
+		  s->method->name, dsp_verify_mode_name(s->verify), s->run_dir);
+	free(tlist);
+}
+
+static int session_start(struct dsp_erase_session *s)
+{
+	char host[256];
+	int r = recheck_paths(s);
+
+	for (unsigned i = 0; i < s->nt && !r; i++)
+		if (s->t[i].c.kind == DSP_ERASE_BLOCK)
+			r = open_device(s, &s->t[i]);
+	if (r)
+		return r;
+	if (!s->o.resume && (r = make_parents(s->run_dir)) < 0)
+		return say(s, r, s->run_dir, "cannot create: %s", strerror(-r));
+	if (!s->o.resume && ((r = open_ledger(s)) != 0 || (r = lock_run_dir(s)) != 0))
+		return r;
+	host_name(host, sizeof(host));
+	r = s->o.resume ? write_run_resumed(s, host) : write_run_start(s, host);
+	if (r < 0)
+		return r;
+	audit_start(s);
+	return 0;
+}
+
+/* ---- running ---- */
+
+static int on_progress(const struct dsp_erase_progress *p, void *arg)
+{
+	struct item *t = arg;
+
+	return t->s->o.progress ? t->s->o.progress(t->idx, p, t->s->o.arg) : 0;
+}
+
+static void finished(struct item *t, int rc)
+{
+	set_outcome(t, rc);
+	if (t->s->o.finished)
+		t->s->o.finished(t->idx, t->status, t->s->o.arg);
+}
+
+static void run_target(struct dsp_erase_session *s, struct item *t)
+{
+	struct dsp_erase_opts opts = {
+		.method = s->method,
+		.verify = s->verify,
+		.sample_percent = s->sample_percent,
+		.ledger = s->ledger,
+		.target_id = t->id,
+		.progress = on_progress,
+		.progress_arg = t,
+		.stop = s->o.stop,
+		.checkpoint_bytes = s->o.checkpoint_bytes,
+		.resume = s->o.resume,
+		.erase_shared_inodes = s->o.erase_shared_inodes,
+		.record_err = &s->record_err,
+		.progress_ms = s->o.progress_ms,
+	};
+	int r;
+
+	if (t->open_err) {
+		record_open_failure(s, t);
+		finished(t, t->open_err);
+		return;
+	}
+	switch (t->c.kind) {
+	case DSP_ERASE_BLOCK:
+		opts.identity = identity_json(t);
+		r = dsp_erase_io(t->io, &opts, &t->res);
+		json_object_put(opts.identity);
+		dsp_io_close(t->io);
+		t->io = NULL;
+		break;
+	case DSP_ERASE_FILE:
+		/* the handle checked before the confirmation, not the path again */
+		r = dsp_erase_file_at(t->c.ft, &opts, &t->res);
+		break;
+	case DSP_ERASE_TREE:
+	default:
+		r = dsp_erase_tree_at(t->c.ft, &opts, &t->res);
+		break;
+	}
+	/* a record that stopped taking lines was said once, by the core */
+	if (r < 0 && r != __atomic_load_n(&s->record_err, __ATOMIC_SEQ_CST))
+		say(s, r, shown(t), "erase failed: %s", strerror(-r));
+	else if (r == DSP_MISMATCH)
+		say(s, r, shown(t), "verification found %llu mismatching bytes",
+		    (unsigned long long)t->res.mismatches);
+	finished(t, r);
+}
+
+static void *worker(void *arg)
+{
+	struct dsp_erase_session *s = arg;
+
+	for (;;) {
+		struct item *t;
+		int err;
+
+		pthread_mutex_lock(&s->lock);
+		t = s->next < s->nt ? &s->t[s->next++] : NULL;
+		pthread_mutex_unlock(&s->lock);
+		if (!t)
+			return NULL;
+		err = __atomic_load_n(&s->record_err, __ATOMIC_SEQ_CST);
+		if (s->o.stop && *s->o.stop)
+			finished(t, DSP_INTERRUPTED);	/* never started: resumable */
+		else if (err)
+			finished(t, err);	/* nothing more can be recorded: not started */
+		else
+			run_target(s, t);
+	}
+}
+
+static int session_run(struct dsp_erase_session *s)
+{
+	unsigned n = s->o.jobs < s->nt ? s->o.jobs : s->nt, started = 0;
+	pthread_t *th = calloc(n ? n : 1, sizeof(*th));
+	int rc = 0;
+
+	if (th) {
+		for (; started < n; started++)
+			if (dsp_thread_create(&th[started], worker, s) != 0)
+				break;
+	}
+	if (started == 0)
+		worker(s);	/* no threads: do them one by one here */
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	for (unsigned i = 0; i < s->nt; i++)
+		rc = s->o.exit_worse(rc, s->t[i].exit_code);
+	write_run_end(s, rc);
+	dsp_audit("erase %s: %s, run %s", overall_status(s), rc == 0 ? "ok" : "see the run record",
+		  s->run_dir);
+	return rc;
+}
+
+void dsp_erase_session_free(struct dsp_erase_session *s)
+{
+	if (!s)
+		return;
+	if (s->ledger)
+		dsp_ledger_close(s->ledger);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	close_devices(s);
+	for (unsigned i = 0; i < s->nt && s->t; i++) {
+		free(s->t[i].c.path);
+		free(s->t[i].c.given);
+		free(s->t[i].c.cur);
+		dsp_erase_checked_release(&s->t[i].c);
+	}
+	free(s->t);
+	if (s->method)
+		dsp_method_free(s->method);
+	free(s->owned[0]);
+	free(s->owned[1]);
+	json_object_put(s->idents);
+	json_object_put(s->renamed);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+unsigned dsp_erase_session_count(const struct dsp_erase_session *s)
+{
+	return s ? s->nt : 0;
+}
+
+const struct dsp_erase_checked *dsp_erase_session_target(const struct dsp_erase_session *s,
+							 unsigned i, const char **id)
+{
+	if (id)
+		*id = s->t[i].id;
+	return &s->t[i].c;
+}
+
+const char *dsp_erase_session_status(const struct dsp_erase_session *s, unsigned i,
+				     const struct dsp_erase_result **res)
+{
+	if (res)
+		*res = &s->t[i].res;
+	return s->t[i].status;
+}
+
+const struct dsp_method *dsp_erase_session_method(const struct dsp_erase_session *s,
+						  enum dsp_verify_mode *verify, double *percent)
+{
+	if (verify)
+		*verify = s->verify;
+	if (percent)
+		*percent = s->sample_percent;
+	return s->method;
+}
+
+const char *dsp_erase_session_run_dir(const struct dsp_erase_session *s)
+{
+	return s->run_dir;
+}
+
+int dsp_erase_session_check(struct dsp_erase_session *s)
+{
+	struct dsp_log_sink prev = dsp_log_use(s->o.log);
+	int rc = session_check(s);
+
+	dsp_log_use(&prev);
+	return rc;
+}
+
+int dsp_erase_session_start(struct dsp_erase_session *s)
+{
+	struct dsp_log_sink prev = dsp_log_use(s->o.log);
+	int rc = session_start(s);
+
+	dsp_log_use(&prev);
+	return rc;
+}
+
+int dsp_erase_session_run(struct dsp_erase_session *s)
+{
+	struct dsp_log_sink prev = dsp_log_use(s->o.log);
+	int rc = session_run(s);
+
+	dsp_log_use(&prev);
+	return rc;
+}

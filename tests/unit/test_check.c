@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/* test_check.c - every refusal of dsp_erase_check_targets, without root and without writing */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "dispose/common.h"
+#include "dispose/erase.h"
+
+/* What the checks said: every report, in order. */
+struct said {
+	unsigned n;
+	struct dsp_erase_why w[8];
+};
+
+static void collect(const struct dsp_erase_why *w, void *arg)
+{
+	struct said *s = arg;
+
+	if (s->n < 8)
+		s->w[s->n] = *w;
+	s->n++;
+}
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/dsp-check-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *at(const char *name)
+{
+	static char buf[4][PATH_MAX];
+	static unsigned k;
+	char *b = buf[k++ % 4];
+
+	snprintf(b, PATH_MAX, "%s/%s", dir, name);
+	return b;
+}
+
+static void make_file(const char *path, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	char b[512];
+
+	assert_true(fd >= 0);
+	memset(b, 'x', sizeof(b));
+	while (len) {
+		size_t k = len < sizeof(b) ? len : sizeof(b);
+
+		assert_int_equal(write(fd, b, k), (ssize_t)k);
+		len -= k;
+	}
+	close(fd);
+}
+
+/* Check the named targets; returns the result, fills said. */
+static int check(const struct dsp_erase_check_opts *o, struct said *s, unsigned n, ...)
+{
+	struct dsp_erase_checked t[4];
+	va_list ap;
+	int r;
+
+	assert_true(n <= 4);
+	memset(t, 0, sizeof(t));
+	memset(s, 0, sizeof(*s));
+	va_start(ap, n);
+	for (unsigned i = 0; i < n; i++)
+		t[i].path = strdup(va_arg(ap, const char *));
+	va_end(ap);
+	r = dsp_erase_check_targets(o, t, n, collect, s);
+	for (unsigned i = 0; i < n; i++) {
+		dsp_erase_checked_release(&t[i]);
+		free(t[i].path);
+		free(t[i].given);
+		free(t[i].cur);
+	}
+	return r;
+}
+
+static const struct dsp_erase_check_opts plain = { 0 };
+
+static void test_check_plain_file_and_tree_accepted(void **state)
+{
+	struct dsp_erase_checked t[2] = { { 0 } };
+	struct said s = { 0 };
+
+	(void)state;
+	make_file(at("f"), 1000);
+	assert_int_equal(mkdir(at("tree"), 0700), 0);
+	make_file(at("tree/a"), 300);
+	make_file(at("tree/b"), 200);
+	t[0].path = strdup(at("f"));
+	t[1].path = strdup(at("tree"));
+	assert_int_equal(dsp_erase_check_targets(&plain, t, 2, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(t[0].kind, DSP_ERASE_FILE);
+	assert_int_equal(t[0].size, 1000);
+	assert_int_equal(t[1].kind, DSP_ERASE_TREE);
+	assert_int_equal(t[1].scan.files, 2);
+	assert_int_equal(t[1].size, 500);
+	assert_non_null(t[0].ft);
+	assert_null(t[0].given);
+	for (int i = 0; i < 2; i++) {
+		dsp_erase_checked_release(&t[i]);
+		free(t[i].path);
+	}
+}
+
+static void test_check_symlink_to_file_refused(void **state)
+{
+	struct said s;
+
+	(void)state;
+	make_file(at("f"), 10);
+	assert_int_equal(symlink(at("f"), at("link")), 0);
+	assert_int_equal(check(&plain, &s, 1, at("link")), DSP_REFUSED);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.w[0].thing, at("link"));
+	assert_string_equal(s.w[0].reason, "is a symbolic link; name its target instead");
+}
+
+static void test_check_symlink_to_dir_and_dangling_refused(void **state)
+{
+	struct said s;
+
+	(void)state;
+	assert_int_equal(mkdir(at("d"), 0700), 0);
+	assert_int_equal(symlink(at("d"), at("dl")), 0);
+	assert_int_equal(symlink(at("nothing"), at("dangling")), 0);
+	assert_int_equal(check(&plain, &s, 1, at("dl")), DSP_REFUSED);
+	assert_string_equal(s.w[0].reason, "is a symbolic link; name its target instead");
+	assert_int_equal(check(&plain, &s, 1, at("dangling")), DSP_REFUSED);
+	assert_string_equal(s.w[0].reason, "is a symbolic link; name its target instead");
+}
+
+static void test_check_symlinked_parent_refused(void **state)
+{
+	struct said s;
+	char want[PATH_MAX + 64];
+
+	(void)state;
+	assert_int_equal(mkdir(at("real"), 0700), 0);
+	make_file(at("real/f"), 10);
+	assert_int_equal(symlink(at("real"), at("via")), 0);
+	assert_int_equal(check(&plain, &s, 1, at("via/f")), DSP_REFUSED);
+	snprintf(want, sizeof(want), "%s is a symbolic link; name the path without it", at("via"));
+	assert_string_equal(s.w[0].reason, want);
+}
+
+static void test_check_run_dir_inside_refused(void **state)
+{
+	struct dsp_erase_check_opts o = { .run_dir = NULL };
+	struct said s;
+	char want[PATH_MAX + 64];
+
+	(void)state;
+	assert_int_equal(mkdir(at("tree"), 0700), 0);
+	o.run_dir = at("tree/run/not-yet");	/* need not exist */
+	assert_int_equal(check(&o, &s, 1, at("tree")), DSP_REFUSED);
+	snprintf(want, sizeof(want), "holds the run directory %s", o.run_dir);
+	assert_string_equal(s.w[0].reason, want);
+	/* a file of the run directory */
+	assert_int_equal(mkdir(at("run"), 0700), 0);
+	make_file(at("run/events.jsonl"), 10);
+	o.run_dir = at("run");
+	assert_int_equal(check(&o, &s, 1, at("run/events.jsonl")), DSP_REFUSED);
+	snprintf(want, sizeof(want), "is a file of the run directory %s", o.run_dir);
+	assert_string_equal(s.w[0].reason, want);
+}
+
+static void test_check_tree_with_run_file_link_refused(void **state)
+{
+	struct dsp_erase_check_opts o = { .run_dir = NULL };
+	struct said s;
+	char want[2 * PATH_MAX];
+
+	(void)state;
+	assert_int_equal(mkdir(at("run"), 0700), 0);
+	make_file(at("run/events.jsonl"), 10);
+	assert_int_equal(mkdir(at("tree"), 0700), 0);
+	assert_int_equal(link(at("run/events.jsonl"), at("tree/copy")), 0);
+	o.run_dir = at("run");
+	o.erase_shared_inodes = true;	/* not what protects the record */
+	assert_int_equal(check(&o, &s, 1, at("tree")), DSP_REFUSED);
+	snprintf(want, sizeof(want),
+		 "holds %s, another name of a file of the run directory %s", at("tree/copy"),
+		 o.run_dir);
+	assert_string_equal(s.w[0].reason, want);
+}
+
+static void test_check_hard_linked_file_refused_unless_asked(void **state)
+{
+	struct dsp_erase_check_opts o = { .erase_shared_inodes = true };
+	struct said s;
+
+	(void)state;
+	make_file(at("f"), 10);
+	assert_int_equal(link(at("f"), at("g")), 0);
+	assert_int_equal(check(&plain, &s, 1, at("f")), DSP_REFUSED);
+	assert_string_equal(s.w[0].reason,
+			    "has 1 other hard link whose data would be overwritten too");
+	assert_string_equal(s.w[0].hint, "Use --erase-shared-inodes to overwrite it anyway.");
+	assert_int_equal(check(&o, &s, 1, at("f")), 0);
+	assert_int_equal(s.n, 0);
+}
+
+static void test_check_two_trees_sharing_a_file_refused(void **state)
+{
+	struct said s;
+
+	(void)state;
+	assert_int_equal(mkdir(at("a"), 0700), 0);
+	assert_int_equal(mkdir(at("b"), 0700), 0);
+	make_file(at("a/x"), 10);
+	assert_int_equal(link(at("a/x"), at("b/y")), 0);
+	assert_int_equal(check(&plain, &s, 2, at("a"), at("b")), DSP_REFUSED);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.w[0].thing, at("b/y"));
+	assert_non_null(strstr(s.w[0].reason, "is a hard link of"));
+	assert_non_null(s.w[0].hint);
+}
+
+static void test_check_named_twice_and_inside_invalid(void **state)
+{
+	struct said s;
+	char want[PATH_MAX + 64];
+
+	(void)state;
+	assert_int_equal(mkdir(at("tree"), 0700), 0);
+	make_file(at("tree/f"), 10);
+	assert_int_equal(check(&plain, &s, 2, at("tree/f"), at("tree/f")), DSP_INVALID);
+	snprintf(want, sizeof(want), "named twice (also as %s)", at("tree/f"));
+	assert_string_equal(s.w[0].reason, want);
+	assert_int_equal(check(&plain, &s, 2, at("tree/f"), at("tree")), DSP_INVALID);
+	snprintf(want, sizeof(want), "is inside %s, also named", at("tree"));
+	assert_string_equal(s.w[0].thing, at("tree/f"));
+	assert_string_equal(s.w[0].reason, want);
+}
+
+static void test_check_root_and_mount_point_refused(void **state)
+{
+	struct said s;
+
+	(void)state;
+	assert_int_equal(check(&plain, &s, 1, "/"), DSP_REFUSED);
+	assert_string_equal(s.w[0].reason, "refusing to erase the root directory");
+	/* /proc is a mount point wherever these tests run */
+	assert_int_equal(check(&plain, &s, 1, "/proc"), DSP_REFUSED);
+	assert_string_equal(s.w[0].reason, "is a mount point; refusing to erase it");
+}
+
+static void test_check_missing_and_fifo_invalid(void **state)
+{
+	struct said s;
+
+	(void)state;
+	assert_int_equal(check(&plain, &s, 1, at("none")), DSP_INVALID);
+	assert_string_equal(s.w[0].reason, strerror(ENOENT));
+	assert_int_equal(mkfifo(at("fifo"), 0600), 0);
+	assert_int_equal(check(&plain, &s, 1, at("fifo")), DSP_INVALID);
+	assert_string_equal(s.w[0].reason, "not a block device, regular file or directory");
+}
+
+/* Every target is checked: two bad ones, two reports; the refusal decides. */
+static void test_check_reports_every_target_refusal_wins(void **state)
+{
+	struct said s;
+
+	(void)state;
+	make_file(at("f"), 10);
+	assert_int_equal(symlink(at("f"), at("link")), 0);
+	assert_int_equal(check(&plain, &s, 2, at("none"), at("link")), DSP_REFUSED);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.w[0].code, DSP_INVALID);
+	assert_int_equal(s.w[1].code, DSP_REFUSED);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_check_plain_file_and_tree_accepted),
+		T(test_check_symlink_to_file_refused),
+		T(test_check_symlink_to_dir_and_dangling_refused),
+		T(test_check_symlinked_parent_refused),
+		T(test_check_run_dir_inside_refused),
+		T(test_check_tree_with_run_file_link_refused),
+		T(test_check_hard_linked_file_refused_unless_asked),
+		T(test_check_two_trees_sharing_a_file_refused),
+		T(test_check_named_twice_and_inside_invalid),
+		T(test_check_root_and_mount_point_refused),
+		T(test_check_missing_and_fifo_invalid),
+		T(test_check_reports_every_target_refusal_wins),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -12,21 +12,37 @@
  * hold it to EVP's output.
  */
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
 #include <immintrin.h>
 
 #define AESNI	__attribute__((target("aes,sse2")))
 #define VAES512	__attribute__((target("aes,avx512f,avx512bw,vaes")))
 
+/* CPUID and XGETBV: the CPU has the instructions and the OS saves the ZMM state. */
+static bool probe(void)
+{
+	unsigned a, b, c, d, lo, hi;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_AES) || !(c & bit_OSXSAVE))
+		return false;
+	__asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	if ((lo & 0xe6) != 0xe6)	/* SSE, AVX, opmask, ZMM0-15 upper, ZMM16-31 */
+		return false;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return false;
+	return (b & bit_AVX512F) && (b & bit_AVX512BW) && (c & bit_VAES);
+}
+
 bool dsp_aesctr_available(void)
 {
-	static int have = -1;
+	static int have = -1;	/* every thread that races here computes the same */
+	int h = __atomic_load_n(&have, __ATOMIC_RELAXED);
 
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("aes") && __builtin_cpu_supports("avx512f") &&
-		       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("vaes");
+	if (h < 0) {
+		h = probe();
+		__atomic_store_n(&have, h, __ATOMIC_RELAXED);
 	}
-	return have;
+	return h;
 }
 
 AESNI static __m128i expand(__m128i k, __m128i t)

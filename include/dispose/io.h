@@ -19,6 +19,11 @@ struct dsp_io_ops {
 	int (*flush)(void *ctx);				/* fdatasync */
 	int (*drop_cache)(void *ctx, uint64_t off, uint64_t len); /* may be NULL */
 	void (*close)(void *ctx);
+	/* 0 or -errno; see dsp_io_truncate and the calls after it */
+	int (*truncate)(void *ctx, uint64_t len);
+	int (*ioctl)(void *ctx, unsigned long req, void *arg);
+	int (*rename)(void *ctx, int dirfd, const char *from, const char *to);
+	int (*unlink)(void *ctx, int dirfd, const char *name, int flags);
 };
 
 enum dsp_io_kind { DSP_IO_BLOCK, DSP_IO_FILE, DSP_IO_MEM };
@@ -75,6 +80,27 @@ int dsp_io_flush(struct dsp_io *io);
 /* Make the next reads of the range come from the medium (no-op for direct). */
 int dsp_io_drop_cache(struct dsp_io *io, uint64_t off, uint64_t len);
 
+/*
+ * Cut the target to len bytes and make that durable (ftruncate, fsync).
+ * 0 or -errno: on error the size may be either.
+ */
+int dsp_io_truncate(struct dsp_io *io, uint64_t len);
+/*
+ * An ioctl on the target (device geometry, sanitize). Returns ioctl's
+ * result (>= 0) or -errno; -ENOTTY where the backend has no such request.
+ */
+int dsp_io_ioctl(struct dsp_io *io, unsigned long req, void *arg);
+/*
+ * The target's names: rename from to to inside dirfd without replacing an
+ * existing to (RENAME_NOREPLACE; where the filesystem lacks it, a check
+ * first: -EEXIST), and unlink name in dirfd (flags 0 or AT_REMOVEDIR).
+ * io is the target the name belongs to, so its fault schedule applies;
+ * NULL for a name of no open target (a tree's directories, links and
+ * nodes): the plain syscall. 0 or -errno; on error the name is unchanged.
+ */
+int dsp_io_rename(struct dsp_io *io, int dirfd, const char *from, const char *to);
+int dsp_io_unlink(struct dsp_io *io, int dirfd, const char *name, int flags);
+
 /* Buffers aligned for direct I/O (4096). Freed buffers are not cleansed. */
 void *dsp_io_buf_alloc(size_t len);
 void dsp_io_buf_free(void *buf);
@@ -97,11 +123,16 @@ enum dsp_io_fault_kind {
 	DSP_FAULT_FLUSH,	/* flush fails EIO (off and len ignored) */
 	DSP_FAULT_FLIP_READ,	/* the byte at off reads back inverted */
 	DSP_FAULT_DROP_WRITE,	/* pwrite of the range "succeeds" but is lost */
+	/* calls that move no data: OFFSET keys them, omitted = every call */
+	DSP_FAULT_EIO_TRUNCATE,	/* truncate to a length in the range fails EIO */
+	DSP_FAULT_EIO_IOCTL,	/* ioctl with a request number in the range fails EIO */
+	DSP_FAULT_EIO_RENAME,	/* the target's rename number OFFSET (from 0) fails EIO */
+	DSP_FAULT_EIO_UNLINK,	/* the target's unlink number OFFSET fails EIO */
 };
 
 struct dsp_io_fault {
 	enum dsp_io_fault_kind kind;
-	uint64_t off, len;	/* len 0 = 1 byte */
+	uint64_t off, len;	/* len 0 = 1; off 0 and len UINT64_MAX = any */
 	int count;		/* times it fires; 0 = every time */
 };
 
@@ -111,10 +142,14 @@ struct dsp_io_fault {
 /*
  * Parse a fault list: items "KIND@OFFSET[+LENGTH][*COUNT]" separated by
  * ','. KIND is eio-write, eio-read, short-write, eintr-write, eintr-read,
- * eio-flush (its "@OFFSET" may be left out), flip-read or drop-write;
+ * flip-read or drop-write (OFFSET a byte offset), or one whose "@OFFSET"
+ * may be left out (then it matches every call): eio-flush (OFFSET ignored),
+ * eio-rename and eio-unlink (OFFSET counts that call on the target, from 0),
+ * eio-truncate (the new length), eio-ioctl (the request number, e.g.
+ * BLKGETSIZE64).
  * OFFSET and LENGTH are decimal or 0x hex with an optional K, M or G
- * (1024-based) suffix; LENGTH defaults to 1 byte, COUNT to 0 (every time).
- * Example: "flip-read@1M+3,eio-write@0x200000*1". Fills out[0..max).
+ * (1024-based) suffix; LENGTH defaults to 1, COUNT to 0 (every time).
+ * Example: "flip-read@1M+3,eio-write@0x200000*1,eio-rename@1". Fills out[0..max).
  * Returns the number of faults, or -EINVAL (bad syntax, or more than max).
  */
 int dsp_io_fault_parse(const char *spec, struct dsp_io_fault *out, int max);
@@ -129,5 +164,11 @@ int dsp_io_mem_add_fault(struct dsp_io *io, const struct dsp_io_fault *f);
 uint8_t *dsp_io_mem_data(struct dsp_io *io);
 /* How many times pwrite/pread/flush were called. */
 void dsp_io_mem_counts(struct dsp_io *io, uint64_t *writes, uint64_t *reads, uint64_t *flushes);
+/*
+ * The memory target answers BLKGETSIZE64, BLKSSZGET and BLKPBSZGET from
+ * its facts (other requests: -ENOTTY) and truncates its bytes. It has no
+ * name of its own: rename and unlink act on dirfd's entries when dirfd is
+ * a directory (>= 0) and do nothing else, after its faults.
+ */
 
 #endif

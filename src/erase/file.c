@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <openssl/rand.h>
 
+#include "dispose/json.h"
 #include "dispose/log.h"
 #include "target_int.h"
 
@@ -154,17 +155,60 @@ static int open_entry(int dirfd, const char *name, struct stat *st)
 	return fd;
 }
 
+/* What the record says of an earlier session of a file (resume). */
+struct file_prior {
+	int done_status;	/* the overwrite's result; -1: not finished */
+	bool step_failed;	/* a truncate, rename or unlink failed after it */
+	uint64_t written, verified;	/* the overwrite's, from its target_end */
+};
+
+/*
+ * The target's last word after its overwrite's target_end: a step after it
+ * failed (step, err: "failed", or "completed-with-errors" when status >= 0:
+ * resume takes the file up and does the steps again, not the overwrite), or
+ * (step NULL) a resume finished those steps. written/verified: the overwrite's.
+ */
+static int end_after(const struct dsp_erase_opts *o, const char *display, const char *step,
+		     int err, int status, uint64_t written, uint64_t verified)
+{
+	struct json_object *f = json_object_new_object();
+	char why[128];
+
+	json_object_object_add(f, "path", json_object_new_string(display));
+	json_object_object_add(f, "kind", json_object_new_string("file"));
+	json_object_object_add(f, "status", json_object_new_string(
+		status < 0 ? "failed" : status == 0 ? "success" : "completed-with-errors"));
+	if (step) {
+		snprintf(why, sizeof(why), "%s: %s", step, strerror(-err));
+		json_object_object_add(f, "error", json_object_new_string(why));
+		json_object_object_add(f, "errno", json_object_new_int(-err));
+		json_object_object_add(f, "failed_step", json_object_new_string(step));
+	} else {
+		json_object_object_add(f, "removal_resumed", json_object_new_boolean(1));
+	}
+	json_object_object_add(f, "bytes_written", json_object_new_int64((int64_t)written));
+	json_object_object_add(f, "bytes_verified", json_object_new_int64((int64_t)verified));
+	json_object_object_add(f, "nist_category", json_object_new_string("none"));
+	return event(o, o->target_id, "target_end", f, 1);
+}
+
 /*
  * Rename name in dirfd several times, then unlink it, each step only while
- * the name still holds st. Every step is recorded; a failed append stops.
+ * the name still holds st, each through io's seam. Every step is recorded;
+ * a failed append stops. A failed rename or unlink is recorded when it
+ * happens (end_after; status: the overwrite's); after a failed rename the
+ * unlink is still done and the result is DSP_PARTIAL. end_again: the
+ * record's last target_end is such a failure; a new one goes before
+ * file_removed, which stays the last word on a removed file.
  */
-static int remove_names(int dirfd, const char *name, const struct stat *st, const char *display,
-			const struct dsp_erase_opts *o, const char *parent)
+static int remove_names(struct dsp_io *io, int dirfd, const char *name, const struct stat *st,
+			const char *display, const struct dsp_erase_opts *o, const char *parent,
+			int status, uint64_t written, uint64_t verified, bool end_again)
 {
 	struct json_object *renames, *f;
 	char cur[NAME_MAX + 1], nn[NAME_MAX + 1];
 	size_t len = strlen(name);
-	int r;
+	int r, rename_err = 0;
 
 	renames = json_object_new_array();
 	snprintf(cur, sizeof(cur), "%s", name);
@@ -179,18 +223,19 @@ static int remove_names(int dirfd, const char *name, const struct stat *st, cons
 		}
 		do {
 			r = random_name(nn, len);
-			if (!r && renameat2(dirfd, cur, dirfd, nn, RENAME_NOREPLACE) < 0)
-				r = -errno;
+			if (!r)
+				r = dsp_io_rename(io, dirfd, cur, nn);
 		} while (r == -EEXIST && ++tries < 16);
-		if (r == -EINVAL || r == -ENOSYS) {
-			/* filesystem without renameat2 flags: check, then rename */
-			struct stat x;
-
-			r = fstatat(dirfd, nn, &x, AT_SYMLINK_NOFOLLOW) == 0 ? -EEXIST :
-			    renameat(dirfd, cur, dirfd, nn) < 0 ? -errno : 0;
-		}
 		if (r < 0) {
-			dsp_log(DSP_LOG_WARN, "%s: rename: %s", display, strerror(-r));
+			dsp_log(DSP_LOG_ERROR, "%s: rename: %s", display, strerror(-r));
+			rename_err = r;
+			/* before the unlink, so that a resume after a crash still ends it */
+			r = end_after(o, display, "rename", r, worst(status, DSP_PARTIAL), written,
+				      verified);
+			if (r < 0) {
+				json_object_put(renames);
+				return r;
+			}
 			break;
 		}
 		f = json_object_new_object();
@@ -201,8 +246,7 @@ static int remove_names(int dirfd, const char *name, const struct stat *st, cons
 		r = event(o, o->target_id, "file_renamed", f, !parent);
 		if (r < 0) {
 			/* the record cannot say where it went: back under a name it knows */
-			if (renameat2(dirfd, nn, dirfd, cur, RENAME_NOREPLACE) < 0 &&
-			    (errno != EINVAL || renameat(dirfd, nn, dirfd, cur) < 0))
+			if (dsp_io_rename(io, dirfd, nn, cur) < 0)
 				dsp_log(DSP_LOG_ERROR, "%s: left under the unrecorded name %s", display, nn);
 			json_object_put(renames);
 			return r;
@@ -218,39 +262,54 @@ static int remove_names(int dirfd, const char *name, const struct stat *st, cons
 		json_object_put(renames);
 		return -ESTALE;
 	}
-	if (unlinkat(dirfd, cur, 0) < 0) {
-		r = -errno;
+	r = dsp_io_unlink(io, dirfd, cur, 0);
+	if (r < 0) {
 		dsp_log(DSP_LOG_ERROR, "%s: unlink %s: %s", display, cur, strerror(-r));
 		json_object_put(renames);
+		end_after(o, display, "unlink", r, r, written, verified);
 		return r;
 	}
 	if (fsync(dirfd) < 0)
 		dsp_log(DSP_LOG_WARN, "%s: fsync of directory: %s", display, strerror(errno));
+	if (end_again && !rename_err) {
+		r = end_after(o, display, NULL, 0, status, written, verified);
+		if (r < 0) {
+			json_object_put(renames);
+			return r;
+		}
+	}
 	f = json_object_new_object();
 	json_object_object_add(f, "path", json_object_new_string(display));
 	json_object_object_add(f, "renames", renames);
+	if (rename_err)
+		json_object_object_add(f, "rename_error", json_object_new_string(strerror(-rename_err)));
 	json_object_object_add(f, "final_name", json_object_new_string(cur));
 	json_object_object_add(f, "nlink", json_object_new_int64((int64_t)st->st_nlink));
 	if (st->st_nlink > 1)
 		json_object_object_add(f, "hard_links_remain", json_object_new_int64((int64_t)st->st_nlink - 1));
 	if (parent)
 		json_object_object_add(f, "parent", json_object_new_string(parent));
-	return event(o, o->target_id, "file_removed", f, 1);
+	r = event(o, o->target_id, "file_removed", f, 1);
+	if (r < 0)
+		return r;
+	return rename_err ? DSP_PARTIAL : 0;
 }
 
 /*
  * Erase the open regular file fd (st), named name in dirfd: overwrite
- * (unless done_status >= 0: a killed session finished it), truncate, then
- * rename and unlink. fd is consumed.
+ * (unless prior says an earlier session finished it), truncate, then
+ * rename and unlink, all through the I/O seam. fd is consumed. A failed
+ * truncate, rename or unlink ends the target with another target_end.
  */
 static int erase_fd(int fd, const struct stat *st, int dirfd, const char *name,
 		    const char *display, const struct dsp_erase_opts *o, const char *parent,
-		    struct dsp_erase_result *res, int done_status)
+		    struct dsp_erase_result *res, const struct file_prior *prior)
 {
 	struct erase_file_info fi = { .kind = "file" };
 	struct json_object *cav = NULL;
 	struct dsp_io *io = NULL;
-	int r, status;
+	int r, status, done_status = prior ? prior->done_status : -1;
+	uint64_t written, verified;
 
 	if (strlen(name) > NAME_MAX) {
 		close(fd);
@@ -285,45 +344,42 @@ static int erase_fd(int fd, const struct stat *st, int dirfd, const char *name,
 		dsp_io_close(io);
 		return status;
 	}
+	written = done_status >= 0 ? prior->written : res->bytes_written;
+	verified = done_status >= 0 ? prior->verified : res->bytes_verified;
 	/* the content is overwritten: now the size, then the name */
-	if (ftruncate(io->fd, 0) < 0 || fsync(io->fd) < 0) {
-		r = -errno;
+	r = dsp_io_truncate(io, 0);
+	if (r < 0) {
 		dsp_log(DSP_LOG_ERROR, "%s: truncate: %s", display, strerror(-r));
 		dsp_io_close(io);
+		end_after(o, display, "truncate", r, r, written, verified);
 		return r;
 	}
+	/* the record's last target_end may say a step failed: now they are done */
+	r = remove_names(io, dirfd, name, st, display, o, parent, status, written, verified,
+			 done_status >= 0 && prior->step_failed);
 	dsp_io_close(io);
-	r = remove_names(dirfd, name, st, display, o, parent);
-	return r < 0 ? r : status;
+	return r < 0 ? r : worst(status, r);
 }
 
 struct rec_walk {
 	const char *id;
 	char last[NAME_MAX + 1];
 	bool removed;
-	int done_status;	/* -1: overwrite not finished */
+	struct file_prior prior;
 	bool have_id;		/* identity of the first target event */
 	int64_t dev, ino;
 	struct ino_tab *tab;	/* trees: shared files met by earlier sessions */
 };
 
+/* the record is outside input on resume: members only with their exact type */
 static bool jint64(struct json_object *o, const char *k, int64_t *v)
 {
-	struct json_object *x;
-
-	if (!o || !json_object_object_get_ex(o, k, &x) || !json_object_is_type(x, json_type_int))
-		return false;
-	*v = json_object_get_int64(x);
-	return true;
+	return dsp_json_i64(o, k, v) == 0;
 }
 
 static const char *jstr_of(struct json_object *o, const char *k)
 {
-	struct json_object *x;
-
-	if (!o || !json_object_object_get_ex(o, k, &x) || !json_object_is_type(x, json_type_string))
-		return NULL;
-	return json_object_get_string(x);
+	return dsp_json_str(o, k);
 }
 
 /* A tree's earlier sessions: names removed from shared files, files erased. */
@@ -332,7 +388,7 @@ static void visit_tree_files(struct rec_walk *w, struct json_object *ev, const c
 {
 	struct json_object *id;
 	struct ino_ent *e;
-	const char *parent, *path;
+	const char *parent;
 	int64_t dev, ino, links;
 
 	if (!strcmp(target, w->id) && (!strcmp(ev_name, "link_removed") ||
@@ -347,9 +403,9 @@ static void visit_tree_files(struct rec_walk *w, struct json_object *ev, const c
 		e->state |= INO_PENDING;
 		if (jint64(ev, "links_left", &links))
 			e->links = (uint64_t)links;
-		path = jstr_of(ev, "path");
-		if (!e->path && path)
-			e->path = strdup(path);
+		/* its exact bytes: path_hex when the name is not UTF-8 */
+		if (!e->path)
+			dsp_json_bytes(ev, "path", &e->path, NULL);
 	} else if (!strcmp(ev_name, "target") && (parent = jstr_of(ev, "parent")) &&
 		   !strcmp(parent, w->id) && json_object_object_get_ex(ev, "identity", &id) &&
 		   jint64(id, "dev", &dev) && jint64(id, "ino", &ino) &&
@@ -376,16 +432,22 @@ static int visit_record(struct json_object *ev, void *arg)
 	else if (!strcmp(ev_name, "file_removed"))
 		w->removed = true;
 	else if (!strcmp(ev_name, "target") || !strcmp(ev_name, "target_resumed"))
-		w->done_status = -1;
-	else if (!strcmp(ev_name, "target_end") && jstr_of(ev, "status")) {
+		w->prior.done_status = -1;
+	else if (!strcmp(ev_name, "target_end") && jstr_of(ev, "failed_step")) {
+		/* a step after the overwrite failed: the overwrite's result stands */
+		w->prior.step_failed = true;
+	} else if (!strcmp(ev_name, "target_end") && jstr_of(ev, "status")) {
 		const char *st = jstr_of(ev, "status");
-		int64_t m = 0;
+		int64_t m = 0, n;
 		bool mism = jint64(ev, "mismatches", &m) && m > 0;
 
 		/* as the finished session would have exited: 3 for a mismatch */
-		w->done_status = !strcmp(st, "success") ? 0 :
-				 !strcmp(st, "completed-with-errors") ?
-				 (mism ? DSP_MISMATCH : DSP_PARTIAL) : -1;
+		w->prior.done_status = !strcmp(st, "success") ? 0 :
+				       !strcmp(st, "completed-with-errors") ?
+				       (mism ? DSP_MISMATCH : DSP_PARTIAL) : -1;
+		w->prior.step_failed = false;
+		w->prior.written = jint64(ev, "bytes_written", &n) && n > 0 ? (uint64_t)n : 0;
+		w->prior.verified = jint64(ev, "bytes_verified", &n) && n > 0 ? (uint64_t)n : 0;
 	}
 	if (!strcmp(ev_name, "target") && !w->have_id && json_object_object_get_ex(ev, "identity", &v) &&
 	    jint64(v, "dev", &w->dev) && jint64(v, "ino", &w->ino))
@@ -400,16 +462,12 @@ static int visit_record(struct json_object *ev, void *arg)
 static int refuse(const struct dsp_erase_opts *o, const struct dsp_erase_target *t,
 		  const char *why)
 {
-	struct json_object *f = json_object_new_object();
+	struct json_object *f = dsp_record_target_end("failed", 0, why, 0, 0);
 
 	dsp_log(DSP_LOG_ERROR, "%s: %s; not erased", t->display, why);
 	json_object_object_add(f, "path", json_object_new_string(t->display));
 	json_object_object_add(f, "kind", json_object_new_string(t->info.dir ? "tree" : "file"));
-	json_object_object_add(f, "status", json_object_new_string("failed"));
 	json_object_object_add(f, "refused", json_object_new_boolean(1));
-	json_object_object_add(f, "error", json_object_new_string(why));
-	json_object_object_add(f, "bytes_written", json_object_new_int64(0));
-	json_object_object_add(f, "bytes_verified", json_object_new_int64(0));
 	event(o, o->target_id, "target_end", f, 1);
 	return DSP_REFUSED;
 }
@@ -451,7 +509,7 @@ int dsp_erase_file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		      struct dsp_erase_result *res)
 {
 	struct dsp_erase_result dummy;
-	struct rec_walk w = { .done_status = -1 };
+	struct rec_walk w = { .prior.done_status = -1 };
 	struct stat st;
 	char why[160];
 	int fd, r;
@@ -498,7 +556,7 @@ int dsp_erase_file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 			 "destroyed too", (uintmax_t)st.st_nlink - 1);
 		return refuse(opts, t, why);
 	}
-	r = erase_fd(fd, &st, t->dirfd, t->name, t->display, opts, NULL, res, w.done_status);
+	r = erase_fd(fd, &st, t->dirfd, t->name, t->display, opts, NULL, res, &w.prior);
 	if (r >= 0)
 		res->files = 1;
 	return r;
@@ -518,7 +576,7 @@ int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,
 		return -EINVAL;
 	if (opts->resume) {
 		/* killed while renaming: the file is under its last recorded name */
-		struct rec_walk w = { .id = opts->target_id, .done_status = -1 };
+		struct rec_walk w = { .id = opts->target_id, .prior.done_status = -1 };
 		const char *slash = strrchr(path, '/');
 
 		r = dsp_ledger_walk(dsp_ledger_dir(opts->ledger), visit_record, &w, NULL);
@@ -591,8 +649,8 @@ static int shared_name(struct ino_tab *tab, int fd, const struct stat *st, int d
 		close(fd);
 		return -ESTALE;
 	}
-	if (unlinkat(dirfd, name, 0) < 0) {
-		r = -errno;
+	r = dsp_io_unlink(NULL, dirfd, name, 0);
+	if (r < 0) {
 		close(fd);
 		return r;
 	}
@@ -668,7 +726,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	struct dsp_erase_result dummy;
 	struct dsp_erase_opts o;
 	struct ino_tab tab = { 0 };
-	struct rec_walk w = { .done_status = -1, .tab = &tab };
+	struct rec_walk w = { .prior.done_status = -1, .tab = &tab };
 	struct dsp_erase_guard guard;
 	struct frame *stack = NULL;
 	struct json_object *f, *cav;
@@ -805,9 +863,10 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 					tree_event(&o, "dir_kept", top->path, "replaced during the erase");
 					kept = true;
 					status = worst(status, DSP_PARTIAL);
-				} else if (unlinkat(parent, top->name, AT_REMOVEDIR) < 0) {
-					dsp_log(DSP_LOG_ERROR, "%s: rmdir: %s", top->path, strerror(errno));
-					tree_event(&o, "dir_kept", top->path, strerror(errno));
+				} else if ((r = dsp_io_unlink(NULL, parent, top->name,
+							      AT_REMOVEDIR)) < 0) {
+					dsp_log(DSP_LOG_ERROR, "%s: rmdir: %s", top->path, strerror(-r));
+					tree_event(&o, "dir_kept", top->path, strerror(-r));
 					kept = true;
 					status = worst(status, DSP_PARTIAL);
 				} else if (tree_event(&o, "dir_removed", top->path, NULL) == 0) {
@@ -855,8 +914,8 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 			status = worst(status, DSP_PARTIAL);
 		} else if (S_ISLNK(st.st_mode) || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
 			/* never followed: the link (or node) itself goes */
-			if (unlinkat(top->fd, de->d_name, 0) < 0) {
-				tree_event(&o, "skipped", child, strerror(errno));
+			if ((r = dsp_io_unlink(NULL, top->fd, de->d_name, 0)) < 0) {
+				tree_event(&o, "skipped", child, strerror(-r));
 				top->kept = true;
 				status = worst(status, DSP_PARTIAL);
 			} else {
@@ -976,7 +1035,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 				 dsp_ledger_seq(o.ledger) + 1);
 			fo.target_id = id;
 			fo.resume = false;	/* a resumed tree re-walks what is left */
-			r = erase_fd(fd, &fst, top->fd, de->d_name, child, &fo, o.target_id, &fr, -1);
+			r = erase_fd(fd, &fst, top->fd, de->d_name, child, &fo, o.target_id, &fr, NULL);
 			res->bytes_written += fr.bytes_written;
 			res->bytes_verified += fr.bytes_verified;
 			res->mismatches += fr.mismatches;
@@ -1013,16 +1072,12 @@ done:
 		/* nothing more can be recorded: the run stops here, said once */
 		return *o.record_err;
 	}
-	f = json_object_new_object();
-	json_object_object_add(f, "status", json_object_new_string(
-		status == 0 ? "success" : status == DSP_INTERRUPTED ? "interrupted" :
-		status < 0 ? "failed" : "completed-with-errors"));
-	if (status < 0)
-		json_object_object_add(f, "error", json_object_new_string(strerror(-status)));
+	/* a tree: any positive result short of interrupted is completed-with-errors */
+	f = dsp_record_target_end(status == 0 ? "success" : status == DSP_INTERRUPTED ?
+				  "interrupted" : status < 0 ? "failed" : "completed-with-errors",
+				  status, NULL, res->bytes_written, res->bytes_verified);
 	json_object_object_add(f, "files", json_object_new_int((int)res->files));
 	json_object_object_add(f, "dirs", json_object_new_int((int)res->dirs));
-	json_object_object_add(f, "bytes_written", json_object_new_int64((int64_t)res->bytes_written));
-	json_object_object_add(f, "bytes_verified", json_object_new_int64((int64_t)res->bytes_verified));
 	json_object_object_add(f, "mismatches", json_object_new_int64((int64_t)res->mismatches));
 	json_object_object_add(f, "bad_bytes", json_object_new_int64((int64_t)res->bad_bytes));
 	json_object_object_add(f, "hard_links_remain", json_object_new_int((int)res->shared_kept));

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -90,22 +91,14 @@ static ssize_t sys_pread(void *ctx, void *buf, size_t len, uint64_t off)
 static ssize_t fd_pwrite(void *ctx, const void *buf, size_t len, uint64_t off)
 {
 	struct fd_ctx *c = ctx;
-	struct dsp_io_fault f;
+	int r = io_faults_write(c->faults, off, &len);
 
-	if (c->faults) {
-		if (io_faults_take(c->faults, DSP_FAULT_EINTR_WRITE, off, len, NULL)) {
-			errno = EINTR;
-			return -1;
-		}
-		if (io_faults_take(c->faults, DSP_FAULT_EIO_WRITE, off, len, NULL)) {
-			errno = EIO;
-			return -1;
-		}
-		if (io_faults_take(c->faults, DSP_FAULT_SHORT_WRITE, off, len, &f) && f.off > off)
-			len = (size_t)(f.off - off);
-		if (io_faults_take(c->faults, DSP_FAULT_DROP_WRITE, off, len, NULL))
-			return (ssize_t)len;
+	if (r < 0) {
+		errno = -r;
+		return -1;
 	}
+	if (r > 0)
+		return (ssize_t)len;
 	return sys_pwrite(ctx, buf, len, off);
 }
 
@@ -113,19 +106,14 @@ static ssize_t fd_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	struct fd_ctx *c = ctx;
 	ssize_t n;
+	int r = io_faults_read(c->faults, off, len);
 
-	if (c->faults) {
-		if (io_faults_take(c->faults, DSP_FAULT_EINTR_READ, off, len, NULL)) {
-			errno = EINTR;
-			return -1;
-		}
-		if (io_faults_take(c->faults, DSP_FAULT_EIO_READ, off, len, NULL)) {
-			errno = EIO;
-			return -1;
-		}
+	if (r < 0) {
+		errno = -r;
+		return -1;
 	}
 	n = sys_pread(ctx, buf, len, off);
-	if (c->faults && n > 0)
+	if (n > 0)
 		io_faults_flip(c->faults, buf, off, (size_t)n);
 	return n;
 }
@@ -133,9 +121,10 @@ static ssize_t fd_pread(void *ctx, void *buf, size_t len, uint64_t off)
 static int fd_flush(void *ctx)
 {
 	struct fd_ctx *c = ctx;
+	int r = io_faults_op(c->faults, DSP_FAULT_FLUSH, 0);
 
-	if (c->faults && io_faults_take(c->faults, DSP_FAULT_FLUSH, 0, 0, NULL))
-		return -EIO;
+	if (r < 0)
+		return r;
 	return fdatasync(c->fd) < 0 ? -errno : 0;
 }
 
@@ -150,14 +139,71 @@ static int fd_drop_cache(void *ctx, uint64_t off, uint64_t len)
 	return r ? -r : 0;
 }
 
+static int fd_truncate(void *ctx, uint64_t len)
+{
+	struct fd_ctx *c = ctx;
+	int r = io_faults_op(c->faults, DSP_FAULT_EIO_TRUNCATE, len);
+
+	if (r < 0)
+		return r;
+	if (len > INT64_MAX)
+		return -EFBIG;
+	if (ftruncate(c->fd, (off_t)len) < 0 || fsync(c->fd) < 0)
+		return -errno;
+	return 0;
+}
+
+static int fd_ioctl(void *ctx, unsigned long req, void *arg)
+{
+	struct fd_ctx *c = ctx;
+	int r = io_faults_op(c->faults, DSP_FAULT_EIO_IOCTL, req);
+
+	if (r < 0)
+		return r;
+	r = ioctl(c->fd, req, arg);
+	return r < 0 ? -errno : r;
+}
+
+int io_sys_rename(int dirfd, const char *from, const char *to)
+{
+	struct stat x;
+
+	if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -errno;
+	/* a filesystem without renameat2 flags: check, then rename */
+	if (fstatat(dirfd, to, &x, AT_SYMLINK_NOFOLLOW) == 0)
+		return -EEXIST;
+	return renameat(dirfd, from, dirfd, to) < 0 ? -errno : 0;
+}
+
+int io_sys_unlink(int dirfd, const char *name, int flags)
+{
+	return unlinkat(dirfd, name, flags) < 0 ? -errno : 0;
+}
+
+static int fd_rename(void *ctx, int dirfd, const char *from, const char *to)
+{
+	struct fd_ctx *c = ctx;
+	int r = io_faults_op(c->faults, DSP_FAULT_EIO_RENAME, 0);
+
+	return r < 0 ? r : io_sys_rename(dirfd, from, to);
+}
+
+static int fd_unlink(void *ctx, int dirfd, const char *name, int flags)
+{
+	struct fd_ctx *c = ctx;
+	int r = io_faults_op(c->faults, DSP_FAULT_EIO_UNLINK, 0);
+
+	return r < 0 ? r : io_sys_unlink(dirfd, name, flags);
+}
+
 static void fd_close(void *ctx)
 {
 	struct fd_ctx *c = ctx;
 
-	if (c->faults) {
-		io_faults_destroy(c->faults);
-		free(c->faults);
-	}
+	io_faults_free(c->faults);
 	close(c->fd);
 	free(c);
 }
@@ -166,23 +212,12 @@ static void fd_close(void *ctx)
 /* $DISPOSE_TEST_FAULT: 0 (unset or empty), or -EINVAL/-ENOMEM. */
 static int env_faults(struct fd_ctx *c)
 {
-	struct dsp_io_fault f[DSP_IO_MAX_FAULTS];
 	const char *spec = getenv(DSP_IO_FAULT_ENV);
-	int n;
+	int r = io_faults_from_spec(spec, &c->faults);
 
-	if (!spec || !*spec)
-		return 0;
-	n = dsp_io_fault_parse(spec, f, DSP_IO_MAX_FAULTS);
-	if (n < 0) {
+	if (r == -EINVAL)
 		dsp_log(DSP_LOG_ERROR, "%s: %s: invalid fault list", DSP_IO_FAULT_ENV, spec);
-		return n;
-	}
-	if (!(c->faults = malloc(sizeof(*c->faults))))
-		return -ENOMEM;
-	io_faults_init(c->faults);
-	for (int i = 0; i < n; i++)
-		io_faults_add(c->faults, &f[i]);
-	return 0;
+	return r;
 }
 #endif
 
@@ -192,6 +227,10 @@ static const struct dsp_io_ops fd_ops = {
 	.flush = fd_flush,
 	.drop_cache = fd_drop_cache,
 	.close = fd_close,
+	.truncate = fd_truncate,
+	.ioctl = fd_ioctl,
+	.rename = fd_rename,
+	.unlink = fd_unlink,
 };
 
 int dsp_io_open_fd(int fd, const char *path, unsigned flags, struct dsp_io **out)
@@ -233,13 +272,19 @@ int dsp_io_open_fd(int fd, const char *path, unsigned flags, struct dsp_io **out
 
 		io->kind = DSP_IO_BLOCK;
 		io->rdev = st.st_rdev;
-		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
-			r = -errno;
+		/* through the seam: a fault here fails the open, as a real error does */
+		r = fd_ioctl(c, BLKGETSIZE64, &size);
+		if (r < 0)
 			goto fail;
-		}
-		if (ioctl(fd, BLKSSZGET, &lss) < 0 || lss <= 0)
+		r = fd_ioctl(c, BLKSSZGET, &lss);
+		if (r < 0 && r != -ENOTTY && r != -EINVAL)
+			goto fail;
+		if (r < 0 || lss <= 0)
 			lss = 512;
-		if (ioctl(fd, BLKPBSZGET, &pss) < 0 || pss == 0)
+		r = fd_ioctl(c, BLKPBSZGET, &pss);
+		if (r < 0 && r != -ENOTTY && r != -EINVAL)
+			goto fail;
+		if (r < 0 || pss == 0)
 			pss = (unsigned)lss;
 		io->size = size;
 		io->logical_sector = (uint32_t)lss;
@@ -272,10 +317,8 @@ fail:
 	if (io)
 		free(io->path);
 	free(io);
-	if (c && c->faults) {
-		io_faults_destroy(c->faults);
-		free(c->faults);
-	}
+	if (c)
+		io_faults_free(c->faults);
 	free(c);
 	return r;
 }
@@ -406,6 +449,34 @@ void *dsp_io_buf_alloc(size_t len)
 void dsp_io_buf_free(void *buf)
 {
 	free(buf);
+}
+
+int dsp_io_truncate(struct dsp_io *io, uint64_t len)
+{
+	int r = io->ops->truncate ? io->ops->truncate(io->ctx, len) : -EOPNOTSUPP;
+
+	if (r == 0)
+		io->size = len;
+	return r;
+}
+
+int dsp_io_ioctl(struct dsp_io *io, unsigned long req, void *arg)
+{
+	return io->ops->ioctl ? io->ops->ioctl(io->ctx, req, arg) : -ENOTTY;
+}
+
+int dsp_io_rename(struct dsp_io *io, int dirfd, const char *from, const char *to)
+{
+	if (!io)
+		return io_sys_rename(dirfd, from, to);
+	return io->ops->rename ? io->ops->rename(io->ctx, dirfd, from, to) : -EOPNOTSUPP;
+}
+
+int dsp_io_unlink(struct dsp_io *io, int dirfd, const char *name, int flags)
+{
+	if (!io)
+		return io_sys_unlink(dirfd, name, flags);
+	return io->ops->unlink ? io->ops->unlink(io->ctx, dirfd, name, flags) : -EOPNOTSUPP;
 }
 
 const char *dsp_io_readmode_name(enum dsp_io_readmode m)

@@ -1,201 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* io_mem.c - fault schedules and a memory-backed target, for tests */
+/* io_mem.c - a memory-backed target with a fault schedule, for tests */
 #include "dispose/io.h"
 
-#include <ctype.h>
 #include <errno.h>
+#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io_int.h"
 
-/* ---- the fault schedule ---- */
-
-void io_faults_init(struct io_faults *s)
-{
-	memset(s, 0, sizeof(*s));
-	pthread_mutex_init(&s->mu, NULL);
-}
-
-void io_faults_destroy(struct io_faults *s)
-{
-	pthread_mutex_destroy(&s->mu);
-}
-
-int io_faults_add(struct io_faults *s, const struct dsp_io_fault *f)
-{
-	int r = -EINVAL;
-
-	pthread_mutex_lock(&s->mu);
-	if (s->n < DSP_IO_MAX_FAULTS) {
-		s->f[s->n] = *f;
-		s->fired[s->n++] = 0;
-		r = 0;
-	}
-	pthread_mutex_unlock(&s->mu);
-	return r;
-}
-
-static bool overlaps(const struct dsp_io_fault *f, uint64_t off, size_t len)
-{
-	uint64_t flen = f->len ? f->len : 1;
-
-	return off < f->off + flen && f->off < off + len;
-}
-
-static bool armed(const struct io_faults *s, int i)
-{
-	return !s->f[i].count || s->fired[i] < s->f[i].count;
-}
-
-bool io_faults_take(struct io_faults *s, enum dsp_io_fault_kind kind, uint64_t off,
-		    size_t len, struct dsp_io_fault *hit)
-{
-	bool found = false;
-
-	pthread_mutex_lock(&s->mu);
-	for (int i = 0; i < s->n && !found; i++) {
-		const struct dsp_io_fault *f = &s->f[i];
-
-		if (f->kind != kind || !armed(s, i) ||
-		    (kind != DSP_FAULT_FLUSH && !overlaps(f, off, len)))
-			continue;
-		s->fired[i]++;
-		if (hit)
-			*hit = *f;
-		found = true;
-	}
-	pthread_mutex_unlock(&s->mu);
-	return found;
-}
-
-void io_faults_flip(struct io_faults *s, uint8_t *buf, uint64_t off, size_t len)
-{
-	pthread_mutex_lock(&s->mu);
-	for (int i = 0; i < s->n; i++) {
-		const struct dsp_io_fault *f = &s->f[i];
-		uint64_t a, b;
-
-		if (f->kind != DSP_FAULT_FLIP_READ || !armed(s, i) || !overlaps(f, off, len))
-			continue;
-		s->fired[i]++;
-		a = f->off > off ? f->off : off;
-		b = f->off + (f->len ? f->len : 1);
-		if (b > off + len)
-			b = off + len;
-		for (; a < b; a++)
-			buf[a - off] ^= 0xff;
-	}
-	pthread_mutex_unlock(&s->mu);
-}
-
-static const char *const fault_names[] = {
-	[DSP_FAULT_EIO_WRITE] = "eio-write",
-	[DSP_FAULT_EIO_READ] = "eio-read",
-	[DSP_FAULT_SHORT_WRITE] = "short-write",
-	[DSP_FAULT_EINTR_WRITE] = "eintr-write",
-	[DSP_FAULT_EINTR_READ] = "eintr-read",
-	[DSP_FAULT_FLUSH] = "eio-flush",
-	[DSP_FAULT_FLIP_READ] = "flip-read",
-	[DSP_FAULT_DROP_WRITE] = "drop-write",
-};
-
-const char *dsp_io_fault_name(enum dsp_io_fault_kind kind)
-{
-	if ((unsigned)kind >= sizeof(fault_names) / sizeof(fault_names[0]))
-		return NULL;
-	return fault_names[kind];
-}
-
-/* A number with an optional K/M/G suffix; *end after it. false on junk or overflow. */
-static bool parse_size(const char *p, const char **end, uint64_t *out)
-{
-	unsigned long long v;
-	char *e;
-	int shift = 0;
-
-	if (!isdigit((unsigned char)*p))
-		return false;
-	errno = 0;
-	v = strtoull(p, &e, 0);
-	if (errno || e == p)
-		return false;
-	switch (*e) {
-	case 'K': case 'k': shift = 10; e++; break;
-	case 'M': case 'm': shift = 20; e++; break;
-	case 'G': case 'g': shift = 30; e++; break;
-	}
-	if (shift && v > (UINT64_MAX >> shift))
-		return false;
-	*out = (uint64_t)v << shift;
-	*end = e;
-	return true;
-}
-
-static int parse_one(const char *item, size_t n, struct dsp_io_fault *f)
-{
-	char buf[128];
-	const char *p;
-	size_t klen;
-	uint64_t v;
-	int k;
-
-	if (n == 0 || n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, item, n);
-	buf[n] = '\0';
-	klen = strcspn(buf, "@*");
-	memset(f, 0, sizeof(*f));
-	for (k = 0; k < (int)(sizeof(fault_names) / sizeof(fault_names[0])); k++)
-		if (strlen(fault_names[k]) == klen && !strncmp(buf, fault_names[k], klen))
-			break;
-	if (k == (int)(sizeof(fault_names) / sizeof(fault_names[0])))
-		return -EINVAL;
-	f->kind = (enum dsp_io_fault_kind)k;
-	p = buf + klen;
-	if (*p == '@') {
-		if (!parse_size(p + 1, &p, &f->off))
-			return -EINVAL;
-		if (*p == '+') {
-			if (!parse_size(p + 1, &p, &f->len) || f->len == 0 ||
-			    f->off + f->len < f->off)
-				return -EINVAL;
-		}
-	} else if (f->kind != DSP_FAULT_FLUSH) {
-		return -EINVAL;
-	}
-	if (*p == '*') {
-		if (!parse_size(p + 1, &p, &v) || v == 0 || v > 1000000)
-			return -EINVAL;
-		f->count = (int)v;
-	}
-	return *p ? -EINVAL : 0;
-}
-
-int dsp_io_fault_parse(const char *spec, struct dsp_io_fault *out, int max)
-{
-	int n = 0;
-
-	if (!spec)
-		return -EINVAL;
-	while (*spec) {
-		size_t len = strcspn(spec, ",");
-
-		if (n >= max || parse_one(spec, len, &out[n]) < 0)
-			return -EINVAL;
-		n++;
-		spec += len;
-		if (*spec == ',' && !*++spec)
-			return -EINVAL;	/* a trailing comma */
-	}
-	return n;
-}
-
-/* ---- the memory backend ---- */
-
 struct mem_ctx {
 	uint8_t *data;
-	uint64_t size;
+	uint64_t size, cap;
+	uint32_t lss, pss;
 	struct io_faults faults;
 	uint64_t writes, reads, flushes;
 };
@@ -203,7 +20,7 @@ struct mem_ctx {
 static ssize_t mem_pwrite(void *ctx, const void *buf, size_t len, uint64_t off)
 {
 	struct mem_ctx *c = ctx;
-	struct dsp_io_fault f;
+	int r;
 
 	c->writes++;
 	if (off >= c->size) {
@@ -212,37 +29,29 @@ static ssize_t mem_pwrite(void *ctx, const void *buf, size_t len, uint64_t off)
 	}
 	if (len > c->size - off)
 		len = (size_t)(c->size - off);
-	if (io_faults_take(&c->faults, DSP_FAULT_EINTR_WRITE, off, len, NULL)) {
-		errno = EINTR;
+	r = io_faults_write(&c->faults, off, &len);
+	if (r < 0) {
+		errno = -r;
 		return -1;
 	}
-	if (io_faults_take(&c->faults, DSP_FAULT_EIO_WRITE, off, len, NULL)) {
-		errno = EIO;
-		return -1;
-	}
-	if (io_faults_take(&c->faults, DSP_FAULT_SHORT_WRITE, off, len, &f) && f.off > off)
-		len = (size_t)(f.off - off);
-	if (io_faults_take(&c->faults, DSP_FAULT_DROP_WRITE, off, len, NULL))
-		return (ssize_t)len;
-	memcpy(c->data + off, buf, len);
+	if (r == 0)
+		memcpy(c->data + off, buf, len);
 	return (ssize_t)len;
 }
 
 static ssize_t mem_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	struct mem_ctx *c = ctx;
+	int r;
 
 	c->reads++;
 	if (off >= c->size)
 		return 0;
 	if (len > c->size - off)
 		len = (size_t)(c->size - off);
-	if (io_faults_take(&c->faults, DSP_FAULT_EINTR_READ, off, len, NULL)) {
-		errno = EINTR;
-		return -1;
-	}
-	if (io_faults_take(&c->faults, DSP_FAULT_EIO_READ, off, len, NULL)) {
-		errno = EIO;
+	r = io_faults_read(&c->faults, off, len);
+	if (r < 0) {
+		errno = -r;
 		return -1;
 	}
 	memcpy(buf, c->data + off, len);
@@ -255,7 +64,65 @@ static int mem_flush(void *ctx)
 	struct mem_ctx *c = ctx;
 
 	c->flushes++;
-	return io_faults_take(&c->faults, DSP_FAULT_FLUSH, 0, 0, NULL) ? -EIO : 0;
+	return io_faults_op(&c->faults, DSP_FAULT_FLUSH, 0);
+}
+
+static int mem_truncate(void *ctx, uint64_t len)
+{
+	struct mem_ctx *c = ctx;
+	int r = io_faults_op(&c->faults, DSP_FAULT_EIO_TRUNCATE, len);
+
+	if (r < 0)
+		return r;
+	if (len > c->cap) {
+		uint8_t *p = realloc(c->data, len);
+
+		if (!p)
+			return -ENOMEM;
+		c->data = p;
+		c->cap = len;
+	}
+	if (len > c->size)
+		memset(c->data + c->size, 0, len - c->size);
+	c->size = len;
+	return 0;
+}
+
+static int mem_ioctl(void *ctx, unsigned long req, void *arg)
+{
+	struct mem_ctx *c = ctx;
+	int r = io_faults_op(&c->faults, DSP_FAULT_EIO_IOCTL, req);
+
+	if (r < 0)
+		return r;
+	switch (req) {
+	case BLKGETSIZE64:
+		*(uint64_t *)arg = c->size;
+		return 0;
+	case BLKSSZGET:
+		*(int *)arg = (int)c->lss;
+		return 0;
+	case BLKPBSZGET:
+		*(unsigned int *)arg = c->pss;
+		return 0;
+	}
+	return -ENOTTY;
+}
+
+static int mem_rename(void *ctx, int dirfd, const char *from, const char *to)
+{
+	struct mem_ctx *c = ctx;
+	int r = io_faults_op(&c->faults, DSP_FAULT_EIO_RENAME, 0);
+
+	return r < 0 || dirfd < 0 ? r : io_sys_rename(dirfd, from, to);
+}
+
+static int mem_unlink(void *ctx, int dirfd, const char *name, int flags)
+{
+	struct mem_ctx *c = ctx;
+	int r = io_faults_op(&c->faults, DSP_FAULT_EIO_UNLINK, 0);
+
+	return r < 0 || dirfd < 0 ? r : io_sys_unlink(dirfd, name, flags);
 }
 
 static void mem_close(void *ctx)
@@ -273,6 +140,10 @@ static const struct dsp_io_ops mem_ops = {
 	.flush = mem_flush,
 	.drop_cache = NULL,
 	.close = mem_close,
+	.truncate = mem_truncate,
+	.ioctl = mem_ioctl,
+	.rename = mem_rename,
+	.unlink = mem_unlink,
 };
 
 int dsp_io_mem_new(uint64_t size, uint32_t sector, struct dsp_io **out)
@@ -291,6 +162,7 @@ int dsp_io_mem_new(uint64_t size, uint32_t sector, struct dsp_io **out)
 		return -ENOMEM;
 	}
 	c->size = size;
+	c->cap = size ? size : 1;
 	io_faults_init(&c->faults);
 	io->ops = &mem_ops;
 	io->ctx = c;
@@ -302,6 +174,8 @@ int dsp_io_mem_new(uint64_t size, uint32_t sector, struct dsp_io **out)
 	io->align = io->logical_sector;
 	io->direct = true;
 	io->fd = -1;
+	c->lss = io->logical_sector;
+	c->pss = io->physical_sector;
 	*out = io;
 	return 0;
 }

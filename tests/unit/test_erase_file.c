@@ -1138,6 +1138,184 @@ static void test_erase_targets_share_hard_link_across_targets(void **state)
 	rm_rf(r3);
 }
 
+#ifdef DSP_TEST_HOOKS
+/* ---- faults after the overwrite, injected through the I/O seam ($DISPOSE_TEST_FAULT) ---- */
+
+static void fault_file(struct fixture *fx, char *dir, size_t dlen, char *path, size_t plen)
+{
+	fx_open(fx);
+	fx_pass(fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(dir, dlen, "/tmp/dsp-ef-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, plen, "%s/faulty.bin", dir);
+	write_file(path, 20000, 'F');
+}
+
+/* The target's last target_end: status and the step that failed. */
+static void assert_last_end(struct fixture *fx, const char *status, const char *step)
+{
+	struct json_object *a = events(fx, "target_end", "t1"), *e;
+	size_t n = json_object_array_length(a);
+
+	assert_int_equal(n, 2);	/* the overwrite's, then the step's */
+	e = json_object_array_get_idx(a, 0);
+	assert_string_equal(jstr(e, "status"), "success");
+	e = json_object_array_get_idx(a, 1);
+	assert_string_equal(jstr(e, "status"), status);
+	assert_string_equal(jstr(e, "failed_step"), step);
+	assert_non_null(strstr(jstr(e, "error"), step));
+	assert_non_null(strstr(jstr(e, "error"), "Input/output error"));
+	assert_int_equal(jint(e, "errno"), EIO);
+	json_object_put(a);
+}
+
+/* The resume finished the steps, not the overwrite again, and says so last. */
+static void assert_resumed_end(struct fixture *fx)
+{
+	struct json_object *a = events(fx, "pass_start", "t1"), *e;
+
+	assert_int_equal(json_object_array_length(a), 1);
+	json_object_put(a);
+	e = last_event(fx, "target_end", "t1");
+	assert_string_equal(jstr(e, "status"), "success");
+	assert_true(json_object_get_boolean(json_object_object_get(e, "removal_resumed")));
+	assert_int_equal(jint(e, "bytes_written"), 20000);
+	json_object_put(e);
+	e = last_event(fx, "file_removed", "t1");
+	json_object_put(e);
+	assert_int_equal(dsp_erase_pending(fx->dir, "t1", NULL, 0, NULL, 0), 0);
+}
+
+static void test_erase_file_truncate_fault_recorded(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char dir[64], path[128];
+	struct stat st;
+	struct json_object *a;
+
+	(void)state;
+	fault_file(&fx, dir, sizeof(dir), path, sizeof(path));
+	setenv(DSP_IO_FAULT_ENV, "eio-truncate@0", 1);
+	assert_int_equal(dsp_erase_file(path, &fx.o, &res), -EIO);
+	unsetenv(DSP_IO_FAULT_ENV);
+	/* overwritten, but neither cut nor renamed nor removed */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 20000);
+	assert_last_end(&fx, "failed", "truncate");
+	a = events(&fx, "file_removed", "t1");
+	assert_int_equal(json_object_array_length(a), 0);
+	json_object_put(a);
+	a = events(&fx, "file_renamed", "t1");
+	assert_int_equal(json_object_array_length(a), 0);
+	json_object_put(a);
+	/* not finished: a resume takes it up and ends it */
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 1);
+	fx_reopen(&fx);
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_file(path, &fx.o, &res), 0);
+	assert_false(exists(path));
+	assert_int_equal(count_entries(dir), 0);
+	assert_resumed_end(&fx);
+	rmdir(dir);
+	fx_close(&fx);
+}
+
+static void test_erase_file_rename_fault_recorded(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char dir[64], path[128];
+	struct json_object *a, *e;
+
+	(void)state;
+	fault_file(&fx, dir, sizeof(dir), path, sizeof(path));
+	setenv(DSP_IO_FAULT_ENV, "eio-rename@1", 1);	/* the second rename */
+	assert_int_equal(dsp_erase_file(path, &fx.o, &res), DSP_PARTIAL);
+	unsetenv(DSP_IO_FAULT_ENV);
+	/* the data is gone and so is the name, under its first new name */
+	assert_false(exists(path));
+	assert_int_equal(count_entries(dir), 0);
+	a = events(&fx, "file_renamed", "t1");
+	assert_int_equal(json_object_array_length(a), 1);
+	json_object_put(a);
+	e = last_event(&fx, "file_removed", "t1");
+	assert_string_equal(jstr(e, "rename_error"), "Input/output error");
+	json_object_put(e);
+	assert_last_end(&fx, "completed-with-errors", "rename");
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 0);
+	rmdir(dir);
+	fx_close(&fx);
+}
+
+static void test_erase_file_unlink_fault_recorded(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char dir[64], path[128], last[128];
+	struct json_object *a, *e;
+	struct stat st;
+
+	(void)state;
+	fault_file(&fx, dir, sizeof(dir), path, sizeof(path));
+	setenv(DSP_IO_FAULT_ENV, "eio-unlink", 1);
+	assert_int_equal(dsp_erase_file(path, &fx.o, &res), -EIO);
+	unsetenv(DSP_IO_FAULT_ENV);
+	/* renamed three times, cut to 0, still there under the last recorded name */
+	assert_false(exists(path));
+	a = events(&fx, "file_renamed", "t1");
+	assert_int_equal(json_object_array_length(a), 3);
+	e = json_object_array_get_idx(a, 2);
+	snprintf(last, sizeof(last), "%s/%s", dir, jstr(e, "to"));
+	json_object_put(a);
+	assert_int_equal(stat(last, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	a = events(&fx, "file_removed", "t1");
+	assert_int_equal(json_object_array_length(a), 0);
+	json_object_put(a);
+	assert_last_end(&fx, "failed", "unlink");
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 1);
+	/* the resume finds it under that name and removes it */
+	fx_reopen(&fx);
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_file(path, &fx.o, &res), 0);
+	assert_int_equal(count_entries(dir), 0);
+	assert_resumed_end(&fx);
+	rmdir(dir);
+	fx_close(&fx);
+}
+
+/* In a tree: the file's own record and the tree's both say so. */
+static void test_erase_tree_unlink_fault_recorded(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char root[64], p[128];
+	struct json_object *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(root, sizeof(root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof(p), "%s/one", root);
+	write_file(p, 5000, '1');
+	setenv(DSP_IO_FAULT_ENV, "eio-unlink", 1);
+	assert_true(dsp_erase_tree(root, &fx.o, &res) != 0);
+	unsetenv(DSP_IO_FAULT_ENV);
+	assert_int_equal(count_entries(root), 1);	/* renamed, cut, kept */
+	e = last_event(&fx, "file_failed", "t1");
+	assert_non_null(strstr(jstr(e, "path"), "/one"));
+	json_object_put(e);
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_not_equal(jstr(e, "status"), "success");
+	json_object_put(e);
+	snprintf(p, sizeof(p), "rm -rf '%s'", root);
+	assert_int_equal(system(p), 0);
+	fx_close(&fx);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1164,6 +1342,12 @@ int main(void)
 		cmocka_unit_test(test_erase_tree_shared_reported_across_resume),
 		cmocka_unit_test(test_erase_tree_scan_counts_shared),
 		cmocka_unit_test(test_erase_targets_share_hard_link_across_targets),
+#ifdef DSP_TEST_HOOKS
+		cmocka_unit_test(test_erase_file_truncate_fault_recorded),
+		cmocka_unit_test(test_erase_file_rename_fault_recorded),
+		cmocka_unit_test(test_erase_file_unlink_fault_recorded),
+		cmocka_unit_test(test_erase_tree_unlink_fault_recorded),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,10 +8,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -311,7 +313,164 @@ static void test_io_real_backend_short_and_dropped(void **state)
 		assert_int_equal(back[i], 0);
 	unlink(path);
 }
+/* The calls that move no data, on a real file, from the same fault list. */
+static void test_io_real_backend_call_faults(void **state)
+{
+	char path[] = "/tmp/dsp-io-c-XXXXXX";
+	int fd = mkstemp(path), bsz = 0;
+	const char *slash = strrchr(path, '/');
+	char dir[32], name[32], *nn;
+	struct dsp_io *io;
+	struct stat st;
+	int dfd;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 8192), 0);
+	close(fd);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	snprintf(name, sizeof(name), "%s", slash + 1);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	setenv(DSP_IO_FAULT_ENV, "eio-truncate@0,eio-ioctl@2*1,eio-rename@0*1,eio-unlink@0", 1);
+	assert_int_equal(dsp_io_open(path, DSP_IO_WRITE, &io), 0);
+	unsetenv(DSP_IO_FAULT_ENV);
+	assert_int_equal(dsp_io_ioctl(io, FIGETBSZ, &bsz), -EIO);	/* FIGETBSZ is 2 */
+	assert_int_equal(dsp_io_ioctl(io, FIGETBSZ, &bsz), 0);
+	assert_true(bsz > 0);
+	assert_int_equal(dsp_io_truncate(io, 0), -EIO);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 8192);
+	assert_int_equal(dsp_io_truncate(io, 10), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 10);
+	nn = name + 1;	/* a new name in the same directory */
+	assert_int_equal(dsp_io_rename(io, dfd, name, nn), -EIO);
+	assert_int_equal(dsp_io_rename(io, dfd, name, nn), 0);
+	assert_int_equal(dsp_io_unlink(io, dfd, nn, 0), -EIO);
+	assert_int_equal(dsp_io_unlink(io, dfd, nn, 0), 0);
+	assert_int_equal(fstatat(dfd, nn, &st, 0), -1);
+	dsp_io_close(io);
+	close(dfd);
+}
 #endif
+
+/* ---- calls that move no data: truncate, ioctl, rename, unlink ---- */
+
+static void test_io_fault_parse_call_kinds(void **state)
+{
+	struct dsp_io_fault f[5];
+
+	(void)state;
+	assert_int_equal(dsp_io_fault_parse("eio-truncate@0,eio-ioctl@0x80081272*1,eio-rename@1,"
+					    "eio-unlink,eio-ioctl", f, 5), 5);
+	assert_int_equal(f[0].kind, DSP_FAULT_EIO_TRUNCATE);
+	assert_int_equal(f[0].off, 0);
+	assert_int_equal(f[0].len, 0);
+	assert_int_equal(f[1].kind, DSP_FAULT_EIO_IOCTL);
+	assert_int_equal(f[1].off, BLKGETSIZE64);
+	assert_int_equal(f[1].count, 1);
+	assert_int_equal(f[2].kind, DSP_FAULT_EIO_RENAME);
+	assert_int_equal(f[2].off, 1);
+	/* without "@": every call */
+	assert_int_equal(f[3].kind, DSP_FAULT_EIO_UNLINK);
+	assert_int_equal(f[3].len, UINT64_MAX);
+	assert_int_equal(f[4].kind, DSP_FAULT_EIO_IOCTL);
+	assert_string_equal(dsp_io_fault_name(DSP_FAULT_EIO_UNLINK), "eio-unlink");
+	assert_int_equal(dsp_io_fault_parse("eio-rename@", f, 5), -EINVAL);
+	assert_int_equal(dsp_io_fault_parse("eio-renam", f, 5), -EINVAL);
+	assert_int_equal(dsp_io_fault_parse("eio-unlink*0", f, 5), -EINVAL);
+}
+
+static void test_io_mem_truncate_and_ioctl_faults(void **state)
+{
+	struct dsp_io *io;
+	struct dsp_io_fault t0 = { DSP_FAULT_EIO_TRUNCATE, 0, 0, 1 };
+	struct dsp_io_fault sz = { DSP_FAULT_EIO_IOCTL, BLKGETSIZE64, 0, 1 };
+	uint64_t size = 0;
+	int lss = 0;
+	unsigned int pss = 0;
+
+	(void)state;
+	assert_int_equal(dsp_io_mem_new(8192, 4096, &io), 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &t0), 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &sz), 0);
+	memset(dsp_io_mem_data(io), 0x77, 8192);
+	/* only the request and the length named fail, and only once */
+	assert_int_equal(dsp_io_ioctl(io, BLKSSZGET, &lss), 0);
+	assert_int_equal(lss, 4096);
+	assert_int_equal(dsp_io_ioctl(io, BLKGETSIZE64, &size), -EIO);
+	assert_int_equal(size, 0);
+	assert_int_equal(dsp_io_ioctl(io, BLKGETSIZE64, &size), 0);
+	assert_int_equal(size, 8192);
+	assert_int_equal(dsp_io_ioctl(io, BLKPBSZGET, &pss), 0);
+	assert_int_equal(pss, 4096);
+	assert_int_equal(dsp_io_ioctl(io, BLKDISCARD, NULL), -ENOTTY);
+	assert_int_equal(dsp_io_truncate(io, 4096), 0);
+	assert_int_equal(io->size, 4096);
+	assert_int_equal(dsp_io_truncate(io, 0), -EIO);
+	assert_int_equal(io->size, 4096);	/* unchanged on error */
+	assert_int_equal(dsp_io_read(io, &lss, 1, 4096, NULL), -ENODATA);
+	assert_int_equal(dsp_io_truncate(io, 0), 0);
+	assert_int_equal(io->size, 0);
+	assert_int_equal(dsp_io_ioctl(io, BLKGETSIZE64, &size), 0);
+	assert_int_equal(size, 0);
+	/* grown again: zeros, not the old bytes */
+	assert_int_equal(dsp_io_truncate(io, 100), 0);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(dsp_io_mem_data(io)[i], 0);
+	dsp_io_close(io);
+}
+
+static bool present(int dirfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Names: the memory target fails the call counted, and acts on a real directory. */
+static void test_io_mem_rename_unlink_faults(void **state)
+{
+	char dir[] = "/tmp/dsp-io-n-XXXXXX";
+	struct dsp_io *io;
+	struct dsp_io_fault rn = { DSP_FAULT_EIO_RENAME, 1, 0, 0 };
+	struct dsp_io_fault ul = { DSP_FAULT_EIO_UNLINK, 0, 0, 1 };
+	int dfd, fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	fd = openat(dfd, "a", O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = openat(dfd, "c", O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(dsp_io_mem_new(4096, 512, &io), 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &rn), 0);
+	assert_int_equal(dsp_io_mem_add_fault(io, &ul), 0);
+	assert_int_equal(dsp_io_rename(io, dfd, "a", "b"), 0);		/* call 0 */
+	assert_true(present(dfd, "b") && !present(dfd, "a"));
+	assert_int_equal(dsp_io_rename(io, dfd, "b", "d"), -EIO);	/* call 1 */
+	assert_true(present(dfd, "b") && !present(dfd, "d"));
+	/* never over an existing name */
+	assert_int_equal(dsp_io_rename(io, dfd, "b", "c"), -EEXIST);	/* call 2 */
+	assert_true(present(dfd, "b") && present(dfd, "c"));
+	assert_int_equal(dsp_io_unlink(io, dfd, "b", 0), -EIO);
+	assert_true(present(dfd, "b"));
+	assert_int_equal(dsp_io_unlink(io, dfd, "b", 0), 0);
+	assert_false(present(dfd, "b"));
+	/* no directory: the memory target's names are only counted */
+	assert_int_equal(dsp_io_rename(io, -1, "x", "y"), 0);
+	dsp_io_close(io);
+	/* no target: the plain call */
+	assert_int_equal(dsp_io_unlink(NULL, dfd, "c", 0), 0);
+	assert_int_equal(dsp_io_unlink(NULL, dfd, "c", 0), -ENOENT);
+	close(dfd);
+	assert_int_equal(rmdir(dir), 0);
+}
 
 /* ---- log sinks: per thread, inherited by dsp_thread_create, never a swapped global ---- */
 
@@ -380,10 +539,14 @@ int main(void)
 		cmocka_unit_test(test_io_mem_flip_range_across_reads),
 		cmocka_unit_test(test_io_fault_parse_list),
 		cmocka_unit_test(test_io_fault_parse_rejects_junk),
+		cmocka_unit_test(test_io_fault_parse_call_kinds),
+		cmocka_unit_test(test_io_mem_truncate_and_ioctl_faults),
+		cmocka_unit_test(test_io_mem_rename_unlink_faults),
 		cmocka_unit_test(test_log_sink_per_thread_and_inherited),
 #ifdef DSP_TEST_HOOKS
 		cmocka_unit_test(test_io_real_backend_env_faults),
 		cmocka_unit_test(test_io_real_backend_short_and_dropped),
+		cmocka_unit_test(test_io_real_backend_call_faults),
 #endif
 	};
 	return cmocka_run_group_tests_name("io", tests, NULL, NULL);

@@ -29,12 +29,10 @@ static void methods_usage(FILE *out)
 		"For more details see dispose-methods(5).\n");
 }
 
-/* Exit code for a failed find/load. */
+/* Exit code for a failed find/load: a name that leads to no method file is invalid input. */
 static int load_exit(int rc)
 {
-	if (rc == DSP_INVALID || rc == -ENOENT || rc == -ENOTDIR || rc == -EISDIR)
-		return DSP_EXIT_USAGE;
-	return DSP_EXIT_FAILED;
+	return cli_exit_code(rc == -ENOENT || rc == -ENOTDIR || rc == -EISDIR ? DSP_INVALID : rc, 0);
 }
 
 static int load(const char *what, struct dsp_method **m)
@@ -162,8 +160,7 @@ static int list(int json)
 
 		rc = load(names[i], &m);
 		if (rc) {
-			if (rc > worst)
-				worst = rc;
+			worst = cli_exit_worse(worst, rc);
 			continue;
 		}
 		if (json) {

@@ -337,6 +337,30 @@ int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info);
 int dsp_blkdev_size_now(dev_t devno, uint64_t *bytes);
 int dsp_device_size_now(const char *root, dev_t devno, uint64_t *bytes);
 
+/*
+ * Kernel names of block devices under root's sysfs, in version order (sda2
+ * before sda10): every block device (disk NULL), or the partitions of disk;
+ * dsp_device_slaves: what name is stacked on (slaves/). NULL-terminated,
+ * malloc'ed: free with dsp_device_names_free. 0 or -errno.
+ */
+int dsp_device_names(const char *root, const char *disk, char ***out);
+int dsp_device_slaves(const char *root, const char *name, char ***out);
+void dsp_device_names_free(char **v);
+
+/* Signatures libblkid finds on a block device; "" where none. */
+struct dsp_device_sig {
+	char type[64], uuid[128], label[1024], version[64], usage[64];
+	char pttype[32], ptuuid[128];	/* disks: the partition table */
+	bool ambiguous;		/* two signatures contradict each other */
+};
+
+/*
+ * Probe the device at path read-only (with disk, its partition table too).
+ * 0; -EIO when the signatures could not be probed (the partition table may
+ * still be filled); -errno when the device cannot be opened.
+ */
+int dsp_device_probe(const char *path, bool disk, struct dsp_device_sig *sig);
+
 /* ---- record identity (what identifies the medium in the run record) ---- */
 /*
  * The identity of the block device info describes, for the run record

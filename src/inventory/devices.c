@@ -1,11 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* devices.c - inventory of block devices: sysfs identity, libblkid signatures, use */
+/* devices.c - inventory of block devices: the device module's facts (identity, signatures, use) as JSON */
 #include "dispose/inventory.h"
 #include "dispose/device.h"
 #include "dispose/common.h"
 
-#include <blkid.h>
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -17,7 +15,9 @@
 /*
  * One "devices" item per whole disk (ram, zram and detached loops skipped):
  *   path name size logical_sector physical_sector rotational removable
- *   read_only transport vendor model serial wwn [backing_file] [dm_name]
+ *   read_only transport vendor model serial wwn sysfs_serial sysfs_wwid id_path
+ *   by_id[] (serial and wwn udev's when its database has them: dsp_device_udev_merge)
+ *   [backing_file] [dm_name]
  *   type uuid label [version] [usage] [ambiguous] pttype [ptuuid]
  *   mountpoints[] holders[] slaves[] swap_active holds_root in_use partitions[]
  * Partitions have the same shape plus partition_number and start (bytes),
@@ -64,93 +64,15 @@ static int cmp_json_str(const void *a, const void *b)
 			  json_object_get_string(*(struct json_object *const *)b));
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strverscmp(*(char *const *)a, *(char *const *)b);
-}
-
-/*
- * Entries of a sysfs directory, sorted in version order (sda2 < sda10) so the
- * output is stable; keep(name, ctx) filters. NULL-terminated, or NULL.
- */
-static char **list_dir(const char *path, int (*keep)(const char *dir, const char *name),
-		       int *err)
-{
-	struct dirent *de;
-	char **v = NULL, **nv;
-	size_t n = 0;
-	DIR *dir;
-
-	*err = 0;
-	dir = opendir(path);
-	if (!dir) {
-		*err = -errno;
-		return NULL;
-	}
-	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.' || (keep && !keep(path, de->d_name)))
-			continue;
-		nv = realloc(v, (n + 2) * sizeof(*v));
-		if (!nv)
-			goto nomem;
-		v = nv;
-		v[n] = strdup(de->d_name);
-		if (!v[n])
-			goto nomem;
-		v[++n] = NULL;
-	}
-	closedir(dir);
-	if (!v) {
-		v = calloc(1, sizeof(*v));
-		if (!v)
-			*err = -ENOMEM;
-		return v;
-	}
-	qsort(v, n, sizeof(*v), cmp_str);
-	return v;
-nomem:
-	closedir(dir);
-	while (n)
-		free(v[--n]);
-	free(v);
-	*err = -ENOMEM;
-	return NULL;
-}
-
-static void free_list(char **v)
-{
-	size_t i;
-
-	for (i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-static int is_partition_dir(const char *dir, const char *name)
-{
-	char path[600];
-
-	if (snprintf(path, sizeof(path), "%s/%s/partition", dir, name) >= (int)sizeof(path))
-		return 0;
-	return access(path, F_OK) == 0;
-}
-
-/*
- * Filesystem / container signature with libblkid's low-level probe, which
- * opens the device read-only. Adds type, uuid, label (and version).
- */
+/* Filesystem / container signature and, for a disk, partition table (device module, libblkid). */
 static int probe(struct scan *sc, const char *path, bool disk, struct json_object *o)
 {
-	const char *type = NULL, *uuid = NULL, *label = NULL, *version = NULL;
-	const char *usage = NULL, *pttype = NULL, *ptuuid = NULL;
-	blkid_probe pr;
+	struct dsp_device_sig sig;
 	char why[160];
 	int r;
 
-	errno = 0;
-	pr = blkid_new_probe_from_filename(path);
-	if (!pr) {
-		r = errno ? -errno : -EIO;
+	r = dsp_device_probe(path, disk, &sig);
+	if (r < 0 && r != -EIO) {
 		snprintf(why, sizeof(why), "cannot open for probing: %s", strerror(-r));
 		json_object_object_add(o, "type", NULL);
 		json_object_object_add(o, "uuid", NULL);
@@ -160,48 +82,23 @@ static int probe(struct scan *sc, const char *path, bool disk, struct json_objec
 		inv_err(sc, path, why);
 		return r;
 	}
-	blkid_probe_enable_superblocks(pr, 1);
-	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUID |
-					  BLKID_SUBLKS_LABEL | BLKID_SUBLKS_VERSION |
-					  BLKID_SUBLKS_USAGE);
-	r = blkid_do_safeprobe(pr);
-	if (r == 0) {
-		blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
-		blkid_probe_lookup_value(pr, "UUID", &uuid, NULL);
-		blkid_probe_lookup_value(pr, "LABEL", &label, NULL);
-		blkid_probe_lookup_value(pr, "VERSION", &version, NULL);
-		blkid_probe_lookup_value(pr, "USAGE", &usage, NULL);
-	}
-	json_object_object_add(o, "type", str_or_null(type));
-	json_object_object_add(o, "uuid", str_or_null(uuid));
-	json_object_object_add(o, "label", str_or_null(label));
-	if (version && version[0])
-		json_object_object_add(o, "version", json_object_new_string(version));
-	if (usage && usage[0])
-		json_object_object_add(o, "usage", json_object_new_string(usage));
-	/* two signatures that contradict each other: name it, do not guess */
-	if (r == -2)
+	json_object_object_add(o, "type", str_or_null(sig.type));
+	json_object_object_add(o, "uuid", str_or_null(sig.uuid));
+	json_object_object_add(o, "label", str_or_null(sig.label));
+	if (sig.version[0])
+		json_object_object_add(o, "version", json_object_new_string(sig.version));
+	if (sig.usage[0])
+		json_object_object_add(o, "usage", json_object_new_string(sig.usage));
+	if (sig.ambiguous)
 		json_object_object_add(o, "ambiguous", json_object_new_boolean(1));
-	if (r == -1)
+	if (r == -EIO)
 		inv_err(sc, path, "cannot probe signatures");
-
-	/* A disk's partition table, as a second pass over the same reader. */
 	if (disk) {
-		int pr_r;
-
-		blkid_probe_enable_superblocks(pr, 0);
-		blkid_probe_enable_partitions(pr, 1);
-		pr_r = blkid_do_safeprobe(pr);
-		if (pr_r == 0) {
-			blkid_probe_lookup_value(pr, "PTTYPE", &pttype, NULL);
-			blkid_probe_lookup_value(pr, "PTUUID", &ptuuid, NULL);
-		}
-		json_object_object_add(o, "pttype", str_or_null(pttype));
-		if (ptuuid && ptuuid[0])
-			json_object_object_add(o, "ptuuid", json_object_new_string(ptuuid));
+		json_object_object_add(o, "pttype", str_or_null(sig.pttype));
+		if (sig.ptuuid[0])
+			json_object_object_add(o, "ptuuid", json_object_new_string(sig.ptuuid));
 	}
-	blkid_free_probe(pr);
-	return r == -1 ? -EIO : 0;
+	return r;
 }
 
 static int add_holder(const char *name, void *arg)
@@ -224,24 +121,22 @@ static struct json_object *holders_of(struct scan *sc, const char *name)
 	return a;
 }
 
-/* /dev paths of the entries of a sysfs link directory (slaves/: below it). */
-static struct json_object *links_of(const char *name, const char *which)
+/* /dev paths of what name is stacked on (slaves/), sorted. */
+static struct json_object *slaves_of(const char *name)
 {
 	struct json_object *a = json_object_new_array();
-	char path[PATH_MAX], dev[PATH_MAX];
-	char **v;
-	int err;
+	char dev[PATH_MAX];
+	char **v = NULL;
 	size_t i;
 
 	if (!a)
 		return NULL;
-	snprintf(path, sizeof(path), SYS_BLOCK "/%s/%s", name, which);
-	v = list_dir(path, NULL, &err);
+	dsp_device_slaves(NULL, name, &v);
 	for (i = 0; v && v[i]; i++) {
 		dsp_blkdev_devpath(v[i], dev, sizeof(dev));
 		json_object_array_add(a, json_object_new_string(dev));
 	}
-	free_list(v);
+	dsp_device_names_free(v);
 	return a;
 }
 
@@ -270,6 +165,18 @@ static struct json_object *device_obj(struct scan *sc, const struct dsp_blkdev_i
 	json_object_object_add(o, "model", str_or_null(in->model));
 	json_object_object_add(o, "serial", str_or_null(in->serial));
 	json_object_object_add(o, "wwn", str_or_null(in->wwn));
+	json_object_object_add(o, "sysfs_serial", str_or_null(in->sysfs_serial));
+	json_object_object_add(o, "sysfs_wwid", str_or_null(in->sysfs_wwn));
+	json_object_object_add(o, "id_path", str_or_null(in->id_path));
+	if (in->udev) {
+		struct json_object *ids = json_object_new_array();
+
+		for (unsigned i = 0; ids && i < in->nby_id; i++)
+			json_object_array_add(ids, json_object_new_string(in->by_id[i]));
+		json_object_object_add(o, "by_id", ids);
+	} else {
+		json_object_object_add(o, "by_id", NULL);
+	}
 	json_object_object_add(o, "read_only", json_object_new_boolean(in->read_only));
 	if (in->is_partition) {
 		json_object_object_add(o, "partition_number", json_object_new_int64(in->partno));
@@ -286,7 +193,7 @@ static struct json_object *device_obj(struct scan *sc, const struct dsp_blkdev_i
 	dsp_blkdev_snap_mounts(sc->snap, in->devno, add_mount, mps);
 	json_object_object_add(o, "mountpoints", mps);
 	json_object_object_add(o, "holders", holders_of(sc, in->name));
-	json_object_object_add(o, "slaves", links_of(in->name, "slaves"));
+	json_object_object_add(o, "slaves", slaves_of(in->name));
 	json_object_object_add(o, "swap_active",
 			       json_object_new_boolean(dsp_blkdev_snap_swap(sc->snap, in->devno)));
 
@@ -327,7 +234,7 @@ static int scan_disk(struct scan *sc, const char *name)
 {
 	struct json_object *o, *parts, *p;
 	struct dsp_blkdev_info in, pin;
-	char dir[PATH_MAX], why[160];
+	char why[160];
 	char **v;
 	size_t i;
 	int r, err;
@@ -348,9 +255,8 @@ static int scan_disk(struct scan *sc, const char *name)
 		return -ENOMEM;
 
 	parts = json_object_new_array();
-	snprintf(dir, sizeof(dir), SYS_BLOCK "/%s", name);
-	v = list_dir(dir, is_partition_dir, &err);
-	if (!v) {
+	err = dsp_device_names(NULL, name, &v);
+	if (err) {
 		snprintf(why, sizeof(why), "cannot list partitions: %s", strerror(-err));
 		inv_err(sc, in.path, why);
 	}
@@ -369,7 +275,7 @@ static int scan_disk(struct scan *sc, const char *name)
 		if (p)
 			json_object_array_add(parts, p);
 	}
-	free_list(v);
+	dsp_device_names_free(v);
 	json_object_object_add(o, "partitions", parts);
 	r = sc->stop ? sc->stop : sc->emit(sc->arg, "devices", o);
 	json_object_put(o);
@@ -390,8 +296,8 @@ int dsp_inv_devices(dsp_inv_emit_fn emit, void *arg)
 		dsp_inv_error(emit, arg, SRC, "/proc/self/mountinfo", why);
 		return r;
 	}
-	v = list_dir(SYS_BLOCK, NULL, &err);
-	if (!v) {
+	err = dsp_device_names(NULL, NULL, &v);
+	if (err) {
 		snprintf(why, sizeof(why), "cannot list block devices: %s", strerror(-err));
 		dsp_inv_error(emit, arg, SRC, SYS_BLOCK, why);
 		dsp_blkdev_snap_free(sc.snap);
@@ -400,7 +306,7 @@ int dsp_inv_devices(dsp_inv_emit_fn emit, void *arg)
 	r = 0;
 	for (i = 0; v[i] && !r; i++)
 		r = scan_disk(&sc, v[i]);
-	free_list(v);
+	dsp_device_names_free(v);
 	dsp_blkdev_snap_free(sc.snap);
 	return r;
 }

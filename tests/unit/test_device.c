@@ -202,6 +202,41 @@ static void test_dsp_device_info_fake(void **state)
 	assert_int_equal(dsp_device_info(*state, makedev(9, 9), &in), -ENOENT);
 }
 
+static void test_dsp_device_names_fake(void **state)
+{
+	char **v;
+
+	fake_disk(*state, "dm-0", 253, 0, GiB);
+	fake_part(*state, "sda", "sda10", 8, 10, 10, 3 * GiB, MiB);
+	fake_holder(*state, "sda10", "dm-0");
+	fake_write(*state, "sys/class/block/dm-0/slaves/sda10/dev", "8:10\n");
+	assert_int_equal(dsp_device_names(*state, NULL, &v), 0);
+	assert_non_null(v);
+	assert_string_equal(v[0], "dm-0");
+	assert_string_equal(v[1], "sda");
+	assert_string_equal(v[2], "sda1");
+	assert_string_equal(v[3], "sda2");
+	assert_string_equal(v[4], "sda10");	/* version order */
+	assert_string_equal(v[5], "sdb");
+	assert_null(v[6]);
+	dsp_device_names_free(v);
+	assert_int_equal(dsp_device_names(*state, "sda", &v), 0);
+	assert_string_equal(v[0], "sda1");
+	assert_string_equal(v[1], "sda2");
+	assert_string_equal(v[2], "sda10");
+	assert_null(v[3]);
+	dsp_device_names_free(v);
+	assert_int_equal(dsp_device_names(*state, "sdb", &v), 0);
+	assert_null(v[0]);
+	dsp_device_names_free(v);
+	assert_int_equal(dsp_device_slaves(*state, "dm-0", &v), 0);
+	assert_string_equal(v[0], "sda10");
+	assert_null(v[1]);
+	dsp_device_names_free(v);
+	assert_int_equal(dsp_device_names(*state, "nope", &v), -ENOENT);
+	assert_int_equal(dsp_device_names(*state, "../x", &v), -EINVAL);
+}
+
 /* ---- udev's view, from a fake property list ---- */
 
 static const char *const sata_props[] = {
@@ -372,6 +407,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsp_device_check_loop_over_disk, setup_disks, teardown_root),
 		cmocka_unit_test_setup_teardown(test_dsp_device_check_loop_file_alias, setup_disks, teardown_root),
 		cmocka_unit_test_setup_teardown(test_dsp_device_info_fake, setup_disks, teardown_root),
+		cmocka_unit_test_setup_teardown(test_dsp_device_names_fake, setup_disks, teardown_root),
 		cmocka_unit_test(test_dsp_device_udev_parse_props),
 		cmocka_unit_test_setup_teardown(test_dsp_device_udev_merge_sysfs, setup_disks, teardown_root),
 		cmocka_unit_test_setup_teardown(test_dsp_device_udev_absent_sysfs_fallback, setup_disks, teardown_root),

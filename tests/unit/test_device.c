@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* test_device.c - the device module on a fake root (no root, no devices), udev merge, resolver, lock */
+/*
+ * test_device.c - the device module: parsers, identity and in-use checks on
+ * a fake root (no root, no devices) and on real loop devices, udev merge,
+ * resolver, lock
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,10 +17,889 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "dispose/device.h"
 #include "device_fake.h"
+
+/* ---- parsers, from fixture text ---- */
+
+struct mi_rec {
+	int n;
+	unsigned major[8], minor[8];
+	char mp[8][128], src[8][64], fstype[8][16];
+};
+
+static int mi_collect(const struct dsp_mountinfo_entry *e, void *arg)
+{
+	struct mi_rec *r = arg;
+
+	if (r->n >= 8)
+		return -1;
+	r->major[r->n] = e->major;
+	r->minor[r->n] = e->minor;
+	snprintf(r->mp[r->n], sizeof(r->mp[0]), "%s", e->mountpoint);
+	snprintf(r->src[r->n], sizeof(r->src[0]), "%s", e->source);
+	snprintf(r->fstype[r->n], sizeof(r->fstype[0]), "%s", e->fstype);
+	r->n++;
+	return 0;
+}
+
+static void test_parse_mountinfo_fields(void **state)
+{
+	static const char text[] =
+		"27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard\n"
+		"40 27 7:3 / /mnt/with\\040space rw shared:5 master:2 - ext4 /dev/loop3 rw\n"
+		"41 27 7:3 /sub /srv/bind rw - ext4 /dev/loop3 rw\n"
+		"42 27 0:45 / /data rw - btrfs /dev/sdb2 rw\n";
+	struct mi_rec r = { 0 };
+
+	(void)state;
+	assert_int_equal(dsp_blkdev_parse_mountinfo(text, strlen(text), mi_collect, &r), 0);
+	assert_int_equal(r.n, 4);
+	assert_int_equal(r.major[0], 254);
+	assert_int_equal(r.minor[0], 0);
+	assert_string_equal(r.mp[0], "/");
+	assert_string_equal(r.src[0], "/dev/vda");
+	assert_int_equal(r.major[1], 7);
+	assert_int_equal(r.minor[1], 3);
+	assert_string_equal(r.mp[1], "/mnt/with space");
+	assert_string_equal(r.fstype[1], "ext4");
+	assert_string_equal(r.mp[2], "/srv/bind");
+	assert_int_equal(r.major[3], 0);
+	assert_string_equal(r.src[3], "/dev/sdb2");
+}
+
+static void test_parse_mountinfo_malformed(void **state)
+{
+	static const char *bad[] = {
+		"27 1 254:0 / / rw,relatime ext4 /dev/vda rw\n",	/* no separator */
+		"27 1 254x0 / / rw - ext4 /dev/vda rw\n",
+		"27 1 :0 / / rw - ext4 /dev/vda rw\n",
+		"27 1 254:0 / / rw -\n",
+		"27 1 254:0\n",
+	};
+	struct mi_rec r = { 0 };
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(dsp_blkdev_parse_mountinfo(bad[i], strlen(bad[i]),
+							    mi_collect, &r), -EINVAL);
+	/* an embedded NUL must not hide the rest of the line */
+	assert_int_equal(dsp_blkdev_parse_mountinfo("27 1 7:0 / /a\0b rw - x y z\n", 28,
+						    mi_collect, &r), -EINVAL);
+	/* empty text: no entries, no error */
+	r.n = 0;
+	assert_int_equal(dsp_blkdev_parse_mountinfo("", 0, mi_collect, &r), 0);
+	assert_int_equal(r.n, 0);
+}
+
+static int stop_at_second(const struct dsp_mountinfo_entry *e, void *arg)
+{
+	int *n = arg;
+
+	(void)e;
+	return ++*n == 2 ? 42 : 0;
+}
+
+static void test_parse_mountinfo_callback_stops(void **state)
+{
+	static const char text[] =
+		"1 0 7:0 / /a rw - ext4 /dev/loop0 rw\n"
+		"2 0 7:1 / /b rw - ext4 /dev/loop1 rw\n"
+		"3 0 7:2 / /c rw - ext4 /dev/loop2 rw\n";
+	int n = 0;
+
+	(void)state;
+	assert_int_equal(dsp_blkdev_parse_mountinfo(text, strlen(text), stop_at_second, &n), 42);
+	assert_int_equal(n, 2);
+}
+
+struct sw_rec {
+	int n;
+	char path[4][128], type[4][16];
+};
+
+static int sw_collect(const char *path, const char *type, void *arg)
+{
+	struct sw_rec *r = arg;
+
+	if (r->n >= 4)
+		return -1;
+	snprintf(r->path[r->n], sizeof(r->path[0]), "%s", path);
+	snprintf(r->type[r->n], sizeof(r->type[0]), "%s", type);
+	r->n++;
+	return 0;
+}
+
+static void test_parse_swaps_fields(void **state)
+{
+	static const char text[] =
+		"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+		"/dev/loop5                              partition\t65532\t\t0\t\t-2\n"
+		"/swap\\040file                           file\t\t1024\t\t0\t\t-3\n"
+		"/old\\040(deleted)                       file\t\t1024\t\t0\t\t-4\n";
+	struct sw_rec r = { 0 };
+
+	(void)state;
+	assert_int_equal(dsp_blkdev_parse_swaps(text, strlen(text), sw_collect, &r), 0);
+	assert_int_equal(r.n, 3);
+	assert_string_equal(r.path[0], "/dev/loop5");
+	assert_string_equal(r.type[0], "partition");
+	assert_string_equal(r.type[1], "file");
+	assert_string_equal(r.path[1], "/swap file");
+	assert_string_equal(r.path[2], "/old (deleted)");
+}
+
+static void test_parse_swaps_malformed(void **state)
+{
+	struct sw_rec r = { 0 };
+
+	(void)state;
+	assert_int_equal(dsp_blkdev_parse_swaps("Filename Type\nrelative partition 1 0 -2\n",
+						42, sw_collect, &r), -EINVAL);
+	assert_int_equal(dsp_blkdev_parse_swaps("Filename Type\n/dev/x\n", 21,
+						sw_collect, &r), -EINVAL);
+	/* only the header: no swap */
+	r.n = 0;
+	assert_int_equal(dsp_blkdev_parse_swaps("Filename Type\n", 14, sw_collect, &r), 0);
+	assert_int_equal(r.n, 0);
+}
+
+static void test_dsp_blkdev_use_reason_texts(void **state)
+{
+	struct dsp_blkdev_use u;
+	char buf[256];
+
+	(void)state;
+	memset(&u, 0, sizeof(u));
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), "");
+	strcpy(u.name, "loop3");
+	u.mounted = true;
+	strcpy(u.mounted_dev, "loop3");
+	strcpy(u.mountpoint, "/mnt/x");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is mounted on /mnt/x");
+	strcpy(u.mounted_dev, "loop3p1");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is in use: /dev/loop3p1 is mounted on /mnt/x");
+	u.holds_root = true;
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device holds the root filesystem");
+	memset(&u, 0, sizeof(u));
+	strcpy(u.name, "loop3");
+	u.swap_active = true;
+	strcpy(u.swap_dev, "loop3");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is active swap");
+	u.swap_active = false;
+	u.has_holders = true;
+	strcpy(u.holder, "dm-0");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is held by /dev/dm-0");
+	strcpy(u.held_dev, "loop3");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is held by /dev/dm-0");
+	strcpy(u.held_dev, "loop3p2");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is in use: /dev/loop3p2 is held by /dev/dm-0");
+	u.swap_active = true;
+	strcpy(u.swap_dev, "loop3p1");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is in use: /dev/loop3p1 is active swap");
+	u.holds_root = true;
+	strcpy(u.root_dev, "vda1");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is in use: /dev/vda1 holds the root filesystem");
+	strcpy(u.root_dev, "loop3");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device holds the root filesystem");
+	/* a short buffer truncates, never overflows */
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, 7), "device");
+}
+
+static void test_dsp_blkdev_devpath_bang(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(dsp_blkdev_devpath("sda1", buf, sizeof(buf)), "/dev/sda1");
+	assert_string_equal(dsp_blkdev_devpath("cciss!c0d0p1", buf, sizeof(buf)),
+			    "/dev/cciss/c0d0p1");
+}
+
+/* Ranges on one bottom medium overlap; other files, disks or kinds do not. */
+static void test_dsp_blkdev_medium_overlap_ranges(void **state)
+{
+	struct dsp_blkdev_medium a = { .file = true, .file_dev = 10, .file_ino = 7,
+				       .offset = 0, .size = 1 << 20 };
+	struct dsp_blkdev_medium b = a;
+
+	(void)state;
+	assert_true(dsp_blkdev_medium_overlap(&a, &b));
+	b.offset = 1 << 20;		/* right after a */
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+	assert_false(dsp_blkdev_medium_overlap(&b, &a));
+	b.offset = (1 << 20) - 512;	/* one sector shared */
+	assert_true(dsp_blkdev_medium_overlap(&a, &b));
+	assert_true(dsp_blkdev_medium_overlap(&b, &a));
+	b.file_ino = 8;			/* another file */
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+	b.file_ino = 7;
+	b.file_dev = 11;		/* same inode number, another filesystem */
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+
+	/* disks: a partition inside its disk, two partitions side by side */
+	memset(&a, 0, sizeof(a));
+	a.bottom = 0x800;
+	a.size = 64u << 20;
+	b = a;
+	b.offset = 1 << 20;
+	b.size = 8 << 20;
+	assert_true(dsp_blkdev_medium_overlap(&a, &b));
+	a.offset = 9 << 20;
+	a.size = 8 << 20;
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+	b.bottom = 0x810;
+	b.offset = 9 << 20;
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+	/* a file and a disk never compare equal */
+	b = a;
+	b.file = true;
+	assert_false(dsp_blkdev_medium_overlap(&a, &b));
+}
+
+/* The "shares its medium" texts name the alias and what uses it. */
+static void test_dsp_blkdev_use_reason_via(void **state)
+{
+	struct dsp_blkdev_use u = { .mounted = true };
+	char buf[512];
+
+	(void)state;
+	snprintf(u.name, sizeof(u.name), "loop4");
+	snprintf(u.via, sizeof(u.via), "loop5");
+	snprintf(u.mounted_dev, sizeof(u.mounted_dev), "loop5p1");
+	snprintf(u.mountpoint, sizeof(u.mountpoint), "/srv");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device shares its medium with /dev/loop5: /dev/loop5p1 is "
+			    "mounted on /srv");
+	memset(&u, 0, sizeof(u));
+	u.has_holders = true;
+	snprintf(u.name, sizeof(u.name), "loop4");
+	snprintf(u.via, sizeof(u.via), "loop1");
+	snprintf(u.held_dev, sizeof(u.held_dev), "loop1");
+	snprintf(u.holder, sizeof(u.holder), "dm-0");
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device shares its medium with /dev/loop1: /dev/loop1 is held "
+			    "by /dev/dm-0");
+}
+
+/* ---- real devices (root only; skipped otherwise) ---- */
+
+static char tmpdir[64];
+static char loops[8][64];
+static int nloops;
+static char mounts[4][256];
+static int nmounts;
+static char swaps[2][300];
+static int nswaps;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	r = system(cmd);
+	return r == -1 ? -1 : WEXITSTATUS(r);
+}
+
+/* Attach IMG at a byte offset, register the loop device for cleanup. 0 or -1. */
+static int attach_at(const char *img, unsigned long off, char *dev, size_t len)
+{
+	char cmd[512];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "losetup -P -o %lu -f --show '%s' 2>/dev/null", off, img);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (!fgets(dev, (int)len, p)) {
+		pclose(p);
+		return -1;
+	}
+	pclose(p);
+	dev[strcspn(dev, "\n")] = '\0';
+	if (strncmp(dev, "/dev/loop", 9))
+		return -1;
+	snprintf(loops[nloops++], sizeof(loops[0]), "%s", dev);
+	return 0;
+}
+
+static int attach(const char *img, char *dev, size_t len)
+{
+	return attach_at(img, 0, dev, len);
+}
+
+/* Make an image of mib MiB in tmpdir and attach it. */
+static int mkloop(const char *tag, int mib, char *dev, size_t len)
+{
+	char img[256];
+
+	snprintf(img, sizeof(img), "%s/%s.img", tmpdir, tag);
+	if (sh("truncate -s %dM '%s'", mib, img))
+		return -1;
+	return attach(img, dev, len);
+}
+
+static int do_mount(const char *dev, const char *tag, char *mp, size_t len)
+{
+	snprintf(mp, len, "%s/mnt-%s", tmpdir, tag);
+	if (sh("mkdir -p '%s' && mount '%s' '%s'", mp, dev, mp))
+		return -1;
+	snprintf(mounts[nmounts++], sizeof(mounts[0]), "%s", mp);
+	return 0;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/dispose-blkdev.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	return 0;
+}
+
+/* Undo everything this test made, in reverse order, even after a failure. */
+static int cleanup(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = nswaps - 1; i >= 0; i--)
+		sh("swapoff '%s' 2>/dev/null", swaps[i]);
+	for (i = nmounts - 1; i >= 0; i--)
+		sh("umount '%s' 2>/dev/null || umount -l '%s' 2>/dev/null", mounts[i], mounts[i]);
+	for (i = nloops - 1; i >= 0; i--)
+		/*
+		 * Partitions added with partx outlive a plain detach and would
+		 * show up on whoever attaches this loop device next.
+		 */
+		sh("partx -d '%s' >/dev/null 2>&1; losetup -d '%s' 2>/dev/null",
+		   loops[i], loops[i]);
+	nswaps = nmounts = nloops = 0;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	cleanup(state);
+	if (tmpdir[0])
+		sh("rm -rf '%s'", tmpdir);
+	return 0;
+}
+
+static void need_root(void)
+{
+	if (geteuid() != 0 || sh("command -v losetup >/dev/null"))
+		skip();
+}
+
+static const char *base(const char *dev)
+{
+	return strrchr(dev, '/') + 1;
+}
+
+static void test_dsp_blkdev_info_loop(void **state)
+{
+	struct dsp_blkdev_info info;
+	char dev[64];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("info", 8, dev, sizeof(dev)), 0);
+	assert_int_equal(dsp_blkdev_info(dev, &info), 0);
+	assert_string_equal(info.path, dev);
+	assert_string_equal(info.name, base(dev));
+	assert_string_equal(info.disk, base(dev));
+	assert_false(info.is_partition);
+	assert_int_equal(info.size, 8u << 20);
+	assert_int_equal(info.logical_sector, 512);
+	assert_true(info.physical_sector >= 512);
+	assert_string_equal(info.transport, "loop");
+	assert_non_null(strstr(info.backing_file, "/info.img"));
+	assert_int_equal(dsp_blkdev_info("/dev/null", &info), -ENOTBLK);
+	assert_int_equal(dsp_blkdev_info("/nonexistent/dev", &info), -ENOENT);
+}
+
+static void test_dsp_blkdev_in_use_idle(void **state)
+{
+	struct dsp_blkdev_use u;
+	char dev[64], buf[256];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("idle", 8, dev, sizeof(dev)), 0);
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_false(u.mounted);
+	assert_false(u.holds_root);
+	assert_false(u.swap_active);
+	assert_false(u.has_holders);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), "");
+}
+
+static void test_dsp_blkdev_in_use_mounted(void **state)
+{
+	struct dsp_blkdev_use u;
+	char dev[64], mp[256], buf[512], want[512];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("mnt", 16, dev, sizeof(dev)), 0);
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", dev), 0);
+	assert_int_equal(do_mount(dev, "ext4", mp, sizeof(mp)), 0);
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mountpoint, mp);
+	assert_string_equal(u.mounted_dev, base(dev));
+	assert_false(u.holds_root);
+	assert_false(u.swap_active);
+	snprintf(want, sizeof(want), "device is mounted on %s", mp);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+
+	/* a bind mount elsewhere keeps it mounted after the first umount */
+	assert_int_equal(sh("mkdir -p '%s/bind' && mount --bind '%s' '%s/bind'",
+			    tmpdir, mp, tmpdir), 0);
+	snprintf(mounts[nmounts++], sizeof(mounts[0]), "%s/bind", tmpdir);
+	assert_int_equal(sh("umount '%s'", mp), 0);
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_true(u.mounted);
+	snprintf(want, sizeof(want), "%s/bind", tmpdir);
+	assert_string_equal(u.mountpoint, want);
+}
+
+static void test_dsp_blkdev_in_use_swap(void **state)
+{
+	struct dsp_blkdev_use u;
+	char dev[64], buf[256];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("swap", 16, dev, sizeof(dev)), 0);
+	assert_int_equal(sh("mkswap -q '%s' >/dev/null", dev), 0);
+	if (sh("swapon '%s' 2>/dev/null", dev))
+		skip();		/* swap not supported by this kernel */
+	snprintf(swaps[nswaps++], sizeof(swaps[0]), "%s", dev);
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_true(u.swap_active);
+	assert_string_equal(u.swap_dev, base(dev));
+	assert_false(u.mounted);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device is active swap");
+	assert_int_equal(sh("swapoff '%s'", dev), 0);
+	nswaps--;
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_false(u.swap_active);
+}
+
+/*
+ * This kernel does not scan partition tables on loop devices (losetup -P
+ * finds nothing), so partitions are added with partx (BLKPG).
+ */
+static void test_dsp_blkdev_in_use_partition_mounted(void **state)
+{
+	struct dsp_blkdev_use u;
+	struct dsp_blkdev_info info;
+	char dev[64], p1[80], p2[80], mp[256], img[256], buf[512], want[512];
+	struct stat st;
+
+	(void)state;
+	need_root();
+	if (sh("command -v sfdisk >/dev/null && command -v partx >/dev/null"))
+		skip();
+	snprintf(img, sizeof(img), "%s/part.img", tmpdir);
+	assert_int_equal(sh("truncate -s 64M '%s' && printf 'label: dos\\n,16M,L\\n,,L\\n' |"
+			    " sfdisk -q '%s'", img, img), 0);
+	assert_int_equal(attach(img, dev, sizeof(dev)), 0);
+	snprintf(p1, sizeof(p1), "%sp1", dev);
+	snprintf(p2, sizeof(p2), "%sp2", dev);
+	if (stat(p1, &st) || !S_ISBLK(st.st_mode))
+		assert_int_equal(sh("partx -a '%s'", dev), 0);
+	assert_int_equal(stat(p1, &st), 0);
+
+	assert_int_equal(dsp_blkdev_info(p1, &info), 0);
+	assert_true(info.is_partition);
+	assert_string_equal(info.disk, base(dev));
+	assert_int_equal(info.size, 16u << 20);
+	assert_string_equal(info.transport, "loop");
+
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", p1), 0);
+	assert_int_equal(do_mount(p1, "p1", mp, sizeof(mp)), 0);
+
+	/* the whole disk is in use through its partition */
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mounted_dev, base(p1));
+	assert_string_equal(u.mountpoint, mp);
+	snprintf(want, sizeof(want), "device is in use: %s is mounted on %s", p1, mp);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+
+	/* the partition itself */
+	assert_int_equal(dsp_blkdev_in_use(p1, &u), 0);
+	assert_true(u.mounted);
+	snprintf(want, sizeof(want), "device is mounted on %s", mp);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+
+	/* a sibling partition of a disk in use is refused too */
+	assert_int_equal(dsp_blkdev_in_use(p2, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mounted_dev, base(p1));
+
+	assert_int_equal(sh("umount '%s'", mp), 0);
+	nmounts--;
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_false(u.mounted);
+	assert_int_equal(dsp_blkdev_in_use(p2, &u), 0);
+	assert_false(u.mounted);
+	assert_false(u.has_holders);
+
+	/* a loop device on p1 holds p1, and through it the disk and p2 */
+	{
+		char upper[64];
+
+		assert_int_equal(attach(p1, upper, sizeof(upper)), 0);
+		assert_int_equal(dsp_blkdev_in_use(p2, &u), 0);
+		assert_true(u.has_holders);
+		assert_string_equal(u.held_dev, base(p1));
+		snprintf(want, sizeof(want), "device is in use: %s is held by %s", p1, upper);
+		assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+	}
+}
+
+/* A loop device backed by another loop device is its holder. */
+static void test_dsp_blkdev_in_use_loop_holder(void **state)
+{
+	struct dsp_blkdev_use u;
+	char lower[64], upper[64], mp[256], buf[512], want[512];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("lower", 16, lower, sizeof(lower)), 0);
+	assert_int_equal(attach(lower, upper, sizeof(upper)), 0);
+	assert_int_equal(dsp_blkdev_in_use(lower, &u), 0);
+	assert_true(u.has_holders);
+	assert_string_equal(u.holder, base(upper));
+	assert_false(u.mounted);
+	snprintf(want, sizeof(want), "device is held by %s", upper);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+
+	/* the holder's mount counts for the lower device */
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", upper), 0);
+	assert_int_equal(do_mount(upper, "upper", mp, sizeof(mp)), 0);
+	assert_int_equal(dsp_blkdev_in_use(lower, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mounted_dev, base(upper));
+}
+
+/* Both members of a two-device btrfs are in use, though mountinfo names one. */
+static void test_dsp_blkdev_in_use_btrfs_members(void **state)
+{
+	struct dsp_blkdev_use u;
+	char a[64], b[64], mp[256];
+
+	(void)state;
+	need_root();
+	if (sh("command -v mkfs.btrfs >/dev/null && grep -qw btrfs /proc/filesystems"))
+		skip();
+	assert_int_equal(mkloop("btrfs-a", 128, a, sizeof(a)), 0);
+	assert_int_equal(mkloop("btrfs-b", 128, b, sizeof(b)), 0);
+	assert_int_equal(sh("mkfs.btrfs -q -d raid1 -m raid1 '%s' '%s' >/dev/null 2>&1", a, b), 0);
+	assert_int_equal(do_mount(a, "btrfs", mp, sizeof(mp)), 0);
+	assert_int_equal(dsp_blkdev_in_use(a, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mountpoint, mp);
+	assert_int_equal(dsp_blkdev_in_use(b, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.mountpoint, mp);
+	assert_string_equal(u.mounted_dev, base(b));
+}
+
+/* A swap file in use pins the device of the filesystem holding it. */
+static void test_dsp_blkdev_in_use_swapfile(void **state)
+{
+	struct dsp_blkdev_use u;
+	char dev[64], mp[256];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("swapfile", 32, dev, sizeof(dev)), 0);
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", dev), 0);
+	assert_int_equal(do_mount(dev, "swapfile", mp, sizeof(mp)), 0);
+	assert_int_equal(sh("dd if=/dev/zero of='%s/swap' bs=1M count=8 status=none &&"
+			    " chmod 600 '%s/swap' && mkswap -q '%s/swap' >/dev/null", mp, mp, mp), 0);
+	if (sh("swapon '%s/swap' 2>/dev/null", mp))
+		skip();
+	snprintf(swaps[nswaps++], sizeof(swaps[0]), "%s/swap", mp);
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_true(u.swap_active);
+	assert_true(u.mounted);
+	assert_int_equal(sh("swapoff '%s/swap'", mp), 0);
+	nswaps--;
+	assert_int_equal(dsp_blkdev_in_use(dev, &u), 0);
+	assert_false(u.swap_active);
+}
+
+/* The root filesystem's device: checked through sysfs only, never opened. */
+static void test_dsp_blkdev_snap_check_root(void **state)
+{
+	struct dsp_blkdev_snap *s;
+	struct dsp_blkdev_use u;
+	char name[64], disk[64], buf[256];
+	struct stat st;
+	bool part;
+
+	(void)state;
+	assert_int_equal(stat("/", &st), 0);
+	if (dsp_blkdev_name(st.st_dev, name, sizeof(name), disk, sizeof(disk), &part))
+		skip();		/* / is not on a block device (overlay, tmpfs) */
+	assert_int_equal(dsp_blkdev_snap_new(&s), 0);
+	assert_true(dsp_blkdev_snap_is_root(s, st.st_dev));
+	assert_int_equal(dsp_blkdev_snap_check(s, name, 0, &u), 0);
+	assert_true(u.holds_root);
+	assert_true(u.mounted);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)),
+			    "device holds the root filesystem");
+	assert_int_equal(dsp_blkdev_snap_check(s, disk, DSP_BLKDEV_TREE, &u), 0);
+	assert_true(u.holds_root);
+	assert_int_equal(dsp_blkdev_snap_check(s, "../vda", 0, &u), -EINVAL);
+	dsp_blkdev_snap_free(s);
+}
+
+/* A loop over a loop at an offset: its medium is the image file, further in. */
+static void test_dsp_blkdev_medium_loop_chain(void **state)
+{
+	struct dsp_blkdev_medium m;
+	char a[64], c[64], img[256];
+	struct stat st, sa, sc;
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("chain", 16, a, sizeof(a)), 0);
+	assert_int_equal(attach_at(a, 1 << 20, c, sizeof(c)), 0);
+	snprintf(img, sizeof(img), "%s/chain.img", tmpdir);
+	assert_int_equal(stat(img, &st), 0);
+	assert_int_equal(stat(a, &sa), 0);
+	assert_int_equal(stat(c, &sc), 0);
+
+	assert_int_equal(dsp_blkdev_medium(c, &m), 0);
+	assert_true(m.file);
+	assert_true(m.file_dev == st.st_dev);
+	assert_true(m.file_ino == st.st_ino);
+	assert_int_equal(m.offset, 1 << 20);
+	assert_int_equal(m.size, 15u << 20);
+	assert_int_equal(m.nlower, 1);
+	assert_string_equal(m.lower[0], base(a));
+	assert_int_equal(m.nchain, 2);
+	assert_true(m.chain[0] == sc.st_rdev);
+	assert_true(m.chain[1] == sa.st_rdev);
+
+	assert_int_equal(dsp_blkdev_medium(a, &m), 0);
+	assert_true(m.file && m.file_ino == st.st_ino);
+	assert_int_equal(m.offset, 0);
+	assert_int_equal(m.nlower, 0);
+	assert_int_equal(dsp_blkdev_medium("/dev/null", &m), -ENOTBLK);
+}
+
+/* Two loop devices over one file: one mounted makes the other in use. */
+static void test_dsp_blkdev_in_use_alias_mounted(void **state)
+{
+	struct dsp_blkdev_use u;
+	char a[64], b[64], img[256], mp[256], buf[600], want[600];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("alias", 16, a, sizeof(a)), 0);
+	snprintf(img, sizeof(img), "%s/alias.img", tmpdir);
+	assert_int_equal(attach(img, b, sizeof(b)), 0);
+	assert_int_equal(dsp_blkdev_in_use(a, &u), 0);
+	assert_false(u.mounted || u.has_holders);	/* an idle alias is no use */
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", b), 0);
+	assert_int_equal(do_mount(b, "alias", mp, sizeof(mp)), 0);
+	assert_int_equal(dsp_blkdev_in_use(a, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.via, base(b));
+	assert_string_equal(u.mounted_dev, base(b));
+	assert_string_equal(u.name, base(a));
+	snprintf(want, sizeof(want), "device shares its medium with %s: %s is mounted on %s",
+		 b, b, mp);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+	/* the mounted one itself: its own reason */
+	assert_int_equal(dsp_blkdev_in_use(b, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.via, "");
+}
+
+/* A loop over a mounted device writes to that device: in use. */
+static void test_dsp_blkdev_in_use_lower_mounted(void **state)
+{
+	struct dsp_blkdev_use u;
+	char x[64], c[64], mp[256], buf[600], want[600];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("lowerm", 16, x, sizeof(x)), 0);
+	assert_int_equal(attach(x, c, sizeof(c)), 0);
+	assert_int_equal(dsp_blkdev_in_use(c, &u), 0);
+	assert_false(u.mounted || u.has_holders);	/* its own chain holds nothing */
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", x), 0);
+	assert_int_equal(do_mount(x, "lowerm", mp, sizeof(mp)), 0);
+	assert_int_equal(dsp_blkdev_in_use(c, &u), 0);
+	assert_true(u.mounted);
+	assert_string_equal(u.via, base(x));
+	snprintf(want, sizeof(want), "device shares its medium with %s: %s is mounted on %s",
+		 x, x, mp);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+}
+
+/*
+ * A loop over a file on a filesystem unmounted lazily keeps that
+ * filesystem (and the device under it) alive, though no mount shows it.
+ */
+static void test_dsp_blkdev_in_use_file_on_lazy_fs(void **state)
+{
+	struct dsp_blkdev_use u;
+	char x[64], l[64], mp[256], file[300], buf[600], want[600];
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("lazy", 32, x, sizeof(x)), 0);
+	assert_int_equal(sh("mkfs.ext4 -q '%s'", x), 0);
+	assert_int_equal(do_mount(x, "lazy", mp, sizeof(mp)), 0);
+	snprintf(file, sizeof(file), "%s/inner.img", mp);
+	assert_int_equal(sh("truncate -s 4M '%s'", file), 0);
+	assert_int_equal(attach(file, l, sizeof(l)), 0);
+	assert_int_equal(sh("umount -l '%s'", mp), 0);
+	nmounts--;
+	assert_int_equal(dsp_blkdev_in_use(x, &u), 0);
+	assert_false(u.mounted);
+	assert_true(u.has_holders);
+	assert_string_equal(u.holder, base(l));
+	snprintf(want, sizeof(want), "device is held by %s", l);
+	assert_string_equal(dsp_blkdev_use_reason(&u, buf, sizeof(buf)), want);
+}
+
+/* Loop files are what the kernel has open, not what the path names now. */
+static void test_dsp_blkdev_loop_files_replaced(void **state)
+{
+	struct dsp_blkdev_loopfile *v;
+	char a[64], img[256];
+	struct stat old, cur;
+	size_t n, i;
+	bool found = false;
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("repl", 8, a, sizeof(a)), 0);
+	snprintf(img, sizeof(img), "%s/repl.img", tmpdir);
+	assert_int_equal(stat(img, &old), 0);
+	assert_int_equal(sh("mv '%s' '%s.old' && truncate -s 8M '%s'", img, img, img), 0);
+	assert_int_equal(stat(img, &cur), 0);
+	assert_true(cur.st_ino != old.st_ino);
+	assert_int_equal(dsp_blkdev_loop_files(&v, &n), 0);
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i].name, base(a))) {
+			found = true;
+			assert_true(v[i].ino == old.st_ino);
+			assert_true(v[i].dev == old.st_dev);
+		}
+	free(v);
+	assert_true(found);
+}
+
+/* Aliases and a loop with its backing device are one medium; others are not. */
+static void test_dsp_blkdev_shared_medium_pairs(void **state)
+{
+	char a[64], b[64], c[64], o[64], img[256];
+	struct stat sa, sb, sc, so;
+	dev_t d[3];
+	size_t i = 9, j = 9;
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("sh1", 8, a, sizeof(a)), 0);
+	assert_int_equal(mkloop("sh2", 8, o, sizeof(o)), 0);
+	snprintf(img, sizeof(img), "%s/sh1.img", tmpdir);
+	assert_int_equal(attach(img, b, sizeof(b)), 0);
+	assert_int_equal(attach(o, c, sizeof(c)), 0);
+	assert_int_equal(stat(a, &sa), 0);
+	assert_int_equal(stat(b, &sb), 0);
+	assert_int_equal(stat(c, &sc), 0);
+	assert_int_equal(stat(o, &so), 0);
+
+	d[0] = so.st_rdev;
+	d[1] = sa.st_rdev;
+	d[2] = sb.st_rdev;
+	assert_int_equal(dsp_blkdev_shared_medium(d, 3, &i, &j), 1);
+	assert_int_equal(i, 1);
+	assert_int_equal(j, 2);
+	d[2] = sc.st_rdev;		/* c is backed by o */
+	assert_int_equal(dsp_blkdev_shared_medium(d, 3, &i, &j), 1);
+	assert_int_equal(i, 0);
+	assert_int_equal(j, 2);
+	d[0] = sb.st_rdev;
+	d[1] = sc.st_rdev;
+	assert_int_equal(dsp_blkdev_shared_medium(d, 2, &i, &j), 0);
+	assert_int_equal(dsp_blkdev_shared_medium(d, 1, &i, &j), 0);
+}
+
+/* Claimed: the other loop over the file and the backing device cannot be opened O_EXCL. */
+static void test_dsp_blkdev_claim_medium_aliases(void **state)
+{
+	char a[64], b[64], c[64], img[256], busy[256];
+	int *fds = NULL, fd;
+	size_t n = 9;
+
+	(void)state;
+	need_root();
+	assert_int_equal(mkloop("claim", 8, a, sizeof(a)), 0);
+	snprintf(img, sizeof(img), "%s/claim.img", tmpdir);
+	assert_int_equal(attach(img, b, sizeof(b)), 0);
+	assert_int_equal(attach(a, c, sizeof(c)), 0);
+
+	/* erasing c: a is below it, b another loop over the same file */
+	assert_int_equal(dsp_blkdev_claim_medium(c, &fds, &n, busy, sizeof(busy)), 0);
+	assert_int_equal(n, 2);
+	fd = open(a, O_RDONLY | O_EXCL);
+	assert_int_equal(fd, -1);
+	assert_int_equal(errno, EBUSY);
+	fd = open(b, O_RDONLY | O_EXCL);
+	assert_int_equal(fd, -1);
+	assert_int_equal(errno, EBUSY);
+	fd = open(c, O_RDONLY | O_EXCL);	/* the target itself is the caller's */
+	assert_true(fd >= 0);
+	close(fd);
+	dsp_blkdev_release(fds, n);
+	fd = open(b, O_RDONLY | O_EXCL);
+	assert_true(fd >= 0);
+
+	/* held elsewhere: the claim fails and names it, holding nothing */
+	assert_int_equal(dsp_blkdev_claim_medium(c, &fds, &n, busy, sizeof(busy)), -EBUSY);
+	assert_string_equal(busy, b);
+	assert_null(fds);
+	assert_int_equal(n, 0);
+	close(fd);
+	fd = open(a, O_RDONLY | O_EXCL);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+/* ---- the device module on a fake root, udev, resolver, lock ---- */
 
 #define GiB (1ULL << 30)
 #define MiB (1ULL << 20)
@@ -399,6 +1282,32 @@ static void test_dsp_device_lock_exclusive(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_mountinfo_fields),
+		cmocka_unit_test(test_parse_mountinfo_malformed),
+		cmocka_unit_test(test_parse_mountinfo_callback_stops),
+		cmocka_unit_test(test_parse_swaps_fields),
+		cmocka_unit_test(test_parse_swaps_malformed),
+		cmocka_unit_test(test_dsp_blkdev_use_reason_texts),
+		cmocka_unit_test(test_dsp_blkdev_devpath_bang),
+		cmocka_unit_test_teardown(test_dsp_blkdev_info_loop, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_idle, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_mounted, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_swap, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_partition_mounted, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_loop_holder, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_btrfs_members, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_swapfile, cleanup),
+		cmocka_unit_test(test_dsp_blkdev_snap_check_root),
+		cmocka_unit_test(test_dsp_blkdev_medium_overlap_ranges),
+		cmocka_unit_test(test_dsp_blkdev_use_reason_via),
+		cmocka_unit_test_teardown(test_dsp_blkdev_medium_loop_chain, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_alias_mounted, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_lower_mounted, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_in_use_file_on_lazy_fs, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_loop_files_replaced, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_shared_medium_pairs, cleanup),
+		cmocka_unit_test_teardown(test_dsp_blkdev_claim_medium_aliases, cleanup),
+		/* on a fake root */
 		cmocka_unit_test_setup_teardown(test_dsp_device_check_free, setup_disks, teardown_root),
 		cmocka_unit_test_setup_teardown(test_dsp_device_check_mounted_partition, setup_disks, teardown_root),
 		cmocka_unit_test_setup_teardown(test_dsp_device_check_root, setup_disks, teardown_root),
@@ -415,5 +1324,5 @@ int main(void)
 		cmocka_unit_test(test_dsp_device_lock_exclusive),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

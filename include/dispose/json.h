@@ -70,6 +70,15 @@ int dsp_json_make_utf8(struct json_object *o);
 bool dsp_json_is_utf8(struct json_object *o);
 
 /*
+ * The inverse, for a reader that wants names as bytes in memory: every
+ * member with a "<key>_hex" sibling gets its exact bytes back (the _hex
+ * member is removed), every {"text","hex"} element becomes the string of its
+ * bytes, recursively. Returns the number restored, -EINVAL (bad hex, a NUL
+ * byte: that member is left as it was) or -ENOMEM.
+ */
+int dsp_json_restore_bytes(struct json_object *o);
+
+/*
  * Strict getters of a member (o may be NULL): the value only when present
  * with exactly that type; absent, null or another type is "none".
  */
@@ -77,5 +86,14 @@ const char *dsp_json_str(struct json_object *o, const char *key);	/* NULL: none 
 int dsp_json_i64(struct json_object *o, const char *key, int64_t *out);	/* 0, -ENOENT, -EINVAL */
 int dsp_json_u64(struct json_object *o, const char *key, uint64_t *out);	/* < 0 is -EINVAL */
 int dsp_json_bool(struct json_object *o, const char *key, bool *out);	/* 0, -ENOENT, -EINVAL */
+
+/*
+ * A fraction (a percentage) as its shortest decimal string that reads back
+ * as the same double ("12.5", "0.001"): documents hold integers and strings
+ * only, never a float, so that they can be made canonical.
+ */
+struct json_object *dsp_json_new_decimal(double v);
+/* Such a member read back; a JSON number is taken too (older records). 0, -ENOENT, -EINVAL. */
+int dsp_json_decimal(struct json_object *o, const char *key, double *out);
 
 #endif

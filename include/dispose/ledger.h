@@ -138,11 +138,16 @@ struct json_object *dsp_record_target_end(const char *status, int err, const cha
 /* 0 success, DSP_PARTIAL/DSP_MISMATCH completed-with-errors, DSP_INTERRUPTED interrupted, else failed. */
 const char *dsp_record_status(int st);
 
+#define DSP_RECORD_STARTED	1
+#define DSP_RECORD_ENDED	2
+#define DSP_RECORD_REMOVED	3
+
 /* What the record says of one target, as the last of its events left it. */
 struct dsp_record_target {
 	char *id;
 	char *kind;			/* "block", "file", "tree"; NULL when not said */
-	char *path;			/* exact bytes (path_hex honoured); NULL when not said */
+	char *path;			/* exact bytes (path_hex honoured) of its last target
+					 * event; NULL when not said */
 	size_t path_len;
 	struct json_object *identity;	/* of its first target event; NULL when none or null */
 	char *method;			/* method name */
@@ -158,6 +163,8 @@ struct dsp_record_target {
 	struct json_object *caveats;	/* of the last target_end */
 	bool removed;			/* file_removed */
 	bool resumed;			/* target_resumed seen */
+	int phase;			/* which came last: DSP_RECORD_STARTED (target,
+					 * target_resumed), _ENDED (target_end), _REMOVED */
 	struct json_object *end;	/* the last target_end event itself */
 };
 

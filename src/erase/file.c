@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "dispose/json.h"
+#include "dispose/json.h"
 #include "dispose/log.h"
 #include "target_int.h"
 

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "dispose/device.h"
+#include "dispose/json.h"
 #include "dispose/log.h"
 
 static int record_io_error(struct eng *e, unsigned pass, const char *phase,
@@ -415,7 +416,7 @@ static struct json_object *target_fields(struct eng *e)
 	json_object_object_add(f, "method", dsp_method_to_json(e->o->method));
 	json_object_object_add(f, "verify", json_object_new_string(erase_verify_name(e->vmode)));
 	if (e->vmode == DSP_VERIFY_SAMPLE)
-		json_object_object_add(f, "sample_percent", json_object_new_double(e->pct));
+		json_object_object_add(f, "sample_percent", dsp_json_new_decimal(e->pct));
 	json_object_object_add(f, "readmode", json_object_new_string(dsp_io_readmode_name(io->readmode)));
 	json_object_object_add(f, "direct_writes", json_object_new_boolean(io->direct));
 	json_object_object_add(f, "bufsize", json_object_new_int64((int64_t)e->bufsize));
@@ -485,20 +486,9 @@ static bool size_changed(struct eng *e)
 	return true;
 }
 
-static const char *status_name(int st)
-{
-	switch (st) {
-	case 0: return "success";
-	case DSP_PARTIAL: return "completed-with-errors";
-	case DSP_MISMATCH: return "completed-with-errors";
-	case DSP_INTERRUPTED: return "interrupted";
-	default: return "failed";
-	}
-}
-
 static int target_end(struct eng *e, int st)
 {
-	struct json_object *f = json_object_new_object();
+	struct json_object *f;
 	struct ranges all = { 0 };
 	const char *cat;
 
@@ -511,11 +501,8 @@ static int target_end(struct eng *e, int st)
 	e->res->bad_ranges = (unsigned)all.n;
 	e->res->bad_bytes = ranges_bytes(&all);
 	cat = erase_category(e, st);
-	json_object_object_add(f, "status", json_object_new_string(status_name(st)));
-	if (st < 0)
-		json_object_object_add(f, "error", json_object_new_string(strerror(-st)));
-	json_object_object_add(f, "bytes_written", json_object_new_int64((int64_t)e->res->bytes_written));
-	json_object_object_add(f, "bytes_verified", json_object_new_int64((int64_t)e->res->bytes_verified));
+	f = dsp_record_target_end(dsp_record_status(st), st, NULL, e->res->bytes_written,
+				  e->res->bytes_verified);
 	json_object_object_add(f, "bad_ranges", ranges_json(&all, false));
 	json_object_object_add(f, "mismatches", json_object_new_int64((int64_t)e->res->mismatches));
 	if (e->res->mismatches)
@@ -720,9 +707,9 @@ end:
 	if (st == DSP_INTERRUPTED)
 		dsp_log(DSP_LOG_WARN, "%s: interrupted; resumable from the run record", io->path);
 	else if (!fi || !fi->parent)
-		dsp_audit("%s: overwrite %s (target %s)", io->path, status_name(st), e.id);
+		dsp_audit("%s: overwrite %s (target %s)", io->path, dsp_record_status(st), e.id);
 	else
-		dsp_log(DSP_LOG_INFO, "%s: overwrite %s (target %s)", io->path, status_name(st), e.id);
+		dsp_log(DSP_LOG_INFO, "%s: overwrite %s (target %s)", io->path, dsp_record_status(st), e.id);
 out:
 	for (i = 0; i < e.np; i++) {
 		ranges_free(&e.ps[i].covered);

@@ -8,25 +8,15 @@
 #include <string.h>
 
 #include "dispose/device.h"
+#include "dispose/json.h"
+#include "dispose/ledger.h"
 #include "dispose/log.h"
 
-static const char *str(struct json_object *ev, const char *k)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(ev, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
+#define str dsp_json_str
 
 static bool num(struct json_object *ev, const char *k, int64_t *out)
 {
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(ev, k, &v) || !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int64(v);
-	return true;
+	return dsp_json_i64(ev, k, out) == 0;
 }
 
 struct walk {
@@ -250,56 +240,35 @@ int eng_load_record(struct eng *e)
 	return 0;
 }
 
-struct pending {
-	const char *id;
-	int state;	/* 0 none, 1 open, 2 finished, 3 file overwritten, not removed */
-	bool file;
-	char *path, *method;
-	size_t pathlen, methodlen;
-};
-
-static int visit_pending(struct json_object *ev, void *arg)
-{
-	struct pending *p = arg;
-	const char *name = str(ev, "event"), *t = str(ev, "target");
-
-	if (!name || !t || strcmp(t, p->id))
-		return 0;
-	if (!strcmp(name, "target")) {
-		struct json_object *m, *n;
-		const char *path = str(ev, "path");
-
-		p->state = 1;
-		p->file = (n = json_object_object_get(ev, "kind")) &&
-			  !strcmp(json_object_get_string(n), "file");
-		if (path && p->path)
-			snprintf(p->path, p->pathlen, "%s", path);
-		if (p->method && json_object_object_get_ex(ev, "method", &m) &&
-		    json_object_object_get_ex(m, "name", &n))
-			snprintf(p->method, p->methodlen, "%s", json_object_get_string(n));
-	} else if (!strcmp(name, "target_resumed")) {
-		p->state = 1;
-	} else if (!strcmp(name, "target_end")) {
-		const char *st = str(ev, "status");
-
-		p->state = st && (!strcmp(st, "interrupted") || !strcmp(st, "failed")) ? 1 :
-			   p->file ? 3 : 2;
-	} else if (!strcmp(name, "file_removed")) {
-		p->state = 2;
-	}
-	return 0;
-}
-
 int dsp_erase_pending(const char *run_dir, const char *target_id,
 		      char *path, size_t pathlen, char *method, size_t methodlen)
 {
-	struct pending p = { .id = target_id, .path = path, .method = method,
-			     .pathlen = pathlen, .methodlen = methodlen };
-	int r = dsp_ledger_walk(run_dir, visit_pending, &p, NULL);
+	const struct dsp_record_target *t;
+	struct dsp_record *rec;
+	int r = dsp_record_read(run_dir, &rec), state = 0;
 
 	if (r)
-		return r > 0 ? -EINVAL : r;
-	return p.state == 1 || p.state == 3;
+		return r;
+	/* a record damaged anywhere is not one to resume from */
+	if (rec->chain || rec->torn) {
+		dsp_record_free(rec);
+		return -EINVAL;
+	}
+	if ((t = dsp_record_find(rec, target_id))) {
+		bool file = t->kind && !strcmp(t->kind, "file");
+		bool retry = t->status && (!strcmp(t->status, "interrupted") ||
+					   !strcmp(t->status, "failed"));
+
+		/* a file overwritten but not yet removed is still to finish */
+		state = t->phase == DSP_RECORD_STARTED ? 1 :
+			t->phase == DSP_RECORD_ENDED ? (retry || file) : 0;
+		if (path && pathlen && t->path)
+			snprintf(path, pathlen, "%s", t->path);
+		if (method && methodlen && t->method)
+			snprintf(method, methodlen, "%s", t->method);
+	}
+	dsp_record_free(rec);
+	return state;
 }
 
 struct check_walk {

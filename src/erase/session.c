@@ -20,6 +20,7 @@
 #include "dispose/device.h"
 #include "dispose/erase.h"
 #include "dispose/io.h"
+#include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "dispose/method.h"
@@ -331,7 +332,7 @@ static int write_run_start(struct dsp_erase_session *s, const char *host)
 	json_object_object_add(o, "method_arg", json_object_new_string(method_ref(s, abspath)));
 	json_object_object_add(o, "method", dsp_method_to_json(s->method));
 	json_object_object_add(o, "verify", json_object_new_string(dsp_verify_mode_name(s->verify)));
-	json_object_object_add(o, "sample_percent", json_object_new_double(s->sample_percent));
+	json_object_object_add(o, "sample_percent", dsp_json_new_decimal(s->sample_percent));
 	json_object_object_add(o, "jobs", json_object_new_int64(s->o.jobs));
 	json_object_object_add(o, "erase_shared_inodes",
 			       json_object_new_boolean(s->o.erase_shared_inodes));
@@ -478,9 +479,14 @@ static int resume_settings(struct dsp_erase_session *s, struct json_object *run_
 	v = jstr(run_start, "verify");
 	if (v && !strcmp(v, "sample")) {
 		char buf[64];
+		double pct;
 
-		if (json_object_object_get_ex(run_start, "sample_percent", &x)) {
-			snprintf(buf, sizeof(buf), "sample:%g", json_object_get_double(x));
+		/* as the record spells it (a decimal string; a number in older records) */
+		if (!dsp_json_decimal(run_start, "sample_percent", &pct)) {
+			struct json_object *d = dsp_json_new_decimal(pct);
+
+			snprintf(buf, sizeof(buf), "sample:%s", d ? json_object_get_string(d) : "");
+			json_object_put(d);
 			s->owned[1] = strdup(buf);
 		}
 	} else if (v) {
@@ -533,6 +539,12 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 		else
 			rc = say(s, DSP_INVALID, s->run_dir, "cannot read the run record: %s",
 				 strerror(r < 0 ? -r : EINVAL));
+		goto out;
+	}
+	/* names as the run had them: the record escapes bytes that are not UTF-8 */
+	if ((sc.run_start && dsp_json_restore_bytes(sc.run_start) < 0) ||
+	    dsp_json_restore_bytes(sc.idents) < 0) {
+		rc = say(s, DSP_INVALID, s->run_dir, "run record: the hex of a name is damaged");
 		goto out;
 	}
 	if (!sc.run_start || !json_object_object_get_ex(sc.run_start, "targets", &targets) ||

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <openssl/rand.h>
 
+#include "dispose/json.h"
 #include "dispose/log.h"
 
 #define SAMPLE_STRATA	1000
@@ -318,7 +319,7 @@ int eng_verify_pass(struct eng *e, unsigned i)
 		json_object_object_add(f, "method", json_object_new_string("sampled-800-88r1"));
 		json_object_object_add(f, "prng", json_object_new_string("splitmix64"));
 		json_object_object_add(f, "seed", json_object_new_string(hex));
-		json_object_object_add(f, "percent", json_object_new_double(e->pct));
+		json_object_object_add(f, "percent", dsp_json_new_decimal(e->pct));
 		json_object_object_add(f, "strata", json_object_new_int64((int64_t)strata));
 		json_object_object_add(f, "extents_per_stratum", json_object_new_int(2));
 		json_object_object_add(f, "ends_bytes", json_object_new_int64((int64_t)ends));

@@ -198,9 +198,10 @@ static int on_target(struct dsp_record_target *t, struct json_object *ev, bool f
 	size_t n = 0;
 	int r;
 
-	if ((s = dsp_json_str(ev, "kind")) && (r = set_str(&t->kind, s)))
+	if (first && (s = dsp_json_str(ev, "kind")) && (r = set_str(&t->kind, s)))
 		return r;
-	r = dsp_json_bytes(ev, "path", &p, &n);
+	/* the name it was started under (a resumed file may be under another now) */
+	r = first ? dsp_json_bytes(ev, "path", &p, &n) : -ENOENT;
 	if (r == -ENOMEM)
 		return r;
 	if (!r) {
@@ -297,6 +298,7 @@ static int visit(struct json_object *ev, void *arg)
 	}
 	if (!strcmp(name, "target") || !strcmp(name, "target_resumed")) {
 		t->resumed |= !strcmp(name, "target_resumed");
+		t->phase = DSP_RECORD_STARTED;
 		r = on_target(t, ev, !strcmp(name, "target"));
 	} else if (!strcmp(name, "pass_start")) {
 		r = on_pass_start(t, ev);
@@ -306,20 +308,11 @@ static int visit(struct json_object *ev, void *arg)
 		if (!dsp_json_bool(ev, "complete", &b) && b)
 			t->verified = true;
 	} else if (!strcmp(name, "target_end")) {
-		if (!t->path) {
-			char *p = NULL;
-			size_t n = 0;
-
-			if (!dsp_json_bytes(ev, "path", &p, &n)) {
-				t->path = p;
-				t->path_len = n;
-			}
-		}
-		if (!t->kind && (r = set_str(&t->kind, dsp_json_str(ev, "kind"))))
-			goto out;
+		t->phase = DSP_RECORD_ENDED;
 		r = on_target_end(t, ev);
 	} else if (!strcmp(name, "file_removed")) {
 		t->removed = true;
+		t->phase = DSP_RECORD_REMOVED;
 	}
 out:
 	/* -errno stops the walk (a positive code would read as DSP_MISMATCH) */

@@ -2,6 +2,7 @@
 /* method.c - load and strictly validate overwrite-method profiles (json-c) */
 #include "dispose/method.h"
 #include "dispose/common.h"
+#include "dispose/json.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1058,7 +1059,7 @@ struct json_object *dsp_method_to_json(const struct dsp_method *m)
 			       json_object_new_string(dsp_verify_mode_name(m->verify)));
 	if (m->verify == DSP_VERIFY_SAMPLE)
 		json_object_object_add(o, "sample_percent",
-				       json_object_new_double(m->sample_percent));
+				       dsp_json_new_decimal(m->sample_percent));
 	for (unsigned i = 0; i < m->npasses; i++)
 		json_object_array_add(a, json_object_new_string(m->passes[i].label));
 	json_object_object_add(o, "passes", a);

@@ -3,6 +3,7 @@
 #include "dispose/json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,106 @@ int dsp_json_make_utf8(struct json_object *o)
 	}
 }
 
+static bool is_text_hex(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_object) && json_object_object_length(v) == 2 &&
+	       json_object_is_type(json_object_object_get(v, "text"), json_type_string) &&
+	       json_object_is_type(json_object_object_get(v, "hex"), json_type_string);
+}
+
+static int restore_object(struct json_object *o)
+{
+	size_t n = (size_t)json_object_object_length(o), i = 0;
+	int done = 0, err = 0, r;
+	char **keys;
+
+	if (!n)
+		return 0;
+	if (!(keys = calloc(n, sizeof(*keys))))
+		return -ENOMEM;
+	json_object_object_foreach(o, k0, v0) {
+		(void)v0;
+		if (!(keys[i++] = strdup(k0))) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_object_get(o, keys[i]), *h;
+		size_t kl = strlen(keys[i]);
+		char *b = NULL;
+		size_t bl = 0;
+
+		if (kl > 4 && !strcmp(keys[i] + kl - 4, "_hex"))
+			continue;
+		if (json_object_is_type(v, json_type_string)) {
+			char hk[256];
+
+			if ((size_t)snprintf(hk, sizeof(hk), "%s_hex", keys[i]) >= sizeof(hk) ||
+			    !json_object_object_get_ex(o, hk, &h) || !h)
+				continue;
+			if ((r = from_hex(h, &b, &bl))) {
+				err = err ? err : r;
+				continue;
+			}
+			json_object_object_add(o, keys[i], json_object_new_string_len(b, (int)bl));
+			json_object_object_del(o, hk);
+			free(b);
+			done++;
+		} else if (is_text_hex(v)) {
+			if ((r = from_hex(json_object_object_get(v, "hex"), &b, &bl))) {
+				err = err ? err : r;
+				continue;
+			}
+			json_object_object_add(o, keys[i], json_object_new_string_len(b, (int)bl));
+			free(b);
+			done++;
+		} else if ((r = dsp_json_restore_bytes(v)) < 0) {
+			err = err ? err : r;
+		} else {
+			done += r;
+		}
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	return err ? err : done;
+}
+
+int dsp_json_restore_bytes(struct json_object *o)
+{
+	int done = 0, err = 0, r;
+
+	switch (json_object_get_type(o)) {
+	case json_type_object:
+		return restore_object(o);
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			struct json_object *v = json_object_array_get_idx(o, i);
+			char *b = NULL;
+			size_t bl = 0;
+
+			if (is_text_hex(v)) {
+				if ((r = from_hex(json_object_object_get(v, "hex"), &b, &bl))) {
+					err = err ? err : r;
+					continue;
+				}
+				json_object_array_put_idx(o, i, json_object_new_string_len(b, (int)bl));
+				free(b);
+				done++;
+			} else if ((r = dsp_json_restore_bytes(v)) < 0) {
+				err = err ? err : r;
+			} else {
+				done += r;
+			}
+		}
+		return err ? err : done;
+	default:
+		return 0;
+	}
+}
+
 const char *dsp_json_str(struct json_object *o, const char *key)
 {
 	struct json_object *v;
@@ -444,5 +545,63 @@ int dsp_json_bool(struct json_object *o, const char *key, bool *out)
 	if (!json_object_is_type(v, json_type_boolean))
 		return -EINVAL;
 	*out = json_object_get_boolean(v);
+	return 0;
+}
+
+struct json_object *dsp_json_new_decimal(double v)
+{
+	char buf[40];
+
+	if (!isfinite(v))
+		return NULL;
+	/* the shortest that round-trips: deterministic for a given value */
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	/* plain decimal, never an exponent: "1e-05" would not read as a JSON-ish decimal */
+	if (strchr(buf, 'e')) {
+		char *end;
+
+		for (int prec = 1; prec <= 40; prec++) {
+			snprintf(buf, sizeof(buf), "%.*f", prec, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
+		/* trailing zeros say nothing */
+		end = buf + strlen(buf);
+		while (end > buf && end[-1] == '0' && strchr(buf, '.'))
+			*--end = '\0';
+		if (end > buf && end[-1] == '.')
+			end[-1] = '\0';
+	}
+	return json_object_new_string(buf);
+}
+
+int dsp_json_decimal(struct json_object *o, const char *key, double *out)
+{
+	struct json_object *v;
+	const char *s;
+	char *end;
+	double d;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !v)
+		return -ENOENT;
+	if (json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)) {
+		*out = json_object_get_double(v);
+		return 0;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return -EINVAL;
+	s = json_object_get_string(v);
+	/* plain decimal only: strtod alone would take "inf", "0x1p3", " 5" */
+	if (!*s || strspn(s, "-0123456789.") != strlen(s))
+		return -EINVAL;
+	errno = 0;
+	d = strtod(s, &end);
+	if (*end || errno || !isfinite(d))
+		return -EINVAL;
+	*out = d;
 	return 0;
 }

@@ -114,6 +114,34 @@ assert want in got, got
 PY
 ok "run_start argv exact"
 
+# an interrupted erase of such a file resumes under its exact name
+f4=$M/$'slow-\xe9\n.bin'
+fill_marker "$f4" 16
+sync
+printf '%s' "$f4" | od -An -tx1 | tr -d ' \n' >"$T/names.hex"
+echo >>"$T/names.hex"
+"$DISPOSE" erase --yes --progress none --method dod-5220-22m --checkpoint-interval 4M \
+	--test-delay-ms 40 --run-dir "$T/r3" "$f4" >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 300); do
+	grep -q '"event":"checkpoint"' "$T/r3/events.jsonl" 2>/dev/null && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.05
+done
+kill -s INT "$pid"
+wait "$pid"
+rc=$?
+[ $rc = 130 ] || die "interrupt: expected exit 130, got $rc ($(cat "$T/err"))"
+[ -e "$f4" ] || die "interrupted file already gone"
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r3" >"$T/out" 2>&1 ||
+	{ cat "$T/out"; die "resume of a file whose name is not UTF-8 failed"; }
+[ ! -e "$f4" ] || die "resumed file not removed"
+[ "$(count_marker "$T/fs.img")" = 0 ] || die "marker left after the resume"
+events "$T/r3" run_resumed >/dev/null || die "no run_resumed"
+check_record "$T/r3" || die "record of the resumed erase"
+check_chain "$T/r3"
+ok "interrupted erase of a name not UTF-8 resumed from the record"
+
 # archive create of a tree with such names: its record is clean as well
 src=$T/src-$'\xe4'
 mkdir -p "$src"

@@ -196,6 +196,76 @@ static void test_json_getters_strict(void **state)
 	json_object_put(o);
 }
 
+static void test_json_decimal_exact_strings(void **state)
+{
+	static const double v[] = { 10, 12.5, 0.001, 99.99, 100, 1e-7, 33.333333333333336 };
+	struct json_object *o = json_object_new_object();
+	double d;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct json_object *j = dsp_json_new_decimal(v[i]);
+
+		assert_true(json_object_is_type(j, json_type_string));
+		assert_null(strchr(json_object_get_string(j), 'e'));
+		json_object_object_add(o, "p", j);
+		assert_int_equal(dsp_json_decimal(o, "p", &d), 0);
+		assert_true(d == v[i]);
+	}
+	json_object_object_add(o, "p", dsp_json_new_decimal(12.5));
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "p")), "12.5");
+	json_object_object_add(o, "p", dsp_json_new_decimal(0.001));
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "p")), "0.001");
+	json_object_object_add(o, "p", dsp_json_new_decimal(1e-7));
+	assert_string_equal(json_object_get_string(json_object_object_get(o, "p")), "0.0000001");
+	json_object_object_add(o, "p", json_object_new_double(7.5));	/* an older record */
+	assert_int_equal(dsp_json_decimal(o, "p", &d), 0);
+	assert_true(d == 7.5);
+	json_object_object_add(o, "p", json_object_new_string("inf"));
+	assert_int_equal(dsp_json_decimal(o, "p", &d), -EINVAL);
+	json_object_object_add(o, "p", json_object_new_string("1e3"));
+	assert_int_equal(dsp_json_decimal(o, "p", &d), -EINVAL);
+	assert_int_equal(dsp_json_decimal(o, "none", &d), -ENOENT);
+	json_object_put(o);
+}
+
+/* A reader gets the names back as bytes in memory, whatever was escaped. */
+static void test_json_restore_bytes_inverse(void **state)
+{
+	struct json_object *o = json_object_new_object(), *t = json_object_new_array();
+	struct json_object *in = json_object_new_object(), *back;
+	const char *s;
+
+	(void)state;
+	json_object_object_add(in, "id", json_object_new_string("t1"));
+	json_object_object_add(in, "path", json_object_new_string("/srv/x\xe9\ny"));
+	json_object_array_add(t, in);
+	json_object_object_add(o, "targets", t);
+	json_object_object_add(o, "cwd", json_object_new_string("/home/\xff"));
+	json_object_object_add(o, "ok", json_object_new_string("plain"));
+	json_object_object_add(o, "argv", json_object_new_array());
+	json_object_array_add(json_object_object_get(o, "argv"), json_object_new_string("-\xfe"));
+	assert_int_equal(dsp_json_make_utf8(o), 3);
+	s = plain(o);
+	back = json_tokener_parse(s);
+	assert_int_equal(dsp_json_restore_bytes(back), 3);
+	assert_string_equal(dsp_json_str(back, "cwd"), "/home/\xff");
+	assert_false(json_object_object_get_ex(back, "cwd_hex", NULL));
+	assert_string_equal(dsp_json_str(json_object_array_get_idx(
+		json_object_object_get(back, "targets"), 0), "path"), "/srv/x\xe9\ny");
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(
+		json_object_object_get(back, "argv"), 0)), "-\xfe");
+	assert_string_equal(dsp_json_str(back, "ok"), "plain");
+	assert_int_equal(dsp_json_restore_bytes(back), 0);
+	json_object_put(back);
+	json_object_put(o);
+	/* hex that is not hex: left alone, said */
+	back = json_tokener_parse("{\"p\":\"x\",\"p_hex\":\"zz\"}");
+	assert_int_equal(dsp_json_restore_bytes(back), -EINVAL);
+	assert_string_equal(dsp_json_str(back, "p"), "x");
+	json_object_put(back);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +277,8 @@ int main(void)
 		cmocka_unit_test(test_json_bytes_refuses_bad),
 		cmocka_unit_test(test_json_make_utf8_recursive),
 		cmocka_unit_test(test_json_getters_strict),
+		cmocka_unit_test(test_json_decimal_exact_strings),
+		cmocka_unit_test(test_json_restore_bytes_inverse),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

@@ -18,7 +18,6 @@
 #include <openssl/rand.h>
 
 #include "dispose/json.h"
-#include "dispose/json.h"
 #include "dispose/log.h"
 #include "target_int.h"
 

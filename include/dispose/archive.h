@@ -52,6 +52,8 @@ struct dsp_archive_result {
 	int encrypted;
 	uint64_t changed;		/* create: files that changed while read */
 	char bad_path[4096];		/* first failing payload path, or the reason */
+	/* verify: the run record is not this archive's (bad_path says why); nothing appended */
+	int record_refused;
 };
 
 /*
@@ -71,6 +73,39 @@ int dsp_archive_create(const char *name, const struct dsp_archive_opts *opts,
 		       struct dsp_archive_result *res);
 
 /*
+ * What create can check before anything is written, run directory included:
+ * options, that every root exists and none lies in run_dir (when given), that
+ * NAME and its companions do not exist. Same returns as dsp_archive_create
+ * (DSP_INVALID, -EEXIST, -errno; res->bad_path says what). So a usage error
+ * leaves no run directory behind.
+ */
+int dsp_archive_create_check(const char *name, const struct dsp_archive_opts *opts,
+			     const char *run_dir, struct dsp_archive_result *res);
+
+/*
+ * archive create's own run record (dispose-record(5)). One run directory
+ * holds one command's record: run_dir must hold none yet (DSP_REFUSED, why
+ * says whose it holds); NULL makes a new default directory. Writes run_start
+ * (command DSP_ARCHIVE_CREATE_CMD, tool version, host, operator, argv) and
+ * returns the open record in *out for opts->ledger. 0, DSP_REFUSED or -errno
+ * (why, wlen bytes, says what).
+ */
+#define DSP_ARCHIVE_CREATE_CMD "archive create"
+int dsp_archive_run_start(const char *run_dir, int argc, char *const argv[],
+			  struct dsp_ledger **out, char *why, size_t wlen);
+/* run_end: the status create's rc gives, and the exit code; closes l. 0 or -errno. */
+int dsp_archive_run_end(struct dsp_ledger *l, int rc, int exit_code);
+
+/*
+ * Before verify writes to the record of run_dir (read only, nothing
+ * appended): it must be an intact record of archive create (or one without
+ * run_start, as create wrote before dispose-record/1). 0; DSP_REFUSED with
+ * res->record_refused and res->bad_path saying why (no record, a broken
+ * chain, another command's record); -errno.
+ */
+int dsp_archive_record_check(const char *run_dir, struct dsp_archive_result *res);
+
+/*
  * Check every payload file against manifest-sha512.txt, the tag files
  * against tagmanifest-sha512.txt and the Payload-Oxum. key/cert are needed
  * when NAME.cms exists. Returns 0; DSP_MISMATCH (res->bad_path names the
@@ -80,9 +115,11 @@ int dsp_archive_create(const char *name, const struct dsp_archive_opts *opts,
  * DSP_MISMATCH also for an entry carrying data no manifest covers; -errno.
  * With ledger != NULL, the ledger must hold this archive (its last
  * archive_created with the same External-Identifier, every recorded digest
- * of every volume and envelope matching and no volume more), or the result
- * is DSP_MISMATCH and nothing is appended; an archive_verified event is
- * appended on success.
+ * of every volume and envelope matching and no volume more) and be no other
+ * command's record: one that holds no archive_created of it, or that is
+ * another command's, gives DSP_REFUSED with res->record_refused; a digest
+ * or count that differs, DSP_MISMATCH. Either way nothing is appended; an
+ * archive_verified event is appended on success.
  */
 int dsp_archive_verify(const char *name, const char *key, const char *cert,
 		       struct dsp_ledger *ledger, struct dsp_archive_result *res);

@@ -272,14 +272,20 @@ io:
 struct match {
 	const char *id;
 	struct arc_rec rec;
-	int found, rc;
+	int found, rc, started;
+	char other[64];		/* the command of a record of another command */
 	const char *why;
 };
 
 static int match_visit(struct json_object *ev, void *arg)
 {
 	struct match *m = arg;
-	const char *id = created_id(ev);
+	const char *id = created_id(ev), *e = str_field(ev, "event"), *c;
+
+	/* one run directory holds one command's record: verify writes only to create's */
+	if (e && !strcmp(e, "run_start") && !m->started++ &&
+	    (!(c = str_field(ev, "command")) || strcmp(c, DSP_ARCHIVE_CREATE_CMD)))
+		snprintf(m->other, sizeof(m->other), "%s", c ? c : "an unnamed command");
 
 	if (!id || strcmp(id, m->id))
 		return 0;
@@ -288,6 +294,48 @@ static int match_visit(struct json_object *ev, void *arg)
 	m->found = 1;
 	m->rc = rec_parse(ev, &m->rec, &m->why);
 	return m->rc < 0 ? m->rc : 0;
+}
+
+/* Not this archive's record: refused, and said with the run directory first. */
+static int refuse(struct dsp_archive_result *res, const char *run_dir, const char *other)
+{
+	res->record_refused = 1;
+	if (other)
+		snprintf(res->bad_path, sizeof(res->bad_path), "%.2000s: the run record of %.100s, "
+			 "not of an archive create: archive_verified not recorded", run_dir, other);
+	else
+		snprintf(res->bad_path, sizeof(res->bad_path), "%.2000s: the run record holds no "
+			 "archive_created of this archive (External-Identifier %s): "
+			 "archive_verified not recorded", run_dir, res->external_id);
+	return DSP_REFUSED;
+}
+
+int dsp_archive_record_check(const char *run_dir, struct dsp_archive_result *res)
+{
+	struct dsp_record *rec;
+	int rc = dsp_record_read(run_dir, &rec);
+
+	memset(res, 0, sizeof(*res));
+	if (rc == -ENOENT || rc == -ENOTDIR) {
+		res->record_refused = 1;
+		snprintf(res->bad_path, sizeof(res->bad_path), "%.2000s: no run record there",
+			 run_dir);
+		return DSP_REFUSED;
+	}
+	if (rc)
+		return rc;
+	if (rec->chain || rec->torn) {
+		res->record_refused = 1;
+		snprintf(res->bad_path, sizeof(res->bad_path), "%.2000s: run record is damaged (%s "
+			 "at line %llu): archive_verified not recorded", run_dir,
+			 rec->torn ? "a torn last line" : "hash chain broken",
+			 (unsigned long long)(rec->torn ? rec->events + 1 : rec->bad_line));
+		rc = DSP_REFUSED;
+	} else if (rec->command && strcmp(rec->command, DSP_ARCHIVE_CREATE_CMD)) {
+		rc = refuse(res, run_dir, rec->command);
+	}
+	dsp_record_free(rec);
+	return rc;
 }
 
 int arc_record_match(const char *run_dir, const char *name, struct dsp_archive_result *res)
@@ -310,10 +358,9 @@ int arc_record_match(const char *run_dir, const char *name, struct dsp_archive_r
 	if (rc) {
 		snprintf(why, sizeof(why), "hash chain broken");
 		rc = DSP_MISMATCH;
-	} else if (!m.found) {
-		snprintf(why, sizeof(why), "holds no archive_created for this archive "
-			 "(External-Identifier %s)", res->external_id);
-		rc = DSP_MISMATCH;
+	} else if (m.other[0] || !m.found) {
+		rec_free(&m.rec);
+		return refuse(res, run_dir, m.other[0] ? m.other : NULL);
 	} else if ((rc = m.rc)) {
 		snprintf(why, sizeof(why), "its archive_created of %s is incomplete: %s",
 			 res->external_id, m.why);

@@ -923,6 +923,45 @@ static int check_opts(const struct dsp_archive_opts *o, struct dsp_archive_resul
 	return 0;
 }
 
+int dsp_archive_create_check(const char *name, const struct dsp_archive_opts *o,
+			     const char *run_dir, struct dsp_archive_result *res)
+{
+	char root[PATH_MAX], run[PATH_MAX], path[PATH_MAX];
+	size_t n = 0, l = 0;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((rc = check_opts(o, res)))
+		return rc;
+	/* the run directory exists only when given and made before */
+	if (run_dir && realpath(run_dir, run))
+		l = strlen(run);
+	for (const char *const *r = o->roots; *r; r++) {
+		if (++n > 64) {
+			snprintf(res->bad_path, sizeof(res->bad_path), "too many roots");
+			return DSP_INVALID;
+		}
+		if (!realpath(*r, root)) {
+			rc = -errno;
+			snprintf(res->bad_path, sizeof(res->bad_path), "%s: %s", *r, strerror(errno));
+			return rc;
+		}
+		if (l && !strncmp(root, run, l) && (root[l] == '/' || !root[l] || !strcmp(run, "/"))) {
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "--root %.2000s: inside the run directory %.2000s", root, run);
+			return DSP_INVALID;
+		}
+	}
+	for (int k = 0; k < 3; k++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s%s", name, k == 0 ? "" : k == 1 ?
+				     DSP_ENV_SUFFIX : DSP_BAG_INFO_SUFFIX) >= sizeof(path))
+			return -ENAMETOOLONG;
+		if (!access(path, F_OK))
+			return -EEXIST;
+	}
+	return 0;
+}
+
 static void wctx_free(struct wctx *w)
 {
 	arc_hasher_stop(w->hs);	/* first: they may still write into items */

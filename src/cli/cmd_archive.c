@@ -176,37 +176,19 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed)
 	return 0;
 }
 
-/* -ENOSYS: the ledger module is not in this build yet */
-static int open_ledger(const char *run_dir, struct dsp_ledger **l, int create)
+/* verify appends to the record of the archive's create, never to another command's */
+static int open_record(const char *run_dir, struct dsp_ledger **l)
 {
-	char def[4096];
-	int rc;
+	int rc = dsp_ledger_open_cmd(run_dir, DSP_LEDGER_RESUME, DSP_ARCHIVE_CREATE_CMD, l);
 
-	*l = NULL;
-	if (!run_dir) {
-		if (!create)
-			return 0;
-		if ((rc = dsp_ledger_default_dir(def, sizeof(def)))) {
-			cli_err("run directory: %s", strerror(-rc));
-			return -1;
-		}
-		run_dir = def;
-	}
-	rc = dsp_ledger_open(run_dir, DSP_LEDGER_RESUME, l);
-	/* verify checks against an existing record: a mistyped DIR is an error */
-	if (rc == -ENOENT && create)
-		rc = dsp_ledger_open(run_dir, DSP_LEDGER_CREATE, l);
-	if (rc == -ENOSYS) {
-		cli_warn("%s: run record not available in this build", run_dir);
-		*l = NULL;
+	if (rc == 0)
 		return 0;
-	}
-	if (rc) {
-		cli_err("%s: cannot open the run record: %s", run_dir,
-			rc < 0 ? strerror(-rc) : "hash chain broken");
-		return -1;
-	}
-	return 0;
+	*l = NULL;
+	if (rc == DSP_REFUSED)	/* the ledger said why */
+		return DSP_EXIT_USAGE;
+	cli_err("%s: cannot open the run record: %s", run_dir,
+		rc < 0 ? strerror(-rc) : "hash chain broken");
+	return rc == DSP_MISMATCH ? DSP_EXIT_USAGE : DSP_EXIT_FAILED;
 }
 
 /* s as one shell word, so the recipe can be pasted whatever the name holds */
@@ -267,15 +249,47 @@ static void on_signal(int sig)
 	stop_sig = sig;
 }
 
-static int do_create(int argc, char **argv)
+/* What create's rc means to the user: the message, and the exit code. */
+static int create_verdict(const char *name, int rc, const struct dsp_archive_result *r)
+{
+	switch (rc) {
+	case 0:
+	case DSP_PARTIAL:	/* kept: the files that changed are named above */
+		return rc ? DSP_EXIT_FAILED : DSP_EXIT_OK;
+	case -EINTR:
+		cli_err("%s: interrupted; nothing of it was kept", name);
+		return stop_sig == SIGHUP ? DSP_EXIT_SIGHUP :
+		       stop_sig == SIGTERM ? DSP_EXIT_SIGTERM : DSP_EXIT_SIGINT;
+	case DSP_INVALID:
+		cli_err("archive create: %s", r->bad_path);
+		return DSP_EXIT_USAGE;
+	case DSP_MISMATCH:
+		cli_err("%s: read-back verification failed: %s", name, r->bad_path);
+		cli_err("%s: left as %s%s", name, name, DSP_FAILED_SUFFIX);
+		return DSP_EXIT_MISMATCH;
+	default:
+		if (rc == -EEXIST)
+			cli_err("%s: exists (or its %s / %s does)", name, DSP_ENV_SUFFIX,
+				DSP_BAG_INFO_SUFFIX);
+		else if (rc == -ENOSYS)
+			cli_err("%s: encryption is not available in this build", name);
+		else if (r->bad_path[0])
+			create_err(name, r->bad_path, rc);
+		else
+			cli_err("%s: %s", name, rc < 0 ? strerror(-rc) : "failed");
+		return DSP_EXIT_FAILED;
+	}
+}
+
+static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 {
 	/* restarted system calls: the core polls stop_sig between files */
 	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	struct args a = { 0 };
 	struct dsp_archive_result r;
 	struct dsp_ledger *l = NULL;
-	char buf[32], run[4096] = "";
-	int rc;
+	char buf[32], run[4096] = "", why[4200];
+	int rc, ex;
 
 	if ((rc = parse(argc, argv, &a, ALLOW_CREATE)))
 		return rc < 0 ? DSP_EXIT_OK : rc;
@@ -294,10 +308,15 @@ static int do_create(int argc, char **argv)
 	a.o.recipients = a.nrecip ? a.recips : NULL;
 	a.o.key = a.key;
 	a.o.cert = a.cert;
-	if (open_ledger(a.run_dir, &l, 1))
-		return DSP_EXIT_FAILED;
-	if (l)
-		snprintf(run, sizeof(run), "%s", dsp_ledger_dir(l));
+	/* a usage error leaves no run directory behind */
+	if ((rc = dsp_archive_create_check(a.out, &a.o, a.run_dir, &r)))
+		return create_verdict(a.out, rc, &r);
+	rc = dsp_archive_run_start(a.run_dir, full_argc, full_argv, &l, why, sizeof(why));
+	if (rc) {
+		cli_err("%s", why);
+		return rc == DSP_REFUSED ? DSP_EXIT_USAGE : DSP_EXIT_FAILED;
+	}
+	snprintf(run, sizeof(run), "%s", dsp_ledger_dir(l));
 	a.o.ledger = l;
 	a.o.stop = &stop_sig;
 	/* stop cleanly: nothing half-written is left to pass for an archive */
@@ -305,34 +324,13 @@ static int do_create(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	rc = dsp_archive_create(a.out, &a.o, &r);
-	dsp_ledger_close(l);
-	switch (rc) {
-	case 0:
-	case DSP_PARTIAL:	/* kept: the files that changed are named above */
-		break;
-	case -EINTR:
-		cli_err("%s: interrupted; nothing of it was kept", a.out);
-		return stop_sig == SIGHUP ? DSP_EXIT_SIGHUP :
-		       stop_sig == SIGTERM ? DSP_EXIT_SIGTERM : DSP_EXIT_SIGINT;
-	case DSP_INVALID:
-		cli_err("archive create: %s", r.bad_path);
-		return DSP_EXIT_USAGE;
-	case DSP_MISMATCH:
-		cli_err("%s: read-back verification failed: %s", a.out, r.bad_path);
-		cli_err("%s: left as %s%s", a.out, a.out, DSP_FAILED_SUFFIX);
-		return DSP_EXIT_MISMATCH;
-	default:
-		if (rc == -EEXIST)
-			cli_err("%s: exists (or its %s / %s does)", a.out, DSP_ENV_SUFFIX,
-				DSP_BAG_INFO_SUFFIX);
-		else if (rc == -ENOSYS)
-			cli_err("%s: encryption is not available in this build", a.out);
-		else if (r.bad_path[0])
-			create_err(a.out, r.bad_path, rc);
-		else
-			cli_err("%s: %s", a.out, rc < 0 ? strerror(-rc) : "failed");
-		return DSP_EXIT_FAILED;
+	ex = create_verdict(a.out, rc, &r);
+	if (dsp_archive_run_end(l, rc, ex) && ex == DSP_EXIT_OK) {
+		cli_err("%s: cannot write the run record's run_end", run);
+		ex = DSP_EXIT_FAILED;
 	}
+	if (rc != 0 && rc != DSP_PARTIAL)
+		return ex;
 	printf("archive: %s (%llu files, %s payload", a.out,
 	       (unsigned long long)r.files, cli_human_size(r.payload_bytes, buf, sizeof(buf)));
 	printf(", %s written)\n", cli_human_size(r.archive_bytes, buf, sizeof(buf)));
@@ -341,17 +339,15 @@ static int do_create(int argc, char **argv)
 		printf("envelope: %s%s sha256: %s\n", a.out, DSP_ENV_SUFFIX, r.env_sha256);
 	printf("bag: %s, External-Identifier: %s\n", r.bag, r.external_id);
 	printf("read back: every entry matches the manifest\n");
-	if (run[0])
-		printf("run record: %s\n", run);
+	printf("run record: %s\n", run);
 	print_recipe(a.out, &r);
 	if (rc == DSP_PARTIAL) {
 		/* as GNU tar: the archive is kept, the run is not clean */
 		cli_err("%s: %llu file%s changed as %s read: archived as read, but not "
 			"counted as retained", a.out, (unsigned long long)r.changed,
 			r.changed == 1 ? "" : "s", r.changed == 1 ? "it was" : "they were");
-		return DSP_EXIT_FAILED;
 	}
-	return DSP_EXIT_OK;
+	return ex;
 }
 
 static int verdict(const char *name, int rc, const struct dsp_archive_result *r,
@@ -415,10 +411,26 @@ static int do_verify(int argc, char **argv)
 	}
 	if ((rc = need_key(argv[optind], &a)))
 		return rc;
-	if (a.run_dir && open_ledger(a.run_dir, &l, 0))
-		return DSP_EXIT_FAILED;
+	if (a.run_dir) {
+		/* before the archive is read: a record that is not one is refused at once */
+		rc = dsp_archive_record_check(a.run_dir, &r);
+		if (rc == DSP_REFUSED) {
+			cli_err("%s", r.bad_path);
+			return DSP_EXIT_USAGE;
+		}
+		if (rc) {
+			cli_err("%s: cannot read the run record: %s", a.run_dir, strerror(-rc));
+			return DSP_EXIT_FAILED;
+		}
+		if ((rc = open_record(a.run_dir, &l)))
+			return rc;
+	}
 	rc = dsp_archive_verify(argv[optind], a.key, a.cert, l, &r);
 	dsp_ledger_close(l);
+	if (rc == DSP_REFUSED && r.record_refused) {
+		cli_err("%s", r.bad_path);
+		return DSP_EXIT_USAGE;
+	}
 	/* an archive with unsafe paths is not one of ours */
 	rc = verdict(argv[optind], rc, &r, DSP_EXIT_USAGE);
 	if (rc == DSP_EXIT_OK)
@@ -535,7 +547,7 @@ int cmd_archive(int argc, char **argv)
 		return DSP_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "create"))
-		return do_create(argc - 1, argv + 1);
+		return do_create(argc - 1, argv + 1, argc, argv);
 	if (!strcmp(argv[1], "verify"))
 		return do_verify(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "extract"))

@@ -117,7 +117,7 @@ broken "$B" "flipped byte in ciphertext"
 # envelope flips: on a one-recipient archive, since CMS does not authenticate
 # the entries of recipients other than the one decrypting
 # read back with a key the operator holds: no extra recipient at all
-$D archive create --run-dir "$T/run" --root "$S" --recipient "$K/rec.crt" --key "$K/rec.key" --cert "$K/rec.crt" \
+$D archive create --run-dir "$T/run-k" --root "$S" --recipient "$K/rec.crt" --key "$K/rec.key" --cert "$K/rec.crt" \
 	-o "$T/out/k.tar.zst" >/dev/null || die "create with --key"
 expect_exit 0 $D archive verify "$T/out/k.tar.zst" --key "$K/rec.key" --cert "$K/rec.crt"
 ok "read back with the operator's key"
@@ -137,7 +137,7 @@ cp "$T/good.cms" "$A.cms"
 ok "envelope checked against the run record"
 
 # read-back failure on an encrypted archive: exit 3, both files left as .failed
-DISPOSE_TEST_ARCHIVE_FLIP=100000 $D archive create --run-dir "$T/run" --root "$S" --recipient "$K/rec.crt" \
+DISPOSE_TEST_ARCHIVE_FLIP=100000 $D archive create --run-dir "$T/run-f" --root "$S" --recipient "$K/rec.crt" \
 	-o "$T/out/f.tar.zst" 2>"$T/err"; rc=$?
 [ $rc -eq 3 ] || die "corrupted encrypted create: exit $rc"
 [ -f "$T/out/f.tar.zst.failed" ] && [ -f "$T/out/f.tar.zst.cms.failed" ] || die "no .failed files"

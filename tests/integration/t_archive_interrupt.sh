@@ -1,7 +1,7 @@
 #!/bin/bash
 # t_archive_interrupt.sh - SIGINT / SIGTERM stop archive create within a second:
 # exit 130 / 143, nothing half-written left to pass for an archive, and the
-# run record says "interrupted".
+# run record says "interrupted" (archive_failed, then run_end with the exit code).
 . "$SRCDIR/tests/integration/lib.sh"
 D=$DISPOSE
 mkdir -p "$T/src"
@@ -30,8 +30,13 @@ run() {	# SIGNAL WANT_EXIT NAME [create options]
 	grep -q "interrupted; nothing of it was kept" "$T/$name.err" || die "$name: message: $(cat "$T/$name.err")"
 	ls -a "$T" | grep -q "^$name\.tar\.zst" && die "$name: left $(ls "$T" | grep "^$name")"
 	ls -a "$T/run-$name" | grep -q "archive-items" && die "$name: left its item list"
-	tail -1 "$T/run-$name/events.jsonl" | grep -q '"event":"archive_failed".*"result":"interrupted"' ||
-		die "$name: run record: $(tail -1 "$T/run-$name/events.jsonl")"
+	tail -2 "$T/run-$name/events.jsonl" | head -1 |
+		grep -q '"event":"archive_failed".*"result":"interrupted"' ||
+		die "$name: run record: $(tail -2 "$T/run-$name/events.jsonl")"
+	# the run ends in its own record, with the exit code
+	tail -1 "$T/run-$name/events.jsonl" |
+		grep -q "\"event\":\"run_end\".*\"status\":\"interrupted\",\"exit\":$want}" ||
+		die "$name: run_end: $(tail -1 "$T/run-$name/events.jsonl")"
 	ok "SIG$sig stops create ($name): exit $rc, nothing left, recorded"
 }
 

@@ -114,6 +114,13 @@ items = {i['path']: i for i in map(json.loads, raw.splitlines())}
 assert len(items) == c['files'], (len(items), c['files'])
 assert items[sys.argv[3]]['sha512'] == hashlib.sha512(open(sys.argv[3], 'rb').read()).hexdigest()
 assert c['bag_info']['Records-Series'] == 'HR-01' and c['verified'] is True
+# its own record: run_start (command, version, host, operator, argv) ... run_end
+s = ev[0]
+assert s['event'] == 'run_start' and s['command'] == 'archive create', s
+assert s['schema'] == 'dispose-record/1' and s['version'] and s['host'] and s['operator'], s
+assert s['argv'][:2] == ['archive', 'create'] and sys.argv[2] in s['argv'], s['argv']
+assert [e['event'] for e in ev].count('run_start') == 1
+assert ev[-1]['event'] == 'run_end' and ev[-1]['status'] == 'success' and ev[-1]['exit'] == 0, ev[-1]
 PY
 ok "run record"
 
@@ -162,22 +169,25 @@ expect_exit 2 $D archive verify "$T/src/regular.txt"
 ok "truncated / not ours"
 
 # read-back failure: a byte corrupted on the way out -> exit 3, left as .failed
-DISPOSE_TEST_ARCHIVE_FLIP=200000 $D archive create --run-dir "$T/run" --root "$S" -o "$T/out/bad.tar.zst" 2>"$T/err"; rc=$?
+DISPOSE_TEST_ARCHIVE_FLIP=200000 $D archive create --run-dir "$T/run-bad" --root "$S" -o "$T/out/bad.tar.zst" 2>"$T/err"; rc=$?
 [ $rc -eq 3 ] || die "corrupted create: exit $rc, want 3"
 [ -f "$T/out/bad.tar.zst.failed" ] && [ ! -e "$T/out/bad.tar.zst" ] || die "no .failed archive"
-grep -q '"event":"archive_failed".*read-back mismatch' "$T/run/events.jsonl" || die "failure not in the run record"
+grep -q '"event":"archive_failed".*read-back mismatch' "$T/run-bad/events.jsonl" || die "failure not in the run record"
+tail -1 "$T/run-bad/events.jsonl" | grep -q '"event":"run_end","prev":"[0-9a-f]*","status":"failed","exit":3}' ||
+	die "run_end: $(tail -1 "$T/run-bad/events.jsonl")"
 ok "read-back failure"
 
 # refusals: existing output, bad date, existing extract target
-expect_exit 1 $D archive create --run-dir "$T/run" --root "$S" -o "$A"
-expect_exit 2 $D archive create --run-dir "$T/run" --root "$S" --retain-until 2026-02-30 -o "$T/out/x.tar.zst"
+expect_exit 1 $D archive create --run-dir "$T/run-x" --root "$S" -o "$A"
+expect_exit 2 $D archive create --run-dir "$T/run-x" --root "$S" --retain-until 2026-02-30 -o "$T/out/x.tar.zst"
+[ ! -e "$T/run-x" ] || die "a refused create left a run directory"
 expect_exit 4 $D archive extract "$A" -C "$T/x"
 ok "refusals"
 
 # --exclude: by base name and by absolute path; excluded directories are not entered
 mkdir -p "$T/ex/keep" "$T/ex/cache/deep"
 printf k > "$T/ex/keep/a.txt"; printf t > "$T/ex/keep/b.tmp"; printf c > "$T/ex/cache/deep/c.txt"
-$D archive create --run-dir "$T/run" --root "$T/ex" --exclude '*.tmp' --exclude "$T/ex/cache" \
+$D archive create --run-dir "$T/run-ex" --root "$T/ex" --exclude '*.tmp' --exclude "$T/ex/cache" \
 	-o "$T/out/ex.tar.zst" >/dev/null || die "create with --exclude"
 bsdtar -tf "$T/out/ex.tar.zst" > "$T/ex.list"
 grep -q 'keep/a.txt$' "$T/ex.list" || die "kept file missing"
@@ -187,9 +197,9 @@ ok "exclude"
 # status: past / future / legal hold
 mkdir "$T/st"
 printf 'x\n' > "$T/one"
-$D archive create --run-dir "$T/run" --root "$T/one" --retain-until 2001-01-01 --series OLD -o "$T/st/a.tar.zst" >/dev/null || die "st a"
-$D archive create --run-dir "$T/run" --root "$T/one" --retain-until 2999-01-01 --series NEW -o "$T/st/b.tar.zst" >/dev/null || die "st b"
-$D archive create --run-dir "$T/run" --root "$T/one" --retain-until 2001-01-01 --legal-hold -o "$T/st/c.tar.zst" >/dev/null || die "st c"
+$D archive create --run-dir "$T/run-sa" --root "$T/one" --retain-until 2001-01-01 --series OLD -o "$T/st/a.tar.zst" >/dev/null || die "st a"
+$D archive create --run-dir "$T/run-sb" --root "$T/one" --retain-until 2999-01-01 --series NEW -o "$T/st/b.tar.zst" >/dev/null || die "st b"
+$D archive create --run-dir "$T/run-sc" --root "$T/one" --retain-until 2001-01-01 --legal-hold -o "$T/st/c.tar.zst" >/dev/null || die "st c"
 $D archive status "$T/st" > "$T/status.out" || die "status"
 cat "$T/status.out"
 grep -q "a.tar.zst .*OLD .*2001-01-01 .*no .*eligible$" "$T/status.out" || die "past not eligible"

@@ -14,9 +14,19 @@ printf 'kept\n' > "$R/docs/a.txt"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$K/rec.key" \
 	-out "$K/rec.crt" -days 30 -subj /CN=records 2>/dev/null || die "cert"
 
-# the run directory exists already with a record in it, as after an erase step
+# a run directory that holds another command's record (an erase's) is refused:
+# one run directory holds one command's record
 head -c 4096 /dev/urandom > "$T/victim"
-$D erase --yes --run-dir "$R/run" "$T/victim" >/dev/null 2>&1 || die "erase run"
+$D erase --yes --run-dir "$T/erun" "$T/victim" >/dev/null 2>&1 || die "erase run"
+cp "$T/erun/events.jsonl" "$T/erun.before"
+$D archive create --run-dir "$T/erun" --root "$R" -o "$T/mixed.tar.zst" >"$T/out" 2>"$T/err"; rc=$?
+cat "$T/err"
+[ $rc -eq 2 ] || die "create into an erase's run directory: exit $rc, want 2"
+grep -qx "dispose: $T/erun: holds a run record already (of erase); archive create writes one of its own: use another --run-dir" "$T/err" ||
+	die "create into an erase's run directory: message"
+cmp -s "$T/erun.before" "$T/erun/events.jsonl" || die "the erase's record changed"
+[ ! -e "$T/mixed.tar.zst" ] && [ ! -s "$T/out" ] || die "an archive was written"
+ok "a run directory holding another command's record is refused"
 
 # listing NAME: the archive's entries, one a line
 listing() {
@@ -43,6 +53,8 @@ $D archive create --run-dir "$R/run" --root "$R" -o "$R/plain.tar.zst" >"$T/out"
 grep -q '^archive: .*(2 files' "$T/out" || die "plain: $(head -1 "$T/out")"
 only_docs "$R/plain.tar.zst" "plain: run directory and output inside the root"
 
+# a run directory of its own, inside the root too (the first one is gone)
+rm -rf "$R/run"
 DISPOSE_TEST_ENV_VOLUME_MAX=16384 $D archive create --run-dir "$R/run" --root "$R" \
 	--recipient "$K/rec.crt" -o "$R/enc.tar.zst" >"$T/out" || die "encrypted create"
 [ -e "$R/enc.tar.zst.004" ] || die "no volumes (DISPOSE_TEST_ENV_VOLUME_MAX needs a test build)"

@@ -752,15 +752,17 @@ static void test_dsp_archive_verify_record_must_hold_the_archive(void **state)
 	assert_int_equal(make_archive(forged, NULL, 0, NULL, &r), 0);
 
 	obefore = record_of(orun);
-	assert_int_equal(dsp_archive_verify(forged, NULL, NULL, other, &r), DSP_MISMATCH);
+	assert_int_equal(dsp_archive_verify(forged, NULL, NULL, other, &r), DSP_REFUSED);
+	assert_true(r.record_refused);
 	assert_non_null(strstr(r.bad_path, orun));
-	assert_non_null(strstr(r.bad_path, "holds no archive_created for this archive"));
+	assert_non_null(strstr(r.bad_path, "holds no archive_created of this archive"));
 	/* a real archive, but another run's */
-	assert_int_equal(dsp_archive_verify(name, NULL, NULL, other, &r), DSP_MISMATCH);
+	assert_int_equal(dsp_archive_verify(name, NULL, NULL, other, &r), DSP_REFUSED);
+	assert_true(r.record_refused);
 	assert_record_unchanged(orun, obefore);
 
 	before = record_of(run);
-	assert_int_equal(dsp_archive_verify(forged, NULL, NULL, l, &r), DSP_MISMATCH);
+	assert_int_equal(dsp_archive_verify(forged, NULL, NULL, l, &r), DSP_REFUSED);
 	assert_record_unchanged(run, before);
 	assert_int_equal(dsp_archive_verify(name, NULL, NULL, l, &r), 0);
 	free(before);
@@ -775,6 +777,7 @@ static void test_dsp_archive_verify_record_must_hold_the_archive(void **state)
 	before = record_of(run);
 	assert_int_equal(dsp_archive_verify(moved, NULL, NULL, NULL, &r), 0);
 	assert_int_equal(dsp_archive_verify(moved, NULL, NULL, l, &r), DSP_MISMATCH);
+	assert_false(r.record_refused);
 	assert_non_null(strstr(r.bad_path, "SHA-256 differs from the one recorded"));
 	assert_record_unchanged(run, before);
 	/* an envelope beside an archive recorded as plain */
@@ -785,6 +788,98 @@ static void test_dsp_archive_verify_record_must_hold_the_archive(void **state)
 	free(obefore);
 	dsp_ledger_close(l);
 	dsp_ledger_close(other);
+}
+
+/*
+ * One run directory holds one command's record: create writes its own
+ * run_start and run_end and refuses a directory that holds a record; verify
+ * writes only to an archive create's record, even one that holds the
+ * archive's archive_created (as an erase's record did when both commands
+ * shared a default directory), and refuses before reading the archive a
+ * record that is missing, damaged or another command's.
+ */
+static void test_dsp_archive_run_record_of_its_own(void **state)
+{
+	struct dsp_archive_result r;
+	struct dsp_ledger *l, *e;
+	struct dsp_record *rec;
+	char run[300], erun[300], name[400], why[4200], *before;
+	char *argv[] = { "archive", "create", "--root", "x", NULL };
+	char root[300];
+	const char *roots[] = { root, NULL };
+	struct dsp_archive_opts o = { .roots = roots };
+
+	(void)state;
+	snprintf(root, sizeof(root), "%s/rrec", tmpdir);
+	sh("mkdir -p %s && echo own > %s/f", root, root);
+	snprintf(run, sizeof(run), "%s/rrec-run", tmpdir);
+	snprintf(erun, sizeof(erun), "%s/rrec-erun", tmpdir);
+	snprintf(name, sizeof(name), "%s/rrec.tar.zst", tmpdir);
+	/* the check: nothing written, a usage error leaves no directory */
+	o.retain_until = "2020-02-30";
+	assert_int_equal(dsp_archive_create_check(name, &o, run, &r), DSP_INVALID);
+	o.retain_until = NULL;
+	assert_int_equal(dsp_archive_create_check(name, &o, root, &r), DSP_INVALID);
+	assert_non_null(strstr(r.bad_path, "inside the run directory"));
+	assert_int_equal(dsp_archive_create_check(name, &o, run, &r), 0);
+	assert_int_equal(access(run, F_OK), -1);
+
+	assert_int_equal(dsp_archive_run_start(run, 4, argv, &l, why, sizeof(why)), 0);
+	o.ledger = l;
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	assert_int_equal(dsp_archive_run_end(l, 0, 0), 0);
+	assert_int_equal(dsp_record_read(run, &rec), 0);
+	assert_int_equal(rec->chain, 0);
+	assert_string_equal(rec->command, "archive create");
+	assert_string_equal(rec->schema, "dispose-record/1");
+	assert_true(rec->run_end);
+	assert_string_equal(rec->run_end_status, "success");
+	dsp_record_free(rec);
+	before = record_of(run);
+	assert_non_null(strstr(before, "\"argv\":[\"archive\",\"create\",\"--root\",\"x\"]"));
+	/* a second create into it is refused, the record unchanged */
+	assert_int_equal(dsp_archive_run_start(run, 4, argv, &l, why, sizeof(why)), DSP_REFUSED);
+	assert_non_null(strstr(why, "holds a run record already (of archive create)"));
+	assert_record_unchanged(run, before);
+	free(before);
+
+	/* an erase's record that holds this archive's archive_created (old mixed runs) */
+	assert_int_equal(dsp_ledger_open(erun, DSP_LEDGER_CREATE, &e), 0);
+	{
+		struct json_object *st = dsp_record_run_start("erase", 1, argv);
+
+		assert_int_equal(dsp_ledger_append(e, "run_start", st, 1), 0);
+		json_object_put(st);
+	}
+	o.ledger = e;
+	snprintf(name, sizeof(name), "%s/rrec2.tar.zst", tmpdir);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	before = record_of(erun);
+	assert_int_equal(dsp_archive_verify(name, NULL, NULL, e, &r), DSP_REFUSED);
+	assert_true(r.record_refused);
+	assert_non_null(strstr(r.bad_path, "the run record of erase, not of an archive create"));
+	assert_int_equal(dsp_archive_record_check(erun, &r), DSP_REFUSED);
+	assert_true(r.record_refused);
+	assert_record_unchanged(erun, before);
+	dsp_ledger_close(e);
+	assert_int_equal(dsp_archive_run_start(erun, 4, argv, &l, why, sizeof(why)), DSP_REFUSED);
+	assert_non_null(strstr(why, "(of erase)"));
+	assert_record_unchanged(erun, before);
+	free(before);
+
+	assert_int_equal(dsp_archive_record_check(run, &r), 0);
+	snprintf(name, sizeof(name), "%s/rrec-none", tmpdir);
+	assert_int_equal(dsp_archive_record_check(name, &r), DSP_REFUSED);
+	assert_non_null(strstr(r.bad_path, "no run record there"));
+	/* a damaged record: refused, not repaired */
+	sh("cp -r %s %s/rrec-bad && sed -i '2s/\"seq\":2/\"seq\":9/' %s/rrec-bad/events.jsonl",
+	   run, tmpdir, tmpdir);
+	snprintf(name, sizeof(name), "%s/rrec-bad", tmpdir);
+	before = record_of(name);
+	assert_int_equal(dsp_archive_record_check(name, &r), DSP_REFUSED);
+	assert_non_null(strstr(r.bad_path, "run record is damaged"));
+	assert_record_unchanged(name, before);
+	free(before);
 }
 
 struct membuf {
@@ -1512,6 +1607,7 @@ int main(void)
 		cmocka_unit_test(test_arc_hasher_mixed_items_match_one_shot),
 		/* h2 */
 		cmocka_unit_test(test_dsp_archive_verify_record_must_hold_the_archive),
+		cmocka_unit_test(test_dsp_archive_run_record_of_its_own),
 		cmocka_unit_test(test_dsp_archive_verify_record_every_volume),
 		cmocka_unit_test(test_dsp_archive_covers_needs_a_complete_record),
 		cmocka_unit_test(test_dsp_archive_create_file_changed_as_read),

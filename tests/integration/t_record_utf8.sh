@@ -102,6 +102,42 @@ check_record "$T/r1" || die "record of the erase"
 check_chain "$T/r1"
 ok "erase: every record line strict UTF-8 JSON, every name recovered byte for byte"
 
+# dispose-record(5)'s auditor recipes, as the page prints them, on this record
+if command -v mandoc >/dev/null && command -v jq >/dev/null; then
+	mandoc -Tascii "$SRCDIR/man/dispose-record.5" | col -b >"$T/man.txt"
+	python3 - "$T/man.txt" "$T/ex" <<'PY' || die "examples not found in dispose-record.5"
+import sys
+t = open(sys.argv[1]).read()
+ex = t[t.index("EXAMPLES"):t.index("SEE ALSO")]
+blocks, cur = [], []
+for line in ex.split("\n"):
+    if line.startswith("\t"):
+        cur.append(line.expandtabs(8)[11:])
+    elif cur:
+        blocks.append("\n".join(cur)); cur = []
+assert len(blocks) == 3, len(blocks)
+for i, b in enumerate(blocks):
+    open("%s%d.sh" % (sys.argv[2], i), "w").write(b + "\n")
+PY
+	head=$(python3 -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read().rstrip(b"\n").split(b"\n")[-1]).hexdigest())' "$T/r1/events.jsonl")
+	for i in 0 1; do
+		sed "s|RUN/|$T/r1/|" "$T/ex$i.sh" >"$T/run$i.sh"
+		bash "$T/run$i.sh" >"$T/exout" 2>&1 || die "recipe $i failed: $(cat "$T/exout")"
+		grep -q "head $head" "$T/exout" || die "recipe $i: wrong head: $(cat "$T/exout")"
+	done
+	mkdir "$T/bad"
+	sed '3s/"seq":3,/"seq":3 ,/' "$T/r1/events.jsonl" >"$T/bad/events.jsonl"
+	sed "s|RUN/|$T/bad/|" "$T/ex0.sh" >"$T/bad0.sh"
+	sed "s|RUN/|$T/bad/|" "$T/ex1.sh" >"$T/bad1.sh"
+	bash "$T/bad0.sh" >/dev/null 2>&1 && die "python recipe took an edited record"
+	bash "$T/bad1.sh" 2>&1 | grep -q "broken at line 4" || die "jq recipe took an edited record"
+	# the names recipe gives the exact bytes of each removed file
+	sed "s|RUN/|$T/r1/|; s/| xargs.*//" "$T/ex2.sh" >"$T/names.sh"
+	bash "$T/names.sh" | python3 -c 'import sys,os; got=set(sys.stdin.buffer.read().split(b"\0")[:-1]); want={os.fsencode(a) for a in sys.argv[1:]}; assert want <= got, (want - got)' "$f1" "$f2" "$f3" ||
+		die "names recipe"
+	ok "dispose-record(5) recipes: chain head, edit caught, exact names"
+fi
+
 # argv of run_start keeps the exact bytes too
 python3 - "$T/r1/events.jsonl" "$f1" <<'PY' || die "argv bytes"
 import json, os, sys

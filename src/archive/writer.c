@@ -19,6 +19,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <json-c/json.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -951,6 +952,29 @@ int dsp_archive_create_check(const char *name, const struct dsp_archive_opts *o,
 				 "--root %.2000s: inside the run directory %.2000s", root, run);
 			return DSP_INVALID;
 		}
+	}
+	/* a recipient that is no certificate is a usage error: found before any record */
+	for (const char *const *r = o->recipients; r && *r; r++) {
+		FILE *f = fopen(*r, "rbe");
+		X509 *x = NULL;
+
+		if (!f) {
+			rc = -errno;
+			snprintf(res->bad_path, sizeof(res->bad_path), "%s: %s", *r, strerror(errno));
+			return rc;
+		}
+		if (!(x = PEM_read_X509(f, NULL, NULL, NULL))) {
+			rewind(f);
+			x = d2i_X509_fp(f, NULL);
+		}
+		fclose(f);
+		ERR_clear_error();
+		if (!x) {
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "--recipient %.2000s: not an X.509 certificate (PEM or DER)", *r);
+			return DSP_INVALID;
+		}
+		X509_free(x);
 	}
 	for (int k = 0; k < 3; k++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s%s", name, k == 0 ? "" : k == 1 ?

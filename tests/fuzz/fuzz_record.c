@@ -2,7 +2,7 @@
 /*
  * fuzz_record.c - libFuzzer target over the run record reader: the bytes are
  * a run directory's events.jsonl, read as resume reads it (dsp_ledger_walk,
- * dsp_erase_pending, the auditor's dsp_erase_check, a RESUME open and a
+ * the read-only reader dsp_record_read, dsp_erase_pending, the auditor's dsp_erase_check, a RESUME open and a
  * resumed erase of a 64 KiB memory target, which walks it in eng_load_record).
  * The raw bytes go to the chain check; then every line that is a JSON object
  * gets its seq and prev made right, so mutated events reach resume's logic
@@ -22,6 +22,7 @@
 #include "dispose/common.h"
 #include "dispose/erase.h"
 #include "dispose/io.h"
+#include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "dispose/method.h"
@@ -178,13 +179,51 @@ struct walk {
 static int visit(struct json_object *ev, void *arg)
 {
 	struct walk *w = arg;
-	struct json_object *v;
+	struct json_object *v, *c = NULL;
+	const char *s;
 
 	/* a visited event has passed the chain check: seq is the next one */
 	if (!json_object_object_get_ex(ev, "seq", &v) ||
 	    (uint64_t)json_object_get_int64(v) != ++w->n)
 		__builtin_trap();
+	/* the ledger's escape: whatever the strings hold, the line comes out UTF-8 */
+	if (json_object_deep_copy(ev, &c, NULL))
+		abort();
+	if (dsp_json_make_utf8(c) < 0)
+		abort();
+	s = json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
+	if (!dsp_json_is_utf8(c) || !s || !dsp_utf8_valid(s, strlen(s)))
+		__builtin_trap();
+	if (dsp_json_restore_bytes(c) < 0)
+		__builtin_trap();
+	json_object_put(c);
 	return 0;
+}
+
+/* The read-only reader agrees with the walk and changes nothing. */
+static void read_record(int rw, uint64_t n, uint64_t bad)
+{
+	struct dsp_record *rec = NULL;
+	int r = dsp_record_read(dir, &rec);
+
+	if (r > 0 || (r < 0 && rec) || (r == -ENOENT))
+		__builtin_trap();
+	if (r < 0)
+		return;
+	if (rw == 0 && (rec->chain || rec->torn || rec->events != n))
+		__builtin_trap();
+	if (rw == DSP_MISMATCH &&
+	    !(rec->chain == DSP_MISMATCH && rec->bad_line == bad && rec->events == bad - 1) &&
+	    !(rec->torn && !rec->chain && rec->events == bad - 1))
+		__builtin_trap();
+	for (size_t i = 0; i < rec->ntargets; i++) {
+		const struct dsp_record_target *t = &rec->targets[i];
+
+		if (!t->id || (t->path && strlen(t->path) != t->path_len) ||
+		    dsp_record_find(rec, t->id) != t)
+			__builtin_trap();
+	}
+	dsp_record_free(rec);
 }
 
 /*
@@ -258,6 +297,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rw == DSP_MISMATCH && bad != w.n + 1)
 		__builtin_trap();
 	same_file(data, size);
+	read_record(rw, w.n, bad);
+	same_file(data, size);
 
 	chained = rechain(data, size, &clen);
 	put_file((const uint8_t *)chained, clen);
@@ -269,6 +310,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rw = dsp_ledger_walk(dir, visit, &w, &bad);
 	if (rw != 0 && rw != DSP_MISMATCH && rw >= 0)
 		__builtin_trap();
+	read_record(rw, w.n, bad);
 
 	memset(p, 0, sizeof(p));
 	memset(m, 0, sizeof(m));

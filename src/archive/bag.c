@@ -8,6 +8,7 @@
 
 #include "dispose/archive.h"
 #include "dispose/common.h"
+#include "dispose/util.h"
 
 #define LINE_MAX_LEN 65536
 
@@ -214,17 +215,6 @@ int dsp_bag_info_parse(const char *text, size_t len, struct dsp_bag_meta *meta,
 	return rc;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode %0D %0A %25 (any case); any other % is taken literally. */
 static size_t path_decode(const char *in, size_t n, char *out)
 {
@@ -232,7 +222,8 @@ static size_t path_decode(const char *in, size_t n, char *out)
 
 	for (size_t i = 0; i < n; i++) {
 		if (in[i] == '%' && i + 2 < n) {
-			int a = hexval(in[i + 1]), b = hexval(in[i + 2]);
+			int a = dsp_hex_val((unsigned char)in[i + 1]);
+			int b = dsp_hex_val((unsigned char)in[i + 2]);
 			int c = (a < 0 || b < 0) ? -1 : a * 16 + b;
 
 			if (c == '\r' || c == '\n' || c == '%') {
@@ -270,13 +261,8 @@ int dsp_bag_manifest_parse(const char *text, size_t len, size_t digest_len,
 			continue;
 		if (ll < digest_len * 2 + 2 || ll > LINE_MAX_LEN)
 			return DSP_INVALID;
-		for (size_t i = 0; i < digest_len; i++) {
-			int a = hexval(line[2 * i]), b = hexval(line[2 * i + 1]);
-
-			if (a < 0 || b < 0)
-				return DSP_INVALID;
-			digest[i] = (uint8_t)(a * 16 + b);
-		}
+		if (dsp_unhex(line, digest_len * 2, digest, sizeof(digest), NULL) < 0)
+			return DSP_INVALID;
 		s = digest_len * 2;
 		if (!is_blank(line[s]))
 			return DSP_INVALID;

@@ -16,6 +16,7 @@
 #include "dispose/common.h"
 #include "dispose/keys.h"
 #include "dispose/log.h"
+#include "dispose/util.h"
 #include "keys_int.h"
 
 #define FIRST_CHUNK	4096		/* what every file costs: one page */
@@ -834,7 +835,7 @@ static void add_path(struct json_object *o, const char *path)
 		return;
 	}
 	fixed = malloc(n * 3 + 1);
-	hex = malloc(n * 2 + 1);
+	hex = dsp_hex_dup(p, n);
 	if (fixed && hex) {
 		for (size_t i = 0; i < n; i += l ? l : 1) {
 			l = utf8_len(p + i, n - i);
@@ -847,8 +848,6 @@ static void add_path(struct json_object *o, const char *path)
 			}
 		}
 		fixed[o_len] = '\0';
-		for (size_t i = 0; i < n; i++)
-			snprintf(hex + 2 * i, 3, "%02x", p[i]);
 		json_object_object_add(o, "path", json_object_new_string(fixed));
 		json_object_object_add(o, "path_hex", json_object_new_string(hex));
 	}

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/err.h>
 
+#include "dispose/util.h"
 #include "keys_int.h"
 
 int kcur_u8(struct kcur *c, uint8_t *v)
@@ -109,17 +110,6 @@ uint8_t *dsp_keys_b64dec(const char *s, size_t n, size_t *outlen)
 	return out;
 }
 
-static void hex_lower(const uint8_t *d, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 void dsp_keys_ssh_fp(const uint8_t *blob, size_t n, char out[64])
 {
 	uint8_t md[32];
@@ -146,7 +136,7 @@ static void spki_of(EVP_PKEY *pk, struct dsp_key_info *ki)
 	}
 	EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL);
 	OPENSSL_free(der);
-	hex_lower(md, sizeof(md), ki->spki_sha256);
+	dsp_hex(md, sizeof(md), ki->spki_sha256);
 }
 
 /* SSH wire buffer, growing; public data only. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dispose/common.h"
+#include "dispose/util.h"
 
 #define MAX_DB_SIZE	(512u << 20)	/* refuse absurd status files */
 
@@ -33,75 +34,10 @@ static int emit_err(dsp_inv_emit_fn emit, void *arg, const char *source,
 	return dsp_inv_error(emit, arg, source, path, why(e, b, sizeof(b)));
 }
 
-/* Whole file into a NUL-terminated buffer. 0 or -errno. */
+/* Whole file into a NUL-terminated buffer; a FIFO or other non-file is -EINVAL. */
 static int slurp(const char *path, char **out, size_t *outlen)
 {
-	/* O_NONBLOCK: a FIFO in the package database must not hang the scan */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-	size_t len = 0, cap;
-	char *buf;
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	if ((uint64_t)st.st_size > MAX_DB_SIZE) {
-		close(fd);
-		return -EFBIG;
-	}
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		if (len + 1 >= cap) {
-			char *p;
-
-			if (cap > MAX_DB_SIZE) {
-				free(buf);
-				close(fd);
-				return -EFBIG;
-			}
-			p = realloc(buf, cap * 2);
-			if (!p) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = p;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			free(buf);
-			close(fd);
-			return -e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
+	return dsp_file_read(path, MAX_DB_SIZE, 0, out, outlen);
 }
 
 /* ---- dpkg status parsing ---- */

@@ -3,6 +3,7 @@
 #include "dispose/method.h"
 #include "dispose/common.h"
 #include "dispose/json.h"
+#include "dispose/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -606,8 +607,7 @@ static int sha256_hex(const char *text, size_t len, char out[65])
 
 	if (!EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
 		return -EIO;
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	dsp_hex(md, 32, out);
 	return 0;
 }
 
@@ -793,60 +793,25 @@ int dsp_method_parse(const char *text, size_t len, const char *origin,
 int dsp_method_load_file(const char *path, struct dsp_method **out,
 			 char *err, size_t errlen)
 {
-	struct stat st;
 	char *buf = NULL, *abs;
 	size_t len = 0;
-	ssize_t r;
-	int fd, rc;
+	int rc;
 
 	if (out)
 		*out = NULL;
 	if (!path || !out)
 		return -EINVAL;
-	/* O_NONBLOCK: a FIFO planted as a method file must not hang us */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		rc = -errno;
-		set_err(err, errlen, "%s: %s", path, strerror(-rc));
-		return rc;
-	}
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		set_err(err, errlen, "%s: %s", path, strerror(-rc));
-		close(fd);
-		return rc;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
+	/* a FIFO planted as a method file does not hang us: not a regular file */
+	rc = dsp_file_read(path, DSP_METHOD_FILE_MAX, 0, &buf, &len);
+	if (rc == -EINVAL)
 		return invalid(err, errlen, path, "file", "not a regular file");
-	}
-	if (st.st_size > DSP_METHOD_FILE_MAX) {
-		close(fd);
+	if (rc == -EFBIG)
 		return invalid(err, errlen, path, "file", "larger than %d bytes",
 			       DSP_METHOD_FILE_MAX);
+	if (rc < 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
 	}
-	buf = malloc(DSP_METHOD_FILE_MAX + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	/* read one byte more than allowed: the file may have grown since fstat */
-	while (len <= DSP_METHOD_FILE_MAX) {
-		r = read(fd, buf + len, DSP_METHOD_FILE_MAX + 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = -errno;
-			set_err(err, errlen, "%s: %s", path, strerror(-rc));
-			close(fd);
-			free(buf);
-			return rc;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
 	rc = dsp_method_parse(buf, len, path, out, err, errlen);
 	free(buf);
 	if (rc)

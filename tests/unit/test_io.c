@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* test_io.c - the I/O layer: retries, short transfers, faults, real files, fault lists */
+/* test_io.c - util: the I/O layer (retries, short transfers, faults, fault lists), small files, hex, log sinks */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -19,6 +19,7 @@
 
 #include "dispose/io.h"
 #include "dispose/log.h"
+#include "dispose/util.h"
 
 static void test_io_write_eintr_retried(void **state)
 {
@@ -422,6 +423,20 @@ static void test_io_mem_truncate_and_ioctl_faults(void **state)
 	dsp_io_close(io);
 }
 
+static size_t count_dir(const char *dir)
+{
+	char cmd[128];
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", dir);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%zu", &n), 1);
+	pclose(f);
+	return n;
+}
+
 static bool present(int dirfd, const char *name)
 {
 	struct stat st;
@@ -470,6 +485,111 @@ static void test_io_mem_rename_unlink_faults(void **state)
 	assert_int_equal(dsp_io_unlink(NULL, dfd, "c", 0), -ENOENT);
 	close(dfd);
 	assert_int_equal(rmdir(dir), 0);
+}
+
+/* ---- whole small files and hex ---- */
+
+static void test_util_file_write_read_roundtrip(void **state)
+{
+	char dir[] = "/tmp/dsp-fu-XXXXXX", p[64], q[64], *buf = NULL, small[8];
+	static const char text[] = "line one\nline two\n";
+	struct stat st;
+	size_t len = 99;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/f", dir);
+	assert_int_equal(dsp_file_write(p, text, strlen(text), 0600, DSP_FILE_EXCL), 0);
+	assert_int_equal(dsp_file_write(p, "x", 1, 0600, DSP_FILE_EXCL), -EEXIST);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(dsp_file_read(p, 1024, 0, &buf, &len), 0);
+	assert_int_equal(len, strlen(text));
+	assert_string_equal(buf, text);
+	free(buf);
+	/* exactly max is fine, one byte less is too big */
+	assert_int_equal(dsp_file_read(p, strlen(text), 0, &buf, NULL), 0);
+	free(buf);
+	assert_int_equal(dsp_file_read(p, strlen(text) - 1, 0, &buf, NULL), -EFBIG);
+	assert_null(buf);
+	assert_int_equal(dsp_file_read_buf(p, 0, small, sizeof(small), &len), -EFBIG);
+	/* replaced whole, no temporary left */
+	assert_int_equal(dsp_file_write(p, "new", 3, 0644, 0), 0);
+	assert_int_equal(dsp_file_read_buf(p, 0, small, sizeof(small), &len), 0);
+	assert_string_equal(small, "new");
+	assert_int_equal(len, 3);
+	assert_int_equal(count_dir(dir), 1);
+	/* a symlink is neither followed nor replaced */
+	snprintf(q, sizeof(q), "%s/l", dir);
+	assert_int_equal(symlink(p, q), 0);
+	assert_int_equal(dsp_file_read(q, 1024, DSP_FILE_NOFOLLOW, &buf, NULL), -ELOOP);
+	assert_int_equal(dsp_file_write(q, "z", 1, 0600, 0), -ELOOP);
+	assert_int_equal(dsp_file_write(q, "z", 1, 0600, DSP_FILE_EXCL), -EEXIST);
+	assert_int_equal(dsp_file_read(q, 1024, 0, &buf, NULL), 0);	/* followed when asked */
+	assert_string_equal(buf, "new");
+	free(buf);
+	/* not a regular file: a directory, a FIFO (never waited on) */
+	assert_int_equal(dsp_file_read(dir, 1024, 0, &buf, NULL), -EINVAL);
+	snprintf(q, sizeof(q), "%s/fifo", dir);
+	assert_int_equal(mkfifo(q, 0600), 0);
+	assert_int_equal(dsp_file_read(q, 1024, 0, &buf, NULL), -EINVAL);
+	assert_int_equal(dsp_file_read_buf(q, 0, small, sizeof(small), NULL), -EINVAL);
+	unlink(q);
+	snprintf(q, sizeof(q), "%s/l", dir);
+	unlink(q);
+	/* an empty file */
+	fd = open(p, O_WRONLY | O_TRUNC);
+	close(fd);
+	assert_int_equal(dsp_file_read(p, 0, 0, &buf, &len), 0);
+	assert_int_equal(len, 0);
+	assert_string_equal(buf, "");
+	free(buf);
+	unlink(p);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* /proc files say size 0: read to EOF anyway, and larger than the stat size. */
+static void test_util_file_read_proc(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+
+	(void)state;
+	assert_int_equal(dsp_file_read("/proc/self/mountinfo", 1 << 24, 0, &buf, &len), 0);
+	assert_true(len > 0);
+	assert_int_equal(strlen(buf), len);
+	assert_non_null(strstr(buf, " / "));
+	free(buf);
+	assert_int_equal(dsp_file_read("/proc/self/mountinfo", 10, 0, &buf, &len), -EFBIG);
+	assert_int_equal(dsp_file_read("/nonexistent/x", 10, 0, &buf, &len), -ENOENT);
+}
+
+static void test_util_hex(void **state)
+{
+	static const uint8_t b[] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xff };
+	char out[13], *d;
+	uint8_t back[8];
+	size_t n = 0;
+
+	(void)state;
+	dsp_hex(b, sizeof(b), out);
+	assert_string_equal(out, "00017f80abff");
+	d = dsp_hex_dup(b, sizeof(b));
+	assert_string_equal(d, out);
+	free(d);
+	dsp_hex(b, 0, out);
+	assert_string_equal(out, "");
+	assert_int_equal(dsp_unhex("00017F80abFF", 12, back, sizeof(back), &n), 0);
+	assert_int_equal(n, 6);
+	assert_memory_equal(back, b, 6);
+	assert_int_equal(dsp_unhex("abc", 3, back, sizeof(back), NULL), -EINVAL);
+	assert_int_equal(dsp_unhex("0g", 2, back, sizeof(back), NULL), -EINVAL);
+	assert_int_equal(dsp_unhex(" 0", 2, back, sizeof(back), NULL), -EINVAL);
+	assert_int_equal(dsp_unhex("000000000000000000", 18, back, sizeof(back), NULL), -E2BIG);
+	assert_int_equal(dsp_hex_val('F'), 15);
+	assert_int_equal(dsp_hex_val('g'), -1);
+	assert_int_equal(dsp_hex_val(0), -1);
 }
 
 /* ---- log sinks: per thread, inherited by dsp_thread_create, never a swapped global ---- */
@@ -542,6 +662,9 @@ int main(void)
 		cmocka_unit_test(test_io_fault_parse_call_kinds),
 		cmocka_unit_test(test_io_mem_truncate_and_ioctl_faults),
 		cmocka_unit_test(test_io_mem_rename_unlink_faults),
+		cmocka_unit_test(test_util_file_write_read_roundtrip),
+		cmocka_unit_test(test_util_file_read_proc),
+		cmocka_unit_test(test_util_hex),
 		cmocka_unit_test(test_log_sink_per_thread_and_inherited),
 #ifdef DSP_TEST_HOOKS
 		cmocka_unit_test(test_io_real_backend_env_faults),

@@ -185,17 +185,16 @@ static bool holds_run_dir(const struct dsp_erase_checked *t, const char *run_dir
 static int resolve_block_link(const struct check_ctx *c, struct dsp_erase_checked *t,
 			      struct stat *st)
 {
-	char node[PATH_MAX];
-	struct stat nst;
+	struct dsp_device_ref ref;
 
-	if (stat(t->path, &nst) < 0 || !S_ISBLK(nst.st_mode) || !realpath(t->path, node))
+	if (dsp_device_resolve(t->path, &ref) < 0)
 		return say(c, DSP_REFUSED, NULL, t->path,
 			   "is a symbolic link; name its target instead");
-	if (lstat(node, st) < 0 || !S_ISBLK(st->st_mode) || st->st_rdev != nst.st_rdev)
+	if (lstat(ref.node, st) < 0 || !S_ISBLK(st->st_mode) || st->st_rdev != ref.devno)
 		return say(c, DSP_REFUSED, NULL, t->path,
 			   "changed while it was being checked; nothing written");
 	t->given = t->path;
-	t->path = strdup(node);
+	t->path = strdup(ref.node);
 	if (!t->path) {
 		t->path = t->given;
 		t->given = NULL;
@@ -215,15 +214,17 @@ static int check_block(const struct check_ctx *c, struct dsp_erase_checked *t,
 	t->kind = DSP_ERASE_BLOCK;
 	t->dev = st->st_rdev;
 	t->ino = 0;
-	r = dsp_blkdev_in_use(t->path, &use);
+	r = dsp_device_check(c->o->root, t->dev, &use);
 	if (r < 0)
 		return say(c, DSP_REFUSED, NULL, name,
 			   "cannot check whether the device is in use: %s", strerror(-r));
 	if (use.mounted || use.holds_root || use.swap_active || use.has_holders)
 		return say(c, DSP_REFUSED, NULL, name, "%s",
 			   dsp_blkdev_use_reason(&use, why, sizeof(why)));
-	r = dsp_blkdev_info(t->path, &t->info);
+	r = dsp_device_info(c->o->root, t->dev, &t->info);
 	if (r == 0) {
+		/* the node it was checked by, as dsp_blkdev_info keeps it */
+		snprintf(t->info.path, sizeof(t->info.path), "%s", t->path);
 		t->have_info = true;
 		t->identity = dsp_identity_block(&t->info);
 		t->size = t->info.size;
@@ -323,6 +324,12 @@ static int check_one(struct check_ctx *c, struct dsp_erase_checked *t)
 		   "not a block device, regular file or directory");
 }
 
+/* The name the operator knows a target by. */
+static const char *shown(const struct dsp_erase_checked *t)
+{
+	return t->given ? t->given : t->path;
+}
+
 /*
  * Two names of one medium (loop devices over one file, a loop device and
  * the device it is backed by) are one target named twice.
@@ -330,30 +337,30 @@ static int check_one(struct check_ctx *c, struct dsp_erase_checked *t)
 static int check_shared_medium(const struct check_ctx *c, const struct dsp_erase_checked *t,
 			       size_t nt)
 {
-	size_t *idx = calloc(nt ? nt : 1, sizeof(*idx));
-	dev_t *devs = calloc(nt ? nt : 1, sizeof(*devs));
-	size_t n = 0, a = 0, b = 0;
+	struct dsp_blkdev_medium *m = calloc(nt ? nt : 1, sizeof(*m));
+	size_t n = 0;
 	int r, rc = 0;
 
-	if (!idx || !devs) {
-		free(idx);
-		free(devs);
+	if (!m)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < nt; i++)
-		if (t[i].kind == DSP_ERASE_BLOCK) {
-			idx[n] = i;
-			devs[n++] = t[i].dev;
+		n += t[i].kind == DSP_ERASE_BLOCK;
+	/* one device reaches no other: no lookup */
+	for (size_t i = 0; i < nt && n > 1 && !rc; i++) {
+		if (t[i].kind != DSP_ERASE_BLOCK)
+			continue;
+		r = dsp_device_medium(c->o->root, t[i].dev, &m[i]);
+		if (r < 0) {
+			rc = say(c, DSP_REFUSED, NULL, shown(&t[i]),
+				 "cannot tell which medium the device reaches: %s", strerror(-r));
+			break;
 		}
-	r = dsp_blkdev_shared_medium(devs, n, &a, &b);
-	if (r == 1)
-		rc = say(c, DSP_INVALID, NULL, t[idx[b]].path,
-			 "reaches the same medium as %s, also named", t[idx[a]].path);
-	else if (r < 0)
-		rc = say(c, DSP_REFUSED, NULL, t[idx[a]].path,
-			 "cannot tell which medium the device reaches: %s", strerror(-r));
-	free(idx);
-	free(devs);
+		for (size_t j = 0; j < i && !rc; j++)
+			if (t[j].kind == DSP_ERASE_BLOCK && dsp_blkdev_medium_overlap(&m[j], &m[i]))
+				rc = say(c, DSP_INVALID, NULL, shown(&t[i]),
+					 "reaches the same medium as %s, also named", shown(&t[j]));
+	}
+	free(m);
 	return rc;
 }
 
@@ -386,12 +393,6 @@ static int check_shared_inodes(const struct check_ctx *c, const struct dsp_erase
 		return say(c, DSP_REFUSED, NULL, t[ib].path,
 			   "cannot walk the targets for shared files: %s", strerror(-r));
 	return 0;
-}
-
-/* The name the operator knows a target by. */
-static const char *shown(const struct dsp_erase_checked *t)
-{
-	return t->given ? t->given : t->path;
 }
 
 static int check_overlaps(const struct check_ctx *c, const struct dsp_erase_checked *t, size_t nt)
@@ -438,7 +439,7 @@ int dsp_erase_check_targets(const struct dsp_erase_check_opts *o, struct dsp_era
 
 	if (dsp_erase_guard_load(o->run_dir, &c.guard) < 0)
 		memset(&c.guard, 0, sizeof(c.guard));
-	if (dsp_blkdev_loop_files(&c.loopfiles, &c.nloopfiles) < 0) {
+	if (dsp_device_loop_files(o->root, &c.loopfiles, &c.nloopfiles) < 0) {
 		c.loopfiles = NULL;	/* no sysfs: no loop devices to protect */
 		c.nloopfiles = 0;
 	}

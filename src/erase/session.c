@@ -59,6 +59,8 @@ struct dsp_erase_session {
 	struct json_object *idents;	/* resume: target id -> recorded identity */
 	struct json_object *renamed;	/* resume: target id -> last file_renamed "to" */
 	int lock_fd;			/* flock on the run directory, or -1 */
+	bool default_dir;		/* no --run-dir: a new one is made at the start */
+	bool made_dir;			/* ... and was: removed again if nothing is recorded */
 	int record_err;			/* the first failed append to the record: said once */
 };
 
@@ -135,13 +137,6 @@ static const char *operator_name(void)
 	return pw ? pw->pw_name : "unknown";
 }
 
-static void host_name(char *buf, size_t len)
-{
-	if (gethostname(buf, len) != 0)
-		snprintf(buf, len, "unknown");
-	buf[len - 1] = '\0';
-}
-
 /* mkdir -p of the parent of dir, mode 0700 (the ledger makes dir itself) */
 static int make_parents(const char *dir)
 {
@@ -216,13 +211,16 @@ static int set_verify(struct dsp_erase_session *s, const char *arg)
 
 /* ---- the run record ---- */
 
-static struct json_object *argv_json(int argc, char **argv)
+/* The command line as run: the tool's name, then the command's own argv. */
+static char **full_argv(const struct dsp_erase_session *s)
 {
-	struct json_object *a = json_object_new_array();
+	char **a = calloc((size_t)s->o.argc + 2, sizeof(*a));
 
-	json_object_array_add(a, json_object_new_string(DSP_TOOL_NAME));
-	for (int i = 0; i < argc; i++)
-		json_object_array_add(a, json_object_new_string(argv[i]));
+	if (!a)
+		return NULL;
+	a[0] = (char *)DSP_TOOL_NAME;
+	for (int i = 0; i < s->o.argc; i++)
+		a[i + 1] = s->o.argv[i];
 	return a;
 }
 
@@ -247,7 +245,7 @@ static struct json_object *identity_json(const struct item *t)
 		if (json_object_deep_copy(id, &copy, NULL) == 0) {
 			json_object_put(id);
 			id = copy;
-			json_object_object_add(id, "given", json_object_new_string(t->c.given));
+			dsp_json_add_bytes(id, "given", t->c.given);
 		}
 	}
 	return id;
@@ -262,9 +260,9 @@ static struct json_object *targets_json(const struct dsp_erase_session *s)
 		struct json_object *o = json_object_new_object(), *id;
 
 		json_object_object_add(o, "id", json_object_new_string(t->id));
-		json_object_object_add(o, "path", json_object_new_string(t->c.path));
+		dsp_json_add_bytes(o, "path", t->c.path);
 		if (t->c.given)
-			json_object_object_add(o, "given", json_object_new_string(t->c.given));
+			dsp_json_add_bytes(o, "given", t->c.given);
 		json_object_object_add(o, "kind",
 				       json_object_new_string(dsp_erase_kind_name(t->c.kind)));
 		/* what --resume compares, also for a target never started */
@@ -311,25 +309,21 @@ static const char *method_ref(const struct dsp_erase_session *s, char *buf)
 	return a;
 }
 
-static int write_run_start(struct dsp_erase_session *s, const char *host)
+static int write_run_start(struct dsp_erase_session *s)
 {
-	struct json_object *o = json_object_new_object();
+	char **argv = full_argv(s);
+	struct json_object *o = argv ? dsp_record_run_start("erase", s->o.argc + 1, argv) : NULL;
 	char abspath[PATH_MAX];
 
-	json_object_object_add(o, "command", json_object_new_string("erase"));
-	json_object_object_add(o, "tool", json_object_new_string(DSP_TOOL_NAME));
-	json_object_object_add(o, "version", json_object_new_string(DSP_VERSION));
-	json_object_object_add(o, "gitrev", json_object_new_string(DSP_GITREV));
-	json_object_object_add(o, "host", json_object_new_string(host));
-	json_object_object_add(o, "operator", json_object_new_string(operator_name()));
-	json_object_object_add(o, "uid", json_object_new_int64((int64_t)getuid()));
-	json_object_object_add(o, "argv", argv_json(s->o.argc, s->o.argv));
+	free(argv);
+	if (!o)
+		return -ENOMEM;
 	/* relative target paths mean this directory, also on --resume */
 	if (getcwd(abspath, sizeof(abspath)))
-		json_object_object_add(o, "cwd", json_object_new_string(abspath));
+		dsp_json_add_bytes(o, "cwd", abspath);
 	json_object_object_add(o, "targets", targets_json(s));
 	json_object_object_add(o, "method_name", json_object_new_string(s->method->name));
-	json_object_object_add(o, "method_arg", json_object_new_string(method_ref(s, abspath)));
+	dsp_json_add_bytes(o, "method_arg", method_ref(s, abspath));
 	json_object_object_add(o, "method", dsp_method_to_json(s->method));
 	json_object_object_add(o, "verify", json_object_new_string(dsp_verify_mode_name(s->verify)));
 	json_object_object_add(o, "sample_percent", dsp_json_new_decimal(s->sample_percent));
@@ -339,17 +333,19 @@ static int write_run_start(struct dsp_erase_session *s, const char *host)
 	return append(s, "run_start", o);
 }
 
-static int write_run_resumed(struct dsp_erase_session *s, const char *host)
+static int write_run_resumed(struct dsp_erase_session *s)
 {
-	struct json_object *o = json_object_new_object();
+	char **argv = full_argv(s);
+	struct json_object *o = argv ? dsp_record_run_resumed(s->o.argc + 1, argv) : NULL;
 	struct json_object *ids = json_object_new_array();
 
+	free(argv);
+	if (!o) {
+		json_object_put(ids);
+		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < s->nt; i++)
 		json_object_array_add(ids, json_object_new_string(s->t[i].id));
-	json_object_object_add(o, "host", json_object_new_string(host));
-	json_object_object_add(o, "operator", json_object_new_string(operator_name()));
-	json_object_object_add(o, "uid", json_object_new_int64((int64_t)getuid()));
-	json_object_object_add(o, "argv", argv_json(s->o.argc, s->o.argv));
 	json_object_object_add(o, "targets", ids);
 	json_object_object_add(o, "jobs", json_object_new_int64(s->o.jobs));
 	return append(s, "run_resumed", o);
@@ -376,15 +372,19 @@ static const char *overall_status(const struct dsp_erase_session *s)
 
 static void write_run_end(struct dsp_erase_session *s, int code)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = dsp_record_run_end(overall_status(s), code);
 	struct json_object *a = json_object_new_array();
 
+	if (!o) {
+		json_object_put(a);
+		return;
+	}
 	for (unsigned i = 0; i < s->nt; i++) {
 		struct json_object *e = json_object_new_object();
 		const struct item *t = &s->t[i];
 
 		json_object_object_add(e, "id", json_object_new_string(t->id));
-		json_object_object_add(e, "path", json_object_new_string(t->c.path));
+		dsp_json_add_bytes(e, "path", t->c.path);
 		json_object_object_add(e, "status", json_object_new_string(t->status));
 		json_object_object_add(e, "exit", json_object_new_int(t->exit_code));
 		json_object_object_add(e, "bytes_written",
@@ -394,24 +394,20 @@ static void write_run_end(struct dsp_erase_session *s, int code)
 		json_object_array_add(a, e);
 	}
 	json_object_object_add(o, "targets", a);
-	json_object_object_add(o, "status", json_object_new_string(overall_status(s)));
-	json_object_object_add(o, "exit", json_object_new_int(code));
 	append(s, "run_end", o);
 }
 
 /* A target that could not be opened still gets a target_end in the record. */
 static void record_open_failure(struct dsp_erase_session *s, struct item *t)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = dsp_record_target_end("failed", t->open_err, NULL, 0, 0);
 
+	if (!o)
+		return;
 	json_object_object_add(o, "target", json_object_new_string(t->id));
-	json_object_object_add(o, "path", json_object_new_string(t->c.path));
+	dsp_json_add_bytes(o, "path", t->c.path);
 	json_object_object_add(o, "kind", json_object_new_string(dsp_erase_kind_name(t->c.kind)));
-	json_object_object_add(o, "status", json_object_new_string("failed"));
-	json_object_object_add(o, "error", json_object_new_string(strerror(-t->open_err)));
 	json_object_object_add(o, "errno", json_object_new_int(-t->open_err));
-	json_object_object_add(o, "bytes_written", json_object_new_int64(0));
-	json_object_object_add(o, "bytes_verified", json_object_new_int64(0));
 	append(s, "target_end", o);
 }
 
@@ -680,20 +676,20 @@ static int resume_identity(const struct dsp_erase_session *s)
 
 static int method_unchanged(struct dsp_erase_session *s)
 {
-	struct resume_scan sc = { NULL, json_object_new_object(), NULL, NULL };
-	struct json_object *m = NULL;
+	struct dsp_record *rec = NULL;
+	struct json_object *m;
 	const char *sha;
 	int rc = 0;
 
-	dsp_ledger_walk(s->run_dir, scan_event, &sc, NULL);
-	if (sc.run_start && json_object_object_get_ex(sc.run_start, "method", &m)) {
+	/* the run's own run_start, read without touching the record */
+	if (dsp_record_read(s->run_dir, &rec) == 0 && rec->run_start &&
+	    json_object_object_get_ex(rec->run_start, "method", &m)) {
 		sha = jstr(m, "sha256");
 		if (sha && *sha && s->method->sha256[0] && strcmp(sha, s->method->sha256))
 			rc = say(s, DSP_INVALID, s->method_arg,
 				 "method file changed since the run started");
 	}
-	json_object_put(sc.run_start);
-	json_object_put(sc.ends);
+	dsp_record_free(rec);
 	return rc;
 }
 
@@ -720,12 +716,14 @@ static int lock_run_dir(struct dsp_erase_session *s)
 
 static int open_ledger(struct dsp_erase_session *s)
 {
-	int r = dsp_ledger_open(s->run_dir, s->o.resume ? DSP_LEDGER_RESUME : DSP_LEDGER_CREATE,
-				&s->ledger);
+	int r = dsp_ledger_open_cmd(s->run_dir, s->o.resume ? DSP_LEDGER_RESUME :
+				    DSP_LEDGER_CREATE, "erase", &s->ledger);
 
 	if (r == 0)
 		return 0;
 	s->ledger = NULL;
+	if (r == DSP_REFUSED)
+		return DSP_REFUSED;	/* another command's record: the ledger said why */
 	if (r == -EEXIST)
 		return say(s, DSP_INVALID, s->run_dir, "already holds a run record; use --resume "
 			   "or another --run-dir");
@@ -736,24 +734,28 @@ static int open_ledger(struct dsp_erase_session *s)
 	return r == -ENOENT ? DSP_INVALID : r < 0 ? r : -EINVAL;
 }
 
-/* A default run directory: two runs started in the same second get their own. */
-static int default_dir(struct dsp_erase_session *s)
+/*
+ * Where dsp_ledger_default_dir makes run directories. Until the start the
+ * checks guard it: the new directory is made only once nothing can be
+ * refused any more, so a usage error or a refusal leaves none behind.
+ */
+#define DEFAULT_RUNS "/var/lib/dispose/runs"
+
+/* The run directory of a new run: --run-dir (its parents made), else a new default one. */
+static int make_run_dir(struct dsp_erase_session *s)
 {
-	size_t base;
-	int r = dsp_ledger_default_dir(s->dirbuf, sizeof(s->dirbuf));
+	int r;
 
-	if (r < 0)
-		return say(s, r, NULL, "cannot name a run directory: %s", strerror(-r));
-	base = strlen(s->dirbuf);
-	for (unsigned k = 2; k < 100 && base + 4 < sizeof(s->dirbuf); k++) {
-		char probe[PATH_MAX + 32];
-
-		snprintf(probe, sizeof(probe), "%s/%s", s->dirbuf, DSP_LEDGER_FILE);
-		if (access(probe, F_OK) != 0)
-			break;
-		snprintf(s->dirbuf + base, sizeof(s->dirbuf) - base, "-%u", k);
+	if (!s->default_dir) {
+		r = make_parents(s->run_dir);
+		return r < 0 ? say(s, r, s->run_dir, "cannot create: %s", strerror(-r)) : 0;
 	}
+	r = dsp_ledger_default_dir(s->dirbuf, sizeof(s->dirbuf));
+	if (r < 0)
+		return say(s, r, NULL, "cannot make a run directory in %s: %s", DEFAULT_RUNS,
+			   strerror(-r));
 	s->run_dir = s->dirbuf;
+	s->made_dir = true;
 	return 0;
 }
 
@@ -820,8 +822,7 @@ static int session_init(struct dsp_erase_session *s, char *const *names, unsigne
 		rc = method_unchanged(s);
 	if (!rc)
 		rc = set_verify(s, s->verify_arg);
-	if (!rc && !s->run_dir && !s->o.dry_run)
-		rc = default_dir(s);
+	s->default_dir = !s->run_dir && !s->o.dry_run;
 	return rc;
 }
 
@@ -836,7 +837,7 @@ static int session_check(struct dsp_erase_session *s)
 {
 	struct dsp_erase_check_opts co = {
 		.root = s->o.root,
-		.run_dir = s->run_dir,
+		.run_dir = s->default_dir ? DEFAULT_RUNS : s->run_dir,
 		.erase_shared_inodes = s->o.erase_shared_inodes,
 	};
 	struct dsp_erase_checked *c = calloc(s->nt ? s->nt : 1, sizeof(*c));
@@ -887,20 +888,21 @@ static bool link_moved(const struct item *t)
 }
 
 /*
- * flock(LOCK_EX) on a whole disk, as wipefs --lock does. udev holds a
- * shared lock for a moment while it probes (just after losetup, say):
- * wait for that, not for a lock someone keeps. 0 or -EWOULDBLOCK.
+ * flock(LOCK_EX) on a whole disk (dsp_device_lock, as wipefs --lock). udev
+ * holds a shared lock for a moment while it probes (just after losetup,
+ * say): wait for that, not for a lock someone keeps. 0 or -EBUSY.
  */
 static int lock_disk(int fd)
 {
-	for (int i = 0; i < 100; i++) {
+	int r = dsp_device_lock(fd);
+
+	for (int i = 0; i < 100 && r == -EBUSY; i++) {
 		struct timespec ts = { 0, 50 * 1000000L };
 
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK)
-			return 0;
 		nanosleep(&ts, NULL);
+		r = dsp_device_lock(fd);
 	}
-	return -EWOULDBLOCK;
+	return r == -EBUSY ? r : 0;
 }
 
 /* Open one block device exclusively; 0, DSP_REFUSED, or 0 with t->open_err set. */
@@ -929,7 +931,7 @@ static int open_device(struct dsp_erase_session *s, struct item *t)
 		return 0;
 	}
 	/* a whole disk: udev and others probing it wait until it is erased (as wipefs) */
-	if (!(t->c.have_info && t->c.info.is_partition) && lock_disk(t->io->fd) < 0)
+	if (!(t->c.have_info && t->c.info.is_partition) && lock_disk(t->io->fd) == -EBUSY)
 		return say(s, DSP_REFUSED, shown(t), "device is locked by another program "
 			   "(flock); nothing written");
 	/* its aliases, too: none may be mounted while it is overwritten */
@@ -975,7 +977,6 @@ static void audit_start(const struct dsp_erase_session *s)
 
 static int session_start(struct dsp_erase_session *s)
 {
-	char host[256];
 	int r = recheck_paths(s);
 
 	for (unsigned i = 0; i < s->nt && !r; i++)
@@ -983,12 +984,14 @@ static int session_start(struct dsp_erase_session *s)
 			r = open_device(s, &s->t[i]);
 	if (r)
 		return r;
-	if (!s->o.resume && (r = make_parents(s->run_dir)) < 0)
-		return say(s, r, s->run_dir, "cannot create: %s", strerror(-r));
-	if (!s->o.resume && ((r = open_ledger(s)) != 0 || (r = lock_run_dir(s)) != 0))
+	if (!s->o.resume && ((r = make_run_dir(s)) != 0 || (r = open_ledger(s)) != 0 ||
+			     (r = lock_run_dir(s)) != 0)) {
+		/* a directory made for a record never opened goes again */
+		if (s->made_dir && !s->ledger)
+			rmdir(s->run_dir);
 		return r;
-	host_name(host, sizeof(host));
-	r = s->o.resume ? write_run_resumed(s, host) : write_run_start(s, host);
+	}
+	r = s->o.resume ? write_run_resumed(s) : write_run_start(s);
 	if (r < 0)
 		return r;
 	audit_start(s);
@@ -1038,6 +1041,7 @@ static void run_target(struct dsp_erase_session *s, struct item *t)
 	switch (t->c.kind) {
 	case DSP_ERASE_BLOCK:
 		opts.identity = identity_json(t);
+		opts.device = t->c.have_info ? &t->c.info : NULL;
 		r = dsp_erase_io(t->io, &opts, &t->res);
 		json_object_put(opts.identity);
 		dsp_io_close(t->io);

@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "dispose/common.h"
 #include "dispose/erase.h"
+#include "device_fake.h"
 
 /* What the checks said: every report, in order. */
 struct said {
@@ -297,6 +299,251 @@ static void test_check_reports_every_target_refusal_wins(void **state)
 	assert_int_equal(s.w[1].code, DSP_REFUSED);
 }
 
+
+/* ---- block devices, against a fake sysfs/mountinfo/swaps root ---- */
+
+/*
+ * The check starts from the node's device number (lstat, no open), and
+ * everything after that is read under the fake root: any block device
+ * node will do as the name. A loop node is taken, never a disk.
+ */
+static bool loop_node(unsigned k, char *path, size_t len, dev_t *rdev)
+{
+	struct stat st;
+
+	snprintf(path, len, "/dev/loop%u", k);
+	if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return false;
+	*rdev = st.st_rdev;
+	return true;
+}
+
+struct blk {
+	char root[64];
+	char node[2][32];
+	unsigned maj[2], min[2];
+	struct dsp_erase_check_opts o;
+};
+
+static void blk_setup(struct blk *b)
+{
+	dev_t d;
+
+	memset(b, 0, sizeof(*b));
+	for (unsigned i = 0; i < 2; i++) {
+		if (!loop_node(i, b->node[i], sizeof(b->node[i]), &d))
+			skip();
+		b->maj[i] = major(d);
+		b->min[i] = minor(d);
+	}
+	fake_root_new(b->root, sizeof(b->root));
+	b->o.root = b->root;
+}
+
+static int check_blk(struct blk *b, struct said *s, unsigned n)
+{
+	return n == 1 ? check(&b->o, s, 1, b->node[0]) : check(&b->o, s, 2, b->node[0], b->node[1]);
+}
+
+static void test_check_block_clean_accepted(void **state)
+{
+	struct dsp_erase_checked t = { 0 };
+	struct said s = { 0 };
+	struct blk b;
+
+	(void)state;
+	blk_setup(&b);
+	fake_disk(b.root, "sdx", b.maj[0], b.min[0], 1 << 30);
+	fake_attr(b.root, "sdx", "device/serial", "SER-X");
+	t.path = strdup(b.node[0]);
+	assert_int_equal(dsp_erase_check_targets(&b.o, &t, 1, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(t.kind, DSP_ERASE_BLOCK);
+	assert_int_equal(t.size, 1 << 30);
+	assert_true(t.have_info);
+	assert_string_equal(t.info.name, "sdx");
+	assert_string_equal(t.info.path, b.node[0]);
+	assert_non_null(t.identity);
+	dsp_erase_checked_release(&t);
+	free(t.path);
+	fake_root_free(b.root);
+}
+
+static void test_check_block_mounted_refused(void **state)
+{
+	struct said s;
+	struct blk b;
+
+	(void)state;
+	blk_setup(&b);
+	fake_disk(b.root, "sdx", b.maj[0], b.min[0], 1 << 30);
+	fake_mount(b.root, b.maj[0], b.min[0], "/srv");
+	assert_int_equal(check_blk(&b, &s, 1), DSP_REFUSED);
+	assert_string_equal(s.w[0].thing, b.node[0]);
+	assert_string_equal(s.w[0].reason, "device is mounted on /srv");
+	fake_root_free(b.root);
+}
+
+static void test_check_block_root_refused(void **state)
+{
+	struct said s;
+	struct blk b;
+
+	(void)state;
+	blk_setup(&b);
+	fake_disk(b.root, "sdx", b.maj[0], b.min[0], 1 << 30);
+	fake_mount(b.root, b.maj[0], b.min[0], "/");
+	assert_int_equal(check_blk(&b, &s, 1), DSP_REFUSED);
+	assert_string_equal(s.w[0].reason, "device holds the root filesystem");
+	fake_root_free(b.root);
+}
+
+static void test_check_block_swap_refused(void **state)
+{
+	struct said s;
+	struct blk b;
+
+	(void)state;
+	blk_setup(&b);
+	fake_disk(b.root, "sdx", b.maj[0], b.min[0], 1 << 30);
+	fake_swap(b.root, "/dev/sdx", "partition");
+	assert_int_equal(check_blk(&b, &s, 1), DSP_REFUSED);
+	assert_string_equal(s.w[0].reason, "device is active swap");
+	fake_root_free(b.root);
+}
+
+static void test_check_block_holders_refused(void **state)
+{
+	struct said s;
+	struct blk b;
+
+	(void)state;
+	blk_setup(&b);
+	fake_disk(b.root, "sdx", b.maj[0], b.min[0], 1 << 30);
+	fake_disk(b.root, "dm-0", 253, 0, 1 << 29);
+	fake_holder(b.root, "sdx", "dm-0");
+	assert_int_equal(check_blk(&b, &s, 1), DSP_REFUSED);
+	assert_string_equal(s.w[0].reason, "device is held by /dev/dm-0");
+	fake_root_free(b.root);
+}
+
+/* The node is a partition whose disk has another partition mounted. */
+static void test_check_partition_of_busy_disk_refused(void **state)
+{
+	struct said s;
+	struct blk b;
+
+	(void)state;
+	blk_setup(&b);
+	fake_disk(b.root, "sdx", 259, 90, 1 << 30);
+	fake_part(b.root, "sdx", "sdx1", b.maj[0], b.min[0], 1, 1 << 20, 1 << 28);
+	fake_part(b.root, "sdx", "sdx2", 259, 92, 2, 1 << 29, 1 << 28);
+	fake_mount(b.root, 259, 92, "/data");
+	assert_int_equal(check_blk(&b, &s, 1), DSP_REFUSED);
+	assert_string_equal(s.w[0].reason, "device is in use: /dev/sdx2 is mounted on /data");
+	fake_root_free(b.root);
+}
+
+static void test_check_block_size_zero_invalid(void **state)
+{
+	struct said s;
+	struct blk b;
+
+	(void)state;
+	blk_setup(&b);
+	fake_disk(b.root, "sdx", b.maj[0], b.min[0], 0);
+	assert_int_equal(check_blk(&b, &s, 1), DSP_INVALID);
+	assert_string_equal(s.w[0].reason, "device has size 0 (no medium?); nothing to erase");
+	fake_root_free(b.root);
+}
+
+static void test_check_disk_and_its_partition_invalid(void **state)
+{
+	struct said s;
+	struct blk b;
+	char want[128];
+
+	(void)state;
+	blk_setup(&b);
+	fake_disk(b.root, "sdx", b.maj[0], b.min[0], 1 << 30);
+	fake_part(b.root, "sdx", "sdx1", b.maj[1], b.min[1], 1, 1 << 20, 1 << 28);
+	assert_int_equal(check_blk(&b, &s, 2), DSP_INVALID);
+	assert_string_equal(s.w[0].thing, b.node[1]);
+	snprintf(want, sizeof(want), "is a partition of %s, also named", b.node[0]);
+	assert_string_equal(s.w[0].reason, want);
+	fake_root_free(b.root);
+}
+
+static void test_check_two_loops_one_file_invalid(void **state)
+{
+	struct said s;
+	struct blk b;
+	char want[128];
+
+	(void)state;
+	blk_setup(&b);
+	fake_write(b.root, "img", "%s", "data");
+	fake_loop(b.root, "loop60", b.maj[0], b.min[0], 1 << 20, "/img");
+	fake_loop(b.root, "loop61", b.maj[1], b.min[1], 1 << 20, "/img");
+	assert_int_equal(check_blk(&b, &s, 2), DSP_INVALID);
+	assert_string_equal(s.w[0].thing, b.node[1]);
+	snprintf(want, sizeof(want), "reaches the same medium as %s, also named", b.node[0]);
+	assert_string_equal(s.w[0].reason, want);
+	fake_root_free(b.root);
+}
+
+/* A regular file that backs a loop device, named or inside a tree. */
+static void test_check_loop_backing_file_refused(void **state)
+{
+	struct said s;
+	struct blk b;
+	char img[128], tree[128], want[256];
+
+	(void)state;
+	blk_setup(&b);
+	fake_write(b.root, "t/img", "%s", "data");
+	fake_loop(b.root, "loop60", b.maj[0], b.min[0], 1 << 20, "/t/img");
+	snprintf(img, sizeof(img), "%s/t/img", b.root);
+	snprintf(tree, sizeof(tree), "%s/t", b.root);
+	assert_int_equal(check(&b.o, &s, 1, img), DSP_REFUSED);
+	assert_string_equal(s.w[0].reason, "is the backing file of /dev/loop60; detach it first");
+	assert_int_equal(check(&b.o, &s, 1, tree), DSP_REFUSED);
+	snprintf(want, sizeof(want), "holds %s, the backing file of /dev/loop60; detach it first",
+		 img);
+	assert_string_equal(s.w[0].reason, want);
+	fake_root_free(b.root);
+}
+
+/* A symlink to a block device (a /dev/disk/by-id name): resolved once, both names kept. */
+static void test_check_symlink_to_block_device_accepted(void **state)
+{
+	struct dsp_erase_checked t = { 0 };
+	struct said s = { 0 };
+	struct blk b;
+	char link[128];
+
+	(void)state;
+	blk_setup(&b);
+	fake_disk(b.root, "sdx", b.maj[0], b.min[0], 1 << 30);
+	snprintf(link, sizeof(link), "%s/by-id-x", b.root);
+	assert_int_equal(symlink(b.node[0], link), 0);
+	t.path = strdup(link);
+	assert_int_equal(dsp_erase_check_targets(&b.o, &t, 1, collect, &s), 0);
+	assert_int_equal(t.kind, DSP_ERASE_BLOCK);
+	assert_string_equal(t.path, b.node[0]);
+	assert_string_equal(t.given, link);
+	assert_int_equal(t.dev, makedev(b.maj[0], b.min[0]));
+	dsp_erase_checked_release(&t);
+	free(t.path);
+	free(t.given);
+	/* still refused through the link when mounted: the given name is said */
+	fake_mount(b.root, b.maj[0], b.min[0], "/srv");
+	assert_int_equal(check(&b.o, &s, 1, link), DSP_REFUSED);
+	assert_string_equal(s.w[0].thing, link);
+	assert_string_equal(s.w[0].reason, "device is mounted on /srv");
+	fake_root_free(b.root);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -314,6 +561,17 @@ int main(void)
 		T(test_check_root_and_mount_point_refused),
 		T(test_check_missing_and_fifo_invalid),
 		T(test_check_reports_every_target_refusal_wins),
+		T(test_check_block_clean_accepted),
+		T(test_check_block_mounted_refused),
+		T(test_check_block_root_refused),
+		T(test_check_block_swap_refused),
+		T(test_check_block_holders_refused),
+		T(test_check_partition_of_busy_disk_refused),
+		T(test_check_block_size_zero_invalid),
+		T(test_check_disk_and_its_partition_invalid),
+		T(test_check_two_loops_one_file_invalid),
+		T(test_check_loop_backing_file_refused),
+		T(test_check_symlink_to_block_device_accepted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,6 +82,8 @@ for backing in ${BENCH_BACKINGS:-shm disk}; do
 	rss=$( { /usr/bin/time -v "$bin" erase --yes --progress none --method random \
 		--verify last --run-dir "$work/rss" "$dev" >/dev/null; } 2>&1 |
 		awk -F: '/Maximum resident/ {gsub(/ /, "", $2); print $2}')
+	# how the random read-back compared: "stream" (VAES) or "chunk-digest+stream"
+	cmp=$(grep -ho '"compare":"[^"]*"' "$work"/rss/events.jsonl 2>/dev/null | head -1 | cut -d'"' -f4)
 	rm -rf "$work/rss"
 	wr=$(awk -v a="$mw" -v b="$mr" 'BEGIN { print a + b }')
 	echo "backing=$backing size=${size}MiB runs=$runs (slow tools: $slow)"
@@ -90,7 +92,8 @@ for backing in ${BENCH_BACKINGS:-shm disk}; do
 	if [ "$backing" = shm ]; then g=0.70; else g=0.90; fi
 	printf '  random pass        %.3fs  ratio %s (goal >= %s)\n' "$mx" "$(ratio "$mw" "$mx")" "$g"
 	printf '  zero + verify last %.3fs  ratio %s vs W+R (goal >= 0.95)\n' "$mzv" "$(ratio "$wr" "$mzv")"
-	printf '  random + verify    %.3fs  ratio %s vs W+R (goal >= 0.85)\n' "$mxv" "$(ratio "$wr" "$mxv")"
+	printf '  random + verify    %.3fs  ratio %s vs W+R (goal >= 0.85; compare: %s)\n' \
+		"$mxv" "$(ratio "$wr" "$mxv")" "${cmp:-unknown}"
 	[ ${#sh[@]} -gt 0 ] &&
 		printf '  shred -n 1         %.3fs  ratio %s\n' "$msh" "$(ratio "$mw" "$msh")"
 	if [ ${#nw[@]} -gt 0 ]; then

@@ -47,6 +47,20 @@ grep -q "^dispose: $T/to-file: is a symbolic link; name its target instead" "$T/
 [ ! -e "$T/r2" ] || die "run dir made"
 ok "a symlink to a regular file is still refused"
 
+# 2b. without --run-dir: a refusal or a usage error makes no default run directory
+runs=/var/lib/dispose/runs
+ls -A "$runs" 2>/dev/null | sort >"$T/runs.before"
+"$DISPOSE" erase --yes --progress none --method zero "$T/to-file" 2>/dev/null
+[ $? = 4 ] || die "refused without --run-dir: expected exit 4"
+"$DISPOSE" erase --yes --progress none --verify bogus "$T/plain" 2>/dev/null
+[ $? = 2 ] || die "usage error without --run-dir: expected exit 2"
+sleep 1
+ls -A "$runs" 2>/dev/null | sort | comm -13 "$T/runs.before" - | while read -r d; do
+	# another command running now writes its record at once; ours would stay empty
+	[ -n "$(ls -A "$runs/$d" 2>/dev/null)" ] || die "empty run directory left: $runs/$d"
+done || exit 1
+ok "a refusal or a usage error leaves no run directory behind"
+
 # 3. the symlink swapped to another device while the operator confirms
 B=$(mkloop 2 "$T/b.img")
 C=$(mkloop 2 "$T/c.img")

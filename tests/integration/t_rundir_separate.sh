@@ -1,7 +1,7 @@
 #!/bin/bash
 # t_rundir_separate.sh - one run directory holds one command's record: an erase
 # and an archive create started in the same second with default run directories
-# (one after the other, and at once) get a directory each, each record with one
+# (staggered, and at once) get a directory each, each record with one
 # run_start and its own events; archive verify --run-dir against the erase's
 # record is refused and appends nothing; a usage error leaves no run directory.
 . "$SRCDIR/tests/integration/lib.sh"
@@ -32,23 +32,26 @@ if sys.argv[2] == "archive create":
 PY
 }
 
-# one after the other within one second (as a script would run them)
-for try in 1 2 3 4 5 6 7 8; do
-	head -c 8192 /dev/urandom > "$T/victim$try"
+# erase first, archive create while it runs (its record exists by then), in one second
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	head -c 65536 /dev/urandom > "$T/victim$try"
 	next_second
-	$D erase --yes "$T/victim$try" > "$T/e.out" 2>&1 || die "erase: $(cat "$T/e.out")"
+	$D erase --yes "$T/victim$try" > "$T/e.out" 2>&1 &
+	pe=$!
+	sleep 0.3
 	$D archive create --root "$T/tree" -o "$T/a$try.tar.zst" > "$T/a.out" 2>&1 ||
 		die "archive create: $(cat "$T/a.out")"
+	wait $pe || die "erase: $(cat "$T/e.out")"
 	E=$(run_dir_of "$T/e.out") A=$(run_dir_of "$T/a.out")
+	[ -n "$E" ] && [ -n "$A" ] || die "no run directory named: $(cat "$T/e.out" "$T/a.out")"
 	# both named in one second: <UTC time>-<host>[-N]
 	[ "$(basename "$E" | cut -c1-16)" = "$(basename "$A" | cut -c1-16)" ] && break
-	[ $try -lt 8 ] || die "could not run both within one second"
+	[ $try -lt 10 ] || die "could not start both within one second"
 done
-[ -n "$E" ] && [ -n "$A" ] || die "no run directory named: $(cat "$T/e.out" "$T/a.out")"
 [ "$E" != "$A" ] || die "erase and archive create share $E"
 own_record "$E" erase || die "the erase's record: $(cut -c1-120 "$E/events.jsonl")"
 own_record "$A" "archive create" || die "the archive's record: $(cut -c1-120 "$A/events.jsonl")"
-ok "same second, one after the other: $E and $A"
+ok "same second, archive create while erase runs: $E and $A"
 ARCHIVE=$T/a$try.tar.zst
 
 # both at once
@@ -111,6 +114,8 @@ usage "archive create: not a certificate" $D archive create --root "$T/tree" \
 	--recipient "$T/notacert.pem" -o "$T/u3.tar.zst"
 usage "erase: unknown option" $D erase --bogus "$T/uvictim"
 usage "erase: unknown method" $D erase --yes --method nosuch "$T/uvictim"
+usage "erase: bad --verify" $D erase --yes --verify bogus "$T/uvictim"
+usage "erase: no such target" $D erase --yes "$T/nosuch"
 usage "archive verify: not its record" $D archive verify "$ARCHIVE" --run-dir "$E"
 ls "$T"/u[0-9].tar.zst* 2>/dev/null && die "a usage error wrote an archive"
 ok "a usage error leaves no run directory"

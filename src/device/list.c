@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* list.c - the block devices sysfs names (all, a disk's partitions, a device's slaves), sorted */
-#include "dispose/device.h"
+#include "device_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define SYS_BLOCK "/sys/class/block"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -66,19 +64,14 @@ nomem:
 	return -ENOMEM;
 }
 
-static bool valid_name(const char *name)
-{
-	return name[0] && name[0] != '.' && !strchr(name, '/') && strlen(name) < 64;
-}
-
 int dsp_device_names(const char *root, const char *disk, char ***out)
 {
 	char path[PATH_MAX];
 
 	*out = NULL;
-	if (disk && !valid_name(disk))
+	if (disk && !dev_valid_name(disk))
 		return -EINVAL;
-	if (snprintf(path, sizeof(path), "%s" SYS_BLOCK "%s%s", root ? root : "",
+	if (snprintf(path, sizeof(path), "%s" SYS_BLOCK "%s%s", R(root),
 		     disk ? "/" : "", disk ? disk : "") >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	return list_dir(path, disk ? is_partition : NULL, out);
@@ -89,9 +82,9 @@ int dsp_device_slaves(const char *root, const char *name, char ***out)
 	char path[PATH_MAX];
 
 	*out = NULL;
-	if (!valid_name(name))
+	if (!dev_valid_name(name))
 		return -EINVAL;
-	if (snprintf(path, sizeof(path), "%s" SYS_BLOCK "/%s/slaves", root ? root : "",
+	if (snprintf(path, sizeof(path), "%s" SYS_BLOCK "/%s/slaves", R(root),
 		     name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	return list_dir(path, NULL, out);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* blkdev.c - block device identity from sysfs, and whether it is in use */
-#include "dispose/device.h"
+/* usage.c - what uses a block device: mounts, root, swap, holders, loop devices, the medium below it */
+#include "device_int.h"
 #include "dispose/common.h"
 
 #include <ctype.h>
@@ -18,586 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define SYS_BLOCK "/sys/class/block"
-/* the root the system is read under: "" is the running system */
-#define R(root) ((root) ? (root) : "")
 #define MAX_HOLDER_DEPTH 8
-
-/* ---- small helpers ---- */
-
-/* snprintf that reports truncation (and that gcc does not second-guess) */
-static int fmt(char *buf, size_t len, const char *f, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fmt(char *buf, size_t len, const char *f, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, f);
-	n = vsnprintf(buf, len, f, ap);
-	va_end(ap);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-static void copy(char *dst, size_t n, const char *src)
-{
-	size_t l;
-
-	if (!n)
-		return;
-	l = strnlen(src, n - 1);
-	memcpy(dst, src, l);
-	dst[l] = '\0';
-}
-
-static char *trim(char *s)
-{
-	size_t l;
-
-	while (*s && isspace((unsigned char)*s))
-		s++;
-	l = strlen(s);
-	while (l && isspace((unsigned char)s[l - 1]))
-		s[--l] = '\0';
-	return s;
-}
-
-/* Kernel names come from sysfs directory entries; refuse path tricks. */
-static bool valid_name(const char *name)
-{
-	return name[0] && name[0] != '.' && !strchr(name, '/') && strlen(name) < 64;
-}
-
-/* Read a small sysfs attribute, trimmed. 0 or -errno. */
-static int read_file(const char *path, char *buf, size_t len)
-{
-	char tmp[1024];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, tmp, sizeof(tmp) - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	tmp[n] = '\0';
-	copy(buf, len, trim(tmp));
-	return 0;
-}
-
-static int read_attr(const char *root, const char *name, const char *attr, char *buf,
-		     size_t len)
-{
-	char path[PATH_MAX];
-
-	if (fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/%s", R(root), name, attr))
-		return -ENAMETOOLONG;
-	return read_file(path, buf, len);
-}
-
-static int read_u64(const char *root, const char *name, const char *attr, uint64_t *v)
-{
-	char buf[64], *end;
-	int r;
-
-	r = read_attr(root, name, attr, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	errno = 0;
-	*v = strtoull(buf, &end, 10);
-	if (errno || end == buf)
-		return -EINVAL;
-	return 0;
-}
-
-static bool attr_exists(const char *root, const char *name, const char *attr)
-{
-	char path[PATH_MAX];
-
-	if (fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/%s", R(root), name, attr))
-		return false;
-	return access(path, F_OK) == 0;
-}
-
-static int parse_devno(const char *s, dev_t *d)
-{
-	unsigned maj, min;
-
-	if (sscanf(s, "%u:%u", &maj, &min) != 2)
-		return -EINVAL;
-	*d = makedev(maj, min);
-	return 0;
-}
-
-static int name_devno(const char *root, const char *name, dev_t *d)
-{
-	char buf[32];
-	int r;
-
-	r = read_attr(root, name, "dev", buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	return parse_devno(buf, d);
-}
-
-int dsp_blkdev_size_now(dev_t devno, uint64_t *bytes)
-{
-	return dsp_device_size_now(NULL, devno, bytes);
-}
-
-int dsp_device_size_now(const char *root, dev_t devno, uint64_t *bytes)
-{
-	char path[PATH_MAX], buf[64], *end;
-	uint64_t sectors;
-	int r;
-
-	fmt(path, sizeof(path), "%s/sys/dev/block/%u:%u/size", R(root), major(devno),
-	    minor(devno));
-	r = read_file(path, buf, sizeof(buf));
-	if (r < 0)
-		return r;
-	errno = 0;
-	sectors = strtoull(buf, &end, 10);
-	if (errno || end == buf || *end || sectors > UINT64_MAX / 512)
-		return -EINVAL;
-	*bytes = sectors * 512;	/* sysfs counts 512-byte sectors whatever the device's */
-	return 0;
-}
-
-/* Slurp a /proc file (their stat size is 0, so read to EOF). */
-static int read_all(const char *path, char **out, size_t *outlen)
-{
-	size_t cap = 8192, len = 0;
-	char *buf, *nb;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		if (len + 1 >= cap) {
-			nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			n = -errno;
-			free(buf);
-			close(fd);
-			return (int)n;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	return 0;
-}
-
-/* ---- parsers ---- */
-
-/* Decode \ooo escapes in place (the kernel's mangle() of space, tab, nl, \). */
-static void unescape(char *s)
-{
-	char *w = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			char c = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) |
-					(s[3] - '0'));
-			/* a NUL would silently shorten the path: keep it escaped */
-			if (c) {
-				*w++ = c;
-				s += 4;
-				continue;
-			}
-		}
-		*w++ = *s++;
-	}
-	*w = '\0';
-}
-
-/* Split a line on blanks (paths have theirs escaped) into at most max fields; returns the count. */
-static int split(char *line, char **f, int max)
-{
-	int n = 0;
-
-	while (*line) {
-		while (*line == ' ' || *line == '\t')
-			line++;
-		if (!*line)
-			break;
-		if (n == max)
-			return max + 1;
-		f[n++] = line;
-		while (*line && *line != ' ' && *line != '\t')
-			line++;
-		if (*line)
-			*line++ = '\0';
-	}
-	return n;
-}
-
-typedef int (*line_fn)(char *line, size_t lineno, void *arg);
-
-/* Call fn on each non-empty line, as a NUL-terminated copy. */
-static int for_lines(const char *text, size_t len, line_fn fn, void *arg)
-{
-	size_t pos = 0, lineno = 0;
-	char *line = NULL;
-	int r = 0;
-
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t l = nl ? (size_t)(nl - (text + pos)) : len - pos;
-
-		lineno++;
-		if (l) {
-			if (memchr(text + pos, '\0', l)) {
-				r = -EINVAL;
-				break;
-			}
-			line = malloc(l + 1);
-			if (!line) {
-				r = -ENOMEM;
-				break;
-			}
-			memcpy(line, text + pos, l);
-			line[l] = '\0';
-			r = fn(line, lineno, arg);
-			free(line);
-			if (r)
-				break;
-		}
-		pos += l + 1;
-	}
-	return r;
-}
-
-struct parse_ctx {
-	void *fn;
-	void *arg;
-};
-
-static int mountinfo_line(char *line, size_t lineno, void *arg)
-{
-	struct parse_ctx *ctx = arg;
-	struct dsp_mountinfo_entry e;
-	char *f[64], *end;
-	int n, sep;
-	unsigned long maj, min;
-
-	(void)lineno;
-	n = split(line, f, 64);
-	/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-	if (n < 9 || n > 64)
-		return -EINVAL;
-	for (sep = 6; sep < n && strcmp(f[sep], "-"); sep++)
-		;
-	if (sep + 2 >= n)
-		return -EINVAL;
-	if (!isdigit((unsigned char)f[2][0]))
-		return -EINVAL;
-	errno = 0;
-	maj = strtoul(f[2], &end, 10);
-	if (errno || *end != ':' || !isdigit((unsigned char)end[1]))
-		return -EINVAL;
-	min = strtoul(end + 1, &end, 10);
-	if (errno || *end || maj > 0xfff || min > 0xfffff)
-		return -EINVAL;
-	e.major = (unsigned)maj;
-	e.minor = (unsigned)min;
-	unescape(f[3]);
-	unescape(f[4]);
-	unescape(f[sep + 1]);
-	unescape(f[sep + 2]);
-	e.root = f[3];
-	e.mountpoint = f[4];
-	e.fstype = f[sep + 1];
-	e.source = f[sep + 2];
-	return ((dsp_mountinfo_fn)ctx->fn)(&e, ctx->arg);
-}
-
-int dsp_blkdev_parse_mountinfo(const char *text, size_t len,
-			       dsp_mountinfo_fn fn, void *arg)
-{
-	struct parse_ctx ctx = { (void *)fn, arg };
-
-	return for_lines(text, len, mountinfo_line, &ctx);
-}
-
-static int swaps_line(char *line, size_t lineno, void *arg)
-{
-	struct parse_ctx *ctx = arg;
-	char *f[8], *path;
-	size_t l;
-	int n;
-
-	/* "Filename  Type  Size  Used  Priority" header */
-	if (lineno == 1 && !strncmp(line, "Filename", 8))
-		return 0;
-	/* a deleted swap file reads "/path\040(deleted)": stat() fails on it */
-	n = split(line, f, 8);
-	if (n < 2 || n > 8)
-		return -EINVAL;
-	path = f[0];
-	unescape(path);
-	l = strlen(path);
-	if (!l || path[0] != '/')
-		return -EINVAL;
-	return ((dsp_swaps_fn)ctx->fn)(path, f[1], ctx->arg);
-}
-
-int dsp_blkdev_parse_swaps(const char *text, size_t len, dsp_swaps_fn fn, void *arg)
-{
-	struct parse_ctx ctx = { (void *)fn, arg };
-
-	return for_lines(text, len, swaps_line, &ctx);
-}
-
-/* ---- identity ---- */
-
-const char *dsp_blkdev_devpath(const char *name, char *buf, size_t len)
-{
-	char *p;
-
-	fmt(buf, len, "/dev/%s", name);
-	/* sysfs spells a '/' in a device name as '!' (cciss!c0d0) */
-	for (p = buf + 5; *p; p++)
-		if (*p == '!')
-			*p = '/';
-	return buf;
-}
-
-int dsp_blkdev_name(dev_t devno, char *name, size_t nlen, char *disk, size_t dlen,
-		    bool *is_partition)
-{
-	return dsp_device_name(NULL, devno, name, nlen, disk, dlen, is_partition);
-}
-
-int dsp_device_name(const char *root, dev_t devno, char *name, size_t nlen, char *disk,
-		    size_t dlen, bool *is_partition)
-{
-	char link[PATH_MAX], target[PATH_MAX], *base, *slash;
-	bool part;
-	ssize_t n;
-
-	fmt(link, sizeof(link), "%s/sys/dev/block/%u:%u", R(root), major(devno), minor(devno));
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	slash = strrchr(target, '/');
-	base = slash ? slash + 1 : target;
-	if (!valid_name(base))
-		return -EINVAL;
-	copy(name, nlen, base);
-	part = attr_exists(root, base, "partition");
-	if (is_partition)
-		*is_partition = part;
-	if (disk && dlen) {
-		if (part && slash) {
-			char *p;
-
-			*slash = '\0';
-			p = strrchr(target, '/');
-			p = p ? p + 1 : target;
-			if (!valid_name(p))
-				return -EINVAL;
-			copy(disk, dlen, p);
-		} else {
-			copy(disk, dlen, base);
-		}
-	}
-	return 0;
-}
-
-/* Transport from the device's place in the sysfs tree, as lsblk names it. */
-static void guess_transport(const char *root, const char *disk, char *out, size_t len)
-{
-	static const struct { const char *prefix, *tran; } by_name[] = {
-		{ "loop", "loop" }, { "dm-", "dm" }, { "md", "md" },
-		{ "zram", "zram" }, { "nbd", "nbd" }, { "ram", "ram" },
-	};
-	static const struct { const char *needle, *tran; } by_path[] = {
-		{ "/usb", "usb" }, { "/nvme", "nvme" }, { "/virtio", "virtio" },
-		{ "/ata", "sata" }, { "/mmc", "mmc" }, { "/rport-", "fc" },
-		{ "/session", "iscsi" }, { "/end_device-", "sas" },
-		{ "/ieee1394", "firewire" }, { "/host", "scsi" },
-	};
-	char link[PATH_MAX], real[PATH_MAX];
-	size_t i;
-
-	out[0] = '\0';
-	for (i = 0; i < DSP_ARRAY_SIZE(by_name); i++)
-		if (!strncmp(disk, by_name[i].prefix, strlen(by_name[i].prefix))) {
-			copy(out, len, by_name[i].tran);
-			return;
-		}
-	fmt(link, sizeof(link), "%s" SYS_BLOCK "/%s", R(root), disk);
-	if (!realpath(link, real))
-		return;
-	for (i = 0; i < DSP_ARRAY_SIZE(by_path); i++)
-		if (strstr(real, by_path[i].needle)) {
-			copy(out, len, by_path[i].tran);
-			return;
-		}
-}
-
-/* SCSI unit serial number VPD page 0x80: 4-byte header, then ASCII. */
-static void vpd80_serial(const char *root, const char *disk, char *out, size_t len)
-{
-	char path[PATH_MAX];
-	unsigned char buf[260];
-	char s[256];
-	ssize_t n;
-	size_t l, i, j = 0;
-	int fd;
-
-	fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/device/vpd_pg80", R(root), disk);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf));
-	close(fd);
-	if (n < 4 || buf[1] != 0x80)
-		return;
-	l = buf[3];
-	if (l > (size_t)n - 4)
-		l = (size_t)n - 4;
-	for (i = 0; i < l && j < sizeof(s) - 1; i++)
-		if (isprint(buf[4 + i]))
-			s[j++] = (char)buf[4 + i];
-	s[j] = '\0';
-	copy(out, len, trim(s));
-}
-
-static int info_name(const char *root, const char *name, struct dsp_blkdev_info *info)
-{
-	uint64_t v;
-	bool part;
-	dev_t d;
-	int r;
-
-	if (!valid_name(name))
-		return -EINVAL;
-	memset(info, 0, sizeof(*info));
-	r = name_devno(root, name, &d);
-	if (r < 0)
-		return r;
-	r = dsp_device_name(root, d, info->name, sizeof(info->name), info->disk,
-			    sizeof(info->disk), &part);
-	if (r < 0)
-		return r;
-	info->devno = d;
-	info->is_partition = part;
-	dsp_blkdev_devpath(info->name, info->path, sizeof(info->path));
-	r = read_u64(root, info->name, "size", &v);
-	if (r < 0)
-		return r;
-	info->size = v * 512;	/* sysfs size is always in 512-byte units */
-
-	/* Queue limits and device facts live on the whole disk. */
-	info->logical_sector = 512;
-	info->physical_sector = 512;
-	if (!read_u64(root, info->disk, "queue/logical_block_size", &v) && v)
-		info->logical_sector = (uint32_t)v;
-	if (!read_u64(root, info->disk, "queue/physical_block_size", &v) && v)
-		info->physical_sector = (uint32_t)v;
-	info->rotational = -1;
-	if (!read_u64(root, info->disk, "queue/rotational", &v))
-		info->rotational = v ? 1 : 0;
-	info->removable = 0;
-	if (!read_u64(root, info->disk, "removable", &v))
-		info->removable = v ? 1 : 0;
-	read_attr(root, info->disk, "device/model", info->model, sizeof(info->model));
-	read_attr(root, info->disk, "device/vendor", info->vendor, sizeof(info->vendor));
-	if (read_attr(root, info->disk, "device/serial", info->serial, sizeof(info->serial)) ||
-	    !info->serial[0])
-		if (read_attr(root, info->disk, "serial", info->serial, sizeof(info->serial)) ||
-		    !info->serial[0])
-			vpd80_serial(root, info->disk, info->serial, sizeof(info->serial));
-	if (read_attr(root, info->disk, "wwid", info->wwn, sizeof(info->wwn)) || !info->wwn[0])
-		read_attr(root, info->disk, "device/wwid", info->wwn, sizeof(info->wwn));
-	guess_transport(root, info->disk, info->transport, sizeof(info->transport));
-	read_attr(root, info->disk, "loop/backing_file", info->backing_file,
-		  sizeof(info->backing_file));
-	read_attr(root, info->name, "dm/name", info->dm_name, sizeof(info->dm_name));
-	if (!read_u64(root, info->name, "ro", &v))
-		info->read_only = v != 0;
-	if (part) {
-		if (!read_u64(root, info->name, "partition", &v))
-			info->partno = (uint32_t)v;
-		if (!read_u64(root, info->name, "start", &v))
-			info->start = v * 512;
-	}
-	/* udev's database describes the running system only */
-	if (!root || !root[0]) {
-		struct dsp_device_udev u;
-
-		if (dsp_device_udev_read(d, &u) == 0)
-			dsp_device_udev_merge(info, &u);
-	}
-	return 0;
-}
-
-int dsp_blkdev_info_name(const char *name, struct dsp_blkdev_info *info)
-{
-	return info_name(NULL, name, info);
-}
-
-int dsp_device_info(const char *root, dev_t devno, struct dsp_blkdev_info *info)
-{
-	char name[64];
-	int r;
-
-	memset(info, 0, sizeof(*info));
-	r = dsp_device_name(root, devno, name, sizeof(name), NULL, 0, NULL);
-	if (r < 0)
-		return r;
-	return info_name(root, name, info);
-}
-
-int dsp_blkdev_info(const char *path, struct dsp_blkdev_info *info)
-{
-	char name[64];
-	struct stat st;
-	int r;
-
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISBLK(st.st_mode))
-		return -ENOTBLK;
-	r = dsp_blkdev_name(st.st_rdev, name, sizeof(name), NULL, 0, NULL);
-	if (r < 0)
-		return r;
-	r = dsp_blkdev_info_name(name, info);
-	if (r < 0)
-		return r;
-	/* keep the name the caller used (e.g. /dev/disk/by-id/...) */
-	copy(info->path, sizeof(info->path), path);
-	return 0;
-}
 
 /* ---- in use ---- */
 
@@ -669,7 +90,7 @@ static int node_devno(const char *root, const char *path, dev_t *d)
 	const char *base;
 	struct stat st;
 
-	if (fmt(full, sizeof(full), "%s%s", R(root), path))
+	if (dev_fmt(full, sizeof(full), "%s%s", R(root), path))
 		return -ENAMETOOLONG;
 	if (stat(full, &st) == 0 && S_ISBLK(st.st_mode)) {
 		*d = st.st_rdev;
@@ -678,9 +99,9 @@ static int node_devno(const char *root, const char *path, dev_t *d)
 	if (!root || !root[0] || strncmp(path, "/dev/", 5))
 		return -ENOTBLK;
 	base = strrchr(path, '/') + 1;
-	if (!valid_name(base))
+	if (!dev_valid_name(base))
 		return -ENOTBLK;
-	return name_devno(root, base, d);
+	return dev_name_devno(root, base, d);
 }
 
 static int add_mount(struct dsp_blkdev_snap *s, dev_t d, dev_t raw, const char *mountpoint)
@@ -732,21 +153,21 @@ static int snap_btrfs(struct dsp_blkdev_snap *s)
 	DIR *fs, *dir;
 	int r = 0;
 
-	if (fmt(path, sizeof(path), "%s/sys/fs/btrfs", R(s->root)))
+	if (dev_fmt(path, sizeof(path), "%s/sys/fs/btrfs", R(s->root)))
 		return -ENAMETOOLONG;
 	fs = opendir(path);
 	if (!fs)
 		return 0;	/* no btrfs in this kernel */
 	while (!r && (fe = readdir(fs))) {
-		if (!valid_name(fe->d_name) ||
-		    fmt(path, sizeof(path), "%s/sys/fs/btrfs/%s/devices", R(s->root), fe->d_name))
+		if (!dev_valid_name(fe->d_name) ||
+		    dev_fmt(path, sizeof(path), "%s/sys/fs/btrfs/%s/devices", R(s->root), fe->d_name))
 			continue;
 		dir = opendir(path);
 		if (!dir)
 			continue;
 		n = 0;
 		while ((de = readdir(dir)) && n < DSP_ARRAY_SIZE(members))
-			if (valid_name(de->d_name) && !name_devno(s->root, de->d_name, &members[n]))
+			if (dev_valid_name(de->d_name) && !dev_name_devno(s->root, de->d_name, &members[n]))
 				n++;
 		closedir(dir);
 		if (n < 2)
@@ -786,7 +207,7 @@ static int snap_swap(const char *path, const char *type, void *arg)
 	(void)type;
 	if (node_devno(s->root, path, &d) == 0)
 		return add_swap(s, d);
-	if (fmt(full, sizeof(full), "%s%s", R(s->root), path) || stat(full, &st) < 0)
+	if (dev_fmt(full, sizeof(full), "%s%s", R(s->root), path) || stat(full, &st) < 0)
 		return 0;	/* a deleted swap file: its fs is still mounted */
 	/*
 	 * A swap file pins the filesystem it lives on: every device of the
@@ -814,12 +235,12 @@ static int loop_backing(const char *root, const char *name, struct loopback *lb)
 	int fd;
 
 	memset(lb, 0, sizeof(*lb));
-	copy(lb->name, sizeof(lb->name), name);
-	if (name_devno(root, name, &lb->devno) < 0 ||
-	    read_attr(root, name, "loop/backing_file", bf, sizeof(bf)))
+	dev_copy(lb->name, sizeof(lb->name), name);
+	if (dev_name_devno(root, name, &lb->devno) < 0 ||
+	    dev_read_attr(root, name, "loop/backing_file", bf, sizeof(bf)))
 		return -ENOENT;
 	dsp_blkdev_devpath(name, dev, sizeof(dev));
-	if (fmt(node, sizeof(node), "%s%s", R(root), dev))
+	if (dev_fmt(node, sizeof(node), "%s%s", R(root), dev))
 		return -ENOENT;
 	/* read-only, no I/O: only the status ioctl, as losetup does */
 	fd = open(node, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
@@ -838,13 +259,13 @@ static int loop_backing(const char *root, const char *name, struct loopback *lb)
 			return 0;
 		}
 	}
-	if (read_u64(root, name, "loop/offset", &v) == 0)
+	if (dev_read_u64(root, name, "loop/offset", &v) == 0)
 		lb->offset = v;
 	if (node_devno(root, bf, &lb->backing) == 0) {
 		lb->blk = true;
 		return 0;
 	}
-	if (fmt(full, sizeof(full), "%s%s", R(root), bf) || stat(full, &st) < 0 ||
+	if (dev_fmt(full, sizeof(full), "%s%s", R(root), bf) || stat(full, &st) < 0 ||
 	    !S_ISREG(st.st_mode))
 		return -ENOENT;
 	lb->fdev = st.st_dev;
@@ -862,14 +283,14 @@ static int for_each_loop(const char *root, int (*fn)(const struct loopback *lb, 
 	DIR *dir;
 	int r = 0;
 
-	if (fmt(path, sizeof(path), "%s" SYS_BLOCK, R(root)))
+	if (dev_fmt(path, sizeof(path), "%s" SYS_BLOCK, R(root)))
 		return -ENAMETOOLONG;
 	dir = opendir(path);
 	if (!dir)
 		return -errno;
 	while (!r && (de = readdir(dir))) {
-		if (strncmp(de->d_name, "loop", 4) || !valid_name(de->d_name) ||
-		    !attr_exists(root, de->d_name, "loop"))
+		if (strncmp(de->d_name, "loop", 4) || !dev_valid_name(de->d_name) ||
+		    !dev_attr_exists(root, de->d_name, "loop"))
 			continue;
 		if (loop_backing(root, de->d_name, &lb) < 0)
 			continue;
@@ -914,9 +335,9 @@ int dsp_device_snap_new(const char *root, struct dsp_blkdev_snap **out)
 		free(s);
 		return -ENOMEM;
 	}
-	r = fmt(path, sizeof(path), "%s/proc/self/mountinfo", R(root));
+	r = dev_fmt(path, sizeof(path), "%s/proc/self/mountinfo", R(root));
 	if (!r)
-		r = read_all(path, &text, &len);
+		r = dev_read_all(path, &text, &len);
 	if (!r)
 		r = dsp_blkdev_parse_mountinfo(text, len, snap_mount, s);
 	free(text);
@@ -924,9 +345,9 @@ int dsp_device_snap_new(const char *root, struct dsp_blkdev_snap **out)
 	if (!r)
 		r = snap_btrfs(s);
 	if (!r) {
-		r = fmt(path, sizeof(path), "%s/proc/swaps", R(root));
+		r = dev_fmt(path, sizeof(path), "%s/proc/swaps", R(root));
 		if (!r)
-			r = read_all(path, &text, &len);
+			r = dev_read_all(path, &text, &len);
 		/* no /proc/swaps: a kernel without swap support */
 		if (r == -ENOENT)
 			r = 0;
@@ -992,9 +413,9 @@ int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *s, const char *name,
 	dev_t d;
 	int r;
 
-	if (!valid_name(name))
+	if (!dev_valid_name(name))
 		return -EINVAL;
-	r = name_devno(s->root, name, &d);
+	r = dev_name_devno(s->root, name, &d);
 	if (r < 0)
 		return r;
 	for (i = 0; i < s->nloops; i++)
@@ -1003,12 +424,12 @@ int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *s, const char *name,
 			if (r)
 				return r;
 		}
-	fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/holders", R(s->root), name);
+	dev_fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/holders", R(s->root), name);
 	dir = opendir(path);
 	if (!dir)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(dir))) {
-		if (!valid_name(de->d_name))
+		if (!dev_valid_name(de->d_name))
 			continue;
 		r = fn(de->d_name, arg);
 		if (r)
@@ -1057,22 +478,22 @@ static int check_node(const struct dsp_blkdev_snap *s, const struct dsp_blkdev_m
 
 	if (depth > MAX_HOLDER_DEPTH)
 		return -ELOOP;
-	r = name_devno(s->root, name, &d);
+	r = dev_name_devno(s->root, name, &d);
 	if (r < 0)
 		return r;
 	for (i = 0; i < s->nmounts; i++)
 		if (s->mounts[i].dev == d && !u->mounted) {
 			u->mounted = true;
-			copy(u->mountpoint, sizeof(u->mountpoint), s->mounts[i].mountpoint);
-			copy(u->mounted_dev, sizeof(u->mounted_dev), name);
+			dev_copy(u->mountpoint, sizeof(u->mountpoint), s->mounts[i].mountpoint);
+			dev_copy(u->mounted_dev, sizeof(u->mounted_dev), name);
 		}
 	if (dsp_blkdev_snap_is_root(s, d) && !u->holds_root) {
 		u->holds_root = true;
-		copy(u->root_dev, sizeof(u->root_dev), top);
+		dev_copy(u->root_dev, sizeof(u->root_dev), top);
 	}
 	if (dsp_blkdev_snap_swap(s, d) && !u->swap_active) {
 		u->swap_active = true;
-		copy(u->swap_dev, sizeof(u->swap_dev), name);
+		dev_copy(u->swap_dev, sizeof(u->swap_dev), name);
 	}
 
 	/*
@@ -1086,25 +507,25 @@ static int check_node(const struct dsp_blkdev_snap *s, const struct dsp_blkdev_m
 			continue;
 		if (!u->has_holders) {
 			u->has_holders = true;
-			copy(u->holder, sizeof(u->holder), lb->name);
-			copy(u->held_dev, sizeof(u->held_dev), name);
+			dev_copy(u->holder, sizeof(u->holder), lb->name);
+			dev_copy(u->held_dev, sizeof(u->held_dev), name);
 		}
 		r = check_node(s, m, top, lb->name, depth + 1, u);
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
 
-	fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/holders", R(s->root), name);
+	dev_fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/holders", R(s->root), name);
 	dir = opendir(path);
 	if (!dir)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(dir))) {
-		if (!valid_name(de->d_name))
+		if (!dev_valid_name(de->d_name))
 			continue;
 		if (!u->has_holders) {
 			u->has_holders = true;
-			copy(u->holder, sizeof(u->holder), de->d_name);
-			copy(u->held_dev, sizeof(u->held_dev), name);
+			dev_copy(u->holder, sizeof(u->holder), de->d_name);
+			dev_copy(u->held_dev, sizeof(u->held_dev), name);
 		}
 		r = check_node(s, m, top, de->d_name, depth + 1, u);
 		/* a holder that vanished while we looked is gone */
@@ -1128,15 +549,15 @@ static int check_tree(const struct dsp_blkdev_snap *s, const char *name, unsigne
 	int r;
 
 	memset(u, 0, sizeof(*u));
-	if (!valid_name(name))
+	if (!dev_valid_name(name))
 		return -EINVAL;
-	copy(u->name, sizeof(u->name), name);
+	dev_copy(u->name, sizeof(u->name), name);
 	/* self first, so the reason names the device itself when it can */
 	r = check_node(s, m, name, name, 0, u);
 	if (r < 0 || !(flags & DSP_BLKDEV_TREE))
 		return r;
 
-	r = name_devno(s->root, name, &d);
+	r = dev_name_devno(s->root, name, &d);
 	if (r < 0)
 		return r;
 	r = dsp_device_name(s->root, d, self, sizeof(self), disk, sizeof(disk), &part);
@@ -1147,17 +568,17 @@ static int check_tree(const struct dsp_blkdev_snap *s, const char *name, unsigne
 		if (r < 0)
 			return r;
 	}
-	fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s", R(s->root), disk);
+	dev_fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s", R(s->root), disk);
 	dir = opendir(path);
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
 		char attr[PATH_MAX];
 
-		if (!valid_name(de->d_name) || !strcmp(de->d_name, self))
+		if (!dev_valid_name(de->d_name) || !strcmp(de->d_name, self))
 			continue;
 		/* partitions are subdirectories of the disk with a partition file */
-		fmt(attr, sizeof(attr), "%s" SYS_BLOCK "/%s/%s/partition", R(s->root), disk,
+		dev_fmt(attr, sizeof(attr), "%s" SYS_BLOCK "/%s/%s/partition", R(s->root), disk,
 		    de->d_name);
 		if (access(attr, F_OK))
 			continue;
@@ -1197,17 +618,17 @@ int dsp_blkdev_snap_medium(const struct dsp_blkdev_snap *s, const char *name,
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	if (!valid_name(name))
+	if (!dev_valid_name(name))
 		return -EINVAL;
-	r = read_u64(s->root, name, "size", &v);
+	r = dev_read_u64(s->root, name, "size", &v);
 	if (r < 0)
 		return r;
 	m->size = v * 512;
-	copy(cur, sizeof(cur), name);
+	dev_copy(cur, sizeof(cur), name);
 	for (int depth = 0;; depth++) {
 		if (depth > MAX_HOLDER_DEPTH)
 			return -ELOOP;
-		r = name_devno(s->root, cur, &d);
+		r = dev_name_devno(s->root, cur, &d);
 		if (r < 0)
 			return r;
 		r = dsp_device_name(s->root, d, self, sizeof(self), disk, sizeof(disk), &part);
@@ -1215,9 +636,9 @@ int dsp_blkdev_snap_medium(const struct dsp_blkdev_snap *s, const char *name,
 			return r;
 		m->chain[m->nchain++] = wd = d;
 		if (part) {
-			r = read_u64(s->root, self, "start", &v);
+			r = dev_read_u64(s->root, self, "start", &v);
 			if (r == 0)
-				r = name_devno(s->root, disk, &wd);
+				r = dev_name_devno(s->root, disk, &wd);
 			if (r < 0)
 				return r;
 			m->offset += v * 512;
@@ -1226,7 +647,7 @@ int dsp_blkdev_snap_medium(const struct dsp_blkdev_snap *s, const char *name,
 		lb = find_loop(s, wd);
 		if (!lb) {
 			m->bottom = wd;
-			copy(m->bottom_name, sizeof(m->bottom_name), part ? disk : self);
+			dev_copy(m->bottom_name, sizeof(m->bottom_name), part ? disk : self);
 			return 0;
 		}
 		m->offset += lb->offset;
@@ -1239,7 +660,7 @@ int dsp_blkdev_snap_medium(const struct dsp_blkdev_snap *s, const char *name,
 		r = dsp_device_name(s->root, lb->backing, cur, sizeof(cur), NULL, 0, NULL);
 		if (r < 0)
 			return r;
-		copy(m->lower[m->nlower++], sizeof(m->lower[0]), cur);
+		dev_copy(m->lower[m->nlower++], sizeof(m->lower[0]), cur);
 	}
 }
 
@@ -1264,10 +685,10 @@ static void adopt(struct dsp_blkdev_use *u, const struct dsp_blkdev_use *v, cons
 {
 	char name[64];
 
-	copy(name, sizeof(name), u->name);
+	dev_copy(name, sizeof(name), u->name);
 	*u = *v;
-	copy(u->name, sizeof(u->name), name);
-	copy(u->via, sizeof(u->via), via);
+	dev_copy(u->name, sizeof(u->name), name);
+	dev_copy(u->via, sizeof(u->via), via);
 }
 
 /* Another loop device over the regular file at the bottom of m, not on m's own way down. */
@@ -1416,12 +837,12 @@ static int claim(const char *name, dev_t want, int *fds, size_t *n, char *busy, 
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENXIO || errno == ENODEV)
 			return 0;
-		copy(busy, blen, node);
+		dev_copy(busy, blen, node);
 		return -errno;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != want) {
 		close(fd);
-		copy(busy, blen, node);
+		dev_copy(busy, blen, node);
 		return -ENOTBLK;	/* /dev does not match sysfs */
 	}
 	fds[(*n)++] = fd;
@@ -1451,7 +872,7 @@ int dsp_blkdev_claim_medium(const char *path, int **out, size_t *nout, char *bus
 			r = -ENOMEM;
 	}
 	for (unsigned i = 0; r == 0 && i < m.nlower; i++) {
-		r = name_devno(s->root, m.lower[i], &d);
+		r = dev_name_devno(s->root, m.lower[i], &d);
 		if (r == 0)
 			r = claim(m.lower[i], d, fds, &n, busy, blen);
 	}
@@ -1524,7 +945,7 @@ static int add_loop_file(const struct loopback *lb, void *arg)
 		return 0;
 	if (grow((void **)&lf->v, lf->k, sizeof(*lf->v)))
 		return -ENOMEM;
-	copy(lf->v[lf->k].name, sizeof(lf->v[0].name), lb->name);
+	dev_copy(lf->v[lf->k].name, sizeof(lf->v[0].name), lb->name);
 	lf->v[lf->k].dev = lb->fdev;
 	lf->v[lf->k].ino = lb->fino;
 	lf->k++;
@@ -1564,17 +985,17 @@ static void use_phrase(const struct dsp_blkdev_use *u, char *buf, size_t len)
 
 	if (u->holds_root) {
 		dsp_blkdev_devpath(u->root_dev, dev, sizeof(dev));
-		fmt(buf, len, "%s holds the root filesystem", dev);
+		dev_fmt(buf, len, "%s holds the root filesystem", dev);
 	} else if (u->mounted) {
 		dsp_blkdev_devpath(u->mounted_dev, dev, sizeof(dev));
-		fmt(buf, len, "%s is mounted on %s", dev, u->mountpoint);
+		dev_fmt(buf, len, "%s is mounted on %s", dev, u->mountpoint);
 	} else if (u->swap_active) {
 		dsp_blkdev_devpath(u->swap_dev, dev, sizeof(dev));
-		fmt(buf, len, "%s is active swap", dev);
+		dev_fmt(buf, len, "%s is active swap", dev);
 	} else if (u->has_holders) {
 		dsp_blkdev_devpath(u->held_dev, held, sizeof(held));
 		dsp_blkdev_devpath(u->holder, dev, sizeof(dev));
-		fmt(buf, len, "%s is held by %s", held, dev);
+		dev_fmt(buf, len, "%s is held by %s", held, dev);
 	}
 }
 
@@ -1590,22 +1011,22 @@ const char *dsp_blkdev_use_reason(const struct dsp_blkdev_use *u, char *buf, siz
 		dsp_blkdev_devpath(u->via, dev, sizeof(dev));
 		use_phrase(u, what, sizeof(what));
 		if (what[0])
-			fmt(buf, len, "device shares its medium with %s: %s", dev, what);
+			dev_fmt(buf, len, "device shares its medium with %s: %s", dev, what);
 	} else if (u->holds_root && is_self(u, u->root_dev)) {
-		fmt(buf, len, "device holds the root filesystem");
+		dev_fmt(buf, len, "device holds the root filesystem");
 	} else if (u->mounted && !u->holds_root && is_self(u, u->mounted_dev)) {
-		fmt(buf, len, "device is mounted on %s", u->mountpoint);
+		dev_fmt(buf, len, "device is mounted on %s", u->mountpoint);
 	} else if (u->swap_active && !u->holds_root && !u->mounted &&
 		   is_self(u, u->swap_dev)) {
-		fmt(buf, len, "device is active swap");
+		dev_fmt(buf, len, "device is active swap");
 	} else if (u->has_holders && !u->holds_root && !u->mounted && !u->swap_active &&
 		   is_self(u, u->held_dev)) {
 		dsp_blkdev_devpath(u->holder, dev, sizeof(dev));
-		fmt(buf, len, "device is held by %s", dev);
+		dev_fmt(buf, len, "device is held by %s", dev);
 	} else {
 		use_phrase(u, what, sizeof(what));
 		if (what[0])
-			fmt(buf, len, "device is in use: %s", what);
+			dev_fmt(buf, len, "device is in use: %s", what);
 	}
 	return buf;
 }

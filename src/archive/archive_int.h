@@ -213,9 +213,6 @@ void arc_hasher_item_skip(struct arc_hasher *h, unsigned mask);
 uint64_t arc_hasher_items_done(struct arc_hasher *h);
 void arc_hasher_stop(struct arc_hasher *h);
 
-/* Hex helpers */
-void arc_hex(const uint8_t *d, size_t n, char *out);
-
 /* SHA-256 of a whole file into hex; 0 or -errno. */
 int arc_file_sha256(const char *path, char hex[65]);
 

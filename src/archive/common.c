@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* common.c - helpers the archive module's files share: hex, whole-file SHA-256, full writes, bag name, locale */
+/* common.c - helpers the archive module's files share: whole-file SHA-256, full writes, bag name, locale */
 /*
  * Archive files in dependency order, each using only files before it (no cycles):
  * common; bag, pstore, hasher, side, rbkey, envelope; status, items, interlock;
@@ -15,18 +15,8 @@
 #include <openssl/evp.h>
 
 #include "dispose/common.h"
+#include "dispose/util.h"
 #include "archive_int.h"
-
-void arc_hex(const uint8_t *d, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[d[i] >> 4];
-		out[2 * i + 1] = hx[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 int arc_write_full(int fd, const void *buf, size_t len)
 {
@@ -71,7 +61,7 @@ int arc_file_sha256(const char *path, char hex[65])
 		EVP_DigestUpdate(c, buf, (size_t)r);
 	}
 	EVP_DigestFinal_ex(c, md, NULL);
-	arc_hex(md, 32, hex);
+	dsp_hex(md, 32, hex);
 out:
 	if (fd >= 0)
 		close(fd);

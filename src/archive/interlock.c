@@ -21,6 +21,7 @@
 #include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "dispose/util.h"
 #include "archive_int.h"
 
 /* --- an archive as its archive_created event records it ----------------------- */
@@ -501,7 +502,7 @@ static int load_items_file(struct dsp_archive_cover *c, const char *dir,
 		goto out;
 	}
 	EVP_DigestFinal_ex(md, d, NULL);
-	arc_hex(d, 32, hex);
+	dsp_hex(d, 32, hex);
 	if (strcmp(hex, r->items_sha) || files != r->files || bytes != r->payload_bytes)
 		rc = DSP_MISMATCH;
 out:

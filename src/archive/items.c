@@ -20,6 +20,7 @@
 #include "dispose/common.h"
 #include "dispose/json.h"
 #include "dispose/log.h"
+#include "dispose/util.h"
 #include "archive_int.h"
 
 /*
@@ -212,7 +213,7 @@ static int put_lines(struct arc_items *s, const struct arc_item *it)
 	char enc[PATH_MAX * 3 + 64], hex[129];
 	int l;
 
-	arc_hex(it->sha512, 64, hex);
+	dsp_hex(it->sha512, 64, hex);
 	if (dsp_bag_path_encode(it->bagpath, enc, sizeof(enc)))
 		return -ENAMETOOLONG;
 	l = fprintf(s->man, "%s  %s\n", hex, enc);
@@ -435,7 +436,7 @@ int arc_items_keep_list(struct arc_items *s, char name[96], char sha_hex[65])
 		return rc;
 	s->lst_kept = 1;
 	EVP_DigestFinal_ex(s->lst_sha, d, NULL);
-	arc_hex(d, 32, sha_hex);
+	dsp_hex(d, 32, sha_hex);
 	memcpy(name, s->lst_name, 96);
 	return 0;
 }

@@ -27,6 +27,7 @@
 #include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "dispose/util.h"
 #include "archive_int.h"
 
 #define TAG_MAX (64u << 10)
@@ -869,7 +870,7 @@ static int verify_fd(int fd, struct chan *ch, struct arc_verify *v,
 			EVP_DigestUpdate(s.sha, s.buf, (size_t)r);
 		}
 		EVP_DigestFinal_ex(s.sha, md, NULL);
-		arc_hex(md, 32, v->sha256);
+		dsp_hex(md, 32, v->sha256);
 	}
 out:
 	if (ra)

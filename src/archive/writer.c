@@ -29,6 +29,7 @@
 #include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "dispose/util.h"
 #include "archive_int.h"
 
 struct link_key {
@@ -719,7 +720,7 @@ static void new_uuid(char out[64])
 		memset(u, 0, sizeof(u));
 	u[6] = (u[6] & 0x0f) | 0x40;
 	u[8] = (u[8] & 0x3f) | 0x80;
-	arc_hex(u, 16, h);
+	dsp_hex(u, 16, h);
 	snprintf(out, 64, "urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8,
 		 h + 12, h + 16, h + 20);
 }
@@ -785,10 +786,10 @@ static int write_tags(struct wctx *w)
 	    (rc = write_mem_entry(w, "bag-info.txt", w->bag_info, w->bag_info_len, hi)) ||
 	    (rc = write_manifest(w, hm)))
 		return rc;
-	arc_hex(hb, 64, x1);
-	arc_hex(hi, 64, x2);
+	dsp_hex(hb, 64, x1);
+	dsp_hex(hi, 64, x2);
 	memcpy(w->manifest_sha512, hm, 64);
-	arc_hex(hm, 64, x3);
+	dsp_hex(hm, 64, x3);
 	snprintf(tm, sizeof(tm), "%s  bagit.txt\n%s  bag-info.txt\n%s  manifest-sha512.txt\n",
 		 x1, x2, x3);
 	return write_mem_entry(w, "tagmanifest-sha512.txt", tm, strlen(tm), NULL);
@@ -818,7 +819,8 @@ static int on_volume(void *arg, unsigned index, const char *ct_path,
 
 static int json_add_str(struct json_object *o, const char *k, const char *v)
 {
-	return json_object_object_add(o, k, json_object_new_string(v ? v : ""));
+	/* unknown is null, never "" (dispose-record(5)) */
+	return json_object_object_add(o, k, v && *v ? json_object_new_string(v) : NULL);
 }
 
 static int bag_info_to_json(void *arg, const char *label, const char *value)
@@ -1068,7 +1070,7 @@ static int plain_tail(struct wctx *w)
 		goto out;
 	}
 	EVP_DigestFinal_ex(md, d, NULL);
-	arc_hex(d, 32, w->tail_sha);
+	dsp_hex(d, 32, w->tail_sha);
 out:
 	EVP_MD_CTX_free(md);
 	free(buf);
@@ -1410,7 +1412,7 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		uint8_t md[32];
 
 		EVP_DigestFinal_ex(w.out_sha, md, NULL);
-		arc_hex(md, 32, res->sha256);
+		dsp_hex(md, 32, res->sha256);
 		if (fsync(w.fd) || close(w.fd)) {
 			w.fd = -1;
 			rc = -errno;

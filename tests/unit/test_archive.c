@@ -20,6 +20,7 @@
 #include "dispose/envelope.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "dispose/util.h"
 #include "../../src/archive/archive_int.h"
 
 #include <openssl/evp.h>
@@ -1047,7 +1048,7 @@ static void test_dsp_archive_covers_needs_a_complete_record(void **state)
 		fclose(lf);
 	}
 	EVP_Digest(line, strlen(line), d, NULL, EVP_sha256(), NULL);
-	arc_hex(d, 32, lsha);
+	dsp_hex(d, 32, lsha);
 	/* the "archive" it names: any plain file, pinned by its SHA-256 */
 	snprintf(list, sizeof(list), "%s/src/a.txt", tmpdir);
 	assert_int_equal(arc_file_sha256(list, ash), 0);

@@ -185,7 +185,8 @@ static int same_medium(struct eng *e, struct json_object *rec)
 
 	if (e->io->kind != DSP_IO_BLOCK || !e->seen_before)
 		return 0;
-	if (dsp_blkdev_info(e->io->path, &info) == 0)
+	/* the device held open, by its number (its path may name another by now) */
+	if (dsp_device_info(NULL, e->io->rdev, &info) == 0)
 		now = dsp_identity_block(&info);
 	r = dsp_identity_compare(rec, now, why, sizeof(why));
 	json_object_put(now);

@@ -388,6 +388,79 @@ static void test_eng_resume_other_medium(void **state)
 	fx_close(&fx);
 }
 
+/*
+ * The guard reads the device held open, by its number, not what its path
+ * names now: a node repointed to the recorded device after the open must
+ * not let the resume write the other device (the base read the path).
+ */
+static char g_dir2[64], g_dev2[64];
+
+static int loops_teardown(void **state)
+{
+	char cmd[256];
+
+	if (g_dev2[0]) {
+		snprintf(cmd, sizeof(cmd), "losetup -d %s", g_dev2);
+		sh(cmd);
+	}
+	if (g_dir2[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", g_dir2);
+		sh(cmd);
+	}
+	g_dev2[0] = g_dir2[0] = '\0';
+	return loop_teardown(state);
+}
+
+static void test_eng_resume_device_held_not_path(void **state)
+{
+	char img_a[128], img_b[128], node[128];
+	struct dsp_blkdev_info a;
+	struct dsp_erase_result res;
+	struct json_object *f;
+	struct fixture fx;
+	struct dsp_io *io;
+	struct stat sa, sb;
+	const uint8_t zero = 0;
+
+	(void)state;
+	if (geteuid() != 0 || sh("command -v losetup >/dev/null"))
+		skip();
+	snprintf(g_dir, sizeof(g_dir), "/tmp/dispose-ident.XXXXXX");
+	snprintf(g_dir2, sizeof(g_dir2), "/tmp/dispose-ident.XXXXXX");
+	assert_non_null(mkdtemp(g_dir));
+	assert_non_null(mkdtemp(g_dir2));
+	assert_int_equal(ab_loop(g_dir, img_a, sizeof(img_a), g_dev, sizeof(g_dev)), 0);
+	assert_int_equal(ab_loop(g_dir2, img_b, sizeof(img_b), g_dev2, sizeof(g_dev2)), 0);
+	assert_int_equal(stat(g_dev, &sa), 0);
+	assert_int_equal(stat(g_dev2, &sb), 0);
+	assert_int_equal(dsp_blkdev_info(g_dev, &a), 0);
+
+	/* the record: the target on device a */
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx.o.verify = DSP_VERIFY_NONE;
+	fx.o.resume = true;
+	f = json_object_new_object();
+	json_object_object_add(f, "target", json_object_new_string("t1"));
+	json_object_object_add(f, "size", json_object_new_int64(8 << 20));
+	json_object_object_add(f, "identity", dsp_identity_block(&a));
+	assert_int_equal(dsp_ledger_append(fx.l, "target", f, 1), 0);
+	json_object_put(f);
+	fx_reopen(&fx);
+	/* device b opened through a node that then names a */
+	snprintf(node, sizeof(node), "%s/disk", g_dir);
+	assert_int_equal(mknod(node, S_IFBLK | 0600, sb.st_rdev), 0);
+	assert_int_equal(dsp_io_open(node, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
+	assert_int_equal(unlink(node), 0);
+	assert_int_equal(mknod(node, S_IFBLK | 0600, sa.st_rdev), 0);
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), -ESTALE);
+	dsp_io_close(io);
+	assert_int_equal(res.bytes_written, 0);
+	assert_true(all_ab(img_b));
+	assert_true(all_ab(img_a));
+	fx_close(&fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_identity_block_nulls),
 		cmocka_unit_test(test_dsp_identity_block_loop),
 		cmocka_unit_test_teardown(test_eng_resume_other_medium, loop_teardown),
+		cmocka_unit_test_teardown(test_eng_resume_device_held_not_path, loops_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
 /* identity.c - a block device's identity for the run record, and whether --resume has the same medium */
 #include "dispose/device.h"
 #include "dispose/common.h"
+#include "dispose/json.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -83,12 +84,9 @@ struct json_object *dsp_identity_block(const struct dsp_blkdev_info *info)
 /* A string member, "" when absent, null or not a string. */
 static const char *sval(struct json_object *o, const char *key)
 {
-	struct json_object *v;
+	const char *v = dsp_json_str(o, key);
 
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return "";
-	return json_object_get_string(v);
+	return v ? v : "";
 }
 
 /* A member, NULL when absent, null or "" (the unknown value of older records). */

@@ -701,7 +701,7 @@ static int report_shared(struct ino_tab *tab, const struct dsp_erase_opts *o,
 			"not overwritten", e->path ? e->path : "?", (uintmax_t)e->links,
 			e->links == 1 ? "" : "s");
 		f = json_object_new_object();
-		json_object_object_add(f, "path", json_object_new_string(e->path ? e->path : ""));
+		dsp_json_add_bytes(f, "path", e->path);
 		json_object_object_add(f, "dev", json_object_new_int64((int64_t)e->dev));
 		json_object_object_add(f, "ino", json_object_new_int64((int64_t)e->ino));
 		json_object_object_add(f, "size", json_object_new_int64((int64_t)e->size));

@@ -213,6 +213,12 @@ int eng_load_record(struct eng *e)
 			e->io->path, e->id, (unsigned long long)bad);
 		return r > 0 ? -EINVAL : r;
 	}
+	/* the exact bytes of names (a loop device's backing file), as the device has them now */
+	if (w.ident && dsp_json_restore_bytes(w.ident) < 0) {
+		json_object_put(w.ident);
+		dsp_log(DSP_LOG_ERROR, "%s: run record: target %s: damaged identity", e->io->path, e->id);
+		return -EINVAL;
+	}
 	r = same_medium(e, w.ident);
 	json_object_put(w.ident);
 	if (r)

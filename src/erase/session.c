@@ -413,10 +413,9 @@ static void record_open_failure(struct dsp_erase_session *s, struct item *t)
 
 /* ---- resume: what the interrupted run was doing ---- */
 
+/* What the reader does not keep: a file's last name, an old record's size beside its identity. */
 struct resume_scan {
-	struct json_object *run_start;	/* owned copy */
-	struct json_object *ends;	/* id -> last target_end status */
-	struct json_object *idents;	/* id -> identity of its first target event */
+	struct json_object *sizes;	/* id -> "size" of its first target event */
 	struct json_object *renamed;	/* id -> the last name a file was renamed to */
 };
 
@@ -437,28 +436,43 @@ static int scan_event(struct json_object *ev, void *arg)
 	const char *e = jstr(ev, "event"), *id = jstr(ev, "target"), *st;
 	struct json_object *x;
 
-	if (!e)
+	if (!e || !id)
 		return 0;
-	if (!strcmp(e, "run_start") && !s->run_start) {
-		json_object_deep_copy(ev, &s->run_start, NULL);
-	} else if (!id) {
-		return 0;
-	} else if (!strcmp(e, "target_end") && (st = jstr(ev, "status"))) {
-		json_object_object_add(s->ends, id, json_object_new_string(st));
-	} else if (s->idents && !strcmp(e, "target") &&
-		   !json_object_object_get_ex(s->idents, id, NULL) &&
-		   json_object_object_get_ex(ev, "identity", &x)) {
-		struct json_object *sz;
-
-		/* older records keep the size beside the identity only */
-		if (!json_object_object_get_ex(x, "size", NULL) &&
-		    json_object_object_get_ex(ev, "size", &sz))
-			json_object_object_add(x, "size", json_object_get(sz));
-		json_object_object_add(s->idents, id, json_object_get(x));
-	} else if (s->renamed && !strcmp(e, "file_renamed") && (st = jstr(ev, "to"))) {
+	if (!strcmp(e, "target") && !json_object_object_get_ex(s->sizes, id, NULL) &&
+	    json_object_object_get_ex(ev, "size", &x))
+		json_object_object_add(s->sizes, id, json_object_get(x));
+	else if (!strcmp(e, "file_renamed") && (st = jstr(ev, "to")))
 		json_object_object_add(s->renamed, id, json_object_new_string(st));
-	}
 	return 0;
+}
+
+/*
+ * Each target's identity: from its first target event, else (never
+ * started) as checked at run_start; older records keep the size beside it.
+ */
+static struct json_object *resume_idents(const struct dsp_record *rec, struct json_object *targets,
+					  struct json_object *sizes)
+{
+	struct json_object *idents = json_object_new_object(), *x, *c, *sz;
+
+	for (size_t i = 0; idents && i < json_object_array_length(targets); i++) {
+		struct json_object *o = json_object_array_get_idx(targets, i);
+		const char *id = jstr(o, "id");
+		const struct dsp_record_target *rt = id ? dsp_record_find(rec, id) : NULL;
+
+		x = rt && rt->identity ? rt->identity : NULL;
+		if (!x && (!json_object_object_get_ex(o, "identity", &x) ||
+			   !json_object_is_type(x, json_type_object)))
+			continue;
+		c = NULL;
+		if (json_object_deep_copy(x, &c, NULL) != 0)
+			continue;
+		if (rt && rt->identity && !json_object_object_get_ex(c, "size", NULL) &&
+		    json_object_object_get_ex(sizes, id, &sz))
+			json_object_object_add(c, "size", json_object_get(sz));
+		json_object_object_add(idents, id, c);
+	}
+	return idents;
 }
 
 /* The method, verification and shared-inode choice are the run's; they cannot change midway. */
@@ -518,41 +532,50 @@ static int resume_add(struct dsp_erase_session *s, const char *id, const char *s
 /* Fill s->t with the run's unfinished targets (or the named ones). */
 static int resume_targets(struct dsp_erase_session *s, char *const *names, unsigned nnames)
 {
-	struct resume_scan sc = { NULL, json_object_new_object(), json_object_new_object(),
-				  json_object_new_object() };
-	struct json_object *targets;
+	struct resume_scan sc = { json_object_new_object(), json_object_new_object() };
+	struct dsp_record *rec = NULL;
+	struct json_object *targets, *run_start = NULL;
 	char path[PATH_MAX], mname[128];
-	uint64_t bad = 0;
 	const char *cwd;
 	int r, rc = 0;
 	size_t n;
 
-	r = dsp_ledger_walk(s->run_dir, scan_event, &sc, &bad);
+	/* read only: the open for resume has already repaired a torn line */
+	r = dsp_record_read(s->run_dir, &rec);
+	if (r == 0 && rec->chain == 0)
+		r = dsp_ledger_walk(s->run_dir, scan_event, &sc, NULL);
 	if (r != 0) {
-		if (r == DSP_MISMATCH)
-			rc = say(s, DSP_INVALID, s->run_dir, "run record is damaged at line %llu",
-				 (unsigned long long)bad);
-		else
-			rc = say(s, DSP_INVALID, s->run_dir, "cannot read the run record: %s",
-				 strerror(r < 0 ? -r : EINVAL));
+		rc = say(s, DSP_INVALID, s->run_dir, "cannot read the run record: %s",
+			 strerror(r < 0 ? -r : EINVAL));
 		goto out;
 	}
+	if (rec->chain) {
+		rc = say(s, DSP_INVALID, s->run_dir, "run record is damaged at line %llu",
+			 (unsigned long long)rec->bad_line);
+		goto out;
+	}
+	if (rec->run_start && json_object_deep_copy(rec->run_start, &run_start, NULL) != 0)
+		run_start = NULL;
 	/* names as the run had them: the record escapes bytes that are not UTF-8 */
-	if ((sc.run_start && dsp_json_restore_bytes(sc.run_start) < 0) ||
-	    dsp_json_restore_bytes(sc.idents) < 0) {
+	if (run_start && dsp_json_restore_bytes(run_start) < 0) {
 		rc = say(s, DSP_INVALID, s->run_dir, "run record: the hex of a name is damaged");
 		goto out;
 	}
-	if (!sc.run_start || !json_object_object_get_ex(sc.run_start, "targets", &targets) ||
+	if (!run_start || !json_object_object_get_ex(run_start, "targets", &targets) ||
 	    !json_object_is_type(targets, json_type_array) ||
-	    !jstr(sc.run_start, "command") || strcmp(jstr(sc.run_start, "command"), "erase")) {
+	    !jstr(run_start, "command") || strcmp(jstr(run_start, "command"), "erase")) {
 		rc = say(s, DSP_INVALID, s->run_dir, "not the record of an erase run");
 		goto out;
 	}
-	rc = resume_settings(s, sc.run_start);
+	s->idents = resume_idents(rec, targets, sc.sizes);
+	if (!s->idents || dsp_json_restore_bytes(s->idents) < 0) {
+		rc = say(s, DSP_INVALID, s->run_dir, "run record: the hex of a name is damaged");
+		goto out;
+	}
+	rc = resume_settings(s, run_start);
 	if (rc)
 		goto out;
-	cwd = jstr(sc.run_start, "cwd");
+	cwd = jstr(run_start, "cwd");
 	n = json_object_array_length(targets);
 	s->t = calloc(n ? n : 1, sizeof(*s->t));
 	if (!s->t) {
@@ -560,16 +583,13 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 		goto out;
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
-		struct json_object *o = json_object_array_get_idx(targets, i), *end;
+		struct json_object *o = json_object_array_get_idx(targets, i);
 		const char *id = jstr(o, "id"), *p = jstr(o, "path");
+		const struct dsp_record_target *rt;
 		bool pending, wanted = nnames == 0;
 
 		if (!id || !p)
 			continue;
-		/* a target never started: its identity as checked at run_start */
-		if (json_object_object_get_ex(o, "identity", &end) &&
-		    !json_object_object_get_ex(sc.idents, id, NULL))
-			json_object_object_add(sc.idents, id, json_object_get(end));
 		for (unsigned k = 0; k < nnames; k++)
 			if (!strcmp(names[k], p))
 				wanted = true;
@@ -580,9 +600,9 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 			goto out;
 		}
 		/* 0 means finished or never started: the record tells which */
-		pending = r == 1 || !json_object_object_get_ex(sc.ends, id, &end) ||
-			  !strcmp(json_object_get_string(end), "interrupted") ||
-			  !strcmp(json_object_get_string(end), "failed");
+		rt = dsp_record_find(rec, id);
+		pending = r == 1 || !rt || !rt->status || !strcmp(rt->status, "interrupted") ||
+			  !strcmp(rt->status, "failed");
 		if (!wanted)
 			continue;
 		if (!pending) {
@@ -607,9 +627,9 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 				 s->run_dir);
 	}
 out:
-	json_object_put(sc.run_start);
-	json_object_put(sc.ends);
-	s->idents = sc.idents;
+	json_object_put(run_start);
+	json_object_put(sc.sizes);
+	dsp_record_free(rec);
 	s->renamed = sc.renamed;
 	return rc;
 }

@@ -257,18 +257,17 @@ static int create_verdict(const char *name, int rc, const struct dsp_archive_res
 	switch (rc) {
 	case 0:
 	case DSP_PARTIAL:	/* kept: the files that changed are named above */
-		return rc ? DSP_EXIT_FAILED : DSP_EXIT_OK;
+		return cli_exit_code(rc, 0);
 	case -EINTR:
 		cli_err("%s: interrupted; nothing of it was kept", name);
-		return stop_sig == SIGHUP ? DSP_EXIT_SIGHUP :
-		       stop_sig == SIGTERM ? DSP_EXIT_SIGTERM : DSP_EXIT_SIGINT;
+		return cli_exit_code(DSP_INTERRUPTED, stop_sig);
 	case DSP_INVALID:
 		cli_err("archive create: %s", r->bad_path);
-		return DSP_EXIT_USAGE;
+		return cli_exit_code(rc, 0);
 	case DSP_MISMATCH:
 		cli_err("%s: read-back verification failed: %s", name, r->bad_path);
 		cli_err("%s: left as %s%s", name, name, DSP_FAILED_SUFFIX);
-		return DSP_EXIT_MISMATCH;
+		return cli_exit_code(rc, 0);
 	default:
 		if (rc == -EEXIST)
 			cli_err("%s: exists (or its %s / %s does)", name, DSP_ENV_SUFFIX,

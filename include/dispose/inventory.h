@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <json-c/json.h>
 
+#include "dispose/log.h"
+
 #define DSP_INV_SCHEMA "dispose-inventory/1"
 
 /*
@@ -36,6 +38,7 @@ struct dsp_inv_opts {
 	unsigned what;			/* DSP_INV_* */
 	const char *const *roots;	/* NULL-terminated; NULL = { "/" } */
 	const char *sysroot;		/* prefix for /var/lib/dpkg etc. (tests); NULL = "" */
+	const struct dsp_log_sink *log;	/* the scan's messages; NULL: the caller's thread's */
 };
 
 /* Host identity object (hostname, machine-id, os-release, kernel, DMI). */

@@ -244,7 +244,7 @@ static int section_begin(struct scan_ctx *c, const char *section)
 	return scan_emit(c, section, NULL);
 }
 
-int dsp_inv_scan(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *arg)
+static int scan(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *arg)
 {
 	struct scan_ctx c = { .emit = emit, .arg = arg };
 	unsigned what = opts->what;
@@ -294,6 +294,19 @@ int dsp_inv_scan(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *ar
 	if ((rc = section_begin(&c, "errors")))
 		return rc;
 	return failed;
+}
+
+int dsp_inv_scan(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *arg)
+{
+	struct dsp_log_sink prev;
+	int rc;
+
+	if (!opts->log)
+		return scan(opts, emit, arg);
+	prev = dsp_log_use(opts->log);
+	rc = scan(opts, emit, arg);
+	dsp_log_use(&prev);
+	return rc;
 }
 
 /* ---- the streaming JSON writer ---- */

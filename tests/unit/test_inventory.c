@@ -914,9 +914,52 @@ static void test_dsp_inv_write_valid_json(void **state)
 	free(buf);
 }
 
+/* ---- log sink: the scan's messages go to the sink in its options ---- */
+
+static void inv_log_into(enum dsp_log_level level, const char *msg, void *arg)
+{
+	char *buf = arg;
+	size_t n = strlen(buf);
+
+	(void)level;
+	snprintf(buf + n, 1024 - n, "%s\n", msg);
+}
+
+static void test_dsp_inv_scan_logs_to_its_sink(void **state)
+{
+	char dir[] = "/tmp/dsp-inv-log-XXXXXX", path[64], mine[1024] = "", def[1024] = "";
+	const char *roots[] = { dir, NULL };
+	struct dsp_log_sink sink = { inv_log_into, mine };
+	struct dsp_inv_opts o = { .what = DSP_INV_KEYS, .roots = roots, .log = &sink };
+	struct sink s = { 0 };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/broken.key", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "-----BEGIN PRIVATE KEY-----\n");
+	for (int i = 0; i < 4; i++)
+		fprintf(f, "%s\n", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	fprintf(f, "-----END PRIVATE KEY-----\n");
+	fclose(f);
+	dsp_log_set_handler(inv_log_into, def);
+	assert_true(dsp_inv_scan(&o, sink_emit, &s) >= 0);
+	dsp_log_set_handler(NULL, NULL);
+	assert_non_null(strstr(mine, "broken.key"));
+	assert_string_equal(def, "");
+	/* the caller's own sink is back */
+	assert_null(dsp_log_current().fn);
+	free(s.text);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dsp_inv_scan_logs_to_its_sink),
 		cmocka_unit_test(test_dsp_dpkg_parse_status_odd_cases),
 		cmocka_unit_test(test_dsp_dpkg_parse_status_crlf_and_no_final_newline),
 		cmocka_unit_test(test_dsp_dpkg_parse_status_malformed_is_reported),

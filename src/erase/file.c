@@ -789,9 +789,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	root_mnt = mnt_id_at(rfd, "");
 	fstype = fs_name(rfd);
 
-	f = json_object_new_object();
-	json_object_object_add(f, "path", json_object_new_string(t->display));
-	json_object_object_add(f, "kind", json_object_new_string("tree"));
+	f = dsp_record_target_start(t->display, "tree", NULL);
 	{
 		struct json_object *id = json_object_new_object();
 

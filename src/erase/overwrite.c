@@ -370,14 +370,13 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 
 static struct json_object *target_fields(struct eng *e)
 {
-	struct json_object *f = json_object_new_object();
 	struct json_object *id = json_object_new_object();
 	struct dsp_io *io = e->io;
 	const char *kind = e->fi ? e->fi->kind :
 		io->kind == DSP_IO_BLOCK ? "block" : io->kind == DSP_IO_MEM ? "memory" : "file";
+	/* identity follows below, in place of the builder's null */
+	struct json_object *f = dsp_record_target_start(io->path, kind, NULL);
 
-	json_object_object_add(f, "path", json_object_new_string(io->path));
-	json_object_object_add(f, "kind", json_object_new_string(kind));
 	json_object_object_add(f, "size", json_object_new_int64((int64_t)io->size));
 	if (e->fi) {
 		json_object_object_add(id, "dev", json_object_new_int64((int64_t)e->fi->dev));

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/* test_session.c - the erase session without the CLI: run, refusals, resume, the run-directory lock */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "dispose/common.h"
+#include "dispose/erase.h"
+#include "dispose/ledger.h"
+#include "dispose/log.h"
+
+struct said {
+	unsigned n, usage;
+	char last[2 * PATH_MAX];
+};
+
+static void collect(const struct dsp_erase_why *w, void *arg)
+{
+	struct said *s = arg;
+
+	s->n++;
+	s->usage += w->usage;
+	snprintf(s->last, sizeof(s->last), "%s: %s", w->thing, w->reason);
+}
+
+/* A test's own mapping, as the CLI's: only the codes these tests meet. */
+static int exit_code(int result, void *arg)
+{
+	(void)arg;
+	return result == 0 ? 0 : result == DSP_INTERRUPTED ? 130 : result == DSP_REFUSED ? 4 : 1;
+}
+
+static int exit_worse(int a, int b)
+{
+	return b > a ? b : a;
+}
+
+static char dir[64];
+static volatile sig_atomic_t stop;
+
+static int setup(void **state)
+{
+	(void)state;
+	dsp_log_set_syslog(0);
+	stop = 0;
+	snprintf(dir, sizeof(dir), "/tmp/dsp-session-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *at(const char *name)
+{
+	static char buf[4][PATH_MAX];
+	static unsigned k;
+	char *b = buf[k++ % 4];
+
+	snprintf(b, PATH_MAX, "%s/%s", dir, name);
+	return b;
+}
+
+static void make_file(const char *path, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	char b[512];
+
+	assert_true(fd >= 0);
+	memset(b, 'S', sizeof(b));
+	while (len) {
+		size_t k = len < sizeof(b) ? len : sizeof(b);
+
+		assert_int_equal(write(fd, b, k), (ssize_t)k);
+		len -= k;
+	}
+	close(fd);
+}
+
+/* The run directory: a buffer of its own (at() reuses its buffers). */
+static const char *run_dir(void)
+{
+	static char run[PATH_MAX];
+
+	snprintf(run, sizeof(run), "%s/run", dir);
+	return run;
+}
+
+static bool exists(const char *p)
+{
+	struct stat st;
+
+	return lstat(p, &st) == 0;
+}
+
+static struct dsp_erase_session_opts opts(struct said *s, const char *run_dir)
+{
+	static char *argv[] = { "erase", NULL };
+	struct dsp_erase_session_opts o = {
+		.run_dir = run_dir,
+		.method = "zero",
+		.argc = 1,
+		.argv = argv,
+		.stop = &stop,
+		.report = collect,
+		.exit_code = exit_code,
+		.exit_worse = exit_worse,
+		.arg = s,
+	};
+
+	memset(s, 0, sizeof(*s));
+	return o;
+}
+
+/* The record's events named ev, as one string of the lines (for strstr). */
+static char *events(const char *run, const char *ev)
+{
+	char path[PATH_MAX], line[65536], key[64];
+	char *out = calloc(1, 1 << 20);
+	size_t used = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", run, DSP_LEDGER_FILE);
+	snprintf(key, sizeof(key), "\"event\":\"%s\"", ev);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, key) && used + strlen(line) < (1 << 20)) {
+			strcpy(out + used, line);
+			used += strlen(line);
+		}
+	fclose(f);
+	return out;
+}
+
+static void test_session_erases_file_and_tree_and_records(void **state)
+{
+	struct said s;
+	struct dsp_erase_session_opts o = opts(&s, NULL);
+	struct dsp_erase_session *se;
+	char *names[2], *ev;
+
+	(void)state;
+	make_file(at("f"), 5000);
+	assert_int_equal(mkdir(at("tree"), 0700), 0);
+	make_file(at("tree/a"), 3000);
+	names[0] = (char *)at("f");
+	names[1] = (char *)at("tree");
+	o.run_dir = run_dir();
+	assert_int_equal(dsp_erase_session_new(&o, names, 2, &se), 0);
+	assert_int_equal(dsp_erase_session_count(se), 2);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	assert_false(exists(at("run")));	/* nothing made before the start */
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	assert_int_equal(dsp_erase_session_run(se), 0);
+	assert_string_equal(dsp_erase_session_status(se, 0, NULL), "success");
+	assert_string_equal(dsp_erase_session_status(se, 1, NULL), "success");
+	dsp_erase_session_free(se);
+	assert_int_equal(s.n, 0);
+	assert_false(exists(at("f")));
+	assert_false(exists(at("tree")));
+	ev = events(at("run"), "run_start");
+	assert_non_null(strstr(ev, "\"schema\":\"dispose-record/1\""));
+	assert_non_null(strstr(ev, "\"command\":\"erase\""));
+	assert_non_null(strstr(ev, "\"argv\":[\"dispose\",\"erase\"]"));
+	free(ev);
+	ev = events(at("run"), "run_end");
+	assert_non_null(strstr(ev, "\"status\":\"success\""));
+	assert_non_null(strstr(ev, "\"exit\":0"));
+	free(ev);
+}
+
+/* A refusal at the check, or a usage error: said, and no run directory made. */
+static void test_session_refusal_and_usage_make_nothing(void **state)
+{
+	struct said s;
+	struct dsp_erase_session_opts o = opts(&s, NULL);
+	struct dsp_erase_session *se;
+	char *names[1];
+
+	(void)state;
+	make_file(at("f"), 100);
+	assert_int_equal(symlink(at("f"), at("link")), 0);
+	names[0] = (char *)at("link");
+	o.run_dir = run_dir();
+	assert_int_equal(dsp_erase_session_new(&o, names, 1, &se), 0);
+	assert_int_equal(dsp_erase_session_check(se), DSP_REFUSED);
+	dsp_erase_session_free(se);
+	assert_int_equal(s.n, 1);
+	assert_non_null(strstr(s.last, "is a symbolic link; name its target instead"));
+	o.verify = "bogus";
+	names[0] = (char *)at("f");
+	assert_int_equal(dsp_erase_session_new(&o, names, 1, &se), DSP_INVALID);
+	dsp_erase_session_free(se);
+	assert_int_equal(s.usage, 1);
+	assert_false(exists(at("run")));
+	assert_true(exists(at("f")));
+}
+
+/* Stopped before its targets ran: all resumable; the resume does them; then nothing is left. */
+static void test_session_resume_picks_unfinished(void **state)
+{
+	struct said s;
+	struct dsp_erase_session_opts o = opts(&s, NULL);
+	struct dsp_erase_session *se;
+	char *names[2];
+	int r;
+
+	(void)state;
+	make_file(at("a"), 4096);
+	make_file(at("b"), 4096);
+	names[0] = (char *)at("a");
+	names[1] = (char *)at("b");
+	o.run_dir = run_dir();
+	assert_int_equal(dsp_erase_session_new(&o, names, 2, &se), 0);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	stop = SIGINT;
+	assert_int_equal(dsp_erase_session_run(se), 130);
+	assert_string_equal(dsp_erase_session_status(se, 1, NULL), "interrupted");
+	dsp_erase_session_free(se);
+	assert_true(exists(at("a")) && exists(at("b")));
+
+	stop = 0;
+	o.resume = true;
+	o.method = NULL;	/* the run's own */
+	r = dsp_erase_session_new(&o, NULL, 0, &se);
+	if (r)
+		fail_msg("resume: %d: %s", r, s.last);
+	assert_int_equal(dsp_erase_session_count(se), 2);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	assert_int_equal(dsp_erase_session_run(se), 0);
+	dsp_erase_session_free(se);
+	assert_false(exists(at("a")) || exists(at("b")));
+
+	r = dsp_erase_session_new(&o, NULL, 0, &se);
+	if (r)
+		fail_msg("second resume: %d: %s", r, s.last);
+	assert_int_equal(dsp_erase_session_count(se), 0);
+	dsp_erase_session_free(se);
+}
+
+/* One process per run directory: a resume while the run goes on is refused. */
+static void test_session_run_dir_locked(void **state)
+{
+	struct said s, s2;
+	struct dsp_erase_session_opts o = opts(&s, NULL), o2 = opts(&s2, NULL);
+	struct dsp_erase_session *se, *se2;
+	char *names[1];
+	char want[PATH_MAX + 64];
+
+	(void)state;
+	make_file(at("a"), 4096);
+	names[0] = (char *)at("a");
+	o.run_dir = run_dir();
+	assert_int_equal(dsp_erase_session_new(&o, names, 1, &se), 0);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	o2.run_dir = run_dir();
+	o2.resume = true;
+	o2.method = NULL;
+	assert_int_equal(dsp_erase_session_new(&o2, NULL, 0, &se2), DSP_REFUSED);
+	dsp_erase_session_free(se2);
+	snprintf(want, sizeof(want), "%s: another dispose is using this run directory; "
+		 "nothing written", at("run"));
+	assert_string_equal(s2.last, want);
+	assert_int_equal(dsp_erase_session_run(se), 0);
+	dsp_erase_session_free(se);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_session_erases_file_and_tree_and_records),
+		T(test_session_refusal_and_usage_make_nothing),
+		T(test_session_resume_picks_unfinished),
+		T(test_session_run_dir_locked),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

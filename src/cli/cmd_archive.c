@@ -312,6 +312,13 @@ static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 	/* a usage error leaves no run directory behind */
 	if ((rc = dsp_archive_create_check(a.out, &a.o, a.run_dir, &r)))
 		return create_verdict(a.out, rc, &r);
+	/*
+	 * Stop cleanly: nothing half-written is left to pass for an archive,
+	 * and a record once started gets its run_end.
+	 */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	rc = dsp_archive_run_start(a.run_dir, full_argc, full_argv, &l, why, sizeof(why));
 	if (rc) {
 		cli_err("%s", why);
@@ -320,10 +327,6 @@ static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 	snprintf(run, sizeof(run), "%s", dsp_ledger_dir(l));
 	a.o.ledger = l;
 	a.o.stop = &stop_sig;
-	/* stop cleanly: nothing half-written is left to pass for an archive */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	rc = dsp_archive_create(a.out, &a.o, &r);
 	ex = create_verdict(a.out, rc, &r);
 	if (dsp_archive_run_end(l, rc, ex) && ex == DSP_EXIT_OK) {

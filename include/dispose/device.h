@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * device.h - the device module: a block device's identity (sysfs, VPD),
- * what uses it (mounts, swap, holders, loop backing files) and its record
- * identity (dsp_identity_*), looked up by device number.
+ * device.h - the device module, the one owner of block device facts: its
+ * identity (sysfs, VPD, udev), signatures (libblkid), what uses it (mounts,
+ * swap, holders, loop backing files), its record identity (dsp_identity_*),
+ * a user's name for it resolved once, and the erase lock; looked up by
+ * device number (the dsp_blkdev_* forms taking a path stat() it once).
  */
 #ifndef DISPOSE_DEVICE_H
 #define DISPOSE_DEVICE_H

@@ -30,6 +30,8 @@ int dev_read_u64(const char *root, const char *name, const char *attr, uint64_t 
 bool dev_attr_exists(const char *root, const char *name, const char *attr);
 /* the device number of kernel name NAME (its dev attribute). 0 or -errno */
 int dev_name_devno(const char *root, const char *name, dev_t *d);
+/* the device number of the block device node at path. 0, -ENOTBLK or -errno */
+int dev_path_devno(const char *path, dev_t *d);
 /* a whole /proc file (stat size 0: read to EOF), malloc'ed and NUL-terminated */
 int dev_read_all(const char *path, char **out, size_t *outlen);
 

@@ -409,20 +409,26 @@ int dsp_device_info(const char *root, dev_t devno, struct dsp_blkdev_info *info)
 	return info_name(root, name, info);
 }
 
-int dsp_blkdev_info(const char *path, struct dsp_blkdev_info *info)
+int dev_path_devno(const char *path, dev_t *d)
 {
-	char name[64];
 	struct stat st;
-	int r;
 
 	if (stat(path, &st) < 0)
 		return -errno;
 	if (!S_ISBLK(st.st_mode))
 		return -ENOTBLK;
-	r = dsp_blkdev_name(st.st_rdev, name, sizeof(name), NULL, 0, NULL);
-	if (r < 0)
-		return r;
-	r = dsp_blkdev_info_name(name, info);
+	*d = st.st_rdev;
+	return 0;
+}
+
+int dsp_blkdev_info(const char *path, struct dsp_blkdev_info *info)
+{
+	dev_t d;
+	int r;
+
+	r = dev_path_devno(path, &d);
+	if (r == 0)
+		r = dsp_device_info(NULL, d, info);
 	if (r < 0)
 		return r;
 	/* keep the name the caller used (e.g. /dev/disk/by-id/...) */

@@ -698,21 +698,23 @@ static bool file_alias(const struct dsp_blkdev_medium *m, const struct loopback 
 	       !in_chain(m, lb->devno);
 }
 
-/* The kernel name of the block device at path and a fresh snapshot. */
+/* The kernel name of devno under root and a fresh snapshot of root. */
+static int snap_for_devno(const char *root, dev_t devno, char *name, size_t len,
+			  struct dsp_blkdev_snap **s)
+{
+	int r = dsp_device_name(root, devno, name, len, NULL, 0, NULL);
+
+	return r < 0 ? r : dsp_device_snap_new(root, s);
+}
+
+/* The same for the block device node at path, on the running system. */
 static int snap_for_path(const char *path, char *name, size_t len,
 			 struct dsp_blkdev_snap **s)
 {
-	struct stat st;
-	int r;
+	dev_t d;
+	int r = dev_path_devno(path, &d);
 
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISBLK(st.st_mode))
-		return -ENOTBLK;
-	r = dsp_blkdev_name(st.st_rdev, name, len, NULL, 0, NULL);
-	if (r < 0)
-		return r;
-	return dsp_blkdev_snap_new(s);
+	return r < 0 ? r : snap_for_devno(NULL, d, name, len, s);
 }
 
 int dsp_blkdev_snap_check_medium(const struct dsp_blkdev_snap *s, const char *name,
@@ -761,17 +763,12 @@ int dsp_blkdev_snap_check_medium(const struct dsp_blkdev_snap *s, const char *na
 
 int dsp_blkdev_medium(const char *path, struct dsp_blkdev_medium *m)
 {
-	struct dsp_blkdev_snap *s;
-	char name[64];
+	dev_t d;
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	r = snap_for_path(path, name, sizeof(name), &s);
-	if (r < 0)
-		return r;
-	r = dsp_blkdev_snap_medium(s, name, m);
-	dsp_blkdev_snap_free(s);
-	return r;
+	r = dev_path_devno(path, &d);
+	return r < 0 ? r : dsp_device_medium(NULL, d, m);
 }
 
 int dsp_device_medium(const char *root, dev_t devno, struct dsp_blkdev_medium *m)
@@ -781,10 +778,7 @@ int dsp_device_medium(const char *root, dev_t devno, struct dsp_blkdev_medium *m
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	r = dsp_device_name(root, devno, name, sizeof(name), NULL, 0, NULL);
-	if (r < 0)
-		return r;
-	r = dsp_device_snap_new(root, &s);
+	r = snap_for_devno(root, devno, name, sizeof(name), &s);
 	if (r < 0)
 		return r;
 	r = dsp_blkdev_snap_medium(s, name, m);
@@ -901,17 +895,12 @@ void dsp_blkdev_release(int *fds, size_t n)
 
 int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
 {
-	struct dsp_blkdev_snap *s;
-	char name[64];
+	dev_t d;
 	int r;
 
 	memset(use, 0, sizeof(*use));
-	r = snap_for_path(path, name, sizeof(name), &s);
-	if (r < 0)
-		return r;
-	r = dsp_blkdev_snap_check_medium(s, name, use);
-	dsp_blkdev_snap_free(s);
-	return r;
+	r = dev_path_devno(path, &d);
+	return r < 0 ? r : dsp_device_check(NULL, d, use);
 }
 
 int dsp_device_check(const char *root, dev_t devno, struct dsp_blkdev_use *use)
@@ -921,10 +910,7 @@ int dsp_device_check(const char *root, dev_t devno, struct dsp_blkdev_use *use)
 	int r;
 
 	memset(use, 0, sizeof(*use));
-	r = dsp_device_name(root, devno, name, sizeof(name), NULL, 0, NULL);
-	if (r < 0)
-		return r;
-	r = dsp_device_snap_new(root, &s);
+	r = snap_for_devno(root, devno, name, sizeof(name), &s);
 	if (r < 0)
 		return r;
 	r = dsp_blkdev_snap_check_medium(s, name, use);

@@ -149,7 +149,8 @@ struct dsp_record_target {
 	char *path;			/* exact bytes (path_hex honoured) of its last target
 					 * event; NULL when not said */
 	size_t path_len;
-	struct json_object *identity;	/* of its first target event; NULL when none or null */
+	struct json_object *identity;	/* of its first target event, names as bytes
+					 * (dsp_json_restore_bytes); NULL when none or null */
 	char *method;			/* method name */
 	char *verify;			/* verification mode */
 	int64_t npasses;		/* from pass_start; 0 when none started */
@@ -176,7 +177,8 @@ struct dsp_record {
 	bool torn;			/* a last line without newline (not counted) */
 	char *schema;			/* run_start's; NULL before dispose-record/1 */
 	char *command;			/* run_start's; NULL when none */
-	struct json_object *run_start;	/* the first run_start event; NULL when none */
+	struct json_object *run_start;	/* the first run_start event, names as bytes
+					 * (argv, cwd, targets' paths); NULL when none */
 	bool run_end;			/* the last run event is a run_end */
 	char *run_end_status;		/* its status */
 	int64_t run_end_exit;

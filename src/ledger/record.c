@@ -211,6 +211,8 @@ static int on_target(struct dsp_record_target *t, struct json_object *ev, bool f
 	}
 	if (first && !t->identity && (r = keep(&t->identity, ev, "identity")))
 		return r;
+	if (first && t->identity && dsp_json_restore_bytes(t->identity) == -ENOMEM)
+		return -ENOMEM;
 	/* the engine writes the method as an object, the tree walk by name */
 	if ((s = dsp_json_str(ev, "method")) ||
 	    (json_object_object_get_ex(ev, "method", &m) && (s = dsp_json_str(m, "name"))))
@@ -275,7 +277,9 @@ static int visit(struct json_object *ev, void *arg)
 
 	if (!strcmp(name, "run_start")) {
 		if (!rec->run_start) {
+			/* names as bytes again; a damaged _hex stays as written */
 			if (json_object_deep_copy(ev, &rec->run_start, NULL) ||
+			    dsp_json_restore_bytes(rec->run_start) == -ENOMEM ||
 			    set_str(&rec->schema, dsp_json_str(ev, "schema")) ||
 			    set_str(&rec->command, dsp_json_str(ev, "command")))
 				r = -ENOMEM;

@@ -586,6 +586,8 @@ static void test_record_read_targets_and_run(void **state)
 		assert_int_equal(dsp_json_value_bytes(json_object_array_get_idx(a, 3), &b, NULL), 0);
 		assert_string_equal(b, name);
 		free(b);
+		/* the reader gives run_start with its names as bytes */
+		assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 3)), name);
 	}
 	dsp_record_free(r);
 }

@@ -1226,6 +1226,23 @@ static void test_dsp_device_udev_absent_sysfs_fallback(void **state)
 	assert_int_equal(in.nby_id, 0);
 }
 
+/* On this system: without a udev database the read says so and changes nothing. */
+static void test_dsp_device_udev_read_no_database(void **state)
+{
+	struct dsp_device_udev u;
+	struct stat st;
+
+	(void)state;
+	if (access("/run/udev/data", F_OK) == 0 || stat("/dev/loop0", &st) < 0 ||
+	    !S_ISBLK(st.st_mode))
+		skip();
+	memset(&u, 0xff, sizeof(u));
+	assert_int_equal(dsp_device_udev_read(st.st_rdev, &u), -ENOENT);
+	assert_false(u.present);
+	assert_int_equal(u.nby_id, 0);
+	assert_string_equal(u.serial, "");
+}
+
 /* ---- resolver and lock (no device is written) ---- */
 
 static void test_dsp_device_resolve_symlink(void **state)
@@ -1320,6 +1337,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_device_udev_parse_props),
 		cmocka_unit_test_setup_teardown(test_dsp_device_udev_merge_sysfs, setup_disks, teardown_root),
 		cmocka_unit_test_setup_teardown(test_dsp_device_udev_absent_sysfs_fallback, setup_disks, teardown_root),
+		cmocka_unit_test(test_dsp_device_udev_read_no_database),
 		cmocka_unit_test(test_dsp_device_resolve_symlink),
 		cmocka_unit_test(test_dsp_device_lock_exclusive),
 	};

@@ -171,23 +171,23 @@ struct file_prior {
 static int end_after(const struct dsp_erase_opts *o, const char *display, const char *step,
 		     int err, int status, uint64_t written, uint64_t verified)
 {
-	struct json_object *f = json_object_new_object();
+	struct json_object *f;
 	char why[128];
 
-	json_object_object_add(f, "path", json_object_new_string(display));
-	json_object_object_add(f, "kind", json_object_new_string("file"));
-	json_object_object_add(f, "status", json_object_new_string(
-		status < 0 ? "failed" : status == 0 ? "success" : "completed-with-errors"));
-	if (step) {
+	if (step)
 		snprintf(why, sizeof(why), "%s: %s", step, strerror(-err));
-		json_object_object_add(f, "error", json_object_new_string(why));
+	f = dsp_record_target_end(status < 0 ? "failed" : status == 0 ? "success" :
+				  "completed-with-errors", 0, step ? why : NULL, written, verified);
+	if (!f)
+		return -ENOMEM;
+	dsp_json_add_bytes(f, "path", display);
+	json_object_object_add(f, "kind", json_object_new_string("file"));
+	if (step) {
 		json_object_object_add(f, "errno", json_object_new_int(-err));
 		json_object_object_add(f, "failed_step", json_object_new_string(step));
 	} else {
 		json_object_object_add(f, "removal_resumed", json_object_new_boolean(1));
 	}
-	json_object_object_add(f, "bytes_written", json_object_new_int64((int64_t)written));
-	json_object_object_add(f, "bytes_verified", json_object_new_int64((int64_t)verified));
 	json_object_object_add(f, "nist_category", json_object_new_string("none"));
 	return event(o, o->target_id, "target_end", f, 1);
 }

@@ -529,6 +529,18 @@ static int resume_add(struct dsp_erase_session *s, const char *id, const char *s
 	return t->c.path ? 0 : -ENOMEM;
 }
 
+/*
+ * Does name, given to --resume, name run_start's target o? Its path, or
+ * the symlink it was named by: compared as text, never resolved again, so
+ * a link repointed since leads nowhere but to the recorded device.
+ */
+static bool names_target(struct json_object *o, const char *name)
+{
+	const char *p = jstr(o, "path"), *g = jstr(o, "given");
+
+	return (p && !strcmp(p, name)) || (g && !strcmp(g, name));
+}
+
 /* Fill s->t with the run's unfinished targets (or the named ones). */
 static int resume_targets(struct dsp_erase_session *s, char *const *names, unsigned nnames)
 {
@@ -591,7 +603,7 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 		if (!id || !p)
 			continue;
 		for (unsigned k = 0; k < nnames; k++)
-			if (!strcmp(names[k], p))
+			if (names_target(o, names[k]))
 				wanted = true;
 		r = dsp_erase_pending(s->run_dir, id, path, sizeof(path), mname, sizeof(mname));
 		if (r < 0) {
@@ -616,12 +628,9 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 	for (unsigned k = 0; k < nnames && !rc; k++) {
 		bool found = false;
 
-		for (size_t i = 0; i < n; i++) {
-			const char *p = jstr(json_object_array_get_idx(targets, i), "path");
-
-			if (p && !strcmp(p, names[k]))
+		for (size_t i = 0; i < n; i++)
+			if (names_target(json_object_array_get_idx(targets, i), names[k]))
 				found = true;
-		}
 		if (!found)
 			rc = say(s, DSP_INVALID, names[k], "not a target of the run in %s",
 				 s->run_dir);
@@ -857,7 +866,8 @@ static int session_check(struct dsp_erase_session *s)
 {
 	struct dsp_erase_check_opts co = {
 		.root = s->o.root,
-		.run_dir = s->default_dir ? DEFAULT_RUNS : s->run_dir,
+		/* a dry run without --run-dir refuses what the real run would */
+		.run_dir = s->run_dir ? s->run_dir : DEFAULT_RUNS,
 		.erase_shared_inodes = s->o.erase_shared_inodes,
 	};
 	struct dsp_erase_checked *c = calloc(s->nt ? s->nt : 1, sizeof(*c));

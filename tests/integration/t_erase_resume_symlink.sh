@@ -1,0 +1,63 @@
+#!/bin/bash
+# t_erase_resume_symlink.sh - a run started on a block device named through
+# a symlink (/dev/disk/by-id/... style) is resumed by that same name: the
+# recorded device is continued, never what the name leads to now (a link
+# repointed to another device leaves that device untouched). A dry run
+# without --run-dir refuses a tree holding the default run directory, as
+# the real run does.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/erase_lib.sh"
+need_root
+
+# 1. started through a symlink, interrupted; the link repointed; resumed by its name
+A=$(mkloop 64 "$T/a.img") || die "mkloop"
+B=$(mkloop 8 "$T/b.img") || die "mkloop"
+fill_marker "$A" 64
+fill_marker "$B" 8
+sync
+bsum=$(sha256sum <"$T/b.img")
+ln -s "$A" "$T/by-id-a"
+"$DISPOSE" erase --yes --progress none --method zero --verify last \
+	--checkpoint-interval 4M --test-delay-ms 40 --run-dir "$T/r1" "$T/by-id-a" \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 300); do
+	grep -q '"event":"checkpoint"' "$T/r1/events.jsonl" 2>/dev/null && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ $rc = 130 ] || die "interrupted run: expected exit 130, got $rc ($(cat "$T/err"))"
+[ "$(count_marker "$T/a.img")" -gt 0 ] || die "run finished before the interrupt; slow it down"
+ln -sfn "$B" "$T/by-id-a"
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r1" "$T/by-id-a" \
+	>"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 0 ] || die "resume by the given name: expected exit 0, got $rc ($(cat "$T/err"))"
+[ "$(count_marker "$T/a.img")" = 0 ] || die "the recorded device was not finished"
+[ "$(head -c 67108864 "$T/a.img" | tr -d '\0' | wc -c)" = 0 ] || die "a.img not all zero"
+[ "$(sha256sum <"$T/b.img")" = "$bsum" ] || die "the device the link leads to now was written"
+check_chain "$T/r1"
+events "$T/r1" run_resumed >/dev/null || die "no run_resumed event"
+events "$T/r1" run_end | tail -1 | grep -q '"success"' || die "run_end not success"
+ok "resumed by the symlink it was started with: the recorded device finished, the link's new target untouched"
+
+# 2. a name that is neither the path nor the given name of a target stays refused
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r1" "$T/other" 2>"$T/err"
+rc=$?
+[ $rc = 2 ] || die "unknown name on resume: expected exit 2, got $rc"
+grep -qx "dispose: $T/other: not a target of the run in $T/r1" "$T/err" ||
+	die "message: $(cat "$T/err")"
+ok "a name no target had is still not a target of the run"
+
+# 3. --dry-run without --run-dir checks the default run directory as the real run does
+runs=/var/lib/dispose/runs
+mkdir -p "$runs" || die "mkdir $runs"
+"$DISPOSE" erase --dry-run --progress none /var/lib/dispose >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 4 ] || die "dry run over the default run directory: expected exit 4, got $rc ($(cat "$T/err"))"
+grep -qx "dispose: /var/lib/dispose: holds the run directory $runs" "$T/err" ||
+	die "message: $(cat "$T/err")"
+ok "a dry run refuses a tree holding the default run directory, as the real run does"

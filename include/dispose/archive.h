@@ -52,7 +52,11 @@ struct dsp_archive_result {
 	int encrypted;
 	uint64_t changed;		/* create: files that changed while read */
 	char bad_path[4096];		/* first failing payload path, or the reason */
-	/* verify: the run record is not this archive's (bad_path says why); nothing appended */
+	/*
+	 * verify: the run record is not this archive's (bad_path says why;
+	 * nothing appended): DSP_INVALID none there or damaged, DSP_REFUSED
+	 * another command's or without this archive; else 0
+	 */
 	int record_refused;
 };
 
@@ -99,9 +103,10 @@ int dsp_archive_run_end(struct dsp_ledger *l, int rc, int exit_code);
 /*
  * Before verify writes to the record of run_dir (read only, nothing
  * appended): it must be an intact record of archive create (or one without
- * run_start, as create wrote before dispose-record/1). 0; DSP_REFUSED with
- * res->record_refused and res->bad_path saying why (no record, a broken
- * chain, another command's record); -errno.
+ * run_start, as create wrote before dispose-record/1). 0; DSP_INVALID (no
+ * record there, a broken chain or torn line) or DSP_REFUSED (another
+ * command's record), with res->record_refused set the same and
+ * res->bad_path saying why; -errno.
  */
 int dsp_archive_record_check(const char *run_dir, struct dsp_archive_result *res);
 

@@ -300,7 +300,7 @@ static int match_visit(struct json_object *ev, void *arg)
 /* Not this archive's record: refused, and said with the run directory first. */
 static int refuse(struct dsp_archive_result *res, const char *run_dir, const char *other)
 {
-	res->record_refused = 1;
+	res->record_refused = DSP_REFUSED;
 	if (other)
 		snprintf(res->bad_path, sizeof(res->bad_path), "%.2000s: the run record of %.100s, "
 			 "not of an archive create: archive_verified not recorded", run_dir, other);
@@ -318,20 +318,20 @@ int dsp_archive_record_check(const char *run_dir, struct dsp_archive_result *res
 
 	memset(res, 0, sizeof(*res));
 	if (rc == -ENOENT || rc == -ENOTDIR) {
-		res->record_refused = 1;
+		res->record_refused = DSP_INVALID;
 		snprintf(res->bad_path, sizeof(res->bad_path), "%.2000s: no run record there",
 			 run_dir);
-		return DSP_REFUSED;
+		return DSP_INVALID;
 	}
 	if (rc)
 		return rc;
 	if (rec->chain || rec->torn) {
-		res->record_refused = 1;
+		res->record_refused = DSP_INVALID;
 		snprintf(res->bad_path, sizeof(res->bad_path), "%.2000s: run record is damaged (%s "
 			 "at line %llu): archive_verified not recorded", run_dir,
 			 rec->torn ? "a torn last line" : "hash chain broken",
 			 (unsigned long long)(rec->torn ? rec->events + 1 : rec->bad_line));
-		rc = DSP_REFUSED;
+		rc = DSP_INVALID;
 	} else if (rec->command && strcmp(rec->command, DSP_ARCHIVE_CREATE_CMD)) {
 		rc = refuse(res, run_dir, rec->command);
 	}

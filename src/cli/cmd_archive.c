@@ -27,10 +27,10 @@ static void usage(FILE *out)
 		" dispose archive extract NAME -C DIR [--key KEY.pem --cert CERT.pem]\n"
 		"        [--same-owner] [--preserve-permissions] [--xattrs] [--acls] [--fflags]\n"
 		" dispose archive status DIR\n"
-		"\nExit status: 0 ok, 1 failed, 2 usage or not an archive of ours (or a\n"
-		"--run-dir that create finds taken, or that is not the record of the\n"
-		"archive's create for verify), 3 verification mismatch, 4 refused\n"
-		"(unsafe entry, target exists).\n"
+		"\nExit status: 0 ok, 1 failed, 2 usage or not an archive of ours (also a\n"
+		"--run-dir that holds a record for create, or none or a damaged one for\n"
+		"verify), 3 verification mismatch, 4 refused (unsafe entry, target\n"
+		"exists; verify: a run record that is not the archive's create's).\n"
 		"Extract gives files to the user running it and drops setuid/setgid bits\n"
 		"and file capabilities: --same-owner restores owners and groups,\n"
 		"--preserve-permissions those bits and capabilities. Extended attributes,\n"
@@ -399,6 +399,16 @@ static int need_key(const char *name, const struct args *a)
 	return DSP_EXIT_USAGE;
 }
 
+/*
+ * A record verify may not write to: none there or damaged is invalid
+ * input (2, as for erase); another command's, or one without this archive,
+ * is refused (4, as erase --resume refuses another command's record).
+ */
+static int record_exit(const struct dsp_archive_result *r)
+{
+	return r->record_refused == DSP_REFUSED ? DSP_EXIT_REFUSED : DSP_EXIT_USAGE;
+}
+
 static int do_verify(int argc, char **argv)
 {
 	struct args a = { 0 };
@@ -418,9 +428,9 @@ static int do_verify(int argc, char **argv)
 	if (a.run_dir) {
 		/* before the archive is read: a record that is not one is refused at once */
 		rc = dsp_archive_record_check(a.run_dir, &r);
-		if (rc == DSP_REFUSED) {
+		if (r.record_refused) {
 			cli_err("%s", r.bad_path);
-			return DSP_EXIT_USAGE;
+			return record_exit(&r);
 		}
 		if (rc) {
 			cli_err("%s: cannot read the run record: %s", a.run_dir, strerror(-rc));
@@ -431,9 +441,9 @@ static int do_verify(int argc, char **argv)
 	}
 	rc = dsp_archive_verify(argv[optind], a.key, a.cert, l, &r);
 	dsp_ledger_close(l);
-	if (rc == DSP_REFUSED && r.record_refused) {
+	if (rc && r.record_refused) {
 		cli_err("%s", r.bad_path);
-		return DSP_EXIT_USAGE;
+		return record_exit(&r);
 	}
 	/* an archive with unsafe paths is not one of ours */
 	rc = verdict(argv[optind], rc, &r, DSP_EXIT_USAGE);

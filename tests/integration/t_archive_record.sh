@@ -1,7 +1,7 @@
 #!/bin/bash
 # t_archive_record.sh - archive verify --run-dir vouches only for an archive the
 # record holds, every file of it: a record that is another command's (an erase's)
-# or holds no archive_created of the archive is refused (exit 2, one line, the run
+# or holds no archive_created of the archive is refused (exit 4, one line, the run
 # directory first); a volume re-encrypted by a stranger (same plaintext or not)
 # and a stray extra volume are a mismatch (exit 3, one line naming the run
 # directory); either way the record stays byte for byte as it was.
@@ -29,13 +29,13 @@ refused() {
 	cmp -s "$T/before" "$run/events.jsonl" || die "$name: the record of $run changed"
 	[ ! -s "$T/out" ] || die "$name: said ok"
 }
-# RUN NAME [ARGS]: not this archive's record: refused (exit 2), one line, RUN first, nothing appended
+# RUN NAME [ARGS]: not this archive's record: refused (exit 4), one line, RUN first, nothing appended
 not_its() {
 	local run=$1 name=$2 rc; shift 2
 	cp "$run/events.jsonl" "$T/before"
 	$D archive verify "$name" "$@" --run-dir "$run" >"$T/out" 2>"$T/err"; rc=$?
 	cat "$T/err"
-	[ $rc -eq 2 ] || die "$name against $run: exit $rc, want 2"
+	[ $rc -eq 4 ] || die "$name against $run: exit $rc, want 4"
 	[ "$(wc -l < "$T/err")" -eq 1 ] || die "$name against $run: not one line"
 	grep -q "^dispose: $run: .*: archive_verified not recorded$" "$T/err" ||
 		die "$name: the run directory is not named first"

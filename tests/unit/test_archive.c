@@ -754,12 +754,12 @@ static void test_dsp_archive_verify_record_must_hold_the_archive(void **state)
 
 	obefore = record_of(orun);
 	assert_int_equal(dsp_archive_verify(forged, NULL, NULL, other, &r), DSP_REFUSED);
-	assert_true(r.record_refused);
+	assert_int_equal(r.record_refused, DSP_REFUSED);
 	assert_non_null(strstr(r.bad_path, orun));
 	assert_non_null(strstr(r.bad_path, "holds no archive_created of this archive"));
 	/* a real archive, but another run's */
 	assert_int_equal(dsp_archive_verify(name, NULL, NULL, other, &r), DSP_REFUSED);
-	assert_true(r.record_refused);
+	assert_int_equal(r.record_refused, DSP_REFUSED);
 	assert_record_unchanged(orun, obefore);
 
 	before = record_of(run);
@@ -857,10 +857,10 @@ static void test_dsp_archive_run_record_of_its_own(void **state)
 	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
 	before = record_of(erun);
 	assert_int_equal(dsp_archive_verify(name, NULL, NULL, e, &r), DSP_REFUSED);
-	assert_true(r.record_refused);
+	assert_int_equal(r.record_refused, DSP_REFUSED);
 	assert_non_null(strstr(r.bad_path, "the run record of erase, not of an archive create"));
 	assert_int_equal(dsp_archive_record_check(erun, &r), DSP_REFUSED);
-	assert_true(r.record_refused);
+	assert_int_equal(r.record_refused, DSP_REFUSED);
 	assert_record_unchanged(erun, before);
 	dsp_ledger_close(e);
 	assert_int_equal(dsp_archive_run_start(erun, 4, argv, &l, why, sizeof(why)), DSP_REFUSED);
@@ -870,14 +870,15 @@ static void test_dsp_archive_run_record_of_its_own(void **state)
 
 	assert_int_equal(dsp_archive_record_check(run, &r), 0);
 	snprintf(name, sizeof(name), "%s/rrec-none", tmpdir);
-	assert_int_equal(dsp_archive_record_check(name, &r), DSP_REFUSED);
+	assert_int_equal(dsp_archive_record_check(name, &r), DSP_INVALID);
+	assert_int_equal(r.record_refused, DSP_INVALID);
 	assert_non_null(strstr(r.bad_path, "no run record there"));
 	/* a damaged record: refused, not repaired */
 	sh("cp -r %s %s/rrec-bad && sed -i '2s/\"seq\":2/\"seq\":9/' %s/rrec-bad/events.jsonl",
 	   run, tmpdir, tmpdir);
 	snprintf(name, sizeof(name), "%s/rrec-bad", tmpdir);
 	before = record_of(name);
-	assert_int_equal(dsp_archive_record_check(name, &r), DSP_REFUSED);
+	assert_int_equal(dsp_archive_record_check(name, &r), DSP_INVALID);
 	assert_non_null(strstr(r.bad_path, "run record is damaged"));
 	assert_record_unchanged(name, before);
 	free(before);

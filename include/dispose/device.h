@@ -60,7 +60,7 @@ struct dsp_blkdev_info {
 	bool udev;		/* udev's database knew the device */
 	char sysfs_serial[128], sysfs_wwn[128];
 	char id_path[256];	/* ID_PATH, e.g. pci-0000:00:1f.2-ata-1 */
-	char by_id[8][256];	/* DEVLINKS under /dev/disk/by-id/, sorted */
+	char by_id[16][256];	/* DEVLINKS under /dev/disk/by-id/, sorted */
 	unsigned nby_id;
 };
 
@@ -75,7 +75,7 @@ struct dsp_device_udev {
 	char wwn[128];		/* ID_WWN_WITH_EXTENSION, else ID_WWN */
 	char model[128];	/* ID_MODEL_ENC decoded, else ID_MODEL */
 	char id_path[256];	/* ID_PATH */
-	char by_id[8][256];	/* DEVLINKS entries under /dev/disk/by-id/, sorted */
+	char by_id[16][256];	/* DEVLINKS entries under /dev/disk/by-id/, sorted */
 	unsigned nby_id;
 };
 

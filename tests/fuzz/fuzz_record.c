@@ -354,9 +354,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/*
 		 * Nothing pending: t1 is new to the record (a finished one is
 		 * refused), so a clean erase wrote and verified all of it here.
+		 * The check may still refuse a record with a malformed event of
+		 * t1 before this erase (-EINVAL), never find other bytes.
 		 */
-		if (pending == 0 && r == 0 && dsp_erase_check(io, dir, "t1", 100, &res) != 0)
-			__builtin_trap();
+		if (pending == 0 && r == 0) {
+			int c = dsp_erase_check(io, dir, "t1", 100, &res);
+
+			if (c != 0 && c != -EINVAL)
+				__builtin_trap();
+		}
 		/*
 		 * No verification claimed in the record: a clean erase read every byte
 		 * back here, so the auditor's re-check of the record's last pass

@@ -890,6 +890,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		}
 		if (fstatat(top->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT) {	/* ENOENT: one of our renamed files */
+				dsp_log(DSP_LOG_ERROR, "%s: %s; left alone", child, strerror(errno));
 				tree_event(&o, "skipped", child, strerror(errno));
 				top->kept = true;
 				status = worst(status, DSP_PARTIAL);
@@ -913,6 +914,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		} else if (S_ISLNK(st.st_mode) || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
 			/* never followed: the link (or node) itself goes */
 			if ((r = dsp_io_unlink(NULL, top->fd, de->d_name, 0)) < 0) {
+				dsp_log(DSP_LOG_ERROR, "%s: unlink: %s", child, strerror(-r));
 				tree_event(&o, "skipped", child, strerror(-r));
 				top->kept = true;
 				status = worst(status, DSP_PARTIAL);
@@ -927,6 +929,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 			const char *why;
 
 			if (n >= TREE_MAX_DEPTH) {
+				dsp_log(DSP_LOG_ERROR, "%s: nested too deep; left alone", child);
 				tree_event(&o, "skipped", child, "too deep");
 				top->kept = true;
 				status = worst(status, DSP_PARTIAL);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,17 +466,53 @@ int dsp_io_ioctl(struct dsp_io *io, unsigned long req, void *arg)
 	return io->ops->ioctl ? io->ops->ioctl(io->ctx, req, arg) : -ENOTTY;
 }
 
+#ifdef DSP_TEST_HOOKS
+/*
+ * Calls without an open target (a tree's rmdir, its symlinks, special
+ * files and extra hard-link names) take faults too: one schedule per
+ * process from $DISPOSE_TEST_FAULT, its @N counting these calls only.
+ */
+static struct io_faults *bare_faults;
+static pthread_once_t bare_once = PTHREAD_ONCE_INIT;
+
+static void bare_load(void)
+{
+	if (io_faults_from_spec(getenv(DSP_IO_FAULT_ENV), &bare_faults) < 0)
+		bare_faults = NULL;	/* an invalid list fails every open already */
+}
+
+static int bare_fault(enum dsp_io_fault_kind kind)
+{
+	pthread_once(&bare_once, bare_load);
+	return io_faults_op(bare_faults, kind, 0);
+}
+#else
+static int bare_fault(enum dsp_io_fault_kind kind)
+{
+	(void)kind;
+	return 0;
+}
+#endif
+
 int dsp_io_rename(struct dsp_io *io, int dirfd, const char *from, const char *to)
 {
-	if (!io)
-		return io_sys_rename(dirfd, from, to);
+	int r;
+
+	if (!io) {
+		r = bare_fault(DSP_FAULT_EIO_RENAME);
+		return r < 0 ? r : io_sys_rename(dirfd, from, to);
+	}
 	return io->ops->rename ? io->ops->rename(io->ctx, dirfd, from, to) : -EOPNOTSUPP;
 }
 
 int dsp_io_unlink(struct dsp_io *io, int dirfd, const char *name, int flags)
 {
-	if (!io)
-		return io_sys_unlink(dirfd, name, flags);
+	int r;
+
+	if (!io) {
+		r = bare_fault(DSP_FAULT_EIO_UNLINK);
+		return r < 0 ? r : io_sys_unlink(dirfd, name, flags);
+	}
 	return io->ops->unlink ? io->ops->unlink(io->ctx, dirfd, name, flags) : -EOPNOTSUPP;
 }
 

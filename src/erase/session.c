@@ -947,7 +947,7 @@ static int open_device(struct dsp_erase_session *s, struct item *t)
 			   "nothing written");
 	/* same number, other medium: a loop device reattached meanwhile (held now) */
 	if (r == 0 && t->c.identity &&
-	    dsp_identity_recheck(t->c.identity, t->c.path, why, sizeof(why)))
+	    dsp_identity_recheck_devno(t->c.identity, t->c.dev, why, sizeof(why)))
 		return say(s, DSP_REFUSED, shown(t), "is no longer the medium that was checked "
 			   "(%s); nothing written", why);
 	if (r == -EBUSY)

@@ -63,7 +63,8 @@ struct erase_file_info {
 	const char *fstype;
 	const char *parent;		/* tree target id, or NULL */
 	struct json_object *caveats;	/* borrowed; strings added to target_end */
-	int fd;				/* for the FIEMAP check after the overwrite */
+	int fd;
+	struct dsp_io *io;		/* for the FIEMAP check after the overwrite */
 	struct extmap *before;		/* extents before the overwrite, or NULL */
 };
 
@@ -76,7 +77,7 @@ bool erase_record_broken(const struct dsp_erase_opts *o);
 
 /* extmap.c: did the overwrite land where the data was? (FIEMAP before/after) */
 struct extmap;
-struct extmap *erase_extmap_get(int fd);
+struct extmap *erase_extmap_get(struct dsp_io *io);
 void erase_extmap_free(struct extmap *m);
 /* Adds "extents" to target_end fields f and caveats to cav. */
 void erase_extmap_check(const struct erase_file_info *fi, struct json_object *f,

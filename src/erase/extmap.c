@@ -4,7 +4,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 
@@ -15,7 +14,7 @@ struct extmap {
 };
 
 /* The file's extents (synced first), or NULL when the filesystem won't say. */
-struct extmap *erase_extmap_get(int fd)
+struct extmap *erase_extmap_get(struct dsp_io *io)
 {
 	struct extmap *m = calloc(1, sizeof(*m));
 
@@ -28,7 +27,7 @@ struct extmap *erase_extmap_get(int fd)
 	m->fm->fm_length = FIEMAP_MAX_OFFSET;
 	m->fm->fm_flags = FIEMAP_FLAG_SYNC;
 	m->fm->fm_extent_count = EXTMAP_MAX;
-	if (ioctl(fd, FS_IOC_FIEMAP, m->fm) < 0) {
+	if (dsp_io_ioctl(io, FS_IOC_FIEMAP, m->fm) < 0) {
 		erase_extmap_free(m);
 		return NULL;
 	}
@@ -72,7 +71,7 @@ void erase_extmap_check(const struct erase_file_info *fi, struct json_object *f,
 			struct json_object *cav)
 {
 	struct json_object *x = json_object_new_object();
-	struct extmap *after = fi->before ? erase_extmap_get(fi->fd) : NULL;
+	struct extmap *after = fi->before ? erase_extmap_get(fi->io) : NULL;
 	const char *res;
 	uint32_t fl = 0;
 

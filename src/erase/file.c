@@ -326,16 +326,17 @@ static int erase_fd(int fd, const struct stat *st, int dirfd, const char *name,
 	fi.caveats = cav;
 	fi.parent = parent;
 	fi.fd = fd;
-	fi.before = done_status >= 0 ? NULL : erase_extmap_get(fd);
 	if (st->st_nlink > 1)
 		dsp_log(DSP_LOG_WARN, "%s: has %ju hard links: their data is overwritten too",
 			display, (uintmax_t)st->st_nlink);
 	r = dsp_io_open_fd(fd, display, DSP_IO_WRITE | DSP_IO_DIRECT, &io);
 	if (r < 0) {
 		json_object_put(cav);
-		erase_extmap_free(fi.before);
 		return r;
 	}
+	/* the extents, as every ioctl on a target, through the seam */
+	fi.io = io;
+	fi.before = done_status >= 0 ? NULL : erase_extmap_get(io);
 	/* done_status >= 0: a killed session finished the overwrite already */
 	status = done_status >= 0 ? done_status : erase_run(io, o, res, &fi);
 	json_object_put(cav);

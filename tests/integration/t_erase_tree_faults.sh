@@ -48,6 +48,29 @@ case_fault fifo skipped "$T/t/fifo: unlink: Input/output error" "$T/t/fifo"
 rm -rf "$T/t" && mkdir "$T/t" || die "setup"
 case_fault top dir_kept "$T/t: rmdir: Input/output error" "$T/t"
 
+# FIEMAP goes through the seam too: a failed one may not claim an in-place overwrite
+FS_IOC_FIEMAP=0xC020660B
+extents() {
+	python3 -c 'import json,sys
+e = [json.loads(l) for l in open(sys.argv[1]) if "\"extents\"" in l][-1]
+print(e["extents"]["result"], any("FIEMAP" in c for c in e.get("caveats", [])))' "$1/events.jsonl"
+}
+fill_marker "$T/plain.bin" 1
+"$DISPOSE" erase --yes --progress none --method zero --run-dir "$T/r-fm0" "$T/plain.bin" \
+	>/dev/null 2>&1 || die "erase without a fault failed"
+if [ "$(extents "$T/r-fm0")" = "in-place False" ]; then
+	fill_marker "$T/plain.bin" 1
+	DISPOSE_TEST_FAULT=eio-ioctl@$FS_IOC_FIEMAP "$DISPOSE" erase --yes --progress none \
+		--method zero --run-dir "$T/r-fm" "$T/plain.bin" >/dev/null 2>"$T/fm.err" ||
+		die "FIEMAP fault: the erase failed: $(cat "$T/fm.err")"
+	[ "$(extents "$T/r-fm")" = "unknown True" ] ||
+		die "FIEMAP fault: extents $(extents "$T/r-fm"), expected unknown with a caveat"
+	[ ! -e "$T/plain.bin" ] || die "FIEMAP fault: file left"
+	ok "a failed FIEMAP: extents unknown, with the caveat, never in-place"
+else
+	echo "note: $T reports no FIEMAP extents; the FIEMAP fault case is not run"
+fi
+
 # the release build has no hooks: the same list changes nothing
 rm -rf "$T/t" && mkdir -p "$T/t/empty" && ln -s /etc/passwd "$T/t/ln" || die "setup"
 DISPOSE_TEST_FAULT=eio-unlink "$DISPOSE_REL" erase --yes --progress none --method zero \

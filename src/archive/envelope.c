@@ -997,7 +997,7 @@ int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
 	/* the worker takes no signals: they stay with the caller's threads */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = -pthread_create(&w->thr, NULL, worker, w);
+	rc = -dsp_thread_create(&w->thr, worker, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		dsp_log(DSP_LOG_ERROR, "envelope: cannot start thread: %s",
@@ -1383,7 +1383,7 @@ static int stream_decrypt(struct dec *d, int fd, EVP_CIPHER_CTX *ctx,
 	pthread_cond_init(&p.cv, NULL);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = -pthread_create(&thr, NULL, dworker, &p);
+	rc = -dsp_thread_create(&thr, dworker, &p);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		dsp_log(DSP_LOG_ERROR, "envelope: cannot start thread: %s",

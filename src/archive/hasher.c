@@ -12,6 +12,7 @@
 #include <xxh_x86dispatch.h>	/* the AVX2/AVX-512 code paths, picked at run time */
 #endif
 
+#include "dispose/log.h"
 #include "archive_int.h"
 
 /*
@@ -181,7 +182,7 @@ int arc_hasher_start(struct arc_hasher **out, unsigned mask)
 			continue;
 		h->w[i].h = h;
 		h->w[i].i = i;
-		if ((rc = pthread_create(&h->th[i], NULL, work, &h->w[i]))) {
+		if ((rc = dsp_thread_create(&h->th[i], work, &h->w[i]))) {
 			arc_hasher_stop(h);
 			return -rc;
 		}

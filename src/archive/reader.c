@@ -979,7 +979,7 @@ int arc_verify(const char *name, struct arc_verify *v, struct dsp_archive_result
 	pthread_t th;
 
 	chan_init(&ch);
-	if ((rc = pthread_create(&th, NULL, dec_main, &d))) {
+	if ((rc = dsp_thread_create(&th, dec_main, &d))) {
 		chan_destroy(&ch);
 		return -rc;
 	}
@@ -1040,7 +1040,7 @@ int arc_feed_start(struct arc_verify *v, struct dsp_archive_result *res,
 	f->res = res;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&f->th, NULL, feed_main, f);
+	rc = dsp_thread_create(&f->th, feed_main, f);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		chan_destroy(&f->ch);

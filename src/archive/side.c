@@ -15,6 +15,7 @@
 #include <xxh_x86dispatch.h>	/* the AVX2/AVX-512 code paths, picked at run time */
 #endif
 
+#include "dispose/log.h"
 #include "archive_int.h"
 
 /*
@@ -178,7 +179,7 @@ int arc_side_submit(struct arc_side *s, int fd, struct arc_region *reg,
 
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
-		rc = pthread_create(&s->th[s->nth], NULL, work, s);
+		rc = dsp_thread_create(&s->th[s->nth], work, s);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (rc == 0)
 			s->nth++;

@@ -1119,7 +1119,7 @@ static int tail_start(struct wctx *w, struct arc_verify *v)
 		dsp_env_writer_tail_expect(w->env, 1);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = -pthread_create(&w->tail_th, NULL, tail_main, w);
+	rc = -dsp_thread_create(&w->tail_th, tail_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		if (w->env)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* digest.c - XXH3-128 of each generated chunk of a random pass, for its read-back */
+#include "dispose/log.h"
 #include "erase_int.h"
 
 #include <errno.h>
@@ -150,7 +151,7 @@ struct cdig_worker *cdig_worker_start(struct chunk_digests *c)
 	w->c = c;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->th, NULL, cdig_main, w)) {
+	if (dsp_thread_create(&w->th, cdig_main, w)) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
 		free(w);

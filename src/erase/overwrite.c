@@ -106,7 +106,7 @@ static int ckpt_start(struct ckpt_worker *w, struct eng *e)
 	w->e = e;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	r = pthread_create(&w->th, NULL, ckpt_main, w);
+	r = dsp_thread_create(&w->th, ckpt_main, w);
 	if (r) {
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* ring.c - a producer thread filling aligned buffers ahead of the consumer */
+#include "dispose/log.h"
 #include "erase_int.h"
 
 #include <errno.h>
@@ -80,7 +81,7 @@ int ring_start(struct ring *r, const struct range *ext, size_t n_ext, size_t chu
 		r->slot[i].buf = bufs[i];
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	e = pthread_create(&r->th, NULL, producer, r);
+	e = dsp_thread_create(&r->th, producer, r);
 	if (e) {
 		pthread_mutex_destroy(&r->mu);
 		pthread_cond_destroy(&r->cv);

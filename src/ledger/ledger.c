@@ -242,6 +242,7 @@ int ledger_walk_fd(int fd, dsp_ledger_visit_fn fn, void *arg, uint64_t *bad_line
 struct run_state {
 	char *command;		/* of the first run_start */
 	bool started, ended;
+	unsigned starts;	/* more than one: several runs' events in one file */
 };
 
 static int run_visit(struct json_object *ev, void *arg)
@@ -255,6 +256,7 @@ static int run_visit(struct json_object *ev, void *arg)
 		if (!rs->started && c && !(rs->command = strdup(c)))
 			return -ENOMEM;
 		rs->started = true;
+		rs->starts++;
 		rs->ended = false;
 	} else if (!strcmp(name, "run_resumed")) {
 		rs->ended = false;
@@ -272,6 +274,11 @@ static int run_check(const char *path, const struct run_state *rs, const char *c
 	if (rs->started && (!rs->command || strcmp(rs->command, command))) {
 		dsp_log(DSP_LOG_ERROR, "%s: the record of another command (%s), not of %s",
 			path, rs->command ? rs->command : "unnamed", command);
+		return DSP_REFUSED;
+	}
+	if (rs->starts > 1) {
+		dsp_log(DSP_LOG_ERROR, "%s: %u run_start events: the records of several runs, "
+			"no %s appends to it", path, rs->starts, command);
 		return DSP_REFUSED;
 	}
 	if (!rs->started && rs->ended) {

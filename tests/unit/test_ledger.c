@@ -730,6 +730,33 @@ static void test_ledger_open_cmd_refuses_other_command(void **state)
 	dsp_ledger_close(l);
 }
 
+/* Two run_start in one file (an old shared directory, or an edit): no command appends. */
+static void test_ledger_open_cmd_refuses_two_runs(void **state)
+{
+	struct dsp_ledger *l;
+	struct json_object *f;
+	char *buf, *after;
+	size_t len, len2;
+	char *const argv[] = { "dispose", "erase", "x", NULL };
+
+	(void)state;
+	write_record("/srv/x", 1);
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_RESUME, &l), 0);
+	f = dsp_record_run_start("erase", 3, argv);
+	assert_int_equal(dsp_ledger_append(l, "run_start", f, 1), 0);
+	json_object_put(f);
+	dsp_ledger_close(l);
+	buf = slurp(&len);
+	assert_int_equal(dsp_ledger_open_cmd(dir, DSP_LEDGER_RESUME, "erase", &l), DSP_REFUSED);
+	assert_int_equal(dsp_ledger_open_cmd(dir, DSP_LEDGER_RESUME, "archive create", &l),
+			 DSP_REFUSED);
+	after = slurp(&len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(buf, after, len);
+	free(after);
+	free(buf);
+}
+
 /* Three commands in one second: three directories. */
 static void test_ledger_default_dir_unique(void **state)
 {
@@ -787,6 +814,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_read_broken_chain_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_torn_and_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_open_cmd_refuses_other_command, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_open_cmd_refuses_two_runs, setup, teardown),
 		cmocka_unit_test(test_ledger_default_dir_unique),
 		cmocka_unit_test(test_time_rfc3339_format),
 	};

@@ -63,16 +63,6 @@ uint64_t dsp_ledger_seq(struct dsp_ledger *l);
 void dsp_ledger_close(struct dsp_ledger *l);
 
 /*
- * Walk events.jsonl of dir, checking the chain; fn is called for each event
- * in order (it must not keep ev) and may stop the walk by returning non-zero,
- * which is then returned. Returns 0, -errno, or DSP_MISMATCH (broken chain,
- * bad seq, malformed line: *bad_line says which, when not NULL).
- */
-typedef int (*dsp_ledger_visit_fn)(struct json_object *ev, void *arg);
-int dsp_ledger_walk(const char *dir, dsp_ledger_visit_fn fn, void *arg,
-		    uint64_t *bad_line);
-
-/*
  * Test builds (-DDSP_TEST_HOOKS) only: make the append of line seq (0: the
  * next one) fail. The line's write(2) stops after write_after bytes and
  * fails with write_err; or, with write_err 0, the line is written and
@@ -167,6 +157,18 @@ struct dsp_record_target {
 	int phase;			/* which came last: DSP_RECORD_STARTED (target,
 					 * target_resumed), _ENDED (target_end), _REMOVED */
 	struct json_object *end;	/* the last target_end event itself */
+	struct json_object *size;	/* "size" of its first target event that has one
+					 * (older records keep it beside the identity) */
+	char *renamed_to;		/* "to" of its last file_renamed; NULL: none */
+};
+
+/* An archive_created or archive_verified event, in record order. */
+struct dsp_record_archive {
+	char *id;			/* External-Identifier (bag_info's, or
+					 * external_identifier); NULL when not said */
+	char *path;			/* "archive", exact bytes; NULL when not said */
+	size_t path_len;
+	struct json_object *event;	/* the event itself, as written */
 };
 
 struct dsp_record {
@@ -184,6 +186,10 @@ struct dsp_record {
 	int64_t run_end_exit;
 	struct dsp_record_target *targets;	/* in order of first appearance */
 	size_t ntargets;
+	struct dsp_record_archive *archives;	/* each archive_created */
+	size_t narchives;
+	struct dsp_record_archive *verified;	/* each archive_verified */
+	size_t nverified;
 };
 
 /*
@@ -196,6 +202,19 @@ struct dsp_record {
 int dsp_record_read(const char *dir, struct dsp_record **out);
 void dsp_record_free(struct dsp_record *rec);
 const struct dsp_record_target *dsp_record_find(const struct dsp_record *rec, const char *id);
+
+/*
+ * Every event of dir's record in order, through the same read-only path as
+ * dsp_record_read (for callers that need more than struct dsp_record keeps:
+ * a target's checkpoints, its I/O errors). fn must not keep ev; a non-zero
+ * return stops the walk and is returned. Stricter than dsp_record_read: a
+ * broken chain, bad seq, malformed or torn line is DSP_MISMATCH (*bad_line
+ * says which, when not NULL), after fn saw the events before it. Else 0 or
+ * -errno.
+ */
+typedef int (*dsp_ledger_visit_fn)(struct json_object *ev, void *arg);
+int dsp_record_read_events(const char *dir, dsp_ledger_visit_fn fn, void *arg,
+			   uint64_t *bad_line);
 
 /* RFC 3339 UTC timestamp of now, e.g. 2026-11-28T12:00:00.123Z */
 void dsp_time_rfc3339(char buf[32]);

@@ -351,7 +351,7 @@ int arc_record_match(const char *run_dir, const char *name, struct dsp_archive_r
 			 run_dir);
 		return DSP_MISMATCH;
 	}
-	rc = dsp_ledger_walk(run_dir, match_visit, &m, NULL);
+	rc = dsp_record_read_events(run_dir, match_visit, &m, NULL);
 	if (rc < 0) {
 		rec_free(&m.rec);
 		return rc;
@@ -657,7 +657,7 @@ int dsp_archive_cover_load(const char *run_dir, struct dsp_archive_cover **out)
 	}
 	if (!c)
 		return -ENOMEM;
-	rc = dsp_ledger_walk(run_dir, visit, &w, NULL);
+	rc = dsp_record_read_events(run_dir, visit, &w, NULL);
 	/* every archive's list must match the record; only archives still there count */
 	for (size_t i = 0; rc == 0 && i < w.nrec; i++)
 		rc = load_items(rec_present(&w, &w.recs[i]) ? c : NULL, run_dir, &w.recs[i]);

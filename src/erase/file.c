@@ -526,7 +526,7 @@ int dsp_erase_file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	if (opts->resume) {
 		/* killed after the overwrite or while renaming: the record says
 		 * what is done; and it must be the file the run started on */
-		r = dsp_ledger_walk(dsp_ledger_dir(opts->ledger), visit_record, &w, NULL);
+		r = dsp_record_read_events(dsp_ledger_dir(opts->ledger), visit_record, &w, NULL);
 		if (r)
 			return r > 0 ? -EINVAL : r;
 		if (w.removed)
@@ -580,7 +580,7 @@ int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,
 		struct rec_walk w = { .id = opts->target_id, .prior.done_status = -1 };
 		const char *slash = strrchr(path, '/');
 
-		r = dsp_ledger_walk(dsp_ledger_dir(opts->ledger), visit_record, &w, NULL);
+		r = dsp_record_read_events(dsp_ledger_dir(opts->ledger), visit_record, &w, NULL);
 		if (r)
 			return r > 0 ? -EINVAL : r;
 		if (w.removed)
@@ -754,7 +754,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	if (t->info.fs_root || t->dirfd < 0)
 		return refuse(&o, t, "is the root directory");
 	if (o.resume) {
-		r = dsp_ledger_walk(dsp_ledger_dir(o.ledger), visit_record, &w, NULL);
+		r = dsp_record_read_events(dsp_ledger_dir(o.ledger), visit_record, &w, NULL);
 		if (r) {
 			ino_free(&tab);
 			return r > 0 ? -EINVAL : r;

@@ -203,7 +203,7 @@ int eng_load_record(struct eng *e)
 {
 	struct walk w = { .e = e };
 	uint64_t bad = 0;
-	int r = dsp_ledger_walk(dsp_ledger_dir(e->o->ledger), visit, &w, &bad);
+	int r = dsp_record_read_events(dsp_ledger_dir(e->o->ledger), visit, &w, &bad);
 
 	if (r == 1)
 		r = w.err;
@@ -335,7 +335,7 @@ int dsp_erase_check(struct dsp_io *io, const char *run_dir, const char *target_i
 	memset(res, 0, sizeof(*res));
 	if (!io || !run_dir || !target_id)
 		return -EINVAL;
-	r = dsp_ledger_walk(run_dir, visit_check, &w, NULL);
+	r = dsp_record_read_events(run_dir, visit_check, &w, NULL);
 	if (r == 1)
 		r = w.err;
 	if (r) {

@@ -555,7 +555,7 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 	/* read only: the open for resume has already repaired a torn line */
 	r = dsp_record_read(s->run_dir, &rec);
 	if (r == 0 && rec->chain == 0)
-		r = dsp_ledger_walk(s->run_dir, scan_event, &sc, NULL);
+		r = dsp_record_read_events(s->run_dir, scan_event, &sc, NULL);
 	if (r != 0) {
 		rc = say(s, DSP_INVALID, s->run_dir, "cannot read the run record: %s",
 			 strerror(r < 0 ? -r : EINVAL));

@@ -542,20 +542,3 @@ void dsp_ledger_close(struct dsp_ledger *l)
 	free(l->dir);
 	free(l);
 }
-
-int dsp_ledger_walk(const char *dir, dsp_ledger_visit_fn fn, void *arg,
-		    uint64_t *bad_line)
-{
-	char path[PATH_MAX];
-	char head[65];
-	int fd, r;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DSP_LEDGER_FILE) >= sizeof(path))
-		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	r = ledger_walk_fd(fd, fn, arg, bad_line, NULL, head, NULL, NULL);
-	close(fd);
-	return r;
-}

@@ -138,7 +138,7 @@ struct json_object *dsp_record_target_end(const char *status, int err, const cha
 
 struct reader {
 	struct dsp_record *rec;
-	size_t cap;
+	size_t cap, acap, vcap;
 };
 
 static int set_str(char **dst, const char *s)
@@ -213,6 +213,8 @@ static int on_target(struct dsp_record_target *t, struct json_object *ev, bool f
 		return r;
 	if (first && t->identity && dsp_json_restore_bytes(t->identity) == -ENOMEM)
 		return -ENOMEM;
+	if (first && !t->size && (r = keep(&t->size, ev, "size")))
+		return r;
 	/* the engine writes the method as an object, the tree walk by name */
 	if ((s = dsp_json_str(ev, "method")) ||
 	    (json_object_object_get_ex(ev, "method", &m) && (s = dsp_json_str(m, "name"))))
@@ -266,6 +268,30 @@ static int on_target_end(struct dsp_record_target *t, struct json_object *ev)
 	return 0;
 }
 
+/* Append ev (an archive_created or archive_verified naming id) to *arr. */
+static int on_archive(struct dsp_record_archive **arr, size_t *n, size_t *cap,
+		      struct json_object *ev, const char *id)
+{
+	struct dsp_record_archive *a;
+	int r;
+
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 4;
+
+		if (!(a = realloc(*arr, nc * sizeof(*a))))
+			return -ENOMEM;
+		*arr = a;
+		*cap = nc;
+	}
+	a = &(*arr)[*n];
+	memset(a, 0, sizeof(*a));
+	(*n)++;
+	if (set_str(&a->id, id) || json_object_deep_copy(ev, &a->event, NULL))
+		return -ENOMEM;
+	r = dsp_json_bytes(ev, "archive", &a->path, &a->path_len);
+	return r == -ENOMEM ? r : 0;
+}
+
 static int visit(struct json_object *ev, void *arg)
 {
 	struct reader *rd = arg;
@@ -292,6 +318,15 @@ static int visit(struct json_object *ev, void *arg)
 		r = set_str(&rec->run_end_status, dsp_json_str(ev, "status"));
 		rec->run_end_exit = 0;
 		dsp_json_i64(ev, "exit", &rec->run_end_exit);
+	} else if (!strcmp(name, "archive_created")) {
+		struct json_object *bi;
+
+		r = on_archive(&rec->archives, &rec->narchives, &rd->acap, ev,
+			       json_object_object_get_ex(ev, "bag_info", &bi) ?
+			       dsp_json_str(bi, "External-Identifier") : NULL);
+	} else if (!strcmp(name, "archive_verified")) {
+		r = on_archive(&rec->verified, &rec->nverified, &rd->vcap, ev,
+			       dsp_json_str(ev, "external_identifier"));
 	}
 	if (r || !id)
 		goto out;
@@ -317,6 +352,8 @@ static int visit(struct json_object *ev, void *arg)
 	} else if (!strcmp(name, "file_removed")) {
 		t->removed = true;
 		t->phase = DSP_RECORD_REMOVED;
+	} else if (!strcmp(name, "file_renamed") && dsp_json_str(ev, "to")) {
+		r = set_str(&t->renamed_to, dsp_json_str(ev, "to"));
 	}
 out:
 	/* -errno stops the walk (a positive code would read as DSP_MISMATCH) */
@@ -342,8 +379,20 @@ void dsp_record_free(struct dsp_record *rec)
 		json_object_put(t->bad_ranges);
 		json_object_put(t->caveats);
 		json_object_put(t->end);
+		json_object_put(t->size);
+		free(t->renamed_to);
 	}
 	free(rec->targets);
+	for (size_t i = 0; i < rec->narchives + rec->nverified; i++) {
+		struct dsp_record_archive *a = i < rec->narchives ? &rec->archives[i] :
+					       &rec->verified[i - rec->narchives];
+
+		free(a->id);
+		free(a->path);
+		json_object_put(a->event);
+	}
+	free(rec->archives);
+	free(rec->verified);
 	free(rec->schema);
 	free(rec->command);
 	free(rec->run_end_status);
@@ -351,19 +400,39 @@ void dsp_record_free(struct dsp_record *rec)
 	free(rec);
 }
 
+/* read-only: a reader never repairs, cuts or appends */
+static int open_record(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DSP_LEDGER_FILE) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+int dsp_record_read_events(const char *dir, dsp_ledger_visit_fn fn, void *arg,
+			   uint64_t *bad_line)
+{
+	char head[65];
+	int fd = open_record(dir), r;
+
+	if (fd < 0)
+		return fd;
+	r = ledger_walk_fd(fd, fn, arg, bad_line, NULL, head, NULL, NULL);
+	close(fd);
+	return r;
+}
+
 int dsp_record_read(const char *dir, struct dsp_record **out)
 {
 	struct reader rd = { 0 };
-	char path[PATH_MAX];
 	int fd, r, torn = 0;
 
 	*out = NULL;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, DSP_LEDGER_FILE) >= sizeof(path))
-		return -ENAMETOOLONG;
-	/* read-only: a reader never repairs, cuts or appends */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
+	if ((fd = open_record(dir)) < 0)
+		return fd;
 	if (!(rd.rec = calloc(1, sizeof(*rd.rec)))) {
 		close(fd);
 		return -ENOMEM;

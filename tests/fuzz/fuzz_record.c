@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_record.c - libFuzzer target over the run record reader: the bytes are
- * a run directory's events.jsonl, read as resume reads it (dsp_ledger_walk,
+ * a run directory's events.jsonl, read as resume reads it (dsp_record_read_events,
  * the read-only reader dsp_record_read, dsp_erase_pending, the auditor's dsp_erase_check, a RESUME open and a
  * resumed erase of a 64 KiB memory target, which walks it in eng_load_record).
  * The raw bytes go to the chain check; then every line that is a JSON object
@@ -291,7 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	put_file(data, size);
 
-	rw = dsp_ledger_walk(dir, visit, &w, &bad);
+	rw = dsp_record_read_events(dir, visit, &w, &bad);
 	if (rw != 0 && rw != DSP_MISMATCH && rw >= 0)
 		__builtin_trap();
 	if (rw == DSP_MISMATCH && bad != w.n + 1)
@@ -307,7 +307,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	had_verify = memmem(data, size, "\"verify_end\"", 12) ||
 		     memmem(data, size, "\"verify_checkpoint\"", 19);
 	w.n = 0;
-	rw = dsp_ledger_walk(dir, visit, &w, &bad);
+	rw = dsp_record_read_events(dir, visit, &w, &bad);
 	if (rw != 0 && rw != DSP_MISMATCH && rw >= 0)
 		__builtin_trap();
 	read_record(rw, w.n, bad);
@@ -347,7 +347,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		dsp_ledger_close(l);
 		/* what the engine appended continues the chain */
-		if (dsp_ledger_walk(dir, visit_after, &a, NULL) != 0)
+		if (dsp_record_read_events(dir, visit_after, &a, NULL) != 0)
 			__builtin_trap();
 		if ((r == 0 && a.incomplete) || a.stale_verify)
 			__builtin_trap();

@@ -101,7 +101,7 @@ static inline struct json_object *events(struct fixture *fx, const char *name, c
 {
 	struct collect c = { name, target, json_object_new_array() };
 
-	assert_int_equal(dsp_ledger_walk(fx->dir, collect_fn, &c, NULL), 0);
+	assert_int_equal(dsp_record_read_events(fx->dir, collect_fn, &c, NULL), 0);
 	return c.arr;
 }
 

@@ -140,7 +140,7 @@ static void test_ledger_walk_detects_tamper(void **state)
 	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
 	append_n(l, 5);
 	dsp_ledger_close(l);
-	assert_int_equal(dsp_ledger_walk(dir, visit, &c, &bad), 0);
+	assert_int_equal(dsp_record_read_events(dir, visit, &c, &bad), 0);
 	assert_int_equal(c.n, 5);
 	assert_int_equal(c.last_i, 4);
 
@@ -155,7 +155,7 @@ static void test_ledger_walk_detects_tamper(void **state)
 	fclose(f);
 	free(buf);
 	c.n = 0;
-	assert_int_equal(dsp_ledger_walk(dir, visit, &c, &bad), DSP_MISMATCH);
+	assert_int_equal(dsp_record_read_events(dir, visit, &c, &bad), DSP_MISMATCH);
 	assert_int_equal(bad, 4);
 	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_RESUME, &l), DSP_MISMATCH);
 }
@@ -177,13 +177,13 @@ static void test_ledger_resume_cuts_torn_line(void **state)
 	fd = open(path, O_WRONLY | O_APPEND);
 	assert_true(write(fd, "{\"seq\":3,\"ti", 12) == 12);
 	close(fd);
-	assert_int_equal(dsp_ledger_walk(dir, visit, &c, NULL), DSP_MISMATCH);
+	assert_int_equal(dsp_record_read_events(dir, visit, &c, NULL), DSP_MISMATCH);
 	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_RESUME, &l), 0);
 	assert_int_equal(dsp_ledger_seq(l), 3);	/* the repair event is seq 3 */
 	append_n(l, 1);
 	dsp_ledger_close(l);
 	c.n = 0;
-	assert_int_equal(dsp_ledger_walk(dir, visit, &c, NULL), 0);
+	assert_int_equal(dsp_record_read_events(dir, visit, &c, NULL), 0);
 	assert_int_equal(c.n, 4);
 	buf = read_file(DSP_LEDGER_FILE, &len);
 	assert_non_null(strstr(buf, "\"event\":\"ledger_repaired\""));
@@ -207,7 +207,7 @@ static void test_ledger_append_reserved_fields_not_overridden(void **state)
 	dsp_ledger_close(l);
 	buf = read_file(DSP_LEDGER_FILE, &len);
 	assert_null(strstr(buf, "99"));
-	assert_int_equal(dsp_ledger_walk(dir, NULL, NULL, NULL), 0);
+	assert_int_equal(dsp_record_read_events(dir, NULL, NULL, NULL), 0);
 	free(buf);
 }
 
@@ -243,7 +243,7 @@ static void check_resumes(int want_lines, int want_repair)
 	size_t len;
 	char *buf;
 
-	assert_int_equal(dsp_ledger_walk(dir, visit, &c, NULL), want_repair ? DSP_MISMATCH : 0);
+	assert_int_equal(dsp_record_read_events(dir, visit, &c, NULL), want_repair ? DSP_MISMATCH : 0);
 	if (!want_repair)
 		assert_int_equal(c.n, want_lines);
 	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_RESUME, &l), 0);
@@ -252,7 +252,7 @@ static void check_resumes(int want_lines, int want_repair)
 	assert_int_equal(append_one(l, 100, 1), 0);
 	dsp_ledger_close(l);
 	c.n = 0;
-	assert_int_equal(dsp_ledger_walk(dir, visit, &c, NULL), 0);
+	assert_int_equal(dsp_record_read_events(dir, visit, &c, NULL), 0);
 	assert_int_equal(c.n, want_lines + want_repair + 1);
 	assert_int_equal(c.last_i, 100);
 	buf = read_file(DSP_LEDGER_FILE, &len);
@@ -430,7 +430,7 @@ static void test_ledger_append_fail_concurrent(void **state)
 	assert_int_equal(t[0].ok + t[1].ok + t[2].ok + t[3].ok, 149);
 	assert_int_equal(t[0].refused + t[1].refused + t[2].refused + t[3].refused, 800 - 149);
 	dsp_ledger_close(l);
-	assert_int_equal(dsp_ledger_walk(dir, visit, &c, NULL), 0);
+	assert_int_equal(dsp_record_read_events(dir, visit, &c, NULL), 0);
 	assert_int_equal(c.n, 149);
 }
 #endif
@@ -476,7 +476,7 @@ static void test_ledger_append_escapes_non_utf8(void **state)
 	free(b);
 	json_object_put(ev);
 	free(buf);
-	assert_int_equal(dsp_ledger_walk(dir, NULL, NULL, NULL), 0);
+	assert_int_equal(dsp_record_read_events(dir, NULL, NULL, NULL), 0);
 }
 
 /* A record as the writers build it, through the builders. */
@@ -589,6 +589,68 @@ static void test_record_read_targets_and_run(void **state)
 		/* the reader gives run_start with its names as bytes */
 		assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 3)), name);
 	}
+	dsp_record_free(r);
+}
+
+/* What interlock, resume and the certificate read: archives, a file's size and last name. */
+static void test_record_read_archives_size_renamed(void **state)
+{
+	static const char arc[] = "/srv/arc-\xe9.tar";
+	struct dsp_ledger *l;
+	struct dsp_record *r;
+	const struct dsp_record_target *t;
+	struct json_object *f, *bi;
+	const char *ids[] = { "A", "B", "A" };
+
+	(void)state;
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
+	for (int i = 0; i < 3; i++) {
+		f = json_object_new_object();
+		bi = json_object_new_object();
+		json_object_object_add(bi, "External-Identifier", json_object_new_string(ids[i]));
+		json_object_object_add(f, "bag_info", bi);
+		dsp_json_add_bytes(f, "archive", i == 1 ? arc : "/srv/a.tar");
+		json_object_object_add(f, "files", json_object_new_int(i));
+		assert_int_equal(dsp_ledger_append(l, "archive_created", f, 0), 0);
+		json_object_put(f);
+	}
+	f = json_object_new_object();
+	json_object_object_add(f, "external_identifier", json_object_new_string("B"));
+	dsp_json_add_bytes(f, "archive", arc);
+	json_object_object_add(f, "result", json_object_new_string("ok"));
+	assert_int_equal(dsp_ledger_append(l, "archive_verified", f, 0), 0);
+	json_object_put(f);
+	for (int i = 0; i < 2; i++) {
+		f = dsp_record_target_start("/srv/f", "file", NULL);
+		json_object_object_add(f, "target", json_object_new_string("t1"));
+		json_object_object_add(f, "size", json_object_new_int(100 + i));
+		assert_int_equal(dsp_ledger_append(l, "target", f, 0), 0);
+		json_object_put(f);
+		f = json_object_new_object();
+		json_object_object_add(f, "target", json_object_new_string("t1"));
+		json_object_object_add(f, "to", json_object_new_string(i ? "/srv/y" : "/srv/x"));
+		assert_int_equal(dsp_ledger_append(l, "file_renamed", f, 0), 0);
+		json_object_put(f);
+	}
+	dsp_ledger_close(l);
+	assert_int_equal(dsp_record_read(dir, &r), 0);
+	assert_int_equal(r->narchives, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(r->archives[i].id, ids[i]);
+		assert_int_equal(json_object_get_int(json_object_object_get(r->archives[i].event,
+									    "files")), i);
+	}
+	assert_int_equal(r->archives[1].path_len, strlen(arc));
+	assert_memory_equal(r->archives[1].path, arc, sizeof(arc));
+	assert_string_equal(r->archives[2].path, "/srv/a.tar");
+	assert_int_equal(r->nverified, 1);
+	assert_string_equal(r->verified[0].id, "B");
+	assert_memory_equal(r->verified[0].path, arc, sizeof(arc));
+	assert_string_equal(dsp_json_str(r->verified[0].event, "result"), "ok");
+	t = dsp_record_find(r, "t1");
+	assert_non_null(t);
+	assert_int_equal(json_object_get_int(t->size), 100);	/* the first */
+	assert_string_equal(t->renamed_to, "/srv/y");		/* the last */
 	dsp_record_free(r);
 }
 
@@ -811,6 +873,7 @@ int main(void)
 #endif
 		cmocka_unit_test_setup_teardown(test_ledger_append_escapes_non_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_targets_and_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_read_archives_size_renamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_broken_chain_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_torn_and_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_open_cmd_refuses_other_command, setup, teardown),

@@ -319,7 +319,17 @@ static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	rc = dsp_archive_run_start(a.run_dir, full_argc, full_argv, &l, why, sizeof(why));
+	/* the whole command line, as erase records it: argv[0] is "dispose" */
+	char **fa = calloc((size_t)full_argc + 2, sizeof(*fa));
+
+	if (!fa) {
+		cli_err("archive create: %s", strerror(ENOMEM));
+		return DSP_EXIT_FAILED;
+	}
+	fa[0] = (char *)DSP_TOOL_NAME;
+	memcpy(fa + 1, full_argv, (size_t)full_argc * sizeof(*fa));
+	rc = dsp_archive_run_start(a.run_dir, full_argc + 1, fa, &l, why, sizeof(why));
+	free(fa);
 	if (rc) {
 		cli_err("%s", why);
 		return rc == DSP_REFUSED ? DSP_EXIT_USAGE : DSP_EXIT_FAILED;

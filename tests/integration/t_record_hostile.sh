@@ -1,0 +1,81 @@
+#!/bin/bash
+# t_record_hostile.sh - records crafted or mixed by hand: a record holding the
+# events of two runs (a second run_start, chained again so the chain holds) is
+# refused by erase --resume (exit 4) with the record's bytes and the file
+# untouched; archive create's run_start argv is the whole command line, with
+# "dispose" first as in erase's; every line written parses as strict UTF-8 JSON.
+. "$SRCDIR/tests/integration/lib.sh"
+command -v python3 >/dev/null || skip "needs python3"
+D=$DISPOSE
+
+# every line of RECORD parses as JSON from strict UTF-8
+strict() {
+	python3 - "$1/events.jsonl" <<'PY'
+import json, sys
+for i, l in enumerate(open(sys.argv[1], "rb"), 1):
+    json.loads(l.decode("utf-8", "strict"))
+PY
+}
+
+# an erase stopped after its first checkpoint
+head -c 16777216 /dev/urandom > "$T/f"
+cp "$T/f" "$T/f.orig"
+$D erase --yes --progress none --method dod-5220-22m --checkpoint-interval 4M \
+	--test-delay-ms 40 --run-dir "$T/r1" "$T/f" >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 300); do
+	grep -q '"event":"checkpoint"' "$T/r1/events.jsonl" 2>/dev/null && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.05
+done
+kill -s INT "$pid"
+wait "$pid"
+rc=$?
+[ $rc = 130 ] || die "interrupt: expected exit 130, got $rc ($(cat "$T/err"))"
+strict "$T/r1" || die "interrupted record not strict UTF-8 JSON"
+cp "$T/f" "$T/f.mid"
+
+# the same record with a second run_start after its run_end, the chain made whole again
+mkdir "$T/r2"
+python3 - "$T/r1/events.jsonl" "$T/r2/events.jsonl" <<'PY' || die "rechain"
+import hashlib, json, sys
+ev = [json.loads(l) for l in open(sys.argv[1], "rb")]
+ev.append(dict(ev[0]))
+prev, out = "0" * 64, open(sys.argv[2], "wb")
+for i, e in enumerate(ev, 1):
+    e["seq"], e["prev"] = i, prev
+    o = {k: e.pop(k) for k in ("seq", "time", "event", "prev")}
+    o.update(e)
+    b = json.dumps(o, separators=(",", ":"), ensure_ascii=False).encode()
+    out.write(b + b"\n")
+    prev = hashlib.sha256(b).hexdigest()
+PY
+cp "$T/r2/events.jsonl" "$T/r2.before"
+expect_exit 4 $D erase --yes --progress none --resume --run-dir "$T/r2"
+cmp -s "$T/r2/events.jsonl" "$T/r2.before" || die "a record of two runs was appended to"
+cmp -s "$T/f" "$T/f.mid" || die "a record of two runs was resumed: the file was written"
+ok "a record holding two run_start is refused by --resume, nothing appended or written"
+
+# the real record still resumes
+$D erase --yes --progress none --resume --run-dir "$T/r1" >"$T/out" 2>&1 ||
+	{ cat "$T/out"; die "resume of the interrupted run failed"; }
+[ ! -e "$T/f" ] || die "resumed file not removed"
+strict "$T/r1" || die "resumed record not strict UTF-8 JSON"
+ok "the interrupted run itself resumes"
+
+# archive create records its whole command line, as erase does
+mkdir -p "$T/src" && echo a > "$T/src/a"
+$D archive create --root "$T/src" --run-dir "$T/ra" -o "$T/a.tar.zst" >"$T/out" 2>&1 ||
+	{ cat "$T/out"; die "archive create failed"; }
+strict "$T/ra" || die "archive record not strict UTF-8 JSON"
+python3 - "$T/ra/events.jsonl" "$T/r1/events.jsonl" "$T" <<'PY' || die "argv of run_start"
+import json, sys
+a = json.loads(open(sys.argv[1], "rb").readline())
+e = json.loads(open(sys.argv[2], "rb").readline())
+t = sys.argv[3]
+want = ["dispose", "archive", "create", "--root", t + "/src", "--run-dir", t + "/ra",
+        "-o", t + "/a.tar.zst"]
+assert a["argv"] == want, a["argv"]
+assert e["argv"][:2] == ["dispose", "erase"], e["argv"]
+PY
+ok "archive create's run_start argv is the command line, dispose first"

@@ -118,7 +118,7 @@ assert c['bag_info']['Records-Series'] == 'HR-01' and c['verified'] is True
 s = ev[0]
 assert s['event'] == 'run_start' and s['command'] == 'archive create', s
 assert s['schema'] == 'dispose-record/1' and s['version'] and s['host'] and s['operator'], s
-assert s['argv'][:2] == ['archive', 'create'] and sys.argv[2] in s['argv'], s['argv']
+assert s['argv'][:3] == ['dispose', 'archive', 'create'] and sys.argv[2] in s['argv'], s['argv']
 assert [e['event'] for e in ev].count('run_start') == 1
 assert ev[-1]['event'] == 'run_end' and ev[-1]['status'] == 'success' and ev[-1]['exit'] == 0, ev[-1]
 PY

@@ -413,12 +413,6 @@ static void record_open_failure(struct dsp_erase_session *s, struct item *t)
 
 /* ---- resume: what the interrupted run was doing ---- */
 
-/* What the reader does not keep: a file's last name, an old record's size beside its identity. */
-struct resume_scan {
-	struct json_object *sizes;	/* id -> "size" of its first target event */
-	struct json_object *renamed;	/* id -> the last name a file was renamed to */
-};
-
 /* A string member of o, else NULL: the record is outside input on resume. */
 static const char *jstr(struct json_object *o, const char *key)
 {
@@ -430,30 +424,25 @@ static const char *jstr(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-static int scan_event(struct json_object *ev, void *arg)
+/* id -> the last name each file was renamed to */
+static struct json_object *resume_renames(const struct dsp_record *rec)
 {
-	struct resume_scan *s = arg;
-	const char *e = jstr(ev, "event"), *id = jstr(ev, "target"), *st;
-	struct json_object *x;
+	struct json_object *o = json_object_new_object();
 
-	if (!e || !id)
-		return 0;
-	if (!strcmp(e, "target") && !json_object_object_get_ex(s->sizes, id, NULL) &&
-	    json_object_object_get_ex(ev, "size", &x))
-		json_object_object_add(s->sizes, id, json_object_get(x));
-	else if (!strcmp(e, "file_renamed") && (st = jstr(ev, "to")))
-		json_object_object_add(s->renamed, id, json_object_new_string(st));
-	return 0;
+	for (size_t i = 0; o && rec && i < rec->ntargets; i++)
+		if (rec->targets[i].renamed_to)
+			json_object_object_add(o, rec->targets[i].id,
+					       json_object_new_string(rec->targets[i].renamed_to));
+	return o;
 }
 
 /*
  * Each target's identity: from its first target event, else (never
  * started) as checked at run_start; older records keep the size beside it.
  */
-static struct json_object *resume_idents(const struct dsp_record *rec, struct json_object *targets,
-					  struct json_object *sizes)
+static struct json_object *resume_idents(const struct dsp_record *rec, struct json_object *targets)
 {
-	struct json_object *idents = json_object_new_object(), *x, *c, *sz;
+	struct json_object *idents = json_object_new_object(), *x, *c;
 
 	for (size_t i = 0; idents && i < json_object_array_length(targets); i++) {
 		struct json_object *o = json_object_array_get_idx(targets, i);
@@ -467,9 +456,8 @@ static struct json_object *resume_idents(const struct dsp_record *rec, struct js
 		c = NULL;
 		if (json_object_deep_copy(x, &c, NULL) != 0)
 			continue;
-		if (rt && rt->identity && !json_object_object_get_ex(c, "size", NULL) &&
-		    json_object_object_get_ex(sizes, id, &sz))
-			json_object_object_add(c, "size", json_object_get(sz));
+		if (rt && rt->identity && rt->size && !json_object_object_get_ex(c, "size", NULL))
+			json_object_object_add(c, "size", json_object_get(rt->size));
 		json_object_object_add(idents, id, c);
 	}
 	return idents;
@@ -544,7 +532,6 @@ static bool names_target(struct json_object *o, const char *name)
 /* Fill s->t with the run's unfinished targets (or the named ones). */
 static int resume_targets(struct dsp_erase_session *s, char *const *names, unsigned nnames)
 {
-	struct resume_scan sc = { json_object_new_object(), json_object_new_object() };
 	struct dsp_record *rec = NULL;
 	struct json_object *targets, *run_start = NULL;
 	char path[PATH_MAX], mname[128];
@@ -554,8 +541,8 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 
 	/* read only: the open for resume has already repaired a torn line */
 	r = dsp_record_read(s->run_dir, &rec);
-	if (r == 0 && rec->chain == 0)
-		r = dsp_record_read_events(s->run_dir, scan_event, &sc, NULL);
+	if (r == 0 && rec->chain == 0 && rec->torn)
+		r = DSP_MISMATCH;
 	if (r != 0) {
 		rc = say(s, DSP_INVALID, s->run_dir, "cannot read the run record: %s",
 			 strerror(r < 0 ? -r : EINVAL));
@@ -579,7 +566,7 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 		rc = say(s, DSP_INVALID, s->run_dir, "not the record of an erase run");
 		goto out;
 	}
-	s->idents = resume_idents(rec, targets, sc.sizes);
+	s->idents = resume_idents(rec, targets);
 	if (!s->idents || dsp_json_restore_bytes(s->idents) < 0) {
 		rc = say(s, DSP_INVALID, s->run_dir, "run record: the hex of a name is damaged");
 		goto out;
@@ -637,9 +624,8 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 	}
 out:
 	json_object_put(run_start);
-	json_object_put(sc.sizes);
+	s->renamed = resume_renames(rec);
 	dsp_record_free(rec);
-	s->renamed = sc.renamed;
 	return rc;
 }
 

@@ -273,28 +273,28 @@ io:
 struct match {
 	const char *id;
 	struct arc_rec rec;
-	int found, rc, started;
+	int found, rc;
 	char other[64];		/* the command of a record of another command */
 	const char *why;
 };
 
-static int match_visit(struct json_object *ev, void *arg)
+static void match_find(const struct dsp_record *rec, struct match *m)
 {
-	struct match *m = arg;
-	const char *id = created_id(ev), *e = str_field(ev, "event"), *c;
+	const char *c = rec->command;
 
 	/* one run directory holds one command's record: verify writes only to create's */
-	if (e && !strcmp(e, "run_start") && !m->started++ &&
-	    (!(c = str_field(ev, "command")) || strcmp(c, DSP_ARCHIVE_CREATE_CMD)))
+	if (rec->run_start && (!c || strcmp(c, DSP_ARCHIVE_CREATE_CMD)))
 		snprintf(m->other, sizeof(m->other), "%s", c ? c : "an unnamed command");
-
-	if (!id || strcmp(id, m->id))
-		return 0;
 	/* the last one recorded for this identifier wins */
-	rec_free(&m->rec);
-	m->found = 1;
-	m->rc = rec_parse(ev, &m->rec, &m->why);
-	return m->rc < 0 ? m->rc : 0;
+	for (size_t i = rec->narchives; i-- > 0;) {
+		const struct dsp_record_archive *a = &rec->archives[i];
+
+		if (a->id && !strcmp(a->id, m->id)) {
+			m->found = 1;
+			m->rc = rec_parse(a->event, &m->rec, &m->why);
+			return;
+		}
+	}
 }
 
 /* Not this archive's record: refused, and said with the run directory first. */
@@ -342,6 +342,7 @@ int dsp_archive_record_check(const char *run_dir, struct dsp_archive_result *res
 int arc_record_match(const char *run_dir, const char *name, struct dsp_archive_result *res)
 {
 	struct match m = { .id = res->external_id };
+	struct dsp_record *rec;
 	char why[3000];
 	int rc;
 
@@ -351,7 +352,11 @@ int arc_record_match(const char *run_dir, const char *name, struct dsp_archive_r
 			 run_dir);
 		return DSP_MISMATCH;
 	}
-	rc = dsp_record_read_events(run_dir, match_visit, &m, NULL);
+	if ((rc = dsp_record_read(run_dir, &rec)) < 0)
+		return rc;
+	match_find(rec, &m);
+	rc = rec->chain || rec->torn ? DSP_MISMATCH : m.rc < 0 ? m.rc : 0;
+	dsp_record_free(rec);
 	if (rc < 0) {
 		rec_free(&m.rec);
 		return rc;
@@ -648,6 +653,7 @@ int dsp_archive_cover_load(const char *run_dir, struct dsp_archive_cover **out)
 {
 	struct dsp_archive_cover *c = calloc(1, sizeof(*c));
 	struct cover_walk w = { .dir = run_dir };
+	struct dsp_record *rec;
 	int rc;
 
 	*out = NULL;
@@ -657,7 +663,14 @@ int dsp_archive_cover_load(const char *run_dir, struct dsp_archive_cover **out)
 	}
 	if (!c)
 		return -ENOMEM;
-	rc = dsp_record_read_events(run_dir, visit, &w, NULL);
+	rc = dsp_record_read(run_dir, &rec);
+	/* where each archive was verified, and what each archive_created records */
+	for (size_t i = 0; rc == 0 && i < rec->nverified + rec->narchives; i++)
+		rc = visit(i < rec->nverified ? rec->verified[i].event :
+			   rec->archives[i - rec->nverified].event, &w);
+	if (rc == 0 && (rec->chain || rec->torn))
+		rc = DSP_MISMATCH;
+	dsp_record_free(rec);
 	/* every archive's list must match the record; only archives still there count */
 	for (size_t i = 0; rc == 0 && i < w.nrec; i++)
 		rc = load_items(rec_present(&w, &w.recs[i]) ? c : NULL, run_dir, &w.recs[i]);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dispose/erase.h"
+#include "dispose/json.h"
 #include "dispose/log.h"
 #include "dispose/method.h"
 #include "progress.h"
@@ -398,9 +399,11 @@ static void print_summary(const struct erase_ctl *ctl, const char *dir)
 		       cli_human_size(res->bytes_verified, v, sizeof(v)));
 	}
 	if (ctl->progress_mode == PROGRESS_JSON) {
-		printf("{\"run_dir\":");
-		progress_json_str(stdout, dir);
-		printf("}\n");
+		struct json_object *o = json_object_new_object();
+
+		if (o)
+			dsp_json_add_bytes(o, "run_dir", dir);
+		progress_json_print(o);
 	} else {
 		printf("run record: %s\n", dir);
 	}

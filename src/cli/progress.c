@@ -2,6 +2,7 @@
 /* progress.c - thread-safe progress display: ANSI bars, periodic lines or JSON */
 #include "progress.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,13 +12,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dispose/json.h"
+
 #define BAR_REDRAW_SECS	0.1	/* a terminal redraw at most this often */
 #define LINE_SECS	5.0	/* plain lines: one per target this often */
 #define JSON_SECS	1.0
 
 struct prog_target {
 	char id[16];
-	char label[256];
+	char *label;		/* the path shown, exact bytes (never NULL once named) */
 	char phase[16];
 	unsigned pass, npasses;
 	uint64_t done, total, all_done, all_total;
@@ -29,6 +32,8 @@ struct prog_target {
 	char status[32];	/* set when finished */
 	bool seen;
 };
+
+#define LABEL(t)	((t)->label ? (t)->label : "")
 
 struct progress {
 	enum progress_mode mode;
@@ -65,7 +70,8 @@ void progress_target(struct progress *p, unsigned i, const char *id, const char 
 		return;
 	pthread_mutex_lock(&p->lock);
 	snprintf(p->t[i].id, sizeof(p->t[i].id), "%s", id);
-	snprintf(p->t[i].label, sizeof(p->t[i].label), "%s", label);
+	free(p->t[i].label);
+	p->t[i].label = strdup(label ? label : "");
 	snprintf(p->t[i].phase, sizeof(p->t[i].phase), "waiting");
 	pthread_mutex_unlock(&p->lock);
 }
@@ -131,7 +137,7 @@ static void bar_line(const struct prog_target *t, double now, unsigned width)
 	int pct = percent(t);
 	unsigned barw, fill, i;
 
-	snprintf(head, sizeof(head), "%-18.18s %-6.6s %2u/%-2u ", t->label,
+	snprintf(head, sizeof(head), "%-18.18s %-6.6s %2u/%-2u ", LABEL(t),
 		 t->phase, t->pass, t->npasses);
 	char info[64];
 
@@ -173,94 +179,58 @@ static void text_line(const struct prog_target *t, double now)
 	char eta[32];
 
 	if (t->status[0]) {
-		fprintf(stderr, "dispose: %s: %s\n", t->label, t->status);
+		fprintf(stderr, "dispose: %s: %s\n", LABEL(t), t->status);
 		return;
 	}
 	fmt_eta(eta_secs(t, now), eta, sizeof(eta));
 	fprintf(stderr, "dispose: %s: %s pass %u/%u %d%% %.1f MB/s ETA %s\n",
-		t->label, t->phase, t->pass, t->npasses, percent(t),
+		LABEL(t), t->phase, t->pass, t->npasses, percent(t),
 		phase_rate(t, now) / 1e6, eta);
 }
 
-/* Length of the valid UTF-8 sequence at s, 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
+/* Whole numbers only: a rate or ETA that is not finite (no data yet) is 0. */
+static int64_t whole(double v)
 {
-	unsigned char c = s[0];
-	uint32_t cp;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (size_t k = 1; k < n; k++)
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-	if (n == 3) {	/* overlong or a surrogate */
-		cp = (uint32_t)(c & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6;
-		if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-	} else if (n == 4) {	/* overlong or past U+10FFFF */
-		cp = (uint32_t)(c & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12;
-		if (cp < 0x10000 || cp > 0x10ffff)
-			return 0;
-	}
-	return n;
+	return isfinite(v) && v > 0 && v < 9e18 ? (int64_t)(v + 0.5) : 0;
 }
 
 /*
- * A JSON string. Paths are bytes, JSON is UTF-8: a byte that is not part
- * of valid UTF-8 (a Latin-1 file name, a label cut mid-character) is
- * written as \u00XX so every line still parses.
+ * One JSON object a line (o is consumed). Names go in with dsp_json_add_bytes,
+ * as in the record: valid UTF-8 as they are, else readable text plus the
+ * exact bytes in "<key>_hex".
  */
-void progress_json_str(FILE *f, const char *str)
+void progress_json_print(struct json_object *o)
 {
-	const unsigned char *s = (const unsigned char *)str;
+	const char *s = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
 
-	fputc('"', f);
-	while (*s) {
-		size_t n = utf8_len(s);
-
-		if (*s == '"' || *s == '\\') {
-			fprintf(f, "\\%c", *s);
-		} else if (*s < 0x20 || *s == 0x7f || !n) {
-			fprintf(f, "\\u%04x", *s);
-		} else {
-			fwrite(s, 1, n, f);
-			s += n;
-			continue;
-		}
-		s++;
-	}
-	fputc('"', f);
+	if (s)
+		printf("%s\n", s);
+	fflush(stdout);
+	json_object_put(o);
 }
 
 static void json_line(const struct prog_target *t, double now)
 {
-	double eta = t->status[0] ? 0 : eta_secs(t, now);
+	struct json_object *o = json_object_new_object();
 
-	fputs("{\"id\":", stdout);
-	progress_json_str(stdout, t->id);
-	fputs(",\"target\":", stdout);
-	progress_json_str(stdout, t->label);
-	fputs(",\"phase\":", stdout);
-	progress_json_str(stdout, t->status[0] ? "end" : t->phase);
-	printf(",\"pass\":%u,\"npasses\":%u,\"done\":%llu,\"total\":%llu,"
-	       "\"rate\":%.0f,\"eta\":%.0f", t->pass, t->npasses,
-	       (unsigned long long)t->done, (unsigned long long)t->total,
-	       t->status[0] ? 0.0 : phase_rate(t, now), eta);
-	if (t->status[0]) {
-		fputs(",\"status\":", stdout);
-		progress_json_str(stdout, t->status);
-	}
-	fputs("}\n", stdout);
-	fflush(stdout);
+	if (!o)
+		return;
+	json_object_object_add(o, "id", json_object_new_string(t->id));
+	dsp_json_add_bytes(o, "target", LABEL(t));
+	json_object_object_add(o, "phase", json_object_new_string(t->status[0] ? "end" :
+								 t->phase));
+	json_object_object_add(o, "pass", json_object_new_int64(t->pass));
+	json_object_object_add(o, "npasses", json_object_new_int64(t->npasses));
+	json_object_object_add(o, "done", json_object_new_uint64(t->done));
+	json_object_object_add(o, "total", json_object_new_uint64(t->total));
+	json_object_object_add(o, "rate",
+			       json_object_new_int64(t->status[0] ? 0 : whole(phase_rate(t, now))));
+	json_object_object_add(o, "eta",
+			       json_object_new_int64(t->status[0] ? 0 : whole(eta_secs(t, now))));
+	if (t->status[0])
+		json_object_object_add(o, "status", json_object_new_string(t->status));
+	progress_json_print(o);
 }
 
 void progress_update(struct progress *p, unsigned i, const struct dsp_erase_progress *ev)
@@ -369,5 +339,7 @@ void progress_free(struct progress *p)
 		return;
 	fflush(stderr);
 	pthread_mutex_destroy(&p->lock);
+	for (unsigned i = 0; i < p->n; i++)
+		free(p->t[i].label);
 	free(p);
 }

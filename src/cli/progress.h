@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <json-c/json.h>
 #include "dispose/erase.h"
 
 enum progress_mode {
@@ -27,8 +28,8 @@ void progress_finish(struct progress *p, unsigned i, const char *status);
 /* Print a message without tearing the bars (stderr). */
 void progress_message(struct progress *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* s as a JSON string literal (escaped; bytes that are not UTF-8 as \u00XX). */
-void progress_json_str(FILE *f, const char *s);
+/* Print o as one JSON line on stdout and put it (names added with dsp_json_add_bytes). */
+void progress_json_print(struct json_object *o);
 
 /* Leave the terminal below the bars; frees p. */
 void progress_free(struct progress *p);

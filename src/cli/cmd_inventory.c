@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include "dispose/inventory.h"
+#include "dispose/json.h"
 
 #define TOP_TREES	10
 #define MAX_LISTED	50
@@ -52,22 +53,15 @@ struct summary {
 	struct json_object *keys, *devices, *errors;
 };
 
-static const char *jstr(struct json_object *o, const char *key)
+/* the core's strict getter: a member that is not a string is none */
+#define jstr(o, key) dsp_json_str(o, key)
+
+/* A size member, 0 when none. */
+static uint64_t jsize(struct json_object *o, const char *key)
 {
-	struct json_object *v;
+	uint64_t v = 0;
 
-	if (!json_object_object_get_ex(o, key, &v) || !v)
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int64_t jint(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !v)
-		return 0;
-	return json_object_get_int64(v);
+	return dsp_json_u64(o, key, &v) ? 0 : v;
 }
 
 static void tree_flush(struct summary *s)
@@ -145,7 +139,7 @@ static int summary_emit(void *arg, const char *section, struct json_object *item
 			s->pkgs_unpackaged++;
 	} else if (i == 1) {
 		const char *t = jstr(item, "type");
-		uint64_t size = (uint64_t)jint(item, "size");
+		uint64_t size = jsize(item, "size");
 
 		if (t && !strcmp(t, "file")) {
 			s->files++;
@@ -210,7 +204,7 @@ static void print_device(struct json_object *d, const char *indent)
 	printf("%s%s", indent, vis(name));
 	if (model)
 		printf("  %s", vis(model));
-	printf("  %s  %s", cli_human_size((uint64_t)jint(d, "size"), b, sizeof(b)),
+	printf("  %s  %s", cli_human_size(jsize(d, "size"), b, sizeof(b)),
 	       type ? vis(type) : "-");
 	if (json_object_object_get_ex(d, "mountpoints", &m) && m &&
 	    json_object_is_type(m, json_type_array))

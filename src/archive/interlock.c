@@ -56,14 +56,7 @@ static void rec_free(struct arc_rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static const char *str_field(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
+#define str_field(o, k) dsp_json_str(o, k)
 
 static int is_hex64(const char *s)
 {
@@ -75,14 +68,10 @@ static int is_hex64(const char *s)
 	return 1;
 }
 
+/* A count or size: 0, or -1 when absent, not an integer or negative. */
 static int int_field(struct json_object *o, const char *k, int64_t *out)
 {
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_int))
-		return -1;
-	*out = json_object_get_int64(v);
-	return *out < 0 ? -1 : 0;
+	return dsp_json_i64(o, k, out) || *out < 0 ? -1 : 0;
 }
 
 /* The External-Identifier an archive_created names, or NULL. */

@@ -413,16 +413,8 @@ static void record_open_failure(struct dsp_erase_session *s, struct item *t)
 
 /* ---- resume: what the interrupted run was doing ---- */
 
-/* A string member of o, else NULL: the record is outside input on resume. */
-static const char *jstr(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
+/* A string member of o, else NULL (strict: the record is outside input on resume). */
+#define jstr(o, key) dsp_json_str(o, key)
 
 /* id -> the last name each file was renamed to */
 static struct json_object *resume_renames(const struct dsp_record *rec)

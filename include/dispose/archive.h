@@ -89,7 +89,8 @@ int dsp_archive_create_check(const char *name, const struct dsp_archive_opts *op
 /*
  * archive create's own run record (dispose-record(5)). One run directory
  * holds one command's record: run_dir must hold none yet (DSP_REFUSED, why
- * says whose it holds); NULL makes a new default directory. Writes run_start
+ * says whose it holds) and no other dispose may hold it (DSP_REFUSED, logged,
+ * why empty); NULL makes a new default directory. Writes run_start
  * (command DSP_ARCHIVE_CREATE_CMD, tool version, host, operator, argv) and
  * returns the open record in *out for opts->ledger. 0, DSP_REFUSED or -errno
  * (why, wlen bytes, says what).

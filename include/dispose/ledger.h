@@ -21,6 +21,8 @@ struct dsp_ledger;
 
 #define DSP_LEDGER_CREATE	0x1	/* create dir (0700) and events.jsonl */
 #define DSP_LEDGER_RESUME	0x2	/* open an existing run, verify chain, append */
+/* with CREATE or RESUME: flock the run directory until close (taken: DSP_REFUSED, logged) */
+#define DSP_LEDGER_LOCK		0x4
 
 #define DSP_LEDGER_FILE "events.jsonl"
 

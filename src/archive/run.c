@@ -31,7 +31,13 @@ int dsp_archive_run_start(const char *run_dir, int argc, char *const argv[],
 		run_dir = def;
 		made = 1;
 	}
-	rc = dsp_ledger_open_cmd(run_dir, DSP_LEDGER_CREATE, DSP_ARCHIVE_CREATE_CMD, out);
+	rc = dsp_ledger_open_cmd(run_dir, DSP_LEDGER_CREATE | DSP_LEDGER_LOCK,
+				 DSP_ARCHIVE_CREATE_CMD, out);
+	if (rc == DSP_REFUSED) {
+		/* another dispose holds the directory: the ledger said so */
+		why[0] = '\0';
+		return DSP_REFUSED;
+	}
 	if (rc == -EEXIST) {
 		struct dsp_record *rec = NULL;
 		const char *cmd = NULL;

@@ -181,13 +181,14 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed)
 /* verify appends to the record of the archive's create, never to another command's */
 static int open_record(const char *run_dir, struct dsp_ledger **l)
 {
-	int rc = dsp_ledger_open_cmd(run_dir, DSP_LEDGER_RESUME, DSP_ARCHIVE_CREATE_CMD, l);
+	int rc = dsp_ledger_open_cmd(run_dir, DSP_LEDGER_RESUME | DSP_LEDGER_LOCK,
+				     DSP_ARCHIVE_CREATE_CMD, l);
 
 	if (rc == 0)
 		return 0;
 	*l = NULL;
-	if (rc == DSP_REFUSED)	/* the ledger said why */
-		return DSP_EXIT_USAGE;
+	if (rc == DSP_REFUSED)	/* the ledger said why: in use, or not one run's record */
+		return DSP_EXIT_REFUSED;
 	cli_err("%s: cannot open the run record: %s", run_dir,
 		rc < 0 ? strerror(-rc) : "hash chain broken");
 	return rc == DSP_MISMATCH ? DSP_EXIT_USAGE : DSP_EXIT_FAILED;
@@ -331,7 +332,8 @@ static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 	rc = dsp_archive_run_start(a.run_dir, full_argc + 1, fa, &l, why, sizeof(why));
 	free(fa);
 	if (rc) {
-		cli_err("%s", why);
+		if (why[0])
+			cli_err("%s", why);
 		return rc == DSP_REFUSED ? DSP_EXIT_USAGE : DSP_EXIT_FAILED;
 	}
 	snprintf(run, sizeof(run), "%s", dsp_ledger_dir(l));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 struct dsp_ledger {
 	char *dir;
 	int fd;
+	int dir_fd;		/* DSP_LEDGER_LOCK: the flock'ed run directory, or -1 */
 	uint64_t seq;
 	off_t end;		/* length of the complete lines */
 	int err;		/* the first failed append's -errno: no more appends */
@@ -313,10 +315,20 @@ int dsp_ledger_open_cmd(const char *dir, unsigned flags, const char *command,
 	}
 	pthread_mutex_init(&l->lock, NULL);
 	memcpy(l->head, zero_hash, 65);
+	l->dir_fd = -1;
+	if ((flags & DSP_LEDGER_CREATE) && (r = mkdir_p(dir, 0700)))
+		goto fail;
+	/* two writers would each chain from the same head: the second line breaks the chain */
+	if ((flags & DSP_LEDGER_LOCK) &&
+	    (l->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
+	    flock(l->dir_fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? DSP_REFUSED : -errno;
+		if (r == DSP_REFUSED)
+			dsp_log(DSP_LOG_ERROR, "%s: another dispose is using this run directory; "
+				"nothing written", dir);
+		goto fail;
+	}
 	if (flags & DSP_LEDGER_CREATE) {
-		r = mkdir_p(dir, 0700);
-		if (r)
-			goto fail;
 		l->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (l->fd < 0) {
 			r = -errno;
@@ -364,6 +376,8 @@ int dsp_ledger_open_cmd(const char *dir, unsigned flags, const char *command,
 	*out = l;
 	return 0;
 fail:
+	if (l->dir_fd >= 0)
+		close(l->dir_fd);
 	pthread_mutex_destroy(&l->lock);
 	free(l->dir);
 	free(l);
@@ -538,6 +552,8 @@ void dsp_ledger_close(struct dsp_ledger *l)
 		return;
 	fdatasync(l->fd);
 	close(l->fd);
+	if (l->dir_fd >= 0)
+		close(l->dir_fd);
 	pthread_mutex_destroy(&l->lock);
 	free(l->dir);
 	free(l);

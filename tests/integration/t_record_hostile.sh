@@ -79,3 +79,37 @@ assert a["argv"] == want, a["argv"]
 assert e["argv"][:2] == ["dispose", "erase"], e["argv"]
 PY
 ok "archive create's run_start argv is the command line, dispose first"
+
+# one writer per record: a verify while another dispose holds the run directory
+# (here a flock, as a second verify or the create itself holds it) is refused
+# and appends nothing; two at once would chain from the same head
+$D archive verify "$T/a.tar.zst" --run-dir "$T/ra" >"$T/out" 2>&1 ||
+	{ cat "$T/out"; die "verify failed"; }
+cp "$T/ra/events.jsonl" "$T/ra.before"
+python3 -c 'import fcntl, os, sys, time
+fcntl.flock(os.open(sys.argv[1], os.O_RDONLY), fcntl.LOCK_EX)
+open(sys.argv[2], "w").close()
+time.sleep(30)' "$T/ra" "$T/held" &
+hold=$!
+for _ in $(seq 200); do
+	[ -e "$T/held" ] && break
+	sleep 0.05
+done
+[ -e "$T/held" ] || die "the run directory was not held"
+expect_exit 4 $D archive verify "$T/a.tar.zst" --run-dir "$T/ra" 2>"$T/err"
+grep -q "another dispose is using this run directory" "$T/err" || die "why: $(cat "$T/err")"
+cmp -s "$T/ra/events.jsonl" "$T/ra.before" || die "a verify appended to a held record"
+expect_exit 2 $D archive create --root "$T/src" --run-dir "$T/ra" -o "$T/b.tar.zst" 2>"$T/err"
+[ ! -e "$T/b.tar.zst" ] || die "create wrote into a held run directory"
+kill "$hold" 2>/dev/null
+wait "$hold" 2>/dev/null
+$D archive verify "$T/a.tar.zst" --run-dir "$T/ra" >"$T/out" 2>&1 ||
+	{ cat "$T/out"; die "verify after the holder left"; }
+strict "$T/ra" || die "verified record not strict UTF-8 JSON"
+python3 - "$T/ra/events.jsonl" <<'PY' || die "record after verifies"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1], "rb")]
+assert [e["seq"] for e in ev] == list(range(1, len(ev) + 1))
+assert [e["event"] for e in ev].count("archive_verified") == 2, ev
+PY
+ok "a verify of a held run directory is refused, nothing appended"

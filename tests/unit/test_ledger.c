@@ -819,6 +819,31 @@ static void test_ledger_open_cmd_refuses_two_runs(void **state)
 	free(buf);
 }
 
+/* DSP_LEDGER_LOCK: one writer per run directory, until it closes. */
+static void test_ledger_lock_one_writer(void **state)
+{
+	struct dsp_ledger *a, *b;
+	char *buf, *after;
+	size_t len, len2;
+
+	(void)state;
+	write_record("/srv/x", 1);
+	buf = slurp(&len);
+	assert_int_equal(dsp_ledger_open_cmd(dir, DSP_LEDGER_RESUME | DSP_LEDGER_LOCK, "erase",
+					     &a), 0);
+	assert_int_equal(dsp_ledger_open_cmd(dir, DSP_LEDGER_RESUME | DSP_LEDGER_LOCK, "erase",
+					     &b), DSP_REFUSED);
+	after = slurp(&len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(buf, after, len);
+	free(after);
+	free(buf);
+	dsp_ledger_close(a);
+	assert_int_equal(dsp_ledger_open_cmd(dir, DSP_LEDGER_RESUME | DSP_LEDGER_LOCK, "erase",
+					     &b), 0);
+	dsp_ledger_close(b);
+}
+
 /* Three commands in one second: three directories. */
 static void test_ledger_default_dir_unique(void **state)
 {
@@ -878,6 +903,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_read_torn_and_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_open_cmd_refuses_other_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_open_cmd_refuses_two_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_lock_one_writer, setup, teardown),
 		cmocka_unit_test(test_ledger_default_dir_unique),
 		cmocka_unit_test(test_time_rfc3339_format),
 	};

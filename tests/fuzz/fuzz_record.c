@@ -223,6 +223,13 @@ static void read_record(int rw, uint64_t n, uint64_t bad)
 		    dsp_record_find(rec, t->id) != t)
 			__builtin_trap();
 	}
+	for (size_t i = 0; i < rec->narchives + rec->nverified; i++) {
+		const struct dsp_record_archive *a = i < rec->narchives ? &rec->archives[i] :
+						     &rec->verified[i - rec->narchives];
+
+		if (!a->event || (a->path && strlen(a->path) != a->path_len))
+			__builtin_trap();
+	}
 	dsp_record_free(rec);
 }
 

@@ -474,17 +474,26 @@ int cmd_erase(int argc, char **argv)
 		},
 	};
 	struct dsp_log_sink sink = { erase_log, &ctl };
+	/* getopt reorders what it parses: the record keeps argv as typed */
+	char **pa = calloc((size_t)argc + 1, sizeof(*pa));
 	int rc;
 
 	cli_log_init(0);
-	rc = parse_args(&ctl, argc, argv);
-	if (rc)
+	if (!pa) {
+		cli_err("erase: out of memory");
+		return DSP_EXIT_FAILED;
+	}
+	memcpy(pa, argv, (size_t)argc * sizeof(*pa));
+	rc = parse_args(&ctl, argc, pa);
+	if (rc) {
+		free(pa);
 		return rc < 0 ? DSP_EXIT_OK : rc;
+	}
 	ctl.so.arg = &ctl;
 	ctl.so.log = &sink;
 	/* the test delay only slows anything when every chunk reports */
 	ctl.so.progress_ms = ctl.delay_ms ? -1 : 0;
-	rc = dsp_erase_session_new(&ctl.so, argv + optind, (unsigned)(argc - optind), &ctl.s);
+	rc = dsp_erase_session_new(&ctl.so, pa + optind, (unsigned)(argc - optind), &ctl.s);
 	if (rc)
 		rc = cli_exit_code(rc, 0);
 	else if (dsp_erase_session_count(ctl.s) == 0)
@@ -493,5 +502,6 @@ int cmd_erase(int argc, char **argv)
 	else
 		rc = erase(&ctl);
 	dsp_erase_session_free(ctl.s);
+	free(pa);
 	return rc;
 }

@@ -3,7 +3,9 @@
 # events of two runs (a second run_start, chained again so the chain holds) is
 # refused by erase --resume (exit 4) with the record's bytes and the file
 # untouched; archive create's run_start argv is the whole command line, with
-# "dispose" first as in erase's; every line written parses as strict UTF-8 JSON.
+# "dispose" first as in erase's, and erase's is in the order typed; a verify
+# of a run directory another dispose holds is refused and appends nothing;
+# every line written parses as strict UTF-8 JSON.
 . "$SRCDIR/tests/integration/lib.sh"
 command -v python3 >/dev/null || skip "needs python3"
 D=$DISPOSE
@@ -79,6 +81,20 @@ assert a["argv"] == want, a["argv"]
 assert e["argv"][:2] == ["dispose", "erase"], e["argv"]
 PY
 ok "archive create's run_start argv is the command line, dispose first"
+
+# erase records argv as typed, not in the order getopt left it (target first here)
+echo x > "$T/g"
+$D erase "$T/g" --yes --progress none --method zero --run-dir "$T/rg" >"$T/out" 2>&1 ||
+	{ cat "$T/out"; die "erase of g failed"; }
+python3 - "$T/rg/events.jsonl" "$T" <<'PY' || die "erase argv order"
+import json, sys
+e = json.loads(open(sys.argv[1], "rb").readline())
+t = sys.argv[2]
+want = ["dispose", "erase", t + "/g", "--yes", "--progress", "none", "--method", "zero",
+        "--run-dir", t + "/rg"]
+assert e["argv"] == want, e["argv"]
+PY
+ok "erase's run_start argv in the order typed"
 
 # one writer per record: a verify while another dispose holds the run directory
 # (here a flock, as a second verify or the create itself holds it) is refused

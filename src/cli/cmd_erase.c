@@ -343,16 +343,7 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 			ctl->so.erase_shared_inodes = true;
 			break;
 		case OPT_PROGRESS:
-			if (!strcmp(optarg, "auto"))
-				ctl->progress_mode = isatty(STDERR_FILENO) ?
-						     PROGRESS_BAR : PROGRESS_LINES;
-			else if (!strcmp(optarg, "bar"))
-				ctl->progress_mode = PROGRESS_BAR;
-			else if (!strcmp(optarg, "json"))
-				ctl->progress_mode = PROGRESS_JSON;
-			else if (!strcmp(optarg, "none"))
-				ctl->progress_mode = PROGRESS_NONE;
-			else
+			if (progress_mode_parse(optarg, &ctl->progress_mode))
 				return usage_error("--progress: %s: expected auto, bar, json or none",
 						   optarg);
 			break;
@@ -461,7 +452,6 @@ static int erase(struct erase_ctl *ctl)
 int cmd_erase(int argc, char **argv)
 {
 	struct erase_ctl ctl = {
-		.progress_mode = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_LINES,
 		.so = {
 			.argc = argc,
 			.argv = argv,
@@ -479,6 +469,7 @@ int cmd_erase(int argc, char **argv)
 	int rc;
 
 	cli_log_init(0);
+	progress_mode_parse("auto", &ctl.progress_mode);
 	if (!pa) {
 		cli_err("erase: out of memory");
 		return DSP_EXIT_FAILED;

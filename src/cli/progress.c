@@ -2,6 +2,7 @@
 /* progress.c - thread-safe progress display: ANSI bars, periodic lines or JSON */
 #include "progress.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -50,6 +51,24 @@ static double now_secs(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int progress_mode_parse(const char *s, enum progress_mode *mode)
+{
+	static const struct { const char *name; enum progress_mode mode; } modes[] = {
+		{ "bar", PROGRESS_BAR }, { "json", PROGRESS_JSON }, { "none", PROGRESS_NONE },
+	};
+
+	if (!strcmp(s, "auto")) {
+		*mode = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_LINES;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(s, modes[i].name)) {
+			*mode = modes[i].mode;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 struct progress *progress_new(enum progress_mode mode, unsigned n)

@@ -17,6 +17,9 @@ enum progress_mode {
 
 struct progress;
 
+/* --progress MODE: auto (a bar on a terminal, else lines), bar, json, none. 0 or -EINVAL. */
+int progress_mode_parse(const char *s, enum progress_mode *mode);
+
 /* A display for n targets; every call below is thread safe. NULL: no memory. */
 struct progress *progress_new(enum progress_mode mode, unsigned n);
 /* Name target i (id "t1", label: the path shown). */

@@ -521,12 +521,34 @@ static bool names_target(struct json_object *o, const char *name)
 	return (p && !strcmp(p, name)) || (g && !strcmp(g, name));
 }
 
+/*
+ * A block device named through a symlink (a by-id name) may come back
+ * under another node after a reboot. When the recorded node is no longer
+ * the recorded medium, the name is followed once more, and its device is
+ * taken only if it is that medium (the check compares it again).
+ */
+static bool moved_node(const struct dsp_erase_session *s, const char *id, const char *node,
+		       const char *given, char *out, size_t len)
+{
+	struct json_object *ident;
+	char real[PATH_MAX], why[256];
+	struct stat st;
+
+	if (!given || !s->idents || !json_object_object_get_ex(s->idents, id, &ident) ||
+	    dsp_identity_recheck(ident, node, why, sizeof(why)) == 0 ||
+	    !realpath(given, real) || stat(real, &st) < 0 || !S_ISBLK(st.st_mode) ||
+	    !strcmp(real, node) || dsp_identity_recheck(ident, real, why, sizeof(why)) != 0)
+		return false;
+	snprintf(out, len, "%s", real);
+	return true;
+}
+
 /* Fill s->t with the run's unfinished targets (or the named ones). */
 static int resume_targets(struct dsp_erase_session *s, char *const *names, unsigned nnames)
 {
 	struct dsp_record *rec = NULL;
 	struct json_object *targets, *run_start = NULL;
-	char path[PATH_MAX], mname[128];
+	char path[PATH_MAX], node[PATH_MAX], mname[128];
 	const char *cwd;
 	int r, rc = 0;
 	size_t n;
@@ -575,7 +597,7 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 	}
 	for (size_t i = 0; i < n && !rc; i++) {
 		struct json_object *o = json_object_array_get_idx(targets, i);
-		const char *id = jstr(o, "id"), *p = jstr(o, "path");
+		const char *id = jstr(o, "id"), *p = jstr(o, "path"), *src;
 		const struct dsp_record_target *rt;
 		bool pending, wanted = nnames == 0;
 
@@ -602,7 +624,13 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 			continue;
 		}
 		/* the engine knows where a file target is now (it may be renamed) */
-		rc = resume_add(s, id, r == 1 && path[0] ? path : p, cwd);
+		src = r == 1 && path[0] ? path : p;
+		if (moved_node(s, id, src, jstr(o, "given"), node, sizeof(node))) {
+			say(s, 0, jstr(o, "given"), "the recorded medium is now %s (was %s)",
+			    node, src);
+			src = node;
+		}
+		rc = resume_add(s, id, src, cwd);
 	}
 	for (unsigned k = 0; k < nnames && !rc; k++) {
 		bool found = false;

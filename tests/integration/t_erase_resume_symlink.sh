@@ -44,7 +44,46 @@ events "$T/r1" run_resumed >/dev/null || die "no run_resumed event"
 events "$T/r1" run_end | tail -1 | grep -q '"success"' || die "run_end not success"
 ok "resumed by the symlink it was started with: the recorded device finished, the link's new target untouched"
 
-# 2. a name that is neither the path nor the given name of a target stays refused
+# 2. after a "reboot" the medium comes back under another node: the by-id name finds it
+A=$(mkloop 64 "$T/m.img") || die "mkloop"
+fill_marker "$A" 64
+sync
+ln -s "$A" "$T/by-id-m"
+"$DISPOSE" erase --yes --progress none --method zero --verify last \
+	--checkpoint-interval 4M --test-delay-ms 40 --run-dir "$T/r2" "$T/by-id-m" \
+	>"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 300); do
+	grep -q '"event":"checkpoint"' "$T/r2/events.jsonl" 2>/dev/null && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ $rc = 130 ] || die "interrupted run: expected exit 130, got $rc ($(cat "$T/err"))"
+[ "$(count_marker "$T/m.img")" -gt 0 ] || die "run finished before the interrupt; slow it down"
+losetup -d "$A" || die "detach $A"
+C=$(mkloop 8 "$T/c.img") || die "mkloop"	# may take the old node's number
+fill_marker "$C" 8
+sync
+csum=$(sha256sum <"$T/c.img")
+A2=$(losetup -f --show "$T/m.img") || die "reattach"
+track_loop "$A2"
+[ "$A2" != "$A" ] || die "the medium came back under the same node"
+ln -sfn "$A2" "$T/by-id-m"
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r2" "$T/by-id-m" \
+	>"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 0 ] || die "resume after the node changed: expected exit 0, got $rc ($(cat "$T/err"))"
+grep -qx "dispose: $T/by-id-m: the recorded medium is now $A2 (was $A)" "$T/err" ||
+	die "message: $(cat "$T/err")"
+[ "$(count_marker "$T/m.img")" = 0 ] || die "the medium was not finished"
+[ "$(sha256sum <"$T/c.img")" = "$csum" ] || die "the device now at the old node was written"
+check_chain "$T/r2"
+ok "a medium back under another node is found again through its by-id name; the old node's new device untouched"
+
+# 3. a name that is neither the path nor the given name of a target stays refused
 "$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r1" "$T/other" 2>"$T/err"
 rc=$?
 [ $rc = 2 ] || die "unknown name on resume: expected exit 2, got $rc"
@@ -52,7 +91,7 @@ grep -qx "dispose: $T/other: not a target of the run in $T/r1" "$T/err" ||
 	die "message: $(cat "$T/err")"
 ok "a name no target had is still not a target of the run"
 
-# 3. --dry-run without --run-dir checks the default run directory as the real run does
+# 4. --dry-run without --run-dir checks the default run directory as the real run does
 runs=/var/lib/dispose/runs
 mkdir -p "$runs" || die "mkdir $runs"
 "$DISPOSE" erase --dry-run --progress none /var/lib/dispose >"$T/out" 2>"$T/err"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* json.c - reversible UTF-8-safe JSON strings for byte names, strict member getters */
 #include "dispose/json.h"
+#include "dispose/util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -184,45 +185,46 @@ int dsp_json_add_bytes(struct json_object *obj, const char *key, const char *s)
 	return add_escaped(obj, key, s, n);
 }
 
-static int unhex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int from_hex(struct json_object *h, char **out, size_t *len)
 {
-	const char *s;
-	size_t n;
+	size_t n, bl = 0;
 	char *b;
+	int r;
 
 	if (!json_object_is_type(h, json_type_string))
 		return -EINVAL;
-	s = json_object_get_string(h);
 	n = (size_t)json_object_get_string_len(h);
-	if (n % 2)
-		return -EINVAL;
 	if (!(b = malloc(n / 2 + 1)))
 		return -ENOMEM;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (hi | lo) == 0) {
-			free(b);
-			return -EINVAL;
-		}
-		b[i] = (char)(hi << 4 | lo);
+	/* a NUL byte cannot stand in the C string it comes back as */
+	if ((r = dsp_unhex(json_object_get_string(h), n, b, n / 2, &bl)) || memchr(b, '\0', bl)) {
+		free(b);
+		return r ? r : -EINVAL;
 	}
-	b[n / 2] = '\0';
+	b[bl] = '\0';
 	*out = b;
 	if (len)
-		*len = n / 2;
+		*len = bl;
 	return 0;
+}
+
+/* A new string of the bytes hex h spells; NULL and the first error kept in *err. */
+static struct json_object *string_of_hex(struct json_object *h, int *err)
+{
+	struct json_object *s;
+	char *b;
+	size_t bl;
+	int r = from_hex(h, &b, &bl);
+
+	if (r) {
+		*err = *err ? *err : r;
+		return NULL;
+	}
+	s = json_object_new_string_len(b, (int)bl);
+	free(b);
+	if (!s)
+		*err = *err ? *err : -ENOMEM;
+	return s;
 }
 
 static int from_string(struct json_object *v, char **out, size_t *len)
@@ -301,29 +303,42 @@ bool dsp_json_is_utf8(struct json_object *o)
 	}
 }
 
+static void free_keys(char **keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+/* Copies of o's keys: the callers add and remove members while they walk them. */
+static int copy_keys(struct json_object *o, char ***keys, size_t *n)
+{
+	size_t i = 0;
+
+	*keys = NULL;
+	if (!(*n = (size_t)json_object_object_length(o)))
+		return 0;
+	if (!(*keys = calloc(*n, sizeof(**keys))))
+		return -ENOMEM;
+	json_object_object_foreach(o, k, v) {
+		(void)v;
+		if (!((*keys)[i++] = strdup(k))) {
+			free_keys(*keys, *n);
+			*keys = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static int fix_object(struct json_object *o)
 {
-	size_t n = 0, i = 0;
+	size_t n, i;
 	int changed = 0, r;
 	char **keys;
 
-	json_object_object_foreach(o, k0, v0) {
-		(void)k0;
-		(void)v0;
-		n++;
-	}
-	if (!n)
-		return 0;
-	/* members are added below: take the keys first */
-	if (!(keys = calloc(n, sizeof(*keys))))
-		return -ENOMEM;
-	json_object_object_foreach(o, k1, v1) {
-		(void)v1;
-		if (!(keys[i++] = strdup(k1))) {
-			changed = -ENOMEM;
-			goto out;
-		}
-	}
+	if ((r = copy_keys(o, &keys, &n)))
+		return r;
 	for (i = 0; i < n; i++) {
 		struct json_object *v = json_object_object_get(o, keys[i]);
 		size_t kl = strlen(keys[i]);
@@ -362,9 +377,7 @@ static int fix_object(struct json_object *o)
 		}
 	}
 out:
-	for (i = 0; i < n; i++)
-		free(keys[i]);
-	free(keys);
+	free_keys(keys, n);
 	return changed;
 }
 
@@ -409,26 +422,15 @@ static bool is_text_hex(struct json_object *v)
 
 static int restore_object(struct json_object *o)
 {
-	size_t n = (size_t)json_object_object_length(o), i = 0;
+	size_t n;
 	int done = 0, err = 0, r;
 	char **keys;
 
-	if (!n)
-		return 0;
-	if (!(keys = calloc(n, sizeof(*keys))))
-		return -ENOMEM;
-	json_object_object_foreach(o, k0, v0) {
-		(void)v0;
-		if (!(keys[i++] = strdup(k0))) {
-			err = -ENOMEM;
-			goto out;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		struct json_object *v = json_object_object_get(o, keys[i]), *h;
+	if ((r = copy_keys(o, &keys, &n)))
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_object_get(o, keys[i]), *h, *s;
 		size_t kl = strlen(keys[i]);
-		char *b = NULL;
-		size_t bl = 0;
 
 		if (kl > 4 && !strcmp(keys[i] + kl - 4, "_hex"))
 			continue;
@@ -438,21 +440,15 @@ static int restore_object(struct json_object *o)
 			if ((size_t)snprintf(hk, sizeof(hk), "%s_hex", keys[i]) >= sizeof(hk) ||
 			    !json_object_object_get_ex(o, hk, &h) || !h)
 				continue;
-			if ((r = from_hex(h, &b, &bl))) {
-				err = err ? err : r;
+			if (!(s = string_of_hex(h, &err)))
 				continue;
-			}
-			json_object_object_add(o, keys[i], json_object_new_string_len(b, (int)bl));
+			json_object_object_add(o, keys[i], s);
 			json_object_object_del(o, hk);
-			free(b);
 			done++;
 		} else if (is_text_hex(v)) {
-			if ((r = from_hex(json_object_object_get(v, "hex"), &b, &bl))) {
-				err = err ? err : r;
+			if (!(s = string_of_hex(json_object_object_get(v, "hex"), &err)))
 				continue;
-			}
-			json_object_object_add(o, keys[i], json_object_new_string_len(b, (int)bl));
-			free(b);
+			json_object_object_add(o, keys[i], s);
 			done++;
 		} else if ((r = dsp_json_restore_bytes(v)) < 0) {
 			err = err ? err : r;
@@ -460,10 +456,7 @@ static int restore_object(struct json_object *o)
 			done += r;
 		}
 	}
-out:
-	for (i = 0; i < n; i++)
-		free(keys[i]);
-	free(keys);
+	free_keys(keys, n);
 	return err ? err : done;
 }
 
@@ -476,17 +469,12 @@ int dsp_json_restore_bytes(struct json_object *o)
 		return restore_object(o);
 	case json_type_array:
 		for (size_t i = 0; i < json_object_array_length(o); i++) {
-			struct json_object *v = json_object_array_get_idx(o, i);
-			char *b = NULL;
-			size_t bl = 0;
+			struct json_object *v = json_object_array_get_idx(o, i), *s;
 
 			if (is_text_hex(v)) {
-				if ((r = from_hex(json_object_object_get(v, "hex"), &b, &bl))) {
-					err = err ? err : r;
+				if (!(s = string_of_hex(json_object_object_get(v, "hex"), &err)))
 					continue;
-				}
-				json_object_array_put_idx(o, i, json_object_new_string_len(b, (int)bl));
-				free(b);
+				json_object_array_put_idx(o, i, s);
 				done++;
 			} else if ((r = dsp_json_restore_bytes(v)) < 0) {
 				err = err ? err : r;

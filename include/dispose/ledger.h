@@ -127,6 +127,8 @@ struct json_object *dsp_record_target_start(const char *path, const char *kind,
  */
 struct json_object *dsp_record_target_end(const char *status, int err, const char *why,
 					  uint64_t written, uint64_t verified);
+/* Who runs this: $SUDO_USER, $LOGNAME or the uid's name; NULL when none is known. */
+const char *dsp_record_operator(void);
 /* 0 success, DSP_PARTIAL/DSP_MISMATCH completed-with-errors, DSP_INTERRUPTED interrupted, else failed. */
 const char *dsp_record_status(int st);
 

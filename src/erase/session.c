@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,20 +121,6 @@ static void set_outcome(struct item *t, int rc)
 }
 
 /* ---- who and where ---- */
-
-static const char *operator_name(void)
-{
-	const char *s = getenv("SUDO_USER");
-	struct passwd *pw;
-
-	if (s && *s)
-		return s;
-	s = getenv("LOGNAME");
-	if (s && *s)
-		return s;
-	pw = getpwuid(getuid());
-	return pw ? pw->pw_name : "unknown";
-}
 
 /* mkdir -p of the parent of dir, mode 0700 (the ledger makes dir itself) */
 static int make_parents(const char *dir)
@@ -996,6 +981,7 @@ static void close_devices(struct dsp_erase_session *s)
 
 static void audit_start(const struct dsp_erase_session *s)
 {
+	const char *who = dsp_record_operator();
 	char *tlist = NULL;
 	size_t tlen = 0;
 	FILE *tf = open_memstream(&tlist, &tlen);
@@ -1006,7 +992,7 @@ static void audit_start(const struct dsp_erase_session *s)
 		fclose(tf);
 	}
 	dsp_audit("erase %s by %s: targets %s, method %s, verify %s, run %s",
-		  s->o.resume ? "resumed" : "started", operator_name(), tlist ? tlist : "?",
+		  s->o.resume ? "resumed" : "started", who ? who : "unknown", tlist ? tlist : "?",
 		  s->method->name, dsp_verify_mode_name(s->verify), s->run_dir);
 	free(tlist);
 }

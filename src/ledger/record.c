@@ -17,7 +17,7 @@
 
 /* ---- builders ---- */
 
-static const char *operator_name(void)
+const char *dsp_record_operator(void)
 {
 	const char *s = getenv("SUDO_USER");
 	struct passwd *pw;
@@ -52,7 +52,7 @@ static struct json_object *who(int argc, char *const argv[])
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
 	dsp_json_add_bytes(o, "host", host[0] ? host : NULL);
-	dsp_json_add_bytes(o, "operator", operator_name());
+	dsp_json_add_bytes(o, "operator", dsp_record_operator());
 	json_object_object_add(o, "uid", json_object_new_int64((int64_t)getuid()));
 	json_object_object_add(o, "argv", argv_json(argc, argv));
 	return o;

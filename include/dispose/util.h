@@ -38,6 +38,11 @@ int dsp_file_read_buf(const char *path, unsigned flags, char *buf, size_t cap, s
  * exist (-EEXIST). 0 or -errno; on error path is unchanged (EXCL: removed).
  */
 int dsp_file_write(const char *path, const void *buf, size_t len, mode_t mode, unsigned flags);
+/*
+ * Read into buf until cap bytes or EOF, retrying EINTR: at off (pread), or
+ * from the current offset when off < 0. Bytes read or -errno.
+ */
+ssize_t dsp_read_full(int fd, void *buf, size_t cap, off_t off);
 
 /* ---- hex ---- */
 

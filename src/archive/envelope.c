@@ -2,6 +2,7 @@
 /* envelope.c - detached CMS AuthEnvelopedData (AES-256-GCM): stream writer, volumes, decrypter */
 #include "dispose/envelope.h"
 #include "dispose/log.h"
+#include "dispose/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,27 +89,6 @@ static int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Read until len bytes or EOF; returns bytes read or -errno. */
-static ssize_t read_full(int fd, void *buf, size_t len)
-{
-	unsigned char *p = buf;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, p + got, len - got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 /* Slurp a small file (certificate, key, envelope); refuses more than max. */
 static int read_small(const char *path, size_t max, unsigned char **out,
 		      size_t *outlen)
@@ -143,7 +123,7 @@ static int read_small(const char *path, size_t max, unsigned char **out,
 		close(fd);
 		return -ENOMEM;
 	}
-	n = read_full(fd, buf, size + 1);
+	n = dsp_read_full(fd, buf, size + 1, -1);
 	close(fd);
 	if (n < 0 || (size_t)n != size) {
 		OPENSSL_clear_free(buf, size + 1);
@@ -1296,7 +1276,7 @@ struct dpipe {
 static int dec_step(int fd, EVP_CIPHER_CTX *ctx, const char *ct_path,
 		    unsigned char *buf, size_t cap, size_t *len)
 {
-	ssize_t n = read_full(fd, buf, cap);
+	ssize_t n = dsp_read_full(fd, buf, cap, -1);
 	int outl;
 
 	*len = 0;
@@ -1636,24 +1616,6 @@ int dsp_env_decrypt(const char *env_path, const char *ct_path,
 
 /* ------------------------------------------------------- read-back beside */
 
-static ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t r = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
-
 /*
  * The envelope on disk must open, for the read-back recipient, to the key
  * and IV the data was encrypted with, and carry the tag the data was just
@@ -1690,7 +1652,7 @@ static int probe_envelope(struct dec *d, const char *env_path, int ct_fd,
 		log_ossl(env_path, "envelope does not open for the read-back key");
 		goto out;
 	}
-	if (pread_full(ct_fd, probe, n, 0) != (ssize_t)n ||
+	if (dsp_read_full(ct_fd, probe, n, 0) != (ssize_t)n ||
 	    !EVP_DecryptUpdate(ctx, probe, &outl, probe, (int)n) ||
 	    outl != (int)n || CRYPTO_memcmp(probe, pt, n)) {
 		dsp_log(DSP_LOG_ERROR, "%s: envelope opens to another key or IV",
@@ -1747,7 +1709,7 @@ static int tail_decrypt(int fd, const char *ct, uint64_t pos, size_t n,
 		 (off_t)(pos - delta));
 	if (m == MAP_FAILED) {
 		/* filesystems without mmap: read it */
-		if (pread_full(fd, out, n, (off_t)pos) != (ssize_t)n) {
+		if (dsp_read_full(fd, out, n, (off_t)pos) != (ssize_t)n) {
 			dsp_log(DSP_LOG_ERROR, "%s: shorter on read-back than written", ct);
 			return DSP_MISMATCH;
 		}

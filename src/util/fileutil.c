@@ -29,13 +29,13 @@ static int open_read(const char *path, unsigned flags)
 	return fd;
 }
 
-/* Read into buf until EOF or cap bytes; bytes read or -errno. */
-static ssize_t read_upto(int fd, char *buf, size_t cap)
+ssize_t dsp_read_full(int fd, void *buf, size_t cap, off_t off)
 {
 	size_t n = 0;
 
 	while (n < cap) {
-		ssize_t r = read(fd, buf + n, cap - n);
+		ssize_t r = off < 0 ? read(fd, (char *)buf + n, cap - n) :
+			    pread(fd, (char *)buf + n, cap - n, off + (off_t)n);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -70,7 +70,7 @@ int dsp_file_read_fd(int fd, size_t max, char **out, size_t *len)
 	if (!(buf = malloc(cap + 1)))
 		return -ENOMEM;
 	for (;;) {
-		ssize_t r = read_upto(fd, buf + n, cap - n);
+		ssize_t r = dsp_read_full(fd, buf + n, cap - n, -1);
 
 		if (r < 0) {
 			free(buf);
@@ -125,7 +125,7 @@ int dsp_file_read_buf(const char *path, unsigned flags, char *buf, size_t cap, s
 	fd = open_read(path, flags);
 	if (fd < 0)
 		return fd;
-	n = read_upto(fd, buf, cap);
+	n = dsp_read_full(fd, buf, cap, -1);
 	close(fd);
 	if (n < 0)
 		return (int)n;

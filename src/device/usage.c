@@ -761,29 +761,37 @@ int dsp_blkdev_snap_check_medium(const struct dsp_blkdev_snap *s, const char *na
 	return 0;
 }
 
+/*
+ * One question about one device, in a snapshot of its own: the device at
+ * path (when given) or devno under root; its medium into m, else its use.
+ */
+static int ask_device(const char *root, const char *path, dev_t devno,
+		      struct dsp_blkdev_medium *m, struct dsp_blkdev_use *use)
+{
+	struct dsp_blkdev_snap *s;
+	char name[64];
+	int r = path ? dev_path_devno(path, &devno) : 0;
+
+	if (r < 0)
+		return r;
+	r = snap_for_devno(root, devno, name, sizeof(name), &s);
+	if (r < 0)
+		return r;
+	r = m ? dsp_blkdev_snap_medium(s, name, m) : dsp_blkdev_snap_check_medium(s, name, use);
+	dsp_blkdev_snap_free(s);
+	return r;
+}
+
 int dsp_blkdev_medium(const char *path, struct dsp_blkdev_medium *m)
 {
-	dev_t d;
-	int r;
-
 	memset(m, 0, sizeof(*m));
-	r = dev_path_devno(path, &d);
-	return r < 0 ? r : dsp_device_medium(NULL, d, m);
+	return ask_device(NULL, path, 0, m, NULL);
 }
 
 int dsp_device_medium(const char *root, dev_t devno, struct dsp_blkdev_medium *m)
 {
-	struct dsp_blkdev_snap *s;
-	char name[64];
-	int r;
-
 	memset(m, 0, sizeof(*m));
-	r = snap_for_devno(root, devno, name, sizeof(name), &s);
-	if (r < 0)
-		return r;
-	r = dsp_blkdev_snap_medium(s, name, m);
-	dsp_blkdev_snap_free(s);
-	return r;
+	return ask_device(root, NULL, devno, m, NULL);
 }
 
 int dsp_blkdev_shared_medium(const dev_t *devs, size_t n, size_t *a, size_t *b)
@@ -895,27 +903,14 @@ void dsp_blkdev_release(int *fds, size_t n)
 
 int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
 {
-	dev_t d;
-	int r;
-
 	memset(use, 0, sizeof(*use));
-	r = dev_path_devno(path, &d);
-	return r < 0 ? r : dsp_device_check(NULL, d, use);
+	return ask_device(NULL, path, 0, NULL, use);
 }
 
 int dsp_device_check(const char *root, dev_t devno, struct dsp_blkdev_use *use)
 {
-	struct dsp_blkdev_snap *s;
-	char name[64];
-	int r;
-
 	memset(use, 0, sizeof(*use));
-	r = snap_for_devno(root, devno, name, sizeof(name), &s);
-	if (r < 0)
-		return r;
-	r = dsp_blkdev_snap_check_medium(s, name, use);
-	dsp_blkdev_snap_free(s);
-	return r;
+	return ask_device(root, NULL, devno, NULL, use);
 }
 
 struct loopfiles {

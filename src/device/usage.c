@@ -763,15 +763,21 @@ int dsp_blkdev_snap_check_medium(const struct dsp_blkdev_snap *s, const char *na
 
 /*
  * One question about one device, in a snapshot of its own: the device at
- * path (when given) or devno under root; its medium into m, else its use.
+ * path (when given) or devno under root; its medium into m, else its use
+ * (either cleared first).
  */
 static int ask_device(const char *root, const char *path, dev_t devno,
 		      struct dsp_blkdev_medium *m, struct dsp_blkdev_use *use)
 {
 	struct dsp_blkdev_snap *s;
 	char name[64];
-	int r = path ? dev_path_devno(path, &devno) : 0;
+	int r;
 
+	if (m)
+		memset(m, 0, sizeof(*m));
+	else
+		memset(use, 0, sizeof(*use));
+	r = path ? dev_path_devno(path, &devno) : 0;
 	if (r < 0)
 		return r;
 	r = snap_for_devno(root, devno, name, sizeof(name), &s);
@@ -784,13 +790,11 @@ static int ask_device(const char *root, const char *path, dev_t devno,
 
 int dsp_blkdev_medium(const char *path, struct dsp_blkdev_medium *m)
 {
-	memset(m, 0, sizeof(*m));
 	return ask_device(NULL, path, 0, m, NULL);
 }
 
 int dsp_device_medium(const char *root, dev_t devno, struct dsp_blkdev_medium *m)
 {
-	memset(m, 0, sizeof(*m));
 	return ask_device(root, NULL, devno, m, NULL);
 }
 
@@ -903,13 +907,11 @@ void dsp_blkdev_release(int *fds, size_t n)
 
 int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use)
 {
-	memset(use, 0, sizeof(*use));
 	return ask_device(NULL, path, 0, NULL, use);
 }
 
 int dsp_device_check(const char *root, dev_t devno, struct dsp_blkdev_use *use)
 {
-	memset(use, 0, sizeof(*use));
 	return ask_device(root, NULL, devno, NULL, use);
 }
 

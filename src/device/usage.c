@@ -403,12 +403,29 @@ bool dsp_blkdev_snap_is_root(const struct dsp_blkdev_snap *s, dev_t devno)
 	return false;
 }
 
-int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *s, const char *name,
-			    dsp_blkdev_name_fn fn, void *arg)
+/* fn(each holder sysfs lists for name) until it returns non-zero: that, 0 or -errno. */
+static int sysfs_holders(const struct dsp_blkdev_snap *s, const char *name,
+			 dsp_blkdev_name_fn fn, void *arg)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *dir;
+	int r = 0;
+
+	dev_fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/holders", R(s->root), name);
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while (!r && (de = readdir(dir)))
+		if (dev_valid_name(de->d_name))
+			r = fn(de->d_name, arg);
+	closedir(dir);
+	return r;
+}
+
+int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *s, const char *name,
+			    dsp_blkdev_name_fn fn, void *arg)
+{
 	size_t i;
 	dev_t d;
 	int r;
@@ -424,19 +441,7 @@ int dsp_blkdev_snap_holders(const struct dsp_blkdev_snap *s, const char *name,
 			if (r)
 				return r;
 		}
-	dev_fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/holders", R(s->root), name);
-	dir = opendir(path);
-	if (!dir)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(dir))) {
-		if (!dev_valid_name(de->d_name))
-			continue;
-		r = fn(de->d_name, arg);
-		if (r)
-			break;
-	}
-	closedir(dir);
-	return r;
+	return sysfs_holders(s, name, fn, arg);
 }
 
 static bool in_chain(const struct dsp_blkdev_medium *m, dev_t d)
@@ -466,12 +471,37 @@ static bool file_on(const struct dsp_blkdev_snap *s, const struct loopback *lb, 
  * (the target, its disk or a partition) the walk started from. Loop devices
  * on the target's own way down (m, may be NULL) are not its holders.
  */
+struct node_walk {
+	const struct dsp_blkdev_snap *s;
+	const struct dsp_blkdev_medium *m;
+	const char *top, *name;
+	int depth;
+	struct dsp_blkdev_use *u;
+};
+
+static int check_node(const struct dsp_blkdev_snap *s, const struct dsp_blkdev_medium *m,
+		      const char *top, const char *name, int depth, struct dsp_blkdev_use *u);
+
+static int check_holder(const char *holder, void *arg)
+{
+	const struct node_walk *w = arg;
+	struct dsp_blkdev_use *u = w->u;
+	int r;
+
+	if (!u->has_holders) {
+		u->has_holders = true;
+		dev_copy(u->holder, sizeof(u->holder), holder);
+		dev_copy(u->held_dev, sizeof(u->held_dev), w->name);
+	}
+	r = check_node(w->s, w->m, w->top, holder, w->depth + 1, u);
+	/* a holder that vanished while we looked is gone */
+	return r < 0 && r != -ENOENT ? r : 0;
+}
+
 static int check_node(const struct dsp_blkdev_snap *s, const struct dsp_blkdev_medium *m,
 		      const char *top, const char *name, int depth, struct dsp_blkdev_use *u)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *dir;
+	struct node_walk w = { s, m, top, name, depth, u };
 	size_t i;
 	dev_t d;
 	int r;
@@ -515,27 +545,7 @@ static int check_node(const struct dsp_blkdev_snap *s, const struct dsp_blkdev_m
 			return r;
 	}
 
-	dev_fmt(path, sizeof(path), "%s" SYS_BLOCK "/%s/holders", R(s->root), name);
-	dir = opendir(path);
-	if (!dir)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(dir))) {
-		if (!dev_valid_name(de->d_name))
-			continue;
-		if (!u->has_holders) {
-			u->has_holders = true;
-			dev_copy(u->holder, sizeof(u->holder), de->d_name);
-			dev_copy(u->held_dev, sizeof(u->held_dev), name);
-		}
-		r = check_node(s, m, top, de->d_name, depth + 1, u);
-		/* a holder that vanished while we looked is gone */
-		if (r < 0 && r != -ENOENT) {
-			closedir(dir);
-			return r;
-		}
-	}
-	closedir(dir);
-	return 0;
+	return sysfs_holders(s, name, check_holder, &w);
 }
 
 static int check_tree(const struct dsp_blkdev_snap *s, const char *name, unsigned flags,

@@ -172,6 +172,8 @@ int dsp_blkdev_in_use(const char *path, struct dsp_blkdev_use *use);
  * exclusively) or -errno, with busy naming the /dev node at fault.
  */
 int dsp_blkdev_claim_medium(const char *path, int **fds, size_t *n, char *busy, size_t blen);
+/* The same for the device numbered devno (the one held open): no name looked up again. */
+int dsp_device_claim_medium(dev_t devno, int **fds, size_t *n, char *busy, size_t blen);
 void dsp_blkdev_release(int *fds, size_t n);
 
 /* A regular file an attached loop device reads and writes. */

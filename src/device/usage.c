@@ -717,16 +717,6 @@ static int snap_for_devno(const char *root, dev_t devno, char *name, size_t len,
 	return r < 0 ? r : dsp_device_snap_new(root, s);
 }
 
-/* The same for the block device node at path, on the running system. */
-static int snap_for_path(const char *path, char *name, size_t len,
-			 struct dsp_blkdev_snap **s)
-{
-	dev_t d;
-	int r = dev_path_devno(path, &d);
-
-	return r < 0 ? r : snap_for_devno(NULL, d, name, len, s);
-}
-
 int dsp_blkdev_snap_check_medium(const struct dsp_blkdev_snap *s, const char *name,
 				 struct dsp_blkdev_use *u)
 {
@@ -867,6 +857,21 @@ static int claim(const char *name, dev_t want, int *fds, size_t *n, char *busy, 
 
 int dsp_blkdev_claim_medium(const char *path, int **out, size_t *nout, char *busy, size_t blen)
 {
+	dev_t d;
+	int r = dev_path_devno(path, &d);
+
+	if (r < 0) {
+		*out = NULL;
+		*nout = 0;
+		if (blen)
+			busy[0] = '\0';
+		return r;
+	}
+	return dsp_device_claim_medium(d, out, nout, busy, blen);
+}
+
+int dsp_device_claim_medium(dev_t devno, int **out, size_t *nout, char *busy, size_t blen)
+{
 	struct dsp_blkdev_medium m;
 	struct dsp_blkdev_snap *s;
 	size_t n = 0, k;
@@ -878,7 +883,7 @@ int dsp_blkdev_claim_medium(const char *path, int **out, size_t *nout, char *bus
 	*nout = 0;
 	if (blen)
 		busy[0] = '\0';
-	r = snap_for_path(path, name, sizeof(name), &s);
+	r = snap_for_devno(NULL, devno, name, sizeof(name), &s);
 	if (r < 0)
 		return r;
 	r = dsp_blkdev_snap_medium(s, name, &m);

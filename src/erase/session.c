@@ -956,7 +956,7 @@ static int open_device(struct dsp_erase_session *s, struct item *t)
 		return say(s, DSP_REFUSED, shown(t), "device is locked by another program "
 			   "(flock); nothing written");
 	/* its aliases, too: none may be mounted while it is overwritten */
-	r = dsp_blkdev_claim_medium(t->c.path, &t->claims, &t->nclaims, busy, sizeof(busy));
+	r = dsp_device_claim_medium(t->c.dev, &t->claims, &t->nclaims, busy, sizeof(busy));
 	if (r == -EBUSY)
 		return say(s, DSP_REFUSED, shown(t), "%s reaches the same medium and is busy (in "
 			   "use or open exclusively elsewhere); nothing written", busy);

@@ -9,6 +9,25 @@
 . "$(dirname "$0")/erase_lib.sh"
 need_root
 
+# interrupt LINK RUN IMG: start an erase through the symlink LINK, stop it
+# with SIGINT after its first checkpoint, while IMG still holds markers
+interrupt() {
+	"$DISPOSE" erase --yes --progress none --method zero --verify last \
+		--checkpoint-interval 4M --test-delay-ms 40 --run-dir "$T/$2" "$T/$1" \
+		>"$T/out" 2>"$T/err" &
+	local pid=$! rc
+	for _ in $(seq 300); do
+		grep -q '"event":"checkpoint"' "$T/$2/events.jsonl" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -INT "$pid"
+	wait "$pid"
+	rc=$?
+	[ $rc = 130 ] || die "interrupted run: expected exit 130, got $rc ($(cat "$T/err"))"
+	[ "$(count_marker "$T/$3")" -gt 0 ] || die "run finished before the interrupt; slow it down"
+}
+
 # 1. started through a symlink, interrupted; the link repointed; resumed by its name
 A=$(mkloop 64 "$T/a.img") || die "mkloop"
 B=$(mkloop 8 "$T/b.img") || die "mkloop"
@@ -17,20 +36,7 @@ fill_marker "$B" 8
 sync
 bsum=$(sha256sum <"$T/b.img")
 ln -s "$A" "$T/by-id-a"
-"$DISPOSE" erase --yes --progress none --method zero --verify last \
-	--checkpoint-interval 4M --test-delay-ms 40 --run-dir "$T/r1" "$T/by-id-a" \
-	>"$T/out" 2>"$T/err" &
-pid=$!
-for _ in $(seq 300); do
-	grep -q '"event":"checkpoint"' "$T/r1/events.jsonl" 2>/dev/null && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.05
-done
-kill -INT "$pid"
-wait "$pid"
-rc=$?
-[ $rc = 130 ] || die "interrupted run: expected exit 130, got $rc ($(cat "$T/err"))"
-[ "$(count_marker "$T/a.img")" -gt 0 ] || die "run finished before the interrupt; slow it down"
+interrupt by-id-a r1 a.img
 ln -sfn "$B" "$T/by-id-a"
 "$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r1" "$T/by-id-a" \
 	>"$T/out" 2>"$T/err"
@@ -49,20 +55,7 @@ A=$(mkloop 64 "$T/m.img") || die "mkloop"
 fill_marker "$A" 64
 sync
 ln -s "$A" "$T/by-id-m"
-"$DISPOSE" erase --yes --progress none --method zero --verify last \
-	--checkpoint-interval 4M --test-delay-ms 40 --run-dir "$T/r2" "$T/by-id-m" \
-	>"$T/out" 2>"$T/err" &
-pid=$!
-for _ in $(seq 300); do
-	grep -q '"event":"checkpoint"' "$T/r2/events.jsonl" 2>/dev/null && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.05
-done
-kill -INT "$pid"
-wait "$pid"
-rc=$?
-[ $rc = 130 ] || die "interrupted run: expected exit 130, got $rc ($(cat "$T/err"))"
-[ "$(count_marker "$T/m.img")" -gt 0 ] || die "run finished before the interrupt; slow it down"
+interrupt by-id-m r2 m.img
 losetup -d "$A" || die "detach $A"
 C=$(mkloop 8 "$T/c.img") || die "mkloop"	# may take the old node's number
 fill_marker "$C" 8

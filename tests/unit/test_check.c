@@ -17,6 +17,7 @@
 #include "dispose/common.h"
 #include "dispose/erase.h"
 #include "device_fake.h"
+#include "tmpdir_helpers.h"
 
 /* What the checks said: every report, in order. */
 struct said {
@@ -33,48 +34,16 @@ static void collect(const struct dsp_erase_why *w, void *arg)
 	s->n++;
 }
 
-static char dir[64];
-
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/dsp-check-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return tmpdir_make("dsp-check");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *at(const char *name)
-{
-	static char buf[4][PATH_MAX];
-	static unsigned k;
-	char *b = buf[k++ % 4];
-
-	snprintf(b, PATH_MAX, "%s/%s", dir, name);
-	return b;
-}
-
-static void make_file(const char *path, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	char b[512];
-
-	assert_true(fd >= 0);
-	memset(b, 'x', sizeof(b));
-	while (len) {
-		size_t k = len < sizeof(b) ? len : sizeof(b);
-
-		assert_int_equal(write(fd, b, k), (ssize_t)k);
-		len -= k;
-	}
-	close(fd);
+	return tmpdir_remove();
 }
 
 /* Check the named targets; returns the result, fills said. */

@@ -18,6 +18,7 @@
 #include "dispose/erase.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "tmpdir_helpers.h"
 
 struct said {
 	unsigned n, usage;
@@ -45,7 +46,6 @@ static int exit_worse(int a, int b)
 	return b > a ? b : a;
 }
 
-static char dir[64];
 static volatile sig_atomic_t stop;
 
 static int setup(void **state)
@@ -53,43 +53,13 @@ static int setup(void **state)
 	(void)state;
 	dsp_log_set_syslog(0);
 	stop = 0;
-	snprintf(dir, sizeof(dir), "/tmp/dsp-session-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return tmpdir_make("dsp-session");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *at(const char *name)
-{
-	static char buf[4][PATH_MAX];
-	static unsigned k;
-	char *b = buf[k++ % 4];
-
-	snprintf(b, PATH_MAX, "%s/%s", dir, name);
-	return b;
-}
-
-static void make_file(const char *path, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	char b[512];
-
-	assert_true(fd >= 0);
-	memset(b, 'S', sizeof(b));
-	while (len) {
-		size_t k = len < sizeof(b) ? len : sizeof(b);
-
-		assert_int_equal(write(fd, b, k), (ssize_t)k);
-		len -= k;
-	}
-	close(fd);
+	return tmpdir_remove();
 }
 
 /* The run directory: a buffer of its own (at() reuses its buffers). */

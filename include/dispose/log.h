@@ -46,11 +46,29 @@ void dsp_log(enum dsp_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
- * Record a destructive action: goes to the log handler at INFO and to
- * syslog (LOG_AUTHPRIV|LOG_NOTICE, tag "dispose") so monitoring sees it.
+ * The syslog priority of an audit line follows the outcome it reports:
+ * NOTICE a start or a success, WARNING a refusal, an interruption or a
+ * caveat, ERR a failure.
+ */
+enum dsp_audit_level {
+	DSP_AUDIT_NOTICE,
+	DSP_AUDIT_WARNING,
+	DSP_AUDIT_ERR,
+};
+
+/* The level of a result code: 0 NOTICE; DSP_REFUSED, DSP_INTERRUPTED WARNING; else ERR. */
+enum dsp_audit_level dsp_audit_level_of(int rc);
+
+/*
+ * Record an operations event (start, end, refusal, failure): goes to the
+ * log handler at INFO and to syslog (LOG_AUTHPRIV: it names operators and
+ * devices; tag "dispose", priority from level) so monitoring can alert on
+ * it. The syslog copy is one line: bytes that are not UTF-8 are written as
+ * \xHH (json.h's readable text), control characters too.
  * dsp_log_set_syslog(0) turns the syslog copy off (unit tests).
  */
-void dsp_audit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void dsp_audit(enum dsp_audit_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void dsp_log_set_syslog(int on);
 
 #endif

@@ -1121,6 +1121,31 @@ static int check_run_record(struct dsp_ledger *l, const char *name,
 	return arc_record_match(dsp_ledger_dir(l), name, res);
 }
 
+/* Syslog: the result, with its reason; with a record, its chain head after archive_verified. */
+static void audit_verify(const char *name, int rc, struct dsp_ledger *l,
+			 const struct dsp_archive_result *r)
+{
+	const char *why = r->bad_path[0] ? r->bad_path : rc < 0 ? strerror(-rc) : "failed";
+	char head[65] = "";
+
+	if (rc == 0 && l)
+		dsp_ledger_head(l, head);
+	if (rc == 0)
+		dsp_audit(DSP_AUDIT_NOTICE, "archive verify %s: ok, %llu file%s, %llu payload bytes%s"
+			  "%s%s%s", name, (unsigned long long)r->files, r->files == 1 ? "" : "s",
+			  (unsigned long long)r->payload_bytes, l ? ", run " : "",
+			  l ? dsp_ledger_dir(l) : "", l ? ", record head " : "", head);
+	else if (rc == DSP_REFUSED)
+		dsp_audit(DSP_AUDIT_WARNING, "archive verify %s refused: %s", name, why);
+	else if (rc == DSP_MISMATCH)
+		dsp_audit(DSP_AUDIT_ERR, "archive verify %s failed: mismatch: %s", name, why);
+	else if (rc == DSP_INVALID)
+		dsp_audit(DSP_AUDIT_ERR, "archive verify %s failed: not an archive of ours: %s",
+			  name, why);
+	else
+		dsp_audit(DSP_AUDIT_ERR, "archive verify %s failed: %s", name, why);
+}
+
 int dsp_archive_verify(const char *name, const char *key, const char *cert,
 		       struct dsp_ledger *ledger, struct dsp_archive_result *res)
 {
@@ -1138,6 +1163,7 @@ int dsp_archive_verify(const char *name, const char *key, const char *cert,
 		rc = check_run_record(ledger, name, res);
 	if (rc == 0 && ledger)
 		rc = ledger_verified(ledger, name, &v, res);
+	audit_verify(name, rc, ledger, res);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include "dispose/common.h"
 #include "dispose/json.h"
 #include "dispose/ledger.h"
+#include "dispose/log.h"
 
 int dsp_archive_run_start(const char *run_dir, int argc, char *const argv[],
 			  struct dsp_ledger **out, char *why, size_t wlen)
@@ -36,6 +37,8 @@ int dsp_archive_run_start(const char *run_dir, int argc, char *const argv[],
 	if (rc == DSP_REFUSED) {
 		/* another dispose holds the directory: the ledger said so */
 		why[0] = '\0';
+		dsp_audit(DSP_AUDIT_WARNING, "archive create refused: %s: run directory in use or "
+			  "not one run's record", run_dir);
 		return DSP_REFUSED;
 	}
 	if (rc == -EEXIST) {
@@ -48,6 +51,7 @@ int dsp_archive_run_start(const char *run_dir, int argc, char *const argv[],
 			 "writes one of its own: use another --run-dir", run_dir,
 			 cmd ? " (of " : "", cmd ? cmd : "", cmd ? ")" : "");
 		dsp_record_free(rec);
+		dsp_audit(DSP_AUDIT_WARNING, "archive create refused: %s", why);
 		return DSP_REFUSED;
 	}
 	if (rc) {
@@ -69,6 +73,21 @@ int dsp_archive_run_start(const char *run_dir, int argc, char *const argv[],
 	return rc;
 }
 
+/* Syslog: the run's end, its run id and the record's chain head (an anchor outside it). */
+static void audit_end(struct dsp_ledger *l, int rc, int exit_code)
+{
+	const char *st = dsp_record_status(rc == -EINTR ? DSP_INTERRUPTED :
+					   rc == DSP_MISMATCH ? -EIO : rc);
+	char head[65];
+
+	dsp_ledger_head(l, head);
+	/* files that changed while read: the archive is kept, a caveat */
+	dsp_audit(rc == 0 ? DSP_AUDIT_NOTICE : rc == DSP_PARTIAL || rc == -EINTR ?
+		  DSP_AUDIT_WARNING : DSP_AUDIT_ERR,
+		  "archive create ended: %s, exit %d, run %s, record head %s", st, exit_code,
+		  dsp_ledger_dir(l), head);
+}
+
 int dsp_archive_run_end(struct dsp_ledger *l, int rc, int exit_code)
 {
 	struct json_object *o;
@@ -81,6 +100,7 @@ int dsp_archive_run_end(struct dsp_ledger *l, int rc, int exit_code)
 						 rc == DSP_MISMATCH ? -EIO : rc), exit_code);
 	r = o ? dsp_ledger_append(l, "run_end", o, 1) : -ENOMEM;
 	json_object_put(o);
+	audit_end(l, rc, exit_code);
 	dsp_ledger_close(l);
 	return r;
 }

@@ -1605,16 +1605,62 @@ static void ledger_failed(const struct dsp_archive_opts *o, const char *name, in
 	json_object_put(f);
 }
 
+/* Syslog: the start, and the result with its reason (the run's end is run.c's). */
+static void audit_start(const char *name, const struct dsp_archive_opts *o)
+{
+	const char *who = dsp_record_operator();
+	unsigned nr = 0, nk = 0;
+	char roots[1024] = "";
+	size_t at = 0;
+
+	for (; o->roots && o->roots[nr]; nr++)
+		if (at < sizeof(roots))
+			at += (size_t)snprintf(roots + at, sizeof(roots) - at, "%s%s",
+					       nr ? " " : "", o->roots[nr]);
+	for (; o->recipients && o->recipients[nk]; nk++)
+		;
+	dsp_audit(DSP_AUDIT_NOTICE, "archive create %s started by %s: root%s %s, %s%u%s, run %s",
+		  name, who ? who : "unknown", nr == 1 ? "" : "s", roots,
+		  nk ? "encrypted to " : "not encrypted", nk, nk == 0 ? "" : nk == 1 ?
+		  " recipient" : " recipients", o->ledger ? dsp_ledger_dir(o->ledger) : "none");
+}
+
+static void audit_result(const char *name, int rc, const struct dsp_archive_result *r)
+{
+	const char *why = r->bad_path[0] ? r->bad_path : rc < 0 ? strerror(-rc) : "failed";
+
+	char changed[96] = "";
+
+	if (rc == DSP_PARTIAL)
+		snprintf(changed, sizeof(changed), "; %llu file%s changed while read, not counted "
+			 "as retained", (unsigned long long)r->changed, r->changed == 1 ? "" : "s");
+	if (rc == 0 || rc == DSP_PARTIAL)
+		dsp_audit(rc ? DSP_AUDIT_WARNING : DSP_AUDIT_NOTICE, "archive create %s: written "
+			  "and read back, %llu file%s, %llu payload bytes, sha256 %s%s", name,
+			  (unsigned long long)r->files, r->files == 1 ? "" : "s",
+			  (unsigned long long)r->payload_bytes, r->sha256, changed);
+	else if (rc == -EINTR)
+		dsp_audit(DSP_AUDIT_WARNING, "archive create %s: interrupted; nothing of it was kept",
+			  name);
+	else if (rc == DSP_MISMATCH)
+		dsp_audit(DSP_AUDIT_ERR, "archive create %s failed: read-back verification: %s; "
+			  "left as %s%s", name, why, name, DSP_FAILED_SUFFIX);
+	else
+		dsp_audit(DSP_AUDIT_ERR, "archive create %s failed: %s", name, why);
+}
+
 int dsp_archive_create(const char *name, const struct dsp_archive_opts *o,
 		       struct dsp_archive_result *res)
 {
 	struct arc_locale l;
 	int rc;
 
+	audit_start(name, o);
 	arc_locale_enter(&l);
 	rc = create(name, o, res);
 	if (rc && rc != DSP_PARTIAL && o->ledger)
 		ledger_failed(o, name, rc, res);
 	arc_locale_leave(&l);
+	audit_result(name, rc, res);
 	return rc;
 }

@@ -808,7 +808,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		ino_free(&tab);
 		return r;
 	}
-	dsp_audit("%s: starting tree erase with method %s, target %s", t->display,
+	dsp_audit(DSP_AUDIT_NOTICE, "%s: starting tree erase with method %s, target %s", t->display,
 		  o.method->name, o.target_id);
 
 	stack = calloc(TREE_MAX_DEPTH, sizeof(*stack));
@@ -1102,9 +1102,10 @@ done:
 	r = event(&o, o.target_id, "target_end", f, 1);
 	if (r < 0)
 		return r;
-	dsp_audit("%s: tree erase %s (%u files, %u dirs), target %s", t->display,
-		  status == 0 ? "success" : "finished with errors", res->files, res->dirs,
-		  o.target_id);
+	/* the session's audit line gives the target's end, with its reason */
+	dsp_log(DSP_LOG_INFO, "%s: tree erase %s (%u file%s, %u director%s), target %s", t->display,
+		status == 0 ? "success" : "completed with errors", res->files,
+		res->files == 1 ? "" : "s", res->dirs, res->dirs == 1 ? "y" : "ies", o.target_id);
 	return status;
 }
 

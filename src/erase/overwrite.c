@@ -624,9 +624,9 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 	}
 	/* files of a tree: the tree's own audit line speaks for them */
 	if (!fi || !fi->parent)
-		dsp_audit("%s: %s overwrite with method %s (%u passes, verify %s), target %s",
-			  io->path, e.seen_before ? "resuming" : "starting", o->method->name,
-			  e.np, erase_verify_name(e.vmode), e.id);
+		dsp_audit(DSP_AUDIT_NOTICE, "%s: %s overwrite with method %s (%u pass%s, verify %s), "
+			  "target %s", io->path, e.seen_before ? "resuming" : "starting",
+			  o->method->name, e.np, e.np == 1 ? "" : "es", erase_verify_name(e.vmode), e.id);
 
 	for (i = 0; i < e.np; i++) {
 		struct pass_state *ps = &e.ps[i];
@@ -705,9 +705,7 @@ end:
 		st = r;
 	if (st == DSP_INTERRUPTED)
 		dsp_log(DSP_LOG_WARN, "%s: interrupted; resumable from the run record", io->path);
-	else if (!fi || !fi->parent)
-		dsp_audit("%s: overwrite %s (target %s)", io->path, dsp_record_status(st), e.id);
-	else
+	else	/* the session's audit line gives the target's end, with its reason */
 		dsp_log(DSP_LOG_INFO, "%s: overwrite %s (target %s)", io->path, dsp_record_status(st), e.id);
 out:
 	for (i = 0; i < e.np; i++) {

@@ -63,6 +63,14 @@ struct dsp_erase_session {
 	int record_err;			/* the first failed append to the record: said once */
 };
 
+/* Syslog every refusal: monitoring alerts on them (a dry run says it was one). */
+static void audit_refusal(const struct dsp_erase_session *s, const struct dsp_erase_why *w)
+{
+	if (w->code == DSP_REFUSED)
+		dsp_audit(DSP_AUDIT_WARNING, "erase refused%s: %s%s%s", s->o.dry_run ?
+			  " (dry run)" : "", w->thing, w->thing[0] ? ": " : "", w->reason);
+}
+
 static int say(const struct dsp_erase_session *s, int code, const char *thing,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int say(const struct dsp_erase_session *s, int code, const char *thing,
@@ -75,6 +83,7 @@ static int say(const struct dsp_erase_session *s, int code, const char *thing,
 	va_start(ap, fmt);
 	vsnprintf(w.reason, sizeof(w.reason), fmt, ap);
 	va_end(ap);
+	audit_refusal(s, &w);
 	s->o.report(&w, s->o.arg);
 	return code;
 }
@@ -850,6 +859,7 @@ static void report_checks(const struct dsp_erase_why *w, void *arg)
 {
 	const struct dsp_erase_session *s = arg;
 
+	audit_refusal(s, w);
 	s->o.report(w, s->o.arg);
 }
 
@@ -991,7 +1001,7 @@ static void audit_start(const struct dsp_erase_session *s)
 			fprintf(tf, "%s%s", i ? " " : "", s->t[i].c.path);
 		fclose(tf);
 	}
-	dsp_audit("erase %s by %s: targets %s, method %s, verify %s, run %s",
+	dsp_audit(DSP_AUDIT_NOTICE, "erase %s by %s: targets %s, method %s, verify %s, run %s",
 		  s->o.resume ? "resumed" : "started", who ? who : "unknown", tlist ? tlist : "?",
 		  s->method->name, dsp_verify_mode_name(s->verify), s->run_dir);
 	free(tlist);
@@ -1036,6 +1046,32 @@ static void finished(struct item *t, int rc)
 		t->s->o.finished(t->idx, t->status, t->s->o.arg);
 }
 
+/* A target's end in syslog, with its reason, not only "see the run record". */
+static void audit_target(const struct item *t, int r)
+{
+	char why[300] = "", tree[64] = "";
+
+	if (r < 0)
+		snprintf(why, sizeof(why), ": %s", strerror(-r));
+	else if (r == DSP_MISMATCH)
+		snprintf(why, sizeof(why), ": %llu byte%s read back differently, the first at offset %llu",
+			 (unsigned long long)t->res.mismatches, t->res.mismatches == 1 ? "" : "s",
+			 (unsigned long long)t->res.first_mismatch);
+	else if (r == DSP_PARTIAL && t->res.bad_bytes)
+		snprintf(why, sizeof(why), ": %llu byte%s in %u bad range%s not erased",
+			 (unsigned long long)t->res.bad_bytes, t->res.bad_bytes == 1 ? "" : "s",
+			 t->res.bad_ranges, t->res.bad_ranges == 1 ? "" : "s");
+	else if (r == DSP_PARTIAL)
+		snprintf(why, sizeof(why), ": not every file was erased and removed");
+	else if (r == DSP_INTERRUPTED)
+		snprintf(why, sizeof(why), ": resumable with --resume");
+	if (t->c.kind == DSP_ERASE_TREE)
+		snprintf(tree, sizeof(tree), ", %u file%s, %u director%s", t->res.files,
+			 t->res.files == 1 ? "" : "s", t->res.dirs, t->res.dirs == 1 ? "y" : "ies");
+	dsp_audit(dsp_audit_level_of(r), "%s: erase %s%s (target %s%s)", shown(t), status_of(r),
+		  why, t->id, tree);
+}
+
 static void run_target(struct dsp_erase_session *s, struct item *t)
 {
 	struct dsp_erase_opts opts = {
@@ -1057,6 +1093,7 @@ static void run_target(struct dsp_erase_session *s, struct item *t)
 
 	if (t->open_err) {
 		record_open_failure(s, t);
+		audit_target(t, t->open_err);
 		finished(t, t->open_err);
 		return;
 	}
@@ -1084,6 +1121,7 @@ static void run_target(struct dsp_erase_session *s, struct item *t)
 	else if (r == DSP_MISMATCH)
 		say(s, r, shown(t), "verification found %llu mismatching bytes",
 		    (unsigned long long)t->res.mismatches);
+	audit_target(t, r);
 	finished(t, r);
 }
 
@@ -1110,6 +1148,23 @@ static void *worker(void *arg)
 	}
 }
 
+/* The run's end: its run id and the record's chain head, an anchor for the chain outside it. */
+static void audit_end(const struct dsp_erase_session *s, int code)
+{
+	const char *st = overall_status(s);
+	char head[65] = "";
+	unsigned ok = 0;
+
+	for (unsigned i = 0; i < s->nt; i++)
+		ok += !strcmp(s->t[i].status, "success");
+	if (s->ledger)
+		dsp_ledger_head(s->ledger, head);
+	dsp_audit(!strcmp(st, "success") ? DSP_AUDIT_NOTICE : !strcmp(st, "interrupted") ?
+		  DSP_AUDIT_WARNING : DSP_AUDIT_ERR,
+		  "erase ended: %s, %u of %u target%s erased, exit %d, run %s, record head %s",
+		  st, ok, s->nt, s->nt == 1 ? "" : "s", code, s->run_dir, head[0] ? head : "none");
+}
+
 static int session_run(struct dsp_erase_session *s)
 {
 	unsigned n = s->o.jobs < s->nt ? s->o.jobs : s->nt, started = 0;
@@ -1129,8 +1184,7 @@ static int session_run(struct dsp_erase_session *s)
 	for (unsigned i = 0; i < s->nt; i++)
 		rc = s->o.exit_worse(rc, s->t[i].exit_code);
 	write_run_end(s, rc);
-	dsp_audit("erase %s: %s, run %s", overall_status(s), rc == 0 ? "ok" : "see the run record",
-		  s->run_dir);
+	audit_end(s, rc);
 	return rc;
 }
 

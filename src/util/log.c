@@ -2,10 +2,14 @@
 /* log.c - log sinks (per thread, inherited by the threads it starts) and the syslog audit trail */
 #include "dispose/log.h"
 
+#include "dispose/common.h"
+#include "dispose/json.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
 /* the process default: the CLI sets it once; a thread's own sink comes first */
@@ -97,17 +101,71 @@ void dsp_log(enum dsp_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void dsp_audit(const char *fmt, ...)
+enum dsp_audit_level dsp_audit_level_of(int rc)
 {
+	if (rc == 0)
+		return DSP_AUDIT_NOTICE;
+	if (rc == DSP_REFUSED || rc == DSP_INTERRUPTED || rc == -EINTR)
+		return DSP_AUDIT_WARNING;
+	return DSP_AUDIT_ERR;
+}
+
+/*
+ * One syslog line whatever a path holds: json.h's readable text for bytes
+ * that are not UTF-8, and \xHH for control characters (a newline in a file
+ * name must not forge a second line).
+ */
+static char *syslog_text(const char *msg)
+{
+	size_t n = strlen(msg), k = 0;
+	char *t = dsp_json_escape_text(msg, n), *o;
+
+	if (!t)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+		k += *p < 0x20 || *p == 0x7f;
+	if (!k)
+		return t;
+	o = malloc(strlen(t) + 3 * k + 1);
+	if (o) {
+		char *q = o;
+
+		for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+			if (*p < 0x20 || *p == 0x7f)
+				q += sprintf(q, "\\x%02x", *p);
+			else
+				*q++ = (char)*p;
+		*q = '\0';
+	}
+	free(t);
+	return o;
+}
+
+static void open_syslog(void)
+{
+	openlog("dispose", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+}
+
+void dsp_audit(enum dsp_audit_level level, const char *fmt, ...)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	static const int prio[] = {
+		[DSP_AUDIT_NOTICE] = LOG_NOTICE,
+		[DSP_AUDIT_WARNING] = LOG_WARNING,
+		[DSP_AUDIT_ERR] = LOG_ERR,
+	};
 	va_list ap;
-	char msg[1024];
+	char msg[2048], *t;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	dsp_log(DSP_LOG_INFO, "%s", msg);
-	if (use_syslog) {
-		openlog("dispose", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
-		syslog(LOG_AUTHPRIV | LOG_NOTICE, "%s", msg);
-	}
+	if (!use_syslog)
+		return;
+	pthread_once(&once, open_syslog);
+	t = syslog_text(msg);
+	syslog(LOG_AUTHPRIV | prio[level <= DSP_AUDIT_ERR ? level : DSP_AUDIT_ERR], "%s",
+	       t ? t : "(out of memory)");
+	free(t);
 }

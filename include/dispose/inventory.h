@@ -34,11 +34,30 @@ int dsp_inv_error(dsp_inv_emit_fn emit, void *arg, const char *source,
 #define DSP_INV_HASH		0x10	/* sha256 of every regular file; sha256_sparse
 					   for 64 MiB of holes or more (dispose-inventory(5)) */
 
+/*
+ * How far a scan got (dsp_inv_scan, dsp_inv_write): at most every 100 ms,
+ * and when a section starts. No total is known before the walk ends.
+ */
+struct dsp_inv_progress {
+	const char *section;	/* being scanned: "software", "files" (files and keys), "devices" */
+	const char *path;	/* the file being read for its sha256, or NULL */
+	uint64_t items;		/* items found so far, every section */
+	uint64_t files;		/* regular files listed so far */
+	uint64_t bytes;		/* their bytes, and what was read of path */
+};
+/*
+ * dsp_inv_scan reports the whole scan through it; a scanner called on its
+ * own (dsp_inv_walk) only the bytes of path read so far, in bytes.
+ */
+typedef void (*dsp_inv_progress_fn)(const struct dsp_inv_progress *p, void *arg);
+
 struct dsp_inv_opts {
 	unsigned what;			/* DSP_INV_* */
 	const char *const *roots;	/* NULL-terminated; NULL = { "/" } */
 	const char *sysroot;		/* prefix for /var/lib/dpkg etc. (tests); NULL = "" */
 	const struct dsp_log_sink *log;	/* the scan's messages; NULL: the caller's thread's */
+	dsp_inv_progress_fn progress;	/* may be NULL */
+	void *progress_arg;
 };
 
 /* Host identity object (hostname, machine-id, os-release, kernel, DMI). */

@@ -42,7 +42,17 @@ struct walker {
 	struct root_id *roots;
 	size_t nroots, cur;
 	dev_t dev;		/* of the root being walked */
+	const struct dsp_inv_opts *opts;	/* its progress callback */
 };
+
+/* Bytes of w->path read so far (hashing a large file takes a while). */
+static void read_progress(struct walker *w, uint64_t n)
+{
+	struct dsp_inv_progress p = { .section = "files", .path = w->path, .bytes = n };
+
+	if (w->opts->progress)
+		w->opts->progress(&p, w->opts->progress_arg);
+}
 
 static int werr(struct walker *w, const char *path, int e, const char *what)
 {
@@ -174,6 +184,7 @@ static int hash_fd(struct walker *w, int fd, char *hex)
 		if (!EVP_DigestUpdate(w->md, w->buf, (size_t)n))
 			return -EIO;
 		off += n;
+		read_progress(w, (uint64_t)off);
 	}
 	if (!EVP_DigestFinal_ex(w->md, md, &mdlen) || mdlen != 32)
 		return -EIO;
@@ -326,6 +337,7 @@ static int hash_sparse(struct walker *w, int fd, uint64_t size, char *hex)
 			if ((rc = sparse_feed(&sp, w->sha256, w->buf, (size_t)got, pos)))
 				return rc;
 			pos += (uint64_t)got;
+			read_progress(w, pos);
 		}
 	}
 	if ((rc = sparse_close(&sp, pos)))
@@ -550,7 +562,7 @@ int dsp_inv_walk(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *ar
 {
 	static const char *const dflt[] = { "/", NULL };
 	const char *const *roots = opts->roots ? opts->roots : dflt;
-	struct walker w = { .emit = emit, .arg = arg };
+	struct walker w = { .emit = emit, .arg = arg, .opts = opts };
 	size_t n = 0, opened = 0, failed = 0;
 	int rc = 0, last_err = ENOENT;
 

@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 
 #include "dispose/common.h"
+#include "dispose/json.h"
 
 #define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -224,11 +225,48 @@ struct scan_ctx {
 	dsp_inv_emit_fn emit;
 	void *arg;
 	int stopped;		/* the consumer's non-zero return, once seen */
+	/* progress: the caller's callback, and the counts it is given */
+	dsp_inv_progress_fn progress;
+	void *progress_arg;
+	struct dsp_inv_progress p;
+	uint64_t reading;	/* bytes read of p.path */
+	struct timespec last;
 };
+
+#define PROGRESS_MS 100
+
+/* The caller's progress callback, at most every PROGRESS_MS unless forced. */
+static void scan_report(struct scan_ctx *c, int force)
+{
+	struct dsp_inv_progress p = c->p;
+	struct timespec now;
+
+	if (!c->progress)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!force && (now.tv_sec - c->last.tv_sec) * 1000 +
+	    (now.tv_nsec - c->last.tv_nsec) / 1000000 < PROGRESS_MS)
+		return;
+	c->last = now;
+	p.bytes += c->reading;
+	c->progress(&p, c->progress_arg);
+}
+
+/* A scanner's report (the walk: bytes read of the file it hashes). */
+static void scan_progress(const struct dsp_inv_progress *p, void *arg)
+{
+	struct scan_ctx *c = arg;
+
+	c->p.path = p->path;
+	c->reading = p->path ? p->bytes : 0;
+	scan_report(c, 0);
+}
 
 static int scan_emit(void *arg, const char *section, struct json_object *item)
 {
 	struct scan_ctx *c = arg;
+	const char *type;
+	uint64_t size;
 	int rc;
 
 	if (c->stopped)
@@ -236,19 +274,47 @@ static int scan_emit(void *arg, const char *section, struct json_object *item)
 	rc = c->emit(c->arg, section, item);
 	if (rc)
 		c->stopped = rc;
+	if (!rc && item && c->progress) {
+		c->p.items++;
+		c->p.path = NULL;
+		c->reading = 0;
+		if (!strcmp(section, "files") && (type = dsp_json_str(item, "type")) &&
+		    !strcmp(type, "file")) {
+			c->p.files++;
+			if (!dsp_json_u64(item, "size", &size))
+				c->p.bytes += size;
+		}
+		scan_report(c, 0);
+	}
 	return rc;
 }
 
 static int section_begin(struct scan_ctx *c, const char *section)
 {
-	return scan_emit(c, section, NULL);
+	int rc = scan_emit(c, section, NULL);
+
+	/* "errors" is the end marker, not something scanned: the final counts */
+	if (!rc) {
+		if (strcmp(section, "errors"))
+			c->p.section = section;
+		scan_report(c, 1);
+	}
+	return rc;
 }
 
-static int scan(const struct dsp_inv_opts *opts, dsp_inv_emit_fn emit, void *arg)
+static int scan(const struct dsp_inv_opts *in, dsp_inv_emit_fn emit, void *arg)
 {
-	struct scan_ctx c = { .emit = emit, .arg = arg };
+	struct scan_ctx c = { .emit = emit, .arg = arg, .progress = in->progress,
+			      .progress_arg = in->progress_arg };
+	/* the scanners report to scan_progress, which adds up */
+	struct dsp_inv_opts o = *in, *opts = &o;
 	unsigned what = opts->what;
 	int failed = 0, rc;
+
+	if (c.progress) {
+		o.progress = scan_progress;
+		o.progress_arg = &c;
+	}
 
 	if (what & DSP_INV_HASH)
 		what |= DSP_INV_DATA;

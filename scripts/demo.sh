@@ -3,14 +3,25 @@
 # Usage: scripts/demo.sh [path/to/dispose]
 # As root the 64 MiB image is attached as a loop device and the device is
 # erased; otherwise the image file itself is erased as a file target.
+# The run record is kept: its directory and the erase's verdict are the last
+# lines printed, so it can be opened afterwards.
 set -u
 bin=$(readlink -f "${1:-build/dispose}")
 [ -x "$bin" ] || { echo "demo: $bin: not executable (run make first)" >&2; exit 2; }
+for c in python3 grep dd cut; do
+	command -v "$c" >/dev/null ||
+		{ echo "demo: $c: not installed (scripts/deps.sh demo installs it)" >&2; exit 2; }
+done
 work=$(mktemp -d /tmp/dispose-demo.XXXXXX)
 loop=""
+keep=""		# set once the erase has written its record
 cleanup() {
 	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
-	rm -rf "$work"
+	if [ -n "$keep" ]; then
+		rm -f "$work/disk.img"
+	else
+		rm -rf "$work"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -27,13 +38,16 @@ with open(sys.argv[1], "wb") as f:
     for _ in range(64):
         f.write(blk)
 PY
+[ -s "$work/disk.img" ] || { echo "demo: $work/disk.img: cannot make the scratch image" >&2; exit 1; }
 target=$work/disk.img
-if [ "$(id -u)" = 0 ] && loop=$(losetup -f --show "$work/disk.img" 2>/dev/null); then
+if [ "$(id -u)" != 0 ]; then
+	echo "not root: erasing the image file itself"
+elif loop=$(losetup -f --show "$work/disk.img"); then
 	target=$loop
 	echo "attached as $loop"
 else
 	loop=""
-	echo "not root: erasing the image file itself"
+	echo "no loop device to attach (see above): erasing the image file itself"
 fi
 echo "marker occurrences: $(grep -a -o "$marker" "$target" | wc -l)"
 
@@ -44,8 +58,13 @@ say "what would happen (--dry-run writes nothing)"
 run "$bin" erase --dry-run --method dod-5220-22m "$target"
 
 say "erase with every byte of the last pass read back"
-run "$bin" erase --yes --method dod-5220-22m --verify last \
-	--run-dir "$work/run" "$target" || { echo "demo: erase failed" >&2; exit 1; }
+# its output is shown again at the end: the verdict and where the record is
+erase=("$bin" erase --yes --method dod-5220-22m --verify last --run-dir "$work/run" "$target")
+printf '$ %s\n' "${erase[*]}"
+"${erase[@]}" | tee "$work/erase.out"
+rc=${PIPESTATUS[0]}
+[ -e "$work/run/events.jsonl" ] && keep=1
+[ "$rc" = 0 ] || { echo "demo: erase failed (exit $rc)" >&2; exit 1; }
 
 say "the run record (first lines, then the target's end)"
 cut -c1-160 "$work/run/events.jsonl" | head -4
@@ -74,4 +93,6 @@ for n, raw in enumerate(open(sys.argv[1], "rb"), 1):
     prev = hashlib.sha256(line).hexdigest()
 print(f"{n} events, chain intact, head {prev}")
 PY
-say "done"
+say "done: the erase's verdict, and its run record (kept)"
+cat "$work/erase.out"
+echo "open it with: less $work/run/events.jsonl"

@@ -1610,7 +1610,7 @@ static void audit_start(const char *name, const struct dsp_archive_opts *o)
 {
 	const char *who = dsp_record_operator();
 	unsigned nr = 0, nk = 0;
-	char roots[1024] = "";
+	char roots[1024] = "", enc[64] = "not encrypted";
 	size_t at = 0;
 
 	for (; o->roots && o->roots[nr]; nr++)
@@ -1619,10 +1619,11 @@ static void audit_start(const char *name, const struct dsp_archive_opts *o)
 					       nr ? " " : "", o->roots[nr]);
 	for (; o->recipients && o->recipients[nk]; nk++)
 		;
-	dsp_audit(DSP_AUDIT_NOTICE, "archive create %s started by %s: root%s %s, %s%u%s, run %s",
-		  name, who ? who : "unknown", nr == 1 ? "" : "s", roots,
-		  nk ? "encrypted to " : "not encrypted", nk, nk == 0 ? "" : nk == 1 ?
-		  " recipient" : " recipients", o->ledger ? dsp_ledger_dir(o->ledger) : "none");
+	if (nk)
+		snprintf(enc, sizeof(enc), "encrypted to %u recipient%s", nk, nk == 1 ? "" : "s");
+	dsp_audit(DSP_AUDIT_NOTICE, "archive create %s started by %s: root%s %s, %s, run %s",
+		  name, who ? who : "unknown", nr == 1 ? "" : "s", roots, enc,
+		  o->ledger ? dsp_ledger_dir(o->ledger) : "none");
 }
 
 static void audit_result(const char *name, int rc, const struct dsp_archive_result *r)

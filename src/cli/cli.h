@@ -3,6 +3,7 @@
 #ifndef DISPOSE_CLI_H
 #define DISPOSE_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 #include "dispose/common.h"
 
@@ -21,8 +22,35 @@ int cmd_archive(int argc, char **argv);
 /* "dispose: <msg>" on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* "dispose: <msg>" and the --help hint of command cmd on stderr; returns DSP_EXIT_USAGE. */
+/*
+ * "dispose: <msg>" and "Try 'dispose <cmd> --help' for more information."
+ * on stderr (cmd NULL: 'dispose --help'); returns DSP_EXIT_USAGE. Every
+ * usage error of every command goes through here: one style.
+ */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cli_getopt's return after it printed a usage error (exit DSP_EXIT_USAGE). */
+#define CLI_OPT_ERROR	(-2)
+/*
+ * getopt_long with the one message style of cmd ("erase", "archive create"):
+ * an unknown option ("--frob: unknown option"), a missing argument
+ * ("--jobs: needs an argument"), an argument to an option that takes none,
+ * and an empty argument ("--run-dir: empty argument": never a path "") are
+ * usage errors printed through cli_usage_error. shortopts without the
+ * leading ':'. Returns the option, -1 after the last, or CLI_OPT_ERROR.
+ */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+	       const char *cmd);
+/* A positional argument: "" is a usage error ("<what>: empty argument"). 0 or DSP_EXIT_USAGE. */
+int cli_nonempty(const char *cmd, const char *what, const char *arg);
+/*
+ * An input the user named (a file to read, a directory to read or extract
+ * into): one that does not exist, or is no directory where dir is set, is
+ * invalid input, said before anything else is done or printed. 0, or
+ * DSP_EXIT_USAGE after "dispose: <path>: <why>". Other errors (EACCES...)
+ * are left to the command, which names them when it opens the path.
+ */
+int cli_need_input(const char *path, int dir);
 /* Install the core log handler that prints "dispose: ..." on stderr. */
 void cli_log_init(int verbose);
 /* Ask the operator to type `expect` on the tty; 1 when they did. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "dispose/log.h"
 
@@ -46,8 +47,80 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try 'dispose %s --help' for more information.\n", cmd);
+	fprintf(stderr, "Try 'dispose%s%s --help' for more information.\n", cmd ? " " : "",
+		cmd ? cmd : "");
 	return DSP_EXIT_USAGE;
+}
+
+/* The option as typed: "--name" (without "=value") or "-c". */
+static const char *typed(const char *arg, int c, char *buf, size_t len)
+{
+	if (arg && !strncmp(arg, "--", 2))
+		snprintf(buf, len, "%.*s", (int)strcspn(arg, "="), arg);
+	else
+		snprintf(buf, len, "-%c", c > ' ' && c < 0x7f ? c : '?');
+	return buf;
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+	       const char *cmd)
+{
+	char opts[128], name[256];
+	const char *last;
+	int li = -1, c;
+
+	/* ':' first: our messages, not getopt's "dispose: unrecognized option" */
+	snprintf(opts, sizeof(opts), ":%s", shortopts);
+	opterr = 0;
+	c = getopt_long(argc, argv, opts, longopts, &li);
+	last = optind > 0 && optind <= argc ? argv[optind - 1] : NULL;
+	switch (c) {
+	case -1:
+		return -1;
+	case ':':
+		cli_usage_error(cmd, "%s: needs an argument", typed(last, optopt, name, sizeof(name)));
+		return CLI_OPT_ERROR;
+	case '?':
+		/* a long option known but given "=value" has optopt set */
+		if (optopt && last && !strncmp(last, "--", 2))
+			cli_usage_error(cmd, "%s: takes no argument",
+					typed(last, optopt, name, sizeof(name)));
+		else
+			cli_usage_error(cmd, "%s: unknown option",
+					typed(optopt ? NULL : last, optopt, name, sizeof(name)));
+		return CLI_OPT_ERROR;
+	}
+	if (optarg && !optarg[0]) {
+		if (li >= 0)
+			snprintf(name, sizeof(name), "--%s", longopts[li].name);
+		else
+			typed(NULL, c, name, sizeof(name));
+		cli_usage_error(cmd, "%s: empty argument", name);
+		return CLI_OPT_ERROR;
+	}
+	return c;
+}
+
+int cli_nonempty(const char *cmd, const char *what, const char *arg)
+{
+	return arg[0] ? 0 : cli_usage_error(cmd, "%s: empty argument", what);
+}
+
+int cli_need_input(const char *path, int dir)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			return 0;
+		cli_err("%s: %s", path, strerror(errno));
+		return DSP_EXIT_USAGE;
+	}
+	if (dir && !S_ISDIR(st.st_mode)) {
+		cli_err("%s: not a directory", path);
+		return DSP_EXIT_USAGE;
+	}
+	return 0;
 }
 
 static void log_handler(enum dsp_log_level level, const char *msg, void *arg)

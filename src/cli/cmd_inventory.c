@@ -19,8 +19,8 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage:\n dispose inventory [--root DIR]... [--software] [--data] [--keys]\n"
-		"                   [--devices] [--hash] [--json] [-o FILE]\n\n"
+		"Usage:\n dispose inventory [-r DIR]... [--software] [--data] [--keys]\n"
+		"                   [--devices] [--hash] [-J] [-o FILE] [-q|-v]\n\n"
 		"List installed software, data, key material and block devices.\n"
 		"With no category option, all four. On a terminal without --json or -o,\n"
 		"print a summary instead of the dispose-inventory/1 document.\n\n"
@@ -31,8 +31,10 @@ static void usage(FILE *out)
 		"     --keys         private and secret key material under the roots\n"
 		"     --devices      block devices and what is on them\n"
 		"     --hash         add the SHA-256 of every regular file (implies --data)\n"
-		"     --json         print the document on standard output\n"
-		" -o, --output FILE  write the document to FILE\n"
+		" -J, --json         print the document on standard output\n"
+		" -o, --output FILE  write the document to FILE ('-': standard output)\n"
+		" -q, --quiet        print only the result, warnings and errors\n"
+		" -v, --verbose      also show informational messages\n"
 		" -h, --help         display this help\n\n"
 		"For more details see dispose-inventory(5).\n");
 }
@@ -349,7 +351,7 @@ static char *absolute(const char *p)
 
 int cmd_inventory(int argc, char **argv)
 {
-	enum { O_SOFTWARE = 256, O_DATA, O_KEYS, O_DEVICES, O_HASH, O_JSON };
+	enum { O_SOFTWARE = 256, O_DATA, O_KEYS, O_DEVICES, O_HASH };
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, 'r' },
 		{ "software", no_argument, NULL, O_SOFTWARE },
@@ -357,8 +359,10 @@ int cmd_inventory(int argc, char **argv)
 		{ "keys", no_argument, NULL, O_KEYS },
 		{ "devices", no_argument, NULL, O_DEVICES },
 		{ "hash", no_argument, NULL, O_HASH },
-		{ "json", no_argument, NULL, O_JSON },
+		{ "json", no_argument, NULL, 'J' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -366,7 +370,7 @@ int cmd_inventory(int argc, char **argv)
 	const char *output = NULL;
 	char **roots;
 	size_t nroots = 0;
-	int c, json = 0, rc, ret = DSP_EXIT_OK;
+	int c, json = 0, verbose = 0, rc, ret = DSP_EXIT_OK;
 
 	roots = calloc((size_t)argc + 1, sizeof(*roots));
 	if (!roots) {
@@ -374,15 +378,15 @@ int cmd_inventory(int argc, char **argv)
 		return DSP_EXIT_FAILED;
 	}
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":r:o:h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "r:o:Jqvh", longopts, "inventory")) != -1) {
 		switch (c) {
+		case CLI_OPT_ERROR:
+			ret = DSP_EXIT_USAGE;
+			goto out;
 		case 'r':
-			if (!optarg[0]) {
-				cli_err("inventory: --root: empty path");
-				ret = DSP_EXIT_USAGE;
+			/* a root that is none: invalid input, before anything is scanned */
+			if ((ret = cli_need_input(optarg, 1)))
 				goto out;
-			}
 			if (!(roots[nroots] = absolute(optarg))) {
 				cli_err("%s: %s", optarg, strerror(errno));
 				ret = DSP_EXIT_FAILED;
@@ -395,28 +399,20 @@ int cmd_inventory(int argc, char **argv)
 		case O_KEYS: opts.what |= DSP_INV_KEYS; break;
 		case O_DEVICES: opts.what |= DSP_INV_DEVICES; break;
 		case O_HASH: opts.what |= DSP_INV_HASH; break;
-		case O_JSON: json = 1; break;
+		case 'J': json = 1; break;
 		case 'o':
 			output = optarg;
 			break;
+		case 'q': verbose = -1; break;
+		case 'v': verbose = verbose < 0 ? 1 : verbose + 1; break;
 		case 'h':
 			usage(stdout);
-			goto out;
-		case ':':
-			cli_err("inventory: %s: option needs an argument", argv[optind - 1]);
-			ret = DSP_EXIT_USAGE;
-			goto out;
-		default:
-			cli_err("inventory: %s: unknown option", argv[optind - 1]);
-			fprintf(stderr, "Try 'dispose inventory --help'.\n");
-			ret = DSP_EXIT_USAGE;
 			goto out;
 		}
 	}
 	if (optind < argc) {
-		cli_err("inventory: %s: unexpected argument", argv[optind]);
-		fprintf(stderr, "Try 'dispose inventory --help' (roots are given with --root).\n");
-		ret = DSP_EXIT_USAGE;
+		ret = cli_usage_error("inventory", "%s: unexpected argument (roots are given "
+				      "with --root)", argv[optind]);
 		goto out;
 	}
 	if (!(opts.what & (DSP_INV_SOFTWARE | DSP_INV_DATA | DSP_INV_KEYS | DSP_INV_DEVICES)))
@@ -425,7 +421,7 @@ int cmd_inventory(int argc, char **argv)
 		opts.what |= DSP_INV_DATA;
 	if (nroots)
 		opts.roots = (const char *const *)roots;
-	cli_log_init(0);
+	cli_log_init(verbose > 0 ? verbose : 0);
 	raise_nofile();
 
 	if (!output && !json && isatty(STDOUT_FILENO)) {

@@ -8,7 +8,7 @@ expect_exit 2 "$DISPOSE" inventory -o
 expect_exit 2 "$DISPOSE" inventory /etc
 expect_exit 2 "$DISPOSE" inventory --root ""
 "$DISPOSE" inventory --bogus 2>"$T/err"
-grep -q '^dispose: inventory: --bogus: unknown option$' "$T/err" || die "message: $(cat "$T/err")"
+grep -qx 'dispose: --bogus: unknown option' "$T/err" || die "message: $(cat "$T/err")"
 ok "bad options exit 2"
 
 expect_exit 0 "$DISPOSE" inventory --help >"$T/help"

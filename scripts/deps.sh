@@ -4,13 +4,14 @@
 set -e
 what=${1:-build}
 pkgs="make gcc pkg-config libblkid-dev libssl-dev libarchive-dev libjson-c-dev \
-libcryptsetup-dev libxxhash-dev libacl1-dev libudev-dev libudev1 zstd libarchive-tools util-linux \
+libcryptsetup-dev libxxhash-dev libacl1-dev libudev-dev libudev1 libsmartcols-dev zstd libarchive-tools util-linux \
 e2fsprogs"
 case $what in
 check) pkgs="$pkgs libcmocka-dev clang libclang-rt-dev mandoc cryptsetup-bin \
 openssl openssh-client gnupg acl attr putty-tools default-jdk-headless \
 python3 dosfstools fdisk btrfs-progs" ;;
-demo) pkgs="$pkgs" ;;
+# the demo: python3 makes the image and checks the chain; losetup is in mount
+demo) pkgs="$pkgs python3 mount grep coreutils" ;;
 bench) pkgs="$pkgs hyperfine nwipe coreutils time" ;;
 esac
 missing=""

@@ -47,7 +47,14 @@
  *   target_end   status ("success"|"completed-with-errors"|"failed"|
  *                "interrupted"), error, bytes_written, bytes_verified,
  *                bad_ranges [{offset,length}], mismatches, first_mismatch,
- *                nist_category ("clear"|"none"), caveats [strings]
+ *                nist_category ("clear"|"none"), category_reason (why none),
+ *                verification (how it was read back, in words: a sample
+ *                names its method, percent and seed), old_data_may_remain
+ *                (a file whose old extents are not all under the new map,
+ *                shared or encoded extents, a copy-on-write filesystem: the
+ *                status is then at best completed-with-errors), caveats
+ *                [strings]; a file's extents {result in-place|relocated|
+ *                unknown, count, count_before, uncovered_bytes, shared}
  *   file_renamed path, from, to (synced: a resume can find the file)
  *   file_removed path, renames [names], final_name, nlink, hard_links_remain,
  *                parent
@@ -62,7 +69,8 @@
  *                kept; each file is its own target "<tree id>.<seq>" with
  *                "parent"; the tree's target_end has files, dirs,
  *                bytes_written, bytes_verified, mismatches, bad_bytes,
- *                hard_links_remain (count).
+ *                hard_links_remain (count), and the
+ *                union of its files' caveats and old_data_may_remain.
  *   a file or tree refused when its turn comes: target_end with status
  *                "failed", refused true, error.
  * Write checkpoints, io_error and target_end are synced; the other events become
@@ -105,6 +113,9 @@ struct dsp_erase_opts {
 					   here and is logged once (naming the run directory);
 					   from then on no file or tree erase starts another
 					   file, since what it destroyed could not be recorded */
+	struct json_object **end;	/* may be NULL: receives a reference to the target's
+					   last target_end as recorded (the verdict's one
+					   source); the caller puts it */
 };
 
 struct dsp_erase_result {
@@ -391,6 +402,8 @@ const struct dsp_erase_checked *dsp_erase_session_target(const struct dsp_erase_
 /* After run: status ("success", ...), exit code and result of target i. */
 const char *dsp_erase_session_status(const struct dsp_erase_session *s, unsigned i,
 				     const struct dsp_erase_result **res);
+/* After run: target i's verdict (dsp_erase_verdict of its recorded end); borrowed, may be NULL. */
+struct json_object *dsp_erase_session_verdict(const struct dsp_erase_session *s, unsigned i);
 const struct dsp_method *dsp_erase_session_method(const struct dsp_erase_session *s,
 						  enum dsp_verify_mode *verify, double *percent);
 const char *dsp_erase_session_run_dir(const struct dsp_erase_session *s);
@@ -424,7 +437,15 @@ int dsp_erase_pending(const char *run_dir, const char *target_id,
 int dsp_erase_check(struct dsp_io *io, const char *run_dir, const char *target_id,
 		    double percent, struct dsp_erase_result *res);
 
-/* The NIST SP 800-88 category the result may claim, given medium facts. */
-const char *dsp_erase_category(const struct dsp_io *io, int status, bool rotational_known_flash);
+/*
+ * A target's verdict from its last target_end (as recorded; NULL: it never
+ * started, status says how it ended): a new object with status, result (in
+ * words: "success", "written, not verified", "completed with errors: the
+ * old data may remain on the medium", ...), nist_category, category
+ * ("NIST SP 800-88 Clear" or "no NIST category: <reason>"), verification,
+ * old_data_may_remain, bytes_written, bytes_verified and every caveat.
+ * NULL on ENOMEM.
+ */
+struct json_object *dsp_erase_verdict(struct json_object *end, const char *status);
 
 #endif

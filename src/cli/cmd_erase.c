@@ -373,21 +373,82 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * Text for the terminal: readable text for bytes that are not UTF-8 (json.h),
+ * and \xHH for control characters (C0, DEL, C1), so a name never moves the
+ * cursor or forges a line.
+ */
+static void put_safe(FILE *f, const char *s)
+{
+	char *t = dsp_json_escape_text(s, strlen(s));
+	const unsigned char *p = (const unsigned char *)(t ? t : "?");
+
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			fprintf(f, "\\xc2\\x%02x", *++p);
+		else
+			fputc(*p, f);
+	}
+	free(t);
+}
+
+/*
+ * Each target's verdict, one line on stderr (--progress json: one object on
+ * stdout), from what the record says: result, NIST category or why none,
+ * how it was verified, every caveat.
+ */
 static void print_summary(const struct erase_ctl *ctl, const char *dir)
 {
-	char w[32], v[32];
+	char w[32], v[32], *line = NULL;
+	size_t len = 0;
 
 	for (unsigned i = 0; i < dsp_erase_session_count(ctl->s); i++) {
 		const char *id;
 		const struct dsp_erase_checked *t = dsp_erase_session_target(ctl->s, i, &id);
-		const struct dsp_erase_result *res;
-		const char *status = dsp_erase_session_status(ctl->s, i, &res);
+		const char *name = t->given ? t->given : t->path;
+		struct json_object *vd = dsp_erase_session_verdict(ctl->s, i), *cav;
+		uint64_t wr = 0, ve = 0;
+		FILE *f;
 
-		if (ctl->progress_mode == PROGRESS_JSON)
-			continue;	/* progress_finish printed it as JSON */
-		printf("%s %s: %s (written %s, verified %s)\n", id, t->given ? t->given : t->path,
-		       status, cli_human_size(res->bytes_written, w, sizeof(w)),
-		       cli_human_size(res->bytes_verified, v, sizeof(v)));
+		if (!vd)
+			continue;
+		if (ctl->progress_mode == PROGRESS_JSON) {
+			struct json_object *o = json_object_new_object();
+
+			if (o) {
+				json_object_object_add(o, "event", json_object_new_string("verdict"));
+				json_object_object_add(o, "id", json_object_new_string(id));
+				dsp_json_add_bytes(o, "target", name);
+				json_object_object_foreach(vd, k, x)
+					json_object_object_add(o, k, json_object_get(x));
+			}
+			progress_json_print(o);
+			continue;
+		}
+		dsp_json_u64(vd, "bytes_written", &wr);
+		dsp_json_u64(vd, "bytes_verified", &ve);
+		f = open_memstream(&line, &len);
+		if (!f)
+			continue;
+		fprintf(f, "%s %s: %s (written %s, verified %s); %s; %s", id, name,
+			dsp_json_str(vd, "result"), cli_human_size(wr, w, sizeof(w)),
+			cli_human_size(ve, v, sizeof(v)), dsp_json_str(vd, "category"),
+			dsp_json_str(vd, "verification"));
+		if (json_object_object_get_ex(vd, "caveats", &cav) &&
+		    json_object_array_length(cav)) {
+			fputs("; caveats:", f);
+			for (size_t k = 0; k < json_object_array_length(cav); k++)
+				fprintf(f, " %zu) %s%s", k + 1, json_object_get_string(
+					json_object_array_get_idx(cav, k)),
+					k + 1 < json_object_array_length(cav) ? ";" : "");
+		}
+		fclose(f);
+		put_safe(stderr, line);
+		fputc('\n', stderr);
+		free(line);
+		line = NULL;
 	}
 	if (ctl->progress_mode == PROGRESS_JSON) {
 		struct json_object *o = json_object_new_object();

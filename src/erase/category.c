@@ -2,7 +2,11 @@
 /* category.c - what a result may claim (NIST SP 800-88 category) and its caveats */
 #include "erase_int.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "dispose/json.h"
 
 static const struct {
 	long magic;
@@ -51,27 +55,58 @@ bool erase_fstype_cow(const char *name)
 }
 
 /*
- * Whole block device, everything written, verified, nothing bad: Clear;
- * else none. A partition is not the medium (standards 8 rule 3).
+ * Clear: a whole block device, every byte of every pass written with no
+ * bad range, read back (all, the last pass, or a NIST SP 800-88r1 sample of
+ * it) with no mismatch and nothing unreadable. Else none, and *why says
+ * which condition failed. A partition is not the medium (standards 8 rule 3).
  */
-const char *erase_category(const struct eng *e, int status)
+const char *erase_category(const struct eng *e, int status, const char **why)
 {
-	if (e->fi || e->io->kind != DSP_IO_BLOCK || e->partition || !e->io->size)
-		return "none";
-	if (status != 0 || e->vmode == DSP_VERIFY_NONE)
-		return "none";
-	for (unsigned i = 0; i < e->np; i++)
+	const char *w = NULL;
+
+	if (e->fi)
+		w = "file-level overwrite";
+	else if (e->io->kind != DSP_IO_BLOCK)
+		w = "not a block device";
+	else if (e->partition)
+		w = "partition, not the whole medium";
+	else if (!e->io->size)
+		w = "nothing to overwrite (size 0)";
+	else if (status == DSP_INTERRUPTED)
+		w = "interrupted";
+	else if (status < 0)
+		w = "failed";
+	else if (status == DSP_MISMATCH || e->mismatches)
+		w = "verification found mismatches";
+	else if (e->vmode == DSP_VERIFY_NONE)
+		w = "not verified";
+	else if (status != 0 || e->unreadable.n)
+		w = "not every byte was written and verified";
+	for (unsigned i = 0; !w && i < e->np; i++)
 		if (!e->ps[i].ended || e->ps[i].bad.n)
-			return "none";
-	return e->mismatches || e->unreadable.n ? "none" : "clear";
+			w = "not every byte was written and verified";
+	if (why)
+		*why = w;
+	return w ? "none" : "clear";
 }
 
-const char *dsp_erase_category(const struct dsp_io *io, int status, bool rotational_known_flash)
+void erase_verification_text(const struct eng *e, char *buf, size_t len)
 {
-	(void)rotational_known_flash;	/* flash is still Clear at most, with a caveat */
-	if (!io || io->kind != DSP_IO_BLOCK || status != 0)
-		return "none";
-	return "clear";
+	const struct pass_state *last = e->np ? &e->ps[e->np - 1] : NULL;
+
+	if (e->vmode == DSP_VERIFY_NONE)
+		snprintf(buf, len, "not verified: no read-back");
+	else if (!e->verified_bytes && e->io->size)
+		snprintf(buf, len, "not verified: the read-back did not run to its end");
+	else if (e->vmode == DSP_VERIFY_ALL)
+		snprintf(buf, len, "verified: every byte of every pass read back");
+	else if (e->vmode == DSP_VERIFY_LAST)
+		snprintf(buf, len, "verified: every byte of the last pass read back");
+	else
+		snprintf(buf, len, "verified: sampled %g%% of the last pass read back "
+			 "(sampled-800-88r1: 2 pseudorandom extents in each of up to 1000 strata, "
+			 "the first and last MiB; splitmix64 seed %016" PRIx64 ")", e->pct,
+			 e->vsampled ? e->vseed : last ? last->vseed : 0);
 }
 
 static void add(struct json_object *a, const char *s)
@@ -79,26 +114,32 @@ static void add(struct json_object *a, const char *s)
 	json_object_array_add(a, json_object_new_string(s));
 }
 
-struct json_object *erase_caveats(const struct eng *e, const char *category)
+/* Said of old data that may still be on the medium: the verdict's "old_data_may_remain". */
+#define COW_CAVEAT "copy-on-write/log-structured filesystem (btrfs, zfs, f2fs, nilfs): the " \
+		   "overwrite is written to new blocks and the old data may remain"
+
+struct json_object *erase_caveats(const struct eng *e, bool *remain)
 {
 	struct json_object *a = json_object_new_array();
 
+	*remain = false;
 	if (e->fi) {
 		const char *fs = e->fi->fstype;
 
 		add(a, "file-level overwrite is partial sanitization (NIST SP 800-88r2 4.2), not a "
 		       "NIST Clear, Purge or Destroy of any medium; copies in journals, snapshots, "
 		       "backups, flash spare areas or replicas are not addressed");
-		if (erase_fstype_cow(fs))
-			add(a, "copy-on-write/log-structured filesystem (btrfs, zfs, f2fs, nilfs): the "
-			       "overwrite is written to new blocks and the old data may remain");
-		else if (!strcmp(fs, "ext4") || !strcmp(fs, "xfs"))
+		if (erase_fstype_cow(fs)) {
+			add(a, COW_CAVEAT);
+			*remain = true;
+		} else if (!strcmp(fs, "ext4") || !strcmp(fs, "xfs")) {
 			add(a, "journaling filesystem: data=journal mode or the journal may hold copies");
-		else if (!strcmp(fs, "tmpfs"))
+		} else if (!strcmp(fs, "tmpfs")) {
 			add(a, "tmpfs: pages may have been written to swap");
-		else if (!strcmp(fs, "nfs") || !strcmp(fs, "cifs") || !strcmp(fs, "fuse") ||
-			 !strcmp(fs, "overlayfs"))
+		} else if (!strcmp(fs, "nfs") || !strcmp(fs, "cifs") || !strcmp(fs, "fuse") ||
+			 !strcmp(fs, "overlayfs")) {
 			add(a, "network/stacked filesystem: the overwrite may not reach the storage in place");
+		}
 		if (e->fi->nlink > 1)
 			add(a, "hard-linked file: other names of this inode remained until unlink");
 		if (e->fi->caveats) {
@@ -125,7 +166,124 @@ struct json_object *erase_caveats(const struct eng *e, const char *category)
 		add(a, "not verified: no read-back");
 	else if (e->vmode == DSP_VERIFY_SAMPLE)
 		add(a, "sampled verification detects systematic failure, not isolated unwritten blocks");
-	if (strcmp(category, "clear") && !e->fi && e->io->kind == DSP_IO_BLOCK && !e->partition)
-		add(a, "no NIST category: not every byte was written and verified clean");
 	return a;
+}
+
+void erase_keep_end(const struct dsp_erase_opts *o, struct json_object *keep, int r)
+{
+	if (r < 0 || !o->end) {
+		json_object_put(keep);
+		return;
+	}
+	json_object_put(*o->end);
+	*o->end = keep;
+}
+
+static bool has_string(struct json_object *a, const char *s)
+{
+	size_t n = json_object_array_length(a);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *x = json_object_get_string(json_object_array_get_idx(a, i));
+
+		if (x && !strcmp(x, s))
+			return true;
+	}
+	return false;
+}
+
+void erase_caveats_union(struct json_object *set, struct json_object *a, const char *skip)
+{
+	size_t n = json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *c = json_object_array_get_idx(a, i);
+		const char *s = json_object_is_type(c, json_type_string) ?
+				json_object_get_string(c) : NULL;
+
+		if (s && (!skip || strcmp(s, skip)) && !has_string(set, s))
+			add(set, s);
+	}
+}
+
+/* ---- the verdict: a target_end in words ---- */
+
+static const char *result_words(struct json_object *end, const char *status, char *buf,
+				size_t len)
+{
+	const char *v = dsp_json_str(end, "verification"), *err = dsp_json_str(end, "error");
+	uint64_t n = 0;
+	bool remain = false;
+
+	dsp_json_bool(end, "old_data_may_remain", &remain);
+	if (!strcmp(status, "success"))
+		return v && !strncmp(v, "not verified", 12) ? "written, not verified" : "success";
+	if (!strcmp(status, "interrupted"))
+		return end ? "interrupted (resumable with --resume)" :
+			     "interrupted before it started (resumable with --resume)";
+	if (!strcmp(status, "completed-with-errors")) {
+		if (dsp_json_u64(end, "mismatches", &n) == 0 && n)
+			snprintf(buf, len, "completed with errors: %" PRIu64 " byte%s read back "
+				 "differently", n, n == 1 ? "" : "s");
+		else if (remain)
+			snprintf(buf, len, "completed with errors: the old data may remain on the medium");
+		else if (dsp_json_u64(end, "hard_links_remain", &n) == 0 && n)
+			snprintf(buf, len, "completed with errors: %" PRIu64 " file%s with hard links "
+				 "outside the tree not overwritten", n, n == 1 ? "" : "s");
+		else if (dsp_json_u64(end, "bad_bytes", &n) == 0 && n)
+			snprintf(buf, len, "completed with errors: %" PRIu64 " byte%s in bad ranges "
+				 "not erased", n, n == 1 ? "" : "s");
+		else
+			snprintf(buf, len, "completed with errors");
+		return buf;
+	}
+	snprintf(buf, len, "%s%s%s", status, err ? ": " : "", err ? err : "");
+	return buf;
+}
+
+struct json_object *dsp_erase_verdict(struct json_object *end, const char *status)
+{
+	struct json_object *o = json_object_new_object(), *cav = NULL, *v;
+	const char *st = dsp_json_str(end, "status"), *cat = dsp_json_str(end, "nist_category");
+	const char *why = dsp_json_str(end, "category_reason");
+	char buf[256], cw[160];
+	bool remain = false;
+	uint64_t n;
+
+	if (!o)
+		return NULL;
+	st = st ? st : status ? status : "failed";
+	cat = cat ? cat : "none";
+	if (!why && strcmp(cat, "clear")) {
+		bool refused = false;
+
+		dsp_json_bool(end, "refused", &refused);
+		why = refused ? "refused" : !end || strcmp(st, "success") ? "not erased" :
+		      "not said in the record";
+	}
+	dsp_json_bool(end, "old_data_may_remain", &remain);
+	json_object_object_add(o, "status", json_object_new_string(st));
+	json_object_object_add(o, "result", json_object_new_string(result_words(end, st, buf,
+										sizeof(buf))));
+	json_object_object_add(o, "nist_category", json_object_new_string(cat));
+	if (!strcmp(cat, "clear"))
+		snprintf(cw, sizeof(cw), "NIST SP 800-88 Clear");
+	else
+		snprintf(cw, sizeof(cw), "no NIST category: %s", why);
+	json_object_object_add(o, "category", json_object_new_string(cw));
+	json_object_object_add(o, "verification", json_object_new_string(
+		dsp_json_str(end, "verification") ? dsp_json_str(end, "verification") :
+		"not verified"));
+	json_object_object_add(o, "old_data_may_remain", json_object_new_boolean(remain));
+	n = 0;
+	dsp_json_u64(end, "bytes_written", &n);
+	json_object_object_add(o, "bytes_written", json_object_new_uint64(n));
+	n = 0;
+	dsp_json_u64(end, "bytes_verified", &n);
+	json_object_object_add(o, "bytes_verified", json_object_new_uint64(n));
+	cav = json_object_new_array();
+	if (end && json_object_object_get_ex(end, "caveats", &v))
+		erase_caveats_union(cav, v, NULL);
+	json_object_object_add(o, "caveats", cav);
+	return o;
 }

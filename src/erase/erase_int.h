@@ -79,9 +79,14 @@ bool erase_record_broken(const struct dsp_erase_opts *o);
 struct extmap;
 struct extmap *erase_extmap_get(struct dsp_io *io);
 void erase_extmap_free(struct extmap *m);
-/* Adds "extents" to target_end fields f and caveats to cav. */
-void erase_extmap_check(const struct erase_file_info *fi, struct json_object *f,
+/*
+ * Adds "extents" to target_end fields f and caveats to cav; true when the
+ * old data may remain (an old extent not under the new map, shared, encoded).
+ */
+bool erase_extmap_check(const struct erase_file_info *fi, bool resumed, struct json_object *f,
 			struct json_object *cav);
+/* Bytes of before (normalized) that after (normalized) does not cover. */
+uint64_t erase_extmap_uncovered(const struct ranges *before, const struct ranges *after);
 
 /* digest.c: digests of a random pass's chunks, checked on its read-back */
 struct chunk_digest;
@@ -137,6 +142,8 @@ struct eng {
 	uint64_t mismatches;
 	uint64_t first_mismatch;
 	uint64_t size_now;		/* block device: size at the end, when it changed */
+	bool vsampled;			/* a sampled verification ran (vseed: its seed) */
+	uint64_t vseed;
 };
 
 /*
@@ -170,8 +177,19 @@ int eng_load_record(struct eng *e);
 /* category.c */
 const char *erase_fstype_name(long f_type);
 bool erase_fstype_cow(const char *name);
-struct json_object *erase_caveats(const struct eng *e, const char *category);
-const char *erase_category(const struct eng *e, int status);
+/* The caveats of a target_end; *remain set when one says the old data may remain. */
+struct json_object *erase_caveats(const struct eng *e, bool *remain);
+/* "clear" or "none"; *why: the reason for none (the record's category_reason). */
+const char *erase_category(const struct eng *e, int status, const char **why);
+/* How the target was verified, in words (the record's "verification"). */
+void erase_verification_text(const struct eng *e, char *buf, size_t len);
+/*
+ * After appending a target_end (keep: a reference to it; r: the append's
+ * result), hand it to opts->end when it was recorded; else drop it.
+ */
+void erase_keep_end(const struct dsp_erase_opts *o, struct json_object *keep, int r);
+/* Add the caveat strings of a (array) to set (array) that it lacks; skip may be NULL. */
+void erase_caveats_union(struct json_object *set, struct json_object *a, const char *skip);
 
 /* ring of aligned buffers between a producer thread and the caller */
 struct ring;

@@ -160,7 +160,25 @@ struct file_prior {
 	int done_status;	/* the overwrite's result; -1: not finished */
 	bool step_failed;	/* a truncate, rename or unlink failed after it */
 	uint64_t written, verified;	/* the overwrite's, from its target_end */
+	struct json_object *end;	/* that target_end (owned), or NULL */
 };
+
+/* What a later target_end of a file repeats from its overwrite's: the verdict's facts. */
+static void copy_verdict(struct json_object *f, struct json_object *ow)
+{
+	static const char *const keys[] = { "nist_category", "category_reason", "verification",
+					    "old_data_may_remain", "extents", "caveats" };
+	struct json_object *v;
+
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(keys); i++)
+		if (ow && json_object_object_get_ex(ow, keys[i], &v))
+			json_object_object_add(f, keys[i], json_object_get(v));
+	if (!json_object_object_get_ex(f, "nist_category", NULL))
+		json_object_object_add(f, "nist_category", json_object_new_string("none"));
+	if (!json_object_object_get_ex(f, "category_reason", NULL))
+		json_object_object_add(f, "category_reason",
+				       json_object_new_string("file-level overwrite"));
+}
 
 /*
  * The target's last word after its overwrite's target_end: a step after it
@@ -169,10 +187,12 @@ struct file_prior {
  * (step NULL) a resume finished those steps. written/verified: the overwrite's.
  */
 static int end_after(const struct dsp_erase_opts *o, const char *display, const char *step,
-		     int err, int status, uint64_t written, uint64_t verified)
+		     int err, int status, uint64_t written, uint64_t verified,
+		     struct json_object *ow)
 {
-	struct json_object *f;
+	struct json_object *f, *keep;
 	char why[128];
+	int r;
 
 	if (step)
 		snprintf(why, sizeof(why), "%s: %s", step, strerror(-err));
@@ -188,8 +208,12 @@ static int end_after(const struct dsp_erase_opts *o, const char *display, const 
 	} else {
 		json_object_object_add(f, "removal_resumed", json_object_new_boolean(1));
 	}
-	json_object_object_add(f, "nist_category", json_object_new_string("none"));
-	return event(o, o->target_id, "target_end", f, 1);
+	/* the last target_end is the target's result: it keeps the overwrite's caveats */
+	copy_verdict(f, ow);
+	keep = json_object_get(f);
+	r = event(o, o->target_id, "target_end", f, 1);
+	erase_keep_end(o, keep, r);
+	return r;
 }
 
 /*
@@ -203,7 +227,8 @@ static int end_after(const struct dsp_erase_opts *o, const char *display, const 
  */
 static int remove_names(struct dsp_io *io, int dirfd, const char *name, const struct stat *st,
 			const char *display, const struct dsp_erase_opts *o, const char *parent,
-			int status, uint64_t written, uint64_t verified, bool end_again)
+			int status, uint64_t written, uint64_t verified, bool end_again,
+			struct json_object *ow)
 {
 	struct json_object *renames, *f;
 	char cur[NAME_MAX + 1], nn[NAME_MAX + 1];
@@ -231,7 +256,7 @@ static int remove_names(struct dsp_io *io, int dirfd, const char *name, const st
 			rename_err = r;
 			/* before the unlink, so that a resume after a crash still ends it */
 			r = end_after(o, display, "rename", r, worst(status, DSP_PARTIAL), written,
-				      verified);
+				      verified, ow);
 			if (r < 0) {
 				json_object_put(renames);
 				return r;
@@ -266,13 +291,13 @@ static int remove_names(struct dsp_io *io, int dirfd, const char *name, const st
 	if (r < 0) {
 		dsp_log(DSP_LOG_ERROR, "%s: unlink %s: %s", display, cur, strerror(-r));
 		json_object_put(renames);
-		end_after(o, display, "unlink", r, r, written, verified);
+		end_after(o, display, "unlink", r, r, written, verified, ow);
 		return r;
 	}
 	if (fsync(dirfd) < 0)
 		dsp_log(DSP_LOG_WARN, "%s: fsync of directory: %s", display, strerror(errno));
 	if (end_again && !rename_err) {
-		r = end_after(o, display, NULL, 0, status, written, verified);
+		r = end_after(o, display, NULL, 0, status, written, verified, ow);
 		if (r < 0) {
 			json_object_put(renames);
 			return r;
@@ -306,7 +331,8 @@ static int erase_fd(int fd, const struct stat *st, int dirfd, const char *name,
 		    struct dsp_erase_result *res, const struct file_prior *prior)
 {
 	struct erase_file_info fi = { .kind = "file" };
-	struct json_object *cav = NULL;
+	struct json_object *cav = NULL, *ow = NULL;
+	struct dsp_erase_opts oo = *o;
 	struct dsp_io *io = NULL;
 	int r, status, done_status = prior ? prior->done_status : -1;
 	uint64_t written, verified;
@@ -338,10 +364,19 @@ static int erase_fd(int fd, const struct stat *st, int dirfd, const char *name,
 	fi.io = io;
 	fi.before = done_status >= 0 ? NULL : erase_extmap_get(io);
 	/* done_status >= 0: a killed session finished the overwrite already */
-	status = done_status >= 0 ? done_status : erase_run(io, o, res, &fi);
+	oo.end = &ow;
+	status = done_status >= 0 ? done_status : erase_run(io, &oo, res, &fi);
+	if (done_status >= 0 && prior->end)
+		ow = json_object_get(prior->end);
 	json_object_put(cav);
 	erase_extmap_free(fi.before);
+	/* the overwrite's end is the target's, unless a later step writes another */
+	if (o->end && ow) {
+		json_object_put(*o->end);
+		*o->end = json_object_get(ow);
+	}
 	if (status < 0 || status == DSP_INTERRUPTED) {
+		json_object_put(ow);
 		dsp_io_close(io);
 		return status;
 	}
@@ -352,12 +387,14 @@ static int erase_fd(int fd, const struct stat *st, int dirfd, const char *name,
 	if (r < 0) {
 		dsp_log(DSP_LOG_ERROR, "%s: truncate: %s", display, strerror(-r));
 		dsp_io_close(io);
-		end_after(o, display, "truncate", r, r, written, verified);
+		end_after(o, display, "truncate", r, r, written, verified, ow);
+		json_object_put(ow);
 		return r;
 	}
 	/* the record's last target_end may say a step failed: now they are done */
 	r = remove_names(io, dirfd, name, st, display, o, parent, status, written, verified,
-			 done_status >= 0 && prior->step_failed);
+			 done_status >= 0 && prior->step_failed, ow);
+	json_object_put(ow);
 	dsp_io_close(io);
 	return r < 0 ? r : worst(status, r);
 }
@@ -447,6 +484,10 @@ static int visit_record(struct json_object *ev, void *arg)
 				       !strcmp(st, "completed-with-errors") ?
 				       (mism ? DSP_MISMATCH : DSP_PARTIAL) : -1;
 		w->prior.step_failed = false;
+		if (!w->tab) {	/* a file's; a tree's own is not needed */
+			json_object_put(w->prior.end);
+			w->prior.end = json_object_get(ev);
+		}
 		w->prior.written = jint64(ev, "bytes_written", &n) && n > 0 ? (uint64_t)n : 0;
 		w->prior.verified = jint64(ev, "bytes_verified", &n) && n > 0 ? (uint64_t)n : 0;
 	}
@@ -463,13 +504,16 @@ static int visit_record(struct json_object *ev, void *arg)
 static int refuse(const struct dsp_erase_opts *o, const struct dsp_erase_target *t,
 		  const char *why)
 {
-	struct json_object *f = dsp_record_target_end("failed", 0, why, 0, 0);
+	struct json_object *f = dsp_record_target_end("failed", 0, why, 0, 0), *keep;
 
 	dsp_log(DSP_LOG_ERROR, "%s: %s; not erased", t->display, why);
 	json_object_object_add(f, "path", json_object_new_string(t->display));
 	json_object_object_add(f, "kind", json_object_new_string(t->info.dir ? "tree" : "file"));
 	json_object_object_add(f, "refused", json_object_new_boolean(1));
-	event(o, o->target_id, "target_end", f, 1);
+	json_object_object_add(f, "nist_category", json_object_new_string("none"));
+	json_object_object_add(f, "category_reason", json_object_new_string("refused"));
+	keep = json_object_get(f);
+	erase_keep_end(o, keep, event(o, o->target_id, "target_end", f, 1));
 	return DSP_REFUSED;
 }
 
@@ -506,11 +550,23 @@ static int reopen_rw(const struct dsp_erase_target *t, struct stat *st)
 	return fd;
 }
 
+static int file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts,
+		   struct dsp_erase_result *res, struct rec_walk *wp);
+
 int dsp_erase_file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts,
 		      struct dsp_erase_result *res)
 {
-	struct dsp_erase_result dummy;
 	struct rec_walk w = { .prior.done_status = -1 };
+	int r = file_at(t, opts, res, &w);
+
+	json_object_put(w.prior.end);
+	return r;
+}
+
+static int file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts,
+		   struct dsp_erase_result *res, struct rec_walk *wp)
+{
+	struct dsp_erase_result dummy;
 	struct stat st;
 	char why[160];
 	int fd, r;
@@ -522,16 +578,16 @@ int dsp_erase_file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		return -EINVAL;
 	if (t->info.dir || t->dirfd < 0)
 		return -EISDIR;
-	w.id = opts->target_id;
+	wp->id = opts->target_id;
 	if (opts->resume) {
 		/* killed after the overwrite or while renaming: the record says
 		 * what is done; and it must be the file the run started on */
-		r = dsp_record_read_events(dsp_ledger_dir(opts->ledger), visit_record, &w, NULL);
+		r = dsp_record_read_events(dsp_ledger_dir(opts->ledger), visit_record, wp, NULL);
 		if (r)
 			return r > 0 ? -EINVAL : r;
-		if (w.removed)
+		if (wp->removed)
 			return -EALREADY;
-		if (w.have_id && (w.dev != (int64_t)t->st.st_dev || w.ino != (int64_t)t->st.st_ino))
+		if (wp->have_id && (wp->dev != (int64_t)t->st.st_dev || wp->ino != (int64_t)t->st.st_ino))
 			return refuse(opts, t, "not the file this run started on (device and inode differ)");
 	}
 	r = still_there(opts, t);
@@ -557,7 +613,7 @@ int dsp_erase_file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 			 "destroyed too", (uintmax_t)st.st_nlink - 1);
 		return refuse(opts, t, why);
 	}
-	r = erase_fd(fd, &st, t->dirfd, t->name, t->display, opts, NULL, res, &w.prior);
+	r = erase_fd(fd, &st, t->dirfd, t->name, t->display, opts, NULL, res, &wp->prior);
 	if (r >= 0)
 		res->files = 1;
 	return r;
@@ -581,6 +637,7 @@ int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,
 		const char *slash = strrchr(path, '/');
 
 		r = dsp_record_read_events(dsp_ledger_dir(opts->ledger), visit_record, &w, NULL);
+		json_object_put(w.prior.end);
 		if (r)
 			return r > 0 ? -EINVAL : r;
 		if (w.removed)
@@ -730,14 +787,14 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	struct rec_walk w = { .prior.done_status = -1, .tab = &tab };
 	struct dsp_erase_guard guard;
 	struct frame *stack = NULL;
-	struct json_object *f, *cav;
+	struct json_object *f, *cav, *fcav = NULL, *keep;
 	struct stat st;
 	dev_t root_dev;
 	uint64_t root_mnt, mid;
 	size_t n = 0;
 	int pfd, rfd, r, status = 0, rec_local = 0;
 	const char *fstype;
-	bool cancelled = false;
+	bool cancelled = false, remain = false;
 
 	if (!res)
 		res = &dummy;
@@ -982,6 +1039,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		} else {
 			struct dsp_erase_opts fo = o;
 			struct dsp_erase_result fr = { 0 };
+			struct json_object *fend = NULL, *fc;
 			struct stat fst;
 			const char *why;
 			char id[96];
@@ -1037,7 +1095,19 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 				 dsp_ledger_seq(o.ledger) + 1);
 			fo.target_id = id;
 			fo.resume = false;	/* a resumed tree re-walks what is left */
+			fo.end = &fend;		/* its caveats go into the tree's end */
 			r = erase_fd(fd, &fst, top->fd, de->d_name, child, &fo, o.target_id, &fr, NULL);
+			if (fend) {
+				bool rm = false;
+
+				if (!fcav)
+					fcav = json_object_new_array();
+				if (fcav && json_object_object_get_ex(fend, "caveats", &fc))
+					erase_caveats_union(fcav, fc, "part of a tree erase");
+				if (dsp_json_bool(fend, "old_data_may_remain", &rm) == 0 && rm)
+					remain = true;
+				json_object_put(fend);
+			}
 			res->bytes_written += fr.bytes_written;
 			res->bytes_verified += fr.bytes_verified;
 			res->mismatches += fr.mismatches;
@@ -1072,6 +1142,7 @@ done:
 	ino_free(&tab);
 	if (erase_record_broken(&o)) {
 		/* nothing more can be recorded: the run stops here, said once */
+		json_object_put(fcav);
 		return *o.record_err;
 	}
 	/* a tree: any positive result short of interrupted is completed-with-errors */
@@ -1084,6 +1155,25 @@ done:
 	json_object_object_add(f, "bad_bytes", json_object_new_int64((int64_t)res->bad_bytes));
 	json_object_object_add(f, "hard_links_remain", json_object_new_int((int)res->shared_kept));
 	json_object_object_add(f, "nist_category", json_object_new_string("none"));
+	json_object_object_add(f, "category_reason", json_object_new_string("file-level overwrite"));
+	{
+		char v[160];
+		double pct = o.sample_percent > 0 ? o.sample_percent :
+			     o.method->sample_percent > 0 ? o.method->sample_percent : 10.0;
+
+		/* each file's verify_start names its own seed */
+		if (o.verify == DSP_VERIFY_NONE)
+			snprintf(v, sizeof(v), "not verified: no read-back");
+		else if (o.verify == DSP_VERIFY_SAMPLE)
+			snprintf(v, sizeof(v), "each file: sampled %g%% of the last pass read back "
+				 "(sampled-800-88r1; each file's seed in its verify_start)",
+				 pct > 100 ? 100 : pct);
+		else
+			snprintf(v, sizeof(v), "each file: every byte of %s read back",
+				 o.verify == DSP_VERIFY_ALL ? "every pass" : "the last pass");
+		json_object_object_add(f, "verification", json_object_new_string(v));
+	}
+	json_object_object_add(f, "old_data_may_remain", json_object_new_boolean(remain));
 	cav = json_object_new_array();
 	json_object_array_add(cav, json_object_new_string(
 		"file-level overwrite is partial sanitization (NIST SP 800-88r2 4.2), not a NIST "
@@ -1098,8 +1188,14 @@ done:
 			"files with hard links outside the tree were unlinked from it but not "
 			"overwritten: their data remains under the other names (hard_links_remain "
 			"events; --erase-shared-inodes overwrites them)"));
+	/* the union of its files' caveats: the tree's end hides none of them */
+	if (fcav)
+		erase_caveats_union(cav, fcav, NULL);
+	json_object_put(fcav);
 	json_object_object_add(f, "caveats", cav);
+	keep = json_object_get(f);
 	r = event(&o, o.target_id, "target_end", f, 1);
+	erase_keep_end(&o, keep, r);
 	if (r < 0)
 		return r;
 	/* the session's audit line gives the target's end, with its reason */

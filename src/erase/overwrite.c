@@ -485,11 +485,19 @@ static bool size_changed(struct eng *e)
 	return true;
 }
 
-static int target_end(struct eng *e, int st)
+/*
+ * The target's end in the record. A file whose old data may remain on the
+ * medium (the extent check, a copy-on-write filesystem) did not get what
+ * was asked: *st becomes DSP_PARTIAL (completed-with-errors, exit 1).
+ */
+static int target_end(struct eng *e, int *st)
 {
-	struct json_object *f;
+	struct json_object *f, *cav, *keep;
 	struct ranges all = { 0 };
-	const char *cat;
+	const char *cat, *why;
+	char vtext[320];
+	bool remain = false;
+	int r;
 
 	for (unsigned i = 0; i < e->np; i++)
 		for (size_t k = 0; k < e->ps[i].bad.n; k++)
@@ -499,26 +507,52 @@ static int target_end(struct eng *e, int st)
 	ranges_normalize(&all);
 	e->res->bad_ranges = (unsigned)all.n;
 	e->res->bad_bytes = ranges_bytes(&all);
-	cat = erase_category(e, st);
-	f = dsp_record_target_end(dsp_record_status(st), st, NULL, e->res->bytes_written,
-				  e->res->bytes_verified);
+	f = json_object_new_object();
+	cav = erase_caveats(e, &remain);
+	if (e->fi && *st != DSP_INTERRUPTED && *st >= 0 &&
+	    erase_extmap_check(e->fi, e->seen_before, f, cav))
+		remain = true;
+	if (remain && *st >= 0 && *st != DSP_INTERRUPTED) {
+		/* the verdict line says it; a tree's files would repeat it */
+		dsp_log(DSP_LOG_INFO, "%s: the old data may remain on the medium (see the caveats "
+			"in the run record)", e->io->path);
+		if (*st == 0)
+			*st = DSP_PARTIAL;
+	}
+	cat = erase_category(e, *st, &why);
+	if (why && strcmp(cat, "clear") && !e->fi && e->io->kind == DSP_IO_BLOCK && !e->partition)
+		json_object_array_add(cav, json_object_new_string(
+			"no NIST category: not every byte was written and verified clean"));
+	erase_verification_text(e, vtext, sizeof(vtext));
+	{
+		struct json_object *base = dsp_record_target_end(dsp_record_status(*st), *st, NULL,
+								 e->res->bytes_written,
+								 e->res->bytes_verified);
+
+		/* the extent fields first, then the end's own: keep the record's order */
+		json_object_object_foreach(f, k, v)
+			json_object_object_add(base, k, json_object_get(v));
+		json_object_put(f);
+		f = base;
+	}
 	json_object_object_add(f, "bad_ranges", ranges_json(&all, false));
 	json_object_object_add(f, "mismatches", json_object_new_int64((int64_t)e->res->mismatches));
 	if (e->res->mismatches)
 		json_object_object_add(f, "first_mismatch",
 				       json_object_new_int64((int64_t)e->res->first_mismatch));
 	json_object_object_add(f, "nist_category", json_object_new_string(cat));
+	if (why)
+		json_object_object_add(f, "category_reason", json_object_new_string(why));
+	json_object_object_add(f, "verification", json_object_new_string(vtext));
 	if (e->size_now)
 		json_object_object_add(f, "size_now", json_object_new_int64((int64_t)e->size_now));
-	{
-		struct json_object *cav = erase_caveats(e, cat);
-
-		if (e->fi && st != DSP_INTERRUPTED && st >= 0)
-			erase_extmap_check(e->fi, f, cav);
-		json_object_object_add(f, "caveats", cav);
-	}
+	json_object_object_add(f, "old_data_may_remain", json_object_new_boolean(remain));
+	json_object_object_add(f, "caveats", cav);
 	ranges_free(&all);
-	return eng_event(e, "target_end", f, 1);
+	keep = json_object_get(f);
+	r = eng_event(e, "target_end", f, 1);
+	erase_keep_end(e->o, keep, r);
+	return r;
 }
 
 /*
@@ -700,7 +734,7 @@ end:
 	res->mismatches = e.mismatches;
 	res->first_mismatch = e.first_mismatch;
 	res->bytes_verified = e.verified_bytes;
-	r = target_end(&e, st);
+	r = target_end(&e, &st);
 	if (r < 0 && st >= 0 && st != DSP_INTERRUPTED)
 		st = r;
 	if (st == DSP_INTERRUPTED)

@@ -38,6 +38,8 @@ struct item {
 	int exit_code;
 	const char *status;
 	struct dsp_erase_result res;
+	struct json_object *end;	/* its last target_end, as recorded */
+	struct json_object *verdict;	/* dsp_erase_verdict of it */
 };
 
 struct dsp_erase_session {
@@ -127,6 +129,9 @@ static void set_outcome(struct item *t, int rc)
 	t->rc = rc;
 	t->status = status_of(rc);
 	t->exit_code = t->s->o.exit_code(rc, t->s->o.arg);
+	/* what the terminal says comes from what the record says */
+	json_object_put(t->verdict);
+	t->verdict = dsp_erase_verdict(t->end, dsp_record_status(rc));
 }
 
 /* ---- who and where ---- */
@@ -402,7 +407,13 @@ static void record_open_failure(struct dsp_erase_session *s, struct item *t)
 	dsp_json_add_bytes(o, "path", t->c.path);
 	json_object_object_add(o, "kind", json_object_new_string(dsp_erase_kind_name(t->c.kind)));
 	json_object_object_add(o, "errno", json_object_new_int(-t->open_err));
-	append(s, "target_end", o);
+	json_object_object_add(o, "nist_category", json_object_new_string("none"));
+	json_object_object_add(o, "category_reason", json_object_new_string("not erased"));
+	json_object_get(o);
+	if (append(s, "target_end", o) == 0)
+		t->end = o;
+	else
+		json_object_put(o);
 }
 
 /* ---- resume: what the interrupted run was doing ---- */
@@ -1088,6 +1099,7 @@ static void run_target(struct dsp_erase_session *s, struct item *t)
 		.erase_shared_inodes = s->o.erase_shared_inodes,
 		.record_err = &s->record_err,
 		.progress_ms = s->o.progress_ms,
+		.end = &t->end,
 	};
 	int r;
 
@@ -1201,6 +1213,8 @@ void dsp_erase_session_free(struct dsp_erase_session *s)
 		free(s->t[i].c.path);
 		free(s->t[i].c.given);
 		free(s->t[i].c.cur);
+		json_object_put(s->t[i].end);
+		json_object_put(s->t[i].verdict);
 		dsp_erase_checked_release(&s->t[i].c);
 	}
 	free(s->t);
@@ -1233,6 +1247,11 @@ const char *dsp_erase_session_status(const struct dsp_erase_session *s, unsigned
 	if (res)
 		*res = &s->t[i].res;
 	return s->t[i].status;
+}
+
+struct json_object *dsp_erase_session_verdict(const struct dsp_erase_session *s, unsigned i)
+{
+	return i < s->nt ? s->t[i].verdict : NULL;
 }
 
 const struct dsp_method *dsp_erase_session_method(const struct dsp_erase_session *s,

@@ -276,10 +276,12 @@ int eng_verify_pass(struct eng *e, unsigned i)
 		free(v);
 		return -EIO;
 	}
-	if (e->vmode == DSP_VERIFY_SAMPLE)
+	if (e->vmode == DSP_VERIFY_SAMPLE) {
+		e->vsampled = true;	/* the verdict names the seed */
+		e->vseed = seed;
 		r = erase_sample_extents(e->io->size, e->io->logical_sector ? e->io->logical_sector : 512,
 					 e->pct, seed, &ext, &strata, &ends);
-	else
+	} else
 		r = ranges_add(&ext, 0, e->io->size);
 	if (r < 0)
 		goto out_free;

@@ -208,6 +208,21 @@ void erase_caveats_union(struct json_object *set, struct json_object *a, const c
 
 /* ---- the verdict: a target_end in words ---- */
 
+/* A block device's or file's bad bytes: the sum of its bad_ranges' lengths. */
+static uint64_t bad_range_bytes(struct json_object *end)
+{
+	struct json_object *a;
+	uint64_t sum = 0, n;
+
+	if (!end || !json_object_object_get_ex(end, "bad_ranges", &a) ||
+	    !json_object_is_type(a, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		if (dsp_json_u64(json_object_array_get_idx(a, i), "length", &n) == 0)
+			sum += n;
+	return sum;
+}
+
 static const char *result_words(struct json_object *end, const char *status, char *buf,
 				size_t len)
 {
@@ -230,7 +245,7 @@ static const char *result_words(struct json_object *end, const char *status, cha
 		else if (dsp_json_u64(end, "hard_links_remain", &n) == 0 && n)
 			snprintf(buf, len, "completed with errors: %" PRIu64 " file%s with hard links "
 				 "outside the tree not overwritten", n, n == 1 ? "" : "s");
-		else if (dsp_json_u64(end, "bad_bytes", &n) == 0 && n)
+		else if ((dsp_json_u64(end, "bad_bytes", &n) == 0 && n) || (n = bad_range_bytes(end)))
 			snprintf(buf, len, "completed with errors: %" PRIu64 " byte%s in bad ranges "
 				 "not erased", n, n == 1 ? "" : "s");
 		else

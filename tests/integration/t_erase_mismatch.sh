@@ -32,7 +32,9 @@ DISPOSE_TEST_FAULT="flip-read@$off" "$DISPOSE" "${E[@]}" --method zero --run-dir
 	>"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 3 ] || die "flip-read: expected exit 3, got $rc: $(cat "$T/err")"
-grep -q "t1 $dev: verification-mismatch" "$T/out" || die "flip-read: summary: $(cat "$T/out")"
+# the verdict line (stderr since #11) says what the record says
+grep -q "^t1 $dev: completed with errors: 1 byte read back differently .*; no NIST category: verification found mismatches;" "$T/err" ||
+	die "flip-read: verdict: $(cat "$T/err")"
 grep -q "first at offset $off" "$T/err" || die "flip-read: offset not named: $(cat "$T/err")"
 check_chain "$T/r1"
 record_check "$T/r1" "ev('verify_end')[-1]['mismatches'] == 1 and ev('verify_end')[-1]['mismatch_offsets'] == [$off]"
@@ -63,7 +65,8 @@ DISPOSE_TEST_FAULT="eio-write@$off" "$DISPOSE" "${E[@]}" --method zero --run-dir
 	>"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 1 ] || die "eio-write: expected exit 1, got $rc: $(cat "$T/err")"
-grep -q "t1 $dev: completed-with-errors" "$T/out" || die "eio-write: summary: $(cat "$T/out")"
+grep -q "^t1 $dev: completed with errors: 512 bytes in bad ranges not erased" "$T/err" ||
+	die "eio-write: verdict: $(cat "$T/err")"
 grep -q "write error at offset $sec length 512" "$T/err" || die "eio-write: message: $(cat "$T/err")"
 check_chain "$T/r3"
 record_check "$T/r3" "[(e['phase'], e['offset'], e['length']) for e in ev('io_error')] == [('write', $sec, 512)]"

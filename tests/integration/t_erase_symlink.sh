@@ -19,7 +19,8 @@ rc=$?
 [ $rc = 0 ] || die "erase through a symlink: exit $rc ($(cat "$T/err"))"
 [ "$(count_marker "$T/a.img")" = 0 ] || die "marker left on the device erased"
 [ "$(head -c 4194304 "$T/a.img" | tr -d '\0' | wc -c)" = 0 ] || die "not all zero"
-grep -q "^t1 $T/by-id-a: success" "$T/out" || die "summary: $(cat "$T/out")"
+# the verdict line is on stderr (#11)
+grep -q "^t1 $T/by-id-a: success" "$T/err" || die "verdict: $(cat "$T/err")"
 check_chain "$T/r1"
 python3 - "$T/r1/events.jsonl" "$T/by-id-a" "$A" <<'PY' || die "record: both names"
 import json, sys

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "dispose/json.h"
+
 static const uint8_t zero = 0x00;
 
 static void write_file(const char *path, size_t len, uint8_t v)
@@ -88,6 +90,64 @@ static void test_erase_file_removed_and_renamed(void **state)
 		assert_string_equal(jstr(json_object_object_get(e, "extents"), "result"), "in-place");
 	else if (!strcmp(fstype, "tmpfs"))
 		assert_string_equal(jstr(json_object_object_get(e, "extents"), "result"), "unknown");
+	json_object_put(e);
+	rmdir(dir);
+	fx_close(&fx);
+}
+
+/*
+ * A sparse file of many extents (more than one FIEMAP batch of 512): every
+ * old extent is read, and filling the holes in place is no relocation.
+ */
+static void test_erase_file_sparse_many_extents_in_place(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	char dir[64], path[128];
+	struct json_object *e, *x;
+	uint8_t blk[4096];
+	const char *fs;
+	int64_t n = 0;
+	bool remain = true;
+	int fd;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	snprintf(dir, sizeof(dir), "/tmp/dsp-ef-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/sparse.bin", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	memset(blk, 'S', sizeof(blk));
+	/* a data block, then a hole, 1200 times: 1200 extents where the fs keeps holes */
+	for (int i = 0; i < 1200; i++)
+		assert_int_equal(pwrite(fd, blk, sizeof(blk), (off_t)i * 8192), (ssize_t)sizeof(blk));
+	assert_int_equal(ftruncate(fd, 1200 * 8192), 0);
+	assert_int_equal(fsync(fd), 0);
+	close(fd);
+	assert_int_equal(dsp_erase_file(path, &fx.o, &res), 0);
+	e = last_event(&fx, "target", "t1");
+	fs = jstr(json_object_object_get(e, "identity"), "fstype");
+	if (strcmp(fs, "ext4") && strcmp(fs, "xfs")) {
+		json_object_put(e);
+		rmdir(dir);
+		fx_close(&fx);
+		skip();
+	}
+	json_object_put(e);
+	e = last_event(&fx, "target_end", "t1");
+	x = json_object_object_get(e, "extents");
+	assert_string_equal(jstr(x, "result"), "in-place");
+	assert_int_equal(dsp_json_i64(x, "count_before", &n), 0);
+	assert_int_equal(n, 1200);
+	assert_int_equal(dsp_json_i64(x, "uncovered_bytes", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(dsp_json_bool(e, "old_data_may_remain", &remain), 0);
+	assert_false(remain);
+	assert_null(strstr(json_object_to_json_string(json_object_object_get(e, "caveats")),
+			   "may remain"));
+	assert_string_equal(jstr(e, "category_reason"), "file-level overwrite");
 	json_object_put(e);
 	rmdir(dir);
 	fx_close(&fx);
@@ -1320,6 +1380,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_erase_file_removed_and_renamed),
+		cmocka_unit_test(test_erase_file_sparse_many_extents_in_place),
 		cmocka_unit_test(test_erase_file_symlink_refused),
 		cmocka_unit_test(test_erase_tree_nested_symlink_outside_untouched),
 		cmocka_unit_test(test_erase_io_kill9_then_resume_complete),

@@ -3,6 +3,7 @@
 #ifndef DISPOSE_METHOD_H
 #define DISPOSE_METHOD_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@ struct dsp_pass {
 	size_t pattern_len;
 	char label[48];		/* e.g. "0x00", "92 49 24", "random", "complement (0xFF)";
 				 * patterns over 16 bytes: first 8 + "... (N bytes)" */
+	char *note;		/* the file's "note" (NULL: none); freed by dsp_method_free */
 };
 
 enum dsp_verify_mode {
@@ -64,11 +66,24 @@ int dsp_method_load_file(const char *path, struct dsp_method **out,
 			 char *err, size_t errlen);
 
 /*
- * Find a method by name (searched in $DISPOSE_METHODS_DIR, the profiles/
- * directory next to the binary's source tree, then DSP_DATADIR/methods) or
- * by path (anything with a '/' or ending in .json). -ENOENT: unknown name
- * ("<name>: unknown method"); DSP_INVALID: invalid file, invalid name, or
- * the "name" inside <name>.json differs from <name>.
+ * Where methods are found: the shipped directory (profiles/methods one or
+ * two directories above the running binary, else DSP_DATADIR/methods: the
+ * first that exists) and the user's directory $DISPOSE_METHODS_DIR, which
+ * adds methods and never replaces a shipped one.
+ */
+/* The shipped directory (a realpath), or NULL when none exists. */
+const char *dsp_method_shipped_dir(void);
+/* $DISPOSE_METHODS_DIR as given, or NULL when unset, empty or the shipped directory itself. */
+const char *dsp_method_user_dir(void);
+
+/*
+ * Find a method by name or by path (anything with a '/' or ending in .json
+ * is a path: that file, whatever its name). A name is looked up in the
+ * shipped directory first, then in the user's: a user file with a shipped
+ * method's name is not used (a DSP_LOG_WARN line names both files) - the
+ * name always means the shipped method. -ENOENT: unknown name ("<name>:
+ * unknown method"); DSP_INVALID: invalid file, invalid name, or the "name"
+ * inside <name>.json differs from <name>.
  */
 int dsp_method_find(const char *name_or_path, struct dsp_method **out,
 		    char *err, size_t errlen);
@@ -79,12 +94,37 @@ int dsp_method_find(const char *name_or_path, struct dsp_method **out,
  */
 int dsp_method_name_valid(const char *s);
 
-/* The directory names are searched in; first existing one, or NULL. */
-const char *dsp_method_dir(void);
+enum dsp_method_origin {
+	DSP_METHOD_SHIPPED,
+	DSP_METHOD_USER,
+};
 
-/* Names of all methods in dsp_method_dir(), sorted; free with dsp_method_names_free. */
-int dsp_method_names(char ***names, size_t *n);
-void dsp_method_names_free(char **names, size_t n);
+/* One file of a listing: a method, or why it is not one. */
+struct dsp_method_entry {
+	char name[64];		/* from the file name; "" when that is no method name */
+	char path[PATH_MAX];	/* the file (the directory when rc says it cannot be read) */
+	enum dsp_method_origin origin;
+	/*
+	 * 0 (method set); DSP_INVALID (bad file name or content, or its
+	 * "name" differs from the file name); DSP_REFUSED (a user file with a
+	 * shipped method's name); -errno (unreadable file or user directory).
+	 */
+	int rc;
+	char err[1024];		/* when rc != 0: "<file>: <what is wrong>", one line */
+	struct dsp_method *method;
+};
+
+/*
+ * Every *.json file of the shipped and the user directory, sorted by name
+ * (a shipped file before a user file of the same name). Each is loaded;
+ * one that fails keeps its entry with rc and err, so a listing names it and
+ * still shows the rest (a file name that is no method name is such an
+ * entry; hidden files and names not ending in .json are skipped). Returns
+ * 0 (*out freed with dsp_method_list_free), -ENOENT when neither directory
+ * exists, or -ENOMEM.
+ */
+int dsp_method_list(struct dsp_method_entry **out, size_t *n);
+void dsp_method_list_free(struct dsp_method_entry *v, size_t n);
 
 void dsp_method_free(struct dsp_method *m);
 
@@ -93,6 +133,12 @@ void dsp_method_free(struct dsp_method *m);
  * "sample_percent" is added when verify is "sample".
  */
 struct json_object *dsp_method_to_json(const struct dsp_method *m);
+/*
+ * m as a method document (schema, name, variant, description, source,
+ * verify, passes with their notes): what dsp_method_parse accepts and
+ * reads back as the same passes and verification. NULL on ENOMEM.
+ */
+struct json_object *dsp_method_to_document(const struct dsp_method *m);
 
 const char *dsp_verify_mode_name(enum dsp_verify_mode v);
 /* The file-format name of a pass type: "pattern", "random", "random-byte", "complement". */

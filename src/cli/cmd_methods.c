@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_methods.c - dispose methods: list, show and check overwrite methods */
 #include "cli.h"
+#include "table.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -11,22 +12,42 @@
 
 #include "dispose/method.h"
 
+enum { COL_NAME, COL_PASSES, COL_VERIFY, COL_ORIGIN, COL_PASS_LIST, COL_VARIANT,
+       COL_FILE, COL_SHA256 };
+
+static const struct cli_column cols[] = {
+	[COL_NAME] = { "NAME", 0.15, 0, "method name (what --method takes)" },
+	[COL_PASSES] = { "PASSES", 6, CLI_COL_NUMBER, "number of passes" },
+	[COL_VERIFY] = { "VERIFY", 8, 0, "default verification" },
+	[COL_ORIGIN] = { "ORIGIN", 7, 0, "shipped, or user ($DISPOSE_METHODS_DIR)" },
+	[COL_PASS_LIST] = { "PASS-LIST", 0.5, CLI_COL_WRAP, "what each pass writes" },
+	[COL_VARIANT] = { "VARIANT", 0.3, CLI_COL_HIDDEN | CLI_COL_TRUNC,
+			  "which reading of the standard" },
+	[COL_FILE] = { "FILE", 0.3, CLI_COL_HIDDEN, "the method file" },
+	[COL_SHA256] = { "SHA256", 64, CLI_COL_HIDDEN, "SHA-256 of the file (as in the run record)" },
+};
+
 static void methods_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage:\n"
-		" dispose methods [--json]\n"
-		" dispose methods [--json] NAME|FILE\n"
-		" dispose methods --check FILE|NAME...\n\n"
+		" dispose methods [options]\n"
+		" dispose methods [-J] NAME|FILE\n"
+		" dispose methods --check [-q] NAME|FILE...\n\n"
 		"List the overwrite methods with their passes and default verification,\n"
-		"show one in detail, or check method files.\n\n"
+		"show one in detail (-J: as a method file), or check method files.\n\n"
 		"Options:\n"
-		" -j, --json     print JSON\n"
-		" -c, --check    only validate; print \"<file>: ok\" per valid method\n"
-		" -h, --help     display this help\n\n"
-		"Methods are searched in $DISPOSE_METHODS_DIR, the profiles/methods\n"
-		"directory beside the binary, then " DSP_DATADIR "/methods.\n"
-		"For more details see dispose-methods(5).\n");
+		" -J, --json          print JSON (with NAME: the method document)\n"
+		" -c, --check         only validate; print \"<arg>: ok ...\" per valid method\n"
+		" -q, --quiet         with --check, print nothing for a valid method\n"
+		" -v, --verbose       say which directories are searched\n"
+		CLI_TABLE_HELP
+		" -h, --help          display this help\n\n"
+		"A name means a shipped method; $DISPOSE_METHODS_DIR adds methods of\n"
+		"other names. A user file with a shipped method's name is not used by\n"
+		"name (give its path). An argument with a '/' or ending in .json is a file.\n");
+	cli_table_help_columns(out, cols, DSP_ARRAY_SIZE(cols));
+	fprintf(out, "\nFor more details see dispose-methods(5).\n");
 }
 
 /* Exit code for a failed find/load: a name that leads to no method file is invalid input. */
@@ -48,8 +69,14 @@ static int load(const char *what, struct dsp_method **m)
 }
 
 /* "random x4, 0x55, 0xAA, ..." - runs of the same label folded. */
-static void pass_summary(const struct dsp_method *m, FILE *out)
+static char *pass_summary(const struct dsp_method *m)
 {
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	if (!out)
+		return NULL;
 	for (unsigned i = 0; i < m->npasses;) {
 		unsigned j = i + 1;
 
@@ -60,6 +87,11 @@ static void pass_summary(const struct dsp_method *m, FILE *out)
 			fprintf(out, " x%u", j - i);
 		i = j;
 	}
+	if (fclose(out) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 static const char *verify_text(const struct dsp_method *m, char *buf, size_t n)
@@ -86,37 +118,6 @@ static const char *verify_meaning(enum dsp_verify_mode v)
 	return "";
 }
 
-static struct json_object *full_json(const struct dsp_method *m)
-{
-	struct json_object *o = dsp_method_to_json(m), *a;
-
-	if (!o)
-		return NULL;
-	json_object_object_add(o, "description", json_object_new_string(m->description));
-	json_object_object_add(o, "path", json_object_new_string(m->path));
-	json_object_object_add(o, "npasses", json_object_new_int((int)m->npasses));
-	a = json_object_new_array();
-	for (unsigned i = 0; a && i < m->npasses; i++) {
-		const struct dsp_pass *p = &m->passes[i];
-		struct json_object *po = json_object_new_object();
-
-		json_object_object_add(po, "type",
-				       json_object_new_string(dsp_pass_kind_name(p->kind)));
-		if (p->kind == DSP_PASS_PATTERN) {
-			char hex[2 * DSP_PATTERN_MAX + 1];
-
-			for (size_t k = 0; k < p->pattern_len; k++)
-				snprintf(hex + 2 * k, 3, "%02x", p->pattern[k]);
-			hex[2 * p->pattern_len] = '\0';
-			json_object_object_add(po, "pattern", json_object_new_string(hex));
-		}
-		json_object_object_add(po, "label", json_object_new_string(p->label));
-		json_object_array_add(a, po);
-	}
-	json_object_object_add(o, "pass_list", a);
-	return o;
-}
-
 static void show(const struct dsp_method *m)
 {
 	char vb[32];
@@ -138,118 +139,180 @@ static void show(const struct dsp_method *m)
 	}
 }
 
-static int list(int json)
+static int add_row(struct cli_table *t, const struct dsp_method_entry *e)
 {
-	struct json_object *arr = NULL;
-	char **names;
+	const struct dsp_method *m = e->method;
+	struct cli_row *r = cli_table_row(t, NULL);
+	char vb[32], *passes = pass_summary(m);
+	int rc = r && passes ? 0 : -ENOMEM;
+
+	if (!rc)
+		rc = cli_cell(r, COL_NAME, m->name) || cli_cell_u64(r, COL_PASSES, m->npasses) ||
+		     cli_cell(r, COL_VERIFY, verify_text(m, vb, sizeof(vb))) ||
+		     cli_cell(r, COL_ORIGIN, e->origin == DSP_METHOD_SHIPPED ? "shipped" : "user") ||
+		     cli_cell(r, COL_PASS_LIST, passes) || cli_cell(r, COL_VARIANT, m->variant) ||
+		     cli_cell(r, COL_FILE, m->path) || cli_cell(r, COL_SHA256, m->sha256) ?
+		     -ENOMEM : 0;
+	free(passes);
+	return rc;
+}
+
+/*
+ * The shipped and the user's methods in one table; a file that is no
+ * usable method is one line on stderr and the rest are still listed
+ * (exit 1: listed with errors).
+ */
+static int list(const struct cli_table_opts *topts)
+{
+	struct dsp_method_entry *v;
+	struct cli_table *t;
 	size_t n;
 	int rc, worst = DSP_EXIT_OK;
 
-	rc = dsp_method_names(&names, &n);
+	rc = cli_table_new(&t, "methods", "methods", cols, DSP_ARRAY_SIZE(cols), topts);
+	if (rc)
+		return rc;
+	rc = dsp_method_list(&v, &n);
 	if (rc) {
-		cli_err("methods: no method directory found (set DISPOSE_METHODS_DIR)");
+		cli_table_free(t);
+		if (rc == -ENOENT)
+			cli_err("methods: no method directory found (no shipped methods; "
+				"DISPOSE_METHODS_DIR not set or not a directory)");
+		else
+			cli_err("methods: %s", strerror(-rc));
 		return DSP_EXIT_FAILED;
 	}
-	if (json)
-		arr = json_object_new_array();
-	else
-		printf("%-20s %6s  %-8s %s\n", "NAME", "PASSES", "VERIFY", "PASS LIST");
 	for (size_t i = 0; i < n; i++) {
-		struct dsp_method *m;
-		char vb[32];
+		if (v[i].rc) {
+			cli_err("%s", v[i].err);
+			worst = DSP_EXIT_FAILED;
+			continue;
+		}
+		if (add_row(t, &v[i])) {
+			cli_err("methods: %s", strerror(ENOMEM));
+			worst = DSP_EXIT_FAILED;
+			break;
+		}
+	}
+	dsp_method_list_free(v, n);
+	rc = cli_table_print(t, stdout);
+	cli_table_free(t);
+	if (rc) {
+		cli_err("standard output: %s", strerror(-rc));
+		return DSP_EXIT_FAILED;
+	}
+	return worst;
+}
 
-		rc = load(names[i], &m);
+static int print_json(struct json_object *o)
+{
+	if (!o) {
+		cli_err("methods: %s", strerror(ENOMEM));
+		return DSP_EXIT_FAILED;
+	}
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_PRETTY_TAB | JSON_C_TO_STRING_SPACED |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return DSP_EXIT_OK;
+}
+
+static int check(int argc, char **argv, int quiet)
+{
+	int rc, worst = DSP_EXIT_OK;
+
+	for (int i = 0; i < argc; i++) {
+		struct dsp_method *m;
+
+		rc = load(argv[i], &m);
 		if (rc) {
 			worst = cli_exit_worse(worst, rc);
 			continue;
 		}
-		if (json) {
-			json_object_array_add(arr, full_json(m));
-		} else {
-			printf("%-20s %6u  %-8s ", m->name, m->npasses,
-			       verify_text(m, vb, sizeof(vb)));
-			pass_summary(m, stdout);
-			putchar('\n');
-		}
+		if (!quiet)
+			printf("%s: ok (%s, %u passes, sha256 %s)\n", argv[i], m->name,
+			       m->npasses, m->sha256);
 		dsp_method_free(m);
 	}
-	if (json) {
-		puts(json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY |
-						    JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(arr);
-	}
-	dsp_method_names_free(names, n);
 	return worst;
 }
 
 int cmd_methods(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
+		{ "json", no_argument, NULL, 'J' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_TABLE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, json = 0, check = 0, rc, worst = DSP_EXIT_OK;
+	struct cli_table_opts topts = { 0 };
+	int c, docheck = 0, quiet = 0, verbose = 0, table_opt = 0, rc;
+	struct dsp_method *m;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jch", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "Jcqvh", opts, "methods")) != -1) {
 		switch (c) {
-		case 'j':
-			json = 1;
+		case 'J':
+			topts.json = 1;
 			break;
 		case 'c':
-			check = 1;
+			docheck = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'v':
+			verbose++;
 			break;
 		case 'h':
 			methods_usage(stdout);
 			return DSP_EXIT_OK;
+		case CLI_OPT_COLUMNS:
+		case CLI_OPT_RAW:
+		case CLI_OPT_NOHEADINGS:
+			cli_table_opt(&topts, c, optarg);
+			table_opt = 1;
+			break;
 		default:
-			methods_usage(stderr);
-			return DSP_EXIT_USAGE;
+			return DSP_EXIT_USAGE;	/* cli_getopt said why */
 		}
 	}
-	if (check) {
-		if (optind >= argc) {
-			cli_err("methods: --check needs at least one FILE or NAME");
-			return DSP_EXIT_USAGE;
-		}
-		for (int i = optind; i < argc; i++) {
-			struct dsp_method *m;
+	if (docheck && (topts.json || table_opt))
+		return cli_usage_error("methods", "--check: prints no table or JSON");
+	if (optind < argc && table_opt)
+		return cli_usage_error("methods", "%s: the table options are for the listing only",
+				       argv[optind]);
+	for (int i = optind; i < argc; i++)
+		if ((rc = cli_nonempty("methods", "NAME|FILE", argv[i])))
+			return rc;
+	cli_log_init(verbose);
+	if (verbose) {
+		const char *s = dsp_method_shipped_dir(), *u = dsp_method_user_dir();
 
-			rc = load(argv[i], &m);
-			if (rc) {
-				if (rc > worst)
-					worst = rc;
-				continue;
-			}
-			printf("%s: ok (%s, %u passes, sha256 %s)\n", argv[i], m->name,
-			       m->npasses, m->sha256);
-			dsp_method_free(m);
-		}
-		return worst;
+		cli_err("methods: shipped %s; user %s", s ? s : "(none)",
+			u ? u : "(none: DISPOSE_METHODS_DIR not set)");
+	}
+	if (docheck) {
+		if (optind >= argc)
+			return cli_usage_error("methods", "--check: needs at least one NAME or FILE");
+		return check(argc - optind, argv + optind, quiet);
 	}
 	if (optind == argc)
-		return list(json);
-	if (argc - optind > 1) {
-		cli_err("methods: too many arguments (one NAME or FILE)");
-		return DSP_EXIT_USAGE;
-	}
-
-	struct dsp_method *m;
+		return list(&topts);
+	if (argc - optind > 1)
+		return cli_usage_error("methods", "%s: unexpected argument (one NAME or FILE)",
+				       argv[optind + 1]);
 
 	rc = load(argv[optind], &m);
 	if (rc)
 		return rc;
-	if (json) {
-		struct json_object *o = full_json(m);
-
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-						    JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-	} else {
+	if (topts.json)
+		rc = print_json(dsp_method_to_document(m));
+	else
 		show(m);
-	}
 	dsp_method_free(m);
-	return DSP_EXIT_OK;
+	return rc;
 }

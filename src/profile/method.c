@@ -3,6 +3,7 @@
 #include "dispose/method.h"
 #include "dispose/common.h"
 #include "dispose/json.h"
+#include "dispose/log.h"
 #include "dispose/util.h"
 
 #include <dirent.h>
@@ -22,6 +23,14 @@
 #define DEFAULT_SAMPLE_PERCENT 10.0
 #define STR_(x) #x
 #define STR(x) STR_(x)
+
+/* What each schema field expects, for messages. */
+#define EXP_HEX "expected 1 to " STR(DSP_PATTERN_MAX) " hex byte pairs, such as \"92 49 24\""
+#define EXP_TYPES "expected one of pattern, random, random-byte, complement"
+#define EXP_VERIFY "expected one of none, last, all, sample, sample:P (P a decimal in (0,100])"
+#define EXP_NAME "expected 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit"
+#define EXP_TOP "expected one of schema, name, variant, description, source, verify, passes"
+#define EXP_PASS "expected one of type, pattern, note"
 
 /* Write "<origin>: <field>: <what>" to err; always returns DSP_INVALID. */
 static int invalid(char *err, size_t errlen, const char *origin,
@@ -425,6 +434,27 @@ const char *dsp_pass_kind_name(enum dsp_pass_kind k)
 	return "unknown";
 }
 
+/* "a number", "an array", ...: what a member holds, for "expected X, got Y". */
+static const char *json_kind(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+	case json_type_int:
+		return "a number";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	}
+	return "something else";
+}
+
 /* A string member: present -> *out (NUL-free, checked earlier), else NULL. */
 static int get_string(struct json_object *o, const char *key, const char **out,
 		      size_t *outlen, const char *origin, const char *field,
@@ -436,11 +466,13 @@ static int get_string(struct json_object *o, const char *key, const char **out,
 	if (!json_object_object_get_ex(o, key, &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_string))
-		return invalid(err, errlen, origin, field, "not a string");
+		return invalid(err, errlen, origin, field, "expected a string, got %s",
+			       json_kind(v));
 	*out = json_object_get_string(v);
 	*outlen = (size_t)json_object_get_string_len(v);
 	if (strlen(*out) != *outlen)	/* "\u0000" inside a string */
-		return invalid(err, errlen, origin, field, "contains a NUL character");
+		return invalid(err, errlen, origin, field,
+			       "contains a NUL character, expected text");
 	return 0;
 }
 
@@ -458,7 +490,8 @@ static int text_field(struct json_object *o, const char *key, int required,
 		return rc;
 	if (!s) {
 		if (required)
-			return invalid(err, errlen, origin, key, "missing");
+			return invalid(err, errlen, origin, key,
+				       "missing, expected a string of 1 to %zu bytes", dstsize - 1);
 		dst[0] = '\0';
 		return 0;
 	}
@@ -467,15 +500,17 @@ static int text_field(struct json_object *o, const char *key, int required,
 
 		if (c < 0x20 || c == 0x7f)
 			return invalid(err, errlen, origin, key,
-				       "contains a control character");
+				       "contains a control character, expected one line of text");
 		if (c != ' ')
 			blank = 0;
 	}
 	if (blank && required)
-		return invalid(err, errlen, origin, key, "empty");
+		return invalid(err, errlen, origin, key,
+			       "empty, expected a string of 1 to %zu bytes", dstsize - 1);
 	if (n >= dstsize)
 		return invalid(err, errlen, origin, key,
-			       "longer than %zu bytes", dstsize - 1);
+			       "longer than %zu bytes, expected at most %zu",
+			       dstsize - 1, dstsize - 1);
 	memcpy(dst, s, n + 1);
 	return 0;
 }
@@ -504,13 +539,15 @@ static int parse_pass(struct json_object *po, unsigned i, struct dsp_method *m,
 
 	snprintf(field, sizeof(field), "passes[%u]", i);
 	if (!json_object_is_type(po, json_type_object))
-		return invalid(err, errlen, origin, field, "not an object");
+		return invalid(err, errlen, origin, field,
+			       "expected a pass object, got %s", json_kind(po));
 	json_object_object_foreach(po, k, v) {
 		(void)v;
 		if (!known(pass_fields, DSP_ARRAY_SIZE(pass_fields), k)) {
 			clean(key, sizeof(key), k, strlen(k));
 			snprintf(field, sizeof(field), "passes[%u].%s", i, key);
-			return invalid(err, errlen, origin, field, "unknown field");
+			return invalid(err, errlen, origin, field,
+				       "unknown field, " EXP_PASS);
 		}
 	}
 
@@ -524,7 +561,7 @@ static int parse_pass(struct json_object *po, unsigned i, struct dsp_method *m,
 	if (rc)
 		return rc;
 	if (!type)
-		return invalid(err, errlen, origin, field, "missing");
+		return invalid(err, errlen, origin, field, "missing, " EXP_TYPES);
 	if (!strcmp(type, "pattern")) {
 		p->kind = DSP_PASS_PATTERN;
 	} else if (!strcmp(type, "random")) {
@@ -536,16 +573,15 @@ static int parse_pass(struct json_object *po, unsigned i, struct dsp_method *m,
 	} else {
 		clean(key, sizeof(key), type, tlen);
 		return invalid(err, errlen, origin, field,
-			       "unknown pass type \"%s\" (pattern, random, random-byte, complement)",
-			       key);
+			       "unknown pass type \"%s\", " EXP_TYPES, key);
 	}
 	if (p->kind == DSP_PASS_COMPLEMENT) {
 		if (i == 0)
 			return invalid(err, errlen, origin, field,
-				       "complement cannot be the first pass");
+				       "complement cannot be the first pass, expected a pattern, random-byte or complement pass before it");
 		if (m->passes[i - 1].kind == DSP_PASS_RANDOM)
 			return invalid(err, errlen, origin, field,
-				       "complement cannot follow a random pass");
+				       "complement cannot follow a random pass, expected a pattern, random-byte or complement pass before it");
 	}
 
 	snprintf(field, sizeof(field), "passes[%u].pattern", i);
@@ -555,13 +591,19 @@ static int parse_pass(struct json_object *po, unsigned i, struct dsp_method *m,
 	if (p->kind != DSP_PASS_PATTERN) {
 		if (pat)
 			return invalid(err, errlen, origin, field,
-				       "not allowed for a %s pass", type);
-		return 0;
+				       "not allowed for a %s pass, expected only in a pattern pass",
+				       type);
+	} else {
+		if (!pat)
+			return invalid(err, errlen, origin, field, "missing, " EXP_HEX);
+		if (parse_hex(pat, p->pattern, &p->pattern_len, &why))
+			return invalid(err, errlen, origin, field, "%s, " EXP_HEX, why);
 	}
-	if (!pat)
-		return invalid(err, errlen, origin, field, "missing");
-	if (parse_hex(pat, p->pattern, &p->pattern_len, &why))
-		return invalid(err, errlen, origin, field, "%s", why);
+	if (note) {
+		p->note = strdup(note);
+		if (!p->note)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -621,13 +663,14 @@ static int parse_tree(struct json_object *root, const char *origin,
 	int rc;
 
 	if (!json_object_is_type(root, json_type_object))
-		return invalid(err, errlen, origin, "document", "not a JSON object");
+		return invalid(err, errlen, origin, "document",
+			       "expected a JSON object, got %s", json_kind(root));
 	json_object_object_foreach(root, k, v) {
 		(void)v;
 		if (!known(top_fields, DSP_ARRAY_SIZE(top_fields), k)) {
 			clean(key, sizeof(key), k, strlen(k));
 			return invalid(err, errlen, origin, key[0] ? key : "\"\"",
-				       "unknown field");
+				       "unknown field, " EXP_TOP);
 		}
 	}
 
@@ -635,19 +678,22 @@ static int parse_tree(struct json_object *root, const char *origin,
 	if (rc)
 		return rc;
 	if (!schema)
-		return invalid(err, errlen, origin, "schema", "missing");
+		return invalid(err, errlen, origin, "schema",
+			       "missing, expected \"" DSP_METHOD_SCHEMA "\"");
 	if (strcmp(schema, DSP_METHOD_SCHEMA)) {
 		clean(key, sizeof(key), schema, slen);
 		return invalid(err, errlen, origin, "schema",
-			       "\"%s\" is not \"" DSP_METHOD_SCHEMA "\"", key);
+			       "unknown schema \"%s\", expected \"" DSP_METHOD_SCHEMA "\"", key);
 	}
 
 	rc = text_field(root, "name", 1, m->name, sizeof(m->name), origin, err, errlen);
 	if (rc)
 		return rc;
-	if (!dsp_method_name_valid(m->name))
+	if (!dsp_method_name_valid(m->name)) {
+		clean(key, sizeof(key), m->name, strlen(m->name));
 		return invalid(err, errlen, origin, "name",
-			       "not a valid name (lower-case letters, digits, '-', '_', '.'; starts with a letter or digit)");
+			       "\"%s\" is not a valid name, " EXP_NAME, key);
+	}
 	rc = text_field(root, "variant", 1, m->variant, sizeof(m->variant),
 			origin, err, errlen);
 	if (rc)
@@ -670,22 +716,27 @@ static int parse_tree(struct json_object *root, const char *origin,
 		clean(key, sizeof(key), verify, vlen);
 		if (!strncmp(verify, "sample:", 7))
 			return invalid(err, errlen, origin, "verify",
-				       "\"%s\": sample percent must be a number in (0,100]",
+				       "\"%s\" has no valid percent, expected sample:P with P a plain decimal in (0,100]",
 				       key);
 		return invalid(err, errlen, origin, "verify",
-			       "unknown mode \"%s\" (none, last, all, sample, sample:P)", key);
+			       "unknown mode \"%s\", " EXP_VERIFY, key);
 	}
 
 	if (!json_object_object_get_ex(root, "passes", &passes))
-		return invalid(err, errlen, origin, "passes", "missing");
+		return invalid(err, errlen, origin, "passes",
+			       "missing, expected an array of 1 to %d pass objects",
+			       DSP_METHOD_MAX_PASSES);
 	if (!json_object_is_type(passes, json_type_array))
-		return invalid(err, errlen, origin, "passes", "not an array");
+		return invalid(err, errlen, origin, "passes",
+			       "expected an array of 1 to %d pass objects, got %s",
+			       DSP_METHOD_MAX_PASSES, json_kind(passes));
 	n = json_object_array_length(passes);
 	if (n == 0)
-		return invalid(err, errlen, origin, "passes", "empty");
+		return invalid(err, errlen, origin, "passes",
+			       "empty, expected 1 to %d pass objects", DSP_METHOD_MAX_PASSES);
 	if (n > DSP_METHOD_MAX_PASSES)
 		return invalid(err, errlen, origin, "passes",
-			       "%zu passes, more than %d", n, DSP_METHOD_MAX_PASSES);
+			       "%zu passes, expected at most %d", n, DSP_METHOD_MAX_PASSES);
 	m->passes = calloc(n, sizeof(*m->passes));
 	if (!m->passes)
 		return -ENOMEM;
@@ -768,7 +819,7 @@ int dsp_method_parse(const char *text, size_t len, const char *origin,
 	if (scan_duplicates(text, len, field, sizeof(field))) {
 		json_object_put(root);
 		return invalid(err, errlen, origin, field[0] ? field : "\"\"",
-			       "duplicate key");
+			       "duplicate key, expected each key once per object");
 	}
 
 	m = calloc(1, sizeof(*m));
@@ -822,40 +873,6 @@ int dsp_method_load_file(const char *path, struct dsp_method **out,
 	return 0;
 }
 
-/*
- * Search directories, in order: $DISPOSE_METHODS_DIR; profiles/methods
- * beside the binary's tree (build/dispose and build/san/dispose both find
- * the repository's profiles); the installed DSP_DATADIR/methods.
- */
-#define NDIRS 4
-static char dirbuf[2][PATH_MAX + 32];
-
-static size_t search_dirs(const char **dirs)
-{
-	char exe[PATH_MAX];
-	const char *env = getenv("DISPOSE_METHODS_DIR");
-	size_t n = 0;
-	ssize_t r;
-
-	if (env && *env)
-		dirs[n++] = env;
-	r = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (r > 0) {
-		exe[r] = '\0';
-		char *slash = strrchr(exe, '/');
-
-		if (slash) {
-			*slash = '\0';
-			snprintf(dirbuf[0], sizeof(dirbuf[0]), "%s/../profiles/methods", exe);
-			dirs[n++] = dirbuf[0];
-			snprintf(dirbuf[1], sizeof(dirbuf[1]), "%s/../../profiles/methods", exe);
-			dirs[n++] = dirbuf[1];
-		}
-	}
-	dirs[n++] = DSP_DATADIR "/methods";
-	return n;
-}
-
 static int is_dir(const char *p)
 {
 	struct stat st;
@@ -863,22 +880,66 @@ static int is_dir(const char *p)
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-const char *dsp_method_dir(void)
+/* 1 when a and b are the same file (a symlink or hard link to it counts). */
+static int same_file(const char *a, const char *b)
+{
+	struct stat x, y;
+
+	return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev &&
+	       x.st_ino == y.st_ino;
+}
+
+/*
+ * The shipped methods: profiles/methods beside the binary's tree
+ * (build/dispose and build/san/dispose both find the repository's), else
+ * the installed DSP_DATADIR/methods; the first that exists.
+ */
+const char *dsp_method_shipped_dir(void)
 {
 	static char found[PATH_MAX];
-	const char *dirs[NDIRS];
-	size_t n = search_dirs(dirs);
+	char exe[PATH_MAX], cand[3][PATH_MAX + 32];
+	size_t n = 0;
+	ssize_t r;
 
+	r = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (r > 0) {
+		exe[r] = '\0';
+		char *slash = strrchr(exe, '/');
+
+		if (slash) {
+			*slash = '\0';
+			snprintf(cand[n++], sizeof(cand[0]), "%s/../profiles/methods", exe);
+			snprintf(cand[n++], sizeof(cand[0]), "%s/../../profiles/methods", exe);
+		}
+	}
+	snprintf(cand[n++], sizeof(cand[0]), "%s", DSP_DATADIR "/methods");
 	for (size_t i = 0; i < n; i++) {
-		if (!is_dir(dirs[i]))
+		if (!is_dir(cand[i]))
 			continue;
-		char *abs = realpath(dirs[i], NULL);
+		char *abs = realpath(cand[i], NULL);
 
-		snprintf(found, sizeof(found), "%s", abs ? abs : dirs[i]);
+		int w = snprintf(found, sizeof(found), "%s", abs ? abs : cand[i]);
+
 		free(abs);
+		if (w < 0 || (size_t)w >= sizeof(found))
+			continue;	/* too long to name */
 		return found;
 	}
 	return NULL;
+}
+
+const char *dsp_method_user_dir(void)
+{
+	const char *env = getenv("DISPOSE_METHODS_DIR");
+	const char *shipped;
+
+	if (!env || !*env)
+		return NULL;
+	/* pointed at the shipped directory (tests, benchmarks): nothing to add */
+	shipped = dsp_method_shipped_dir();
+	if (shipped && same_file(env, shipped))
+		return NULL;
+	return env;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -888,13 +949,33 @@ static int ends_with(const char *s, const char *suffix)
 	return a >= b && !strcmp(s + a - b, suffix);
 }
 
+/* Load dir/<name>.json as method name: its "name" must be name. */
+static int load_named(const char *path, const char *name, struct dsp_method **out,
+		      char *err, size_t errlen)
+{
+	int rc = dsp_method_load_file(path, out, err, errlen);
+
+	if (rc)
+		return rc;
+	if (strcmp((*out)->name, name)) {
+		rc = invalid(err, errlen, path, "name",
+			     "\"%s\" does not match the file name, expected \"%s\"",
+			     (*out)->name, name);
+		dsp_method_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* "<user file>: ... <shipped file> ...": one line naming both files. */
+#define COLLISION_FMT "%s: %s: same name as the shipped method %s; rename it, or give its path to use it"
+
 int dsp_method_find(const char *name_or_path, struct dsp_method **out,
 		    char *err, size_t errlen)
 {
-	const char *dirs[NDIRS];
-	char path[PATH_MAX + 80];
-	size_t n;
-	int rc;
+	const char *sdir, *udir;
+	char spath[PATH_MAX + 80], upath[PATH_MAX + 80];
+	int have_s = 0, have_u = 0;
 
 	if (out)
 		*out = NULL;
@@ -907,98 +988,177 @@ int dsp_method_find(const char *name_or_path, struct dsp_method **out,
 
 		clean(shown, sizeof(shown), name_or_path, strlen(name_or_path));
 		return invalid(err, errlen, shown[0] ? shown : "\"\"", "method",
-			       "not a valid method name");
+			       "not a valid method name, " EXP_NAME);
 	}
-	n = search_dirs(dirs);
-	for (size_t i = 0; i < n; i++) {
-		if (!is_dir(dirs[i]))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s.json", dirs[i], name_or_path);
-		if (access(path, F_OK) != 0)
-			continue;
-		rc = dsp_method_load_file(path, out, err, errlen);
-		if (rc)
-			return rc;
-		if (strcmp((*out)->name, name_or_path)) {
-			rc = invalid(err, errlen, path, "name",
-				     "\"%s\" does not match the file name", (*out)->name);
-			dsp_method_free(*out);
-			*out = NULL;
-			return rc;
-		}
-		return 0;
+	sdir = dsp_method_shipped_dir();
+	udir = dsp_method_user_dir();
+	if (sdir) {
+		snprintf(spath, sizeof(spath), "%s/%s.json", sdir, name_or_path);
+		have_s = access(spath, F_OK) == 0;
 	}
+	if (udir && is_dir(udir)) {
+		snprintf(upath, sizeof(upath), "%s/%s.json", udir, name_or_path);
+		have_u = access(upath, F_OK) == 0 && !(have_s && same_file(spath, upath));
+	}
+	/* a name always means the shipped method: a user file never shadows it */
+	if (have_s) {
+		if (have_u)
+			dsp_log(DSP_LOG_WARN, COLLISION_FMT, upath, "not used", spath);
+		return load_named(spath, name_or_path, out, err, errlen);
+	}
+	if (have_u)
+		return load_named(upath, name_or_path, out, err, errlen);
 	set_err(err, errlen, "%s: unknown method", name_or_path);
 	return -ENOENT;
 }
 
-static int cmp_names(const void *a, const void *b)
+struct entries {
+	struct dsp_method_entry *v;
+	size_t n, cap;
+};
+
+static struct dsp_method_entry *push(struct entries *e)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	if (e->n == e->cap) {
+		size_t nc = e->cap ? e->cap * 2 : 32;
+		struct dsp_method_entry *nv = realloc(e->v, nc * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		e->v = nv;
+		e->cap = nc;
+	}
+	memset(&e->v[e->n], 0, sizeof(e->v[0]));
+	return &e->v[e->n++];
 }
 
-int dsp_method_names(char ***names, size_t *n)
+static int scan_dir(struct entries *e, const char *dir, enum dsp_method_origin origin)
 {
-	const char *dir = dsp_method_dir();
+	struct dsp_method_entry *x;
 	struct dirent *de;
-	char **v = NULL;
-	size_t cnt = 0, cap = 0;
-	DIR *d;
+	DIR *d = opendir(dir);
 
-	*names = NULL;
-	*n = 0;
-	if (!dir)
-		return -ENOENT;
-	d = opendir(dir);
-	if (!d)
-		return -errno;
+	if (!d) {
+		int r = -errno;
+
+		if (!(x = push(e)))
+			return -ENOMEM;
+		x->origin = origin;
+		x->rc = r;
+		snprintf(x->path, sizeof(x->path), "%s", dir);
+		set_err(x->err, sizeof(x->err), "%s: method directory: %s", dir, strerror(-r));
+		return 0;
+	}
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		char base[NAME_MAX + 1];
 
-		if (l <= 5 || !ends_with(de->d_name, ".json"))
+		if (de->d_name[0] == '.' || l <= 5 || !ends_with(de->d_name, ".json"))
 			continue;
+		if (!(x = push(e))) {
+			closedir(d);
+			return -ENOMEM;
+		}
+		x->origin = origin;
+		snprintf(x->path, sizeof(x->path), "%s/%s", dir, de->d_name);
 		memcpy(base, de->d_name, l - 5);
 		base[l - 5] = '\0';
-		if (!dsp_method_name_valid(base))
-			continue;
-		if (cnt == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			char **nv = realloc(v, nc * sizeof(*nv));
+		if (!dsp_method_name_valid(base)) {
+			char shown[80];
 
-			if (!nv)
-				goto nomem;
-			v = nv;
-			cap = nc;
+			clean(shown, sizeof(shown), base, strlen(base));
+			x->rc = invalid(x->err, sizeof(x->err), x->path, "file name",
+					"\"%s\" is not a method name, " EXP_NAME, shown);
+			continue;
 		}
-		v[cnt] = strdup(base);
-		if (!v[cnt])
-			goto nomem;
-		cnt++;
+		memcpy(x->name, base, strlen(base) + 1);	/* a valid name fits */
+		x->rc = load_named(x->path, base, &x->method, x->err, sizeof(x->err));
+		if (x->rc == -ENOMEM) {
+			closedir(d);
+			return -ENOMEM;
+		}
 	}
 	closedir(d);
-	if (cnt)
-		qsort(v, cnt, sizeof(*v), cmp_names);
-	*names = v;
-	*n = cnt;
 	return 0;
-nomem:
-	closedir(d);
-	dsp_method_names_free(v, cnt);
-	return -ENOMEM;
 }
 
-void dsp_method_names_free(char **names, size_t n)
+static int cmp_entries(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	const struct dsp_method_entry *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	if (x->origin != y->origin)
+		return x->origin == DSP_METHOD_SHIPPED ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+int dsp_method_list(struct dsp_method_entry **out, size_t *n)
+{
+	const char *sdir = dsp_method_shipped_dir(), *udir = dsp_method_user_dir();
+	struct entries e = { 0 };
+	size_t nship;
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!sdir && !(udir && is_dir(udir)))
+		return -ENOENT;
+	if (sdir)
+		rc = scan_dir(&e, sdir, DSP_METHOD_SHIPPED);
+	nship = e.n;
+	if (!rc && udir)
+		rc = scan_dir(&e, udir, DSP_METHOD_USER);
+	if (rc) {
+		dsp_method_list_free(e.v, e.n);
+		return rc;
+	}
+	/* a user file with a shipped name is refused (by path it still loads) */
+	size_t w = nship;
+
+	for (size_t u = nship; u < e.n; u++) {
+		struct dsp_method_entry *x = &e.v[u];
+		int drop = 0;
+
+		for (size_t i = 0; x->name[0] && i < nship; i++) {
+			if (strcmp(e.v[i].name, x->name))
+				continue;
+			dsp_method_free(x->method);
+			x->method = NULL;
+			/* a link to the shipped file itself is listed once */
+			drop = same_file(e.v[i].path, x->path);
+			x->rc = DSP_REFUSED;
+			set_err(x->err, sizeof(x->err), COLLISION_FMT, x->path, "refused", e.v[i].path);
+			break;
+		}
+		if (drop)
+			continue;
+		if (w != u)
+			e.v[w] = *x;
+		w++;
+	}
+	e.n = w;
+	if (e.n)
+		qsort(e.v, e.n, sizeof(e.v[0]), cmp_entries);
+	*out = e.v;
+	*n = e.n;
+	return 0;
+}
+
+void dsp_method_list_free(struct dsp_method_entry *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		dsp_method_free(v[i].method);
+	free(v);
 }
 
 void dsp_method_free(struct dsp_method *m)
 {
 	if (!m)
 		return;
+	for (unsigned i = 0; m->passes && i < m->npasses; i++)
+		free(m->passes[i].note);
 	free(m->passes);
 	free(m);
 }
@@ -1029,4 +1189,81 @@ struct json_object *dsp_method_to_json(const struct dsp_method *m)
 		json_object_array_add(a, json_object_new_string(m->passes[i].label));
 	json_object_object_add(o, "passes", a);
 	return o;
+}
+
+/* P of "sample:P": the shortest plain decimal that reads back as p (never "1e-05"). */
+static void percent_text(double p, char *buf, size_t n)
+{
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, n, "%.*g", prec, p);
+		if (strtod(buf, NULL) == p)
+			break;
+	}
+	if (!strchr(buf, 'e'))
+		return;
+	for (int prec = 1; prec <= 340; prec++) {
+		snprintf(buf, n, "%.*f", prec, p);
+		if (strtod(buf, NULL) == p)
+			break;
+	}
+	char *end = buf + strlen(buf);
+
+	while (end > buf && end[-1] == '0')
+		*--end = '\0';
+	if (end > buf && end[-1] == '.')
+		end[-1] = '\0';
+}
+
+struct json_object *dsp_method_to_document(const struct dsp_method *m)
+{
+	struct json_object *o, *a;
+	char verify[400] = "sample:";
+
+	if (!m)
+		return NULL;
+	o = json_object_new_object();
+	a = json_object_new_array();
+	if (!o || !a) {
+		json_object_put(o);
+		json_object_put(a);
+		return NULL;
+	}
+	json_object_object_add(o, "schema", json_object_new_string(DSP_METHOD_SCHEMA));
+	json_object_object_add(o, "name", json_object_new_string(m->name));
+	json_object_object_add(o, "variant", json_object_new_string(m->variant));
+	if (m->description[0])
+		json_object_object_add(o, "description",
+				       json_object_new_string(m->description));
+	json_object_object_add(o, "source", json_object_new_string(m->source));
+	if (m->verify == DSP_VERIFY_SAMPLE)
+		percent_text(m->sample_percent, verify + 7, sizeof(verify) - 7);
+	else
+		snprintf(verify, sizeof(verify), "%s", dsp_verify_mode_name(m->verify));
+	json_object_object_add(o, "verify", json_object_new_string(verify));
+	for (unsigned i = 0; i < m->npasses; i++) {
+		const struct dsp_pass *p = &m->passes[i];
+		struct json_object *po = json_object_new_object();
+
+		if (!po)
+			goto nomem;
+		json_object_array_add(a, po);
+		json_object_object_add(po, "type",
+				       json_object_new_string(dsp_pass_kind_name(p->kind)));
+		if (p->kind == DSP_PASS_PATTERN) {
+			char hex[3 * DSP_PATTERN_MAX + 1] = "";	/* "92 49 24", as the shipped files */
+
+			for (size_t k = 0, h = 0; k < p->pattern_len; k++)
+				h += (size_t)snprintf(hex + h, sizeof(hex) - h, "%s%02X",
+						      k ? " " : "", p->pattern[k]);
+			json_object_object_add(po, "pattern", json_object_new_string(hex));
+		}
+		if (p->note)
+			json_object_object_add(po, "note", json_object_new_string(p->note));
+	}
+	json_object_object_add(o, "passes", a);
+	return o;
+nomem:
+	json_object_put(o);
+	json_object_put(a);
+	return NULL;
 }

@@ -10,6 +10,48 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* What "methods --json NAME" prints must read back as the same method ("methods --check"). */
+static void roundtrip(const struct dsp_method *m)
+{
+	struct json_object *o = dsp_method_to_document(m);
+	struct dsp_method *b = NULL;
+	const char *text;
+	char err[512];
+	int rc;
+
+	if (!o)
+		return;		/* ENOMEM */
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_PRETTY_TAB |
+					      JSON_C_TO_STRING_SPACED |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	/* a file at the size limit may grow past it when printed pretty */
+	if (text && strlen(text) <= DSP_METHOD_FILE_MAX) {
+		rc = dsp_method_parse(text, strlen(text), "doc.json", &b, err, sizeof(err));
+		if (rc == 0) {
+			if (b->npasses != m->npasses || b->verify != m->verify ||
+			    b->sample_percent != m->sample_percent ||
+			    strcmp(b->name, m->name) || strcmp(b->variant, m->variant) ||
+			    strcmp(b->source, m->source) ||
+			    strcmp(b->description, m->description))
+				__builtin_trap();
+			for (unsigned i = 0; i < m->npasses; i++) {
+				const struct dsp_pass *x = &m->passes[i], *y = &b->passes[i];
+
+				if (x->kind != y->kind || x->pattern_len != y->pattern_len ||
+				    memcmp(x->pattern, y->pattern, x->pattern_len) ||
+				    strcmp(x->label, y->label) || !x->note != !y->note ||
+				    (x->note && strcmp(x->note, y->note)))
+					__builtin_trap();
+			}
+			dsp_method_free(b);
+		} else if (rc != -ENOMEM) {
+			__builtin_trap();
+		}
+	}
+	json_object_put(o);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dsp_method *m = NULL;
@@ -38,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		o = dsp_method_to_json(m);
 		json_object_put(o);
+		roundtrip(m);
 		dsp_method_free(m);
 	} else if (rc != -ENOMEM) {
 		/* every rejection is DSP_INVALID with "fuzz.json: <field>: ..." */

@@ -1,6 +1,7 @@
 #!/bin/bash
 # t_methods.sh - dispose methods: every shipped method loads, the listing
-# shows all 13, and every malformed file exits 2 naming the file.
+# shows all 13, and every malformed file exits 2 naming the file (the user's
+# method directory: t_methods_dir.sh).
 . "$SRCDIR/tests/integration/lib.sh"
 
 shipped="afssi-5020 bsi-vsitr dod-5220-22m dod-5220-22m-ece gutmann
@@ -22,7 +23,7 @@ done
 ok "13 shipped methods list, show and check"
 
 # byte-exact pass lists in the listing (from reference/standards.md section 4)
-row() { printf '%s\n' "$out" | awk -v m="$1" '$1 == m { $1 = $2 = $3 = ""; sub(/^ +/, ""); print }'; }
+row() { printf '%s\n' "$out" | awk -v m="$1" '$1 == m && $4 == "shipped" { $1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print }'; }
 [ "$(row dod-5220-22m)" = "0x00, 0xFF, random" ] || die "dod row: $(row dod-5220-22m)"
 [ "$(row bsi-vsitr)" = "0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0xAA" ] || die "vsitr row"
 [ "$(row schneier)" = "0xFF, 0x00, random x5" ] || die "schneier row"
@@ -32,21 +33,29 @@ printf '%s\n' "$out" | awk '$1 == "gutmann" && $2 == 35' | grep -q "random x4, 0
 printf '%s\n' "$out" | awk '$1 == "nist-clear" && $3 == "all"' | grep -q . || die "nist-clear verify"
 ok "pass lists and default verification"
 
-# JSON listing: 13 objects whose pass counts add up
-"$DISPOSE" methods --json >"$T/list.json" || die "methods --json failed"
+# JSON listing (lsblk's shape): 13 rows whose pass counts add up
+"$DISPOSE" methods --json --columns +VARIANT,SHA256 >"$T/list.json" || die "methods --json failed"
 python3 - "$T/list.json" <<'PY' || die "JSON listing wrong"
 import json, sys
-l = json.load(open(sys.argv[1]))
+l = json.load(open(sys.argv[1]))["methods"]
 want = {"zero": 1, "one": 1, "random": 1, "nist-clear": 1, "dod-5220-22m": 3,
         "dod-5220-22m-ece": 7, "gutmann": 35, "bsi-vsitr": 7, "hmg-is5-baseline": 1,
         "hmg-is5-enhanced": 3, "rcmp-tssit-ops-ii": 7, "afssi-5020": 3, "schneier": 7}
-got = {m["name"]: len(m["passes"]) for m in l}
+got = {m["name"]: m["passes"] for m in l}
 assert got == want, got
 g = [m for m in l if m["name"] == "gutmann"][0]
-assert [p.get("pattern") for p in g["pass_list"]][4:9] == ["55", "aa", "924924", "492492", "249249"]
-assert all(len(m["sha256"]) == 64 and m["variant"] and m["source"] for m in l)
+assert g["pass_list"].startswith("random x4, 0x55, 0xAA, 92 49 24, 49 24 92, 24 92 49, 0x00"), g
+assert all(len(m["sha256"]) == 64 and m["variant"] and m["origin"] == "shipped" for m in l)
 PY
-ok "JSON listing"
+# one method's JSON is its method document
+"$DISPOSE" methods --json gutmann >"$T/g.json" || die "methods --json gutmann failed"
+python3 - "$T/g.json" <<'PY' || die "JSON document wrong"
+import json, sys
+g = json.load(open(sys.argv[1]))
+assert g["schema"] == "dispose-method/1" and g["name"] == "gutmann" and g["verify"] == "last"
+assert [p.get("pattern") for p in g["passes"]][4:9] == ["55", "AA", "92 49 24", "49 24 92", "24 92 49"]
+PY
+ok "JSON listing and document"
 
 # every malformed file: exit 2, one line naming the file, both modes
 nbad=0
@@ -83,19 +92,22 @@ expect_exit 2 "$DISPOSE" methods zero one 2>/dev/null
 expect_exit 2 "$DISPOSE" methods --check zero "$SRCDIR/tests/data/methods-bad/bad-hex.json" >/dev/null 2>&1
 ok "usage errors exit 2"
 
-# a custom method directory comes first and shadows a shipped name
+# a custom method directory adds methods; a shipped name is never shadowed
 mkdir "$T/m"
-cat >"$T/m/zero.json" <<'J'
-{"schema": "dispose-method/1", "name": "zero", "variant": "custom 92 49 24",
+cat >"$T/m/custom.json" <<'J'
+{"schema": "dispose-method/1", "name": "custom", "variant": "custom 92 49 24",
  "source": "test", "verify": "sample:5",
  "passes": [{"type": "pattern", "pattern": "92 49 24"}, {"type": "complement"}]}
 J
-DISPOSE_METHODS_DIR=$T/m "$DISPOSE" methods zero >"$T/show" || die "custom zero"
-grep -q "^variant: *custom 92 49 24" "$T/show" || die "custom zero not first"
+sed 's/"custom"/"zero"/' "$T/m/custom.json" >"$T/m/zero.json"
+DISPOSE_METHODS_DIR=$T/m "$DISPOSE" methods custom >"$T/show" || die "custom"
+grep -q "^variant: *custom 92 49 24" "$T/show" || die "custom not found"
 grep -q "^verify: *sample:5 " "$T/show" || die "sample:5 not shown"
 grep -q "complement (6D B6 DB)" "$T/show" || die "complement label: $(cat "$T/show")"
+DISPOSE_METHODS_DIR=$T/m "$DISPOSE" methods zero >"$T/show" 2>/dev/null || die "zero"
+grep -q "^variant: *00$" "$T/show" || die "user zero.json shadowed the shipped zero"
 DISPOSE_METHODS_DIR=$T/m "$DISPOSE" methods gutmann >/dev/null || die "fallback to shipped"
-ok "DISPOSE_METHODS_DIR searched first"
+ok "DISPOSE_METHODS_DIR adds methods, shadows none"
 
 # the optimized binary agrees
 if [ -n "${DISPOSE_REL:-}" ]; then

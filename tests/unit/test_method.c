@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "dispose/common.h"
+#include "dispose/log.h"
 #include "dispose/method.h"
 
 /*
@@ -154,17 +155,23 @@ SHIPPED_TEST(test_dsp_method_find_rcmp_tssit_ops_ii, 10)
 SHIPPED_TEST(test_dsp_method_find_schneier, 11)
 SHIPPED_TEST(test_dsp_method_find_zero, 12)
 
-static void test_dsp_method_names_lists_all_shipped(void **state)
+static void test_dsp_method_list_shipped_only(void **state)
 {
-	char **names;
+	struct dsp_method_entry *v;
 	size_t n;
 
 	(void)state;
-	assert_int_equal(dsp_method_names(&names, &n), 0);
+	/* setup points DISPOSE_METHODS_DIR at the shipped directory: nothing added */
+	assert_null(dsp_method_user_dir());
+	assert_int_equal(dsp_method_list(&v, &n), 0);
 	assert_int_equal(n, DSP_ARRAY_SIZE(shipped));
-	for (size_t i = 0; i < n; i++)	/* sorted, like the table */
-		assert_string_equal(names[i], shipped[i].name);
-	dsp_method_names_free(names, n);
+	for (size_t i = 0; i < n; i++) {	/* sorted, like the table */
+		assert_string_equal(v[i].name, shipped[i].name);
+		assert_int_equal(v[i].rc, 0);
+		assert_int_equal(v[i].origin, DSP_METHOD_SHIPPED);
+		assert_string_equal(v[i].method->name, shipped[i].name);
+	}
+	dsp_method_list_free(v, n);
 }
 
 static void test_dsp_method_find_gutmann_labels(void **state)
@@ -183,77 +190,77 @@ static void test_dsp_method_find_gutmann_labels(void **state)
 }
 
 /*
- * Every file in tests/data/methods-bad/ with the field its message must
- * name. A file missing from this table fails the test, so the corpus and
+ * Every file in tests/data/methods-bad/ with the start of its message: the
+ * field, and for a schema error what was expected. A file missing from this table fails the test, so the corpus and
  * the expectations cannot drift apart.
  */
 static const struct {
 	const char *file;
 	const char *field;
 } bad[] = {
-	{ "bad-hex.json", "passes[2].pattern: not a hex string" },
-	{ "blank-pattern.json", "passes[0].pattern: empty" },
+	{ "bad-hex.json", "passes[2].pattern: not a hex string, expected 1 to 64 hex byte pairs" },
+	{ "blank-pattern.json", "passes[0].pattern: empty, expected 1 to 64 hex" },
 	{ "comment.json", "json: " },
-	{ "complement-after-random.json", "passes[2].type: complement" },
-	{ "complement-first.json", "passes[0].type: complement" },
-	{ "description-array.json", "description: not a string" },
-	{ "duplicate-key.json", "name: duplicate key" },
-	{ "duplicate-pass-key.json", "passes[0].pattern: duplicate key" },
+	{ "complement-after-random.json", "passes[2].type: complement cannot follow a random pass, expected a pattern, random-byte or complement pass before it" },
+	{ "complement-first.json", "passes[0].type: complement cannot be the first pass, expected " },
+	{ "description-array.json", "description: expected a string, got an array" },
+	{ "duplicate-key.json", "name: duplicate key, expected each key once" },
+	{ "duplicate-pass-key.json", "passes[0].pattern: duplicate key, expected " },
 	{ "empty-file.json", "json: empty document" },
-	{ "empty-name.json", "name: empty" },
-	{ "empty-pattern.json", "passes[0].pattern: empty" },
-	{ "empty-source.json", "source: empty" },
-	{ "empty-variant.json", "variant: empty" },
-	{ "hex-split-byte.json", "passes[0].pattern: not a hex string" },
-	{ "missing-name.json", "name: missing" },
-	{ "missing-passes.json", "passes: missing" },
-	{ "missing-schema.json", "schema: missing" },
-	{ "missing-source.json", "source: missing" },
-	{ "missing-variant.json", "variant: missing" },
-	{ "name-number.json", "name: not a string" },
-	{ "name-slash.json", "name: not a valid name" },
-	{ "name-too-long.json", "name: longer than 63 bytes" },
-	{ "name-upper.json", "name: not a valid name" },
+	{ "empty-name.json", "name: empty, expected a string of 1 to 63 bytes" },
+	{ "empty-pattern.json", "passes[0].pattern: empty, expected " },
+	{ "empty-source.json", "source: empty, expected a string of 1 to 511 bytes" },
+	{ "empty-variant.json", "variant: empty, expected a string of 1 to 127 bytes" },
+	{ "hex-split-byte.json", "passes[0].pattern: not a hex string (each byte needs two hex digits), expected " },
+	{ "missing-name.json", "name: missing, expected a string of 1 to 63 bytes" },
+	{ "missing-passes.json", "passes: missing, expected an array of 1 to 100 pass objects" },
+	{ "missing-schema.json", "schema: missing, expected \"dispose-method/1\"" },
+	{ "missing-source.json", "source: missing, expected a string" },
+	{ "missing-variant.json", "variant: missing, expected a string" },
+	{ "name-number.json", "name: expected a string, got a number" },
+	{ "name-slash.json", "name: \"../etc/passwd\" is not a valid name, expected 1 to 63 of a-z, 0-9" },
+	{ "name-too-long.json", "name: longer than 63 bytes, expected at most 63" },
+	{ "name-upper.json", "name: \"Zero\" is not a valid name, expected 1 to 63 of a-z, 0-9" },
 	{ "nan-literal.json", "description: " },
-	{ "no-passes.json", "passes: empty" },
+	{ "no-passes.json", "passes: empty, expected 1 to 100 pass objects" },
 	{ "non-utf8.json", "file: not valid UTF-8" },
 	{ "nul-byte.json", "file: contains a NUL byte" },
 	{ "odd-hex.json", "passes[0].pattern: not a hex string" },
 	{ "overlong-utf8.json", "file: not valid UTF-8" },
-	{ "pass-missing-type.json", "passes[0].type: missing" },
-	{ "pass-not-object.json", "passes[0]: not an object" },
-	{ "pass-type-number.json", "passes[0].type: not a string" },
-	{ "passes-object.json", "passes: not an array" },
-	{ "pattern-missing.json", "passes[0].pattern: missing" },
-	{ "pattern-number.json", "passes[0].pattern: not a string" },
-	{ "pattern-on-random.json", "passes[0].pattern: not allowed" },
-	{ "pattern-too-long.json", "passes[0].pattern: longer than 64 bytes" },
-	{ "sample-empty.json", "verify: " },
-	{ "sample-junk.json", "verify: " },
-	{ "sample-nan.json", "verify: " },
-	{ "sample-negative.json", "verify: " },
-	{ "sample-over-100.json", "verify: " },
-	{ "sample-zero.json", "verify: " },
-	{ "schema-number.json", "schema: not a string" },
+	{ "pass-missing-type.json", "passes[0].type: missing, expected one of pattern, random, random-byte, complement" },
+	{ "pass-not-object.json", "passes[0]: expected a pass object, got a string" },
+	{ "pass-type-number.json", "passes[0].type: expected a string, got a number" },
+	{ "passes-object.json", "passes: expected an array of 1 to 100 pass objects, got an object" },
+	{ "pattern-missing.json", "passes[0].pattern: missing, expected 1 to 64 hex byte pairs, such as \"92 49 24\"" },
+	{ "pattern-number.json", "passes[0].pattern: expected a string, got a number" },
+	{ "pattern-on-random.json", "passes[0].pattern: not allowed for a random pass, expected only in a pattern pass" },
+	{ "pattern-too-long.json", "passes[0].pattern: longer than 64 bytes, expected 1 to 64" },
+	{ "sample-empty.json", "verify: \"sample:\" has no valid percent, expected sample:P with P a plain decimal in (0,100]" },
+	{ "sample-junk.json", "verify: \"sample:10x\" has no valid percent, expected " },
+	{ "sample-nan.json", "verify: \"sample:nan\" has no valid percent, expected " },
+	{ "sample-negative.json", "verify: \"sample:-" },
+	{ "sample-over-100.json", "verify: \"sample:100.5\" has no valid percent, expected " },
+	{ "sample-zero.json", "verify: \"sample:0" },
+	{ "schema-number.json", "schema: expected a string, got a number" },
 	{ "single-quotes.json", "json: " },
-	{ "source-control-char.json", "source: contains a control character" },
-	{ "source-too-long.json", "source: longer than 511 bytes" },
-	{ "string-nul.json", "variant: contains a NUL" },
-	{ "too-many-passes.json", "passes: 101 passes, more than 100" },
-	{ "top-level-array.json", "document: not a JSON object" },
-	{ "top-level-string.json", "document: not a JSON object" },
+	{ "source-control-char.json", "source: contains a control character, expected one line of text" },
+	{ "source-too-long.json", "source: longer than 511 bytes, expected at most 511" },
+	{ "string-nul.json", "variant: contains a NUL character, expected text" },
+	{ "too-many-passes.json", "passes: 101 passes, expected at most 100" },
+	{ "top-level-array.json", "document: expected a JSON object, got an array" },
+	{ "top-level-string.json", "document: expected a JSON object, got a string" },
 	{ "trailing-comma.json", "json: " },
 	{ "trailing-garbage.json", "json: trailing garbage" },
 	{ "truncated.json", "json: unexpected end of document" },
 	{ "two-documents.json", "json: trailing garbage" },
-	{ "unknown-field.json", "colour: unknown field" },
-	{ "unknown-pass-field.json", "passes[0].count: unknown field" },
-	{ "unknown-pass-type.json", "passes[1].type: unknown pass type" },
-	{ "unknown-verify.json", "verify: unknown mode" },
+	{ "unknown-field.json", "colour: unknown field, expected one of schema, name, variant, description, source, verify, passes" },
+	{ "unknown-pass-field.json", "passes[0].count: unknown field, expected one of type, pattern, note" },
+	{ "unknown-pass-type.json", "passes[1].type: unknown pass type \"zeros\", expected one of pattern, random, random-byte, complement" },
+	{ "unknown-verify.json", "verify: unknown mode \"full\", expected one of none, last, all, sample, sample:P" },
 	{ "utf16.json", "file: " },
-	{ "verify-bool.json", "verify: not a string" },
+	{ "verify-bool.json", "verify: expected a string, got a boolean" },
 	{ "whitespace-only.json", "json: empty document" },
-	{ "wrong-schema.json", "schema: " },
+	{ "wrong-schema.json", "schema: unknown schema \"dispose-method/2\", expected \"dispose-method/1\"" },
 };
 
 static void test_dsp_method_load_file_bad_corpus(void **state)
@@ -459,7 +466,8 @@ static void test_dsp_method_parse_message_has_origin(void **state)
 	*p = 'g';
 	assert_int_equal(dsp_method_parse(d, strlen(d), "bad.json", &m, err, sizeof(err)),
 			 DSP_INVALID);
-	assert_string_equal(err, "bad.json: passes[2].pattern: not a hex string");
+	assert_string_equal(err, "bad.json: passes[2].pattern: not a hex string, "
+			    "expected 1 to 64 hex byte pairs, such as \"92 49 24\"");
 	assert_null(m);
 	free(d);
 }
@@ -564,56 +572,259 @@ static void test_dsp_method_find_unknown_enoent(void **state)
 	assert_non_null(strstr(err, "/nonexistent/x.json: "));
 }
 
-static void test_dsp_method_find_env_dir_first(void **state)
+static void put(const char *dir, const char *file, const char *text)
 {
-	char dir[] = "/tmp/test_method_dir.XXXXXX", path[128], err[512];
-	const char *old = getenv("DISPOSE_METHODS_DIR");
-	char saved[PATH_MAX];
-	struct dsp_method *m;
+	char path[PATH_MAX];
 	FILE *f;
 
-	(void)state;
-	snprintf(saved, sizeof(saved), "%s", old ? old : "");
-	assert_non_null(mkdtemp(dir));
-	setenv("DISPOSE_METHODS_DIR", dir, 1);
-
-	/* a custom "zero" here shadows the shipped one */
-	snprintf(path, sizeof(path), "%s/zero.json", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	f = fopen(path, "w");
 	assert_non_null(f);
-	fputs("{\"schema\":\"dispose-method/1\",\"name\":\"zero\",\"variant\":\"custom\","
-	      "\"source\":\"test\",\"verify\":\"sample:5\",\"passes\":[{\"type\":\"random\"}]}", f);
-	fclose(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+#define DOC(name, variant) \
+	"{\"schema\":\"dispose-method/1\",\"name\":\"" name "\",\"variant\":\"" variant "\"," \
+	"\"source\":\"test\",\"verify\":\"sample:5\",\"passes\":[{\"type\":\"pattern\",\"pattern\":\"FF\"}]}"
+
+static char warned[2048];
+
+static void catch_log(enum dsp_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level == DSP_LOG_WARN)
+		snprintf(warned, sizeof(warned), "%s", msg);
+}
+
+struct udir {
+	char dir[64];
+	char saved[PATH_MAX];
+};
+
+static void udir_make(struct udir *u)
+{
+	const char *old = getenv("DISPOSE_METHODS_DIR");
+
+	snprintf(u->saved, sizeof(u->saved), "%s", old ? old : "");
+	snprintf(u->dir, sizeof(u->dir), "/tmp/test_method_dir.XXXXXX");
+	assert_non_null(mkdtemp(u->dir));
+	setenv("DISPOSE_METHODS_DIR", u->dir, 1);
+}
+
+static void udir_done(struct udir *u)
+{
+	char cmd[PATH_MAX];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", u->dir);
+	assert_int_equal(system(cmd), 0);
+	setenv("DISPOSE_METHODS_DIR", u->saved, 1);
+}
+
+/* A user "zero" never replaces the shipped one (it wrote 0xFF before); by path it is the file. */
+static void test_dsp_method_find_user_dir_adds_never_replaces(void **state)
+{
+	struct udir u;
+	struct dsp_method *m;
+	char err[1024], path[PATH_MAX], want[PATH_MAX * 2];
+
+	(void)state;
+	udir_make(&u);
+	assert_string_equal(dsp_method_user_dir(), u.dir);
+	put(u.dir, "zero.json", DOC("zero", "custom"));
+	put(u.dir, "site-ff.json", DOC("site-ff", "custom"));
+	dsp_log_set_handler(catch_log, NULL);
+
+	warned[0] = '\0';
 	assert_int_equal(dsp_method_find("zero", &m, err, sizeof(err)), 0);
+	assert_int_equal(m->npasses, 1);
+	assert_int_equal(m->passes[0].pattern[0], 0x00);
+	assert_int_not_equal(strcmp(m->variant, "custom"), 0);
+	assert_non_null(strstr(m->path, "/profiles/methods/zero.json"));
+	/* one line naming both files */
+	snprintf(want, sizeof(want), "%s/zero.json: not used: same name as the shipped method "
+		 "%s/zero.json; rename it, or give its path to use it", u.dir,
+		 dsp_method_shipped_dir());
+	assert_string_equal(warned, want);
+	dsp_method_free(m);
+
+	/* by path: the file, whatever its name */
+	snprintf(path, sizeof(path), "%s/zero.json", u.dir);
+	assert_int_equal(dsp_method_find(path, &m, err, sizeof(err)), 0);
 	assert_string_equal(m->variant, "custom");
+	assert_int_equal(m->passes[0].pattern[0], 0xFF);
 	assert_int_equal(m->verify, DSP_VERIFY_SAMPLE);
 	assert_true(m->sample_percent == 5.0);
 	dsp_method_free(m);
-	assert_string_equal(dsp_method_dir(), dir);
 
-	/* names not in the first directory are found further down */
+	/* a new name is added; shipped names are all still found */
+	warned[0] = '\0';
+	assert_int_equal(dsp_method_find("site-ff", &m, err, sizeof(err)), 0);
+	assert_string_equal(m->variant, "custom");
+	dsp_method_free(m);
 	assert_int_equal(dsp_method_find("gutmann", &m, err, sizeof(err)), 0);
 	dsp_method_free(m);
+	assert_string_equal(warned, "");
 
 	/* the name inside must match the file name */
-	snprintf(path, sizeof(path), "%s/alias.json", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("{\"schema\":\"dispose-method/1\",\"name\":\"other\",\"variant\":\"v\","
-	      "\"source\":\"s\",\"passes\":[{\"type\":\"random\"}]}", f);
-	fclose(f);
+	put(u.dir, "alias.json", DOC("other", "v"));
 	assert_int_equal(dsp_method_find("alias", &m, err, sizeof(err)), DSP_INVALID);
-	assert_non_null(strstr(err, "alias.json: name: "));
-	unlink(path);
+	assert_non_null(strstr(err, "alias.json: name: \"other\" does not match the file name, "
+				    "expected \"alias\""));
 
 	/* a directory given as a method file */
-	assert_int_equal(dsp_method_load_file(dir, &m, err, sizeof(err)), DSP_INVALID);
+	assert_int_equal(dsp_method_load_file(u.dir, &m, err, sizeof(err)), DSP_INVALID);
 	assert_non_null(strstr(err, ": file: not a regular file"));
 
-	snprintf(path, sizeof(path), "%s/zero.json", dir);
-	unlink(path);
-	rmdir(dir);
-	setenv("DISPOSE_METHODS_DIR", saved, 1);
+	dsp_log_set_handler(NULL, NULL);
+	udir_done(&u);
+}
+
+/* Shipped and user methods listed together; each bad file is one entry with its reason. */
+static void test_dsp_method_list_user_dir_and_broken_files(void **state)
+{
+	struct dsp_method_entry *v;
+	struct udir u;
+	char link[PATH_MAX], target[PATH_MAX], want[PATH_MAX * 2];
+	size_t n, nship = 0;
+	int seen_zero = 0, seen_site = 0, seen_broken = 0, seen_badname = 0;
+
+	(void)state;
+	udir_make(&u);
+	put(u.dir, "zero.json", DOC("zero", "custom"));
+	put(u.dir, "site-ff.json", DOC("site-ff", "custom"));
+	put(u.dir, "broken.json", "{\"schema\":\"dispose-method/1\",\"name\":\"broken\","
+				  "\"variant\":\"v\",\"source\":\"s\",\"verify\":\"fast\","
+				  "\"passes\":[{\"type\":\"random\"}]}");
+	put(u.dir, "Bad Name.json", DOC("x", "v"));
+	put(u.dir, ".hidden.json", "junk");
+	put(u.dir, "README", "junk");
+	/* a link to a shipped file is that method, listed once and not refused */
+	snprintf(link, sizeof(link), "%s/one.json", u.dir);
+	snprintf(target, sizeof(target), "%s/one.json", dsp_method_shipped_dir());
+	assert_int_equal(symlink(target, link), 0);
+
+	assert_int_equal(dsp_method_list(&v, &n), 0);
+	assert_int_equal(n, DSP_ARRAY_SIZE(shipped) + 4);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].origin == DSP_METHOD_SHIPPED) {
+			assert_int_equal(v[i].rc, 0);
+			nship++;
+			continue;
+		}
+		if (!strcmp(v[i].name, "zero")) {
+			seen_zero++;
+			assert_int_equal(v[i].rc, DSP_REFUSED);
+			assert_null(v[i].method);
+			/* after the shipped zero */
+			assert_true(i > 0 && !strcmp(v[i - 1].name, "zero") &&
+				    v[i - 1].origin == DSP_METHOD_SHIPPED);
+			snprintf(want, sizeof(want), "%s/zero.json: refused: same name as the "
+				 "shipped method %s/zero.json; rename it, or give its path to use it",
+				 u.dir, dsp_method_shipped_dir());
+			assert_string_equal(v[i].err, want);
+		} else if (!strcmp(v[i].name, "site-ff")) {
+			seen_site++;
+			assert_int_equal(v[i].rc, 0);
+			assert_string_equal(v[i].method->variant, "custom");
+		} else if (!strcmp(v[i].name, "broken")) {
+			seen_broken++;
+			assert_int_equal(v[i].rc, DSP_INVALID);
+			snprintf(want, sizeof(want), "%s/broken.json: verify: unknown mode \"fast\", "
+				 "expected one of none, last, all, sample, sample:P", u.dir);
+			assert_memory_equal(v[i].err, want, strlen(want));
+		} else {
+			seen_badname++;
+			assert_string_equal(v[i].name, "");
+			assert_int_equal(v[i].rc, DSP_INVALID);
+			snprintf(want, sizeof(want), "%s/Bad Name.json: file name: \"Bad Name\" is "
+				 "not a method name, expected 1 to 63 of a-z", u.dir);
+			assert_memory_equal(v[i].err, want, strlen(want));
+		}
+	}
+	assert_int_equal(nship, DSP_ARRAY_SIZE(shipped));
+	assert_int_equal(seen_zero + seen_site + seen_broken + seen_badname, 4);
+	assert_int_equal(seen_zero * seen_site * seen_broken * seen_badname, 1);
+	dsp_method_list_free(v, n);
+
+	/* a user directory that cannot be read is one entry; the shipped ones stay */
+	setenv("DISPOSE_METHODS_DIR", "/nonexistent/methods", 1);
+	assert_int_equal(dsp_method_list(&v, &n), 0);
+	assert_int_equal(n, DSP_ARRAY_SIZE(shipped) + 1);
+	assert_int_equal(v[0].rc, -ENOENT);
+	assert_string_equal(v[0].err, "/nonexistent/methods: method directory: "
+				      "No such file or directory");
+	dsp_method_list_free(v, n);
+	udir_done(&u);
+}
+
+/* The document of a method reads back as the same method (methods --json NAME | --check). */
+static void roundtrip(const struct dsp_method *m)
+{
+	struct json_object *o = dsp_method_to_document(m);
+	struct dsp_method *b = NULL;
+	const char *text;
+	char err[1024] = "";
+	int rc;
+
+	assert_non_null(o);
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = dsp_method_parse(text, strlen(text), "doc.json", &b, err, sizeof(err));
+	if (rc)
+		fail_msg("%s: %s\n%s", m->name, err, text);
+	assert_string_equal(b->name, m->name);
+	assert_string_equal(b->variant, m->variant);
+	assert_string_equal(b->description, m->description);
+	assert_string_equal(b->source, m->source);
+	assert_int_equal(b->verify, m->verify);
+	assert_true(b->sample_percent == m->sample_percent);
+	assert_int_equal(b->npasses, m->npasses);
+	for (unsigned i = 0; i < m->npasses; i++) {
+		assert_int_equal(b->passes[i].kind, m->passes[i].kind);
+		assert_int_equal(b->passes[i].pattern_len, m->passes[i].pattern_len);
+		assert_memory_equal(b->passes[i].pattern, m->passes[i].pattern,
+				    m->passes[i].pattern_len);
+		assert_string_equal(b->passes[i].label, m->passes[i].label);
+		assert_true((b->passes[i].note == NULL) == (m->passes[i].note == NULL));
+		if (m->passes[i].note)
+			assert_string_equal(b->passes[i].note, m->passes[i].note);
+	}
+	dsp_method_free(b);
+	json_object_put(o);
+}
+
+static void test_dsp_method_to_document_roundtrip(void **state)
+{
+	static const char *const docs[] = {
+		"{\"schema\":\"dispose-method/1\",\"name\":\"tiny\",\"variant\":\"v\",\"source\":\"s\","
+		"\"verify\":\"sample:0.00001\",\"passes\":[{\"type\":\"random-byte\",\"note\":\"n\\u00e9\"},"
+		"{\"type\":\"complement\"},{\"type\":\"pattern\",\"pattern\":\"0x01 0203\"}]}",
+		"{\"schema\":\"dispose-method/1\",\"name\":\"s\",\"variant\":\"a/b \\\"q\\\"\","
+		"\"source\":\"s\",\"verify\":\"sample\",\"passes\":[{\"type\":\"random\"}]}",
+		"{\"schema\":\"dispose-method/1\",\"name\":\"n\",\"variant\":\"v\",\"source\":\"s\","
+		"\"verify\":\"none\",\"passes\":[{\"type\":\"pattern\",\"pattern\":\"00\"}]}",
+	};
+	struct dsp_method *m;
+	char err[1024];
+
+	(void)state;
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(shipped); i++) {
+		assert_int_equal(dsp_method_find(shipped[i].name, &m, err, sizeof(err)), 0);
+		roundtrip(m);
+		dsp_method_free(m);
+	}
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(docs); i++) {
+		if (dsp_method_parse(docs[i], strlen(docs[i]), "t.json", &m, err, sizeof(err)))
+			fail_msg("%s", err);
+		roundtrip(m);
+		dsp_method_free(m);
+	}
+	/* gutmann's notes are kept */
+	assert_int_equal(dsp_method_find("gutmann", &m, err, sizeof(err)), 0);
+	assert_non_null(m->passes[4].note);
+	assert_string_equal(m->passes[4].note, "target: (1,7)RLL MFM");
+	dsp_method_free(m);
 }
 
 static void test_dsp_method_name_valid_rules(void **state)
@@ -647,7 +858,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_method_find_rcmp_tssit_ops_ii),
 		cmocka_unit_test(test_dsp_method_find_schneier),
 		cmocka_unit_test(test_dsp_method_find_zero),
-		cmocka_unit_test(test_dsp_method_names_lists_all_shipped),
+		cmocka_unit_test(test_dsp_method_list_shipped_only),
 		cmocka_unit_test(test_dsp_method_find_gutmann_labels),
 		cmocka_unit_test(test_dsp_method_load_file_bad_corpus),
 		cmocka_unit_test(test_dsp_method_parse_minimal_defaults),
@@ -662,7 +873,9 @@ int main(void)
 		cmocka_unit_test(test_dsp_verify_mode_parse_invalid),
 		cmocka_unit_test(test_dsp_method_to_json_record_fields),
 		cmocka_unit_test(test_dsp_method_find_unknown_enoent),
-		cmocka_unit_test(test_dsp_method_find_env_dir_first),
+		cmocka_unit_test(test_dsp_method_find_user_dir_adds_never_replaces),
+		cmocka_unit_test(test_dsp_method_list_user_dir_and_broken_files),
+		cmocka_unit_test(test_dsp_method_to_document_roundtrip),
 		cmocka_unit_test(test_dsp_method_name_valid_rules),
 	};
 

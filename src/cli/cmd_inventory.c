@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_inventory.c - dispose inventory: the JSON document, or a summary on a tty */
+/* cmd_inventory.c - dispose inventory: the JSON document, or a summary of one screen */
 #include "cli.h"
+#include "table.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +15,19 @@
 #include "dispose/inventory.h"
 #include "dispose/json.h"
 
-#define TOP_TREES	10
-#define MAX_LISTED	50
+static void usage_columns(FILE *out);
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage:\n dispose inventory [-r DIR]... [--software] [--data] [--keys]\n"
-		"                   [--devices] [--hash] [-J] [-o FILE] [-q|-v]\n\n"
+		"                   [--devices] [--hash] [-J] [-o FILE] [-q|-v]\n"
+		"                   [--columns LIST] [--raw] [--noheadings]\n\n"
 		"List installed software, data, key material and block devices.\n"
-		"With no category option, all four. On a terminal without --json or -o,\n"
-		"print a summary instead of the dispose-inventory/1 document.\n\n"
+		"With no category option, all four. Without --json or -o, print a\n"
+		"summary (counts and sizes, the largest items, the device table; with\n"
+		"--devices alone, the device table only) instead of the\n"
+		"dispose-inventory/1 document, which holds every item.\n\n"
 		"Options:\n"
 		" -r, --root DIR     scan DIR for data and keys (repeatable; default /)\n"
 		"     --software     installed packages and unpackaged trees\n"
@@ -35,23 +39,33 @@ static void usage(FILE *out)
 		" -o, --output FILE  write the document to FILE ('-': standard output)\n"
 		" -q, --quiet        print only the result, warnings and errors\n"
 		" -v, --verbose      also show informational messages\n"
-		" -h, --help         display this help\n\n"
-		"For more details see dispose-inventory(5).\n");
+		" -h, --help         display this help\n"
+		"The device table (not with --json or -o):\n"
+		"     --columns LIST  print these columns (comma-separated; +LIST adds)\n"
+		"     --raw           use the raw output format\n"
+		"     --noheadings    don't print headings\n");
+	usage_columns(out);
+	fprintf(out, "\nFor more details see dispose-inventory(5).\n");
 }
 
-struct tree {
-	char name[256];
+/* The summary shows this many of the largest items of each kind, keys and errors. */
+#define TOP		5
+#define MAX_KEYS	10
+#define MAX_ERRORS	5
+
+/* One of the largest items of a kind (name malloc'd). */
+struct top {
+	char *name;
 	uint64_t size;
 };
 
 struct summary {
 	const char *const *roots;
 	uint64_t n[5];
-	uint64_t pkgs_dpkg, pkgs_rpm, pkgs_unpackaged;
+	uint64_t pkgs_dpkg, pkgs_rpm, pkgs_unpackaged, pkg_bytes;
 	uint64_t files, dirs, links, others, bytes;
 	/* the walk is depth first, so a first-level tree arrives in one piece */
-	struct tree cur, top[TOP_TREES];
-	int have_cur;
+	struct top cur, trees[TOP], files_top[TOP], pkgs[TOP];
 	struct json_object *keys, *devices, *errors;
 };
 
@@ -66,27 +80,45 @@ static uint64_t jsize(struct json_object *o, const char *key)
 	return dsp_json_u64(o, key, &v) ? 0 : v;
 }
 
-static void tree_flush(struct summary *s)
+/* Keep it among the TOP largest of top[] (it takes the name, or frees it). */
+static void top_add(struct top *top, char *name, uint64_t size)
 {
 	int i;
 
-	if (!s->have_cur)
+	if (!name)
 		return;
-	s->have_cur = 0;
-	for (i = TOP_TREES - 1; i >= 0 && s->top[i].size < s->cur.size; i--)
-		if (i + 1 < TOP_TREES)
-			s->top[i + 1] = s->top[i];
-	if (i + 1 < TOP_TREES)
-		s->top[i + 1] = s->cur;
+	if (top[TOP - 1].name && top[TOP - 1].size >= size) {
+		free(name);
+		return;
+	}
+	free(top[TOP - 1].name);
+	for (i = TOP - 1; i > 0 && (!top[i - 1].name || top[i - 1].size < size); i--)
+		top[i] = top[i - 1];
+	top[i] = (struct top){ name, size };
+}
+
+static void top_free(struct top *top)
+{
+	for (int i = 0; i < TOP; i++)
+		free(top[i].name);
+}
+
+static void tree_flush(struct summary *s)
+{
+	if (s->cur.name)
+		top_add(s->trees, s->cur.name, s->cur.size);
+	s->cur.name = NULL;
 }
 
 /* Aggregate sizes per first-level entry under the root that holds path. */
 static void tree_add(struct summary *s, const char *path, uint64_t size)
 {
 	size_t best = 0, rl = 0;
-	char name[256];
+	char *name;
 	const char *rest;
 
+	if (!path)
+		return;
 	for (size_t i = 0; s->roots[i]; i++) {
 		size_t l = strlen(s->roots[i]);
 
@@ -105,16 +137,22 @@ static void tree_add(struct summary *s, const char *path, uint64_t size)
 		rest++;
 	if (!*rest)
 		return;	/* the root itself */
-	snprintf(name, sizeof(name), "%.*s%s%.*s", (int)rl, path,
-		 rl == 1 && path[0] == '/' ? "" : "/",
-		 (int)strcspn(rest, "/"), rest);
-	if (!s->have_cur || strcmp(name, s->cur.name)) {
+	if (asprintf(&name, "%.*s%s%.*s", (int)rl, path,
+		     rl == 1 && path[0] == '/' ? "" : "/",
+		     (int)strcspn(rest, "/"), rest) < 0)
+		return;
+	if (!s->cur.name || strcmp(name, s->cur.name)) {
 		tree_flush(s);
-		snprintf(s->cur.name, sizeof(s->cur.name), "%s", name);
-		s->cur.size = 0;
-		s->have_cur = 1;
+		s->cur = (struct top){ name, 0 };
+	} else {
+		free(name);
 	}
 	s->cur.size += size;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
 }
 
 static int summary_emit(void *arg, const char *section, struct json_object *item)
@@ -132,6 +170,7 @@ static int summary_emit(void *arg, const char *section, struct json_object *item
 	s->n[i]++;
 	if (i == 0) {
 		const char *m = jstr(item, "manager");
+		uint64_t size = jsize(item, "installed_size");
 
 		if (m && !strcmp(m, "dpkg"))
 			s->pkgs_dpkg++;
@@ -139,6 +178,8 @@ static int summary_emit(void *arg, const char *section, struct json_object *item
 			s->pkgs_rpm++;
 		else
 			s->pkgs_unpackaged++;
+		s->pkg_bytes += size;
+		top_add(s->pkgs, dup_or_null(jstr(item, "name")), size);
 	} else if (i == 1) {
 		const char *t = jstr(item, "type");
 		uint64_t size = jsize(item, "size");
@@ -147,6 +188,7 @@ static int summary_emit(void *arg, const char *section, struct json_object *item
 			s->files++;
 			s->bytes += size;
 			tree_add(s, jstr(item, "path"), size);
+			top_add(s->files_top, dup_or_null(jstr(item, "path")), size);
 		} else if (t && !strcmp(t, "dir")) {
 			s->dirs++;
 			tree_add(s, jstr(item, "path"), 0);
@@ -157,32 +199,37 @@ static int summary_emit(void *arg, const char *section, struct json_object *item
 		}
 	} else {
 		struct json_object *a = i == 2 ? s->keys : i == 3 ? s->devices : s->errors;
+		size_t cap = i == 2 ? MAX_KEYS : i == 3 ? SIZE_MAX : MAX_ERRORS;
 
-		if (i != 4 || json_object_array_length(a) < MAX_LISTED)
+		if (json_object_array_length(a) < cap)
 			json_object_array_add(a, json_object_get(item));
 	}
 	return 0;
 }
 
 /*
- * Names come from the disk: show control characters (C0, DEL, C1) as '?'
- * so a crafted file name cannot drive the terminal or fake summary lines.
- * The result lives until the 8th call after this one.
+ * Names come from the disk: bytes that are not UTF-8 as json.h's readable
+ * text (\xHH), control characters (C0, DEL, C1) as '?', so a crafted file
+ * name cannot drive the terminal or fake summary lines. The result lives
+ * until the 8th call after this one.
  */
 static const char *vis(const char *str)
 {
 	static char *ring[8];
 	static size_t slot;
-	const unsigned char *p = (const unsigned char *)str;
-	char **b = &ring[slot++ % 8];
+	const unsigned char *p;
+	char **b = &ring[slot++ % 8], *e;
 	size_t o = 0;
 
 	if (!str)
 		return "?";
 	free(*b);
-	if (!(*b = malloc(strlen(str) + 1)))
+	*b = NULL;
+	if (!(e = dsp_json_escape_text(str, strlen(str))) || !(*b = malloc(strlen(e) + 1))) {
+		free(e);
 		return "?";
-	for (; *p; p++) {
+	}
+	for (p = (const unsigned char *)e; *p; p++) {
 		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 			(*b)[o++] = '?';
 			p++;
@@ -191,37 +238,144 @@ static const char *vis(const char *str)
 		}
 	}
 	(*b)[o] = '\0';
+	free(e);
 	return *b;
 }
 
-/* "/dev/sda  Samsung SSD  1.8 TiB  gpt  on /, /boot  (in use: ...)" */
-static void print_device(struct json_object *d, const char *indent)
-{
-	const char *name = jstr(d, "path") ? jstr(d, "path") : jstr(d, "name");
-	const char *type = jstr(d, "type") ? jstr(d, "type") : jstr(d, "pttype");
-	const char *model = jstr(d, "model");
-	struct json_object *m;
-	char b[32];
+/* The device table's columns (lsblk's names where lsblk has one); DC_* are their indexes. */
+enum { DC_NAME, DC_SIZE, DC_TYPE, DC_LABEL, DC_MODEL, DC_TRAN, DC_MOUNTPOINTS, DC_IN_USE,
+       DC_UUID, DC_SERIAL, DC_VENDOR, DC_USAGE, DC_RO, DC_RM, DC_ROTA, DC_LOG_SEC,
+       DC_PHY_SEC, DC_WWN, DC_BY_ID, DC_BACKING };
+static const struct cli_column dev_cols[] = {
+	[DC_NAME] = { "NAME", 0.2, CLI_COL_TREE, "device path (partitions under their disk)" },
+	[DC_SIZE] = { "SIZE", 5, CLI_COL_SIZE, "size (bytes in --raw)" },
+	[DC_TYPE] = { "TYPE", 0.1, 0, "filesystem or partition table type" },
+	[DC_LABEL] = { "LABEL", 0.1, CLI_COL_TRUNC, "filesystem label" },
+	[DC_MODEL] = { "MODEL", 0.1, CLI_COL_TRUNC, "device model" },
+	[DC_TRAN] = { "TRAN", 6, 0, "transport (sata, nvme, usb, loop, ...)" },
+	[DC_MOUNTPOINTS] = { "MOUNTPOINTS", 0.15, CLI_COL_TRUNC, "where it is mounted" },
+	[DC_IN_USE] = { "IN-USE", 0.2, CLI_COL_TRUNC, "why erase would refuse it" },
+	[DC_UUID] = { "UUID", 36, CLI_COL_HIDDEN, "filesystem UUID" },
+	[DC_SERIAL] = { "SERIAL", 0.1, CLI_COL_HIDDEN, "serial number" },
+	[DC_VENDOR] = { "VENDOR", 0.1, CLI_COL_HIDDEN, "vendor" },
+	[DC_USAGE] = { "USAGE", 0.1, CLI_COL_HIDDEN, "filesystem, raid, crypto, other" },
+	[DC_RO] = { "RO", 1, CLI_COL_HIDDEN | CLI_COL_BOOL, "read-only" },
+	[DC_RM] = { "RM", 1, CLI_COL_HIDDEN | CLI_COL_BOOL, "removable" },
+	[DC_ROTA] = { "ROTA", 1, CLI_COL_HIDDEN | CLI_COL_BOOL, "rotational" },
+	[DC_LOG_SEC] = { "LOG-SEC", 4, CLI_COL_HIDDEN | CLI_COL_NUMBER, "logical sector size" },
+	[DC_PHY_SEC] = { "PHY-SEC", 4, CLI_COL_HIDDEN | CLI_COL_NUMBER, "physical sector size" },
+	[DC_WWN] = { "WWN", 0.1, CLI_COL_HIDDEN, "world wide name" },
+	[DC_BY_ID] = { "BY-ID", 0.2, CLI_COL_HIDDEN, "its /dev/disk/by-id name" },
+	[DC_BACKING] = { "BACK-FILE", 0.2, CLI_COL_HIDDEN, "a loop device's backing file" },
+};
 
-	printf("%s%s", indent, vis(name));
-	if (model)
-		printf("  %s", vis(model));
-	printf("  %s  %s", cli_human_size(jsize(d, "size"), b, sizeof(b)),
-	       type ? vis(type) : "-");
-	if (json_object_object_get_ex(d, "mountpoints", &m) && m &&
-	    json_object_is_type(m, json_type_array))
-		for (size_t k = 0; k < json_object_array_length(m); k++)
-			printf("%s%s", k ? ", " : "  on ",
-			       vis(json_object_get_string(json_object_array_get_idx(m, k))));
-	if (jstr(d, "in_use"))
-		printf("  (in use: %s)", vis(jstr(d, "in_use")));
-	printf("\n");
+static void usage_columns(FILE *out)
+{
+	cli_table_help_columns(out, dev_cols, DSP_ARRAY_SIZE(dev_cols));
 }
 
-static void print_summary(struct summary *s, unsigned what, int rc)
+static int dev_bool(struct cli_row *r, size_t col, struct json_object *d, const char *key)
+{
+	bool v;
+
+	return dsp_json_bool(d, key, &v) ? 0 : cli_cell_bool(r, col, v);
+}
+
+static int dev_u64(struct cli_row *r, size_t col, struct json_object *d, const char *key)
+{
+	uint64_t v;
+
+	return dsp_json_u64(d, key, &v) ? 0 : cli_cell_u64(r, col, v);
+}
+
+/* One row of the device table (and its partitions' rows under it). 0 or -ENOMEM. */
+static int device_row(struct cli_table *t, struct cli_row *parent, struct json_object *d)
+{
+	struct cli_row *r = cli_table_row(t, parent);
+	struct json_object *m, *parts;
+	char *mp = NULL;
+	int rc = 0;
+
+	if (!r)
+		return -ENOMEM;
+	rc |= cli_cell(r, DC_NAME, jstr(d, "path") ? jstr(d, "path") : jstr(d, "name"));
+	rc |= dev_u64(r, DC_SIZE, d, "size");
+	rc |= cli_cell(r, DC_TYPE, jstr(d, "type") ? jstr(d, "type") : jstr(d, "pttype"));
+	rc |= cli_cell(r, DC_LABEL, jstr(d, "label"));
+	rc |= cli_cell(r, DC_MODEL, jstr(d, "model"));
+	rc |= cli_cell(r, DC_TRAN, jstr(d, "transport"));
+	if (json_object_object_get_ex(d, "mountpoints", &m) &&
+	    json_object_is_type(m, json_type_array)) {
+		for (size_t k = 0; k < json_object_array_length(m) && rc == 0; k++) {
+			const char *v = json_object_get_string(json_object_array_get_idx(m, k));
+			char *n;
+
+			if (asprintf(&n, "%s%s%s", mp ? mp : "", mp ? ", " : "", v ? v : "") < 0)
+				rc = -ENOMEM;
+			else
+				free(mp), mp = n;
+		}
+	}
+	rc |= cli_cell(r, DC_MOUNTPOINTS, mp);
+	free(mp);
+	rc |= cli_cell(r, DC_IN_USE, jstr(d, "in_use"));
+	rc |= cli_cell(r, DC_UUID, jstr(d, "uuid"));
+	rc |= cli_cell(r, DC_SERIAL, jstr(d, "serial"));
+	rc |= cli_cell(r, DC_VENDOR, jstr(d, "vendor"));
+	rc |= cli_cell(r, DC_USAGE, jstr(d, "usage"));
+	rc |= dev_bool(r, DC_RO, d, "read_only");
+	rc |= dev_bool(r, DC_RM, d, "removable");
+	rc |= dev_bool(r, DC_ROTA, d, "rotational");
+	rc |= dev_u64(r, DC_LOG_SEC, d, "logical_sector");
+	rc |= dev_u64(r, DC_PHY_SEC, d, "physical_sector");
+	rc |= cli_cell(r, DC_WWN, jstr(d, "wwn"));
+	rc |= cli_cell(r, DC_BY_ID, jstr(d, "by_id"));
+	rc |= cli_cell(r, DC_BACKING, jstr(d, "backing_file"));
+	if (!rc && json_object_object_get_ex(d, "partitions", &parts) &&
+	    json_object_is_type(parts, json_type_array))
+		for (size_t k = 0; k < json_object_array_length(parts) && !rc; k++)
+			rc = device_row(t, r, json_object_array_get_idx(parts, k));
+	return rc ? -ENOMEM : 0;
+}
+
+/* The device table (t holds the columns); 0 or -errno. */
+static int print_devices(struct cli_table *t, struct json_object *devices)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < json_object_array_length(devices) && !rc; i++)
+		rc = device_row(t, NULL, json_object_array_get_idx(devices, i));
+	fflush(stdout);
+	return rc ? rc : cli_table_print(t, stdout);
+}
+
+static void print_top(const char *title, const struct top *top)
+{
+	char b[32];
+
+	if (!top[0].name)
+		return;
+	printf("%s\n", title);
+	for (int i = 0; i < TOP && top[i].name; i++)
+		printf("  %10s  %s\n", cli_human_size(top[i].size, b, sizeof(b)), vis(top[i].name));
+}
+
+static void print_more(uint64_t total, size_t shown)
+{
+	if (total > shown)
+		printf("  ... and %llu more\n", (unsigned long long)(total - shown));
+}
+
+/*
+ * The summary: counts and bytes by category with the largest items, the
+ * device table, a pointer to the full list. Returns 0 or -errno (the
+ * device table could not be printed).
+ */
+static int print_summary(struct summary *s, unsigned what, int rc, struct cli_table *dev)
 {
 	struct json_object *host = dsp_inv_host();
 	char b1[32];
+	int prc = 0;
 
 	printf("host:      %s", host ? vis(jstr(host, "hostname")) : "?");
 	if (host && jstr(host, "os_name"))
@@ -230,26 +384,26 @@ static void print_summary(struct summary *s, unsigned what, int rc)
 		       vis(jstr(host, "kernel")));
 	printf("\n");
 	json_object_put(host);
-	if (what & DSP_INV_SOFTWARE)
-		printf("software:  %llu dpkg, %llu rpm, %llu unpackaged tree(s)\n",
+	if (what & DSP_INV_SOFTWARE) {
+		printf("software:  %llu dpkg, %llu rpm, %llu unpackaged tree(s) (%s)\n",
 		       (unsigned long long)s->pkgs_dpkg, (unsigned long long)s->pkgs_rpm,
-		       (unsigned long long)s->pkgs_unpackaged);
+		       (unsigned long long)s->pkgs_unpackaged,
+		       cli_human_size(s->pkg_bytes, b1, sizeof(b1)));
+		print_top("largest packages:", s->pkgs);
+	}
 	if (what & DSP_INV_DATA) {
 		tree_flush(s);
 		printf("data:      %llu files (%s), %llu directories, %llu symlinks, %llu other\n",
 		       (unsigned long long)s->files, cli_human_size(s->bytes, b1, sizeof(b1)),
 		       (unsigned long long)s->dirs, (unsigned long long)s->links,
 		       (unsigned long long)s->others);
-		if (s->top[0].name[0])
-			printf("largest trees:\n");
-		for (int i = 0; i < TOP_TREES && s->top[i].name[0]; i++)
-			printf("  %10s  %s\n", cli_human_size(s->top[i].size, b1, sizeof(b1)),
-			       vis(s->top[i].name));
+		print_top("largest trees:", s->trees);
+		print_top("largest files:", s->files_top);
 	}
 	if (what & DSP_INV_KEYS) {
 		size_t n = json_object_array_length(s->keys);
 
-		printf("keys:      %zu found\n", n);
+		printf("keys:      %llu found\n", (unsigned long long)s->n[2]);
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *k = json_object_array_get_idx(s->keys, i);
 			const char *fmt = jstr(k, "format");
@@ -275,20 +429,16 @@ static void print_summary(struct summary *s, unsigned what, int rc)
 				printf("  %s  %s%s%s\n", vis(jstr(k, "path")), vis(jstr(k, "format")),
 				       fp ? "  " : "", fp ? vis(fp) : "");
 		}
+		print_more(s->n[2], n);
 	}
 	if (what & DSP_INV_DEVICES) {
-		size_t n = json_object_array_length(s->devices);
+		uint64_t total = 0;
 
-		printf("devices:   %zu\n", n);
-		for (size_t i = 0; i < n; i++) {
-			struct json_object *d = json_object_array_get_idx(s->devices, i), *parts;
-
-			print_device(d, "  ");
-			if (json_object_object_get_ex(d, "partitions", &parts) && parts &&
-			    json_object_is_type(parts, json_type_array))
-				for (size_t k = 0; k < json_object_array_length(parts); k++)
-					print_device(json_object_array_get_idx(parts, k), "    ");
-		}
+		for (size_t i = 0; i < json_object_array_length(s->devices); i++)
+			total += jsize(json_object_array_get_idx(s->devices, i), "size");
+		printf("devices:   %zu (%s)\n", json_object_array_length(s->devices),
+		       cli_human_size(total, b1, sizeof(b1)));
+		prc = print_devices(dev, s->devices);
 	}
 	printf("errors:    %llu\n", (unsigned long long)s->n[4]);
 	for (size_t i = 0; i < json_object_array_length(s->errors); i++) {
@@ -297,11 +447,11 @@ static void print_summary(struct summary *s, unsigned what, int rc)
 		printf("  %s: %s\n", vis(jstr(e, "path") ? jstr(e, "path") : jstr(e, "source")),
 		       vis(jstr(e, "reason")));
 	}
-	if (s->n[4] > MAX_LISTED)
-		printf("  ... and %llu more (use --json for all)\n",
-		       (unsigned long long)(s->n[4] - MAX_LISTED));
+	print_more(s->n[4], json_object_array_length(s->errors));
 	if (rc == 1)
 		printf("result:    incomplete: a whole category could not be read\n");
+	printf("full list: dispose inventory --json, or -o FILE (dispose-inventory(5))\n");
+	return prc;
 }
 
 /* Deep trees hold one descriptor per level: allow as many as we may. */
@@ -364,9 +514,12 @@ int cmd_inventory(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_TABLE_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dsp_inv_opts opts = { 0 };
+	struct cli_table_opts topts = { 0 };
+	struct cli_table *dev = NULL;
 	const char *output = NULL;
 	char **roots;
 	size_t nroots = 0;
@@ -408,6 +561,9 @@ int cmd_inventory(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			goto out;
+		case CLI_OPT_COLUMNS: case CLI_OPT_RAW: case CLI_OPT_NOHEADINGS:
+			cli_table_opt(&topts, c, optarg);
+			break;
 		}
 	}
 	if (optind < argc) {
@@ -421,13 +577,24 @@ int cmd_inventory(int argc, char **argv)
 		opts.what |= DSP_INV_DATA;
 	if (nroots)
 		opts.roots = (const char *const *)roots;
+	if ((topts.columns || topts.raw || topts.noheadings) && (json || output)) {
+		/* silently ignored, it would let a mistake pass */
+		ret = cli_usage_error("inventory", "%s: only for the device table (not with %s)",
+				      topts.columns ? "--columns" : topts.raw ? "--raw" :
+				      "--noheadings", json ? "--json" : "-o");
+		goto out;
+	}
 	cli_log_init(verbose > 0 ? verbose : 0);
 	raise_nofile();
 
-	if (!output && !json && isatty(STDOUT_FILENO)) {
+	/* the summary: the full list only with --json or -o (a pipe gets the summary too) */
+	if (!output && !json) {
 		static const char *const dflt[] = { "/", NULL };
 		struct summary s = { .roots = opts.roots ? opts.roots : dflt };
 
+		if ((ret = cli_table_new(&dev, "inventory", "blockdevices", dev_cols,
+					 DSP_ARRAY_SIZE(dev_cols), &topts)))
+			goto out;
 		s.keys = json_object_new_array();
 		s.devices = json_object_new_array();
 		s.errors = json_object_new_array();
@@ -436,9 +603,28 @@ int cmd_inventory(int argc, char **argv)
 			cli_err("inventory: %s", strerror(-rc));
 			ret = DSP_EXIT_FAILED;
 		} else {
-			print_summary(&s, opts.what, rc);
-			ret = rc ? DSP_EXIT_FAILED : DSP_EXIT_OK;
+			int prc;
+
+			/* --devices alone: the table as lsblk prints it, errors on stderr */
+			if ((opts.what & (DSP_INV_SOFTWARE | DSP_INV_DATA | DSP_INV_KEYS)) == 0) {
+				prc = print_devices(dev, s.devices);
+				for (size_t i = 0; i < json_object_array_length(s.errors); i++) {
+					struct json_object *e = json_object_array_get_idx(s.errors, i);
+
+					cli_warn("%s: %s", vis(jstr(e, "path") ? jstr(e, "path") :
+							      jstr(e, "source")), vis(jstr(e, "reason")));
+				}
+			} else {
+				prc = print_summary(&s, opts.what, rc, dev);
+			}
+			if (prc)
+				cli_err("inventory: device table: %s", strerror(-prc));
+			ret = rc || prc ? DSP_EXIT_FAILED : DSP_EXIT_OK;
 		}
+		tree_flush(&s);
+		top_free(s.trees);
+		top_free(s.files_top);
+		top_free(s.pkgs);
 		json_object_put(s.keys);
 		json_object_put(s.devices);
 		json_object_put(s.errors);
@@ -487,6 +673,7 @@ int cmd_inventory(int argc, char **argv)
 		ret = DSP_EXIT_FAILED;
 	}
 out:
+	cli_table_free(dev);
 	for (size_t i = 0; i < nroots; i++)
 		free(roots[i]);
 	free(roots);

@@ -61,9 +61,12 @@ if [ -w /dev/full ]; then
 	ok "write error reported"
 fi
 
-# not a terminal, no --json: still the document
-"$DISPOSE" inventory --data --root "$T/r" | python3 -m json.tool >/dev/null ||
-	die "pipe without --json is not JSON"
+# not a terminal, no --json: the summary too (the document only with --json or -o)
+"$DISPOSE" inventory --data --root "$T/r" >"$T/pipe.txt" || die "summary in a pipe failed"
+grep -q '^data: ' "$T/pipe.txt" && ! grep -q '{' "$T/pipe.txt" ||
+	die "pipe without --json: not the summary: $(head -5 "$T/pipe.txt")"
+"$DISPOSE" inventory --data --root "$T/r" -o - | python3 -m json.tool >/dev/null ||
+	die "-o - is not JSON"
 
 # no category flag: all four sections
 "$DISPOSE" inventory --root "$T/r" --json >"$T/all.json" || die "all categories failed"

@@ -7,14 +7,33 @@
 #include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "dispose/archive.h"
 #include "dispose/envelope.h"
 
 #define ARC_BLOCK (1u << 20)
 
+/*
+ * Progress of one create, verify or extract (reader.c): the caller's
+ * callback, the counts it is given, and its rate limit.
+ */
+struct arc_progress {
+	dsp_archive_progress_fn fn;	/* NULL: none */
+	void *arg;
+	struct dsp_archive_progress p;
+	uint64_t base;			/* archive bytes of the passes before */
+	struct timespec last;
+};
+/* Start pass p.pass + 1 of npasses: phase, its total bytes (0: not known); reported. */
+void arc_progress_pass(struct arc_progress *pg, const char *phase, unsigned npasses,
+		       uint64_t total);
+/* Report pg->p (all_done from base and done), at most every 100 ms unless force. */
+void arc_progress_report(struct arc_progress *pg, int force);
+
 struct arc_verify {
 	const char *key, *cert;	/* for encrypted archives */
+	struct arc_progress *pg;	/* verify and extract: progress, or NULL */
 	/*
 	 * Streaming (create's read-back): every payload entry goes to entry_fn
 	 * in archive order as it is read, with its XXH3-128 (regular file) or

@@ -57,6 +57,8 @@ struct vstate {
 	uint64_t files, bytes;	/* payload counted while streaming */
 	uint64_t entries;	/* every entry seen */
 	struct archive *ext;	/* extract: hashed data is written here too */
+	struct arc_progress *pg;	/* or NULL */
+	int xpass;		/* extract's pass: pg counts its own files */
 	/* the parent directory of the last entry, known to be one */
 	char par[PATH_MAX + 1];
 	size_t par_len;
@@ -285,6 +287,7 @@ static void chan_drain(struct chan *c)
 
 struct src {
 	int fd;
+	struct vstate *vs;	/* for progress */
 	struct chan *ch;	/* instead of fd: blocks from the decrypter */
 	int held;		/* ch->buf is ours until the next read */
 	EVP_MD_CTX *sha;	/* SHA-256 of the raw bytes read, or NULL */
@@ -335,6 +338,16 @@ static la_ssize_t src_read(struct archive *a, void *arg, const void **out)
 	}
 	if (s->sha && r > 0)
 		EVP_DigestUpdate(s->sha, p, (size_t)r);
+	if (s->vs && s->vs->pg && r > 0) {
+		struct arc_progress *pg = s->vs->pg;
+
+		pg->p.done += (uint64_t)r;
+		if (!s->vs->xpass) {
+			pg->p.files = s->vs->files;
+			pg->p.bytes = s->vs->bytes;
+		}
+		arc_progress_report(pg, 0);
+	}
 	for (ssize_t i = 0; i < r && s->nhead < sizeof(s->head); i++)
 		s->head[s->nhead++] = (uint8_t)p[i];
 	*out = p;
@@ -819,6 +832,8 @@ static int verify_fd(int fd, struct chan *ch, struct arc_verify *v,
 
 	vstate_init(vs, res);
 	vs->stream = v->entry_fn ? v : NULL;
+	vs->pg = v->pg;
+	s.vs = vs;
 	if (!vs->stream) {
 		if ((rc = arc_pstore_open(&vs->ps)))
 			goto out;
@@ -1075,6 +1090,63 @@ int arc_feed_end(struct arc_feed *f, int producer_rc)
 	return producer_rc ? producer_rc : rc;
 }
 
+/* --- progress ----------------------------------------------------------------------- */
+
+#define PROGRESS_MS 100
+
+void arc_progress_report(struct arc_progress *pg, int force)
+{
+	struct timespec now;
+
+	if (!pg || !pg->fn)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!force && (now.tv_sec - pg->last.tv_sec) * 1000 +
+	    (now.tv_nsec - pg->last.tv_nsec) / 1000000 < PROGRESS_MS)
+		return;
+	pg->last = now;
+	pg->p.all_done = pg->base + (pg->p.total && pg->p.done > pg->p.total ? pg->p.total :
+				     pg->p.done);
+	pg->fn(&pg->p, pg->arg);
+}
+
+void arc_progress_pass(struct arc_progress *pg, const char *phase, unsigned npasses,
+		       uint64_t total)
+{
+	if (!pg || !pg->fn)
+		return;
+	if (pg->p.pass)
+		pg->base += pg->p.total;
+	pg->p.phase = phase;
+	pg->p.pass++;
+	pg->p.npasses = npasses;
+	pg->p.files = pg->p.bytes = pg->p.done = 0;
+	pg->p.total = total;
+	/* the passes still to come are about as long as this one */
+	pg->p.all_total = total ? pg->base + total * (npasses - pg->p.pass + 1) : 0;
+	arc_progress_report(pg, 1);
+}
+
+/* What a pass over NAME reads: its bytes, or every volume's ciphertext. */
+static uint64_t archive_bytes(const char *name, int encrypted)
+{
+	struct stat st;
+	uint64_t n = 0;
+
+	if (stat(name, &st) == 0)
+		n = (uint64_t)st.st_size;
+	for (unsigned k = 2; encrypted; k++) {
+		char *vol = dsp_env_volume_ct_path(name, k);
+		int there = vol && stat(vol, &st) == 0;
+
+		free(vol);
+		if (!there)
+			break;
+		n += (uint64_t)st.st_size;
+	}
+	return n;
+}
+
 /* --- public entry points ---------------------------------------------------------- */
 
 static int ledger_verified(struct dsp_ledger *l, const char *name,
@@ -1149,14 +1221,34 @@ static void audit_verify(const char *name, int rc, struct dsp_ledger *l,
 int dsp_archive_verify(const char *name, const char *key, const char *cert,
 		       struct dsp_ledger *ledger, struct dsp_archive_result *res)
 {
-	struct arc_verify v = { .key = key, .cert = cert };
+	struct dsp_archive_read_opts o = { .key = key, .cert = cert, .ledger = ledger };
+
+	return dsp_archive_verify_with(name, &o, res);
+}
+
+int dsp_archive_verify_with(const char *name, const struct dsp_archive_read_opts *o,
+			    struct dsp_archive_result *res)
+{
+	struct arc_progress pg = { .fn = o->progress, .arg = o->progress_arg };
+	struct arc_verify v = { .key = o->key, .cert = o->cert, .pg = o->progress ? &pg : NULL };
+	struct dsp_ledger *ledger = o->ledger;
+	char env[PATH_MAX + 8];
 	struct arc_locale loc;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
+	arc_progress_pass(v.pg, "verify", 1,
+			  archive_bytes(name, is_encrypted(name, env, sizeof(env))));
 	arc_locale_enter(&loc);
 	rc = arc_verify(name, &v, res);
 	arc_locale_leave(&loc);
+	if (rc == 0) {
+		/* the end padding is read past the reader, the last entry's count after it */
+		pg.p.done = pg.p.total;
+		pg.p.files = res->files;
+		pg.p.bytes = res->payload_bytes;
+	}
+	arc_progress_report(v.pg, 1);
 	if (rc == 0 && !res->encrypted)
 		snprintf(res->sha256, sizeof(res->sha256), "%s", v.sha256);
 	if (rc == 0 && ledger)
@@ -1289,6 +1381,10 @@ static int extract_entry(struct archive *ra, struct archive *ext, struct vstate 
 	archive_entry_set_pathname(e, rel);
 	if ((rc = finish(ext, vs, name, archive_write_header(ext, e), warned)))
 		return rc;
+	if (vs->pg && (want == ARC_PS_PAYLOAD || want == ARC_PS_LINK)) {
+		vs->pg->p.files++;
+		vs->pg->p.bytes += r.size;
+	}
 	if (plain) {
 		vs->ext = ext;
 		rc = hash_entry(ra, vs, name, r.size, md, NULL);
@@ -1371,6 +1467,8 @@ static int extract_fd(int fd, int bagfd, struct vstate *vs, unsigned xflags,
 	if (xflags & DSP_EXTRACT_FFLAGS)
 		flags |= ARCHIVE_EXTRACT_FFLAGS;
 	s.buf = malloc(ARC_BLOCK);
+	s.vs = vs;
+	vs->xpass = 1;
 	ext = archive_write_disk_new();
 	if (!s.buf || !ext) {
 		rc = -ENOMEM;
@@ -1457,12 +1555,31 @@ static int tmpfile_in(int dirfd)
 	return -EEXIST;
 }
 
-static int extract(const char *name, const char *dir, const char *key,
-		   const char *cert, unsigned flags, struct dsp_archive_result *res)
+/* Decrypted bytes to the temporary file, counted for progress. */
+struct pg_sink {
+	int fd;
+	struct arc_progress *pg;
+};
+
+static int pg_fd_sink(void *arg, const void *buf, size_t len)
 {
-	struct arc_verify v = { .key = key, .cert = cert };
+	struct pg_sink *k = arg;
+
+	if (k->pg) {
+		k->pg->p.done += len;
+		arc_progress_report(k->pg, 0);
+	}
+	return fd_sink(&k->fd, buf, len);
+}
+
+static int extract(const char *name, const char *dir, const char *key,
+		   const char *cert, unsigned flags, struct arc_progress *pg,
+		   struct dsp_archive_result *res)
+{
+	struct arc_verify v = { .key = key, .cert = cert, .pg = pg };
 	char env_path[PATH_MAX + 8];
 	int dirfd, fd = -1, bagfd = -1, rc;
+	unsigned npasses = 2;
 	struct vstate vs;
 	struct stat st;
 
@@ -1484,7 +1601,11 @@ static int extract(const char *name, const char *dir, const char *key,
 			rc = fd;
 			goto out;
 		}
-		rc = dsp_env_decrypt(env_path, name, key, cert, fd_sink, &fd);
+		struct pg_sink k = { fd, pg };
+
+		npasses = 3;
+		arc_progress_pass(pg, "decrypt", npasses, archive_bytes(name, 1));
+		rc = dsp_env_decrypt(env_path, name, key, cert, pg_fd_sink, &k);
 		if (rc) {
 			rc = dec_verdict(rc, res);
 			goto out;
@@ -1506,6 +1627,7 @@ static int extract(const char *name, const char *dir, const char *key,
 		rc = -errno;
 		goto out;
 	}
+	arc_progress_pass(pg, "verify", npasses, (uint64_t)before.st_size);
 	rc = verify_fd(fd, NULL, &v, res, 0, &vs);
 	if (rc)
 		goto out;
@@ -1550,6 +1672,7 @@ static int extract(const char *name, const char *dir, const char *key,
 		close(sfd);
 	}
 #endif
+	arc_progress_pass(pg, "extract", npasses, (uint64_t)before.st_size);
 	rc = extract_fd(fd, bagfd, &vs, flags, res);
 out:
 	vstate_free(&vs);
@@ -1564,11 +1687,25 @@ out:
 int dsp_archive_extract(const char *name, const char *dir, const char *key,
 			const char *cert, unsigned flags, struct dsp_archive_result *res)
 {
+	struct dsp_archive_read_opts o = { .key = key, .cert = cert, .flags = flags };
+
+	return dsp_archive_extract_with(name, dir, &o, res);
+}
+
+int dsp_archive_extract_with(const char *name, const char *dir,
+			     const struct dsp_archive_read_opts *o,
+			     struct dsp_archive_result *res)
+{
+	struct arc_progress pg = { .fn = o->progress, .arg = o->progress_arg };
 	struct arc_locale l;
 	int rc;
 
 	arc_locale_enter(&l);
-	rc = extract(name, dir, key, cert, flags, res);
+	rc = extract(name, dir, o->key, o->cert, o->flags, o->progress ? &pg : NULL, res);
 	arc_locale_leave(&l);
+	if (rc == 0 || rc == DSP_PARTIAL)
+		pg.p.done = pg.p.total;
+	if (pg.p.pass)
+		arc_progress_report(&pg, 1);
 	return rc;
 }

@@ -81,6 +81,7 @@ struct wctx {
 	uint64_t pub;		/* bytes written so far; under pmu */
 	int pend;		/* 1 closed, -1 failed; under pmu */
 	char tail_sha[65];	/* SHA-256 of the file as read back */
+	struct arc_progress pg;	/* files and payload bytes read so far */
 };
 
 /* --- output: plain file or envelope, counted and hashed ------------------ */
@@ -439,6 +440,8 @@ static int copy_data(struct wctx *w, struct archive_entry *e, const char *src,
 			}
 			pos += (uint64_t)r;
 			len -= r;
+			w->pg.p.done += (uint64_t)r;
+			arc_progress_report(&w->pg, 0);
 			if ((rc = flush(w)))
 				goto out;
 		}
@@ -465,6 +468,9 @@ tail:
 	it->size = size;
 	arc_items_hashed(w->its, it);
 	arc_hasher_end_item(w->hs, it->sha512, it->xxh);
+	w->pg.p.files++;
+	w->pg.p.bytes += size;
+	arc_progress_report(&w->pg, 0);
 	rc = flush(w);
 	goto out;
 werr:
@@ -1373,6 +1379,10 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 	}
 	if ((rc = write_dir_entry(&w, "")) || (rc = write_dir_entry(&w, "data/")))
 		goto fail_out;
+	/* no total: the walk finds out what there is as it goes */
+	w.pg.fn = o->progress;
+	w.pg.arg = o->progress_arg;
+	arc_progress_pass(&w.pg, "write", 1, 0);
 	for (size_t i = 0; i < nroots; i++) {
 		rc = walk_root(&w, roots[i]);
 		if (rc == DSP_MISMATCH)
@@ -1383,6 +1393,7 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 			goto fail_out;
 		}
 	}
+	arc_progress_report(&w.pg, 1);
 	if ((rc = write_tags(&w)) == DSP_MISMATCH)
 		goto rb_failed;
 	if (rc)

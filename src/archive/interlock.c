@@ -323,6 +323,7 @@ int dsp_archive_record_check(const char *run_dir, struct dsp_archive_result *res
 		rc = DSP_INVALID;
 	} else if (rec->command && strcmp(rec->command, DSP_ARCHIVE_CREATE_CMD)) {
 		rc = refuse(res, run_dir, rec->command);
+		dsp_audit(DSP_AUDIT_WARNING, "archive verify refused: %s", res->bad_path);
 	}
 	dsp_record_free(rec);
 	return rc;

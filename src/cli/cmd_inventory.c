@@ -14,6 +14,7 @@
 
 #include "dispose/inventory.h"
 #include "dispose/json.h"
+#include "progress.h"
 
 static void usage_columns(FILE *out);
 
@@ -22,6 +23,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage:\n dispose inventory [-r DIR]... [--software] [--data] [--keys]\n"
 		"                   [--devices] [--hash] [-J] [-o FILE] [-q|-v]\n"
+		"                   [--progress auto|bar|lines|json|none]\n"
 		"                   [--columns LIST] [--raw] [--noheadings]\n\n"
 		"List installed software, data, key material and block devices.\n"
 		"With no category option, all four. Without --json or -o, print a\n"
@@ -37,6 +39,7 @@ static void usage(FILE *out)
 		"     --hash         add the SHA-256 of every regular file (implies --data)\n"
 		" -J, --json         print the document on standard output\n"
 		" -o, --output FILE  write the document to FILE ('-': standard output)\n"
+		"     --progress MODE  auto, bar, lines, json (on stderr) or none\n"
 		" -q, --quiet        print only the result, warnings and errors\n"
 		" -v, --verbose      also show informational messages\n"
 		" -h, --help         display this help\n"
@@ -454,6 +457,53 @@ static int print_summary(struct summary *s, unsigned what, int rc, struct cli_ta
 	return prc;
 }
 
+/* ---- --progress: items and bytes as the scan goes (no total is known) ---- */
+
+struct inv_prog {
+	struct progress *p;
+	struct dsp_log_sink sink;
+};
+
+static void on_inv_progress(const struct dsp_inv_progress *ip, void *arg)
+{
+	struct progress_state s = {
+		.phase = ip->section, .done = ip->bytes, .all_done = ip->bytes,
+		.count = ip->items, .count_name = "items",
+	};
+
+	progress_set(arg, 0, &s);
+}
+
+/*
+ * The display (nothing with --progress none), and the scan's messages
+ * around it. JSON lines go to stderr: the document may be on stdout.
+ */
+static void inv_prog_start(struct inv_prog *ip, enum progress_mode mode, int verbose,
+			   struct dsp_inv_opts *o)
+{
+	ip->p = mode == PROGRESS_NONE ? NULL : progress_new(mode, 1);
+	if (!ip->p)
+		return;
+	progress_json_stream(ip->p, stderr);
+	progress_target(ip->p, 0, "inventory", "inventory");
+	ip->sink = progress_log_sink(ip->p, verbose);
+	o->log = &ip->sink;
+	o->progress = on_inv_progress;
+	o->progress_arg = ip->p;
+}
+
+/* rc: the scan's (0 complete, 1 a category failed, < 0 stopped) */
+static void inv_prog_end(struct inv_prog *ip, struct dsp_inv_opts *o, int rc)
+{
+	if (!ip->p)
+		return;
+	progress_finish(ip->p, 0, rc == 0 ? "success" : "failed");
+	progress_free(ip->p);
+	ip->p = NULL;
+	o->log = NULL;
+	o->progress = NULL;
+}
+
 /* Deep trees hold one descriptor per level: allow as many as we may. */
 static void raise_nofile(void)
 {
@@ -501,7 +551,7 @@ static char *absolute(const char *p)
 
 int cmd_inventory(int argc, char **argv)
 {
-	enum { O_SOFTWARE = 256, O_DATA, O_KEYS, O_DEVICES, O_HASH };
+	enum { O_SOFTWARE = 256, O_DATA, O_KEYS, O_DEVICES, O_HASH, O_PROGRESS };
 	static const struct option longopts[] = {
 		{ "root", required_argument, NULL, 'r' },
 		{ "software", no_argument, NULL, O_SOFTWARE },
@@ -510,6 +560,7 @@ int cmd_inventory(int argc, char **argv)
 		{ "devices", no_argument, NULL, O_DEVICES },
 		{ "hash", no_argument, NULL, O_HASH },
 		{ "json", no_argument, NULL, 'J' },
+		{ "progress", required_argument, NULL, O_PROGRESS },
 		{ "output", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -518,6 +569,9 @@ int cmd_inventory(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dsp_inv_opts opts = { 0 };
+	struct inv_prog ip = { 0 };
+	enum progress_mode pmode;
+	int pgiven = 0;
 	struct cli_table_opts topts = { 0 };
 	struct cli_table *dev = NULL;
 	const char *output = NULL;
@@ -530,6 +584,7 @@ int cmd_inventory(int argc, char **argv)
 		cli_err("inventory: out of memory");
 		return DSP_EXIT_FAILED;
 	}
+	progress_mode_parse("auto", &pmode);
 	optind = 1;
 	while ((c = cli_getopt(argc, argv, "r:o:Jqvh", longopts, "inventory")) != -1) {
 		switch (c) {
@@ -553,6 +608,14 @@ int cmd_inventory(int argc, char **argv)
 		case O_DEVICES: opts.what |= DSP_INV_DEVICES; break;
 		case O_HASH: opts.what |= DSP_INV_HASH; break;
 		case 'J': json = 1; break;
+		case O_PROGRESS:
+			if (progress_mode_parse(optarg, &pmode)) {
+				ret = cli_usage_error("inventory", "--progress: %s: expected "
+						      PROGRESS_MODES, optarg);
+				goto out;
+			}
+			pgiven = 1;
+			break;
 		case 'o':
 			output = optarg;
 			break;
@@ -585,6 +648,8 @@ int cmd_inventory(int argc, char **argv)
 		goto out;
 	}
 	cli_log_init(verbose > 0 ? verbose : 0);
+	if (verbose < 0 && !pgiven)
+		pmode = PROGRESS_NONE;	/* -q: none unless asked for */
 	raise_nofile();
 
 	/* the summary: the full list only with --json or -o (a pipe gets the summary too) */
@@ -598,7 +663,9 @@ int cmd_inventory(int argc, char **argv)
 		s.keys = json_object_new_array();
 		s.devices = json_object_new_array();
 		s.errors = json_object_new_array();
+		inv_prog_start(&ip, pmode, verbose > 0 ? verbose : 0, &opts);
 		rc = dsp_inv_scan(&opts, summary_emit, &s);
+		inv_prog_end(&ip, &opts, rc);
 		if (rc < 0) {
 			cli_err("inventory: %s", strerror(-rc));
 			ret = DSP_EXIT_FAILED;
@@ -659,7 +726,9 @@ int cmd_inventory(int argc, char **argv)
 		}
 	}
 	setvbuf(out, obuf, _IOFBF, sizeof(obuf));
+	inv_prog_start(&ip, pmode, verbose > 0 ? verbose : 0, &opts);
 	rc = dsp_inv_write(out, &opts);
+	inv_prog_end(&ip, &opts, rc);
 	if (out == stdout)
 		fflush(stdout);
 	else if (fclose(out) != 0 && rc >= 0)

@@ -10,30 +10,35 @@ struct dsp_ledger;
 
 /*
  * An archive NAME is a pax tar, zstd-compressed, holding one BagIt 1.0 bag
- * (top directory BAG = basename of NAME without .tar.zst/.tzst/.zst/.tar).
- * Encrypted archives are NAME (ciphertext) + NAME.cms (detached
- * AuthEnvelopedData). NAME.bag-info.txt is a plain copy of the bag's
+ * (top directory BAG = basename of NAME without .tar.zst.enc/.tar.zst/
+ * .tzst/.zst/.tar). Names (dispose-archive(5) "Names"): a plain archive is
+ * BASE.tar.zst; an encrypted one is BASE.tar.zst.enc (ciphertext) +
+ * BASE.tar.zst.enc.cms (detached AuthEnvelopedData), volumes k >= 2
+ * NAME.00k + NAME.00k.cms. NAME.bag-info.txt is a plain copy of the bag's
  * bag-info.txt so `status` can read retention labels without a key.
- * See dispose-archive(5).
+ * Archives of older versions (any NAME) still verify and extract.
  */
+#define DSP_ARCHIVE_SUFFIX ".tar.zst"
+#define DSP_ARCHIVE_ENC_SUFFIX ".tar.zst.enc"
 #define DSP_BAG_INFO_SUFFIX ".bag-info.txt"
 #define DSP_ENV_SUFFIX ".cms"
 #define DSP_FAILED_SUFFIX ".failed"
 
 /*
- * How far create, verify or extract got: at most every 100 ms, and at the
- * start and end of each pass. Called on the thread that called the entry
- * point.
+ * The naming rule for a new archive: NAME must end in .tar.zst (plain) or
+ * .tar.zst.enc (encrypted), after a base name of its own. 0, or
+ * DSP_INVALID with why ("NAME: ...: use -o RIGHT-NAME").
  */
-struct dsp_archive_progress {
-	const char *phase;		/* "write" (create), "decrypt", "verify", "extract" */
-	unsigned pass, npasses;		/* 1-based: verify 1; extract 2, 3 when it decrypts first */
-	uint64_t files, bytes;		/* payload files and their bytes so far, this pass */
-	uint64_t done, total;		/* archive bytes of this pass (create: payload bytes
-					   read); total 0: not known (create) */
-	uint64_t all_done, all_total;	/* every pass, for an ETA; all_total 0: not known */
-};
-typedef void (*dsp_archive_progress_fn)(const struct dsp_archive_progress *p, void *arg);
+int dsp_archive_name_check(const char *name, int encrypted, char *why, size_t wlen);
+
+/*
+ * path is one of an archive's other files (its envelope NAME.cms, volume
+ * NAME.00k or its envelope, NAME.bag-info.txt) and that archive is there:
+ * 1 with the archive's name in archive and what path is in what ("the
+ * encrypted envelope"); else 0.
+ */
+int dsp_archive_member_of(const char *path, char *archive, size_t len,
+			  char *what, size_t wlen);
 
 struct dsp_archive_opts {
 	const char *const *roots;	/* NULL-terminated; absolute after realpath */
@@ -54,8 +59,6 @@ struct dsp_archive_opts {
 	 * -EINTR. May be NULL.
 	 */
 	const volatile int *stop;
-	dsp_archive_progress_fn progress;	/* may be NULL */
-	void *progress_arg;
 };
 
 struct dsp_archive_result {
@@ -148,6 +151,18 @@ int dsp_archive_verify(const char *name, const char *key, const char *cert,
 		       struct dsp_ledger *ledger, struct dsp_archive_result *res);
 
 /*
+ * Before verify or extract of an encrypted NAME: the key and certificate
+ * are a pair and the certificate is one of the envelope's recipients.
+ * 0 (also for a plain NAME, or an envelope decryption will call damaged);
+ * DSP_INVALID with res->bad_path the one line to print ("KEY: key does not
+ * match the certificate CERT", "KEY: not a key of NAME: ..."), or with
+ * res->bad_path empty when the problem (unreadable, not a key) was logged;
+ * -errno (logged).
+ */
+int dsp_archive_key_check(const char *name, const char *key, const char *cert,
+			  struct dsp_archive_result *res);
+
+/*
  * What extract restores only when asked: anyone holding the recipient's
  * certificate can make an archive, so by default files belong to the
  * extracting user and lose setuid/setgid bits and file capabilities.
@@ -173,21 +188,6 @@ int dsp_archive_verify(const char *name, const char *key, const char *cert,
 int dsp_archive_extract(const char *name, const char *dir, const char *key,
 			const char *cert, unsigned flags,
 			struct dsp_archive_result *res);
-
-/* Verify and extract with their options in one place, progress included. */
-struct dsp_archive_read_opts {
-	const char *key, *cert;		/* when NAME is encrypted */
-	struct dsp_ledger *ledger;	/* verify: as dsp_archive_verify's; may be NULL */
-	unsigned flags;			/* extract: DSP_EXTRACT_* */
-	dsp_archive_progress_fn progress;	/* may be NULL */
-	void *progress_arg;
-};
-/* dsp_archive_verify and dsp_archive_extract (same returns) with o. */
-int dsp_archive_verify_with(const char *name, const struct dsp_archive_read_opts *o,
-			    struct dsp_archive_result *res);
-int dsp_archive_extract_with(const char *name, const char *dir,
-			     const struct dsp_archive_read_opts *o,
-			     struct dsp_archive_result *res);
 
 /* Metadata from bag-info.txt that dispose uses. */
 struct dsp_bag_meta {

@@ -172,6 +172,18 @@ int dsp_env_decrypt_volumes(const char *env_path, const char *ct_path,
  */
 int dsp_env_check(const void *buf, size_t len);
 
+/*
+ * Before decrypting, so that a wrong key is one clear error: load the key
+ * (and the certificate, when given), check that they are a pair and that
+ * the certificate is one of env_path's recipients. 0 when so, or when the
+ * envelope cannot be parsed (decryption reports that); DSP_INVALID with why
+ * ("KEY: key does not match the certificate CERT", "KEY: not a key of
+ * ARCHIVE: ...") or, for a key or certificate that is unreadable or not
+ * one, DSP_INVALID or -errno already logged (why empty).
+ */
+int dsp_env_key_check(const char *env_path, const char *key_path,
+		      const char *cert_path, const char *archive, char *why, size_t wlen);
+
 /* Volume k's file name (k >= 1) under the naming above; malloc'd or NULL. */
 char *dsp_env_volume_ct_path(const char *ct_path, unsigned k);
 char *dsp_env_volume_env_path(const char *env_path, unsigned k);

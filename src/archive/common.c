@@ -2,7 +2,7 @@
 /* common.c - helpers the archive module's files share: whole-file SHA-256, full writes, bag name, locale */
 /*
  * Archive files in dependency order, each using only files before it (no cycles):
- * common; bag, pstore, hasher, side, rbkey, envelope; status, items, interlock;
+ * common; bag, pstore, hasher, side, rbkey, envelope; names, status, items, interlock;
  * reader; writer. Each file names the ones it uses at its top.
  */
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "dispose/common.h"
+#include "dispose/json.h"
 #include "dispose/util.h"
 #include "archive_int.h"
 
@@ -72,7 +73,7 @@ out:
 
 void arc_bag_name(const char *name, char *out, size_t len)
 {
-	static const char *const sfx[] = { ".tar.zst", ".tzst", ".zst", ".tar" };
+	static const char *const sfx[] = { ".tar.zst.enc", ".tar.zst", ".tzst", ".zst", ".tar" };
 	const char *b = strrchr(name, '/');
 	size_t l;
 
@@ -94,6 +95,17 @@ void arc_bag_name(const char *name, char *out, size_t len)
 		l = len - 1;
 	memcpy(out, b, l);
 	out[l] = '\0';
+	/* pax names are UTF-8: a byte of NAME that is not stays out of the bag's name */
+	for (size_t i = 0; i < l;) {
+		unsigned char c = (unsigned char)out[i];
+		size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+
+		if (c < 0x80 || (i + n <= l && dsp_utf8_valid(out + i, n))) {
+			i += n;
+			continue;
+		}
+		out[i++] = '_';
+	}
 }
 
 void arc_locale_enter(struct arc_locale *l)

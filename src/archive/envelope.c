@@ -1530,6 +1530,82 @@ out:
 	return rc;
 }
 
+/* 1 when x is named by one of the envelope's recipient infos (issuer and serial, or key id). */
+static int cert_is_recipient(CMS_ContentInfo *cms, X509 *x, int *count)
+{
+	STACK_OF(CMS_RecipientInfo) *ris = CMS_get0_RecipientInfos(cms);
+	int found = 0;
+
+	*count = 0;
+	for (int i = 0; ris && i < sk_CMS_RecipientInfo_num(ris); i++) {
+		CMS_RecipientInfo *ri = sk_CMS_RecipientInfo_value(ris, i);
+		STACK_OF(CMS_RecipientEncryptedKey) *reks;
+
+		switch (CMS_RecipientInfo_type(ri)) {
+		case CMS_RECIPINFO_TRANS:
+			++*count;
+			found |= CMS_RecipientInfo_ktri_cert_cmp(ri, x) == 0;
+			break;
+		case CMS_RECIPINFO_AGREE:
+			reks = CMS_RecipientInfo_kari_get0_reks(ri);
+			for (int j = 0; reks && j < sk_CMS_RecipientEncryptedKey_num(reks); j++) {
+				++*count;
+				found |= CMS_RecipientEncryptedKey_cert_cmp(
+					sk_CMS_RecipientEncryptedKey_value(reks, j), x) == 0;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	ERR_clear_error();
+	return found;
+}
+
+int dsp_env_key_check(const char *env_path, const char *key_path,
+		      const char *cert_path, const char *archive, char *why, size_t wlen)
+{
+	EVP_PKEY *pk = NULL;
+	X509 *x = NULL;
+	CMS_ContentInfo *cms = NULL;
+	unsigned char *buf = NULL;
+	size_t len;
+	int rc, n;
+
+	why[0] = '\0';
+	/* their own one-line messages: unreadable, not a key, passphrase-protected */
+	if ((rc = load_key(key_path, &pk)))
+		goto out;
+	if (!cert_path)
+		goto out;
+	if ((rc = load_cert(cert_path, &x)))
+		goto out;
+	if (X509_check_private_key(x, pk) != 1) {
+		snprintf(why, wlen, "%s: key does not match the certificate %s", key_path,
+			 cert_path);
+		rc = DSP_INVALID;
+		goto out;
+	}
+	if ((rc = read_small(env_path, DSP_ENV_MAX_ENVELOPE, &buf, &len)))
+		goto out;
+	/* a damaged envelope is decryption's to report */
+	if (parse_env(buf, len, &cms))
+		goto out;
+	if (!cert_is_recipient(cms, x, &n)) {
+		snprintf(why, wlen, "%s: not a key of %s: its envelope has %d recipient%s, "
+			 "none with the certificate %s", key_path, archive, n, n == 1 ? "" : "s",
+			 cert_path);
+		rc = DSP_INVALID;
+	}
+out:
+	CMS_ContentInfo_free(cms);
+	free(buf);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	ERR_clear_error();
+	return rc;
+}
+
 static int exists(const char *path)
 {
 	struct stat st;

@@ -300,6 +300,11 @@ static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 		usage(stderr);
 		return DSP_EXIT_USAGE;
 	}
+	/* one naming rule: an encrypted archive never looks like a plain tar.zst */
+	if (dsp_archive_name_check(a.out, a.nrecip > 0, why, sizeof(why))) {
+		cli_err("%s", why);
+		return DSP_EXIT_USAGE;
+	}
 	/* before a run record is opened for nothing */
 	if (!access(a.out, F_OK)) {
 		cli_err("%s: exists", a.out);
@@ -399,13 +404,30 @@ static int verdict(const char *name, int rc, const struct dsp_archive_result *r,
 	}
 }
 
-/* An encrypted archive without --key: say so plainly rather than "not ours". */
+/*
+ * Before NAME is read, one line each: another file of an archive given
+ * instead of it gets a hint; an encrypted archive without --key, or with a
+ * key that cannot open it, says so plainly rather than "not ours".
+ */
 static int need_key(const char *name, const struct args *a)
 {
-	char env[4200];
+	char env[4200], arc[4200], what[64];
+	struct dsp_archive_result r;
+	int rc;
 
-	if (a->key || (size_t)snprintf(env, sizeof(env), "%s%s", name, DSP_ENV_SUFFIX) >=
-		      sizeof(env) || access(env, F_OK))
+	if (dsp_archive_member_of(name, arc, sizeof(arc), what, sizeof(what))) {
+		cli_err("%s: this is %s of archive %s; pass %s", name, what, arc, arc);
+		return DSP_EXIT_USAGE;
+	}
+	if (a->key) {
+		if (!(rc = dsp_archive_key_check(name, a->key, a->cert, &r)))
+			return 0;
+		if (r.bad_path[0])
+			cli_err("%s", r.bad_path);
+		return rc == DSP_INVALID || rc == -ENOENT ? DSP_EXIT_USAGE : DSP_EXIT_FAILED;
+	}
+	if ((size_t)snprintf(env, sizeof(env), "%s%s", name, DSP_ENV_SUFFIX) >= sizeof(env) ||
+	    access(env, F_OK))
 		return 0;
 	cli_err("%s: encrypted (%s exists): --key and --cert are needed", name, env);
 	return DSP_EXIT_USAGE;

@@ -80,13 +80,13 @@ RUNS=${ARCHIVE_BENCH_RUNS:-5}
 : > stock.t
 : > ours.t
 for i in $(seq "$RUNS"); do
-	rm -rf stock.der "$T/run" "$T"/ours.tar.zst*
+	rm -rf stock.der "$T/run" "$T"/ours.tar.zst.enc*
 	echo "  run $i: load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 	run stock bash -o pipefail -c "tar --sparse --xattrs --acls -cf - -C / '${S#/}' | zstd -3 -q -c |
 		openssl cms -encrypt -binary -aes-256-gcm -stream -outform DER -recip r.crt \
 		-keyopt ecdh_kdf_md:sha256 -out stock.der"
 	run ours "$DISPOSE" archive create -v -v --root "$S" --recipient r.crt --run-dir "$T/run" \
-		-o "$T/ours.tar.zst" > ours.out 2> ours.err ||
+		-o "$T/ours.tar.zst.enc" > ours.out 2> ours.err ||
 		{ cat ours.err >&2; grep -q 'not available' ours.err && exit 77; exit 1; }
 	printf '    stock %6.2f s  ours %6.2f s  (%s)\n' "$(tail -1 stock.t | cut -d' ' -f1)" \
 		"$(tail -1 ours.t | cut -d' ' -f1)" \
@@ -100,7 +100,7 @@ du -sm "$S" | awk '{printf " (%s MiB on disk) on '"$base"', median of '"$RUNS"' 
 printf '  stock tar|zstd -3|openssl cms -stream   %7.2f s  cpu %6.2f s  maxRSS %6d KiB (largest process)  %s bytes\n' \
 	"$st" "$sc" "$sm" "$(stat -c %s stock.der)"
 printf '  dispose archive create (+read-back)      %7.2f s  cpu %6.2f s  maxRSS %6d KiB  %s bytes\n' \
-	"$ot" "$oc" "$om" "$(stat -c %s ours.tar.zst)"
+	"$ot" "$oc" "$om" "$(stat -c %s ours.tar.zst.enc)"
 awk -v a="$st" -v b="$ot" -v m="$om" 'BEGIN{ if (b < 0.01) b = 0.01;
 	printf "  ratio stock/ours %.2f (want >= 1.0); peak memory %.1f MiB (want < 128)\n", a / b, m / 1024 }'
 
@@ -108,7 +108,7 @@ awk -v a="$st" -v b="$ot" -v m="$om" 'BEGIN{ if (b < 0.01) b = 0.01;
 # encrypted) and verify; ARCHIVE_BENCH_FILES=0 skips this part
 NF=${ARCHIVE_BENCH_FILES:-200000}
 [ "$NF" -gt 0 ] || exit 0
-rm -rf "$S" stock.der "$T"/ours.tar.zst* "$T/run"	# room on tmpfs
+rm -rf "$S" stock.der "$T"/ours.tar.zst.enc* "$T/run"	# room on tmpfs
 python3 - "$T/many" "$NF" <<'PY'
 import os, sys
 root, n = sys.argv[1], int(sys.argv[2])
@@ -127,7 +127,7 @@ mem() {	# OUT CMD...: peak RSS in KiB, or exit on failure
 }
 mp=$(mem m1 "$DISPOSE" archive create --root "$T/many" --run-dir "$T/run" -o "$T/many.tar.zst")
 me=$(mem m2 "$DISPOSE" archive create --root "$T/many" --recipient r.crt --run-dir "$T/run" \
-	-o "$T/many-enc.tar.zst")
+	-o "$T/many-enc.tar.zst.enc")
 mv=$(mem m3 "$DISPOSE" archive verify "$T/many.tar.zst")
 awk -v n="$NF" -v a="$mp" -v b="$me" -v c="$mv" 'BEGIN{
 	printf "archive memory: %d files: create %.1f MiB plain, %.1f MiB encrypted; verify %.1f MiB (want < 128)\n",

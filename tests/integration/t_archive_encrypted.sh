@@ -25,7 +25,7 @@ openssl req -x509 -newkey rsa:3072 -nodes -keyout "$K/esc.key" -out "$K/esc.crt"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$K/other.key" \
 	-out "$K/other.crt" -days 30 -subj /CN=other 2>/dev/null || die "other cert"
 
-A=$T/out/hr.tar.zst
+A=$T/out/hr.tar.zst.enc
 $D archive create --run-dir "$T/run" --root "$S" --recipient "$K/rec.crt" --recipient "$K/esc.crt" \
 	--retain-until 2030-06-30 --series HR --run-dir "$T/run" -o "$A" >"$T/create.out" 2>"$T/err"
 rc=$?
@@ -98,10 +98,10 @@ broken() {	# NAME WHAT
 	[ -z "$(ls -A "$T/xb")" ] || die "$what: extract wrote something"
 	ok "$what"
 }
-B=$T/out/b.tar.zst
-expect_exit 3 $D archive verify "$A" --key "$K/other.key" --cert "$K/other.crt"
+B=$T/out/b.tar.zst.enc
+expect_exit 2 $D archive verify "$A" --key "$K/other.key" --cert "$K/other.crt"
 rm -rf "$T/xb"; mkdir "$T/xb"
-expect_exit 3 $D archive extract "$A" -C "$T/xb" --key "$K/other.key" --cert "$K/other.crt"
+expect_exit 2 $D archive extract "$A" -C "$T/xb" --key "$K/other.key" --cert "$K/other.crt"
 [ -z "$(ls -A "$T/xb")" ] || die "wrong key: extract wrote something"
 ok "wrong key"
 
@@ -118,10 +118,10 @@ broken "$B" "flipped byte in ciphertext"
 # the entries of recipients other than the one decrypting
 # read back with a key the operator holds: no extra recipient at all
 $D archive create --run-dir "$T/run-k" --root "$S" --recipient "$K/rec.crt" --key "$K/rec.key" --cert "$K/rec.crt" \
-	-o "$T/out/k.tar.zst" >/dev/null || die "create with --key"
-expect_exit 0 $D archive verify "$T/out/k.tar.zst" --key "$K/rec.key" --cert "$K/rec.crt"
+	-o "$T/out/k.tar.zst.enc" >/dev/null || die "create with --key"
+expect_exit 0 $D archive verify "$T/out/k.tar.zst.enc" --key "$K/rec.key" --cert "$K/rec.crt"
 ok "read back with the operator's key"
-A1=$T/out/k.tar.zst
+A1=$T/out/k.tar.zst.enc
 cp "$A1" "$B"
 esize=$(stat -c %s "$A1.cms")
 for off in $((esize - 1)) $((esize - 20)) $((esize / 2)); do
@@ -138,9 +138,9 @@ ok "envelope checked against the run record"
 
 # read-back failure on an encrypted archive: exit 3, both files left as .failed
 DISPOSE_TEST_ARCHIVE_FLIP=100000 $D archive create --run-dir "$T/run-f" --root "$S" --recipient "$K/rec.crt" \
-	-o "$T/out/f.tar.zst" 2>"$T/err"; rc=$?
+	-o "$T/out/f.tar.zst.enc" 2>"$T/err"; rc=$?
 [ $rc -eq 3 ] || die "corrupted encrypted create: exit $rc"
-[ -f "$T/out/f.tar.zst.failed" ] && [ -f "$T/out/f.tar.zst.cms.failed" ] || die "no .failed files"
+[ -f "$T/out/f.tar.zst.enc.failed" ] && [ -f "$T/out/f.tar.zst.enc.cms.failed" ] || die "no .failed files"
 ok "encrypted read-back failure"
 
 

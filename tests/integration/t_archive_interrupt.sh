@@ -13,11 +13,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc \
 	die "openssl req"
 
 run() {	# SIGNAL WANT_EXIT NAME [create options]
-	local sig=$1 want=$2 name=$3 pid rc start end
+	local sig=$1 want=$2 name=$3 pid rc start end sfx=.tar.zst
 	shift 3
+	[[ " $* " == *" --recipient "* ]] && sfx=.tar.zst.enc
 	start=$(date +%s)
 	$D archive create --run-dir "$T/run-$name" --root "$T/src" "$@" \
-		-o "$T/$name.tar.zst" >"$T/$name.out" 2>"$T/$name.err" &
+		-o "$T/$name$sfx" >"$T/$name.out" 2>"$T/$name.err" &
 	pid=$!
 	sleep 1
 	kill -"$sig" $pid

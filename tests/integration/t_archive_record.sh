@@ -103,7 +103,7 @@ open(out_ct, "wb").write(ct)
 open(out_env, "wb").write(enc(0x30, enc(oid[0], oid[1]) + enc(0xa0, enc(0x30, b"".join(parts)))))
 PY
 
-E=$T/e.tar.zst
+E=$T/e.tar.zst.enc
 DISPOSE_TEST_ENV_VOLUME_MAX=32768 $D archive create --run-dir "$T/erun2" --root "$S" \
 	--recipient "$K/rec.crt" "${KC[@]}" -o "$E" >/dev/null || die "encrypted create"
 [ -f "$E.004" ] && [ -f "$E.004.cms" ] || die "no volumes (DISPOSE_TEST_ENV_VOLUME_MAX needs a test build)"
@@ -113,7 +113,7 @@ mkdir "$T/keep" && cp "$E.003" "$E.003.cms" "$T/keep/"
 openssl cms -decrypt -binary -inform DER -in "$E.003.cms" -content "$E.003" -recip "$K/rec.crt" \
 	-inkey "$K/rec.key" -out "$T/pt3" || die "decrypt volume 3"
 python3 "$T/reenc.py" "$T/pt3" "$K/rec.crt" "$E.003" "$E.003.cms" || die "re-encrypt"
-cmp -s "$E.003" "$T/keep/e.tar.zst.003" && die "volume 3 not replaced"
+cmp -s "$E.003" "$T/keep/e.tar.zst.enc.003" && die "volume 3 not replaced"
 # alone, every volume authenticates: only the record can tell
 expect_exit 0 $D archive verify "$E" "${KC[@]}"
 refused "$T/erun2" "$E" "${KC[@]}"
@@ -125,7 +125,7 @@ python3 "$T/reenc.py" "$T/pt3" "$K/rec.crt" "$E.003" "$E.003.cms" || die "re-enc
 cp "$T/erun2/events.jsonl" "$T/before"
 expect_exit 3 $D archive verify "$E" "${KC[@]}" --run-dir "$T/erun2"
 cmp -s "$T/before" "$T/erun2/events.jsonl" || die "other plaintext: the record changed"
-cp "$T/keep/e.tar.zst.003" "$T/keep/e.tar.zst.003.cms" "$T/"
+cp "$T/keep/e.tar.zst.enc.003" "$T/keep/e.tar.zst.enc.003.cms" "$T/"
 expect_exit 0 $D archive verify "$E" "${KC[@]}" --run-dir "$T/erun2"
 ok "a volume re-encrypted with other plaintext"
 
@@ -140,7 +140,7 @@ rm -f "$next" "$next.cms"
 ok "a stray extra volume"
 
 # the same on a one-volume archive (the recorded set: exactly one)
-O=$T/one.tar.zst
+O=$T/one.tar.zst.enc
 $D archive create --run-dir "$T/orun" --root "$S" --recipient "$K/rec.crt" -o "$O" >/dev/null ||
 	die "one-volume create"
 python3 "$T/reenc.py" "$T/zeros.zst" "$K/rec.crt" "$O.002" "$O.002.cms" || die "stray"

@@ -56,12 +56,12 @@ only_docs "$R/plain.tar.zst" "plain: run directory and output inside the root"
 # a run directory of its own, inside the root too (the first one is gone)
 rm -rf "$R/run"
 DISPOSE_TEST_ENV_VOLUME_MAX=16384 $D archive create --run-dir "$R/run" --root "$R" \
-	--recipient "$K/rec.crt" -o "$R/enc.tar.zst" >"$T/out" || die "encrypted create"
-[ -e "$R/enc.tar.zst.004" ] || die "no volumes (DISPOSE_TEST_ENV_VOLUME_MAX needs a test build)"
+	--recipient "$K/rec.crt" -o "$R/enc.tar.zst.enc" >"$T/out" || die "encrypted create"
+[ -e "$R/enc.tar.zst.enc.004" ] || die "no volumes (DISPOSE_TEST_ENV_VOLUME_MAX needs a test build)"
 # plain.tar.zst and its bag-info copy are ordinary files by now
 grep -q '^archive: .*(4 files' "$T/out" || die "encrypted: $(head -1 "$T/out")"
-only_docs "$R/enc.tar.zst" "encrypted in volumes written during the walk"
-expect_exit 0 $D archive verify "$R/enc.tar.zst" --key "$K/rec.key" --cert "$K/rec.crt" --run-dir "$R/run"
+only_docs "$R/enc.tar.zst.enc" "encrypted in volumes written during the walk"
+expect_exit 0 $D archive verify "$R/enc.tar.zst.enc" --key "$K/rec.key" --cert "$K/rec.crt" --run-dir "$R/run"
 
 # the run directory as a root
 $D archive create --run-dir "$R/run" --root "$R/run" -o "$T/self.tar.zst" 2>"$T/err"; rc=$?

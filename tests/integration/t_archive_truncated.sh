@@ -12,7 +12,7 @@ head -c 100000 /dev/urandom > "$S/records.bin"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$K/rec.key" \
 	-out "$K/rec.crt" -days 30 -subj /CN=records 2>/dev/null || die "cert"
 KC=(--key "$K/rec.key" --cert "$K/rec.crt")
-A=$T/a.tar.zst B=$T/b.tar.zst
+A=$T/a.tar.zst.enc B=$T/b.tar.zst.enc
 $D archive create --run-dir "$T/run" --root "$S" --recipient "$K/rec.crt" -o "$A" >/dev/null ||
 	die "create"
 esize=$(stat -c %s "$A.cms")

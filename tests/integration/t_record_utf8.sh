@@ -189,7 +189,7 @@ for n in os.listdir(root):
     print(os.path.join(root, n).hex())
 PY
 "$DISPOSE" archive create --root "$src" --retain-until 2099-12-31 --run-dir "$T/r2" \
-	-o "$T/arc" >"$T/out" 2>&1 || { cat "$T/out"; die "archive create failed"; }
+	-o "$T/arc.tar.zst" >"$T/out" 2>&1 || { cat "$T/out"; die "archive create failed"; }
 check_record "$T/r2" || die "record of archive create"
 check_chain "$T/r2"
 ok "archive create: record strict UTF-8 JSON, names recovered"

@@ -111,7 +111,7 @@ usage "archive create: bad date" $D archive create --root "$T/tree" --retain-unt
 usage "archive create: unknown option" $D archive create --root "$T/tree" --bogus -o "$T/u2.tar.zst"
 usage "archive create: no -o" $D archive create --root "$T/tree"
 usage "archive create: not a certificate" $D archive create --root "$T/tree" \
-	--recipient "$T/notacert.pem" -o "$T/u3.tar.zst"
+	--recipient "$T/notacert.pem" -o "$T/u3.tar.zst.enc"
 usage "erase: unknown option" $D erase --bogus "$T/uvictim"
 usage "erase: unknown method" $D erase --yes --method nosuch "$T/uvictim"
 usage "erase: bad --verify" $D erase --yes --verify bogus "$T/uvictim"

@@ -40,6 +40,21 @@ int dsp_archive_name_check(const char *name, int encrypted, char *why, size_t wl
 int dsp_archive_member_of(const char *path, char *archive, size_t len,
 			  char *what, size_t wlen);
 
+/*
+ * How far create, verify or extract got: at most every 100 ms, and at the
+ * start and end of each pass. Called on the thread that called the entry
+ * point.
+ */
+struct dsp_archive_progress {
+	const char *phase;		/* "write" (create), "decrypt", "verify", "extract" */
+	unsigned pass, npasses;		/* 1-based: verify 1; extract 2, 3 when it decrypts first */
+	uint64_t files, bytes;		/* payload files and their bytes so far, this pass */
+	uint64_t done, total;		/* archive bytes of this pass (create: payload bytes
+					   read); total 0: not known (create) */
+	uint64_t all_done, all_total;	/* every pass, for an ETA; all_total 0: not known */
+};
+typedef void (*dsp_archive_progress_fn)(const struct dsp_archive_progress *p, void *arg);
+
 struct dsp_archive_opts {
 	const char *const *roots;	/* NULL-terminated; absolute after realpath */
 	const char *const *excludes;	/* fnmatch(3) globs on absolute paths */
@@ -59,6 +74,8 @@ struct dsp_archive_opts {
 	 * -EINTR. May be NULL.
 	 */
 	const volatile int *stop;
+	dsp_archive_progress_fn progress;	/* may be NULL */
+	void *progress_arg;
 };
 
 struct dsp_archive_result {
@@ -188,6 +205,21 @@ int dsp_archive_key_check(const char *name, const char *key, const char *cert,
 int dsp_archive_extract(const char *name, const char *dir, const char *key,
 			const char *cert, unsigned flags,
 			struct dsp_archive_result *res);
+
+/* Verify and extract with their options in one place, progress included. */
+struct dsp_archive_read_opts {
+	const char *key, *cert;		/* when NAME is encrypted */
+	struct dsp_ledger *ledger;	/* verify: as dsp_archive_verify's; may be NULL */
+	unsigned flags;			/* extract: DSP_EXTRACT_* */
+	dsp_archive_progress_fn progress;	/* may be NULL */
+	void *progress_arg;
+};
+/* dsp_archive_verify and dsp_archive_extract (same returns) with o. */
+int dsp_archive_verify_with(const char *name, const struct dsp_archive_read_opts *o,
+			    struct dsp_archive_result *res);
+int dsp_archive_extract_with(const char *name, const char *dir,
+			     const struct dsp_archive_read_opts *o,
+			     struct dsp_archive_result *res);
 
 /* Metadata from bag-info.txt that dispose uses. */
 struct dsp_bag_meta {

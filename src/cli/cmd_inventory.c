@@ -153,9 +153,15 @@ static void tree_add(struct summary *s, const char *path, uint64_t size)
 	s->cur.size += size;
 }
 
-static char *dup_or_null(const char *s)
+/*
+ * A name member's exact bytes (from "<key>_hex" when the document holds
+ * one: the text beside it is not the name), malloc'd; NULL when none.
+ */
+static char *jbytes(struct json_object *o, const char *key)
 {
-	return s ? strdup(s) : NULL;
+	char *b;
+
+	return dsp_json_bytes(o, key, &b, NULL) ? NULL : b;
 }
 
 static int summary_emit(void *arg, const char *section, struct json_object *item)
@@ -182,24 +188,28 @@ static int summary_emit(void *arg, const char *section, struct json_object *item
 		else
 			s->pkgs_unpackaged++;
 		s->pkg_bytes += size;
-		top_add(s->pkgs, dup_or_null(jstr(item, "name")), size);
+		top_add(s->pkgs, jbytes(item, "name"), size);
 	} else if (i == 1) {
 		const char *t = jstr(item, "type");
 		uint64_t size = jsize(item, "size");
 
+		/* the exact bytes (path_hex), shown by vis() as json.h's text */
+		char *path = jbytes(item, "path");
 		if (t && !strcmp(t, "file")) {
 			s->files++;
 			s->bytes += size;
-			tree_add(s, jstr(item, "path"), size);
-			top_add(s->files_top, dup_or_null(jstr(item, "path")), size);
+			tree_add(s, path, size);
+			top_add(s->files_top, path, size);
+			path = NULL;
 		} else if (t && !strcmp(t, "dir")) {
 			s->dirs++;
-			tree_add(s, jstr(item, "path"), 0);
+			tree_add(s, path, 0);
 		} else if (t && !strcmp(t, "symlink")) {
 			s->links++;
 		} else {
 			s->others++;
 		}
+		free(path);
 	} else {
 		struct json_object *a = i == 2 ? s->keys : i == 3 ? s->devices : s->errors;
 		size_t cap = i == 2 ? MAX_KEYS : i == 3 ? SIZE_MAX : MAX_ERRORS;
@@ -243,6 +253,26 @@ static const char *vis(const char *str)
 	(*b)[o] = '\0';
 	free(e);
 	return *b;
+}
+
+/* vis() of the name member key of o. */
+static const char *vis_name(struct json_object *o, const char *key)
+{
+	char *b = jbytes(o, key);
+	const char *v = vis(b ? b : jstr(o, key));
+
+	free(b);
+	return v;
+}
+
+/* A cell of a name member's bytes. 0 or -ENOMEM. */
+static int name_cell(struct cli_row *r, size_t col, struct json_object *o, const char *key)
+{
+	char *b = jbytes(o, key);
+	int rc = cli_cell(r, col, b);
+
+	free(b);
+	return rc;
 }
 
 /* The device table's columns (lsblk's names where lsblk has one); DC_* are their indexes. */
@@ -301,22 +331,24 @@ static int device_row(struct cli_table *t, struct cli_row *parent, struct json_o
 
 	if (!r)
 		return -ENOMEM;
-	rc |= cli_cell(r, DC_NAME, jstr(d, "path") ? jstr(d, "path") : jstr(d, "name"));
+	rc |= name_cell(r, DC_NAME, d, jstr(d, "path") ? "path" : "name");
 	rc |= dev_u64(r, DC_SIZE, d, "size");
 	rc |= cli_cell(r, DC_TYPE, jstr(d, "type") ? jstr(d, "type") : jstr(d, "pttype"));
-	rc |= cli_cell(r, DC_LABEL, jstr(d, "label"));
+	rc |= name_cell(r, DC_LABEL, d, "label");
 	rc |= cli_cell(r, DC_MODEL, jstr(d, "model"));
 	rc |= cli_cell(r, DC_TRAN, jstr(d, "transport"));
 	if (json_object_object_get_ex(d, "mountpoints", &m) &&
 	    json_object_is_type(m, json_type_array)) {
 		for (size_t k = 0; k < json_object_array_length(m) && rc == 0; k++) {
-			const char *v = json_object_get_string(json_object_array_get_idx(m, k));
-			char *n;
+			char *v = NULL, *n;
 
-			if (asprintf(&n, "%s%s%s", mp ? mp : "", mp ? ", " : "", v ? v : "") < 0)
+			if (dsp_json_value_bytes(json_object_array_get_idx(m, k), &v, NULL))
+				continue;
+			if (asprintf(&n, "%s%s%s", mp ? mp : "", mp ? ", " : "", v) < 0)
 				rc = -ENOMEM;
 			else
 				free(mp), mp = n;
+			free(v);
 		}
 	}
 	rc |= cli_cell(r, DC_MOUNTPOINTS, mp);
@@ -332,8 +364,8 @@ static int device_row(struct cli_table *t, struct cli_row *parent, struct json_o
 	rc |= dev_u64(r, DC_LOG_SEC, d, "logical_sector");
 	rc |= dev_u64(r, DC_PHY_SEC, d, "physical_sector");
 	rc |= cli_cell(r, DC_WWN, jstr(d, "wwn"));
-	rc |= cli_cell(r, DC_BY_ID, jstr(d, "by_id"));
-	rc |= cli_cell(r, DC_BACKING, jstr(d, "backing_file"));
+	rc |= name_cell(r, DC_BY_ID, d, "by_id");
+	rc |= name_cell(r, DC_BACKING, d, "backing_file");
 	if (!rc && json_object_object_get_ex(d, "partitions", &parts) &&
 	    json_object_is_type(parts, json_type_array))
 		for (size_t k = 0; k < json_object_array_length(parts) && !rc; k++)
@@ -425,11 +457,11 @@ static int print_summary(struct summary *s, unsigned what, int rc, struct cli_ta
 					 !json_object_get_boolean(dec);
 
 			if (undecoded)
-				printf("  %s  %s  not decoded: %s\n", vis(jstr(k, "path")),
+				printf("  %s  %s  not decoded: %s\n", vis_name(k, "path"),
 				       vis(jstr(k, "format")),
 				       jstr(k, "reason") ? vis(jstr(k, "reason")) : "unknown");
 			else
-				printf("  %s  %s%s%s\n", vis(jstr(k, "path")), vis(jstr(k, "format")),
+				printf("  %s  %s%s%s\n", vis_name(k, "path"), vis(jstr(k, "format")),
 				       fp ? "  " : "", fp ? vis(fp) : "");
 		}
 		print_more(s->n[2], n);
@@ -447,7 +479,7 @@ static int print_summary(struct summary *s, unsigned what, int rc, struct cli_ta
 	for (size_t i = 0; i < json_object_array_length(s->errors); i++) {
 		struct json_object *e = json_object_array_get_idx(s->errors, i);
 
-		printf("  %s: %s\n", vis(jstr(e, "path") ? jstr(e, "path") : jstr(e, "source")),
+		printf("  %s: %s\n", vis_name(e, jstr(e, "path") ? "path" : "source"),
 		       vis(jstr(e, "reason")));
 	}
 	print_more(s->n[4], json_object_array_length(s->errors));
@@ -678,8 +710,8 @@ int cmd_inventory(int argc, char **argv)
 				for (size_t i = 0; i < json_object_array_length(s.errors); i++) {
 					struct json_object *e = json_object_array_get_idx(s.errors, i);
 
-					cli_warn("%s: %s", vis(jstr(e, "path") ? jstr(e, "path") :
-							      jstr(e, "source")), vis(jstr(e, "reason")));
+					cli_warn("%s: %s", vis_name(e, jstr(e, "path") ? "path" :
+								    "source"), vis(jstr(e, "reason")));
 				}
 			} else {
 				prc = print_summary(&s, opts.what, rc, dev);

@@ -41,6 +41,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
  */
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
 	       const char *cmd);
+/* The option cli_getopt returned last, as typed: "--directory" or "-C". */
+const char *cli_optname(void);
 /* A positional argument: "" is a usage error ("<what>: empty argument"). 0 or DSP_EXIT_USAGE. */
 int cli_nonempty(const char *cmd, const char *what, const char *arg);
 /*

@@ -62,6 +62,13 @@ static const char *typed(const char *arg, int c, char *buf, size_t len)
 	return buf;
 }
 
+static char optname[256];	/* the last option cli_getopt returned, as typed */
+
+const char *cli_optname(void)
+{
+	return optname;
+}
+
 int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
 	       const char *cmd)
 {
@@ -90,12 +97,12 @@ int cli_getopt(int argc, char **argv, const char *shortopts, const struct option
 					typed(optopt ? NULL : last, optopt, name, sizeof(name)));
 		return CLI_OPT_ERROR;
 	}
+	if (li >= 0)
+		snprintf(optname, sizeof(optname), "--%s", longopts[li].name);
+	else
+		typed(NULL, c, optname, sizeof(optname));
 	if (optarg && !optarg[0]) {
-		if (li >= 0)
-			snprintf(name, sizeof(name), "--%s", longopts[li].name);
-		else
-			typed(NULL, c, name, sizeof(name));
-		cli_usage_error(cmd, "%s: empty argument", name);
+		cli_usage_error(cmd, "%s: empty argument", optname);
 		return CLI_OPT_ERROR;
 	}
 	return c;

@@ -24,7 +24,9 @@ struct erase_ctl {
 	enum progress_mode progress_mode;
 	unsigned delay_ms;		/* hidden, for tests: slows progress callbacks */
 	unsigned int yes : 1,
-		     verbose : 1;
+		     verbose : 1,
+		     quiet : 1,		/* -q: no progress unless --progress asks */
+		     progress_set : 1;	/* --progress given */
 	struct dsp_erase_session *s;
 	struct progress *prog;
 };
@@ -64,6 +66,7 @@ static const struct option longopts[] = {
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "method", required_argument, NULL, 'm' },
 	{ "progress", required_argument, NULL, OPT_PROGRESS },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 	{ "test-delay-ms", required_argument, NULL, OPT_DELAY },
@@ -78,8 +81,9 @@ static void usage(void)
 	fputs("Usage:\n"
 	      " dispose erase [--method NAME|FILE] [--verify none|last|all|sample[:PERCENT]]\n"
 	      "               [--yes] [--dry-run] [--run-dir DIR] [--resume]\n"
-	      "               [--erase-shared-inodes]\n"
-	      "               [--progress auto|bar|json|none] [--jobs N] TARGET...\n"
+	      "               [--erase-shared-inodes] [--checkpoint-interval SIZE]\n"
+	      "               [--progress auto|bar|lines|json|none] [--jobs N] [-q|-v]\n"
+	      "               TARGET...\n"
 	      "\n"
 	      "Overwrite block devices, regular files or directory trees (files are\n"
 	      "removed after overwriting) and verify by reading back.\n"
@@ -98,8 +102,13 @@ static void usage(void)
 	      "     --run-dir DIR       run record directory (default:\n"
 	      "                         /var/lib/dispose/runs/<UTC time>-<host>)\n"
 	      "     --resume            continue the interrupted run in --run-dir\n"
-	      "     --progress MODE     auto, bar, json (on stdout) or none\n"
+	      "     --checkpoint-interval SIZE\n"
+	      "                         record progress every SIZE bytes written\n"
+	      "                         (e.g. 1G; default: the engine's)\n"
+	      "     --progress MODE     auto, bar, lines, json (on stdout) or none\n"
 	      " -j, --jobs N            targets erased at once (default: all)\n"
+	      " -q, --quiet             no progress (unless --progress is given);\n"
+	      "                         results, warnings and errors only\n"
 	      " -v, --verbose           also show informational messages\n"
 	      " -h, --help              display this help\n"
 	      "\n"
@@ -306,9 +315,10 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 	uint64_t v;
 	int c;
 
-	/* ':' first: our own one-line messages, not getopt's "erase: ..." */
-	while ((c = getopt_long(argc, argv, ":hj:m:nvy", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "hj:m:nqvy", longopts, "erase")) != -1) {
 		switch (c) {
+		case CLI_OPT_ERROR:
+			return DSP_EXIT_USAGE;
 		case 'h':
 			usage();
 			return -1;
@@ -324,8 +334,13 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 		case 'n':
 			ctl->so.dry_run = true;
 			break;
+		case 'q':
+			ctl->quiet = 1;
+			ctl->verbose = 0;
+			break;
 		case 'v':
 			ctl->verbose = 1;
+			ctl->quiet = 0;
 			break;
 		case 'y':
 			ctl->yes = 1;
@@ -344,8 +359,9 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 			break;
 		case OPT_PROGRESS:
 			if (progress_mode_parse(optarg, &ctl->progress_mode))
-				return usage_error("--progress: %s: expected auto, bar, json or none",
+				return usage_error("--progress: %s: expected " PROGRESS_MODES,
 						   optarg);
+			ctl->progress_set = 1;
 			break;
 		case OPT_CHECKPOINT:
 			if (cli_parse_size(optarg, &ctl->so.checkpoint_bytes) != 0)
@@ -356,20 +372,19 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 				return usage_error("--test-delay-ms: %s: not a number", optarg);
 			ctl->delay_ms = (unsigned)v;
 			break;
-		case ':':
-			return usage_error("%s: option needs an argument", argv[optind - 1]);
-		default:
-			if (optopt && optopt < CHAR_MAX)
-				return usage_error("-%c: unknown option", optopt);
-			return usage_error("%s: unknown option", argv[optind - 1]);
 		}
 	}
+	if (ctl->quiet && !ctl->progress_set)
+		ctl->progress_mode = PROGRESS_NONE;
 	if (ctl->so.resume && !ctl->so.run_dir)
-		return usage_error("--resume needs --run-dir DIR");
+		return usage_error("--resume: needs --run-dir DIR");
 	if (ctl->so.resume && ctl->so.dry_run)
-		return usage_error("--resume and --dry-run cannot be combined");
+		return usage_error("--dry-run: cannot be combined with --resume");
 	if (!ctl->so.resume && optind >= argc)
-		return usage_error("no target given");
+		return usage_error("TARGET: missing");
+	for (int i = optind; i < argc; i++)
+		if (cli_nonempty("erase", "TARGET", argv[i]))
+			return DSP_EXIT_USAGE;
 	return 0;
 }
 

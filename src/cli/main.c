@@ -7,15 +7,13 @@
 #include <string.h>
 
 static const struct cli_cmd commands[] = {
-	{ "erase", cmd_erase,
-	  "erase [--method NAME|FILE] [--verify MODE] [--yes] [--dry-run] [--run-dir DIR] [--resume] [--jobs N] TARGET...",
+	{ "erase", cmd_erase, "erase [options] TARGET...",
 	  "overwrite block devices, files or trees and verify by reading back" },
-	{ "methods", cmd_methods, "methods [--json] [NAME]",
+	{ "methods", cmd_methods, "methods [options] [NAME|FILE]",
 	  "list the overwrite methods and their passes" },
-	{ "inventory", cmd_inventory,
-	  "inventory [--root DIR]... [--software] [--data] [--keys] [--devices] [--hash] [--json] [-o FILE]",
+	{ "inventory", cmd_inventory, "inventory [options]",
 	  "list software, data, key material and block devices" },
-	{ "archive", cmd_archive, "archive create|verify|extract|status ...",
+	{ "archive", cmd_archive, "archive create|verify|extract|status [options]",
 	  "archive retained records as a verified, encrypted BagIt bag" },
 };
 
@@ -26,6 +24,9 @@ static void usage(FILE *out)
 		fprintf(out, " %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nOptions:\n -h, --help     display this help\n"
 		     " -V, --version  display version\n\n"
+		     "Options mean the same in every command: -h --help, -v --verbose,\n"
+		     "-q --quiet, -J --json, -o --output FILE, -C --directory DIR,\n"
+		     "-n --dry-run, -y --yes, -j --jobs N, -m --method, -r --root DIR.\n"
 		     "Run 'dispose <command> --help' for a command's options.\n"
 		     "For more details see dispose(8).\n");
 }
@@ -61,7 +62,6 @@ int main(int argc, char **argv)
 		}
 		return rc;
 	}
-	cli_err("%s: unknown command", argv[1]);
-	usage(stderr);
-	return DSP_EXIT_USAGE;
+	return cli_usage_error(NULL, "%s: unknown %s", argv[1],
+			       argv[1][0] == '-' ? "option" : "command");
 }

@@ -158,23 +158,33 @@ static bool path_within(const char *inner, const char *outer)
 }
 
 /*
- * Does the held tree or file contain or equal the run directory?
+ * Does the held tree or file contain or equal the run directory? 1 or 0;
+ * -errno when run_dir cannot be looked at (ENOTDIR, ENAMETOOLONG...): that
+ * run directory is unusable, said as such rather than as this target's fault.
  * The run directory need not exist yet: it is made inside the tree later.
  */
-static bool holds_run_dir(const struct dsp_erase_checked *t, const char *run_dir)
+static int holds_run_dir(const struct dsp_erase_checked *t, const char *run_dir)
 {
 	char a[PATH_MAX], b[PATH_MAX];
+	int r;
 
 	if (!run_dir)
-		return false;
+		return 0;
 	/* by device and inode too: a bind mount or a hard link is no other place */
-	if (dsp_erase_target_holds_run(t->ft, run_dir) != 0)
-		return true;
+	if ((r = dsp_erase_target_holds_run(t->ft, run_dir)) != 0)
+		return r;
 	if (dsp_erase_target_realpath(t->ft, a, sizeof(a)) < 0)
-		return false;
+		return 0;
 	if (!resolve_loose(run_dir, b))
-		return false;
+		return 0;
 	return path_within(b, a);
+}
+
+/* A --run-dir that cannot be used, whatever the errno: invalid input (exit 2). */
+static int bad_run_dir(const struct check_ctx *c, int r)
+{
+	return say(c, DSP_INVALID, NULL, c->o->run_dir, "unusable run directory: %s",
+		   strerror(-r));
 }
 
 /*
@@ -254,7 +264,9 @@ static int check_file(struct check_ctx *c, struct dsp_erase_checked *t, const st
 	/* a file bind-mounted over this name belongs to another tree */
 	if (in->mount_root)
 		return say(c, DSP_REFUSED, NULL, t->path, "is a mount point; refusing to erase it");
-	if (holds_run_dir(t, c->o->run_dir))
+	if ((r = holds_run_dir(t, c->o->run_dir)) < 0)
+		return bad_run_dir(c, r);
+	if (r)
 		return say(c, DSP_REFUSED, NULL, t->path, "is a file of the run directory %s",
 			   c->o->run_dir);
 	/* its other names may be anywhere: their data would go too */
@@ -282,7 +294,9 @@ static int check_tree(struct check_ctx *c, struct dsp_erase_checked *t, const st
 		return say(c, DSP_REFUSED, NULL, t->path, "refusing to erase the root directory");
 	if (in->mount_root)
 		return say(c, DSP_REFUSED, NULL, t->path, "is a mount point; refusing to erase it");
-	if (holds_run_dir(t, c->o->run_dir))
+	if ((r = holds_run_dir(t, c->o->run_dir)) < 0)
+		return bad_run_dir(c, r);
+	if (r)
 		return say(c, DSP_REFUSED, NULL, t->path, "holds the run directory %s",
 			   c->o->run_dir);
 	/* from the held directory, as the erase will walk it */

@@ -769,9 +769,9 @@ static int open_ledger(struct dsp_erase_session *s)
 			   "or another --run-dir");
 	if (r == DSP_MISMATCH)
 		return say(s, DSP_INVALID, s->run_dir, "run record is damaged (hash chain broken)");
-	say(s, r == -ENOENT ? DSP_INVALID : r < 0 ? r : -EINVAL, s->run_dir,
-	    "cannot open the run record: %s", strerror(r < 0 ? -r : EINVAL));
-	return r == -ENOENT ? DSP_INVALID : r < 0 ? r : -EINVAL;
+	/* an unusable run directory is invalid input whatever the errno (EACCES, EROFS...) */
+	return say(s, DSP_INVALID, s->run_dir, "cannot open the run record: %s",
+		   strerror(r < 0 ? -r : EINVAL));
 }
 
 /*
@@ -788,12 +788,12 @@ static int make_run_dir(struct dsp_erase_session *s)
 
 	if (!s->default_dir) {
 		r = make_parents(s->run_dir);
-		return r < 0 ? say(s, r, s->run_dir, "cannot create: %s", strerror(-r)) : 0;
+		return r < 0 ? say(s, DSP_INVALID, s->run_dir, "cannot create: %s", strerror(-r)) : 0;
 	}
 	r = dsp_ledger_default_dir(s->dirbuf, sizeof(s->dirbuf));
 	if (r < 0)
-		return say(s, r, NULL, "cannot make a run directory in %s: %s", DEFAULT_RUNS,
-			   strerror(-r));
+		return say(s, DSP_INVALID, NULL, "cannot make a run directory in %s: %s",
+			   DEFAULT_RUNS, strerror(-r));
 	s->run_dir = s->dirbuf;
 	s->made_dir = true;
 	return 0;
@@ -1035,8 +1035,9 @@ static int session_start(struct dsp_erase_session *s)
 		return r;
 	}
 	r = s->o.resume ? write_run_resumed(s) : write_run_start(s);
+	/* nothing written to a target yet: a record that takes no line (full, EIO) is unusable */
 	if (r < 0)
-		return r;
+		return DSP_INVALID;
 	audit_start(s);
 	return 0;
 }

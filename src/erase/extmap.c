@@ -12,6 +12,8 @@
 
 struct extmap {
 	struct ranges phys;	/* physical ranges of the extents that hold data */
+	struct ranges unwr;	/* unwritten (preallocated, zeroed) extents: the file
+				   reads zeros there, the blocks may hold its old bytes */
 	uint32_t flags;		/* every extent's fe_flags, or'ed */
 	uint64_t count;		/* extents */
 	bool unknown;		/* an extent without a known location, or too many */
@@ -25,10 +27,9 @@ static void extmap_add(struct extmap *m, const struct fiemap_extent *x)
 		m->unknown = true;
 		return;
 	}
-	/* allocated but never written: holds none of the file's bytes */
-	if (x->fe_flags & FIEMAP_EXTENT_UNWRITTEN)
-		return;
-	if (m->phys.n >= EXTMAP_MAX || ranges_add(&m->phys, x->fe_physical, x->fe_length) < 0)
+	if (m->phys.n + m->unwr.n >= EXTMAP_MAX ||
+	    ranges_add(x->fe_flags & FIEMAP_EXTENT_UNWRITTEN ? &m->unwr : &m->phys,
+		       x->fe_physical, x->fe_length) < 0)
 		m->unknown = true;
 }
 
@@ -65,11 +66,12 @@ struct extmap *erase_extmap_get(struct dsp_io *io)
 		/* a batch that was not full was the end, LAST flag or not */
 		if (fm->fm_mapped_extents < EXTMAP_BATCH)
 			break;
-		if (m->unknown && m->phys.n >= EXTMAP_MAX)
+		if (m->unknown && m->phys.n + m->unwr.n >= EXTMAP_MAX)
 			break;
 	}
 	free(fm);
 	ranges_normalize(&m->phys);
+	ranges_normalize(&m->unwr);
 	return m;
 fail:
 	free(fm);
@@ -79,8 +81,10 @@ fail:
 
 void erase_extmap_free(struct extmap *m)
 {
-	if (m)
+	if (m) {
 		ranges_free(&m->phys);
+		ranges_free(&m->unwr);
+	}
 	free(m);
 }
 
@@ -141,7 +145,10 @@ bool erase_extmap_check(const struct erase_file_info *fi, bool resumed, struct j
 			"the filesystem does not report every extent's location (FIEMAP): in-place "
 			"overwrite not confirmed"));
 	} else {
-		uint64_t left = erase_extmap_uncovered(&fi->before->phys, &after->phys);
+		/* the new map's written extents are what the overwrite wrote; old
+		 * unwritten ones count too, they may hold bytes the file once had */
+		uint64_t left = erase_extmap_uncovered(&fi->before->phys, &after->phys) +
+				erase_extmap_uncovered(&fi->before->unwr, &after->phys);
 
 		fl = fi->before->flags | after->flags;
 		res = left ? "relocated" : "in-place";

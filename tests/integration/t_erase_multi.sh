@@ -22,10 +22,13 @@ check_coverage "$T/r1" t2 1
 python3 - "$T/out" "$T/r1/events.jsonl" "$a" "$b" <<'PY' || die "JSON progress or record"
 import json, sys
 out, rec, a, b = sys.argv[1:5]
-seen = {}
+seen, verdicts = {}, {}
 for line in open(out):
     o = json.loads(line)
     if "run_dir" in o:
+        continue
+    if o.get("event") == "verdict":	# one per target after the run (#11)
+        verdicts[o["target"]] = o
         continue
     for k in ("target", "phase", "pass", "npasses", "done", "total", "rate", "eta"):
         assert k in o, (k, o)
@@ -33,6 +36,7 @@ for line in open(out):
 assert set(seen) == {a, b}, seen.keys()
 for t, evs in seen.items():
     assert evs[-1]["phase"] == "end" and evs[-1]["status"] == "success", evs[-1]
+    assert verdicts[t]["status"] == "success" and verdicts[t]["nist_category"] == "clear", verdicts[t]
 evs = [json.loads(l) for l in open(rec)]
 assert evs[0]["event"] == "run_start", evs[0]
 assert [t["path"] for t in evs[0]["targets"]] == [a, b]

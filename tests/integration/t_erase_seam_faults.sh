@@ -42,7 +42,9 @@ run_fault r1 eio-truncate@0 "$f"
 [ $rc = 1 ] || die "eio-truncate: expected exit 1, got $rc: $(cat "$T/r1.err")"
 grep -qx "dispose: $f: truncate: Input/output error" "$T/r1.err" ||
 	die "eio-truncate: message: $(cat "$T/r1.err")"
-grep -q "t1 $f: failed" "$T/r1.out" || die "eio-truncate: summary: $(cat "$T/r1.out")"
+# the verdict line (stderr since #11)
+grep -q "^t1 $f: failed: truncate: Input/output error (written 1.0 MiB, " "$T/r1.err" ||
+	die "eio-truncate: verdict: $(cat "$T/r1.err")"
 [ "$(stat -c %s "$f")" = 1048576 ] || die "eio-truncate: file size changed"
 [ "$(count_marker "$f")" = 0 ] || die "eio-truncate: the file was not overwritten"
 check_chain "$T/r1"
@@ -63,7 +65,7 @@ run_fault r2 eio-rename@1 "$f"
 [ $rc = 1 ] || die "eio-rename: expected exit 1, got $rc: $(cat "$T/r2.err")"
 grep -qx "dispose: $f: rename: Input/output error" "$T/r2.err" ||
 	die "eio-rename: message: $(cat "$T/r2.err")"
-grep -q "t1 $f: completed-with-errors" "$T/r2.out" || die "eio-rename: summary: $(cat "$T/r2.out")"
+grep -q "^t1 $f: completed with errors (" "$T/r2.err" || die "eio-rename: verdict: $(cat "$T/r2.err")"
 [ -z "$(ls -A "$T/d")" ] || die "eio-rename: left $(ls -A "$T/d")"
 check_chain "$T/r2"
 record_check "$T/r2" "len(ev('file_renamed')) == 1 and ev('file_removed')[0]['rename_error'] == 'Input/output error'"
@@ -112,7 +114,7 @@ for spec in "eio-ioctl@$BLKGETSIZE64" eio-ioctl; do
 	[ $rc = 1 ] || die "$spec: expected exit 1, got $rc: $(cat "$T/r5.err")"
 	grep -qx "dispose: $dev: cannot open for writing: Input/output error" "$T/r5.err" ||
 		die "$spec: message: $(cat "$T/r5.err")"
-	grep -q "t1 $dev: failed" "$T/r5.out" || die "$spec: summary: $(cat "$T/r5.out")"
+	grep -q "^t1 $dev: failed: Input/output error (" "$T/r5.err" || die "$spec: verdict: $(cat "$T/r5.err")"
 	check_chain "$T/r5"
 	record_check "$T/r5" "ev('target_end')[-1]['status'] == 'failed' and ev('target_end')[-1]['errno'] == 5 and ev('pass_start') == []"
 	[ "$(count_marker "$dev")" = "$before" ] || die "$spec: the device was written"

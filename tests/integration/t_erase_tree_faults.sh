@@ -18,8 +18,8 @@ case_fault() {
 	rc=$?
 	[ $rc = 1 ] || die "$name: expected exit 1, got $rc: $(cat "$T/$name.err")"
 	grep -qE "^dispose: $msg$" "$T/$name.err" || die "$name: message: $(cat "$T/$name.err")"
-	grep -q "^t1 $T/t: completed-with-errors" "$T/$name.out" ||
-		die "$name: summary: $(cat "$T/$name.out")"
+	grep -q "^t1 $T/t: completed with errors (" "$T/$name.err" ||
+		die "$name: verdict: $(cat "$T/$name.err")"
 	[ -e "$entry" ] || [ -L "$entry" ] || die "$name: $entry is gone"
 	check_chain "$T/r-$name"
 	python3 - "$T/r-$name/events.jsonl" "$ev" "$entry" <<'PY' || die "$name: record"

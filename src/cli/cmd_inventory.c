@@ -672,11 +672,13 @@ int cmd_inventory(int argc, char **argv)
 		opts.what |= DSP_INV_DATA;
 	if (nroots)
 		opts.roots = (const char *const *)roots;
-	if ((topts.columns || topts.raw || topts.noheadings) && (json || output)) {
+	if ((topts.columns || topts.raw || topts.noheadings) &&
+	    (json || output || !(opts.what & DSP_INV_DEVICES))) {
 		/* silently ignored, it would let a mistake pass */
-		ret = cli_usage_error("inventory", "%s: only for the device table (not with %s)",
+		ret = cli_usage_error("inventory", "%s: only for the device table (%s)",
 				      topts.columns ? "--columns" : topts.raw ? "--raw" :
-				      "--noheadings", json ? "--json" : "-o");
+				      "--noheadings", json ? "not with --json" : output ?
+				      "not with -o" : "--devices or no category option");
 		goto out;
 	}
 	cli_log_init(verbose > 0 ? verbose : 0);

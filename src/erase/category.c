@@ -252,7 +252,10 @@ static const char *result_words(struct json_object *end, const char *status, cha
 			snprintf(buf, len, "completed with errors");
 		return buf;
 	}
-	snprintf(buf, len, "%s%s%s", status, err ? ": " : "", err ? err : "");
+	if (!end)	/* the record could not take it: say so, claim nothing */
+		snprintf(buf, len, "%s: no end in the run record", status);
+	else
+		snprintf(buf, len, "%s%s%s", status, err ? ": " : "", err ? err : "");
 	return buf;
 }
 
@@ -273,8 +276,8 @@ struct json_object *dsp_erase_verdict(struct json_object *end, const char *statu
 		bool refused = false;
 
 		dsp_json_bool(end, "refused", &refused);
-		why = refused ? "refused" : !end || strcmp(st, "success") ? "not erased" :
-		      "not said in the record";
+		why = refused ? "refused" : !end ? "no end in the run record" :
+		      strcmp(st, "success") ? "not erased" : "not said in the record";
 	}
 	dsp_json_bool(end, "old_data_may_remain", &remain);
 	json_object_object_add(o, "status", json_object_new_string(st));

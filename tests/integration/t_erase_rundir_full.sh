@@ -17,7 +17,10 @@ done
 rc=$?
 cat "$T/err"
 [ $rc = 1 ] || die "expected exit 1, got $rc"
-[ "$(wc -l <"$T/err")" = 1 ] || die "expected exactly one error line, got $(wc -l <"$T/err")"
+# and the verdict line (#11), which claims nothing the record does not hold
+[ "$(grep -c "^dispose: " "$T/err")" = 1 ] || die "expected exactly one error line, got $(grep -c "^dispose: " "$T/err")"
+grep -q "^t1 $T/tree: failed: no end in the run record (" "$T/err" || die "verdict: $(cat "$T/err")"
+[ "$(wc -l <"$T/err")" = 2 ] || die "expected the error and the verdict, got $(wc -l <"$T/err") lines"
 grep -qx "dispose: $T/rd/run: cannot write the run record: No space left on device" "$T/err" ||
 	die "the line does not name the run directory and the cause"
 ok "one line names the run directory and the cause; exit 1"

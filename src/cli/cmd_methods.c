@@ -281,10 +281,11 @@ int cmd_methods(int argc, char **argv)
 		}
 	}
 	if (docheck && (topts.json || table_opt))
-		return cli_usage_error("methods", "--check: prints no table or JSON");
+		return cli_usage_error("methods", "--check: cannot be combined with --json or "
+				       "the table options");
 	if (optind < argc && table_opt)
-		return cli_usage_error("methods", "%s: the table options are for the listing only",
-				       argv[optind]);
+		return cli_usage_error("methods", "--columns, --raw, --noheadings: for the listing "
+				       "only, not with a NAME or FILE");
 	for (int i = optind; i < argc; i++)
 		if ((rc = cli_nonempty("methods", "NAME|FILE", argv[i])))
 			return rc;

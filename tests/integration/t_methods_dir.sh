@@ -125,7 +125,14 @@ ok "schema errors name the field and the expected value"
 expect_exit 2 "$DISPOSE" methods -j >"$T/out" 2>"$T/err"
 [ -s "$T/out" ] && die "-j: wrote to stdout"
 head -1 "$T/err" | grep -qx "dispose: -j: unknown option" || die "-j: $(cat "$T/err")"
-ok "-j is a usage error"
+expect_exit 2 "$DISPOSE" methods --raw zero >"$T/out" 2>"$T/err"
+[ -s "$T/out" ] && die "--raw NAME: wrote to stdout"
+head -1 "$T/err" | grep -qx "dispose: --columns, --raw, --noheadings: for the listing only, not with a NAME or FILE" ||
+	die "--raw NAME: $(cat "$T/err")"
+expect_exit 2 "$DISPOSE" methods --check --json zero >"$T/out" 2>"$T/err"
+head -1 "$T/err" | grep -qx "dispose: --check: cannot be combined with --json or the table options" ||
+	die "--check --json: $(cat "$T/err")"
+ok "-j and option mixes are usage errors"
 
 # 7. erase: -m zero writes the shipped zero's bytes, -m FILE the file's
 [ "$(id -u)" = 0 ] || { echo "skip: the erase part needs root"; exit 0; }

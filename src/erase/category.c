@@ -291,7 +291,7 @@ struct json_object *dsp_erase_verdict(struct json_object *end, const char *statu
 	json_object_object_add(o, "category", json_object_new_string(cw));
 	json_object_object_add(o, "verification", json_object_new_string(
 		dsp_json_str(end, "verification") ? dsp_json_str(end, "verification") :
-		"not verified"));
+		end ? "not verified" : "verification: no end in the run record"));
 	json_object_object_add(o, "old_data_may_remain", json_object_new_boolean(remain));
 	n = 0;
 	dsp_json_u64(end, "bytes_written", &n);

@@ -132,6 +132,12 @@ static void set_outcome(struct item *t, int rc)
 	/* what the terminal says comes from what the record says */
 	json_object_put(t->verdict);
 	t->verdict = dsp_erase_verdict(t->end, dsp_record_status(rc));
+	if (t->verdict && !t->end) {	/* what was done although the record lacks its end */
+		json_object_object_add(t->verdict, "bytes_written",
+				       json_object_new_uint64(t->res.bytes_written));
+		json_object_object_add(t->verdict, "bytes_verified",
+				       json_object_new_uint64(t->res.bytes_verified));
+	}
 }
 
 /* ---- who and where ---- */

@@ -59,10 +59,13 @@ run "$bin" erase --dry-run --method dod-5220-22m "$target"
 
 say "erase with every byte of the last pass read back"
 # its output is shown again at the end: the verdict and where the record is
-erase=("$bin" erase --yes --method dod-5220-22m --verify last --run-dir "$work/run" "$target")
+erase=("$bin" erase --yes --method dod-5220-22m --verify last --run-dir "$work/run")
+[ -t 2 ] && erase+=(--progress bar)	# stderr goes through tee: keep the bar
+erase+=("$target")
 printf '$ %s\n' "${erase[*]}"
-"${erase[@]}" | tee "$work/erase.out"
-rc=${PIPESTATUS[0]}
+"${erase[@]}" > >(tee "$work/erase.out") 2> >(tee "$work/erase.err" >&2)
+rc=$?
+wait
 [ -e "$work/run/events.jsonl" ] && keep=1
 [ "$rc" = 0 ] || { echo "demo: erase failed (exit $rc)" >&2; exit 1; }
 
@@ -94,5 +97,7 @@ for n, raw in enumerate(open(sys.argv[1], "rb"), 1):
 print(f"{n} events, chain intact, head {prev}")
 PY
 say "done: the erase's verdict, and its run record (kept)"
+# the verdict lines (one per target, "t1 ..."), without the progress drawing
+tr '\r' '\n' <"$work/erase.err" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' | grep -E '^t[0-9]+ '
 cat "$work/erase.out"
 echo "open it with: less $work/run/events.jsonl"

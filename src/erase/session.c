@@ -1064,30 +1064,33 @@ static void finished(struct item *t, int rc)
 		t->s->o.finished(t->idx, t->status, t->s->o.arg);
 }
 
-/* A target's end in syslog, with its reason, not only "see the run record". */
-static void audit_target(const struct item *t, int r)
+/*
+ * A target's end in syslog: the verdict the terminal shows (result with its
+ * reason, category, verification), at the priority of the outcome; a success
+ * that is not verified or may leave old data is a warning.
+ */
+static void audit_target(const struct item *t)
 {
+	struct json_object *v = t->verdict;
+	const char *res = dsp_json_str(v, "result"), *cat = dsp_json_str(v, "category");
+	const char *ver = dsp_json_str(v, "verification");
+	enum dsp_audit_level lv = dsp_audit_level_of(t->rc);
+	bool remain = false;
 	char why[300] = "", tree[64] = "";
 
-	if (r < 0)
-		snprintf(why, sizeof(why), ": %s", strerror(-r));
-	else if (r == DSP_MISMATCH)
-		snprintf(why, sizeof(why), ": %llu byte%s read back differently, the first at offset %llu",
-			 (unsigned long long)t->res.mismatches, t->res.mismatches == 1 ? "" : "s",
-			 (unsigned long long)t->res.first_mismatch);
-	else if (r == DSP_PARTIAL && t->res.bad_bytes)
-		snprintf(why, sizeof(why), ": %llu byte%s in %u bad range%s not erased",
-			 (unsigned long long)t->res.bad_bytes, t->res.bad_bytes == 1 ? "" : "s",
-			 t->res.bad_ranges, t->res.bad_ranges == 1 ? "" : "s");
-	else if (r == DSP_PARTIAL)
-		snprintf(why, sizeof(why), ": not every file was erased and removed");
-	else if (r == DSP_INTERRUPTED)
-		snprintf(why, sizeof(why), ": resumable with --resume");
+	dsp_json_bool(v, "old_data_may_remain", &remain);
+	if (t->rc == 0 && ((res && strcmp(res, "success")) || remain))
+		lv = DSP_AUDIT_WARNING;
+	if (!res)	/* no verdict (out of memory): the status and the error */
+		snprintf(why, sizeof(why), "%s%s%s", t->status, t->rc < 0 ? ": " : "",
+			 t->rc < 0 ? strerror(-t->rc) : "");
+	else
+		snprintf(why, sizeof(why), "%s%s%s%s%s", res, cat ? "; " : "", cat ? cat : "",
+			 ver ? "; " : "", ver ? ver : "");
 	if (t->c.kind == DSP_ERASE_TREE)
 		snprintf(tree, sizeof(tree), ", %u file%s, %u director%s", t->res.files,
 			 t->res.files == 1 ? "" : "s", t->res.dirs, t->res.dirs == 1 ? "y" : "ies");
-	dsp_audit(dsp_audit_level_of(r), "%s: erase %s%s (target %s%s)", shown(t), status_of(r),
-		  why, t->id, tree);
+	dsp_audit(lv, "%s: erase %s (target %s%s)", shown(t), why, t->id, tree);
 }
 
 static void run_target(struct dsp_erase_session *s, struct item *t)
@@ -1112,8 +1115,8 @@ static void run_target(struct dsp_erase_session *s, struct item *t)
 
 	if (t->open_err) {
 		record_open_failure(s, t);
-		audit_target(t, t->open_err);
 		finished(t, t->open_err);
+		audit_target(t);
 		return;
 	}
 	switch (t->c.kind) {
@@ -1140,8 +1143,8 @@ static void run_target(struct dsp_erase_session *s, struct item *t)
 	else if (r == DSP_MISMATCH)
 		say(s, r, shown(t), "verification found %llu mismatching bytes",
 		    (unsigned long long)t->res.mismatches);
-	audit_target(t, r);
 	finished(t, r);
+	audit_target(t);
 }
 
 static void *worker(void *arg)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # t_demo.sh - `make demo` (scripts/demo.sh) ends with the erase's verdict and
 # the run record it kept: the directory named exists, holds an intact chain,
-# and the verdict lines are the ones the erase printed.
+# and the verdict lines are the ones the erase printed (on its stderr).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -23,8 +23,10 @@ check_chain "$dir"
 [ ! -e "$kept/disk.img" ] || die "demo: the 64 MiB image was left behind"
 grep -v '^run record: \|^open it with: ' "$T/end" >"$T/verdict"
 [ -s "$T/verdict" ] || die "demo: no verdict line at the end: $(cat "$T/end")"
+# each is a line the erase printed (its verdicts go to stderr, "run record:" to stdout)
 while IFS= read -r l; do
-	[ "$(grep -cxF -- "$l" "$T/out")" -ge 2 ] || die "demo: '$l' is not what the erase printed"
+	grep -qxF -- "$l" "$T/err" || die "demo: '$l' is not what the erase printed"
 done <"$T/verdict"
+[ "$(grep -cxF "run record: $dir" "$T/out")" = 2 ] || die "demo: the erase's 'run record:' line differs"
 grep -q '"status":"success"' "$dir/events.jsonl" || die "demo: the record holds no success"
 ok "demo: ends with the erase's verdict and the kept run record $dir"

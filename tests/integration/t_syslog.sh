@@ -51,7 +51,7 @@ logged ok "$DISPOSE" "${E[@]}" --run-dir "$T/r1" "$dev"
 check_chain "$T/r1"
 has_re ok $NOTICE "erase started by [^ ]+: targets $dev, method zero, verify last, run $T/r1"
 has ok $NOTICE "$dev: starting overwrite with method zero (1 pass, verify last), target t1"
-has ok $NOTICE "$dev: erase success (target t1)"
+has ok $NOTICE "$dev: erase success; NIST SP 800-88 Clear; verified: every byte of the last pass read back (target t1)"
 has ok $NOTICE "erase ended: success, 1 of 1 target erased, exit 0, run $T/r1, record head $(head_of "$T/r1")"
 only ok $NOTICE
 grep -q "passes\|success: ok\|see the run record" "$T/ok.log" && die "success: wording: $(cat "$T/ok.log")"
@@ -73,7 +73,7 @@ umount "$T/m"
 logged failed env DISPOSE_TEST_FAULT=eio-flush "$DISPOSE" "${E[@]}" --run-dir "$T/r3" "$dev"
 [ $rc = 1 ] || die "failure: expected exit 1, got $rc: $(cat "$T/failed.err")"
 check_chain "$T/r3"
-has failed $ERR "$dev: erase failed: Input/output error (target t1)"
+has_re failed $ERR "$dev: erase failed: Input/output error; no NIST category: [^;]+; [^;]+ \\(target t1\\)"
 has failed $ERR "erase ended: failed, 0 of 1 target erased, exit 1, run $T/r3, record head $(head_of "$T/r3")"
 has_re failed $NOTICE "erase started by .*"
 ok "failure: err lines with the reason; the end line's chain head is the record's"
@@ -81,7 +81,7 @@ ok "failure: err lines with the reason; the end line's chain head is the record'
 # 4. a sector that cannot be written: completed with errors, and how much
 logged bad env DISPOSE_TEST_FAULT=eio-write@1049276 "$DISPOSE" "${E[@]}" --run-dir "$T/r4" "$dev"
 [ $rc = 1 ] || die "bad sector: expected exit 1, got $rc: $(cat "$T/bad.err")"
-has bad $ERR "$dev: erase completed-with-errors: 512 bytes in 1 bad range not erased (target t1)"
+has_re bad $ERR "$dev: erase completed with errors: 512 bytes in bad ranges not erased; [^;]+; [^;]+ \\(target t1\\)"
 has_re bad $ERR "erase ended: completed-with-errors, 0 of 1 target erased, exit 1, run $T/r4, record head [0-9a-f]{64}"
 ok "bad sector: err line says how many bytes were not erased"
 
@@ -92,9 +92,15 @@ head -c 4096 /dev/urandom >"$f"
 logged name "$DISPOSE" "${E[@]}" --run-dir "$T/r5" "$f"
 [ $rc = 0 ] || die "odd name: exit $rc: $(cat "$T/name.err")"
 [ ! -e "$f" ] || die "odd name: file still there"
-has name $NOTICE "$T/d/bad\\xff\\x0aname: erase success (target t1)"
+has_re name $NOTICE "$T/d/bad\\\\xff\\\\x0aname: erase success; no NIST category: file-level overwrite; verified: .* \\(target t1\\)"
 grep -vq "^$AUTHPRIV " "$T/name.log" && die "odd name: a line was split: $(cat "$T/name.log")"
 ok "a name with an invalid byte and a newline: escaped, one line each"
+
+# 6a. --verify none: not a plain success, a warning that says so
+logged unverified "$DISPOSE" erase --yes --progress none --method zero --verify none --run-dir "$T/r6" "$dev"
+[ $rc = 0 ] || die "verify none: exit $rc: $(cat "$T/unverified.err")"
+has_re unverified $WARNING "$dev: erase written, not verified; no NIST category: [^;]+; not verified[^;]* \\(target t1\\)"
+ok "--verify none: a warning line, written, not verified"
 
 # 6. archive create and verify, with the record's chain head
 mkdir "$T/src"
@@ -111,6 +117,11 @@ logged verify "$DISPOSE" archive verify --run-dir "$T/ar" "$arc"
 [ $rc = 0 ] || die "archive verify: exit $rc: $(cat "$T/verify.err")"
 has verify $NOTICE "archive verify $arc: ok, 2 files, 8 payload bytes, run $T/ar, record head $(head_of "$T/ar")"
 only verify $NOTICE
+# verify asked to write to an erase's record: refused (exit 4), a warning
+logged vref "$DISPOSE" archive verify --run-dir "$T/r1" "$arc"
+[ $rc = 4 ] || die "archive verify into an erase record: expected exit 4, got $rc: $(cat "$T/vref.err")"
+has_re vref $WARNING "archive verify refused: .*$T/r1.*"
+only vref $WARNING
 # a damaged copy: verify fails, an err line with the reason
 cp "$arc" "$T/bad.tar.zst"
 cp "$arc.bag-info.txt" "$T/bad.tar.zst.bag-info.txt" 2>/dev/null

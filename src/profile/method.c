@@ -31,6 +31,7 @@
 #define EXP_NAME "expected 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit"
 #define EXP_TOP "expected one of schema, name, variant, description, source, verify, passes"
 #define EXP_PASS "expected one of type, pattern, note"
+#define EXP_BEFORE_COMPLEMENT "expected a pattern, random-byte or complement pass before it"
 
 /* Write "<origin>: <field>: <what>" to err; always returns DSP_INVALID. */
 static int invalid(char *err, size_t errlen, const char *origin,
@@ -578,10 +579,10 @@ static int parse_pass(struct json_object *po, unsigned i, struct dsp_method *m,
 	if (p->kind == DSP_PASS_COMPLEMENT) {
 		if (i == 0)
 			return invalid(err, errlen, origin, field,
-				       "complement cannot be the first pass, expected a pattern, random-byte or complement pass before it");
+				       "complement cannot be the first pass, " EXP_BEFORE_COMPLEMENT);
 		if (m->passes[i - 1].kind == DSP_PASS_RANDOM)
 			return invalid(err, errlen, origin, field,
-				       "complement cannot follow a random pass, expected a pattern, random-byte or complement pass before it");
+				       "complement cannot follow a random pass, " EXP_BEFORE_COMPLEMENT);
 	}
 
 	snprintf(field, sizeof(field), "passes[%u].pattern", i);
@@ -716,7 +717,8 @@ static int parse_tree(struct json_object *root, const char *origin,
 		clean(key, sizeof(key), verify, vlen);
 		if (!strncmp(verify, "sample:", 7))
 			return invalid(err, errlen, origin, "verify",
-				       "\"%s\" has no valid percent, expected sample:P with P a plain decimal in (0,100]",
+				       "\"%s\" has no valid percent, "
+				       "expected sample:P with P a plain decimal in (0,100]",
 				       key);
 		return invalid(err, errlen, origin, "verify",
 			       "unknown mode \"%s\", " EXP_VERIFY, key);
@@ -968,7 +970,8 @@ static int load_named(const char *path, const char *name, struct dsp_method **ou
 }
 
 /* "<user file>: ... <shipped file> ...": one line naming both files. */
-#define COLLISION_FMT "%s: %s: same name as the shipped method %s; rename it, or give its path to use it"
+#define COLLISION_FMT \
+	"%s: %s: same name as the shipped method %s; rename it, or give its path to use it"
 
 int dsp_method_find(const char *name_or_path, struct dsp_method **out,
 		    char *err, size_t errlen)

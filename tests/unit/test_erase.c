@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_erase.c - the overwrite engine on the fault-injecting memory backend */
 #include "erase_helpers.h"
+#include "dispose/json.h"
 
 #include <time.h>
 
@@ -842,6 +843,55 @@ static void test_erase_check_rereads_last_pass(void **state)
 	fx_close(&fx);
 }
 
+/* The verdict says what the target_end says, in words; nothing it lacks. */
+static void test_erase_verdict_from_record(void **state)
+{
+	struct json_object *end, *v;
+	bool remain = false;
+
+	(void)state;
+	end = json_tokener_parse("{\"status\":\"success\",\"bytes_written\":4096,"
+				 "\"bytes_verified\":0,\"nist_category\":\"none\","
+				 "\"category_reason\":\"not verified\","
+				 "\"verification\":\"not verified: no read-back\","
+				 "\"caveats\":[\"a\",\"b\",\"a\"]}");
+	v = dsp_erase_verdict(end, "success");
+	assert_string_equal(jstr(v, "result"), "written, not verified");
+	assert_string_equal(jstr(v, "category"), "no NIST category: not verified");
+	assert_int_equal(json_object_array_length(json_object_object_get(v, "caveats")), 2);
+	json_object_put(v);
+	json_object_put(end);
+
+	end = json_tokener_parse("{\"status\":\"completed-with-errors\",\"bytes_written\":1,"
+				 "\"bytes_verified\":1,\"nist_category\":\"none\","
+				 "\"category_reason\":\"file-level overwrite\","
+				 "\"old_data_may_remain\":true,\"mismatches\":0,\"caveats\":[]}");
+	v = dsp_erase_verdict(end, "completed-with-errors");
+	assert_string_equal(jstr(v, "result"),
+			    "completed with errors: the old data may remain on the medium");
+	assert_int_equal(dsp_json_bool(v, "old_data_may_remain", &remain), 0);
+	assert_true(remain);
+	json_object_put(v);
+	json_object_put(end);
+
+	end = json_tokener_parse("{\"status\":\"success\",\"nist_category\":\"clear\","
+				 "\"verification\":\"verified: sampled 10% of the last pass\"}");
+	v = dsp_erase_verdict(end, "success");
+	assert_string_equal(jstr(v, "result"), "success");
+	assert_string_equal(jstr(v, "category"), "NIST SP 800-88 Clear");
+	json_object_put(v);
+	json_object_put(end);
+
+	/* never started, or its end not recorded: claims nothing */
+	v = dsp_erase_verdict(NULL, "interrupted");
+	assert_string_equal(jstr(v, "result"), "interrupted before it started (resumable with --resume)");
+	json_object_put(v);
+	v = dsp_erase_verdict(NULL, "failed");
+	assert_string_equal(jstr(v, "result"), "failed: no end in the run record");
+	assert_string_equal(jstr(v, "category"), "no NIST category: no end in the run record");
+	json_object_put(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -872,6 +922,7 @@ int main(void)
 		cmocka_unit_test(test_erase_io_tiny_device_sample_strata),
 		cmocka_unit_test(test_erase_io_progress_rate_limited),
 		cmocka_unit_test(test_erase_check_rereads_last_pass),
+		cmocka_unit_test(test_erase_verdict_from_record),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

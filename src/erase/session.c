@@ -1018,8 +1018,9 @@ static void audit_start(const struct dsp_erase_session *s)
 			fprintf(tf, "%s%s", i ? " " : "", s->t[i].c.path);
 		fclose(tf);
 	}
-	dsp_audit(DSP_AUDIT_NOTICE, "erase %s by %s: targets %s, method %s, verify %s, run %s",
-		  s->o.resume ? "resumed" : "started", who ? who : "unknown", tlist ? tlist : "?",
+	dsp_audit(DSP_AUDIT_NOTICE, "erase %s by %s: target%s %s, method %s, verify %s, run %s",
+		  s->o.resume ? "resumed" : "started", who ? who : "unknown", s->nt == 1 ? "" : "s",
+		  tlist ? tlist : "?",
 		  s->method->name, dsp_verify_mode_name(s->verify), s->run_dir);
 	free(tlist);
 }

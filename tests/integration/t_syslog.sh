@@ -49,7 +49,7 @@ dev=$(mkloop 8)
 logged ok "$DISPOSE" "${E[@]}" --run-dir "$T/r1" "$dev"
 [ $rc = 0 ] || die "success: exit $rc: $(cat "$T/ok.err")"
 check_chain "$T/r1"
-has_re ok $NOTICE "erase started by [^ ]+: targets $dev, method zero, verify last, run $T/r1"
+has_re ok $NOTICE "erase started by [^ ]+: target $dev, method zero, verify last, run $T/r1"
 has ok $NOTICE "$dev: starting overwrite with method zero (1 pass, verify last), target t1"
 has ok $NOTICE "$dev: erase success; NIST SP 800-88 Clear; verified: every byte of the last pass read back (target t1)"
 has ok $NOTICE "erase ended: success, 1 of 1 target erased, exit 0, run $T/r1, record head $(head_of "$T/r1")"
@@ -95,6 +95,18 @@ logged name "$DISPOSE" "${E[@]}" --run-dir "$T/r5" "$f"
 has_re name $NOTICE "$T/d/bad\\\\xff\\\\x0aname: erase success; no NIST category: file-level overwrite; verified: .* \\(target t1\\)"
 grep -vq "^$AUTHPRIV " "$T/name.log" && die "odd name: a line was split: $(cat "$T/name.log")"
 ok "a name with an invalid byte and a newline: escaped, one line each"
+
+# 5a. plurals: two targets; a tree of one file
+mkdir "$T/tr"
+echo x >"$T/d/x"
+echo y >"$T/d/y"
+echo z >"$T/tr/z"
+logged two "$DISPOSE" "${E[@]}" --run-dir "$T/r5a" "$T/d/x" "$T/d/y" "$T/tr"
+[ $rc = 0 ] || die "two targets and a tree: exit $rc: $(cat "$T/two.err")"
+has_re two $NOTICE "erase started by [^ ]+: targets $T/d/x $T/d/y $T/tr, method zero, verify last, run $T/r5a"
+has_re two $NOTICE "$T/tr: erase success; [^;]+; [^;]+ \\(target t3, 1 file, 1 directory\\)"
+has two $NOTICE "erase ended: success, 3 of 3 targets erased, exit 0, run $T/r5a, record head $(head_of "$T/r5a")"
+ok "plurals: targets, 3 of 3 targets, 1 file, 1 directory"
 
 # 6a. --verify none: not a plain success, a warning that says so
 logged unverified "$DISPOSE" erase --yes --progress none --method zero --verify none --run-dir "$T/r6" "$dev"

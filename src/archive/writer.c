@@ -544,8 +544,10 @@ static int add_entry(struct wctx *w, struct archive *disk,
 	}
 	if (type != AE_IFREG)
 		return 0;
-	if (hl)
+	if (hl) {
+		w->pg.p.files++;	/* a payload file too (Payload-Oxum counts it) */
 		return flush(w);
+	}
 	return copy_data(w, e, src, (uint64_t)archive_entry_size(e), it);
 }
 

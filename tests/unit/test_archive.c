@@ -254,6 +254,129 @@ static void test_dsp_archive_create_roundtrip(void **state)
 	assert_int_equal(dsp_archive_extract(name, dir, NULL, NULL, 0, &r), -EEXIST);
 }
 
+/* --- progress ---------------------------------------------------------------------- */
+
+#define MAX_PROG 4096
+static struct dsp_archive_progress prog[MAX_PROG];
+static size_t nprog;
+
+static void on_prog(const struct dsp_archive_progress *p, void *arg)
+{
+	(void)arg;
+	if (nprog < MAX_PROG)
+		prog[nprog++] = *p;
+}
+
+/* every report of one run: the phases given, passes in order, nothing going back */
+static void check_prog(const char *const *phases, unsigned npasses)
+{
+	unsigned pass = 1;
+
+	assert_true(nprog >= 2);
+	for (size_t i = 0; i < nprog; i++) {
+		const struct dsp_archive_progress *p = &prog[i];
+
+		assert_int_equal(p->npasses, npasses);
+		assert_true(p->pass == pass || p->pass == pass + 1);
+		pass = p->pass;
+		assert_string_equal(p->phase, phases[p->pass - 1]);
+		assert_true(!p->total || p->done <= p->total);
+		if (i) {
+			assert_true(p->all_done >= prog[i - 1].all_done);
+			if (p->pass == prog[i - 1].pass)
+				assert_true(p->files >= prog[i - 1].files);
+		}
+	}
+	assert_int_equal(pass, npasses);
+}
+
+static void test_dsp_archive_progress_passes(void **state)
+{
+	static const char *const write[] = { "write" }, *const verify[] = { "verify" },
+			  *const extract[] = { "verify", "extract" };
+	struct dsp_archive_result r;
+	struct dsp_archive_read_opts ro = { .progress = on_prog };
+	char name[400], dir[300], root[300];
+	const char *roots[] = { root, NULL };
+	struct dsp_archive_opts o = { .roots = roots, .progress = on_prog };
+	struct stat st;
+	const struct dsp_archive_progress *last;
+
+	snprintf(root, sizeof(root), "%s/src", tmpdir);
+	snprintf(name, sizeof(name), "%s/pg.tar.zst", tmpdir);
+	nprog = 0;
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	check_prog(write, 1);
+	last = &prog[nprog - 1];
+	/* payload read as it went, no total known; the hard link counts as a file */
+	assert_int_equal(last->total, 0);
+	assert_int_equal(last->all_total, 0);
+	assert_int_equal(last->files, r.files);
+	assert_true(last->done >= 300000 + 6 && last->done <= r.payload_bytes);
+	assert_int_equal(stat(name, &st), 0);
+
+	nprog = 0;
+	assert_int_equal(dsp_archive_verify_with(name, &ro, &r), 0);
+	check_prog(verify, 1);
+	last = &prog[nprog - 1];
+	assert_int_equal(prog[0].done, 0);
+	assert_int_equal(last->total, (uint64_t)st.st_size);
+	assert_int_equal(last->done, last->total);
+	assert_int_equal(last->all_done, last->all_total);
+	assert_int_equal(last->files, 5);
+	assert_int_equal(last->bytes, r.payload_bytes);
+
+	snprintf(dir, sizeof(dir), "%s/pgout", tmpdir);
+	sh("mkdir %s", dir);
+	nprog = 0;
+	assert_int_equal(dsp_archive_extract_with(name, dir, &ro, &r), 0);
+	check_prog(extract, 2);
+	last = &prog[nprog - 1];
+	assert_int_equal(last->all_total, 2 * (uint64_t)st.st_size);
+	assert_int_equal(last->all_done, last->all_total);
+	assert_int_equal(last->files, 5);
+	sh("cmp %s/src/sub/big %s/pg/data%s/src/sub/big", tmpdir, dir, tmpdir);
+	/* without a callback: the same result, nothing reported */
+	nprog = 0;
+	assert_int_equal(dsp_archive_verify(name, NULL, NULL, NULL, &r), 0);
+	assert_int_equal(nprog, 0);
+}
+
+/* An encrypted archive of several volumes: extract decrypts first, every volume counted. */
+static void test_dsp_archive_progress_encrypted(void **state)
+{
+	static const char *const extract[] = { "decrypt", "verify", "extract" };
+	struct dsp_archive_result r;
+	char name[400], dir[300], root[300], key[300], cert[300];
+	const char *roots[] = { root, NULL }, *certs[] = { cert, NULL };
+	struct dsp_archive_opts o = { .roots = roots, .recipients = certs };
+	struct dsp_archive_read_opts ro = { .key = key, .cert = cert, .progress = on_prog };
+	uint64_t pass_total[3] = { 0 };
+
+	snprintf(cert, sizeof(cert), "%s/pg.crt", tmpdir);
+	snprintf(key, sizeof(key), "%s/pg.key", tmpdir);
+	sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout %s"
+	   " -out %s -subj /CN=pg -days 2 2>/dev/null", key, cert);
+	snprintf(root, sizeof(root), "%s/src", tmpdir);
+	snprintf(name, sizeof(name), "%s/pge.tar.zst.enc", tmpdir);
+	dsp_env_set_volume_max(64u << 10);
+	assert_int_equal(dsp_archive_create(name, &o, &r), 0);
+	dsp_env_set_volume_max(0);
+	snprintf(dir, sizeof(dir), "%s/pgeout", tmpdir);
+	sh("mkdir %s", dir);
+	nprog = 0;
+	assert_int_equal(dsp_archive_extract_with(name, dir, &ro, &r), 0);
+	check_prog(extract, 3);
+	for (size_t i = 0; i < nprog; i++)
+		pass_total[prog[i].pass - 1] = prog[i].total;
+	/* the ciphertext of every volume is as long as the stream it decrypts to */
+	assert_true(pass_total[0] > (64u << 10));
+	assert_int_equal(pass_total[0], pass_total[1]);
+	assert_int_equal(pass_total[1], pass_total[2]);
+	assert_int_equal(prog[nprog - 1].all_done, 3 * pass_total[0]);
+	assert_int_equal(prog[nprog - 1].files, 5);
+}
+
 static void test_dsp_archive_create_overlapping_roots(void **state)
 {
 	struct dsp_archive_result r;
@@ -1623,6 +1746,8 @@ int main(void)
 		cmocka_unit_test(test_dsp_archive_hardlink_with_data_refused),
 		cmocka_unit_test(test_dsp_archive_extract_second_pass_checked),
 		cmocka_unit_test(test_dsp_archive_extract_privileges_only_when_asked),
+		cmocka_unit_test(test_dsp_archive_progress_passes),
+		cmocka_unit_test(test_dsp_archive_progress_encrypted),
 	};
 
 	dsp_log_set_syslog(0);

@@ -854,6 +854,71 @@ static void test_dsp_inv_scan_section_markers(void **state)
 	free(s.text);
 }
 
+#define MAX_PROG 1024
+static struct dsp_inv_progress prog[MAX_PROG];
+static char prog_path[MAX_PROG][128];
+static size_t nprog;
+
+static void on_prog(const struct dsp_inv_progress *p, void *arg)
+{
+	(void)arg;
+	if (nprog == MAX_PROG)
+		return;
+	prog[nprog] = *p;
+	snprintf(prog_path[nprog], sizeof(prog_path[0]), "%s", p->path ? p->path : "");
+	nprog++;
+}
+
+static void test_dsp_inv_scan_reports_progress(void **state)
+{
+	const char *roots[] = { tree, NULL };
+	struct dsp_inv_opts o = { .what = DSP_INV_DATA | DSP_INV_KEYS | DSP_INV_HASH,
+				  .roots = roots, .progress = on_prog };
+	struct sink s = { 0 };
+	const struct dsp_inv_progress *last;
+	char big[128];
+	uint64_t got = 0;
+	int fd, total;
+
+	(void)state;
+	snprintf(big, sizeof(big), "%s/big.bin", tree);
+	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	for (off_t off = 0; off < 3 << 20; off += 8192)
+		put_at(fd, off, 'b', 8192);
+	close(fd);
+	/* the walk alone: what it read of the file it hashes, as it reads */
+	nprog = 0;
+	assert_int_equal(dsp_inv_walk(&o, sink_emit, &s), 0);
+	for (size_t i = 0; i < nprog; i++) {
+		if (strcmp(prog_path[i], big))
+			continue;
+		assert_true(prog[i].bytes > got && prog[i].bytes <= 3u << 20);
+		got = prog[i].bytes;
+	}
+	assert_int_equal(got, 3u << 20);
+	free(s.text);
+	memset(&s, 0, sizeof(s));
+
+	/* the scan: sections in order, and at the end every item and byte counted */
+	nprog = 0;
+	assert_int_equal(dsp_inv_scan(&o, sink_emit, &s), 0);
+	assert_true(nprog >= 2);
+	assert_string_equal(prog[0].section, "files");
+	assert_int_equal(prog[0].items, 0);
+	for (size_t i = 1; i < nprog; i++)
+		assert_true(prog[i].items >= prog[i - 1].items);
+	last = &prog[nprog - 1];
+	assert_string_equal(last->section, "keys");
+	total = s.count[0] + s.count[1] + s.count[2] + s.count[3] + s.count[4];
+	assert_int_equal(last->items, total);
+	assert_int_equal(last->files, 3);	/* top.txt, sub/deeper/x, big.bin */
+	assert_int_equal(last->bytes, 3 + (3u << 20));
+	assert_null(last->path);
+	free(s.text);
+	unlink(big);
+}
+
 static int stop_on_files(void *arg, const char *section, struct json_object *item)
 {
 	int *seen = arg;
@@ -992,6 +1057,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dsp_inv_scan_section_markers,
 						tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_dsp_inv_scan_stops_when_emit_fails,
+						tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_dsp_inv_scan_reports_progress,
 						tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_dsp_inv_write_valid_json,
 						tree_setup, tree_teardown),

@@ -13,6 +13,7 @@
 #include "dispose/archive.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "progress.h"
 
 #define MAXLIST 64
 
@@ -27,6 +28,8 @@ static void usage(FILE *out)
 		" dispose archive extract NAME -C DIR [--key KEY.pem --cert CERT.pem]\n"
 		"        [--same-owner] [--preserve-permissions] [--xattrs] [--acls] [--fflags]\n"
 		" dispose archive status DIR\n"
+		"Create, verify and extract take --progress auto|bar|lines|json|none\n"
+		"(JSON on standard error; see dispose(8)).\n"
 		"\nExit status: 0 ok, 1 failed, 2 usage or not an archive of ours (also a\n"
 		"--run-dir that holds a record for create, or none or a damaged one for\n"
 		"verify), 3 verification mismatch, 4 refused (unsafe entry, target\n"
@@ -41,7 +44,7 @@ static void usage(FILE *out)
 
 enum { O_ROOT = 256, O_EXCLUDE, O_RETAIN, O_SERIES, O_AUTH, O_ORG, O_HOLD,
        O_RECIP, O_KEY, O_CERT, O_RUNDIR, O_SAME_OWNER, O_PERMS, O_XATTRS, O_ACLS,
-       O_FFLAGS };
+       O_FFLAGS, O_PROGRESS };
 
 static const struct option longopts[] = {
 	{ "root", required_argument, NULL, O_ROOT },
@@ -62,6 +65,7 @@ static const struct option longopts[] = {
 	{ "fflags", no_argument, NULL, O_FFLAGS },
 	{ "output", required_argument, NULL, 'o' },
 	{ "directory", required_argument, NULL, 'C' },
+	{ "progress", required_argument, NULL, O_PROGRESS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -74,6 +78,8 @@ struct args {
 	const char *run_dir, *out, *dir, *key, *cert;
 	int verbose;
 	unsigned xflags;	/* DSP_EXTRACT_* */
+	enum progress_mode progress;	/* --progress (default auto) */
+	int progress_given;
 };
 
 static int push(const char **list, int *n, const char *v, const char *what)
@@ -91,16 +97,16 @@ static int push(const char **list, int *n, const char *v, const char *what)
 static unsigned opt_bit(int c)
 {
 	return c >= O_ROOT && c <= O_FFLAGS ? 1u << (c - O_ROOT) :
-	       c == 'o' ? 1u << 16 : c == 'C' ? 1u << 17 : 0;
+	       c == 'o' ? 1u << 16 : c == 'C' ? 1u << 17 : c == O_PROGRESS ? 1u << 20 : 0;
 }
 
 #define B(c) (1u << ((c) - O_ROOT))
 #define ALLOW_CREATE (B(O_ROOT) | B(O_EXCLUDE) | B(O_RETAIN) | B(O_SERIES) | B(O_AUTH) | \
 		      B(O_ORG) | B(O_HOLD) | B(O_RECIP) | B(O_KEY) | B(O_CERT) | \
-		      B(O_RUNDIR) | opt_bit('o'))
-#define ALLOW_VERIFY (B(O_KEY) | B(O_CERT) | B(O_RUNDIR))
+		      B(O_RUNDIR) | opt_bit('o') | opt_bit(O_PROGRESS))
+#define ALLOW_VERIFY (B(O_KEY) | B(O_CERT) | B(O_RUNDIR) | opt_bit(O_PROGRESS))
 #define ALLOW_EXTRACT (B(O_KEY) | B(O_CERT) | B(O_SAME_OWNER) | B(O_PERMS) | B(O_XATTRS) | \
-		       B(O_ACLS) | B(O_FFLAGS) | opt_bit('C'))
+		       B(O_ACLS) | B(O_FFLAGS) | opt_bit('C') | opt_bit(O_PROGRESS))
 #define ALLOW_STATUS 0u
 
 static const char *opt_name(int c)
@@ -119,10 +125,16 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed)
 {
 	int c;
 
+	progress_mode_parse("auto", &a->progress);
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:C:vh", longopts, NULL)) != -1) {
 		if (opt_bit(c) & ~allowed) {
+			if (c == O_PROGRESS) {
+				cli_err("archive %s: --progress: not an option of archive %s",
+					argv[0], argv[0]);
+				return DSP_EXIT_USAGE;
+			}
 			/* silently ignoring it would let a mistake pass for a success */
 			cli_err("archive %s: %s%s: not an option of archive %s", argv[0],
 				c == 'o' || c == 'C' ? "" : "--", opt_name(c), argv[0]);
@@ -157,6 +169,14 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed)
 		case 'o': a->out = optarg; break;
 		case 'C': a->dir = optarg; break;
 		case 'v': a->verbose++; break;
+		case O_PROGRESS:
+			if (progress_mode_parse(optarg, &a->progress)) {
+				cli_err("archive %s: --progress: %s: expected " PROGRESS_MODES,
+					argv[0], optarg);
+				return DSP_EXIT_USAGE;
+			}
+			a->progress_given = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -176,6 +196,58 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed)
 	}
 	cli_log_init(a->verbose);
 	return 0;
+}
+
+/* ---- --progress: one display for create, verify and extract ---- */
+
+struct arc_prog {
+	struct progress *p;
+	struct dsp_log_sink sink, prev;
+};
+
+static void on_arc_progress(const struct dsp_archive_progress *ap, void *arg)
+{
+	/* one pass is shown without pass numbers */
+	struct progress_state s = {
+		.phase = ap->phase, .pass = ap->npasses > 1 ? ap->pass : 0,
+		.npasses = ap->npasses > 1 ? ap->npasses : 0,
+		.done = ap->done, .total = ap->total,
+		.all_done = ap->all_done, .all_total = ap->all_total,
+		.count = ap->files, .count_name = "files",
+	};
+
+	progress_set(arg, 0, &s);
+}
+
+/*
+ * Start the display for NAME (nothing with --progress none); the core's
+ * messages go around it until arc_prog_end. JSON lines go to stderr: the
+ * report is on stdout.
+ */
+static void arc_prog_start(struct arc_prog *ap, const struct args *a, const char *name,
+			   dsp_archive_progress_fn *fn, void **arg)
+{
+	ap->p = a->progress == PROGRESS_NONE ? NULL : progress_new(a->progress, 1);
+	if (!ap->p)
+		return;
+	progress_json_stream(ap->p, stderr);
+	progress_target(ap->p, 0, "archive", name);
+	ap->sink = progress_log_sink(ap->p, a->verbose > 0 ? a->verbose : 0);
+	ap->prev = dsp_log_use(&ap->sink);
+	*fn = on_arc_progress;
+	*arg = ap->p;
+}
+
+static void arc_prog_end(struct arc_prog *ap, int rc)
+{
+	if (!ap->p)
+		return;
+	dsp_log_use(&ap->prev);
+	progress_finish(ap->p, 0, rc == 0 ? "success" : rc == DSP_PARTIAL ?
+			"completed-with-errors" : rc == DSP_MISMATCH ? "mismatch" :
+			rc == -EINTR ? "interrupted" : "failed");
+	progress_free(ap->p);
+	ap->p = NULL;
 }
 
 /* verify appends to the record of the archive's create, never to another command's */
@@ -344,7 +416,11 @@ static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 	snprintf(run, sizeof(run), "%s", dsp_ledger_dir(l));
 	a.o.ledger = l;
 	a.o.stop = &stop_sig;
+	struct arc_prog ap = { 0 };
+
+	arc_prog_start(&ap, &a, a.out, &a.o.progress, &a.o.progress_arg);
 	rc = dsp_archive_create(a.out, &a.o, &r);
+	arc_prog_end(&ap, rc);
 	ex = create_verdict(a.out, rc, &r);
 	if (dsp_archive_run_end(l, rc, ex) && ex == DSP_EXIT_OK) {
 		cli_err("%s: cannot write the run record's run_end", run);
@@ -473,7 +549,12 @@ static int do_verify(int argc, char **argv)
 		if ((rc = open_record(a.run_dir, &l)))
 			return rc;
 	}
-	rc = dsp_archive_verify(argv[optind], a.key, a.cert, l, &r);
+	struct dsp_archive_read_opts ro = { .key = a.key, .cert = a.cert, .ledger = l };
+	struct arc_prog ap = { 0 };
+
+	arc_prog_start(&ap, &a, argv[optind], &ro.progress, &ro.progress_arg);
+	rc = dsp_archive_verify_with(argv[optind], &ro, &r);
+	arc_prog_end(&ap, rc);
 	dsp_ledger_close(l);
 	if (rc && r.record_refused) {
 		cli_err("%s", r.bad_path);
@@ -512,7 +593,12 @@ static int do_extract(int argc, char **argv)
 		cli_err("%s: not a directory", a.dir);
 		return DSP_EXIT_FAILED;
 	}
-	rc = dsp_archive_extract(argv[optind], a.dir, a.key, a.cert, a.xflags, &r);
+	struct dsp_archive_read_opts ro = { .key = a.key, .cert = a.cert, .flags = a.xflags };
+	struct arc_prog ap = { 0 };
+
+	arc_prog_start(&ap, &a, argv[optind], &ro.progress, &ro.progress_arg);
+	rc = dsp_archive_extract_with(argv[optind], a.dir, &ro, &r);
+	arc_prog_end(&ap, rc);
 	rc = verdict(argv[optind], rc, &r, DSP_EXIT_REFUSED);
 	if (rc == DSP_EXIT_OK)
 		printf("%s: verified and extracted to %s/%s (%llu files)\n",

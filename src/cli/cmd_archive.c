@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cmd_archive.c - dispose archive create|verify|extract|status */
 #include "cli.h"
+#include "table.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -10,7 +11,10 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include <json-c/json.h>
+
 #include "dispose/archive.h"
+#include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "progress.h"
@@ -21,25 +25,144 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage:\n"
-		" dispose archive create --root DIR... [--exclude GLOB]... [--retain-until YYYY-MM-DD]\n"
-		"        [--series NAME] [--authority TEXT] [--organization TEXT] [--legal-hold]\n"
-		"        [--recipient CERT.pem]... [--key KEY.pem --cert CERT.pem] [--run-dir DIR] -o NAME\n"
-		" dispose archive verify NAME [--key KEY.pem --cert CERT.pem] [--run-dir DIR]\n"
-		" dispose archive extract NAME -C DIR [--key KEY.pem --cert CERT.pem]\n"
-		"        [--same-owner] [--preserve-permissions] [--xattrs] [--acls] [--fflags]\n"
-		" dispose archive status DIR\n"
-		"Create, verify and extract take --progress auto|bar|lines|json|none\n"
-		"(JSON on standard error; see dispose(8)).\n"
-		"\nExit status: 0 ok, 1 failed, 2 usage or not an archive of ours (also a\n"
-		"--run-dir that holds a record for create, or none or a damaged one for\n"
-		"verify), 3 verification mismatch, 4 refused (unsafe entry, target\n"
-		"exists; verify: a run record that is not the archive's create's).\n"
-		"Extract gives files to the user running it and drops setuid/setgid bits\n"
-		"and file capabilities: --same-owner restores owners and groups,\n"
-		"--preserve-permissions those bits and capabilities. Extended attributes,\n"
-		"ACLs and file flags (immutable, append-only), which no manifest covers,\n"
-		"are restored only with --xattrs, --acls and --fflags.\n"
+		" dispose archive create -r DIR... -o NAME [options]\n"
+		" dispose archive verify [options] NAME\n"
+		" dispose archive extract -C DIR [options] NAME\n"
+		" dispose archive status [options] DIR\n"
+		"\n"
+		"Archive retained records as a verified, optionally encrypted BagIt bag.\n"
+		"\n"
+		"Options:\n"
+		" -h, --help  display this help\n"
+		"\n"
+		"Run 'dispose archive <subcommand> --help' for a subcommand's options.\n"
+		"Exit status: 0 ok, 1 failed, 2 usage or invalid input (a missing file,\n"
+		"not an archive of ours), 3 verification mismatch, 4 refused.\n"
 		"See dispose-archive(5).\n");
+}
+
+/* The options every subcommand takes, in each one's --help. */
+#define COMMON_HELP \
+	" -q, --quiet                 print only the result, warnings and errors\n" \
+	" -v, --verbose               also show informational messages\n" \
+	" -h, --help                  display this help\n"
+#define PROGRESS_HELP \
+	"     --progress MODE         auto, bar, lines, json (on stderr) or none\n"
+#define KEY_HELP \
+	"     --key KEY.pem           a recipient's private key (with --cert)\n" \
+	"     --cert CERT.pem         that recipient's certificate (with --key)\n"
+
+static void usage_create(void)
+{
+	fputs("Usage:\n"
+	      " dispose archive create -r DIR... -o NAME [--exclude GLOB]...\n"
+	      "        [--retain-until YYYY-MM-DD] [--series NAME] [--authority TEXT]\n"
+	      "        [--organization TEXT] [--legal-hold] [--recipient CERT.pem]...\n"
+	      "        [--key KEY.pem --cert CERT.pem] [--run-dir DIR] [-q|-v]\n"
+	      "        [--progress MODE]\n"
+	      "\n"
+	      "Write the files under each root into a BagIt bag in a compressed pax\n"
+	      "archive (encrypted to each --recipient), then read it back and check\n"
+	      "every entry against the manifest.\n"
+	      "\n"
+	      "Options:\n"
+	      " -r, --root DIR              a directory to archive (repeatable)\n"
+	      " -o, --output NAME           the archive to write (never overwritten):\n"
+	      "                             BASE.tar.zst, encrypted BASE.tar.zst.enc\n"
+	      "     --exclude GLOB          leave out matching paths (repeatable)\n"
+	      "     --retain-until DATE     Retain-Until date, YYYY-MM-DD\n"
+	      "     --series NAME           Records-Series\n"
+	      "     --authority TEXT        Disposal-Authority\n"
+	      "     --organization TEXT     Source-Organization\n"
+	      "     --legal-hold            Legal-Hold: true\n"
+	      "     --recipient CERT.pem    encrypt to this certificate (repeatable)\n"
+	      KEY_HELP
+	      "                             (to read an encrypted archive back)\n"
+	      "     --run-dir DIR           write a new run record in DIR\n"
+	      PROGRESS_HELP
+	      COMMON_HELP
+	      "\n"
+	      "See dispose-archive(5).\n", stdout);
+}
+
+static void usage_verify(void)
+{
+	fputs("Usage:\n"
+	      " dispose archive verify [--key KEY.pem --cert CERT.pem] [--run-dir DIR]\n"
+	      "        [-J] [-q|-v] [--progress MODE] NAME\n"
+	      "\n"
+	      "Check every file of archive NAME against its bag's manifests.\n"
+	      "\n"
+	      "Options:\n"
+	      KEY_HELP
+	      "     --run-dir DIR           append the result to the record of NAME's create\n"
+	      " -J, --json                  print the result as JSON\n"
+	      PROGRESS_HELP
+	      COMMON_HELP
+	      "\n"
+	      "See dispose-archive(5).\n", stdout);
+}
+
+static void usage_extract(void)
+{
+	fputs("Usage:\n"
+	      " dispose archive extract -C DIR [--key KEY.pem --cert CERT.pem]\n"
+	      "        [--same-owner] [--preserve-permissions] [--xattrs] [--acls]\n"
+	      "        [--fflags] [-q|-v] [--progress MODE] NAME\n"
+	      "\n"
+	      "Verify archive NAME and extract its bag into DIR. Files are given to\n"
+	      "the user running it, without setuid/setgid bits, file capabilities,\n"
+	      "extended attributes, ACLs or file flags unless asked for.\n"
+	      "\n"
+	      "Options:\n"
+	      " -C, --directory DIR         the existing directory to extract into\n"
+	      KEY_HELP
+	      "     --same-owner            restore owners and groups\n"
+	      "     --preserve-permissions  restore setuid/setgid bits and capabilities\n"
+	      "     --xattrs                restore extended attributes\n"
+	      "     --acls                  restore POSIX ACLs\n"
+	      "     --fflags                restore file flags (immutable, append-only)\n"
+	      PROGRESS_HELP
+	      COMMON_HELP
+	      "\n"
+	      "See dispose-archive(5).\n", stdout);
+}
+
+/* archive status's columns; the ST_* are their indexes */
+enum { ST_ARCHIVE, ST_SERIES, ST_RETAIN, ST_HOLD, ST_ENCRYPTED, ST_STATUS, ST_BAGGED,
+       ST_AUTHORITY, ST_ORG, ST_EXTID, ST_HOST, ST_FILES, ST_BYTES };
+static const struct cli_column status_cols[] = {
+	[ST_ARCHIVE] = { "ARCHIVE", 0.3, 0, "the archive (its path)" },
+	[ST_SERIES] = { "SERIES", 0.15, CLI_COL_TRUNC, "its series" },
+	[ST_RETAIN] = { "RETAIN-UNTIL", 10, 0, "retention date (YYYY-MM-DD)" },
+	[ST_HOLD] = { "HOLD", 4, CLI_COL_BOOL, "under legal hold" },
+	[ST_ENCRYPTED] = { "ENCRYPTED", 3, CLI_COL_BOOL, "has an encryption envelope" },
+	[ST_STATUS] = { "STATUS", 8, 0, "eligible (for disposal), retained or held" },
+	[ST_BAGGED] = { "BAGGED", 10, CLI_COL_HIDDEN, "bagging date" },
+	[ST_AUTHORITY] = { "AUTHORITY", 0.2, CLI_COL_HIDDEN | CLI_COL_TRUNC, "retention authority" },
+	[ST_ORG] = { "ORGANIZATION", 0.15, CLI_COL_HIDDEN | CLI_COL_TRUNC, "source organization" },
+	[ST_EXTID] = { "EXTERNAL-ID", 0.1, CLI_COL_HIDDEN, "external identifier" },
+	[ST_HOST] = { "SOURCE-HOST", 0.1, CLI_COL_HIDDEN, "host it was made on" },
+	[ST_FILES] = { "FILES", 5, CLI_COL_HIDDEN | CLI_COL_NUMBER, "files in the payload" },
+	[ST_BYTES] = { "BYTES", 5, CLI_COL_HIDDEN | CLI_COL_SIZE, "payload size" },
+};
+
+static void usage_status(void)
+{
+	fputs("Usage:\n"
+	      " dispose archive status [-J] [--columns LIST] [--raw] [--noheadings] [-q|-v] DIR\n"
+	      "\n"
+	      "List the archives in DIR with their series, retention date, legal hold\n"
+	      "and whether they may be disposed of.\n"
+	      "\n"
+	      "Options:\n"
+	      " -J, --json                  print the list as JSON\n"
+	      "     --columns LIST          print these columns (comma-separated; +LIST adds)\n"
+	      "     --raw                   use the raw output format\n"
+	      "     --noheadings            don't print headings\n"
+	      COMMON_HELP, stdout);
+	cli_table_help_columns(stdout, status_cols, DSP_ARRAY_SIZE(status_cols));
+	fputs("\nSee dispose-archive(5).\n", stdout);
 }
 
 enum { O_ROOT = 256, O_EXCLUDE, O_RETAIN, O_SERIES, O_AUTH, O_ORG, O_HOLD,
@@ -47,7 +170,7 @@ enum { O_ROOT = 256, O_EXCLUDE, O_RETAIN, O_SERIES, O_AUTH, O_ORG, O_HOLD,
        O_FFLAGS, O_PROGRESS };
 
 static const struct option longopts[] = {
-	{ "root", required_argument, NULL, O_ROOT },
+	{ "root", required_argument, NULL, 'r' },
 	{ "exclude", required_argument, NULL, O_EXCLUDE },
 	{ "retain-until", required_argument, NULL, O_RETAIN },
 	{ "series", required_argument, NULL, O_SERIES },
@@ -66,8 +189,11 @@ static const struct option longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "directory", required_argument, NULL, 'C' },
 	{ "progress", required_argument, NULL, O_PROGRESS },
+	{ "json", no_argument, NULL, 'J' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	CLI_TABLE_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -76,7 +202,9 @@ struct args {
 	int nroots, nexcl, nrecip;
 	struct dsp_archive_opts o;
 	const char *run_dir, *out, *dir, *key, *cert;
-	int verbose;
+	int verbose;		/* -1 with --quiet */
+	int json;		/* -J: the report as JSON */
+	struct cli_table_opts table;	/* status: --columns, --raw, --noheadings */
 	unsigned xflags;	/* DSP_EXTRACT_* */
 	enum progress_mode progress;	/* --progress (default auto) */
 	int progress_given;
@@ -93,55 +221,46 @@ static int push(const char **list, int *n, const char *v, const char *what)
 	return 0;
 }
 
-/* One bit per option that only some subcommands take (-v and -h go everywhere). */
+/* One bit per option that only some subcommands take (-q, -v and -h go everywhere). */
 static unsigned opt_bit(int c)
 {
-	return c >= O_ROOT && c <= O_FFLAGS ? 1u << (c - O_ROOT) :
-	       c == 'o' ? 1u << 16 : c == 'C' ? 1u << 17 : c == O_PROGRESS ? 1u << 20 : 0;
+	switch (c) {
+	case 'r': return 1u << 0;
+	case 'o': return 1u << 16;
+	case 'C': return 1u << 17;
+	case 'J': return 1u << 18;
+	case O_PROGRESS: return 1u << 20;
+	case CLI_OPT_COLUMNS: case CLI_OPT_RAW: case CLI_OPT_NOHEADINGS: return 1u << 19;
+	}
+	return c > O_ROOT && c <= O_FFLAGS ? 1u << (c - O_ROOT) : 0;
 }
 
-#define B(c) (1u << ((c) - O_ROOT))
-#define ALLOW_CREATE (B(O_ROOT) | B(O_EXCLUDE) | B(O_RETAIN) | B(O_SERIES) | B(O_AUTH) | \
+#define B(c) opt_bit(c)
+#define ALLOW_CREATE (B('r') | B(O_EXCLUDE) | B(O_RETAIN) | B(O_SERIES) | B(O_AUTH) | \
 		      B(O_ORG) | B(O_HOLD) | B(O_RECIP) | B(O_KEY) | B(O_CERT) | \
-		      B(O_RUNDIR) | opt_bit('o') | opt_bit(O_PROGRESS))
-#define ALLOW_VERIFY (B(O_KEY) | B(O_CERT) | B(O_RUNDIR) | opt_bit(O_PROGRESS))
+		      B(O_RUNDIR) | B('o') | B(O_PROGRESS))
+#define ALLOW_VERIFY (B(O_KEY) | B(O_CERT) | B(O_RUNDIR) | B('J') | B(O_PROGRESS))
 #define ALLOW_EXTRACT (B(O_KEY) | B(O_CERT) | B(O_SAME_OWNER) | B(O_PERMS) | B(O_XATTRS) | \
-		       B(O_ACLS) | B(O_FFLAGS) | opt_bit('C') | opt_bit(O_PROGRESS))
-#define ALLOW_STATUS 0u
+		       B(O_ACLS) | B(O_FFLAGS) | B('C') | B(O_PROGRESS))
+#define ALLOW_STATUS (B('J') | B(CLI_OPT_RAW))
 
-static const char *opt_name(int c)
+static int parse(int argc, char **argv, struct args *a, unsigned allowed,
+		 void (*help)(void))
 {
-	if (c == 'o')
-		return "-o";
-	if (c == 'C')
-		return "-C";
-	for (const struct option *o = longopts; o->name; o++)
-		if (o->val == c)
-			return o->name;
-	return "?";
-}
-
-static int parse(int argc, char **argv, struct args *a, unsigned allowed)
-{
+	char cmd[32];
 	int c;
 
+	snprintf(cmd, sizeof(cmd), "archive %s", argv[0]);
 	progress_mode_parse("auto", &a->progress);
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:C:vh", longopts, NULL)) != -1) {
-		if (opt_bit(c) & ~allowed) {
-			if (c == O_PROGRESS) {
-				cli_err("archive %s: --progress: not an option of archive %s",
-					argv[0], argv[0]);
-				return DSP_EXIT_USAGE;
-			}
-			/* silently ignoring it would let a mistake pass for a success */
-			cli_err("archive %s: %s%s: not an option of archive %s", argv[0],
-				c == 'o' || c == 'C' ? "" : "--", opt_name(c), argv[0]);
+	while ((c = cli_getopt(argc, argv, "r:o:C:Jqvh", longopts, cmd)) != -1) {
+		if (c == CLI_OPT_ERROR)
 			return DSP_EXIT_USAGE;
-		}
+		if (opt_bit(c) & ~allowed)
+			/* silently ignoring it would let a mistake pass for a success */
+			return cli_usage_error(cmd, "%s: not an option of %s", cli_optname(), cmd);
 		switch (c) {
-		case O_ROOT:
+		case 'r':
 			if (push(a->roots, &a->nroots, optarg, "--root"))
 				return DSP_EXIT_USAGE;
 			break;
@@ -153,7 +272,12 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed)
 			if (push(a->recips, &a->nrecip, optarg, "--recipient"))
 				return DSP_EXIT_USAGE;
 			break;
-		case O_RETAIN: a->o.retain_until = optarg; break;
+		case O_RETAIN:
+			if (!dsp_bag_date_valid(optarg))
+				return cli_usage_error(cmd, "--retain-until: %s: not a date "
+						       "(YYYY-MM-DD)", optarg);
+			a->o.retain_until = optarg;
+			break;
 		case O_SERIES: a->o.series = optarg; break;
 		case O_AUTH: a->o.authority = optarg; break;
 		case O_ORG: a->o.organization = optarg; break;
@@ -168,34 +292,53 @@ static int parse(int argc, char **argv, struct args *a, unsigned allowed)
 		case O_FFLAGS: a->xflags |= DSP_EXTRACT_FFLAGS; break;
 		case 'o': a->out = optarg; break;
 		case 'C': a->dir = optarg; break;
-		case 'v': a->verbose++; break;
+		case 'J': a->json = 1; break;
 		case O_PROGRESS:
-			if (progress_mode_parse(optarg, &a->progress)) {
-				cli_err("archive %s: --progress: %s: expected " PROGRESS_MODES,
-					argv[0], optarg);
-				return DSP_EXIT_USAGE;
-			}
+			if (progress_mode_parse(optarg, &a->progress))
+				return cli_usage_error(cmd, "--progress: %s: expected "
+						       PROGRESS_MODES, optarg);
 			a->progress_given = 1;
 			break;
+		case CLI_OPT_COLUMNS: case CLI_OPT_RAW: case CLI_OPT_NOHEADINGS:
+			cli_table_opt(&a->table, c, optarg);
+			break;
+		case 'q': a->verbose = -1; break;
+		case 'v': a->verbose = a->verbose < 0 ? 1 : a->verbose + 1; break;
 		case 'h':
-			usage(stdout);
+			help();
 			return -1;
-		case ':':
-			cli_err("archive %s: %s: option needs an argument", argv[0],
-				argv[optind - 1]);
-			return DSP_EXIT_USAGE;
-		default:
-			cli_err("archive %s: %s: unknown option", argv[0], argv[optind - 1]);
-			fprintf(stderr, "Try 'dispose archive --help'.\n");
-			return DSP_EXIT_USAGE;
 		}
 	}
-	if ((a->key == NULL) != (a->cert == NULL)) {
-		cli_err("--key and --cert go together");
-		return DSP_EXIT_USAGE;
-	}
-	cli_log_init(a->verbose);
+	if ((a->key == NULL) != (a->cert == NULL))
+		return cli_usage_error(cmd, "%s: needs %s too", a->key ? "--key" : "--cert",
+				       a->key ? "--cert" : "--key");
+	if (a->verbose < 0 && !a->progress_given)
+		a->progress = PROGRESS_NONE;	/* -q: none unless asked for */
+	cli_log_init(a->verbose > 0 ? a->verbose : 0);
 	return 0;
+}
+
+/* The one NAME (or DIR) after the options: 0 or a usage error. */
+static int one_arg(const char *cmd, const char *what, int argc, char **argv)
+{
+	if (optind >= argc)
+		return cli_usage_error(cmd, "%s: missing", what);
+	if (optind < argc - 1)
+		return cli_usage_error(cmd, "%s: unexpected argument (one %s only)",
+				       argv[optind + 1], what);
+	return cli_nonempty(cmd, what, argv[optind]);
+}
+
+/* verify's and extract's inputs: the archive, and --key/--cert when given. */
+static int inputs(const struct args *a, const char *name)
+{
+	int rc = cli_need_input(name, 0);
+
+	if (!rc && a->key)
+		rc = cli_need_input(a->key, 0);
+	if (!rc && a->cert)
+		rc = cli_need_input(a->cert, 0);
+	return rc;
 }
 
 /* ---- --progress: one display for create, verify and extract ---- */
@@ -263,7 +406,8 @@ static int open_record(const char *run_dir, struct dsp_ledger **l)
 		return DSP_EXIT_REFUSED;
 	cli_err("%s: cannot open the run record: %s", run_dir,
 		rc < 0 ? strerror(-rc) : "hash chain broken");
-	return rc == DSP_MISMATCH ? DSP_EXIT_USAGE : DSP_EXIT_FAILED;
+	/* damaged or unusable (EACCES, EROFS, ENOSPC...): one code, whatever the errno */
+	return DSP_EXIT_USAGE;
 }
 
 /* s as one shell word, so the recipe can be pasted whatever the name holds */
@@ -335,7 +479,7 @@ static int create_verdict(const char *name, int rc, const struct dsp_archive_res
 		cli_err("%s: interrupted; nothing of it was kept", name);
 		return cli_exit_code(DSP_INTERRUPTED, stop_sig);
 	case DSP_INVALID:
-		cli_err("archive create: %s", r->bad_path);
+		cli_err("%s", r->bad_path);	/* it names the option or file at fault */
 		return cli_exit_code(rc, 0);
 	case DSP_MISMATCH:
 		cli_err("%s: read-back verification failed: %s", name, r->bad_path);
@@ -365,13 +509,24 @@ static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 	char buf[32], run[4096] = "", why[4200];
 	int rc, ex;
 
-	if ((rc = parse(argc, argv, &a, ALLOW_CREATE)))
+	if ((rc = parse(argc, argv, &a, ALLOW_CREATE, usage_create)))
 		return rc < 0 ? DSP_EXIT_OK : rc;
-	if (optind != argc || !a.out || !a.nroots) {
-		cli_err("archive create: needs --root DIR and -o NAME");
-		usage(stderr);
-		return DSP_EXIT_USAGE;
-	}
+	if (optind != argc)
+		return cli_usage_error("archive create", "%s: unexpected argument (roots are "
+				       "given with --root)", argv[optind]);
+	if (!a.out || !a.nroots)
+		return cli_usage_error("archive create", "%s: missing", a.out ? "--root DIR" :
+				       "-o NAME");
+	/* a root may be a single file too */
+	for (int i = 0; i < a.nroots; i++)
+		if ((rc = cli_need_input(a.roots[i], 0)))
+			return rc;
+	for (int i = 0; i < a.nrecip; i++)
+		if ((rc = cli_need_input(a.recips[i], 0)))
+			return rc;
+	if ((a.key && (rc = cli_need_input(a.key, 0))) ||
+	    (a.cert && (rc = cli_need_input(a.cert, 0))))
+		return rc;
 	/* one naming rule: an encrypted archive never looks like a plain tar.zst */
 	if (dsp_archive_name_check(a.out, a.nrecip > 0, why, sizeof(why))) {
 		cli_err("%s", why);
@@ -411,7 +566,8 @@ static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 	if (rc) {
 		if (why[0])
 			cli_err("%s", why);
-		return rc == DSP_REFUSED ? DSP_EXIT_USAGE : DSP_EXIT_FAILED;
+		/* in use, holds a record, or unusable whatever the errno: all 2 */
+		return DSP_EXIT_USAGE;
 	}
 	snprintf(run, sizeof(run), "%s", dsp_ledger_dir(l));
 	a.o.ledger = l;
@@ -519,6 +675,35 @@ static int record_exit(const struct dsp_archive_result *r)
 	return r->record_refused == DSP_REFUSED ? DSP_EXIT_REFUSED : DSP_EXIT_USAGE;
 }
 
+/* verify -J: the verdict as one JSON object (a mismatch too: it is the result). */
+static int verify_json(const char *name, int ex, const struct dsp_archive_result *r)
+{
+	struct json_object *o = json_object_new_object();
+	const char *js;
+
+	if (!o || dsp_json_add_bytes(o, "archive", name)) {
+		json_object_put(o);
+		cli_err("archive verify: %s", strerror(ENOMEM));
+		return DSP_EXIT_FAILED;
+	}
+	json_object_object_add(o, "result", json_object_new_string(ex == DSP_EXIT_OK ? "ok" :
+								   "mismatch"));
+	if (ex == DSP_EXIT_OK) {
+		json_object_object_add(o, "files", json_object_new_int64((int64_t)r->files));
+		json_object_object_add(o, "payload_bytes",
+				       json_object_new_int64((int64_t)r->payload_bytes));
+		dsp_json_add_bytes(o, "bag", r->bag);
+	} else {
+		dsp_json_add_bytes(o, "reason", r->bad_path[0] ? r->bad_path : "mismatch");
+	}
+	json_object_object_add(o, "encrypted", json_object_new_boolean(r->encrypted));
+	js = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					    JSON_C_TO_STRING_NOSLASHESCAPE);
+	puts(js ? js : "{}");
+	json_object_put(o);
+	return ex;
+}
+
 static int do_verify(int argc, char **argv)
 {
 	struct args a = { 0 };
@@ -527,12 +712,11 @@ static int do_verify(int argc, char **argv)
 	char buf[32];
 	int rc;
 
-	if ((rc = parse(argc, argv, &a, ALLOW_VERIFY)))
+	if ((rc = parse(argc, argv, &a, ALLOW_VERIFY, usage_verify)))
 		return rc < 0 ? DSP_EXIT_OK : rc;
-	if (optind != argc - 1) {
-		cli_err("archive verify: needs one NAME");
-		return DSP_EXIT_USAGE;
-	}
+	if ((rc = one_arg("archive verify", "NAME", argc, argv)) ||
+	    (rc = inputs(&a, argv[optind])))
+		return rc;
 	if ((rc = need_key(argv[optind], &a)))
 		return rc;
 	if (a.run_dir) {
@@ -543,8 +727,9 @@ static int do_verify(int argc, char **argv)
 			return record_exit(&r);
 		}
 		if (rc) {
+			/* an unusable run directory is invalid input, whatever the errno */
 			cli_err("%s: cannot read the run record: %s", a.run_dir, strerror(-rc));
-			return DSP_EXIT_FAILED;
+			return DSP_EXIT_USAGE;
 		}
 		if ((rc = open_record(a.run_dir, &l)))
 			return rc;
@@ -562,6 +747,8 @@ static int do_verify(int argc, char **argv)
 	}
 	/* an archive with unsafe paths is not one of ours */
 	rc = verdict(argv[optind], rc, &r, DSP_EXIT_USAGE);
+	if (a.json && (rc == DSP_EXIT_OK || rc == DSP_EXIT_MISMATCH))
+		return verify_json(argv[optind], rc, &r);
 	if (rc == DSP_EXIT_OK)
 		printf("%s: ok (%llu files, %s payload, bag %s)\n", argv[optind],
 		       (unsigned long long)r.files,
@@ -576,12 +763,14 @@ static int do_extract(int argc, char **argv)
 	struct stat st;
 	int rc;
 
-	if ((rc = parse(argc, argv, &a, ALLOW_EXTRACT)))
+	if ((rc = parse(argc, argv, &a, ALLOW_EXTRACT, usage_extract)))
 		return rc < 0 ? DSP_EXIT_OK : rc;
-	if (optind != argc - 1 || !a.dir) {
-		cli_err("archive extract: needs NAME and -C DIR");
-		return DSP_EXIT_USAGE;
-	}
+	if ((rc = one_arg("archive extract", "NAME", argc, argv)))
+		return rc;
+	if (!a.dir)
+		return cli_usage_error("archive extract", "-C DIR: missing");
+	if ((rc = inputs(&a, argv[optind])) || (rc = cli_need_input(a.dir, 1)))
+		return rc;
 	if ((rc = need_key(argv[optind], &a)))
 		return rc;
 	/* otherwise a missing DIR would be reported against NAME */
@@ -624,58 +813,86 @@ static const char *vis(const char *str, char *buf, size_t len)
 	return buf;
 }
 
+struct status_ctx {
+	struct cli_table *t;
+	int bad;
+};
+
 static int status_row(void *arg, const char *name, const struct dsp_bag_meta *m,
 		      int encrypted)
 {
-	char vn[4200], vs[sizeof(m->series)];
+	char vn[4200];
 	struct stat st;
-	int *bad = arg;
+	struct status_ctx *x = arg;
+	struct cli_row *r;
+	int rc = 0;
 
 	vis(name, vn, sizeof(vn));
 	/* a tag copy left behind must not pass for an archive */
 	if (lstat(name, &st) < 0 && errno == ENOENT) {
 		cli_err("%s: missing (only its %s is left)", vn, DSP_BAG_INFO_SUFFIX);
-		*bad = 1;
+		x->bad = 1;
 		return 0;
 	}
 	if (!m) {
 		cli_err("%s%s: unreadable or malformed", vn, DSP_BAG_INFO_SUFFIX);
-		*bad = 1;
+		x->bad = 1;
 		return 0;
 	}
-	printf("%-32s %-20s %-12s %-5s %s\n", vn, m->series[0] ? vis(m->series, vs, sizeof(vs)) : "-",
-	       m->retain_until[0] ? m->retain_until : "-", m->legal_hold ? "yes" : "no",
-	       dsp_archive_retention_name(dsp_archive_retention(m, NULL)));
-	return 0;
+	/* the table shows names safely (json.h's text), the JSON keeps their bytes */
+	if (!(r = cli_table_row(x->t, NULL)))
+		return -ENOMEM;
+	rc |= cli_cell(r, ST_ARCHIVE, name);
+	rc |= cli_cell(r, ST_SERIES, m->series);
+	rc |= cli_cell(r, ST_RETAIN, m->retain_until);
+	rc |= cli_cell_bool(r, ST_HOLD, m->legal_hold);
+	rc |= cli_cell(r, ST_STATUS, dsp_archive_retention_name(dsp_archive_retention(m, NULL)));
+	rc |= cli_cell_bool(r, ST_ENCRYPTED, encrypted);
+	rc |= cli_cell(r, ST_BAGGED, m->bagging_date);
+	rc |= cli_cell(r, ST_AUTHORITY, m->authority);
+	rc |= cli_cell(r, ST_ORG, m->organization);
+	rc |= cli_cell(r, ST_EXTID, m->external_id);
+	rc |= cli_cell(r, ST_HOST, m->source_host);
+	if (m->has_oxum) {
+		rc |= cli_cell_u64(r, ST_FILES, m->oxum_files);
+		rc |= cli_cell_u64(r, ST_BYTES, m->oxum_bytes);
+	}
+	return rc ? -ENOMEM : 0;
 }
 
 static int do_status(int argc, char **argv)
 {
 	struct args a = { 0 };
-	int rc, bad = 0;
+	struct status_ctx x = { 0 };
+	int rc;
 
-	if ((rc = parse(argc, argv, &a, ALLOW_STATUS)))
+	if ((rc = parse(argc, argv, &a, ALLOW_STATUS, usage_status)))
 		return rc < 0 ? DSP_EXIT_OK : rc;
-	if (optind != argc - 1) {
-		cli_err("archive status: needs one DIR");
-		return DSP_EXIT_USAGE;
-	}
-	printf("%-32s %-20s %-12s %-5s %s\n", "ARCHIVE", "SERIES", "RETAIN-UNTIL",
-	       "HOLD", "STATUS");
-	rc = dsp_archive_status(argv[optind], status_row, &bad);
+	/* nothing printed for a DIR that is none or a bad --columns */
+	if ((rc = one_arg("archive status", "DIR", argc, argv)) ||
+	    (rc = cli_need_input(argv[optind], 1)))
+		return rc;
+	a.table.json = a.json;
+	if ((rc = cli_table_new(&x.t, "archive status", "archives", status_cols,
+				DSP_ARRAY_SIZE(status_cols), &a.table)))
+		return rc;
+	/* the whole table at the end: its column widths depend on every row */
+	rc = dsp_archive_status(argv[optind], status_row, &x);
+	if (!rc)
+		rc = cli_table_print(x.t, stdout);
+	cli_table_free(x.t);
 	if (rc) {
 		cli_err("%s: %s", argv[optind], strerror(-rc));
 		return DSP_EXIT_FAILED;
 	}
-	return bad ? DSP_EXIT_FAILED : DSP_EXIT_OK;
+	return x.bad ? DSP_EXIT_FAILED : DSP_EXIT_OK;
 }
 
 int cmd_archive(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return DSP_EXIT_USAGE;
-	}
+	if (argc < 2)
+		return cli_usage_error("archive", "archive: needs a subcommand (create, verify, "
+				       "extract or status)");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		usage(stdout);
 		return DSP_EXIT_OK;
@@ -688,7 +905,7 @@ int cmd_archive(int argc, char **argv)
 		return do_extract(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "status"))
 		return do_status(argc - 1, argv + 1);
-	cli_err("archive %s: unknown subcommand", argv[1]);
-	usage(stderr);
-	return DSP_EXIT_USAGE;
+	if (argv[1][0] == '-')
+		return cli_usage_error("archive", "%s: unknown option", argv[1]);
+	return cli_usage_error("archive", "%s: unknown subcommand", argv[1]);
 }

@@ -6,12 +6,87 @@
 # a summary of one screen while -o FILE holds every item.
 . "$SRCDIR/tests/integration/lib.sh"
 command -v python3 >/dev/null || skip "needs python3"
+command -v zstd >/dev/null || skip "needs zstd"
 D=$DISPOSE
 export LC_ALL=C.UTF-8
 FF=$'\xff'
 
+# ---- archive status ----
+mkdir -p "$T/src" "$T/st"
+echo hello >"$T/src/f"
+$D archive create --run-dir "$T/run" --root "$T/src" --retain-until 2001-01-01 --series OLD \
+	-o "$T/st/a.tar.zst" >/dev/null 2>"$T/create.err" || die "create: $(cat "$T/create.err")"
+# status reads NAME.bag-info.txt beside NAME: copies under other names are archives to it
 LONG=$(printf 'l%.0s' $(seq 150)).tar.zst
 BAD="b${FF}d.tar.zst"
+for n in "$LONG" "$BAD"; do
+	cp "$T/st/a.tar.zst" "$T/st/$n" && cp "$T/st/a.tar.zst.bag-info.txt" "$T/st/$n.bag-info.txt" ||
+		die "copy $n"
+done
+
+$D archive status -J "$T/st" >"$T/st.json" 2>"$T/st.err" || die "status -J: exit $? $(cat "$T/st.err")"
+python3 - "$T/st.json" "$T/st" <<'PY' || die "status -J: $(cat "$T/st.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+st = sys.argv[2]
+rows = d["archives"]
+assert len(rows) == 3, rows
+want = {"archive", "series", "retain_until", "hold", "encrypted", "status"}
+for r in rows:
+    assert want <= set(r), r
+    assert r["series"] == "OLD" and r["retain_until"] == "2001-01-01", r
+    assert r["hold"] is False and r["status"] == "eligible", r
+names = {bytes.fromhex(r["archive_hex"]) if "archive_hex" in r else r["archive"].encode() for r in rows}
+exp = {(st + "/" + n).encode() for n in ("a.tar.zst", "l" * 150 + ".tar.zst")}
+exp.add(st.encode() + b"/b\xffd.tar.zst")
+assert names == exp, names
+bad = [r for r in rows if "archive_hex" in r]
+assert len(bad) == 1 and bad[0]["archive"] == st + "/b\\xffd.tar.zst", bad
+PY
+ok "archive status -J: every row, the non-UTF-8 name's bytes in archive_hex"
+
+$D archive status "$T/st" >"$T/st.txt" 2>"$T/st.err" || die "status: exit $? $(cat "$T/st.err")"
+LC_ALL=C grep -q "$FF" "$T/st.txt" && die "status printed a raw invalid byte: $(cat -v "$T/st.txt")"
+grep -qF "$T/st/b\\xffd.tar.zst " "$T/st.txt" || die "status: no \\xff text: $(cat -v "$T/st.txt")"
+python3 - "$T/st.txt" <<'PY' || die "status misaligned: $(cat "$T/st.txt")"
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+assert len(lines) == 4, lines
+col = lines[0].index("STATUS")
+for l in lines[1:]:
+    assert l[col:].rstrip() == "eligible", (col, l)
+    assert l.index(" 2001-01-01 ") + 1 == lines[0].index("RETAIN-UNTIL"), l
+PY
+ok "archive status table: a 150-character name keeps the columns aligned"
+
+$D archive status --raw "$T/st" >"$T/st.raw" || die "status --raw"
+LC_ALL=C grep -q "$FF" "$T/st.raw" && die "--raw printed a raw invalid byte"
+python3 - "$T/st.raw" <<'PY' || die "status --raw: $(cat -v "$T/st.raw")"
+import sys
+lines = open(sys.argv[1], "rb").read().decode("ascii").splitlines()
+assert lines[0].split() == ["ARCHIVE", "SERIES", "RETAIN-UNTIL", "HOLD", "ENCRYPTED", "STATUS"], lines[0]
+assert len(lines) == 4
+for l in lines[1:]:
+    f = l.split(" ")
+    assert len(f) == 6 and f[1:] == ["OLD", "2001-01-01", "no", "no", "eligible"], f
+# raw keeps libsmartcols' encoding over json.h's text: the backslash is \x5c
+assert any(l.split(" ")[0].endswith("/b\\x5cxffd.tar.zst") for l in lines), lines
+PY
+$D archive status --raw --noheadings --columns STATUS,archive "$T/st" >"$T/st.sel" ||
+	die "status --columns"
+[ "$(wc -l <"$T/st.sel")" = 3 ] || die "--noheadings: $(cat "$T/st.sel")"
+awk 'NF != 2 || $1 != "eligible" { exit 1 }' "$T/st.sel" || die "--columns STATUS,archive: $(cat "$T/st.sel")"
+$D archive status --columns +BYTES,files -J "$T/st" | python3 -c '
+import json, sys
+for r in json.load(sys.stdin)["archives"]:
+    assert r["files"] == 1 and r["bytes"] == 6 and "status" in r, r
+' || die "--columns +BYTES,files -J"
+$D archive status --columns NOPE "$T/st" >"$T/o" 2>"$T/e"
+rc=$?
+[ $rc -eq 2 ] || die "--columns NOPE: exit $rc"
+[ ! -s "$T/o" ] || die "--columns NOPE printed: $(cat "$T/o")"
+grep -qx "dispose: --columns: NOPE: unknown column" "$T/e" || die "--columns NOPE: $(cat "$T/e")"
+ok "archive status --raw, --noheadings, --columns (unknown: exit 2, nothing printed)"
 
 # ---- inventory: a summary of one screen, the full list in -o FILE ----
 mkdir -p "$T/r/many" "$T/r/big"

@@ -80,7 +80,7 @@ static int select_cols(struct cli_table *t, const char *cmd)
 		p++;
 	}
 	if (!*p)
-		return cli_usage_error(cmd, "%s: --columns: empty list", cmd);
+		return cli_usage_error(cmd, "--columns: empty list");
 	for (;;) {
 		size_t len = strcspn(p, ",");
 		int c = find_col(t, p, len);
@@ -88,8 +88,8 @@ static int select_cols(struct cli_table *t, const char *cmd)
 		if (c < 0) {
 			char *v = dsp_json_escape_text(p, len);
 
-			cli_usage_error(cmd, "%s: --columns: %s: unknown column", cmd,
-					len ? (v ? v : "?") : "(empty)");
+			cli_usage_error(cmd, "--columns: %s: unknown column",
+					len ? (v ? v : "?") : "(empty name)");
 			free(v);
 			return DSP_EXIT_USAGE;
 		}

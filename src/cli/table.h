@@ -92,7 +92,8 @@ struct cli_row;
 
 /*
  * A new table of the columns cols (which must outlive it) shaped by o.
- * cmd ("archive status") prefixes the message of a bad --columns.
+ * cmd ("archive status") names the command in the --help hint of a bad
+ * --columns ("dispose: --columns: FOO: unknown column").
  * Returns 0, DSP_EXIT_USAGE (unknown or empty column name: message
  * printed) or DSP_EXIT_FAILED (out of memory: message printed).
  */

@@ -213,6 +213,17 @@ PY
 fi
 ok "-J reports"
 
+# ---- -q: no progress display, the result still printed (on a terminal) ----
+if command -v script >/dev/null; then
+	head -c 4M /dev/urandom >"$T/q1"
+	script -qec "$D erase -q --yes -m zero --run-dir $T/run-q $T/q1" /dev/null >"$T/q.out" 2>&1
+	rc=$?
+	[ $rc = 0 ] || bad "erase -q: exit $rc: $(cat -v "$T/q.out")"
+	grep -q "ETA\|MB/s" "$T/q.out" && bad "erase -q drew progress: $(cat -v "$T/q.out")"
+	grep -q "^run record: $T/run-q" "$T/q.out" || bad "erase -q: no result: $(cat -v "$T/q.out")"
+fi
+ok "-q"
+
 # ---- letters and --help, from what the binary accepts ----
 declare -A LONG_OF=([h]=help [v]=verbose [q]=quiet [J]=json [o]=output [C]=directory
 		    [n]=dry-run [y]=yes [j]=jobs [m]=method [r]=root)

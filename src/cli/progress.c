@@ -24,7 +24,8 @@
 
 struct prog_target {
 	char id[16];
-	char *label;		/* the path shown, exact bytes (never NULL once named) */
+	char *label;		/* the path, exact bytes (never NULL once named): JSON */
+	char *show;		/* the same for a terminal or a log: readable, no controls */
 	char phase[16];
 	char count_name[16];	/* "" no count */
 	unsigned pass, npasses;
@@ -41,6 +42,31 @@ struct prog_target {
 };
 
 #define LABEL(t)	((t)->label ? (t)->label : "")
+#define SHOW(t)		((t)->show ? (t)->show : "")
+
+/*
+ * A name as a terminal or a log may show it: json.h's readable text (\xHH
+ * for bytes that are not UTF-8), control characters (C0, DEL, C1) as '?',
+ * so that a crafted file name cannot drive the terminal.
+ */
+static char *show_text(const char *s)
+{
+	char *t = dsp_json_escape_text(s, strlen(s));
+	unsigned char *p = (unsigned char *)t, *o = p;
+
+	if (!t)
+		return NULL;
+	for (; *p; p++) {
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			*o++ = '?';
+			p++;
+		} else {
+			*o++ = *p < 0x20 || *p == 0x7f ? '?' : *p;
+		}
+	}
+	*o = '\0';
+	return t;
+}
 
 struct progress {
 	enum progress_mode mode;
@@ -177,24 +203,42 @@ static unsigned term_width(void)
 	return 80;
 }
 
+#define LABEL_W 18
+
+/* A label for LABEL_W columns: a long path by its end, where names differ. */
+static const char *short_label(const struct prog_target *t, char *buf, size_t len)
+{
+	const char *l = SHOW(t);
+	size_t n = strlen(l);
+
+	if (n <= LABEL_W)
+		return l;
+	l += n - (LABEL_W - 3);
+	while ((*l & 0xc0) == 0x80)	/* not in the middle of a UTF-8 character */
+		l++;
+	snprintf(buf, len, "...%s", l);
+	return buf;
+}
+
 /* one bar line, at most width - 1 columns */
 static void bar_line(const struct prog_target *t, double now, unsigned width)
 {
-	char eta[32], head[96], tail[96], bar[128], info[64], b[32];
+	char eta[32], head[96], tail[96], bar[128], info[64], b[32], lb[32];
+	const char *label = short_label(t, lb, sizeof(lb));
 	int pct = percent(t);
 	unsigned barw, fill, i;
 
 	if (!t->seen) {
 		/* not started yet (--jobs), or ended before it started: no phase, no passes */
-		fprintf(stderr, "\r\033[2K%-18.18s %s\n", LABEL(t),
+		fprintf(stderr, "\r\033[2K%-18.18s %s\n", label,
 			t->status[0] ? t->status : "waiting");
 		return;
 	}
 	if (t->npasses)
-		snprintf(head, sizeof(head), "%-18.18s %-7.7s %2u/%-2u ", LABEL(t),
+		snprintf(head, sizeof(head), "%-18.18s %-7.7s %2u/%-2u ", label,
 			 t->phase, t->pass, t->npasses);
 	else
-		snprintf(head, sizeof(head), "%-18.18s %-7.7s ", LABEL(t), t->phase);
+		snprintf(head, sizeof(head), "%-18.18s %-7.7s ", label, t->phase);
 	if (!t->total) {
 		/* nothing to measure a bar against: what was done, and how fast */
 		if (t->count_name[0])
@@ -276,7 +320,7 @@ static void text_line(struct prog_target *t, double now)
 		ADD(", ETA %s", eta);
 	}
 #undef ADD
-	fprintf(stderr, "dispose: %s: %s\n", LABEL(t), line);
+	fprintf(stderr, "dispose: %s: %s\n", SHOW(t), line);
 	t->line_t = now;
 	t->line_all = t->all_done;
 }
@@ -406,7 +450,9 @@ void progress_target(struct progress *p, unsigned i, const char *id, const char 
 	pthread_mutex_lock(&p->lock);
 	snprintf(p->t[i].id, sizeof(p->t[i].id), "%s", id);
 	free(p->t[i].label);
+	free(p->t[i].show);
 	p->t[i].label = strdup(label ? label : "");
+	p->t[i].show = show_text(label ? label : "");
 	snprintf(p->t[i].phase, sizeof(p->t[i].phase), "waiting");
 	pthread_mutex_unlock(&p->lock);
 }
@@ -560,7 +606,9 @@ void progress_free(struct progress *p)
 	fflush(stderr);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->lock);
-	for (unsigned i = 0; i < p->n; i++)
+	for (unsigned i = 0; i < p->n; i++) {
 		free(p->t[i].label);
+		free(p->t[i].show);
+	}
 	free(p);
 }

@@ -55,6 +55,15 @@ grep -aq "j2.bin  *waiting" "$T/tty" || die "no 'waiting' line: $(cat -v "$T/tty
 ! grep -aq "waitin \|waiting *0/0\| 0/0 " "$T/tty" || die "waitin 0/0: $(grep -a "0/0" "$T/tty" | cat -v | head -3)"
 grep -aq "j2.bin.*verify.*100% success" "$T/tty" || die "j2 never finished on the bar"
 
+# a name that would drive the terminal is shown, not obeyed (bytes not UTF-8 as \xHH)
+evil=$'ev\e[31mil\xff.bin'
+fill_marker "$T/$evil" 1
+script -qec "cd $T && $DISPOSE erase --yes --method zero --test-delay-ms 100 \
+	--run-dir run-evil ev*.bin" /dev/null >"$T/tty" 2>&1 ||
+	die "erase of a crafted name: $(cat -v "$T/tty" | tail -3)"
+grep -aq 'ev?\[31mil\\xff\.bin  *verify' "$T/tty" || die "bar label: $(cat -v "$T/tty" | tail -3)"
+! grep -aq $'\e\[31m' "$T/tty" || die "a raw escape reached the terminal"
+
 # --- erase --progress json: every line says it is progress, the last one the run ---
 fill_marker "$T/ej.bin" 2
 "$DISPOSE" erase --yes --method zero --progress json --run-dir "$T/run-ej" "$T/ej.bin" \

@@ -71,4 +71,12 @@ void dsp_audit(enum dsp_audit_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void dsp_log_set_syslog(int on);
 
+/*
+ * msg as one line a terminal or a log may show (malloc'd; NULL on ENOMEM):
+ * bytes that are not UTF-8 as json.h's readable text, control characters
+ * (C0, DEL, C1) as \xHH. dsp_log hands its sinks this text; so does
+ * dsp_audit to syslog.
+ */
+char *dsp_log_text(const char *msg);
+
 #endif

@@ -122,15 +122,21 @@ static void usage(void)
 static void report(const struct dsp_erase_why *w, void *arg)
 {
 	struct erase_ctl *ctl = arg;
+	char *th, *re;
 
 	if (w->usage) {
 		usage_error("%s", w->reason);
 		return;
 	}
-	if (w->thing[0])
-		progress_message(ctl->prog, "%s: %s", w->thing, w->reason);
+	/* a name in it (a tree's file, a backing file) must not drive the terminal */
+	th = dsp_log_text(w->thing);
+	re = dsp_log_text(w->reason);
+	if (th && th[0])
+		progress_message(ctl->prog, "%s: %s", th, re ? re : "?");
 	else
-		progress_message(ctl->prog, "%s", w->reason);
+		progress_message(ctl->prog, "%s", re ? re : "?");
+	free(th);
+	free(re);
 	if (w->hint)
 		fprintf(stderr, "%s\n", w->hint);
 }

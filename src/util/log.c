@@ -81,15 +81,18 @@ int dsp_thread_create(pthread_t *th, void *(*fn)(void *), void *arg)
 
 static void vlog(enum dsp_log_level level, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char msg[1024], *t;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* sinks draw on terminals: a name in the message must not drive one */
+	t = dsp_log_text(msg);
 	pthread_mutex_lock(&log_lock);
 	if (cur_sink.fn)
-		cur_sink.fn(level, msg, cur_sink.arg);
+		cur_sink.fn(level, t ? t : "(message lost: out of memory)", cur_sink.arg);
 	else if (def_sink.fn)
-		def_sink.fn(level, msg, def_sink.arg);
+		def_sink.fn(level, t ? t : "(message lost: out of memory)", def_sink.arg);
 	pthread_mutex_unlock(&log_lock);
+	free(t);
 }
 
 void dsp_log(enum dsp_log_level level, const char *fmt, ...)
@@ -111,28 +114,32 @@ enum dsp_audit_level dsp_audit_level_of(int rc)
 }
 
 /*
- * One syslog line whatever a path holds: json.h's readable text for bytes
- * that are not UTF-8, and \xHH for control characters (a newline in a file
- * name must not forge a second line).
+ * One line whatever a path holds: json.h's readable text for bytes that are
+ * not UTF-8, and \xHH for control characters (C0, DEL, and C1 as \xc2\xHH),
+ * so a newline or an escape sequence in a file name can neither forge a line
+ * nor drive a terminal.
  */
-static char *syslog_text(const char *msg)
+char *dsp_log_text(const char *msg)
 {
 	size_t n = strlen(msg), k = 0;
 	char *t = dsp_json_escape_text(msg, n), *o;
+	const unsigned char *p;
 
 	if (!t)
 		return NULL;
-	for (const unsigned char *p = (const unsigned char *)t; *p; p++)
-		k += *p < 0x20 || *p == 0x7f;
+	for (p = (const unsigned char *)t; *p; p++)
+		k += *p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
 	if (!k)
 		return t;
-	o = malloc(strlen(t) + 3 * k + 1);
+	o = malloc(strlen(t) + 7 * k + 1);
 	if (o) {
 		char *q = o;
 
-		for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+		for (p = (const unsigned char *)t; *p; p++)
 			if (*p < 0x20 || *p == 0x7f)
 				q += sprintf(q, "\\x%02x", *p);
+			else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+				q += sprintf(q, "\\xc2\\x%02x", *++p);
 			else
 				*q++ = (char)*p;
 		*q = '\0';
@@ -164,7 +171,7 @@ void dsp_audit(enum dsp_audit_level level, const char *fmt, ...)
 	if (!use_syslog)
 		return;
 	pthread_once(&once, open_syslog);
-	t = syslog_text(msg);
+	t = dsp_log_text(msg);
 	syslog(LOG_AUTHPRIV | prio[level <= DSP_AUDIT_ERR ? level : DSP_AUDIT_ERR], "%s",
 	       t ? t : "(out of memory)");
 	free(t);

@@ -89,6 +89,7 @@ struct dsp_archive_result {
 	int encrypted;
 	uint64_t changed;		/* create: files that changed while read */
 	char bad_path[4096];		/* first failing payload path, or the reason */
+	int bad_said;			/* bad_path is a whole message naming its file */
 	/*
 	 * verify: the run record is not this archive's (bad_path says why;
 	 * nothing appended): DSP_INVALID none there or damaged, DSP_REFUSED

@@ -905,10 +905,56 @@ int arc_verify_plain_fd(int fd, struct arc_verify *v, struct dsp_archive_result 
 
 /* --- decryption ------------------------------------------------------------------- */
 
+/*
+ * What decryption said: its first error is kept as the verdict (one line:
+ * "NAME.cms: envelope truncated ...", not that and a generic second line);
+ * other messages go where they would have gone, once the sink is put back.
+ */
+#define SAID_MAX 8
+
+struct said {
+	struct dsp_log_sink prev;
+	char first[1024];
+	unsigned n;
+	enum dsp_log_level lvl[SAID_MAX];
+	char msg[SAID_MAX][1024];
+};
+
+static void said_fn(enum dsp_log_level level, const char *msg, void *arg)
+{
+	struct said *s = arg;
+
+	if (level == DSP_LOG_ERROR && !s->first[0]) {
+		snprintf(s->first, sizeof(s->first), "%s", msg);
+		return;
+	}
+	if (s->n < SAID_MAX) {
+		s->lvl[s->n] = level;
+		snprintf(s->msg[s->n++], sizeof(s->msg[0]), "%s", msg);
+	}
+}
+
+static int decrypt_said(struct said *s, const char *env, const char *ct, const char *key,
+			const char *cert, int (*sink)(void *arg, const void *buf, size_t len),
+			void *arg)
+{
+	struct dsp_log_sink mine = { said_fn, s };
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->prev = dsp_log_use(&mine);
+	rc = dsp_env_decrypt(env, ct, key, cert, sink, arg);
+	dsp_log_use(&s->prev);
+	for (unsigned i = 0; i < s->n; i++)
+		dsp_log(s->lvl[i], "%s", s->msg[i]);
+	return rc;
+}
+
 struct dec {
 	const char *env, *ct, *key, *cert;
 	struct chan *ch;
 	int rc;
+	struct said said;
 };
 
 static int fd_sink(void *arg, const void *buf, size_t len)
@@ -925,17 +971,23 @@ static void *dec_main(void *arg)
 {
 	struct dec *d = arg;
 
-	d->rc = dsp_env_decrypt(d->env, d->ct, d->key, d->cert, chan_sink, d);
+	d->rc = decrypt_said(&d->said, d->env, d->ct, d->key, d->cert, chan_sink, d);
 	chan_end(d->ch);
 	return NULL;
 }
 
-static int dec_verdict(int rc, struct dsp_archive_result *res)
+static int dec_verdict(int rc, const struct said *said, struct dsp_archive_result *res)
 {
 	if (rc == 0)
 		return 0;
 	if (rc == -ENOSYS)
 		return rc;
+	if (said->first[0]) {
+		/* it names the file at fault (envelope or ciphertext) and why */
+		snprintf(res->bad_path, sizeof(res->bad_path), "%s", said->first);
+		res->bad_said = 1;
+		return rc;
+	}
 	if (rc == -ENOENT || rc == -EACCES || rc == -ENOMEM || rc == -EIO)
 		return rc;
 	if (rc == DSP_INVALID)
@@ -990,7 +1042,7 @@ int arc_verify(const char *name, struct arc_verify *v, struct dsp_archive_result
 	if (access(name, R_OK))
 		return -errno;
 	struct chan ch;
-	struct dec d = { env_path, name, v->key, v->cert, &ch, 0 };
+	struct dec d = { .env = env_path, .ct = name, .key = v->key, .cert = v->cert, .ch = &ch };
 	pthread_t th;
 
 	chan_init(&ch);
@@ -1009,7 +1061,7 @@ int arc_verify(const char *name, struct arc_verify *v, struct dsp_archive_result
 	chan_destroy(&ch);
 	/* authentication (the GCM tag at the end) decides first */
 	if (d.rc)
-		return dec_verdict(d.rc, res);
+		return dec_verdict(d.rc, &d.said, res);
 	return rc;
 }
 
@@ -1602,12 +1654,13 @@ static int extract(const char *name, const char *dir, const char *key,
 			goto out;
 		}
 		struct pg_sink k = { fd, pg };
+		struct said said;
 
 		npasses = 3;
 		arc_progress_pass(pg, "decrypt", npasses, archive_bytes(name, 1));
-		rc = dsp_env_decrypt(env_path, name, key, cert, pg_fd_sink, &k);
+		rc = decrypt_said(&said, env_path, name, key, cert, pg_fd_sink, &k);
 		if (rc) {
-			rc = dec_verdict(rc, res);
+			rc = dec_verdict(rc, &said, res);
 			goto out;
 		}
 		if (lseek(fd, 0, SEEK_SET) < 0) {

@@ -610,10 +610,16 @@ static int verdict(const char *name, int rc, const struct dsp_archive_result *r,
 	case 0:
 		return DSP_EXIT_OK;
 	case DSP_MISMATCH:
-		cli_err("%s: %s", name, r->bad_path[0] ? r->bad_path : "mismatch");
+		if (r->bad_said)	/* it names the file at fault itself */
+			cli_err("%s", r->bad_path);
+		else
+			cli_err("%s: %s", name, r->bad_path[0] ? r->bad_path : "mismatch");
 		return DSP_EXIT_MISMATCH;
 	case DSP_INVALID:
-		cli_err("%s: not an archive of ours: %s", name, r->bad_path);
+		if (r->bad_said)
+			cli_err("%s", r->bad_path);
+		else
+			cli_err("%s: not an archive of ours: %s", name, r->bad_path);
 		return DSP_EXIT_USAGE;
 	case DSP_REFUSED:
 		cli_err("%s: refused: %s", name, r->bad_path);
@@ -628,7 +634,9 @@ static int verdict(const char *name, int rc, const struct dsp_archive_result *r,
 		cli_err("%s: %s", name, r->bad_path[0] ? r->bad_path : "target exists");
 		return DSP_EXIT_REFUSED;
 	default:
-		if (r->bad_path[0])
+		if (r->bad_said)
+			cli_err("%s", r->bad_path);
+		else if (r->bad_path[0])
 			cli_err("%s: %s", name, r->bad_path);
 		else
 			cli_err("%s: %s", name, rc < 0 ? strerror(-rc) : "failed");

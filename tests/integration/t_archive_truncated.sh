@@ -2,7 +2,8 @@
 # t_archive_truncated.sh - an encrypted archive whose envelope is empty or cut
 # short (in the CMS header, in the recipient infos, without the tag, short of
 # the tag's last byte), or whose ciphertext is: verify and extract exit 3 with a
-# message about the envelope (or the ciphertext), and extract writes nothing.
+# message about the envelope (or the ciphertext), one line only, and extract
+# writes nothing.
 . "$SRCDIR/tests/integration/lib.sh"
 command -v openssl >/dev/null || skip "needs openssl"
 D=$DISPOSE
@@ -25,10 +26,14 @@ damaged() {
 	cat "$T/err"
 	[ $rc -eq 3 ] || die "$what: verify exit $rc, want 3"
 	grep -q "$2" "$T/err" || die "$what: no message about it"
+	# exactly one line: the reason, not it and a generic "decryption failed" too
+	[ "$(wc -l <"$T/err")" -eq 1 ] || die "$what: verify said more than one line"
 	grep -q 'not a pax/zstd archive\|not an archive of ours' "$T/err" && die "$what: called not ours"
 	rm -rf "$T/x" && mkdir "$T/x"
-	$D archive extract "$B" -C "$T/x" "${KC[@]}" 2>/dev/null; rc=$?
+	$D archive extract "$B" -C "$T/x" "${KC[@]}" 2>"$T/err"; rc=$?
 	[ $rc -eq 3 ] || die "$what: extract exit $rc, want 3"
+	grep -q "$2" "$T/err" && [ "$(wc -l <"$T/err")" -eq 1 ] ||
+		die "$what: extract: want one line about it: $(cat "$T/err")"
 	[ -z "$(ls -A "$T/x")" ] || die "$what: extract wrote something"
 	ok "$what"
 }

@@ -128,6 +128,7 @@ struct dsp_erase_result {
 	unsigned files, dirs;		/* tree erase */
 	unsigned shared_kept;		/* files and trees: files whose data stays because
 					   they have names outside the target */
+	unsigned left;			/* tree: entries skipped or failed, left in place */
 };
 
 /*

@@ -237,19 +237,30 @@ static const char *result_words(struct json_object *end, const char *status, cha
 		return end ? "interrupted (resumable with --resume)" :
 			     "interrupted before it started (resumable with --resume)";
 	if (!strcmp(status, "completed-with-errors")) {
+		/* every reason the record gives, not only the first */
+		size_t k = (size_t)snprintf(buf, len, "completed with errors");
+		const char *sep = ": ";
+
+#define WHY(...)	do { \
+			if (k < len) \
+				k += (size_t)snprintf(buf + k, len - k, "%s", sep); \
+			if (k < len) \
+				k += (size_t)snprintf(buf + k, len - k, __VA_ARGS__); \
+			sep = ", "; \
+		} while (0)
 		if (dsp_json_u64(end, "mismatches", &n) == 0 && n)
-			snprintf(buf, len, "completed with errors: %" PRIu64 " byte%s read back "
-				 "differently", n, n == 1 ? "" : "s");
-		else if (remain)
-			snprintf(buf, len, "completed with errors: the old data may remain on the medium");
-		else if (dsp_json_u64(end, "hard_links_remain", &n) == 0 && n)
-			snprintf(buf, len, "completed with errors: %" PRIu64 " file%s with hard links "
-				 "outside the tree not overwritten", n, n == 1 ? "" : "s");
-		else if ((dsp_json_u64(end, "bad_bytes", &n) == 0 && n) || (n = bad_range_bytes(end)))
-			snprintf(buf, len, "completed with errors: %" PRIu64 " byte%s in bad ranges "
-				 "not erased", n, n == 1 ? "" : "s");
-		else
-			snprintf(buf, len, "completed with errors");
+			WHY("%" PRIu64 " byte%s read back differently", n, n == 1 ? "" : "s");
+		if (remain)
+			WHY("the old data may remain on the medium");
+		if (dsp_json_u64(end, "hard_links_remain", &n) == 0 && n)
+			WHY("%" PRIu64 " file%s with hard links outside the tree not overwritten",
+			    n, n == 1 ? "" : "s");
+		if ((dsp_json_u64(end, "bad_bytes", &n) == 0 && n) || (n = bad_range_bytes(end)))
+			WHY("%" PRIu64 " byte%s in bad ranges not erased", n, n == 1 ? "" : "s");
+		if (dsp_json_u64(end, "entries_left", &n) == 0 && n)
+			WHY("%" PRIu64 " entr%s of the tree skipped or failed, left in place",
+			    n, n == 1 ? "y" : "ies");
+#undef WHY
 		return buf;
 	}
 	if (!end)	/* the record could not take it: say so, claim nothing */
@@ -264,7 +275,7 @@ struct json_object *dsp_erase_verdict(struct json_object *end, const char *statu
 	struct json_object *o = json_object_new_object(), *cav = NULL, *v;
 	const char *st = dsp_json_str(end, "status"), *cat = dsp_json_str(end, "nist_category");
 	const char *why = dsp_json_str(end, "category_reason");
-	char buf[256], cw[160];
+	char buf[512], cw[160];
 	bool remain = false;
 	uint64_t n;
 

@@ -666,10 +666,14 @@ struct frame {
 	bool kept;	/* something inside was left (skipped or failed) */
 };
 
-static int tree_event(const struct dsp_erase_opts *o, const char *name,
-		      const char *path, const char *why)
+/* An entry's event; one left in place (skipped, failed) is counted for the tree's end. */
+static int tree_event(const struct dsp_erase_opts *o, struct dsp_erase_result *res,
+		      const char *name, const char *path, const char *why)
 {
 	struct json_object *f = json_object_new_object();
+
+	if (!strcmp(name, "skipped") || !strcmp(name, "file_failed") || !strcmp(name, "dir_kept"))
+		res->left++;
 
 	json_object_object_add(f, "path", json_object_new_string(path));
 	if (why)
@@ -916,16 +920,16 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 				if (!same_entry(parent, top->name, &top->st)) {
 					dsp_log(DSP_LOG_ERROR, "%s: replaced during the erase; left alone",
 						top->path);
-					tree_event(&o, "dir_kept", top->path, "replaced during the erase");
+					tree_event(&o, res, "dir_kept", top->path, "replaced during the erase");
 					kept = true;
 					status = worst(status, DSP_PARTIAL);
 				} else if ((r = dsp_io_unlink(NULL, parent, top->name,
 							      AT_REMOVEDIR)) < 0) {
 					dsp_log(DSP_LOG_ERROR, "%s: rmdir: %s", top->path, strerror(-r));
-					tree_event(&o, "dir_kept", top->path, strerror(-r));
+					tree_event(&o, res, "dir_kept", top->path, strerror(-r));
 					kept = true;
 					status = worst(status, DSP_PARTIAL);
-				} else if (tree_event(&o, "dir_removed", top->path, NULL) == 0) {
+				} else if (tree_event(&o, res, "dir_removed", top->path, NULL) == 0) {
 					res->dirs++;
 					fsync(parent);
 				}
@@ -949,7 +953,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		if (fstatat(top->fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno != ENOENT) {	/* ENOENT: one of our renamed files */
 				dsp_log(DSP_LOG_ERROR, "%s: %s; left alone", child, strerror(errno));
-				tree_event(&o, "skipped", child, strerror(errno));
+				tree_event(&o, res, "skipped", child, strerror(errno));
 				top->kept = true;
 				status = worst(status, DSP_PARTIAL);
 			}
@@ -960,24 +964,24 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		mid = root_mnt ? mnt_id_at(top->fd, de->d_name) : 0;
 		if (st.st_dev != root_dev || (mid && mid != root_mnt)) {
 			dsp_log(DSP_LOG_WARN, "%s: on another filesystem: not crossed", child);
-			tree_event(&o, "skipped", child, "mount point: other filesystem");
+			tree_event(&o, res, "skipped", child, "mount point: other filesystem");
 			top->kept = true;
 			status = worst(status, DSP_PARTIAL);
 		} else if (dsp_erase_guard_has(&guard, &st)) {
 			dsp_log(DSP_LOG_ERROR, "%s: is the run directory or a file of it: left alone",
 				child);
-			tree_event(&o, "skipped", child, "the run record");
+			tree_event(&o, res, "skipped", child, "the run record");
 			top->kept = true;
 			status = worst(status, DSP_PARTIAL);
 		} else if (S_ISLNK(st.st_mode) || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
 			/* never followed: the link (or node) itself goes */
 			if ((r = dsp_io_unlink(NULL, top->fd, de->d_name, 0)) < 0) {
 				dsp_log(DSP_LOG_ERROR, "%s: unlink: %s", child, strerror(-r));
-				tree_event(&o, "skipped", child, strerror(-r));
+				tree_event(&o, res, "skipped", child, strerror(-r));
 				top->kept = true;
 				status = worst(status, DSP_PARTIAL);
 			} else {
-				tree_event(&o, S_ISLNK(st.st_mode) ? "symlink_removed" :
+				tree_event(&o, res, S_ISLNK(st.st_mode) ? "symlink_removed" :
 					   "special_removed", child, NULL);
 			}
 		} else if (S_ISDIR(st.st_mode)) {
@@ -988,7 +992,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 
 			if (n >= TREE_MAX_DEPTH) {
 				dsp_log(DSP_LOG_ERROR, "%s: nested too deep; left alone", child);
-				tree_event(&o, "skipped", child, "too deep");
+				tree_event(&o, res, "skipped", child, "too deep");
 				top->kept = true;
 				status = worst(status, DSP_PARTIAL);
 				free(child);
@@ -1013,7 +1017,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 				why = skip_reason(-errno);
 				if (why)
 					dsp_log(DSP_LOG_ERROR, "%s: %s", child, why);
-				tree_event(&o, "skipped", child, why ? why : strerror(errno));
+				tree_event(&o, res, "skipped", child, why ? why : strerror(errno));
 				if (cfd >= 0)
 					close(cfd);
 				top->kept = true;
@@ -1061,7 +1065,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 				why = skip_reason(r);
 				if (r != -ENOENT) {	/* ENOENT: gone meanwhile */
 					dsp_log(DSP_LOG_ERROR, "%s: %s", child, why ? why : strerror(-r));
-					tree_event(&o, why ? "skipped" : "file_failed", child,
+					tree_event(&o, res, why ? "skipped" : "file_failed", child,
 						   why ? why : strerror(-r));
 					top->kept = true;
 					status = worst(status, why ? DSP_PARTIAL : r);
@@ -1074,7 +1078,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 				if (r < 0 && !erase_record_broken(&o)) {
 					why = skip_reason(r);
 					dsp_log(DSP_LOG_ERROR, "%s: %s", child, why ? why : strerror(-r));
-					tree_event(&o, why ? "skipped" : "file_failed", child,
+					tree_event(&o, res, why ? "skipped" : "file_failed", child,
 						   why ? why : strerror(-r));
 					top->kept = true;
 					r = why ? DSP_PARTIAL : r;
@@ -1121,7 +1125,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 			} else if (r < 0) {
 				why = skip_reason(r);
 				dsp_log(DSP_LOG_ERROR, "%s: %s", child, why ? why : strerror(-r));
-				tree_event(&o, "file_failed", child, why ? why : strerror(-r));
+				tree_event(&o, res, "file_failed", child, why ? why : strerror(-r));
 				top->kept = true;
 			} else {
 				res->files++;
@@ -1154,6 +1158,7 @@ done:
 	json_object_object_add(f, "mismatches", json_object_new_int64((int64_t)res->mismatches));
 	json_object_object_add(f, "bad_bytes", json_object_new_int64((int64_t)res->bad_bytes));
 	json_object_object_add(f, "hard_links_remain", json_object_new_int((int)res->shared_kept));
+	json_object_object_add(f, "entries_left", json_object_new_int((int)res->left));
 	json_object_object_add(f, "nist_category", json_object_new_string("none"));
 	json_object_object_add(f, "category_reason", json_object_new_string("file-level overwrite"));
 	{

@@ -260,6 +260,8 @@ static const char *result_words(struct json_object *end, const char *status, cha
 		if (dsp_json_u64(end, "entries_left", &n) == 0 && n)
 			WHY("%" PRIu64 " entr%s of the tree skipped or failed, left in place",
 			    n, n == 1 ? "y" : "ies");
+		if (err)	/* a step after the overwrite (rename, unlink) */
+			WHY("%s", err);
 #undef WHY
 		return buf;
 	}

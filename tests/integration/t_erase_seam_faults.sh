@@ -65,7 +65,7 @@ run_fault r2 eio-rename@1 "$f"
 [ $rc = 1 ] || die "eio-rename: expected exit 1, got $rc: $(cat "$T/r2.err")"
 grep -qx "dispose: $f: rename: Input/output error" "$T/r2.err" ||
 	die "eio-rename: message: $(cat "$T/r2.err")"
-grep -q "^t1 $f: completed with errors (" "$T/r2.err" || die "eio-rename: verdict: $(cat "$T/r2.err")"
+grep -q "^t1 $f: completed with errors: rename: Input/output error (" "$T/r2.err" || die "eio-rename: verdict: $(cat "$T/r2.err")"
 [ -z "$(ls -A "$T/d")" ] || die "eio-rename: left $(ls -A "$T/d")"
 check_chain "$T/r2"
 record_check "$T/r2" "len(ev('file_renamed')) == 1 and ev('file_removed')[0]['rename_error'] == 'Input/output error'"

@@ -67,6 +67,7 @@ struct summary {
 	uint64_t n[5];
 	uint64_t pkgs_dpkg, pkgs_rpm, pkgs_unpackaged, pkg_bytes;
 	uint64_t files, dirs, links, others, bytes;
+	uint64_t keys_undecoded;	/* listed unverified; each named with -v */
 	/* the walk is depth first, so a first-level tree arrives in one piece */
 	struct top cur, trees[TOP], files_top[TOP], pkgs[TOP];
 	struct json_object *keys, *devices, *errors;
@@ -212,6 +213,11 @@ static int summary_emit(void *arg, const char *section, struct json_object *item
 		free(path);
 	} else {
 		struct json_object *a = i == 2 ? s->keys : i == 3 ? s->devices : s->errors;
+		struct json_object *dec;
+
+		if (i == 2 && json_object_object_get_ex(item, "decoded", &dec) &&
+		    !json_object_get_boolean(dec))
+			s->keys_undecoded++;
 		size_t cap = i == 2 ? MAX_KEYS : i == 3 ? SIZE_MAX : MAX_ERRORS;
 
 		if (json_object_array_length(a) < cap)
@@ -438,7 +444,11 @@ static int print_summary(struct summary *s, unsigned what, int rc, struct cli_ta
 	if (what & DSP_INV_KEYS) {
 		size_t n = json_object_array_length(s->keys);
 
-		printf("keys:      %llu found\n", (unsigned long long)s->n[2]);
+		printf("keys:      %llu found", (unsigned long long)s->n[2]);
+		if (s->keys_undecoded)
+			printf(", %llu not decoded (listed unverified; -v names each)",
+			       (unsigned long long)s->keys_undecoded);
+		printf("\n");
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *k = json_object_array_get_idx(s->keys, i);
 			const char *fmt = jstr(k, "format");

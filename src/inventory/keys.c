@@ -1221,7 +1221,8 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 	want = need_bytes(ki.format, buf, bl, size - (uint64_t)base);
 	if (want > STORE_MAX) {
 		/* the structure matched: list it unexamined rather than drop it */
-		dsp_log(DSP_LOG_WARN, "%s: %s too large to examine, listed unverified",
+		/* listed in the document and counted by the summary: a note, not a warning */
+		dsp_log(DSP_LOG_INFO, "%s: %s too large to examine, listed unverified",
 			path, ki.format);
 		snprintf(ki.reason, sizeof(ki.reason), "too large to examine");
 		*out = to_json(path, st, &ki, 1);
@@ -1255,7 +1256,7 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 		memset(&ki.algorithm, 0, sizeof(ki) - offsetof(struct dsp_key_info, algorithm));
 		memcpy(ki.reason, why, sizeof(why));
 		ki.encrypted = -1;
-		dsp_log(DSP_LOG_WARN, "%s: %s does not decode, listed unverified", path, ki.format);
+		dsp_log(DSP_LOG_INFO, "%s: %s does not decode, listed unverified", path, ki.format);
 		*out = to_json(path, st, &ki, 1);
 		r = *out ? 1 : -ENOMEM;
 	} else if (r == 1) {

@@ -45,11 +45,15 @@ rc=$?
 clean "$T/err3" "refusal"
 ok "a refusal naming the target: escaped"
 
-# 4. inventory: a key file that does not decode is a warning naming it
+# 4. inventory: a key file that does not decode is a note naming it (-v)
 mkdir "$T/inv"
 printf -- '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----\n' \
 	>"$T/inv/$evil"
-"$DISPOSE" inventory --root "$T/inv" >"$T/out4" 2>"$T/err4" ||
+"$DISPOSE" inventory -v --root "$T/inv" >"$T/out4" 2>"$T/err4" ||
 	die "inventory: exit $?: $(cat -v "$T/err4")"
+grep -q 'does not decode, listed unverified' "$T/err4" ||
+	die "inventory -v: no note naming the key: $(cat -v "$T/err4")"
 clean "$T/err4" "inventory warning"
+grep -q '^keys: .*1 found, 1 not decoded' "$T/out4" ||
+	die "inventory summary: undecoded key not counted: $(cat -v "$T/out4")"
 ok "inventory warning naming a file: escaped"

@@ -1077,7 +1077,7 @@ static void audit_target(const struct item *t)
 	const char *ver = dsp_json_str(v, "verification");
 	enum dsp_audit_level lv = dsp_audit_level_of(t->rc);
 	bool remain = false;
-	char why[300] = "", tree[64] = "";
+	char why[1024] = "", tree[64] = "";
 
 	dsp_json_bool(v, "old_data_may_remain", &remain);
 	if (t->rc == 0 && ((res && strcmp(res, "success")) || remain))

@@ -81,11 +81,14 @@ int dsp_thread_create(pthread_t *th, void *(*fn)(void *), void *arg)
 
 static void vlog(enum dsp_log_level level, const char *fmt, va_list ap)
 {
-	char msg[1024], *t;
+	char *msg = NULL, *t;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* whole, however long the paths in it: a cut line loses its reason */
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	/* sinks draw on terminals: a name in the message must not drive one */
-	t = dsp_log_text(msg);
+	t = msg ? dsp_log_text(msg) : NULL;
+	free(msg);
 	pthread_mutex_lock(&log_lock);
 	if (cur_sink.fn)
 		cur_sink.fn(level, t ? t : "(message lost: out of memory)", cur_sink.arg);
@@ -162,17 +165,22 @@ void dsp_audit(enum dsp_audit_level level, const char *fmt, ...)
 		[DSP_AUDIT_ERR] = LOG_ERR,
 	};
 	va_list ap;
-	char msg[2048], *t;
+	char *msg = NULL, *t;
+	int r;
 
+	/* whole: a long path must not cut the verdict off the line */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	dsp_log(DSP_LOG_INFO, "%s", msg);
-	if (!use_syslog)
-		return;
-	pthread_once(&once, open_syslog);
-	t = dsp_log_text(msg);
-	syslog(LOG_AUTHPRIV | prio[level <= DSP_AUDIT_ERR ? level : DSP_AUDIT_ERR], "%s",
-	       t ? t : "(out of memory)");
-	free(t);
+	if (r < 0)
+		msg = NULL;
+	dsp_log(DSP_LOG_INFO, "%s", msg ? msg : "(out of memory)");
+	if (use_syslog) {
+		pthread_once(&once, open_syslog);
+		t = msg ? dsp_log_text(msg) : NULL;
+		syslog(LOG_AUTHPRIV | prio[level <= DSP_AUDIT_ERR ? level : DSP_AUDIT_ERR], "%s",
+		       t ? t : "(out of memory)");
+		free(t);
+	}
+	free(msg);
 }

@@ -1250,15 +1250,18 @@ static void audit_verify(const char *name, int rc, struct dsp_ledger *l,
 			 const struct dsp_archive_result *r)
 {
 	const char *why = r->bad_path[0] ? r->bad_path : rc < 0 ? strerror(-rc) : "failed";
-	char head[65] = "";
+	char head[65] = "", dir[PATH_MAX];
+	const char *run = l ? dsp_ledger_dir(l) : "";
 
 	if (rc == 0 && l)
 		dsp_ledger_head(l, head);
+	if (l && realpath(run, dir))	/* absolute: one place whatever the cwd */
+		run = dir;
 	if (rc == 0)
 		dsp_audit(DSP_AUDIT_NOTICE, "archive verify %s: ok, %llu file%s, %llu payload bytes%s"
 			  "%s%s%s", name, (unsigned long long)r->files, r->files == 1 ? "" : "s",
 			  (unsigned long long)r->payload_bytes, l ? ", run " : "",
-			  l ? dsp_ledger_dir(l) : "", l ? ", record head " : "", head);
+			  run, l ? ", record head " : "", head);
 	else if (rc == DSP_REFUSED)
 		dsp_audit(DSP_AUDIT_WARNING, "archive verify %s refused: %s", name, why);
 	else if (rc == DSP_MISMATCH)

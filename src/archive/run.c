@@ -2,7 +2,9 @@
 /* run.c - archive create's own run record (run_start ... run_end), and which record verify may write to */
 /* Archive files used (no cycles, see common.c): none (the ledger module's record API only) */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -78,14 +80,14 @@ static void audit_end(struct dsp_ledger *l, int rc, int exit_code)
 {
 	const char *st = dsp_record_status(rc == -EINTR ? DSP_INTERRUPTED :
 					   rc == DSP_MISMATCH ? -EIO : rc);
-	char head[65];
+	char head[65], dir[PATH_MAX];
 
 	dsp_ledger_head(l, head);
 	/* files that changed while read: the archive is kept, a caveat */
 	dsp_audit(rc == 0 ? DSP_AUDIT_NOTICE : rc == DSP_PARTIAL || rc == -EINTR ?
 		  DSP_AUDIT_WARNING : DSP_AUDIT_ERR,
 		  "archive create ended: %s, exit %d, run %s, record head %s", st, exit_code,
-		  dsp_ledger_dir(l), head);
+		  realpath(dsp_ledger_dir(l), dir) ? dir : dsp_ledger_dir(l), head);
 }
 
 int dsp_archive_run_end(struct dsp_ledger *l, int rc, int exit_code)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* writer.c - dispose archive create: one pass over the roots into a BagIt bag in pax+zstd */
 /* Archive files used (no cycles, see common.c): reader, items, hasher, side, rbkey, envelope, bag, common */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -934,6 +935,40 @@ static int check_opts(const struct dsp_archive_opts *o, struct dsp_archive_resul
 	return 0;
 }
 
+/*
+ * An encrypted archive's volumes are NAME.00k (+ .cms): one already there
+ * (another archive's) would stop the create after the first volume was
+ * written. 0, or -EEXIST with bad_path naming it.
+ */
+static int volume_exists(const char *name, struct dsp_archive_result *res)
+{
+	const char *slash = strrchr(name, '/'), *base = slash ? slash + 1 : name;
+	char dir[PATH_MAX];
+	size_t bl = strlen(base);
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - name + 1) : 1,
+			     slash ? name : ".") >= sizeof(dir) || !(d = opendir(dir)))
+		return 0;	/* the open of NAME will say what is wrong */
+	while (!rc && (de = readdir(d))) {
+		const char *p = de->d_name + bl, *q;
+
+		if (strncmp(de->d_name, base, bl) || *p != '.')
+			continue;
+		for (q = ++p; *q >= '0' && *q <= '9'; q++)
+			;
+		if (q - p < 3 || (*q && strcmp(q, DSP_ENV_SUFFIX)))
+			continue;
+		snprintf(res->bad_path, sizeof(res->bad_path), "%.2000s%s: exists (a volume of "
+			 "another archive); choose another -o", slash ? dir : "", de->d_name);
+		rc = -EEXIST;
+	}
+	closedir(d);
+	return rc;
+}
+
 int dsp_archive_create_check(const char *name, const struct dsp_archive_opts *o,
 			     const char *run_dir, struct dsp_archive_result *res)
 {
@@ -965,13 +1000,22 @@ int dsp_archive_create_check(const char *name, const struct dsp_archive_opts *o,
 	}
 	/* a recipient that is no certificate is a usage error: found before any record */
 	for (const char *const *r = o->recipients; r && *r; r++) {
-		FILE *f = fopen(*r, "rbe");
+		/* O_NONBLOCK: a FIFO given as a recipient must not hang us */
+		int rfd = open(*r, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		struct stat rst;
+		FILE *f = NULL;
 		X509 *x = NULL;
 
-		if (!f) {
+		if (rfd < 0) {
 			rc = -errno;
 			snprintf(res->bad_path, sizeof(res->bad_path), "%s: %s", *r, strerror(errno));
 			return rc;
+		}
+		if (fstat(rfd, &rst) < 0 || !S_ISREG(rst.st_mode) || !(f = fdopen(rfd, "rb"))) {
+			close(rfd);
+			snprintf(res->bad_path, sizeof(res->bad_path),
+				 "--recipient %.2000s: not a regular file", *r);
+			return DSP_INVALID;
 		}
 		if (!(x = PEM_read_X509(f, NULL, NULL, NULL))) {
 			rewind(f);
@@ -993,6 +1037,8 @@ int dsp_archive_create_check(const char *name, const struct dsp_archive_opts *o,
 		if (!access(path, F_OK))
 			return -EEXIST;
 	}
+	if (o->recipients && o->recipients[0])
+		return volume_exists(name, res);
 	return 0;
 }
 
@@ -1243,6 +1289,8 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		return -ENAMETOOLONG;
 	if (!access(name, F_OK) || !access(env_path, F_OK) || !access(info_path, F_OK))
 		return -EEXIST;
+	if (encrypted && (rc = volume_exists(name, res)))
+		return rc;
 	arc_bag_name(name, w.bag, sizeof(w.bag));
 	snprintf(res->bag, sizeof(res->bag), "%s", w.bag);
 	new_uuid(res->external_id);
@@ -1623,7 +1671,8 @@ static void audit_start(const char *name, const struct dsp_archive_opts *o)
 {
 	const char *who = dsp_record_operator();
 	unsigned nr = 0, nk = 0;
-	char roots[1024] = "", enc[64] = "not encrypted";
+	char roots[1024] = "", enc[64] = "not encrypted", dir[PATH_MAX];
+	const char *run = o->ledger ? dsp_ledger_dir(o->ledger) : "none";
 	size_t at = 0;
 
 	for (; o->roots && o->roots[nr]; nr++)
@@ -1636,7 +1685,7 @@ static void audit_start(const char *name, const struct dsp_archive_opts *o)
 		snprintf(enc, sizeof(enc), "encrypted to %u recipient%s", nk, nk == 1 ? "" : "s");
 	dsp_audit(DSP_AUDIT_NOTICE, "archive create %s started by %s: root%s %s, %s, run %s",
 		  name, who ? who : "unknown", nr == 1 ? "" : "s", roots, enc,
-		  o->ledger ? dsp_ledger_dir(o->ledger) : "none");
+		  o->ledger && realpath(run, dir) ? dir : run);
 }
 
 static void audit_result(const char *name, int rc, const struct dsp_archive_result *r)

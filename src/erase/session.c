@@ -1006,8 +1006,15 @@ static void close_devices(struct dsp_erase_session *s)
 	}
 }
 
+/* The run directory as syslog names it: absolute, so it names one place whatever the cwd. */
+static const char *audit_dir(const struct dsp_erase_session *s, char *buf)
+{
+	return s->run_dir && realpath(s->run_dir, buf) ? buf : s->run_dir;
+}
+
 static void audit_start(const struct dsp_erase_session *s)
 {
+	char dir[PATH_MAX];
 	const char *who = dsp_record_operator();
 	char *tlist = NULL;
 	size_t tlen = 0;
@@ -1021,7 +1028,7 @@ static void audit_start(const struct dsp_erase_session *s)
 	dsp_audit(DSP_AUDIT_NOTICE, "erase %s by %s: target%s %s, method %s, verify %s, run %s",
 		  s->o.resume ? "resumed" : "started", who ? who : "unknown", s->nt == 1 ? "" : "s",
 		  tlist ? tlist : "?",
-		  s->method->name, dsp_verify_mode_name(s->verify), s->run_dir);
+		  s->method->name, dsp_verify_mode_name(s->verify), audit_dir(s, dir));
 	free(tlist);
 }
 
@@ -1175,7 +1182,7 @@ static void *worker(void *arg)
 static void audit_end(const struct dsp_erase_session *s, int code)
 {
 	const char *st = overall_status(s);
-	char head[65] = "";
+	char head[65] = "", dir[PATH_MAX];
 	unsigned ok = 0;
 
 	for (unsigned i = 0; i < s->nt; i++)
@@ -1185,7 +1192,7 @@ static void audit_end(const struct dsp_erase_session *s, int code)
 	dsp_audit(!strcmp(st, "success") ? DSP_AUDIT_NOTICE : !strcmp(st, "interrupted") ?
 		  DSP_AUDIT_WARNING : DSP_AUDIT_ERR,
 		  "erase ended: %s, %u of %u target%s erased, exit %d, run %s, record head %s",
-		  st, ok, s->nt, s->nt == 1 ? "" : "s", code, s->run_dir, head[0] ? head : "none");
+		  st, ok, s->nt, s->nt == 1 ? "" : "s", code, audit_dir(s, dir), head[0] ? head : "none");
 }
 
 static int session_run(struct dsp_erase_session *s)

@@ -4,6 +4,8 @@
 # reason off the terminal: each line is whole, ending with "(target t1)" or
 # its reason. Sampled verification keeps its seed in the syslog line
 # (#11 review: lines were cut at 2048 / 1024 bytes, the reason at 300).
+# A run directory given relative is named absolute in syslog (erase,
+# archive create and verify): the run id must name one place.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -42,3 +44,28 @@ rc=$?
 grep -Fq "$f: has 1 hard link outside the tree: name removed, data not overwritten" "$T/err2" ||
 	die "message cut: $(grep -F 'dispose: ' "$T/err2" | tail -c 300)"
 ok "terminal: a core message with a long path keeps its reason"
+
+# 3. a relative --run-dir: syslog names it absolute (erase, archive create, verify)
+fill_marker "$T/rel.bin" 1
+: >"$T/rel.log"
+(cd "$T" && SYSLOG_CAPTURE="$T/rel.log" LD_PRELOAD="$T/shim.so" "$DISPOSE" erase --yes \
+	--progress none --method zero --run-dir r3 rel.bin) >"$T/out3" 2>"$T/err3" ||
+	die "erase: exit $?: $(cat "$T/err3")"
+grep -Eq " erase started by [^ ]+: target rel.bin, method zero, verify [a-z]+, run $T/r3\$" "$T/rel.log" ||
+	die "erase start line: $(cat "$T/rel.log")"
+grep -Eq " erase ended: success, 1 of 1 target erased, exit 0, run $T/r3, record head [0-9a-f]{64}\$" \
+	"$T/rel.log" || die "erase end line: $(cat "$T/rel.log")"
+mkdir "$T/src"
+echo one >"$T/src/a"
+: >"$T/arc.log"
+(cd "$T" && SYSLOG_CAPTURE="$T/arc.log" LD_PRELOAD="$T/shim.so" "$DISPOSE" archive create \
+	--root src -o a.tar.zst --run-dir ar &&
+	SYSLOG_CAPTURE="$T/arc.log" LD_PRELOAD="$T/shim.so" "$DISPOSE" archive verify \
+	--run-dir ar a.tar.zst) >"$T/out4" 2>"$T/err4" || die "archive: $(cat "$T/err4")"
+grep -Eq " archive create a.tar.zst started by [^ ]+: root src, not encrypted, run $T/ar\$" "$T/arc.log" ||
+	die "archive start line: $(cat "$T/arc.log")"
+grep -Eq " archive create ended: success, exit 0, run $T/ar, record head [0-9a-f]{64}\$" "$T/arc.log" ||
+	die "archive end line: $(cat "$T/arc.log")"
+grep -Eq " archive verify a.tar.zst: ok, 1 file, 4 payload bytes, run $T/ar, record head [0-9a-f]{64}\$" \
+	"$T/arc.log" || die "archive verify line: $(cat "$T/arc.log")"
+ok "a relative run directory is named absolute in syslog"

@@ -15,11 +15,20 @@
 
 static int cli_verbose;
 
+/*
+ * One line whatever an argument or file name holds (dsp_log_text): a
+ * newline in a path cannot forge a second line, an escape cannot drive the
+ * terminal.
+ */
 static void vmsg(const char *fmt, va_list ap)
 {
-	fputs("dispose: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char *msg = NULL, *t = NULL;
+
+	if (vasprintf(&msg, fmt, ap) >= 0)
+		t = dsp_log_text(msg);
+	fprintf(stderr, "dispose: %s\n", t ? t : "(message lost: out of memory)");
+	free(t);
+	free(msg);
 }
 
 void cli_err(const char *fmt, ...)

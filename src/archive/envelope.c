@@ -93,7 +93,8 @@ static int write_full(int fd, const void *buf, size_t len)
 static int read_small(const char *path, size_t max, unsigned char **out,
 		      size_t *outlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given as a key or certificate must not hang us */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	unsigned char *buf;
 	size_t size;
@@ -1446,6 +1447,7 @@ static int env_truncated(const unsigned char *buf, size_t len, size_t *want)
 
 static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
 {
+	struct stat cst;
 	unsigned char *buf = NULL;
 	size_t len, want;
 	CMS_ContentInfo *cms = NULL;
@@ -1476,12 +1478,19 @@ static int decrypt_one(struct dec *d, const char *env_path, const char *ct_path)
 			env_path);
 		return rc;
 	}
-	fd = open(ct_path, O_RDONLY | O_CLOEXEC);
+	fd = open(ct_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		rc = -errno;
 		dsp_log(DSP_LOG_ERROR, "%s: %s", ct_path, strerror(-rc));
 		goto out;
 	}
+	/* a FIFO or device in the ciphertext's place is not read (nor waited on) */
+	if (fstat(fd, &cst) < 0 || !S_ISREG(cst.st_mode)) {
+		dsp_log(DSP_LOG_ERROR, "%s: not a regular file", ct_path);
+		rc = DSP_INVALID;
+		goto out;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if (!CMS_decrypt_set1_pkey_and_peer(cms, d->pkey, d->cert, NULL)) {
 		log_ossl(env_path, d->cert ? "cannot unwrap the content key: "
 			 "not a recipient, or envelope damaged" :

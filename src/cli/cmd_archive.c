@@ -486,7 +486,9 @@ static int create_verdict(const char *name, int rc, const struct dsp_archive_res
 		cli_err("%s: left as %s%s", name, name, DSP_FAILED_SUFFIX);
 		return cli_exit_code(rc, 0);
 	default:
-		if (rc == -EEXIST)
+		if (rc == -EEXIST && r->bad_path[0])
+			cli_err("%s", r->bad_path);	/* it names the file */
+		else if (rc == -EEXIST)
 			cli_err("%s: exists (or its %s / %s does)", name, DSP_ENV_SUFFIX,
 				DSP_BAG_INFO_SUFFIX);
 		else if (rc == -ENOSYS)

@@ -5,6 +5,8 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -168,13 +170,39 @@ static void on_finished(unsigned idx, const char *status, void *arg)
 
 /* ---- describing targets (dry run, confirmation) ---- */
 
+static void put_safe(FILE *f, const char *s);
+
+/* One line of text with names in it (a tree's files, a device's serial), shown safely. */
+static void put_line(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put_line(FILE *f, const char *fmt, ...)
+{
+	char *line = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return;
+	put_safe(f, line);
+	fputc('\n', f);
+	free(line);
+}
+
 static void describe(FILE *f, const struct erase_ctl *ctl, unsigned i)
 {
 	const char *id;
 	const struct dsp_erase_checked *t = dsp_erase_session_target(ctl->s, i, &id);
 	const char *name = t->given ? t->given : t->path;
-	char sz[32];
+	char sz[32], *line = NULL;
+	size_t len = 0;
+	FILE *out = f;
 
+	/* a model, serial or name may hold anything: the line is shown safely */
+	f = open_memstream(&line, &len);
+	if (!f)
+		return;
 	cli_human_size(t->size, sz, sizeof(sz));
 	switch (t->kind) {
 	case DSP_ERASE_BLOCK:
@@ -196,14 +224,17 @@ static void describe(FILE *f, const struct erase_ctl *ctl, unsigned i)
 		fprintf(f, "%s %s: regular file, %s", id, t->path, sz);
 		break;
 	case DSP_ERASE_TREE:
-		fprintf(f, "%s %s: directory tree, %lu files, %s", id, t->path,
-			(unsigned long)t->scan.files, sz);
+		fprintf(f, "%s %s: directory tree, %lu file%s, %s", id, t->path,
+			(unsigned long)t->scan.files, t->scan.files == 1 ? "" : "s", sz);
 		if (t->scan.shared)
 			fprintf(f, ", %lu with hard links outside the tree",
 				(unsigned long)t->scan.shared);
 		break;
 	}
-	fputc('\n', f);
+	fclose(f);
+	put_safe(out, line);
+	fputc('\n', out);
+	free(line);
 }
 
 static void method_line(FILE *f, const struct erase_ctl *ctl)
@@ -228,18 +259,18 @@ static int dry_shared(const char *path, const struct stat *st, unsigned names, v
 	unsigned long long out = (unsigned long long)st->st_nlink - names;
 
 	if (ctl->so.erase_shared_inodes)
-		printf("   %s: has %llu hard link%s outside the tree: overwritten anyway "
-		       "(--erase-shared-inodes)\n", path, out, out == 1 ? "" : "s");
+		put_line(stdout, "   %s: has %llu hard link%s outside the tree: overwritten anyway "
+			 "(--erase-shared-inodes)", path, out, out == 1 ? "" : "s");
 	else
-		printf("   %s: has %llu hard link%s outside the tree: would be unlinked, "
-		       "not overwritten (hard_links_remain)\n", path, out, out == 1 ? "" : "s");
+		put_line(stdout, "   %s: has %llu hard link%s outside the tree: would be unlinked, "
+			 "not overwritten (hard_links_remain)", path, out, out == 1 ? "" : "s");
 	return 0;
 }
 
 /* Dry run: what the walk will not cross; the real run records it as "skipped". */
 static int dry_skip(const char *path, const char *reason, void *arg)
 {
-	printf("   %s: would be skipped (%s): completed-with-errors\n", path, reason);
+	put_line(stdout, "   %s: would be skipped (%s): completed-with-errors", path, reason);
 	return 0;
 }
 
@@ -482,6 +513,17 @@ static void print_summary(const struct erase_ctl *ctl, const char *dir)
 	}
 }
 
+static void nothing_to_resume_json(const char *dir)
+{
+	struct json_object *o = json_object_new_object();
+	char abs[PATH_MAX];
+
+	cli_err("%s: every target of this run is finished; nothing to resume", dir);
+	if (o)
+		dsp_json_add_bytes(o, "run_dir", realpath(dir, abs) ? abs : dir);
+	progress_json_print(o);
+}
+
 /* Check, confirm, start, run: the exit code. */
 static int erase(struct erase_ctl *ctl)
 {
@@ -569,6 +611,9 @@ int cmd_erase(int argc, char **argv)
 	rc = dsp_erase_session_new(&ctl.so, pa + optind, (unsigned)(argc - optind), &ctl.s);
 	if (rc)
 		rc = cli_exit_code(rc, 0);
+	else if (dsp_erase_session_count(ctl.s) == 0 && ctl.progress_mode == PROGRESS_JSON)
+		/* stdout holds JSON objects only: the run's last object, the words on stderr */
+		nothing_to_resume_json(ctl.so.run_dir);
 	else if (dsp_erase_session_count(ctl.s) == 0)
 		printf("%s: every target of this run is finished; nothing to resume\n",
 		       ctl.so.run_dir);

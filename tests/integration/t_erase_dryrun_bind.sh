@@ -39,7 +39,7 @@ import json, re, sys
 dry = open(sys.argv[1]).read()
 evs = [json.loads(l) for l in open(sys.argv[2])]
 tree = sys.argv[3]
-m = re.search(r"t1 (\S+): directory tree, (\d+) files, ([0-9.]+ \w+)", dry)
+m = re.search(r"t1 (\S+): directory tree, (\d+) files?, ([0-9.]+ \w+)", dry)
 assert m, dry
 dry_files, dry_size = int(m.group(2)), m.group(3)
 w = re.search(r"would write ([0-9.]+ \w+) in 1 pass", dry).group(1)

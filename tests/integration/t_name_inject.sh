@@ -3,7 +3,7 @@
 # C1 control, a byte that is not UTF-8) never forges a line or drives the
 # terminal through the core's messages: a tree's file named in an error,
 # the informational lines of -v, a refusal naming a target a glob expanded,
-# an inventory warning. Each shows as \xHH text on one line (#11 review).
+# an inventory warning, the dry run's lines about a tree's files. Each shows as \xHH text on one line (#11 review).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -57,3 +57,19 @@ clean "$T/err4" "inventory warning"
 grep -q '^keys: .*1 found, 1 not decoded' "$T/out4" ||
 	die "inventory summary: undecoded key not counted: $(cat -v "$T/out4")"
 ok "inventory warning naming a file: escaped"
+
+# 5. the dry run names a tree's files with hard links outside it and what it skips
+mkdir -p "$T/dt/$evil"
+fill_marker "$T/dt/$evil/f" 1
+ln "$T/dt/$evil/f" "$T/dt-out"
+mkdir "$T/dt/$evil/m"
+mount -t tmpfs none "$T/dt/$evil/m" || skip "cannot mount tmpfs"
+track_mount "$T/dt/$evil/m"
+"$DISPOSE" erase --dry-run --method zero "$T/dt" >"$T/out5" 2>"$T/err5" ||
+	die "dry run: exit $?: $(cat -v "$T/err5")"
+clean "$T/out5" "dry run"
+grep -q '/f: has 1 hard link outside the tree: would be unlinked' "$T/out5" ||
+	die "dry run: no hard link line: $(cat -v "$T/out5")"
+grep -q '/m: would be skipped (mount point: other filesystem)' "$T/out5" ||
+	die "dry run: no skip line: $(cat -v "$T/out5")"
+ok "dry run: a tree's file names escaped"

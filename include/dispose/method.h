@@ -108,6 +108,9 @@ struct dsp_method_entry {
 	 * 0 (method set); DSP_INVALID (bad file name or content, or its
 	 * "name" differs from the file name); DSP_REFUSED (a user file with a
 	 * shipped method's name); -errno (unreadable file or user directory).
+	 * A user directory or file another user could change (not the
+	 * caller's or root's, or group/world writable) is DSP_INVALID and not
+	 * used, as dsp_method_find refuses it.
 	 */
 	int rc;
 	char err[1024];		/* when rc != 0: "<file>: <what is wrong>", one line */

@@ -969,6 +969,39 @@ static int load_named(const char *path, const char *name, struct dsp_method **ou
 	return rc;
 }
 
+/*
+ * A user method directory or file that another user could change (as ssh's
+ * StrictModes): not owned by us or root, or group/world writable. 0, or
+ * DSP_INVALID with why in err.
+ */
+static int untrusted(const char *path, const char *what, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0;	/* opening it says what is wrong */
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return invalid(err, errlen, path, what, "owned by another user (uid %u), so "
+			       "not used; it must be the caller's or root's",
+			       (unsigned)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return invalid(err, errlen, path, what, "writable by other users (mode %04o), so "
+			       "not used; make it writable by its owner only",
+			       (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
+/* A user method file, after its directory: either may be untrusted. */
+static int load_user(const char *dir, const char *path, const char *name,
+		     struct dsp_method **out, char *err, size_t errlen)
+{
+	int rc = untrusted(dir, "method directory", err, errlen);
+
+	if (!rc)
+		rc = untrusted(path, "method file", err, errlen);
+	return rc ? rc : load_named(path, name, out, err, errlen);
+}
+
 /* "<user file>: ... <shipped file> ...": one line naming both files. */
 #define COLLISION_FMT \
 	"%s: %s: same name as the shipped method %s; rename it, or give its path to use it"
@@ -1010,7 +1043,7 @@ int dsp_method_find(const char *name_or_path, struct dsp_method **out,
 		return load_named(spath, name_or_path, out, err, errlen);
 	}
 	if (have_u)
-		return load_named(upath, name_or_path, out, err, errlen);
+		return load_user(udir, upath, name_or_path, out, err, errlen);
 	set_err(err, errlen, "%s: unknown method", name_or_path);
 	return -ENOENT;
 }
@@ -1052,6 +1085,20 @@ static int scan_dir(struct entries *e, const char *dir, enum dsp_method_origin o
 		set_err(x->err, sizeof(x->err), "%s: method directory: %s", dir, strerror(-r));
 		return 0;
 	}
+	if (origin == DSP_METHOD_USER) {
+		char why[sizeof(x->err)] = "";
+
+		if (untrusted(dir, "method directory", why, sizeof(why))) {
+			closedir(d);
+			if (!(x = push(e)))
+				return -ENOMEM;
+			x->origin = origin;
+			x->rc = DSP_INVALID;
+			snprintf(x->path, sizeof(x->path), "%s", dir);
+			memcpy(x->err, why, sizeof(x->err));
+			return 0;
+		}
+	}
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		char base[NAME_MAX + 1];
@@ -1075,7 +1122,10 @@ static int scan_dir(struct entries *e, const char *dir, enum dsp_method_origin o
 			continue;
 		}
 		memcpy(x->name, base, strlen(base) + 1);	/* a valid name fits */
-		x->rc = load_named(x->path, base, &x->method, x->err, sizeof(x->err));
+		x->rc = origin == DSP_METHOD_USER ?
+			untrusted(x->path, "method file", x->err, sizeof(x->err)) : 0;
+		if (!x->rc)
+			x->rc = load_named(x->path, base, &x->method, x->err, sizeof(x->err));
 		if (x->rc == -ENOMEM) {
 			closedir(d);
 			return -ENOMEM;

@@ -160,3 +160,35 @@ PY
 	die "erase -m FILE failed: $(cat "$T/out")"
 all_bytes "$dev" ff || die "erase -m $U/zero.json: the device does not hold 0xFF"
 ok "erase -m zero writes 0x00 (bytes on disk); -m PATH writes the file's 0xFF"
+
+# 6. a user directory or method file another user could change (group/world
+# writable, or not the caller's or root's) is not used: by name, erase refuses
+# before writing (the device keeps its 0xFF), the listing names it in one line
+W=$T/wmethods
+mkdir "$W" && cp "$U/site-ff.json" "$W/"
+chmod 0777 "$W"
+DISPOSE_METHODS_DIR=$W "$DISPOSE" erase --yes --progress none -m site-ff --run-dir "$T/run6" \
+	"$dev" >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" -eq 2 ] || die "world-writable directory: erase exit $rc, want 2"
+grep -qxF "dispose: $W: method directory: writable by other users (mode 0777), so not used; make it writable by its owner only" "$T/err" ||
+	die "world-writable directory: $(cat "$T/err")"
+all_bytes "$dev" ff || die "world-writable directory: the device was written"
+DISPOSE_METHODS_DIR=$W "$DISPOSE" methods >"$T/list" 2>"$T/err"
+[ $? -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^zero ' "$T/list" &&
+	! grep -q '^site-ff ' "$T/list" || die "world-writable directory: listing: $(cat "$T/err")"
+chmod 0755 "$W" && chmod 0666 "$W/site-ff.json"
+DISPOSE_METHODS_DIR=$W "$DISPOSE" erase --yes --progress none -m site-ff --run-dir "$T/run6" \
+	"$dev" >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" -eq 2 ] && grep -q "site-ff.json: method file: writable by other users (mode 0666)" "$T/err" ||
+	die "world-writable file: exit $rc: $(cat "$T/err")"
+chmod 0644 "$W/site-ff.json" && chown nobody "$W/site-ff.json" 2>/dev/null && {
+	DISPOSE_METHODS_DIR=$W "$DISPOSE" methods >"$T/list" 2>"$T/err"
+	grep -q "site-ff.json: method file: owned by another user" "$T/err" ||
+		die "another user's file: $(cat "$T/err")"
+	chown "$(id -u)" "$W/site-ff.json"
+}
+all_bytes "$dev" ff || die "untrusted method: the device was written"
+DISPOSE_METHODS_DIR=$W expect_exit 0 "$DISPOSE" methods site-ff >/dev/null
+ok "a method directory or file others can change is not used (device untouched)"

@@ -32,6 +32,13 @@ struct dsp_ledger;
 int dsp_archive_name_check(const char *name, int encrypted, char *why, size_t wlen);
 
 /*
+ * name is an encrypted archive by its name (NAME.tar.zst.enc, not a zstd
+ * stream) whose envelope NAME.cms is not there: 1 with the envelope's path
+ * in env; else 0. Read as plain, it would only be "not an archive of ours".
+ */
+int dsp_archive_envelope_missing(const char *name, char *env, size_t len);
+
+/*
  * path is one of an archive's other files (its envelope NAME.cms, volume
  * NAME.00k or its envelope, NAME.bag-info.txt) and that archive is there:
  * 1 with the archive's name in archive and what path is in what ("the

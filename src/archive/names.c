@@ -2,6 +2,7 @@
 /* names.c - what an archive's files are called (dispose-archive(5) "Names"), and the key check */
 /* Archive files used (no cycles, see common.c): envelope (the key check) */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,6 +115,26 @@ int dsp_archive_member_of(const char *path, char *archive, size_t len,
 	memcpy(archive, path, l);
 	archive[l] = '\0';
 	return is_file(archive);
+}
+
+int dsp_archive_envelope_missing(const char *name, char *env, size_t len)
+{
+	static const unsigned char zstd_magic[4] = { 0x28, 0xb5, 0x2f, 0xfd };
+	unsigned char head[4];
+	size_t l = strlen(name);
+	ssize_t n;
+	int fd;
+
+	if (!ends_with(name, l, DSP_ARCHIVE_ENC_SUFFIX) ||
+	    (size_t)snprintf(env, len, "%s%s", name, DSP_ENV_SUFFIX) >= len || !access(env, F_OK))
+		return 0;
+	/* a plain archive named so by an older version starts as zstd: read it as one */
+	fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	return !(n == (ssize_t)sizeof(head) && !memcmp(head, zstd_magic, sizeof(head)));
 }
 
 int dsp_archive_key_check(const char *name, const char *key, const char *cert,

@@ -661,6 +661,10 @@ static int need_key(const char *name, const struct args *a)
 		cli_err("%s: this is %s of archive %s; pass %s", name, what, arc, arc);
 		return DSP_EXIT_USAGE;
 	}
+	if (dsp_archive_envelope_missing(name, env, sizeof(env))) {
+		cli_err("%s: an encrypted archive without its envelope: %s is missing", name, env);
+		return DSP_EXIT_USAGE;
+	}
 	if (a->key) {
 		if (!(rc = dsp_archive_key_check(name, a->key, a->cert, &r)))
 			return 0;

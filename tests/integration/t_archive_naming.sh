@@ -142,3 +142,16 @@ run $D archive create --run-dir "$T/r7" --root "$S" -o "$N"
 grep -qx "bag: n_m, External-Identifier: .*" "$T/o" || die "bag: $(cat "$T/o")"
 expect_exit 0 $D archive verify "$N" >/dev/null
 ok "non-UTF-8 -o"
+
+# 8. an encrypted archive (.tar.zst.enc) whose envelope is gone: said so, not
+# "not an archive of ours"; a plain archive an older version named .enc still verifies
+mkdir "$T/ne" && cp "$A" "$T/ne/lost.tar.zst.enc"
+for sub in verify extract; do
+	if [ $sub = verify ]; then run $D archive verify "$T/ne/lost.tar.zst.enc" "${KC[@]}"
+	else run $D archive extract "$T/ne/lost.tar.zst.enc" -C "$T/xb" "${KC[@]}"; fi
+	one_line 2 "dispose: $T/ne/lost.tar.zst.enc: an encrypted archive without its envelope: $T/ne/lost.tar.zst.enc.cms is missing"
+done
+[ -z "$(ls -A "$T/xb")" ] || die "envelope missing: extract wrote something"
+cp "$O/p.tar.zst" "$T/ne/plain.tar.zst.enc"
+expect_exit 0 $D archive verify "$T/ne/plain.tar.zst.enc" >/dev/null
+ok "an .enc archive without its envelope: one line saying so"

@@ -61,7 +61,8 @@ for backing in ${BENCH_BACKINGS:-shm disk}; do
 	truncate -s "${size}M" "$img" || exit 1
 	dev=$(losetup -f --show "$img") || { echo "bench: losetup failed" >&2; exit 1; }
 	W	# warm: the first write to a fresh file allocates its pages
-	D zero none >/dev/null || { echo "bench: dispose erase fails on $dev" >&2; exit 1; }
+	D zero none >/dev/null 2>"$work/warm.err" ||
+		{ cat "$work/warm.err" >&2; echo "bench: dispose erase fails on $dev" >&2; exit 1; }
 	w=() r=() z=() x=() zv=() xv=() sh=() nw=()
 	for i in $(seq "$runs"); do
 		w+=("$(t W)")

@@ -1077,18 +1077,24 @@ static void finished(struct item *t, int rc)
  * reason, category, verification), at the priority of the outcome; a success
  * that is not verified or may leave old data is a warning.
  */
+static enum dsp_audit_level target_level(const struct item *t)
+{
+	const char *res = dsp_json_str(t->verdict, "result");
+	bool remain = false;
+
+	dsp_json_bool(t->verdict, "old_data_may_remain", &remain);
+	if (t->rc == 0 && ((res && strcmp(res, "success")) || remain))
+		return DSP_AUDIT_WARNING;
+	return dsp_audit_level_of(t->rc);
+}
+
 static void audit_target(const struct item *t)
 {
 	struct json_object *v = t->verdict;
 	const char *res = dsp_json_str(v, "result"), *cat = dsp_json_str(v, "category");
 	const char *ver = dsp_json_str(v, "verification");
-	enum dsp_audit_level lv = dsp_audit_level_of(t->rc);
-	bool remain = false;
+	enum dsp_audit_level lv = target_level(t);
 	char why[1024] = "", tree[64] = "";
-
-	dsp_json_bool(v, "old_data_may_remain", &remain);
-	if (t->rc == 0 && ((res && strcmp(res, "success")) || remain))
-		lv = DSP_AUDIT_WARNING;
 	if (!res)	/* no verdict (out of memory): the status and the error */
 		snprintf(why, sizeof(why), "%s%s%s", t->status, t->rc < 0 ? ": " : "",
 			 t->rc < 0 ? strerror(-t->rc) : "");
@@ -1183,14 +1189,20 @@ static void audit_end(const struct dsp_erase_session *s, int code)
 {
 	const char *st = overall_status(s);
 	char head[65] = "", dir[PATH_MAX];
+	enum dsp_audit_level lv = !strcmp(st, "success") ? DSP_AUDIT_NOTICE :
+				  !strcmp(st, "interrupted") ? DSP_AUDIT_WARNING : DSP_AUDIT_ERR;
 	unsigned ok = 0;
 
-	for (unsigned i = 0; i < s->nt; i++)
+	for (unsigned i = 0; i < s->nt; i++) {
 		ok += !strcmp(s->t[i].status, "success");
+		/* a success with a caveat (not verified, old data may remain) warns here too */
+		if (lv == DSP_AUDIT_NOTICE && s->t[i].verdict &&
+		    target_level(&s->t[i]) == DSP_AUDIT_WARNING)
+			lv = DSP_AUDIT_WARNING;
+	}
 	if (s->ledger)
 		dsp_ledger_head(s->ledger, head);
-	dsp_audit(!strcmp(st, "success") ? DSP_AUDIT_NOTICE : !strcmp(st, "interrupted") ?
-		  DSP_AUDIT_WARNING : DSP_AUDIT_ERR,
+	dsp_audit(lv,
 		  "erase ended: %s, %u of %u target%s erased, exit %d, run %s, record head %s",
 		  st, ok, s->nt, s->nt == 1 ? "" : "s", code, audit_dir(s, dir), head[0] ? head : "none");
 }

@@ -5,7 +5,8 @@
 # its reason. Sampled verification keeps its seed in the syslog line
 # (#11 review: lines were cut at 2048 / 1024 bytes, the reason at 300).
 # A run directory given relative is named absolute in syslog (erase,
-# archive create and verify): the run id must name one place.
+# archive create and verify): the run id must name one place. A run whose
+# only target succeeded unverified ends with a warning, as its target's line.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -69,3 +70,15 @@ grep -Eq " archive create ended: success, exit 0, run $T/ar, record head [0-9a-f
 grep -Eq " archive verify a.tar.zst: ok, 1 file, 4 payload bytes, run $T/ar, record head [0-9a-f]{64}\$" \
 	"$T/arc.log" || die "archive verify line: $(cat "$T/arc.log")"
 ok "a relative run directory is named absolute in syslog"
+
+# 4. --verify none: the target's line and the run's end line are warnings
+fill_marker "$T/nv.bin" 1
+: >"$T/nv.log"
+SYSLOG_CAPTURE="$T/nv.log" LD_PRELOAD="$T/shim.so" "$DISPOSE" erase --yes --progress none \
+	--method zero --verify none --run-dir "$T/r4" "$T/nv.bin" >"$T/out5" 2>"$T/err5" ||
+	die "verify none: exit $?: $(cat "$T/err5")"
+grep -Eq "^10 4 dispose $T/nv.bin: erase written, not verified; .* \(target t1\)\$" "$T/nv.log" ||
+	die "verify none: target line: $(cat "$T/nv.log")"
+grep -Eq "^10 4 dispose erase ended: success, 1 of 1 target erased, exit 0, run $T/r4, record head [0-9a-f]{64}\$" \
+	"$T/nv.log" || die "verify none: end line not a warning: $(cat "$T/nv.log")"
+ok "--verify none: the run's end line is a warning too"

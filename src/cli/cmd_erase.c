@@ -360,7 +360,7 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 			usage();
 			return -1;
 		case 'j':
-			if (cli_parse_size(optarg, &v) != 0 || v == 0 || v > 1024)
+			if (cli_parse_count(optarg, 1, 1024, &v) != 0)	/* "1K" is no count */
 				return usage_error("--jobs: %s: expected a number from 1 to 1024",
 						   optarg);
 			ctl->so.jobs = (unsigned)v;
@@ -405,7 +405,7 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 				return usage_error("--checkpoint-interval: %s: not a size", optarg);
 			break;
 		case OPT_DELAY:
-			if (cli_parse_size(optarg, &v) != 0 || v > 10000)
+			if (cli_parse_count(optarg, 0, 10000, &v) != 0)
 				return usage_error("--test-delay-ms: %s: not a number", optarg);
 			ctl->delay_ms = (unsigned)v;
 			break;

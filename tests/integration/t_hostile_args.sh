@@ -89,3 +89,14 @@ rm "$O/v.tar.zst.enc.017.cms" && printf 'x\n' > "$O/v.tar.zst.enc.12" && printf 
 expect_exit 0 $D archive create --root "$S" --run-dir "$T/r4" --recipient "$K/rec.crt" \
 	-o "$O/v.tar.zst.enc" >/dev/null
 ok "another archive's volume in the way: refused before writing, one line"
+
+# 5. --jobs is a count: a size suffix ("1K" was 1024 jobs) is a usage error
+printf 'x\n' > "$T/f"
+for j in 1K 2k 1KiB 0 1025 -1 +3; do
+	run $D erase -n --jobs "$j" "$T/f"
+	[ "$rc" -eq 2 ] && [ ! -s "$T/o" ] &&
+		[ "$(head -1 "$T/e")" = "dispose: --jobs: $j: expected a number from 1 to 1024" ] ||
+		die "--jobs $j: exit $rc: $(cat "$T/e")"
+done
+expect_exit 0 $D erase -n --jobs 1024 "$T/f" >/dev/null
+ok "--jobs takes a plain count"

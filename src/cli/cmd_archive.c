@@ -921,5 +921,7 @@ int cmd_archive(int argc, char **argv)
 		return do_status(argc - 1, argv + 1);
 	if (argv[1][0] == '-')
 		return cli_usage_error("archive", "%s: unknown option", argv[1]);
+	if (!argv[1][0])
+		return cli_usage_error("archive", "SUBCOMMAND: empty argument");
 	return cli_usage_error("archive", "%s: unknown subcommand", argv[1]);
 }

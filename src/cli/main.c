@@ -62,6 +62,8 @@ int main(int argc, char **argv)
 		}
 		return rc;
 	}
+	if (!argv[1][0])	/* not ": unknown command" */
+		return cli_usage_error(NULL, "COMMAND: empty argument");
 	return cli_usage_error(NULL, "%s: unknown %s", argv[1],
 			       argv[1][0] == '-' ? "option" : "command");
 }

@@ -100,3 +100,11 @@ for j in 1K 2k 1KiB 0 1025 -1 +3; do
 done
 expect_exit 0 $D erase -n --jobs 1024 "$T/f" >/dev/null
 ok "--jobs takes a plain count"
+
+# 6. an empty command or subcommand names what is empty (was "dispose: : unknown command")
+run $D ''
+[ "$rc" -eq 2 ] && [ "$(head -1 "$T/e")" = "dispose: COMMAND: empty argument" ] || die "'': $(cat "$T/e")"
+run $D archive ''
+[ "$rc" -eq 2 ] && [ "$(head -1 "$T/e")" = "dispose: SUBCOMMAND: empty argument" ] ||
+	die "archive '': $(cat "$T/e")"
+ok "an empty command or subcommand"

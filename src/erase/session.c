@@ -1095,12 +1095,20 @@ static void audit_target(const struct item *t)
 	const char *ver = dsp_json_str(v, "verification");
 	enum dsp_audit_level lv = target_level(t);
 	char why[1024] = "", tree[64] = "";
+	int rec = __atomic_load_n(&t->s->record_err, __ATOMIC_SEQ_CST);
+	size_t k;
+
 	if (!res)	/* no verdict (out of memory): the status and the error */
 		snprintf(why, sizeof(why), "%s%s%s", t->status, t->rc < 0 ? ": " : "",
 			 t->rc < 0 ? strerror(-t->rc) : "");
 	else
 		snprintf(why, sizeof(why), "%s%s%s%s%s", res, cat ? "; " : "", cat ? cat : "",
 			 ver ? "; " : "", ver ? ver : "");
+	k = strlen(why);
+	/* no end because the record stopped taking lines: say why, as the terminal did */
+	if (!t->end && rec < 0 && k < sizeof(why))
+		snprintf(why + k, sizeof(why) - k, "; the run record could not be written: %s",
+			 strerror(-rec));
 	if (t->c.kind == DSP_ERASE_TREE)
 		snprintf(tree, sizeof(tree), ", %u file%s, %u director%s", t->res.files,
 			 t->res.files == 1 ? "" : "s", t->res.dirs, t->res.dirs == 1 ? "y" : "ies");

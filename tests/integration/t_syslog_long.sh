@@ -7,6 +7,7 @@
 # A run directory given relative is named absolute in syslog (erase,
 # archive create and verify): the run id must name one place. A run whose
 # only target succeeded unverified ends with a warning, as its target's line.
+# A target that ends with no end in a full run record says why in syslog.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -82,3 +83,19 @@ grep -Eq "^10 4 dispose $T/nv.bin: erase written, not verified; .* \(target t1\)
 grep -Eq "^10 4 dispose erase ended: success, 1 of 1 target erased, exit 0, run $T/r4, record head [0-9a-f]{64}\$" \
 	"$T/nv.log" || die "verify none: end line not a warning: $(cat "$T/nv.log")"
 ok "--verify none: the run's end line is a warning too"
+
+# 5. the run record fills up: the target's err line gives the cause, as the terminal did
+mkdir "$T/small"
+mount -t tmpfs -o size=6k none "$T/small" || skip "cannot mount tmpfs"
+track_mount "$T/small"
+dev=$(mkloop 64)
+: >"$T/full.log"
+SYSLOG_CAPTURE="$T/full.log" LD_PRELOAD="$T/shim.so" "$DISPOSE" erase --yes --progress none \
+	--method zero --checkpoint-interval 1M --run-dir "$T/small/r" "$dev" >"$T/out6" 2>"$T/err6"
+rc=$?
+[ $rc = 1 ] || die "full record: expected exit 1, got $rc: $(cat "$T/err6")"
+grep -q "cannot write the run record: No space left on device" "$T/err6" ||
+	die "full record: terminal: $(cat "$T/err6")"
+grep -Eq "^10 3 dispose $dev: erase failed: .*; the run record could not be written: No space left on device \(target t1\)\$" \
+	"$T/full.log" || die "full record: syslog line without the cause: $(cat "$T/full.log")"
+ok "a full run record: the syslog line says why the target has no end"

@@ -51,6 +51,13 @@ struct dsp_method {
 };
 
 /*
+ * m was loaded from a file (by path) that carries a shipped method's name
+ * but is not that shipped file: 1, with the shipped file's path in shipped;
+ * else 0. What shows the method's name should then also show m->path.
+ */
+int dsp_method_shadows_shipped(const struct dsp_method *m, char *shipped, size_t len);
+
+/*
  * Parse a method document. origin names it in messages. On invalid input
  * returns DSP_INVALID and writes "<origin>: <field>: <what is wrong>" to err.
  * Returns 0 (and *out, free with dsp_method_free), DSP_INVALID or -errno.

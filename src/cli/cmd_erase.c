@@ -242,8 +242,16 @@ static void method_line(FILE *f, const struct erase_ctl *ctl)
 	enum dsp_verify_mode verify;
 	double pct;
 	const struct dsp_method *m = dsp_erase_session_method(ctl->s, &verify, &pct);
+	char shipped[PATH_MAX + 80];
 
-	fprintf(f, "method: %s (%u pass%s:", m->name, m->npasses, m->npasses == 1 ? "" : "es");
+	fprintf(f, "method: %s", m->name);
+	/* a file named by path with a shipped name is not that method: say whose it is */
+	if (dsp_method_shadows_shipped(m, shipped, sizeof(shipped))) {
+		fputs(" from ", f);
+		put_safe(f, m->path);
+		fprintf(f, ", not the shipped %s", m->name);
+	}
+	fprintf(f, " (%u pass%s:", m->npasses, m->npasses == 1 ? "" : "es");
 	for (unsigned i = 0; i < m->npasses; i++)
 		fprintf(f, " %s", m->passes[i].label);
 	fprintf(f, "), verify: %s", dsp_verify_mode_name(verify));

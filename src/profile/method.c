@@ -1002,6 +1002,16 @@ static int load_user(const char *dir, const char *path, const char *name,
 	return rc ? rc : load_named(path, name, out, err, errlen);
 }
 
+int dsp_method_shadows_shipped(const struct dsp_method *m, char *shipped, size_t len)
+{
+	const char *sdir = dsp_method_shipped_dir();
+
+	if (!m || !m->path[0] || !sdir ||
+	    (size_t)snprintf(shipped, len, "%s/%s.json", sdir, m->name) >= len)
+		return 0;
+	return access(shipped, F_OK) == 0 && !same_file(shipped, m->path);
+}
+
 /* "<user file>: ... <shipped file> ...": one line naming both files. */
 #define COLLISION_FMT \
 	"%s: %s: same name as the shipped method %s; rename it, or give its path to use it"

@@ -192,3 +192,13 @@ chmod 0644 "$W/site-ff.json" && chown nobody "$W/site-ff.json" 2>/dev/null && {
 all_bytes "$dev" ff || die "untrusted method: the device was written"
 DISPOSE_METHODS_DIR=$W expect_exit 0 "$DISPOSE" methods site-ff >/dev/null
 ok "a method directory or file others can change is not used (device untouched)"
+
+# 7. a file named by path that carries a shipped method's name is shown as that
+# file, not as the shipped method ("method: zero (1 pass: 0xFF)" read as the shipped zero)
+"$DISPOSE" erase -n -m "$U/zero.json" "$dev" >"$T/out" 2>"$T/err" || die "dry run -m FILE: $(cat "$T/err")"
+grep -qxF "method: zero from $U/zero.json, not the shipped zero (1 pass: 0xFF), verify: last" "$T/out" ||
+	die "dry run -m FILE: $(head -2 "$T/out")"
+"$DISPOSE" erase -n -m "$S/zero.json" "$dev" >"$T/out" 2>&1 &&
+	grep -qxF "method: zero (1 pass: 0x00), verify: last" "$T/out" ||
+	die "dry run -m SHIPPED-FILE: $(head -2 "$T/out")"
+ok "a file with a shipped name, by path: shown as that file"

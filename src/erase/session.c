@@ -1014,7 +1014,7 @@ static const char *audit_dir(const struct dsp_erase_session *s, char *buf)
 
 static void audit_start(const struct dsp_erase_session *s)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], shipped[PATH_MAX + 80], mname[700];
 	const char *who = dsp_record_operator();
 	char *tlist = NULL;
 	size_t tlen = 0;
@@ -1025,10 +1025,16 @@ static void audit_start(const struct dsp_erase_session *s)
 			fprintf(tf, "%s%s", i ? " " : "", s->t[i].c.path);
 		fclose(tf);
 	}
+	/* a file by path with a shipped name is not that method: name the file too */
+	if (dsp_method_shadows_shipped(s->method, shipped, sizeof(shipped)))
+		snprintf(mname, sizeof(mname), "%s from %s, not the shipped one", s->method->name,
+			 s->method->path);
+	else
+		snprintf(mname, sizeof(mname), "%s", s->method->name);
 	dsp_audit(DSP_AUDIT_NOTICE, "erase %s by %s: target%s %s, method %s, verify %s, run %s",
 		  s->o.resume ? "resumed" : "started", who ? who : "unknown", s->nt == 1 ? "" : "s",
 		  tlist ? tlist : "?",
-		  s->method->name, dsp_verify_mode_name(s->verify), audit_dir(s, dir));
+		  mname, dsp_verify_mode_name(s->verify), audit_dir(s, dir));
 	free(tlist);
 }
 

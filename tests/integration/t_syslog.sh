@@ -152,3 +152,14 @@ if [ -n "${DISPOSE_REL:-}" ]; then
 	has rel $NOTICE "erase ended: success, 1 of 1 target erased, exit 0, run $T/r7, record head $(head_of "$T/r7")"
 	ok "release build: the same end line"
 fi
+
+# 8. a method file by path that carries a shipped name: the start line names the file
+mkdir -p "$T/m8" && printf 'x\n' > "$T/m8/f"
+cat >"$T/m8/zero.json" <<'J'
+{"schema": "dispose-method/1", "name": "zero", "variant": "custom FF",
+ "source": "test", "passes": [{"type": "pattern", "pattern": "FF"}]}
+J
+logged m8 $DISPOSE erase --yes --progress none -m "$T/m8/zero.json" --run-dir "$T/r8" "$T/m8/f"
+[ $rc = 0 ] || die "m8: exit $rc: $(cat "$T/m8.err")"
+has_re m8 $NOTICE "erase started by [^ ]+: target $T/m8/f, method zero from $T/m8/zero.json, not the shipped one, verify last, run $T/r8"
+ok "a method file with a shipped name: the start line names the file"

@@ -28,7 +28,8 @@
 #define EXP_HEX "expected 1 to " STR(DSP_PATTERN_MAX) " hex byte pairs, such as \"92 49 24\""
 #define EXP_TYPES "expected one of pattern, random, random-byte, complement"
 #define EXP_VERIFY "expected one of none, last, all, sample, sample:P (P a decimal in (0,100])"
-#define EXP_NAME "expected 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit"
+#define EXP_NAME "expected 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit, " \
+	"not ending in .json"
 #define EXP_TOP "expected one of schema, name, variant, description, source, verify, passes"
 #define EXP_PASS "expected one of type, pattern, note"
 #define EXP_BEFORE_COMPLEMENT "expected a pattern, random-byte or complement pass before it"
@@ -356,7 +357,8 @@ int dsp_method_name_valid(const char *s)
 		if (!alnum && (i == 0 || (c != '-' && c != '_' && c != '.')))
 			return 0;
 	}
-	return 1;
+	/* "-m x.json" means a file: a method named so could not be named */
+	return !(n >= 5 && !strcmp(s + n - 5, ".json"));
 }
 
 const char *dsp_verify_mode_name(enum dsp_verify_mode v)

@@ -48,7 +48,7 @@ done
 	die "site-ff row: $(grep '^site-ff' "$T/list")"
 [ "$(tail -n +2 "$T/list" | wc -l)" -eq 14 ] || die "listing: $(cat "$T/list")"
 cat >"$T/err.want" <<EOF
-dispose: $U/Bad Name.json: file name: "Bad Name" is not a method name, expected 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit
+dispose: $U/Bad Name.json: file name: "Bad Name" is not a method name, expected 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit, not ending in .json
 dispose: $U/broken.json: verify: unknown mode "fast", expected one of none, last, all, sample, sample:P (P a decimal in (0,100])
 dispose: $U/zero.json: refused: same name as the shipped method $S/zero.json; rename it, or give its path to use it
 EOF
@@ -202,3 +202,14 @@ grep -qxF "method: zero from $U/zero.json, not the shipped zero (1 pass: 0xFF), 
 	grep -qxF "method: zero (1 pass: 0x00), verify: last" "$T/out" ||
 	die "dry run -m SHIPPED-FILE: $(head -2 "$T/out")"
 ok "a file with a shipped name, by path: shown as that file"
+
+# 8. a method named NAME.json could not be used by name ("-m site.json" means a
+# file in the current directory): the file site.json.json is refused, not listed
+J=$T/jmethods
+mkdir "$J" && sed 's/"site-ff"/"site.json"/' "$U/site-ff.json" >"$J/site.json.json"
+DISPOSE_METHODS_DIR=$J "$DISPOSE" methods >"$T/list" 2>"$T/err"
+[ $? -eq 1 ] || die "site.json.json: listing exit not 1"
+! grep -q '^site\.json ' "$T/list" || die "site.json listed: $(cat "$T/list")"
+grep -qF "$J/site.json.json: file name: \"site.json\" is not a method name" "$T/err" ||
+	die "site.json.json: $(cat "$T/err")"
+ok "a method named NAME.json is refused"

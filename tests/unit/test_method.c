@@ -840,6 +840,9 @@ static void test_dsp_method_name_valid_rules(void **state)
 	assert_false(dsp_method_name_valid("a/b"));
 	assert_false(dsp_method_name_valid("A"));
 	assert_false(dsp_method_name_valid("a b"));
+	/* "-m site.json" means a file: such a name could not be used */
+	assert_false(dsp_method_name_valid("site.json"));
+	assert_true(dsp_method_name_valid("site.jsonl"));
 }
 
 int main(void)

@@ -260,17 +260,24 @@ static void method_line(FILE *f, const struct erase_ctl *ctl)
 	fputc('\n', f);
 }
 
+/* The dry run's words: stdout, or stderr when --progress json keeps stdout JSON. */
+static FILE *plan_out(const struct erase_ctl *ctl)
+{
+	return ctl->progress_mode == PROGRESS_JSON ? stderr : stdout;
+}
+
 /* Dry run: a file of a tree with names outside it, and what will happen to it. */
 static int dry_shared(const char *path, const struct stat *st, unsigned names, void *arg)
 {
 	const struct erase_ctl *ctl = arg;
 	unsigned long long out = (unsigned long long)st->st_nlink - names;
+	FILE *f = plan_out(ctl);
 
 	if (ctl->so.erase_shared_inodes)
-		put_line(stdout, "   %s: has %llu hard link%s outside the tree: overwritten anyway "
+		put_line(f, "   %s: has %llu hard link%s outside the tree: overwritten anyway "
 			 "(--erase-shared-inodes)", path, out, out == 1 ? "" : "s");
 	else
-		put_line(stdout, "   %s: has %llu hard link%s outside the tree: would be unlinked, "
+		put_line(f, "   %s: has %llu hard link%s outside the tree: would be unlinked, "
 			 "not overwritten (hard_links_remain)", path, out, out == 1 ? "" : "s");
 	return 0;
 }
@@ -278,7 +285,7 @@ static int dry_shared(const char *path, const struct stat *st, unsigned names, v
 /* Dry run: what the walk will not cross; the real run records it as "skipped". */
 static int dry_skip(const char *path, const char *reason, void *arg)
 {
-	put_line(stdout, "   %s: would be skipped (%s): completed-with-errors", path, reason);
+	put_line(plan_out(arg), "   %s: would be skipped (%s): completed-with-errors", path, reason);
 	return 0;
 }
 
@@ -288,9 +295,10 @@ static void dry_run(const struct erase_ctl *ctl)
 	double pct;
 	const struct dsp_method *m = dsp_erase_session_method(ctl->s, &verify, &pct);
 	char w[32], r[32];
+	FILE *f = plan_out(ctl);
 
-	printf("dry run: nothing will be written\n");
-	method_line(stdout, ctl);
+	fprintf(f, "dry run: nothing will be written\n");
+	method_line(f, ctl);
 	for (unsigned i = 0; i < dsp_erase_session_count(ctl->s); i++) {
 		const struct dsp_erase_checked *t = dsp_erase_session_target(ctl->s, i, NULL);
 		uint64_t wr = t->size * m->npasses, rd = 0;
@@ -302,23 +310,23 @@ static void dry_run(const struct erase_ctl *ctl)
 		case DSP_VERIFY_ALL: rd = wr; break;
 		case DSP_VERIFY_SAMPLE: rd = (uint64_t)((double)t->size * pct / 100); break;
 		}
-		describe(stdout, ctl, i);
-		printf("   would write %s in %u pass%s and read back %s\n",
+		describe(f, ctl, i);
+		fprintf(f, "   would write %s in %u pass%s and read back %s\n",
 		       cli_human_size(wr, w, sizeof(w)), m->npasses, m->npasses == 1 ? "" : "es",
 		       cli_human_size(rd, r, sizeof(r)));
 		if (t->kind != DSP_ERASE_BLOCK)
-			printf("   then remove the %s\n",
+			fprintf(f, "   then remove the %s\n",
 			       t->kind == DSP_ERASE_FILE ? "file" : "files and directories");
 		if (t->kind == DSP_ERASE_TREE && t->scan.shared)
 			dsp_erase_tree_scan(t->ft, NULL, dry_shared, (void *)ctl, NULL);
 		if (t->kind == DSP_ERASE_TREE && t->scan.skipped)
-			dsp_erase_tree_skips(t->ft, dry_skip, NULL);
+			dsp_erase_tree_skips(t->ft, dry_skip, (void *)ctl);
 		if (t->kind == DSP_ERASE_FILE && dsp_erase_target_info(t->ft)->nlink > 1)
-			printf("   its other %llu hard link(s) lose their data too "
+			fprintf(f, "   its other %llu hard link(s) lose their data too "
 			       "(--erase-shared-inodes)\n",
 			       (unsigned long long)dsp_erase_target_info(t->ft)->nlink - 1);
 		s = (unsigned long)((double)(wr + rd) / NOMINAL_BPS + 0.5);
-		printf("   estimated time: %lu:%02lu:%02lu (an estimate at a nominal 200 MB/s)\n",
+		fprintf(f, "   estimated time: %lu:%02lu:%02lu (an estimate at a nominal 200 MB/s)\n",
 		       s / 3600, s / 60 % 60, s % 60);
 	}
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # t_erase_json_stdout.sh - with --progress json, erase's stdout is JSON
 # objects only, one a line, also when a resumed run has nothing left to do
-# (was a plain-text line on stdout); the words go to stderr (#11 review).
+# (was a plain-text line on stdout) and in a dry run (the plan goes to
+# stderr; nothing is written, no record: stdout stays empty) (#11 review).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -37,3 +38,16 @@ ok "--progress json: a resume with nothing to do is one JSON object on stdout"
 grep -qx "$T/r: every target of this run is finished; nothing to resume" "$T/out3" ||
 	die "resume (text): $(cat "$T/out3")"
 ok "without json: the sentence on stdout as before"
+
+# a dry run with --progress json: stdout holds no text; the plan is on stderr
+fill_marker "$T/d.bin" 1
+"$DISPOSE" erase --yes --dry-run --method zero --progress json "$T/d.bin" >"$T/out4" 2>"$T/err4" ||
+	die "dry run: exit $?: $(cat "$T/err4")"
+[ ! -s "$T/out4" ] || die "dry run: text on stdout: $(cat "$T/out4")"
+grep -q "^dry run: nothing will be written" "$T/err4" || die "dry run: no plan: $(cat "$T/err4")"
+grep -q "would write" "$T/err4" || die "dry run: no plan: $(cat "$T/err4")"
+[ "$(count_marker "$T/d.bin")" -gt 0 ] || die "dry run wrote"
+"$DISPOSE" erase --yes --dry-run --method zero "$T/d.bin" >"$T/out5" 2>"$T/err5" ||
+	die "dry run (text): exit $?"
+grep -q "^dry run: nothing will be written" "$T/out5" || die "dry run (text): not on stdout"
+ok "a dry run with --progress json: the plan on stderr, stdout empty; without json on stdout"

@@ -173,6 +173,16 @@ int dsp_env_decrypt_volumes(const char *env_path, const char *ct_path,
 int dsp_env_check(const void *buf, size_t len);
 
 /*
+ * Before an encrypted create writes anything: the read-back key and
+ * certificate load, are a pair, and the certificate is one of recipients
+ * (else the read-back could not open the envelope, and a whole archive
+ * would be written for nothing). 0, or DSP_INVALID with why (one line
+ * naming the file: "KEY: key does not match the certificate CERT").
+ */
+int dsp_env_readback_check(const char *key_path, const char *cert_path,
+			   const char *const *recipients, char *why, size_t wlen);
+
+/*
  * Before decrypting, so that a wrong key is one clear error: load the key
  * (and the certificate, when given), check that they are a pair and that
  * the certificate is one of env_path's recipients. 0 when so, or when the

@@ -1615,6 +1615,63 @@ out:
 	return rc;
 }
 
+struct why_buf {
+	char *buf;
+	size_t len;
+};
+
+/* The first message said while checking becomes why; nothing is printed. */
+static void why_fn(enum dsp_log_level level, const char *msg, void *arg)
+{
+	struct why_buf *w = arg;
+
+	(void)level;
+	if (!w->buf[0])
+		snprintf(w->buf, w->len, "%s", msg);
+}
+
+int dsp_env_readback_check(const char *key_path, const char *cert_path,
+			   const char *const *recipients, char *why, size_t wlen)
+{
+	struct why_buf wb = { why, wlen };
+	struct dsp_log_sink mine = { why_fn, &wb }, prev;
+	EVP_PKEY *pk = NULL;
+	X509 *x = NULL;
+	int rc, found = 0;
+
+	why[0] = '\0';
+	prev = dsp_log_use(&mine);
+	rc = load_key(key_path, &pk);
+	if (!rc)
+		rc = load_cert(cert_path, &x);
+	for (const char *const *r = recipients; !rc && r && *r && !found; r++) {
+		X509 *y = NULL;
+
+		/* an unreadable recipient is create's own check to report */
+		if (load_cert(*r, &y) == 0)
+			found = X509_cmp(x, y) == 0;
+		X509_free(y);
+	}
+	dsp_log_use(&prev);
+	if (rc) {
+		if (!why[0])
+			snprintf(why, wlen, "%s: cannot be read", pk ? cert_path : key_path);
+		rc = DSP_INVALID;
+	} else if (X509_check_private_key(x, pk) != 1) {
+		snprintf(why, wlen, "%s: key does not match the certificate %s", key_path,
+			 cert_path);
+		rc = DSP_INVALID;
+	} else if (!found) {
+		snprintf(why, wlen, "%s: not one of the --recipient certificates: the read-back "
+			 "with --key %s could not open the archive", cert_path, key_path);
+		rc = DSP_INVALID;
+	}
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	ERR_clear_error();
+	return rc;
+}
+
 static int exists(const char *path)
 {
 	struct stat st;

@@ -1037,6 +1037,10 @@ int dsp_archive_create_check(const char *name, const struct dsp_archive_opts *o,
 		if (!access(path, F_OK))
 			return -EEXIST;
 	}
+	if (o->recipients && o->recipients[0] && o->key && o->cert &&
+	    (rc = dsp_env_readback_check(o->key, o->cert, o->recipients, res->bad_path,
+					 sizeof(res->bad_path))))
+		return rc;
 	if (o->recipients && o->recipients[0])
 		return volume_exists(name, res);
 	return 0;

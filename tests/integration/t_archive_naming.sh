@@ -155,3 +155,19 @@ done
 cp "$O/p.tar.zst" "$T/ne/plain.tar.zst.enc"
 expect_exit 0 $D archive verify "$T/ne/plain.tar.zst.enc" >/dev/null
 ok "an .enc archive without its envelope: one line saying so"
+
+# 9. create's read-back key: one that is not its certificate's, or a certificate
+# that is no recipient, is one line and exit 2 before anything is written
+# (was: the whole archive written, read back, left as .failed, exit 3, three lines)
+mkdir "$T/rk"
+run $D archive create --run-dir "$T/rk/r1" --root "$S" --recipient "$K/rec.crt" \
+	--key "$K/other.key" --cert "$K/rec.crt" -o "$T/rk/a.tar.zst.enc"
+one_line 2 "dispose: $K/other.key: key does not match the certificate $K/rec.crt"
+run $D archive create --run-dir "$T/rk/r1" --root "$S" --recipient "$K/rec.crt" \
+	--key "$K/other.key" --cert "$K/other.crt" -o "$T/rk/a.tar.zst.enc"
+one_line 2 "dispose: $K/other.crt: not one of the --recipient certificates: the read-back with --key $K/other.key could not open the archive"
+[ -z "$(ls -A "$T/rk")" ] || die "a wrong read-back key left: $(ls "$T/rk")"
+run $D archive create --run-dir "$T/rk/r2" --root "$S" --recipient "$K/esc.crt" \
+	--recipient "$K/rec.crt" "${KC[@]}" -o "$T/rk/b.tar.zst.enc"
+[ $rc -eq 0 ] || die "read-back key of the second recipient: exit $rc: $(cat "$T/e")"
+ok "create: a wrong read-back key is one line, nothing written"

@@ -93,7 +93,11 @@ const char *erase_category(const struct eng *e, int status, const char **why)
 void erase_verification_text(const struct eng *e, char *buf, size_t len)
 {
 	const struct pass_state *last = e->np ? &e->ps[e->np - 1] : NULL;
+	uint64_t unread = 0;
+	size_t k;
 
+	for (size_t i = 0; i < e->unreadable.n; i++)
+		unread += e->unreadable.v[i].len;
 	if (e->vmode == DSP_VERIFY_NONE)
 		snprintf(buf, len, "not verified: no read-back");
 	else if (!e->verified_bytes && e->io->size)
@@ -107,6 +111,11 @@ void erase_verification_text(const struct eng *e, char *buf, size_t len)
 			 "(sampled-800-88r1: 2 pseudorandom extents in each of up to 1000 strata, "
 			 "the first and last MiB; splitmix64 seed %016" PRIx64 ")", e->pct,
 			 e->vsampled ? e->vseed : last ? last->vseed : 0);
+	/* "every byte" must not stand when some could not be read back */
+	k = strlen(buf);
+	if (unread && e->vmode != DSP_VERIFY_NONE && k < len)
+		snprintf(buf + k, len - k, ", except %" PRIu64 " unreadable byte%s (not verified)",
+			 unread, unread == 1 ? "" : "s");
 }
 
 static void add(struct json_object *a, const char *s)

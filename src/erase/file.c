@@ -1176,6 +1176,10 @@ done:
 		else
 			snprintf(v, sizeof(v), "each file: every byte of %s read back",
 				 o.verify == DSP_VERIFY_ALL ? "every pass" : "the last pass");
+		/* a file's bad ranges were not all read back: "every byte" must not stand alone */
+		if (o.verify != DSP_VERIFY_NONE && res->bad_bytes)
+			snprintf(v + strlen(v), sizeof(v) - strlen(v), ", except %" PRIu64
+				 " bytes in bad ranges", (uint64_t)res->bad_bytes);
 		json_object_object_add(f, "verification", json_object_new_string(v));
 	}
 	json_object_object_add(f, "old_data_may_remain", json_object_new_boolean(remain));

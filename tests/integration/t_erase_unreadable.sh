@@ -2,7 +2,7 @@
 # t_erase_unreadable.sh - a block device whose read-back cannot read 4 KiB
 # (test build fault eio-read): the verdict and the record's target_end do
 # not claim "every byte of the last pass read back"; they say how many bytes
-# were unreadable and not verified, as verify_end holds (#11 review).
+# were unreadable and not verified, as verify_end holds; a tree too (#11 review).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -25,3 +25,14 @@ assert end["bytes_verified"] == 8 * 1048576 - 4096, end
 assert end["nist_category"] == "none", end
 PY
 ok "unreadable on read-back: the verification text says 4096 bytes were not verified"
+
+# a tree whose file could not be read back in part: the tree's verification says so too
+mkdir "$T/tree"
+fill_marker "$T/tree/a" 1
+DISPOSE_TEST_FAULT=eio-read@8192+4096 "$DISPOSE" erase --yes --progress none --method zero \
+	--verify last --run-dir "$T/r2" "$T/tree" >"$T/out2" 2>"$T/err2"
+rc=$?
+[ $rc = 1 ] || die "tree: expected exit 1, got $rc: $(cat "$T/err2")"
+grep -q "^t1 $T/tree: completed with errors: .*; each file: every byte of the last pass read back, except 4096 bytes in bad ranges; caveats:" \
+	"$T/err2" || die "tree verdict: $(cat "$T/err2")"
+ok "a tree: its verification text does not claim every byte either"

@@ -782,6 +782,51 @@ static const char *skip_reason(int r)
 	       r == -ESTALE || r == -EINVAL ? "replaced after it was checked" : NULL;
 }
 
+/*
+ * A resumed tree: its files' ends from earlier sessions (before seq0). A
+ * file erased then is not met again, so its mismatches, bad bytes, old data
+ * and caveats must reach this session's end; an interrupted one was redone.
+ */
+struct prior_fold {
+	const char *id;
+	size_t idlen;
+	uint64_t seq0;
+	struct json_object *cav;	/* union of their caveats */
+	bool remain;
+	uint64_t mismatches, bad_bytes, written, verified;
+	unsigned files;
+};
+
+static int fold_prior(struct json_object *ev, void *arg)
+{
+	struct prior_fold *pf = arg;
+	const char *name = jstr_of(ev, "event"), *target = jstr_of(ev, "target");
+	const char *st = jstr_of(ev, "status");
+	struct json_object *c;
+	int64_t seq = 0, v;
+	bool b = false;
+
+	if (!name || !target || !st || strcmp(name, "target_end") || !jint64(ev, "seq", &seq) ||
+	    (uint64_t)seq > pf->seq0 || strncmp(target, pf->id, pf->idlen) ||
+	    target[pf->idlen] != '.' || !strcmp(st, "interrupted"))
+		return 0;
+	if (jint64(ev, "mismatches", &v) && v > 0)
+		pf->mismatches += (uint64_t)v;
+	if (jint64(ev, "bad_bytes", &v) && v > 0)
+		pf->bad_bytes += (uint64_t)v;
+	if (jint64(ev, "bytes_written", &v) && v > 0)
+		pf->written += (uint64_t)v;
+	if (jint64(ev, "bytes_verified", &v) && v > 0)
+		pf->verified += (uint64_t)v;
+	if (dsp_json_bool(ev, "old_data_may_remain", &b) == 0 && b)
+		pf->remain = true;
+	if (json_object_object_get_ex(ev, "caveats", &c))
+		erase_caveats_union(pf->cav, c, "part of a tree erase");
+	if (!strcmp(st, "success") || !strcmp(st, "completed-with-errors"))
+		pf->files++;
+	return 0;
+}
+
 int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts,
 		      struct dsp_erase_result *res)
 {
@@ -799,6 +844,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	int pfd, rfd, r, status = 0, rec_local = 0;
 	const char *fstype;
 	bool cancelled = false, remain = false;
+	uint64_t seq0 = 0;
 
 	if (!res)
 		res = &dummy;
@@ -825,6 +871,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 			return refuse(&o, t, "not the directory this run started on (device and inode "
 				      "differ)");
 		}
+		seq0 = dsp_ledger_seq(o.ledger);
 	}
 	r = still_there(&o, t);
 	if (r) {
@@ -1136,6 +1183,30 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	}
 done:
 	free(stack);
+	if (seq0 && !erase_record_broken(&o)) {
+		/* resumed: what the files erased by earlier sessions left */
+		struct prior_fold pf = { .id = o.target_id, .idlen = strlen(o.target_id),
+					 .seq0 = seq0, .cav = json_object_new_array() };
+
+		if (pf.cav && dsp_record_read_events(dsp_ledger_dir(o.ledger), fold_prior, &pf,
+						     NULL) == 0) {
+			if (!fcav)
+				fcav = json_object_new_array();
+			if (fcav)
+				erase_caveats_union(fcav, pf.cav, NULL);
+			remain = remain || pf.remain;
+			res->mismatches += pf.mismatches;
+			res->bad_bytes += pf.bad_bytes;
+			res->bytes_written += pf.written;
+			res->bytes_verified += pf.verified;
+			res->files += pf.files;
+			if (pf.mismatches)
+				status = worst(status, DSP_MISMATCH);
+			else if (pf.bad_bytes || pf.remain)
+				status = worst(status, DSP_PARTIAL);
+		}
+		json_object_put(pf.cav);
+	}
 	if (!cancelled)
 		report_shared(&tab, &o, res, &status);
 	else if (!erase_record_broken(&o))

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "dispose/inventory.h"
 #include "dispose/json.h"
@@ -757,6 +759,24 @@ int cmd_inventory(int argc, char **argv)
 		if (fd < 0 && errno == ELOOP) {
 			cli_err("%s: is a symbolic link; not written through", output);
 			ret = DSP_EXIT_FAILED;
+			goto out;
+		}
+		struct stat ost;
+
+		/*
+		 * A report is no reason to overwrite a disk: a block device (or a
+		 * character device other than a terminal or /dev/null, /dev/full
+		 * and their kin; not /dev/mem, kmem, port) is refused before
+		 * anything is written to it; erase is the command for that.
+		 */
+		if (fd >= 0 && fstat(fd, &ost) == 0 &&
+		    (S_ISBLK(ost.st_mode) ||
+		     (S_ISCHR(ost.st_mode) && !isatty(fd) &&
+		      (major(ost.st_rdev) != 1 || minor(ost.st_rdev) == 1 ||
+		       minor(ost.st_rdev) == 2 || minor(ost.st_rdev) == 4)))) {
+			cli_err("%s: a device; not written (-o takes a file)", output);
+			close(fd);
+			ret = DSP_EXIT_USAGE;
 			goto out;
 		}
 		if (fd >= 0)

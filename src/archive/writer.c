@@ -1418,12 +1418,16 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 		rc = -ENOTSUP;
 		goto fail_out;
 	}
-	/* compression on a second core; not fatal where unsupported */
-	if (getenv("DISPOSE_ZSTD_THREADS"))	/* benchmarks */
-		archive_write_set_filter_option(w.a, "zstd", "threads",
-						getenv("DISPOSE_ZSTD_THREADS"));
-	else
-		archive_write_set_filter_option(w.a, "zstd", "threads", "2");
+	/*
+	 * Compression on a second core; not fatal where unsupported. Only a
+	 * plain count from the environment (benchmarks): libarchive crashed
+	 * on an empty value.
+	 */
+	const char *zt = getenv("DISPOSE_ZSTD_THREADS");
+
+	if (!zt || !*zt || strspn(zt, "0123456789") != strlen(zt) || strlen(zt) > 3)
+		zt = "2";
+	archive_write_set_filter_option(w.a, "zstd", "threads", zt);
 	archive_write_set_bytes_per_block(w.a, ARC_BLOCK);
 	archive_write_set_bytes_in_last_block(w.a, 1);
 	archive_entry_linkresolver_set_strategy(w.lr, archive_format(w.a));

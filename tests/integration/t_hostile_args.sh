@@ -108,3 +108,33 @@ run $D archive ''
 [ "$rc" -eq 2 ] && [ "$(head -1 "$T/e")" = "dispose: SUBCOMMAND: empty argument" ] ||
 	die "archive '': $(cat "$T/e")"
 ok "an empty command or subcommand"
+
+# 7. inventory -o names a file for the report: a block device given there
+# (a careless "-o /dev/sdX") is refused before anything is written to it
+if [ "$(id -u)" = 0 ]; then
+	img=$T/dev.img
+	fill_marker "$img" 2 || die "image"
+	dev=$(mkloop 2 "$img") || die "mkloop"
+	before=$(count_marker "$dev")
+	run $D inventory -r "$S" -o "$dev"
+	one_line 2
+	[ "$(cat "$T/e")" = "dispose: $dev: a device; not written (-o takes a file)" ] ||
+		die "-o DEVICE: $(cat "$T/e")"
+	sync
+	[ "$(count_marker "$dev")" = "$before" ] && [ "$(count_marker "$img")" = "$before" ] ||
+		die "-o DEVICE: the device was written"
+	expect_exit 0 $D inventory -r "$S" -o /dev/null
+	ok "inventory -o a block device: refused, nothing written"
+else
+	echo "note: inventory -o DEVICE not tested (needs root for a loop device)"
+fi
+
+# 8. DISPOSE_ZSTD_THREADS (benchmarks) empty or not a count: ignored, no crash
+# (an empty value crashed libarchive: SIGSEGV, a half-written archive left)
+for v in '' abc -1 99999; do
+	rm -rf "$T/z" && mkdir "$T/z"
+	DISPOSE_ZSTD_THREADS=$v run $D archive create --run-dir "$T/z/r" --root "$S" -o "$T/z/a.tar.zst"
+	[ "$rc" -eq 0 ] || die "DISPOSE_ZSTD_THREADS='$v': exit $rc: $(head -3 "$T/e")"
+	expect_exit 0 $D archive verify "$T/z/a.tar.zst" >/dev/null
+done
+ok "DISPOSE_ZSTD_THREADS empty or bad: ignored"

@@ -242,13 +242,14 @@ static const char *result_words(struct json_object *end, const char *status, cha
 	dsp_json_bool(end, "old_data_may_remain", &remain);
 	if (!strcmp(status, "success"))
 		return v && !strncmp(v, "not verified", 12) ? "written, not verified" : "success";
-	if (!strcmp(status, "interrupted"))
-		return end ? "interrupted (resumable with --resume)" :
-			     "interrupted before it started (resumable with --resume)";
-	if (!strcmp(status, "completed-with-errors")) {
-		/* every reason the record gives, not only the first */
-		size_t k = (size_t)snprintf(buf, len, "completed with errors");
-		const char *sep = ": ";
+	if (!strcmp(status, "interrupted") && !end)
+		return "interrupted before it started (resumable with --resume)";
+	if (!strcmp(status, "completed-with-errors") || !strcmp(status, "interrupted")) {
+		/* every reason the record gives, not only the first; an interruption's so far */
+		bool intr = !strcmp(status, "interrupted");
+		size_t k = (size_t)snprintf(buf, len, intr ? "interrupted (resumable with --resume)" :
+					    "completed with errors");
+		const char *sep = intr ? "; so far: " : ": ";
 
 #define WHY(...)	do { \
 			if (k < len) \
@@ -269,7 +270,7 @@ static const char *result_words(struct json_object *end, const char *status, cha
 		if (dsp_json_u64(end, "entries_left", &n) == 0 && n)
 			WHY("%" PRIu64 " entr%s of the tree skipped or failed, left in place",
 			    n, n == 1 ? "y" : "ies");
-		if (err)	/* a step after the overwrite (rename, unlink) */
+		if (err && !intr)	/* a step after the overwrite (rename, unlink) */
 			WHY("%s", err);
 #undef WHY
 		return buf;

@@ -4,6 +4,7 @@
 # resumed: the file is gone and not met again, so the resumed tree's end
 # must carry the earlier session's mismatch; its verdict, target_end and exit
 # code (3) say so, never a plain success (#11 review: exit 0, "success").
+# The interrupted session's verdict says the mismatch found so far.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -23,6 +24,9 @@ kill -INT $pid
 wait $pid
 rc=$?
 [ $rc = 130 ] || die "first session: expected exit 130 (interrupted), got $rc: $(cat "$T/err1")"
+# the interrupted tree's verdict says what its end already holds
+grep -q "^t1 $T/tree: interrupted (resumable with --resume); so far: 10 bytes read back differently (" \
+	"$T/err1" || die "first session: verdict: $(cat "$T/err1")"
 python3 - "$T/r/events.jsonl" <<'PY' || die "first session: no file ended with a mismatch"
 import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]

@@ -230,8 +230,8 @@ static int check(int argc, char **argv, int quiet)
 			continue;
 		}
 		if (!quiet)
-			printf("%s: ok (%s, %u passes, sha256 %s)\n", argv[i], m->name,
-			       m->npasses, m->sha256);
+			printf("%s: ok (%s, %u pass%s, sha256 %s)\n", argv[i], m->name,
+			       m->npasses, m->npasses == 1 ? "" : "es", m->sha256);
 		dsp_method_free(m);
 	}
 	return worst;

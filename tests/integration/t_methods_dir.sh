@@ -213,3 +213,11 @@ DISPOSE_METHODS_DIR=$J "$DISPOSE" methods >"$T/list" 2>"$T/err"
 grep -qF "$J/site.json.json: file name: \"site.json\" is not a method name" "$T/err" ||
 	die "site.json.json: $(cat "$T/err")"
 ok "a method named NAME.json is refused"
+
+# 9. --check says "1 pass", not "1 passes"
+"$DISPOSE" methods --check "$S/zero.json" "$S/dod-5220-22m.json" >"$T/check" ||
+	die "--check shipped: exit $?"
+grep -q "^$S/zero.json: ok (zero, 1 pass, sha256 [0-9a-f]\{64\})$" "$T/check" &&
+	grep -q "^$S/dod-5220-22m.json: ok (dod-5220-22m, 3 passes, sha256 " "$T/check" ||
+	die "--check plurals: $(cat "$T/check")"
+ok "--check: 1 pass, 3 passes"

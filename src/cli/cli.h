@@ -59,6 +59,8 @@ void cli_log_init(int verbose);
 int cli_confirm_typed(const char *prompt, const char *expect);
 /* Parse sizes like 64M, 1G, 4096. Returns 0 or -1. */
 int cli_parse_size(const char *s, uint64_t *out);
+/* "" or "s" after a count: "1 file", "2 files". */
+#define CLI_S(n) ((n) == 1 ? "" : "s")
 /* A plain decimal count in [min, max] (no sign, no suffix): 0, or -1. */
 int cli_parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Human readable size, e.g. "2.0 GiB". */

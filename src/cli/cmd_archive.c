@@ -586,8 +586,8 @@ static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 	}
 	if (rc != 0 && rc != DSP_PARTIAL)
 		return ex;
-	printf("archive: %s (%llu files, %s payload", a.out,
-	       (unsigned long long)r.files, cli_human_size(r.payload_bytes, buf, sizeof(buf)));
+	printf("archive: %s (%llu file%s, %s payload", a.out,
+	       (unsigned long long)r.files, CLI_S(r.files), cli_human_size(r.payload_bytes, buf, sizeof(buf)));
 	printf(", %s written)\n", cli_human_size(r.archive_bytes, buf, sizeof(buf)));
 	printf("sha256: %s\n", r.sha256);
 	if (r.encrypted)
@@ -764,8 +764,8 @@ static int do_verify(int argc, char **argv)
 	if (a.json && (rc == DSP_EXIT_OK || rc == DSP_EXIT_MISMATCH))
 		return verify_json(argv[optind], rc, &r);
 	if (rc == DSP_EXIT_OK)
-		printf("%s: ok (%llu files, %s payload, bag %s)\n", argv[optind],
-		       (unsigned long long)r.files,
+		printf("%s: ok (%llu file%s, %s payload, bag %s)\n", argv[optind],
+		       (unsigned long long)r.files, CLI_S(r.files),
 		       cli_human_size(r.payload_bytes, buf, sizeof(buf)), r.bag);
 	return rc;
 }
@@ -804,8 +804,8 @@ static int do_extract(int argc, char **argv)
 	arc_prog_end(&ap, rc);
 	rc = verdict(argv[optind], rc, &r, DSP_EXIT_REFUSED);
 	if (rc == DSP_EXIT_OK)
-		printf("%s: verified and extracted to %s/%s (%llu files)\n",
-		       argv[optind], a.dir, r.bag, (unsigned long long)r.files);
+		printf("%s: verified and extracted to %s/%s (%llu file%s)\n",
+		       argv[optind], a.dir, r.bag, (unsigned long long)r.files, CLI_S(r.files));
 	return rc;
 }
 

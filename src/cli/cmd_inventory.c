@@ -436,9 +436,11 @@ static int print_summary(struct summary *s, unsigned what, int rc, struct cli_ta
 	}
 	if (what & DSP_INV_DATA) {
 		tree_flush(s);
-		printf("data:      %llu files (%s), %llu directories, %llu symlinks, %llu other\n",
-		       (unsigned long long)s->files, cli_human_size(s->bytes, b1, sizeof(b1)),
-		       (unsigned long long)s->dirs, (unsigned long long)s->links,
+		printf("data:      %llu file%s (%s), %llu director%s, %llu symlink%s, %llu other\n",
+		       (unsigned long long)s->files, CLI_S(s->files),
+		       cli_human_size(s->bytes, b1, sizeof(b1)),
+		       (unsigned long long)s->dirs, s->dirs == 1 ? "y" : "ies",
+		       (unsigned long long)s->links, CLI_S(s->links),
 		       (unsigned long long)s->others);
 		print_top("largest trees:", s->trees);
 		print_top("largest files:", s->files_top);

@@ -138,3 +138,16 @@ for v in '' abc -1 99999; do
 	expect_exit 0 $D archive verify "$T/z/a.tar.zst" >/dev/null
 done
 ok "DISPOSE_ZSTD_THREADS empty or bad: ignored"
+
+# 9. plurals in the reports: "1 file", "1 directory" (was "1 files", "1 directories")
+mkdir -p "$T/p1/s" "$T/p1/x" && printf 'x\n' > "$T/p1/s/f"
+$D archive create --run-dir "$T/p1/r" --root "$T/p1/s" -o "$T/p1/a.tar.zst" >"$T/o" 2>&1 &&
+	grep -q "^archive: $T/p1/a.tar.zst (1 file, " "$T/o" || die "create: $(cat "$T/o")"
+$D archive verify "$T/p1/a.tar.zst" >"$T/o" 2>&1 && grep -q ": ok (1 file, " "$T/o" ||
+	die "verify: $(cat "$T/o")"
+$D archive extract "$T/p1/a.tar.zst" -C "$T/p1/x" >"$T/o" 2>&1 && grep -q "(1 file)$" "$T/o" ||
+	die "extract: $(cat "$T/o")"
+$D inventory --progress none -r "$T/p1/s" >"$T/o" 2>/dev/null
+grep -q '^data: *1 file (2 B), 1 directory, 0 symlinks, 0 other$' "$T/o" ||
+	die "inventory: $(grep '^data' "$T/o")"
+ok "1 file, 1 directory"

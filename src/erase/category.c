@@ -169,6 +169,10 @@ struct json_object *erase_caveats(const struct eng *e, bool *remain)
 		else if (e->io->kind == DSP_IO_BLOCK)
 			add(a, "host protected area / device configuration overlay not examined: the "
 			       "overwrite covers the size the kernel reports");
+		if (e->dev && e->dev->backing_file[0])
+			add(a, "a loop device: the overwrite reached its backing file, a file on a "
+			       "filesystem; where that file's data lies on the underlying medium "
+			       "(copy-on-write, snapshots, relocated blocks) was not addressed");
 		add(a, "host overwrite is never Purge (NIST SP 800-88)");
 	}
 	if (e->vmode == DSP_VERIFY_NONE)

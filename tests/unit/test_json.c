@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dispose/json.h"
+#include "dispose/log.h"
 
 static const char *plain(struct json_object *o)
 {
@@ -266,6 +267,30 @@ static void test_json_restore_bytes_inverse(void **state)
 	json_object_put(back);
 }
 
+/* dsp_log_text: one line a terminal may show, whatever a name holds */
+static void test_log_text_escapes_controls(void **state)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "plain \xc3\xa9t\xc3\xa9", "plain \xc3\xa9t\xc3\xa9" },	/* UTF-8 kept */
+		{ "a\nb", "a\\x0ab" },
+		{ "\x1b]0;t\x07\x1b[2J", "\\x1b]0;t\\x07\\x1b[2J" },
+		{ "c1\xc2\x9b!", "c1\\xc2\\x9b!" },			/* CSI as C1 */
+		{ "bad\xff\\", "bad\\xff\\\\" },			/* not UTF-8: json.h's text */
+		{ "del\x7f", "del\\x7f" },
+		{ "", "" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *t = dsp_log_text(cases[i].in);
+
+		assert_non_null(t);
+		assert_string_equal(t, cases[i].out);
+		assert_null(strpbrk(t, "\n\r\x1b\x07"));
+		free(t);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_json_getters_strict),
 		cmocka_unit_test(test_json_decimal_exact_strings),
 		cmocka_unit_test(test_json_restore_bytes_inverse),
+		cmocka_unit_test(test_log_text_escapes_controls),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 # shows all 13, and every malformed file exits 2 naming the file (the user's
 # method directory: t_methods_dir.sh).
 . "$SRCDIR/tests/integration/lib.sh"
+umask 022	# a group-writable method file (umask 002) is refused as untrusted
 
 shipped="afssi-5020 bsi-vsitr dod-5220-22m dod-5220-22m-ece gutmann
 hmg-is5-baseline hmg-is5-enhanced nist-clear one random rcmp-tssit-ops-ii

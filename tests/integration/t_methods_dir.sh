@@ -6,6 +6,7 @@
 # while the rest are listed; "methods --json NAME" passes "methods --check";
 # schema errors name the field and what was expected.
 . "$SRCDIR/tests/integration/lib.sh"
+umask 022	# a group-writable method file (umask 002) is refused as untrusted
 
 shipped="afssi-5020 bsi-vsitr dod-5220-22m dod-5220-22m-ece gutmann
 hmg-is5-baseline hmg-is5-enhanced nist-clear one random rcmp-tssit-ops-ii

@@ -608,6 +608,8 @@ static void udir_make(struct udir *u)
 
 	snprintf(u->saved, sizeof(u->saved), "%s", old ? old : "");
 	snprintf(u->dir, sizeof(u->dir), "/tmp/test_method_dir.XXXXXX");
+	/* a group-writable file (umask 002) would be refused as untrusted */
+	umask(022);
 	assert_non_null(mkdtemp(u->dir));
 	setenv("DISPOSE_METHODS_DIR", u->dir, 1);
 }

@@ -198,9 +198,25 @@ static unsigned term_width(void)
 {
 	struct winsize ws;
 
-	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+	/* a narrow terminal too: a line that wraps breaks the redraw (one row a target) */
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 2)
 		return ws.ws_col;
 	return 80;
+}
+
+/* Print one bar row cut to width - 1 columns (a code point one column). */
+static void put_row(const char *line, unsigned width)
+{
+	size_t i = 0;
+	unsigned cols = 0;
+
+	while (line[i] && cols < width - 1) {
+		i++;
+		while ((line[i] & 0xc0) == 0x80)	/* rest of a UTF-8 character */
+			i++;
+		cols++;
+	}
+	fprintf(stderr, "\r\033[2K%.*s\n", (int)i, line);
 }
 
 #define LABEL_W 18
@@ -223,15 +239,16 @@ static const char *short_label(const struct prog_target *t, char *buf, size_t le
 /* one bar line, at most width - 1 columns */
 static void bar_line(const struct prog_target *t, double now, unsigned width)
 {
-	char eta[32], head[96], tail[96], bar[128], info[64], b[32], lb[32];
+	char eta[32], head[96], tail[96], bar[128], info[64], b[32], lb[32], row[512];
 	const char *label = short_label(t, lb, sizeof(lb));
 	int pct = percent(t);
 	unsigned barw, fill, i;
 
 	if (!t->seen) {
 		/* not started yet (--jobs), or ended before it started: no phase, no passes */
-		fprintf(stderr, "\r\033[2K%-18.18s %s\n", label,
-			t->status[0] ? t->status : "waiting");
+		snprintf(row, sizeof(row), "%-18.18s %s", label,
+			 t->status[0] ? t->status : "waiting");
+		put_row(row, width);
 		return;
 	}
 	if (t->npasses)
@@ -250,8 +267,9 @@ static void bar_line(const struct prog_target *t, double now, unsigned width)
 			snprintf(tail, sizeof(tail), "%s", t->status);
 		else
 			snprintf(tail, sizeof(tail), "%.1f MB/s", phase_rate(t, now) / 1e6);
-		fprintf(stderr, "\r\033[2K%s%s%s, %s\n", head, info,
-			fmt_bytes(t->done, b, sizeof(b)), tail);
+		snprintf(row, sizeof(row), "%s%s%s, %s", head, info,
+			 fmt_bytes(t->done, b, sizeof(b)), tail);
+		put_row(row, width);
 		return;
 	}
 	if (t->status[0]) {
@@ -271,7 +289,8 @@ static void bar_line(const struct prog_target *t, double now, unsigned width)
 	for (i = 0; i < barw; i++)
 		bar[i] = i < fill ? '#' : '.';
 	bar[barw] = '\0';
-	fprintf(stderr, "\r\033[2K%s[%s]%s\n", head, bar, tail);
+	snprintf(row, sizeof(row), "%s[%s]%s", head, bar, tail);
+	put_row(row, width);
 }
 
 static void bar_redraw(struct progress *p, double now)
@@ -375,8 +394,10 @@ static void json_line(const struct progress *p, const struct prog_target *t, dou
 		json_object_object_add(o, t->count_name, json_object_new_uint64(t->count));
 	json_object_object_add(o, "rate",
 			       json_object_new_int64(t->status[0] ? 0 : whole(phase_rate(t, now))));
-	json_object_object_add(o, "eta",
-			       json_object_new_int64(t->status[0] ? 0 : whole(eta_secs(t, now))));
+	/* null: not known yet (0 would read as finished) */
+	double eta = t->status[0] ? 0 : eta_secs(t, now);
+	json_object_object_add(o, "eta", eta < 0 || !isfinite(eta) ? NULL :
+					json_object_new_int64(whole(eta)));
 	if (t->status[0])
 		json_object_object_add(o, "status", json_object_new_string(t->status));
 	json_put(p->json, o);

@@ -64,6 +64,21 @@ script -qec "cd $T && $DISPOSE erase --yes --method zero --test-delay-ms 100 \
 grep -aq 'ev?\[31mil\\xff\.bin  *verify' "$T/tty" || die "bar label: $(cat -v "$T/tty" | tail -3)"
 ! grep -aq $'\e\[31m' "$T/tty" || die "a raw escape reached the terminal"
 
+# a narrow terminal: every bar row fits (a row that wraps breaks the redraw)
+fill_marker "$T/n1.bin" 2
+fill_marker "$T/n2.bin" 2
+script -qec "stty cols 40; cd $T && $DISPOSE erase --yes --method zero --jobs 1 \
+	--test-delay-ms 100 --run-dir run-narrow n1.bin n2.bin" /dev/null >"$T/tty" 2>&1 ||
+	die "erase on a narrow terminal: $(cat -v "$T/tty" | tail -5)"
+python3 - "$T/tty" <<'PY' || die "narrow terminal: a bar row is wider than 39 columns"
+import sys
+data = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
+rows = [seg.split("\n")[0].rstrip("\r") for seg in data.split("\x1b[2K")[1:]]
+assert rows, "no bar rows"
+wide = [r for r in rows if len(r) > 39]
+assert not wide, wide[:3]
+PY
+
 # --- erase --progress json: every line says it is progress, the last one the run ---
 fill_marker "$T/ej.bin" 2
 "$DISPOSE" erase --yes --method zero --progress json --run-dir "$T/run-ej" "$T/ej.bin" \
@@ -78,6 +93,10 @@ prog = [o for o in objs if o.get("event") == "progress"]
 assert len(prog) >= 2 and all(o["id"] == "t1" for o in prog), prog
 end = prog[-1]
 assert end["status"] == "success" and end["all_done"] == end["all_total"] > 0, end
+# eta: null while not known (the first update), never a 0 that reads as finished
+assert prog[0]["eta"] is None, prog[0]
+assert end["eta"] == 0, end
+assert all(o["eta"] is None or (isinstance(o["eta"], int) and o["eta"] >= 0) for o in prog), prog
 PY
 expect_exit 2 "$DISPOSE" erase --yes --progress sometimes "$T/none.bin"
 

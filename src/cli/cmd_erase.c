@@ -419,6 +419,10 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 		case OPT_CHECKPOINT:
 			if (cli_parse_size(optarg, &ctl->so.checkpoint_bytes) != 0)
 				return usage_error("--checkpoint-interval: %s: not a size", optarg);
+			/* 0 would silently mean the engine's default */
+			if (!ctl->so.checkpoint_bytes)
+				return usage_error("--checkpoint-interval: %s: must be more than 0",
+						   optarg);
 			break;
 		case OPT_DELAY:
 			if (cli_parse_count(optarg, 0, 10000, &v) != 0)

@@ -129,6 +129,7 @@ usage erase "--jobs: 0: expected a number from 1 to 1024" --jobs 0 "$T/f"
 usage erase "--verify: bogus: expected *" --yes --verify bogus "$T/f"
 usage erase "--progress: loud: expected *" --yes --progress loud "$T/f"
 usage erase "--checkpoint-interval: abc: not a size" --checkpoint-interval abc "$T/f"
+usage erase "--checkpoint-interval: 0: must be more than 0" --yes --checkpoint-interval 0 "$T/f"
 input erase "nosuch: unknown method*" --yes -m nosuch "$T/f"
 input inventory "$T/f: not a directory" -r "$T/f"
 input methods "nosuch*" nosuch

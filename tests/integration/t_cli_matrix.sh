@@ -170,8 +170,11 @@ if [ "$(id -u)" = 0 ] && mkdir "$T/ro" "$T/full" &&
 		# EACCES: a directory the caller may not write to
 		mkdir -m 0755 "$T/locked"
 		chmod 0777 "$T"; chown 65534 "$T/victim" "$T/src" "$T/src/x"
+		# by path: the shipped directory may sit in a tree the user cannot enter
+		"$D" methods -J zero >"$T/zero-m.json" && chmod 0644 "$T/zero-m.json" ||
+			bad "methods -J zero"
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
-			"$D" erase --yes --progress none -m zero --run-dir "$T/locked/run" "$T/victim" \
+			"$D" erase --yes --progress none -m "$T/zero-m.json" --run-dir "$T/locked/run" "$T/victim" \
 			</dev/null >"$T/out" 2>"$T/err"
 		rc=$?
 		verdict "erase --run-dir (EACCES)" 2 "dispose: $T/locked/run: *"

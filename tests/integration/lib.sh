@@ -8,7 +8,10 @@ T=$(mktemp -d /tmp/dispose-it.XXXXXX)
 : >"$T/.loops"; : >"$T/.mounts"; : >"$T/.nodes"
 cleanup() {
 	local m l
-	while read -r m; do umount -l "$m" 2>/dev/null; done < <(tac "$T/.mounts" 2>/dev/null)
+	# NUL-separated: a mount point's name may hold a newline (t_name_inject)
+	local -a ms=()
+	mapfile -d '' -t ms <"$T/.mounts" 2>/dev/null
+	for ((l = ${#ms[@]} - 1; l >= 0; l--)); do umount -l "${ms[l]}" 2>/dev/null; done
 	# partition nodes part_nodes made: a stale one could name another device later
 	while read -r m; do [ -b "$m" ] && rm -f "$m"; done <"$T/.nodes" 2>/dev/null
 	# each once: a second detach could hit someone else's new device
@@ -60,7 +63,7 @@ part_nodes() {
 
 # register an already attached loop device / mountpoint for cleanup
 track_loop() { echo "$1" >>"$T/.loops"; }
-track_mount() { echo "$1" >>"$T/.mounts"; }
+track_mount() { printf '%s\0' "$1" >>"$T/.mounts"; }
 
 # fill_marker DEV|FILE SIZE_MIB: write a recognisable marker everywhere
 MARKER=DISPOSE-MARKER-7f3a9c

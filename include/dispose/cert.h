@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/* cert.h - the signed disposal certificate (dispose-certificate/1, dispose-certificate(5)) */
+#ifndef DISPOSE_CERT_H
+#define DISPOSE_CERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+#define DSP_CERT_SCHEMA		"dispose-certificate/1"
+#define DSP_CERT_KIND_OK	"certificate-of-sanitization"
+#define DSP_CERT_KIND_FAIL	"sanitization-failure-report"
+
+/*
+ * Errors: every function that can fail on input names the fault in *why (a
+ * new string, one line, "<thing>: <what is wrong>"; free()) when why is not
+ * NULL. Returns are 0, a DSP_* code (DSP_INVALID: bad input; DSP_REFUSED:
+ * a safety rule; DSP_MISMATCH: evidence does not match) or -errno.
+ */
+
+/* ---- keygen (keygen.c) ---- */
+
+enum dsp_keygen_type { DSP_KEYGEN_EC_P256, DSP_KEYGEN_RSA_3072 };
+
+struct dsp_keygen_opts {
+	enum dsp_keygen_type type;
+	const char *subject;		/* "/CN=.../O=..."; NULL: "/CN=<hostname> dispose signer" */
+	unsigned days;			/* self-signed validity; 0: 825 */
+	bool csr;			/* PREFIX.csr instead of PREFIX.crt */
+	const char *passphrase_file;	/* encrypt PREFIX.key (AES-256); NULL: plain */
+};
+
+/*
+ * PREFIX.key (0600, O_EXCL|O_NOFOLLOW) and PREFIX.crt (self-signed,
+ * keyUsage digitalSignature, critical) or PREFIX.csr. Nothing is left
+ * behind on failure; an existing file is never replaced (-EEXIST).
+ */
+int dsp_keygen(const char *prefix, const struct dsp_keygen_opts *o, char **why);
+
+/* ---- the document (build.c, host.c, canon.c) ---- */
+
+/* What the operator says: the only inputs not taken from the records. NULL: not given. */
+struct dsp_cert_attest {
+	const char *operator_name, *operator_title, *organization, *location, *contact;
+	const char *verifier, *validator;
+	const char *media_destination;	/* internal-reuse|external-reuse|recycling|
+					 * manufacturer|other:TEXT */
+	const char *property_number, *classification;
+};
+
+struct dsp_cert_build_opts {
+	const char *const *run_dirs;	/* each read with dsp_record_read; chain must be whole */
+	size_t nrun_dirs;
+	const char *inventory;		/* dispose-inventory/1 JSON, or NULL */
+	const struct dsp_cert_attest *attest;
+	const char *time;		/* "created" (RFC 3339 UTC, validated); NULL: now */
+};
+
+/*
+ * The certificate document, built only from the records (and the
+ * inventory, the host's own identity and the attested fields). Refuses
+ * (DSP_INVALID, *why) a record whose chain is broken or torn, a run that
+ * has no run_end, an unknown record schema, an unknown destination.
+ * A failed, interrupted or unverified target does not refuse: it makes
+ * the document a DSP_CERT_KIND_FAIL report.
+ */
+int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **doc, char **why);
+
+/*
+ * The canonical bytes of doc: the key order doc holds, two-space
+ * indentation, no "\/" escape, UTF-8, one trailing newline. Only
+ * integers, strings, booleans, null, arrays and objects (a double is
+ * -EINVAL). *buf is NUL-terminated; free().
+ */
+int dsp_cert_canonical(struct json_object *doc, char **buf, size_t *len);
+
+/*
+ * The document's own rules, used by verify: schema (every required key,
+ * its type, no unknown key) and internal consistency (counts, each target
+ * has a result, each category is one its method and medium allow, the
+ * weakest-category summary, kind matches the results). 0 or DSP_INVALID
+ * with *why naming the first fault.
+ */
+int dsp_cert_check_schema(struct json_object *doc, char **why);
+int dsp_cert_check_consistency(struct json_object *doc, char **why);
+
+/*
+ * Parse a certificate's bytes: valid UTF-8 JSON, one object, canonical
+ * (dsp_cert_canonical of the parse gives the same bytes back: no duplicate
+ * key, no float, no other spacing). 0 or DSP_INVALID.
+ */
+int dsp_cert_parse(const char *buf, size_t len, struct json_object **doc, char **why);
+
+/* ---- signing (sign.c) ---- */
+
+struct dsp_cert_signer;
+
+/*
+ * The signer: its private key (passphrase_file for an encrypted one; NULL
+ * otherwise), its X.509 certificate (must match the key, carry
+ * digitalSignature when it has keyUsage, and be valid now) and an optional
+ * PEM chain embedded with it.
+ */
+int dsp_cert_signer_load(const char *key, const char *cert, const char *chain,
+			 const char *passphrase_file, struct dsp_cert_signer **out, char **why);
+void dsp_cert_signer_free(struct dsp_cert_signer *s);
+
+/*
+ * Detached CMS SignedData (DER, SHA-256, signer certificate and chain
+ * embedded, signingTime attribute) over exactly buf[0..len).
+ */
+int dsp_cert_sign(struct dsp_cert_signer *s, const void *buf, size_t len,
+		  unsigned char **der, size_t *derlen, char **why);
+
+/*
+ * certify: build, canonicalise, sign, and write out_json and
+ * out_json ".p7s" (both new files, O_EXCL|O_NOFOLLOW, 0644, synced; on
+ * failure neither is left). *kind_ok (may be NULL) tells whether it was
+ * a certificate of sanitization.
+ */
+int dsp_cert_certify(const struct dsp_cert_build_opts *o, struct dsp_cert_signer *s,
+		     const char *out_json, bool *kind_ok, char **why);
+
+/* ---- verification (verify.c, device.c) ---- */
+
+struct dsp_cert_verifier;
+
+/* cafile: PEM file of trusted CAs (NULL: none; every signer is then untrusted). */
+int dsp_cert_verifier_new(const char *cafile, struct dsp_cert_verifier **out, char **why);
+void dsp_cert_verifier_free(struct dsp_cert_verifier *v);
+
+struct dsp_cert_verify_opts {
+	const char *const *run_dirs;	/* check each stated run's chain head and count */
+	size_t nrun_dirs;
+	const char *device;		/* re-read a sample of this device, or NULL */
+	double sample_percent;		/* for device; 0: 1 % */
+};
+
+enum dsp_cert_outcome {
+	DSP_CERT_VALID = 0,		/* signature, chain and every check: a sanitization */
+	DSP_CERT_FAILURE_REPORT,	/* valid as signed, but kind is a failure report */
+	DSP_CERT_UNTRUSTED,		/* signature valid, signer not trusted (no --ca / not in it) */
+	DSP_CERT_INVALID,		/* a check failed: reason says which */
+	DSP_CERT_UNREADABLE,		/* the .json or .p7s cannot be read */
+};
+
+struct dsp_cert_result {
+	enum dsp_cert_outcome outcome;
+	char *reason;			/* one line: why not valid, or "valid" */
+	char *certificate_id;		/* NULL when unparsable */
+	char *kind;
+	char *signer;			/* signer subject (one line), NULL when unknown */
+	char *signing_time;		/* RFC 3339 UTC, NULL when unknown */
+	char *category;			/* the weakest category stated */
+	struct json_object *device;	/* the --device report (seed, bytes, mismatches), or NULL */
+};
+
+/*
+ * Verify json_path against json_path ".p7s", in the order of
+ * dispose-certificate(5): signature and chain, signer key usage and
+ * validity at signing time, schema, consistency, run records, device.
+ * One verifier serves a whole batch. Returns 0 when res is filled (the
+ * outcome says the verdict), -errno/-ENOMEM otherwise.
+ */
+int dsp_cert_verify(struct dsp_cert_verifier *v, const char *json_path,
+		    const struct dsp_cert_verify_opts *o, struct dsp_cert_result *res);
+void dsp_cert_result_clear(struct dsp_cert_result *res);
+
+/*
+ * The device re-read (device.c): dev must be the medium of one target of
+ * doc (serial/WWN and size as probed; else DSP_REFUSED, *why names what
+ * differs). Reads at least percent of it through the I/O layer, read-only,
+ * compares with that target's final pass (constant patterns directly,
+ * random passes regenerated from the recorded key) and fills *report with
+ * target, seed, percent, bytes_read, mismatches, first_mismatch,
+ * unreadable_bytes. 0 (matches), DSP_MISMATCH, DSP_PARTIAL, or an error.
+ */
+int dsp_cert_check_device(struct json_object *doc, const char *dev, double percent,
+			  struct json_object **report, char **why);
+
+/* ---- for people (show.c) ---- */
+
+/* The certificate as a person reads it: the NIST form's sections first, then the details. */
+int dsp_cert_show(FILE *out, struct json_object *doc, const struct dsp_cert_result *res);
+
+#endif

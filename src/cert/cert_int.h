@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* cert_int.h - shared by the files of src/cert only */
+#ifndef DISPOSE_CERT_INT_H
+#define DISPOSE_CERT_INT_H
+
+#include "dispose/cert.h"
+
+/* host.c (C4): the "host" object of dispose-certificate/1 (doc order, null where unreadable). */
+struct json_object *cert_host_identity(void);
+/* host.c (C4): this binary's ELF build id in hex (NULL when it has none); static storage. */
+const char *cert_build_id(void);
+
+/*
+ * keys.c (C4): with --inventory, fill each target's "key_material" array
+ * (targets: the document's "targets" array) with the keys of the
+ * inventory that lay inside it (matched by device and inode, or by path).
+ * 0 or DSP_INVALID (*why) for an inventory that cannot be read or parsed.
+ */
+int cert_inventory_keys(const char *inventory, struct json_object *targets, char **why);
+
+/* A new string printf'd into *why (when why is not NULL); returns rc. */
+int cert_why(char **why, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

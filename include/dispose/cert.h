@@ -166,6 +166,10 @@ struct dsp_cert_result {
  */
 int dsp_cert_verify(struct dsp_cert_verifier *v, const char *json_path,
 		    const struct dsp_cert_verify_opts *o, struct dsp_cert_result *res);
+/* The same from memory (the fuzz target's entry): name labels the reason. */
+int dsp_cert_verify_mem(struct dsp_cert_verifier *v, const char *name, const void *json,
+			size_t jlen, const void *p7s, size_t plen,
+			const struct dsp_cert_verify_opts *o, struct dsp_cert_result *res);
 void dsp_cert_result_clear(struct dsp_cert_result *res);
 
 /*

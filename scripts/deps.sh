@@ -9,10 +9,10 @@ e2fsprogs"
 case $what in
 check) pkgs="$pkgs libcmocka-dev clang libclang-rt-dev mandoc cryptsetup-bin \
 openssl openssh-client gnupg acl attr putty-tools default-jdk-headless \
-python3 dosfstools fdisk btrfs-progs" ;;
+python3 python3-jsonschema dosfstools fdisk btrfs-progs" ;;
 # the demo: python3 makes the image and checks the chain; losetup is in mount
 demo) pkgs="$pkgs python3 mount grep coreutils" ;;
-bench) pkgs="$pkgs hyperfine nwipe coreutils time" ;;
+bench) pkgs="$pkgs hyperfine nwipe coreutils time openssl" ;;
 esac
 missing=""
 for p in $pkgs; do

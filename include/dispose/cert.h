@@ -100,8 +100,10 @@ struct dsp_cert_signer;
 /*
  * The signer: its private key (passphrase_file for an encrypted one; NULL
  * otherwise), its X.509 certificate (must match the key, carry
- * digitalSignature when it has keyUsage, and be valid now) and an optional
- * PEM chain embedded with it.
+ * digitalSignature, and be valid now) and an optional
+ * PEM chain embedded with it. keyUsage must be present with digitalSignature
+ * (verify refuses a signer without it). Only EC and RSA keys (OpenSSL 3.0
+ * cannot sign CMS with Ed25519): DSP_UNSUPPORTED otherwise.
  */
 int dsp_cert_signer_load(const char *key, const char *cert, const char *chain,
 			 const char *passphrase_file, struct dsp_cert_signer **out, char **why);

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/* sign.c - the certificate's signer: load key + X.509 (+ chain), detached CMS over exact bytes */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "dispose/common.h"
+#include "cert_int.h"
+
+struct dsp_cert_signer {
+	EVP_PKEY *key;
+	X509 *cert;
+	STACK_OF(X509) *chain;
+};
+
+static int sign_why(char **why, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int sign_why(char **why, int rc, const char *fmt, ...)
+{
+	if (why) {
+		va_list ap;
+		char *s = NULL;
+
+		va_start(ap, fmt);
+		if (vasprintf(&s, fmt, ap) < 0)
+			s = NULL;
+		va_end(ap);
+		free(*why);
+		*why = s;
+	}
+	ERR_clear_error();
+	return rc;
+}
+
+/* The passphrase: the file's first line, as `openssl -passin file:` takes it. */
+struct pass {
+	char buf[1024];
+	size_t len;
+	bool have;
+	bool asked;
+};
+
+static int read_pass(const char *path, struct pass *p, char **why)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return sign_why(why, -errno, "%s: %s", path, strerror(errno));
+	n = read(fd, p->buf, sizeof(p->buf) - 1);
+	if (n < 0) {
+		int e = errno;
+
+		close(fd);
+		return sign_why(why, -e, "%s: %s", path, strerror(e));
+	}
+	close(fd);
+	p->len = (size_t)n;
+	for (size_t i = 0; i < p->len; i++)
+		if (p->buf[i] == '\n' || p->buf[i] == '\r') {
+			p->len = i;
+			break;
+		}
+	if (p->len == 0) {
+		OPENSSL_cleanse(p->buf, sizeof(p->buf));
+		return sign_why(why, DSP_INVALID, "%s: empty passphrase file", path);
+	}
+	p->have = true;
+	return 0;
+}
+
+static int pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	struct pass *p = u;
+
+	(void)rwflag;
+	p->asked = true;
+	if (!p->have || (int)p->len > size)
+		return -1;	/* never prompt */
+	memcpy(buf, p->buf, p->len);
+	return (int)p->len;
+}
+
+static BIO *open_in(const char *path, char **why, int *rc)
+{
+	BIO *b = BIO_new_file(path, "rb");
+
+	if (!b) {
+		int e = errno ? errno : ENOENT;
+
+		*rc = sign_why(why, -e, "%s: %s", path, strerror(e));
+	}
+	return b;
+}
+
+static int load_key(const char *path, const char *passfile, EVP_PKEY **key, char **why)
+{
+	struct pass p = { .have = false };
+	BIO *b;
+	int rc = 0;
+
+	if (passfile && (rc = read_pass(passfile, &p, why)) != 0)
+		return rc;
+	errno = 0;
+	b = open_in(path, why, &rc);
+	if (!b)
+		goto out;
+	*key = PEM_read_bio_PrivateKey(b, NULL, pass_cb, &p);
+	BIO_free(b);
+	if (!*key) {
+		if (p.asked && !p.have)
+			rc = sign_why(why, DSP_INVALID, "%s: key is encrypted (give --passphrase-file)", path);
+		else if (p.asked)
+			rc = sign_why(why, DSP_INVALID, "%s: cannot decrypt the key (wrong passphrase?)", path);
+		else
+			rc = sign_why(why, DSP_INVALID, "%s: not a PEM private key", path);
+		goto out;
+	}
+	if (EVP_PKEY_base_id(*key) != EVP_PKEY_EC && EVP_PKEY_base_id(*key) != EVP_PKEY_RSA) {
+		rc = sign_why(why, DSP_UNSUPPORTED, "%s: key type %s cannot sign CMS here (use EC P-256 or RSA)",
+			      path, OBJ_nid2sn(EVP_PKEY_base_id(*key)));
+		EVP_PKEY_free(*key);
+		*key = NULL;
+	}
+out:
+	OPENSSL_cleanse(&p, sizeof(p));
+	return rc;
+}
+
+/* Every certificate of a PEM file (at least one). */
+static int load_certs(const char *path, STACK_OF(X509) **out, char **why)
+{
+	STACK_OF(X509) *sk = sk_X509_new_null();
+	BIO *b;
+	X509 *x;
+	int rc = 0;
+
+	if (!sk)
+		return sign_why(why, -ENOMEM, "%s: out of memory", path);
+	errno = 0;
+	b = open_in(path, why, &rc);
+	if (!b) {
+		sk_X509_free(sk);
+		return rc;
+	}
+	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_push(sk, x)) {
+			X509_free(x);
+			rc = sign_why(why, -ENOMEM, "%s: out of memory", path);
+			break;
+		}
+	BIO_free(b);
+	if (rc == 0 && sk_X509_num(sk) == 0)
+		rc = sign_why(why, DSP_INVALID, "%s: no PEM certificate in it", path);
+	if (rc) {
+		sk_X509_pop_free(sk, X509_free);
+		return rc;
+	}
+	ERR_clear_error();	/* the end-of-file "no start line" */
+	*out = sk;
+	return 0;
+}
+
+void dsp_cert_signer_free(struct dsp_cert_signer *s)
+{
+	if (!s)
+		return;
+	EVP_PKEY_free(s->key);
+	X509_free(s->cert);
+	sk_X509_pop_free(s->chain, X509_free);
+	free(s);
+}
+
+int dsp_cert_signer_load(const char *key, const char *cert, const char *chain,
+			 const char *passphrase_file, struct dsp_cert_signer **out, char **why)
+{
+	struct dsp_cert_signer *s;
+	STACK_OF(X509) *certs = NULL;
+	uint32_t flags;
+	int rc;
+
+	*out = NULL;
+	if (!key || !cert)
+		return sign_why(why, DSP_INVALID, "signer: a key and a certificate are needed");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return sign_why(why, -ENOMEM, "signer: out of memory");
+	if ((rc = load_key(key, passphrase_file, &s->key, why)) != 0)
+		goto fail;
+	if ((rc = load_certs(cert, &certs, why)) != 0)
+		goto fail;
+	s->cert = sk_X509_shift(certs);
+	/* Extra certificates after the first in CERT join the chain. */
+	s->chain = certs;
+	certs = NULL;
+	if (chain) {
+		STACK_OF(X509) *more = NULL;
+
+		if ((rc = load_certs(chain, &more, why)) != 0)
+			goto fail;
+		while (sk_X509_num(more) > 0) {
+			X509 *x = sk_X509_shift(more);
+
+			if (!sk_X509_push(s->chain, x)) {
+				X509_free(x);
+				sk_X509_pop_free(more, X509_free);
+				rc = sign_why(why, -ENOMEM, "%s: out of memory", chain);
+				goto fail;
+			}
+		}
+		sk_X509_free(more);
+	}
+	if (X509_check_private_key(s->cert, s->key) != 1) {
+		rc = sign_why(why, DSP_INVALID, "%s: certificate does not match the key %s", cert, key);
+		goto fail;
+	}
+	/* verify refuses a signer without digitalSignature; so does signing. */
+	flags = X509_get_extension_flags(s->cert);
+	if (flags & EXFLAG_INVALID) {
+		rc = sign_why(why, DSP_INVALID, "%s: certificate has invalid extensions", cert);
+		goto fail;
+	}
+	if (!(flags & EXFLAG_KUSAGE)) {
+		rc = sign_why(why, DSP_INVALID, "%s: certificate has no keyUsage extension (needs digitalSignature)",
+			      cert);
+		goto fail;
+	}
+	if (!(X509_get_key_usage(s->cert) & KU_DIGITAL_SIGNATURE)) {
+		rc = sign_why(why, DSP_INVALID, "%s: certificate keyUsage lacks digitalSignature", cert);
+		goto fail;
+	}
+	if (X509_cmp_current_time(X509_get0_notBefore(s->cert)) >= 0) {
+		rc = sign_why(why, DSP_INVALID, "%s: certificate is not yet valid", cert);
+		goto fail;
+	}
+	if (X509_cmp_current_time(X509_get0_notAfter(s->cert)) <= 0) {
+		rc = sign_why(why, DSP_INVALID, "%s: certificate has expired", cert);
+		goto fail;
+	}
+	ERR_clear_error();
+	*out = s;
+	return 0;
+fail:
+	sk_X509_pop_free(certs, X509_free);
+	dsp_cert_signer_free(s);
+	return rc;
+}
+
+int dsp_cert_sign(struct dsp_cert_signer *s, const void *buf, size_t len,
+		  unsigned char **der, size_t *derlen, char **why)
+{
+	const unsigned flags = CMS_BINARY | CMS_DETACHED | CMS_PARTIAL;
+	CMS_ContentInfo *cms = NULL;
+	BIO *in = NULL;
+	unsigned char *out = NULL;
+	int n, rc = 0;
+
+	*der = NULL;
+	*derlen = 0;
+	if (len > INT_MAX)
+		return sign_why(why, -EFBIG, "sign: document too large");
+	in = BIO_new_mem_buf(len ? buf : "", (int)len);
+	cms = CMS_sign(NULL, NULL, NULL, NULL, flags);
+	if (!in || !cms) {
+		rc = sign_why(why, -ENOMEM, "sign: out of memory");
+		goto out;
+	}
+	/* signingTime is added by CMS_final, as verify requires. */
+	if (!CMS_add1_signer(cms, s->cert, s->key, EVP_sha256(), flags)) {
+		rc = sign_why(why, DSP_INVALID, "sign: cannot add the signer: %s",
+			      ERR_reason_error_string(ERR_peek_last_error()));
+		goto out;
+	}
+	for (int i = 0; i < sk_X509_num(s->chain); i++)
+		if (!CMS_add1_cert(cms, sk_X509_value(s->chain, i))) {
+			/* the same certificate given twice is not an error */
+			ERR_clear_error();
+		}
+	if (!CMS_final(cms, in, NULL, flags & ~CMS_PARTIAL)) {
+		rc = sign_why(why, DSP_INVALID, "sign: signing failed: %s",
+			      ERR_reason_error_string(ERR_peek_last_error()));
+		goto out;
+	}
+	n = i2d_CMS_ContentInfo(cms, &out);
+	if (n <= 0) {
+		rc = sign_why(why, -ENOMEM, "sign: cannot encode the signature");
+		goto out;
+	}
+	*der = malloc((size_t)n);
+	if (!*der) {
+		rc = sign_why(why, -ENOMEM, "sign: out of memory");
+		goto out;
+	}
+	memcpy(*der, out, (size_t)n);
+	*derlen = (size_t)n;
+out:
+	OPENSSL_free(out);
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	ERR_clear_error();
+	return rc;
+}

@@ -190,5 +190,15 @@ int dsp_cert_check_device(struct json_object *doc, const char *dev, double perce
 
 /* The certificate as a person reads it: the NIST form's sections first, then the details. */
 int dsp_cert_show(FILE *out, struct json_object *doc, const struct dsp_cert_result *res);
+/*
+ * dispose show: read path and path ".p7s", check the signature without a
+ * CA (signer not trusted; the document's schema and consistency too), and
+ * print the document as dsp_cert_show does, or (json) as the document with
+ * a "signature" member added. 0: shown, signature valid (a failure report
+ * too); DSP_MISMATCH: shown, but the signature or the document is invalid
+ * (said first); DSP_INVALID (*why): not readable or not JSON, nothing
+ * printed; -ENOMEM, -EIO (writing out).
+ */
+int dsp_cert_show_file(FILE *out, const char *path, bool json, char **why);
 
 #endif

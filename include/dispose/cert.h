@@ -32,12 +32,35 @@ struct dsp_keygen_opts {
 	const char *passphrase_file;	/* encrypt PREFIX.key (AES-256); NULL: plain */
 };
 
+/* What dsp_keygen wrote (each a new string, NULL when not made); dsp_keygen_info_clear frees. */
+struct dsp_keygen_info {
+	char *key_path, *out_path;	/* PREFIX.key, PREFIX.crt or PREFIX.csr */
+	char *subject;			/* as `openssl x509 -noout -subject` prints it */
+	char *fingerprint;		/* "AB:CD:..": SHA-256 of the certificate's DER
+					 * (with csr: of the public key's DER) */
+	char *not_after;		/* RFC 3339 UTC; NULL with csr */
+};
+void dsp_keygen_info_clear(struct dsp_keygen_info *info);
+
 /*
- * PREFIX.key (0600, O_EXCL|O_NOFOLLOW) and PREFIX.crt (self-signed,
- * keyUsage digitalSignature, critical) or PREFIX.csr. Nothing is left
- * behind on failure; an existing file is never replaced (-EEXIST).
+ * PREFIX.key (PKCS#8 PEM, 0600, O_EXCL|O_NOFOLLOW; AES-256-CBC with the
+ * first line of passphrase_file, which must be a regular file or a pipe
+ * no group or other may read: else DSP_REFUSED) and PREFIX.crt
+ * (self-signed, keyUsage digitalSignature, critical) or PREFIX.csr (0644).
+ * Nothing is left behind on failure; an existing file or symlink is never
+ * replaced (-EEXIST, *why names it). A bad subject or days is DSP_INVALID.
+ * info may be NULL.
  */
-int dsp_keygen(const char *prefix, const struct dsp_keygen_opts *o, char **why);
+int dsp_keygen(const char *prefix, const struct dsp_keygen_opts *o,
+	       struct dsp_keygen_info *info, char **why);
+
+/*
+ * Check a --subject ("/K=V/K=V", "\/" a slash and "\\" a backslash in a
+ * value, UTF-8 values, keys OpenSSL knows): 0 and *oneline (may be NULL;
+ * free()) as `openssl x509 -subject` would print it, or DSP_INVALID and
+ * *why naming the fault. Parses outside input: fuzz_cert_subject.
+ */
+int dsp_keygen_subject(const char *subject, char **oneline, char **why);
 
 /* ---- the document (build.c, host.c, canon.c) ---- */
 
@@ -157,6 +180,7 @@ struct dsp_cert_result {
 	char *signing_time;		/* RFC 3339 UTC, NULL when unknown */
 	char *category;			/* the weakest category stated */
 	struct json_object *device;	/* the --device report (seed, bytes, mismatches), or NULL */
+	bool refused;			/* --device named another device (exit 4) */
 };
 
 /*

@@ -15,6 +15,8 @@ static const struct cli_cmd commands[] = {
 	  "list software, data, key material and block devices" },
 	{ "archive", cmd_archive, "archive create|verify|extract|status [options]",
 	  "archive retained records as a verified, encrypted BagIt bag" },
+	{ "keygen", cmd_keygen, "keygen [options] -o PREFIX",
+	  "make a certificate-signing key and its certificate or CSR" },
 };
 
 static void usage(FILE *out)

@@ -16,6 +16,8 @@
 
 #define NR		"not recorded"
 #define ATT		" (attested by the operator)"
+/* the reason show_file gives a signed document that breaks its own rules */
+#define DOC_BAD		"document: "
 #define W		36	/* the column values start in */
 #define SHOW_MAX	(64u << 20)	/* a certificate is a few KiB; this is not one */
 
@@ -209,6 +211,16 @@ static void show_signature(FILE *out, const struct dsp_cert_result *res)
 		fputs(" not checked against a CA: run dispose verify --ca\n", out);
 		break;
 	default:
+		/* show_file's own checks of a validly signed document: not the signature's fault */
+		if (res->reason && !strncmp(res->reason, DOC_BAD, strlen(DOC_BAD))) {
+			fputs("Signature: valid, signer ", out);
+			put_text(out, res->signer ? res->signer : "unknown",
+				 strlen(res->signer ? res->signer : "unknown"));
+			fputs(", but the document is INVALID: ", out);
+			put_text(out, res->reason + strlen(DOC_BAD), strlen(res->reason + strlen(DOC_BAD)));
+			fputs("\n           Nothing below is a certificate dispose verify accepts.\n", out);
+			return;
+		}
 		fputs("Signature: INVALID: ", out);
 		put_text(out, res->reason ? res->reason : "unknown", strlen(res->reason ? res->reason : "unknown"));
 		fputs("\n           Nothing below is attested by a valid signature.\n", out);
@@ -233,7 +245,7 @@ static void show_head(FILE *out, struct json_object *doc, const struct dsp_cert_
 	const char *kind = dsp_json_str(doc, "kind");
 
 	if (sig_bad(res))
-		fputs("WARNING: the signature of this document is INVALID (see Signature below)\n\n", out);
+		fputs("WARNING: this document is INVALID (see Signature below)\n\n", out);
 	if (kind && !strcmp(kind, DSP_CERT_KIND_OK)) {
 		fputs("CERTIFICATE OF SANITIZATION\n", out);
 	} else if (kind && !strcmp(kind, DSP_CERT_KIND_FAIL)) {
@@ -615,16 +627,28 @@ int dsp_cert_show_file(FILE *out, const char *path, bool json, char **why)
 		if ((rc = dsp_cert_verify_mem(v, path, buf, len, p7s, plen, &vo, &res)))
 			goto out;
 	}
-	/* not canonical: the bytes signed are not a certificate, whatever the signature says */
+	/*
+	 * Not canonical, or breaking its own rules: the bytes signed are not
+	 * a certificate, whatever the signature says (verify without --ca
+	 * stops at the untrusted signer; show does not).
+	 */
 	if (perr && !sig_bad(&res)) {
-		set_invalid(&res, perr);
-		perr = NULL;
-	}
-	/* a good signature over a document that breaks its own rules is no better */
-	if (!sig_bad(&res) && (dsp_cert_check_schema(doc, &cwhy) ||
-			       dsp_cert_check_consistency(doc, &cwhy))) {
-		set_invalid(&res, cwhy);
-		cwhy = NULL;
+		char *r = NULL;
+
+		if (asprintf(&r, DOC_BAD "%s", perr) < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		set_invalid(&res, r);
+	} else if (!sig_bad(&res) && (dsp_cert_check_schema(doc, &cwhy) ||
+				      dsp_cert_check_consistency(doc, &cwhy))) {
+		char *r = NULL;
+
+		if (asprintf(&r, DOC_BAD "%s", cwhy ? cwhy : "not a valid document") < 0) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		set_invalid(&res, r);
 	}
 	if (json) {
 		struct json_object *s = signature_json(&res);

@@ -67,6 +67,24 @@ typedef int (*dsp_env_volume_fn)(void *arg, unsigned index,
 int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
 			const char *env_path, struct dsp_env_writer **out);
 
+/*
+ * A recipient certificate's identity, as `openssl x509 -noout` prints it:
+ * subject and issuer (-subject/-issuer after "subject="/"issuer=", the
+ * default one-line form), serial (-serial after "serial=", upper-case
+ * hex), and the SHA-256 of its DER encoding (lower-case hex).
+ */
+struct dsp_env_cert_id {
+	char *subject, *issuer, *serial;
+	char sha256[65];
+};
+
+/*
+ * The identity of the i-th certificate this writer encrypts to (in the
+ * order given to open), taken from the certificate it loaded; NULL past
+ * the last. Valid until w is closed or aborted.
+ */
+const struct dsp_env_cert_id *dsp_env_writer_recipient(struct dsp_env_writer *w, size_t i);
+
 /* Register a per-volume callback (optional; call right after open). */
 void dsp_env_writer_set_volume_cb(struct dsp_env_writer *w,
 				  dsp_env_volume_fn fn, void *arg);

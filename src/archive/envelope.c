@@ -346,6 +346,7 @@ struct done_vol {
 
 struct dsp_env_writer {
 	STACK_OF(X509) *certs;
+	struct dsp_env_cert_id *ids;	/* of certs, made before the worker starts */
 	EVP_CIPHER *cipher;
 	char *ct_path, *env_path;
 	struct vol v;		/* worker-owned while the worker runs */
@@ -854,6 +855,12 @@ static void writer_free(struct dsp_env_writer *w)
 		EVP_CIPHER_CTX_free(w->tv[k].dctx);
 	free(w->tv);
 	free(w->own);
+	for (int i = 0; w->ids && i < sk_X509_num(w->certs); i++) {
+		free(w->ids[i].subject);
+		free(w->ids[i].issuer);
+		free(w->ids[i].serial);
+	}
+	free(w->ids);
 	sk_X509_pop_free(w->certs, X509_free);
 	EVP_CIPHER_free(w->cipher);
 	for (int i = 0; i < 2; i++)
@@ -904,6 +911,54 @@ static char *abs_path(const char *path)
 	    asprintf(&r, "%s/%s", strcmp(cwd, "/") ? cwd : "", path) < 0)
 		return NULL;
 	return r;
+}
+
+/* What `openssl x509 -noout -subject` prints after "subject=" (or NULL). */
+static char *name_text(const X509_NAME *name)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *r = NULL, *p;
+	long n;
+
+	if (b && X509_NAME_print_ex(b, name, 0, XN_FLAG_ONELINE) >= 0 &&
+	    (n = BIO_get_mem_data(b, &p)) >= 0 && (r = malloc((size_t)n + 1))) {
+		memcpy(r, p, (size_t)n);
+		r[n] = 0;
+	}
+	BIO_free(b);
+	return r;
+}
+
+/* The recipient's identity, recorded in archive_created (dispose-record(5)). */
+static int cert_id(X509 *x, struct dsp_env_cert_id *id)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+
+	/* serial as -serial prints it: the INTEGER's octets in upper-case hex */
+	if (b && i2a_ASN1_INTEGER(b, X509_get0_serialNumber(x)) > 0 &&
+	    (n = BIO_get_mem_data(b, &p)) > 0 && (id->serial = malloc((size_t)n + 1))) {
+		memcpy(id->serial, p, (size_t)n);
+		id->serial[n] = 0;
+	}
+	BIO_free(b);
+	id->subject = name_text(X509_get_subject_name(x));
+	id->issuer = name_text(X509_get_issuer_name(x));
+	if (!id->serial || !id->subject || !id->issuer ||
+	    !X509_digest(x, EVP_sha256(), md, &mdlen) || mdlen != 32) {
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	dsp_hex(md, mdlen, id->sha256);
+	return 0;
+}
+
+const struct dsp_env_cert_id *dsp_env_writer_recipient(struct dsp_env_writer *w, size_t i)
+{
+	return w->ids && i < (size_t)sk_X509_num(w->certs) ? &w->ids[i] : NULL;
 }
 
 int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
@@ -969,6 +1024,16 @@ int dsp_env_writer_open(const char *const *recipients, const char *ct_path,
 				rc = -ENOMEM;
 			goto fail;
 		}
+	}
+	w->ids = calloc((size_t)sk_X509_num(w->certs), sizeof(*w->ids));
+	for (int i = 0; w->ids && i < sk_X509_num(w->certs); i++)
+		if (cert_id(sk_X509_value(w->certs, i), &w->ids[i])) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+	if (!w->ids) {
+		rc = -ENOMEM;
+		goto fail;
 	}
 	rc = vol_open(w, 1);
 	if (rc) {

@@ -69,6 +69,7 @@ struct wctx {
 	size_t bag_info_len;
 	uint8_t manifest_sha512[64];
 	struct json_object *volumes;	/* every envelope volume written */
+	struct json_object *recipient_ids;	/* each --recipient's certificate identity */
 	/* encrypted: the read-back runs beside the writing */
 	struct arc_feed *feed;
 	pthread_t tail_th;
@@ -826,6 +827,30 @@ static int on_volume(void *arg, unsigned index, const char *ct_path,
 
 /* --- ledger ------------------------------------------------------------------- */
 
+/* The identities of the first n certificates the envelope writer encrypts to. */
+static int recipient_ids(struct wctx *w, size_t n)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	const struct dsp_env_cert_id *id;
+
+	if (!arr)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (!(id = dsp_env_writer_recipient(w->env, i)) || !(o = json_object_new_object()) ||
+		    json_object_array_add(arr, o)) {
+			json_object_put(arr);
+			return -ENOMEM;
+		}
+		/* one-line names are ASCII (non-ASCII is escaped, as openssl prints it) */
+		dsp_json_add_bytes(o, "subject", id->subject);
+		dsp_json_add_bytes(o, "issuer", id->issuer);
+		json_object_object_add(o, "serial", json_object_new_string(id->serial));
+		json_object_object_add(o, "sha256", json_object_new_string(id->sha256));
+	}
+	w->recipient_ids = arr;
+	return 0;
+}
+
 static int json_add_str(struct json_object *o, const char *k, const char *v)
 {
 	/* unknown is null, never "" (dispose-record(5)) */
@@ -870,6 +895,9 @@ static int ledger_created(struct wctx *w, const char *name, const char *env_path
 		for (const char *const *r = w->o->recipients; r && *r; r++)
 			json_object_array_add(rc_arr, dsp_json_bytes_value(*r));
 		json_object_object_add(f, "recipients", rc_arr);
+		/* who can open it, by certificate identity: the paths may change or go */
+		json_object_object_add(f, "recipient_certificates",
+				       json_object_get(w->recipient_ids));
 		json_object_object_add(f, "readback_recipient",
 				       json_object_new_boolean(readback_key));
 		/* volume 1's envelope was rewritten without the readback recipient */
@@ -1053,6 +1081,7 @@ static void wctx_free(struct wctx *w)
 	arc_items_free(w->its);
 	tdestroy(w->links, free);
 	json_object_put(w->volumes);
+	json_object_put(w->recipient_ids);
 	EVP_MD_CTX_free(w->out_sha);
 }
 
@@ -1347,6 +1376,10 @@ static int create(const char *name, const struct dsp_archive_opts *o,
 			use_rb = 1;
 		}
 		rc = dsp_env_writer_open(recips, name, env_path, &w.env);
+		if (rc == 0 && (rc = recipient_ids(&w, nrec))) {
+			dsp_env_writer_abort(w.env);
+			w.env = NULL;
+		}
 		if (rc == 0) {
 			w.volumes = json_object_new_array();
 			dsp_env_writer_set_volume_cb(w.env, on_volume, &w);

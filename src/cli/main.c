@@ -17,6 +17,8 @@ static const struct cli_cmd commands[] = {
 	  "archive retained records as a verified, encrypted BagIt bag" },
 	{ "keygen", cmd_keygen, "keygen [options] -o PREFIX",
 	  "make a certificate-signing key and its certificate or CSR" },
+	{ "verify", cmd_verify, "verify [options] CERT.json...",
+	  "check signed disposal certificates (signature, chain, consistency)" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/* consistency.c - a certificate's claims against its own results (dispose-certificate(5)) */
+#include <errno.h>
+#include <string.h>
+
+#include "dispose/common.h"
+#include "dispose/json.h"
+#include "cert_int.h"
+
+/* purge > clear > none; -1: not a category */
+static int cat_rank(const char *c)
+{
+	if (!c)
+		return -1;
+	if (!strcmp(c, "none"))
+		return 0;
+	if (!strcmp(c, "clear"))
+		return 1;
+	if (!strcmp(c, "purge"))
+		return 2;
+	return -1;
+}
+
+static const char *const cat_name[] = { "none", "clear", "purge" };
+/* The NIST form's word for each category. */
+static const char *const cat_form[] = { "none", "Clear", "Purge" };
+
+static bool is_result(const char *r)
+{
+	static const char *const ok[] = { "success", "completed-with-errors", "failed",
+					  "interrupted", "unfinished" };
+
+	for (size_t i = 0; r && i < DSP_ARRAY_SIZE(ok); i++)
+		if (!strcmp(r, ok[i]))
+			return true;
+	return false;
+}
+
+static struct json_object *member(struct json_object *o, const char *key, enum json_type t)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+static uint64_t u64_or(struct json_object *o, const char *key, uint64_t dflt)
+{
+	uint64_t v;
+
+	return dsp_json_u64(o, key, &v) == 0 ? v : dflt;
+}
+
+/* The doc's "verified": a verification mode, and bytes read back (or nothing to read). */
+static bool target_verified(struct json_object *t)
+{
+	struct json_object *ver = member(t, "verification", json_type_object);
+	const char *mode = dsp_json_str(ver, "mode");
+	uint64_t size;
+
+	if (!mode || !strcmp(mode, "none"))
+		return false;
+	if (u64_or(t, "bytes_verified", 0) > 0)
+		return true;
+	return dsp_json_u64(member(t, "identity", json_type_object), "size", &size) == 0 && size == 0;
+}
+
+/* What caps a target's category: the medium (file, tree, partition) and the technique. */
+static int target_max(struct json_object *t, const char **why)
+{
+	struct json_object *id = member(t, "identity", json_type_object);
+	struct json_object *nist = member(t, "nist", json_type_object);
+	const char *kind = dsp_json_str(t, "kind"), *tech = dsp_json_str(nist, "technique");
+	bool part = false;
+
+	if (!kind || strcmp(kind, "block")) {
+		*why = "not a whole block device: a file-level overwrite allows none";
+		return 0;
+	}
+	if (dsp_json_bool(id, "partition", &part) == 0 && part) {
+		*why = "a partition, not the whole medium, allows none";
+		return 0;
+	}
+	if (!tech || strcmp(tech, "overwrite")) {
+		*why = "the technique is not one dispose records";
+		return 0;
+	}
+	*why = "an overwrite allows at most clear";
+	return 1;
+}
+
+/* Clear needs every byte written and verified clean. NULL: it may be claimed. */
+static const char *clear_fault(struct json_object *t, const char *result)
+{
+	struct json_object *ver = member(t, "verification", json_type_object);
+	struct json_object *bad = member(t, "bad_ranges", json_type_array);
+
+	if (strcmp(result, "success"))
+		return "the result is not success";
+	if (!target_verified(t))
+		return "it was not verified";
+	if (u64_or(ver, "mismatches", 1) != 0)
+		return "verification found mismatches";
+	if (!bad || json_object_array_length(bad) != 0)
+		return "it has bad ranges";
+	if (u64_or(ver, "unreadable_bytes", 1) != 0)
+		return "bytes were unreadable";
+	return NULL;
+}
+
+int dsp_cert_check_consistency(struct json_object *doc, char **why)
+{
+	struct json_object *sum = member(doc, "summary", json_type_object);
+	struct json_object *runs = member(doc, "runs", json_type_array);
+	struct json_object *targets = member(doc, "targets", json_type_array);
+	struct json_object *backup = member(doc, "backup", json_type_object);
+	struct json_object *fails = member(sum, "failures", json_type_array);
+	const char *kind = dsp_json_str(doc, "kind"), *bad_target = NULL, *bad_why = NULL;
+	size_t n, nruns, succeeded = 0;
+	int weakest = 2, strongest = 0;
+	bool all_ok;
+	uint64_t v;
+
+	if (!sum || !runs || !targets || !fails || !kind)
+		return cert_why(why, DSP_INVALID, "certificate: summary, runs, targets or kind missing");
+	n = json_object_array_length(targets);
+	nruns = json_object_array_length(runs);
+	if (dsp_json_u64(sum, "targets", &v) || v != n)
+		return cert_why(why, DSP_INVALID, "summary: targets is not the %zu target%s listed", n,
+				n == 1 ? "" : "s");
+	all_ok = n > 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *t = json_object_array_get_idx(targets, i);
+		const char *id = dsp_json_str(t, "id"), *res = dsp_json_str(t, "result");
+		const char *capwhy, *cf;
+		int ach = cat_rank(dsp_json_str(t, "category_achieved"));
+		int req = cat_rank(dsp_json_str(t, "category_requested"));
+		int cap;
+		bool remain = true, verified, ok;
+		char where[64];
+
+		snprintf(where, sizeof(where), "target %s", id ? id : "?");
+		if (!json_object_is_type(t, json_type_object) || !id)
+			return cert_why(why, DSP_INVALID, "targets[%zu]: no id", i);
+		if (dsp_json_u64(t, "run", &v) || v >= nruns)
+			return cert_why(why, DSP_INVALID, "%s: run is not an index into runs", where);
+		if (!is_result(res))
+			return cert_why(why, DSP_INVALID, "%s: has no result", where);
+		if (ach < 0 || req < 0)
+			return cert_why(why, DSP_INVALID, "%s: category_requested or category_achieved "
+					"is not purge, clear or none", where);
+		cap = target_max(t, &capwhy);
+		if (ach > cap)
+			return cert_why(why, DSP_INVALID, "%s: category_achieved %s, but %s", where,
+					cat_name[ach], capwhy);
+		if (ach > 0 && (cf = clear_fault(t, res)) != NULL)
+			return cert_why(why, DSP_INVALID, "%s: category_achieved %s, but %s", where,
+					cat_name[ach], cf);
+		if (!dsp_json_str(member(t, "nist", json_type_object), "sanitization") ||
+		    strcmp(dsp_json_str(member(t, "nist", json_type_object), "sanitization"),
+			   cat_form[ach]))
+			return cert_why(why, DSP_INVALID, "%s: nist.sanitization is not %s (its "
+					"category_achieved)", where, cat_form[ach]);
+		if (dsp_json_bool(t, "old_data_may_remain", &remain))
+			return cert_why(why, DSP_INVALID, "%s: old_data_may_remain is not a boolean", where);
+		verified = target_verified(t);
+		if (!strcmp(res, "success") && verified)
+			succeeded++;
+		ok = !strcmp(res, "success") && verified && !remain && ach >= req;
+		if (!ok && !bad_target) {
+			bad_target = id;
+			bad_why = strcmp(res, "success") ? res : !verified ? "not verified" :
+				  remain ? "old data may remain" : "achieved less than requested";
+		}
+		all_ok = all_ok && ok;
+		weakest = ach < weakest ? ach : weakest;
+		strongest = req > strongest ? req : strongest;
+	}
+	if (n == 0)
+		weakest = 0;
+	if (dsp_json_u64(sum, "succeeded", &v) || v != succeeded)
+		return cert_why(why, DSP_INVALID, "summary: succeeded is not %zu (targets with result "
+				"success that were verified)", succeeded);
+	if (dsp_json_u64(sum, "failed", &v) || v != n - succeeded)
+		return cert_why(why, DSP_INVALID, "summary: failed is not %zu", n - succeeded);
+	if (cat_rank(dsp_json_str(sum, "category_achieved")) != weakest)
+		return cert_why(why, DSP_INVALID, "summary: category_achieved is not %s, the weakest "
+				"of its targets", cat_name[weakest]);
+	if (cat_rank(dsp_json_str(sum, "category_requested")) != strongest)
+		return cert_why(why, DSP_INVALID, "summary: category_requested is not %s, the strongest "
+				"requested", cat_name[strongest]);
+	if (!strcmp(kind, DSP_CERT_KIND_OK) && !all_ok) {
+		if (!bad_target)
+			return cert_why(why, DSP_INVALID, "kind: %s, but it has no target", kind);
+		return cert_why(why, DSP_INVALID, "kind: %s, but target %s is %s", kind, bad_target,
+				bad_why);
+	}
+	if (!strcmp(kind, DSP_CERT_KIND_FAIL) && all_ok)
+		return cert_why(why, DSP_INVALID, "kind: %s, but every target succeeded", kind);
+	if (strcmp(kind, DSP_CERT_KIND_OK) && strcmp(kind, DSP_CERT_KIND_FAIL))
+		return cert_why(why, DSP_INVALID, "kind: unknown kind");
+	if (all_ok != (json_object_array_length(fails) == 0))
+		return cert_why(why, DSP_INVALID, "summary: failures %s", all_ok ?
+				"listed in a certificate of sanitization" :
+				"empty in a failure report");
+	for (size_t i = 0; i < json_object_array_length(fails); i++)
+		if (!json_object_is_type(json_object_array_get_idx(fails, i), json_type_string))
+			return cert_why(why, DSP_INVALID, "summary: failures[%zu] is not a string", i);
+	if (backup) {
+		const char *a = dsp_json_str(sum, "backed_up"), *b = dsp_json_str(backup, "backed_up");
+
+		if (!a || !b || strcmp(a, b))
+			return cert_why(why, DSP_INVALID, "summary: backed_up differs from backup.backed_up");
+	}
+	return 0;
+}

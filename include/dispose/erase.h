@@ -438,6 +438,32 @@ int dsp_erase_pending(const char *run_dir, const char *target_id,
 int dsp_erase_check(struct dsp_io *io, const char *run_dir, const char *target_id,
 		    double percent, struct dsp_erase_result *res);
 
+/* What dsp_erase_check_pattern read and found. */
+struct dsp_erase_sample {
+	bool seed_given;		/* in: use seed; else one is drawn */
+	uint64_t seed;			/* in/out: the sample's seed */
+	uint64_t bytes_read;		/* bytes read back (unreadable ones included) */
+	uint64_t mismatches;		/* bytes that differ */
+	uint64_t first_mismatch;	/* offset, valid when mismatches > 0 */
+	uint64_t unreadable_bytes;
+};
+
+/*
+ * The same re-check from a certificate instead of a run directory
+ * (dispose verify --device): pattern is the final pass as recorded (the
+ * record's pass_start "pattern"), size the target's recorded size (io must
+ * be that big: -ESTALE otherwise), bad[nbad] the [offset, length] ranges
+ * never written (not compared). Reads percent (>= 100: every byte) of io
+ * with the erase's own NIST SP 800-88r1 sampler (strata, splitmix64 from
+ * the seed: s->seed when s->seed_given, else from the CSPRNG; test builds
+ * take $DISPOSE_TEST_SEED, 16 hex digits, first). Read-only. Returns 0,
+ * DSP_MISMATCH, DSP_PARTIAL (unreadable sectors), DSP_INVALID (pattern),
+ * -ESTALE, or -errno; s is filled in every case it was read.
+ */
+int dsp_erase_check_pattern(struct dsp_io *io, struct json_object *pattern, uint64_t size,
+			    const uint64_t (*bad)[2], size_t nbad, double percent,
+			    struct dsp_erase_sample *s);
+
 /*
  * A target's verdict from its last target_end (as recorded; NULL: it never
  * started, status says how it ended): a new object with status, result (in

@@ -9,9 +9,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <inttypes.h>
+#include <openssl/rand.h>
+
 #include "dispose/common.h"
 #include "dispose/device.h"
 #include "dispose/erase.h"
+#include "dispose/pattern.h"
+#include "erase_int.h"
 
 /* What one check run loads once: the loop devices' backing files, the run's own files. */
 struct check_ctx {
@@ -480,4 +485,145 @@ void dsp_erase_checked_release(struct dsp_erase_checked *t)
 	t->ft = NULL;
 	json_object_put(t->identity);
 	t->identity = NULL;
+}
+
+/* ---- the re-check of a certificate's target (dispose verify --device) ---- */
+
+#define RECHECK_CHUNK	(1u << 20)
+
+static int draw_seed(struct dsp_erase_sample *s)
+{
+	if (s->seed_given)
+		return 0;
+#ifdef DSP_TEST_HOOKS
+	{
+		const char *t = getenv("DISPOSE_TEST_SEED");
+		char *end;
+
+		if (t && *t) {
+			errno = 0;
+			s->seed = strtoull(t, &end, 16);
+			if (!errno && !*end)
+				return 0;
+		}
+	}
+#endif
+	return RAND_bytes((unsigned char *)&s->seed, sizeof(s->seed)) == 1 ? 0 : -EIO;
+}
+
+static bool in_bad(const uint64_t (*bad)[2], size_t nbad, uint64_t o)
+{
+	for (size_t i = 0; i < nbad; i++)
+		if (o >= bad[i][0] && o - bad[i][0] < bad[i][1])
+			return true;
+	return false;
+}
+
+/* Read [off, off+len) into buf; sectors that cannot be read are zeroed and added to unread. */
+static int recheck_read(struct dsp_io *io, uint8_t *buf, size_t len, uint64_t off, uint32_t sec,
+			struct ranges *unread)
+{
+	size_t done = 0;
+	int r = dsp_io_read(io, buf, len, off, &done);
+
+	if (r != -EIO)
+		return r;
+	for (size_t pos = done - done % sec; pos < len; pos += sec) {
+		size_t n = len - pos < sec ? len - pos : sec;
+
+		r = dsp_io_read(io, buf + pos, n, off + pos, NULL);
+		if (r == -EIO) {
+			memset(buf + pos, 0, n);
+			if (ranges_add(unread, off + pos, n) < 0)
+				return -ENOMEM;
+		} else if (r < 0) {
+			return r;
+		}
+	}
+	return 0;
+}
+
+static bool in_ranges(const struct ranges *r, uint64_t o)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (o >= r->v[i].off && o - r->v[i].off < r->v[i].len)
+			return true;
+	return false;
+}
+
+int dsp_erase_check_pattern(struct dsp_io *io, struct json_object *pattern, uint64_t size,
+			    const uint64_t (*bad)[2], size_t nbad, double percent,
+			    struct dsp_erase_sample *s)
+{
+	struct dsp_erase_sample dummy = { 0 };
+	struct ranges ext = { 0 }, unread = { 0 };
+	struct dsp_pattern pat;
+	struct dsp_pattern_gen *g = NULL;
+	uint8_t *buf = NULL, *exp = NULL;
+	uint32_t sec;
+	uint64_t strata, ends;
+	int r;
+
+	if (!s)
+		s = &dummy;
+	s->bytes_read = s->mismatches = s->first_mismatch = s->unreadable_bytes = 0;
+	if (!io || !pattern)
+		return -EINVAL;
+	if (dsp_pattern_from_json(pattern, &pat))
+		return DSP_INVALID;
+	if (io->size != size)
+		return -ESTALE;
+	sec = io->logical_sector ? io->logical_sector : 512;
+	r = draw_seed(s);
+	if (r < 0)
+		return r;
+	r = percent >= 100 || percent <= 0 ? ranges_add(&ext, 0, size) :
+	    erase_sample_extents(size, sec, percent, s->seed, &ext, &strata, &ends);
+	if (r < 0)
+		goto out;
+	/* the bytes must come from the medium, not the page cache */
+	r = dsp_io_drop_cache(io, 0, size);
+	if (r < 0)
+		goto out;
+	r = dsp_pattern_gen_new(&pat, &g);
+	if (r < 0)
+		goto out;
+	buf = dsp_io_buf_alloc(RECHECK_CHUNK);
+	exp = malloc(RECHECK_CHUNK);
+	if (!buf || !exp) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ext.n; i++) {
+		for (uint64_t off = ext.v[i].off, end = ext.v[i].off + ext.v[i].len; off < end;) {
+			size_t n = end - off < RECHECK_CHUNK ? (size_t)(end - off) : RECHECK_CHUNK;
+
+			r = recheck_read(io, buf, n, off, sec, &unread);
+			if (r < 0)
+				goto out;
+			s->bytes_read += n;
+			r = dsp_pattern_fill(g, off, exp, n);
+			if (r < 0)
+				goto out;
+			if (memcmp(buf, exp, n))
+				for (size_t k = 0; k < n; k++)
+					if (buf[k] != exp[k] && !in_bad(bad, nbad, off + k) &&
+					    !in_ranges(&unread, off + k)) {
+						if (!s->mismatches)
+							s->first_mismatch = off + k;
+						s->mismatches++;
+					}
+			off += n;
+		}
+	}
+	s->unreadable_bytes = ranges_bytes(&unread);
+	r = s->mismatches ? DSP_MISMATCH : s->unreadable_bytes ? DSP_PARTIAL : 0;
+out:
+	dsp_pattern_gen_free(g);
+	dsp_io_buf_free(buf);
+	free(exp);
+	ranges_free(&ext);
+	ranges_free(&unread);
+	explicit_bzero(&pat, sizeof(pat));
+	return r;
 }

@@ -44,8 +44,11 @@ static int kg_why(char **why, int rc, const char *fmt, ...)
 static const char *ossl_text(char *buf, size_t n)
 {
 	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
 
-	if (e)
+	if (r)
+		snprintf(buf, n, "%s", r);
+	else if (e)
 		ERR_error_string_n(e, buf, n);
 	else
 		snprintf(buf, n, "unknown error");

@@ -277,8 +277,8 @@ static const struct field f_run[] = {
 	END
 };
 static const struct field f_recipient[] = {
-	{ "subject", SN, F_ANY, NULL, NULL, 0, false },
-	{ "issuer", SN, F_ANY, NULL, NULL, 0, false },
+	{ "subject", SN, F_ANY, NULL, NULL, 0, true },
+	{ "issuer", SN, F_ANY, NULL, NULL, 0, true },
 	{ "serial", SN, F_ANY, NULL, NULL, 0, false },
 	{ "sha256", SN, F_HEX64, NULL, NULL, 0, false },
 	END

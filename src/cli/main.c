@@ -17,8 +17,12 @@ static const struct cli_cmd commands[] = {
 	  "archive retained records as a verified, encrypted BagIt bag" },
 	{ "keygen", cmd_keygen, "keygen [options] -o PREFIX",
 	  "make a certificate-signing key and its certificate or CSR" },
+	{ "certify", cmd_certify, "certify [options] --run-dir DIR... -o NAME.json",
+	  "write a signed disposal certificate from run records" },
 	{ "verify", cmd_verify, "verify [options] CERT.json...",
 	  "check signed disposal certificates (signature, chain, consistency)" },
+	{ "show", cmd_show, "show [options] CERT.json",
+	  "show a disposal certificate as a person reads it (the NIST form first)" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,943 @@
+/* SPDX-License-Identifier: MIT */
+/* build.c - the certificate document (dispose-certificate/1), built only from run records */
+#include "cert_int.h"
+#include "dispose/common.h"
+#include "dispose/erase.h"
+#include "dispose/json.h"
+#include "dispose/ledger.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NOTICE "The signature of this document attests its bytes, produced by dispose from " \
+	"the run records it names; it does not attest any person. Fields under \"attested\" " \
+	"are the operator's statements, not checked by dispose."
+
+/* ---- small helpers ---- */
+
+static struct json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *jint(int64_t v)
+{
+	return json_object_new_int64(v);
+}
+
+static void add(struct json_object *o, const char *k, struct json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+/* A new reference to o[k] (NULL when absent or null). */
+static struct json_object *jref(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, k, &v) || !v)
+		return NULL;
+	return json_object_get(v);
+}
+
+/* o[k] copied when it has type t, else null. */
+static struct json_object *jtyped(struct json_object *o, const char *k, enum json_type t)
+{
+	struct json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, t))
+		return NULL;
+	return json_object_get(v);
+}
+
+static int64_t i64_or(struct json_object *o, const char *k, int64_t dflt)
+{
+	int64_t v;
+
+	return dsp_json_i64(o, k, &v) ? dflt : v;
+}
+
+static int cat_rank(const char *c)
+{
+	if (c && !strcmp(c, "purge"))
+		return 2;
+	if (c && !strcmp(c, "clear"))
+		return 1;
+	return 0;
+}
+
+static const char *cat_name(int r)
+{
+	return r == 2 ? "purge" : r == 1 ? "clear" : "none";
+}
+
+/* ---- times ---- */
+
+/* "YYYY-MM-DDTHH:MM:SSZ", a real UTC date and time. */
+static bool rfc3339_valid(const char *s)
+{
+	struct tm tm = { 0 };
+	char back[32];
+	const char *end;
+	time_t t;
+
+	if (strlen(s) != 20)
+		return false;
+	for (int i = 0; i < 20; i++) {
+		char c = s[i];
+		bool digit = c >= '0' && c <= '9';
+		switch (i) {
+		case 4: case 7: if (c != '-') return false; break;
+		case 10: if (c != 'T') return false; break;
+		case 13: case 16: if (c != ':') return false; break;
+		case 19: if (c != 'Z') return false; break;
+		default: if (!digit) return false;
+		}
+	}
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!end || *end)
+		return false;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return false;
+	if (!gmtime_r(&t, &tm) || !strftime(back, sizeof(back), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return false;
+	return !strcmp(back, s);	/* 2026-02-30 and 25:00 do not come back */
+}
+
+static void now_rfc3339(char buf[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- attested ---- */
+
+static const char *const destinations[] = {
+	"internal-reuse", "external-reuse", "recycling", "manufacturer",
+};
+
+static int parse_destination(const char *d, struct json_object **out, char **why)
+{
+	struct json_object *o = json_object_new_object();
+
+	*out = o;
+	if (!o)
+		return -ENOMEM;
+	if (!d) {
+		add(o, "type", NULL);
+		add(o, "details", NULL);
+		return 0;
+	}
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(destinations); i++)
+		if (!strcmp(d, destinations[i])) {
+			add(o, "type", jstr(d));
+			add(o, "details", NULL);
+			return 0;
+		}
+	if (!strncmp(d, "other:", 6) && d[6] && dsp_utf8_valid(d + 6, strlen(d + 6))) {
+		add(o, "type", jstr("other"));
+		add(o, "details", jstr(d + 6));
+		return 0;
+	}
+	return cert_why(why, DSP_INVALID,
+			"--media-destination: '%s' is not one of internal-reuse, external-reuse, "
+			"recycling, manufacturer, other:TEXT", d);
+}
+
+/* An attested string: given text must be UTF-8 (it is a statement, not a name on disk). */
+static int attest_str(struct json_object *o, const char *k, const char *opt, const char *v,
+		      char **why)
+{
+	if (v && !dsp_utf8_valid(v, strlen(v)))
+		return cert_why(why, DSP_INVALID, "%s: not UTF-8 text", opt);
+	add(o, k, jstr(v));
+	return 0;
+}
+
+static int build_attested(const struct dsp_cert_attest *a, struct json_object **out,
+			  struct json_object **dest, char **why)
+{
+	static const struct dsp_cert_attest none;
+	struct json_object *o = json_object_new_object(), *s, *v, *l;
+	int rc;
+
+	*out = o;
+	if (!a)
+		a = &none;
+	s = json_object_new_object();
+	add(o, "sanitization", s);
+	if ((rc = attest_str(s, "name", "--operator", a->operator_name, why)) ||
+	    (rc = attest_str(s, "title", "--operator-title", a->operator_title, why)) ||
+	    (rc = attest_str(s, "organization", "--organization", a->organization, why)) ||
+	    (rc = attest_str(s, "location", "--location", a->location, why)) ||
+	    (rc = attest_str(s, "contact", "--contact", a->contact, why)))
+		return rc;
+	v = json_object_new_object();
+	add(o, "verification", v);
+	if ((rc = attest_str(v, "name", "--verifier", a->verifier, why)))
+		return rc;
+	l = json_object_new_object();
+	add(o, "validation", l);
+	if ((rc = attest_str(l, "name", "--validator", a->validator, why)) ||
+	    (rc = attest_str(o, "property_number", "--property-number", a->property_number, why)) ||
+	    (rc = attest_str(o, "classification", "--classification", a->classification, why)))
+		return rc;
+	if ((rc = parse_destination(a->media_destination, dest, why)))
+		return rc;
+	add(o, "media_destination", json_object_get(*dest));
+	return 0;
+}
+
+/* ---- what the events say beyond struct dsp_record ---- */
+
+struct agg {
+	struct json_object *targets;	/* id -> {started, ended, parent, passes{}, ...} */
+	char *run_started, *run_ended;
+};
+
+static struct json_object *agg_of(struct agg *g, const char *id)
+{
+	struct json_object *a;
+
+	if (json_object_object_get_ex(g->targets, id, &a))
+		return a;
+	a = json_object_new_object();
+	add(a, "passes", json_object_new_object());
+	add(a, "bytes_read", jint(0));
+	add(a, "unreadable_bytes", jint(0));
+	json_object_object_add(g->targets, id, a);
+	return a;
+}
+
+static void bump(struct json_object *a, const char *k, int64_t by)
+{
+	add(a, k, jint(i64_or(a, k, 0) + by));
+}
+
+static int visit(struct json_object *ev, void *arg)
+{
+	struct agg *g = arg;
+	const char *name = dsp_json_str(ev, "event"), *tm = dsp_json_str(ev, "time");
+	const char *id = dsp_json_str(ev, "target");
+	struct json_object *a, *passes, *p;
+	char key[24];
+	int64_t n;
+
+	if (!name)
+		return 0;
+	if (!strcmp(name, "run_start") && !g->run_started && tm)
+		g->run_started = strdup(tm);
+	if (!strcmp(name, "run_end") && tm) {
+		free(g->run_ended);
+		g->run_ended = strdup(tm);
+	}
+	if (!id)
+		return 0;
+	a = agg_of(g, id);
+	if (!strcmp(name, "target") || !strcmp(name, "target_resumed")) {
+		if (!json_object_object_get_ex(a, "started", NULL))
+			add(a, "started", jstr(tm));
+		if (dsp_json_str(ev, "parent") && !json_object_object_get_ex(a, "parent", NULL))
+			add(a, "parent", jstr(dsp_json_str(ev, "parent")));
+	} else if (!strcmp(name, "target_end")) {
+		add(a, "ended", jstr(tm));
+	} else if (!strcmp(name, "pass_start") || !strcmp(name, "pass_end")) {
+		if (dsp_json_i64(ev, "pass", &n) || n < 1)
+			return 0;
+		snprintf(key, sizeof(key), "%lld", (long long)n);
+		json_object_object_get_ex(a, "passes", &passes);
+		if (!json_object_object_get_ex(passes, key, &p)) {
+			p = json_object_new_object();
+			add(p, "pass", jint(n));
+			add(p, "label", NULL);
+			add(p, "pattern", NULL);
+			add(p, "bytes_written", jint(0));
+			add(p, "complete", json_object_new_boolean(0));
+			json_object_object_add(passes, key, p);
+		}
+		if (!strcmp(name, "pass_start")) {
+			add(p, "label", jtyped(ev, "label", json_type_string));
+			add(p, "pattern", jtyped(ev, "pattern", json_type_object));
+		} else {
+			/* a resumed pass reports the bytes of its own session */
+			bump(p, "bytes_written", i64_or(ev, "bytes_written", 0));
+			add(p, "complete", json_object_new_boolean(
+				    json_object_get_boolean(json_object_object_get(ev, "complete"))));
+		}
+	} else if (!strcmp(name, "verify_start")) {
+		const char *mode = dsp_json_str(ev, "mode");
+		if (mode && !strcmp(mode, "sample")) {
+			add(a, "sample_method", jtyped(ev, "method", json_type_string));
+			add(a, "sample_seed", jtyped(ev, "seed", json_type_string));
+			add(a, "sample_percent", jtyped(ev, "percent", json_type_string));
+		}
+	} else if (!strcmp(name, "verify_end")) {
+		bump(a, "bytes_read", i64_or(ev, "bytes_read", 0));
+		bump(a, "unreadable_bytes", i64_or(ev, "unreadable_bytes", 0));
+	}
+	return 0;
+}
+
+/* ---- one run ---- */
+
+struct run {
+	char *dir;			/* realpath */
+	struct dsp_record *rec;
+	struct agg agg;
+};
+
+static void run_free(struct run *r)
+{
+	free(r->dir);
+	dsp_record_free(r->rec);
+	json_object_put(r->agg.targets);
+	free(r->agg.run_started);
+	free(r->agg.run_ended);
+}
+
+static int run_load(const char *dir, struct run *r, char **why)
+{
+	uint64_t bad = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!(r->dir = realpath(dir, NULL)))
+		return cert_why(why, errno == ENOMEM ? -ENOMEM : DSP_INVALID, "%s: %s", dir,
+				strerror(errno));
+	rc = dsp_record_read(r->dir, &r->rec);
+	if (rc == -ENOENT)
+		return cert_why(why, DSP_INVALID, "%s: no run record (%s)", dir, DSP_LEDGER_FILE);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc)
+		return cert_why(why, DSP_INVALID, "%s: run record unreadable: %s", dir, strerror(-rc));
+	if (r->rec->chain)
+		return cert_why(why, DSP_INVALID, "%s: run record's hash chain is broken at line %llu",
+				dir, (unsigned long long)r->rec->bad_line);
+	if (r->rec->torn)
+		return cert_why(why, DSP_INVALID, "%s: run record ends in a torn line", dir);
+	if (!r->rec->schema)
+		return cert_why(why, DSP_INVALID, "%s: run record has no schema (older than %s)",
+				dir, DSP_RECORD_SCHEMA);
+	if (strcmp(r->rec->schema, DSP_RECORD_SCHEMA))
+		return cert_why(why, DSP_INVALID, "%s: unknown run record schema '%s'", dir,
+				r->rec->schema);
+	if (!r->rec->run_end)
+		return cert_why(why, DSP_INVALID, "%s: run has no run_end (still running, or cut short)",
+				dir);
+	if (!(r->agg.targets = json_object_new_object()))
+		return -ENOMEM;
+	rc = dsp_record_read_events(r->dir, visit, &r->agg, &bad);
+	if (rc == DSP_MISMATCH)
+		return cert_why(why, DSP_INVALID, "%s: run record is broken at line %llu", dir,
+				(unsigned long long)bad);
+	if (rc)
+		return rc == -ENOMEM ? rc : cert_why(why, DSP_INVALID, "%s: run record unreadable: %s",
+						     dir, strerror(-rc));
+	return 0;
+}
+
+static struct json_object *run_doc(const struct run *r)
+{
+	struct json_object *o = json_object_new_object(), *rs = r->rec->run_start;
+
+	dsp_json_add_bytes(o, "run_dir", r->dir);
+	add(o, "command", jstr(r->rec->command));
+	add(o, "schema", jstr(r->rec->schema));
+	add(o, "version", jtyped(rs, "version", json_type_string));
+	add(o, "gitrev", jtyped(rs, "gitrev", json_type_string));
+	dsp_json_add_bytes(o, "host", dsp_json_str(rs, "host"));
+	dsp_json_add_bytes(o, "operator", dsp_json_str(rs, "operator"));
+	add(o, "started", jstr(r->agg.run_started));
+	add(o, "ended", jstr(r->agg.run_ended));
+	add(o, "status", jstr(r->rec->run_end_status));
+	add(o, "exit", jint(r->rec->run_end_exit));
+	add(o, "events", jint((int64_t)r->rec->events));
+	add(o, "head", jstr(r->rec->head));
+	return o;
+}
+
+/* ---- archives ---- */
+
+static struct json_object *recipient_doc(struct json_object *e)
+{
+	struct json_object *o = json_object_new_object();
+	static const char *const keys[] = { "subject", "issuer", "serial", "sha256" };
+
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(keys); i++) {
+		char *b = NULL;
+		/* a recipient named only by its PEM path (older records): identity unknown */
+		if (json_object_is_type(e, json_type_object) && !dsp_json_bytes(e, keys[i], &b, NULL))
+			dsp_json_add_bytes(o, keys[i], b);
+		else
+			add(o, keys[i], NULL);
+		free(b);
+	}
+	return o;
+}
+
+static struct json_object *archive_doc(size_t run, const struct dsp_record_archive *ar,
+				       bool verified_event)
+{
+	struct json_object *o = json_object_new_object(), *ev = ar->event, *rcp, *arr, *bi;
+	bool encrypted = false, verified = false;
+	const char *res;
+
+	add(o, "run", jint((int64_t)run));
+	dsp_json_add_bytes(o, "path", ar->path);
+	add(o, "external_identifier", jstr(ar->id));
+	add(o, "bytes", jtyped(ev, verified_event ? "payload_bytes" : "bytes", json_type_int));
+	add(o, "sha256", jtyped(ev, "sha256", json_type_string));
+	dsp_json_bool(ev, "encrypted", &encrypted);
+	add(o, "encrypted", json_object_new_boolean(encrypted));
+	add(o, "envelope_sha256", jtyped(ev, "envelope_sha256", json_type_string));
+	arr = json_object_new_array();
+	if ((json_object_object_get_ex(ev, "recipient_certificates", &rcp) ||
+	     json_object_object_get_ex(ev, "recipients", &rcp)) &&
+	    json_object_is_type(rcp, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(rcp); i++)
+			json_object_array_add(arr, recipient_doc(json_object_array_get_idx(rcp, i)));
+	add(o, "recipients", arr);
+	if (verified_event) {
+		res = dsp_json_str(ev, "result");
+		verified = res && (!strcmp(res, "ok") || !strcmp(res, "success") ||
+				   !strcmp(res, "verified"));
+	} else {
+		dsp_json_bool(ev, "verified", &verified);
+	}
+	add(o, "verified", json_object_new_boolean(verified));
+	bi = NULL;
+	json_object_object_get_ex(ev, "bag_info", &bi);
+	add(o, "retain_until", jtyped(ev, "retain_until", json_type_string) ?:
+				       jtyped(bi, "Retain-Until", json_type_string));
+	return o;
+}
+
+/* ---- targets ---- */
+
+static const char *const ident_keys[] = {
+	"vendor", "model", "serial", "wwn", "size", "logical_sector", "physical_sector",
+	"rotational", "transport", "devno", "dev", "ino", "fstype",
+	"name", "partition", "backing_file",
+};
+
+static struct json_object *identity_doc(const struct dsp_record_target *t)
+{
+	struct json_object *o = json_object_new_object(), *id = t->identity, *v;
+
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(ident_keys); i++) {
+		const char *k = ident_keys[i];
+		v = id && json_object_object_get_ex(id, k, &v) ? v : NULL;
+		if (!strcmp(k, "size") && !v)
+			v = t->size;
+		if (json_object_is_type(v, json_type_string))
+			dsp_json_add_bytes(o, k, json_object_get_string(v));
+		else if (json_object_is_type(v, json_type_int) ||
+			 json_object_is_type(v, json_type_boolean))
+			add(o, k, json_object_get(v));
+		else
+			add(o, k, NULL);
+	}
+	return o;
+}
+
+/* What the technique aims at: only a whole block device can be cleared. */
+static const char *requested_of(const struct dsp_record_target *t)
+{
+	bool part = false;
+
+	if (!t->kind || strcmp(t->kind, "block"))
+		return "none";
+	dsp_json_bool(t->identity, "partition", &part);
+	return part ? "none" : "clear";
+}
+
+static const char *nist_word(const char *cat)
+{
+	return !strcmp(cat, "purge") ? "Purge" : !strcmp(cat, "clear") ? "Clear" : "none";
+}
+
+static const char *media_type_of(const struct dsp_record_target *t)
+{
+	bool rot;
+
+	if (!t->kind)
+		return NULL;
+	if (!strcmp(t->kind, "file"))
+		return "file";
+	if (!strcmp(t->kind, "tree"))
+		return "directory tree";
+	if (strcmp(t->kind, "block"))
+		return NULL;
+	if (dsp_json_bool(t->identity, "rotational", &rot))
+		return "block device (medium type unknown)";
+	return rot ? "block device (rotational: magnetic)" : "block device (non-rotational: flash)";
+}
+
+/* Passes of id, or of the files of tree id summed pass by pass. */
+static struct json_object *passes_doc(const struct run *r, const char *id, bool tree)
+{
+	struct json_object *out = json_object_new_array(), *sum = json_object_new_object();
+	struct json_object *ps, *pat;
+
+	json_object_object_foreach(r->agg.targets, tid, a) {
+		const char *parent = dsp_json_str(a, "parent");
+		if (tree ? !(parent && !strcmp(parent, id)) : strcmp(tid, id))
+			continue;
+		json_object_object_get_ex(a, "passes", &ps);
+		json_object_object_foreach(ps, k, p) {
+			struct json_object *s;
+			if (!json_object_object_get_ex(sum, k, &s)) {
+				json_object_object_add(sum, k, json_object_get(p));
+				continue;
+			}
+			/* the tree's files: sizes add up; a random key differs per file */
+			if (s == p)
+				continue;
+			s = json_object_get(s);
+			{
+				struct json_object *c = NULL;
+				json_object_deep_copy(s, &c, NULL);
+				json_object_put(s);
+				s = c;
+			}
+			bump(s, "bytes_written", i64_or(p, "bytes_written", 0));
+			add(s, "complete", json_object_new_boolean(
+				    json_object_get_boolean(json_object_object_get(s, "complete")) &&
+				    json_object_get_boolean(json_object_object_get(p, "complete"))));
+			pat = json_object_object_get(s, "pattern");
+			if (pat && !json_object_equal(pat, json_object_object_get(p, "pattern")))
+				add(s, "pattern", NULL);
+			json_object_object_add(sum, k, s);
+		}
+	}
+	/* in pass order */
+	for (int64_t n = 1;; n++) {
+		char key[24];
+		struct json_object *p, *e;
+		snprintf(key, sizeof(key), "%lld", (long long)n);
+		if (!json_object_object_get_ex(sum, key, &p))
+			break;
+		e = json_object_new_object();
+		add(e, "pass", jint(n));
+		add(e, "label", jref(p, "label"));
+		add(e, "pattern", jref(p, "pattern"));
+		add(e, "bytes_written", jint(i64_or(p, "bytes_written", 0)));
+		add(e, "complete", jref(p, "complete"));
+		json_object_array_add(out, e);
+	}
+	json_object_put(sum);
+	return out;
+}
+
+/* Sum of a per-target counter over id (or tree id's files); the first string of k. */
+static int64_t agg_sum(const struct run *r, const char *id, bool tree, const char *k)
+{
+	int64_t s = 0;
+
+	json_object_object_foreach(r->agg.targets, tid, a) {
+		const char *parent = dsp_json_str(a, "parent");
+		if (tree ? (parent && !strcmp(parent, id)) : !strcmp(tid, id))
+			s += i64_or(a, k, 0);
+	}
+	return s;
+}
+
+static const char *agg_str(const struct run *r, const char *id, bool tree, const char *k)
+{
+	const char *first = NULL;
+
+	json_object_object_foreach(r->agg.targets, tid, a) {
+		const char *parent = dsp_json_str(a, "parent"), *v;
+		if (!(tree ? (parent && !strcmp(parent, id)) : !strcmp(tid, id)))
+			continue;
+		if (!(v = dsp_json_str(a, k)))
+			continue;
+		if (first && strcmp(first, v))
+			return NULL;	/* the files of a tree differ: no one value */
+		first = v;
+	}
+	return first;
+}
+
+struct tstate {
+	const char *requested, *achieved, *result;
+	bool verified, old_data, ok;
+	char *why;		/* why it fails, "; "-joined; NULL when it does not */
+};
+
+static void why_add(struct tstate *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void why_add(struct tstate *s, const char *fmt, ...)
+{
+	char *part = NULL, *joined = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&part, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (s->why) {
+		if (asprintf(&joined, "%s; %s", s->why, part) < 0)
+			joined = NULL;
+		free(s->why);
+		free(part);
+		s->why = joined;
+	} else {
+		s->why = part;
+	}
+}
+
+static struct json_object *target_doc(const struct run *r, size_t ri,
+				      const struct dsp_record_target *t, const char *dest_text,
+				      const char *attested_property, const char *attested_class,
+				      struct tstate *st)
+{
+	struct json_object *o = json_object_new_object(), *nist, *m, *v, *a = NULL, *rs;
+	struct json_object *end = t->end, *verdict = NULL, *cav;
+	bool tree = t->kind && !strcmp(t->kind, "tree");
+	const char *mode = t->verify, *tool_v, *tool_g;
+	char tool[128];
+	int64_t size = -1;
+
+	memset(st, 0, sizeof(*st));
+	json_object_object_get_ex(r->agg.targets, t->id, &a);
+	rs = r->rec->run_start;
+
+	add(o, "run", jint((int64_t)ri));
+	add(o, "id", jstr(t->id));
+	dsp_json_add_bytes(o, "path", t->path);
+	add(o, "kind", jstr(t->kind));
+	add(o, "started", jref(a, "started"));
+	add(o, "ended", jref(a, "ended"));
+	add(o, "identity", identity_doc(t));
+
+	st->result = t->status ? t->status : "unfinished";
+	st->achieved = t->status ? cat_name(cat_rank(t->category)) : "none";
+	st->requested = requested_of(t);
+	if (!mode)
+		mode = "none";
+	st->old_data = !t->status;	/* unfinished: whatever was not reached remains */
+	if (end)
+		dsp_json_bool(end, "old_data_may_remain", &st->old_data);
+	if (json_object_is_type(t->size, json_type_int))
+		size = json_object_get_int64(t->size);
+	st->verified = strcmp(mode, "none") && (t->bytes_verified > 0 ||
+		(t->status && t->bytes_written == 0 && size <= 0));
+
+	tool_v = dsp_json_str(rs, "version");
+	tool_g = dsp_json_str(rs, "gitrev");
+	snprintf(tool, sizeof(tool), "dispose %s (%s)", tool_v ? tool_v : "?", tool_g ? tool_g : "?");
+	nist = json_object_new_object();
+	add(nist, "manufacturer", jref(json_object_object_get(o, "identity"), "vendor"));
+	add(nist, "model", jref(json_object_object_get(o, "identity"), "model"));
+	add(nist, "serial", jref(json_object_object_get(o, "identity"), "serial"));
+	add(nist, "property_number", jstr(attested_property));
+	add(nist, "media_type", jstr(media_type_of(t)));
+	add(nist, "media_source", NULL);
+	add(nist, "classification_pre", jstr(attested_class));
+	add(nist, "classification_post", NULL);
+	add(nist, "sanitization", jstr(nist_word(st->achieved)));
+	add(nist, "technique", jstr("overwrite"));
+	add(nist, "tool", jstr(tool));
+	add(nist, "verification_method", jstr(!st->verified ? "none" :
+					     !strcmp(mode, "sample") ? "sampling" : "full"));
+	add(nist, "destination", jstr(dest_text));
+	add(nist, "backup", NULL);	/* filled once the archives are known */
+	add(o, "nist", nist);
+
+	m = json_object_new_object();
+	{
+		struct json_object *meth = NULL;
+		json_object_object_get_ex(rs, "method", &meth);
+		add(m, "name", jstr(t->method ? t->method : dsp_json_str(meth, "name")));
+		add(m, "variant", jtyped(meth, "variant", json_type_string));
+		add(m, "sha256", jtyped(meth, "sha256", json_type_string));
+		add(m, "source", jtyped(meth, "source", json_type_string));
+	}
+	add(o, "method", m);
+	add(o, "passes", passes_doc(r, t->id, tree));
+
+	v = json_object_new_object();
+	add(v, "mode", jstr(mode));
+	add(v, "text", jtyped(end, "verification", json_type_string));
+	add(v, "percent", jstr(agg_str(r, t->id, tree, "sample_percent")));
+	add(v, "seed", jstr(agg_str(r, t->id, tree, "sample_seed")));
+	add(v, "sampling", jstr(agg_str(r, t->id, tree, "sample_method")));
+	add(v, "bytes_read", jint(agg_sum(r, t->id, tree, "bytes_read")));
+	add(v, "mismatches", jint((int64_t)t->mismatches));
+	add(v, "unreadable_bytes", jint(agg_sum(r, t->id, tree, "unreadable_bytes")));
+	add(o, "verification", v);
+	add(o, "bad_ranges", t->bad_ranges && json_object_is_type(t->bad_ranges, json_type_array) ?
+				     json_object_get(t->bad_ranges) : json_object_new_array());
+	add(o, "bytes_written", jint((int64_t)t->bytes_written));
+	add(o, "bytes_verified", jint((int64_t)t->bytes_verified));
+	add(o, "result", jstr(st->result));
+	if (end && (verdict = dsp_erase_verdict(end, t->status)))
+		add(o, "result_text", jref(verdict, "result"));
+	else
+		add(o, "result_text", jstr(t->status ? t->status :
+					    "unfinished: the record has no end for this target"));
+	json_object_put(verdict);
+	add(o, "category_requested", jstr(st->requested));
+	add(o, "category_achieved", jstr(st->achieved));
+	add(o, "category_reason", jtyped(end, "category_reason", json_type_string));
+	add(o, "old_data_may_remain", json_object_new_boolean(st->old_data));
+	cav = t->caveats && json_object_is_type(t->caveats, json_type_array) ?
+		      json_object_get(t->caveats) : json_object_new_array();
+	add(o, "caveats", cav);
+	add(o, "removed", json_object_new_boolean(t->removed));
+	add(o, "key_material", json_object_new_array());
+
+	/* the honesty rules (dispose-certificate(5)) */
+	if (strcmp(st->result, "success")) {
+		const char *err = dsp_json_str(end, "error");
+		if (err)
+			why_add(st, "%s: %s", st->result, err);
+		else
+			why_add(st, "%s", st->result);
+	}
+	if (!st->verified)
+		why_add(st, "%s", strcmp(mode, "none") ? "nothing was read back" : "not verified");
+	if (st->old_data)
+		why_add(st, "the old data may remain on the medium");
+	if (cat_rank(st->achieved) < cat_rank(st->requested)) {
+		const char *reason = dsp_json_str(end, "category_reason");
+		why_add(st, "category %s, requested %s%s%s", st->achieved, st->requested,
+			reason ? ": " : "", reason ? reason : "");
+	}
+	st->ok = !st->why;
+	return o;
+}
+
+/* ---- the whole document ---- */
+
+static int certificate_id(struct json_object *doc)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char id[40], *buf;
+	size_t len;
+	int rc;
+
+	add(doc, "certificate_id", NULL);
+	if ((rc = dsp_cert_canonical(doc, &buf, &len)))
+		return rc;
+	rc = EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) ? 0 : -ENOMEM;
+	free(buf);
+	if (rc)
+		return rc;
+	md[6] = (md[6] & 0x0f) | 0x80;	/* RFC 9562 version 8 */
+	md[8] = (md[8] & 0x3f) | 0x80;	/* variant 10 */
+	snprintf(id, sizeof(id),
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10],
+		 md[11], md[12], md[13], md[14], md[15]);
+	add(doc, "certificate_id", jstr(id));
+	return 0;
+}
+
+static bool is_erase(const struct run *r)
+{
+	return r->rec->command && !strcmp(r->rec->command, "erase");
+}
+
+/* A top-level target (a tree's files are part of it, not targets of their own). */
+static bool top_level(const struct run *r, const struct dsp_record_target *t)
+{
+	struct json_object *a;
+
+	return !(json_object_object_get_ex(r->agg.targets, t->id, &a) && dsp_json_str(a, "parent"));
+}
+
+int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out, char **why)
+{
+	struct json_object *doc = NULL, *summary, *tool, *attested = NULL, *dest = NULL, *runs;
+	struct json_object *backup, *archives, *targets, *failures, *host;
+	struct run *rs = NULL;
+	char created[32], *dest_text = NULL;
+	const char *bid;
+	size_t n = o ? o->nrun_dirs : 0, ntargets = 0, nok = 0;
+	int req = 0, ach = 2, rc;
+	bool backed_up = false;
+
+	*out = NULL;
+	if (!n)
+		return cert_why(why, DSP_INVALID, "certify: no run directory");
+	if (o->time) {
+		if (!rfc3339_valid(o->time))
+			return cert_why(why, DSP_INVALID,
+					"--time: '%s' is not an RFC 3339 UTC time such as "
+					"2026-12-06T10:00:00Z", o->time);
+		snprintf(created, sizeof(created), "%s", o->time);
+	} else {
+		now_rfc3339(created);
+	}
+	if ((rc = build_attested(o->attest, &attested, &dest, why)))
+		goto out;
+	if (dsp_json_str(dest, "type")) {
+		const char *d = dsp_json_str(dest, "details");
+		if (asprintf(&dest_text, d ? "%s: %s" : "%s%s", dsp_json_str(dest, "type"),
+			     d ? d : "") < 0) {
+			dest_text = NULL;
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	if (!(rs = calloc(n, sizeof(*rs)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = run_load(o->run_dirs[i], &rs[i], why)))
+			goto out;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(rs[i].dir, rs[j].dir) || !strcmp(rs[i].rec->head, rs[j].rec->head)) {
+				rc = cert_why(why, DSP_INVALID, "%s: the same run record as %s",
+					      o->run_dirs[i], o->run_dirs[j]);
+				goto out;
+			}
+	}
+
+	doc = json_object_new_object();
+	add(doc, "schema", jstr(DSP_CERT_SCHEMA));
+	add(doc, "kind", NULL);
+	add(doc, "certificate_id", NULL);
+	add(doc, "created", jstr(created));
+	add(doc, "notice", jstr(NOTICE));
+	summary = json_object_new_object();
+	add(doc, "summary", summary);
+	tool = json_object_new_object();
+	add(tool, "name", jstr(DSP_TOOL_NAME));
+	add(tool, "version", jstr(DSP_VERSION));
+	add(tool, "gitrev", jstr(DSP_GITREV));
+	bid = cert_build_id();
+	add(tool, "build_id", jstr(bid));
+	add(doc, "tool", tool);
+	if (!(host = cert_host_identity())) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	add(doc, "host", host);
+	add(doc, "attested", attested);
+	attested = NULL;
+	runs = json_object_new_array();
+	add(doc, "runs", runs);
+	backup = json_object_new_object();
+	add(doc, "backup", backup);
+	archives = json_object_new_array();
+	targets = json_object_new_array();
+	failures = json_object_new_array();
+
+	for (size_t i = 0; i < n; i++) {
+		const struct dsp_record *rec = rs[i].rec;
+		json_object_array_add(runs, run_doc(&rs[i]));
+		for (size_t k = 0; k < rec->narchives; k++)
+			json_object_array_add(archives, archive_doc(i, &rec->archives[k], false));
+		for (size_t k = 0; k < rec->nverified; k++)
+			json_object_array_add(archives, archive_doc(i, &rec->verified[k], true));
+	}
+	for (size_t k = 0; k < json_object_array_length(archives); k++)
+		backed_up |= json_object_get_boolean(
+			json_object_object_get(json_object_array_get_idx(archives, k), "verified"));
+	add(backup, "backed_up", jstr(backed_up ? "yes" : "no"));
+	add(backup, "archives", archives);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct dsp_record *rec = rs[i].rec;
+		struct json_object *planned = NULL;
+		if (!is_erase(&rs[i]))
+			continue;
+		for (size_t k = 0; k < rec->ntargets; k++) {
+			const struct dsp_record_target *t = &rec->targets[k];
+			struct tstate st;
+			struct json_object *td;
+			if (!top_level(&rs[i], t))
+				continue;
+			td = target_doc(&rs[i], i, t, dest_text, o->attest ? o->attest->property_number
+					: NULL, o->attest ? o->attest->classification : NULL, &st);
+			add(json_object_object_get(td, "nist"), "backup",
+			    jstr(backed_up ? "yes" : "no"));
+			json_object_array_add(targets, td);
+			ntargets++;
+			req = cat_rank(st.requested) > req ? cat_rank(st.requested) : req;
+			ach = cat_rank(st.achieved) < ach ? cat_rank(st.achieved) : ach;
+			if (!strcmp(st.result, "success") && st.verified)
+				nok++;
+			if (!st.ok) {
+				char *line = NULL, *p = dsp_json_escape_text(t->path ? t->path : "?",
+									   t->path ? t->path_len : 1);
+				if (p && asprintf(&line, n > 1 ? "run %zu %s %s: %s" : "%.0zu%s %s: %s",
+						  i, t->id, p, st.why ? st.why : "") >= 0) {
+					json_object_array_add(failures, jstr(line));
+					free(line);
+				}
+				free(p);
+			}
+			free(st.why);
+		}
+		/* a planned target the record never started is a failure too */
+		if (json_object_object_get_ex(rec->run_start, "targets", &planned) &&
+		    json_object_is_type(planned, json_type_array))
+			for (size_t k = 0; k < json_object_array_length(planned); k++) {
+				struct json_object *pt = json_object_array_get_idx(planned, k);
+				const char *id = dsp_json_str(pt, "id");
+				char *line = NULL, *p;
+				if (!id || dsp_record_find(rec, id))
+					continue;
+				p = dsp_json_escape_text(dsp_json_str(pt, "path") ?: "?",
+							 strlen(dsp_json_str(pt, "path") ?: "?"));
+				if (p && asprintf(&line, n > 1 ? "run %zu %s %s: %s" : "%.0zu%s %s: %s",
+						  i, id, p, "never started") >= 0) {
+					json_object_array_add(failures, jstr(line));
+					free(line);
+				}
+				free(p);
+			}
+	}
+	if (!ntargets) {
+		json_object_array_add(failures, jstr("no target: the run records erased nothing"));
+		ach = 0;
+	}
+	add(summary, "targets", jint((int64_t)ntargets));
+	add(summary, "succeeded", jint((int64_t)nok));
+	add(summary, "failed", jint((int64_t)(ntargets - nok)));
+	add(summary, "category_requested", jstr(cat_name(req)));
+	add(summary, "category_achieved", jstr(cat_name(ach)));
+	add(summary, "backed_up", jstr(backed_up ? "yes" : "no"));
+	add(summary, "failures", failures);
+	add(doc, "kind", jstr(json_object_array_length(failures) ? DSP_CERT_KIND_FAIL :
+			      DSP_CERT_KIND_OK));
+	add(doc, "targets", targets);
+
+	if (o->inventory && (rc = cert_inventory_keys(o->inventory, targets, why)))
+		goto out;
+	/* the records' texts are UTF-8 already; this only guards what slipped through */
+	if ((rc = dsp_json_make_utf8(doc)) < 0)
+		goto out;
+	if ((rc = certificate_id(doc)))
+		goto out;
+	*out = doc;
+	doc = NULL;
+	rc = 0;
+out:
+	json_object_put(doc);
+	json_object_put(attested);
+	json_object_put(dest);
+	free(dest_text);
+	if (rs)
+		for (size_t i = 0; i < n; i++)
+			run_free(&rs[i]);
+	free(rs);
+	return rc;
+}

@@ -2,6 +2,7 @@
 /* keygen.c - dispose keygen: a signing key and its self-signed certificate or CSR */
 #include "cert_int.h"
 #include "dispose/common.h"
+#include "dispose/json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,36 +59,6 @@ static const char *ossl_text(char *buf, size_t n)
 
 /* --- the subject ---------------------------------------------------------------- */
 
-static bool utf8_ok(const unsigned char *s)
-{
-	while (*s) {
-		unsigned c = *s, n, cp;
-
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
-			return false;
-		for (unsigned i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i] & 0x3f);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		s += n + 1;
-	}
-	return true;
-}
-
 /*
  * "/K=V/K=V": one attribute per component, in order. Only "\/" and "\\"
  * escape; no multi-valued RDN ('+' is literal). The why names the
@@ -105,7 +76,7 @@ static int subject_parse(const char *s, X509_NAME **out, char **why)
 		return kg_why(why, DSP_INVALID, "empty");
 	if (len > SUBJECT_MAX)
 		return kg_why(why, DSP_INVALID, "longer than %d bytes", SUBJECT_MAX);
-	if (!utf8_ok((const unsigned char *)s))
+	if (!dsp_utf8_valid(s, len))
 		return kg_why(why, DSP_INVALID, "not UTF-8");
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)

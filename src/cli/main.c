@@ -21,6 +21,8 @@ static const struct cli_cmd commands[] = {
 	  "write a signed disposal certificate from run records" },
 	{ "verify", cmd_verify, "verify [options] CERT.json...",
 	  "check signed disposal certificates (signature, chain, consistency)" },
+	{ "show", cmd_show, "show [options] CERT.json",
+	  "show a disposal certificate as a person reads it (the NIST form first)" },
 };
 
 static void usage(FILE *out)

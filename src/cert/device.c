@@ -104,6 +104,8 @@ static void cmp_id(struct json_object *id, const char *k, const char *a, const c
  * Is the device the medium of target t? The rules, strict and in
  * dispose.8's words:
  *  - size and the sector sizes must be those recorded;
+ *  - a partition must be one again, with the same kernel name (it shares
+ *    its disk's serial);
  *  - a serial or WWN recorded (or now present) decides: each must be equal;
  *  - else a loop device's backing file (dev and inode when recorded, and
  *    its path) must be the one recorded, and so must the device number;
@@ -128,6 +130,16 @@ static void match_target(struct json_object *t, const struct now *n, char *diff)
 	cmp_u64(id, "size", in->size, diff);
 	cmp_u64(id, "logical_sector", in->logical_sector, diff);
 	cmp_u64(id, "physical_sector", in->physical_sector, diff);
+	{
+		bool part = false;
+
+		/* a partition has its disk's serial: which partition it is must match too */
+		if (dsp_json_bool(id, "partition", &part) == 0 && part != in->is_partition)
+			differ(diff, "was %s, is %s", part ? "a partition" : "a whole device",
+			       in->is_partition ? "a partition" : "a whole device");
+		else if ((part || in->is_partition) && strcmp(s_or(id, "name"), in->name))
+			differ(diff, "partition was %s, is %s", shown(s_or(id, "name")), in->name);
+	}
 	by_id = known(id, "serial") || known(id, "wwn") || in->serial[0] || in->wwn[0];
 	if (by_id) {
 		cmp_id(id, "serial", in->serial, in->sysfs_serial, diff);

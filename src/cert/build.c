@@ -63,6 +63,11 @@ static int64_t i64_or(struct json_object *o, const char *k, int64_t dflt)
 	return dsp_json_i64(o, k, &v) ? dflt : v;
 }
 
+static int64_t i64_max(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
 static int cat_rank(const char *c)
 {
 	if (c && !strcmp(c, "purge"))
@@ -250,7 +255,8 @@ static int visit(struct json_object *ev, void *arg)
 			add(a, "parent", jstr(dsp_json_str(ev, "parent")));
 	} else if (!strcmp(name, "target_end")) {
 		add(a, "ended", jstr(tm));
-	} else if (!strcmp(name, "pass_start") || !strcmp(name, "pass_end")) {
+	} else if (!strcmp(name, "pass_start") || !strcmp(name, "pass_end") ||
+		   !strcmp(name, "checkpoint")) {
 		if (dsp_json_i64(ev, "pass", &n) || n < 1)
 			return 0;
 		snprintf(key, sizeof(key), "%lld", (long long)n);
@@ -267,6 +273,11 @@ static int visit(struct json_object *ev, void *arg)
 		if (!strcmp(name, "pass_start")) {
 			add(p, "label", jtyped(ev, "label", json_type_string));
 			add(p, "pattern", jtyped(ev, "pattern", json_type_object));
+		} else if (!strcmp(name, "checkpoint")) {
+			/* a pass cut short has no pass_end: what its checkpoints say is written */
+			int64_t off = i64_or(ev, "offset", 0);
+			if (off > i64_or(p, "checkpointed", 0))
+				add(p, "checkpointed", jint(off));
 		} else {
 			/* a resumed pass reports the bytes of its own session */
 			bump(p, "bytes_written", i64_or(ev, "bytes_written", 0));
@@ -531,7 +542,10 @@ static struct json_object *passes_doc(const struct run *r, const char *id, bool 
 		add(e, "pass", jint(n));
 		add(e, "label", jref(p, "label"));
 		add(e, "pattern", jref(p, "pattern"));
-		add(e, "bytes_written", jint(i64_or(p, "bytes_written", 0)));
+		add(e, "bytes_written", jint(json_object_get_boolean(json_object_object_get(p, "complete")) ?
+					    i64_or(p, "bytes_written", 0) :
+					    i64_max(i64_or(p, "bytes_written", 0),
+						    i64_or(p, "checkpointed", 0))));
 		add(e, "complete", jref(p, "complete"));
 		json_object_array_add(out, e);
 	}
@@ -567,6 +581,47 @@ static const char *agg_str(const struct run *r, const char *id, bool tree, const
 		first = v;
 	}
 	return first;
+}
+
+/* [[offset, length], ...] from the record's {offset, length} objects (or pairs). */
+static struct json_object *ranges_doc(struct json_object *r)
+{
+	struct json_object *out = json_object_new_array();
+
+	for (size_t i = 0; json_object_is_type(r, json_type_array) &&
+			   i < json_object_array_length(r); i++) {
+		struct json_object *e = json_object_array_get_idx(r, i), *pair;
+		int64_t off, len;
+		if (json_object_is_type(e, json_type_array) && json_object_array_length(e) == 2) {
+			off = json_object_get_int64(json_object_array_get_idx(e, 0));
+			len = json_object_get_int64(json_object_array_get_idx(e, 1));
+		} else if (dsp_json_i64(e, "offset", &off) || dsp_json_i64(e, "length", &len)) {
+			continue;
+		}
+		pair = json_object_new_array();
+		json_object_array_add(pair, jint(off));
+		json_object_array_add(pair, jint(len));
+		json_object_array_add(out, pair);
+	}
+	return out;
+}
+
+/* The path run_start planned for target id (exact bytes), or NULL. */
+static char *planned_path(struct json_object *run_start, const char *id)
+{
+	struct json_object *arr;
+	char *p = NULL;
+
+	if (!json_object_object_get_ex(run_start, "targets", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *e = json_object_array_get_idx(arr, i);
+		const char *eid = dsp_json_str(e, "id");
+		if (eid && !strcmp(eid, id) && !dsp_json_bytes(e, "path", &p, NULL))
+			return p;
+	}
+	return NULL;
 }
 
 struct tstate {
@@ -616,7 +671,14 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 
 	add(o, "run", jint((int64_t)ri));
 	add(o, "id", jstr(t->id));
-	dsp_json_add_bytes(o, "path", t->path);
+	if (t->path) {
+		dsp_json_add_bytes(o, "path", t->path);
+	} else {
+		/* a target refused before it was opened: its name as planned */
+		char *planned = planned_path(rs, t->id);
+		dsp_json_add_bytes(o, "path", planned);
+		free(planned);
+	}
 	add(o, "kind", jstr(t->kind));
 	add(o, "started", jref(a, "started"));
 	add(o, "ended", jref(a, "ended"));
@@ -630,6 +692,9 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	st->old_data = !t->status;	/* unfinished: whatever was not reached remains */
 	if (end)
 		dsp_json_bool(end, "old_data_may_remain", &st->old_data);
+	/* an overwrite that did not run to its end left old data, whatever the end says */
+	if (strcmp(st->result, "success") && strcmp(st->result, "completed-with-errors"))
+		st->old_data = true;
 	if (json_object_is_type(t->size, json_type_int))
 		size = json_object_get_int64(t->size);
 	st->verified = strcmp(mode, "none") && (t->bytes_verified > 0 ||
@@ -678,8 +743,10 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	add(v, "mismatches", jint((int64_t)t->mismatches));
 	add(v, "unreadable_bytes", jint(agg_sum(r, t->id, tree, "unreadable_bytes")));
 	add(o, "verification", v);
-	add(o, "bad_ranges", t->bad_ranges && json_object_is_type(t->bad_ranges, json_type_array) ?
-				     json_object_get(t->bad_ranges) : json_object_new_array());
+	add(o, "bad_ranges", ranges_doc(t->bad_ranges));
+	/* bytes left unwritten in a bad range keep what they held */
+	if (json_object_array_length(json_object_object_get(o, "bad_ranges")))
+		st->old_data = true;
 	add(o, "bytes_written", jint((int64_t)t->bytes_written));
 	add(o, "bytes_verified", jint((int64_t)t->bytes_verified));
 	add(o, "result", jstr(st->result));
@@ -875,8 +942,8 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 			if (!strcmp(st.result, "success") && st.verified)
 				nok++;
 			if (!st.ok) {
-				char *line = NULL, *p = dsp_json_escape_text(t->path ? t->path : "?",
-									   t->path ? t->path_len : 1);
+				const char *tp = dsp_json_str(td, "path");
+				char *line = NULL, *p = strdup(tp ? tp : "?");
 				if (p && asprintf(&line, n > 1 ? "run %zu %s %s: %s" : "%.0zu%s %s: %s",
 						  i, t->id, p, st.why ? st.why : "") >= 0) {
 					json_object_array_add(failures, jstr(line));

@@ -406,16 +406,18 @@ static void show_validation(FILE *out, struct json_object *doc)
 
 	fputs("\nVALIDATION" ATT "\n", out);
 	field(out, 2, "Name", get(v, "name"), NULL);
-	/* the fields the form has and the document does not: said, never dropped */
-	json_object_object_foreach(v, key, val) {
-		char l[128], *t;
+	/* members a later schema adds: shown, never dropped */
+	if (json_object_is_type(v, json_type_object)) {
+		json_object_object_foreach(v, key, val) {
+			char l[128], *t;
 
-		if (!strcmp(key, "name"))
-			continue;
-		t = dsp_log_text(key);
-		key_label(l, sizeof(l), t ? t : "?");
-		free(t);
-		put_any(out, 2, l, val);
+			if (!strcmp(key, "name"))
+				continue;
+			t = dsp_log_text(key);
+			key_label(l, sizeof(l), t ? t : "?");
+			free(t);
+			put_any(out, 2, l, val);
+		}
 	}
 	fputs("  Title, organization, location, phone, signature, date: not recorded"
 	      " (the validating person completes them)\n", out);

@@ -156,6 +156,8 @@ install: $(B)/dispose
 	install -D -m 0755 $(B)/dispose $(DESTDIR)$(PREFIX)/sbin/dispose
 	install -d $(DESTDIR)$(PREFIX)/share/dispose/methods $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0644 profiles/methods/*.json $(DESTDIR)$(PREFIX)/share/dispose/methods/
+	install -d $(DESTDIR)$(PREFIX)/share/dispose/schemas
+	install -m 0644 profiles/schemas/*.json $(DESTDIR)$(PREFIX)/share/dispose/schemas/
 	for m in man/*.8; do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
 	for m in man/*.5; do [ -e $$m ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
 

@@ -52,18 +52,24 @@ static uint64_t u64_or(struct json_object *o, const char *key, uint64_t dflt)
 	return dsp_json_u64(o, key, &v) == 0 ? v : dflt;
 }
 
-/* The doc's "verified": a verification mode, and bytes read back (or nothing to read). */
+/*
+ * The doc's "verified" (as build.c decides it): a verification mode, and
+ * bytes read back, or a finished target that had nothing to write.
+ */
 static bool target_verified(struct json_object *t)
 {
 	struct json_object *ver = member(t, "verification", json_type_object);
-	const char *mode = dsp_json_str(ver, "mode");
-	uint64_t size;
+	struct json_object *id = member(t, "identity", json_type_object), *size = NULL;
+	const char *mode = dsp_json_str(ver, "mode"), *res = dsp_json_str(t, "result");
 
 	if (!mode || !strcmp(mode, "none"))
 		return false;
 	if (u64_or(t, "bytes_verified", 0) > 0)
 		return true;
-	return dsp_json_u64(member(t, "identity", json_type_object), "size", &size) == 0 && size == 0;
+	if (!res || !strcmp(res, "unfinished") || u64_or(t, "bytes_written", 1) != 0)
+		return false;
+	json_object_object_get_ex(id, "size", &size);
+	return !size || (json_object_is_type(size, json_type_int) && json_object_get_int64(size) <= 0);
 }
 
 /* What caps a target's category: the medium (file, tree, partition) and the technique. */

@@ -29,13 +29,6 @@
 /* A signingTime this far ahead of our clock is still "not in the future" (clock skew). */
 #define SKEW_SECONDS	300
 
-/*
- * Until schema.c and device.c land, fail closed without breaking the link.
- * TODO(c3): drop these two lines once both are in main.
- */
-#pragma weak dsp_cert_check_schema
-#pragma weak dsp_cert_check_device
-
 struct dsp_cert_verifier {
 	X509_STORE *store;	/* NULL: no --ca, every signer is untrusted */
 };
@@ -149,7 +142,7 @@ static char *name_line(const X509_NAME *n)
 	return s;
 }
 
-static int signing_time(CMS_SignerInfo *si, time_t *t, char **why_s)
+static int signing_time(CMS_SignerInfo *si, time_t *t, const char **why_s)
 {
 	int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
 	X509_ATTRIBUTE *a;
@@ -185,6 +178,116 @@ static bool digest_is_sha256(CMS_SignerInfo *si)
 		return false;
 	X509_ALGOR_get0(&obj, NULL, NULL, dig);
 	return OBJ_obj2nid(obj) == NID_sha256;
+}
+
+/* One DER TLV at *p (< end): single-byte tag, definite length. 0, or -1. */
+static int der_tlv(const unsigned char **p, const unsigned char *end, unsigned char *tag,
+		   const unsigned char **val, size_t *len)
+{
+	const unsigned char *q = *p;
+	size_t n;
+
+	if (end - q < 2 || (q[0] & 0x1f) == 0x1f)
+		return -1;
+	*tag = *q++;
+	n = *q++;
+	if (n & 0x80) {
+		unsigned k = n & 0x7f;
+
+		if (k == 0 || k > 4 || (size_t)(end - q) < k)
+			return -1;
+		for (n = 0; k--; )
+			n = (n << 8) | *q++;
+	}
+	if ((size_t)(end - q) < n)
+		return -1;
+	*val = q;
+	*len = n;
+	*p = q + n;
+	return 0;
+}
+
+/*
+ * What OpenSSL does not look at, and dispose writes one way: SignedData
+ * version 1, digestAlgorithms exactly { sha256 }, SignerInfo version 1
+ * (issuerAndSerialNumber). The stock recipe accepts other values there.
+ * der: a whole ContentInfo already known to be DER. NULL, or what differs.
+ */
+static const char *der_fixed_fields(const unsigned char *der, size_t len)
+{
+	static const unsigned char sha256[] = { 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
+						0x04, 0x02, 0x01 };
+	const unsigned char *p = der, *end = der + len, *v, *sd, *sdend, *alg, *si;
+	unsigned char tag;
+	size_t n;
+
+	if (der_tlv(&p, end, &tag, &v, &n) || tag != 0x30)	/* ContentInfo */
+		return "not a ContentInfo";
+	p = v;
+	end = v + n;
+	if (der_tlv(&p, end, &tag, &v, &n) || tag != 0x06 ||	/* contentType */
+	    der_tlv(&p, end, &tag, &v, &n) || tag != 0xa0)	/* [0] content */
+		return "not a ContentInfo";
+	p = v;
+	end = v + n;
+	if (der_tlv(&p, end, &tag, &sd, &n) || tag != 0x30)
+		return "not a SignedData";
+	sdend = sd + n;
+	p = sd;
+	if (der_tlv(&p, sdend, &tag, &v, &n) || tag != 0x02 || n != 1 || v[0] != 1)
+		return "SignedData version is not 1";
+	if (der_tlv(&p, sdend, &tag, &v, &n) || tag != 0x31)
+		return "no digestAlgorithms";
+	{
+		const unsigned char *q = v, *qend = v + n;
+
+		if (der_tlv(&q, qend, &tag, &alg, &n) || tag != 0x30 || q != qend)
+			return "digestAlgorithms is not exactly one algorithm";
+		if (!(n == sizeof(sha256) && !memcmp(alg, sha256, n)) &&
+		    !(n == sizeof(sha256) + 2 && !memcmp(alg, sha256, sizeof(sha256)) &&
+		      alg[n - 2] == 0x05 && alg[n - 1] == 0x00))
+			return "digestAlgorithms is not SHA-256";
+	}
+	if (der_tlv(&p, sdend, &tag, &v, &n) || tag != 0x30)	/* encapContentInfo */
+		return "no encapContentInfo";
+	if (p < sdend && *p == 0xa0 && der_tlv(&p, sdend, &tag, &v, &n))	/* certificates */
+		return "bad certificates";
+	if (p < sdend && *p == 0xa1)
+		return "it carries CRLs";
+	if (der_tlv(&p, sdend, &tag, &v, &n) || tag != 0x31 || p != sdend)
+		return "no signerInfos";
+	end = v + n;
+	p = v;
+	if (der_tlv(&p, end, &tag, &si, &n) || tag != 0x30)
+		return "no SignerInfo";
+	p = si;
+	if (der_tlv(&p, si + n, &tag, &v, &n) || tag != 0x02 || n != 1 || v[0] != 1)
+		return "SignerInfo version is not 1";
+	return NULL;
+}
+
+/* The signature algorithm the signer's key makes (the recipe ignores the field for EC). */
+static bool sigalg_matches(CMS_SignerInfo *si, X509 *signer)
+{
+	X509_ALGOR *sig = NULL;
+	const ASN1_OBJECT *obj;
+	int ptype, nid;
+	EVP_PKEY *pk = X509_get0_pubkey(signer);
+
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, NULL, &sig);
+	if (!sig || !pk)
+		return false;
+	X509_ALGOR_get0(&obj, &ptype, NULL, sig);
+	nid = OBJ_obj2nid(obj);
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_EC:
+		return nid == NID_ecdsa_with_SHA256 && ptype == V_ASN1_UNDEF;
+	case EVP_PKEY_RSA:
+		return (nid == NID_rsaEncryption || nid == NID_sha256WithRSAEncryption) &&
+		       (ptype == V_ASN1_NULL || ptype == V_ASN1_UNDEF);
+	default:
+		return false;
+	}
 }
 
 /* Untrusted, not invalid: the chain reached no CA of --ca. */
@@ -311,7 +414,8 @@ static int verify_bytes(struct dsp_cert_verifier *v, const void *json, size_t jl
 	X509 *signer;
 	BIO *content = NULL;
 	struct json_object *doc = NULL, *loose = NULL;
-	char *why = NULL, *why_s = NULL, tbuf[32];
+	char *why = NULL, tbuf[32];
+	const char *why_s = NULL;
 	time_t st;
 	struct tm tm;
 	int rc = 0, n;
@@ -332,6 +436,10 @@ static int verify_bytes(struct dsp_cert_verifier *v, const void *json, size_t jl
 	n = i2d_CMS_ContentInfo(cms, &re);
 	if (n <= 0 || (size_t)n != plen || memcmp(re, p7s, plen)) {
 		rc = verdict(res, DSP_CERT_INVALID, "signature: not in DER form (re-encoding differs)");
+		goto out;
+	}
+	if ((why_s = der_fixed_fields(p7s, plen)) != NULL) {
+		rc = verdict(res, DSP_CERT_INVALID, "signature: %s", why_s);
 		goto out;
 	}
 	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
@@ -393,6 +501,11 @@ static int verify_bytes(struct dsp_cert_verifier *v, const void *json, size_t jl
 		goto out;
 	}
 	res->signer = name_line(X509_get_subject_name(signer));
+	if (!sigalg_matches(si, signer)) {
+		rc = verdict(res, DSP_CERT_INVALID, "signature: its algorithm is not the one of the "
+			     "signer's key (ecdsa-with-SHA256 or RSA PKCS#1 v1.5)");
+		goto out;
+	}
 	if (signing_time(si, &st, &why_s)) {
 		rc = verdict(res, DSP_CERT_INVALID, "signature: %s", why_s);
 		goto out;
@@ -468,10 +581,6 @@ static int verify_bytes(struct dsp_cert_verifier *v, const void *json, size_t jl
 	}
 
 	/* e. the document: canonical, schema, its own consistency */
-	if (!dsp_cert_check_schema) {
-		rc = verdict(res, DSP_CERT_INVALID, "certificate: schema check not built in");
-		goto out;
-	}
 	if ((rc = dsp_cert_parse(json, jlen, &doc, &why)) != 0 ||
 	    (rc = dsp_cert_check_schema(doc, &why)) != 0 ||
 	    (rc = dsp_cert_check_consistency(doc, &why)) != 0) {
@@ -489,10 +598,6 @@ static int verify_bytes(struct dsp_cert_verifier *v, const void *json, size_t jl
 	}
 
 	/* g. the device, still attached */
-	if (o && o->device && !dsp_cert_check_device) {
-		rc = verdict(res, DSP_CERT_UNREADABLE, "device: re-read not built in");
-		goto out;
-	}
 	if (o && o->device) {
 		free(why);
 		why = NULL;

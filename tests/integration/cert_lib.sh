@@ -3,9 +3,6 @@
 # EC and RSA leaves, self-signed signers, an expired signer and signers
 # without digitalSignature; real certificates from an erase of a loop device.
 command -v openssl >/dev/null || skip "openssl missing"
-# until certify is in main (the base build has neither, and fails below)
-"$DISPOSE" verify --help >/dev/null 2>&1 && ! "$DISPOSE" certify --help >/dev/null 2>&1 &&
-	skip "dispose certify not built yet"
 
 # The stock auditor recipe (dispose-certificate(5), README): exit 0 = accepted.
 recipe() { # NAME.json [CA.pem]

@@ -911,8 +911,26 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 		json_object_array_add(runs, run_doc(&rs[i]));
 		for (size_t k = 0; k < rec->narchives; k++)
 			json_object_array_add(archives, archive_doc(i, &rec->archives[k], false));
-		for (size_t k = 0; k < rec->nverified; k++)
-			json_object_array_add(archives, archive_doc(i, &rec->verified[k], true));
+		/* archive verify appends to the archive create's record: the same archive,
+		 * whose latest verification counts */
+		for (size_t k = 0; k < rec->nverified; k++) {
+			struct json_object *v = archive_doc(i, &rec->verified[k], true), *same = NULL;
+			const char *sha = dsp_json_str(v, "sha256");
+			for (size_t a = 0; sha && a < json_object_array_length(archives); a++) {
+				struct json_object *e = json_object_array_get_idx(archives, a);
+				const char *esha = dsp_json_str(e, "sha256");
+				int64_t run = -1;
+				dsp_json_i64(e, "run", &run);
+				if (run == (int64_t)i && esha && !strcmp(esha, sha))
+					same = e;
+			}
+			if (same) {
+				json_object_object_add(same, "verified", jref(v, "verified"));
+				json_object_put(v);
+			} else {
+				json_object_array_add(archives, v);
+			}
+		}
 	}
 	for (size_t k = 0; k < json_object_array_length(archives); k++)
 		backed_up |= json_object_get_boolean(

@@ -110,6 +110,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$K
 mkdir -p "$T/keep" && echo "retained" >"$T/keep/a.txt"
 "$D" archive create -q --run-dir "$T/ra" -r "$T/keep" --recipient "$K/rec.crt" \
 	-o "$T/keep.tar.zst.enc" >/dev/null 2>"$T/err" || die "archive: $(cat "$T/err")"
+# archive verify appends its archive_verified to the same record: still one archive
+"$D" archive verify -q --key "$K/rec.key" --cert "$K/rec.crt" --run-dir "$T/ra" \
+	"$T/keep.tar.zst.enc" >/dev/null 2>"$T/err" || die "archive verify: $(cat "$T/err")"
 out=$("$D" certify --run-dir "$T/ra" --run-dir "$T/r1" "${SIGN[@]}" -o "$T/c3.json" 2>"$T/err") ||
 	die "certify archive+erase: $(cat "$T/err")"
 [[ $out == *"certificate-of-sanitization"*", 1 target, weakest: Clear" ]] || die "archive line: $out"

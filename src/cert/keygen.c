@@ -553,12 +553,15 @@ int dsp_keygen(const char *prefix, const struct dsp_keygen_opts *o,
 	}
 	if ((rc = write_bio(kfd, kb, keyp, why)) || (rc = write_bio(ofd, ob, outp, why)))
 		goto out;
-	if (close(kfd) < 0 || (kfd = -1, close(ofd) < 0)) {
-		kfd = ofd = -1;
-		rc = kg_why(why, -errno, "%s: %s", prefix, strerror(errno));
+	/* both closed whatever happens; an error of either (NFS) fails the call */
+	rc = close(kfd) < 0 ? -errno : 0;
+	if (close(ofd) < 0 && !rc)
+		rc = -errno;
+	kfd = ofd = -1;
+	if (rc) {
+		kg_why(why, rc, "%s: %s", prefix, strerror(-rc));
 		goto out;
 	}
-	kfd = ofd = -1;
 	sync_dir_of(keyp);
 	local.key_path = mk.path;
 	local.out_path = mo.path;

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,6 +485,8 @@ int dsp_keygen(const char *prefix, const struct dsp_keygen_opts *o,
 	X509 *x = NULL;
 	X509_REQ *req = NULL;
 	BIO *kb = NULL, *ob = NULL;
+	sigset_t stop, old;
+	bool masked = false;
 	int rc, kfd = -1, ofd = -1;
 
 	if (info)
@@ -543,6 +547,17 @@ int dsp_keygen(const char *prefix, const struct dsp_keygen_opts *o,
 		goto out;
 	}
 
+	/*
+	 * From the first file to the last close, SIGINT/SIGTERM/SIGHUP wait:
+	 * an interruption must not leave half a key or a key without its
+	 * certificate. They are delivered once this call has finished or
+	 * cleaned up.
+	 */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	masked = pthread_sigmask(SIG_BLOCK, &stop, &old) == 0;
 	if ((kfd = create_new(keyp, 0600, &mk, why)) < 0) {
 		rc = kfd;
 		goto out;
@@ -574,6 +589,8 @@ out:
 		close(ofd);
 	unmake(&mk);
 	unmake(&mo);
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (kb) {
 		char *p;
 		long n = BIO_get_mem_data(kb, &p);

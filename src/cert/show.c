@@ -299,6 +299,25 @@ static void medium_head(FILE *out, struct json_object *t, size_t i, size_t n)
 	field_hex(out, 4, "Path", t, "path");
 }
 
+/* The form's "Backup Location": each archive's path (the details give the rest). */
+static void backup_location(FILE *out, struct json_object *doc)
+{
+	struct json_object *as = path2(doc, "backup", "archives");
+	size_t n = alen(as);
+
+	if (!n) {
+		field(out, 4, "Backup location", NULL, NULL);
+		return;
+	}
+	fprintf(out, "    Backup location:%*s", W - 4 - 15, "");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", out);
+		put_value(out, get(json_object_array_get_idx(as, i), "path"));
+	}
+	fputc('\n', out);
+}
+
 static void show_media(FILE *out, struct json_object *doc)
 {
 	struct json_object *ts = get(doc, "targets");
@@ -318,8 +337,9 @@ static void show_media(FILE *out, struct json_object *doc)
 		field(out, 4, "Media type", get(f, "media_type"), NULL);
 		field(out, 4, "Source", get(f, "media_source"), NULL);
 		field(out, 4, "Classification", get(f, "classification_pre"), ATT);
-		field(out, 4, "Data backed up", path2(doc, "backup", "backed_up"), NULL);
-		field(out, 4, "Backup location", get(f, "backup"), NULL);
+		field(out, 4, "Data backed up", get(f, "backup") ? get(f, "backup") :
+		      path2(doc, "backup", "backed_up"), NULL);
+		backup_location(out, doc);
 	}
 }
 
@@ -341,7 +361,7 @@ static void show_details(FILE *out, struct json_object *doc)
 		field(out, 4, "Category achieved", get(t, "category_achieved"), NULL);
 		field(out, 4, "Why", get(t, "category_reason"), NULL);
 		field(out, 4, "Method used", get(f, "technique"), NULL);
-		fprintf(out, "    Method details:%*s", W - 4 - 15, "");
+		fprintf(out, "    Method details:%*s", W - 4 - 14, "");
 		put_value(out, path2(t, "method", "name"));
 		fputs(", variant ", out);
 		put_value(out, path2(t, "method", "variant"));

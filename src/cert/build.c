@@ -279,8 +279,8 @@ static int visit(struct json_object *ev, void *arg)
 			if (off > i64_or(p, "checkpointed", 0))
 				add(p, "checkpointed", jint(off));
 		} else {
-			/* a resumed pass reports the bytes of its own session */
-			bump(p, "bytes_written", i64_or(ev, "bytes_written", 0));
+			/* a resumed pass's end counts what earlier sessions covered too */
+			add(p, "bytes_written", jint(i64_or(ev, "bytes_written", 0)));
 			add(p, "complete", json_object_new_boolean(
 				    json_object_get_boolean(json_object_object_get(ev, "complete"))));
 		}
@@ -292,8 +292,27 @@ static int visit(struct json_object *ev, void *arg)
 			add(a, "sample_percent", jtyped(ev, "percent", json_type_string));
 		}
 	} else if (!strcmp(name, "verify_end")) {
-		bump(a, "bytes_read", i64_or(ev, "bytes_read", 0));
-		bump(a, "unreadable_bytes", i64_or(ev, "unreadable_bytes", 0));
+		/* per pass the last verify_end (a resumed read-back counts on); summed over passes */
+		struct json_object *vp, *e;
+		int64_t rd = 0, un = 0;
+		if (dsp_json_i64(ev, "pass", &n))
+			n = 0;
+		snprintf(key, sizeof(key), "%lld", (long long)n);
+		if (!json_object_object_get_ex(a, "verify_passes", &vp)) {
+			vp = json_object_new_object();
+			json_object_object_add(a, "verify_passes", vp);
+		}
+		e = json_object_new_object();
+		add(e, "bytes_read", jint(i64_or(ev, "bytes_read", 0)));
+		add(e, "unreadable_bytes", jint(i64_or(ev, "unreadable_bytes", 0)));
+		json_object_object_add(vp, key, e);
+		json_object_object_foreach(vp, k, x) {
+			(void)k;
+			rd += i64_or(x, "bytes_read", 0);
+			un += i64_or(x, "unreadable_bytes", 0);
+		}
+		add(a, "bytes_read", jint(rd));
+		add(a, "unreadable_bytes", jint(un));
 	}
 	return 0;
 }

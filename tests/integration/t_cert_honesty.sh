@@ -75,6 +75,18 @@ assert t["result"] == "interrupted" and t["category_achieved"] == "none" and t["
 assert t["nist"]["sanitization"] == "none" and t["passes"][0]["complete"] is False, t
 PY
 ok "interrupted: failure report"
+# resumed to its end: a certificate, each byte counted once over the two sessions
+"$D" "${E[@]}" --resume --run-dir "$T/r2" >/dev/null 2>&1 || die "resume r2"
+certify_want 0 c2r "$T/r2"
+python3 - "$T/c2r.json" <<'PY' || die "c2r document"
+import json, sys
+d = json.load(open(sys.argv[1], encoding="utf-8"))
+t = d["targets"][0]
+assert d["kind"] == "certificate-of-sanitization" and t["result"] == "success", t["result"]
+assert t["passes"][0]["bytes_written"] == 32 << 20 and t["passes"][0]["complete"], t["passes"]
+assert t["verification"]["bytes_read"] == 32 << 20, t["verification"]
+PY
+ok "interrupted then resumed: certificate, bytes counted once"
 
 # 3. a verification mismatch (a byte reads back inverted)
 dev3=$(mkloop 4)

@@ -8,6 +8,12 @@
  * none when it is not found). Whatever the bytes, verify returns a verdict
  * with a reason; a certificate it calls valid parses, passes its own rules,
  * and is a certificate of sanitization; without a CA nothing is trusted.
+ * Then the JSON half, when it is a certificate's canonical bytes, is signed
+ * afresh with the test signer (key and certificate beside the corpus), so
+ * that mutated documents reach the schema and consistency checks behind
+ * a good signature: trusted, such a document is valid (or a valid failure
+ * report) exactly when it passes dsp_cert_check_schema and
+ * dsp_cert_check_consistency.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -28,6 +34,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct dsp_cert_verifier *none, *ca;
+static struct dsp_cert_signer *signer;
 
 static void quiet(enum dsp_log_level level, const char *msg, void *arg)
 {
@@ -40,6 +47,7 @@ static void done(void)
 {
 	dsp_cert_verifier_free(none);
 	dsp_cert_verifier_free(ca);
+	dsp_cert_signer_free(signer);
 }
 
 static void init(void)
@@ -55,6 +63,16 @@ static void init(void)
 	if (dsp_cert_verifier_new(path, &ca, NULL)) {
 		ca = NULL;	/* run from elsewhere: the untrusted path only */
 		fprintf(stderr, "fuzz_cert_verify: no test CA at %s: trusted path not fuzzed\n", path);
+	}
+	{
+		char key[4096], crt[4096];
+
+		snprintf(key, sizeof(key), "%s/tests/fuzz/corpus/fuzz_cert_verify.signer.key",
+			 dir ? dir : ".");
+		snprintf(crt, sizeof(crt), "%s/tests/fuzz/corpus/fuzz_cert_verify.signer.crt",
+			 dir ? dir : ".");
+		if (dsp_cert_signer_load(key, crt, NULL, NULL, &signer, NULL))
+			signer = NULL;
 	}
 	atexit(done);
 }
@@ -87,6 +105,35 @@ static void check(struct dsp_cert_verifier *v, const char *json, size_t jlen, co
 	dsp_cert_result_clear(&res);
 }
 
+/* A strictly parsed document, signed here: verify's verdict must be its rules' verdict. */
+static void resigned(const char *json, size_t jlen)
+{
+	struct json_object *doc = NULL;
+	struct dsp_cert_result res;
+	unsigned char *der = NULL;
+	size_t dlen = 0;
+	bool good;
+	int r;
+
+	if (!signer || !ca || dsp_cert_parse(json, jlen, &doc, NULL))
+		return;
+	good = !dsp_cert_check_schema(doc, NULL) && !dsp_cert_check_consistency(doc, NULL);
+	if (dsp_cert_sign(signer, json, jlen, &der, &dlen, NULL))
+		abort();
+	r = dsp_cert_verify_mem(ca, "fuzz.json", json, jlen, der, dlen, NULL, &res);
+	if (r == 0) {
+		if (good != (res.outcome == DSP_CERT_VALID || res.outcome == DSP_CERT_FAILURE_REPORT))
+			__builtin_trap();
+		if (!good && res.outcome != DSP_CERT_INVALID)
+			__builtin_trap();
+		dsp_cert_result_clear(&res);
+	} else if (r != -ENOMEM) {
+		__builtin_trap();
+	}
+	free(der);
+	json_object_put(doc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *sep = memmem(data, size, SEP, SEPLEN);
@@ -99,5 +146,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(none, (const char *)data, jlen, p7s, plen);
 	if (ca)
 		check(ca, (const char *)data, jlen, p7s, plen);
+	resigned((const char *)data, jlen);
+	/* whatever object the JSON half holds, in canonical form (as fuzz_cert_parse) */
+	{
+		struct json_tokener *tok = json_tokener_new();
+		struct json_object *o;
+		char *c = NULL;
+		size_t clen;
+
+		if (!tok)
+			abort();
+		o = json_tokener_parse_ex(tok, (const char *)data, (int)jlen);
+		json_tokener_free(tok);
+		if (json_object_is_type(o, json_type_object) && dsp_json_is_utf8(o) &&
+		    dsp_cert_canonical(o, &c, &clen) == 0 && (clen != jlen || memcmp(c, data, jlen)))
+			resigned(c, clen);
+		free(c);
+		json_object_put(o);
+	}
 	return 0;
 }

@@ -806,6 +806,27 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	return o;
 }
 
+/* One line of summary.failures: "[run N ]ID PATH: WHY". 0 or -ENOMEM. */
+static int add_failure(struct json_object *failures, bool several, size_t run, const char *id,
+		       const char *path, const char *why)
+{
+	char *line = NULL, pre[32] = "";
+	struct json_object *s;
+
+	if (several)
+		snprintf(pre, sizeof(pre), "run %zu ", run);
+	if (asprintf(&line, "%s%s %s: %s", pre, id ? id : "?", path ? path : "?",
+		     why ? why : "failed") < 0)
+		return -ENOMEM;
+	s = json_object_new_string(line);
+	free(line);
+	if (!s || json_object_array_add(failures, s)) {
+		json_object_put(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* ---- the whole document ---- */
 
 static int certificate_id(struct json_object *doc)
@@ -922,8 +943,19 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 	backup = json_object_new_object();
 	add(doc, "backup", backup);
 	archives = json_object_new_array();
+	add(backup, "backed_up", NULL);		/* filled below, in this key order */
+	add(backup, "archives", archives);
 	targets = json_object_new_array();
+	add(doc, "targets", targets);
 	failures = json_object_new_array();
+	for (const char *const *k = (const char *const[]){ "targets", "succeeded", "failed",
+			"category_requested", "category_achieved", "backed_up", NULL }; *k; k++)
+		add(summary, *k, NULL);
+	add(summary, "failures", failures);
+	if (!archives || !targets || !failures) {
+		rc = -ENOMEM;
+		goto out;
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		const struct dsp_record *rec = rs[i].rec;
@@ -955,7 +987,6 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 		backed_up |= json_object_get_boolean(
 			json_object_object_get(json_object_array_get_idx(archives, k), "verified"));
 	add(backup, "backed_up", jstr(backed_up ? "yes" : "no"));
-	add(backup, "archives", archives);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct dsp_record *rec = rs[i].rec;
@@ -978,35 +1009,28 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 			ach = cat_rank(st.achieved) < ach ? cat_rank(st.achieved) : ach;
 			if (!strcmp(st.result, "success") && st.verified)
 				nok++;
-			if (!st.ok) {
-				const char *tp = dsp_json_str(td, "path");
-				char *line = NULL, *p = strdup(tp ? tp : "?");
-				if (p && asprintf(&line, n > 1 ? "run %zu %s %s: %s" : "%.0zu%s %s: %s",
-						  i, t->id, p, st.why ? st.why : "") >= 0) {
-					json_object_array_add(failures, jstr(line));
-					free(line);
-				}
-				free(p);
-			}
+			if (!st.ok && !rc)
+				rc = add_failure(failures, n > 1, i, t->id, dsp_json_str(td, "path"),
+						 st.why);
 			free(st.why);
+			if (rc)
+				goto out;
 		}
 		/* a planned target the record never started is a failure too */
 		if (json_object_object_get_ex(rec->run_start, "targets", &planned) &&
 		    json_object_is_type(planned, json_type_array))
 			for (size_t k = 0; k < json_object_array_length(planned); k++) {
 				struct json_object *pt = json_object_array_get_idx(planned, k);
-				const char *id = dsp_json_str(pt, "id");
-				char *line = NULL, *p;
+				const char *id = dsp_json_str(pt, "id"), *pp = dsp_json_str(pt, "path");
+				char *p;
 				if (!id || dsp_record_find(rec, id))
 					continue;
-				p = dsp_json_escape_text(dsp_json_str(pt, "path") ?: "?",
-							 strlen(dsp_json_str(pt, "path") ?: "?"));
-				if (p && asprintf(&line, n > 1 ? "run %zu %s %s: %s" : "%.0zu%s %s: %s",
-						  i, id, p, "never started") >= 0) {
-					json_object_array_add(failures, jstr(line));
-					free(line);
-				}
+				p = pp ? dsp_json_escape_text(pp, strlen(pp)) : NULL;
+				rc = pp && !p ? -ENOMEM :
+				     add_failure(failures, n > 1, i, id, p, "never started");
 				free(p);
+				if (rc)
+					goto out;
 			}
 	}
 	if (!ntargets) {
@@ -1019,10 +1043,8 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 	add(summary, "category_requested", jstr(cat_name(req)));
 	add(summary, "category_achieved", jstr(cat_name(ach)));
 	add(summary, "backed_up", jstr(backed_up ? "yes" : "no"));
-	add(summary, "failures", failures);
 	add(doc, "kind", jstr(json_object_array_length(failures) ? DSP_CERT_KIND_FAIL :
 			      DSP_CERT_KIND_OK));
-	add(doc, "targets", targets);
 
 	if (o->inventory && (rc = cert_inventory_keys(o->inventory, targets, why)))
 		goto out;

@@ -10,6 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v python3 >/dev/null || skip "python3 missing"
+command -v openssl >/dev/null || skip "openssl missing"
 
 # xrun CODE OUT CMD...: run CMD with stdout and stderr to OUT, exit CODE wanted (said on failure)
 xrun() {
@@ -153,6 +154,17 @@ cp "$T/c.json" "$T/n.json"
 xrun 3 "$T/nshow.out" "$DISPOSE" show "$T/n.json"
 grep -q "^Signature: INVALID: .*n.json.p7s" "$T/nshow.out" || die "a missing signature not said"
 ok "show: a changed byte of the document or of the signature, or no signature: said first, shown, exit 3"
+
+# validly signed, but breaking its own rules (kind contradicts the results): said first, exit 3
+sed 's/"kind": "certificate-of-sanitization"/"kind": "sanitization-failure-report"/' "$T/c.json" >"$T/k.json"
+cmp -s "$T/c.json" "$T/k.json" && die "kind not changed"
+openssl cms -sign -binary -outform DER -in "$T/k.json" -signer "$T/signer.crt" -inkey "$T/signer.key" \
+	-out "$T/k.json.p7s" || die "openssl cms -sign"
+xrun 3 "$T/kshow.out" "$DISPOSE" show "$T/k.json"
+head -1 "$T/kshow.out" | grep -q '^WARNING: this document is INVALID' || die "inconsistency not said first"
+grep -q '^Signature: valid, signer .*show test signer.*, but the document is INVALID: ' "$T/kshow.out" ||
+	{ grep '^Signature' "$T/kshow.out"; die "a signed inconsistent document not said invalid"; }
+ok "show: a validly signed document whose kind contradicts its results: invalid, exit 3"
 
 # unreadable or not JSON: exit 2, one line
 printf 'not json\n' >"$T/bad.json"

@@ -673,7 +673,8 @@ int dsp_cert_verify_mem(struct dsp_cert_verifier *v, const char *name, const voi
 /* The whole file, at most max bytes (more: -EFBIG). */
 static int slurp(const char *path, size_t max, char **buf, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named as a certificate must not hang the batch */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat sb;
 	size_t cap, n = 0;
 	char *b;
@@ -682,7 +683,7 @@ static int slurp(const char *path, size_t max, char **buf, size_t *len)
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		int e = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+		int e = fstat(fd, &sb) ? errno : S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
 
 		close(fd);
 		return -e;
@@ -749,10 +750,12 @@ int dsp_cert_verify(struct dsp_cert_verifier *v, const char *json_path,
 		rc = slurp(sig_path, P7S_MAX, &p7s, &plen);
 		if (rc < 0 && rc != -ENOMEM)
 			rc = verdict(res, DSP_CERT_UNREADABLE, "%s: %s", sig_path,
-				     rc == -EFBIG ? "too large" : strerror(-rc)) ? -ENOMEM : 1;
+				     rc == -EFBIG ? "too large" : rc == -EINVAL ?
+				     "not a regular file" : strerror(-rc)) ? -ENOMEM : 1;
 	} else if (rc != -ENOMEM) {
 		rc = verdict(res, DSP_CERT_UNREADABLE, "%s",
-			     rc == -EFBIG ? "too large" : strerror(-rc)) ? -ENOMEM : 1;
+			     rc == -EFBIG ? "too large" : rc == -EINVAL ? "not a regular file" :
+			     strerror(-rc)) ? -ENOMEM : 1;
 	}
 	if (rc == 0)
 		rc = dsp_cert_verify_mem(v, json_path, json, jlen, p7s, plen, o, res);

@@ -146,6 +146,10 @@ verify_out --ca "$P/root.crt" "$C/ec.json" "$C/nosig.json" "$C/missing.json"
 grep -qx "dispose: $C/nosig.json: $C/nosig.json.p7s: No such file or directory" "$T/v.err" &&
 	grep -qx "dispose: $C/missing.json: No such file or directory" "$T/v.err" &&
 	grep -qx "3 certificates: 1 valid, 2 unreadable" "$T/v.out" || { cat "$T/v.out" "$T/v.err"; die "unreadable lines"; }
+mkfifo "$C/fifo.json"
+verify_out --ca "$P/root.crt" "$C/fifo.json" "$C"
+[ "$vrc" = 2 ] && grep -qx "dispose: $C/fifo.json: not a regular file" "$T/v.err" &&
+	grep -qx "dispose: $C: Is a directory" "$T/v.err" || { cat "$T/v.err"; die "FIFO and directory: exit $vrc"; }
 verify_out --ca "$P/root.crt" "$C/ec.json" "$C/crafted.json" "$C/missing.json"
 [ "$vrc" = 3 ] || die "invalid and unreadable: exit $vrc (3 wins over 2)"
 certify_with ec "$T/r-fail" "$C/fail-ec.json" --chain "$P/chain.pem" || die "certify fail-ec"

@@ -490,7 +490,8 @@ int dsp_cert_show(FILE *out, struct json_object *doc, const struct dsp_cert_resu
 /* The whole file, at most SHOW_MAX bytes. 0 or -errno (-EFBIG, -EISDIR...). */
 static int slurp(const char *path, char **buf, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named as a certificate must not hang show */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
 	size_t cap = 65536, n = 0;
 	char *b = NULL;
@@ -504,8 +505,8 @@ static int slurp(const char *path, char **buf, size_t *len)
 		rc = -errno;
 		goto out;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		rc = -EISDIR;
+	if (!S_ISREG(st.st_mode)) {
+		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EBADF;
 		goto out;
 	}
 	if (!(b = malloc(cap + 1))) {
@@ -621,7 +622,7 @@ int dsp_cert_show_file(FILE *out, const char *path, bool json, char **why)
 	if ((rc = slurp(path, &buf, &len)))
 		return rc == -ENOMEM ? rc : cert_why(why, DSP_INVALID, "%s: %s", path,
 						      rc == -EFBIG ? "too large for a certificate" :
-						      strerror(-rc));
+						      rc == -EBADF ? "not a regular file" : strerror(-rc));
 	if (dsp_cert_parse(buf, len, &doc, &perr)) {
 		if (!(doc = parse_lenient(buf, len))) {
 			rc = cert_why(why, DSP_INVALID, "%s: %s", path,
@@ -641,7 +642,8 @@ int dsp_cert_show_file(FILE *out, const char *path, bool json, char **why)
 	}
 	if (prc) {
 		res.outcome = DSP_CERT_UNREADABLE;
-		if (asprintf(&res.reason, "%s: %s", p7path, strerror(-prc)) < 0)
+		if (asprintf(&res.reason, "%s: %s", p7path, prc == -EBADF ? "not a regular file" :
+			     prc == -EFBIG ? "too large" : strerror(-prc)) < 0)
 			res.reason = NULL;
 	} else {
 		if ((rc = dsp_cert_verifier_new(NULL, &v, why)))

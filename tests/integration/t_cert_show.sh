@@ -173,6 +173,9 @@ expect_exit 2 "$DISPOSE" show "$T/bad.json" >"$T/bad.out" 2>"$T/bad.err"
 grep -q '^dispose: .*bad.json: ' "$T/bad.err" || { cat "$T/bad.err"; die "message"; }
 expect_exit 2 "$DISPOSE" show "$T/missing.json" 2>/dev/null
 expect_exit 2 "$DISPOSE" show "$T" 2>/dev/null
+mkfifo "$T/fifo.json"
+expect_exit 2 timeout 20 "$DISPOSE" show "$T/fifo.json" 2>"$T/fifo.err"
+grep -q 'fifo.json: not a regular file' "$T/fifo.err" || die "a FIFO: $(cat "$T/fifo.err")"
 expect_exit 2 "$DISPOSE" show 2>/dev/null
 expect_exit 2 "$DISPOSE" show --frob "$T/c.json" 2>/dev/null
 expect_exit 0 "$DISPOSE" show --help >/dev/null

@@ -457,7 +457,7 @@ static struct json_object *archive_doc(size_t run, const struct dsp_record_archi
 static const char *const ident_keys[] = {
 	"vendor", "model", "serial", "wwn", "size", "logical_sector", "physical_sector",
 	"rotational", "transport", "devno", "dev", "ino", "fstype",
-	"name", "partition", "backing_file",
+	"name", "partition", "backing_file", "backing_dev", "backing_ino", "backing_size",
 };
 
 static struct json_object *identity_doc(const struct dsp_record_target *t)
@@ -508,9 +508,21 @@ static const char *media_type_of(const struct dsp_record_target *t)
 		return "directory tree";
 	if (strcmp(t->kind, "block"))
 		return NULL;
+	bool loop = t->identity &&
+		    json_object_get_type(json_object_object_get(t->identity, "backing_file")) ==
+			    json_type_string;
+
+	/* a loop's rotational flag says nothing of the medium under its backing file */
 	if (dsp_json_bool(t->identity, "rotational", &rot))
-		return "block device (medium type unknown)";
-	return rot ? "block device (rotational: magnetic)" : "block device (non-rotational: flash)";
+		return loop ? "loop device backed by a file (medium type unknown)" :
+			      "block device (medium type unknown)";
+	if (loop)
+		return rot ? "loop device backed by a file (the kernel reports it rotational; the "
+			     "medium holding that file was not examined)" :
+			     "loop device backed by a file (the kernel reports it non-rotational; the "
+			     "medium holding that file was not examined)";
+	return rot ? "block device, magnetic (the kernel reports it rotational)" :
+		     "block device, flash or other non-rotational (the kernel reports it non-rotational)";
 }
 
 /* Passes of id, or of the files of tree id summed pass by pass. */

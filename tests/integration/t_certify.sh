@@ -75,6 +75,8 @@ assert n["manufacturer"] is None and n["serial"] is None and n["media_source"] i
 assert n["classification_post"] is None and n["classification_pre"] == "internal"
 assert n["property_number"] == "PN-7" and n["destination"] == "other: shredder" and n["backup"] == "no"
 assert n["sanitization"] == "Clear" and n["technique"] == "overwrite" and n["verification_method"] == "full"
+# a loop's rotational flag is not the medium's: never "magnetic" for a file-backed device
+assert n["media_type"].startswith("loop device backed by a file") and "magnetic" not in n["media_type"], n
 assert n["tool"].startswith("dispose 0.1.0 (")
 assert t["method"]["name"] == "zero" and len(t["method"]["sha256"]) == 64
 p, = t["passes"]

@@ -370,7 +370,8 @@ int dsp_device_probe(const char *path, bool disk, struct dsp_device_sig *sig);
  * The identity of the block device info describes, for the run record
  * (man/dispose-record.5, "Device identity"): name, model, serial, wwn,
  * sysfs_serial, sysfs_wwid, vendor, transport, id_path, backing_file
- * (strings, null when unknown; serial and wwn are udev's when its database
+ * (strings, null when unknown; backing_dev "MAJ:MIN", backing_ino and
+ * backing_size: the file at the bottom of a loop device, null otherwise; serial and wwn are udev's when its database
  * has them, sysfs_serial/sysfs_wwid are sysfs's own values when they differ
  * from those, else null), udev (whether udev's database was read), by_id
  * (array of /dev/disk/by-id links, null without udev), partition,
@@ -383,6 +384,14 @@ int dsp_device_probe(const char *path, bool disk, struct dsp_device_sig *sig);
  * "medium" is null when it cannot be found. NULL only without memory.
  */
 struct json_object *dsp_identity_block(const struct dsp_blkdev_info *info);
+
+/*
+ * The regular file a loop device info describes writes to, below any other
+ * loop devices: its st_dev and st_ino, and *size its st_size when its path
+ * (backing_file) still names that file, else -1. 0, or -ENOENT when the
+ * device is not backed by a file (or the file cannot be found).
+ */
+int dsp_device_backing(const struct dsp_blkdev_info *info, dev_t *dev, ino_t *ino, int64_t *size);
 
 #define DSP_IDENTITY_NONE	1	/* the record identifies nothing */
 #define DSP_IDENTITY_DIFFERS	2	/* something recorded differs now */

@@ -318,6 +318,9 @@ static const struct field f_identity[] = {
 	{ "name", SN, F_ANY, NULL, NULL, 0, true },
 	{ "partition", T_BOOL | T_NULL, F_ANY, NULL, NULL, 0, false },
 	{ "backing_file", SN, F_ANY, NULL, NULL, 0, true },
+	{ "backing_dev", SN, F_ANY, NULL, NULL, 0, false },
+	{ "backing_ino", IN, F_NONNEG, NULL, NULL, 0, false },
+	{ "backing_size", IN, F_NONNEG, NULL, NULL, 0, false },
 	END
 };
 static const struct field f_nist[] = {

@@ -101,14 +101,50 @@ static void cmp_id(struct json_object *id, const char *k, const char *a, const c
 }
 
 /*
+ * The file under a loop device, by device and inode (a copy put at the
+ * same path is another file) and size, where the certificate records them.
+ */
+static void match_backing(struct json_object *id, const struct dsp_blkdev_info *in, char *diff)
+{
+	bool have;
+	int64_t size;
+	uint64_t v;
+	dev_t d, now_d = 0;
+	ino_t now_i = 0;
+
+	if (!known(id, "backing_dev") && !known(id, "backing_ino") && !known(id, "backing_size"))
+		return;
+	have = dsp_device_backing(in, &now_d, &now_i, &size) == 0;
+	if (known(id, "backing_dev") &&
+	    (!get_dev(id, "backing_dev", &d) || !have || d != now_d)) {
+		char now[32] = "none";
+
+		if (have)
+			snprintf(now, sizeof(now), "%u:%u", major(now_d), minor(now_d));
+		differ(diff, "backing file's device was %s, is %s", shown(s_or(id, "backing_dev")),
+		       now);
+	}
+	if (dsp_json_u64(id, "backing_ino", &v) == 0 && (!have || v != (uint64_t)now_i)) {
+		if (have)
+			differ(diff, "backing file's inode was %" PRIu64 ", is %" PRIu64, v,
+			       (uint64_t)now_i);
+		else
+			differ(diff, "backing file's inode was %" PRIu64 ", is none", v);
+	}
+	if (dsp_json_u64(id, "backing_size", &v) == 0 && size >= 0 && v != (uint64_t)size)
+		differ(diff, "backing file's size was %" PRIu64 ", is %" PRId64, v, size);
+}
+
+/*
  * Is the device the medium of target t? The rules, strict and in
  * dispose.8's words:
  *  - size and the sector sizes must be those recorded;
  *  - a partition must be one again, with the same kernel name (it shares
  *    its disk's serial);
  *  - a serial or WWN recorded (or now present) decides: each must be equal;
- *  - else a loop device's backing file (dev and inode when recorded, and
- *    its path) must be the one recorded, and so must the device number;
+ *  - else a loop device's backing file (its device, inode and size when
+ *    recorded, and its path) must be the one recorded, and so must the
+ *    device number;
  *  - else (a device that identifies nothing) the device number, kernel
  *    name and model must all be those recorded.
  * diff gets every difference, "" when it is the medium.
@@ -161,6 +197,7 @@ static void match_target(struct json_object *t, const struct now *n, char *diff)
 				    dsp_json_u64(id, "ino", &ino) || ino != (uint64_t)n->medium.file_ino)
 					differ(diff, "backing file's device and inode differ");
 			}
+			match_backing(id, in, diff);
 		} else if (known(id, "name") && strcmp(s_or(id, "name"), in->name)) {
 			differ(diff, "kernel name was %s, is %s", s_or(id, "name"), in->name);
 		}

@@ -54,6 +54,39 @@ static struct json_object *medium_json(const struct dsp_blkdev_info *info)
 	return o;
 }
 
+int dsp_device_backing(const struct dsp_blkdev_info *info, dev_t *dev, ino_t *ino, int64_t *size)
+{
+	struct dsp_blkdev_medium m;
+	struct stat st;
+
+	*size = -1;
+	if (!info->backing_file[0] || dsp_device_medium(NULL, info->devno, &m) < 0 || !m.file)
+		return -ENOENT;
+	*dev = m.file_dev;
+	*ino = m.file_ino;
+	/* the path may name another file now: its size only when it is that file */
+	if (stat(info->backing_file, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == m.file_dev &&
+	    st.st_ino == m.file_ino)
+		*size = (int64_t)st.st_size;
+	return 0;
+}
+
+/* backing_dev, backing_ino, backing_size: the file a loop device writes to, null otherwise. */
+static void add_backing(struct json_object *o, const struct dsp_blkdev_info *info)
+{
+	char dev[32];
+	dev_t d;
+	ino_t i;
+	int64_t size;
+	bool have = dsp_device_backing(info, &d, &i, &size) == 0;
+
+	if (have)
+		snprintf(dev, sizeof(dev), "%u:%u", major(d), minor(d));
+	json_object_object_add(o, "backing_dev", have ? json_object_new_string(dev) : NULL);
+	json_object_object_add(o, "backing_ino", have ? json_object_new_int64((int64_t)i) : NULL);
+	json_object_object_add(o, "backing_size", size >= 0 ? json_object_new_int64(size) : NULL);
+}
+
 struct json_object *dsp_identity_block(const struct dsp_blkdev_info *info)
 {
 	struct json_object *o = json_object_new_object(), *a = NULL;
@@ -73,6 +106,7 @@ struct json_object *dsp_identity_block(const struct dsp_blkdev_info *info)
 	}
 	json_object_object_add(o, "by_id", a);
 	json_object_object_add(o, "backing_file", str_or_null(info->backing_file));
+	add_backing(o, info);
 	json_object_object_add(o, "partition", json_object_new_boolean(info->is_partition));
 	json_object_object_add(o, "removable", info->removable < 0 ? NULL :
 			       json_object_new_boolean(info->removable > 0));

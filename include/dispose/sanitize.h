@@ -67,6 +67,7 @@ struct dsp_san_caps {
 	uint8_t nvme_fna;	/* byte 524, raw */
 	uint8_t nvme_nodmmas;	/* SANICAP bits 31:30 */
 	uint32_t nvme_nsid;	/* namespace of the target (NVME_IOCTL_ID), 0 unknown */
+	uint32_t nvme_active_ns; /* active namespaces on the controller (Identify CNS 02h) */
 	uint8_t nvme_flbas;	/* Identify Namespace byte 26 (kept by Format NVM) */
 	uint8_t nvme_dps;	/* Identify Namespace byte 29 (kept by Format NVM) */
 	/* SCSI */
@@ -123,6 +124,10 @@ struct dsp_san_opts {
 	bool invert;		/* invert the pattern between passes (OIPBP / INVERT) */
 	bool ause;		/* allow unrestricted sanitize exit (after a failure) */
 	bool no_dealloc;	/* NVMe NDAS: ask not to deallocate, when caps allow */
+	bool all_namespaces;	/* NVMe: the caller made sure every namespace of the
+				   controller is a target: sanitize (always) and Format
+				   NVM (FNA bits 0/1) erase them all; without it a
+				   controller with more than one namespace is refused */
 	/* polling: interval and a sleep that tests replace */
 	unsigned poll_ms;	/* 0 = 1000 */
 	unsigned timeout_s;	/* stop polling after this long: 0 = never */
@@ -158,6 +163,8 @@ void dsp_nvme_parse_id_ctrl(const uint8_t page[4096], struct dsp_san_caps *caps)
  * any return other than DSP_UNSUPPORTED, user data may be partly or wholly
  * gone; a failed sanitize leaves the device in a failure state in which it
  * refuses I/O until a sanitize succeeds (or exit failure mode with AUSE).
+ * Sanitize acts on the whole NVM subsystem: with more than one active
+ * namespace and no o->all_namespaces, DSP_REFUSED and nothing is sent.
  */
 int dsp_nvme_sanitize(struct dsp_io *io, const struct dsp_san_caps *caps,
 		      const struct dsp_san_opts *o, struct dsp_san_result *res);

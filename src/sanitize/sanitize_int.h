@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <linux/nvme_ioctl.h>
 #include <scsi/sg.h>
 
@@ -60,5 +61,26 @@ int san_sg_io(struct dsp_io *io, const uint8_t *cdb, unsigned cdb_len, int dir,
  */
 bool san_sense_decode(const uint8_t *s, size_t len, uint8_t *key, uint8_t *asc, uint8_t *ascq,
 		      bool *sksv, uint16_t *progress);
+
+/* ---- ATA (ata.c) ---- */
+/* An ATA register set: in, or out (feature = ERROR, command = STATUS). */
+struct ata_tf {
+	uint16_t feature, count;
+	uint64_t lba;		/* 48 bits */
+	uint8_t device, command;
+};
+enum ata_proto { ATA_PROTO_NONDATA = 3, ATA_PROTO_PIO_IN = 4, ATA_PROTO_PIO_OUT = 5 };
+/*
+ * ATA PASS-THROUGH(16) (SAT-4 85h). Data commands move 512-byte blocks
+ * with the length in COUNT; ck_cond asks for the output registers.
+ */
+void ata_cdb16(uint8_t cdb[16], const struct ata_tf *tf, enum ata_proto proto, bool ext, bool ck_cond);
+/*
+ * The output registers from descriptor sense (ATA Status Return
+ * descriptor 09h) or fixed sense (ASC/ASCQ 00h/1Dh). *upper false when
+ * fixed format lost nonzero COUNT 15:8 or LBA 47:24. False when s holds
+ * no ATA return.
+ */
+bool ata_sense_regs(const uint8_t *s, size_t len, struct ata_tf *out, bool *upper);
 
 #endif

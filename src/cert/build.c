@@ -658,6 +658,7 @@ static char *planned_path(struct json_object *run_start, const char *id)
 struct tstate {
 	const char *requested, *achieved, *result;
 	bool verified, old_data, ok;
+	const char *evidence;	/* a success the passes do not show (an edited record) */
 	char *why;		/* why it fails, "; "-joined; NULL when it does not */
 };
 
@@ -798,6 +799,12 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	add(o, "key_material", json_object_new_array());
 
 	/* the honesty rules (dispose-certificate(5)) */
+	if (!strcmp(st->result, "success") && (st->evidence = cert_evidence_fault(o)) != NULL) {
+		why_add(st, "%s", st->evidence);
+		st->achieved = "none";
+		add(o, "category_achieved", jstr("none"));
+		add(nist, "sanitization", jstr(nist_word("none")));
+	}
 	if (strcmp(st->result, "success")) {
 		const char *err = dsp_json_str(end, "error");
 		if (err)
@@ -1019,7 +1026,7 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 			ntargets++;
 			req = cat_rank(st.requested) > req ? cat_rank(st.requested) : req;
 			ach = cat_rank(st.achieved) < ach ? cat_rank(st.achieved) : ach;
-			if (!strcmp(st.result, "success") && st.verified)
+			if (!strcmp(st.result, "success") && st.verified && !st.evidence)
 				nok++;
 			if (!st.ok && !rc)
 				rc = add_failure(failures, n > 1, i, t->id, dsp_json_str(td, "path"),

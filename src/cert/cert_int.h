@@ -20,5 +20,8 @@ int cert_inventory_keys(const char *inventory, struct json_object *targets, char
 
 /* A new string printf'd into *why (when why is not NULL); returns rc. */
 int cert_why(char **why, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* consistency.c: why a "success" target's passes and read-back do not cover its
+ * medium (an edited record), or NULL. */
+const char *cert_evidence_fault(struct json_object *t);
 
 #endif

@@ -79,6 +79,18 @@ int dsp_cert_certify(const struct dsp_cert_build_opts *o, struct dsp_cert_signer
 		return -ENOMEM;
 	if ((rc = dsp_cert_build(o, &doc, why)))
 		goto out;
+	/* never sign what verify would reject: an edited record may claim more than it earned */
+	{
+		char *w = NULL;
+
+		if ((rc = dsp_cert_check_schema(doc, &w)) || (rc = dsp_cert_check_consistency(doc, &w))) {
+			if (rc != -ENOMEM)
+				rc = cert_why(why, DSP_INVALID, "%s: not written: the run records do not "
+					      "make a valid certificate (%s)", out_json, w ? w : "?");
+			free(w);
+			goto out;
+		}
+	}
 	if ((rc = dsp_cert_canonical(doc, &buf, &len))) {
 		rc = cert_why(why, rc, "%s: cannot make the canonical form: %s", out_json,
 			      strerror(-rc));

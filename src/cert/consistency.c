@@ -72,6 +72,43 @@ static bool target_verified(struct json_object *t)
 	return !size || (json_object_is_type(size, json_type_int) && json_object_get_int64(size) <= 0);
 }
 
+/*
+ * A target the record calls a success must show it: every pass complete and
+ * (size known, not a tree) each pass over the whole medium, no more read back
+ * than was written, and a full read-back covering the medium.
+ */
+const char *cert_evidence_fault(struct json_object *t)
+{
+	struct json_object *passes = member(t, "passes", json_type_array);
+	struct json_object *id = member(t, "identity", json_type_object);
+	struct json_object *ver = member(t, "verification", json_type_object), *sz = NULL;
+	const char *kind = dsp_json_str(t, "kind"), *mode = dsp_json_str(ver, "mode");
+	uint64_t size, np = passes ? json_object_array_length(passes) : 0, bw, bv;
+	bool tree = kind && !strcmp(kind, "tree"), complete;
+
+	if (!np && !tree)
+		return "the record shows no overwrite pass";
+	for (size_t i = 0; i < np; i++) {
+		struct json_object *p = json_object_array_get_idx(passes, i);
+		if (dsp_json_bool(p, "complete", &complete) || !complete)
+			return "the record shows an overwrite pass that did not complete";
+	}
+	if (tree || !json_object_object_get_ex(id, "size", &sz) ||
+	    !json_object_is_type(sz, json_type_int) || json_object_get_int64(sz) < 0)
+		return NULL;
+	size = (uint64_t)json_object_get_int64(sz);
+	for (size_t i = 0; i < np; i++)
+		if (u64_or(json_object_array_get_idx(passes, i), "bytes_written", 0) < size)
+			return "the record shows a pass that wrote less than the medium's size";
+	bw = u64_or(t, "bytes_written", UINT64_MAX);
+	bv = u64_or(t, "bytes_verified", UINT64_MAX);
+	if (bw == UINT64_MAX || bv == UINT64_MAX || (size && bw / size > np) || bv > bw)
+		return "the record shows more bytes written or read back than its passes cover";
+	if (mode && (!strcmp(mode, "all") || !strcmp(mode, "last")) && bv < size)
+		return "the record shows a full read-back of fewer bytes than the medium's size";
+	return NULL;
+}
+
 /* What caps a target's category: the medium (file, tree, partition) and the technique. */
 static int target_max(struct json_object *t, const char **why)
 {
@@ -101,11 +138,14 @@ static const char *clear_fault(struct json_object *t, const char *result)
 {
 	struct json_object *ver = member(t, "verification", json_type_object);
 	struct json_object *bad = member(t, "bad_ranges", json_type_array);
+	const char *f;
 
 	if (strcmp(result, "success"))
 		return "the result is not success";
 	if (!target_verified(t))
 		return "it was not verified";
+	if ((f = cert_evidence_fault(t)) != NULL)
+		return f;
 	if (u64_or(ver, "mismatches", 1) != 0)
 		return "verification found mismatches";
 	if (!bad || json_object_array_length(bad) != 0)
@@ -139,7 +179,7 @@ int dsp_cert_check_consistency(struct json_object *doc, char **why)
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
 		const char *id = dsp_json_str(t, "id"), *res = dsp_json_str(t, "result");
-		const char *capwhy, *cf;
+		const char *capwhy, *cf, *ev;
 		int ach = cat_rank(dsp_json_str(t, "category_achieved"));
 		int req = cat_rank(dsp_json_str(t, "category_requested"));
 		int cap;
@@ -171,13 +211,14 @@ int dsp_cert_check_consistency(struct json_object *doc, char **why)
 		if (dsp_json_bool(t, "old_data_may_remain", &remain))
 			return cert_why(why, DSP_INVALID, "%s: old_data_may_remain is not a boolean", where);
 		verified = target_verified(t);
-		if (!strcmp(res, "success") && verified)
+		ev = strcmp(res, "success") ? NULL : cert_evidence_fault(t);
+		if (!strcmp(res, "success") && verified && !ev)
 			succeeded++;
-		ok = !strcmp(res, "success") && verified && !remain && ach >= req;
+		ok = !strcmp(res, "success") && verified && !remain && ach >= req && !ev;
 		if (!ok && !bad_target) {
 			bad_target = id;
 			bad_why = strcmp(res, "success") ? res : !verified ? "not verified" :
-				  remain ? "old data may remain" : "achieved less than requested";
+				  remain ? "old data may remain" : ev ? ev : "achieved less than requested";
 		}
 		all_ok = all_ok && ok;
 		weakest = ach < weakest ? ach : weakest;
@@ -187,7 +228,7 @@ int dsp_cert_check_consistency(struct json_object *doc, char **why)
 		weakest = 0;
 	if (dsp_json_u64(sum, "succeeded", &v) || v != succeeded)
 		return cert_why(why, DSP_INVALID, "summary: succeeded is not %zu (targets with result "
-				"success that were verified)", succeeded);
+				"success that were verified and show it)", succeeded);
 	if (dsp_json_u64(sum, "failed", &v) || v != n - succeeded)
 		return cert_why(why, DSP_INVALID, "summary: failed is not %zu", n - succeeded);
 	if (cat_rank(dsp_json_str(sum, "category_achieved")) != weakest)

@@ -249,6 +249,7 @@ static const char good_doc[] =
 	"  \"targets\": [ { \"run\": 0, \"id\": \"t1\", \"path\": \"/dev/loop9\", \"kind\": \"block\","
 	"    \"identity\": { \"size\": 4096, \"partition\": false },"
 	"    \"nist\": { \"sanitization\": \"Clear\", \"technique\": \"overwrite\" },"
+	"    \"passes\": [ { \"pass\": 1, \"bytes_written\": 4096, \"complete\": true } ],"
 	"    \"verification\": { \"mode\": \"last\", \"mismatches\": 0, \"unreadable_bytes\": 0 },"
 	"    \"bad_ranges\": [], \"bytes_written\": 4096, \"bytes_verified\": 4096,"
 	"    \"result\": \"success\", \"category_requested\": \"clear\","
@@ -321,6 +322,29 @@ static void test_consistency(void **state)
 	d = doc();
 	set(d, "summary", "targets", json_object_new_int(2));
 	expect(d, "summary: targets is not the 1 target listed");
+
+	/* a success its passes and read-back do not show (an edited, re-hashed record) */
+	d = doc();
+	set(d, "targets.0", "passes", json_object_new_array());
+	expect(d, "category_achieved clear, but the record shows no overwrite pass");
+	d = doc();
+	set(d, "targets.0.passes.0", "complete", json_object_new_boolean(0));
+	expect(d, "category_achieved clear, but the record shows an overwrite pass that did not complete");
+	d = doc();
+	set(d, "targets.0.passes.0", "bytes_written", json_object_new_int(512));
+	expect(d, "category_achieved clear, but the record shows a pass that wrote less");
+	d = doc();
+	set(d, "targets.0", "bytes_verified", json_object_new_int(8192));
+	expect(d, "category_achieved clear, but the record shows more bytes written or read back");
+	d = doc();
+	set(d, "targets.0", "bytes_verified", json_object_new_int(512));
+	expect(d, "category_achieved clear, but the record shows a full read-back of fewer bytes");
+	d = doc();
+	set(d, "targets.0.passes.0", "complete", json_object_new_boolean(0));
+	set(d, "targets.0", "category_achieved", json_object_new_string("none"));
+	set(d, "targets.0.nist", "sanitization", json_object_new_string("none"));
+	set(d, "summary", "category_achieved", json_object_new_string("none"));
+	expect(d, "summary: succeeded is not 0");
 
 	d = doc();
 	set(d, "targets.0", "result", json_object_new_string("done"));

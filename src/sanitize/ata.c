@@ -139,7 +139,11 @@ static int ata_exec(struct dsp_io *io, const struct ata_tf *tf, enum ata_proto p
 		return r;
 	have = res->sense_len && ata_sense_regs(res->sense, res->sense_len, &o, &up);
 	if (!have) {
-		if (r == 0) {	/* GOOD without registers: a data command that worked */
+		if (r == 0 && ck_cond) {	/* asked for the registers, got none */
+			san_reason(res->reason, sizeof(res->reason),
+				   "ATA command %02xh: the translator returned no ATA registers", tf->command);
+			return -EPROTO;
+		} else if (r == 0) {	/* GOOD without registers: a data command that worked */
 			memset(&o, 0, sizeof(o));
 			o.command = 0x50;
 		} else if (res->scsi_status == 0x02 && res->sense_key == 0x05) {
@@ -723,9 +727,9 @@ int dsp_ata_hidden(struct dsp_io *io, const struct dsp_ata_identity *id, struct 
 	}
 	if (tf.command) {
 		r = ata_exec(io, &tf, ATA_PROTO_NONDATA, ext, true, NULL, 0, TMO_CMD_MS, &o, &upper, res);
-		if (r == -EREMOTEIO) {
-			hidden_why(h, "native max address: command %02xh aborted (error %02xh)",
-				   tf.command, res->ata_error);
+		if (r == -EREMOTEIO || r == -EPROTO) {
+			hidden_why(h, "native max address: command %02xh %s (error %02xh)", tf.command,
+				   r == -EPROTO ? "returned no registers" : "aborted", res->ata_error);
 		} else if (r) {
 			return r;
 		} else if (!upper) {
@@ -877,7 +881,7 @@ int dsp_ata_smart(struct dsp_io *io, const struct dsp_ata_identity *id, struct j
 		return DSP_UNSUPPORTED;
 	}
 	r = ata_exec(io, &st, ATA_PROTO_NONDATA, false, true, NULL, 0, TMO_CMD_MS, &o, NULL, res);
-	if (r && r != -EREMOTEIO)
+	if (r && r != -EREMOTEIO && r != -EPROTO)
 		return r;
 	if (!r && ((o.lba >> 8) & 0xffff) == 0xc24f)
 		status = "passed";

@@ -314,6 +314,15 @@ int dsp_ata_unlock_recipe(const char *dev, const char *password, char *buf, size
 int dsp_ata_security_erase(struct dsp_io *io, const struct dsp_ata_identity *id,
 			   const char *password, bool enhanced, unsigned timeout_s,
 			   struct dsp_san_result *res);
+/*
+ * Resume after a power failure mid-erase: the drive is locked (or enabled)
+ * with the password an earlier run recorded. SECURITY ERASE PREPARE and
+ * UNIT with it (allowed while locked), no SET PASSWORD; then as above.
+ * DSP_REFUSED when security is not enabled (nothing of ours to resume).
+ */
+int dsp_ata_security_erase_resume(struct dsp_io *io, const struct dsp_ata_identity *id,
+				  const char *password, bool enhanced, unsigned timeout_s,
+				  struct dsp_san_result *res);
 
 /* Native against accessible capacity (sectors; 0 = not known). */
 struct dsp_ata_hidden {

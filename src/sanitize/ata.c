@@ -598,9 +598,8 @@ static int sec_cmd(struct dsp_io *io, uint8_t cmd, uint16_t control, const char 
 	return r;
 }
 
-int dsp_ata_security_erase(struct dsp_io *io, const struct dsp_ata_identity *id,
-			   const char *password, bool enhanced, unsigned timeout_s,
-			   struct dsp_san_result *res)
+static int sec_erase(struct dsp_io *io, const struct dsp_ata_identity *id, const char *password,
+		     bool enhanced, unsigned timeout_s, bool resume, struct dsp_san_result *res)
 {
 	struct ata_tf prep = { .command = ATA_CMD_SEC_ERASE_PREP };
 	struct dsp_ata_identity after;
@@ -617,12 +616,17 @@ int dsp_ata_security_erase(struct dsp_io *io, const struct dsp_ata_identity *id,
 		san_reason(res->reason, sizeof(res->reason), "the drive has no ATA Security feature set (IDENTIFY word 128)");
 		return DSP_UNSUPPORTED;
 	}
-	if (id->sec_locked) {
+	if (resume && !id->sec_enabled) {
+		san_reason(res->reason, sizeof(res->reason),
+			   "no security password is set on the drive: no interrupted erase to resume");
+		return DSP_REFUSED;
+	}
+	if (!resume && id->sec_locked) {
 		san_reason(res->reason, sizeof(res->reason),
 			   "security locked: the drive holds a password set before; dispose refuses it (unlock it with its owner's password first)");
 		return DSP_REFUSED;
 	}
-	if (id->sec_enabled) {
+	if (!resume && id->sec_enabled) {
 		san_reason(res->reason, sizeof(res->reason),
 			   "a security password is already set on the drive; dispose erases only with a password it sets itself (disable it with hdparm --security-disable first)");
 		return DSP_REFUSED;
@@ -646,7 +650,7 @@ int dsp_ata_security_erase(struct dsp_io *io, const struct dsp_ata_identity *id,
 	else
 		tmo_ms = (2 * min + 30) * 60u * 1000;
 
-	r = sec_cmd(io, ATA_CMD_SEC_SET_PASS, 0x0000, password, TMO_CMD_MS, res);
+	r = resume ? 0 : sec_cmd(io, ATA_CMD_SEC_SET_PASS, 0x0000, password, TMO_CMD_MS, res);
 	if (r == -EREMOTEIO) {
 		san_reason(res->reason, sizeof(res->reason), "SECURITY SET PASSWORD refused (status %02xh, error %02xh)",
 			   res->ata_status, res->ata_error);
@@ -688,6 +692,20 @@ int dsp_ata_security_erase(struct dsp_io *io, const struct dsp_ata_identity *id,
 		res->ata_error = er;
 	}
 	return r == -EREMOTEIO ? -EIO : r;
+}
+
+int dsp_ata_security_erase(struct dsp_io *io, const struct dsp_ata_identity *id,
+			   const char *password, bool enhanced, unsigned timeout_s,
+			   struct dsp_san_result *res)
+{
+	return sec_erase(io, id, password, enhanced, timeout_s, false, res);
+}
+
+int dsp_ata_security_erase_resume(struct dsp_io *io, const struct dsp_ata_identity *id,
+				  const char *password, bool enhanced, unsigned timeout_s,
+				  struct dsp_san_result *res)
+{
+	return sec_erase(io, id, password, enhanced, timeout_s, true, res);
 }
 
 /* ---- HPA / DCO ---- */

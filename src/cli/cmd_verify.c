@@ -87,6 +87,23 @@ static struct json_object *result_json(const char *file, const struct dsp_cert_r
 	return o;
 }
 
+/* "; device DEV (target t1): N bytes read, sample P %, seed S, M mismatching", or nothing */
+static void print_device(struct json_object *d)
+{
+	const char *dev = dsp_json_str(d, "device");
+	char *shown = dsp_log_text(dev ? dev : "?");
+	const char *t = dsp_json_str(d, "target"), *pct = dsp_json_str(d, "percent");
+	const char *seed = dsp_json_str(d, "seed");
+	int64_t n = -1, bad = -1;
+
+	dsp_json_i64(d, "bytes_read", &n);
+	dsp_json_i64(d, "mismatches", &bad);
+	printf("; device %s (target %s): %lld bytes read, sample %s %%, seed %s, %lld mismatching",
+	       shown ? shown : "?", t ? t : "?", (long long)n, pct ? pct : "?", seed ? seed : "?",
+	       (long long)bad);
+	free(shown);
+}
+
 static void print_line(const char *file, const struct dsp_cert_result *r)
 {
 	char *f = dsp_log_text(file), *reason = dsp_log_text(r->reason ? r->reason : "?");
@@ -94,17 +111,21 @@ static void print_line(const char *file, const struct dsp_cert_result *r)
 	if (r->outcome == DSP_CERT_VALID) {
 		char *s = dsp_log_text(r->signer ? r->signer : "?");
 
-		printf("%s: valid: %s %s, signer %s, signed %s, weakest category %s\n", f ? f : file,
+		printf("%s: valid: %s %s, signer %s, signed %s, weakest category %s", f ? f : file,
 		       r->kind ? r->kind : "?", r->certificate_id ? r->certificate_id : "?",
 		       s ? s : "?", r->signing_time ? r->signing_time : "?",
 		       r->category ? r->category : "?");
 		free(s);
 	} else if (r->outcome == DSP_CERT_FAILURE_REPORT) {
 		/* the reason starts "valid as signed, but ..." */
-		printf("%s: failure report: %s\n", f ? f : file, reason ? reason : "?");
+		printf("%s: failure report: %s", f ? f : file, reason ? reason : "?");
 	} else {
-		printf("%s: %s: %s\n", f ? f : file, outcome_word[r->outcome], reason ? reason : "?");
+		printf("%s: %s: %s", f ? f : file, outcome_word[r->outcome], reason ? reason : "?");
 	}
+	/* what was re-read, as --json reports it: the seed makes the sample repeatable */
+	if (r->device)
+		print_device(r->device);
+	putchar('\n');
 	free(f);
 	free(reason);
 }

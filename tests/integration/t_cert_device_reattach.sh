@@ -3,7 +3,8 @@
 # same number to a copy of its image at the same path (same size, same data,
 # another inode) is not the certified medium: the record and the certificate
 # carry the backing file's device, inode and size, and verify --device
-# refuses it (exit 4, naming the inode); the original still verifies.
+# refuses it (exit 4, naming the inode); the original still verifies, its
+# text line naming the bytes read, the percent and the seed of the sample.
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v openssl >/dev/null || skip "openssl missing"
@@ -36,9 +37,12 @@ for i in ids:
 PY
 ok "record and certificate: backing_dev, backing_ino, backing_size of the image"
 
-"$DISPOSE" verify --ca "$T/c.pem" --device "$a" "$T/a.json" >"$T/v1" 2>&1 ||
-	die "the certified device itself: exit $?: $(cat "$T/v1")"
-ok "the certified device: valid"
+DISPOSE_TEST_SEED=00000000f1f1f1f1 "$DISPOSE" verify --ca "$T/c.pem" --device "$a" --sample 2 \
+	"$T/a.json" >"$T/v1" 2>&1 || die "the certified device itself: exit $?: $(cat "$T/v1")"
+# the text line names what was read, as --json does: the seed repeats the sample
+grep -Eq "^$T/a.json: valid: certificate-of-sanitization .*, weakest category clear; device $a \(target t1\): [0-9]+ bytes read, sample 2 %, seed 00000000f1f1f1f1, 0 mismatching$" \
+	"$T/v1" || die "the certified device: line: $(cat "$T/v1")"
+ok "the certified device: valid, the line names bytes read, percent and seed"
 
 # detach; the image replaced by a byte-identical copy (a new inode) at the same path
 losetup -d "$a" || die "losetup -d"

@@ -172,8 +172,11 @@ static int ata_exec(struct dsp_io *io, const struct ata_tf *tf, enum ata_proto p
 		*out = o;
 	if (upper)
 		*upper = up;
-	if (o.command & (ATA_STAT_ERR | ATA_STAT_DF))
+	if (o.command & (ATA_STAT_ERR | ATA_STAT_DF)) {	/* callers say more where they can */
+		san_reason(res->reason, sizeof(res->reason), "ATA command %02xh failed: status %02xh, error %02xh%s",
+			   tf->command, o.command, (unsigned)o.feature, (o.command & ATA_STAT_DF) ? " (device fault)" : "");
 		return -EREMOTEIO;
+	}
 	return 0;
 }
 

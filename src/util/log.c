@@ -117,34 +117,62 @@ enum dsp_audit_level dsp_audit_level_of(int rc)
 }
 
 /*
+ * Bytes of an invisible character that reorders or breaks what a terminal
+ * (or a log viewer) shows: ALM U+061C, LRM/RLM U+200E/F, LINE/PARAGRAPH
+ * SEPARATOR U+2028/9, the embeddings and overrides U+202A..E and the
+ * isolates U+2066..9. 0 when p starts none (t is valid UTF-8 here).
+ */
+static size_t bidi_len(const unsigned char *p)
+{
+	if (p[0] == 0xd8 && p[1] == 0x9c)
+		return 2;
+	if (p[0] == 0xe2 && p[1] == 0x80 &&
+	    (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xa8 && p[2] <= 0xae)))
+		return 3;
+	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 3;
+	return 0;
+}
+
+/*
  * One line whatever a path holds: json.h's readable text for bytes that are
- * not UTF-8, and \xHH for control characters (C0, DEL, and C1 as \xc2\xHH),
- * so a newline or an escape sequence in a file name can neither forge a line
- * nor drive a terminal.
+ * not UTF-8, and \xHH for control characters (C0, DEL, and C1 as \xc2\xHH)
+ * and for the bytes of bidi overrides and line separators (bidi_len), so a
+ * newline, an escape sequence or a right-to-left override in a file name or
+ * a certificate's subject can neither forge a line, drive a terminal nor
+ * reorder a verdict.
  */
 char *dsp_log_text(const char *msg)
 {
-	size_t n = strlen(msg), k = 0;
+	size_t n = strlen(msg), k = 0, b;
 	char *t = dsp_json_escape_text(msg, n), *o;
 	const unsigned char *p;
 
 	if (!t)
 		return NULL;
 	for (p = (const unsigned char *)t; *p; p++)
-		k += *p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f);
+		k += *p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) ||
+		     bidi_len(p);
 	if (!k)
 		return t;
-	o = malloc(strlen(t) + 7 * k + 1);
+	/* at most 9 more bytes each: three bytes as \xHH\xHH\xHH */
+	o = malloc(strlen(t) + 9 * k + 1);
 	if (o) {
 		char *q = o;
 
-		for (p = (const unsigned char *)t; *p; p++)
-			if (*p < 0x20 || *p == 0x7f)
+		for (p = (const unsigned char *)t; *p; p++) {
+			if (*p < 0x20 || *p == 0x7f) {
 				q += sprintf(q, "\\x%02x", *p);
-			else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			} else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
 				q += sprintf(q, "\\xc2\\x%02x", *++p);
-			else
+			} else if ((b = bidi_len(p)) != 0) {
+				for (size_t i = 0; i < b; i++)
+					q += sprintf(q, "\\x%02x", p[i]);
+				p += b - 1;
+			} else {
 				*q++ = (char)*p;
+			}
+		}
 		*q = '\0';
 	}
 	free(t);

@@ -277,6 +277,12 @@ static void test_log_text_escapes_controls(void **state)
 		{ "c1\xc2\x9b!", "c1\\xc2\\x9b!" },			/* CSI as C1 */
 		{ "bad\xff\\", "bad\\xff\\\\" },			/* not UTF-8: json.h's text */
 		{ "del\x7f", "del\\x7f" },
+		/* bidi overrides and line separators: they reorder or break a line */
+		{ "CN=a\xe2\x80\xaegnp.exe", "CN=a\\xe2\\x80\\xaegnp.exe" },	/* RLO */
+		{ "\xe2\x81\xa6i\xe2\x81\xa9\xe2\x80\x8f", "\\xe2\\x81\\xa6i\\xe2\\x81\\xa9\\xe2\\x80\\x8f" },
+		{ "l\xe2\x80\xa8p\xe2\x80\xa9\xd8\x9c", "l\\xe2\\x80\\xa8p\\xe2\\x80\\xa9\\xd8\\x9c" },
+		{ "\xe2\x80\xae\xe2\x80\xae\xe2\x80\xae\xe2\x80\xae", "\\xe2\\x80\\xae\\xe2\\x80\\xae\\xe2\\x80\\xae\\xe2\\x80\\xae" },
+		{ "dash \xe2\x80\x94 ok", "dash \xe2\x80\x94 ok" },		/* other U+20xx kept */
 		{ "", "" },
 	};
 

@@ -68,8 +68,9 @@ static int read_pass(const char *path, struct pass *p, char **why)
 	}
 	close(fd);
 	p->len = (size_t)n;
+	/* up to the first '\n' only, as openssl and dispose keygen: a CRLF file's '\r' is kept */
 	for (size_t i = 0; i < p->len; i++)
-		if (p->buf[i] == '\n' || p->buf[i] == '\r') {
+		if (p->buf[i] == '\n') {
 			p->len = i;
 			break;
 		}

@@ -960,8 +960,6 @@ static int examine_whole(const uint8_t *d, size_t n, struct dsp_key_info *ki)
 		return dsp_keys_jks(d, n, ki);
 	if (!strcmp(f, "krb5-keytab"))
 		return dsp_keys_keytab(d, n, 0, ki);
-	if (!strcmp(f, "luks"))
-		return dsp_keys_luks(d, n, ki);
 	if (!strcmp(f, "keepass") || !strcmp(f, "age") || !strcmp(f, "signify") ||
 	    !strcmp(f, "tor") || !strcmp(f, "dnssec-private")) {
 		/* symmetric or exotic: recorded by presence, never hashed */
@@ -1245,7 +1243,10 @@ int dsp_keys_examine(int fd, const char *path, const struct stat *st,
 		al = (size_t)n;
 	}
 	all[al] = '\0';
-	r = examine_whole(all, al, &ki);
+	/* LUKS: libcryptsetup reads the file itself (the LUKS2 copies, checksums) */
+	r = strcmp(ki.format, "luks") ? examine_whole(all, al, &ki) : dsp_keys_luks(fd, &ki);
+	if (r < 0)
+		goto out;
 	if (r == 0)
 		r = undecodable(all, al, ki.format);
 	if (r == DSP_KEY_UNDECODED) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* keys_bin.c - binary key stores: Java JKS/JCEKS, Kerberos keytabs, LUKS header backups */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <openssl/err.h>
 #include <json-c/json.h>
 
+#include "dispose/luks.h"
 #include "keys_int.h"
 
 static int skip_utf(struct kcur *c)
@@ -201,58 +203,25 @@ int dsp_keys_keytab(const uint8_t *p, size_t n, int partial, struct dsp_key_info
 	return 1;
 }
 
-int dsp_keys_luks(const uint8_t *p, size_t n, struct dsp_key_info *ki)
+int dsp_keys_luks(int fd, struct dsp_key_info *ki)
 {
-	uint16_t ver;
+	struct dsp_luks_info li;
+	int r;
 
-	if (n < 512 || (memcmp(p, "LUKS\xba\xbe", 6) && memcmp(p, "SKUL\xba\xbe", 6)))
+	/* libcryptsetup, not a hand parser: both LUKS2 copies, checksums, LUKS1 */
+	r = dsp_luks_inspect_fd(fd, 0, &li);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		snprintf(ki->reason, sizeof(ki->reason), "libcryptsetup finds no valid LUKS header");
 		return 0;
-	ver = (uint16_t)(p[6] << 8 | p[7]);
-	if ((ver != 1 && ver != 2) || (p[0] == 'S' && ver != 2))
-		return 0;	/* only LUKS2 has a secondary header (SKUL) */
-	/* the UUID sits at byte 168 in both versions */
-	if (!printable(p + 168, strnlen((const char *)p + 168, 40)))
-		return 0;
-	snprintf(ki->luks_uuid, sizeof(ki->luks_uuid), "%.*s", 40, (const char *)p + 168);
-	ki->encrypted = 1;
-	if (ver == 1) {
-		const char *cn = (const char *)p + 8, *cm = (const char *)p + 40;
-		uint32_t kb = (uint32_t)p[108] << 24 | (uint32_t)p[109] << 16 |
-			      (uint32_t)p[110] << 8 | p[111];
-
-		if (printable(p + 8, strnlen(cn, 32)) && printable(p + 40, strnlen(cm, 32)))
-			snprintf(ki->algorithm, sizeof(ki->algorithm), "%.*s-%.*s",
-				 (int)strnlen(cn, 32), cn, (int)strnlen(cm, 32), cm);
-		if (kb <= 512)
-			ki->bits = (int)kb * 8;
-	} else if (n > 4096) {
-		struct json_tokener *tok = json_tokener_new();
-		size_t jl = strnlen((const char *)p + 4096, n - 4096);
-		struct json_object *j = tok ? json_tokener_parse_ex(tok, (const char *)p + 4096,
-								    (int)jl) : NULL;
-		struct json_object *o, *s0, *ks;
-
-		if (j && json_object_object_get_ex(j, "segments", &o) &&
-		    json_object_object_get_ex(o, "0", &s0) &&
-		    json_object_object_get_ex(s0, "encryption", &o) &&
-		    json_object_is_type(o, json_type_string))
-			snprintf(ki->algorithm, sizeof(ki->algorithm), "%s", json_object_get_string(o));
-		if (j && json_object_object_get_ex(j, "keyslots", &ks) &&
-		    json_object_is_type(ks, json_type_object)) {
-			json_object_object_foreach(ks, k, v) {
-				(void)k;
-				if (json_object_object_get_ex(v, "key_size", &o)) {
-					int64_t b = json_object_get_int64(o);
-
-					if (b > 0 && b <= 512)
-						ki->bits = (int)b * 8;
-					break;
-				}
-			}
-		}
-		json_object_put(j);
-		if (tok)
-			json_tokener_free(tok);
 	}
+	if (!printable((const uint8_t *)li.uuid, strlen(li.uuid)) || !li.uuid[0])
+		return 0;
+	snprintf(ki->luks_uuid, sizeof(ki->luks_uuid), "%s", li.uuid);
+	if (printable((const uint8_t *)li.cipher, strlen(li.cipher)))
+		snprintf(ki->algorithm, sizeof(ki->algorithm), "%.47s", li.cipher);
+	ki->bits = li.key_bits > 0 && li.key_bits <= 4096 ? li.key_bits : 0;
+	ki->encrypted = 1;
 	return 1;
 }

@@ -77,7 +77,8 @@ int dsp_keys_gnupg(const char *text, size_t n, struct dsp_key_info *ki);
 int dsp_keys_jks(const uint8_t *p, size_t n, struct dsp_key_info *ki);
 /* partial: p is only the start of the file; stop quietly at its end */
 int dsp_keys_keytab(const uint8_t *p, size_t n, int partial, struct dsp_key_info *ki);
-int dsp_keys_luks(const uint8_t *p, size_t n, struct dsp_key_info *ki);
+/* A LUKS header or header backup in the open file fd, read by libcryptsetup. */
+int dsp_keys_luks(int fd, struct dsp_key_info *ki);
 const char *dsp_keys_wg_find(const char *t, size_t n);
 int dsp_keys_wireguard(const char *t, size_t n, struct dsp_key_info *ki);
 

@@ -230,6 +230,20 @@ cp "$K/luks2-header.img" "$K/luks2-primary-wiped.img"
 dd if=/dev/zero of="$K/luks2-primary-wiped.img" bs=4096 count=1 conv=notrunc status=none
 exp luks2-primary-wiped.img luks true - - luks_uuid="$(cryptsetup luksUUID "$K/luks2-header.img")" \
 	algorithm=aes-xts-plain64 bits=512
+# the primary copy's UUID changed without its checksum: libcryptsetup reads the valid secondary
+cp "$K/luks2-header.img" "$K/luks2-primary-tampered.img"
+python3 - "$K/luks2-primary-tampered.img" <<'PY'
+import sys
+f = open(sys.argv[1], "r+b"); f.seek(168); c = f.read(1)
+f.seek(168); f.write(b"0" if c != b"0" else b"1")
+PY
+exp luks2-primary-tampered.img luks true - - luks_uuid="$(cryptsetup luksUUID "$K/luks2-header.img")" \
+	algorithm=aes-xts-plain64 bits=512
+# both copies' JSON changed: no checksum holds, nothing is claimed from it
+cp "$K/luks2-header.img" "$K/luks2-badsum.img"
+printf X | dd of="$K/luks2-badsum.img" bs=1 seek=$((4096 + 2)) conv=notrunc status=none
+printf X | dd of="$K/luks2-badsum.img" bs=1 seek=$((16384 + 4096 + 2)) conv=notrunc status=none
+exp luks2-badsum.img luks - - - decoded=false algorithm=- bits=- luks_uuid=-
 
 # ---- Kerberos keytab (v2), written by hand: two entries, random keys ----
 python3 - "$K/krb5.keytab" <<'PY'

@@ -71,8 +71,9 @@ struct dsp_san_caps {
 	uint8_t nvme_flbas;	/* Identify Namespace byte 26 (kept by Format NVM) */
 	uint8_t nvme_dps;	/* Identify Namespace byte 29 (kept by Format NVM) */
 	/* SCSI */
-	bool scsi_rsoc;		/* REPORT SUPPORTED OPERATION CODES answered: actions is known,
-				   else actions is a guess and SANITIZE is tried */
+	bool scsi_rsoc;		/* REPORT SUPPORTED OPERATION CODES answered: actions is known;
+				   else actions is 0, support unknown, and dsp_scsi_sanitize
+				   tries (ILLEGAL REQUEST is then DSP_UNSUPPORTED) */
 	/* ATA (S2): see the ATA block below */
 	bool frozen;		/* ATA security frozen: what to do is in reason */
 	bool locked;		/* ATA security locked */
@@ -199,12 +200,14 @@ int dsp_scsi_identify(struct dsp_io *io, struct dsp_san_caps *caps);
 /*
  * SANITIZE with IMMED, then REQUEST SENSE polled to completion and a TEST
  * UNIT READY for the outcome. Unsupported (ILLEGAL REQUEST) is
- * DSP_UNSUPPORTED with the sense decoded in res->reason. Destructive as
- * dsp_nvme_sanitize.
+ * DSP_UNSUPPORTED with the sense decoded in res->reason. When the device
+ * already reports "sanitize in progress" nothing is sent and that one is
+ * polled (res->resumed): SCSI does not say which action it is, so the
+ * caller's record must. Destructive as dsp_nvme_sanitize.
  */
 int dsp_scsi_sanitize(struct dsp_io *io, const struct dsp_san_caps *caps,
 		      const struct dsp_san_opts *o, struct dsp_san_result *res);
-/* Text for a sense key / ASC / ASCQ ("not ready: sanitize in progress"). Never NULL. */
+/* Text for ASC/ASCQ when known ("logical unit not ready, sanitize in progress"), else the sense key's. Never NULL. */
 const char *dsp_scsi_sense_text(uint8_t key, uint8_t asc, uint8_t ascq);
 
 /* ---- eMMC ---- */

@@ -52,6 +52,8 @@ struct fake_dev {
 	/* ---- NVMe ---- */
 	bool nvme;			/* answers NVMe admin commands */
 	uint32_t nsid;			/* NVME_IOCTL_ID: 0 = controller node (-ENOTTY) */
+	uint32_t active_ns;		/* Identify CNS 02h lists 1..active_ns (default 1) */
+	bool no_cns2;			/* CNS 02h: invalid field (an NVMe 1.0 controller) */
 	uint8_t id_ctrl[4096], id_ns[4096], health[512];
 	uint16_t nvme_status[256];	/* per opcode: answer this status instead (0 = normal) */
 	int nvme_errno[256];		/* per opcode: the ioctl fails with -errno */
@@ -97,6 +99,7 @@ static __attribute__((unused)) struct fake_dev *fake_dev_new(void)
 	d->size = 1ull << 30;
 	d->san_final = 1;
 	d->sprog = 0xffff;
+	d->active_ns = 1;
 	return d;
 }
 
@@ -197,6 +200,17 @@ static __attribute__((unused)) int fake_nvme_admin(struct fake_dev *d, struct nv
 			memcpy(data, d->id_ctrl, 4096);
 		else if ((cmd->cdw10 & 0xff) == 0 && cmd->nsid == d->nsid && d->nsid)
 			memcpy(data, d->id_ns, 4096);
+		else if ((cmd->cdw10 & 0xff) == 2 && !d->no_cns2) {
+			uint8_t *p = data;
+			uint32_t i;
+
+			memset(p, 0, 4096);
+			for (i = 0; i < d->active_ns && i < 1024; i++) {
+				p[4 * i] = (uint8_t)(i + 1);
+				p[4 * i + 1] = (uint8_t)((i + 1) >> 8);
+			}
+		} else if ((cmd->cdw10 & 0xff) == 2)
+			return 0x4002;
 		else
 			return 0x400b;	/* invalid namespace or format */
 		return 0;

@@ -124,7 +124,9 @@ struct dsp_cert_signer;
  * The signer: its private key (passphrase_file for an encrypted one; NULL
  * otherwise), its X.509 certificate (must match the key, carry
  * digitalSignature, and be valid now) and an optional
- * PEM chain embedded with it. keyUsage must be present with digitalSignature
+ * PEM chain embedded with it: every certificate after the first in cert,
+ * and in chain, must be an issuer on the way up from the signer (verify
+ * rejects a signature carrying any other), else DSP_INVALID naming it. keyUsage must be present with digitalSignature
  * (verify refuses a signer without it). Only EC and RSA keys (OpenSSL 3.0
  * cannot sign CMS with Ed25519): DSP_UNSUPPORTED otherwise.
  */

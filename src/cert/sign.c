@@ -184,13 +184,80 @@ void dsp_cert_signer_free(struct dsp_cert_signer *s)
 	free(s);
 }
 
+/* A name as one line ("CN = x, O = y"), or NULL. */
+static char *name_of(X509 *x)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = NULL, *p;
+	long n;
+
+	if (b && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_ONELINE) >= 0 &&
+	    (n = BIO_get_mem_data(b, &p)) >= 0)
+		s = strndup(p, (size_t)n);
+	BIO_free(b);
+	return s;
+}
+
+/*
+ * verify refuses a signature carrying a certificate that is not in the
+ * signer's verified chain, so certify refuses to embed one: from the
+ * signer, each issuer (name and signature) among the given certificates,
+ * up to a self-signed one or none more; every other one is refused.
+ * nfirst: how many of s->chain came from the CERT file (the rest: chain).
+ */
+static int check_chain(const struct dsp_cert_signer *s, int nfirst, const char *cert,
+		       const char *chain, char **why)
+{
+	int n = sk_X509_num(s->chain), rc = 0;
+	bool *used = calloc((size_t)n + 1, sizeof(*used));
+	X509 *cur = s->cert;
+
+	if (!used)
+		return sign_why(why, -ENOMEM, "signer: out of memory");
+	for (int steps = 0; steps < n && X509_check_issued(cur, cur) != X509_V_OK; steps++) {
+		int next = -1;
+
+		for (int i = 0; i < n && next < 0; i++) {
+			X509 *x = sk_X509_value(s->chain, i);
+
+			if (!used[i] && X509_check_issued(x, cur) == X509_V_OK &&
+			    X509_verify(cur, X509_get0_pubkey(x)) == 1)
+				next = i;
+		}
+		if (next < 0)
+			break;
+		used[next] = true;
+		cur = sk_X509_value(s->chain, next);
+	}
+	for (int i = 0; i < n && !rc; i++) {
+		X509 *x = sk_X509_value(s->chain, i);
+		bool in = used[i] || !X509_cmp(x, s->cert);
+
+		/* the same certificate given twice is embedded once */
+		for (int k = 0; k < n && !in; k++)
+			in = used[k] && !X509_cmp(x, sk_X509_value(s->chain, k));
+		if (!in) {
+			char *nm = name_of(x), *sn = name_of(s->cert);
+
+			rc = sign_why(why, DSP_INVALID, "%s: certificate %s is not in the chain of the "
+				      "signer %s (verify would reject every certificate signed so)",
+				      i < nfirst ? cert : chain, nm ? nm : "?", sn ? sn : "?");
+			free(nm);
+			free(sn);
+		}
+	}
+	free(used);
+	ERR_clear_error();
+	return rc;
+}
+
 int dsp_cert_signer_load(const char *key, const char *cert, const char *chain,
 			 const char *passphrase_file, struct dsp_cert_signer **out, char **why)
 {
 	struct dsp_cert_signer *s;
 	STACK_OF(X509) *certs = NULL;
 	uint32_t flags;
-	int rc;
+	int rc, nfirst;
 
 	*out = NULL;
 	if (!key || !cert)
@@ -206,6 +273,7 @@ int dsp_cert_signer_load(const char *key, const char *cert, const char *chain,
 	/* Extra certificates after the first in CERT join the chain. */
 	s->chain = certs;
 	certs = NULL;
+	nfirst = sk_X509_num(s->chain);
 	if (chain) {
 		STACK_OF(X509) *more = NULL;
 
@@ -227,6 +295,8 @@ int dsp_cert_signer_load(const char *key, const char *cert, const char *chain,
 		rc = sign_why(why, DSP_INVALID, "%s: certificate does not match the key %s", cert, key);
 		goto fail;
 	}
+	if ((rc = check_chain(s, nfirst, cert, chain, why)) != 0)
+		goto fail;
 	/* verify refuses a signer without digitalSignature; so does signing. */
 	flags = X509_get_extension_flags(s->cert);
 	if (flags & EXFLAG_INVALID) {

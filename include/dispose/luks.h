@@ -70,6 +70,15 @@ struct dsp_luks_result {
 	int blkid_ambiguous;
 };
 
+/*
+ * The result for the record: "volume" (dsp_luks_info_json of the header as
+ * it was), keyslots_destroyed, keyslots_failed, bytes_overwritten,
+ * bytes_verified, header_found_after (crypt_load; null: not checked),
+ * blkid_type_after (null: none), blkid_ambiguous_after, outcome (from rc:
+ * "ok", "mismatch", "survived", "error" with "error": strerror).
+ */
+struct json_object *dsp_luks_result_json(const struct dsp_luks_result *res, int rc);
+
 #define DSP_LUKS_MISMATCH	1	/* read-back differs from what was written */
 #define DSP_LUKS_SURVIVED	2	/* crypt_load or libblkid still finds LUKS */
 

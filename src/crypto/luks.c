@@ -35,6 +35,8 @@ static int cs_load(const char *fdpath, struct crypt_device **cd)
 	int r;
 
 	*cd = NULL;
+	/* no token plugins (systemd-tpm2 ...) loaded to look at a header: its JSON is recorded as is */
+	crypt_token_external_disable();
 	r = crypt_init(cd, fdpath);
 	if (r < 0)
 		return r;
@@ -253,6 +255,33 @@ struct json_object *dsp_luks_info_json(const struct dsp_luks_info *info)
 	json_object_object_add(o, "header_area_length", json_object_new_int64((int64_t)info->header_end));
 	json_object_object_add(o, "header_area_sha256", info->header_sha256[0] ?
 			       json_object_new_string(info->header_sha256) : NULL);
+	return o;
+}
+
+struct json_object *dsp_luks_result_json(const struct dsp_luks_result *res, int rc)
+{
+	struct json_object *o = json_object_new_object(), *v = dsp_luks_info_json(&res->before);
+	const char *oc = rc == 0 ? "ok" : rc == DSP_LUKS_MISMATCH ? "mismatch" :
+			 rc == DSP_LUKS_SURVIVED ? "survived" : "error";
+
+	if (!o || !v) {
+		json_object_put(o);
+		json_object_put(v);
+		return NULL;
+	}
+	json_object_object_add(o, "volume", v);
+	json_object_object_add(o, "keyslots_destroyed", json_object_new_int(res->slots_destroyed));
+	json_object_object_add(o, "keyslots_failed", json_object_new_int(res->slots_failed));
+	json_object_object_add(o, "bytes_overwritten", json_object_new_int64((int64_t)res->written));
+	json_object_object_add(o, "bytes_verified", json_object_new_int64((int64_t)res->verified));
+	json_object_object_add(o, "header_found_after", res->loads_after < 0 ? NULL :
+			       json_object_new_boolean(res->loads_after));
+	json_object_object_add(o, "blkid_type_after", res->blkid_after[0] ?
+			       json_object_new_string(res->blkid_after) : NULL);
+	json_object_object_add(o, "blkid_ambiguous_after", json_object_new_boolean(res->blkid_ambiguous));
+	json_object_object_add(o, "outcome", json_object_new_string(oc));
+	if (rc < 0)
+		json_object_object_add(o, "error", json_object_new_string(strerror(-rc)));
 	return o;
 }
 

@@ -232,6 +232,33 @@ static void test_inspect_secondary_only_never_writes(void **state)
 	assert_int_equal(dsp_luks_inspect(img, 0, &li), -EINVAL);
 }
 
+/* Tokens (TPM2, FIDO2, Clevis enrolments) and a non-default metadata size are recorded. */
+static void test_inspect_tokens_metadata_size(void **state)
+{
+	struct dsp_luks_info li;
+	char img[256];
+
+	(void)state;
+	need_cryptsetup();
+	snprintf(img, sizeof(img), "%s/tokens.img", tmpdir);
+	assert_int_equal(sh("rm -f '%s' && truncate -s %u '%s' && printf pw | cryptsetup luksFormat "
+			    "--batch-mode --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 "
+			    "--luks2-metadata-size 64k --luks2-keyslots-size 2m '%s' - >/dev/null",
+			    img, IMG_SIZE, img, img), 0);
+	assert_int_equal(sh("printf '%%s' '{\"type\":\"clevis\",\"keyslots\":[\"0\"]}' | "
+			    "cryptsetup token import --token-id 3 '%s'", img), 0);
+	assert_int_equal(dsp_luks_inspect(img, 0, &li), 0);
+	assert_int_equal(li.metadata_size, 65536);
+	assert_int_equal(li.keyslots_size, 2 * MiB);
+	/* the data offset (16 MiB by default alignment) bounds the area: it covers both */
+	assert_true(li.header_end >= 2 * 65536 + 2 * MiB);
+	assert_int_equal(li.header_end, li.data_offset);
+	assert_int_equal(li.ntokens, 1);
+	assert_int_equal(li.token_id[0], 3);
+	assert_string_equal(li.token_type[0], "clevis");
+	assert_string_equal(li.header_sha256, "");
+}
+
 static int attach(const char *img, char *dev, size_t len)
 {
 	sh_out(dev, len, "losetup -f --show '%s' 2>/dev/null", img);
@@ -261,6 +288,7 @@ static void destroy_on_loop(int version)
 	struct dsp_luks_result res;
 	struct dsp_io *io;
 	char img[256], copy[300], dev[64], out[128];
+	struct json_object *j, *v;
 	uint8_t *old, *now;
 	size_t on, nn;
 	uint64_t end;
@@ -278,6 +306,13 @@ static void destroy_on_loop(int version)
 	check_info(copy, &res.before, version);
 	assert_int_equal(res.slots_destroyed, 1);
 	assert_int_equal(res.slots_failed, 0);
+	j = dsp_luks_result_json(&res, 0);
+	assert_non_null(j);
+	assert_true(json_object_object_get_ex(j, "outcome", &v));
+	assert_string_equal(json_object_get_string(v), "ok");
+	assert_true(json_object_object_get_ex(j, "header_found_after", &v));
+	assert_true(json_object_is_type(v, json_type_boolean) && !json_object_get_boolean(v));
+	json_object_put(j);
 	assert_int_equal(res.written, end);
 	assert_int_equal(res.verified, end);
 	assert_int_equal(res.loads_after, 0);
@@ -338,6 +373,7 @@ static void test_destroy_refuses_held(void **state)
 /* A fault mid-overwrite is reported with how far it got; never "done". */
 static void test_destroy_eio_midway(void **state)
 {
+	struct json_object *j, *v;
 	struct dsp_luks_result res;
 	struct dsp_io *io;
 	char img[256];
@@ -350,6 +386,12 @@ static void test_destroy_eio_midway(void **state)
 	unsetenv(DSP_IO_FAULT_ENV);
 	assert_int_equal(dsp_luks_destroy(io, &res), -EIO);
 	dsp_io_close(io);
+	j = dsp_luks_result_json(&res, -EIO);
+	assert_true(json_object_object_get_ex(j, "outcome", &v));
+	assert_string_equal(json_object_get_string(v), "error");
+	assert_true(json_object_object_get_ex(j, "header_found_after", &v));
+	assert_null(v);
+	json_object_put(j);
 	assert_int_equal(res.written, 8 * MiB);
 	assert_int_equal(res.verified, 0);
 	assert_int_equal(res.loads_after, -1);
@@ -414,6 +456,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inspect_luks2_and_luks1),
 		cmocka_unit_test(test_inspect_secondary_only_never_writes),
+		cmocka_unit_test(test_inspect_tokens_metadata_size),
 		cmocka_unit_test_teardown(test_destroy_luks2_loop, cleanup),
 		cmocka_unit_test_teardown(test_destroy_luks1_loop, cleanup),
 		cmocka_unit_test_teardown(test_destroy_refuses_held, cleanup),

@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "dispose/device.h"
+#include "dispose/json.h"
 #include "dispose/log.h"
 #include "dispose/luks.h"
 
@@ -37,6 +38,8 @@ static int cs_load(const char *fdpath, struct crypt_device **cd)
 	*cd = NULL;
 	/* no token plugins (systemd-tpm2 ...) loaded to look at a header: its JSON is recorded as is */
 	crypt_token_external_disable();
+	/* the library's messages, crypt_init's too, go to our log, never to stderr */
+	crypt_set_log_callback(NULL, cs_log, NULL);
 	r = crypt_init(cd, fdpath);
 	if (r < 0)
 		return r;
@@ -221,9 +224,9 @@ struct json_object *dsp_luks_info_json(const struct dsp_luks_info *info)
 		return NULL;
 	}
 	json_object_object_add(o, "version", json_object_new_int(info->version));
-	json_object_object_add(o, "uuid", json_object_new_string(info->uuid));
-	json_object_object_add(o, "cipher", info->cipher[0] ?
-			       json_object_new_string(info->cipher) : NULL);
+	/* header strings are whatever the header held: not always UTF-8 */
+	dsp_json_add_bytes(o, "uuid", info->uuid);
+	dsp_json_add_bytes(o, "cipher", info->cipher[0] ? info->cipher : NULL);
 	json_object_object_add(o, "key_bits", json_object_new_int(info->key_bits));
 	json_object_object_add(o, "keyslots_max", json_object_new_int(info->nslots));
 	json_object_object_add(o, "keyslots_active", json_object_new_int(info->active));
@@ -245,7 +248,7 @@ struct json_object *dsp_luks_info_json(const struct dsp_luks_info *info)
 		struct json_object *s = json_object_new_object();
 
 		json_object_object_add(s, "token", json_object_new_int(info->token_id[t]));
-		json_object_object_add(s, "type", json_object_new_string(info->token_type[t]));
+		dsp_json_add_bytes(s, "type", info->token_type[t]);
 		json_object_array_add(tk, s);
 	}
 	json_object_object_add(o, "tokens", tk);

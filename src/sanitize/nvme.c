@@ -383,6 +383,13 @@ int dsp_nvme_sanitize(struct dsp_io *io, const struct dsp_san_caps *caps,
 	r = poll_sanitize(io, o, res);
 	if (r)
 		return r;
+	/* the log must describe the sanitize we sent, not an older one */
+	if ((res->scdw10 & 7) != sanact) {
+		san_reason(res->reason, sizeof(res->reason),
+			   "the sanitize log shows no sanitize started by this command "
+			   "(SSTAT 0x%04x, SCDW10 0x%08x)", res->sstat, res->scdw10);
+		return -EIO;
+	}
 done:
 	switch (res->sstat & 7) {
 	case SSTAT_OK:

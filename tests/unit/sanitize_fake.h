@@ -62,6 +62,7 @@ struct fake_dev {
 	uint32_t scdw10;
 	uint32_t est[6];		/* estimated times, log bytes 8..31 */
 	unsigned san_steps, san_left;
+	bool san_ignore;		/* Sanitize completes with success and starts nothing */
 	uint16_t san_final;		/* SSTAT low bits at the end: 1 ok (default), 3 failed, 4 */
 	unsigned format_count;
 	uint32_t format_cdw10;
@@ -232,6 +233,8 @@ static __attribute__((unused)) int fake_nvme_admin(struct fake_dev *d, struct nv
 	case 0x84: /* Sanitize */
 		if ((d->sstat & 7) == 2)
 			return 0x401d;	/* sanitize in progress */
+		if (d->san_ignore)
+			return 0;
 		d->scdw10 = cmd->cdw10;
 		d->sstat = (uint16_t)(d->sstat & ~(7u | 1u << 8)) | 2;
 		d->sprog = 0;

@@ -478,6 +478,27 @@ static void test_nvme_sanitize_power_cycle_failed(void **state)
 	dsp_io_close(io);
 }
 
+/* success from the command, but the log still shows the previous sanitize: never claimed */
+static void test_nvme_sanitize_log_not_ours(void **state)
+{
+	struct fake_dev *d = nvme_dev("id-ctrl-crypto-block.bin", "id-ns-lbaf1.bin");
+	struct dsp_io *io = fake_dev_io(d);
+	struct dsp_san_caps caps;
+	struct dsp_san_opts o = opts_for(d, DSP_SAN_CRYPTO);
+	struct dsp_san_result res;
+
+	(void)state;
+	caps_of("id-ctrl-crypto-block.bin", &caps);
+	d->sstat = 0x0101;
+	d->scdw10 = 2;		/* an earlier block erase, completed */
+	d->san_ignore = true;
+	assert_int_equal(dsp_nvme_sanitize(io, &caps, &o, &res), -EIO);
+	assert_string_equal(res.reason, "the sanitize log shows no sanitize started by this command "
+			    "(SSTAT 0x0101, SCDW10 0x00000002)");
+	assert_int_equal(d->last_progress, 0);
+	dsp_io_close(io);
+}
+
 /* a different sanitize running: polled to its end, then ours */
 static void test_nvme_sanitize_other_running(void **state)
 {
@@ -699,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_nvme_sanitize_failed_in_log),
 		cmocka_unit_test(test_nvme_sanitize_power_cycle_resumed),
 		cmocka_unit_test(test_nvme_sanitize_power_cycle_failed),
+		cmocka_unit_test(test_nvme_sanitize_log_not_ours),
 		cmocka_unit_test(test_nvme_sanitize_other_running),
 		cmocka_unit_test(test_nvme_sanitize_stop_and_timeout),
 		cmocka_unit_test(test_nvme_sanitize_scope),

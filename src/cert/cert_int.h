@@ -23,5 +23,8 @@ int cert_why(char **why, int rc, const char *fmt, ...) __attribute__((format(pri
 /* consistency.c: why a "success" target's passes and read-back do not cover its
  * medium (an edited record), or NULL. */
 const char *cert_evidence_fault(struct json_object *t);
+/* verify.c: why x may not sign a certificate (a CA, a weak or other key), or NULL. */
+typedef struct x509_st X509;
+const char *cert_signer_key_fault(X509 *x);
 
 #endif

@@ -579,6 +579,10 @@ static int verify_bytes(struct dsp_cert_verifier *v, const void *json, size_t jl
 		rc = verdict(res, DSP_CERT_INVALID, "signer certificate keyUsage lacks digitalSignature");
 		goto out;
 	}
+	if ((why_s = cert_signer_key_fault(signer)) != NULL) {
+		rc = verdict(res, DSP_CERT_INVALID, "signer certificate: %s", why_s);
+		goto out;
+	}
 
 	/* e. the document: canonical, schema, its own consistency */
 	if ((rc = dsp_cert_parse(json, jlen, &doc, &why)) != 0 ||
@@ -653,6 +657,31 @@ out:
 	CMS_ContentInfo_free(cms);
 	ERR_clear_error();
 	return rc < 0 ? rc : 0;
+}
+
+/*
+ * What the issue allows a signer: an end entity (not a CA it issued) with an ECDSA
+ * P-256 or an RSA key of at least 2048 bits. NULL when it is one.
+ */
+const char *cert_signer_key_fault(X509 *x)
+{
+	uint32_t xf = X509_get_extension_flags(x);
+	EVP_PKEY *pk = X509_get0_pubkey(x);
+	char group[64] = "";
+
+	/* self-signed, the signer is its own anchor (openssl req -x509 sets CA:TRUE) */
+	if ((xf & EXFLAG_BCONS) && (xf & EXFLAG_CA) && !(xf & EXFLAG_SS))
+		return "it is a CA certificate (basicConstraints CA:TRUE), not an end entity";
+	if (!pk)
+		return "its public key cannot be read";
+	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_RSA)
+		return EVP_PKEY_get_bits(pk) < 2048 ? "its RSA key is shorter than 2048 bits" : NULL;
+	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC)
+		return "its key is neither ECDSA P-256 nor RSA";
+	if (!EVP_PKEY_get_group_name(pk, group, sizeof(group), NULL) ||
+	    strcmp(group, "prime256v1"))
+		return "its EC key is not on the P-256 curve";
+	return NULL;
 }
 
 int dsp_cert_verify_mem(struct dsp_cert_verifier *v, const char *name, const void *json,

@@ -14,225 +14,8 @@
 #include "dispose/common.h"
 #include "dispose/sanitize.h"
 #include "sanitize_fake.h"
+#include "ata_fake.h"
 #include "../../src/sanitize/sanitize_int.h"
-
-/* ---- a fake ATA drive behind a SAT (libata-like) ---- */
-
-struct ata_fake {
-	uint8_t identify[512], dco[512], smart[512];
-	bool fixed_sense;		/* sense in fixed format (upper register bytes lost) */
-	bool no_passthrough;		/* the bridge refuses ATA PASS-THROUGH(16) */
-	bool no_regs;			/* the bridge ignores CK_COND: GOOD, no registers */
-	uint8_t abort_cmd;		/* answer this command with ABRT */
-	/* sanitize */
-	bool san_running, san_failed, san_ok, san_frozen, san_fail_end;
-	unsigned san_steps, san_left;
-	uint8_t san_refuse;		/* refuse the sanitize command with this reason */
-	/* security */
-	char password[33];
-	bool prepared, erase_fails, disable_fails;
-	uint16_t erase_control;
-	unsigned erases;
-	/* HPA */
-	uint64_t native_max;		/* READ NATIVE MAX ADDRESS EXT answer (an LBA) */
-	uint16_t smart_lba;		/* SMART RETURN STATUS LBA 23:8 answer */
-};
-
-static struct ata_fake *AF(struct fake_dev *d)
-{
-	return d->ata_arg;
-}
-
-static void set_checksum(uint8_t *p)
-{
-	uint8_t sum = 0;
-
-	p[510] = 0xa5;
-	for (int i = 0; i < 511; i++)
-		sum = (uint8_t)(sum + p[i]);
-	p[511] = (uint8_t)-sum;
-}
-
-static void set_word(uint8_t *p, unsigned word, uint16_t v)
-{
-	p[2 * word] = (uint8_t)v;
-	p[2 * word + 1] = (uint8_t)(v >> 8);
-}
-
-static uint16_t get_word(const uint8_t *p, unsigned word)
-{
-	return (uint16_t)(p[2 * word] | p[2 * word + 1] << 8);
-}
-
-/* CHECK CONDITION carrying the ATA output registers, as libata builds it. */
-static int ata_reply(struct ata_fake *f, struct sg_io_hdr *h, bool ext, uint8_t key,
-		     uint8_t status, uint8_t error, uint16_t count, uint64_t lba, uint8_t device)
-{
-	uint8_t s[32] = {0};
-	unsigned n;
-
-	if (f->fixed_sense) {
-		s[0] = 0x70 | 0x80;
-		s[2] = key;
-		s[3] = error;
-		s[4] = status;
-		s[5] = device;
-		s[6] = (uint8_t)count;
-		s[7] = 10;
-		s[8] = (uint8_t)((ext ? 0x80 : 0) | ((count >> 8) ? 0x40 : 0) | ((lba >> 24) ? 0x20 : 0));
-		s[9] = (uint8_t)lba;
-		s[10] = (uint8_t)(lba >> 8);
-		s[11] = (uint8_t)(lba >> 16);
-		s[12] = 0x00;
-		s[13] = 0x1d;
-		n = 18;
-	} else {
-		s[0] = 0x72;
-		s[1] = key;
-		s[2] = 0x00;
-		s[3] = 0x1d;
-		s[7] = 14;
-		s[8] = 0x09;
-		s[9] = 0x0c;
-		s[10] = ext ? 1 : 0;
-		s[11] = error;
-		s[12] = (uint8_t)(count >> 8);
-		s[13] = (uint8_t)count;
-		s[14] = (uint8_t)(lba >> 24);
-		s[15] = (uint8_t)lba;
-		s[16] = (uint8_t)(lba >> 32);
-		s[17] = (uint8_t)(lba >> 8);
-		s[18] = (uint8_t)(lba >> 40);
-		s[19] = (uint8_t)(lba >> 16);
-		s[20] = device;
-		s[21] = status;
-		n = 22;
-	}
-	h->status = 0x02;
-	h->masked_status = 0x01;
-	h->driver_status = 0x08;
-	h->host_status = 0;
-	if (n > h->mx_sb_len)
-		n = h->mx_sb_len;
-	memcpy(h->sbp, s, n);
-	h->sb_len_wr = (uint8_t)n;
-	return 0;
-}
-
-static int ata_ok(struct ata_fake *f, struct sg_io_hdr *h, bool ext, bool ck, uint16_t count, uint64_t lba)
-{
-	if (!ck || f->no_regs) {
-		h->status = 0;
-		h->masked_status = 0;
-		h->driver_status = 0;
-		h->host_status = 0;
-		h->sb_len_wr = 0;
-		return 0;
-	}
-	return ata_reply(f, h, ext, 0x01, 0x50, 0, count, lba, 0x40);
-}
-
-static int ata_abort(struct ata_fake *f, struct sg_io_hdr *h, bool ext, uint64_t lba)
-{
-	return ata_reply(f, h, ext, 0x0b, 0x51, 0x04, 0, lba, 0x40);
-}
-
-static int data_in(struct sg_io_hdr *h, const uint8_t *src)
-{
-	assert_int_equal(h->dxfer_direction, SG_DXFER_FROM_DEV);
-	assert_int_equal(h->dxfer_len, 512);
-	memcpy(h->dxferp, src, 512);
-	h->resid = 0;
-	return 0;
-}
-
-static int ata_fn(struct fake_dev *d, struct sg_io_hdr *h)
-{
-	struct ata_fake *f = AF(d);
-	const uint8_t *c = h->cmdp;
-	bool ext = c[1] & 1, ck = c[2] & 0x20;
-	uint16_t feature = (uint16_t)(c[3] << 8 | c[4]);
-	uint16_t count = (uint16_t)(c[5] << 8 | c[6]);
-	uint64_t lba = (uint64_t)c[8] | (uint64_t)c[10] << 8 | (uint64_t)c[12] << 16 |
-		       (uint64_t)c[7] << 24 | (uint64_t)c[9] << 32 | (uint64_t)c[11] << 40;
-	uint8_t cmd = c[14];
-
-	if (f->no_passthrough)
-		return fake_check(d, h, 0x05, 0x20, 0x00);
-	if (cmd == f->abort_cmd)
-		return ata_abort(f, h, ext, 0);
-	switch (cmd) {
-	case 0xec:
-		return data_in(h, f->identify);
-	case 0xb4:	/* SANITIZE */
-		if (feature == 0x0000) {
-			uint16_t st = 0;
-
-			if (f->san_running) {
-				if (f->san_left)
-					f->san_left--;
-				if (!f->san_left) {
-					f->san_running = false;
-					f->san_failed = f->san_fail_end;
-					f->san_ok = !f->san_fail_end;
-				}
-			}
-			if (f->san_failed && !(count & 1))
-				return ata_abort(f, h, true, 1);
-			if (count & 1)
-				f->san_failed = false;
-			st = (uint16_t)((f->san_ok ? 0x8000 : 0) | (f->san_running ? 0x4000 : 0) |
-					(f->san_frozen ? 0x2000 : 0));
-			return ata_ok(f, h, true, ck, st, f->san_running ?
-				      (uint64_t)(f->san_steps - f->san_left) * 65536 / f->san_steps : 0);
-		}
-		if (f->san_refuse)
-			return ata_abort(f, h, true, f->san_refuse);
-		if ((feature == 0x11 && (uint32_t)lba != 0x43727970u) ||
-		    (feature == 0x12 && (uint32_t)lba != 0x426b4572u) ||
-		    (feature == 0x14 && (lba >> 32) != 0x4f57u))
-			return ata_abort(f, h, true, 2);	/* a wrong key: unsupported value */
-		if (f->san_running)
-			return ata_abort(f, h, true, 1);
-		f->san_running = f->san_steps > 0;
-		f->san_left = f->san_steps;
-		f->san_ok = !f->san_running && !f->san_fail_end;
-		f->san_failed = !f->san_running && f->san_fail_end;
-		return ata_ok(f, h, true, ck, 0, 0);
-	case 0xf1:	/* SET PASSWORD */
-		memcpy(f->password, (uint8_t *)h->dxferp + 2, 32);
-		set_word(f->identify, 128, get_word(f->identify, 128) | 0x0002);
-		set_checksum(f->identify);
-		return ata_ok(f, h, false, ck, 0, 0);
-	case 0xf3:
-		f->prepared = true;
-		return ata_ok(f, h, false, ck, 0, 0);
-	case 0xf4:
-		f->erases++;
-		f->erase_control = get_word(h->dxferp, 0);
-		if (!f->prepared || f->erase_fails || memcmp(f->password, (uint8_t *)h->dxferp + 2, 32))
-			return ata_abort(f, h, false, 0);
-		f->prepared = false;
-		set_word(f->identify, 128, get_word(f->identify, 128) & ~0x0002);
-		set_checksum(f->identify);
-		return ata_ok(f, h, false, ck, 0, 0);
-	case 0xf6:	/* DISABLE PASSWORD */
-		if (f->disable_fails || memcmp(f->password, (uint8_t *)h->dxferp + 2, 32))
-			return ata_abort(f, h, false, 0);
-		set_word(f->identify, 128, get_word(f->identify, 128) & ~0x0002);
-		set_checksum(f->identify);
-		return ata_ok(f, h, false, ck, 0, 0);
-	case 0x27:
-		return ata_ok(f, h, true, ck, 0, f->native_max);
-	case 0xb1:
-		return data_in(h, f->dco);
-	case 0xb0:
-		if (feature == 0xda)
-			return ata_ok(f, h, false, ck, 0, (uint64_t)f->smart_lba << 8);
-		return data_in(h, f->smart);
-	}
-	return ata_abort(f, h, ext, 0);
-}
 
 struct rig {
 	struct fake_dev *d;
@@ -248,7 +31,7 @@ static struct rig *rig_new(const char *page)
 
 	assert_non_null(r);
 	r->d = fake_dev_new();
-	r->d->ata = ata_fn;
+	r->d->ata = ata_fake_fn;
 	r->d->ata_arg = &r->f;
 	if (page)
 		fake_load(r->f.identify, 512, page);
@@ -698,7 +481,7 @@ static void test_security_erase_enhanced(void **state)
 	assert_cdb(&r->d->cmds[3], ident);
 	assert_int_equal(r->f.erases, 1);
 	assert_int_equal(r->f.erase_control, 0x0002);
-	assert_int_equal(get_word(r->f.identify, 128) & 2, 0);
+	assert_int_equal(ata_fake_word(r->f.identify, 128) & 2, 0);
 	rig_free(r);
 }
 
@@ -706,8 +489,8 @@ static void test_security_erase_normal_when_no_enhanced(void **state)
 {
 	struct rig *r = rig_new("ata/hdd-hpa.bin");
 
-	set_word(r->f.identify, 128, 0x0001);	/* supported, no enhanced */
-	set_checksum(r->f.identify);
+	ata_fake_set_word(r->f.identify, 128, 0x0001);	/* supported, no enhanced */
+	ata_fake_sum(r->f.identify);
 	rig_identify(r);
 	assert_int_equal(dsp_ata_security_erase(r->io, &r->id, "dispose-test", true, 0, &r->res), 0);
 	assert_int_equal(r->res.action, DSP_SAN_SECURITY_ERASE);
@@ -735,12 +518,12 @@ static void test_security_erase_refusals(void **state)
 	rig_free(r);
 
 	r = rig_new("ata/hdd-hpa.bin");
-	set_word(r->f.identify, 128, 0x0023);	/* enabled: someone's password */
-	set_checksum(r->f.identify);
+	ata_fake_set_word(r->f.identify, 128, 0x0023);	/* enabled: someone's password */
+	ata_fake_sum(r->f.identify);
 	rig_identify(r);
 	assert_int_equal(dsp_ata_security_erase(r->io, &r->id, "x", true, 0, &r->res), DSP_REFUSED);
-	set_word(r->f.identify, 128, 0x0031);	/* count expired */
-	set_checksum(r->f.identify);
+	ata_fake_set_word(r->f.identify, 128, 0x0031);	/* count expired */
+	ata_fake_sum(r->f.identify);
 	rig_identify(r);
 	assert_int_equal(dsp_ata_security_erase(r->io, &r->id, "x", true, 0, &r->res), DSP_UNSUPPORTED);
 	assert_non_null(strstr(r->res.reason, "power-cycle"));
@@ -766,14 +549,14 @@ static void test_security_erase_failure_disables_password(void **state)
 	assert_memory_equal(r->d->cmds[3].data_out + 2, "dispose-0123", 12);
 	assert_non_null(strstr(r->res.reason, "password was removed"));
 	assert_int_equal(r->res.ata_status, 0x51);
-	assert_int_equal(get_word(r->f.identify, 128) & 2, 0);
+	assert_int_equal(ata_fake_word(r->f.identify, 128) & 2, 0);
 
 	/* the disable fails too: the message says the password is still set */
 	r->d->ncmds = 0;
 	r->f.disable_fails = true;
 	assert_int_equal(dsp_ata_security_erase(r->io, &r->id, "dispose-0123", false, 0, &r->res), -EIO);
 	assert_non_null(strstr(r->res.reason, "STILL SET"));
-	assert_int_equal(get_word(r->f.identify, 128) & 2, 2);
+	assert_int_equal(ata_fake_word(r->f.identify, 128) & 2, 2);
 	rig_free(r);
 }
 
@@ -792,7 +575,7 @@ static void test_security_erase_resume_locked(void **state)
 	assert_int_equal(r->d->cmds[1].cdb[14], 0xf4);
 	assert_int_equal(r->d->cmds[2].cdb[14], 0xec);
 	assert_int_equal(r->f.erase_control, 0x0002);
-	assert_int_equal(get_word(r->f.identify, 128) & 2, 0);
+	assert_int_equal(ata_fake_word(r->f.identify, 128) & 2, 0);
 	rig_free(r);
 
 	/* another password: the drive aborts, the message says it is still set */
@@ -852,9 +635,9 @@ static void test_hidden_hpa_dco(void **state)
 
 	/* no HPA, but DCO hides more */
 	r->f.native_max = 3906000000ull - 1;
-	set_word(r->f.dco, 3, (uint16_t)(4000000000ull - 1));
-	set_word(r->f.dco, 4, (uint16_t)((4000000000ull - 1) >> 16));
-	set_checksum(r->f.dco);
+	ata_fake_set_word(r->f.dco, 3, (uint16_t)(4000000000ull - 1));
+	ata_fake_set_word(r->f.dco, 4, (uint16_t)((4000000000ull - 1) >> 16));
+	ata_fake_sum(r->f.dco);
 	assert_int_equal(dsp_ata_hidden(r->io, &r->id, &h, &r->res), 0);
 	assert_false(h.hpa);
 	assert_true(h.dco);

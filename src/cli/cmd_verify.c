@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <json-c/json.h>
 
@@ -206,8 +207,14 @@ int cmd_verify(int argc, char **argv)
 		rc = cli_need_input(ca, 0);
 	for (size_t i = 0; !rc && i < vo.nrun_dirs; i++)
 		rc = cli_need_input(dirs[i], 1);
-	if (!rc && vo.device)
+	if (!rc && vo.device) {
+		struct stat st;
+
+		/* a wrong --device is the caller's mistake, not an invalid certificate */
 		rc = cli_need_input(vo.device, 0);
+		if (!rc && stat(vo.device, &st) == 0 && !S_ISBLK(st.st_mode))
+			rc = cli_usage_error("verify", "--device: %s: not a block device", vo.device);
+	}
 	if (rc) {
 		free(dirs);
 		return rc;

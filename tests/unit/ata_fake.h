@@ -28,6 +28,7 @@ struct ata_fake {
 	bool no_passthrough;		/* the bridge refuses ATA PASS-THROUGH(16) */
 	bool no_regs;			/* the bridge ignores CK_COND: GOOD, no registers */
 	uint8_t abort_cmd;		/* answer this command with ABRT */
+	uint8_t fault_cmd;		/* answer this command with DF (device fault) */
 	/* sanitize */
 	bool san_running, san_failed, san_ok, san_frozen, san_fail_end;
 	unsigned san_steps, san_left;
@@ -165,6 +166,8 @@ static __attribute__((unused)) int ata_fake_fn(struct fake_dev *d, struct sg_io_
 		return fake_check(d, h, 0x05, 0x20, 0x00);
 	if (cmd == f->abort_cmd)
 		return ata_fake_abort(f, h, ext, 0);
+	if (cmd == f->fault_cmd)
+		return ata_fake_reply(f, h, ext, 0x0b, 0x61, 0x00, 0, 0, 0x40);
 	switch (cmd) {
 	case 0xec:
 		return ata_fake_data_in(h, f->identify);

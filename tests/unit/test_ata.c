@@ -449,6 +449,31 @@ static void test_no_registers_never_guessed(void **state)
 	rig_free(r);
 }
 
+static void test_sanitize_not_started_unwatched(void **state)
+{
+	struct rig *r = rig_new("ata/ssd-sanitize.bin");
+	struct dsp_san_opts o = opts(r, DSP_SAN_CRYPTO);
+
+	rig_identify(r);
+	/* a status it cannot read: nothing is started that could not be watched */
+	r->f.fixed_sense = true;
+	r->f.san_ok = true;
+	assert_int_equal(dsp_ata_sanitize(r->io, &r->id, &o, &r->res), -EPROTO);
+	assert_int_equal(r->d->ncmds, 1);
+	assert_cdb(&r->d->cmds[0], cdb_status);
+	assert_false(r->f.san_running);
+
+	/* a device fault on the status: an error with the registers, no sanitize */
+	r->f.fixed_sense = false;
+	r->f.fault_cmd = 0xb4;
+	r->d->ncmds = 0;
+	assert_int_equal(dsp_ata_sanitize(r->io, &r->id, &o, &r->res), -EREMOTEIO);
+	assert_int_equal(r->d->ncmds, 1);
+	assert_int_equal(r->res.ata_status, 0x61);
+	assert_non_null(strstr(r->res.reason, "device fault"));
+	rig_free(r);
+}
+
 /* ---- SECURITY ERASE ---- */
 
 static void test_security_erase_enhanced(void **state)
@@ -496,6 +521,26 @@ static void test_security_erase_normal_when_no_enhanced(void **state)
 	assert_int_equal(r->res.action, DSP_SAN_SECURITY_ERASE);
 	assert_int_equal(r->f.erase_control, 0x0000);
 	assert_int_equal(r->d->cmds[2].timeout, (2 * 360 + 30) * 60u * 1000);
+	rig_free(r);
+}
+
+static void test_security_erase_timeouts(void **state)
+{
+	struct rig *r = rig_new("ata/hdd-hpa.bin");
+
+	ata_fake_set_word(r->f.identify, 89, 0x00ff);	/* more than 508 minutes: a day */
+	ata_fake_sum(r->f.identify);
+	rig_identify(r);
+	assert_true(r->id.erase_min_more);
+	assert_int_equal(dsp_ata_security_erase(r->io, &r->id, "p", false, 0, &r->res), 0);
+	assert_int_equal(r->d->cmds[2].cdb[14], 0xf4);
+	assert_int_equal(r->d->cmds[2].timeout, 24u * 3600 * 1000);
+	rig_identify(r);
+	assert_int_equal(dsp_ata_security_erase(r->io, &r->id, "p", false, 90, &r->res), 0);
+	assert_int_equal(r->d->cmds[2].timeout, 90u * 1000);
+	assert_int_equal(dsp_ata_security_erase(r->io, &r->id, "", false, 0, &r->res), -EINVAL);
+	assert_int_equal(dsp_ata_security_erase(r->io, &r->id, "123456789012345678901234567890123", false, 0,
+						&r->res), -EINVAL);
 	rig_free(r);
 }
 
@@ -715,8 +760,10 @@ int main(void)
 		cmocka_unit_test(test_sanitize_power_cycle),
 		cmocka_unit_test(test_sanitize_fixed_sense),
 		cmocka_unit_test(test_no_registers_never_guessed),
+		cmocka_unit_test(test_sanitize_not_started_unwatched),
 		cmocka_unit_test(test_security_erase_enhanced),
 		cmocka_unit_test(test_security_erase_normal_when_no_enhanced),
+		cmocka_unit_test(test_security_erase_timeouts),
 		cmocka_unit_test(test_security_erase_refusals),
 		cmocka_unit_test(test_security_erase_failure_disables_password),
 		cmocka_unit_test(test_security_erase_resume_locked),

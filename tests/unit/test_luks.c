@@ -348,6 +348,35 @@ static void test_destroy_luks1_loop(void **state)
 	destroy_on_loop(1);
 }
 
+/* Secondary copy only, and a luksHeaderBackup file: both destroyed, nothing found after. */
+static void test_destroy_secondary_only_and_backup(void **state)
+{
+	struct dsp_luks_result res;
+	struct dsp_io *io;
+	char img[256], bak[300];
+
+	(void)state;
+	need_cryptsetup();
+	make_luks("sec.img", 2, img, sizeof(img));
+	snprintf(bak, sizeof(bak), "%s/sec.bak", tmpdir);
+	assert_int_equal(sh("rm -f '%s'; cryptsetup luksHeaderBackup '%s' --header-backup-file '%s'",
+			    bak, img, bak), 0);
+	assert_int_equal(sh("dd if=/dev/zero of='%s' bs=4096 count=1 conv=notrunc status=none", img), 0);
+	for (int i = 0; i < 2; i++) {
+		const char *p = i ? bak : img;
+
+		assert_int_equal(sh("cryptsetup isLuks '%s'", p), 0);
+		assert_int_equal(dsp_io_open(p, DSP_IO_WRITE, &io), 0);
+		assert_int_equal(dsp_luks_destroy(io, &res), 0);
+		dsp_io_close(io);
+		assert_int_equal(res.before.header_end, 16 * MiB);
+		assert_int_equal(res.verified, 16 * MiB);
+		assert_int_not_equal(sh("cryptsetup isLuks '%s'", p), 0);
+		assert_int_not_equal(sh("printf pw | cryptsetup open --test-passphrase '%s' "
+					"--key-file=- 2>/dev/null", p), 0);
+	}
+}
+
 /* An open volume (a device holds the device) is refused before anything is written. */
 static void test_destroy_refuses_held(void **state)
 {
@@ -460,6 +489,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_destroy_luks2_loop, cleanup),
 		cmocka_unit_test_teardown(test_destroy_luks1_loop, cleanup),
 		cmocka_unit_test_teardown(test_destroy_refuses_held, cleanup),
+		cmocka_unit_test_teardown(test_destroy_secondary_only_and_backup, cleanup),
 		cmocka_unit_test_teardown(test_destroy_eio_midway, cleanup),
 		cmocka_unit_test_teardown(test_destroy_readback_mismatch, cleanup),
 		cmocka_unit_test_teardown(test_destroy_not_luks, cleanup),

@@ -92,6 +92,7 @@ struct dsp_san_result {
 	/* NVMe sanitize status log after the run */
 	uint16_t sstat, sprog;
 	uint32_t scdw10;
+	uint32_t nvme_est_s[3];	/* estimated seconds: overwrite, block, crypto; UINT32_MAX none */
 	/* SCSI / ATA pass-through: SAM status, host/driver status, sense as returned */
 	uint8_t scsi_status;
 	uint16_t host_status, driver_status;

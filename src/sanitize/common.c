@@ -121,6 +121,16 @@ struct json_object *dsp_san_result_json(const struct dsp_san_result *res)
 		add_hex(o, "sstat", res->sstat, 4);
 		add_hex(o, "sprog", res->sprog, 4);
 		add_hex(o, "scdw10", res->scdw10, 8);
+		{
+			struct json_object *e = json_object_new_array();
+			unsigned i;
+
+			/* overwrite, block, crypto; null where the device gives no estimate */
+			for (i = 0; e && i < 3; i++)
+				json_object_array_add(e, res->nvme_est_s[i] == UINT32_MAX ? NULL :
+						      json_object_new_int64(res->nvme_est_s[i]));
+			json_object_object_add(o, "estimated_s", e);
+		}
 		break;
 	case DSP_SAN_BUS_ATA:
 		add_hex(o, "ata_status", res->ata_status, 2);

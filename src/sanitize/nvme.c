@@ -234,6 +234,9 @@ int dsp_nvme_sanitize_status(struct dsp_io *io, struct dsp_san_result *res)
 		res->sprog = san_le16(log + 0);
 		res->sstat = san_le16(log + 2);
 		res->scdw10 = san_le32(log + 4);
+		res->nvme_est_s[0] = san_le32(log + 8);
+		res->nvme_est_s[1] = san_le32(log + 12);
+		res->nvme_est_s[2] = san_le32(log + 16);
 	} else if (r > 0) {
 		san_reason(res->reason, sizeof(res->reason), "sanitize status log: %s (status 0x%04x)",
 			   status_text((unsigned)r), (unsigned)r);

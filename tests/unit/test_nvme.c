@@ -377,6 +377,8 @@ static void test_nvme_sanitize_failed_status_raw(void **state)
 	assert_string_equal(json_object_get_string(v), "0x00000004");
 	assert_true(json_object_object_get_ex(j, "bus", &v));
 	assert_string_equal(json_object_get_string(v), "nvme");
+	assert_true(json_object_object_get_ex(j, "estimated_s", &v));
+	assert_string_equal(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN), "[0,0,0]");
 	json_object_put(j);
 
 	/* the ioctl itself failing is -errno, not unsupported */
@@ -467,8 +469,14 @@ static void test_nvme_sanitize_power_cycle_failed(void **state)
 	caps_of("id-ctrl-crypto-block.bin", &caps);
 	d->sstat = 0x0003;
 	d->scdw10 = 4;
+	d->est[0] = 7200;
+	d->est[1] = 0xffffffff;
+	d->est[2] = 2;
 	assert_int_equal(dsp_nvme_sanitize_status(io, &res), 0);
 	assert_int_equal(res.sstat, 3);
+	assert_int_equal(res.nvme_est_s[0], 7200);
+	assert_int_equal(res.nvme_est_s[1], 0xffffffff);
+	assert_int_equal(res.nvme_est_s[2], 2);
 	d->san_steps = 1;
 	d->ncmds = 0;
 	assert_int_equal(dsp_nvme_sanitize(io, &caps, &o, &res), 0);

@@ -493,6 +493,15 @@ int dsp_keygen(const char *prefix, const struct dsp_keygen_opts *o,
 		memset(info, 0, sizeof(*info));
 	if (!prefix || !prefix[0])
 		return kg_why(why, DSP_INVALID, "-o: empty prefix");
+	{
+		/* "dir/", "." or "..": the files would be the hidden dir/.key and dir/.crt */
+		const char *base = strrchr(prefix, '/') ? strrchr(prefix, '/') + 1 : prefix;
+
+		if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+			return kg_why(why, DSP_INVALID, "-o: %s: names a directory, not a file name "
+				      "prefix (as in -o %s%ssigner)", prefix, prefix,
+				      *base ? "/" : "");
+	}
 	if (days > DAYS_MAX)
 		return kg_why(why, DSP_INVALID, "--days %u: more than %d", days, DAYS_MAX);
 	if (o->type != DSP_KEYGEN_EC_P256 && o->type != DSP_KEYGEN_RSA_3072)

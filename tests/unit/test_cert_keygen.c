@@ -278,6 +278,28 @@ static void test_dsp_keygen_refuses_bad_input_before_making_files(void **state)
 	assert_false(exists(at("d.crt")));
 }
 
+/* "-o dir/" (or "dir/.", "dir/..") would make the hidden dir/.key and dir/.crt: refused */
+static void test_dsp_keygen_refuses_a_directory_prefix(void **state)
+{
+	static const char *const names[] = { "", ".", "..", "sub/", "sub/." };
+	struct dsp_keygen_opts o = { .type = DSP_KEYGEN_EC_P256 };
+
+	(void)state;
+	assert_int_equal(mkdir(at("sub"), 0700), 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *why = NULL;
+
+		assert_int_equal(dsp_keygen(at(names[i]), &o, NULL, &why), DSP_INVALID);
+		assert_non_null(strstr(why, "names a directory, not a file name prefix"));
+		free(why);
+	}
+	assert_false(exists(at(".key")));
+	assert_false(exists(at(".crt")));
+	assert_false(exists(at("sub/.key")));
+	assert_false(exists(at("sub/.crt")));
+	assert_false(exists(at("..key")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_keygen_existing_cert_leaves_no_key),
 		cmocka_unit_test(test_dsp_keygen_passphrase_file_rules),
 		cmocka_unit_test(test_dsp_keygen_refuses_bad_input_before_making_files),
+		cmocka_unit_test(test_dsp_keygen_refuses_a_directory_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -312,6 +312,12 @@ int dsp_cert_signer_load(const char *key, const char *cert, const char *chain,
 		rc = sign_why(why, DSP_INVALID, "%s: certificate keyUsage lacks digitalSignature", cert);
 		goto fail;
 	}
+	/* nor a weak or other key, nor a CA issued by another: verify rejects them */
+	if (cert_signer_key_fault(s->cert)) {
+		rc = sign_why(why, DSP_INVALID, "%s: certificate cannot sign certificates: %s", cert,
+			      cert_signer_key_fault(s->cert));
+		goto fail;
+	}
 	if (X509_cmp_current_time(X509_get0_notBefore(s->cert)) >= 0) {
 		rc = sign_why(why, DSP_INVALID, "%s: certificate is not yet valid", cert);
 		goto fail;

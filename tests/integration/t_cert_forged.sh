@@ -133,3 +133,26 @@ verify_out --ca "$P/root.crt" "$T/crafted.json"
 grep -q "invalid: .*the record shows an overwrite pass that did not complete" "$T/v.out" ||
 	die "crafted: $(cat "$T/v.out")"
 ok "a signed certificate claiming a success its passes do not show: invalid (exit 3)"
+
+# 4. a --chain that is not the signer's issuer chain: verify would reject what it carries,
+# so certify refuses before signing (exit 2, one line naming it, no file)
+cat "$P/ec.crt" "$P/other.crt" >"$T/ec+other.crt"
+for args in "--cert $P/ec.crt --chain $P/other.crt" "--cert $P/ec.crt --chain $P/ss-rsa.crt" \
+	    "--cert $T/ec+other.crt"; do
+	rm -f "$T/badchain.json" "$T/badchain.json.p7s"
+	# shellcheck disable=SC2086
+	"$D" certify --run-dir "$T/r-blk" --key "$P/ec.key" $args -o "$T/badchain.json" \
+		>"$T/bc.out" 2>"$T/bc.err"
+	rc=$?
+	[ $rc = 2 ] || die "chain ($args): certify exit $rc: $(cat "$T/bc.out" "$T/bc.err")"
+	grep -q "^dispose: .*: certificate .*CN = \(Some Other CA\|self-signed rsa\) is not in the chain of the signer" \
+		"$T/bc.err" && [ "$(wc -l <"$T/bc.err")" = 1 ] || die "chain ($args): $(cat "$T/bc.err")"
+	[ ! -e "$T/badchain.json" ] && [ ! -e "$T/badchain.json.p7s" ] || die "chain ($args): a file was left"
+done
+# the signer's own chain, root included, still signs and verifies
+cat "$P/int.crt" "$P/root.crt" >"$T/full.pem"
+"$D" certify --run-dir "$T/r-blk" --key "$P/ec.key" --cert "$P/ec.crt" --chain "$T/full.pem" \
+	-o "$T/goodchain.json" >/dev/null 2>"$T/gc.err" || die "good chain: $(cat "$T/gc.err")"
+verify_out --ca "$P/root.crt" "$T/goodchain.json"
+[ $vrc = 0 ] || die "good chain: verify exit $vrc: $(cat "$T/v.out")"
+ok "certify refuses a --chain (or extra --cert certificates) outside the signer's issuer chain"

@@ -3,7 +3,8 @@
 # though the stock recipe accepts its signature: an RSA key under 2048 bits,
 # an EC key on a curve other than P-256 (P-384, secp256k1), a CA certificate
 # (CA:TRUE, issued by another CA) signing as an end entity; each named, exit 3;
-# in one batch the good certificate stays valid and only it.
+# in one batch the good certificate stays valid and only it; certify refuses
+# each of these signers before signing (exit 2, no file).
 . "$SRCDIR/tests/integration/lib.sh"
 need_root
 command -v openssl >/dev/null || skip "needs openssl"
@@ -55,3 +56,15 @@ verify_out --ca "$P/root.crt" "${files[@]}"
 	die "batch: $(cat "$T/v.out")"
 [ "$(grep -c ': invalid: signer certificate: ' "$T/v.out")" = 4 ] || die "batch: $(cat "$T/v.out")"
 ok "in one batch the good certificate is valid and the four others invalid"
+
+# certify refuses the same signers up front: exit 2, one line naming why, no file
+for s in rsa1024 p384 k256 subca; do
+	"$DISPOSE" certify --run-dir "$T/r-ok" --key "$P/$s.key" --cert "$P/$s.crt" \
+		--chain "$P/chain.pem" -o "$T/c-$s.json" >"$T/c.out" 2>"$T/c.err"
+	rc=$?
+	[ $rc = 2 ] || die "certify $s: exit $rc: $(cat "$T/c.out" "$T/c.err")"
+	grep -qxF "dispose: $P/$s.crt: certificate cannot sign certificates: ${why[$s]}" "$T/c.err" ||
+		die "certify $s: $(cat "$T/c.err")"
+	[ ! -e "$T/c-$s.json" ] && [ ! -e "$T/c-$s.json.p7s" ] || die "certify $s: a file was left"
+done
+ok "certify refuses the same signers before signing (exit 2, no file)"

@@ -283,7 +283,7 @@ static int poll_sense(struct dsp_io *io, const struct dsp_san_opts *o, struct ds
 	uint8_t key, asc, ascq;
 	bool sksv;
 	uint16_t prog;
-	int r;
+	int r, ua = 0;
 
 	for (;;) {
 		r = request_sense(io, res, &key, &asc, &ascq, &sksv, &prog);
@@ -296,6 +296,8 @@ static int poll_sense(struct dsp_io *io, const struct dsp_san_opts *o, struct ds
 			return r == DSP_UNSUPPORTED ? -EIO : r;
 		}
 		res->polls++;
+		if (key == KEY_UNIT_ATTENTION && ++ua <= 8)
+			continue;	/* reported once, then the state shows */
 		if (!sanitizing(key, asc, ascq))
 			return 0;
 		if (sksv)
@@ -391,8 +393,13 @@ int dsp_scsi_sanitize(struct dsp_io *io, const struct dsp_san_caps *caps,
 		plen = sizeof(param);
 	}
 
-	/* one already running (interrupted, power cycled): poll it, send nothing */
-	r = request_sense(io, res, &key, &asc, &ascq, &sksv, &prog);
+	/* one already running (interrupted, power cycled): poll it, send nothing.
+	   A unit attention (the power cycle's) comes first and hides it. */
+	for (int i = 0; i < 4; i++) {
+		r = request_sense(io, res, &key, &asc, &ascq, &sksv, &prog);
+		if (r || key != KEY_UNIT_ATTENTION)
+			break;
+	}
 	if (r == DSP_UNSUPPORTED) {
 		san_reason(res->reason, sizeof(res->reason), "no SCSI generic access (SG_IO)");
 		return r;

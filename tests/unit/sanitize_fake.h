@@ -76,6 +76,7 @@ struct fake_dev {
 	bool desc_sense;		/* sense in descriptor format */
 	unsigned scsi_steps, scsi_left;
 	bool scsi_running, scsi_failed, scsi_fail_end;
+	bool scsi_ua;			/* a unit attention (power on, 29/00) is pending */
 	/* ---- eMMC ---- */
 	int secdiscard_errno;		/* BLKSECDISCARD fails with it (EOPNOTSUPP) */
 	uint64_t discarded;		/* bytes */
@@ -177,6 +178,7 @@ static __attribute__((unused)) void fake_power_cycle(struct fake_dev *d)
 	}
 	if (d->scsi_running)
 		d->scsi_left = d->scsi_steps;
+	d->scsi_ua = d->scsi;
 }
 
 static __attribute__((unused)) int fake_nvme_admin(struct fake_dev *d, struct nvme_admin_cmd *cmd)
@@ -393,6 +395,12 @@ static __attribute__((unused)) int fake_sg_io(struct fake_dev *d, struct sg_io_h
 		bool desc = d->desc_sense;
 
 		d->desc_sense = desc || (cdb[1] & 1);
+		if (d->scsi_ua) {	/* reported once, then cleared */
+			d->scsi_ua = false;
+			fake_sense(d, s, &n, 0x06, 0x29, 0x00, false, 0);
+			d->desc_sense = desc;
+			return fake_data_in(h, s, n);
+		}
 		if (d->scsi_running) {
 			if (d->scsi_left)
 				d->scsi_left--;
@@ -409,6 +417,10 @@ static __attribute__((unused)) int fake_sg_io(struct fake_dev *d, struct sg_io_h
 		return fake_data_in(h, s, n);
 	}
 	case 0x00: /* TEST UNIT READY */
+		if (d->scsi_ua) {
+			d->scsi_ua = false;
+			return fake_check(d, h, 0x06, 0x29, 0x00);
+		}
 		if (d->scsi_running)
 			return fake_check(d, h, 0x02, 0x04, 0x1b);
 		if (d->scsi_failed)

@@ -321,9 +321,11 @@ static void test_scsi_sanitize_power_cycle_resumed(void **state)
 	d->scsi_steps = 5;
 	d->cancel_after = 1;
 	assert_int_equal(dsp_scsi_sanitize(io, &caps, &o, &res), DSP_INTERRUPTED);
-	fake_power_cycle(d);
+	fake_power_cycle(d);	/* and a unit attention, reported first */
+	assert_true(d->scsi_ua);
 	d->cancel_after = 0;
 	assert_int_equal(dsp_scsi_sanitize(io, &caps, &o, &res), 0);
+	assert_false(d->scsi_ua);
 	assert_true(res.resumed);
 	assert_int_equal(count_cdb(d, 0x48), 1);
 	assert_int_equal(d->last_progress, 65536);

@@ -57,7 +57,7 @@ struct dsp_san_caps {
 	char model[41];
 	char serial[41];
 	char firmware[17];
-	char wwn[64];		/* "naa.5000c500a1b2c3d4" / NVMe EUI-64 or NGUID when known, else "" */
+	char wwn[64];		/* SCSI "naa.5000c500a1b2c3d4"; NVMe "eui." NGUID or EUI-64; else "" */
 	bool no_dealloc;	/* NVMe: No-Deallocate After Sanitize may be asked (NDI clear) */
 	bool media_verification; /* the read-back after a purge sees the media (NVMe EMVS), not deallocation */
 	/* NVMe */

@@ -158,6 +158,21 @@ void dsp_nvme_parse_id_ctrl(const uint8_t page[4096], struct dsp_san_caps *caps)
 			   : !(caps->nvme_fna & FNA_CRYES) ? ", no cryptographic format (FNA)" : "");
 }
 
+/* NGUID (bytes 119:104), else EUI-64 (127:120), written as the kernel's wwid (which prefers a UUID from CNS 03h) */
+static void ns_wwn(const uint8_t *ns, char *wwn, size_t len)
+{
+	static const uint8_t zero[16];
+	const uint8_t *id = memcmp(ns + 104, zero, 16) ? ns + 104 : ns + 120;
+	size_t n = id == ns + 104 ? 16 : 8, k, o;
+
+	wwn[0] = '\0';
+	if (!memcmp(id, zero, n))
+		return;
+	o = (size_t)snprintf(wwn, len, "eui.");
+	for (k = 0; k < n && o + 3 <= len; k++)
+		o += (size_t)snprintf(wwn + o, len - o, "%02x", id[k]);
+}
+
 int dsp_nvme_identify(struct dsp_io *io, struct dsp_san_caps *caps)
 {
 	struct dsp_san_result res;
@@ -200,6 +215,7 @@ int dsp_nvme_identify(struct dsp_io *io, struct dsp_san_caps *caps)
 		}
 		caps->nvme_flbas = page[26];
 		caps->nvme_dps = page[29];
+		ns_wwn(page, caps->wwn, sizeof(caps->wwn));
 	}
 
 	/* sanitize (and some formats) erase every namespace: count them */

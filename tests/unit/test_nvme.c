@@ -183,6 +183,13 @@ static void test_nvme_identify_commands(void **state)
 	assert_int_equal(caps.nvme_dps, 0x09);
 	assert_int_equal(caps.nvme_active_ns, 3);
 	assert_string_equal(caps.serial, "S64ANS0T512345");
+	assert_string_equal(caps.wwn, "eui.6479a74c8a2b0c1d002538b111b22c34");	/* NGUID first */
+	dsp_io_close(io);
+
+	d = nvme_dev("id-ctrl-crypto-block.bin", "id-ns-lbaf1.bin");
+	io = fake_dev_io(d);
+	assert_int_equal(dsp_nvme_identify(io, &caps), 0);
+	assert_string_equal(caps.wwn, "eui.002538b111b22c33");
 	dsp_io_close(io);
 }
 

@@ -46,8 +46,10 @@ def id_ctrl(vid, ssvid, sn, mn, fr, oacs, sanicap, fna, ver=0x00020000, nn=1, ou
     put(b, 2048, 'H', 0x9c4)      # PSD0 MP
     return b
 
-def id_ns(nsze, flbas, dps, lbafs):
+def id_ns(nsze, flbas, dps, lbafs, nguid=bytes(16), eui64=bytes(8)):
     b = bytearray(4096)
+    b[104:120] = nguid            # NGUID
+    b[120:128] = eui64            # EUI64
     put(b, 0, 'Q', nsze)          # NSZE
     put(b, 8, 'Q', nsze)          # NCAP
     put(b, 16, 'Q', nsze)         # NUSE
@@ -88,10 +90,13 @@ pages = {
     'id-ctrl-qemu.bin': id_ctrl(0x1b36, 0x1af4, 'dispose1', 'QEMU NVMe Ctrl', '10.0.2',
                                 0x012b, 0x00000000, 0x00, ver=0x00010400, nn=256, oui=(0x00, 0x54, 0x52)),
     # 2 GiB of 4 KiB blocks: LBA format 1 in use
-    'id-ns-lbaf1.bin': id_ns(524288, 0x01, 0x00, [(0, 9, 2), (0, 12, 0)]),
+    'id-ns-lbaf1.bin': id_ns(524288, 0x01, 0x00, [(0, 9, 2), (0, 12, 0)],
+                             eui64=bytes.fromhex('002538b111b22c33')),
     # LBA format 17 (FLBAS 6:5 = 01b, 3:0 = 1), metadata at the end of each LBA (MSET),
     # PI type 1 first in the metadata (DPS 0x09)
-    'id-ns-lbaf17-pi.bin': id_ns(1048576, 0x31, 0x09, [(0, 9, 2)] * 17 + [(8, 12, 0), (0, 12, 0)]),
+    'id-ns-lbaf17-pi.bin': id_ns(1048576, 0x31, 0x09, [(0, 9, 2)] * 17 + [(8, 12, 0), (0, 12, 0)],
+                                 nguid=bytes.fromhex('6479a74c8a2b0c1d002538b111b22c34'),
+                                 eui64=bytes.fromhex('002538b111b22c34')),
     'health-ok.bin': health(0x00, 308, 100, 10, 3, 1234567, 7654321, 99887766, 55443322,
                             412, 8123, 17, 0, 2),
     # spare below threshold and reliability degraded, worn out, media errors; a counter > 2^64

@@ -26,5 +26,9 @@ const char *cert_evidence_fault(struct json_object *t);
 /* verify.c: why x may not sign a certificate (a CA, a weak or other key), or NULL. */
 typedef struct x509_st X509;
 const char *cert_signer_key_fault(X509 *x);
+/* sign.c: open PATH to read without waiting for a FIFO's writer: fd or -1 (errno). */
+int cert_open_in(const char *path);
+typedef struct bio_st BIO;
+BIO *cert_bio_in(const char *path);
 
 #endif

@@ -52,9 +52,41 @@ struct pass {
 	bool asked;
 };
 
+/*
+ * A file opened to read, never waiting for a FIFO's writer (a FIFO without
+ * one reads as empty; a pipe such as <(...) is read as it comes).
+ */
+int cert_open_in(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), fl;
+
+	if (fd >= 0 && ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* BIO over cert_open_in(path), or NULL with errno. */
+BIO *cert_bio_in(const char *path)
+{
+	int fd = cert_open_in(path);
+	BIO *b;
+
+	if (fd < 0)
+		return NULL;
+	if (!(b = BIO_new_fd(fd, BIO_CLOSE))) {
+		close(fd);
+		errno = ENOMEM;
+	}
+	return b;
+}
+
 static int read_pass(const char *path, struct pass *p, char **why)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = cert_open_in(path);
 	ssize_t n;
 
 	if (fd < 0)
@@ -96,7 +128,7 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
 
 static BIO *open_in(const char *path, char **why, int *rc)
 {
-	BIO *b = BIO_new_file(path, "rb");
+	BIO *b = cert_bio_in(path);
 
 	if (!b) {
 		int e = errno ? errno : ENOENT;

@@ -56,7 +56,7 @@ int dsp_cert_verifier_new(const char *cafile, struct dsp_cert_verifier **out, ch
 		return 0;
 	}
 	errno = 0;
-	b = BIO_new_file(cafile, "r");
+	b = cert_bio_in(cafile);
 	if (!b) {
 		int e = errno ? errno : ENOENT;
 

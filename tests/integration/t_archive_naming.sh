@@ -114,8 +114,10 @@ fi
 # verify and extract, with the key check and its messages
 mkdir "$T/old"
 cp "$A" "$T/old/hr.tar.zst" && cp "$A.cms" "$T/old/hr.tar.zst.cms" || die "copy"
-OLD=${DISPOSE_OLD:-/tmp/dispose-base/build/dispose}
-if [ -x "$OLD" ]; then
+# DISPOSE_OLD: a dispose from before the .enc names (177db9f), when one is at hand; never
+# guessed from a path on this machine, whose build may be of any commit
+OLD=${DISPOSE_OLD:-}
+if [ -n "$OLD" ] && [ -x "$OLD" ]; then
 	"$OLD" archive create --run-dir "$T/r5" --root "$S" --recipient "$K/rec.crt" \
 		-o "$T/old/base.tar.zst" >/dev/null 2>&1 || die "base build create"
 	[ -f "$T/old/base.tar.zst.cms" ] || die "base build: no envelope"

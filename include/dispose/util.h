@@ -59,4 +59,8 @@ int dsp_hex_val(int c);
  */
 int dsp_unhex(const char *s, size_t slen, void *out, size_t max, size_t *n);
 
+/* What `openssl x509 -noout -subject` prints after "subject=" (ONELINE); NULL on ENOMEM. */
+typedef struct X509_name_st X509_NAME;
+char *dsp_x509_name_text(const X509_NAME *name);
+
 #endif

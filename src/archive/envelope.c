@@ -913,22 +913,6 @@ static char *abs_path(const char *path)
 	return r;
 }
 
-/* What `openssl x509 -noout -subject` prints after "subject=" (or NULL). */
-static char *name_text(const X509_NAME *name)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *r = NULL, *p;
-	long n;
-
-	if (b && X509_NAME_print_ex(b, name, 0, XN_FLAG_ONELINE) >= 0 &&
-	    (n = BIO_get_mem_data(b, &p)) >= 0 && (r = malloc((size_t)n + 1))) {
-		memcpy(r, p, (size_t)n);
-		r[n] = 0;
-	}
-	BIO_free(b);
-	return r;
-}
-
 /* The recipient's identity, recorded in archive_created (dispose-record(5)). */
 static int cert_id(X509 *x, struct dsp_env_cert_id *id)
 {
@@ -945,8 +929,8 @@ static int cert_id(X509 *x, struct dsp_env_cert_id *id)
 		id->serial[n] = 0;
 	}
 	BIO_free(b);
-	id->subject = name_text(X509_get_subject_name(x));
-	id->issuer = name_text(X509_get_issuer_name(x));
+	id->subject = dsp_x509_name_text(X509_get_subject_name(x));
+	id->issuer = dsp_x509_name_text(X509_get_issuer_name(x));
 	if (!id->serial || !id->subject || !id->issuer ||
 	    !X509_digest(x, EVP_sha256(), md, &mdlen) || mdlen != 32) {
 		ERR_clear_error();

@@ -3,6 +3,7 @@
 #include "cert_int.h"
 #include "dispose/common.h"
 #include "dispose/json.h"
+#include "dispose/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -151,22 +152,6 @@ out:
 	return rc;
 }
 
-/* The name as `openssl x509 -noout -subject` prints it after "subject=". */
-static char *name_oneline(const X509_NAME *name)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *r = NULL, *p;
-	long n;
-
-	if (b && X509_NAME_print_ex(b, name, 0, XN_FLAG_ONELINE) >= 0 &&
-	    (n = BIO_get_mem_data(b, &p)) >= 0 && (r = malloc((size_t)n + 1))) {
-		memcpy(r, p, (size_t)n);
-		r[n] = 0;
-	}
-	BIO_free(b);
-	return r;
-}
-
 int dsp_keygen_subject(const char *subject, char **oneline, char **why)
 {
 	X509_NAME *name;
@@ -174,7 +159,7 @@ int dsp_keygen_subject(const char *subject, char **oneline, char **why)
 
 	if (rc)
 		return rc;
-	if (oneline && !(*oneline = name_oneline(name)))
+	if (oneline && !(*oneline = dsp_x509_name_text(name)))
 		rc = -ENOMEM;
 	X509_NAME_free(name);
 	return rc;
@@ -530,7 +515,7 @@ int dsp_keygen(const char *prefix, const struct dsp_keygen_opts *o,
 	}
 	if (o->passphrase_file && (rc = read_passphrase(o->passphrase_file, &pass, why)))
 		goto out;
-	if (!(local.subject = name_oneline(name))) {
+	if (!(local.subject = dsp_x509_name_text(name))) {
 		rc = -ENOMEM;
 		goto out;
 	}

@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "dispose/common.h"
+#include "dispose/util.h"
 #include "cert_int.h"
 
 struct dsp_cert_signer {
@@ -216,20 +217,6 @@ void dsp_cert_signer_free(struct dsp_cert_signer *s)
 	free(s);
 }
 
-/* A name as one line ("CN = x, O = y"), or NULL. */
-static char *name_of(X509 *x)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *s = NULL, *p;
-	long n;
-
-	if (b && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_ONELINE) >= 0 &&
-	    (n = BIO_get_mem_data(b, &p)) >= 0)
-		s = strndup(p, (size_t)n);
-	BIO_free(b);
-	return s;
-}
-
 /*
  * verify refuses a signature carrying a certificate that is not in the
  * signer's verified chain, so certify refuses to embed one: from the
@@ -269,7 +256,8 @@ static int check_chain(const struct dsp_cert_signer *s, int nfirst, const char *
 		for (int k = 0; k < n && !in; k++)
 			in = used[k] && !X509_cmp(x, sk_X509_value(s->chain, k));
 		if (!in) {
-			char *nm = name_of(x), *sn = name_of(s->cert);
+			char *nm = dsp_x509_name_text(X509_get_subject_name(x));
+			char *sn = dsp_x509_name_text(X509_get_subject_name(s->cert));
 
 			rc = sign_why(why, DSP_INVALID, "%s: certificate %s is not in the chain of the "
 				      "signer %s (verify would reject every certificate signed so)",

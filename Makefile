@@ -44,7 +44,7 @@ FCORE_OBJ := $(CORE_SRC:%.c=$(B)/fuzz/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 .PHONY: all deps check check-run unit integration fuzz fuzz-build fuzz-run bench tsan \
-        demo demo-run install clean lint-man
+        demo demo-run install clean lint-man check-vm
 all: $(B)/dispose
 
 $(B)/rel/%.o: %.c $(HDRS)
@@ -146,6 +146,19 @@ bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory $(B)/dispose
 	@tests/bench/run.sh $(CURDIR)/$(B)/dispose
+
+# make check-vm (not part of check): the sanitize module and dispose on QEMU's
+# emulated NVMe under TCG, a Debian kernel fetched into $(B)/vm/cache (never
+# installed on the host). tests/vm/t_nvme.sh; about a minute here.
+$(B)/vm/nvme_probe: tests/vm/nvme_probe.c $(B)/libdispose.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(HARDEN_LD) -o $@ $< $(B)/libdispose.a $(PKG_LIBS)
+check-vm:
+	@scripts/deps.sh vm
+	@$(MAKE) --no-print-directory $(B)/dispose $(B)/vm/nvme_probe
+	@DISPOSE_REL=$(CURDIR)/$(B)/dispose DISPOSE_VM_PROBE=$(CURDIR)/$(B)/vm/nvme_probe \
+	  DISPOSE_VM_CACHE=$(CURDIR)/$(B)/vm/cache DISPOSE_VM_OUT=$(CURDIR)/$(B)/vm \
+	  tests/vm/t_nvme.sh
 
 demo:
 	@scripts/deps.sh demo

@@ -20,6 +20,7 @@ while [ ! -b $dev ] && [ $i -lt 120 ]; do
 done
 if [ -b $dev ]; then
 	echo "guest: device $dev after ${i}s"
+	[ -b /dev/nvme0n2 ] && echo "guest: ns2 /dev/nvme0n2"
 	echo "guest: sysfs_serial $(cat /sys/class/nvme/nvme0/serial 2>/dev/null)"
 	echo "guest: sysfs_model $(cat /sys/class/nvme/nvme0/model 2>/dev/null)"
 	echo "guest: dispose_version $(/bin/dispose --version 2>&1 | head -n 1)"

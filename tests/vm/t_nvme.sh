@@ -24,9 +24,14 @@ finish() {
 }
 t0=$(date +%s)
 work=$(mktemp -d "${TMPDIR:-/tmp}/dispose-vm.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-trap 'rm -rf "$work"; exit 130' INT
-trap 'rm -rf "$work"; exit 143' TERM
+qpid=""
+cleanup() {	# the guest first (timeout passes the signal on to qemu), then the files
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'cleanup; trap - EXIT; exit 130' INT
+trap 'cleanup; trap - EXIT; exit 143' TERM
 
 kroot=$("$src/scripts/vm/kernel.sh" "$cache") || { bad "kernel: fetch and unpack"; finish; }
 ver=$(ls "$kroot/lib/modules" | head -n 1)
@@ -36,11 +41,18 @@ kernel=$kroot/boot/vmlinuz-$ver
 	{ bad "initramfs"; finish; }
 
 # 32 MiB of 0xa5: the guest's erase, the format and the rewrite are then visible here
+# namespace 2 (8 MiB of 0x3c) is a bystander: nothing may touch it
 img=$work/nvme.img
 head -c $((32 << 20)) /dev/zero | tr '\0' '\245' >"$img"
+img2=$work/nvme2.img
+head -c $((8 << 20)) /dev/zero | tr '\0' '<' >"$img2"	# < is 0x3c
+cp "$img2" "$work/ns2.orig"
 t1=$(date +%s)
-"$src/scripts/vm/qemu.sh" "$kernel" "$work/initrd.gz" "$img" "$log" "$tmo"
+"$src/scripts/vm/qemu.sh" "$kernel" "$work/initrd.gz" "$log" "$tmo" "$img" "$img2" &
+qpid=$!
+wait "$qpid"
 rc=$?
+qpid=""
 t2=$(date +%s)
 echo "check-vm: kernel $ver, guest ran $((t2 - t1)) s (qemu exit $rc), log $log"
 [ "$rc" = 0 ] && ok "qemu exited by itself (rc 0)" || bad "qemu exit $rc (124: timeout ${tmo}s)"
@@ -62,6 +74,7 @@ has() {	# has NAME KEY PATTERN (grep -E on the value)
 
 line "guest reached its end" "guest: end"
 has "the kernel found the emulated namespace" "guest: device" "^/dev/nvme0n1 "
+line "the kernel found namespace 2" "guest: ns2 /dev/nvme0n2"
 is "kernel sees serial dsp-vm-1" "guest: sysfs_serial" "dsp-vm-1"
 has "dispose runs in the guest" "guest: dispose_version" "^dispose [0-9]"
 has "dispose erase (overwrite, verified) on the NVMe namespace" "guest: dispose_erase_exit" "^0 "
@@ -72,7 +85,7 @@ is "identify: serial dsp-vm-1" "probe: serial" "dsp-vm-1"
 is "identify: model" "probe: model" "QEMU NVMe Ctrl"
 is "identify: vendor (Red Hat, QEMU)" "probe: vendor" "0x1b36"
 is "identify: namespace 1" "probe: nsid" "1"
-is "identify: one active namespace" "probe: active_ns" "1"
+is "identify: two active namespaces" "probe: active_ns" "2"
 is "SANICAP 0" "probe: sanicap" "0x00000000"
 is "FNA 0" "probe: fna" "0x00"
 is "no sanitize action in caps" "probe: cap_sanitize_crypto" "0"
@@ -119,6 +132,12 @@ if tail -c +4097 "$img" | cmp -s - /dev/zero -n $(((32 << 20) - 4096)); then
 	ok "image: the rest is zero after Format NVM SES 1"
 else
 	bad "image: the rest is not zero: $(tail -c +4097 "$img" | od -An -tx1 | sort | uniq -c | head -n 3)"
+fi
+# FNA 0: Format NVM and the erase act on namespace 1 alone
+if cmp -s "$img2" "$work/ns2.orig"; then
+	ok "image: namespace 2 untouched"
+else
+	bad "image: namespace 2 changed: $(cmp "$img2" "$work/ns2.orig" 2>&1 | head -n 1)"
 fi
 echo "check-vm: $(($(date +%s) - t0)) s in all"
 finish

@@ -2,11 +2,12 @@
 # t_nvme.sh - make check-vm: the sanitize module and dispose against QEMU's
 # emulated NVMe controller, on a Debian kernel under TCG. The disk is an
 # image file this test makes; the host's disks are never given to qemu.
-# Env: DISPOSE_REL (release dispose), DISPOSE_VM_PROBE (nvme_probe),
+# Env: DISPOSE (the dispose the guest runs; make check-vm: the ASan+UBSan
+# build), DISPOSE_VM_PROBE (nvme_probe),
 # DISPOSE_VM_CACHE (kernel cache), DISPOSE_VM_OUT (logs), DISPOSE_VM_TIMEOUT (s).
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
-dispose=${DISPOSE_REL:?set DISPOSE_REL to the release dispose}
+dispose=${DISPOSE:-${DISPOSE_REL:?set DISPOSE to the dispose binary}}
 probe=${DISPOSE_VM_PROBE:?set DISPOSE_VM_PROBE to nvme_probe}
 cache=${DISPOSE_VM_CACHE:-$src/build/vm/cache}
 out=${DISPOSE_VM_OUT:-$src/build/vm}
@@ -37,7 +38,9 @@ kroot=$("$src/scripts/vm/kernel.sh" "$cache") || { bad "kernel: fetch and unpack
 ver=$(ls "$kroot/lib/modules" | head -n 1)
 kernel=$kroot/boot/vmlinuz-$ver
 "$src/scripts/vm/initramfs.sh" "$work/initrd.gz" "$kroot" "$src/tests/vm/guest-init.sh" \
-	"$dispose" "$probe" "$src/profiles/methods/one.json=/etc/dispose/one.json" ||
+	"$dispose" "$probe" "$src/profiles/methods/one.json=/etc/dispose/one.json" \
+	"$src/profiles/methods/sanitize-crypto.json=/etc/dispose/sanitize-crypto.json" \
+	"$src/profiles/methods/sanitize-block.json=/etc/dispose/sanitize-block.json" ||
 	{ bad "initramfs"; finish; }
 
 # 32 MiB of 0xa5: the guest's erase, the format and the rewrite are then visible here
@@ -78,6 +81,10 @@ line "the kernel found namespace 2" "guest: ns2 /dev/nvme0n2"
 is "kernel sees serial dsp-vm-1" "guest: sysfs_serial" "dsp-vm-1"
 has "dispose runs in the guest" "guest: dispose_version" "^dispose [0-9]"
 has "dispose erase (overwrite, verified) on the NVMe namespace" "guest: dispose_erase_exit" "^0 "
+for m in sanitize-crypto sanitize-block; do
+	is "dispose erase -m $m: exit 5 (unsupported)" "guest: dispose_${m}_exit" "5"
+	has "dispose erase -m $m: one 'dispose: ' line" "guest: ${m}_out" "^dispose: [^ ].*: "
+done
 is "probe opened the namespace O_EXCL" "probe: open" "ok"
 is "identify: ok" "probe: identify_rc" "ok"
 is "identify: bus" "probe: bus" "nvme"
@@ -91,7 +98,7 @@ is "FNA 0" "probe: fna" "0x00"
 is "no sanitize action in caps" "probe: cap_sanitize_crypto" "0"
 is "Format NVM in caps (OACS bit 1)" "probe: cap_format_user" "1"
 is "no cryptographic format in caps" "probe: cap_format_crypto" "0"
-is "erase left all 0xff" "probe: before_scan" "ok first 0xff differ 0"
+is "erase left all 0xff (the sanitize refusals wrote nothing)" "probe: before_scan" "ok first 0xff differ 0"
 is "sanitize crypto: unsupported" "probe: sanitize_crypto_rc" "unsupported"
 has "sanitize crypto: reason names SANICAP" "probe: sanitize_crypto_reason" "SANICAP 0x00000000"
 is "sanitize block: unsupported" "probe: sanitize_block_rc" "unsupported"
@@ -119,6 +126,11 @@ a=$(val "probe: health_after" | sed -n 's/.*"data_units_read":\([0-9]*\).*/\1/p'
 [ -n "$b" ] && [ -n "$a" ] && [ "$a" -gt "$b" ] && ok "health: data_units_read grew ($b -> $a)" ||
 	bad "health: data_units_read '$b' -> '$a'"
 line "probe finished" "probe: done"
+if tr -d '\r' <"$log" | grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:'; then
+	bad "a sanitizer report in the guest: $(tr -d '\r' <"$log" | grep -Em1 'Sanitizer|runtime error:')"
+else
+	ok "no sanitizer report in the guest"
+fi
 has "probe exit 0" "guest: probe_exit" "^0 "
 
 # the image on the host: 4 KiB of 0x5a (the rewrite), then zeros (the format)

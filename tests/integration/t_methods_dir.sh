@@ -157,6 +157,8 @@ import hashlib, json, sys
 want = hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest()
 ms = [e["method"] for e in map(json.loads, open(sys.argv[1])) if "method" in e]
 assert ms and all(m["sha256"] == want for m in ms), ms
+# the requested category is recorded beside the technique
+assert all(m["technique"] == "overwrite" and m["category"] == "clear" for m in ms), ms
 PY
 "$DISPOSE" erase --yes --progress none -m "$U/zero.json" --run-dir "$T/run2" "$dev" >"$T/out" 2>&1 ||
 	die "erase -m FILE failed: $(cat "$T/out")"

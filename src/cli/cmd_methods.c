@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_methods.c - dispose methods: list, show and check overwrite methods */
+/* cmd_methods.c - dispose methods: list, show and check erase methods */
 #include "cli.h"
 #include "table.h"
 

@@ -23,6 +23,7 @@ if [ -b $dev ]; then
 	[ -b /dev/nvme0n2 ] && echo "guest: ns2 /dev/nvme0n2"
 	echo "guest: sysfs_serial $(cat /sys/class/nvme/nvme0/serial 2>/dev/null)"
 	echo "guest: sysfs_model $(cat /sys/class/nvme/nvme0/model 2>/dev/null)"
+	echo "guest: sysfs_wwid $(cat /sys/block/nvme0n1/wwid 2>/dev/null)"
 	echo "guest: dispose_version $(/bin/dispose --version 2>&1 | head -n 1)"
 	# an ordinary overwrite first (method "one", verified by dispose), then the probe
 	t0=$(date +%s)
@@ -30,6 +31,11 @@ if [ -b $dev ]; then
 		>/tmp/erase.out 2>&1
 	echo "guest: dispose_erase_exit $? in $(($(date +%s) - t0))s"
 	sed 's/^/guest: erase_out /' /tmp/erase.out
+	# the record's identity of the target, as dispose found it in sysfs
+	for k in serial model wwn; do
+		echo "guest: record_$k $(cat /tmp/run/* 2>/dev/null | grep -o "\"$k\": *\"[^\"]*\"" | head -n 1)"
+	done
+	ls /tmp/run | sed 's/^/guest: record_file /'
 	# the device's sanitize through dispose: QEMU has none (SANICAP 0), so exit 5 and nothing written
 	for m in sanitize-crypto sanitize-block; do
 		/bin/dispose erase -y --progress none --run-dir /tmp/run-$m -m /etc/dispose/$m.json $dev \

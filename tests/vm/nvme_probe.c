@@ -111,6 +111,7 @@ int main(int argc, char **argv)
 	printf("probe: oacs 0x%04x\n", caps.nvme_oacs);
 	printf("probe: sanicap 0x%08" PRIx32 "\n", caps.nvme_sanicap);
 	printf("probe: fna 0x%02x\n", caps.nvme_fna);
+	printf("probe: wwn %s\n", caps.wwn[0] ? caps.wwn : "-");
 	printf("probe: nsid %" PRIu32 "\n", caps.nvme_nsid);
 	printf("probe: active_ns %" PRIu32 "\n", caps.nvme_active_ns);
 	printf("probe: flbas 0x%02x\n", caps.nvme_flbas);

@@ -92,6 +92,14 @@ is "identify: serial dsp-vm-1" "probe: serial" "dsp-vm-1"
 is "identify: model" "probe: model" "QEMU NVMe Ctrl"
 is "identify: vendor (Red Hat, QEMU)" "probe: vendor" "0x1b36"
 is "identify: namespace 1" "probe: nsid" "1"
+# QEMU's EUI-64 for namespace 1 (qemu.sh). The kernel ignores QEMU's namespace
+# IDs (NVME_QUIRK_BOGUS_NID), so its wwid is the nvme.VID-SERIAL-MODEL-NSID form
+is "identify: namespace EUI-64 as wwn" "probe: wwn" "eui.0102030405060701"
+has "kernel wwid (fallback form: IDs ignored for QEMU)" "guest: sysfs_wwid" "^(nvme|eui|uuid)\."
+is "erase record: target serial dsp-vm-1" "guest: record_serial" '"serial":"dsp-vm-1"'
+is "erase record: target model" "guest: record_model" '"model":"QEMU NVMe Ctrl"'
+w=$(val "guest: sysfs_wwid")
+is "erase record: target wwn is the kernel's wwid" "guest: record_wwn" "\"wwn\":\"$w\""
 is "identify: two active namespaces" "probe: active_ns" "2"
 is "SANICAP 0" "probe: sanicap" "0x00000000"
 is "FNA 0" "probe: fna" "0x00"

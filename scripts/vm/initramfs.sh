@@ -10,8 +10,10 @@ kroot=${2:?}
 init=${3:?}
 shift 3
 busybox=$(command -v busybox || true)
-[ -n "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1 ||
-	{ echo "dispose: initramfs.sh: a static busybox is needed (scripts/deps.sh vm)" >&2; exit 1; }
+if [ -z "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
+	echo "dispose: initramfs.sh: a static busybox is needed (scripts/deps.sh vm)" >&2
+	exit 1
+fi
 ver=$(ls "$kroot/lib/modules" | head -n 1)
 stage=$(mktemp -d "${TMPDIR:-/tmp}/dispose-initramfs.XXXXXX")
 trap 'rm -rf "$stage"' EXIT INT TERM

@@ -44,7 +44,7 @@ FCORE_OBJ := $(CORE_SRC:%.c=$(B)/fuzz/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 .PHONY: all deps check check-run unit integration fuzz fuzz-build fuzz-run bench tsan \
-        demo demo-run install clean lint-man
+        demo demo-run install clean lint-man check-vm
 all: $(B)/dispose
 
 $(B)/rel/%.o: %.c $(HDRS)
@@ -146,6 +146,20 @@ bench:
 	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory $(B)/dispose
 	@tests/bench/run.sh $(CURDIR)/$(B)/dispose
+
+# make check-vm (not part of check): the sanitize module and dispose on QEMU's
+# emulated NVMe under TCG, a Debian kernel fetched into $(B)/vm/cache (never
+# installed on the host); the guest runs the sanitizer builds. tests/vm/t_nvme.sh;
+# about 20 s here once built and the kernel is cached.
+$(B)/san/vm/nvme_probe: tests/vm/nvme_probe.c $(B)/san/libdispose.a $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -o $@ $< $(B)/san/libdispose.a $(PKG_LIBS)
+check-vm:
+	@scripts/deps.sh vm
+	@$(MAKE) --no-print-directory $(B)/san/dispose $(B)/san/vm/nvme_probe
+	@DISPOSE=$(CURDIR)/$(B)/san/dispose DISPOSE_VM_PROBE=$(CURDIR)/$(B)/san/vm/nvme_probe \
+	  DISPOSE_VM_CACHE=$(CURDIR)/$(B)/vm/cache DISPOSE_VM_OUT=$(CURDIR)/$(B)/vm \
+	  tests/vm/t_nvme.sh
 
 demo:
 	@scripts/deps.sh demo

@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh - install the Debian packages dispose needs to build, test and demo.
-# Usage: scripts/deps.sh [build|check|demo|bench]
+# Usage: scripts/deps.sh [build|check|demo|bench|vm]
 set -e
 what=${1:-build}
 pkgs="make gcc pkg-config libblkid-dev libssl-dev libarchive-dev libjson-c-dev \
@@ -13,6 +13,9 @@ python3 python3-jsonschema dosfstools fdisk btrfs-progs" ;;
 # the demo: python3 makes the image and checks the chain; losetup is in mount
 demo) pkgs="$pkgs python3 mount grep coreutils" ;;
 bench) pkgs="$pkgs hyperfine nwipe coreutils time openssl" ;;
+# make check-vm: qemu (TCG), a static busybox and cpio for the initramfs; the
+# guest kernel is fetched by scripts/vm/kernel.sh (apt-get download), never installed
+vm) pkgs="$pkgs qemu-system-x86 busybox-static cpio kmod" ;;
 esac
 missing=""
 for p in $pkgs; do

@@ -21,7 +21,8 @@
  *   target       path, kind (block|file|tree|memory), size, identity (devno,
  *                rotational, logical/physical sector, plus opts->identity |
  *                dev, ino, fstype, nlink), parent (tree id, for files of a
- *                tree), method {name,variant,source,sha256,verify,passes},
+ *                tree), method {name,variant,source,sha256,technique,
+ *                category (requested),verify,passes},
  *                verify mode, sample_percent, readmode, direct_writes, bufsize
  *   target_resumed  the same, when opts->resume continues a recorded target
  *   pass_start   pass (1-based), npasses, label, pattern (dsp_pattern_to_json:
@@ -379,7 +380,8 @@ struct dsp_erase_session_opts {
  * the run in opts->run_dir, the names choosing among them): loads the
  * method, locks and reads the run record when resuming. No directory is
  * made. 0, or DSP_INVALID / DSP_REFUSED / -errno, said through report;
- * *out is set either way (free it).
+ * DSP_UNSUPPORTED for a method whose technique is not overwrite (not wired
+ * in yet). *out is set either way (free it).
  */
 int dsp_erase_session_new(const struct dsp_erase_session_opts *opts, char *const *names,
 			  unsigned n, struct dsp_erase_session **out);

@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <json-c/json.h>
 
-#define DSP_METHOD_SCHEMA "dispose-method/1"
+#define DSP_METHOD_SCHEMA "dispose-method/1"	/* overwrite only: a pass list */
+#define DSP_METHOD_SCHEMA2 "dispose-method/2"	/* adds technique, action, category */
 #define DSP_PATTERN_MAX 64
 #define DSP_METHOD_MAX_PASSES 100
 #define DSP_METHOD_FILE_MAX 65536	/* a method file larger than this is invalid */
@@ -37,14 +38,45 @@ enum dsp_verify_mode {
 	DSP_VERIFY_SAMPLE,	/* NIST SP 800-88r1 stratified sample of the last pass */
 };
 
+/* How a method erases; /1 files are all DSP_TECH_OVERWRITE. */
+enum dsp_technique {
+	DSP_TECH_OVERWRITE,	/* the pass list, through the I/O seam */
+	DSP_TECH_CRYPTO_LUKS,	/* destroy a LUKS volume's keyslots and headers */
+	DSP_TECH_SANITIZE,	/* the device's own sanitize (action says which) */
+	DSP_TECH_AUTO,		/* the strongest the medium supports */
+};
+
+/* The sanitize action of a DSP_TECH_SANITIZE method (file names in comments). */
+enum dsp_method_action {
+	DSP_ACT_NONE,		/* not a sanitize method */
+	DSP_ACT_CRYPTO,		/* "crypto" */
+	DSP_ACT_BLOCK,		/* "block" */
+	DSP_ACT_OVERWRITE,	/* "overwrite" (the device's, not ours) */
+	DSP_ACT_FORMAT_USER,	/* "format-user-data": NVMe Format NVM SES 1 */
+	DSP_ACT_FORMAT_CRYPTO,	/* "format-crypto": NVMe Format NVM SES 2 */
+	DSP_ACT_SECDISCARD,	/* "secdiscard": BLKSECDISCARD (eMMC) */
+	DSP_ACT_ATA_SECURITY_ERASE, /* "ata-security-erase": SECURITY ERASE UNIT */
+};
+
+/* The NIST SP 800-88 category a method asks for (what the run must achieve). */
+enum dsp_category {
+	DSP_CAT_NONE,
+	DSP_CAT_CLEAR,
+	DSP_CAT_PURGE,
+};
+
 struct dsp_method {
 	char name[64];
+	int schema;		/* 1 or 2: the file's dispose-method/N */
+	enum dsp_technique technique;
+	enum dsp_method_action action;	/* DSP_ACT_NONE unless technique is sanitize */
+	enum dsp_category category;	/* requested; /1 files: clear */
 	char variant[128];	/* which reading of the standard, e.g. "00,FF,random" */
 	char description[256];
 	char source[512];	/* where the pass list comes from */
 	enum dsp_verify_mode verify;	/* default verification */
 	double sample_percent;		/* for DSP_VERIFY_SAMPLE (default 10) */
-	unsigned npasses;
+	unsigned npasses;	/* 0 for every technique but overwrite */
 	struct dsp_pass *passes;
 	char path[512];		/* file it was loaded from ("" when parsed from memory) */
 	char sha256[65];	/* of the file's bytes, for the run record */
@@ -139,20 +171,29 @@ void dsp_method_list_free(struct dsp_method_entry *v, size_t n);
 void dsp_method_free(struct dsp_method *m);
 
 /*
- * {"name","variant","source","sha256","verify","passes":[labels]} for records;
- * "sample_percent" is added when verify is "sample".
+ * {"name","variant","source","sha256","technique","category","verify",
+ * "passes":[labels]} for records ("category": the requested one);
+ * "action" is added for a sanitize method, "sample_percent" when verify
+ * is "sample".
  */
 struct json_object *dsp_method_to_json(const struct dsp_method *m);
 /*
- * m as a method document (schema, name, variant, description, source,
- * verify, passes with their notes): what dsp_method_parse accepts and
- * reads back as the same passes and verification. NULL on ENOMEM.
+ * m as a method document in its own schema version (schema, name, variant,
+ * description, source, for /2 technique, action and category, verify,
+ * passes with their notes): what dsp_method_parse accepts and reads back
+ * as the same method. NULL on ENOMEM.
  */
 struct json_object *dsp_method_to_document(const struct dsp_method *m);
 
 const char *dsp_verify_mode_name(enum dsp_verify_mode v);
 /* The file-format name of a pass type: "pattern", "random", "random-byte", "complement". */
 const char *dsp_pass_kind_name(enum dsp_pass_kind k);
+/* File-format names: "overwrite", "crypto-luks", "sanitize", "auto". */
+const char *dsp_technique_name(enum dsp_technique t);
+/* "none" (DSP_ACT_NONE), "crypto", "block", ..., "ata-security-erase". */
+const char *dsp_method_action_name(enum dsp_method_action a);
+/* "none", "clear", "purge". */
+const char *dsp_category_name(enum dsp_category c);
 /* "none", "last", "all", "sample", "sample:P": 0 or DSP_INVALID. */
 int dsp_verify_mode_parse(const char *s, enum dsp_verify_mode *v, double *percent);
 

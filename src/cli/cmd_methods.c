@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_methods.c - dispose methods: list, show and check overwrite methods */
+/* cmd_methods.c - dispose methods: list, show and check erase methods */
 #include "cli.h"
 #include "table.h"
 
@@ -12,17 +12,21 @@
 
 #include "dispose/method.h"
 
-enum { COL_NAME, COL_PASSES, COL_VERIFY, COL_ORIGIN, COL_PASS_LIST, COL_VARIANT,
-       COL_FILE, COL_SHA256 };
+enum { COL_NAME, COL_TECHNIQUE, COL_PASSES, COL_VERIFY, COL_ORIGIN, COL_PASS_LIST,
+       COL_VARIANT, COL_CATEGORY, COL_FILE, COL_SHA256 };
 
 static const struct cli_column cols[] = {
 	[COL_NAME] = { "NAME", 0.15, 0, "method name (what --method takes)" },
+	[COL_TECHNIQUE] = { "TECHNIQUE", 11, 0,
+			    "overwrite, crypto-luks, sanitize or auto" },
 	[COL_PASSES] = { "PASSES", 6, CLI_COL_NUMBER, "number of passes" },
 	[COL_VERIFY] = { "VERIFY", 8, 0, "default verification" },
 	[COL_ORIGIN] = { "ORIGIN", 7, 0, "shipped, or user ($DISPOSE_METHODS_DIR)" },
 	[COL_PASS_LIST] = { "PASS-LIST", 0.5, CLI_COL_WRAP, "what each pass writes" },
 	[COL_VARIANT] = { "VARIANT", 0.3, CLI_COL_HIDDEN | CLI_COL_TRUNC,
 			  "which reading of the standard" },
+	[COL_CATEGORY] = { "CATEGORY", 8, CLI_COL_HIDDEN,
+			   "NIST SP 800-88 category asked for: clear, purge, none" },
 	[COL_FILE] = { "FILE", 0.3, CLI_COL_HIDDEN, "the method file" },
 	[COL_SHA256] = { "SHA256", 64, CLI_COL_HIDDEN, "SHA-256 of the file (as in the run record)" },
 };
@@ -34,7 +38,7 @@ static void methods_usage(FILE *out)
 		" dispose methods [options]\n"
 		" dispose methods [-J] NAME|FILE\n"
 		" dispose methods --check [-q] NAME|FILE...\n\n"
-		"List the overwrite methods with their passes and default verification,\n"
+		"List the erase methods with their technique, passes and default verification,\n"
 		"show one in detail (-J: as a method file), or check method files.\n\n"
 		"Options:\n"
 		" -J, --json          print JSON (with NAME: the method document)\n"
@@ -68,6 +72,22 @@ static int load(const char *what, struct dsp_method **m)
 	return DSP_EXIT_OK;
 }
 
+/* What a method without passes does, in words. */
+static const char *technique_text(const struct dsp_method *m)
+{
+	switch (m->technique) {
+	case DSP_TECH_OVERWRITE:
+		break;
+	case DSP_TECH_CRYPTO_LUKS:
+		return "LUKS keyslots and header copies destroyed";
+	case DSP_TECH_SANITIZE:
+		return "the device's own sanitize";
+	case DSP_TECH_AUTO:
+		return "the strongest technique the medium supports";
+	}
+	return "";
+}
+
 /* "random x4, 0x55, 0xAA, ..." - runs of the same label folded. */
 static char *pass_summary(const struct dsp_method *m)
 {
@@ -77,6 +97,10 @@ static char *pass_summary(const struct dsp_method *m)
 
 	if (!out)
 		return NULL;
+	if (m->technique == DSP_TECH_SANITIZE)
+		fprintf(out, "%s: %s", technique_text(m), dsp_method_action_name(m->action));
+	else if (m->technique != DSP_TECH_OVERWRITE)
+		fprintf(out, "%s", technique_text(m));
 	for (unsigned i = 0; i < m->npasses;) {
 		unsigned j = i + 1;
 
@@ -96,7 +120,9 @@ static char *pass_summary(const struct dsp_method *m)
 
 static const char *verify_text(const struct dsp_method *m, char *buf, size_t n)
 {
-	if (m->verify == DSP_VERIFY_SAMPLE)
+	if (m->technique != DSP_TECH_OVERWRITE)
+		snprintf(buf, n, "-");	/* no passes to read back */
+	else if (m->verify == DSP_VERIFY_SAMPLE)
 		snprintf(buf, n, "sample:%g", m->sample_percent);
 	else
 		snprintf(buf, n, "%s", dsp_verify_mode_name(m->verify));
@@ -127,10 +153,19 @@ static void show(const struct dsp_method *m)
 	if (m->description[0])
 		printf("description: %s\n", m->description);
 	printf("source:      %s\n", m->source);
-	printf("verify:      %s (%s)\n", verify_text(m, vb, sizeof(vb)),
-	       verify_meaning(m->verify));
+	printf("technique:   %s", dsp_technique_name(m->technique));
+	if (m->technique == DSP_TECH_SANITIZE)
+		printf(" (action %s)", dsp_method_action_name(m->action));
+	if (m->technique != DSP_TECH_OVERWRITE)
+		printf(": %s", technique_text(m));
+	printf("\ncategory:    %s (asked for)\n", dsp_category_name(m->category));
+	if (m->technique == DSP_TECH_OVERWRITE)
+		printf("verify:      %s (%s)\n", verify_text(m, vb, sizeof(vb)),
+		       verify_meaning(m->verify));
 	printf("file:        %s\n", m->path[0] ? m->path : "-");
 	printf("sha256:      %s\n", m->sha256);
+	if (m->technique != DSP_TECH_OVERWRITE)
+		return;
 	printf("passes:      %u\n", m->npasses);
 	for (unsigned i = 0; i < m->npasses; i++) {
 		const struct dsp_pass *p = &m->passes[i];
@@ -147,7 +182,10 @@ static int add_row(struct cli_table *t, const struct dsp_method_entry *e)
 	int rc = r && passes ? 0 : -ENOMEM;
 
 	if (!rc)
-		rc = cli_cell(r, COL_NAME, m->name) || cli_cell_u64(r, COL_PASSES, m->npasses) ||
+		rc = cli_cell(r, COL_NAME, m->name) ||
+		     cli_cell(r, COL_TECHNIQUE, dsp_technique_name(m->technique)) ||
+		     cli_cell(r, COL_CATEGORY, dsp_category_name(m->category)) ||
+		     cli_cell_u64(r, COL_PASSES, m->npasses) ||
 		     cli_cell(r, COL_VERIFY, verify_text(m, vb, sizeof(vb))) ||
 		     cli_cell(r, COL_ORIGIN, e->origin == DSP_METHOD_SHIPPED ? "shipped" : "user") ||
 		     cli_cell(r, COL_PASS_LIST, passes) || cli_cell(r, COL_VARIANT, m->variant) ||
@@ -229,7 +267,12 @@ static int check(int argc, char **argv, int quiet)
 			worst = cli_exit_worse(worst, rc);
 			continue;
 		}
-		if (!quiet)
+		if (quiet)
+			;
+		else if (m->technique != DSP_TECH_OVERWRITE)
+			printf("%s: ok (%s, technique %s, sha256 %s)\n", argv[i], m->name,
+			       dsp_technique_name(m->technique), m->sha256);
+		else
 			printf("%s: ok (%s, %u pass%s, sha256 %s)\n", argv[i], m->name,
 			       m->npasses, m->npasses == 1 ? "" : "es", m->sha256);
 		dsp_method_free(m);

@@ -186,6 +186,10 @@ static int load_method(struct dsp_erase_session *s)
 	} else {
 		r = dsp_method_find(name, &s->method, err, sizeof(err));
 	}
+	/* until the technique is wired in: refused, never overwritten instead */
+	if (r == 0 && s->method->technique != DSP_TECH_OVERWRITE)
+		return say(s, DSP_UNSUPPORTED, name, "technique %s is not available yet",
+			   dsp_technique_name(s->method->technique));
 	if (r == 0)
 		return 0;
 	s->method = NULL;

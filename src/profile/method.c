@@ -31,6 +31,13 @@
 #define EXP_NAME "expected 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit, " \
 	"not ending in .json"
 #define EXP_TOP "expected one of schema, name, variant, description, source, verify, passes"
+#define EXP_TOP2 "expected one of schema, name, variant, description, source, technique, " \
+	"action, category, verify, passes"
+#define EXP_SCHEMA "expected \"" DSP_METHOD_SCHEMA "\" or \"" DSP_METHOD_SCHEMA2 "\""
+#define EXP_TECHNIQUE "expected one of overwrite, crypto-luks, sanitize, auto"
+#define EXP_ACTION "expected one of crypto, block, overwrite, format-user-data, " \
+	"format-crypto, secdiscard, ata-security-erase"
+#define EXP_CATEGORY "expected one of clear, purge, none"
 #define EXP_PASS "expected one of type, pattern, note"
 #define EXP_BEFORE_COMPLEMENT "expected a pattern, random-byte or complement pass before it"
 
@@ -521,7 +528,79 @@ static int text_field(struct json_object *o, const char *key, int required,
 static const char *const top_fields[] = {
 	"schema", "name", "variant", "description", "source", "verify", "passes",
 };
+/* dispose-method/2 adds these to top_fields */
+static const char *const v2_fields[] = { "technique", "action", "category" };
 static const char *const pass_fields[] = { "type", "pattern", "note" };
+
+static const char *const technique_names[] = {
+	[DSP_TECH_OVERWRITE] = "overwrite",
+	[DSP_TECH_CRYPTO_LUKS] = "crypto-luks",
+	[DSP_TECH_SANITIZE] = "sanitize",
+	[DSP_TECH_AUTO] = "auto",
+};
+static const char *const action_names[] = {
+	[DSP_ACT_NONE] = "none",
+	[DSP_ACT_CRYPTO] = "crypto",
+	[DSP_ACT_BLOCK] = "block",
+	[DSP_ACT_OVERWRITE] = "overwrite",
+	[DSP_ACT_FORMAT_USER] = "format-user-data",
+	[DSP_ACT_FORMAT_CRYPTO] = "format-crypto",
+	[DSP_ACT_SECDISCARD] = "secdiscard",
+	[DSP_ACT_ATA_SECURITY_ERASE] = "ata-security-erase",
+};
+static const char *const category_names[] = {
+	[DSP_CAT_NONE] = "none",
+	[DSP_CAT_CLEAR] = "clear",
+	[DSP_CAT_PURGE] = "purge",
+};
+
+const char *dsp_technique_name(enum dsp_technique t)
+{
+	return (unsigned)t < DSP_ARRAY_SIZE(technique_names) ? technique_names[t] : "unknown";
+}
+
+const char *dsp_method_action_name(enum dsp_method_action a)
+{
+	return (unsigned)a < DSP_ARRAY_SIZE(action_names) ? action_names[a] : "unknown";
+}
+
+const char *dsp_category_name(enum dsp_category c)
+{
+	return (unsigned)c < DSP_ARRAY_SIZE(category_names) ? category_names[c] : "unknown";
+}
+
+/* Index of s in names[first..n), or -1. */
+static int lookup(const char *const *names, size_t n, size_t first, const char *s)
+{
+	for (size_t i = first; i < n; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * An enumerated string member of a /2 document: *idx its index in
+ * names[first..n), or -1 when absent. what: EXP_* for messages.
+ */
+static int enum_field(struct json_object *o, const char *key, const char *const *names,
+		      size_t n, size_t first, int *idx, const char *what,
+		      const char *origin, char *err, size_t errlen)
+{
+	const char *s;
+	size_t len;
+	char shown[64];
+	int rc = get_string(o, key, &s, &len, origin, key, err, errlen);
+
+	*idx = -1;
+	if (rc || !s)
+		return rc;
+	*idx = lookup(names, n, first, s);
+	if (*idx < 0) {
+		clean(shown, sizeof(shown), s, len);
+		return invalid(err, errlen, origin, key, "unknown %s \"%s\", %s", key, shown, what);
+	}
+	return 0;
+}
 
 static int known(const char *const *set, size_t n, const char *key)
 {
@@ -656,38 +735,98 @@ static int sha256_hex(const char *text, size_t len, char out[65])
 	return 0;
 }
 
+/*
+ * technique, action and category of a /2 document (a /1 document is an
+ * overwrite; its category is set from its verification by the caller).
+ */
+static int parse_technique(struct json_object *root, int v2, struct dsp_method *m,
+			   const char *origin, char *err, size_t errlen)
+{
+	int tech, act, cat, rc;
+
+	m->technique = DSP_TECH_OVERWRITE;
+	m->action = DSP_ACT_NONE;
+	m->category = DSP_CAT_CLEAR;
+	if (!v2)
+		return 0;
+	rc = enum_field(root, "technique", technique_names, DSP_ARRAY_SIZE(technique_names),
+			0, &tech, EXP_TECHNIQUE, origin, err, errlen);
+	if (!rc && tech < 0)
+		rc = invalid(err, errlen, origin, "technique", "missing, " EXP_TECHNIQUE);
+	if (!rc)
+		rc = enum_field(root, "action", action_names, DSP_ARRAY_SIZE(action_names),
+				DSP_ACT_CRYPTO, &act, EXP_ACTION, origin, err, errlen);
+	if (!rc)
+		rc = enum_field(root, "category", category_names,
+				DSP_ARRAY_SIZE(category_names), 0, &cat, EXP_CATEGORY,
+				origin, err, errlen);
+	if (!rc && cat < 0)
+		rc = invalid(err, errlen, origin, "category", "missing, " EXP_CATEGORY);
+	if (rc)
+		return rc;
+	m->technique = (enum dsp_technique)tech;
+	m->category = (enum dsp_category)cat;
+	if (m->technique == DSP_TECH_SANITIZE && act < 0)
+		return invalid(err, errlen, origin, "action",
+			       "missing for technique sanitize, " EXP_ACTION);
+	if (m->technique != DSP_TECH_SANITIZE && act >= 0)
+		return invalid(err, errlen, origin, "action",
+			       "not allowed with technique %s, expected only with technique sanitize",
+			       dsp_technique_name(m->technique));
+	if (act >= 0)
+		m->action = (enum dsp_method_action)act;
+	/* a request no run could meet is refused here, not after the target was written */
+	if (m->technique == DSP_TECH_OVERWRITE && m->category == DSP_CAT_PURGE)
+		return invalid(err, errlen, origin, "category",
+			       "purge cannot be reached by overwriting from the host, "
+			       "expected clear or none");
+	return 0;
+}
+
 static int parse_tree(struct json_object *root, const char *origin,
 		      struct dsp_method *m, char *err, size_t errlen)
 {
-	struct json_object *passes;
+	struct json_object *passes, *sv;
 	const char *schema, *verify;
 	size_t slen, vlen, n;
 	char key[64];
-	int rc;
+	int rc, v2;
 
 	if (!json_object_is_type(root, json_type_object))
 		return invalid(err, errlen, origin, "document",
 			       "expected a JSON object, got %s", json_kind(root));
+	/* which field set applies: the schema is checked properly below */
+	v2 = json_object_object_get_ex(root, "schema", &sv) &&
+	     json_object_is_type(sv, json_type_string) &&
+	     !strcmp(json_object_get_string(sv), DSP_METHOD_SCHEMA2);
 	json_object_object_foreach(root, k, v) {
 		(void)v;
-		if (!known(top_fields, DSP_ARRAY_SIZE(top_fields), k)) {
-			clean(key, sizeof(key), k, strlen(k));
-			return invalid(err, errlen, origin, key[0] ? key : "\"\"",
-				       "unknown field, " EXP_TOP);
-		}
+		if (known(top_fields, DSP_ARRAY_SIZE(top_fields), k))
+			continue;
+		int is_v2 = known(v2_fields, DSP_ARRAY_SIZE(v2_fields), k);
+
+		if (v2 && is_v2)
+			continue;
+		clean(key, sizeof(key), k, strlen(k));
+		if (is_v2)
+			return invalid(err, errlen, origin, key,
+				       "not part of " DSP_METHOD_SCHEMA ", expected \"schema\": \""
+				       DSP_METHOD_SCHEMA2 "\" for technique, action and category");
+		return invalid(err, errlen, origin, key[0] ? key : "\"\"",
+			       "unknown field, %s", v2 ? EXP_TOP2 : EXP_TOP);
 	}
 
 	rc = get_string(root, "schema", &schema, &slen, origin, "schema", err, errlen);
 	if (rc)
 		return rc;
 	if (!schema)
-		return invalid(err, errlen, origin, "schema",
-			       "missing, expected \"" DSP_METHOD_SCHEMA "\"");
-	if (strcmp(schema, DSP_METHOD_SCHEMA)) {
+		return invalid(err, errlen, origin, "schema", "missing, " EXP_SCHEMA);
+	if (strcmp(schema, DSP_METHOD_SCHEMA) && !v2) {
 		clean(key, sizeof(key), schema, slen);
 		return invalid(err, errlen, origin, "schema",
-			       "unknown schema \"%s\", expected \"" DSP_METHOD_SCHEMA "\"", key);
+			       "unknown schema \"%s\", " EXP_SCHEMA, key);
 	}
+	m->schema = v2 ? 2 : 1;
 
 	rc = text_field(root, "name", 1, m->name, sizeof(m->name), origin, err, errlen);
 	if (rc)
@@ -710,6 +849,23 @@ static int parse_tree(struct json_object *root, const char *origin,
 	if (rc)
 		return rc;
 
+	rc = parse_technique(root, v2, m, origin, err, errlen);
+	if (rc)
+		return rc;
+	if (m->technique != DSP_TECH_OVERWRITE) {
+		/* no passes of ours: the technique checks its own result */
+		m->verify = DSP_VERIFY_NONE;
+		m->sample_percent = DEFAULT_SAMPLE_PERCENT;
+		if (json_object_object_get_ex(root, "verify", NULL) ||
+		    json_object_object_get_ex(root, "passes", NULL))
+			return invalid(err, errlen, origin,
+				       json_object_object_get_ex(root, "verify", NULL) ?
+				       "verify" : "passes",
+				       "not allowed with technique %s, expected only with "
+				       "technique overwrite", dsp_technique_name(m->technique));
+		return 0;
+	}
+
 	rc = get_string(root, "verify", &verify, &vlen, origin, "verify", err, errlen);
 	if (rc)
 		return rc;
@@ -725,6 +881,13 @@ static int parse_tree(struct json_object *root, const char *origin,
 		return invalid(err, errlen, origin, "verify",
 			       "unknown mode \"%s\", " EXP_VERIFY, key);
 	}
+	/* /1 asks for what its verification can reach; /2 says it */
+	if (!v2)
+		m->category = m->verify == DSP_VERIFY_NONE ? DSP_CAT_NONE : DSP_CAT_CLEAR;
+	else if (m->category == DSP_CAT_CLEAR && m->verify == DSP_VERIFY_NONE)
+		return invalid(err, errlen, origin, "category",
+			       "clear needs a read-back, but verify is none; "
+			       "expected none, or a verify mode other than none");
 
 	if (!json_object_object_get_ex(root, "passes", &passes))
 		return invalid(err, errlen, origin, "passes",
@@ -1245,6 +1408,13 @@ struct json_object *dsp_method_to_json(const struct dsp_method *m)
 	json_object_object_add(o, "variant", json_object_new_string(m->variant));
 	json_object_object_add(o, "source", json_object_new_string(m->source));
 	json_object_object_add(o, "sha256", json_object_new_string(m->sha256));
+	json_object_object_add(o, "technique",
+			       json_object_new_string(dsp_technique_name(m->technique)));
+	if (m->technique == DSP_TECH_SANITIZE)
+		json_object_object_add(o, "action",
+				       json_object_new_string(dsp_method_action_name(m->action)));
+	json_object_object_add(o, "category",
+			       json_object_new_string(dsp_category_name(m->category)));
 	json_object_object_add(o, "verify",
 			       json_object_new_string(dsp_verify_mode_name(m->verify)));
 	if (m->verify == DSP_VERIFY_SAMPLE)
@@ -1293,13 +1463,27 @@ struct json_object *dsp_method_to_document(const struct dsp_method *m)
 		json_object_put(a);
 		return NULL;
 	}
-	json_object_object_add(o, "schema", json_object_new_string(DSP_METHOD_SCHEMA));
+	json_object_object_add(o, "schema", json_object_new_string(m->schema == 2 ?
+				DSP_METHOD_SCHEMA2 : DSP_METHOD_SCHEMA));
 	json_object_object_add(o, "name", json_object_new_string(m->name));
 	json_object_object_add(o, "variant", json_object_new_string(m->variant));
 	if (m->description[0])
 		json_object_object_add(o, "description",
 				       json_object_new_string(m->description));
 	json_object_object_add(o, "source", json_object_new_string(m->source));
+	if (m->schema == 2) {
+		json_object_object_add(o, "technique",
+				       json_object_new_string(dsp_technique_name(m->technique)));
+		if (m->technique == DSP_TECH_SANITIZE)
+			json_object_object_add(o, "action", json_object_new_string(
+					       dsp_method_action_name(m->action)));
+		json_object_object_add(o, "category",
+				       json_object_new_string(dsp_category_name(m->category)));
+	}
+	if (m->technique != DSP_TECH_OVERWRITE) {
+		json_object_put(a);
+		return o;	/* no verify, no passes */
+	}
 	if (m->verify == DSP_VERIFY_SAMPLE)
 		percent_text(m->sample_percent, verify + 7, sizeof(verify) - 7);
 	else

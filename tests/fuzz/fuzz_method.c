@@ -30,6 +30,8 @@ static void roundtrip(const struct dsp_method *m)
 		rc = dsp_method_parse(text, strlen(text), "doc.json", &b, err, sizeof(err));
 		if (rc == 0) {
 			if (b->npasses != m->npasses || b->verify != m->verify ||
+			    b->schema != m->schema || b->technique != m->technique ||
+			    b->action != m->action || b->category != m->category ||
 			    b->sample_percent != m->sample_percent ||
 			    strcmp(b->name, m->name) || strcmp(b->variant, m->variant) ||
 			    strcmp(b->source, m->source) ||
@@ -63,8 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct json_object *o;
 
 		/* a method that parsed must be self-consistent */
-		if (!m || m->npasses == 0 || m->npasses > DSP_METHOD_MAX_PASSES ||
-		    strlen(m->sha256) != 64)
+		if (!m || m->npasses > DSP_METHOD_MAX_PASSES || strlen(m->sha256) != 64)
+			__builtin_trap();
+		/* passes exactly for an overwrite, an action exactly for a sanitize */
+		if ((m->npasses == 0) != (m->technique != DSP_TECH_OVERWRITE) ||
+		    (m->action != DSP_ACT_NONE) != (m->technique == DSP_TECH_SANITIZE) ||
+		    (m->technique == DSP_TECH_OVERWRITE && m->category == DSP_CAT_PURGE) ||
+		    (m->schema == 1 && m->technique != DSP_TECH_OVERWRITE))
 			__builtin_trap();
 		for (unsigned i = 0; i < m->npasses; i++) {
 			const struct dsp_pass *p = &m->passes[i];

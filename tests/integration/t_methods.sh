@@ -1,49 +1,72 @@
 #!/bin/bash
 # t_methods.sh - dispose methods: every shipped method loads, the listing
-# shows all 13, and every malformed file exits 2 naming the file (the user's
-# method directory: t_methods_dir.sh).
+# shows all 18 with their technique, and every malformed file exits 2 naming
+# the file (the user's method directory: t_methods_dir.sh).
 . "$SRCDIR/tests/integration/lib.sh"
 umask 022	# a group-writable method file (umask 002) is refused as untrusted
 
 shipped="afssi-5020 bsi-vsitr dod-5220-22m dod-5220-22m-ece gutmann
 hmg-is5-baseline hmg-is5-enhanced nist-clear one random rcmp-tssit-ops-ii
 schneier zero"
+tech="auto crypto-luks sanitize-block sanitize-crypto sanitize-overwrite"
 
 # the binary finds the repository's profiles by itself (no env var)
 unset DISPOSE_METHODS_DIR
 out=$("$DISPOSE" methods) || die "dispose methods failed"
 n=$(printf '%s\n' "$out" | tail -n +2 | wc -l)
-[ "$n" -eq 13 ] || die "listing has $n methods, want 13"
-for m in $shipped; do
+[ "$n" -eq 18 ] || die "listing has $n methods, want 18"
+for m in $shipped $tech; do
 	printf '%s\n' "$out" | grep -q "^$m " || die "listing lacks $m"
 	expect_exit 0 "$DISPOSE" methods "$m" >"$T/show" 2>"$T/err"
 	grep -q "^variant: " "$T/show" || die "$m: no variant shown"
 	grep -q "^source: " "$T/show" || die "$m: no source shown"
 	expect_exit 0 "$DISPOSE" methods --check "$SRCDIR/profiles/methods/$m.json" >/dev/null
 done
-ok "13 shipped methods list, show and check"
+ok "18 shipped methods list, show and check"
 
 # byte-exact pass lists in the listing (from reference/standards.md section 4)
-row() { printf '%s\n' "$out" | awk -v m="$1" '$1 == m && $4 == "shipped" { $1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print }'; }
+row() { printf '%s\n' "$out" | awk -v m="$1" '$1 == m && $2 == "overwrite" && $5 == "shipped" { $1 = $2 = $3 = $4 = $5 = ""; sub(/^ +/, ""); print }'; }
 [ "$(row dod-5220-22m)" = "0x00, 0xFF, random" ] || die "dod row: $(row dod-5220-22m)"
 [ "$(row bsi-vsitr)" = "0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0xAA" ] || die "vsitr row"
 [ "$(row schneier)" = "0xFF, 0x00, random x5" ] || die "schneier row"
 [ "$(row rcmp-tssit-ops-ii)" = "0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, random" ] || die "ops-ii row"
-printf '%s\n' "$out" | awk '$1 == "gutmann" && $2 == 35' | grep -q "random x4, 0x55, 0xAA, 92 49 24, 49 24 92, 24 92 49, 0x00, 0x11" ||
+printf '%s\n' "$out" | awk '$1 == "gutmann" && $3 == 35' | grep -q "random x4, 0x55, 0xAA, 92 49 24, 49 24 92, 24 92 49, 0x00, 0x11" ||
 	die "gutmann row"
-printf '%s\n' "$out" | awk '$1 == "nist-clear" && $3 == "all"' | grep -q . || die "nist-clear verify"
-ok "pass lists and default verification"
+printf '%s\n' "$out" | awk '$1 == "nist-clear" && $4 == "all"' | grep -q . || die "nist-clear verify"
+# the other techniques: no passes, no verification of ours, what they do in words
+[ "$(printf '%s\n' "$out" | awk '$1 == "sanitize-crypto" { $1 = $1; print }')" = \
+	"sanitize-crypto sanitize 0 - shipped the device's own sanitize: crypto" ] ||
+	die "sanitize-crypto row: $(printf '%s\n' "$out" | grep '^sanitize-crypto')"
+[ "$(printf '%s\n' "$out" | awk '$1 == "crypto-luks" { $1 = $1; print }')" = \
+	"crypto-luks crypto-luks 0 - shipped LUKS keyslots and header copies destroyed" ] ||
+	die "crypto-luks row"
+[ "$(printf '%s\n' "$out" | awk '$2 == "overwrite"' | wc -l)" -eq 13 ] || die "overwrite rows"
+"$DISPOSE" methods sanitize-block >"$T/show" || die "methods sanitize-block"
+grep -qx "technique:   sanitize (action block): the device's own sanitize" "$T/show" &&
+	grep -qx "category:    purge (asked for)" "$T/show" && ! grep -q "^passes:" "$T/show" &&
+	! grep -q "^verify:" "$T/show" || die "sanitize-block shown: $(cat "$T/show")"
+"$DISPOSE" methods zero >"$T/show" || die "methods zero"
+grep -qx "technique:   overwrite" "$T/show" && grep -qx "category:    clear (asked for)" "$T/show" &&
+	grep -q "^passes: *1$" "$T/show" || die "zero shown: $(cat "$T/show")"
+ok "pass lists, techniques and default verification"
 
 # JSON listing (lsblk's shape): 13 rows whose pass counts add up
-"$DISPOSE" methods --json --columns +VARIANT,SHA256 >"$T/list.json" || die "methods --json failed"
+"$DISPOSE" methods --json --columns +VARIANT,CATEGORY,SHA256 >"$T/list.json" || die "methods --json failed"
 python3 - "$T/list.json" <<'PY' || die "JSON listing wrong"
 import json, sys
 l = json.load(open(sys.argv[1]))["methods"]
 want = {"zero": 1, "one": 1, "random": 1, "nist-clear": 1, "dod-5220-22m": 3,
         "dod-5220-22m-ece": 7, "gutmann": 35, "bsi-vsitr": 7, "hmg-is5-baseline": 1,
-        "hmg-is5-enhanced": 3, "rcmp-tssit-ops-ii": 7, "afssi-5020": 3, "schneier": 7}
+        "hmg-is5-enhanced": 3, "rcmp-tssit-ops-ii": 7, "afssi-5020": 3, "schneier": 7,
+        "auto": 0, "crypto-luks": 0, "sanitize-block": 0, "sanitize-crypto": 0,
+        "sanitize-overwrite": 0}
 got = {m["name"]: m["passes"] for m in l}
 assert got == want, got
+tech = {m["name"]: (m["technique"], m["category"]) for m in l if m["technique"] != "overwrite"}
+assert tech == {"auto": ("auto", "clear"), "crypto-luks": ("crypto-luks", "purge"),
+                "sanitize-block": ("sanitize", "purge"), "sanitize-crypto": ("sanitize", "purge"),
+                "sanitize-overwrite": ("sanitize", "purge")}, tech
+assert all(m["category"] == "clear" for m in l if m["technique"] == "overwrite"), l
 g = [m for m in l if m["name"] == "gutmann"][0]
 assert g["pass_list"].startswith("random x4, 0x55, 0xAA, 92 49 24, 49 24 92, 24 92 49, 0x00"), g
 assert all(len(m["sha256"]) == 64 and m["variant"] and m["origin"] == "shipped" for m in l)
@@ -56,6 +79,18 @@ g = json.load(open(sys.argv[1]))
 assert g["schema"] == "dispose-method/1" and g["name"] == "gutmann" and g["verify"] == "last"
 assert [p.get("pattern") for p in g["passes"]][4:9] == ["55", "AA", "92 49 24", "49 24 92", "24 92 49"]
 PY
+# a /2 document keeps its technique, action and category
+"$DISPOSE" methods --json sanitize-overwrite >"$T/s.json" || die "methods --json sanitize-overwrite"
+python3 - "$T/s.json" <<'PY' || die "sanitize document wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "dispose-method/2" and d["technique"] == "sanitize", d
+assert d["action"] == "overwrite" and d["category"] == "purge", d
+assert "passes" not in d and "verify" not in d, d
+PY
+expect_exit 0 "$DISPOSE" methods --check "$T/s.json" >"$T/check"
+grep -q "^$T/s.json: ok (sanitize-overwrite, technique sanitize, sha256 [0-9a-f]\{64\})$" "$T/check" ||
+	die "--check sanitize: $(cat "$T/check")"
 ok "JSON listing and document"
 
 # every malformed file: exit 2, one line naming the file, both modes

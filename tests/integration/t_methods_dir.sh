@@ -11,6 +11,7 @@ umask 022	# a group-writable method file (umask 002) is refused as untrusted
 shipped="afssi-5020 bsi-vsitr dod-5220-22m dod-5220-22m-ece gutmann
 hmg-is5-baseline hmg-is5-enhanced nist-clear one random rcmp-tssit-ops-ii
 schneier zero"
+tech="auto crypto-luks sanitize-block sanitize-crypto sanitize-overwrite"
 S=$(realpath "$SRCDIR/profiles/methods")
 U=$T/methods
 mkdir "$U"
@@ -35,19 +36,19 @@ J
 echo junk >"$U/README"
 export DISPOSE_METHODS_DIR=$U
 
-# 1. the listing: 13 shipped + the user's new one; each bad file one line (exit 1)
+# 1. the listing: 18 shipped + the user's new one; each bad file one line (exit 1)
 "$DISPOSE" methods >"$T/list" 2>"$T/err"
 rc=$?
 [ "$rc" -eq 1 ] || die "listing with bad files: exit $rc, want 1"
-for m in $shipped; do
+for m in $shipped $tech; do
 	[ "$(awk -v m="$m" '$1 == m' "$T/list" | wc -l)" -eq 1 ] || die "listing lacks $m: $(cat "$T/list")"
-	awk -v m="$m" '$1 == m && $4 == "shipped"' "$T/list" | grep -q . || die "$m not shipped"
+	awk -v m="$m" '$1 == m && $5 == "shipped"' "$T/list" | grep -q . || die "$m not shipped"
 done
-[ "$(awk '$1 == "zero" { $1 = $1; print }' "$T/list")" = "zero 1 last shipped 0x00" ] ||
+[ "$(awk '$1 == "zero" { $1 = $1; print }' "$T/list")" = "zero overwrite 1 last shipped 0x00" ] ||
 	die "zero row: $(grep '^zero' "$T/list")"
-[ "$(awk '$1 == "site-ff" { $1 = $1; print }' "$T/list")" = "site-ff 2 sample:12.5 user 0xFF, 92 49 24" ] ||
+[ "$(awk '$1 == "site-ff" { $1 = $1; print }' "$T/list")" = "site-ff overwrite 2 sample:12.5 user 0xFF, 92 49 24" ] ||
 	die "site-ff row: $(grep '^site-ff' "$T/list")"
-[ "$(tail -n +2 "$T/list" | wc -l)" -eq 14 ] || die "listing: $(cat "$T/list")"
+[ "$(tail -n +2 "$T/list" | wc -l)" -eq 19 ] || die "listing: $(cat "$T/list")"
 cat >"$T/err.want" <<EOF
 dispose: $U/Bad Name.json: file name: "Bad Name" is not a method name, expected 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit, not ending in .json
 dispose: $U/broken.json: verify: unknown mode "fast", expected one of none, last, all, sample, sample:P (P a decimal in (0,100])
@@ -63,10 +64,10 @@ python3 - "$T/list.json" "$S" "$U" <<'PY' || die "JSON listing wrong"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 rows = {r["name"]: r for r in doc["methods"]}
-assert len(rows) == len(doc["methods"]) == 14, sorted(rows)
+assert len(rows) == len(doc["methods"]) == 19, sorted(rows)
 assert rows["zero"]["origin"] == "shipped" and rows["zero"]["pass_list"] == "0x00", rows["zero"]
 assert rows["zero"]["file"] == sys.argv[2] + "/zero.json", rows["zero"]
-assert rows["site-ff"] == {"name": "site-ff", "passes": 2, "verify": "sample:12.5",
+assert rows["site-ff"] == {"name": "site-ff", "technique": "overwrite", "passes": 2, "verify": "sample:12.5",
                            "origin": "user", "pass_list": "0xFF, 92 49 24",
                            "file": sys.argv[3] + "/site-ff.json"}, rows["site-ff"]
 assert "broken" not in rows
@@ -84,7 +85,7 @@ grep -q "^variant: *custom FF$" "$T/show" || die "by path: $(cat "$T/show")"
 ok "a name means the shipped method; a path means the file"
 
 # 4. methods --json NAME is a method file: --check takes it back, same passes
-for m in $shipped site-ff; do
+for m in $shipped $tech site-ff; do
 	"$DISPOSE" methods --json "$m" >"$T/$m.json" 2>/dev/null || die "--json $m failed"
 	expect_exit 0 "$DISPOSE" methods --check "$T/$m.json" >"$T/check" 2>"$T/err"
 	grep -q "^$T/$m.json: ok ($m, " "$T/check" || die "$m: $(cat "$T/check" "$T/err")"
@@ -105,7 +106,7 @@ assert len(g["passes"]) == 35 and g["passes"][6] == {"type": "pattern", "pattern
 PY
 expect_exit 0 "$DISPOSE" methods -q --check "$T/zero.json" zero >"$T/out" 2>/dev/null
 [ -s "$T/out" ] && die "-q --check printed: $(cat "$T/out")"
-ok "methods --json NAME passes methods --check (14 methods)"
+ok "methods --json NAME passes methods --check (19 methods)"
 
 # 5. schema errors name the field and the expected value (exit 2)
 sed 's/"92 49 24"/"92 4g 24"/' "$U/site-ff.json" >"$T/badpat.json"
@@ -156,6 +157,8 @@ import hashlib, json, sys
 want = hashlib.sha256(open(sys.argv[2], "rb").read()).hexdigest()
 ms = [e["method"] for e in map(json.loads, open(sys.argv[1])) if "method" in e]
 assert ms and all(m["sha256"] == want for m in ms), ms
+# the requested category is recorded beside the technique
+assert all(m["technique"] == "overwrite" and m["category"] == "clear" for m in ms), ms
 PY
 "$DISPOSE" erase --yes --progress none -m "$U/zero.json" --run-dir "$T/run2" "$dev" >"$T/out" 2>&1 ||
 	die "erase -m FILE failed: $(cat "$T/out")"

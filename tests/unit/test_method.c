@@ -94,6 +94,21 @@ static const struct exp_method shipped[] = {
 	M("zero", DSP_VERIFY_LAST, p_zero),
 };
 
+/* Shipped methods that are no overwrite: technique, action, requested category. */
+static const struct {
+	const char *name;
+	enum dsp_technique technique;
+	enum dsp_method_action action;
+	enum dsp_category category;
+} shipped_tech[] = {
+	{ "auto", DSP_TECH_AUTO, DSP_ACT_NONE, DSP_CAT_CLEAR },
+	{ "crypto-luks", DSP_TECH_CRYPTO_LUKS, DSP_ACT_NONE, DSP_CAT_PURGE },
+	{ "sanitize-block", DSP_TECH_SANITIZE, DSP_ACT_BLOCK, DSP_CAT_PURGE },
+	{ "sanitize-crypto", DSP_TECH_SANITIZE, DSP_ACT_CRYPTO, DSP_CAT_PURGE },
+	{ "sanitize-overwrite", DSP_TECH_SANITIZE, DSP_ACT_OVERWRITE, DSP_CAT_PURGE },
+};
+#define NSHIPPED (DSP_ARRAY_SIZE(shipped) + DSP_ARRAY_SIZE(shipped_tech))
+
 static char srcdir[PATH_MAX];
 
 static int setup(void **state)
@@ -118,6 +133,11 @@ static void check_shipped(const struct exp_method *e)
 	if (rc)
 		fail_msg("%s: rc %d: %s", e->name, rc, err);
 	assert_string_equal(m->name, e->name);
+	/* dispose-method/1 files: an overwrite asking for clear (each verifies) */
+	assert_int_equal(m->schema, 1);
+	assert_int_equal(m->technique, DSP_TECH_OVERWRITE);
+	assert_int_equal(m->action, DSP_ACT_NONE);
+	assert_int_equal(m->category, DSP_CAT_CLEAR);
 	assert_int_equal(m->verify, e->verify);
 	assert_int_equal(m->npasses, e->npasses);
 	assert_true(m->variant[0] != '\0');
@@ -155,6 +175,116 @@ SHIPPED_TEST(test_dsp_method_find_rcmp_tssit_ops_ii, 10)
 SHIPPED_TEST(test_dsp_method_find_schneier, 11)
 SHIPPED_TEST(test_dsp_method_find_zero, 12)
 
+/* The shipped methods of other techniques: no passes, no verification of ours. */
+static void test_dsp_method_find_techniques(void **state)
+{
+	struct dsp_method *m;
+	struct json_object *j, *x;
+	char err[512] = "";
+
+	(void)state;
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(shipped_tech); i++) {
+		if (dsp_method_find(shipped_tech[i].name, &m, err, sizeof(err)))
+			fail_msg("%s: %s", shipped_tech[i].name, err);
+		assert_string_equal(m->name, shipped_tech[i].name);
+		assert_int_equal(m->schema, 2);
+		assert_int_equal(m->technique, shipped_tech[i].technique);
+		assert_int_equal(m->action, shipped_tech[i].action);
+		assert_int_equal(m->category, shipped_tech[i].category);
+		assert_int_equal(m->npasses, 0);
+		assert_null(m->passes);
+		assert_int_equal(m->verify, DSP_VERIFY_NONE);
+		assert_int_equal(strlen(m->sha256), 64);
+		/* the record says technique, requested category and (sanitize) action */
+		j = dsp_method_to_json(m);
+		assert_non_null(j);
+		assert_true(json_object_object_get_ex(j, "technique", &x));
+		assert_string_equal(json_object_get_string(x),
+				    dsp_technique_name(shipped_tech[i].technique));
+		assert_true(json_object_object_get_ex(j, "category", &x));
+		assert_string_equal(json_object_get_string(x),
+				    dsp_category_name(shipped_tech[i].category));
+		assert_int_equal(json_object_object_get_ex(j, "action", &x),
+				 shipped_tech[i].technique == DSP_TECH_SANITIZE);
+		if (shipped_tech[i].technique == DSP_TECH_SANITIZE)
+			assert_string_equal(json_object_get_string(x),
+					    dsp_method_action_name(shipped_tech[i].action));
+		json_object_put(j);
+		dsp_method_free(m);
+	}
+}
+
+/*
+ * A /1 file's requested category follows its verification; the names of
+ * every technique, action and category parse back in a /2 document.
+ */
+static void test_dsp_method_parse_v2_values(void **state)
+{
+	static const char *const techs[] = { "overwrite", "crypto-luks", "sanitize", "auto" };
+	static const char *const acts[] = { "crypto", "block", "overwrite", "format-user-data",
+		"format-crypto", "secdiscard", "ata-security-erase" };
+	static const char *const cats[] = { "none", "clear", "purge" };
+	char doc[512], err[512] = "";
+	struct dsp_method *m;
+
+	(void)state;
+	snprintf(doc, sizeof(doc), "{\"schema\":\"dispose-method/1\",\"name\":\"n\",\"variant\":\"v\","
+		 "\"source\":\"s\",\"verify\":\"none\",\"passes\":[{\"type\":\"random\"}]}");
+	assert_int_equal(dsp_method_parse(doc, strlen(doc), "t.json", &m, err, sizeof(err)), 0);
+	assert_int_equal(m->category, DSP_CAT_NONE);
+	assert_int_equal(m->technique, DSP_TECH_OVERWRITE);
+	dsp_method_free(m);
+	for (size_t t = 0; t < DSP_ARRAY_SIZE(techs); t++) {
+		for (size_t c = 0; c < DSP_ARRAY_SIZE(cats); c++) {
+			int ow = t == 0, ok = !(ow && c == 2);
+
+			snprintf(doc, sizeof(doc), "{\"schema\":\"dispose-method/2\",\"name\":\"n\","
+				 "\"variant\":\"v\",\"source\":\"s\",\"technique\":\"%s\",%s"
+				 "\"category\":\"%s\"%s}", techs[t],
+				 t == 2 ? "\"action\":\"block\"," : "", cats[c],
+				 ow ? ",\"passes\":[{\"type\":\"random\"}]" : "");
+			err[0] = '\0';
+			int rc = dsp_method_parse(doc, strlen(doc), "t.json", &m, err, sizeof(err));
+
+			if (!ok) {
+				assert_int_equal(rc, DSP_INVALID);
+				continue;
+			}
+			if (rc)
+				fail_msg("%s/%s: %s", techs[t], cats[c], err);
+			assert_string_equal(dsp_technique_name(m->technique), techs[t]);
+			assert_string_equal(dsp_category_name(m->category), cats[c]);
+			assert_int_equal(m->npasses, ow ? 1u : 0u);
+			dsp_method_free(m);
+		}
+	}
+	for (size_t a = 0; a < DSP_ARRAY_SIZE(acts); a++) {
+		snprintf(doc, sizeof(doc), "{\"schema\":\"dispose-method/2\",\"name\":\"n\","
+			 "\"variant\":\"v\",\"source\":\"s\",\"technique\":\"sanitize\","
+			 "\"action\":\"%s\",\"category\":\"purge\"}", acts[a]);
+		if (dsp_method_parse(doc, strlen(doc), "t.json", &m, err, sizeof(err)))
+			fail_msg("%s: %s", acts[a], err);
+		assert_string_equal(dsp_method_action_name(m->action), acts[a]);
+		dsp_method_free(m);
+	}
+	/* the SHA-256 covers the new members: one word changed, another digest */
+	{
+		const char *a = "{\"schema\":\"dispose-method/2\",\"name\":\"n\",\"variant\":\"v\","
+				"\"source\":\"s\",\"technique\":\"sanitize\",\"action\":\"block\","
+				"\"category\":\"purge\"}";
+		const char *b = "{\"schema\":\"dispose-method/2\",\"name\":\"n\",\"variant\":\"v\","
+				"\"source\":\"s\",\"technique\":\"sanitize\",\"action\":\"crypto\","
+				"\"category\":\"purge\"}";
+		struct dsp_method *mb;
+
+		assert_int_equal(dsp_method_parse(a, strlen(a), "a", &m, err, sizeof(err)), 0);
+		assert_int_equal(dsp_method_parse(b, strlen(b), "b", &mb, err, sizeof(err)), 0);
+		assert_string_not_equal(m->sha256, mb->sha256);
+		dsp_method_free(m);
+		dsp_method_free(mb);
+	}
+}
+
 static void test_dsp_method_list_shipped_only(void **state)
 {
 	struct dsp_method_entry *v;
@@ -164,12 +294,20 @@ static void test_dsp_method_list_shipped_only(void **state)
 	/* setup points DISPOSE_METHODS_DIR at the shipped directory: nothing added */
 	assert_null(dsp_method_user_dir());
 	assert_int_equal(dsp_method_list(&v, &n), 0);
-	assert_int_equal(n, DSP_ARRAY_SIZE(shipped));
-	for (size_t i = 0; i < n; i++) {	/* sorted, like the table */
-		assert_string_equal(v[i].name, shipped[i].name);
+	assert_int_equal(n, NSHIPPED);
+	/* sorted by name: merge the two tables (each sorted) */
+	for (size_t i = 0, a = 0, b = 0; i < n; i++) {
+		const char *want;
+
+		if (b == DSP_ARRAY_SIZE(shipped_tech) ||
+		    (a < DSP_ARRAY_SIZE(shipped) && strcmp(shipped[a].name, shipped_tech[b].name) < 0))
+			want = shipped[a++].name;
+		else
+			want = shipped_tech[b++].name;
+		assert_string_equal(v[i].name, want);
 		assert_int_equal(v[i].rc, 0);
 		assert_int_equal(v[i].origin, DSP_METHOD_SHIPPED);
-		assert_string_equal(v[i].method->name, shipped[i].name);
+		assert_string_equal(v[i].method->name, want);
 	}
 	dsp_method_list_free(v, n);
 }
@@ -214,7 +352,7 @@ static const struct {
 	{ "hex-split-byte.json", "passes[0].pattern: not a hex string (each byte needs two hex digits), expected " },
 	{ "missing-name.json", "name: missing, expected a string of 1 to 63 bytes" },
 	{ "missing-passes.json", "passes: missing, expected an array of 1 to 100 pass objects" },
-	{ "missing-schema.json", "schema: missing, expected \"dispose-method/1\"" },
+	{ "missing-schema.json", "schema: missing, expected \"dispose-method/1\" or \"dispose-method/2\"" },
 	{ "missing-source.json", "source: missing, expected a string" },
 	{ "missing-variant.json", "variant: missing, expected a string" },
 	{ "name-number.json", "name: expected a string, got a number" },
@@ -260,7 +398,22 @@ static const struct {
 	{ "utf16.json", "file: " },
 	{ "verify-bool.json", "verify: expected a string, got a boolean" },
 	{ "whitespace-only.json", "json: empty document" },
-	{ "wrong-schema.json", "schema: unknown schema \"dispose-method/2\", expected \"dispose-method/1\"" },
+	{ "wrong-schema.json", "schema: unknown schema \"dispose-method/3\", expected \"dispose-method/1\" or \"dispose-method/2\"" },
+	{ "v1-technique.json", "technique: not part of dispose-method/1, expected \"schema\": \"dispose-method/2\"" },
+	{ "v2-action-on-overwrite.json", "action: not allowed with technique overwrite, expected only with technique sanitize" },
+	{ "v2-clear-verify-none.json", "category: clear needs a read-back, but verify is none; expected none" },
+	{ "v2-missing-category.json", "category: missing, expected one of clear, purge, none" },
+	{ "v2-missing-technique.json", "technique: missing, expected one of overwrite, crypto-luks, sanitize, auto" },
+	{ "v2-overwrite-no-passes.json", "passes: missing, expected an array of 1 to 100 pass objects" },
+	{ "v2-overwrite-purge.json", "category: purge cannot be reached by overwriting from the host, expected clear or none" },
+	{ "v2-passes-on-sanitize.json", "passes: not allowed with technique sanitize, expected only with technique overwrite" },
+	{ "v2-sanitize-no-action.json", "action: missing for technique sanitize, expected one of crypto, block, overwrite, format-user-data, format-crypto, secdiscard, ata-security-erase" },
+	{ "v2-technique-number.json", "technique: expected a string, got a number" },
+	{ "v2-unknown-action.json", "action: unknown action \"none\", expected one of crypto, block," },
+	{ "v2-unknown-category.json", "category: unknown category \"destroy\", expected one of clear, purge, none" },
+	{ "v2-unknown-field.json", "then: unknown field, expected one of schema, name, variant, description, source, technique, action, category, verify, passes" },
+	{ "v2-unknown-technique.json", "technique: unknown technique \"degauss\", expected one of overwrite, crypto-luks, sanitize, auto" },
+	{ "v2-verify-on-luks.json", "verify: not allowed with technique crypto-luks, expected only with technique overwrite" },
 };
 
 static void test_dsp_method_load_file_bad_corpus(void **state)
@@ -707,7 +860,7 @@ static void test_dsp_method_list_user_dir_and_broken_files(void **state)
 	assert_int_equal(symlink(target, link), 0);
 
 	assert_int_equal(dsp_method_list(&v, &n), 0);
-	assert_int_equal(n, DSP_ARRAY_SIZE(shipped) + 4);
+	assert_int_equal(n, NSHIPPED + 4);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].origin == DSP_METHOD_SHIPPED) {
 			assert_int_equal(v[i].rc, 0);
@@ -744,7 +897,7 @@ static void test_dsp_method_list_user_dir_and_broken_files(void **state)
 			assert_memory_equal(v[i].err, want, strlen(want));
 		}
 	}
-	assert_int_equal(nship, DSP_ARRAY_SIZE(shipped));
+	assert_int_equal(nship, NSHIPPED);
 	assert_int_equal(seen_zero + seen_site + seen_broken + seen_badname, 4);
 	assert_int_equal(seen_zero * seen_site * seen_broken * seen_badname, 1);
 	dsp_method_list_free(v, n);
@@ -752,7 +905,7 @@ static void test_dsp_method_list_user_dir_and_broken_files(void **state)
 	/* a user directory that cannot be read is one entry; the shipped ones stay */
 	setenv("DISPOSE_METHODS_DIR", "/nonexistent/methods", 1);
 	assert_int_equal(dsp_method_list(&v, &n), 0);
-	assert_int_equal(n, DSP_ARRAY_SIZE(shipped) + 1);
+	assert_int_equal(n, NSHIPPED + 1);
 	assert_int_equal(v[0].rc, -ENOENT);
 	assert_string_equal(v[0].err, "/nonexistent/methods: method directory: "
 				      "No such file or directory");
@@ -779,6 +932,10 @@ static void roundtrip(const struct dsp_method *m)
 	assert_string_equal(b->variant, m->variant);
 	assert_string_equal(b->description, m->description);
 	assert_string_equal(b->source, m->source);
+	assert_int_equal(b->schema, m->schema);
+	assert_int_equal(b->technique, m->technique);
+	assert_int_equal(b->action, m->action);
+	assert_int_equal(b->category, m->category);
 	assert_int_equal(b->verify, m->verify);
 	assert_true(b->sample_percent == m->sample_percent);
 	assert_int_equal(b->npasses, m->npasses);
@@ -806,6 +963,11 @@ static void test_dsp_method_to_document_roundtrip(void **state)
 		"\"source\":\"s\",\"verify\":\"sample\",\"passes\":[{\"type\":\"random\"}]}",
 		"{\"schema\":\"dispose-method/1\",\"name\":\"n\",\"variant\":\"v\",\"source\":\"s\","
 		"\"verify\":\"none\",\"passes\":[{\"type\":\"pattern\",\"pattern\":\"00\"}]}",
+		"{\"schema\":\"dispose-method/2\",\"name\":\"o\",\"variant\":\"v\",\"source\":\"s\","
+		"\"technique\":\"overwrite\",\"category\":\"none\",\"verify\":\"none\","
+		"\"passes\":[{\"type\":\"random\"}]}",
+		"{\"schema\":\"dispose-method/2\",\"name\":\"f\",\"variant\":\"v\",\"source\":\"s\","
+		"\"technique\":\"sanitize\",\"action\":\"format-user-data\",\"category\":\"clear\"}",
 	};
 	struct dsp_method *m;
 	char err[1024];
@@ -813,6 +975,11 @@ static void test_dsp_method_to_document_roundtrip(void **state)
 	(void)state;
 	for (size_t i = 0; i < DSP_ARRAY_SIZE(shipped); i++) {
 		assert_int_equal(dsp_method_find(shipped[i].name, &m, err, sizeof(err)), 0);
+		roundtrip(m);
+		dsp_method_free(m);
+	}
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(shipped_tech); i++) {
+		assert_int_equal(dsp_method_find(shipped_tech[i].name, &m, err, sizeof(err)), 0);
 		roundtrip(m);
 		dsp_method_free(m);
 	}
@@ -881,6 +1048,8 @@ int main(void)
 		cmocka_unit_test(test_dsp_method_find_user_dir_adds_never_replaces),
 		cmocka_unit_test(test_dsp_method_list_user_dir_and_broken_files),
 		cmocka_unit_test(test_dsp_method_to_document_roundtrip),
+		cmocka_unit_test(test_dsp_method_find_techniques),
+		cmocka_unit_test(test_dsp_method_parse_v2_values),
 		cmocka_unit_test(test_dsp_method_name_valid_rules),
 	};
 

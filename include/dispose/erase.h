@@ -13,6 +13,7 @@
 #include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "dispose/method.h"
+#include "dispose/sanitize.h"
 
 /*
  * Events written to the run record (events.jsonl) for each target; every
@@ -117,6 +118,16 @@ struct dsp_erase_opts {
 	struct json_object **end;	/* may be NULL: receives a reference to the target's
 					   last target_end as recorded (the verdict's one
 					   source); the caller puts it */
+	/* techniques other than overwrite (block devices; see below) */
+	const char *path;		/* the device node: messages, the ATA unlock recipe */
+	enum dsp_category requested;	/* the category asked for; DSP_CAT_NONE: the method's */
+	const struct dsp_method *then;	/* crypto-luks: overwrite the data area afterwards */
+	const char *auto_reason;	/* the method was chosen by auto: why (recorded) */
+	struct json_object *luks_backups; /* LUKS header backups an inventory found:
+					   [{"path","uuid"}]; borrowed, may be NULL */
+	bool all_namespaces;		/* sanitize: every namespace of the NVMe
+					   controller is a target of the run */
+	const struct dsp_san_opts *san;	/* tests: polling and sleep; NULL: defaults */
 };
 
 struct dsp_erase_result {
@@ -397,6 +408,57 @@ int dsp_erase_session_start(struct dsp_erase_session *s);
 /* Erase every target (opts->jobs at once), then write run_end. The worst exit code. */
 int dsp_erase_session_run(struct dsp_erase_session *s);
 void dsp_erase_session_free(struct dsp_erase_session *s);
+
+/* ---- techniques beyond overwrite: crypto-luks, sanitize, auto (block devices only) ---- */
+
+/*
+ * crypto-luks, before anything is written (reads only): the open target
+ * holds a LUKS1/LUKS2 header, has no holder (an open volume is refused),
+ * and the requested category is reachable on this medium (purge needs a
+ * rotational medium and no header backup in backups with the volume's
+ * UUID). 0, or DSP_INVALID (no LUKS header), DSP_REFUSED (open volume),
+ * DSP_UNSUPPORTED (the category cannot be reached), -errno; why says it.
+ */
+int dsp_erase_luks_check(struct dsp_io *io, const struct dsp_blkdev_info *dev,
+			 enum dsp_category requested, struct json_object *backups,
+			 struct dsp_erase_why *why);
+/*
+ * crypto-luks: record the header as it was (synced), dsp_luks_destroy,
+ * record the outcome, label (purge/clear/none, caveats), then overwrite
+ * with opts->then when given. Returns as dsp_erase_io; a requested
+ * category not reached is a failure (-EPERM... see the module).
+ */
+int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
+		      struct dsp_erase_result *res);
+
+/*
+ * sanitize, before anything is written (reads only, through io's ioctl
+ * entry): which bus, the capabilities, and whether method's action can run
+ * (supported, not frozen or locked, every NVMe namespace a target). 0, or
+ * DSP_UNSUPPORTED / DSP_REFUSED / -errno, why says it and what the
+ * operator can do.
+ */
+int dsp_erase_sanitize_check(struct dsp_io *io, const char *path, const struct dsp_blkdev_info *dev,
+			     const struct dsp_method *method, bool all_namespaces,
+			     struct dsp_erase_why *why);
+/*
+ * sanitize: health before, a synced "sanitize_sent" event (an ATA
+ * password and its unlock recipe included) before the command, the
+ * command polled to completion, the raw status, health after, label.
+ * On resume a sent command is polled, never sent again. As dsp_erase_io.
+ */
+int dsp_erase_sanitize_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
+			  struct dsp_erase_result *res);
+
+/*
+ * auto: the strongest technique the target supports (io: the block device
+ * opened read-only; NULL for a file or tree): a shipped method name into
+ * method ("sanitize-crypto", "crypto-luks", "sanitize-block", "nist-clear")
+ * and why into reason (one line, for the plan and --dry-run). Reads only.
+ * 0 or -errno.
+ */
+int dsp_erase_auto_choose(struct dsp_io *io, const struct dsp_blkdev_info *dev,
+			  char *method, size_t mlen, char *reason, size_t rlen);
 
 /* What the CLI shows (dry run, confirmation, summary). */
 unsigned dsp_erase_session_count(const struct dsp_erase_session *s);

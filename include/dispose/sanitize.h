@@ -341,6 +341,30 @@ struct dsp_ata_hidden {
 int dsp_ata_hidden(struct dsp_io *io, const struct dsp_ata_identity *id, struct dsp_ata_hidden *h,
 		   struct dsp_san_result *res);
 struct json_object *dsp_ata_hidden_json(const struct dsp_ata_hidden *h);
+/*
+ * Make the HPA's sectors accessible again (--restore-hidden): READ NATIVE
+ * MAX ADDRESS (EXT) and at once SET MAX ADDRESS (EXT) to it with VV clear
+ * (volatile: the drive brings its HPA back at the next power-on), or on an
+ * Accessible Max Address drive GET NATIVE MAX ADDRESS EXT and SET
+ * ACCESSIBLE MAX ADDRESS EXT (ACS-3: kept across power cycles). h is
+ * dsp_ata_hidden's reading; the native max read now must still be
+ * h->native (else -ESTALE, nothing set). 0, also when nothing is hidden
+ * (nothing sent); DSP_UNSUPPORTED: no HPA/AMAC feature or native max not
+ * known (nothing sent), or the drive aborted (locked or frozen max
+ * address); DSP_REFUSED: security locked (nothing sent); -errno. Only the
+ * accessible size changes: no user data is written.
+ */
+int dsp_ata_restore_max(struct dsp_io *io, const struct dsp_ata_identity *id,
+			const struct dsp_ata_hidden *h, struct dsp_san_result *res);
+/*
+ * DEVICE CONFIGURATION RESTORE (B1h/C0h): the drive's factory
+ * configuration, the sectors a DCO hides included; permanent. Nothing sent
+ * with DSP_UNSUPPORTED (no DCO feature) or DSP_REFUSED (an HPA still set,
+ * h->hpa: the drive would abort; or security locked). The drive aborting
+ * (DCO frozen) is DSP_UNSUPPORTED. Re-read IDENTIFY afterwards.
+ */
+int dsp_ata_dco_restore(struct dsp_io *io, const struct dsp_ata_identity *id,
+			const struct dsp_ata_hidden *h, struct dsp_san_result *res);
 
 /*
  * SMART RETURN STATUS and SMART READ DATA as JSON: status "passed" /

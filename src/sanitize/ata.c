@@ -18,8 +18,10 @@
 #define ATA_CMD_SEC_DISABLE	0xf6
 #define ATA_CMD_READ_NATIVE_EXT	0x27
 #define ATA_CMD_READ_NATIVE	0xf8
-#define ATA_CMD_AMAC		0x78	/* feature 0000h: GET NATIVE MAX ADDRESS EXT */
-#define ATA_CMD_DCO		0xb1	/* feature C2h: DCO IDENTIFY */
+#define ATA_CMD_SET_MAX_EXT	0x37
+#define ATA_CMD_SET_MAX		0xf9
+#define ATA_CMD_AMAC		0x78	/* feature 0000h: GET NATIVE MAX ADDRESS EXT, 0001h: SET ACCESSIBLE MAX ADDRESS EXT */
+#define ATA_CMD_DCO		0xb1	/* feature C2h: DCO IDENTIFY, C0h: DEVICE CONFIGURATION RESTORE */
 #define ATA_CMD_SMART		0xb0	/* feature D0h READ DATA, DAh RETURN STATUS */
 
 #define SAN_STATUS_EXT		0x0000
@@ -815,6 +817,136 @@ struct json_object *dsp_ata_hidden_json(const struct dsp_ata_hidden *h)
 		return NULL;
 	}
 	return o;
+}
+
+/*
+ * The native max LBA, read at once before SET MAX (the drive takes SET MAX
+ * ADDRESS (EXT) only right after READ NATIVE MAX ADDRESS (EXT)). 0, or
+ * DSP_UNSUPPORTED (aborted, or the registers lost: reason), or -errno.
+ */
+static int native_max_lba(struct dsp_io *io, const struct dsp_ata_identity *id, uint64_t *lba,
+			  struct dsp_san_result *res)
+{
+	struct ata_tf tf = { .device = ATA_DEV_LBA }, o;
+	bool ext = id->lba48, upper = true;
+	int r;
+
+	if (id->hpa) {
+		tf.command = ext ? ATA_CMD_READ_NATIVE_EXT : ATA_CMD_READ_NATIVE;
+	} else {
+		tf.command = ATA_CMD_AMAC;	/* feature 0: GET NATIVE MAX ADDRESS EXT */
+		ext = true;
+	}
+	r = ata_exec(io, &tf, ATA_PROTO_NONDATA, ext, true, NULL, 0, TMO_CMD_MS, &o, &upper, res);
+	if (r == -EREMOTEIO || r == -EPROTO) {
+		san_reason(res->reason, sizeof(res->reason), "native max address: command %02xh %s",
+			   tf.command, r == -EPROTO ? "returned no registers" : "aborted");
+		return DSP_UNSUPPORTED;
+	}
+	if (r)
+		return r;
+	if (!upper) {
+		san_reason(res->reason, sizeof(res->reason),
+			   "native max address: fixed-format sense lost LBA 47:24");
+		return DSP_UNSUPPORTED;
+	}
+	*lba = ext ? o.lba : (o.lba & 0xffffff) | (uint64_t)(o.device & 0x0f) << 24;
+	return 0;
+}
+
+int dsp_ata_restore_max(struct dsp_io *io, const struct dsp_ata_identity *id,
+			const struct dsp_ata_hidden *h, struct dsp_san_result *res)
+{
+	struct ata_tf tf = { .device = ATA_DEV_LBA };
+	bool ext;
+	uint64_t lba;
+	int r;
+
+	res->bus = DSP_SAN_BUS_ATA;
+	if (!id->hpa && !id->amac) {
+		san_reason(res->reason, sizeof(res->reason),
+			   "no HPA or Accessible Max Address feature (IDENTIFY words 82, 119): nothing to restore");
+		return DSP_UNSUPPORTED;
+	}
+	if (!h->native) {
+		san_reason(res->reason, sizeof(res->reason), "native max address not known%s%s",
+			   h->reason[0] ? ": " : "", h->reason);
+		return DSP_UNSUPPORTED;
+	}
+	if (h->native <= id->sectors)
+		return 0;	/* nothing hidden by an HPA: nothing sent */
+	if (id->security && id->sec_locked) {
+		san_reason(res->reason, sizeof(res->reason),
+			   "security locked: the drive aborts SET MAX while locked (unlock it with its owner's password first)");
+		return DSP_REFUSED;
+	}
+	if (!id->lba48 && id->hpa && h->native > (1ull << 28)) {
+		san_reason(res->reason, sizeof(res->reason), "native max beyond 28-bit addressing");
+		return DSP_UNSUPPORTED;
+	}
+	r = native_max_lba(io, id, &lba, res);
+	if (r)
+		return r;
+	if (lba + 1 != h->native) {
+		san_reason(res->reason, sizeof(res->reason),
+			   "native max address changed since it was read (%" PRIu64 " sectors, now %" PRIu64 "): nothing set",
+			   h->native, lba + 1);
+		return -ESTALE;
+	}
+	if (id->hpa) {
+		/* SET MAX ADDRESS (EXT), COUNT bit 0 (VV) clear: volatile, the HPA is back at power-on */
+		ext = id->lba48;
+		tf.command = ext ? ATA_CMD_SET_MAX_EXT : ATA_CMD_SET_MAX;
+		tf.lba = ext ? lba : lba & 0xffffff;
+		if (!ext)
+			tf.device |= (uint8_t)(lba >> 24 & 0x0f);
+	} else {
+		/* SET ACCESSIBLE MAX ADDRESS EXT: ACS-3 keeps it across power cycles */
+		ext = true;
+		tf.command = ATA_CMD_AMAC;
+		tf.feature = 0x0001;
+		tf.lba = lba;
+	}
+	r = ata_exec(io, &tf, ATA_PROTO_NONDATA, ext, false, NULL, 0, TMO_CMD_MS, NULL, NULL, res);
+	if (r == -EREMOTEIO) {
+		san_reason(res->reason, sizeof(res->reason),
+			   "%s aborted (error %02xh): the max address is locked or frozen (SET MAX LOCK / FREEZE LOCK, FREEZE ACCESSIBLE MAX ADDRESS) until a power cycle",
+			   id->hpa ? "SET MAX ADDRESS" : "SET ACCESSIBLE MAX ADDRESS EXT", res->ata_error);
+		return DSP_UNSUPPORTED;
+	}
+	return r;
+}
+
+int dsp_ata_dco_restore(struct dsp_io *io, const struct dsp_ata_identity *id,
+			const struct dsp_ata_hidden *h, struct dsp_san_result *res)
+{
+	struct ata_tf tf = { .feature = 0xc0, .command = ATA_CMD_DCO };
+	int r;
+
+	res->bus = DSP_SAN_BUS_ATA;
+	if (!id->dco) {
+		san_reason(res->reason, sizeof(res->reason),
+			   "no Device Configuration Overlay feature (IDENTIFY word 83 bit 11)");
+		return DSP_UNSUPPORTED;
+	}
+	if (h->hpa) {
+		san_reason(res->reason, sizeof(res->reason),
+			   "a host protected area is set: the drive aborts DEVICE CONFIGURATION RESTORE (restore the max address first)");
+		return DSP_REFUSED;
+	}
+	if (id->security && id->sec_locked) {
+		san_reason(res->reason, sizeof(res->reason),
+			   "security locked: the drive aborts DEVICE CONFIGURATION RESTORE while locked");
+		return DSP_REFUSED;
+	}
+	r = ata_exec(io, &tf, ATA_PROTO_NONDATA, false, false, NULL, 0, TMO_CMD_MS, NULL, NULL, res);
+	if (r == -EREMOTEIO) {
+		san_reason(res->reason, sizeof(res->reason),
+			   "DEVICE CONFIGURATION RESTORE aborted (error %02xh): the DCO is frozen (DEVICE CONFIGURATION FREEZE LOCK) until a power cycle",
+			   res->ata_error);
+		return DSP_UNSUPPORTED;
+	}
+	return r;
 }
 
 /* ---- SMART ---- */

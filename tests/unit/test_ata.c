@@ -15,6 +15,7 @@
 #include "dispose/sanitize.h"
 #include "sanitize_fake.h"
 #include "ata_fake.h"
+#include "ata_hidden_fake.h"
 #include "../../src/sanitize/sanitize_int.h"
 
 struct rig {
@@ -704,6 +705,234 @@ static void test_hidden_hpa_dco(void **state)
 	rig_free(r);
 }
 
+/* ---- HPA / DCO restore (--restore-hidden) ---- */
+
+struct hrig {
+	struct fake_dev *d;
+	struct ata_hidden_fake *x;
+	struct dsp_io *io;
+	struct dsp_ata_identity id;
+	struct dsp_ata_hidden h;
+	struct dsp_san_result res;
+};
+
+/* hdd-hpa.bin: 3906000000 accessible of 3907029168 native; its DCO page hides no more */
+static struct hrig *hrig_new(const char *page, void (*patch)(uint8_t *id))
+{
+	struct hrig *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	assert_non_null(r->x = calloc(1, sizeof(*r->x)));
+	r->d = fake_dev_new();
+	r->d->ata = ata_hidden_fake_fn;
+	r->d->ata_arg = r->x;
+	fake_load(r->x->f.identify, 512, page);
+	fake_load(r->x->f.dco, 512, "ata/hdd-dco.bin");
+	if (patch) {
+		patch(r->x->f.identify);
+		ata_fake_sum(r->x->f.identify);
+	}
+	r->x->f.native_max = 3907029167ull;
+	r->io = fake_dev_io(r->d);
+	return r;
+}
+
+/* IDENTIFY and the hidden area as the drive says now; the command log emptied. */
+static void hrig_read(struct hrig *r)
+{
+	assert_int_equal(dsp_ata_identify(r->io, &r->id, NULL, &r->res), 0);
+	assert_int_equal(dsp_ata_hidden(r->io, &r->id, &r->h, &r->res), 0);
+	r->d->ncmds = 0;
+	memset(&r->res, 0, sizeof(r->res));
+}
+
+static void hrig_free(struct hrig *r)
+{
+	dsp_io_close(r->io);
+	free(r->x);
+	free(r);
+}
+
+static void test_restore_max_ext_cdbs(void **state)
+{
+	/* READ NATIVE MAX ADDRESS EXT, then at once SET MAX ADDRESS EXT to LBA E8E088AFh, VV clear */
+	static const uint8_t rnm[16] = { 0x85, 0x07, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x27, 0 };
+	static const uint8_t set[16] = { 0x85, 0x07, 0x00, 0, 0, 0, 0, 0xe8, 0xaf, 0, 0x88, 0, 0xe0,
+					 0x40, 0x37, 0 };
+	struct hrig *r = hrig_new("ata/hdd-hpa.bin", NULL);
+
+	hrig_read(r);
+	assert_true(r->h.hpa);
+	assert_int_equal(dsp_ata_restore_max(r->io, &r->id, &r->h, &r->res), 0);
+	assert_int_equal(r->d->ncmds, 2);
+	assert_cdb(&r->d->cmds[0], rnm);
+	assert_cdb(&r->d->cmds[1], set);
+	assert_int_equal(r->d->cmds[1].dxfer_direction, SG_DXFER_NONE);
+	assert_int_equal(r->x->set_max, 1);
+	hrig_read(r);
+	assert_true(r->id.sectors == 3907029168ull);
+	assert_false(r->h.hpa || r->h.dco);
+
+	/* nothing hidden now: nothing sent */
+	assert_int_equal(dsp_ata_restore_max(r->io, &r->id, &r->h, &r->res), 0);
+	assert_int_equal(r->d->ncmds, 0);
+	hrig_free(r);
+}
+
+static void patch_28bit(uint8_t *id)
+{
+	ata_fake_set_word(id, 83, ata_fake_word(id, 83) & ~(1u << 10));
+	ata_fake_set_word(id, 86, ata_fake_word(id, 86) & ~(1u << 10));
+	ata_fake_set_word(id, 60, 0x0000);
+	ata_fake_set_word(id, 61, 0x0ff0);	/* 267386880 sectors */
+}
+
+static void test_restore_max_28bit_cdbs(void **state)
+{
+	/* READ NATIVE MAX ADDRESS (F8h); SET MAX ADDRESS (F9h) LBA 0FFFFFEh: 27:24 in DEVICE 3:0 */
+	static const uint8_t rnm[16] = { 0x85, 0x06, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0xf8, 0 };
+	static const uint8_t set[16] = { 0x85, 0x06, 0x00, 0, 0, 0, 0, 0, 0xfe, 0, 0xff, 0, 0xff,
+					 0x4f, 0xf9, 0 };
+	struct hrig *r = hrig_new("ata/hdd-hpa.bin", patch_28bit);
+
+	r->x->f.native_max = 0x0ffffffe;
+	hrig_read(r);
+	assert_false(r->id.lba48);
+	assert_true(r->h.native == 0x0fffffffull && r->h.hpa);
+	assert_int_equal(dsp_ata_restore_max(r->io, &r->id, &r->h, &r->res), 0);
+	assert_int_equal(r->d->ncmds, 2);
+	assert_cdb(&r->d->cmds[0], rnm);
+	assert_cdb(&r->d->cmds[1], set);
+	hrig_read(r);
+	assert_true(r->id.sectors == 0x0fffffffull);
+	hrig_free(r);
+}
+
+static void patch_amac(uint8_t *id)
+{
+	ata_fake_set_word(id, 82, ata_fake_word(id, 82) & ~(1u << 10));
+	ata_fake_set_word(id, 119, ata_fake_word(id, 119) | (1u << 8));
+}
+
+static void test_restore_accessible_max_cdbs(void **state)
+{
+	/* ACS-3: GET NATIVE MAX ADDRESS EXT (78h/0000h), SET ACCESSIBLE MAX ADDRESS EXT (78h/0001h) */
+	static const uint8_t get[16] = { 0x85, 0x07, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0x78, 0 };
+	static const uint8_t set[16] = { 0x85, 0x07, 0x00, 0, 0x01, 0, 0, 0xe8, 0xaf, 0, 0x88, 0, 0xe0,
+					 0x40, 0x78, 0 };
+	struct hrig *r = hrig_new("ata/hdd-hpa.bin", patch_amac);
+
+	r->x->amac = true;
+	hrig_read(r);
+	assert_true(r->id.amac && !r->id.hpa && r->h.hpa);
+	assert_int_equal(dsp_ata_restore_max(r->io, &r->id, &r->h, &r->res), 0);
+	assert_int_equal(r->d->ncmds, 2);
+	assert_cdb(&r->d->cmds[0], get);
+	assert_cdb(&r->d->cmds[1], set);
+	hrig_read(r);
+	assert_true(r->id.sectors == 3907029168ull);
+	hrig_free(r);
+}
+
+/* The DCO page's max LBA (words 3-6) to lba. */
+static void dco_max(struct hrig *r, uint64_t lba)
+{
+	for (unsigned i = 0; i < 4; i++)
+		ata_fake_set_word(r->x->f.dco, 3 + i, (uint16_t)(lba >> (16 * i)));
+	ata_fake_sum(r->x->f.dco);
+}
+
+static void test_dco_restore_cdb(void **state)
+{
+	static const uint8_t cdb[16] = { 0x85, 0x06, 0x00, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xb1, 0 };
+	struct hrig *r = hrig_new("ata/hdd-hpa.bin", NULL);
+
+	dco_max(r, 3907029167ull + 1000);
+	r->x->f.native_max = 3906000000ull - 1;	/* no HPA; the DCO hides 1000 sectors */
+	hrig_read(r);
+	assert_true(!r->h.hpa && r->h.dco);
+	assert_int_equal(dsp_ata_dco_restore(r->io, &r->id, &r->h, &r->res), 0);
+	assert_int_equal(r->d->ncmds, 1);
+	assert_cdb(&r->d->cmds[0], cdb);
+	assert_int_equal(r->d->cmds[0].dxfer_direction, SG_DXFER_NONE);
+	hrig_read(r);
+	assert_true(r->id.sectors == 3907030168ull);
+	assert_false(r->h.hpa || r->h.dco);
+	hrig_free(r);
+}
+
+static void patch_locked(uint8_t *id)
+{
+	ata_fake_set_word(id, 128, ata_fake_word(id, 128) | 0x0006);
+}
+
+static void test_hidden_restore_refusals(void **state)
+{
+	struct hrig *r = hrig_new("ata/none.bin", NULL);
+
+	/* no HPA, AMAC or DCO feature: nothing sent */
+	hrig_read(r);
+	assert_int_equal(dsp_ata_restore_max(r->io, &r->id, &r->h, &r->res), DSP_UNSUPPORTED);
+	assert_non_null(strstr(r->res.reason, "no HPA or Accessible Max Address"));
+	assert_int_equal(dsp_ata_dco_restore(r->io, &r->id, &r->h, &r->res), DSP_UNSUPPORTED);
+	assert_non_null(strstr(r->res.reason, "no Device Configuration Overlay"));
+	assert_int_equal(r->d->ncmds, 0);
+	hrig_free(r);
+
+	/* the native max not known (fixed-format sense lost its upper bytes): nothing set */
+	r = hrig_new("ata/hdd-hpa.bin", NULL);
+	r->x->f.fixed_sense = true;
+	hrig_read(r);
+	assert_true(r->h.native == 0);
+	assert_int_equal(dsp_ata_restore_max(r->io, &r->id, &r->h, &r->res), DSP_UNSUPPORTED);
+	assert_non_null(strstr(r->res.reason, "native max address not known"));
+	assert_int_equal(r->d->ncmds, 0);
+	r->x->f.fixed_sense = false;
+
+	/* the native max changed between the probe and the restore: read, nothing set */
+	hrig_read(r);
+	r->x->f.native_max = 3907029167ull - 8;
+	assert_int_equal(dsp_ata_restore_max(r->io, &r->id, &r->h, &r->res), -ESTALE);
+	assert_int_equal(r->d->ncmds, 1);
+	assert_int_equal(r->x->set_max, 0);
+	r->x->f.native_max = 3907029167ull;
+
+	/* an HPA still set: DCO RESTORE would abort, so it is not sent */
+	hrig_read(r);
+	assert_int_equal(dsp_ata_dco_restore(r->io, &r->id, &r->h, &r->res), DSP_REFUSED);
+	assert_int_equal(r->d->ncmds, 0);
+
+	/* SET MAX frozen by the drive: aborted, said */
+	r->x->max_frozen = true;
+	assert_int_equal(dsp_ata_restore_max(r->io, &r->id, &r->h, &r->res), DSP_UNSUPPORTED);
+	assert_int_equal(r->d->ncmds, 2);
+	assert_non_null(strstr(r->res.reason, "locked or frozen"));
+	assert_int_equal(r->x->set_max, 0);
+	hrig_free(r);
+
+	/* DCO frozen: aborted, said */
+	r = hrig_new("ata/hdd-hpa.bin", NULL);
+	dco_max(r, 3907029167ull + 1000);
+	r->x->f.native_max = 3906000000ull - 1;
+	r->x->dco_frozen = true;
+	hrig_read(r);
+	assert_int_equal(dsp_ata_dco_restore(r->io, &r->id, &r->h, &r->res), DSP_UNSUPPORTED);
+	assert_int_equal(r->d->ncmds, 1);
+	assert_non_null(strstr(r->res.reason, "DCO is frozen"));
+	assert_int_equal(r->x->dco_restores, 0);
+	hrig_free(r);
+
+	/* security locked: neither is sent */
+	r = hrig_new("ata/hdd-hpa.bin", patch_locked);
+	hrig_read(r);
+	assert_true(r->id.sec_locked && r->h.hpa);
+	assert_int_equal(dsp_ata_restore_max(r->io, &r->id, &r->h, &r->res), DSP_REFUSED);
+	r->h.hpa = false;
+	assert_int_equal(dsp_ata_dco_restore(r->io, &r->id, &r->h, &r->res), DSP_REFUSED);
+	assert_int_equal(r->d->ncmds, 0);
+	hrig_free(r);
+}
+
 /* ---- SMART ---- */
 
 static void test_smart(void **state)
@@ -769,6 +998,11 @@ int main(void)
 		cmocka_unit_test(test_security_erase_resume_locked),
 		cmocka_unit_test(test_unlock_recipe),
 		cmocka_unit_test(test_hidden_hpa_dco),
+		cmocka_unit_test(test_restore_max_ext_cdbs),
+		cmocka_unit_test(test_restore_max_28bit_cdbs),
+		cmocka_unit_test(test_restore_accessible_max_cdbs),
+		cmocka_unit_test(test_dco_restore_cdb),
+		cmocka_unit_test(test_hidden_restore_refusals),
 		cmocka_unit_test(test_smart),
 	};
 

@@ -83,6 +83,11 @@ struct fake_dev {
 	/* ---- ATA (S2) ---- */
 	fake_ata_fn ata;
 	void *ata_arg;
+	/* ---- reads: every byte reads as read_byte (0: zeros) ---- */
+	uint8_t read_byte;
+	/* called with each NVMe admin or SG_IO command as the device sees it (may be NULL) */
+	void (*on_cmd)(struct fake_dev *d, const struct fake_cmd *c);
+	void *on_cmd_arg;
 	/* ---- log ---- */
 	struct fake_cmd cmds[FAKE_MAX_CMDS];
 	unsigned ncmds;
@@ -188,6 +193,8 @@ static __attribute__((unused)) int fake_nvme_admin(struct fake_dev *d, struct nv
 	uint8_t op = cmd->opcode;
 
 	c->nvme = *cmd;
+	if (d->on_cmd)
+		d->on_cmd(d, c);
 	if (!d->nvme)
 		return -ENOTTY;
 	if (d->nvme_errno[op])
@@ -340,6 +347,8 @@ static __attribute__((unused)) int fake_sg_io(struct fake_dev *d, struct sg_io_h
 		c->data_out_len = h->dxfer_len < sizeof(c->data_out) ? h->dxfer_len : sizeof(c->data_out);
 		memcpy(c->data_out, h->dxferp, c->data_out_len);
 	}
+	if (d->on_cmd)
+		d->on_cmd(d, c);
 	if ((cdb[0] == 0x85 || cdb[0] == 0xa1) && d->ata)
 		return d->ata(d, h);
 	if (!d->scsi)
@@ -465,7 +474,9 @@ static __attribute__((unused)) int fake_ioctl(void *ctx, unsigned long req, void
 
 static __attribute__((unused)) ssize_t fake_pread(void *ctx, void *buf, size_t len, uint64_t off)
 {
-	memset(buf, 0, len);
+	struct fake_dev *d = ctx;
+
+	memset(buf, d->read_byte, len);
 	return (ssize_t)len;
 }
 

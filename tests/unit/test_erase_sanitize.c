@@ -1,0 +1,812 @@
+/* SPDX-License-Identifier: MIT */
+/* test_erase_sanitize.c - the sanitize technique (check, run, record, labels, resume) against fake devices */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+#include "dispose/common.h"
+#include "dispose/erase.h"
+#include "dispose/json.h"
+#include "dispose/ledger.h"
+#include "dispose/log.h"
+#include "sanitize_fake.h"
+#include "ata_fake.h"
+
+struct fx {
+	char dir[64];
+	struct dsp_ledger *l;
+	struct dsp_method m;
+	struct dsp_erase_opts o;
+	struct dsp_san_opts san;
+	struct dsp_blkdev_info dev;
+	struct fake_dev *d;
+	struct dsp_io *io;
+	struct ata_fake ata;
+	/* on_cmd: destructive commands seen, and whether sanitize_sent was on record each time */
+	unsigned destructive, sent_before;
+};
+
+static void fx_method(struct fx *f, const char *name, enum dsp_method_action a, enum dsp_category c)
+{
+	memset(&f->m, 0, sizeof(f->m));
+	snprintf(f->m.name, sizeof(f->m.name), "%s", name);
+	f->m.schema = 2;
+	f->m.technique = DSP_TECH_SANITIZE;
+	f->m.action = a;
+	f->m.category = c;
+	f->m.verify = DSP_VERIFY_NONE;
+	f->m.sample_percent = 10;
+}
+
+static int count_event(const char *dir, const char *name);
+
+/* The device sees a destructive command: the record must already say it was sent. */
+static void on_cmd(struct fake_dev *d, const struct fake_cmd *c)
+{
+	struct fx *f = d->on_cmd_arg;
+	bool destructive = false;
+
+	if (c->req == NVME_IOCTL_ADMIN_CMD)
+		destructive = c->nvme.opcode == 0x84 || c->nvme.opcode == 0x80;
+	else if (c->req == SG_IO && c->cdb[0] == 0x85)
+		destructive = (c->cdb[14] == 0xb4 && c->cdb[4] != 0) || c->cdb[14] == 0xf1 ||
+			      c->cdb[14] == 0xf4;
+	else if (c->req == SG_IO && c->cdb[0] == 0x48)
+		destructive = true;
+	if (!destructive)
+		return;
+	f->destructive++;
+	if (count_event(f->dir, "sanitize_sent") > 0)
+		f->sent_before++;
+}
+
+static struct fx *fx_new(const char *name)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/dsp-san-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(dsp_ledger_open(f->dir, DSP_LEDGER_CREATE, &f->l), 0);
+	f->d = fake_dev_new();
+	f->d->size = 8u << 20;
+	f->d->on_cmd = on_cmd;
+	f->d->on_cmd_arg = f;
+	f->san.poll_ms = 1;
+	f->san.sleep_ms = fake_sleep;
+	f->san.sleep_arg = f->d;
+	f->san.progress = fake_progress;
+	f->san.progress_arg = f->d;
+	snprintf(f->dev.name, sizeof(f->dev.name), "%s", name);
+	snprintf(f->dev.disk, sizeof(f->dev.disk), "%s", name);
+	snprintf(f->dev.path, sizeof(f->dev.path), "/dev/%s", name);
+	f->dev.rotational = 0;
+	f->o.ledger = f->l;
+	f->o.target_id = "t1";
+	f->o.method = &f->m;
+	f->o.verify = DSP_VERIFY_NONE;
+	f->o.path = f->dev.path;
+	f->o.device = &f->dev;
+	f->o.san = &f->san;
+	dsp_log_set_syslog(0);
+	return f;
+}
+
+/* The io is made once the fake is set up (it copies the size). */
+static struct dsp_io *fx_io(struct fx *f)
+{
+	if (!f->io) {
+		f->io = fake_dev_io(f->d);
+		free(f->io->path);
+		f->io->path = strdup(f->dev.path);
+	}
+	return f->io;
+}
+
+static void fx_free(struct fx *f)
+{
+	char cmd[128];
+
+	if (f->io)
+		dsp_io_close(f->io);	/* frees d */
+	else
+		free(f->d);
+	dsp_ledger_close(f->l);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+}
+
+static void fx_nvme(struct fx *f, const char *ctrl)
+{
+	char rel[128];
+
+	f->d->nvme = true;
+	snprintf(rel, sizeof(rel), "nvme/%s", ctrl);
+	fake_load(f->d->id_ctrl, sizeof(f->d->id_ctrl), rel);
+	fake_load(f->d->id_ns, sizeof(f->d->id_ns), "nvme/id-ns-lbaf1.bin");
+	fake_load(f->d->health, sizeof(f->d->health), "nvme/health-ok.bin");
+	f->d->nsid = 1;
+}
+
+static void fx_ata(struct fx *f, const char *page)
+{
+	char rel[128];
+
+	f->d->scsi = true;
+	memcpy(f->d->inquiry + 8, "ATA     ", 8);
+	memcpy(f->d->inquiry + 16, "FAKE SATA SSD   ", 16);
+	snprintf(rel, sizeof(rel), "ata/%s", page);
+	fake_load(f->ata.identify, 512, rel);
+	fake_load(f->ata.smart, 512, "ata/smart.bin");
+	f->ata.smart_lba = 0xc24f;
+	f->d->ata = ata_fake_fn;
+	f->d->ata_arg = &f->ata;
+}
+
+static void fx_scsi(struct fx *f)
+{
+	f->d->scsi = true;
+	f->d->desc_sense = true;
+	memcpy(f->d->inquiry + 8, "FAKEVNDR", 8);
+	memcpy(f->d->inquiry + 16, "FAKE SAS SSD    ", 16);
+	f->d->vpd80[1] = 0x80;
+	f->d->vpd80[3] = 8;
+	memcpy(f->d->vpd80 + 4, "SAS00001", 8);
+}
+
+static int check(struct fx *f, bool all_ns, struct dsp_erase_why *why)
+{
+	memset(why, 0, sizeof(*why));
+	return dsp_erase_sanitize_check(fx_io(f), f->dev.path, &f->dev, &f->m, all_ns, why);
+}
+
+/* ---- the record ---- */
+
+struct collect {
+	const char *name;	/* NULL: every event of t1, names into list */
+	char list[1024];
+	int count;
+	struct json_object *last;
+};
+
+static int collect_fn(struct json_object *ev, void *arg)
+{
+	struct collect *c = arg;
+	const char *n = dsp_json_str(ev, "event"), *t = dsp_json_str(ev, "target");
+
+	if (!n || !t || strcmp(t, "t1"))
+		return 0;
+	if (!c->name) {
+		size_t k = strlen(c->list);
+
+		snprintf(c->list + k, sizeof(c->list) - k, "%s%s", k ? "," : "", n);
+		return 0;
+	}
+	if (strcmp(n, c->name))
+		return 0;
+	c->count++;
+	json_object_put(c->last);
+	c->last = NULL;
+	json_object_deep_copy(ev, &c->last, NULL);
+	return 0;
+}
+
+static int count_event(const char *dir, const char *name)
+{
+	struct collect c = { .name = name };
+
+	assert_int_equal(dsp_record_read_events(dir, collect_fn, &c, NULL), 0);
+	json_object_put(c.last);
+	return c.count;
+}
+
+/* The last event name of t1 (a new reference; the caller puts it). */
+static struct json_object *last_event(struct fx *f, const char *name)
+{
+	struct collect c = { .name = name };
+
+	assert_int_equal(dsp_record_read_events(f->dir, collect_fn, &c, NULL), 0);
+	assert_non_null(c.last);
+	return c.last;
+}
+
+static void assert_events(struct fx *f, const char *want)
+{
+	struct collect c = { 0 };
+
+	assert_int_equal(dsp_record_read_events(f->dir, collect_fn, &c, NULL), 0);
+	assert_string_equal(c.list, want);
+}
+
+static bool has_caveat(struct json_object *end, const char *prefix)
+{
+	struct json_object *a;
+
+	if (!json_object_object_get_ex(end, "caveats", &a))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		if (!strncmp(json_object_get_string(json_object_array_get_idx(a, i)), prefix,
+			     strlen(prefix)))
+			return true;
+	return false;
+}
+
+static unsigned count_op(const struct fake_dev *d, uint8_t op)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < d->ncmds; i++)
+		n += d->cmds[i].req == NVME_IOCTL_ADMIN_CMD && d->cmds[i].nvme.opcode == op;
+	return n;
+}
+
+/* ---- check: NVMe ---- */
+
+static void test_check_nvme_unsupported_message(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct dsp_erase_why why;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-qemu.bin");
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_int_equal(why.code, DSP_UNSUPPORTED);
+	assert_string_equal(why.thing, "/dev/nvme0n1");
+	assert_string_equal(why.reason, "the device does not support sanitize crypto erase (SANICAP 0); "
+			    "try format-user-data or auto");
+	/* format-crypto: FNA 0 */
+	fx_method(f, "format-crypto", DSP_ACT_FORMAT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_string_equal(why.reason, "the device does not support Format NVM cryptographic erase "
+			    "(FNA 0); try format-user-data or auto");
+	/* no format at all: only auto is left */
+	fx_method(f, "format-user-data", DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR);
+	assert_int_equal(check(f, false, &why), 0);
+	fx_free(f);
+
+	f = fx_new("nvme0n1");
+	fx_nvme(f, "id-ctrl-none.bin");
+	fx_method(f, "format-user-data", DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_string_equal(why.reason, "the device does not support Format NVM user data erase (OACS 0x4); "
+			    "try auto");
+	/* an ATA-only action on NVMe */
+	fx_method(f, "ata-se", DSP_ACT_ATA_SECURITY_ERASE, DSP_CAT_CLEAR);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_non_null(strstr(why.reason, "needs an ATA drive, this is a nvme device"));
+	/* nothing was sent but identify and log reads */
+	assert_int_equal(count_op(f->d, 0x84) + count_op(f->d, 0x80), 0);
+	fx_free(f);
+}
+
+static void test_check_nvme_namespaces(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct dsp_erase_why why;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	f->d->active_ns = 3;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_REFUSED);
+	assert_non_null(strstr(why.reason, "sanitize crypto erase erases all 3 namespaces of the controller"));
+	assert_non_null(strstr(why.reason, "name every namespace as a target"));
+	assert_int_equal(check(f, true, &why), 0);
+	/* FNA bit 0: a format erases every namespace too */
+	fx_method(f, "format-user-data", DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR);
+	assert_int_equal(check(f, false, &why), DSP_REFUSED);
+	assert_int_equal(check(f, true, &why), 0);
+	/* unknown count (NVMe 1.0): refused */
+	f->d->no_cns2 = true;
+	fx_method(f, "sanitize-block", DSP_ACT_BLOCK, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_REFUSED);
+	assert_non_null(strstr(why.reason, "whose count is unknown"));
+	fx_free(f);
+}
+
+static void test_check_loop_and_partition(void **state)
+{
+	struct fx *f = fx_new("loop3");
+	struct dsp_erase_why why;
+
+	(void)state;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_string_equal(why.thing, "/dev/loop3");
+	assert_string_equal(why.reason, "no device sanitize (a loop device)");
+	fx_free(f);
+
+	f = fx_new("nvme0n1p1");
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	f->dev.is_partition = true;
+	snprintf(f->dev.disk, sizeof(f->dev.disk), "nvme0n1");
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_non_null(strstr(why.reason, "not a partition: name the disk (nvme0n1)"));
+	fx_free(f);
+}
+
+/* ---- check: ATA, SCSI, eMMC ---- */
+
+static void test_check_ata(void **state)
+{
+	struct fx *f = fx_new("sda");
+	struct dsp_erase_why why;
+
+	(void)state;
+	fx_ata(f, "frozen.bin");
+	fx_method(f, "ata-se", DSP_ACT_ATA_SECURITY_ERASE, DSP_CAT_CLEAR);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_non_null(strstr(why.reason, "security frozen"));
+	assert_non_null(strstr(why.reason, "suspend and resume the machine"));
+	/* its sanitize is not frozen */
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), 0);
+	/* SANITIZE FREEZE LOCK */
+	f->ata.san_frozen = true;
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_non_null(strstr(why.reason, "sanitize frozen"));
+	assert_non_null(strstr(why.reason, "power-cycle the drive"));
+	fx_free(f);
+
+	f = fx_new("sdb");
+	fx_ata(f, "locked.bin");
+	fx_method(f, "ata-se", DSP_ACT_ATA_SECURITY_ERASE, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_REFUSED);
+	assert_non_null(strstr(why.reason, "security locked"));
+	fx_free(f);
+
+	f = fx_new("sdc");
+	fx_ata(f, "hdd-hpa.bin");
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_string_equal(why.reason, "the device does not support sanitize crypto erase (IDENTIFY word 59); "
+			    "try auto");
+	/* a rotational drive: security erase can reach purge */
+	fx_method(f, "ata-se", DSP_ACT_ATA_SECURITY_ERASE, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), 0);
+	fx_free(f);
+
+	/* on flash it cannot: the method's purge is refused before anything is sent */
+	f = fx_new("sdd");
+	fx_ata(f, "ssd-sanitize.bin");
+	fx_method(f, "ata-se", DSP_ACT_ATA_SECURITY_ERASE, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_non_null(strstr(why.reason, "asks for purge, but ATA SECURITY ERASE on flash is Clear"));
+	assert_int_equal(f->ata.erases, 0);
+	assert_int_equal(f->ata.password[0], 0);
+	fx_free(f);
+}
+
+static void test_check_scsi_mmc(void **state)
+{
+	struct fx *f = fx_new("sde");
+	struct dsp_erase_why why;
+
+	(void)state;
+	fx_scsi(f);
+	f->d->sa_support[2] = 3;	/* block erase only */
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_string_equal(why.reason, "the device does not support sanitize crypto erase (REPORT SUPPORTED "
+			    "OPERATION CODES); try sanitize-block or auto");
+	fx_method(f, "sanitize-block", DSP_ACT_BLOCK, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), 0);
+	fx_method(f, "format-user-data", DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	fx_free(f);
+
+	f = fx_new("mmcblk0");
+	fx_method(f, "secdiscard", DSP_ACT_SECDISCARD, DSP_CAT_CLEAR);
+	assert_int_equal(check(f, false, &why), 0);
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
+	assert_non_null(strstr(why.reason, "offers only secure discard"));
+	fx_free(f);
+}
+
+/* ---- run: NVMe ---- */
+
+static void test_run_nvme_crypto_success(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct dsp_erase_result res;
+	struct json_object *sent, *end, *v;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	f->d->san_steps = 3;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	snprintf(f->dev.serial, sizeof(f->dev.serial), "S64ANS0T512345");
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, &res), 0);
+	assert_events(f, "target,sanitize_sent,sanitize_end,target_end");
+	/* the record held sanitize_sent when the device saw the Sanitize command */
+	assert_int_equal(count_op(f->d, 0x84), 1);
+	assert_int_equal(f->destructive, 1);
+	assert_int_equal(f->sent_before, 1);
+	sent = last_event(f, "sanitize_sent");
+	assert_string_equal(dsp_json_str(sent, "bus"), "nvme");
+	assert_string_equal(dsp_json_str(sent, "action"), "crypto");
+	/* NDI clear: No-Deallocate asked (bit 9), and the record says the dwords the device saw */
+	assert_int_equal(f->d->scdw10, 0x204);
+	assert_non_null(strstr(dsp_json_str(sent, "command"), "cdw10 0x00000204"));
+	assert_true(json_object_object_get_ex(sent, "health_before", &v) && v);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "success");
+	assert_string_equal(dsp_json_str(end, "technique"), "sanitize");
+	assert_string_equal(dsp_json_str(end, "action"), "crypto");
+	assert_string_equal(dsp_json_str(end, "category_requested"), "purge");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "purge");
+	assert_true(json_object_object_get_ex(end, "health_before", &v) &&
+		    json_object_is_type(v, json_type_object));
+	assert_true(json_object_object_get_ex(end, "health_after", &v) &&
+		    json_object_is_type(v, json_type_object));
+	assert_true(json_object_object_get_ex(end, "sanitize", &v));
+	assert_string_equal(dsp_json_str(v, "sstat"), "0x0101");
+	/* No-Deallocate: no deallocation caveat */
+	assert_false(has_caveat(end, "read-back after a deallocating purge"));
+	json_object_put(sent);
+	json_object_put(end);
+	fx_free(f);
+}
+
+static void test_run_nvme_dealloc_and_failing_health(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct json_object *end;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-all-ndi.bin");	/* NDI: the device deallocates */
+	fake_load(f->d->health, sizeof(f->d->health), "nvme/health-failing.bin");
+	fx_method(f, "sanitize-block", DSP_ACT_BLOCK, DSP_CAT_PURGE);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "purge");
+	assert_true(has_caveat(end, "read-back after a deallocating purge is not evidence of the media state"));
+	assert_true(has_caveat(end, "the drive reports failing health"));
+	json_object_put(end);
+	fx_free(f);
+}
+
+static void test_run_nvme_failed(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct json_object *end;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	f->d->san_steps = 2;
+	f->d->san_final = 3;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), -EIO);
+	assert_events(f, "target,sanitize_sent,sanitize_end,target_end");
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "failed");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "none");
+	assert_non_null(strstr(dsp_json_str(end, "error"), "the sanitize failed"));
+	json_object_put(end);
+	fx_free(f);
+}
+
+static void test_run_nvme_interrupted_then_resumed(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct json_object *end;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	f->d->san_steps = 6;
+	f->d->cancel_after = 2;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), DSP_INTERRUPTED);
+	assert_events(f, "target,sanitize_sent,target_end");
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "interrupted");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "none");
+	json_object_put(end);
+
+	/* the power fails; the drive restarts its sanitize and reports it in progress */
+	fake_power_cycle(f->d);
+	f->d->cancel_after = 0;
+	dsp_ledger_close(f->l);
+	assert_int_equal(dsp_ledger_open(f->dir, DSP_LEDGER_RESUME, &f->l), 0);
+	f->o.ledger = f->l;
+	f->o.resume = true;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
+	/* polled, never sent again */
+	assert_int_equal(count_op(f->d, 0x84), 1);
+	assert_events(f, "target,sanitize_sent,target_end,target_resumed,sanitize_end,target_end");
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "success");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "purge");
+	json_object_put(end);
+	/* finished: a second resume refuses */
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), -EALREADY);
+	assert_int_equal(count_op(f->d, 0x84), 1);
+	fx_free(f);
+}
+
+static void test_run_nvme_resume_finished_unseen(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct json_object *end;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	f->d->san_steps = 6;
+	f->d->cancel_after = 1;
+	fx_method(f, "sanitize-block", DSP_ACT_BLOCK, DSP_CAT_PURGE);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), DSP_INTERRUPTED);
+	/* the device finished while nobody watched */
+	f->d->san_left = 1;
+	f->d->cancel_after = 0;
+	f->o.resume = true;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
+	assert_int_equal(count_op(f->d, 0x84), 1);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "purge");
+	json_object_put(end);
+	fx_free(f);
+
+	/* a record saying "sent" where the device shows no such sanitize: reported, not resent */
+	f = fx_new("nvme0n1");
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	f->d->san_steps = 6;
+	f->d->cancel_after = 1;
+	fx_method(f, "sanitize-block", DSP_ACT_BLOCK, DSP_CAT_PURGE);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), DSP_INTERRUPTED);
+	f->d->sstat = 0;
+	f->d->scdw10 = 0;
+	f->d->cancel_after = 0;
+	f->o.resume = true;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), -EIO);
+	assert_int_equal(count_op(f->d, 0x84), 1);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "failed");
+	assert_non_null(strstr(dsp_json_str(end, "error"), "not sent again"));
+	json_object_put(end);
+	fx_free(f);
+}
+
+static void test_run_nvme_format_user_clear(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct dsp_erase_result res;
+	struct json_object *end;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-qemu.bin");
+	fx_method(f, "format-user-data", DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR);
+	f->o.verify = DSP_VERIFY_LAST;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, &res), 0);
+	assert_int_equal(f->d->format_count, 1);
+	assert_int_equal(f->sent_before, 1);
+	/* SES 1, LBA format 1 kept */
+	assert_int_equal(f->d->format_cdw10, 1u << 9 | 1);
+	assert_int_equal(res.bytes_verified, 8u << 20);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "success");
+	assert_string_equal(dsp_json_str(end, "action"), "format-user-data");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "clear");
+	assert_string_equal(dsp_json_str(end, "verification"),
+			    "read back every byte (8388608) and compared it with zeros");
+	json_object_put(end);
+	fx_free(f);
+}
+
+static void test_run_nvme_format_mismatch(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct dsp_erase_result res;
+	struct json_object *end;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-qemu.bin");
+	f->d->read_byte = 0xa5;	/* the namespace still reads old bytes */
+	fx_method(f, "format-user-data", DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR);
+	f->o.verify = DSP_VERIFY_LAST;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, &res), DSP_MISMATCH);
+	assert_int_equal(res.mismatches, 8u << 20);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "completed-with-errors");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "none");
+	json_object_put(end);
+	fx_free(f);
+}
+
+static void test_run_requested_not_reachable(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct json_object *end;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-qemu.bin");
+	fx_method(f, "format-user-data", DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR);
+	f->o.requested = DSP_CAT_PURGE;	/* --category purge */
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), DSP_UNSUPPORTED);
+	assert_int_equal(f->d->format_count, 0);
+	assert_int_equal(count_event(f->dir, "sanitize_sent"), 0);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "failed");
+	assert_string_equal(dsp_json_str(end, "category_requested"), "purge");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "none");
+	assert_non_null(strstr(dsp_json_str(end, "error"), "purge requested, but"));
+	json_object_put(end);
+	fx_free(f);
+}
+
+static void test_run_other_device_refused(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct json_object *end;
+	bool refused = false;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	snprintf(f->dev.serial, sizeof(f->dev.serial), "SOMEOTHERDISK");
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), DSP_REFUSED);
+	assert_int_equal(f->destructive, 0);
+	end = last_event(f, "target_end");
+	assert_int_equal(dsp_json_bool(end, "refused", &refused), 0);
+	assert_true(refused);
+	assert_non_null(strstr(dsp_json_str(end, "error"), "SOMEOTHERDISK"));
+	json_object_put(end);
+	fx_free(f);
+}
+
+/* ---- run: ATA ---- */
+
+static void test_run_ata_security_erase_flash(void **state)
+{
+	struct fx *f = fx_new("sda");
+	struct json_object *sent, *end;
+	char want[256];
+
+	(void)state;
+	fx_ata(f, "ssd-sanitize.bin");
+	fx_method(f, "ata-se", DSP_ACT_ATA_SECURITY_ERASE, DSP_CAT_CLEAR);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
+	/* SET PASSWORD and ERASE UNIT: both with the password on record first */
+	assert_int_equal(f->destructive, 2);
+	assert_int_equal(f->sent_before, 2);
+	assert_int_equal(f->ata.erases, 1);
+	assert_int_equal(f->ata.erase_control, 0x0002);	/* enhanced, offered by word 128 */
+	sent = last_event(f, "sanitize_sent");
+	assert_string_equal(dsp_json_str(sent, "action"), "security-erase-enhanced");
+	assert_memory_equal(dsp_json_str(sent, "ata_password"), f->ata.password, 24);
+	snprintf(want, sizeof(want), "hdparm --user-master u --security-unlock %s /dev/sda && "
+		 "hdparm --user-master u --security-disable %s /dev/sda",
+		 dsp_json_str(sent, "ata_password"), dsp_json_str(sent, "ata_password"));
+	assert_string_equal(dsp_json_str(sent, "unlock_recipe"), want);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "success");
+	/* on flash: clear, and why not purge */
+	assert_string_equal(dsp_json_str(end, "nist_category"), "clear");
+	assert_non_null(strstr(dsp_json_str(end, "category_reason"), "on flash is Clear"));
+	assert_true(json_object_object_get_ex(end, "hidden", NULL));
+	assert_string_equal(dsp_json_str(json_object_object_get(end, "health_before"), "status"), "passed");
+	json_object_put(sent);
+	json_object_put(end);
+	fx_free(f);
+}
+
+static void test_run_ata_sanitize_power_cycle(void **state)
+{
+	struct fx *f = fx_new("sda");
+	struct json_object *end;
+	unsigned sends = 0;
+
+	(void)state;
+	fx_ata(f, "ssd-sanitize.bin");
+	f->ata.san_steps = 5;
+	f->d->cancel_after = 2;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), DSP_INTERRUPTED);
+	assert_int_equal(f->destructive, 1);
+	assert_int_equal(f->sent_before, 1);
+	/* power cycle: the drive restarts the sanitize */
+	f->ata.san_left = f->ata.san_steps;
+	f->d->cancel_after = 0;
+	f->o.resume = true;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
+	for (unsigned i = 0; i < f->d->ncmds; i++)
+		sends += f->d->cmds[i].cdb[0] == 0x85 && f->d->cmds[i].cdb[14] == 0xb4 &&
+			 f->d->cmds[i].cdb[4] == 0x11;
+	assert_int_equal(sends, 1);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "success");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "purge");
+	assert_true(has_caveat(end, "read-back after a deallocating purge"));
+	json_object_put(end);
+	fx_free(f);
+}
+
+static void test_run_ata_sanitize_failed(void **state)
+{
+	struct fx *f = fx_new("sda");
+	struct json_object *end;
+
+	(void)state;
+	fx_ata(f, "ssd-sanitize.bin");
+	f->ata.san_steps = 2;
+	f->ata.san_fail_end = true;
+	fx_method(f, "sanitize-block", DSP_ACT_BLOCK, DSP_CAT_PURGE);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), -EIO);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "failed");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "none");
+	json_object_put(end);
+	fx_free(f);
+}
+
+/* ---- run: SCSI, eMMC ---- */
+
+static void test_run_scsi_and_mmc(void **state)
+{
+	struct fx *f = fx_new("sde");
+	struct json_object *end, *sent;
+
+	(void)state;
+	fx_scsi(f);
+	f->d->sa_support[3] = 3;
+	f->d->scsi_steps = 3;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
+	assert_int_equal(f->destructive, 1);
+	assert_int_equal(f->sent_before, 1);
+	sent = last_event(f, "sanitize_sent");
+	assert_non_null(strstr(dsp_json_str(sent, "command"), "48 83 00 00 00 00 00 00 00 00"));
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "purge");
+	json_object_put(sent);
+	json_object_put(end);
+	fx_free(f);
+
+	f = fx_new("mmcblk0");
+	fx_method(f, "secdiscard", DSP_ACT_SECDISCARD, DSP_CAT_CLEAR);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
+	assert_int_equal(f->d->discarded, 8u << 20);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "action"), "secure-discard");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "clear");
+	json_object_put(end);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_check_nvme_unsupported_message),
+		cmocka_unit_test(test_check_nvme_namespaces),
+		cmocka_unit_test(test_check_loop_and_partition),
+		cmocka_unit_test(test_check_ata),
+		cmocka_unit_test(test_check_scsi_mmc),
+		cmocka_unit_test(test_run_nvme_crypto_success),
+		cmocka_unit_test(test_run_nvme_dealloc_and_failing_health),
+		cmocka_unit_test(test_run_nvme_failed),
+		cmocka_unit_test(test_run_nvme_interrupted_then_resumed),
+		cmocka_unit_test(test_run_nvme_resume_finished_unseen),
+		cmocka_unit_test(test_run_nvme_format_user_clear),
+		cmocka_unit_test(test_run_nvme_format_mismatch),
+		cmocka_unit_test(test_run_requested_not_reachable),
+		cmocka_unit_test(test_run_other_device_refused),
+		cmocka_unit_test(test_run_ata_security_erase_flash),
+		cmocka_unit_test(test_run_ata_sanitize_power_cycle),
+		cmocka_unit_test(test_run_ata_sanitize_failed),
+		cmocka_unit_test(test_run_scsi_and_mmc),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

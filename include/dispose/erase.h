@@ -24,7 +24,8 @@
  *                dev, ino, fstype, nlink), parent (tree id, for files of a
  *                tree), method {name,variant,source,sha256,technique,
  *                category (requested),verify,passes},
- *                verify mode, sample_percent, readmode, direct_writes, bufsize
+ *                verify mode, sample_percent, readmode, direct_writes, bufsize,
+ *                hidden (an ATA drive's HPA/DCO: opts->hidden; in target_end too)
  *   target_resumed  the same, when opts->resume continues a recorded target
  *   pass_start   pass (1-based), npasses, label, pattern (dsp_pattern_to_json:
  *                key/iv for random passes), offset (non-zero when resumed),
@@ -128,6 +129,10 @@ struct dsp_erase_opts {
 	bool all_namespaces;		/* sanitize: every namespace of the NVMe
 					   controller is a target of the run */
 	const struct dsp_san_opts *san;	/* tests: polling and sleep; NULL: defaults */
+	struct json_object *hidden;	/* ATA overwrite: dsp_erase_hidden_probe's (after
+					   dsp_erase_hidden_restore, its update); recorded in
+					   target and target_end; a hidden area the overwrite
+					   did not reach makes the category none. Borrowed */
 };
 
 struct dsp_erase_result {
@@ -459,6 +464,31 @@ int dsp_erase_sanitize_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
  */
 int dsp_erase_auto_choose(struct dsp_io *io, const struct dsp_blkdev_info *dev,
 			  char *method, size_t mlen, char *reason, size_t rlen);
+
+/*
+ * ATA hidden areas (HPA, DCO), for an overwrite of a whole ATA drive (SAT
+ * INQUIRY vendor "ATA"). Probe (reads only): *hidden = a new object,
+ * dsp_ata_hidden_json's fields (accessible_sectors, native_sectors,
+ * dco_sectors, hpa, dco, reason) plus "examined" (both the native max and,
+ * where the drive has a DCO, its max were read) and "hidden_sectors" (how
+ * many lie beyond the accessible size); NULL for a drive that is not ATA.
+ * A probe command that fails is in "reason", never an error: 0, or -ENOMEM.
+ */
+int dsp_erase_hidden_probe(struct dsp_io *io, struct json_object **hidden);
+/*
+ * --restore-hidden (io open for writing, before the overwrite): SET MAX
+ * ADDRESS (EXT) to the native max (volatile) when an HPA hides sectors,
+ * then DEVICE CONFIGURATION RESTORE when a DCO does (permanent), then
+ * IDENTIFY and the probe again; hidden is updated in place to what the
+ * drive says now, with "restore" {commands [names sent], accessible_before,
+ * accessible_after, error}. The caller re-reads the device's size: the
+ * kernel may still report the old one until the disk is rescanned (the
+ * category rule compares the overwrite's size with accessible_sectors).
+ * 0 (also when nothing was hidden: nothing sent); DSP_UNSUPPORTED (not an
+ * ATA drive, native max unknown, max address or DCO frozen: "error" says
+ * it); DSP_REFUSED (security locked); -errno. No user data is written.
+ */
+int dsp_erase_hidden_restore(struct dsp_io *io, struct json_object *hidden);
 
 /* What the CLI shows (dry run, confirmation, summary). */
 unsigned dsp_erase_session_count(const struct dsp_erase_session *s);

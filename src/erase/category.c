@@ -55,6 +55,49 @@ bool erase_fstype_cow(const char *name)
 }
 
 /*
+ * Sectors of an ATA drive's hidden area (opts->hidden: HPA/DCO) beyond what
+ * the overwrite covered: the largest of the accessible, native and DCO max
+ * against the size written, in logical sectors. 0: none, or not known.
+ */
+static uint64_t hidden_left(const struct eng *e)
+{
+	struct json_object *h = e->o->hidden;
+	uint64_t a = 0, n = 0, d = 0, lss = e->io->logical_sector ? e->io->logical_sector : 512;
+	uint64_t covered = e->io->size / lss;
+
+	if (!h || e->fi || e->io->kind != DSP_IO_BLOCK || e->partition)
+		return 0;
+	dsp_json_u64(h, "accessible_sectors", &a);
+	dsp_json_u64(h, "native_sectors", &n);
+	dsp_json_u64(h, "dco_sectors", &d);
+	a = a > n ? a : n;
+	a = a > d ? a : d;
+	return a > covered ? a - covered : 0;
+}
+
+/* The category reason for a hidden area left (one per thread: targets run in threads). */
+static const char *hidden_reason(const struct eng *e, uint64_t left)
+{
+	static _Thread_local char buf[400];
+	struct json_object *rst = NULL;
+	const char *err;
+
+	json_object_object_get_ex(e->o->hidden, "restore", &rst);
+	err = dsp_json_str(rst, "error");
+	if (!rst)
+		snprintf(buf, sizeof(buf), "the drive hides %" PRIu64 " sectors (HPA/DCO) that were "
+			 "not overwritten; --restore-hidden restores them", left);
+	else if (err)
+		snprintf(buf, sizeof(buf), "the drive hides %" PRIu64 " sectors (HPA/DCO) that were "
+			 "not overwritten; --restore-hidden could not restore them: %s", left, err);
+	else
+		snprintf(buf, sizeof(buf), "%" PRIu64 " sectors restored from the drive's hidden area "
+			 "(HPA/DCO) were not overwritten: the kernel still reports the size from before "
+			 "(rescan the disk, then erase again)", left);
+	return buf;
+}
+
+/*
  * Clear: a whole block device, every byte of every pass written with no
  * bad range, read back (all, the last pass, or a NIST SP 800-88r1 sample of
  * it) with no mismatch and nothing unreadable. Else none, and *why says
@@ -85,6 +128,8 @@ const char *erase_category(const struct eng *e, int status, const char **why)
 	for (unsigned i = 0; !w && i < e->np; i++)
 		if (!e->ps[i].ended || e->ps[i].bad.n)
 			w = "not every byte was written and verified";
+	if (!w && hidden_left(e))	/* an ATA drive's HPA/DCO: sectors the overwrite never saw */
+		w = hidden_reason(e, hidden_left(e));
 	if (why)
 		*why = w;
 	return w ? "none" : "clear";
@@ -121,6 +166,34 @@ void erase_verification_text(const struct eng *e, char *buf, size_t len)
 static void add(struct json_object *a, const char *s)
 {
 	json_object_array_add(a, json_object_new_string(s));
+}
+
+/* What is known of an ATA drive's hidden area (HPA/DCO), as a caveat; nothing when none is left. */
+static void hidden_caveat(const struct eng *e, struct json_object *a)
+{
+	struct json_object *h = e->o->hidden;
+	uint64_t left = hidden_left(e);
+	bool examined = false;
+	char buf[400];
+
+	if (!h) {
+		add(a, "host protected area / device configuration overlay not examined: the "
+		       "overwrite covers the size the kernel reports");
+		return;
+	}
+	dsp_json_bool(h, "examined", &examined);
+	if (left) {
+		snprintf(buf, sizeof(buf), "host protected area / device configuration overlay: %"
+			 PRIu64 " sectors beyond the size the kernel reports were not overwritten", left);
+		add(a, buf);
+	} else if (!examined) {
+		const char *why = dsp_json_str(h, "reason");
+
+		snprintf(buf, sizeof(buf), "host protected area / device configuration overlay not "
+			 "fully examined (%s): the overwrite covers the size the kernel reports",
+			 why ? why : "the drive did not say");
+		add(a, buf);
+	}
 }
 
 /* Said of old data that may still be on the medium: the verdict's "old_data_may_remain". */
@@ -167,8 +240,7 @@ struct json_object *erase_caveats(const struct eng *e, bool *remain)
 			add(a, "a partition, not the whole device: the rest of the medium (other "
 			       "partitions, partition table, unpartitioned space) was not addressed");
 		else if (e->io->kind == DSP_IO_BLOCK)
-			add(a, "host protected area / device configuration overlay not examined: the "
-			       "overwrite covers the size the kernel reports");
+			hidden_caveat(e, a);
 		if (e->dev && e->dev->backing_file[0])
 			add(a, "a loop device: the overwrite reached its backing file, a file on a "
 			       "filesystem; where that file's data lies on the underlying medium "

@@ -412,6 +412,8 @@ static struct json_object *target_fields(struct eng *e)
 			json_object_object_add(id, k, json_object_get(v));
 	}
 	json_object_object_add(f, "identity", id);
+	if (e->o->hidden)	/* an ATA drive's HPA/DCO, as probed (and restored) */
+		json_object_object_add(f, "hidden", json_object_get(e->o->hidden));
 	json_object_object_add(f, "method", dsp_method_to_json(e->o->method));
 	json_object_object_add(f, "verify", json_object_new_string(erase_verify_name(e->vmode)));
 	if (e->vmode == DSP_VERIFY_SAMPLE)
@@ -547,6 +549,8 @@ static int target_end(struct eng *e, int *st)
 	if (e->size_now)
 		json_object_object_add(f, "size_now", json_object_new_int64((int64_t)e->size_now));
 	json_object_object_add(f, "old_data_may_remain", json_object_new_boolean(remain));
+	if (e->o->hidden)
+		json_object_object_add(f, "hidden", json_object_get(e->o->hidden));
 	json_object_object_add(f, "caveats", cav);
 	ranges_free(&all);
 	keep = json_object_get(f);

@@ -418,23 +418,50 @@ void dsp_erase_session_free(struct dsp_erase_session *s);
 
 /*
  * crypto-luks, before anything is written (reads only): the open target
- * holds a LUKS1/LUKS2 header, has no holder (an open volume is refused),
- * and the requested category is reachable on this medium (purge needs a
- * rotational medium and no header backup in backups with the volume's
- * UUID). 0, or DSP_INVALID (no LUKS header), DSP_REFUSED (open volume),
- * DSP_UNSUPPORTED (the category cannot be reached), -errno; why says it.
+ * is a block device holding a LUKS1/LUKS2 header (libcryptsetup), has no
+ * holder and no other use (an open volume is refused), and the requested
+ * category (DSP_CAT_NONE: none asked) is reachable: purge needs a
+ * rotational medium (dev->rotational 1; NULL or unknown is not) and no
+ * header backup in backups ([{"path","uuid","erased_in_run"}], may be NULL)
+ * with the volume's UUID, except one marked erased_in_run (a target of the
+ * same run, erased first). 0, or DSP_UNSUPPORTED (a file, no LUKS header,
+ * the category not reachable: the reason names the backup or the medium
+ * and what to do), DSP_REFUSED (in use), -errno; why says it.
  */
 int dsp_erase_luks_check(struct dsp_io *io, const struct dsp_blkdev_info *dev,
 			 enum dsp_category requested, struct json_object *backups,
 			 struct dsp_erase_why *why);
 /*
- * crypto-luks: record the header as it was (synced), dsp_luks_destroy,
- * record the outcome, label (purge/clear/none, caveats), then overwrite
- * with opts->then when given. Returns as dsp_erase_io; a requested
- * category not reached is a failure (-EPERM... see the module).
+ * crypto-luks: target event (technique, category_requested, then and
+ * then_area), the header as it was (luks_header, synced), dsp_luks_destroy,
+ * its outcome (luks_destroyed, synced), then with opts->then that method's
+ * passes over the WHOLE device (header area included, so its last pass is
+ * what the whole medium holds) under the same target id, and target_end:
+ * nist_category purge only when the destroy was proven, the medium is
+ * rotational and no backup in opts->luks_backups with the volume's UUID
+ * survives (one marked erased_in_run counts as erased only when its file
+ * no longer holds that header); else clear with caveats (flash spare area,
+ * the surviving backup), none when not destroyed. The requested category
+ * (opts->requested, else the method's) is checked before anything is
+ * written: not reachable is DSP_UNSUPPORTED, status failed, nothing
+ * written. Resume: a destroy recorded as proven is never run again (the
+ * --then passes continue from their checkpoint); a luks_header without a
+ * proven luks_destroyed is inspected again: the same volume is destroyed,
+ * a header gone is failed (-EIO, never verified), another volume -ESTALE.
+ * Returns 0, DSP_MISMATCH (header read-back or --then verification),
+ * DSP_PARTIAL, DSP_INTERRUPTED (resumable), DSP_REFUSED (an open volume),
+ * DSP_UNSUPPORTED, -EIO (a header still found afterwards), -errno.
  */
 int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
 		      struct dsp_erase_result *res);
+/*
+ * The LUKS header backups the inventory file (dispose inventory's output)
+ * lists: a new array [{"path","uuid"}] of its keys with format "luks" and a
+ * luks_uuid (path's exact bytes kept as path_hex when not UTF-8). 0 (an
+ * empty array when there are none), DSP_INVALID (not an inventory: said
+ * through dsp_log as "<file>: <what is wrong>"), or -errno (also said).
+ */
+int dsp_erase_luks_backups(const char *inventory, struct json_object **out);
 
 /*
  * sanitize, before anything is written (reads only, through io's ioctl

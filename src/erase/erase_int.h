@@ -155,6 +155,21 @@ struct eng {
 /* overwrite.c */
 int erase_run(struct dsp_io *io, const struct dsp_erase_opts *opts,
 	      struct dsp_erase_result *res, const struct erase_file_info *fi);
+/*
+ * opts->method's passes as a step of another technique (crypto-luks
+ * --then): under opts->target_id, with the record's pass events (resume
+ * too), but no target/target_resumed event and no target_end: the caller
+ * writes both, from sub. Returns as erase_run.
+ */
+struct erase_sub {
+	const char *category, *why;	/* erase_category's: "clear" or "none", why none */
+	char verification[320];		/* erase_verification_text */
+	struct json_object *caveats;	/* the overwrite's caveats; the caller puts it */
+	struct json_object *bad_ranges;	/* [{offset,length}]; the caller puts it */
+	uint64_t size_now;		/* the device's size at the end when it changed */
+};
+int erase_run_sub(struct dsp_io *io, const struct dsp_erase_opts *opts,
+		  struct dsp_erase_result *res, struct erase_sub *sub);
 
 /* engine.c: shared by overwrite, verify and resume (no technique calls another's helpers) */
 int eng_pool(struct eng *e);

@@ -592,8 +592,32 @@ static int verify_needed(const struct eng *e, unsigned i)
 	return i == e->np - 1;
 }
 
-int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
-	      struct dsp_erase_result *res, const struct erase_file_info *fi)
+/* The outcome of passes run for another technique (erase_run_sub): no target_end of their own. */
+static int sub_end(struct eng *e, int st, struct erase_sub *sub)
+{
+	struct ranges all = { 0 };
+	bool remain;
+
+	for (unsigned i = 0; i < e->np; i++)
+		for (size_t k = 0; k < e->ps[i].bad.n; k++)
+			ranges_add(&all, e->ps[i].bad.v[k].off, e->ps[i].bad.v[k].len);
+	for (size_t k = 0; k < e->unreadable.n; k++)
+		ranges_add(&all, e->unreadable.v[k].off, e->unreadable.v[k].len);
+	ranges_normalize(&all);
+	e->res->bad_ranges = (unsigned)all.n;
+	e->res->bad_bytes = ranges_bytes(&all);
+	sub->bad_ranges = ranges_json(&all, false);
+	ranges_free(&all);
+	sub->caveats = erase_caveats(e, &remain);
+	sub->category = erase_category(e, st, &sub->why);
+	erase_verification_text(e, sub->verification, sizeof(sub->verification));
+	sub->size_now = e->size_now;
+	return sub->bad_ranges && sub->caveats ? 0 : -ENOMEM;
+}
+
+static int run_passes(struct dsp_io *io, const struct dsp_erase_opts *o,
+		      struct dsp_erase_result *res, const struct erase_file_info *fi,
+		      struct erase_sub *sub)
 {
 	struct dsp_erase_result dummy;
 	struct eng e = { 0 };
@@ -649,7 +673,7 @@ int erase_run(struct dsp_io *io, const struct dsp_erase_opts *o,
 			e.all_total += io->size - e.ps[i].resume_off;
 	e.all_total += eng_verify_estimate(&e);
 
-	{
+	if (!sub) {	/* another technique wrote the target's start */
 		struct json_object *f = target_fields(&e);
 
 		if (e.seen_before)
@@ -738,7 +762,7 @@ end:
 	res->mismatches = e.mismatches;
 	res->first_mismatch = e.first_mismatch;
 	res->bytes_verified = e.verified_bytes;
-	r = target_end(&e, &st);
+	r = sub ? sub_end(&e, st, sub) : target_end(&e, &st);
 	if (r < 0 && st >= 0 && st != DSP_INTERRUPTED)
 		st = r;
 	if (st == DSP_INTERRUPTED)
@@ -760,6 +784,19 @@ out:
 	cdig_free(&e.dig);
 	free(e.ps);
 	return st;
+}
+
+int erase_run(struct dsp_io *io, const struct dsp_erase_opts *opts,
+	      struct dsp_erase_result *res, const struct erase_file_info *fi)
+{
+	return run_passes(io, opts, res, fi, NULL);
+}
+
+int erase_run_sub(struct dsp_io *io, const struct dsp_erase_opts *opts,
+		  struct dsp_erase_result *res, struct erase_sub *sub)
+{
+	memset(sub, 0, sizeof(*sub));
+	return run_passes(io, opts, res, NULL, sub);
 }
 
 int dsp_erase_io(struct dsp_io *io, const struct dsp_erase_opts *opts,

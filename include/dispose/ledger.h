@@ -164,6 +164,29 @@ struct dsp_record_target {
 	struct json_object *size;	/* "size" of its first target event that has one
 					 * (older records keep it beside the identity) */
 	char *renamed_to;		/* "to" of its last file_renamed; NULL: none */
+	/*
+	 * Techniques beyond overwrite (#13). Each from the last target_end that
+	 * says it, else from the target event (or the technique's own events);
+	 * NULL / -1 when the record does not say.
+	 */
+	char *technique;		/* "overwrite", "crypto-luks", "sanitize"; a
+					 * record that says none (older) reads "overwrite" */
+	char *action;			/* sanitize: the device action ("crypto", ...) */
+	char *category_requested;	/* "clear", "purge"; NULL: older record */
+	char *auto_reason;		/* why auto chose this method */
+	struct json_object *method_json; /* the target event's method object */
+	struct json_object *then;	/* the --then method object */
+	struct json_object *luks;	/* dsp_luks_result_json: target_end's, else
+					 * luks_destroyed's result */
+	struct json_object *luks_volume; /* the volume as it was: luks.volume, else
+					 * luks_header's volume (synced before destroy) */
+	struct json_object *header_backups; /* [{path, uuid, erased_in_run}] */
+	struct json_object *sanitize;	/* dsp_san_result_json: target_end's, else
+					 * sanitize_end's result */
+	struct json_object *sanitize_sent; /* the sanitize_sent event (the command) */
+	struct json_object *health_before, *health_after;
+	int dealloc;			/* 1, 0, -1 not said */
+	struct json_object *hidden;	/* dsp_ata_hidden_json */
 };
 
 /* An archive_created or archive_verified event, in record order. */

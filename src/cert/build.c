@@ -718,7 +718,9 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 
 	st->result = t->status ? t->status : "unfinished";
 	st->achieved = t->status ? cat_name(cat_rank(t->category)) : "none";
-	st->requested = requested_of(t);
+	/* the record says what was asked (#13); older records: what the technique aims at */
+	st->requested = t->category_requested ? cat_name(cat_rank(t->category_requested)) :
+			requested_of(t);
 	if (!mode)
 		mode = "none";
 	st->old_data = !t->status;	/* unfinished: whatever was not reached remains */
@@ -745,7 +747,7 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	add(nist, "classification_pre", jstr(attested_class));
 	add(nist, "classification_post", NULL);
 	add(nist, "sanitization", jstr(nist_word(st->achieved)));
-	add(nist, "technique", jstr("overwrite"));
+	add(nist, "technique", jstr(cert_technique_words(t->technique, t->action, t->then != NULL)));
 	add(nist, "tool", jstr(tool));
 	add(nist, "verification_method", jstr(!st->verified ? "none" :
 					     !strcmp(mode, "sample") ? "sampling" : "full"));
@@ -755,14 +757,29 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 
 	m = json_object_new_object();
 	{
-		struct json_object *meth = NULL;
-		json_object_object_get_ex(rs, "method", &meth);
+		struct json_object *meth = t->method_json;
+		/* each target's own method (#13), else the run's one */
+		if (!meth)
+			json_object_object_get_ex(rs, "method", &meth);
 		add(m, "name", jstr(t->method ? t->method : dsp_json_str(meth, "name")));
 		add(m, "variant", jtyped(meth, "variant", json_type_string));
 		add(m, "sha256", jtyped(meth, "sha256", json_type_string));
 		add(m, "source", jtyped(meth, "source", json_type_string));
 	}
 	add(o, "method", m);
+	add(o, "technique", jstr(t->technique ? t->technique : "overwrite"));
+	add(o, "action", jstr(t->action));
+	add(o, "auto_reason", jstr(t->auto_reason));
+	if (json_object_is_type(t->then, json_type_object)) {
+		struct json_object *th = json_object_new_object();
+		add(th, "name", jtyped(t->then, "name", json_type_string));
+		add(th, "variant", jtyped(t->then, "variant", json_type_string));
+		add(th, "sha256", jtyped(t->then, "sha256", json_type_string));
+		add(th, "source", jtyped(t->then, "source", json_type_string));
+		add(o, "then", th);
+	} else {
+		add(o, "then", NULL);
+	}
 	add(o, "passes", passes_doc(r, t->id, tree));
 
 	v = json_object_new_object();
@@ -797,6 +814,7 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	add(o, "caveats", cav);
 	add(o, "removed", json_object_new_boolean(t->removed));
 	add(o, "key_material", json_object_new_array());
+	add(o, "evidence", cert_evidence_doc(t));
 
 	/* the honesty rules (dispose-certificate(5)) */
 	if (!strcmp(st->result, "success") && (st->evidence = cert_evidence_fault(o)) != NULL) {

@@ -372,6 +372,60 @@ static const struct field f_key[] = {
 	{ "fingerprint", SN, F_ANY, NULL, NULL, 0, false },
 	END
 };
+/* #13: crypto-erase and device sanitize evidence */
+static const char *const E_TECH[] = { "overwrite", "crypto-luks", "sanitize", NULL };
+static const char *const E_LUKS_OUTCOME[] = { "ok", "mismatch", "survived", "error", NULL };
+static const char *const E_COMPLETION[] = { "success", "failed", "in progress", "not reported",
+					    NULL };
+static const struct field f_token[] = {
+	{ "token", IN, F_ANY, NULL, NULL, 0, false },
+	{ "type", SN, F_ANY, NULL, NULL, 0, true },
+	END
+};
+static const struct field f_luks[] = {
+	{ "version", IN, F_NONNEG, NULL, NULL, 0, false },
+	{ "uuid", SN, F_ANY, NULL, NULL, 0, true },
+	{ "cipher", SN, F_ANY, NULL, NULL, 0, true },
+	{ "key_bits", IN, F_NONNEG, NULL, NULL, 0, false },
+	{ "keyslots", IN, F_NONNEG, NULL, NULL, 0, false },
+	{ "keyslots_max", IN, F_NONNEG, NULL, NULL, 0, false },
+	{ "tokens", T_ARR, F_ANY, NULL, f_token, T_OBJ, false },
+	{ "header_sha256", SN, F_HEX64, NULL, NULL, 0, false },
+	{ "header_area_length", IN, F_NONNEG, NULL, NULL, 0, false },
+	{ "keyslots_destroyed", IN, F_NONNEG, NULL, NULL, 0, false },
+	{ "keyslots_failed", IN, F_NONNEG, NULL, NULL, 0, false },
+	{ "bytes_overwritten", IN, F_NONNEG, NULL, NULL, 0, false },
+	{ "bytes_verified", IN, F_NONNEG, NULL, NULL, 0, false },
+	{ "header_found_after", T_BOOL | T_NULL, F_ANY, NULL, NULL, 0, false },
+	{ "blkid_type_after", SN, F_ANY, NULL, NULL, 0, false },
+	{ "outcome", SN, F_ANY, E_LUKS_OUTCOME, NULL, 0, false },
+	{ "error", SN, F_ANY, NULL, NULL, 0, false },
+	END
+};
+static const struct field f_backup_hdr[] = {
+	{ "path", SN, F_ANY, NULL, NULL, 0, true },
+	{ "uuid", SN, F_ANY, NULL, NULL, 0, true },
+	{ "erased_in_run", T_BOOL | T_NULL, F_ANY, NULL, NULL, 0, false },
+	END
+};
+static const struct field f_sanitize[] = {
+	{ "bus", SN, F_ANY, NULL, NULL, 0, false },
+	{ "action", SN, F_ANY, NULL, NULL, 0, false },
+	{ "command", SN, F_ANY, NULL, NULL, 0, false },
+	{ "completion", S, F_ANY, E_COMPLETION, NULL, 0, false },
+	{ "status", T_OBJ | T_NULL, F_ANY, NULL, NULL, 0, false },	/* as recorded */
+	END
+};
+static const struct field f_evidence[] = {
+	{ "luks", T_OBJ | T_NULL, F_ANY, NULL, f_luks, 0, false },
+	{ "header_backups", T_ARR, F_ANY, NULL, f_backup_hdr, T_OBJ, false },
+	{ "sanitize", T_OBJ | T_NULL, F_ANY, NULL, f_sanitize, 0, false },
+	{ "health_before", T_OBJ | T_NULL, F_ANY, NULL, NULL, 0, false },	/* as recorded */
+	{ "health_after", T_OBJ | T_NULL, F_ANY, NULL, NULL, 0, false },
+	{ "dealloc", T_BOOL | T_NULL, F_ANY, NULL, NULL, 0, false },
+	{ "hidden", T_OBJ | T_NULL, F_ANY, NULL, NULL, 0, false },
+	END
+};
 static const struct field f_target[] = {
 	{ "run", T_INT, F_NONNEG, NULL, NULL, 0, false },
 	{ "id", S, F_ANY, NULL, NULL, 0, false },
@@ -382,6 +436,10 @@ static const struct field f_target[] = {
 	{ "identity", T_OBJ, F_ANY, NULL, f_identity, 0, false },
 	{ "nist", T_OBJ, F_ANY, NULL, f_nist, 0, false },
 	{ "method", T_OBJ, F_ANY, NULL, f_method, 0, false },
+	{ "technique", S, F_ANY, E_TECH, NULL, 0, false },
+	{ "action", SN, F_ANY, NULL, NULL, 0, false },
+	{ "auto_reason", SN, F_ANY, NULL, NULL, 0, false },
+	{ "then", T_OBJ | T_NULL, F_ANY, NULL, f_method, 0, false },
 	{ "passes", T_ARR, F_ANY, NULL, f_pass, T_OBJ, false },
 	{ "verification", T_OBJ, F_ANY, NULL, f_verification, 0, false },
 	{ "bad_ranges", T_ARR, F_RANGE, NULL, NULL, T_ARR, false },
@@ -396,6 +454,7 @@ static const struct field f_target[] = {
 	{ "caveats", T_ARR, F_ANY, NULL, NULL, T_STR, false },
 	{ "removed", T_BOOL, F_ANY, NULL, NULL, 0, false },
 	{ "key_material", T_ARR, F_ANY, NULL, f_key, T_OBJ, false },
+	{ "evidence", T_OBJ, F_ANY, NULL, f_evidence, 0, false },
 	END
 };
 static const struct field f_doc[] = {
@@ -497,6 +556,20 @@ static bool decimal_ok(const char *s)
 static int check_value(const struct field *f, struct json_object *v, const char *where,
 		       char **why);
 
+/* A target's keys added by #13: a certificate written before has none of them. */
+static bool added_key(const struct field *spec, const char *key)
+{
+	static const char *const added[] = { "technique", "action", "auto_reason", "then",
+					     "evidence" };
+
+	if (spec != f_target)
+		return false;
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(added); i++)
+		if (!strcmp(added[i], key))
+			return true;
+	return false;
+}
+
 static int check_object(const struct field *spec, struct json_object *o, const char *where,
 			char **why)
 {
@@ -507,8 +580,11 @@ static int check_object(const struct field *spec, struct json_object *o, const c
 	for (const struct field *f = spec; f->key; f++) {
 		struct json_object *v;
 		snprintf(path, sizeof(path), "%.200s.%.40s", where, f->key);
-		if (!json_object_object_get_ex(o, f->key, &v))
+		if (!json_object_object_get_ex(o, f->key, &v)) {
+			if (added_key(spec, f->key))
+				continue;
 			return cert_why(why, DSP_INVALID, "certificate: %s: missing", path);
+		}
 		if ((rc = check_value(f, v, path, why)))
 			return rc;
 	}

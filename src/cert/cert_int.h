@@ -26,6 +26,20 @@ const char *cert_evidence_fault(struct json_object *t);
 /* verify.c: why x may not sign a certificate (a CA, a weak or other key), or NULL. */
 typedef struct x509_st X509;
 const char *cert_signer_key_fault(X509 *x);
+/*
+ * technique.c (#13): the NIST form's technique words for a record's technique
+ * ("overwrite", "crypto-luks", "sanitize"; NULL: overwrite) and sanitize action.
+ */
+const char *cert_technique_words(const char *technique, const char *action, bool then);
+/* A sanitize's raw status (dsp_san_result_json): "success", "failed", "in progress", "not reported". */
+const char *cert_san_completion(struct json_object *status);
+/* Why a LUKS destroy result (the document's evidence.luks) does not prove the key material gone, or NULL. */
+const char *cert_luks_fault(struct json_object *luks);
+/* The strongest category (0 none, 1 clear, 2 purge) target t's technique and evidence allow on a whole block device. */
+int cert_technique_cap(struct json_object *t, const char **why);
+struct dsp_record_target;
+/* The target's "evidence" object: LUKS volume and proof, header backups, sanitize, health, hidden area. */
+struct json_object *cert_evidence_doc(const struct dsp_record_target *t);
 /* sign.c: open PATH to read without waiting for a FIFO's writer: fd or -1 (errno). */
 int cert_open_in(const char *path);
 typedef struct bio_st BIO;

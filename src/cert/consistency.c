@@ -82,10 +82,28 @@ const char *cert_evidence_fault(struct json_object *t)
 	struct json_object *passes = member(t, "passes", json_type_array);
 	struct json_object *id = member(t, "identity", json_type_object);
 	struct json_object *ver = member(t, "verification", json_type_object), *sz = NULL;
+	struct json_object *ev = member(t, "evidence", json_type_object);
 	const char *kind = dsp_json_str(t, "kind"), *mode = dsp_json_str(ver, "mode");
+	const char *tech = dsp_json_str(t, "technique"), *f;
 	uint64_t size, np = passes ? json_object_array_length(passes) : 0, bw, bv;
 	bool tree = kind && !strcmp(kind, "tree"), complete;
 
+	/* crypto-erase and sanitize: their own proof; a --then overwrite's passes complete */
+	if (tech && !strcmp(tech, "crypto-luks") &&
+	    (f = cert_luks_fault(member(ev, "luks", json_type_object))))
+		return f;
+	if (tech && !strcmp(tech, "sanitize") &&
+	    strcmp(cert_san_completion(member(member(ev, "sanitize", json_type_object), "status",
+					      json_type_object)), "success"))
+		return "the record does not show the device reporting the sanitize done";
+	if (tech && strcmp(tech, "overwrite")) {
+		for (size_t i = 0; i < np; i++) {
+			struct json_object *p = json_object_array_get_idx(passes, i);
+			if (dsp_json_bool(p, "complete", &complete) || !complete)
+				return "the record shows an overwrite pass that did not complete";
+		}
+		return NULL;
+	}
 	if (!np && !tree)
 		return "the record shows no overwrite pass";
 	for (size_t i = 0; i < np; i++) {
@@ -115,6 +133,7 @@ static int target_max(struct json_object *t, const char **why)
 	struct json_object *id = member(t, "identity", json_type_object);
 	struct json_object *nist = member(t, "nist", json_type_object);
 	const char *kind = dsp_json_str(t, "kind"), *tech = dsp_json_str(nist, "technique");
+	struct json_object *then = NULL;
 	bool part = false;
 
 	if (!kind || strcmp(kind, "block")) {
@@ -125,12 +144,14 @@ static int target_max(struct json_object *t, const char **why)
 		*why = "a partition, not the whole medium, allows none";
 		return 0;
 	}
-	if (!tech || strcmp(tech, "overwrite")) {
+	/* the form's words follow from the record's technique (absent before #13: overwrite) */
+	json_object_object_get_ex(t, "then", &then);
+	if (!tech || strcmp(tech, cert_technique_words(dsp_json_str(t, "technique"),
+						       dsp_json_str(t, "action"), then != NULL))) {
 		*why = "the technique is not one dispose records";
 		return 0;
 	}
-	*why = "an overwrite allows at most clear";
-	return 1;
+	return cert_technique_cap(t, why);
 }
 
 /* Clear needs every byte written and verified clean. NULL: it may be claimed. */

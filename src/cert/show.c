@@ -343,6 +343,109 @@ static void show_media(FILE *out, struct json_object *doc)
 	}
 }
 
+/* "key value, key value" of the members of o named in keys that it has (a health log's gist). */
+static void field_gist(FILE *out, int ind, const char *label, struct json_object *o,
+		       const char *const *keys)
+{
+	bool first = true;
+
+	if (!json_object_is_type(o, json_type_object)) {
+		field(out, ind, label, NULL, NULL);
+		return;
+	}
+	fprintf(out, "%*s%s:%*s", ind, "", label, (int)(W - ind - (int)strlen(label) > 1 ?
+						      W - ind - (int)strlen(label) : 1), "");
+	for (; *keys; keys++) {
+		struct json_object *v;
+		char l[64];
+
+		if (!json_object_object_get_ex(o, *keys, &v) || !scalar(v))
+			continue;
+		key_label(l, sizeof(l), *keys);
+		fprintf(out, "%s%s ", first ? "" : ", ", l);
+		put_value(out, v);
+		first = false;
+	}
+	fputs(first ? "recorded (see DETAILS)\n" : "\n", out);
+}
+
+/* crypto-erase and device sanitize (#13): the volume, the proof, the device's word */
+static void show_evidence(FILE *out, struct json_object *t)
+{
+	static const char *const health[] = {
+		"failing", "status", "critical_warning", "percentage_used", "media_errors",
+		"available_spare", "reallocated_sectors", "pending_sectors", "power_on_hours", NULL,
+	};
+	struct json_object *ev = get(t, "evidence"), *l = get(ev, "luks"), *sn = get(ev, "sanitize");
+	struct json_object *bk = get(ev, "header_backups"), *hid = get(ev, "hidden");
+	const char *f;
+
+	if (get(t, "technique"))
+		field(out, 4, "Technique (record)", get(t, "technique"), NULL);
+	if (get(t, "action"))
+		field(out, 4, "Device action", get(t, "action"), NULL);
+	if (get(t, "auto_reason"))
+		field(out, 4, "Chosen by auto because", get(t, "auto_reason"), NULL);
+	if (get(t, "then"))
+		field(out, 4, "Then overwritten with", path2(t, "then", "name"), NULL);
+	if (json_object_is_type(l, json_type_object)) {
+		struct json_object *tk = get(l, "tokens");
+
+		field(out, 4, "LUKS volume UUID", get(l, "uuid"), NULL);
+		field_hex(out, 4, "LUKS volume UUID", l, "uuid");
+		field(out, 4, "LUKS version", get(l, "version"), NULL);
+		field(out, 4, "Cipher", get(l, "cipher"), NULL);
+		field(out, 4, "Key size (bits)", get(l, "key_bits"), NULL);
+		field(out, 4, "Keyslots in use", get(l, "keyslots"), NULL);
+		fprintf(out, "    Tokens:%*s", W - 4 - 6, "");
+		if (!alen(tk))
+			fputs("none", out);
+		for (size_t j = 0; j < alen(tk); j++) {
+			fputs(j ? ", " : "", out);
+			put_value(out, get(json_object_array_get_idx(tk, j), "type"));
+		}
+		fputc('\n', out);
+		field(out, 4, "Old header SHA-256", get(l, "header_sha256"), NULL);
+		field(out, 4, "Keyslots destroyed", get(l, "keyslots_destroyed"), NULL);
+		field(out, 4, "Header area overwritten (bytes)", get(l, "bytes_overwritten"), NULL);
+		field(out, 4, "Header area read back (bytes)", get(l, "bytes_verified"), NULL);
+		f = cert_luks_fault(l);
+		fprintf(out, "    Key material gone:%*s%s\n", W - 4 - 17, "",
+			f ? "not proven: " : "proven: every keyslot destroyed, the header area "
+			"overwritten and read back, no LUKS header found afterwards");
+		if (f)
+			fprintf(out, "      %s\n", f);
+	}
+	for (size_t j = 0; j < alen(bk); j++) {
+		struct json_object *b = json_object_array_get_idx(bk, j);
+
+		fputs("    LUKS header backup:", out);
+		fprintf(out, "%*s", W - 4 - 18, "");
+		put_value(out, get(b, "path"));
+		fputs(" (UUID ", out);
+		put_value(out, get(b, "uuid"));
+		fputs(json_object_get_boolean(get(b, "erased_in_run")) ? "), erased in this run\n" :
+		      "), survives\n", out);
+		field_hex(out, 6, "Path", b, "path");
+	}
+	if (json_object_is_type(sn, json_type_object)) {
+		field(out, 4, "Sanitize bus", get(sn, "bus"), NULL);
+		field(out, 4, "Sanitize action", get(sn, "action"), NULL);
+		field(out, 4, "Command sent", get(sn, "command"), NULL);
+		field(out, 4, "Device reported", get(sn, "completion"), NULL);
+	}
+	if (get(ev, "health_before") || get(ev, "health_after")) {
+		field_gist(out, 4, "Drive health before", get(ev, "health_before"), health);
+		field_gist(out, 4, "Drive health after", get(ev, "health_after"), health);
+	}
+	if (get(ev, "dealloc"))
+		field(out, 4, "Deallocated by the device", get(ev, "dealloc"), NULL);
+	if (json_object_is_type(hid, json_type_object))
+		field_gist(out, 4, "Hidden area (sectors)", hid, (const char *const[]){
+			"accessible_sectors", "native_sectors", "dco_sectors", "hpa", "dco",
+			"reason", NULL });
+}
+
 static void show_details(FILE *out, struct json_object *doc)
 {
 	struct json_object *ts = get(doc, "targets");
@@ -365,12 +468,16 @@ static void show_details(FILE *out, struct json_object *doc)
 		put_value(out, path2(t, "method", "name"));
 		fputs(", variant ", out);
 		put_value(out, path2(t, "method", "variant"));
-		fprintf(out, ", %zu pass%s:", alen(ps), alen(ps) == 1 ? "" : "es");
+		/* crypto-erase and sanitize write no passes of their own (a --then overwrite does) */
+		if (alen(ps) || !get(t, "technique") ||
+		    !strcmp(json_object_get_string(get(t, "technique")), "overwrite"))
+			fprintf(out, ", %zu pass%s:", alen(ps), alen(ps) == 1 ? "" : "es");
 		for (size_t j = 0; j < alen(ps); j++) {
 			fputs(j ? ", " : " ", out);
 			put_value(out, get(json_object_array_get_idx(ps, j), "label"));
 		}
 		fputc('\n', out);
+		show_evidence(out, t);
 		field(out, 4, "Tool used", get(f, "tool"), NULL);
 		field(out, 4, "Verification method", get(f, "verification_method"), NULL);
 		field(out, 4, "Verification", path2(t, "verification", "text"), NULL);

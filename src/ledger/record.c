@@ -165,6 +165,49 @@ static int keep(struct json_object **dst, struct json_object *o, const char *key
 	return 0;
 }
 
+/* keep(), but only when o says key (not null): a later event that does not say it keeps the earlier. */
+static int keep_said(struct json_object **dst, struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return 0;
+	return keep(dst, o, key);
+}
+
+static int set_said(char **dst, struct json_object *o, const char *key)
+{
+	const char *s = dsp_json_str(o, key);
+
+	return s ? set_str(dst, s) : 0;
+}
+
+/* The #13 fields a target or target_end event may carry. */
+static int on_technique(struct dsp_record_target *t, struct json_object *ev)
+{
+	bool b;
+	int r;
+
+	if ((r = set_said(&t->technique, ev, "technique")) ||
+	    (r = set_said(&t->action, ev, "action")) ||
+	    (r = set_said(&t->category_requested, ev, "category_requested")) ||
+	    (r = set_said(&t->auto_reason, ev, "auto_reason")) ||
+	    (r = keep_said(&t->then, ev, "then")) ||
+	    (r = keep_said(&t->luks, ev, "luks")) ||
+	    (r = keep_said(&t->header_backups, ev, "header_backups")) ||
+	    (r = keep_said(&t->sanitize, ev, "sanitize")) ||
+	    (r = keep_said(&t->health_before, ev, "health_before")) ||
+	    (r = keep_said(&t->health_after, ev, "health_after")) ||
+	    (r = keep_said(&t->hidden, ev, "hidden")))
+		return r;
+	if (!dsp_json_bool(ev, "dealloc", &b))
+		t->dealloc = b;
+	/* the volume as it was: the result's own copy is the fuller one */
+	if (t->luks && json_object_object_get_ex(t->luks, "volume", NULL))
+		return keep_said(&t->luks_volume, t->luks, "volume");
+	return 0;
+}
+
 static struct dsp_record_target *target_of(struct reader *rd, const char *id)
 {
 	struct dsp_record *rec = rd->rec;
@@ -184,6 +227,7 @@ static struct dsp_record_target *target_of(struct reader *rd, const char *id)
 	}
 	t = &rec->targets[rec->ntargets];
 	memset(t, 0, sizeof(*t));
+	t->dealloc = -1;
 	if (!(t->id = strdup(id)))
 		return NULL;
 	rec->ntargets++;
@@ -222,7 +266,10 @@ static int on_target(struct dsp_record_target *t, struct json_object *ev, bool f
 			return r;
 	if ((s = dsp_json_str(ev, "verify")) && (r = set_str(&t->verify, s)))
 		return r;
-	return 0;
+	if (json_object_is_type(m = json_object_object_get(ev, "method"), json_type_object) &&
+	    (r = keep(&t->method_json, ev, "method")))
+		return r;
+	return on_technique(t, ev);
 }
 
 static int on_pass_start(struct dsp_record_target *t, struct json_object *ev)
@@ -265,7 +312,35 @@ static int on_target_end(struct dsp_record_target *t, struct json_object *ev)
 		return -ENOMEM;
 	json_object_put(t->end);
 	t->end = c;
-	return 0;
+	return on_technique(t, ev);
+}
+
+/* crypto-luks' and sanitize's own events: what a target cut short still shows */
+static int on_technique_event(struct dsp_record_target *t, const char *name,
+			      struct json_object *ev)
+{
+	int r = 0;
+
+	if (!strcmp(name, "luks_header")) {
+		r = keep_said(&t->luks_volume, ev, "volume");
+	} else if (!strcmp(name, "luks_destroyed")) {
+		if (!(r = keep_said(&t->luks, ev, "result")) && t->luks &&
+		    json_object_object_get_ex(t->luks, "volume", NULL))
+			r = keep_said(&t->luks_volume, t->luks, "volume");
+	} else if (!strcmp(name, "sanitize_sent")) {
+		struct json_object *c = NULL;
+
+		if (json_object_deep_copy(ev, &c, NULL))
+			return -ENOMEM;
+		json_object_put(t->sanitize_sent);
+		t->sanitize_sent = c;
+		if (!t->health_before)
+			r = keep_said(&t->health_before, ev, "health_before");
+	} else if (!strcmp(name, "sanitize_end")) {
+		if (!(r = keep_said(&t->sanitize, ev, "result")))
+			r = keep_said(&t->health_after, ev, "health_after");
+	}
+	return r;
 }
 
 /* Append ev (an archive_created or archive_verified naming id) to *arr. */
@@ -354,6 +429,8 @@ static int visit(struct json_object *ev, void *arg)
 		t->phase = DSP_RECORD_REMOVED;
 	} else if (!strcmp(name, "file_renamed") && dsp_json_str(ev, "to")) {
 		r = set_str(&t->renamed_to, dsp_json_str(ev, "to"));
+	} else {
+		r = on_technique_event(t, name, ev);
 	}
 out:
 	/* -errno stops the walk (a positive code would read as DSP_MISMATCH) */
@@ -381,6 +458,20 @@ void dsp_record_free(struct dsp_record *rec)
 		json_object_put(t->end);
 		json_object_put(t->size);
 		free(t->renamed_to);
+		free(t->technique);
+		free(t->action);
+		free(t->category_requested);
+		free(t->auto_reason);
+		json_object_put(t->method_json);
+		json_object_put(t->then);
+		json_object_put(t->luks);
+		json_object_put(t->luks_volume);
+		json_object_put(t->header_backups);
+		json_object_put(t->sanitize);
+		json_object_put(t->sanitize_sent);
+		json_object_put(t->health_before);
+		json_object_put(t->health_after);
+		json_object_put(t->hidden);
 	}
 	free(rec->targets);
 	for (size_t i = 0; i < rec->narchives + rec->nverified; i++) {
@@ -449,6 +540,13 @@ int dsp_record_read(const char *dir, struct dsp_record **out)
 		return r;
 	}
 	rd.rec->torn = torn;
+	/* a record older than #13 erased by overwrite only */
+	for (size_t i = 0; i < rd.rec->ntargets; i++)
+		if (!rd.rec->targets[i].technique &&
+		    !(rd.rec->targets[i].technique = strdup("overwrite"))) {
+			dsp_record_free(rd.rec);
+			return -ENOMEM;
+		}
 	if (!rd.rec->chain)
 		rd.rec->bad_line = 0;
 	*out = rd.rec;

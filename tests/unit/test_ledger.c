@@ -581,6 +581,12 @@ static void test_record_read_targets_and_run(void **state)
 	assert_int_equal(t->bytes_verified, 4096);
 	assert_non_null(t->caveats);
 	assert_non_null(t->end);
+	/* a record without technique (older than #13): an overwrite, nothing asked */
+	assert_string_equal(t->technique, "overwrite");
+	assert_null(t->category_requested);
+	assert_null(t->luks);
+	assert_null(t->sanitize);
+	assert_int_equal(t->dealloc, -1);
 	/* argv keeps the exact bytes of the name */
 	{
 		struct json_object *a = json_object_object_get(r->run_start, "argv");
@@ -592,6 +598,89 @@ static void test_record_read_targets_and_run(void **state)
 		/* the reader gives run_start with its names as bytes */
 		assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 3)), name);
 	}
+	dsp_record_free(r);
+}
+
+static void append_json(struct dsp_ledger *l, const char *ev, const char *json)
+{
+	struct json_object *f = json_tokener_parse(json);
+
+	assert_non_null(f);
+	assert_int_equal(dsp_ledger_append(l, ev, f, 0), 0);
+	json_object_put(f);
+}
+
+/* #13: what crypto-luks and sanitize write, read back per target; a cut-short target keeps its events' facts. */
+static void test_record_read_techniques(void **state)
+{
+	struct dsp_record *r;
+	const struct dsp_record_target *t;
+	struct dsp_ledger *l;
+	struct json_object *f;
+	char *argv[] = { "dispose", "erase", NULL };
+
+	(void)state;
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
+	f = dsp_record_run_start("erase", 2, argv);
+	assert_int_equal(dsp_ledger_append(l, "run_start", f, 0), 0);
+	json_object_put(f);
+	append_json(l, "target", "{\"target\": \"t1\", \"path\": \"/dev/sdb\", \"kind\": \"block\","
+		    " \"method\": {\"name\": \"crypto-luks\", \"technique\": \"crypto-luks\"},"
+		    " \"technique\": \"crypto-luks\", \"category_requested\": \"purge\","
+		    " \"auto_reason\": \"a LUKS volume\", \"then\": {\"name\": \"zero\"}}");
+	append_json(l, "luks_header", "{\"target\": \"t1\", \"volume\": {\"uuid\": \"u-1\"}}");
+	append_json(l, "luks_destroyed", "{\"target\": \"t1\", \"result\": {\"outcome\": \"ok\","
+		    " \"volume\": {\"uuid\": \"u-1\", \"key_bits\": 512}}}");
+	append_json(l, "target", "{\"target\": \"t2\", \"path\": \"/dev/nvme0n1\", \"kind\": \"block\","
+		    " \"technique\": \"sanitize\", \"category_requested\": \"purge\"}");
+	append_json(l, "sanitize_sent", "{\"target\": \"t2\", \"bus\": \"nvme\", \"action\": \"crypto\","
+		    " \"command\": \"84\", \"health_before\": {\"power_on_hours\": 7}}");
+	append_json(l, "sanitize_end", "{\"target\": \"t2\", \"result\": {\"sstat\": \"0x0001\"},"
+		    " \"health_after\": {\"power_on_hours\": 8}}");
+	append_json(l, "target_end", "{\"target\": \"t1\", \"status\": \"success\","
+		    " \"technique\": \"crypto-luks\", \"category_requested\": \"purge\","
+		    " \"nist_category\": \"clear\", \"caveats\": [\"flash spare area\"],"
+		    " \"luks\": {\"outcome\": \"ok\", \"keyslots_failed\": 0,"
+		    " \"volume\": {\"uuid\": \"u-1\", \"key_bits\": 512, \"cipher\": \"aes\"}},"
+		    " \"header_backups\": [{\"path\": \"/b\", \"uuid\": \"u-1\", \"erased_in_run\": false}]}");
+	append_json(l, "target_end", "{\"target\": \"t3\", \"status\": \"failed\","
+		    " \"technique\": \"sanitize\", \"action\": \"block\", \"dealloc\": false,"
+		    " \"hidden\": {\"hpa\": true}}");
+	dsp_ledger_close(l);
+
+	assert_int_equal(dsp_record_read(dir, &r), 0);
+	assert_int_equal(r->ntargets, 3);
+	t = dsp_record_find(r, "t1");
+	assert_string_equal(t->technique, "crypto-luks");
+	assert_string_equal(t->category_requested, "purge");
+	assert_string_equal(t->category, "clear");
+	assert_string_equal(t->auto_reason, "a LUKS volume");
+	assert_string_equal(dsp_json_str(t->then, "name"), "zero");
+	assert_string_equal(dsp_json_str(t->method_json, "technique"), "crypto-luks");
+	assert_string_equal(dsp_json_str(t->luks, "outcome"), "ok");
+	/* the volume as the end says it, fuller than luks_header's */
+	assert_string_equal(dsp_json_str(t->luks_volume, "cipher"), "aes");
+	assert_int_equal(json_object_array_length(t->header_backups), 1);
+	assert_null(t->sanitize);
+	assert_int_equal(t->dealloc, -1);
+
+	/* cut short: no target_end, the sanitize's own events say what the device did */
+	t = dsp_record_find(r, "t2");
+	assert_null(t->status);
+	assert_string_equal(t->technique, "sanitize");
+	assert_null(t->action);
+	assert_string_equal(dsp_json_str(t->sanitize, "sstat"), "0x0001");
+	assert_string_equal(dsp_json_str(t->sanitize_sent, "command"), "84");
+	assert_non_null(json_object_object_get(t->health_before, "power_on_hours"));
+	assert_int_equal(json_object_get_int(json_object_object_get(t->health_after,
+								    "power_on_hours")), 8);
+
+	/* a target refused at check time: its end is all */
+	t = dsp_record_find(r, "t3");
+	assert_string_equal(t->technique, "sanitize");
+	assert_string_equal(t->action, "block");
+	assert_int_equal(t->dealloc, 0);
+	assert_true(json_object_get_boolean(json_object_object_get(t->hidden, "hpa")));
 	dsp_record_free(r);
 }
 
@@ -902,6 +991,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ledger_append_escapes_non_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_targets_and_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_archives_size_renamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_read_techniques, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_broken_chain_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_torn_and_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_open_cmd_refuses_other_command, setup, teardown),

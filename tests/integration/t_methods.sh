@@ -1,6 +1,6 @@
 #!/bin/bash
 # t_methods.sh - dispose methods: every shipped method loads, the listing
-# shows all 18 with their technique, and every malformed file exits 2 naming
+# shows all 20 with their technique, and every malformed file exits 2 naming
 # the file (the user's method directory: t_methods_dir.sh).
 . "$SRCDIR/tests/integration/lib.sh"
 umask 022	# a group-writable method file (umask 002) is refused as untrusted
@@ -8,13 +8,13 @@ umask 022	# a group-writable method file (umask 002) is refused as untrusted
 shipped="afssi-5020 bsi-vsitr dod-5220-22m dod-5220-22m-ece gutmann
 hmg-is5-baseline hmg-is5-enhanced nist-clear one random rcmp-tssit-ops-ii
 schneier zero"
-tech="auto crypto-luks sanitize-block sanitize-crypto sanitize-overwrite"
+tech="auto crypto-luks format-crypto format-user-data sanitize-block sanitize-crypto sanitize-overwrite"
 
 # the binary finds the repository's profiles by itself (no env var)
 unset DISPOSE_METHODS_DIR
 out=$("$DISPOSE" methods) || die "dispose methods failed"
 n=$(printf '%s\n' "$out" | tail -n +2 | wc -l)
-[ "$n" -eq 18 ] || die "listing has $n methods, want 18"
+[ "$n" -eq 20 ] || die "listing has $n methods, want 20"
 for m in $shipped $tech; do
 	printf '%s\n' "$out" | grep -q "^$m " || die "listing lacks $m"
 	expect_exit 0 "$DISPOSE" methods "$m" >"$T/show" 2>"$T/err"
@@ -22,7 +22,7 @@ for m in $shipped $tech; do
 	grep -q "^source: " "$T/show" || die "$m: no source shown"
 	expect_exit 0 "$DISPOSE" methods --check "$SRCDIR/profiles/methods/$m.json" >/dev/null
 done
-ok "18 shipped methods list, show and check"
+ok "20 shipped methods list, show and check"
 
 # byte-exact pass lists in the listing (from reference/standards.md section 4)
 row() { printf '%s\n' "$out" | awk -v m="$1" '$1 == m && $2 == "overwrite" && $5 == "shipped" { $1 = $2 = $3 = $4 = $5 = ""; sub(/^ +/, ""); print }'; }
@@ -59,13 +59,14 @@ want = {"zero": 1, "one": 1, "random": 1, "nist-clear": 1, "dod-5220-22m": 3,
         "dod-5220-22m-ece": 7, "gutmann": 35, "bsi-vsitr": 7, "hmg-is5-baseline": 1,
         "hmg-is5-enhanced": 3, "rcmp-tssit-ops-ii": 7, "afssi-5020": 3, "schneier": 7,
         "auto": 0, "crypto-luks": 0, "sanitize-block": 0, "sanitize-crypto": 0,
-        "sanitize-overwrite": 0}
+        "sanitize-overwrite": 0, "format-user-data": 0, "format-crypto": 0}
 got = {m["name"]: m["passes"] for m in l}
 assert got == want, got
 tech = {m["name"]: (m["technique"], m["category"]) for m in l if m["technique"] != "overwrite"}
 assert tech == {"auto": ("auto", "clear"), "crypto-luks": ("crypto-luks", "purge"),
                 "sanitize-block": ("sanitize", "purge"), "sanitize-crypto": ("sanitize", "purge"),
-                "sanitize-overwrite": ("sanitize", "purge")}, tech
+                "sanitize-overwrite": ("sanitize", "purge"),
+                "format-user-data": ("sanitize", "clear"), "format-crypto": ("sanitize", "purge")}, tech
 assert all(m["category"] == "clear" for m in l if m["technique"] == "overwrite"), l
 g = [m for m in l if m["name"] == "gutmann"][0]
 assert g["pass_list"].startswith("random x4, 0x55, 0xAA, 92 49 24, 49 24 92, 24 92 49, 0x00"), g

@@ -11,7 +11,7 @@ umask 022	# a group-writable method file (umask 002) is refused as untrusted
 shipped="afssi-5020 bsi-vsitr dod-5220-22m dod-5220-22m-ece gutmann
 hmg-is5-baseline hmg-is5-enhanced nist-clear one random rcmp-tssit-ops-ii
 schneier zero"
-tech="auto crypto-luks sanitize-block sanitize-crypto sanitize-overwrite"
+tech="auto crypto-luks format-crypto format-user-data sanitize-block sanitize-crypto sanitize-overwrite"
 S=$(realpath "$SRCDIR/profiles/methods")
 U=$T/methods
 mkdir "$U"
@@ -36,7 +36,7 @@ J
 echo junk >"$U/README"
 export DISPOSE_METHODS_DIR=$U
 
-# 1. the listing: 18 shipped + the user's new one; each bad file one line (exit 1)
+# 1. the listing: 20 shipped + the user's new one; each bad file one line (exit 1)
 "$DISPOSE" methods >"$T/list" 2>"$T/err"
 rc=$?
 [ "$rc" -eq 1 ] || die "listing with bad files: exit $rc, want 1"
@@ -48,7 +48,7 @@ done
 	die "zero row: $(grep '^zero' "$T/list")"
 [ "$(awk '$1 == "site-ff" { $1 = $1; print }' "$T/list")" = "site-ff overwrite 2 sample:12.5 user 0xFF, 92 49 24" ] ||
 	die "site-ff row: $(grep '^site-ff' "$T/list")"
-[ "$(tail -n +2 "$T/list" | wc -l)" -eq 19 ] || die "listing: $(cat "$T/list")"
+[ "$(tail -n +2 "$T/list" | wc -l)" -eq 21 ] || die "listing: $(cat "$T/list")"
 cat >"$T/err.want" <<EOF
 dispose: $U/Bad Name.json: file name: "Bad Name" is not a method name, expected 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit, not ending in .json
 dispose: $U/broken.json: verify: unknown mode "fast", expected one of none, last, all, sample, sample:P (P a decimal in (0,100])
@@ -64,7 +64,7 @@ python3 - "$T/list.json" "$S" "$U" <<'PY' || die "JSON listing wrong"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 rows = {r["name"]: r for r in doc["methods"]}
-assert len(rows) == len(doc["methods"]) == 19, sorted(rows)
+assert len(rows) == len(doc["methods"]) == 21, sorted(rows)
 assert rows["zero"]["origin"] == "shipped" and rows["zero"]["pass_list"] == "0x00", rows["zero"]
 assert rows["zero"]["file"] == sys.argv[2] + "/zero.json", rows["zero"]
 assert rows["site-ff"] == {"name": "site-ff", "technique": "overwrite", "passes": 2, "verify": "sample:12.5",

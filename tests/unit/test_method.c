@@ -103,6 +103,8 @@ static const struct {
 } shipped_tech[] = {
 	{ "auto", DSP_TECH_AUTO, DSP_ACT_NONE, DSP_CAT_CLEAR },
 	{ "crypto-luks", DSP_TECH_CRYPTO_LUKS, DSP_ACT_NONE, DSP_CAT_PURGE },
+	{ "format-crypto", DSP_TECH_SANITIZE, DSP_ACT_FORMAT_CRYPTO, DSP_CAT_PURGE },
+	{ "format-user-data", DSP_TECH_SANITIZE, DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR },
 	{ "sanitize-block", DSP_TECH_SANITIZE, DSP_ACT_BLOCK, DSP_CAT_PURGE },
 	{ "sanitize-crypto", DSP_TECH_SANITIZE, DSP_ACT_CRYPTO, DSP_CAT_PURGE },
 	{ "sanitize-overwrite", DSP_TECH_SANITIZE, DSP_ACT_OVERWRITE, DSP_CAT_PURGE },

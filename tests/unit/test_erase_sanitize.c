@@ -702,6 +702,49 @@ static void test_run_ata_security_erase_flash(void **state)
 	fx_free(f);
 }
 
+/* Power failed mid-erase: the drive is locked with the recorded password; resume erases with it. */
+static void test_run_ata_security_erase_resume_locked(void **state)
+{
+	struct fx *f = fx_new("sda");
+	struct json_object *ev, *end;
+	const char *pw = "dispose-00112233aabbccdd";
+	unsigned setpw = 0;
+
+	(void)state;
+	fx_ata(f, "hdd-hpa.bin");
+	memset(f->ata.password, 0, sizeof(f->ata.password));
+	memcpy(f->ata.password, pw, strlen(pw));
+	ata_fake_set_word(f->ata.identify, 128, ata_fake_word(f->ata.identify, 128) | 0x0006);
+	ata_fake_sum(f->ata.identify);
+	fx_method(f, "ata-se", DSP_ACT_ATA_SECURITY_ERASE, DSP_CAT_PURGE);
+	/* what the interrupted run recorded */
+	ev = json_object_new_object();
+	json_object_object_add(ev, "target", json_object_new_string("t1"));
+	json_object_object_add(ev, "path", json_object_new_string("/dev/sda"));
+	assert_int_equal(dsp_ledger_append(f->l, "target", ev, 1), 0);
+	json_object_put(ev);
+	ev = json_object_new_object();
+	json_object_object_add(ev, "target", json_object_new_string("t1"));
+	json_object_object_add(ev, "action", json_object_new_string("security-erase-enhanced"));
+	json_object_object_add(ev, "ata_password", json_object_new_string(pw));
+	assert_int_equal(dsp_ledger_append(f->l, "sanitize_sent", ev, 1), 0);
+	json_object_put(ev);
+	f->o.resume = true;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
+	for (unsigned i = 0; i < f->d->ncmds; i++)
+		setpw += f->d->cmds[i].cdb[0] == 0x85 && f->d->cmds[i].cdb[14] == 0xf1;
+	assert_int_equal(setpw, 0);
+	assert_int_equal(f->ata.erases, 1);
+	assert_int_equal(f->ata.erase_control, 0x0002);
+	assert_int_equal(count_event(f->dir, "sanitize_sent"), 1);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "success");
+	/* a rotational drive (7200 rpm): security erase is purge */
+	assert_string_equal(dsp_json_str(end, "nist_category"), "purge");
+	json_object_put(end);
+	fx_free(f);
+}
+
 static void test_run_ata_sanitize_power_cycle(void **state)
 {
 	struct fx *f = fx_new("sda");
@@ -803,6 +846,7 @@ int main(void)
 		cmocka_unit_test(test_run_requested_not_reachable),
 		cmocka_unit_test(test_run_other_device_refused),
 		cmocka_unit_test(test_run_ata_security_erase_flash),
+		cmocka_unit_test(test_run_ata_security_erase_resume_locked),
 		cmocka_unit_test(test_run_ata_sanitize_power_cycle),
 		cmocka_unit_test(test_run_ata_sanitize_failed),
 		cmocka_unit_test(test_run_scsi_and_mmc),

@@ -696,6 +696,7 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	const char *mode = t->verify, *tool_v, *tool_g;
 	char tool[128];
 	int64_t size = -1;
+	bool cat_fail;
 
 	memset(st, 0, sizeof(*st));
 	json_object_object_get_ex(r->agg.targets, t->id, &a);
@@ -726,8 +727,11 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	st->old_data = !t->status;	/* unfinished: whatever was not reached remains */
 	if (end)
 		dsp_json_bool(end, "old_data_may_remain", &st->old_data);
+	/* failed only for reaching less than asked (#13): the erase ran to its end */
+	cat_fail = !strcmp(st->result, "failed") && cat_rank(st->achieved) > 0 &&
+		   cat_rank(st->achieved) < cat_rank(st->requested);
 	/* an overwrite that did not run to its end left old data, whatever the end says */
-	if (strcmp(st->result, "success") && strcmp(st->result, "completed-with-errors"))
+	if (strcmp(st->result, "success") && strcmp(st->result, "completed-with-errors") && !cat_fail)
 		st->old_data = true;
 	if (json_object_is_type(t->size, json_type_int))
 		size = json_object_get_int64(t->size);
@@ -819,6 +823,11 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	/* the honesty rules (dispose-certificate(5)) */
 	if (!strcmp(st->result, "success") && (st->evidence = cert_evidence_fault(o)) != NULL) {
 		why_add(st, "%s", st->evidence);
+		st->achieved = "none";
+		add(o, "category_achieved", jstr("none"));
+		add(nist, "sanitization", jstr(nist_word("none")));
+	} else if (cat_fail && cert_evidence_fault(o)) {
+		/* what it reached must show in its evidence too */
 		st->achieved = "none";
 		add(o, "category_achieved", jstr("none"));
 		add(nist, "sanitization", jstr(nist_word("none")));

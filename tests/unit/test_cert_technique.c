@@ -34,6 +34,7 @@ struct trec {
 	int backup;		/* 0 none, 1 surviving, 2 erased in the run */
 	const char *sstat;	/* nvme sanitize log status */
 	const char *caveat;
+	const char *status;	/* target_end's; NULL: success, or failed when outcome is not ok */
 };
 
 static void append(struct dsp_ledger *l, const char *ev, const char *target, struct json_object *f)
@@ -142,8 +143,8 @@ static void write_run(const char *name, const struct trec *o)
 		bool ok = o->outcome ? !strcmp(o->outcome, "ok") : true;
 		uint64_t w = luks ? 4096 : san ? 0 : SIZE, v = luks ? 4096 : SIZE;
 
-		f = dsp_record_target_end(ok ? "success" : "failed", 0, ok ? NULL :
-					  "the LUKS header survived", w, v);
+		f = dsp_record_target_end(o->status ? o->status : ok ? "success" : "failed", 0,
+					  o->status || !ok ? "not reached" : NULL, w, v);
 		json_object_object_add(f, "nist_category", json_object_new_string(o->achieved));
 		if (strcmp(o->achieved, "purge"))
 			json_object_object_add(f, "category_reason",
@@ -352,9 +353,10 @@ static void test_cert_luks_clear_backup_and_flash(void **state)
 	char *why = NULL;
 	(void)state;
 
-	/* flash: clear with the spare-area caveat; purge asked: a failure report saying so */
+	/* flash: clear with the spare-area caveat; purge asked: failed, a report saying so */
 	o.rotational = false;
 	o.achieved = "clear";
+	o.status = "failed";
 	o.caveat = "flash spare area: old key material may survive outside the LBA space; "
 		   "follow with a device sanitize for Purge";
 	d = build("lf", &o);
@@ -363,9 +365,22 @@ static void test_cert_luks_clear_backup_and_flash(void **state)
 	assert_string_equal(str(d, "targets.0.nist.sanitization"), "Clear");
 	assert_string_equal(str(d, "targets.0.caveats.0"), o.caveat);
 	assert_non_null(strstr(str(d, "summary.failures.0"), "category clear, requested purge"));
+	/* the erase itself ran to its end: no old-data claim */
+	assert_false(json_object_get_boolean(get(d, "targets.0.old_data_may_remain")));
+	expect(copy(d), NULL);
+	/* a failure is no licence for clear without the proof */
+	set(d, "targets.0.evidence.luks", "outcome", json_object_new_string("error"));
+	expect(d, "category_achieved clear, but the LUKS destroy did not report ok");
+
+	/* the same from a record whose destroy did not prove it: none */
+	o.outcome = "survived";
+	d = build("lg", &o);
+	assert_string_equal(str(d, "targets.0.category_achieved"), "none");
 	expect(d, NULL);
 
 	/* clear asked and reached: a certificate of sanitization */
+	o.outcome = "ok";
+	o.status = NULL;
 	o.requested = "clear";
 	d = build("lc", &o);
 	assert_string_equal(str(d, "kind"), DSP_CERT_KIND_OK);

@@ -171,6 +171,15 @@ struct erase_sub {
 int erase_run_sub(struct dsp_io *io, const struct dsp_erase_opts *opts,
 		  struct dsp_erase_result *res, struct erase_sub *sub);
 
+/*
+ * hidden.c: an ATA drive's hidden area for an overwrite: opts->hidden or a
+ * probe, restored first with opts->restore_hidden (io->size then grows to
+ * the kernel's new size, unless resuming). *hidden: a reference or NULL.
+ * 0 or -ENOMEM.
+ */
+int erase_hidden_prepare(struct dsp_io *io, const struct dsp_erase_opts *o,
+			 struct json_object **hidden);
+
 /* engine.c: shared by overwrite, verify and resume (no technique calls another's helpers) */
 int eng_pool(struct eng *e);
 int eng_event(struct eng *e, const char *name, struct json_object *f, int sync);

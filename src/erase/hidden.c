@@ -3,10 +3,13 @@
 #include "erase_int.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "dispose/device.h"
 #include "dispose/json.h"
+#include "dispose/log.h"
 
 /* An ATA drive behind a SAT (libata says vendor "ATA"): its IDENTIFY. DSP_UNSUPPORTED: not one. */
 static int ata_drive(struct dsp_io *io, struct dsp_ata_identity *id, struct dsp_san_result *res)
@@ -176,4 +179,44 @@ int dsp_erase_hidden_restore(struct dsp_io *io, struct json_object *hidden)
 	if (r > 0 && r != DSP_REFUSED)
 		r = DSP_UNSUPPORTED;
 	return r;
+}
+
+/*
+ * The overwrite engine's: opts->hidden (else a probe of io, reads only),
+ * restored first when opts->restore_hidden asks and sectors are hidden;
+ * then, unless resuming, io->size is the kernel's size now when it grew.
+ * *hidden: a reference (put it) or NULL. 0, or -ENOMEM.
+ */
+int erase_hidden_prepare(struct dsp_io *io, const struct dsp_erase_opts *o,
+			 struct json_object **hidden)
+{
+	struct json_object *h = NULL;
+	uint64_t left = 0, now;
+	int r;
+
+	*hidden = NULL;
+	if (o->hidden)
+		h = json_object_get(o->hidden);
+	else if ((r = dsp_erase_hidden_probe(io, &h)) < 0)
+		return r;
+	if (!h)
+		return 0;
+	*hidden = h;
+	dsp_json_u64(h, "hidden_sectors", &left);
+	if (!o->restore_hidden || !left || json_object_object_get_ex(h, "restore", NULL))
+		return 0;
+	r = dsp_erase_hidden_restore(io, h);
+	if (r == -ENOMEM)
+		return r;
+	if (r) {
+		dsp_log(DSP_LOG_WARN, "%s: hidden area (HPA/DCO) not restored: %s", io->path,
+			dsp_json_str(json_object_object_get(h, "restore"), "error") ?
+			dsp_json_str(json_object_object_get(h, "restore"), "error") : strerror(EIO));
+		return 0;
+	}
+	dsp_log(DSP_LOG_INFO, "%s: hidden area (HPA/DCO) restored: %" PRIu64 " sectors", io->path, left);
+	if (!o->resume && io->kind == DSP_IO_BLOCK && dsp_blkdev_size_now(io->rdev, &now) == 0 &&
+	    now > io->size)
+		io->size = now;
+	return 0;
 }

@@ -622,6 +622,8 @@ static int run_passes(struct dsp_io *io, const struct dsp_erase_opts *o,
 	struct dsp_erase_result dummy;
 	struct eng e = { 0 };
 	struct dsp_blkdev_info devbuf;
+	struct dsp_erase_opts ho;
+	struct json_object *hidden = NULL;
 	unsigned i;
 	int r, st = 0;
 
@@ -653,6 +655,19 @@ static int run_passes(struct dsp_io *io, const struct dsp_erase_opts *o,
 	e.ps = calloc(e.np, sizeof(*e.ps));
 	if (!e.ps)
 		return -ENOMEM;
+	/* an ATA drive's HPA/DCO, known (restored, when asked) before anything is written */
+	if (!sub && !fi && !e.partition && io->kind == DSP_IO_BLOCK) {
+		r = erase_hidden_prepare(io, o, &hidden);
+		if (r < 0) {
+			st = r;
+			goto out;
+		}
+		if (hidden) {
+			ho = *o;
+			ho.hidden = hidden;
+			e.o = &ho;
+		}
+	}
 	if (o->resume) {
 		r = eng_load_record(&e);
 		if (r < 0) {
@@ -783,6 +798,7 @@ out:
 		dsp_io_buf_free(e.pool[i]);
 	cdig_free(&e.dig);
 	free(e.ps);
+	json_object_put(hidden);
 	return st;
 }
 

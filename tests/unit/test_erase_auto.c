@@ -478,7 +478,8 @@ static void test_hidden_restore(void **state)
 }
 
 /* Overwrite the fake drive (reads back zeros) with zeros: the target_end. */
-static struct json_object *overwrite(struct dsp_io *io, struct json_object *hidden)
+static struct json_object *overwrite_opts(struct dsp_io *io, struct json_object *hidden,
+					  bool restore, struct json_object **target)
 {
 	static const uint8_t zero;
 	struct dsp_blkdev_info dev = disk("sdh", 1);
@@ -490,18 +491,25 @@ static struct json_object *overwrite(struct dsp_io *io, struct json_object *hidd
 	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
 	fx.o.device = &dev;
 	fx.o.hidden = hidden;
+	fx.o.restore_hidden = restore;
 	assert_int_equal(dsp_erase_io(io, &fx.o, &res), 0);
 	end = last_event(&fx, "target_end", "t1");
 	t = last_event(&fx, "target", "t1");
 	if (hidden) {	/* both events carry it, as it was */
 		assert_string_equal(js(json_object_object_get(t, "hidden")), js(hidden));
 		assert_string_equal(js(json_object_object_get(end, "hidden")), js(hidden));
-	} else {
-		assert_false(json_object_object_get_ex(t, "hidden", NULL));
 	}
-	json_object_put(t);
+	if (target)
+		*target = t;
+	else
+		json_object_put(t);
 	fx_close(&fx);
 	return end;
+}
+
+static struct json_object *overwrite(struct dsp_io *io, struct json_object *hidden)
+{
+	return overwrite_opts(io, hidden, false, NULL);
 }
 
 static bool has_caveat(struct json_object *end, const char *s)
@@ -579,10 +587,57 @@ static void test_hidden_category(void **state)
 	json_object_put(end);
 	json_object_put(h);
 
-	/* no probe (not ATA): as before */
-	end = overwrite(io, NULL);
+	dsp_io_close(io);
+
+	/* not ATA: as before */
+	io = fake_dev_io(fake_dev_new());
+	end = overwrite_opts(io, NULL, false, &h);
+	assert_false(json_object_object_get_ex(h, "hidden", NULL));
 	assert_string_equal(jstr(end, "nist_category"), "clear");
 	assert_true(has_caveat(end, old_cav));
+	json_object_put(end);
+	json_object_put(h);
+	dsp_io_close(io);
+}
+
+/* The engine probes an ATA drive itself, and restores it when asked (opts.restore_hidden). */
+static void test_hidden_engine(void **state)
+{
+	struct ata_hidden_fake x;
+	struct fake_dev *d = small_hpa_drive(&x, 4095);
+	struct dsp_io *io = fake_dev_io(d);
+	struct json_object *t, *end;
+
+	end = overwrite_opts(io, NULL, false, &t);
+	assert_string_equal(js(json_object_object_get(t, "hidden")),
+			    "{\"accessible_sectors\":2048,\"native_sectors\":4096,"
+			    "\"dco_sectors\":4096,\"hpa\":true,\"dco\":false,\"reason\":null,"
+			    "\"examined\":true,\"hidden_sectors\":2048}");
+	assert_string_equal(jstr(end, "category_reason"),
+			    "the drive hides 2048 sectors (HPA/DCO) that were not overwritten; "
+			    "--restore-hidden restores them");
+	assert_int_equal(x.set_max, 0);
+	json_object_put(t);
+	json_object_put(end);
+
+	/* --restore-hidden: SET MAX before the first write, recorded in target */
+	end = overwrite_opts(io, NULL, true, &t);
+	assert_int_equal(x.set_max, 1);
+	assert_string_equal(js(json_object_object_get(json_object_object_get(t, "hidden"), "restore")),
+			    "{\"commands\":[\"READ NATIVE MAX ADDRESS EXT, SET MAX ADDRESS EXT "
+			    "(volatile)\"],\"accessible_before\":2048,\"accessible_after\":4096,"
+			    "\"error\":null}");
+	/* the fake's kernel size stays 2048 sectors: not overwritten, said */
+	assert_string_equal(jstr(end, "nist_category"), "none");
+	assert_non_null(strstr(jstr(end, "category_reason"), "rescan the disk"));
+	json_object_put(t);
+	json_object_put(end);
+
+	/* the drive restored, the size read again: clear */
+	io->size = 4096 * 512;
+	end = overwrite_opts(io, NULL, true, NULL);
+	assert_int_equal(x.set_max, 1);	/* nothing hidden: nothing sent again */
+	assert_string_equal(jstr(end, "nist_category"), "clear");
 	json_object_put(end);
 	dsp_io_close(io);
 }
@@ -599,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_hidden_probe),
 		cmocka_unit_test(test_hidden_restore),
 		cmocka_unit_test(test_hidden_category),
+		cmocka_unit_test(test_hidden_engine),
 	};
 
 	dsp_log_set_syslog(0);

@@ -129,9 +129,8 @@ struct dsp_erase_opts {
 	bool all_namespaces;		/* sanitize: every namespace of the NVMe
 					   controller is a target of the run */
 	const struct dsp_san_opts *san;	/* tests: polling and sleep; NULL: defaults */
-	struct json_object *hidden;	/* ATA overwrite: dsp_erase_hidden_probe's (NULL: the
-					   engine probes a whole block device itself; with
-					   restore_hidden it restores first); recorded in
+	struct json_object *hidden;	/* ATA overwrite: dsp_erase_hidden_probe's (after
+					   dsp_erase_hidden_restore, its update); recorded in
 					   target and target_end; a hidden area the overwrite
 					   did not reach makes the category none. Borrowed */
 	bool restore_hidden;		/* ATA overwrite: restore native max first */
@@ -373,6 +372,14 @@ struct dsp_erase_session_opts {
 	const char *run_dir;	/* NULL: a new default directory (not in a dry run) */
 	const char *root;	/* as dsp_erase_check_opts.root */
 	const char *method;	/* name or file; NULL: nist-clear if installed, else zero */
+	const char *const *methods;	/* NULL, or one per name: that target's method
+					   (NULL entries: method above); an item's method
+					   is its own (loaded and checked per target) */
+	const char *then;	/* crypto-luks targets: an overwrite method run afterwards */
+	enum dsp_category category;	/* asked for; DSP_CAT_NONE: each method's */
+	struct json_object *luks_backups;	/* from --inventory: [{"path","uuid"}];
+					   borrowed, may be NULL (recorded in run_start) */
+	bool restore_hidden;	/* ATA drives with HPA/DCO: restore native max first */
 	const char *verify;	/* none|last|all|sample[:PERCENT]; NULL: the method's */
 	unsigned jobs;		/* targets erased at once; 0: all */
 	uint64_t checkpoint_bytes;	/* 0: the engine's default */
@@ -397,13 +404,21 @@ struct dsp_erase_session_opts {
  * A session over names (or, with opts->resume, the unfinished targets of
  * the run in opts->run_dir, the names choosing among them): loads the
  * method, locks and reads the run record when resuming. No directory is
- * made. 0, or DSP_INVALID / DSP_REFUSED / -errno, said through report;
- * DSP_UNSUPPORTED for a method whose technique is not overwrite (not wired
- * in yet). *out is set either way (free it).
+ * made. 0, or DSP_INVALID / DSP_REFUSED / -errno, said through report.
+ * Usage errors: --then with a method that is not an overwrite, or with no
+ * target whose method is crypto-luks (or auto). *out is set either way (free it).
  */
 int dsp_erase_session_new(const struct dsp_erase_session_opts *opts, char *const *names,
 			  unsigned n, struct dsp_erase_session **out);
-/* Check every target (dsp_erase_check_targets; on resume: still the same medium). */
+/*
+ * Check every target (dsp_erase_check_targets; on resume: still the same
+ * medium), then each target's technique (reads only; each block device
+ * opened read-only): crypto-luks and sanitize need a block device (a file
+ * or tree: DSP_UNSUPPORTED), their checks run on it; auto chooses (a file
+ * or tree: nist-clear) and the chosen method's check runs. Every target is
+ * checked and each refusal reported; the worst is returned (DSP_UNSUPPORTED,
+ * DSP_REFUSED, DSP_INVALID, -errno). Writes nothing.
+ */
 int dsp_erase_session_check(struct dsp_erase_session *s);
 /*
  * After the confirmation: recheck files and trees, open block devices
@@ -528,8 +543,22 @@ const char *dsp_erase_session_status(const struct dsp_erase_session *s, unsigned
 				     const struct dsp_erase_result **res);
 /* After run: target i's verdict (dsp_erase_verdict of its recorded end); borrowed, may be NULL. */
 struct json_object *dsp_erase_session_verdict(const struct dsp_erase_session *s, unsigned i);
+/* The first target's method (its verification), or the run's default without targets. */
 const struct dsp_method *dsp_erase_session_method(const struct dsp_erase_session *s,
 						  enum dsp_verify_mode *verify, double *percent);
+/*
+ * Target i's method as it will run (auto: the method it chose; then
+ * *reason says why, else NULL), its verification and the category asked
+ * for (DSP_CAT_NONE: none; the method's when the run asks for none).
+ * requested: the method as named (auto stays auto). Any out may be NULL.
+ */
+const struct dsp_method *dsp_erase_session_target_method(const struct dsp_erase_session *s,
+							 unsigned i, const struct dsp_method **requested,
+							 const char **reason,
+							 enum dsp_verify_mode *verify, double *percent,
+							 enum dsp_category *category);
+/* The run's --then method (crypto-luks targets), or NULL. */
+const struct dsp_method *dsp_erase_session_then(const struct dsp_erase_session *s);
 const char *dsp_erase_session_run_dir(const struct dsp_erase_session *s);
 
 #ifdef DSP_TEST_HOOKS

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,12 @@ struct erase_ctl {
 		     progress_set : 1;	/* --progress given */
 	struct dsp_erase_session *s;
 	struct progress *prog;
+	/* each --method as given, in order: its argument and where it stood */
+	const char **marg;
+	int *mpos;
+	unsigned nm;
+	const char **methods;		/* per target, for the session */
+	const char *inventory;
 };
 
 static volatile sig_atomic_t stop_flag;	/* the signal number that stopped us */
@@ -58,20 +65,28 @@ enum {
 	OPT_CHECKPOINT,
 	OPT_DELAY,
 	OPT_SHARED,
+	OPT_THEN,
+	OPT_CATEGORY,
+	OPT_INVENTORY,
+	OPT_RESTORE_HIDDEN,
 };
 
 static const struct option longopts[] = {
+	{ "category", required_argument, NULL, OPT_CATEGORY },
 	{ "checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "erase-shared-inodes", no_argument, NULL, OPT_SHARED },
 	{ "help", no_argument, NULL, 'h' },
+	{ "inventory", required_argument, NULL, OPT_INVENTORY },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "method", required_argument, NULL, 'm' },
 	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "restore-hidden", no_argument, NULL, OPT_RESTORE_HIDDEN },
 	{ "resume", no_argument, NULL, OPT_RESUME },
 	{ "run-dir", required_argument, NULL, OPT_RUN_DIR },
 	{ "test-delay-ms", required_argument, NULL, OPT_DELAY },
+	{ "then", required_argument, NULL, OPT_THEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "verify", required_argument, NULL, OPT_VERIFY },
 	{ "yes", no_argument, NULL, 'y' },
@@ -82,6 +97,8 @@ static void usage(void)
 {
 	fputs("Usage:\n"
 	      " dispose erase [--method NAME|FILE] [--verify none|last|all|sample[:PERCENT]]\n"
+	      "               [--then METHOD] [--category clear|purge] [--inventory FILE]\n"
+	      "               [--restore-hidden]\n"
 	      "               [--yes] [--dry-run] [--run-dir DIR] [--resume]\n"
 	      "               [--erase-shared-inodes] [--checkpoint-interval SIZE]\n"
 	      "               [--progress auto|bar|lines|json|none] [--jobs N] [-q|-v]\n"
@@ -91,8 +108,18 @@ static void usage(void)
 	      "removed after overwriting) and verify by reading back.\n"
 	      "\n"
 	      "Options:\n"
-	      " -m, --method NAME|FILE  overwrite method (default: nist-clear if\n"
-	      "                         installed, else zero); see 'dispose methods'\n"
+	      " -m, --method NAME|FILE  method (default: nist-clear if installed, else\n"
+	      "                         zero); see 'dispose methods'. Given several\n"
+	      "                         times, each applies to the targets after it\n"
+	      "     --then METHOD       crypto-luks targets: overwrite the data area\n"
+	      "                         with METHOD afterwards\n"
+	      "     --category clear|purge\n"
+	      "                         the NIST category asked for (default: each\n"
+	      "                         method's); not reached: the target fails\n"
+	      "     --inventory FILE    an inventory from 'dispose inventory': its LUKS\n"
+	      "                         header backups defeat a crypto-luks Purge\n"
+	      "     --restore-hidden    ATA drives with HPA/DCO: restore the native\n"
+	      "                         size before an overwrite\n"
 	      "     --verify MODE       none, last, all or sample[:PERCENT]\n"
 	      "                         (default: the method's)\n"
 	      "     --erase-shared-inodes\n"
@@ -237,27 +264,113 @@ static void describe(FILE *f, const struct erase_ctl *ctl, unsigned i)
 	free(line);
 }
 
-static void method_line(FILE *f, const struct erase_ctl *ctl)
+/* A method in one line: name (whose file), passes or technique, verification. */
+static void method_text(FILE *f, const struct dsp_method *m, enum dsp_verify_mode verify,
+			double pct)
 {
-	enum dsp_verify_mode verify;
-	double pct;
-	const struct dsp_method *m = dsp_erase_session_method(ctl->s, &verify, &pct);
 	char shipped[PATH_MAX + 80];
 
-	fprintf(f, "method: %s", m->name);
+	fputs(m->name, f);
 	/* a file named by path with a shipped name is not that method: say whose it is */
 	if (dsp_method_shadows_shipped(m, shipped, sizeof(shipped))) {
 		fputs(" from ", f);
 		put_safe(f, m->path);
 		fprintf(f, ", not the shipped %s", m->name);
 	}
-	fprintf(f, " (%u pass%s:", m->npasses, m->npasses == 1 ? "" : "es");
-	for (unsigned i = 0; i < m->npasses; i++)
-		fprintf(f, " %s", m->passes[i].label);
-	fprintf(f, "), verify: %s", dsp_verify_mode_name(verify));
+	if (m->technique == DSP_TECH_OVERWRITE) {
+		fprintf(f, " (%u pass%s:", m->npasses, m->npasses == 1 ? "" : "es");
+		for (unsigned i = 0; i < m->npasses; i++)
+			fprintf(f, " %s", m->passes[i].label);
+		fputc(')', f);
+	} else if (m->technique == DSP_TECH_SANITIZE) {
+		fprintf(f, " (technique sanitize, action %s)", dsp_method_action_name(m->action));
+	} else {
+		fprintf(f, " (technique %s)", dsp_technique_name(m->technique));
+	}
+	fprintf(f, ", verify: %s", dsp_verify_mode_name(verify));
 	if (verify == DSP_VERIFY_SAMPLE)
 		fprintf(f, " %g%%", pct);
+}
+
+/* Do all targets run one method (one "method:" line above them)? */
+static bool one_method(const struct erase_ctl *ctl)
+{
+	unsigned n = dsp_erase_session_count(ctl->s);
+	enum dsp_verify_mode v0, v;
+	double p0, p;
+	const struct dsp_method *m0, *r;
+
+	if (!n)
+		return true;
+	m0 = dsp_erase_session_target_method(ctl->s, 0, &r, NULL, &v0, &p0, NULL);
+	if (r != m0)	/* auto: what it chose, per target */
+		return false;
+	for (unsigned i = 1; i < n; i++)
+		if (dsp_erase_session_target_method(ctl->s, i, &r, NULL, &v, &p, NULL) != m0 ||
+		    r != m0 || v != v0 || p != p0)
+			return false;
+	return true;
+}
+
+static void method_line(FILE *f, const struct erase_ctl *ctl)
+{
+	enum dsp_verify_mode verify;
+	double pct;
+	const struct dsp_method *m = dsp_erase_session_method(ctl->s, &verify, &pct);
+
+	if (!one_method(ctl))
+		return;		/* each target says its own */
+	fputs("method: ", f);
+	method_text(f, m, verify, pct);
 	fputc('\n', f);
+}
+
+/*
+ * Below a target: its method when targets differ, auto's choice and why,
+ * the technique and the category asked for, --then.
+ */
+static void target_method(FILE *f, const struct erase_ctl *ctl, unsigned i)
+{
+	enum dsp_verify_mode verify;
+	enum dsp_category cat;
+	double pct;
+	const char *reason;
+	const struct dsp_method *req, *then = dsp_erase_session_then(ctl->s);
+	const struct dsp_method *m = dsp_erase_session_target_method(ctl->s, i, &req, &reason,
+								     &verify, &pct, &cat);
+	char *line = NULL;
+	size_t len = 0;
+	FILE *mf;
+
+	if (!one_method(ctl)) {
+		mf = open_memstream(&line, &len);
+		if (!mf)
+			return;
+		fputs("   method: ", mf);
+		if (req != m)
+			fprintf(mf, "%s chose ", req->name);
+		method_text(mf, m, verify, pct);
+		fclose(mf);
+		put_line(f, "%s", line);
+		free(line);
+	}
+	if (reason)
+		put_line(f, "   reason: %s", reason);
+	fprintf(f, "   technique: %s", dsp_technique_name(m->technique));
+	if (m->technique == DSP_TECH_SANITIZE)
+		fprintf(f, " (%s)", dsp_method_action_name(m->action));
+	fprintf(f, ", category asked for: %s\n", dsp_category_name(cat));
+	if (then && m->technique == DSP_TECH_CRYPTO_LUKS) {
+		line = NULL;
+		mf = open_memstream(&line, &len);
+		if (!mf)
+			return;
+		fputs("   then: ", mf);
+		method_text(mf, then, verify, pct);
+		fclose(mf);
+		put_line(f, "%s", line);
+		free(line);
+	}
 }
 
 /* The dry run's words: stdout, or stderr when --progress json keeps stdout JSON. */
@@ -291,9 +404,7 @@ static int dry_skip(const char *path, const char *reason, void *arg)
 
 static void dry_run(const struct erase_ctl *ctl)
 {
-	enum dsp_verify_mode verify;
-	double pct;
-	const struct dsp_method *m = dsp_erase_session_method(ctl->s, &verify, &pct);
+	const struct dsp_method *then = dsp_erase_session_then(ctl->s);
 	char w[32], r[32];
 	FILE *f = plan_out(ctl);
 
@@ -301,18 +412,40 @@ static void dry_run(const struct erase_ctl *ctl)
 	method_line(f, ctl);
 	for (unsigned i = 0; i < dsp_erase_session_count(ctl->s); i++) {
 		const struct dsp_erase_checked *t = dsp_erase_session_target(ctl->s, i, NULL);
-		uint64_t wr = t->size * m->npasses, rd = 0;
+		enum dsp_verify_mode verify;
+		double pct;
+		const struct dsp_method *m = dsp_erase_session_target_method(ctl->s, i, NULL, NULL,
+									     &verify, &pct, NULL);
+		/* the passes we write: the method's, or --then's after crypto-luks */
+		const struct dsp_method *ow = m->technique == DSP_TECH_OVERWRITE ? m :
+					      m->technique == DSP_TECH_CRYPTO_LUKS ? then : NULL;
+		unsigned np = ow ? ow->npasses : 0;
+		uint64_t wr = t->size * np, rd = 0;
 		unsigned long s;
 
 		switch (verify) {
 		case DSP_VERIFY_NONE: rd = 0; break;
 		case DSP_VERIFY_LAST: rd = t->size; break;
-		case DSP_VERIFY_ALL: rd = wr; break;
+		case DSP_VERIFY_ALL: rd = np > 1 ? wr : t->size; break;
 		case DSP_VERIFY_SAMPLE: rd = (uint64_t)((double)t->size * pct / 100); break;
 		}
 		describe(f, ctl, i);
-		fprintf(f, "   would write %s in %u pass%s and read back %s\n",
-		       cli_human_size(wr, w, sizeof(w)), m->npasses, m->npasses == 1 ? "" : "es",
+		target_method(f, ctl, i);
+		if (m->technique == DSP_TECH_CRYPTO_LUKS)
+			fprintf(f, "   would destroy every keyslot and both LUKS header copies and "
+				"read them back\n");
+		if (m->technique == DSP_TECH_SANITIZE)
+			fprintf(f, "   would send the device's sanitize (%s), poll it to completion "
+				"and read back %s\n", dsp_method_action_name(m->action),
+				cli_human_size(rd, r, sizeof(r)));
+		if (!ow) {
+			fprintf(f, "   estimated time: %s\n", m->technique == DSP_TECH_SANITIZE ?
+				"the device's (it reports its own)" : "seconds (the key material only)");
+			continue;
+		}
+		fprintf(f, "   %swould write %s in %u pass%s and read back %s\n",
+		       ow != m ? "then " : "",
+		       cli_human_size(wr, w, sizeof(w)), np, np == 1 ? "" : "es",
 		       cli_human_size(rd, r, sizeof(r)));
 		if (t->kind != DSP_ERASE_BLOCK)
 			fprintf(f, "   then remove the %s\n",
@@ -336,6 +469,7 @@ static int confirm(const struct erase_ctl *ctl)
 {
 	unsigned n = dsp_erase_session_count(ctl->s);
 	char prompt[PATH_MAX + 128];
+	bool all_ow = true;
 
 	if (ctl->yes)
 		return 0;
@@ -344,10 +478,16 @@ static int confirm(const struct erase_ctl *ctl)
 		fprintf(stderr, "Use --yes to erase without confirmation.\n");
 		return DSP_EXIT_REFUSED;
 	}
-	fprintf(stderr, "WARNING: every byte of the following will be overwritten:\n");
-	method_line(stderr, ctl);
 	for (unsigned i = 0; i < n; i++)
+		all_ow &= dsp_erase_session_target_method(ctl->s, i, NULL, NULL, NULL, NULL,
+							  NULL)->technique == DSP_TECH_OVERWRITE;
+	fprintf(stderr, "WARNING: %s:\n", all_ow ? "every byte of the following will be "
+		"overwritten" : "the data on the following will be destroyed");
+	method_line(stderr, ctl);
+	for (unsigned i = 0; i < n; i++) {
 		describe(stderr, ctl, i);
+		target_method(stderr, ctl, i);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		const struct dsp_erase_checked *t = dsp_erase_session_target(ctl->s, i, NULL);
 		const char *name = t->given ? t->given : t->path;
@@ -363,7 +503,48 @@ static int confirm(const struct erase_ctl *ctl)
 
 /* ---- the command ---- */
 
-static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
+/*
+ * Where an argument stood on the command line as typed (getopt reorders its
+ * copy, never the strings): the element holding p, or -1.
+ */
+static int arg_index(char *const *argv0, int argc, const char *p)
+{
+	for (int i = 0; i < argc; i++)
+		if ((uintptr_t)p >= (uintptr_t)argv0[i] &&
+		    (uintptr_t)p <= (uintptr_t)argv0[i] + strlen(argv0[i]))
+			return i;
+	return -1;
+}
+
+/*
+ * Several --method: each applies to the targets named after it (a target
+ * before the first has none: a usage error). One applies to every target.
+ */
+static int target_methods(struct erase_ctl *ctl, char *const *argv0, int argc, char **targets,
+			  int n)
+{
+	if (ctl->nm < 2 || ctl->so.resume)
+		return 0;
+	ctl->methods = calloc(n ? (size_t)n : 1, sizeof(*ctl->methods));
+	if (!ctl->methods) {
+		cli_err("erase: out of memory");
+		return DSP_EXIT_FAILED;
+	}
+	for (int i = 0; i < n; i++) {
+		int at = arg_index(argv0, argc, targets[i]);
+
+		for (unsigned k = 0; k < ctl->nm; k++)
+			if (ctl->mpos[k] >= 0 && ctl->mpos[k] < at)
+				ctl->methods[i] = ctl->marg[k];
+		if (!ctl->methods[i])
+			return usage_error("%s: named before the first --method (with several, "
+					   "each applies to the targets after it)", targets[i]);
+	}
+	ctl->so.methods = ctl->methods;
+	return 0;
+}
+
+static int parse_args(struct erase_ctl *ctl, int argc, char **argv, char *const *argv0)
 {
 	uint64_t v;
 	int c;
@@ -381,9 +562,23 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 						   optarg);
 			ctl->so.jobs = (unsigned)v;
 			break;
-		case 'm':
+		case 'm': {
+			const char **ma = realloc(ctl->marg, (ctl->nm + 1) * sizeof(*ma));
+			int *mp = realloc(ctl->mpos, (ctl->nm + 1) * sizeof(*mp));
+
+			if (ma)
+				ctl->marg = ma;
+			if (mp)
+				ctl->mpos = mp;
+			if (!ma || !mp) {
+				cli_err("erase: out of memory");
+				return DSP_EXIT_FAILED;
+			}
+			ctl->marg[ctl->nm] = optarg;
+			ctl->mpos[ctl->nm++] = arg_index(argv0, argc, optarg);
 			ctl->so.method = optarg;
 			break;
+		}
 		case 'n':
 			ctl->so.dry_run = true;
 			break;
@@ -409,6 +604,23 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 			break;
 		case OPT_SHARED:
 			ctl->so.erase_shared_inodes = true;
+			break;
+		case OPT_THEN:
+			ctl->so.then = optarg;
+			break;
+		case OPT_CATEGORY:
+			if (!strcmp(optarg, "clear"))
+				ctl->so.category = DSP_CAT_CLEAR;
+			else if (!strcmp(optarg, "purge"))
+				ctl->so.category = DSP_CAT_PURGE;
+			else
+				return usage_error("--category: %s: expected clear or purge", optarg);
+			break;
+		case OPT_INVENTORY:
+			ctl->inventory = optarg;
+			break;
+		case OPT_RESTORE_HIDDEN:
+			ctl->so.restore_hidden = true;
 			break;
 		case OPT_PROGRESS:
 			if (progress_mode_parse(optarg, &ctl->progress_mode))
@@ -442,7 +654,7 @@ static int parse_args(struct erase_ctl *ctl, int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (cli_nonempty("erase", "TARGET", argv[i]))
 			return DSP_EXIT_USAGE;
-	return 0;
+	return target_methods(ctl, argv0, argc, argv + optind, argc - optind);
 }
 
 /*
@@ -544,6 +756,17 @@ static void nothing_to_resume_json(const char *dir)
 	progress_json_print(o);
 }
 
+/* --inventory: the LUKS header backups it found, for crypto-luks targets. */
+static int load_inventory(struct erase_ctl *ctl)
+{
+	if (ctl->so.resume)
+		return usage_error("--inventory: cannot change on --resume");
+	int r = dsp_erase_luks_backups(ctl->inventory, &ctl->so.luks_backups);
+
+	/* the core said why (the file, what is wrong with it) */
+	return r ? cli_exit_code(DSP_INVALID, 0) : 0;
+}
+
 /* Check, confirm, start, run: the exit code. */
 static int erase(struct erase_ctl *ctl)
 {
@@ -619,9 +842,14 @@ int cmd_erase(int argc, char **argv)
 		return DSP_EXIT_FAILED;
 	}
 	memcpy(pa, argv, (size_t)argc * sizeof(*pa));
-	rc = parse_args(&ctl, argc, pa);
+	rc = parse_args(&ctl, argc, pa, argv);
+	if (!rc && ctl.inventory)
+		rc = load_inventory(&ctl);
 	if (rc) {
 		free(pa);
+		free(ctl.marg);
+		free(ctl.mpos);
+		free(ctl.methods);
 		return rc < 0 ? DSP_EXIT_OK : rc;
 	}
 	ctl.so.arg = &ctl;
@@ -640,6 +868,10 @@ int cmd_erase(int argc, char **argv)
 	else
 		rc = erase(&ctl);
 	dsp_erase_session_free(ctl.s);
+	json_object_put(ctl.so.luks_backups);
 	free(pa);
+	free(ctl.marg);
+	free(ctl.mpos);
+	free(ctl.methods);
 	return rc;
 }

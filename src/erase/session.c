@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* session.c - one erase run: resume, checks, opening devices, the record, the workers */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +35,19 @@ struct item {
 	int open_err;			/* -errno when opening failed after the checks */
 	unsigned idx;
 	struct dsp_erase_session *s;
+	/* its method */
+	char *marg;			/* as named: a name, or a method file's path */
+	char *rec_sha;			/* resume: the method file's sha256 as recorded */
+	char *rec_chosen;		/* resume: what auto chose, as recorded */
+	struct dsp_method *m;		/* loaded from marg (auto stays auto) */
+	struct dsp_method *chosen;	/* auto: the method it chose at the check */
+	bool m_borrowed, chosen_borrowed;	/* another target's (the same file, loaded once) */
+	char reason[256];		/* auto: why */
+	enum dsp_verify_mode verify;
+	double pct;
+	bool verify_fixed;		/* resume: this target's verification as recorded */
+	bool started;			/* resume: the record has its target event */
+	bool all_ns;			/* every namespace of its NVMe controller is a target */
 	/* outcome */
 	int rc;
 	int exit_code;
@@ -48,15 +63,17 @@ struct dsp_erase_session {
 	const char *run_dir;
 	const char *method_arg;
 	const char *verify_arg;
-	struct dsp_method *method;
-	enum dsp_verify_mode verify;
-	double sample_percent;
+	struct dsp_method *method;	/* the first target's (borrowed from it) */
+	const char *then_arg;		/* --then */
+	struct dsp_method *then;
+	enum dsp_category requested;	/* --category; DSP_CAT_NONE: each method's */
+	struct json_object *backups;	/* --inventory's LUKS header backups (a reference) */
 	struct dsp_ledger *ledger;
 	struct item *t;
 	unsigned nt;
 	pthread_mutex_t lock;		/* next */
 	unsigned next;
-	char *owned[2];			/* resume: method and verify from the record */
+	char *owned[3];			/* resume: method, verify and --then from the record */
 	struct json_object *idents;	/* resume: target id -> recorded identity */
 	struct json_object *renamed;	/* resume: target id -> last file_renamed "to" */
 	int lock_fd;			/* flock on the run directory, or -1 */
@@ -169,30 +186,15 @@ static int make_parents(const char *dir)
 
 /* ---- method and verify mode ---- */
 
-static int load_method(struct dsp_erase_session *s)
+/* Load one method by name or path; each refusal said as the CLI shows it. */
+static int load_one(const struct dsp_erase_session *s, const char *name, struct dsp_method **out)
 {
 	char err[1024] = "";
-	const char *name = s->method_arg;
-	int r;
+	int r = dsp_method_find(name, out, err, sizeof(err));
 
-	if (!name) {
-		r = dsp_method_find("nist-clear", &s->method, err, sizeof(err));
-		name = r == 0 ? "nist-clear" : "zero";
-		if (r != 0) {
-			err[0] = '\0';
-			r = dsp_method_find("zero", &s->method, err, sizeof(err));
-		}
-		s->method_arg = name;
-	} else {
-		r = dsp_method_find(name, &s->method, err, sizeof(err));
-	}
-	/* until the technique is wired in: refused, never overwritten instead */
-	if (r == 0 && s->method->technique != DSP_TECH_OVERWRITE)
-		return say(s, DSP_UNSUPPORTED, name, "technique %s is not available yet",
-			   dsp_technique_name(s->method->technique));
 	if (r == 0)
 		return 0;
-	s->method = NULL;
+	*out = NULL;
 	if (r == DSP_INVALID)
 		return say(s, DSP_INVALID, NULL, "%s", err[0] ? err : name);
 	if (r == -ENOENT && !strchr(name, '/'))
@@ -202,19 +204,127 @@ static int load_method(struct dsp_erase_session *s)
 	return say(s, DSP_INVALID, name, "cannot load method: %s", strerror(r < 0 ? -r : EINVAL));
 }
 
-static int set_verify(struct dsp_erase_session *s, const char *arg)
+/*
+ * A method another target already loaded under this name (a file is read
+ * once per run: one sha256, one warning about a shadowed name), else NULL.
+ */
+static struct dsp_method *loaded(const struct dsp_erase_session *s, const char *name)
 {
-	s->verify = s->method->verify;
-	s->sample_percent = s->method->sample_percent > 0 ? s->method->sample_percent : 10;
+	for (unsigned i = 0; i < s->nt; i++) {
+		const struct item *t = &s->t[i];
+
+		if (t->m && t->marg && !strcmp(t->marg, name))
+			return t->m;
+		if (t->chosen && !strcmp(t->chosen->name, name) && !strchr(name, '/'))
+			return t->chosen;
+	}
+	return NULL;
+}
+
+/* Load name for a target: another target's copy (*borrowed), else from its file. */
+static int get_method(const struct dsp_erase_session *s, const char *name, struct dsp_method **out,
+		      bool *borrowed)
+{
+	*out = loaded(s, name);
+	*borrowed = *out != NULL;
+	return *out ? 0 : load_one(s, name, out);
+}
+
+/* The method target t runs: what auto chose, else the one named. */
+static const struct dsp_method *run_method(const struct item *t)
+{
+	return t->chosen ? t->chosen : t->m;
+}
+
+/* The category target t asks for: --category, else the method as named (auto: auto's). */
+static enum dsp_category requested(const struct dsp_erase_session *s, const struct item *t)
+{
+	return s->requested != DSP_CAT_NONE ? s->requested : t->m->category;
+}
+
+/* Each target's method (a method named for several loads once per target: each owns its own). */
+static int load_methods(struct dsp_erase_session *s)
+{
+	struct dsp_method *dflt = NULL;
+	char err[1024];
+	int r;
+
+	if (!s->method_arg) {
+		r = dsp_method_find("nist-clear", &dflt, err, sizeof(err));
+		s->method_arg = r == 0 ? "nist-clear" : "zero";
+		if (r)
+			dflt = NULL;
+	}
+	for (unsigned i = 0; i < s->nt; i++) {
+		struct item *t = &s->t[i];
+
+		if (!t->marg) {
+			const char *a = s->o.methods && !s->o.resume && s->o.methods[i] ?
+					s->o.methods[i] : s->method_arg;
+
+			t->marg = strdup(a);
+			if (!t->marg) {
+				dsp_method_free(dflt);
+				return -ENOMEM;
+			}
+		}
+		if (dflt && !strcmp(t->marg, s->method_arg)) {
+			t->m = dflt;
+			dflt = NULL;
+			r = 0;
+		} else {
+			r = get_method(s, t->marg, &t->m, &t->m_borrowed);
+		}
+		/* resume: auto's choice as recorded, never chosen again midway */
+		if (!r && t->rec_chosen)
+			r = get_method(s, t->rec_chosen, &t->chosen, &t->chosen_borrowed);
+		if (r) {
+			dsp_method_free(dflt);
+			return r;
+		}
+	}
+	dsp_method_free(dflt);
+	s->method = s->nt ? s->t[0].m : NULL;
+	if (s->then_arg) {
+		r = load_one(s, s->then_arg, &s->then);
+		if (r)
+			return r;
+		if (s->then->technique != DSP_TECH_OVERWRITE)
+			return usage(s, "--then: %s: not an overwrite method (technique %s)",
+				     s->then_arg, dsp_technique_name(s->then->technique));
+	}
+	return 0;
+}
+
+/* Target t's verification: --verify (or as recorded on resume), else its method's. */
+static int set_verify(struct dsp_erase_session *s, struct item *t, const char *arg)
+{
+	const struct dsp_method *m = run_method(t);
+
+	if (t->verify_fixed)
+		return 0;
+	t->verify = m->verify;
+	t->pct = m->sample_percent > 0 ? m->sample_percent : 10;
 	if (!arg)
 		return 0;
-	if (dsp_verify_mode_parse(arg, &s->verify, &s->sample_percent) != 0) {
+	if (dsp_verify_mode_parse(arg, &t->verify, &t->pct) != 0) {
 		if (!strncmp(arg, "sample:", 7))
 			return usage(s, "--verify: %s: PERCENT must be a number in (0, 100]", arg);
 		return usage(s, "--verify: %s: expected none, last, all or sample[:PERCENT]", arg);
 	}
-	if (s->verify == DSP_VERIFY_SAMPLE && (s->sample_percent <= 0 || s->sample_percent > 100))
+	if (t->verify == DSP_VERIFY_SAMPLE && (t->pct <= 0 || t->pct > 100))
 		return usage(s, "--verify: %s: percent must be in (0, 100]", arg);
+	return 0;
+}
+
+static int set_verify_all(struct dsp_erase_session *s)
+{
+	for (unsigned i = 0; i < s->nt; i++) {
+		int r = set_verify(s, &s->t[i], s->verify_arg);
+
+		if (r)
+			return r;
+	}
 	return 0;
 }
 
@@ -260,6 +370,37 @@ static struct json_object *identity_json(const struct item *t)
 	return id;
 }
 
+/* What --resume reloads: the name, or a method file's absolute path. */
+static const char *method_ref(const char *a, char *buf)
+{
+	size_t n = strlen(a);
+
+	if ((strchr(a, '/') || (n > 5 && !strcmp(a + n - 5, ".json"))) && realpath(a, buf))
+		return buf;
+	return a;
+}
+
+/* A target's method in run_start's targets: what --resume loads and compares. */
+static void add_target_method(struct json_object *o, const struct item *t)
+{
+	char abspath[PATH_MAX];
+
+	dsp_json_add_bytes(o, "method_arg", method_ref(t->marg, abspath));
+	json_object_object_add(o, "method_sha256", json_object_new_string(t->m->sha256));
+	json_object_object_add(o, "technique",
+			       json_object_new_string(dsp_technique_name(run_method(t)->technique)));
+	if (t->chosen) {
+		json_object_object_add(o, "chosen", json_object_new_string(t->chosen->name));
+		json_object_object_add(o, "chosen_sha256",
+				       json_object_new_string(t->chosen->sha256));
+		json_object_object_add(o, "auto_reason", json_object_new_string(t->reason));
+	}
+	json_object_object_add(o, "verify", json_object_new_string(dsp_verify_mode_name(t->verify)));
+	json_object_object_add(o, "sample_percent", dsp_json_new_decimal(t->pct));
+	json_object_object_add(o, "category_requested",
+			       json_object_new_string(dsp_category_name(requested(t->s, t))));
+}
+
 static struct json_object *targets_json(const struct dsp_erase_session *s)
 {
 	struct json_object *a = json_object_new_array();
@@ -284,6 +425,7 @@ static struct json_object *targets_json(const struct dsp_erase_session *s)
 		}
 		if (id)
 			json_object_object_add(o, "identity", id);
+		add_target_method(o, t);
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -307,17 +449,6 @@ static int append(struct dsp_erase_session *s, const char *event, struct json_ob
 	return r;
 }
 
-/* What --resume reloads: the name, or a method file's absolute path. */
-static const char *method_ref(const struct dsp_erase_session *s, char *buf)
-{
-	const char *a = s->method_arg;
-	size_t n = strlen(a);
-
-	if ((strchr(a, '/') || (n > 5 && !strcmp(a + n - 5, ".json"))) && realpath(a, buf))
-		return buf;
-	return a;
-}
-
 static int write_run_start(struct dsp_erase_session *s)
 {
 	char **argv = full_argv(s);
@@ -331,14 +462,27 @@ static int write_run_start(struct dsp_erase_session *s)
 	if (getcwd(abspath, sizeof(abspath)))
 		dsp_json_add_bytes(o, "cwd", abspath);
 	json_object_object_add(o, "targets", targets_json(s));
+	/* the first target's method, as before per-target methods (each target has its own) */
 	json_object_object_add(o, "method_name", json_object_new_string(s->method->name));
-	dsp_json_add_bytes(o, "method_arg", method_ref(s, abspath));
+	dsp_json_add_bytes(o, "method_arg", method_ref(s->t[0].marg, abspath));
 	json_object_object_add(o, "method", dsp_method_to_json(s->method));
-	json_object_object_add(o, "verify", json_object_new_string(dsp_verify_mode_name(s->verify)));
-	json_object_object_add(o, "sample_percent", dsp_json_new_decimal(s->sample_percent));
+	json_object_object_add(o, "verify",
+			       json_object_new_string(dsp_verify_mode_name(s->t[0].verify)));
+	json_object_object_add(o, "sample_percent", dsp_json_new_decimal(s->t[0].pct));
 	json_object_object_add(o, "jobs", json_object_new_int64(s->o.jobs));
 	json_object_object_add(o, "erase_shared_inodes",
 			       json_object_new_boolean(s->o.erase_shared_inodes));
+	if (s->requested != DSP_CAT_NONE)
+		json_object_object_add(o, "category",
+				       json_object_new_string(dsp_category_name(s->requested)));
+	if (s->then) {
+		dsp_json_add_bytes(o, "then_arg", method_ref(s->then_arg, abspath));
+		json_object_object_add(o, "then", dsp_method_to_json(s->then));
+	}
+	if (s->o.restore_hidden)
+		json_object_object_add(o, "restore_hidden", json_object_new_boolean(true));
+	if (s->backups)
+		json_object_object_add(o, "luks_backups", json_object_get(s->backups));
 	return append(s, "run_start", o);
 }
 
@@ -477,8 +621,23 @@ static int resume_settings(struct dsp_erase_session *s, struct json_object *run_
 	const char *v;
 	bool was;
 
-	if (s->method_arg || s->verify_arg)
+	if (s->method_arg || s->verify_arg || s->o.methods)
 		return usage(s, "%s", "--method and --verify cannot change on --resume");
+	if (s->then_arg || s->requested != DSP_CAT_NONE || s->o.restore_hidden || s->backups)
+		return usage(s, "%s", "--then, --category, --inventory and --restore-hidden "
+			     "cannot change on --resume");
+	/* the run's own: --then, --category, the backups found, --restore-hidden */
+	v = jstr(run_start, "then_arg");
+	if (v && !(s->then_arg = s->owned[2] = strdup(v)))
+		return -ENOMEM;
+	v = jstr(run_start, "category");
+	s->requested = v && !strcmp(v, "purge") ? DSP_CAT_PURGE :
+		       v && !strcmp(v, "clear") ? DSP_CAT_CLEAR : DSP_CAT_NONE;
+	s->o.restore_hidden = json_object_object_get_ex(run_start, "restore_hidden", &x) &&
+			      json_object_get_boolean(x);
+	if (json_object_object_get_ex(run_start, "luks_backups", &x) &&
+	    json_object_is_type(x, json_type_array))
+		s->backups = json_object_get(x);
 	v = jstr(run_start, "method_arg");
 	s->method_arg = s->owned[0] = strdup(v ? v : "");
 	v = jstr(run_start, "verify");
@@ -506,13 +665,47 @@ static int resume_settings(struct dsp_erase_session *s, struct json_object *run_
 	return s->method_arg ? 0 : -ENOMEM;
 }
 
+/*
+ * A target's own method and verification from run_start's entry o (older
+ * records: none there, the run's method_arg and verify apply).
+ */
+static int resume_method(struct item *t, struct json_object *o)
+{
+	const char *a = jstr(o, "method_arg"), *c = jstr(o, "chosen"), *v = jstr(o, "verify");
+	const char *sha = jstr(o, "method_sha256"), *why = jstr(o, "auto_reason");
+	double pct = 10;
+
+	if (a && !(t->marg = strdup(a)))
+		return -ENOMEM;
+	if (sha && !(t->rec_sha = strdup(sha)))
+		return -ENOMEM;
+	if (c && !(t->rec_chosen = strdup(c)))
+		return -ENOMEM;
+	if (why)
+		snprintf(t->reason, sizeof(t->reason), "%s", why);
+
+	if (v && dsp_verify_mode_parse(v, &t->verify, &pct) == 0) {
+		if (dsp_json_decimal(o, "sample_percent", &t->pct) != 0)
+			t->pct = pct;
+		t->verify_fixed = t->verify != DSP_VERIFY_SAMPLE || (t->pct > 0 && t->pct <= 100);
+	}
+	return 0;
+}
+
 /* Add target id (at path p of the record) to the session, as the engine knows it now. */
 static int resume_add(struct dsp_erase_session *s, const char *id, const char *src,
-		      const char *cwd)
+		      const char *cwd, struct json_object *o, bool started)
 {
 	struct item *t = &s->t[s->nt];
+	int r;
 
 	snprintf(t->id, sizeof(t->id), "%s", id);
+	t->started = started;
+	r = resume_method(t, o);
+	if (r) {
+		s->nt++;
+		return r;
+	}
 	/* relative to where the run started, not to where it is resumed */
 	if (src[0] != '/' && cwd && cwd[0] == '/') {
 		if (asprintf(&t->c.path, "%s/%s", cwd, src) < 0)
@@ -645,7 +838,7 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 			    node, src);
 			src = node;
 		}
-		rc = resume_add(s, id, src, cwd);
+		rc = resume_add(s, id, src, cwd, o, rt != NULL);
 	}
 	for (unsigned k = 0; k < nnames && !rc; k++) {
 		bool found = false;
@@ -724,20 +917,34 @@ static int resume_identity(const struct dsp_erase_session *s)
 	return 0;
 }
 
+static bool sha_differs(const char *rec, const struct dsp_method *m)
+{
+	return rec && *rec && m && m->sha256[0] && strcmp(rec, m->sha256);
+}
+
+/* Each target's method file (and --then's) as the run started: one run, one method per target. */
 static int method_unchanged(struct dsp_erase_session *s)
 {
 	struct dsp_record *rec = NULL;
 	struct json_object *m;
-	const char *sha;
+	const char *run_sha = NULL;
 	int rc = 0;
 
 	/* the run's own run_start, read without touching the record */
-	if (dsp_record_read(s->run_dir, &rec) == 0 && rec->run_start &&
-	    json_object_object_get_ex(rec->run_start, "method", &m)) {
-		sha = jstr(m, "sha256");
-		if (sha && *sha && s->method->sha256[0] && strcmp(sha, s->method->sha256))
-			rc = say(s, DSP_INVALID, s->method_arg,
+	if (dsp_record_read(s->run_dir, &rec) == 0 && rec->run_start) {
+		if (json_object_object_get_ex(rec->run_start, "method", &m))
+			run_sha = jstr(m, "sha256");
+		if (json_object_object_get_ex(rec->run_start, "then", &m) &&
+		    sha_differs(jstr(m, "sha256"), s->then))
+			rc = say(s, DSP_INVALID, s->then_arg,
 				 "method file changed since the run started");
+	}
+	for (unsigned i = 0; i < s->nt && !rc; i++) {
+		const struct item *t = &s->t[i];
+
+		/* older records: the run's one method */
+		if (sha_differs(t->rec_sha ? t->rec_sha : run_sha, t->m))
+			rc = say(s, DSP_INVALID, t->marg, "method file changed since the run started");
 	}
 	dsp_record_free(rec);
 	return rc;
@@ -812,6 +1019,7 @@ static int make_run_dir(struct dsp_erase_session *s)
 /* ---- the session ---- */
 
 static int session_init(struct dsp_erase_session *s, char *const *names, unsigned n);
+static int then_wanted(struct dsp_erase_session *s, bool chosen);
 
 int dsp_erase_session_new(const struct dsp_erase_session_opts *opts, char *const *names,
 			  unsigned n, struct dsp_erase_session **out)
@@ -839,6 +1047,9 @@ static int session_init(struct dsp_erase_session *s, char *const *names, unsigne
 	s->run_dir = s->o.run_dir;
 	s->method_arg = s->o.method;
 	s->verify_arg = s->o.verify;
+	s->then_arg = s->o.then;
+	s->requested = s->o.category;
+	s->backups = s->o.luks_backups ? json_object_get(s->o.luks_backups) : NULL;
 	if (s->o.resume) {
 		/* opening first repairs a line torn by a crash, so the walk can read it */
 		rc = lock_run_dir(s);
@@ -867,11 +1078,13 @@ static int session_init(struct dsp_erase_session *s, char *const *names, unsigne
 	}
 	if (!s->o.jobs)
 		s->o.jobs = s->nt;
-	rc = load_method(s);
+	rc = load_methods(s);
 	if (!rc && s->o.resume)
 		rc = method_unchanged(s);
 	if (!rc)
-		rc = set_verify(s, s->verify_arg);
+		rc = set_verify_all(s);
+	if (!rc && !s->o.resume)
+		rc = then_wanted(s, false);
 	s->default_dir = !s->run_dir && !s->o.dry_run;
 	return rc;
 }
@@ -882,6 +1095,198 @@ static void report_checks(const struct dsp_erase_why *w, void *arg)
 
 	audit_refusal(s, w);
 	s->o.report(w, s->o.arg);
+}
+
+/*
+ * --then runs after crypto-luks only: with none among the methods (at the
+ * check: among what auto chose) it would silently do nothing.
+ */
+static int then_wanted(struct dsp_erase_session *s, bool chosen)
+{
+	if (!s->then)
+		return 0;
+	for (unsigned i = 0; i < s->nt; i++) {
+		enum dsp_technique k = chosen ? run_method(&s->t[i])->technique :
+				       s->t[i].m->technique;
+
+		if (k == DSP_TECH_CRYPTO_LUKS || (!chosen && k == DSP_TECH_AUTO))
+			return 0;
+	}
+	return usage(s, "--then: %s: no target's method is crypto-luks%s", s->then_arg,
+		     chosen ? " (auto chose none)" : "");
+}
+
+/* Of two results, the one whose exit code is worse. */
+static int worse(const struct dsp_erase_session *s, int a, int b)
+{
+	int ea, eb;
+
+	if (!a || !b)
+		return a ? a : b;
+	ea = s->o.exit_code(a, s->o.arg);
+	eb = s->o.exit_code(b, s->o.arg);
+	return s->o.exit_worse(ea, eb) == ea ? a : b;
+}
+
+/* "maj:min\n" of a sysfs dev file as a dev_t; 0 when unreadable. */
+static dev_t sysfs_devno(const char *path)
+{
+	unsigned ma, mi;
+	FILE *f = fopen(path, "re");
+	int n;
+
+	if (!f)
+		return 0;
+	n = fscanf(f, "%u:%u", &ma, &mi);
+	fclose(f);
+	return n == 2 ? makedev(ma, mi) : 0;
+}
+
+/*
+ * An NVMe namespace (nvmeXnY): is every namespace of controller X in
+ * /sys/block a block target of this run? A sanitize acts on all of them.
+ */
+static bool all_namespaces(const struct dsp_erase_session *s, const struct item *t)
+{
+	char sys[PATH_MAX], p[PATH_MAX + 300], pre[32];
+	unsigned ctl, ns;
+	int end = 0;
+	struct dirent *e;
+	bool all = true;
+	DIR *d;
+
+	if (!t->c.have_info || sscanf(t->c.info.name, "nvme%un%u%n", &ctl, &ns, &end) != 2 ||
+	    t->c.info.name[end])
+		return false;
+	snprintf(pre, sizeof(pre), "nvme%un", ctl);
+	snprintf(sys, sizeof(sys), "%s/sys/block", s->o.root ? s->o.root : "");
+	d = opendir(sys);
+	if (!d)
+		return false;
+	while (all && (e = readdir(d))) {
+		dev_t dev;
+		bool found = false;
+
+		if (strncmp(e->d_name, pre, strlen(pre)) ||
+		    strspn(e->d_name + strlen(pre), "0123456789") != strlen(e->d_name + strlen(pre)))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/dev", sys, e->d_name);
+		dev = sysfs_devno(p);
+		for (unsigned i = 0; i < s->nt && dev; i++)
+			found |= s->t[i].c.kind == DSP_ERASE_BLOCK && s->t[i].c.dev == dev;
+		all = found;
+	}
+	closedir(d);
+	return all;
+}
+
+/* Say a technique check's refusal, naming the target when the check did not. */
+static int check_said(const struct dsp_erase_session *s, const struct item *t, int r,
+		      struct dsp_erase_why *w)
+{
+	if (!r)
+		return 0;
+	w->code = r;
+	if (!w->thing[0])
+		snprintf(w->thing, sizeof(w->thing), "%s", shown(t));
+	if (!w->reason[0])
+		snprintf(w->reason, sizeof(w->reason), "%s: %s", run_method(t)->name,
+			 r == DSP_UNSUPPORTED ? "not supported by this device" :
+			 r == DSP_REFUSED ? "refused" : r < 0 ? strerror(-r) : "invalid target");
+	audit_refusal(s, w);
+	s->o.report(w, s->o.arg);
+	return r;
+}
+
+/* Auto chose name (on a file or tree: nist-clear); load it. */
+static int auto_load(struct dsp_erase_session *s, struct item *t, const char *name)
+{
+	int r = get_method(s, name, &t->chosen, &t->chosen_borrowed);
+
+	if (r)
+		return r;
+	if (t->chosen->technique == DSP_TECH_AUTO)	/* never a loop */
+		return say(s, DSP_INVALID, shown(t), "auto chose %s, itself auto", name);
+	return set_verify(s, t, s->verify_arg);
+}
+
+/*
+ * Target t's technique, before anything is written: reads only (a block
+ * device opened read-only for its check).
+ */
+static int check_technique(struct dsp_erase_session *s, struct item *t)
+{
+	struct dsp_erase_why w = { 0 };
+	const struct dsp_blkdev_info *dev = t->c.have_info ? &t->c.info : NULL;
+	enum dsp_technique k = t->m->technique;
+	char name[64];
+	struct dsp_io *io = NULL;
+	int r;
+
+	if (t->c.kind != DSP_ERASE_BLOCK) {
+		if (k == DSP_TECH_CRYPTO_LUKS || k == DSP_TECH_SANITIZE)
+			return say(s, DSP_UNSUPPORTED, t->c.path, "method %s (technique %s) needs a "
+				   "block device, not a %s; nothing written", t->m->name,
+				   dsp_technique_name(k), t->c.kind == DSP_ERASE_FILE ?
+				   "regular file" : "directory tree");
+		if (k == DSP_TECH_AUTO && !t->chosen) {
+			snprintf(t->reason, sizeof(t->reason), "%s", t->c.kind == DSP_ERASE_FILE ?
+				 "a file: overwrite" : "a directory tree: overwrite");
+			r = auto_load(s, t, "nist-clear");
+			if (r)
+				return r;
+		}
+	} else if (k == DSP_TECH_OVERWRITE) {
+		/* TODO(D): the ATA hidden-area probe (HPA/DCO) of overwrite targets */
+	} else if (!(s->o.resume && t->started)) {
+		/* a target the run started on is past its preconditions: its technique resumes */
+		r = dsp_io_open(t->c.path, 0, &io);
+		if (r < 0)
+			return say(s, r, shown(t), "cannot open to check it: %s", strerror(-r));
+		if (k == DSP_TECH_AUTO && !t->chosen) {
+			r = dsp_erase_auto_choose(io, dev, name, sizeof(name), t->reason,
+						  sizeof(t->reason));
+			if (r < 0)
+				r = say(s, r, shown(t), "auto cannot choose: %s", strerror(-r));
+			else
+				r = auto_load(s, t, name);
+			if (r) {
+				dsp_io_close(io);
+				return r;
+			}
+		}
+		switch (run_method(t)->technique) {
+		case DSP_TECH_CRYPTO_LUKS:
+			r = dsp_erase_luks_check(io, dev, requested(s, t), s->backups, &w);
+			break;
+		case DSP_TECH_SANITIZE:
+			t->all_ns = all_namespaces(s, t);
+			r = dsp_erase_sanitize_check(io, t->c.path, dev, run_method(t), t->all_ns, &w);
+			break;
+		default:
+			r = 0;
+			break;
+		}
+		dsp_io_close(io);
+		if (r)
+			return check_said(s, t, r, &w);
+	}
+	/* an overwrite reaches clear at most: purge asked for cannot be met */
+	if (run_method(t)->technique == DSP_TECH_OVERWRITE && requested(s, t) == DSP_CAT_PURGE)
+		return say(s, DSP_UNSUPPORTED, shown(t), "method %s overwrites: NIST Clear at most, "
+			   "Purge asked for; nothing written", run_method(t)->name);
+	return 0;
+}
+
+static int check_techniques(struct dsp_erase_session *s)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < s->nt; i++)
+		rc = worse(s, rc, check_technique(s, &s->t[i]));
+	if (!rc)
+		rc = then_wanted(s, true);
+	return rc;
 }
 
 static int session_check(struct dsp_erase_session *s)
@@ -908,6 +1313,8 @@ static int session_check(struct dsp_erase_session *s)
 	free(c);
 	if (!rc && s->o.resume)
 		rc = resume_identity(s);
+	if (!rc)
+		rc = check_techniques(s);
 	return rc;
 }
 
@@ -1016,30 +1423,58 @@ static const char *audit_dir(const struct dsp_erase_session *s, char *buf)
 	return s->run_dir && realpath(s->run_dir, buf) ? buf : s->run_dir;
 }
 
+/* A method as syslog names it: a file by path with a shipped name is not that method. */
+static void audit_method(FILE *f, const struct item *t)
+{
+	const struct dsp_method *m = run_method(t);
+	char shipped[PATH_MAX + 80];
+
+	if (dsp_method_shadows_shipped(m, shipped, sizeof(shipped)))
+		fprintf(f, "%s from %s, not the shipped one", m->name, m->path);
+	else
+		fprintf(f, "%s", m->name);
+	if (t->chosen)
+		fprintf(f, " (auto: %s)", t->reason);
+}
+
 static void audit_start(const struct dsp_erase_session *s)
 {
-	char dir[PATH_MAX], shipped[PATH_MAX + 80], mname[700];
+	char dir[PATH_MAX];
 	const char *who = dsp_record_operator();
-	char *tlist = NULL;
-	size_t tlen = 0;
-	FILE *tf = open_memstream(&tlist, &tlen);
+	char *tlist = NULL, *mname = NULL;
+	size_t tlen = 0, mlen = 0;
+	FILE *tf = open_memstream(&tlist, &tlen), *mf;
+	bool same = true;
 
 	if (tf) {
 		for (unsigned i = 0; i < s->nt; i++)
 			fprintf(tf, "%s%s", i ? " " : "", s->t[i].c.path);
 		fclose(tf);
 	}
-	/* a file by path with a shipped name is not that method: name the file too */
-	if (dsp_method_shadows_shipped(s->method, shipped, sizeof(shipped)))
-		snprintf(mname, sizeof(mname), "%s from %s, not the shipped one", s->method->name,
-			 s->method->path);
-	else
-		snprintf(mname, sizeof(mname), "%s", s->method->name);
-	dsp_audit(DSP_AUDIT_NOTICE, "erase %s by %s: target%s %s, method %s, verify %s, run %s",
+	for (unsigned i = 1; i < s->nt; i++)
+		same &= run_method(&s->t[i]) == run_method(&s->t[0]) &&
+			s->t[i].verify == s->t[0].verify;
+	mf = open_memstream(&mname, &mlen);
+	if (mf && same) {
+		fputs("method ", mf);
+		audit_method(mf, &s->t[0]);
+		fprintf(mf, ", verify %s", dsp_verify_mode_name(s->t[0].verify));
+	} else if (mf) {
+		/* each target its own: "methods t1 zero verify last, t2 ..." */
+		fputs("methods", mf);
+		for (unsigned i = 0; i < s->nt; i++) {
+			fprintf(mf, "%s %s ", i ? "," : "", s->t[i].id);
+			audit_method(mf, &s->t[i]);
+			fprintf(mf, " verify %s", dsp_verify_mode_name(s->t[i].verify));
+		}
+	}
+	if (mf)
+		fclose(mf);
+	dsp_audit(DSP_AUDIT_NOTICE, "erase %s by %s: target%s %s, %s, run %s",
 		  s->o.resume ? "resumed" : "started", who ? who : "unknown", s->nt == 1 ? "" : "s",
-		  tlist ? tlist : "?",
-		  mname, dsp_verify_mode_name(s->verify), audit_dir(s, dir));
+		  tlist ? tlist : "?", mname ? mname : "method ?", audit_dir(s, dir));
 	free(tlist);
+	free(mname);
 }
 
 static int session_start(struct dsp_erase_session *s)
@@ -1127,10 +1562,11 @@ static void audit_target(const struct item *t)
 
 static void run_target(struct dsp_erase_session *s, struct item *t)
 {
+	const struct dsp_method *m = run_method(t);
 	struct dsp_erase_opts opts = {
-		.method = s->method,
-		.verify = s->verify,
-		.sample_percent = s->sample_percent,
+		.method = m,
+		.verify = t->verify,
+		.sample_percent = t->pct,
 		.ledger = s->ledger,
 		.target_id = t->id,
 		.progress = on_progress,
@@ -1142,6 +1578,13 @@ static void run_target(struct dsp_erase_session *s, struct item *t)
 		.record_err = &s->record_err,
 		.progress_ms = s->o.progress_ms,
 		.end = &t->end,
+		.path = t->c.path,
+		.requested = requested(s, t),
+		.then = m->technique == DSP_TECH_CRYPTO_LUKS ? s->then : NULL,
+		.auto_reason = t->chosen ? t->reason : NULL,
+		.luks_backups = s->backups,
+		.all_namespaces = t->all_ns,
+		.restore_hidden = s->o.restore_hidden,
 	};
 	int r;
 
@@ -1155,7 +1598,20 @@ static void run_target(struct dsp_erase_session *s, struct item *t)
 	case DSP_ERASE_BLOCK:
 		opts.identity = identity_json(t);
 		opts.device = t->c.have_info ? &t->c.info : NULL;
-		r = dsp_erase_io(t->io, &opts, &t->res);
+		switch (m->technique) {
+		case DSP_TECH_OVERWRITE:
+			r = dsp_erase_io(t->io, &opts, &t->res);
+			break;
+		case DSP_TECH_CRYPTO_LUKS:
+			r = dsp_erase_luks_io(t->io, &opts, &t->res);
+			break;
+		case DSP_TECH_SANITIZE:
+			r = dsp_erase_sanitize_io(t->io, &opts, &t->res);
+			break;
+		default:	/* auto chooses at the check: never reached */
+			r = DSP_UNSUPPORTED;
+			break;
+		}
 		json_object_put(opts.identity);
 		dsp_io_close(t->io);
 		t->io = NULL;
@@ -1261,15 +1717,23 @@ void dsp_erase_session_free(struct dsp_erase_session *s)
 		free(s->t[i].c.path);
 		free(s->t[i].c.given);
 		free(s->t[i].c.cur);
+		free(s->t[i].marg);
+		free(s->t[i].rec_sha);
+		free(s->t[i].rec_chosen);
+		if (!s->t[i].m_borrowed)
+			dsp_method_free(s->t[i].m);
+		if (!s->t[i].chosen_borrowed)
+			dsp_method_free(s->t[i].chosen);
 		json_object_put(s->t[i].end);
 		json_object_put(s->t[i].verdict);
 		dsp_erase_checked_release(&s->t[i].c);
 	}
 	free(s->t);
-	if (s->method)
-		dsp_method_free(s->method);
+	dsp_method_free(s->then);
+	json_object_put(s->backups);
 	free(s->owned[0]);
 	free(s->owned[1]);
+	free(s->owned[2]);
 	json_object_put(s->idents);
 	json_object_put(s->renamed);
 	pthread_mutex_destroy(&s->lock);
@@ -1305,11 +1769,35 @@ struct json_object *dsp_erase_session_verdict(const struct dsp_erase_session *s,
 const struct dsp_method *dsp_erase_session_method(const struct dsp_erase_session *s,
 						  enum dsp_verify_mode *verify, double *percent)
 {
+	if (!s->nt)
+		return NULL;
+	return dsp_erase_session_target_method(s, 0, NULL, NULL, verify, percent, NULL);
+}
+
+const struct dsp_method *dsp_erase_session_target_method(const struct dsp_erase_session *s,
+							 unsigned i, const struct dsp_method **req,
+							 const char **reason,
+							 enum dsp_verify_mode *verify, double *percent,
+							 enum dsp_category *category)
+{
+	const struct item *t = &s->t[i];
+
+	if (req)
+		*req = t->m;
+	if (reason)
+		*reason = t->chosen ? t->reason : NULL;
 	if (verify)
-		*verify = s->verify;
+		*verify = t->verify;
 	if (percent)
-		*percent = s->sample_percent;
-	return s->method;
+		*percent = t->pct;
+	if (category)
+		*category = requested(s, t);
+	return run_method(t);
+}
+
+const struct dsp_method *dsp_erase_session_then(const struct dsp_erase_session *s)
+{
+	return s->then;
 }
 
 const char *dsp_erase_session_run_dir(const struct dsp_erase_session *s)

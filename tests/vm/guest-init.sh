@@ -43,9 +43,42 @@ if [ -b $dev ]; then
 		echo "guest: dispose_${m}_exit $?"
 		sed "s/^/guest: ${m}_out /" /tmp/$m.out
 	done
+	/bin/dispose erase -y --progress none --run-dir /tmp/run-format-crypto \
+		-m /etc/dispose/format-crypto.json $dev >/tmp/format-crypto.out 2>&1
+	echo "guest: dispose_format-crypto_exit $?"
+	sed "s/^/guest: format-crypto_out /" /tmp/format-crypto.out
 	t0=$(date +%s)
 	/bin/nvme_probe $dev 0xff
 	echo "guest: probe_exit $? in $(($(date +%s) - t0))s"
+	# dispose's own Format NVM SES 1 after the probe's rewrite: the record, then zeros
+	t0=$(date +%s)
+	/bin/dispose erase -y --progress none --run-dir /tmp/run-fud -m /etc/dispose/format-user-data.json \
+		$dev >/tmp/fud.out 2>&1
+	echo "guest: dispose_format_user_data_exit $? in $(($(date +%s) - t0))s"
+	sed 's/^/guest: fud_out /' /tmp/fud.out
+	ev=/tmp/run-fud/events.jsonl
+	echo "guest: fud_events $(sed -n 's/.*"event":"\([a-z_]*\)".*/\1/p' $ev | tr '\n' ' ')"
+	end=$(grep '"event":"target_end"' $ev)
+	for k in status technique action nist_category category_requested; do
+		echo "guest: fud_$k $(printf '%s' "$end" | grep -o "\"$k\":\"[^\"]*\"" | head -n 1)"
+	done
+	for k in health_before health_after; do
+		echo "guest: fud_$k $(printf '%s' "$end" | grep -o "\"$k\":{\"critical_warning\":[0-9]*" | head -n 1)"
+	done
+	echo "guest: fud_command $(grep '"event":"sanitize_sent"' $ev | grep -o '"command":"[^"]*"')"
+	echo "guest: fud_sent_health $(grep '"event":"sanitize_sent"' $ev | grep -o '"health_before":{"critical_warning":[0-9]*')"
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	echo "guest: fud_readback $(cmp $dev /dev/zero 2>&1 | head -n 1)"
+	# again with dispose's own read-back of every byte through the I/O seam
+	/bin/dispose erase -y --progress none --run-dir /tmp/run-fudv --verify all \
+		-m /etc/dispose/format-user-data.json $dev >/tmp/fudv.out 2>&1
+	echo "guest: dispose_fud_verify_exit $?"
+	sed 's/^/guest: fudv_out /' /tmp/fudv.out
+	end=$(grep '"event":"target_end"' /tmp/run-fudv/events.jsonl)
+	for k in verification bytes_verified mismatches; do
+		echo "guest: fudv_$k $(printf '%s' "$end" | grep -o "\"$k\":\"*[^\",]*\"*" | head -n 1)"
+	done
 else
 	echo "guest: no $dev"
 	ls /dev

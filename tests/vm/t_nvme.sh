@@ -40,7 +40,9 @@ kernel=$kroot/boot/vmlinuz-$ver
 "$src/scripts/vm/initramfs.sh" "$work/initrd.gz" "$kroot" "$src/tests/vm/guest-init.sh" \
 	"$dispose" "$probe" "$src/profiles/methods/one.json=/etc/dispose/one.json" \
 	"$src/profiles/methods/sanitize-crypto.json=/etc/dispose/sanitize-crypto.json" \
-	"$src/profiles/methods/sanitize-block.json=/etc/dispose/sanitize-block.json" ||
+	"$src/profiles/methods/sanitize-block.json=/etc/dispose/sanitize-block.json" \
+	"$src/profiles/methods/format-user-data.json=/etc/dispose/format-user-data.json" \
+	"$src/profiles/methods/format-crypto.json=/etc/dispose/format-crypto.json" ||
 	{ bad "initramfs"; finish; }
 
 # 32 MiB of 0xa5: the guest's erase, the format and the rewrite are then visible here
@@ -81,10 +83,34 @@ line "the kernel found namespace 2" "guest: ns2 /dev/nvme0n2"
 is "kernel sees serial dsp-vm-1" "guest: sysfs_serial" "dsp-vm-1"
 has "dispose runs in the guest" "guest: dispose_version" "^dispose [0-9]"
 has "dispose erase (overwrite, verified) on the NVMe namespace" "guest: dispose_erase_exit" "^0 "
-for m in sanitize-crypto sanitize-block; do
+for m in sanitize-crypto sanitize-block format-crypto; do
 	is "dispose erase -m $m: exit 5 (unsupported)" "guest: dispose_${m}_exit" "5"
 	has "dispose erase -m $m: one 'dispose: ' line" "guest: ${m}_out" "^dispose: [^ ].*: "
 done
+has "dispose erase -m sanitize-crypto: names the device and SANICAP 0" "guest: sanitize-crypto_out" \
+	"^dispose: /dev/nvme0n1: the device does not support sanitize crypto erase \(SANICAP 0\); try format-user-data or auto"
+has "dispose erase -m format-crypto: FNA 0" "guest: format-crypto_out" \
+	"^dispose: /dev/nvme0n1: the device does not support Format NVM cryptographic erase \(FNA 0\)"
+# dispose erase -m format-user-data (after the probe): Format NVM SES 1 through dispose
+has "dispose erase -m format-user-data: exit 0" "guest: dispose_format_user_data_exit" "^0 "
+has "format-user-data record: target, sanitize_sent, sanitize_end, target_end in order" \
+	"guest: fud_events" "target sanitize_sent sanitize_end target_end"
+is "format-user-data record: status success" "guest: fud_status" '"status":"success"'
+is "format-user-data record: technique sanitize" "guest: fud_technique" '"technique":"sanitize"'
+is "format-user-data record: action" "guest: fud_action" '"action":"format-user-data"'
+is "format-user-data record: NIST Clear" "guest: fud_nist_category" '"nist_category":"clear"'
+is "format-user-data record: clear requested" "guest: fud_category_requested" '"category_requested":"clear"'
+is "format-user-data record: health before" "guest: fud_health_before" '"health_before":{"critical_warning":0'
+is "format-user-data record: health after" "guest: fud_health_after" '"health_after":{"critical_warning":0'
+is "format-user-data record: health in sanitize_sent" "guest: fud_sent_health" '"health_before":{"critical_warning":0'
+has "format-user-data record: the command (Format NVM, SES 1, nsid 1)" "guest: fud_command" \
+	'"command":"nvme admin opcode 0x80 \(Format NVM\) nsid 1 cdw10 0x00000200"'
+has "format-user-data: the namespace reads back zeros in the guest" "guest: fud_readback" "EOF on /dev/nvme0n1"
+is "format-user-data --verify all: exit 0" "guest: dispose_fud_verify_exit" "0"
+is "format-user-data --verify all: every byte read back as zeros" "guest: fudv_verification" \
+	'"verification":"read back every byte (33554432) and compared it with zeros"'
+is "format-user-data --verify all: bytes_verified" "guest: fudv_bytes_verified" '"bytes_verified":33554432'
+is "format-user-data --verify all: no mismatch" "guest: fudv_mismatches" '"mismatches":0'
 is "probe opened the namespace O_EXCL" "probe: open" "ok"
 is "identify: ok" "probe: identify_rc" "ok"
 is "identify: bus" "probe: bus" "nvme"
@@ -141,17 +167,12 @@ else
 fi
 has "probe exit 0" "guest: probe_exit" "^0 "
 
-# the image on the host: 4 KiB of 0x5a (the rewrite), then zeros (the format)
-head -c 4096 /dev/zero | tr '\0' 'Z' >"$work/5a"	# Z is 0x5a
-if head -c 4096 "$img" | cmp -s - "$work/5a"; then
-	ok "image: first 4 KiB rewritten 0x5a"
+# the image on the host: the probe's Format zeroed it and rewrote 4 KiB of 0x5a;
+# dispose erase -m format-user-data then zeroed every byte (the 0x5a too)
+if cmp -s "$img" /dev/zero -n $((32 << 20)); then
+	ok "image: every byte zero after dispose's Format NVM SES 1 (the probe's 0x5a gone)"
 else
-	bad "image: first 4 KiB not 0x5a"
-fi
-if tail -c +4097 "$img" | cmp -s - /dev/zero -n $(((32 << 20) - 4096)); then
-	ok "image: the rest is zero after Format NVM SES 1"
-else
-	bad "image: the rest is not zero: $(tail -c +4097 "$img" | od -An -tx1 | sort | uniq -c | head -n 3)"
+	bad "image: not all zero: $(od -An -tx1 "$img" | sort | uniq -c | head -n 3)"
 fi
 # FNA 0: Format NVM and the erase act on namespace 1 alone
 if cmp -s "$img2" "$work/ns2.orig"; then

@@ -676,8 +676,11 @@ end:
 	} else if (!destroyed) {
 		snprintf(why, sizeof(why), "%s", st == DSP_UNSUPPORTED || st == DSP_REFUSED ||
 			 st == -ESTALE ? "not erased" : "the LUKS header was not destroyed and verified");
-	} else if (k.req > got) {
+	} else if (k.req > got) {	/* never raised: failed instead */
 		st = DSP_UNSUPPORTED;
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s requested, %s reached: %s",
+				 dsp_category_name(k.req), dsp_category_name(got), why);
 	}
 	cav = json_object_new_array();
 	if (destroyed && cav) {

@@ -48,6 +48,7 @@ struct item {
 	bool verify_fixed;		/* resume: this target's verification as recorded */
 	bool started;			/* resume: the record has its target event */
 	bool all_ns;			/* every namespace of its NVMe controller is a target */
+	bool first;			/* holds a LUKS header backup: erased before the rest */
 	/* outcome */
 	int rc;
 	int exit_code;
@@ -72,7 +73,8 @@ struct dsp_erase_session {
 	struct item *t;
 	unsigned nt;
 	pthread_mutex_t lock;		/* next */
-	unsigned next;
+	unsigned next, lim;		/* the workers take order[next..lim) */
+	unsigned *order;		/* LUKS header backups that are targets first */
 	char *owned[3];			/* resume: method, verify and --then from the record */
 	struct json_object *idents;	/* resume: target id -> recorded identity */
 	struct json_object *renamed;	/* resume: target id -> last file_renamed "to" */
@@ -1049,7 +1051,9 @@ static int session_init(struct dsp_erase_session *s, char *const *names, unsigne
 	s->verify_arg = s->o.verify;
 	s->then_arg = s->o.then;
 	s->requested = s->o.category;
-	s->backups = s->o.luks_backups ? json_object_get(s->o.luks_backups) : NULL;
+	/* our copy: the check marks the backups this run erases */
+	if (s->o.luks_backups && json_object_deep_copy(s->o.luks_backups, &s->backups, NULL))
+		return -ENOMEM;
 	if (s->o.resume) {
 		/* opening first repairs a line torn by a crash, so the walk can read it */
 		rc = lock_run_dir(s);
@@ -1275,12 +1279,54 @@ static int check_technique(struct dsp_erase_session *s, struct item *t)
 	if (run_method(t)->technique == DSP_TECH_OVERWRITE && requested(s, t) == DSP_CAT_PURGE)
 		return say(s, DSP_UNSUPPORTED, shown(t), "method %s overwrites: NIST Clear at most, "
 			   "Purge asked for; nothing written", run_method(t)->name);
+	/* a file's or tree's overwrite is labelled no category: asked for, it cannot be met */
+	if (t->c.kind != DSP_ERASE_BLOCK && s->requested == DSP_CAT_CLEAR)
+		return say(s, DSP_UNSUPPORTED, t->c.path, "an overwrite of a %s reaches no NIST "
+			   "category (the filesystem may keep old copies); Clear asked for "
+			   "(--category clear); nothing written", t->c.kind == DSP_ERASE_FILE ?
+			   "file" : "directory tree");
 	return 0;
+}
+
+/*
+ * An inventory's LUKS header backup that is itself a target of this run (a
+ * file, or inside a tree) is "erased_in_run": its target goes first, and a
+ * crypto-luks label counts it erased only when it is gone (the technique's).
+ */
+static void mark_backups(struct dsp_erase_session *s)
+{
+	for (size_t k = 0; s->backups && k < json_object_array_length(s->backups); k++) {
+		struct json_object *b = json_object_array_get_idx(s->backups, k);
+		const char *p = jstr(b, "path");
+		char real[PATH_MAX], tree[PATH_MAX];
+		struct stat st;
+
+		if (!p || lstat(p, &st) < 0 || !realpath(p, real))
+			continue;
+		for (unsigned i = 0; i < s->nt; i++) {
+			struct item *t = &s->t[i];
+			size_t n;
+			bool in = false;
+
+			if (t->c.kind == DSP_ERASE_FILE)
+				in = t->c.dev == st.st_dev && t->c.ino == st.st_ino;
+			else if (t->c.kind == DSP_ERASE_TREE && t->c.ft &&
+				 dsp_erase_target_realpath(t->c.ft, tree, sizeof(tree)) == 0)
+				in = (n = strlen(tree)) && !strncmp(real, tree, n) &&
+				     (real[n] == '/' || tree[n - 1] == '/');
+			if (!in)
+				continue;
+			t->first = true;
+			json_object_object_add(b, "erased_in_run", json_object_new_boolean(true));
+		}
+	}
 }
 
 static int check_techniques(struct dsp_erase_session *s)
 {
 	int rc = 0;
+
+	mark_backups(s);
 
 	for (unsigned i = 0; i < s->nt; i++)
 		rc = worse(s, rc, check_technique(s, &s->t[i]));
@@ -1644,7 +1690,8 @@ static void *worker(void *arg)
 		int err;
 
 		pthread_mutex_lock(&s->lock);
-		t = s->next < s->nt ? &s->t[s->next++] : NULL;
+		t = s->next >= s->lim ? NULL : s->order ? &s->t[s->order[s->next++]] :
+		    &s->t[s->next++];
 		pthread_mutex_unlock(&s->lock);
 		if (!t)
 			return NULL;
@@ -1681,12 +1728,13 @@ static void audit_end(const struct dsp_erase_session *s, int code)
 		  st, ok, s->nt, s->nt == 1 ? "" : "s", code, audit_dir(s, dir), head[0] ? head : "none");
 }
 
-static int session_run(struct dsp_erase_session *s)
+/* Erase order[next..lim) with up to jobs workers. */
+static void run_phase(struct dsp_erase_session *s, unsigned lim)
 {
-	unsigned n = s->o.jobs < s->nt ? s->o.jobs : s->nt, started = 0;
+	unsigned n = s->o.jobs < lim - s->next ? s->o.jobs : lim - s->next, started = 0;
 	pthread_t *th = calloc(n ? n : 1, sizeof(*th));
-	int rc = 0;
 
+	s->lim = lim;
 	if (th) {
 		for (; started < n; started++)
 			if (dsp_thread_create(&th[started], worker, s) != 0)
@@ -1697,6 +1745,28 @@ static int session_run(struct dsp_erase_session *s)
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	free(th);
+}
+
+static int session_run(struct dsp_erase_session *s)
+{
+	unsigned nfirst = 0;
+	int rc = 0;
+
+	/*
+	 * A target holding a LUKS header backup goes first, the others once
+	 * it is done: a crypto-luks target then finds it erased (or not).
+	 */
+	s->order = calloc(s->nt ? s->nt : 1, sizeof(*s->order));
+	for (unsigned i = 0; i < s->nt && s->order; i++)
+		if (s->t[i].first)
+			s->order[nfirst++] = i;
+	for (unsigned i = 0, k = nfirst; i < s->nt && s->order; i++)
+		if (!s->t[i].first)
+			s->order[k++] = i;
+	s->next = 0;
+	if (nfirst)
+		run_phase(s, nfirst);
+	run_phase(s, s->nt);
 	for (unsigned i = 0; i < s->nt; i++)
 		rc = s->o.exit_worse(rc, s->t[i].exit_code);
 	write_run_end(s, rc);
@@ -1729,6 +1799,7 @@ void dsp_erase_session_free(struct dsp_erase_session *s)
 		dsp_erase_checked_release(&s->t[i].c);
 	}
 	free(s->t);
+	free(s->order);
 	dsp_method_free(s->then);
 	json_object_put(s->backups);
 	free(s->owned[0]);

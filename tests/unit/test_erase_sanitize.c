@@ -603,6 +603,20 @@ static void test_run_nvme_format_user_clear(void **state)
 			    "read back every byte (8388608) and compared it with zeros");
 	json_object_put(end);
 	fx_free(f);
+
+	/* a NIST sample instead: named with its percent and seed, fewer bytes */
+	f = fx_new("nvme0n1");
+	fx_nvme(f, "id-ctrl-qemu.bin");
+	fx_method(f, "format-user-data", DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR);
+	f->o.verify = DSP_VERIFY_SAMPLE;
+	f->o.sample_percent = 10;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, &res), 0);
+	assert_true(res.bytes_verified > 0 && res.bytes_verified < 8u << 20);
+	end = last_event(f, "target_end");
+	assert_non_null(strstr(dsp_json_str(end, "verification"), "sampled-800-88r1, 10%, seed "));
+	assert_string_equal(dsp_json_str(end, "nist_category"), "clear");
+	json_object_put(end);
+	fx_free(f);
 }
 
 static void test_run_nvme_format_mismatch(void **state)
@@ -806,6 +820,7 @@ static void test_run_scsi_and_mmc(void **state)
 	f->d->sa_support[3] = 3;
 	f->d->scsi_steps = 3;
 	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	f->o.verify = DSP_VERIFY_LAST;	/* asked, but nothing is defined to compare with */
 	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
 	assert_int_equal(f->destructive, 1);
 	assert_int_equal(f->sent_before, 1);
@@ -813,6 +828,8 @@ static void test_run_scsi_and_mmc(void **state)
 	assert_non_null(strstr(dsp_json_str(sent, "command"), "48 83 00 00 00 00 00 00 00 00"));
 	end = last_event(f, "target_end");
 	assert_string_equal(dsp_json_str(end, "nist_category"), "purge");
+	assert_string_equal(dsp_json_str(end, "verification"),
+			    "not read back: what the device returns after crypto is not defined");
 	json_object_put(sent);
 	json_object_put(end);
 	fx_free(f);

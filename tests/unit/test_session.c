@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <json-c/json.h>
+
 #include "dispose/common.h"
 #include "dispose/erase.h"
 #include "dispose/ledger.h"
@@ -255,6 +257,237 @@ static void test_session_run_dir_locked(void **state)
 	dsp_erase_session_free(se);
 }
 
+/* The line number of the first event ev of target id in text, or -1. */
+static int line_of(const char *text, const char *ev, const char *id)
+{
+	char e[64], t[64];
+	int n = 0;
+
+	snprintf(e, sizeof(e), "\"event\":\"%s\"", ev);
+	snprintf(t, sizeof(t), "\"target\":\"%s\"", id);
+	for (const char *l = text; l && *l; n++) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		char *line = strndup(l, len);
+
+		assert_non_null(line);
+		if (strstr(line, e) && strstr(line, t)) {
+			free(line);
+			return n;
+		}
+		free(line);
+		l = nl ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
+/* The record's events as one string, in order (for ordering checks). */
+static char *all_events(const char *run)
+{
+	char path[PATH_MAX];
+	char *out = calloc(1, 1 << 20);
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", run, DSP_LEDGER_FILE);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(out);
+	n = fread(out, 1, (1 << 20) - 1, f);
+	out[n] = '\0';
+	fclose(f);
+	return out;
+}
+
+/*
+ * Each target its own method; stopped before they ran, the resume takes
+ * each target's method from the record (none given) and its target event
+ * names it.
+ */
+static void test_session_per_target_methods_resume(void **state)
+{
+	struct said s;
+	struct dsp_erase_session_opts o = opts(&s, NULL);
+	struct dsp_erase_session *se;
+	const char *methods[2] = { "zero", "one" };
+	const struct dsp_method *m, *req;
+	char *names[2], *ev;
+	const char *why;
+	enum dsp_category cat;
+	int r;
+
+	(void)state;
+	make_file(at("a"), 4096);
+	make_file(at("b"), 4096);
+	names[0] = (char *)at("a");
+	names[1] = (char *)at("b");
+	o.run_dir = run_dir();
+	o.method = NULL;
+	o.methods = methods;
+	assert_int_equal(dsp_erase_session_new(&o, names, 2, &se), 0);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	m = dsp_erase_session_target_method(se, 0, &req, &why, NULL, NULL, &cat);
+	assert_string_equal(m->name, "zero");
+	assert_ptr_equal(m, req);
+	assert_null(why);
+	assert_int_equal(cat, DSP_CAT_CLEAR);
+	assert_string_equal(dsp_erase_session_target_method(se, 1, NULL, NULL, NULL, NULL,
+							    NULL)->name, "one");
+	assert_string_equal(dsp_erase_session_method(se, NULL, NULL)->name, "zero");
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	stop = SIGINT;
+	assert_int_equal(dsp_erase_session_run(se), 130);
+	dsp_erase_session_free(se);
+	ev = events(at("run"), "run_start");
+	assert_non_null(strstr(ev, "\"method_arg\":\"zero\""));
+	assert_non_null(strstr(ev, "\"method_arg\":\"one\""));
+	free(ev);
+
+	/* --method on resume: a usage error */
+	stop = 0;
+	o.resume = true;
+	r = dsp_erase_session_new(&o, NULL, 0, &se);
+	assert_int_equal(r, DSP_INVALID);
+	assert_int_equal(s.usage, 1);
+	dsp_erase_session_free(se);
+	o.methods = NULL;
+	r = dsp_erase_session_new(&o, NULL, 0, &se);
+	if (r)
+		fail_msg("resume: %d: %s", r, s.last);
+	assert_int_equal(dsp_erase_session_count(se), 2);
+	assert_string_equal(dsp_erase_session_target_method(se, 0, NULL, NULL, NULL, NULL,
+							    NULL)->name, "zero");
+	assert_string_equal(dsp_erase_session_target_method(se, 1, NULL, NULL, NULL, NULL,
+							    NULL)->name, "one");
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	assert_int_equal(dsp_erase_session_run(se), 0);
+	dsp_erase_session_free(se);
+	assert_false(exists(at("a")) || exists(at("b")));
+	ev = events(at("run"), "target");
+	assert_non_null(strstr(ev, "\"target\":\"t1\""));
+	assert_non_null(strstr(ev, "\"target\":\"t2\""));
+	/* each target event names its own method */
+	for (char *line = strtok(ev, "\n"); line; line = strtok(NULL, "\n")) {
+		if (!strstr(line, "\"event\":\"target\""))
+			continue;
+		if (strstr(line, "\"target\":\"t1\""))
+			assert_non_null(strstr(line, "\"name\":\"zero\""));
+		else
+			assert_non_null(strstr(line, "\"name\":\"one\""));
+	}
+	free(ev);
+}
+
+/*
+ * crypto-luks or sanitize on a file: DSP_UNSUPPORTED at the check, the file
+ * as it was, no run directory; auto on a file: nist-clear, with the reason.
+ */
+static void test_session_technique_needs_block_device(void **state)
+{
+	static const char *const techs[] = { "crypto-luks", "sanitize-crypto" };
+	struct said s;
+	struct dsp_erase_session_opts o = opts(&s, NULL);
+	struct dsp_erase_session *se;
+	const struct dsp_method *m, *req;
+	char *names[1], f[PATH_MAX];
+	const char *why;
+	struct stat st;
+
+	(void)state;
+	make_file(at("f"), 8192);
+	snprintf(f, sizeof(f), "%s", at("f"));	/* at() reuses its buffers */
+	names[0] = f;
+	o.run_dir = run_dir();
+	for (size_t i = 0; i < 2; i++) {
+		o.method = techs[i];
+		assert_int_equal(dsp_erase_session_new(&o, names, 1, &se), 0);
+		assert_int_equal(dsp_erase_session_check(se), DSP_UNSUPPORTED);
+		dsp_erase_session_free(se);
+		assert_non_null(strstr(s.last, "needs a block device, not a regular file"));
+		assert_int_equal(stat(at("f"), &st), 0);
+		assert_int_equal(st.st_size, 8192);
+		assert_false(exists(at("run")));
+	}
+	o.method = "auto";
+	assert_int_equal(dsp_erase_session_new(&o, names, 1, &se), 0);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	m = dsp_erase_session_target_method(se, 0, &req, &why, NULL, NULL, NULL);
+	assert_string_equal(m->name, "nist-clear");
+	assert_string_equal(req->name, "auto");
+	assert_string_equal(why, "a file: overwrite");
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	assert_int_equal(dsp_erase_session_run(se), 0);
+	dsp_erase_session_free(se);
+	assert_false(exists(at("f")));
+}
+
+/* --then: an overwrite method, and some target's method crypto-luks; else a usage error. */
+static void test_session_then_usage(void **state)
+{
+	struct said s;
+	struct dsp_erase_session_opts o = opts(&s, NULL);
+	struct dsp_erase_session *se;
+	char *names[1];
+
+	(void)state;
+	make_file(at("f"), 100);
+	names[0] = (char *)at("f");
+	o.then = "sanitize-block";
+	o.method = "crypto-luks";
+	assert_int_equal(dsp_erase_session_new(&o, names, 1, &se), DSP_INVALID);
+	dsp_erase_session_free(se);
+	assert_int_equal(s.usage, 1);
+	assert_non_null(strstr(s.last, "--then: sanitize-block: not an overwrite method"));
+	o.then = "zero";
+	o.method = "zero";
+	assert_int_equal(dsp_erase_session_new(&o, names, 1, &se), DSP_INVALID);
+	dsp_erase_session_free(se);
+	assert_int_equal(s.usage, 2);
+	assert_non_null(strstr(s.last, "no target's method is crypto-luks"));
+	assert_true(exists(at("f")));
+}
+
+/*
+ * An inventory's LUKS header backup that is a target of the run: recorded
+ * erased_in_run, and erased before the other targets (ended first).
+ */
+static void test_session_backup_target_first(void **state)
+{
+	struct said s;
+	struct dsp_erase_session_opts o = opts(&s, NULL);
+	struct dsp_erase_session *se;
+	struct json_object *b = json_object_new_array(), *e = json_object_new_object();
+	char *names[2], *ev;
+
+	(void)state;
+	make_file(at("a"), 4096);
+	make_file(at("hdr.img"), 4096);
+	json_object_object_add(e, "path", json_object_new_string(at("hdr.img")));
+	json_object_object_add(e, "uuid", json_object_new_string("0f2d0c4e-aaaa-bbbb-cccc-1234567890ab"));
+	json_object_array_add(b, e);
+	names[0] = (char *)at("a");
+	names[1] = (char *)at("hdr.img");
+	o.run_dir = run_dir();
+	o.luks_backups = b;
+	assert_int_equal(dsp_erase_session_new(&o, names, 2, &se), 0);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	assert_int_equal(dsp_erase_session_run(se), 0);
+	dsp_erase_session_free(se);
+	/* the caller's array is not changed */
+	assert_false(json_object_object_get_ex(e, "erased_in_run", NULL));
+	json_object_put(b);
+	ev = events(at("run"), "run_start");
+	assert_non_null(strstr(ev, "\"erased_in_run\":true"));
+	free(ev);
+	ev = all_events(at("run"));
+	/* t2, the backup, ended before t1 started */
+	assert_true(line_of(ev, "target_end", "t2") >= 0);
+	assert_true(line_of(ev, "target", "t1") > line_of(ev, "target_end", "t2"));
+	free(ev);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -264,6 +497,10 @@ int main(void)
 		T(test_session_refusal_and_usage_make_nothing),
 		T(test_session_resume_picks_unfinished),
 		T(test_session_run_dir_locked),
+		T(test_session_per_target_methods_resume),
+		T(test_session_technique_needs_block_device),
+		T(test_session_then_usage),
+		T(test_session_backup_target_first),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

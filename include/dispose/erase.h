@@ -25,7 +25,9 @@
  *                tree), method {name,variant,source,sha256,technique,
  *                category (requested),verify,passes},
  *                verify mode, sample_percent, readmode, direct_writes, bufsize,
- *                hidden (an ATA drive's HPA/DCO: opts->hidden; in target_end too)
+ *                hidden (an ATA drive's HPA/DCO: opts->hidden; in target_end too),
+ *                technique "overwrite", category_requested (opts->requested,
+ *                else the method's; in target_end too), auto_reason
  *   target_resumed  the same, when opts->resume continues a recorded target
  *   pass_start   pass (1-based), npasses, label, pattern (dsp_pattern_to_json:
  *                key/iv for random passes), offset (non-zero when resumed),
@@ -622,7 +624,8 @@ int dsp_erase_check_pattern(struct dsp_io *io, struct json_object *pattern, uint
  * words: "success", "written, not verified", "completed with errors: the
  * old data may remain on the medium", ...), nist_category, category
  * ("NIST SP 800-88 Clear" or "no NIST category: <reason>"), verification,
- * old_data_may_remain, bytes_written, bytes_verified and every caveat.
+ * old_data_may_remain, bytes_written, bytes_verified and every caveat;
+ * a purge's category is "NIST SP 800-88 Purge".
  * NULL on ENOMEM.
  */
 struct json_object *dsp_erase_verdict(struct json_object *end, const char *status);

@@ -371,7 +371,7 @@ struct json_object *dsp_erase_verdict(struct json_object *end, const char *statu
 		return NULL;
 	st = st ? st : status ? status : "failed";
 	cat = cat ? cat : "none";
-	if (!why && strcmp(cat, "clear")) {
+	if (!why && strcmp(cat, "clear") && strcmp(cat, "purge")) {
 		bool refused = false;
 
 		dsp_json_bool(end, "refused", &refused);
@@ -385,6 +385,8 @@ struct json_object *dsp_erase_verdict(struct json_object *end, const char *statu
 	json_object_object_add(o, "nist_category", json_object_new_string(cat));
 	if (!strcmp(cat, "clear"))
 		snprintf(cw, sizeof(cw), "NIST SP 800-88 Clear");
+	else if (!strcmp(cat, "purge"))
+		snprintf(cw, sizeof(cw), "NIST SP 800-88 Purge");
 	else
 		snprintf(cw, sizeof(cw), "no NIST category: %s", why);
 	json_object_object_add(o, "category", json_object_new_string(cw));

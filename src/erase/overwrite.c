@@ -368,6 +368,16 @@ static int write_pass(struct eng *e, unsigned i, uint64_t start)
 	return 0;
 }
 
+/* The #13 fields of an overwrite's target and target_end: its technique and the category asked for. */
+static void technique_fields(const struct eng *e, struct json_object *f)
+{
+	enum dsp_category c = e->o->requested != DSP_CAT_NONE ? e->o->requested :
+			      e->o->method->category;
+
+	json_object_object_add(f, "technique", json_object_new_string("overwrite"));
+	json_object_object_add(f, "category_requested", json_object_new_string(dsp_category_name(c)));
+}
+
 static struct json_object *target_fields(struct eng *e)
 {
 	struct json_object *id = json_object_new_object();
@@ -415,6 +425,9 @@ static struct json_object *target_fields(struct eng *e)
 	if (e->o->hidden)	/* an ATA drive's HPA/DCO, as probed (and restored) */
 		json_object_object_add(f, "hidden", json_object_get(e->o->hidden));
 	json_object_object_add(f, "method", dsp_method_to_json(e->o->method));
+	technique_fields(e, f);
+	if (e->o->auto_reason)
+		json_object_object_add(f, "auto_reason", json_object_new_string(e->o->auto_reason));
 	json_object_object_add(f, "verify", json_object_new_string(erase_verify_name(e->vmode)));
 	if (e->vmode == DSP_VERIFY_SAMPLE)
 		json_object_object_add(f, "sample_percent", dsp_json_new_decimal(e->pct));
@@ -542,6 +555,7 @@ static int target_end(struct eng *e, int *st)
 	if (e->res->mismatches)
 		json_object_object_add(f, "first_mismatch",
 				       json_object_new_int64((int64_t)e->res->first_mismatch));
+	technique_fields(e, f);
 	json_object_object_add(f, "nist_category", json_object_new_string(cat));
 	if (why)
 		json_object_object_add(f, "category_reason", json_object_new_string(why));

@@ -489,12 +489,20 @@ static struct json_object *overwrite_opts(struct dsp_io *io, struct json_object 
 
 	fx_open(&fx);
 	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx.m.category = DSP_CAT_CLEAR;
 	fx.o.device = &dev;
 	fx.o.hidden = hidden;
 	fx.o.restore_hidden = restore;
+	fx.o.auto_reason = "no device sanitize (test): overwrite with verification";
 	assert_int_equal(dsp_erase_io(io, &fx.o, &res), 0);
 	end = last_event(&fx, "target_end", "t1");
 	t = last_event(&fx, "target", "t1");
+	/* the #13 fields: technique, category asked for, auto's reason */
+	assert_string_equal(jstr(t, "technique"), "overwrite");
+	assert_string_equal(jstr(t, "category_requested"), "clear");
+	assert_string_equal(jstr(t, "auto_reason"), fx.o.auto_reason);
+	assert_string_equal(jstr(end, "technique"), "overwrite");
+	assert_string_equal(jstr(end, "category_requested"), "clear");
 	if (hidden) {	/* both events carry it, as it was */
 		assert_string_equal(js(json_object_object_get(t, "hidden")), js(hidden));
 		assert_string_equal(js(json_object_object_get(end, "hidden")), js(hidden));
@@ -642,6 +650,19 @@ static void test_hidden_engine(void **state)
 	dsp_io_close(io);
 }
 
+/* The verdict of a purge says Purge, without a "why none". */
+static void test_verdict_purge(void **state)
+{
+	struct json_object *end = json_tokener_parse("{\"status\":\"success\",\"nist_category\":"
+						     "\"purge\",\"verification\":\"v\"}");
+	struct json_object *v = dsp_erase_verdict(end, NULL);
+
+	assert_string_equal(jstr(v, "category"), "NIST SP 800-88 Purge");
+	assert_string_equal(jstr(v, "nist_category"), "purge");
+	json_object_put(v);
+	json_object_put(end);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -655,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_hidden_restore),
 		cmocka_unit_test(test_hidden_category),
 		cmocka_unit_test(test_hidden_engine),
+		cmocka_unit_test(test_verdict_purge),
 	};
 
 	dsp_log_set_syslog(0);

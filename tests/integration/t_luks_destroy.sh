@@ -186,3 +186,36 @@ e=$(end_of "$T/rt")
 [ "$(grep -c '"event":"target"' "$T/rt/events.jsonl")" = 1 ] || die "then: more than one target"
 check_last_pass "$dev" "$T/rt" t1
 ok "--then zero: the whole device zero, verified, under the one target"
+
+# ---- interrupted in the --then passes, resumed: never destroyed twice, finished ----
+dev=$(luks 2 "$T/resume.img")
+"$DISPOSE" erase -y --progress none -m crypto-luks --then zero --checkpoint-interval 2M \
+	--test-delay-ms 40 --run-dir "$T/rr" "$dev" >"$T/out" 2>"$T/err" &
+pid=$!
+for _ in $(seq 400); do
+	c=$(grep -c '"event":"checkpoint"' "$T/rr/events.jsonl" 2>/dev/null)
+	[ "${c:-0}" -ge 2 ] && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" = 130 ] || die "resume: SIGINT: exit $rc, want 130: $(cat "$T/err")"
+e=$(end_of "$T/rr")
+[ "$(field "$e" status)" = interrupted ] || die "resume: first end: $e"
+[ "$(field "$e" luks.outcome)" = ok ] || die "resume: first end: destroy: $e"
+cmp -s -n $((SIZE << 20)) "$dev" /dev/zero && die "resume: all zero before the resume; slow it down"
+"$DISPOSE" erase -y --progress none --resume --run-dir "$T/rr" >"$T/out" 2>"$T/err" ||
+	die "resume: exit $?: $(cat "$T/err")"
+cmp -s -n $((SIZE << 20)) "$dev" /dev/zero || die "resume: not every byte is zero"
+e=$(end_of "$T/rr")
+[ "$(field "$e" status)" = success ] || die "resume: $e"
+[ "$(field "$e" nist_category)" = purge ] || die "resume: category: $e"
+[ "$(field "$e" then.status)" = success ] || die "resume: then: $e"
+[ "$(grep -c '"event":"luks_destroyed"' "$T/rr/events.jsonl")" = 1 ] || die "resume: destroyed twice"
+[ "$(grep -c '"event":"luks_header"' "$T/rr/events.jsonl")" = 1 ] || die "resume: header recorded twice"
+grep -q '"event":"target_resumed"' "$T/rr/events.jsonl" || die "resume: no target_resumed"
+check_chain "$T/rr"
+check_last_pass "$dev" "$T/rr" t1
+ok "interrupted in --then, resumed: the header destroyed once, the passes finished, purge"

@@ -493,10 +493,18 @@ int dsp_erase_sanitize_check(struct dsp_io *io, const char *path, const struct d
 			     const struct dsp_method *method, bool all_namespaces,
 			     struct dsp_erase_why *why);
 /*
- * sanitize: health before, a synced "sanitize_sent" event (an ATA
- * password and its unlock recipe included) before the command, the
- * command polled to completion, the raw status, health after, label.
- * On resume a sent command is polled, never sent again. As dsp_erase_io.
+ * sanitize: the device identified again (its serial must be the checked
+ * one's, else DSP_REFUSED), health before, a synced "sanitize_sent" event
+ * (an ATA password and its unlock recipe included) before the command,
+ * the command polled to completion, "sanitize_end" (raw status, health
+ * after), BLKRRPART, opts->verify's read-back of zeros where the action
+ * defines them, target_end with the label. On resume a sent command is
+ * polled (NVMe, ATA sanitize) or the ATA erase repeated with the recorded
+ * password, never sent again; what cannot be told is reported, not
+ * claimed. Returns as dsp_erase_io, plus DSP_UNSUPPORTED (the action or
+ * the requested category cannot be had: nothing sent, or the device
+ * refused it) and DSP_REFUSED (another device, locked); -EIO: the device
+ * reported failure. DSP_INTERRUPTED: polling stopped, the device goes on.
  */
 int dsp_erase_sanitize_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
 			  struct dsp_erase_result *res);

@@ -403,6 +403,42 @@ static void test_audit_scsi_already_running(void **state)
 	assert_sent_or_no_claim_free(f, sends);
 }
 
+/*
+ * A guard (passes today): ATA SECURITY ERASE when the run record cannot take
+ * sanitize_sent (ENOSPC on its write, or EIO on its fdatasync): the drive
+ * never sees SET PASSWORD, so no password can be lost.
+ */
+static void test_audit_ata_password_record_fails(void **state)
+{
+	static const struct { int write_err, sync_err; } cases[] = { { ENOSPC, 0 }, { 0, EIO } };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fx *f = fx_new("sda");
+		struct dsp_ledger_fault fault = { .seq = 2, .write_err = cases[i].write_err,
+						  .write_after = 10, .sync_err = cases[i].sync_err };
+		unsigned setpw = 0, destructive;
+		int r;
+
+		fx_ata(f, "hdd-hpa.bin");
+		fx_method(f, "ata-se", DSP_ACT_ATA_SECURITY_ERASE, DSP_CAT_PURGE);
+		dsp_ledger_test_fault(f->l, &fault);	/* line 1 target, line 2 sanitize_sent */
+		r = dsp_erase_sanitize_io(fx_io(f), &f->o, NULL);
+		for (unsigned k = 0; k < f->d->ncmds; k++)
+			setpw += f->d->cmds[k].cdb[0] == 0x85 && f->d->cmds[k].cdb[14] == 0xf1;
+		destructive = f->destructive;
+		/* the fault hit sanitize_sent, not the target line before it (a failed
+		   fdatasync leaves the line written, not known durable) */
+		assert_int_equal(count_event(f->dir, "target"), 1);
+		if (cases[i].write_err)
+			assert_int_equal(count_event(f->dir, "sanitize_sent"), 0);
+		fx_free(f);
+		assert_true(r < 0);
+		assert_int_equal(setpw, 0);
+		assert_int_equal(destructive, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_audit_nvme_resume_stale_log),
 		cmocka_unit_test(test_audit_ata_already_running),
 		cmocka_unit_test(test_audit_scsi_already_running),
+		cmocka_unit_test(test_audit_ata_password_record_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -176,6 +176,8 @@ struct dsp_record_target {
 	char *auto_reason;		/* why auto chose this method */
 	struct json_object *method_json; /* the target event's method object */
 	struct json_object *then;	/* the --then method object */
+	struct json_object *then_end;	/* target_end's then: what its passes did
+					 * (status, nist_category, caveats ...) */
 	struct json_object *luks;	/* dsp_luks_result_json: target_end's, else
 					 * luks_destroyed's result */
 	struct json_object *luks_volume; /* the volume as it was: luks.volume, else

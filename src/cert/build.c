@@ -724,6 +724,14 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 			requested_of(t);
 	if (!mode)
 		mode = "none";
+	/* a cryptographic erase reads back every byte of the header area it overwrote
+	 * (evidence.luks); the recorded mode is that of --then's passes */
+	if (!strcmp(mode, "none") && t->technique && !strcmp(t->technique, "crypto-luks")) {
+		uint64_t ow = 0, rb = 0;
+		if (!dsp_json_u64(t->luks, "bytes_overwritten", &ow) &&
+		    !dsp_json_u64(t->luks, "bytes_verified", &rb) && ow && rb >= ow)
+			mode = "all";
+	}
 	st->old_data = !t->status;	/* unfinished: whatever was not reached remains */
 	if (end)
 		dsp_json_bool(end, "old_data_may_remain", &st->old_data);
@@ -792,7 +800,13 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	add(v, "percent", jstr(agg_str(r, t->id, tree, "sample_percent")));
 	add(v, "seed", jstr(agg_str(r, t->id, tree, "sample_seed")));
 	add(v, "sampling", jstr(agg_str(r, t->id, tree, "sample_method")));
-	add(v, "bytes_read", jint(agg_sum(r, t->id, tree, "bytes_read")));
+	{
+		/* a cryptographic erase's header read-back has no verify_end of its own */
+		uint64_t hb = 0;
+		if (t->technique && !strcmp(t->technique, "crypto-luks"))
+			dsp_json_u64(t->luks, "bytes_verified", &hb);
+		add(v, "bytes_read", jint(agg_sum(r, t->id, tree, "bytes_read") + (int64_t)hb));
+	}
 	add(v, "mismatches", jint((int64_t)t->mismatches));
 	add(v, "unreadable_bytes", jint(agg_sum(r, t->id, tree, "unreadable_bytes")));
 	add(o, "verification", v);
@@ -813,8 +827,26 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	add(o, "category_achieved", jstr(st->achieved));
 	add(o, "category_reason", jtyped(end, "category_reason", json_type_string));
 	add(o, "old_data_may_remain", json_object_new_boolean(st->old_data));
-	cav = t->caveats && json_object_is_type(t->caveats, json_type_array) ?
-		      json_object_get(t->caveats) : json_object_new_array();
+	cav = json_object_new_array();
+	for (size_t i = 0; json_object_is_type(t->caveats, json_type_array) &&
+			   i < json_object_array_length(t->caveats); i++)
+		json_object_array_add(cav, json_object_get(json_object_array_get_idx(t->caveats, i)));
+	/* a --then overwrite's own caveats are the record's too: every one appears, named */
+	{
+		struct json_object *tc = NULL;
+		const char *tn = dsp_json_str(t->then, "name");
+		json_object_object_get_ex(t->then_end, "caveats", &tc);
+		for (size_t i = 0; json_object_is_type(tc, json_type_array) &&
+				   i < json_object_array_length(tc); i++) {
+			const char *c = json_object_get_string(json_object_array_get_idx(tc, i));
+			char *line = NULL;
+			if (!json_object_is_type(json_object_array_get_idx(tc, i), json_type_string) ||
+			    asprintf(&line, "--then %s: %s", tn ? tn : "?", c) < 0)
+				continue;
+			json_object_array_add(cav, json_object_new_string(line));
+			free(line);
+		}
+	}
 	add(o, "caveats", cav);
 	add(o, "removed", json_object_new_boolean(t->removed));
 	add(o, "key_material", json_object_new_array());

@@ -185,6 +185,7 @@ static int set_said(char **dst, struct json_object *o, const char *key)
 /* The #13 fields a target or target_end event may carry. */
 static int on_technique(struct dsp_record_target *t, struct json_object *ev)
 {
+	struct json_object *then;
 	bool b;
 	int r;
 
@@ -192,7 +193,6 @@ static int on_technique(struct dsp_record_target *t, struct json_object *ev)
 	    (r = set_said(&t->action, ev, "action")) ||
 	    (r = set_said(&t->category_requested, ev, "category_requested")) ||
 	    (r = set_said(&t->auto_reason, ev, "auto_reason")) ||
-	    (r = keep_said(&t->then, ev, "then")) ||
 	    (r = keep_said(&t->luks, ev, "luks")) ||
 	    (r = keep_said(&t->header_backups, ev, "header_backups")) ||
 	    (r = keep_said(&t->sanitize, ev, "sanitize")) ||
@@ -203,8 +203,23 @@ static int on_technique(struct dsp_record_target *t, struct json_object *ev)
 	if (!dsp_json_bool(ev, "dealloc", &b))
 		t->dealloc = b;
 	/* the volume as it was: the result's own copy is the fuller one */
-	if (t->luks && json_object_object_get_ex(t->luks, "volume", NULL))
-		return keep_said(&t->luks_volume, t->luks, "volume");
+	if (t->luks && json_object_object_get_ex(t->luks, "volume", NULL) &&
+	    (r = keep_said(&t->luks_volume, t->luks, "volume")))
+		return r;
+	/* the target says the --then method; target_end what its passes did (then_end) */
+	if (!json_object_object_get_ex(ev, "then", &then) || !then)
+		return 0;
+	if (!dsp_json_str(ev, "status"))
+		return keep_said(&t->then, ev, "then");
+	if ((r = keep_said(&t->then_end, ev, "then")))
+		return r;
+	if (!t->then && dsp_json_str(then, "method")) {
+		/* only the end survives: the method by its name */
+		if (!(t->then = json_object_new_object()) ||
+		    json_object_object_add(t->then, "name",
+					   json_object_new_string(dsp_json_str(then, "method"))))
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -464,6 +479,7 @@ void dsp_record_free(struct dsp_record *rec)
 		free(t->auto_reason);
 		json_object_put(t->method_json);
 		json_object_put(t->then);
+		json_object_put(t->then_end);
 		json_object_put(t->luks);
 		json_object_put(t->luks_volume);
 		json_object_put(t->header_backups);

@@ -35,6 +35,7 @@ struct trec {
 	const char *sstat;	/* nvme sanitize log status */
 	const char *caveat;
 	const char *status;	/* target_end's; NULL: success, or failed when outcome is not ok */
+	bool then;		/* crypto-luks --then zero: its passes and its end's caveats */
 };
 
 static void append(struct dsp_ledger *l, const char *ev, const char *target, struct json_object *f)
@@ -93,6 +94,9 @@ static void write_run(const char *name, const struct trec *o)
 		json_object_object_add(f, "technique", json_object_new_string(o->technique));
 	if (o->requested)
 		json_object_object_add(f, "category_requested", json_object_new_string(o->requested));
+	if (o->then)
+		json_object_object_add(f, "then", jparse("{\"name\": \"zero\", \"variant\": \"00\","
+			" \"technique\": \"overwrite\", \"category\": \"clear\"}"));
 	append(l, "target", "t1", f);
 	if (luks) {
 		f = json_object_new_object();
@@ -129,7 +133,7 @@ static void write_run(const char *name, const struct trec *o)
 			" \"percentage_used\": 3, \"media_errors\": 0, \"power_on_hours\": 1201}"));
 		append(l, "sanitize_end", "t1", f);
 	}
-	if (!o->technique) {	/* an overwrite as records before #13 hold it */
+	if (!o->technique || o->then) {	/* an overwrite as records before #13 hold it */
 		f = jparse("{\"pass\": 1, \"label\": \"0x00\", \"pattern\": {\"kind\": \"pattern\","
 			   " \"bytes\": \"00\"}}");
 		append(l, "pass_start", "t1", f);
@@ -164,6 +168,10 @@ static void write_run(const char *name, const struct trec *o)
 					       json_object_new_string(o->requested));
 		if (res && luks)
 			json_object_object_add(f, "luks", json_object_get(res));
+		if (o->then)
+			json_object_object_add(f, "then", jparse("{\"method\": \"zero\", \"status\":"
+				" \"success\", \"nist_category\": \"clear\", \"caveats\":"
+				" [\"host overwrite is never Purge (NIST SP 800-88)\"]}"));
 		if (luks) {
 			struct json_object *b = json_object_new_array();
 
@@ -344,6 +352,28 @@ static void test_cert_luks_purge_evidence(void **state)
 			      jparse("{\"path\": \"/b\", \"uuid\": \"" UUID "\", \"erased_in_run\": true}"));
 	expect(p, NULL);
 	json_object_put(d);
+}
+
+static void test_cert_luks_then_overwrite(void **state)
+{
+	struct trec o = luks_purge;
+	struct json_object *d;
+	(void)state;
+
+	o.then = true;
+	d = build("lt", &o);
+	assert_string_equal(str(d, "kind"), DSP_CERT_KIND_OK);
+	assert_string_equal(str(d, "targets.0.nist.technique"), "cryptographic erase, then overwrite");
+	assert_string_equal(str(d, "targets.0.then.name"), "zero");
+	assert_string_equal(str(d, "targets.0.then.variant"), "00");
+	assert_int_equal(json_object_array_length(get(d, "targets.0.passes")), 1);
+	/* the --then passes' own caveats are the record's: named, never dropped */
+	assert_string_equal(str(d, "targets.0.caveats.0"),
+			    "--then zero: host overwrite is never Purge (NIST SP 800-88)");
+	expect(copy(d), NULL);
+	/* a --then pass cut short is no success */
+	set(d, "targets.0.passes.0", "complete", json_object_new_boolean(0));
+	expect(d, "an overwrite pass that did not complete");
 }
 
 static void test_cert_luks_clear_backup_and_flash(void **state)
@@ -598,6 +628,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cert_luks_purge_evidence),
+		cmocka_unit_test(test_cert_luks_then_overwrite),
 		cmocka_unit_test(test_cert_luks_clear_backup_and_flash),
 		cmocka_unit_test(test_cert_luks_cut_short_keeps_volume),
 		cmocka_unit_test(test_cert_sanitize_evidence),

@@ -642,7 +642,8 @@ static void test_record_read_techniques(void **state)
 		    " \"nist_category\": \"clear\", \"caveats\": [\"flash spare area\"],"
 		    " \"luks\": {\"outcome\": \"ok\", \"keyslots_failed\": 0,"
 		    " \"volume\": {\"uuid\": \"u-1\", \"key_bits\": 512, \"cipher\": \"aes\"}},"
-		    " \"header_backups\": [{\"path\": \"/b\", \"uuid\": \"u-1\", \"erased_in_run\": false}]}");
+		    " \"header_backups\": [{\"path\": \"/b\", \"uuid\": \"u-1\", \"erased_in_run\": false}],"
+		    " \"then\": {\"method\": \"zero\", \"status\": \"success\", \"caveats\": [\"c\"]}}");
 	append_json(l, "target_end", "{\"target\": \"t3\", \"status\": \"failed\","
 		    " \"technique\": \"sanitize\", \"action\": \"block\", \"dealloc\": false,"
 		    " \"hidden\": {\"hpa\": true}}");
@@ -655,7 +656,9 @@ static void test_record_read_techniques(void **state)
 	assert_string_equal(t->category_requested, "purge");
 	assert_string_equal(t->category, "clear");
 	assert_string_equal(t->auto_reason, "a LUKS volume");
+	/* the target's then is the method; the end's what its passes did */
 	assert_string_equal(dsp_json_str(t->then, "name"), "zero");
+	assert_string_equal(dsp_json_str(t->then_end, "status"), "success");
 	assert_string_equal(dsp_json_str(t->method_json, "technique"), "crypto-luks");
 	assert_string_equal(dsp_json_str(t->luks, "outcome"), "ok");
 	/* the volume as the end says it, fuller than luks_header's */

@@ -455,7 +455,9 @@ int dsp_erase_luks_check(struct dsp_io *io, const struct dsp_blkdev_info *dev,
  * then_area), the header as it was (luks_header, synced), dsp_luks_destroy,
  * its outcome (luks_destroyed, synced), then with opts->then that method's
  * passes over the WHOLE device (header area included, so its last pass is
- * what the whole medium holds) under the same target id, and target_end:
+ * what the whole medium holds) under the same target id, read back as
+ * opts->verify says when it differs from the crypto-luks method's own
+ * (none: --verify was given, or recorded), else as opts->then says; and target_end:
  * nist_category purge only when the destroy was proven, the medium is
  * rotational and no backup in opts->luks_backups with the volume's UUID
  * survives (one marked erased_in_run counts as erased only when its file

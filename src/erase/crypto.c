@@ -325,6 +325,20 @@ static int event(struct luks_run *k, const char *name, struct json_object *f, in
 	return r;
 }
 
+/*
+ * How the --then passes are read back: as --verify says (opts->verify other
+ * than the crypto-luks method's own, which is none; on resume, as recorded),
+ * else as the --then method says.
+ */
+static enum dsp_verify_mode then_verify(const struct dsp_erase_opts *o, double *pct)
+{
+	bool given = o->verify != o->method->verify;
+
+	if (pct)
+		*pct = given && o->sample_percent > 0 ? o->sample_percent : o->then->sample_percent;
+	return given ? o->verify : o->then->verify;
+}
+
 static struct json_object *target_fields(struct luks_run *k)
 {
 	const struct dsp_erase_opts *o = k->o;
@@ -380,7 +394,7 @@ static struct json_object *target_fields(struct luks_run *k)
 		json_object_object_add(a, "whole_device", json_object_new_boolean(1));
 		json_object_object_add(f, "then_area", a);
 		json_object_object_add(f, "verify", json_object_new_string(
-			dsp_verify_mode_name(o->then->verify)));
+			dsp_verify_mode_name(then_verify(o, NULL))));
 		json_object_object_add(f, "readmode", json_object_new_string(
 			dsp_io_readmode_name(io->readmode)));
 		json_object_object_add(f, "direct_writes", json_object_new_boolean(io->direct));
@@ -660,8 +674,7 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 			goto end;
 		}
 		to.method = o->then;
-		to.verify = o->then->verify;
-		to.sample_percent = o->then->sample_percent;
+		to.verify = then_verify(o, &to.sample_percent);
 		to.end = NULL;
 		ran_then = true;
 		st = erase_run_sub(io, &to, &tres, &sub);

@@ -696,6 +696,38 @@ static void test_then_zero_loop(void **state)
 	cleanup(NULL);
 }
 
+/* --verify given for the run reads the --then passes back as it says (the method's own otherwise). */
+static void test_then_verify_given(void **state)
+{
+	struct dsp_method m = luks_method(DSP_CAT_NONE);
+	struct fixture fx;
+	struct json_object *ev;
+	struct dsp_io *io;
+	char img[256];
+
+	(void)state;
+	need_cryptsetup();
+	make_luks("thenv.img", 2, img, sizeof(img));
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, (const uint8_t *)"\0", 1);
+	fx.m.verify = DSP_VERIFY_LAST;
+	fx.o.then = &fx.m;
+	fx.o.method = &m;
+	fx.o.verify = DSP_VERIFY_SAMPLE;
+	fx.o.sample_percent = 50;
+	assert_int_equal(dsp_io_open(img, DSP_IO_WRITE, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), 0);
+	dsp_io_close(io);
+	ev = last_event(&fx, "target", "t1");
+	assert_string_equal(jstr(ev, "verify"), "sample");
+	json_object_put(ev);
+	ev = last_event(&fx, "verify_start", "t1");
+	assert_string_equal(jstr(ev, "mode"), "sample");
+	assert_string_equal(jstr(ev, "percent"), "50");
+	json_object_put(ev);
+	fx_close(&fx);
+}
+
 /* ---- faults and resume (image files: no root) ---- */
 
 static int cancel_at(const struct dsp_erase_progress *p, void *arg)
@@ -920,6 +952,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_run_flash_and_backup, cleanup),
 		cmocka_unit_test_teardown(test_run_refuses_held, cleanup),
 		cmocka_unit_test_teardown(test_then_zero_loop, cleanup),
+		cmocka_unit_test_teardown(test_then_verify_given, cleanup),
 		cmocka_unit_test_teardown(test_resume_then, cleanup),
 		cmocka_unit_test_teardown(test_resume_mid_destroy, cleanup),
 		cmocka_unit_test_teardown(test_mismatch_and_not_luks, cleanup),

@@ -442,8 +442,8 @@ static void show_evidence(FILE *out, struct json_object *t)
 		field(out, 4, "Deallocated by the device", get(ev, "dealloc"), NULL);
 	if (json_object_is_type(hid, json_type_object))
 		field_gist(out, 4, "Hidden area (sectors)", hid, (const char *const[]){
-			"accessible_sectors", "native_sectors", "dco_sectors", "hpa", "dco",
-			"reason", NULL });
+			"accessible_sectors", "native_sectors", "dco_sectors", "hidden_sectors",
+			"hpa", "dco", "examined", "reason", NULL });
 }
 
 static void show_details(FILE *out, struct json_object *doc)

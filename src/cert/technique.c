@@ -153,6 +153,14 @@ int cert_technique_cap(struct json_object *t, const char **why)
 	rotational = json_object_object_get_ex(id, "rotational", &rot) &&
 		     json_object_is_type(rot, json_type_boolean) && json_object_get_boolean(rot);
 	if (!tech || is(tech, "overwrite")) {
+		int64_t hidden = 0;
+
+		/* sectors an ATA drive hides beyond what was overwritten keep their data */
+		if (!dsp_json_i64(json_object_object_get(ev, "hidden"), "hidden_sectors", &hidden) &&
+		    hidden > 0) {
+			*why = "the drive hides sectors (HPA/DCO) the overwrite did not reach";
+			return 0;
+		}
 		*why = "an overwrite allows at most clear";
 		return 1;
 	}

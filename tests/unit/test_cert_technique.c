@@ -543,6 +543,16 @@ static void test_cert_overwrite_old_record_and_old_document(void **state)
 	assert_null(get(d, "targets.0.evidence.luks"));
 	assert_int_equal(json_object_array_length(get(d, "targets.0.evidence.header_backups")), 0);
 	expect(copy(d), NULL);
+	/* an ATA drive hiding sectors the overwrite did not reach: not even clear */
+	t = copy(d);
+	set(t, "targets.0.evidence", "hidden", jparse("{\"accessible_sectors\": 2048,"
+		" \"native_sectors\": 4096, \"hpa\": true, \"hidden_sectors\": 2048}"));
+	expect(t, "category_achieved clear, but the drive hides sectors (HPA/DCO) the overwrite "
+		  "did not reach");
+	t = copy(d);
+	set(t, "targets.0.evidence", "hidden", jparse("{\"accessible_sectors\": 4096,"
+		" \"native_sectors\": 4096, \"hpa\": false, \"hidden_sectors\": 0}"));
+	expect(t, NULL);
 	/* a certificate written before #13 has none of the new keys: still valid */
 	t = get(d, "targets.0");
 	for (const char *const *k = (const char *const[]){ "technique", "action", "auto_reason",

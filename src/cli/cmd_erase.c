@@ -540,6 +540,19 @@ static int target_methods(struct erase_ctl *ctl, char *const *argv0, int argc, c
 			return usage_error("%s: named before the first --method (with several, "
 					   "each applies to the targets after it)", targets[i]);
 	}
+	/* a --method followed by no target before the next one would be ignored */
+	for (unsigned k = 0; k < ctl->nm; k++) {
+		bool used = false;
+
+		for (int i = 0; i < n && !used; i++) {
+			int at = arg_index(argv0, argc, targets[i]);
+
+			used = at > ctl->mpos[k] && (k + 1 == ctl->nm || at < ctl->mpos[k + 1]);
+		}
+		if (!used)
+			return usage_error("--method: %s: no target named after it (with several, "
+					   "each applies to the targets after it)", ctl->marg[k]);
+	}
 	ctl->so.methods = ctl->methods;
 	return 0;
 }

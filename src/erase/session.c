@@ -39,6 +39,7 @@ struct item {
 	char *marg;			/* as named: a name, or a method file's path */
 	char *rec_sha;			/* resume: the method file's sha256 as recorded */
 	char *rec_chosen;		/* resume: what auto chose, as recorded */
+	char *rec_chosen_sha;		/* ... and its method file's sha256 */
 	struct dsp_method *m;		/* loaded from marg (auto stays auto) */
 	struct dsp_method *chosen;	/* auto: the method it chose at the check */
 	bool m_borrowed, chosen_borrowed;	/* another target's (the same file, loaded once) */
@@ -68,7 +69,7 @@ struct dsp_erase_session {
 	const char *then_arg;		/* --then */
 	struct dsp_method *then;
 	enum dsp_category requested;	/* --category; DSP_CAT_NONE: each method's */
-	struct json_object *backups;	/* --inventory's LUKS header backups (a reference) */
+	struct json_object *backups;	/* --inventory's LUKS header backups (our copy) */
 	struct dsp_ledger *ledger;
 	struct item *t;
 	unsigned nt;
@@ -244,7 +245,7 @@ static enum dsp_category requested(const struct dsp_erase_session *s, const stru
 	return s->requested != DSP_CAT_NONE ? s->requested : t->m->category;
 }
 
-/* Each target's method (a method named for several loads once per target: each owns its own). */
+/* Each target's method (one named for several targets is loaded once: they share it). */
 static int load_methods(struct dsp_erase_session *s)
 {
 	struct dsp_method *dflt = NULL;
@@ -683,6 +684,9 @@ static int resume_method(struct item *t, struct json_object *o)
 		return -ENOMEM;
 	if (c && !(t->rec_chosen = strdup(c)))
 		return -ENOMEM;
+	c = jstr(o, "chosen_sha256");
+	if (c && !(t->rec_chosen_sha = strdup(c)))
+		return -ENOMEM;
 	if (why)
 		snprintf(t->reason, sizeof(t->reason), "%s", why);
 
@@ -947,6 +951,9 @@ static int method_unchanged(struct dsp_erase_session *s)
 		/* older records: the run's one method */
 		if (sha_differs(t->rec_sha ? t->rec_sha : run_sha, t->m))
 			rc = say(s, DSP_INVALID, t->marg, "method file changed since the run started");
+		else if (sha_differs(t->rec_chosen_sha, t->chosen))
+			rc = say(s, DSP_INVALID, t->chosen->name,
+				 "method file changed since the run started (auto chose it)");
 	}
 	dsp_record_free(rec);
 	return rc;
@@ -1330,7 +1337,8 @@ static int check_techniques(struct dsp_erase_session *s)
 
 	for (unsigned i = 0; i < s->nt; i++)
 		rc = worse(s, rc, check_technique(s, &s->t[i]));
-	if (!rc)
+	/* on resume the crypto-luks target may be finished: --then is the run's */
+	if (!rc && !s->o.resume)
 		rc = then_wanted(s, true);
 	return rc;
 }
@@ -1790,6 +1798,7 @@ void dsp_erase_session_free(struct dsp_erase_session *s)
 		free(s->t[i].marg);
 		free(s->t[i].rec_sha);
 		free(s->t[i].rec_chosen);
+		free(s->t[i].rec_chosen_sha);
 		if (!s->t[i].m_borrowed)
 			dsp_method_free(s->t[i].m);
 		if (!s->t[i].chosen_borrowed)

@@ -2,11 +2,12 @@
 # t_erase_tech_multi.sh - per-target methods: two loop devices, "-m zero A
 # -m one B" in one run. Each device holds its own method's bytes (read back
 # with dd), run_start and each target event name that target's method, the
-# dry run shows one method line per target. Interrupted (SIGINT at a
+# dry run and the confirmation show one method line per target (auto: its
+# choice and reason). Interrupted (SIGINT at a
 # checkpoint) and --resume: each target finishes with its own method, from
-# the record. Usage: several -m with a target before the first is exit 2, as
-# is --method on --resume; one -m placed after the targets still applies to
-# every one (today's behaviour).
+# the record. Usage: several -m with a target before the first, or one with
+# no target after it, is exit 2, as is --method on --resume; one -m placed
+# after the targets still applies to every one (today's behaviour).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -67,6 +68,19 @@ PY
 [ "$(count_marker "$a")" -gt 0 ] && [ "$(count_marker "$b")" -gt 0 ] || die "dry run wrote"
 ok "dry run: each target under its own method"
 
+# the confirmation shows the same, auto's choice and reason too; a wrong answer writes nothing
+if command -v script >/dev/null; then
+	printf 'wrong\n' | script -qec "$DISPOSE erase --progress none --run-dir $T/r0 -m zero $a -m auto $b" \
+		/dev/null >"$T/out" 2>&1
+	grep -q "^   method: zero (1 pass: 0x00), verify: " "$T/out" &&
+		grep -q "^   method: auto chose nist-clear (" "$T/out" &&
+		grep -q "^   reason: ." "$T/out" && grep -q "Type '$a'" "$T/out" ||
+		die "confirmation: $(cat "$T/out")"
+	[ ! -e "$T/r0" ] && [ "$(count_marker "$a")" -gt 0 ] && [ "$(count_marker "$b")" -gt 0 ] ||
+		die "confirmation refused but something was written"
+	ok "confirmation: each target's method, auto's choice and reason"
+fi
+
 "$DISPOSE" erase --yes --progress none --verify last --run-dir "$T/r1" \
 	-m zero "$a" -m one "$b" >"$T/out" 2>&1 || die "erase: $(cat "$T/out")"
 all_bytes "$a" 00 || die "$a: not all zero"
@@ -96,6 +110,8 @@ events "$T/r2" run_end | grep -q '"interrupted"' || die "run did not end interru
 	die "both devices done before the interrupt; slow it down"
 "$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r2" -m zero >"$T/out" 2>&1
 [ $? = 2 ] || die "--method on --resume: want exit 2: $(cat "$T/out")"
+"$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r2" --category clear >"$T/out" 2>&1
+[ $? = 2 ] || die "--category on --resume: want exit 2: $(cat "$T/out")"
 "$DISPOSE" erase --yes --progress none --resume --run-dir "$T/r2" >"$T/out" 2>&1 ||
 	die "resume: $(cat "$T/out")"
 all_bytes "$a" 00 || die "resume: $a not all zero"
@@ -110,6 +126,11 @@ fill_marker "$a" 32
 "$DISPOSE" erase --yes --progress none --run-dir "$T/r3" "$a" -m zero "$b" -m one >"$T/out" 2>&1
 [ $? = 2 ] || die "target before the first of several -m: want exit 2: $(cat "$T/out")"
 grep -q "^dispose: $a: named before the first --method" "$T/out" || die "message: $(cat "$T/out")"
+[ ! -e "$T/r3" ] && [ "$(count_marker "$a")" -gt 0 ] || die "usage error wrote"
+# a --method with no target after it (before the next one) would be ignored
+"$DISPOSE" erase --yes --progress none --run-dir "$T/r3" -m zero -m one "$a" >"$T/out" 2>&1
+[ $? = 2 ] || die "-m with no target after it: want exit 2: $(cat "$T/out")"
+grep -q "^dispose: --method: zero: no target named after it" "$T/out" || die "message: $(cat "$T/out")"
 [ ! -e "$T/r3" ] && [ "$(count_marker "$a")" -gt 0 ] || die "usage error wrote"
 # one -m after the targets applies to all of them
 "$DISPOSE" erase --yes --progress none --run-dir "$T/r4" "$a" "$b" -m one >"$T/out" 2>&1 ||

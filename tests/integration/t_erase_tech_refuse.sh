@@ -6,7 +6,8 @@
 # of the same run is not written either; Purge asked of an overwrite is
 # exit 5. auto on a loop device: --dry-run shows nist-clear and the reason.
 # Usage errors (exit 2): --then with a method that is not an overwrite,
-# --then without a crypto-luks target, --category other than clear|purge.
+# --then without a crypto-luks target, --category other than clear|purge, an
+# --inventory that cannot be read or is not an inventory.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root
@@ -65,7 +66,12 @@ want 2 "--then without crypto-luks" -m zero --then zero "$a"
 grep -q "^dispose: --then: zero: no target's method is crypto-luks" "$T/err" || die "--then: $(cat "$T/err")"
 want 2 "--category bad" --category medium "$a"
 grep -q "^dispose: --category: medium: expected clear or purge" "$T/err" || die "--category: $(cat "$T/err")"
-ok "usage: --then not an overwrite, --then without crypto-luks, bad --category: exit 2"
+want 2 "--inventory missing" --inventory "$T/no-such-inventory.json" "$a"
+grep -q "^dispose: $T/no-such-inventory.json: " "$T/err" || die "--inventory: $(cat "$T/err")"
+echo '{"schema": "something-else"}' >"$T/inv.json"
+want 2 "--inventory not an inventory" --inventory "$T/inv.json" "$a"
+grep -q "^dispose: $T/inv.json: " "$T/err" || die "--inventory: $(cat "$T/err")"
+ok "usage: --then not an overwrite, --then without crypto-luks, bad --category, bad --inventory: exit 2"
 
 "$DISPOSE" erase --dry-run --progress none -m auto "$a" >"$T/out" 2>&1 || die "auto dry run: $(cat "$T/out")"
 grep -q "^   method: auto chose nist-clear (" "$T/out" || die "auto dry run: $(cat "$T/out")"

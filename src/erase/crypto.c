@@ -506,7 +506,7 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 	char vtext[1024] = "not verified: the LUKS header was not destroyed";
 	uint64_t hw = 0, hv = 0;
 	bool destroyed = false, ran_then = false, logged = false;
-	int st = 0, r;
+	int st = 0, version = 2, r;
 
 	if (!res)
 		res = &dummy;
@@ -567,8 +567,11 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 		int64_t n;
 
 		luks = json_object_get(k.result);
-		if (json_object_object_get_ex(k.result, "volume", &v))
+		if (json_object_object_get_ex(k.result, "volume", &v)) {
 			snprintf(uuid, sizeof(uuid), "%s", volume_uuid(v));
+			if (!dsp_json_i64(v, "version", &n))
+				version = (int)n;
+		}
 		if (!dsp_json_i64(k.result, "bytes_overwritten", &n) && n > 0)
 			hw = (uint64_t)n;
 		if (!dsp_json_i64(k.result, "bytes_verified", &n) && n > 0)
@@ -605,6 +608,7 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 			goto end;
 		}
 		snprintf(uuid, sizeof(uuid), "%s", li.uuid);
+		version = li.version;
 		if (k.volume && strcasecmp(volume_uuid(k.volume), li.uuid)) {
 			snprintf(err, sizeof(err), "holds LUKS volume %s, not volume %s the run record "
 				 "names: nothing written", li.uuid, volume_uuid(k.volume));
@@ -656,10 +660,11 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 	if (!json_object_array_length(list))
 		backup_survives(o->luks_backups, uuid, true, survivor, sizeof(survivor), list);
 	max = reach(k.block, k.rotational, survivor, why, sizeof(why));
-	snprintf(vtext, sizeof(vtext), "verified: the LUKS header area (%" PRIu64 " bytes: both "
-		 "header copies, the keyslot area) overwritten with random data and read back "
-		 "through the I/O seam; afterwards libcryptsetup finds no header and libblkid no "
-		 "crypto_LUKS", hv);
+	snprintf(vtext, sizeof(vtext), "verified: the LUKS%d header area (%" PRIu64 " bytes: %s) "
+		 "overwritten with random data and read back through the I/O seam; afterwards "
+		 "libcryptsetup finds no header and libblkid no crypto_LUKS", version, hv,
+		 version == 1 ? "the header and every keyslot's key material" :
+		 "both header copies and the keyslot area");
 	if (k.req > max) {	/* an earlier session destroyed it; what stands in the way came since */
 		snprintf(err, sizeof(err), "%s requested, %s reached: %s", dsp_category_name(k.req),
 			 dsp_category_name(max), why);

@@ -367,7 +367,11 @@ static void destroy_on_loop(int version)
 	assert_true(has_caveat(end, DATA_CAVEAT));
 	assert_true(has_caveat_part(end, "a loop device: the header overwrite reached its backing file"));
 	assert_false(has_caveat(end, FLASH_CAVEAT));
-	assert_non_null(strstr(jstr(end, "verification"), "read back"));
+	assert_non_null(strstr(jstr(end, "verification"), version == 2 ?
+			       "verified: the LUKS2 header area (16777216 bytes: both header copies "
+			       "and the keyslot area) overwritten with random data and read back" :
+			       "verified: the LUKS1 header area (2097152 bytes: the header and every "
+			       "keyslot's key material) overwritten with random data and read back"));
 	luks = member(end, "luks");
 	assert_string_equal(jstr(luks, "outcome"), "ok");
 	assert_false(json_object_get_boolean(member(luks, "header_found_after")));

@@ -186,6 +186,7 @@ struct dsp_record_target {
 	struct json_object *sanitize;	/* dsp_san_result_json: target_end's, else
 					 * sanitize_end's result */
 	struct json_object *sanitize_sent; /* the sanitize_sent event (the command) */
+	int sanitize_ok;		/* sanitize_end's ok: 1, 0, -1 not said */
 	struct json_object *health_before, *health_after;
 	int dealloc;			/* 1, 0, -1 not said */
 	struct json_object *hidden;	/* dsp_ata_hidden_json */

@@ -93,8 +93,10 @@ const char *cert_evidence_fault(struct json_object *t)
 	    (f = cert_luks_fault(member(ev, "luks", json_type_object))))
 		return f;
 	if (tech && !strcmp(tech, "sanitize") &&
-	    strcmp(cert_san_completion(member(member(ev, "sanitize", json_type_object), "status",
-					      json_type_object)), "success"))
+	    (strcmp(cert_san_completion(member(member(ev, "sanitize", json_type_object), "status",
+					       json_type_object)), "success") ||
+	     !dsp_json_str(member(ev, "sanitize", json_type_object), "completion") ||
+	     strcmp(dsp_json_str(member(ev, "sanitize", json_type_object), "completion"), "success")))
 		return "the record does not show the device reporting the sanitize done";
 	if (tech && strcmp(tech, "overwrite")) {
 		for (size_t i = 0; i < np; i++) {

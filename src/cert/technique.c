@@ -185,7 +185,8 @@ int cert_technique_cap(struct json_object *t, const char **why)
 		struct json_object *san = json_object_object_get(ev, "sanitize");
 		const char *action = dsp_json_str(t, "action");
 
-		if (!is(cert_san_completion(json_object_object_get(san, "status")), "success")) {
+		if (!is(cert_san_completion(json_object_object_get(san, "status")), "success") ||
+		    !is(dsp_json_str(san, "completion"), "success")) {
 			*why = "the record does not show the device reporting the sanitize done";
 			return 0;
 		}
@@ -332,7 +333,10 @@ static struct json_object *sanitize_doc(const struct dsp_record_target *t)
 	else
 		cmd = json_object_get(cmd);
 	json_object_object_add(o, "command", cmd);
-	json_object_object_add(o, "completion", json_object_new_string(cert_san_completion(st)));
+	/* the tool's own verdict at the time can only lower what the raw status says */
+	json_object_object_add(o, "completion", json_object_new_string(
+		t->sanitize_ok == 0 && is(cert_san_completion(st), "success") ? "failed" :
+		cert_san_completion(st)));
 	json_object_object_add(o, "status", json_object_is_type(st, json_type_object) ?
 					     plain(st) : NULL);
 	return o;

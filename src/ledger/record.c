@@ -242,7 +242,7 @@ static struct dsp_record_target *target_of(struct reader *rd, const char *id)
 	}
 	t = &rec->targets[rec->ntargets];
 	memset(t, 0, sizeof(*t));
-	t->dealloc = -1;
+	t->dealloc = t->sanitize_ok = -1;
 	if (!(t->id = strdup(id)))
 		return NULL;
 	rec->ntargets++;
@@ -352,6 +352,10 @@ static int on_technique_event(struct dsp_record_target *t, const char *name,
 		if (!t->health_before)
 			r = keep_said(&t->health_before, ev, "health_before");
 	} else if (!strcmp(name, "sanitize_end")) {
+		bool ok;
+
+		if (!dsp_json_bool(ev, "ok", &ok))
+			t->sanitize_ok = ok;
 		if (!(r = keep_said(&t->sanitize, ev, "result")))
 			r = keep_said(&t->health_after, ev, "health_after");
 	}

@@ -36,6 +36,7 @@ struct trec {
 	const char *caveat;
 	const char *status;	/* target_end's; NULL: success, or failed when outcome is not ok */
 	bool then;		/* crypto-luks --then zero: its passes and its end's caveats */
+	bool san_failed;	/* sanitize_end's ok false (the raw status looks fine) */
 };
 
 static void append(struct dsp_ledger *l, const char *ev, const char *target, struct json_object *f)
@@ -129,6 +130,7 @@ static void write_run(const char *name, const struct trec *o)
 		res = jparse(buf);
 		f = json_object_new_object();
 		json_object_object_add(f, "result", json_object_get(res));
+		json_object_object_add(f, "ok", json_object_new_boolean(!o->san_failed));
 		json_object_object_add(f, "health_after", jparse("{\"critical_warning\": 0,"
 			" \"percentage_used\": 3, \"media_errors\": 0, \"power_on_hours\": 1201}"));
 		append(l, "sanitize_end", "t1", f);
@@ -498,6 +500,9 @@ static void test_cert_sanitize_evidence(void **state)
 	set(p, "targets.0.evidence.sanitize.status", "status", json_object_new_string("0x0281"));
 	expect(p, "the record does not show the device reporting the sanitize done");
 	p = copy(d);
+	set(p, "targets.0.evidence.sanitize", "completion", json_object_new_string("failed"));
+	expect(p, "the record does not show the device reporting the sanitize done");
+	p = copy(d);
 	set(p, "targets.0.evidence", "sanitize", NULL);
 	expect(p, "the record does not show the device reporting");
 	/* a user data erase is clear at most; an ATA security erase on flash too */
@@ -513,6 +518,15 @@ static void test_cert_sanitize_evidence(void **state)
 	set(p, "targets.0", "action", json_object_new_string("block"));
 	expect(p, "the technique is not one dispose records");
 	json_object_put(d);
+
+	/* the tool judged the sanitize failed at the time: never reported success */
+	o.san_failed = true;
+	o.achieved = "none";
+	d = build("sf", &o);
+	assert_string_equal(str(d, "targets.0.evidence.sanitize.completion"), "failed");
+	expect(d, NULL);
+	o.san_failed = false;
+	o.achieved = "purge";
 
 	/* block erase words; a sanitize still running is not done */
 	o.action = "block";

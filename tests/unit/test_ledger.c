@@ -635,7 +635,7 @@ static void test_record_read_techniques(void **state)
 		    " \"technique\": \"sanitize\", \"category_requested\": \"purge\"}");
 	append_json(l, "sanitize_sent", "{\"target\": \"t2\", \"bus\": \"nvme\", \"action\": \"crypto\","
 		    " \"command\": \"84\", \"health_before\": {\"power_on_hours\": 7}}");
-	append_json(l, "sanitize_end", "{\"target\": \"t2\", \"result\": {\"sstat\": \"0x0001\"},"
+	append_json(l, "sanitize_end", "{\"target\": \"t2\", \"result\": {\"sstat\": \"0x0001\"}, \"ok\": false,"
 		    " \"health_after\": {\"power_on_hours\": 8}}");
 	append_json(l, "target_end", "{\"target\": \"t1\", \"status\": \"success\","
 		    " \"technique\": \"crypto-luks\", \"category_requested\": \"purge\","
@@ -666,6 +666,7 @@ static void test_record_read_techniques(void **state)
 	assert_int_equal(json_object_array_length(t->header_backups), 1);
 	assert_null(t->sanitize);
 	assert_int_equal(t->dealloc, -1);
+	assert_int_equal(t->sanitize_ok, -1);
 
 	/* cut short: no target_end, the sanitize's own events say what the device did */
 	t = dsp_record_find(r, "t2");
@@ -674,6 +675,7 @@ static void test_record_read_techniques(void **state)
 	assert_null(t->action);
 	assert_string_equal(dsp_json_str(t->sanitize, "sstat"), "0x0001");
 	assert_string_equal(dsp_json_str(t->sanitize_sent, "command"), "84");
+	assert_int_equal(t->sanitize_ok, 0);
 	assert_non_null(json_object_object_get(t->health_before, "power_on_hours"));
 	assert_int_equal(json_object_get_int(json_object_object_get(t->health_after,
 								    "power_on_hours")), 8);

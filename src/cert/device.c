@@ -358,6 +358,11 @@ int dsp_cert_check_device(struct json_object *doc, const char *dev, double perce
 	if (!tid)
 		tid = "?";
 	pass = final_pass(t);
+	if (!pass && dsp_json_str(t, "technique") && strcmp(dsp_json_str(t, "technique"), "overwrite"))
+		/* crypto-erase and sanitize leave no content of ours to re-read */
+		return cert_why(why, DSP_INVALID, "target %s: a %s wrote no overwrite pass to compare "
+				"(its evidence is in the certificate)", tid,
+				dsp_json_str(t, "technique"));
 	if (!pass || !json_object_is_type(json_object_object_get(pass, "pattern"), json_type_object))
 		return cert_why(why, DSP_INVALID, "target %s: no final pass pattern recorded", tid);
 	{

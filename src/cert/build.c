@@ -696,7 +696,7 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	const char *mode = t->verify, *tool_v, *tool_g;
 	char tool[128];
 	int64_t size = -1;
-	bool cat_fail;
+	bool cat_fail, dev_verified;
 
 	memset(st, 0, sizeof(*st));
 	json_object_object_get_ex(r->agg.targets, t->id, &a);
@@ -745,6 +745,11 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 		size = json_object_get_int64(t->size);
 	st->verified = strcmp(mode, "none") && (t->bytes_verified > 0 ||
 		(t->status && t->bytes_written == 0 && size <= 0));
+	/* a device sanitize whose content is not defined (crypto) is verified by the
+	 * device's completion status (NIST SP 800-88r1 4.7), said as such */
+	dev_verified = !st->verified && t->technique && !strcmp(t->technique, "sanitize") &&
+		       t->sanitize_ok != 0 && !strcmp(cert_san_completion(t->sanitize), "success");
+	st->verified |= dev_verified;
 
 	tool_v = dsp_json_str(rs, "version");
 	tool_g = dsp_json_str(rs, "gitrev");
@@ -761,8 +766,9 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	add(nist, "sanitization", jstr(nist_word(st->achieved)));
 	add(nist, "technique", jstr(cert_technique_words(t->technique, t->action, t->then != NULL)));
 	add(nist, "tool", jstr(tool));
-	add(nist, "verification_method", jstr(!st->verified ? "none" :
-					     !strcmp(mode, "sample") ? "sampling" : "full"));
+	add(nist, "verification_method", jstr(!st->verified ? "none" : dev_verified ?
+					     "device status" : !strcmp(mode, "sample") ? "sampling" :
+					     "full"));
 	add(nist, "destination", jstr(dest_text));
 	add(nist, "backup", NULL);	/* filled once the archives are known */
 	add(o, "nist", nist);

@@ -191,7 +191,7 @@ static const char *const E_DEST[] = { "internal-reuse", "external-reuse", "recyc
 				      "manufacturer", "other", NULL };
 static const char *const E_TKIND[] = { "block", "file", "tree", NULL };
 static const char *const E_SANIT[] = { "Clear", "Purge", "Destroy", "none", NULL };
-static const char *const E_VMETH[] = { "full", "sampling", "none", NULL };
+static const char *const E_VMETH[] = { "full", "sampling", "device status", "none", NULL };
 static const char *const E_VMODE[] = { "all", "last", "sample", "none", NULL };
 static const char *const E_RESULT[] = { "success", "completed-with-errors", "failed",
 					"interrupted", "unfinished", NULL };

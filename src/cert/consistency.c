@@ -61,7 +61,15 @@ static bool target_verified(struct json_object *t)
 	struct json_object *ver = member(t, "verification", json_type_object);
 	struct json_object *id = member(t, "identity", json_type_object), *size = NULL;
 	const char *mode = dsp_json_str(ver, "mode"), *res = dsp_json_str(t, "result");
+	const char *tech = dsp_json_str(t, "technique");
+	struct json_object *san = member(member(t, "evidence", json_type_object), "sanitize",
+					 json_type_object);
 
+	/* a device sanitize: the device's completion status, where nothing was read back */
+	if (tech && !strcmp(tech, "sanitize") && u64_or(t, "bytes_verified", 0) == 0 &&
+	    !strcmp(cert_san_completion(member(san, "status", json_type_object)), "success") &&
+	    dsp_json_str(san, "completion") && !strcmp(dsp_json_str(san, "completion"), "success"))
+		return true;
 	if (!mode || !strcmp(mode, "none"))
 		return false;
 	if (u64_or(t, "bytes_verified", 0) > 0)

@@ -37,6 +37,7 @@ struct trec {
 	const char *status;	/* target_end's; NULL: success, or failed when outcome is not ok */
 	bool then;		/* crypto-luks --then zero: its passes and its end's caveats */
 	bool san_failed;	/* sanitize_end's ok false (the raw status looks fine) */
+	bool no_readback;	/* verify none: nothing read back (a crypto sanitize's content is undefined) */
 };
 
 static void append(struct dsp_ledger *l, const char *ev, const char *target, struct json_object *f)
@@ -90,7 +91,7 @@ static void write_run(const char *name, const struct trec *o)
 	if (o->action)
 		json_object_object_add(m, "action", json_object_new_string(o->action));
 	json_object_object_add(f, "method", m);
-	json_object_object_add(f, "verify", json_object_new_string("last"));
+	json_object_object_add(f, "verify", json_object_new_string(o->no_readback ? "none" : "last"));
 	if (o->technique)
 		json_object_object_add(f, "technique", json_object_new_string(o->technique));
 	if (o->requested)
@@ -147,7 +148,7 @@ static void write_run(const char *name, const struct trec *o)
 	}
 	if (o->ended) {
 		bool ok = o->outcome ? !strcmp(o->outcome, "ok") : true;
-		uint64_t w = luks ? 4096 : san ? 0 : SIZE, v = luks ? 4096 : SIZE;
+		uint64_t w = luks ? 4096 : san ? 0 : SIZE, v = luks ? 4096 : o->no_readback ? 0 : SIZE;
 
 		f = dsp_record_target_end(o->status ? o->status : ok ? "success" : "failed", 0,
 					  o->status || !ok ? "not reached" : NULL, w, v);
@@ -518,6 +519,27 @@ static void test_cert_sanitize_evidence(void **state)
 	set(p, "targets.0", "action", json_object_new_string("block"));
 	expect(p, "the technique is not one dispose records");
 	json_object_put(d);
+
+	/* nothing read back: the device's completion status is the verification, said so */
+	o.no_readback = true;
+	d = build("sn", &o);
+	assert_string_equal(str(d, "kind"), DSP_CERT_KIND_OK);
+	assert_string_equal(str(d, "targets.0.verification.mode"), "none");
+	assert_string_equal(str(d, "targets.0.nist.verification_method"), "device status");
+	expect(copy(d), NULL);
+	/* ... and only while the device's status says done */
+	set(d, "targets.0.evidence.sanitize.status", "sstat", json_object_new_string("0x0003"));
+	expect(d, "the record does not show the device reporting the sanitize done");
+	/* an overwrite with nothing read back stays unverified */
+	{
+		struct trec ow = { .achieved = "none", .rotational = true, .ended = true };
+		ow.no_readback = true;
+		d = build("on", &ow);
+		assert_string_equal(str(d, "targets.0.nist.verification_method"), "none");
+		assert_string_equal(str(d, "kind"), DSP_CERT_KIND_FAIL);
+		json_object_put(d);
+	}
+	o.no_readback = false;
 
 	/* the tool judged the sanitize failed at the time: never reported success */
 	o.san_failed = true;

@@ -13,9 +13,12 @@
 #include "tmpdir_helpers.h"
 #include "dispose/cert.h"
 #include "dispose/common.h"
+#include "dispose/erase.h"
 #include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "dispose/method.h"
+#include "sanitize_fake.h"
 
 #define TIME "2026-12-06T10:00:00Z"
 #define UUID "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -657,6 +660,85 @@ static void test_cert_show_technique(void **state)
 	json_object_put(d);
 }
 
+/*
+ * The producer itself: the sanitize technique against a fake NVMe drive
+ * (sanitize_fake.h) writes the record, then the certificate is built from
+ * it: a reported-done crypto sanitize is Purge, verified by device status.
+ */
+static void quiet(enum dsp_log_level level, const char *msg, void *arg)
+{
+	(void)level;
+	(void)msg;
+	(void)arg;
+}
+
+static void test_cert_from_sanitize_producer(void **state)
+{
+	struct dsp_method m = { .schema = 2, .technique = DSP_TECH_SANITIZE,
+				.action = DSP_ACT_CRYPTO, .category = DSP_CAT_PURGE,
+				.verify = DSP_VERIFY_NONE, .sample_percent = 10 };
+	struct dsp_san_opts san = { .poll_ms = 1, .sleep_ms = fake_sleep };
+	struct dsp_blkdev_info dev = { .rotational = 0 };
+	struct dsp_erase_opts eo = { .method = &m, .verify = DSP_VERIFY_NONE, .target_id = "t1",
+				     .device = &dev, .san = &san, .path = "/dev/nvme0n1" };
+	char *argv[] = { "dispose", "erase", "/dev/nvme0n1", NULL };
+	struct fake_dev *d = fake_dev_new();
+	struct dsp_ledger *l;
+	struct dsp_io *io;
+	struct json_object *doc;
+	const char *dirs[] = { at("prod") };
+	struct dsp_cert_build_opts b = { .run_dirs = dirs, .nrun_dirs = 1, .time = TIME };
+	char *why = NULL;
+	(void)state;
+
+	snprintf(m.name, sizeof(m.name), "sanitize-crypto");
+	memset(m.sha256, 'a', 64);	/* as of a method file */
+	snprintf(dev.name, sizeof(dev.name), "nvme0n1");
+	snprintf(dev.disk, sizeof(dev.disk), "nvme0n1");
+	snprintf(dev.path, sizeof(dev.path), "/dev/nvme0n1");
+	snprintf(dev.serial, sizeof(dev.serial), "S64ANS0T512345");
+	d->size = 8u << 20;
+	d->nvme = true;
+	d->nsid = 1;
+	d->san_steps = 3;
+	fake_load(d->id_ctrl, sizeof(d->id_ctrl), "nvme/id-ctrl-crypto-block.bin");
+	fake_load(d->id_ns, sizeof(d->id_ns), "nvme/id-ns-lbaf1.bin");
+	fake_load(d->health, sizeof(d->health), "nvme/health-ok.bin");
+	san.sleep_arg = d;
+	io = fake_dev_io(d);
+	free(io->path);
+	io->path = strdup(dev.path);
+	assert_int_equal(dsp_ledger_open(dirs[0], DSP_LEDGER_CREATE, &l), 0);
+	append(l, "run_start", NULL, dsp_record_run_start("erase", 3, argv));
+	eo.ledger = l;
+	dsp_log_set_handler(quiet, NULL);
+	assert_int_equal(dsp_erase_sanitize_io(io, &eo, NULL), 0);
+	dsp_log_set_handler(NULL, NULL);
+	append(l, "run_end", NULL, dsp_record_run_end("success", 0));
+	dsp_ledger_close(l);
+	dsp_io_close(io);
+
+	if (dsp_cert_build(&b, &doc, &why))
+		fail_msg("build: %s", why);
+	if (dsp_cert_check_schema(doc, &why))
+		fail_msg("schema: %s", why);
+	assert_string_equal(str(doc, "kind"), DSP_CERT_KIND_OK);
+	assert_string_equal(str(doc, "targets.0.technique"), "sanitize");
+	assert_string_equal(str(doc, "targets.0.action"), "crypto");
+	assert_string_equal(str(doc, "targets.0.nist.sanitization"), "Purge");
+	assert_string_equal(str(doc, "targets.0.nist.technique"), "cryptographic erase");
+	assert_string_equal(str(doc, "targets.0.nist.verification_method"), "device status");
+	assert_string_equal(str(doc, "targets.0.evidence.sanitize.bus"), "nvme");
+	assert_string_equal(str(doc, "targets.0.evidence.sanitize.completion"), "success");
+	assert_non_null(strstr(str(doc, "targets.0.evidence.sanitize.command"), "cdw10"));
+	assert_true(json_object_is_type(get(doc, "targets.0.evidence.health_before"),
+					json_type_object));
+	assert_true(json_object_is_type(get(doc, "targets.0.evidence.health_after"),
+					json_type_object));
+	expect(doc, NULL);
+	free(why);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -680,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_cert_sanitize_evidence),
 		cmocka_unit_test(test_cert_overwrite_old_record_and_old_document),
 		cmocka_unit_test(test_cert_show_technique),
+		cmocka_unit_test(test_cert_from_sanitize_producer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -728,6 +728,8 @@ static void test_cert_from_sanitize_producer(void **state)
 	assert_string_equal(str(doc, "targets.0.nist.sanitization"), "Purge");
 	assert_string_equal(str(doc, "targets.0.nist.technique"), "cryptographic erase");
 	assert_string_equal(str(doc, "targets.0.nist.verification_method"), "device status");
+	/* the drive's identity as the producer recorded it, in the NIST form */
+	assert_string_equal(str(doc, "targets.0.nist.serial"), "S64ANS0T512345");
 	assert_string_equal(str(doc, "targets.0.evidence.sanitize.bus"), "nvme");
 	assert_string_equal(str(doc, "targets.0.evidence.sanitize.completion"), "success");
 	assert_non_null(strstr(str(doc, "targets.0.evidence.sanitize.command"), "cdw10"));

@@ -443,9 +443,13 @@ void dsp_erase_session_free(struct dsp_erase_session *s);
  * rotational medium (dev->rotational 1; NULL or unknown is not) and no
  * header backup in backups ([{"path","uuid","erased_in_run"}], may be NULL)
  * with the volume's UUID, except one marked erased_in_run (a target of the
- * same run, erased first). 0, or DSP_UNSUPPORTED (a file, no LUKS header,
- * the category not reachable: the reason names the backup or the medium
- * and what to do), DSP_REFUSED (in use), -errno; why says it.
+ * same run, erased first) and no other hard link (a tree erase would only
+ * unlink that name). A partition reaches no category (as an overwrite of
+ * one): not refused for it, recorded as none. 0, or DSP_UNSUPPORTED (a
+ * file, no LUKS header, a LUKS2 reencryption under way or cut short: part
+ * of the data may be plaintext; the category not reachable: the reason
+ * names the backup or the medium and what to do), DSP_REFUSED (in use),
+ * -errno; why says it.
  */
 int dsp_erase_luks_check(struct dsp_io *io, const struct dsp_blkdev_info *dev,
 			 enum dsp_category requested, struct json_object *backups,
@@ -461,12 +465,15 @@ int dsp_erase_luks_check(struct dsp_io *io, const struct dsp_blkdev_info *dev,
  * nist_category purge only when the destroy was proven, the medium is
  * rotational and no backup in opts->luks_backups with the volume's UUID
  * survives (one marked erased_in_run counts as erased only when its file
- * no longer holds that header); else clear with caveats (flash spare area,
- * the surviving backup), none when not destroyed. The requested category
+ * no longer holds that header and this run's record shows it overwritten
+ * and removed, no name of it kept); else clear with caveats (flash spare
+ * area, the surviving backup), none when not destroyed or a partition. A
+ * reencryption under way is refused as at the check. The requested category
  * (opts->requested, else the method's) is checked before anything is
  * written: not reachable is DSP_UNSUPPORTED, status failed, nothing
  * written. Resume: a destroy recorded as proven is never run again (the
- * --then passes continue from their checkpoint); a luks_header without a
+ * --then passes continue from their checkpoint, unless a LUKS header is
+ * found there again: a new volume, DSP_REFUSED, nothing written); a luks_header without a
  * proven luks_destroyed is inspected again: the same volume is destroyed,
  * a header gone is failed (-EIO, never verified), another volume -ESTALE.
  * Returns 0, DSP_MISMATCH (header read-back or --then verification),

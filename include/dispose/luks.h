@@ -40,6 +40,10 @@ struct dsp_luks_info {
 	uint64_t data_offset;
 	uint64_t header_end;
 	char header_sha256[65];		/* of the bytes [0, header_end); "" if not read */
+	int reencrypt;			/* LUKS2: an encryption, decryption or reencryption
+					   is under way or was cut short (requirement
+					   online-reencrypt): part of the data may be
+					   plaintext or under another key */
 };
 
 /*

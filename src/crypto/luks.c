@@ -99,6 +99,13 @@ static void fill_info(struct crypt_device *cd, struct dsp_luks_info *info)
 		if (sl->off + sl->len > end)
 			end = sl->off + sl->len;
 	}
+	if (info->version == 2) {
+		uint32_t req = 0;
+
+		info->reencrypt = crypt_reencrypt_status(cd, NULL) != CRYPT_REENCRYPT_NONE ||
+				  (!crypt_persistent_flags_get(cd, CRYPT_FLAGS_REQUIREMENTS, &req) &&
+				   (req & CRYPT_REQUIREMENT_ONLINE_REENCRYPT));
+	}
 	/* LUKS1: the 592-byte header sits in the first 4 KiB in any case */
 	info->header_end = end < 4096 ? 4096 : end;
 	for (int t = 0; info->version == 2 && t < DSP_LUKS_MAX_TOKENS; t++) {

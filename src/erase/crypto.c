@@ -27,6 +27,10 @@
 
 #define FLASH_CAVEAT	"flash spare area: old key material may survive outside the LBA space; " \
 			"follow with a device sanitize for Purge"
+#define REENCRYPT_WHY	"a LUKS2 volume whose encryption, decryption or reencryption is under way " \
+			"or was cut short (requirement online-reencrypt): part of its data may be " \
+			"plaintext that no key protects; finish it (cryptsetup reencrypt --resume-only) " \
+			"or use an overwrite method"
 #define UNKNOWN_CAVEAT	"medium type unknown: if flash, old key material may survive outside " \
 			"the LBA space; follow with a device sanitize for Purge"
 
@@ -127,15 +131,58 @@ out:
 }
 
 /*
+ * What this run's record says of files it erased: paths whose data was
+ * overwritten before the name went (file_removed), and paths whose name
+ * alone went, the data kept under other hard links (link_removed,
+ * hard_links_remain). Both are objects used as sets of paths.
+ */
+struct removed {
+	struct json_object *gone, *kept;
+};
+
+static int removed_walk(struct json_object *ev, void *arg)
+{
+	struct removed *rm = arg;
+	const char *name = dsp_json_str(ev, "event"), *path = dsp_json_str(ev, "path");
+
+	if (!name || !path)
+		return 0;
+	if (!strcmp(name, "file_removed"))
+		json_object_object_add(rm->gone, path, NULL);
+	else if (!strcmp(name, "link_removed") || !strcmp(name, "hard_links_remain"))
+		json_object_object_add(rm->kept, path, NULL);
+	return 0;
+}
+
+static void removed_load(struct removed *rm, const char *run_dir)
+{
+	rm->gone = json_object_new_object();
+	rm->kept = json_object_new_object();
+	/* other targets may be mid-line: what came before (the backups' erase, first) is read */
+	if (rm->gone && rm->kept)
+		dsp_record_read_events(run_dir, removed_walk, rm, NULL);
+}
+
+static void removed_free(struct removed *rm)
+{
+	json_object_put(rm->gone);
+	json_object_put(rm->kept);
+}
+
+/*
  * Does a backup in backups with this UUID survive? Its readable path goes
  * to which (the first one). An entry with "erased_in_run" true is a target
- * of the run, erased before the volume: at the check (live false) it does
- * not count; at run time (live) only when its file no longer holds a LUKS
- * header with this UUID. list, when not NULL, receives every entry with
- * the UUID as {path, uuid, erased_in_run} for the record.
+ * of the run, erased before the volume. At the check (rm NULL) it counts as
+ * erased unless it has other hard links (a tree erase only unlinks such a
+ * name). At run time (rm: this run's record) only when its file no longer
+ * holds a LUKS header with this UUID and the record shows its data
+ * overwritten before its name was removed, no name of it kept. list, when
+ * not NULL, receives every entry with the UUID as {path, uuid,
+ * erased_in_run} for the record.
  */
-static bool backup_survives(struct json_object *backups, const char *uuid, bool live,
-			    char *which, size_t wlen, struct json_object *list)
+static bool backup_survives(struct json_object *backups, const char *uuid,
+			    const struct removed *rm, char *which, size_t wlen,
+			    struct json_object *list)
 {
 	size_t n = json_object_is_type(backups, json_type_array) ?
 		   json_object_array_length(backups) : 0;
@@ -147,20 +194,26 @@ static bool backup_survives(struct json_object *backups, const char *uuid, bool 
 		struct json_object *b = json_object_array_get_idx(backups, i), *e;
 		const char *bu = dsp_json_str(b, "uuid"), *shown = dsp_json_str(b, "path");
 		bool marked = false, erased;
+		struct stat st;
 		char *path = NULL;
 
 		if (!bu || !uuid[0] || strcasecmp(bu, uuid) || dsp_json_bytes(b, "path", &path, NULL))
 			continue;
 		dsp_json_bool(b, "erased_in_run", &marked);
 		erased = marked;
-		if (marked && live) {
+		if (marked && !rm) {
+			erased = lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink <= 1;
+		} else if (marked) {
 			struct dsp_luks_info li;
-			struct stat st;
 
-			/* gone, or no longer this volume's header: erased */
+			/* gone, or no longer this volume's header ... */
 			erased = lstat(path, &st) != 0 ||
 				 !(S_ISREG(st.st_mode) && dsp_luks_inspect(path, 0, &li) == 0 &&
 				   !strcasecmp(li.uuid, uuid));
+			/* ... because this run overwrote it, not because a name went */
+			erased = erased && rm->gone && rm->kept &&
+				 json_object_object_get_ex(rm->gone, path, NULL) &&
+				 !json_object_object_get_ex(rm->kept, path, NULL);
 		}
 		if (!erased && !any) {
 			any = true;
@@ -181,16 +234,22 @@ static bool backup_survives(struct json_object *backups, const char *uuid, bool 
 /*
  * The highest category a destroyed volume reaches here: purge on a
  * rotational whole medium with no surviving header backup; else clear
- * (why says what stands in the way); none for what is not a block device.
+ * (why says what stands in the way); none for what is not a block device
+ * or is a partition (not the medium: as for an overwrite, no category).
  */
-static enum dsp_category reach(bool block, int rotational, const char *survivor, char *why,
-			       size_t wlen)
+static enum dsp_category reach(bool block, bool partition, int rotational, const char *survivor,
+			       char *why, size_t wlen)
 {
 	size_t k = 0;
 
 	why[0] = '\0';
 	if (!block) {
 		snprintf(why, wlen, "not a block device");
+		return DSP_CAT_NONE;
+	}
+	if (partition) {
+		snprintf(why, wlen, "partition, not the whole medium: only this LUKS volume's key "
+			 "material was destroyed");
 		return DSP_CAT_NONE;
 	}
 	if (survivor && survivor[0])
@@ -244,6 +303,8 @@ int dsp_erase_luks_check(struct dsp_io *io, const struct dsp_blkdev_info *dev,
 				 "method");
 	if (r < 0)
 		return check_why(why, r, "reading the LUKS header: %s", strerror(-r));
+	if (li.reencrypt)
+		return check_why(why, DSP_UNSUPPORTED, REENCRYPT_WHY);
 	r = dsp_blkdev_in_use(io->path, &use);
 	if (r < 0)
 		return check_why(why, r, "cannot tell what uses it: %s", strerror(-r));
@@ -252,9 +313,11 @@ int dsp_erase_luks_check(struct dsp_io *io, const struct dsp_blkdev_info *dev,
 				 "first (cryptsetup close)", use.holder[0] ? use.holder : "a device");
 	if (dsp_blkdev_use_reason(&use, buf, sizeof(buf))[0])
 		return check_why(why, DSP_REFUSED, "%s", buf);
-	backup_survives(backups, li.uuid, false, survivor, sizeof(survivor), NULL);
-	max = reach(true, dev ? dev->rotational : -1, survivor, reason, sizeof(reason));
-	if (requested > max)
+	backup_survives(backups, li.uuid, NULL, survivor, sizeof(survivor), NULL);
+	max = reach(true, dev && dev->is_partition, dev ? dev->rotational : -1, survivor, reason,
+		    sizeof(reason));
+	/* a partition reaches no category, whatever is asked: recorded so, as an overwrite's */
+	if (requested > max && !(dev && dev->is_partition))
 		return check_why(why, DSP_UNSUPPORTED, "crypto-luks cannot reach %s here: %s; "
 				 "ask for --category clear%s", dsp_category_name(requested), reason,
 				 survivor[0] ? ", or name the backup as a target of the same run" :
@@ -269,7 +332,7 @@ struct luks_run {
 	const struct dsp_erase_opts *o;
 	const struct dsp_blkdev_info *dev;
 	struct dsp_blkdev_info devbuf;
-	bool block;
+	bool block, partition;
 	int rotational;			/* 1, 0 flash, -1 unknown */
 	enum dsp_category req;
 	/* the record, on resume */
@@ -500,6 +563,7 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 	struct dsp_luks_info li;
 	struct dsp_luks_result lr;
 	struct erase_sub sub = { 0 };
+	struct removed rm = { 0 };
 	struct json_object *luks = NULL, *list = NULL, *cav = NULL, *f, *keep, *then = NULL;
 	enum dsp_category max = DSP_CAT_NONE, got;
 	char err[2048] = "", why[1024] = "", survivor[PATH_MAX] = "", uuid[64] = "";
@@ -521,6 +585,7 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 		k.dev = o->device ? o->device :
 			dsp_device_info(NULL, io->rdev, &k.devbuf) == 0 ? &k.devbuf : NULL;
 	k.rotational = k.dev ? k.dev->rotational : -1;
+	k.partition = k.dev && k.dev->is_partition;
 	k.req = o->requested != DSP_CAT_NONE ? o->requested : o->method->category;
 	if (o->resume) {
 		uint64_t bad = 0;
@@ -576,6 +641,17 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 			hw = (uint64_t)n;
 		if (!dsp_json_i64(k.result, "bytes_verified", &n) && n > 0)
 			hv = (uint64_t)n;
+		/* a LUKS header there again: a volume formatted since, not this run's to touch */
+		r = dsp_luks_inspect_fd(io->fd, 0, &li);
+		if (r == 0 || (r < 0 && r != -EINVAL)) {
+			if (r == 0)
+				snprintf(err, sizeof(err), "holds LUKS volume %s, made after this run "
+					 "destroyed volume %s: refused, nothing written", li.uuid, uuid);
+			else
+				snprintf(err, sizeof(err), "reading the LUKS header: %s", strerror(-r));
+			st = r == 0 ? DSP_REFUSED : r;
+			goto end;
+		}
 		destroyed = true;
 		dsp_log(DSP_LOG_INFO, "%s: the LUKS header was destroyed and verified in an earlier "
 			"session (run record)", io->path);
@@ -616,9 +692,15 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 			goto end;
 		}
 		/* what stands in the way of the category asked for, before anything is written */
-		backup_survives(o->luks_backups, uuid, true, survivor, sizeof(survivor), list);
-		max = reach(k.block, k.rotational, survivor, why, sizeof(why));
-		if (k.req > max) {
+		if (li.reencrypt) {
+			snprintf(err, sizeof(err), "%s: nothing written", REENCRYPT_WHY);
+			st = DSP_UNSUPPORTED;
+			goto end;
+		}
+		removed_load(&rm, dsp_ledger_dir(o->ledger));
+		backup_survives(o->luks_backups, uuid, &rm, survivor, sizeof(survivor), list);
+		max = reach(k.block, k.partition, k.rotational, survivor, why, sizeof(why));
+		if (k.req > max && !k.partition) {
 			snprintf(err, sizeof(err), "%s requested, at most %s reachable: %s; nothing "
 				 "written", dsp_category_name(k.req), dsp_category_name(max), why);
 			st = DSP_UNSUPPORTED;
@@ -657,15 +739,18 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 		if (!destroyed || st)
 			goto end;
 	}
-	if (!json_object_array_length(list))
-		backup_survives(o->luks_backups, uuid, true, survivor, sizeof(survivor), list);
-	max = reach(k.block, k.rotational, survivor, why, sizeof(why));
+	if (!json_object_array_length(list)) {
+		if (!rm.gone)
+			removed_load(&rm, dsp_ledger_dir(o->ledger));
+		backup_survives(o->luks_backups, uuid, &rm, survivor, sizeof(survivor), list);
+	}
+	max = reach(k.block, k.partition, k.rotational, survivor, why, sizeof(why));
 	snprintf(vtext, sizeof(vtext), "verified: the LUKS%d header area (%" PRIu64 " bytes: %s) "
 		 "overwritten with random data and read back through the I/O seam; afterwards "
 		 "libcryptsetup finds no header and libblkid no crypto_LUKS", version, hv,
 		 version == 1 ? "the header and every keyslot's key material" :
 		 "both header copies and the keyslot area");
-	if (k.req > max) {	/* an earlier session destroyed it; what stands in the way came since */
+	if (k.req > max && !k.partition) {	/* destroyed in an earlier session; in the way since */
 		snprintf(err, sizeof(err), "%s requested, %s reached: %s", dsp_category_name(k.req),
 			 dsp_category_name(max), why);
 		st = DSP_UNSUPPORTED;
@@ -694,7 +779,7 @@ end:
 	} else if (!destroyed) {
 		snprintf(why, sizeof(why), "%s", st == DSP_UNSUPPORTED || st == DSP_REFUSED ||
 			 st == -ESTALE ? "not erased" : "the LUKS header was not destroyed and verified");
-	} else if (k.req > got) {	/* never raised: failed instead */
+	} else if (k.req > got && !k.partition) {	/* never raised: failed instead */
 		st = DSP_UNSUPPORTED;
 		if (!err[0])
 			snprintf(err, sizeof(err), "%s requested, %s reached: %s",
@@ -815,5 +900,6 @@ out:
 	json_object_put(sub.bad_ranges);
 	json_object_put(k.volume);
 	json_object_put(k.result);
+	removed_free(&rm);
 	return st;
 }

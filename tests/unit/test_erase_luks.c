@@ -454,6 +454,20 @@ static void test_check(void **state)
 			       json_object_new_boolean(1));
 	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, bk, &why), 0);
 	json_object_put(bk);
+	/* marked, but with another hard link: erasing its name would leave it, so it survives */
+	snprintf(sbk, sizeof(sbk), "%s/linked.hdr", tmpdir);
+	assert_int_equal(sh("echo x >'%s' && ln -f '%s' '%s/linked.other'", sbk, sbk, tmpdir), 0);
+	bk = json_object_new_array();
+	json_object_array_add(bk, json_object_new_object());
+	json_object_object_add(json_object_array_get_idx(bk, 0), "path", json_object_new_string(sbk));
+	json_object_object_add(json_object_array_get_idx(bk, 0), "uuid", json_object_new_string(uuid));
+	json_object_object_add(json_object_array_get_idx(bk, 0), "erased_in_run",
+			       json_object_new_boolean(1));
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, bk, &why), DSP_UNSUPPORTED);
+	assert_non_null(strstr(why.reason, "linked.hdr has this volume's UUID and survives"));
+	assert_int_equal(sh("rm -f '%s/linked.other'", tmpdir), 0);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, bk, &why), 0);
+	json_object_put(bk);
 
 	/* an open volume: a device over it stands for the dm-crypt mapping */
 	assert_int_equal(attach(dev, upper, sizeof(upper)), 0);
@@ -477,6 +491,17 @@ static void test_check(void **state)
 	assert_int_equal(dsp_erase_luks_check(io, NULL, DSP_CAT_CLEAR, NULL, &why), DSP_UNSUPPORTED);
 	assert_non_null(strstr(why.reason, "not a file"));
 	dsp_io_close(io);
+}
+
+/* The run's record of a file target erased before the volume (t0). */
+static void record_removal(struct fixture *fx, const char *event, const char *path)
+{
+	struct json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "path", json_object_new_string(path));
+	json_object_object_add(f, "target", json_object_new_string("t0"));
+	assert_int_equal(dsp_ledger_append(fx->l, event, f, 1), 0);
+	json_object_put(f);
 }
 
 /* At run time: flash or a surviving backup never reach purge; asked for it, nothing is written. */
@@ -590,13 +615,41 @@ static void test_run_flash_and_backup(void **state)
 	json_object_put(end);
 	end = NULL;
 	fx_close(&fx);
-	/* once it is gone: purge */
+	/* gone, but only a name of it removed (its data kept under another): not erased */
 	assert_int_equal(unlink(bak), 0);
 	fx_open(&fx);
 	fx.o.method = &purge;
 	fx.o.device = &info;
 	fx.o.end = &end;
 	fx.o.luks_backups = bk;
+	record_removal(&fx, "file_removed", bak);
+	record_removal(&fx, "link_removed", bak);
+	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), DSP_UNSUPPORTED);
+	dsp_io_close(io);
+	assert_int_equal(sh("cryptsetup isLuks '%s'", dev), 0);
+	json_object_put(end);
+	end = NULL;
+	fx_close(&fx);
+	/* gone, and not by this run: not erased either */
+	fx_open(&fx);
+	fx.o.method = &purge;
+	fx.o.device = &info;
+	fx.o.end = &end;
+	fx.o.luks_backups = bk;
+	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), DSP_UNSUPPORTED);
+	dsp_io_close(io);
+	json_object_put(end);
+	end = NULL;
+	fx_close(&fx);
+	/* overwritten and removed by this run (its record says so): purge */
+	fx_open(&fx);
+	fx.o.method = &purge;
+	fx.o.device = &info;
+	fx.o.end = &end;
+	fx.o.luks_backups = bk;
+	record_removal(&fx, "file_removed", bak);
 	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
 	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), 0);
 	dsp_io_close(io);
@@ -899,6 +952,90 @@ static void test_resume_mid_destroy(void **state)
 	fx_close(&fx);
 }
 
+/* A volume mid-encryption holds plaintext no key protects: refused, nothing written. */
+static void test_reencrypt_refused(void **state)
+{
+	struct dsp_method m = luks_method(DSP_CAT_NONE);
+	struct fixture fx;
+	struct json_object *end = NULL;
+	struct dsp_luks_info li;
+	char img[256], before[80], after[80];
+	struct dsp_io *io;
+
+	(void)state;
+	need_cryptsetup();
+	snprintf(img, sizeof(img), "%s/reenc.img", tmpdir);
+	assert_int_equal(sh("rm -f '%s' && truncate -s 64M '%s'", img, img), 0);
+	if (sh("printf pw | cryptsetup reencrypt --encrypt --init-only --type luks2 "
+	       "--reduce-device-size 32M --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --batch-mode "
+	       "'%s' --key-file=- >/dev/null 2>&1", img))
+		skip();
+	assert_int_equal(dsp_luks_inspect(img, 0, &li), 0);
+	assert_true(li.reencrypt);
+	sha_of(img, 64 * MiB, before, sizeof(before));
+	fx_open(&fx);
+	fx.o.method = &m;
+	fx.o.end = &end;
+	assert_int_equal(dsp_io_open(img, DSP_IO_WRITE, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), DSP_UNSUPPORTED);
+	dsp_io_close(io);
+	sha_of(img, 64 * MiB, after, sizeof(after));
+	assert_string_equal(before, after);
+	assert_non_null(strstr(jstr(end, "error"), "online-reencrypt"));
+	json_object_put(end);
+	fx_close(&fx);
+	/* a plain LUKS2 volume says none is under way */
+	make_luks("plain2.img", 2, img, sizeof(img));
+	assert_int_equal(dsp_luks_inspect(img, 0, &li), 0);
+	assert_false(li.reencrypt);
+}
+
+/* Resumed after the destroy, the device holds a new volume: refused, nothing written. */
+static void test_resume_new_volume(void **state)
+{
+	struct dsp_method m = luks_method(DSP_CAT_NONE);
+	struct fixture fx;
+	struct json_object *end = NULL;
+	struct dsp_io *io;
+	char img[256], before[80], after[80];
+
+	(void)state;
+	need_cryptsetup();
+	make_luks("newvol.img", 2, img, sizeof(img));
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, (const uint8_t *)"\0", 1);
+	fx.m.verify = DSP_VERIFY_LAST;
+	fx.o.then = &fx.m;
+	fx.o.method = &m;
+	fx.o.end = &end;
+	fx.o.progress = cancel_at;
+	fx.o.progress_ms = -1;
+	fx.o.checkpoint_bytes = 4 * MiB;
+	assert_int_equal(dsp_io_open(img, DSP_IO_WRITE, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), DSP_INTERRUPTED);
+	dsp_io_close(io);
+	json_object_put(end);
+	end = NULL;
+	/* formatted again: another volume, its owner's data */
+	assert_int_equal(sh("printf pw2 | cryptsetup luksFormat --batch-mode --type luks2 --pbkdf pbkdf2 "
+			    "--pbkdf-force-iterations 1000 '%s' - >/dev/null", img), 0);
+	sha_of(img, IMG_SIZE, before, sizeof(before));
+	fx_reopen(&fx);
+	fx.o.progress = NULL;
+	fx.o.resume = true;
+	assert_int_equal(dsp_io_open(img, DSP_IO_WRITE, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), DSP_REFUSED);
+	dsp_io_close(io);
+	sha_of(img, IMG_SIZE, after, sizeof(after));
+	assert_string_equal(before, after);
+	assert_string_equal(jstr(end, "status"), "failed");
+	assert_string_equal(jstr(end, "nist_category"), "none");
+	assert_non_null(strstr(jstr(end, "error"), "made after this run destroyed volume"));
+	assert_int_equal(count_events(&fx, "luks_destroyed"), 1);
+	json_object_put(end);
+	fx_close(&fx);
+}
+
 /* A lost write in the header area: a mismatch, never success; not LUKS: nothing written. */
 static void test_mismatch_and_not_luks(void **state)
 {
@@ -959,6 +1096,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_then_verify_given, cleanup),
 		cmocka_unit_test_teardown(test_resume_then, cleanup),
 		cmocka_unit_test_teardown(test_resume_mid_destroy, cleanup),
+		cmocka_unit_test_teardown(test_reencrypt_refused, cleanup),
+		cmocka_unit_test_teardown(test_resume_new_volume, cleanup),
 		cmocka_unit_test_teardown(test_mismatch_and_not_luks, cleanup),
 	};
 

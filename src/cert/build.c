@@ -719,9 +719,13 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 
 	st->result = t->status ? t->status : "unfinished";
 	st->achieved = t->status ? cat_name(cat_rank(t->category)) : "none";
-	/* the record says what was asked (#13); older records: what the technique aims at */
-	st->requested = t->category_requested ? cat_name(cat_rank(t->category_requested)) :
-			requested_of(t);
+	/*
+	 * the record says what was asked (#13); older records: what the technique aims
+	 * at. A file, tree or partition reaches no category whatever its method's says
+	 * (erase refuses --category there): it asks for none, as before.
+	 */
+	st->requested = t->category_requested && strcmp(requested_of(t), "none") ?
+			cat_name(cat_rank(t->category_requested)) : requested_of(t);
 	if (!mode)
 		mode = "none";
 	/* a cryptographic erase reads back every byte of the header area it overwrote

@@ -41,6 +41,7 @@ struct trec {
 	bool then;		/* crypto-luks --then zero: its passes and its end's caveats */
 	bool san_failed;	/* sanitize_end's ok false (the raw status looks fine) */
 	bool no_readback;	/* verify none: nothing read back (a crypto sanitize's content is undefined) */
+	bool partition;
 };
 
 static void append(struct dsp_ledger *l, const char *ev, const char *target, struct json_object *f)
@@ -84,7 +85,7 @@ static void write_run(const char *name, const struct trec *o)
 	json_object_object_add(id, "serial", json_object_new_string("SN1"));
 	json_object_object_add(id, "size", json_object_new_int64(SIZE));
 	json_object_object_add(id, "rotational", json_object_new_boolean(o->rotational));
-	json_object_object_add(id, "partition", json_object_new_boolean(0));
+	json_object_object_add(id, "partition", json_object_new_boolean(o->partition));
 	f = dsp_record_target_start("/dev/sdz", "block", id);
 	snprintf(buf, sizeof(buf), "{\"name\": \"%s\", \"variant\": \"v\", \"source\": \"s\","
 		 " \"sha256\": \"%064d\", \"technique\": \"%s\", \"category\": \"purge\"}",
@@ -139,7 +140,7 @@ static void write_run(const char *name, const struct trec *o)
 			" \"percentage_used\": 3, \"media_errors\": 0, \"power_on_hours\": 1201}"));
 		append(l, "sanitize_end", "t1", f);
 	}
-	if (!o->technique || o->then) {	/* an overwrite as records before #13 hold it */
+	if ((!luks && !san) || o->then) {	/* an overwrite (older records: no technique) */
 		f = jparse("{\"pass\": 1, \"label\": \"0x00\", \"pattern\": {\"kind\": \"pattern\","
 			   " \"bytes\": \"00\"}}");
 		append(l, "pass_start", "t1", f);
@@ -592,6 +593,16 @@ static void test_cert_overwrite_old_record_and_old_document(void **state)
 	set(t, "targets.0.evidence", "hidden", jparse("{\"accessible_sectors\": 4096,"
 		" \"native_sectors\": 4096, \"hpa\": false, \"hidden_sectors\": 0}"));
 	expect(t, NULL);
+	/* a partition reaches no category: the method's clear in the record asks none */
+	{
+		struct trec pt = { .achieved = "none", .requested = "clear", .rotational = true,
+				   .ended = true, .partition = true, .technique = "overwrite" };
+		struct json_object *p = build("op", &pt);
+
+		assert_string_equal(str(p, "targets.0.category_requested"), "none");
+		assert_string_equal(str(p, "kind"), DSP_CERT_KIND_OK);
+		expect(p, NULL);
+	}
 	/* a certificate written before #13 has none of the new keys: still valid */
 	t = get(d, "targets.0");
 	for (const char *const *k = (const char *const[]){ "technique", "action", "auto_reason",

@@ -12,7 +12,7 @@ openssl openssh-client gnupg acl attr putty-tools default-jdk-headless \
 python3 python3-jsonschema dosfstools fdisk btrfs-progs" ;;
 # the demo: python3 makes the image and checks the chain; losetup is in mount
 demo) pkgs="$pkgs python3 mount grep coreutils" ;;
-bench) pkgs="$pkgs hyperfine nwipe coreutils time openssl" ;;
+bench) pkgs="$pkgs hyperfine nwipe coreutils time openssl cryptsetup-bin" ;;
 # make check-vm: qemu (TCG), a static busybox and cpio for the initramfs; the
 # guest kernel is fetched by scripts/vm/kernel.sh (apt-get download), never installed
 vm) pkgs="$pkgs qemu-system-x86 busybox-static cpio kmod" ;;

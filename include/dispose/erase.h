@@ -494,13 +494,15 @@ int dsp_erase_luks_backups(const char *inventory, struct json_object **out);
 /*
  * sanitize, before anything is written (reads only, through io's ioctl
  * entry): which bus, the capabilities, and whether method's action can run
- * (supported, not frozen or locked, every NVMe namespace a target). 0, or
- * DSP_UNSUPPORTED / DSP_REFUSED / -errno, why says it and what the
- * operator can do.
+ * (supported, not frozen or locked, no sanitize already running, every
+ * NVMe namespace a target: all_namespaces, and as many namespace block
+ * devices as the controller has active namespaces) and reach requested
+ * (DSP_CAT_NONE: the method's category). 0, or DSP_UNSUPPORTED /
+ * DSP_REFUSED / -errno, why says it and what the operator can do.
  */
 int dsp_erase_sanitize_check(struct dsp_io *io, const char *path, const struct dsp_blkdev_info *dev,
-			     const struct dsp_method *method, bool all_namespaces,
-			     struct dsp_erase_why *why);
+			     const struct dsp_method *method, enum dsp_category requested,
+			     bool all_namespaces, struct dsp_erase_why *why);
 /*
  * sanitize: the device identified again (its serial must be the checked
  * one's, else DSP_REFUSED), health before, a synced "sanitize_sent" event

@@ -208,6 +208,13 @@ int dsp_scsi_identify(struct dsp_io *io, struct dsp_san_caps *caps);
  */
 int dsp_scsi_sanitize(struct dsp_io *io, const struct dsp_san_caps *caps,
 		      const struct dsp_san_opts *o, struct dsp_san_result *res);
+/*
+ * Is a SANITIZE in progress (REQUEST SENSE: not ready, 04h/1Bh; unit
+ * attentions skipped)? *progress of 65536 when the device says. Sends
+ * nothing else. 0 or as the module's convention.
+ */
+int dsp_scsi_sanitize_status(struct dsp_io *io, bool *running, uint32_t *progress,
+			     struct dsp_san_result *res);
 /* Text for ASC/ASCQ when known ("logical unit not ready, sanitize in progress"), else the sense key's. Never NULL. */
 const char *dsp_scsi_sense_text(uint8_t key, uint8_t asc, uint8_t ascq);
 

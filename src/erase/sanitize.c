@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/sysmacros.h>
@@ -84,8 +85,8 @@ static int san_probe(struct dsp_io *io, const char *path, const struct dsp_blkde
 	r = dsp_scsi_identify(io, &sd->caps);
 	if (r == DSP_UNSUPPORTED) {
 		memset(&sd->caps, 0, sizeof(sd->caps));
-		snprintf(reason, rlen, "no device sanitize (%s)", sd->loop ? "a loop device" :
-			 "the device answers no NVMe, SCSI or ATA command");
+		snprintf(reason, rlen, "no device sanitize (%s): use an overwrite method or auto",
+			 sd->loop ? "a loop device" : "the device answers no NVMe, SCSI or ATA command");
 		return r;
 	}
 	if (r) {
@@ -249,32 +250,164 @@ static enum dsp_category action_reach(enum dsp_san_action a, int rotational, con
 	return DSP_CAT_NONE;
 }
 
-/* The other namespaces of target name's controller (nvme0n1 -> nvme0n2 ...), from /sys/block. */
-static void other_namespaces(const char *name, char *buf, size_t len)
+/* Where the kernel lists block devices; test builds may point elsewhere. */
+static const char *sys_block(void)
+{
+#ifdef DSP_TEST_HOOKS
+	const char *d = getenv("DISPOSE_TEST_SYS_BLOCK");
+
+	if (d && *d)
+		return d;
+#endif
+	return "/sys/block";
+}
+
+/*
+ * The namespaces of target name's controller that have a block device
+ * (nvme0n1 -> nvme0n1, nvme0n2 ...): how many, the target included; the
+ * others' names into buf.
+ */
+static unsigned ns_block_devices(const char *name, char *buf, size_t len)
 {
 	char prefix[64];
 	const char *n = strrchr(name, 'n');
 	size_t k = 0;
+	unsigned count = 0;
 	struct dirent *e;
 	DIR *d;
 
 	buf[0] = '\0';
 	if (strncmp(name, "nvme", 4) || !n || n == name + 3)
-		return;
+		return 0;
 	snprintf(prefix, sizeof(prefix), "%.*s", (int)(n - name + 1), name);
-	d = opendir("/sys/block");
+	d = opendir(sys_block());
 	if (!d)
-		return;
+		return 0;
 	while ((e = readdir(d))) {
 		const char *s = e->d_name + strlen(prefix);
 
-		if (strncmp(e->d_name, prefix, strlen(prefix)) || !*s || strspn(s, "0123456789") != strlen(s) ||
-		    !strcmp(e->d_name, name))
+		if (strncmp(e->d_name, prefix, strlen(prefix)) || !*s || strspn(s, "0123456789") != strlen(s))
+			continue;
+		count++;
+		if (!strcmp(e->d_name, name))
 			continue;
 		if (k < len)
 			k += (size_t)snprintf(buf + k, len - k, "%s%s", k ? ", " : "", e->d_name);
 	}
 	closedir(d);
+	return count;
+}
+
+/* The device's sanitize state now: the running check, and sanitize_sent's "status_before". */
+struct san_state {
+	bool known;			/* read (NVMe log, ATA SANITIZE STATUS EXT, SCSI sense) */
+	bool running;
+	uint32_t progress;		/* of 65536, while running (0: not said) */
+	uint16_t sstat;			/* NVMe */
+	uint32_t scdw10;
+	uint16_t ata_count;		/* ATA: the COUNT output */
+	bool completed_ok, failed;	/* ATA: COUNT bit 15; the status command aborted */
+};
+
+/*
+ * Read it without changing anything. 0 (st->known false where there is no
+ * such status: eMMC, ATA SECURITY ERASE, an NVMe format without the
+ * sanitize log), or the error of a read the action needs, why in reason.
+ */
+static int san_state(struct dsp_io *io, const struct san_dev *sd, enum dsp_san_action a,
+		     struct san_state *st, char *reason, size_t len)
+{
+	struct dsp_ata_san_status as;
+	struct dsp_san_result res;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	memset(&res, 0, sizeof(res));
+	reason[0] = '\0';
+	switch (sd->bus) {
+	case DSP_SAN_BUS_NVME:
+		r = dsp_nvme_sanitize_status(io, &res);
+		if (r && (a == DSP_SAN_FORMAT_USER || a == DSP_SAN_FORMAT_CRYPTO))
+			return 0;
+		break;
+	case DSP_SAN_BUS_ATA:
+		if (a == DSP_SAN_SECURITY_ERASE || a == DSP_SAN_SECURITY_ERASE_ENH)
+			return 0;
+		r = dsp_ata_sanitize_status(io, false, &as, &res);
+		if (!r) {
+			st->running = as.in_progress;
+			st->progress = as.progress;
+			st->completed_ok = as.completed_ok;
+			st->failed = as.failed;
+			st->ata_count = res.ata_count;
+		}
+		break;
+	case DSP_SAN_BUS_SCSI:
+		r = dsp_scsi_sanitize_status(io, &st->running, &st->progress, &res);
+		break;
+	default:
+		return 0;
+	}
+	if (r) {
+		snprintf(reason, len, "the device's sanitize status cannot be read: %s",
+			 res.reason[0] ? res.reason : strerror(r < 0 ? -r : EIO));
+		return r == -EPROTO ? DSP_UNSUPPORTED : r;
+	}
+	if (sd->bus == DSP_SAN_BUS_NVME) {
+		st->sstat = res.sstat;
+		st->scdw10 = res.scdw10;
+		st->running = (res.sstat & 7) == 2;
+		st->progress = res.sprog;
+	}
+	st->known = true;
+	return 0;
+}
+
+/* sanitize_sent's "status_before": what a resume compares the device's status with. */
+static struct json_object *state_json(const struct san_dev *sd, const struct san_state *st)
+{
+	struct json_object *o = json_object_new_object();
+	char hex[16];
+
+	json_object_object_add(o, "in_progress", json_object_new_boolean(st->running));
+	if (sd->bus == DSP_SAN_BUS_NVME) {
+		snprintf(hex, sizeof(hex), "0x%04x", st->sstat);
+		json_object_object_add(o, "sstat", json_object_new_string(hex));
+		snprintf(hex, sizeof(hex), "0x%08x", st->scdw10);
+		json_object_object_add(o, "scdw10", json_object_new_string(hex));
+		json_object_object_add(o, "global_data_erased",
+				       json_object_new_boolean(st->sstat & 1u << 8));
+	} else if (sd->bus == DSP_SAN_BUS_ATA) {
+		snprintf(hex, sizeof(hex), "0x%04x", st->ata_count);
+		json_object_object_add(o, "count", json_object_new_string(hex));
+		json_object_object_add(o, "completed_ok", json_object_new_boolean(st->completed_ok));
+		json_object_object_add(o, "failed", json_object_new_boolean(st->failed));
+	}
+	return o;
+}
+
+/* A running sanitize, in words: "40% done" */
+static void running_words(const struct san_state *st, char *buf, size_t len)
+{
+	if (st->progress && st->progress < 65536)
+		snprintf(buf, len, "%u%% done", (unsigned)((uint64_t)st->progress * 100 / 65536));
+	else
+		snprintf(buf, len, "progress not reported");
+}
+
+/*
+ * At run time, a running NVMe sanitize with our action on a controller whose
+ * every namespace is a target of this run: another namespace's target of the
+ * same run sent it (the check, before any target started, refused one
+ * already running), so it is polled, not refused.
+ */
+static bool ours_running(const struct san_dev *sd, enum dsp_san_action a, bool all_ns,
+			 const struct san_state *st)
+{
+	uint32_t sanact = a == DSP_SAN_BLOCK ? 2 : a == DSP_SAN_OVERWRITE ? 3 : 4;
+
+	return sd->bus == DSP_SAN_BUS_NVME && a <= DSP_SAN_OVERWRITE && all_ns &&
+	       sd->caps.nvme_active_ns > 1 && (st->scdw10 & 7) == sanact;
 }
 
 /*
@@ -283,11 +416,12 @@ static void other_namespaces(const char *name, char *buf, size_t len)
  * Reads only (ATA SANITIZE STATUS EXT without clearing anything).
  */
 static int san_support(struct dsp_io *io, const char *path, const struct dsp_blkdev_info *dev,
-		       const struct san_dev *sd, const struct dsp_method *m, bool all_ns,
-		       struct dsp_erase_why *why)
+		       const struct san_dev *sd, const struct dsp_method *m,
+		       enum dsp_category requested, bool all_ns, bool run, struct dsp_erase_why *why)
 {
 	enum dsp_san_action a = san_action(m->action, sd);
 	const struct dsp_san_caps *c = &sd->caps;
+	enum dsp_category want = requested != DSP_CAT_NONE ? requested : m->category;
 	char capw[64], alt[160];
 	const char *cw;
 
@@ -336,14 +470,23 @@ static int san_support(struct dsp_io *io, const char *path, const struct dsp_blk
 		}
 	}
 	/* NVMe sanitize erases the subsystem, a format with FNA bit 0/1 every namespace */
-	if (sd->bus == DSP_SAN_BUS_NVME && c->nvme_active_ns > 1 && !all_ns &&
+	if (sd->bus == DSP_SAN_BUS_NVME && c->nvme_active_ns > 1 &&
 	    (a <= DSP_SAN_OVERWRITE || (c->nvme_fna & 3))) {
 		char others[512];
+		unsigned nodes = ns_block_devices(sd->name, others, sizeof(others));
 
-		other_namespaces(sd->name, others, sizeof(others));
 		if (c->nvme_active_ns == UINT32_MAX)
 			why_set(why, DSP_REFUSED, path, "%s erases every namespace of the controller, "
 				"whose count is unknown: refused", action_words(m->action));
+		else if (all_ns && nodes == c->nvme_active_ns)
+			goto scope_ok;
+		else if (all_ns)
+			/* a namespace without a block device (ngXnY only) cannot be named */
+			why_set(why, DSP_REFUSED, path, "%s erases all %u active namespaces of the "
+				"controller, but the targets of this run are its %u namespace block "
+				"device%s (%s%s%s): a namespace without one cannot be named as a "
+				"target; refused", action_words(m->action), c->nvme_active_ns, nodes,
+				nodes == 1 ? "" : "s", sd->name, others[0] ? ", " : "", others);
 		else
 			why_set(why, DSP_REFUSED, path, "%s erases all %u namespaces of the controller; "
 				"%s%s%s not a target of this run: name every namespace as a target%s",
@@ -354,6 +497,7 @@ static int san_support(struct dsp_io *io, const char *path, const struct dsp_blk
 				!(c->nvme_fna & 3) ? ", or use format-user-data (this namespace only)" : "");
 		return DSP_REFUSED;
 	}
+scope_ok:
 	if (sd->bus == DSP_SAN_BUS_ATA) {
 		if (a == DSP_SAN_SECURITY_ERASE || a == DSP_SAN_SECURITY_ERASE_ENH) {
 			if (sd->ata.sec_enabled) {
@@ -394,20 +538,50 @@ static int san_support(struct dsp_io *io, const char *path, const struct dsp_blk
 					"the machine off and on), then run again");
 				return DSP_UNSUPPORTED;
 			}
+			if (st.in_progress) {
+				struct san_state ss = { .running = true, .progress = st.progress };
+
+				running_words(&ss, alt, sizeof(alt));
+				why_set(why, DSP_REFUSED, path, "a sanitize is already running on the "
+					"device (%s), not started by this run: wait for it to end, then "
+					"run again", alt);
+				return DSP_REFUSED;
+			}
+		}
+	} else {
+		struct san_state ss;
+		char reason[300];
+		int r = san_state(io, sd, a, &ss, reason, sizeof(reason));
+
+		if (r) {
+			why_set(why, r == DSP_UNSUPPORTED || r == DSP_REFUSED ? r : DSP_UNSUPPORTED,
+				path, "%s", reason);
+			return r == DSP_REFUSED ? r : DSP_UNSUPPORTED;
+		}
+		/* a sanitize someone else started: what it does is not what this run records */
+		if (ss.running && !(run && ours_running(sd, a, all_ns, &ss))) {
+			running_words(&ss, alt, sizeof(alt));
+			why_set(why, DSP_REFUSED, path, "a sanitize is already running on the device "
+				"(%s), not started by this run: wait for it to end, then run again", alt);
+			return DSP_REFUSED;
 		}
 	}
-	/* the method's own category: a request the action cannot reach here fails now */
-	if (action_reach(a, medium_rotational(sd, dev), &cw) < m->category) {
-		why_set(why, DSP_UNSUPPORTED, path, "method %s asks for %s, but %s", m->name,
-			dsp_category_name(m->category), cw);
+	/* the category asked for (--category, else the method's): one the action cannot reach fails now */
+	if (action_reach(a, medium_rotational(sd, dev), &cw) < want) {
+		if (requested != DSP_CAT_NONE && requested != m->category)
+			why_set(why, DSP_UNSUPPORTED, path, "%s requested, but %s; nothing written",
+				dsp_category_name(want), cw);
+		else
+			why_set(why, DSP_UNSUPPORTED, path, "method %s asks for %s, but %s", m->name,
+				dsp_category_name(m->category), cw);
 		return DSP_UNSUPPORTED;
 	}
 	return 0;
 }
 
 int dsp_erase_sanitize_check(struct dsp_io *io, const char *path, const struct dsp_blkdev_info *dev,
-			     const struct dsp_method *method, bool all_namespaces,
-			     struct dsp_erase_why *why)
+			     const struct dsp_method *method, enum dsp_category requested,
+			     bool all_namespaces, struct dsp_erase_why *why)
 {
 	struct san_dev sd;
 	char reason[320];
@@ -429,7 +603,7 @@ int dsp_erase_sanitize_check(struct dsp_io *io, const char *path, const struct d
 		why_set(why, r, path, "%s", reason);
 		return r;
 	}
-	return san_support(io, path, dev, &sd, method, all_namespaces, why);
+	return san_support(io, path, dev, &sd, method, requested, all_namespaces, false, why);
 }
 
 /* ---- run time ---- */
@@ -875,6 +1049,44 @@ static int verify_zeros(struct san_run *s, char *text, size_t tlen)
 	return 0;
 }
 
+/* sanitize_sent's status_before as recorded; false when it holds none for this bus. */
+static bool recorded_state(struct json_object *sent, enum dsp_san_bus bus, struct san_state *st)
+{
+	struct json_object *b;
+	const char *a, *c;
+
+	memset(st, 0, sizeof(*st));
+	if (!json_object_object_get_ex(sent, "status_before", &b) || !json_object_is_type(b, json_type_object))
+		return false;
+	dsp_json_bool(b, "in_progress", &st->running);
+	if (bus == DSP_SAN_BUS_NVME) {
+		a = dsp_json_str(b, "sstat");
+		c = dsp_json_str(b, "scdw10");
+		if (!a || !c)
+			return false;
+		st->sstat = (uint16_t)strtoul(a, NULL, 16);
+		st->scdw10 = (uint32_t)strtoul(c, NULL, 16);
+	} else if (bus == DSP_SAN_BUS_ATA) {
+		if (dsp_json_bool(b, "completed_ok", &st->completed_ok))
+			return false;
+		dsp_json_bool(b, "failed", &st->failed);
+	} else {
+		return false;
+	}
+	st->known = true;
+	return true;
+}
+
+/* A resume that cannot tell this run's sanitize from an older one: claims nothing. */
+static int cannot_tell(struct san_run *s, struct json_object *sent, const char *detail)
+{
+	const char *t = dsp_json_str(sent, "time");
+
+	snprintf(s->res.reason, sizeof(s->res.reason), "cannot tell whether the sanitize sent at %s "
+		 "ran (%s): run the method again", t ? t : "an unknown time", detail);
+	return -EIO;
+}
+
 /*
  * Poll a sanitize a run before sent (resume): never send it again. NVMe and
  * ATA SANITIZE: the status log until it is no longer running; ATA SECURITY
@@ -885,8 +1097,10 @@ static int resume_poll(struct san_run *s, struct json_object *sent)
 {
 	struct dsp_san_opts o = san_opts(s);
 	struct dsp_san_result *res = &s->res;
+	struct san_state pre;
 	uint64_t elapsed = 0;
 	unsigned ms = o.poll_ms ? o.poll_ms : 1000;
+	bool seen = false;	/* seen running: started after sanitize_sent (refused before it) */
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -907,6 +1121,7 @@ static int resume_poll(struct san_run *s, struct json_object *sent)
 			res->polls++;
 			if ((res->sstat & 7) != 2)
 				break;
+			seen = true;
 			res->progress = res->sprog;
 			if ((o.stop && *o.stop) || (o.progress && o.progress(res->sprog, o.progress_arg)))
 				return DSP_INTERRUPTED;
@@ -937,6 +1152,21 @@ static int resume_poll(struct san_run *s, struct json_object *sent)
 					 "0x%04x); the device refuses I/O until a sanitize succeeds", res->sstat);
 				return -EIO;
 			}
+			/* ours only if seen running, or the log changed as only a new sanitize
+			   changes it; and nothing written since (Global Data Erased) */
+			if (!recorded_state(sent, DSP_SAN_BUS_NVME, &pre))
+				return cannot_tell(s, sent, "the record holds no sanitize log from before it");
+			if (!seen && (pre.sstat & 7) == (res->sstat & 7) && pre.scdw10 == res->scdw10 &&
+			    ((pre.sstat & 1u << 8) || !(res->sstat & 1u << 8))) {
+				char d[128];
+
+				snprintf(d, sizeof(d), "the sanitize log shows SSTAT 0x%04x, SCDW10 0x%08x, "
+					 "as before it was sent", res->sstat, res->scdw10);
+				return cannot_tell(s, sent, d);
+			}
+			if (!(res->sstat & 1u << 8))
+				return cannot_tell(s, sent, "the sanitize log's Global Data Erased is "
+						   "clear: written to since the last sanitize");
 			res->dealloc = (res->sstat & 7) == 4 || !(res->scdw10 & 1u << 9);
 			return 0;
 		}
@@ -972,9 +1202,18 @@ static int resume_poll(struct san_run *s, struct json_object *sent)
 						 "erase again");
 					return -EIO;
 				}
+				/* the status names no action: ours only if seen running, or
+				   "completed without error" is new since sanitize_sent */
+				if (!recorded_state(sent, DSP_SAN_BUS_ATA, &pre))
+					return cannot_tell(s, sent, "the record holds no SANITIZE STATUS "
+							   "from before it");
+				if (!seen && pre.completed_ok && !pre.failed)
+					return cannot_tell(s, sent, "SANITIZE STATUS EXT says completed "
+							   "without error, as it did before it was sent");
 				res->dealloc = s->act != DSP_SAN_OVERWRITE;
 				return 0;
 			}
+			seen = true;
 			res->progress = st.progress;
 			if ((o.stop && *o.stop) || (o.progress && o.progress(st.progress, o.progress_arg)))
 				return DSP_INTERRUPTED;
@@ -1175,7 +1414,8 @@ int dsp_erase_sanitize_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
 		struct dsp_erase_why why;
 
 		memset(&why, 0, sizeof(why));
-		r = san_support(io, path, opts->device, &s.sd, opts->method, opts->all_namespaces, &why);
+		r = san_support(io, path, opts->device, &s.sd, opts->method, opts->requested,
+				opts->all_namespaces, true, &why);
 		if (r) {
 			st = r;
 			snprintf(err, sizeof(err), "%s", why.reason);
@@ -1223,8 +1463,21 @@ int dsp_erase_sanitize_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
 			r = resume_poll(&s, rec.sent);
 		} else {
 			struct dsp_san_opts o = san_opts(&s);
+			struct san_state pre;
 			char cmd[256];
 
+			/* the status before: a resume tells this sanitize from an older one by it */
+			r = san_state(io, &s.sd, s.act, &pre, err, sizeof(err));
+			if (!r && pre.running && !ours_running(&s.sd, s.act, opts->all_namespaces, &pre)) {
+				running_words(&pre, reason, sizeof(reason));
+				snprintf(err, sizeof(err), "a sanitize is already running on the device (%s), "
+					 "not started by this run: wait for it to end, then run again", reason);
+				r = DSP_REFUSED;
+			}
+			if (r) {
+				st = r == DSP_REFUSED ? r : DSP_UNSUPPORTED;
+				goto refuse;
+			}
 			f = json_object_new_object();
 			command_text(&s, &o, cmd, sizeof(cmd));
 			json_object_object_add(f, "bus", json_object_new_string(dsp_san_bus_name(s.sd.bus)));
@@ -1232,6 +1485,8 @@ int dsp_erase_sanitize_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
 			json_object_object_add(f, "command", json_object_new_string(cmd));
 			json_object_object_add(f, "caps", caps_json(&s.sd));
 			json_object_object_add(f, "health_before", json_object_get(s.health_before));
+			if (pre.known)
+				json_object_object_add(f, "status_before", state_json(&s.sd, &pre));
 			if (s.act == DSP_SAN_SECURITY_ERASE || s.act == DSP_SAN_SECURITY_ERASE_ENH) {
 				r = dsp_ata_temp_password(s.password, sizeof(s.password));
 				if (!r)
@@ -1261,6 +1516,16 @@ int dsp_erase_sanitize_io(struct dsp_io *io, const struct dsp_erase_opts *opts,
 				  path, dsp_san_action_name(s.act), dsp_san_bus_name(s.sd.bus),
 				  opts->method->name, opts->target_id);
 			r = send_action(&s);
+			/* a sanitize found running and polled is not ours (NVMe: unless a namespace
+			   of this run sent it, ours_running): it is not claimed */
+			pre.scdw10 = s.res.scdw10;	/* what the log said while it ran */
+			if (s.res.resumed && !ours_running(&s.sd, s.act, opts->all_namespaces, &pre)) {
+				snprintf(s.res.reason, sizeof(s.res.reason), "a sanitize not started by this "
+					 "run was running on the device: it was polled, this run's %s was "
+					 "not sent; run the method again", dsp_san_action_name(s.act));
+				if (r == 0 || r == DSP_INTERRUPTED)
+					r = DSP_REFUSED;
+			}
 		}
 		if (r == DSP_INTERRUPTED) {
 			/* the device goes on; the record claims nothing */

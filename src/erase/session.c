@@ -1272,7 +1272,8 @@ static int check_technique(struct dsp_erase_session *s, struct item *t)
 			break;
 		case DSP_TECH_SANITIZE:
 			t->all_ns = all_namespaces(s, t);
-			r = dsp_erase_sanitize_check(io, t->c.path, dev, run_method(t), t->all_ns, &w);
+			r = dsp_erase_sanitize_check(io, t->c.path, dev, run_method(t), requested(s, t),
+						     t->all_ns, &w);
 			break;
 		default:
 			r = 0;

@@ -276,6 +276,33 @@ static bool sanitizing(uint8_t key, uint8_t asc, uint8_t ascq)
 	return key == KEY_NOT_READY && asc == 0x04 && ascq == 0x1b;
 }
 
+int dsp_scsi_sanitize_status(struct dsp_io *io, bool *running, uint32_t *progress,
+			     struct dsp_san_result *res)
+{
+	uint8_t key = 0, asc = 0, ascq = 0;
+	bool sksv = false;
+	uint16_t prog = 0;
+	int r = 0;
+
+	*running = false;
+	*progress = 0;
+	/* a unit attention (a power cycle's) comes first and hides the state */
+	for (int i = 0; i < 4; i++) {
+		r = request_sense(io, res, &key, &asc, &ascq, &sksv, &prog);
+		if (r || key != KEY_UNIT_ATTENTION)
+			break;
+	}
+	if (r) {
+		san_reason(res->reason, sizeof(res->reason), "REQUEST SENSE: %s",
+			   r == DSP_UNSUPPORTED ? "no SCSI generic access (SG_IO)" : strerror(r < 0 ? -r : EIO));
+		return r;
+	}
+	*running = sanitizing(key, asc, ascq);
+	if (*running && sksv)
+		*progress = prog;
+	return 0;
+}
+
 /* Poll REQUEST SENSE while the device says "sanitize in progress". */
 static int poll_sense(struct dsp_io *io, const struct dsp_san_opts *o, struct dsp_san_result *res,
 		      uint64_t *elapsed)

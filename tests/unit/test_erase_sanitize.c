@@ -167,7 +167,7 @@ static void fx_scsi(struct fx *f)
 static int check(struct fx *f, bool all_ns, struct dsp_erase_why *why)
 {
 	memset(why, 0, sizeof(*why));
-	return dsp_erase_sanitize_check(fx_io(f), f->dev.path, &f->dev, &f->m, all_ns, why);
+	return dsp_erase_sanitize_check(fx_io(f), f->dev.path, &f->dev, &f->m, DSP_CAT_NONE, all_ns, why);
 }
 
 /* ---- the record ---- */
@@ -290,12 +290,35 @@ static void test_check_nvme_unsupported_message(void **state)
 	fx_free(f);
 }
 
+/* A fake /sys/block holding the block devices named (DISPOSE_TEST_SYS_BLOCK points to it). */
+static void sys_block(char *dir, size_t len, const char *names)
+{
+	char cmd[512];
+
+	snprintf(dir, len, "/tmp/dsp-sysblock-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "cd '%s' && mkdir %s", dir, names);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(setenv("DISPOSE_TEST_SYS_BLOCK", dir, 1), 0);
+}
+
+static void sys_block_free(const char *dir)
+{
+	char cmd[128];
+
+	unsetenv("DISPOSE_TEST_SYS_BLOCK");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_check_nvme_namespaces(void **state)
 {
 	struct fx *f = fx_new("nvme0n1");
 	struct dsp_erase_why why;
+	char dir[64];
 
 	(void)state;
+	sys_block(dir, sizeof(dir), "nvme0n1 nvme0n2 nvme0n3 nvme1n1 sda");
 	fx_nvme(f, "id-ctrl-crypto-block.bin");
 	f->d->active_ns = 3;
 	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
@@ -307,11 +330,158 @@ static void test_check_nvme_namespaces(void **state)
 	fx_method(f, "format-user-data", DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR);
 	assert_int_equal(check(f, false, &why), DSP_REFUSED);
 	assert_int_equal(check(f, true, &why), 0);
-	/* unknown count (NVMe 1.0): refused */
+	sys_block_free(dir);
+
+	/* 3 active namespaces, 2 with a block device (the third only ng0n3): every block
+	   device a target is not every namespace; refused, the count named */
+	sys_block(dir, sizeof(dir), "nvme0n1 nvme0n2 nvme1n1");
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, true, &why), DSP_REFUSED);
+	assert_string_equal(why.reason, "sanitize crypto erase erases all 3 active namespaces of the "
+			    "controller, but the targets of this run are its 2 namespace block devices "
+			    "(nvme0n1, nvme0n2): a namespace without one cannot be named as a target; refused");
+	fx_method(f, "format-user-data", DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR);
+	assert_int_equal(check(f, true, &why), DSP_REFUSED);
+	/* and at run time: nothing sent, nothing recorded as sent */
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	f->o.all_namespaces = true;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), DSP_REFUSED);
+	assert_int_equal(count_op(f->d, 0x84) + count_op(f->d, 0x80), 0);
+	assert_int_equal(count_event(f->dir, "sanitize_sent"), 0);
+	sys_block_free(dir);
+
+	/* unknown count (NVMe 1.0): refused, even with every block device a target */
 	f->d->no_cns2 = true;
 	fx_method(f, "sanitize-block", DSP_ACT_BLOCK, DSP_CAT_PURGE);
 	assert_int_equal(check(f, false, &why), DSP_REFUSED);
 	assert_non_null(strstr(why.reason, "whose count is unknown"));
+	assert_int_equal(check(f, true, &why), DSP_REFUSED);
+	assert_non_null(strstr(why.reason, "whose count is unknown"));
+	fx_free(f);
+}
+
+/* --category above what the action reaches: refused at the check (exit 5), nothing sent. */
+static void test_check_requested_category(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct dsp_erase_why why;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-qemu.bin");
+	fx_method(f, "format-user-data", DSP_ACT_FORMAT_USER, DSP_CAT_CLEAR);
+	memset(&why, 0, sizeof(why));
+	assert_int_equal(dsp_erase_sanitize_check(fx_io(f), f->dev.path, &f->dev, &f->m, DSP_CAT_PURGE,
+						  false, &why), DSP_UNSUPPORTED);
+	assert_string_equal(why.reason, "purge requested, but a Format NVM user data erase is Clear: "
+			    "the device need not erase the spare area (format-crypto or sanitize-crypto "
+			    "for Purge); nothing written");
+	/* clear asked for, or none: the method's clear stands */
+	assert_int_equal(dsp_erase_sanitize_check(fx_io(f), f->dev.path, &f->dev, &f->m, DSP_CAT_CLEAR,
+						  false, &why), 0);
+	assert_int_equal(check(f, false, &why), 0);
+	assert_int_equal(count_op(f->d, 0x80), 0);
+	fx_free(f);
+}
+
+/*
+ * A sanitize already running, not started by this run (ATA, NVMe, SCSI):
+ * refused at the check and at run time before sanitize_sent (exit 4),
+ * nothing sent, the progress named.
+ */
+static void test_already_running_refused(void **state)
+{
+	struct dsp_erase_why why;
+	struct json_object *end;
+	bool refused = false;
+	struct fx *f = fx_new("sda");
+
+	(void)state;
+	fx_ata(f, "ssd-sanitize.bin");
+	f->ata.san_running = true;
+	f->ata.san_steps = 8;
+	f->ata.san_left = 7;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_REFUSED);
+	assert_string_equal(why.reason, "a sanitize is already running on the device (25% done), not "
+			    "started by this run: wait for it to end, then run again");
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), DSP_REFUSED);
+	assert_int_equal(f->destructive, 0);
+	assert_int_equal(count_event(f->dir, "sanitize_sent"), 0);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "failed");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "none");
+	assert_int_equal(dsp_json_bool(end, "refused", &refused), 0);
+	assert_true(refused);
+	assert_non_null(strstr(dsp_json_str(end, "error"), "a sanitize is already running on the device"));
+	json_object_put(end);
+	fx_free(f);
+
+	f = fx_new("nvme0n1");
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	f->d->sstat = 2;
+	f->d->sprog = 0x8000;
+	f->d->scdw10 = 0x204;
+	f->d->san_steps = 50;
+	f->d->san_left = 50;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_REFUSED);
+	assert_non_null(strstr(why.reason, "a sanitize is already running on the device ("));
+	/* even with every namespace a target: before the run, nothing of it was sent */
+	assert_int_equal(check(f, true, &why), DSP_REFUSED);
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), DSP_REFUSED);
+	assert_int_equal(count_op(f->d, 0x84), 0);
+	assert_int_equal(count_event(f->dir, "sanitize_sent"), 0);
+	fx_free(f);
+
+	f = fx_new("sde");
+	fx_scsi(f);
+	f->d->sa_support[3] = 3;
+	f->d->scsi_running = true;
+	f->d->scsi_steps = 4;
+	f->d->scsi_left = 4;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	assert_int_equal(check(f, false, &why), DSP_REFUSED);
+	assert_non_null(strstr(why.reason, "a sanitize is already running on the device ("));
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), DSP_REFUSED);
+	assert_int_equal(f->destructive, 0);
+	assert_int_equal(count_event(f->dir, "sanitize_sent"), 0);
+	fx_free(f);
+}
+
+/*
+ * Two namespaces of one controller, both targets: the second target's run
+ * finds the sanitize the first one sent running (the same action) and polls
+ * it: both succeed, one Sanitize command sent.
+ */
+static void test_run_nvme_namespaces_share(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct json_object *sent, *v;
+	char dir[64];
+
+	(void)state;
+	sys_block(dir, sizeof(dir), "nvme0n1 nvme0n2");
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	f->d->active_ns = 2;
+	f->d->san_steps = 6;
+	f->d->cancel_after = 1;
+	f->o.all_namespaces = true;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	/* the first namespace's target sends it (and stops watching) */
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), DSP_INTERRUPTED);
+	assert_int_equal(count_op(f->d, 0x84), 1);
+	/* the second's, while it runs */
+	f->d->cancel_after = 0;
+	f->o.target_id = "t2";
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
+	assert_int_equal(count_op(f->d, 0x84), 1);
+	f->o.target_id = "t1";
+	sent = last_event(f, "sanitize_sent");
+	/* t1's status before: nothing ran */
+	assert_true(json_object_object_get_ex(sent, "status_before", &v));
+	assert_string_equal(dsp_json_str(v, "sstat"), "0x0000");
+	json_object_put(sent);
+	sys_block_free(dir);
 	fx_free(f);
 }
 
@@ -324,7 +494,7 @@ static void test_check_loop_and_partition(void **state)
 	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
 	assert_int_equal(check(f, false, &why), DSP_UNSUPPORTED);
 	assert_string_equal(why.thing, "/dev/loop3");
-	assert_string_equal(why.reason, "no device sanitize (a loop device)");
+	assert_string_equal(why.reason, "no device sanitize (a loop device): use an overwrite method or auto");
 	fx_free(f);
 
 	f = fx_new("nvme0n1p1");
@@ -442,6 +612,10 @@ static void test_run_nvme_crypto_success(void **state)
 	assert_int_equal(f->d->scdw10, 0x204);
 	assert_non_null(strstr(dsp_json_str(sent, "command"), "cdw10 0x00000204"));
 	assert_true(json_object_object_get_ex(sent, "health_before", &v) && v);
+	/* the sanitize log before the command: a resume compares with it */
+	assert_true(json_object_object_get_ex(sent, "status_before", &v));
+	assert_string_equal(dsp_json_str(v, "sstat"), "0x0000");
+	assert_string_equal(dsp_json_str(v, "scdw10"), "0x00000000");
 	end = last_event(f, "target_end");
 	assert_string_equal(dsp_json_str(end, "status"), "success");
 	assert_string_equal(dsp_json_str(end, "technique"), "sanitize");
@@ -575,6 +749,110 @@ static void test_run_nvme_resume_finished_unseen(void **state)
 	end = last_event(f, "target_end");
 	assert_string_equal(dsp_json_str(end, "status"), "failed");
 	assert_non_null(strstr(dsp_json_str(end, "error"), "not sent again"));
+	json_object_put(end);
+	fx_free(f);
+}
+
+/*
+ * What a run cut off by a power failure between sanitize_sent and the
+ * command left on record: the target, and sanitize_sent with the status
+ * before as dsp_erase_sanitize_io records it (status_before: a JSON text).
+ */
+static void record_sent(struct fx *f, const char *bus, const char *action, const char *before)
+{
+	struct json_object *ev = json_object_new_object();
+
+	json_object_object_add(ev, "target", json_object_new_string("t1"));
+	json_object_object_add(ev, "path", json_object_new_string(f->dev.path));
+	json_object_object_add(ev, "kind", json_object_new_string("block"));
+	json_object_object_add(ev, "technique", json_object_new_string("sanitize"));
+	assert_int_equal(dsp_ledger_append(f->l, "target", ev, 1), 0);
+	json_object_put(ev);
+	ev = json_object_new_object();
+	json_object_object_add(ev, "target", json_object_new_string("t1"));
+	json_object_object_add(ev, "bus", json_object_new_string(bus));
+	json_object_object_add(ev, "action", json_object_new_string(action));
+	json_object_object_add(ev, "status_before", json_tokener_parse(before));
+	assert_int_equal(dsp_ledger_append(f->l, "sanitize_sent", ev, 1), 0);
+	json_object_put(ev);
+}
+
+/*
+ * The power failed between sanitize_sent and the command: the device's
+ * status is the one recorded before it (an older sanitize, completed). The
+ * resume cannot tell: failed, nothing claimed, nothing sent. A status that
+ * changed as only a new sanitize changes it is this run's.
+ */
+static void test_run_resume_status_unchanged(void **state)
+{
+	struct fx *f = fx_new("nvme0n1");
+	struct json_object *end;
+	unsigned sends = 0;
+
+	(void)state;
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	f->d->sstat = 0x0101;		/* an earlier crypto erase, nothing written since */
+	f->d->scdw10 = 0x204;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	record_sent(f, "nvme", "crypto", "{\"in_progress\":false,\"sstat\":\"0x0101\","
+		    "\"scdw10\":\"0x00000204\",\"global_data_erased\":true}");
+	f->o.resume = true;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), -EIO);
+	assert_int_equal(count_op(f->d, 0x84), 0);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "failed");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "none");
+	assert_non_null(strstr(dsp_json_str(end, "error"), "cannot tell whether the sanitize sent at 20"));
+	assert_non_null(strstr(dsp_json_str(end, "error"), "as before it was sent): run the method again"));
+	json_object_put(end);
+	fx_free(f);
+
+	/* the same log, but before the command data had been written (GDE clear): changed */
+	f = fx_new("nvme0n1");
+	fx_nvme(f, "id-ctrl-crypto-block.bin");
+	f->d->sstat = 0x0101;
+	f->d->scdw10 = 0x204;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	record_sent(f, "nvme", "crypto", "{\"in_progress\":false,\"sstat\":\"0x0001\","
+		    "\"scdw10\":\"0x00000204\",\"global_data_erased\":false}");
+	f->o.resume = true;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "purge");
+	json_object_put(end);
+	fx_free(f);
+
+	/* ATA: "completed without error" before and after, never seen running */
+	f = fx_new("sda");
+	fx_ata(f, "ssd-sanitize.bin");
+	f->ata.san_ok = true;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	record_sent(f, "ata", "crypto", "{\"in_progress\":false,\"count\":\"0x8000\","
+		    "\"completed_ok\":true,\"failed\":false}");
+	f->o.resume = true;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), -EIO);
+	for (unsigned i = 0; i < f->d->ncmds; i++)
+		sends += f->d->cmds[i].cdb[0] == 0x85 && f->d->cmds[i].cdb[14] == 0xb4 &&
+			 f->d->cmds[i].cdb[4] != 0;
+	assert_int_equal(sends, 0);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "status"), "failed");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "none");
+	assert_non_null(strstr(dsp_json_str(end, "error"), "completed without error, as it did before"));
+	json_object_put(end);
+	fx_free(f);
+
+	/* ATA: not completed before, completed now: only this run's sanitize explains it */
+	f = fx_new("sda");
+	fx_ata(f, "ssd-sanitize.bin");
+	f->ata.san_ok = true;
+	fx_method(f, "sanitize-crypto", DSP_ACT_CRYPTO, DSP_CAT_PURGE);
+	record_sent(f, "ata", "crypto", "{\"in_progress\":false,\"count\":\"0x0000\","
+		    "\"completed_ok\":false,\"failed\":false}");
+	f->o.resume = true;
+	assert_int_equal(dsp_erase_sanitize_io(fx_io(f), &f->o, NULL), 0);
+	end = last_event(f, "target_end");
+	assert_string_equal(dsp_json_str(end, "nist_category"), "purge");
 	json_object_put(end);
 	fx_free(f);
 }
@@ -850,6 +1128,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_nvme_unsupported_message),
 		cmocka_unit_test(test_check_nvme_namespaces),
+		cmocka_unit_test(test_check_requested_category),
+		cmocka_unit_test(test_already_running_refused),
+		cmocka_unit_test(test_run_nvme_namespaces_share),
+		cmocka_unit_test(test_run_resume_status_unchanged),
 		cmocka_unit_test(test_check_loop_and_partition),
 		cmocka_unit_test(test_check_ata),
 		cmocka_unit_test(test_check_scsi_mmc),

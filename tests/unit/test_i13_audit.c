@@ -172,7 +172,7 @@ static void fx_scsi(struct fx *f)
 static __attribute__((unused)) int check(struct fx *f, bool all_ns, struct dsp_erase_why *why)
 {
 	memset(why, 0, sizeof(*why));
-	return dsp_erase_sanitize_check(fx_io(f), f->dev.path, &f->dev, &f->m, all_ns, why);
+	return dsp_erase_sanitize_check(fx_io(f), f->dev.path, &f->dev, &f->m, DSP_CAT_NONE, all_ns, why);
 }
 
 /* ---- the record ---- */

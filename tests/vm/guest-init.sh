@@ -47,6 +47,14 @@ if [ -b $dev ]; then
 		-m /etc/dispose/format-crypto.json $dev >/tmp/format-crypto.out 2>&1
 	echo "guest: dispose_format-crypto_exit $?"
 	sed "s/^/guest: format-crypto_out /" /tmp/format-crypto.out
+	# --category purge: a user data format reaches Clear only; refused at the check
+	# (exit 5), before any record or command (the probe's scan then shows the bytes)
+	/bin/dispose erase -y --progress none --run-dir /tmp/run-fudp --category purge \
+		-m /etc/dispose/format-user-data.json $dev >/tmp/fudp.out 2>&1
+	echo "guest: dispose_fud_purge_exit $?"
+	sed 's/^/guest: fudp_out /' /tmp/fudp.out
+	echo "guest: fudp_record [$(cat /tmp/run-fudp/events.jsonl 2>/dev/null |
+		sed -n 's/.*"event":"\([a-z_]*\)".*/\1/p' | tr '\n' ' ')]"
 	t0=$(date +%s)
 	/bin/nvme_probe $dev 0xff
 	echo "guest: probe_exit $? in $(($(date +%s) - t0))s"

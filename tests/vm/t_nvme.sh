@@ -91,6 +91,12 @@ has "dispose erase -m sanitize-crypto: names the device and SANICAP 0" "guest: s
 	"^dispose: /dev/nvme0n1: the device does not support sanitize crypto erase \(SANICAP 0\); try format-user-data or auto"
 has "dispose erase -m format-crypto: FNA 0" "guest: format-crypto_out" \
 	"^dispose: /dev/nvme0n1: the device does not support Format NVM cryptographic erase \(FNA 0\)"
+# --category purge -m format-user-data: the check refuses (Clear at most), nothing recorded or sent;
+# "erase left all 0xff" below: the namespace's bytes unchanged
+is "--category purge -m format-user-data: exit 5" "guest: dispose_fud_purge_exit" "5"
+has "--category purge -m format-user-data: the device and why" "guest: fudp_out" \
+	"^dispose: /dev/nvme0n1: purge requested, but a Format NVM user data erase is Clear"
+is "--category purge -m format-user-data: refused at the check (no run record)" "guest: fudp_record" "[]"
 # dispose erase -m format-user-data (after the probe): Format NVM SES 1 through dispose
 has "dispose erase -m format-user-data: exit 0" "guest: dispose_format_user_data_exit" "^0 "
 has "format-user-data record: target, sanitize_sent, sanitize_end, target_end in order" \

@@ -131,8 +131,9 @@ struct dsp_erase_opts {
 	bool all_namespaces;		/* sanitize: every namespace of the NVMe
 					   controller is a target of the run */
 	const struct dsp_san_opts *san;	/* tests: polling and sleep; NULL: defaults */
-	struct json_object *hidden;	/* ATA overwrite: dsp_erase_hidden_probe's (after
-					   dsp_erase_hidden_restore, its update); recorded in
+	struct json_object *hidden;	/* ATA overwrite: dsp_erase_hidden_probe's (NULL: the
+					   engine probes a whole block device itself; with
+					   restore_hidden it restores first); recorded in
 					   target and target_end; a hidden area the overwrite
 					   did not reach makes the category none. Borrowed */
 	bool restore_hidden;		/* ATA overwrite: restore native max first */

@@ -185,7 +185,10 @@ struct dsp_record_target {
 	struct json_object *header_backups; /* [{path, uuid, erased_in_run}] */
 	struct json_object *sanitize;	/* dsp_san_result_json: target_end's, else
 					 * sanitize_end's result */
+	struct json_object *luks_destroyed; /* luks_destroyed's own result (what the
+					 * destroy recorded when it ended) */
 	struct json_object *sanitize_sent; /* the sanitize_sent event (the command) */
+	struct json_object *sanitize_end; /* sanitize_end's own result */
 	int sanitize_ok;		/* sanitize_end's ok: 1, 0, -1 not said */
 	struct json_object *health_before, *health_after;
 	int dealloc;			/* 1, 0, -1 not said */

@@ -80,6 +80,11 @@ const char *cert_san_completion(struct json_object *st)
 			return "failed";
 		if (!action_in(action, (const char *const[]){ "crypto", "block", "overwrite", NULL }))
 			return "success";
+		/* the log's last sanitize must be ours: SANACT of its dword 10 (2 block, 3
+		 * overwrite, 4 crypto); a log naming another says nothing of this one */
+		if ((v = hexval(st, "scdw10")) < 0 ||
+		    (v & 7) != (is(action, "block") ? 2 : is(action, "overwrite") ? 3 : 4))
+			return "not reported";
 		/* the sanitize status log: 1 done, 4 done (no-deallocate asked), 2 running, 3 failed */
 		switch ((v = hexval(st, "sstat")) < 0 ? -1 : v & 7) {
 		case 1: case 4: return "success";
@@ -194,6 +199,10 @@ int cert_technique_cap(struct json_object *t, const char **why)
 			*why = "a user data erase (format) allows at most clear";
 			return 1;
 		}
+		if (action_in(action, (const char *const[]){ "secdiscard", "secure-discard", NULL })) {
+			*why = "a secure discard allows at most clear";
+			return 1;
+		}
 		if (action_in(action, A_ATA_SE) && !rotational) {
 			*why = "an ATA security erase on a medium not known to be rotational allows "
 			       "at most clear";
@@ -258,6 +267,10 @@ static void add_bytes(struct json_object *dst, const char *k, struct json_object
 static struct json_object *luks_doc(const struct dsp_record_target *t)
 {
 	struct json_object *o, *vol = t->luks_volume, *res = t->luks, *tk, *arr;
+
+	/* what the destroy recorded when it ended outweighs a later end that says better */
+	if (t->luks_destroyed && cert_luks_fault(t->luks_destroyed) && !cert_luks_fault(res))
+		res = t->luks_destroyed;
 
 	if (!vol && !res)
 		return NULL;
@@ -333,10 +346,22 @@ static struct json_object *sanitize_doc(const struct dsp_record_target *t)
 	else
 		cmd = json_object_get(cmd);
 	json_object_object_add(o, "command", cmd);
-	/* the tool's own verdict at the time can only lower what the raw status says */
-	json_object_object_add(o, "completion", json_object_new_string(
-		t->sanitize_ok == 0 && is(cert_san_completion(st), "success") ? "failed" :
-		cert_san_completion(st)));
+	/*
+	 * Only what the device reported to this run counts: the command on record
+	 * before it was sent (sanitize_sent) and the outcome recorded when it ended
+	 * (sanitize_end, ok); the end's own result can only lower the target_end's.
+	 */
+	{
+		const char *c = cert_san_completion(st);
+
+		if (is(c, "success") && (!sent || !t->sanitize_end))
+			c = "not reported";
+		else if (is(c, "success") && t->sanitize_ok == 0)
+			c = "failed";
+		else if (is(c, "success") && !is(cert_san_completion(t->sanitize_end), "success"))
+			c = cert_san_completion(t->sanitize_end);
+		json_object_object_add(o, "completion", json_object_new_string(c));
+	}
 	json_object_object_add(o, "status", json_object_is_type(st, json_type_object) ?
 					     plain(st) : NULL);
 	return o;

@@ -339,7 +339,8 @@ static int on_technique_event(struct dsp_record_target *t, const char *name,
 	if (!strcmp(name, "luks_header")) {
 		r = keep_said(&t->luks_volume, ev, "volume");
 	} else if (!strcmp(name, "luks_destroyed")) {
-		if (!(r = keep_said(&t->luks, ev, "result")) && t->luks &&
+		if (!(r = keep_said(&t->luks, ev, "result")) &&
+		    !(r = keep_said(&t->luks_destroyed, ev, "result")) && t->luks &&
 		    json_object_object_get_ex(t->luks, "volume", NULL))
 			r = keep_said(&t->luks_volume, t->luks, "volume");
 	} else if (!strcmp(name, "sanitize_sent")) {
@@ -348,6 +349,8 @@ static int on_technique_event(struct dsp_record_target *t, const char *name,
 		if (json_object_deep_copy(ev, &c, NULL))
 			return -ENOMEM;
 		json_object_put(t->sanitize_sent);
+		json_object_put(t->sanitize_end);
+		json_object_put(t->luks_destroyed);
 		t->sanitize_sent = c;
 		if (!t->health_before)
 			r = keep_said(&t->health_before, ev, "health_before");
@@ -356,7 +359,8 @@ static int on_technique_event(struct dsp_record_target *t, const char *name,
 
 		if (!dsp_json_bool(ev, "ok", &ok))
 			t->sanitize_ok = ok;
-		if (!(r = keep_said(&t->sanitize, ev, "result")))
+		if (!(r = keep_said(&t->sanitize, ev, "result")) &&
+		    !(r = keep_said(&t->sanitize_end, ev, "result")))
 			r = keep_said(&t->health_after, ev, "health_after");
 	}
 	return r;
@@ -489,6 +493,8 @@ void dsp_record_free(struct dsp_record *rec)
 		json_object_put(t->header_backups);
 		json_object_put(t->sanitize);
 		json_object_put(t->sanitize_sent);
+		json_object_put(t->sanitize_end);
+		json_object_put(t->luks_destroyed);
 		json_object_put(t->health_before);
 		json_object_put(t->health_after);
 		json_object_put(t->hidden);

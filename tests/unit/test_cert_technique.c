@@ -42,6 +42,8 @@ struct trec {
 	bool san_failed;	/* sanitize_end's ok false (the raw status looks fine) */
 	bool no_readback;	/* verify none: nothing read back (a crypto sanitize's content is undefined) */
 	bool partition;
+	const char *destroyed;	/* luks_destroyed's own outcome when it differs from the end's */
+	bool no_san_events;	/* a sanitize target_end without sanitize_sent/sanitize_end */
 };
 
 static void append(struct dsp_ledger *l, const char *ev, const char *target, struct json_object *f)
@@ -117,21 +119,33 @@ static void write_run(const char *name, const struct trec *o)
 			res = jparse(buf);
 			json_object_object_add(res, "volume", volume());
 			f = json_object_new_object();
-			json_object_object_add(f, "result", json_object_get(res));
+			if (o->destroyed) {	/* the end says better than the destroy did */
+				struct json_object *c = NULL;
+				assert_int_equal(json_object_deep_copy(res, &c, NULL), 0);
+				json_object_object_add(c, "outcome", json_object_new_string(o->destroyed));
+				json_object_object_add(f, "result", c);
+			} else {
+				json_object_object_add(f, "result", json_object_get(res));
+			}
 			append(l, "luks_destroyed", "t1", f);
 		}
 	}
-	if (san) {
+	if (san && o->no_san_events) {
+		res = jparse("{\"bus\": \"nvme\", \"action\": \"crypto\", \"ioctl\": 0,"
+			     " \"status\": \"0x0000\", \"sstat\": \"0x0001\", \"scdw10\": \"0x00000004\"}");
+	} else if (san) {
 		f = jparse("{\"bus\": \"nvme\", \"command\": \"84 00000004\","
 			   " \"health_before\": {\"critical_warning\": 0, \"percentage_used\": 3,"
 			   " \"media_errors\": 0, \"power_on_hours\": 1200, \"failing\": false}}");
 		json_object_object_add(f, "action", json_object_new_string(o->action));
 		append(l, "sanitize_sent", "t1", f);
+		/* the sanitize log's dword 10 names the action: SANACT 4 crypto, 2 block */
 		snprintf(buf, sizeof(buf), "{\"bus\": \"nvme\", \"action\": \"%s\", \"ioctl\": 0,"
-			 " \"status\": \"0x0000\", \"result\": \"0x00000000\", \"cdw10\": \"0x00000004\","
-			 " \"sstat\": \"%s\", \"sprog\": \"0xffff\", \"scdw10\": \"0x00000004\","
+			 " \"status\": \"0x0000\", \"result\": \"0x00000000\", \"cdw10\": \"0x0000000%d\","
+			 " \"sstat\": \"%s\", \"sprog\": \"0xffff\", \"scdw10\": \"0x0000000%d\","
 			 " \"resumed\": false, \"deallocated\": true, \"polls\": 3}", o->action,
-			 o->sstat ? o->sstat : "0x0001");
+			 strcmp(o->action, "block") ? 4 : 2, o->sstat ? o->sstat : "0x0001",
+			 strcmp(o->action, "block") ? 4 : 2);
 		res = jparse(buf);
 		f = json_object_new_object();
 		json_object_object_add(f, "result", json_object_get(res));
@@ -510,6 +524,15 @@ static void test_cert_sanitize_evidence(void **state)
 	p = copy(d);
 	set(p, "targets.0.evidence", "sanitize", NULL);
 	expect(p, "the record does not show the device reporting");
+	/* the status log's last sanitize must be the one claimed */
+	p = copy(d);
+	set(p, "targets.0.evidence.sanitize.status", "scdw10", json_object_new_string("0x00000002"));
+	expect(p, "the record does not show the device reporting the sanitize done");
+	/* a secure discard (eMMC) is clear at most */
+	p = copy(d);
+	set(p, "targets.0", "action", json_object_new_string("secure-discard"));
+	set(p, "targets.0.nist", "technique", json_object_new_string("user data erase"));
+	expect(p, "a secure discard allows at most clear");
 	/* a user data erase is clear at most; an ATA security erase on flash too */
 	p = copy(d);
 	set(p, "targets.0", "action", json_object_new_string("format-user-data"));
@@ -563,6 +586,32 @@ static void test_cert_sanitize_evidence(void **state)
 	o.achieved = "none";
 	d = build("sp", &o);
 	assert_string_equal(str(d, "targets.0.evidence.sanitize.completion"), "in progress");
+	assert_string_equal(str(d, "targets.0.category_achieved"), "none");
+	assert_string_equal(str(d, "kind"), DSP_CERT_KIND_FAIL);
+	expect(d, NULL);
+}
+
+/* R2 (#13): records edited so their own events contradict the claim */
+static void test_cert_contradicting_records(void **state)
+{
+	struct trec o = luks_purge;
+	struct json_object *d;
+	(void)state;
+
+	/* target_end's luks says ok, the destroy itself recorded a mismatch */
+	o.destroyed = "mismatch";
+	d = build("cx", &o);
+	assert_string_equal(str(d, "targets.0.evidence.luks.outcome"), "mismatch");
+	assert_string_equal(str(d, "targets.0.category_achieved"), "none");
+	assert_string_equal(str(d, "kind"), DSP_CERT_KIND_FAIL);
+	expect(d, NULL);
+
+	/* a sanitize claimed done with no sanitize_sent or sanitize_end of its own */
+	o = san_crypto;
+	o.no_san_events = true;
+	d = build("cn", &o);
+	assert_string_equal(str(d, "targets.0.evidence.sanitize.completion"), "not reported");
+	assert_null(get(d, "targets.0.evidence.sanitize.command"));
 	assert_string_equal(str(d, "targets.0.category_achieved"), "none");
 	assert_string_equal(str(d, "kind"), DSP_CERT_KIND_FAIL);
 	expect(d, NULL);
@@ -770,6 +819,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cert_luks_purge_evidence),
 		cmocka_unit_test(test_cert_luks_then_overwrite),
+		cmocka_unit_test(test_cert_contradicting_records),
 		cmocka_unit_test(test_cert_luks_clear_backup_and_flash),
 		cmocka_unit_test(test_cert_luks_cut_short_keeps_volume),
 		cmocka_unit_test(test_cert_sanitize_evidence),

@@ -661,6 +661,9 @@ static void test_record_read_techniques(void **state)
 	assert_string_equal(dsp_json_str(t->then_end, "status"), "success");
 	assert_string_equal(dsp_json_str(t->method_json, "technique"), "crypto-luks");
 	assert_string_equal(dsp_json_str(t->luks, "outcome"), "ok");
+	/* what the destroy itself recorded stays apart from the end's copy */
+	assert_string_equal(dsp_json_str(t->luks_destroyed, "outcome"), "ok");
+	assert_null(json_object_object_get(t->luks_destroyed, "keyslots_failed"));
 	/* the volume as the end says it, fuller than luks_header's */
 	assert_string_equal(dsp_json_str(t->luks_volume, "cipher"), "aes");
 	assert_int_equal(json_object_array_length(t->header_backups), 1);
@@ -676,6 +679,7 @@ static void test_record_read_techniques(void **state)
 	assert_string_equal(dsp_json_str(t->sanitize, "sstat"), "0x0001");
 	assert_string_equal(dsp_json_str(t->sanitize_sent, "command"), "84");
 	assert_int_equal(t->sanitize_ok, 0);
+	assert_string_equal(dsp_json_str(t->sanitize_end, "sstat"), "0x0001");
 	assert_non_null(json_object_object_get(t->health_before, "power_on_hours"));
 	assert_int_equal(json_object_get_int(json_object_object_get(t->health_after,
 								    "power_on_hours")), 8);

@@ -697,6 +697,7 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	char tool[128];
 	int64_t size = -1;
 	bool cat_fail, dev_verified;
+	struct json_object *evidence;
 
 	memset(st, 0, sizeof(*st));
 	json_object_object_get_ex(r->agg.targets, t->id, &a);
@@ -751,8 +752,13 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 		(t->status && t->bytes_written == 0 && size <= 0));
 	/* a device sanitize whose content is not defined (crypto) is verified by the
 	 * device's completion status (NIST SP 800-88r1 4.7), said as such */
-	dev_verified = !st->verified && t->technique && !strcmp(t->technique, "sanitize") &&
-		       t->sanitize_ok != 0 && !strcmp(cert_san_completion(t->sanitize), "success");
+	evidence = cert_evidence_doc(t);
+	{
+		const char *c = dsp_json_str(json_object_object_get(evidence, "sanitize"),
+					     "completion");
+		dev_verified = !st->verified && t->technique && !strcmp(t->technique, "sanitize") &&
+			       c && !strcmp(c, "success");
+	}
 	st->verified |= dev_verified;
 
 	tool_v = dsp_json_str(rs, "version");
@@ -860,7 +866,7 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 	add(o, "caveats", cav);
 	add(o, "removed", json_object_new_boolean(t->removed));
 	add(o, "key_material", json_object_new_array());
-	add(o, "evidence", cert_evidence_doc(t));
+	add(o, "evidence", evidence);
 
 	/* the honesty rules (dispose-certificate(5)) */
 	if (!strcmp(st->result, "success") && (st->evidence = cert_evidence_fault(o)) != NULL) {

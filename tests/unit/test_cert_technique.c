@@ -609,9 +609,12 @@ static void test_cert_contradicting_records(void **state)
 	/* a sanitize claimed done with no sanitize_sent or sanitize_end of its own */
 	o = san_crypto;
 	o.no_san_events = true;
+	o.no_readback = true;
 	d = build("cn", &o);
 	assert_string_equal(str(d, "targets.0.evidence.sanitize.completion"), "not reported");
 	assert_null(get(d, "targets.0.evidence.sanitize.command"));
+	/* nothing read back and no device report of its own: not verified */
+	assert_string_equal(str(d, "targets.0.nist.verification_method"), "none");
 	assert_string_equal(str(d, "targets.0.category_achieved"), "none");
 	assert_string_equal(str(d, "kind"), DSP_CERT_KIND_FAIL);
 	expect(d, NULL);

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <openssl/evp.h>
 
@@ -409,7 +408,6 @@ static struct json_object *target_fields(struct luks_run *k)
 	struct json_object *f, *id = json_object_new_object();
 	const char *kind = io->kind == DSP_IO_BLOCK ? "block" :
 			   io->kind == DSP_IO_MEM ? "memory" : "file";
-	char devno[32];
 
 	f = dsp_record_target_start(io->path, kind, NULL);
 	if (!f || !id) {
@@ -419,27 +417,7 @@ static struct json_object *target_fields(struct luks_run *k)
 	}
 	json_object_object_add(f, "size", json_object_new_int64((int64_t)io->size));
 	/* as the overwrite engine writes it: a resume and the certificate compare it */
-	if (io->kind == DSP_IO_BLOCK) {
-		snprintf(devno, sizeof(devno), "%u:%u", major(io->rdev), minor(io->rdev));
-		json_object_object_add(id, "devno", json_object_new_string(devno));
-	}
-	json_object_object_add(id, "logical_sector", json_object_new_int((int)io->logical_sector));
-	json_object_object_add(id, "physical_sector", json_object_new_int((int)io->physical_sector));
-	json_object_object_add(id, "rotational",
-			       k->rotational < 0 ? NULL : json_object_new_boolean(k->rotational));
-	if (io->kind == DSP_IO_BLOCK && !o->identity && k->dev) {
-		struct json_object *di = dsp_identity_block(k->dev);
-
-		if (di) {
-			json_object_object_foreach(di, key, v)
-				json_object_object_add(id, key, json_object_get(v));
-			json_object_put(di);
-		}
-	}
-	if (o->identity) {
-		json_object_object_foreach(o->identity, key, v)
-			json_object_object_add(id, key, json_object_get(v));
-	}
+	eng_target_identity(id, io, io->kind == DSP_IO_BLOCK, k->rotational, k->dev, o->identity);
 	json_object_object_add(f, "identity", id);
 	json_object_object_add(f, "method", dsp_method_to_json(o->method));
 	json_object_object_add(f, "technique", json_object_new_string("crypto-luks"));

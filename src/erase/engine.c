@@ -3,8 +3,11 @@
 #include "erase_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
+#include "dispose/device.h"
 #include "dispose/log.h"
 
 void erase_record_failed(const struct dsp_erase_opts *o, int r)
@@ -95,4 +98,38 @@ int eng_progress(struct eng *e, const char *phase, unsigned pass, uint64_t done,
 const char *erase_verify_name(enum dsp_verify_mode v)
 {
 	return dsp_verify_mode_name(v);
+}
+
+void eng_target_identity(struct json_object *id, const struct dsp_io *io, bool block,
+			 int rotational, const struct dsp_blkdev_info *dev,
+			 struct json_object *given)
+{
+	if (io) {
+		if (block) {
+			char devno[32];
+
+			snprintf(devno, sizeof(devno), "%u:%u", major(io->rdev), minor(io->rdev));
+			json_object_object_add(id, "devno", json_object_new_string(devno));
+		}
+		json_object_object_add(id, "logical_sector",
+				       json_object_new_int((int)io->logical_sector));
+		json_object_object_add(id, "physical_sector",
+				       json_object_new_int((int)io->physical_sector));
+		json_object_object_add(id, "rotational",
+				       rotational < 0 ? NULL : json_object_new_boolean(rotational));
+		/* the device's identity for the certificate: the caller's, else the device module's */
+		if (block && !given && dev) {
+			struct json_object *di = dsp_identity_block(dev);
+
+			if (di) {
+				json_object_object_foreach(di, k, v)
+					json_object_object_add(id, k, json_object_get(v));
+				json_object_put(di);
+			}
+		}
+	}
+	if (given) {
+		json_object_object_foreach(given, k, v)
+			json_object_object_add(id, k, json_object_get(v));
+	}
 }

@@ -188,6 +188,14 @@ int eng_progress(struct eng *e, const char *phase, unsigned pass, uint64_t done,
 bool eng_stopped(struct eng *e);
 double eng_now(void);
 const char *erase_verify_name(enum dsp_verify_mode v);
+/*
+ * Fill a target_start's identity as every technique records it (a resume and the certificate
+ * compare it): io's numbers (io NULL: none, a file's), devno and the device module's identity
+ * of dev when block and no identity is given, then given's fields. rotational < 0: unknown.
+ */
+void eng_target_identity(struct json_object *id, const struct dsp_io *io, bool block,
+			 int rotational, const struct dsp_blkdev_info *dev,
+			 struct json_object *given);
 
 /* verify.c */
 int eng_verify_pass(struct eng *e, unsigned i);

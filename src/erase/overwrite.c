@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -395,32 +394,9 @@ static struct json_object *target_fields(struct eng *e)
 		json_object_object_add(id, "fstype", json_object_new_string(e->fi->fstype));
 		if (e->fi->parent)
 			json_object_object_add(f, "parent", json_object_new_string(e->fi->parent));
-	} else {
-		char devno[32];
-
-		if (io->kind == DSP_IO_BLOCK) {
-			snprintf(devno, sizeof(devno), "%u:%u", major(io->rdev), minor(io->rdev));
-			json_object_object_add(id, "devno", json_object_new_string(devno));
-		}
-		json_object_object_add(id, "logical_sector", json_object_new_int((int)io->logical_sector));
-		json_object_object_add(id, "physical_sector", json_object_new_int((int)io->physical_sector));
-		json_object_object_add(id, "rotational",
-				       e->rotational < 0 ? NULL : json_object_new_boolean(e->rotational));
-		/* the device's identity for the certificate: the caller's, else the device module's */
-		if (io->kind == DSP_IO_BLOCK && !e->o->identity && e->dev) {
-			struct json_object *di = dsp_identity_block(e->dev);
-
-			if (di) {
-				json_object_object_foreach(di, k, v)
-					json_object_object_add(id, k, json_object_get(v));
-				json_object_put(di);
-			}
-		}
 	}
-	if (e->o->identity) {
-		json_object_object_foreach(e->o->identity, k, v)
-			json_object_object_add(id, k, json_object_get(v));
-	}
+	eng_target_identity(id, e->fi ? NULL : io, io->kind == DSP_IO_BLOCK, e->rotational, e->dev,
+			    e->o->identity);
 	json_object_object_add(f, "identity", id);
 	if (e->o->hidden)	/* an ATA drive's HPA/DCO, as probed (and restored) */
 		json_object_object_add(f, "hidden", json_object_get(e->o->hidden));

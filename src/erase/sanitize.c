@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/sysmacros.h>
 
 #include "dispose/json.h"
 #include "dispose/log.h"
@@ -881,29 +880,10 @@ static struct json_object *target_fields(struct san_run *s)
 	struct dsp_io *io = s->io;
 	struct json_object *f = dsp_record_target_start(io->path, "block", NULL);
 	struct json_object *id = json_object_new_object();
-	char devno[32];
 	enum dsp_category req = o->requested != DSP_CAT_NONE ? o->requested : o->method->category;
 
 	json_object_object_add(f, "size", json_object_new_int64((int64_t)io->size));
-	snprintf(devno, sizeof(devno), "%u:%u", major(io->rdev), minor(io->rdev));
-	json_object_object_add(id, "devno", json_object_new_string(devno));
-	json_object_object_add(id, "logical_sector", json_object_new_int((int)io->logical_sector));
-	json_object_object_add(id, "physical_sector", json_object_new_int((int)io->physical_sector));
-	json_object_object_add(id, "rotational", s->rotational < 0 ? NULL :
-			       json_object_new_boolean(s->rotational));
-	if (!o->identity && o->device) {
-		struct json_object *di = dsp_identity_block(o->device);
-
-		if (di) {
-			json_object_object_foreach(di, k, v)
-				json_object_object_add(id, k, json_object_get(v));
-			json_object_put(di);
-		}
-	}
-	if (o->identity) {
-		json_object_object_foreach(o->identity, k, v)
-			json_object_object_add(id, k, json_object_get(v));
-	}
+	eng_target_identity(id, io, true, s->rotational, o->device, o->identity);
 	json_object_object_add(f, "identity", id);
 	json_object_object_add(f, "method", dsp_method_to_json(o->method));
 	json_object_object_add(f, "technique", json_object_new_string("sanitize"));

@@ -1067,6 +1067,28 @@ static int cannot_tell(struct san_run *s, struct json_object *sent, const char *
 	return -EIO;
 }
 
+/* Between two polls: 0 to poll again, DSP_INTERRUPTED, -ETIMEDOUT or the sleep's -errno. */
+static int poll_wait(const struct dsp_san_opts *o, uint32_t progress, unsigned ms,
+		     uint64_t *elapsed)
+{
+	int r;
+
+	if ((o->stop && *o->stop) || (o->progress && o->progress(progress, o->progress_arg)))
+		return DSP_INTERRUPTED;
+	if (o->timeout_s && *elapsed >= (uint64_t)o->timeout_s * 1000)
+		return -ETIMEDOUT;
+	r = o->sleep_ms ? o->sleep_ms(ms, o->sleep_arg) : 0;
+	if (!o->sleep_ms) {
+		struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	if (r < 0)
+		return r;
+	*elapsed += ms;
+	return 0;
+}
+
 /*
  * Poll a sanitize a run before sent (resume): never send it again. NVMe and
  * ATA SANITIZE: the status log until it is no longer running; ATA SECURITY
@@ -1103,19 +1125,9 @@ static int resume_poll(struct san_run *s, struct json_object *sent)
 				break;
 			seen = true;
 			res->progress = res->sprog;
-			if ((o.stop && *o.stop) || (o.progress && o.progress(res->sprog, o.progress_arg)))
-				return DSP_INTERRUPTED;
-			if (o.timeout_s && elapsed >= (uint64_t)o.timeout_s * 1000)
-				return -ETIMEDOUT;
-			r = o.sleep_ms ? o.sleep_ms(ms, o.sleep_arg) : 0;
-			if (!o.sleep_ms) {
-				struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-				nanosleep(&ts, NULL);
-			}
-			if (r < 0)
+			r = poll_wait(&o, res->sprog, ms, &elapsed);
+			if (r)
 				return r;
-			elapsed += ms;
 		}
 		{
 			uint32_t want = s->act == DSP_SAN_BLOCK ? 2 : s->act == DSP_SAN_OVERWRITE ? 3 : 4;
@@ -1195,19 +1207,9 @@ static int resume_poll(struct san_run *s, struct json_object *sent)
 			}
 			seen = true;
 			res->progress = st.progress;
-			if ((o.stop && *o.stop) || (o.progress && o.progress(st.progress, o.progress_arg)))
-				return DSP_INTERRUPTED;
-			if (o.timeout_s && elapsed >= (uint64_t)o.timeout_s * 1000)
-				return -ETIMEDOUT;
-			r = o.sleep_ms ? o.sleep_ms(ms, o.sleep_arg) : 0;
-			if (!o.sleep_ms) {
-				struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-				nanosleep(&ts, NULL);
-			}
-			if (r < 0)
+			r = poll_wait(&o, st.progress, ms, &elapsed);
+			if (r)
 				return r;
-			elapsed += ms;
 		}
 	case DSP_SAN_BUS_MMC:
 		/* the host discards step by step: nothing runs on in the device; do it again */

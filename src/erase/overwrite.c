@@ -476,6 +476,19 @@ static bool size_changed(struct eng *e)
 	return true;
 }
 
+/* Every pass's bad ranges and the unreadable ones, as one set; counted in the result. */
+static void bad_union(struct eng *e, struct ranges *all)
+{
+	for (unsigned i = 0; i < e->np; i++)
+		for (size_t k = 0; k < e->ps[i].bad.n; k++)
+			ranges_add(all, e->ps[i].bad.v[k].off, e->ps[i].bad.v[k].len);
+	for (size_t k = 0; k < e->unreadable.n; k++)
+		ranges_add(all, e->unreadable.v[k].off, e->unreadable.v[k].len);
+	ranges_normalize(all);
+	e->res->bad_ranges = (unsigned)all->n;
+	e->res->bad_bytes = ranges_bytes(all);
+}
+
 /*
  * The target's end in the record. A file whose old data may remain on the
  * medium (the extent check, a copy-on-write filesystem) did not get what
@@ -490,14 +503,7 @@ static int target_end(struct eng *e, int *st)
 	bool remain = false;
 	int r;
 
-	for (unsigned i = 0; i < e->np; i++)
-		for (size_t k = 0; k < e->ps[i].bad.n; k++)
-			ranges_add(&all, e->ps[i].bad.v[k].off, e->ps[i].bad.v[k].len);
-	for (size_t k = 0; k < e->unreadable.n; k++)
-		ranges_add(&all, e->unreadable.v[k].off, e->unreadable.v[k].len);
-	ranges_normalize(&all);
-	e->res->bad_ranges = (unsigned)all.n;
-	e->res->bad_bytes = ranges_bytes(&all);
+	bad_union(e, &all);
 	f = json_object_new_object();
 	cav = erase_caveats(e, &remain);
 	if (e->fi && *st != DSP_INTERRUPTED && *st >= 0 &&
@@ -588,14 +594,7 @@ static int sub_end(struct eng *e, int st, struct erase_sub *sub)
 	struct ranges all = { 0 };
 	bool remain;
 
-	for (unsigned i = 0; i < e->np; i++)
-		for (size_t k = 0; k < e->ps[i].bad.n; k++)
-			ranges_add(&all, e->ps[i].bad.v[k].off, e->ps[i].bad.v[k].len);
-	for (size_t k = 0; k < e->unreadable.n; k++)
-		ranges_add(&all, e->unreadable.v[k].off, e->unreadable.v[k].len);
-	ranges_normalize(&all);
-	e->res->bad_ranges = (unsigned)all.n;
-	e->res->bad_bytes = ranges_bytes(&all);
+	bad_union(e, &all);
 	sub->bad_ranges = ranges_json(&all, false);
 	ranges_free(&all);
 	sub->caveats = erase_caveats(e, &remain);

@@ -16,6 +16,8 @@
 struct dsp_luks_slot {
 	int state;		/* crypt_keyslot_info */
 	uint64_t off, len;
+	char sha256[65];	/* of its area (its key material) when hashed and
+				   active; "" otherwise */
 };
 
 /*
@@ -46,18 +48,35 @@ struct dsp_luks_info {
 					   plaintext or under another key */
 };
 
+#define DSP_LUKS_HASH_HEADER	1	/* header_sha256 */
+#define DSP_LUKS_HASH_KEYS	2	/* each active keyslot's sha256 */
+
 /*
  * Read the LUKS header of the file or block device at path (or of an open
  * fd: dsp_luks_inspect_fd reads through /proc/self/fd, so it is the same
  * file) without writing anything: metadata locking is switched off for the
  * process (libcryptsetup cannot switch it back on), LUKS2 is read from its
  * secondary copy when the primary is gone, checksums are checked. With
- * hash, header_sha256 is filled from the bytes [0, header_end) as far as
- * the file holds them (a header backup). Returns 0, -EINVAL (no valid LUKS
- * header), or -errno.
+ * hash & DSP_LUKS_HASH_HEADER, header_sha256 is filled from the bytes
+ * [0, header_end) as far as the file holds them (a header backup); with
+ * DSP_LUKS_HASH_KEYS, each active keyslot's sha256 from its area (a slot
+ * whose area the file does not hold whole stays ""). Returns 0, -EINVAL
+ * (no valid LUKS header), or -errno.
  */
 int dsp_luks_inspect(const char *path, int hash, struct dsp_luks_info *info);
 int dsp_luks_inspect_fd(int fd, int hash, struct dsp_luks_info *info);
+
+/*
+ * Fill info's keyslot sha256 (as DSP_LUKS_HASH_KEYS) reading the target
+ * through the I/O seam. 0 or -errno.
+ */
+int dsp_luks_hash_keys_io(struct dsp_io *io, struct dsp_luks_info *info);
+
+/*
+ * Does info hold key material with this sha256 (an active keyslot's area
+ * equal byte for byte: a copy of that keyslot, whatever the header's UUID)?
+ */
+int dsp_luks_has_key(const struct dsp_luks_info *info, const char *sha256);
 
 /* The info for the record: uuid, version, cipher, key_bits, keyslots, tokens, areas, sha256. */
 struct json_object *dsp_luks_info_json(const struct dsp_luks_info *info);

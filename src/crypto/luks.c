@@ -152,6 +152,30 @@ out:
 	return r;
 }
 
+/* rd shifted by base: a keyslot area hashed with hash_range */
+struct shifted {
+	read_fn rd;
+	void *arg;
+	uint64_t base;
+};
+
+static int shifted_read(void *arg, void *buf, size_t len, uint64_t off)
+{
+	struct shifted *s = arg;
+
+	return s->rd(s->arg, buf, len, s->base + off);
+}
+
+static int hash_slot(read_fn rd, void *arg, struct dsp_luks_slot *sl)
+{
+	struct shifted s = { rd, arg, sl->off };
+	int r = hash_range(shifted_read, &s, sl->len, sl->sha256);
+
+	if (r < 0)
+		sl->sha256[0] = '\0';
+	return r;
+}
+
 static int fd_read(void *arg, void *buf, size_t len, uint64_t off)
 {
 	int fd = *(int *)arg;
@@ -176,6 +200,41 @@ static int io_read(void *arg, void *buf, size_t len, uint64_t off)
 	return dsp_io_read(arg, buf, len, off, NULL);
 }
 
+/*
+ * Each active keyslot's sha256 over its area, read by rd, as far as size
+ * holds it: the key material a header backup or a clone copies verbatim.
+ */
+static int hash_slots(read_fn rd, void *arg, uint64_t size, struct dsp_luks_info *info)
+{
+	for (int i = 0; i < info->nslots; i++) {
+		struct dsp_luks_slot *sl = &info->slot[i];
+
+		sl->sha256[0] = '\0';
+		if (sl->state < CRYPT_SLOT_ACTIVE || !sl->len || sl->off > size ||
+		    sl->len > size - sl->off)
+			continue;
+		/* one slot we cannot read is not compared: the others still are */
+		if (hash_slot(rd, arg, sl) == -ENOMEM)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int dsp_luks_hash_keys_io(struct dsp_io *io, struct dsp_luks_info *info)
+{
+	return hash_slots(io_read, io, io->size, info);
+}
+
+int dsp_luks_has_key(const struct dsp_luks_info *info, const char *sha256)
+{
+	if (!sha256 || !sha256[0])
+		return 0;
+	for (int i = 0; i < info->nslots; i++)
+		if (info->slot[i].sha256[0] && !strcmp(info->slot[i].sha256, sha256))
+			return 1;
+	return 0;
+}
+
 int dsp_luks_inspect_fd(int fd, int hash, struct dsp_luks_info *info)
 {
 	struct crypt_device *cd;
@@ -194,15 +253,18 @@ int dsp_luks_inspect_fd(int fd, int hash, struct dsp_luks_info *info)
 		return r == -ENOMEM ? r : -EINVAL;
 	fill_info(cd, info);
 	crypt_free(cd);
-	if (hash && S_ISREG(st.st_mode)) {
+	if ((hash & DSP_LUKS_HASH_HEADER) && S_ISREG(st.st_mode)) {
 		/* a header backup holds [0, header_end) or less */
 		uint64_t len = info->header_end < (uint64_t)st.st_size ? info->header_end
 									  : (uint64_t)st.st_size;
 
 		r = hash_range(fd_read, &fd, len, info->header_sha256);
-	} else if (hash) {
+	} else if (hash & DSP_LUKS_HASH_HEADER) {
 		r = hash_range(fd_read, &fd, info->header_end, info->header_sha256);
 	}
+	if (!r && (hash & DSP_LUKS_HASH_KEYS))
+		r = hash_slots(fd_read, &fd, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : UINT64_MAX,
+			       info);
 	return r;
 }
 

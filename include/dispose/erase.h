@@ -453,8 +453,18 @@ void dsp_erase_session_free(struct dsp_erase_session *s);
  * -errno; why says it.
  */
 int dsp_erase_luks_check(struct dsp_io *io, const struct dsp_blkdev_info *dev,
-			 enum dsp_category requested, struct json_object *backups,
+			 enum dsp_category requested, struct json_object *backups, bool then,
 			 struct dsp_erase_why *why);
+/*
+ * Without then (--then), dsp_erase_luks_check and dsp_erase_luks_io also
+ * refuse (DSP_UNSUPPORTED) a volume whose data area is not all ciphertext:
+ * 64 blocks of 4 KiB spread over the device after the header must each be
+ * zeros or look like ciphertext, and a detached header (data offset 0)
+ * never is. This is that test (reads only): 1 (why says it), 0, -errno.
+ */
+struct dsp_luks_info;
+int dsp_erase_luks_plain(struct dsp_io *io, const struct dsp_luks_info *li, char *why,
+			 size_t len);
 /*
  * crypto-luks: target event (technique, category_requested, then and
  * then_area), the header as it was (luks_header, synced), dsp_luks_destroy,

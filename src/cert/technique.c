@@ -183,6 +183,13 @@ int cert_technique_cap(struct json_object *t, const char **why)
 			       "the spare area: clear at most";
 			return 1;
 		}
+		/* a loop's rotational flag is not evidence of the medium under its backing file */
+		if (json_object_get_type(json_object_object_get(id, "backing_file")) == json_type_string ||
+		    is(dsp_json_str(id, "kind"), "loop")) {
+			*why = "a loop device: its medium is a file; the medium under it was not "
+			       "examined: clear at most";
+			return 1;
+		}
 		*why = "a cryptographic erase allows purge";
 		return 2;
 	}

@@ -179,6 +179,7 @@ int dsp_erase_auto_choose(struct dsp_io *io, const struct dsp_blkdev_info *dev,
 	struct dsp_luks_info luks;
 	struct offer o;
 	bool have_luks = false;
+	char plain[512] = "";
 	int rot = dev ? dev->rotational : -1, r;
 
 	memset(&o, 0, sizeof(o));
@@ -193,6 +194,15 @@ int dsp_erase_auto_choose(struct dsp_io *io, const struct dsp_blkdev_info *dev,
 		if (r == -ENOMEM)
 			return r;
 		have_luks = r == 0;
+		if (have_luks) {
+			r = dsp_erase_luks_plain(io, &luks, plain, sizeof(plain));
+			if (r < 0)
+				return r;
+			if (!r)
+				plain[0] = '\0';
+			else if (strstr(plain, "; use "))	/* the advice is for crypto-luks */
+				*strstr(plain, "; use ") = '\0';
+		}
 	}
 	r = device_offers(io, dev, &o);
 	if (r)
@@ -201,6 +211,12 @@ int dsp_erase_auto_choose(struct dsp_io *io, const struct dsp_blkdev_info *dev,
 	if (o.crypto[0]) {
 		snprintf(method, mlen, "sanitize-crypto");
 		snprintf(reason, rlen, "%s", o.crypto);
+	} else if (have_luks && plain[0]) {
+		/* a crypto erase would leave what was never encrypted */
+		snprintf(method, mlen, "%s", o.block[0] ? "sanitize-block" : "nist-clear");
+		snprintf(reason, rlen, "LUKS%d volume %s: %s%s", luks.version, luks.uuid, plain,
+			 o.block[0] ? "; a device block erase covers it" :
+			 ": overwrite with verification");
 	} else if (have_luks && rot > 0) {
 		snprintf(method, mlen, "crypto-luks");
 		snprintf(reason, rlen, "LUKS%d volume %s on a rotational medium", luks.version,

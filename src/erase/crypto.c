@@ -30,6 +30,7 @@
 			"or was cut short (requirement online-reencrypt): part of its data may be " \
 			"plaintext that no key protects; finish it (cryptsetup reencrypt --resume-only) " \
 			"or use an overwrite method"
+#define LOOP_WHY	"a loop device: its medium is a file; the medium under it was not examined"
 #define UNKNOWN_CAVEAT	"medium type unknown: if flash, old key material may survive outside " \
 			"the LBA space; follow with a device sanitize for Purge"
 
@@ -236,8 +237,8 @@ static bool backup_survives(struct json_object *backups, const char *uuid,
  * (why says what stands in the way); none for what is not a block device
  * or is a partition (not the medium: as for an overwrite, no category).
  */
-static enum dsp_category reach(bool block, bool partition, int rotational, const char *survivor,
-			       char *why, size_t wlen)
+static enum dsp_category reach(bool block, bool partition, bool loop, int rotational,
+			       const char *survivor, char *why, size_t wlen)
 {
 	size_t k = 0;
 
@@ -254,13 +255,154 @@ static enum dsp_category reach(bool block, bool partition, int rotational, const
 	if (survivor && survivor[0])
 		k = (size_t)snprintf(why, wlen, "LUKS header backup %s has this volume's UUID and "
 				     "survives", survivor);
-	if (rotational != 1 && k < wlen)
+	/* a loop's rotational flag is copied from anywhere: not evidence of the medium */
+	if (loop && k < wlen)
+		k += (size_t)snprintf(why + k, wlen - k, "%s%s", k ? "; " : "", LOOP_WHY);
+	if ((loop ? rotational == 0 : rotational != 1) && k < wlen)
 		snprintf(why + k, wlen - k, "%s%s", k ? "; " : "", rotational == 0 ?
 			 "flash medium: old key material may survive in the spare area outside "
 			 "the LBA space" :
 			 "medium type unknown (rotational not reported): if flash, old key "
 			 "material may survive in the spare area");
 	return why[0] ? DSP_CAT_CLEAR : DSP_CAT_PURGE;
+}
+
+/* ---- is the data area ciphertext? ---- */
+
+#define SAMPLE_BLOCKS	64
+#define SAMPLE_SIZE	4096u
+/*
+ * Chi-square of a block's byte histogram against uniform: 255 degrees of
+ * freedom, so a random 4 KiB block scores 255 on average, sd 22.6. 400 is
+ * 6.4 sd above: a random block exceeds it with probability about 2e-8
+ * (Wilson-Hilferty), a sample of 64 about 1e-6; text, tables and
+ * filesystem structures score in the thousands.
+ */
+#define CHI2_MAX	400.0
+
+struct data_sample {
+	bool done, detached, plain;
+	uint64_t start, first_plain;	/* bytes */
+	unsigned blocks, zeros, cipher;
+	uint64_t off[SAMPLE_BLOCKS];
+};
+
+static double chi2(const uint8_t *b, size_t n)
+{
+	unsigned h[256] = { 0 };
+	double e = (double)n / 256, x = 0;
+
+	for (size_t i = 0; i < n; i++)
+		h[b[i]]++;
+	for (int i = 0; i < 256; i++)
+		x += (h[i] - e) * (h[i] - e) / e;
+	return x;
+}
+
+/*
+ * A crypto erase proves something only for what was written through the
+ * cipher. Reads (through the seam) up to 64 blocks spread evenly over the
+ * device after the header and the data offset, the first and last
+ * included: each must be all zeros (never written) or look like
+ * ciphertext. 0 or -errno.
+ */
+static int data_sample(struct dsp_io *io, const struct dsp_luks_info *li, struct data_sample *s)
+{
+	uint64_t start = li->data_offset > li->header_end ? li->data_offset : li->header_end, nblk;
+	uint8_t *buf;
+	unsigned n;
+	int r = 0;
+
+	memset(s, 0, sizeof(*s));
+	s->done = true;
+	s->detached = li->data_offset == 0;	/* the volume's data is on another device */
+	start = (start + SAMPLE_SIZE - 1) / SAMPLE_SIZE * SAMPLE_SIZE;
+	s->start = start;
+	if (io->size < start + SAMPLE_SIZE)
+		return 0;
+	nblk = (io->size - start) / SAMPLE_SIZE;
+	n = nblk < SAMPLE_BLOCKS ? (unsigned)nblk : SAMPLE_BLOCKS;
+	buf = dsp_io_buf_alloc(SAMPLE_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t off = start + (n == 1 ? 0 : i * (nblk - 1) / (n - 1)) * SAMPLE_SIZE;
+		bool zero = true;
+
+		r = dsp_io_read(io, buf, SAMPLE_SIZE, off, NULL);
+		if (r < 0)
+			break;
+		r = 0;
+		for (unsigned j = 0; j < SAMPLE_SIZE && zero; j++)
+			zero = !buf[j];
+		s->off[s->blocks++] = off;
+		if (zero)
+			s->zeros++;
+		else if (chi2(buf, SAMPLE_SIZE) <= CHI2_MAX)
+			s->cipher++;
+		else if (!s->plain) {
+			s->plain = true;
+			s->first_plain = off;
+		}
+	}
+	dsp_io_buf_free(buf);
+	return r;
+}
+
+/* Why the sample stands in the way of a crypto erase alone; "" if it does not. */
+static const char *sample_why(const struct data_sample *s, char *why, size_t len)
+{
+	why[0] = '\0';
+	if (s->detached)
+		snprintf(why, len, "holds a detached LUKS header: the rest of the device is not this "
+			 "volume's ciphertext; use an overwrite method or --then METHOD");
+	else if (s->plain)
+		snprintf(why, len, "the data area holds unencrypted data (offset %" PRIu64 " is not "
+			 "ciphertext): crypto erase would leave it; use an overwrite method or "
+			 "--then METHOD", s->first_plain);
+	return why;
+}
+
+static struct json_object *sample_json(const struct data_sample *s)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+
+	if (!o || !a) {
+		json_object_put(o);
+		json_object_put(a);
+		return NULL;
+	}
+	for (unsigned i = 0; i < s->blocks; i++)
+		json_object_array_add(a, json_object_new_int64((int64_t)s->off[i]));
+	json_object_object_add(o, "from", json_object_new_int64((int64_t)s->start));
+	json_object_object_add(o, "block_size", json_object_new_int(SAMPLE_SIZE));
+	json_object_object_add(o, "blocks", json_object_new_int((int)s->blocks));
+	json_object_object_add(o, "spread", json_object_new_string(
+		"evenly from the first to the last block after the header (no seed)"));
+	json_object_object_add(o, "offsets", a);
+	json_object_object_add(o, "zeros", json_object_new_int((int)s->zeros));
+	json_object_object_add(o, "ciphertext_like", json_object_new_int((int)s->cipher));
+	json_object_object_add(o, "chi2_max", json_object_new_double(CHI2_MAX));
+	json_object_object_add(o, "detached_header", json_object_new_boolean(s->detached));
+	if (s->plain)
+		json_object_object_add(o, "first_not_ciphertext",
+				       json_object_new_int64((int64_t)s->first_plain));
+	return o;
+}
+
+int dsp_erase_luks_plain(struct dsp_io *io, const struct dsp_luks_info *li, char *why, size_t len)
+{
+	struct data_sample s;
+	int r;
+
+	if (len)
+		why[0] = '\0';
+	if (!io || !li || io->fd < 0)
+		return -EINVAL;
+	r = data_sample(io, li, &s);
+	if (r < 0)
+		return r;
+	return sample_why(&s, why, len)[0] ? 1 : 0;
 }
 
 /* ---- check ---- */
@@ -279,7 +421,7 @@ static int check_why(struct dsp_erase_why *why, int code, const char *fmt, ...)
 }
 
 int dsp_erase_luks_check(struct dsp_io *io, const struct dsp_blkdev_info *dev,
-			 enum dsp_category requested, struct json_object *backups,
+			 enum dsp_category requested, struct json_object *backups, bool then,
 			 struct dsp_erase_why *why)
 {
 	struct dsp_luks_info li;
@@ -312,9 +454,17 @@ int dsp_erase_luks_check(struct dsp_io *io, const struct dsp_blkdev_info *dev,
 				 "first (cryptsetup close)", use.holder[0] ? use.holder : "a device");
 	if (dsp_blkdev_use_reason(&use, buf, sizeof(buf))[0])
 		return check_why(why, DSP_REFUSED, "%s", buf);
+	/* with --then the overwrite covers the data area, whatever it holds */
+	if (!then) {
+		r = dsp_erase_luks_plain(io, &li, reason, sizeof(reason));
+		if (r < 0)
+			return check_why(why, r, "reading the data area: %s", strerror(-r));
+		if (r)
+			return check_why(why, DSP_UNSUPPORTED, "%s", reason);
+	}
 	backup_survives(backups, li.uuid, NULL, survivor, sizeof(survivor), NULL);
-	max = reach(true, dev && dev->is_partition, dev ? dev->rotational : -1, survivor, reason,
-		    sizeof(reason));
+	max = reach(true, dev && dev->is_partition, dev && dev->backing_file[0],
+		    dev ? dev->rotational : -1, survivor, reason, sizeof(reason));
 	/* a partition reaches no category, whatever is asked: recorded so, as an overwrite's */
 	if (requested > max && !(dev && dev->is_partition))
 		return check_why(why, DSP_UNSUPPORTED, "crypto-luks cannot reach %s here: %s; "
@@ -331,7 +481,7 @@ struct luks_run {
 	const struct dsp_erase_opts *o;
 	const struct dsp_blkdev_info *dev;
 	struct dsp_blkdev_info devbuf;
-	bool block, partition;
+	bool block, partition, loop;
 	int rotational;			/* 1, 0 flash, -1 unknown */
 	enum dsp_category req;
 	/* the record, on resume */
@@ -542,6 +692,7 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 	struct dsp_luks_result lr;
 	struct erase_sub sub = { 0 };
 	struct removed rm = { 0 };
+	struct data_sample ds = { 0 };
 	struct json_object *luks = NULL, *list = NULL, *cav = NULL, *f, *keep, *then = NULL;
 	enum dsp_category max = DSP_CAT_NONE, got;
 	char err[2048] = "", why[1024] = "", survivor[PATH_MAX] = "", uuid[64] = "";
@@ -564,6 +715,7 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 			dsp_device_info(NULL, io->rdev, &k.devbuf) == 0 ? &k.devbuf : NULL;
 	k.rotational = k.dev ? k.dev->rotational : -1;
 	k.partition = k.dev && k.dev->is_partition;
+	k.loop = k.dev && k.dev->backing_file[0];
 	k.req = o->requested != DSP_CAT_NONE ? o->requested : o->method->category;
 	if (o->resume) {
 		uint64_t bad = 0;
@@ -675,9 +827,22 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 			st = DSP_UNSUPPORTED;
 			goto end;
 		}
+		/* again, as at the check: the data area may have changed since */
+		r = data_sample(io, &li, &ds);
+		if (r < 0) {
+			snprintf(err, sizeof(err), "reading the data area: %s", strerror(-r));
+			st = r;
+			goto end;
+		}
+		if (!o->then && sample_why(&ds, why, sizeof(why))[0]) {
+			snprintf(err, sizeof(err), "%s; nothing written", why);
+			why[0] = '\0';
+			st = DSP_UNSUPPORTED;
+			goto end;
+		}
 		removed_load(&rm, dsp_ledger_dir(o->ledger));
 		backup_survives(o->luks_backups, uuid, &rm, survivor, sizeof(survivor), list);
-		max = reach(k.block, k.partition, k.rotational, survivor, why, sizeof(why));
+		max = reach(k.block, k.partition, k.loop, k.rotational, survivor, why, sizeof(why));
 		if (k.req > max && !k.partition) {
 			snprintf(err, sizeof(err), "%s requested, at most %s reachable: %s; nothing "
 				 "written", dsp_category_name(k.req), dsp_category_name(max), why);
@@ -722,7 +887,7 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 			removed_load(&rm, dsp_ledger_dir(o->ledger));
 		backup_survives(o->luks_backups, uuid, &rm, survivor, sizeof(survivor), list);
 	}
-	max = reach(k.block, k.partition, k.rotational, survivor, why, sizeof(why));
+	max = reach(k.block, k.partition, k.loop, k.rotational, survivor, why, sizeof(why));
 	snprintf(vtext, sizeof(vtext), "verified: the LUKS%d header area (%" PRIu64 " bytes: %s) "
 		 "overwritten with random data and read back through the I/O seam; afterwards "
 		 "libcryptsetup finds no header and libblkid no crypto_LUKS", version, hv,
@@ -767,7 +932,7 @@ end:
 	if (destroyed && cav) {
 		if (k.rotational == 0)
 			json_object_array_add(cav, json_object_new_string(FLASH_CAVEAT));
-		else if (k.rotational < 0 && k.block)
+		else if ((k.rotational < 0 || k.loop) && k.block)
 			json_object_array_add(cav, json_object_new_string(UNKNOWN_CAVEAT));
 		if (survivor[0]) {
 			char c[PATH_MAX + 256];
@@ -786,6 +951,14 @@ end:
 				"a loop device: the header overwrite reached its backing file, a file on "
 				"a filesystem; where that file's old blocks lie on the underlying medium "
 				"(copy-on-write, snapshots, relocated blocks) was not addressed"));
+		if (!o->then && ds.done) {
+			char c[256];
+
+			snprintf(c, sizeof(c), "crypto erase assumes every byte of the data area was "
+				 "written through the cipher; a sample of %u blocks looked like ciphertext "
+				 "or zeros (compressed plaintext would look the same)", ds.blocks);
+			json_object_array_add(cav, json_object_new_string(c));
+		}
 		if (!o->then)
 			json_object_array_add(cav, json_object_new_string(
 				"the data area (ciphertext) was not overwritten: it stays unreadable only "
@@ -856,6 +1029,8 @@ end:
 	cav = NULL;
 	json_object_object_add(f, "luks", luks ? json_object_get(luks) : NULL);
 	json_object_object_add(f, "header_backups", json_object_get(list));
+	if (ds.done)
+		json_object_object_add(f, "data_sample", sample_json(&ds));
 	if (then)
 		json_object_object_add(f, "then", then);
 	if (sub.size_now)

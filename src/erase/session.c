@@ -1268,7 +1268,8 @@ static int check_technique(struct dsp_erase_session *s, struct item *t)
 		}
 		switch (run_method(t)->technique) {
 		case DSP_TECH_CRYPTO_LUKS:
-			r = dsp_erase_luks_check(io, dev, requested(s, t), s->backups, &w);
+			r = dsp_erase_luks_check(io, dev, requested(s, t), s->backups,
+						 s->then != NULL, &w);
 			break;
 		case DSP_TECH_SANITIZE:
 			t->all_ns = all_namespaces(s, t);

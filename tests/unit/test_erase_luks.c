@@ -16,6 +16,9 @@
 
 #define FLASH_CAVEAT	"flash spare area: old key material may survive outside the LBA space; " \
 			"follow with a device sanitize for Purge"
+#define SAMPLE_CAVEAT	"crypto erase assumes every byte of the data area was written through the " \
+			"cipher; a sample of 64 blocks looked like ciphertext or zeros (compressed " \
+			"plaintext would look the same)"
 #define DATA_CAVEAT	"the data area (ciphertext) was not overwritten: it stays unreadable only " \
 			"while no copy of the destroyed key material survives"
 
@@ -308,6 +311,7 @@ static void destroy_on_loop(int version)
 	assert_int_equal(sh("printf pw | cryptsetup open --test-passphrase '%s' --key-file=-", dev), 0);
 	fx_open(&fx);
 	assert_int_equal(dsp_blkdev_info(dev, &info), 0);
+	info.backing_file[0] = '\0';	/* a fake non-loop device: a loop reaches clear at most */
 	info.rotational = 1;
 	fx.o.method = &m;
 	fx.o.device = &info;
@@ -354,7 +358,7 @@ static void destroy_on_loop(int version)
 	keys_of(end, keys, sizeof(keys));
 	assert_string_equal(keys, "status bytes_written bytes_verified technique "
 			    "category_requested nist_category verification mismatches bad_ranges "
-			    "old_data_may_remain caveats luks header_backups target");
+			    "old_data_may_remain caveats luks header_backups data_sample target");
 	assert_string_equal(jstr(end, "status"), "success");
 	assert_string_equal(jstr(end, "technique"), "crypto-luks");
 	assert_string_equal(jstr(end, "category_requested"), "purge");
@@ -365,7 +369,17 @@ static void destroy_on_loop(int version)
 	assert_false(json_object_get_boolean(member(end, "old_data_may_remain")));
 	assert_int_equal(json_object_array_length(member(end, "header_backups")), 0);
 	assert_true(has_caveat(end, DATA_CAVEAT));
-	assert_true(has_caveat_part(end, "a loop device: the header overwrite reached its backing file"));
+	assert_true(has_caveat(end, SAMPLE_CAVEAT));
+	v = member(end, "data_sample");
+	assert_int_equal(jint(v, "blocks"), 64);
+	/* make_luks leaves LUKS1's data area zeros below 16 MiB, random above */
+	assert_int_equal(jint(v, "ciphertext_like") + jint(v, "zeros"), 64);
+	assert_int_equal(jint(v, "zeros"), version == 2 ? 0 : 30);
+	assert_int_equal(jint(v, "from"), version == 2 ? 16 * MiB : 2 * MiB);
+	assert_int_equal(json_object_array_length(member(v, "offsets")), 64);
+	assert_int_equal(json_object_get_int64(json_object_array_get_idx(member(v, "offsets"), 63)),
+			 IMG_SIZE - 4096);
+	assert_false(has_caveat_part(end, "a loop device"));	/* info says not a loop */
 	assert_false(has_caveat(end, FLASH_CAVEAT));
 	assert_non_null(strstr(jstr(end, "verification"), version == 2 ?
 			       "verified: the LUKS2 header area (16777216 bytes: both header copies "
@@ -423,36 +437,47 @@ static void test_check(void **state)
 	sh_out(uuid, sizeof(uuid), "cryptsetup luksUUID '%s'", img);
 	assert_int_equal(attach(img, dev, sizeof(dev)), 0);
 	assert_int_equal(dsp_blkdev_info(dev, &info), 0);
+	info.backing_file[0] = '\0';	/* a fake non-loop device: a loop reaches clear at most */
 	assert_int_equal(dsp_io_open(dev, 0, &io), 0);
 
 	info.rotational = 1;
-	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, NULL, &why), 0);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, NULL, false, &why), 0);
 	/* flash: purge not reachable, clear is */
 	info.rotational = 0;
-	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, NULL, &why), DSP_UNSUPPORTED);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, NULL, false, &why), DSP_UNSUPPORTED);
 	assert_int_equal(why.code, DSP_UNSUPPORTED);
 	assert_string_equal(why.thing, dev);
 	assert_non_null(strstr(why.reason, "cannot reach purge here: flash medium"));
 	assert_non_null(strstr(why.reason, "--category clear"));
 	assert_non_null(strstr(why.reason, "sanitize"));
-	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, NULL, &why), 0);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, NULL, false, &why), 0);
 	info.rotational = -1;
-	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, NULL, &why), DSP_UNSUPPORTED);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, NULL, false, &why), DSP_UNSUPPORTED);
 	assert_non_null(strstr(why.reason, "medium type unknown"));
-	assert_int_equal(dsp_erase_luks_check(io, NULL, DSP_CAT_PURGE, NULL, &why), DSP_UNSUPPORTED);
+	assert_int_equal(dsp_erase_luks_check(io, NULL, DSP_CAT_PURGE, NULL, false, &why), DSP_UNSUPPORTED);
+
+	/* a loop device: its rotational flag says nothing of the medium under its file */
+	info.rotational = 1;
+	snprintf(info.backing_file, sizeof(info.backing_file), "%s", img);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, NULL, false, &why),
+			 DSP_UNSUPPORTED);
+	assert_non_null(strstr(why.reason, "a loop device: its medium is a file; the medium under "
+			       "it was not examined"));
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, NULL, false, &why), 0);
+	info.backing_file[0] = '\0';
 
 	/* a header backup with the volume's UUID defeats purge, unless erased in the same run */
 	info.rotational = 1;
 	snprintf(sbk, sizeof(sbk), "[{\"path\":\"/srv/other.bak\",\"uuid\":\"0000\"},"
 		 "{\"path\":\"/backup/hdr.bak\",\"uuid\":\"%s\"}]", uuid);
 	bk = json_tokener_parse(sbk);
-	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, bk, &why), DSP_UNSUPPORTED);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, bk, false, &why), DSP_UNSUPPORTED);
 	assert_non_null(strstr(why.reason, "LUKS header backup /backup/hdr.bak has this volume's UUID"));
 	assert_non_null(strstr(why.reason, "--category clear"));
-	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, bk, &why), 0);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, bk, false, &why), 0);
 	json_object_object_add(json_object_array_get_idx(bk, 1), "erased_in_run",
 			       json_object_new_boolean(1));
-	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, bk, &why), 0);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, bk, false, &why), 0);
 	json_object_put(bk);
 	/* marked, but with another hard link: erasing its name would leave it, so it survives */
 	snprintf(sbk, sizeof(sbk), "%s/linked.hdr", tmpdir);
@@ -463,15 +488,15 @@ static void test_check(void **state)
 	json_object_object_add(json_object_array_get_idx(bk, 0), "uuid", json_object_new_string(uuid));
 	json_object_object_add(json_object_array_get_idx(bk, 0), "erased_in_run",
 			       json_object_new_boolean(1));
-	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, bk, &why), DSP_UNSUPPORTED);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, bk, false, &why), DSP_UNSUPPORTED);
 	assert_non_null(strstr(why.reason, "linked.hdr has this volume's UUID and survives"));
 	assert_int_equal(sh("rm -f '%s/linked.other'", tmpdir), 0);
-	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, bk, &why), 0);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, bk, false, &why), 0);
 	json_object_put(bk);
 
 	/* an open volume: a device over it stands for the dm-crypt mapping */
 	assert_int_equal(attach(dev, upper, sizeof(upper)), 0);
-	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, NULL, &why), DSP_REFUSED);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, NULL, false, &why), DSP_REFUSED);
 	assert_non_null(strstr(why.reason, "an open LUKS volume (held by"));
 	dsp_io_close(io);
 	cleanup(NULL);
@@ -480,7 +505,7 @@ static void test_check(void **state)
 	assert_int_equal(sh("dd if=/dev/zero of='%s' bs=1M count=17 conv=notrunc status=none", img), 0);
 	assert_int_equal(attach(img, dev, sizeof(dev)), 0);
 	assert_int_equal(dsp_io_open(dev, 0, &io), 0);
-	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, NULL, &why), DSP_UNSUPPORTED);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, NULL, false, &why), DSP_UNSUPPORTED);
 	assert_non_null(strstr(why.reason, "no LUKS header"));
 	dsp_io_close(io);
 	cleanup(NULL);
@@ -488,8 +513,122 @@ static void test_check(void **state)
 	/* a file is not a block device, LUKS or not */
 	make_luks("check.img", 2, img, sizeof(img));
 	assert_int_equal(dsp_io_open(img, 0, &io), 0);
-	assert_int_equal(dsp_erase_luks_check(io, NULL, DSP_CAT_CLEAR, NULL, &why), DSP_UNSUPPORTED);
+	assert_int_equal(dsp_erase_luks_check(io, NULL, DSP_CAT_CLEAR, NULL, false, &why), DSP_UNSUPPORTED);
 	assert_non_null(strstr(why.reason, "not a file"));
+	dsp_io_close(io);
+}
+
+/*
+ * The data area: plaintext under a LUKS header (luksFormat over old data) or
+ * a detached header (data offset 0) is refused without --then, at the check
+ * and at run time, nothing written; zeros are fine. A loop device reaches
+ * clear at most.
+ */
+static void test_data_not_ciphertext(void **state)
+{
+	struct fixture fx;
+	struct dsp_method m = luks_method(DSP_CAT_CLEAR);
+	struct dsp_blkdev_info info;
+	struct dsp_erase_why why;
+	struct dsp_luks_info li;
+	struct json_object *end = NULL;
+	struct dsp_io *io;
+	char img[256], dev[64], copy[300], a[80], b[80], txt[512];
+
+	(void)state;
+	need_root();
+	make_luks("plain.img", 2, img, sizeof(img));
+	/* 4 MiB of text at 20 MiB: old plaintext luksFormat left */
+	assert_int_equal(sh("yes 'a plaintext line the volume never encrypted' | head -c %u | "
+			    "dd of='%s' bs=1M seek=20 conv=notrunc status=none", 4 * MiB, img), 0);
+	snprintf(copy, sizeof(copy), "%s/plain.copy", tmpdir);
+	assert_int_equal(sh("cp '%s' '%s'", img, copy), 0);
+	assert_int_equal(attach(img, dev, sizeof(dev)), 0);
+	assert_int_equal(dsp_blkdev_info(dev, &info), 0);
+	info.backing_file[0] = '\0';
+	info.rotational = 1;
+	assert_int_equal(dsp_io_open(dev, 0, &io), 0);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, NULL, false, &why),
+			 DSP_UNSUPPORTED);
+	assert_non_null(strstr(why.reason, "the data area holds unencrypted data (offset "));
+	assert_non_null(strstr(why.reason, " is not ciphertext): crypto erase would leave it; use an "
+			       "overwrite method or --then METHOD"));
+	assert_int_equal(dsp_luks_inspect_fd(io->fd, 0, &li), 0);
+	assert_int_equal(dsp_erase_luks_plain(io, &li, txt, sizeof(txt)), 1);
+	/* --then overwrites the data area: the check passes */
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, NULL, true, &why), 0);
+	dsp_io_close(io);
+
+	/* at run time as well: refused, nothing written */
+	fx_open(&fx);
+	fx.o.method = &m;
+	fx.o.device = &info;
+	fx.o.end = &end;
+	fx.o.path = dev;
+	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL | DSP_IO_DIRECT, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), DSP_UNSUPPORTED);
+	dsp_io_close(io);
+	assert_non_null(end);
+	assert_string_equal(jstr(end, "status"), "failed");
+	assert_string_equal(jstr(end, "nist_category"), "none");
+	assert_non_null(strstr(jstr(end, "error"), "is not ciphertext"));
+	assert_non_null(strstr(jstr(end, "error"), "nothing written"));
+	assert_true(jint(member(end, "data_sample"), "first_not_ciphertext") >= 20 * MiB);
+	json_object_put(end);
+	end = NULL;
+	fx_close(&fx);
+	sha_of(img, IMG_SIZE, a, sizeof(a));
+	sha_of(copy, IMG_SIZE, b, sizeof(b));
+	assert_string_equal(a, b);
+	cleanup(NULL);
+
+	/* never-written zeros are no plaintext */
+	assert_int_equal(sh("dd if=/dev/zero of='%s' bs=1M seek=16 count=16 conv=notrunc "
+			    "status=none", img), 0);
+	assert_int_equal(attach(img, dev, sizeof(dev)), 0);
+	assert_int_equal(dsp_io_open(dev, 0, &io), 0);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, NULL, false, &why), 0);
+	/* a loop device (as the kernel reports it): clear, not purge */
+	assert_int_equal(dsp_blkdev_info(dev, &info), 0);
+	assert_true(info.backing_file[0] != '\0');
+	info.rotational = 1;
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_PURGE, NULL, false, &why),
+			 DSP_UNSUPPORTED);
+	dsp_io_close(io);
+	fx_open(&fx);
+	fx.o.method = &m;
+	fx.o.device = &info;
+	fx.o.end = &end;
+	fx.o.path = dev;
+	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL | DSP_IO_DIRECT, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), 0);
+	dsp_io_close(io);
+	assert_string_equal(jstr(end, "nist_category"), "clear");
+	assert_string_equal(jstr(end, "category_reason"),
+			    "a loop device: its medium is a file; the medium under it was not examined");
+	assert_int_equal(jint(member(end, "data_sample"), "zeros"), 64);
+	assert_true(has_caveat_part(end, "medium type unknown"));
+	json_object_put(end);
+	end = NULL;
+	fx_close(&fx);
+	cleanup(NULL);
+
+	/* a detached header: data offset 0, the volume's data elsewhere */
+	snprintf(img, sizeof(img), "%s/hdr.img", tmpdir);
+	snprintf(copy, sizeof(copy), "%s/data.img", tmpdir);
+	assert_int_equal(sh("rm -f '%s' '%s' && truncate -s %u '%s' '%s'", img, copy, IMG_SIZE, img,
+			    copy), 0);
+	assert_int_equal(sh("printf pw | cryptsetup luksFormat --batch-mode --type luks2 --pbkdf "
+			    "pbkdf2 --pbkdf-force-iterations 1000 --header '%s' '%s' - >/dev/null",
+			    img, copy), 0);
+	assert_int_equal(attach(img, dev, sizeof(dev)), 0);
+	info.backing_file[0] = '\0';
+	assert_int_equal(dsp_io_open(dev, 0, &io), 0);
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, NULL, false, &why),
+			 DSP_UNSUPPORTED);
+	assert_non_null(strstr(why.reason, "holds a detached LUKS header: the rest of the device is "
+			       "not this volume's ciphertext"));
+	assert_int_equal(dsp_erase_luks_check(io, &info, DSP_CAT_CLEAR, NULL, true, &why), 0);
 	dsp_io_close(io);
 }
 
@@ -524,6 +663,7 @@ static void test_run_flash_and_backup(void **state)
 			    bak, img, bak), 0);
 	assert_int_equal(attach(img, dev, sizeof(dev)), 0);
 	assert_int_equal(dsp_blkdev_info(dev, &info), 0);
+	info.backing_file[0] = '\0';	/* a fake non-loop device: a loop reaches clear at most */
 
 	/* flash, purge asked: failed, nothing written */
 	info.rotational = 0;
@@ -709,6 +849,7 @@ static void test_then_zero_loop(void **state)
 	make_luks("then.img", 2, img, sizeof(img));
 	assert_int_equal(attach(img, dev, sizeof(dev)), 0);
 	assert_int_equal(dsp_blkdev_info(dev, &info), 0);
+	info.backing_file[0] = '\0';	/* a fake non-loop device: a loop reaches clear at most */
 	info.rotational = 1;
 	fx_open(&fx);
 	fx_pass(&fx, DSP_PASS_PATTERN, (const uint8_t *)"\0", 1);
@@ -1090,6 +1231,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_luks2_loop, cleanup),
 		cmocka_unit_test_teardown(test_luks1_loop, cleanup),
 		cmocka_unit_test_teardown(test_check, cleanup),
+		cmocka_unit_test_teardown(test_data_not_ciphertext, cleanup),
 		cmocka_unit_test_teardown(test_run_flash_and_backup, cleanup),
 		cmocka_unit_test_teardown(test_run_refuses_held, cleanup),
 		cmocka_unit_test_teardown(test_then_zero_loop, cleanup),

@@ -131,94 +131,214 @@ out:
 }
 
 /*
- * What this run's record says of files it erased: paths whose data was
- * overwritten before the name went (file_removed), and paths whose name
- * alone went, the data kept under other hard links (link_removed,
- * hard_links_remain). Both are objects used as sets of paths.
+ * What this run's record says of files it erased, by inode ("dev:ino"),
+ * never by the path as a target was named: gone maps an inode whose data
+ * was overwritten before its name went (file_removed) to the target that
+ * held it (a tree's file: the tree); kept holds inodes whose name alone
+ * went, the data kept under other hard links (link_removed,
+ * hard_links_remain). keys: the volume's keyslot digests its luks_header
+ * event recorded (target's), for a resume after the header is gone.
  */
 struct removed {
-	struct json_object *gone, *kept;
+	const char *target;
+	struct json_object *ids, *gone, *kept, *keys, *notes;
 };
+
+static bool inode_key(struct json_object *o, char *key, size_t len)
+{
+	int64_t dev, ino;
+
+	if (dsp_json_i64(o, "dev", &dev) || dsp_json_i64(o, "ino", &ino) || ino <= 0)
+		return false;
+	snprintf(key, len, "%" PRId64 ":%" PRId64, dev, ino);
+	return true;
+}
 
 static int removed_walk(struct json_object *ev, void *arg)
 {
 	struct removed *rm = arg;
-	const char *name = dsp_json_str(ev, "event"), *path = dsp_json_str(ev, "path");
+	const char *name = dsp_json_str(ev, "event"), *t = dsp_json_str(ev, "target");
+	struct json_object *id, *v;
+	char key[64];
 
-	if (!name || !path)
+	if (!name || !t)
 		return 0;
-	if (!strcmp(name, "file_removed"))
-		json_object_object_add(rm->gone, path, NULL);
-	else if (!strcmp(name, "link_removed") || !strcmp(name, "hard_links_remain"))
-		json_object_object_add(rm->kept, path, NULL);
+	if (!strcmp(name, "target") && json_object_object_get_ex(ev, "identity", &id) &&
+	    inode_key(id, key, sizeof(key)) && (v = json_object_new_object())) {
+		const char *parent = dsp_json_str(ev, "parent");
+
+		json_object_object_add(v, "inode", json_object_new_string(key));
+		json_object_object_add(v, "holder", json_object_new_string(parent ? parent : t));
+		json_object_object_add(rm->ids, t, v);
+	} else if (!strcmp(name, "file_removed") && json_object_object_get_ex(rm->ids, t, &v)) {
+		const char *ino = dsp_json_str(v, "inode"), *holder = dsp_json_str(v, "holder");
+
+		if (ino && holder)
+			json_object_object_add(rm->gone, ino, json_object_new_string(holder));
+	} else if ((!strcmp(name, "link_removed") || !strcmp(name, "hard_links_remain")) &&
+		   inode_key(ev, key, sizeof(key))) {
+		json_object_object_add(rm->kept, key, NULL);
+	} else if (!strcmp(name, "luks_header") && rm->target && !strcmp(t, rm->target) &&
+		   json_object_object_get_ex(ev, "keyslots_sha256", &v) &&
+		   json_object_is_type(v, json_type_array)) {
+		json_object_put(rm->keys);
+		rm->keys = json_object_get(v);
+	}
 	return 0;
 }
 
-static void removed_load(struct removed *rm, const char *run_dir)
+static void removed_load(struct removed *rm, const char *run_dir, const char *target)
 {
+	rm->target = target;
+	rm->ids = json_object_new_object();
 	rm->gone = json_object_new_object();
 	rm->kept = json_object_new_object();
 	/* other targets may be mid-line: what came before (the backups' erase, first) is read */
-	if (rm->gone && rm->kept)
+	if (rm->ids && rm->gone && rm->kept)
 		dsp_record_read_events(run_dir, removed_walk, rm, NULL);
 }
 
 static void removed_free(struct removed *rm)
 {
+	json_object_put(rm->ids);
 	json_object_put(rm->gone);
 	json_object_put(rm->kept);
+	json_object_put(rm->keys);
+	json_object_put(rm->notes);
+}
+
+/* The volume's active keyslot digests, for the luks_header event. */
+static struct json_object *keys_json(const struct dsp_luks_info *li)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (int i = 0; a && i < li->nslots; i++)
+		if (li->slot[i].sha256[0])
+			json_object_array_add(a, json_object_new_string(li->slot[i].sha256));
+	return a;
+}
+
+/* Does backup bi hold a keyslot of the volume (vol's digests, or those recorded)? */
+static bool same_keys(const struct dsp_luks_info *bi, const struct dsp_luks_info *vol,
+		      const struct removed *rm)
+{
+	for (int i = 0; i < bi->nslots; i++) {
+		const char *h = bi->slot[i].sha256;
+		size_t n = rm && rm->keys ? json_object_array_length(rm->keys) : 0;
+
+		if (!h[0])
+			continue;
+		if (vol && dsp_luks_has_key(vol, h))
+			return true;
+		for (size_t j = 0; j < n; j++) {
+			const char *r = json_object_get_string(json_object_array_get_idx(rm->keys, j));
+
+			if (r && !strcmp(r, h))
+				return true;
+		}
+	}
+	return false;
 }
 
 /*
- * Does a backup in backups with this UUID survive? Its readable path goes
- * to which (the first one). An entry with "erased_in_run" true is a target
- * of the run, erased before the volume. At the check (rm NULL) it counts as
- * erased unless it has other hard links (a tree erase only unlinks such a
- * name). At run time (rm: this run's record) only when its file no longer
- * holds a LUKS header with this UUID and the record shows its data
- * overwritten before its name was removed, no name of it kept. list, when
- * not NULL, receives every entry with the UUID as {path, uuid,
- * erased_in_run} for the record.
+ * Does a backup of the volume (vol: its UUID and keyslot digests) survive?
+ * A backup is the volume's when its UUID is the volume's or when it holds
+ * one of the volume's keyslots byte for byte (a UUID is a label: changed,
+ * or a clone's, the keyslots still give the volume key): every entry is
+ * read (dsp_luks_inspect, reads only); one that cannot be read is noted
+ * (a log line at the check, rm->notes at run time), not a match. Its
+ * readable description goes to which (the first one). An entry with
+ * "erased_in_run" true is a target of the run, erased before the volume.
+ * At the check (rm NULL) it counts as erased unless it has other hard
+ * links (a tree erase only unlinks such a name). At run time (rm: this
+ * run's record) only when its file no longer holds this volume's header and
+ * the record shows its inode (dev, ino as the check saw it) overwritten by
+ * the target that held it at the check before its name was removed, no
+ * name of it kept. list, when not NULL, receives every matching entry as
+ * {path, uuid, erased_in_run} for the record.
  */
-static bool backup_survives(struct json_object *backups, const char *uuid,
-			    const struct removed *rm, char *which, size_t wlen,
+static bool backup_survives(struct json_object *backups, const struct dsp_luks_info *vol,
+			    struct removed *rm, char *which, size_t wlen,
 			    struct json_object *list)
 {
 	size_t n = json_object_is_type(backups, json_type_array) ?
 		   json_object_array_length(backups) : 0;
+	const char *uuid = vol ? vol->uuid : "";
 	bool any = false;
 
 	if (which && wlen)
 		which[0] = '\0';
+	if (rm) {
+		json_object_put(rm->notes);
+		rm->notes = json_object_new_array();
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *b = json_object_array_get_idx(backups, i), *e;
 		const char *bu = dsp_json_str(b, "uuid"), *shown = dsp_json_str(b, "path");
-		bool marked = false, erased;
+		bool marked = false, erased, by_uuid, by_keys = false;
+		struct dsp_luks_info bi;
 		struct stat st;
 		char *path = NULL;
+		bool exists;
+		int q = -ENOENT;
 
-		if (!bu || !uuid[0] || strcasecmp(bu, uuid) || dsp_json_bytes(b, "path", &path, NULL))
+		if (!bu || dsp_json_bytes(b, "path", &path, NULL))
 			continue;
+		shown = shown ? shown : path;
 		dsp_json_bool(b, "erased_in_run", &marked);
+		by_uuid = uuid[0] && !strcasecmp(bu, uuid);
+		exists = lstat(path, &st) == 0;
+		if (exists) {
+			q = S_ISREG(st.st_mode) ? dsp_luks_inspect(path, DSP_LUKS_HASH_KEYS, &bi) :
+			    -EINVAL;
+			by_keys = q == 0 && same_keys(&bi, vol, rm);
+		} else {
+			q = -errno;
+		}
+		/* the check found its keys the volume's: so it stays once erased (gone) */
+		if (!rm && by_keys)
+			json_object_object_add(b, "key_material", json_object_new_boolean(true));
+		else if (rm && marked && q && !by_keys)
+			dsp_json_bool(b, "key_material", &by_keys);
+		if (!by_uuid && !by_keys) {
+			if (q && !marked) {
+				char c[PATH_MAX + 256];
+
+				snprintf(c, sizeof(c), "LUKS header backup %s (UUID %s) the inventory "
+					 "lists cannot be read (%s): its key material was not compared "
+					 "with this volume's", shown, bu, q == -EINVAL ?
+					 "no longer a LUKS header" : strerror(-q));
+				if (rm && rm->notes)
+					json_object_array_add(rm->notes, json_object_new_string(c));
+				else if (!rm)
+					dsp_log(DSP_LOG_WARN, "%s", c);
+			}
+			free(path);
+			continue;
+		}
 		erased = marked;
 		if (marked && !rm) {
-			erased = lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink <= 1;
+			erased = !exists ? q == -ENOENT : !S_ISREG(st.st_mode) || st.st_nlink <= 1;
 		} else if (marked) {
-			struct dsp_luks_info li;
+			struct json_object *h;
+			const char *holder = dsp_json_str(b, "target");
+			char key[64];
 
 			/* gone, or no longer this volume's header ... */
-			erased = lstat(path, &st) != 0 ||
-				 !(S_ISREG(st.st_mode) && dsp_luks_inspect(path, 0, &li) == 0 &&
-				   !strcasecmp(li.uuid, uuid));
-			/* ... because this run overwrote it, not because a name went */
-			erased = erased && rm->gone && rm->kept &&
-				 json_object_object_get_ex(rm->gone, path, NULL) &&
-				 !json_object_object_get_ex(rm->kept, path, NULL);
+			erased = q != 0 || (strcasecmp(bi.uuid, uuid) && !by_keys);
+			/* ... because this run overwrote that inode, not because a name went */
+			erased = erased && rm->gone && rm->kept && holder &&
+				 inode_key(b, key, sizeof(key)) &&
+				 json_object_object_get_ex(rm->gone, key, &h) &&
+				 !strcmp(json_object_get_string(h), holder) &&
+				 !json_object_object_get_ex(rm->kept, key, NULL);
 		}
 		if (!erased && !any) {
 			any = true;
 			if (which && wlen)
-				snprintf(which, wlen, "%s", shown ? shown : path);
+				snprintf(which, wlen, by_uuid ? "%s has this volume's UUID" :
+					 "%s has this volume's key material (same key material, UUID "
+					 "changed to %s)", shown, bu);
 		}
 		if (list && (e = json_object_new_object())) {
 			dsp_json_add_bytes(e, "path", path);
@@ -253,8 +373,7 @@ static enum dsp_category reach(bool block, bool partition, bool loop, int rotati
 		return DSP_CAT_NONE;
 	}
 	if (survivor && survivor[0])
-		k = (size_t)snprintf(why, wlen, "LUKS header backup %s has this volume's UUID and "
-				     "survives", survivor);
+		k = (size_t)snprintf(why, wlen, "LUKS header backup %s and survives", survivor);
 	/* a loop's rotational flag is copied from anywhere: not evidence of the medium */
 	if (loop && k < wlen)
 		k += (size_t)snprintf(why + k, wlen - k, "%s%s", k ? "; " : "", LOOP_WHY);
@@ -462,7 +581,11 @@ int dsp_erase_luks_check(struct dsp_io *io, const struct dsp_blkdev_info *dev,
 		if (r)
 			return check_why(why, DSP_UNSUPPORTED, "%s", reason);
 	}
-	backup_survives(backups, li.uuid, NULL, survivor, sizeof(survivor), NULL);
+	/* the keyslots a backup is matched by, whatever its UUID */
+	r = dsp_luks_hash_keys_io(io, &li);
+	if (r < 0)
+		return check_why(why, r, "reading the LUKS keyslots: %s", strerror(-r));
+	backup_survives(backups, &li, NULL, survivor, sizeof(survivor), NULL);
 	max = reach(true, dev && dev->is_partition, dev && dev->backing_file[0],
 		    dev ? dev->rotational : -1, survivor, reason, sizeof(reason));
 	/* a partition reaches no category, whatever is asked: recorded so, as an overwrite's */
@@ -840,8 +963,14 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 			st = DSP_UNSUPPORTED;
 			goto end;
 		}
-		removed_load(&rm, dsp_ledger_dir(o->ledger));
-		backup_survives(o->luks_backups, uuid, &rm, survivor, sizeof(survivor), list);
+		r = dsp_luks_hash_keys_io(io, &li);
+		if (r < 0) {
+			snprintf(err, sizeof(err), "reading the LUKS keyslots: %s", strerror(-r));
+			st = r;
+			goto end;
+		}
+		removed_load(&rm, dsp_ledger_dir(o->ledger), o->target_id);
+		backup_survives(o->luks_backups, &li, &rm, survivor, sizeof(survivor), list);
 		max = reach(k.block, k.partition, k.loop, k.rotational, survivor, why, sizeof(why));
 		if (k.req > max && !k.partition) {
 			snprintf(err, sizeof(err), "%s requested, at most %s reachable: %s; nothing "
@@ -859,8 +988,11 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 			}
 		}
 		f = json_object_new_object();
-		if (f)
+		if (f) {
 			json_object_object_add(f, "volume", dsp_luks_info_json(&li));
+			/* a resume after the destroy still knows the keyslots a backup may hold */
+			json_object_object_add(f, "keyslots_sha256", keys_json(&li));
+		}
 		/* synced before a byte is destroyed: the record keeps what the volume was */
 		r = event(&k, "luks_header", f, 1);
 		if (r < 0) {
@@ -883,9 +1015,12 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 			goto end;
 	}
 	if (!json_object_array_length(list)) {
+		struct dsp_luks_info vol = li;	/* destroyed earlier: its UUID from the record */
+
+		snprintf(vol.uuid, sizeof(vol.uuid), "%.39s", uuid);
 		if (!rm.gone)
-			removed_load(&rm, dsp_ledger_dir(o->ledger));
-		backup_survives(o->luks_backups, uuid, &rm, survivor, sizeof(survivor), list);
+			removed_load(&rm, dsp_ledger_dir(o->ledger), o->target_id);
+		backup_survives(o->luks_backups, &vol, &rm, survivor, sizeof(survivor), list);
 	}
 	max = reach(k.block, k.partition, k.loop, k.rotational, survivor, why, sizeof(why));
 	snprintf(vtext, sizeof(vtext), "verified: the LUKS%d header area (%" PRIu64 " bytes: %s) "
@@ -937,11 +1072,13 @@ end:
 		if (survivor[0]) {
 			char c[PATH_MAX + 256];
 
-			snprintf(c, sizeof(c), "LUKS header backup %s has this volume's UUID and "
-				 "survives: with it and a passphrase the data can still be decrypted",
-				 survivor);
+			snprintf(c, sizeof(c), "LUKS header backup %s and survives: with it and a "
+				 "passphrase the data can still be decrypted", survivor);
 			json_object_array_add(cav, json_object_new_string(c));
 		}
+		for (size_t i = 0; rm.notes && i < json_object_array_length(rm.notes); i++)
+			json_object_array_add(cav, json_object_get(json_object_array_get_idx(rm.notes,
+											      i)));
 		if (k.dev && k.dev->is_partition)
 			json_object_array_add(cav, json_object_new_string(
 				"a partition: only this LUKS volume was erased, the rest of the medium "

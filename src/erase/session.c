@@ -1298,35 +1298,78 @@ static int check_technique(struct dsp_erase_session *s, struct item *t)
 }
 
 /*
+ * Is the directory open at fd, or one above it, the directory (dev, ino)?
+ * Walks up by "..", so no name (relative, a symlink in it) decides. fd is
+ * consumed.
+ */
+static bool dir_within(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st, up;
+
+	for (int depth = 0; fd >= 0 && depth < 4096; depth++) {
+		int pfd;
+
+		if (fstat(fd, &st) < 0)
+			break;
+		if (st.st_dev == dev && st.st_ino == ino) {
+			close(fd);
+			return true;
+		}
+		pfd = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = pfd;
+		/* "/" is its own parent */
+		if (fd < 0 || fstat(fd, &up) < 0 || (up.st_dev == st.st_dev && up.st_ino == st.st_ino))
+			break;
+	}
+	if (fd >= 0)
+		close(fd);
+	return false;
+}
+
+/*
  * An inventory's LUKS header backup that is itself a target of this run (a
  * file, or inside a tree) is "erased_in_run": its target goes first, and a
  * crypto-luks label counts it erased only when it is gone (the technique's).
+ * Matched by device and inode as the check holds the targets, never by the
+ * path a target was named by: the backup's own (lstat: a symlink is not
+ * followed) against a file target's, or the directories above it against
+ * a tree's root. The entry records that inode (dev, ino) and the target
+ * (its id) whose record events prove it erased at run time.
  */
 static void mark_backups(struct dsp_erase_session *s)
 {
 	for (size_t k = 0; s->backups && k < json_object_array_length(s->backups); k++) {
 		struct json_object *b = json_object_array_get_idx(s->backups, k);
 		const char *p = jstr(b, "path");
-		char real[PATH_MAX], tree[PATH_MAX];
+		char dir[PATH_MAX], *slash;
 		struct stat st;
 
-		if (!p || lstat(p, &st) < 0 || !realpath(p, real))
-			continue;
+		if (!p || p[0] != '/' || lstat(p, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;	/* gone (a resume): as the record says */
+		snprintf(dir, sizeof(dir), "%s", p);
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		json_object_object_add(b, "dev", json_object_new_int64((int64_t)st.st_dev));
+		json_object_object_add(b, "ino", json_object_new_int64((int64_t)st.st_ino));
 		for (unsigned i = 0; i < s->nt; i++) {
 			struct item *t = &s->t[i];
-			size_t n;
 			bool in = false;
 
 			if (t->c.kind == DSP_ERASE_FILE)
 				in = t->c.dev == st.st_dev && t->c.ino == st.st_ino;
-			else if (t->c.kind == DSP_ERASE_TREE && t->c.ft &&
-				 dsp_erase_target_realpath(t->c.ft, tree, sizeof(tree)) == 0)
-				in = (n = strlen(tree)) && !strncmp(real, tree, n) &&
-				     (real[n] == '/' || tree[n - 1] == '/');
+			else if (t->c.kind == DSP_ERASE_TREE)
+				in = dir_within(open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC),
+						t->c.dev, t->c.ino);
 			if (!in)
 				continue;
 			t->first = true;
 			json_object_object_add(b, "erased_in_run", json_object_new_boolean(true));
+			json_object_object_add(b, "target", json_object_new_string(t->id));
+			break;
 		}
 	}
 }

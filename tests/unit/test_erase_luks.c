@@ -632,13 +632,31 @@ static void test_data_not_ciphertext(void **state)
 	dsp_io_close(io);
 }
 
-/* The run's record of a file target erased before the volume (t0). */
-static void record_removal(struct fixture *fx, const char *event, const char *path)
+/*
+ * The run's record of a file target (t0, the inode st) erased before the
+ * volume: its target event, then event naming it by a relative path (as a
+ * target named so is recorded): the inode decides, not the path.
+ */
+static void record_removal(struct fixture *fx, const char *event, const char *path,
+			   const struct stat *st)
 {
-	struct json_object *f = json_object_new_object();
+	struct json_object *f = json_object_new_object(), *id = json_object_new_object();
+	const char *rel = strrchr(path, '/');
 
-	json_object_object_add(f, "path", json_object_new_string(path));
+	json_object_object_add(id, "dev", json_object_new_int64((int64_t)st->st_dev));
+	json_object_object_add(id, "ino", json_object_new_int64((int64_t)st->st_ino));
+	json_object_object_add(f, "identity", id);
+	json_object_object_add(f, "path", json_object_new_string(rel + 1));
 	json_object_object_add(f, "target", json_object_new_string("t0"));
+	assert_int_equal(dsp_ledger_append(fx->l, "target", f, 1), 0);
+	json_object_put(f);
+	f = json_object_new_object();
+	json_object_object_add(f, "path", json_object_new_string(rel + 1));
+	json_object_object_add(f, "target", json_object_new_string("t0"));
+	if (strcmp(event, "file_removed")) {
+		json_object_object_add(f, "dev", json_object_new_int64((int64_t)st->st_dev));
+		json_object_object_add(f, "ino", json_object_new_int64((int64_t)st->st_ino));
+	}
 	assert_int_equal(dsp_ledger_append(fx->l, event, f, 1), 0);
 	json_object_put(f);
 }
@@ -651,6 +669,7 @@ static void test_run_flash_and_backup(void **state)
 	struct fixture fx;
 	struct json_object *end = NULL, *bk, *h;
 	struct dsp_io *io;
+	struct stat bst;
 	char img[256], dev[64], uuid[64], bak[300], sbk[1024], before[80], after[80], names[1024];
 	char c[512];
 
@@ -740,6 +759,14 @@ static void test_run_flash_and_backup(void **state)
 			    dev, bak), 0);
 	json_object_object_add(json_object_array_get_idx(bk, 0), "erased_in_run",
 			       json_object_new_boolean(1));
+	/* as the session marks it: the inode the check saw, the target holding it */
+	assert_int_equal(lstat(bak, &bst), 0);
+	json_object_object_add(json_object_array_get_idx(bk, 0), "dev",
+			       json_object_new_int64((int64_t)bst.st_dev));
+	json_object_object_add(json_object_array_get_idx(bk, 0), "ino",
+			       json_object_new_int64((int64_t)bst.st_ino));
+	json_object_object_add(json_object_array_get_idx(bk, 0), "target",
+			       json_object_new_string("t0"));
 	fx_open(&fx);
 	fx.o.method = &purge;
 	fx.o.device = &info;
@@ -762,8 +789,8 @@ static void test_run_flash_and_backup(void **state)
 	fx.o.device = &info;
 	fx.o.end = &end;
 	fx.o.luks_backups = bk;
-	record_removal(&fx, "file_removed", bak);
-	record_removal(&fx, "link_removed", bak);
+	record_removal(&fx, "file_removed", bak, &bst);
+	record_removal(&fx, "link_removed", bak, &bst);
 	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
 	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), DSP_UNSUPPORTED);
 	dsp_io_close(io);
@@ -789,7 +816,7 @@ static void test_run_flash_and_backup(void **state)
 	fx.o.device = &info;
 	fx.o.end = &end;
 	fx.o.luks_backups = bk;
-	record_removal(&fx, "file_removed", bak);
+	record_removal(&fx, "file_removed", bak, &bst);
 	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
 	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), 0);
 	dsp_io_close(io);
@@ -1224,6 +1251,161 @@ static void test_mismatch_and_not_luks(void **state)
 	fx_close(&fx);
 }
 
+static void append_text(struct fixture *fx, const char *event, const char *text)
+{
+	struct json_object *f = json_tokener_parse(text);
+
+	assert_non_null(f);
+	assert_int_equal(dsp_ledger_append(fx->l, event, f, 1), 0);
+	json_object_put(f);
+}
+
+/*
+ * (R3 #2) A header backup is the volume's when it holds one of the
+ * volume's keyslots byte for byte, whatever its UUID (luksUUID changed it,
+ * or a clone got a fresh one): purge refused, nothing written; clear names
+ * it. Another volume's backup and an unreadable entry are no match (the
+ * latter a caveat). After the destroy, a resume finds the keyslots in the
+ * luks_header event.
+ */
+static void test_backup_key_material(void **state)
+{
+	struct dsp_method purge = luks_method(DSP_CAT_PURGE), clear = luks_method(DSP_CAT_CLEAR);
+	struct dsp_blkdev_info info;
+	struct dsp_luks_info vl, bl;
+	struct fixture fx;
+	struct json_object *end = NULL, *bk, *h;
+	struct dsp_io *io;
+	char img[256], other[256], dev[64], bak[300], obak[300], sbk[2048], before[80], after[80];
+	char c[1024];
+	const char *nu = "11111111-2222-3333-4444-555555555555";
+
+	(void)state;
+	need_root();
+	make_luks("km.img", 2, img, sizeof(img));
+	make_luks("km-other.img", 2, other, sizeof(other));
+	snprintf(bak, sizeof(bak), "%s/km.hdr", tmpdir);
+	snprintf(obak, sizeof(obak), "%s/km-other.hdr", tmpdir);
+	assert_int_equal(sh("rm -f '%s' '%s'; cryptsetup luksHeaderBackup '%s' --header-backup-file "
+			    "'%s' && cryptsetup luksHeaderBackup '%s' --header-backup-file '%s'",
+			    bak, obak, img, bak, other, obak), 0);
+	if (sh("cryptsetup luksUUID -q --uuid %s '%s'", nu, bak))
+		skip();
+	/* the same keyslot area in both, another volume's differs */
+	assert_int_equal(dsp_luks_inspect(img, DSP_LUKS_HASH_KEYS, &vl), 0);
+	assert_int_equal(dsp_luks_inspect(bak, DSP_LUKS_HASH_KEYS, &bl), 0);
+	assert_string_not_equal(vl.uuid, bl.uuid);
+	assert_int_equal(strlen(bl.slot[0].sha256), 64);
+	assert_true(dsp_luks_has_key(&vl, bl.slot[0].sha256));
+	assert_int_equal(dsp_luks_inspect(obak, DSP_LUKS_HASH_KEYS, &bl), 0);
+	assert_false(dsp_luks_has_key(&vl, bl.slot[0].sha256));
+	assert_int_equal(dsp_luks_inspect(img, 0, &bl), 0);
+	assert_string_equal(bl.slot[0].sha256, "");
+
+	assert_int_equal(attach(img, dev, sizeof(dev)), 0);
+	assert_int_equal(dsp_blkdev_info(dev, &info), 0);
+	info.backing_file[0] = '\0';	/* a fake rotational non-loop device */
+	info.rotational = 1;
+	/* another volume's backup, and an entry gone: no match, purge */
+	snprintf(sbk, sizeof(sbk), "[{\"path\":\"%s\",\"uuid\":\"%s\"},"
+		 "{\"path\":\"%s/gone.hdr\",\"uuid\":\"22222222-2222-3333-4444-555555555555\"}]",
+		 obak, "33333333-2222-3333-4444-555555555555", tmpdir);
+	bk = json_tokener_parse(sbk);
+	fx_open(&fx);
+	fx.o.method = &purge;
+	fx.o.device = &info;
+	fx.o.end = &end;
+	fx.o.luks_backups = bk;
+	sha_of(img, IMG_SIZE, before, sizeof(before));
+	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), 0);
+	dsp_io_close(io);
+	assert_string_equal(jstr(end, "nist_category"), "purge");
+	assert_int_equal(json_object_array_length(member(end, "header_backups")), 0);
+	snprintf(c, sizeof(c), "LUKS header backup %s/gone.hdr (UUID 22222222-2222-3333-4444-"
+		 "555555555555) the inventory lists cannot be read (%s): its key material was not "
+		 "compared with this volume's", tmpdir, strerror(ENOENT));
+	assert_true(has_caveat(end, c));
+	json_object_put(end);
+	end = NULL;
+	fx_close(&fx);
+	json_object_put(bk);
+
+	/* the backup with the changed UUID: purge refused, nothing written */
+	assert_int_equal(sh("cryptsetup luksHeaderRestore --batch-mode '%s' --header-backup-file '%s' "
+			    "&& cryptsetup luksUUID -q --uuid %s '%s'", dev, bak, vl.uuid, dev), 0);
+	snprintf(sbk, sizeof(sbk), "[{\"path\":\"%s\",\"uuid\":\"%s\"}]", bak, nu);
+	bk = json_tokener_parse(sbk);
+	fx_open(&fx);
+	fx.o.method = &purge;
+	fx.o.device = &info;
+	fx.o.end = &end;
+	fx.o.luks_backups = bk;
+	sha_of(img, IMG_SIZE, before, sizeof(before));
+	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), DSP_UNSUPPORTED);
+	dsp_io_close(io);
+	sha_of(img, IMG_SIZE, after, sizeof(after));
+	assert_string_equal(before, after);
+	snprintf(c, sizeof(c), "LUKS header backup %s has this volume's key material (same key "
+		 "material, UUID changed to %s) and survives", bak, nu);
+	assert_non_null(strstr(jstr(end, "error"), c));
+	json_object_put(end);
+	end = NULL;
+	fx_close(&fx);
+
+	/* clear asked: done, clear, the backup named and listed */
+	fx_open(&fx);
+	fx.o.method = &clear;
+	fx.o.device = &info;
+	fx.o.end = &end;
+	fx.o.luks_backups = bk;
+	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), 0);
+	dsp_io_close(io);
+	assert_string_equal(jstr(end, "nist_category"), "clear");
+	snprintf(c, sizeof(c), "LUKS header backup %s has this volume's key material (same key "
+		 "material, UUID changed to %s) and survives: with it and a passphrase the data can "
+		 "still be decrypted", bak, nu);
+	assert_true(has_caveat(end, c));
+	h = member(end, "header_backups");
+	assert_int_equal(json_object_array_length(h), 1);
+	assert_string_equal(jstr(json_object_array_get_idx(h, 0), "uuid"), nu);
+	assert_false(json_object_get_boolean(member(json_object_array_get_idx(h, 0), "erased_in_run")));
+	json_object_put(end);
+	end = NULL;
+	fx_close(&fx);
+
+	/*
+	 * A resume after a proven destroy (cut short before target_end): the
+	 * header is gone, the luks_header event's keyslots still match the backup.
+	 */
+	fx_open(&fx);
+	snprintf(sbk, sizeof(sbk), "{\"target\":\"t1\",\"path\":\"%s\",\"size\":%u}", dev,
+		 IMG_SIZE);
+	append_text(&fx, "target", sbk);
+	snprintf(sbk, sizeof(sbk), "{\"target\":\"t1\",\"volume\":{\"uuid\":\"%s\"},"
+		 "\"keyslots_sha256\":[\"%s\"]}", vl.uuid, vl.slot[0].sha256);
+	append_text(&fx, "luks_header", sbk);
+	snprintf(sbk, sizeof(sbk), "{\"target\":\"t1\",\"result\":{\"outcome\":\"ok\","
+		 "\"volume\":{\"uuid\":\"%s\",\"version\":2}}}", vl.uuid);
+	append_text(&fx, "luks_destroyed", sbk);
+	fx.o.method = &purge;
+	fx.o.device = &info;
+	fx.o.end = &end;
+	fx.o.luks_backups = bk;
+	fx.o.resume = true;
+	assert_int_equal(dsp_io_open(dev, DSP_IO_WRITE | DSP_IO_EXCL, &io), 0);
+	assert_int_equal(dsp_erase_luks_io(io, &fx.o, NULL), DSP_UNSUPPORTED);
+	dsp_io_close(io);
+	assert_string_equal(jstr(end, "nist_category"), "clear");
+	assert_non_null(strstr(jstr(end, "error"), "has this volume's key material"));
+	json_object_put(end);
+	fx_close(&fx);
+	json_object_put(bk);
+	cleanup(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1241,6 +1423,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_reencrypt_refused, cleanup),
 		cmocka_unit_test_teardown(test_resume_new_volume, cleanup),
 		cmocka_unit_test_teardown(test_mismatch_and_not_luks, cleanup),
+		cmocka_unit_test_teardown(test_backup_key_material, cleanup),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

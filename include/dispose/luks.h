@@ -71,6 +71,8 @@ int dsp_luks_inspect_fd(int fd, int hash, struct dsp_luks_info *info);
  * through the I/O seam. 0 or -errno.
  */
 int dsp_luks_hash_keys_io(struct dsp_io *io, struct dsp_luks_info *info);
+/* SHA-256 of [0, len) of io, read through the seam, as hex. 0 or -errno. */
+int dsp_luks_hash_io(struct dsp_io *io, uint64_t len, char out[65]);
 
 /*
  * Does info hold key material with this sha256 (an active keyslot's area

@@ -204,6 +204,11 @@ static int io_read(void *arg, void *buf, size_t len, uint64_t off)
  * Each active keyslot's sha256 over its area, read by rd, as far as size
  * holds it: the key material a header backup or a clone copies verbatim.
  */
+int dsp_luks_hash_io(struct dsp_io *io, uint64_t len, char out[65])
+{
+	return hash_range(io_read, io, len, out);
+}
+
 static int hash_slots(read_fn rd, void *arg, uint64_t size, struct dsp_luks_info *info)
 {
 	for (int i = 0; i < info->nslots; i++) {

@@ -11,7 +11,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
 
 #include "dispose/device.h"
 #include "dispose/inventory.h"
@@ -22,7 +21,6 @@
 #include "dispose/util.h"
 
 #define INV_MAX		(512ull << 20)	/* as certify reads an inventory */
-#define HASH_CHUNK	(1u << 20)
 
 #define FLASH_CAVEAT	"flash spare area: old key material may survive outside the LBA space; " \
 			"follow with a device sanitize for Purge"
@@ -718,35 +716,6 @@ static struct json_object *target_fields(struct luks_run *k)
 	return f;
 }
 
-/* SHA-256 of [0, len) of the target, read through the seam. 0 or -errno. */
-static int seam_sha256(struct dsp_io *io, uint64_t len, char out[65])
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	uint8_t *buf = dsp_io_buf_alloc(HASH_CHUNK);
-	unsigned char dg[32];
-	int r = 0;
-
-	if (!md || !buf || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (uint64_t off = 0; off < len; off += HASH_CHUNK) {
-		size_t n = len - off < HASH_CHUNK ? (size_t)(len - off) : HASH_CHUNK;
-
-		r = dsp_io_read(io, buf, n, off, NULL);
-		if (r < 0)
-			goto out;
-		EVP_DigestUpdate(md, buf, n);
-	}
-	EVP_DigestFinal_ex(md, dg, NULL);
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", dg[i]);
-out:
-	EVP_MD_CTX_free(md);
-	dsp_io_buf_free(buf);
-	return r;
-}
-
 /* A recorded luks_destroyed result that proved the volume gone. */
 static bool result_ok(struct json_object *res)
 {
@@ -979,7 +948,7 @@ int dsp_erase_luks_io(struct dsp_io *io, const struct dsp_erase_opts *o,
 			goto end;
 		}
 		if (li.header_end <= io->size) {
-			r = seam_sha256(io, li.header_end, li.header_sha256);
+			r = dsp_luks_hash_io(io, li.header_end, li.header_sha256);
 			if (r < 0) {
 				snprintf(err, sizeof(err), "reading the LUKS header area: %s",
 					 strerror(-r));

@@ -22,6 +22,7 @@
 
 #include "dispose/device.h"
 #include "device_fake.h"
+#include "sh_util.h"
 
 /* ---- parsers, from fixture text ---- */
 
@@ -305,20 +306,6 @@ static char mounts[4][256];
 static int nmounts;
 static char swaps[2][300];
 static int nswaps;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	r = system(cmd);
-	return r == -1 ? -1 : WEXITSTATUS(r);
-}
 
 /* Attach IMG at a byte offset, register the loop device for cleanup. 0 or -1. */
 static int attach_at(const char *img, unsigned long off, char *dev, size_t len)

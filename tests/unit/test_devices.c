@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "dispose/inventory.h"
+#include "sh_util.h"
 
 static char tmpdir[64];
 static char loops[8][64];
@@ -59,41 +60,7 @@ static void collect_free(struct collect *c)
 	json_object_put(c->errors);
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	r = system(cmd);
-	return r == -1 ? -1 : WEXITSTATUS(r);
-}
-
 /* First line of a command's output, "" when it prints nothing. */
-static void sh_out(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void sh_out(char *buf, size_t len, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	FILE *p;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	buf[0] = '\0';
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	if (!fgets(buf, (int)len, p))
-		buf[0] = '\0';
-	pclose(p);
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 static int attach(const char *img, char *dev, size_t len)
 {
 	sh_out(dev, len, "losetup -P -f --show '%s' 2>/dev/null", img);

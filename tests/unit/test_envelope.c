@@ -21,6 +21,7 @@
 
 #include "dispose/envelope.h"
 #include "dispose/log.h"
+#include "sh_util.h"
 
 static char dir[64];
 static char path_buf[8][512];
@@ -38,19 +39,6 @@ static const char *P(const char *fmt, ...)
 	va_end(ap);
 	snprintf(b, 512, "%s/%s", dir, name);
 	return b;
-}
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	r = system(cmd);
-	return r == -1 ? -1 : WEXITSTATUS(r);
 }
 
 static char last_log[1024];

@@ -10,22 +10,11 @@
 #include "sanitize_fake.h"
 #include "ata_fake.h"
 #include "ata_hidden_fake.h"
+#include "sh_util.h"
 
 #define UUID "1234abcd-0000-4000-8000-00000000d15e"
 
 static char tmpdir[64];
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
 
 static int setup(void **state)
 {

@@ -18,6 +18,7 @@
 
 #include "dispose/io.h"
 #include "dispose/luks.h"
+#include "sh_util.h"
 
 #define MiB (1024u * 1024u)
 #define IMG_SIZE (32 * MiB)
@@ -25,39 +26,6 @@
 static char tmpdir[64];
 static char loops[4][64];
 static int nloops;
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	r = system(cmd);
-	return r == -1 ? -1 : WEXITSTATUS(r);
-}
-
-static void sh_out(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void sh_out(char *buf, size_t len, const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	FILE *p;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	buf[0] = '\0';
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	if (!fgets(buf, (int)len, p))
-		buf[0] = '\0';
-	pclose(p);
-	buf[strcspn(buf, "\n")] = '\0';
-}
 
 static int group_setup(void **state)
 {

@@ -137,6 +137,19 @@ struct dsp_erase_opts {
 					   target and target_end; a hidden area the overwrite
 					   did not reach makes the category none. Borrowed */
 	bool restore_hidden;		/* ATA overwrite: restore native max first */
+	/*
+	 * Files and trees (#14's interlock): called with the file's open
+	 * descriptor (read it with pread; never write) right before its first
+	 * byte is overwritten, also on resume before a pass continues. 0: go
+	 * on. Non-zero: nothing of that file is written; it is left in place
+	 * under its name and recorded as "skipped" {path, reason, gate: true}
+	 * (a tree goes on with its other files, its result at best
+	 * DSP_PARTIAL; a file target ends failed, DSP_REFUSED). May be NULL.
+	 * Called from worker threads.
+	 */
+	int (*file_gate)(int fd, const char *path, const struct stat *st, char *reason,
+			 size_t rlen, void *arg);
+	void *gate_arg;
 };
 
 struct dsp_erase_result {
@@ -392,6 +405,20 @@ struct dsp_erase_session_opts {
 	char **argv;
 	volatile sig_atomic_t *stop;	/* set by a signal handler; may be NULL */
 	const struct dsp_log_sink *log;	/* the core's messages (and its threads'); may be NULL */
+	/*
+	 * The pipeline's record (dispose run), open and locked by its owner;
+	 * run_dir must be its directory. The session then never makes, opens,
+	 * locks or closes a record: it writes "erase_start" (run_start's erase
+	 * fields: targets, methods, verify, then, category ...), "erase_resumed"
+	 * and "erase_end" (run_end's fields) instead of run_start, run_resumed
+	 * and run_end, and --resume reads its targets from the record's last
+	 * erase_start (struct dsp_record.erase_start). NULL: its own record.
+	 */
+	struct dsp_ledger *ledger;
+	/* each file's and tree's dsp_erase_opts.file_gate / gate_arg; may be NULL */
+	int (*file_gate)(int fd, const char *path, const struct stat *st, char *reason,
+			 size_t rlen, void *arg);
+	void *gate_arg;
 	dsp_erase_report_fn report;	/* required */
 	/* target idx's progress; target idx finished with status; may be NULL */
 	int (*progress)(unsigned idx, const struct dsp_erase_progress *p, void *arg);

@@ -214,6 +214,9 @@ struct dsp_record {
 	char *command;			/* run_start's; NULL when none */
 	struct json_object *run_start;	/* the first run_start event, names as bytes
 					 * (argv, cwd, targets' paths); NULL when none */
+	struct json_object *erase_start; /* the last erase_start (a pipeline's erase step),
+					 * names as bytes; NULL when none */
+	bool erase_end;			/* an erase_end follows that erase_start */
 	bool run_end;			/* the last run event is a run_end */
 	char *run_end_status;		/* its status */
 	int64_t run_end_exit;

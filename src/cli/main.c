@@ -7,6 +7,10 @@
 #include <string.h>
 
 static const struct cli_cmd commands[] = {
+	{ "run", cmd_run, "run [options] --policy FILE",
+	  "inventory, plan, archive, erase and certify a machine in one resumable run" },
+	{ "plan", cmd_plan, "plan [options] --policy FILE",
+	  "show what a policy decides for every item found; changes nothing" },
 	{ "erase", cmd_erase, "erase [options] TARGET...",
 	  "overwrite block devices, files or trees and verify by reading back" },
 	{ "methods", cmd_methods, "methods [options] [NAME|FILE]",

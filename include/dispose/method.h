@@ -90,6 +90,17 @@ struct dsp_method {
 int dsp_method_shadows_shipped(const struct dsp_method *m, char *shipped, size_t len);
 
 /*
+ * The strict JSON reader of method files, shared with policies (run.h): at
+ * most max bytes, no NUL byte, valid UTF-8, one JSON value in strict mode
+ * (nothing but white space after it), each key once per object. Returns 0
+ * and *out (json_object_put), DSP_INVALID with "<origin>: file|json|<key
+ * path>: <what is wrong>" in err (json errors give line and column; a
+ * duplicate key its path, e.g. "passes[2].pattern"), -ENOMEM or -EINVAL.
+ */
+int dsp_method_json_parse(const char *text, size_t len, size_t max, const char *origin,
+			  struct json_object **out, char *err, size_t errlen);
+
+/*
  * Parse a method document. origin names it in messages. On invalid input
  * returns DSP_INVALID and writes "<origin>: <field>: <what is wrong>" to err.
  * Returns 0 (and *out, free with dsp_method_free), DSP_INVALID or -errno.
@@ -105,10 +116,21 @@ int dsp_method_load_file(const char *path, struct dsp_method **out,
 			 char *err, size_t errlen);
 
 /*
- * Where methods are found: the shipped directory (profiles/methods one or
- * two directories above the running binary, else DSP_DATADIR/methods: the
- * first that exists) and the user's directory $DISPOSE_METHODS_DIR, which
- * adds methods and never replaces a shipped one.
+ * The shipped data directory (a realpath), the one holding methods/,
+ * policies/ and schemas/, found from the running binary's location
+ * (/proc/self/exe): BINDIR/../share/dispose (installed under any PREFIX),
+ * else profiles/ one or two directories above the binary (the source tree),
+ * else the compiled-in DSP_DATADIR: the first holding a methods/ directory.
+ * NULL when none. Methods, policies and schemas are all found through it.
+ */
+const char *dsp_method_data_dir(void);
+/* DATA/<name> ("methods", "policies", "schemas"), a realpath, into out; NULL: not a directory. */
+const char *dsp_method_data_subdir(const char *name, char *out, size_t len);
+
+/*
+ * Where methods are found: the shipped directory (DATA/methods, above) and
+ * the user's directory $DISPOSE_METHODS_DIR, which adds methods and never
+ * replaces a shipped one.
  */
 /* The shipped directory (a realpath), or NULL when none exists. */
 const char *dsp_method_shipped_dir(void);

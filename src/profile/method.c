@@ -918,27 +918,24 @@ static int parse_tree(struct json_object *root, const char *origin,
 	return 0;
 }
 
-int dsp_method_parse(const char *text, size_t len, const char *origin,
-		     struct dsp_method **out, char *err, size_t errlen)
+int dsp_method_json_parse(const char *text, size_t len, size_t max, const char *origin,
+			  struct json_object **out, char *err, size_t errlen)
 {
 	struct json_tokener *tok;
 	struct json_object *root;
-	struct dsp_method *m;
 	char field[256];
 	unsigned line, col;
 	size_t end;
 	long bad;
-	int rc;
 
 	if (out)
 		*out = NULL;
 	if (!origin)
-		origin = "(method)";
+		origin = "(json)";
 	if (!text || !out)
 		return -EINVAL;
-	if (len > DSP_METHOD_FILE_MAX)
-		return invalid(err, errlen, origin, "file",
-			       "larger than %d bytes", DSP_METHOD_FILE_MAX);
+	if (len > max)
+		return invalid(err, errlen, origin, "file", "larger than %zu bytes", max);
 	const char *nul = memchr(text, '\0', len);
 
 	if (nul)
@@ -988,6 +985,26 @@ int dsp_method_parse(const char *text, size_t len, const char *origin,
 		return invalid(err, errlen, origin, field[0] ? field : "\"\"",
 			       "duplicate key, expected each key once per object");
 	}
+	*out = root;
+	return 0;
+}
+
+int dsp_method_parse(const char *text, size_t len, const char *origin,
+		     struct dsp_method **out, char *err, size_t errlen)
+{
+	struct json_object *root;
+	struct dsp_method *m;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!origin)
+		origin = "(method)";
+	if (!text || !out)
+		return -EINVAL;
+	rc = dsp_method_json_parse(text, len, DSP_METHOD_FILE_MAX, origin, &root, err, errlen);
+	if (rc)
+		return rc;
 
 	m = calloc(1, sizeof(*m));
 	if (!m) {
@@ -1057,14 +1074,17 @@ static int same_file(const char *a, const char *b)
 }
 
 /*
- * The shipped methods: profiles/methods beside the binary's tree
- * (build/dispose and build/san/dispose both find the repository's), else
- * the installed DSP_DATADIR/methods; the first that exists.
+ * The data directory from the running binary's own location, so the tree
+ * `make install` writes works under any PREFIX (and DESTDIR, and moved
+ * whole): BINDIR/../share/dispose first, then the source tree's profiles/
+ * one or two directories above (build/dispose, build/san/dispose), then the
+ * DSP_DATADIR compiled in from PREFIX, a last resort for a binary copied
+ * away from its tree. The first that holds a methods/ directory.
  */
-const char *dsp_method_shipped_dir(void)
+const char *dsp_method_data_dir(void)
 {
 	static char found[PATH_MAX];
-	char exe[PATH_MAX], cand[3][PATH_MAX + 32];
+	char exe[PATH_MAX], cand[4][PATH_MAX + 32], sub[PATH_MAX + 48];
 	size_t n = 0;
 	ssize_t r;
 
@@ -1075,13 +1095,15 @@ const char *dsp_method_shipped_dir(void)
 
 		if (slash) {
 			*slash = '\0';
-			snprintf(cand[n++], sizeof(cand[0]), "%s/../profiles/methods", exe);
-			snprintf(cand[n++], sizeof(cand[0]), "%s/../../profiles/methods", exe);
+			snprintf(cand[n++], sizeof(cand[0]), "%s/../share/dispose", exe);
+			snprintf(cand[n++], sizeof(cand[0]), "%s/../profiles", exe);
+			snprintf(cand[n++], sizeof(cand[0]), "%s/../../profiles", exe);
 		}
 	}
-	snprintf(cand[n++], sizeof(cand[0]), "%s", DSP_DATADIR "/methods");
+	snprintf(cand[n++], sizeof(cand[0]), "%s", DSP_DATADIR);
 	for (size_t i = 0; i < n; i++) {
-		if (!is_dir(cand[i]))
+		snprintf(sub, sizeof(sub), "%s/methods", cand[i]);
+		if (!is_dir(sub))
 			continue;
 		char *abs = realpath(cand[i], NULL);
 
@@ -1093,6 +1115,32 @@ const char *dsp_method_shipped_dir(void)
 		return found;
 	}
 	return NULL;
+}
+
+const char *dsp_method_data_subdir(const char *name, char *out, size_t len)
+{
+	const char *root = dsp_method_data_dir();
+	char p[PATH_MAX + 64];
+	char *abs;
+	int w;
+
+	if (!root || !name || !*name || strchr(name, '/'))
+		return NULL;
+	w = snprintf(p, sizeof(p), "%s/%s", root, name);
+	if (w < 0 || (size_t)w >= sizeof(p) || !is_dir(p))
+		return NULL;
+	abs = realpath(p, NULL);
+	w = snprintf(out, len, "%s", abs ? abs : p);
+	free(abs);
+	return w < 0 || (size_t)w >= len ? NULL : out;
+}
+
+/* The shipped methods: DATA/methods (dsp_method_data_dir). */
+const char *dsp_method_shipped_dir(void)
+{
+	static char found[PATH_MAX];
+
+	return dsp_method_data_subdir("methods", found, sizeof(found));
 }
 
 const char *dsp_method_user_dir(void)

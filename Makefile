@@ -166,14 +166,20 @@ demo:
 	@$(MAKE) --no-print-directory $(B)/dispose
 	@scripts/demo.sh $(CURDIR)/$(B)/dispose
 
+# make install [PREFIX=/usr] [DESTDIR=DIR]: the binary finds its data at run
+# time as BINDIR/../share/dispose (dsp_method_data_dir), so PREFIX may differ
+# from the build's; the compiled-in DSP_DATADIR is only the last resort.
+INST_DATA = $(DESTDIR)$(PREFIX)/share/dispose
 install: $(B)/dispose
 	install -D -m 0755 $(B)/dispose $(DESTDIR)$(PREFIX)/sbin/dispose
-	install -d $(DESTDIR)$(PREFIX)/share/dispose/methods $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
-	install -m 0644 profiles/methods/*.json $(DESTDIR)$(PREFIX)/share/dispose/methods/
-	install -d $(DESTDIR)$(PREFIX)/share/dispose/schemas
-	install -m 0644 profiles/schemas/*.json $(DESTDIR)$(PREFIX)/share/dispose/schemas/
-	for m in man/*.8; do install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done
-	for m in man/*.5; do [ -e $$m ] && install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
+	for d in methods policies schemas; do install -d $(INST_DATA)/$$d; \
+	  for f in profiles/$$d/*.json; do [ ! -e "$$f" ] || \
+	    install -m 0644 "$$f" $(INST_DATA)/$$d/ || exit 1; done; done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -D -m 0644 contrib/bash-completion/dispose \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dispose
 
 clean:
 	rm -rf $(B)

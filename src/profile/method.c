@@ -1102,8 +1102,9 @@ const char *dsp_method_data_dir(void)
 	}
 	snprintf(cand[n++], sizeof(cand[0]), "%s", DSP_DATADIR);
 	for (size_t i = 0; i < n; i++) {
-		snprintf(sub, sizeof(sub), "%s/methods", cand[i]);
-		if (!is_dir(sub))
+		int l = snprintf(sub, sizeof(sub), "%s/methods", cand[i]);
+
+		if (l < 0 || (size_t)l >= sizeof(sub) || !is_dir(sub))
 			continue;
 		char *abs = realpath(cand[i], NULL);
 

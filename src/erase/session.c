@@ -452,10 +452,15 @@ static int append(struct dsp_erase_session *s, const char *event, struct json_ob
 	return r;
 }
 
+/*
+ * run_start, or in a pipeline's record (opts.ledger) erase_start: the same
+ * erase fields without the command's header (the pipeline's run_start has it).
+ */
 static int write_run_start(struct dsp_erase_session *s)
 {
-	char **argv = full_argv(s);
-	struct json_object *o = argv ? dsp_record_run_start("erase", s->o.argc + 1, argv) : NULL;
+	char **argv = s->o.ledger ? NULL : full_argv(s);
+	struct json_object *o = s->o.ledger ? json_object_new_object() :
+				argv ? dsp_record_run_start("erase", s->o.argc + 1, argv) : NULL;
 	char abspath[PATH_MAX];
 
 	free(argv);
@@ -486,13 +491,15 @@ static int write_run_start(struct dsp_erase_session *s)
 		json_object_object_add(o, "restore_hidden", json_object_new_boolean(true));
 	if (s->backups)
 		json_object_object_add(o, "luks_backups", json_object_get(s->backups));
-	return append(s, "run_start", o);
+	return append(s, s->o.ledger ? "erase_start" : "run_start", o);
 }
 
+/* run_resumed, or erase_resumed (targets, jobs) in a pipeline's record */
 static int write_run_resumed(struct dsp_erase_session *s)
 {
-	char **argv = full_argv(s);
-	struct json_object *o = argv ? dsp_record_run_resumed(s->o.argc + 1, argv) : NULL;
+	char **argv = s->o.ledger ? NULL : full_argv(s);
+	struct json_object *o = s->o.ledger ? json_object_new_object() :
+				argv ? dsp_record_run_resumed(s->o.argc + 1, argv) : NULL;
 	struct json_object *ids = json_object_new_array();
 
 	free(argv);
@@ -504,7 +511,7 @@ static int write_run_resumed(struct dsp_erase_session *s)
 		json_object_array_add(ids, json_object_new_string(s->t[i].id));
 	json_object_object_add(o, "targets", ids);
 	json_object_object_add(o, "jobs", json_object_new_int64(s->o.jobs));
-	return append(s, "run_resumed", o);
+	return append(s, s->o.ledger ? "erase_resumed" : "run_resumed", o);
 }
 
 static const char *overall_status(const struct dsp_erase_session *s)
@@ -550,7 +557,7 @@ static void write_run_end(struct dsp_erase_session *s, int code)
 		json_object_array_add(a, e);
 	}
 	json_object_object_add(o, "targets", a);
-	append(s, "run_end", o);
+	append(s, s->o.ledger ? "erase_end" : "run_end", o);
 }
 
 /* A target that could not be opened still gets a target_end in the record. */
@@ -761,7 +768,7 @@ static bool moved_node(const struct dsp_erase_session *s, const char *id, const 
 static int resume_targets(struct dsp_erase_session *s, char *const *names, unsigned nnames)
 {
 	struct dsp_record *rec = NULL;
-	struct json_object *targets, *run_start = NULL;
+	struct json_object *targets, *run_start = NULL, *start;
 	char path[PATH_MAX], node[PATH_MAX], mname[128];
 	const char *cwd;
 	int r, rc = 0;
@@ -781,7 +788,9 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 			 (unsigned long long)rec->bad_line);
 		goto out;
 	}
-	if (rec->run_start && json_object_deep_copy(rec->run_start, &run_start, NULL) != 0)
+	/* a pipeline's record: the settings of its last erase step */
+	start = s->o.ledger ? rec->erase_start : rec->run_start;
+	if (start && json_object_deep_copy(start, &run_start, NULL) != 0)
 		run_start = NULL;
 	/* names as the run had them: the record escapes bytes that are not UTF-8 */
 	if (run_start && dsp_json_restore_bytes(run_start) < 0) {
@@ -790,8 +799,10 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 	}
 	if (!run_start || !json_object_object_get_ex(run_start, "targets", &targets) ||
 	    !json_object_is_type(targets, json_type_array) ||
-	    !jstr(run_start, "command") || strcmp(jstr(run_start, "command"), "erase")) {
-		rc = say(s, DSP_INVALID, s->run_dir, "not the record of an erase run");
+	    (!s->o.ledger && (!jstr(run_start, "command") ||
+			      strcmp(jstr(run_start, "command"), "erase")))) {
+		rc = say(s, DSP_INVALID, s->run_dir, s->o.ledger ? "the run record holds no erase "
+			 "step (erase_start)" : "not the record of an erase run");
 		goto out;
 	}
 	s->idents = resume_idents(rec, targets);
@@ -932,15 +943,16 @@ static bool sha_differs(const char *rec, const struct dsp_method *m)
 static int method_unchanged(struct dsp_erase_session *s)
 {
 	struct dsp_record *rec = NULL;
-	struct json_object *m;
+	struct json_object *m, *start;
 	const char *run_sha = NULL;
 	int rc = 0;
 
-	/* the run's own run_start, read without touching the record */
-	if (dsp_record_read(s->run_dir, &rec) == 0 && rec->run_start) {
-		if (json_object_object_get_ex(rec->run_start, "method", &m))
+	/* the run's own run_start (erase_start), read without touching the record */
+	if (dsp_record_read(s->run_dir, &rec) == 0 &&
+	    (start = s->o.ledger ? rec->erase_start : rec->run_start)) {
+		if (json_object_object_get_ex(start, "method", &m))
 			run_sha = jstr(m, "sha256");
-		if (json_object_object_get_ex(rec->run_start, "then", &m) &&
+		if (json_object_object_get_ex(start, "then", &m) &&
 		    sha_differs(jstr(m, "sha256"), s->then))
 			rc = say(s, DSP_INVALID, s->then_arg,
 				 "method file changed since the run started");
@@ -1054,6 +1066,11 @@ static int session_init(struct dsp_erase_session *s, char *const *names, unsigne
 	s->lock_fd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	s->run_dir = s->o.run_dir;
+	/* a pipeline's record, open and locked by its owner: borrowed, never closed here */
+	if (s->o.ledger) {
+		s->ledger = s->o.ledger;
+		s->run_dir = dsp_ledger_dir(s->o.ledger);
+	}
 	s->method_arg = s->o.method;
 	s->verify_arg = s->o.verify;
 	s->then_arg = s->o.then;
@@ -1063,8 +1080,8 @@ static int session_init(struct dsp_erase_session *s, char *const *names, unsigne
 		return -ENOMEM;
 	if (s->o.resume) {
 		/* opening first repairs a line torn by a crash, so the walk can read it */
-		rc = lock_run_dir(s);
-		if (!rc)
+		rc = s->o.ledger ? 0 : lock_run_dir(s);
+		if (!rc && !s->o.ledger)
 			rc = open_ledger(s);
 		if (!rc)
 			rc = resume_targets(s, names, n);
@@ -1585,8 +1602,9 @@ static int session_start(struct dsp_erase_session *s)
 			r = open_device(s, &s->t[i]);
 	if (r)
 		return r;
-	if (!s->o.resume && ((r = make_run_dir(s)) != 0 || (r = open_ledger(s)) != 0 ||
-			     (r = lock_run_dir(s)) != 0)) {
+	if (!s->o.resume && !s->o.ledger && ((r = make_run_dir(s)) != 0 ||
+					     (r = open_ledger(s)) != 0 ||
+					     (r = lock_run_dir(s)) != 0)) {
 		/* a directory made for a record never opened goes again */
 		if (s->made_dir && !s->ledger)
 			rmdir(s->run_dir);
@@ -1831,7 +1849,7 @@ void dsp_erase_session_free(struct dsp_erase_session *s)
 {
 	if (!s)
 		return;
-	if (s->ledger)
+	if (s->ledger && !s->o.ledger)
 		dsp_ledger_close(s->ledger);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);

@@ -411,6 +411,16 @@ static int visit(struct json_object *ev, void *arg)
 		rec->run_end = false;
 	} else if (!strcmp(name, "run_resumed")) {
 		rec->run_end = false;
+	} else if (!strcmp(name, "erase_start")) {
+		/* a pipeline's erase step: the last one is what a resume continues */
+		json_object_put(rec->erase_start);
+		rec->erase_start = NULL;
+		if (json_object_deep_copy(ev, &rec->erase_start, NULL) ||
+		    dsp_json_restore_bytes(rec->erase_start) == -ENOMEM)
+			r = -ENOMEM;
+		rec->erase_end = false;
+	} else if (!strcmp(name, "erase_end")) {
+		rec->erase_end = rec->erase_start != NULL;
 	} else if (!strcmp(name, "run_end")) {
 		rec->run_end = true;
 		r = set_str(&rec->run_end_status, dsp_json_str(ev, "status"));
@@ -514,6 +524,7 @@ void dsp_record_free(struct dsp_record *rec)
 	free(rec->command);
 	free(rec->run_end_status);
 	json_object_put(rec->run_start);
+	json_object_put(rec->erase_start);
 	free(rec);
 }
 

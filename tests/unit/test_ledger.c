@@ -693,6 +693,50 @@ static void test_record_read_techniques(void **state)
 	dsp_record_free(r);
 }
 
+/*
+ * A pipeline's record (#14): the reader keeps its last erase_start, names
+ * as bytes, and erase_end only when one follows that erase_start.
+ */
+static void test_record_read_erase_start(void **state)
+{
+	struct dsp_record *r;
+	struct dsp_ledger *l;
+	struct json_object *f, *x;
+	char *argv[] = { "dispose", "run", NULL };
+
+	(void)state;
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_CREATE, &l), 0);
+	f = dsp_record_run_start("run", 2, argv);
+	assert_int_equal(dsp_ledger_append(l, "run_start", f, 0), 0);
+	json_object_put(f);
+	append_json(l, "erase_start", "{\"targets\": [{\"id\": \"t1\", \"path\": \"/old\"}]}");
+	append_json(l, "erase_end", "{\"status\": \"interrupted\", \"exit\": 130}");
+	f = json_object_new_object();
+	dsp_json_add_bytes(f, "cwd", "/srv/caf\xe9");
+	json_object_object_add(f, "targets", json_tokener_parse("[{\"id\": \"t1\"}]"));
+	assert_int_equal(dsp_ledger_append(l, "erase_start", f, 0), 0);
+	json_object_put(f);
+	dsp_ledger_close(l);
+
+	assert_int_equal(dsp_record_read(dir, &r), 0);
+	assert_string_equal(r->command, "run");
+	assert_non_null(r->erase_start);
+	assert_false(r->erase_end);	/* the erase_end before it is the first one's */
+	assert_string_equal(dsp_json_str(r->erase_start, "cwd"), "/srv/caf\xe9");
+	assert_true(json_object_object_get_ex(r->erase_start, "targets", &x));
+	assert_null(dsp_json_str(json_object_array_get_idx(x, 0), "path"));
+	assert_false(r->run_end);
+	dsp_record_free(r);
+
+	assert_int_equal(dsp_ledger_open(dir, DSP_LEDGER_RESUME, &l), 0);
+	append_json(l, "erase_end", "{\"status\": \"success\", \"exit\": 0}");
+	dsp_ledger_close(l);
+	assert_int_equal(dsp_record_read(dir, &r), 0);
+	assert_true(r->erase_end);
+	assert_false(r->run_end);
+	dsp_record_free(r);
+}
+
 /* What interlock, resume and the certificate read: archives, a file's size and last name. */
 static void test_record_read_archives_size_renamed(void **state)
 {
@@ -1001,6 +1045,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_read_targets_and_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_archives_size_renamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_techniques, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_read_erase_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_broken_chain_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_read_torn_and_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_open_cmd_refuses_other_command, setup, teardown),

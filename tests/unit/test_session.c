@@ -488,6 +488,202 @@ static void test_session_backup_target_first(void **state)
 	free(ev);
 }
 
+/* A pipeline's record (dispose run): open and locked by its owner, holding its own events. */
+static struct dsp_ledger *pipeline_ledger(const char *run, unsigned flags)
+{
+	static char *argv[] = { "dispose", "run", NULL };
+	struct dsp_ledger *l = NULL;
+	struct json_object *o;
+
+	assert_int_equal(dsp_ledger_open(run, flags | DSP_LEDGER_LOCK, &l), 0);
+	if (flags & DSP_LEDGER_CREATE) {
+		o = dsp_record_run_start("run", 2, argv);
+		assert_non_null(o);
+		assert_int_equal(dsp_ledger_append(l, "run_start", o, 1), 0);
+		json_object_put(o);
+		o = json_object_new_object();
+		json_object_object_add(o, "step", json_object_new_string("erase"));
+		assert_int_equal(dsp_ledger_append(l, "step_start", o, 1), 0);
+		json_object_put(o);
+	}
+	return l;
+}
+
+/* How many lines of text hold needle. */
+static unsigned lines_with(const char *text, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * opts.ledger: the session writes erase_start / erase_end into the
+ * pipeline's record (which it neither makes nor closes), never a
+ * run_start or run_end of its own; the reader finds that erase_start.
+ */
+static void test_session_in_pipeline_record(void **state)
+{
+	struct said s;
+	struct dsp_erase_session_opts o = opts(&s, NULL);
+	struct dsp_erase_session *se;
+	struct dsp_ledger *l;
+	struct dsp_record *rec;
+	char *names[2], *ev;
+	struct json_object *x;
+
+	(void)state;
+	make_file(at("f"), 5000);
+	assert_int_equal(mkdir(at("tree"), 0700), 0);
+	make_file(at("tree/a"), 3000);
+	names[0] = (char *)at("f");
+	names[1] = (char *)at("tree");
+	l = pipeline_ledger(run_dir(), DSP_LEDGER_CREATE);
+	o.ledger = l;
+	assert_int_equal(dsp_erase_session_new(&o, names, 2, &se), 0);
+	assert_string_equal(dsp_erase_session_run_dir(se), run_dir());
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	assert_int_equal(dsp_erase_session_run(se), 0);
+	dsp_erase_session_free(se);
+	if (s.n)
+		fail_msg("said: %s", s.last);
+	assert_false(exists(at("f")) || exists(at("tree")));
+	/* still the pipeline's, open: it appends after the erase step */
+	x = json_object_new_object();
+	json_object_object_add(x, "step", json_object_new_string("erase"));
+	assert_int_equal(dsp_ledger_append(l, "step_end", x, 1), 0);
+	json_object_put(x);
+	dsp_ledger_close(l);
+
+	ev = all_events(run_dir());
+	assert_int_equal(lines_with(ev, "\"event\":\"run_start\""), 1);
+	assert_int_equal(lines_with(ev, "\"command\":"), 1);	/* the pipeline's "run" */
+	assert_non_null(strstr(ev, "\"command\":\"run\""));
+	assert_null(strstr(ev, "\"event\":\"run_end\""));
+	assert_null(strstr(ev, "\"event\":\"run_resumed\""));
+	assert_int_equal(lines_with(ev, "\"event\":\"erase_start\""), 1);
+	assert_int_equal(lines_with(ev, "\"event\":\"erase_end\""), 1);
+	/* in order: the pipeline's step_start, erase_start, the targets, erase_end, step_end */
+	assert_true(strstr(ev, "\"event\":\"step_start\"") < strstr(ev, "\"event\":\"erase_start\""));
+	assert_true(strstr(ev, "\"event\":\"erase_start\"") < strstr(ev, "\"event\":\"target\""));
+	assert_true(strstr(ev, "\"event\":\"target_end\"") < strstr(ev, "\"event\":\"erase_end\""));
+	assert_true(strstr(ev, "\"event\":\"erase_end\"") < strstr(ev, "\"event\":\"step_end\""));
+	free(ev);
+	ev = events(run_dir(), "erase_start");
+	assert_non_null(strstr(ev, "\"method_name\":\"zero\""));
+	assert_non_null(strstr(ev, "\"targets\":[{\"id\":\"t1\""));
+	assert_non_null(strstr(ev, "\"cwd\":"));
+	assert_non_null(strstr(ev, "\"jobs\":2"));
+	assert_null(strstr(ev, "\"argv\""));
+	assert_null(strstr(ev, "\"host\""));
+	free(ev);
+	ev = events(run_dir(), "erase_end");
+	assert_non_null(strstr(ev, "\"status\":\"success\""));
+	assert_non_null(strstr(ev, "\"exit\":0"));
+	assert_non_null(strstr(ev, "\"id\":\"t2\""));
+	free(ev);
+
+	assert_int_equal(dsp_record_read(run_dir(), &rec), 0);
+	assert_int_equal(rec->chain, 0);
+	assert_string_equal(rec->command, "run");
+	assert_non_null(rec->erase_start);
+	assert_true(rec->erase_end);
+	assert_false(rec->run_end);
+	assert_true(json_object_object_get_ex(rec->erase_start, "targets", &x));
+	assert_int_equal(json_object_array_length(x), 2);
+	assert_string_equal(dsp_record_find(rec, "t1")->status, "success");
+	dsp_record_free(rec);
+}
+
+static int cancel_half(unsigned idx, const struct dsp_erase_progress *p, void *arg)
+{
+	(void)idx;
+	(void)arg;
+	return !strcmp(p->phase, "write") && p->done >= p->total / 2;
+}
+
+/*
+ * A pipeline's erase step interrupted in the middle of a file: a resume
+ * with opts.ledger takes the targets and settings from the record's
+ * erase_start (its run_start is the pipeline's "run") and continues that
+ * file from its checkpoint, writing erase_resumed and erase_end.
+ */
+static void test_session_in_pipeline_resume(void **state)
+{
+	struct said s;
+	struct dsp_erase_session_opts o = opts(&s, NULL);
+	struct dsp_erase_session *se;
+	struct dsp_ledger *l;
+	struct dsp_record *rec;
+	char *names[1], *ev, *cut;
+	int r;
+
+	(void)state;
+	make_file(at("big"), 12u << 20);	/* three 4 MiB chunks */
+	names[0] = (char *)at("big");
+	l = pipeline_ledger(run_dir(), DSP_LEDGER_CREATE);
+	o.ledger = l;
+	o.progress = cancel_half;
+	o.progress_ms = -1;
+	o.method = "one";
+	assert_int_equal(dsp_erase_session_new(&o, names, 1, &se), 0);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	assert_int_equal(dsp_erase_session_run(se), 130);
+	assert_string_equal(dsp_erase_session_status(se, 0, NULL), "interrupted");
+	dsp_erase_session_free(se);
+	dsp_ledger_close(l);
+	assert_true(exists(at("big")));
+
+	/* the pipeline's resume: its record reopened, the session's targets from erase_start */
+	l = pipeline_ledger(run_dir(), DSP_LEDGER_RESUME);
+	o.ledger = l;
+	o.resume = true;
+	o.method = NULL;
+	o.progress = NULL;
+	r = dsp_erase_session_new(&o, NULL, 0, &se);
+	if (r)
+		fail_msg("resume: %d: %s", r, s.last);
+	assert_int_equal(dsp_erase_session_count(se), 1);
+	assert_string_equal(dsp_erase_session_target_method(se, 0, NULL, NULL, NULL, NULL,
+							    NULL)->name, "one");
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	assert_int_equal(dsp_erase_session_run(se), 0);
+	dsp_erase_session_free(se);
+	dsp_ledger_close(l);
+	assert_false(exists(at("big")));
+
+	ev = all_events(run_dir());
+	assert_int_equal(lines_with(ev, "\"event\":\"run_start\""), 1);
+	assert_int_equal(lines_with(ev, "\"event\":\"erase_start\""), 1);
+	assert_int_equal(lines_with(ev, "\"event\":\"erase_resumed\""), 1);
+	assert_int_equal(lines_with(ev, "\"event\":\"erase_end\""), 2);
+	assert_null(strstr(ev, "\"event\":\"run_end\""));
+	assert_null(strstr(ev, "\"event\":\"run_resumed\""));
+	/* after erase_resumed: t1 continued from its checkpoint, not started over */
+	cut = strstr(ev, "\"event\":\"erase_resumed\"");
+	assert_non_null(cut);
+	assert_non_null(strstr(cut, "\"event\":\"target_resumed\""));
+	assert_non_null(strstr(cut, "\"event\":\"pass_start\""));
+	assert_non_null(strstr(cut, "\"offset\":8388608,\"resumed\":true"));
+	free(ev);
+	assert_int_equal(dsp_record_read(run_dir(), &rec), 0);
+	assert_true(rec->erase_end);
+	assert_string_equal(dsp_record_find(rec, "t1")->status, "success");
+	dsp_record_free(rec);
+
+	/* without opts.ledger the pipeline's record is another command's: refused */
+	o.ledger = NULL;
+	o.run_dir = run_dir();
+	r = dsp_erase_session_new(&o, NULL, 0, &se);
+	dsp_erase_session_free(se);
+	assert_int_equal(r, DSP_REFUSED);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -501,6 +697,8 @@ int main(void)
 		T(test_session_technique_needs_block_device),
 		T(test_session_then_usage),
 		T(test_session_backup_target_first),
+		T(test_session_in_pipeline_record),
+		T(test_session_in_pipeline_resume),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -148,8 +148,9 @@ int dsp_archive_run_end(struct dsp_ledger *l, int rc, int exit_code);
 
 /*
  * Before verify writes to the record of run_dir (read only, nothing
- * appended): it must be an intact record of archive create (or one without
- * run_start, as create wrote before dispose-record/1). 0; DSP_INVALID (no
+ * appended): it must be an intact record of archive create or of dispose
+ * run (DSP_RECORD_CMD_RUN), or one without run_start, as create wrote
+ * before dispose-record/1. 0; DSP_INVALID (no
  * record there, a broken chain or torn line) or DSP_REFUSED (another
  * command's record), with res->record_refused set the same and
  * res->bad_path saying why; -errno.
@@ -166,9 +167,10 @@ int dsp_archive_record_check(const char *run_dir, struct dsp_archive_result *res
  * DSP_MISMATCH also for an entry carrying data no manifest covers; -errno.
  * With ledger != NULL, the ledger must hold this archive (its last
  * archive_created with the same External-Identifier, every recorded digest
- * of every volume and envelope matching and no volume more) and be no other
- * command's record: one that holds no archive_created of it, or that is
- * another command's, gives DSP_REFUSED with res->record_refused; a digest
+ * of every volume and envelope matching and no volume more) and be archive
+ * create's or a run's (DSP_RECORD_CMD_RUN) record: one that holds no
+ * archive_created of it, or that is another command's, gives DSP_REFUSED
+ * with res->record_refused; a digest
  * or count that differs, DSP_MISMATCH. Either way nothing is appended; an
  * archive_verified event is appended on success.
  */
@@ -293,7 +295,8 @@ int dsp_archive_status(const char *dir, dsp_archive_status_fn fn, void *arg);
 
 /*
  * Interlock: 1 when the ledger of run_dir records a verified archive
- * (archive_created, read back, with every digest) whose item list holds
+ * (any archive_created of the record, e.g. one of each retain rule of a
+ * run, read back, with every digest) whose item list holds
  * path with this SHA-512 (hex, as in the bag's manifest), not marked as
  * changed while read, and that archive is still there: where it was last
  * verified (archive_verified of its External-Identifier) or created, every

@@ -104,6 +104,12 @@ int dsp_ledger_open_cmd(const char *dir, unsigned flags, const char *command,
 /* ---- the record: its schema, event builders and the one read-only reader ---- */
 
 #define DSP_RECORD_SCHEMA "dispose-record/1"
+/*
+ * The command of `dispose run`'s record (run.h's DSP_RUN_CMD): one record
+ * holding archive and erase events, which the archive and certificate
+ * modules read as they read archive create's and erase's.
+ */
+#define DSP_RECORD_CMD_RUN "run"
 
 /*
  * Builders return a new object (NULL on ENOMEM) holding the fields every

@@ -259,6 +259,12 @@ io:
 
 /* --- verify: the archive against the run record -------------------------------- */
 
+/* A record whose archive events verify may add to: archive create's, or dispose run's. */
+static int archive_cmd(const char *c)
+{
+	return c && (!strcmp(c, DSP_ARCHIVE_CREATE_CMD) || !strcmp(c, DSP_RECORD_CMD_RUN));
+}
+
 struct match {
 	const char *id;
 	struct arc_rec rec;
@@ -271,8 +277,8 @@ static void match_find(const struct dsp_record *rec, struct match *m)
 {
 	const char *c = rec->command;
 
-	/* one run directory holds one command's record: verify writes only to create's */
-	if (rec->run_start && (!c || strcmp(c, DSP_ARCHIVE_CREATE_CMD)))
+	/* one run directory holds one command's record: verify writes only to create's or a run's */
+	if (rec->run_start && !archive_cmd(c))
 		snprintf(m->other, sizeof(m->other), "%s", c ? c : "an unnamed command");
 	/* the last one recorded for this identifier wins */
 	for (size_t i = rec->narchives; i-- > 0;) {
@@ -292,7 +298,8 @@ static int refuse(struct dsp_archive_result *res, const char *run_dir, const cha
 	res->record_refused = DSP_REFUSED;
 	if (other)
 		snprintf(res->bad_path, sizeof(res->bad_path), "%.2000s: the run record of %.100s, "
-			 "not of an archive create: archive_verified not recorded", run_dir, other);
+			 "not of an archive create or a run: archive_verified not recorded",
+			 run_dir, other);
 	else
 		snprintf(res->bad_path, sizeof(res->bad_path), "%.2000s: the run record holds no "
 			 "archive_created of this archive (External-Identifier %s): "
@@ -321,7 +328,7 @@ int dsp_archive_record_check(const char *run_dir, struct dsp_archive_result *res
 			 rec->torn ? "a torn last line" : "hash chain broken",
 			 (unsigned long long)(rec->torn ? rec->events + 1 : rec->bad_line));
 		rc = DSP_INVALID;
-	} else if (rec->command && strcmp(rec->command, DSP_ARCHIVE_CREATE_CMD)) {
+	} else if (rec->command && !archive_cmd(rec->command)) {
 		rc = refuse(res, run_dir, rec->command);
 		dsp_audit(DSP_AUDIT_WARNING, "archive verify refused: %s", res->bad_path);
 	}

@@ -29,6 +29,8 @@
 
 static char tmpdir[256];
 
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 static void sh(const char *fmt, ...)
 {
 	char cmd[4096];
@@ -1007,6 +1009,113 @@ static void test_dsp_archive_run_record_of_its_own(void **state)
 	free(before);
 }
 
+/*
+ * dispose run's record (command "run") is an archive's record as archive
+ * create's is: verify appends archive_verified to it, and every
+ * archive_created in it (one per retain rule) covers its files, until a
+ * file changes. Another command's record is still refused.
+ */
+static void append_ev(struct dsp_ledger *l, const char *event, const char *json)
+{
+	struct json_object *o = json ? json_tokener_parse(json) : NULL;
+
+	assert_true(!json || o);
+	assert_int_equal(dsp_ledger_append(l, event, o, 1), 0);
+	json_object_put(o);
+}
+
+static void test_dsp_archive_run_record_accepted(void **state)
+{
+	struct dsp_archive_result r;
+	struct dsp_archive_cover *c;
+	struct dsp_ledger *l, *e;
+	char run[300], erun[300], ra[300], rb[300], na[400], nb[400], fa[400], fb[400];
+	char ha[129], hb[129], hb2[129], *before;
+	char *argv[] = { "dispose", "run", "--policy", "demo", NULL };
+	const char *roots[] = { NULL, NULL };
+	struct dsp_archive_opts o = { .roots = roots, .series = "Run" };
+	struct json_object *st;
+
+	(void)state;
+	snprintf(run, sizeof(run), "%s/runrec", tmpdir);
+	snprintf(erun, sizeof(erun), "%s/runrec-erase", tmpdir);
+	snprintf(ra, sizeof(ra), "%s/runrec-a", tmpdir);
+	snprintf(rb, sizeof(rb), "%s/runrec-b", tmpdir);
+	sh("mkdir -p %s %s && echo alpha > %s/f && echo beta > %s/g", ra, rb, ra, rb);
+	snprintf(fa, sizeof(fa), "%s/f", ra);
+	snprintf(fb, sizeof(fb), "%s/g", rb);
+	snprintf(na, sizeof(na), "%s/runrec-a.tar.zst", tmpdir);
+	snprintf(nb, sizeof(nb), "%s/runrec-b.tar.zst", tmpdir);
+
+	assert_int_equal(dsp_ledger_open(run, DSP_LEDGER_CREATE, &l), 0);
+	st = dsp_record_run_start(DSP_RECORD_CMD_RUN, 4, argv);
+	assert_non_null(st);
+	json_object_object_add(st, "policy", json_tokener_parse(
+		"{\"name\":\"demo\",\"path\":\"/p/demo.json\",\"sha256\":\"" HEX64 "\"}"));
+	assert_int_equal(dsp_ledger_append(l, "run_start", st, 1), 0);
+	json_object_put(st);
+	append_ev(l, "step_start", "{\"step\":\"archive\",\"index\":3,\"of\":6}");
+	/* one archive per retain rule, both in the one record */
+	append_ev(l, "archive_start", "{\"id\":\"a1\",\"archive\":\"a\"}");
+	o.ledger = l;
+	roots[0] = ra;
+	assert_int_equal(dsp_archive_create(na, &o, &r), 0);
+	append_ev(l, "archive_start", "{\"id\":\"a2\",\"archive\":\"b\"}");
+	roots[0] = rb;
+	assert_int_equal(dsp_archive_create(nb, &o, &r), 0);
+	append_ev(l, "step_end", "{\"step\":\"archive\",\"status\":\"success\"}");
+
+	assert_int_equal(dsp_archive_record_check(run, &r), 0);
+	assert_false(r.record_refused);
+	assert_int_equal(dsp_archive_verify(na, NULL, NULL, l, &r), 0);
+	assert_false(r.record_refused);
+	assert_int_equal(dsp_archive_verify(nb, NULL, NULL, l, &r), 0);
+	before = record_of(run);
+	{
+		const char *p = before;
+		int n = 0;
+
+		while ((p = strstr(p, "\"event\":\"archive_verified\""))) {
+			n++;
+			p++;
+		}
+		assert_int_equal(n, 2);
+	}
+	free(before);
+
+	sha512_of(fa, ha);
+	sha512_of(fb, hb);
+	assert_int_equal(dsp_archive_cover_load(run, &c), 0);
+	assert_int_equal(dsp_archive_cover_has(c, fa, ha), 1);
+	assert_int_equal(dsp_archive_cover_has(c, fb, hb), 1);
+	assert_int_equal(dsp_archive_cover_has(c, fa, hb), 0);
+	dsp_archive_cover_free(c);
+	assert_int_equal(dsp_archive_covers(run, fb, hb), 1);
+	/* the file changes after archiving: its new content is covered by nothing */
+	sh("echo changed >> %s", fb);
+	sha512_of(fb, hb2);
+	assert_int_equal(dsp_archive_covers(run, fb, hb2), 0);
+	assert_int_equal(dsp_archive_covers(run, fa, ha), 1);
+
+	/* an erase's record holding an archive_created: still refused */
+	assert_int_equal(dsp_ledger_open(erun, DSP_LEDGER_CREATE, &e), 0);
+	st = dsp_record_run_start("erase", 4, argv);
+	assert_int_equal(dsp_ledger_append(e, "run_start", st, 1), 0);
+	json_object_put(st);
+	snprintf(na, sizeof(na), "%s/runrec-e.tar.zst", tmpdir);
+	o.ledger = e;
+	assert_int_equal(dsp_archive_create(na, &o, &r), 0);
+	before = record_of(erun);
+	assert_int_equal(dsp_archive_record_check(erun, &r), DSP_REFUSED);
+	assert_non_null(strstr(r.bad_path, "the run record of erase, not of an archive create"));
+	assert_int_equal(dsp_archive_verify(na, NULL, NULL, e, &r), DSP_REFUSED);
+	assert_int_equal(r.record_refused, DSP_REFUSED);
+	assert_record_unchanged(erun, before);
+	free(before);
+	dsp_ledger_close(e);
+	dsp_ledger_close(l);
+}
+
 struct membuf {
 	unsigned char *p;
 	size_t len;
@@ -1733,6 +1842,7 @@ int main(void)
 		/* h2 */
 		cmocka_unit_test(test_dsp_archive_verify_record_must_hold_the_archive),
 		cmocka_unit_test(test_dsp_archive_run_record_of_its_own),
+		cmocka_unit_test(test_dsp_archive_run_record_accepted),
 		cmocka_unit_test(test_dsp_archive_verify_record_every_volume),
 		cmocka_unit_test(test_dsp_archive_covers_needs_a_complete_record),
 		cmocka_unit_test(test_dsp_archive_create_file_changed_as_read),

@@ -221,6 +221,8 @@ struct dsp_run_result {
 	int exit_code;			/* DSP_EXIT_* */
 	char status[32];		/* the run's status word */
 	char *why;			/* one line when it failed, or NULL; dsp_run_result_clear */
+	struct json_object *plan;	/* a dry run's plan (names as bytes), or NULL;
+					 * dsp_run_result_clear */
 };
 
 /*

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* pipeline_cert.c - dispose run's last step: the signed certificate of the whole run */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dispose/cert.h"
+#include "dispose/common.h"
+#include "dispose/log.h"
+#include "dispose/run.h"
+#include "run_int.h"
+
+#define CERT_NAME "certificate.json"
+
+/* The stock recipe: anyone with openssl and the CA checks the certificate. */
+static void verify_cmd(struct run *r, const char *cert)
+{
+	const struct dsp_policy_cert *c = &r->pol->cert;
+	const char *ca = c->ca ? c->ca : c->cert;
+
+	snprintf(r->res->verify_cmd, sizeof(r->res->verify_cmd),
+		 "openssl cms -verify -binary -inform DER -in %.2000s.p7s -content %.2000s "
+		 "-CAfile %.2000s -purpose any -out /dev/null", cert, cert, ca ? ca : "CA.pem");
+}
+
+/* A certificate a resume finds: done when it verifies (a failure report too). */
+static int existing(struct run *r, const char *cert, bool *kind_ok)
+{
+	const struct dsp_policy_cert *c = &r->pol->cert;
+	struct dsp_cert_verifier *v = NULL;
+	struct dsp_cert_result res = { 0 };
+	const char *dirs[1] = { r->dir };
+	struct dsp_cert_verify_opts vo = { .run_dirs = dirs, .nrun_dirs = 1 };
+	char p7s[PATH_MAX + 64], *why = NULL;
+	int rc, ok = 0;
+
+	snprintf(p7s, sizeof(p7s), "%s.p7s", cert);
+	if (access(cert, F_OK) && access(p7s, F_OK))
+		return 0;	/* none: make it */
+	rc = dsp_cert_verifier_new(c->ca ? c->ca : c->cert, &v, &why);
+	free(why);
+	if (!rc && !dsp_cert_verify(v, cert, &vo, &res))
+		ok = res.outcome == DSP_CERT_VALID || res.outcome == DSP_CERT_FAILURE_REPORT ||
+		     res.outcome == DSP_CERT_UNTRUSTED;
+	*kind_ok = res.outcome == DSP_CERT_VALID ||
+		   (res.outcome == DSP_CERT_UNTRUSTED && res.kind &&
+		    !strcmp(res.kind, DSP_CERT_KIND_OK));
+	dsp_cert_result_clear(&res);
+	dsp_cert_verifier_free(v);
+	if (ok)
+		return 1;
+	/* cut short (kill -9 between the two files) or not this run's: made again */
+	dsp_log(DSP_LOG_WARN, "%s: does not verify: made again", cert);
+	unlink(cert);
+	unlink(p7s);
+	return 0;
+}
+
+int run_certify(struct run *r)
+{
+	const struct dsp_policy_cert *c = &r->pol->cert;
+	struct dsp_cert_attest a = {
+		.operator_name = c->operator_name, .operator_title = c->operator_title,
+		.organization = c->organization, .location = c->location, .contact = c->contact,
+		.verifier = c->verifier, .validator = c->validator,
+		.media_destination = c->media_destination, .property_number = c->property_number,
+		.classification = c->classification,
+	};
+	const char *dirs[1] = { r->dir };
+	struct dsp_cert_build_opts bo = { .run_dirs = dirs, .nrun_dirs = 1, .attest = &a };
+	struct dsp_cert_signer *s = NULL;
+	char cert[PATH_MAX + 32], *why = NULL;
+	bool kind_ok = false;
+	int rc;
+
+	r->cur = DSP_STEP_CERTIFY;
+	if (r->o->step)
+		r->o->step(DSP_STEP_CERTIFY, NULL, r->o->arg);
+	if (!c->key || !c->cert) {
+		dsp_log(DSP_LOG_WARN, "%s: the policy names no signing key: no certificate "
+			"(dispose certify --run-dir %s --key KEY --cert CERT -o NAME.json)",
+			r->pol->path, r->dir);
+		if (r->o->step)
+			r->o->step(DSP_STEP_CERTIFY, "skipped", r->o->arg);
+		return 0;
+	}
+	snprintf(cert, sizeof(cert), "%s/%s", r->dir, CERT_NAME);
+	if (!access(r->inv, R_OK))
+		bo.inventory = r->inv;
+	dsp_audit(DSP_AUDIT_NOTICE, "run %s: step %d/%d certify started", r->dir,
+		  DSP_STEP_CERTIFY + 1, DSP_STEP_COUNT);
+	if (existing(r, cert, &kind_ok)) {
+		rc = 0;
+	} else {
+		rc = dsp_cert_signer_load(c->key, c->cert, c->chain, c->passphrase_file, &s, &why);
+		if (!rc)
+			rc = dsp_cert_certify(&bo, s, cert, &kind_ok, &why);
+		dsp_cert_signer_free(s);
+	}
+	if (rc) {
+		run_fail(r, "%s: no certificate: %s", r->dir, why ? why : rc < 0 ?
+			 strerror(-rc) : "certify failed");
+		free(why);
+		dsp_audit(DSP_AUDIT_ERR, "run %s: step %d/%d certify: failed", r->dir,
+			  DSP_STEP_CERTIFY + 1, DSP_STEP_COUNT);
+		if (r->o->step)
+			r->o->step(DSP_STEP_CERTIFY, "failed", r->o->arg);
+		return DSP_EXIT_FAILED;
+	}
+	free(why);
+	snprintf(r->res->certificate, sizeof(r->res->certificate), "%.4000s", cert);
+	r->res->certificate_ok = kind_ok;
+	verify_cmd(r, cert);
+	dsp_audit(kind_ok ? DSP_AUDIT_NOTICE : DSP_AUDIT_WARNING, "run %s: step %d/%d certify: %s "
+		  "%s", r->dir, DSP_STEP_CERTIFY + 1, DSP_STEP_COUNT, cert,
+		  kind_ok ? DSP_CERT_KIND_OK : DSP_CERT_KIND_FAIL);
+	if (r->o->step)
+		r->o->step(DSP_STEP_CERTIFY, kind_ok ? "success" : "failure-report", r->o->arg);
+	/* a failure report: the run did not sanitize everything */
+	return kind_ok ? 0 : DSP_EXIT_FAILED;
+}

@@ -1,23 +1,1835 @@
 /* SPDX-License-Identifier: MIT */
-/* plan.c - policy + inventory -> dispose-plan/1 (stub: #14 H2) */
+/* plan.c - policy + inventory -> dispose-plan/1: what is retained, erased, kept, and why */
 #include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <openssl/evp.h>
+
 #include "dispose/common.h"
+#include "dispose/device.h"
+#include "dispose/inventory.h"
+#include "dispose/json.h"
+#include "dispose/log.h"
 #include "dispose/run.h"
+#include "dispose/util.h"
+#include "plan_int.h"
+
+/* Inventory documents read whole: large enough for millions of files. */
+#define INV_MAX		((size_t)4 << 30)
+
+enum tkind { TK_FILE, TK_TREE, TK_BLOCK };
+static const char *const tkind_name[] = { "file", "tree", "block" };
+
+/* An inventory file or directory (sorted by plan_pathcmp). */
+struct ent {
+	char *path;
+	const char *type;	/* the inventory's: file, dir, symlink ... */
+	uint64_t size;
+	bool dir, reg;
+};
+
+/* What stays: a keep rule's match, the run directory, the running system. */
+struct kept {
+	char *path;
+	char *except;		/* not kept at or under this (/usr/local), or NULL */
+	bool node;		/* only the path itself, not what is under it */
+	char *rule, *reason;
+};
+
+struct target {
+	char *path;
+	enum tkind kind;
+	size_t rule;		/* erase[rule] */
+	char *selected;		/* what selected it: "paths", "key openssh", "package nginx" ... */
+	uint64_t bytes, files, retained;
+	bool have_size;
+};
+
+struct archive {
+	size_t rule;		/* retain[rule] */
+	char **roots;		/* sorted, none inside another */
+	size_t nroots;
+	uint64_t files, bytes;
+};
+
+/* A directory an erase match was split at: it holds something kept. */
+struct split {
+	char *path;
+	size_t rule;
+	char *because;
+};
+
+/* One device of the inventory (disks and partitions). */
+struct dev {
+	struct json_object *o;
+	const char *path, *name, *disk;	/* disk: the whole disk's kernel name */
+	int target;			/* -1: none */
+	char *keep;			/* why it is kept, or NULL */
+	int keep_rule;			/* erase rule that selected it, or -1 */
+};
+
+struct pl {
+	const struct dsp_policy *p;
+	const struct dsp_plan_opts *o;
+	char **why;
+	const char *policy_name;	/* in messages: the policy's path, else its name */
+	char sysroot[PATH_MAX];		/* "" for "/" */
+	struct json_object *inv;
+	char inv_sha256[65];
+	char today[11];
+	struct ent *ents;
+	size_t nents;
+	struct kept *kept;
+	size_t nkept;
+	struct target *tg;		/* in creation order: ids t1, t2 ... */
+	size_t ntg, ctg;
+	size_t *tsort;			/* indices of file and tree targets by path */
+	size_t nts;
+	struct archive *ar;
+	size_t nar;
+	struct split *sp;
+	size_t nsp;
+	struct dev *devs;
+	size_t ndevs;
+	struct json_object *keep_out;	/* the plan's keep[] */
+};
+
+/* ---- small helpers ---- */
+
+static int fail(struct pl *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct pl *s, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	char *m = NULL;
+
+	if (s->why && !*s->why) {
+		va_start(ap, fmt);
+		if (vasprintf(&m, fmt, ap) < 0)
+			m = NULL;
+		va_end(ap);
+		*s->why = m;
+	}
+	return rc;
+}
+
+static void *xrealloc(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	return realloc(p, n * size > 0 ? n * size : 1);
+}
+
+int plan_pathcmp(const char *a, const char *b)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+
+	for (; *x && *x == *y; x++, y++)
+		;
+	if (*x == *y)
+		return 0;
+	if (!*x)
+		return -1;
+	if (!*y)
+		return 1;
+	if (*x == '/')
+		return -1;
+	if (*y == '/')
+		return 1;
+	return *x < *y ? -1 : 1;
+}
+
+bool plan_path_within(const char *path, const char *dir)
+{
+	size_t l = strlen(dir);
+
+	while (l > 1 && dir[l - 1] == '/')
+		l--;
+	if (l == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return !strncmp(path, dir, l) && (path[l] == '/' || !path[l]);
+}
+
+/* path is strictly under dir */
+static bool under(const char *path, const char *dir)
+{
+	return plan_path_within(path, dir) && strcmp(path, dir) && !(dir[0] == '/' && !dir[1] &&
+								     !path[1]);
+}
+
+static bool leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int mdays(int y, int m)
+{
+	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	return m == 2 && leap(y) ? 29 : d[m - 1];
+}
+
+static void fmt_date(char out[11], int y, int m, int d)
+{
+	char t[48];
+
+	snprintf(t, sizeof(t), "%04d-%02d-%02d", y, m, d);
+	snprintf(out, 11, "%.10s", t);
+}
+
+static int parse_date(const char *s, int *y, int *m, int *d)
+{
+	char tail;
+
+	if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%c", y, m, d, &tail) != 3 ||
+	    s[4] != '-' || s[7] != '-' || *y < 1970 || *m < 1 || *m > 12 || *d < 1 ||
+	    *d > mdays(*y, *m))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The policy module's dsp_policy_resolve_date is the one to use; this is
+ * its stand-in while that returns -ENOSYS (#14: written in parallel).
+ */
+int plan_resolve_date(const char *spec, const char *today, char out[11])
+{
+	int y, m, d;
+	unsigned long n;
+	char *end;
+
+	if (!parse_date(spec, &y, &m, &d)) {
+		snprintf(out, 11, "%s", spec);
+		return 0;
+	}
+	if (parse_date(today, &y, &m, &d) || !spec[0] || spec[0] < '0' || spec[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoul(spec, &end, 10);
+	if (errno || n == 0 || n > 1000 || end[0] == '\0' || end[1] != '\0')
+		return -EINVAL;
+	switch (*end) {
+	case 'y':
+		y += (int)n;
+		break;
+	case 'm':
+		y += (int)(n / 12);
+		m += (int)(n % 12);
+		if (m > 12)
+			y++, m -= 12;
+		break;
+	case 'w':
+		n *= 7;
+		/* fall through */
+	case 'd': {
+		struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12 };
+		time_t t = timegm(&tm) + (time_t)n * 86400;
+
+		if (!gmtime_r(&t, &tm))
+			return -EINVAL;
+		fmt_date(out, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+	if (d > mdays(y, m))
+		d = mdays(y, m);	/* 29 February + 1y: 28 February */
+	fmt_date(out, y, m, d);
+	return 0;
+}
+
+/* ---- the inventory ---- */
+
+static int sha256_hex(const void *buf, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdl = 0;
+
+	if (!EVP_Digest(buf, len, md, &mdl, EVP_sha256(), NULL) || mdl != 32)
+		return -EIO;
+	dsp_hex(md, 32, out);
+	return 0;
+}
+
+static int inv_parse(struct pl *s, const char *text, size_t len, const char *name)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error e;
+	const char *schema;
+
+	if (sha256_hex(text, len, s->inv_sha256))
+		return fail(s, -EIO, "%s: cannot hash", name);
+	if (!(tok = json_tokener_new_ex(64)))
+		return fail(s, -ENOMEM, "%s: out of memory", name);
+	s->inv = json_tokener_parse_ex(tok, text, (int)len);
+	e = json_tokener_get_error(tok);
+	if (s->inv && (size_t)json_tokener_get_parse_end(tok) < len &&
+	    strspn(text + json_tokener_get_parse_end(tok), " \t\r\n") !=
+	    len - json_tokener_get_parse_end(tok))
+		e = json_tokener_error_parse_unexpected;
+	json_tokener_free(tok);
+	if (e != json_tokener_success || !s->inv)
+		return fail(s, DSP_INVALID, "%s: not JSON: %s", name,
+			    json_tokener_error_desc(e == json_tokener_continue ?
+						    json_tokener_error_parse_eof : e));
+	schema = dsp_json_str(s->inv, "schema");
+	if (!schema || strcmp(schema, DSP_INV_SCHEMA))
+		return fail(s, DSP_INVALID, "%s: schema: not %s", name, DSP_INV_SCHEMA);
+	return 0;
+}
+
+static int inv_load(struct pl *s)
+{
+	const struct dsp_policy *p = s->p;
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (s->o->inventory) {
+		rc = dsp_file_read(s->o->inventory, INV_MAX, 0, &text, &len);
+		if (rc)
+			return fail(s, rc == -EINVAL || rc == -EFBIG ? DSP_INVALID : rc, "%s: %s",
+				    s->o->inventory, rc == -EINVAL ? "not a regular file" :
+				    strerror(-rc));
+		rc = inv_parse(s, text, len, s->o->inventory);
+		free(text);
+		return rc;
+	}
+
+	/* scan now, as `dispose inventory` with the policy's roots and categories */
+	struct dsp_inv_opts io = { .log = s->o->log };
+	const char **roots = calloc(p->nroots + 1, sizeof(*roots));
+	FILE *f;
+
+	if (!roots)
+		return fail(s, -ENOMEM, "inventory: out of memory");
+	for (size_t i = 0; i < p->nroots; i++)
+		roots[i] = p->roots[i];
+	io.roots = p->nroots ? roots : NULL;
+	io.what = p->categories & (DSP_INV_SOFTWARE | DSP_INV_DATA | DSP_INV_KEYS | DSP_INV_DEVICES);
+	if (!io.what)
+		io.what = DSP_INV_SOFTWARE | DSP_INV_DATA | DSP_INV_KEYS | DSP_INV_DEVICES;
+	if (p->hash)
+		io.what |= DSP_INV_HASH | DSP_INV_DATA;
+	io.sysroot = s->sysroot[0] ? s->sysroot : NULL;
+	f = open_memstream(&text, &len);
+	if (!f) {
+		free(roots);
+		return fail(s, -errno, "inventory: %s", strerror(errno));
+	}
+	rc = dsp_inv_write(f, &io);
+	free(roots);
+	if (fclose(f) && rc >= 0)
+		rc = -errno;
+	if (rc < 0) {
+		free(text);
+		return fail(s, rc, "inventory: %s", strerror(-rc));
+	}
+	if (rc > 0) {
+		free(text);
+		return fail(s, -EIO, "inventory: a whole category could not be read");
+	}
+	rc = inv_parse(s, text, len, "inventory");
+	free(text);
+	return rc;
+}
+
+static struct json_object *inv_array(struct pl *s, const char *key)
+{
+	struct json_object *a;
+
+	if (json_object_object_get_ex(s->inv, key, &a) && json_object_is_type(a, json_type_array))
+		return a;
+	return NULL;
+}
+
+static int ent_cmp(const void *a, const void *b)
+{
+	return plan_pathcmp(((const struct ent *)a)->path, ((const struct ent *)b)->path);
+}
+
+static int ents_load(struct pl *s)
+{
+	struct json_object *files = inv_array(s, "files");
+	size_t n = files ? json_object_array_length(files) : 0, k = 0;
+
+	s->ents = calloc(n ? n : 1, sizeof(*s->ents));
+	if (!s->ents)
+		return fail(s, -ENOMEM, "plan: out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *f = json_object_array_get_idx(files, i);
+		struct ent *e = &s->ents[k];
+		char *path = NULL;
+		int rc = dsp_json_bytes(f, "path", &path, NULL);
+
+		if (rc == -ENOMEM)
+			return fail(s, -ENOMEM, "plan: out of memory");
+		if (rc || path[0] != '/') {
+			free(path);
+			return fail(s, DSP_INVALID, "%s: files[%zu].path: not an absolute path",
+				    s->o->inventory ? s->o->inventory : "inventory", i);
+		}
+		e->path = path;
+		e->type = dsp_json_str(f, "type");
+		if (!e->type)
+			e->type = "other";
+		e->dir = !strcmp(e->type, "dir");
+		e->reg = !strcmp(e->type, "file");
+		if (dsp_json_u64(f, "size", &e->size))
+			e->size = 0;
+		k++;
+	}
+	s->nents = k;
+	qsort(s->ents, s->nents, sizeof(*s->ents), ent_cmp);
+	/* one entry per path (two roots may list one tree twice) */
+	for (size_t i = 1, w = 1; i <= s->nents; i++) {
+		if (i == s->nents) {
+			s->nents = w;
+			break;
+		}
+		if (!strcmp(s->ents[i].path, s->ents[w - 1].path))
+			free(s->ents[i].path);
+		else
+			s->ents[w++] = s->ents[i];
+	}
+	return 0;
+}
+
+/* The first entry not before path (plan_pathcmp), or nents. */
+static size_t ent_lower(struct pl *s, const char *path)
+{
+	size_t lo = 0, hi = s->nents;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (plan_pathcmp(s->ents[mid].path, path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct ent *ent_find(struct pl *s, const char *path)
+{
+	size_t i = ent_lower(s, path);
+
+	return i < s->nents && !strcmp(s->ents[i].path, path) ? &s->ents[i] : NULL;
+}
+
+/* [*lo, *hi): path itself (when listed) and every entry under it. */
+static void ent_range(struct pl *s, const char *path, size_t *lo, size_t *hi)
+{
+	size_t i = ent_lower(s, path);
+
+	*lo = i;
+	while (i < s->nents && plan_path_within(s->ents[i].path, path))
+		i++;
+	*hi = i;
+}
+
+/* ---- what is kept ---- */
+
+static int kept_add(struct pl *s, const char *path, const char *except, bool node,
+		    const char *rule, const char *reason)
+{
+	struct kept *k = xrealloc(s->kept, s->nkept + 1, sizeof(*s->kept));
+
+	if (!k)
+		return fail(s, -ENOMEM, "plan: out of memory");
+	s->kept = k;
+	k = &s->kept[s->nkept];
+	*k = (struct kept){ .path = strdup(path), .except = except ? strdup(except) : NULL,
+			    .node = node, .rule = strdup(rule), .reason = strdup(reason) };
+	if (!k->path || !k->rule || !k->reason || (except && !k->except)) {
+		free(k->path), free(k->except), free(k->rule), free(k->reason);
+		return fail(s, -ENOMEM, "plan: out of memory");
+	}
+	s->nkept++;
+	return 0;
+}
+
+/* The keep entry that keeps path itself, or NULL. */
+static const struct kept *kept_of(struct pl *s, const char *path)
+{
+	for (size_t i = 0; i < s->nkept; i++) {
+		const struct kept *k = &s->kept[i];
+
+		if (k->node ? !strcmp(path, k->path) :
+		    plan_path_within(path, k->path) && !(k->except && plan_path_within(path, k->except)))
+			return k;
+	}
+	return NULL;
+}
+
+/* Something kept strictly under dir (or dir itself only as a node): the first such. */
+static const struct kept *kept_below(struct pl *s, const char *dir)
+{
+	for (size_t i = 0; i < s->nkept; i++) {
+		const struct kept *k = &s->kept[i];
+
+		if (under(k->path, dir) || (k->node && !strcmp(k->path, dir)))
+			return k;
+		/* dir is kept, but not all of it */
+		if (!k->node && k->except && plan_path_within(dir, k->path) &&
+		    under(k->except, dir))
+			return k;
+	}
+	return NULL;
+}
+
+static int keep_out(struct pl *s, const char *path, const char *rule, const char *reason)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o || dsp_json_add_bytes(o, "path", path) ||
+	    json_object_object_add(o, "rule", rule ? json_object_new_string(rule) : NULL) ||
+	    json_object_object_add(o, "reason", json_object_new_string(reason)) ||
+	    json_object_array_add(s->keep_out, o)) {
+		json_object_put(o);
+		return fail(s, -ENOMEM, "plan: out of memory");
+	}
+	return 0;
+}
+
+/* Absolute, without "." or empty components; NULL on ENOMEM. */
+static char *absolute(const char *p)
+{
+	char cwd[PATH_MAX], *in = NULL, *out, *o, *tok, *save = NULL;
+
+	if (p[0] == '/')
+		in = strdup(p);
+	else if (getcwd(cwd, sizeof(cwd)) && asprintf(&in, "%s/%s", cwd, p) < 0)
+		in = NULL;
+	if (!in || !(out = malloc(strlen(in) + 2))) {
+		free(in);
+		return NULL;
+	}
+	o = out;
+	for (tok = strtok_r(in, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		*o++ = '/';
+		o = stpcpy(o, tok);
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = '\0';
+	free(in);
+	return out;
+}
+
+/* ---- selectors ---- */
+
+struct match {
+	const char *path;
+	enum tkind kind;
+	const char *selected;
+	struct dev *dev;	/* TK_BLOCK */
+	uint64_t size;		/* when not in the inventory */
+	uint64_t files;
+	bool have_size;
+};
+
+typedef int (*match_fn)(struct pl *s, const struct match *m, void *arg);
+
+static bool has_glob(const char *p)
+{
+	return strpbrk(p, "*?[") != NULL;
+}
+
+/* A policy path: a glob, "X/ **" (no space): X and everything under it. */
+static int sel_paths(struct pl *s, const char *pat, match_fn fn, void *arg, size_t *n)
+{
+	size_t l = strlen(pat), lo = 0, hi = s->nents;
+	char *base = strndup(pat, l >= 3 && !strcmp(pat + l - 3, "/**") ? l - 3 : l);
+	const char *lit;
+	int rc = 0;
+
+	if (!base)
+		return fail(s, -ENOMEM, "plan: out of memory");
+	if (!base[0])
+		strcpy(base, "/");
+	/* only entries under the pattern's literal directory can match */
+	lit = base;
+	if (has_glob(base)) {
+		char *dir = strndup(base, strcspn(base, "*?["));
+
+		if (!dir) {
+			free(base);
+			return fail(s, -ENOMEM, "plan: out of memory");
+		}
+		*(strrchr(dir, '/') ? strrchr(dir, '/') + (strrchr(dir, '/') == dir) : dir) = '\0';
+		if (dir[0])
+			ent_range(s, dir, &lo, &hi);
+		free(dir);
+		for (size_t i = lo; i < hi && !rc; i++) {
+			if (fnmatch(base, s->ents[i].path, FNM_PATHNAME))
+				continue;
+			struct match m = { .path = s->ents[i].path,
+					   .kind = s->ents[i].dir ? TK_TREE : TK_FILE,
+					   .selected = "paths" };
+			(*n)++;
+			rc = fn(s, &m, arg);
+		}
+	} else {
+		struct ent *e = ent_find(s, lit);
+
+		if (e) {
+			struct match m = { .path = e->path, .kind = e->dir ? TK_TREE : TK_FILE,
+					   .selected = "paths" };
+			(*n)++;
+			rc = fn(s, &m, arg);
+		}
+	}
+	free(base);
+	return rc;
+}
+
+static int sel_keys(struct pl *s, const char *fmt, match_fn fn, void *arg, size_t *n)
+{
+	struct json_object *keys = inv_array(s, "keys");
+	int rc = 0;
+
+	for (size_t i = 0; keys && i < json_object_array_length(keys) && !rc; i++) {
+		struct json_object *k = json_object_array_get_idx(keys, i);
+		const char *f = dsp_json_str(k, "format");
+		char *path = NULL, sel[160];
+
+		if (!f || (strcmp(fmt, "any") && strcmp(fmt, f)))
+			continue;
+		if (dsp_json_bytes(k, "path", &path, NULL) || path[0] != '/') {
+			free(path);
+			continue;	/* a key inside a container, by another name */
+		}
+		snprintf(sel, sizeof(sel), "key %s", f);
+		struct match m = { .path = path, .kind = TK_FILE, .selected = sel };
+		struct ent *e = ent_find(s, path);
+
+		if (!e) {
+			struct stat st;
+
+			if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+				m.size = (uint64_t)st.st_size;
+				m.files = 1;
+				m.have_size = true;
+			}
+		}
+		(*n)++;
+		rc = fn(s, &m, arg);
+		free(path);
+	}
+	return rc;
+}
+
+/* Every regular file a dpkg package owns (its .list under SYSROOT/var/lib/dpkg/info). */
+static int pkg_files(struct pl *s, const char *name, const char *arch, const char *sel,
+		     match_fn fn, void *arg, size_t *n)
+{
+	char lp[PATH_MAX], bin[PATH_MAX], canon[PATH_MAX], full[PATH_MAX];
+	char *text = NULL, *line, *save = NULL;
+	struct stat st;
+	bool merged;
+	int rc;
+
+	if ((size_t)snprintf(lp, sizeof(lp), "%s/var/lib/dpkg/info/%s:%s.list", s->sysroot, name,
+			     arch ? arch : "") >= sizeof(lp))
+		return 0;
+	rc = arch ? dsp_file_read(lp, 64u << 20, DSP_FILE_NOFOLLOW, &text, NULL) : -ENOENT;
+	if (rc == -ENOENT) {
+		if ((size_t)snprintf(lp, sizeof(lp), "%s/var/lib/dpkg/info/%s.list", s->sysroot,
+				     name) >= sizeof(lp))
+			return 0;
+		rc = dsp_file_read(lp, 64u << 20, DSP_FILE_NOFOLLOW, &text, NULL);
+	}
+	if (rc == -ENOENT)
+		return 0;	/* no file list: nothing owned */
+	if (rc)
+		return fail(s, rc == -ENOMEM ? rc : -EIO, "%s: %s", lp, strerror(-rc));
+	if ((size_t)snprintf(bin, sizeof(bin), "%s/bin", s->sysroot) >= sizeof(bin))
+		bin[0] = '\0';
+	merged = lstat(bin, &st) == 0 && S_ISLNK(st.st_mode);
+	rc = 0;
+	for (line = strtok_r(text, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
+		const char *p = line;
+
+		if (p[0] != '/' || !strcmp(p, "/."))
+			continue;
+		if (merged)
+			p = dsp_dpkg_canon_path(p, canon, sizeof(canon));
+		if ((size_t)snprintf(full, sizeof(full), "%s%s", s->sysroot, p) >= sizeof(full))
+			continue;
+		if (lstat(full, &st) || !S_ISREG(st.st_mode))
+			continue;	/* directories are shared; links and gone files are not data */
+		struct match m = { .path = full, .kind = TK_FILE, .selected = sel,
+				   .size = (uint64_t)st.st_size, .files = 1, .have_size = true };
+		(*n)++;
+		rc = fn(s, &m, arg);
+	}
+	free(text);
+	return rc;
+}
+
+static int sel_packages(struct pl *s, const char *glob, match_fn fn, void *arg, size_t *n,
+			size_t *npkg)
+{
+	struct json_object *sw = inv_array(s, "software");
+	int rc = 0;
+
+	for (size_t i = 0; sw && i < json_object_array_length(sw) && !rc; i++) {
+		struct json_object *o = json_object_array_get_idx(sw, i);
+		const char *mgr = dsp_json_str(o, "manager"), *name = dsp_json_str(o, "name");
+		char sel[320];
+		size_t before = *n;
+
+		if (!mgr || !name || !strcmp(mgr, "unpackaged") || fnmatch(glob, name, 0))
+			continue;
+		(*npkg)++;
+		snprintf(sel, sizeof(sel), "package %s", name);
+		if (!strcmp(mgr, "dpkg"))
+			rc = pkg_files(s, name, dsp_json_str(o, "arch"), sel, fn, arg, n);
+		if (!rc && *n == before)
+			dsp_log(DSP_LOG_INFO, "package %s: no file of its own to erase", name);
+	}
+	return rc;
+}
+
+static int sel_unpackaged(struct pl *s, const char *glob, match_fn fn, void *arg, size_t *n)
+{
+	struct json_object *sw = inv_array(s, "software");
+	int rc = 0;
+
+	for (size_t i = 0; sw && i < json_object_array_length(sw) && !rc; i++) {
+		struct json_object *o = json_object_array_get_idx(sw, i);
+		const char *mgr = dsp_json_str(o, "manager");
+		char *name = NULL, full[PATH_MAX];
+		struct stat st;
+		uint64_t v;
+
+		if (!mgr || strcmp(mgr, "unpackaged") || dsp_json_bytes(o, "name", &name, NULL))
+			continue;
+		if ((size_t)snprintf(full, sizeof(full), "%s%s", s->sysroot, name) >= sizeof(full) ||
+		    (strcmp(glob, "any") && fnmatch(glob, full, FNM_PATHNAME))) {
+			free(name);
+			continue;
+		}
+		struct ent *e = ent_find(s, full);
+		struct match m = { .path = full, .selected = "unpackaged" };
+
+		if (e)
+			m.kind = e->dir ? TK_TREE : TK_FILE;
+		else
+			m.kind = lstat(full, &st) == 0 && S_ISDIR(st.st_mode) ? TK_TREE : TK_FILE;
+		if (!dsp_json_u64(o, "installed_size", &v)) {
+			m.size = v;
+			m.have_size = true;
+		}
+		if (!dsp_json_u64(o, "files", &v))
+			m.files = v;
+		(*n)++;
+		rc = fn(s, &m, arg);
+		free(name);
+	}
+	return rc;
+}
+
+/* ---- devices ---- */
+
+static int devs_add(struct pl *s, struct json_object *o, const char *disk)
+{
+	struct dev *d = xrealloc(s->devs, s->ndevs + 1, sizeof(*s->devs));
+
+	if (!d)
+		return fail(s, -ENOMEM, "plan: out of memory");
+	s->devs = d;
+	d = &s->devs[s->ndevs++];
+	*d = (struct dev){ .o = o, .path = dsp_json_str(o, "path"), .name = dsp_json_str(o, "name"),
+			   .target = -1, .keep_rule = -1 };
+	d->disk = disk ? disk : d->name;
+	return 0;
+}
+
+static int devs_load(struct pl *s)
+{
+	struct json_object *devs = inv_array(s, "devices"), *parts;
+	int rc = 0;
+
+	for (size_t i = 0; devs && i < json_object_array_length(devs) && !rc; i++) {
+		struct json_object *d = json_object_array_get_idx(devs, i);
+
+		if (!dsp_json_str(d, "path"))
+			continue;
+		rc = devs_add(s, d, NULL);
+		if (!rc && json_object_object_get_ex(d, "partitions", &parts) &&
+		    json_object_is_type(parts, json_type_array))
+			for (size_t k = 0; k < json_object_array_length(parts) && !rc; k++) {
+				struct json_object *p = json_object_array_get_idx(parts, k);
+
+				if (dsp_json_str(p, "path"))
+					rc = devs_add(s, p, dsp_json_str(d, "name"));
+			}
+	}
+	return rc;
+}
+
+static bool jtrue(struct json_object *o, const char *key)
+{
+	bool b = false;
+
+	return !dsp_json_bool(o, key, &b) && b;
+}
+
+/*
+ * Why a device must not be erased, or NULL: what the inventory saw, and
+ * what the device module sees now (o->root: a fake system for tests).
+ */
+static char *dev_in_use(struct pl *s, struct dev *d)
+{
+	char p[PATH_MAX], buf[160], reason[512];
+	struct dsp_blkdev_use use;
+	unsigned ma, mi;
+	dev_t devno;
+	int rc;
+
+	if (dsp_json_str(d->o, "in_use"))
+		return strdup(dsp_json_str(d->o, "in_use"));
+	if (jtrue(d->o, "holds_root"))
+		return strdup("device holds the root filesystem");
+	if (jtrue(d->o, "swap_active"))
+		return strdup("device is active swap");
+	if (!d->name || strchr(d->name, '/'))
+		return strdup("device has no kernel name in the inventory");
+	snprintf(p, sizeof(p), "%s/sys/class/block/%s/dev", s->o->root ? s->o->root : "", d->name);
+	if (dsp_file_read_buf(p, 0, buf, sizeof(buf), NULL) || sscanf(buf, "%u:%u", &ma, &mi) != 2) {
+		snprintf(reason, sizeof(reason), "device %s is not present now", d->name);
+		return strdup(reason);
+	}
+	devno = makedev(ma, mi);
+	rc = dsp_device_check(s->o->root, devno, &use);
+	if (rc) {
+		snprintf(reason, sizeof(reason), "device cannot be checked: %s", strerror(-rc));
+		return strdup(reason);
+	}
+	if (use.mounted || use.holds_root || use.swap_active || use.has_holders)
+		return strdup(dsp_blkdev_use_reason(&use, reason, sizeof(reason)));
+	return NULL;
+}
+
+static bool jarray_has(struct json_object *o, const char *key, const char *v)
+{
+	struct json_object *a;
+
+	if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *e = json_object_array_get_idx(a, i);
+
+		if (json_object_is_type(e, json_type_string) && !strcmp(json_object_get_string(e), v))
+			return true;
+	}
+	return false;
+}
+
+static bool jeq(struct json_object *o, const char *key, const char *v)
+{
+	const char *x = dsp_json_str(o, key);
+
+	return x && x[0] && !strcmp(x, v);
+}
+
+static int sel_device(struct pl *s, const char *sel, match_fn fn, void *arg, size_t *n)
+{
+	char real[PATH_MAX] = "", what[300];
+	bool all = !strcmp(sel, "all-except-system");
+	int rc = 0;
+
+	if (!all && !strncmp(sel, "/dev/", 5) && !realpath(sel, real))
+		real[0] = '\0';
+	snprintf(what, sizeof(what), "device %s", sel);
+	for (size_t i = 0; i < s->ndevs && !rc; i++) {
+		struct dev *d = &s->devs[i];
+		bool hit;
+
+		if (all)
+			hit = d->disk == d->name;	/* every whole disk */
+		else if (!strncmp(sel, "serial:", 7))
+			hit = jeq(d->o, "serial", sel + 7) || jeq(d->o, "sysfs_serial", sel + 7);
+		else if (!strncmp(sel, "wwn:", 4))
+			hit = jeq(d->o, "wwn", sel + 4) || jeq(d->o, "sysfs_wwid", sel + 4);
+		else
+			hit = !strcmp(d->path, sel) || (real[0] && !strcmp(d->path, real)) ||
+			      jarray_has(d->o, "by_id", sel);
+		if (!hit)
+			continue;
+		struct match m = { .path = d->path, .kind = TK_BLOCK, .selected = what, .dev = d };
+
+		(*n)++;
+		rc = fn(s, &m, arg);
+	}
+	return rc;
+}
+
+/*
+ * Every match of a rule's selectors, in selector order; *n: how many.
+ * *none_named: a devices selector that named nothing (all "" after expansion).
+ */
+static int select_each(struct pl *s, const struct dsp_policy_select *sel, match_fn fn,
+		       void *arg, size_t *n, bool *named)
+{
+	int rc = 0;
+	size_t npkg = 0;
+
+	*named = sel->npaths || sel->nkey_formats || sel->npackages || sel->nunpackaged;
+	for (size_t i = 0; i < sel->npaths && !rc; i++)
+		rc = sel_paths(s, sel->paths[i], fn, arg, n);
+	for (size_t i = 0; i < sel->nkey_formats && !rc; i++)
+		rc = sel_keys(s, sel->key_formats[i], fn, arg, n);
+	for (size_t i = 0; i < sel->npackages && !rc; i++)
+		rc = sel_packages(s, sel->packages[i], fn, arg, n, &npkg);
+	for (size_t i = 0; i < sel->nunpackaged && !rc; i++)
+		rc = sel_unpackaged(s, sel->unpackaged[i], fn, arg, n);
+	for (size_t i = 0; i < sel->ndevices && !rc; i++) {
+		char *list = strdup(sel->devices[i]), *tok, *save = NULL;
+
+		if (!list)
+			return fail(s, -ENOMEM, "plan: out of memory");
+		for (tok = strtok_r(list, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+			*named = true;
+			rc = sel_device(s, tok, fn, arg, n);
+		}
+		free(list);
+	}
+	/* a package that owns nothing erasable still matched */
+	if (!rc && npkg && !*n)
+		*n = npkg;
+	return rc;
+}
+
+/* ---- targets ---- */
+
+static size_t ts_lower(struct pl *s, const char *path)
+{
+	size_t lo = 0, hi = s->nts;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (plan_pathcmp(s->tg[s->tsort[mid]].path, path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The file or tree target holding path, or -1 (targets never overlap). */
+static int target_of(struct pl *s, const char *path)
+{
+	size_t i = ts_lower(s, path);
+
+	if (i < s->nts && !strcmp(s->tg[s->tsort[i]].path, path))
+		return (int)s->tsort[i];
+	if (i == 0)
+		return -1;
+	/* the one before: an ancestor when any is (everything under a path follows it) */
+	i--;
+	return plan_path_within(path, s->tg[s->tsort[i]].path) ? (int)s->tsort[i] : -1;
+}
+
+/* A target strictly under dir, or -1. */
+static int target_below(struct pl *s, const char *dir)
+{
+	size_t i = ts_lower(s, dir);
+
+	if (i < s->nts && !strcmp(s->tg[s->tsort[i]].path, dir))
+		i++;
+	return i < s->nts && under(s->tg[s->tsort[i]].path, dir) ? (int)s->tsort[i] : -1;
+}
+
+static int target_new(struct pl *s, const struct match *m, size_t rule)
+{
+	struct target *t;
+
+	if (s->ntg == s->ctg) {
+		size_t c = s->ctg ? 2 * s->ctg : 16;
+		struct target *ng = xrealloc(s->tg, c, sizeof(*s->tg));
+		size_t *ns;
+
+		if (!ng)
+			return fail(s, -ENOMEM, "plan: out of memory");
+		s->tg = ng;
+		if (!(ns = xrealloc(s->tsort, c, sizeof(*s->tsort))))
+			return fail(s, -ENOMEM, "plan: out of memory");
+		s->tsort = ns;
+		s->ctg = c;
+	}
+	t = &s->tg[s->ntg];
+	*t = (struct target){ .path = strdup(m->path), .kind = m->kind, .rule = rule,
+			      .selected = strdup(m->selected) };
+	if (!t->path || !t->selected) {
+		free(t->path), free(t->selected);
+		return fail(s, -ENOMEM, "plan: out of memory");
+	}
+	if (m->have_size) {
+		t->bytes = m->size;
+		t->files = m->files;
+		t->have_size = true;
+	}
+	if (m->kind != TK_BLOCK) {
+		size_t i = ts_lower(s, m->path);
+
+		memmove(s->tsort + i + 1, s->tsort + i, (s->nts - i) * sizeof(*s->tsort));
+		s->tsort[i] = s->ntg;
+		s->nts++;
+	}
+	s->ntg++;
+	return 0;
+}
+
+static int split_add(struct pl *s, const char *path, size_t rule, const char *because)
+{
+	struct split *sp = xrealloc(s->sp, s->nsp + 1, sizeof(*s->sp));
+
+	if (!sp)
+		return fail(s, -ENOMEM, "plan: out of memory");
+	s->sp = sp;
+	sp = &s->sp[s->nsp];
+	*sp = (struct split){ .path = strdup(path), .rule = rule, .because = strdup(because) };
+	if (!sp->path || !sp->because) {
+		free(sp->path), free(sp->because);
+		return fail(s, -ENOMEM, "plan: out of memory");
+	}
+	s->nsp++;
+	return 0;
+}
+
+static const struct split *split_of(struct pl *s, const char *path)
+{
+	for (size_t i = 0; i < s->nsp; i++)
+		if (!strcmp(s->sp[i].path, path))
+			return &s->sp[i];
+	return NULL;
+}
+
+static const char *erase_name(struct pl *s, size_t rule)
+{
+	return s->p->erase[rule].name;
+}
+
+/* A file or tree matched by erase[rule]: a target, dropped, or split around what stays. */
+static int add_path(struct pl *s, const struct match *m, size_t rule, int depth)
+{
+	const struct kept *k;
+	char why[PATH_MAX + 64];
+	int rc;
+
+	if (target_of(s, m->path) >= 0)
+		return 0;	/* inside an earlier target: it is erased there */
+	k = kept_of(s, m->path);
+	/* kept: dropped, unless only part of it is (a node, an exception under it): split */
+	if (k && !(m->kind == TK_TREE && (k->node || (k->except && under(k->except, m->path))))) {
+		snprintf(why, sizeof(why), "kept (%s: %s)", k->rule, k->reason);
+		return keep_out(s, m->path, erase_name(s, rule), why);
+	}
+	if (m->kind == TK_TREE) {
+		const struct kept *kb = kept_below(s, m->path);
+		int tb = target_below(s, m->path);
+
+		if (kb || tb >= 0) {
+			size_t lo, hi;
+
+			if (depth > 4096)
+				return fail(s, -ELOOP, "%s: too deep", m->path);
+			if (kb)
+				snprintf(why, sizeof(why), "holds %s, kept (%s)", kb->path, kb->rule);
+			else
+				snprintf(why, sizeof(why), "holds target %s", s->tg[tb].path);
+			if ((rc = split_add(s, m->path, rule, why)) ||
+			    (rc = keep_out(s, m->path, erase_name(s, rule), why)))
+				return rc;
+			/* its other entries, one by one */
+			ent_range(s, m->path, &lo, &hi);
+			for (size_t i = lo; i < hi; i++) {
+				struct ent *e = &s->ents[i];
+				const char *rest = e->path + strlen(m->path) + (m->path[1] != '\0');
+
+				if (!under(e->path, m->path) || strchr(rest, '/'))
+					continue;
+				struct match c = { .path = e->path, .kind = e->dir ? TK_TREE : TK_FILE,
+						   .selected = m->selected };
+
+				if ((rc = add_path(s, &c, rule, depth + 1)))
+					return rc;
+			}
+			return 0;
+		}
+	}
+	return target_new(s, m, rule);
+}
+
+struct erase_arg {
+	size_t rule;
+};
+
+static int erase_match(struct pl *s, const struct match *m, void *arg)
+{
+	struct erase_arg *a = arg;
+	struct dev *d = m->dev;
+	char why[512];
+
+	if (m->kind != TK_BLOCK)
+		return add_path(s, m, a->rule, 0);
+	if (d->target >= 0 || d->keep)
+		return 0;	/* selected before */
+	/* a partition of a disk erased whole is erased with it */
+	for (size_t i = 0; i < s->ndevs; i++) {
+		struct dev *o = &s->devs[i];
+
+		if (o == d || o->target < 0)
+			continue;
+		if (d->disk != d->name && o->name && !strcmp(o->name, d->disk))
+			return 0;
+		if (d->disk == d->name && o->disk != o->name && !strcmp(o->disk, d->name))
+			return fail(s, DSP_INVALID, "%s: erase[%u] (%s): %s overlaps target t%d (%s)",
+				    s->policy_name, s->p->erase[a->rule].index, erase_name(s, a->rule),
+				    d->path, o->target + 1, o->path);
+	}
+	d->keep = dev_in_use(s, d);
+	if (d->keep) {
+		d->keep_rule = (int)a->rule;
+		snprintf(why, sizeof(why), "in use: %s", d->keep);
+		return keep_out(s, d->path, erase_name(s, a->rule), why);
+	}
+	if (s->ntg >= INT_MAX)
+		return fail(s, -E2BIG, "plan: too many targets");
+	d->target = (int)s->ntg;
+	struct match bm = *m;
+	uint64_t size = 0;
+
+	bm.have_size = !dsp_json_u64(d->o, "size", &size);
+	bm.size = size;
+	return target_new(s, &bm, a->rule);
+}
+
+/* ---- archives ---- */
+
+static const struct archive *archive_of(struct pl *s, const char *path)
+{
+	for (size_t i = 0; i < s->nar; i++)
+		for (size_t k = 0; k < s->ar[i].nroots; k++)
+			if (plan_path_within(path, s->ar[i].roots[k]))
+				return &s->ar[i];
+	return NULL;
+}
+
+static int retain_match(struct pl *s, const struct match *m, void *arg)
+{
+	struct archive *a = arg;
+	char **r;
+
+	if (m->kind == TK_BLOCK)
+		return fail(s, DSP_INVALID, "%s: retain[%u] (%s): devices are not archived",
+			    s->policy_name, s->p->retain[a->rule].index, s->p->retain[a->rule].name);
+	for (size_t i = 0; i < a->nroots; i++)
+		if (plan_path_within(m->path, a->roots[i]))
+			return 0;
+	if (!(r = xrealloc(a->roots, a->nroots + 1, sizeof(*r))))
+		return fail(s, -ENOMEM, "plan: out of memory");
+	a->roots = r;
+	if (!(r[a->nroots] = strdup(m->path)))
+		return fail(s, -ENOMEM, "plan: out of memory");
+	a->nroots++;
+	return 0;
+}
+
+static int root_cmp(const void *a, const void *b)
+{
+	return plan_pathcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted, and none inside another. */
+static void roots_tidy(struct archive *a)
+{
+	size_t w = 0;
+
+	qsort(a->roots, a->nroots, sizeof(*a->roots), root_cmp);
+	for (size_t i = 0; i < a->nroots; i++) {
+		if (w && plan_path_within(a->roots[i], a->roots[w - 1])) {
+			free(a->roots[i]);
+			continue;
+		}
+		a->roots[w++] = a->roots[i];
+	}
+	a->nroots = w;
+}
+
+/* ---- the document ---- */
+
+static struct json_object *jstr_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *jbytes_array(char **v, size_t n)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		if (json_object_array_add(a, dsp_json_bytes_value(v[i]))) {
+			json_object_put(a);
+			return NULL;
+		}
+	return a;
+}
+
+static void hostname_of(struct pl *s, char *out, size_t len)
+{
+	struct json_object *host;
+	const char *h = NULL;
+
+	if (json_object_object_get_ex(s->inv, "host", &host))
+		h = dsp_json_str(host, "hostname");
+	if (!h || !h[0]) {
+		if (gethostname(out, len) || !out[0])
+			snprintf(out, len, "host");
+		out[len - 1] = '\0';
+	} else {
+		snprintf(out, len, "%s", h);
+	}
+	/* a file name: nothing that could be a separator or an option */
+	for (char *c = out; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' || *c == '_'))
+			*c = '_';
+	if (out[0] == '.' || out[0] == '-')
+		out[0] = '_';
+}
+
+static int build_archives(struct pl *s, struct json_object *arr, const char *run_dir)
+{
+	char host[256], ymd[9];
+
+	hostname_of(s, host, sizeof(host));
+	snprintf(ymd, sizeof(ymd), "%.4s%.2s%.2s", s->today, s->today + 5, s->today + 8);
+	for (size_t i = 0; i < s->nar; i++) {
+		struct archive *a = &s->ar[i];
+		const struct dsp_policy_rule *r = &s->p->retain[a->rule];
+		struct json_object *o = json_object_new_object(), *ex;
+		char until[11] = "", *path = NULL, id[32];
+		const char *spec = r->retain_for ? r->retain_for : r->retain_until;
+		int rc = 0;
+
+		if (!o)
+			return fail(s, -ENOMEM, "plan: out of memory");
+		json_object_array_add(arr, o);
+		if (spec) {
+			rc = dsp_policy_resolve_date(spec, s->today, until);
+			if (rc == -ENOSYS)
+				rc = plan_resolve_date(spec, s->today, until);
+			if (rc)
+				return fail(s, DSP_INVALID, "%s: retain[%u] (%s): retain_until: "
+					    "%s: not a date or duration", s->policy_name, r->index,
+					    r->name, spec);
+		}
+		/* relative without a run directory: to the run directory it will have */
+		if (asprintf(&path, "%s%s%s/%s-%s-%s.tar.zst%s",
+			     r->destination ? r->destination : run_dir ? run_dir : "",
+			     !r->destination && run_dir ? "/" : "", r->destination ? "" : "archives",
+			     r->name, host, ymd, r->nrecipients ? ".enc" : "") < 0)
+			return fail(s, -ENOMEM, "plan: out of memory");
+		/* the files it holds: the inventory's regular files under its roots */
+		for (size_t k = 0; k < a->nroots; k++) {
+			size_t lo, hi;
+
+			ent_range(s, a->roots[k], &lo, &hi);
+			for (size_t e = lo; e < hi; e++)
+				if (s->ents[e].reg) {
+					a->files++;
+					a->bytes += s->ents[e].size;
+				}
+		}
+		ex = json_object_new_array();
+		/* never the run directory into its own archive */
+		if (ex && run_dir)
+			for (size_t k = 0; k < a->nroots; k++)
+				if (under(run_dir, a->roots[k])) {
+					json_object_array_add(ex, dsp_json_bytes_value(run_dir));
+					break;
+				}
+		snprintf(id, sizeof(id), "a%zu", i + 1);
+		json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_object_add(o, "rule", json_object_new_string(r->name));
+		json_object_object_add(o, "name", json_object_new_string(r->name));
+		rc = dsp_json_add_bytes(o, "archive", path);
+		free(path);
+		json_object_object_add(o, "roots", jbytes_array(a->roots, a->nroots));
+		json_object_object_add(o, "excludes", ex);
+		json_object_object_add(o, "retain_until", until[0] ? json_object_new_string(until) :
+				       NULL);
+		json_object_object_add(o, "retain_for", jstr_or_null(r->retain_for));
+		json_object_object_add(o, "series", jstr_or_null(r->series));
+		json_object_object_add(o, "authority", jstr_or_null(r->authority));
+		json_object_object_add(o, "organization", jstr_or_null(r->organization));
+		json_object_object_add(o, "legal_hold", json_object_new_boolean(r->legal_hold));
+		json_object_object_add(o, "recipients", jbytes_array(r->recipients, r->nrecipients));
+		json_object_object_add(o, "files", json_object_new_int64((int64_t)a->files));
+		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)a->bytes));
+		if (rc)
+			return fail(s, -ENOMEM, "plan: out of memory");
+	}
+	return 0;
+}
+
+static int build_targets(struct pl *s, struct json_object *arr, uint64_t *bytes, uint64_t *secs)
+{
+	struct dsp_method **ms = calloc(s->p->nerase ? s->p->nerase : 1, sizeof(*ms));
+	int rc = 0;
+
+	if (!ms)
+		return fail(s, -ENOMEM, "plan: out of memory");
+	for (size_t i = 0; i < s->ntg && !rc; i++) {
+		struct target *t = &s->tg[i];
+		const struct dsp_policy_rule *r = &s->p->erase[t->rule];
+		struct json_object *o = json_object_new_object(), *passes;
+		char id[32], err[1024] = "", reason[600];
+		unsigned np = 1;
+		bool verified;
+		uint64_t rate, est, k;
+
+		if (!o) {
+			rc = fail(s, -ENOMEM, "plan: out of memory");
+			break;
+		}
+		json_object_array_add(arr, o);
+		if (!ms[t->rule]) {
+			int mr = dsp_method_find(r->method ? r->method : "auto", &ms[t->rule], err,
+						 sizeof(err));
+
+			if (mr) {
+				rc = fail(s, DSP_INVALID, "%s: erase[%u].method: %s", s->policy_name,
+					  r->index, err[0] ? err : strerror(mr < 0 ? -mr : EINVAL));
+				break;
+			}
+		}
+		const struct dsp_method *m = ms[t->rule];
+
+		/* sizes of trees: the inventory's files under them */
+		if (!t->have_size && t->kind != TK_BLOCK) {
+			size_t lo, hi;
+
+			ent_range(s, t->path, &lo, &hi);
+			for (size_t e = lo; e < hi; e++)
+				if (s->ents[e].reg) {
+					t->files++;
+					t->bytes += s->ents[e].size;
+				}
+		}
+		/* files an archive must cover before they are erased */
+		if (t->kind == TK_TREE) {
+			size_t lo, hi;
+
+			ent_range(s, t->path, &lo, &hi);
+			for (size_t e = lo; e < hi; e++)
+				if (s->ents[e].reg && archive_of(s, s->ents[e].path))
+					t->retained++;
+		} else if (t->kind == TK_FILE && archive_of(s, t->path)) {
+			t->retained = 1;
+		}
+		if (m->technique == DSP_TECH_OVERWRITE) {
+			np = m->npasses;
+			passes = json_object_new_int64(np);
+		} else if (m->technique == DSP_TECH_AUTO) {
+			passes = json_object_new_string("auto");
+		} else {
+			passes = json_object_new_int64(1);
+		}
+		/* auto's last resort, an overwrite, is verified */
+		verified = r->verify ? strcmp(r->verify, "none") != 0 :
+			   m->verify != DSP_VERIFY_NONE || m->technique == DSP_TECH_AUTO;
+		rate = t->kind == TK_BLOCK ? PLAN_DEV_RATE : PLAN_FILE_RATE;
+		k = np + (verified ? 1 : 0);
+		est = t->bytes / rate * k + ((t->bytes % rate) * k + rate - 1) / rate;
+		*bytes += t->bytes;
+		*secs += est;
+		snprintf(id, sizeof(id), "t%zu", i + 1);
+		snprintf(reason, sizeof(reason), "erase[%u] (%s): %s", r->index, r->name, t->selected);
+		json_object_object_add(o, "id", json_object_new_string(id));
+		json_object_object_add(o, "rule", json_object_new_string(r->name));
+		rc = dsp_json_add_bytes(o, "path", t->path);
+		json_object_object_add(o, "kind", json_object_new_string(tkind_name[t->kind]));
+		json_object_object_add(o, "method", json_object_new_string(r->method ? r->method :
+									   "auto"));
+		json_object_object_add(o, "then", jstr_or_null(r->then));
+		json_object_object_add(o, "category", jstr_or_null(r->category));
+		json_object_object_add(o, "verify", jstr_or_null(r->verify));
+		json_object_object_add(o, "passes", passes);
+		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)t->bytes));
+		json_object_object_add(o, "files", json_object_new_int64((int64_t)t->files));
+		json_object_object_add(o, "retained", json_object_new_int64((int64_t)t->retained));
+		json_object_object_add(o, "estimate_secs", json_object_new_int64((int64_t)est));
+		json_object_object_add(o, "reason", json_object_new_string(reason));
+		if (rc)
+			rc = fail(s, -ENOMEM, "plan: out of memory");
+	}
+	for (size_t i = 0; i < s->p->nerase; i++)
+		dsp_method_free(ms[i]);
+	free(ms);
+	return rc;
+}
+
+struct counts {
+	uint64_t items, retain, erase, both, keep, none;
+};
+
+static int item_add(struct pl *s, struct json_object *items, struct counts *c, const char *path,
+		    const char *kind, const char *decision, const char *rule, int target,
+		    const struct archive *a, const char *reason)
+{
+	struct json_object *o = json_object_new_object();
+	char id[32];
+
+	if (!o || dsp_json_add_bytes(o, "path", path)) {
+		json_object_put(o);
+		return fail(s, -ENOMEM, "plan: out of memory");
+	}
+	json_object_object_add(o, "kind", json_object_new_string(kind));
+	json_object_object_add(o, "decision", json_object_new_string(decision));
+	json_object_object_add(o, "rule", jstr_or_null(rule));
+	snprintf(id, sizeof(id), "t%d", target + 1);
+	json_object_object_add(o, "target", target >= 0 ? json_object_new_string(id) : NULL);
+	snprintf(id, sizeof(id), "a%zu", a ? (size_t)(a - s->ar) + 1 : 0);
+	json_object_object_add(o, "archive", a ? json_object_new_string(id) : NULL);
+	json_object_object_add(o, "reason", json_object_new_string(reason));
+	if (json_object_array_add(items, o)) {
+		json_object_put(o);
+		return fail(s, -ENOMEM, "plan: out of memory");
+	}
+	c->items++;
+	if (!strcmp(decision, "retain"))
+		c->retain++;
+	else if (!strcmp(decision, "erase"))
+		c->erase++;
+	else if (!strcmp(decision, "retain+erase"))
+		c->both++;
+	else if (!strcmp(decision, "keep"))
+		c->keep++;
+	else
+		c->none++;
+	return 0;
+}
+
+/* The decision for a file, directory, key or unpackaged tree at path. */
+static int item_path(struct pl *s, struct json_object *items, struct counts *c, const char *path,
+		     const char *kind)
+{
+	int t = target_of(s, path);
+	const struct archive *a = archive_of(s, path);
+	const struct kept *k = kept_of(s, path);
+	const struct split *sp = split_of(s, path);
+	char reason[800];
+	const char *rule = NULL, *decision;
+
+	if (t >= 0) {
+		const struct dsp_policy_rule *r = &s->p->erase[s->tg[t].rule];
+
+		decision = a ? "retain+erase" : "erase";
+		rule = r->name;
+		if (a)
+			snprintf(reason, sizeof(reason), "archived by retain[%u] (%s), then erased by "
+				 "erase[%u] (%s, %s)", s->p->retain[a->rule].index,
+				 s->p->retain[a->rule].name, r->index, r->name,
+				 r->method ? r->method : "auto");
+		else
+			snprintf(reason, sizeof(reason), "erase[%u] (%s, %s)", r->index, r->name,
+				 r->method ? r->method : "auto");
+	} else if (a) {
+		decision = "retain";
+		rule = s->p->retain[a->rule].name;
+		snprintf(reason, sizeof(reason), "retain[%u] (%s)%s%s", s->p->retain[a->rule].index,
+			 rule, k ? ", kept: " : "", k ? k->reason : "");
+	} else if (sp) {
+		decision = "keep";
+		rule = erase_name(s, sp->rule);
+		snprintf(reason, sizeof(reason), "not erased itself: %s", sp->because);
+	} else if (k) {
+		decision = "keep";
+		rule = k->rule;
+		snprintf(reason, sizeof(reason), "%s", k->reason);
+	} else {
+		decision = "none";
+		snprintf(reason, sizeof(reason), "no rule");
+	}
+	return item_add(s, items, c, path, kind, decision, rule, t, a, reason);
+}
+
+static int build_items(struct pl *s, struct json_object *items, struct counts *c)
+{
+	struct json_object *keys = inv_array(s, "keys"), *sw = inv_array(s, "software");
+	int rc = 0;
+
+	for (size_t i = 0; i < s->nents && !rc; i++)
+		rc = item_path(s, items, c, s->ents[i].path, s->ents[i].dir ? "dir" : "file");
+	for (size_t i = 0; keys && i < json_object_array_length(keys) && !rc; i++) {
+		char *path = NULL;
+
+		if (dsp_json_bytes(json_object_array_get_idx(keys, i), "path", &path, NULL))
+			continue;
+		rc = item_path(s, items, c, path, "key");
+		free(path);
+	}
+	for (size_t i = 0; sw && i < json_object_array_length(sw) && !rc; i++) {
+		struct json_object *o = json_object_array_get_idx(sw, i);
+		const char *mgr = dsp_json_str(o, "manager");
+		char *name = NULL, full[PATH_MAX], reason[600];
+		const char *rule = NULL, *decision = "none";
+		int t = -1;
+
+		if (!mgr || dsp_json_bytes(o, "name", &name, NULL))
+			continue;
+		if (!strcmp(mgr, "unpackaged")) {
+			snprintf(full, sizeof(full), "%s%s", s->sysroot, name);
+			free(name);
+			rc = item_path(s, items, c, full, "unpackaged");
+			continue;
+		}
+		/* a package: erased when a rule selected it (its files are the targets) */
+		snprintf(reason, sizeof(reason), "no rule");
+		for (size_t r = 0; r < s->p->nerase && !rule; r++)
+			for (size_t g = 0; g < s->p->erase[r].sel.npackages; g++)
+				if (!fnmatch(s->p->erase[r].sel.packages[g], name, 0)) {
+					char sel[320];
+
+					rule = s->p->erase[r].name;
+					snprintf(sel, sizeof(sel), "package %s", name);
+					for (size_t k = 0; k < s->ntg && t < 0; k++)
+						if (!strcmp(s->tg[k].selected, sel))
+							t = (int)k;
+					decision = t >= 0 ? "erase" : "keep";
+					snprintf(reason, sizeof(reason), t >= 0 ?
+						 "erase[%u] (%s): its files" :
+						 "erase[%u] (%s): no file of its own to erase "
+						 "(shared, kept or gone)", s->p->erase[r].index, rule);
+					break;
+				}
+		rc = item_add(s, items, c, name, "package", decision, rule, t, NULL, reason);
+		free(name);
+	}
+	for (size_t i = 0; i < s->ndevs && !rc; i++) {
+		struct dev *d = &s->devs[i];
+		char reason[600];
+		const char *decision = "none", *rule = NULL;
+
+		snprintf(reason, sizeof(reason), "no rule");
+		if (d->target >= 0) {
+			const struct dsp_policy_rule *r = &s->p->erase[s->tg[d->target].rule];
+
+			decision = "erase";
+			rule = r->name;
+			snprintf(reason, sizeof(reason), "erase[%u] (%s, %s)", r->index, r->name,
+				 r->method ? r->method : "auto");
+		} else if (d->keep) {
+			decision = "keep";
+			rule = erase_name(s, (size_t)d->keep_rule);
+			snprintf(reason, sizeof(reason), "in use: %s", d->keep);
+		} else {
+			/* a partition of a disk erased whole */
+			for (size_t k = 0; k < s->ndevs; k++)
+				if (s->devs[k].target >= 0 && d->disk != d->name && s->devs[k].name &&
+				    !strcmp(s->devs[k].name, d->disk)) {
+					decision = "erase";
+					rule = erase_name(s, s->tg[s->devs[k].target].rule);
+					snprintf(reason, sizeof(reason), "on %s, erased whole",
+						 s->devs[k].path);
+				}
+		}
+		rc = item_add(s, items, c, d->path, "device", decision, rule,
+			      d->target >= 0 ? d->target : -1, NULL, reason);
+	}
+	return rc;
+}
+
+static int build_keep(struct pl *s, const char *run_dir)
+{
+	static const char *const os_trees[] = {
+		"/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
+		"/run", "/sbin", "/sys", "/var/lib/dpkg", "/var/lib/rpm",
+	};
+	int rc = 0;
+
+	if (run_dir && (rc = kept_add(s, run_dir, NULL, false, "run-dir", "the run directory")))
+		return rc;
+	for (size_t i = 0; i < s->p->nretain && !rc; i++)
+		if (s->p->retain[i].destination)
+			rc = kept_add(s, s->p->retain[i].destination, NULL, false, s->p->retain[i].name,
+				      "an archive destination");
+	if (!rc && s->p->keep_running_system) {
+		rc = kept_add(s, "/", NULL, true, "running-system", "the running system");
+		for (size_t i = 0; i < DSP_ARRAY_SIZE(os_trees) && !rc; i++)
+			rc = kept_add(s, os_trees[i], NULL, false, "running-system",
+				      "the running system");
+		if (!rc)
+			rc = kept_add(s, "/usr", "/usr/local", false, "running-system",
+				      "the running system");
+	}
+	return rc;
+}
+
+struct keep_arg {
+	size_t rule;
+};
+
+static int keep_match(struct pl *s, const struct match *m, void *arg)
+{
+	struct keep_arg *a = arg;
+	const struct dsp_policy_rule *r = &s->p->keep[a->rule];
+	char why[300];
+
+	snprintf(why, sizeof(why), "keep[%u] (%s)", r->index, r->name);
+	if (m->kind == TK_BLOCK) {
+		if (!m->dev->keep && !(m->dev->keep = strdup(why)))
+			return fail(s, -ENOMEM, "plan: out of memory");
+		m->dev->keep_rule = -1;
+		return 0;
+	}
+	return kept_add(s, m->path, NULL, false, r->name, why);
+}
+
+static struct json_object *cert_json(const struct dsp_policy_cert *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "key", dsp_json_string(c->key, NULL));
+	json_object_object_add(o, "cert", dsp_json_string(c->cert, NULL));
+	json_object_object_add(o, "chain", dsp_json_string(c->chain, NULL));
+	json_object_object_add(o, "passphrase_file", dsp_json_string(c->passphrase_file, NULL));
+	json_object_object_add(o, "ca", dsp_json_string(c->ca, NULL));
+	json_object_object_add(o, "operator_name", jstr_or_null(c->operator_name));
+	json_object_object_add(o, "operator_title", jstr_or_null(c->operator_title));
+	json_object_object_add(o, "organization", jstr_or_null(c->organization));
+	json_object_object_add(o, "location", jstr_or_null(c->location));
+	json_object_object_add(o, "contact", jstr_or_null(c->contact));
+	json_object_object_add(o, "verifier", jstr_or_null(c->verifier));
+	json_object_object_add(o, "validator", jstr_or_null(c->validator));
+	json_object_object_add(o, "media_destination", jstr_or_null(c->media_destination));
+	json_object_object_add(o, "property_number", jstr_or_null(c->property_number));
+	json_object_object_add(o, "classification", jstr_or_null(c->classification));
+	return o;
+}
+
+static void pl_free(struct pl *s)
+{
+	for (size_t i = 0; i < s->nents; i++)
+		free(s->ents[i].path);
+	free(s->ents);
+	for (size_t i = 0; i < s->nkept; i++) {
+		free(s->kept[i].path), free(s->kept[i].except);
+		free(s->kept[i].rule), free(s->kept[i].reason);
+	}
+	free(s->kept);
+	for (size_t i = 0; i < s->ntg; i++)
+		free(s->tg[i].path), free(s->tg[i].selected);
+	free(s->tg);
+	free(s->tsort);
+	for (size_t i = 0; i < s->nar; i++) {
+		for (size_t k = 0; k < s->ar[i].nroots; k++)
+			free(s->ar[i].roots[k]);
+		free(s->ar[i].roots);
+	}
+	free(s->ar);
+	for (size_t i = 0; i < s->nsp; i++)
+		free(s->sp[i].path), free(s->sp[i].because);
+	free(s->sp);
+	for (size_t i = 0; i < s->ndevs; i++)
+		free(s->devs[i].keep);
+	free(s->devs);
+	json_object_put(s->keep_out);
+	json_object_put(s->inv);
+}
+
+static int plan_run(struct pl *s, struct json_object *plan)
+{
+	const struct dsp_policy *p = s->p;
+	struct json_object *arr, *o;
+	struct counts c = { 0 };
+	uint64_t ebytes = 0, secs = 0, abytes = 0;
+	char *run_dir = NULL, created[32];
+	int rc;
+
+	if (s->o->run_dir && !(run_dir = absolute(s->o->run_dir)))
+		return fail(s, -ENOMEM, "plan: out of memory");
+	if ((rc = inv_load(s)) || (rc = ents_load(s)) || (rc = devs_load(s)) ||
+	    (rc = build_keep(s, run_dir)))
+		goto out;
+	for (size_t i = 0; i < p->nkeep && !rc; i++) {
+		struct keep_arg ka = { i };
+		size_t n = 0;
+		bool named;
+
+		rc = select_each(s, &p->keep[i].sel, keep_match, &ka, &n, &named);
+		/* a literal path kept though not listed (yet): it stays all the same */
+		for (size_t k = 0; !rc && k < p->keep[i].sel.npaths; k++) {
+			const char *pt = p->keep[i].sel.paths[k];
+			size_t l = strlen(pt);
+			char *base = strndup(pt, l >= 3 && !strcmp(pt + l - 3, "/**") ? l - 3 : l);
+			char why[300];
+
+			if (!base)
+				rc = fail(s, -ENOMEM, "plan: out of memory");
+			else if (base[0] && !has_glob(base) && !ent_find(s, base)) {
+				snprintf(why, sizeof(why), "keep[%u] (%s)", p->keep[i].index,
+					 p->keep[i].name);
+				rc = kept_add(s, base, NULL, false, p->keep[i].name, why);
+			}
+			free(base);
+		}
+	}
+	for (size_t i = 0; i < s->nkept && !rc; i++)
+		rc = keep_out(s, s->kept[i].path, s->kept[i].rule, s->kept[i].reason);
+	/* retain: one archive per rule */
+	if (!rc && p->nretain && !(s->ar = calloc(p->nretain, sizeof(*s->ar))))
+		rc = fail(s, -ENOMEM, "plan: out of memory");
+	for (size_t i = 0; i < p->nretain && !rc; i++) {
+		struct archive *a = &s->ar[s->nar];
+		size_t n = 0;
+		bool named;
+
+		a->rule = i;
+		rc = select_each(s, &p->retain[i].sel, retain_match, a, &n, &named);
+		if (!rc && !a->nroots && !p->retain[i].if_present)
+			rc = fail(s, DSP_INVALID, "%s: retain[%u] (%s): matches nothing",
+				  s->policy_name, p->retain[i].index, p->retain[i].name);
+		if (!rc && a->nroots) {
+			roots_tidy(a);
+			s->nar++;
+		}
+	}
+	/* erase: targets in rule order */
+	for (size_t i = 0; i < p->nerase && !rc; i++) {
+		struct erase_arg ea = { i };
+		size_t n = 0;
+		bool named;
+
+		rc = select_each(s, &p->erase[i].sel, erase_match, &ea, &n, &named);
+		if (!rc && !named) {
+			/* every selector expanded to nothing: skipped, and said */
+			rc = keep_out(s, "", p->erase[i].name,
+				      "no device named (--set a variable to name one)");
+		} else if (!rc && !n && !p->erase[i].if_present) {
+			rc = fail(s, DSP_INVALID, "%s: erase[%u] (%s): matches nothing",
+				  s->policy_name, p->erase[i].index, p->erase[i].name);
+		}
+	}
+	if (rc)
+		goto out;
+
+	json_object_object_add(plan, "schema", json_object_new_string(DSP_PLAN_SCHEMA));
+	json_object_object_add(plan, "created",
+			       json_object_new_string(dsp_inv_time(time(NULL), created,
+								   sizeof(created))));
+	o = json_object_new_object();
+	json_object_object_add(plan, "policy", o);
+	json_object_object_add(o, "name", jstr_or_null(p->name));
+	json_object_object_add(o, "path", dsp_json_string(p->path, NULL));
+	json_object_object_add(o, "sha256", p->sha256[0] ? json_object_new_string(p->sha256) :
+			       NULL);
+	o = json_object_new_object();
+	json_object_object_add(plan, "inventory", o);
+	json_object_object_add(o, "path", dsp_json_string(s->o->inventory, NULL));
+	json_object_object_add(o, "sha256", json_object_new_string(s->inv_sha256));
+	o = json_object_new_object();
+	json_object_object_add(plan, "vars", o);
+	for (size_t i = 0; o && i < p->nvars; i++)
+		json_object_object_add(o, p->vars[i].name, dsp_json_string(p->vars[i].value, NULL));
+	json_object_object_add(plan, "run_dir", dsp_json_string(run_dir, NULL));
+	json_object_object_add(plan, "today", json_object_new_string(s->today));
+	arr = json_object_new_array();
+	json_object_object_add(plan, "archives", arr);
+	if ((rc = build_archives(s, arr, run_dir)))
+		goto out;
+	arr = json_object_new_array();
+	json_object_object_add(plan, "targets", arr);
+	if ((rc = build_targets(s, arr, &ebytes, &secs)))
+		goto out;
+	arr = json_object_new_array();
+	json_object_object_add(plan, "items", arr);
+	if ((rc = build_items(s, arr, &c)))
+		goto out;
+	json_object_object_add(plan, "keep", s->keep_out);
+	s->keep_out = NULL;
+	for (size_t i = 0; i < s->nar; i++)
+		abytes += s->ar[i].bytes;
+	o = json_object_new_object();
+	json_object_object_add(plan, "counts", o);
+	json_object_object_add(o, "items", json_object_new_int64((int64_t)c.items));
+	json_object_object_add(o, "retain", json_object_new_int64((int64_t)c.retain));
+	json_object_object_add(o, "erase", json_object_new_int64((int64_t)c.erase));
+	json_object_object_add(o, "retain_erase", json_object_new_int64((int64_t)c.both));
+	json_object_object_add(o, "keep", json_object_new_int64((int64_t)c.keep));
+	json_object_object_add(o, "none", json_object_new_int64((int64_t)c.none));
+	json_object_object_add(o, "targets", json_object_new_int64((int64_t)s->ntg));
+	json_object_object_add(o, "archives", json_object_new_int64((int64_t)s->nar));
+	json_object_object_add(o, "bytes_to_erase", json_object_new_int64((int64_t)ebytes));
+	json_object_object_add(o, "bytes_to_archive", json_object_new_int64((int64_t)abytes));
+	json_object_object_add(o, "estimate_secs", json_object_new_int64((int64_t)secs));
+	json_object_object_add(plan, "certificate", cert_json(&p->cert));
+out:
+	free(run_dir);
+	return rc;
+}
 
 int dsp_plan_build(const struct dsp_policy *p, const struct dsp_plan_opts *o,
 		   struct json_object **plan, char **why)
 {
+	static const struct dsp_plan_opts none = { 0 };
+	struct pl s = { .p = p, .o = o ? o : &none, .why = why };
+	struct dsp_log_sink prev = { 0 };
+	int rc, y, m, d;
+
 	*plan = NULL;
-	return -ENOSYS;
-}
+	if (why)
+		*why = NULL;
+	if (s.o->log)
+		prev = dsp_log_use(s.o->log);
+	s.policy_name = p->path ? p->path : p->name ? p->name : "policy";
+	if (p->sysroot && strcmp(p->sysroot, "/"))
+		snprintf(s.sysroot, sizeof(s.sysroot), "%s", p->sysroot);
+	if (s.o->today) {
+		if (parse_date(s.o->today, &y, &m, &d)) {
+			rc = fail(&s, DSP_INVALID, "%s: not a date (YYYY-MM-DD)", s.o->today);
+			goto out;
+		}
+		snprintf(s.today, sizeof(s.today), "%s", s.o->today);
+	} else {
+		time_t now = time(NULL);
+		struct tm tm;
 
-int dsp_plan_print(FILE *out, struct json_object *plan, bool verbose)
-{
-	return -ENOSYS;
-}
-
-int dsp_plan_write(struct json_object *plan, const char *path, bool replace, char sha256[65],
-		   char **why)
-{
-	return -ENOSYS;
+		gmtime_r(&now, &tm);
+		fmt_date(s.today, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	}
+	if (!(s.keep_out = json_object_new_array()) || !(*plan = json_object_new_object())) {
+		rc = fail(&s, -ENOMEM, "plan: out of memory");
+		goto out;
+	}
+	rc = plan_run(&s, *plan);
+	if (rc) {
+		json_object_put(*plan);
+		*plan = NULL;
+	}
+out:
+	pl_free(&s);
+	if (s.o->log)
+		dsp_log_use(&prev);
+	return rc;
 }

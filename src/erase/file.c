@@ -155,6 +155,36 @@ static int open_entry(int dirfd, const char *name, struct stat *st)
 	return fd;
 }
 
+/*
+ * The caller's gate (#14's interlock) on the open file fd, right before its
+ * first byte is overwritten: 0 go on; 1 it stays, why says so.
+ */
+static int gate_refuses(const struct dsp_erase_opts *o, int fd, const char *display,
+			const struct stat *st, char *why, size_t len)
+{
+	if (!o->file_gate)
+		return 0;
+	why[0] = '\0';
+	if (!o->file_gate(fd, display, st, why, len, o->gate_arg))
+		return 0;
+	if (!why[0])
+		snprintf(why, len, "refused by the caller's gate");
+	return 1;
+}
+
+/* A file the gate kept: "skipped" {path, reason, gate: true}. */
+static int gate_skipped(const struct dsp_erase_opts *o, const char *display, const char *why)
+{
+	struct json_object *f = json_object_new_object();
+
+	if (!f)
+		return -ENOMEM;
+	dsp_json_add_bytes(f, "path", display);
+	json_object_object_add(f, "reason", json_object_new_string(why));
+	json_object_object_add(f, "gate", json_object_new_boolean(1));
+	return event(o, o->target_id, "skipped", f, 0);
+}
+
 /* What the record says of an earlier session of a file (resume). */
 struct file_prior {
 	int done_status;	/* the overwrite's result; -1: not finished */
@@ -568,7 +598,7 @@ static int file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts
 {
 	struct dsp_erase_result dummy;
 	struct stat st;
-	char why[160];
+	char why[160], gwhy[512];
 	int fd, r;
 
 	if (!res)
@@ -612,6 +642,13 @@ static int file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts
 		snprintf(why, sizeof(why), "has %ju other names (hard links) whose data would be "
 			 "destroyed too", (uintmax_t)st.st_nlink - 1);
 		return refuse(opts, t, why);
+	}
+	/* the gate sees the file about to be overwritten (not one whose overwrite is done) */
+	if (wp->prior.done_status < 0 &&
+	    gate_refuses(opts, fd, t->display, &st, gwhy, sizeof(gwhy))) {
+		close(fd);
+		r = gate_skipped(opts, t->display, gwhy);
+		return r < 0 ? r : refuse(opts, t, gwhy);
 	}
 	r = erase_fd(fd, &st, t->dirfd, t->name, t->display, opts, NULL, res, &wp->prior);
 	if (r >= 0)
@@ -1093,7 +1130,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 			struct json_object *fend = NULL, *fc;
 			struct stat fst;
 			const char *why;
-			char id[96];
+			char id[96], gwhy[512];
 			int fd;
 
 			AFTER_CHECK(top->fd, de->d_name);
@@ -1117,6 +1154,24 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 					top->kept = true;
 					status = worst(status, why ? DSP_PARTIAL : r);
 				}
+				free(child);
+				continue;
+			}
+			/* before anything of it changes, a shared name's unlink included */
+			if (gate_refuses(&o, fd, child, &fst, gwhy, sizeof(gwhy))) {
+				struct ino_ent *e = tab.n ? ino_get(&tab, fst.st_dev, fst.st_ino,
+								    false) : NULL;
+
+				close(fd);
+				dsp_log(DSP_LOG_ERROR, "%s: %s; left in place, nothing written", child,
+					gwhy);
+				/* its last name, kept here: no name outside to report */
+				if (e && fst.st_nlink == 1)
+					e->state |= INO_ERASED;
+				res->left++;
+				top->kept = true;
+				status = worst(status, DSP_PARTIAL);
+				gate_skipped(&o, child, gwhy);
 				free(child);
 				continue;
 			}

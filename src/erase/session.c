@@ -1735,10 +1735,14 @@ static void run_target(struct dsp_erase_session *s, struct item *t)
 		break;
 	case DSP_ERASE_FILE:
 		/* the handle checked before the confirmation, not the path again */
+		opts.file_gate = s->o.file_gate;
+		opts.gate_arg = s->o.gate_arg;
 		r = dsp_erase_file_at(t->c.ft, &opts, &t->res);
 		break;
 	case DSP_ERASE_TREE:
 	default:
+		opts.file_gate = s->o.file_gate;
+		opts.gate_arg = s->o.gate_arg;
 		r = dsp_erase_tree_at(t->c.ft, &opts, &t->res);
 		break;
 	}

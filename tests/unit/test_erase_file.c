@@ -643,6 +643,166 @@ static void test_erase_file_hard_linked_refused(void **state)
 	fx_close(&fx);
 }
 
+/* A file gate as the pipeline's interlock uses it: refuses names ending in refuse. */
+struct gate_state {
+	const char *refuse;
+	unsigned calls, refused;
+	bool all_same;		/* fd was the open file st describes, its bytes as written */
+};
+
+static int test_gate(int fd, const char *path, const struct stat *st, char *reason, size_t rlen,
+		     void *arg)
+{
+	struct gate_state *g = arg;
+	struct stat now;
+	uint8_t b = 0;
+	size_t n = strlen(path), k = g->refuse ? strlen(g->refuse) : 0;
+
+	g->calls++;
+	/* the very file about to be overwritten, not yet touched: its first byte is not 0 */
+	if (fstat(fd, &now) != 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino ||
+	    pread(fd, &b, 1, 0) != 1 || b == 0)
+		g->all_same = false;
+	if (k && n >= k && !strcmp(path + n - k, g->refuse)) {
+		g->refused++;
+		snprintf(reason, rlen, "changed after it was archived");
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * #14's interlock: the gate refuses one file of a tree. Its bytes stay on
+ * disk under its name, "skipped" {gate: true} is recorded, the walk goes
+ * on (the other files erased), the tree ends completed with errors and
+ * keeps the directories above the file.
+ */
+static void test_erase_tree_gate_keeps_refused_file(void **state)
+{
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct gate_state g = { .refuse = "/keep.txt", .all_same = true };
+	char root[64], p[128];
+	struct json_object *a, *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx.o.file_gate = test_gate;
+	fx.o.gate_arg = &g;
+	snprintf(root, sizeof(root), "/tmp/dsp-et-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(p, sizeof(p), "%s/sub", root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/sub/keep.txt", root);
+	write_file(p, 7000, 'K');
+	snprintf(p, sizeof(p), "%s/sub/other", root);
+	write_file(p, 5000, 'O');
+	snprintf(p, sizeof(p), "%s/a", root);
+	write_file(p, 3000, 'A');
+	assert_int_equal(dsp_erase_tree(root, &fx.o, &res), DSP_PARTIAL);
+	assert_int_equal(g.calls, 3);
+	assert_int_equal(g.refused, 1);
+	assert_true(g.all_same);
+	snprintf(p, sizeof(p), "%s/sub/keep.txt", root);
+	assert_true(holds(p, 7000, 'K'));	/* every byte as it was */
+	snprintf(p, sizeof(p), "%s/sub/other", root);
+	assert_false(exists(p));
+	snprintf(p, sizeof(p), "%s/a", root);
+	assert_false(exists(p));
+	snprintf(p, sizeof(p), "%s/sub", root);
+	assert_int_equal(count_entries(p), 1);	/* only the kept file */
+	assert_int_equal(res.files, 2);
+	assert_int_equal(res.left, 1);
+	assert_int_equal(res.bytes_written, 8000);
+	a = events(&fx, "skipped", "t1");
+	assert_int_equal(json_object_array_length(a), 1);
+	e = json_object_array_get_idx(a, 0);
+	snprintf(p, sizeof(p), "%s/sub/keep.txt", root);
+	assert_string_equal(jstr(e, "path"), p);
+	assert_string_equal(jstr(e, "reason"), "changed after it was archived");
+	assert_true(json_object_get_boolean(json_object_object_get(e, "gate")));
+	json_object_put(a);
+	/* never a target of its own: nothing of it was started */
+	a = events(&fx, "target", NULL);
+	assert_int_equal(json_object_array_length(a), 3);	/* the tree and its two files */
+	for (size_t i = 0; i < 3; i++)
+		assert_string_not_equal(jstr(json_object_array_get_idx(a, i), "path"), p);
+	json_object_put(a);
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_equal(jstr(e, "status"), "completed-with-errors");
+	assert_int_equal(jint(e, "entries_left"), 1);
+	json_object_put(e);
+	rm_rf(root);
+	fx_close(&fx);
+}
+
+/*
+ * The gate on a file target: refused, nothing written (no target event,
+ * no pass), the bytes intact, skipped {gate: true} and target_end failed,
+ * refused. On a resume that continues a file the gate is asked again
+ * before the pass goes on.
+ */
+static void test_erase_file_gate_refuses_file_target(void **state)
+{
+	struct fixture fx;
+	struct gate_state g = { .refuse = "/big", .all_same = true };
+	char dir[64], path[128];
+	struct json_object *a, *e;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &zero, 1);
+	fx.o.file_gate = test_gate;
+	fx.o.gate_arg = &g;
+	snprintf(dir, sizeof(dir), "/tmp/dsp-ef-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/big", dir);
+	write_file(path, 1 << 20, 'B');
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), DSP_REFUSED);
+	assert_int_equal(g.calls, 1);
+	assert_true(g.all_same);
+	assert_true(holds(path, 1 << 20, 'B'));
+	e = last_event(&fx, "skipped", "t1");
+	assert_string_equal(jstr(e, "path"), path);
+	assert_true(json_object_get_boolean(json_object_object_get(e, "gate")));
+	json_object_put(e);
+	e = last_event(&fx, "target_end", "t1");
+	assert_string_equal(jstr(e, "status"), "failed");
+	assert_true(json_object_get_boolean(json_object_object_get(e, "refused")));
+	assert_string_equal(jstr(e, "error"), "changed after it was archived");
+	json_object_put(e);
+	a = events(&fx, "pass_start", "t1");
+	assert_int_equal(json_object_array_length(a), 0);
+	json_object_put(a);
+	a = events(&fx, "target", "t1");
+	assert_int_equal(json_object_array_length(a), 0);
+	json_object_put(a);
+
+	/* let through: cut in the middle, then resumed, the gate asked again */
+	g.refuse = NULL;
+	fx.o.target_id = "t2";
+	fx.o.progress = cancel_half;
+	fx.o.progress_ms = -1;
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), DSP_INTERRUPTED);
+	assert_int_equal(g.calls, 2);
+	fx.o.progress = NULL;
+	fx.o.resume = true;
+	g.refuse = "/big";
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), DSP_REFUSED);
+	assert_int_equal(g.calls, 3);
+	assert_true(exists(path));
+	e = last_event(&fx, "skipped", "t2");
+	assert_true(json_object_get_boolean(json_object_object_get(e, "gate")));
+	json_object_put(e);
+	g.refuse = NULL;
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), 0);
+	assert_int_equal(g.calls, 4);
+	assert_false(exists(path));
+	rmdir(dir);
+	fx_close(&fx);
+}
+
 static void test_erase_target_open_refuses_symlink_components(void **state)
 {
 	char root[64], p[256], link[256];
@@ -1392,6 +1552,8 @@ int main(void)
 		cmocka_unit_test(test_erase_tree_two_names_inside_erased),
 		cmocka_unit_test(test_erase_tree_shared_inodes_flag_overwrites),
 		cmocka_unit_test(test_erase_file_hard_linked_refused),
+		cmocka_unit_test(test_erase_tree_gate_keeps_refused_file),
+		cmocka_unit_test(test_erase_file_gate_refuses_file_target),
 		cmocka_unit_test(test_erase_target_open_refuses_symlink_components),
 		cmocka_unit_test(test_erase_tree_swapped_after_check_refused),
 		cmocka_unit_test(test_erase_file_swapped_after_check_refused),

@@ -684,6 +684,81 @@ static void test_session_in_pipeline_resume(void **state)
 	assert_int_equal(r, DSP_REFUSED);
 }
 
+/* A gate refusing names that end in "keep" (the pipeline's interlock, as the session passes it). */
+static int gate_keep(int fd, const char *path, const struct stat *st, char *reason, size_t rlen,
+		     void *arg)
+{
+	unsigned *calls = arg;
+	size_t n = strlen(path);
+
+	(void)fd;
+	(void)st;
+	(*calls)++;
+	if (n >= 4 && !strcmp(path + n - 4, "keep")) {
+		snprintf(reason, rlen, "not covered by the archive");
+		return 1;
+	}
+	return 0;
+}
+
+/* Bytes of path all c, len of them. */
+static bool all_bytes(const char *path, size_t len, char c)
+{
+	char b[8192];
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(b, 1, sizeof(b), f) : 0;
+
+	if (f)
+		fclose(f);
+	if (n != len)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] != c)
+			return false;
+	return true;
+}
+
+/*
+ * opts.file_gate reaches every file and tree target: a refused file of a
+ * tree stays (the tree completed with errors), a refused file target is
+ * refused (exit 4), their bytes intact; the rest is erased.
+ */
+static void test_session_file_gate(void **state)
+{
+	struct said s;
+	struct dsp_erase_session_opts o = opts(&s, NULL);
+	struct dsp_erase_session *se;
+	unsigned calls = 0;
+	char *names[2], *ev;
+
+	(void)state;
+	assert_int_equal(mkdir(at("tree"), 0700), 0);
+	make_file(at("tree/keep"), 3000);
+	make_file(at("tree/x"), 3000);
+	make_file(at("fkeep"), 2000);
+	names[0] = strdup(at("tree"));
+	names[1] = strdup(at("fkeep"));
+	o.run_dir = run_dir();
+	o.file_gate = gate_keep;
+	o.gate_arg = &calls;
+	assert_int_equal(dsp_erase_session_new(&o, names, 2, &se), 0);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	assert_int_equal(dsp_erase_session_run(se), 4);
+	assert_string_equal(dsp_erase_session_status(se, 0, NULL), "completed-with-errors");
+	assert_string_equal(dsp_erase_session_status(se, 1, NULL), "refused");
+	dsp_erase_session_free(se);
+	free(names[0]);
+	free(names[1]);
+	assert_int_equal(calls, 3);
+	assert_true(all_bytes(at("tree/keep"), 3000, 'x'));
+	assert_true(all_bytes(at("fkeep"), 2000, 'x'));
+	assert_false(exists(at("tree/x")));
+	ev = events(run_dir(), "skipped");
+	assert_int_equal(lines_with(ev, "\"gate\":true"), 2);
+	free(ev);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -699,6 +774,7 @@ int main(void)
 		T(test_session_backup_target_first),
 		T(test_session_in_pipeline_record),
 		T(test_session_in_pipeline_resume),
+		T(test_session_file_gate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -207,7 +207,31 @@ static int build_attested(const struct dsp_cert_attest *a, struct json_object **
 struct agg {
 	struct json_object *targets;	/* id -> {started, ended, parent, passes{}, ...} */
 	char *run_started, *run_ended;
+	/* dispose run: the SHA-256 its inventory and plan steps recorded (the last step_end) */
+	char *inventory_sha256, *plan_sha256;
 };
+
+static bool hex64(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && ((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')); n++)
+		;
+	return s && n == 64 && !s[n];
+}
+
+/* A step_end of dispose run's inventory or plan step: the digest of the file it wrote. */
+static int on_step_end(struct agg *g, struct json_object *ev)
+{
+	const char *step = dsp_json_str(ev, "step"), *sha = dsp_json_str(ev, "sha256");
+	char **slot = !step ? NULL : !strcmp(step, "inventory") ? &g->inventory_sha256 :
+		      !strcmp(step, "plan") ? &g->plan_sha256 : NULL;
+
+	if (!slot || !hex64(sha))
+		return 0;
+	free(*slot);
+	return (*slot = strdup(sha)) ? 0 : -ENOMEM;
+}
 
 static struct json_object *agg_of(struct agg *g, const char *id)
 {
@@ -245,6 +269,8 @@ static int visit(struct json_object *ev, void *arg)
 		free(g->run_ended);
 		g->run_ended = strdup(tm);
 	}
+	if (!strcmp(name, "step_end"))
+		return on_step_end(g, ev);
 	if (!id)
 		return 0;
 	a = agg_of(g, id);
@@ -332,6 +358,8 @@ static void run_free(struct run *r)
 	json_object_put(r->agg.targets);
 	free(r->agg.run_started);
 	free(r->agg.run_ended);
+	free(r->agg.inventory_sha256);
+	free(r->agg.plan_sha256);
 }
 
 static int run_load(const char *dir, struct run *r, char **why)
@@ -393,6 +421,29 @@ static struct json_object *run_doc(const struct run *r)
 	add(o, "exit", jint(r->rec->run_end_exit));
 	add(o, "events", jint((int64_t)r->rec->events));
 	add(o, "head", jstr(r->rec->head));
+	/* dispose run: which policy, inventory and plan it carried out (only when recorded) */
+	if (json_object_is_type(json_object_object_get(rs, "policy"), json_type_object)) {
+		struct json_object *p = json_object_new_object(), *rp;
+		const char *sha;
+
+		json_object_object_get_ex(rs, "policy", &rp);
+		sha = dsp_json_str(rp, "sha256");
+		add(p, "name", jtyped(rp, "name", json_type_string));
+		add(p, "sha256", hex64(sha) ? jstr(sha) : NULL);
+		add(o, "policy", p);
+	}
+	if (r->agg.inventory_sha256) {
+		struct json_object *i = json_object_new_object();
+
+		add(i, "sha256", jstr(r->agg.inventory_sha256));
+		add(o, "inventory", i);
+	}
+	if (r->agg.plan_sha256) {
+		struct json_object *p = json_object_new_object();
+
+		add(p, "sha256", jstr(r->agg.plan_sha256));
+		add(o, "plan", p);
+	}
 	return o;
 }
 
@@ -637,6 +688,17 @@ static struct json_object *ranges_doc(struct json_object *r)
 	return out;
 }
 
+/*
+ * What erase's run_start says of its targets (planned targets, the method):
+ * in dispose run's record its erase step's erase_start says it.
+ */
+static struct json_object *erase_fields(const struct run *r)
+{
+	const char *c = r->rec->command;
+
+	return c && !strcmp(c, DSP_RECORD_CMD_RUN) ? r->rec->erase_start : r->rec->run_start;
+}
+
 /* The path run_start planned for target id (exact bytes), or NULL. */
 static char *planned_path(struct json_object *run_start, const char *id)
 {
@@ -709,7 +771,7 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 		dsp_json_add_bytes(o, "path", t->path);
 	} else {
 		/* a target refused before it was opened: its name as planned */
-		char *planned = planned_path(rs, t->id);
+		char *planned = planned_path(erase_fields(r), t->id);
 		dsp_json_add_bytes(o, "path", planned);
 		free(planned);
 	}
@@ -788,7 +850,7 @@ static struct json_object *target_doc(const struct run *r, size_t ri,
 		struct json_object *meth = t->method_json;
 		/* each target's own method (#13), else the run's one */
 		if (!meth)
-			json_object_object_get_ex(rs, "method", &meth);
+			json_object_object_get_ex(erase_fields(r), "method", &meth);
 		add(m, "name", jstr(t->method ? t->method : dsp_json_str(meth, "name")));
 		add(m, "variant", jtyped(meth, "variant", json_type_string));
 		add(m, "sha256", jtyped(meth, "sha256", json_type_string));
@@ -948,9 +1010,11 @@ static int certificate_id(struct json_object *doc)
 	return 0;
 }
 
+/* A record of erase targets: erase's, or dispose run's (its erase step's, in the one record). */
 static bool is_erase(const struct run *r)
 {
-	return r->rec->command && !strcmp(r->rec->command, "erase");
+	return r->rec->command && (!strcmp(r->rec->command, "erase") ||
+				   !strcmp(r->rec->command, DSP_RECORD_CMD_RUN));
 }
 
 /* A top-level target (a tree's files are part of it, not targets of their own). */
@@ -1111,7 +1175,7 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 				goto out;
 		}
 		/* a planned target the record never started is a failure too */
-		if (json_object_object_get_ex(rec->run_start, "targets", &planned) &&
+		if (json_object_object_get_ex(erase_fields(&rs[i]), "targets", &planned) &&
 		    json_object_is_type(planned, json_type_array))
 			for (size_t k = 0; k < json_object_array_length(planned); k++) {
 				struct json_object *pt = json_object_array_get_idx(planned, k);

@@ -260,6 +260,16 @@ static const struct field f_attested[] = {
 	{ "media_destination", T_OBJ, F_ANY, NULL, f_dest, 0, false },
 	END
 };
+/* dispose run (#14): the policy it carried out, the digest of its inventory and plan */
+static const struct field f_run_policy[] = {
+	{ "name", SN, F_ANY, NULL, NULL, 0, false },
+	{ "sha256", SN, F_HEX64, NULL, NULL, 0, false },
+	END
+};
+static const struct field f_run_file[] = {
+	{ "sha256", S, F_HEX64, NULL, NULL, 0, false },
+	END
+};
 static const struct field f_run[] = {
 	{ "run_dir", S, F_ANY, NULL, NULL, 0, true },
 	{ "command", SN, F_ANY, NULL, NULL, 0, false },
@@ -274,6 +284,9 @@ static const struct field f_run[] = {
 	{ "exit", T_INT, F_ANY, NULL, NULL, 0, false },
 	{ "events", T_INT, F_NONNEG, NULL, NULL, 0, false },
 	{ "head", S, F_HEX64, NULL, NULL, 0, false },
+	{ "policy", T_OBJ, F_ANY, NULL, f_run_policy, 0, false },
+	{ "inventory", T_OBJ, F_ANY, NULL, f_run_file, 0, false },
+	{ "plan", T_OBJ, F_ANY, NULL, f_run_file, 0, false },
 	END
 };
 static const struct field f_recipient[] = {
@@ -556,12 +569,22 @@ static bool decimal_ok(const char *s)
 static int check_value(const struct field *f, struct json_object *v, const char *where,
 		       char **why);
 
-/* A target's keys added by #13: a certificate written before has none of them. */
+/*
+ * A target's keys added by #13: a certificate written before has none of
+ * them. A run's keys of #14: only a dispose run's record has them.
+ */
 static bool added_key(const struct field *spec, const char *key)
 {
 	static const char *const added[] = { "technique", "action", "auto_reason", "then",
 					     "evidence" };
+	static const char *const run_added[] = { "policy", "inventory", "plan" };
 
+	if (spec == f_run) {
+		for (size_t i = 0; i < DSP_ARRAY_SIZE(run_added); i++)
+			if (!strcmp(run_added[i], key))
+				return true;
+		return false;
+	}
 	if (spec != f_target)
 		return false;
 	for (size_t i = 0; i < DSP_ARRAY_SIZE(added); i++)

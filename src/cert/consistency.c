@@ -5,6 +5,7 @@
 
 #include "dispose/common.h"
 #include "dispose/json.h"
+#include "dispose/ledger.h"
 #include "cert_int.h"
 
 /* purge > clear > none; -1: not a category */
@@ -207,6 +208,18 @@ int dsp_cert_check_consistency(struct json_object *doc, char **why)
 		return cert_why(why, DSP_INVALID, "certificate: summary, runs, targets or kind missing");
 	n = json_object_array_length(targets);
 	nruns = json_object_array_length(runs);
+	/* a policy, an inventory and a plan are what a dispose run's record holds, no other */
+	for (size_t i = 0; i < nruns; i++) {
+		struct json_object *r = json_object_array_get_idx(runs, i);
+		const char *c = dsp_json_str(r, "command");
+
+		if ((json_object_object_get_ex(r, "policy", NULL) ||
+		     json_object_object_get_ex(r, "inventory", NULL) ||
+		     json_object_object_get_ex(r, "plan", NULL)) &&
+		    (!c || strcmp(c, DSP_RECORD_CMD_RUN)))
+			return cert_why(why, DSP_INVALID, "runs[%zu]: a policy, inventory or plan, but "
+					"not the record of a run", i);
+	}
 	if (dsp_json_u64(sum, "targets", &v) || v != n)
 		return cert_why(why, DSP_INVALID, "summary: targets is not the %zu target%s listed", n,
 				n == 1 ? "" : "s");

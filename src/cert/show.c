@@ -274,6 +274,19 @@ static void show_head(FILE *out, struct json_object *doc, const struct dsp_cert_
 	field(out, 0, "Category requested", get(sum, "category_requested"), NULL);
 	field(out, 0, "Category achieved (weakest)", get(sum, "category_achieved"), NULL);
 	field(out, 0, "Backed up", get(sum, "backed_up"), NULL);
+	/* dispose run: the policy it carried out, and the plan it followed */
+	for (size_t i = 0; i < alen(get(doc, "runs")); i++) {
+		struct json_object *r = json_object_array_get_idx(get(doc, "runs"), i);
+
+		if (!get(r, "policy") && !get(r, "plan"))
+			continue;
+		if (get(r, "policy")) {
+			field(out, 0, "Policy", path2(r, "policy", "name"), NULL);
+			field(out, 0, "Policy SHA-256", path2(r, "policy", "sha256"), NULL);
+		}
+		if (get(r, "plan"))
+			field(out, 0, "Plan SHA-256", path2(r, "plan", "sha256"), NULL);
+	}
 	fputs("Notice: ", out);
 	put_value(out, get(doc, "notice"));
 	fputs("\n", out);

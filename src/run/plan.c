@@ -534,6 +534,7 @@ static char *absolute(const char *p)
 struct match {
 	const char *path;
 	enum tkind kind;
+	bool special;		/* a symlink, device node, FIFO...: no target of its own */
 	const char *selected;
 	struct dev *dev;	/* TK_BLOCK */
 	uint64_t size;		/* when not in the inventory */
@@ -578,6 +579,7 @@ static int sel_paths(struct pl *s, const char *pat, match_fn fn, void *arg, size
 				continue;
 			struct match m = { .path = s->ents[i].path,
 					   .kind = s->ents[i].dir ? TK_TREE : TK_FILE,
+					   .special = !s->ents[i].dir && !s->ents[i].reg,
 					   .selected = "paths" };
 			(*n)++;
 			rc = fn(s, &m, arg);
@@ -587,7 +589,7 @@ static int sel_paths(struct pl *s, const char *pat, match_fn fn, void *arg, size
 
 		if (e) {
 			struct match m = { .path = e->path, .kind = e->dir ? TK_TREE : TK_FILE,
-					   .selected = "paths" };
+					   .special = !e->dir && !e->reg, .selected = "paths" };
 			(*n)++;
 			rc = fn(s, &m, arg);
 		}
@@ -726,10 +728,15 @@ static int sel_unpackaged(struct pl *s, const char *glob, match_fn fn, void *arg
 		struct ent *e = ent_find(s, full);
 		struct match m = { .path = full, .selected = "unpackaged" };
 
-		if (e)
+		if (e) {
 			m.kind = e->dir ? TK_TREE : TK_FILE;
-		else
-			m.kind = lstat(full, &st) == 0 && S_ISDIR(st.st_mode) ? TK_TREE : TK_FILE;
+			m.special = !e->dir && !e->reg;
+		} else {
+			bool ok = lstat(full, &st) == 0;
+
+			m.kind = ok && S_ISDIR(st.st_mode) ? TK_TREE : TK_FILE;
+			m.special = !ok || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode));
+		}
 		if (!dsp_json_u64(o, "installed_size", &v)) {
 			m.size = v;
 			m.have_size = true;
@@ -1035,6 +1042,13 @@ static int add_path(struct pl *s, const struct match *m, size_t rule, int depth)
 
 	if (target_of(s, m->path) >= 0)
 		return 0;	/* inside an earlier target: it is erased there */
+	/* the erase opens regular files and directories only, never through a link */
+	if (m->special) {
+		static const char why_special[] = "not a regular file or directory: left in place";
+		int r2 = split_add(s, m->path, rule, why_special);
+
+		return r2 ? r2 : keep_out(s, m->path, erase_name(s, rule), why_special);
+	}
 	k = kept_of(s, m->path);
 	/* kept: dropped, unless only part of it is (a node, an exception under it): split */
 	if (k && !(m->kind == TK_TREE && (k->node || (k->except && under(k->except, m->path))))) {
@@ -1066,6 +1080,7 @@ static int add_path(struct pl *s, const struct match *m, size_t rule, int depth)
 				if (!under(e->path, m->path) || strchr(rest, '/'))
 					continue;
 				struct match c = { .path = e->path, .kind = e->dir ? TK_TREE : TK_FILE,
+						   .special = !e->dir && !e->reg,
 						   .selected = m->selected };
 
 				if ((rc = add_path(s, &c, rule, depth + 1)))

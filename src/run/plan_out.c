@@ -73,6 +73,13 @@ static void put_value(FILE *out, struct json_object *v)
 	}
 }
 
+static bool same(struct json_object *x, struct json_object *y, const char *key)
+{
+	const char *a = dsp_json_str(x, key), *b = dsp_json_str(y, key);
+
+	return a && b && !strcmp(a, b);
+}
+
 static struct json_object *arr(struct json_object *o, const char *key)
 {
 	struct json_object *a;
@@ -189,13 +196,21 @@ int dsp_plan_print(FILE *out, struct json_object *plan, bool verbose)
 	a = arr(plan, "keep");
 	fprintf(out, "\nkept (%zu): never erased\n", a ? json_object_array_length(a) : 0);
 	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-		struct json_object *x = json_object_array_get_idx(a, i);
+		struct json_object *x = json_object_array_get_idx(a, i), *y;
 
 		fputs("  ", out);
 		if (dsp_json_str(x, "path") && dsp_json_str(x, "path")[0])
 			put(out, x, "path");
 		else
 			fputs("(nothing named)", out);
+		/* one line for the paths of one rule and reason (the running system's) */
+		while (i + 1 < json_object_array_length(a) &&
+		       (y = json_object_array_get_idx(a, i + 1)) && same(x, y, "rule") &&
+		       same(x, y, "reason") && dsp_json_str(y, "path") && dsp_json_str(y, "path")[0]) {
+			fputs(" ", out);
+			put(out, y, "path");
+			i++;
+		}
 		fputs("  ", out);
 		put(out, x, "rule");
 		fputs(": ", out);

@@ -94,6 +94,8 @@ static int setup(void **state)
 	make_file(at("srv/data/keep/k"), 30);
 	make_file(at("srv/data/.hidden"), 40);
 	make_file(at("srv/home/u/.ssh/id"), 400);
+	if (symlink("a", at("srv/data/ln")))
+		return -1;
 	return 0;
 }
 
@@ -302,6 +304,9 @@ static void test_plan_decisions_split_around_kept(void **state)
 	assert_string_equal(decision(plan, "srv/data/keep/k"), "keep");
 	assert_string_equal(decision(plan, "srv/data/keep"), "keep");
 	assert_string_equal(decision(plan, "srv/data"), "keep");	/* the directory stays */
+	/* a symlink is no target of its own (the erase never opens one) */
+	assert_null(by_path(plan, "targets", "srv/data/ln"));
+	assert_string_equal(decision(plan, "srv/data/ln"), "keep");
 	assert_string_equal(decision(plan, "srv/etc/conf"), "retain");
 	assert_string_equal(decision(plan, "srv/var/log/syslog"), "none");
 
@@ -595,7 +600,7 @@ static void test_plan_write_and_print(void **state)
 	assert_non_null(strstr(out, "  t1  "));
 	assert_non_null(strstr(out, "holds"));
 	assert_non_null(strstr(out, "keep         dir        "));
-	assert_non_null(strstr(out, "items:     16 (retain 0, erase 3, retain+erase 0, keep 3, "
+	assert_non_null(strstr(out, "items:     17 (retain 0, erase 3, retain+erase 0, keep 4, "
 			       "no rule 10)"));
 	free(out);
 	unlink(at("plan.json"));

@@ -10,8 +10,9 @@ case $what in
 check) pkgs="$pkgs libcmocka-dev clang libclang-rt-dev mandoc cryptsetup-bin \
 openssl openssh-client gnupg acl attr putty-tools default-jdk-headless \
 python3 python3-jsonschema dosfstools fdisk btrfs-progs" ;;
-# the demo: python3 makes the image and checks the chain; losetup is in mount
-demo) pkgs="$pkgs python3 mount grep coreutils" ;;
+# the demo: python3 makes the files and images; losetup is in mount; a LUKS2
+# volume (cryptsetup), SSH and TLS keys, and the stock openssl checks
+demo) pkgs="$pkgs python3 mount grep coreutils diffutils cryptsetup-bin openssl openssh-client" ;;
 bench) pkgs="$pkgs hyperfine nwipe coreutils time openssl cryptsetup-bin" ;;
 # make check-vm: qemu (TCG), a static busybox and cpio for the initramfs; the
 # guest kernel is fetched by scripts/vm/kernel.sh (apt-get download), never installed

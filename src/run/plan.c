@@ -196,57 +196,6 @@ static int parse_date(const char *s, int *y, int *m, int *d)
 	return 0;
 }
 
-/*
- * The policy module's dsp_policy_resolve_date is the one to use; this is
- * its stand-in while that returns -ENOSYS (#14: written in parallel).
- */
-int plan_resolve_date(const char *spec, const char *today, char out[11])
-{
-	int y, m, d;
-	unsigned long n;
-	char *end;
-
-	if (!parse_date(spec, &y, &m, &d)) {
-		snprintf(out, 11, "%s", spec);
-		return 0;
-	}
-	if (parse_date(today, &y, &m, &d) || !spec[0] || spec[0] < '0' || spec[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	n = strtoul(spec, &end, 10);
-	if (errno || n == 0 || n > 1000 || end[0] == '\0' || end[1] != '\0')
-		return -EINVAL;
-	switch (*end) {
-	case 'y':
-		y += (int)n;
-		break;
-	case 'm':
-		y += (int)(n / 12);
-		m += (int)(n % 12);
-		if (m > 12)
-			y++, m -= 12;
-		break;
-	case 'w':
-		n *= 7;
-		/* fall through */
-	case 'd': {
-		struct tm tm = { .tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_hour = 12 };
-		time_t t = timegm(&tm) + (time_t)n * 86400;
-
-		if (!gmtime_r(&t, &tm))
-			return -EINVAL;
-		fmt_date(out, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-		return 0;
-	}
-	default:
-		return -EINVAL;
-	}
-	if (d > mdays(y, m))
-		d = mdays(y, m);	/* 29 February + 1y: 28 February */
-	fmt_date(out, y, m, d);
-	return 0;
-}
-
 /* ---- the inventory ---- */
 
 static int sha256_hex(const void *buf, size_t len, char out[65])
@@ -1249,8 +1198,6 @@ static int build_archives(struct pl *s, struct json_object *arr, const char *run
 		json_object_array_add(arr, o);
 		if (spec) {
 			rc = dsp_policy_resolve_date(spec, s->today, until);
-			if (rc == -ENOSYS)
-				rc = plan_resolve_date(spec, s->today, until);
 			if (rc)
 				return fail(s, DSP_INVALID, "%s: retain[%u] (%s): retain_until: "
 					    "%s: not a date or duration", s->policy_name, r->index,

@@ -19,7 +19,4 @@ int plan_pathcmp(const char *a, const char *b);
 /* a is b or a directory above it. */
 bool plan_path_within(const char *path, const char *dir);
 
-/* A date or duration from today (YYYY-MM-DD) into out; 0 or -EINVAL. */
-int plan_resolve_date(const char *spec, const char *today, char out[11]);
-
 #endif

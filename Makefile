@@ -110,7 +110,11 @@ deps:
 # make check: install what is missing, then unit tests (cmocka, ASan+UBSan),
 # fuzz regression over the seed corpora, man page lint, integration tests.
 # The last line is the integration runner's "N passed, N failed".
+# The builds run CHECK_JOBS compilers at a time; the integration tests run
+# JOBS at a time (tests/integration/run.sh, default 2; JOBS=1: one by one).
+CHECK_JOBS ?= 2
 check: deps
+	@$(MAKE) --no-print-directory -s -j$(CHECK_JOBS) $(B)/dispose $(B)/san/dispose $(UNIT_BIN) fuzz-build
 	@$(MAKE) --no-print-directory check-run
 check-run: $(B)/dispose $(B)/san/dispose $(UNIT_BIN) fuzz-build
 	@$(MAKE) --no-print-directory unit lint-man
@@ -118,13 +122,15 @@ check-run: $(B)/dispose $(B)/san/dispose $(UNIT_BIN) fuzz-build
 	@DISPOSE=$(CURDIR)/$(B)/san/dispose DISPOSE_REL=$(CURDIR)/$(B)/dispose \
 	  tests/integration/run.sh
 
-unit: $(UNIT_BIN)
+unit:
+	@$(MAKE) --no-print-directory -s -j$(CHECK_JOBS) $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
 	  echo "== $$t"; \
 	  DISPOSE_SRCDIR=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; \
 	done; exit $$fail
 
-integration: $(B)/dispose $(B)/san/dispose
+integration:
+	@$(MAKE) --no-print-directory -s -j$(CHECK_JOBS) $(B)/dispose $(B)/san/dispose
 	@DISPOSE=$(CURDIR)/$(B)/san/dispose DISPOSE_REL=$(CURDIR)/$(B)/dispose \
 	  tests/integration/run.sh $(T)
 

@@ -5,6 +5,7 @@
 # carry the backing file's device, inode and size, and verify --device
 # refuses it (exit 4, naming the inode); the original still verifies, its
 # text line naming the bytes read, the percent and the seed of the sample.
+# run alone: re-attaches a loop device under the same number
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v openssl >/dev/null || skip "openssl missing"

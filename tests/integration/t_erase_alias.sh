@@ -5,6 +5,7 @@
 # refuses the erase (exit 4); two of them named together are one target
 # named twice (exit 2); nothing is written and no run record made either
 # way. While an erase runs, the rest of its medium is held exclusively.
+# run alone: detaches loop devices it made (cleanup detaches them again)
 . "$(dirname "$0")/lib.sh"
 need_root
 dsum() { dd if="$1" bs=1M iflag=direct status=none | sha256sum; }

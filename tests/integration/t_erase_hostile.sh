@@ -5,6 +5,7 @@
 # resumed file target), a loop device reattached to another image while the
 # operator confirms. Each must be refused with the record and the data
 # nobody named untouched.
+# run alone: re-attaches a loop device under the same number
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root

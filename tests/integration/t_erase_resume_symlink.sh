@@ -5,6 +5,7 @@
 # repointed to another device leaves that device untouched). A dry run
 # without --run-dir refuses a tree holding the default run directory, as
 # the real run does.
+# run alone: detaches a loop device and expects its number reused
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root

@@ -5,6 +5,7 @@
 # symlink to a regular file is still refused; a symlink swapped to another
 # device while the operator confirms is caught (exit 4) and neither
 # device is written; a whole disk is flock'ed while it is erased.
+# run alone: lists the default run directory for directories it did not make
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 need_root

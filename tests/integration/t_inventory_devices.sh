@@ -1,6 +1,7 @@
 #!/bin/bash
 # t_inventory_devices.sh - `dispose inventory --devices --json` agrees with blkid
 # on loop devices holding ext4 (labelled, mounted), LUKS2, swap and nothing.
+# run alone: lists every block device (another test's loop devices come and go)
 . "$SRCDIR/tests/integration/lib.sh"
 need_root
 help=$("$DISPOSE" inventory --help 2>&1) || skip "inventory --help fails"

@@ -4,6 +4,7 @@
 # and average rate and ETA, even when one chunk takes longer than that; a
 # target waiting for --jobs shows "waiting", not "waitin 0/0"; --progress
 # json lines say "event":"progress". (Archive and inventory: t_progress_cmds.)
+# run alone: timing: a progress line at least every 10 s
 . "$(dirname "$0")/lib.sh"
 command -v script >/dev/null || skip "script(1) (util-linux) is needed for a terminal"
 

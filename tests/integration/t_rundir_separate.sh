@@ -4,6 +4,7 @@
 # (staggered, and at once) get a directory each, each record with one
 # run_start and its own events; archive verify --run-dir against the erase's
 # record is refused and appends nothing; a usage error leaves no run directory.
+# run alone: the default run directory, two commands started in one second
 . "$SRCDIR/tests/integration/lib.sh"
 command -v python3 >/dev/null || skip "needs python3"
 D=$DISPOSE

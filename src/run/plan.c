@@ -309,14 +309,14 @@ static int ent_cmp(const void *a, const void *b)
 static int ents_load(struct pl *s)
 {
 	struct json_object *files = inv_array(s, "files");
-	size_t n = files ? json_object_array_length(files) : 0, k = 0;
+	size_t n = files ? json_object_array_length(files) : 0;
 
 	s->ents = calloc(n ? n : 1, sizeof(*s->ents));
 	if (!s->ents)
 		return fail(s, -ENOMEM, "plan: out of memory");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *f = json_object_array_get_idx(files, i);
-		struct ent *e = &s->ents[k];
+		struct ent *e = &s->ents[s->nents];
 		char *path = NULL;
 		int rc = dsp_json_bytes(f, "path", &path, NULL);
 
@@ -335,9 +335,8 @@ static int ents_load(struct pl *s)
 		e->reg = !strcmp(e->type, "file");
 		if (dsp_json_u64(f, "size", &e->size))
 			e->size = 0;
-		k++;
+		s->nents++;	/* counted as it is loaded: freed on an error too */
 	}
-	s->nents = k;
 	qsort(s->ents, s->nents, sizeof(*s->ents), ent_cmp);
 	/* one entry per path (two roots may list one tree twice) */
 	for (size_t i = 1, w = 1; i <= s->nents; i++) {
@@ -986,7 +985,7 @@ static const char *erase_name(struct pl *s, size_t rule)
 static int add_path(struct pl *s, const struct match *m, size_t rule, int depth)
 {
 	const struct kept *k;
-	char why[PATH_MAX + 64];
+	char *why = NULL;	/* not on the stack: this recurses once per directory level */
 	int rc;
 
 	if (target_of(s, m->path) >= 0)
@@ -1001,8 +1000,11 @@ static int add_path(struct pl *s, const struct match *m, size_t rule, int depth)
 	k = kept_of(s, m->path);
 	/* kept: dropped, unless only part of it is (a node, an exception under it): split */
 	if (k && !(m->kind == TK_TREE && (k->node || (k->except && under(k->except, m->path))))) {
-		snprintf(why, sizeof(why), "kept (%s: %s)", k->rule, k->reason);
-		return keep_out(s, m->path, erase_name(s, rule), why);
+		if (asprintf(&why, "kept (%s: %s)", k->rule, k->reason) < 0)
+			return fail(s, -ENOMEM, "plan: out of memory");
+		rc = keep_out(s, m->path, erase_name(s, rule), why);
+		free(why);
+		return rc;
 	}
 	if (m->kind == TK_TREE) {
 		const struct kept *kb = kept_below(s, m->path);
@@ -1011,14 +1013,16 @@ static int add_path(struct pl *s, const struct match *m, size_t rule, int depth)
 		if (kb || tb >= 0) {
 			size_t lo, hi;
 
-			if (depth > 4096)
-				return fail(s, -ELOOP, "%s: too deep", m->path);
-			if (kb)
-				snprintf(why, sizeof(why), "holds %s, kept (%s)", kb->path, kb->rule);
-			else
-				snprintf(why, sizeof(why), "holds target %s", s->tg[tb].path);
-			if ((rc = split_add(s, m->path, rule, why)) ||
-			    (rc = keep_out(s, m->path, erase_name(s, rule), why)))
+			if (depth > 2048)
+				return fail(s, DSP_INVALID, "%s: too deep", m->path);
+			if (kb ? asprintf(&why, "holds %s, kept (%s)", kb->path, kb->rule) < 0 :
+			    asprintf(&why, "holds target %s", s->tg[tb].path) < 0)
+				return fail(s, -ENOMEM, "plan: out of memory");
+			rc = split_add(s, m->path, rule, why);
+			if (!rc)
+				rc = keep_out(s, m->path, erase_name(s, rule), why);
+			free(why);
+			if (rc)
 				return rc;
 			/* its other entries, one by one */
 			ent_range(s, m->path, &lo, &hi);
@@ -1063,7 +1067,7 @@ static int erase_match(struct pl *s, const struct match *m, void *arg)
 			continue;
 		if (d->disk != d->name && o->name && !strcmp(o->name, d->disk))
 			return 0;
-		if (d->disk == d->name && o->disk != o->name && !strcmp(o->disk, d->name))
+		if (d->disk == d->name && d->name && o->disk != o->name && !strcmp(o->disk, d->name))
 			return fail(s, DSP_INVALID, "%s: erase[%u] (%s): %s overlaps target t%d (%s)",
 				    s->policy_name, s->p->erase[a->rule].index, erase_name(s, a->rule),
 				    d->path, o->target + 1, o->path);

@@ -1524,6 +1524,18 @@ static int build_items(struct pl *s, struct json_object *items, struct counts *c
 	return rc;
 }
 
+/* A directory kept by the name given and, when it exists, by its real path (links on the way). */
+static int kept_add_real(struct pl *s, const char *path, const char *rule, const char *reason)
+{
+	char *real = realpath(path, NULL);
+	int rc = kept_add(s, path, NULL, false, rule, reason);
+
+	if (!rc && real && strcmp(real, path))
+		rc = kept_add(s, real, NULL, false, rule, reason);
+	free(real);
+	return rc;
+}
+
 static int build_keep(struct pl *s, const char *run_dir)
 {
 	static const char *const os_trees[] = {
@@ -1532,12 +1544,12 @@ static int build_keep(struct pl *s, const char *run_dir)
 	};
 	int rc = 0;
 
-	if (run_dir && (rc = kept_add(s, run_dir, NULL, false, "run-dir", "the run directory")))
+	if (run_dir && (rc = kept_add_real(s, run_dir, "run-dir", "the run directory")))
 		return rc;
 	for (size_t i = 0; i < s->p->nretain && !rc; i++)
 		if (s->p->retain[i].destination)
-			rc = kept_add(s, s->p->retain[i].destination, NULL, false, s->p->retain[i].name,
-				      "an archive destination");
+			rc = kept_add_real(s, s->p->retain[i].destination, s->p->retain[i].name,
+					   "an archive destination");
 	if (!rc && s->p->keep_running_system) {
 		rc = kept_add(s, "/", NULL, true, "running-system", "the running system");
 		for (size_t i = 0; i < DSP_ARRAY_SIZE(os_trees) && !rc; i++)

@@ -401,7 +401,9 @@ static void test_plan_run_dir_and_system_kept(void **state)
 	pol_init(&t);
 	mkd("srv/data/run");
 	make_file(at("srv/data/run/events.jsonl"), 5);
-	snprintf(run, sizeof(run), "%s/srv/data/run", dir);
+	/* named through a link: kept by its real path too */
+	assert_int_equal(symlink("srv/data/run", at("runlink")), 0);
+	snprintf(run, sizeof(run), "%s/runlink", dir);
 	o.run_dir = run;
 	r = rule(&t, "retain", "logs");
 	r->sel.paths = strs(&t, &r->sel.npaths, "@srv/var/log/**", NULL, NULL);
@@ -428,6 +430,7 @@ static void test_plan_run_dir_and_system_kept(void **state)
 	snprintf(want, sizeof(want), "%s/archives/logs-box-20260101.tar.zst.enc", run);
 	assert_string_equal(dsp_json_str(ar, "archive"), want);
 	json_object_put(plan);
+	assert_int_equal(unlink(at("runlink")), 0);
 	assert_int_equal(unlink(at("srv/data/run/events.jsonl")), 0);
 	assert_int_equal(rmdir(at("srv/data/run")), 0);
 	pol_free(&t);

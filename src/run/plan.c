@@ -999,14 +999,19 @@ static int add_path(struct pl *s, const struct match *m, size_t rule, int depth)
 	}
 	k = kept_of(s, m->path);
 	/* kept: dropped, unless only part of it is (a node, an exception under it): split */
-	if (k && !(m->kind == TK_TREE && (k->node || (k->except && under(k->except, m->path))))) {
+	if (k && !(k->node || (k->except && under(k->except, m->path)))) {
 		if (asprintf(&why, "kept (%s: %s)", k->rule, k->reason) < 0)
 			return fail(s, -ENOMEM, "plan: out of memory");
 		rc = keep_out(s, m->path, erase_name(s, rule), why);
 		free(why);
 		return rc;
 	}
-	if (m->kind == TK_TREE) {
+	/*
+	 * Whatever the inventory calls it: a "file" with something kept or
+	 * targeted under its name is a directory by the time it is erased (the
+	 * erase looks at what is there), so it is split all the same.
+	 */
+	{
 		const struct kept *kb = kept_below(s, m->path);
 		int tb = target_below(s, m->path);
 

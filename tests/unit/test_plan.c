@@ -639,6 +639,38 @@ static void test_plan_scan_now(void **state)
 	pol_free(&t);
 }
 
+/* A stale or hostile inventory calls a directory a file: what is kept under it still splits it. */
+static void test_plan_file_holding_kept_split(void **state)
+{
+	struct pol t;
+	struct dsp_policy_rule *r;
+	struct dsp_plan_opts o = { .today = "2026-01-01", .inventory = at("stale.json") };
+	struct json_object *plan = NULL;
+	char *why = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(f = fopen(at("stale.json"), "w"));
+	fprintf(f, "{\"schema\":\"dispose-inventory/1\",\"files\":["
+		"{\"path\":\"%s/srv/data\",\"type\":\"file\",\"size\":1},"
+		"{\"path\":\"%s/srv/data/keep\",\"type\":\"dir\"},"
+		"{\"path\":\"%s/srv/data/a\",\"type\":\"file\",\"size\":1000}]}", dir, dir, dir);
+	fclose(f);
+	pol_init(&t);
+	r = rule(&t, "erase", "data");
+	r->sel.paths = strs(&t, &r->sel.npaths, "@srv/data", NULL, NULL);
+	r = rule(&t, "keep", "precious");
+	r->sel.paths = strs(&t, &r->sel.npaths, "@srv/data/keep/**", NULL, NULL);
+	assert_int_equal(dsp_plan_build(&t.p, &o, &plan, &why), 0);
+	assert_null(by_path(plan, "targets", "srv/data"));
+	assert_non_null(by_path(plan, "targets", "srv/data/a"));
+	assert_int_equal(json_object_array_length(arr(plan, "targets")), 1);
+	assert_string_equal(decision(plan, "srv/data/keep"), "keep");
+	json_object_put(plan);
+	pol_free(&t);
+	unlink(at("stale.json"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_plan_devices_in_use_kept),
 		cmocka_unit_test(test_plan_write_and_print),
 		cmocka_unit_test(test_plan_scan_now),
+		cmocka_unit_test(test_plan_file_holding_kept_split),
 	};
 
 	dsp_log_set_syslog(0);

@@ -26,8 +26,17 @@
 #include "dispose/run.h"
 #include "run_int.h"
 
+/* A file whose overwrite began in an earlier session (the gate passed it then). */
+struct begun {
+	char *id, *path;
+	uint64_t dev, ino;
+	bool started;		/* a pass_start of its target id */
+};
+
 struct gate {
 	struct run *r;
+	struct begun *begun;		/* resume: every file target the record names */
+	size_t nbegun;
 	const struct dsp_archive_cover *cover;	/* NULL: nothing is covered */
 	char **roots;			/* every archive's roots: what is retained */
 	size_t nroots;
@@ -61,6 +70,22 @@ static bool was_archived(const struct gate *g, const char *path)
 				       cmp_str) != NULL;
 }
 
+/*
+ * On resume: the record shows this very file (path, device and inode) with
+ * a pass begun, so the gate passed it before: its bytes now are ours.
+ */
+static bool overwrite_begun(const struct gate *g, const char *path, const struct stat *st)
+{
+	for (size_t i = 0; i < g->nbegun; i++) {
+		const struct begun *b = &g->begun[i];
+
+		if (b->started && st && b->dev == (uint64_t)st->st_dev &&
+		    b->ino == (uint64_t)st->st_ino && !strcmp(b->path, path))
+			return true;
+	}
+	return false;
+}
+
 /* The erase's file gate (worker threads): a retained file must be covered as it is now. */
 static int file_gate(int fd, const char *path, const struct stat *st, char *reason,
 		     size_t rlen, void *arg)
@@ -73,7 +98,7 @@ static int file_gate(int fd, const char *path, const struct stat *st, char *reas
 		snprintf(reason, rlen, "not an absolute path: cannot tell whether it is retained");
 		return 1;
 	}
-	if (!retained(g, path))
+	if (!retained(g, path) || overwrite_begun(g, path, st))
 		return 0;
 	if (!g->cover) {
 		snprintf(reason, rlen, "retained, not covered by a verified archive");
@@ -97,8 +122,45 @@ static int file_gate(int fd, const char *path, const struct stat *st, char *reas
 	return 1;
 }
 
+static int begun_visit(struct json_object *ev, void *arg)
+{
+	struct gate *g = arg;
+	const char *e = dsp_json_str(ev, "event"), *id = dsp_json_str(ev, "target");
+	struct json_object *idn;
+	struct begun *nb;
+	char *path = NULL;
+	uint64_t dev, ino;
+
+	if (!e || !id)
+		return 0;
+	if (!strcmp(e, "pass_start")) {
+		for (size_t i = 0; i < g->nbegun; i++)
+			if (!strcmp(g->begun[i].id, id))
+				g->begun[i].started = true;
+		return 0;
+	}
+	if (strcmp(e, "target") || !json_object_object_get_ex(ev, "identity", &idn) ||
+	    dsp_json_u64(idn, "dev", &dev) || dsp_json_u64(idn, "ino", &ino) ||
+	    dsp_json_bytes(ev, "path", &path, NULL))
+		return 0;
+	if (!(nb = realloc(g->begun, (g->nbegun + 1) * sizeof(*nb))) || !(id = strdup(id))) {
+		if (nb)
+			g->begun = nb;
+		free(path);
+		return -ENOMEM;
+	}
+	g->begun = nb;
+	nb[g->nbegun++] = (struct begun){ .id = (char *)id, .path = path, .dev = dev, .ino = ino };
+	return 0;
+}
+
 static void gate_free(struct gate *g)
 {
+	for (size_t i = 0; i < g->nbegun; i++) {
+		free(g->begun[i].id);
+		free(g->begun[i].path);
+	}
+	free(g->begun);
 	for (size_t i = 0; i < g->nroots; i++)
 		free(g->roots[i]);
 	free(g->roots);
@@ -172,7 +234,7 @@ static int gate_init(struct gate *g, struct json_object *plan)
 static int interlock_event(struct run *r, const struct gate *g)
 {
 	struct json_object *o = json_object_new_object(), *nc = json_object_new_array();
-	uint64_t covered = 0, bad = 0;
+	uint64_t covered = 0, bad = 0, gone = 0, begun = 0;
 
 	if (!o || !nc) {
 		json_object_put(o);
@@ -184,10 +246,20 @@ static int interlock_event(struct run *r, const struct gate *g)
 		int fd = open(g->archived[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
 			      O_NONBLOCK), ok = 0;
 
+		struct stat st;
+
+		if (fd >= 0 && !fstat(fd, &st) && overwrite_begun(g, g->archived[i], &st)) {
+			close(fd);
+			begun++;	/* covered when its overwrite began, before a resume */
+			continue;
+		}
 		if (fd >= 0) {
 			ok = g->cover && !run_sha512_fd(fd, hex) &&
 			     dsp_archive_cover_has(g->cover, g->archived[i], hex) == 1;
 			close(fd);
+		} else if (errno == ENOENT) {
+			gone++;	/* erased before a resume (the record says how) */
+			continue;
 		}
 		if (ok) {
 			covered++;
@@ -200,6 +272,8 @@ static int interlock_event(struct run *r, const struct gate *g)
 	}
 	json_object_object_add(o, "items", json_object_new_int64((int64_t)g->narchived));
 	json_object_object_add(o, "covered", json_object_new_int64((int64_t)covered));
+	json_object_object_add(o, "gone", json_object_new_int64((int64_t)gone));
+	json_object_object_add(o, "begun", json_object_new_int64((int64_t)begun));
 	json_object_object_add(o, "digest", json_object_new_string("sha512"));
 	json_object_object_add(o, "not_covered", nc);
 	if (bad)
@@ -346,6 +420,11 @@ int run_step_erase(struct run *r, struct json_object *end)
 		cover = NULL;
 	}
 	g.cover = cover;
+	if (resume && (rc = dsp_record_read_events(r->dir, begun_visit, &g, NULL))) {
+		run_fail(r, "%s: the run record cannot be read: %s", r->dir,
+			 rc < 0 ? strerror(-rc) : "damaged");
+		goto out;
+	}
 	if ((rc = interlock_event(r, &g)))
 		goto out;
 	if ((rc = names_of(r, targets, &c)))
@@ -369,6 +448,12 @@ int run_step_erase(struct run *r, struct json_object *end)
 	cat = one_setting(targets, "category");
 	c.so.category = cat && !strcmp(cat, "purge") ? DSP_CAT_PURGE :
 			cat && !strcmp(cat, "clear") ? DSP_CAT_CLEAR : DSP_CAT_NONE;
+	if (resume) {
+		/* the session takes its targets, methods and settings from erase_start */
+		c.so.method = c.so.then = c.so.verify = NULL;
+		c.so.methods = NULL;
+		c.so.category = DSP_CAT_NONE;
+	}
 	rc = dsp_erase_session_new(&c.so, resume ? NULL : c.names, resume ? 0 : c.n, &c.s);
 	if (rc)
 		goto out;

@@ -1571,7 +1571,10 @@ static void audit_start(const struct dsp_erase_session *s)
 		same &= run_method(&s->t[i]) == run_method(&s->t[0]) &&
 			s->t[i].verify == s->t[0].verify;
 	mf = open_memstream(&mname, &mlen);
-	if (mf && same) {
+	if (mf && !s->nt) {
+		/* a resume with nothing left (a pipeline's erase step that ended) */
+		fputs("nothing left to erase", mf);
+	} else if (mf && same) {
 		fputs("method ", mf);
 		audit_method(mf, &s->t[0]);
 		fprintf(mf, ", verify %s", dsp_verify_mode_name(s->t[0].verify));

@@ -676,6 +676,17 @@ static void test_session_in_pipeline_resume(void **state)
 	assert_string_equal(dsp_record_find(rec, "t1")->status, "success");
 	dsp_record_free(rec);
 
+	/* resumed again after erase_end: nothing left; start and run record an empty step */
+	l = pipeline_ledger(run_dir(), DSP_LEDGER_RESUME);
+	o.ledger = l;
+	assert_int_equal(dsp_erase_session_new(&o, NULL, 0, &se), 0);
+	assert_int_equal(dsp_erase_session_count(se), 0);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	assert_int_equal(dsp_erase_session_run(se), 0);
+	dsp_erase_session_free(se);
+	dsp_ledger_close(l);
+
 	/* without opts.ledger the pipeline's record is another command's: refused */
 	o.ledger = NULL;
 	o.run_dir = run_dir();

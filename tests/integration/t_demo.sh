@@ -14,10 +14,15 @@ for c in cryptsetup openssl ssh-keygen zstd bsdtar sha512sum; do
 	command -v "$c" >/dev/null || skip "$c not installed (scripts/deps.sh demo)"
 done
 bin=${DISPOSE_REL:-$DISPOSE}
-kept=""
-trap 'rm -rf "$kept"; cleanup' EXIT
-"$SRCDIR/scripts/demo.sh" "$bin" >"$T/out" 2>"$T/err" </dev/null ||
-	die "demo: exit $?: $(tail -5 "$T/err") / $(tail -3 "$T/out")"
+# the demo keeps its directory by design (named on its first heading): removed
+# here, also when it fails
+mine=""
+trap '[ -n "$mine" ] && rm -rf "$mine"; cleanup' EXIT
+"$SRCDIR/scripts/demo.sh" "$bin" >"$T/out" 2>"$T/err" </dev/null
+rc=$?
+mine=$(sed -n 's|.*== a scratch server under \(/tmp/dispose-demo\.[^/]*\)/server.*|\1|p' "$T/out" | head -1)
+[ "$rc" = 0 ] || die "demo: exit $rc: $(tail -5 "$T/err") / $(tail -3 "$T/out")"
+[ -n "$mine" ] || die "demo: does not name its scratch server under /tmp/dispose-demo.*"
 # what follows the last "== done" heading (the headings are bold: match the text)
 awk '/== done/ { n = NR } { l[NR] = $0 } END { for (i = n + 1; i <= NR; i++) print l[i] }' \
 	"$T/out" >"$T/end"
@@ -27,7 +32,7 @@ cert=$(sed -n 's/^certificate: //p' "$T/end")
 arch=$(sed -n 's/^archive: //p' "$T/end")
 [ -n "$dir" ] && [ -n "$cert" ] && [ -n "$arch" ] || die "demo: the end does not name the run, certificate and archive: $(cat "$T/end")"
 kept=$(dirname "$dir")
-case $kept in /tmp/dispose-demo.*) ;; *) kept=""; die "demo: run directory outside its work directory: $dir" ;; esac
+[ "$mine" = "$kept" ] || die "demo: run directory $dir not in the directory it made ($mine)"
 [ "$cert" = "$dir/certificate.json" ] || die "demo: certificate $cert not the run's"
 check_chain "$dir"
 grep -q '"event":"run_end".*"status":"success"' "$dir/events.jsonl" || die "demo: the record holds no successful run_end"

@@ -505,7 +505,8 @@ static const char *const key_formats[] = {
 
 static const char *const categories[] = { "software", "data", "keys", "devices" };
 
-static int device_ok(struct ctx *c, const char *path, const char *d)
+/* One device selector; a /dev path is normalized in place. */
+static int device_ok(struct ctx *c, const char *path, char *d)
 {
 	char sh[200];
 
@@ -513,17 +514,13 @@ static int device_ok(struct ctx *c, const char *path, const char *d)
 		return 0;
 	if ((!strncmp(d, "serial:", 7) && d[7]) || (!strncmp(d, "wwn:", 4) && d[4]))
 		return 0;
-	if (!strncmp(d, "/dev/", 5) && d[5]) {
-		char *copy = strdup(d);
-		int rc;
-
-		if (!copy)
-			return nomem(c);
-		rc = check_path(c, path, copy, F_PATH);
-		free(copy);
-		return rc;
-	}
 	shown(sh, sizeof(sh), d);
+	if (!strncmp(d, "/dev/", 5)) {
+		int rc = check_path(c, path, d, F_PATH);
+
+		if (rc || (!strncmp(d, "/dev/", 5) && d[5]))
+			return rc;
+	}
 	return fail(c, path, "\"%s\": not a device selector, " EXP_DEVICE, sh);
 }
 

@@ -120,7 +120,7 @@ static void test_dsp_policy_find_server_decommission(void **state)
 
 static void test_dsp_policy_find_server_decommission_disks_named(void **state)
 {
-	const char *set[] = { "DISKS=/dev/sdb, /dev/disk/by-id/wwn-0x5000c500a1b2c3d4,serial:Z1X2",
+	const char *set[] = { "DISKS=/dev//sdb/, /dev/disk/by-id/wwn-0x5000c500a1b2c3d4,serial:Z1X2",
 			      "OPERATOR=Ann Doe" };
 	struct dsp_policy *p = NULL;
 	char *why = NULL;

@@ -11,11 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
-#include <openssl/evp.h>
 
 #include "dispose/common.h"
-#include "dispose/device.h"
 #include "dispose/inventory.h"
 #include "dispose/json.h"
 #include "dispose/log.h"
@@ -23,90 +20,11 @@
 #include "dispose/util.h"
 #include "plan_int.h"
 
-/* Inventory documents read whole: large enough for millions of files. */
-#define INV_MAX		((size_t)4 << 30)
-
-enum tkind { TK_FILE, TK_TREE, TK_BLOCK };
 static const char *const tkind_name[] = { "file", "tree", "block" };
-
-/* An inventory file or directory (sorted by plan_pathcmp). */
-struct ent {
-	char *path;
-	const char *type;	/* the inventory's: file, dir, symlink ... */
-	uint64_t size;
-	bool dir, reg;
-};
-
-/* What stays: a keep rule's match, the run directory, the running system. */
-struct kept {
-	char *path;
-	char *except;		/* not kept at or under this (/usr/local), or NULL */
-	bool node;		/* only the path itself, not what is under it */
-	char *rule, *reason;
-};
-
-struct target {
-	char *path;
-	enum tkind kind;
-	size_t rule;		/* erase[rule] */
-	char *selected;		/* what selected it: "paths", "key openssh", "package nginx" ... */
-	uint64_t bytes, files, retained;
-	bool have_size;
-};
-
-struct archive {
-	size_t rule;		/* retain[rule] */
-	char **roots;		/* sorted, none inside another */
-	size_t nroots;
-	uint64_t files, bytes;
-};
-
-/* A directory an erase match was split at: it holds something kept. */
-struct split {
-	char *path;
-	size_t rule;
-	char *because;
-};
-
-/* One device of the inventory (disks and partitions). */
-struct dev {
-	struct json_object *o;
-	const char *path, *name, *disk;	/* disk: the whole disk's kernel name */
-	int target;			/* -1: none */
-	char *keep;			/* why it is kept, or NULL */
-	int keep_rule;			/* erase rule that selected it, or -1 */
-};
-
-struct pl {
-	const struct dsp_policy *p;
-	const struct dsp_plan_opts *o;
-	char **why;
-	const char *policy_name;	/* in messages: the policy's path, else its name */
-	char sysroot[PATH_MAX];		/* "" for "/" */
-	struct json_object *inv;
-	char inv_sha256[65];
-	char today[11];
-	struct ent *ents;
-	size_t nents;
-	struct kept *kept;
-	size_t nkept;
-	struct target *tg;		/* in creation order: ids t1, t2 ... */
-	size_t ntg, ctg;
-	size_t *tsort;			/* indices of file and tree targets by path */
-	size_t nts;
-	struct archive *ar;
-	size_t nar;
-	struct split *sp;
-	size_t nsp;
-	struct dev *devs;
-	size_t ndevs;
-	struct json_object *keep_out;	/* the plan's keep[] */
-};
 
 /* ---- small helpers ---- */
 
-static int fail(struct pl *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct pl *s, int rc, const char *fmt, ...)
+int plan_fail(struct pl *s, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	char *m = NULL;
@@ -119,13 +37,6 @@ static int fail(struct pl *s, int rc, const char *fmt, ...)
 		*s->why = m;
 	}
 	return rc;
-}
-
-static void *xrealloc(void *p, size_t n, size_t size)
-{
-	if (size && n > SIZE_MAX / size)
-		return NULL;
-	return realloc(p, n * size > 0 ? n * size : 1);
 }
 
 int plan_pathcmp(const char *a, const char *b)
@@ -158,13 +69,6 @@ bool plan_path_within(const char *path, const char *dir)
 	return !strncmp(path, dir, l) && (path[l] == '/' || !path[l]);
 }
 
-/* path is strictly under dir */
-static bool under(const char *path, const char *dir)
-{
-	return plan_path_within(path, dir) && strcmp(path, dir) && !(dir[0] == '/' && !dir[1] &&
-								     !path[1]);
-}
-
 static bool leap(int y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -195,197 +99,6 @@ static int parse_date(const char *s, int *y, int *m, int *d)
 		return -EINVAL;
 	return 0;
 }
-
-/* ---- the inventory ---- */
-
-static int sha256_hex(const void *buf, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int mdl = 0;
-
-	if (!EVP_Digest(buf, len, md, &mdl, EVP_sha256(), NULL) || mdl != 32)
-		return -EIO;
-	dsp_hex(md, 32, out);
-	return 0;
-}
-
-static int inv_parse(struct pl *s, const char *text, size_t len, const char *name)
-{
-	struct json_tokener *tok;
-	enum json_tokener_error e;
-	const char *schema;
-
-	if (sha256_hex(text, len, s->inv_sha256))
-		return fail(s, -EIO, "%s: cannot hash", name);
-	if (!(tok = json_tokener_new_ex(64)))
-		return fail(s, -ENOMEM, "%s: out of memory", name);
-	s->inv = json_tokener_parse_ex(tok, text, (int)len);
-	e = json_tokener_get_error(tok);
-	if (s->inv && (size_t)json_tokener_get_parse_end(tok) < len &&
-	    strspn(text + json_tokener_get_parse_end(tok), " \t\r\n") !=
-	    len - json_tokener_get_parse_end(tok))
-		e = json_tokener_error_parse_unexpected;
-	json_tokener_free(tok);
-	if (e != json_tokener_success || !s->inv)
-		return fail(s, DSP_INVALID, "%s: not JSON: %s", name,
-			    json_tokener_error_desc(e == json_tokener_continue ?
-						    json_tokener_error_parse_eof : e));
-	schema = dsp_json_str(s->inv, "schema");
-	if (!schema || strcmp(schema, DSP_INV_SCHEMA))
-		return fail(s, DSP_INVALID, "%s: schema: not %s", name, DSP_INV_SCHEMA);
-	return 0;
-}
-
-static int inv_load(struct pl *s)
-{
-	const struct dsp_policy *p = s->p;
-	char *text = NULL;
-	size_t len = 0;
-	int rc;
-
-	if (s->o->inventory) {
-		rc = dsp_file_read(s->o->inventory, INV_MAX, 0, &text, &len);
-		if (rc)
-			return fail(s, rc == -EINVAL || rc == -EFBIG ? DSP_INVALID : rc, "%s: %s",
-				    s->o->inventory, rc == -EINVAL ? "not a regular file" :
-				    strerror(-rc));
-		rc = inv_parse(s, text, len, s->o->inventory);
-		free(text);
-		return rc;
-	}
-
-	/* scan now, as `dispose inventory` with the policy's roots and categories */
-	struct dsp_inv_opts io = { .log = s->o->log };
-	const char **roots = calloc(p->nroots + 1, sizeof(*roots));
-	FILE *f;
-
-	if (!roots)
-		return fail(s, -ENOMEM, "inventory: out of memory");
-	for (size_t i = 0; i < p->nroots; i++)
-		roots[i] = p->roots[i];
-	io.roots = p->nroots ? roots : NULL;
-	io.what = p->categories & (DSP_INV_SOFTWARE | DSP_INV_DATA | DSP_INV_KEYS | DSP_INV_DEVICES);
-	if (!io.what)
-		io.what = DSP_INV_SOFTWARE | DSP_INV_DATA | DSP_INV_KEYS | DSP_INV_DEVICES;
-	if (p->hash)
-		io.what |= DSP_INV_HASH | DSP_INV_DATA;
-	io.sysroot = s->sysroot[0] ? s->sysroot : NULL;
-	f = open_memstream(&text, &len);
-	if (!f) {
-		free(roots);
-		return fail(s, -errno, "inventory: %s", strerror(errno));
-	}
-	rc = dsp_inv_write(f, &io);
-	free(roots);
-	if (fclose(f) && rc >= 0)
-		rc = -errno;
-	if (rc < 0) {
-		free(text);
-		return fail(s, rc, "inventory: %s", strerror(-rc));
-	}
-	if (rc > 0) {
-		free(text);
-		return fail(s, -EIO, "inventory: a whole category could not be read");
-	}
-	rc = inv_parse(s, text, len, "inventory");
-	free(text);
-	return rc;
-}
-
-static struct json_object *inv_array(struct pl *s, const char *key)
-{
-	struct json_object *a;
-
-	if (json_object_object_get_ex(s->inv, key, &a) && json_object_is_type(a, json_type_array))
-		return a;
-	return NULL;
-}
-
-static int ent_cmp(const void *a, const void *b)
-{
-	return plan_pathcmp(((const struct ent *)a)->path, ((const struct ent *)b)->path);
-}
-
-static int ents_load(struct pl *s)
-{
-	struct json_object *files = inv_array(s, "files");
-	size_t n = files ? json_object_array_length(files) : 0;
-
-	s->ents = calloc(n ? n : 1, sizeof(*s->ents));
-	if (!s->ents)
-		return fail(s, -ENOMEM, "plan: out of memory");
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *f = json_object_array_get_idx(files, i);
-		struct ent *e = &s->ents[s->nents];
-		char *path = NULL;
-		int rc = dsp_json_bytes(f, "path", &path, NULL);
-
-		if (rc == -ENOMEM)
-			return fail(s, -ENOMEM, "plan: out of memory");
-		if (rc || path[0] != '/') {
-			free(path);
-			return fail(s, DSP_INVALID, "%s: files[%zu].path: not an absolute path",
-				    s->o->inventory ? s->o->inventory : "inventory", i);
-		}
-		e->path = path;
-		e->type = dsp_json_str(f, "type");
-		if (!e->type)
-			e->type = "other";
-		e->dir = !strcmp(e->type, "dir");
-		e->reg = !strcmp(e->type, "file");
-		if (dsp_json_u64(f, "size", &e->size))
-			e->size = 0;
-		s->nents++;	/* counted as it is loaded: freed on an error too */
-	}
-	qsort(s->ents, s->nents, sizeof(*s->ents), ent_cmp);
-	/* one entry per path (two roots may list one tree twice) */
-	for (size_t i = 1, w = 1; i <= s->nents; i++) {
-		if (i == s->nents) {
-			s->nents = w;
-			break;
-		}
-		if (!strcmp(s->ents[i].path, s->ents[w - 1].path))
-			free(s->ents[i].path);
-		else
-			s->ents[w++] = s->ents[i];
-	}
-	return 0;
-}
-
-/* The first entry not before path (plan_pathcmp), or nents. */
-static size_t ent_lower(struct pl *s, const char *path)
-{
-	size_t lo = 0, hi = s->nents;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (plan_pathcmp(s->ents[mid].path, path) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static struct ent *ent_find(struct pl *s, const char *path)
-{
-	size_t i = ent_lower(s, path);
-
-	return i < s->nents && !strcmp(s->ents[i].path, path) ? &s->ents[i] : NULL;
-}
-
-/* [*lo, *hi): path itself (when listed) and every entry under it. */
-static void ent_range(struct pl *s, const char *path, size_t *lo, size_t *hi)
-{
-	size_t i = ent_lower(s, path);
-
-	*lo = i;
-	while (i < s->nents && plan_path_within(s->ents[i].path, path))
-		i++;
-	*hi = i;
-}
-
 /* ---- what is kept ---- */
 
 static int kept_add(struct pl *s, const char *path, const char *except, bool node,
@@ -394,14 +107,14 @@ static int kept_add(struct pl *s, const char *path, const char *except, bool nod
 	struct kept *k = xrealloc(s->kept, s->nkept + 1, sizeof(*s->kept));
 
 	if (!k)
-		return fail(s, -ENOMEM, "plan: out of memory");
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	s->kept = k;
 	k = &s->kept[s->nkept];
 	*k = (struct kept){ .path = strdup(path), .except = except ? strdup(except) : NULL,
 			    .node = node, .rule = strdup(rule), .reason = strdup(reason) };
 	if (!k->path || !k->rule || !k->reason || (except && !k->except)) {
 		free(k->path), free(k->except), free(k->rule), free(k->reason);
-		return fail(s, -ENOMEM, "plan: out of memory");
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	}
 	s->nkept++;
 	return 0;
@@ -445,7 +158,7 @@ static int keep_out(struct pl *s, const char *path, const char *rule, const char
 	    json_object_object_add(o, "reason", json_object_new_string(reason)) ||
 	    json_object_array_add(s->keep_out, o)) {
 		json_object_put(o);
-		return fail(s, -ENOMEM, "plan: out of memory");
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	}
 	return 0;
 }
@@ -475,399 +188,6 @@ static char *absolute(const char *p)
 	*o = '\0';
 	free(in);
 	return out;
-}
-
-/* ---- selectors ---- */
-
-struct match {
-	const char *path;
-	enum tkind kind;
-	bool special;		/* a symlink, device node, FIFO...: no target of its own */
-	const char *selected;
-	struct dev *dev;	/* TK_BLOCK */
-	uint64_t size;		/* when not in the inventory */
-	uint64_t files;
-	bool have_size;
-};
-
-typedef int (*match_fn)(struct pl *s, const struct match *m, void *arg);
-
-static bool has_glob(const char *p)
-{
-	return strpbrk(p, "*?[") != NULL;
-}
-
-/* A policy path: a glob, "X/ **" (no space): X and everything under it. */
-static int sel_paths(struct pl *s, const char *pat, match_fn fn, void *arg, size_t *n)
-{
-	size_t l = strlen(pat), lo = 0, hi = s->nents;
-	char *base = strndup(pat, l >= 3 && !strcmp(pat + l - 3, "/**") ? l - 3 : l);
-	const char *lit;
-	int rc = 0;
-
-	if (!base)
-		return fail(s, -ENOMEM, "plan: out of memory");
-	if (!base[0])
-		strcpy(base, "/");
-	/* only entries under the pattern's literal directory can match */
-	lit = base;
-	if (has_glob(base)) {
-		char *dir = strndup(base, strcspn(base, "*?["));
-
-		if (!dir) {
-			free(base);
-			return fail(s, -ENOMEM, "plan: out of memory");
-		}
-		*(strrchr(dir, '/') ? strrchr(dir, '/') + (strrchr(dir, '/') == dir) : dir) = '\0';
-		if (dir[0])
-			ent_range(s, dir, &lo, &hi);
-		free(dir);
-		for (size_t i = lo; i < hi && !rc; i++) {
-			if (fnmatch(base, s->ents[i].path, FNM_PATHNAME))
-				continue;
-			struct match m = { .path = s->ents[i].path,
-					   .kind = s->ents[i].dir ? TK_TREE : TK_FILE,
-					   .special = !s->ents[i].dir && !s->ents[i].reg,
-					   .selected = "paths" };
-			(*n)++;
-			rc = fn(s, &m, arg);
-		}
-	} else {
-		struct ent *e = ent_find(s, lit);
-
-		if (e) {
-			struct match m = { .path = e->path, .kind = e->dir ? TK_TREE : TK_FILE,
-					   .special = !e->dir && !e->reg, .selected = "paths" };
-			(*n)++;
-			rc = fn(s, &m, arg);
-		}
-	}
-	free(base);
-	return rc;
-}
-
-static int sel_keys(struct pl *s, const char *fmt, match_fn fn, void *arg, size_t *n)
-{
-	struct json_object *keys = inv_array(s, "keys");
-	int rc = 0;
-
-	for (size_t i = 0; keys && i < json_object_array_length(keys) && !rc; i++) {
-		struct json_object *k = json_object_array_get_idx(keys, i);
-		const char *f = dsp_json_str(k, "format");
-		char *path = NULL, sel[160];
-
-		if (!f || (strcmp(fmt, "any") && strcmp(fmt, f)))
-			continue;
-		if (dsp_json_bytes(k, "path", &path, NULL) || path[0] != '/') {
-			free(path);
-			continue;	/* a key inside a container, by another name */
-		}
-		snprintf(sel, sizeof(sel), "key %s", f);
-		struct match m = { .path = path, .kind = TK_FILE, .selected = sel };
-		struct ent *e = ent_find(s, path);
-
-		if (!e) {
-			struct stat st;
-
-			if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-				m.size = (uint64_t)st.st_size;
-				m.files = 1;
-				m.have_size = true;
-			}
-		}
-		(*n)++;
-		rc = fn(s, &m, arg);
-		free(path);
-	}
-	return rc;
-}
-
-/* Every regular file a dpkg package owns (its .list under SYSROOT/var/lib/dpkg/info). */
-static int pkg_files(struct pl *s, const char *name, const char *arch, const char *sel,
-		     match_fn fn, void *arg, size_t *n)
-{
-	char lp[PATH_MAX], bin[PATH_MAX], canon[PATH_MAX], full[PATH_MAX];
-	char *text = NULL, *line, *save = NULL;
-	struct stat st;
-	bool merged;
-	int rc;
-
-	if ((size_t)snprintf(lp, sizeof(lp), "%s/var/lib/dpkg/info/%s:%s.list", s->sysroot, name,
-			     arch ? arch : "") >= sizeof(lp))
-		return 0;
-	rc = arch ? dsp_file_read(lp, 64u << 20, DSP_FILE_NOFOLLOW, &text, NULL) : -ENOENT;
-	if (rc == -ENOENT) {
-		if ((size_t)snprintf(lp, sizeof(lp), "%s/var/lib/dpkg/info/%s.list", s->sysroot,
-				     name) >= sizeof(lp))
-			return 0;
-		rc = dsp_file_read(lp, 64u << 20, DSP_FILE_NOFOLLOW, &text, NULL);
-	}
-	if (rc == -ENOENT)
-		return 0;	/* no file list: nothing owned */
-	if (rc)
-		return fail(s, rc == -ENOMEM ? rc : -EIO, "%s: %s", lp, strerror(-rc));
-	if ((size_t)snprintf(bin, sizeof(bin), "%s/bin", s->sysroot) >= sizeof(bin))
-		bin[0] = '\0';
-	merged = lstat(bin, &st) == 0 && S_ISLNK(st.st_mode);
-	rc = 0;
-	for (line = strtok_r(text, "\n", &save); line && !rc; line = strtok_r(NULL, "\n", &save)) {
-		const char *p = line;
-
-		if (p[0] != '/' || !strcmp(p, "/."))
-			continue;
-		if (merged)
-			p = dsp_dpkg_canon_path(p, canon, sizeof(canon));
-		if ((size_t)snprintf(full, sizeof(full), "%s%s", s->sysroot, p) >= sizeof(full))
-			continue;
-		if (lstat(full, &st) || !S_ISREG(st.st_mode))
-			continue;	/* directories are shared; links and gone files are not data */
-		struct match m = { .path = full, .kind = TK_FILE, .selected = sel,
-				   .size = (uint64_t)st.st_size, .files = 1, .have_size = true };
-		(*n)++;
-		rc = fn(s, &m, arg);
-	}
-	free(text);
-	return rc;
-}
-
-static int sel_packages(struct pl *s, const char *glob, match_fn fn, void *arg, size_t *n,
-			size_t *npkg)
-{
-	struct json_object *sw = inv_array(s, "software");
-	int rc = 0;
-
-	for (size_t i = 0; sw && i < json_object_array_length(sw) && !rc; i++) {
-		struct json_object *o = json_object_array_get_idx(sw, i);
-		const char *mgr = dsp_json_str(o, "manager"), *name = dsp_json_str(o, "name");
-		char sel[320];
-		size_t before = *n;
-
-		if (!mgr || !name || !strcmp(mgr, "unpackaged") || fnmatch(glob, name, 0))
-			continue;
-		(*npkg)++;
-		snprintf(sel, sizeof(sel), "package %s", name);
-		if (!strcmp(mgr, "dpkg"))
-			rc = pkg_files(s, name, dsp_json_str(o, "arch"), sel, fn, arg, n);
-		if (!rc && *n == before)
-			dsp_log(DSP_LOG_INFO, "package %s: no file of its own to erase", name);
-	}
-	return rc;
-}
-
-static int sel_unpackaged(struct pl *s, const char *glob, match_fn fn, void *arg, size_t *n)
-{
-	struct json_object *sw = inv_array(s, "software");
-	int rc = 0;
-
-	for (size_t i = 0; sw && i < json_object_array_length(sw) && !rc; i++) {
-		struct json_object *o = json_object_array_get_idx(sw, i);
-		const char *mgr = dsp_json_str(o, "manager");
-		char *name = NULL, full[PATH_MAX];
-		struct stat st;
-		uint64_t v;
-
-		if (!mgr || strcmp(mgr, "unpackaged") || dsp_json_bytes(o, "name", &name, NULL))
-			continue;
-		if ((size_t)snprintf(full, sizeof(full), "%s%s", s->sysroot, name) >= sizeof(full) ||
-		    (strcmp(glob, "any") && fnmatch(glob, full, FNM_PATHNAME))) {
-			free(name);
-			continue;
-		}
-		struct ent *e = ent_find(s, full);
-		struct match m = { .path = full, .selected = "unpackaged" };
-
-		if (e) {
-			m.kind = e->dir ? TK_TREE : TK_FILE;
-			m.special = !e->dir && !e->reg;
-		} else {
-			bool ok = lstat(full, &st) == 0;
-
-			m.kind = ok && S_ISDIR(st.st_mode) ? TK_TREE : TK_FILE;
-			m.special = !ok || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode));
-		}
-		if (!dsp_json_u64(o, "installed_size", &v)) {
-			m.size = v;
-			m.have_size = true;
-		}
-		if (!dsp_json_u64(o, "files", &v))
-			m.files = v;
-		(*n)++;
-		rc = fn(s, &m, arg);
-		free(name);
-	}
-	return rc;
-}
-
-/* ---- devices ---- */
-
-static int devs_add(struct pl *s, struct json_object *o, const char *disk)
-{
-	struct dev *d = xrealloc(s->devs, s->ndevs + 1, sizeof(*s->devs));
-
-	if (!d)
-		return fail(s, -ENOMEM, "plan: out of memory");
-	s->devs = d;
-	d = &s->devs[s->ndevs++];
-	*d = (struct dev){ .o = o, .path = dsp_json_str(o, "path"), .name = dsp_json_str(o, "name"),
-			   .target = -1, .keep_rule = -1 };
-	d->disk = disk ? disk : d->name;
-	return 0;
-}
-
-static int devs_load(struct pl *s)
-{
-	struct json_object *devs = inv_array(s, "devices"), *parts;
-	int rc = 0;
-
-	for (size_t i = 0; devs && i < json_object_array_length(devs) && !rc; i++) {
-		struct json_object *d = json_object_array_get_idx(devs, i);
-
-		if (!dsp_json_str(d, "path"))
-			continue;
-		rc = devs_add(s, d, NULL);
-		if (!rc && json_object_object_get_ex(d, "partitions", &parts) &&
-		    json_object_is_type(parts, json_type_array))
-			for (size_t k = 0; k < json_object_array_length(parts) && !rc; k++) {
-				struct json_object *p = json_object_array_get_idx(parts, k);
-
-				if (dsp_json_str(p, "path"))
-					rc = devs_add(s, p, dsp_json_str(d, "name"));
-			}
-	}
-	return rc;
-}
-
-static bool jtrue(struct json_object *o, const char *key)
-{
-	bool b = false;
-
-	return !dsp_json_bool(o, key, &b) && b;
-}
-
-/*
- * Why a device must not be erased, or NULL: what the inventory saw, and
- * what the device module sees now (o->root: a fake system for tests).
- */
-static char *dev_in_use(struct pl *s, struct dev *d)
-{
-	char p[PATH_MAX], buf[160], reason[512];
-	struct dsp_blkdev_use use;
-	unsigned ma, mi;
-	dev_t devno;
-	int rc;
-
-	if (dsp_json_str(d->o, "in_use"))
-		return strdup(dsp_json_str(d->o, "in_use"));
-	if (jtrue(d->o, "holds_root"))
-		return strdup("device holds the root filesystem");
-	if (jtrue(d->o, "swap_active"))
-		return strdup("device is active swap");
-	if (!d->name || strchr(d->name, '/'))
-		return strdup("device has no kernel name in the inventory");
-	snprintf(p, sizeof(p), "%s/sys/class/block/%s/dev", s->o->root ? s->o->root : "", d->name);
-	if (dsp_file_read_buf(p, 0, buf, sizeof(buf), NULL) || sscanf(buf, "%u:%u", &ma, &mi) != 2) {
-		snprintf(reason, sizeof(reason), "device %s is not present now", d->name);
-		return strdup(reason);
-	}
-	devno = makedev(ma, mi);
-	rc = dsp_device_check(s->o->root, devno, &use);
-	if (rc) {
-		snprintf(reason, sizeof(reason), "device cannot be checked: %s", strerror(-rc));
-		return strdup(reason);
-	}
-	if (use.mounted || use.holds_root || use.swap_active || use.has_holders)
-		return strdup(dsp_blkdev_use_reason(&use, reason, sizeof(reason)));
-	return NULL;
-}
-
-static bool jarray_has(struct json_object *o, const char *key, const char *v)
-{
-	struct json_object *a;
-
-	if (!json_object_object_get_ex(o, key, &a) || !json_object_is_type(a, json_type_array))
-		return false;
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		struct json_object *e = json_object_array_get_idx(a, i);
-
-		if (json_object_is_type(e, json_type_string) && !strcmp(json_object_get_string(e), v))
-			return true;
-	}
-	return false;
-}
-
-static bool jeq(struct json_object *o, const char *key, const char *v)
-{
-	const char *x = dsp_json_str(o, key);
-
-	return x && x[0] && !strcmp(x, v);
-}
-
-static int sel_device(struct pl *s, const char *sel, match_fn fn, void *arg, size_t *n)
-{
-	char real[PATH_MAX] = "", what[300];
-	bool all = !strcmp(sel, "all-except-system");
-	int rc = 0;
-
-	if (!all && !strncmp(sel, "/dev/", 5) && !realpath(sel, real))
-		real[0] = '\0';
-	snprintf(what, sizeof(what), "device %s", sel);
-	for (size_t i = 0; i < s->ndevs && !rc; i++) {
-		struct dev *d = &s->devs[i];
-		bool hit;
-
-		if (all)
-			hit = d->disk == d->name;	/* every whole disk */
-		else if (!strncmp(sel, "serial:", 7))
-			hit = jeq(d->o, "serial", sel + 7) || jeq(d->o, "sysfs_serial", sel + 7);
-		else if (!strncmp(sel, "wwn:", 4))
-			hit = jeq(d->o, "wwn", sel + 4) || jeq(d->o, "sysfs_wwid", sel + 4);
-		else
-			hit = !strcmp(d->path, sel) || (real[0] && !strcmp(d->path, real)) ||
-			      jarray_has(d->o, "by_id", sel);
-		if (!hit)
-			continue;
-		struct match m = { .path = d->path, .kind = TK_BLOCK, .selected = what, .dev = d };
-
-		(*n)++;
-		rc = fn(s, &m, arg);
-	}
-	return rc;
-}
-
-/*
- * Every match of a rule's selectors, in selector order; *n: how many.
- * *none_named: a devices selector that named nothing (all "" after expansion).
- */
-static int select_each(struct pl *s, const struct dsp_policy_select *sel, match_fn fn,
-		       void *arg, size_t *n, bool *named)
-{
-	int rc = 0;
-	size_t npkg = 0;
-
-	*named = sel->npaths || sel->nkey_formats || sel->npackages || sel->nunpackaged;
-	for (size_t i = 0; i < sel->npaths && !rc; i++)
-		rc = sel_paths(s, sel->paths[i], fn, arg, n);
-	for (size_t i = 0; i < sel->nkey_formats && !rc; i++)
-		rc = sel_keys(s, sel->key_formats[i], fn, arg, n);
-	for (size_t i = 0; i < sel->npackages && !rc; i++)
-		rc = sel_packages(s, sel->packages[i], fn, arg, n, &npkg);
-	for (size_t i = 0; i < sel->nunpackaged && !rc; i++)
-		rc = sel_unpackaged(s, sel->unpackaged[i], fn, arg, n);
-	for (size_t i = 0; i < sel->ndevices && !rc; i++) {
-		char *list = strdup(sel->devices[i]), *tok, *save = NULL;
-
-		if (!list)
-			return fail(s, -ENOMEM, "plan: out of memory");
-		for (tok = strtok_r(list, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-			*named = true;
-			rc = sel_device(s, tok, fn, arg, n);
-		}
-		free(list);
-	}
-	/* a package that owns nothing erasable still matched */
-	if (!rc && npkg && !*n)
-		*n = npkg;
-	return rc;
 }
 
 /* ---- targets ---- */
@@ -921,10 +241,10 @@ static int target_new(struct pl *s, const struct match *m, size_t rule)
 		size_t *ns;
 
 		if (!ng)
-			return fail(s, -ENOMEM, "plan: out of memory");
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
 		s->tg = ng;
 		if (!(ns = xrealloc(s->tsort, c, sizeof(*s->tsort))))
-			return fail(s, -ENOMEM, "plan: out of memory");
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
 		s->tsort = ns;
 		s->ctg = c;
 	}
@@ -933,7 +253,7 @@ static int target_new(struct pl *s, const struct match *m, size_t rule)
 			      .selected = strdup(m->selected) };
 	if (!t->path || !t->selected) {
 		free(t->path), free(t->selected);
-		return fail(s, -ENOMEM, "plan: out of memory");
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	}
 	if (m->have_size) {
 		t->bytes = m->size;
@@ -956,13 +276,13 @@ static int split_add(struct pl *s, const char *path, size_t rule, const char *be
 	struct split *sp = xrealloc(s->sp, s->nsp + 1, sizeof(*s->sp));
 
 	if (!sp)
-		return fail(s, -ENOMEM, "plan: out of memory");
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	s->sp = sp;
 	sp = &s->sp[s->nsp];
 	*sp = (struct split){ .path = strdup(path), .rule = rule, .because = strdup(because) };
 	if (!sp->path || !sp->because) {
 		free(sp->path), free(sp->because);
-		return fail(s, -ENOMEM, "plan: out of memory");
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	}
 	s->nsp++;
 	return 0;
@@ -1001,7 +321,7 @@ static int add_path(struct pl *s, const struct match *m, size_t rule, int depth)
 	/* kept: dropped, unless only part of it is (a node, an exception under it): split */
 	if (k && !(k->node || (k->except && under(k->except, m->path)))) {
 		if (asprintf(&why, "kept (%s: %s)", k->rule, k->reason) < 0)
-			return fail(s, -ENOMEM, "plan: out of memory");
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
 		rc = keep_out(s, m->path, erase_name(s, rule), why);
 		free(why);
 		return rc;
@@ -1019,10 +339,10 @@ static int add_path(struct pl *s, const struct match *m, size_t rule, int depth)
 			size_t lo, hi;
 
 			if (depth > 2048)
-				return fail(s, DSP_INVALID, "%s: too deep", m->path);
+				return plan_fail(s, DSP_INVALID, "%s: too deep", m->path);
 			if (kb ? asprintf(&why, "holds %s, kept (%s)", kb->path, kb->rule) < 0 :
 			    asprintf(&why, "holds target %s", s->tg[tb].path) < 0)
-				return fail(s, -ENOMEM, "plan: out of memory");
+				return plan_fail(s, -ENOMEM, "plan: out of memory");
 			rc = split_add(s, m->path, rule, why);
 			if (!rc)
 				rc = keep_out(s, m->path, erase_name(s, rule), why);
@@ -1030,7 +350,7 @@ static int add_path(struct pl *s, const struct match *m, size_t rule, int depth)
 			if (rc)
 				return rc;
 			/* its other entries, one by one */
-			ent_range(s, m->path, &lo, &hi);
+			plan_ent_range(s, m->path, &lo, &hi);
 			for (size_t i = lo; i < hi; i++) {
 				struct ent *e = &s->ents[i];
 				const char *rest = e->path + strlen(m->path) + (m->path[1] != '\0');
@@ -1073,18 +393,18 @@ static int erase_match(struct pl *s, const struct match *m, void *arg)
 		if (d->disk != d->name && o->name && !strcmp(o->name, d->disk))
 			return 0;
 		if (d->disk == d->name && d->name && o->disk != o->name && !strcmp(o->disk, d->name))
-			return fail(s, DSP_INVALID, "%s: erase[%u] (%s): %s overlaps target t%d (%s)",
+			return plan_fail(s, DSP_INVALID, "%s: erase[%u] (%s): %s overlaps target t%d (%s)",
 				    s->policy_name, s->p->erase[a->rule].index, erase_name(s, a->rule),
 				    d->path, o->target + 1, o->path);
 	}
-	d->keep = dev_in_use(s, d);
+	d->keep = plan_dev_in_use(s, d);
 	if (d->keep) {
 		d->keep_rule = (int)a->rule;
 		snprintf(why, sizeof(why), "in use: %s", d->keep);
 		return keep_out(s, d->path, erase_name(s, a->rule), why);
 	}
 	if (s->ntg >= INT_MAX)
-		return fail(s, -E2BIG, "plan: too many targets");
+		return plan_fail(s, -E2BIG, "plan: too many targets");
 	d->target = (int)s->ntg;
 	struct match bm = *m;
 	uint64_t size = 0;
@@ -1111,16 +431,16 @@ static int retain_match(struct pl *s, const struct match *m, void *arg)
 	char **r;
 
 	if (m->kind == TK_BLOCK)
-		return fail(s, DSP_INVALID, "%s: retain[%u] (%s): devices are not archived",
+		return plan_fail(s, DSP_INVALID, "%s: retain[%u] (%s): devices are not archived",
 			    s->policy_name, s->p->retain[a->rule].index, s->p->retain[a->rule].name);
 	for (size_t i = 0; i < a->nroots; i++)
 		if (plan_path_within(m->path, a->roots[i]))
 			return 0;
 	if (!(r = xrealloc(a->roots, a->nroots + 1, sizeof(*r))))
-		return fail(s, -ENOMEM, "plan: out of memory");
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	a->roots = r;
 	if (!(r[a->nroots] = strdup(m->path)))
-		return fail(s, -ENOMEM, "plan: out of memory");
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	a->nroots++;
 	return 0;
 }
@@ -1203,12 +523,12 @@ static int build_archives(struct pl *s, struct json_object *arr, const char *run
 		int rc = 0;
 
 		if (!o)
-			return fail(s, -ENOMEM, "plan: out of memory");
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
 		json_object_array_add(arr, o);
 		if (spec) {
 			rc = dsp_policy_resolve_date(spec, s->today, until);
 			if (rc)
-				return fail(s, DSP_INVALID, "%s: retain[%u] (%s): retain_until: "
+				return plan_fail(s, DSP_INVALID, "%s: retain[%u] (%s): retain_until: "
 					    "%s: not a date or duration", s->policy_name, r->index,
 					    r->name, spec);
 		}
@@ -1217,12 +537,12 @@ static int build_archives(struct pl *s, struct json_object *arr, const char *run
 			     r->destination ? r->destination : run_dir ? run_dir : "",
 			     !r->destination && run_dir ? "/" : "", r->destination ? "" : "archives",
 			     r->name, host, ymd, r->nrecipients ? ".enc" : "") < 0)
-			return fail(s, -ENOMEM, "plan: out of memory");
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
 		/* the files it holds: the inventory's regular files under its roots */
 		for (size_t k = 0; k < a->nroots; k++) {
 			size_t lo, hi;
 
-			ent_range(s, a->roots[k], &lo, &hi);
+			plan_ent_range(s, a->roots[k], &lo, &hi);
 			for (size_t e = lo; e < hi; e++)
 				if (s->ents[e].reg) {
 					a->files++;
@@ -1256,7 +576,7 @@ static int build_archives(struct pl *s, struct json_object *arr, const char *run
 		json_object_object_add(o, "files", json_object_new_int64((int64_t)a->files));
 		json_object_object_add(o, "bytes", json_object_new_int64((int64_t)a->bytes));
 		if (rc)
-			return fail(s, -ENOMEM, "plan: out of memory");
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
 	}
 	return 0;
 }
@@ -1267,7 +587,7 @@ static int build_targets(struct pl *s, struct json_object *arr, uint64_t *bytes,
 	int rc = 0;
 
 	if (!ms)
-		return fail(s, -ENOMEM, "plan: out of memory");
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	for (size_t i = 0; i < s->ntg && !rc; i++) {
 		struct target *t = &s->tg[i];
 		const struct dsp_policy_rule *r = &s->p->erase[t->rule];
@@ -1278,7 +598,7 @@ static int build_targets(struct pl *s, struct json_object *arr, uint64_t *bytes,
 		uint64_t rate, est, k;
 
 		if (!o) {
-			rc = fail(s, -ENOMEM, "plan: out of memory");
+			rc = plan_fail(s, -ENOMEM, "plan: out of memory");
 			break;
 		}
 		json_object_array_add(arr, o);
@@ -1287,7 +607,7 @@ static int build_targets(struct pl *s, struct json_object *arr, uint64_t *bytes,
 						 sizeof(err));
 
 			if (mr) {
-				rc = fail(s, DSP_INVALID, "%s: erase[%u].method: %s", s->policy_name,
+				rc = plan_fail(s, DSP_INVALID, "%s: erase[%u].method: %s", s->policy_name,
 					  r->index, err[0] ? err : strerror(mr < 0 ? -mr : EINVAL));
 				break;
 			}
@@ -1298,7 +618,7 @@ static int build_targets(struct pl *s, struct json_object *arr, uint64_t *bytes,
 		if (!t->have_size && t->kind != TK_BLOCK) {
 			size_t lo, hi;
 
-			ent_range(s, t->path, &lo, &hi);
+			plan_ent_range(s, t->path, &lo, &hi);
 			for (size_t e = lo; e < hi; e++)
 				if (s->ents[e].reg) {
 					t->files++;
@@ -1309,7 +629,7 @@ static int build_targets(struct pl *s, struct json_object *arr, uint64_t *bytes,
 		if (t->kind == TK_TREE) {
 			size_t lo, hi;
 
-			ent_range(s, t->path, &lo, &hi);
+			plan_ent_range(s, t->path, &lo, &hi);
 			for (size_t e = lo; e < hi; e++)
 				if (s->ents[e].reg && archive_of(s, s->ents[e].path))
 					t->retained++;
@@ -1350,7 +670,7 @@ static int build_targets(struct pl *s, struct json_object *arr, uint64_t *bytes,
 		json_object_object_add(o, "estimate_secs", json_object_new_int64((int64_t)est));
 		json_object_object_add(o, "reason", json_object_new_string(reason));
 		if (rc)
-			rc = fail(s, -ENOMEM, "plan: out of memory");
+			rc = plan_fail(s, -ENOMEM, "plan: out of memory");
 	}
 	for (size_t i = 0; i < s->p->nerase; i++)
 		dsp_method_free(ms[i]);
@@ -1371,7 +691,7 @@ static int item_add(struct pl *s, struct json_object *items, struct counts *c, c
 
 	if (!o || dsp_json_add_bytes(o, "path", path)) {
 		json_object_put(o);
-		return fail(s, -ENOMEM, "plan: out of memory");
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	}
 	json_object_object_add(o, "kind", json_object_new_string(kind));
 	json_object_object_add(o, "decision", json_object_new_string(decision));
@@ -1383,7 +703,7 @@ static int item_add(struct pl *s, struct json_object *items, struct counts *c, c
 	json_object_object_add(o, "reason", json_object_new_string(reason));
 	if (json_object_array_add(items, o)) {
 		json_object_put(o);
-		return fail(s, -ENOMEM, "plan: out of memory");
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	}
 	c->items++;
 	if (!strcmp(decision, "retain"))
@@ -1445,7 +765,7 @@ static int item_path(struct pl *s, struct json_object *items, struct counts *c, 
 
 static int build_items(struct pl *s, struct json_object *items, struct counts *c)
 {
-	struct json_object *keys = inv_array(s, "keys"), *sw = inv_array(s, "software");
+	struct json_object *keys = plan_inv_array(s, "keys"), *sw = plan_inv_array(s, "software");
 	int rc = 0;
 
 	for (size_t i = 0; i < s->nents && !rc; i++)
@@ -1580,7 +900,7 @@ static int keep_match(struct pl *s, const struct match *m, void *arg)
 	snprintf(why, sizeof(why), "keep[%u] (%s)", r->index, r->name);
 	if (m->kind == TK_BLOCK) {
 		if (!m->dev->keep && !(m->dev->keep = strdup(why)))
-			return fail(s, -ENOMEM, "plan: out of memory");
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
 		m->dev->keep_rule = -1;
 		return 0;
 	}
@@ -1651,8 +971,8 @@ static int plan_run(struct pl *s, struct json_object *plan)
 	int rc;
 
 	if (s->o->run_dir && !(run_dir = absolute(s->o->run_dir)))
-		return fail(s, -ENOMEM, "plan: out of memory");
-	if ((rc = inv_load(s)) || (rc = ents_load(s)) || (rc = devs_load(s)) ||
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
+	if ((rc = plan_inv_load(s)) || (rc = plan_ents_load(s)) || (rc = plan_devs_load(s)) ||
 	    (rc = build_keep(s, run_dir)))
 		goto out;
 	for (size_t i = 0; i < p->nkeep && !rc; i++) {
@@ -1660,7 +980,7 @@ static int plan_run(struct pl *s, struct json_object *plan)
 		size_t n = 0;
 		bool named;
 
-		rc = select_each(s, &p->keep[i].sel, keep_match, &ka, &n, &named);
+		rc = plan_select(s, &p->keep[i].sel, keep_match, &ka, &n, &named);
 		/* a literal path kept though not listed (yet): it stays all the same */
 		for (size_t k = 0; !rc && k < p->keep[i].sel.npaths; k++) {
 			const char *pt = p->keep[i].sel.paths[k];
@@ -1669,8 +989,8 @@ static int plan_run(struct pl *s, struct json_object *plan)
 			char why[300];
 
 			if (!base)
-				rc = fail(s, -ENOMEM, "plan: out of memory");
-			else if (base[0] && !has_glob(base) && !ent_find(s, base)) {
+				rc = plan_fail(s, -ENOMEM, "plan: out of memory");
+			else if (base[0] && !plan_has_glob(base) && !plan_ent_find(s, base)) {
 				snprintf(why, sizeof(why), "keep[%u] (%s)", p->keep[i].index,
 					 p->keep[i].name);
 				rc = kept_add(s, base, NULL, false, p->keep[i].name, why);
@@ -1682,16 +1002,16 @@ static int plan_run(struct pl *s, struct json_object *plan)
 		rc = keep_out(s, s->kept[i].path, s->kept[i].rule, s->kept[i].reason);
 	/* retain: one archive per rule */
 	if (!rc && p->nretain && !(s->ar = calloc(p->nretain, sizeof(*s->ar))))
-		rc = fail(s, -ENOMEM, "plan: out of memory");
+		rc = plan_fail(s, -ENOMEM, "plan: out of memory");
 	for (size_t i = 0; i < p->nretain && !rc; i++) {
 		struct archive *a = &s->ar[s->nar];
 		size_t n = 0;
 		bool named;
 
 		a->rule = i;
-		rc = select_each(s, &p->retain[i].sel, retain_match, a, &n, &named);
+		rc = plan_select(s, &p->retain[i].sel, retain_match, a, &n, &named);
 		if (!rc && !a->nroots && !p->retain[i].if_present)
-			rc = fail(s, DSP_INVALID, "%s: retain[%u] (%s): matches nothing",
+			rc = plan_fail(s, DSP_INVALID, "%s: retain[%u] (%s): matches nothing",
 				  s->policy_name, p->retain[i].index, p->retain[i].name);
 		if (!rc && a->nroots) {
 			roots_tidy(a);
@@ -1704,13 +1024,13 @@ static int plan_run(struct pl *s, struct json_object *plan)
 		size_t n = 0;
 		bool named;
 
-		rc = select_each(s, &p->erase[i].sel, erase_match, &ea, &n, &named);
+		rc = plan_select(s, &p->erase[i].sel, erase_match, &ea, &n, &named);
 		if (!rc && !named) {
 			/* every selector expanded to nothing: skipped, and said */
 			rc = keep_out(s, "", p->erase[i].name,
 				      "no device named (--set a variable to name one)");
 		} else if (!rc && !n && !p->erase[i].if_present) {
-			rc = fail(s, DSP_INVALID, "%s: erase[%u] (%s): matches nothing",
+			rc = plan_fail(s, DSP_INVALID, "%s: erase[%u] (%s): matches nothing",
 				  s->policy_name, p->erase[i].index, p->erase[i].name);
 		}
 	}
@@ -1790,7 +1110,7 @@ int dsp_plan_build(const struct dsp_policy *p, const struct dsp_plan_opts *o,
 		snprintf(s.sysroot, sizeof(s.sysroot), "%s", p->sysroot);
 	if (s.o->today) {
 		if (parse_date(s.o->today, &y, &m, &d)) {
-			rc = fail(&s, DSP_INVALID, "%s: not a date (YYYY-MM-DD)", s.o->today);
+			rc = plan_fail(&s, DSP_INVALID, "%s: not a date (YYYY-MM-DD)", s.o->today);
 			goto out;
 		}
 		snprintf(s.today, sizeof(s.today), "%s", s.o->today);
@@ -1802,7 +1122,7 @@ int dsp_plan_build(const struct dsp_policy *p, const struct dsp_plan_opts *o,
 		fmt_date(s.today, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 	}
 	if (!(s.keep_out = json_object_new_array()) || !(*plan = json_object_new_object())) {
-		rc = fail(&s, -ENOMEM, "plan: out of memory");
+		rc = plan_fail(&s, -ENOMEM, "plan: out of memory");
 		goto out;
 	}
 	rc = plan_run(&s, *plan);

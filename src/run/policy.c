@@ -19,6 +19,10 @@
 
 #define KEYPATH 256		/* "erase[12].devices[3]" and the like, cut when longer */
 #define VAR_NAME_MAX 64
+/* bounds that keep the linear look-ups of a hostile 1 MiB file fast */
+#define MAX_VARS 1000
+#define MAX_RULES 1000		/* per section */
+#define MAX_ELEMS 10000		/* per selector array */
 
 #define EXP_VAR_NAME "expected a letter or '_', then letters, digits or '_' (at most 64)"
 #define EXP_NAME "expected 1 to 63 of a-z, 0-9, '-', '_', '.', starting with a letter or digit"
@@ -204,6 +208,8 @@ static struct var *var_add(struct ctx *c, const char *name, size_t n)
 /* --set NAME=VALUE pairs first: they win over the policy's defaults. */
 static int read_set(struct ctx *c, const char *const *set, size_t nset)
 {
+	if (nset > MAX_VARS)
+		return fail(c, "--set", "%zu variables, expected at most %d", nset, MAX_VARS);
 	for (size_t i = 0; i < nset; i++) {
 		const char *s = set[i], *eq = s ? strchr(s, '=') : NULL;
 		char path[KEYPATH], name[80];
@@ -237,6 +243,9 @@ static int read_vars(struct ctx *c, struct json_object *root)
 		return 0;
 	if (!json_object_is_type(vo, json_type_object))
 		return fail(c, "vars", "expected an object of NAME: \"default\", got %s", kind(vo));
+	if (json_object_object_length(vo) > MAX_VARS)
+		return fail(c, "vars", "%d variables, expected at most %d",
+			    json_object_object_length(vo), MAX_VARS);
 	json_object_object_foreach(vo, k, v) {
 		struct var *x;
 		const char *s;
@@ -624,6 +633,8 @@ static int get_array(struct ctx *c, struct json_object *o, const char *parent, c
 	len = json_object_array_length(a);
 	if (len == 0)
 		return fail(c, path, "empty, expected at least one string (or leave the key out)");
+	if (len > MAX_ELEMS)
+		return fail(c, path, "%zu elements, expected at most %d", len, MAX_ELEMS);
 	if (present)
 		*present = true;
 	for (size_t i = 0; i < len; i++) {
@@ -1019,6 +1030,8 @@ static int rules(struct ctx *c, struct json_object *root, enum section sec,
 	len = json_object_array_length(a);
 	if (!len)
 		return 0;
+	if (len > MAX_RULES)
+		return fail(c, sname, "%zu rules, expected at most %d", len, MAX_RULES);
 	*out = calloc(len, sizeof(**out));
 	if (!*out)
 		return nomem(c);

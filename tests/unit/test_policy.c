@@ -359,6 +359,29 @@ static void test_dsp_policy_parse_size_limit(void **state)
 	free(big);
 }
 
+/* A hostile file at the size limit is refused at the bounds, not after a quadratic scan. */
+static void test_dsp_policy_parse_bounds(void **state)
+{
+	size_t cap = 200000, o = 0;
+	char *t = malloc(cap);
+	struct dsp_policy *p;
+
+	(void)state;
+	assert_non_null(t);
+	o += (size_t)snprintf(t + o, cap - o, "{\"schema\": \"dispose-policy/1\", \"name\": \"x\", "
+			      "\"keep\": [{\"paths\": [");
+	for (int i = 0; i < 10001; i++)
+		o += (size_t)snprintf(t + o, cap - o, "%s\"/%d\"", i ? "," : "", i);
+	snprintf(t + o, cap - o, "]}]}");
+	reject(t, NULL, 0, "t.json: keep[0].paths: 10001 elements, expected at most 10000");
+	/* 10000 distinct paths are fine */
+	memcpy(strstr(t, ",\"/10000\""), "]}]}", 5);
+	p = accept_policy(t, NULL, 0);
+	assert_int_equal(p->keep[0].sel.npaths, 10000);
+	dsp_policy_free(p);
+	free(t);
+}
+
 static void test_dsp_policy_parse_variables(void **state)
 {
 	const char *base = "{\"schema\": \"dispose-policy/1\", \"name\": \"x\", "
@@ -503,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_policy_parse_expansion_not_textual),
 		cmocka_unit_test(test_dsp_policy_parse_rule_fields),
 		cmocka_unit_test(test_dsp_policy_parse_size_limit),
+		cmocka_unit_test(test_dsp_policy_parse_bounds),
 		cmocka_unit_test(test_dsp_policy_parse_variables),
 		cmocka_unit_test(test_dsp_policy_resolve_date),
 		cmocka_unit_test(test_dsp_policy_load_bad_corpus),

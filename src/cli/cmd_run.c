@@ -24,7 +24,7 @@ struct run_ctl {
 	struct progress *prog;
 	/* --progress json: the last line's time and step, so lines come once a second */
 	pthread_mutex_t lock;
-	double last;
+	double last, t0;
 	int last_step;
 	char label[PATH_MAX + 64];
 };
@@ -167,6 +167,8 @@ static void on_progress(const struct dsp_run_progress *p, void *arg)
 	double t = now_secs();
 
 	pthread_mutex_lock(&ctl->lock);
+	if (!ctl->t0)
+		ctl->t0 = t;
 	if (ctl->mode == PROGRESS_JSON) {
 		struct json_object *o;
 
@@ -189,6 +191,13 @@ static void on_progress(const struct dsp_run_progress *p, void *arg)
 			json_object_object_add(o, "total", json_object_new_uint64(p->total));
 			json_object_object_add(o, "all_done", json_object_new_uint64(p->all_done));
 			json_object_object_add(o, "all_total", json_object_new_uint64(p->all_total));
+			/* the whole run's rate so far; null: not known yet */
+			double el = t - ctl->t0, eta = -1;
+
+			if (p->all_total && p->all_done && el > 0.5)
+				eta = (double)(p->all_total - p->all_done) * el / (double)p->all_done;
+			json_object_object_add(o, "eta", eta < 0 ? NULL :
+					       json_object_new_int64((int64_t)(eta + 0.5)));
 			progress_json_print(o);
 		}
 	} else if (ctl->prog) {

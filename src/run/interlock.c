@@ -308,7 +308,14 @@ static int on_progress(unsigned idx, const struct dsp_erase_progress *p, void *a
 	if (p->phase && !strcmp(p->phase, "write"))
 		run_test_kill_bytes(p->done);
 #endif
-	run_progress(r, p->target, p->phase, p->all_done, p->all_total);
+	uint64_t sum = 0;
+
+	/* targets run at once: the step's work is the sum of theirs */
+	if (idx < r->ntdone)
+		__atomic_store_n(&r->tdone[idx], p->all_done, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < r->ntdone; i++)
+		sum += __atomic_load_n(&r->tdone[i], __ATOMIC_RELAXED);
+	run_progress(r, p->target, p->phase, p->done, p->total, sum);
 	return 0;
 }
 
@@ -396,11 +403,14 @@ int run_step_erase(struct run *r, struct json_object *end)
 	struct dsp_archive_cover *cover = NULL;
 	struct gate g = { .r = r };
 	struct erase_ctx c = { 0 };
-	bool resume = r->st.erase_start && !r->st.erase_end;
+	const char *was = dsp_json_str(r->st.erase_end, "status");
+	/* an erase interrupted (SIGINT...) ended its session resumable: it goes on */
+	bool ended = r->st.erase_end && !(was && !strcmp(was, "interrupted"));
+	bool resume = r->st.erase_start && !ended;
 	const char *cat;
 	int rc, ex;
 
-	if (r->st.erase_start && r->st.erase_end)
+	if (r->st.erase_start && ended)
 		return ended_before(r, end);
 	if (!targets || !json_object_array_length(targets)) {
 		json_object_object_add(end, "erase_status", json_object_new_string("success"));
@@ -457,6 +467,11 @@ int run_step_erase(struct run *r, struct json_object *end)
 	rc = dsp_erase_session_new(&c.so, resume ? NULL : c.names, resume ? 0 : c.n, &c.s);
 	if (rc)
 		goto out;
+	r->ntdone = dsp_erase_session_count(c.s);
+	if (!(r->tdone = calloc(r->ntdone + 1, sizeof(*r->tdone)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	if (!resume || dsp_erase_session_count(c.s)) {
 		rc = dsp_erase_session_check(c.s);
 		if (rc) {
@@ -474,6 +489,9 @@ int run_step_erase(struct run *r, struct json_object *end)
 	rc = result_of(ex);
 out:
 	dsp_erase_session_free(c.s);
+	free(r->tdone);
+	r->tdone = NULL;
+	r->ntdone = 0;
 	for (unsigned i = 0; c.names && i < c.n; i++)
 		free(c.names[i]);
 	free(c.names);

@@ -91,13 +91,17 @@ int run_stopped(const struct run *r)
 }
 
 void run_progress(struct run *r, const char *what, const char *phase, uint64_t done,
-		  uint64_t total)
+		  uint64_t total, uint64_t step_done)
 {
 	struct dsp_run_progress p = {
 		.step = r->cur, .what = what, .phase = phase, .done = done, .total = total,
-		.all_done = r->all_done + done, .all_total = r->all_total,
+		.all_total = r->all_total,
 	};
 
+	/* an estimate of the step's work is never let to run past it */
+	if (step_done > r->work[r->cur])
+		step_done = r->work[r->cur];
+	p.all_done = r->all_done + step_done;
 	if (p.all_total && p.all_done > p.all_total)
 		p.all_done = p.all_total;
 	if (r->o->progress)
@@ -506,7 +510,8 @@ static int step_start(struct run *r, enum dsp_run_step s)
 #endif
 	if (r->o->step)
 		r->o->step(s, NULL, r->o->arg);
-	run_progress(r, NULL, NULL, 0, 0);
+	r->step_base = 0;
+	run_progress(r, NULL, NULL, 0, 0, 0);
 	return 0;
 }
 
@@ -553,10 +558,26 @@ static uint64_t plan_count(struct run *r, const char *k)
 
 static void plan_totals(struct run *r)
 {
-	/* archive: read and read back; verify: read; erase: its bytes, each pass */
-	uint64_t a = plan_count(r, "bytes_to_archive"), e = plan_count(r, "bytes_to_erase");
+	struct json_object *t = NULL;
+	uint64_t a = plan_count(r, "bytes_to_archive"), e = 0;
 
-	r->all_total = 3 * a + 2 * e;
+	/* archive: read and read back; verify: read; erase: each pass, and the read-back */
+	if (r->plan && json_object_object_get_ex(r->plan, "targets", &t) &&
+	    json_object_is_type(t, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(t); i++) {
+			struct json_object *x = json_object_array_get_idx(t, i);
+			const char *v = dsp_json_str(x, "verify");
+			uint64_t b = 0, n = 1;
+
+			dsp_json_u64(x, "bytes", &b);
+			dsp_json_u64(x, "passes", &n);
+			e += b * (n + (v && !strcmp(v, "none") ? 0 : 1));
+		}
+	}
+	r->work[DSP_STEP_ARCHIVE] = 2 * a;
+	r->work[DSP_STEP_VERIFY] = a;
+	r->work[DSP_STEP_ERASE] = e;
+	r->all_total = 3 * a + e;
 }
 
 /* A plan from a step that ended before (resume): plan.json as the step_end's digest says. */
@@ -620,6 +641,7 @@ static int do_step(struct run *r, enum dsp_run_step s, step_fn fn)
 
 	if (r->st.ended[s]) {
 		r->cur = s;
+		r->all_done += r->work[s];
 		if (r->o->step)
 			r->o->step(s, "skipped", r->o->arg);
 		return 0;
@@ -637,6 +659,7 @@ static int do_step(struct run *r, enum dsp_run_step s, step_fn fn)
 	}
 	w = step_end(r, s, rc, end);
 	json_object_put(end);
+	r->all_done += r->work[s];
 	return w ? w : rc;
 }
 

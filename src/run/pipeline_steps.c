@@ -23,7 +23,7 @@
 
 static void inv_progress(const struct dsp_inv_progress *p, void *arg)
 {
-	run_progress(arg, p->path ? p->path : p->section, "scan", p->bytes, 0);
+	run_progress(arg, p->path ? p->path : p->section, "scan", p->bytes, 0, 0);
 }
 
 /* --inventory FILE: its bytes become RUN_DIR/inventory.json (the run's own copy). */
@@ -260,8 +260,8 @@ static void arc_progress(const struct dsp_archive_progress *p, void *arg)
 {
 	struct arc_prog *ap = arg;
 
-	run_progress(ap->r, ap->name, p->phase, p->all_done ? p->all_done : p->done,
-		     p->all_total ? p->all_total : p->total);
+	run_progress(ap->r, ap->name, p->phase, p->done, p->total,
+		     ap->r->step_base + (p->all_done ? p->all_done : p->done));
 }
 
 static int create_one(struct run *r, struct json_object *a, const char *id, const char *name,
@@ -334,6 +334,7 @@ int run_step_archive(struct run *r, struct json_object *end)
 		struct dsp_archive_result ar = { 0 };
 		const char *id = dsp_json_str(a, "id"), *sha = NULL;
 		char *name = NULL;
+		uint64_t bytes = 0;
 		int rc;
 
 		if (!id || dsp_json_bytes(a, "archive", &name, NULL)) {
@@ -363,6 +364,8 @@ int run_step_archive(struct run *r, struct json_object *end)
 			json_object_object_add(e, "sha256", json_object_new_string(sha ? sha : ""));
 		json_object_array_add(out, e);
 		free(name);
+		dsp_json_u64(a, "bytes", &bytes);
+		r->step_base += 2 * bytes;
 		if (rc == DSP_PARTIAL) {
 			worst = DSP_PARTIAL;
 			continue;
@@ -464,7 +467,7 @@ int run_step_verify(struct run *r, struct json_object *end)
 			free(name);
 			return DSP_INTERRUPTED;
 		}
-		run_progress(r, name, "verify", 0, 0);
+		run_progress(r, name, "verify", 0, 0, r->step_base);
 		if (recipients_of(a)) {
 			rc = check_encrypted(r, id, name, e);
 		} else {
@@ -477,6 +480,12 @@ int run_step_verify(struct run *r, struct json_object *end)
 					 rc < 0 ? strerror(-rc) : "failed");
 		}
 		free(name);
+		{
+			uint64_t b = 0;
+
+			dsp_json_u64(a, "bytes", &b);
+			r->step_base += b;
+		}
 		if (rc) {
 			/* a damaged archive is a verification mismatch, whatever the cause */
 			worst = rc == DSP_MISMATCH || rc == DSP_INVALID ? DSP_MISMATCH : rc;

@@ -38,7 +38,12 @@ struct run {
 	char **argv;
 	int exit;			/* the worst exit code so far */
 	const char *step_status[DSP_STEP_COUNT];
-	uint64_t all_done, all_total;	/* the whole run's work, for the ETA */
+	uint64_t all_done, all_total;	/* the whole run's work, for the ETA: the steps
+					 * ended before this one, and all of them */
+	uint64_t work[DSP_STEP_COUNT];	/* each step's work (bytes) as the plan has it */
+	uint64_t step_base;		/* this step: work of its items already done */
+	uint64_t *tdone;		/* erase: each target's bytes so far (atomic) */
+	unsigned ntdone;
 	enum dsp_run_step cur;
 };
 
@@ -49,9 +54,9 @@ int run_exit_worse(int a, int b);
 void run_fail(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The signal that stopped the run, or 0. */
 int run_stopped(const struct run *r);
-/* Report progress of the current step. */
+/* Report progress of the current step: its item (done of total), the step's work so far. */
 void run_progress(struct run *r, const char *what, const char *phase, uint64_t done,
-		  uint64_t total);
+		  uint64_t total, uint64_t step_done);
 /* (Re)read r->st from the record in r->dir. 0, DSP_INVALID (damaged, said) or -errno. */
 int run_state_read(struct run *r);
 /* Append an event (synced); 0 or -errno (said). */

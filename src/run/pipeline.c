@@ -178,10 +178,23 @@ void run_test_kill(const char *step, const char *when)
 
 void run_test_kill_bytes(uint64_t done)
 {
+	static int sent;
 	const char *k = getenv("DISPOSE_TEST_RUN_KILL");
+	char *end;
+	unsigned long long at;
 
-	if (k && !strncmp(k, "erase:write:", 12) && done >= strtoull(k + 12, NULL, 10))
-		raise(SIGKILL);
+	if (!k || strncmp(k, "erase:write:", 12))
+		return;
+	at = strtoull(k + 12, &end, 10);
+	if (done < at)
+		return;
+	/* ":INT": a signal the run handles (stop flag), once; else SIGKILL */
+	if (!strcmp(end, ":INT")) {
+		if (!__atomic_exchange_n(&sent, 1, __ATOMIC_RELAXED))
+			raise(SIGINT);
+		return;
+	}
+	raise(SIGKILL);
 }
 #endif
 

@@ -78,7 +78,7 @@ int run_certify(struct run *r);
 #ifdef DSP_TEST_HOOKS
 /* DISPOSE_TEST_RUN_KILL=<step>:<start|end>: SIGKILL right after that event is written. */
 void run_test_kill(const char *step, const char *when);
-/* DISPOSE_TEST_RUN_KILL=erase:write:BYTES: SIGKILL once BYTES of a target are written. */
+/* DISPOSE_TEST_RUN_KILL=erase:write:BYTES[:INT]: SIGKILL (or SIGINT) once a target has BYTES written. */
 void run_test_kill_bytes(uint64_t done);
 #endif
 

@@ -100,3 +100,19 @@ assert any(e["event"] == "pass_start" and e.get("offset", 0) > 0 for e in evs[i:
     "no pass resumed at an offset"
 PY
 ok "kill -9 mid-erase after a checkpoint, then --resume: continued from the checkpoint"
+
+# SIGINT in the middle of the erase: exit 130, run_end interrupted, and --resume continues it
+fill_marker "$big" 32
+env DISPOSE_TEST_RUN_KILL=erase:write:16777216:INT DISPOSE_TEST_RUN_CHECKPOINT=2097152 \
+	"$DISPOSE" run --policy "$T/p2.json" --yes --progress none --run-dir "$T/i" >"$T/out" 2>&1
+rc=$?
+[ $rc = 130 ] || { cat "$T/out"; die "SIGINT: expected exit 130, got $rc"; }
+grep -q "resume with: dispose run --resume --run-dir $T/i" "$T/out" || die "no resume hint: $(cat "$T/out")"
+events "$T/i" run_end | grep -q '"interrupted"' || die "SIGINT: run_end not interrupted"
+"$DISPOSE" run --resume --yes --progress none --run-dir "$T/i" >"$T/out" 2>&1 ||
+	{ cat "$T/out"; die "SIGINT: resume: exit $?"; }
+check_run_record "$T/i"
+[ "$(count_marker "$big")" = 0 ] || die "SIGINT: marker bytes left on $big"
+"$DISPOSE" verify --ca "$T/signer.crt" --run-dir "$T/i" "$T/i/certificate.json" \
+	>"$T/v" 2>&1 || die "SIGINT: certificate: $(cat "$T/v")"
+ok "SIGINT mid-erase: exit 130, then --resume completes the erase"

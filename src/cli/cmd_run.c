@@ -208,9 +208,13 @@ static void on_progress(const struct dsp_run_progress *p, void *arg)
 		};
 		char id[16], label[PATH_MAX + 64];
 
+		const char *w = p->what ? strrchr(p->what, '/') : NULL;
+
+		/* the bar's label is short: the step first, then the item's last name */
+		w = w && w[1] ? w + 1 : p->what;
 		snprintf(id, sizeof(id), "%d/%d", (int)p->step + 1, DSP_STEP_COUNT);
-		snprintf(label, sizeof(label), "%s%s%.4000s", dsp_run_step_name(p->step),
-			 p->what ? ": " : "", p->what ? p->what : "");
+		snprintf(label, sizeof(label), "%s %s%s%.4000s", id, dsp_run_step_name(p->step),
+			 w ? " " : "", w ? w : "");
 		if (strcmp(label, ctl->label)) {
 			snprintf(ctl->label, sizeof(ctl->label), "%s", label);
 			progress_target(ctl->prog, 0, id, label);

@@ -518,7 +518,7 @@ static int build_archives(struct pl *s, struct json_object *arr, const char *run
 		struct archive *a = &s->ar[i];
 		const struct dsp_policy_rule *r = &s->p->retain[a->rule];
 		struct json_object *o = json_object_new_object(), *ex;
-		char until[11] = "", *path = NULL, id[32];
+		char until[11] = "", *path = NULL, *name = NULL, id[32];
 		const char *spec = r->retain_for ? r->retain_for : r->retain_until;
 		int rc = 0;
 
@@ -533,11 +533,17 @@ static int build_archives(struct pl *s, struct json_object *arr, const char *run
 					    r->name, spec);
 		}
 		/* relative without a run directory: to the run directory it will have */
-		if (asprintf(&path, "%s%s%s/%s-%s-%s.tar.zst%s",
+		if (asprintf(&name, "%s-%s-%s", r->name, host, ymd) < 0) {
+			name = NULL;
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
+		}
+		if (asprintf(&path, "%s%s%s/%s.tar.zst%s",
 			     r->destination ? r->destination : run_dir ? run_dir : "",
 			     !r->destination && run_dir ? "/" : "", r->destination ? "" : "archives",
-			     r->name, host, ymd, r->nrecipients ? ".enc" : "") < 0)
+			     name, r->nrecipients ? ".enc" : "") < 0) {
+			free(name);
 			return plan_fail(s, -ENOMEM, "plan: out of memory");
+		}
 		/* the files it holds: the inventory's regular files under its roots */
 		for (size_t k = 0; k < a->nroots; k++) {
 			size_t lo, hi;
@@ -560,7 +566,8 @@ static int build_archives(struct pl *s, struct json_object *arr, const char *run
 		snprintf(id, sizeof(id), "a%zu", i + 1);
 		json_object_object_add(o, "id", json_object_new_string(id));
 		json_object_object_add(o, "rule", json_object_new_string(r->name));
-		json_object_object_add(o, "name", json_object_new_string(r->name));
+		json_object_object_add(o, "name", json_object_new_string(name));
+		free(name);
 		rc = dsp_json_add_bytes(o, "archive", path);
 		free(path);
 		json_object_object_add(o, "roots", jbytes_array(a->roots, a->nroots));

@@ -315,6 +315,7 @@ static void test_plan_decisions_split_around_kept(void **state)
 	assert_non_null(ar);
 	assert_string_equal(dsp_json_str(ar, "retain_until"), "2033-02-28");
 	assert_string_equal(dsp_json_str(ar, "archive"), "archives/records-box-20260228.tar.zst");
+	assert_string_equal(dsp_json_str(ar, "name"), "records-box-20260228");
 	assert_int_equal(num(ar, "files"), 2);
 	assert_int_equal(num(ar, "bytes"), 1010);
 	assert_int_equal(json_object_array_length(arr(ar, "roots")), 2);

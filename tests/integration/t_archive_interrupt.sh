@@ -16,11 +16,18 @@ run() {	# SIGNAL WANT_EXIT NAME [create options]
 	local sig=$1 want=$2 name=$3 pid rc start end sfx=.tar.zst
 	shift 3
 	[[ " $* " == *" --recipient "* ]] && sfx=.tar.zst.enc
-	start=$(date +%s)
 	$D archive create --run-dir "$T/run-$name" --root "$T/src" "$@" \
 		-o "$T/$name$sfx" >"$T/$name.out" 2>"$T/$name.err" &
 	pid=$!
+	# its handlers are in place once run_start is written (a loaded machine
+	# can take more than a second to get there)
+	for _ in $(seq 600); do
+		grep -q '"event":"run_start"' "$T/run-$name/events.jsonl" 2>/dev/null && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.05
+	done
 	sleep 1
+	start=$(date +%s)
 	kill -"$sig" $pid
 	timeout 30 tail --pid=$pid -f /dev/null || { kill -9 $pid; die "$name: still running 30 s after SIG$sig"; }
 	wait $pid

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 
+#include "dispose/cert.h"
 #include "dispose/common.h"
 #include "dispose/json.h"
 #include "dispose/ledger.h"
@@ -618,6 +619,25 @@ static int load_plan(struct run *r)
 	return 0;
 }
 
+/* The inventory a redone plan step reads: still the bytes its step_end recorded. */
+static int check_inventory(struct run *r)
+{
+	const char *want = dsp_json_str(r->st.step_end[DSP_STEP_INVENTORY], "sha256");
+	char sha[65];
+	int rc = run_sha256_file(r->inv, sha);
+
+	if (rc) {
+		run_fail(r, "%s: %s", r->inv, strerror(-rc));
+		return DSP_INVALID;
+	}
+	if (!want || strcmp(want, sha)) {
+		run_fail(r, "%s: changed since the inventory step ended (sha256 %.12s..., "
+			 "recorded %.12s...): nothing done", r->inv, sha, want ? want : "none");
+		return DSP_MISMATCH;
+	}
+	return 0;
+}
+
 static void run_end(struct run *r, int exit_code, const char *status)
 {
 	struct json_object *o = dsp_record_run_end(status, exit_code);
@@ -708,6 +728,9 @@ static int pipeline(struct run *r)
 	for (int i = 0; i < DSP_STEP_CERTIFY; i++) {
 		enum dsp_run_step s = (enum dsp_run_step)i;
 
+		if (s == DSP_STEP_PLAN && r->st.ended[DSP_STEP_INVENTORY] &&
+		    !r->st.ended[DSP_STEP_PLAN] && (rc = check_inventory(r)))
+			break;
 		if (s == DSP_STEP_ARCHIVE && r->st.ended[DSP_STEP_PLAN] && !r->plan &&
 		    (rc = load_plan(r)))
 			break;
@@ -799,7 +822,12 @@ int dsp_run(const struct dsp_run_opts *o, struct dsp_run_result *res)
 		res->exit_code = run_exit_of(rc, 0);
 		goto out;
 	}
+	/* a signing key that cannot sign is said before anything is done */
+	if (!o->resume && (rc = run_signer_load(&r)))
+		goto out;
 	rc = o->resume ? open_resume(&r) : open_new(&r);
+	if (!rc && o->resume)
+		rc = run_signer_load(&r);
 	snprintf(res->run_dir, sizeof(res->run_dir), "%s", r.dir);
 	if (rc)
 		goto out;
@@ -829,9 +857,11 @@ int dsp_run(const struct dsp_run_opts *o, struct dsp_run_result *res)
 			}
 			goto done;
 		}
-		if (rc == DSP_INVALID && !o->resume && !r.st.ended[DSP_STEP_PLAN] &&
-		    r.step_status[DSP_STEP_PLAN] && !r.step_status[DSP_STEP_ARCHIVE]) {
-			/* a policy the plan refuses (a rule that matches nothing): nothing done */
+		if (rc == DSP_INVALID && !o->resume && !r.step_status[DSP_STEP_ARCHIVE]) {
+			/*
+			 * a policy the plan refuses (a rule that matches nothing), an
+			 * inventory that is none: nothing done, nothing kept
+			 */
 			res->exit_code = DSP_EXIT_USAGE;
 			res->run_dir[0] = '\0';
 			discard_new(&r);
@@ -856,6 +886,7 @@ done:
 	if (rc == -ENOMEM && !res->why)
 		res->why = strdup("out of memory");
 	dsp_ledger_close(r.l);
+	dsp_cert_signer_free(r.signer);
 	json_object_put(r.plan);
 	dsp_policy_free(r.pol);
 	state_clear(&r.st);

@@ -59,6 +59,25 @@ static int existing(struct run *r, const char *cert, bool *kind_ok)
 	return 0;
 }
 
+int run_signer_load(struct run *r)
+{
+	const struct dsp_policy_cert *c = &r->pol->cert;
+	char *why = NULL;
+	int rc;
+
+	if (!c->key || !c->cert)
+		return 0;
+	rc = dsp_cert_signer_load(c->key, c->cert, c->chain, c->passphrase_file, &r->signer,
+				  &why);
+	if (rc) {
+		run_fail(r, "%s: certificate: %s; nothing done", r->pol->path,
+			 why ? why : rc < 0 ? strerror(-rc) : "cannot sign");
+		free(why);
+		return rc == -ENOMEM ? rc : DSP_INVALID;
+	}
+	return 0;
+}
+
 int run_certify(struct run *r)
 {
 	const struct dsp_policy_cert *c = &r->pol->cert;
@@ -94,11 +113,13 @@ int run_certify(struct run *r)
 		  DSP_STEP_CERTIFY + 1, DSP_STEP_COUNT);
 	if (existing(r, cert, &kind_ok)) {
 		rc = 0;
-	} else {
+	} else if (!(s = r->signer)) {
 		rc = dsp_cert_signer_load(c->key, c->cert, c->chain, c->passphrase_file, &s, &why);
 		if (!rc)
 			rc = dsp_cert_certify(&bo, s, cert, &kind_ok, &why);
 		dsp_cert_signer_free(s);
+	} else {
+		rc = dsp_cert_certify(&bo, s, cert, &kind_ok, &why);
 	}
 	if (rc) {
 		run_fail(r, "%s: no certificate: %s", r->dir, why ? why : rc < 0 ?

@@ -23,8 +23,11 @@ struct run_state {
 	struct json_object *run_start;		/* names as bytes */
 };
 
+struct dsp_cert_signer;
+
 struct run {
 	const struct dsp_run_opts *o;
+	struct dsp_cert_signer *signer;	/* the policy's key, loaded first; NULL: none */
 	struct dsp_run_result *res;
 	struct dsp_policy *pol;
 	char dir[PATH_MAX];		/* absolute */
@@ -72,6 +75,8 @@ int run_step_plan(struct run *r, struct json_object *end, bool confirm, int *dec
 int run_step_archive(struct run *r, struct json_object *end);
 int run_step_verify(struct run *r, struct json_object *end);
 int run_step_erase(struct run *r, struct json_object *end);
+/* The policy's signing key, before anything is done: 0, or DSP_INVALID (said). */
+int run_signer_load(struct run *r);
 /* After run_end: the certificate (pipeline_cert.c). */
 int run_certify(struct run *r);
 

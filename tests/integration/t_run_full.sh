@@ -27,6 +27,26 @@ expect_exit 4 "$DISPOSE" run --policy "$T/policy.json" --run-dir "$T/no" </dev/n
 	>"$T/no.out" 2>&1
 [ -e "$T/no" ] && die "refused run made the run directory"
 
+# a signing key that cannot sign, a rule that matches nothing: exit 2 before anything is done
+python3 - "$T/policy.json" "$T/badkey.json" "$T/ghost.json" "$srv" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["certificate"]["key"] = sys.argv[4] + "/no-such.key"
+json.dump(p, open(sys.argv[2], "w"))
+p = json.load(open(sys.argv[1]))
+p["erase"].append({"name": "ghost", "paths": [sys.argv[4] + "/nothing/**"], "method": "zero"})
+json.dump(p, open(sys.argv[3], "w"))
+PY
+expect_exit 2 "$DISPOSE" run --policy "$T/badkey.json" --yes --progress none --run-dir "$T/bk" \
+	>"$T/bk.out" 2>&1
+grep -q "no-such.key" "$T/bk.out" || die "bad key: $(cat "$T/bk.out")"
+expect_exit 2 "$DISPOSE" run --policy "$T/ghost.json" --yes --progress none --run-dir "$T/gh" \
+	>"$T/gh.out" 2>&1
+grep -q "erase\[4\] (ghost): matches nothing" "$T/gh.out" || die "ghost rule: $(cat "$T/gh.out")"
+[ -e "$T/bk" ] || [ -e "$T/gh" ] && die "a refused run left its run directory"
+cmp -s "$srv/srv/data/a.txt" "$srv.orig/srv/data/a.txt" || die "a refused run changed a file"
+ok "dry run, no terminal, a bad key, a rule matching nothing: nothing done"
+
 "$DISPOSE" run --policy "$T/policy.json" --yes --progress none --run-dir "$T/run" \
 	>"$T/out" 2>"$T/err"
 rc=$?

@@ -47,12 +47,31 @@ grep -q "erase\[4\] (ghost): matches nothing" "$T/gh.out" || die "ghost rule: $(
 cmp -s "$srv/srv/data/a.txt" "$srv.orig/srv/data/a.txt" || die "a refused run changed a file"
 ok "dry run, no terminal, a bad key, a rule matching nothing: nothing done"
 
-"$DISPOSE" run --policy "$T/policy.json" --yes --progress none --run-dir "$T/run" \
+# syslog captured by the LD_PRELOAD shim of t_syslog.sh: every step's start and end
+shim=()
+if cc -shared -fPIC -O2 -o "$T/shim.so" "$SRCDIR/tests/integration/syslog_shim.c" 2>/dev/null
+then
+	shim=(env SYSLOG_CAPTURE="$T/syslog" LD_PRELOAD="$T/shim.so"
+	      ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:verify_asan_link_order=0")
+	: >"$T/syslog"
+fi
+"${shim[@]}" "$DISPOSE" run --policy "$T/policy.json" --yes --progress none --run-dir "$T/run" \
 	>"$T/out" 2>"$T/err"
 rc=$?
 [ $rc = 0 ] || { cat "$T/out" "$T/err"; die "run failed: exit $rc"; }
 cat "$T/out"
 check_run_record "$T/run"
+if [ ${#shim[@]} -gt 0 ]; then
+	for st in "1/6 inventory" "2/6 plan" "3/6 archive" "4/6 verify" "5/6 erase"; do
+		grep -Fq "dispose run $T/run: step $st started" "$T/syslog" ||
+			die "syslog: no start of $st: $(cat "$T/syslog")"
+		grep -Fq "dispose run $T/run: step $st: success" "$T/syslog" ||
+			die "syslog: no end of $st: $(cat "$T/syslog")"
+	done
+	grep -Fq "dispose run $T/run: step 6/6 certify: $T/run/certificate.json" "$T/syslog" ||
+		die "syslog: no certify line: $(cat "$T/syslog")"
+	ok "syslog: every step's start and end with the run id"
+fi
 check_erased "$srv" "$dev"
 ok "run: every target erased, one record"
 

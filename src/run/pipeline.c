@@ -728,12 +728,14 @@ static int pipeline(struct run *r)
 	for (int i = 0; i < DSP_STEP_CERTIFY; i++) {
 		enum dsp_run_step s = (enum dsp_run_step)i;
 
-		if (s == DSP_STEP_PLAN && r->st.ended[DSP_STEP_INVENTORY] &&
-		    !r->st.ended[DSP_STEP_PLAN] && (rc = check_inventory(r)))
+		if ((s == DSP_STEP_PLAN && r->st.ended[DSP_STEP_INVENTORY] &&
+		     !r->st.ended[DSP_STEP_PLAN] && (rc = check_inventory(r))) ||
+		    (s == DSP_STEP_ARCHIVE && r->st.ended[DSP_STEP_PLAN] && !r->plan &&
+		     (rc = load_plan(r)))) {
+			/* what an earlier step left was changed: nothing more is done */
+			ex = run_exit_worse(ex, run_exit_of(rc, 0));
 			break;
-		if (s == DSP_STEP_ARCHIVE && r->st.ended[DSP_STEP_PLAN] && !r->plan &&
-		    (rc = load_plan(r)))
-			break;
+		}
 		if (s == DSP_STEP_ARCHIVE)
 			plan_totals(r);
 		rc = do_step(r, s, fns[i]);

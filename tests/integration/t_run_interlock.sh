@@ -77,3 +77,20 @@ grep '"gate": *true' "$T/r3/events.jsonl" | grep -q 'r2.txt' ||
 grep -q "changed since it was archived" "$T/r3/events.jsonl" || die "no reason recorded"
 check_run_record "$T/r3"
 ok "retained file changed after archiving: left in place, the rest erased, exit 1"
+
+# 4. the plan changed between its step and a resume: nothing more is done, exit 3
+rm -rf "$srv" "$srv.orig"
+make_server "$srv"
+fill_marker "$dev" 4
+write_policy "$T/p4.json" "$srv" "$dev" "$T/signer"
+DISPOSE_TEST_RUN_KILL=plan:end "$DISPOSE" run --policy "$T/p4.json" --yes --progress none \
+	--run-dir "$T/r4" >"$T/out" 2>&1
+[ $? = 137 ] || die "the test hook did not kill the run at plan:end"
+sed -i 's/"method": *"zero"/"method": "one"/' "$T/r4/plan.json"
+"$DISPOSE" run --resume --yes --progress none --run-dir "$T/r4" >"$T/out" 2>&1
+rc=$?
+[ $rc = 3 ] || { cat "$T/out"; die "changed plan: expected exit 3, got $rc"; }
+grep -q "plan.json: changed since the plan step ended" "$T/out" || die "$(cat "$T/out")"
+intact "$srv" "$dev"
+events "$T/r4" archive_start >/dev/null && die "an archive started from a changed plan"
+ok "plan changed before a resume: nothing done, exit 3"

@@ -393,6 +393,16 @@ struct dsp_erase_session_opts {
 					   is its own (loaded and checked per target) */
 	const char *then;	/* crypto-luks targets: an overwrite method run afterwards */
 	enum dsp_category category;	/* asked for; DSP_CAT_NONE: each method's */
+	/*
+	 * NULL, or one per name: that target's own category (DSP_CAT_NONE
+	 * entries: category above), --then (NULL entries: then above; given
+	 * to a target whose method is neither crypto-luks nor auto: a usage
+	 * error naming it) and --verify (NULL entries: verify above). Each is
+	 * checked, recorded (run_start's targets) and resumed per target.
+	 */
+	const enum dsp_category *categories;
+	const char *const *thens;
+	const char *const *verifies;
 	struct json_object *luks_backups;	/* from --inventory: [{"path","uuid"}];
 					   borrowed, may be NULL (recorded in run_start) */
 	bool restore_hidden;	/* ATA drives with HPA/DCO: restore native max first */

@@ -47,6 +47,14 @@ struct item {
 	enum dsp_verify_mode verify;
 	double pct;
 	bool verify_fixed;		/* resume: this target's verification as recorded */
+	char *varg;			/* its --verify, or NULL: its method's */
+	/* its own category and --then (opts categories/thens, else the run's) */
+	enum dsp_category req;		/* DSP_CAT_NONE: its method's */
+	bool req_rec;			/* resume: req as recorded for it */
+	char *tharg;			/* its --then, or NULL */
+	char *rec_then_sha;		/* resume: that method file's sha256 as recorded */
+	struct dsp_method *then;	/* loaded from tharg */
+	bool then_borrowed, then_own;	/* then_own: given for this target alone */
 	bool started;			/* resume: the record has its target event */
 	bool all_ns;			/* every namespace of its NVMe controller is a target */
 	bool first;			/* holds a LUKS header backup: erased before the rest */
@@ -239,10 +247,39 @@ static const struct dsp_method *run_method(const struct item *t)
 	return t->chosen ? t->chosen : t->m;
 }
 
-/* The category target t asks for: --category, else the method as named (auto: auto's). */
+/* The category target t asks for: its own (or --category), else the method as named (auto: auto's). */
 static enum dsp_category requested(const struct dsp_erase_session *s, const struct item *t)
 {
-	return s->requested != DSP_CAT_NONE ? s->requested : t->m->category;
+	(void)s;
+	return t->req != DSP_CAT_NONE ? t->req : t->m->category;
+}
+
+/* Target t's --then: the run's (s->then), another target's of that name, else loaded. */
+static int load_then(struct dsp_erase_session *s, struct item *t)
+{
+	int r;
+
+	if (!t->tharg)
+		return 0;
+	if (s->then && s->then_arg && !strcmp(t->tharg, s->then_arg)) {
+		t->then = s->then;
+		t->then_borrowed = true;
+		return 0;
+	}
+	for (unsigned i = 0; i < s->nt; i++) {
+		if (&s->t[i] != t && s->t[i].then && !strcmp(s->t[i].tharg, t->tharg)) {
+			t->then = s->t[i].then;
+			t->then_borrowed = true;
+			return 0;
+		}
+	}
+	r = load_one(s, t->tharg, &t->then);
+	if (r)
+		return r;
+	if (t->then->technique != DSP_TECH_OVERWRITE)
+		return usage(s, "%s: then %s: not an overwrite method (technique %s)",
+			     t->c.path, t->tharg, dsp_technique_name(t->then->technique));
+	return 0;
 }
 
 /* Each target's method (one named for several targets is loaded once: they share it). */
@@ -296,6 +333,11 @@ static int load_methods(struct dsp_erase_session *s)
 			return usage(s, "--then: %s: not an overwrite method (technique %s)",
 				     s->then_arg, dsp_technique_name(s->then->technique));
 	}
+	for (unsigned i = 0; i < s->nt; i++) {
+		r = load_then(s, &s->t[i]);
+		if (r)
+			return r;
+	}
 	return 0;
 }
 
@@ -323,7 +365,7 @@ static int set_verify(struct dsp_erase_session *s, struct item *t, const char *a
 static int set_verify_all(struct dsp_erase_session *s)
 {
 	for (unsigned i = 0; i < s->nt; i++) {
-		int r = set_verify(s, &s->t[i], s->verify_arg);
+		int r = set_verify(s, &s->t[i], s->t[i].varg);
 
 		if (r)
 			return r;
@@ -402,6 +444,15 @@ static void add_target_method(struct json_object *o, const struct item *t)
 	json_object_object_add(o, "sample_percent", dsp_json_new_decimal(t->pct));
 	json_object_object_add(o, "category_requested",
 			       json_object_new_string(dsp_category_name(requested(t->s, t))));
+	/* its own --category and --then (what --resume restores for it) */
+	if (t->req != DSP_CAT_NONE)
+		json_object_object_add(o, "category",
+				       json_object_new_string(dsp_category_name(t->req)));
+	if (t->then) {
+		dsp_json_add_bytes(o, "then_arg", method_ref(t->tharg, abspath));
+		json_object_object_add(o, "then_sha256",
+				       json_object_new_string(t->then->sha256));
+	}
 }
 
 static struct json_object *targets_json(const struct dsp_erase_session *s)
@@ -631,9 +682,10 @@ static int resume_settings(struct dsp_erase_session *s, struct json_object *run_
 	const char *v;
 	bool was;
 
-	if (s->method_arg || s->verify_arg || s->o.methods)
+	if (s->method_arg || s->verify_arg || s->o.methods || s->o.verifies)
 		return usage(s, "%s", "--method and --verify cannot change on --resume");
-	if (s->then_arg || s->requested != DSP_CAT_NONE || s->o.restore_hidden || s->backups)
+	if (s->then_arg || s->requested != DSP_CAT_NONE || s->o.restore_hidden || s->backups ||
+	    s->o.categories || s->o.thens)
 		return usage(s, "%s", "--then, --category, --inventory and --restore-hidden "
 			     "cannot change on --resume");
 	/* the run's own: --then, --category, the backups found, --restore-hidden */
@@ -683,9 +735,22 @@ static int resume_method(struct item *t, struct json_object *o)
 {
 	const char *a = jstr(o, "method_arg"), *c = jstr(o, "chosen"), *v = jstr(o, "verify");
 	const char *sha = jstr(o, "method_sha256"), *why = jstr(o, "auto_reason");
+	const char *cat = jstr(o, "category");
 	double pct = 10;
 
 	if (a && !(t->marg = strdup(a)))
+		return -ENOMEM;
+	/* its own category and --then; older records: none here, the run's apply */
+	if (cat) {
+		t->req = !strcmp(cat, "purge") ? DSP_CAT_PURGE :
+			 !strcmp(cat, "clear") ? DSP_CAT_CLEAR : DSP_CAT_NONE;
+		t->req_rec = true;
+	}
+	a = jstr(o, "then_arg");
+	if (a && !(t->tharg = strdup(a)))
+		return -ENOMEM;
+	a = jstr(o, "then_sha256");
+	if (a && !(t->rec_then_sha = strdup(a)))
 		return -ENOMEM;
 	if (sha && !(t->rec_sha = strdup(sha)))
 		return -ENOMEM;
@@ -966,6 +1031,9 @@ static int method_unchanged(struct dsp_erase_session *s)
 		else if (sha_differs(t->rec_chosen_sha, t->chosen))
 			rc = say(s, DSP_INVALID, t->chosen->name,
 				 "method file changed since the run started (auto chose it)");
+		else if (sha_differs(t->rec_then_sha, t->then))
+			rc = say(s, DSP_INVALID, t->tharg,
+				 "method file changed since the run started");
 	}
 	dsp_record_free(rec);
 	return rc;
@@ -1100,9 +1168,26 @@ static int session_init(struct dsp_erase_session *s, char *const *names, unsigne
 		}
 	}
 	for (unsigned i = 0; i < s->nt; i++) {
-		s->t[i].idx = i;
-		s->t[i].s = s;
-		s->t[i].status = "not-started";
+		struct item *t = &s->t[i];
+		const char *th = s->o.thens && !s->o.resume ? s->o.thens[i] : NULL;
+		const char *v = s->o.verifies && !s->o.resume ? s->o.verifies[i] : NULL;
+
+		t->idx = i;
+		t->s = s;
+		t->status = "not-started";
+		/* its own settings, else the run's (resume: as recorded for it, else the run's) */
+		if (!t->req_rec)
+			t->req = s->o.categories && !s->o.resume &&
+				 s->o.categories[i] != DSP_CAT_NONE ? s->o.categories[i] : s->requested;
+		t->then_own = th != NULL;
+		if (!th && !t->tharg)
+			th = s->then_arg;
+		if (th && !(t->tharg = strdup(th)))
+			return -ENOMEM;
+		if (!v)
+			v = s->verify_arg;
+		if (v && !(t->varg = strdup(v)))
+			return -ENOMEM;
 	}
 	if (!s->o.jobs)
 		s->o.jobs = s->nt;
@@ -1131,6 +1216,15 @@ static void report_checks(const struct dsp_erase_why *w, void *arg)
  */
 static int then_wanted(struct dsp_erase_session *s, bool chosen)
 {
+	/* a target's own then: on a crypto-luks (or auto) target only */
+	for (unsigned i = 0; !chosen && i < s->nt; i++) {
+		const struct item *t = &s->t[i];
+		enum dsp_technique k = t->m->technique;
+
+		if (t->then_own && k != DSP_TECH_CRYPTO_LUKS && k != DSP_TECH_AUTO)
+			return usage(s, "%s: then %s: its method %s is not crypto-luks (nor auto)",
+				     t->c.path, t->tharg, t->m->name);
+	}
 	if (!s->then)
 		return 0;
 	for (unsigned i = 0; i < s->nt; i++) {
@@ -1235,7 +1329,7 @@ static int auto_load(struct dsp_erase_session *s, struct item *t, const char *na
 		return r;
 	if (t->chosen->technique == DSP_TECH_AUTO)	/* never a loop */
 		return say(s, DSP_INVALID, shown(t), "auto chose %s, itself auto", name);
-	return set_verify(s, t, s->verify_arg);
+	return set_verify(s, t, t->varg);
 }
 
 /*
@@ -1286,7 +1380,7 @@ static int check_technique(struct dsp_erase_session *s, struct item *t)
 		switch (run_method(t)->technique) {
 		case DSP_TECH_CRYPTO_LUKS:
 			r = dsp_erase_luks_check(io, dev, requested(s, t), s->backups,
-						 s->then != NULL, &w);
+						 t->then != NULL, &w);
 			break;
 		case DSP_TECH_SANITIZE:
 			t->all_ns = all_namespaces(s, t);
@@ -1306,7 +1400,7 @@ static int check_technique(struct dsp_erase_session *s, struct item *t)
 		return say(s, DSP_UNSUPPORTED, shown(t), "method %s overwrites: NIST Clear at most, "
 			   "Purge asked for; nothing written", run_method(t)->name);
 	/* a file's or tree's overwrite is labelled no category: asked for, it cannot be met */
-	if (t->c.kind != DSP_ERASE_BLOCK && s->requested == DSP_CAT_CLEAR)
+	if (t->c.kind != DSP_ERASE_BLOCK && t->req == DSP_CAT_CLEAR)
 		return say(s, DSP_UNSUPPORTED, t->c.path, "an overwrite of a %s reaches no NIST "
 			   "category (the filesystem may keep old copies); Clear asked for "
 			   "(--category clear); nothing written", t->c.kind == DSP_ERASE_FILE ?
@@ -1700,7 +1794,7 @@ static void run_target(struct dsp_erase_session *s, struct item *t)
 		.end = &t->end,
 		.path = t->c.path,
 		.requested = requested(s, t),
-		.then = m->technique == DSP_TECH_CRYPTO_LUKS ? s->then : NULL,
+		.then = m->technique == DSP_TECH_CRYPTO_LUKS ? t->then : NULL,
 		.auto_reason = t->chosen ? t->reason : NULL,
 		.luks_backups = s->backups,
 		.all_namespaces = t->all_ns,
@@ -1869,6 +1963,11 @@ void dsp_erase_session_free(struct dsp_erase_session *s)
 		free(s->t[i].rec_sha);
 		free(s->t[i].rec_chosen);
 		free(s->t[i].rec_chosen_sha);
+		free(s->t[i].varg);
+		free(s->t[i].tharg);
+		free(s->t[i].rec_then_sha);
+		if (!s->t[i].then_borrowed)
+			dsp_method_free(s->t[i].then);
 		if (!s->t[i].m_borrowed)
 			dsp_method_free(s->t[i].m);
 		if (!s->t[i].chosen_borrowed)

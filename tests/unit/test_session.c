@@ -770,6 +770,121 @@ static void test_session_file_gate(void **state)
 	free(ev);
 }
 
+/*
+ * Per-target category, then and verify (a policy's rules, each its own):
+ * a file asking for clear is refused alone, naming it; a then given to a
+ * target that is not crypto-luks or auto is a usage error naming it; each
+ * target's then and verify are recorded in erase_start and a resume takes
+ * them back per target.
+ */
+static void test_session_per_target_settings(void **state)
+{
+	struct said s;
+	struct dsp_erase_session_opts o = opts(&s, NULL);
+	struct dsp_erase_session *se;
+	struct dsp_ledger *l;
+	const char *methods[2] = { "zero", "auto" };
+	const char *thens[2] = { NULL, "zero" };
+	const char *bad_thens[2] = { "zero", NULL };
+	const char *verifies[2] = { "none", "all" };
+	const enum dsp_category cats[2] = { DSP_CAT_CLEAR, DSP_CAT_NONE };
+	enum dsp_verify_mode v;
+	char *names[2], *ev, *t1, *t2;
+	int r;
+
+	(void)state;
+	make_file(at("a"), 8192);
+	make_file(at("b"), 8192);
+	names[0] = strdup(at("a"));
+	names[1] = strdup(at("b"));
+	o.run_dir = run_dir();
+	o.method = NULL;
+	o.methods = methods;
+
+	/* clear asked for the file a only: a refused (named), b not */
+	o.categories = cats;
+	assert_int_equal(dsp_erase_session_new(&o, names, 2, &se), 0);
+	assert_int_equal(dsp_erase_session_check(se), DSP_UNSUPPORTED);
+	dsp_erase_session_free(se);
+	assert_int_equal(s.n, 1);
+	assert_non_null(strstr(s.last, names[0]));
+	assert_non_null(strstr(s.last, "Clear asked for"));
+	o.categories = NULL;
+
+	/* a then for a target whose method is zero: a usage error naming it */
+	o.thens = bad_thens;
+	assert_int_equal(dsp_erase_session_new(&o, names, 2, &se), DSP_INVALID);
+	dsp_erase_session_free(se);
+	assert_int_equal(s.usage, 1);
+	assert_non_null(strstr(s.last, names[0]));
+	assert_non_null(strstr(s.last, "not crypto-luks"));
+
+	/* each its own then and verify: recorded per target, stopped before they ran */
+	o.thens = thens;
+	o.verifies = verifies;
+	l = pipeline_ledger(run_dir(), DSP_LEDGER_CREATE);
+	o.ledger = l;
+	o.run_dir = NULL;
+	assert_int_equal(dsp_erase_session_new(&o, names, 2, &se), 0);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	dsp_erase_session_target_method(se, 0, NULL, NULL, &v, NULL, NULL);
+	assert_int_equal(v, DSP_VERIFY_NONE);
+	dsp_erase_session_target_method(se, 1, NULL, NULL, &v, NULL, NULL);
+	assert_int_equal(v, DSP_VERIFY_ALL);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	stop = SIGINT;
+	assert_int_equal(dsp_erase_session_run(se), 130);
+	dsp_erase_session_free(se);
+	dsp_ledger_close(l);
+	ev = events(run_dir(), "erase_start");
+	t1 = strstr(ev, "\"id\":\"t1\"");
+	t2 = strstr(ev, "\"id\":\"t2\"");
+	assert_non_null(t1);
+	assert_non_null(t2);
+	assert_true(t1 < t2);
+	*t2 = 0;	/* t1's entry, then t2's */
+	assert_null(strstr(t1, "\"then_arg\""));
+	assert_non_null(strstr(t1, "\"verify\":\"none\""));
+	assert_non_null(strstr(t2 + 1, "\"then_arg\":\"zero\""));
+	assert_non_null(strstr(t2 + 1, "\"then_sha256\""));
+	assert_non_null(strstr(t2 + 1, "\"verify\":\"all\""));
+	assert_null(strstr(ev, "\"then_arg\":\"zero\",\"then\""));	/* no run-wide then */
+	free(ev);
+
+	/* the arrays cannot change on resume */
+	stop = 0;
+	l = pipeline_ledger(run_dir(), DSP_LEDGER_RESUME);
+	o.ledger = l;
+	o.resume = true;
+	o.methods = NULL;
+	r = dsp_erase_session_new(&o, NULL, 0, &se);
+	assert_int_equal(r, DSP_INVALID);
+	dsp_erase_session_free(se);
+	/* resumed: each target's verify as recorded for it */
+	o.thens = o.verifies = NULL;
+	r = dsp_erase_session_new(&o, NULL, 0, &se);
+	if (r)
+		fail_msg("resume: %d: %s", r, s.last);
+	assert_int_equal(dsp_erase_session_count(se), 2);
+	assert_int_equal(dsp_erase_session_check(se), 0);
+	dsp_erase_session_target_method(se, 0, NULL, NULL, &v, NULL, NULL);
+	assert_int_equal(v, DSP_VERIFY_NONE);
+	dsp_erase_session_target_method(se, 1, NULL, NULL, &v, NULL, NULL);
+	assert_int_equal(v, DSP_VERIFY_ALL);
+	assert_int_equal(dsp_erase_session_start(se), 0);
+	assert_int_equal(dsp_erase_session_run(se), 0);
+	dsp_erase_session_free(se);
+	dsp_ledger_close(l);
+	assert_false(exists(at("a")) || exists(at("b")));
+	ev = events(run_dir(), "verify_end");
+	/* b read back (all), a not (none) */
+	assert_non_null(strstr(ev, "\"target\":\"t2\""));
+	assert_null(strstr(ev, "\"target\":\"t1\""));
+	free(ev);
+	free(names[0]);
+	free(names[1]);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -786,6 +901,7 @@ int main(void)
 		T(test_session_in_pipeline_record),
 		T(test_session_in_pipeline_resume),
 		T(test_session_file_gate),
+		T(test_session_per_target_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* consistency.c - a certificate's claims against its own results (dispose-certificate(5)) */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dispose/common.h"
@@ -191,6 +192,56 @@ static const char *clear_fault(struct json_object *t, const char *result, int ac
 	return NULL;
 }
 
+/*
+ * What a failure report may show not done besides its targets: a run that did
+ * not end in success, an archive not verified, or (build.c) a target the run
+ * planned but never started, named only in summary.failures as
+ * "[run N ]ID PATH: never started", whose ID is no target of that run.
+ */
+static bool other_not_done(struct json_object *runs, struct json_object *targets,
+			   struct json_object *archives, struct json_object *fails)
+{
+	static const char tail[] = ": never started";
+	size_t nruns = json_object_array_length(runs);
+
+	for (size_t i = 0; i < nruns; i++) {
+		const char *st = dsp_json_str(json_object_array_get_idx(runs, i), "status");
+		if (st && strcmp(st, "success"))
+			return true;
+	}
+	for (size_t i = 0; archives && i < json_object_array_length(archives); i++) {
+		bool v = false;
+		if (dsp_json_bool(json_object_array_get_idx(archives, i), "verified", &v) || !v)
+			return true;
+	}
+	for (size_t i = 0; i < json_object_array_length(fails); i++) {
+		const char *line = json_object_get_string(json_object_array_get_idx(fails, i));
+		size_t len = line ? strlen(line) : 0, run = 0;
+		bool ran = false;
+		int used = 0;
+
+		if (!json_object_is_type(json_object_array_get_idx(fails, i), json_type_string) ||
+		    len < sizeof(tail) - 1 || strcmp(line + len - (sizeof(tail) - 1), tail))
+			continue;
+		/* several runs: each line says which */
+		if (nruns > 1 && (sscanf(line, "run %zu %n", &run, &used) != 1 || !used))
+			continue;
+		line += used;
+		for (size_t k = 0; !ran && k < json_object_array_length(targets); k++) {
+			struct json_object *t = json_object_array_get_idx(targets, k);
+			const char *id = dsp_json_str(t, "id");
+			uint64_t tr = 0;
+			size_t n = id ? strlen(id) : 0;
+
+			ran = id && !dsp_json_u64(t, "run", &tr) && tr == run &&
+			      !strncmp(line, id, n) && line[n] == ' ';
+		}
+		if (!ran)
+			return true;
+	}
+	return false;
+}
+
 int dsp_cert_check_consistency(struct json_object *doc, char **why)
 {
 	struct json_object *sum = member(doc, "summary", json_type_object);
@@ -291,12 +342,15 @@ int dsp_cert_check_consistency(struct json_object *doc, char **why)
 		return cert_why(why, DSP_INVALID, "kind: %s, but target %s is %s", kind, bad_target,
 				bad_why);
 	}
-	if (!strcmp(kind, DSP_CERT_KIND_FAIL) && all_ok)
+	/* a failure report must show something not done: a tampering signal otherwise */
+	if (!strcmp(kind, DSP_CERT_KIND_FAIL) && all_ok &&
+	    !other_not_done(runs, targets, member(backup, "archives", json_type_array), fails))
 		return cert_why(why, DSP_INVALID, "kind: %s, but every target succeeded", kind);
 	if (strcmp(kind, DSP_CERT_KIND_OK) && strcmp(kind, DSP_CERT_KIND_FAIL))
 		return cert_why(why, DSP_INVALID, "kind: unknown kind");
-	if (all_ok != (json_object_array_length(fails) == 0))
-		return cert_why(why, DSP_INVALID, "summary: failures %s", all_ok ?
+	if (!strcmp(kind, DSP_CERT_KIND_OK) != (json_object_array_length(fails) == 0))
+		return cert_why(why, DSP_INVALID, "summary: failures %s",
+				!strcmp(kind, DSP_CERT_KIND_OK) ?
 				"listed in a certificate of sanitization" :
 				"empty in a failure report");
 	for (size_t i = 0; i < json_object_array_length(fails); i++)

@@ -269,8 +269,69 @@ static void test_build_run_record_planned_never_started(void **state)
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(f, 0)),
 			    "t2 /srv/demo/data/g: never started");
 	assert_int_equal(dsp_cert_check_schema(doc, &why), 0);
+	/* every target that ran succeeded: the never-started one makes it an honest report */
+	assert_int_equal(json_object_get_int(get(get(doc, "summary"), "failed")), 0);
+	if (dsp_cert_check_consistency(doc, &why))
+		fail_msg("%s", why);
+
+	/* a failure report that shows everything done is still refused */
+	json_object_array_put_idx(f, 0, json_object_new_string("t1 /srv/demo/data/f: never started"));
+	assert_int_equal(dsp_cert_check_consistency(doc, &why), DSP_INVALID);
+	assert_string_equal(why, "kind: sanitization-failure-report, but every target succeeded");
+	json_object_array_put_idx(f, 0, json_object_new_string("t2 /srv/demo/data/g: interrupted"));
+	assert_int_equal(dsp_cert_check_consistency(doc, &why), DSP_INVALID);
+	json_object_array_del_idx(f, 0, 1);
+	assert_int_equal(dsp_cert_check_consistency(doc, &why), DSP_INVALID);
+	/* a run that did not end in success shows something not done */
+	json_object_object_add(json_object_array_get_idx(get(doc, "runs"), 0), "status",
+			       json_object_new_string("failed"));
+	assert_int_equal(dsp_cert_check_consistency(doc, &why), DSP_INVALID);
+	assert_string_equal(why, "summary: failures empty in a failure report");
+	json_object_array_add(f, json_object_new_string("run: failed"));
+	assert_int_equal(dsp_cert_check_consistency(doc, &why), 0);
 	free(why);
 	json_object_put(doc);
+}
+
+/* The failure report of a run with a planned target never started signs and verifies as one. */
+static void test_certify_and_verify_run_never_started(void **state)
+{
+	char run[512], out[600], prefix[512], crt[600], key[600];
+	char *why = NULL;
+	const char *dirs[1];
+	struct dsp_keygen_opts ko = { .type = DSP_KEYGEN_EC_P256, .subject = "/CN=unit run signer" };
+	struct dsp_cert_attest a = { .operator_name = "Ann", .media_destination = "recycling" };
+	struct dsp_cert_build_opts bo = { .run_dirs = dirs, .nrun_dirs = 1, .attest = &a,
+					  .time = TIME };
+	struct dsp_cert_verify_opts vo = { .run_dirs = dirs, .nrun_dirs = 1 };
+	struct dsp_cert_signer *s = NULL;
+	struct dsp_cert_verifier *v = NULL;
+	struct dsp_cert_result res;
+	bool ok = true;
+
+	(void)state;
+	snprintf(run, sizeof(run), "%s", at("run4"));
+	snprintf(out, sizeof(out), "%.500s/certificate.json", run);
+	snprintf(prefix, sizeof(prefix), "%s", at("signer4"));
+	snprintf(crt, sizeof(crt), "%.500s.crt", prefix);
+	snprintf(key, sizeof(key), "%.500s.key", prefix);
+	dirs[0] = run;
+	write_run_record(run, true);
+	assert_int_equal(dsp_keygen(prefix, &ko, NULL, &why), 0);
+	assert_int_equal(dsp_cert_signer_load(key, crt, NULL, NULL, &s, &why), 0);
+	if (dsp_cert_certify(&bo, s, out, &ok, &why))
+		fail_msg("%s", why);
+	assert_false(ok);
+	assert_int_equal(dsp_cert_verifier_new(crt, &v, &why), 0);
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(dsp_cert_verify(v, out, &vo, &res), 0);
+	if (res.outcome != DSP_CERT_FAILURE_REPORT)
+		fail_msg("outcome %d: %s", (int)res.outcome, res.reason);
+	assert_string_equal(res.kind, DSP_CERT_KIND_FAIL);
+	dsp_cert_result_clear(&res);
+	dsp_cert_verifier_free(v);
+	dsp_cert_signer_free(s);
+	free(why);
 }
 
 /* Signed and verified, with the run directory: the record's head and count match. */
@@ -330,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_build_run_record),
 		cmocka_unit_test(test_build_run_record_planned_never_started),
 		cmocka_unit_test(test_certify_and_verify_run_record),
+		cmocka_unit_test(test_certify_and_verify_run_never_started),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -334,34 +334,13 @@ static int result_of(int ex)
 	}
 }
 
-/*
- * The session takes one --then, --category and --verify for all its
- * targets (each target keeps its own method): the first target's that
- * gives one; a target asking for another is said.
- */
-static const char *one_setting(struct json_object *targets, const char *k)
-{
-	const char *v = NULL;
-
-	for (size_t i = 0; i < json_object_array_length(targets); i++) {
-		struct json_object *t = json_object_array_get_idx(targets, i);
-		const char *x = dsp_json_str(t, k);
-
-		if (!x)
-			continue;
-		if (!v)
-			v = x;
-		else if (strcmp(v, x))
-			dsp_log(DSP_LOG_WARN, "%s: %s %s: the erase takes one %s for every target: "
-				"%s", dsp_json_str(t, "id"), k, x, k, v);
-	}
-	return v;
-}
-
 struct erase_ctx {
 	struct dsp_erase_session_opts so;
 	char **names;
 	const char **methods;
+	/* each target's own category, then and verify, as the plan says */
+	enum dsp_category *cats;
+	const char **thens, **verifies;
 	unsigned n;
 	struct dsp_erase_session *s;
 };
@@ -371,16 +350,25 @@ static int names_of(struct run *r, struct json_object *targets, struct erase_ctx
 	c->n = (unsigned)json_object_array_length(targets);
 	c->names = calloc(c->n + 1, sizeof(*c->names));
 	c->methods = calloc(c->n + 1, sizeof(*c->methods));
-	if (!c->names || !c->methods)
+	c->cats = calloc(c->n + 1, sizeof(*c->cats));
+	c->thens = calloc(c->n + 1, sizeof(*c->thens));
+	c->verifies = calloc(c->n + 1, sizeof(*c->verifies));
+	if (!c->names || !c->methods || !c->cats || !c->thens || !c->verifies)
 		return -ENOMEM;
 	for (unsigned i = 0; i < c->n; i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
+		const char *cat;
 
 		if (dsp_json_bytes(t, "path", &c->names[i], NULL) ||
 		    !(c->methods[i] = dsp_json_str(t, "method"))) {
 			run_fail(r, "%s: targets[%u]: no path or method", r->plan_path, i);
 			return DSP_INVALID;
 		}
+		cat = dsp_json_str(t, "category");
+		c->cats[i] = cat && !strcmp(cat, "purge") ? DSP_CAT_PURGE :
+			     cat && !strcmp(cat, "clear") ? DSP_CAT_CLEAR : DSP_CAT_NONE;
+		c->thens[i] = dsp_json_str(t, "then");
+		c->verifies[i] = dsp_json_str(t, "verify");
 	}
 	return 0;
 }
@@ -407,7 +395,6 @@ int run_step_erase(struct run *r, struct json_object *end)
 	/* an erase interrupted (SIGINT...) ended its session resumable: it goes on */
 	bool ended = r->st.erase_end && !(was && !strcmp(was, "interrupted"));
 	bool resume = r->st.erase_start && !ended;
-	const char *cat;
 	int rc, ex;
 
 	if (r->st.erase_start && ended)
@@ -442,8 +429,7 @@ int run_step_erase(struct run *r, struct json_object *end)
 	c.so = (struct dsp_erase_session_opts){
 		.run_dir = r->dir, .root = r->o->root,
 		.methods = c.methods, .method = c.methods[0],
-		.then = one_setting(targets, "then"),
-		.verify = one_setting(targets, "verify"),
+		.categories = c.cats, .thens = c.thens, .verifies = c.verifies,
 		.resume = resume, .argc = r->argc, .argv = r->argv,
 		.stop = r->o->stop, .log = r->o->log, .ledger = r->l,
 		.file_gate = file_gate, .gate_arg = &g,
@@ -455,14 +441,12 @@ int run_step_erase(struct run *r, struct json_object *end)
 	if (getenv("DISPOSE_TEST_RUN_CHECKPOINT"))
 		c.so.checkpoint_bytes = strtoull(getenv("DISPOSE_TEST_RUN_CHECKPOINT"), NULL, 10);
 #endif
-	cat = one_setting(targets, "category");
-	c.so.category = cat && !strcmp(cat, "purge") ? DSP_CAT_PURGE :
-			cat && !strcmp(cat, "clear") ? DSP_CAT_CLEAR : DSP_CAT_NONE;
 	if (resume) {
 		/* the session takes its targets, methods and settings from erase_start */
 		c.so.method = c.so.then = c.so.verify = NULL;
 		c.so.methods = NULL;
-		c.so.category = DSP_CAT_NONE;
+		c.so.categories = NULL;
+		c.so.thens = c.so.verifies = NULL;
 	}
 	rc = dsp_erase_session_new(&c.so, resume ? NULL : c.names, resume ? 0 : c.n, &c.s);
 	if (rc)
@@ -496,6 +480,9 @@ out:
 		free(c.names[i]);
 	free(c.names);
 	free(c.methods);
+	free(c.cats);
+	free(c.thens);
+	free(c.verifies);
 	dsp_archive_cover_free(cover);
 	gate_free(&g);
 	return rc;

@@ -539,8 +539,13 @@ static int sel_device(struct pl *s, const char *sel, match_fn fn, void *arg, siz
 		struct dev *d = &s->devs[i];
 		bool hit;
 
-		if (all)
-			hit = d->disk == d->name;	/* every whole disk */
+		if (all) {
+			uint64_t size = 0;
+
+			/* every whole disk that has a medium and can be written */
+			hit = d->disk == d->name && !dsp_json_u64(d->o, "size", &size) && size &&
+			      !jtrue(d->o, "read_only");
+		}
 		else if (!strncmp(sel, "serial:", 7))
 			hit = jeq(d->o, "serial", sel + 7) || jeq(d->o, "sysfs_serial", sel + 7);
 		else if (!strncmp(sel, "wwn:", 4))

@@ -528,7 +528,9 @@ static void test_plan_devices_in_use_kept(void **state)
 				"\"serial\":\"S-X\",\"in_use\":null,\"partitions\":[]},"
 				"{\"path\":\"/dev/sdy\",\"name\":\"sdy\",\"size\":1048576,"
 				"\"serial\":\"S-Y\",\"in_use\":null,\"partitions\":"
-				"[{\"path\":\"/dev/sdy1\",\"name\":\"sdy1\",\"size\":524288}]}");
+				"[{\"path\":\"/dev/sdy1\",\"name\":\"sdy1\",\"size\":524288}]},"
+				"{\"path\":\"/dev/sdz\",\"name\":\"sdz\",\"size\":0,"
+				"\"partitions\":[]}");
 	assert_int_equal(dsp_plan_build(&t.p, &o, &plan, &why), 0);
 	assert_non_null(tg = by_path(plan, "targets", "/dev/sdx"));
 	assert_string_equal(dsp_json_str(tg, "kind"), "block");
@@ -541,6 +543,17 @@ static void test_plan_devices_in_use_kept(void **state)
 	assert_string_equal(dsp_json_str(it, "decision"), "keep");
 	assert_non_null(strstr(dsp_json_str(it, "reason"), "mounted on /srv"));
 	assert_string_equal(decision(plan, "/dev/sdx"), "erase");
+	json_object_put(plan);
+
+	/* every whole disk but the system's: not one in use, not one without a medium */
+	free(t.paths[0][0]);
+	t.paths[0][0] = strdup("all-except-system");
+	r->sel.ndevices = 1;
+	assert_int_equal(dsp_plan_build(&t.p, &o, &plan, &why), 0);
+	assert_int_equal(json_object_array_length(arr(plan, "targets")), 1);
+	assert_non_null(by_path(plan, "targets", "/dev/sdx"));
+	assert_string_equal(decision(plan, "/dev/sdy"), "keep");
+	assert_string_equal(decision(plan, "/dev/sdz"), "none");
 	json_object_put(plan);
 
 	/* a device selector naming nothing (an empty variable): the rule is skipped, said */

@@ -137,11 +137,10 @@ int cmd_plan(int argc, char **argv)
 	if (po.run_dir) {
 		struct stat st;
 
-		/* a directory that exists, or a new one (its parent must exist) */
-		if (stat(po.run_dir, &st) == 0 ? !S_ISDIR(st.st_mode) :
-		    errno != ENOENT || mkdir(po.run_dir, 0700) < 0) {
-			cli_err("%s: %s", po.run_dir, errno && errno != EEXIST ? strerror(errno) :
-				"not a directory");
+		/* a directory, or none yet: made only once there is a plan to write into it */
+		errno = 0;
+		if (stat(po.run_dir, &st) == 0 ? !S_ISDIR(st.st_mode) : errno != ENOENT) {
+			cli_err("%s: %s", po.run_dir, errno ? strerror(errno) : "not a directory");
 			ret = DSP_EXIT_USAGE;
 			goto out;
 		}
@@ -176,6 +175,11 @@ int cmd_plan(int argc, char **argv)
 	}
 	fflush(stdout);
 	if (po.run_dir) {
+		if (mkdir(po.run_dir, 0700) < 0 && errno != EEXIST) {
+			cli_err("%s: %s", po.run_dir, strerror(errno));
+			ret = DSP_EXIT_FAILED;
+			goto out;
+		}
 		if (asprintf(&dst, "%s/plan.json", po.run_dir) < 0) {
 			dst = NULL;
 			cli_err("plan: out of memory");

@@ -131,7 +131,9 @@ grep -q "^  retain+erase  *file  *$S/srv/records/r1" "$T/outv" || die "-v: retai
 # a rule that matches nothing: exit 2, the file, the rule's index and name
 jq '.erase |= [.[0], {"name": "ghost", "paths": ["${SERVER}/nothing/**"], "method": "zero"}] + .[1:]' \
 	"$T/p.json" >"$T/ghost.json" || die "jq"
-expect_exit 2 "$DISPOSE" plan --policy "$T/ghost.json" --set "SERVER=$S" 2>"$T/err" >/dev/null
+expect_exit 2 "$DISPOSE" plan --policy "$T/ghost.json" --set "SERVER=$S" --run-dir "$T/run2" \
+	2>"$T/err" >/dev/null
+[ ! -e "$T/run2" ] || die "a run directory made for a plan that failed"
 grep -qx "dispose: $T/ghost.json: erase\[1\] (ghost): matches nothing" "$T/err" ||
 	{ cat "$T/err"; die "matches nothing: message"; }
 ok "matches nothing"

@@ -9,7 +9,8 @@
 #   dispose erase (the trees, the key files, the device)
 #   dispose certify (the erase's record, the inventory)
 # against dispose run --yes with a policy written here that does the same.
-# Each mode gets a fresh copy of the tree (same seed) and a fresh sparse image.
+# Each mode gets a fresh copy of the tree (same seed) and a fresh sparse image;
+# rounds alternate which mode goes first.
 # Prints each step's seconds and share of the sum, dispose run's own steps
 # (from its record), and the ratio run/sum (goal: at most 1.10).
 # Not a test: nothing here fails on time. Usage: run_pipeline.sh path/to/dispose
@@ -105,9 +106,10 @@ t() {
 "$bin" keygen -q --subject "/CN=bench signer/O=Bench" -o "$work/signer" || fail "keygen"
 retained=(etc var/log srv/records)
 runsteps=""
-for round in $(seq "$runs"); do
-	# --- the steps, one by one ---
-	s=$work/steps
+# the steps, one by one
+mode_steps() {
+	local s=$work/steps r
+	local -a roots keys
 	make_tree "$s"
 	make_dev
 	sync
@@ -139,9 +141,10 @@ PY
 	swork=$(work "$work/erun/events.jsonl")
 	drop_dev
 	rm -rf "$s" "$work/inv.json" "$work"/records.tar.zst* "$work/arun" "$work/erun" "$work"/cert.json*
-
-	# --- dispose run ---
-	s=$work/run-server
+}
+# dispose run, the same work in one command
+mode_run() {
+	local s=$work/run-server
 	make_tree "$s"
 	make_dev
 	cat >"$work/policy.json" <<JSON
@@ -185,7 +188,11 @@ PY
 	)$'\n'
 	rwork=$(work "$work/run/events.jsonl")
 	drop_dev
-	rm -rf "$s" "$s.orig" "$work/run"
+	rm -rf "$s" "$work/run"
+}
+# alternate which goes first (page cache, disk state)
+for round in $(seq "$runs"); do
+	if [ $((round % 2)) = 1 ]; then mode_steps; mode_run; else mode_run; mode_steps; fi
 done
 
 steps=(inventory archive_create archive_verify erase certify)

@@ -86,6 +86,12 @@ write_policy "$T/p4.json" "$srv" "$dev" "$T/signer"
 DISPOSE_TEST_RUN_KILL=plan:end "$DISPOSE" run --policy "$T/p4.json" --yes --progress none \
 	--run-dir "$T/r4" >"$T/out" 2>&1
 [ $? = 137 ] || die "the test hook did not kill the run at plan:end"
+# a policy changed since the run started: refused, exit 2
+cp "$T/p4.json" "$T/p4.saved"
+sed -i 's/"method": "zero"/"method": "one"/' "$T/p4.json"
+expect_exit 2 "$DISPOSE" run --resume --yes --progress none --run-dir "$T/r4" >"$T/out" 2>&1
+grep -q "not the policy this run started with" "$T/out" || die "changed policy: $(cat "$T/out")"
+mv "$T/p4.saved" "$T/p4.json"
 sed -i 's/"method": *"zero"/"method": "one"/' "$T/r4/plan.json"
 "$DISPOSE" run --resume --yes --progress none --run-dir "$T/r4" >"$T/out" 2>&1
 rc=$?
@@ -93,4 +99,4 @@ rc=$?
 grep -q "plan.json: changed since the plan step ended" "$T/out" || die "$(cat "$T/out")"
 intact "$srv" "$dev"
 events "$T/r4" archive_start >/dev/null && die "an archive started from a changed plan"
-ok "plan changed before a resume: nothing done, exit 3"
+ok "policy or plan changed before a resume: nothing done, exit 2 / 3"

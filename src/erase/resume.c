@@ -48,8 +48,9 @@ static int visit(struct json_object *ev, void *arg)
 			return 1;
 		}
 		ps = &e->ps[pass - 1];
-		/* a pass's events follow its pass_start: else not a record we wrote */
-		if (!ps->started && strcmp(name, "pass_start")) {
+		/* a pass's events follow the target's "target" event and its pass_start:
+		 * else not a record we wrote (passes of no target are no work done) */
+		if (!e->seen_before || (!ps->started && strcmp(name, "pass_start"))) {
 			w->err = DSP_INVALID;
 			return 1;
 		}

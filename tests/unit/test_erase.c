@@ -613,6 +613,48 @@ static void test_erase_io_removed_target_not_resumed(void **state)
 	fx_close(&fx);
 }
 
+/*
+ * Pass events of the target before any "target" event of it are no record
+ * we wrote: resume refuses, never counts them as passes done (found by
+ * fuzz_record: success with no byte written).
+ */
+static void test_erase_io_passes_before_target_not_resumed(void **state)
+{
+	static const char *const evs[][2] = {
+		{ "pass_start", "{\"pass\":1,\"npasses\":1,\"label\":\"0xFF\",\"pattern\":"
+		  "{\"kind\":\"pattern\",\"bytes\":\"ff\",\"phase\":\"byte at offset o = "
+		  "bytes[o mod len]\"},\"offset\":0,\"target\":\"t1\"}" },
+		{ "pass_end", "{\"pass\":1,\"bytes_written\":3145728,\"bad_bytes\":0,"
+		  "\"covered\":[[0,3145728]],\"complete\":true,\"target\":\"t1\"}" },
+	};
+	struct fixture fx;
+	struct dsp_erase_result res;
+	struct dsp_io *io = mem(SZ, 0xab);
+	struct json_object *a;
+	uint64_t w;
+
+	(void)state;
+	fx_open(&fx);
+	fx_pass(&fx, DSP_PASS_PATTERN, &ff, 1);
+	for (size_t i = 0; i < 2; i++) {
+		struct json_object *f = json_tokener_parse(evs[i][1]);
+		assert_non_null(f);
+		assert_int_equal(dsp_ledger_append(fx.l, evs[i][0], f, 1), 0);
+		json_object_put(f);
+	}
+	assert_int_equal(dsp_erase_pending(fx.dir, "t1", NULL, 0, NULL, 0), 0);
+	fx_reopen(&fx);
+	fx.o.resume = true;
+	assert_int_equal(dsp_erase_io(io, &fx.o, &res), -EINVAL);
+	dsp_io_mem_counts(io, &w, NULL, NULL);
+	assert_int_equal(w, 0);
+	a = events(&fx, "target_end", "t1");
+	assert_int_equal(json_object_array_length(a), 0);
+	json_object_put(a);
+	dsp_io_close(io);
+	fx_close(&fx);
+}
+
 /* A bad range found before the interruption is still reported at the end. */
 static void test_erase_io_bad_range_survives_resume(void **state)
 {
@@ -915,6 +957,7 @@ int main(void)
 		cmocka_unit_test(test_erase_io_verify_unreadable_partial),
 		cmocka_unit_test(test_erase_io_cancel_then_resume),
 		cmocka_unit_test(test_erase_io_removed_target_not_resumed),
+		cmocka_unit_test(test_erase_io_passes_before_target_not_resumed),
 		cmocka_unit_test(test_erase_io_stop_during_verify_resumes_verify),
 		cmocka_unit_test(test_erase_io_stop_during_sample_resumes_same_seed),
 		cmocka_unit_test(test_erase_io_bad_range_survives_resume),

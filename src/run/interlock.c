@@ -456,15 +456,14 @@ int run_step_erase(struct run *r, struct json_object *end)
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (!resume || dsp_erase_session_count(c.s)) {
-		rc = dsp_erase_session_check(c.s);
-		if (rc) {
-			run_fail(r, "erase: refused by the target checks; nothing erased");
-			goto out;
-		}
-		if ((rc = dsp_erase_session_start(c.s)))
-			goto out;
+	/* also a resume with nothing left: start and run write its erase_end */
+	rc = dsp_erase_session_check(c.s);
+	if (rc) {
+		run_fail(r, "erase: refused by the target checks; nothing erased");
+		goto out;
 	}
+	if ((rc = dsp_erase_session_start(c.s)))
+		goto out;
 	ex = dsp_erase_session_run(c.s);
 	json_object_object_add(end, "erase_status", json_object_new_string(
 		ex == 0 ? "success" : result_of(ex) == DSP_INTERRUPTED ? "interrupted" :

@@ -116,3 +116,26 @@ check_run_record "$T/i"
 "$DISPOSE" verify --ca "$T/signer.crt" --run-dir "$T/i" "$T/i/certificate.json" \
 	>"$T/v" 2>&1 || die "SIGINT: certificate: $(cat "$T/v")"
 ok "SIGINT mid-erase: exit 130, then --resume completes the erase"
+
+# killed after the last target ended but before erase_end (the record cut there):
+# the resumed session has nothing left, writes erase_end, and the run completes
+fill_marker "$big" 32
+env DISPOSE_TEST_RUN_KILL=erase:end "$DISPOSE" run --policy "$T/p2.json" --yes --progress none \
+	--run-dir "$T/e" >"$T/out" 2>&1
+[ $? = 137 ] || die "not killed at erase:end"
+python3 - "$T/e/events.jsonl" <<'PY' || die "cannot cut the record before erase_end"
+import json, sys
+lines = open(sys.argv[1], "rb").read().splitlines(keepends=True)
+names = [json.loads(l)["event"] for l in lines[-2:]]
+assert names == ["erase_end", "step_end"], names
+open(sys.argv[1], "wb").write(b"".join(lines[:-2]))
+PY
+"$DISPOSE" run --resume --yes --progress none --run-dir "$T/e" >"$T/out" 2>&1 ||
+	{ cat "$T/out"; die "nothing left: resume: exit $?"; }
+check_run_record "$T/e"
+done_once "$T/e"
+[ "$(events "$T/e" erase_end | wc -l)" = 1 ] || die "nothing left: erase_end count"
+[ "$(count_marker "$big")" = 0 ] || die "nothing left: marker bytes on $big"
+"$DISPOSE" verify --ca "$T/signer.crt" --run-dir "$T/e" "$T/e/certificate.json" \
+	>"$T/v" 2>&1 || die "nothing left: certificate: $(cat "$T/v")"
+ok "killed between the last target and erase_end: the resume ends the erase step"

@@ -676,7 +676,7 @@ static int do_step(struct run *r, enum dsp_run_step s, step_fn fn)
 		r->cur = s;
 		r->all_done += r->work[s];
 		if (r->o->step)
-			r->o->step(s, "skipped", r->o->arg);
+			r->o->step(s, "already done", r->o->arg);
 		return 0;
 	}
 	if (run_stopped(r))

@@ -5,6 +5,7 @@
 # directory. A test whose file has a line "# run alone: WHY" reads or changes
 # what every test shares (all block devices, a loop device's number, the
 # default run directory, timing): it runs after the others, alone.
+# Logs: $LOGDIR/NAME.log (default build/integration).
 cd "$(dirname "$0")/../.." || exit 1
 : "${DISPOSE:?set DISPOSE to the dispose binary}"
 JOBS=${JOBS:-2}
@@ -16,11 +17,12 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 pass=0 fail=0 skip=0 failed=""
 if [ $# -gt 0 ]; then tests=("$@"); else tests=(tests/integration/t_*.sh); fi
-mkdir -p build/integration
+LOGDIR=${LOGDIR:-build/integration}
+mkdir -p "$LOGDIR" || exit 1
 
 # report NAME RC SECS: the test's line (and the end of its log if it failed)
 report() {
-	local n=$1 rc=$2 secs=$3 log=build/integration/$1.log
+	local n=$1 rc=$2 secs=$3 log=$LOGDIR/$1.log
 	case $rc in
 	0) pass=$((pass + 1)); echo "PASS $n (${secs}s)" ;;
 	77) skip=$((skip + 1)); echo "SKIP $n: $(tail -1 "$log")" ;;
@@ -35,7 +37,7 @@ declare -A name_of start_of	# by pid of a running test
 start() {
 	local n
 	n=$(basename "$1" .sh)
-	bash "$1" >"build/integration/$n.log" 2>&1 &
+	bash "$1" >"$LOGDIR/$n.log" 2>&1 &
 	name_of[$!]=$n
 	start_of[$!]=$(date +%s)
 }

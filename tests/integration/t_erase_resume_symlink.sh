@@ -58,7 +58,10 @@ sync
 ln -s "$A" "$T/by-id-m"
 interrupt by-id-m r2 m.img
 losetup -d "$A" || die "detach $A"
-C=$(mkloop 8 "$T/c.img") || die "mkloop"	# may take the old node's number
+sed -i "\#^$A\$#d" "$T/.loops"	# cleanup must not detach the node's next owner
+# the old node taken again (by C, else by someone else): the medium comes back elsewhere
+truncate -s 8M "$T/c.img" || die "truncate"
+if losetup "$A" "$T/c.img" 2>/dev/null; then C=$A; track_loop "$C"; else C=$(mkloop 8 "$T/c.img") || die "mkloop"; fi
 fill_marker "$C" 8
 sync
 csum=$(sha256sum <"$T/c.img")

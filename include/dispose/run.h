@@ -64,6 +64,9 @@ struct dsp_policy_rule {
 	char *destination;	/* directory for the archive; NULL: RUN_DIR/archives */
 	char **recipients;	/* PEM certificates: encrypted when any */
 	size_t nrecipients;
+	bool keys_include;	/* "keys": "include" (or a keys selector): key material under
+				 * its paths is archived (recipients required); default
+				 * false: every inventory key under them is excluded */
 	/* erase */
 	char *method;		/* a method name or file (profiles/methods), "auto" too */
 	char *then;		/* crypto-luks: an overwrite afterwards, or NULL */

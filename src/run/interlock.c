@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,10 @@ struct gate {
 	const struct dsp_archive_cover *cover;	/* NULL: nothing is covered */
 	char **roots;			/* every archive's roots: what is retained */
 	size_t nroots;
+	size_t *root_arc;		/* roots[i] is archive root_arc[i]'s */
+	char **excl;			/* every archive's excludes (globs): not retained */
+	size_t *excl_arc;		/* excl[i] is archive excl_arc[i]'s */
+	size_t nexcl;
 	char **archived;		/* sorted: retained files the plan archived */
 	size_t narchived;
 };
@@ -49,16 +54,33 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Is path (absolute) one of the retained roots or under one? */
+/* Does archive arc leave path out? As the archive writer matches: the path or its base name. */
+static bool excluded(const struct gate *g, size_t arc, const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < g->nexcl; i++)
+		if (g->excl_arc[i] == arc &&
+		    (!fnmatch(g->excl[i], path, 0) || !fnmatch(g->excl[i], base, 0)))
+			return true;
+	return false;
+}
+
+/*
+ * Is path (absolute) one of the retained roots or under one, and not left
+ * out of that root's archive (key material under retain keys exclude)?
+ */
 static bool retained(const struct gate *g, const char *path)
 {
 	for (size_t i = 0; i < g->nroots; i++) {
 		const char *root = g->roots[i];
 		size_t n = strlen(root);
 
-		if (n == 1 && root[0] == '/')
-			return true;
-		if (!strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/'))
+		if (!(n == 1 && root[0] == '/') &&
+		    !(!strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/')))
+			continue;
+		if (!excluded(g, g->root_arc[i], path))
 			return true;
 	}
 	return false;
@@ -164,6 +186,11 @@ static void gate_free(struct gate *g)
 	for (size_t i = 0; i < g->nroots; i++)
 		free(g->roots[i]);
 	free(g->roots);
+	free(g->root_arc);
+	for (size_t i = 0; i < g->nexcl; i++)
+		free(g->excl[i]);
+	free(g->excl);
+	free(g->excl_arc);
 	for (size_t i = 0; i < g->narchived; i++)
 		free(g->archived[i]);
 	free(g->archived);
@@ -190,6 +217,20 @@ static int add_str(char ***v, size_t *n, char *s)
 	return 0;
 }
 
+/* add_str, and which archive s belongs to in arcs[] (n counted by add_str) */
+static int add_arc_str(char ***v, size_t **arcs, size_t *n, char *s, size_t arc)
+{
+	size_t *na = realloc(*arcs, (*n + 1) * sizeof(**arcs));
+
+	if (!na) {
+		free(s);
+		return -ENOMEM;
+	}
+	*arcs = na;
+	na[*n] = arc;
+	return add_str(v, n, s);
+}
+
 /* The retained roots (every archive's) and the files the plan retains and erases. */
 static int gate_init(struct gate *g, struct json_object *plan)
 {
@@ -198,6 +239,7 @@ static int gate_init(struct gate *g, struct json_object *plan)
 
 	for (size_t i = 0; !rc && arcs && i < json_object_array_length(arcs); i++) {
 		struct json_object *roots = plan_arr(json_object_array_get_idx(arcs, i), "roots");
+		struct json_object *ex = plan_arr(json_object_array_get_idx(arcs, i), "excludes");
 
 		for (size_t k = 0; !rc && roots && k < json_object_array_length(roots); k++) {
 			char *s = NULL;
@@ -207,7 +249,15 @@ static int gate_init(struct gate *g, struct json_object *plan)
 				return -EINVAL;
 			while (len > 1 && s[len - 1] == '/')
 				s[--len] = '\0';
-			rc = add_str(&g->roots, &g->nroots, s);
+			rc = add_arc_str(&g->roots, &g->root_arc, &g->nroots, s, i);
+		}
+		/* what the archive leaves out (keys exclude) is not retained: erased uncovered */
+		for (size_t k = 0; !rc && ex && k < json_object_array_length(ex); k++) {
+			char *s = NULL;
+
+			if (dsp_json_value_bytes(json_object_array_get_idx(ex, k), &s, NULL))
+				return -EINVAL;
+			rc = add_arc_str(&g->excl, &g->excl_arc, &g->nexcl, s, i);
 		}
 	}
 	for (size_t i = 0; !rc && items && i < json_object_array_length(items); i++) {

@@ -416,13 +416,102 @@ static int erase_match(struct pl *s, const struct match *m, void *arg)
 
 /* ---- archives ---- */
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A key file the archive leaves out (retain keys exclude). */
+static bool archive_excludes(const struct archive *a, const char *path)
+{
+	return a->nexcl && bsearch(&path, a->excl, a->nexcl, sizeof(char *), str_cmp);
+}
+
+static bool archive_covers(const struct archive *a, const char *path)
+{
+	for (size_t k = 0; k < a->nroots; k++)
+		if (plan_path_within(path, a->roots[k]))
+			return true;
+	return false;
+}
+
 static const struct archive *archive_of(struct pl *s, const char *path)
 {
 	for (size_t i = 0; i < s->nar; i++)
-		for (size_t k = 0; k < s->ar[i].nroots; k++)
-			if (plan_path_within(path, s->ar[i].roots[k]))
-				return &s->ar[i];
+		if (archive_covers(&s->ar[i], path) && !archive_excludes(&s->ar[i], path))
+			return &s->ar[i];
 	return NULL;
+}
+
+/* The archive whose roots hold path but that leaves it out as key material, or NULL. */
+static const struct archive *archive_left_out(struct pl *s, const char *path)
+{
+	for (size_t i = 0; i < s->nar; i++)
+		if (archive_excludes(&s->ar[i], path) && archive_covers(&s->ar[i], path))
+			return &s->ar[i];
+	return NULL;
+}
+
+/*
+ * keys exclude (the default): every inventory key (any format) under the
+ * archive's roots is left out of it, so that no private key lands in a
+ * retention archive the policy did not ask for (and encrypt).
+ */
+static int archive_keys_out(struct pl *s, struct archive *a)
+{
+	struct json_object *keys = plan_inv_array(s, "keys");
+	size_t w = 0;
+
+	if (s->p->retain[a->rule].keys_include)
+		return 0;
+	for (size_t i = 0; keys && i < json_object_array_length(keys); i++) {
+		char *path = NULL, **v;
+
+		if (dsp_json_bytes(json_object_array_get_idx(keys, i), "path", &path, NULL))
+			continue;
+		if (!archive_covers(a, path)) {
+			free(path);
+			continue;
+		}
+		if (!(v = xrealloc(a->excl, a->nexcl + 1, sizeof(*v)))) {
+			free(path);
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
+		}
+		a->excl = v;
+		a->excl[a->nexcl++] = path;
+	}
+	if (!a->nexcl)
+		return 0;
+	qsort(a->excl, a->nexcl, sizeof(char *), str_cmp);
+	for (size_t i = 0; i < a->nexcl; i++) {
+		if (w && !strcmp(a->excl[i], a->excl[w - 1])) {
+			free(a->excl[i]);	/* one key file in two formats */
+			continue;
+		}
+		a->excl[w++] = a->excl[i];
+	}
+	a->nexcl = w;
+	return 0;
+}
+
+/* path as an fnmatch(3) glob that matches only itself */
+static struct json_object *glob_literal(const char *path)
+{
+	size_t n = strlen(path), o = 0;
+	char *g = malloc(2 * n + 1);
+	struct json_object *v;
+
+	if (!g)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strchr("*?[]\\", path[i]))
+			g[o++] = '\\';
+		g[o++] = path[i];
+	}
+	g[o] = '\0';
+	v = dsp_json_bytes_value(g);
+	free(g);
+	return v;
 }
 
 static int retain_match(struct pl *s, const struct match *m, void *arg)
@@ -550,12 +639,26 @@ static int build_archives(struct pl *s, struct json_object *arr, const char *run
 
 			plan_ent_range(s, a->roots[k], &lo, &hi);
 			for (size_t e = lo; e < hi; e++)
-				if (s->ents[e].reg) {
+				if (s->ents[e].reg && !archive_excludes(a, s->ents[e].path)) {
 					a->files++;
 					a->bytes += s->ents[e].size;
 				}
 		}
 		ex = json_object_new_array();
+		for (size_t k = 0; ex && k < a->nexcl; k++) {
+			struct json_object *g = glob_literal(a->excl[k]);
+
+			if (!g || json_object_array_add(ex, g)) {
+				json_object_put(g);
+				json_object_put(ex);
+				ex = NULL;
+			}
+		}
+		if (!ex) {
+			free(name);
+			free(path);
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
+		}
 		/* never the run directory into its own archive */
 		if (ex && run_dir)
 			for (size_t k = 0; k < a->nroots; k++)
@@ -732,10 +835,15 @@ static int item_path(struct pl *s, struct json_object *items, struct counts *c, 
 {
 	int t = target_of(s, path);
 	const struct archive *a = archive_of(s, path);
+	const struct archive *lo = a ? NULL : archive_left_out(s, path);
 	const struct kept *k = kept_of(s, path);
 	const struct split *sp = split_of(s, path);
-	char reason[800];
+	char reason[800], out[200] = "";
 	const char *rule = NULL, *decision;
+
+	if (lo)
+		snprintf(out, sizeof(out), "key material: not archived (retain[%u].keys exclude)",
+			 s->p->retain[lo->rule].index);
 
 	if (t >= 0) {
 		const struct dsp_policy_rule *r = &s->p->erase[s->tg[t].rule];
@@ -748,8 +856,8 @@ static int item_path(struct pl *s, struct json_object *items, struct counts *c, 
 				 s->p->retain[a->rule].name, r->index, r->name,
 				 r->method ? r->method : "auto");
 		else
-			snprintf(reason, sizeof(reason), "erase[%u] (%s, %s)", r->index, r->name,
-				 r->method ? r->method : "auto");
+			snprintf(reason, sizeof(reason), "erase[%u] (%s, %s)%s%s", r->index, r->name,
+				 r->method ? r->method : "auto", lo ? "; " : "", out);
 	} else if (a) {
 		decision = "retain";
 		rule = s->p->retain[a->rule].name;
@@ -758,11 +866,16 @@ static int item_path(struct pl *s, struct json_object *items, struct counts *c, 
 	} else if (sp) {
 		decision = "keep";
 		rule = erase_name(s, sp->rule);
-		snprintf(reason, sizeof(reason), "not erased itself: %s", sp->because);
+		snprintf(reason, sizeof(reason), "not erased itself: %s%s%s", sp->because,
+			 lo ? "; " : "", out);
 	} else if (k) {
 		decision = "keep";
 		rule = k->rule;
-		snprintf(reason, sizeof(reason), "%s", k->reason);
+		snprintf(reason, sizeof(reason), "%s%s%s", k->reason, lo ? "; " : "", out);
+	} else if (lo) {
+		decision = "none";
+		rule = s->p->retain[lo->rule].name;
+		snprintf(reason, sizeof(reason), "%s", out);
 	} else {
 		decision = "none";
 		snprintf(reason, sizeof(reason), "no rule");
@@ -956,6 +1069,9 @@ static void pl_free(struct pl *s)
 		for (size_t k = 0; k < s->ar[i].nroots; k++)
 			free(s->ar[i].roots[k]);
 		free(s->ar[i].roots);
+		for (size_t k = 0; k < s->ar[i].nexcl; k++)
+			free(s->ar[i].excl[k]);
+		free(s->ar[i].excl);
 	}
 	free(s->ar);
 	for (size_t i = 0; i < s->nsp; i++)
@@ -1023,6 +1139,7 @@ static int plan_run(struct pl *s, struct json_object *plan)
 		if (!rc && a->nroots) {
 			roots_tidy(a);
 			s->nar++;
+			rc = archive_keys_out(s, a);
 		}
 	}
 	/* erase: targets in rule order */

@@ -56,6 +56,8 @@ struct archive {
 	size_t rule;		/* retain[rule] */
 	char **roots;		/* sorted, none inside another */
 	size_t nroots;
+	char **excl;		/* key files under the roots left out (keys exclude), strcmp-sorted */
+	size_t nexcl;
 	uint64_t files, bytes;
 };
 

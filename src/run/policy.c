@@ -855,9 +855,14 @@ static int rule_selectors(struct ctx *c, struct json_object *o, const char *rp,
 	bool given[5] = { false };
 	int rc;
 
+	struct json_object *kv;
+	/* a retain rule's "keys" as a string is its key policy (rule_retain), not a selector */
+	bool kpolicy = sec == SEC_RETAIN && json_object_object_get_ex(o, "keys", &kv) &&
+		       json_object_is_type(kv, json_type_string);
+
 	if ((rc = get_array(c, o, rp, "paths", E_GLOB, &s->paths, &s->npaths, &given[0])) ||
-	    (rc = get_array(c, o, rp, "keys", E_KEYFMT, &s->key_formats, &s->nkey_formats,
-			    &given[1])) ||
+	    (!kpolicy && (rc = get_array(c, o, rp, "keys", E_KEYFMT, &s->key_formats,
+					 &s->nkey_formats, &given[1]))) ||
 	    (rc = get_array(c, o, rp, "packages", E_PACKAGE, &s->packages, &s->npackages,
 			    &given[2])) ||
 	    (rc = get_array(c, o, rp, "unpackaged", E_UNPACKAGED, &s->unpackaged,
@@ -926,6 +931,32 @@ static int rule_retain(struct ctx *c, struct json_object *o, const char *rp,
 	    (rc = get_array(c, o, rp, "recipients", E_PATH, &r->recipients, &r->nrecipients,
 			    &present)))
 		return rc;
+	/* private keys go into a retention archive only when asked for, and only encrypted */
+	key_path(path, rp, "keys");
+	if (r->sel.nkey_formats) {
+		r->keys_include = true;
+		if (!r->nrecipients)
+			return fail(c, path, "selecting keys needs recipients: private keys are "
+				    "archived only encrypted");
+	} else {
+		char *kp = NULL;
+
+		if ((rc = get_str(c, o, rp, "keys", F_LINE, &kp)))
+			return rc;
+		if (kp && strcmp(kp, "exclude") && strcmp(kp, "include")) {
+			char sh[64];
+
+			shown(sh, sizeof(sh), kp);
+			free(kp);
+			return fail(c, path, "\"%s\": unknown, expected \"exclude\" or \"include\" "
+				    "(or an array of key formats)", sh);
+		}
+		r->keys_include = kp && !strcmp(kp, "include");
+		free(kp);
+		if (r->keys_include && !r->nrecipients)
+			return fail(c, path, "include needs recipients: private keys are archived "
+				    "only encrypted");
+	}
 	return 0;
 }
 

@@ -685,6 +685,77 @@ static void test_plan_file_holding_kept_split(void **state)
 	unlink(at("stale.json"));
 }
 
+/* retain keys exclude (the default): no inventory key under a retain root goes into the archive */
+static void test_plan_keys_not_archived(void **state)
+{
+	struct pol t;
+	struct dsp_policy_rule *r;
+	struct dsp_plan_opts o = { .today = "2026-02-28" };
+	struct json_object *plan = NULL, *ar, *ex, *it, *tg;
+	char *why = NULL, keys[9000], want[4300];
+	static char *rcp[] = { (char *)"/etc/dispose/records.pem" };
+
+	(void)state;
+	mkd("srv/etc/ssl");
+	make_file(at("srv/etc/ssl/k[1]*?\\.pem"), 50);
+	for (int include = 0; include < 2; include++) {
+		pol_init(&t);
+		r = rule(&t, "retain", "records");
+		r->sel.paths = strs(&t, &r->sel.npaths, "@srv/etc/**", NULL, NULL);
+		r->retain_for = (char *)"7y";
+		if (include) {
+			r->keys_include = true;
+			r->recipients = rcp;
+			r->nrecipients = 1;
+		}
+		r = rule(&t, "erase", "keys");
+		r->sel.key_formats = strs(&t, &r->sel.nkey_formats, "any", NULL, NULL);
+		/* one key file found in two formats, and a key outside the retain root */
+		snprintf(keys, sizeof(keys), "{\"path\":\"%s/srv/etc/ssl/k[1]*?\\\\.pem\","
+			 "\"format\":\"pem-pkcs8\"},{\"path\":\"%s/srv/etc/ssl/k[1]*?\\\\.pem\","
+			 "\"format\":\"base64-pem\"},{\"path\":\"%s/srv/home/u/.ssh/id\","
+			 "\"format\":\"openssh\"}", dir, dir, dir);
+		o.inventory = inventory(keys, NULL, NULL);
+		assert_int_equal(dsp_plan_build(&t.p, &o, &plan, &why), 0);
+		assert_null(why);
+		ar = json_object_array_get_idx(arr(plan, "archives"), 0);
+		assert_non_null(ar);
+		ex = arr(ar, "excludes");
+		it = item_kind(plan, "srv/etc/ssl/k[1]*?\\.pem", "key");
+		assert_non_null(it);
+		assert_non_null(tg = by_path(plan, "targets", "srv/etc/ssl/k[1]*?\\.pem"));
+		if (!include) {
+			/* once, escaped: matches only that file */
+			assert_int_equal(json_object_array_length(ex), 1);
+			snprintf(want, sizeof(want), "%s/srv/etc/ssl/k\\[1\\]\\*\\?\\\\.pem", dir);
+			assert_string_equal(json_object_get_string(json_object_array_get_idx(ex, 0)),
+					    want);
+			assert_int_equal(num(ar, "files"), 1);	/* etc/conf only */
+			assert_int_equal(num(ar, "bytes"), 10);
+			assert_string_equal(dsp_json_str(it, "decision"), "erase");
+			assert_non_null(strstr(dsp_json_str(it, "reason"),
+					       "key material: not archived (retain[0].keys exclude)"));
+			assert_null(dsp_json_str(it, "archive"));
+			assert_string_equal(decision(plan, "srv/etc/ssl/k[1]*?\\.pem"), "erase");
+			assert_int_equal(num(tg, "retained"), 0);
+		} else {
+			/* keys include (with recipients): archived, encrypted, then erased */
+			assert_int_equal(json_object_array_length(ex), 0);
+			assert_int_equal(num(ar, "files"), 2);
+			assert_string_equal(dsp_json_str(it, "decision"), "retain+erase");
+			assert_null(strstr(dsp_json_str(it, "reason"), "not archived"));
+			assert_int_equal(num(tg, "retained"), 1);
+		}
+		assert_string_equal(decision(plan, "srv/etc/conf"), "retain");
+		assert_string_equal(decision(plan, "srv/home/u/.ssh/id"), "erase");
+		json_object_put(plan);
+		plan = NULL;
+		pol_free(&t);
+	}
+	unlink(at("srv/etc/ssl/k[1]*?\\.pem"));
+	rmdir(at("srv/etc/ssl"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -697,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_plan_write_and_print),
 		cmocka_unit_test(test_plan_scan_now),
 		cmocka_unit_test(test_plan_file_holding_kept_split),
+		cmocka_unit_test(test_plan_keys_not_archived),
 	};
 
 	dsp_log_set_syslog(0);

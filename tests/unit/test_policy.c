@@ -99,6 +99,7 @@ static void test_dsp_policy_find_server_decommission(void **state)
 	assert_string_equal(p->retain[0].sel.paths[1], "/var/log/**");
 	assert_string_equal(p->retain[0].retain_for, "7y");
 	assert_null(p->retain[0].retain_until);
+	assert_false(p->retain[0].keys_include);	/* host and TLS keys are never archived */
 	/* data roots, all keys, unpackaged software, devices only when named */
 	assert_int_equal(p->nerase, 4);
 	assert_string_equal(p->erase[0].sel.paths[0], "/srv/**");
@@ -334,6 +335,43 @@ static void test_dsp_policy_parse_rule_fields(void **state)
 	dsp_policy_free(p);
 }
 
+/* retain keys: exclude by default; include (or a keys selector) only with recipients */
+static void test_dsp_policy_parse_retain_keys(void **state)
+{
+	struct dsp_policy *p;
+
+	(void)state;
+	p = accept_policy("{\"schema\": \"dispose-policy/1\", \"name\": \"x\", \"retain\": "
+			  "[{\"paths\": [\"/etc/**\"], \"retain_until\": \"7y\"}, "
+			  "{\"paths\": [\"/var/**\"], \"retain_until\": \"7y\", "
+			  "\"keys\": \"exclude\"}, "
+			  "{\"paths\": [\"/srv/**\"], \"retain_until\": \"7y\", "
+			  "\"keys\": \"include\", \"recipients\": [\"/etc/r.pem\"]}]}", NULL, 0);
+	assert_false(p->retain[0].keys_include);	/* the default */
+	assert_false(p->retain[1].keys_include);
+	assert_int_equal(p->retain[1].sel.nkey_formats, 0);	/* a key policy, not a selector */
+	assert_true(p->retain[2].keys_include);
+	dsp_policy_free(p);
+	reject("{\"schema\": \"dispose-policy/1\", \"name\": \"x\", \"retain\": "
+	       "[{\"paths\": [\"/etc/**\"], \"retain_until\": \"7y\", \"keys\": \"include\"}]}",
+	       NULL, 0, "retain[0].keys: include needs recipients: private keys are archived only "
+	       "encrypted");
+	reject("{\"schema\": \"dispose-policy/1\", \"name\": \"x\", \"retain\": "
+	       "[{\"paths\": [\"/etc/**\"], \"retain_until\": \"7y\", \"keys\": [\"any\"]}]}",
+	       NULL, 0, "retain[0].keys: selecting keys needs recipients");
+	reject("{\"schema\": \"dispose-policy/1\", \"name\": \"x\", \"retain\": "
+	       "[{\"paths\": [\"/etc/**\"], \"retain_until\": \"7y\", \"keys\": \"all\"}]}",
+	       NULL, 0, "retain[0].keys: \"all\": unknown, expected \"exclude\" or \"include\"");
+	/* a key policy alone selects nothing */
+	reject("{\"schema\": \"dispose-policy/1\", \"name\": \"x\", \"retain\": "
+	       "[{\"retain_until\": \"7y\", \"keys\": \"exclude\"}]}", NULL, 0,
+	       "retain[0]: selects nothing");
+	/* erase rules keep "keys" as a selector only */
+	reject("{\"schema\": \"dispose-policy/1\", \"name\": \"x\", \"erase\": "
+	       "[{\"keys\": \"exclude\", \"method\": \"zero\"}]}", NULL, 0,
+	       "erase[0].keys: expected an array of strings");
+}
+
 static void test_dsp_policy_parse_size_limit(void **state)
 {
 	const char *head = "{\"schema\": \"dispose-policy/1\", \"name\": \"x\", \"description\": \"";
@@ -525,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_dsp_policy_parse_sha256_and_defaults),
 		cmocka_unit_test(test_dsp_policy_parse_expansion_not_textual),
 		cmocka_unit_test(test_dsp_policy_parse_rule_fields),
+		cmocka_unit_test(test_dsp_policy_parse_retain_keys),
 		cmocka_unit_test(test_dsp_policy_parse_size_limit),
 		cmocka_unit_test(test_dsp_policy_parse_bounds),
 		cmocka_unit_test(test_dsp_policy_parse_variables),

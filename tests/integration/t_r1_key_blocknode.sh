@@ -34,6 +34,6 @@ PY
 "$DISPOSE" run --policy "$T/p.json" --inventory "$T/inv.json" --yes --progress none \
 	--run-dir "$T/run" >"$T/out" 2>&1
 rc=$?
-n=$(grep -c -a -o LOOPMARK "$dev")
+n=$(grep -a -o LOOPMARK "$dev" | wc -l)
 [ "$n" = 524288 ] || { cat "$T/out"; die "$dev erased through a 'key' block node: $n of 524288 marks left (exit $rc)"; }
 ok "$dev untouched (exit $rc)"

@@ -23,7 +23,7 @@ cat >"$T/p.json" <<JSON
  "keep_running_system": true}
 JSON
 "$DISPOSE" plan --policy "$T/p.json" >"$T/plan.txt" 2>&1
-grep -q 'out/victim' "$T/plan.txt" && { cat "$T/plan.txt"; die "the plan targets a file outside the sysroot"; }
+grep -Eq '^ +t[0-9]+ +file +.*out/victim' "$T/plan.txt" && { cat "$T/plan.txt"; die "the plan targets a file outside the sysroot"; }
 "$DISPOSE" run --policy "$T/p.json" --yes --progress none --run-dir "$T/run" >"$T/out.txt" 2>&1
 rc=$?
 [ "$(cat "$T/out/victim" 2>/dev/null)" = "SECRET outside the sysroot" ] ||

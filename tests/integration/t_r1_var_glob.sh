@@ -22,6 +22,11 @@ rc=$?
 [ "$(cat "$v/s1/f" 2>/dev/null)" = "other data" ] ||
 	{ cat "$T/out"; die "$v/s1, never named, was erased (exit $rc)"; }
 ok "s1 untouched (exit $rc)"
+if [ $rc = 2 ]; then
+	[ -e "$v/s[1]/f" ] || die "refused (exit 2) but s[1] erased"
+	ok "refused up front: $(tail -1 "$T/out")"
+	exit 0
+fi
 [ $rc = 0 ] || { cat "$T/out"; die "exit $rc"; }
 [ -e "$v/s[1]" ] && die "the named s[1] was not erased"
 ok "the named s[1] erased"

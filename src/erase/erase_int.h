@@ -74,6 +74,12 @@ struct erase_file_info {
  */
 void erase_record_failed(const struct dsp_erase_opts *o, int r);
 bool erase_record_broken(const struct dsp_erase_opts *o);
+struct dsp_ledger;
+/* file.c: resume of a file target killed after its unlink, before file_removed */
+int erase_file_gone(const char *run_dir, const char *id, const char *path, char *final,
+		    size_t len);
+int erase_file_gone_record(struct dsp_ledger *l, const char *id, const char *path,
+			   const char *final);
 
 /* extmap.c: did the overwrite land where the data was? (FIEMAP before/after) */
 struct extmap;

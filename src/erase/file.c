@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <unistd.h>
 #include <openssl/rand.h>
+#include <signal.h>
 
 #include "dispose/json.h"
 #include "dispose/log.h"
@@ -29,7 +30,17 @@ void (*dsp_erase_test_before_open)(int dirfd, const char *name);
 #define BEFORE_OPEN(d, n) do { if (dsp_erase_test_before_open) dsp_erase_test_before_open(d, n); } while (0)
 void (*dsp_erase_test_after_check)(int dirfd, const char *name);
 #define AFTER_CHECK(d, n) do { if (dsp_erase_test_after_check) dsp_erase_test_after_check(d, n); } while (0)
+/* $DISPOSE_TEST_ERASE_KILL=renamed|unlinked: SIGKILL before or after a file's unlink */
+static void test_kill(const char *when)
+{
+	const char *k = getenv("DISPOSE_TEST_ERASE_KILL");
+
+	if (k && !strcmp(k, when))
+		raise(SIGKILL);
+}
+#define TEST_KILL(w) test_kill(w)
 #else
+#define TEST_KILL(w) do { } while (0)
 #define BEFORE_OPEN(d, n) do { } while (0)
 #define AFTER_CHECK(d, n) do { } while (0)
 #endif
@@ -317,6 +328,7 @@ static int remove_names(struct dsp_io *io, int dirfd, const char *name, const st
 		json_object_put(renames);
 		return -ESTALE;
 	}
+	TEST_KILL("renamed");
 	r = dsp_io_unlink(io, dirfd, cur, 0);
 	if (r < 0) {
 		dsp_log(DSP_LOG_ERROR, "%s: unlink %s: %s", display, cur, strerror(-r));
@@ -326,6 +338,7 @@ static int remove_names(struct dsp_io *io, int dirfd, const char *name, const st
 	}
 	if (fsync(dirfd) < 0)
 		dsp_log(DSP_LOG_WARN, "%s: fsync of directory: %s", display, strerror(errno));
+	TEST_KILL("unlinked");
 	if (end_again && !rename_err) {
 		r = end_after(o, display, NULL, 0, status, written, verified, ow);
 		if (r < 0) {
@@ -654,6 +667,55 @@ static int file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts
 	if (r >= 0)
 		res->files = 1;
 	return r;
+}
+
+/*
+ * Resume of file target id (path as the run named it): killed after its
+ * unlink, before file_removed. Only when the record shows the overwrite
+ * ended a success (every pass complete, verified; no step failed after) and a
+ * rename, and neither the path nor the last recorded name exists: then
+ * *final is that name and 1 is returned; else 0 (the file is resumed as
+ * usual), or -errno.
+ */
+int erase_file_gone(const char *run_dir, const char *id, const char *path, char *final,
+		    size_t len)
+{
+	struct rec_walk w = { .id = id, .prior.done_status = -1 };
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+	char *alt = NULL;
+	int r = dsp_record_read_events(run_dir, visit_record, &w, NULL), gone;
+
+	json_object_put(w.prior.end);
+	if (r)
+		return r > 0 ? -EINVAL : r;
+	if (w.removed || !w.last[0] || w.prior.done_status != 0 || w.prior.step_failed ||
+	    lstat(path, &st) == 0 || errno != ENOENT)
+		return 0;
+	if (asprintf(&alt, "%.*s%s", slash ? (int)(slash - path) + 1 : 0, path, w.last) < 0)
+		return -ENOMEM;
+	gone = lstat(alt, &st) < 0 && errno == ENOENT;
+	free(alt);
+	if (gone)
+		snprintf(final, len, "%s", w.last);
+	return gone;
+}
+
+/* ... and its file_removed, saying it was found removed (no rename or unlink done now). */
+int erase_file_gone_record(struct dsp_ledger *l, const char *id, const char *path,
+			   const char *final)
+{
+	struct dsp_erase_opts o = { .ledger = l };
+	struct json_object *f = json_object_new_object();
+
+	if (!f)
+		return -ENOMEM;
+	dsp_json_add_bytes(f, "path", path);
+	json_object_object_add(f, "final_name", json_object_new_string(final));
+	json_object_object_add(f, "found_removed", json_object_new_boolean(1));
+	json_object_object_add(f, "note", json_object_new_string(
+		"found removed on resume: killed after its unlink, before this event"));
+	return event(&o, id, "file_removed", f, 1);
 }
 
 int dsp_erase_file(const char *path, const struct dsp_erase_opts *opts,

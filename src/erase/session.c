@@ -25,6 +25,7 @@
 #include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "dispose/method.h"
+#include "erase_int.h"
 
 struct item {
 	struct dsp_erase_checked c;
@@ -87,6 +88,7 @@ struct dsp_erase_session {
 	char *owned[3];			/* resume: method, verify and --then from the record */
 	struct json_object *idents;	/* resume: target id -> recorded identity */
 	struct json_object *renamed;	/* resume: target id -> last file_renamed "to" */
+	struct json_object *gone;	/* resume: file id -> [path, final name], found unlinked */
 	int lock_fd;			/* flock on the run directory, or -1 */
 	bool default_dir;		/* no --run-dir: a new one is made at the start */
 	bool made_dir;			/* ... and was: removed again if nothing is recorded */
@@ -871,6 +873,7 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 		goto out;
 	}
 	s->idents = resume_idents(rec, targets);
+	s->gone = json_object_new_object();
 	if (!s->idents || dsp_json_restore_bytes(s->idents) < 0) {
 		rc = say(s, DSP_INVALID, s->run_dir, "run record: the hex of a name is damaged");
 		goto out;
@@ -915,6 +918,27 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 		}
 		/* the engine knows where a file target is now (it may be renamed) */
 		src = r == 1 && path[0] ? path : p;
+		/* killed after its unlink: its removal is recorded, nothing done to it */
+		if (r == 1 && rt && rt->kind && !strcmp(rt->kind, "file") && s->gone) {
+			char fin[NAME_MAX + 1], *abs = NULL;
+			int g;
+
+			if (src[0] != '/' && cwd && cwd[0] == '/')
+				g = asprintf(&abs, "%s/%s", cwd, src) < 0 ? -ENOMEM :
+				    erase_file_gone(s->run_dir, id, abs, fin, sizeof(fin));
+			else
+				g = erase_file_gone(s->run_dir, id, src, fin, sizeof(fin));
+			if (g > 0) {
+				struct json_object *x = json_object_new_array();
+
+				json_object_array_add(x, json_object_new_string(abs ? abs : src));
+				json_object_array_add(x, json_object_new_string(fin));
+				json_object_object_add(s->gone, id, x);
+			}
+			free(abs);
+			if (g)
+				continue;
+		}
 		if (moved_node(s, id, src, jstr(o, "given"), node, sizeof(node))) {
 			say(s, 0, jstr(o, "given"), "the recorded medium is now %s (was %s)",
 			    node, src);
@@ -1110,6 +1134,8 @@ static int make_run_dir(struct dsp_erase_session *s)
 static int session_init(struct dsp_erase_session *s, char *const *names, unsigned n);
 static int then_wanted(struct dsp_erase_session *s, bool chosen);
 
+static int session_start(struct dsp_erase_session *s);
+
 int dsp_erase_session_new(const struct dsp_erase_session_opts *opts, char *const *names,
 			  unsigned n, struct dsp_erase_session **out)
 {
@@ -1153,6 +1179,12 @@ static int session_init(struct dsp_erase_session *s, char *const *names, unsigne
 			rc = open_ledger(s);
 		if (!rc)
 			rc = resume_targets(s, names, n);
+		/* only files found unlinked were left: their removal ends the run here */
+		if (!rc && !s->nt && !s->o.ledger && s->gone && json_object_object_length(s->gone)) {
+			rc = session_start(s);
+			if (!rc)
+				write_run_end(s, 0);
+		}
 		if (rc || s->nt == 0)
 			return rc;
 	} else {
@@ -1711,6 +1743,17 @@ static int session_start(struct dsp_erase_session *s)
 	/* nothing written to a target yet: a record that takes no line (full, EIO) is unusable */
 	if (r < 0)
 		return DSP_INVALID;
+	if (s->gone) {
+		json_object_object_foreach(s->gone, gid, gx) {
+			const char *gp = json_object_get_string(json_object_array_get_idx(gx, 0));
+
+			say(s, 0, gp, "found removed (killed after its unlink); its removal "
+			    "is recorded");
+			if (erase_file_gone_record(s->ledger, gid, gp, json_object_get_string(
+				json_object_array_get_idx(gx, 1))) < 0)
+				return DSP_INVALID;
+		}
+	}
 	audit_start(s);
 	return 0;
 }
@@ -1985,6 +2028,7 @@ void dsp_erase_session_free(struct dsp_erase_session *s)
 	free(s->owned[2]);
 	json_object_put(s->idents);
 	json_object_put(s->renamed);
+	json_object_put(s->gone);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -8,6 +8,9 @@
 # ".." component must be ignored (or the package refused).
 . "$(dirname "$0")/lib.sh"
 need_root
+# no plan/run in this build: a refusal below would pass for the wrong reason
+"$DISPOSE" plan --help >/dev/null 2>&1 && "$DISPOSE" run --help >/dev/null 2>&1 ||
+	die "dispose plan/run not in this build"
 s=$T/sys
 mkdir -p "$s/var/lib/dpkg/info" "$s/usr/bin" "$T/out" || die "mkdir"
 echo "SECRET outside the sysroot" >"$T/out/victim"

@@ -6,6 +6,9 @@
 # policy is refused before anything is erased).
 . "$(dirname "$0")/lib.sh"
 need_root
+# no plan/run in this build: a refusal below would pass for the wrong reason
+"$DISPOSE" plan --help >/dev/null 2>&1 && "$DISPOSE" run --help >/dev/null 2>&1 ||
+	die "dispose plan/run not in this build"
 s=$T/srv
 mkdir -p "$s/srv/data/keepme" "$s/alias" || die "mkdir"
 echo "keep me" >"$s/srv/data/keepme/k"

@@ -7,6 +7,9 @@
 # A key target must be a regular file (checked on the open fd) or refused.
 . "$(dirname "$0")/lib.sh"
 need_root
+# no plan/run in this build: a refusal below would pass for the wrong reason
+"$DISPOSE" plan --help >/dev/null 2>&1 && "$DISPOSE" run --help >/dev/null 2>&1 ||
+	die "dispose plan/run not in this build"
 s=$T/srv
 mkdir -p "$s/srv" "$T/s2" || die "mkdir"
 echo data >"$s/srv/f"

@@ -7,6 +7,9 @@
 # file that is retained, in the run directory, or in the running system.)
 . "$(dirname "$0")/lib.sh"
 need_root
+# no plan/run in this build: a refusal below would pass for the wrong reason
+"$DISPOSE" plan --help >/dev/null 2>&1 && "$DISPOSE" run --help >/dev/null 2>&1 ||
+	die "dispose plan/run not in this build"
 s=$T/srv
 mkdir -p "$s/keep" "$s/srv" || die "mkdir"
 echo data >"$s/srv/f"

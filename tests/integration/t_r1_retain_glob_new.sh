@@ -8,6 +8,9 @@
 # matches must be covered before it is erased, else left in place (exit 1).
 . "$(dirname "$0")/lib.sh"
 need_root
+# no plan/run in this build: a refusal below would pass for the wrong reason
+"$DISPOSE" plan --help >/dev/null 2>&1 && "$DISPOSE" run --help >/dev/null 2>&1 ||
+	die "dispose plan/run not in this build"
 s=$T/srv
 mkdir -p "$s/srv" || die "mkdir"
 echo "record a" >"$s/srv/a.rec"

@@ -8,6 +8,9 @@
 # Retained means: erased only when the verified archive covers it as it is.
 . "$(dirname "$0")/lib.sh"
 need_root
+# no plan/run in this build: a refusal below would pass for the wrong reason
+"$DISPOSE" plan --help >/dev/null 2>&1 && "$DISPOSE" run --help >/dev/null 2>&1 ||
+	die "dispose plan/run not in this build"
 s=$T/srv
 mkdir -p "$s/srv/data/rec" "$s/alias" || die "mkdir"
 echo "record v1" >"$s/srv/data/rec/r"

@@ -6,6 +6,9 @@
 # destroyed. The run must refuse the directory, or never replace a file there.
 . "$(dirname "$0")/lib.sh"
 need_root
+# no plan/run in this build: a refusal below would pass for the wrong reason
+"$DISPOSE" plan --help >/dev/null 2>&1 && "$DISPOSE" run --help >/dev/null 2>&1 ||
+	die "dispose plan/run not in this build"
 s=$T/srv
 mkdir -p "$s/srv" "$T/mine" || die "mkdir"
 echo data >"$s/srv/f"

@@ -7,6 +7,9 @@
 # a "." or ".." component (or not under /opt or /usr/local) must be refused.
 . "$(dirname "$0")/lib.sh"
 need_root
+# no plan/run in this build: a refusal below would pass for the wrong reason
+"$DISPOSE" plan --help >/dev/null 2>&1 && "$DISPOSE" run --help >/dev/null 2>&1 ||
+	die "dispose plan/run not in this build"
 s=$T/srv
 mkdir -p "$s/opt/app" "$T/out" || die "mkdir"
 echo app >"$s/opt/app/bin"

@@ -6,6 +6,9 @@
 # is not expanded again".
 . "$(dirname "$0")/lib.sh"
 need_root
+# no plan/run in this build: a refusal below would pass for the wrong reason
+"$DISPOSE" plan --help >/dev/null 2>&1 && "$DISPOSE" run --help >/dev/null 2>&1 ||
+	die "dispose plan/run not in this build"
 v=$T/v
 mkdir -p "$v/s[1]" "$v/s1" || die "mkdir"
 echo named >"$v/s[1]/f"

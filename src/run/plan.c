@@ -464,6 +464,12 @@ static int archive_keys_out(struct pl *s, struct archive *a)
 
 	if (s->p->retain[a->rule].keys_include)
 		return 0;
+	if (!keys)
+		return plan_fail(s, DSP_INVALID, "%s: retain[%u] (%s): the inventory did not look "
+				 "for keys (no keys section): key material cannot be left out of "
+				 "the archive (dispose inventory --keys)",
+				 s->o->inventory ? s->o->inventory : "inventory",
+				 s->p->retain[a->rule].index, s->p->retain[a->rule].name);
 	for (size_t i = 0; keys && i < json_object_array_length(keys); i++) {
 		char *path = NULL, **v;
 

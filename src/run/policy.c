@@ -1290,6 +1290,10 @@ static int parse_root(struct ctx *c, struct json_object *root, const char *const
 	    (rc = get_bool(c, root, "", "keep_running_system", true, &p->keep_running_system)) ||
 	    (rc = certificate(c, root, &p->cert)))
 		return rc;
+	/* keys exclude: the inventory must look for keys to leave them out of the archive */
+	for (size_t i = 0; i < p->nretain; i++)
+		if (!p->retain[i].keys_include)
+			p->categories |= DSP_POLICY_KEYS;
 	return used_vars(c, p);
 }
 

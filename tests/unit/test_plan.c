@@ -752,6 +752,24 @@ static void test_plan_keys_not_archived(void **state)
 		plan = NULL;
 		pol_free(&t);
 	}
+	/* an inventory that did not look for keys cannot leave them out: refused */
+	{
+		struct json_object *inv = json_object_from_file(at("inv.json"));
+
+		assert_non_null(inv);
+		json_object_object_del(inv, "keys");
+		assert_int_equal(json_object_to_file(at("inv.json"), inv), 0);
+		json_object_put(inv);
+		pol_init(&t);
+		r = rule(&t, "retain", "records");
+		r->sel.paths = strs(&t, &r->sel.npaths, "@srv/etc/**", NULL, NULL);
+		r->retain_for = (char *)"7y";
+		assert_int_equal(dsp_plan_build(&t.p, &o, &plan, &why), DSP_INVALID);
+		assert_non_null(why);
+		assert_non_null(strstr(why, "retain[0] (records): the inventory did not look for keys"));
+		free(why);
+		pol_free(&t);
+	}
 	unlink(at("srv/etc/ssl/k[1]*?\\.pem"));
 	rmdir(at("srv/etc/ssl"));
 }

@@ -153,7 +153,9 @@ static void test_dsp_policy_find_records_archive(void **state)
 	assert_string_equal(p->retain[0].sel.paths[0], "/srv/records/**");
 	assert_string_equal(p->retain[0].series, "records");
 	assert_null(p->retain[0].authority);	/* "${AUTHORITY}" left empty */
-	assert_int_equal(p->categories, DSP_POLICY_DATA);
+	/* keys too: found to be left out of the archives (retain keys exclude) */
+	assert_int_equal(p->categories, DSP_POLICY_DATA | DSP_POLICY_KEYS);
+	assert_false(p->retain[1].keys_include);
 	assert_true(p->hash);
 	dsp_policy_free(p);
 }
@@ -351,6 +353,18 @@ static void test_dsp_policy_parse_retain_keys(void **state)
 	assert_false(p->retain[1].keys_include);
 	assert_int_equal(p->retain[1].sel.nkey_formats, 0);	/* a key policy, not a selector */
 	assert_true(p->retain[2].keys_include);
+	dsp_policy_free(p);
+	/* keys exclude makes the inventory look for keys */
+	p = accept_policy("{\"schema\": \"dispose-policy/1\", \"name\": \"x\", \"inventory\": "
+			  "{\"categories\": [\"data\"]}, \"retain\": [{\"paths\": [\"/etc/**\"], "
+			  "\"retain_until\": \"7y\"}]}", NULL, 0);
+	assert_int_equal(p->categories, DSP_POLICY_DATA | DSP_POLICY_KEYS);
+	dsp_policy_free(p);
+	p = accept_policy("{\"schema\": \"dispose-policy/1\", \"name\": \"x\", \"inventory\": "
+			  "{\"categories\": [\"data\"]}, \"retain\": [{\"paths\": [\"/etc/**\"], "
+			  "\"retain_until\": \"7y\", \"keys\": \"include\", "
+			  "\"recipients\": [\"/etc/r.pem\"]}]}", NULL, 0);
+	assert_int_equal(p->categories, DSP_POLICY_DATA);
 	dsp_policy_free(p);
 	reject("{\"schema\": \"dispose-policy/1\", \"name\": \"x\", \"retain\": "
 	       "[{\"paths\": [\"/etc/**\"], \"retain_until\": \"7y\", \"keys\": \"include\"}]}",

@@ -450,6 +450,12 @@ struct rec_walk {
 	bool have_id;		/* identity of the first target event */
 	int64_t dev, ino;
 	struct ino_tab *tab;	/* trees: shared files met by earlier sessions */
+	struct sub_file {	/* trees: files earlier sessions started and did not remove */
+		char id[96];
+		int64_t dev, ino;
+		bool removed;
+	} *subs;
+	size_t nsubs;
 };
 
 /* the record is outside input on resume: members only with their exact type */
@@ -489,10 +495,36 @@ static void visit_tree_files(struct rec_walk *w, struct json_object *ev, const c
 			dsp_json_bytes(ev, "path", &e->path, NULL);
 	} else if (!strcmp(ev_name, "target") && (parent = jstr_of(ev, "parent")) &&
 		   !strcmp(parent, w->id) && json_object_object_get_ex(ev, "identity", &id) &&
-		   jint64(id, "dev", &dev) && jint64(id, "ino", &ino) &&
-		   (e = ino_get(w->tab, (uint64_t)dev, (uint64_t)ino, false))) {
-		e->state |= INO_ERASED;
+		   jint64(id, "dev", &dev) && jint64(id, "ino", &ino)) {
+		struct sub_file *v = realloc(w->subs, (w->nsubs + 1) * sizeof(*v));
+
+		if (v && strlen(target) < sizeof(v->id)) {
+			w->subs = v;
+			snprintf(v[w->nsubs].id, sizeof(v->id), "%s", target);
+			v[w->nsubs].dev = dev;
+			v[w->nsubs].ino = ino;
+			v[w->nsubs++].removed = false;
+		} else if (v) {
+			w->subs = v;
+		}
+		if ((e = ino_get(w->tab, (uint64_t)dev, (uint64_t)ino, false)))
+			e->state |= INO_ERASED;
+	} else if (!strcmp(ev_name, "file_removed") && jstr_of(ev, "parent") &&
+		   !strcmp(jstr_of(ev, "parent"), w->id)) {
+		for (size_t k = 0; k < w->nsubs; k++)
+			if (!strcmp(w->subs[k].id, target))
+				w->subs[k].removed = true;
 	}
+}
+
+/* A file of the tree an earlier session started and did not remove: its id, or NULL. */
+static const char *sub_started(const struct rec_walk *w, const struct stat *st)
+{
+	for (size_t k = w->nsubs; k-- > 0;)
+		if (!w->subs[k].removed && w->subs[k].dev == (int64_t)st->st_dev &&
+		    w->subs[k].ino == (int64_t)st->st_ino)
+			return w->subs[k].id;
+	return NULL;
 }
 
 static int visit_record(struct json_object *ev, void *arg)
@@ -963,10 +995,12 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		r = dsp_record_read_events(dsp_ledger_dir(o.ledger), visit_record, &w, NULL);
 		if (r) {
 			ino_free(&tab);
+			free(w.subs);
 			return r > 0 ? -EINVAL : r;
 		}
 		if (w.have_id && (w.dev != (int64_t)t->st.st_dev || w.ino != (int64_t)t->st.st_ino)) {
 			ino_free(&tab);
+			free(w.subs);
 			return refuse(&o, t, "not the directory this run started on (device and inode "
 				      "differ)");
 		}
@@ -975,6 +1009,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	r = still_there(&o, t);
 	if (r) {
 		ino_free(&tab);
+		free(w.subs);
 		return r;
 	}
 	/* the run's own record is never part of a tree, whatever name reaches it */
@@ -982,6 +1017,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		guard.n = 0;
 	if (dsp_erase_guard_has(&guard, &t->st)) {
 		ino_free(&tab);
+		free(w.subs);
 		return refuse(&o, t, "holds the run directory");
 	}
 	pfd = t->dirfd;
@@ -991,6 +1027,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 		if (rfd >= 0)
 			close(rfd);
 		ino_free(&tab);
+		free(w.subs);
 		return r;
 	}
 	root_dev = st.st_dev;
@@ -1013,6 +1050,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 	if (r < 0) {
 		close(rfd);
 		ino_free(&tab);
+		free(w.subs);
 		return r;
 	}
 	dsp_audit(DSP_AUDIT_NOTICE, "%s: starting tree erase with method %s, target %s", t->display,
@@ -1190,8 +1228,10 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 			struct dsp_erase_opts fo = o;
 			struct dsp_erase_result fr = { 0 };
 			struct json_object *fend = NULL, *fc;
+			struct rec_walk pw;
 			struct stat fst;
-			const char *why;
+			const char *why, *old;
+			bool done;
 			char id[96], gwhy[512];
 			int fd;
 
@@ -1219,8 +1259,19 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 				free(child);
 				continue;
 			}
-			/* before anything of it changes, a shared name's unlink included */
-			if (gate_refuses(&o, fd, child, &fst, gwhy, sizeof(gwhy))) {
+			/* started by an earlier session: resumed under its id, not redone */
+			old = o.resume ? sub_started(&w, &fst) : NULL;
+			pw = (struct rec_walk){ .id = old, .prior.done_status = -1 };
+			if (old && dsp_record_read_events(dsp_ledger_dir(o.ledger), visit_record,
+							  &pw, NULL) != 0) {
+				json_object_put(pw.prior.end);
+				pw.prior.end = NULL;
+				old = NULL;
+			}
+			done = old && pw.prior.done_status >= 0;
+			/* before anything of it changes, a shared name's unlink included;
+			 * not on one already overwritten (as a file target's resume) */
+			if (!done && gate_refuses(&o, fd, child, &fst, gwhy, sizeof(gwhy))) {
 				struct ino_ent *e = tab.n ? ino_get(&tab, fst.st_dev, fst.st_ino,
 								    false) : NULL;
 
@@ -1234,10 +1285,12 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 				top->kept = true;
 				status = worst(status, DSP_PARTIAL);
 				gate_skipped(&o, child, gwhy);
+				json_object_put(pw.prior.end);
 				free(child);
 				continue;
 			}
 			if (fst.st_nlink > 1 && !o.erase_shared_inodes) {
+				json_object_put(pw.prior.end);
 				r = shared_name(&tab, fd, &fst, top->fd, de->d_name, child, &o);
 				if (r < 0 && !erase_record_broken(&o)) {
 					why = skip_reason(r);
@@ -1259,12 +1312,19 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 					e->state |= INO_ERASED;
 			}
 			/* unique across sessions: the record's sequence number */
-			snprintf(id, sizeof(id), "%s.%" PRIu64, o.target_id,
-				 dsp_ledger_seq(o.ledger) + 1);
+			if (old)
+				snprintf(id, sizeof(id), "%s", old);
+			else
+				snprintf(id, sizeof(id), "%s.%" PRIu64, o.target_id,
+					 dsp_ledger_seq(o.ledger) + 1);
 			fo.target_id = id;
-			fo.resume = false;	/* a resumed tree re-walks what is left */
+			/* a resumed tree re-walks what is left; a file it had started goes on
+			 * from its checkpoint, one overwritten only loses its names */
+			fo.resume = old && !done;
 			fo.end = &fend;		/* its caveats go into the tree's end */
-			r = erase_fd(fd, &fst, top->fd, de->d_name, child, &fo, o.target_id, &fr, NULL);
+			r = erase_fd(fd, &fst, top->fd, de->d_name, child, &fo, o.target_id, &fr,
+				     done ? &pw.prior : NULL);
+			json_object_put(pw.prior.end);
 			if (fend) {
 				bool rm = false;
 
@@ -1291,7 +1351,7 @@ int dsp_erase_tree_at(struct dsp_erase_target *t, const struct dsp_erase_opts *o
 				dsp_log(DSP_LOG_ERROR, "%s: %s", child, why ? why : strerror(-r));
 				tree_event(&o, res, "file_failed", child, why ? why : strerror(-r));
 				top->kept = true;
-			} else {
+			} else if (!done) {	/* an earlier end of it is counted by fold_prior */
 				res->files++;
 			}
 			status = worst(status, r);
@@ -1332,6 +1392,7 @@ done:
 			    !(tab.v[k].state & INO_ERASED))
 				res->shared_kept++;
 	ino_free(&tab);
+	free(w.subs);
 	if (erase_record_broken(&o)) {
 		/* nothing more can be recorded: the run stops here, said once */
 		json_object_put(fcav);

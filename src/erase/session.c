@@ -936,6 +936,11 @@ static int resume_targets(struct dsp_erase_session *s, char *const *names, unsig
 				json_object_object_add(s->gone, id, x);
 			}
 			free(abs);
+			if (g < 0) {
+				rc = say(s, DSP_INVALID, p, "cannot read its state: %s",
+					 strerror(-g));
+				goto out;
+			}
 			if (g)
 				continue;
 		}

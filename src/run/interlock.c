@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +36,24 @@ struct begun {
 	bool started;		/* a pass_start of its target id */
 };
 
+/* A plan archive as the gate sees it (why a file is not covered: is the archive still there?). */
+struct garc {
+	char *name;			/* the archive file (plan's "archive") */
+	char *rule;			/* the retain rule it is of */
+	char *sha, *env_sha;		/* archive_created's SHA-256 of it and its envelope */
+	int state;			/* 0 not looked at yet, 1 as created, 2 gone, 3 damaged */
+};
+
 struct gate {
 	struct run *r;
+	struct garc *arcs;		/* the plan's archives */
+	size_t narcs;
+	pthread_mutex_t lock;		/* arcs[].state (worker threads) */
 	struct begun *begun;		/* resume: every file target the record names */
 	size_t nbegun;
 	const struct dsp_archive_cover *cover;	/* NULL: nothing is covered */
-	char **roots;			/* every archive's roots: what is retained */
+	char **roots;			/* every archive's roots, as named and as their
+					 * real paths: what is retained */
 	size_t nroots;
 	size_t *root_arc;		/* roots[i] is archive root_arc[i]'s */
 	char **excl;			/* every archive's excludes (globs): not retained */
@@ -67,12 +81,53 @@ static bool excluded(const struct gate *g, size_t arc, const char *path)
 	return false;
 }
 
-/*
- * Is path (absolute) one of the retained roots or under one, and not left
- * out of that root's archive (key material under retain keys exclude)?
- */
-static bool retained(const struct gate *g, const char *path)
+/* The plan archive of a retain rule, or SIZE_MAX (the rule matched nothing then). */
+static size_t arc_of_rule(const struct gate *g, const char *rule)
 {
+	for (size_t i = 0; rule && i < g->narcs; i++)
+		if (g->arcs[i].rule && !strcmp(g->arcs[i].rule, rule))
+			return i;
+	return SIZE_MAX;
+}
+
+/* A retain paths glob as the plan matches it: "X/ **" (no space) is X and everything under it. */
+static bool glob_matches(const char *glob, const char *path)
+{
+	size_t n = strlen(glob);
+	char *base, *p;
+	bool hit = false;
+
+	if (n < 3 || strcmp(glob + n - 3, "/**"))
+		return !fnmatch(glob, path, FNM_PATHNAME);
+	if (!(base = strndup(glob, n - 3)))
+		return true;	/* cannot tell: held */
+	if (!base[0])
+		hit = true;	/* "/ **": everything */
+	if (!hit && !fnmatch(base, path, FNM_PATHNAME))
+		hit = true;
+	/* a leading directory of path matched by X */
+	if (!hit && (p = strdup(path))) {
+		for (char *c = strrchr(p, '/'); !hit && c && c > p; c = strrchr(p, '/')) {
+			*c = '\0';
+			hit = !fnmatch(base, p, FNM_PATHNAME);
+		}
+		free(p);
+	} else if (!hit) {
+		hit = true;
+	}
+	free(base);
+	return hit;
+}
+
+/*
+ * Is path (absolute) one of the retained roots or under one, or matched by
+ * a retain rule's globs (a file that appeared after the archive too), and
+ * not left out of that archive (key material under retain keys exclude)?
+ */
+static bool retained1(const struct gate *g, const char *path)
+{
+	const struct dsp_policy *pol = g->r ? g->r->pol : NULL;
+
 	for (size_t i = 0; i < g->nroots; i++) {
 		const char *root = g->roots[i];
 		size_t n = strlen(root);
@@ -83,7 +138,51 @@ static bool retained(const struct gate *g, const char *path)
 		if (!excluded(g, g->root_arc[i], path))
 			return true;
 	}
+	for (size_t i = 0; pol && i < pol->nretain; i++) {
+		const struct dsp_policy_rule *ru = &pol->retain[i];
+		size_t arc = arc_of_rule(g, ru->name);
+
+		for (size_t k = 0; k < ru->sel.npaths; k++)
+			if (glob_matches(ru->sel.paths[k], path) &&
+			    (arc == SIZE_MAX || !excluded(g, arc, path)))
+				return true;
+	}
 	return false;
+}
+
+/* By its name (as the erase walks it) or its real path (what an archive through a link holds). */
+static bool retained(const struct gate *g, const char *path, const char *real)
+{
+	return retained1(g, path) || (real && strcmp(real, path) && retained1(g, real));
+}
+
+/*
+ * The real path of the open file: the kernel's name of the fd, else the
+ * real path of its directory and its base name. NULL: unknown.
+ */
+static char *real_path(int fd, const char *path)
+{
+	char link[64], buf[PATH_MAX], *dir, *slash, *out = NULL;
+	ssize_t n = -1;
+
+	if (fd >= 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, buf, sizeof(buf) - 1);
+	}
+	if (n > 0 && buf[0] == '/' && !strstr(buf, " (deleted)")) {
+		buf[n] = '\0';
+		return strdup(buf);
+	}
+	if (!(dir = strdup(path)) || !(slash = strrchr(dir, '/'))) {
+		free(dir);
+		return NULL;
+	}
+	*slash = '\0';
+	if (realpath(dir[0] ? dir : "/", buf) &&
+	    asprintf(&out, "%s/%s", strcmp(buf, "/") ? buf : "", slash + 1) < 0)
+		out = NULL;
+	free(dir);
+	return out;
 }
 
 static bool was_archived(const struct gate *g, const char *path)
@@ -108,39 +207,110 @@ static bool overwrite_begun(const struct gate *g, const char *path, const struct
 	return false;
 }
 
+/* Covered as it is now, by its real path or its name: 1, 0, or -errno. */
+static int covered(const struct gate *g, const char *path, const char *real, const char *hex)
+{
+	int rc = real ? dsp_archive_cover_has(g->cover, real, hex) : 0;
+
+	if (rc == 0 && (!real || strcmp(real, path)))
+		rc = dsp_archive_cover_has(g->cover, path, hex);
+	return rc;
+}
+
+/* Is archive a's file still as archive_created recorded it? 1 yes, 2 gone, 3 damaged. */
+static int arc_state(struct gate *g, struct garc *a)
+{
+	char hex[65], env[PATH_MAX + 8];
+	struct stat st;
+	int s;
+
+	pthread_mutex_lock(&g->lock);
+	if (!(s = a->state)) {
+		snprintf(env, sizeof(env), "%s%s", a->name, DSP_ENV_SUFFIX);
+		if (lstat(a->name, &st) && errno == ENOENT)
+			s = 2;
+		else if (a->sha && (run_sha256_file(a->name, hex) || strcmp(hex, a->sha)))
+			s = 3;
+		else if (a->env_sha && (run_sha256_file(env, hex) || strcmp(hex, a->env_sha)))
+			s = 3;
+		else
+			s = 1;
+		a->state = s;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return s;
+}
+
+/* Why a retained file is not covered: its archive gone or damaged, or the file changed. */
+static void why_not_covered(struct gate *g, const char *path, const char *real, char *reason,
+			    size_t rlen)
+{
+	bool archived = was_archived(g, path) || (real && was_archived(g, real));
+
+	for (size_t i = 0; archived && i < g->nroots; i++) {
+		const char *root = g->roots[i];
+		size_t n = strlen(root);
+		int s;
+
+		if (!(n == 1 && root[0] == '/') &&
+		    !(!strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/')) &&
+		    !(real && !strncmp(real, root, n) && (real[n] == '\0' || real[n] == '/')))
+			continue;
+		if (g->root_arc[i] >= g->narcs)
+			continue;
+		s = arc_state(g, &g->arcs[g->root_arc[i]]);
+		if (s == 2 || s == 3) {
+			snprintf(reason, rlen, "retained, its archive %s is %s: not covered",
+				 g->arcs[g->root_arc[i]].name, s == 2 ? "gone" : "damaged "
+				 "(not as it was created)");
+			return;
+		}
+	}
+	if (archived && g->cover)
+		snprintf(reason, rlen, "retained, changed since it was archived");
+	else
+		snprintf(reason, rlen, "retained, not covered by a verified archive");
+}
+
 /* The erase's file gate (worker threads): a retained file must be covered as it is now. */
 static int file_gate(int fd, const char *path, const struct stat *st, char *reason,
 		     size_t rlen, void *arg)
 {
-	const struct gate *g = arg;
-	char hex[129];
+	struct gate *g = arg;
+	char hex[129], *real;
 	int rc;
 
 	if (!path || path[0] != '/') {
 		snprintf(reason, rlen, "not an absolute path: cannot tell whether it is retained");
 		return 1;
 	}
-	if (!retained(g, path) || overwrite_begun(g, path, st))
+	real = real_path(fd, path);
+	if (!retained(g, path, real) || overwrite_begun(g, path, st)) {
+		free(real);
 		return 0;
+	}
 	if (!g->cover) {
 		snprintf(reason, rlen, "retained, not covered by a verified archive");
+		free(real);
 		return 1;
 	}
 	if ((rc = run_sha512_fd(fd, hex))) {
 		snprintf(reason, rlen, "retained, cannot be read to compare with its archive: %s",
 			 strerror(-rc));
+		free(real);
 		return 1;
 	}
-	rc = dsp_archive_cover_has(g->cover, path, hex);
-	if (rc == 1)
+	rc = covered(g, path, real, hex);
+	if (rc == 1) {
+		free(real);
 		return 0;
+	}
 	if (rc < 0)
 		snprintf(reason, rlen, "retained, cannot be compared with its archive: %s",
 			 strerror(-rc));
-	else if (was_archived(g, path))
-		snprintf(reason, rlen, "retained, changed since it was archived");
 	else
-		snprintf(reason, rlen, "retained, not covered by a verified archive");
+		why_not_covered(g, path, real, reason, rlen);
+	free(real);
 	return 1;
 }
 
@@ -153,6 +323,22 @@ static int begun_visit(struct json_object *ev, void *arg)
 	char *path = NULL;
 	uint64_t dev, ino;
 
+	if (e && !strcmp(e, "archive_created") && !dsp_json_bytes(ev, "archive", &path, NULL)) {
+		const char *sha = dsp_json_str(ev, "sha256"), *esha = dsp_json_str(ev, "envelope_sha256");
+
+		for (size_t i = 0; i < g->narcs; i++) {
+			struct garc *a = &g->arcs[i];
+
+			if (strcmp(a->name, path))
+				continue;
+			free(a->sha);
+			free(a->env_sha);
+			a->sha = sha ? strdup(sha) : NULL;
+			a->env_sha = esha ? strdup(esha) : NULL;
+		}
+		free(path);
+		return 0;
+	}
 	if (!e || !id)
 		return 0;
 	if (!strcmp(e, "pass_start")) {
@@ -183,6 +369,14 @@ static void gate_free(struct gate *g)
 		free(g->begun[i].path);
 	}
 	free(g->begun);
+	for (size_t i = 0; i < g->narcs; i++) {
+		free(g->arcs[i].name);
+		free(g->arcs[i].rule);
+		free(g->arcs[i].sha);
+		free(g->arcs[i].env_sha);
+	}
+	free(g->arcs);
+	pthread_mutex_destroy(&g->lock);
 	for (size_t i = 0; i < g->nroots; i++)
 		free(g->roots[i]);
 	free(g->roots);
@@ -237,19 +431,45 @@ static int gate_init(struct gate *g, struct json_object *plan)
 	struct json_object *arcs = plan_arr(plan, "archives"), *items = plan_arr(plan, "items");
 	int rc = 0;
 
-	for (size_t i = 0; !rc && arcs && i < json_object_array_length(arcs); i++) {
-		struct json_object *roots = plan_arr(json_object_array_get_idx(arcs, i), "roots");
-		struct json_object *ex = plan_arr(json_object_array_get_idx(arcs, i), "excludes");
+	size_t na = arcs ? json_object_array_length(arcs) : 0;
 
-		for (size_t k = 0; !rc && roots && k < json_object_array_length(roots); k++) {
-			char *s = NULL;
-			size_t len;
+	if (na && !(g->arcs = calloc(na, sizeof(*g->arcs))))
+		return -ENOMEM;
+	for (size_t i = 0; !rc && i < na; i++) {
+		struct json_object *a = json_object_array_get_idx(arcs, i);
+		struct json_object *ex = plan_arr(a, "excludes");
+		/* the roots as the archive reads them (real paths) and as the policy named them */
+		struct json_object *rr[2] = { plan_arr(a, "roots"), plan_arr(a, "roots_named") };
+		const char *rule = dsp_json_str(a, "rule");
 
-			if (dsp_json_value_bytes(json_object_array_get_idx(roots, k), &s, &len))
-				return -EINVAL;
-			while (len > 1 && s[len - 1] == '/')
-				s[--len] = '\0';
-			rc = add_arc_str(&g->roots, &g->root_arc, &g->nroots, s, i);
+		if (dsp_json_bytes(a, "archive", &g->arcs[i].name, NULL) ||
+		    (rule && !(g->arcs[i].rule = strdup(rule))))
+			return -EINVAL;
+		g->narcs = i + 1;
+		for (size_t w = 0; w < 2; w++) {
+			struct json_object *roots = rr[w];
+
+			for (size_t k = 0; !rc && roots && k < json_object_array_length(roots); k++) {
+				char *s = NULL, real[PATH_MAX];
+				size_t len;
+
+				if (dsp_json_value_bytes(json_object_array_get_idx(roots, k), &s,
+							 &len))
+					return -EINVAL;
+				while (len > 1 && s[len - 1] == '/')
+					s[--len] = '\0';
+				/* a root through a symlink: the archive holds its target's files */
+				if (realpath(s, real) && strcmp(real, s)) {
+					char *d = strdup(real);
+
+					if (!d || add_arc_str(&g->roots, &g->root_arc, &g->nroots, d,
+							      i)) {
+						free(s);
+						return -ENOMEM;
+					}
+				}
+				rc = add_arc_str(&g->roots, &g->root_arc, &g->nroots, s, i);
+			}
 		}
 		/* what the archive leaves out (keys exclude) is not retained: erased uncovered */
 		for (size_t k = 0; !rc && ex && k < json_object_array_length(ex); k++) {
@@ -284,7 +504,7 @@ static int gate_init(struct gate *g, struct json_object *plan)
 static int interlock_event(struct run *r, const struct gate *g)
 {
 	struct json_object *o = json_object_new_object(), *nc = json_object_new_array();
-	uint64_t covered = 0, bad = 0, gone = 0, begun = 0;
+	uint64_t ncovered = 0, bad = 0, gone = 0, begun = 0, links = 0;
 
 	if (!o || !nc) {
 		json_object_put(o);
@@ -292,27 +512,38 @@ static int interlock_event(struct run *r, const struct gate *g)
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < g->narchived; i++) {
-		char hex[129];
-		int fd = open(g->archived[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
-			      O_NONBLOCK), ok = 0;
-
+		char hex[129], *real;
 		struct stat st;
+		int fd, ok = 0;
 
+		/*
+		 * A symlink (or other special file) is archived as what it is and
+		 * removed, never followed: no bytes of it are erased, the gate
+		 * never sees it. Counted apart.
+		 */
+		if (!lstat(g->archived[i], &st) && !S_ISREG(st.st_mode)) {
+			links++;
+			continue;
+		}
+		fd = open(g->archived[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+			  O_NONBLOCK);
 		if (fd >= 0 && !fstat(fd, &st) && overwrite_begun(g, g->archived[i], &st)) {
 			close(fd);
 			begun++;	/* covered when its overwrite began, before a resume */
 			continue;
 		}
 		if (fd >= 0) {
+			real = real_path(fd, g->archived[i]);
 			ok = g->cover && !run_sha512_fd(fd, hex) &&
-			     dsp_archive_cover_has(g->cover, g->archived[i], hex) == 1;
+			     covered(g, g->archived[i], real, hex) == 1;
+			free(real);
 			close(fd);
 		} else if (errno == ENOENT) {
 			gone++;	/* erased before a resume (the record says how) */
 			continue;
 		}
 		if (ok) {
-			covered++;
+			ncovered++;
 		} else {
 			bad++;
 			/* the first few by name; the gate records each one it refuses */
@@ -321,11 +552,18 @@ static int interlock_event(struct run *r, const struct gate *g)
 		}
 	}
 	json_object_object_add(o, "items", json_object_new_int64((int64_t)g->narchived));
-	json_object_object_add(o, "covered", json_object_new_int64((int64_t)covered));
+	json_object_object_add(o, "covered", json_object_new_int64((int64_t)ncovered));
+	/* symlinks and special files: removed, never followed, no bytes to cover */
+	json_object_object_add(o, "links_removed", json_object_new_int64((int64_t)links));
 	json_object_object_add(o, "gone", json_object_new_int64((int64_t)gone));
 	json_object_object_add(o, "begun", json_object_new_int64((int64_t)begun));
 	json_object_object_add(o, "digest", json_object_new_string("sha512"));
 	json_object_object_add(o, "not_covered", nc);
+	if (links)
+		dsp_log(DSP_LOG_INFO, "%s: %llu retained symbolic link%s or special file%s: "
+			"archived as %s, removed (never followed)", r->dir,
+			(unsigned long long)links, links == 1 ? "" : "s", links == 1 ? "" : "s",
+			links == 1 ? "it is" : "they are");
 	if (bad)
 		dsp_log(DSP_LOG_WARN, "%s: %llu retained file%s not covered by a verified archive "
 			"as %s now: not erased", r->dir, (unsigned long long)bad,
@@ -439,7 +677,7 @@ int run_step_erase(struct run *r, struct json_object *end)
 {
 	struct json_object *targets = plan_arr(r->plan, "targets");
 	struct dsp_archive_cover *cover = NULL;
-	struct gate g = { .r = r };
+	struct gate g = { .r = r, .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct erase_ctx c = { 0 };
 	const char *was = dsp_json_str(r->st.erase_end, "status");
 	/* an erase interrupted (SIGINT...) ended its session resumable: it goes on */
@@ -467,7 +705,8 @@ int run_step_erase(struct run *r, struct json_object *end)
 		cover = NULL;
 	}
 	g.cover = cover;
-	if (resume && (rc = dsp_record_read_events(r->dir, begun_visit, &g, NULL))) {
+	/* what archive_created recorded (why a file is not covered), and on resume what began */
+	if ((rc = dsp_record_read_events(r->dir, begun_visit, &g, NULL))) {
 		run_fail(r, "%s: the run record cannot be read: %s", r->dir,
 			 rc < 0 ? strerror(-rc) : "damaged");
 		goto out;

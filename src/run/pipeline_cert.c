@@ -9,6 +9,8 @@
 
 #include "dispose/cert.h"
 #include "dispose/common.h"
+#include "dispose/json.h"
+#include "dispose/ledger.h"
 #include "dispose/log.h"
 #include "dispose/run.h"
 #include "run_int.h"
@@ -26,7 +28,32 @@ static void verify_cmd(struct run *r, const char *cert)
 		 "-CAfile %.2000s -purpose any -out /dev/null", cert, cert, ca ? ca : "CA.pem");
 }
 
-/* A certificate a resume finds: done when it verifies (a failure report too). */
+/* Move a certificate that is not this run's aside (never deleted): NAME.stale-N. */
+static int move_aside(const char *path)
+{
+	char to[PATH_MAX + 96];
+
+	if (access(path, F_OK))
+		return 0;
+	for (unsigned n = 1; n < 10000; n++) {
+		snprintf(to, sizeof(to), "%s.stale-%u", path, n);
+		if (!access(to, F_OK) || errno != ENOENT)
+			continue;
+		if (rename(path, to))
+			return -errno;
+		dsp_log(DSP_LOG_WARN, "%s: moved aside to %s", path, to);
+		return 0;
+	}
+	return -EEXIST;
+}
+
+/*
+ * A certificate a resume finds: done only when it verifies as this run's
+ * (the policy's CA or certificate, this run directory's chain head and
+ * count): a certificate of sanitization or a failure report. One signed by
+ * anyone else (untrusted), about another run, or cut short is moved aside
+ * and made again.
+ */
 static int existing(struct run *r, const char *cert, bool *kind_ok)
 {
 	const struct dsp_policy_cert *c = &r->pol->cert;
@@ -43,19 +70,17 @@ static int existing(struct run *r, const char *cert, bool *kind_ok)
 	rc = dsp_cert_verifier_new(c->ca ? c->ca : c->cert, &v, &why);
 	free(why);
 	if (!rc && !dsp_cert_verify(v, cert, &vo, &res))
-		ok = res.outcome == DSP_CERT_VALID || res.outcome == DSP_CERT_FAILURE_REPORT ||
-		     res.outcome == DSP_CERT_UNTRUSTED;
-	*kind_ok = res.outcome == DSP_CERT_VALID ||
-		   (res.outcome == DSP_CERT_UNTRUSTED && res.kind &&
-		    !strcmp(res.kind, DSP_CERT_KIND_OK));
+		ok = res.outcome == DSP_CERT_VALID || res.outcome == DSP_CERT_FAILURE_REPORT;
+	*kind_ok = res.outcome == DSP_CERT_VALID;
+	if (!ok)
+		dsp_log(DSP_LOG_WARN, "%s: not this run's certificate (%s): made again", cert,
+			res.reason ? res.reason : "does not verify");
 	dsp_cert_result_clear(&res);
 	dsp_cert_verifier_free(v);
 	if (ok)
 		return 1;
-	/* cut short (kill -9 between the two files) or not this run's: made again */
-	dsp_log(DSP_LOG_WARN, "%s: does not verify: made again", cert);
-	unlink(cert);
-	unlink(p7s);
+	if ((rc = move_aside(cert)) || (rc = move_aside(p7s)))
+		return rc;
 	return 0;
 }
 
@@ -76,6 +101,64 @@ int run_signer_load(struct run *r)
 		return rc == -ENOMEM ? rc : DSP_INVALID;
 	}
 	return 0;
+}
+
+/* The digests the record's last inventory and plan step_end give their files. */
+struct recorded {
+	char inv[65], plan[65];
+};
+
+static int recorded_visit(struct json_object *ev, void *arg)
+{
+	struct recorded *d = arg;
+	const char *e = dsp_json_str(ev, "event"), *step = dsp_json_str(ev, "step");
+	const char *h = dsp_json_str(ev, "sha256");
+
+	if (!e || strcmp(e, "step_end") || !step)
+		return 0;
+	if (!strcmp(step, "inventory"))
+		snprintf(d->inv, sizeof(d->inv), "%s", h ? h : "");
+	else if (!strcmp(step, "plan"))
+		snprintf(d->plan, sizeof(d->plan), "%s", h ? h : "");
+	return 0;
+}
+
+/* One file against its recorded digest: 0 the same (or none recorded), else said. */
+static int same_as_recorded(struct run *r, const char *path, const char *want,
+			    const char *step)
+{
+	char hex[65];
+	int rc;
+
+	if (!want[0])
+		return 0;
+	if ((rc = run_sha256_file(path, hex))) {
+		run_fail(r, "%s: cannot be read (%s): not the one the %s step recorded; "
+			 "no certificate", path, strerror(-rc), step);
+		return DSP_MISMATCH;
+	}
+	if (strcmp(hex, want)) {
+		run_fail(r, "%s: changed since the %s step recorded it (sha256 %s, recorded %s); "
+			 "no certificate", path, step, hex, want);
+		return DSP_MISMATCH;
+	}
+	return 0;
+}
+
+/* The certificate states what the record holds: inventory.json and plan.json as recorded. */
+static int inputs_as_recorded(struct run *r)
+{
+	struct recorded d = { "", "" };
+	int rc = dsp_record_read_events(r->dir, recorded_visit, &d, NULL);
+
+	if (rc) {
+		run_fail(r, "%s: the run record cannot be read: %s; no certificate", r->dir,
+			 rc < 0 ? strerror(-rc) : "damaged");
+		return rc;
+	}
+	if ((rc = same_as_recorded(r, r->inv, d.inv, "inventory")))
+		return rc;
+	return same_as_recorded(r, r->plan_path, d.plan, "plan");
 }
 
 int run_certify(struct run *r)
@@ -107,12 +190,21 @@ int run_certify(struct run *r)
 		return 0;
 	}
 	snprintf(cert, sizeof(cert), "%s/%s", r->dir, CERT_NAME);
+	if ((rc = inputs_as_recorded(r))) {
+		dsp_audit(DSP_AUDIT_ERR, "run %s: step %d/%d certify: failed", r->dir,
+			  DSP_STEP_CERTIFY + 1, DSP_STEP_COUNT);
+		if (r->o->step)
+			r->o->step(DSP_STEP_CERTIFY, "failed", r->o->arg);
+		return rc == DSP_MISMATCH ? DSP_EXIT_MISMATCH : DSP_EXIT_FAILED;
+	}
 	if (!access(r->inv, R_OK))
 		bo.inventory = r->inv;
 	dsp_audit(DSP_AUDIT_NOTICE, "run %s: step %d/%d certify started", r->dir,
 		  DSP_STEP_CERTIFY + 1, DSP_STEP_COUNT);
-	if (existing(r, cert, &kind_ok)) {
+	if ((rc = existing(r, cert, &kind_ok)) > 0) {
 		rc = 0;
+	} else if (rc < 0) {
+		why = NULL;
 	} else if (!(s = r->signer)) {
 		rc = dsp_cert_signer_load(c->key, c->cert, c->chain, c->passphrase_file, &s, &why);
 		if (!rc)

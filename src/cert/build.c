@@ -5,6 +5,7 @@
 #include "dispose/erase.h"
 #include "dispose/json.h"
 #include "dispose/ledger.h"
+#include "dispose/log.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -13,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define NOTICE "The signature of this document attests its bytes, produced by dispose from " \
 	"the run records it names; it does not attest any person. Fields under \"attested\" " \
@@ -1010,6 +1013,92 @@ static int certificate_id(struct json_object *doc)
 	return 0;
 }
 
+/* ---- the inventory a run recorded ---- */
+
+/* SHA-256 (hex) of the regular file at path: 0, DSP_INVALID (*why) or -ENOMEM. */
+static int file_sha256(const char *path, char hex[65], char **why)
+{
+	unsigned char buf[65536], md[32];
+	unsigned int mdl = 0;
+	EVP_MD_CTX *ctx = NULL;
+	struct stat st;
+	int fd = cert_open_in(path), rc = 0;	/* a FIFO: refused, never waited for */
+	ssize_t n;
+
+	if (fd < 0)
+		return cert_why(why, DSP_INVALID, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return cert_why(why, DSP_INVALID, "%s: not a regular file", path);
+	}
+	if (!(ctx = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+		rc = -ENOMEM;
+	while (!rc && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = cert_why(why, DSP_INVALID, "%s: %s", path, strerror(errno));
+		else if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
+			rc = -ENOMEM;
+	}
+	if (!rc && (!EVP_DigestFinal_ex(ctx, md, &mdl) || mdl != 32))
+		rc = -ENOMEM;
+	for (unsigned i = 0; !rc && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	return rc;
+}
+
+/* The inventory step's digest of dispose run's record, or NULL (other records, none recorded). */
+static const char *recorded_inventory(const struct run *r)
+{
+	const char *c = r->rec->command;
+
+	return c && !strcmp(c, DSP_RECORD_CMD_RUN) ? r->agg.inventory_sha256 : NULL;
+}
+
+/*
+ * The inventory to read key material from: --inventory, which must be the
+ * one every dispose run record among rs recorded (its SHA-256), else
+ * DSP_MISMATCH; without it, one run's RUN_DIR/inventory.json when its
+ * digest is the recorded one (else none, as for any other record).
+ * *path is a new string or NULL; hex the digest read.
+ */
+static int pick_inventory(const char *given, const struct run *rs, size_t n, char **path,
+			  char hex[65], char **why)
+{
+	const char *want = NULL;
+	int rc;
+
+	*path = NULL;
+	if (!given) {
+		char *p = NULL;
+
+		if (n != 1 || !(want = recorded_inventory(&rs[0])))
+			return 0;
+		if (asprintf(&p, "%s/inventory.json", rs[0].dir) < 0)
+			return -ENOMEM;
+		if (!file_sha256(p, hex, NULL) && !strcmp(hex, want)) {
+			*path = p;
+			return 0;
+		}
+		if (!access(p, F_OK))
+			dsp_log(DSP_LOG_WARN, "%s: not the inventory this run recorded (sha256 %s); "
+				"its key material is not stated", p, want);
+		free(p);
+		return 0;
+	}
+	if ((rc = file_sha256(given, hex, why)))
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if ((want = recorded_inventory(&rs[i])) && strcmp(hex, want))
+			return cert_why(why, DSP_MISMATCH, "%s: not the inventory this run recorded "
+					"(sha256 %s; %s/%s records %s)", given, hex, rs[i].dir,
+					DSP_LEDGER_FILE, want);
+	return (*path = strdup(given)) ? 0 : -ENOMEM;
+}
+
 /* A record of erase targets: erase's, or dispose run's (its erase step's, in the one record). */
 static bool is_erase(const struct run *r)
 {
@@ -1030,7 +1119,7 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 	struct json_object *doc = NULL, *summary, *tool, *attested = NULL, *dest = NULL, *runs;
 	struct json_object *backup, *archives, *targets, *failures, *host;
 	struct run *rs = NULL;
-	char created[32], *dest_text = NULL;
+	char created[32], *dest_text = NULL, *inv = NULL, inv_sha[65] = "";
 	const char *bid;
 	size_t n = o ? o->nrun_dirs : 0, ntargets = 0, nok = 0;
 	int req = 0, ach = 2, rc;
@@ -1073,6 +1162,9 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 				goto out;
 			}
 	}
+
+	if ((rc = pick_inventory(o->inventory, rs, n, &inv, inv_sha, why)))
+		goto out;
 
 	doc = json_object_new_object();
 	add(doc, "schema", jstr(DSP_CERT_SCHEMA));
@@ -1204,8 +1296,19 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 	add(doc, "kind", jstr(json_object_array_length(failures) ? DSP_CERT_KIND_FAIL :
 			      DSP_CERT_KIND_OK));
 
-	if (o->inventory && (rc = cert_inventory_keys(o->inventory, targets, why)))
+	if (inv && (rc = cert_inventory_keys(inv, targets, why)))
 		goto out;
+	/* the bytes read are the bytes whose digest was compared */
+	if (inv) {
+		char again[65];
+
+		if ((rc = file_sha256(inv, again, why)))
+			goto out;
+		if (strcmp(again, inv_sha)) {
+			rc = cert_why(why, DSP_MISMATCH, "%s: changed while it was read", inv);
+			goto out;
+		}
+	}
 	/* the records' texts are UTF-8 already; this only guards what slipped through */
 	if ((rc = dsp_json_make_utf8(doc)) < 0)
 		goto out;
@@ -1219,6 +1322,7 @@ out:
 	json_object_put(attested);
 	json_object_put(dest);
 	free(dest_text);
+	free(inv);
 	if (rs)
 		for (size_t i = 0; i < n; i++)
 			run_free(&rs[i]);

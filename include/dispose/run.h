@@ -141,6 +141,10 @@ struct dsp_plan_opts {
 	const char *today;		/* YYYY-MM-DD for durations; NULL: the UTC date */
 	const char *root;		/* tests: fake sys/proc root for device lookups (device.h) */
 	const struct dsp_log_sink *log;
+	const char *const *inputs;	/* more files the run reads (kept, never erased): ninputs;
+					 * the policy's own (its file, certificate files,
+					 * recipients) and inventory are kept without them */
+	size_t ninputs;
 };
 
 /*

@@ -374,11 +374,74 @@ struct erase_arg {
 	size_t rule;
 };
 
+static const struct archive *archive_of(struct pl *s, const char *path);
+
+/*
+ * A loop device whose backing file must stay (kept, retained, inside an
+ * erase target): *keep says why. The inventory's backing_file and the one
+ * sysfs shows now are both checked.
+ */
+static int loop_backing_kept(struct pl *s, struct dev *d, char **keep)
+{
+	const char *disk = d->disk ? d->disk : d->name;
+	struct json_object *o = d->o;
+	char p[PATH_MAX], now[PATH_MAX] = "", *why = NULL;
+	const char *files[2];
+
+	for (size_t i = 0; i < s->ndevs; i++)	/* a partition: its disk's file */
+		if (s->devs[i].name && disk && !strcmp(s->devs[i].name, disk))
+			o = s->devs[i].o;
+	files[0] = dsp_json_str(o, "backing_file");
+	files[1] = NULL;
+	if (disk && !strchr(disk, '/')) {
+		snprintf(p, sizeof(p), "%s/sys/class/block/%s/loop/backing_file",
+			 s->o->root ? s->o->root : "", disk);
+		if (!dsp_file_read_buf(p, 0, now, sizeof(now), NULL)) {
+			now[strcspn(now, "\n")] = '\0';
+			files[1] = now;
+		}
+	}
+	for (size_t i = 0; i < 2 && !why; i++) {
+		const char *f = files[i];
+		char *real;
+		const struct kept *k;
+		const struct archive *a;
+		int t;
+
+		if (!f || !f[0])
+			continue;
+		if (!(real = realpath(f, NULL)) && !(real = strdup(f)))
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
+		if ((k = kept_of(s, real)) || (k = kept_of(s, f))) {
+			if (asprintf(&why, "backing file %s is kept (%s: %s)", f, k->rule,
+				     k->reason) < 0)
+				why = NULL;
+		} else if ((a = archive_of(s, real)) || (a = archive_of(s, f))) {
+			if (asprintf(&why, "backing file %s is retained (%s)", f,
+				     s->p->retain[a->rule].name) < 0)
+				why = NULL;
+		} else if ((t = target_of(s, real)) >= 0 || (t = target_of(s, f)) >= 0) {
+			if (asprintf(&why, "backing file %s lies inside target t%d (%s)", f, t + 1,
+				     s->tg[t].path) < 0)
+				why = NULL;
+		} else {
+			free(real);
+			continue;
+		}
+		free(real);
+		if (!why)
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
+	}
+	*keep = why;
+	return 0;
+}
+
 static int erase_match(struct pl *s, const struct match *m, void *arg)
 {
 	struct erase_arg *a = arg;
 	struct dev *d = m->dev;
 	char why[512];
+	int rc;
 
 	if (m->kind != TK_BLOCK)
 		return add_path(s, m, a->rule, 0);
@@ -398,6 +461,8 @@ static int erase_match(struct pl *s, const struct match *m, void *arg)
 				    d->path, o->target + 1, o->path);
 	}
 	d->keep = plan_dev_in_use(s, d);
+	if (!d->keep && (rc = loop_backing_kept(s, d, &d->keep)))
+		return rc;
 	if (d->keep) {
 		d->keep_rule = (int)a->rule;
 		snprintf(why, sizeof(why), "in use: %s", d->keep);
@@ -528,15 +593,28 @@ static int retain_match(struct pl *s, const struct match *m, void *arg)
 	if (m->kind == TK_BLOCK)
 		return plan_fail(s, DSP_INVALID, "%s: retain[%u] (%s): devices are not archived",
 			    s->policy_name, s->p->retain[a->rule].index, s->p->retain[a->rule].name);
+	/* the archive step follows links: the plan works on the real paths (the name kept too) */
+	char *real = realpath(m->path, NULL);
+
+	if (!real && !(real = strdup(m->path)))
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
+	if (!(r = xrealloc(a->named, a->nnamed + 1, sizeof(*r))) || (a->named = r, 0) ||
+	    !(r[a->nnamed] = strdup(m->path))) {
+		free(real);
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
+	}
+	a->nnamed++;
 	for (size_t i = 0; i < a->nroots; i++)
-		if (plan_path_within(m->path, a->roots[i]))
+		if (plan_path_within(real, a->roots[i])) {
+			free(real);
 			return 0;
-	if (!(r = xrealloc(a->roots, a->nroots + 1, sizeof(*r))))
+		}
+	if (!(r = xrealloc(a->roots, a->nroots + 1, sizeof(*r)))) {
+		free(real);
 		return plan_fail(s, -ENOMEM, "plan: out of memory");
+	}
 	a->roots = r;
-	if (!(r[a->nroots] = strdup(m->path)))
-		return plan_fail(s, -ENOMEM, "plan: out of memory");
-	a->nroots++;
+	r[a->nroots++] = real;
 	return 0;
 }
 
@@ -546,19 +624,25 @@ static int root_cmp(const void *a, const void *b)
 }
 
 /* Sorted, and none inside another. */
-static void roots_tidy(struct archive *a)
+static void paths_tidy(char **v, size_t *n)
 {
 	size_t w = 0;
 
-	qsort(a->roots, a->nroots, sizeof(*a->roots), root_cmp);
-	for (size_t i = 0; i < a->nroots; i++) {
-		if (w && plan_path_within(a->roots[i], a->roots[w - 1])) {
-			free(a->roots[i]);
+	qsort(v, *n, sizeof(*v), root_cmp);
+	for (size_t i = 0; i < *n; i++) {
+		if (w && plan_path_within(v[i], v[w - 1])) {
+			free(v[i]);
 			continue;
 		}
-		a->roots[w++] = a->roots[i];
+		v[w++] = v[i];
 	}
-	a->nroots = w;
+	*n = w;
+}
+
+static void roots_tidy(struct archive *a)
+{
+	paths_tidy(a->roots, &a->nroots);
+	paths_tidy(a->named, &a->nnamed);
 }
 
 /* ---- the document ---- */
@@ -680,6 +764,7 @@ static int build_archives(struct pl *s, struct json_object *arr, const char *run
 		rc = dsp_json_add_bytes(o, "archive", path);
 		free(path);
 		json_object_object_add(o, "roots", jbytes_array(a->roots, a->nroots));
+		json_object_object_add(o, "roots_named", jbytes_array(a->named, a->nnamed));
 		json_object_object_add(o, "excludes", ex);
 		json_object_object_add(o, "retain_until", until[0] ? json_object_new_string(until) :
 				       NULL);
@@ -954,9 +1039,13 @@ static int build_items(struct pl *s, struct json_object *items, struct counts *c
 			rule = r->name;
 			snprintf(reason, sizeof(reason), "erase[%u] (%s, %s)", r->index, r->name,
 				 r->method ? r->method : "auto");
+		} else if (d->keep && d->keep_name) {
+			decision = "keep";
+			rule = d->keep_name;
+			snprintf(reason, sizeof(reason), "%s", d->keep);
 		} else if (d->keep) {
 			decision = "keep";
-			rule = erase_name(s, (size_t)d->keep_rule);
+			rule = d->keep_rule >= 0 ? erase_name(s, (size_t)d->keep_rule) : NULL;
 			snprintf(reason, sizeof(reason), "in use: %s", d->keep);
 		} else {
 			/* a partition of a disk erased whole */
@@ -987,6 +1076,21 @@ static int kept_add_real(struct pl *s, const char *path, const char *rule, const
 	return rc;
 }
 
+static int keep_input(struct pl *s, const char *path)
+{
+	char *abs;
+	int rc;
+
+	if (!path || !path[0] || (path[0] != '/' && !strchr(path, '/') && !strstr(path, ".json") &&
+				  path == s->p->path))
+		return 0;	/* a shipped policy named by name: found elsewhere */
+	if (!(abs = absolute(path)))
+		return plan_fail(s, -ENOMEM, "plan: out of memory");
+	rc = kept_add_real(s, abs, "run-input", "an input of the run");
+	free(abs);
+	return rc;
+}
+
 static int build_keep(struct pl *s, const char *run_dir)
 {
 	static const char *const os_trees[] = {
@@ -997,6 +1101,22 @@ static int build_keep(struct pl *s, const char *run_dir)
 
 	if (run_dir && (rc = kept_add_real(s, run_dir, "run-dir", "the run directory")))
 		return rc;
+	/* the run's own inputs: erasing them would leave a run that can never finish */
+	{
+		const struct dsp_policy_cert *c = &s->p->cert;
+		const char *own[] = { s->p->path, c->key, c->cert, c->chain, c->passphrase_file,
+				      c->ca, s->o->inventory };
+
+		for (size_t i = 0; i < DSP_ARRAY_SIZE(own) && !rc; i++)
+			rc = keep_input(s, own[i]);
+		for (size_t i = 0; i < s->p->nretain && !rc; i++)
+			for (size_t k = 0; k < s->p->retain[i].nrecipients && !rc; k++)
+				rc = keep_input(s, s->p->retain[i].recipients[k]);
+		for (size_t i = 0; s->o->inputs && i < s->o->ninputs && !rc; i++)
+			rc = keep_input(s, s->o->inputs[i]);
+		if (rc)
+			return rc;
+	}
 	for (size_t i = 0; i < s->p->nretain && !rc; i++)
 		if (s->p->retain[i].destination)
 			rc = kept_add_real(s, s->p->retain[i].destination, s->p->retain[i].name,
@@ -1028,9 +1148,11 @@ static int keep_match(struct pl *s, const struct match *m, void *arg)
 		if (!m->dev->keep && !(m->dev->keep = strdup(why)))
 			return plan_fail(s, -ENOMEM, "plan: out of memory");
 		m->dev->keep_rule = -1;
+		m->dev->keep_name = r->name;
 		return 0;
 	}
-	return kept_add(s, m->path, NULL, false, r->name, why);
+	/* by name and by real path: a link to it does not let an erase reach it */
+	return kept_add_real(s, m->path, r->name, why);
 }
 
 static struct json_object *cert_json(const struct dsp_policy_cert *c)
@@ -1075,6 +1197,9 @@ static void pl_free(struct pl *s)
 		for (size_t k = 0; k < s->ar[i].nroots; k++)
 			free(s->ar[i].roots[k]);
 		free(s->ar[i].roots);
+		for (size_t k = 0; k < s->ar[i].nnamed; k++)
+			free(s->ar[i].named[k]);
+		free(s->ar[i].named);
 		for (size_t k = 0; k < s->ar[i].nexcl; k++)
 			free(s->ar[i].excl[k]);
 		free(s->ar[i].excl);
@@ -1122,7 +1247,7 @@ static int plan_run(struct pl *s, struct json_object *plan)
 			else if (base[0] && !plan_has_glob(base) && !plan_ent_find(s, base)) {
 				snprintf(why, sizeof(why), "keep[%u] (%s)", p->keep[i].index,
 					 p->keep[i].name);
-				rc = kept_add(s, base, NULL, false, p->keep[i].name, why);
+				rc = kept_add_real(s, base, p->keep[i].name, why);
 			}
 			free(base);
 		}

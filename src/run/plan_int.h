@@ -33,6 +33,7 @@ struct ent {
 	const char *type;	/* the inventory's: file, dir, symlink ... */
 	uint64_t size;
 	bool dir, reg;
+	bool outside;		/* not under the policy's roots: never selected by paths */
 };
 
 /* What stays: a keep rule's match, the run directory, the running system. */
@@ -54,8 +55,10 @@ struct target {
 
 struct archive {
 	size_t rule;		/* retain[rule] */
-	char **roots;		/* sorted, none inside another */
+	char **roots;		/* real paths (symlinks resolved), sorted, none inside another */
 	size_t nroots;
+	char **named;		/* the paths as matched, sorted, none inside another */
+	size_t nnamed;
 	char **excl;		/* key files under the roots left out (keys exclude), strcmp-sorted */
 	size_t nexcl;
 	uint64_t files, bytes;
@@ -75,6 +78,7 @@ struct dev {
 	int target;			/* -1: none */
 	char *keep;			/* why it is kept, or NULL */
 	int keep_rule;			/* erase rule that selected it, or -1 */
+	const char *keep_name;		/* the keep rule that keeps it, or NULL */
 };
 
 struct pl {
@@ -147,6 +151,10 @@ void plan_ent_range(struct pl *s, const char *path, size_t *lo, size_t *hi);
 /* s->devs: the inventory's disks and partitions. */
 int plan_devs_load(struct pl *s);
 bool plan_has_glob(const char *p);
+/* Absolute, without ".", ".." or empty components ("/" is). */
+bool plan_path_clean(const char *p);
+/* Under one of the policy's roots (none: true). */
+bool plan_under_roots(struct pl *s, const char *path);
 /* Why device d must not be erased (a new string), or NULL: the inventory's view and now's. */
 char *plan_dev_in_use(struct pl *s, struct dev *d);
 /*

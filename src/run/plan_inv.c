@@ -155,12 +155,20 @@ int plan_ents_load(struct pl *s)
 			return plan_fail(s, DSP_INVALID, "%s: files[%zu].path: not an absolute path",
 				    s->o->inventory ? s->o->inventory : "inventory", i);
 		}
+		if (!plan_path_clean(path)) {
+			dsp_log(DSP_LOG_WARN, "%s: files[%zu].path: %s: not a normalized path "
+				"(\".\", \"..\" or an empty component): ignored",
+				s->o->inventory ? s->o->inventory : "inventory", i, path);
+			free(path);
+			continue;
+		}
 		e->path = path;
 		e->type = dsp_json_str(f, "type");
 		if (!e->type)
 			e->type = "other";
 		e->dir = !strcmp(e->type, "dir");
 		e->reg = !strcmp(e->type, "file");
+		e->outside = !plan_under_roots(s, path);
 		if (dsp_json_u64(f, "size", &e->size))
 			e->size = 0;
 		s->nents++;	/* counted as it is loaded: freed on an error too */
@@ -221,16 +229,48 @@ bool plan_has_glob(const char *p)
 	return strpbrk(p, "*?[") != NULL;
 }
 
+bool plan_path_clean(const char *p)
+{
+	if (p[0] != '/')
+		return false;
+	if (!p[1])
+		return true;
+	for (const char *c = p; *c; ) {
+		size_t l;
+
+		c++;	/* past the '/' */
+		l = strcspn(c, "/");
+		if (!l || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += l;
+	}
+	return true;
+}
+
+/* Under one of the policy's roots (no roots: the inventory's default, everything). */
+bool plan_under_roots(struct pl *s, const char *path)
+{
+	if (!s->p->nroots)
+		return true;
+	for (size_t i = 0; i < s->p->nroots; i++)
+		if (plan_path_within(path, s->p->roots[i]))
+			return true;
+	return false;
+}
+
 /* A policy path: a glob, "X/ **" (no space): X and everything under it. */
 static int sel_paths(struct pl *s, const char *pat, match_fn fn, void *arg, size_t *n)
 {
 	size_t l = strlen(pat), lo = 0, hi = s->nents;
-	char *base = strndup(pat, l >= 3 && !strcmp(pat + l - 3, "/**") ? l - 3 : l);
+	size_t bl = l >= 3 && !strcmp(pat + l - 3, "/**") ? l - 3 : l;
+	char *base = malloc(bl + 2);	/* room for "/" (a pattern of "/" and two stars) */
 	const char *lit;
 	int rc = 0;
 
 	if (!base)
 		return plan_fail(s, -ENOMEM, "plan: out of memory");
+	memcpy(base, pat, bl);
+	base[bl] = '\0';
 	if (!base[0])
 		strcpy(base, "/");
 	/* only entries under the pattern's literal directory can match */
@@ -247,7 +287,7 @@ static int sel_paths(struct pl *s, const char *pat, match_fn fn, void *arg, size
 			plan_ent_range(s, dir, &lo, &hi);
 		free(dir);
 		for (size_t i = lo; i < hi && !rc; i++) {
-			if (fnmatch(base, s->ents[i].path, FNM_PATHNAME))
+			if (s->ents[i].outside || fnmatch(base, s->ents[i].path, FNM_PATHNAME))
 				continue;
 			struct match m = { .path = s->ents[i].path,
 					   .kind = s->ents[i].dir ? TK_TREE : TK_FILE,
@@ -259,7 +299,9 @@ static int sel_paths(struct pl *s, const char *pat, match_fn fn, void *arg, size
 	} else {
 		struct ent *e = plan_ent_find(s, lit);
 
-		if (e) {
+		if (e && e->outside)
+			dsp_log(DSP_LOG_WARN, "%s: not under the policy's roots: not selected", e->path);
+		else if (e) {
 			struct match m = { .path = e->path, .kind = e->dir ? TK_TREE : TK_FILE,
 					   .special = !e->dir && !e->reg, .selected = "paths" };
 			(*n)++;
@@ -289,15 +331,26 @@ static int sel_keys(struct pl *s, const char *fmt, match_fn fn, void *arg, size_
 		snprintf(sel, sizeof(sel), "key %s", f);
 		struct match m = { .path = path, .kind = TK_FILE, .selected = sel };
 		struct ent *e = plan_ent_find(s, path);
+		struct stat st;
 
+		/* the inventory is outside input: where and what the file is, is checked now */
+		if (!plan_path_clean(path) || !plan_under_roots(s, path)) {
+			dsp_log(DSP_LOG_WARN, "key %s: %s: not selected", path,
+				plan_path_clean(path) ? "not under the policy's roots" :
+				"not a normalized path");
+			free(path);
+			continue;
+		}
+		if (lstat(path, &st) || !S_ISREG(st.st_mode)) {
+			dsp_log(DSP_LOG_WARN, "key %s: %s: not selected", path,
+				lstat(path, &st) ? "gone" : "not a regular file now");
+			free(path);
+			continue;
+		}
 		if (!e) {
-			struct stat st;
-
-			if (lstat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-				m.size = (uint64_t)st.st_size;
-				m.files = 1;
-				m.have_size = true;
-			}
+			m.size = (uint64_t)st.st_size;
+			m.files = 1;
+			m.have_size = true;
 		}
 		(*n)++;
 		rc = fn(s, &m, arg);
@@ -341,6 +394,11 @@ static int pkg_files(struct pl *s, const char *name, const char *arch, const cha
 			continue;
 		if (merged)
 			p = dsp_dpkg_canon_path(p, canon, sizeof(canon));
+		/* a hostile or damaged list: nothing may lead out of the sysroot */
+		if (!p || !plan_path_clean(p)) {
+			dsp_log(DSP_LOG_WARN, "%s: %s: not a normalized path: not selected", lp, line);
+			continue;
+		}
 		if ((size_t)snprintf(full, sizeof(full), "%s%s", s->sysroot, p) >= sizeof(full))
 			continue;
 		if (lstat(full, &st) || !S_ISREG(st.st_mode))
@@ -392,8 +450,19 @@ static int sel_unpackaged(struct pl *s, const char *glob, match_fn fn, void *arg
 
 		if (!mgr || strcmp(mgr, "unpackaged") || dsp_json_bytes(o, "name", &name, NULL))
 			continue;
+		if (!plan_path_clean(name)) {
+			dsp_log(DSP_LOG_WARN, "unpackaged %s: not a normalized path: not selected",
+				name);
+			free(name);
+			continue;
+		}
 		if ((size_t)snprintf(full, sizeof(full), "%s%s", s->sysroot, name) >= sizeof(full) ||
 		    (strcmp(glob, "any") && fnmatch(glob, full, FNM_PATHNAME))) {
+			free(name);
+			continue;
+		}
+		/* no sysroot and roots that are not "/": only trees under the roots (dispose-policy(5)) */
+		if (!strcmp(glob, "any") && !s->sysroot[0] && !plan_under_roots(s, full)) {
 			free(name);
 			continue;
 		}
@@ -545,6 +614,10 @@ static int sel_device(struct pl *s, const char *sel, match_fn fn, void *arg, siz
 			/* every whole disk that has a medium and can be written */
 			hit = d->disk == d->name && !dsp_json_u64(d->o, "size", &size) && size &&
 			      !jtrue(d->o, "read_only");
+			/* loop devices are files, not physical media: only by name */
+			if (hit && (dsp_json_str(d->o, "backing_file") ||
+				    (d->name && !strncmp(d->name, "loop", 4))))
+				hit = false;
 		}
 		else if (!strncmp(sel, "serial:", 7))
 			hit = jeq(d->o, "serial", sel + 7) || jeq(d->o, "sysfs_serial", sel + 7);

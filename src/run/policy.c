@@ -268,9 +268,11 @@ static int read_vars(struct ctx *c, struct json_object *root)
 
 /*
  * ${NAME} from the variables, $$ a literal $: on a parsed string value, so
- * a value can never change the document's structure.
+ * a value can never change the document's structure. esc: the value goes
+ * into a glob, its own * ? [ ] \ are made literal (a value names exactly
+ * what it says; the policy's own text keeps its globs).
  */
-static int expand(struct ctx *c, const char *path, const char *in, char **out)
+static int expand(struct ctx *c, const char *path, const char *in, bool esc, char **out)
 {
 	size_t cap = strlen(in) + 1, o = 0;
 	char *buf = malloc(cap);
@@ -281,6 +283,7 @@ static int expand(struct ctx *c, const char *path, const char *in, char **out)
 	for (const char *p = in; *p;) {
 		const char *add = p;
 		size_t addlen = 1;
+		bool var = false;
 
 		if (*p == '$') {
 			if (p[1] == '$') {
@@ -310,6 +313,7 @@ static int expand(struct ctx *c, const char *path, const char *in, char **out)
 				x->used = true;
 				add = x->value;
 				addlen = strlen(x->value);
+				var = esc;
 				p = end + 1;
 			} else {
 				free(buf);
@@ -319,8 +323,12 @@ static int expand(struct ctx *c, const char *path, const char *in, char **out)
 		} else {
 			p++;
 		}
-		if (o + addlen + 1 > cap) {
-			size_t nc = (o + addlen + 1) * 2;
+		size_t need = addlen;
+
+		for (size_t i = 0; var && i < addlen; i++)
+			need += strchr("*?[]\\", add[i]) != NULL;
+		if (o + need + 1 > cap) {
+			size_t nc = (o + need + 1) * 2;
 			char *nb = realloc(buf, nc);
 
 			if (!nb) {
@@ -330,8 +338,16 @@ static int expand(struct ctx *c, const char *path, const char *in, char **out)
 			buf = nb;
 			cap = nc;
 		}
-		memcpy(buf + o, add, addlen);
-		o += addlen;
+		if (!var) {
+			memcpy(buf + o, add, addlen);
+			o += addlen;
+			continue;
+		}
+		for (size_t i = 0; i < addlen; i++) {
+			if (strchr("*?[]\\", add[i]))
+				buf[o++] = '\\';
+			buf[o++] = add[i];
+		}
 	}
 	buf[o] = '\0';
 	*out = buf;
@@ -346,6 +362,7 @@ static int expand(struct ctx *c, const char *path, const char *in, char **out)
 #define F_PATH	 0x08	/* an absolute path (normalized) */
 #define F_GLOB	 0x10	/* an absolute glob: "**" only as a final component */
 #define F_OPT	 0x20	/* optional: "" (after expansion) is as if not given */
+#define F_ESC	 0x40	/* a glob: a variable's value in it is literal (escaped) */
 
 /* "/a//b/" -> "/a/b"; "." and ".." components, a relative path: refused. */
 static int check_path(struct ctx *c, const char *path, char *s, unsigned flags)
@@ -406,7 +423,7 @@ static int string_value(struct ctx *c, struct json_object *v, const char *path, 
 		*out = strdup(s);
 		return *out ? 0 : nomem(c);
 	}
-	if ((rc = expand(c, path, s, out)))
+	if ((rc = expand(c, path, s, flags & F_ESC, out)))
 		return rc;
 	if (!**out && (flags & F_OPT)) {
 		/* "${ORGANIZATION}" left empty: as if not given */
@@ -641,7 +658,8 @@ static int get_array(struct ctx *c, struct json_object *o, const char *parent, c
 		char *s;
 
 		idx_path(ep, path, i);
-		rc = string_value(c, json_object_array_get_idx(a, i), ep, 0, &s);
+		rc = string_value(c, json_object_array_get_idx(a, i), ep,
+				  e == E_GLOB || e == E_UNPACKAGED || e == E_PACKAGE ? F_ESC : 0, &s);
 		if (!rc)
 			rc = elem_value(c, ep, e, s, out, n);
 		if (rc) {

@@ -999,6 +999,10 @@ static int build_items(struct pl *s, struct json_object *items, struct counts *c
 		if (!mgr || dsp_json_bytes(o, "name", &name, NULL))
 			continue;
 		if (!strcmp(mgr, "unpackaged")) {
+			if (!plan_path_clean(name)) {	/* never a target (plan_inv.c) */
+				free(name);
+				continue;
+			}
 			snprintf(full, sizeof(full), "%s%s", s->sysroot, name);
 			free(name);
 			rc = item_path(s, items, c, full, "unpackaged");
@@ -1288,6 +1292,21 @@ static int plan_run(struct pl *s, struct json_object *plan)
 			rc = plan_fail(s, DSP_INVALID, "%s: erase[%u] (%s): matches nothing",
 				  s->policy_name, p->erase[i].index, p->erase[i].name);
 		}
+	}
+	/* a loop device planned before the target that holds its backing file: refused */
+	for (size_t i = 0; i < s->ndevs && !rc; i++) {
+		struct dev *d = &s->devs[i];
+		char *why = NULL;
+		int t = d->target;
+
+		if (t < 0)
+			continue;
+		if (!(rc = loop_backing_kept(s, d, &why)) && why) {
+			rc = plan_fail(s, DSP_REFUSED, "%s: erase[%u] (%s): %s: %s",
+				       s->policy_name, p->erase[s->tg[t].rule].index,
+				       erase_name(s, s->tg[t].rule), d->path, why);
+		}
+		free(why);
 	}
 	if (rc)
 		goto out;

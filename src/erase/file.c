@@ -592,6 +592,28 @@ static int refuse(const struct dsp_erase_opts *o, const struct dsp_erase_target 
 	return DSP_REFUSED;
 }
 
+/*
+ * The caller's gate kept this file target: left in place, nothing written.
+ * Not a refusal: the run goes on and completes with errors (exit 1), as
+ * when the gate keeps a file inside a tree (dispose(8) RUN).
+ */
+static int gate_kept(const struct dsp_erase_opts *o, const struct dsp_erase_target *t,
+		     const char *why)
+{
+	/* "failed": a resume must not take it for an overwrite that completed */
+	struct json_object *f = dsp_record_target_end("failed", 0, why, 0, 0), *keep;
+
+	dsp_log(DSP_LOG_ERROR, "%s: %s; left in place, nothing written", t->display, why);
+	json_object_object_add(f, "path", json_object_new_string(t->display));
+	json_object_object_add(f, "kind", json_object_new_string("file"));
+	json_object_object_add(f, "gate", json_object_new_boolean(1));
+	json_object_object_add(f, "nist_category", json_object_new_string("none"));
+	json_object_object_add(f, "category_reason", json_object_new_string("kept by the gate"));
+	keep = json_object_get(f);
+	erase_keep_end(o, keep, event(o, o->target_id, "target_end", f, 1));
+	return DSP_PARTIAL;
+}
+
 /* Is the held target still what path leads to? Else refuse it. */
 static int still_there(const struct dsp_erase_opts *o, const struct dsp_erase_target *t)
 {
@@ -693,7 +715,7 @@ static int file_at(struct dsp_erase_target *t, const struct dsp_erase_opts *opts
 	    gate_refuses(opts, fd, t->display, &st, gwhy, sizeof(gwhy))) {
 		close(fd);
 		r = gate_skipped(opts, t->display, gwhy);
-		return r < 0 ? r : refuse(opts, t, gwhy);
+		return r < 0 ? r : gate_kept(opts, t, gwhy);
 	}
 	r = erase_fd(fd, &st, t->dirfd, t->name, t->display, opts, NULL, res, &wp->prior);
 	if (r >= 0)

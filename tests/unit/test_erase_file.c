@@ -738,9 +738,10 @@ static void test_erase_tree_gate_keeps_refused_file(void **state)
 }
 
 /*
- * The gate on a file target: refused, nothing written (no target event,
- * no pass), the bytes intact, skipped {gate: true} and target_end failed,
- * refused. On a resume that continues a file the gate is asked again
+ * The gate on a file target: kept, nothing written (no target event,
+ * no pass), the bytes intact, skipped {gate: true} and target_end failed
+ * {gate: true}: DSP_PARTIAL (exit 1), as in a tree, not a refusal. On a
+ * resume that continues a file the gate is asked again
  * before the pass goes on.
  */
 static void test_erase_file_gate_refuses_file_target(void **state)
@@ -759,7 +760,7 @@ static void test_erase_file_gate_refuses_file_target(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/big", dir);
 	write_file(path, 1 << 20, 'B');
-	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), DSP_REFUSED);
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), DSP_PARTIAL);
 	assert_int_equal(g.calls, 1);
 	assert_true(g.all_same);
 	assert_true(holds(path, 1 << 20, 'B'));
@@ -769,7 +770,8 @@ static void test_erase_file_gate_refuses_file_target(void **state)
 	json_object_put(e);
 	e = last_event(&fx, "target_end", "t1");
 	assert_string_equal(jstr(e, "status"), "failed");
-	assert_true(json_object_get_boolean(json_object_object_get(e, "refused")));
+	assert_true(json_object_get_boolean(json_object_object_get(e, "gate")));
+	assert_null(json_object_object_get(e, "refused"));
 	assert_string_equal(jstr(e, "error"), "changed after it was archived");
 	json_object_put(e);
 	a = events(&fx, "pass_start", "t1");
@@ -789,7 +791,7 @@ static void test_erase_file_gate_refuses_file_target(void **state)
 	fx.o.progress = NULL;
 	fx.o.resume = true;
 	g.refuse = "/big";
-	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), DSP_REFUSED);
+	assert_int_equal(dsp_erase_file(path, &fx.o, NULL), DSP_PARTIAL);
 	assert_int_equal(g.calls, 3);
 	assert_true(exists(path));
 	e = last_event(&fx, "skipped", "t2");

@@ -403,6 +403,12 @@ struct dsp_erase_session_opts {
 	const enum dsp_category *categories;
 	const char *const *thens;
 	const char *const *verifies;
+	/*
+	 * NULL, or one per name: the kind the target must be (a plan's); any
+	 * other is refused (DSP_REFUSED, nothing written). On resume the kind
+	 * recorded for each target is required.
+	 */
+	const enum dsp_erase_kind *kinds;
 	struct json_object *luks_backups;	/* from --inventory: [{"path","uuid"}];
 					   borrowed, may be NULL (recorded in run_start) */
 	bool restore_hidden;	/* ATA drives with HPA/DCO: restore native max first */

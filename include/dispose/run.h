@@ -225,6 +225,7 @@ struct dsp_run_result {
 	char certificate[4096];		/* RUN_DIR/certificate.json, or "" when none */
 	char verify_cmd[8192];		/* the stock openssl command that verifies it */
 	bool certificate_ok;		/* a certificate of sanitization (not a failure report) */
+	bool nothing_to_erase;		/* the plan has no erase target: no certificate is made */
 	int exit_code;			/* DSP_EXIT_* */
 	char status[32];		/* the run's status word */
 	char *why;			/* one line when it failed, or NULL; dsp_run_result_clear */

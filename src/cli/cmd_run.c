@@ -314,13 +314,18 @@ static void print_result(const struct run_ctl *ctl, const struct dsp_run_result 
 		progress_json_print(o);
 		return;
 	}
-	if (res->run_dir[0])
-		printf("run directory: %s (%s)\n", res->run_dir, res->status);
-	if (res->certificate[0]) {
+	/* a run that never opened (a refused --resume) said its one line already */
+	if (!res->run_dir[0] || !res->status[0])
+		return;
+	printf("run directory: %s (%s)\n", res->run_dir, res->status);
+	if (res->nothing_to_erase) {
+		printf("nothing to erase: no disposal certificate; the archives and their "
+		       "verification are in the record %s/events.jsonl\n", res->run_dir);
+	} else if (res->certificate[0]) {
 		printf("certificate: %s (%s)\n", res->certificate, res->certificate_ok ?
 		       "certificate of sanitization" : "sanitization failure report");
 		printf("verify it with: %s\n", res->verify_cmd);
-	} else if (res->run_dir[0] && strcmp(res->status, "interrupted")) {
+	} else if (strcmp(res->status, "interrupted")) {
 		printf("no certificate: certify later with: dispose certify --run-dir %s "
 		       "--key KEY --cert CERT -o NAME.json\n", res->run_dir);
 	}

@@ -57,6 +57,7 @@ struct item {
 	struct dsp_method *then;	/* loaded from tharg */
 	bool then_borrowed, then_own;	/* then_own: given for this target alone */
 	bool started;			/* resume: the record has its target event */
+	int want_kind;			/* the kind it must be (opts->kinds, or recorded), or -1 */
 	bool all_ns;			/* every namespace of its NVMe controller is a target */
 	bool first;			/* holds a LUKS header backup: erased before the rest */
 	/* outcome */
@@ -781,6 +782,11 @@ static int resume_add(struct dsp_erase_session *s, const char *id, const char *s
 
 	snprintf(t->id, sizeof(t->id), "%s", id);
 	t->started = started;
+	/* the kind it was started as: a file is never resumed as a device */
+	t->want_kind = -1;
+	for (int k = DSP_ERASE_BLOCK; jstr(o, "kind") && k <= DSP_ERASE_TREE; k++)
+		if (!strcmp(jstr(o, "kind"), dsp_erase_kind_name((enum dsp_erase_kind)k)))
+			t->want_kind = k;
 	r = resume_method(t, o);
 	if (r) {
 		s->nt++;
@@ -1198,6 +1204,7 @@ static int session_init(struct dsp_erase_session *s, char *const *names, unsigne
 			return -ENOMEM;
 		for (unsigned i = 0; i < n; i++) {
 			snprintf(s->t[i].id, sizeof(s->t[i].id), "t%u", i + 1);
+			s->t[i].want_kind = s->o.kinds ? (int)s->o.kinds[i] : -1;
 			s->t[i].c.path = strdup(names[i]);
 			s->nt++;
 			if (!s->t[i].c.path)
@@ -1536,6 +1543,11 @@ static int check_techniques(struct dsp_erase_session *s)
 	return rc;
 }
 
+static const char *kind_words(int k)
+{
+	return k == DSP_ERASE_BLOCK ? "block device" : k == DSP_ERASE_FILE ? "file" : "directory";
+}
+
 static int session_check(struct dsp_erase_session *s)
 {
 	struct dsp_erase_check_opts co = {
@@ -1558,6 +1570,14 @@ static int session_check(struct dsp_erase_session *s)
 	for (unsigned i = 0; i < s->nt; i++)
 		s->t[i].c = c[i];
 	free(c);
+	for (unsigned i = 0; i < s->nt && !rc; i++) {
+		const struct item *t = &s->t[i];
+
+		if (t->want_kind >= 0 && (int)t->c.kind != t->want_kind)
+			rc = say(s, DSP_REFUSED, shown(t), "%s as a %s, now a %s; nothing written",
+				 s->o.resume && !s->o.ledger ? "recorded" : "planned",
+				 kind_words(t->want_kind), kind_words((int)t->c.kind));
+	}
 	if (!rc && s->o.resume)
 		rc = resume_identity(s);
 	if (!rc)

@@ -629,6 +629,7 @@ struct erase_ctx {
 	/* each target's own category, then and verify, as the plan says */
 	enum dsp_category *cats;
 	const char **thens, **verifies;
+	enum dsp_erase_kind *kinds;	/* the plan's: a file never erased as a device */
 	unsigned n;
 	struct dsp_erase_session *s;
 };
@@ -641,11 +642,12 @@ static int names_of(struct run *r, struct json_object *targets, struct erase_ctx
 	c->cats = calloc(c->n + 1, sizeof(*c->cats));
 	c->thens = calloc(c->n + 1, sizeof(*c->thens));
 	c->verifies = calloc(c->n + 1, sizeof(*c->verifies));
-	if (!c->names || !c->methods || !c->cats || !c->thens || !c->verifies)
+	c->kinds = calloc(c->n + 1, sizeof(*c->kinds));
+	if (!c->names || !c->methods || !c->cats || !c->thens || !c->verifies || !c->kinds)
 		return -ENOMEM;
 	for (unsigned i = 0; i < c->n; i++) {
 		struct json_object *t = json_object_array_get_idx(targets, i);
-		const char *cat;
+		const char *cat, *kind;
 
 		if (dsp_json_bytes(t, "path", &c->names[i], NULL) ||
 		    !(c->methods[i] = dsp_json_str(t, "method"))) {
@@ -657,6 +659,13 @@ static int names_of(struct run *r, struct json_object *targets, struct erase_ctx
 			     cat && !strcmp(cat, "clear") ? DSP_CAT_CLEAR : DSP_CAT_NONE;
 		c->thens[i] = dsp_json_str(t, "then");
 		c->verifies[i] = dsp_json_str(t, "verify");
+		kind = dsp_json_str(t, "kind");
+		if (!kind || (strcmp(kind, "block") && strcmp(kind, "file") && strcmp(kind, "tree"))) {
+			run_fail(r, "%s: targets[%u]: no kind block, file or tree", r->plan_path, i);
+			return DSP_INVALID;
+		}
+		c->kinds[i] = !strcmp(kind, "block") ? DSP_ERASE_BLOCK :
+			      !strcmp(kind, "file") ? DSP_ERASE_FILE : DSP_ERASE_TREE;
 	}
 	return 0;
 }
@@ -682,7 +691,7 @@ int run_step_erase(struct run *r, struct json_object *end)
 	const char *was = dsp_json_str(r->st.erase_end, "status");
 	/* an erase interrupted (SIGINT...) ended its session resumable: it goes on */
 	bool ended = r->st.erase_end && !(was && !strcmp(was, "interrupted"));
-	bool resume = r->st.erase_start && !ended;
+	bool resume = r->st.erase_start && !ended, ran = false;
 	int rc, ex;
 
 	if (r->st.erase_start && ended)
@@ -719,7 +728,7 @@ int run_step_erase(struct run *r, struct json_object *end)
 		.run_dir = r->dir, .root = r->o->root,
 		.methods = c.methods, .method = c.methods[0],
 		.categories = c.cats, .thens = c.thens, .verifies = c.verifies,
-		.resume = resume, .argc = r->argc, .argv = r->argv,
+		.kinds = c.kinds, .resume = resume, .argc = r->argc, .argv = r->argv,
 		.stop = r->o->stop, .log = r->o->log, .ledger = r->l,
 		.file_gate = file_gate, .gate_arg = &g,
 		.report = on_report, .progress = on_progress,
@@ -736,6 +745,7 @@ int run_step_erase(struct run *r, struct json_object *end)
 		c.so.methods = NULL;
 		c.so.categories = NULL;
 		c.so.thens = c.so.verifies = NULL;
+		c.so.kinds = NULL;	/* the session requires the kinds it recorded */
 	}
 	rc = dsp_erase_session_new(&c.so, resume ? NULL : c.names, resume ? 0 : c.n, &c.s);
 	if (rc)
@@ -751,8 +761,12 @@ int run_step_erase(struct run *r, struct json_object *end)
 		run_fail(r, "erase: refused by the target checks; nothing erased");
 		goto out;
 	}
+	/* the session checks a resumed erase against its own record */
+	if (!resume && (rc = run_erase_expect(r, c.s)))
+		goto out;
 	if ((rc = dsp_erase_session_start(c.s)))
 		goto out;
+	ran = true;
 	ex = dsp_erase_session_run(c.s);
 	json_object_object_add(end, "erase_status", json_object_new_string(
 		ex == 0 ? "success" : result_of(ex) == DSP_INTERRUPTED ? "interrupted" :
@@ -760,6 +774,9 @@ int run_step_erase(struct run *r, struct json_object *end)
 	json_object_object_add(end, "exit", json_object_new_int(ex));
 	rc = result_of(ex);
 out:
+	/* a setup error (-errno) is no verdict: the step stays open, a resume retries */
+	if (rc < 0 && !ran)
+		r->step_open = true;
 	dsp_erase_session_free(c.s);
 	free(r->tdone);
 	r->tdone = NULL;
@@ -771,6 +788,7 @@ out:
 	free(c.cats);
 	free(c.thens);
 	free(c.verifies);
+	free(c.kinds);
 	dsp_archive_cover_free(cover);
 	gate_free(&g);
 	return rc;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* pipeline.c - dispose run: one run directory, one record, six steps, resumable */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -361,6 +363,41 @@ static int write_run_start(struct run *r)
 	return run_append(r, "run_start", o);
 }
 
+/* 1: an empty directory, 0: it holds something, -errno. */
+/* A step started and never ended (a setup error left it open): a resume redoes it. */
+static bool step_left_open(const struct run_state *st)
+{
+	for (int i = 0; i < DSP_STEP_CERTIFY; i++)
+		if (st->started[i] && !st->ended[i])
+			return true;
+	return false;
+}
+
+static int dir_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n == 0;
+}
+
+/* A run record: the ledger's own open says "use --resume" for it. */
+static bool has_record(const char *dir)
+{
+	char p[PATH_MAX + 16];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/events.jsonl", dir);
+	return lstat(p, &st) == 0;
+}
+
 static int open_new(struct run *r)
 {
 	const struct dsp_run_opts *o = r->o;
@@ -373,6 +410,11 @@ static int open_new(struct run *r)
 		else if (errno != EEXIST) {
 			run_fail(r, "%s: cannot make the run directory: %s", o->run_dir,
 				 strerror(errno));
+			return DSP_INVALID;
+		} else if ((rc = dir_empty(o->run_dir)) <= 0 && !has_record(o->run_dir)) {
+			/* never write over the operator's files */
+			run_fail(r, "%s: %s", o->run_dir, rc == 0 ? "holds files already; use an "
+				 "empty directory or --resume" : strerror(-rc));
 			return DSP_INVALID;
 		}
 		snprintf(buf, sizeof(buf), "%s", o->run_dir);
@@ -430,9 +472,28 @@ static int recorded_set(struct run *r, char ***set, size_t *nset)
 	return 0;
 }
 
+/* A log sink: the first error is kept (open_resume says it once, as its own), the rest passed on. */
+struct kept {
+	char said[1024];
+	struct dsp_log_sink prev;
+};
+
+static void keep_error(enum dsp_log_level level, const char *msg, void *arg)
+{
+	struct kept *k = arg;
+
+	if (level == DSP_LOG_ERROR && !k->said[0])
+		snprintf(k->said, sizeof(k->said), "%s", msg);
+	else if (k->prev.fn)
+		k->prev.fn(level, msg, k->prev.arg);
+}
+
 static int open_resume(struct run *r)
 {
 	const struct dsp_run_opts *o = r->o;
+	struct kept k = { .said = "" };
+	struct dsp_log_sink sink = { keep_error, &k };
+	char *said = k.said;
 	struct json_object *pol = NULL;
 	const char *rec_path, *rec_sha;
 	char **set = NULL;
@@ -443,10 +504,21 @@ static int open_resume(struct run *r)
 		run_fail(r, "%s: %s", o->run_dir, strerror(errno));
 		return DSP_INVALID;
 	}
+	/* the record's own refusal becomes our one line */
+	k.prev = dsp_log_use(&sink);
 	rc = dsp_ledger_open_cmd(r->dir, DSP_LEDGER_RESUME | DSP_LEDGER_LOCK, DSP_RUN_CMD, &r->l);
+	dsp_log_use(&k.prev);
+	if (!rc && said[0] && k.prev.fn)
+		k.prev.fn(DSP_LOG_ERROR, said, k.prev.arg);
 	if (rc) {
+		size_t dl = strlen(r->dir);
+
+		if (!strncmp(said, r->dir, dl) && !strncmp(said + dl, "/events.jsonl: ", 15))
+			memmove(said + dl, said + dl + 13, strlen(said + dl + 13) + 1);
 		if (rc == -ENOENT)
 			run_fail(r, "%s: no run record to resume", r->dir);
+		else if (said[0])
+			run_fail(r, "%s", said);
 		else if (rc == DSP_REFUSED)
 			run_fail(r, "%s: not a run record of dispose run, or in use", r->dir);
 		else
@@ -688,7 +760,15 @@ static int do_step(struct run *r, enum dsp_run_step s, step_fn fn)
 	rc = fn(r, end);
 	if (rc == DSP_INTERRUPTED || (rc == -EINTR && run_stopped(r))) {
 		json_object_put(end);
+		r->step_status[s] = "interrupted";	/* run_end says so */
 		return DSP_INTERRUPTED;
+	}
+	if (r->step_open) {
+		/* a setup error that may pass (the erase session): a resume retries */
+		json_object_put(end);
+		r->step_open = false;
+		r->step_status[s] = "not finished";
+		return rc;
 	}
 	w = step_end(r, s, rc, end);
 	json_object_put(end);
@@ -761,7 +841,9 @@ static int pipeline(struct run *r)
 		run_fail(r, "%s: interrupted; resume with: dispose run --resume --run-dir %s",
 			 r->dir, r->dir);
 	} else if (ex != DSP_EXIT_OK) {
-		status = r->step_status[DSP_STEP_ERASE] || r->st.ended[DSP_STEP_ERASE] ?
+		const char *es = r->step_status[DSP_STEP_ERASE];
+
+		status = (es && strcmp(es, "not finished")) || r->st.ended[DSP_STEP_ERASE] ?
 			 "completed-with-errors" : "failed";
 	}
 	r->exit = ex;
@@ -790,6 +872,19 @@ static int dry_run(struct run *r)
 	r->res->plan = json_object_get(r->plan);
 	snprintf(r->res->status, sizeof(r->res->status), "dry-run");
 	return 0;
+}
+
+/* Does the run's plan name no erase target? (the plan, else its step_end's count) */
+static bool no_targets(struct run *r)
+{
+	struct json_object *t;
+	int64_t n = -1;
+
+	if (r->plan && json_object_object_get_ex(r->plan, "targets", &t))
+		n = (int64_t)json_object_array_length(t);
+	else if (r->st.ended[DSP_STEP_PLAN])
+		dsp_json_i64(r->st.step_end[DSP_STEP_PLAN], "targets", &n);
+	return n == 0;
 }
 
 int dsp_run(const struct dsp_run_opts *o, struct dsp_run_result *res)
@@ -835,7 +930,8 @@ int dsp_run(const struct dsp_run_opts *o, struct dsp_run_result *res)
 		goto out;
 	snprintf(r.inv, sizeof(r.inv), "%s/inventory.json", r.dir);
 	snprintf(r.plan_path, sizeof(r.plan_path), "%s/plan.json", r.dir);
-	if (o->resume && r.st.run_end && strcmp(r.st.run_end_status, "interrupted")) {
+	if (o->resume && r.st.run_end && strcmp(r.st.run_end_status, "interrupted") &&
+	    !step_left_open(&r.st)) {
 		/* the run ended: only the certificate is left */
 		r.exit = (int)r.st.run_end_exit;
 		snprintf(res->status, sizeof(res->status), "%s", r.st.run_end_status);
@@ -871,7 +967,9 @@ int dsp_run(const struct dsp_run_opts *o, struct dsp_run_result *res)
 		}
 	}
 	res->exit_code = r.exit;
-	if (strcmp(res->status, "interrupted")) {
+	/* nothing sanitized: no disposal certificate (the record holds the archives) */
+	res->nothing_to_erase = no_targets(&r);
+	if (strcmp(res->status, "interrupted") && !res->nothing_to_erase) {
 		int c = run_certify(&r);
 
 		if (c && res->exit_code == DSP_EXIT_OK)
@@ -884,6 +982,12 @@ out:
 		res->exit_code = run_exit_of(rc, 0);
 	else if (rc && o->dry_run)
 		res->exit_code = run_exit_of(rc, 0);
+	if (rc && !res->status[0]) {
+		/* never opened (a refused --resume): its one line is said, no run to name */
+		res->run_dir[0] = '\0';
+		snprintf(res->status, sizeof(res->status), "%s",
+			 res->exit_code == DSP_EXIT_REFUSED ? "refused" : "failed");
+	}
 done:
 	if (rc == -ENOMEM && !res->why)
 		res->why = strdup("out of memory");

@@ -11,6 +11,8 @@
 
 #include "dispose/archive.h"
 #include "dispose/common.h"
+#include "dispose/device.h"
+#include "dispose/erase.h"
 #include "dispose/inventory.h"
 #include "dispose/json.h"
 #include "dispose/ledger.h"
@@ -493,4 +495,90 @@ int run_step_verify(struct run *r, struct json_object *end)
 		}
 	}
 	return worst;
+}
+
+/* ---- 5 erase: the plan's targets as the session found them ---- */
+
+/* The inventory's device entry (partitions too) whose path is path, or NULL. */
+static struct json_object *inv_device(struct json_object *arr, const char *path)
+{
+	for (size_t i = 0; arr && json_object_is_type(arr, json_type_array) &&
+	     i < json_object_array_length(arr); i++) {
+		struct json_object *d = json_object_array_get_idx(arr, i), *parts, *f;
+		const char *p = dsp_json_str(d, "path");
+
+		if (p && !strcmp(p, path))
+			return d;
+		if (json_object_object_get_ex(d, "partitions", &parts) &&
+		    (f = inv_device(parts, path)))
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * An id the inventory recorded (udev's in key, sysfs's own in key2 when it
+ * differed) that matches neither of the medium's now: another medium.
+ */
+static bool differs(struct json_object *d, const char *key, const char *key2, const char *now,
+		    const char *now2)
+{
+	const char *was = dsp_json_str(d, key), *was2 = dsp_json_str(d, key2);
+
+	if (!was || !was[0])
+		return false;
+	return strcmp(was, now) && strcmp(was, now2) && (!was2 || !was2[0] ||
+							 (strcmp(was2, now) && strcmp(was2, now2)));
+}
+
+/*
+ * Each block target must still be the medium the inventory recorded: a
+ * disk swapped, or a loop device reattached to another image, between the
+ * inventory and the erase is refused (exit 4), nothing written.
+ */
+int run_erase_expect(struct run *r, const struct dsp_erase_session *s)
+{
+	struct json_object *inv = json_object_from_file(r->inv), *devs = NULL;
+	int rc = 0;
+
+	if (inv)
+		json_object_object_get_ex(inv, "devices", &devs);
+	for (unsigned i = 0; i < dsp_erase_session_count(s); i++) {
+		const struct dsp_erase_checked *t = dsp_erase_session_target(s, i, NULL);
+		const struct dsp_blkdev_info *in = &t->info;
+		struct json_object *d;
+		int64_t size = -1;
+		const char *what = NULL;
+
+		if (!t || t->kind != DSP_ERASE_BLOCK)
+			continue;
+		d = t->have_info ? inv_device(devs, in->path) : NULL;
+		if (!d && t->have_info && t->given)
+			d = inv_device(devs, t->given);
+		if (!d) {
+			run_fail(r, "%s: not a device the inventory (%s) recorded: refused; nothing "
+				 "erased", t->path, r->inv);
+			rc = DSP_REFUSED;
+			continue;
+		}
+		dsp_json_i64(d, "size", &size);
+		if (size >= 0 && (uint64_t)size != in->size)
+			what = "size";
+		else if (differs(d, "serial", "sysfs_serial", in->serial, in->sysfs_serial))
+			what = "serial";
+		else if (differs(d, "wwn", "sysfs_wwid", in->wwn, in->sysfs_wwn))
+			what = "WWN";
+		else if (differs(d, "model", "model", in->model, in->model))
+			what = "model";
+		else if (dsp_json_str(d, "backing_file") &&
+			 strcmp(dsp_json_str(d, "backing_file"), in->backing_file))
+			what = "backing file";
+		if (what) {
+			run_fail(r, "%s: not the medium the inventory recorded (its %s differs): "
+				 "another medium; refused; nothing erased", t->path, what);
+			rc = DSP_REFUSED;
+		}
+	}
+	json_object_put(inv);
+	return rc;
 }

@@ -48,6 +48,7 @@ struct run {
 	uint64_t *tdone;		/* erase: each target's bytes so far (atomic) */
 	unsigned ntdone;
 	enum dsp_run_step cur;
+	bool step_open;			/* the step ends without step_end: a resume redoes it */
 };
 
 /* Exit code of a core result (dispose(8) EXIT STATUS); sig: the signal that stopped us. */
@@ -75,6 +76,9 @@ int run_step_plan(struct run *r, struct json_object *end, bool confirm, int *dec
 int run_step_archive(struct run *r, struct json_object *end);
 int run_step_verify(struct run *r, struct json_object *end);
 int run_step_erase(struct run *r, struct json_object *end);
+struct dsp_erase_session;
+/* Each block target is still the medium the inventory recorded: 0 or DSP_REFUSED (said). */
+int run_erase_expect(struct run *r, const struct dsp_erase_session *s);
 /* The policy's signing key, before anything is done: 0, or DSP_INVALID (said). */
 int run_signer_load(struct run *r);
 /* After run_end: the certificate (pipeline_cert.c). */

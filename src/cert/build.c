@@ -6,6 +6,7 @@
 #include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "dispose/util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -212,6 +213,9 @@ struct agg {
 	char *run_started, *run_ended;
 	/* dispose run: the SHA-256 its inventory and plan steps recorded (the last step_end) */
 	char *inventory_sha256, *plan_sha256;
+	/* dispose run: why its steps did not succeed, one line each (a failure report says it) */
+	struct json_object *step_lines;
+	bool erase_refused;		/* its erase step ended refused (by the target checks) */
 };
 
 static bool hex64(const char *s)
@@ -223,13 +227,77 @@ static bool hex64(const char *s)
 	return s && n == 64 && !s[n];
 }
 
-/* A step_end of dispose run's inventory or plan step: the digest of the file it wrote. */
+/* One line of what a run's step did not do (raw bytes escaped: the record is outside input). */
+static int step_line(struct agg *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int step_line(struct agg *g, const char *fmt, ...)
+{
+	char *line = NULL, *e;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	e = dsp_json_escape_text(line, (size_t)n);
+	free(line);
+	if (!e)
+		return -ENOMEM;
+	json_object_array_add(g->step_lines, json_object_new_string(e));
+	free(e);
+	return 0;
+}
+
+static bool ok_word(const char *s)
+{
+	return s && (!strcmp(s, "success") || !strcmp(s, "ok") || !strcmp(s, "verified"));
+}
+
+/* A step of dispose run that did not succeed: the archives it names that failed, or itself. */
+static int step_failed(struct agg *g, struct json_object *ev, const char *step, const char *st)
+{
+	struct json_object *arr = NULL;
+	bool named = false;
+	int rc;
+
+	if (!strcmp(step, "erase")) {
+		/* its targets say what failed; refused before erase_start: nothing did */
+		g->erase_refused = !strcmp(st, "refused");
+		return 0;
+	}
+	if (json_object_object_get_ex(ev, "archives", &arr) &&
+	    json_object_is_type(arr, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			struct json_object *a = json_object_array_get_idx(arr, i);
+			const char *id = dsp_json_str(a, "id"), *path = dsp_json_str(a, "archive");
+			const char *res = dsp_json_str(a, "status") ?: dsp_json_str(a, "result");
+
+			if (ok_word(res))
+				continue;
+			named = true;
+			if ((rc = step_line(g, "archive %s%s%s: %s %s", id ? id : "?", path ? " " : "",
+					    path ? path : "", !strcmp(step, "verify") ?
+					    "verification" : "creation", res ? res : "failed")))
+				return rc;
+		}
+	return named ? 0 : step_line(g, "step %s: %s", step, st);
+}
+
+/*
+ * A step_end of dispose run: the inventory and plan steps' digest of the
+ * file each wrote; a step that did not succeed, why (as lines).
+ */
 static int on_step_end(struct agg *g, struct json_object *ev)
 {
 	const char *step = dsp_json_str(ev, "step"), *sha = dsp_json_str(ev, "sha256");
+	const char *st = dsp_json_str(ev, "status");
 	char **slot = !step ? NULL : !strcmp(step, "inventory") ? &g->inventory_sha256 :
 		      !strcmp(step, "plan") ? &g->plan_sha256 : NULL;
+	int rc;
 
+	if (step && st && !ok_word(st) && (rc = step_failed(g, ev, step, st)))
+		return rc;
 	if (!slot || !hex64(sha))
 		return 0;
 	free(*slot);
@@ -274,6 +342,14 @@ static int visit(struct json_object *ev, void *arg)
 	}
 	if (!strcmp(name, "step_end"))
 		return on_step_end(g, ev);
+	if (!strcmp(name, "archive_failed")) {
+		const char *ar = dsp_json_str(ev, "archive"), *res = dsp_json_str(ev, "result");
+		const char *err = dsp_json_str(ev, "error"), *why = dsp_json_str(ev, "reason");
+
+		return step_line(g, "archive %s: %s%s%s%s%s%s", ar ? ar : "?", res ? res : "failed",
+				 err ? ": " : "", err ? err : "", why ? " (" : "", why ? why : "",
+				 why ? ")" : "");
+	}
 	if (!id)
 		return 0;
 	a = agg_of(g, id);
@@ -359,6 +435,7 @@ static void run_free(struct run *r)
 	free(r->dir);
 	dsp_record_free(r->rec);
 	json_object_put(r->agg.targets);
+	json_object_put(r->agg.step_lines);
 	free(r->agg.run_started);
 	free(r->agg.run_ended);
 	free(r->agg.inventory_sha256);
@@ -395,7 +472,8 @@ static int run_load(const char *dir, struct run *r, char **why)
 	if (!r->rec->run_end)
 		return cert_why(why, DSP_INVALID, "%s: run has no run_end (still running, or cut short)",
 				dir);
-	if (!(r->agg.targets = json_object_new_object()))
+	if (!(r->agg.targets = json_object_new_object()) ||
+	    !(r->agg.step_lines = json_object_new_array()))
 		return -ENOMEM;
 	rc = dsp_record_read_events(r->dir, visit, &r->agg, &bad);
 	if (rc == DSP_MISMATCH)
@@ -986,6 +1064,23 @@ static int add_failure(struct json_object *failures, bool several, size_t run, c
 	return 0;
 }
 
+/* One line of summary.failures as it is ("[run N ]TEXT"). 0 or -ENOMEM. */
+static int add_line(struct json_object *failures, bool several, size_t run, const char *text)
+{
+	char *line = NULL;
+	struct json_object *s;
+
+	if (several ? asprintf(&line, "run %zu %s", run, text) < 0 : !(line = strdup(text)))
+		return -ENOMEM;
+	s = json_object_new_string(line);
+	free(line);
+	if (!s || json_object_array_add(failures, s)) {
+		json_object_put(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* ---- the whole document ---- */
 
 static int certificate_id(struct json_object *doc)
@@ -1097,6 +1192,55 @@ static int pick_inventory(const char *given, const struct run *rs, size_t n, cha
 					"(sha256 %s; %s/%s records %s)", given, hex, rs[i].dir,
 					DSP_LEDGER_FILE, want);
 	return (*path = strdup(given)) ? 0 : -ENOMEM;
+}
+
+/*
+ * dispose run whose erase never started (no erase_start): the targets of its
+ * plan.json, when its SHA-256 is the one the plan step recorded, each
+ * "ID PATH: never started"; else a line saying the plan is not that one.
+ */
+static int planned_never_started(const struct run *r, struct json_object *failures, bool several,
+				 size_t ri)
+{
+	struct json_object *plan = NULL, *arr = NULL;
+	unsigned char md[32];
+	unsigned int mdl = 0;
+	char *p = NULL, *buf = NULL, hex[65] = "";
+	size_t len = 0;
+	int rc = 0;
+
+	if (!r->agg.plan_sha256 || r->rec->erase_start)
+		return 0;
+	if (asprintf(&p, "%s/plan.json", r->dir) < 0)
+		return -ENOMEM;
+	if (!dsp_file_read(p, 256u << 20, 0, &buf, &len) &&
+	    EVP_Digest(buf, len, md, &mdl, EVP_sha256(), NULL) && mdl == 32)
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (strcmp(hex, r->agg.plan_sha256) || !(plan = json_tokener_parse(buf)) ||
+	    !json_object_object_get_ex(plan, "targets", &arr) ||
+	    !json_object_is_type(arr, json_type_array)) {
+		char *e = dsp_json_escape_text(p, strlen(p));
+
+		rc = !e ? -ENOMEM : add_failure(failures, several, ri, "plan", e,
+						"not the plan this run recorded: its targets are not "
+						"listed");
+		free(e);
+		goto out;
+	}
+	for (size_t k = 0; !rc && k < json_object_array_length(arr); k++) {
+		struct json_object *pt = json_object_array_get_idx(arr, k);
+		const char *id = dsp_json_str(pt, "id"), *pp = dsp_json_str(pt, "path");
+		char *e = pp ? dsp_json_escape_text(pp, strlen(pp)) : NULL;
+
+		rc = pp && !e ? -ENOMEM : add_failure(failures, several, ri, id, e, "never started");
+		free(e);
+	}
+out:
+	json_object_put(plan);
+	free(buf);
+	free(p);
+	return rc;
 }
 
 /* A record of erase targets: erase's, or dispose run's (its erase step's, in the one record). */
@@ -1241,6 +1385,18 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 	for (size_t i = 0; i < n; i++) {
 		const struct dsp_record *rec = rs[i].rec;
 		struct json_object *planned = NULL;
+		/* dispose run: why a step did not succeed (an archive, the erase's checks) */
+		for (size_t k = 0; k < json_object_array_length(rs[i].agg.step_lines); k++)
+			if ((rc = add_line(failures, n > 1, i, json_object_get_string(
+				json_object_array_get_idx(rs[i].agg.step_lines, k)))))
+				goto out;
+		if (rs[i].agg.erase_refused && !rec->erase_start &&
+		    (rc = add_line(failures, n > 1, i, "erase: refused by the target checks; nothing "
+				   "written")))
+			goto out;
+		if (rec->command && !strcmp(rec->command, DSP_RECORD_CMD_RUN) &&
+		    (rc = planned_never_started(&rs[i], failures, n > 1, i)))
+			goto out;
 		if (!is_erase(&rs[i]))
 			continue;
 		for (size_t k = 0; k < rec->ntargets; k++) {

@@ -138,17 +138,67 @@ static struct json_object *plan_arr(struct run *r, const char *k)
 	       json_object_is_type(a, json_type_array) ? a : NULL;
 }
 
+/* Add p to the inputs when given. */
+static void input(const char **in, size_t *n, size_t max, const char *p)
+{
+	if (p && p[0] && *n < max)
+		in[(*n)++] = p;
+}
+
+const char **run_inputs(const struct run *r, size_t *n)
+{
+	const struct dsp_policy *p = r->pol;
+	const struct dsp_policy_cert *c = &p->cert;
+	size_t max = 8, k = 0;
+	const char **in;
+
+	for (size_t i = 0; i < p->nretain; i++)
+		max += p->retain[i].nrecipients;
+	max += 2 * p->nerase;
+	if (!(in = calloc(max, sizeof(*in))))
+		return NULL;
+	/* a shipped policy named by name is no file here */
+	if (p->path && (strchr(p->path, '/') || strstr(p->path, ".json")))
+		input(in, &k, max, p->path);
+	if (r->o->policy && (strchr(r->o->policy, '/') || strstr(r->o->policy, ".json")))
+		input(in, &k, max, r->o->policy);
+	input(in, &k, max, r->o->inventory);
+	input(in, &k, max, c->key);
+	input(in, &k, max, c->cert);
+	input(in, &k, max, c->chain);
+	input(in, &k, max, c->passphrase_file);
+	input(in, &k, max, c->ca);
+	for (size_t i = 0; i < p->nretain; i++)
+		for (size_t j = 0; j < p->retain[i].nrecipients; j++)
+			input(in, &k, max, p->retain[i].recipients[j]);
+	/* method files named by path */
+	for (size_t i = 0; i < p->nerase; i++) {
+		if (p->erase[i].method && strchr(p->erase[i].method, '/'))
+			input(in, &k, max, p->erase[i].method);
+		if (p->erase[i].then && strchr(p->erase[i].then, '/'))
+			input(in, &k, max, p->erase[i].then);
+	}
+	*n = k;
+	return in;
+}
+
 int run_step_plan(struct run *r, struct json_object *end, bool confirm, int *declined)
 {
 	struct dsp_plan_opts po = { .inventory = r->inv, .run_dir = r->dir, .root = r->o->root,
 				    .log = r->o->log };
 	char sha[65], *why = NULL;
 	struct json_object *a;
+	const char **in;
 	int rc;
 
 	json_object_put(r->plan);
 	r->plan = NULL;
+	/* the run's own inputs are kept, never erased */
+	if (!(in = run_inputs(r, &po.ninputs)))
+		return -ENOMEM;
+	po.inputs = in;
 	rc = dsp_plan_build(r->pol, &po, &r->plan, &why);
+	free(in);
 	if (rc) {
 		run_fail(r, "%s", why ? why : rc < 0 ? strerror(-rc) : "no plan");
 		free(why);

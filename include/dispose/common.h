@@ -31,6 +31,18 @@ enum dsp_exit {
 	DSP_EXIT_SIGTERM = 143,		/* interrupted by SIGTERM, resumable */
 };
 
+/*
+ * The one mapping from a core result (0, DSP_* or -errno) to an exit code;
+ * sig: the signal that stopped the work, for DSP_INTERRUPTED (0: SIGINT's).
+ */
+int dsp_exit_code(int result, int sig);
+/*
+ * Of two exit codes, the one a command with several results returns: an
+ * interruption (the run must be resumed), then a refusal (4), then
+ * 3 > 5 > 2 > 1 > 0.
+ */
+int dsp_exit_worse(int a, int b);
+
 #define DSP_TOOL_NAME "dispose"
 #ifndef DSP_VERSION
 #define DSP_VERSION "0.0.0"

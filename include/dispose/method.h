@@ -99,6 +99,8 @@ int dsp_method_shadows_shipped(const struct dsp_method *m, char *shipped, size_t
  */
 int dsp_method_json_parse(const char *text, size_t len, size_t max, const char *origin,
 			  struct json_object **out, char *err, size_t errlen);
+/* "a number", "an array", ...: what a member holds, for "expected X, got Y". */
+const char *dsp_method_json_kind(struct json_object *v);
 
 /*
  * Parse a method document. origin names it in messages. On invalid input

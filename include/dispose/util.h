@@ -48,6 +48,8 @@ ssize_t dsp_read_full(int fd, void *buf, size_t cap, off_t off);
 
 /* n bytes as 2n lowercase hex digits and a NUL into out (2n + 1 bytes). */
 void dsp_hex(const void *buf, size_t n, char *out);
+/* The SHA-256 of buf[len] as 64 lower-case hex digits and a NUL: 0 or -EIO. */
+int dsp_sha256_hex(const void *buf, size_t len, char out[65]);
 /* The same in a new buffer (free()); NULL when out of memory. */
 char *dsp_hex_dup(const void *buf, size_t n);
 /* A hex digit's value (either case), or -1. */

@@ -4,6 +4,7 @@
 #define DISPOSE_CLI_H
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include "dispose/common.h"
 
@@ -63,6 +64,18 @@ int cli_need_input(const char *path, int dir);
 void cli_log_init(int verbose);
 /* Ask the operator to type `expect` on the tty; 1 when they did. */
 int cli_confirm_typed(const char *prompt, const char *expect);
+/*
+ * No terminal to ask on: "dispose: no terminal to confirm on; <nothing>" and
+ * "Use --yes to <verb> without confirmation."; DSP_EXIT_REFUSED. 0 on a tty.
+ */
+int cli_need_tty(const char *nothing, const char *verb);
+/* The signal that stopped the command (0: none yet), for the core's stop flag. */
+extern volatile sig_atomic_t cli_stop_sig;
+/*
+ * SIGINT, SIGTERM and SIGHUP (a dropped ssh session) set cli_stop_sig
+ * instead of killing: the core checkpoints and stops. sa_flags: SA_RESTART or 0.
+ */
+void cli_catch_stop(int sa_flags);
 /* Parse sizes like 64M, 1G, 4096. Returns 0 or -1. */
 int cli_parse_size(const char *s, uint64_t *out);
 /* "" or "s" after a count: "1 file", "2 files". */

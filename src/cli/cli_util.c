@@ -238,40 +238,38 @@ const char *cli_human_size(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
-int cli_exit_code(int result, int sig)
+int cli_need_tty(const char *nothing, const char *verb)
 {
-	switch (result) {
-	case 0: return DSP_EXIT_OK;
-	case DSP_PARTIAL: return DSP_EXIT_FAILED;
-	case DSP_MISMATCH: return DSP_EXIT_MISMATCH;
-	case DSP_UNSUPPORTED: return DSP_EXIT_UNSUPPORTED;
-	case DSP_REFUSED: return DSP_EXIT_REFUSED;
-	case DSP_INVALID: return DSP_EXIT_USAGE;
-	case DSP_INTERRUPTED:
-		if (sig == SIGHUP)
-			return DSP_EXIT_SIGHUP;
-		return sig == SIGTERM ? DSP_EXIT_SIGTERM : DSP_EXIT_SIGINT;
-	default: return DSP_EXIT_FAILED;
-	}
+	if (isatty(STDIN_FILENO))
+		return 0;
+	cli_err("no terminal to confirm on; %s", nothing);
+	fprintf(stderr, "Use --yes to %s without confirmation.\n", verb);
+	return DSP_EXIT_REFUSED;
 }
 
-static int exit_rank(int code)
+volatile sig_atomic_t cli_stop_sig;
+
+static void on_stop_signal(int sig)
 {
-	switch (code) {
-	case DSP_EXIT_OK: return 0;
-	case DSP_EXIT_FAILED: return 1;
-	case DSP_EXIT_USAGE: return 2;
-	case DSP_EXIT_UNSUPPORTED: return 3;
-	case DSP_EXIT_MISMATCH: return 4;
-	case DSP_EXIT_REFUSED: return 5;
-	case DSP_EXIT_SIGHUP: return 6;
-	case DSP_EXIT_SIGTERM: return 7;
-	case DSP_EXIT_SIGINT: return 8;
-	default: return 1;
-	}
+	cli_stop_sig = sig;
+}
+
+void cli_catch_stop(int sa_flags)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = sa_flags };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+int cli_exit_code(int result, int sig)
+{
+	return dsp_exit_code(result, sig);
 }
 
 int cli_exit_worse(int a, int b)
 {
-	return exit_rank(b) > exit_rank(a) ? b : a;
+	return dsp_exit_worse(a, b);
 }

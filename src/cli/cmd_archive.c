@@ -461,13 +461,6 @@ static void create_err(const char *name, const char *bad, int rc)
 		cli_err("%s: %s: %s", name, bad, why);
 }
 
-static volatile sig_atomic_t stop_sig;	/* the signal that stopped create */
-
-static void on_signal(int sig)
-{
-	stop_sig = sig;
-}
-
 /* What create's rc means to the user: the message, and the exit code. */
 static int create_verdict(const char *name, int rc, const struct dsp_archive_result *r)
 {
@@ -477,7 +470,7 @@ static int create_verdict(const char *name, int rc, const struct dsp_archive_res
 		return cli_exit_code(rc, 0);
 	case -EINTR:
 		cli_err("%s: interrupted; nothing of it was kept", name);
-		return cli_exit_code(DSP_INTERRUPTED, stop_sig);
+		return cli_exit_code(DSP_INTERRUPTED, cli_stop_sig);
 	case DSP_INVALID:
 		cli_err("%s", r->bad_path);	/* it names the option or file at fault */
 		return cli_exit_code(rc, 0);
@@ -503,8 +496,6 @@ static int create_verdict(const char *name, int rc, const struct dsp_archive_res
 
 static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 {
-	/* restarted system calls: the core polls stop_sig between files */
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	struct args a = { 0 };
 	struct dsp_archive_result r;
 	struct dsp_ledger *l = NULL;
@@ -549,11 +540,10 @@ static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 		return create_verdict(a.out, rc, &r);
 	/*
 	 * Stop cleanly: nothing half-written is left to pass for an archive,
-	 * and a record once started gets its run_end.
+	 * and a record once started gets its run_end. Restarted system calls:
+	 * the core polls cli_stop_sig between files.
 	 */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	cli_catch_stop(SA_RESTART);
 	/* the whole command line, as erase records it: argv[0] is "dispose" */
 	char **fa = calloc((size_t)full_argc + 2, sizeof(*fa));
 
@@ -573,7 +563,7 @@ static int do_create(int argc, char **argv, int full_argc, char **full_argv)
 	}
 	snprintf(run, sizeof(run), "%s", dsp_ledger_dir(l));
 	a.o.ledger = l;
-	a.o.stop = &stop_sig;
+	a.o.stop = &cli_stop_sig;
 	struct arc_prog ap = { 0 };
 
 	arc_prog_start(&ap, &a, a.out, &a.o.progress, &a.o.progress_arg);

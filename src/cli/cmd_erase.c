@@ -40,13 +40,6 @@ struct erase_ctl {
 	const char *inventory;
 };
 
-static volatile sig_atomic_t stop_flag;	/* the signal number that stopped us */
-
-static void on_signal(int sig)
-{
-	stop_flag = sig;
-}
-
 /* core messages go around the progress bars */
 static void erase_log(enum dsp_log_level level, const char *msg, void *arg)
 {
@@ -172,7 +165,7 @@ static void report(const struct dsp_erase_why *w, void *arg)
 
 static int exit_code(int result, void *arg)
 {
-	return cli_exit_code(result, stop_flag);
+	return cli_exit_code(result, cli_stop_sig);
 }
 
 static int on_progress(unsigned idx, const struct dsp_erase_progress *p, void *arg)
@@ -473,11 +466,8 @@ static int confirm(const struct erase_ctl *ctl)
 
 	if (ctl->yes)
 		return 0;
-	if (!isatty(STDIN_FILENO)) {
-		cli_err("no terminal to confirm on; nothing written");
-		fprintf(stderr, "Use --yes to erase without confirmation.\n");
+	if (cli_need_tty("nothing written", "erase"))
 		return DSP_EXIT_REFUSED;
-	}
 	for (unsigned i = 0; i < n; i++)
 		all_ow &= dsp_erase_session_target_method(ctl->s, i, NULL, NULL, NULL, NULL,
 							  NULL)->technique == DSP_TECH_OVERWRITE;
@@ -783,7 +773,6 @@ static int load_inventory(struct erase_ctl *ctl)
 /* Check, confirm, start, run: the exit code. */
 static int erase(struct erase_ctl *ctl)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	char abs[PATH_MAX];
 	const char *d;
 	unsigned n = dsp_erase_session_count(ctl->s);
@@ -811,11 +800,7 @@ static int erase(struct erase_ctl *ctl)
 
 		progress_target(ctl->prog, i, id, t->given ? t->given : t->path);
 	}
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* a dropped ssh session: checkpoint and stop rather than die mid-pass */
-	sigaction(SIGHUP, &sa, NULL);
+	cli_catch_stop(0);
 	rc = dsp_erase_session_run(ctl->s);
 	progress_free(ctl->prog);
 	ctl->prog = NULL;
@@ -835,7 +820,7 @@ int cmd_erase(int argc, char **argv)
 		.so = {
 			.argc = argc,
 			.argv = argv,
-			.stop = &stop_flag,
+			.stop = &cli_stop_sig,
 			.report = report,
 			.progress = on_progress,
 			.finished = on_finished,

@@ -29,13 +29,6 @@ struct run_ctl {
 	char label[PATH_MAX + 64];
 };
 
-static volatile sig_atomic_t stop_flag;	/* the signal number that stopped us */
-
-static void on_signal(int sig)
-{
-	stop_flag = sig;
-}
-
 enum { O_POLICY = CHAR_MAX + 1, O_SET, O_RUN_DIR, O_INVENTORY, O_RESUME, O_PROGRESS };
 
 static const struct option longopts[] = {
@@ -112,11 +105,8 @@ static int confirm(struct json_object *plan, void *arg)
 	struct run_ctl *ctl = arg;
 	char host[256] = "", prompt[512];
 
-	if (!isatty(STDIN_FILENO)) {
-		cli_err("no terminal to confirm on; nothing archived or erased");
-		fprintf(stderr, "Use --yes to run without confirmation.\n");
+	if (cli_need_tty("nothing archived or erased", "run"))
 		return DSP_EXIT_REFUSED;
-	}
 	progress_free(ctl->prog);	/* the prompt needs the terminal */
 	ctl->prog = NULL;
 	dsp_plan_print(stderr, plan, ctl->verbose > 0);
@@ -334,13 +324,12 @@ static void print_result(const struct run_ctl *ctl, const struct dsp_run_result 
 int cmd_run(int argc, char **argv)
 {
 	struct run_ctl ctl = {
-		.o = { .argc = argc, .argv = argv, .stop = &stop_flag },
+		.o = { .argc = argc, .argv = argv, .stop = &cli_stop_sig },
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 		.last_step = -1,
 	};
 	struct dsp_run_result res;
 	struct dsp_log_sink sink;
-	struct sigaction sa = { .sa_handler = on_signal };
 	/* getopt reorders what it parses: the record keeps argv as typed */
 	char **pa = calloc((size_t)argc + 1, sizeof(*pa));
 	int rc;
@@ -363,9 +352,8 @@ int cmd_run(int argc, char **argv)
 	}
 	cli_log_init(ctl.verbose);
 	/* asked before anything is scanned or written: there is no one to ask */
-	if (!ctl.yes && !ctl.o.dry_run && !ctl.o.resume && !isatty(STDIN_FILENO)) {
-		cli_err("no terminal to confirm on; nothing archived or erased");
-		fprintf(stderr, "Use --yes to run without confirmation.\n");
+	if (!ctl.yes && !ctl.o.dry_run && !ctl.o.resume &&
+	    cli_need_tty("nothing archived or erased", "run")) {
 		free(pa);
 		free(ctl.set);
 		return DSP_EXIT_REFUSED;
@@ -382,11 +370,7 @@ int cmd_run(int argc, char **argv)
 		ctl.prog = progress_new(ctl.mode, 1);
 	sink = (struct dsp_log_sink){ run_log, &ctl };
 	ctl.o.log = &sink;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* a dropped ssh session: checkpoint and stop rather than die mid-pass */
-	sigaction(SIGHUP, &sa, NULL);
+	cli_catch_stop(0);
 	dsp_run(&ctl.o, &res);
 	progress_free(ctl.prog);
 	ctl.prog = NULL;

@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #define DEFAULT_SAMPLE_PERCENT 10.0
 #define STR_(x) #x
@@ -444,8 +443,7 @@ const char *dsp_pass_kind_name(enum dsp_pass_kind k)
 	return "unknown";
 }
 
-/* "a number", "an array", ...: what a member holds, for "expected X, got Y". */
-static const char *json_kind(struct json_object *v)
+const char *dsp_method_json_kind(struct json_object *v)
 {
 	switch (json_object_get_type(v)) {
 	case json_type_null:
@@ -477,7 +475,7 @@ static int get_string(struct json_object *o, const char *key, const char **out,
 		return 0;
 	if (!json_object_is_type(v, json_type_string))
 		return invalid(err, errlen, origin, field, "expected a string, got %s",
-			       json_kind(v));
+			       dsp_method_json_kind(v));
 	*out = json_object_get_string(v);
 	*outlen = (size_t)json_object_get_string_len(v);
 	if (strlen(*out) != *outlen)	/* "\u0000" inside a string */
@@ -622,7 +620,7 @@ static int parse_pass(struct json_object *po, unsigned i, struct dsp_method *m,
 	snprintf(field, sizeof(field), "passes[%u]", i);
 	if (!json_object_is_type(po, json_type_object))
 		return invalid(err, errlen, origin, field,
-			       "expected a pass object, got %s", json_kind(po));
+			       "expected a pass object, got %s", dsp_method_json_kind(po));
 	json_object_object_foreach(po, k, v) {
 		(void)v;
 		if (!known(pass_fields, DSP_ARRAY_SIZE(pass_fields), k)) {
@@ -724,17 +722,6 @@ static void make_labels(struct dsp_method *m)
 	}
 }
 
-static int sha256_hex(const char *text, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-		return -EIO;
-	dsp_hex(md, 32, out);
-	return 0;
-}
-
 /*
  * technique, action and category of a /2 document (a /1 document is an
  * overwrite; its category is set from its verification by the caller).
@@ -794,7 +781,7 @@ static int parse_tree(struct json_object *root, const char *origin,
 
 	if (!json_object_is_type(root, json_type_object))
 		return invalid(err, errlen, origin, "document",
-			       "expected a JSON object, got %s", json_kind(root));
+			       "expected a JSON object, got %s", dsp_method_json_kind(root));
 	/* which field set applies: the schema is checked properly below */
 	v2 = json_object_object_get_ex(root, "schema", &sv) &&
 	     json_object_is_type(sv, json_type_string) &&
@@ -896,7 +883,7 @@ static int parse_tree(struct json_object *root, const char *origin,
 	if (!json_object_is_type(passes, json_type_array))
 		return invalid(err, errlen, origin, "passes",
 			       "expected an array of 1 to %d pass objects, got %s",
-			       DSP_METHOD_MAX_PASSES, json_kind(passes));
+			       DSP_METHOD_MAX_PASSES, dsp_method_json_kind(passes));
 	n = json_object_array_length(passes);
 	if (n == 0)
 		return invalid(err, errlen, origin, "passes",
@@ -1014,7 +1001,7 @@ int dsp_method_parse(const char *text, size_t len, const char *origin,
 	rc = parse_tree(root, origin, m, err, errlen);
 	json_object_put(root);
 	if (!rc)
-		rc = sha256_hex(text, len, m->sha256);
+		rc = dsp_sha256_hex(text, len, m->sha256);
 	if (rc) {
 		if (rc < 0 && rc != DSP_INVALID)
 			set_err(err, errlen, "%s: %s", origin, strerror(-rc));

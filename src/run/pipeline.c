@@ -34,40 +34,12 @@ const char *dsp_run_step_name(enum dsp_run_step s)
 
 int run_exit_of(int rc, int sig)
 {
-	switch (rc) {
-	case 0: return DSP_EXIT_OK;
-	case DSP_PARTIAL: return DSP_EXIT_FAILED;
-	case DSP_MISMATCH: return DSP_EXIT_MISMATCH;
-	case DSP_UNSUPPORTED: return DSP_EXIT_UNSUPPORTED;
-	case DSP_REFUSED: return DSP_EXIT_REFUSED;
-	case DSP_INVALID: return DSP_EXIT_USAGE;
-	case DSP_INTERRUPTED:
-		return sig == SIGHUP ? DSP_EXIT_SIGHUP : sig == SIGTERM ? DSP_EXIT_SIGTERM :
-		       DSP_EXIT_SIGINT;
-	default: return DSP_EXIT_FAILED;
-	}
+	return dsp_exit_code(rc, sig);
 }
 
-static int exit_rank(int code)
-{
-	switch (code) {
-	case DSP_EXIT_OK: return 0;
-	case DSP_EXIT_FAILED: return 1;
-	case DSP_EXIT_USAGE: return 2;
-	case DSP_EXIT_UNSUPPORTED: return 3;
-	case DSP_EXIT_MISMATCH: return 4;
-	case DSP_EXIT_REFUSED: return 5;
-	case DSP_EXIT_SIGHUP: return 6;
-	case DSP_EXIT_SIGTERM: return 7;
-	case DSP_EXIT_SIGINT: return 8;
-	default: return 1;
-	}
-}
-
-/* as the CLI's cli_exit_worse: an interruption, a refusal, then 3 > 5 > 2 > 1 > 0 */
 int run_exit_worse(int a, int b)
 {
-	return exit_rank(b) > exit_rank(a) ? b : a;
+	return dsp_exit_worse(a, b);
 }
 
 void run_fail(struct run *r, const char *fmt, ...)

@@ -10,7 +10,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <openssl/evp.h>
 
 #include "dispose/common.h"
 #include "dispose/device.h"
@@ -26,24 +25,13 @@
 
 /* ---- the inventory ---- */
 
-static int sha256_hex(const void *buf, size_t len, char out[65])
-{
-	unsigned char md[32];
-	unsigned int mdl = 0;
-
-	if (!EVP_Digest(buf, len, md, &mdl, EVP_sha256(), NULL) || mdl != 32)
-		return -EIO;
-	dsp_hex(md, 32, out);
-	return 0;
-}
-
 static int inv_parse(struct pl *s, const char *text, size_t len, const char *name)
 {
 	struct json_tokener *tok;
 	enum json_tokener_error e;
 	const char *schema;
 
-	if (sha256_hex(text, len, s->inv_sha256))
+	if (dsp_sha256_hex(text, len, s->inv_sha256))
 		return plan_fail(s, -EIO, "%s: cannot hash", name);
 	if (!(tok = json_tokener_new_ex(64)))
 		return plan_fail(s, -ENOMEM, "%s: out of memory", name);

@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "dispose/common.h"
 #include "dispose/method.h"
@@ -114,26 +113,6 @@ static void idx_path(char *out, const char *parent, size_t i)
 {
 	if (snprintf(out, KEYPATH, "%s[%zu]", parent, i) >= KEYPATH)
 		out[KEYPATH - 1] = '\0';
-}
-
-static const char *kind(struct json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		return "null";
-	case json_type_boolean:
-		return "a boolean";
-	case json_type_double:
-	case json_type_int:
-		return "a number";
-	case json_type_object:
-		return "an object";
-	case json_type_array:
-		return "an array";
-	case json_type_string:
-		return "a string";
-	}
-	return "something else";
 }
 
 static bool in_list(const char *const *list, size_t n, const char *s)
@@ -242,7 +221,8 @@ static int read_vars(struct ctx *c, struct json_object *root)
 	if (!json_object_object_get_ex(root, "vars", &vo))
 		return 0;
 	if (!json_object_is_type(vo, json_type_object))
-		return fail(c, "vars", "expected an object of NAME: \"default\", got %s", kind(vo));
+		return fail(c, "vars", "expected an object of NAME: \"default\", got %s",
+			    dsp_method_json_kind(vo));
 	if (json_object_object_length(vo) > MAX_VARS)
 		return fail(c, "vars", "%d variables, expected at most %d",
 			    json_object_object_length(vo), MAX_VARS);
@@ -254,7 +234,7 @@ static int read_vars(struct ctx *c, struct json_object *root)
 		if (!var_name_valid(k, strlen(k)))
 			return fail(c, path, "not a variable name, " EXP_VAR_NAME);
 		if (!json_object_is_type(v, json_type_string))
-			return fail(c, path, "expected a string, got %s", kind(v));
+			return fail(c, path, "expected a string, got %s", dsp_method_json_kind(v));
 		s = json_object_get_string(v);
 		if (strlen(s) != (size_t)json_object_get_string_len(v))
 			return fail(c, path, "contains a NUL character, expected text");
@@ -415,7 +395,7 @@ static int string_value(struct ctx *c, struct json_object *v, const char *path, 
 
 	*out = NULL;
 	if (!json_object_is_type(v, json_type_string))
-		return fail(c, path, "expected a string, got %s", kind(v));
+		return fail(c, path, "expected a string, got %s", dsp_method_json_kind(v));
 	s = json_object_get_string(v);
 	if (strlen(s) != (size_t)json_object_get_string_len(v))
 		return fail(c, path, "contains a NUL character, expected text");
@@ -485,7 +465,7 @@ static int get_bool(struct ctx *c, struct json_object *o, const char *parent, co
 		return 0;
 	key_path(path, parent, key);
 	if (!json_object_is_type(v, json_type_boolean))
-		return fail(c, path, "expected true or false, got %s", kind(v));
+		return fail(c, path, "expected true or false, got %s", dsp_method_json_kind(v));
 	*out = json_object_get_boolean(v);
 	return 0;
 }
@@ -646,7 +626,7 @@ static int get_array(struct ctx *c, struct json_object *o, const char *parent, c
 		return 0;
 	key_path(path, parent, key);
 	if (!json_object_is_type(a, json_type_array))
-		return fail(c, path, "expected an array of strings, got %s", kind(a));
+		return fail(c, path, "expected an array of strings, got %s", dsp_method_json_kind(a));
 	len = json_object_array_length(a);
 	if (len == 0)
 		return fail(c, path, "empty, expected at least one string (or leave the key out)");
@@ -1075,7 +1055,7 @@ static int rules(struct ctx *c, struct json_object *root, enum section sec,
 	if (!json_object_object_get_ex(root, sname, &a))
 		return 0;
 	if (!json_object_is_type(a, json_type_array))
-		return fail(c, sname, "expected an array of rule objects, got %s", kind(a));
+		return fail(c, sname, "expected an array of rule objects, got %s", dsp_method_json_kind(a));
 	len = json_object_array_length(a);
 	if (!len)
 		return 0;
@@ -1093,7 +1073,7 @@ static int rules(struct ctx *c, struct json_object *root, enum section sec,
 		r->index = (unsigned)i;
 		idx_path(rp, sname, i);
 		if (!json_object_is_type(o, json_type_object))
-			return fail(c, rp, "expected a rule object, got %s", kind(o));
+			return fail(c, rp, "expected a rule object, got %s", dsp_method_json_kind(o));
 		if (sec == SEC_RETAIN && json_object_object_get_ex(o, "devices", &dv)) {
 			key_path(path, rp, "devices");
 			return fail(c, path, "not allowed in a retain rule: a device cannot be "
@@ -1144,7 +1124,7 @@ static int inventory(struct ctx *c, struct json_object *root, struct dsp_policy 
 			DSP_POLICY_DEVICES;
 	if (json_object_object_get_ex(root, "inventory", &o)) {
 		if (!json_object_is_type(o, json_type_object))
-			return fail(c, "inventory", "expected an object, got %s", kind(o));
+			return fail(c, "inventory", "expected an object, got %s", dsp_method_json_kind(o));
 		if ((rc = check_keys(c, o, "inventory", inventory_keys,
 				     DSP_ARRAY_SIZE(inventory_keys),
 				     "roots, categories, hash, sysroot")) ||
@@ -1186,7 +1166,7 @@ static int certificate(struct ctx *c, struct json_object *root, struct dsp_polic
 	if (!json_object_object_get_ex(root, "certificate", &o))
 		return 0;
 	if (!json_object_is_type(o, json_type_object))
-		return fail(c, "certificate", "expected an object, got %s", kind(o));
+		return fail(c, "certificate", "expected an object, got %s", dsp_method_json_kind(o));
 	if ((rc = check_keys(c, o, "certificate", cert_keys, DSP_ARRAY_SIZE(cert_keys), EXP_CERT)))
 		return rc;
 	struct {
@@ -1260,17 +1240,6 @@ static int used_vars(struct ctx *c, struct dsp_policy *p)
 	return 0;
 }
 
-static int sha256_hex(const char *text, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
-		return -EIO;
-	dsp_hex(md, 32, out);
-	return 0;
-}
-
 static int parse_root(struct ctx *c, struct json_object *root, const char *const *set,
 		      size_t nset, struct dsp_policy *p)
 {
@@ -1279,13 +1248,13 @@ static int parse_root(struct ctx *c, struct json_object *root, const char *const
 	int rc;
 
 	if (!json_object_is_type(root, json_type_object))
-		return fail(c, "document", "expected a JSON object, got %s", kind(root));
+		return fail(c, "document", "expected a JSON object, got %s", dsp_method_json_kind(root));
 	if (!json_object_object_get_ex(root, "schema", &sv))
 		return fail(c, "schema", "missing, expected \"" DSP_POLICY_SCHEMA "\"");
 	if (!json_object_is_type(sv, json_type_string) ||
 	    strcmp(json_object_get_string(sv), DSP_POLICY_SCHEMA)) {
 		shown(sh, sizeof(sh), json_object_is_type(sv, json_type_string) ?
-		      json_object_get_string(sv) : kind(sv));
+		      json_object_get_string(sv) : dsp_method_json_kind(sv));
 		return fail(c, "schema", "\"%s\": unknown schema, expected \"" DSP_POLICY_SCHEMA
 			    "\"", sh);
 	}
@@ -1347,7 +1316,7 @@ int dsp_policy_parse(const char *text, size_t len, const char *origin,
 	json_object_put(root);
 	if (!rc && !(p->path = strdup(c.origin)))
 		rc = nomem(&c);
-	if (!rc && (rc = sha256_hex(text, len, p->sha256)))
+	if (!rc && (rc = dsp_sha256_hex(text, len, p->sha256)))
 		fail(&c, "file", "cannot compute its SHA-256");
 	for (size_t i = 0; i < c.nv; i++) {
 		free(c.v[i].name);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <openssl/evp.h>
 
 static const char digits[] = "0123456789abcdef";
 
@@ -56,5 +57,16 @@ int dsp_unhex(const char *s, size_t slen, void *out, size_t max, size_t *n)
 	}
 	if (n)
 		*n = slen / 2;
+	return 0;
+}
+
+int dsp_sha256_hex(const void *buf, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+		return -EIO;
+	dsp_hex(md, 32, out);
 	return 0;
 }

@@ -39,6 +39,12 @@ int dsp_file_read_buf(const char *path, unsigned flags, char *buf, size_t cap, s
  */
 int dsp_file_write(const char *path, const void *buf, size_t len, mode_t mode, unsigned flags);
 /*
+ * p made absolute (against the working directory), without empty or "."
+ * components (".." is kept: links make it ambiguous); a new string, NULL
+ * on ENOMEM or when the working directory is unknown.
+ */
+char *dsp_path_absolute(const char *p);
+/*
  * Read into buf until cap bytes or EOF, retrying EINTR: at off (pread), or
  * from the current offset when off < 0. Bytes read or -errno.
  */

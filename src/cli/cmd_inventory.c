@@ -16,6 +16,7 @@
 
 #include "dispose/inventory.h"
 #include "dispose/json.h"
+#include "dispose/util.h"
 #include "progress.h"
 
 static void usage_columns(FILE *out);
@@ -561,40 +562,6 @@ static void raise_nofile(void)
 	}
 }
 
-/* Absolute, without empty or "." components (".." is kept: links make it ambiguous). */
-static char *absolute(const char *p)
-{
-	char cwd[4096], *in, *out, *o, *tok, *save = NULL;
-
-	if (p[0] == '/') {
-		in = strdup(p);
-	} else {
-		if (!getcwd(cwd, sizeof(cwd)))
-			return NULL;
-		if (asprintf(&in, "%s/%s", cwd, p) < 0)
-			in = NULL;
-	}
-	if (!in)
-		return NULL;
-	out = malloc(strlen(in) + 2);
-	if (!out) {
-		free(in);
-		return NULL;
-	}
-	o = out;
-	for (tok = strtok_r(in, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(tok, "."))
-			continue;
-		*o++ = '/';
-		o = stpcpy(o, tok);
-	}
-	if (o == out)
-		*o++ = '/';
-	*o = '\0';
-	free(in);
-	return out;
-}
-
 int cmd_inventory(int argc, char **argv)
 {
 	enum { O_SOFTWARE = 256, O_DATA, O_KEYS, O_DEVICES, O_HASH, O_PROGRESS };
@@ -641,7 +608,7 @@ int cmd_inventory(int argc, char **argv)
 			/* a root that is none: invalid input, before anything is scanned */
 			if ((ret = cli_need_input(optarg, 1)))
 				goto out;
-			if (!(roots[nroots] = absolute(optarg))) {
+			if (!(roots[nroots] = dsp_path_absolute(optarg))) {
 				cli_err("%s: %s", optarg, strerror(errno));
 				ret = DSP_EXIT_FAILED;
 				goto out;

@@ -831,21 +831,10 @@ static int dry_run(struct run *r)
 {
 	struct dsp_plan_opts po = { .inventory = r->o->inventory, .run_dir = r->o->run_dir,
 				    .root = r->o->root, .log = r->o->log };
-	char *why = NULL;
-	const char **in = run_inputs(r, &po.ninputs);
-	int rc;
+	int rc = run_plan_build(r, &po);
 
-	if (!in)
-		return -ENOMEM;
-	po.inputs = in;
-	rc = dsp_plan_build(r->pol, &po, &r->plan, &why);
-	free(in);
-	if (rc) {
-		run_fail(r, "%s", why ? why : rc < 0 ? strerror(-rc) : "no plan");
-		free(why);
+	if (rc)
 		return rc;
-	}
-	free(why);
 	r->res->plan = json_object_get(r->plan);
 	snprintf(r->res->status, sizeof(r->res->status), "dry-run");
 	return 0;

@@ -182,30 +182,38 @@ const char **run_inputs(const struct run *r, size_t *n)
 	return in;
 }
 
+int run_plan_build(struct run *r, struct dsp_plan_opts *po)
+{
+	char *why = NULL;
+	const char **in = run_inputs(r, &po->ninputs);
+	int rc;
+
+	if (!in)
+		return -ENOMEM;
+	po->inputs = in;
+	rc = dsp_plan_build(r->pol, po, &r->plan, &why);
+	free(in);
+	po->inputs = NULL;
+	if (rc)
+		run_fail(r, "%s", why ? why : rc < 0 ? strerror(-rc) : "no plan");
+	free(why);
+	return rc;
+}
+
 int run_step_plan(struct run *r, struct json_object *end, bool confirm, int *declined)
 {
 	struct dsp_plan_opts po = { .inventory = r->inv, .run_dir = r->dir, .root = r->o->root,
 				    .log = r->o->log };
 	char sha[65], *why = NULL;
 	struct json_object *a;
-	const char **in;
 	int rc;
 
 	json_object_put(r->plan);
 	r->plan = NULL;
 	/* the run's own inputs are kept, never erased */
-	if (!(in = run_inputs(r, &po.ninputs)))
-		return -ENOMEM;
-	po.inputs = in;
-	rc = dsp_plan_build(r->pol, &po, &r->plan, &why);
-	free(in);
-	if (rc) {
-		run_fail(r, "%s", why ? why : rc < 0 ? strerror(-rc) : "no plan");
-		free(why);
+	rc = run_plan_build(r, &po);
+	if (rc)
 		return rc;
-	}
-	free(why);
-	why = NULL;
 	/* a step redone on resume replaces the plan it may have left */
 	rc = dsp_plan_write(r->plan, r->plan_path, r->o->resume, sha, &why);
 	if (rc) {

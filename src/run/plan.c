@@ -163,33 +163,6 @@ static int keep_out(struct pl *s, const char *path, const char *rule, const char
 	return 0;
 }
 
-/* Absolute, without "." or empty components; NULL on ENOMEM. */
-static char *absolute(const char *p)
-{
-	char cwd[PATH_MAX], *in = NULL, *out, *o, *tok, *save = NULL;
-
-	if (p[0] == '/')
-		in = strdup(p);
-	else if (getcwd(cwd, sizeof(cwd)) && asprintf(&in, "%s/%s", cwd, p) < 0)
-		in = NULL;
-	if (!in || !(out = malloc(strlen(in) + 2))) {
-		free(in);
-		return NULL;
-	}
-	o = out;
-	for (tok = strtok_r(in, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(tok, "."))
-			continue;
-		*o++ = '/';
-		o = stpcpy(o, tok);
-	}
-	if (o == out)
-		*o++ = '/';
-	*o = '\0';
-	free(in);
-	return out;
-}
-
 /* ---- targets ---- */
 
 static size_t ts_lower(struct pl *s, const char *path)
@@ -429,6 +402,33 @@ static int loop_backing_kept(struct pl *s, struct dev *d, char **keep)
 			continue;
 		}
 		free(real);
+		if (!why)
+			return plan_fail(s, -ENOMEM, "plan: out of memory");
+	}
+	/* R3 #1: a second name (hard link) of a kept file passes the path compare */
+	for (size_t i = 0; i < 2 && !why; i++) {
+		struct stat st, kst;
+
+		if (!files[i] || !files[i][0] || stat(files[i], &st))
+			continue;
+		if (st.st_nlink > 1) {
+			why = strdup("its backing file has other names (hard links): one may be kept");
+		} else {
+			for (size_t j = 0; j < s->nkept && !why; j++)
+				if (!stat(s->kept[j].path, &kst) && S_ISREG(kst.st_mode) &&
+				    kst.st_dev == st.st_dev && kst.st_ino == st.st_ino &&
+				    asprintf(&why, "backing file %s is kept (%s: %s)", files[i],
+					     s->kept[j].rule, s->kept[j].reason) < 0)
+					why = NULL;
+			for (size_t j = 0; j < s->nar && !why; j++)
+				for (size_t r = 0; r < s->ar[j].nroots && !why; r++)
+					if (!stat(s->ar[j].roots[r], &kst) && S_ISREG(kst.st_mode) &&
+					    kst.st_dev == st.st_dev && kst.st_ino == st.st_ino &&
+					    asprintf(&why, "backing file %s is retained (%s)", files[i],
+						     s->p->retain[s->ar[j].rule].name) < 0)
+						why = NULL;
+			continue;
+		}
 		if (!why)
 			return plan_fail(s, -ENOMEM, "plan: out of memory");
 	}
@@ -1088,7 +1088,7 @@ static int keep_input(struct pl *s, const char *path)
 	if (!path || !path[0] || (path[0] != '/' && !strchr(path, '/') && !strstr(path, ".json") &&
 				  path == s->p->path))
 		return 0;	/* a shipped policy named by name: found elsewhere */
-	if (!(abs = absolute(path)))
+	if (!(abs = dsp_path_absolute(path)))
 		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	rc = kept_add_real(s, abs, "run-input", "an input of the run");
 	free(abs);
@@ -1228,7 +1228,7 @@ static int plan_run(struct pl *s, struct json_object *plan)
 	char *run_dir = NULL, created[32];
 	int rc;
 
-	if (s->o->run_dir && !(run_dir = absolute(s->o->run_dir)))
+	if (s->o->run_dir && !(run_dir = dsp_path_absolute(s->o->run_dir)))
 		return plan_fail(s, -ENOMEM, "plan: out of memory");
 	if ((rc = plan_inv_load(s)) || (rc = plan_ents_load(s)) || (rc = plan_devs_load(s)) ||
 	    (rc = build_keep(s, run_dir)))

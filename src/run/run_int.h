@@ -79,6 +79,8 @@ int run_step_erase(struct run *r, struct json_object *end);
 struct dsp_erase_session;
 /* The files the run reads (policy, --inventory, certificate files, recipients, method files): a new array of n borrowed names for the plan to keep. */
 const char **run_inputs(const struct run *r, size_t *n);
+/* r->plan from the policy and po, the run's inputs kept: 0, or the error (said). */
+int run_plan_build(struct run *r, struct dsp_plan_opts *po);
 /* Each block target is still the medium the inventory recorded: 0 or DSP_REFUSED (said). */
 int run_erase_expect(struct run *r, const struct dsp_erase_session *s);
 /* The policy's signing key, before anything is done: 0, or DSP_INVALID (said). */

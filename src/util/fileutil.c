@@ -222,3 +222,29 @@ int dsp_file_write(const char *path, const void *buf, size_t len, mode_t mode, u
 		sync_dir(path);
 	return r;
 }
+
+char *dsp_path_absolute(const char *p)
+{
+	char cwd[PATH_MAX], *in = NULL, *out, *o, *tok, *save = NULL;
+
+	if (p[0] == '/')
+		in = strdup(p);
+	else if (getcwd(cwd, sizeof(cwd)) && asprintf(&in, "%s/%s", cwd, p) < 0)
+		in = NULL;
+	if (!in || !(out = malloc(strlen(in) + 2))) {
+		free(in);
+		return NULL;
+	}
+	o = out;
+	for (tok = strtok_r(in, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(tok, "."))
+			continue;
+		*o++ = '/';
+		o = stpcpy(o, tok);
+	}
+	if (o == out)
+		*o++ = '/';
+	*o = '\0';
+	free(in);
+	return out;
+}

@@ -99,6 +99,11 @@ int dsp_method_shadows_shipped(const struct dsp_method *m, char *shipped, size_t
  */
 int dsp_method_json_parse(const char *text, size_t len, size_t max, const char *origin,
 			  struct json_object **out, char *err, size_t errlen);
+/*
+ * Copy outside text into a message: control bytes become '?', and long
+ * text is cut with "..." so a hostile file cannot flood the terminal.
+ */
+void dsp_method_clean(char *dst, size_t n, const char *src, size_t srclen);
 /* "a number", "an array", ...: what a member holds, for "expected X, got Y". */
 const char *dsp_method_json_kind(struct json_object *v);
 

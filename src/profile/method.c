@@ -71,11 +71,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * Copy outside text into a message: control bytes become '?', and long
- * text is cut with "..." so a hostile file cannot flood the terminal.
- */
-static void clean(char *dst, size_t n, const char *src, size_t srclen)
+void dsp_method_clean(char *dst, size_t n, const char *src, size_t srclen)
 {
 	size_t i, o = 0;
 
@@ -184,7 +180,7 @@ static void scan_path(const struct level *st, size_t d, char *out, size_t n)
 	out[0] = '\0';
 	for (size_t i = 0; i < d && o + 1 < n; i++) {
 		if (st[i].is_obj) {
-			clean(piece, sizeof(piece), st[i].cur.p, st[i].cur.len);
+			dsp_method_clean(piece, sizeof(piece), st[i].cur.p, st[i].cur.len);
 			o += (size_t)snprintf(out + o, n - o, "%s%s",
 					      o ? "." : "", piece);
 		} else {
@@ -228,7 +224,7 @@ static int scan_duplicates(const char *text, size_t len, char *field, size_t fie
 					char path[160], key[80];
 
 					scan_path(st, d, path, sizeof(path));
-					clean(key, sizeof(key), st[d].keys[k].p,
+					dsp_method_clean(key, sizeof(key), st[d].keys[k].p,
 					      st[d].keys[k].len);
 					snprintf(field, fieldlen, "%s%s%s", path,
 						 path[0] ? "." : "", key);
@@ -594,7 +590,7 @@ static int enum_field(struct json_object *o, const char *key, const char *const 
 		return rc;
 	*idx = lookup(names, n, first, s);
 	if (*idx < 0) {
-		clean(shown, sizeof(shown), s, len);
+		dsp_method_clean(shown, sizeof(shown), s, len);
 		return invalid(err, errlen, origin, key, "unknown %s \"%s\", %s", key, shown, what);
 	}
 	return 0;
@@ -624,7 +620,7 @@ static int parse_pass(struct json_object *po, unsigned i, struct dsp_method *m,
 	json_object_object_foreach(po, k, v) {
 		(void)v;
 		if (!known(pass_fields, DSP_ARRAY_SIZE(pass_fields), k)) {
-			clean(key, sizeof(key), k, strlen(k));
+			dsp_method_clean(key, sizeof(key), k, strlen(k));
 			snprintf(field, sizeof(field), "passes[%u].%s", i, key);
 			return invalid(err, errlen, origin, field,
 				       "unknown field, " EXP_PASS);
@@ -651,7 +647,7 @@ static int parse_pass(struct json_object *po, unsigned i, struct dsp_method *m,
 	} else if (!strcmp(type, "complement")) {
 		p->kind = DSP_PASS_COMPLEMENT;
 	} else {
-		clean(key, sizeof(key), type, tlen);
+		dsp_method_clean(key, sizeof(key), type, tlen);
 		return invalid(err, errlen, origin, field,
 			       "unknown pass type \"%s\", " EXP_TYPES, key);
 	}
@@ -794,7 +790,7 @@ static int parse_tree(struct json_object *root, const char *origin,
 
 		if (v2 && is_v2)
 			continue;
-		clean(key, sizeof(key), k, strlen(k));
+		dsp_method_clean(key, sizeof(key), k, strlen(k));
 		if (is_v2)
 			return invalid(err, errlen, origin, key,
 				       "not part of " DSP_METHOD_SCHEMA ", expected \"schema\": \""
@@ -809,7 +805,7 @@ static int parse_tree(struct json_object *root, const char *origin,
 	if (!schema)
 		return invalid(err, errlen, origin, "schema", "missing, " EXP_SCHEMA);
 	if (strcmp(schema, DSP_METHOD_SCHEMA) && !v2) {
-		clean(key, sizeof(key), schema, slen);
+		dsp_method_clean(key, sizeof(key), schema, slen);
 		return invalid(err, errlen, origin, "schema",
 			       "unknown schema \"%s\", " EXP_SCHEMA, key);
 	}
@@ -819,7 +815,7 @@ static int parse_tree(struct json_object *root, const char *origin,
 	if (rc)
 		return rc;
 	if (!dsp_method_name_valid(m->name)) {
-		clean(key, sizeof(key), m->name, strlen(m->name));
+		dsp_method_clean(key, sizeof(key), m->name, strlen(m->name));
 		return invalid(err, errlen, origin, "name",
 			       "\"%s\" is not a valid name, " EXP_NAME, key);
 	}
@@ -859,7 +855,7 @@ static int parse_tree(struct json_object *root, const char *origin,
 	m->verify = DSP_VERIFY_LAST;	/* not stated: read back the final state */
 	m->sample_percent = DEFAULT_SAMPLE_PERCENT;
 	if (verify && dsp_verify_mode_parse(verify, &m->verify, &m->sample_percent)) {
-		clean(key, sizeof(key), verify, vlen);
+		dsp_method_clean(key, sizeof(key), verify, vlen);
 		if (!strncmp(verify, "sample:", 7))
 			return invalid(err, errlen, origin, "verify",
 				       "\"%s\" has no valid percent, "
@@ -1233,7 +1229,7 @@ int dsp_method_find(const char *name_or_path, struct dsp_method **out,
 	if (!dsp_method_name_valid(name_or_path)) {
 		char shown[80];
 
-		clean(shown, sizeof(shown), name_or_path, strlen(name_or_path));
+		dsp_method_clean(shown, sizeof(shown), name_or_path, strlen(name_or_path));
 		return invalid(err, errlen, shown[0] ? shown : "\"\"", "method",
 			       "not a valid method name, " EXP_NAME);
 	}
@@ -1327,7 +1323,7 @@ static int scan_dir(struct entries *e, const char *dir, enum dsp_method_origin o
 		if (!dsp_method_name_valid(base)) {
 			char shown[80];
 
-			clean(shown, sizeof(shown), base, strlen(base));
+			dsp_method_clean(shown, sizeof(shown), base, strlen(base));
 			x->rc = invalid(x->err, sizeof(x->err), x->path, "file name",
 					"\"%s\" is not a method name, " EXP_NAME, shown);
 			continue;

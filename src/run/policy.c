@@ -45,27 +45,9 @@ struct ctx {
 	char today[11];
 };
 
-/* Outside text for a message: control bytes become '?', long text is cut with "...". */
-static void shown_n(char *dst, size_t n, const char *src, size_t len)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 1 < n; i++) {
-		unsigned char ch = (unsigned char)src[i];
-
-		if (o + 4 >= n && i + 1 < len) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
-			break;
-		}
-		dst[o++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	dst[o] = '\0';
-}
-
 static void shown(char *dst, size_t n, const char *src)
 {
-	shown_n(dst, n, src, strlen(src));
+	dsp_method_clean(dst, n, src, strlen(src));
 }
 
 /* "<origin>: <path>: <what>" into *why (the first fault only); DSP_INVALID. */
@@ -199,7 +181,7 @@ static int read_set(struct ctx *c, const char *const *set, size_t nset)
 			snprintf(path, sizeof(path), "--set %s", name);
 			return fail(c, path, "expected NAME=VALUE");
 		}
-		shown_n(name, sizeof(name), s, (size_t)(eq - s));
+		dsp_method_clean(name, sizeof(name), s, (size_t)(eq - s));
 		snprintf(path, sizeof(path), "--set %s", name);
 		if (!var_name_valid(s, (size_t)(eq - s)))
 			return fail(c, path, "not a variable name, " EXP_VAR_NAME);
@@ -278,7 +260,7 @@ static int expand(struct ctx *c, const char *path, const char *in, bool esc, cha
 					return fail(c, path, "\"${\" without a closing \"}\", "
 						    "expected ${NAME}, or $$ for a literal $");
 				}
-				shown_n(nm, sizeof(nm), name, (size_t)(end - name));
+				dsp_method_clean(nm, sizeof(nm), name, (size_t)(end - name));
 				if (!var_name_valid(name, (size_t)(end - name))) {
 					free(buf);
 					return fail(c, path, "${%s}: not a variable name, " EXP_VAR_NAME,

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "dispose/method.h"
 #include "dispose/run.h"
 #include "dispose/util.h"
 #include "run_int.h"
@@ -149,8 +151,9 @@ const char **run_inputs(const struct run *r, size_t *n)
 {
 	const struct dsp_policy *p = r->pol;
 	const struct dsp_policy_cert *c = &p->cert;
-	size_t max = 8, k = 0;
+	size_t max = 11, k = 0;
 	const char **in;
+	static char exe[PATH_MAX];	/* R3 #2: the tool running the disposal */
 
 	for (size_t i = 0; i < p->nretain; i++)
 		max += p->retain[i].nrecipients;
@@ -178,6 +181,11 @@ const char **run_inputs(const struct run *r, size_t *n)
 		if (p->erase[i].then && strchr(p->erase[i].then, '/'))
 			input(in, &k, max, p->erase[i].then);
 	}
+	if (!exe[0] && !realpath("/proc/self/exe", exe))
+		exe[0] = '\0';
+	input(in, &k, max, exe);
+	input(in, &k, max, dsp_method_data_dir());
+	input(in, &k, max, getenv("DISPOSE_METHODS_DIR"));
 	*n = k;
 	return in;
 }

@@ -260,6 +260,8 @@ int run_state_read(struct run *r)
 			 (unsigned long long)bad);
 		return DSP_INVALID;
 	}
+	if (rc < 0)	/* R3 #3b: a system error (EMFILE) must say its line too */
+		run_fail(r, "%s: cannot read the run record: %s", r->dir, strerror(-rc));
 	return rc;
 }
 

@@ -7,7 +7,8 @@ VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 B        := build
-PKGS     := libcrypto libarchive json-c blkid libcryptsetup libxxhash libudev smartcols
+PKGS     := libcrypto libarchive json-c blkid libcryptsetup libxxhash libudev smartcols \
+            pangocairo cairo-pdf libqrencode poppler-glib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lacl -lpthread
 GITREV   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -126,7 +127,8 @@ unit:
 	@$(MAKE) --no-print-directory -s -j$(CHECK_JOBS) $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
 	  echo "== $$t"; \
-	  DISPOSE_SRCDIR=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 $$t || fail=1; \
+	  DISPOSE_SRCDIR=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 $$t || fail=1; \
 	done; exit $$fail
 
 integration:

@@ -5,11 +5,13 @@ set -e
 what=${1:-build}
 pkgs="make gcc pkg-config libblkid-dev libssl-dev libarchive-dev libjson-c-dev \
 libcryptsetup-dev libxxhash-dev libacl1-dev libudev-dev libudev1 libsmartcols-dev zstd libarchive-tools util-linux \
-e2fsprogs"
+e2fsprogs libpango1.0-dev libcairo2-dev libqrencode-dev libpoppler-glib-dev \
+fonts-dejavu-core fonts-wqy-microhei"
 case $what in
 check) pkgs="$pkgs libcmocka-dev clang libclang-rt-dev mandoc cryptsetup-bin \
 openssl openssh-client gnupg acl attr putty-tools default-jdk-headless \
-python3 python3-jsonschema dosfstools fdisk btrfs-progs" ;;
+python3 python3-jsonschema dosfstools fdisk btrfs-progs poppler-utils zbar-tools \
+debhelper dpkg-dev lintian fakeroot ansible-core" ;;
 # the demo: python3 makes the files and images; losetup is in mount; a LUKS2
 # volume (cryptsetup), SSH and TLS keys, and the stock openssl checks
 demo) pkgs="$pkgs python3 mount grep coreutils diffutils cryptsetup-bin openssl openssh-client" ;;

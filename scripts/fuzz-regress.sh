@@ -4,6 +4,8 @@
 # uses a fixed seed so CI is repeatable; `make fuzz` explores at random.
 set -e
 b=${B:-build}
+# fontconfig/pango caches live as long as the process (tests/lsan.supp)
+export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
 for f in "$@"; do
 	n=$(basename "$f")
 	c=tests/fuzz/corpus/$n

@@ -12,6 +12,7 @@ JOBS=${JOBS:-2}
 case $JOBS in '' | *[!0-9]* | 0*) echo "run.sh: JOBS: $JOBS: expected a number from 1" >&2; exit 2 ;; esac
 export DISPOSE DISPOSE_REL SRCDIR=$PWD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 # the system's tools first: the python3 scripts/deps.sh installs (with
 # python3-jsonschema), not a pyenv or virtualenv shim earlier in PATH
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* pdf.h - the certificate as a PDF people read (A4, NIST form first, a QR code on every page) */
+#ifndef DISPOSE_PDF_H
+#define DISPOSE_PDF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dispose/cert.h"
+
+/* The layout's name: in the PDF's metadata; verify --pdf compares text only within one layout. */
+#define DSP_PDF_LAYOUT	"dispose-pdf/1"
+
+/* What the PDF says about the signature (from the .p7s, not the JSON). */
+struct dsp_pdf_opts {
+	const char *json_name;		/* the certificate's file name for the recipe; NULL: "CERT.json" */
+	const char *signer;		/* signer subject, one line; NULL: not shown */
+	const char *signing_time;	/* RFC 3339; NULL: not shown */
+	const char *time;		/* the PDF's CreationDate; NULL: the certificate's "created" */
+};
+
+/* Called with the PDF's bytes in order; nonzero stops the rendering (-EIO). */
+typedef int (*dsp_pdf_write_fn)(void *arg, const void *buf, size_t len);
+
+/*
+ * Render a certificate's bytes (json[0..len), exactly as signed) as A4
+ * PDF: page 1 the NIST SP 800-88 form, then a page (or more) per target,
+ * then the archives; a failure report is titled and bannered as one.
+ * Every page's footer: certificate id, SHA-256 of json[0..len), a QR code
+ * "dispose-certificate id=<id> sha256=<hex>", and the stock openssl
+ * recipe. The metadata: Title, Subject "<id> sha256:<hex>", Keywords
+ * "DSP_PDF_LAYOUT id=<id> sha256=<hex>". json must pass dsp_cert_parse
+ * (else DSP_INVALID); any shape of document renders (missing keys are
+ * "not recorded"), outside text is escaped as dispose show does (never
+ * Pango markup). 0, DSP_INVALID, -ENOMEM, -EIO (write).
+ */
+int dsp_pdf_render(const char *json, size_t len, const struct dsp_pdf_opts *o,
+		   dsp_pdf_write_fn write, void *arg, char **why);
+
+/*
+ * dispose show --pdf / certify --pdf: read cert_path and cert_path ".p7s"
+ * once, check the signature without a CA (dsp_cert_verify_mem; untrusted
+ * is fine, a failure report too), and render those same bytes to out_pdf
+ * (a new file, O_EXCL|O_NOFOLLOW, 0644, synced; never replaces one, nothing
+ * left on failure). DSP_MISMATCH (*why): the signature or document is
+ * invalid, nothing written; DSP_INVALID: unreadable input; -EEXIST.
+ */
+int dsp_pdf_certificate(const char *cert_path, const char *out_pdf, char **why);
+
+/*
+ * dispose verify --pdf: does pdf_path render the certificate json[0..len)?
+ * The PDF's metadata names the same id and SHA-256, every page's text
+ * carries both, and (same layout) its text equals a fresh rendering's,
+ * whitespace aside. 0; DSP_MISMATCH (*why names the first difference,
+ * e.g. "X.pdf: renders certificate ID2, not ID1"); DSP_INVALID: not a PDF.
+ */
+int dsp_pdf_check(const char *pdf_path, const char *json, size_t len, char **why);
+
+#endif

@@ -23,7 +23,8 @@ BASE     := -std=c17 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude $(PKG_CFLAGS
             -DDSP_DATADIR='"$(PREFIX)/share/dispose"'
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS := $(BASE) $(WARN) $(HARDEN) $(CFLAGS)
+# CPPFLAGS/CFLAGS/LDFLAGS from the environment (dpkg-buildflags in debian/rules)
+ALL_CFLAGS := $(BASE) $(WARN) $(HARDEN) $(CPPFLAGS) $(CFLAGS)
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 # Test-only fault hooks (DISPOSE_TEST_FAULT, the ledger's fault schedule):
 # in the sanitizer, fuzz and tsan builds, never in the release build.
@@ -45,7 +46,7 @@ FCORE_OBJ := $(CORE_SRC:%.c=$(B)/fuzz/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 .PHONY: all deps check check-run unit integration fuzz fuzz-build fuzz-run bench tsan \
-        demo demo-run install clean lint-man check-vm
+        demo demo-run install clean lint-man check-vm deb
 all: $(B)/dispose
 
 $(B)/rel/%.o: %.c $(HDRS)
@@ -56,7 +57,7 @@ $(B)/libdispose.a: $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 $(B)/dispose: $(CLI_OBJ) $(B)/libdispose.a
-	$(CC) $(ALL_CFLAGS) $(HARDEN_LD) -o $@ $(CLI_OBJ) $(B)/libdispose.a $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(HARDEN_LD) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libdispose.a $(PKG_LIBS)
 
 # sanitizer build: what the tests run
 $(B)/san/%.o: %.c $(HDRS)
@@ -188,6 +189,32 @@ install: $(B)/dispose
 	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -D -m 0644 contrib/bash-completion/dispose \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/dispose
+
+# make deb: the Debian package (debian/) of the COMMITTED sources: `git archive
+# HEAD` unpacked into $(B)/deb/dispose-VERSION (uncommitted changes are not in
+# it: commit first; CI builds a clean clone), dpkg-buildpackage -us -uc -b
+# there (its log: $(B)/deb/build.log), then lintian over the .changes (errors
+# fail, warnings are shown). Leaves $(DEB); writes nothing outside $(B).
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB_DIR   = $(abspath $(B))/deb
+DEB       = $(B)/deb/dispose_$(VERSION)_$(DEB_ARCH).deb
+deb:
+	@set -e; for t in git dpkg-buildpackage dh lintian; do command -v $$t >/dev/null || \
+	  { echo "make deb: $$t: not installed (scripts/deps.sh check installs it)" >&2; exit 1; }; done; \
+	rev=$$(git rev-parse --short=12 HEAD 2>/dev/null) || \
+	  { echo "make deb: not a git checkout: it packages the committed sources" >&2; exit 1; }; \
+	git diff --quiet HEAD -- . || echo "make deb: packaging HEAD $$rev; uncommitted changes are not in it" >&2; \
+	src="$(DEB_DIR)/dispose-$(VERSION)"; rm -rf "$(DEB_DIR)"; mkdir -p "$$src"; \
+	git archive --format=tar HEAD | tar -x -C "$$src"; echo "$$rev" >"$$src/debian/gitrev"; \
+	v=$$(cd "$$src" && dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+	  { echo "make deb: debian/changelog: version $$v, the Makefile's is $(VERSION)" >&2; exit 1; }; \
+	(cd "$$src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	  dpkg-buildpackage -us -uc -b -J$(CHECK_JOBS)) >"$(DEB_DIR)/build.log" 2>&1 || \
+	  { tail -30 "$(DEB_DIR)/build.log" >&2; echo "make deb: dpkg-buildpackage failed ($(DEB_DIR)/build.log)" >&2; exit 1; }; \
+	lintian --fail-on error "$(DEB_DIR)/dispose_$(VERSION)_$(DEB_ARCH).changes" || \
+	  { echo "make deb: lintian reports errors" >&2; exit 1; }; \
+	[ -f "$(DEB)" ] || { echo "make deb: $(DEB): not built" >&2; exit 1; }; \
+	echo "make deb: $(DEB)"
 
 clean:
 	rm -rf $(B)

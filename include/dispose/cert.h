@@ -79,6 +79,9 @@ struct dsp_cert_build_opts {
 	const char *inventory;		/* dispose-inventory/1 JSON, or NULL */
 	const struct dsp_cert_attest *attest;
 	const char *time;		/* "created" (RFC 3339 UTC, validated); NULL: now */
+	unsigned redact;		/* DSP_CERT_REDACT_*: a "redaction" member (salt), and
+					 * dsp_cert_certify writes the redacted copy too */
+	const char *redacted_output;	/* the copy's name; NULL: NAME.redacted.json */
 };
 
 /*
@@ -145,7 +148,9 @@ int dsp_cert_sign(struct dsp_cert_signer *s, const void *buf, size_t len,
  * certify: build, canonicalise, sign, and write out_json and
  * out_json ".p7s" (both new files, O_EXCL|O_NOFOLLOW, 0644, synced; on
  * failure neither is left). *kind_ok (may be NULL) tells whether it was
- * a certificate of sanitization.
+ * a certificate of sanitization. With o->redact, also the redacted copy
+ * (o->redacted_output or NAME.redacted.json, and its .p7s), signed by s:
+ * all four files or none.
  */
 int dsp_cert_certify(const struct dsp_cert_build_opts *o, struct dsp_cert_signer *s,
 		     const char *out_json, bool *kind_ok, char **why);
@@ -181,6 +186,10 @@ struct dsp_cert_result {
 	char *signer;			/* signer subject (one line), NULL when unknown */
 	char *signing_time;		/* RFC 3339 UTC, NULL when unknown */
 	char *category;			/* the weakest category stated */
+	char *signer_sha256;		/* SHA-256 (hex) of the signer certificate's DER, or NULL */
+	struct json_object *redacted;	/* a redacted copy: {"copy": true, fields, original_id,
+					 * original_sha256}; a full certificate with a copy:
+					 * {"copy": false, fields, redacted_copy}; else NULL */
 	struct json_object *device;	/* the --device report (seed, bytes, mismatches), or NULL */
 	bool refused;			/* --device named another device (exit 4) */
 };
@@ -211,6 +220,56 @@ void dsp_cert_result_clear(struct dsp_cert_result *res);
  */
 int dsp_cert_check_device(struct json_object *doc, const char *dev, double percent,
 			  struct json_object **report, char **why);
+
+/* ---- the redacted copy (redact.c; dispose-certificate(5) REDACTION) ---- */
+
+#define DSP_CERT_REDACT_SERIALS	0x1u	/* medium, DMI, LUKS and X.509 recipient serials */
+#define DSP_CERT_REDACT_HOST	0x2u	/* hostname, machine id, DMI vendor and product */
+#define DSP_CERT_REDACT_PATHS	0x4u	/* every path: targets, backing files, runs, archives */
+#define DSP_CERT_REDACT_ALL	0x7u
+#define DSP_CERT_TOKEN_PREFIX	"redacted:"	/* + 64 lowercase hex: SHA-256(salt || value) */
+
+/*
+ * "serials,host,paths" (any subset, comma-separated) -> DSP_CERT_REDACT_*.
+ * An unknown or empty word: DSP_INVALID, *why names it.
+ */
+int dsp_cert_redact_parse(const char *list, unsigned *mask, char **why);
+/* "serials, host, paths" of mask (static storage). */
+const char *dsp_cert_redact_words(unsigned mask);
+/* s is exactly a token: "redacted:" and 64 lowercase hex digits. */
+bool dsp_cert_is_token(const char *s);
+/* doc is a redacted copy (it has a "redacted" member). */
+bool dsp_cert_is_redacted(struct json_object *doc);
+
+/*
+ * The redacted copy of full (a document with a "redaction" member): every
+ * value of the categories it names replaced by its token, every other
+ * string's occurrences of those values too, "redaction" dropped, a
+ * "redacted" member added and its own certificate_id (computed with
+ * redacted.original_sha256 null). full_bytes (NULL: original_sha256 stays
+ * null) are the full certificate's bytes. *ntokens (may be NULL): how many
+ * tokens the copy holds. 0, DSP_INVALID (*why) or -ENOMEM.
+ */
+int dsp_cert_redact(struct json_object *full, const void *full_bytes, size_t full_len,
+		    struct json_object **copy, size_t *ntokens, char **why);
+
+/*
+ * dispose verify --original: FULL.json and COPY.json (each with its .p7s)
+ * are verified (*full_res, *copy_res filled as dsp_cert_verify does); then
+ * the copy must be the redaction of the full certificate: both signed by
+ * the same certificate, original_id and original_sha256 those of FULL's
+ * bytes, and every value equal to the full's or its token. 0 (*nvalues:
+ * the tokens that match), DSP_MISMATCH (*why names the first field that
+ * differs), DSP_INVALID (a document cannot be read or is not of that
+ * kind; *why), -ENOMEM.
+ */
+int dsp_cert_verify_original(struct dsp_cert_verifier *v, const char *full_path,
+			     const char *copy_path, struct dsp_cert_result *full_res,
+			     struct dsp_cert_result *copy_res, size_t *nvalues, char **why);
+
+/* " (redacted copy of ID: serials, host)" or " (full certificate; redacted copy ID)" for
+ * res, or "" (static storage until the next call). */
+const char *dsp_cert_redaction_note(const struct dsp_cert_result *res);
 
 /* ---- for people (show.c) ---- */
 

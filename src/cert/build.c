@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1083,7 +1085,7 @@ static int add_line(struct json_object *failures, bool several, size_t run, cons
 
 /* ---- the whole document ---- */
 
-static int certificate_id(struct json_object *doc)
+int cert_set_id(struct json_object *doc)
 {
 	unsigned char md[32];
 	unsigned int mdlen = 0;
@@ -1105,6 +1107,38 @@ static int certificate_id(struct json_object *doc)
 		 md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10],
 		 md[11], md[12], md[13], md[14], md[15]);
 	add(doc, "certificate_id", jstr(id));
+	return 0;
+}
+
+/*
+ * --redact: the salt of the tokens, kept only here ("redacted_copy" is
+ * filled once the copy's id is known; the full's id is computed with it null).
+ */
+static int add_redaction(struct json_object *doc, unsigned mask, char **why)
+{
+	unsigned char salt[32];
+	char hex[65];
+	struct json_object *r, *f;
+	static const char *const words[] = { "serials", "host", "paths" };
+
+	if (mask & ~DSP_CERT_REDACT_ALL)
+		return cert_why(why, DSP_INVALID, "--redact: unknown field");
+	if (RAND_bytes(salt, sizeof(salt)) != 1)
+		return cert_why(why, -EIO, "--redact: no random salt (OpenSSL RAND_bytes failed)");
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", salt[i]);
+	OPENSSL_cleanse(salt, sizeof(salt));
+	if (!(r = json_object_new_object()) || !(f = json_object_new_array())) {
+		json_object_put(r);
+		return -ENOMEM;
+	}
+	add(r, "salt", jstr(hex));
+	for (unsigned i = 0; i < 3; i++)
+		if (mask & (1u << i))
+			json_object_array_add(f, jstr(words[i]));
+	add(r, "fields", f);
+	add(r, "redacted_copy", NULL);
+	add(doc, "redaction", r);
 	return 0;
 }
 
@@ -1468,8 +1502,20 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 	/* the records' texts are UTF-8 already; this only guards what slipped through */
 	if ((rc = dsp_json_make_utf8(doc)) < 0)
 		goto out;
-	if ((rc = certificate_id(doc)))
+	if (o->redact && (rc = add_redaction(doc, o->redact, why)))
 		goto out;
+	if ((rc = cert_set_id(doc)))
+		goto out;
+	/* the full certificate names its copy, whose id follows from the full's content */
+	if (o->redact) {
+		struct json_object *copy = NULL;
+
+		if ((rc = dsp_cert_redact(doc, NULL, 0, &copy, NULL, why)))
+			goto out;
+		add(json_object_object_get(doc, "redaction"), "redacted_copy",
+		    jref(copy, "certificate_id"));
+		json_object_put(copy);
+	}
 	*out = doc;
 	doc = NULL;
 	rc = 0;

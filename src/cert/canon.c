@@ -470,6 +470,21 @@ static const struct field f_target[] = {
 	{ "evidence", T_OBJ, F_ANY, NULL, f_evidence, 0, false },
 	END
 };
+/* #15: the salt of a full certificate with a redacted copy; the copy's own account */
+static const char *const E_SCHEME[] = { "sha256(salt || value)", NULL };
+static const struct field f_redaction[] = {
+	{ "salt", S, F_HEX64, NULL, NULL, 0, false },
+	{ "fields", T_ARR, F_ANY, NULL, NULL, T_STR, false },
+	{ "redacted_copy", S, F_UUID, NULL, NULL, 0, false },
+	END
+};
+static const struct field f_redacted[] = {
+	{ "fields", T_ARR, F_ANY, NULL, NULL, T_STR, false },
+	{ "original_id", S, F_UUID, NULL, NULL, 0, false },
+	{ "original_sha256", S, F_HEX64, NULL, NULL, 0, false },
+	{ "scheme", S, F_ANY, E_SCHEME, NULL, 0, false },
+	END
+};
 static const struct field f_doc[] = {
 	{ "schema", S, F_ANY, E_SCHEMA, NULL, 0, false },
 	{ "kind", S, F_ANY, E_KIND, NULL, 0, false },
@@ -483,6 +498,8 @@ static const struct field f_doc[] = {
 	{ "runs", T_ARR, F_ANY, NULL, f_run, T_OBJ, false },
 	{ "backup", T_OBJ, F_ANY, NULL, f_backup, 0, false },
 	{ "targets", T_ARR, F_ANY, NULL, f_target, T_OBJ, false },
+	{ "redaction", T_OBJ, F_ANY, NULL, f_redaction, 0, false },
+	{ "redacted", T_OBJ, F_ANY, NULL, f_redacted, 0, false },
 	END
 };
 
@@ -579,6 +596,10 @@ static bool added_key(const struct field *spec, const char *key)
 					     "evidence" };
 	static const char *const run_added[] = { "policy", "inventory", "plan" };
 
+	/* #15: only a certificate with a redacted copy, or the copy */
+	if (spec == f_doc)
+		return !strcmp(key, "redaction") || !strcmp(key, "redacted");
+
 	if (spec == f_run) {
 		for (size_t i = 0; i < DSP_ARRAY_SIZE(run_added); i++)
 			if (!strcmp(run_added[i], key))
@@ -625,9 +646,11 @@ static int check_object(const struct field *spec, struct json_object *o, const c
 				if (f->bytes && strlen(f->key) == kl - 4 && !strncmp(f->key, k, kl - 4))
 					break;
 			if (f->key) {
+				/* a redacted copy's name is a token (cert_check_redaction) */
 				if (!json_object_is_type(v, json_type_string) ||
-				    !hex_ok(json_object_get_string(v), 0) ||
-				    json_object_get_string_len(v) % 2)
+				    (!dsp_cert_is_token(json_object_get_string(v)) &&
+				     (!hex_ok(json_object_get_string(v), 0) ||
+				      json_object_get_string_len(v) % 2)))
 					return cert_why(why, DSP_INVALID,
 							"certificate: %s.%s: not lowercase hex", where, k);
 				continue;
@@ -698,7 +721,11 @@ static int check_value(const struct field *f, struct json_object *v, const char 
 
 int dsp_cert_check_schema(struct json_object *doc, char **why)
 {
+	int rc;
+
 	if (!json_object_is_type(doc, json_type_object))
 		return cert_why(why, DSP_INVALID, "certificate: not a JSON object");
-	return check_object(f_doc, doc, "$", why);
+	if ((rc = check_object(f_doc, doc, "$", why)))
+		return rc;
+	return cert_check_redaction(doc, why);
 }

@@ -18,6 +18,21 @@ const char *cert_build_id(void);
  */
 int cert_inventory_keys(const char *inventory, struct json_object *targets, char **why);
 
+/* build.c: set doc's certificate_id (the UUID of its canonical form with the id null). */
+int cert_set_id(struct json_object *doc);
+/*
+ * redact.c: the rules of "redaction" (a full certificate) and "redacted" (a
+ * copy) beyond their members' types: well-formed tokens, only in the fields
+ * of the categories listed. 0 or DSP_INVALID (*why); called by the schema check.
+ */
+int cert_check_redaction(struct json_object *doc, char **why);
+/*
+ * redact.c: copy is the redaction of full (fbytes: the full's bytes): 0
+ * (*nvalues tokens), DSP_MISMATCH (*why: the first field that differs), -ENOMEM.
+ */
+int cert_redact_compare(struct json_object *full, const void *fbytes, size_t flen,
+			struct json_object *copy, size_t *nvalues, char **why);
+
 /* A new string printf'd into *why (when why is not NULL); returns rc. */
 int cert_why(char **why, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* consistency.c: why a "success" target's passes and read-back do not cover its

@@ -23,15 +23,49 @@ static int write_new(const char *path, const void *buf, size_t len, char **why)
 	return 0;
 }
 
+/* NAME.json -> NAME.redacted.json */
+static char *copy_name(const struct dsp_cert_build_opts *o, const char *out_json)
+{
+	char *p = NULL;
+
+	if (o->redacted_output)
+		return strdup(o->redacted_output);
+	if (asprintf(&p, "%.*s.redacted.json", (int)(strlen(out_json) - 5), out_json) < 0)
+		return NULL;
+	return p;
+}
+
+/* Canonical bytes of doc, checked as verify checks them, signed. */
+static int seal(struct json_object *doc, struct dsp_cert_signer *s, const char *name, char **buf,
+		size_t *len, unsigned char **der, size_t *derlen, char **why)
+{
+	char *w = NULL;
+	int rc;
+
+	/* never sign what verify would reject: an edited record may claim more than it earned */
+	if ((rc = dsp_cert_check_schema(doc, &w)) || (rc = dsp_cert_check_consistency(doc, &w))) {
+		if (rc != -ENOMEM)
+			rc = cert_why(why, DSP_INVALID, "%s: not written: the run records do not "
+				      "make a valid certificate (%s)", name, w ? w : "?");
+		free(w);
+		return rc;
+	}
+	if ((rc = dsp_cert_canonical(doc, buf, len)))
+		return cert_why(why, rc, "%s: cannot make the canonical form: %s", name,
+				strerror(-rc));
+	return dsp_cert_sign(s, *buf, *len, der, derlen, why);
+}
+
 int dsp_cert_certify(const struct dsp_cert_build_opts *o, struct dsp_cert_signer *s,
 		     const char *out_json, bool *kind_ok, char **why)
 {
-	struct json_object *doc = NULL;
-	unsigned char *der = NULL;
-	char *buf = NULL, *p7s = NULL;
-	size_t len = 0, derlen = 0, n = out_json ? strlen(out_json) : 0;
+	struct json_object *doc = NULL, *copy = NULL;
+	unsigned char *der = NULL, *cder = NULL;
+	char *buf = NULL, *p7s = NULL, *cbuf = NULL, *cname = NULL, *cp7s = NULL;
+	size_t len = 0, derlen = 0, clen = 0, cderlen = 0, n = out_json ? strlen(out_json) : 0;
 	int rc;
-	bool made_j = false;
+	bool made[4] = { false, false, false, false };
+	const char *names[4] = { NULL, NULL, NULL, NULL };
 
 	if (kind_ok)
 		*kind_ok = false;
@@ -40,48 +74,74 @@ int dsp_cert_certify(const struct dsp_cert_build_opts *o, struct dsp_cert_signer
 				out_json ? out_json : "-o");
 	if (asprintf(&p7s, "%s.p7s", out_json) < 0)
 		return -ENOMEM;
-	if ((rc = dsp_cert_build(o, &doc, why)))
-		goto out;
-	/* never sign what verify would reject: an edited record may claim more than it earned */
-	{
-		char *w = NULL;
-
-		if ((rc = dsp_cert_check_schema(doc, &w)) || (rc = dsp_cert_check_consistency(doc, &w))) {
-			if (rc != -ENOMEM)
-				rc = cert_why(why, DSP_INVALID, "%s: not written: the run records do not "
-					      "make a valid certificate (%s)", out_json, w ? w : "?");
-			free(w);
+	if (o->redact) {
+		if (!(cname = copy_name(o, out_json)) || asprintf(&cp7s, "%s.p7s", cname) < 0) {
+			cp7s = NULL;
+			rc = -ENOMEM;
+			goto out;
+		}
+		n = strlen(cname);
+		if (n < 6 || strcmp(cname + n - 5, ".json") || !strcmp(cname, out_json)) {
+			rc = cert_why(why, DSP_INVALID, "%s: the redacted copy's name must end in "
+				      "\".json\" and differ from the certificate's", cname);
 			goto out;
 		}
 	}
-	if ((rc = dsp_cert_canonical(doc, &buf, &len))) {
-		rc = cert_why(why, rc, "%s: cannot make the canonical form: %s", out_json,
-			      strerror(-rc));
+	names[0] = out_json;
+	names[1] = p7s;
+	names[2] = cname;
+	names[3] = cp7s;
+	if ((rc = dsp_cert_build(o, &doc, why)))
 		goto out;
+	if ((rc = seal(doc, s, out_json, &buf, &len, &der, &derlen, why)))
+		goto out;
+	/* the copy: its original_sha256 is of the full certificate's bytes as signed */
+	if (o->redact) {
+		if ((rc = dsp_cert_redact(doc, buf, len, &copy, NULL, why)))
+			goto out;
+		if ((rc = seal(copy, s, cname, &cbuf, &clen, &cder, &cderlen, why)))
+			goto out;
 	}
-	if ((rc = dsp_cert_sign(s, buf, len, &der, &derlen, why)))
-		goto out;
 	if ((rc = write_new(out_json, buf, len, why)))
 		goto out;
-	made_j = true;
+	made[0] = true;
 	if ((rc = write_new(p7s, der, derlen, why)))
 		goto out;
+	made[1] = true;
+	if (o->redact) {
+		if ((rc = write_new(cname, cbuf, clen, why)))
+			goto out;
+		made[2] = true;
+		if ((rc = write_new(cp7s, cder, cderlen, why)))
+			goto out;
+		made[3] = true;
+	}
 	if (kind_ok)
 		*kind_ok = !strcmp(dsp_json_str(doc, "kind"), DSP_CERT_KIND_OK);
 	dsp_audit(DSP_AUDIT_NOTICE, "certify: wrote %s %s %s", out_json, dsp_json_str(doc, "kind"),
 		  json_object_get_string(json_object_object_get(doc, "certificate_id")));
+	if (copy)
+		dsp_audit(DSP_AUDIT_NOTICE, "certify: wrote %s redacted copy %s (%s)", cname,
+			  json_object_get_string(json_object_object_get(copy, "certificate_id")),
+			  dsp_cert_redact_words(o->redact));
 	rc = 0;
 out:
 	if (rc) {
-		/* a failure leaves neither file (dsp_file_write removed its own) */
-		if (made_j)
-			unlink(out_json);
+		/* a failure leaves no file (dsp_file_write removed its own) */
+		for (int i = 3; i >= 0; i--)
+			if (made[i])
+				unlink(names[i]);
 		dsp_audit(DSP_AUDIT_ERR, "certify: %s: %s", out_json,
 			  why && *why ? *why : rc < 0 ? strerror(-rc) : "failed");
 	}
 	free(der);
 	free(buf);
 	free(p7s);
+	free(cder);
+	free(cbuf);
+	free(cname);
+	free(cp7s);
 	json_object_put(doc);
+	json_object_put(copy);
 	return rc;
 }

@@ -22,6 +22,7 @@
 #include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "dispose/util.h"
 #include "cert_int.h"
 
 #define P7S_MAX		(1u << 20)
@@ -95,6 +96,8 @@ void dsp_cert_result_clear(struct dsp_cert_result *res)
 	free(res->signer);
 	free(res->signing_time);
 	free(res->category);
+	free(res->signer_sha256);
+	json_object_put(res->redacted);
 	json_object_put(res->device);
 	memset(res, 0, sizeof(*res));
 }
@@ -314,6 +317,28 @@ static void fill_doc(struct dsp_cert_result *res, struct json_object *doc)
 		res->kind = dupstr(dsp_json_str(doc, "kind"));
 	if (!res->category)
 		res->category = dupstr(dsp_json_str(sum, "category_achieved"));
+	/* #15: a redacted copy, or the full certificate that has one */
+	if (!res->redacted) {
+		struct json_object *r = NULL, *o;
+		bool copy = json_object_object_get_ex(doc, "redacted", &r);
+
+		if (!copy && !json_object_object_get_ex(doc, "redaction", &r))
+			return;
+		if (!json_object_is_type(r, json_type_object) || !(o = json_object_new_object()))
+			return;
+		json_object_object_add(o, "copy", json_object_new_boolean(copy));
+		json_object_object_add(o, "fields", json_object_get(json_object_object_get(r, "fields")));
+		if (copy) {
+			json_object_object_add(o, "original_id",
+					       json_object_get(json_object_object_get(r, "original_id")));
+			json_object_object_add(o, "original_sha256", json_object_get(
+						       json_object_object_get(r, "original_sha256")));
+		} else {
+			json_object_object_add(o, "redacted_copy", json_object_get(
+						       json_object_object_get(r, "redacted_copy")));
+		}
+		res->redacted = o;
+	}
 }
 
 static int check_run_dirs(struct json_object *doc, const struct dsp_cert_verify_opts *o,
@@ -501,6 +526,14 @@ static int verify_bytes(struct dsp_cert_verifier *v, const void *json, size_t jl
 		goto out;
 	}
 	res->signer = name_line(X509_get_subject_name(signer));
+	{
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int mdl = 0;
+
+		if (X509_digest(signer, EVP_sha256(), md, &mdl) == 1 && mdl == 32 &&
+		    (res->signer_sha256 = malloc(65)))
+			dsp_hex(md, 32, res->signer_sha256);
+	}
 	if (!sigalg_matches(si, signer)) {
 		rc = verdict(res, DSP_CERT_INVALID, "signature: its algorithm is not the one of the "
 			     "signer's key (ecdsa-with-SHA256 or RSA PKCS#1 v1.5)");
@@ -793,5 +826,55 @@ int dsp_cert_verify(struct dsp_cert_verifier *v, const char *json_path,
 	free(json);
 	free(p7s);
 	free(sig_path);
+	return rc;
+}
+
+/* The outcomes that leave a document whose signature holds (trusted or not). */
+static bool signed_ok(const struct dsp_cert_result *r)
+{
+	return r->outcome == DSP_CERT_VALID || r->outcome == DSP_CERT_FAILURE_REPORT ||
+	       r->outcome == DSP_CERT_UNTRUSTED;
+}
+
+int dsp_cert_verify_original(struct dsp_cert_verifier *v, const char *full_path,
+			     const char *copy_path, struct dsp_cert_result *full_res,
+			     struct dsp_cert_result *copy_res, size_t *nvalues, char **why)
+{
+	struct json_object *full = NULL, *copy = NULL;
+	char *fb = NULL, *cb = NULL;
+	size_t fl = 0, cl = 0;
+	int rc;
+
+	*nvalues = 0;
+	memset(copy_res, 0, sizeof(*copy_res));
+	if ((rc = dsp_cert_verify(v, full_path, NULL, full_res)))
+		return rc;
+	if ((rc = dsp_cert_verify(v, copy_path, NULL, copy_res)))
+		return rc;
+	if (!signed_ok(full_res) || !signed_ok(copy_res))
+		return cert_why(why, DSP_MISMATCH, "%s does not verify",
+				!signed_ok(full_res) ? full_path : copy_path);
+	if (!full_res->signer_sha256 || !copy_res->signer_sha256 ||
+	    strcmp(full_res->signer_sha256, copy_res->signer_sha256))
+		return cert_why(why, DSP_MISMATCH, "not signed by the same certificate");
+	/* the bytes verified above, read again: compared as read */
+	if ((rc = slurp(full_path, JSON_MAX, &fb, &fl)) || (rc = slurp(copy_path, JSON_MAX, &cb, &cl))) {
+		if (rc != -ENOMEM)
+			rc = cert_why(why, DSP_INVALID, "cannot read the certificates again: %s",
+				      strerror(-rc));
+		goto out;
+	}
+	if ((rc = dsp_cert_parse(fb, fl, &full, why)) || (rc = dsp_cert_parse(cb, cl, &copy, why)) ||
+	    (rc = dsp_cert_check_schema(full, why)) || (rc = dsp_cert_check_schema(copy, why))) {
+		if (rc != -ENOMEM)
+			rc = DSP_MISMATCH;
+		goto out;
+	}
+	rc = cert_redact_compare(full, fb, fl, copy, nvalues, why);
+out:
+	json_object_put(full);
+	json_object_put(copy);
+	free(fb);
+	free(cb);
 	return rc;
 }

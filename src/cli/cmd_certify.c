@@ -9,6 +9,7 @@
 #include "dispose/cert.h"
 #include "dispose/json.h"
 #include "dispose/log.h"
+#include "dispose/util.h"
 
 static void usage(FILE *out)
 {
@@ -29,6 +30,9 @@ static void usage(FILE *out)
 		"     --chain PEM            intermediate certificates to embed\n"
 		"     --passphrase-file F    the key's passphrase (first line of F)\n"
 		"     --time TIME            the created time, e.g. 2026-12-06T10:00:00Z (UTC)\n"
+		"     --redact LIST          also a signed redacted copy: LIST of serials,host,paths\n"
+		"                            replaced by salted SHA-256 (NAME.redacted.json)\n"
+		"     --redacted-output FILE the redacted copy's name (and FILE.p7s)\n"
 		"Attested by the operator (recorded as said, not checked):\n"
 		"     --operator NAME        --operator-title T   --organization O\n"
 		"     --location L           --contact C\n"
@@ -95,11 +99,43 @@ static int report(const char *out, int rc)
 	return rc;
 }
 
+/* "COPY.json: redacted copy ID of ID (serials, host, paths)", read back from COPY.json. */
+static int report_copy(const char *out, const char *given, unsigned mask, int rc)
+{
+	struct json_object *doc = NULL, *red;
+	char *name = NULL, *buf = NULL, *text;
+	size_t len = 0;
+
+	if (given)
+		name = strdup(given);
+	else if (asprintf(&name, "%.*s.redacted.json", (int)(strlen(out) - 5), out) < 0)
+		name = NULL;
+	if (!name)
+		return DSP_EXIT_FAILED;
+	if (dsp_file_read(name, 64u << 20, 0, &buf, &len) || dsp_cert_parse(buf, len, &doc, NULL)) {
+		cli_err("%s: written, but does not read back as a certificate", name);
+		free(buf);
+		free(name);
+		return DSP_EXIT_FAILED;
+	}
+	red = json_object_object_get(doc, "redacted");
+	text = dsp_log_text(name);
+	printf("%s: redacted copy %s of %s (%s)\n", text ? text : name,
+	       dsp_json_str(doc, "certificate_id"), dsp_json_str(red, "original_id"),
+	       dsp_cert_redact_words(mask));
+	free(text);
+	free(buf);
+	free(name);
+	json_object_put(doc);
+	return rc;
+}
+
 int cmd_certify(int argc, char **argv)
 {
 	enum {
 		O_RUN = 256, O_INV, O_KEY, O_CERT, O_CHAIN, O_PASS, O_TIME, O_OPER, O_OTITLE,
 		O_ORG, O_LOC, O_CONTACT, O_VERIFIER, O_VALIDATOR, O_DEST, O_PROP, O_CLASS,
+		O_REDACT, O_REDOUT,
 	};
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -120,6 +156,8 @@ int cmd_certify(int argc, char **argv)
 		{ "media-destination", required_argument, NULL, O_DEST },
 		{ "property-number", required_argument, NULL, O_PROP },
 		{ "classification", required_argument, NULL, O_CLASS },
+		{ "redact", required_argument, NULL, O_REDACT },
+		{ "redacted-output", required_argument, NULL, O_REDOUT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -160,6 +198,13 @@ int cmd_certify(int argc, char **argv)
 		case O_DEST: a.media_destination = optarg; break;
 		case O_PROP: a.property_number = optarg; break;
 		case O_CLASS: a.classification = optarg; break;
+		case O_REDACT:
+			if (dsp_cert_redact_parse(optarg, &o.redact, &why)) {
+				rc = cli_usage_error("certify", "%s", why ? why : "--redact");
+				goto out;
+			}
+			break;
+		case O_REDOUT: o.redacted_output = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h':
 			usage(stdout);
@@ -186,6 +231,17 @@ int cmd_certify(int argc, char **argv)
 	}
 	if (strlen(out) < 6 || strcmp(out + strlen(out) - 5, ".json")) {
 		cli_usage_error("certify", "%s: the output name must end in \".json\"", out);
+		goto out;
+	}
+	if (o.redacted_output && !o.redact) {
+		cli_usage_error("certify", "--redacted-output: only with --redact");
+		goto out;
+	}
+	if (o.redacted_output && (strlen(o.redacted_output) < 6 ||
+	    strcmp(o.redacted_output + strlen(o.redacted_output) - 5, ".json") ||
+	    !strcmp(o.redacted_output, out))) {
+		cli_usage_error("certify", "%s: the redacted copy's name must end in \".json\" and "
+				"differ from -o", o.redacted_output);
 		goto out;
 	}
 	for (size_t i = 0; i < ndirs; i++)
@@ -217,6 +273,8 @@ int cmd_certify(int argc, char **argv)
 	rc = kind_ok ? DSP_EXIT_OK : DSP_EXIT_MISMATCH;
 	if (!quiet)
 		rc = report(out, rc);
+	if (!quiet && o.redact)
+		rc = report_copy(out, o.redacted_output, o.redact, rc);
 out:
 	dsp_cert_signer_free(signer);
 	free(why);

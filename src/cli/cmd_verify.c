@@ -13,13 +13,16 @@
 #include "dispose/cert.h"
 #include "dispose/json.h"
 #include "dispose/log.h"
+#include "dispose/pdf.h"
 
 static void verify_usage(FILE *out)
 {
 	fprintf(out,
 		"Usage:\n"
 		" dispose verify [--ca CAFILE] [--run-dir DIR]... [--device DEV [--sample PERCENT]]\n"
-		"                [-J|--json] [-q] CERT.json...\n\n"
+		"                [-J|--json] [-q] CERT.json...\n"
+		" dispose verify [options] --pdf NAME.pdf CERT.json\n"
+		" dispose verify [--ca CAFILE] [-J] --original FULL.json COPY.json\n\n"
 		"Check signed disposal certificates: the detached signature CERT.json.p7s over\n"
 		"the exact bytes of CERT.json, the signer's chain to CAFILE at signing time, its\n"
 		"key usage, the document's schema and consistency, and optionally the run\n"
@@ -29,12 +32,15 @@ static void verify_usage(FILE *out)
 		"     --run-dir DIR    the record of DIR must end where the certificate says\n"
 		"     --device DEV     re-read a sample of DEV and compare with the final pass\n"
 		"     --sample PERCENT with --device: how much to re-read (default 1)\n"
+		"     --pdf NAME.pdf   NAME.pdf must render CERT.json (the same bytes, id, text)\n"
+		"     --original FULL.json  COPY.json must be the redacted copy of FULL.json\n"
 		" -J, --json           print one JSON document\n"
 		" -q, --quiet          print only certificates that are not valid\n"
 		" -h, --help           display this help\n\n"
 		"Exit 0 only when every certificate is valid; 3 when one is invalid, untrusted\n"
-		"or a failure report; 4 when --device names another device; 2 for unreadable\n"
-		"input. For more details see dispose(8) and dispose-certificate(5).\n");
+		"or a failure report, or NAME.pdf does not render it; 4 when --device names\n"
+		"another device; 2 for unreadable input. For more details see dispose(8) and\n"
+		"dispose-certificate(5).\n");
 }
 
 static const char *const outcome_word[] = {
@@ -85,6 +91,7 @@ static struct json_object *result_json(const char *file, const struct dsp_cert_r
 	add_str(o, "category", r->category);
 	json_object_object_add(o, "device_refused", json_object_new_boolean(r->refused));
 	json_object_object_add(o, "device", json_object_get(r->device));
+	json_object_object_add(o, "redacted", json_object_get(r->redacted));
 	return o;
 }
 
@@ -117,9 +124,11 @@ static void print_line(const char *file, const struct dsp_cert_result *r)
 		       s ? s : "?", r->signing_time ? r->signing_time : "?",
 		       r->category ? r->category : "?");
 		free(s);
+		fputs(dsp_cert_redaction_note(r), stdout);
 	} else if (r->outcome == DSP_CERT_FAILURE_REPORT) {
 		/* the reason starts "valid as signed, but ..." */
-		printf("%s: failure report: %s", f ? f : file, reason ? reason : "?");
+		printf("%s: failure report: %s%s", f ? f : file, reason ? reason : "?",
+		       dsp_cert_redaction_note(r));
 	} else {
 		printf("%s: %s: %s", f ? f : file, outcome_word[r->outcome], reason ? reason : "?");
 	}
@@ -131,6 +140,118 @@ static void print_line(const char *file, const struct dsp_cert_result *r)
 	free(reason);
 }
 
+/* verify --pdf: the PDF's line (or one error line), its JSON member; the exit code */
+static int pdf_report(const char *pdf, const char *cert, const struct dsp_cert_result *r,
+		      const char *sha, int prc, const char *why, int quiet, struct json_object *jr)
+{
+	const char *w = why ? why : prc < 0 ? strerror(-prc) : "?";
+	size_t n = strlen(pdf);
+	int ex = prc == 0 ? DSP_EXIT_OK : prc == DSP_MISMATCH ? DSP_EXIT_MISMATCH :
+		 prc == DSP_INVALID ? DSP_EXIT_USAGE : cli_exit_code(prc, 0);
+
+	if (r->outcome == DSP_CERT_UNREADABLE)
+		return DSP_EXIT_USAGE;	/* said with the certificate: nothing compared */
+	/* the core's reasons start with the PDF's name: said once */
+	if (why && !strncmp(why, pdf, n) && !strncmp(why + n, ": ", 2))
+		w = why + n + 2;
+	if (jr) {
+		struct json_object *o = json_object_new_object();
+
+		dsp_json_add_bytes(o, "file", pdf);
+		json_object_object_add(o, "outcome", json_object_new_string(
+			prc == 0 ? "renders" : prc == DSP_MISMATCH ? "mismatch" :
+			prc == DSP_INVALID ? "unreadable" : "error"));
+		add_str(o, "reason", prc ? w : NULL);
+		add_str(o, "certificate_id", r->certificate_id);
+		add_str(o, "sha256", sha[0] ? sha : NULL);
+		json_object_object_add(jr, "pdf", o);
+	} else if (prc == 0 || prc == DSP_MISMATCH) {
+		char *p = dsp_log_text(pdf), *c = dsp_log_text(cert), *t = dsp_log_text(w);
+
+		if (prc == 0 && !quiet)
+			printf("%s: renders %s (%s, sha256 %s)\n", p ? p : pdf, c ? c : cert,
+			       r->certificate_id ? r->certificate_id : "?", sha);
+		else if (prc)
+			printf("%s: does not render %s: %s\n", p ? p : pdf, c ? c : cert, t ? t : w);
+		free(p);
+		free(c);
+		free(t);
+	} else {
+		cli_err("%s: %s", pdf, w);
+	}
+	if (prc)
+		dsp_audit(DSP_AUDIT_WARNING, "verify: %s: does not render %s: %s", pdf, cert, w);
+	return ex;
+}
+
+/* verify --original FULL COPY: both lines, then the correspondence; the exit code */
+static int verify_original(struct dsp_cert_verifier *v, const char *full, const char *copy,
+			   int json, int quiet)
+{
+	struct dsp_cert_result fr = { 0 }, cr = { 0 };
+	size_t n = 0;
+	char *why = NULL;
+	int rc = dsp_cert_verify_original(v, full, copy, &fr, &cr, &n, &why), ex;
+
+	if (rc < 0 && rc != -ENOMEM && !why && !fr.reason) {
+		cli_err("%s: %s", full, strerror(-rc));
+		return cli_exit_code(rc, 0);
+	}
+	ex = rc == 0 ? DSP_EXIT_OK : rc == -ENOMEM ? cli_exit_code(rc, 0) : DSP_EXIT_MISMATCH;
+	if (fr.reason)
+		ex = cli_exit_worse(ex, outcome_exit(&fr));
+	if (cr.reason)
+		ex = cli_exit_worse(ex, outcome_exit(&cr));
+	if (json) {
+		struct json_object *all = json_object_new_object(), *l = json_object_new_array();
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(all, "certificates", l);
+		if (fr.reason)
+			json_object_array_add(l, result_json(full, &fr));
+		if (cr.reason)
+			json_object_array_add(l, result_json(copy, &cr));
+		dsp_json_add_bytes(o, "original", full);
+		dsp_json_add_bytes(o, "copy", copy);
+		json_object_object_add(o, "match", json_object_new_boolean(rc == 0));
+		json_object_object_add(o, "values", json_object_new_int64((int64_t)n));
+		add_str(o, "reason", rc ? (why ? why : strerror(rc < 0 ? -rc : EINVAL)) : NULL);
+		json_object_object_add(all, "original", o);
+		json_object_object_add(all, "exit", json_object_new_int(ex));
+		puts(json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY |
+						    JSON_C_TO_STRING_SPACED |
+						    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(all);
+	} else {
+		char *f = dsp_log_text(full), *c = dsp_log_text(copy), *w = dsp_log_text(why ? why : "?");
+
+		if (fr.reason && (!quiet || fr.outcome != DSP_CERT_VALID))
+			print_line(full, &fr);
+		if (cr.reason && (!quiet || cr.outcome != DSP_CERT_VALID))
+			print_line(copy, &cr);
+		if (rc == 0 && !quiet)
+			printf("%s: redacted copy of %s: %zu value%s match\n", c ? c : copy,
+			       f ? f : full, n, n == 1 ? "" : "s");
+		else if (rc)
+			printf("%s: not the redacted copy of %s: %s\n", c ? c : copy, f ? f : full,
+			       w ? w : "?");
+		free(f);
+		free(c);
+		free(w);
+	}
+	if (rc)
+		dsp_audit(DSP_AUDIT_WARNING, "verify: %s: not the redacted copy of %s: %s", copy, full,
+			  why ? why : "?");
+	dsp_cert_result_clear(&fr);
+	dsp_cert_result_clear(&cr);
+	free(why);
+	if (fflush(stdout) != 0) {
+		cli_err("stdout: %s", strerror(errno));
+		ex = cli_exit_worse(ex, DSP_EXIT_FAILED);
+	}
+	return ex;
+}
+
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -138,6 +259,8 @@ int cmd_verify(int argc, char **argv)
 		{ "run-dir", required_argument, NULL, 'r' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "sample", required_argument, NULL, 's' },
+		{ "pdf", required_argument, NULL, 'p' },
+		{ "original", required_argument, NULL, 'O' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -145,7 +268,8 @@ int cmd_verify(int argc, char **argv)
 	};
 	struct dsp_cert_verify_opts vo = { 0 };
 	struct dsp_cert_verifier *v = NULL;
-	const char *ca = NULL, **dirs = NULL;
+	const char *ca = NULL, **dirs = NULL, *pdf = NULL, *original = NULL;
+	int npdf = 0;
 	struct json_object *all = NULL, *list = NULL;
 	size_t count[DSP_CERT_UNREADABLE + 1] = { 0 };
 	int c, json = 0, quiet = 0, rc, worst = DSP_EXIT_OK, ncert;
@@ -176,6 +300,13 @@ int cmd_verify(int argc, char **argv)
 						       "above 0, at most 100", optarg);
 			}
 			break;
+		case 'O':
+			original = optarg;
+			break;
+		case 'p':
+			pdf = optarg;
+			npdf++;
+			break;
 		case 'J':
 			json = 1;
 			break;
@@ -201,6 +332,18 @@ int cmd_verify(int argc, char **argv)
 	else if (vo.device && ncert > 1)
 		rc = cli_usage_error("verify", "--device: with one certificate only (the one of "
 				     "that device)");
+	else if (original && (ncert != 1 || pdf || vo.device || vo.nrun_dirs))
+		rc = cli_usage_error("verify", "--original FULL.json: with exactly one COPY.json, "
+				     "without --pdf, --device or --run-dir");
+	else if (original)
+		rc = cli_nonempty("verify", "--original", original);
+	else if (npdf > 1)
+		rc = cli_usage_error("verify", "--pdf: once only (one NAME.pdf, one CERT.json)");
+	else if (pdf && ncert != 1)
+		rc = cli_usage_error("verify", "--pdf: with exactly one CERT.json (the one "
+				     "NAME.pdf renders)");
+	else if (pdf)
+		rc = cli_nonempty("verify", "--pdf", pdf);
 	for (int i = optind; !rc && i < argc; i++)
 		rc = cli_nonempty("verify", "CERT.json", argv[i]);
 	if (!rc && ca)
@@ -227,6 +370,12 @@ int cmd_verify(int argc, char **argv)
 		free(dirs);
 		return cli_exit_code(rc, 0);
 	}
+	if (original) {
+		worst = verify_original(v, original, argv[optind], json, quiet);
+		dsp_cert_verifier_free(v);
+		free(dirs);
+		return worst;
+	}
 	if (json) {
 		all = json_object_new_object();
 		list = json_object_new_array();
@@ -234,11 +383,18 @@ int cmd_verify(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++) {
 		struct dsp_cert_result r;
+		struct json_object *jr = NULL;
+		char sha[65] = "", *pwhy = NULL;
+		int prc = 0;
 
-		rc = dsp_cert_verify(v, argv[i], &vo, &r);
+		if (pdf)
+			rc = dsp_pdf_verify(v, argv[i], &vo, pdf, &r, sha, &prc, &pwhy);
+		else
+			rc = dsp_cert_verify(v, argv[i], &vo, &r);
 		if (rc) {
 			cli_err("%s: %s", argv[i], strerror(-rc));
 			worst = cli_exit_worse(worst, cli_exit_code(rc, 0));
+			free(pwhy);
 			continue;
 		}
 		count[r.outcome]++;
@@ -247,11 +403,15 @@ int cmd_verify(int argc, char **argv)
 			dsp_audit(DSP_AUDIT_WARNING, "verify: %s: %s: %s", argv[i],
 				  outcome_word[r.outcome], r.reason ? r.reason : "?");
 		if (json)
-			json_object_array_add(list, result_json(argv[i], &r));
+			json_object_array_add(list, (jr = result_json(argv[i], &r)));
 		else if (r.outcome == DSP_CERT_UNREADABLE)
 			cli_err("%s: %s", argv[i], r.reason ? r.reason : "cannot read");
 		else if (!quiet || r.outcome != DSP_CERT_VALID)
 			print_line(argv[i], &r);
+		if (pdf)
+			worst = cli_exit_worse(worst, pdf_report(pdf, argv[i], &r, sha, prc, pwhy,
+								 quiet, jr));
+		free(pwhy);
 		dsp_cert_result_clear(&r);
 	}
 	{

@@ -55,5 +55,29 @@ int dsp_pdf_certificate(const char *cert_path, const char *out_pdf, char **why);
  * e.g. "X.pdf: renders certificate ID2, not ID1"); DSP_INVALID: not a PDF.
  */
 int dsp_pdf_check(const char *pdf_path, const char *json, size_t len, char **why);
+/*
+ * The same from memory (the fuzz target's entry): name labels *why,
+ * cert_name (NULL: "the certificate") names the rendering compared with;
+ * o's signer and signing_time are what the fresh rendering says about the
+ * signature (o NULL, as in dsp_pdf_check: the PDF's signer and signing time
+ * are not compared); json_name and the version of dispose that rendered it
+ * are taken from the PDF.
+ */
+int dsp_pdf_check_mem(const char *name, const void *pdf, size_t plen, const char *json,
+		      size_t jlen, const char *cert_name, const struct dsp_pdf_opts *o,
+		      char **why);
+
+/*
+ * dispose verify --pdf: cert_path and cert_path ".p7s" read once; *res as
+ * dsp_cert_verify fills it from those bytes, then pdf_path checked against
+ * the same bytes (dsp_pdf_check, with the signer and signing time the .p7s
+ * gives) into *pdf_rc: 0, DSP_MISMATCH, DSP_INVALID (not a PDF, unreadable;
+ * also, unchecked, when the certificate cannot be read) or -errno; *why
+ * says why not 0; sha256 the certificate's (empty when unread). Returns 0
+ * when *res is filled, -errno otherwise.
+ */
+int dsp_pdf_verify(struct dsp_cert_verifier *v, const char *cert_path,
+		   const struct dsp_cert_verify_opts *vo, const char *pdf_path,
+		   struct dsp_cert_result *res, char sha256[65], int *pdf_rc, char **why);
 
 #endif

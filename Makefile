@@ -110,19 +110,21 @@ deps:
 	@scripts/deps.sh check
 
 # make check: install what is missing, then unit tests (cmocka, ASan+UBSan),
-# fuzz regression over the seed corpora, man page lint, integration tests.
+# fuzz regression over the seed corpora, man page lint, the Debian package
+# (make deb, given to the integration tests as DISPOSE_DEB), integration tests.
 # The last line is the integration runner's "N passed, N failed".
 # The builds run CHECK_JOBS compilers at a time; the integration tests run
 # JOBS at a time (tests/integration/run.sh, default 2; JOBS=1: one by one).
 CHECK_JOBS ?= 2
 check: deps
 	@$(MAKE) --no-print-directory -s -j$(CHECK_JOBS) $(B)/dispose $(B)/san/dispose $(UNIT_BIN) fuzz-build
+	@$(MAKE) --no-print-directory -s deb
 	@$(MAKE) --no-print-directory check-run
 check-run: $(B)/dispose $(B)/san/dispose $(UNIT_BIN) fuzz-build
 	@$(MAKE) --no-print-directory unit lint-man
 	@B=$(B) scripts/fuzz-regress.sh $(FUZZ_BIN)
 	@DISPOSE=$(CURDIR)/$(B)/san/dispose DISPOSE_REL=$(CURDIR)/$(B)/dispose \
-	  tests/integration/run.sh
+	  DISPOSE_DEB=$(if $(wildcard $(DEB)),$(abspath $(DEB))) tests/integration/run.sh
 
 unit:
 	@$(MAKE) --no-print-directory -s -j$(CHECK_JOBS) $(UNIT_BIN)

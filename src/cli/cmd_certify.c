@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dispose/cert.h"
 #include "dispose/json.h"
 #include "dispose/log.h"
+#include "dispose/pdf.h"
 #include "dispose/util.h"
 
 static void usage(FILE *out)
@@ -33,6 +35,8 @@ static void usage(FILE *out)
 		"     --redact LIST          also a signed redacted copy: LIST of serials,host,paths\n"
 		"                            replaced by salted SHA-256 (NAME.redacted.json)\n"
 		"     --redacted-output FILE the redacted copy's name (and FILE.p7s)\n"
+		"     --pdf NAME.pdf         also the certificate as an A4 PDF (a new file; a\n"
+		"                            PDF that cannot be made: exit 1, the JSON stays)\n"
 		"Attested by the operator (recorded as said, not checked):\n"
 		"     --operator NAME        --operator-title T   --organization O\n"
 		"     --location L           --contact C\n"
@@ -135,7 +139,7 @@ int cmd_certify(int argc, char **argv)
 	enum {
 		O_RUN = 256, O_INV, O_KEY, O_CERT, O_CHAIN, O_PASS, O_TIME, O_OPER, O_OTITLE,
 		O_ORG, O_LOC, O_CONTACT, O_VERIFIER, O_VALIDATOR, O_DEST, O_PROP, O_CLASS,
-		O_REDACT, O_REDOUT,
+		O_REDACT, O_REDOUT, O_PDF,
 	};
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -158,6 +162,7 @@ int cmd_certify(int argc, char **argv)
 		{ "classification", required_argument, NULL, O_CLASS },
 		{ "redact", required_argument, NULL, O_REDACT },
 		{ "redacted-output", required_argument, NULL, O_REDOUT },
+		{ "pdf", required_argument, NULL, O_PDF },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -166,7 +171,7 @@ int cmd_certify(int argc, char **argv)
 	struct dsp_cert_build_opts o = { .attest = &a };
 	struct dsp_cert_signer *signer = NULL;
 	const char **dirs = NULL, *out = NULL, *key = NULL, *cert = NULL, *chain = NULL,
-		   *pass = NULL;
+		   *pass = NULL, *pdf = NULL;
 	char *why = NULL;
 	size_t ndirs = 0;
 	bool kind_ok = false;
@@ -205,6 +210,7 @@ int cmd_certify(int argc, char **argv)
 			}
 			break;
 		case O_REDOUT: o.redacted_output = optarg; break;
+		case O_PDF: pdf = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'h':
 			usage(stdout);
@@ -244,6 +250,12 @@ int cmd_certify(int argc, char **argv)
 				"differ from -o", o.redacted_output);
 		goto out;
 	}
+	/* said before anything is written: the PDF is never a replacement */
+	if (pdf && (!*pdf || !access(pdf, F_OK) || errno != ENOENT)) {
+		cli_usage_error("certify", "--pdf: %s: %s", pdf, !*pdf ? "empty name" :
+				errno == ENOENT ? "exists" : strerror(errno));
+		goto out;
+	}
 	for (size_t i = 0; i < ndirs; i++)
 		if (cli_need_input(dirs[i], 1))
 			goto out;
@@ -275,6 +287,24 @@ int cmd_certify(int argc, char **argv)
 		rc = report(out, rc);
 	if (!quiet && o.redact)
 		rc = report_copy(out, o.redacted_output, o.redact, rc);
+	if (pdf) {
+		int prc = dsp_pdf_certificate(out, pdf, &why);
+		char *t;
+
+		if (!prc && !quiet) {
+			char *p = dsp_log_text(pdf), *j = dsp_log_text(out);
+
+			printf("%s: written from %s\n", p ? p : pdf, j ? j : out);
+			free(p);
+			free(j);
+		} else if (prc) {
+			/* the signed JSON is the evidence: it stays */
+			t = dsp_log_text(why ? why : prc < 0 ? strerror(-prc) : "cannot render");
+			cli_err("%s (%s is written)", t ? t : pdf, out);
+			free(t);
+			rc = cli_exit_worse(rc, DSP_EXIT_FAILED);
+		}
+	}
 out:
 	dsp_cert_signer_free(signer);
 	free(why);

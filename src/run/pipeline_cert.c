@@ -12,6 +12,7 @@
 #include "dispose/json.h"
 #include "dispose/ledger.h"
 #include "dispose/log.h"
+#include "dispose/pdf.h"
 #include "dispose/run.h"
 #include "run_int.h"
 
@@ -82,6 +83,50 @@ static int existing(struct run *r, const char *cert, bool *kind_ok)
 	if ((rc = move_aside(cert)) || (rc = move_aside(p7s)))
 		return rc;
 	return 0;
+}
+
+/*
+ * The certificate as a PDF beside it (#15): a reader's copy of the signed
+ * JSON, so one that cannot be made is a warning, never a failed run. On
+ * --resume a PDF that renders this JSON is kept; another is moved aside.
+ */
+static void run_pdf(struct run *r, const char *json, const char *pdf)
+{
+	const struct dsp_policy_cert *c = &r->pol->cert;
+	char *why = NULL;
+	int rc;
+
+	if (!access(pdf, F_OK)) {
+		struct dsp_cert_verifier *v = NULL;
+		struct dsp_cert_result res = { 0 };
+		char sha[65];
+		int prc = DSP_INVALID;
+
+		if (!dsp_cert_verifier_new(c->ca ? c->ca : c->cert, &v, &why) &&
+		    !dsp_pdf_verify(v, json, NULL, pdf, &res, sha, &prc, &why) && !prc) {
+			dsp_cert_result_clear(&res);
+			dsp_cert_verifier_free(v);
+			free(why);
+			return;
+		}
+		dsp_log(DSP_LOG_WARN, "%s: does not render %s (%s): made again", pdf, json,
+			why ? why : "cannot check");
+		dsp_cert_result_clear(&res);
+		dsp_cert_verifier_free(v);
+		free(why);
+		why = NULL;
+		if ((rc = move_aside(pdf))) {
+			dsp_log(DSP_LOG_WARN, "%s: cannot be moved aside (%s): no new PDF", pdf,
+				strerror(-rc));
+			return;
+		}
+	}
+	if ((rc = dsp_pdf_certificate(json, pdf, &why))) {
+		dsp_log(DSP_LOG_WARN, "%s: no PDF (%s); the signed %s is the certificate", pdf,
+			why ? why : rc < 0 ? strerror(-rc) : "cannot render", json);
+		dsp_audit(DSP_AUDIT_WARNING, "run %s: certify: %s: no PDF", r->dir, pdf);
+	}
+	free(why);
 }
 
 int run_signer_load(struct run *r)
@@ -227,6 +272,17 @@ int run_certify(struct run *r)
 	snprintf(r->res->certificate, sizeof(r->res->certificate), "%.4000s", cert);
 	r->res->certificate_ok = kind_ok;
 	verify_cmd(r, cert);
+	{
+		char pdf[PATH_MAX + 64], copy[PATH_MAX + 64];
+
+		snprintf(pdf, sizeof(pdf), "%s/certificate.pdf", r->dir);
+		run_pdf(r, cert, pdf);
+		/* and of the redacted copy, when the policy asked for one */
+		snprintf(copy, sizeof(copy), "%s/certificate.redacted.json", r->dir);
+		snprintf(pdf, sizeof(pdf), "%s/certificate.redacted.pdf", r->dir);
+		if (!access(copy, F_OK))
+			run_pdf(r, copy, pdf);
+	}
 	dsp_audit(kind_ok ? DSP_AUDIT_NOTICE : DSP_AUDIT_WARNING, "run %s: step %d/%d certify: %s "
 		  "%s", r->dir, DSP_STEP_CERTIFY + 1, DSP_STEP_COUNT, cert,
 		  kind_ok ? DSP_CERT_KIND_OK : DSP_CERT_KIND_FAIL);

@@ -1,0 +1,84 @@
+#!/bin/bash
+# t_run_pdf.sh - dispose run writes certificate.pdf beside certificate.json, and
+# it verifies (dispose verify --pdf, exit 0); --resume of the ended run keeps
+# a PDF that renders the certificate (same bytes, same inode), makes a
+# missing one, moves one that does not render it aside (certificate.pdf.stale-1)
+# and makes it again; a PDF that cannot be written (a dangling symlink in its
+# place) is a warning naming it, never a failed run (exit 0, the JSON stays).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/erase_lib.sh"
+. "$(dirname "$0")/run_lib.sh"
+need_root
+srv=$T/srv
+make_server "$srv"
+make_signer "$T/signer"
+cat >"$T/policy.json" <<JSON
+{
+	"schema": "dispose-policy/1",
+	"name": "t-pdf",
+	"description": "records kept, data erased, a PDF certificate",
+	"inventory": {"roots": ["$srv"], "categories": ["data", "keys"], "hash": true,
+		      "sysroot": "$srv"},
+	"retain": [
+		{"name": "records", "paths": ["$srv/etc/**", "$srv/var/log/**", "$srv/srv/records/**"],
+		 "retain_until": "7y", "series": "T-1", "authority": "DA-T-1",
+		 "organization": "Test Org", "legal_hold": false}
+	],
+	"erase": [
+		{"name": "data", "paths": ["$srv/srv/**", "$srv/home/**"], "method": "zero",
+		 "verify": "last"},
+		{"name": "keys", "keys": ["any"], "method": "zero", "verify": "last"}
+	],
+	"keep_running_system": true,
+	"certificate": {"key": "$T/signer.key", "cert": "$T/signer.crt",
+			"operator_name": "Test Operator", "media_destination": "recycling"}
+}
+JSON
+
+"$DISPOSE" run --policy "$T/policy.json" --yes --progress none --run-dir "$T/run" \
+	>"$T/out" 2>"$T/err"
+rc=$?
+[ $rc = 0 ] || { cat "$T/out" "$T/err"; die "run failed: exit $rc"; }
+cert=$T/run/certificate.json
+pdf=$T/run/certificate.pdf
+[ -f "$cert" ] && [ -f "$cert.p7s" ] || die "no certificate"
+[ -f "$pdf" ] || { cat "$T/out" "$T/err"; die "no certificate.pdf beside certificate.json"; }
+pdfok() { # the PDF verifies against the certificate
+	"$DISPOSE" verify --ca "$T/signer.crt" --run-dir "$T/run" --pdf "$pdf" "$cert" >"$T/v" 2>&1 ||
+		{ cat "$T/v"; die "$1: verify --pdf: exit $?"; }
+	grep -q "^$pdf: renders $cert (" "$T/v" || { cat "$T/v"; die "$1: no 'renders' line"; }
+}
+pdfok "the run"
+ok "dispose run: certificate.pdf beside certificate.json, and it renders it"
+
+resume() {
+	"$DISPOSE" run --resume --yes --progress none --run-dir "$T/run" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc = 0 ] || { cat "$T/out" "$T/err"; die "$1: --resume: exit $rc"; }
+}
+ino=$(stat -c %i "$pdf") && sum=$(sha256sum <"$pdf")
+resume "kept"
+[ "$(stat -c %i "$pdf")" = "$ino" ] && [ "$(sha256sum <"$pdf")" = "$sum" ] ||
+	die "--resume replaced a PDF that renders the certificate"
+ok "--resume keeps a PDF that renders the certificate"
+
+rm -f "$pdf"
+resume "missing"
+[ -f "$pdf" ] || die "--resume did not make the missing PDF"
+pdfok "missing"
+ok "--resume makes a missing certificate.pdf"
+
+printf '%%PDF-1.5\nnot this certificate\n' >"$pdf"
+resume "foreign"
+[ -f "$pdf.stale-1" ] && grep -q "not this certificate" "$pdf.stale-1" ||
+	die "the foreign PDF was not moved aside"
+pdfok "foreign"
+grep -q "$pdf: does not render $cert" "$T/err" || { cat "$T/err"; die "not said"; }
+ok "--resume moves a PDF that does not render the certificate aside and makes it again"
+
+rm -f "$pdf" && ln -s "$T/nowhere/x.pdf" "$pdf"
+resume "unwritable"
+[ -L "$pdf" ] && [ ! -e "$T/nowhere" ] || die "the symlink was followed or replaced"
+grep -q "$pdf: no PDF (" "$T/err" || { cat "$T/out" "$T/err"; die "no warning naming the PDF"; }
+"$DISPOSE" verify --ca "$T/signer.crt" "$cert" >/dev/null 2>&1 || die "the JSON no longer verifies"
+ok "a PDF that cannot be written: a warning, exit 0, the certificate stays"

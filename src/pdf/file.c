@@ -5,6 +5,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,13 @@ static int render_to(const char *out_pdf, const char *json, size_t len,
 	return rc;
 }
 
+static bool names(const char *reason, const char *path)
+{
+	size_t n = strlen(path);
+
+	return !strncmp(reason, path, n) && reason[n] == ':';
+}
+
 int dsp_pdf_certificate(const char *cert_path, const char *out_pdf, char **why)
 {
 	struct dsp_cert_result res = { 0 };
@@ -164,10 +172,13 @@ int dsp_pdf_certificate(const char *cert_path, const char *out_pdf, char **why)
 	case DSP_CERT_UNTRUSTED:
 		break;
 	case DSP_CERT_UNREADABLE:
-		rc = say(why, DSP_INVALID, "%s", res.reason ? res.reason : cert_path);
-		goto out;
 	default:
-		rc = say(why, DSP_MISMATCH, "%s", res.reason ? res.reason : cert_path);
+		/* the reason names the file, or is said after its name */
+		rc = res.outcome == DSP_CERT_UNREADABLE ? DSP_INVALID : DSP_MISMATCH;
+		if (res.reason && names(res.reason, cert_path))
+			rc = say(why, rc, "%s", res.reason);
+		else
+			rc = say(why, rc, "%s: %s", cert_path, res.reason ? res.reason : "invalid");
 		goto out;
 	}
 	/* without a CA, verify stops at the untrusted signer: the document's own rules here */

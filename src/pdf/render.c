@@ -129,7 +129,7 @@ struct pdf {
 	bool stopped;
 	/* every page's parts */
 	char *title, *fail, *redact;
-	char *foot_id, *foot_sha, *recipe, *qr_note;
+	char *foot_id, *foot_sha, *recipe, *recipe_w, *qr_note;
 	char hex[65];
 	QRcode *qr;
 	double head_h, foot_h, qr_size;
@@ -321,6 +321,41 @@ static void qr_draw(struct pdf *p, double x, double y)
 	cairo_fill(p->cr);
 }
 
+/*
+ * text with its spaces turned into line breaks where a line would be wider
+ * than width: a command breaks between its words, never after a '-' (a
+ * reader's copy, and pdftotext, would lose the hyphen). A new string.
+ */
+static char *wrap_spaces(struct pdf *p, int font, double width, const char *text)
+{
+	char *s = strdup(text), *line = s;
+	PangoLayout *l;
+
+	if (!s) {
+		p->oom = true;
+		return NULL;
+	}
+	l = layout(p, font, 0, "");
+	for (char *sp = strchr(s, ' '), *last = NULL; ; sp = strchr(sp + 1, ' ')) {
+		int w, h;
+
+		pango_layout_set_text(l, line, sp ? (int)(sp - line) : -1);
+		pango_layout_get_size(l, &w, &h);
+		if ((double)w / PANGO_SCALE > width && last) {
+			*last = '\n';
+			line = last + 1;
+			last = NULL;
+			sp = line - 1;	/* measure the new line from its start */
+			continue;
+		}
+		if (!sp)
+			break;
+		last = sp;
+	}
+	g_object_unref(l);
+	return s;
+}
+
 /* The footer's text block; page 0: measure only. Returns its height. */
 static double footer_text(struct pdf *p, double x, double y, double width, int page)
 {
@@ -333,7 +368,7 @@ static double footer_text(struct pdf *p, double x, double y, double width, int p
 	parts[0] = p->foot_id;
 	parts[1] = p->foot_sha;
 	parts[2] = pg;
-	parts[3] = p->recipe;
+	parts[3] = p->recipe_w;
 	parts[4] = p->qr_note;
 	for (size_t i = 0; i < DSP_ARRAY_SIZE(parts); i++) {
 		PangoLayout *l;
@@ -732,6 +767,8 @@ static int pass(struct pdf *p, const struct pdf_doc *d, const struct meta *m, st
 	p->rows = 0;
 	p->stopped = false;
 	/* the footer is the same height on every page */
+	if (!p->recipe_w && !(p->recipe_w = wrap_spaces(p, F_MONO, CW - p->qr_size - 10, p->recipe)))
+		p->oom = true;
 	p->foot_h = footer_text(p, 0, 0, CW - p->qr_size - 10, 0);
 	if (p->foot_h < p->qr_size)
 		p->foot_h = p->qr_size;
@@ -803,7 +840,7 @@ int dsp_pdf_render(const char *json, size_t len, const struct dsp_pdf_opts *o,
 	pdf_doc_banners(&p, doc, &p.title, &p.fail, &p.redact);
 	if (asprintf(&p.foot_id, "Certificate %s", sb_str(&id)) < 0 ||
 	    asprintf(&p.foot_sha, "SHA-256 %s", p.hex) < 0 ||
-	    asprintf(&p.recipe, "Check the signature of the JSON: " RECIPE_FMT, sb_str(&name),
+	    asprintf(&p.recipe, "Check the signature of the JSON:\n" RECIPE_FMT, sb_str(&name),
 		     sb_str(&name)) < 0) {
 		rc = -ENOMEM;
 		goto out;
@@ -862,6 +899,7 @@ out:
 	free(p.foot_id);
 	free(p.foot_sha);
 	free(p.recipe);
+	free(p.recipe_w);
 	free(p.qr_note);
 	sb_free(&id);
 	sb_free(&name);

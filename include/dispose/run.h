@@ -78,6 +78,7 @@ struct dsp_policy_cert {
 	char *key, *cert, *chain, *passphrase_file, *ca;	/* NULL: not given */
 	char *operator_name, *operator_title, *organization, *location, *contact;
 	char *verifier, *validator, *media_destination, *property_number, *classification;
+	unsigned redact;	/* "redact": DSP_CERT_REDACT_* (0: no redacted copy) */
 };
 
 #define DSP_POLICY_SOFTWARE	0x01	/* as DSP_INV_* */

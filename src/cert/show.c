@@ -255,6 +255,24 @@ static void show_head(FILE *out, struct json_object *doc, const struct dsp_cert_
 		put_value(out, get(doc, "kind"));
 		fputc('\n', out);
 	}
+	/* #15: a redacted copy says so before anything else it shows */
+	if (json_object_is_type(get(doc, "redacted"), json_type_object)) {
+		struct json_object *f = path2(doc, "redacted", "fields");
+
+		fputs("REDACTED COPY of certificate ", out);
+		put_value(out, path2(doc, "redacted", "original_id"));
+		fputs(": ", out);
+		for (size_t i = 0; i < alen(f); i++) {
+			fputs(i ? ", " : "", out);
+			put_value(out, json_object_array_get_idx(f, i));
+		}
+		fputs(" replaced by salted SHA-256 (\"redacted:...\"); dispose verify --original "
+		      "FULL.json COPY.json proves the correspondence\n", out);
+	} else if (json_object_is_type(get(doc, "redaction"), json_type_object)) {
+		fputs("Full certificate with a redacted copy (", out);
+		put_value(out, path2(doc, "redaction", "redacted_copy"));
+		fputs("): its salt links the copy's tokens to these values; share the copy\n", out);
+	}
 	if (alen(fails)) {
 		fputs("Failures:\n", out);
 		for (size_t i = 0; i < alen(fails); i++) {

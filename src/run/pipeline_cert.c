@@ -17,6 +17,7 @@
 #include "run_int.h"
 
 #define CERT_NAME "certificate.json"
+#define REDACTED_NAME "certificate.redacted.json"
 
 /* The stock recipe: anyone with openssl and the CA checks the certificate. */
 static void verify_cmd(struct run *r, const char *cert)
@@ -82,7 +83,12 @@ static int existing(struct run *r, const char *cert, bool *kind_ok)
 		return 1;
 	if ((rc = move_aside(cert)) || (rc = move_aside(p7s)))
 		return rc;
-	return 0;
+	/* its redacted copy (#15) is made again with it */
+	snprintf(p7s, sizeof(p7s), "%s/%s", r->dir, REDACTED_NAME);
+	if ((rc = move_aside(p7s)))
+		return rc;
+	snprintf(p7s, sizeof(p7s), "%s/%s.p7s", r->dir, REDACTED_NAME);
+	return move_aside(p7s);
 }
 
 /*
@@ -219,7 +225,7 @@ int run_certify(struct run *r)
 	const char *dirs[1] = { r->dir };
 	struct dsp_cert_build_opts bo = { .run_dirs = dirs, .nrun_dirs = 1, .attest = &a };
 	struct dsp_cert_signer *s = NULL;
-	char cert[PATH_MAX + 32], *why = NULL;
+	char cert[PATH_MAX + 32], redacted[PATH_MAX + 48], *why = NULL;
 	bool kind_ok = false;
 	int rc;
 
@@ -244,6 +250,10 @@ int run_certify(struct run *r)
 	}
 	if (!access(r->inv, R_OK))
 		bo.inventory = r->inv;
+	/* the policy's "redact": also certificate.redacted.json, hiding those fields */
+	bo.redact = c->redact;
+	snprintf(redacted, sizeof(redacted), "%s/%s", r->dir, REDACTED_NAME);
+	bo.redacted_output = c->redact ? redacted : NULL;
 	dsp_audit(DSP_AUDIT_NOTICE, "run %s: step %d/%d certify started", r->dir,
 		  DSP_STEP_CERTIFY + 1, DSP_STEP_COUNT);
 	if ((rc = existing(r, cert, &kind_ok)) > 0) {

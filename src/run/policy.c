@@ -798,11 +798,11 @@ static const char *const keep_keys[] = {
 static const char *const cert_keys[] = {
 	"key", "cert", "chain", "passphrase_file", "ca", "operator_name", "operator_title",
 	"organization", "location", "contact", "verifier", "validator", "media_destination",
-	"property_number", "classification",
+	"property_number", "classification", "redact",
 };
 #define EXP_CERT "key, cert, chain, passphrase_file, ca, operator_name, operator_title, " \
 	"organization, location, contact, verifier, validator, media_destination, " \
-	"property_number, classification"
+	"property_number, classification, redact"
 
 enum section { SEC_RETAIN, SEC_ERASE, SEC_KEEP };
 static const char *const section_names[] = { "retain", "erase", "keep" };
@@ -1142,7 +1142,7 @@ static const char *const destinations[] = {
 
 static int certificate(struct ctx *c, struct json_object *root, struct dsp_policy_cert *pc)
 {
-	struct json_object *o;
+	struct json_object *o, *v;
 	int rc;
 
 	if (!json_object_object_get_ex(root, "certificate", &o))
@@ -1178,6 +1178,34 @@ static int certificate(struct ctx *c, struct json_object *root, struct dsp_polic
 		shown(sh, sizeof(sh), pc->media_destination);
 		return fail(c, "certificate.media_destination", "\"%s\": unknown destination, "
 			    EXP_DEST, sh);
+	}
+	/* #15: also a redacted copy, these categories hidden */
+	if (json_object_object_get_ex(o, "redact", &v)) {
+		static const char *const words[] = { "serials", "host", "paths" };
+
+		if (!json_object_is_type(v, json_type_array) || !json_object_array_length(v))
+			return fail(c, "certificate.redact", "expected a non-empty array of "
+				    "\"serials\", \"host\", \"paths\", got %s",
+				    dsp_method_json_kind(v));
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			struct json_object *e = json_object_array_get_idx(v, i);
+			unsigned bit = 0;
+			char sh[200], at[64];
+
+			snprintf(at, sizeof(at), "certificate.redact[%zu]", i);
+			if (!json_object_is_type(e, json_type_string))
+				return fail(c, at, "expected a string, got %s", dsp_method_json_kind(e));
+			for (unsigned k = 0; k < DSP_ARRAY_SIZE(words); k++)
+				if (!strcmp(json_object_get_string(e), words[k]))
+					bit = 1u << k;
+			shown(sh, sizeof(sh), json_object_get_string(e));
+			if (!bit)
+				return fail(c, at, "\"%s\": unknown field, expected serials, host or "
+					    "paths", sh);
+			if (pc->redact & bit)
+				return fail(c, at, "\"%s\": given twice", sh);
+			pc->redact |= bit;
+		}
 	}
 	if (!pc->key != !pc->cert)
 		return fail(c, pc->key ? "certificate.cert" : "certificate.key",

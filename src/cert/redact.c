@@ -267,6 +267,8 @@ static int each_slot(struct json_object *doc, slot_fn fn, void *arg)
 	return 0;
 }
 
+static size_t count_tokens(struct json_object *o, unsigned depth);
+
 /* ---- making the copy ---- */
 
 struct hid {
@@ -527,7 +529,7 @@ int dsp_cert_redact(struct json_object *full, const void *full_bytes, size_t ful
 		json_object_object_add(r, "original_sha256", json_object_new_string(hex));
 	}
 	if (ntokens)
-		*ntokens = m.tokens;
+		*ntokens = count_tokens(c, 0);
 	*copy = c;
 	c = NULL;
 	rc = 0;

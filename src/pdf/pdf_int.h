@@ -14,6 +14,8 @@
 #define PDF_ITEMS_MAX	256u	/* entries of one list or members of one object */
 #define PDF_DEPTH_MAX	8	/* nesting shown as rows; deeper: the JSON text */
 #define PDF_ROWS_MAX	60000u	/* rows in one PDF; then a note and nothing more */
+#define PDF_CELL_MAX	160u	/* bytes of one value in a table cell (its page has it all) */
+#define PDF_TABLE_MAX	8	/* columns */
 
 /* A growing string; oom is sticky (the text is then incomplete and the render fails). */
 struct sb {
@@ -41,6 +43,13 @@ void pdf_heading(struct pdf *p, const char *text);		/* a section, kept with what
 void pdf_subheading(struct pdf *p, int indent, const char *text);
 void pdf_field(struct pdf *p, int indent, const char *label, const char *value);
 void pdf_para(struct pdf *p, int indent, const char *text, enum pdf_style style);
+/* label/value rows, two short ones side by side */
+void pdf_fields(struct pdf *p, int indent, size_t n, const char *const *labels,
+		const char *const *values);
+/* A table: share[] of the width per column, head[] kept by the caller until pdf_table_end. */
+void pdf_table(struct pdf *p, size_t ncol, const double *share, const char *const *head);
+void pdf_table_row(struct pdf *p, const char *const *cells);
+void pdf_table_end(struct pdf *p);
 void pdf_signature_lines(struct pdf *p);			/* Name, Title, Date, Signature: empty */
 void pdf_gap(struct pdf *p, double pt);
 void pdf_keep(struct pdf *p, double pt);			/* pt left on this page, else a new one */

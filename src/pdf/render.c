@@ -34,9 +34,9 @@
 #define MT		34.0
 #define MB		26.0
 #define CW		(PW - 2 * ML)
-#define LABEL_W		150.0	/* the label column of a field */
+#define LABEL_W		128.0	/* the label column of a field */
 #define INDENT		12.0
-#define QR_MODULE	2.25	/* pt per module: zbarimg reads it at pdftoppm -r 150 */
+#define QR_MODULE	2.0	/* pt per module: zbarimg reads it at pdftoppm -r 150 */
 #define QR_QUIET	4	/* modules of white around it */
 #define RECIPE_FMT	"openssl cms -verify -binary -inform DER -in %s.p7s -content %s " \
 			"-CAfile CA.pem -purpose any"
@@ -115,11 +115,13 @@ const char *sb_str(struct sb *b)
 
 /* ---- the engine's state ---- */
 
+enum { F_BODY, F_BOLD, F_MONO, F_SMALL, F_SMALLBOLD, F_TITLE, F_HEAD, F_SUB, F_BANNER, F_N };
+
 struct pdf {
 	cairo_surface_t *surf;
 	cairo_t *cr;
 	PangoContext *pc;
-	PangoFontDescription *fd[8];
+	PangoFontDescription *fd[F_N];
 	bool dry;		/* the measuring pass: nothing drawn */
 	bool redacted;		/* a redacted copy: "redacted:<hex>" shown short */
 	bool oom;
@@ -133,15 +135,20 @@ struct pdf {
 	char hex[65];
 	QRcode *qr;
 	double head_h, foot_h, qr_size;
+	/* the table being drawn */
+	bool tab_on;
+	size_t tab_n;
+	double tab_w[PDF_TABLE_MAX];
+	char *tab_head[PDF_TABLE_MAX];	/* the caller's, alive while tab_on */
 };
 
-enum { F_BODY, F_BOLD, F_MONO, F_SMALL, F_TITLE, F_HEAD, F_SUB, F_BANNER };
 
 static const struct { const char *family; double size; bool bold; } fonts[] = {
-	[F_BODY] = { FONT, 9.0, false },
-	[F_BOLD] = { FONT, 9.0, true },
+	[F_BODY] = { FONT, 8.5, false },
+	[F_BOLD] = { FONT, 8.5, true },
 	[F_MONO] = { FONT_MONO, 7.5, false },
 	[F_SMALL] = { FONT, 7.5, false },
+	[F_SMALLBOLD] = { FONT, 7.5, true },
 	[F_TITLE] = { FONT, 20.0, true },
 	[F_HEAD] = { FONT, 12.0, true },
 	[F_SUB] = { FONT, 9.5, true },
@@ -443,6 +450,8 @@ static void page_end(struct pdf *p)
 	cairo_show_page(p->cr);
 }
 
+static void table_head(struct pdf *p);
+
 static void page_new(struct pdf *p)
 {
 	if (p->page)
@@ -451,6 +460,8 @@ static void page_new(struct pdf *p)
 	p->top = MT + page_head(p);
 	p->y = p->top;
 	p->bottom = PH - MB - p->foot_h - 14;
+	if (p->tab_on)
+		table_head(p);
 }
 
 /* Room for h points, else a new page. */
@@ -567,7 +578,7 @@ void pdf_heading(struct pdf *p, const char *text)
 
 	if (!row(p))
 		return;
-	heading_at(p, F_HEAD, 0, text, 10, 40);
+	heading_at(p, F_HEAD, 0, text, 8, 40);
 	y0 = p->y - 1.5;
 	if (!p->dry) {
 		cairo_set_line_width(p->cr, 0.6);
@@ -583,7 +594,7 @@ void pdf_subheading(struct pdf *p, int indent, const char *text)
 {
 	if (!row(p))
 		return;
-	heading_at(p, F_SUB, indent, text, 4, 24);
+	heading_at(p, F_SUB, indent, text, 3, 24);
 }
 
 void pdf_field(struct pdf *p, int indent, const char *label, const char *value)
@@ -609,7 +620,7 @@ void pdf_field(struct pdf *p, int indent, const char *label, const char *value)
 		draw(p, ll, x, p->y);
 		color(p, 0, 0, 0);
 		draw(p, vl, x + lw, p->y);
-		p->y += h + 1.5;
+		p->y += h + 1;
 	} else {
 		/* longer than what is left: the label, and the value's lines on as many pages as they take */
 		double yl = p->y + lh;
@@ -625,6 +636,137 @@ void pdf_field(struct pdf *p, int indent, const char *label, const char *value)
 	}
 	g_object_unref(ll);
 	g_object_unref(vl);
+}
+
+/* Two short fields side by side: half the width each. */
+static void field_pair(struct pdf *p, int indent, const char *l1, const char *v1, const char *l2,
+		       const char *v2)
+{
+	double x = ML + indent * INDENT, half = (CW - 12) / 2 - indent * INDENT;
+	double lw = LABEL_W - indent * INDENT;
+	PangoLayout *l[4];
+	double h = 0;
+
+	l[0] = layout(p, F_BOLD, lw - 4, l1);
+	l[1] = layout(p, F_BODY, half - lw, v1);
+	l[2] = layout(p, F_BOLD, LABEL_W - 12 - 4, l2);
+	l[3] = layout(p, F_BODY, CW / 2 - 6 - (LABEL_W - 12), v2);
+	for (int i = 0; i < 4; i++)
+		if (height(l[i]) > h)
+			h = height(l[i]);
+	need(p, h);
+	for (int i = 0; i < 4; i++) {
+		if (i % 2)
+			color(p, 0, 0, 0);
+		else
+			color(p, 0.2, 0.2, 0.2);
+		draw(p, l[i], i < 2 ? x + (i % 2) * lw : ML + CW / 2 + 6 + (i % 2) * (LABEL_W - 12),
+		     p->y);
+		g_object_unref(l[i]);
+	}
+	p->y += h + 1;
+}
+
+/* short enough to share a row */
+static bool pairable(const char *label, const char *value)
+{
+	return g_utf8_strlen(label, -1) <= 22 && g_utf8_strlen(value, -1) <= 28 &&
+	       !strchr(value, '\n');
+}
+
+void pdf_fields(struct pdf *p, int indent, size_t n, const char *const *labels,
+		const char *const *values)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i + 1 < n && pairable(labels[i], values[i]) &&
+		    pairable(labels[i + 1], values[i + 1])) {
+			if (!row(p))
+				return;
+			field_pair(p, indent, labels[i], values[i], labels[i + 1], values[i + 1]);
+			i++;
+		} else {
+			pdf_field(p, indent, labels[i], values[i]);
+		}
+	}
+}
+
+/* ---- a table (the form's one row per medium); its head is repeated on each page ---- */
+
+static double table_row_h(struct pdf *p, const char *const *cells, int font, PangoLayout **l)
+{
+	double h = 0;
+
+	for (size_t i = 0; i < p->tab_n; i++) {
+		l[i] = layout(p, font, p->tab_w[i] - 6, cells[i]);
+		if (height(l[i]) > h)
+			h = height(l[i]);
+	}
+	return h + 5;
+}
+
+static void table_row_draw(struct pdf *p, PangoLayout **l, double h, bool head)
+{
+	double x = ML;
+
+	if (!p->dry && head) {
+		color(p, 0.88, 0.90, 0.94);
+		cairo_rectangle(p->cr, ML, p->y, CW, h);
+		cairo_fill(p->cr);
+	}
+	for (size_t i = 0; i < p->tab_n; i++) {
+		color(p, head ? 0.05 : 0, head ? 0.15 : 0, head ? 0.35 : 0);
+		draw(p, l[i], x + 3, p->y + 2.5);
+		x += p->tab_w[i];
+		g_object_unref(l[i]);
+	}
+	if (!p->dry) {
+		cairo_set_line_width(p->cr, 0.4);
+		color(p, 0.6, 0.6, 0.6);
+		cairo_move_to(p->cr, ML, p->y + h);
+		cairo_line_to(p->cr, PW - ML, p->y + h);
+		cairo_stroke(p->cr);
+	}
+	p->y += h;
+}
+
+static void table_head(struct pdf *p)
+{
+	PangoLayout *l[PDF_TABLE_MAX];
+	double h = table_row_h(p, (const char *const *)p->tab_head, F_SMALLBOLD, l);
+
+	table_row_draw(p, l, h, true);
+}
+
+void pdf_table(struct pdf *p, size_t ncol, const double *share, const char *const *head)
+{
+	if (!row(p) || ncol > PDF_TABLE_MAX)
+		return;
+	p->tab_n = ncol;
+	for (size_t i = 0; i < ncol; i++) {
+		p->tab_w[i] = share[i] * CW;
+		p->tab_head[i] = (char *)head[i];
+	}
+	need(p, 60);
+	table_head(p);
+	p->tab_on = true;
+}
+
+void pdf_table_row(struct pdf *p, const char *const *cells)
+{
+	PangoLayout *l[PDF_TABLE_MAX];
+	double h;
+
+	if (!p->tab_on || !row(p))
+		return;
+	h = table_row_h(p, cells, F_SMALL, l);
+	need(p, h);	/* a row is bounded (PDF_CELL_MAX): it fits on a page */
+	table_row_draw(p, l, h, false);
+}
+
+void pdf_table_end(struct pdf *p)
+{
+	p->tab_on = false;
+	pdf_gap(p, 4);
 }
 
 void pdf_para(struct pdf *p, int indent, const char *text, enum pdf_style style)
@@ -765,6 +907,7 @@ static int pass(struct pdf *p, const struct pdf_doc *d, const struct meta *m, st
 	pango_cairo_context_set_resolution(p->pc, 72);	/* font sizes in points */
 	p->page = 0;
 	p->rows = 0;
+	p->tab_on = false;
 	p->stopped = false;
 	/* the footer is the same height on every page */
 	if (!p->recipe_w && !(p->recipe_w = wrap_spaces(p, F_MONO, CW - p->qr_size - 10, p->recipe)))

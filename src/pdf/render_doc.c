@@ -105,6 +105,77 @@ static void more_note(struct pdf *p, int ind, size_t more, const char *what)
 
 static void any(struct pdf *p, int ind, const char *label, struct json_object *v, int depth);
 
+/* Fields gathered to be laid out together (two short ones share a row). */
+#define FL_MAX	32
+struct flist {
+	size_t n;
+	char *l[FL_MAX], *v[FL_MAX];
+};
+
+static void fl_flush(struct pdf *p, int ind, struct flist *f)
+{
+	pdf_fields(p, ind, f->n, (const char *const *)f->l, (const char *const *)f->v);
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->l[i]);
+		free(f->v[i]);
+	}
+	f->n = 0;
+}
+
+/* label and value (taken: sb's string); on ENOMEM the field is "?" and the render fails */
+static void fl_take(struct pdf *p, int ind, struct flist *f, const char *label, struct sb *v)
+{
+	if (f->n == FL_MAX)
+		fl_flush(p, ind, f);
+	f->l[f->n] = strdup(label);
+	f->v[f->n] = v->s ? v->s : strdup("");
+	v->s = NULL;
+	sb_free(v);
+	if (!f->l[f->n] || !f->v[f->n]) {
+		free(f->l[f->n]);
+		free(f->v[f->n]);
+		pdf_value(p, v, NULL);	/* keeps going; render.c says out of memory */
+		return;
+	}
+	f->n++;
+}
+
+static void fl_add(struct pdf *p, int ind, struct flist *f, const char *label,
+		   struct json_object *v, const char *suffix)
+{
+	struct sb b = { 0 };
+
+	pdf_value(p, &b, v);
+	if (suffix)
+		sb_add(&b, suffix);
+	fl_take(p, ind, f, label, &b);
+}
+
+static bool flat_list(struct json_object *a);
+
+/* v as one value when it is one (a scalar, an empty list, a short list of scalars). */
+static bool inline_value(struct pdf *p, struct json_object *v, int depth, struct sb *b)
+{
+	if (scalar(v) || depth >= PDF_DEPTH_MAX) {
+		pdf_value(p, b, v);
+		return true;
+	}
+	if ((json_object_is_type(v, json_type_object) && !json_object_object_length(v)) ||
+	    (json_object_is_type(v, json_type_array) && !json_object_array_length(v))) {
+		sb_add(b, "none");
+		return true;
+	}
+	if (flat_list(v)) {
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			if (i)
+				sb_add(b, ", ");
+			pdf_value(p, b, json_object_array_get_idx(v, i));
+		}
+		return true;
+	}
+	return false;
+}
+
 static bool skipped(const char *key, const char *const *skip)
 {
 	for (; skip && *skip; skip++)
@@ -117,6 +188,7 @@ static bool skipped(const char *key, const char *const *skip)
 static void members(struct pdf *p, int ind, struct json_object *o, int depth,
 		    const char *const *skip)
 {
+	struct flist f = { 0 };
 	size_t n = 0, total = 0;
 
 	json_object_object_foreach(o, k0, v0) {
@@ -124,20 +196,28 @@ static void members(struct pdf *p, int ind, struct json_object *o, int depth,
 		total += !skipped(k0, skip);
 	}
 	json_object_object_foreach(o, key, v) {
-		struct sb l = { 0 };
+		struct sb l = { 0 }, b = { 0 };
 
 		if (skipped(key, skip))
 			continue;
 		if (pdf_stopped(p))
-			return;
+			break;
 		if (n++ == PDF_ITEMS_MAX) {
+			fl_flush(p, ind, &f);
 			more_note(p, ind, total - PDF_ITEMS_MAX, "members");
-			return;
+			break;
 		}
 		key_label(p, &l, key);
-		any(p, ind, sb_str(&l), v, depth);
+		if (inline_value(p, v, depth, &b)) {
+			fl_take(p, ind, &f, sb_str(&l), &b);
+		} else {
+			sb_free(&b);
+			fl_flush(p, ind, &f);
+			any(p, ind, sb_str(&l), v, depth);
+		}
 		sb_free(&l);
 	}
+	fl_flush(p, ind, &f);
 }
 
 /* A short list of scalars on one line: "a, b, c" (a bad range's offset and length). */
@@ -155,40 +235,22 @@ static bool flat_list(struct json_object *a)
 
 static void any(struct pdf *p, int ind, const char *label, struct json_object *v, int depth)
 {
+	struct sb b = { 0 };
 	size_t n;
 
 	if (pdf_stopped(p))
 		return;
-	if (scalar(v) || depth >= PDF_DEPTH_MAX) {
-		fv(p, ind, label, v, NULL);
+	if (inline_value(p, v, depth, &b)) {
+		pdf_field(p, ind, label, sb_str(&b));
+		sb_free(&b);
 		return;
 	}
 	if (json_object_is_type(v, json_type_object)) {
-		if (!json_object_object_length(v)) {
-			pdf_field(p, ind, label, "none");
-			return;
-		}
 		pdf_subheading(p, ind, label);
 		members(p, ind + 1, v, depth + 1, NULL);
 		return;
 	}
 	n = json_object_array_length(v);
-	if (!n) {
-		pdf_field(p, ind, label, "none");
-		return;
-	}
-	if (flat_list(v) && n) {
-		struct sb b = { 0 };
-
-		for (size_t i = 0; i < n; i++) {
-			if (i)
-				sb_add(&b, ", ");
-			pdf_value(p, &b, json_object_array_get_idx(v, i));
-		}
-		pdf_field(p, ind, label, sb_str(&b));
-		sb_free(&b);
-		return;
-	}
 	pdf_subheading(p, ind, label);
 	for (size_t i = 0; i < n && !pdf_stopped(p); i++) {
 		char l[32];
@@ -364,7 +426,7 @@ static void backup_location(struct pdf *p, struct json_object *doc)
 	struct sb b = { 0 };
 
 	if (!n) {
-		pdf_field(p, 1, "Backup location", "none");
+		pdf_field(p, 0, "Backup location", "none");
 		return;
 	}
 	for (size_t i = 0; i < n && i < 8; i++) {
@@ -374,48 +436,94 @@ static void backup_location(struct pdf *p, struct json_object *doc)
 	}
 	if (n > 8)
 		sb_addf(&b, " and %zu more (see the archives)", n - 8);
-	pdf_field(p, 1, "Backup location", sb_str(&b));
+	pdf_field(p, 0, "Backup location", sb_str(&b));
 	sb_free(&b);
 }
 
+/* A value cut at PDF_CELL_MAX (the target's page has all of it). */
+static void cut_value(struct pdf *p, struct sb *b, struct json_object *v)
+{
+	if (json_object_is_type(v, json_type_string))
+		pdf_text(p, b, json_object_get_string(v), (size_t)json_object_get_string_len(v),
+			 PDF_CELL_MAX);
+	else if (scalar(v))
+		pdf_value(p, b, v);
+	else
+		sb_add(b, "(see the target's page)");
+}
+
+/* A cell's line: "Label: value" */
+static void cell(struct pdf *p, struct sb *b, const char *label, struct json_object *v,
+		 const char *suffix)
+{
+	if (b->len)
+		sb_add(b, "\n");
+	if (label)
+		sb_addf(b, "%s: ", label);
+	cut_value(p, b, v);
+	if (suffix)
+		sb_add(b, suffix);
+}
+
+/* The form's media: one row per medium (NIST SP 800-88 Appendix G), then the backup. */
 static void media(struct pdf *p, struct json_object *doc)
 {
+	static const double share[] = { 0.23, 0.18, 0.14, 0.09, 0.19, 0.17 };
+	static const char *const head[] = {
+		"Medium (media type, source, property number)", "Make/Vendor, model, serial",
+		"Method type, technique, tool", "Category achieved",
+		"Verification method and result", "Destination, classification, backup",
+	};
 	struct json_object *ts = get(doc, "targets");
 	size_t n = alen(ts);
 
 	pdf_heading(p, "Media information and sanitization details");
 	if (!n)
 		pdf_para(p, 0, "none: no medium was sanitized", PDF_BODY);
+	else
+		pdf_table(p, DSP_ARRAY_SIZE(share), share, head);
 	for (size_t i = 0; i < n && !pdf_stopped(p); i++) {
 		struct json_object *t = json_object_array_get_idx(ts, i), *f = get(t, "nist");
-		struct sb b = { 0 };
+		struct sb c[DSP_ARRAY_SIZE(share)] = { { 0 } };
+		const char *cs[DSP_ARRAY_SIZE(share)];
 
-		sb_addf(&b, "Medium %zu of %zu: ", i + 1, n);
-		target_name(p, &b, t);
-		pdf_subheading(p, 0, sb_str(&b));
-		sb_free(&b);
-		if (get(t, "path_hex"))
-			fv(p, 1, "Path (exact bytes, hex)", get(t, "path_hex"), NULL);
-		fv(p, 1, "Make/Vendor", get(f, "manufacturer"), NULL);
-		fv(p, 1, "Model number", get(f, "model"), NULL);
-		fv(p, 1, "Serial number", get(f, "serial"), NULL);
-		fv(p, 1, "Media property number", get(f, "property_number"), ATT);
-		fv(p, 1, "Media type", get(f, "media_type"), NULL);
-		fv(p, 1, "Source", get(f, "media_source"), NULL);
-		fv(p, 1, "Classification", get(f, "classification_pre"), ATT);
-		fv(p, 1, "Method type", get(f, "sanitization"), NULL);
-		fv(p, 1, "Method used (technique)", get(f, "technique"), NULL);
-		fv(p, 1, "Category achieved", get(t, "category_achieved"), NULL);
-		fv(p, 1, "Tool used", get(f, "tool"), NULL);
-		fv(p, 1, "Verification method", get(f, "verification_method"), NULL);
-		fv(p, 1, "Verification result", get2(t, "verification", "text"), NULL);
-		fv(p, 1, "Result", get(t, "result_text"), NULL);
-		fv(p, 1, "Post sanitization classification", get(f, "classification_post"), ATT);
-		fv(p, 1, "Destination", get(f, "destination"), NULL);
-		fv(p, 1, "Data backed up", get(f, "backup") ? get(f, "backup") :
-		   get2(doc, "backup", "backed_up"), NULL);
-		backup_location(p, doc);
+		sb_addf(&c[0], "%zu. ", i + 1);
+		cut_value(p, &c[0], get(t, "id"));
+		sb_add(&c[0], " ");
+		cut_value(p, &c[0], get(t, "path"));
+		sb_add(&c[0], " (");
+		cut_value(p, &c[0], get(t, "kind"));
+		sb_add(&c[0], ")");
+		cell(p, &c[0], NULL, get(f, "media_type"), NULL);
+		cell(p, &c[0], "Source", get(f, "media_source"), NULL);
+		cell(p, &c[0], "Property number", get(f, "property_number"), NULL);
+		cell(p, &c[1], "Make", get(f, "manufacturer"), NULL);
+		cell(p, &c[1], "Model", get(f, "model"), NULL);
+		cell(p, &c[1], "Serial", get(f, "serial"), NULL);
+		cell(p, &c[2], NULL, get(f, "sanitization"), NULL);
+		cell(p, &c[2], NULL, get(f, "technique"), NULL);
+		cell(p, &c[2], NULL, get(f, "tool"), NULL);
+		cell(p, &c[3], NULL, get(t, "category_achieved"), NULL);
+		cell(p, &c[4], NULL, get(f, "verification_method"), NULL);
+		cell(p, &c[4], NULL, get2(t, "verification", "text"), NULL);
+		cell(p, &c[4], "Result", get(t, "result"), NULL);
+		cell(p, &c[5], "Destination", get(f, "destination"), NULL);
+		cell(p, &c[5], "Classification", get(f, "classification_pre"), NULL);
+		cell(p, &c[5], "After", get(f, "classification_post"), NULL);
+		cell(p, &c[5], "Backed up", get(f, "backup") ? get(f, "backup") :
+		     get2(doc, "backup", "backed_up"), NULL);
+		for (size_t k = 0; k < DSP_ARRAY_SIZE(share); k++)
+			cs[k] = sb_str(&c[k]);
+		pdf_table_row(p, cs);
+		for (size_t k = 0; k < DSP_ARRAY_SIZE(share); k++)
+			sb_free(&c[k]);
 	}
+	if (n)
+		pdf_table_end(p);
+	pdf_para(p, 0, "Property number, source and classification are attested by the operator. "
+		 "Each medium's page below gives every detail.", PDF_SMALL);
+	fv(p, 0, "Data backed up", get2(doc, "backup", "backed_up"), NULL);
+	backup_location(p, doc);
 }
 
 static void signatures(struct pdf *p, struct json_object *doc)
@@ -465,6 +573,7 @@ static void target(struct pdf *p, struct json_object *doc, struct json_object *t
 		"caveats", "evidence", "identity", "nist", "key_material", NULL,
 	};
 	struct json_object *ps = get(t, "passes");
+	struct flist f = { 0 };
 	struct sb b = { 0 };
 
 	(void)doc;
@@ -479,25 +588,26 @@ static void target(struct pdf *p, struct json_object *doc, struct json_object *t
 	}
 	if (get(t, "path_hex"))
 		fv(p, 0, "Path (exact bytes, hex)", get(t, "path_hex"), NULL);
-	fv(p, 0, "Result", get(t, "result"), NULL);
-	fv(p, 0, "Result in words", get(t, "result_text"), NULL);
-	fv(p, 0, "Old data may remain", get(t, "old_data_may_remain"), NULL);
-	fv(p, 0, "Category requested", get(t, "category_requested"), NULL);
-	fv(p, 0, "Category achieved", get(t, "category_achieved"), NULL);
-	fv(p, 0, "Why", get(t, "category_reason"), NULL);
+	fl_add(p, 0, &f, "Result", get(t, "result"), NULL);
+	fl_add(p, 0, &f, "Old data may remain", get(t, "old_data_may_remain"), NULL);
+	fl_add(p, 0, &f, "Result in words", get(t, "result_text"), NULL);
+	fl_add(p, 0, &f, "Category requested", get(t, "category_requested"), NULL);
+	fl_add(p, 0, &f, "Category achieved", get(t, "category_achieved"), NULL);
+	fl_add(p, 0, &f, "Why", get(t, "category_reason"), NULL);
 	if (get(t, "technique"))
-		fv(p, 0, "Technique", get(t, "technique"), NULL);
+		fl_add(p, 0, &f, "Technique", get(t, "technique"), NULL);
 	if (get(t, "action"))
-		fv(p, 0, "Device action", get(t, "action"), NULL);
+		fl_add(p, 0, &f, "Device action", get(t, "action"), NULL);
 	if (get(t, "auto_reason"))
-		fv(p, 0, "Chosen by auto because", get(t, "auto_reason"), NULL);
-	fv(p, 0, "Bytes written", get(t, "bytes_written"), NULL);
-	fv(p, 0, "Bytes verified", get(t, "bytes_verified"), NULL);
-	fv(p, 0, "Run", get(t, "run"), NULL);
-	fv(p, 0, "Started", get(t, "started"), NULL);
-	fv(p, 0, "Ended", get(t, "ended"), NULL);
+		fl_add(p, 0, &f, "Chosen by auto because", get(t, "auto_reason"), NULL);
+	fl_add(p, 0, &f, "Bytes written", get(t, "bytes_written"), NULL);
+	fl_add(p, 0, &f, "Bytes verified", get(t, "bytes_verified"), NULL);
+	fl_add(p, 0, &f, "Started", get(t, "started"), NULL);
+	fl_add(p, 0, &f, "Ended", get(t, "ended"), NULL);
+	fl_add(p, 0, &f, "Run", get(t, "run"), NULL);
 	if (get(t, "removed"))
-		fv(p, 0, "Removed", get(t, "removed"), NULL);
+		fl_add(p, 0, &f, "Removed", get(t, "removed"), NULL);
+	fl_flush(p, 0, &f);
 	/* limitations are never omitted (standards §8 rule 11) */
 	bullets(p, 0, "Caveats", get(t, "caveats"), "none recorded");
 	any(p, 0, "Method", get(t, "method"), 0);

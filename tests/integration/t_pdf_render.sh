@@ -40,10 +40,13 @@ pdf_ok() {
 	grep -q "^Creator: *dispose " "$pdf.info" || die "$pdf: creator"
 	n=$(sed -n 's/^Pages: *//p' "$pdf.info")
 	pdftotext -layout -enc UTF-8 "$pdf" "$pdf.txt" || die "$pdf: pdftotext"
-	python3 - "$pdf.txt" "$json" "$sha" "$n" "$(basename "$json")" <<'PY' || die "$pdf: text"
+	# the form's table in drawing order: each cell's lines together
+	pdftotext -raw -enc UTF-8 "$pdf" "$pdf.raw" || die "$pdf: pdftotext -raw"
+	python3 - "$pdf.txt" "$json" "$sha" "$n" "$(basename "$json")" "$pdf.raw" <<'PY' || die "$pdf: text"
 import json, re, sys
 txt, doc, sha, n, name = open(sys.argv[1], encoding="utf-8").read(), \
     json.load(open(sys.argv[2])), sys.argv[3], int(sys.argv[4]), sys.argv[5]
+raw = open(sys.argv[6], encoding="utf-8").read().split("\f")
 pages = txt.split("\f")
 if pages and pages[-1].strip() == "":
     pages = pages[:-1]
@@ -86,20 +89,23 @@ assert flat("I attest that the information provided on this statement is accurat
 targets = doc["targets"]
 first = [i for i, p in enumerate(pages) if flat("Target 1 of %d: " % len(targets)) in flat(p)]
 assert first or not targets
-form = flat("\f".join(pages[:first[0]] if first else pages))
+form = flat("\f".join(raw[:first[0]] if first else raw))
+nr = lambda v: "not recorded" if v is None else v
 for i, t in enumerate(targets):
-    head = "Medium %d of %d: %s %s (%s)" % (i + 1, len(targets), t["id"], t["path"], t["kind"])
-    assert flat(head) in form, head
     nist = t["nist"]
-    for lab, v in (("Media type", nist["media_type"]), ("Method type", nist["sanitization"]),
-                   ("Method used (technique)", nist["technique"]),
-                   ("Tool used", nist["tool"]),
-                   ("Verification method", nist["verification_method"]),
-                   ("Verification result", t["verification"]["text"]),
-                   ("Category achieved", t["category_achieved"]),
-                   ("Serial number", nist["serial"] or "not recorded"),
-                   ("Make/Vendor", nist["manufacturer"] or "not recorded")):
-        assert flat("%s %s" % (lab, v)) in form, (lab, v)
+    # the form's row of this medium: its cells
+    for v in ("%d. %s %s (%s)" % (i + 1, t["id"], t["path"], t["kind"]),
+              nist["media_type"], "Source: %s" % nr(nist["media_source"]),
+              "Property number: %s" % nr(nist["property_number"]),
+              "Make: %s" % nr(nist["manufacturer"]), "Model: %s" % nr(nist["model"]),
+              "Serial: %s" % nr(nist["serial"]),
+              "%s %s %s" % (nist["sanitization"], nist["technique"], nist["tool"]),
+              t["category_achieved"],
+              "%s %s Result: %s" % (nist["verification_method"], t["verification"]["text"],
+                                    t["result"]),
+              "Destination: %s" % nr(nist["destination"]),
+              "Classification: %s" % nr(nist["classification_pre"])):
+        assert flat(v) in form, ("form row", i + 1, v)
     # its own page: the details, every caveat in words
     tp = [flat(p) for p in pages if flat("Target %d of %d: %s" % (i + 1, len(targets), t["id"])) in flat(p)]
     assert tp, ("no page for target", t["id"])

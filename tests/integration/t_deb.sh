@@ -25,17 +25,21 @@ version=$(sed -n 's/^VERSION *:= *//p' "$SRCDIR/Makefile")
 exec 9>/run/lock/dispose-deb-test.lock || die "cannot open the package test lock"
 flock -w 900 9 || skip "another test has held /run/lock/dispose-deb-test.lock for 15 minutes"
 status() { dpkg-query -W -f='${db:Status-Abbrev}' dispose 2>/dev/null; }
-before=$(status)
-case $before in
-"" | "un "* | "pn "*) ;;
-*) skip "a dispose package is on this system already (dpkg status '$before'," \
-	"version $(dpkg-query -W -f='${Version}' dispose 2>/dev/null)), not installed by this test: remove it first" ;;
-esac
+# absent, or skip: a dispose package this test did not install is never replaced or purged
+need_absent() {
+	local st
+	st=$(status)
+	case $st in "" | "un "* | "pn "*) return 0 ;; esac
+	skip "a dispose package is on this system already (dpkg status '$st'," \
+		"version $(dpkg-query -W -f='${Version}' dispose 2>/dev/null)), not installed by this test: remove it first"
+}
+need_absent
 
-installed=0
+installed=0 debver=
 deb_cleanup() {
-	# only what this test installed; never someone else's package
-	if [ "$installed" = 1 ] && [ -n "$(status | grep -v '^[up]n')" ]; then
+	# only what this test installed (its version), never someone else's package
+	if [ "$installed" = 1 ] && [ -n "$(status | grep -v '^[up]n')" ] &&
+		[ "$(dpkg-query -W -f='${Version}' dispose 2>/dev/null)" = "$debver" ]; then
 		apt-get purge -y -q dispose >/dev/null 2>&1 || dpkg --purge dispose >/dev/null 2>&1
 	fi
 	cleanup
@@ -64,6 +68,8 @@ readelf -d "$T/x$inst" >"$T/needed" || die "$inst in the package: not an ELF bin
 ! grep -qa 'DISPOSE_TEST_FAULT' "$T/x$inst" || die "$inst in the package has the test fault hooks"
 grep -q BIND_NOW "$T/needed" || die "$inst in the package: not linked with -z now"
 
+debver=$(dpkg-deb -f "$deb" Version)
+need_absent	# again: the build took minutes
 installed=1
 apt-get install -y -q "$deb" >"$T/apt.out" 2>&1 || die "apt-get install $deb: $(tail -10 "$T/apt.out")"
 [ "$(status)" = "ii " ] || die "after apt-get install: dpkg status '$(status)'"

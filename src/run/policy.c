@@ -1180,7 +1180,7 @@ static int certificate(struct ctx *c, struct json_object *root, struct dsp_polic
 			    EXP_DEST, sh);
 	}
 	/* #15: also a redacted copy, these categories hidden */
-	if (json_object_object_get_ex(o, "redact", &v)) {
+	if (json_object_object_get_ex(o, "redact", &v) && v) {
 		static const char *const words[] = { "serials", "host", "paths" };
 
 		if (!json_object_is_type(v, json_type_array) || !json_object_array_length(v))

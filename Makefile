@@ -46,7 +46,7 @@ FCORE_OBJ := $(CORE_SRC:%.c=$(B)/fuzz/%.o)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
 .PHONY: all deps check check-run unit integration fuzz fuzz-build fuzz-run bench tsan \
-        demo demo-run install clean lint-man check-vm deb
+        demo demo-run docs-png install clean lint-man check-vm deb
 all: $(B)/dispose
 
 $(B)/rel/%.o: %.c $(HDRS)
@@ -176,6 +176,17 @@ demo:
 	@scripts/deps.sh demo
 	@$(MAKE) --no-print-directory $(B)/dispose
 	@scripts/demo.sh $(CURDIR)/$(B)/dispose
+
+# make docs-png (as root): the demo, then the first page of its certificate.pdf
+# as docs/certificate-page1.png, the README's picture (committed)
+docs-png:
+	@scripts/deps.sh demo
+	@command -v pdftoppm >/dev/null || { echo "docs-png: pdftoppm: install poppler-utils" >&2; exit 2; }
+	@$(MAKE) --no-print-directory $(B)/dispose
+	@mkdir -p $(B)/docs docs && rm -f $(B)/docs/certificate.pdf
+	@DISPOSE_DEMO_PDF=$(CURDIR)/$(B)/docs/certificate.pdf scripts/demo.sh $(CURDIR)/$(B)/dispose \
+	  >$(B)/docs/demo.log 2>&1 || { tail -20 $(B)/docs/demo.log; exit 1; }
+	pdftoppm -png -r 72 -f 1 -l 1 -singlefile $(B)/docs/certificate.pdf docs/certificate-page1
 
 # make install [PREFIX=/usr] [DESTDIR=DIR]: the binary finds its data at run
 # time as BINDIR/../share/dispose (dsp_method_data_dir), so PREFIX may differ

@@ -6,7 +6,8 @@
 # server tree, two image files on loop devices (a data disk full of a marker
 # and a LUKS2 volume), the demo signing key and the run directory. The loop
 # devices and images are removed at the end; the rest is kept and named on
-# the last lines.
+# the last lines. DISPOSE_DEMO_PDF=FILE: the run's certificate.pdf is also
+# copied to FILE (make docs-png renders its first page for the README).
 set -u
 bin=$(readlink -f "${1:-build/dispose}")
 [ -x "$bin" ] || { echo "demo: $bin: not executable (run make first)" >&2; exit 2; }
@@ -130,6 +131,13 @@ say "the certificate: dispose verify, then stock openssl alone"
 run "$bin" verify --ca "$work/signer.crt" --run-dir "$run" "$cert" || fail "dispose verify failed"
 run openssl cms -verify -binary -inform DER -in "$cert.p7s" -content "$cert" \
 	-CAfile "$work/signer.crt" -purpose any -out /dev/null || fail "openssl cms -verify failed"
+say "the certificate as a PDF people read: certificate.pdf, beside the JSON, checked against it"
+pdf=$run/certificate.pdf
+[ -s "$pdf" ] || fail "dispose run: no $pdf"
+run "$bin" verify --ca "$work/signer.crt" --pdf "$pdf" "$cert" || fail "dispose verify --pdf failed"
+if [ -n "${DISPOSE_DEMO_PDF:-}" ]; then
+	cp "$pdf" "$DISPOSE_DEMO_PDF" || fail "cannot copy $pdf to $DISPOSE_DEMO_PDF"
+fi
 say "the certificate as a person reads it (its summary and each medium's result)"
 printf '$ %s\n' "$bin show $cert"
 "$bin" show "$cert" >"$work/show.txt" || fail "dispose show failed (exit $?)"
@@ -173,6 +181,7 @@ echo "the records restore byte for byte ($(find "$work/before" -type f | wc -l) 
 say "done: the run directory is kept"
 echo "run directory: $run"
 echo "certificate: $cert"
+echo "certificate PDF: $pdf"
 echo "archive: $arch"
 echo "restored records: $bag/data$S"
 echo "verify it: openssl cms -verify -binary -inform DER -in $cert.p7s -content $cert -CAfile $work/signer.crt -purpose any"

@@ -190,8 +190,7 @@ static void cut(struct page *p, const char *from, const char *to, const char *se
 static void cut_unsigned(struct page *p, bool sig)
 {
 	/* a version's characters only: nothing else can hide there */
-	cut(p, "renderedbydispose", NULL, "0123456789.+~-abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+	cut(p, "renderedbydispose", NULL, "0123456789.+~-");
 	if (!sig) {
 		cut(p, "Signedby", "verify--ca)", NULL);
 		cut(p, "Signingtime", NULL, "0123456789-:.TZ+");
@@ -248,8 +247,11 @@ static int mem_write(void *arg, const void *buf, size_t len)
  */
 static char *recipe_name(const struct page *p)
 {
-	const char *a = strstr(p->flat, "-content"), *e;
+	const char *a = NULL, *e;
 
+	/* the footer's, the last on the page (the body may hold the word too) */
+	for (const char *s = p->flat; (s = strstr(s, "-content")); s++)
+		a = s;
 	if (!a)
 		return NULL;
 	a += strlen("-content");

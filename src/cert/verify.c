@@ -796,8 +796,10 @@ static int slurp(const char *path, size_t max, char **buf, size_t *len)
 	return 0;
 }
 
-int dsp_cert_verify(struct dsp_cert_verifier *v, const char *json_path,
-		    const struct dsp_cert_verify_opts *o, struct dsp_cert_result *res)
+/* dsp_cert_verify, keeping the document's bytes verified (*keep, when not NULL; free()). */
+static int verify_path(struct dsp_cert_verifier *v, const char *json_path,
+		       const struct dsp_cert_verify_opts *o, struct dsp_cert_result *res,
+		       char **keep, size_t *keeplen)
 {
 	char *json = NULL, *p7s = NULL, *sig_path = NULL;
 	size_t jlen = 0, plen = 0;
@@ -823,10 +825,21 @@ int dsp_cert_verify(struct dsp_cert_verifier *v, const char *json_path,
 		rc = dsp_cert_verify_mem(v, json_path, json, jlen, p7s, plen, o, res);
 	else if (rc == 1)
 		rc = 0;
+	if (keep && json && res->outcome != DSP_CERT_UNREADABLE) {
+		*keep = json;
+		*keeplen = jlen;
+		json = NULL;
+	}
 	free(json);
 	free(p7s);
 	free(sig_path);
 	return rc;
+}
+
+int dsp_cert_verify(struct dsp_cert_verifier *v, const char *json_path,
+		    const struct dsp_cert_verify_opts *o, struct dsp_cert_result *res)
+{
+	return verify_path(v, json_path, o, res, NULL, NULL);
 }
 
 /* The outcomes that leave a document whose signature holds (trusted or not). */
@@ -847,21 +860,18 @@ int dsp_cert_verify_original(struct dsp_cert_verifier *v, const char *full_path,
 
 	*nvalues = 0;
 	memset(copy_res, 0, sizeof(*copy_res));
-	if ((rc = dsp_cert_verify(v, full_path, NULL, full_res)))
-		return rc;
-	if ((rc = dsp_cert_verify(v, copy_path, NULL, copy_res)))
-		return rc;
-	if (!signed_ok(full_res) || !signed_ok(copy_res))
-		return cert_why(why, DSP_MISMATCH, "%s does not verify",
-				!signed_ok(full_res) ? full_path : copy_path);
+	/* the bytes compared are the bytes verified: each file read once */
+	if ((rc = verify_path(v, full_path, NULL, full_res, &fb, &fl)) ||
+	    (rc = verify_path(v, copy_path, NULL, copy_res, &cb, &cl)))
+		goto out;
+	if (!signed_ok(full_res) || !signed_ok(copy_res) || !fb || !cb) {
+		rc = cert_why(why, DSP_MISMATCH, "%s does not verify",
+			      !signed_ok(full_res) || !fb ? full_path : copy_path);
+		goto out;
+	}
 	if (!full_res->signer_sha256 || !copy_res->signer_sha256 ||
-	    strcmp(full_res->signer_sha256, copy_res->signer_sha256))
-		return cert_why(why, DSP_MISMATCH, "not signed by the same certificate");
-	/* the bytes verified above, read again: compared as read */
-	if ((rc = slurp(full_path, JSON_MAX, &fb, &fl)) || (rc = slurp(copy_path, JSON_MAX, &cb, &cl))) {
-		if (rc != -ENOMEM)
-			rc = cert_why(why, DSP_INVALID, "cannot read the certificates again: %s",
-				      strerror(-rc));
+	    strcmp(full_res->signer_sha256, copy_res->signer_sha256)) {
+		rc = cert_why(why, DSP_MISMATCH, "not signed by the same certificate");
 		goto out;
 	}
 	if ((rc = dsp_cert_parse(fb, fl, &full, why)) || (rc = dsp_cert_parse(cb, cl, &copy, why)) ||

@@ -322,6 +322,10 @@ int dsp_cert_check_device(struct json_object *doc, const char *dev, double perce
 	if (percent > 100)
 		return cert_why(why, DSP_INVALID, "%s: sample of %g %% is more than the whole", dev,
 				percent);
+	/* #15: its serials and paths are tokens: no medium can be matched to it */
+	if (dsp_cert_is_redacted(doc))
+		return cert_why(why, DSP_REFUSED, "%s: a redacted copy names no medium; re-read it "
+				"with the full certificate", dev);
 	r = probe(dev, &n, why);
 	if (r)
 		return r;

@@ -160,6 +160,13 @@ grep -qF "not the redacted copy of $T/c2.json: \$.redacted.original_id" "$T/o3.o
 	die "--original, other: $(cat "$T/o3.out")"
 ok "verify --original: N values match; exit 3 for a re-signed wrong token (\$.host.hostname) and another certificate"
 
+# a copy names no medium: --device refuses it (exit 4); the full certificate re-reads it
+"$D" verify --ca "$T/s.crt" --device "$dev" "$T/c.redacted.json" >"$T/d.out" 2>&1
+rc=$?
+[ $rc = 4 ] && grep -qF "a redacted copy names no medium" "$T/d.out" || die "--device copy: exit $rc: $(cat "$T/d.out")"
+"$D" verify --ca "$T/s.crt" --device "$dev" "$T/c.json" >"$T/d.out" 2>&1 || die "--device full: $(cat "$T/d.out")"
+ok "verify --device: refused with the copy (exit 4), re-read with the full certificate"
+
 # 6. malformed tokens, and a token in a field the copy's fields do not list: invalid
 python3 - "$T/c.redacted.json" "$T/m.json" <<'PY' || die "malformed"
 import sys

@@ -4,11 +4,14 @@
 # a PDF that renders the certificate (same bytes, same inode), makes a
 # missing one, moves one that does not render it aside (certificate.pdf.stale-1)
 # and makes it again; a PDF that cannot be written (a dangling symlink in its
-# place) is a warning naming it, never a failed run (exit 0, the JSON stays).
+# place) is a warning naming it, never a failed run (exit 0, the JSON stays);
+# with the policy's certificate.redact, certificate.redacted.pdf renders the
+# redacted copy and its text holds no path of the server (the full one does).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/erase_lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 need_root
+command -v pdftotext >/dev/null || skip "poppler-utils missing"
 srv=$T/srv
 make_server "$srv"
 make_signer "$T/signer"
@@ -82,3 +85,27 @@ resume "unwritable"
 grep -q "$pdf: no PDF (" "$T/err" || { cat "$T/out" "$T/err"; die "no warning naming the PDF"; }
 "$DISPOSE" verify --ca "$T/signer.crt" "$cert" >/dev/null 2>&1 || die "the JSON no longer verifies"
 ok "a PDF that cannot be written: a warning, exit 0, the certificate stays"
+
+# a policy asking for a redacted copy: certificate.redacted.pdf beside it,
+# rendering it, and no path of the server in its text
+make_server "$srv"
+python3 - "$T/policy.json" <<'PY' || die "policy with redact"
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["certificate"]["redact"] = ["serials", "host", "paths"]
+json.dump(p, open(sys.argv[1], "w"), indent=1)
+PY
+"$DISPOSE" run --policy "$T/policy.json" --yes --progress none --run-dir "$T/red" \
+	>"$T/out" 2>"$T/err" || { cat "$T/out" "$T/err"; die "run with redact: exit $?"; }
+copy=$T/red/certificate.redacted.json
+[ -f "$copy" ] && [ -f "$T/red/certificate.pdf" ] && [ -f "$T/red/certificate.redacted.pdf" ] ||
+	{ ls "$T/red"; die "no certificate.redacted.pdf (or certificate.pdf) beside the copy"; }
+"$DISPOSE" verify --ca "$T/signer.crt" --pdf "$T/red/certificate.redacted.pdf" "$copy" >"$T/v" 2>&1 ||
+	{ cat "$T/v"; die "the redacted PDF does not verify"; }
+grep -q "^$T/red/certificate.redacted.pdf: renders $copy (" "$T/v" || { cat "$T/v"; die "no renders line"; }
+pdftotext "$T/red/certificate.redacted.pdf" - 2>/dev/null | tr -d ' \n' >"$T/red.txt"
+[ -s "$T/red.txt" ] || die "no text in the redacted PDF"
+grep -qF "$(printf '%s' "$srv" | tr -d ' ')" "$T/red.txt" && die "the redacted PDF names a path of the server"
+pdftotext "$T/red/certificate.pdf" - 2>/dev/null | tr -d ' \n' | grep -qF "$srv" ||
+	die "the full PDF does not name the server's paths (the check above proves nothing)"
+ok "a redacted copy: certificate.redacted.pdf renders it and names no path"

@@ -329,15 +329,16 @@ int dsp_pdf_check_mem(const char *name, const void *pdf, size_t plen, const char
 
 	if (!cert_name)
 		cert_name = "the certificate";
+	/* no PDF renders what is not a certificate */
 	if (dsp_cert_parse(json, jlen, &cdoc, &cwhy)) {
-		rc = say(why, DSP_INVALID, "%s: not a certificate: %s", cert_name,
+		rc = say(why, DSP_MISMATCH, "%s: %s is not a certificate (%s)", name, cert_name,
 			 cwhy ? cwhy : "does not parse");
 		free(cwhy);
 		return rc;
 	}
 	if (!(id = dsp_json_str(cdoc, "certificate_id"))) {
 		json_object_put(cdoc);
-		return say(why, DSP_INVALID, "%s: no certificate_id", cert_name);
+		return say(why, DSP_MISMATCH, "%s: %s has no certificate_id", name, cert_name);
 	}
 	if (dsp_sha256_hex(json, jlen, hex)) {
 		json_object_put(cdoc);

@@ -267,6 +267,16 @@ int dsp_cert_verify_original(struct dsp_cert_verifier *v, const char *full_path,
 			     const char *copy_path, struct dsp_cert_result *full_res,
 			     struct dsp_cert_result *copy_res, size_t *nvalues, char **why);
 
+/*
+ * The redacted copy of the certificate full_json (which holds a "redaction"
+ * member) made again from it: copy_json and its .p7s, signed by s, both new
+ * files, neither left on failure. The copy's bytes are those certify wrote
+ * (its signature's time differs). For a resume that finds the full
+ * certificate without its copy; the caller has verified full_json.
+ */
+int dsp_cert_redact_file(const char *full_json, struct dsp_cert_signer *s, const char *copy_json,
+			 char **why);
+
 /* " (redacted copy of ID: serials, host)" or " (full certificate; redacted copy ID)" for
  * res, or "" (static storage until the next call). */
 const char *dsp_cert_redaction_note(const struct dsp_cert_result *res);

@@ -145,3 +145,43 @@ out:
 	json_object_put(copy);
 	return rc;
 }
+
+int dsp_cert_redact_file(const char *full_json, struct dsp_cert_signer *s, const char *copy_json,
+			 char **why)
+{
+	struct json_object *full = NULL, *copy = NULL;
+	unsigned char *der = NULL;
+	char *fb = NULL, *cb = NULL, *p7s = NULL;
+	size_t fl = 0, cl = 0, derlen = 0;
+	bool made = false;
+	int rc;
+
+	if (asprintf(&p7s, "%s.p7s", copy_json) < 0)
+		return -ENOMEM;
+	if ((rc = dsp_file_read(full_json, 64u << 20, DSP_FILE_NOFOLLOW, &fb, &fl))) {
+		rc = cert_why(why, rc == -ENOMEM ? rc : DSP_INVALID, "%s: %s", full_json,
+			      strerror(-rc));
+		goto out;
+	}
+	if ((rc = dsp_cert_parse(fb, fl, &full, why)) ||
+	    (rc = dsp_cert_redact(full, fb, fl, &copy, NULL, why)) ||
+	    (rc = seal(copy, s, copy_json, &cb, &cl, &der, &derlen, why)))
+		goto out;
+	if ((rc = write_new(copy_json, cb, cl, why)))
+		goto out;
+	made = true;
+	if ((rc = write_new(p7s, der, derlen, why)))
+		goto out;
+	dsp_audit(DSP_AUDIT_NOTICE, "certify: wrote %s redacted copy %s of %s", copy_json,
+		  json_object_get_string(json_object_object_get(copy, "certificate_id")), full_json);
+out:
+	if (rc && made)
+		unlink(copy_json);
+	json_object_put(full);
+	json_object_put(copy);
+	free(der);
+	free(fb);
+	free(cb);
+	free(p7s);
+	return rc;
+}

@@ -135,6 +135,28 @@ static void run_pdf(struct run *r, const char *json, const char *pdf)
 	free(why);
 }
 
+/* A resume's certificate without its redacted copy: a warning when it cannot be made. */
+static void copy_again(struct run *r, const char *cert, const char *redacted)
+{
+	const struct dsp_policy_cert *c = &r->pol->cert;
+	struct dsp_cert_signer *s = r->signer;
+	char *why = NULL;
+	int rc = 0;
+
+	if (!s)
+		rc = dsp_cert_signer_load(c->key, c->cert, c->chain, c->passphrase_file, &s, &why);
+	if (!rc)
+		rc = dsp_cert_redact_file(cert, s, redacted, &why);
+	if (s != r->signer)
+		dsp_cert_signer_free(s);
+	if (rc)
+		dsp_log(DSP_LOG_WARN, "%s: the redacted copy cannot be made: %s", redacted,
+			why ? why : rc < 0 ? strerror(-rc) : "failed");
+	else
+		dsp_log(DSP_LOG_INFO, "%s: the redacted copy, made again from %s", redacted, cert);
+	free(why);
+}
+
 int run_signer_load(struct run *r)
 {
 	const struct dsp_policy_cert *c = &r->pol->cert;
@@ -258,6 +280,9 @@ int run_certify(struct run *r)
 		  DSP_STEP_CERTIFY + 1, DSP_STEP_COUNT);
 	if ((rc = existing(r, cert, &kind_ok)) > 0) {
 		rc = 0;
+		/* its redacted copy, lost after certify: made again from it (the salt is there) */
+		if (c->redact && access(redacted, F_OK) && errno == ENOENT)
+			copy_again(r, cert, redacted);
 	} else if (rc < 0) {
 		why = NULL;
 	} else if (!(s = r->signer)) {

@@ -78,3 +78,14 @@ while IFS= read -r v; do
 done <"$T/values"
 ! grep -qF -- "$T" "$r" || die "a path of the test in the copy: $(grep -nF -- "$T" "$r" | head -3)"
 ok "dispose run with certificate.redact: certificate.redacted.json verifies, matches --original, holds no path or hostname"
+
+# a resume that finds the certificate without its copy makes the copy again: the same bytes
+cp "$r" "$T/copy-before.json"
+rm -f "$r" "$r.p7s"
+"$DISPOSE" run --resume --yes --progress none --run-dir "$T/run" >"$T/out2" 2>&1 ||
+	die "resume: $(cat "$T/out2")"
+cmp -s "$r" "$T/copy-before.json" || die "the copy made again differs"
+[ -s "$r.p7s" ] || die "no signature for the copy made again"
+"$DISPOSE" verify --ca "$T/signer.crt" --original "$c" "$r" >"$T/o2.out" 2>&1 ||
+	die "verify --original after resume: $(cat "$T/o2.out")"
+ok "resume: a lost redacted copy is made again from the certificate (same bytes, verifies)"

@@ -82,7 +82,25 @@ recipe() {
 		-purpose any -out /dev/null 2>/dev/null
 }
 recipe "$T/c.redacted.json" || die "stock openssl rejects the copy"
-ok "both verify (exit 0): full certificate / redacted copy of ID: serials, host, paths; -J; openssl"
+# the shipped JSON Schema knows both documents
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	python3 - "$SRCDIR/profiles/schemas/dispose-certificate-1.schema.json" "$T/c.json" \
+		"$T/c.redacted.json" <<'PY' || die "JSON Schema"
+import json, sys, jsonschema
+s = json.load(open(sys.argv[1]))
+for p in sys.argv[2:]:
+    jsonschema.validate(json.load(open(p)), s)
+d = json.load(open(sys.argv[3]))
+d["redaction"] = {"salt": "0" * 64, "fields": ["host"], "redacted_copy": d["certificate_id"]}
+try:
+    jsonschema.validate(d, s)
+except jsonschema.ValidationError:
+    pass
+else:
+    raise SystemExit("a document with both members passes the schema")
+PY
+fi
+ok "both verify (exit 0): full certificate / redacted copy of ID: serials, host, paths; -J; openssl; JSON Schema"
 
 # 3. no plain value anywhere in the copy (each is in the full certificate)
 rser=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["backup"]["archives"][0]["recipients"][0]["serial"])' "$T/c.json")

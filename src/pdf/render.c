@@ -121,6 +121,7 @@ struct pdf {
 	cairo_surface_t *surf;
 	cairo_t *cr;
 	PangoContext *pc;
+	PangoAttrList *attrs;
 	PangoFontDescription *fd[F_N];
 	bool dry;		/* the measuring pass: nothing drawn */
 	bool redacted;		/* a redacted copy: "redacted:<hex>" shown short */
@@ -270,6 +271,8 @@ static PangoLayout *layout(struct pdf *p, int font, double width, const char *te
 
 	pango_layout_set_font_description(l, p->fd[font]);
 	pango_layout_set_auto_dir(l, FALSE);	/* escaped text: no bidi control survives */
+	/* a word broken across lines gets no '-' that is not in the text */
+	pango_layout_set_attributes(l, p->attrs);
 	if (width > 0) {
 		pango_layout_set_width(l, (int)(width * PANGO_SCALE));
 		pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
@@ -863,6 +866,9 @@ static bool pdf_date(const char *s, char out[21])
 
 static void fonts_free(struct pdf *p)
 {
+	if (p->attrs)
+		pango_attr_list_unref(p->attrs);
+	p->attrs = NULL;
 	for (size_t i = 0; i < DSP_ARRAY_SIZE(p->fd); i++) {
 		if (p->fd[i])
 			pango_font_description_free(p->fd[i]);
@@ -872,6 +878,8 @@ static void fonts_free(struct pdf *p)
 
 static void fonts_make(struct pdf *p)
 {
+	p->attrs = pango_attr_list_new();
+	pango_attr_list_insert(p->attrs, pango_attr_insert_hyphens_new(FALSE));
 	for (size_t i = 0; i < DSP_ARRAY_SIZE(fonts); i++) {
 		PangoFontDescription *f = pango_font_description_new();
 

@@ -53,15 +53,17 @@ int dsp_pdf_certificate(const char *cert_path, const char *out_pdf, char **why);
  * carries both, and (same layout) its text equals a fresh rendering's,
  * whitespace aside. 0; DSP_MISMATCH (*why names the first difference,
  * e.g. "X.pdf: renders certificate ID2, not ID1"); DSP_INVALID: not a PDF.
+ * Without the .p7s the fresh rendering names no signer, so a PDF that does
+ * (show --pdf's) differs: dispose verify and run use dsp_pdf_verify.
  */
 int dsp_pdf_check(const char *pdf_path, const char *json, size_t len, char **why);
 /*
  * The same from memory (the fuzz target's entry): name labels *why,
  * cert_name (NULL: "the certificate") names the rendering compared with;
  * o's signer and signing_time are what the fresh rendering says about the
- * signature (o NULL, as in dsp_pdf_check: the PDF's signer and signing time
- * are not compared); json_name and the version of dispose that rendered it
- * are taken from the PDF.
+ * signature (o NULL, as in dsp_pdf_check: none, so a PDF that names a signer
+ * differs; dsp_pdf_verify gives the .p7s's); json_name and the version of
+ * dispose that rendered it are taken from the PDF.
  */
 int dsp_pdf_check_mem(const char *name, const void *pdf, size_t plen, const char *json,
 		      size_t jlen, const char *cert_name, const struct dsp_pdf_opts *o,

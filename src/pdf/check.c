@@ -183,18 +183,13 @@ static void cut(struct page *p, const char *from, const char *to, const char *se
 }
 
 /*
- * The parts of page 1 that are not the JSON's: the version of dispose that
- * rendered it, and (when the caller has no .p7s to say it) the signer and
- * signing time. The same cut from both texts.
+ * The part of page 1 that is not the JSON's nor the caller's: the version of
+ * dispose that rendered it (a version's characters only: nothing else can
+ * hide there). The same cut from both texts.
  */
-static void cut_unsigned(struct page *p, bool sig)
+static void cut_version(struct page *p)
 {
-	/* a version's characters only: nothing else can hide there */
 	cut(p, "renderedbydispose", NULL, "0123456789.+~-");
-	if (!sig) {
-		cut(p, "Signedby", "verify--ca)", NULL);
-		cut(p, "Signingtime", NULL, "0123456789-:.TZ+");
-	}
 }
 
 /* "LAYOUT id=ID sha256=HEX": each part a new string, or NULL. */
@@ -293,8 +288,8 @@ static int compare(struct doc *d, const char *name, const char *json, size_t jle
 					      cert_name, rwhy ? rwhy : "?");
 		goto out;
 	}
-	cut_unsigned(&d->pages[0], o != NULL);
-	cut_unsigned(&fresh.pages[0], o != NULL);
+	cut_version(&d->pages[0]);
+	cut_version(&fresh.pages[0]);
 	for (int i = 0; i < d->npages && i < fresh.npages; i++) {
 		const struct page *a = &d->pages[i], *b = &fresh.pages[i];
 		size_t k = 0;

@@ -39,13 +39,15 @@ static char *copy_name(const struct dsp_cert_build_opts *o, const char *out_json
 static int seal(struct json_object *doc, struct dsp_cert_signer *s, const char *name, char **buf,
 		size_t *len, unsigned char **der, size_t *derlen, char **why)
 {
+	bool copy = dsp_cert_is_redacted(doc);
 	char *w = NULL;
 	int rc;
 
 	/* never sign what verify would reject: an edited record may claim more than it earned */
 	if ((rc = dsp_cert_check_schema(doc, &w)) || (rc = dsp_cert_check_consistency(doc, &w))) {
 		if (rc != -ENOMEM)
-			rc = cert_why(why, DSP_INVALID, "%s: not written: the run records do not "
+			rc = cert_why(why, DSP_INVALID, copy ? "%s: not written: the redacted copy "
+				      "would not verify (%s)" : "%s: not written: the run records do not "
 				      "make a valid certificate (%s)", name, w ? w : "?");
 		free(w);
 		return rc;

@@ -85,34 +85,50 @@ static void sync_dir_of(const char *path)
 }
 
 /*
- * Render json to out_pdf: a temporary name beside it (O_EXCL|O_NOFOLLOW),
- * synced, then linked to out_pdf, which link() never replaces (-EEXIST).
- * Nothing is left on failure.
+ * Render json to out_pdf: into an unnamed file in its directory (O_TMPFILE:
+ * a crash or a signal leaves nothing), or where the filesystem has none a
+ * temporary name beside it (O_EXCL|O_NOFOLLOW), synced, then linked to
+ * out_pdf, which link never replaces (-EEXIST). Nothing is left on failure.
  */
 static int render_to(const char *out_pdf, const char *json, size_t len,
 		     const struct dsp_pdf_opts *o, char **why)
 {
-	char tmp[PATH_MAX], *dir, *c;
+	char tmp[PATH_MAX], proc[64], *dir, *c;
 	unsigned char rnd[6];
 	char hex[13];
 	struct out w = { -1, 0 };
 	struct stat st;
+	bool named = false;
 	int rc;
 
 	/* say so before the work when the name is taken (the link below decides) */
 	if (lstat(out_pdf, &st) == 0)
 		return say(why, -EEXIST, "%s: exists", out_pdf);
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return say(why, -EIO, "%s: no random bytes for a temporary name", out_pdf);
-	dsp_hex(rnd, sizeof(rnd), hex);
 	if (!(c = strdup(out_pdf)))
 		return -ENOMEM;
 	dir = dirname(c);
-	rc = snprintf(tmp, sizeof(tmp), "%s/.dispose-pdf.%s.tmp", dir, hex);
+	w.fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (w.fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+		rc = say(why, -errno, "%s: %s", out_pdf, strerror(errno));
+		free(c);
+		return rc;
+	}
+	if (w.fd < 0) {
+		named = true;
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+			free(c);
+			return say(why, -EIO, "%s: no random bytes for a temporary name", out_pdf);
+		}
+		dsp_hex(rnd, sizeof(rnd), hex);
+		rc = snprintf(tmp, sizeof(tmp), "%s/.dispose-pdf.%s.tmp", dir, hex);
+		if (rc < 0 || rc >= (int)sizeof(tmp)) {
+			free(c);
+			return say(why, -ENAMETOOLONG, "%s: %s", out_pdf, strerror(ENAMETOOLONG));
+		}
+		w.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+			    0644);
+	}
 	free(c);
-	if (rc < 0 || rc >= (int)sizeof(tmp))
-		return say(why, -ENAMETOOLONG, "%s: %s", out_pdf, strerror(ENAMETOOLONG));
-	w.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
 	if (w.fd < 0)
 		return say(why, -errno, "%s: %s", out_pdf, strerror(errno));
 	rc = dsp_pdf_render(json, len, o, out_write, &w, why);
@@ -120,12 +136,24 @@ static int render_to(const char *out_pdf, const char *json, size_t len,
 		rc = say(why, -w.err, "%s: %s", out_pdf, strerror(w.err));
 	if (!rc && fsync(w.fd) < 0)
 		rc = say(why, -errno, "%s: %s", out_pdf, strerror(errno));
-	if (close(w.fd) < 0 && !rc)
-		rc = say(why, -errno, "%s: %s", out_pdf, strerror(errno));
-	if (!rc && link(tmp, out_pdf) < 0)
-		rc = say(why, -errno, errno == EEXIST ? "%s: exists" : "%s: %s", out_pdf,
-			 strerror(errno));
-	unlink(tmp);
+	if (!rc) {
+		int r;
+
+		if (named) {
+			r = link(tmp, out_pdf);
+		} else {
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", w.fd);
+			r = linkat(AT_FDCWD, proc, AT_FDCWD, out_pdf, AT_SYMLINK_FOLLOW);
+			if (r < 0 && errno == ENOENT)	/* no /proc: needs CAP_DAC_READ_SEARCH */
+				r = linkat(w.fd, "", AT_FDCWD, out_pdf, AT_EMPTY_PATH);
+		}
+		if (r < 0)
+			rc = say(why, -errno, errno == EEXIST ? "%s: exists" : "%s: %s", out_pdf,
+				 strerror(errno));
+	}
+	close(w.fd);
+	if (named)
+		unlink(tmp);
 	if (!rc)
 		sync_dir_of(out_pdf);
 	return rc;

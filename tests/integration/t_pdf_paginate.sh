@@ -37,6 +37,18 @@ echo "render time, 64 targets: $(( (t1 - t0) / 1000000 )) ms (release build)," \
 	"$(( (t2 - t1) / 1000000 )) ms (sanitizer build)"
 cmp -s "$T/c64.pdf" "$T/c64-san.pdf" || die "the two builds render different PDFs"
 
+# killed while it renders: nothing is left in the directory (the PDF is an unnamed file until whole)
+mkdir -p "$T/k"
+"$DISPOSE" show --pdf -o "$T/k/c64.pdf" "$T/c64.json" >/dev/null 2>&1 &
+kpid=$!
+sleep 1
+kill -KILL "$kpid" 2>/dev/null
+wait "$kpid" 2>/dev/null
+left=$(ls -A "$T/k")
+[ -z "$left" ] || { [ "$left" = c64.pdf ] && cmp -s "$T/k/c64.pdf" "$T/c64.pdf"; } ||
+	die "killed while rendering, it left: $left"
+ok "killed while rendering: ${left:-nothing} left"
+
 pdfinfo "$T/c64.pdf" >"$T/info" || die "pdfinfo"
 pages=$(sed -n 's/^Pages: *//p' "$T/info")
 [ "$pages" -ge 66 ] || die "$pages pages for 64 targets"

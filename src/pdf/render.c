@@ -31,8 +31,8 @@
 #define PW		595.28
 #define PH		841.89
 #define ML		42.0	/* left and right margin */
-#define MT		34.0
-#define MB		26.0
+#define MT		28.0
+#define MB		20.0
 #define CW		(PW - 2 * ML)
 #define LABEL_W		128.0	/* the label column of a field */
 #define INDENT		12.0
@@ -581,7 +581,7 @@ void pdf_heading(struct pdf *p, const char *text)
 
 	if (!row(p))
 		return;
-	heading_at(p, F_HEAD, 0, text, 8, 40);
+	heading_at(p, F_HEAD, 0, text, 6, 40);
 	y0 = p->y - 1.5;
 	if (!p->dry) {
 		cairo_set_line_width(p->cr, 0.6);
@@ -597,7 +597,7 @@ void pdf_subheading(struct pdf *p, int indent, const char *text)
 {
 	if (!row(p))
 		return;
-	heading_at(p, F_SUB, indent, text, 3, 24);
+	heading_at(p, F_SUB, indent, text, 2, 24);
 }
 
 void pdf_field(struct pdf *p, int indent, const char *label, const char *value)
@@ -623,7 +623,7 @@ void pdf_field(struct pdf *p, int indent, const char *label, const char *value)
 		draw(p, ll, x, p->y);
 		color(p, 0, 0, 0);
 		draw(p, vl, x + lw, p->y);
-		p->y += h + 1;
+		p->y += h + 0.5;
 	} else {
 		/* longer than what is left: the label, and the value's lines on as many pages as they take */
 		double yl = p->y + lh;
@@ -635,7 +635,7 @@ void pdf_field(struct pdf *p, int indent, const char *label, const char *value)
 		flow(p, vl, x + lw);
 		if (p->page == page0 && yl > p->y)
 			p->y = yl;
-		p->y += 1.5;
+		p->y += 0.5;
 	}
 	g_object_unref(ll);
 	g_object_unref(vl);
@@ -667,7 +667,7 @@ static void field_pair(struct pdf *p, int indent, const char *l1, const char *v1
 		     p->y);
 		g_object_unref(l[i]);
 	}
-	p->y += h + 1;
+	p->y += h + 0.5;
 }
 
 /* short enough to share a row */

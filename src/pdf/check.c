@@ -318,7 +318,7 @@ int dsp_pdf_check_mem(const char *name, const void *pdf, size_t plen, const char
 	struct json_object *cdoc = NULL;
 	struct doc d = { 0 };
 	char hex[65], *layout = NULL, *kid = NULL, *ksha = NULL, *kw = NULL, *subj = NULL;
-	char *want_subj = NULL, *cwhy = NULL;
+	char *want_subj = NULL, *cwhy = NULL, *creator = NULL;
 	const char *id;
 	int rc;
 
@@ -400,7 +400,20 @@ int dsp_pdf_check_mem(const char *name, const void *pdf, size_t plen, const char
 		}
 	}
 	rc = compare(&d, name, json, jlen, cert_name, o, why);
+	/* text that differs in a PDF another version made: say so (its layout should have changed) */
+	if (rc == DSP_MISMATCH && why && *why &&
+	    (creator = poppler_document_get_creator(d.doc)) &&
+	    strcmp(creator, DSP_TOOL_NAME " " DSP_VERSION)) {
+		char *c = dsp_log_text(creator), *w = *why;
+
+		*why = NULL;
+		rc = c ? say(why, DSP_MISMATCH, "%s (made by %s, this is %s %s)", w, c,
+			     DSP_TOOL_NAME, DSP_VERSION) : -ENOMEM;
+		free(c);
+		free(w);
+	}
 out:
+	g_free(creator);
 	g_free(kw);
 	g_free(subj);
 	free(layout);

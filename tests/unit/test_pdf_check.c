@@ -98,6 +98,13 @@ static void test_pdf_check_other_signer_refused(void **state)
 	free(why);
 	/* o NULL (dsp_pdf_check: no .p7s): no signer, so one named differs */
 	assert_int_equal(check(&m, c1, NULL, &why), DSP_MISMATCH);
+	assert_null(strstr(why, "(made by "));
+	free(why);
+	/* made by another version: said */
+	patch(&m, "/Creator (dispose ", "/Creator (disposX ");
+	assert_int_equal(check(&m, c1, NULL, &why), DSP_MISMATCH);
+	assert_non_null(strstr(why, "(made by disposX " DSP_VERSION ", this is dispose "
+			       DSP_VERSION ")"));
 	free(why);
 	free(m.p);
 }

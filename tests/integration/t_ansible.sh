@@ -112,6 +112,7 @@ inventory() {
 		echo "    dispose_poll: 1"
 		echo "    dispose_busy_delay: 1"
 		echo "    dispose_install_throttle: 1"
+		echo "    dispose_installed: ${INSTALLED:-false}"
 		echo "  hosts:"
 		for h in h1 h2 h3; do
 			echo "    $h:"
@@ -239,7 +240,9 @@ inventory "$T/inv-run.yml" h1 h2 h3
 	echo "watcher: h3 never got to its third pass"
 ) >"$T/watcher.out" 2>&1 &
 watcher=$!
-play d1 "$T/inv-run.yml"
+# (the package as installed: a and c install it, d's re-run checks it changes nothing)
+INSTALLED=true inventory "$T/inv-installed.yml" h1 h2 h3
+play d1 "$T/inv-installed.yml"
 wait "$watcher"
 grep -q '^killed ' "$T/watcher.out" || die "d) nothing killed: $(cat "$T/watcher.out"); $(why d1)"
 [ "$(cat "$T/d1.rc")" != 0 ] || die "d) the play with h3 killed passed"
@@ -248,7 +251,8 @@ grep -q 'h3: dispose run interrupted (exit -9); re-run the play to resume it' "$
 recap d1 h3 | grep -q ' failed=1 ' || die "d) h3 not failed: $(recap d1 h3)"
 for h in h1 h2; do recap d1 $h | grep -q ' changed=0 .* failed=0 ' || die "d) $h: $(recap d1 $h)"; done
 grep -q '"event":"erase_end"' "${RUN[h3]}/events.jsonl" && die "d) h3's erase ended: not killed mid-erase"
-[ "$(count_marker "${DISK[h3]}")" = 0 ] && die "d) h3's loop already erased before the kill"
+# killed mid-erase: gutmann's 35 passes not all done (the first, random, hid the marker)
+[ "$(grep -c '"event":"pass_end"' "${RUN[h3]}/events.jsonl")" -lt 36 ] || die "d) h3's passes all ended before the kill"
 grep -q '2 certificates: 2 valid' "$T/d1.out" || die "d) h1, h2 not verified: $(why d1)"
 ok "d) h3 killed mid-erase: the play fails naming it"
 play d2 "$T/inv-run.yml"
@@ -268,14 +272,14 @@ ok "d) the re-run resumes h3 to a valid certificate; h1, h2 unchanged (changed=0
 RUN[h2]=$T/h2/run2; SRV[h2]=$T/h2/server2
 tree h2 server2 || die "tree h2 server2"
 chattr +i "${SRV[h2]}/srv/data/records.db" || die "chattr +i"
-inventory "$T/inv-run.yml" h1 h2 h3
-play e "$T/inv-run.yml"
+INSTALLED=true inventory "$T/inv-installed.yml" h1 h2 h3
+play e "$T/inv-installed.yml"
 chattr -i "${SRV[h2]}/srv/data/records.db"
 [ "$(cat "$T/e.rc")" != 0 ] || die "e) the play with h2 failing passed"
 grep -q 'h2: dispose run failed (exit 1: failed or completed with errors); its record and failure report fetched' "$T/e.out" ||
 	die "e) the failure does not name h2: $(why e)"
 recap e h2 | grep -q ' failed=1 ' || die "e) h2 not failed: $(recap e h2)"
-grep -q '"kind":"sanitization-failure-report"' "$T/ctl/h2/certificate.json" || die "e) h2's failure report not fetched"
+grep -q '"kind": "sanitization-failure-report"' "$T/ctl/h2/certificate.json" || die "e) h2's failure report not fetched"
 grep -q '2 certificates: 2 valid' "$T/e.out" || die "e) h1, h3 not verified: $(why e)"
 ok "e) a failed run fails the play naming h2; the others verify"
 

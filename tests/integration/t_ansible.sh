@@ -138,14 +138,17 @@ inventory() {
 }
 # play NAME INVENTORY [ansible-playbook args]: output in $T/NAME.out, exit in $T/NAME.rc
 play() {
-	local n=$1 inv=$2
+	local n=$1 inv=$2 s
 	shift 2
-	local s=$(date +%s)
+	s=$(date +%s)
 	ansible-playbook -i "$inv" "$A/site.yml" "$@" </dev/null 2>&1 |
 		while IFS= read -r l; do printf '%s\n' "$l"; [ -n "${T_ANSIBLE_KEEP:-}" ] && printf '%(%T)T %s\n' -1 "$l" >>"$T/$n.times"; done >"$T/$n.out"
 	echo "${PIPESTATUS[0]}" >"$T/$n.rc"
 	echo "play $n: exit $(cat "$T/$n.rc"), $(($(date +%s) - s))s"
-	[ -n "${T_ANSIBLE_KEEP:-}" ] && mkdir -p "$T_ANSIBLE_KEEP" && cp "$T/$n.out" "$T/$n.times" "$T_ANSIBLE_KEEP/"
+	# T_ANSIBLE_KEEP=DIR: keep each play's output (and its timed copy) there
+	if [ -n "${T_ANSIBLE_KEEP:-}" ]; then
+		mkdir -p "$T_ANSIBLE_KEEP" && cp "$T/$n.out" "$T/$n.times" "$T_ANSIBLE_KEEP/"
+	fi
 }
 # why NAME: the failed tasks of a play, for a message
 why() { grep -A6 -E '^(fatal|failed): ' "$T/$1.out" | head -40; tail -6 "$T/$1.out"; }

@@ -12,7 +12,8 @@
 #     resumes it to a valid certificate, h1 and h2 unchanged (changed=0)
 #  e) a host whose run fails (an immutable file in its tree): the play fails
 #     naming it; the others' certificates still verify
-# run alone: installs the dispose package and runs three hosts' erasures
+# Runs beside other tests (its own loops, trees and run dirs); t_deb.sh, which
+# also installs the package, runs alone afterwards, and the lock below orders them.
 . "$(dirname "$0")/lib.sh"
 need_root
 for c in ansible-playbook openssl chattr dpkg; do

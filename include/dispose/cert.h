@@ -277,6 +277,15 @@ int dsp_cert_verify_original(struct dsp_cert_verifier *v, const char *full_path,
 int dsp_cert_redact_file(const char *full_json, struct dsp_cert_signer *s, const char *copy_json,
 			 char **why);
 
+/*
+ * A copy that hides the host must not be signed by a certificate that
+ * names it: DSP_REFUSED (*why names the signer's subject) when s's subject
+ * or a subjectAltName holds this host's name (its FQDN, or its first label
+ * as a whole word, ignoring case); else 0. certify checks the records'
+ * hosts too; dispose run checks before it starts.
+ */
+int dsp_cert_redact_signer_host(struct dsp_cert_signer *s, char **why);
+
 /* " (redacted copy of ID: serials, host)" or " (full certificate; redacted copy ID)" for
  * res, or "" (static storage until the next call). */
 const char *dsp_cert_redaction_note(const struct dsp_cert_result *res);

@@ -1114,8 +1114,10 @@ int cert_set_id(struct json_object *doc)
  * --redact: the salt of the tokens, kept only here ("redacted_copy" is
  * filled once the copy's id is known; the full's id is computed with it null).
  */
-static int add_redaction(struct json_object *doc, unsigned mask, char **why)
+static int add_redaction(struct json_object *doc, unsigned mask, struct json_object *named,
+			 struct json_object *targets, char **why)
 {
+	struct json_object *paths = NULL, *listed = NULL;
 	unsigned char salt[32];
 	char hex[65];
 	struct json_object *r, *f;
@@ -1137,6 +1139,30 @@ static int add_redaction(struct json_object *doc, unsigned mask, char **why)
 		if (mask & (1u << i))
 			json_object_array_add(f, jstr(words[i]));
 	add(r, "fields", f);
+	/* the paths of targets that are not in targets[] (never started): hidden in the copy too */
+	if ((mask & DSP_CERT_REDACT_PATHS) && json_object_object_length(named)) {
+		if (!(paths = json_object_new_array()) || !(listed = json_object_new_object())) {
+			json_object_put(paths);
+			json_object_put(r);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < json_object_array_length(targets); i++) {
+			const char *tp = dsp_json_str(json_object_array_get_idx(targets, i), "path");
+
+			if (tp)
+				json_object_object_add(listed, tp, NULL);
+		}
+		json_object_object_foreach(named, k, v) {
+			(void)k;
+			if (!json_object_object_get_ex(listed, dsp_json_str(v, "path"), NULL))
+				json_object_array_add(paths, json_object_get(v));
+		}
+		json_object_put(listed);
+		if (json_object_array_length(paths))
+			add(r, "paths", paths);
+		else
+			json_object_put(paths);
+	}
 	add(r, "redacted_copy", NULL);
 	add(doc, "redaction", r);
 	return 0;
@@ -1228,13 +1254,28 @@ static int pick_inventory(const char *given, const struct run *rs, size_t n, cha
 	return (*path = strdup(given)) ? 0 : -ENOMEM;
 }
 
+/* A path the records name (any target, started or not), as bytes: hidden in the copy too. */
+static int note_path(struct json_object *paths, const char *p)
+{
+	struct json_object *e;
+
+	if (!paths || !p || !*p || json_object_object_get_ex(paths, p, NULL))
+		return 0;
+	if (!(e = json_object_new_object()) || dsp_json_add_bytes(e, "path", p)) {
+		json_object_put(e);
+		return -ENOMEM;
+	}
+	json_object_object_add(paths, p, e);
+	return 0;
+}
+
 /*
  * dispose run whose erase never started (no erase_start): the targets of its
  * plan.json, when its SHA-256 is the one the plan step recorded, each
  * "ID PATH: never started"; else a line saying the plan is not that one.
  */
 static int planned_never_started(const struct run *r, struct json_object *failures, bool several,
-				 size_t ri)
+				 size_t ri, struct json_object *named)
 {
 	struct json_object *plan = NULL, *arr = NULL;
 	unsigned char md[32];
@@ -1268,6 +1309,8 @@ static int planned_never_started(const struct run *r, struct json_object *failur
 		char *e = pp ? dsp_json_escape_text(pp, strlen(pp)) : NULL;
 
 		rc = pp && !e ? -ENOMEM : add_failure(failures, several, ri, id, e, "never started");
+		if (!rc)
+			rc = note_path(named, pp);
 		free(e);
 	}
 out:
@@ -1294,6 +1337,13 @@ static bool top_level(const struct run *r, const struct dsp_record_target *t)
 
 int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out, char **why)
 {
+	return cert_build(o, out, NULL, why);
+}
+
+int cert_build(const struct dsp_cert_build_opts *o, struct json_object **out,
+	       struct json_object **copy_out, char **why)
+{
+	struct json_object *named = o && o->redact ? json_object_new_object() : NULL;
 	struct json_object *doc = NULL, *summary, *tool, *attested = NULL, *dest = NULL, *runs;
 	struct json_object *backup, *archives, *targets, *failures, *host;
 	struct run *rs = NULL;
@@ -1304,11 +1354,17 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 	bool backed_up = false;
 
 	*out = NULL;
-	if (!n)
+	if (copy_out)
+		*copy_out = NULL;
+	if (o && o->redact && !named)
+		return -ENOMEM;
+	if (!n) {
+		json_object_put(named);
 		return cert_why(why, DSP_INVALID, "certify: no run directory");
+	}
 	if (o->time) {
 		if (!rfc3339_valid(o->time))
-			return cert_why(why, DSP_INVALID,
+			return json_object_put(named), cert_why(why, DSP_INVALID,
 					"--time: '%s' is not an RFC 3339 UTC time such as "
 					"2026-12-06T10:00:00Z", o->time);
 		snprintf(created, sizeof(created), "%s", o->time);
@@ -1429,7 +1485,7 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 				   "written")))
 			goto out;
 		if (rec->command && !strcmp(rec->command, DSP_RECORD_CMD_RUN) &&
-		    (rc = planned_never_started(&rs[i], failures, n > 1, i)))
+		    (rc = planned_never_started(&rs[i], failures, n > 1, i, named)))
 			goto out;
 		if (!is_erase(&rs[i]))
 			continue;
@@ -1437,6 +1493,8 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 			const struct dsp_record_target *t = &rec->targets[k];
 			struct tstate st;
 			struct json_object *td;
+			if ((rc = note_path(named, t->path)))
+				goto out;
 			if (!top_level(&rs[i], t))
 				continue;
 			td = target_doc(&rs[i], i, t, dest_text, o->attest ? o->attest->property_number
@@ -1468,6 +1526,8 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 				p = pp ? dsp_json_escape_text(pp, strlen(pp)) : NULL;
 				rc = pp && !p ? -ENOMEM :
 				     add_failure(failures, n > 1, i, id, p, "never started");
+				if (!rc)
+					rc = note_path(named, pp);
 				free(p);
 				if (rc)
 					goto out;
@@ -1502,7 +1562,7 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 	/* the records' texts are UTF-8 already; this only guards what slipped through */
 	if ((rc = dsp_json_make_utf8(doc)) < 0)
 		goto out;
-	if (o->redact && (rc = add_redaction(doc, o->redact, why)))
+	if (o->redact && (rc = add_redaction(doc, o->redact, named, targets, why)))
 		goto out;
 	if ((rc = cert_set_id(doc)))
 		goto out;
@@ -1514,12 +1574,16 @@ int dsp_cert_build(const struct dsp_cert_build_opts *o, struct json_object **out
 			goto out;
 		add(json_object_object_get(doc, "redaction"), "redacted_copy",
 		    jref(copy, "certificate_id"));
-		json_object_put(copy);
+		if (copy_out)
+			*copy_out = copy;
+		else
+			json_object_put(copy);
 	}
 	*out = doc;
 	doc = NULL;
 	rc = 0;
 out:
+	json_object_put(named);
 	json_object_put(doc);
 	json_object_put(attested);
 	json_object_put(dest);

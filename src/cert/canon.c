@@ -171,7 +171,7 @@ enum {
 	T_NULL = 1, T_BOOL = 2, T_INT = 4, T_STR = 8, T_OBJ = 16, T_ARR = 32,
 };
 
-enum fmt { F_ANY, F_UUID, F_TIME, F_RTIME, F_HEX, F_HEX64, F_NONNEG, F_RANGE, F_DECIMAL };
+enum fmt { F_ANY, F_UUID, F_TIME, F_RTIME, F_HEX, F_HEX64, F_HEX64T, F_NONNEG, F_RANGE, F_DECIMAL };
 
 struct field {
 	const char *key;
@@ -293,7 +293,7 @@ static const struct field f_recipient[] = {
 	{ "subject", SN, F_ANY, NULL, NULL, 0, true },
 	{ "issuer", SN, F_ANY, NULL, NULL, 0, true },
 	{ "serial", SN, F_ANY, NULL, NULL, 0, false },
-	{ "sha256", SN, F_HEX64, NULL, NULL, 0, false },
+	{ "sha256", SN, F_HEX64T, NULL, NULL, 0, false },	/* a token in a copy */
 	END
 };
 static const struct field f_archive[] = {
@@ -472,9 +472,15 @@ static const struct field f_target[] = {
 };
 /* #15: the salt of a full certificate with a redacted copy; the copy's own account */
 static const char *const E_SCHEME[] = { "sha256(salt || value)", NULL };
+static const struct field f_redaction_path[] = {
+	{ "path", S, F_ANY, NULL, NULL, 0, true },
+	END
+};
 static const struct field f_redaction[] = {
 	{ "salt", S, F_HEX64, NULL, NULL, 0, false },
 	{ "fields", T_ARR, F_ANY, NULL, NULL, T_STR, false },
+	/* paths the records name that targets[] does not (targets that never started) */
+	{ "paths", T_ARR, F_ANY, NULL, f_redaction_path, T_OBJ, false },
 	{ "redacted_copy", S, F_UUID, NULL, NULL, 0, false },
 	END
 };
@@ -599,6 +605,8 @@ static bool added_key(const struct field *spec, const char *key)
 	/* #15: only a certificate with a redacted copy, or the copy */
 	if (spec == f_doc)
 		return !strcmp(key, "redaction") || !strcmp(key, "redacted");
+	if (spec == f_redaction)
+		return !strcmp(key, "paths");
 
 	if (spec == f_run) {
 		for (size_t i = 0; i < DSP_ARRAY_SIZE(run_added); i++)
@@ -687,6 +695,7 @@ static int check_value(const struct field *f, struct json_object *v, const char 
 		case F_RTIME: ok &= time_ok(s, true); break;
 		case F_HEX: ok &= hex_ok(s, 0); break;
 		case F_HEX64: ok &= hex_ok(s, 64); break;
+		case F_HEX64T: ok &= hex_ok(s, 64) || dsp_cert_is_token(s); break;
 		case F_DECIMAL: ok &= decimal_ok(s); break;
 		default: break;
 		}

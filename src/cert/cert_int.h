@@ -32,6 +32,18 @@ int cert_check_redaction(struct json_object *doc, char **why);
  */
 int cert_redact_compare(struct json_object *full, const void *fbytes, size_t flen,
 			struct json_object *copy, size_t *nvalues, char **why);
+/* redact.c: the copy's redacted.original_sha256 of the full's bytes (its id does not change). */
+int cert_redact_original(struct json_object *copy, const void *full_bytes, size_t full_len);
+/* build.c: dsp_cert_build, and (o->redact) the redacted copy made once (*copy, original_sha256 null). */
+int cert_build(const struct dsp_cert_build_opts *o, struct json_object **doc,
+	       struct json_object **copy, char **why);
+/*
+ * redact.c (#15): why the signer certificate of s names a hidden host value
+ * of doc ("host" listed; its subject or a SAN holds the host name as a whole
+ * word or its FQDN), *subject its one-line subject: DSP_REFUSED, else 0.
+ */
+struct dsp_cert_signer;
+int cert_redact_signer_check(struct json_object *doc, struct dsp_cert_signer *s, char **why);
 
 /* A new string printf'd into *why (when why is not NULL); returns rc. */
 int cert_why(char **why, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -93,13 +93,20 @@ int dsp_cert_certify(const struct dsp_cert_build_opts *o, struct dsp_cert_signer
 	names[1] = p7s;
 	names[2] = cname;
 	names[3] = cp7s;
-	if ((rc = dsp_cert_build(o, &doc, why)))
+	if ((rc = cert_build(o, &doc, o->redact ? &copy : NULL, why)))
+		goto out;
+	/* a copy that hides the host, signed by a certificate that names it: nothing written */
+	if ((o->redact & DSP_CERT_REDACT_HOST) && (rc = cert_redact_signer_check(doc, s, why)))
 		goto out;
 	if ((rc = seal(doc, s, out_json, &buf, &len, &der, &derlen, why)))
 		goto out;
-	/* the copy: its original_sha256 is of the full certificate's bytes as signed */
+	/* the copy (made once by the build): its original_sha256 is of the full's bytes as signed */
 	if (o->redact) {
-		if ((rc = dsp_cert_redact(doc, buf, len, &copy, NULL, why)))
+		if (!copy) {
+			rc = cert_why(why, DSP_INVALID, "%s: no redacted copy", cname);
+			goto out;
+		}
+		if ((rc = cert_redact_original(copy, buf, len)))
 			goto out;
 		if ((rc = seal(copy, s, cname, &cbuf, &clen, &cder, &cderlen, why)))
 			goto out;

@@ -6,6 +6,7 @@
 #include "dispose/util.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,8 @@ static int each_slot(struct json_object *doc, slot_fn fn, void *arg)
 	char at[320];
 	int rc;
 
+	if ((rc = slot(&w, member(doc, "attested"), "property_number", C_SER, "$.attested")))
+		return rc;
 	if ((rc = slot(&w, host, "hostname", C_HOST, "$.host")) ||
 	    (rc = slot(&w, host, "machine_id", C_HOST, "$.host")))
 		return rc;
@@ -215,7 +218,9 @@ static int each_slot(struct json_object *doc, slot_fn fn, void *arg)
 		for (size_t j = 0; json_object_is_type(rc_, json_type_array) &&
 				   j < json_object_array_length(rc_); j++) {
 			snprintf(at, sizeof(at), "$.backup.archives[%zu].recipients[%zu]", i, j);
-			if ((rc = slot(&w, json_object_array_get_idx(rc_, j), "serial", C_SER, at)))
+			/* the recipient certificate's fingerprint gives its serial back */
+			if ((rc = slot(&w, json_object_array_get_idx(rc_, j), "serial", C_SER, at)) ||
+			    (rc = slot(&w, json_object_array_get_idx(rc_, j), "sha256", C_SER, at)))
 				return rc;
 		}
 	}
@@ -232,15 +237,20 @@ static int each_slot(struct json_object *doc, slot_fn fn, void *arg)
 			return rc;
 		snprintf(sub, sizeof(sub), "%.200s.identity", at);
 		if ((rc = slot(&w, id, "serial", C_SER, sub)) || (rc = slot(&w, id, "wwn", C_SER, sub)) ||
-		    (rc = slot(&w, id, "backing_file", C_PATH, sub)))
+		    (rc = slot(&w, id, "backing_file", C_PATH, sub)) ||
+		    (rc = slot(&w, id, "name", C_PATH, sub)))	/* the device path less /dev/ */
 			return rc;
 		snprintf(sub, sizeof(sub), "%.200s.nist", at);
-		if ((rc = slot(&w, member(t, "nist"), "serial", C_SER, sub)))
+		if ((rc = slot(&w, member(t, "nist"), "serial", C_SER, sub)) ||
+		    (rc = slot(&w, member(t, "nist"), "property_number", C_SER, sub)))
 			return rc;
 		for (size_t j = 0; json_object_is_type(km, json_type_array) &&
 				   j < json_object_array_length(km); j++) {
 			snprintf(sub, sizeof(sub), "%.200s.key_material[%zu]", at, j);
-			if ((rc = slot(&w, json_object_array_get_idx(km, j), "path", C_PATH, sub)))
+			/* a key's fingerprint is searchable (CT logs, scanners): it names the host */
+			if ((rc = slot(&w, json_object_array_get_idx(km, j), "path", C_PATH, sub)) ||
+			    (rc = slot(&w, json_object_array_get_idx(km, j), "fingerprint", C_HOST,
+				       sub)))
 				return rc;
 		}
 		snprintf(sub, sizeof(sub), "%.200s.evidence.luks", at);
@@ -271,8 +281,13 @@ static size_t count_tokens(struct json_object *o, unsigned depth);
 
 /* ---- making the copy ---- */
 
+/*
+ * The hidden values in a byte trie (children in one open-addressing table
+ * keyed by node and byte): at each place of a string the longest value that
+ * starts there is found in as many steps as it has bytes, whatever the
+ * number of values (a run of thousands of files: no quadratic walk).
+ */
 struct hid {
-	char *text;			/* as the document writes it */
 	size_t len;
 	char token[TOKEN_LEN + 1];
 };
@@ -282,9 +297,94 @@ struct mk {
 	unsigned mask;
 	struct hid *v;
 	size_t n, cap;
+	uint32_t *slot_node, *slot_child;	/* the table: parent node+1 (0: free), child */
+	unsigned char *slot_byte;
+	size_t tcap, tused;
+	int32_t *term;			/* node -> value index, -1 */
+	size_t nodes, ncap;
 	size_t tokens;
 	int err;
 };
+
+static size_t tslot(const struct mk *m, uint32_t node, unsigned char b)
+{
+	uint64_t h = ((uint64_t)node * 257u + b + 1) * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 20) & (m->tcap - 1);
+}
+
+static int64_t child(const struct mk *m, uint32_t node, unsigned char b)
+{
+	if (!m->tcap)
+		return -1;
+	for (size_t i = tslot(m, node, b);; i = (i + 1) & (m->tcap - 1)) {
+		if (!m->slot_node[i])
+			return -1;
+		if (m->slot_node[i] == node + 1 && m->slot_byte[i] == b)
+			return m->slot_child[i];
+	}
+}
+
+static int put_child(struct mk *m, uint32_t node, unsigned char b, uint32_t c)
+{
+	if (2 * (m->tused + 1) > m->tcap) {
+		size_t ocap = m->tcap, ncap = ocap ? 2 * ocap : 1024;
+		uint32_t *on = m->slot_node, *oc = m->slot_child;
+		unsigned char *ob = m->slot_byte;
+
+		m->slot_node = calloc(ncap, sizeof(*m->slot_node));
+		m->slot_child = malloc(ncap * sizeof(*m->slot_child));
+		m->slot_byte = malloc(ncap);
+		if (!m->slot_node || !m->slot_child || !m->slot_byte) {
+			free(m->slot_node);
+			free(m->slot_child);
+			free(m->slot_byte);
+			m->slot_node = on;
+			m->slot_child = oc;
+			m->slot_byte = ob;
+			return -ENOMEM;
+		}
+		m->tcap = ncap;
+		for (size_t i = 0; i < ocap; i++) {
+			size_t j;
+
+			if (!on[i])
+				continue;
+			for (j = tslot(m, on[i] - 1, ob[i]); m->slot_node[j]; j = (j + 1) & (ncap - 1))
+				;
+			m->slot_node[j] = on[i];
+			m->slot_child[j] = oc[i];
+			m->slot_byte[j] = ob[i];
+		}
+		free(on);
+		free(oc);
+		free(ob);
+	}
+	for (size_t i = tslot(m, node, b);; i = (i + 1) & (m->tcap - 1))
+		if (!m->slot_node[i]) {
+			m->slot_node[i] = node + 1;
+			m->slot_child[i] = c;
+			m->slot_byte[i] = b;
+			m->tused++;
+			return 0;
+		}
+}
+
+static int new_node(struct mk *m, uint32_t *id)
+{
+	if (m->nodes == m->ncap) {
+		size_t cap = m->ncap ? 2 * m->ncap : 1024;
+		int32_t *nt = cap < UINT32_MAX / 2 ? realloc(m->term, cap * sizeof(*nt)) : NULL;
+
+		if (!nt)
+			return -ENOMEM;
+		m->term = nt;
+		m->ncap = cap;
+	}
+	m->term[m->nodes] = -1;
+	*id = (uint32_t)m->nodes++;
+	return 0;
+}
 
 static int token_of(const unsigned char salt[32], const void *val, size_t len,
 		    char out[TOKEN_LEN + 1])
@@ -305,11 +405,29 @@ static int token_of(const unsigned char salt[32], const void *val, size_t len,
 	return 0;
 }
 
+/* text (as the document writes it) hides under token; the first value of a text gives its token */
 static int hid_add(struct mk *m, const char *text, const char *token)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (!strcmp(m->v[i].text, text))
-			return 0;	/* the first value of this text gives its token */
+	uint32_t node = 0;
+	int rc;
+
+	if (!*text)
+		return 0;
+	if (!m->nodes && (rc = new_node(m, &node)))
+		return rc;
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		int64_t c = child(m, node, *p);
+		uint32_t nn;
+
+		if (c < 0) {
+			if ((rc = new_node(m, &nn)) || (rc = put_child(m, node, *p, nn)))
+				return rc;
+			c = nn;
+		}
+		node = (uint32_t)c;
+	}
+	if (m->term[node] >= 0)
+		return 0;
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? 2 * m->cap : 32;
 		struct hid *nv = realloc(m->v, cap * sizeof(*nv));
@@ -319,12 +437,26 @@ static int hid_add(struct mk *m, const char *text, const char *token)
 		m->v = nv;
 		m->cap = cap;
 	}
-	if (!(m->v[m->n].text = strdup(text)))
-		return -ENOMEM;
 	m->v[m->n].len = strlen(text);
 	memcpy(m->v[m->n].token, token, TOKEN_LEN + 1);
-	m->n++;
+	m->term[node] = (int32_t)m->n++;
 	return 0;
+}
+
+/* The token of value text into tok, from its exact bytes (obj[key] and its "<key>_hex"). */
+static int value_token(struct mk *m, struct json_object *obj, const char *key,
+		       char tok[TOKEN_LEN + 1])
+{
+	const char *text = json_object_get_string(member(obj, key));
+	char *bytes = NULL;
+	size_t blen = 0;
+	int rc = dsp_json_bytes(obj, key, &bytes, &blen);
+
+	if (rc == -ENOMEM)
+		return rc;
+	rc = rc ? token_of(m->salt, text, strlen(text), tok) : token_of(m->salt, bytes, blen, tok);
+	free(bytes);
+	return rc;
 }
 
 /* Hide one field: the value and its "<key>_hex" sibling become the token of its exact bytes. */
@@ -333,8 +465,7 @@ static int hide_slot(struct json_object *obj, const char *key, unsigned cat, con
 {
 	struct mk *m = arg;
 	struct json_object *v = member(obj, key);
-	char hk[128], tok[TOKEN_LEN + 1], *bytes = NULL;
-	size_t blen = 0;
+	char hk[128], tok[TOKEN_LEN + 1];
 	const char *text;
 	int rc;
 
@@ -344,12 +475,7 @@ static int hide_slot(struct json_object *obj, const char *key, unsigned cat, con
 	text = json_object_get_string(v);
 	if (dsp_cert_is_token(text))
 		return 0;
-	rc = dsp_json_bytes(obj, key, &bytes, &blen);
-	if (rc == -ENOMEM)
-		return rc;
-	rc = rc ? token_of(m->salt, text, strlen(text), tok) : token_of(m->salt, bytes, blen, tok);
-	free(bytes);
-	if (rc || (rc = hid_add(m, text, tok)))
+	if ((rc = value_token(m, obj, key, tok)) || (rc = hid_add(m, text, tok)))
 		return rc;
 	json_object_object_add(obj, key, json_object_new_string(tok));
 	snprintf(hk, sizeof(hk), "%s_hex", key);
@@ -359,48 +485,59 @@ static int hide_slot(struct json_object *obj, const char *key, unsigned cat, con
 	return 0;
 }
 
-static int by_length(const void *a, const void *b)
+static bool alnum(unsigned char c)
 {
-	const struct hid *x = a, *y = b;
-
-	return x->len < y->len ? 1 : x->len > y->len ? -1 : strcmp(x->text, y->text);
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Digests, ids, seeds and times: nothing a name could hide in. */
-static bool hexish(const char *s)
+/*
+ * The longest hidden value at s[i..n): 4 bytes or more anywhere, a shorter
+ * one only as a whole word (non-alphanumerics or the ends around it).
+ */
+static const struct hid *match_at(const struct mk *m, const char *s, size_t i, size_t n)
 {
-	return s[strspn(s, "0123456789abcdefABCDEF:.TZ-")] == '\0';
+	const struct hid *best = NULL;
+	uint32_t node = 0;
+
+	if (!m->nodes)
+		return NULL;
+	for (size_t j = i; j < n; j++) {
+		int64_t c = child(m, node, (unsigned char)s[j]);
+		const struct hid *h;
+
+		if (c < 0)
+			break;
+		node = (uint32_t)c;
+		if (m->term[node] < 0)
+			continue;
+		h = &m->v[m->term[node]];
+		if (h->len >= MIN_SUB ||
+		    ((!i || !alnum((unsigned char)s[i - 1])) &&
+		     (j + 1 == n || !alnum((unsigned char)s[j + 1]))))
+			best = h;
+	}
+	return best;
 }
 
 /* s with every hidden value replaced by its token (longest first, one pass), or NULL: unchanged. */
 static char *replace_in(struct mk *m, const char *s, size_t *ntok)
 {
-	size_t n = strlen(s), cap = n + 1, o = 0;
+	size_t n = strlen(s), cap = 0, o = 0;
 	char *out = NULL;
-	bool changed = false;
 
-	for (size_t i = 0; i < m->n; i++)
-		if (!strcmp(s, m->v[i].text)) {
-			char *t = strdup(m->v[i].token);
-
-			if (!t)
-				m->err = -ENOMEM;
-			else
-				(*ntok)++;
-			return t;
-		}
-	if (hexish(s) || dsp_cert_is_token(s))
+	if (dsp_cert_is_token(s))
 		return NULL;
 	for (size_t i = 0; i < n;) {
 		const struct hid *h = NULL;
+		size_t skip = 1;
 
-		for (size_t k = 0; k < m->n && !h; k++)
-			if (m->v[k].len >= MIN_SUB && m->v[k].len <= n - i &&
-			    !memcmp(s + i, m->v[k].text, m->v[k].len))
-				h = &m->v[k];
+		if (s[i] == DSP_CERT_TOKEN_PREFIX[0] && token_at(s + i))
+			skip = TOKEN_LEN;	/* a token stays whole */
+		else
+			h = match_at(m, s, i, n);
 		if (!out) {
 			if (!h) {
-				i++;
+				i += skip;
 				continue;
 			}
 			cap = n + TOKEN_LEN * 4 + 1;
@@ -411,8 +548,8 @@ static char *replace_in(struct mk *m, const char *s, size_t *ntok)
 			memcpy(out, s, i);
 			o = i;
 		}
-		if (o + TOKEN_LEN + 4 >= cap) {
-			char *no = realloc(out, cap *= 2);
+		if (o + TOKEN_LEN + skip + 1 >= cap) {
+			char *no = realloc(out, cap = 2 * cap + TOKEN_LEN + skip);
 
 			if (!no) {
 				free(out);
@@ -426,55 +563,179 @@ static char *replace_in(struct mk *m, const char *s, size_t *ntok)
 			o += TOKEN_LEN;
 			i += h->len;
 			(*ntok)++;
-			changed = true;
 		} else {
-			out[o++] = s[i++];
+			memcpy(out + o, s + i, skip);
+			o += skip;
+			i += skip;
 		}
 	}
-	if (!changed) {
-		free(out);
+	if (!out)
 		return NULL;
-	}
 	out[o] = '\0';
 	return out;
 }
 
-/* Every string of o (but a pass's pattern: key material, never a name) through replace_in. */
-static void replace_all(struct mk *m, struct json_object *o, unsigned depth)
+/* obj[key], a string, through replace_in. */
+static void rewrite(struct mk *m, struct json_object *obj, const char *key)
+{
+	struct json_object *v = member(obj, key);
+	char *r;
+
+	if (m->err || !json_object_is_type(v, json_type_string))
+		return;
+	if ((r = replace_in(m, json_object_get_string(v), &m->tokens)))
+		json_object_object_add(obj, key, json_object_new_string(r));
+	free(r);
+}
+
+/* Every string of an array of strings, or (recorded: as the device said it) of a whole tree. */
+static void rewrite_all(struct mk *m, struct json_object *o, unsigned depth)
 {
 	if (depth > 64 || m->err)
 		return;
 	if (json_object_is_type(o, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(o); i++) {
 			struct json_object *e = json_object_array_get_idx(o, i);
+			char *r;
 
-			if (json_object_is_type(e, json_type_string)) {
-				char *r = replace_in(m, json_object_get_string(e), &m->tokens);
-
-				if (r)
-					json_object_array_put_idx(o, i, json_object_new_string(r));
-				free(r);
-			} else {
-				replace_all(m, e, depth + 1);
+			if (!json_object_is_type(e, json_type_string)) {
+				rewrite_all(m, e, depth + 1);
+				continue;
 			}
-		}
-		return;
-	}
-	if (!json_object_is_type(o, json_type_object))
-		return;
-	json_object_object_foreach(o, k, v) {
-		if (!strcmp(k, "pattern"))
-			continue;
-		if (json_object_is_type(v, json_type_string)) {
-			char *r = replace_in(m, json_object_get_string(v), &m->tokens);
-
-			if (r)
-				json_object_object_add(o, k, json_object_new_string(r));
+			if ((r = replace_in(m, json_object_get_string(e), &m->tokens)))
+				json_object_array_put_idx(o, i, json_object_new_string(r));
 			free(r);
-		} else {
-			replace_all(m, v, depth + 1);
+		}
+	} else if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v) {
+			if (json_object_is_type(v, json_type_string))
+				rewrite(m, o, k);
+			else
+				rewrite_all(m, v, depth + 1);
 		}
 	}
+}
+
+/* A field that carries a hidden value (listed or not): occurrences of the listed ones in it. */
+static int rewrite_slot(struct json_object *obj, const char *key, unsigned cat, const char *where,
+			void *arg)
+{
+	const char *s = json_object_get_string(member(obj, key));
+
+	(void)cat;
+	(void)where;
+	/* digests, uuids, machine ids: nothing a name could hide in */
+	if (s && s[strspn(s, "0123456789abcdefABCDEF:.-")])
+		rewrite(arg, obj, key);
+	return ((struct mk *)arg)->err;
+}
+
+static void rewrite_keys(struct mk *m, struct json_object *o, const char *const *keys)
+{
+	for (; *keys; keys++)
+		rewrite(m, o, *keys);
+}
+
+/*
+ * The free text of the document: only these members (and the fields that
+ * carry hidden values) have hidden values replaced inside them; dispose's
+ * own words (schema, kind, method, technique, results, categories, modes,
+ * pattern kinds...) never, so a value equal to one of them stays there.
+ */
+static void rewrite_text(struct mk *m, struct json_object *doc)
+{
+	static const char *const sanitizer[] = { "name", "title", "organization", "location",
+						 "contact", NULL };
+	static const char *const attested[] = { "classification", NULL };
+	static const char *const ident[] = { "vendor", "model", NULL };
+	static const char *const nist[] = { "manufacturer", "model", "classification_pre",
+					    "classification_post", "destination", NULL };
+	static const char *const target[] = { "auto_reason", "result_text", "category_reason",
+					      NULL };
+	static const char *const recipient[] = { "subject", "issuer", NULL };
+	static const char *const recorded[] = { "health_before", "health_after", "hidden", NULL };
+	struct json_object *at = member(doc, "attested"), *a;
+
+	rewrite_all(m, member(member(doc, "summary"), "failures"), 0);
+	rewrite_keys(m, member(at, "sanitization"), sanitizer);
+	rewrite(m, member(at, "verification"), "name");
+	rewrite(m, member(at, "validation"), "name");
+	rewrite_keys(m, at, attested);
+	rewrite(m, member(at, "media_destination"), "details");
+	a = member(doc, "runs");
+	for (size_t i = 0; json_object_is_type(a, json_type_array) &&
+			   i < json_object_array_length(a); i++)
+		rewrite(m, member(json_object_array_get_idx(a, i), "policy"), "name");
+	a = member(member(doc, "backup"), "archives");
+	for (size_t i = 0; json_object_is_type(a, json_type_array) &&
+			   i < json_object_array_length(a); i++) {
+		struct json_object *ar = json_object_array_get_idx(a, i), *r = member(ar, "recipients");
+
+		rewrite(m, ar, "external_identifier");
+		for (size_t j = 0; json_object_is_type(r, json_type_array) &&
+				   j < json_object_array_length(r); j++)
+			rewrite_keys(m, json_object_array_get_idx(r, j), recipient);
+	}
+	a = member(doc, "targets");
+	for (size_t i = 0; json_object_is_type(a, json_type_array) &&
+			   i < json_object_array_length(a); i++) {
+		struct json_object *t = json_object_array_get_idx(a, i), *ev = member(t, "evidence");
+
+		rewrite_keys(m, member(t, "identity"), ident);
+		rewrite_keys(m, member(t, "nist"), nist);
+		rewrite_keys(m, t, target);
+		rewrite_all(m, member(t, "caveats"), 0);
+		rewrite(m, member(ev, "luks"), "error");
+		rewrite_all(m, member(member(ev, "sanitize"), "status"), 0);
+		for (size_t j = 0; recorded[j]; j++)
+			rewrite_all(m, member(ev, recorded[j]), 0);
+	}
+}
+
+/* The full certificate's other paths (targets that never started): hidden values too. */
+static int hide_extra(struct mk *m, struct json_object *red)
+{
+	struct json_object *p = member(red, "paths");
+	char tok[TOKEN_LEN + 1];
+	int rc;
+
+	if (!(m->mask & C_PATH))
+		return 0;
+	for (size_t i = 0; json_object_is_type(p, json_type_array) &&
+			   i < json_object_array_length(p); i++) {
+		struct json_object *e = json_object_array_get_idx(p, i);
+		const char *text = json_object_get_string(member(e, "path"));
+
+		if (!json_object_is_type(member(e, "path"), json_type_string))
+			continue;
+		if ((rc = value_token(m, e, "path", tok)) || (rc = hid_add(m, text, tok)))
+			return rc;
+	}
+	return 0;
+}
+
+static void mk_free(struct mk *m)
+{
+	free(m->v);
+	free(m->slot_node);
+	free(m->slot_child);
+	free(m->slot_byte);
+	free(m->term);
+	OPENSSL_cleanse(m->salt, sizeof(m->salt));
+}
+
+int cert_redact_original(struct json_object *copy, const void *full_bytes, size_t full_len)
+{
+	struct json_object *r = member(copy, "redacted");
+	char hex[65];
+	int rc;
+
+	if (!json_object_is_type(r, json_type_object))
+		return -EINVAL;
+	if ((rc = dsp_sha256_hex(full_bytes, full_len, hex)))
+		return rc;
+	json_object_object_add(r, "original_sha256", json_object_new_string(hex));
+	return 0;
 }
 
 int dsp_cert_redact(struct json_object *full, const void *full_bytes, size_t full_len,
@@ -500,10 +761,11 @@ int dsp_cert_redact(struct json_object *full, const void *full_bytes, size_t ful
 		goto out;
 	}
 	json_object_object_del(c, "redaction");
-	if ((rc = each_slot(c, hide_slot, &m)))
+	if ((rc = each_slot(c, hide_slot, &m)) || (rc = hide_extra(&m, red)))
 		goto out;
-	qsort(m.v, m.n, sizeof(*m.v), by_length);
-	replace_all(&m, c, 0);
+	if ((rc = each_slot(c, rewrite_slot, &m)))
+		goto out;
+	rewrite_text(&m, c);
 	if ((rc = m.err))
 		goto out;
 	if (!(r = json_object_new_object()) || !(f = json_object_new_array())) {
@@ -521,13 +783,8 @@ int dsp_cert_redact(struct json_object *full, const void *full_bytes, size_t ful
 	json_object_object_add(c, "redacted", r);
 	if ((rc = cert_set_id(c)))
 		goto out;
-	if (full_bytes) {
-		char hex[65];
-
-		if ((rc = dsp_sha256_hex(full_bytes, full_len, hex)))
-			goto out;
-		json_object_object_add(r, "original_sha256", json_object_new_string(hex));
-	}
+	if (full_bytes && (rc = cert_redact_original(c, full_bytes, full_len)))
+		goto out;
 	if (ntokens)
 		*ntokens = count_tokens(c, 0);
 	*copy = c;
@@ -536,10 +793,7 @@ int dsp_cert_redact(struct json_object *full, const void *full_bytes, size_t ful
 out:
 	if (rc == -ENOMEM)
 		cert_why(why, rc, "redact: out of memory");
-	for (size_t i = 0; i < m.n; i++)
-		free(m.v[i].text);
-	free(m.v);
-	OPENSSL_cleanse(m.salt, sizeof(m.salt));
+	mk_free(&m);
 	json_object_put(c);
 	return rc;
 }

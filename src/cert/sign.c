@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* sign.c - the certificate's signer: load key + X.509 (+ chain), detached CMS over exact bytes */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -407,5 +409,98 @@ out:
 	CMS_ContentInfo_free(cms);
 	BIO_free(in);
 	ERR_clear_error();
+	return rc;
+}
+
+/* ---- #15: a redacted copy's signer must not name the host it hides ---- */
+
+/* w (the host name, or its first label) in s as a whole word, ignoring case */
+static bool names_word(const char *s, const char *w, size_t wl)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (wl == 0)
+		return false;
+	for (size_t i = 0; i + wl <= n; i++)
+		if (!strncasecmp(s + i, w, wl) && (!i || !isalnum((unsigned char)s[i - 1])) &&
+		    (i + wl == n || !isalnum((unsigned char)s[i + wl])))
+			return true;
+	return false;
+}
+
+/* The signer's subject or a SAN names host h (its FQDN, or its first label as a word). */
+static bool names_host(const char *subject, GENERAL_NAMES *san, const char *h)
+{
+	size_t full = h ? strlen(h) : 0, label = h ? strcspn(h, ".") : 0;
+
+	if (!full)
+		return false;
+	if (names_word(subject, h, full) || names_word(subject, h, label))
+		return true;
+	for (int i = 0; san && i < sk_GENERAL_NAME_num(san); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(san, i);
+		ASN1_IA5STRING *t = NULL;
+		char buf[512];
+		int l;
+
+		if (g->type == GEN_DNS || g->type == GEN_EMAIL || g->type == GEN_URI)
+			t = g->d.ia5;
+		if (!t || (l = ASN1_STRING_length(t)) <= 0)
+			continue;
+		snprintf(buf, sizeof(buf), "%.*s", l > 511 ? 511 : l,
+			 (const char *)ASN1_STRING_get0_data(t));
+		if (names_word(buf, h, full) || names_word(buf, h, label))
+			return true;
+	}
+	return false;
+}
+
+int cert_redact_signer_check(struct json_object *doc, struct dsp_cert_signer *s, char **why)
+{
+	struct json_object *host = NULL, *runs = NULL, *v;
+	GENERAL_NAMES *san;
+	char *subject;
+	const char *hit = NULL;
+	int rc = 0;
+
+	if (!s || !s->cert)
+		return 0;
+	subject = dsp_x509_name_text(X509_get_subject_name(s->cert));
+	san = X509_get_ext_d2i(s->cert, NID_subject_alt_name, NULL, NULL);
+	json_object_object_get_ex(doc, "host", &host);
+	if (json_object_object_get_ex(host, "hostname", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    names_host(subject, san, json_object_get_string(v)))
+		hit = json_object_get_string(v);
+	json_object_object_get_ex(doc, "runs", &runs);
+	for (size_t i = 0; !hit && json_object_is_type(runs, json_type_array) &&
+			   i < json_object_array_length(runs); i++)
+		if (json_object_object_get_ex(json_object_array_get_idx(runs, i), "host", &v) &&
+		    json_object_is_type(v, json_type_string) &&
+		    names_host(subject, san, json_object_get_string(v)))
+			hit = json_object_get_string(v);
+	if (hit)
+		rc = cert_why(why, DSP_REFUSED, "signer %s: names this host, which the redacted copy "
+			      "hides (its signature would show it): sign with a certificate that names "
+			      "the organisation, e.g. dispose keygen --subject \"/CN=disposal signer/"
+			      "O=Example\"", subject ? subject : "?");
+	GENERAL_NAMES_free(san);
+	free(subject);
+	return rc;
+}
+
+int dsp_cert_redact_signer_host(struct dsp_cert_signer *s, char **why)
+{
+	struct json_object *doc = json_object_new_object(), *host = cert_host_identity();
+	int rc;
+
+	if (!doc || !host) {
+		json_object_put(doc);
+		json_object_put(host);
+		return -ENOMEM;
+	}
+	json_object_object_add(doc, "host", host);
+	rc = cert_redact_signer_check(doc, s, why);
+	json_object_put(doc);
 	return rc;
 }

@@ -30,21 +30,24 @@ static const char *const FULL =
 	" \"runs\": [{\"run_dir\": \"/srv/web01/run\", \"host\": \"web01\","
 	"   \"head\": \"aa0FCBA1bb\"}],"
 	" \"backup\": {\"archives\": [{\"path\": \"/srv/web01/run/a.tar\","
-	"   \"recipients\": [{\"subject\": \"CN = escrow\", \"serial\": \"0FCBA1\"}]}]},"
-	" \"targets\": [{\"id\": \"t1\", \"path\": \"/srv/web01/run/data\","
-	"   \"identity\": {\"serial\": \"SN-77\", \"wwn\": null, \"backing_file\": null, \"model\": \"ACME disk\"},"
+	"   \"recipients\": [{\"subject\": \"CN = escrow\", \"serial\": \"0FCBA1\","
+	"     \"sha256\": \"" SALT "\"}]}]},"
+	" \"targets\": [{\"id\": \"t1\", \"path\": \"/srv/web01/run/data\", \"kind\": \"web01\","
+	"   \"method\": {\"name\": \"web01\", \"source\": \"ACME\"},"
+	"   \"identity\": {\"serial\": \"SN-77\", \"wwn\": null, \"backing_file\": null, \"model\": \"ACME disk\","
+	"    \"name\": \"loop5\"},"
 	"   \"nist\": {\"serial\": \"SN-77\", \"model\": \"ACME disk\"},"
 	"   \"passes\": [{\"pass\": 1, \"pattern\": {\"kind\": \"random\", \"key\": \"web01web01\"}}],"
 	"   \"caveats\": [\"loop over /srv/web01/run/data and /srv/web01/run\", \"host web01 said ab\", \"ab\","
-	"                 \"about\"],"
-	"   \"key_material\": [{\"path\": \"/srv/web01/run/data/k\"}],"
+	"                 \"about\", \"records-ab-2026\", \"never /opt/never\"],"
+	"   \"key_material\": [{\"path\": \"/srv/web01/run/data/k\", \"fingerprint\": \"SHA256:kFp\"}],"
 	"   \"evidence\": {\"luks\": null, \"header_backups\": [], \"sanitize\": {\"status\": {\"serial\": \"SN-77\"}},"
 	"     \"health_before\": {\"info\": {\"wwn\": \"5000c5\"}}, \"health_after\": null, \"hidden\": null}},"
 	"  {\"id\": \"t2\", \"path\": \"/srv/a\\\\xff\", \"path_hex\": \"2f7372762f61ff\","
 	"   \"identity\": {}, \"nist\": {}, \"caveats\": [\"t2 /srv/a\\\\xff: failed\"]}],"
 	" \"summary\": {\"failures\": [\"t1 /srv/web01/run/data: interrupted\"]},"
 	" \"redaction\": {\"salt\": \"" SALT "\", \"fields\": [\"serials\", \"host\", \"paths\"],"
-	"   \"redacted_copy\": null}}";
+	"   \"paths\": [{\"path\": \"/opt/never\"}], \"redacted_copy\": null}}";
 
 static struct json_object *parse(const char *s)
 {
@@ -151,16 +154,36 @@ static void test_redact_walk_whole_and_longest_first(void **state)
 			     TOK("/srv/web01/run")) > 0);
 	assert_string_equal(at(copy, "targets.0.caveats.0"), s);
 	free(s);
-	/* a short value: replaced where it is the whole string, not inside words */
+	/* a short value: replaced where it is a whole word, not inside words */
 	s = cat2("host ", TOK("web01"));
 	{
-		char *t = cat2(s, " said ab");
-		assert_string_equal(at(copy, "targets.0.caveats.1"), t);
+		char *t = cat2(s, " said "), *u = cat2(t, TOK("ab"));
+		assert_string_equal(at(copy, "targets.0.caveats.1"), u);
 		free(t);
+		free(u);
 	}
 	free(s);
 	assert_string_equal(at(copy, "targets.0.caveats.2"), TOK("ab"));
 	assert_string_equal(at(copy, "targets.0.caveats.3"), "about");
+	s = cat2("records-", TOK("ab"));
+	{
+		char *t = cat2(s, "-2026");
+		assert_string_equal(at(copy, "targets.0.caveats.4"), t);
+		free(t);
+	}
+	free(s);
+	/* a path the records name outside targets[] (never started): hidden in text too */
+	s = cat2("never ", TOK("/opt/never"));
+	assert_string_equal(at(copy, "targets.0.caveats.5"), s);
+	free(s);
+	/* dispose's own words stay, even equal to a hidden value */
+	assert_string_equal(at(copy, "targets.0.kind"), "web01");
+	assert_string_equal(at(copy, "targets.0.method.name"), "web01");
+	assert_string_equal(at(copy, "targets.0.method.source"), "ACME");
+	/* a key's fingerprint (host), the device name (paths), a recipient's SHA-256 (serials) */
+	assert_string_equal(at(copy, "targets.0.key_material.0.fingerprint"), TOK("SHA256:kFp"));
+	assert_string_equal(at(copy, "targets.0.identity.name"), TOK("loop5"));
+	assert_string_equal(at(copy, "backup.archives.0.recipients.0.sha256"), TOK(SALT));
 	/* a vendor inside a model: hidden there too */
 	s = cat2(TOK("ACME"), " disk");
 	assert_string_equal(at(copy, "targets.0.identity.model"), s);

@@ -135,14 +135,54 @@ static void run_pdf(struct run *r, const char *json, const char *pdf)
 	free(why);
 }
 
-/* A resume's certificate without its redacted copy: a warning when it cannot be made. */
+/* The redacted copy a resume finds is the copy of this certificate (verify --original). */
+static bool copy_is_ours(struct run *r, const char *cert, const char *redacted)
+{
+	const struct dsp_policy_cert *c = &r->pol->cert;
+	struct dsp_cert_verifier *v = NULL;
+	struct dsp_cert_result fr = { 0 }, cr = { 0 };
+	char *why = NULL;
+	size_t n = 0;
+	bool ok = false;
+
+	if (!dsp_cert_verifier_new(c->ca ? c->ca : c->cert, &v, &why) &&
+	    !dsp_cert_verify_original(v, cert, redacted, &fr, &cr, &n, &why))
+		ok = (cr.outcome == DSP_CERT_VALID || cr.outcome == DSP_CERT_FAILURE_REPORT);
+	if (!ok)
+		dsp_log(DSP_LOG_WARN, "%s: not the redacted copy of %s (%s): made again", redacted,
+			cert, why ? why : cr.reason ? cr.reason : "does not verify");
+	dsp_cert_result_clear(&fr);
+	dsp_cert_result_clear(&cr);
+	dsp_cert_verifier_free(v);
+	free(why);
+	return ok;
+}
+
+/*
+ * A resume's certificate: its redacted copy is kept only when it is the
+ * copy of this certificate; another (or one without its .p7s, or none) is
+ * moved aside with its PDF and made again from the certificate (the salt is
+ * there). A warning when it cannot be made.
+ */
 static void copy_again(struct run *r, const char *cert, const char *redacted)
 {
 	const struct dsp_policy_cert *c = &r->pol->cert;
 	struct dsp_cert_signer *s = r->signer;
-	char *why = NULL;
+	char *why = NULL, aside[PATH_MAX + 64];
 	int rc = 0;
 
+	snprintf(aside, sizeof(aside), "%s.p7s", redacted);
+	if ((!access(redacted, F_OK) || !access(aside, F_OK)) && copy_is_ours(r, cert, redacted))
+		return;
+	if (!(rc = move_aside(redacted)) && !(rc = move_aside(aside))) {
+		snprintf(aside, sizeof(aside), "%s/certificate.redacted.pdf", r->dir);
+		rc = move_aside(aside);
+	}
+	if (rc) {
+		dsp_log(DSP_LOG_WARN, "%s: cannot be moved aside (%s): the redacted copy is not made "
+			"again", redacted, strerror(-rc));
+		return;
+	}
 	if (!s)
 		rc = dsp_cert_signer_load(c->key, c->cert, c->chain, c->passphrase_file, &s, &why);
 	if (!rc)
@@ -172,6 +212,14 @@ int run_signer_load(struct run *r)
 			 why ? why : rc < 0 ? strerror(-rc) : "cannot sign");
 		free(why);
 		return rc == -ENOMEM ? rc : DSP_INVALID;
+	}
+	/* a redacted copy hides the host: its signature must not name it (#15) */
+	if ((c->redact & DSP_CERT_REDACT_HOST) &&
+	    (rc = dsp_cert_redact_signer_host(r->signer, &why))) {
+		run_fail(r, "%s: certificate: %s; nothing done", r->pol->path,
+			 why ? why : rc < 0 ? strerror(-rc) : "refused");
+		free(why);
+		return rc == -ENOMEM ? rc : DSP_REFUSED;
 	}
 	return 0;
 }
@@ -280,8 +328,8 @@ int run_certify(struct run *r)
 		  DSP_STEP_CERTIFY + 1, DSP_STEP_COUNT);
 	if ((rc = existing(r, cert, &kind_ok)) > 0) {
 		rc = 0;
-		/* its redacted copy, lost after certify: made again from it (the salt is there) */
-		if (c->redact && access(redacted, F_OK) && errno == ENOENT)
+		/* its redacted copy: kept when it is this certificate's, else made again */
+		if (c->redact)
 			copy_again(r, cert, redacted);
 	} else if (rc < 0) {
 		why = NULL;

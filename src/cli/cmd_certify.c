@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dispose/cert.h"
@@ -173,6 +174,7 @@ int cmd_certify(int argc, char **argv)
 	const char **dirs = NULL, *out = NULL, *key = NULL, *cert = NULL, *chain = NULL,
 		   *pass = NULL, *pdf = NULL;
 	char *why = NULL;
+	struct stat pst;
 	size_t ndirs = 0;
 	bool kind_ok = false;
 	int c, rc, quiet = 0;
@@ -251,9 +253,12 @@ int cmd_certify(int argc, char **argv)
 		goto out;
 	}
 	/* said before anything is written: the PDF is never a replacement */
-	if (pdf && (!*pdf || !access(pdf, F_OK) || errno != ENOENT)) {
+	/* lstat: a dangling symbolic link is a taken name too */
+	if (pdf && (!*pdf || !lstat(pdf, &pst) || errno != ENOENT)) {
+		int e = !*pdf ? 0 : !lstat(pdf, &pst) ? EEXIST : errno;
+
 		cli_usage_error("certify", "--pdf: %s: %s", pdf, !*pdf ? "empty name" :
-				errno == ENOENT ? "exists" : strerror(errno));
+				e == EEXIST ? "exists" : strerror(e));
 		goto out;
 	}
 	for (size_t i = 0; i < ndirs; i++)

@@ -8,7 +8,7 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 B        := build
 PKGS     := libcrypto libarchive json-c blkid libcryptsetup libxxhash libudev smartcols \
-            pangocairo cairo-pdf libqrencode poppler-glib
+            pangocairo pangoft2 fontconfig cairo-pdf libqrencode poppler-glib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lacl -lpthread
 GITREV   := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)

@@ -8,12 +8,14 @@
 
 #include "dispose/cert.h"
 
-/* The layout's name: in the PDF's metadata; verify --pdf compares text only within one layout. */
+/* The layout's name: in the PDF's metadata; verify --pdf compares only within one layout. */
 #define DSP_PDF_LAYOUT	"dispose-pdf/1"
 
 /* What the PDF says about the signature (from the .p7s, not the JSON). */
 struct dsp_pdf_opts {
-	const char *json_name;		/* the certificate's file name for the recipe; NULL: "CERT.json" */
+	const char *json_name;		/* the certificate's file name for the recipe, when one
+					   plain shell word ending ".json" (at most 80 bytes);
+					   else (and NULL) "CERT.json" */
 	const char *signer;		/* signer subject, one line; NULL: not shown */
 	const char *signing_time;	/* RFC 3339; NULL: not shown */
 	const char *time;		/* the PDF's CreationDate; NULL: the certificate's "created" */
@@ -32,7 +34,13 @@ typedef int (*dsp_pdf_write_fn)(void *arg, const void *buf, size_t len);
  * "DSP_PDF_LAYOUT id=<id> sha256=<hex>". json must pass dsp_cert_parse
  * (else DSP_INVALID); any shape of document renders (missing keys are
  * "not recorded"), outside text is escaped as dispose show does (never
- * Pango markup). 0, DSP_INVALID, -ENOMEM, -EIO (write).
+ * Pango markup). The fonts are fixed files (DejaVu Sans, Sans Bold, Sans
+ * Mono of fonts-dejavu-core, WenQuanYi Micro Hei of fonts-wqy-microhei) in
+ * a private fontconfig, never another installed font: the same bytes render
+ * the same PDF with the same dispose, cairo, pango and font packages. At
+ * most PDF_PAGES_MAX (pdf_int.h) pages, then a note: the JSON holds the rest.
+ * 0, DSP_INVALID, -ENOMEM, -EIO (write), -ENOENT (a font file missing: *why
+ * names it and its package).
  */
 int dsp_pdf_render(const char *json, size_t len, const struct dsp_pdf_opts *o,
 		   dsp_pdf_write_fn write, void *arg, char **why);
@@ -49,10 +57,14 @@ int dsp_pdf_certificate(const char *cert_path, const char *out_pdf, char **why);
 
 /*
  * dispose verify --pdf: does pdf_path render the certificate json[0..len)?
- * The PDF's metadata names the same id and SHA-256, every page's text
- * carries both, and (same layout) its text equals a fresh rendering's,
- * whitespace aside. 0; DSP_MISMATCH (*why names the first difference,
- * e.g. "X.pdf: renders certificate ID2, not ID1"); DSP_INVALID: not a PDF.
+ * Its metadata names the same id, SHA-256 and layout, and it is byte for
+ * byte the PDF dsp_pdf_render makes of those bytes now (with the recipe's
+ * name as the PDF prints it, when plain): what a viewer shows is more than
+ * text (annotations, layers, appended updates, glyphs), so nothing less is
+ * checked. 0; DSP_MISMATCH (*why names the first difference, e.g. "X.pdf:
+ * renders certificate ID2, not ID1", "X.pdf: not byte for byte this
+ * dispose's rendering of it (byte N differs; made by dispose V with cairo
+ * C, ...)"); DSP_INVALID: not a PDF.
  * Without the .p7s the fresh rendering names no signer, so a PDF that does
  * (show --pdf's) differs: dispose verify and run use dsp_pdf_verify.
  */

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* check.c - verify --pdf: does a PDF render this certificate? (poppler) */
+/* check.c - verify --pdf: is a PDF byte for byte this dispose's rendering of the certificate? */
+#include "pdf_int.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cairo.h>
 #include <glib.h>
 #include <poppler.h>
 
@@ -37,28 +40,16 @@ static int say(char **why, int rc, const char *fmt, ...)
 	return s ? rc : -ENOMEM;
 }
 
-/* A page's text without whitespace, and where each byte was in the text. */
-struct page {
-	char *text;		/* poppler's text (g_free) */
-	char *flat;		/* without whitespace */
-	size_t *at;		/* flat[i] is text[at[i]] */
-	size_t n;
-};
-
+/* Page 1's text without whitespace (the recipe's name is read from it). */
 struct doc {
 	PopplerDocument *doc;
-	struct page *pages;
+	char *flat;
 	int npages;
 };
 
 static void doc_clear(struct doc *d)
 {
-	for (int i = 0; d->pages && i < d->npages; i++) {
-		g_free(d->pages[i].text);
-		free(d->pages[i].flat);
-		free(d->pages[i].at);
-	}
-	free(d->pages);
+	free(d->flat);
 	if (d->doc)
 		g_object_unref(d->doc);
 	memset(d, 0, sizeof(*d));
@@ -69,11 +60,14 @@ static int is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Open buf as a PDF (the bytes must outlive d) and take every page's text. */
+/* Open buf as a PDF (the bytes must outlive d) and take page 1's text. */
 static int doc_open(struct doc *d, const char *name, const void *buf, size_t len, char **why)
 {
 	GError *err = NULL;
+	PopplerPage *pg;
 	GBytes *b;
+	char *text;
+	size_t n, k;
 
 	memset(d, 0, sizeof(*d));
 	if (len < 5 || memcmp(buf, "%PDF-", 5))
@@ -92,104 +86,21 @@ static int doc_open(struct doc *d, const char *name, const void *buf, size_t len
 	d->npages = poppler_document_get_n_pages(d->doc);
 	if (d->npages < 1)
 		return say(why, DSP_INVALID, "%s: not a PDF: no page", name);
-	if (!(d->pages = calloc((size_t)d->npages, sizeof(*d->pages))))
+	if (!(pg = poppler_document_get_page(d->doc, 0)))
+		return say(why, DSP_INVALID, "%s: page 1 cannot be read", name);
+	text = poppler_page_get_text(pg);
+	g_object_unref(pg);
+	n = text ? strlen(text) : 0;
+	if (!(d->flat = malloc(n + 1))) {
+		g_free(text);
 		return -ENOMEM;
-	for (int i = 0; i < d->npages; i++) {
-		struct page *p = &d->pages[i];
-		PopplerPage *pg = poppler_document_get_page(d->doc, i);
-		size_t n;
-
-		if (!pg)
-			return say(why, DSP_INVALID, "%s: page %d cannot be read", name, i + 1);
-		p->text = poppler_page_get_text(pg);
-		g_object_unref(pg);
-		if (!p->text && !(p->text = g_strdup("")))
-			return -ENOMEM;
-		n = strlen(p->text);
-		p->flat = malloc(n + 1);
-		p->at = malloc((n + 1) * sizeof(*p->at));
-		if (!p->flat || !p->at)
-			return -ENOMEM;
-		for (size_t k = 0; k < n; k++)
-			if (!is_space((unsigned char)p->text[k])) {
-				p->at[p->n] = k;
-				p->flat[p->n++] = p->text[k];
-			}
-		p->flat[p->n] = '\0';
 	}
+	for (k = 0, n = 0; text && text[k]; k++)
+		if (!is_space((unsigned char)text[k]))
+			d->flat[n++] = text[k];
+	d->flat[n] = '\0';
+	g_free(text);
 	return 0;
-}
-
-/* Up to 48 bytes of page text from about text[off - 12], one line, escaped; NULL on ENOMEM. */
-static char *near(const char *text, size_t off)
-{
-	size_t len = strlen(text), a = off > 12 ? off - 12 : 0, e;
-	char *s, *out;
-
-	if (a > len)
-		a = len;
-	while (a > 0 && ((unsigned char)text[a] & 0xc0) == 0x80)
-		a--;
-	e = a + 48 > len ? len : a + 48;
-	while (e < len && ((unsigned char)text[e] & 0xc0) == 0x80)
-		e++;
-	if (!(s = strndup(text + a, e - a)))
-		return NULL;
-	for (char *c = s; *c; c++)
-		if (is_space((unsigned char)*c))
-			*c = ' ';
-	out = dsp_log_text(s);
-	free(s);
-	return out;
-}
-
-static int differs(char **why, const char *name, const char *cert_name, int pageno,
-		   const struct page *p, size_t i)
-{
-	char *ctx = near(p->text, i < p->n ? p->at[i] : strlen(p->text));
-	int rc;
-
-	if (!ctx)
-		return -ENOMEM;
-	rc = say(why, DSP_MISMATCH, "%s: page %d differs from %s's rendering near '%s'", name,
-		 pageno, cert_name, ctx);
-	free(ctx);
-	return rc;
-}
-
-/*
- * Cut what a rendering may say differently out of page 1's text: from the
- * first "from" on, through "to" (included) or, with set, the run of bytes
- * in set after "from". Nothing when not found.
- */
-static void cut(struct page *p, const char *from, const char *to, const char *set)
-{
-	char *a = strstr(p->flat, from), *e;
-
-	if (!a)
-		return;
-	e = a + strlen(from);
-	if (to) {
-		if (!(e = strstr(e, to)))
-			return;
-		e += strlen(to);
-	} else {
-		e += strspn(e, set);
-	}
-	memmove(p->at + (a - p->flat), p->at + (e - p->flat),
-		(p->n - (size_t)(e - p->flat)) * sizeof(*p->at));
-	memmove(a, e, strlen(e) + 1);
-	p->n -= (size_t)(e - a);
-}
-
-/*
- * The part of page 1 that is not the JSON's nor the caller's: the version of
- * dispose that rendered it (a version's characters only: nothing else can
- * hide there). The same cut from both texts.
- */
-static void cut_version(struct page *p)
-{
-	cut(p, "renderedbydispose", NULL, "0123456789.+~-");
 }
 
 /* "LAYOUT id=ID sha256=HEX": each part a new string, or NULL. */
@@ -236,33 +147,78 @@ static int mem_write(void *arg, const void *buf, size_t len)
 }
 
 /*
- * The recipe's certificate name as the PDF prints it ("-content NAME -CAfile"
- * in page 1's text without whitespace): the file may have been renamed since,
- * so the fresh rendering takes the PDF's. NULL when not found.
+ * The recipe's certificate name as page 1 prints it ("-content NAME -CAfile"
+ * in its text without whitespace): the file may have been renamed since, so
+ * the fresh rendering takes the PDF's, when it is one a rendering prints
+ * (pdf_plain_name); else NULL, and the rendering's "CERT.json".
  */
-static char *recipe_name(const struct page *p)
+static char *recipe_name(const char *flat)
 {
 	const char *a = NULL, *e;
+	char *n;
 
 	/* the footer's, the last on the page (the body may hold the word too) */
-	for (const char *s = p->flat; (s = strstr(s, "-content")); s++)
+	for (const char *s = flat; (s = strstr(s, "-content")); s++)
 		a = s;
 	if (!a)
 		return NULL;
 	a += strlen("-content");
-	if (!(e = strstr(a, "-CAfile")) || e == a)
+	if (!(e = strstr(a, "-CAfile")) || e == a || e - a > (ptrdiff_t)PDF_NAME_MAX)
 		return NULL;
-	return strndup(a, (size_t)(e - a));
+	if ((n = strndup(a, (size_t)(e - a))) && !pdf_plain_name(n)) {
+		free(n);
+		n = NULL;
+	}
+	return n;
 }
 
-/* The text of rendering pdf[0..plen) and the fresh rendering of json, page by page. */
-static int compare(struct doc *d, const char *name, const char *json, size_t jlen,
-		   const char *cert_name, const struct dsp_pdf_opts *o, char **why)
+/* Up to " (" of s, escaped (cairo's Producer: "cairo 1.16.0 (https://cairographics.org)"). */
+static char *short_name(const char *s)
+{
+	const char *e = strstr(s, " (");
+	char *c = strndup(s, e ? (size_t)(e - s) : strlen(s)), *t = c ? dsp_log_text(c) : NULL;
+
+	free(c);
+	return t;
+}
+
+/* "; made by dispose X with cairo Y, this is ..." when the PDF names another version; a new string */
+static char *made_by(PopplerDocument *doc)
+{
+	char *creator = poppler_document_get_creator(doc);
+	char *producer = poppler_document_get_producer(doc);
+	char *c = short_name(creator ? creator : "no creator");
+	char *pr = short_name(producer ? producer : "no producer");
+	char cairo[64], *s = NULL;
+
+	snprintf(cairo, sizeof(cairo), "cairo %s", cairo_version_string());
+	if (c && pr && (strcmp(c, DSP_TOOL_NAME " " DSP_VERSION) || strcmp(pr, cairo))) {
+		if (asprintf(&s, "; made by %s with %s, this is %s %s with %s", c, pr,
+			     DSP_TOOL_NAME, DSP_VERSION, cairo) < 0)
+			s = NULL;
+	} else if (c && pr) {
+		s = strdup("");
+	}
+	g_free(creator);
+	g_free(producer);
+	free(c);
+	free(pr);
+	return s;
+}
+
+/*
+ * pdf[0..plen) against the fresh rendering of json: byte for byte. What a
+ * viewer shows is more than text (colours, boxes, annotations, layers,
+ * appended updates, glyph outlines): only the same bytes show the same.
+ */
+static int compare(struct doc *d, const char *name, const void *pdf, size_t plen,
+		   const char *json, size_t jlen, const char *cert_name,
+		   const struct dsp_pdf_opts *o, char **why)
 {
 	struct dsp_pdf_opts ro = { 0 };
 	struct membuf m = { 0 };
-	struct doc fresh = { 0 };
-	char *rwhy = NULL, *jname = recipe_name(&d->pages[0]);
+	char *rwhy = NULL, *jname = recipe_name(d->flat), *by = NULL;
+	size_t k = 0;
 	int rc;
 
 	if (o) {
@@ -276,37 +232,32 @@ static int compare(struct doc *d, const char *name, const char *json, size_t jle
 		rc = rc == -ENOMEM ? rc : say(why, rc == DSP_INVALID ? DSP_INVALID : -EIO,
 					      "%s: cannot be rendered: %s", cert_name,
 					      rwhy ? rwhy : strerror(rc < 0 ? -rc : EINVAL));
-		free(rwhy);
-		free(m.buf);
-		return rc;
-	}
-	free(rwhy);
-	rwhy = NULL;
-	rc = doc_open(&fresh, cert_name, m.buf, m.len, &rwhy);
-	if (rc) {
-		rc = rc == -ENOMEM ? rc : say(why, -EIO, "%s: its rendering does not read back: %s",
-					      cert_name, rwhy ? rwhy : "?");
 		goto out;
 	}
-	cut_version(&d->pages[0]);
-	cut_version(&fresh.pages[0]);
-	for (int i = 0; i < d->npages && i < fresh.npages; i++) {
-		const struct page *a = &d->pages[i], *b = &fresh.pages[i];
-		size_t k = 0;
-
-		while (k < a->n && k < b->n && a->flat[k] == b->flat[k])
-			k++;
-		if (k < a->n || k < b->n) {
-			rc = differs(why, name, cert_name, i + 1, a, k);
-			goto out;
-		}
+	if (m.len == plen && !memcmp(m.buf, pdf, plen))
+		goto out;
+	while (k < plen && k < m.len && ((const char *)pdf)[k] == m.buf[k])
+		k++;
+	if (!(by = made_by(d->doc))) {
+		rc = -ENOMEM;
+		goto out;
 	}
-	if (d->npages != fresh.npages)
-		rc = say(why, DSP_MISMATCH, "%s: %d page%s, %s's rendering has %d", name,
-			 d->npages, d->npages == 1 ? "" : "s", cert_name, fresh.npages);
+	/* bytes counted from 1, as cmp(1) does */
+	if (k == m.len)
+		rc = say(why, DSP_MISMATCH, "%s: not byte for byte this dispose's rendering of it "
+			 "(%zu bytes more after its %zu%s; make the PDF again from the signed "
+			 "JSON: dispose show --pdf)", name, plen - k, k, by);
+	else if (k == plen)
+		rc = say(why, DSP_MISMATCH, "%s: not byte for byte this dispose's rendering of it "
+			 "(it ends at byte %zu of %zu%s; make the PDF again from the signed "
+			 "JSON: dispose show --pdf)", name, k, m.len, by);
+	else
+		rc = say(why, DSP_MISMATCH, "%s: not byte for byte this dispose's rendering of it "
+			 "(byte %zu differs%s; make the PDF again from the signed JSON: "
+			 "dispose show --pdf)", name, k + 1, by);
 out:
 	free(rwhy);
-	doc_clear(&fresh);
+	free(by);
 	free(m.buf);
 	return rc;
 }
@@ -318,7 +269,7 @@ int dsp_pdf_check_mem(const char *name, const void *pdf, size_t plen, const char
 	struct json_object *cdoc = NULL;
 	struct doc d = { 0 };
 	char hex[65], *layout = NULL, *kid = NULL, *ksha = NULL, *kw = NULL, *subj = NULL;
-	char *want_subj = NULL, *cwhy = NULL, *creator = NULL;
+	char *want_subj = NULL, *cwhy = NULL;
 	const char *id;
 	int rc;
 
@@ -387,33 +338,8 @@ int dsp_pdf_check_mem(const char *name, const void *pdf, size_t plen, const char
 		free(l);
 		goto out;
 	}
-	for (int i = 0; i < d.npages; i++) {
-		if (!strstr(d.pages[i].flat, id)) {
-			rc = say(why, DSP_MISMATCH, "%s: page %d does not carry the certificate "
-				 "id %s", name, i + 1, id);
-			goto out;
-		}
-		if (!strstr(d.pages[i].flat, hex)) {
-			rc = say(why, DSP_MISMATCH, "%s: page %d does not carry the SHA-256 %s",
-				 name, i + 1, hex);
-			goto out;
-		}
-	}
-	rc = compare(&d, name, json, jlen, cert_name, o, why);
-	/* text that differs in a PDF another version made: say so (its layout should have changed) */
-	if (rc == DSP_MISMATCH && why && *why &&
-	    (creator = poppler_document_get_creator(d.doc)) &&
-	    strcmp(creator, DSP_TOOL_NAME " " DSP_VERSION)) {
-		char *c = dsp_log_text(creator), *w = *why;
-
-		*why = NULL;
-		rc = c ? say(why, DSP_MISMATCH, "%s (made by %s, this is %s %s)", w, c,
-			     DSP_TOOL_NAME, DSP_VERSION) : -ENOMEM;
-		free(c);
-		free(w);
-	}
+	rc = compare(&d, name, pdf, plen, json, jlen, cert_name, o, why);
 out:
-	g_free(creator);
 	g_free(kw);
 	g_free(subj);
 	free(layout);

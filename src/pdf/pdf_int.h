@@ -16,6 +16,7 @@
 #define PDF_ROWS_MAX	60000u	/* rows in one PDF; then a note and nothing more */
 #define PDF_CELL_MAX	160u	/* bytes of one value in a table cell (its page has it all) */
 #define PDF_TABLE_MAX	8	/* columns */
+#define PDF_NAME_MAX	80u	/* bytes of the certificate's file name in the recipe (one line) */
 
 /* A growing string; oom is sticky (the text is then incomplete and the render fails). */
 struct sb {
@@ -30,6 +31,13 @@ void sb_free(struct sb *b);
 const char *sb_str(struct sb *b);	/* "" when empty */
 
 struct pdf;
+
+/*
+ * The certificate's file name the recipe and page 1 print: one plain shell
+ * word ([A-Za-z0-9._+-], no leading '-', ending ".json", at most
+ * PDF_NAME_MAX bytes); any other name prints as "CERT.json".
+ */
+bool pdf_plain_name(const char *s);
 
 /* Outside text as shown: escaped as dispose show does, cut at max bytes ("… (N more bytes)"). */
 void pdf_text(struct pdf *p, struct sb *b, const char *s, size_t len, size_t max);

@@ -16,9 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include <cairo.h>
 #include <cairo-pdf.h>
+#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
+#include <pango/pangofc-fontmap.h>
 #include <qrencode.h>
 
 #include "dispose/common.h"
@@ -121,6 +125,7 @@ struct pdf {
 	cairo_surface_t *surf;
 	cairo_t *cr;
 	PangoContext *pc;
+	PangoFontMap *fmap;	/* font_map()'s */
 	PangoAttrList *attrs;
 	PangoFontDescription *fd[F_N];
 	bool dry;		/* the measuring pass: nothing drawn */
@@ -261,6 +266,19 @@ void pdf_value(struct pdf *p, struct sb *b, struct json_object *v)
 			pdf_text(p, b, s, strlen(s), PDF_VALUE_MAX);
 	}
 	}
+}
+
+bool pdf_plain_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 6 || n > PDF_NAME_MAX || s[0] == '-' || strcmp(s + n - 5, ".json"))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("._+-", s[i])))
+			return false;
+	return true;
 }
 
 /* ---- layouts ---- */
@@ -864,6 +882,55 @@ static bool pdf_date(const char *s, char out[21])
 	return true;
 }
 
+/*
+ * The fonts, by file: a private fontconfig holding only these (no system
+ * font, no rule of the machine's configuration), so the same packages give
+ * the same PDF bytes anywhere (verify --pdf compares bytes) and a glyph never
+ * comes from a stray font. One map for the process (fontconfig and pango
+ * keep their caches as long anyway).
+ */
+static const struct { const char *path, *package; } font_files[] = {
+	{ "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "fonts-dejavu-core" },
+	{ "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "fonts-dejavu-core" },
+	{ "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf", "fonts-dejavu-core" },
+	{ "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "fonts-wqy-microhei" },
+};
+
+static PangoFontMap *font_map(char **why)
+{
+	static PangoFontMap *map;
+	FcConfig *cfg;
+
+	if (map)
+		return map;
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(font_files); i++)
+		if (access(font_files[i].path, R_OK)) {
+			if (why && !*why && asprintf(why, "pdf: font %s missing: install %s",
+						     font_files[i].path, font_files[i].package) < 0)
+				*why = NULL;
+			return NULL;
+		}
+	if (!(cfg = FcConfigCreate()))
+		return NULL;
+	for (size_t i = 0; i < DSP_ARRAY_SIZE(font_files); i++)
+		if (!FcConfigAppFontAddFile(cfg, (const FcChar8 *)font_files[i].path)) {
+			FcConfigDestroy(cfg);
+			if (why && !*why && asprintf(why, "pdf: font %s cannot be read: "
+						     "reinstall %s", font_files[i].path,
+						     font_files[i].package) < 0)
+				*why = NULL;
+			return NULL;
+		}
+	map = pango_cairo_font_map_new_for_font_type(CAIRO_FONT_TYPE_FT);
+	if (!map) {
+		FcConfigDestroy(cfg);
+		return NULL;
+	}
+	pango_fc_font_map_set_config(PANGO_FC_FONT_MAP(map), cfg);	/* takes a reference */
+	FcConfigDestroy(cfg);
+	return map;
+}
+
 static void fonts_free(struct pdf *p)
 {
 	if (p->attrs)
@@ -911,7 +978,8 @@ static int pass(struct pdf *p, const struct pdf_doc *d, const struct meta *m, st
 		cairo_pdf_surface_set_metadata(p->surf, CAIRO_PDF_METADATA_MOD_DATE, m->date);
 	}
 	p->cr = cairo_create(p->surf);
-	p->pc = pango_cairo_create_context(p->cr);
+	p->pc = pango_font_map_create_context(p->fmap);
+	pango_cairo_update_context(p->cr, p->pc);
 	pango_cairo_context_set_resolution(p->pc, 72);	/* font sizes in points */
 	p->page = 0;
 	p->rows = 0;
@@ -986,8 +1054,8 @@ int dsp_pdf_render(const char *json, size_t len, const struct dsp_pdf_opts *o,
 			 (size_t)json_object_get_string_len(idv), PDF_ID_MAX);
 	else
 		pdf_value(&p, &id, idv);
-	pdf_text(&p, &name, o->json_name ? o->json_name : "CERT.json",
-		 strlen(o->json_name ? o->json_name : "CERT.json"), 255);
+	/* a name that is not one plain shell word would rewrite the recipe a reader copies */
+	sb_add(&name, pdf_plain_name(o->json_name) ? o->json_name : "CERT.json");
 	pdf_doc_banners(&p, doc, &p.title, &p.fail, &p.redact);
 	if (asprintf(&p.foot_id, "Certificate %s", sb_str(&id)) < 0 ||
 	    asprintf(&p.foot_sha, "SHA-256 %s", p.hex) < 0 ||
@@ -1029,6 +1097,10 @@ int dsp_pdf_render(const char *json, size_t len, const struct dsp_pdf_opts *o,
 	d.signing_time = o->signing_time;
 	d.id = sb_str(&id);
 	d.title = p.title;
+	if (!(p.fmap = font_map(why))) {
+		rc = why && *why ? -ENOENT : -ENOMEM;
+		goto out;
+	}
 	fonts_make(&p);
 	p.dry = true;
 	if ((rc = pass(&p, &d, &m, &dry)))

@@ -3,8 +3,9 @@
 # made of a certificate renders it (exit 0, "NAME.pdf: renders CERT.json (ID,
 # sha256 HEX)", -J has a "pdf" member); the PDF of ANOTHER certificate is
 # refused naming both ids (exit 3); a PDF whose text was altered (one letter of
-# page 1's content stream, everything else the same) and one whose metadata
-# was patched to this certificate's are refused (exit 3, "does not render");
+# page 1's content stream, everything else the same: refused naming the first
+# byte that differs, as cmp does) and one whose metadata was patched to this
+# certificate's are refused (exit 3, "does not render");
 # a renamed certificate still verifies (the recipe's name comes from the PDF);
 # a truncated PDF and a file that is no PDF: exit 2 or 3 with one line on
 # stderr; --pdf without CERT.json, with two, or twice: usage (exit 2).
@@ -107,9 +108,12 @@ pdftotext -f 1 -l 1 "$T/text.pdf" - 2>/dev/null | grep -q "Xertificate of Saniti
 	die "the patched PDF does not read 'Xertificate of Sanitization'"
 verify_out --ca "$P/root.crt" --pdf "$T/text.pdf" "$T/c1.json"
 [ "$vrc" = 3 ] || { cat "$T/v.out" "$T/v.err"; die "altered text: exit $vrc, want 3"; }
-grep -q "^$T/text.pdf: does not render $T/c1.json: page 1 differs from $T/c1.json's rendering near '.*Xertificate" "$T/v.out" ||
-	{ cat "$T/v.out"; die "altered text: the difference not named"; }
-ok "one letter of the text altered: refused, exit 3, page 1 named near the change"
+# the first byte that differs, counted as cmp(1) does
+at=$(cmp "$T/c1.pdf" "$T/text.pdf" | sed -n 's/.* byte \([0-9]*\),.*/\1/p')
+[ -n "$at" ] || die "cmp names no byte"
+grep -qxF "$T/text.pdf: does not render $T/c1.json: not byte for byte this dispose's rendering of it (byte $at differs; make the PDF again from the signed JSON: dispose show --pdf)" "$T/v.out" ||
+	{ cat "$T/v.out"; die "altered text: the difference not named (byte $at)"; }
+ok "one letter of the text altered: refused, exit 3, the first differing byte named"
 
 sha2=$(sha256sum "$T/c2.json" | cut -d' ' -f1)
 python3 "$T/patch.py" "$T/c2.pdf" "$T/meta.pdf" meta "$id1" "$sha1" "$id2" "$sha2" || die "patch meta"

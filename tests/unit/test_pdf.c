@@ -132,6 +132,46 @@ static struct json_object *base(const char *kind)
 	return d;
 }
 
+/* The recipe prints the file name only when it is one plain shell word (ending .json, <= 80 bytes). */
+static void test_pdf_recipe_name_plain(void **state)
+{
+	static const struct { const char *name, *shown; } t[] = {
+		{ "renamed-1.2_x+y.json", "renamed-1.2_x+y.json" },
+		{ "c.json.p7s -content c.json -noverify #", "CERT.json" },
+		{ "a b.json", "CERT.json" },
+		{ "-x.json", "CERT.json" },
+		{ "x.txt", "CERT.json" },
+		{ "a'b.json", "CERT.json" },
+		{ "x\n.json", "CERT.json" },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.json",
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.json" },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.json",
+		  "CERT.json" },	/* 81 bytes */
+	};
+	struct json_object *d = base("certificate-of-sanitization");
+	size_t len;
+	char *c = canon(d, &len);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct dsp_pdf_opts o = { .json_name = t[i].name };
+		struct buf m = { 0 };
+		char *why = NULL, *x, want[256];
+		int pages;
+
+		assert_int_equal(dsp_pdf_render(c, len, &o, put, &m, &why), 0);
+		x = text(&m, &pages);
+		snprintf(want, sizeof(want), "-in %s.p7s -content %s -CAfile CA.pem", t[i].shown,
+			 t[i].shown);
+		assert_has(x, want);
+		if (strcmp(t[i].name, t[i].shown))
+			assert_null(strstr(x, "noverify"));
+		free(x);
+		free(m.p);
+	}
+	free(c);
+}
+
 static void test_pdf_bounds_said(void **state)
 {
 	struct json_object *d = base(DSP_CERT_KIND_OK), *ts = json_object_new_array();
@@ -268,6 +308,7 @@ static void test_pdf_refused_and_write_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pdf_recipe_name_plain),
 		cmocka_unit_test(test_pdf_bounds_said),
 		cmocka_unit_test(test_pdf_redacted_tokens_short),
 		cmocka_unit_test(test_pdf_wrong_types),

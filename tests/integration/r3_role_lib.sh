@@ -16,10 +16,12 @@ export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0 \
 	ANSIBLE_DEPRECATION_WARNINGS=0 ANSIBLE_ROLES_PATH=$A/roles ANSIBLE_PIPELINING=1
 R3_BIN=$(readlink -f "${DISPOSE_REL:-$DISPOSE}")
 R3_HOSTS=()
-declare -A R3_RUN R3_SRV R3_SET_EXTRA
+declare -A R3_RUN R3_SRV R3_SET_EXTRA R3_ID
 r3_setup() {
-	local h P=$T/pki
+	local h P=$T/pki i=0
 	R3_HOSTS=("$@")
+	# files by index: a host's name may hold '/' (t_r3_fetch_name)
+	for h in "$@"; do i=$((i + 1)); R3_ID[$h]=n$i; done
 	mkdir -p "$P" "$T/ctl"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/ca.key" \
 		-out "$P/ca.crt" -days 30 -subj "/CN=R3 Test CA" \
@@ -27,13 +29,13 @@ r3_setup() {
 		2>"$P/log" || die "openssl: $(cat "$P/log")"
 	printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n' >"$P/leaf.ext"
 	for h in "$@"; do
-		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/$h.key" \
-			-out "$P/$h.csr" -subj "/CN=$h signer/O=Test" 2>>"$P/log" &&
-		openssl x509 -req -in "$P/$h.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial \
-			-days 30 -sha256 -extfile "$P/leaf.ext" -out "$P/$h.crt" 2>>"$P/log" ||
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/${R3_ID[$h]}.key" \
+			-out "$P/${R3_ID[$h]}.csr" -subj "/CN=${R3_ID[$h]} signer/O=Test" 2>>"$P/log" &&
+		openssl x509 -req -in "$P/${R3_ID[$h]}.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial \
+			-days 30 -sha256 -extfile "$P/leaf.ext" -out "$P/${R3_ID[$h]}.crt" 2>>"$P/log" ||
 			die "openssl: $(cat "$P/log")"
-		R3_RUN[$h]=$T/$h/run
-		R3_SRV[$h]=$T/$h/server
+		R3_RUN[$h]=$T/${R3_ID[$h]}/run
+		R3_SRV[$h]=$T/${R3_ID[$h]}/server
 		r3_tree "$h" || die "tree $h"
 	done
 	cat >"$T/policy.json" <<'EOF'
@@ -60,7 +62,7 @@ r3_tree() {
 }
 r3_erased() { [ ! -e "${R3_SRV[$1]}/srv/data/records.db" ]; }
 r3_inventory() {
-	local f=$1 extra=${2:-} h P=$T/pki
+	local f=$1 extra=${2:-} h P=$T/pki d
 	{
 		echo "dispose:"
 		echo "  vars:"
@@ -78,20 +80,21 @@ r3_inventory() {
 		[ -n "$extra" ] && printf '%s\n' "$extra"
 		echo "  hosts:"
 		for h in "${R3_HOSTS[@]}"; do
+			d=$T/${R3_ID[$h]}
 			echo "    '$h':"
-			echo "      dispose_policy_dest: '$T/$h/etc-dispose/policy.json'"
-			echo "      dispose_key_src: '$P/$h.key'"
-			echo "      dispose_key_dest: '$T/$h/etc-dispose/signing-key.pem'"
-			echo "      dispose_cert_src: '$P/$h.crt'"
-			echo "      dispose_cert_dest: '$T/$h/etc-dispose/signing-cert.pem'"
+			echo "      dispose_policy_dest: '$d/etc-dispose/policy.json'"
+			echo "      dispose_key_src: '$P/${R3_ID[$h]}.key'"
+			echo "      dispose_key_dest: '$d/etc-dispose/signing-key.pem'"
+			echo "      dispose_cert_src: '$P/${R3_ID[$h]}.crt'"
+			echo "      dispose_cert_dest: '$d/etc-dispose/signing-cert.pem'"
 			echo "      dispose_ca_src: '$P/ca.crt'"
-			echo "      dispose_ca_dest: '$T/$h/etc-dispose/ca.pem'"
+			echo "      dispose_ca_dest: '$d/etc-dispose/ca.pem'"
 			echo "      dispose_run_dir: '${R3_RUN[$h]}'"
 			echo "      dispose_set:"
 			echo "        SERVER: '${R3_SRV[$h]}'"
-			echo "        KEY: '$T/$h/etc-dispose/signing-key.pem'"
-			echo "        CERT: '$T/$h/etc-dispose/signing-cert.pem'"
-			echo "        CA: '$T/$h/etc-dispose/ca.pem'"
+			echo "        KEY: '$d/etc-dispose/signing-key.pem'"
+			echo "        CERT: '$d/etc-dispose/signing-cert.pem'"
+			echo "        CA: '$d/etc-dispose/ca.pem'"
 			echo "        EXTRA: '${R3_SET_EXTRA[$h]:-${R3_SRV[$h]}/none}'"
 			[ -n "${R3_HOSTLINE[$h]:-}" ] && printf '%s\n' "${R3_HOSTLINE[$h]}"
 		done

@@ -14,6 +14,9 @@
 #define PDF_ITEMS_MAX	256u	/* entries of one list or members of one object */
 #define PDF_DEPTH_MAX	8	/* nesting shown as rows; deeper: the JSON text */
 #define PDF_ROWS_MAX	60000u	/* rows in one PDF; then a note and nothing more */
+#define PDF_PAGES_MAX	1500u	/* pages in one PDF, the note on the last (measured: at most
+				   ~22 KB and ~40 ms a page, so ~35 MB, well under verify's
+				   64 MiB, and about a minute) */
 #define PDF_CELL_MAX	160u	/* bytes of one value in a table cell (its page has it all) */
 #define PDF_TABLE_MAX	8	/* columns */
 #define PDF_NAME_MAX	80u	/* bytes of the certificate's file name in the recipe (one line) */
@@ -63,6 +66,8 @@ void pdf_gap(struct pdf *p, double pt);
 void pdf_keep(struct pdf *p, double pt);			/* pt left on this page, else a new one */
 void pdf_page_break(struct pdf *p);
 bool pdf_stopped(const struct pdf *p);
+/* What follows, for the note when the PDF stops ("target 17 of 234"). */
+void pdf_where(struct pdf *p, const char *what);
 
 /* What the content needs to know of the document. */
 struct pdf_doc {

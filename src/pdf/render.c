@@ -133,8 +133,12 @@ struct pdf {
 	bool oom;
 	int page, pages;
 	double y, top, bottom;
-	size_t rows;
+	size_t rows, row_limit;
 	bool stopped;
+	bool probe;		/* the first measuring pass: finds where page PDF_PAGES_MAX begins */
+	bool capped;		/* it begins: the drawing stops before row cap_row */
+	size_t cap_row;
+	char where[96];		/* what is being shown (pdf_where), for the note */
 	/* every page's parts */
 	char *title, *fail, *redact;
 	char *foot_id, *foot_sha, *recipe, *recipe_w, *qr_note;
@@ -473,8 +477,30 @@ static void page_end(struct pdf *p)
 
 static void table_head(struct pdf *p);
 
+/* PDF_PAGES_MAX; test builds may lower it (a faithful test otherwise draws 1500 pages) */
+static unsigned pages_max(void)
+{
+#ifdef DSP_TEST_HOOKS
+	const char *e = getenv("DISPOSE_TEST_PDF_PAGES_MAX");
+
+	if (e && atoi(e) > 1)
+		return (unsigned)atoi(e);
+#endif
+	return PDF_PAGES_MAX;
+}
+
 static void page_new(struct pdf *p)
 {
+	/*
+	 * The bytes and the time a PDF takes follow its pages: page
+	 * PDF_PAGES_MAX begins within row cap_row, so the drawing stops
+	 * before it, with room for the note on the pages left.
+	 */
+	if (p->probe && !p->capped && (unsigned)p->page + 1 >= pages_max()) {
+		p->capped = true;
+		p->cap_row = p->rows;
+		p->stopped = true;
+	}
 	if (p->page)
 		page_end(p);
 	p->page++;
@@ -514,13 +540,21 @@ static void flow(struct pdf *p, PangoLayout *l, double x)
 	pango_layout_iter_free(it);
 }
 
+void pdf_where(struct pdf *p, const char *what)
+{
+	snprintf(p->where, sizeof(p->where), "%s", what);
+}
+
 static void note_stop(struct pdf *p)
 {
 	PangoLayout *l;
-	char msg[256];
+	char msg[384];
 
-	snprintf(msg, sizeof(msg), "\xe2\x80\xa6 the rest of the certificate is not shown: a PDF "
-		 "shows at most %u rows; the signed JSON holds all of it.", PDF_ROWS_MAX);
+	snprintf(msg, sizeof(msg), "\xe2\x80\xa6 the rest of the certificate%s%s%s is not shown: "
+		 "a PDF shows at most %u %s; the signed JSON holds all of it.",
+		 p->where[0] ? ", from " : "", p->where, p->where[0] ? " on," : "",
+		 p->row_limit < PDF_ROWS_MAX ? pages_max() : PDF_ROWS_MAX,
+		 p->row_limit < PDF_ROWS_MAX ? "pages" : "rows");
 	l = layout(p, F_BOLD, CW, msg);
 	p->y += 6;
 	color(p, 0.72, 0.05, 0.05);
@@ -534,7 +568,7 @@ static bool row(struct pdf *p)
 {
 	if (p->stopped || p->oom)
 		return false;
-	if (++p->rows > PDF_ROWS_MAX) {
+	if (++p->rows > p->row_limit) {
 		note_stop(p);
 		return false;
 	}
@@ -985,6 +1019,7 @@ static int pass(struct pdf *p, const struct pdf_doc *d, const struct meta *m, st
 	p->rows = 0;
 	p->tab_on = false;
 	p->stopped = false;
+	p->where[0] = '\0';
 	/* the footer is the same height on every page */
 	if (!p->recipe_w && !(p->recipe_w = wrap_spaces(p, F_MONO, CW - p->qr_size - 10, p->recipe)))
 		p->oom = true;
@@ -1103,8 +1138,16 @@ int dsp_pdf_render(const char *json, size_t len, const struct dsp_pdf_opts *o,
 	}
 	fonts_make(&p);
 	p.dry = true;
+	p.probe = true;
+	p.row_limit = PDF_ROWS_MAX;
 	if ((rc = pass(&p, &d, &m, &dry)))
 		goto out;
+	p.probe = false;
+	if (p.capped) {
+		p.row_limit = p.cap_row > 1 ? p.cap_row - 1 : 0;
+		if ((rc = pass(&p, &d, &m, &dry)))
+			goto out;
+	}
 	p.pages = p.page;
 	p.dry = false;
 	rc = pass(&p, &d, &m, &out);

@@ -577,6 +577,9 @@ static void target(struct pdf *p, struct json_object *doc, struct json_object *t
 	struct sb b = { 0 };
 
 	(void)doc;
+	sb_addf(&b, "target %zu of %zu", i + 1, n);
+	pdf_where(p, sb_str(&b));
+	sb_free(&b);
 	pdf_page_break(p);
 	sb_addf(&b, "Target %zu of %zu: ", i + 1, n);
 	target_name(p, &b, t);
@@ -669,6 +672,7 @@ static void archives(struct pdf *p, struct json_object *doc)
 	struct json_object *bk = get(doc, "backup"), *as = get(bk, "archives");
 	size_t n = alen(as);
 
+	pdf_where(p, "the archives");
 	pdf_page_break(p);
 	pdf_heading(p, "Archives (data backed up before the erase)");
 	fv(p, 0, "Backed up", get(bk, "backed_up"), NULL);
@@ -720,6 +724,7 @@ static void rest(struct pdf *p, struct json_object *doc)
 		"host", "attested", "runs", "backup", "targets", NULL,
 	};
 
+	pdf_where(p, "the runs");
 	pdf_heading(p, "Runs");
 	any(p, 0, "Runs", get(doc, "runs"), 0);
 	pdf_heading(p, "The record in full");

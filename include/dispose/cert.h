@@ -161,6 +161,13 @@ struct dsp_cert_verifier;
 
 /* cafile: PEM file of trusted CAs (NULL: none; every signer is then untrusted). */
 int dsp_cert_verifier_new(const char *cafile, struct dsp_cert_verifier **out, char **why);
+/*
+ * A verifier that trusts the certificate(s) in certfile themselves, issued by
+ * a CA or not (X509_V_FLAG_PARTIAL_CHAIN): dispose run's check that what it
+ * finds was signed with its policy's signer when the policy names no CA.
+ */
+int dsp_cert_verifier_new_pinned(const char *certfile, struct dsp_cert_verifier **out,
+				 char **why);
 void dsp_cert_verifier_free(struct dsp_cert_verifier *v);
 
 struct dsp_cert_verify_opts {

@@ -86,6 +86,24 @@ int dsp_cert_verifier_new(const char *cafile, struct dsp_cert_verifier **out, ch
 	return 0;
 }
 
+int dsp_cert_verifier_new_pinned(const char *certfile, struct dsp_cert_verifier **out,
+				 char **why)
+{
+	int rc;
+
+	if (!certfile)
+		return cert_why(why, DSP_INVALID, "verify: no signer certificate to trust");
+	if ((rc = dsp_cert_verifier_new(certfile, out, why)))
+		return rc;
+	/* a leaf in the store is an anchor: without this only a self-signed one is */
+	if (X509_STORE_set_flags((*out)->store, X509_V_FLAG_PARTIAL_CHAIN) != 1) {
+		dsp_cert_verifier_free(*out);
+		*out = NULL;
+		return cert_why(why, -ENOMEM, "verify: out of memory");
+	}
+	return 0;
+}
+
 void dsp_cert_result_clear(struct dsp_cert_result *res)
 {
 	if (!res)

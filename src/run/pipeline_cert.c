@@ -69,7 +69,9 @@ static int existing(struct run *r, const char *cert, bool *kind_ok)
 	snprintf(p7s, sizeof(p7s), "%s.p7s", cert);
 	if (access(cert, F_OK) && access(p7s, F_OK))
 		return 0;	/* none: make it */
-	rc = dsp_cert_verifier_new(c->ca ? c->ca : c->cert, &v, &why);
+	/* no CA: the policy's signer certificate itself is the anchor, CA-issued or not */
+	rc = c->ca ? dsp_cert_verifier_new(c->ca, &v, &why) :
+		     dsp_cert_verifier_new_pinned(c->cert, &v, &why);
 	free(why);
 	if (!rc && !dsp_cert_verify(v, cert, &vo, &res))
 		ok = res.outcome == DSP_CERT_VALID || res.outcome == DSP_CERT_FAILURE_REPORT;
@@ -108,7 +110,8 @@ static void run_pdf(struct run *r, const char *json, const char *pdf)
 		char sha[65];
 		int prc = DSP_INVALID;
 
-		if (!dsp_cert_verifier_new(c->ca ? c->ca : c->cert, &v, &why) &&
+		if (!(c->ca ? dsp_cert_verifier_new(c->ca, &v, &why) :
+			      dsp_cert_verifier_new_pinned(c->cert, &v, &why)) &&
 		    !dsp_pdf_verify(v, json, NULL, pdf, &res, sha, &prc, &why) && !prc) {
 			dsp_cert_result_clear(&res);
 			dsp_cert_verifier_free(v);

@@ -94,6 +94,15 @@ EOF
 	)
 }
 
+# selfsigned NAME SUBJECT [openssl req args]: NAME.key and NAME.crt in the current
+# directory, a self-signed EC P-256 certificate valid 30 days
+selfsigned() {
+	local n=$1 s=$2
+	shift 2
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$n.key" -out "$n.crt" \
+		-days 30 -subj "$s" "$@" 2>/dev/null
+}
+
 # cert_erase_runs: two real runs under $T: r-ok (a loop device, random pass,
 # every byte verified: a certificate of sanitization) and r-fail (a file,
 # not verified: a failure report).

@@ -58,6 +58,39 @@ write_policy() {
 JSON
 }
 
+# files_policy NAME DESCRIPTION <<JSON RETAIN: $T/policy.json inventories $srv, keeps
+# the retain rules on stdin (JSON lines), erases the server's files and keys and
+# certifies with $T/signer; files_run: dispose run of it into $T/run, exit 0
+files_policy() {
+	cat >"$T/policy.json" <<JSON
+{
+	"schema": "dispose-policy/1",
+	"name": "$1",
+	"description": "$2",
+	"inventory": {"roots": ["$srv"], "categories": ["data", "keys"], "hash": true,
+		      "sysroot": "$srv"},
+	"retain": [
+$(cat)
+	],
+	"erase": [
+		{"name": "data", "paths": ["$srv/srv/**", "$srv/home/**"], "method": "zero",
+		 "verify": "last"},
+		{"name": "keys", "keys": ["any"], "method": "zero", "verify": "last"}
+	],
+	"keep_running_system": true,
+	"certificate": {"key": "$T/signer.key", "cert": "$T/signer.crt",
+			"operator_name": "Test Operator", "media_destination": "recycling"}
+}
+JSON
+}
+files_run() {
+	local rc
+	"$DISPOSE" run --policy "$T/policy.json" --yes --progress none --run-dir "$T/run" \
+		>"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc = 0 ] || { cat "$T/out" "$T/err"; die "run failed: exit $rc"; }
+}
+
 # check_run_record DIR: one record of dispose run, chain intact, each archive created once
 check_run_record() {
 	check_chain "$1"

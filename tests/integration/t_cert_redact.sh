@@ -13,8 +13,8 @@
 # does not list make the copy invalid. Loop devices have no medium serial: the
 # serial-bearing fields are the DMI ones (test hook) and the recipient's.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cert_lib.sh"
 need_root
-command -v openssl >/dev/null || skip "openssl missing"
 command -v python3 >/dev/null || skip "python3 missing"
 D=$DISPOSE
 H=$(hostname)
@@ -22,12 +22,14 @@ H=$(hostname)
 # grep it as a word then
 GW=; [ ${#H} -ge 4 ] || GW=-w
 cd "$T" || die "cd"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout s.key -out s.crt \
-	-days 30 -subj '/CN=redact test signer' -addext keyUsage=critical,digitalSignature \
-	2>/dev/null || die "signer"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout rec.key -out rec.crt \
-	-days 30 -subj '/CN=records escrow/O=Example Org' 2>/dev/null || die "recipient"
+selfsigned s '/CN=redact test signer' -addext keyUsage=critical,digitalSignature || die "signer"
+selfsigned rec '/CN=records escrow/O=Example Org' || die "recipient"
 SIGN=(--key "$T/s.key" --cert "$T/s.crt")
+# s_sign FILE: FILE.p7s, FILE signed by s with the openssl CLI (dispose's checks bypassed)
+s_sign() {
+	openssl cms -sign -binary -in "$1" -signer "$T/s.crt" -inkey "$T/s.key" -md sha256 \
+		-outform DER -out "$1.p7s" 2>/dev/null
+}
 
 # the values to hide: paths under a directory named after this host
 W=$T/work-$H
@@ -160,8 +162,7 @@ new = "redacted:" + hashlib.sha256(b"another host").hexdigest()
 assert a.count(old) >= 1
 open(sys.argv[2], "w").write(a.replace('"hostname": "%s"' % old, '"hostname": "%s"' % new, 1))
 PY
-openssl cms -sign -binary -in "$T/t.json" -signer "$T/s.crt" -inkey "$T/s.key" -md sha256 \
-	-outform DER -out "$T/t.json.p7s" 2>/dev/null || die "openssl cms -sign"
+s_sign "$T/t.json" || die "openssl cms -sign"
 "$D" verify --ca "$T/s.crt" "$T/t.json" >"$T/t.out" 2>&1 || die "tampered copy alone: $(cat "$T/t.out")"
 "$D" verify --ca "$T/s.crt" --original "$T/c.json" "$T/t.json" >"$T/o2.out" 2>&1
 rc=$?
@@ -192,8 +193,7 @@ a = open(sys.argv[1]).read()
 i = a.index('"redacted:') + len('"redacted:')
 open(sys.argv[2], "w").write(a[:i] + a[i:i + 64].upper() + a[i + 64:])
 PY
-openssl cms -sign -binary -in "$T/m.json" -signer "$T/s.crt" -inkey "$T/s.key" -md sha256 \
-	-outform DER -out "$T/m.json.p7s" 2>/dev/null || die "sign m"
+s_sign "$T/m.json" || die "sign m"
 "$D" verify --ca "$T/s.crt" "$T/m.json" >"$T/m.out" 2>&1
 rc=$?
 [ $rc = 3 ] && grep -q "invalid: certificate: .*malformed redaction token" "$T/m.out" ||
@@ -206,8 +206,7 @@ import sys
 a = open(sys.argv[1]).read()
 open(sys.argv[2], "w").write(a.replace('"path": "%s"' % sys.argv[3], '"path": "redacted:' + "ab" * 32 + '"', 1))
 PY
-openssl cms -sign -binary -in "$T/u.json" -signer "$T/s.crt" -inkey "$T/s.key" -md sha256 \
-	-outform DER -out "$T/u.json.p7s" 2>/dev/null || die "sign u"
+s_sign "$T/u.json" || die "sign u"
 "$D" verify --ca "$T/s.crt" "$T/u.json" >"$T/u.out" 2>&1
 rc=$?
 [ $rc = 3 ] && grep -qF 'targets[0].path: a redaction token, but redacted.fields does not list paths' "$T/u.out" ||

@@ -3,13 +3,11 @@
 # (/dev/loopN) is a token, but targets[].identity.name keeps its kernel name "loopN" (the
 # path less "/dev/"), printed again by dispose show and the PDF: the path is read back.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cert_lib.sh"
 need_root
-command -v openssl >/dev/null || skip "openssl missing"
 D=$DISPOSE
 cd "$T" || die "cd"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout s.key -out s.crt \
-	-days 30 -subj '/CN=devname test signer' -addext keyUsage=critical,digitalSignature \
-	2>/dev/null || die "signer"
+selfsigned s '/CN=devname test signer' -addext keyUsage=critical,digitalSignature || die "signer"
 dev=$(mkloop 4 "$T/disk.img") || die "mkloop"
 "$D" erase --yes --progress none --method zero --verify last --run-dir "$T/r" "$dev" >"$T/e.out" 2>&1 ||
 	die "erase: $(cat "$T/e.out")"

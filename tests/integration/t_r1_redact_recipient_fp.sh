@@ -4,16 +4,13 @@
 # certificate: whoever holds the (public) recipient certificate matches the fingerprint and
 # reads the serial off it. Hiding the serial means hiding what identifies the certificate.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cert_lib.sh"
 need_root
-command -v openssl >/dev/null || skip "openssl missing"
 command -v python3 >/dev/null || skip "python3 missing"
 D=$DISPOSE
 cd "$T" || die "cd"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout s.key -out s.crt \
-	-days 30 -subj '/CN=recipient test signer' -addext keyUsage=critical,digitalSignature \
-	2>/dev/null || die "signer"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout rec.key -out rec.crt \
-	-days 30 -subj '/CN=records escrow/O=Example Org' 2>/dev/null || die "recipient"
+selfsigned s '/CN=recipient test signer' -addext keyUsage=critical,digitalSignature || die "signer"
+selfsigned rec '/CN=records escrow/O=Example Org' || die "recipient"
 mkdir -p keep && echo r >keep/a.txt
 "$D" archive create -q --run-dir "$T/ra" -r "$T/keep" --recipient "$T/rec.crt" \
 	-o "$T/keep.tar.zst.enc" >/dev/null 2>"$T/err" || die "archive: $(cat "$T/err")"

@@ -4,14 +4,12 @@
 # list, so the redaction walk never sees its path; the failure report's summary.failures
 # line "t1 /PATH: never started" keeps the plain path in the redacted copy (and its PDF).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cert_lib.sh"
 need_root
 command -v chattr >/dev/null || skip "chattr missing"
-command -v openssl >/dev/null || skip "openssl missing"
 D=$DISPOSE
 cd "$T" || die "cd"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout s.key -out s.crt \
-	-days 30 -subj '/CN=unstarted test signer' -addext keyUsage=critical,digitalSignature \
-	2>/dev/null || die "signer"
+selfsigned s '/CN=unstarted test signer' -addext keyUsage=critical,digitalSignature || die "signer"
 mkdir -p "$T/acme-payroll" || die "mkdir"
 f=$T/acme-payroll/salaries-2026.txt
 echo secret >"$f"

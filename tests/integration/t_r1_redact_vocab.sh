@@ -7,15 +7,13 @@
 # knows the method (method.sha256, .source are plain) reads the hostname back from the
 # token (an oracle). Enumerated / dispose-made words must stay as they are.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cert_lib.sh"
 need_root
 command -v unshare >/dev/null || skip "unshare missing"
 command -v python3 >/dev/null || skip "python3 missing"
-command -v openssl >/dev/null || skip "openssl missing"
 D=$DISPOSE
 cd "$T" || die "cd"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout s.key -out s.crt \
-	-days 30 -subj '/CN=vocab test signer' -addext keyUsage=critical,digitalSignature \
-	2>/dev/null || die "signer"
+selfsigned s '/CN=vocab test signer' -addext keyUsage=critical,digitalSignature || die "signer"
 for h in zero file; do
 	mkdir -p "$T/$h" && echo data >"$T/$h/f.txt"
 	unshare -u /bin/sh -c "hostname $h && \"$D\" erase --yes --progress none --method zero \

@@ -15,33 +15,12 @@ command -v pdftotext >/dev/null || skip "poppler-utils missing"
 srv=$T/srv
 make_server "$srv"
 make_signer "$T/signer"
-cat >"$T/policy.json" <<JSON
-{
-	"schema": "dispose-policy/1",
-	"name": "t-pdf",
-	"description": "records kept, data erased, a PDF certificate",
-	"inventory": {"roots": ["$srv"], "categories": ["data", "keys"], "hash": true,
-		      "sysroot": "$srv"},
-	"retain": [
+files_policy t-pdf 'records kept, data erased, a PDF certificate' <<JSON
 		{"name": "records", "paths": ["$srv/etc/**", "$srv/var/log/**", "$srv/srv/records/**"],
 		 "retain_until": "7y", "series": "T-1", "authority": "DA-T-1",
 		 "organization": "Test Org", "legal_hold": false}
-	],
-	"erase": [
-		{"name": "data", "paths": ["$srv/srv/**", "$srv/home/**"], "method": "zero",
-		 "verify": "last"},
-		{"name": "keys", "keys": ["any"], "method": "zero", "verify": "last"}
-	],
-	"keep_running_system": true,
-	"certificate": {"key": "$T/signer.key", "cert": "$T/signer.crt",
-			"operator_name": "Test Operator", "media_destination": "recycling"}
-}
 JSON
-
-"$DISPOSE" run --policy "$T/policy.json" --yes --progress none --run-dir "$T/run" \
-	>"$T/out" 2>"$T/err"
-rc=$?
-[ $rc = 0 ] || { cat "$T/out" "$T/err"; die "run failed: exit $rc"; }
+files_run
 cert=$T/run/certificate.json
 pdf=$T/run/certificate.pdf
 [ -f "$cert" ] && [ -f "$cert.p7s" ] || die "no certificate"

@@ -3,12 +3,13 @@
  * fuzz_pdf_check.c - libFuzzer target over dispose verify --pdf's path
  * (dsp_pdf_check_mem): the input is a PDF (outside bytes, parsed by
  * poppler) checked against one fixed certificate beside the corpus
- * (tests/fuzz/corpus/fuzz_pdf_check.cert.json, a small document; the seeds
- * are renderings of it with the font programs taken out, so they fit the
- * regression run's 64 KiB, truncations, and garbage). Whatever the bytes:
- * 0, DSP_MISMATCH or DSP_INVALID with one line in why (or -ENOMEM/-EIO),
- * never a crash; 0 only for a PDF whose metadata names the certificate's
- * id and digest.
+ * (tests/fuzz/corpus/fuzz_pdf_check.cert.json, a small document; the seeds:
+ * its rendering, accepted byte for byte (85 KB: fuzz_pdf_check.max_len lets
+ * the regression run take it whole), the same with the font programs taken
+ * out (metadata right, bytes not), a truncation, and garbage). Whatever the
+ * bytes: 0, DSP_MISMATCH or DSP_INVALID with one line in why (or
+ * -ENOMEM/-EIO), never a crash; 0 only for a PDF whose metadata names the
+ * certificate's id and digest.
  */
 #include <errno.h>
 #include <stddef.h>

@@ -91,6 +91,26 @@ files_run() {
 	[ $rc = 0 ] || { cat "$T/out" "$T/err"; die "run failed: exit $rc"; }
 }
 
+# redact_policy NAME REDACT <<JSON RULES: $T/policy.json named NAME, the rules on stdin
+# (inventory, retain, erase: JSON lines), certified by $T/signer with certificate.redact
+# [REDACT]; redact_run: dispose run of it into $T/run (output in $T/out), exit 0
+redact_policy() {
+	cat >"$T/policy.json" <<JSON
+{
+	"schema": "dispose-policy/1",
+	"name": "$1",
+$(cat)
+	"keep_running_system": true,
+	"certificate": {"key": "$T/signer.key", "cert": "$T/signer.crt",
+			"redact": [$2]}
+}
+JSON
+}
+redact_run() {
+	"$DISPOSE" run --policy "$T/policy.json" --yes --progress none --run-dir "$T/run" \
+		>"$T/out" 2>&1 || die "run: $(cat "$T/out")"
+}
+
 # check_run_record DIR: one record of dispose run, chain intact, each archive created once
 check_run_record() {
 	check_chain "$1"

@@ -14,20 +14,12 @@ command -v openssl >/dev/null || skip "openssl missing"
 srv=$T/srv
 make_server "$srv"
 make_signer "$T/signer"
-cat >"$T/policy.json" <<JSON
-{
-	"schema": "dispose-policy/1",
-	"name": "t-r1-keyfp",
+redact_policy t-r1-keyfp '"serials", "host", "paths"' <<JSON
 	"inventory": {"roots": ["$srv"], "categories": ["data", "keys"], "hash": true,
 		      "sysroot": "$srv"},
 	"erase": [{"name": "keys", "keys": ["any"], "method": "zero", "verify": "last"}],
-	"keep_running_system": true,
-	"certificate": {"key": "$T/signer.key", "cert": "$T/signer.crt",
-			"redact": ["serials", "host", "paths"]}
-}
 JSON
-"$DISPOSE" run --policy "$T/policy.json" --yes --progress none --run-dir "$T/run" \
-	>"$T/out" 2>&1 || die "run: $(cat "$T/out")"
+redact_run
 r=$T/run/certificate.redacted.json
 [ -s "$r" ] || die "no redacted copy"
 # the TLS key's public key, as Certificate Transparency indexes it

@@ -14,19 +14,11 @@ command -v python3 >/dev/null || skip "python3 missing"
 srv=$T/srv
 make_server "$srv"
 make_signer "$T/signer"
-cat >"$T/policy.json" <<JSON
-{
-	"schema": "dispose-policy/1",
-	"name": "t-r1-resume",
+redact_policy t-r1-resume '"serials", "host", "paths"' <<JSON
 	"inventory": {"roots": ["$srv"], "categories": ["data"], "hash": true, "sysroot": "$srv"},
 	"erase": [{"name": "data", "paths": ["$srv/srv/data/**"], "method": "zero", "verify": "last"}],
-	"keep_running_system": true,
-	"certificate": {"key": "$T/signer.key", "cert": "$T/signer.crt",
-			"redact": ["serials", "host", "paths"]}
-}
 JSON
-"$DISPOSE" run --policy "$T/policy.json" --yes --progress none --run-dir "$T/run" \
-	>"$T/out" 2>&1 || die "run: $(cat "$T/out")"
+redact_run
 c=$T/run/certificate.json
 r=$T/run/certificate.redacted.json
 [ -s "$r" ] || die "no redacted copy"

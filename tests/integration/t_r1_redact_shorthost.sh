@@ -14,17 +14,11 @@ H=db1
 srv=$T/srv
 make_server "$srv"
 make_signer "$T/signer"
-cat >"$T/policy.json" <<JSON
-{
-	"schema": "dispose-policy/1",
-	"name": "t-r1-shorthost",
+redact_policy t-r1-shorthost '"host"' <<JSON
 	"inventory": {"roots": ["$srv"], "categories": ["data"], "hash": true, "sysroot": "$srv"},
 	"retain": [{"name": "records", "destination": "$T/dest",
 		    "paths": ["$srv/srv/records/**"], "retain_until": "1y"}],
 	"erase": [{"name": "data", "paths": ["$srv/srv/data/**"], "method": "zero", "verify": "last"}],
-	"keep_running_system": true,
-	"certificate": {"key": "$T/signer.key", "cert": "$T/signer.crt", "redact": ["host"]}
-}
 JSON
 unshare -u /bin/sh -c "hostname $H && \"$DISPOSE\" run --policy \"$T/policy.json\" --yes \
 	--progress none --run-dir \"$T/run\" >\"$T/out\" 2>&1" || die "run: $(cat "$T/out")"

@@ -183,6 +183,32 @@ static bool is_token(const char *s, size_t n)
 	return true;
 }
 
+/*
+ * t[0..n) (valid UTF-8: dsp_log_text's) with the format characters that
+ * draw nothing (Unicode Cf: zero-width space and joiners, word joiner, BOM,
+ * soft hyphen...) as \xHH, as dsp_log_text shows the bidi controls: "safe"
+ * and "s<U+200B>afe" must not look the same on paper.
+ */
+static void add_visible(struct sb *b, const char *t, size_t n)
+{
+	const char *e = t + n, *run = t;
+
+	while (t < e) {
+		const char *next = g_utf8_next_char(t);
+
+		if (next > e)
+			next = e;
+		if (g_unichar_type(g_utf8_get_char(t)) == G_UNICODE_FORMAT) {
+			sb_addn(b, run, (size_t)(t - run));
+			for (const char *c = t; c < next; c++)
+				sb_addf(b, "\\x%02x", (unsigned char)*c);
+			run = next;
+		}
+		t = next;
+	}
+	sb_addn(b, run, (size_t)(e - run));
+}
+
 /* Escaped text (no NUL) into b, redaction tokens shown short in a redacted copy. */
 static void put_escaped(struct pdf *p, struct sb *b, const char *t)
 {
@@ -192,18 +218,18 @@ static void put_escaped(struct pdf *p, struct sb *b, const char *t)
 		const char *r = p->redacted ? strstr(t, "redacted:") : NULL;
 
 		if (!r) {
-			sb_addn(b, t, n);
+			add_visible(b, t, n);
 			return;
 		}
 		if (is_token(r, n - (size_t)(r - t))) {
-			sb_addn(b, t, (size_t)(r - t));
+			add_visible(b, t, (size_t)(r - t));
 			sb_add(b, "redacted (sha256 ");
 			sb_addn(b, r + 9, 8);
 			sb_add(b, "\xe2\x80\xa6)");
 			n -= (size_t)(r - t) + 9 + 64;
 			t = r + 9 + 64;
 		} else {
-			sb_addn(b, t, (size_t)(r - t) + 9);
+			add_visible(b, t, (size_t)(r - t) + 9);
 			n -= (size_t)(r - t) + 9;
 			t = r + 9;
 		}

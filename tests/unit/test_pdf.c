@@ -3,7 +3,8 @@
  * test_pdf.c - dsp_pdf_render: what the PDF says (read back with poppler):
  * nothing cut silently (a long value ends "... (N more bytes)", a long list
  * says how many entries it leaves out), outside text escaped (a bidi
- * override, a control character), a redacted copy's tokens shown short,
+ * override, zero-width and other format characters, a control character),
+ * a redacted copy's tokens shown short,
  * wrong types and missing keys "not recorded"; bytes that are not a
  * canonical certificate refused; a writer that fails gives -EIO; the same
  * bytes render the same PDF.
@@ -194,6 +195,9 @@ static void test_pdf_bounds_said(void **state)
 	}
 	json_object_object_add(t, "caveats", cv);
 	json_object_object_add(t, "result", json_object_new_string("evil\xe2\x80\xae" "fdp.exe\x1b[2J"));
+	/* format characters that draw nothing: zero-width space, word joiner, BOM */
+	json_object_object_add(t, "result_text", json_object_new_string(
+		"s\xe2\x80\x8b" "afe w\xe2\x81\xa0" "j b\xef\xbb\xbf" "om"));
 	json_object_array_add(ts, t);
 	json_object_object_add(d, "targets", ts);
 	c = canon(d, &len);
@@ -211,6 +215,10 @@ static void test_pdf_bounds_said(void **state)
 	assert_has(txt, "evil\\xe2\\x80\\xaefdp.exe\\x1b[2J");
 	assert_null(strstr(txt, "\xe2\x80\xae"));
 	assert_null(strchr(txt, '\x1b'));
+	assert_has(txt, "s\\xe2\\x80\\x8bafe w\\xe2\\x81\\xa0j b\\xef\\xbb\\xbfom");
+	assert_null(strstr(txt, "\xe2\x80\x8b"));
+	assert_null(strstr(txt, "\xe2\x81\xa0"));
+	assert_null(strstr(txt, "\xef\xbb\xbf"));
 	/* missing keys (poppler reads the label column, then the values) */
 	assert_has(txt, "Hostname");
 	assert_has(txt, "not recorded");

@@ -29,6 +29,13 @@ make_signer() {
 		die "keygen"
 }
 
+# server_and_signer: srv=$T/srv, a scratch server there, and the signer $T/signer
+server_and_signer() {
+	srv=$T/srv
+	make_server "$srv"
+	make_signer "$T/signer"
+}
+
 # write_policy FILE SERVER DISK KEYPREFIX [DEST]: the test's policy
 write_policy() {
 	local dest=""

@@ -12,9 +12,7 @@
 . "$(dirname "$0")/run_lib.sh"
 need_root
 command -v pdftotext >/dev/null || skip "pdftotext missing"
-srv=$T/srv
-make_server "$srv"
-make_signer "$T/signer"
+server_and_signer
 redact_policy t-redact-resume '"paths"' <<JSON
 	"inventory": {"roots": ["$srv"], "categories": ["data"], "hash": true, "sysroot": "$srv"},
 	"erase": [{"name": "data", "paths": ["$srv/srv/data/**"], "method": "zero", "verify": "last"}],

@@ -11,9 +11,7 @@
 need_root
 command -v python3 >/dev/null || skip "python3 missing"
 command -v openssl >/dev/null || skip "openssl missing"
-srv=$T/srv
-make_server "$srv"
-make_signer "$T/signer"
+server_and_signer
 redact_policy t-r1-keyfp '"serials", "host", "paths"' <<JSON
 	"inventory": {"roots": ["$srv"], "categories": ["data", "keys"], "hash": true,
 		      "sysroot": "$srv"},

@@ -11,9 +11,7 @@
 . "$(dirname "$0")/run_lib.sh"
 need_root
 command -v python3 >/dev/null || skip "python3 missing"
-srv=$T/srv
-make_server "$srv"
-make_signer "$T/signer"
+server_and_signer
 redact_policy t-r1-resume '"serials", "host", "paths"' <<JSON
 	"inventory": {"roots": ["$srv"], "categories": ["data"], "hash": true, "sysroot": "$srv"},
 	"erase": [{"name": "data", "paths": ["$srv/srv/data/**"], "method": "zero", "verify": "last"}],

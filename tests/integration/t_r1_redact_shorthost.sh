@@ -11,9 +11,7 @@ need_root
 command -v unshare >/dev/null || skip "unshare missing"
 command -v python3 >/dev/null || skip "python3 missing"
 H=db1
-srv=$T/srv
-make_server "$srv"
-make_signer "$T/signer"
+server_and_signer
 redact_policy t-r1-shorthost '"host"' <<JSON
 	"inventory": {"roots": ["$srv"], "categories": ["data"], "hash": true, "sysroot": "$srv"},
 	"retain": [{"name": "records", "destination": "$T/dest",

@@ -8,9 +8,7 @@
 . "$(dirname "$0")/erase_lib.sh"
 . "$(dirname "$0")/run_lib.sh"
 need_root
-srv=$T/srv
-make_server "$srv"
-make_signer "$T/signer"
+server_and_signer
 files_policy t-cert 'two retain rules, files erased' <<JSON
 		{"name": "config", "paths": ["$srv/etc/**"], "retain_until": "7y",
 		 "series": "T-1", "authority": "DA-T-1", "organization": "Test Org",

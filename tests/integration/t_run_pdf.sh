@@ -12,9 +12,7 @@
 . "$(dirname "$0")/run_lib.sh"
 need_root
 command -v pdftotext >/dev/null || skip "poppler-utils missing"
-srv=$T/srv
-make_server "$srv"
-make_signer "$T/signer"
+server_and_signer
 files_policy t-pdf 'records kept, data erased, a PDF certificate' <<JSON
 		{"name": "records", "paths": ["$srv/etc/**", "$srv/var/log/**", "$srv/srv/records/**"],
 		 "retain_until": "7y", "series": "T-1", "authority": "DA-T-1",

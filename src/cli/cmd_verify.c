@@ -32,7 +32,7 @@ static void verify_usage(FILE *out)
 		"     --run-dir DIR    the record of DIR must end where the certificate says\n"
 		"     --device DEV     re-read a sample of DEV and compare with the final pass\n"
 		"     --sample PERCENT with --device: how much to re-read (default 1)\n"
-		"     --pdf NAME.pdf   NAME.pdf must render CERT.json (the same bytes, id, text)\n"
+		"     --pdf NAME.pdf   NAME.pdf must be, byte for byte, the PDF of CERT.json\n"
 		"     --original FULL.json  COPY.json must be the redacted copy of FULL.json\n"
 		" -J, --json           print one JSON document\n"
 		" -q, --quiet          print only certificates that are not valid\n"

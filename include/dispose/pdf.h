@@ -74,8 +74,9 @@ int dsp_pdf_check(const char *pdf_path, const char *json, size_t len, char **why
  * cert_name (NULL: "the certificate") names the rendering compared with;
  * o's signer and signing_time are what the fresh rendering says about the
  * signature (o NULL, as in dsp_pdf_check: none, so a PDF that names a signer
- * differs; dsp_pdf_verify gives the .p7s's); json_name and the version of
- * dispose that rendered it are taken from the PDF.
+ * differs; dsp_pdf_verify gives the .p7s's); json_name is taken from the
+ * PDF's page 1 when plain (else "CERT.json"), the versions that made it
+ * (Creator, Producer) only to say so when the bytes differ.
  */
 int dsp_pdf_check_mem(const char *name, const void *pdf, size_t plen, const char *json,
 		      size_t jlen, const char *cert_name, const struct dsp_pdf_opts *o,

@@ -148,7 +148,8 @@ static bool copy_is_ours(struct run *r, const char *cert, const char *redacted)
 	size_t n = 0;
 	bool ok = false;
 
-	if (!dsp_cert_verifier_new(c->ca ? c->ca : c->cert, &v, &why) &&
+	if (!(c->ca ? dsp_cert_verifier_new(c->ca, &v, &why) :
+		      dsp_cert_verifier_new_pinned(c->cert, &v, &why)) &&
 	    !dsp_cert_verify_original(v, cert, redacted, &fr, &cr, &n, &why))
 		ok = (cr.outcome == DSP_CERT_VALID || cr.outcome == DSP_CERT_FAILURE_REPORT);
 	if (!ok)

@@ -2,7 +2,7 @@
 # t_run_resume_ca_signer.sh - dispose run --resume of a finished run whose
 # signer is issued by a CA while the policy names no certificate.ca: the
 # signer certificate itself is the trust anchor, so the run's valid
-# certificate (and its PDF) is kept as it is: the same bytes, nothing moved
+# certificate, its redacted copy and their PDFs are kept as they are: the same bytes, nothing moved
 # aside (.stale-N), no new signature.
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -34,13 +34,15 @@ cat >"$T/policy.json" <<JSON
 	"keep_running_system": true,
 	"certificate": {"key": "$T/signer.key", "cert": "$T/signer.crt",
 			"operator_name": "Test Operator", "organization": "Test Org",
-			"media_destination": "recycling"}
+			"media_destination": "recycling", "redact": ["paths"]}
 }
 JSON
 run=$T/run
 "$DISPOSE" run --policy "$T/policy.json" --yes --progress none --run-dir "$run" \
 	>"$T/out1" 2>"$T/err1" || die "run: exit $?: $(cat "$T/err1")"
 [ -s "$run/certificate.json" ] && [ -s "$run/certificate.json.p7s" ] || die "run: no certificate"
+[ -s "$run/certificate.redacted.json" ] && [ -s "$run/certificate.redacted.json.p7s" ] ||
+	die "run: no redacted copy"
 [ ! -e "$srv/srv/data/a.txt" ] || die "run: srv/data/a.txt not erased"
 "$DISPOSE" verify --ca "$T/ca.crt" "$run/certificate.json" >"$T/v1" 2>&1 ||
 	die "the run's certificate does not verify against the CA: $(cat "$T/v1")"
